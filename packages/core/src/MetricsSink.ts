@@ -1,0 +1,44 @@
+/**
+ * Port: where the registry reports what it does. Metric names and labels are the public
+ * contract of ARCHITECTURE.md; adapters (Prometheus) decide how to expose them.
+ */
+import { Context, Effect, Layer } from "effect"
+
+export type Labels = Readonly<Record<string, string>>
+
+export interface MetricsSinkShape {
+  readonly increment: (name: string, labels: Labels, by?: number) => Effect.Effect<void>
+  readonly set: (name: string, labels: Labels, value: number) => Effect.Effect<void>
+  /** Drops every series of a gauge, so gauges rebuilt from storage lose series that disappeared. */
+  readonly reset: (name: string) => Effect.Effect<void>
+}
+
+export class MetricsSink extends Context.Service<MetricsSink, MetricsSinkShape>()("@org/ml-core/MetricsSink") {}
+
+export const seriesKey = (name: string, labels: Labels): string =>
+  `${name}{${Object.keys(labels).sort().map((k) => `${k}="${labels[k]}"`).join(",")}}`
+
+/** Keeps every series in a map; tests read it back with `snapshot`. */
+export const makeMemory = Effect.sync(() => {
+  const series = new Map<string, number>()
+  const sink: MetricsSinkShape & { readonly snapshot: () => ReadonlyMap<string, number> } = {
+    increment: (name, labels, by = 1) => Effect.sync(() => {
+      const key = seriesKey(name, labels)
+      series.set(key, (series.get(key) ?? 0) + by)
+    }),
+    set: (name, labels, value) => Effect.sync(() => void series.set(seriesKey(name, labels), value)),
+    reset: (name) => Effect.sync(() => {
+      for (const key of [...series.keys()]) if (key.startsWith(`${name}{`)) series.delete(key)
+    }),
+    snapshot: () => new Map(series)
+  }
+  return sink
+})
+
+export const layerMemory: Layer.Layer<MetricsSink> = Layer.effect(MetricsSink, makeMemory)
+
+export const metricNames = {
+  modelsTotal: "ml_models_total",
+  modelFileSizeBytes: "ml_model_file_size_bytes",
+  modelPromotionTotal: "ml_model_promotion_total"
+} as const

@@ -1,0 +1,143 @@
+/**
+ * Domain schemas of the model registry. Every value that crosses a boundary (HTTP, storage,
+ * SDK) is decoded with these schemas, and the OpenAPI document is generated from them, so the
+ * rules for names, ids and metadata live here once.
+ */
+import { Schema } from "effect"
+import { ulidPattern } from "./Ulid.js"
+
+export const ModelStatus = Schema.Literals(["draft", "testing", "staging", "production", "archived"])
+export type ModelStatus = typeof ModelStatus.Type
+export const modelStatuses: ReadonlyArray<ModelStatus> = ModelStatus.literals
+
+export const ModelId = Schema.String.check(
+  Schema.isPattern(ulidPattern, { message: "must be a model id (26-character ULID)" })
+)
+export type ModelId = typeof ModelId.Type
+
+const identifierPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+const identifier = (maxLength: number) =>
+  Schema.String.check(
+    Schema.isMinLength(1, { message: "must not be empty" }),
+    Schema.isMaxLength(maxLength, { message: `must be at most ${maxLength} characters` }),
+    Schema.isPattern(identifierPattern, {
+      message: "must start with a letter or digit and contain only letters, digits, '.', '_' or '-'"
+    })
+  )
+
+/** Model names and versions become storage keys and paths, so they admit no separators. */
+export const ModelName = identifier(128)
+export const ModelVersion = identifier(64)
+
+const Label = Schema.String.check(
+  Schema.isMinLength(1, { message: "must not be empty" }),
+  Schema.isMaxLength(128, { message: "must be at most 128 characters" })
+)
+const Text = (max: number) => Schema.String.check(Schema.isMaxLength(max, { message: `must be at most ${max} characters` }))
+
+const Instant = Schema.String.check(
+  Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
+)
+
+const Sha256Hex = Schema.String.check(
+  Schema.isPattern(/^[0-9a-f]{64}$/, { message: "must be a lowercase hex SHA-256 digest" })
+)
+export { Sha256Hex }
+
+export const Metrics = Schema.Record(Label, Schema.Finite)
+export type Metrics = typeof Metrics.Type
+export const Parameters = Schema.Record(Label, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean]))
+export const Tags = Schema.Array(Label).check(Schema.isMaxLength(64, { message: "must have at most 64 tags" }))
+
+export const TrainingInfo = Schema.Struct({
+  dataset: Schema.optionalKey(Text(512)),
+  sampleCount: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  startedAt: Schema.optionalKey(Instant),
+  finishedAt: Schema.optionalKey(Instant),
+  durationSeconds: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)))
+})
+export type TrainingInfo = typeof TrainingInfo.Type
+
+export const ArtifactInfo = Schema.Struct({
+  sizeBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  sha256: Sha256Hex,
+  uploadedAt: Instant
+})
+export type ArtifactInfo = typeof ArtifactInfo.Type
+
+export const Model = Schema.Struct({
+  id: ModelId,
+  name: ModelName,
+  version: ModelVersion,
+  algorithm: Label,
+  framework: Label,
+  description: Text(4096),
+  status: ModelStatus,
+  metrics: Metrics,
+  parameters: Parameters,
+  training: TrainingInfo,
+  tags: Tags,
+  artifact: Schema.NullOr(ArtifactInfo),
+  createdAt: Instant,
+  updatedAt: Instant,
+  createdBy: Label,
+  parentModelId: Schema.NullOr(ModelId),
+  /** Optimistic-concurrency counter: every stored change increments it. */
+  revision: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+})
+export type Model = typeof Model.Type
+
+export const RegisterModelInput = Schema.Struct({
+  name: ModelName,
+  version: ModelVersion,
+  algorithm: Label,
+  framework: Label,
+  description: Schema.optionalKey(Text(4096)),
+  metrics: Schema.optionalKey(Metrics),
+  parameters: Schema.optionalKey(Parameters),
+  training: Schema.optionalKey(TrainingInfo),
+  tags: Schema.optionalKey(Tags),
+  createdBy: Schema.optionalKey(Label),
+  parentModelId: Schema.optionalKey(Schema.NullOr(ModelId))
+})
+export type RegisterModelInput = typeof RegisterModelInput.Type
+
+/** Only descriptive fields change after registration; identity (name, version, artifact) never does. */
+export const UpdateModelInput = Schema.Struct({
+  description: Schema.optionalKey(Text(4096)),
+  tags: Schema.optionalKey(Tags),
+  metrics: Schema.optionalKey(Metrics),
+  actor: Schema.optionalKey(Label)
+})
+export type UpdateModelInput = typeof UpdateModelInput.Type
+export const immutableModelFields = ["id", "name", "version", "artifact", "status", "createdAt", "createdBy", "parentModelId", "algorithm", "framework", "parameters", "training", "revision", "updatedAt"] as const
+
+export const PromoteModelInput = Schema.Struct({
+  status: ModelStatus,
+  reason: Schema.optionalKey(Text(1024)),
+  actor: Schema.optionalKey(Label)
+})
+export type PromoteModelInput = typeof PromoteModelInput.Type
+
+export const ListModelsQuery = Schema.Struct({
+  name: Schema.optionalKey(ModelName),
+  status: Schema.optionalKey(ModelStatus),
+  framework: Schema.optionalKey(Label),
+  tag: Schema.optionalKey(Label),
+  cursor: Schema.optionalKey(ModelId),
+  limit: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 }, { message: "must be an integer from 1 to 500" })))
+})
+export type ListModelsQuery = typeof ListModelsQuery.Type
+
+export const ModelPage = Schema.Struct({
+  items: Schema.Array(Model),
+  nextCursor: Schema.NullOr(ModelId)
+})
+export type ModelPage = typeof ModelPage.Type
+
+/** True when a stored model matches every filter given; the stores share this one definition. */
+export const matchesQuery = (model: Model, query: ListModelsQuery): boolean =>
+  (query.name === undefined || model.name === query.name) &&
+  (query.status === undefined || model.status === query.status) &&
+  (query.framework === undefined || model.framework === query.framework) &&
+  (query.tag === undefined || model.tags.includes(query.tag))

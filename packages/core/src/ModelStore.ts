@@ -1,0 +1,141 @@
+/**
+ * Port: where model metadata and its audit trail live. The shape is the smallest the registry
+ * needs: an insert that guarantees (name, version) uniqueness, reads, and one compare-and-set
+ * `commit` that writes models and their audit events together, so every adapter can make a
+ * promotion (and the demotion it causes) a single atomic step.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { AuditEvent } from "./AuditEvent.js"
+import { ModelConflictError, StaleRevisionError, StorageError } from "./Errors.js"
+import { type ListModelsQuery, type Model, type ModelStatus, matchesQuery, modelStatuses } from "./Model.js"
+
+export interface ModelCommit {
+  /** Each listed model must still be at this revision, or the commit fails with StaleRevisionError. */
+  readonly expected: ReadonlyArray<{ readonly id: string; readonly revision: number }>
+  /** When set, the production pointer of `name` must still be `expectedId` (null: none). */
+  readonly production?: { readonly name: string; readonly expectedId: string | null }
+  readonly put: ReadonlyArray<Model>
+  readonly events: ReadonlyArray<AuditEvent>
+}
+
+export interface ModelStoreShape {
+  /** Stores a new model unless its (name, version) is taken; the winner of a race is kept. */
+  readonly insert: (model: Model, event: AuditEvent) => Effect.Effect<void, ModelConflictError | StorageError>
+  readonly get: (id: string) => Effect.Effect<Model | undefined, StorageError>
+  readonly findByNameVersion: (name: string, version: string) => Effect.Effect<Model | undefined, StorageError>
+  /** The model whose status is production for `name`, if any. */
+  readonly productionOf: (name: string) => Effect.Effect<Model | undefined, StorageError>
+  /** Models matching the filters with id > `cursor`, ascending by id (creation time), at most `limit`. */
+  readonly list: (query: ListModelsQuery & { readonly limit: number }) => Effect.Effect<ReadonlyArray<Model>, StorageError>
+  /** Atomically checks revisions and the production pointer, writes models, appends events. */
+  readonly commit: (change: ModelCommit) => Effect.Effect<void, StaleRevisionError | StorageError>
+  readonly countByStatus: () => Effect.Effect<Readonly<Record<ModelStatus, number>>, StorageError>
+  /** Audit events of one model, in append order. */
+  readonly historyOf: (id: string) => Effect.Effect<ReadonlyArray<AuditEvent>, StorageError>
+  /** Audit events of every version of one name, in append order. */
+  readonly historyOfName: (name: string) => Effect.Effect<ReadonlyArray<AuditEvent>, StorageError>
+  /** Succeeds when the storage answers; used by readiness checks. */
+  readonly ping: () => Effect.Effect<void, StorageError>
+}
+
+export class ModelStore extends Context.Service<ModelStore, ModelStoreShape>()("@org/ml-core/ModelStore") {}
+
+export const emptyStatusCounts = (): Record<ModelStatus, number> =>
+  Object.fromEntries(modelStatuses.map((s) => [s, 0])) as Record<ModelStatus, number>
+
+/** The production pointer after writing `put`: shared by every adapter so they agree on it. */
+export const productionPointerChanges = (
+  put: ReadonlyArray<Model>,
+  current: (name: string) => string | undefined
+): ReadonlyArray<{ readonly name: string; readonly id: string | null }> => {
+  const changes: Array<{ name: string; id: string | null }> = []
+  for (const model of put) {
+    if (model.status === "production") changes.push({ name: model.name, id: model.id })
+    else if (current(model.name) === model.id && !put.some((m) => m.name === model.name && m.status === "production")) {
+      changes.push({ name: model.name, id: null })
+    }
+  }
+  return changes
+}
+
+/** In-process storage: for tests, edge runtimes and as the reference behaviour of the contract. */
+export const makeMemory = Effect.sync((): ModelStoreShape => {
+  const models = new Map<string, Model>()
+  const byNameVersion = new Map<string, string>()
+  const production = new Map<string, string>()
+  const modelEvents = new Map<string, Array<AuditEvent>>()
+  const nameEvents = new Map<string, Array<AuditEvent>>()
+  const append = (event: AuditEvent) => {
+    const forModel = modelEvents.get(event.modelId) ?? []
+    forModel.push(event)
+    modelEvents.set(event.modelId, forModel)
+    const forName = nameEvents.get(event.name) ?? []
+    forName.push(event)
+    nameEvents.set(event.name, forName)
+  }
+  const key = (name: string, version: string) => `${name}\u0000${version}`
+  return {
+    insert: (model, event) =>
+      Effect.suspend(() => {
+        const existing = byNameVersion.get(key(model.name, model.version))
+        if (existing !== undefined) {
+          return Effect.fail(new ModelConflictError({
+            name: model.name, version: model.version, existingId: existing,
+            message: `Model ${model.name} version ${model.version} is already registered`
+          }))
+        }
+        byNameVersion.set(key(model.name, model.version), model.id)
+        models.set(model.id, model)
+        if (model.status === "production") production.set(model.name, model.id)
+        append(event)
+        return Effect.void
+      }),
+    get: (id) => Effect.sync(() => models.get(id)),
+    findByNameVersion: (name, version) => Effect.sync(() => {
+      const id = byNameVersion.get(key(name, version))
+      return id === undefined ? undefined : models.get(id)
+    }),
+    productionOf: (name) => Effect.sync(() => {
+      const id = production.get(name)
+      return id === undefined ? undefined : models.get(id)
+    }),
+    list: (query) => Effect.sync(() =>
+      [...models.values()]
+        .filter((m) => (query.cursor === undefined || m.id > query.cursor) && matchesQuery(m, query))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, query.limit)
+    ),
+    commit: (change) =>
+      Effect.suspend(() => {
+        for (const { id, revision } of change.expected) {
+          if (models.get(id)?.revision !== revision) {
+            return Effect.fail(new StaleRevisionError({ message: `Model ${id} changed since it was read` }))
+          }
+        }
+        if (change.production && (production.get(change.production.name) ?? null) !== change.production.expectedId) {
+          return Effect.fail(new StaleRevisionError({ message: `Production version of ${change.production.name} changed` }))
+        }
+        for (const { name, id } of productionPointerChanges(change.put, (n) => production.get(n))) {
+          if (id === null) production.delete(name)
+          else production.set(name, id)
+        }
+        for (const model of change.put) models.set(model.id, model)
+        change.events.forEach(append)
+        return Effect.void
+      }),
+    countByStatus: () => Effect.sync(() => {
+      const counts = emptyStatusCounts()
+      for (const m of models.values()) counts[m.status]++
+      return counts
+    }),
+    historyOf: (id) => Effect.sync(() => [...(modelEvents.get(id) ?? [])]),
+    historyOfName: (name) => Effect.sync(() => [...(nameEvents.get(name) ?? [])]),
+    ping: () => Effect.void
+  }
+})
+
+export const layerMemory: Layer.Layer<ModelStore> = Layer.effect(ModelStore, makeMemory)
+
+/** Wraps a thrown driver or I/O failure as a StorageError with a message naming the operation. */
+export const storageFailure = (operation: string) => (cause: unknown) =>
+  new StorageError({ message: `Storage failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })

@@ -1,0 +1,42 @@
+/**
+ * Contract of the MetricsSink port: what is incremented, set and reset reads back the same,
+ * through whatever the adapter exposes (a map in memory, the Prometheus text format).
+ */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import type { Labels, MetricsSinkShape } from "../MetricsSink.js"
+
+export interface MetricsSinkHarness {
+  readonly sink: MetricsSinkShape
+  /** The current value of one series, or undefined when it is absent. */
+  readonly read: (name: string, labels: Labels) => Promise<number | undefined>
+}
+
+export const metricsSinkContract = (adapter: string, makeHarness: () => MetricsSinkHarness) => {
+  describe(`MetricsSink contract: ${adapter}`, () => {
+    it("accumulates counters per label set", async () => {
+      const { sink, read } = makeHarness()
+      await Effect.runPromise(Effect.all([
+        sink.increment("ml_model_promotion_total", { from_status: "draft", to_status: "testing" }),
+        sink.increment("ml_model_promotion_total", { from_status: "draft", to_status: "testing" }, 2),
+        sink.increment("ml_model_promotion_total", { from_status: "testing", to_status: "staging" })
+      ]))
+      expect(await read("ml_model_promotion_total", { from_status: "draft", to_status: "testing" })).toBe(3)
+      expect(await read("ml_model_promotion_total", { from_status: "testing", to_status: "staging" })).toBe(1)
+    })
+
+    it("sets gauges and resets every series of one gauge", async () => {
+      const { sink, read } = makeHarness()
+      await Effect.runPromise(Effect.all([
+        sink.set("ml_models_total", { status: "draft" }, 4),
+        sink.set("ml_models_total", { status: "draft" }, 2),
+        sink.set("ml_model_file_size_bytes", { model_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }, 1024)
+      ]))
+      expect(await read("ml_models_total", { status: "draft" })).toBe(2)
+      expect(await read("ml_model_file_size_bytes", { model_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" })).toBe(1024)
+      await Effect.runPromise(sink.reset("ml_models_total"))
+      expect(await read("ml_models_total", { status: "draft" })).toBeUndefined()
+      expect(await read("ml_model_file_size_bytes", { model_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" })).toBe(1024)
+    })
+  })
+}

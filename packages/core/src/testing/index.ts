@@ -1,0 +1,5 @@
+export { artifactStoreContract, type ArtifactStoreContractOptions } from "./ArtifactStoreContract.js"
+export { modelRegistryContract } from "./ModelRegistryContract.js"
+export { modelStoreContract } from "./ModelStoreContract.js"
+export { metricsSinkContract } from "./MetricsSinkContract.js"
+export * from "./fixtures.js"
