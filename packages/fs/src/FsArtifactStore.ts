@@ -1,0 +1,148 @@
+/**
+ * Artifacts on disk under `<dir>/artifacts/<model id>/<sha256>`. Uploads stream through
+ * node:crypto's SHA-256 into a temp file (constant memory for any size), are fsynced, and land
+ * by atomic rename only when complete, within the limit and matching the expected digest. A
+ * crash or disconnect leaves at most a temp file, which the next start removes. Paths are built
+ * only from validated ids, so nothing a request says can escape the directory.
+ */
+import { createHash, randomUUID } from "node:crypto"
+import { createReadStream } from "node:fs"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { Readable } from "node:stream"
+import { ArtifactStore, ArtifactTooLargeError, IntegrityError, StorageError, ulidPattern } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+
+const sha256Pattern = /^[0-9a-f]{64}$/
+
+export interface FsArtifactStoreOptions {
+  readonly directory: string
+}
+
+const checkedPath = (root: string, modelId: string, sha256?: string): string => {
+  if (!ulidPattern.test(modelId)) throw new StorageError({ message: `Refusing artifact path for invalid model id ${JSON.stringify(modelId)}` })
+  if (sha256 !== undefined && !sha256Pattern.test(sha256)) throw new StorageError({ message: `Refusing artifact path for invalid digest ${JSON.stringify(sha256)}` })
+  return sha256 === undefined ? path.join(root, modelId) : path.join(root, modelId, sha256)
+}
+
+const fsyncDirectory = async (directory: string) => {
+  const handle = await fs.open(directory, "r")
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** SHA-256 of a file, read in large blocks. */
+export const hashFile = (file: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const hash = createHash("sha256")
+    createReadStream(file, { highWaterMark: 1 << 20 })
+      .on("data", (chunk) => hash.update(chunk as Uint8Array))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")))
+  })
+
+/** Typed errors thrown inside the async bodies pass through; anything else is a StorageError. */
+const asStorageError = (operation: string) => (cause: unknown): StorageError | IntegrityError | ArtifactTooLargeError =>
+  cause instanceof StorageError || cause instanceof IntegrityError || cause instanceof ArtifactTooLargeError
+    ? cause
+    : new StorageError({ message: `Artifact ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+
+export const make = (options: FsArtifactStoreOptions) =>
+  Effect.gen(function*() {
+    const root = path.resolve(options.directory, "artifacts")
+    const temp = path.join(root, ".tmp")
+    yield* Effect.tryPromise({
+      try: async () => {
+        // Temp files are only ever partial uploads interrupted by a crash: discard them.
+        await fs.rm(temp, { recursive: true, force: true })
+        await fs.mkdir(temp, { recursive: true })
+      },
+      catch: (cause) => asStorageError("store initialisation")(cause) as StorageError
+    })
+
+    const write: ArtifactStore.ArtifactStoreShape["write"] = (modelId, body, writeOptions) =>
+      Effect.tryPromise({
+        try: async (signal) => {
+          const modelDir = checkedPath(root, modelId)
+          const tempFile = path.join(temp, randomUUID())
+          const hash = createHash("sha256")
+          let size = 0
+          let landed = false
+          const handle = await fs.open(tempFile, "wx")
+          const reader = body.getReader()
+          try {
+            for (;;) {
+              if (signal.aborted) throw new StorageError({ message: "Artifact upload was interrupted" })
+              let next: ReadableStreamReadResult<Uint8Array>
+              try {
+                next = await reader.read()
+              } catch (cause) {
+                throw new StorageError({ message: `Artifact upload was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+              }
+              if (next.done) break
+              size += next.value.byteLength
+              if (size > writeOptions.maxBytes) {
+                await reader.cancel().catch(() => undefined)
+                throw ArtifactStore.tooLarge(writeOptions.maxBytes)
+              }
+              hash.update(next.value)
+              await handle.write(next.value)
+            }
+            const sha256 = hash.digest("hex")
+            if (writeOptions.expectedSha256 !== undefined && writeOptions.expectedSha256 !== sha256) {
+              throw ArtifactStore.digestMismatch(writeOptions.expectedSha256, sha256, "Uploaded artifact does not match")
+            }
+            await handle.sync()
+            await handle.close()
+            await fs.mkdir(modelDir, { recursive: true })
+            // Same digest means same bytes: renaming over an identical copy is harmless.
+            await fs.rename(tempFile, checkedPath(root, modelId, sha256))
+            landed = true
+            await fsyncDirectory(modelDir)
+            return { sha256, sizeBytes: size }
+          } finally {
+            if (!landed) {
+              await handle.close().catch(() => undefined)
+              await fs.rm(tempFile, { force: true })
+            }
+          }
+        },
+        catch: asStorageError("upload")
+      })
+
+    const open: ArtifactStore.ArtifactStoreShape["open"] = (modelId, artifact) =>
+      Effect.tryPromise({
+        try: async () => {
+          const file = checkedPath(root, modelId, artifact.sha256)
+          const actual = await hashFile(file).catch((cause: NodeJS.ErrnoException) => {
+            if (cause.code === "ENOENT") return "missing"
+            throw cause
+          })
+          if (actual !== artifact.sha256) {
+            throw ArtifactStore.digestMismatch(artifact.sha256, actual, actual === "missing" ? "Stored artifact is missing" : "Stored artifact is corrupted")
+          }
+          return Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as unknown as ReadableStream<Uint8Array>
+        },
+        catch: (cause) => asStorageError("read")(cause) as IntegrityError | StorageError
+      })
+
+    const remove: ArtifactStore.ArtifactStoreShape["remove"] = (modelId, sha256) =>
+      Effect.tryPromise({
+        try: () => fs.rm(checkedPath(root, modelId, sha256), { force: true }),
+        catch: (cause) => asStorageError("removal")(cause) as StorageError
+      })
+
+    const ping = () =>
+      Effect.tryPromise({
+        try: () => fs.access(temp, fs.constants.W_OK),
+        catch: (cause) => new StorageError({ message: `Artifact directory ${root} is not writable`, cause })
+      })
+
+    return ArtifactStore.ArtifactStore.of({ write, open, remove, ping })
+  })
+
+export const layer = (options: FsArtifactStoreOptions): Layer.Layer<ArtifactStore.ArtifactStore, StorageError> =>
+  Layer.effect(ArtifactStore.ArtifactStore, make(options))

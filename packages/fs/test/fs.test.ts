@@ -1,0 +1,82 @@
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { ArtifactStore, ModelRegistry, MetricsSink, ModelStore } from "@org/ml-core"
+import { artifactStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
+import { Effect, Exit, Layer } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { FsArtifactStore, FsModelStore } from "../src/index.js"
+
+const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-test-"))
+afterAll(() => fs.rm(root, { recursive: true, force: true }))
+
+const storeDir = path.join(root, "store")
+modelStoreContract("fs", () => FsModelStore.layer({ directory: storeDir }))
+
+const artifactDir = path.join(root, "artifacts")
+const artifactFiles = async (dir: string): Promise<Array<string>> => {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))
+}
+artifactStoreContract("fs", () => FsArtifactStore.layer({ directory: artifactDir }), {
+  corrupt: async (modelId, sha256) => {
+    const file = path.join(artifactDir, "artifacts", modelId, sha256)
+    const bytes = await fs.readFile(file)
+    bytes[0] = bytes[0]! ^ 0xff
+    await fs.writeFile(file, bytes)
+  },
+  leftovers: async (modelId) => [
+    ...(await artifactFiles(path.join(artifactDir, "artifacts", modelId))),
+    ...(await artifactFiles(path.join(artifactDir, "artifacts", ".tmp")))
+  ]
+})
+
+let registryRun = 0
+modelRegistryContract("fs", (settings) => {
+  const directory = path.join(root, `registry-${registryRun++}`)
+  return ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
+    Layer.provide(Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), MetricsSink.layerMemory))
+  )
+})
+
+describe("fs journal durability", () => {
+  const useStore = <A, E>(directory: string, program: Effect.Effect<A, E, ModelStore.ModelStore>) =>
+    Effect.runPromise(Effect.provide(program, FsModelStore.layer({ directory })) as Effect.Effect<A, E>)
+
+  it("survives a restart with every model and event", async () => {
+    const directory = path.join(root, "restart")
+    const model = sampleModel({ name: "restart" })
+    await useStore(directory, ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
+    const [stored, history] = await useStore(directory, ModelStore.ModelStore.use((s) => Effect.all([s.get(model.id), s.historyOf(model.id)])))
+    expect(stored).toEqual(model)
+    expect(history).toHaveLength(1)
+  })
+
+  it("drops a torn final line left by a crash and keeps the rest", async () => {
+    const directory = path.join(root, "torn")
+    const model = sampleModel({ name: "torn" })
+    await useStore(directory, ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
+    await fs.appendFile(path.join(directory, "registry.jsonl"), '{"op":"insert","model":{"id":"01')
+    const count = await useStore(directory, ModelStore.ModelStore.use((s) => s.list({ limit: 10 })))
+    expect(count.map((m) => m.id)).toEqual([model.id])
+    const text = await fs.readFile(path.join(directory, "registry.jsonl"), "utf8")
+    expect(text.endsWith("\n")).toBe(true)
+  })
+
+  it("refuses a data directory held by another live process", async () => {
+    const directory = path.join(root, "locked")
+    await fs.mkdir(directory, { recursive: true })
+    await fs.writeFile(path.join(directory, "registry.lock"), String(process.ppid))
+    const exit = await Effect.runPromise(Effect.exit(Effect.provide(ModelStore.ModelStore.use((s) => s.ping()), FsModelStore.layer({ directory }))))
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(JSON.stringify(exit)).toContain("in use by process")
+  })
+
+  it("removes partial uploads left by a crash when it starts", async () => {
+    const directory = path.join(root, "crash")
+    await fs.mkdir(path.join(directory, "artifacts", ".tmp"), { recursive: true })
+    await fs.writeFile(path.join(directory, "artifacts", ".tmp", "partial"), "half an upload")
+    await Effect.runPromise(Effect.provide(ArtifactStore.ArtifactStore.use((s) => s.ping()), FsArtifactStore.layer({ directory })))
+    expect(await artifactFiles(path.join(directory, "artifacts"))).toEqual([])
+  })
+})
