@@ -1,0 +1,176 @@
+/**
+ * Model metadata and audit trail in Redis, shared by every server instance. Each mutation is
+ * one Lua script, so checking a revision or the production pointer and writing models, counts
+ * and audit events happen atomically: no interleaving of instances can leave two production
+ * versions of a name or an audit trail that disagrees with the models.
+ */
+import { type AuditEvent, matchesQuery, type Model, ModelConflictError, ModelStore, StaleRevisionError, StorageError } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import type { Redis } from "ioredis"
+import { RedisClient } from "./RedisClient.js"
+import { registryKeys } from "./RedisKeys.js"
+
+const insertScript = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
+redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
+redis.call('RPUSH', KEYS[5], ARGV[3])
+redis.call('RPUSH', KEYS[6], ARGV[3])
+if ARGV[4] == 'production' then redis.call('SET', KEYS[7], ARGV[1]) end
+return false
+`
+
+// ARGV[1] is a plan whose numbers index KEYS; see commitPlan below.
+const commitScript = `
+local plan = cjson.decode(ARGV[1])
+for _, e in ipairs(plan.expected) do
+  local raw = redis.call('GET', KEYS[e.k])
+  if not raw or cjson.decode(raw).revision ~= e.revision then return 'stale' end
+end
+if plan.production then
+  local current = redis.call('GET', KEYS[plan.production.k]) or ''
+  if current ~= plan.production.expected then return 'stale' end
+end
+for _, p in ipairs(plan.put) do
+  local old = redis.call('GET', KEYS[p.k])
+  if old then
+    redis.call('HINCRBY', KEYS[plan.counts], cjson.decode(old).status, -1)
+  else
+    redis.call('ZADD', KEYS[plan.index], 0, p.id)
+  end
+  redis.call('SET', KEYS[p.k], ARGV[p.json])
+  redis.call('HINCRBY', KEYS[plan.counts], p.status, 1)
+  if p.status == 'production' then
+    redis.call('SET', KEYS[p.pk], p.id)
+  elseif not p.replaced and redis.call('GET', KEYS[p.pk]) == p.id then
+    redis.call('DEL', KEYS[p.pk])
+  end
+end
+for _, ev in ipairs(plan.events) do
+  redis.call('RPUSH', KEYS[ev.m], ARGV[ev.json])
+  redis.call('RPUSH', KEYS[ev.n], ARGV[ev.json])
+end
+return 'ok'
+`
+
+const failure = (operation: string) => (cause: unknown) =>
+  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+
+export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape => {
+  const keys = registryKeys(prefix)
+  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
+  const parseModel = (raw: string | null): Model | undefined => (raw === null ? undefined : (JSON.parse(raw) as Model))
+  const parseEvents = (raws: ReadonlyArray<string>): ReadonlyArray<AuditEvent> => raws.map((raw) => JSON.parse(raw) as AuditEvent)
+
+  const get = (id: string) => call("get", async () => parseModel(await redis.get(keys.model(id))))
+
+  return {
+    insert: (model, event) =>
+      call("insert", () =>
+        redis.eval(
+          insertScript, 7,
+          keys.nameVersion(model.name, model.version), keys.model(model.id), keys.index(), keys.counts(),
+          keys.auditOfModel(model.id), keys.auditOfName(model.name), keys.production(model.name),
+          model.id, JSON.stringify(model), JSON.stringify(event), model.status
+        ) as Promise<string | null>
+      ).pipe(Effect.flatMap((existingId) =>
+        existingId === null
+          ? Effect.void
+          : Effect.fail(new ModelConflictError({
+            name: model.name, version: model.version, existingId,
+            message: `Model ${model.name} version ${model.version} is already registered`
+          }))
+      )),
+
+    get,
+
+    findByNameVersion: (name, version) =>
+      call("lookup", async () => {
+        const id = await redis.get(keys.nameVersion(name, version))
+        return id === null ? undefined : parseModel(await redis.get(keys.model(id)))
+      }),
+
+    productionOf: (name) =>
+      call("production lookup", async () => {
+        const id = await redis.get(keys.production(name))
+        return id === null ? undefined : parseModel(await redis.get(keys.model(id)))
+      }),
+
+    list: (query) =>
+      call("list", async () => {
+        const found: Array<Model> = []
+        let from = query.cursor === undefined ? "-" : `(${query.cursor}`
+        const batch = Math.max(100, query.limit)
+        for (;;) {
+          const ids = await redis.zrangebylex(keys.index(), from, "+", "LIMIT", 0, batch)
+          if (ids.length === 0) break
+          const raws = await redis.mget(ids.map(keys.model))
+          for (const raw of raws) {
+            const model = parseModel(raw)
+            if (model !== undefined && matchesQuery(model, query)) {
+              found.push(model)
+              if (found.length === query.limit) return found
+            }
+          }
+          if (ids.length < batch) break
+          from = `(${ids[ids.length - 1]}`
+        }
+        return found
+      }),
+
+    commit: (change) =>
+      Effect.suspend(() => {
+        const keyList: Array<string> = []
+        const argv: Array<string> = ["plan"]
+        const key = (k: string) => keyList.push(k)
+        const arg = (value: string) => argv.push(value)
+        const plan = {
+          counts: key(keys.counts()),
+          index: key(keys.index()),
+          expected: change.expected.map(({ id, revision }) => ({ k: key(keys.model(id)), revision })),
+          // Omitted rather than null: cjson decodes null as a userdata value, not nil.
+          ...(change.production
+            ? { production: { k: key(keys.production(change.production.name)), expected: change.production.expectedId ?? "" } }
+            : {}),
+          put: change.put.map((model) => ({
+            k: key(keys.model(model.id)),
+            pk: key(keys.production(model.name)),
+            id: model.id,
+            status: model.status,
+            json: arg(JSON.stringify(model)),
+            replaced: change.put.some((other) => other.name === model.name && other.status === "production")
+          })),
+          events: change.events.map((event) => ({
+            m: key(keys.auditOfModel(event.modelId)),
+            n: key(keys.auditOfName(event.name)),
+            json: arg(JSON.stringify(event))
+          }))
+        }
+        argv[0] = JSON.stringify(plan)
+        return call("commit", () => redis.eval(commitScript, keyList.length, ...keyList, ...argv) as Promise<string>)
+      }).pipe(Effect.flatMap((result) =>
+        result === "ok" ? Effect.void : Effect.fail(new StaleRevisionError({ message: "A model or production version changed since it was read" }))
+      )),
+
+    countByStatus: () =>
+      call("count", async () => {
+        const counts = ModelStore.emptyStatusCounts()
+        for (const [status, value] of Object.entries(await redis.hgetall(keys.counts()))) {
+          if (status in counts) counts[status as Model["status"]] = Number(value)
+        }
+        return counts
+      }),
+
+    historyOf: (id) => call("history", async () => parseEvents(await redis.lrange(keys.auditOfModel(id), 0, -1))),
+    historyOfName: (name) => call("history", async () => parseEvents(await redis.lrange(keys.auditOfName(name), 0, -1))),
+    ping: () => call("ping", () => redis.ping()).pipe(Effect.asVoid)
+  }
+}
+
+export const layer: Layer.Layer<ModelStore.ModelStore, never, RedisClient> = Layer.effect(
+  ModelStore.ModelStore,
+  RedisClient.useSync(({ client, prefix }) => make(client, prefix))
+)

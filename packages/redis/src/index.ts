@@ -1,0 +1,3 @@
+export * as RedisClient from "./RedisClient.js"
+export * as RedisModelStore from "./RedisModelStore.js"
+export { registryKeys } from "./RedisKeys.js"
