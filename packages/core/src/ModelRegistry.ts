@@ -320,9 +320,17 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
     const refreshGauges = () =>
       Effect.gen(function*() {
         const counts = yield* store.countByStatus()
-        for (const [status, count] of Object.entries(counts)) {
-          yield* metrics.set(metricNames.modelsTotal, { status }, count)
-        }
+        const sizes: Array<[string, number]> = []
+        let cursor: string | undefined
+        do {
+          const page = yield* store.list({ limit: 500, ...(cursor ? { cursor } : {}) })
+          for (const m of page) if (m.artifact !== null) sizes.push([m.id, m.artifact.sizeBytes])
+          cursor = page.length === 500 ? page[page.length - 1]!.id : undefined
+        } while (cursor)
+        // Reset and refill with nothing in between, so a scrape never sees a half-built gauge.
+        for (const [status, count] of Object.entries(counts)) yield* metrics.set(metricNames.modelsTotal, { status }, count)
+        yield* metrics.reset(metricNames.modelFileSizeBytes)
+        for (const [modelId, size] of sizes) yield* metrics.set(metricNames.modelFileSizeBytes, { model_id: modelId }, size)
       })
 
     return ModelRegistry.of({

@@ -28,6 +28,37 @@ modelRegistryContract("redis", (settings) =>
     Layer.provide(Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory))
   ))
 
+describe("several server instances on one Redis", () => {
+  it("keep exactly one production version when each promotes different versions at once", async () => {
+    const instance = () =>
+      ModelRegistry.layer().pipe(Layer.provide(Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)))
+    const name = `multi-${Date.now()}`
+    const bytes = new Uint8Array([1, 2, 3])
+    const setup = Effect.gen(function*() {
+      const registry = yield* ModelRegistry.ModelRegistry
+      return yield* Effect.forEach(Array.from({ length: 12 }, (_, i) => String(i)), (version) =>
+        Effect.gen(function*() {
+          const model = yield* registry.registerModel({ name, version, algorithm: "a", framework: "f" }, new Blob([bytes]).stream())
+          yield* registry.promoteModel(model.id, "testing")
+          return yield* registry.promoteModel(model.id, "staging")
+        }))
+    })
+    const models = await Effect.runPromise(Effect.provide(setup, instance()))
+    const promoteHalf = (half: ReadonlyArray<{ id: string }>) =>
+      Effect.provide(
+        ModelRegistry.ModelRegistry.use((r) => Effect.forEach(half, (m) => r.promoteModel(m.id, "production"), { concurrency: "unbounded" })),
+        instance()
+      )
+    await Effect.runPromise(Effect.all([promoteHalf(models.slice(0, 6)), promoteHalf(models.slice(6))], { concurrency: "unbounded" }))
+    const final = await Effect.runPromise(Effect.provide(
+      ModelRegistry.ModelRegistry.use((r) => r.listModels({ name, limit: 100 })),
+      instance()
+    ))
+    expect(final.items.filter((m) => m.status === "production")).toHaveLength(1)
+    expect(final.items.filter((m) => m.status === "archived")).toHaveLength(11)
+  })
+})
+
 describe("redis key layout", () => {
   it("stores a model as JSON under ml:model:<id> below the prefix, with its companions", async () => {
     const model = sampleModel({ name: "layout" })

@@ -1,0 +1,251 @@
+/**
+ * HTTP routes of the registry. Handlers stay thin: decode the request with the domain schemas,
+ * run one use case through the shared ManagedRuntime, and map typed errors to problem+json.
+ */
+import {
+  decodeInput,
+  ListModelsQuery,
+  ModelId,
+  ModelName,
+  ModelRegistry,
+  PromoteModelInput,
+  RegisterModelInput,
+  UpdateModelInput,
+  immutableModelFields,
+  ValidationError
+} from "@org/ml-core"
+import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
+
+type HttpMetrics = PrometheusMetrics.HttpMetrics
+import { Effect, Exit, type ManagedRuntime, Schema } from "effect"
+import { type Context, Hono } from "hono"
+import { routePath } from "hono/route"
+import { docsPage } from "./Docs.js"
+import { makeOpenApi } from "./OpenApi.js"
+import { problem, problemFromCause, problemFromError, problemResponse } from "./Problem.js"
+
+export interface AppOptions {
+  readonly runtime: ManagedRuntime.ManagedRuntime<ModelRegistry.ModelRegistry, unknown>
+  /** Renders the Prometheus exposition after the registry gauges are refreshed. */
+  readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
+  readonly httpMetrics?: HttpMetrics | undefined
+  readonly maxJsonBytes: number
+  readonly maxUploadBytes: number
+  readonly apiToken?: string | undefined
+  readonly log?: ((line: string) => void) | undefined
+}
+
+class RequestProblem extends Error {
+  constructor(readonly code: string, detail: string, readonly extensions: Record<string, unknown> = {}) {
+    super(detail)
+  }
+}
+
+const IdParams = Schema.Struct({ id: ModelId })
+const decodeIdParams = decodeInput(IdParams, "path")
+const decodeNameParams = decodeInput(Schema.Struct({ name: ModelName }), "path")
+const decodeProductionQuery = decodeInput(Schema.Struct({
+  at: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")))
+}), "query")
+const decodeRegister = decodeInput(RegisterModelInput, "model metadata")
+const decodeUpdate = decodeInput(UpdateModelInput, "model update")
+const decodePromote = decodeInput(PromoteModelInput, "promotion")
+const decodeList = decodeInput(ListModelsQuery, "query")
+
+const sha256Hex = /^[0-9a-f]{64}$/
+
+/** Reads a JSON body with a size cap, so a huge or endless body cannot exhaust memory. */
+const readJson = async (request: Request, maxBytes: number): Promise<unknown> => {
+  const type = request.headers.get("content-type") ?? ""
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new RequestProblem("UnsupportedMediaType", `Expected content-type application/json, got ${type || "none"}`)
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0")
+  if (declared > maxBytes) throw new RequestProblem("PayloadTooLarge", `JSON body exceeds ${maxBytes} bytes`, { limitBytes: maxBytes })
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  if (request.body) {
+    const reader = request.body.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > maxBytes) {
+        await reader.cancel()
+        throw new RequestProblem("PayloadTooLarge", `JSON body exceeds ${maxBytes} bytes`, { limitBytes: maxBytes })
+      }
+      chunks.push(value)
+    }
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks))
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new ValidationError({ message: `Request body is not valid JSON: ${(cause as Error).message}`, issues: [{ path: [], message: "is not valid JSON" }] })
+  }
+}
+
+/** The expected digest from `x-artifact-sha256` (hex) or RFC 9530 `content-digest: sha-256=:base64:`. */
+const expectedDigest = (headers: Headers): string | undefined => {
+  const hex = headers.get("x-artifact-sha256")
+  if (hex !== null) {
+    const value = hex.trim().toLowerCase()
+    if (!sha256Hex.test(value)) {
+      throw new ValidationError({ message: "Header x-artifact-sha256 must be 64 hex characters", issues: [{ path: ["x-artifact-sha256"], message: "must be 64 hex characters" }] })
+    }
+    return value
+  }
+  const digest = headers.get("content-digest")
+  if (digest !== null) {
+    const match = /sha-256=:([A-Za-z0-9+/=]+):/.exec(digest)
+    const bytes = match ? Buffer.from(match[1]!, "base64") : undefined
+    if (!bytes || bytes.length !== 32) {
+      throw new ValidationError({ message: "Header content-digest must carry sha-256=:<base64 of 32 bytes>:", issues: [{ path: ["content-digest"], message: "must be sha-256=:<base64>:" }] })
+    }
+    return bytes.toString("hex")
+  }
+  return undefined
+}
+
+export const makeApp = (options: AppOptions) => {
+  const { runtime } = options
+  const log = options.log ?? ((line: string) => console.error(line))
+  const app = new Hono()
+
+  /** Runs a use case and answers with its result, or with the problem for its typed error. */
+  const respond = async <A>(c: Context, program: Effect.Effect<A, unknown, ModelRegistry.ModelRegistry>, ok: (value: A) => Response) => {
+    const exit = await runtime.runPromiseExit(program)
+    if (Exit.isSuccess(exit)) return ok(exit.value)
+    const { problem: body, defect } = problemFromCause(exit.cause, c.req.path)
+    if (defect !== undefined) log(`Unhandled failure on ${c.req.method} ${c.req.path}: ${defect instanceof Error ? defect.stack : String(defect)}`)
+    return problemResponse(body)
+  }
+
+  const registry = <A, E>(f: (r: ModelRegistry.ModelRegistryShape) => Effect.Effect<A, E>) => ModelRegistry.ModelRegistry.use(f)
+
+  const actorOf = (c: Context, body?: { actor?: string }) => body?.actor ?? c.req.header("x-actor") ?? "anonymous"
+
+  app.use("*", async (c, next) => {
+    const started = performance.now()
+    await next()
+    if (options.httpMetrics) {
+      // Route patterns, never raw paths, keep label cardinality bounded.
+      const route = routePath(c, -1) || "unmatched"
+      options.httpMetrics.observe(c.req.method, route, c.res.status, (performance.now() - started) / 1000)
+    }
+  })
+
+  app.use("/v1/*", async (c, next) => {
+    if (options.apiToken !== undefined && c.req.header("authorization") !== `Bearer ${options.apiToken}`) {
+      return problemResponse(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, c.req.path), { "www-authenticate": "Bearer" })
+    }
+    return next()
+  })
+
+  app.onError((error, c) => {
+    if (error instanceof RequestProblem) return problemResponse(problem(error.code, error.message, error.extensions, c.req.path))
+    const typed = problemFromError(error, c.req.path)
+    if (typed) return problemResponse(typed)
+    log(`Unhandled error on ${c.req.method} ${c.req.path}: ${error.stack ?? String(error)}`)
+    return problemResponse(problem("InternalError", "The server failed to handle this request; see its log.", {}, c.req.path))
+  })
+
+  app.notFound((c) => problemResponse(problem("NotFound", `No route for ${c.req.method} ${c.req.path}`, {}, c.req.path)))
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }))
+
+  app.get("/readyz", (c) => respond(c, registry((r) => r.ping()), () => Response.json({ status: "ready" })))
+
+  app.get("/metrics", async () => {
+    const { contentType, body } = await options.metrics()
+    return new Response(body, { headers: { "content-type": contentType } })
+  })
+
+  app.get("/openapi.json", (c) => c.json(makeOpenApi()))
+  app.get("/docs", (c) => c.html(docsPage(makeOpenApi())))
+
+  app.post("/v1/models", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c,
+      Effect.flatMap(decodeRegister(body), (input) => registry((r) => r.registerModel(input, undefined, { actor: actorOf(c) }))),
+      (model) => Response.json(model, { status: 201, headers: { location: `/v1/models/${model.id}` } }))
+  })
+
+  app.get("/v1/models", (c) => {
+    const raw: Record<string, unknown> = { ...c.req.query() }
+    if (typeof raw.limit === "string" && /^\d+$/.test(raw.limit)) raw.limit = Number(raw.limit)
+    return respond(c, Effect.flatMap(decodeList(raw), (query) => registry((r) => r.listModels(query))), (page) => Response.json(page))
+  })
+
+  app.get("/v1/models/:id", (c) =>
+    respond(c, Effect.flatMap(decodeIdParams(c.req.param()), ({ id }) => registry((r) => r.getModel(id))), (model) => Response.json(model)))
+
+  app.patch("/v1/models/:id", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    const immutable = typeof body === "object" && body !== null
+      ? immutableModelFields.filter((field) => field in body)
+      : []
+    if (immutable.length > 0) {
+      throw new ValidationError({
+        message: `Fields ${immutable.join(", ")} cannot be changed after registration; register a new version instead`,
+        issues: immutable.map((field) => ({ path: [field], message: "is immutable once registered" }))
+      })
+    }
+    return respond(c,
+      Effect.flatMap(Effect.all([decodeIdParams(c.req.param()), decodeUpdate(body)]), ([{ id }, patch]) =>
+        registry((r) => r.updateModel(id, { ...patch, actor: patch.actor ?? actorOf(c) }))),
+      (model) => Response.json(model))
+  })
+
+  app.put("/v1/models/:id/artifact", (c) => {
+    const declared = c.req.header("content-length")
+    if (declared !== undefined && Number(declared) > options.maxUploadBytes) {
+      throw new RequestProblem("ArtifactTooLargeError", `Artifact exceeds the upload limit of ${options.maxUploadBytes} bytes`, { limitBytes: options.maxUploadBytes })
+    }
+    const expectedSha256 = expectedDigest(c.req.raw.headers)
+    const body = c.req.raw.body ?? new Blob([]).stream()
+    return respond(c,
+      Effect.flatMap(decodeIdParams(c.req.param()), ({ id }) =>
+        registry((r) => r.uploadArtifact(id, body, { expectedSha256, actor: actorOf(c) }))),
+      (model) => Response.json(model))
+  })
+
+  app.get("/v1/models/:id/artifact", (c) =>
+    respond(c, Effect.flatMap(decodeIdParams(c.req.param()), ({ id }) => registry((r) => r.readArtifact(id))), ({ model, stream }) => {
+      const artifact = model.artifact!
+      return new Response(stream, {
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(artifact.sizeBytes),
+          "content-disposition": `attachment; filename="${model.name}-${model.version}.bin"`,
+          "x-artifact-sha256": artifact.sha256,
+          "content-digest": `sha-256=:${Buffer.from(artifact.sha256, "hex").toString("base64")}:`,
+          etag: `"${artifact.sha256}"`
+        }
+      })
+    }))
+
+  app.post("/v1/models/:id/promote", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c,
+      Effect.flatMap(Effect.all([decodeIdParams(c.req.param()), decodePromote(body)]), ([{ id }, input]) =>
+        registry((r) => r.promoteModel(id, input.status, { reason: input.reason, actor: input.actor ?? actorOf(c) }))),
+      (model) => Response.json(model))
+  })
+
+  app.get("/v1/models/:id/history", (c) =>
+    respond(c, Effect.flatMap(decodeIdParams(c.req.param()), ({ id }) => registry((r) => r.getHistory(id))), (events) => Response.json(events)))
+
+  app.get("/v1/registry/:name/production", (c) =>
+    respond(c,
+      Effect.flatMap(Effect.all([decodeNameParams(c.req.param()), decodeProductionQuery(c.req.query())]), ([{ name }, { at }]) =>
+        registry((r) => r.getProduction(name, at)).pipe(Effect.map((model) => ({ model, name, at })))),
+      ({ model, name, at }) =>
+        model
+          ? Response.json(model)
+          : problemResponse(problem("NotFound", `No version of ${name} was in production${at ? ` at ${at}` : ""}`, { name, ...(at ? { at } : {}) }, c.req.path))))
+
+  return app
+}
+
+export type App = ReturnType<typeof makeApp>

@@ -1,0 +1,55 @@
+/**
+ * Server configuration from environment variables, validated at start-up: a bad value stops
+ * the server with a message naming the variable, instead of surfacing later as odd behaviour.
+ */
+export interface ServerConfig {
+  readonly host: string
+  readonly port: number
+  readonly storageDir: string
+  readonly redisUrl: string | undefined
+  readonly redisPrefix: string
+  readonly maxUploadBytes: number
+  readonly maxJsonBytes: number
+  readonly demoteProductionTo: "archived" | "staging"
+  readonly apiToken: string | undefined
+  readonly shutdownTimeoutMs: number
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`)
+    this.name = "ConfigError"
+  }
+}
+
+const integer = (env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number) => {
+  const raw = env[name]
+  if (raw === undefined || raw === "") return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
+  const demote = env.ML_DEMOTE_PRODUCTION_TO ?? "archived"
+  if (demote !== "archived" && demote !== "staging") {
+    throw new ConfigError("ML_DEMOTE_PRODUCTION_TO", `must be "archived" or "staging", got ${JSON.stringify(demote)}`)
+  }
+  const redisUrl = env.ML_REDIS_URL === "" ? undefined : env.ML_REDIS_URL
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError("ML_REDIS_URL", "must start with redis:// or rediss://")
+  }
+  return {
+    host: env.ML_HOST || "127.0.0.1",
+    port: integer(env, "ML_PORT", 8080, 0, 65535),
+    storageDir: env.ML_MODEL_STORAGE_DIR || "./.ml-data",
+    redisUrl,
+    redisPrefix: env.ML_REDIS_PREFIX ?? "",
+    maxUploadBytes: integer(env, "ML_MAX_UPLOAD_BYTES", 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+    maxJsonBytes: integer(env, "ML_MAX_JSON_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    demoteProductionTo: demote,
+    apiToken: env.ML_API_TOKEN || undefined,
+    shutdownTimeoutMs: integer(env, "ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000)
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same Effect schemas the handlers decode with,
+ * so the published contract cannot drift from what the server accepts and returns.
+ */
+import { AuditEvent, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import { Schema } from "effect"
+
+const jsonSchema = (schema: Schema.Top) => {
+  const document = Schema.toJsonSchemaDocument(schema)
+  return { schema: document.schema, definitions: document.definitions as Record<string, unknown> }
+}
+
+const problemSchema = {
+  type: "object",
+  description: "RFC 9457 problem details. `code` is the error tag; other fields depend on it (e.g. `errors` for 400).",
+  required: ["type", "title", "status", "detail", "code"],
+  properties: {
+    type: { type: "string" },
+    title: { type: "string" },
+    status: { type: "integer" },
+    detail: { type: "string" },
+    instance: { type: "string" },
+    code: { type: "string" },
+    errors: {
+      type: "array",
+      items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } }
+    }
+  },
+  additionalProperties: true
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const json = (name: string) => ({ content: { "application/json": { schema: ref(name) } } })
+const problems = (...statuses: Array<number>) =>
+  Object.fromEntries(statuses.map((status) => [String(status), {
+    description: "Problem details",
+    content: { "application/problem+json": { schema: ref("Problem") } }
+  }]))
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[0-9A-HJKMNP-TV-Z]{26}$" } }
+
+export const makeOpenApi = () => {
+  const components: Record<string, unknown> = { Problem: problemSchema }
+  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage }
+  for (const [name, schema] of Object.entries(schemas)) {
+    const { schema: body, definitions } = jsonSchema(schema as Schema.Top)
+    components[name] = body
+    Object.assign(components, definitions)
+  }
+  const query = jsonSchema(ListModelsQuery as Schema.Top).schema as { properties: Record<string, unknown> }
+  const listParams = Object.entries(query.properties).map(([name, schema]) => ({ name, in: "query", required: false, schema }))
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "ML Pipeline API",
+      version: "0.1.0",
+      description: "Model registry with lifecycle, integrity checks and audit trail. Errors are RFC 9457 problem+json."
+    },
+    components: {
+      schemas: components,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Required when the server sets ML_API_TOKEN." } }
+    },
+    security: [{}, { bearer: [] }],
+    paths: {
+      "/v1/models": {
+        post: {
+          summary: "Register a model version (status draft)",
+          requestBody: { required: true, ...json("RegisterModelInput") },
+          responses: { "201": { description: "Registered", ...json("Model") }, ...problems(400, 404, 409, 415, 503) }
+        },
+        get: {
+          summary: "List and search models (ascending by id, cursor pagination)",
+          parameters: listParams,
+          responses: { "200": { description: "A page of models", ...json("ModelPage") }, ...problems(400, 503) }
+        }
+      },
+      "/v1/models/{id}": {
+        get: { summary: "Get a model", parameters: [idParam], responses: { "200": { description: "The model", ...json("Model") }, ...problems(400, 404, 503) } },
+        patch: {
+          summary: "Update description, tags or metrics (audited; identity fields are immutable)",
+          parameters: [idParam],
+          requestBody: { required: true, ...json("UpdateModelInput") },
+          responses: { "200": { description: "Updated", ...json("Model") }, ...problems(400, 404, 503) }
+        }
+      },
+      "/v1/models/{id}/artifact": {
+        put: {
+          summary: "Upload the artifact (raw bytes, streamed; once per model)",
+          parameters: [
+            idParam,
+            { name: "x-artifact-sha256", in: "header", required: false, schema: { type: "string", pattern: "^[0-9a-f]{64}$" }, description: "Expected SHA-256 (hex); a mismatch stores nothing." },
+            { name: "content-digest", in: "header", required: false, schema: { type: "string" }, description: "RFC 9530 form of the expected digest: sha-256=:base64:" }
+          ],
+          requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } },
+          responses: { "200": { description: "Stored", ...json("Model") }, ...problems(400, 404, 409, 413, 422, 503) }
+        },
+        get: {
+          summary: "Download the artifact (re-verified against its SHA-256 before serving)",
+          parameters: [idParam],
+          responses: {
+            "200": { description: "Artifact bytes", content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } },
+            ...problems(400, 404, 409, 422, 503)
+          }
+        }
+      },
+      "/v1/models/{id}/promote": {
+        post: {
+          summary: "Move a model through its lifecycle",
+          parameters: [idParam],
+          requestBody: { required: true, ...json("PromoteModelInput") },
+          responses: { "200": { description: "Promoted", ...json("Model") }, ...problems(400, 404, 409, 503) }
+        }
+      },
+      "/v1/models/{id}/history": {
+        get: {
+          summary: "Audit trail of a model",
+          parameters: [idParam],
+          responses: { "200": { description: "Events, oldest first", content: { "application/json": { schema: { type: "array", items: ref("AuditEvent") } } } }, ...problems(400, 404, 503) }
+        }
+      },
+      "/v1/registry/{name}/production": {
+        get: {
+          summary: "The production version of a name, now or at a past instant",
+          parameters: [
+            { name: "name", in: "path", required: true, schema: { type: "string" } },
+            { name: "at", in: "query", required: false, schema: { type: "string", format: "date-time" } }
+          ],
+          responses: { "200": { description: "The model", ...json("Model") }, ...problems(400, 404, 503) }
+        }
+      },
+      "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
+      "/readyz": { get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } } },
+      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } } }
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export { makeApp, type App, type AppOptions } from "./App.js"
+export { ConfigError, loadConfig, type ServerConfig } from "./Config.js"
+export { makeOpenApi } from "./OpenApi.js"
+export { problem, type Problem } from "./Problem.js"
+export { makeRuntime, makeStorageLayer, startServer, type RunningServer } from "./Server.js"

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT. */
+import { ConfigError, loadConfig } from "./Config.js"
+import { startServer } from "./Server.js"
+
+const main = async () => {
+  let config
+  try {
+    config = loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Invalid configuration: ${error.message}`)
+      process.exit(2)
+    }
+    throw error
+  }
+  const server = await startServer(config).catch((error) => {
+    console.error(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  })
+  const mode = config.redisUrl ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}` : `embedded storage in ${config.storageDir}`
+  console.log(`ML Pipeline server listening on ${server.url} (${mode}); API docs at ${server.url}/docs`)
+  const shutdown = (signal: string) => {
+    console.log(`${signal} received: finishing in-flight requests`)
+    server.close().then(() => process.exit(0), (error) => {
+      console.error(error)
+      process.exit(1)
+    })
+  }
+  process.once("SIGTERM", () => shutdown("SIGTERM"))
+  process.once("SIGINT", () => shutdown("SIGINT"))
+}
+
+void main()

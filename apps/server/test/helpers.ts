@@ -1,0 +1,59 @@
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { PrometheusMetrics } from "@org/ml-adapter-prometheus"
+import { ModelRegistry } from "@org/ml-core"
+import { loadConfig, makeApp, makeRuntime } from "../src/index.js"
+
+/** The app over real filesystem storage in a fresh temp directory, driven through app.request. */
+export const makeTestApp = async (env: Record<string, string> = {}) => {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-server-test-"))
+  const config = loadConfig({ ML_MODEL_STORAGE_DIR: directory, ...env })
+  const metricsRegistry = PrometheusMetrics.makeRegistry()
+  const runtime = makeRuntime(config, metricsRegistry)
+  const logs: Array<string> = []
+  const app = makeApp({
+    runtime,
+    httpMetrics: PrometheusMetrics.makeHttpMetrics(metricsRegistry),
+    maxJsonBytes: config.maxJsonBytes,
+    maxUploadBytes: config.maxUploadBytes,
+    apiToken: config.apiToken,
+    log: (line) => logs.push(line),
+    metrics: async () => {
+      await runtime.runPromise(ModelRegistry.ModelRegistry.use((r) => r.refreshGauges()))
+      return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }
+    }
+  })
+  /** Every file under the data directory with its size: "storage unchanged" means this is equal. */
+  const snapshot = async () => {
+    const entries = await fs.readdir(directory, { recursive: true, withFileTypes: true })
+    const files = await Promise.all(entries.filter((e) => e.isFile() && e.name !== "registry.lock").map(async (e) => {
+      const file = path.join(e.parentPath, e.name)
+      return `${path.relative(directory, file)}:${(await fs.stat(file)).size}`
+    }))
+    return files.sort()
+  }
+  const close = async () => {
+    await runtime.dispose()
+    await fs.rm(directory, { recursive: true, force: true })
+  }
+  return { app, directory, logs, snapshot, close }
+}
+
+export const json = (body: unknown, init: RequestInit = {}): RequestInit => ({
+  method: "POST",
+  ...init,
+  headers: { "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) },
+  body: typeof body === "string" ? body : JSON.stringify(body)
+})
+
+export const metadata = (overrides: Record<string, unknown> = {}) => ({
+  name: "fraud-detector",
+  version: "1.0.0",
+  algorithm: "gradient_boosting",
+  framework: "xgboost",
+  metrics: { auc: 0.93 },
+  parameters: { max_depth: 6, eta: 0.1 },
+  tags: ["payments"],
+  ...overrides
+})

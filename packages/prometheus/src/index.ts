@@ -1,0 +1,2 @@
+export * as PrometheusMetrics from "./PrometheusMetrics.js"
+export { Registry } from "prom-client"

@@ -1,0 +1,58 @@
+import { execFileSync } from "node:child_process"
+import { metricsSinkContract } from "@org/ml-core/testing"
+import { Effect } from "effect"
+import { Registry } from "prom-client"
+import { describe, expect, it } from "vitest"
+import { PrometheusMetrics } from "../src/index.js"
+import { promtoolRemarks } from "./promtool.js"
+
+/** Reads one series back from the Prometheus text format, the surface scrapers see. */
+const readSeries = async (registry: Registry, name: string, labels: Record<string, string>) => {
+  const text = await registry.metrics()
+  const labelText = Object.keys(labels).sort().map((k) => `${k}="${labels[k]}"`).join(",")
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (.+)$/.exec(line)
+    if (!match || match[1] !== name) continue
+    const seen = (match[2] ?? "").split(",").filter(Boolean).sort().join(",")
+    if (seen === labelText) return Number(match[3])
+  }
+  return undefined
+}
+
+metricsSinkContract("prometheus", () => {
+  const registry = new Registry()
+  return { sink: PrometheusMetrics.make(registry), read: (name, labels) => readSeries(registry, name, labels) }
+})
+
+describe("Prometheus exposition", () => {
+  it("uses the contract's names, types and labels", async () => {
+    const registry = new Registry()
+    const sink = PrometheusMetrics.make(registry)
+    await Effect.runPromise(Effect.all([
+      sink.set("ml_models_total", { status: "production" }, 1),
+      sink.set("ml_model_file_size_bytes", { model_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }, 10),
+      sink.increment("ml_model_promotion_total", { from_status: "staging", to_status: "production" })
+    ]))
+    const text = await registry.metrics()
+    expect(text).toContain("# TYPE ml_models_total gauge")
+    expect(text).toContain("# TYPE ml_model_file_size_bytes gauge")
+    expect(text).toContain("# TYPE ml_model_promotion_total counter")
+    expect(text).toContain('ml_model_promotion_total{from_status="staging",to_status="production"} 1')
+  })
+
+  it("passes promtool check metrics except the documented _total remark on contract gauges", async () => {
+    const registry = PrometheusMetrics.makeRegistry()
+    const sink = PrometheusMetrics.make(registry)
+    PrometheusMetrics.makeHttpMetrics(registry).observe("GET", "/v1/models", 200, 0.01)
+    await Effect.runPromise(Effect.all([
+      sink.set("ml_models_total", { status: "draft" }, 3),
+      sink.set("ml_model_file_size_bytes", { model_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }, 10),
+      sink.increment("ml_model_promotion_total", { from_status: "draft", to_status: "testing" })
+    ]))
+    expect(promtoolRemarks(await registry.metrics())).toEqual([])
+  })
+
+  it("has promtool available (the check above must never pass by skipping)", () => {
+    expect(execFileSync("promtool", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })).toMatch(/promtool/)
+  })
+})
