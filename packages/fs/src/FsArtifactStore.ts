@@ -6,10 +6,8 @@
  * only from validated ids, so nothing a request says can escape the directory.
  */
 import { createHash, randomUUID } from "node:crypto"
-import { createReadStream } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { Readable } from "node:stream"
 import { ArtifactStore, ArtifactTooLargeError, IntegrityError, StorageError, ulidPattern } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 
@@ -34,15 +32,44 @@ const fsyncDirectory = async (directory: string) => {
   }
 }
 
-/** SHA-256 of a file, read in large blocks. */
-export const hashFile = (file: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const hash = createHash("sha256")
-    createReadStream(file, { highWaterMark: 1 << 20 })
-      .on("data", (chunk) => hash.update(chunk as Uint8Array))
-      .on("error", reject)
-      .on("end", () => resolve(hash.digest("hex")))
+const blockSize = 1 << 20
+
+/** SHA-256 of an open file, read in large blocks from the start. */
+const hashHandle = async (handle: fs.FileHandle): Promise<string> => {
+  const hash = createHash("sha256")
+  const buffer = new Uint8Array(blockSize)
+  for (let position = 0; ;) {
+    const { bytesRead } = await handle.read(buffer, 0, blockSize, position)
+    if (bytesRead === 0) return hash.digest("hex")
+    hash.update(buffer.subarray(0, bytesRead))
+    position += bytesRead
+  }
+}
+
+/**
+ * A pull-based stream over an open file that closes the handle at the end or on cancel.
+ * (Readable.toWeb over a read stream left HTTP connections busy after the response in tests,
+ * which delayed graceful shutdown; this stream ends cleanly.)
+ */
+const streamHandle = (handle: fs.FileHandle): ReadableStream<Uint8Array> => {
+  let position = 0
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buffer = new Uint8Array(blockSize)
+      const { bytesRead } = await handle.read(buffer, 0, blockSize, position)
+      if (bytesRead === 0) {
+        await handle.close()
+        controller.close()
+        return
+      }
+      position += bytesRead
+      controller.enqueue(bytesRead === blockSize ? buffer : buffer.subarray(0, bytesRead))
+    },
+    async cancel() {
+      await handle.close()
+    }
   })
+}
 
 /** Typed errors thrown inside the async bodies pass through; anything else is a StorageError. */
 const asStorageError = (operation: string) => (cause: unknown): StorageError | IntegrityError | ArtifactTooLargeError =>
@@ -116,15 +143,19 @@ export const make = (options: FsArtifactStoreOptions) =>
     const open: ArtifactStore.ArtifactStoreShape["open"] = (modelId, artifact) =>
       Effect.tryPromise({
         try: async () => {
-          const file = checkedPath(root, modelId, artifact.sha256)
-          const actual = await hashFile(file).catch((cause: NodeJS.ErrnoException) => {
-            if (cause.code === "ENOENT") return "missing"
+          // Verify and serve through one handle, so the bytes served are the bytes verified.
+          const handle = await fs.open(checkedPath(root, modelId, artifact.sha256), "r").catch((cause: NodeJS.ErrnoException) => {
+            if (cause.code === "ENOENT") throw ArtifactStore.digestMismatch(artifact.sha256, "missing", "Stored artifact is missing")
             throw cause
           })
-          if (actual !== artifact.sha256) {
-            throw ArtifactStore.digestMismatch(artifact.sha256, actual, actual === "missing" ? "Stored artifact is missing" : "Stored artifact is corrupted")
+          try {
+            const actual = await hashHandle(handle)
+            if (actual !== artifact.sha256) throw ArtifactStore.digestMismatch(artifact.sha256, actual, "Stored artifact is corrupted")
+          } catch (error) {
+            await handle.close()
+            throw error
           }
-          return Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as unknown as ReadableStream<Uint8Array>
+          return streamHandle(handle)
         },
         catch: (cause) => asStorageError("read")(cause) as IntegrityError | StorageError
       })

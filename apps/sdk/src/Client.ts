@@ -1,0 +1,172 @@
+/**
+ * The ML Pipeline client. Methods mirror the registry's use cases; requests and responses use
+ * the domain types from @org/ml-core (types only: nothing of Effect is loaded at run time).
+ * Artifacts are streamed both ways, never buffered whole, and downloads are verified against
+ * their SHA-256 while they stream.
+ */
+import type { AuditEvent, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import { IntegrityError, errorFromResponse } from "./Errors.js"
+import { Sha256 } from "./Sha256.js"
+
+export type ArtifactBody = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
+
+export interface ClientOptions {
+  /** Server base URL, e.g. http://127.0.0.1:8080 */
+  readonly baseUrl: string
+  /** Bearer token, when the server sets ML_API_TOKEN. */
+  readonly token?: string | undefined
+  /** Who is acting; recorded in the audit trail (sent as x-actor). */
+  readonly actor?: string | undefined
+  /** A fetch implementation (default: globalThis.fetch). */
+  readonly fetch?: typeof fetch | undefined
+}
+
+export interface UploadOptions {
+  /** Expected SHA-256 (hex): the server stores nothing when the bytes differ. */
+  readonly expectedSha256?: string | undefined
+}
+
+export interface DownloadedArtifact {
+  readonly sha256: string
+  readonly sizeBytes: number
+  /** The bytes; errors with IntegrityError at the end if they do not hash to `sha256`. */
+  readonly stream: ReadableStream<Uint8Array>
+  /** Reads the whole (verified) artifact into memory. */
+  readonly bytes: () => Promise<Uint8Array>
+}
+
+const toStream = (body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> => {
+  if (body instanceof ReadableStream) return body
+  const iterator = body[Symbol.asyncIterator]()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await iterator.next()
+      if (done) controller.close()
+      else controller.enqueue(value)
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason)
+    }
+  })
+}
+
+/** Passes bytes through unchanged and fails the stream if they do not hash to `expected`. */
+const verifying = (expected: string): TransformStream<Uint8Array, Uint8Array> => {
+  const hash = new Sha256()
+  return new TransformStream({
+    transform(chunk, controller) {
+      hash.update(chunk)
+      controller.enqueue(chunk)
+    },
+    flush(controller) {
+      const actual = hash.digestHex()
+      if (actual !== expected) {
+        controller.error(new IntegrityError({
+          type: "urn:ml-pipeline:problem:integrity", title: "Artifact integrity check failed", status: 0, code: "IntegrityError",
+          detail: `Downloaded artifact hashes to ${actual}, expected ${expected}`, expectedSha256: expected, actualSha256: actual
+        }))
+      }
+    }
+  })
+}
+
+const readAll = async (stream: ReadableStream<Uint8Array>): Promise<Uint8Array> => {
+  const parts: Array<Uint8Array> = []
+  let size = 0
+  const reader = stream.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    parts.push(value)
+    size += value.byteLength
+  }
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}
+
+export const createClient = (options: ClientOptions) => {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "")
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    ...(options.actor ? { "x-actor": options.actor } : {}),
+    ...extra
+  })
+
+  const send = async (path: string, init: RequestInit & { duplex?: "half" } = {}): Promise<Response> => {
+    const response = await doFetch(`${baseUrl}${path}`, { ...init, headers: headers(init.headers as Record<string, string> | undefined) })
+    if (!response.ok) throw await errorFromResponse(response)
+    return response
+  }
+  const sendJson = async <A>(path: string, method = "GET", body?: unknown): Promise<A> => {
+    const response = await send(path, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } })
+    return (await response.json()) as A
+  }
+  const modelPath = (id: string) => `/v1/models/${encodeURIComponent(id)}`
+
+  const uploadArtifact = (id: string, artifact: ArtifactBody, upload: UploadOptions = {}): Promise<Model> => {
+    const streamed = !(artifact instanceof Uint8Array || artifact instanceof ArrayBuffer || artifact instanceof Blob)
+    return send(`${modelPath(id)}/artifact`, {
+      method: "PUT",
+      body: streamed ? toStream(artifact as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>) : (artifact as BodyInit),
+      headers: {
+        "content-type": "application/octet-stream",
+        ...(upload.expectedSha256 ? { "x-artifact-sha256": upload.expectedSha256 } : {})
+      },
+      ...(streamed ? { duplex: "half" as const } : {})
+    }).then((response) => response.json() as Promise<Model>)
+  }
+
+  const listModelsPage = (query: ListModelsQuery = {}): Promise<ModelPage> => {
+    const params = new URLSearchParams()
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
+    const search = params.toString()
+    return sendJson<ModelPage>(`/v1/models${search ? `?${search}` : ""}`)
+  }
+
+  const registry = {
+    /** Registers a version (draft) and, when given, streams its artifact. */
+    registerModel: async (metadata: RegisterModelInput, artifact?: ArtifactBody, upload?: UploadOptions): Promise<Model> => {
+      const model = await sendJson<Model>("/v1/models", "POST", metadata)
+      return artifact === undefined ? model : uploadArtifact(model.id, artifact, upload)
+    },
+    uploadArtifact,
+    promoteModel: (id: string, status: ModelStatus, promotion: { readonly reason?: string; readonly actor?: string } = {}): Promise<Model> =>
+      sendJson<Model>(`${modelPath(id)}/promote`, "POST", { status, ...promotion }),
+    getModel: (id: string): Promise<Model> => sendJson<Model>(modelPath(id)),
+    updateModel: (id: string, patch: UpdateModelInput): Promise<Model> => sendJson<Model>(modelPath(id), "PATCH", patch),
+    listModelsPage,
+    /** Every matching model, fetching pages as the iteration goes. */
+    listModels: async function*(query: Omit<ListModelsQuery, "cursor"> = {}): AsyncGenerator<Model> {
+      let cursor: string | null = null
+      do {
+        const page: ModelPage = await listModelsPage({ ...query, ...(cursor ? { cursor } : {}) })
+        yield* page.items
+        cursor = page.nextCursor
+      } while (cursor)
+    },
+    getHistory: (id: string): Promise<ReadonlyArray<AuditEvent>> => sendJson<ReadonlyArray<AuditEvent>>(`${modelPath(id)}/history`),
+    /** The production version of `name`, now or at an instant (`at`: Date or ISO string). */
+    getProduction: (name: string, at?: Date | string): Promise<Model> =>
+      sendJson<Model>(`/v1/registry/${encodeURIComponent(name)}/production${at ? `?at=${encodeURIComponent(at instanceof Date ? at.toISOString() : at)}` : ""}`),
+    downloadArtifact: async (id: string): Promise<DownloadedArtifact> => {
+      const response = await send(`${modelPath(id)}/artifact`)
+      const sha256 = response.headers.get("x-artifact-sha256") ?? ""
+      const stream = response.body!.pipeThrough(verifying(sha256))
+      return { sha256, sizeBytes: Number(response.headers.get("content-length") ?? "0"), stream, bytes: () => readAll(stream) }
+    }
+  }
+
+  return {
+    registry,
+    health: () => sendJson<{ status: string }>("/healthz"),
+    ready: () => sendJson<{ status: string }>("/readyz")
+  }
+}
+
+export type MlClient = ReturnType<typeof createClient>

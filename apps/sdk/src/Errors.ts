@@ -1,0 +1,70 @@
+/**
+ * Errors the client raises. Server errors arrive as RFC 9457 problem+json and become an
+ * instance of the class named by the problem's `code`, carrying every problem field; a
+ * download whose bytes do not match their digest raises IntegrityError on the client side.
+ */
+export interface ProblemDetails {
+  readonly type: string
+  readonly title: string
+  readonly status: number
+  readonly detail: string
+  readonly code: string
+  readonly instance?: string
+  readonly errors?: ReadonlyArray<{ readonly path: string; readonly message: string }>
+  readonly [extension: string]: unknown
+}
+
+export class MlApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly problem: ProblemDetails
+  constructor(problem: ProblemDetails) {
+    super(problem.detail || problem.title)
+    this.name = problem.code
+    this.status = problem.status
+    this.code = problem.code
+    this.problem = problem
+  }
+}
+
+export class ValidationError extends MlApiError {
+  get errors() {
+    return this.problem.errors ?? []
+  }
+}
+export class UnauthorizedError extends MlApiError {}
+export class NotFoundError extends MlApiError {}
+export class ModelNotFoundError extends MlApiError {}
+export class ModelConflictError extends MlApiError {}
+export class InvalidTransitionError extends MlApiError {}
+export class ArtifactStateError extends MlApiError {}
+export class ArtifactTooLargeError extends MlApiError {}
+export class IntegrityError extends MlApiError {}
+export class StorageError extends MlApiError {}
+
+const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
+  ValidationError,
+  Unauthorized: UnauthorizedError,
+  NotFound: NotFoundError,
+  ModelNotFoundError,
+  ModelConflictError,
+  InvalidTransitionError,
+  ArtifactStateError,
+  ArtifactTooLargeError,
+  IntegrityError,
+  StorageError
+}
+
+/** Builds the typed error for a failed response, also when the body is not problem+json. */
+export const errorFromResponse = async (response: Response): Promise<MlApiError> => {
+  const text = await response.text().catch(() => "")
+  let problem: ProblemDetails
+  try {
+    problem = JSON.parse(text) as ProblemDetails
+    if (typeof problem !== "object" || problem === null || typeof problem.code !== "string") throw new Error("not a problem")
+  } catch {
+    problem = { type: "about:blank", title: response.statusText || "HTTP error", status: response.status, detail: text.slice(0, 500) || `HTTP ${response.status}`, code: `Http${response.status}` }
+  }
+  const Class = classes[problem.code] ?? MlApiError
+  return new Class(problem)
+}

@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { loadConfig, startServer, type RunningServer } from "@org/ml-server"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  ArtifactStateError,
+  createClient,
+  IntegrityError,
+  InvalidTransitionError,
+  ModelConflictError,
+  ModelNotFoundError,
+  Sha256,
+  ValidationError
+} from "../src/index.js"
+
+let server: RunningServer
+let directory: string
+beforeAll(async () => {
+  directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-sdk-test-"))
+  server = await startServer(loadConfig({ ML_MODEL_STORAGE_DIR: directory, ML_PORT: "0", ML_HOST: "127.0.0.1" }), () => undefined)
+})
+afterAll(async () => {
+  await server.close()
+  await fs.rm(directory, { recursive: true, force: true })
+})
+
+const client = () => createClient({ baseUrl: server.url, actor: "sdk-test" })
+const hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
+const metadata = (version: string, name = "sdk-model") => ({ name, version, algorithm: "logreg", framework: "sklearn" })
+
+describe("Sha256", () => {
+  it("matches node:crypto for every length around block boundaries and for split updates", () => {
+    for (const size of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 100_000]) {
+      const bytes = new Uint8Array(randomBytes(size))
+      expect(new Sha256().update(bytes).digestHex()).toBe(hex(bytes))
+      const split = new Sha256()
+      for (let i = 0; i < size; i += 37) split.update(bytes.subarray(i, i + 37))
+      expect(split.digestHex()).toBe(hex(bytes))
+    }
+  })
+})
+
+describe("registry client against a real server", () => {
+  it.each([
+    ["Uint8Array", (b: Uint8Array) => b],
+    ["Blob", (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>])],
+    ["ReadableStream", (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>]).stream()],
+    ["async iterable", (b: Uint8Array) => (async function*() {
+      for (let i = 0; i < b.length; i += 10_000) yield b.subarray(i, i + 10_000)
+    })()]
+  ])("registers a model with a %s artifact and downloads it verified", async (kind, wrap) => {
+    const bytes = new Uint8Array(randomBytes(250_000))
+    const sdk = client()
+    const model = await sdk.registry.registerModel(metadata(`artifact-${kind.replace(/\s/g, "-")}`), wrap(bytes), { expectedSha256: hex(bytes) })
+    expect(model.artifact).toMatchObject({ sha256: hex(bytes), sizeBytes: bytes.length })
+    expect(model.createdBy).toBe("sdk-test")
+    const download = await sdk.registry.downloadArtifact(model.id)
+    expect(download.sha256).toBe(hex(bytes))
+    expect(hex(await download.bytes())).toBe(hex(bytes))
+  })
+
+  it("walks the lifecycle and reads history and production", async () => {
+    const sdk = client()
+    const name = `sdk-life-${Date.now()}`
+    const model = await sdk.registry.registerModel(metadata("1", name), new Uint8Array([1, 2, 3]))
+    await sdk.registry.promoteModel(model.id, "testing", { reason: "offline eval passed" })
+    await sdk.registry.promoteModel(model.id, "staging")
+    const live = await sdk.registry.promoteModel(model.id, "production", { reason: "canary ok" })
+    expect(live.status).toBe("production")
+    expect((await sdk.registry.getProduction(name)).id).toBe(model.id)
+    const history = await sdk.registry.getHistory(model.id)
+    expect(history.map((e) => e.action)).toEqual(["registered", "artifact_uploaded", "promoted", "promoted", "promoted"])
+    expect(history[2]).toMatchObject({ reason: "offline eval passed", actor: "sdk-test" })
+    const updated = await sdk.registry.updateModel(model.id, { description: "prod model" })
+    expect(updated.description).toBe("prod model")
+  })
+
+  it("iterates every page of a listing", async () => {
+    const sdk = client()
+    const name = `sdk-list-${Date.now()}`
+    const ids: Array<string> = []
+    for (let i = 0; i < 7; i++) ids.push((await sdk.registry.registerModel(metadata(String(i), name))).id)
+    const seen: Array<string> = []
+    for await (const model of sdk.registry.listModels({ name, limit: 3 })) seen.push(model.id)
+    expect(seen).toEqual(ids)
+  })
+
+  it("raises typed errors carrying the problem fields", async () => {
+    const sdk = client()
+    const model = await sdk.registry.registerModel(metadata(`errors-${Date.now()}`))
+    const conflict = await sdk.registry.registerModel(metadata(model.version)).catch((e) => e)
+    expect(conflict).toBeInstanceOf(ModelConflictError)
+    expect(conflict.problem.existingId).toBe(model.id)
+    const invalid = await sdk.registry.promoteModel(model.id, "production").catch((e) => e)
+    expect(invalid).toBeInstanceOf(InvalidTransitionError)
+    expect(invalid.status).toBe(409)
+    expect(await sdk.registry.promoteModel(model.id, "testing").catch((e) => e)).toBeInstanceOf(ArtifactStateError)
+    expect(await sdk.registry.getModel("01ARZ3NDEKTSV4RRFFQ69G5FAV").catch((e) => e)).toBeInstanceOf(ModelNotFoundError)
+    const bad = await sdk.registry.registerModel({ ...metadata("x"), name: "../evil" }).catch((e) => e)
+    expect(bad).toBeInstanceOf(ValidationError)
+    expect(bad.errors.map((e: { path: string }) => e.path)).toEqual(["name"])
+    const wrongHash = await sdk.registry.registerModel(metadata(`hash-${Date.now()}`), new Uint8Array([1]), { expectedSha256: "f".repeat(64) }).catch((e) => e)
+    expect(wrongHash).toBeInstanceOf(IntegrityError)
+  })
+
+  it("detects bytes altered in transit while streaming a download", async () => {
+    const bytes = new Uint8Array(randomBytes(50_000))
+    const model = await client().registry.registerModel(metadata(`tamper-${Date.now()}`), bytes)
+    const tampering: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init)
+      if (!String(input).endsWith("/artifact")) return response
+      const altered = new Uint8Array(await response.arrayBuffer())
+      altered[10] = altered[10]! ^ 0xff
+      return new Response(altered, { status: response.status, headers: response.headers })
+    }
+    const download = await createClient({ baseUrl: server.url, fetch: tampering }).registry.downloadArtifact(model.id)
+    await expect(download.bytes()).rejects.toBeInstanceOf(IntegrityError)
+  })
+})
