@@ -2,7 +2,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { promtoolRemarks } from "../../../packages/prometheus/test/promtool.js"
+import { promtoolRemarks } from "@org/ml-adapter-prometheus/testing"
 import { json, makeTestApp, metadata } from "./helpers.js"
 
 let t: Awaited<ReturnType<typeof makeTestApp>>

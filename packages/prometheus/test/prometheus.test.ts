@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { Registry } from "prom-client"
 import { describe, expect, it } from "vitest"
 import { PrometheusMetrics } from "../src/index.js"
-import { promtoolRemarks } from "./promtool.js"
+import { promtoolRemarks } from "../src/Promtool.js"
 
 /** Reads one series back from the Prometheus text format, the surface scrapers see. */
 const readSeries = async (registry: Registry, name: string, labels: Record<string, string>) => {
