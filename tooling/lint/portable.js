@@ -8,7 +8,7 @@ const drivers = ["ioredis", "redis", "prom-client", "hono", "@hono/*", "pg", "my
 export default [
   ...base,
   {
-    files: ["src/**/*.ts"],
+    files: ["src/**/*.ts", "test/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [

@@ -25,7 +25,8 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
     Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const client = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000 })
+          // No offline queue: while Redis is unreachable, commands fail at once (503) instead of piling up.
+          const client = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000 })
           client.on("error", () => undefined) // surfaced per command as StorageError; avoid unhandled events
           try {
             await client.connect()

@@ -7,7 +7,7 @@ import { FsArtifactStore } from "@org/ml-adapter-fs"
 import { Effect, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { RedisClient, RedisModelStore, registryKeys } from "../src/index.js"
-import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "./redisTestEnv.js"
+import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../src/Testing.js"
 
 const admin = await connectOrFail()
 const prefix = uniquePrefix("registry")
