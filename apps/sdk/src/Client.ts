@@ -70,25 +70,6 @@ const verifying = (expected: string): TransformStream<Uint8Array, Uint8Array> =>
   })
 }
 
-const readAll = async (stream: ReadableStream<Uint8Array>): Promise<Uint8Array> => {
-  const parts: Array<Uint8Array> = []
-  let size = 0
-  const reader = stream.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    parts.push(value)
-    size += value.byteLength
-  }
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
-}
-
 export const createClient = (options: ClientOptions) => {
   const baseUrl = options.baseUrl.replace(/\/+$/, "")
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
@@ -158,7 +139,7 @@ export const createClient = (options: ClientOptions) => {
       const response = await send(`${modelPath(id)}/artifact`)
       const sha256 = response.headers.get("x-artifact-sha256") ?? ""
       const stream = response.body!.pipeThrough(verifying(sha256))
-      return { sha256, sizeBytes: Number(response.headers.get("content-length") ?? "0"), stream, bytes: () => readAll(stream) }
+      return { sha256, sizeBytes: Number(response.headers.get("content-length") ?? "0"), stream, bytes: async () => new Uint8Array(await new Response(stream).arrayBuffer()) }
     }
   }
 

@@ -35,17 +35,14 @@ export interface RunningServer {
   readonly close: () => Promise<void>
 }
 
-/** Builds every layer (failing fast on bad storage), then listens; `close` drains in-flight requests. */
-export const startServer = async (config: ServerConfig, log: (line: string) => void = console.error): Promise<RunningServer> => {
-  const metricsRegistry = PrometheusMetrics.makeRegistry()
-  const runtime = makeRuntime(config, metricsRegistry)
-  try {
-    await runtime.runPromise(ModelRegistry.ModelRegistry.use((registry) => registry.ping()))
-  } catch (error) {
-    await runtime.dispose()
-    throw error
-  }
-  const app = makeApp({
+/** The Hono app wired to a runtime and a Prometheus registry as configured. */
+export const makeServerApp = (
+  config: ServerConfig,
+  runtime: ReturnType<typeof makeRuntime>,
+  metricsRegistry: Registry,
+  log: (line: string) => void
+) =>
+  makeApp({
     runtime,
     httpMetrics: PrometheusMetrics.makeHttpMetrics(metricsRegistry),
     maxJsonBytes: config.maxJsonBytes,
@@ -58,6 +55,18 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
       return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }
     }
   })
+
+/** Builds every layer (failing fast on bad storage), then listens; `close` drains in-flight requests. */
+export const startServer = async (config: ServerConfig, log: (line: string) => void = console.error): Promise<RunningServer> => {
+  const metricsRegistry = PrometheusMetrics.makeRegistry()
+  const runtime = makeRuntime(config, metricsRegistry)
+  try {
+    await runtime.runPromise(ModelRegistry.ModelRegistry.use((registry) => registry.ping()))
+  } catch (error) {
+    await runtime.dispose()
+    throw error
+  }
+  const app = makeServerApp(config, runtime, metricsRegistry, log)
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
   })

@@ -2,8 +2,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { PrometheusMetrics } from "@org/ml-adapter-prometheus"
-import { ModelRegistry } from "@org/ml-core"
-import { loadConfig, makeApp, makeRuntime } from "../src/index.js"
+import { loadConfig, makeRuntime, makeServerApp } from "../src/index.js"
 
 /** The app over real filesystem storage in a fresh temp directory, driven through app.request. */
 export const makeTestApp = async (env: Record<string, string> = {}) => {
@@ -12,18 +11,7 @@ export const makeTestApp = async (env: Record<string, string> = {}) => {
   const metricsRegistry = PrometheusMetrics.makeRegistry()
   const runtime = makeRuntime(config, metricsRegistry)
   const logs: Array<string> = []
-  const app = makeApp({
-    runtime,
-    httpMetrics: PrometheusMetrics.makeHttpMetrics(metricsRegistry),
-    maxJsonBytes: config.maxJsonBytes,
-    maxUploadBytes: config.maxUploadBytes,
-    apiToken: config.apiToken,
-    log: (line) => logs.push(line),
-    metrics: async () => {
-      await runtime.runPromise(ModelRegistry.ModelRegistry.use((r) => r.refreshGauges()))
-      return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }
-    }
-  })
+  const app = makeServerApp(config, runtime, metricsRegistry, (line) => logs.push(line))
   /** Every file under the data directory with its size: "storage unchanged" means this is equal. */
   const snapshot = async () => {
     const entries = await fs.readdir(directory, { recursive: true, withFileTypes: true })

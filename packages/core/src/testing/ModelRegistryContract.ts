@@ -38,6 +38,19 @@ export const modelRegistryContract = (
       return yield* registry.promoteModel(id, "staging", { actor: "ci" })
     })
 
+  /** Puts v1 then v2 of one new name into production, one after the other. */
+  const replaceInProduction = (registry: ModelRegistry["Service"]) =>
+    Effect.gen(function*() {
+      const name = `swap-${Math.random().toString(36).slice(2)}`
+      const v1 = yield* withArtifact(registry, { name, version: "1" })
+      const v2 = yield* withArtifact(registry, { name, version: "2" })
+      yield* toStaging(registry, v1.id)
+      yield* toStaging(registry, v2.id)
+      yield* registry.promoteModel(v1.id, "production")
+      yield* registry.promoteModel(v2.id, "production")
+      return { v1: yield* registry.getModel(v1.id), v2: yield* registry.getModel(v2.id), v1History: yield* registry.getHistory(v1.id) }
+    })
+
   describe(`ModelRegistry on ${adapter}`, () => {
     it("registers a draft with a time-sortable id, an audit event and no artifact", async () => {
       const { model, history } = await run(Effect.gen(function*() {
@@ -129,35 +142,16 @@ export const modelRegistryContract = (
     })
 
     it("moves the previous production version to archived when another is promoted", async () => {
-      const { v1, v2, v1History } = await run(Effect.gen(function*() {
-        const registry = yield* ModelRegistry
-        const name = `swap-${Math.random().toString(36).slice(2)}`
-        const v1 = yield* withArtifact(registry, { name, version: "1" })
-        const v2 = yield* withArtifact(registry, { name, version: "2" })
-        yield* toStaging(registry, v1.id)
-        yield* toStaging(registry, v2.id)
-        yield* registry.promoteModel(v1.id, "production")
-        yield* registry.promoteModel(v2.id, "production")
-        return { v1: yield* registry.getModel(v1.id), v2: yield* registry.getModel(v2.id), v1History: yield* registry.getHistory(v1.id) }
-      }))
+      const { v1, v2, v1History } = await run(ModelRegistry.use(replaceInProduction))
       expect(v1.status).toBe("archived")
       expect(v2.status).toBe("production")
       expect(v1History.at(-1)).toMatchObject({ action: "demoted", from: "production", to: "archived" })
     })
 
     it("can demote the previous production version to staging instead", async () => {
-      const v1 = await run(Effect.gen(function*() {
-        const registry = yield* ModelRegistry
-        const name = `stage-${Math.random().toString(36).slice(2)}`
-        const v1 = yield* withArtifact(registry, { name, version: "1" })
-        const v2 = yield* withArtifact(registry, { name, version: "2" })
-        yield* toStaging(registry, v1.id)
-        yield* toStaging(registry, v2.id)
-        yield* registry.promoteModel(v1.id, "production")
-        yield* registry.promoteModel(v2.id, "production")
-        return yield* registry.getModel(v1.id)
-      }), { demoteProductionTo: "staging" })
+      const { v1, v1History } = await run(ModelRegistry.use(replaceInProduction), { demoteProductionTo: "staging" })
       expect(v1.status).toBe("staging")
+      expect(v1History.at(-1)).toMatchObject({ action: "demoted", from: "production", to: "staging" })
     })
 
     it("keeps exactly one production version when 20 versions are promoted at once, and the audit log agrees", async () => {

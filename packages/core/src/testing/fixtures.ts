@@ -57,24 +57,8 @@ export const streamOf = (chunks: ReadonlyArray<Uint8Array>, failAfter?: number):
   })
 }
 
-export const readAll = async (stream: ReadableStream<Uint8Array>): Promise<Uint8Array> => {
-  const parts: Array<Uint8Array> = []
-  let size = 0
-  const reader = stream.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    parts.push(value)
-    size += value.byteLength
-  }
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
-}
+export const readAll = async (stream: ReadableStream<Uint8Array>): Promise<Uint8Array> =>
+  new Uint8Array(await new Response(stream).arrayBuffer())
 
 export const randomBytes = (size: number): Uint8Array => {
   const out = new Uint8Array(size)
