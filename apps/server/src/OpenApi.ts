@@ -5,9 +5,19 @@
 import { AuditEvent, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
 import { Schema } from "effect"
 
+/** Objects with declared properties are closed: the server rejects unknown fields (400). */
+const closeObjects = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(closeObjects)
+  if (typeof node !== "object" || node === null) return node
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node)) out[key] = closeObjects(value)
+  if ("properties" in out && out.additionalProperties === true) out.additionalProperties = false
+  return out
+}
+
 const jsonSchema = (schema: Schema.Top) => {
   const document = Schema.toJsonSchemaDocument(schema)
-  return { schema: document.schema, definitions: document.definitions as Record<string, unknown> }
+  return { schema: closeObjects(document.schema), definitions: closeObjects(document.definitions) as Record<string, unknown> }
 }
 
 const problemSchema = {

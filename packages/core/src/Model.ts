@@ -15,7 +15,8 @@ export const ModelId = Schema.String.check(
 )
 export type ModelId = typeof ModelId.Type
 
-const identifierPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+// The u flag makes Effect export patterns to JSON Schema (OpenAPI), whose regexes are Unicode-mode.
+const identifierPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/u
 const identifier = (maxLength: number) =>
   Schema.String.check(
     Schema.isMinLength(1, { message: "must not be empty" }),
@@ -40,13 +41,15 @@ const Instant = Schema.String.check(
 )
 
 const Sha256Hex = Schema.String.check(
-  Schema.isPattern(/^[0-9a-f]{64}$/, { message: "must be a lowercase hex SHA-256 digest" })
+  Schema.isPattern(/^[0-9a-f]{64}$/u, { message: "must be a lowercase hex SHA-256 digest" })
 )
 export { Sha256Hex }
 
-export const Metrics = Schema.Record(Label, Schema.Finite)
+export const Metrics = Schema.Record(Schema.String, Schema.Finite).check(Schema.isPropertyNames(Label))
 export type Metrics = typeof Metrics.Type
-export const Parameters = Schema.Record(Label, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean]))
+export const Parameters = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean])).check(
+  Schema.isPropertyNames(Label)
+)
 export const Tags = Schema.Array(Label).check(Schema.isMaxLength(64, { message: "must have at most 64 tags" }))
 
 export const TrainingInfo = Schema.Struct({

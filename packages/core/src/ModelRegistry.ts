@@ -135,9 +135,10 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
     const uploadArtifact = (id: string, body: ReadableStream<Uint8Array>, options: UploadOptions = {}) =>
       Effect.gen(function*() {
         const before = yield* getModel(id)
-        if (before.artifact !== null) {
+        const refusal = artifactRefusal(before)
+        if (refusal) {
           yield* Effect.promise(() => body.cancel().catch(() => undefined))
-          return yield* Effect.fail(alreadyHasArtifact(id))
+          return yield* Effect.fail(refusal)
         }
         const stored = yield* artifacts.write(id, body, {
           maxBytes: settings.maxArtifactBytes,
@@ -145,7 +146,8 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
         })
         const saved = yield* retryStale(Effect.gen(function*() {
           const current = yield* getModel(id)
-          if (current.artifact !== null) return yield* Effect.fail(alreadyHasArtifact(id))
+          const refusal = artifactRefusal(current)
+          if (refusal) return yield* Effect.fail(refusal)
           const at = yield* nowIso
           const updated: Model = {
             ...current,
@@ -175,8 +177,13 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
         return saved
       })
 
-    const alreadyHasArtifact = (id: string) =>
-      new ArtifactStateError({ modelId: id, message: `Model ${id} already has an artifact; artifacts are immutable, register a new version instead` })
+    /** Artifacts are set once, on a draft: identity never changes after that. */
+    const artifactRefusal = (model: Model): ArtifactStateError | undefined =>
+      model.artifact !== null
+        ? new ArtifactStateError({ modelId: model.id, message: `Model ${model.id} already has an artifact; artifacts are immutable, register a new version instead` })
+        : model.status !== "draft"
+        ? new ArtifactStateError({ modelId: model.id, message: `Model ${model.id} is ${model.status}; only draft models accept an artifact` })
+        : undefined
 
     const registerModel: ModelRegistryShape["registerModel"] = (input, artifact, options) =>
       Effect.gen(function*() {

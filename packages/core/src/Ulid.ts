@@ -7,7 +7,7 @@
  */
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-export const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/
+export const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/u
 
 let lastTime = -1
 const lastRandom = new Uint8Array(16) // one base32 digit (0..31) per byte

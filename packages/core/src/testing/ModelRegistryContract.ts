@@ -112,6 +112,7 @@ export const modelRegistryContract = (
         const noArtifact = yield* registry.registerModel(input())
         const leaveDraftBare = yield* Effect.exit(registry.promoteModel(noArtifact.id, "testing"))
         const archiveBare = yield* registry.promoteModel(noArtifact.id, "archived", { reason: "abandoned" })
+        const uploadToArchived = yield* Effect.exit(registry.uploadArtifact(noArtifact.id, streamOf([randomBytes(10)])))
         const model = yield* withArtifact(registry)
         const skip = yield* Effect.exit(registry.promoteModel(model.id, "production"))
         const same = yield* Effect.exit(registry.promoteModel(model.id, "draft"))
@@ -120,10 +121,11 @@ export const modelRegistryContract = (
         const archived = yield* registry.promoteModel(model.id, "archived")
         const revive = yield* Effect.exit(registry.promoteModel(model.id, "production"))
         const unknown = yield* Effect.exit(registry.promoteModel("01ARZ3NDEKTSV4RRFFQ69G5FAV", "testing"))
-        return { leaveDraftBare, archiveBare, skip, same, live, archived, revive, unknown, history: yield* registry.getHistory(model.id) }
+        return { leaveDraftBare, archiveBare, uploadToArchived, skip, same, live, archived, revive, unknown, history: yield* registry.getHistory(model.id) }
       }))
       expect(failureTag(result.leaveDraftBare)).toBe("ArtifactStateError")
       expect(result.archiveBare.status).toBe("archived")
+      expect(failureTag(result.uploadToArchived)).toBe("ArtifactStateError")
       expect(failureTag(result.skip)).toBe("InvalidTransitionError")
       expect(failureTag(result.same)).toBe("InvalidTransitionError")
       expect(result.live.status).toBe("production")
