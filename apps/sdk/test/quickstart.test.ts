@@ -89,6 +89,67 @@ describe("quick start, end to end", () => {
     await fs.rm(dataDir, { recursive: true, force: true })
   })
 
+  it("leaves no partial artifact and no half-registered model after a disconnect or a crash mid-upload", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-crash-"))
+    const filesUnder = async (dir: string) =>
+      (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name)
+    const slowBody = (onChunk: (n: number) => void) => {
+      let sent = 0
+      return new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((r) => setTimeout(r, 50))
+          onChunk(++sent)
+          controller.enqueue(new Uint8Array(256 * 1024).fill(sent))
+        }
+      })
+    }
+    const waitFor = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 50))
+    }
+
+    const server = await startProcess({ ML_MODEL_STORAGE_DIR: dataDir })
+    const sdk = createClient({ baseUrl: server.url })
+    const model = await sdk.registry.registerModel({ name: "crash", version: "1", algorithm: "a", framework: "f" })
+    const tmp = path.join(dataDir, "artifacts", ".tmp")
+
+    // 1. The client goes away mid-upload: the server drops the temp file, the model keeps no artifact.
+    const abort = new AbortController()
+    const aborted = fetch(`${server.url}/v1/models/${model.id}/artifact`, {
+      method: "PUT", signal: abort.signal, duplex: "half",
+      body: slowBody((n) => n === 8 && abort.abort())
+    } as RequestInit).catch((e: Error) => e)
+    expect(await aborted).toBeInstanceOf(Error)
+    await waitFor(async () => (await filesUnder(tmp)).length === 0)
+    expect(await filesUnder(tmp)).toEqual([])
+    expect((await sdk.registry.getModel(model.id)).artifact).toBeNull()
+
+    // 2. The server dies (SIGKILL) mid-upload: after a restart nothing partial is left.
+    let partialSeen = false
+    const killed = fetch(`${server.url}/v1/models/${model.id}/artifact`, {
+      method: "PUT", duplex: "half",
+      body: slowBody((n) => {
+        if (n === 8) {
+          void filesUnder(tmp).then((files) => {
+            partialSeen = files.length === 1
+            server.child.kill("SIGKILL")
+          })
+        }
+      })
+    } as RequestInit).catch((e: Error) => e)
+    expect(await killed).toBeInstanceOf(Error)
+    await server.exited
+    expect(partialSeen).toBe(true) // the upload really was half-written when the process died
+
+    const restarted = await startProcess({ ML_MODEL_STORAGE_DIR: dataDir })
+    expect(await filesUnder(path.join(dataDir, "artifacts"))).toEqual([])
+    const again = createClient({ baseUrl: restarted.url })
+    expect(await again.registry.getModel(model.id)).toMatchObject({ status: "draft", artifact: null })
+    expect((await again.registry.uploadArtifact(model.id, new Uint8Array([1, 2, 3]))).artifact?.sizeBytes).toBe(3)
+    restarted.child.kill("SIGTERM")
+    expect(await restarted.exited).toBe(0)
+    await fs.rm(dataDir, { recursive: true, force: true })
+  })
+
   it("refuses to start with an invalid setting, naming the variable", async () => {
     const child = spawn(process.execPath, [serverMain], { env: { PATH: process.env.PATH ?? "", ML_PORT: "eighty" }, stdio: ["ignore", "pipe", "pipe"] })
     let output = ""
