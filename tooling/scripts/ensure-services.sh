@@ -27,6 +27,8 @@ ensure_redis() {
   for _ in $(seq 1 50); do redis_answers 127.0.0.1 "$port" && break; sleep 0.1; done
   redis_answers 127.0.0.1 "$port" || { echo "Could not start redis-server (see /tmp/ml-test-redis-$port.log)" >&2; exit 1; }
   export ML_TEST_REDIS_URL="redis://127.0.0.1:$port"
+  # Stop the Redis this run started when the run ends, whatever its outcome.
+  trap "kill \$(cat /tmp/ml-test-redis-$port.pid 2>/dev/null) 2>/dev/null || true" EXIT
   echo "Redis: started $ML_TEST_REDIS_URL"
 }
 

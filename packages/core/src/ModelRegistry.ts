@@ -334,7 +334,8 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
           for (const m of page) if (m.artifact !== null) sizes.push([m.id, m.artifact.sizeBytes])
           cursor = page.length === 500 ? page[page.length - 1]!.id : undefined
         } while (cursor)
-        // Reset and refill with nothing in between, so a scrape never sees a half-built gauge.
+        // Storage is read first; the gauges are then reset and refilled without I/O in between,
+        // so a scrape rarely, if ever, sees a half-built gauge.
         for (const [status, count] of Object.entries(counts)) yield* metrics.set(metricNames.modelsTotal, { status }, count)
         yield* metrics.reset(metricNames.modelFileSizeBytes)
         for (const [modelId, size] of sizes) yield* metrics.set(metricNames.modelFileSizeBytes, { model_id: modelId }, size)
