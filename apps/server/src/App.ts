@@ -3,26 +3,29 @@
  * run one use case through the shared ManagedRuntime, and map typed errors to problem+json.
  */
 import {
+  ArtifactStore,
   decodeInput,
+  Instant,
   ListModelsQuery,
   ModelId,
   ModelName,
   ModelRegistry,
   PromoteModelInput,
   RegisterModelInput,
+  Sha256Hex,
   UpdateModelInput,
   immutableModelFields,
   ValidationError
 } from "@org/ml-core"
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
-
-type HttpMetrics = PrometheusMetrics.HttpMetrics
 import { Effect, Exit, type ManagedRuntime, Schema } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
 import { docsPage } from "./Docs.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromCause, problemFromError, problemResponse } from "./Problem.js"
+
+type HttpMetrics = PrometheusMetrics.HttpMetrics
 
 export interface AppOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<ModelRegistry.ModelRegistry, unknown>
@@ -44,15 +47,13 @@ class RequestProblem extends Error {
 const IdParams = Schema.Struct({ id: ModelId })
 const decodeIdParams = decodeInput(IdParams, "path")
 const decodeNameParams = decodeInput(Schema.Struct({ name: ModelName }), "path")
-const decodeProductionQuery = decodeInput(Schema.Struct({
-  at: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")))
-}), "query")
+const decodeProductionQuery = decodeInput(Schema.Struct({ at: Schema.optionalKey(Instant) }), "query")
 const decodeRegister = decodeInput(RegisterModelInput, "model metadata")
 const decodeUpdate = decodeInput(UpdateModelInput, "model update")
 const decodePromote = decodeInput(PromoteModelInput, "promotion")
 const decodeList = decodeInput(ListModelsQuery, "query")
 
-const sha256Hex = /^[0-9a-f]{64}$/
+const isSha256Hex = Schema.is(Sha256Hex)
 
 /** Reads a JSON body with a size cap, so a huge or endless body cannot exhaust memory. */
 const readJson = async (request: Request, maxBytes: number): Promise<unknown> => {
@@ -62,22 +63,9 @@ const readJson = async (request: Request, maxBytes: number): Promise<unknown> =>
   }
   const declared = Number(request.headers.get("content-length") ?? "0")
   if (declared > maxBytes) throw new RequestProblem("PayloadTooLarge", `JSON body exceeds ${maxBytes} bytes`, { limitBytes: maxBytes })
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  if (request.body) {
-    const reader = request.body.getReader()
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > maxBytes) {
-        await reader.cancel()
-        throw new RequestProblem("PayloadTooLarge", `JSON body exceeds ${maxBytes} bytes`, { limitBytes: maxBytes })
-      }
-      chunks.push(value)
-    }
-  }
-  const text = new TextDecoder().decode(Buffer.concat(chunks))
+  const bytes = request.body ? await ArtifactStore.collectBytes(request.body, maxBytes) : new Uint8Array(0)
+  if (bytes === undefined) throw new RequestProblem("PayloadTooLarge", `JSON body exceeds ${maxBytes} bytes`, { limitBytes: maxBytes })
+  const text = new TextDecoder().decode(bytes)
   try {
     return JSON.parse(text)
   } catch (cause) {
@@ -90,7 +78,7 @@ const expectedDigest = (headers: Headers): string | undefined => {
   const hex = headers.get("x-artifact-sha256")
   if (hex !== null) {
     const value = hex.trim().toLowerCase()
-    if (!sha256Hex.test(value)) {
+    if (!isSha256Hex(value)) {
       throw new ValidationError({ message: "Header x-artifact-sha256 must be 64 hex characters", issues: [{ path: ["x-artifact-sha256"], message: "must be 64 hex characters" }] })
     }
     return value

@@ -65,6 +65,11 @@ describe("registering models", () => {
     expect(await t.snapshot()).toEqual(before)
   })
 
+  it("rejects a JSON body over ML_MAX_JSON_BYTES with 413", async () => {
+    const huge = JSON.stringify(metadata({ description: "x".repeat(1024 * 1024) }))
+    await expectProblem(await request("/v1/models", json(huge)), 413, "PayloadTooLarge")
+  })
+
   it("rejects a body that is not JSON with 415", async () => {
     await expectProblem(await request("/v1/models", { method: "POST", body: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "UnsupportedMediaType")
   })
@@ -178,6 +183,8 @@ describe("lifecycle over HTTP", () => {
     expect(((await (await request(`/v1/registry/${name}/production`)).json()) as { id: string }).id).toBe(v2.id)
     expect(((await (await request(`/v1/registry/${name}/production?at=${before}`)).json()) as { id: string }).id).toBe(v1.id)
     await expectProblem(await request(`/v1/registry/${name}/production?at=2000-01-01T00:00:00Z`), 404, "NotFound")
+    const badTime = await expectProblem(await request(`/v1/registry/${name}/production?at=yesterday`), 400, "ValidationError")
+    expect(badTime.errors![0]!.path).toBe("at")
   })
 
   it("answers an invalid transition with 409 and an unknown status with 400", async () => {

@@ -49,8 +49,11 @@ export const tooLarge = (limitBytes: number) =>
 export const digestMismatch = (expectedSha256: string, actualSha256: string, what: string) =>
   new IntegrityError({ expectedSha256, actualSha256, message: `${what}: expected SHA-256 ${expectedSha256}, got ${actualSha256}` })
 
-/** Reads a whole stream into memory, failing as soon as it passes `maxBytes`. */
-const collect = async (body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | "too-large"> => {
+/**
+ * Reads a whole stream into memory, or returns undefined (and cancels the stream) as soon as it
+ * passes `maxBytes`: for small bodies whose size a client controls.
+ */
+export const collectBytes = async (body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | undefined> => {
   const chunks: Array<Uint8Array> = []
   let size = 0
   const reader = body.getReader()
@@ -60,7 +63,7 @@ const collect = async (body: ReadableStream<Uint8Array>, maxBytes: number): Prom
     size += value.byteLength
     if (size > maxBytes) {
       await reader.cancel().catch(() => undefined)
-      return "too-large"
+      return undefined
     }
     chunks.push(value)
   }
@@ -81,10 +84,10 @@ export const makeMemory = Effect.sync((): ArtifactStoreShape & { readonly corrup
     write: (modelId, body, options) =>
       Effect.gen(function*() {
         const bytes = yield* Effect.tryPromise({
-          try: () => collect(body, options.maxBytes),
+          try: () => collectBytes(body, options.maxBytes),
           catch: (cause) => new StorageError({ message: `Artifact upload was interrupted: ${String(cause)}`, cause })
         })
-        if (bytes === "too-large") return yield* Effect.fail(tooLarge(options.maxBytes))
+        if (bytes === undefined) return yield* Effect.fail(tooLarge(options.maxBytes))
         const sha256 = yield* Effect.promise(() => sha256Hex(bytes))
         if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
           return yield* Effect.fail(digestMismatch(options.expectedSha256, sha256, "Uploaded artifact does not match"))

@@ -36,14 +36,13 @@ const Label = Schema.String.check(
 )
 const Text = (max: number) => Schema.String.check(Schema.isMaxLength(max, { message: `must be at most ${max} characters` }))
 
-const Instant = Schema.String.check(
+export const Instant = Schema.String.check(
   Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
 )
 
-const Sha256Hex = Schema.String.check(
+export const Sha256Hex = Schema.String.check(
   Schema.isPattern(/^[0-9a-f]{64}$/u, { message: "must be a lowercase hex SHA-256 digest" })
 )
-export { Sha256Hex }
 
 export const Metrics = Schema.Record(Schema.String, Schema.Finite).check(Schema.isPropertyNames(Label))
 export type Metrics = typeof Metrics.Type
