@@ -1,0 +1,5 @@
+export { StatsInputError } from "./StatsError.js"
+export { beta, chiSquare, normal, studentT, type Distribution } from "./Distributions.js"
+export { ks1Samp, ks2Samp, kolmogorovSurvival, kstwoCdf, kstwoSf, roundHalfEven, type Ks1Reference, type KsMethod, type KsResult } from "./Ks.js"
+export { smirnovSf } from "./Kolmogorov.js"
+export { erf, erfc, logGamma, logBeta, gammaIncomplete, betaIncomplete } from "./Special.js"
