@@ -262,6 +262,192 @@ for name, s, ref, method in ks1_cases:
         r = stats.ks_1samp(x, stats.uniform(low, high - low).cdf, method=method)
     golden["ks1samp"].append({"name": name, "sample": s, "reference": ref, "method": method, "statistic": f(r.statistic), "pValue": f(r.pvalue)})
 
+# ---------------------------------------------------------------- PSI, histogram, quantiles (numpy)
+def psi_reference(base, cur, bins, strategy):
+    """Independent numpy version of the documented rule (quantile/uniform edges from the
+    baseline, open outer bins, empty shares -> 1e-4 or min non-zero share / 1e6)."""
+    base = np.sort(base)
+    if strategy == "quantile":
+        cand = [np.quantile(base, k / bins) for k in range(1, bins)]
+    else:
+        cand = [base[0] + (base[-1] - base[0]) * k / bins for k in range(1, bins)]
+    edges = []
+    for e in cand:
+        if e > base[0] and (not edges or e > edges[-1]):
+            edges.append(float(e))
+    b_counts = np.bincount(np.searchsorted(edges, base, side="right"), minlength=len(edges) + 1)
+    c_counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1)
+    bs, cs = b_counts / len(base), c_counts / len(cur)
+    nz = np.concatenate([bs[bs > 0], cs[cs > 0]])
+    fill = nz.min() / 1e6 if nz.min() <= 1e-4 else 1e-4
+    b2, c2 = np.where(bs == 0, fill, bs), np.where(cs == 0, fill, cs)
+    return {"edges": edges, "baselineShares": bs.tolist(), "currentShares": cs.tolist(),
+            "value": float(np.sum((c2 - b2) * np.log(c2 / b2)))}
+
+
+golden["psi"] = []
+for name, sb, sc, bins, strategy in [
+    ("quantile 10 shifted", spec(71, 5000), spec(72, 3000, loc=0.2), 10, "quantile"),
+    ("quantile 10 same", spec(73, 5000), spec(74, 4000), 10, "quantile"),
+    ("uniform 20 scaled", spec(75, 2000), spec(76, 2500, scale=1.5), 20, "uniform"),
+    ("quantile 5 heavy ties", spec(77, 1000, "grid", levels=3), spec(78, 800, "grid", levels=4), 5, "quantile"),
+    ("quantile 10 far shift (empty bins)", spec(79, 3000), spec(80, 3000, loc=3.0), 10, "quantile"),
+]:
+    ref = psi_reference(make_sample(sb), make_sample(sc), bins, strategy)
+    golden["psi"].append({"name": name, "baseline": sb, "current": sc, "bins": bins, "strategy": strategy, **ref})
+
+qs = [0.0, 0.01, 0.1, 0.25, 0.333, 0.5, 0.75, 0.9, 0.99, 1.0]
+golden["quantiles"] = [{"sample": sp, "probabilities": qs, "values": [float(v) for v in np.quantile(make_sample(sp), qs)]}
+                       for sp in [spec(81, 1), spec(82, 2), spec(83, 7), spec(84, 1000), spec(85, 101, "grid", levels=4)]]
+hist_edges = [-0.5, -0.1, 0.0, 0.1, 0.5]
+golden["histogram"] = {"sample": spec(86, 500), "edges": hist_edges,
+                       "counts": np.bincount(np.searchsorted(hist_edges, make_sample(spec(86, 500)), side="right"), minlength=6).tolist()}
+
+# ---------------------------------------------------------------- tests for A/B results
+def mp_t_quantile_upper(df, q):
+    cdf = t_cdf(df)
+    return -mp_solve(cdf, q, True, stats.t.ppf(q, df))
+
+
+golden["welch"] = []
+for name, st, sc in [
+    ("clear lift", spec(91, 400, loc=10.3, scale=2.0), spec(92, 500, loc=10.0, scale=2.0)),
+    ("no difference", spec(93, 1000, loc=5.0), spec(94, 1000, loc=5.0)),
+    ("tiny samples", spec(95, 2, loc=1.0), spec(96, 3, loc=1.5)),
+    ("unequal variances", spec(97, 60, loc=3.0, scale=5.0), spec(98, 2000, loc=2.5, scale=0.5)),
+    ("values near 1e9", spec(99, 300, loc=1e9, scale=1e-3), spec(100, 400, loc=1e9 + 1e-4, scale=1e-3)),
+]:
+    # Truth from exact rational means and variances (np.mean of values near 1e9 is only good to
+    # ~1e-7, too coarse for a mean difference of 1e-4), p-value and interval at 50 digits.
+    t_s, c_s = make_sample(st), make_sample(sc)
+    ft, fc = [Fraction(v) for v in t_s], [Fraction(v) for v in c_s]
+    mt_x, mc_x = sum(ft) / len(ft), sum(fc) / len(fc)
+    vt_x = sum((v - mt_x) ** 2 for v in ft) / (len(ft) - 1) / len(ft)
+    vc_x = sum((v - mc_x) ** 2 for v in fc) / (len(fc) - 1) / len(fc)
+    diff_x = mt_x - mc_x
+    se_mp = mp.sqrt(mp.mpf(vt_x.numerator) / vt_x.denominator + mp.mpf(vc_x.numerator) / vc_x.denominator)
+    t_mp = (mp.mpf(diff_x.numerator) / diff_x.denominator) / se_mp
+    df_x = (vt_x + vc_x) ** 2 / (vt_x ** 2 / (len(ft) - 1) + vc_x ** 2 / (len(fc) - 1))
+    df = float(df_x)
+    p_mp = 2 * t_cdf(mp.mpf(df_x.numerator) / df_x.denominator)(-abs(t_mp))
+    r = stats.ttest_ind(t_s, c_s, equal_var=False)
+    assert abs(float(t_mp) - r.statistic) <= 1e-3 * abs(float(t_mp)), (name, float(t_mp), r.statistic)  # scipy is off by ~3e-4 at 1e9
+    vt, vc = float(vt_x), float(vc_x)
+    diff = float(diff_x)
+    se = float(se_mp)
+    crit = float(mp_t_quantile_upper(df, 0.025))
+    mc, mt = float(mc_x), float(mt_x)
+    lift = float(diff_x / mc_x)
+    lift_se = math.sqrt(vt / mc ** 2 + mt ** 2 * vc / mc ** 4)
+    z = float(stats.norm.isf(0.025))
+    golden["welch"].append({"name": name, "treatment": st, "control": sc, "t": f(t_mp), "pValue": f(p_mp), "df": float(df),
+                            "difference": diff, "differenceInterval": [diff - crit * se, diff + crit * se],
+                            "relativeLift": lift, "relativeLiftInterval": [lift - z * lift_se, lift + z * lift_se]})
+
+golden["proportions"] = []
+for st, nt, sc, nc in [(120, 1000, 100, 1000), (5, 50, 9, 60), (4900, 100000, 5000, 100000), (0, 30, 3, 40)]:
+    p1, p2 = st / nt, sc / nc
+    pooled = (st + sc) / (nt + nc)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / nt + 1 / nc))
+    z = (p1 - p2) / se
+    wald = math.sqrt(p1 * (1 - p1) / nt + p2 * (1 - p2) / nc)
+    crit = float(stats.norm.isf(0.025))
+    golden["proportions"].append({"treatment": [st, nt], "control": [sc, nc], "z": z, "pValue": float(2 * stats.norm.sf(abs(z))),
+                                  "differenceInterval": [p1 - p2 - crit * wald, p1 - p2 + crit * wald]})
+
+golden["chisquare"] = []
+for obs, exp in [([5050, 4950], [50, 50]), ([480, 520, 1000], [25, 25, 50]), ([10, 0, 30], [1, 1, 2]), ([9000, 11000], [1, 1])]:
+    total = sum(obs)
+    f_exp = np.array(exp, dtype=float) / sum(exp) * total
+    r = stats.chisquare(obs, f_exp)
+    golden["chisquare"].append({"observed": obs, "expected": exp, "statistic": f(r.statistic), "pValue": f(r.pvalue)})
+
+golden["contingency"] = []
+for table in [[[10, 20], [30, 25]], [[3, 1], [1, 3]], [[100, 150, 80], [90, 160, 95]], [[5, 0, 2], [1, 4, 6], [7, 3, 3]]]:
+    for correction in [True, False]:
+        chi2, p, dof, expected = stats.chi2_contingency(table, correction=correction)
+        golden["contingency"].append({"table": table, "correction": correction, "statistic": f(chi2), "pValue": f(p), "df": int(dof),
+                                      "expected": expected.tolist()})
+
+
+def holm_np(p):
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adj_sorted = np.maximum.accumulate(np.minimum((m - np.arange(m)) * p[order], 1.0))
+    out = np.empty(m)
+    out[order] = adj_sorted
+    return out.tolist()
+
+
+def bh_np(p):
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    adj_sorted = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+    out = np.empty(m)
+    out[order] = adj_sorted
+    return out.tolist()
+
+
+golden["adjustments"] = [{"pValues": p, "holm": holm_np(p), "bh": bh_np(p)} for p in [
+    [0.01, 0.04, 0.03, 0.005], [0.5], [0.001, 0.2, 0.2, 0.9, 0.04, 0.0001], [1.0, 0.99, 0.98]]]
+
+golden["sampleSize"] = {
+    "means": [{"mde": mde, "sd": sd, "alpha": a, "power": pw,
+               "n": int(math.ceil(2 * (stats.norm.isf(a / 2) + stats.norm.ppf(pw)) ** 2 * sd ** 2 / mde ** 2))}
+              for mde, sd, a, pw in [(0.1, 1.0, 0.05, 0.8), (2.0, 15.0, 0.01, 0.9), (0.5, 3.3, 0.1, 0.95)]],
+    "proportions": [{"baseline": p1, "mde": d, "alpha": a, "power": pw,
+                     "n": int(math.ceil((stats.norm.isf(a / 2) * math.sqrt(2 * ((2 * p1 + d) / 2) * (1 - (2 * p1 + d) / 2)) +
+                                         stats.norm.ppf(pw) * math.sqrt(p1 * (1 - p1) + (p1 + d) * (1 - p1 - d))) ** 2 / d ** 2))}
+                    for p1, d, a, pw in [(0.1, 0.01, 0.05, 0.8), (0.5, -0.05, 0.05, 0.9), (0.02, 0.005, 0.01, 0.8)]],
+}
+
+# ---------------------------------------------------------------- mergeable summaries (exact truth)
+def exact_summary(values):
+    fr = [Fraction(v) for v in values]
+    n = len(fr)
+    mean = sum(fr) / n
+    m2 = sum((v - mean) ** 2 for v in fr)
+    return {"count": n, "mean": float(mean), "variance": float(m2 / (n - 1)), "min": float(min(values)), "max": float(max(values))}
+
+
+golden["summaries"] = []
+for sp, chunks in [(spec(111, 10000, loc=1e9, scale=1e-2), [1, 3, 4000, 2996, 3000]), (spec(112, 5000, loc=-3.0, scale=100.0), [2500, 2500]),
+                   (spec(113, 1000, "grid", loc=7.0, scale=0.5, levels=3), [10, 990])]:
+    golden["summaries"].append({"sample": sp, "chunks": chunks, **exact_summary(make_sample(sp))})
+
+# ---------------------------------------------------------------- xoshiro128** reference stream
+def xoshiro_stream(seed, count):
+    mask = 0xFFFFFFFF
+    sm = seed & mask
+
+    def splitmix32():
+        nonlocal sm
+        sm = (sm + 0x9E3779B9) & mask
+        z = sm
+        z = ((z ^ (z >> 16)) * 0x85EBCA6B) & mask
+        z = ((z ^ (z >> 13)) * 0xC2B2AE35) & mask
+        return (z ^ (z >> 16)) & mask
+    s = [splitmix32() for _ in range(4)]
+    rotl = lambda x, k: ((x << k) | (x >> (32 - k))) & mask
+    out = []
+    for _ in range(count):
+        result = (rotl((s[1] * 5) & mask, 7) * 9) & mask
+        t = (s[1] << 9) & mask
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 11)
+        out.append(result)
+    return out
+
+
+golden["xoshiro128ss"] = [{"seed": seed, "first": xoshiro_stream(seed, 16)} for seed in [0, 1, 42, 123456789, 4294967295]]
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stats.json")
 with open(out, "w") as fh:
     json.dump(golden, fh, indent=0, separators=(",", ":"))
