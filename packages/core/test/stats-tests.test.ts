@@ -10,6 +10,8 @@ import {
 } from "../src/index.js"
 import golden from "./golden/stats.json" with { type: "json" }
 import { makeSample, type SampleSpec } from "./golden/samples.js"
+import { samplerDraws } from "./golden/samplerDraws.js"
+import recordedDraws from "./golden/samplers.json" with { type: "json" }
 
 const close = (actual: number, expected: number, relative: number, absolute = 0) =>
   actual === expected || Math.abs(actual - expected) <= Math.max(relative * Math.abs(expected), absolute)
@@ -123,5 +125,11 @@ describe("seeded PRNG", () => {
       const random = makeRandom(c.seed)
       expect(Array.from({ length: c.first.length }, () => random.nextUint32())).toEqual(c.first)
     }
+  })
+})
+
+describe("samplers are deterministic across runtimes", () => {
+  it("draw exactly the recorded values for each seed (this test runs under Node, Deno and Bun)", () => {
+    expect(samplerDraws()).toEqual(recordedDraws)
   })
 })
