@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the test run): build, then run each benchmark under bench/.
+#   npm run bench             both
+#   npm run bench -- artifact the 1 GiB artifact upload/download through the server
+#   npm run bench -- stats    ks2Samp and psi against scipy/numpy (needs Debian's python3-scipy)
 source "$(dirname "$0")/workspace.sh"
 install_workspace
 turbo run build --output-logs=errors-only
-node bench/artifact-throughput.mjs "$@"
+which="${1:-all}"
+if [[ "$which" == all || "$which" == stats ]]; then
+  [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c "import scipy" 2>/dev/null || {
+    [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-scipy >/dev/null
+  }
+  node bench/stats-vs-scipy.mjs
+fi
+if [[ "$which" == all || "$which" == artifact ]]; then
+  node bench/artifact-throughput.mjs
+fi

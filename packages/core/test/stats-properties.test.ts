@@ -3,7 +3,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
   benjaminiHochberg, categoricalPsi, chiSquareGoodnessOfFit, chiSquareIndependence, deterministicExp, deterministicLog, histogram,
-  holmBonferroni, ks1Samp, ks2Samp, makeRandom, mergeSummaries, psi, psiBins, quantile, StatsInputError, summarize, twoProportionZTest,
+  holmBonferroni, ks1Samp, ks2Samp, makeRandom, mergeSummaries, psi, psiBins, quantile, quantiles, StatsInputError, summarize, twoProportionZTest,
   variance, welchTTest
 } from "../src/index.js"
 
@@ -43,6 +43,22 @@ describe("invariants", () => {
       expect(result.value).toBe(psi(base, cur).value)
       expect(result.currentShares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12)
       expect(histogram(cur, frozen.edges).reduce((a, b) => a + b, 0)).toBe(cur.length)
+    }), runs)
+  })
+
+  it("quantiles by bucketing and selection equal numpy's method on the sorted data, ties and skew included", () => {
+    const skewed = fc.array(fc.oneof(finite, fc.constantFrom(0, 1, 1e-300, 1e12), fc.double({ min: 0, max: 1e-9, noNaN: true })), { minLength: 1, maxLength: 3000 })
+    fc.assert(fc.property(skewed, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 12 }), (values, ps) => {
+      const sorted = Float64Array.from(values).sort()
+      const reference = ps.map((p) => {
+        const h = (sorted.length - 1) * p
+        const lo = Math.floor(h)
+        const a = sorted[lo]!
+        const b = sorted[Math.min(lo + 1, sorted.length - 1)]!
+        const t = h - lo
+        return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
+      })
+      expect(quantiles(values, ps)).toEqual(reference)
     }), runs)
   })
 

@@ -9,18 +9,144 @@
  */
 import { checkCount, checkSample, invalid } from "./StatsError.js"
 
-/** numpy's default ("linear") quantile of sorted data, with numpy's two-sided interpolation. */
-const quantileSorted = (sorted: ArrayLike<number>, p: number): number => {
-  const n = sorted.length
-  const h = (n - 1) * p
-  const lo = Math.floor(h)
-  const hi = Math.min(lo + 1, n - 1)
-  const t = h - lo
-  const a = sorted[lo]!
-  const b = sorted[hi]!
+/** numpy's "linear" interpolation between order statistics a <= b at fraction t (numpy's _lerp). */
+const lerp = (a: number, b: number, t: number): number => {
   const diff = b - a
-  // numpy's _lerp: a + diff·t, but b - diff·(1-t) when t >= 0.5 (exact at both ends)
+  // a + diff·t, but b - diff·(1-t) when t >= 0.5, exact at both ends
   return t >= 0.5 ? b - diff * (1 - t) : a + diff * t
+}
+
+const swap = (a: Float64Array, i: number, j: number) => {
+  const t = a[i]!
+  a[i] = a[j]!
+  a[j] = t
+}
+
+/**
+ * Rearranges `a` so that every index in `targets` (sorted, within [from, to]) holds the value
+ * it would hold if `a` were sorted: a multi-target quickselect, O(n log k) instead of a full
+ * O(n log n) sort when only a few quantiles are needed.
+ */
+const selectInPlace = (a: Float64Array, targets: ReadonlyArray<number>, from: number, to: number): void => {
+  if (targets.length === 0 || from >= to) return
+  if (to - from < 32) {
+    // Insertion sort for small ranges.
+    for (let i = from + 1; i <= to; i++) {
+      const v = a[i]!
+      let j = i - 1
+      while (j >= from && a[j]! > v) {
+        a[j + 1] = a[j]!
+        j--
+      }
+      a[j + 1] = v
+    }
+    return
+  }
+  // Median-of-three pivot, Hoare partition.
+  const mid = (from + to) >>> 1
+  if (a[mid]! < a[from]!) swap(a, mid, from)
+  if (a[to]! < a[from]!) swap(a, to, from)
+  if (a[to]! < a[mid]!) swap(a, to, mid)
+  const pivot = a[mid]!
+  let i = from
+  let j = to
+  while (i <= j) {
+    while (a[i]! < pivot) i++
+    while (a[j]! > pivot) j--
+    if (i <= j) {
+      swap(a, i, j)
+      i++
+      j--
+    }
+  }
+  // Now a[from..j] <= pivot <= a[i..to], and from j+1 to i-1 everything equals the pivot.
+  selectInPlace(a, targets.filter((t) => t <= j), from, j)
+  selectInPlace(a, targets.filter((t) => t >= i), i, to)
+}
+
+/** Order statistics (0-based ranks) of `values` by quickselect on a copy. */
+const orderStatisticsBySelection = (values: ArrayLike<number>, ranks: ReadonlyArray<number>): Map<number, number> => {
+  const copy = Float64Array.from(values)
+  selectInPlace(copy, ranks, 0, copy.length - 1)
+  return new Map(ranks.map((r) => [r, copy[r]!]))
+}
+
+/**
+ * Order statistics by bucketing: one pass counts values into 4096 equal-width buckets between
+ * min and max (the bucket index is monotone in the value, so buckets are ordered), a second pass
+ * copies out only the buckets holding the wanted ranks, which are then sorted. Two linear passes
+ * instead of a sort; falls back to quickselect when the data crowd into a few buckets.
+ */
+const orderStatistics = (values: ArrayLike<number>, ranks: ReadonlyArray<number>, min: number, max: number): Map<number, number> => {
+  const n = values.length
+  if (min === max) return new Map(ranks.map((r) => [r, min]))
+  const buckets = 4096
+  const scale = buckets / (max - min)
+  const bucketOf = (v: number) => Math.min(buckets - 1, Math.floor((v - min) * scale))
+  const counts = new Int32Array(buckets)
+  for (let i = 0; i < n; i++) counts[bucketOf(values[i]!)]!++
+  const starts = new Int32Array(buckets + 1)
+  for (let b = 0; b < buckets; b++) starts[b + 1] = starts[b]! + counts[b]!
+  const wanted = new Map<number, { start: number; items: Float64Array; filled: number }>()
+  const locate = (rank: number) => {
+    let lo = 0
+    let hi = buckets - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (starts[mid + 1]! <= rank) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  let copied = 0
+  for (const rank of ranks) {
+    const b = locate(rank)
+    if (!wanted.has(b)) {
+      wanted.set(b, { start: starts[b]!, items: new Float64Array(counts[b]!), filled: 0 })
+      copied += counts[b]!
+    }
+  }
+  if (copied > n / 4) return orderStatisticsBySelection(values, ranks)
+  const slot = new Int32Array(buckets).fill(-1)
+  const groups = [...wanted.entries()]
+  groups.forEach(([b], index) => (slot[b] = index))
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!
+    const index = slot[bucketOf(v)]!
+    if (index >= 0) {
+      const group = groups[index]![1]
+      group.items[group.filled++] = v
+    }
+  }
+  for (const [, group] of groups) group.items.sort()
+  return new Map(ranks.map((rank) => {
+    const group = wanted.get(locate(rank))!
+    return [rank, group.items[rank - group.start]!]
+  }))
+}
+
+/** numpy-linear quantiles of unsorted data (the input is not modified). */
+const quantilesOfUnsorted = (values: ArrayLike<number>, probabilities: ReadonlyArray<number>, min: number, max: number): Array<number> => {
+  const n = values.length
+  const positions = probabilities.map((p) => {
+    const h = (n - 1) * p
+    const lo = Math.floor(h)
+    return { lo, hi: Math.min(lo + 1, n - 1), t: h - lo }
+  })
+  const ranks = [...new Set(positions.flatMap(({ lo, hi }) => [lo, hi]))].sort((x, y) => x - y)
+  const stats = orderStatistics(values, ranks, min, max)
+  return positions.map(({ lo, hi, t }) => lerp(stats.get(lo)!, stats.get(hi)!, t))
+}
+
+const extent = (values: ArrayLike<number>) => {
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  return { min, max }
 }
 
 /** Quantiles of `values` at each probability in `probabilities`, as numpy.quantile(method="linear"). */
@@ -29,8 +155,8 @@ export const quantiles = (values: ArrayLike<number>, probabilities: ReadonlyArra
   probabilities.forEach((p, i) => {
     if (!(p >= 0 && p <= 1)) invalid(`probabilities[${i}]`, `must be in [0, 1], got ${p}`)
   })
-  const sorted = Float64Array.from(values).sort()
-  return probabilities.map((p) => quantileSorted(sorted, p))
+  const { min, max } = extent(values)
+  return quantilesOfUnsorted(values, probabilities, min, max)
 }
 
 export const quantile = (values: ArrayLike<number>, p: number): number => quantiles(values, [p])[0]!
@@ -62,9 +188,26 @@ const binIndex = (edges: ArrayLike<number>, v: number): number => {
 export const histogram = (values: ArrayLike<number>, edges: ArrayLike<number>): Array<number> => {
   checkSample(values, "values", 0)
   checkEdges(edges, "edges")
-  const counts = new Array<number>(edges.length + 1).fill(0)
-  for (let i = 0; i < values.length; i++) counts[binIndex(edges, values[i]!)]!++
-  return counts
+  return countBins(values, edges)
+}
+
+/** histogram without validation, for callers that already validated (the hot path of psi). */
+const countBins = (values: ArrayLike<number>, edges: ArrayLike<number>): Array<number> => {
+  const counts = new Float64Array(edges.length + 1)
+  if (edges.length <= 16) {
+    // Few edges: count the edges <= v with branch-free comparisons instead of a binary search.
+    const e = Float64Array.from(edges)
+    const k = e.length
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!
+      let index = 0
+      for (let j = 0; j < k; j++) index += v >= e[j]! ? 1 : 0
+      counts[index]!++
+    }
+  } else {
+    for (let i = 0; i < values.length; i++) counts[binIndex(edges, values[i]!)]!++
+  }
+  return Array.from(counts)
 }
 
 export type BinStrategy = "quantile" | "uniform"
@@ -89,16 +232,15 @@ export const psiBins = (baseline: ArrayLike<number>, options: { readonly bins?: 
   if (!(Number.isInteger(bins) && bins >= 2)) invalid("bins", `must be an integer >= 2, got ${bins}`)
   if (strategy !== "quantile" && strategy !== "uniform") invalid("strategy", `must be "quantile" or "uniform", got ${String(strategy)}`)
   checkSample(baseline, "baseline")
-  const sorted = Float64Array.from(baseline).sort()
-  const min = sorted[0]!
-  const max = sorted[sorted.length - 1]!
+  const { min, max } = extent(baseline)
+  const levels = Array.from({ length: bins - 1 }, (_, k) => (k + 1) / bins)
+  const candidates = strategy === "quantile" ? quantilesOfUnsorted(baseline, levels, min, max) : levels.map((_, k) => min + ((max - min) * (k + 1)) / bins)
   const interior: Array<number> = []
-  for (let k = 1; k < bins; k++) {
-    const edge = strategy === "quantile" ? quantileSorted(sorted, k / bins) : min + ((max - min) * k) / bins
+  for (const edge of candidates) {
     if (edge > min && (interior.length === 0 || edge > interior[interior.length - 1]!)) interior.push(edge)
   }
-  const counts = histogram(sorted, interior)
-  return { edges: interior, baselineShares: counts.map((c) => c / sorted.length), baselineCount: sorted.length, strategy }
+  const counts = countBins(baseline, interior)
+  return { edges: interior, baselineShares: counts.map((c) => c / baseline.length), baselineCount: baseline.length, strategy }
 }
 
 export interface PsiBin {
@@ -146,7 +288,7 @@ export const psi = (
 ): PsiResult => {
   const bins = "edges" in baselineOrBins ? baselineOrBins : psiBins(baselineOrBins, options)
   checkSample(current, "current")
-  const counts = histogram(current, bins.edges)
+  const counts = countBins(current, bins.edges)
   const currentShares = counts.map((c) => c / current.length)
   const { value, terms } = psiFromShares(bins.baselineShares, currentShares)
   const edges = bins.edges
