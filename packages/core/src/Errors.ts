@@ -56,6 +56,23 @@ export class StorageError extends Data.TaggedError("StorageError")<{
   readonly cause?: unknown
 }> {}
 
+export class ExperimentNotFoundError extends Data.TaggedError("ExperimentNotFoundError")<{
+  readonly experimentId: string
+  readonly message: string
+}> {}
+
+export class ExperimentConflictError extends Data.TaggedError("ExperimentConflictError")<{
+  readonly experimentId: string
+  readonly message: string
+}> {}
+
+/** An experiment action not allowed in its current status (e.g. starting a completed one). */
+export class ExperimentStateError extends Data.TaggedError("ExperimentStateError")<{
+  readonly experimentId: string
+  readonly status: string
+  readonly message: string
+}> {}
+
 /** A compare-and-set lost a race; the use cases retry on fresh state, callers never see it. */
 export class StaleRevisionError extends Data.TaggedError("StaleRevisionError")<{
   readonly message: string

@@ -2,4 +2,5 @@ export { artifactStoreContract, type ArtifactStoreContractOptions } from "./Arti
 export { modelRegistryContract } from "./ModelRegistryContract.js"
 export { modelStoreContract } from "./ModelStoreContract.js"
 export { metricsSinkContract } from "./MetricsSinkContract.js"
+export { experimentStoreContract, sampleExperiment } from "./ExperimentStoreContract.js"
 export * from "./fixtures.js"

@@ -1,0 +1,132 @@
+/**
+ * Domain of A/B tests between models: experiments, their variants and metric goals, lifecycle,
+ * sticky assignments and the per-variant aggregates the statistics run on. Schemas validate
+ * every boundary; the rules that need more than one field (exactly one control, shares summing
+ * to 100, distinct models) live in `validateVariants`, once.
+ */
+import { Schema } from "effect"
+import type { FieldIssue } from "./Errors.js"
+import { ModelId } from "./Model.js"
+
+export const ExperimentStatus = Schema.Literals(["draft", "running", "paused", "completed"])
+export type ExperimentStatus = typeof ExperimentStatus.Type
+
+export const ExperimentMode = Schema.Literals(["ab", "bandit"])
+export type ExperimentMode = typeof ExperimentMode.Type
+
+const Label = Schema.String.check(
+  Schema.isMinLength(1, { message: "must not be empty" }),
+  Schema.isMaxLength(128, { message: "must be at most 128 characters" })
+)
+export const ExperimentId = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit" })
+)
+export const MetricName = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/u, { message: "must be 1-128 characters: a letter or '_' then letters, digits, '_', '.', ':' or '-'" })
+)
+
+export const Variant = Schema.Struct({
+  modelId: ModelId,
+  isControl: Schema.Boolean,
+  trafficPct: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 100 }, { message: "must be between 0 and 100" }))
+})
+export type Variant = typeof Variant.Type
+
+export const MetricGoal = Schema.Struct({
+  direction: Schema.Literals(["maximize", "minimize"]),
+  /** A guardrail must not get significantly worse in a treatment. */
+  guardrail: Schema.optionalKey(Schema.Boolean)
+})
+export type MetricGoal = typeof MetricGoal.Type
+
+const Probability = (message: string) => Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, { message }))
+
+export const CreateExperimentInput = Schema.Struct({
+  id: Schema.optionalKey(ExperimentId),
+  name: Label,
+  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
+  targetMetric: MetricName,
+  metricGoals: Schema.optionalKey(Schema.Record(Schema.String, MetricGoal).check(Schema.isPropertyNames(MetricName))),
+  variants: Schema.Array(Variant),
+  stickyAssignment: Schema.optionalKey(Schema.Boolean),
+  coverage: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }, { message: "must be between 0 and 1" }))),
+  minSamplesPerVariant: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2, { message: "must be an integer >= 2" }))),
+  alpha: Schema.optionalKey(Probability("must be strictly between 0 and 1")),
+  seed: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(256))),
+  mode: Schema.optionalKey(ExperimentMode),
+  sequential: Schema.optionalKey(Schema.Boolean)
+})
+export type CreateExperimentInput = typeof CreateExperimentInput.Type
+
+export const TrafficChange = Schema.Struct({
+  at: Schema.String,
+  actor: Schema.String,
+  trafficPct: Schema.Array(Schema.Finite)
+})
+
+export const BanditWeights = Schema.Struct({
+  at: Schema.String,
+  weights: Schema.Array(Schema.Finite)
+})
+export type BanditWeights = typeof BanditWeights.Type
+
+export const Decision = Schema.Struct({
+  outcome: Schema.Literals(["insufficient_data", "srm_detected", "no_significant_difference", "winner", "guardrail_violated"]),
+  winnerModelId: Schema.NullOr(ModelId),
+  reason: Schema.String
+})
+export type Decision = typeof Decision.Type
+
+export const Experiment = Schema.Struct({
+  id: ExperimentId,
+  name: Label,
+  description: Schema.String,
+  targetMetric: MetricName,
+  metricGoals: Schema.Record(Schema.String, MetricGoal),
+  variants: Schema.Array(Variant),
+  stickyAssignment: Schema.Boolean,
+  coverage: Schema.Finite,
+  minSamplesPerVariant: Schema.Int,
+  alpha: Schema.Finite,
+  seed: Schema.String,
+  mode: ExperimentMode,
+  sequential: Schema.Boolean,
+  status: ExperimentStatus,
+  createdAt: Schema.String,
+  updatedAt: Schema.String,
+  startedAt: Schema.NullOr(Schema.String),
+  completedAt: Schema.NullOr(Schema.String),
+  decision: Schema.NullOr(Decision),
+  trafficHistory: Schema.Array(TrafficChange),
+  banditHistory: Schema.Array(BanditWeights),
+  revision: Schema.Int
+})
+export type Experiment = typeof Experiment.Type
+
+export const Assignment = Schema.Struct({
+  experimentId: ExperimentId,
+  userId: Schema.String,
+  variant: Schema.Int,
+  modelId: ModelId,
+  at: Schema.String
+})
+export type Assignment = typeof Assignment.Type
+
+/** Cross-field rules of a variant list; returns every issue, with field paths. */
+export const validateVariants = (variants: ReadonlyArray<Variant>): Array<FieldIssue> => {
+  const issues: Array<FieldIssue> = []
+  if (variants.length < 2) issues.push({ path: ["variants"], message: "needs at least two variants" })
+  const controls = variants.filter((v) => v.isControl).length
+  if (controls !== 1) issues.push({ path: ["variants"], message: `needs exactly one control, got ${controls}` })
+  const total = variants.reduce((sum, v) => sum + v.trafficPct, 0)
+  if (Math.abs(total - 100) > 1e-9) issues.push({ path: ["variants"], message: `trafficPct must sum to 100, got ${total}` })
+  const seen = new Map<string, number>()
+  variants.forEach((v, i) => {
+    const first = seen.get(v.modelId)
+    if (first !== undefined) issues.push({ path: ["variants", i, "modelId"], message: `repeats the model of variants[${first}]` })
+    else seen.set(v.modelId, i)
+  })
+  return issues
+}
+
+export const controlIndex = (experiment: Pick<Experiment, "variants">): number => experiment.variants.findIndex((v) => v.isControl)

@@ -1,0 +1,110 @@
+/**
+ * Port: experiments, sticky assignments and the aggregates their statistics need. Assignment
+ * is "set if absent, return the winner", so concurrent first requests for one user on many
+ * instances agree; exposures and metric summaries merge atomically, so instances can record
+ * at once with no lost updates.
+ */
+import { Context, Effect, Layer } from "effect"
+import { ExperimentConflictError, StaleRevisionError, type StorageError } from "./Errors.js"
+import type { Assignment, Experiment } from "./Experiment.js"
+import { emptySummary, mergeSummaries, type Summary } from "./stats/Summary.js"
+
+export interface MetricUpdate {
+  readonly variant: number
+  readonly metric: string
+  readonly summary: Summary
+}
+
+export interface ExperimentCounters {
+  /** Per variant index: exposures and one summary per metric name. */
+  readonly variants: ReadonlyArray<{ readonly exposures: number; readonly metrics: Readonly<Record<string, Summary>> }>
+}
+
+export interface ExperimentStoreShape {
+  readonly insert: (experiment: Experiment) => Effect.Effect<void, ExperimentConflictError | StorageError>
+  readonly get: (id: string) => Effect.Effect<Experiment | undefined, StorageError>
+  readonly list: () => Effect.Effect<ReadonlyArray<Experiment>, StorageError>
+  /** Writes `experiment` if the stored one is still at `expectedRevision`. */
+  readonly commit: (experiment: Experiment, expectedRevision: number) => Effect.Effect<void, StaleRevisionError | StorageError>
+  /** Stores the assignment unless one exists; either way returns the stored one. */
+  readonly assignIfAbsent: (assignment: Assignment) => Effect.Effect<{ readonly assignment: Assignment; readonly created: boolean }, StorageError>
+  readonly getAssignment: (experimentId: string, userId: string) => Effect.Effect<Assignment | undefined, StorageError>
+  /** Adds exposures per variant index (counts[i] to variant i). */
+  readonly addExposures: (experimentId: string, counts: ReadonlyArray<number>) => Effect.Effect<void, StorageError>
+  /** Merges each summary into the stored (variant, metric) summary, atomically. */
+  readonly mergeMetrics: (experimentId: string, updates: ReadonlyArray<MetricUpdate>) => Effect.Effect<void, StorageError>
+  readonly counters: (experimentId: string, variantCount: number) => Effect.Effect<ExperimentCounters, StorageError>
+  readonly ping: () => Effect.Effect<void, StorageError>
+}
+
+export class ExperimentStore extends Context.Service<ExperimentStore, ExperimentStoreShape>()("@org/ml-core/ExperimentStore") {}
+
+/** In-process storage: tests, edge runtimes, and the reference behaviour of the contract. */
+export const makeMemory = Effect.sync((): ExperimentStoreShape => {
+  const experiments = new Map<string, Experiment>()
+  const assignments = new Map<string, Assignment>()
+  const exposures = new Map<string, Array<number>>()
+  const metrics = new Map<string, Summary>()
+  const metricKey = (id: string, variant: number, metric: string) => `${id}\u0000${variant}\u0000${metric}`
+  return {
+    insert: (experiment) =>
+      Effect.suspend(() => {
+        if (experiments.has(experiment.id)) {
+          return Effect.fail(new ExperimentConflictError({ experimentId: experiment.id, message: `Experiment ${experiment.id} already exists` }))
+        }
+        experiments.set(experiment.id, experiment)
+        return Effect.void
+      }),
+    get: (id) => Effect.sync(() => experiments.get(id)),
+    list: () => Effect.sync(() => [...experiments.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))),
+    commit: (experiment, expectedRevision) =>
+      Effect.suspend(() => {
+        if (experiments.get(experiment.id)?.revision !== expectedRevision) {
+          return Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` }))
+        }
+        experiments.set(experiment.id, experiment)
+        return Effect.void
+      }),
+    assignIfAbsent: (assignment) =>
+      Effect.sync(() => {
+        const key = `${assignment.experimentId}\u0000${assignment.userId}`
+        const existing = assignments.get(key)
+        if (existing) return { assignment: existing, created: false }
+        assignments.set(key, assignment)
+        return { assignment, created: true }
+      }),
+    getAssignment: (experimentId, userId) => Effect.sync(() => assignments.get(`${experimentId}\u0000${userId}`)),
+    addExposures: (experimentId, counts) =>
+      Effect.sync(() => {
+        const current = exposures.get(experimentId) ?? []
+        counts.forEach((c, i) => (current[i] = (current[i] ?? 0) + c))
+        exposures.set(experimentId, current)
+      }),
+    mergeMetrics: (experimentId, updates) =>
+      Effect.sync(() => {
+        for (const { variant, metric, summary } of updates) {
+          const key = metricKey(experimentId, variant, metric)
+          metrics.set(key, mergeSummaries(metrics.get(key) ?? emptySummary, summary))
+        }
+      }),
+    counters: (experimentId, variantCount) =>
+      Effect.sync(() => {
+        const exposed = exposures.get(experimentId) ?? []
+        const prefix = `${experimentId}\u0000`
+        return {
+          variants: Array.from({ length: variantCount }, (_, variant) => {
+            const byMetric: Record<string, Summary> = {}
+            for (const [key, summary] of metrics) {
+              if (!key.startsWith(prefix)) continue
+              const [, v, metric] = key.split("\u0000")
+              if (Number(v) === variant) byMetric[metric!] = summary
+            }
+            return { exposures: exposed[variant] ?? 0, metrics: byMetric }
+          })
+        }
+      }),
+    ping: () => Effect.void
+  }
+})
+
+export const layerMemory: Layer.Layer<ExperimentStore> = Layer.effect(ExperimentStore, makeMemory)

@@ -1,0 +1,110 @@
+/**
+ * Contract of the ExperimentStore port, run against every adapter: set-if-absent assignment
+ * under concurrency, compare-and-set commits, and atomic exposure and summary merges (no lost
+ * updates when many writers record at once).
+ */
+import { Effect, Exit, type Layer } from "effect"
+import { describe, expect, it } from "vitest"
+import type { Experiment } from "../Experiment.js"
+import { ExperimentStore } from "../ExperimentStore.js"
+import { summarize } from "../stats/Summary.js"
+import { makeUlid } from "../Ulid.js"
+
+export const sampleExperiment = (overrides: Partial<Experiment> = {}): Experiment => {
+  const at = new Date().toISOString()
+  return {
+    id: `exp-${Math.random().toString(36).slice(2, 10)}`,
+    name: "ranker v2 vs v1",
+    description: "",
+    targetMetric: "ctr",
+    metricGoals: { ctr: { direction: "maximize" } },
+    variants: [
+      { modelId: makeUlid(Date.now()), isControl: true, trafficPct: 50 },
+      { modelId: makeUlid(Date.now()), isControl: false, trafficPct: 50 }
+    ],
+    stickyAssignment: true,
+    coverage: 1,
+    minSamplesPerVariant: 100,
+    alpha: 0.05,
+    seed: "seed",
+    mode: "ab",
+    sequential: false,
+    status: "running",
+    createdAt: at,
+    updatedAt: at,
+    startedAt: at,
+    completedAt: null,
+    decision: null,
+    trafficHistory: [],
+    banditHistory: [],
+    revision: 1,
+    ...overrides
+  }
+}
+
+export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.Layer<ExperimentStore, unknown>) => {
+  const run = <A, E>(program: Effect.Effect<A, E, ExperimentStore>): Promise<A> =>
+    Effect.runPromise(Effect.provide(program, makeLayer()) as Effect.Effect<A, E>)
+
+  describe(`ExperimentStore contract: ${adapter}`, () => {
+    it("inserts once, reads back, and rejects a second insert of the id", async () => {
+      const experiment = sampleExperiment()
+      const { stored, again } = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        return { stored: yield* store.get(experiment.id), again: yield* Effect.exit(store.insert(experiment)) }
+      }))
+      expect(stored).toEqual(experiment)
+      expect(Exit.isFailure(again)).toBe(true)
+    })
+
+    it("commits only at the expected revision", async () => {
+      const experiment = sampleExperiment()
+      const { stale, stored } = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        yield* store.commit({ ...experiment, name: "renamed", revision: 2 }, 1)
+        const stale = yield* Effect.exit(store.commit({ ...experiment, name: "lost", revision: 2 }, 1))
+        return { stale, stored: yield* store.get(experiment.id) }
+      }))
+      expect(Exit.isFailure(stale)).toBe(true)
+      expect(stored).toMatchObject({ name: "renamed", revision: 2 })
+    })
+
+    it("lets exactly one of 50 concurrent first assignments of a user win, and all see it", async () => {
+      const experiment = sampleExperiment()
+      const results = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        return yield* Effect.all(Array.from({ length: 50 }, (_, i) => store.assignIfAbsent({
+          experimentId: experiment.id, userId: "user-1", variant: i % 2, modelId: experiment.variants[i % 2]!.modelId, at: new Date().toISOString()
+        })), { concurrency: "unbounded" })
+      }))
+      expect(results.filter((r) => r.created)).toHaveLength(1)
+      expect(new Set(results.map((r) => r.assignment.variant)).size).toBe(1)
+    })
+
+    it("adds exposures and merges metric summaries from concurrent writers without losing any", async () => {
+      const experiment = sampleExperiment()
+      const batches = Array.from({ length: 40 }, (_, i) => [i, i + 0.5, 1e9 + i])
+      const counters = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        yield* Effect.all(batches.map((values, i) => Effect.all([
+          store.addExposures(experiment.id, [1, i % 2]),
+          store.mergeMetrics(experiment.id, [{ variant: i % 2, metric: "latency", summary: summarize(values) }])
+        ])), { concurrency: "unbounded" })
+        return yield* store.counters(experiment.id, 2)
+      }))
+      expect(counters.variants.map((v) => v.exposures)).toEqual([40, 20])
+      const expected = [0, 1].map((v) => summarize(batches.filter((_, i) => i % 2 === v).flat()))
+      counters.variants.forEach((v, i) => {
+        expect(v.metrics.latency!.count).toBe(expected[i]!.count)
+        expect(v.metrics.latency!.mean).toBeCloseTo(expected[i]!.mean, 3)
+        expect(v.metrics.latency!.min).toBe(expected[i]!.min)
+        expect(v.metrics.latency!.max).toBe(expected[i]!.max)
+        expect(Math.abs(v.metrics.latency!.m2 - expected[i]!.m2) / expected[i]!.m2).toBeLessThan(1e-9)
+      })
+    })
+  })
+}
