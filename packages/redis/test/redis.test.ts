@@ -1,12 +1,12 @@
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
-import { modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
+import { AbTests, ExperimentStore, MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
+import { experimentStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
 import { FsArtifactStore } from "@org/ml-adapter-fs"
 import { Effect, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { RedisClient, RedisModelStore, registryKeys } from "../src/index.js"
+import { RedisClient, RedisExperimentStore, RedisModelStore, registryKeys } from "../src/index.js"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../src/Testing.js"
 
 const admin = await connectOrFail()
@@ -27,6 +27,37 @@ modelRegistryContract("redis", (settings) =>
   ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
     Layer.provide(Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory))
   ))
+
+experimentStoreContract("redis", () => RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))))
+
+describe("A/B tests over Redis from several instances", () => {
+  it("give one user the same model from 50 concurrent first requests spread over 5 instances", async () => {
+    const instance = () => {
+      const client = RedisClient.layer({ url: redisUrl, prefix })
+      const registry = ModelRegistry.layer().pipe(Layer.provide(Layer.mergeAll(RedisModelStore.layer.pipe(Layer.provide(client)), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)))
+      return AbTests.layer().pipe(Layer.provideMerge(Layer.mergeAll(registry, RedisExperimentStore.layer.pipe(Layer.provide(client)), MetricsSink.layerMemory)))
+    }
+    const name = `ab-${Date.now()}`
+    const experiment = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
+      const registry = yield* ModelRegistry.ModelRegistry
+      const ids = yield* Effect.forEach(["1", "2", "3"], (version) =>
+        registry.registerModel({ name, version, algorithm: "a", framework: "f" }, new Blob([new Uint8Array([1])]).stream()).pipe(Effect.map((m) => m.id)))
+      const ab = yield* AbTests.AbTests
+      const created = yield* ab.createExperiment({ name, targetMetric: "ctr", variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: i === 0 ? 34 : 33 })) })
+      return yield* ab.startExperiment(created.id)
+    }), instance()))
+    const answers = await Promise.all(Array.from({ length: 5 }, () =>
+      Effect.runPromise(Effect.provide(
+        AbTests.AbTests.use((ab) => Effect.all(Array.from({ length: 10 }, () => ab.getModelAssignment(experiment.id, "the-user")), { concurrency: "unbounded" })),
+        instance()
+      )))).then((xs) => xs.flat())
+    expect(answers).toHaveLength(50)
+    expect(new Set(answers.map((a) => a.modelId)).size).toBe(1)
+    expect(answers.every((a) => a.sticky)).toBe(true)
+    const counters = await Effect.runPromise(Effect.provide(ExperimentStore.ExperimentStore.use((s) => s.counters(experiment.id, 3)), RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))))
+    expect(counters.variants.reduce((a, v) => a + v.exposures, 0)).toBe(1)
+  })
+})
 
 describe("several server instances on one Redis", () => {
   it("keep exactly one production version when each promotes different versions at once", async () => {

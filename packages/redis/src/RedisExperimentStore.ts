@@ -1,0 +1,136 @@
+/**
+ * Experiments, sticky assignments and their aggregates in Redis (key layout in README):
+ * `ab:experiment:<id>` (JSON, compare-and-set by Lua), `ab:assignment:<id>:<user>` (set if
+ * absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters) and
+ * `ab:metrics:<id>` (hash "variant:metric" -> summary). Summaries merge inside Lua with the same
+ * Chan formula as the core, on numbers written with 17 significant digits, so concurrent
+ * instances lose neither updates nor precision.
+ */
+import { ExperimentConflictError, type Experiment, ExperimentStore, StaleRevisionError, StorageError, type Summary } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import type { Redis } from "ioredis"
+import { RedisClient } from "./RedisClient.js"
+
+export const experimentKeys = (prefix: string) => ({
+  experiment: (id: string) => `${prefix}ab:experiment:${id}`,
+  index: () => `${prefix}ab:experiments`,
+  assignment: (id: string, userId: string) => `${prefix}ab:assignment:${id}:${userId}`,
+  exposures: (id: string) => `${prefix}ab:exposures:${id}`,
+  metrics: (id: string) => `${prefix}ab:metrics:${id}`
+})
+
+const insertScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+return 1
+`
+
+const commitScript = `
+local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw).revision ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`
+
+const assignScript = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+redis.call('SET', KEYS[1], ARGV[1])
+return {1, ARGV[1]}
+`
+
+// Summaries are "count|shift|shiftedMean|m2|min|max" with %.17g numbers (exact round trip).
+const mergeScript = `
+local function parse(s)
+  local t = {}
+  for part in string.gmatch(s, '[^|]+') do t[#t + 1] = tonumber(part) end
+  return t
+end
+local function fmt(x) return string.format('%.17g', x) end
+for i = 1, #ARGV, 2 do
+  local field, incoming = ARGV[i], parse(ARGV[i + 1])
+  local raw = redis.call('HGET', KEYS[1], field)
+  local merged
+  if not raw then
+    merged = incoming
+  else
+    local a = parse(raw)
+    local b = incoming
+    local count = a[1] + b[1]
+    local delta = (b[2] - a[2]) + (b[3] - a[3])
+    local shifted = a[3] + (delta * b[1]) / count
+    local m2 = a[4] + b[4] + ((delta * delta * a[1]) * b[1]) / count
+    merged = {count, a[2], shifted, m2, math.min(a[5], b[5]), math.max(a[6], b[6])}
+  end
+  redis.call('HSET', KEYS[1], field, table.concat({fmt(merged[1]), fmt(merged[2]), fmt(merged[3]), fmt(merged[4]), fmt(merged[5]), fmt(merged[6])}, '|'))
+end
+return 1
+`
+
+const encodeSummary = (s: Summary) => [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
+const decodeSummary = (text: string): Summary => {
+  const [count, shift, shiftedMean, m2, min, max] = text.split("|").map(Number) as [number, number, number, number, number, number]
+  return { count, shift, shiftedMean, m2, min, max, mean: shift + shiftedMean }
+}
+
+const failure = (operation: string) => (cause: unknown) =>
+  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+
+export const make = (redis: Redis, prefix: string): ExperimentStore.ExperimentStoreShape => {
+  const keys = experimentKeys(prefix)
+  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
+  return {
+    insert: (experiment) =>
+      call("experiment insert", () => redis.eval(insertScript, 2, keys.experiment(experiment.id), keys.index(), JSON.stringify(experiment), experiment.id) as Promise<number>)
+        .pipe(Effect.flatMap((ok) => ok === 1 ? Effect.void : Effect.fail(new ExperimentConflictError({ experimentId: experiment.id, message: `Experiment ${experiment.id} already exists` })))),
+    get: (id) => call("experiment get", async () => {
+      const raw = await redis.get(keys.experiment(id))
+      return raw === null ? undefined : (JSON.parse(raw) as Experiment)
+    }),
+    list: () => call("experiment list", async () => {
+      const ids = await redis.zrange(keys.index(), 0, -1)
+      if (ids.length === 0) return []
+      const raws = await redis.mget(ids.map(keys.experiment))
+      return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Experiment)
+        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
+    }),
+    commit: (experiment, expectedRevision) =>
+      call("experiment commit", () => redis.eval(commitScript, 1, keys.experiment(experiment.id), JSON.stringify(experiment), String(expectedRevision)) as Promise<number>)
+        .pipe(Effect.flatMap((ok) => ok === 1 ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` })))),
+    assignIfAbsent: (assignment) =>
+      call("assignment", () => redis.eval(assignScript, 1, keys.assignment(assignment.experimentId, assignment.userId), JSON.stringify(assignment)) as Promise<[number, string]>)
+        .pipe(Effect.map(([created, raw]) => ({ assignment: JSON.parse(raw), created: created === 1 }))),
+    getAssignment: (experimentId, userId) => call("assignment get", async () => {
+      const raw = await redis.get(keys.assignment(experimentId, userId))
+      return raw === null ? undefined : JSON.parse(raw)
+    }),
+    addExposures: (experimentId, counts) => call("exposures", async () => {
+      const multi = redis.multi()
+      counts.forEach((c, i) => c !== 0 && multi.hincrby(keys.exposures(experimentId), String(i), c))
+      await multi.exec()
+    }),
+    mergeMetrics: (experimentId, updates) => call("metrics merge", async () => {
+      if (updates.length === 0) return
+      const args = updates.flatMap((u) => [`${u.variant}:${u.metric}`, encodeSummary(u.summary)])
+      await redis.eval(mergeScript, 1, keys.metrics(experimentId), ...args)
+    }),
+    counters: (experimentId, variantCount) => call("counters", async () => {
+      const [exposures, metrics] = await Promise.all([redis.hgetall(keys.exposures(experimentId)), redis.hgetall(keys.metrics(experimentId))])
+      return {
+        variants: Array.from({ length: variantCount }, (_, v) => ({
+          exposures: Number(exposures[String(v)] ?? 0),
+          metrics: Object.fromEntries(Object.entries(metrics)
+            .filter(([field]) => field.startsWith(`${v}:`))
+            .map(([field, value]) => [field.slice(field.indexOf(":") + 1), decodeSummary(value)]))
+        }))
+      }
+    }),
+    ping: () => call("ping", () => redis.ping()).pipe(Effect.asVoid)
+  }
+}
+
+export const layer: Layer.Layer<ExperimentStore.ExperimentStore, never, RedisClient> = Layer.effect(
+  ExperimentStore.ExperimentStore,
+  RedisClient.useSync(({ client, prefix }) => make(client, prefix))
+)
