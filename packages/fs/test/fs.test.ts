@@ -1,11 +1,11 @@
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ArtifactStore, ModelRegistry, MetricsSink, ModelStore } from "@org/ml-core"
-import { artifactStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
+import { ArtifactStore, ExperimentStore, ModelRegistry, MetricsSink, ModelStore, summarize } from "@org/ml-core"
+import { artifactStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleExperiment, sampleModel } from "@org/ml-core/testing"
 import { Effect, Exit, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { FsArtifactStore, FsModelStore } from "../src/index.js"
+import { FsArtifactStore, FsExperimentStore, FsModelStore } from "../src/index.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-test-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
@@ -37,6 +37,29 @@ modelRegistryContract("fs", (settings) => {
   return ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
     Layer.provide(Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), MetricsSink.layerMemory))
   )
+})
+
+const experimentsDir = path.join(root, "experiments")
+experimentStoreContract("fs", () => FsExperimentStore.layer({ directory: experimentsDir }))
+
+describe("fs experiments durability", () => {
+  it("finds experiments, sticky assignments, exposures and summaries again after a restart", async () => {
+    const directory = path.join(root, "experiments-restart")
+    const experiment = sampleExperiment()
+    const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
+      Effect.runPromise(Effect.provide(program, FsExperimentStore.layer({ directory })) as Effect.Effect<A, E>)
+    await use(ExperimentStore.ExperimentStore.use((s) => Effect.all([
+      s.insert(experiment),
+      s.assignIfAbsent({ experimentId: experiment.id, userId: "u1", variant: 1, modelId: experiment.variants[1]!.modelId, at: experiment.createdAt }),
+      s.addExposures(experiment.id, [0, 1]),
+      s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
+    ], { discard: true })))
+    const [stored, assignment, counters] = await use(ExperimentStore.ExperimentStore.use((s) =>
+      Effect.all([s.get(experiment.id), s.getAssignment(experiment.id, "u1"), s.counters(experiment.id, 2)])))
+    expect(stored).toEqual(experiment)
+    expect(assignment?.variant).toBe(1)
+    expect(counters.variants[1]).toMatchObject({ exposures: 1, metrics: { ctr: { count: 3 } } })
+  })
 })
 
 describe("fs journal durability", () => {

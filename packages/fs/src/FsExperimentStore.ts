@@ -1,0 +1,65 @@
+/**
+ * Experiments, sticky assignments, exposures and metric summaries on disk as a journal
+ * (`<dir>/experiments.jsonl`, see Journal.ts) in front of the reference in-memory store. Every
+ * acknowledged change (including each new sticky assignment and each metric merge) is fsynced.
+ */
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { type Assignment, type Experiment, ExperimentStore, StorageError } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import { makeJournal, replaySync } from "./Journal.js"
+
+type JournalEntry =
+  | { readonly op: "put"; readonly experiment: Experiment }
+  | { readonly op: "assign"; readonly assignment: Assignment }
+  | { readonly op: "exposures"; readonly id: string; readonly counts: ReadonlyArray<number> }
+  | { readonly op: "metrics"; readonly id: string; readonly updates: ReadonlyArray<ExperimentStore.MetricUpdate> }
+
+export const make = (options: { readonly directory: string }) =>
+  Effect.gen(function*() {
+    const directory = path.resolve(options.directory)
+    const journal = yield* makeJournal<ExperimentStore.ExperimentStoreShape, JournalEntry>({
+      directory,
+      name: "experiments",
+      fresh: () => Effect.runSync(ExperimentStore.makeMemory),
+      replay: (state, entry) => {
+        const file = "experiments.jsonl"
+        switch (entry.op) {
+          case "put": {
+            const current = Effect.runSync(state.get(entry.experiment.id))
+            replaySync(current ? state.commit(entry.experiment, current.revision) : state.insert(entry.experiment), file)
+            break
+          }
+          case "assign":
+            replaySync(state.assignIfAbsent(entry.assignment), file)
+            break
+          case "exposures":
+            replaySync(state.addExposures(entry.id, entry.counts), file)
+            break
+          case "metrics":
+            replaySync(state.mergeMetrics(entry.id, entry.updates), file)
+        }
+      }
+    })
+    const read = <A, E>(f: (s: ExperimentStore.ExperimentStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
+    return ExperimentStore.ExperimentStore.of({
+      insert: (experiment) => journal.mutate((s) => s.insert(experiment), () => ({ op: "put", experiment })),
+      commit: (experiment, expected) => journal.mutate((s) => s.commit(experiment, expected), () => ({ op: "put", experiment })),
+      assignIfAbsent: (assignment) =>
+        journal.mutate((s) => s.assignIfAbsent(assignment), (r) => (r.created ? { op: "assign", assignment: r.assignment } : undefined)),
+      addExposures: (id, counts) => journal.mutate((s) => s.addExposures(id, counts), () => ({ op: "exposures", id, counts })),
+      mergeMetrics: (id, updates) => journal.mutate((s) => s.mergeMetrics(id, updates), () => ({ op: "metrics", id, updates })),
+      get: (id) => read((s) => s.get(id)),
+      list: () => read((s) => s.list()),
+      getAssignment: (id, userId) => read((s) => s.getAssignment(id, userId)),
+      counters: (id, n) => read((s) => s.counters(id, n)),
+      ping: () =>
+        Effect.tryPromise({
+          try: () => fs.access(directory, fs.constants.W_OK),
+          catch: (cause) => new StorageError({ message: `Data directory ${directory} is not writable`, cause })
+        })
+    })
+  })
+
+export const layer = (options: { readonly directory: string }): Layer.Layer<ExperimentStore.ExperimentStore, StorageError> =>
+  Layer.effect(ExperimentStore.ExperimentStore, make(options))
