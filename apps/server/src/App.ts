@@ -3,7 +3,10 @@
  * run one use case through the shared ManagedRuntime, and map typed errors to problem+json.
  */
 import {
+  AbTests,
   ArtifactStore,
+  CreateExperimentInput,
+  ExperimentId,
   decodeInput,
   Instant,
   ListModelsQuery,
@@ -28,7 +31,7 @@ import { problem, problemFromCause, problemFromError, problemResponse } from "./
 type HttpMetrics = PrometheusMetrics.HttpMetrics
 
 export interface AppOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<ModelRegistry.ModelRegistry, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<ModelRegistry.ModelRegistry | AbTests.AbTests, unknown>
   /** Renders the Prometheus exposition after the registry gauges are refreshed. */
   readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
   readonly httpMetrics?: HttpMetrics | undefined
@@ -52,6 +55,24 @@ const decodeRegister = decodeInput(RegisterModelInput, "model metadata")
 const decodeUpdate = decodeInput(UpdateModelInput, "model update")
 const decodePromote = decodeInput(PromoteModelInput, "promotion")
 const decodeList = decodeInput(ListModelsQuery, "query")
+const decodeExperimentParams = decodeInput(Schema.Struct({ id: ExperimentId }), "path")
+const decodeCreateExperiment = decodeInput(CreateExperimentInput, "experiment")
+const decodeExperimentUpdate = decodeInput(Schema.Struct({
+  trafficPct: Schema.optionalKey(Schema.Array(Schema.Finite)),
+  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
+  actor: Schema.optionalKey(Schema.String)
+}), "experiment update")
+const decodeComplete = decodeInput(Schema.Struct({ promoteWinner: Schema.optionalKey(Schema.Boolean), actor: Schema.optionalKey(Schema.String) }), "completion")
+const UserId = Schema.String.check(Schema.isMinLength(1, { message: "must not be empty" }), Schema.isMaxLength(256, { message: "must be at most 256 characters" }))
+const decodeAssignmentRequest = decodeInput(Schema.Union([
+  Schema.Struct({ userId: UserId }),
+  Schema.Struct({ userIds: Schema.Array(UserId).check(Schema.isMaxLength(10_000, { message: "must hold at most 10000 users" })) })
+]), "assignment request")
+const Observation = Schema.Struct({ modelId: ModelId, metric: Schema.String, value: Schema.Number })
+const decodeMetrics = decodeInput(Schema.Union([
+  Observation,
+  Schema.Struct({ observations: Schema.Array(Observation).check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 observations" })) })
+]), "metrics")
 
 const isSha256Hex = Schema.is(Sha256Hex)
 
@@ -101,7 +122,7 @@ export const makeApp = (options: AppOptions) => {
   const app = new Hono()
 
   /** Runs a use case and answers with its result, or with the problem for its typed error. */
-  const respond = async <A>(c: Context, program: Effect.Effect<A, unknown, ModelRegistry.ModelRegistry>, ok: (value: A) => Response) => {
+  const respond = async <A>(c: Context, program: Effect.Effect<A, unknown, ModelRegistry.ModelRegistry | AbTests.AbTests>, ok: (value: A) => Response) => {
     const exit = await runtime.runPromiseExit(program)
     if (Exit.isSuccess(exit)) return ok(exit.value)
     const { problem: body, defect } = problemFromCause(exit.cause, c.req.path)
@@ -232,6 +253,48 @@ export const makeApp = (options: AppOptions) => {
         model
           ? Response.json(model)
           : problemResponse(problem("NotFound", `No version of ${name} was in production${at ? ` at ${at}` : ""}`, { name, ...(at ? { at } : {}) }, c.req.path))))
+
+  // ---------------------------------------------------------------- A/B tests
+  const ab = <A, E>(f: (t: AbTests.AbTestsShape) => Effect.Effect<A, E>) => AbTests.AbTests.use(f)
+  const withExperiment = <A, E>(c: Context, f: (id: string) => Effect.Effect<A, E, AbTests.AbTests>) =>
+    Effect.flatMap(decodeExperimentParams(c.req.param()), ({ id }) => f(id))
+
+  app.post("/v1/experiments", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeCreateExperiment(body), (input) => ab((t) => t.createExperiment(input, actorOf(c)))),
+      (experiment) => Response.json(experiment, { status: 201, headers: { location: `/v1/experiments/${experiment.id}` } }))
+  })
+  app.get("/v1/experiments", (c) => respond(c, ab((t) => t.listExperiments()), (items) => Response.json({ items })))
+  app.get("/v1/experiments/:id", (c) => respond(c, withExperiment(c, (id) => ab((t) => t.getExperiment(id))), (e) => Response.json(e)))
+  app.patch("/v1/experiments/:id", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeExperimentUpdate(body), (change) =>
+      withExperiment(c, (id) => ab((t) => t.updateExperiment(id, change, change.actor ?? actorOf(c))))), (e) => Response.json(e))
+  })
+  app.post("/v1/experiments/:id/start", (c) => respond(c, withExperiment(c, (id) => ab((t) => t.startExperiment(id, actorOf(c)))), (e) => Response.json(e)))
+  app.post("/v1/experiments/:id/pause", (c) => respond(c, withExperiment(c, (id) => ab((t) => t.pauseExperiment(id, actorOf(c)))), (e) => Response.json(e)))
+  app.post("/v1/experiments/:id/complete", async (c) => {
+    const body = c.req.header("content-length") === "0" || !c.req.raw.body ? {} : await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeComplete(body), (o) =>
+      withExperiment(c, (id) => ab((t) => t.completeExperiment(id, { promoteWinner: o.promoteWinner ?? false, actor: o.actor ?? actorOf(c) })))), (e) => Response.json(e))
+  })
+  app.post("/v1/experiments/:id/reweight", (c) => respond(c, withExperiment(c, (id) => ab((t) => t.reweight(id))), (e) => Response.json(e)))
+  app.post("/v1/experiments/:id/assignments", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeAssignmentRequest(body), (request) =>
+      withExperiment(c, (id): Effect.Effect<unknown, unknown, AbTests.AbTests> => "userId" in request
+        ? ab((t) => t.getModelAssignment(id, request.userId))
+        : ab((t) => t.getModelAssignments(id, request.userIds)).pipe(Effect.map((items) => ({ items }))))), (a) => Response.json(a))
+  })
+  app.post("/v1/experiments/:id/metrics", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeMetrics(body), (request) =>
+      withExperiment(c, (id) => {
+        const observations = "observations" in request ? request.observations : [request]
+        return ab((t) => t.recordMetrics(id, observations)).pipe(Effect.as({ recorded: observations.length }))
+      })), (r) => Response.json(r, { status: 202 }))
+  })
+  app.get("/v1/experiments/:id/results", (c) => respond(c, withExperiment(c, (id) => ab((t) => t.getExperimentResults(id))), (r) => Response.json(r)))
 
   return app
 }

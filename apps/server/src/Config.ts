@@ -13,6 +13,10 @@ export interface ServerConfig {
   readonly demoteProductionTo: "archived" | "staging"
   readonly apiToken: string | undefined
   readonly shutdownTimeoutMs: number
+  readonly abStickyAssignment: boolean
+  readonly abMinSamples: number
+  /** Seconds between Thompson-sampling reweights of running bandit experiments (0: on demand only). */
+  readonly abReweightIntervalSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -29,6 +33,14 @@ const integer = (env: Record<string, string | undefined>, name: string, fallback
   const value = Number(raw)
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
   return value
+}
+
+const boolean = (env: Record<string, string | undefined>, name: string, fallback: boolean) => {
+  const raw = env[name]
+  if (raw === undefined || raw === "") return fallback
+  if (/^(true|1|yes)$/i.test(raw)) return true
+  if (/^(false|0|no)$/i.test(raw)) return false
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`)
 }
 
 export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
@@ -50,6 +62,9 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
     maxJsonBytes: integer(env, "ML_MAX_JSON_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     demoteProductionTo: demote,
     apiToken: env.ML_API_TOKEN || undefined,
-    shutdownTimeoutMs: integer(env, "ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000)
+    shutdownTimeoutMs: integer(env, "ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
+    abStickyAssignment: boolean(env, "ML_AB_STICKY_ASSIGNMENT", true),
+    abMinSamples: integer(env, "ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),
+    abReweightIntervalSeconds: integer(env, "ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400)
   }
 }

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the same Effect schemas the handlers decode with,
  * so the published contract cannot drift from what the server accepts and returns.
  */
-import { AuditEvent, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import { AuditEvent, CreateExperimentInput, Experiment, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
 import { Schema } from "effect"
 
 /** Objects with declared properties are closed: the server rejects unknown fields (400). */
@@ -46,11 +46,12 @@ const problems = (...statuses: Array<number>) =>
     description: "Problem details",
     content: { "application/problem+json": { schema: ref("Problem") } }
   }]))
+const experimentParam = { name: "id", in: "path", required: true, schema: { type: "string" } }
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[0-9A-HJKMNP-TV-Z]{26}$" } }
 
 export const makeOpenApi = () => {
   const components: Record<string, unknown> = { Problem: problemSchema }
-  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage }
+  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage, Experiment, CreateExperimentInput }
   for (const [name, schema] of Object.entries(schemas)) {
     const { schema: body, definitions } = jsonSchema(schema as Schema.Top)
     components[name] = body
@@ -138,6 +139,49 @@ export const makeOpenApi = () => {
           responses: { "200": { description: "The model", ...json("Model") }, ...problems(400, 404, 503) }
         }
       },
+      "/v1/experiments": {
+        post: {
+          summary: "Create an A/B test (or bandit) between registry models (status draft)",
+          requestBody: { required: true, ...json("CreateExperimentInput") },
+          responses: { "201": { description: "Created", ...json("Experiment") }, ...problems(400, 409, 503) }
+        },
+        get: { summary: "List experiments", responses: { "200": { description: "{ items: Experiment[] }" }, ...problems(503) } }
+      },
+      "/v1/experiments/{id}": {
+        get: { summary: "Get an experiment", parameters: [experimentParam], responses: { "200": { description: "The experiment", ...json("Experiment") }, ...problems(404, 503) } },
+        patch: {
+          summary: "Re-split traffic ({trafficPct: number[]}, recorded; sticky users keep their model) or change the description",
+          parameters: [experimentParam],
+          requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties: { trafficPct: { type: "array", items: { type: "number" } }, description: { type: "string" } }, additionalProperties: false } } } },
+          responses: { "200": { description: "Updated", ...json("Experiment") }, ...problems(400, 404, 409, 503) }
+        }
+      },
+      "/v1/experiments/{id}/start": { post: { summary: "Start (or resume) an experiment", parameters: [experimentParam], responses: { "200": { description: "Running", ...json("Experiment") }, ...problems(404, 409, 503) } } },
+      "/v1/experiments/{id}/pause": { post: { summary: "Pause: everyone gets the control", parameters: [experimentParam], responses: { "200": { description: "Paused", ...json("Experiment") }, ...problems(404, 409, 503) } } },
+      "/v1/experiments/{id}/complete": {
+        post: {
+          summary: "Complete, recording the decision; {promoteWinner: true} promotes the winner to production",
+          parameters: [experimentParam],
+          responses: { "200": { description: "Completed", ...json("Experiment") }, ...problems(400, 404, 409, 503) }
+        }
+      },
+      "/v1/experiments/{id}/reweight": { post: { summary: "Recompute bandit weights now (Thompson sampling)", parameters: [experimentParam], responses: { "200": { description: "Experiment with banditHistory", ...json("Experiment") }, ...problems(404, 409, 503) } } },
+      "/v1/experiments/{id}/assignments": {
+        post: {
+          summary: "Assign a user ({userId}) or many ({userIds}) to a model",
+          parameters: [experimentParam],
+          requestBody: { required: true, content: { "application/json": { schema: { oneOf: [{ type: "object", required: ["userId"], properties: { userId: { type: "string" } } }, { type: "object", required: ["userIds"], properties: { userIds: { type: "array", items: { type: "string" } } } }] } } } },
+          responses: { "200": { description: "{modelId, variant, inExperiment, sticky} or {items: [...]}" }, ...problems(400, 404, 503) }
+        }
+      },
+      "/v1/experiments/{id}/metrics": {
+        post: {
+          summary: "Record one observation ({modelId, metric, value}) or many ({observations: [...]})",
+          parameters: [experimentParam],
+          responses: { "202": { description: "{recorded: n}" }, ...problems(400, 404, 409, 503) }
+        }
+      },
+      "/v1/experiments/{id}/results": { get: { summary: "Per-variant statistics, comparisons, SRM check and decision", parameters: [experimentParam], responses: { "200": { description: "Results" }, ...problems(404, 503) } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } } }

@@ -20,6 +20,9 @@ const kinds: Record<string, { readonly status: number; readonly title: string }>
   ModelNotFoundError: { status: 404, title: "Model not found" },
   NotFound: { status: 404, title: "Not found" },
   ModelConflictError: { status: 409, title: "Model version already registered" },
+  ExperimentNotFoundError: { status: 404, title: "Experiment not found" },
+  ExperimentConflictError: { status: 409, title: "Experiment already exists" },
+  ExperimentStateError: { status: 409, title: "Experiment state conflict" },
   InvalidTransitionError: { status: 409, title: "Invalid lifecycle transition" },
   ArtifactStateError: { status: 409, title: "Artifact state conflict" },
   ArtifactTooLargeError: { status: 413, title: "Artifact too large" },
@@ -34,14 +37,15 @@ const kebab = (tag: string) => tag.replace(/Error$/, "").replace(/([a-z])([A-Z])
 
 export const problem = (code: string, detail: string, extensions: Record<string, unknown> = {}, instance?: string): Problem => {
   const kind = kinds[code] ?? kinds.InternalError!
+  // Extensions first: an error field can never override the standard members.
   return {
+    ...extensions,
     type: `urn:ml-pipeline:problem:${kebab(code)}`,
     title: kind.title,
     status: kind.status,
     detail,
     ...(instance ? { instance } : {}),
-    code,
-    ...extensions
+    code
   }
 }
 

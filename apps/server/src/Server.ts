@@ -7,25 +7,33 @@
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { serve } from "@hono/node-server"
-import { FsArtifactStore, FsModelStore } from "@org/ml-adapter-fs"
+import { FsArtifactStore, FsExperimentStore, FsModelStore } from "@org/ml-adapter-fs"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
-import { RedisClient, RedisModelStore } from "@org/ml-adapter-redis"
-import { type ArtifactStore, ModelRegistry, type ModelStore, type StorageError } from "@org/ml-core"
-import { Layer, ManagedRuntime } from "effect"
+import { RedisClient, RedisExperimentStore, RedisModelStore } from "@org/ml-adapter-redis"
+import { AbTests, type ArtifactStore, type ExperimentStore, ModelRegistry, type ModelStore, type StorageError } from "@org/ml-core"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "./App.js"
 import type { ServerConfig } from "./Config.js"
 
-export const makeStorageLayer = (config: ServerConfig): Layer.Layer<ModelStore.ModelStore | ArtifactStore.ArtifactStore, StorageError> => {
+type Stores = ModelStore.ModelStore | ArtifactStore.ArtifactStore | ExperimentStore.ExperimentStore
+
+/** Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared connection); files otherwise. */
+export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
-  const metadata = config.redisUrl === undefined
-    ? FsModelStore.layer({ directory })
-    : RedisModelStore.layer.pipe(Layer.provide(RedisClient.layer({ url: config.redisUrl, prefix: config.redisPrefix })))
-  return Layer.merge(metadata, FsArtifactStore.layer({ directory }))
+  if (config.redisUrl === undefined) {
+    return Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), FsExperimentStore.layer({ directory }))
+  }
+  const client = RedisClient.layer({ url: config.redisUrl, prefix: config.redisPrefix })
+  return Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer).pipe(
+    Layer.provide(client),
+    Layer.merge(FsArtifactStore.layer({ directory }))
+  )
 }
 
 export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry) =>
   ManagedRuntime.make(
-    ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes }).pipe(
+    AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }).pipe(
+      Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })),
       Layer.provide(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))
     )
   )
@@ -50,8 +58,10 @@ export const makeServerApp = (
     apiToken: config.apiToken,
     log,
     metrics: async () => {
-      await runtime.runPromise(ModelRegistry.ModelRegistry.use((registry) => registry.refreshGauges())).catch((error) =>
-        log(`Could not refresh registry gauges: ${String(error)}`))
+      await runtime.runPromise(Effect.all([
+        ModelRegistry.ModelRegistry.use((registry) => registry.refreshGauges()),
+        AbTests.AbTests.use((ab) => ab.refreshGauges())
+      ], { discard: true })).catch((error) => log(`Could not refresh gauges: ${String(error)}`))
       return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }
     }
   })
@@ -67,6 +77,16 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
     throw error
   }
   const app = makeServerApp(config, runtime, metricsRegistry, log)
+  // Bandit experiments are reweighted on a schedule (and on demand through the API).
+  const reweighting = config.abReweightIntervalSeconds > 0
+    ? setInterval(() => {
+      void runtime.runPromise(AbTests.AbTests.use((ab) =>
+        ab.listExperiments().pipe(Effect.flatMap((all) =>
+          Effect.forEach(all.filter((e) => e.mode === "bandit" && e.status === "running"), (e) => Effect.ignore(ab.reweight(e.id)), { discard: true })))))
+        .catch((error) => log(`Bandit reweighting failed: ${String(error)}`))
+    }, config.abReweightIntervalSeconds * 1000)
+    : undefined
+  reweighting?.unref()
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
   })
@@ -86,7 +106,10 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
           resolve()
         })
         ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
-      }).then(() => runtime.dispose())
+      }).then(() => {
+        if (reweighting) clearInterval(reweighting)
+        return runtime.dispose()
+      })
   }
 }
 

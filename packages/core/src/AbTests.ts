@@ -96,8 +96,14 @@ export interface AbTestsShape {
   readonly startExperiment: (id: string, actor?: string) => Effect.Effect<Experiment, AbError>
   readonly pauseExperiment: (id: string, actor?: string) => Effect.Effect<Experiment, AbError>
   readonly completeExperiment: (id: string, options?: { readonly promoteWinner?: boolean; readonly actor?: string }) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
-  /** Re-splits traffic (trafficPct per variant, in variant order); recorded in trafficHistory. */
-  readonly updateTraffic: (id: string, trafficPct: ReadonlyArray<number>, actor?: string) => Effect.Effect<Experiment, AbError>
+  /** Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory) and/or changes the description. */
+  readonly updateExperiment: (
+    id: string,
+    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    actor?: string
+  ) => Effect.Effect<Experiment, AbError>
+  /** Sets the experiment gauges (active count, traffic shares, metric means) from storage. */
+  readonly refreshGauges: () => Effect.Effect<void, StorageError>
   readonly getModelAssignment: (id: string, userId: string) => Effect.Effect<ModelAssignment, ExperimentNotFoundError | ValidationError | StorageError>
   readonly getModelAssignments: (id: string, userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ModelAssignment>, ExperimentNotFoundError | ValidationError | StorageError>
   readonly recordMetrics: (id: string, observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>) => Effect.Effect<void, AbError>
@@ -211,14 +217,33 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       update(id, (e, at) =>
         from.includes(e.status)
           ? Effect.succeed({ ...e, status: to, ...extra(e, at) })
-          : Effect.fail(new ExperimentStateError({ experimentId: id, status: e.status, message: `Experiment ${id} is ${e.status}; it cannot become ${to}` }))
+          : Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: e.status, message: `Experiment ${id} is ${e.status}; it cannot become ${to}` }))
       ).pipe(Effect.tap(() => refreshActiveGauge()))
 
-    const refreshActiveGauge = () =>
-      store.list().pipe(
-        Effect.flatMap((all) => metricsSink.set("ml_experiment_active_total", {}, all.filter((e) => e.status === "running").length)),
-        Effect.ignore
-      )
+    const refreshActiveGauge = () => refreshGauges().pipe(Effect.ignore)
+
+    /** Active count, current traffic share per running variant, and metric means, from storage. */
+    const refreshGauges = () =>
+      Effect.gen(function*() {
+        const running = (yield* store.list()).filter((e) => e.status === "running")
+        const means: Array<[Record<string, string>, number]> = []
+        for (const e of running) {
+          const counters = yield* store.counters(e.id, e.variants.length)
+          counters.variants.forEach((v, i) => {
+            for (const [metric, summary] of Object.entries(v.metrics)) {
+              means.push([{ experiment_id: e.id, model_id: e.variants[i]!.modelId, metric_name: metric }, summary.mean])
+            }
+          })
+        }
+        yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
+        yield* metricsSink.reset("ml_experiment_traffic")
+        for (const e of running) {
+          const weights = currentWeights(e)
+          for (const [i, v] of e.variants.entries()) yield* metricsSink.set("ml_experiment_traffic", { experiment_id: e.id, model_id: v.modelId }, weights[i]!)
+        }
+        yield* metricsSink.reset("ml_experiment_metric")
+        for (const [labels, value] of means) yield* metricsSink.set("ml_experiment_metric", labels, value)
+      })
 
     const createExperiment: AbTestsShape["createExperiment"] = (input, actor = "anonymous") =>
       Effect.gen(function*() {
@@ -296,10 +321,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
 
     const countExposure = (experiment: Experiment, index: number) => {
       const counts = experiment.variants.map((_, i) => (i === index ? 1 : 0))
-      return store.addExposures(experiment.id, counts).pipe(
-        Effect.andThen(metricsSink.increment("ml_experiment_traffic", { experiment_id: experiment.id, model_id: experiment.variants[index]!.modelId })),
-        Effect.ignore
-      )
+      return store.addExposures(experiment.id, counts).pipe(Effect.ignore)
     }
 
     const checkUserId = (userId: string, path: ReadonlyArray<string | number>) =>
@@ -337,7 +359,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
           return yield* Effect.fail(new ValidationError({ message: `Invalid metrics: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, issues }))
         }
         if (experiment.status === "draft") {
-          return yield* Effect.fail(new ExperimentStateError({ experimentId: id, status: experiment.status, message: `Experiment ${id} has not started` }))
+          return yield* Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: experiment.status, message: `Experiment ${id} has not started` }))
         }
         const updates: Array<MetricUpdate> = [...grouped.values()]
         yield* store.mergeMetrics(id, updates)
@@ -347,13 +369,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       Effect.gen(function*() {
         const experiment = yield* getExperiment(id)
         const counters = yield* store.counters(id, experiment.variants.length)
-        const results = computeResults(experiment, counters.variants, settings)
-        for (const v of results.variants) {
-          for (const [metric, view] of Object.entries(v.metrics)) {
-            yield* metricsSink.set("ml_experiment_metric", { experiment_id: id, model_id: v.modelId, metric_name: metric }, view.mean)
-          }
-        }
-        return results
+        return computeResults(experiment, counters.variants, settings)
       })
 
     const completeExperiment: AbTestsShape["completeExperiment"] = (id, options = {}) =>
@@ -369,7 +385,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
           }
           for (const status of path[model.status] ?? []) {
             yield* registry.promoteModel(winner, status, { reason, actor: options.actor ?? `experiment:${id}` }).pipe(
-              Effect.mapError((e) => new ExperimentStateError({ experimentId: id, status: "completed", message: `Completed, but promoting ${winner} failed: ${e.message}` }))
+              Effect.mapError((e) => new ExperimentStateError({ experimentId: id, experimentStatus: "completed", message: `Completed, but promoting ${winner} failed: ${e.message}` }))
             )
           }
         }
@@ -379,7 +395,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
     const reweight: AbTestsShape["reweight"] = (id) =>
       update(id, (e, at) =>
         Effect.gen(function*() {
-          if (e.mode !== "bandit") return yield* Effect.fail(new ExperimentStateError({ experimentId: id, status: e.status, message: `Experiment ${id} is not a bandit` }))
+          if (e.mode !== "bandit") return yield* Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: e.status, message: `Experiment ${id} is not a bandit` }))
           const counters = yield* store.counters(id, e.variants.length)
           const summaries = counters.variants.map((v) => v.metrics[e.targetMetric] ?? emptySummary)
           if (summaries.some((s) => s.count < BANDIT_BURN_IN)) return e // burn-in: keep the configured split
@@ -395,9 +411,10 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       startExperiment: (id) => transition(id, ["draft", "paused"], "running", (e, at) => ({ startedAt: e.startedAt ?? at })),
       pauseExperiment: (id) => transition(id, ["running"], "paused"),
       completeExperiment,
-      updateTraffic: (id, trafficPct, actor = "anonymous") =>
+      updateExperiment: (id, { trafficPct, description }, actor = "anonymous") =>
         update(id, (e, at) => {
-          if (e.status === "completed") return Effect.fail(new ExperimentStateError({ experimentId: id, status: e.status, message: `Experiment ${id} is completed` }))
+          if (e.status === "completed") return Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: e.status, message: `Experiment ${id} is completed` }))
+          if (trafficPct === undefined) return Effect.succeed({ ...e, description: description ?? e.description })
           if (trafficPct.length !== e.variants.length) {
             return Effect.fail(new ValidationError({ message: `trafficPct needs ${e.variants.length} entries`, issues: [{ path: ["trafficPct"], message: `needs ${e.variants.length} entries, one per variant` }] }))
           }
@@ -406,8 +423,9 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
           const bad = trafficPct.findIndex((p) => !(Number.isFinite(p) && p >= 0 && p <= 100))
           if (bad !== -1) issues.push({ path: ["trafficPct", bad], message: "must be between 0 and 100" })
           if (issues.length > 0) return Effect.fail(new ValidationError({ message: `Invalid traffic split: ${issues.map((i) => i.message).join("; ")}`, issues }))
-          return Effect.succeed({ ...e, variants, trafficHistory: [...e.trafficHistory, { at, actor, trafficPct }] })
+          return Effect.succeed({ ...e, variants, description: description ?? e.description, trafficHistory: [...e.trafficHistory, { at, actor, trafficPct }] })
         }),
+      refreshGauges,
       getModelAssignment,
       getModelAssignments,
       recordMetrics,

@@ -69,7 +69,7 @@ export class ExperimentConflictError extends Data.TaggedError("ExperimentConflic
 /** An experiment action not allowed in its current status (e.g. starting a completed one). */
 export class ExperimentStateError extends Data.TaggedError("ExperimentStateError")<{
   readonly experimentId: string
-  readonly status: string
+  readonly experimentStatus: string
   readonly message: string
 }> {}
 

@@ -96,7 +96,7 @@ describe("assignment", () => {
   it("splits 100,000 users within 1 percentage point of the configured shares", async () => {
     const shares = await run(Effect.gen(function*() {
       const e = yield* started({ stickyAssignment: false }, 3)
-      yield* (yield* AbTests.AbTests).updateTraffic(e.id, [20, 30, 50])
+      yield* (yield* AbTests.AbTests).updateExperiment(e.id, { trafficPct: [20, 30, 50] })
       const ab = yield* AbTests.AbTests
       const assignments = yield* ab.getModelAssignments(e.id, Array.from({ length: 100_000 }, (_, i) => `user-${i}`))
       return [0, 1, 2].map((v) => assignments.filter((a) => a.variant === v).length / 100_000)
@@ -110,7 +110,7 @@ describe("assignment", () => {
       const e = yield* started()
       const users = Array.from({ length: 2000 }, (_, i) => `u${i}`)
       const before = yield* ab.getModelAssignments(e.id, users)
-      yield* ab.updateTraffic(e.id, [90, 10], "ops")
+      yield* ab.updateExperiment(e.id, { trafficPct: [90, 10] }, "ops")
       const after = yield* ab.getModelAssignments(e.id, users)
       const newcomers = yield* ab.getModelAssignments(e.id, Array.from({ length: 5000 }, (_, i) => `new${i}`))
       return { before, after, newcomers, experiment: yield* ab.getExperiment(e.id) }

@@ -18,7 +18,10 @@ interface Definition {
 export const catalogue: Readonly<Record<string, Definition>> = {
   ml_models_total: { type: "gauge", help: "Registered model versions by lifecycle status.", labelNames: ["status"] },
   ml_model_file_size_bytes: { type: "gauge", help: "Size of each model's artifact in bytes.", labelNames: ["model_id"] },
-  ml_model_promotion_total: { type: "counter", help: "Lifecycle transitions, including automatic demotions.", labelNames: ["from_status", "to_status"] }
+  ml_model_promotion_total: { type: "counter", help: "Lifecycle transitions, including automatic demotions.", labelNames: ["from_status", "to_status"] },
+  ml_experiment_active_total: { type: "gauge", help: "Experiments currently running.", labelNames: [] },
+  ml_experiment_traffic: { type: "gauge", help: "Current traffic share (0-1) of each model in a running experiment.", labelNames: ["experiment_id", "model_id"] },
+  ml_experiment_metric: { type: "gauge", help: "Mean of each recorded metric per model in a running experiment.", labelNames: ["experiment_id", "model_id", "metric_name"] }
 }
 
 /** Metric names that keep their contract name although promtool would prefer no _total on a gauge. */
