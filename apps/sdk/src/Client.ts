@@ -4,7 +4,10 @@
  * Artifacts are streamed both ways, never buffered whole, and downloads are verified against
  * their SHA-256 while they stream.
  */
-import type { AuditEvent, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import type {
+  AbTests, AuditEvent, CreateExperimentInput, Experiment, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput
+} from "@org/ml-core"
+import { LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 import { IntegrityError, errorFromResponse } from "./Errors.js"
 import { Sha256 } from "./Sha256.js"
 
@@ -143,8 +146,41 @@ export const createClient = (options: ClientOptions) => {
     }
   }
 
+  const experimentPath = (id: string) => `/v1/experiments/${encodeURIComponent(id)}`
+  const experiments = {
+    create: (input: CreateExperimentInput): Promise<Experiment> => sendJson<Experiment>("/v1/experiments", "POST", input),
+    get: (id: string): Promise<Experiment> => sendJson<Experiment>(experimentPath(id)),
+    list: async (): Promise<ReadonlyArray<Experiment>> => (await sendJson<{ items: ReadonlyArray<Experiment> }>("/v1/experiments")).items,
+    /** Re-split traffic (one trafficPct per variant) and/or change the description. */
+    update: (id: string, change: { readonly trafficPct?: ReadonlyArray<number>; readonly description?: string }): Promise<Experiment> =>
+      sendJson<Experiment>(experimentPath(id), "PATCH", change),
+    start: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/start`, "POST"),
+    pause: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/pause`, "POST"),
+    complete: (id: string, options: { readonly promoteWinner?: boolean } = {}): Promise<Experiment> =>
+      sendJson<Experiment>(`${experimentPath(id)}/complete`, "POST", options),
+    reweight: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/reweight`, "POST"),
+    getModelAssignment: (id: string, userId: string): Promise<AbTests.ModelAssignment> =>
+      sendJson<AbTests.ModelAssignment>(`${experimentPath(id)}/assignments`, "POST", { userId }),
+    getModelAssignments: async (id: string, userIds: ReadonlyArray<string>): Promise<ReadonlyArray<AbTests.ModelAssignment>> =>
+      (await sendJson<{ items: ReadonlyArray<AbTests.ModelAssignment> }>(`${experimentPath(id)}/assignments`, "POST", { userIds })).items,
+    recordMetric: (id: string, modelId: string, metric: string, value: number): Promise<void> =>
+      sendJson(`${experimentPath(id)}/metrics`, "POST", { modelId, metric, value }).then(() => undefined),
+    recordMetrics: (id: string, observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>): Promise<void> =>
+      sendJson(`${experimentPath(id)}/metrics`, "POST", { observations }).then(() => undefined),
+    recordExposures: (id: string, exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>): Promise<void> =>
+      sendJson(`${experimentPath(id)}/exposures`, "POST", { exposures }).then(() => undefined),
+    getExperimentResults: (id: string): Promise<AbTests.ExperimentResults> => sendJson<AbTests.ExperimentResults>(`${experimentPath(id)}/results`),
+    /**
+     * Local evaluation: running experiments are fetched and refreshed in the background, users
+     * are assigned in process with the server's hashing (no network on the hot path), and
+     * exposures and metrics are sent in background batches with retry. Call `close()` to flush.
+     */
+    local: (options: LocalEvaluatorOptions = {}) => new LocalEvaluator(experiments, options)
+  }
+
   return {
     registry,
+    experiments,
     health: () => sendJson<{ status: string }>("/healthz"),
     ready: () => sendJson<{ status: string }>("/readyz")
   }

@@ -41,6 +41,9 @@ export class ArtifactStateError extends MlApiError {}
 export class ArtifactTooLargeError extends MlApiError {}
 export class IntegrityError extends MlApiError {}
 export class StorageError extends MlApiError {}
+export class ExperimentNotFoundError extends MlApiError {}
+export class ExperimentConflictError extends MlApiError {}
+export class ExperimentStateError extends MlApiError {}
 
 const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
   ValidationError,
@@ -52,7 +55,10 @@ const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
   ArtifactStateError,
   ArtifactTooLargeError,
   IntegrityError,
-  StorageError
+  StorageError,
+  ExperimentNotFoundError,
+  ExperimentConflictError,
+  ExperimentStateError
 }
 
 /** Builds the typed error for a failed response, also when the body is not problem+json. */

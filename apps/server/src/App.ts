@@ -68,6 +68,9 @@ const decodeAssignmentRequest = decodeInput(Schema.Union([
   Schema.Struct({ userId: UserId }),
   Schema.Struct({ userIds: Schema.Array(UserId).check(Schema.isMaxLength(10_000, { message: "must hold at most 10000 users" })) })
 ]), "assignment request")
+const decodeExposures = decodeInput(Schema.Struct({
+  exposures: Schema.Array(Schema.Struct({ modelId: ModelId, count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" })) }))
+}), "exposures")
 const Observation = Schema.Struct({ modelId: ModelId, metric: Schema.String, value: Schema.Number })
 const decodeMetrics = decodeInput(Schema.Union([
   Observation,
@@ -293,6 +296,11 @@ export const makeApp = (options: AppOptions) => {
         const observations = "observations" in request ? request.observations : [request]
         return ab((t) => t.recordMetrics(id, observations)).pipe(Effect.as({ recorded: observations.length }))
       })), (r) => Response.json(r, { status: 202 }))
+  })
+  app.post("/v1/experiments/:id/exposures", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeExposures(body), ({ exposures }) =>
+      withExperiment(c, (id) => ab((t) => t.recordExposures(id, exposures)).pipe(Effect.as({ recorded: exposures.length })))), (r) => Response.json(r, { status: 202 }))
   })
   app.get("/v1/experiments/:id/results", (c) => respond(c, withExperiment(c, (id) => ab((t) => t.getExperimentResults(id))), (r) => Response.json(r)))
 

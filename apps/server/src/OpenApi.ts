@@ -181,6 +181,13 @@ export const makeOpenApi = () => {
           responses: { "202": { description: "{recorded: n}" }, ...problems(400, 404, 409, 503) }
         }
       },
+      "/v1/experiments/{id}/exposures": {
+        post: {
+          summary: "Report exposures counted client-side (SDK local evaluation): {exposures: [{modelId, count}]}",
+          parameters: [experimentParam],
+          responses: { "202": { description: "{recorded: n}" }, ...problems(400, 404, 503) }
+        }
+      },
       "/v1/experiments/{id}/results": { get: { summary: "Per-variant statistics, comparisons, SRM check and decision", parameters: [experimentParam], responses: { "200": { description: "Results" }, ...problems(404, 503) } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } } },

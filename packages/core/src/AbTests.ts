@@ -6,7 +6,7 @@
  * check and an optional always-valid (mSPRT) p-value, and end in one documented decision.
  */
 import { Clock, Context, Effect, Layer } from "effect"
-import { chooseVariation, getBucketRanges, hash } from "./Assignment.js"
+import { bucketUser, currentWeights } from "./Assignment.js"
 import {
   ExperimentNotFoundError, ExperimentStateError, StaleRevisionError, StorageError, ValidationError,
   type ExperimentConflictError, type ModelNotFoundError
@@ -107,6 +107,8 @@ export interface AbTestsShape {
   readonly getModelAssignment: (id: string, userId: string) => Effect.Effect<ModelAssignment, ExperimentNotFoundError | ValidationError | StorageError>
   readonly getModelAssignments: (id: string, userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ModelAssignment>, ExperimentNotFoundError | ValidationError | StorageError>
   readonly recordMetrics: (id: string, observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>) => Effect.Effect<void, AbError>
+  /** Exposures counted elsewhere (the SDK's local evaluation), per model. */
+  readonly recordExposures: (id: string, exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>) => Effect.Effect<void, AbError>
   readonly getExperimentResults: (id: string) => Effect.Effect<ExperimentResults, ExperimentNotFoundError | StorageError>
   /** Thompson-sampling reweighting of a bandit experiment (no-op during burn-in). */
   readonly reweight: (id: string) => Effect.Effect<Experiment, AbError>
@@ -116,15 +118,7 @@ export class AbTests extends Context.Service<AbTests, AbTestsShape>()("@org/ml-c
 
 const nowIso = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
 
-/** Share of traffic per variant: bandit weights when there are some, else the configured split. */
-export const currentWeights = (experiment: Experiment): ReadonlyArray<number> =>
-  experiment.mode === "bandit" && experiment.banditHistory.length > 0
-    ? experiment.banditHistory[experiment.banditHistory.length - 1]!.weights
-    : experiment.variants.map((v) => v.trafficPct / 100)
-
-/** The variant a user hashes to (index), or -1 outside coverage. */
-export const bucketUser = (experiment: Experiment, userId: string): number =>
-  chooseVariation(hash(experiment.seed, userId, 2)!, getBucketRanges(experiment.variants.length, experiment.coverage, currentWeights(experiment)))
+export { bucketUser, currentWeights } from "./Assignment.js"
 
 const BANDIT_FLOOR = 0.01
 const BANDIT_DRAWS = 10_000
@@ -365,6 +359,21 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
         yield* store.mergeMetrics(id, updates)
       })
 
+    const recordExposures: AbTestsShape["recordExposures"] = (id, exposures) =>
+      Effect.gen(function*() {
+        const experiment = yield* getExperiment(id)
+        const counts = experiment.variants.map(() => 0)
+        const issues: Array<{ path: Array<string | number>; message: string }> = []
+        exposures.forEach((e, i) => {
+          const variant = experiment.variants.findIndex((v) => v.modelId === e.modelId)
+          if (variant === -1) issues.push({ path: [i, "modelId"], message: `model ${e.modelId} is not a variant of experiment ${id}` })
+          else if (!(Number.isInteger(e.count) && e.count >= 0)) issues.push({ path: [i, "count"], message: "must be a non-negative integer" })
+          else counts[variant]! += e.count
+        })
+        if (issues.length > 0) return yield* Effect.fail(new ValidationError({ message: `Invalid exposures: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, issues }))
+        yield* store.addExposures(id, counts)
+      })
+
     const getExperimentResults: AbTestsShape["getExperimentResults"] = (id) =>
       Effect.gen(function*() {
         const experiment = yield* getExperiment(id)
@@ -429,6 +438,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       getModelAssignment,
       getModelAssignments,
       recordMetrics,
+      recordExposures,
       getExperimentResults,
       reweight
     })

@@ -3,7 +3,11 @@
  * and coverage put a user in the same variation a GrowthBook SDK would. Hash version 2 is
  * FNV-1a 32-bit applied twice, hash(seed + value) then hash of its decimal string, mod 10000;
  * version 1 (kept for compatibility) is FNV-1a of value + seed mod 1000.
+ *
+ * This module imports nothing at run time (exported alone as @org/ml-core/assignment), so the
+ * SDK's local evaluation assigns users in process with exactly the server's rules.
  */
+import type { Experiment } from "./Experiment.js"
 
 /** A variation's share of the hash space, [start, end). */
 export type BucketRange = readonly [number, number]
@@ -63,3 +67,13 @@ export const inNamespace = (userId: string, namespace: readonly [string, number,
   const n = hash(`__${namespace[0]}`, userId, 1)
   return n !== null && n >= namespace[1] && n < namespace[2]
 }
+
+/** Share of traffic per variant: bandit weights when there are some, else the configured split. */
+export const currentWeights = (experiment: Pick<Experiment, "mode" | "banditHistory" | "variants">): ReadonlyArray<number> =>
+  experiment.mode === "bandit" && experiment.banditHistory.length > 0
+    ? experiment.banditHistory[experiment.banditHistory.length - 1]!.weights
+    : experiment.variants.map((v) => v.trafficPct / 100)
+
+/** The variant index a user hashes to in an experiment, or -1 outside its coverage. */
+export const bucketUser = (experiment: Pick<Experiment, "seed" | "coverage" | "mode" | "banditHistory" | "variants">, userId: string): number =>
+  chooseVariation(hash(experiment.seed, userId, 2)!, getBucketRanges(experiment.variants.length, experiment.coverage, currentWeights(experiment)))
