@@ -3,6 +3,7 @@
 #   npm run bench             both
 #   npm run bench -- artifact the 1 GiB artifact upload/download through the server
 #   npm run bench -- stats    ks2Samp and psi against scipy/numpy (needs Debian's python3-scipy)
+#   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
 source "$(dirname "$0")/workspace.sh"
 install_workspace
 turbo run build --output-logs=errors-only
@@ -12,6 +13,11 @@ if [[ "$which" == all || "$which" == stats ]]; then
     [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-scipy >/dev/null
   }
   node bench/stats-vs-scipy.mjs
+fi
+if [[ "$which" == all || "$which" == ab ]]; then
+  source "$(dirname "$0")/ensure-services.sh"
+  command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || true; }
+  node bench/ab-assignment.mjs
 fi
 if [[ "$which" == all || "$which" == artifact ]]; then
   node bench/artifact-throughput.mjs

@@ -5,7 +5,7 @@
  * retried with exponential backoff. It uses no sticky storage: a user's model follows the
  * current split, which is what the hash gives them unless traffic is re-split.
  */
-import { bucketUser } from "@org/ml-core/assignment"
+import { makeAssigner } from "@org/ml-core/assignment"
 import type { Experiment } from "@org/ml-core"
 
 export interface LocalEvaluatorOptions {
@@ -32,7 +32,7 @@ export interface LocalAssignment {
 }
 
 export class LocalEvaluator {
-  private experiments = new Map<string, Experiment>()
+  private experiments = new Map<string, { readonly experiment: Experiment; readonly assign: (userId: string) => number }>()
   private exposures = new Map<string, Map<string, number>>()
   private metrics = new Map<string, Array<{ modelId: string; metric: string; value: number }>>()
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
@@ -55,20 +55,21 @@ export class LocalEvaluator {
 
   async refresh(): Promise<void> {
     const all = await this.transport.list()
-    this.experiments = new Map(all.map((e) => [e.id, e]))
+    this.experiments = new Map(all.map((e) => [e.id, { experiment: e, assign: makeAssigner(e) }]))
   }
 
   /** Assigns in process; unknown or non-running experiments serve the control (or the declared winner). */
   assign(experimentId: string, userId: string): LocalAssignment {
-    const experiment = this.experiments.get(experimentId)
-    if (!experiment) throw new Error(`Experiment ${experimentId} is not known locally (not created, or not fetched yet)`)
+    const entry = this.experiments.get(experimentId)
+    if (!entry) throw new Error(`Experiment ${experimentId} is not known locally (not created, or not fetched yet)`)
+    const { experiment, assign } = entry
     const control = experiment.variants.findIndex((v) => v.isControl)
     if (experiment.status !== "running") {
       const winner = experiment.decision?.winnerModelId
       const index = winner ? experiment.variants.findIndex((v) => v.modelId === winner) : control
       return { modelId: experiment.variants[index]!.modelId, variant: index, inExperiment: false }
     }
-    const index = bucketUser(experiment, userId)
+    const index = assign(userId)
     if (index === -1) return { modelId: experiment.variants[control]!.modelId, variant: control, inExperiment: false }
     const modelId = experiment.variants[index]!.modelId
     const counts = this.exposures.get(experimentId) ?? new Map<string, number>()

@@ -77,3 +77,13 @@ export const currentWeights = (experiment: Pick<Experiment, "mode" | "banditHist
 /** The variant index a user hashes to in an experiment, or -1 outside its coverage. */
 export const bucketUser = (experiment: Pick<Experiment, "seed" | "coverage" | "mode" | "banditHistory" | "variants">, userId: string): number =>
   chooseVariation(hash(experiment.seed, userId, 2)!, getBucketRanges(experiment.variants.length, experiment.coverage, currentWeights(experiment)))
+
+/**
+ * bucketUser with the bucket ranges computed once: for hot paths that assign many users to one
+ * experiment version (the SDK's local evaluation, benchmarks).
+ */
+export const makeAssigner = (experiment: Pick<Experiment, "seed" | "coverage" | "mode" | "banditHistory" | "variants">): ((userId: string) => number) => {
+  const ranges = getBucketRanges(experiment.variants.length, experiment.coverage, currentWeights(experiment))
+  const seed = experiment.seed
+  return (userId) => chooseVariation(hash(seed, userId, 2)!, ranges)
+}
