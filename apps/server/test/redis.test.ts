@@ -7,7 +7,7 @@ import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@or
 import { AbTests, MetricsSink, ModelRegistry } from "@org/ml-core"
 import { Layer, ManagedRuntime } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { makeApp } from "../src/index.js"
+import { loadConfig, makeApp, startServer } from "../src/index.js"
 import { json, makeTestApp, metadata } from "./helpers.js"
 
 const admin = await connectOrFail()
@@ -34,6 +34,34 @@ describe("server with ML_REDIS_URL", () => {
       expect(history).toMatchObject({ action: "promoted", from: "draft", to: "testing" })
     } finally {
       await t.close()
+    }
+  })
+
+  it("gives one user the same model from 50 concurrent first requests spread over three server instances", async () => {
+    const dirs = await Promise.all([0, 1, 2].map(() => fs.mkdtemp(path.join(os.tmpdir(), "ml-multi-"))))
+    const servers = await Promise.all(dirs.map((dir) =>
+      startServer(loadConfig({ ML_MODEL_STORAGE_DIR: dir, ML_PORT: "0", ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix, ML_AB_REWEIGHT_INTERVAL: "0" }), () => undefined)))
+    try {
+      const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      const ids: Array<string> = []
+      for (const version of ["1", "2", "3"]) {
+        const model = (await (await post(`${servers[0]!.url}/v1/models`, metadata({ name: "multi", version: `${version}-${Date.now()}` }))).json()) as { id: string }
+        ids.push(model.id)
+      }
+      // Created on one instance, visible to all through Redis.
+      const experiment = (await (await post(`${servers[1]!.url}/v1/experiments`, {
+        name: "multi", targetMetric: "ctr", variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: i === 0 ? 34 : 33 }))
+      })).json()) as { id: string }
+      expect((await post(`${servers[2]!.url}/v1/experiments/${experiment.id}/start`, {})).status).toBe(200)
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+        post(`${servers[i % 3]!.url}/v1/experiments/${experiment.id}/assignments`, { userId: "one-user" }).then((r) => r.json() as Promise<{ modelId: string; sticky: boolean }>)))
+      expect(new Set(answers.map((a) => a.modelId)).size).toBe(1)
+      expect(answers.every((a) => a.sticky)).toBe(true)
+      const results = (await (await fetch(`${servers[0]!.url}/v1/experiments/${experiment.id}/results`)).json()) as { variants: Array<{ exposures: number }> }
+      expect(results.variants.reduce((sum, v) => sum + v.exposures, 0)).toBe(1)
+    } finally {
+      await Promise.all(servers.map((s) => s.close()))
+      await Promise.all(dirs.map((dir) => fs.rm(dir, { recursive: true, force: true })))
     }
   })
 
