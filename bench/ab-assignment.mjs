@@ -10,17 +10,16 @@
 //    the same machine; both driven by the same closed-loop client (64 connections). Reports
 //    throughput, p50/p99 latency and the ratio.
 import { spawn, spawnSync } from "node:child_process"
+import { startServerProcess } from "./lib.mjs"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { GrowthBookClient } from "@growthbook/growthbook"
 import { serve } from "@hono/node-server"
 import { bucketUser, makeAssigner } from "@org/ml-core"
 import { createClient, LocalEvaluator } from "@org/ml-sdk"
 import { Hono } from "hono"
 
-const here = path.dirname(fileURLToPath(import.meta.url))
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 
 // ---------------------------------------------------------------- in process
@@ -114,19 +113,7 @@ const haveWrk = spawnSync("wrk", ["--version"]).error === undefined
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-ab-bench-"))
 const prefix = `bench:${Date.now()}:`
-const server = spawn(process.execPath, [path.join(here, "../apps/server/dist/main.js")], {
-  env: { ...process.env, ML_PORT: "0", ML_MODEL_STORAGE_DIR: dataDir, ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix },
-  stdio: ["ignore", "pipe", "inherit"]
-})
-const url = await new Promise((resolve, reject) => {
-  let out = ""
-  server.stdout.on("data", (c) => {
-    out += c
-    const m = /listening on (http:\/\/[^ ]+)/.exec(out)
-    if (m) resolve(m[1])
-  })
-  server.on("exit", (code) => reject(new Error(`server exited ${code}`)))
-})
+const { url, stop } = await startServerProcess({ ML_MODEL_STORAGE_DIR: dataDir, ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix })
 const bare = new Hono()
 bare.post("/assign", async (c) => c.json({ modelId: "a", variant: 0, inExperiment: true, sticky: false, userId: (await c.req.json()).userId }))
 const bareServer = await new Promise((resolve) => {
@@ -151,9 +138,8 @@ try {
   console.table([{ target: "ML Pipeline POST /assignments", ...ourHttp }, { target: "bare Hono route", ...bareHttp }])
   console.log(`throughput ratio ours/bare: ${(ourHttp["req/s"] / bareHttp["req/s"]).toFixed(2)}; p99 ratio: ${(ourHttp["p99 ms"] / bareHttp["p99 ms"]).toFixed(2)}`)
 } finally {
-  server.kill("SIGTERM")
+  await stop()
   bareServer.close()
-  await new Promise((r) => server.on("exit", r))
   fs.rmSync(dataDir, { recursive: true, force: true })
   // Only this run's keys, never FLUSHDB.
   const { Redis } = await import("ioredis").catch(() => ({ Redis: undefined }))

@@ -5,7 +5,6 @@
 //   npm run bench            (or: node bench/artifact-throughput.mjs [sizeMiB])
 //
 // Targets (issue 2): server RSS growth under 64 MiB; hashing at >= 80% of raw node:crypto.
-import { spawn } from "node:child_process"
 import { createHash, randomFillSync } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -13,6 +12,7 @@ import { fileURLToPath } from "node:url"
 import { FsArtifactStore } from "@org/ml-adapter-fs"
 import { Sha256 } from "@org/ml-sdk"
 import { Effect } from "effect"
+import { startServerProcess } from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const sizeMiB = Number(process.argv[2] ?? 1024)
@@ -29,19 +29,7 @@ const procStatus = async (pid, field) => {
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)[1]) * 1024
 }
 
-const server = spawn(process.execPath, [path.join(here, "../apps/server/dist/main.js")], {
-  env: { ...process.env, ML_PORT: "0", ML_MODEL_STORAGE_DIR: dataDir, ML_MAX_UPLOAD_BYTES: String(total * 2) },
-  stdio: ["ignore", "pipe", "inherit"]
-})
-const url = await new Promise((resolve, reject) => {
-  let out = ""
-  server.stdout.on("data", (c) => {
-    out += c
-    const m = /listening on (http:\/\/[^ ]+)/.exec(out)
-    if (m) resolve(m[1])
-  })
-  server.on("exit", (code) => reject(new Error(`server exited ${code}`)))
-})
+const { url, child: server, stop } = await startServerProcess({ ML_MODEL_STORAGE_DIR: dataDir, ML_MAX_UPLOAD_BYTES: String(total * 2) })
 
 try {
   // Warm up (JIT, first request paths), then take the idle baseline.
@@ -126,7 +114,6 @@ try {
   console.log(`server verification pass:      ${rate(total, verifyMs)}  ratio ${(rawMs / verifyMs).toFixed(2)} of raw (target >= 0.80: ${rawMs / verifyMs >= 0.8 ? "met" : "MISSED"})`)
   console.log(`SDK pure-TS SHA-256 (64 MiB):  ${rate(jsBytes, jsMs)}  ratio ${((jsBytes / jsMs) / (total / rawMs)).toFixed(2)} of raw`)
 } finally {
-  server.kill("SIGTERM")
-  await new Promise((r) => server.on("exit", r))
+  await stop()
   await fs.rm(dataDir, { recursive: true, force: true })
 }

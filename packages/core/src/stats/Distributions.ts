@@ -78,6 +78,18 @@ const solveTail = (
   return x
 }
 
+/** quantile and quantileUpper from one tail solver, with the probability checked once here. */
+const quantilesFrom = (solve: (target: number, upper: boolean) => number): Pick<Distribution, "quantile" | "quantileUpper"> => ({
+  quantile: (p) => {
+    checkP(p, "p")
+    return solve(p, false)
+  },
+  quantileUpper: (q) => {
+    checkP(q, "q")
+    return solve(q, true)
+  }
+})
+
 /** Acklam's rational approximation of the normal quantile (relative error ~1e-9), then polished. */
 const acklam = (p: number): number => {
   const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 1.38357751867269e2, -30.66479806614716, 2.506628277459239]
@@ -208,19 +220,7 @@ export const chiSquare = (k: number): Distribution => {
       ? solveTail(sf, pdf, false, target, guessFor(target, true), 0, Number.POSITIVE_INFINITY)
       : solveTail(cdf, pdf, true, target, guessFor(target, false), 0, Number.POSITIVE_INFINITY)
   }
-  return {
-    cdf,
-    sf,
-    pdf,
-    quantile: (p) => {
-      checkP(p, "p")
-      return solve(p, false)
-    },
-    quantileUpper: (q) => {
-      checkP(q, "q")
-      return solve(q, true)
-    }
-  }
+  return { cdf, sf, pdf, ...quantilesFrom(solve) }
 }
 
 /** Beta(a, b) on [0, 1]. */
@@ -241,17 +241,5 @@ export const beta = (a: number, b: number): Distribution => {
       : Math.min(0.5, Math.exp((Math.log(target) + Math.log(a) + logB) / a))
     return upper ? solveTail(sf, pdf, false, target, guess, 0, 1) : solveTail(cdf, pdf, true, target, guess, 0, 1)
   }
-  return {
-    cdf,
-    sf,
-    pdf,
-    quantile: (p) => {
-      checkP(p, "p")
-      return solve(p, false)
-    },
-    quantileUpper: (q) => {
-      checkP(q, "q")
-      return solve(q, true)
-    }
-  }
+  return { cdf, sf, pdf, ...quantilesFrom(solve) }
 }
