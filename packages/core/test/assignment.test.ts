@@ -1,5 +1,5 @@
 /**
- * GrowthBook compatibility: the peer's public conformance vectors (../shared/conformance), and
+ * GrowthBook compatibility: the peer's public conformance vectors (test/conformance), and
  * 100,000 random (seed, user, weights, coverage) cases run through the real
  * @growthbook/growthbook SDK.
  */
@@ -7,7 +7,7 @@ import { GrowthBookClient } from "@growthbook/growthbook"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { chooseVariation, getBucketRanges, getEqualWeights, hash, inNamespace, makeRandom } from "../src/index.js"
-import cases from "../../../../shared/conformance/growthbook-cases.json" with { type: "json" }
+import cases from "./conformance/growthbook-cases.json" with { type: "json" }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6
 
