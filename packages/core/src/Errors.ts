@@ -73,6 +73,16 @@ export class ExperimentStateError extends Data.TaggedError("ExperimentStateError
   readonly message: string
 }> {}
 
+export class MonitorNotFoundError extends Data.TaggedError("MonitorNotFoundError")<{
+  readonly monitorId: string
+  readonly message: string
+}> {}
+
+export class MonitorConflictError extends Data.TaggedError("MonitorConflictError")<{
+  readonly monitorId: string
+  readonly message: string
+}> {}
+
 /** A compare-and-set lost a race; the use cases retry on fresh state, callers never see it. */
 export class StaleRevisionError extends Data.TaggedError("StaleRevisionError")<{
   readonly message: string

@@ -1,0 +1,82 @@
+/**
+ * Port: what drift monitoring keeps. Windows are "push, then keep the last N" in one atomic
+ * step so many instances can record at once; baselines are versioned (re-baselining keeps the
+ * old ones); reports and alerts are appended and pruned past the retention.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Baseline, DriftReport, Monitor, Severity } from "./Drift.js"
+import { MonitorConflictError, type StorageError } from "./Errors.js"
+
+export type WindowValue = number | string | null
+
+export interface AlertState {
+  readonly severity: Severity
+  readonly at: string
+}
+
+export interface DriftStoreShape {
+  readonly insertMonitor: (monitor: Monitor) => Effect.Effect<void, MonitorConflictError | StorageError>
+  readonly getMonitor: (id: string) => Effect.Effect<Monitor | undefined, StorageError>
+  readonly listMonitors: () => Effect.Effect<ReadonlyArray<Monitor>, StorageError>
+  /** Appends a baseline version for a feature. */
+  readonly addBaseline: (monitorId: string, feature: string, baseline: Baseline) => Effect.Effect<void, StorageError>
+  /** Every version of a feature's baseline, oldest first. */
+  readonly baselines: (monitorId: string, feature: string) => Effect.Effect<ReadonlyArray<Baseline>, StorageError>
+  /** Appends values to a feature's window and keeps only the last `windowSize`, atomically. */
+  readonly pushValues: (monitorId: string, feature: string, values: ReadonlyArray<WindowValue>, windowSize: number) => Effect.Effect<void, StorageError>
+  /** The window, oldest value first. */
+  readonly window: (monitorId: string, feature: string) => Effect.Effect<ReadonlyArray<WindowValue>, StorageError>
+  readonly alertStates: (monitorId: string) => Effect.Effect<Readonly<Record<string, AlertState>>, StorageError>
+  readonly setAlertState: (monitorId: string, feature: string, state: AlertState) => Effect.Effect<void, StorageError>
+  /** Appends a report and drops reports older than `retainSince` (ISO time). */
+  readonly appendReport: (report: DriftReport, retainSince: string) => Effect.Effect<void, StorageError>
+  /** Reports at or after `since`, of one monitor or all, oldest first. */
+  readonly reports: (monitorId: string | undefined, since: string | undefined) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
+}
+
+export class DriftStore extends Context.Service<DriftStore, DriftStoreShape>()("@org/ml-core/DriftStore") {}
+
+export const makeMemory = Effect.sync((): DriftStoreShape => {
+  const monitors = new Map<string, Monitor>()
+  const baselineVersions = new Map<string, Array<Baseline>>()
+  const windows = new Map<string, Array<WindowValue>>()
+  const states = new Map<string, Record<string, AlertState>>()
+  let reports: Array<DriftReport> = []
+  const key = (monitorId: string, feature: string) => `${monitorId}\u0000${feature}`
+  return {
+    insertMonitor: (monitor) =>
+      Effect.suspend(() => {
+        if (monitors.has(monitor.id)) return Effect.fail(new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` }))
+        monitors.set(monitor.id, monitor)
+        return Effect.void
+      }),
+    getMonitor: (id) => Effect.sync(() => monitors.get(id)),
+    listMonitors: () => Effect.sync(() => [...monitors.values()]),
+    addBaseline: (monitorId, feature, baseline) =>
+      Effect.sync(() => {
+        const list = baselineVersions.get(key(monitorId, feature)) ?? []
+        list.push(baseline)
+        baselineVersions.set(key(monitorId, feature), list)
+      }),
+    baselines: (monitorId, feature) => Effect.sync(() => [...(baselineVersions.get(key(monitorId, feature)) ?? [])]),
+    pushValues: (monitorId, feature, values, windowSize) =>
+      Effect.sync(() => {
+        const current = windows.get(key(monitorId, feature)) ?? []
+        current.push(...values)
+        if (current.length > windowSize) current.splice(0, current.length - windowSize)
+        windows.set(key(monitorId, feature), current)
+      }),
+    window: (monitorId, feature) => Effect.sync(() => [...(windows.get(key(monitorId, feature)) ?? [])]),
+    alertStates: (monitorId) => Effect.sync(() => ({ ...(states.get(monitorId) ?? {}) })),
+    setAlertState: (monitorId, feature, state) =>
+      Effect.sync(() => void states.set(monitorId, { ...(states.get(monitorId) ?? {}), [feature]: state })),
+    appendReport: (report, retainSince) =>
+      Effect.sync(() => {
+        reports = [...reports.filter((r) => r.at >= retainSince), report]
+      }),
+    reports: (monitorId, since) =>
+      Effect.sync(() => reports.filter((r) => (monitorId === undefined || r.monitorId === monitorId) && (since === undefined || r.at >= since)))
+  }
+})
+
+export const layerMemory: Layer.Layer<DriftStore> = Layer.effect(DriftStore, makeMemory)

@@ -1,0 +1,199 @@
+/** Drift detection over the memory layers: baselines, windows, checks, severities and alert hygiene. */
+import { Effect, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, expect, it } from "vitest"
+import { DriftDetector, DriftStore, severityFor, defaultMonitorSettings, type DriftAlert } from "../src/index.js"
+import { makeSample } from "./golden/samples.js"
+
+const run = <A, E>(program: Effect.Effect<A, E, DriftDetector.DriftDetector | DriftStore.DriftStore>) =>
+  Effect.runPromise(Effect.provide(program, DriftDetector.layerMemory()) as Effect.Effect<A, E>)
+
+const normalish = (seed: number, n: number, loc = 0, scale = 1) => Array.from(makeSample({ seed, n, kind: "irwin", loc, scale, levels: 0 }))
+
+const monitor = (settings: Record<string, unknown> = {}) =>
+  DriftDetector.DriftDetector.use((d) => d.createMonitor({
+    features: [
+      { name: "amount", kind: "feature", type: "numeric" },
+      { name: "country", kind: "feature", type: "categorical" },
+      { name: "score", kind: "prediction", type: "numeric" }
+    ],
+    settings: { windowSize: 1000, minWindow: 100, ...settings } as never
+  }))
+
+const failureOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise
+  } catch (error) {
+    return error as { _tag: string; issues?: Array<{ path: Array<string | number> }> }
+  }
+  throw new Error("expected a failure")
+}
+
+describe("severity rule", () => {
+  const bands = defaultMonitorSettings.severityThresholds
+  const base = { threshold: 0.05, missingShare: 0, baselineMissingShare: 0, bands }
+  it("needs significance, then follows the PSI bands", () => {
+    expect(severityFor({ ...base, psi: 0.8, adjustedPValue: 0.2 })).toBe("none") // small window, PSI by chance
+    expect(severityFor({ ...base, psi: 0.02, adjustedPValue: 1e-30 })).toBe("none") // huge window, tiny shift
+    expect(severityFor({ ...base, psi: 0.15, adjustedPValue: 0.001 })).toBe("low")
+    expect(severityFor({ ...base, psi: 0.3, adjustedPValue: 0.001 })).toBe("medium")
+    expect(severityFor({ ...base, psi: 0.7, adjustedPValue: 0.001 })).toBe("high")
+    expect(severityFor({ ...base, psi: 1.5, adjustedPValue: 0.001 })).toBe("critical")
+    expect(severityFor({ ...base, psi: 0.01, adjustedPValue: 0.9, missingShare: 0.3 })).toBe("medium")
+  })
+})
+
+describe("drift detection", () => {
+  it("raises an alert of the expected severity within one window of a known shift", async () => {
+    const { before, after, alerts } = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      const seen: Array<DriftAlert> = []
+      yield* d.setAlertCallback((a) => void seen.push(a))
+      yield* d.setBaseline(m.id, { amount: normalish(1, 10_000, 100, 20) })
+      yield* d.recordBatch(m.id, { amount: normalish(2, 1000, 100, 20) })
+      const before = yield* d.check(m.id)
+      // The shift starts here: one window (1000 values) of amounts moved by about one standard deviation.
+      yield* d.recordBatch(m.id, { amount: normalish(3, 1000, 112, 20) })
+      const after = yield* d.check(m.id)
+      return { before, after, alerts: seen }
+    }))
+    expect(before.features.find((f) => f.feature === "amount")!.severity).toBe("none")
+    const amount = after.features.find((f) => f.feature === "amount")!
+    expect(amount.severity).toBe("high")
+    expect(amount.ksStatistic!).toBeGreaterThan(0.1)
+    expect(alerts).toHaveLength(1)
+    expect(alerts[0]).toMatchObject({ feature: "amount", kind: "alert", severity: "high" })
+    expect(alerts[0]!.recommendation).toContain("Retrain")
+    expect(amount.baselineShares).toHaveLength(10)
+    expect(amount.currentShares).toHaveLength(10)
+  })
+
+  it("stays at low or below over a stationary stream of 100,000 values", async () => {
+    const worst = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      yield* d.setBaseline(m.id, { amount: normalish(10, 20_000), score: normalish(11, 20_000, 0.5, 0.1) })
+      let worst = 0
+      for (let w = 0; w < 100; w++) {
+        yield* d.recordBatch(m.id, { amount: normalish(100 + w, 1000), score: normalish(300 + w, 1000, 0.5, 0.1) })
+        const report = yield* d.check(m.id)
+        for (const f of report.features) worst = Math.max(worst, ["none", "low", "medium", "high", "critical"].indexOf(f.severity))
+      }
+      return worst
+    }))
+    expect(worst).toBeLessThanOrEqual(1)
+  })
+
+  it("reports unseen categories and categorical drift", async () => {
+    const report = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      const countries = (n: number, weights: Record<string, number>) => {
+        const out: Array<string> = []
+        for (const [c, w] of Object.entries(weights)) for (let i = 0; i < Math.round(n * w); i++) out.push(c)
+        return out
+      }
+      yield* d.setBaseline(m.id, { country: countries(5000, { de: 0.5, fr: 0.3, it: 0.2 }) })
+      yield* d.recordRows(m.id, countries(1000, { de: 0.2, fr: 0.3, it: 0.2, br: 0.3 }).map((country) => ({ country })))
+      return yield* d.check(m.id)
+    }))
+    const country = report.features.find((f) => f.feature === "country")!
+    expect(country.unseenCategories).toEqual(["br"])
+    expect(["high", "critical"]).toContain(country.severity)
+  })
+
+  it("keeps alert hygiene: cooldown, escalation at once, recovery recorded", async () => {
+    const kinds = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2030, 0, 1))
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor({ cooldownSeconds: 3600 })
+      yield* d.setBaseline(m.id, { amount: normalish(1, 10_000) })
+      const step = (loc: number, seed: number) => d.recordBatch(m.id, { amount: normalish(seed, 1000, loc) }).pipe(Effect.andThen(d.check(m.id)))
+      const out: Array<string> = []
+      const note = (r: { alerts: ReadonlyArray<DriftAlert> }) => out.push(r.alerts.map((a) => `${a.kind}:${a.severity}`).join(",") || "-")
+      note(yield* step(0.25, 2)) // medium-ish shift -> alert
+      yield* TestClock.adjust("10 minutes")
+      note(yield* step(0.25, 3)) // same level inside the cooldown -> nothing
+      yield* TestClock.adjust("10 minutes")
+      note(yield* step(1.2, 4)) // much larger -> escalation at once
+      yield* TestClock.adjust("10 minutes")
+      note(yield* step(0, 5)) // back to normal -> recovery
+      return out
+    }), Layer.merge(DriftDetector.layerMemory(), TestClock.layer())))
+    expect(kinds[0]).toMatch(/^alert:(low|medium|high)$/)
+    expect(kinds[1]).toBe("-")
+    expect(kinds[2]).toMatch(/^escalation:(high|critical)$/)
+    expect(kinds[3]).toBe("recovery:none")
+  })
+
+  it("versions baselines and keeps the old ones", async () => {
+    const versions = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      yield* d.setBaseline(m.id, { amount: normalish(1, 500) })
+      yield* d.setBaseline(m.id, { amount: normalish(2, 500, 5) })
+      return yield* (yield* DriftStore.DriftStore).baselines(m.id, "amount")
+    }))
+    expect(versions.map((b) => b.version)).toEqual([1, 2])
+    expect(versions[1]!.type === "numeric" && versions[1]!.mean).toBeGreaterThan(4)
+  })
+
+  it("keeps a seeded uniform reservoir of 100,000 values for very large baselines", async () => {
+    const baseline = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      yield* d.setBaseline(m.id, { amount: normalish(7, 250_000) })
+      return (yield* (yield* DriftStore.DriftStore).baselines(m.id, "amount"))[0]!
+    }))
+    expect(baseline.type).toBe("numeric")
+    if (baseline.type === "numeric") {
+      expect(baseline.count).toBe(250_000)
+      expect(baseline.sample).toHaveLength(100_000)
+      expect(baseline.sampled).toBe(true)
+    }
+  })
+
+  it("rejects bad input naming the field and stores nothing", async () => {
+    const result = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      yield* d.setBaseline(m.id, { amount: [1, 2, 3] })
+      const errors = yield* Effect.all([
+        Effect.flip(d.recordBatch(m.id, { amount: [1, Number.NaN, Number.POSITIVE_INFINITY, "12" as never] })),
+        Effect.flip(d.recordBatch(m.id, { colour: ["red"] })),
+        Effect.flip(d.recordFeature("missing-monitor", "amount", 1)),
+        Effect.flip(d.setBaseline(m.id, { score: [] })),
+        Effect.flip(d.recordBatch(m.id, { country: [42 as never] }))
+      ])
+      return { errors, window: yield* (yield* DriftStore.DriftStore).window(m.id, "amount") }
+    }))
+    const [nan, unknownFeature, unknownMonitor, empty, wrongType] = result.errors as Array<{ _tag: string; issues?: Array<{ path: Array<unknown> }> }>
+    expect(nan!.issues!.map((i) => i.path.join("."))).toEqual(["amount.1", "amount.2", "amount.3"])
+    expect(unknownFeature!.issues!.map((i) => i.path.join("."))).toEqual(["colour"])
+    expect(unknownMonitor!._tag).toBe("MonitorNotFoundError")
+    expect(empty!.issues!.map((i) => i.path.join("."))).toEqual(["score"])
+    expect(wrongType!.issues!.map((i) => i.path.join("."))).toEqual(["country.0"])
+    expect(result.window).toEqual([])
+  })
+
+  it("keeps windows to the last N values and reports checks since a time", async () => {
+    const { window, reports } = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor({ windowSize: 10, minWindow: 5 })
+      yield* d.recordBatch(m.id, { amount: Array.from({ length: 25 }, (_, i) => i) })
+      yield* d.check(m.id)
+      return { window: yield* (yield* DriftStore.DriftStore).window(m.id, "amount"), reports: yield* d.getDriftReports(m.id, "2000-01-01T00:00:00Z") }
+    }))
+    expect(window).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24])
+    expect(reports).toHaveLength(1)
+  })
+})
+
+it("rejects monitors with invalid settings", async () => {
+  const error = await failureOf(run(DriftDetector.DriftDetector.use((d) => d.createMonitor({
+    features: [{ name: "a", kind: "feature", type: "numeric" }, { name: "a", kind: "feature", type: "numeric" }],
+    settings: { windowSize: 100, minWindow: 500 }
+  }))))
+  expect(error.issues!.map((i) => i.path.join("."))).toEqual(["features.1.name", "settings.minWindow"])
+})
