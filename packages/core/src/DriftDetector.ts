@@ -11,8 +11,14 @@ import {
   recommendationFor, severityFor, severityRank
 } from "./Drift.js"
 import * as DriftStoreModule from "./DriftStore.js"
+import * as LeasesModule from "./Leases.js"
+import * as MetricsSinkModule from "./MetricsSink.js"
 import { DriftStore, type WindowValue } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError, type StorageError, ValidationError } from "./Errors.js"
+import { Leases } from "./Leases.js"
+import { MetricsSink } from "./MetricsSink.js"
+import type { Delivery, Webhook } from "./DriftStore.js"
+import { type Severity } from "./Drift.js"
 import { chiSquareIndependence, benjaminiHochberg } from "./stats/HypothesisTests.js"
 import { ks2Samp } from "./stats/Ks.js"
 import { categoricalPsi, psi, psiBins, quantiles } from "./stats/Psi.js"
@@ -23,6 +29,26 @@ import { summarize, variance } from "./stats/Summary.js"
 export const reservoirSize = 100_000
 
 export type AlertCallback = (alert: DriftAlert) => void
+
+export interface DriftDetectorOptions {
+  /** Defaults for monitor settings (from ML_DRIFT_* configuration). */
+  readonly defaults?: Partial<Monitor["settings"]>
+  /** fetch for webhook deliveries (default: the global fetch). */
+  readonly fetch?: typeof fetch
+  /** Delivery attempts per webhook and alert (default 4), with backoff from `retryDelayMillis` (default 500), doubling. */
+  readonly webhookAttempts?: number
+  readonly retryDelayMillis?: number
+}
+
+/** Signs a webhook body: x-ml-signature "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>". */
+export const signWebhook = async (secret: string, body: string, unixSeconds: number): Promise<string> => {
+  const encoder = new TextEncoder()
+  const key = await globalThis.crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+  const mac = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${unixSeconds}.${body}`)))
+  let hex = ""
+  for (const b of mac) hex += b.toString(16).padStart(2, "0")
+  return `t=${unixSeconds},v1=${hex}`
+}
 
 export interface DriftDetectorShape {
   readonly createMonitor: (input: CreateMonitorInput) => Effect.Effect<Monitor, MonitorConflictError | ValidationError | StorageError>
@@ -39,6 +65,16 @@ export interface DriftDetectorShape {
   readonly getDriftReports: (monitorId?: string, since?: string) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
   /** The in-process alert callback (one; replaces the previous). */
   readonly setAlertCallback: (callback: AlertCallback | undefined) => Effect.Effect<void>
+  readonly createWebhook: (input: { readonly url: string; readonly secret: string; readonly monitorId?: string | null; readonly minSeverity?: Severity }) => Effect.Effect<Webhook, ValidationError | StorageError>
+  readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
+  readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
+  readonly webhookDeliveries: (webhookId?: string) => Effect.Effect<ReadonlyArray<Delivery>, StorageError>
+  /**
+   * monitorAllFeatures: checks every monitor once per its interval, forever. With several
+   * instances, a lease per monitor and interval makes exactly one of them check it, and checks
+   * resume on another instance when the lease of a dead one expires. Interrupt to stop.
+   */
+  readonly monitorAllFeatures: (owner: string, tickMillis?: number) => Effect.Effect<never, never, Leases>
 }
 
 export class DriftDetector extends Context.Service<DriftDetector, DriftDetectorShape>()("@org/ml-core/DriftDetector") {}
@@ -48,10 +84,48 @@ const randomId = (prefix: string, at: string) => `${prefix}-${Date.parse(at).toS
 
 type Issue = { path: Array<string | number>; message: string }
 
-export const make = (defaults: Partial<Monitor["settings"]> = {}) =>
+export const make = (options: DriftDetectorOptions = {}) =>
   Effect.gen(function*() {
+    const defaults = options.defaults ?? {}
     const store = yield* DriftStore
+    const metrics = yield* MetricsSink
     let alertCallback: AlertCallback | undefined
+    const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))
+    const attempts = options.webhookAttempts ?? 4
+    const retryDelay = options.retryDelayMillis ?? 500
+
+    /** Sends one alert to one webhook, retrying with backoff; every attempt is recorded. */
+    const deliver = (webhook: Webhook, alert: DriftAlert): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        const body = JSON.stringify({ alert })
+        for (let attempt = 1; attempt <= attempts; attempt++) {
+          const at = yield* nowIso
+          const signature = yield* Effect.promise(() => signWebhook(webhook.secret, body, Math.floor(Date.parse(at) / 1000)))
+          const outcome = yield* Effect.promise(() =>
+            doFetch(webhook.url, { method: "POST", headers: { "content-type": "application/json", "x-ml-signature": signature, "x-ml-alert-id": alert.id }, body })
+              .then(async (r) => {
+                await r.arrayBuffer().catch(() => undefined)
+                return { ok: r.ok, status: r.status, error: r.ok ? null : `HTTP ${r.status}` }
+              }, (e: unknown) => ({ ok: false, status: null, error: e instanceof Error ? e.message : String(e) })))
+          yield* store.appendDelivery({ webhookId: webhook.id, alertId: alert.id, at, attempt, ...outcome }).pipe(Effect.ignore)
+          if (outcome.ok) return
+          if (attempt < attempts) yield* Effect.sleep(retryDelay * 2 ** (attempt - 1))
+        }
+      })
+
+    const dispatch = (alerts: ReadonlyArray<DriftAlert>) =>
+      Effect.gen(function*() {
+        if (alerts.length === 0) return
+        const hooks = yield* store.listWebhooks().pipe(Effect.orElseSucceed(() => [] as ReadonlyArray<Webhook>))
+        for (const alert of alerts) {
+          for (const hook of hooks) {
+            const wanted = (hook.monitorId === null || hook.monitorId === alert.monitorId) &&
+              (alert.kind === "recovery" || severityRank(alert.severity) >= severityRank(hook.minSeverity))
+            // Deliveries run in the background: a slow receiver never delays a check.
+            if (wanted) yield* Effect.forkDetach(deliver(hook, alert))
+          }
+        }
+      })
 
     const getMonitor = (id: string) =>
       store.getMonitor(id).pipe(Effect.flatMap((m) => (m ? Effect.succeed(m) : Effect.fail(new MonitorNotFoundError({ monitorId: id, message: `Monitor ${id} does not exist` })))))
@@ -207,6 +281,12 @@ export const make = (defaults: Partial<Monitor["settings"]> = {}) =>
         }
         const report: DriftReport = { id: randomId("check", at), monitorId, at, features: checks, alerts }
         yield* store.appendReport(report, new Date(Date.parse(at) - s.retentionDays * 86_400_000).toISOString())
+        for (const c of checks) {
+          if (c.psi !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "psi" }, c.psi)
+          if (c.ksStatistic !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
+        }
+        for (const a of alerts) if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
+        yield* dispatch(alerts)
         for (const alert of alerts) {
           try {
             alertCallback?.(alert)
@@ -252,12 +332,39 @@ export const make = (defaults: Partial<Monitor["settings"]> = {}) =>
         }),
       check,
       getDriftReports: (monitorId, since) => store.reports(monitorId, since),
-      setAlertCallback: (callback) => Effect.sync(() => void (alertCallback = callback))
+      setAlertCallback: (callback) => Effect.sync(() => void (alertCallback = callback)),
+      createWebhook: (input) =>
+        Effect.gen(function*() {
+          const issues: Array<Issue> = []
+          if (!/^https?:\/\//.test(input.url)) issues.push({ path: ["url"], message: "must be an http(s) URL" })
+          if (typeof input.secret !== "string" || input.secret.length < 16) issues.push({ path: ["secret"], message: "must be at least 16 characters" })
+          if (input.minSeverity !== undefined && !["none", "low", "medium", "high", "critical"].includes(input.minSeverity)) issues.push({ path: ["minSeverity"], message: "must be none, low, medium, high or critical" })
+          if (issues.length > 0) return yield* Effect.fail(invalid("webhook", issues))
+          const at = yield* nowIso
+          const webhook: Webhook = { id: randomId("hook", at), url: input.url, secret: input.secret, monitorId: input.monitorId ?? null, minSeverity: input.minSeverity ?? "low", createdAt: at }
+          yield* store.putWebhook(webhook)
+          return webhook
+        }),
+      listWebhooks: () => store.listWebhooks(),
+      deleteWebhook: (id) => store.deleteWebhook(id),
+      webhookDeliveries: (webhookId) => store.deliveries(webhookId),
+      monitorAllFeatures: (owner, tickMillis = 1000) =>
+        Effect.gen(function*() {
+          const leases = yield* Leases
+          const tick = Effect.gen(function*() {
+            const monitors = yield* store.listMonitors()
+            for (const m of monitors) {
+              const mine = yield* leases.acquire(`drift-check:${m.id}`, owner, m.settings.checkIntervalSeconds * 1000)
+              if (mine) yield* check(m.id).pipe(Effect.ignore)
+            }
+          }).pipe(Effect.ignore)
+          return yield* Effect.forever(tick.pipe(Effect.andThen(Effect.sleep(tickMillis))))
+        })
     })
   })
 
-export const layer = (defaults: Partial<Monitor["settings"]> = {}): Layer.Layer<DriftDetector, never, DriftStore> => Layer.effect(DriftDetector, make(defaults))
+export const layer = (options: DriftDetectorOptions = {}): Layer.Layer<DriftDetector, never, DriftStore | MetricsSink> => Layer.effect(DriftDetector, make(options))
 
 /** The detector over in-memory storage: tests, examples and edge runtimes. */
-export const layerMemory = (defaults: Partial<Monitor["settings"]> = {}): Layer.Layer<DriftDetector | DriftStore> =>
-  layer(defaults).pipe(Layer.provideMerge(DriftStoreModule.layerMemory))
+export const layerMemory = (options: DriftDetectorOptions = {}): Layer.Layer<DriftDetector | DriftStore | MetricsSink | Leases> =>
+  layer(options).pipe(Layer.provideMerge(Layer.mergeAll(DriftStoreModule.layerMemory, MetricsSinkModule.layerMemory, LeasesModule.layerMemory)))

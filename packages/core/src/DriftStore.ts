@@ -14,6 +14,28 @@ export interface AlertState {
   readonly at: string
 }
 
+export interface Webhook {
+  readonly id: string
+  readonly url: string
+  /** HMAC-SHA256 key for the x-ml-signature header. */
+  readonly secret: string
+  /** Only alerts of this monitor (null: every monitor). */
+  readonly monitorId: string | null
+  /** Only alerts at or above this severity (recoveries always go out). */
+  readonly minSeverity: Severity
+  readonly createdAt: string
+}
+
+export interface Delivery {
+  readonly webhookId: string
+  readonly alertId: string
+  readonly at: string
+  readonly attempt: number
+  readonly ok: boolean
+  readonly status: number | null
+  readonly error: string | null
+}
+
 export interface DriftStoreShape {
   readonly insertMonitor: (monitor: Monitor) => Effect.Effect<void, MonitorConflictError | StorageError>
   readonly getMonitor: (id: string) => Effect.Effect<Monitor | undefined, StorageError>
@@ -32,6 +54,12 @@ export interface DriftStoreShape {
   readonly appendReport: (report: DriftReport, retainSince: string) => Effect.Effect<void, StorageError>
   /** Reports at or after `since`, of one monitor or all, oldest first. */
   readonly reports: (monitorId: string | undefined, since: string | undefined) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
+  readonly putWebhook: (webhook: Webhook) => Effect.Effect<void, StorageError>
+  readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
+  readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
+  readonly appendDelivery: (delivery: Delivery) => Effect.Effect<void, StorageError>
+  /** Deliveries, newest last; of one webhook or all. */
+  readonly deliveries: (webhookId: string | undefined) => Effect.Effect<ReadonlyArray<Delivery>, StorageError>
 }
 
 export class DriftStore extends Context.Service<DriftStore, DriftStoreShape>()("@org/ml-core/DriftStore") {}
@@ -42,6 +70,8 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
   const windows = new Map<string, Array<WindowValue>>()
   const states = new Map<string, Record<string, AlertState>>()
   let reports: Array<DriftReport> = []
+  const webhooks = new Map<string, Webhook>()
+  const deliveries: Array<Delivery> = []
   const key = (monitorId: string, feature: string) => `${monitorId}\u0000${feature}`
   return {
     insertMonitor: (monitor) =>
@@ -75,7 +105,12 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
         reports = [...reports.filter((r) => r.at >= retainSince), report]
       }),
     reports: (monitorId, since) =>
-      Effect.sync(() => reports.filter((r) => (monitorId === undefined || r.monitorId === monitorId) && (since === undefined || r.at >= since)))
+      Effect.sync(() => reports.filter((r) => (monitorId === undefined || r.monitorId === monitorId) && (since === undefined || r.at >= since))),
+    putWebhook: (webhook) => Effect.sync(() => void webhooks.set(webhook.id, webhook)),
+    deleteWebhook: (id) => Effect.sync(() => webhooks.delete(id)),
+    listWebhooks: () => Effect.sync(() => [...webhooks.values()]),
+    appendDelivery: (delivery) => Effect.sync(() => void deliveries.push(delivery)),
+    deliveries: (webhookId) => Effect.sync(() => deliveries.filter((d) => webhookId === undefined || d.webhookId === webhookId))
   }
 })
 

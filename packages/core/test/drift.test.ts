@@ -1,11 +1,11 @@
 /** Drift detection over the memory layers: baselines, windows, checks, severities and alert hygiene. */
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { DriftDetector, DriftStore, severityFor, defaultMonitorSettings, type DriftAlert } from "../src/index.js"
+import { DriftDetector, DriftStore, MetricsSink, severityFor, defaultMonitorSettings, type DriftAlert } from "../src/index.js"
 import { makeSample } from "./golden/samples.js"
 
-const run = <A, E>(program: Effect.Effect<A, E, DriftDetector.DriftDetector | DriftStore.DriftStore>) =>
+const run = <A, E>(program: Effect.Effect<A, E, DriftDetector.DriftDetector | DriftStore.DriftStore | MetricsSink.MetricsSink>) =>
   Effect.runPromise(Effect.provide(program, DriftDetector.layerMemory()) as Effect.Effect<A, E>)
 
 const normalish = (seed: number, n: number, loc = 0, scale = 1) => Array.from(makeSample({ seed, n, kind: "irwin", loc, scale, levels: 0 }))
@@ -196,4 +196,75 @@ it("rejects monitors with invalid settings", async () => {
     settings: { windowSize: 100, minWindow: 500 }
   }))))
   expect(error.issues!.map((i) => i.path.join("."))).toEqual(["features.1.name", "settings.minWindow"])
+})
+
+describe("alerts reach people", () => {
+  it("posts signed alerts to webhooks, retries failures with backoff, and records every delivery", async () => {
+    const requests: Array<{ url: string; headers: Record<string, string>; body: string }> = []
+    let failures = 1
+    const fakeFetch = (async (url: string, init: RequestInit) => {
+      requests.push({ url, headers: init.headers as Record<string, string>, body: init.body as string })
+      return failures-- > 0 ? new Response("busy", { status: 503 }) : new Response("ok")
+    }) as unknown as typeof fetch
+    const { deliveries, hook } = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      const hook = yield* d.createWebhook({ url: "https://alerts.example/hook", secret: "0123456789abcdef-secret", minSeverity: "medium" })
+      yield* d.setBaseline(m.id, { amount: normalish(1, 5000) })
+      yield* d.recordBatch(m.id, { amount: normalish(2, 1000, 1.5) })
+      yield* d.check(m.id)
+      yield* Effect.sleep(50)
+      return { deliveries: yield* d.webhookDeliveries(hook.id), hook }
+    }), DriftDetector.layerMemory({ fetch: fakeFetch, retryDelayMillis: 1 })))
+    expect(deliveries.map((x) => [x.attempt, x.ok, x.status])).toEqual([[1, false, 503], [2, true, 200]])
+    expect(requests).toHaveLength(2)
+    expect(requests[0]!.headers["x-ml-signature"]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
+    const [, t, mac] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(requests[1]!.headers["x-ml-signature"]!)!
+    expect(await DriftDetector.signWebhook(hook.secret, requests[1]!.body, Number(t))).toBe(`t=${t},v1=${mac}`)
+    expect(JSON.parse(requests[1]!.body).alert).toMatchObject({ feature: "amount", kind: "alert" })
+  })
+
+  it("counts alerts and exposes drift scores as metrics", async () => {
+    const snapshot = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor()
+      yield* d.setBaseline(m.id, { amount: normalish(1, 5000) })
+      yield* d.recordBatch(m.id, { amount: normalish(2, 1000, 1.5) })
+      yield* d.check(m.id)
+      return ((yield* MetricsSink.MetricsSink) as unknown as { snapshot: () => Map<string, number> }).snapshot()
+    }))
+    expect([...(snapshot as Map<string, number>).keys()].some((k) => k.startsWith("ml_drift_alerts_total{severity="))).toBe(true)
+    expect((snapshot as Map<string, number>).get('ml_drift_score{feature_name="amount",type="psi"}')).toBeGreaterThan(0.5)
+  })
+})
+
+describe("monitorAllFeatures", () => {
+  it("checks each monitor once per interval across instances, and resumes when one dies", async () => {
+    const counts = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2030, 0, 1))
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* monitor({ checkIntervalSeconds: 60 })
+      yield* d.setBaseline(m.id, { amount: normalish(1, 1000) })
+      yield* d.recordBatch(m.id, { amount: normalish(2, 500) })
+      const a = yield* Effect.forkChild(d.monitorAllFeatures("instance-a", 1000))
+      const b = yield* Effect.forkChild(d.monitorAllFeatures("instance-b", 1000))
+      const reportsAt = () => d.getDriftReports(m.id).pipe(Effect.map((r) => r.length))
+      // Checks fall due at t = 0, 60, 120, ... seconds (the lease lasts one interval).
+      yield* TestClock.adjust("1 second")
+      const first = yield* reportsAt()
+      yield* TestClock.adjust("58 seconds")
+      const sameInterval = yield* reportsAt()
+      yield* TestClock.adjust("60 seconds")
+      const second = yield* reportsAt()
+      yield* Fiber.interrupt(a)
+      yield* TestClock.adjust("181 seconds")
+      const afterDeath = yield* reportsAt()
+      yield* Fiber.interrupt(b)
+      return [first, sameInterval, second, afterDeath]
+    }), Layer.merge(DriftDetector.layerMemory(), TestClock.layer())))
+    expect(counts[0]).toBe(1)
+    expect(counts[1]).toBe(1)
+    expect(counts[2]).toBe(2)
+    expect(counts[3]).toBe(6) // 120, 180, 240 and 300 s, by the surviving instance
+  })
 })
