@@ -50,7 +50,7 @@ export interface DriftStoreShape {
   readonly window: (monitorId: string, feature: string) => Effect.Effect<ReadonlyArray<WindowValue>, StorageError>
   readonly alertStates: (monitorId: string) => Effect.Effect<Readonly<Record<string, AlertState>>, StorageError>
   readonly setAlertState: (monitorId: string, feature: string, state: AlertState) => Effect.Effect<void, StorageError>
-  /** Appends a report and drops reports older than `retainSince` (ISO time). */
+  /** Appends a report and drops that monitor's reports older than `retainSince` (ISO time). */
   readonly appendReport: (report: DriftReport, retainSince: string) => Effect.Effect<void, StorageError>
   /** Reports at or after `since`, of one monitor or all, oldest first. */
   readonly reports: (monitorId: string | undefined, since: string | undefined) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
@@ -102,7 +102,7 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
       Effect.sync(() => void states.set(monitorId, { ...(states.get(monitorId) ?? {}), [feature]: state })),
     appendReport: (report, retainSince) =>
       Effect.sync(() => {
-        reports = [...reports.filter((r) => r.at >= retainSince), report]
+        reports = [...reports.filter((r) => r.monitorId !== report.monitorId || r.at >= retainSince), report]
       }),
     reports: (monitorId, since) =>
       Effect.sync(() => reports.filter((r) => (monitorId === undefined || r.monitorId === monitorId) && (since === undefined || r.at >= since))),

@@ -2,7 +2,8 @@
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { DriftDetector, DriftStore, MetricsSink, severityFor, defaultMonitorSettings, type DriftAlert } from "../src/index.js"
+import { DriftDetector, DriftStore, Leases, MetricsSink, severityFor, defaultMonitorSettings, type DriftAlert } from "../src/index.js"
+import { driftStoreContract } from "../src/testing/index.js"
 import { makeSample } from "./golden/samples.js"
 
 const run = <A, E>(program: Effect.Effect<A, E, DriftDetector.DriftDetector | DriftStore.DriftStore | MetricsSink.MetricsSink>) =>
@@ -268,3 +269,7 @@ describe("monitorAllFeatures", () => {
     expect(counts[3]).toBe(6) // 120, 180, 240 and 300 s, by the surviving instance
   })
 })
+
+const sharedDrift = Effect.runSync(DriftStore.makeMemory)
+const sharedLeases = Effect.runSync(Leases.makeMemory)
+driftStoreContract("memory", () => Layer.merge(Layer.succeed(DriftStore.DriftStore, sharedDrift), Layer.succeed(Leases.Leases, sharedLeases)))

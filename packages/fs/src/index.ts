@@ -1,4 +1,5 @@
 export * as FsArtifactStore from "./FsArtifactStore.js"
+export * as FsDriftStore from "./FsDriftStore.js"
 export * as FsExperimentStore from "./FsExperimentStore.js"
 export * as FsModelStore from "./FsModelStore.js"
 export { layer } from "./FsLayer.js"

@@ -1,11 +1,11 @@
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ArtifactStore, ExperimentStore, ModelRegistry, MetricsSink, ModelStore, summarize } from "@org/ml-core"
-import { artifactStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleExperiment, sampleModel } from "@org/ml-core/testing"
+import { ArtifactStore, DriftStore, ExperimentStore, Leases, ModelRegistry, MetricsSink, ModelStore, summarize } from "@org/ml-core"
+import { artifactStoreContract, driftStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleExperiment, sampleModel, sampleMonitor } from "@org/ml-core/testing"
 import { Effect, Exit, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { FsArtifactStore, FsExperimentStore, FsModelStore } from "../src/index.js"
+import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore } from "../src/index.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-test-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
@@ -41,6 +41,30 @@ modelRegistryContract("fs", (settings) => {
 
 const experimentsDir = path.join(root, "experiments")
 experimentStoreContract("fs", () => FsExperimentStore.layer({ directory: experimentsDir }))
+
+const driftDir = path.join(root, "drift")
+driftStoreContract("fs", () => Layer.merge(FsDriftStore.layer({ directory: driftDir }), Leases.layerMemory))
+
+describe("fs drift durability", () => {
+  it("finds monitors, baselines and reports after a restart, and windows after a clean one", async () => {
+    const directory = path.join(root, "drift-restart")
+    const monitor = sampleMonitor()
+    const use = <A, E>(program: Effect.Effect<A, E, DriftStore.DriftStore>) =>
+      Effect.runPromise(Effect.provide(program, FsDriftStore.layer({ directory })) as Effect.Effect<A, E>)
+    await use(DriftStore.DriftStore.use((s) => Effect.all([
+      s.insertMonitor(monitor),
+      s.addBaseline(monitor.id, "country", { type: "categorical", version: 1, createdAt: monitor.createdAt, count: 1, missingShare: 0, counts: { a: 1 } }),
+      s.pushValues(monitor.id, "amount", [1, 2, null], 10),
+      s.appendReport({ id: "r1", monitorId: monitor.id, at: monitor.createdAt, features: [], alerts: [] }, "2000-01-01T00:00:00Z")
+    ], { discard: true })))
+    const [stored, baselines, window, reports] = await use(DriftStore.DriftStore.use((s) =>
+      Effect.all([s.getMonitor(monitor.id), s.baselines(monitor.id, "country"), s.window(monitor.id, "amount"), s.reports(monitor.id, undefined)])))
+    expect(stored).toEqual(monitor)
+    expect(baselines).toHaveLength(1)
+    expect(window).toEqual([1, 2, null])
+    expect(reports.map((r) => r.id)).toEqual(["r1"])
+  })
+})
 
 describe("fs experiments durability", () => {
   it("finds experiments, sticky assignments, exposures and summaries again after a restart", async () => {

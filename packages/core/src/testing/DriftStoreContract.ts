@@ -1,0 +1,122 @@
+/**
+ * Contract of the DriftStore and Leases ports, run against every adapter: atomic windows under
+ * concurrent writers, versioned baselines, alert state, reports with retention, webhooks and
+ * deliveries, and leases that exclude until they expire.
+ */
+import { Effect, Exit, type Layer } from "effect"
+import { describe, expect, it } from "vitest"
+import type { Baseline, DriftReport, Monitor } from "../Drift.js"
+import { defaultMonitorSettings } from "../Drift.js"
+import { DriftStore } from "../DriftStore.js"
+import { Leases } from "../Leases.js"
+
+export const sampleMonitor = (overrides: Partial<Monitor> = {}): Monitor => ({
+  id: `mon-${Math.random().toString(36).slice(2, 10)}`,
+  modelId: null,
+  features: [{ name: "amount", kind: "feature", type: "numeric" }, { name: "country", kind: "feature", type: "categorical" }],
+  settings: defaultMonitorSettings,
+  createdAt: new Date().toISOString(),
+  ...overrides
+})
+
+const baseline = (version: number): Baseline => ({
+  type: "categorical", version, createdAt: new Date().toISOString(), count: 3, missingShare: 0, counts: { a: 2, b: 1 }
+})
+
+const report = (monitorId: string, at: string): DriftReport => ({ id: `check-${Math.random().toString(36).slice(2)}`, monitorId, at, features: [], alerts: [] })
+
+export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer<DriftStore | Leases, unknown>) => {
+  const run = <A, E>(program: Effect.Effect<A, E, DriftStore | Leases>): Promise<A> =>
+    Effect.runPromise(Effect.provide(program, makeLayer()) as Effect.Effect<A, E>)
+
+  describe(`DriftStore contract: ${adapter}`, () => {
+    it("stores monitors once and lists them", async () => {
+      const monitor = sampleMonitor()
+      const { again, stored, listed } = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        return { again: yield* Effect.exit(store.insertMonitor(monitor)), stored: yield* store.getMonitor(monitor.id), listed: yield* store.listMonitors() }
+      }))
+      expect(Exit.isFailure(again)).toBe(true)
+      expect(stored).toEqual(monitor)
+      expect(listed.map((m) => m.id)).toContain(monitor.id)
+    })
+
+    it("keeps every baseline version in order", async () => {
+      const monitor = sampleMonitor()
+      const versions = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        yield* store.addBaseline(monitor.id, "country", baseline(1))
+        yield* store.addBaseline(monitor.id, "country", baseline(2))
+        return yield* store.baselines(monitor.id, "country")
+      }))
+      expect(versions.map((b) => b.version)).toEqual([1, 2])
+      expect(versions[0]).toMatchObject({ type: "categorical", version: 1, counts: { a: 2, b: 1 } })
+    })
+
+    it("keeps the last N values of a window, losing none of concurrent writers' values", async () => {
+      const monitor = sampleMonitor()
+      const { big, small } = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        yield* Effect.all(Array.from({ length: 20 }, (_, w) =>
+          store.pushValues(monitor.id, "amount", Array.from({ length: 50 }, (_, i) => w * 1000 + i), 10_000)), { concurrency: "unbounded" })
+        yield* store.pushValues(monitor.id, "country", ["a", null, "b"], 2)
+        return { big: yield* store.window(monitor.id, "amount"), small: yield* store.window(monitor.id, "country") }
+      }))
+      expect(big).toHaveLength(1000)
+      expect([...big].sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 20 }, (_, w) => Array.from({ length: 50 }, (_, i) => w * 1000 + i)).flat())
+      expect(small).toEqual([null, "b"])
+    })
+
+    it("remembers alert states and reports, pruned past the retention", async () => {
+      const monitor = sampleMonitor()
+      const result = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        yield* store.setAlertState(monitor.id, "amount", { severity: "high", at: "2030-01-01T00:00:00.000Z" })
+        yield* store.appendReport(report(monitor.id, "2030-01-01T00:00:00.000Z"), "2000-01-01T00:00:00.000Z")
+        yield* store.appendReport(report(monitor.id, "2030-01-05T00:00:00.000Z"), "2030-01-02T00:00:00.000Z")
+        return {
+          states: yield* store.alertStates(monitor.id),
+          all: yield* store.reports(monitor.id, undefined),
+          since: yield* store.reports(monitor.id, "2030-01-04T00:00:00.000Z")
+        }
+      }))
+      expect(result.states).toEqual({ amount: { severity: "high", at: "2030-01-01T00:00:00.000Z" } })
+      expect(result.all.map((r) => r.at)).toEqual(["2030-01-05T00:00:00.000Z"])
+      expect(result.since).toHaveLength(1)
+    })
+
+    it("stores webhooks and deliveries", async () => {
+      const hook = { id: `hook-${Math.random().toString(36).slice(2)}`, url: "https://example.invalid/h", secret: "s".repeat(20), monitorId: null, minSeverity: "low" as const, createdAt: new Date().toISOString() }
+      const result = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.putWebhook(hook)
+        yield* store.appendDelivery({ webhookId: hook.id, alertId: "a1", at: hook.createdAt, attempt: 1, ok: false, status: 503, error: "HTTP 503" })
+        const listed = yield* store.listWebhooks()
+        const deliveries = yield* store.deliveries(hook.id)
+        const deleted = yield* store.deleteWebhook(hook.id)
+        return { listed, deliveries, deleted, after: yield* store.listWebhooks() }
+      }))
+      expect(result.listed).toContainEqual(hook)
+      expect(result.deliveries).toEqual([{ webhookId: hook.id, alertId: "a1", at: hook.createdAt, attempt: 1, ok: false, status: 503, error: "HTTP 503" }])
+      expect(result.deleted).toBe(true)
+      expect(result.after.map((h) => h.id)).not.toContain(hook.id)
+    })
+
+    it("grants a lease to one holder until it expires", async () => {
+      const name = `lease-${Math.random().toString(36).slice(2)}`
+      const result = await run(Effect.gen(function*() {
+        const leases = yield* Leases
+        const first = yield* Effect.all([leases.acquire(name, "a", 200), leases.acquire(name, "b", 200), leases.acquire(name, "a", 200)], { concurrency: "unbounded" })
+        yield* Effect.sleep(300)
+        const afterExpiry = yield* leases.acquire(name, "b", 200)
+        return { first, afterExpiry }
+      }))
+      expect(result.first.filter(Boolean)).toHaveLength(1)
+      expect(result.afterExpiry).toBe(true)
+    })
+  })
+}

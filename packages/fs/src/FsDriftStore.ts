@@ -1,0 +1,103 @@
+/**
+ * Drift monitoring state on disk: monitors, baseline versions, alert states, reports, webhooks
+ * and deliveries go through a journal (`<dir>/drift.jsonl`, see Journal.ts). Windows are kept in
+ * memory and written to `<dir>/drift-windows.json` (temp file, fsync, rename) on clean shutdown
+ * and read back at start: they are a sliding sample of recent traffic, so a crash costs at most
+ * the values since the last clean stop, which traffic refills; fsyncing every recorded value
+ * would cap recording far below what one process can take.
+ */
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { type Baseline, type DriftReport, DriftStore, type Monitor, StorageError } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import { makeJournal, replaySync } from "./Journal.js"
+
+type JournalEntry =
+  | { readonly op: "monitor"; readonly monitor: Monitor }
+  | { readonly op: "baseline"; readonly monitorId: string; readonly feature: string; readonly baseline: Baseline }
+  | { readonly op: "state"; readonly monitorId: string; readonly feature: string; readonly state: DriftStore.AlertState }
+  | { readonly op: "report"; readonly report: DriftReport; readonly retainSince: string }
+  | { readonly op: "webhook"; readonly webhook: DriftStore.Webhook }
+  | { readonly op: "unhook"; readonly id: string }
+  | { readonly op: "delivery"; readonly delivery: DriftStore.Delivery }
+
+type Windows = Record<string, Record<string, ReadonlyArray<DriftStore.WindowValue>>>
+
+export const make = (options: { readonly directory: string }) =>
+  Effect.gen(function*() {
+    const directory = path.resolve(options.directory)
+    const windowsFile = path.join(directory, "drift-windows.json")
+    const file = "drift.jsonl"
+    const journal = yield* makeJournal<DriftStore.DriftStoreShape, JournalEntry>({
+      directory,
+      name: "drift",
+      fresh: () => Effect.runSync(DriftStore.makeMemory),
+      replay: (state, entry) => {
+        switch (entry.op) {
+          case "monitor":
+            return replaySync(state.insertMonitor(entry.monitor), file)
+          case "baseline":
+            return replaySync(state.addBaseline(entry.monitorId, entry.feature, entry.baseline), file)
+          case "state":
+            return replaySync(state.setAlertState(entry.monitorId, entry.feature, entry.state), file)
+          case "report":
+            return replaySync(state.appendReport(entry.report, entry.retainSince), file)
+          case "webhook":
+            return replaySync(state.putWebhook(entry.webhook), file)
+          case "unhook":
+            return replaySync(state.deleteWebhook(entry.id), file)
+          case "delivery":
+            return replaySync(state.appendDelivery(entry.delivery), file)
+        }
+      }
+    })
+    // Windows: restored from the last clean shutdown, saved at the next one.
+    const saved = yield* Effect.tryPromise({
+      try: async () => JSON.parse(await fs.readFile(windowsFile, "utf8")) as Windows,
+      catch: () => new StorageError({ message: "no saved windows" })
+    }).pipe(Effect.orElseSucceed((): Windows => ({})))
+    for (const [monitorId, features] of Object.entries(saved)) {
+      for (const [feature, values] of Object.entries(features)) yield* journal.state().pushValues(monitorId, feature, values, values.length)
+    }
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        const state = journal.state()
+        const snapshot: Windows = {}
+        for (const monitor of yield* Effect.orElseSucceed(state.listMonitors(), () => [] as ReadonlyArray<Monitor>)) {
+          for (const f of monitor.features) {
+            const values = yield* Effect.orElseSucceed(state.window(monitor.id, f.name), () => [])
+            if (values.length > 0) (snapshot[monitor.id] ??= {})[f.name] = values
+          }
+        }
+        yield* Effect.promise(async () => {
+          const temp = `${windowsFile}.tmp`
+          const handle = await fs.open(temp, "w")
+          await handle.writeFile(JSON.stringify(snapshot))
+          await handle.sync()
+          await handle.close()
+          await fs.rename(temp, windowsFile)
+        }).pipe(Effect.ignore)
+      }))
+    const read = <A, E>(f: (s: DriftStore.DriftStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
+    return DriftStore.DriftStore.of({
+      insertMonitor: (monitor) => journal.mutate((s) => s.insertMonitor(monitor), () => ({ op: "monitor", monitor })),
+      getMonitor: (id) => read((s) => s.getMonitor(id)),
+      listMonitors: () => read((s) => s.listMonitors()),
+      addBaseline: (monitorId, feature, baseline) => journal.mutate((s) => s.addBaseline(monitorId, feature, baseline), () => ({ op: "baseline", monitorId, feature, baseline })),
+      baselines: (monitorId, feature) => read((s) => s.baselines(monitorId, feature)),
+      pushValues: (monitorId, feature, values, windowSize) => read((s) => s.pushValues(monitorId, feature, values, windowSize)),
+      window: (monitorId, feature) => read((s) => s.window(monitorId, feature)),
+      alertStates: (monitorId) => read((s) => s.alertStates(monitorId)),
+      setAlertState: (monitorId, feature, state) => journal.mutate((s) => s.setAlertState(monitorId, feature, state), () => ({ op: "state", monitorId, feature, state })),
+      appendReport: (report, retainSince) => journal.mutate((s) => s.appendReport(report, retainSince), () => ({ op: "report", report, retainSince })),
+      reports: (monitorId, since) => read((s) => s.reports(monitorId, since)),
+      putWebhook: (webhook) => journal.mutate((s) => s.putWebhook(webhook), () => ({ op: "webhook", webhook })),
+      deleteWebhook: (id) => journal.mutate((s) => s.deleteWebhook(id), () => ({ op: "unhook", id })),
+      listWebhooks: () => read((s) => s.listWebhooks()),
+      appendDelivery: (delivery) => journal.mutate((s) => s.appendDelivery(delivery), () => ({ op: "delivery", delivery })),
+      deliveries: (webhookId) => read((s) => s.deliveries(webhookId))
+    })
+  })
+
+export const layer = (options: { readonly directory: string }): Layer.Layer<DriftStore.DriftStore, StorageError> =>
+  Layer.effect(DriftStore.DriftStore, make(options))

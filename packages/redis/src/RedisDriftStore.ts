@@ -1,0 +1,115 @@
+/**
+ * Drift monitoring state in Redis, shared by every instance (key layout in README). A window is
+ * a list `drift:stats:<type>:<monitor>:<feature>` appended and trimmed to the last N in one
+ * MULTI, so concurrent recorders lose nothing; reports and alerts (`drift:alert:<id>`) are kept
+ * by time in a sorted set and pruned past the retention; leases are SET NX PX.
+ */
+import { type Baseline, type DriftReport, DriftStore, Leases, type Monitor, MonitorConflictError, StorageError } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import type { Redis } from "ioredis"
+import { RedisClient } from "./RedisClient.js"
+
+export const driftKeys = (prefix: string) => ({
+  monitor: (id: string) => `${prefix}drift:monitor:${id}`,
+  monitors: () => `${prefix}drift:monitors`,
+  baselines: (id: string, feature: string) => `${prefix}drift:baseline:${id}:${feature}`,
+  window: (type: string, id: string, feature: string) => `${prefix}drift:stats:${type}:${id}:${feature}`,
+  states: (id: string) => `${prefix}drift:state:${id}`,
+  reports: () => `${prefix}drift:reports`,
+  report: (id: string) => `${prefix}drift:report:${id}`,
+  alert: (id: string) => `${prefix}drift:alert:${id}`,
+  webhooks: () => `${prefix}drift:webhooks`,
+  deliveries: () => `${prefix}drift:deliveries`,
+  lease: (name: string) => `${prefix}lease:${name}`
+})
+
+const failure = (operation: string) => (cause: unknown) =>
+  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+
+const MAX_DELIVERIES = 10_000
+
+export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape => {
+  const keys = driftKeys(prefix)
+  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
+  /** A feature's window key needs its type; both are in the monitor. */
+  const windowKey = async (monitorId: string, feature: string) => {
+    const raw = await redis.get(keys.monitor(monitorId))
+    const type = raw ? ((JSON.parse(raw) as Monitor).features.find((f) => f.name === feature)?.type ?? "numeric") : "numeric"
+    return keys.window(type, monitorId, feature)
+  }
+  return {
+    insertMonitor: (monitor) =>
+      call("monitor insert", () => redis.set(keys.monitor(monitor.id), JSON.stringify(monitor), "NX")).pipe(
+        Effect.flatMap((ok): Effect.Effect<void, StorageError | MonitorConflictError> =>
+          ok === "OK"
+            ? call("monitor index", () => redis.sadd(keys.monitors(), monitor.id)).pipe(Effect.asVoid)
+            : Effect.fail(new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` })))),
+    getMonitor: (id) => call("monitor get", async () => {
+      const raw = await redis.get(keys.monitor(id))
+      return raw === null ? undefined : (JSON.parse(raw) as Monitor)
+    }),
+    listMonitors: () => call("monitor list", async () => {
+      const ids = await redis.smembers(keys.monitors())
+      if (ids.length === 0) return []
+      return (await redis.mget(ids.map(keys.monitor))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Monitor)
+    }),
+    addBaseline: (monitorId, feature, baseline) => call("baseline add", () => redis.rpush(keys.baselines(monitorId, feature), JSON.stringify(baseline))).pipe(Effect.asVoid),
+    baselines: (monitorId, feature) => call("baselines", async () =>
+      (await redis.lrange(keys.baselines(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as Baseline)),
+    pushValues: (monitorId, feature, values, windowSize) => call("window push", async () => {
+      const key = await windowKey(monitorId, feature)
+      await redis.multi().rpush(key, ...values.map((v) => JSON.stringify(v))).ltrim(key, -windowSize, -1).exec()
+    }),
+    window: (monitorId, feature) => call("window read", async () =>
+      (await redis.lrange(await windowKey(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as number | string | null)),
+    alertStates: (monitorId) => call("alert states", async () =>
+      Object.fromEntries(Object.entries(await redis.hgetall(keys.states(monitorId))).map(([k, v]) => [k, JSON.parse(v)]))),
+    setAlertState: (monitorId, feature, state) => call("alert state", () => redis.hset(keys.states(monitorId), feature, JSON.stringify(state))).pipe(Effect.asVoid),
+    appendReport: (report, retainSince) => call("report append", async () => {
+      const multi = redis.multi().set(keys.report(report.id), JSON.stringify(report)).zadd(keys.reports(), Date.parse(report.at), report.id)
+      for (const alert of report.alerts) multi.set(keys.alert(alert.id), JSON.stringify(alert))
+      await multi.exec()
+      const expired = await redis.zrangebyscore(keys.reports(), "-inf", `(${Date.parse(retainSince)}`)
+      if (expired.length > 0) {
+        // Retention is per monitor: only this monitor's old reports (and their alerts) go.
+        const old = (await redis.mget(expired.map(keys.report))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DriftReport)
+          .filter((r) => r.monitorId === report.monitorId)
+        if (old.length > 0) {
+          await redis.multi()
+            .del(...old.map((r) => keys.report(r.id)), ...old.flatMap((r) => r.alerts.map((a) => keys.alert(a.id))))
+            .zrem(keys.reports(), ...old.map((r) => r.id))
+            .exec()
+        }
+      }
+    }),
+    reports: (monitorId, since) => call("reports", async () => {
+      const ids = await redis.zrangebyscore(keys.reports(), since === undefined ? "-inf" : Date.parse(since), "+inf")
+      if (ids.length === 0) return []
+      return (await redis.mget(ids.map(keys.report))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DriftReport)
+        .filter((r) => monitorId === undefined || r.monitorId === monitorId)
+    }),
+    putWebhook: (webhook) => call("webhook put", () => redis.hset(keys.webhooks(), webhook.id, JSON.stringify(webhook))).pipe(Effect.asVoid),
+    deleteWebhook: (id) => call("webhook delete", () => redis.hdel(keys.webhooks(), id)).pipe(Effect.map((n) => n > 0)),
+    listWebhooks: () => call("webhooks", async () => Object.values(await redis.hgetall(keys.webhooks())).map((v) => JSON.parse(v))),
+    appendDelivery: (delivery) => call("delivery", async () => {
+      await redis.multi().rpush(keys.deliveries(), JSON.stringify(delivery)).ltrim(keys.deliveries(), -MAX_DELIVERIES, -1).exec()
+    }),
+    deliveries: (webhookId) => call("deliveries", async () =>
+      (await redis.lrange(keys.deliveries(), 0, -1)).map((r) => JSON.parse(r)).filter((d) => webhookId === undefined || d.webhookId === webhookId))
+  }
+}
+
+export const makeLeases = (redis: Redis, prefix: string): Leases.LeasesShape => {
+  const keys = driftKeys(prefix)
+  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
+  return {
+    acquire: (name, owner, ttlMillis) => call("lease", () => redis.set(keys.lease(name), owner, "PX", Math.max(1, Math.round(ttlMillis)), "NX")).pipe(Effect.map((r) => r === "OK")),
+    release: (name, owner) => call("lease release", () =>
+      redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, keys.lease(name), owner)).pipe(Effect.asVoid)
+  }
+}
+
+export const layer: Layer.Layer<DriftStore.DriftStore | Leases.Leases, never, RedisClient> = Layer.mergeAll(
+  Layer.effect(DriftStore.DriftStore, RedisClient.useSync(({ client, prefix }) => make(client, prefix))),
+  Layer.effect(Leases.Leases, RedisClient.useSync(({ client, prefix }) => makeLeases(client, prefix)))
+)
