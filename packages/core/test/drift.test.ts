@@ -214,8 +214,13 @@ describe("alerts reach people", () => {
       yield* d.setBaseline(m.id, { amount: normalish(1, 5000) })
       yield* d.recordBatch(m.id, { amount: normalish(2, 1000, 1.5) })
       yield* d.check(m.id)
-      yield* Effect.sleep(50)
-      return { deliveries: yield* d.webhookDeliveries(hook.id), hook }
+      // Deliveries run in the background: wait (bounded) until both attempts are recorded.
+      let deliveries = yield* d.webhookDeliveries(hook.id)
+      for (let i = 0; i < 250 && deliveries.length < 2; i++) {
+        yield* Effect.sleep(20)
+        deliveries = yield* d.webhookDeliveries(hook.id)
+      }
+      return { deliveries, hook }
     }), DriftDetector.layerMemory({ fetch: fakeFetch, retryDelayMillis: 1 })))
     expect(deliveries.map((x) => [x.attempt, x.ok, x.status])).toEqual([[1, false, 503], [2, true, 200]])
     expect(requests).toHaveLength(2)
