@@ -4,6 +4,8 @@
  */
 import {
   AbTests,
+  CreateMonitorInput,
+  DriftDetector,
   ArtifactStore,
   CreateExperimentInput,
   ExperimentId,
@@ -31,7 +33,7 @@ import { problem, problemFromCause, problemFromError, problemResponse } from "./
 type HttpMetrics = PrometheusMetrics.HttpMetrics
 
 export interface AppOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<ModelRegistry.ModelRegistry | AbTests.AbTests, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<ModelRegistry.ModelRegistry | AbTests.AbTests | DriftDetector.DriftDetector, unknown>
   /** Renders the Prometheus exposition after the registry gauges are refreshed. */
   readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
   readonly httpMetrics?: HttpMetrics | undefined
@@ -71,6 +73,23 @@ const decodeAssignmentRequest = decodeInput(Schema.Union([
 const decodeExposures = decodeInput(Schema.Struct({
   exposures: Schema.Array(Schema.Struct({ modelId: ModelId, count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" })) }))
 }), "exposures")
+const MonitorId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: "must be a monitor id" }))
+const decodeMonitorParams = decodeInput(Schema.Struct({ id: MonitorId }), "path")
+const decodeCreateMonitor = decodeInput(CreateMonitorInput, "monitor")
+const WindowValues = Schema.Array(Schema.Unknown)
+const decodeBaseline = decodeInput(Schema.Record(Schema.String, WindowValues), "baseline")
+const decodeObservations = decodeInput(Schema.Union([
+  Schema.Struct({ values: Schema.Record(Schema.String, WindowValues) }),
+  Schema.Struct({ rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 rows" })) })
+]), "observations")
+const decodeReportsQuery = decodeInput(Schema.Struct({ monitorId: Schema.optionalKey(MonitorId), since: Schema.optionalKey(Instant) }), "query")
+const decodeWebhook = decodeInput(Schema.Struct({
+  url: Schema.String,
+  secret: Schema.String,
+  monitorId: Schema.optionalKey(Schema.NullOr(MonitorId)),
+  minSeverity: Schema.optionalKey(Schema.Literals(["none", "low", "medium", "high", "critical"]))
+}), "webhook")
+const decodeWebhookParams = decodeInput(Schema.Struct({ id: Schema.String.check(Schema.isMinLength(1)) }), "path")
 const Observation = Schema.Struct({ modelId: ModelId, metric: Schema.String, value: Schema.Number })
 const decodeMetrics = decodeInput(Schema.Union([
   Observation,
@@ -125,7 +144,7 @@ export const makeApp = (options: AppOptions) => {
   const app = new Hono()
 
   /** Runs a use case and answers with its result, or with the problem for its typed error. */
-  const respond = async <A>(c: Context, program: Effect.Effect<A, unknown, ModelRegistry.ModelRegistry | AbTests.AbTests>, ok: (value: A) => Response) => {
+  const respond = async <A>(c: Context, program: Effect.Effect<A, unknown, ModelRegistry.ModelRegistry | AbTests.AbTests | DriftDetector.DriftDetector>, ok: (value: A) => Response) => {
     const exit = await runtime.runPromiseExit(program)
     if (Exit.isSuccess(exit)) return ok(exit.value)
     const { problem: body, defect } = problemFromCause(exit.cause, c.req.path)
@@ -303,6 +322,46 @@ export const makeApp = (options: AppOptions) => {
       withExperiment(c, (id) => ab((t) => t.recordExposures(id, exposures)).pipe(Effect.as({ recorded: exposures.length })))), (r) => Response.json(r, { status: 202 }))
   })
   app.get("/v1/experiments/:id/results", (c) => respond(c, withExperiment(c, (id) => ab((t) => t.getExperimentResults(id))), (r) => Response.json(r)))
+
+  // ---------------------------------------------------------------- drift
+  const drift = <A, E>(f: (d: DriftDetector.DriftDetectorShape) => Effect.Effect<A, E>) => DriftDetector.DriftDetector.use(f)
+  const withMonitor = <A, E>(c: Context, f: (id: string) => Effect.Effect<A, E, DriftDetector.DriftDetector>) =>
+    Effect.flatMap(decodeMonitorParams(c.req.param()), ({ id }) => f(id))
+  /** Webhook secrets are write-only: never returned. */
+  const publicHook = (hook: { secret: string }) => ({ ...hook, secret: "***" })
+
+  app.post("/v1/drift/monitors", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeCreateMonitor(body), (input) => drift((d) => d.createMonitor(input))),
+      (m) => Response.json(m, { status: 201, headers: { location: `/v1/drift/monitors/${m.id}` } }))
+  })
+  app.get("/v1/drift/monitors", (c) => respond(c, drift((d) => d.listMonitors()), (items) => Response.json({ items })))
+  app.get("/v1/drift/monitors/:id", (c) => respond(c, withMonitor(c, (id) => drift((d) => d.getMonitor(id))), (m) => Response.json(m)))
+  app.put("/v1/drift/monitors/:id/baseline", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeBaseline(body), (values) =>
+      withMonitor(c, (id) => drift((d) => d.setBaseline(id, values as never)).pipe(Effect.as({ features: Object.keys(values) })))), (r) => Response.json(r))
+  })
+  app.post("/v1/drift/monitors/:id/observations", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeObservations(body), (request) =>
+      withMonitor(c, (id) => "values" in request
+        ? drift((d) => d.recordBatch(id, request.values as never)).pipe(Effect.as({ recorded: Object.values(request.values).reduce((n, v) => n + v.length, 0) }))
+        : drift((d) => d.recordRows(id, request.rows as never)).pipe(Effect.as({ recorded: request.rows.length })))), (r) => Response.json(r, { status: 202 }))
+  })
+  app.post("/v1/drift/monitors/:id/check", (c) => respond(c, withMonitor(c, (id) => drift((d) => d.check(id))), (r) => Response.json(r)))
+  app.get("/v1/drift/reports", (c) =>
+    respond(c, Effect.flatMap(decodeReportsQuery(c.req.query()), ({ monitorId, since }) => drift((d) => d.getDriftReports(monitorId, since))), (items) => Response.json({ items })))
+  app.post("/v1/drift/webhooks", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeWebhook(body), (input) => drift((d) => d.createWebhook(input))), (h) => Response.json(publicHook(h), { status: 201 }))
+  })
+  app.get("/v1/drift/webhooks", (c) => respond(c, drift((d) => d.listWebhooks()), (items) => Response.json({ items: items.map(publicHook) })))
+  app.delete("/v1/drift/webhooks/:id", (c) =>
+    respond(c, Effect.flatMap(decodeWebhookParams(c.req.param()), ({ id }) => drift((d) => d.deleteWebhook(id))), (deleted) =>
+      deleted ? new Response(null, { status: 204 }) : problemResponse(problem("NotFound", "No such webhook", {}, c.req.path))))
+  app.get("/v1/drift/webhooks/:id/deliveries", (c) =>
+    respond(c, Effect.flatMap(decodeWebhookParams(c.req.param()), ({ id }) => drift((d) => d.webhookDeliveries(id))), (items) => Response.json({ items })))
 
   return app
 }

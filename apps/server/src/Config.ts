@@ -17,6 +17,11 @@ export interface ServerConfig {
   readonly abMinSamples: number
   /** Seconds between Thompson-sampling reweights of running bandit experiments (0: on demand only). */
   readonly abReweightIntervalSeconds: number
+  readonly driftThreshold: number
+  readonly driftWindowSize: number
+  readonly driftCheckIntervalSeconds: number
+  /** How often the drift scheduler looks for due monitors, in ms. */
+  readonly driftTickMillis: number
 }
 
 export class ConfigError extends Error {
@@ -43,6 +48,14 @@ const boolean = (env: Record<string, string | undefined>, name: string, fallback
   throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`)
 }
 
+const probability = (env: Record<string, string | undefined>, name: string, fallback: number) => {
+  const raw = env[name]
+  if (raw === undefined || raw === "") return fallback
+  const value = Number(raw)
+  if (!(value > 0 && value < 1)) throw new ConfigError(name, `must be a number strictly between 0 and 1, got ${JSON.stringify(raw)}`)
+  return value
+}
+
 export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
   const demote = env.ML_DEMOTE_PRODUCTION_TO ?? "archived"
   if (demote !== "archived" && demote !== "staging") {
@@ -65,6 +78,10 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
     shutdownTimeoutMs: integer(env, "ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
     abStickyAssignment: boolean(env, "ML_AB_STICKY_ASSIGNMENT", true),
     abMinSamples: integer(env, "ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),
-    abReweightIntervalSeconds: integer(env, "ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400)
+    abReweightIntervalSeconds: integer(env, "ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400),
+    driftThreshold: probability(env, "ML_DRIFT_THRESHOLD", 0.05),
+    driftWindowSize: integer(env, "ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
+    driftCheckIntervalSeconds: integer(env, "ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),
+    driftTickMillis: integer(env, "ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000)
   }
 }

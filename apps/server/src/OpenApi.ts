@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the same Effect schemas the handlers decode with,
  * so the published contract cannot drift from what the server accepts and returns.
  */
-import { AuditEvent, CreateExperimentInput, Experiment, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import { AuditEvent, CreateExperimentInput, CreateMonitorInput, Experiment, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
 import { Schema } from "effect"
 
 /** Objects with declared properties are closed: the server rejects unknown fields (400). */
@@ -51,7 +51,7 @@ const idParam = { name: "id", in: "path", required: true, schema: { type: "strin
 
 export const makeOpenApi = () => {
   const components: Record<string, unknown> = { Problem: problemSchema }
-  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage, Experiment, CreateExperimentInput }
+  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage, Experiment, CreateExperimentInput, CreateMonitorInput }
   for (const [name, schema] of Object.entries(schemas)) {
     const { schema: body, definitions } = jsonSchema(schema as Schema.Top)
     components[name] = body
@@ -189,6 +189,39 @@ export const makeOpenApi = () => {
         }
       },
       "/v1/experiments/{id}/results": { get: { summary: "Per-variant statistics, comparisons, SRM check and decision", parameters: [experimentParam], responses: { "200": { description: "Results" }, ...problems(404, 503) } } },
+      "/v1/drift/monitors": {
+        post: { summary: "Create a drift monitor for a model's features and predictions", requestBody: { required: true, ...json("CreateMonitorInput") }, responses: { "201": { description: "The monitor" }, ...problems(400, 409, 503) } },
+        get: { summary: "List monitors", responses: { "200": { description: "{ items: Monitor[] }" }, ...problems(503) } }
+      },
+      "/v1/drift/monitors/{id}": { get: { summary: "Get a monitor", parameters: [experimentParam], responses: { "200": { description: "The monitor" }, ...problems(404, 503) } } },
+      "/v1/drift/monitors/{id}/baseline": {
+        put: {
+          summary: "Freeze a new baseline version per feature: { feature: values[] } (numbers, strings for categorical, null for missing)",
+          parameters: [experimentParam],
+          responses: { "200": { description: "{ features }" }, ...problems(400, 404, 503) }
+        }
+      },
+      "/v1/drift/monitors/{id}/observations": {
+        post: {
+          summary: "Record values: { values: { feature: values[] } } or { rows: [{ feature: value, ... }] }",
+          parameters: [experimentParam],
+          responses: { "202": { description: "{ recorded }" }, ...problems(400, 404, 503) }
+        }
+      },
+      "/v1/drift/monitors/{id}/check": { post: { summary: "Check now: KS/chi-square and PSI per feature, severities, alerts", parameters: [experimentParam], responses: { "200": { description: "DriftReport" }, ...problems(404, 503) } } },
+      "/v1/drift/reports": {
+        get: {
+          summary: "Checks and alerts kept, with statistics and both distributions",
+          parameters: [{ name: "monitorId", in: "query", required: false, schema: { type: "string" } }, { name: "since", in: "query", required: false, schema: { type: "string", format: "date-time" } }],
+          responses: { "200": { description: "{ items: DriftReport[] }" }, ...problems(400, 503) }
+        }
+      },
+      "/v1/drift/webhooks": {
+        post: { summary: "Register a webhook: { url, secret, monitorId?, minSeverity? }; POSTs are signed x-ml-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t.body)>", responses: { "201": { description: "The webhook (secret masked)" }, ...problems(400, 503) } },
+        get: { summary: "List webhooks (secrets masked)", responses: { "200": { description: "{ items }" }, ...problems(503) } }
+      },
+      "/v1/drift/webhooks/{id}": { delete: { summary: "Delete a webhook", parameters: [experimentParam], responses: { "204": { description: "Deleted" }, ...problems(404, 503) } } },
+      "/v1/drift/webhooks/{id}/deliveries": { get: { summary: "Every delivery attempt of a webhook", parameters: [experimentParam], responses: { "200": { description: "{ items }" }, ...problems(503) } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } } }

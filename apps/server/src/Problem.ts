@@ -21,6 +21,8 @@ const kinds: Record<string, { readonly status: number; readonly title: string }>
   NotFound: { status: 404, title: "Not found" },
   ModelConflictError: { status: 409, title: "Model version already registered" },
   ExperimentNotFoundError: { status: 404, title: "Experiment not found" },
+  MonitorNotFoundError: { status: 404, title: "Drift monitor not found" },
+  MonitorConflictError: { status: 409, title: "Drift monitor already exists" },
   ExperimentConflictError: { status: 409, title: "Experiment already exists" },
   ExperimentStateError: { status: 409, title: "Experiment state conflict" },
   InvalidTransitionError: { status: 409, title: "Invalid lifecycle transition" },

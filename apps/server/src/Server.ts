@@ -7,35 +7,40 @@
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { serve } from "@hono/node-server"
-import { FsArtifactStore, FsExperimentStore, FsModelStore } from "@org/ml-adapter-fs"
+import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore } from "@org/ml-adapter-fs"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
-import { RedisClient, RedisExperimentStore, RedisModelStore } from "@org/ml-adapter-redis"
-import { AbTests, type ArtifactStore, type ExperimentStore, ModelRegistry, type ModelStore, type StorageError } from "@org/ml-core"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore } from "@org/ml-adapter-redis"
+import { AbTests, type ArtifactStore, DriftDetector, type DriftStore, type ExperimentStore, Leases, type MetricsSink, ModelRegistry, type ModelStore, type StorageError } from "@org/ml-core"
+import { Effect, Fiber, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "./App.js"
 import type { ServerConfig } from "./Config.js"
 
-type Stores = ModelStore.ModelStore | ArtifactStore.ArtifactStore | ExperimentStore.ExperimentStore
+type Stores = ModelStore.ModelStore | ArtifactStore.ArtifactStore | ExperimentStore.ExperimentStore | DriftStore.DriftStore | Leases.Leases
 
 /** Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared connection); files otherwise. */
 export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
   if (config.redisUrl === undefined) {
-    return Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), FsExperimentStore.layer({ directory }))
+    // One process owns the directory, so in-process leases are enough.
+    return Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), FsExperimentStore.layer({ directory }), FsDriftStore.layer({ directory }), Leases.layerMemory)
   }
   const client = RedisClient.layer({ url: config.redisUrl, prefix: config.redisPrefix })
-  return Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer).pipe(
+  return Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer, RedisDriftStore.layer).pipe(
     Layer.provide(client),
     Layer.merge(FsArtifactStore.layer({ directory }))
   )
 }
 
-export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry) =>
+export type ServerServices = AbTests.AbTests | ModelRegistry.ModelRegistry | DriftDetector.DriftDetector | Stores | MetricsSink.MetricsSink
+
+export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> =>
   ManagedRuntime.make(
-    AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }).pipe(
-      Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })),
-      Layer.provide(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))
-    )
+    Layer.merge(
+      AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }).pipe(
+        Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes }))
+      ),
+      DriftDetector.layer({ defaults: { pValueThreshold: config.driftThreshold, windowSize: config.driftWindowSize, checkIntervalSeconds: config.driftCheckIntervalSeconds } })
+    ).pipe(Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry))))
   )
 
 export interface RunningServer {
@@ -87,6 +92,8 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
     }, config.abReweightIntervalSeconds * 1000)
     : undefined
   reweighting?.unref()
+  // monitorAllFeatures: one fiber per instance; leases make each monitor's check happen once per interval.
+  const scheduler = runtime.runFork(DriftDetector.DriftDetector.use((d) => d.monitorAllFeatures(`instance-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, config.driftTickMillis)))
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
   })
@@ -106,8 +113,9 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
           resolve()
         })
         ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
-      }).then(() => {
+      }).then(async () => {
         if (reweighting) clearInterval(reweighting)
+        await runtime.runPromise(Fiber.interrupt(scheduler))
         return runtime.dispose()
       })
   }

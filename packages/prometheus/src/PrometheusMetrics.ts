@@ -21,6 +21,8 @@ export const catalogue: Readonly<Record<string, Definition>> = {
   ml_model_promotion_total: { type: "counter", help: "Lifecycle transitions, including automatic demotions.", labelNames: ["from_status", "to_status"] },
   ml_experiment_active_total: { type: "gauge", help: "Experiments currently running.", labelNames: [] },
   ml_experiment_traffic: { type: "gauge", help: "Current traffic share (0-1) of each model in a running experiment.", labelNames: ["experiment_id", "model_id"] },
+  ml_drift_alerts_total: { type: "counter", help: "Drift alerts raised (first alerts, repeats after the cooldown and escalations), by severity.", labelNames: ["severity"] },
+  ml_drift_score: { type: "gauge", help: "Latest drift statistic per feature: type ks (KS statistic) or psi.", labelNames: ["feature_name", "type"] },
   ml_experiment_metric: { type: "gauge", help: "Mean of each recorded metric per model in a running experiment.", labelNames: ["experiment_id", "model_id", "metric_name"] }
 }
 
