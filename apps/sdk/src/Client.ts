@@ -7,6 +7,7 @@
 import type {
   AbTests, AuditEvent, CreateExperimentInput, Experiment, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput
 } from "@org/ml-core"
+import { makeDriftClient, type RecorderOptions } from "./Drift.js"
 import { LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 import { IntegrityError, errorFromResponse } from "./Errors.js"
 import { Sha256 } from "./Sha256.js"
@@ -22,6 +23,8 @@ export interface ClientOptions {
   readonly actor?: string | undefined
   /** A fetch implementation (default: globalThis.fetch). */
   readonly fetch?: typeof fetch | undefined
+  /** Batching of drift.recordFeature / recordRow. */
+  readonly driftRecorder?: RecorderOptions | undefined
 }
 
 export interface UploadOptions {
@@ -89,7 +92,7 @@ export const createClient = (options: ClientOptions) => {
   }
   const sendJson = async <A>(path: string, method = "GET", body?: unknown): Promise<A> => {
     const response = await send(path, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } })
-    return (await response.json()) as A
+    return (response.status === 204 ? undefined : await response.json()) as A
   }
   const modelPath = (id: string) => `/v1/models/${encodeURIComponent(id)}`
 
@@ -181,6 +184,7 @@ export const createClient = (options: ClientOptions) => {
   return {
     registry,
     experiments,
+    drift: makeDriftClient({ sendJson }, options.driftRecorder),
     health: () => sendJson<{ status: string }>("/healthz"),
     ready: () => sendJson<{ status: string }>("/readyz")
   }

@@ -44,6 +44,8 @@ export class StorageError extends MlApiError {}
 export class ExperimentNotFoundError extends MlApiError {}
 export class ExperimentConflictError extends MlApiError {}
 export class ExperimentStateError extends MlApiError {}
+export class MonitorNotFoundError extends MlApiError {}
+export class MonitorConflictError extends MlApiError {}
 
 const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
   ValidationError,
@@ -58,7 +60,9 @@ const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
   StorageError,
   ExperimentNotFoundError,
   ExperimentConflictError,
-  ExperimentStateError
+  ExperimentStateError,
+  MonitorNotFoundError,
+  MonitorConflictError
 }
 
 /** Builds the typed error for a failed response, also when the body is not problem+json. */

@@ -1,5 +1,6 @@
+export { onAlert, verifyWebhookSignature, type RecorderOptions } from "./Drift.js"
 export { LocalEvaluator, type LocalAssignment, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 export { createClient, type ArtifactBody, type ClientOptions, type DownloadedArtifact, type MlClient, type UploadOptions } from "./Client.js"
 export * from "./Errors.js"
 export { Sha256 } from "./Sha256.js"
-export type { AuditEvent, CreateExperimentInput, Experiment, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+export type { AuditEvent, CreateExperimentInput, CreateMonitorInput, DriftAlert, DriftReport, Experiment, Monitor, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput } from "@org/ml-core"

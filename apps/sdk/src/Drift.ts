@@ -1,0 +1,161 @@
+/**
+ * The drift part of the client: monitors, baselines, checks and reports; a recorder that buffers
+ * values client-side and sends them in batches (on size, on a timer, or on `flush()`), retried
+ * with backoff; and the receiving side of webhooks: signature verification and an `onAlert`
+ * fetch handler usable in any runtime.
+ */
+import type { CreateMonitorInput, DriftAlert, DriftReport, Monitor } from "@org/ml-core"
+
+type Value = number | string | null
+
+interface Transport {
+  readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
+}
+
+export interface RecorderOptions {
+  /** Send when this many values are buffered (default 10,000). */
+  readonly batchSize?: number
+  /** Send at least this often, in ms (default 1000). */
+  readonly flushIntervalMs?: number
+  /** Retries of a failed batch (default 5, backoff doubling from 100 ms); then `onError` and the batch is dropped. */
+  readonly maxRetries?: number
+  readonly onError?: (error: unknown) => void
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+
+/** Constant-time comparison of two hex strings. */
+const sameHex = (a: string, b: string) => {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+/**
+ * Verifies an `x-ml-signature` header ("t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t.body)>")
+ * against the raw body, rejecting timestamps more than `toleranceSeconds` (default 300) away.
+ */
+export const verifyWebhookSignature = async (
+  secret: string,
+  header: string | null,
+  body: string,
+  options: { readonly toleranceSeconds?: number; readonly nowSeconds?: number } = {}
+): Promise<boolean> => {
+  const match = header ? /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) : null
+  if (!match) return false
+  const timestamp = Number(match[1])
+  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000)
+  if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) return false
+  const encoder = new TextEncoder()
+  const key = await globalThis.crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+  const mac = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${timestamp}.${body}`)))
+  return sameHex(hex(mac), match[2]!)
+}
+
+/** A fetch handler for webhook POSTs: verifies the signature (401 if wrong), then calls `handler` with the alert. */
+export const onAlert = (secret: string, handler: (alert: DriftAlert) => void | Promise<void>) =>
+  async (request: Request): Promise<Response> => {
+    const body = await request.text()
+    if (!(await verifyWebhookSignature(secret, request.headers.get("x-ml-signature"), body))) return new Response("bad signature", { status: 401 })
+    await handler((JSON.parse(body) as { alert: DriftAlert }).alert)
+    return new Response(null, { status: 204 })
+  }
+
+export const makeDriftClient = (transport: Transport, recorderOptions: RecorderOptions = {}) => {
+  const { sendJson } = transport
+  const monitorPath = (id: string) => `/v1/drift/monitors/${encodeURIComponent(id)}`
+
+  // ---- buffered recording
+  const buffers = new Map<string, Map<string, Array<Value>>>()
+  let buffered = 0
+  const batchSize = recorderOptions.batchSize ?? 10_000
+  let timer: ReturnType<typeof setInterval> | undefined
+  const inFlight = new Set<Promise<void>>()
+
+  const send = async (monitorId: string, values: Record<string, Array<Value>>) => {
+    const retries = recorderOptions.maxRetries ?? 5
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sendJson(`${monitorPath(monitorId)}/observations`, "POST", { values })
+        return
+      } catch (error) {
+        const status = (error as { status?: number }).status
+        if (attempt >= retries || (status !== undefined && status >= 400 && status < 500)) {
+          recorderOptions.onError?.(error)
+          return
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 100 * 2 ** attempt)))
+      }
+    }
+  }
+
+  /** Sends everything buffered now; resolves when the server has it (or it was given up). */
+  const flush = async (): Promise<void> => {
+    const drained = [...buffers]
+    buffers.clear()
+    buffered = 0
+    for (const [monitorId, features] of drained) {
+      const task = send(monitorId, Object.fromEntries(features)).finally(() => inFlight.delete(task))
+      inFlight.add(task)
+    }
+    await Promise.all([...inFlight])
+  }
+
+  const ensureTimer = () => {
+    if (timer) return
+    timer = setInterval(() => void flush(), recorderOptions.flushIntervalMs ?? 1000)
+    ;(timer as { unref?: () => void }).unref?.()
+  }
+
+  const buffer = (monitorId: string, feature: string, value: Value) => {
+    let features = buffers.get(monitorId)
+    if (!features) buffers.set(monitorId, (features = new Map()))
+    let values = features.get(feature)
+    if (!values) features.set(feature, (values = []))
+    values.push(value)
+    if (++buffered >= batchSize) void flush()
+    else ensureTimer()
+  }
+
+  return {
+    createMonitor: (input: CreateMonitorInput): Promise<Monitor> => sendJson<Monitor>("/v1/drift/monitors", "POST", input),
+    getMonitor: (id: string): Promise<Monitor> => sendJson<Monitor>(monitorPath(id)),
+    listMonitors: async (): Promise<ReadonlyArray<Monitor>> => (await sendJson<{ items: ReadonlyArray<Monitor> }>("/v1/drift/monitors")).items,
+    /** Freezes a new baseline version per feature. */
+    setBaseline: (id: string, values: Readonly<Record<string, ReadonlyArray<Value>>>): Promise<void> =>
+      sendJson(`${monitorPath(id)}/baseline`, "PUT", values).then(() => undefined),
+    /** Buffered: sent with the next batch. Call `flush()` to send now. */
+    recordFeature: (id: string, feature: string, value: Value): void => buffer(id, feature, value),
+    /** Buffered row form: one record of many features (a request and its prediction). */
+    recordRow: (id: string, row: Readonly<Record<string, Value>>): void => {
+      for (const [feature, value] of Object.entries(row)) buffer(id, feature, value)
+    },
+    flush,
+    /** Stops the background timer after a final flush. */
+    close: async () => {
+      if (timer) clearInterval(timer)
+      timer = undefined
+      await flush()
+    },
+    check: (id: string): Promise<DriftReport> => sendJson<DriftReport>(`${monitorPath(id)}/check`, "POST"),
+    getDriftReports: async (options: { readonly monitorId?: string; readonly since?: Date | string } = {}): Promise<ReadonlyArray<DriftReport>> => {
+      const params = new URLSearchParams()
+      if (options.monitorId) params.set("monitorId", options.monitorId)
+      if (options.since) params.set("since", options.since instanceof Date ? options.since.toISOString() : options.since)
+      const search = params.toString()
+      return (await sendJson<{ items: ReadonlyArray<DriftReport> }>(`/v1/drift/reports${search ? `?${search}` : ""}`)).items
+    },
+    webhooks: {
+      create: (input: { readonly url: string; readonly secret: string; readonly monitorId?: string | null; readonly minSeverity?: "none" | "low" | "medium" | "high" | "critical" }) =>
+        sendJson<{ id: string; url: string }>("/v1/drift/webhooks", "POST", input),
+      list: async () => (await sendJson<{ items: ReadonlyArray<{ id: string; url: string }> }>("/v1/drift/webhooks")).items,
+      remove: (id: string) => sendJson(`/v1/drift/webhooks/${encodeURIComponent(id)}`, "DELETE").catch((e: { status?: number }) => {
+        if (e.status !== undefined) throw e
+      }),
+      deliveries: async (id: string) => (await sendJson<{ items: ReadonlyArray<unknown> }>(`/v1/drift/webhooks/${encodeURIComponent(id)}/deliveries`)).items
+    },
+    onAlert,
+    verifyWebhookSignature
+  }
+}

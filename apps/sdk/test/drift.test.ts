@@ -1,0 +1,69 @@
+import type { AddressInfo } from "node:net"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { serve } from "@hono/node-server"
+import { loadConfig, startServer, type RunningServer } from "@org/ml-server"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createClient, MonitorNotFoundError, onAlert, verifyWebhookSignature, type DriftAlert } from "../src/index.js"
+
+let server: RunningServer
+let directory: string
+beforeAll(async () => {
+  directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-sdk-drift-"))
+  server = await startServer(loadConfig({ ML_MODEL_STORAGE_DIR: directory, ML_PORT: "0", ML_DRIFT_SCHEDULER_TICK_MS: "3600000" }), () => undefined)
+})
+afterAll(async () => {
+  await server.close()
+  await fs.rm(directory, { recursive: true, force: true })
+})
+
+let state = 3
+const uniform = () => {
+  state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+  return state / 4294967296
+}
+const normalish = (loc = 0) => loc + uniform() + uniform() + uniform() + uniform() - 2
+
+describe("drift client", () => {
+  it("buffers recorded values into batches and reports drift and alerts to a verified webhook handler", async () => {
+    const alerts: Array<DriftAlert> = []
+    const receiver = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: onAlert("sdk-webhook-secret-0123", (alert) => void alerts.push(alert)), port: 0, hostname: "127.0.0.1" }, () => resolve(s))
+    })
+    const ml = createClient({ baseUrl: server.url, driftRecorder: { batchSize: 700, flushIntervalMs: 60_000 } })
+    try {
+      await ml.drift.createMonitor({ id: "sdk-monitor", features: [{ name: "latency", kind: "feature", type: "numeric" }, { name: "label", kind: "prediction", type: "categorical" }], settings: { windowSize: 2000 } })
+      await ml.drift.setBaseline("sdk-monitor", { latency: Array.from({ length: 5000 }, () => normalish()), label: Array.from({ length: 1000 }, (_, i) => (i % 4 === 0 ? "fraud" : "ok")) })
+      await ml.drift.webhooks.create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, secret: "sdk-webhook-secret-0123" })
+      for (let i = 0; i < 1500; i++) ml.drift.recordFeature("sdk-monitor", "latency", normalish(1.5))
+      for (let i = 0; i < 500; i++) ml.drift.recordRow("sdk-monitor", { label: i % 2 === 0 ? "fraud" : "ok" })
+      await ml.drift.flush()
+      const report = await ml.drift.check("sdk-monitor")
+      expect(report.features.find((f) => f.feature === "latency")!.windowCount).toBe(1500)
+      expect(report.features.find((f) => f.feature === "label")!.windowCount).toBe(500)
+      expect(report.alerts.map((a) => a.feature).sort()).toEqual(["label", "latency"])
+      for (let i = 0; i < 200 && alerts.length < 2; i++) await new Promise((r) => setTimeout(r, 25))
+      expect(alerts.map((a) => a.feature).sort()).toEqual(["label", "latency"])
+      expect((await ml.drift.getDriftReports({ monitorId: "sdk-monitor" })).length).toBe(1)
+      await expect(ml.drift.check("no-such-monitor")).rejects.toBeInstanceOf(MonitorNotFoundError)
+    } finally {
+      await ml.drift.close()
+      receiver.close()
+    }
+  })
+
+  it("rejects tampered or stale webhook signatures", async () => {
+    const secret = "another-long-secret-value"
+    const body = JSON.stringify({ alert: { feature: "x" } })
+    const now = 1_900_000_000
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+    const mac = Buffer.from(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${now}.${body}`))).toString("hex")
+    const header = `t=${now},v1=${mac}`
+    expect(await verifyWebhookSignature(secret, header, body, { nowSeconds: now })).toBe(true)
+    expect(await verifyWebhookSignature(secret, header, body.replace("x", "y"), { nowSeconds: now })).toBe(false)
+    expect(await verifyWebhookSignature("wrong-secret-wrong-secret", header, body, { nowSeconds: now })).toBe(false)
+    expect(await verifyWebhookSignature(secret, header, body, { nowSeconds: now + 301 })).toBe(false)
+    expect(await verifyWebhookSignature(secret, null, body)).toBe(false)
+  })
+})
