@@ -3,6 +3,7 @@
 #   npm run bench             both
 #   npm run bench -- artifact the 1 GiB artifact upload/download through the server
 #   npm run bench -- stats    ks2Samp and psi against scipy/numpy (needs Debian's python3-scipy)
+#   npm run bench -- drift    recording through the SDK into Redis vs raw ioredis; a 100-feature check vs scipy (Redis, python3-scipy)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
 source "$(dirname "$0")/workspace.sh"
 install_workspace
@@ -13,6 +14,10 @@ if [[ "$which" == all || "$which" == stats ]]; then
     [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-scipy >/dev/null
   }
   node bench/stats-vs-scipy.mjs
+fi
+if [[ "$which" == all || "$which" == drift ]]; then
+  source "$(dirname "$0")/ensure-services.sh"
+  node bench/drift.mjs
 fi
 if [[ "$which" == all || "$which" == ab ]]; then
   source "$(dirname "$0")/ensure-services.sh"

@@ -31,11 +31,17 @@ const MAX_DELIVERIES = 10_000
 export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape => {
   const keys = driftKeys(prefix)
   const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
-  /** A feature's window key needs its type; both are in the monitor. */
+  /** A feature's window key needs its type, from the monitor (immutable once created, so cached). */
+  const featureTypes = new Map<string, ReadonlyMap<string, string>>()
   const windowKey = async (monitorId: string, feature: string) => {
-    const raw = await redis.get(keys.monitor(monitorId))
-    const type = raw ? ((JSON.parse(raw) as Monitor).features.find((f) => f.name === feature)?.type ?? "numeric") : "numeric"
-    return keys.window(type, monitorId, feature)
+    let types = featureTypes.get(monitorId)
+    if (!types) {
+      const raw = await redis.get(keys.monitor(monitorId))
+      if (raw === null) return keys.window("numeric", monitorId, feature)
+      types = new Map((JSON.parse(raw) as Monitor).features.map((f) => [f.name, f.type]))
+      featureTypes.set(monitorId, types)
+    }
+    return keys.window(types.get(feature) ?? "numeric", monitorId, feature)
   }
   return {
     insertMonitor: (monitor) =>
