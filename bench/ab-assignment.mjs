@@ -10,7 +10,8 @@
 //    the same machine; both driven by the same closed-loop client (64 connections). Reports
 //    throughput, p50/p99 latency and the ratio.
 import { spawn, spawnSync } from "node:child_process"
-import { startServerProcess } from "./lib.mjs"
+import { Redis } from "ioredis"
+import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -38,7 +39,7 @@ const rate = (fn) => {
     for (let i = 0; i < users.length; i++) fn(users[i])
     rounds.push(users.length / ((performance.now() - start) / 1000))
   }
-  return rounds.sort((a, b) => a - b)[2]
+  return median(rounds)
 }
 let agree = 0
 for (let i = 0; i < 10_000; i++) {
@@ -141,16 +142,7 @@ try {
   await stop()
   bareServer.close()
   fs.rmSync(dataDir, { recursive: true, force: true })
-  // Only this run's keys, never FLUSHDB.
-  const { Redis } = await import("ioredis").catch(() => ({ Redis: undefined }))
-  if (Redis) {
-    const r = new Redis(redisUrl)
-    let cursor = "0"
-    do {
-      const [nextCursor, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-      cursor = nextCursor
-      if (keys.length) await r.del(...keys)
-    } while (cursor !== "0")
-    await r.quit()
-  }
+  const redis = new Redis(redisUrl)
+  await deleteKeysWithPrefix(redis, prefix)
+  await redis.quit()
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url"
 import { FsArtifactStore } from "@org/ml-adapter-fs"
 import { Sha256 } from "@org/ml-sdk"
 import { Effect } from "effect"
-import { startServerProcess } from "./lib.mjs"
+import { median, startServerProcess } from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const sizeMiB = Number(process.argv[2] ?? 1024)
@@ -92,7 +92,6 @@ try {
     raw.digest("hex")
     rawRounds.push(performance.now() - started)
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const verifyMs = median(verifyRounds)
   const rawMs = median(rawRounds)
 

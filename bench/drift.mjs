@@ -16,7 +16,7 @@ import { DriftDetector } from "@org/ml-core"
 import { createClient } from "@org/ml-sdk"
 import { Effect } from "effect"
 import { Redis } from "ioredis"
-import { startServerProcess } from "./lib.mjs"
+import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 const python = process.env.ML_BENCH_PYTHON ?? "/usr/bin/python3"
@@ -73,12 +73,7 @@ try {
   console.log(`ratio ours/raw: ${(ours / raw).toFixed(2)} (target >= 0.5); ours ${Math.round(ours)} values/s (target >= 200,000)`)
 } finally {
   await stop()
-  let cursor = "0"
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-    cursor = next
-    if (keys.length) await redis.del(...keys)
-  } while (cursor !== "0")
+  await deleteKeysWithPrefix(redis, prefix)
   await redis.quit()
   fs.rmSync(dataDir, { recursive: true, force: true })
 }
@@ -104,7 +99,7 @@ try {
       yield* d.check(m.id)
       runs.push(performance.now() - start)
     }
-    return runs.sort((a, b) => a - b)[3]
+    return median(runs)
   })
   const oursMs = await Effect.runPromise(Effect.provide(program, DriftDetector.layerMemory()))
   const script = `

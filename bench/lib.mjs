@@ -26,3 +26,16 @@ export const startServerProcess = async (env) => {
   })
   return { url, child, stop }
 }
+
+/** Median of a list of numbers. */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/** Deletes only the keys this run wrote (never FLUSHDB: the Redis may be shared). */
+export const deleteKeysWithPrefix = async (redis, prefix) => {
+  let cursor = "0"
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
+    cursor = next
+    if (keys.length) await redis.del(...keys)
+  } while (cursor !== "0")
+}

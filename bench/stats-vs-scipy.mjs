@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { ks2Samp, psi } from "@org/ml-core"
+import { median } from "./lib.mjs"
 
 const python = process.env.ML_BENCH_PYTHON ?? "/usr/bin/python3"
 const cases = [
@@ -33,7 +34,6 @@ const sample = (n, shift) => {
   return out
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const time = (fn, reps) => {
   fn()
   const runs = []

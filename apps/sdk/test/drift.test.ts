@@ -1,22 +1,10 @@
 import type { AddressInfo } from "node:net"
-import * as fs from "node:fs/promises"
-import * as os from "node:os"
-import * as path from "node:path"
 import { serve } from "@hono/node-server"
-import { loadConfig, startServer, type RunningServer } from "@org/ml-server"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useServer } from "./serverFixture.js"
+import { describe, expect, it } from "vitest"
 import { createClient, MonitorNotFoundError, onAlert, verifyWebhookSignature, type DriftAlert } from "../src/index.js"
 
-let server: RunningServer
-let directory: string
-beforeAll(async () => {
-  directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-sdk-drift-"))
-  server = await startServer(loadConfig({ ML_MODEL_STORAGE_DIR: directory, ML_PORT: "0", ML_DRIFT_SCHEDULER_TICK_MS: "3600000" }), () => undefined)
-})
-afterAll(async () => {
-  await server.close()
-  await fs.rm(directory, { recursive: true, force: true })
-})
+const server = useServer({ ML_DRIFT_SCHEDULER_TICK_MS: "3600000" })
 
 let state = 3
 const uniform = () => {

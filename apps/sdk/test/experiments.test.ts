@@ -1,20 +1,8 @@
-import * as fs from "node:fs/promises"
-import * as os from "node:os"
-import * as path from "node:path"
-import { loadConfig, startServer, type RunningServer } from "@org/ml-server"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useServer } from "./serverFixture.js"
+import { describe, expect, it } from "vitest"
 import { createClient, ExperimentStateError, ValidationError } from "../src/index.js"
 
-let server: RunningServer
-let directory: string
-beforeAll(async () => {
-  directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-sdk-ab-"))
-  server = await startServer(loadConfig({ ML_MODEL_STORAGE_DIR: directory, ML_PORT: "0", ML_AB_MIN_SAMPLES: "20" }), () => undefined)
-})
-afterAll(async () => {
-  await server.close()
-  await fs.rm(directory, { recursive: true, force: true })
-})
+const server = useServer({ ML_AB_MIN_SAMPLES: "20" })
 
 const setup = async (fetchImpl?: typeof fetch) => {
   const ml = createClient({ baseUrl: server.url, ...(fetchImpl ? { fetch: fetchImpl } : {}) })

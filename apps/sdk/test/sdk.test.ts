@@ -1,9 +1,6 @@
 import { createHash, randomBytes } from "node:crypto"
-import * as fs from "node:fs/promises"
-import * as os from "node:os"
-import * as path from "node:path"
-import { loadConfig, startServer, type RunningServer } from "@org/ml-server"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useServer } from "./serverFixture.js"
+import { describe, expect, it } from "vitest"
 import {
   ArtifactStateError,
   createClient,
@@ -15,16 +12,7 @@ import {
   ValidationError
 } from "../src/index.js"
 
-let server: RunningServer
-let directory: string
-beforeAll(async () => {
-  directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-sdk-test-"))
-  server = await startServer(loadConfig({ ML_MODEL_STORAGE_DIR: directory, ML_PORT: "0", ML_HOST: "127.0.0.1" }), () => undefined)
-})
-afterAll(async () => {
-  await server.close()
-  await fs.rm(directory, { recursive: true, force: true })
-})
+const server = useServer()
 
 const client = () => createClient({ baseUrl: server.url, actor: "sdk-test" })
 const hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
