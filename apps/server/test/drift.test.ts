@@ -113,7 +113,10 @@ describe("drift with two server instances on one Redis", () => {
       await fetch(`${servers[1]!.url}/v1/drift/monitors/shared/baseline`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ x: normalish(500) }) })
       const batches = Array.from({ length: 40 }, (_, b) => Array.from({ length: 50 }, (_, i) => b * 1000 + i))
       await Promise.all(batches.map((values, b) => post(`${servers[b % 2]!.url}/v1/drift/monitors/shared/observations`, { values: { x: values } })))
-      const window = (await admin.lrange(`${prefix}drift:stats:numeric:shared:x`, 0, -1)).map(Number)
+      // The window as stored: batches "<n>|<json>", minus the values already slid out ("skip").
+      const key = `${prefix}drift:stats:numeric:shared:x`
+      const skip = Number((await admin.hget(`${key}:meta`, "skip")) ?? 0)
+      const window = (await admin.lrange(key, 0, -1)).flatMap((chunk) => JSON.parse(chunk.slice(chunk.indexOf("|") + 1)) as Array<number>).slice(skip)
       expect([...window].sort((a, b) => a - b)).toEqual(batches.flat().sort((a, b) => a - b))
       await new Promise((r) => setTimeout(r, 3200))
       const reports = (await (await fetch(`${servers[0]!.url}/v1/drift/reports?monitorId=shared`)).json()) as { items: Array<{ at: string }> }

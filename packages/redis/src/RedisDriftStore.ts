@@ -1,8 +1,11 @@
 /**
  * Drift monitoring state in Redis, shared by every instance (key layout in README). A window is
- * a list `drift:stats:<type>:<monitor>:<feature>` appended and trimmed to the last N in one
- * MULTI, so concurrent recorders lose nothing; reports and alerts (`drift:alert:<id>`) are kept
- * by time in a sorted set and pruned past the retention; leases are SET NX PX.
+ * the list `drift:stats:<type>:<monitor>:<feature>` of recorded batches ("<length>|<JSON array>"),
+ * with `<...>:meta` holding the value count and how many values of the first batch are already
+ * outside the window. One Lua script appends a batch and drops what fell out, so concurrent
+ * recorders lose nothing and a batch of 10,000 values costs Redis one list element, not 10,000.
+ * Reports and alerts (`drift:alert:<id>`) are kept by time in a sorted set and pruned past the
+ * retention; leases are SET NX PX.
  */
 import { type Baseline, type DriftReport, DriftStore, Leases, type Monitor, MonitorConflictError, StorageError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
@@ -27,6 +30,27 @@ const failure = (operation: string) => (cause: unknown) =>
   new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
 
 const MAX_DELIVERIES = 10_000
+
+// KEYS: chunks list, meta hash. ARGV: "<len>|<json>", len, window size.
+const pushScript = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+local count = tonumber(redis.call('HINCRBY', KEYS[2], 'count', tonumber(ARGV[2])))
+local skip = tonumber(redis.call('HGET', KEYS[2], 'skip') or '0')
+local n = tonumber(ARGV[3])
+while count - skip > n do
+  local first = redis.call('LINDEX', KEYS[1], 0)
+  local len = tonumber(string.match(first, '^(%d+)|'))
+  if count - len >= n then
+    redis.call('LPOP', KEYS[1])
+    count = count - len
+    skip = 0
+  else
+    skip = count - n
+  end
+end
+redis.call('HSET', KEYS[2], 'count', count, 'skip', skip)
+return count - skip
+`
 
 export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape => {
   const keys = driftKeys(prefix)
@@ -63,11 +87,16 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
     baselines: (monitorId, feature) => call("baselines", async () =>
       (await redis.lrange(keys.baselines(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as Baseline)),
     pushValues: (monitorId, feature, values, windowSize) => call("window push", async () => {
+      if (values.length === 0) return
       const key = await windowKey(monitorId, feature)
-      await redis.multi().rpush(key, ...values.map((v) => JSON.stringify(v))).ltrim(key, -windowSize, -1).exec()
+      await redis.eval(pushScript, 2, key, `${key}:meta`, `${values.length}|${JSON.stringify(values)}`, values.length, windowSize)
     }),
-    window: (monitorId, feature) => call("window read", async () =>
-      (await redis.lrange(await windowKey(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as number | string | null)),
+    window: (monitorId, feature) => call("window read", async () => {
+      const key = await windowKey(monitorId, feature)
+      const [chunks, skip] = await Promise.all([redis.lrange(key, 0, -1), redis.hget(`${key}:meta`, "skip")])
+      const values = chunks.flatMap((chunk) => JSON.parse(chunk.slice(chunk.indexOf("|") + 1)) as Array<number | string | null>)
+      return values.slice(Number(skip ?? 0))
+    }),
     alertStates: (monitorId) => call("alert states", async () =>
       Object.fromEntries(Object.entries(await redis.hgetall(keys.states(monitorId))).map(([k, v]) => [k, JSON.parse(v)]))),
     setAlertState: (monitorId, feature, state) => call("alert state", () => redis.hset(keys.states(monitorId), feature, JSON.stringify(state))).pipe(Effect.asVoid),

@@ -70,6 +70,28 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(small).toEqual([null, "b"])
     })
 
+    it("slides the window across batches of any size", async () => {
+      const monitor = sampleMonitor()
+      const sizes = [3, 7, 1, 12, 5, 2, 9]
+      let next = 0
+      const batches = sizes.map((n) => Array.from({ length: n }, () => next++))
+      const windows = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        const seen: Array<ReadonlyArray<unknown>> = []
+        for (const values of batches) {
+          yield* store.pushValues(monitor.id, "amount", values, 10)
+          seen.push(yield* store.window(monitor.id, "amount"))
+        }
+        return seen
+      }))
+      let all: Array<number> = []
+      batches.forEach((values, i) => {
+        all = [...all, ...values]
+        expect(windows[i]).toEqual(all.slice(-10))
+      })
+    })
+
     it("remembers alert states and reports, pruned past the retention", async () => {
       const monitor = sampleMonitor()
       const result = await run(Effect.gen(function*() {
