@@ -166,3 +166,9 @@ describe("categorical PSI", () => {
     expect(categoricalPsi(["x", "y", "y"], ["y", "x", "y"]).value).toBe(0)
   })
 })
+
+describe("regressions found by the properties", () => {
+  it("quantiles of data spanning only subnormal differences", () => {
+    expect(quantiles([5e-324, 0, 0, 0], [0, 0.5, 1])).toEqual([0, 0, 5e-324])
+  })
+})

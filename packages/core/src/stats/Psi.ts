@@ -82,6 +82,8 @@ const orderStatistics = (values: ArrayLike<number>, ranks: ReadonlyArray<number>
   if (min === max) return new Map(ranks.map((r) => [r, min]))
   const buckets = 4096
   const scale = buckets / (max - min)
+  // A range so narrow (subnormal) that the scale overflows cannot be bucketed: select instead.
+  if (!Number.isFinite(scale)) return orderStatisticsBySelection(values, ranks)
   const bucketOf = (v: number) => Math.min(buckets - 1, Math.floor((v - min) * scale))
   const counts = new Int32Array(buckets)
   for (let i = 0; i < n; i++) counts[bucketOf(values[i]!)]!++
