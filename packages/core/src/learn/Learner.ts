@@ -1,0 +1,248 @@
+/**
+ * Online learners over typed arrays: logistic regression (labels 0/1) and linear regression
+ * (squared loss), trained one sample at a time by SGD (constant or inverse-scaling learning
+ * rate, as scikit-learn's "constant" and "invscaling"), AdaGrad, FTRL-Proximal (McMahan et al.
+ * 2013, Algorithm 1: alpha, beta, L1, L2) or, for classification, Passive-Aggressive (PA-I and
+ * PA-II, hinge loss, bias counted in the norm). Features arrive as { name: number } and map to
+ * slots through a fixed schema or the hashing trick (FNV-1a, 2^bits slots); optional online
+ * standardization. State serializes to a versioned plain object (formatVersion 1).
+ */
+import { fnv1a32 } from "../Assignment.js"
+import { invalid } from "../stats/StatsError.js"
+
+export type Optimizer =
+  | { readonly type: "sgd"; readonly learningRate: number; readonly schedule?: "constant" | "invscaling"; readonly powerT?: number }
+  | { readonly type: "adagrad"; readonly learningRate: number; readonly epsilon?: number }
+  | { readonly type: "ftrl"; readonly alpha: number; readonly beta: number; readonly l1: number; readonly l2: number }
+  | { readonly type: "pa"; readonly variant: "PA-I" | "PA-II"; readonly C: number }
+
+export type FeatureMapSpec =
+  | { readonly type: "schema"; readonly names: ReadonlyArray<string> }
+  | { readonly type: "hashing"; readonly bits: number }
+
+export interface LearnerConfig {
+  readonly kind: "logistic" | "linear"
+  readonly optimizer: Optimizer
+  readonly features: FeatureMapSpec
+  readonly standardize?: boolean
+}
+
+export interface Sample {
+  readonly features: Readonly<Record<string, number>>
+  readonly label: number
+  readonly weight?: number
+}
+
+/** The serialized form; loading any other formatVersion is an error. */
+export interface LearnerState {
+  readonly formatVersion: 1
+  readonly config: LearnerConfig
+  readonly weights: ReadonlyArray<number>
+  readonly bias: number
+  readonly steps: number
+  /** Optimizer state: AdaGrad sums of squared gradients, FTRL z and n (last entry: the bias). */
+  readonly accumulators: Readonly<Record<string, ReadonlyArray<number>>>
+  /** Standardization: per-slot count, mean and M2. */
+  readonly standardization: { readonly count: ReadonlyArray<number>; readonly mean: ReadonlyArray<number>; readonly m2: ReadonlyArray<number> } | null
+}
+
+export const LEARNER_FORMAT_VERSION = 1
+
+const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)))
+
+export interface Learner {
+  readonly learn: (sample: Sample) => void
+  /** Probability of label 1 (logistic) or the predicted value (linear). */
+  readonly predict: (features: Readonly<Record<string, number>>) => number
+  readonly state: () => LearnerState
+  readonly config: LearnerConfig
+}
+
+const checkConfig = (config: LearnerConfig) => {
+  if (config.kind !== "logistic" && config.kind !== "linear") invalid("kind", `must be "logistic" or "linear", got ${String(config.kind)}`)
+  const o = config.optimizer
+  const positive = (v: number | undefined, field: string) => {
+    if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) invalid(field, `must be a finite number > 0, got ${v}`)
+  }
+  if (o.type === "sgd" || o.type === "adagrad") positive(o.learningRate, "optimizer.learningRate")
+  else if (o.type === "ftrl") {
+    positive(o.alpha, "optimizer.alpha")
+    positive(o.beta, "optimizer.beta")
+    if (!(o.l1 >= 0)) invalid("optimizer.l1", `must be >= 0, got ${o.l1}`)
+    if (!(o.l2 >= 0)) invalid("optimizer.l2", `must be >= 0, got ${o.l2}`)
+  } else if (o.type === "pa") {
+    if (config.kind !== "logistic") invalid("optimizer.type", "Passive-Aggressive is for classification (kind logistic)")
+    positive(o.C, "optimizer.C")
+  } else invalid("optimizer.type", `must be sgd, adagrad, ftrl or pa, got ${String((o as { type: unknown }).type)}`)
+  const f = config.features
+  if (f.type === "hashing") {
+    if (!(Number.isInteger(f.bits) && f.bits >= 1 && f.bits <= 24)) invalid("features.bits", `must be an integer from 1 to 24, got ${f.bits}`)
+  } else if (f.type === "schema") {
+    if (f.names.length === 0) invalid("features.names", "must not be empty")
+  } else invalid("features.type", `must be "schema" or "hashing"`)
+}
+
+export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learner => {
+  checkConfig(config)
+  const size = config.features.type === "schema" ? config.features.names.length : 2 ** config.features.bits
+  const slotOf: (name: string) => number = config.features.type === "schema"
+    ? (() => {
+      const index = new Map(config.features.names.map((n, i) => [n, i]))
+      return (name: string) => index.get(name) ?? -1
+    })()
+    : ((mask: number) => (name: string) => fnv1a32(name) & mask)(size - 1)
+  const weights = new Float64Array(size)
+  let bias = 0
+  let steps = 0
+  const o = config.optimizer
+  // Accumulators have one extra entry, at index `size`, for the bias.
+  const g2 = o.type === "adagrad" ? new Float64Array(size + 1) : undefined
+  const z = o.type === "ftrl" ? new Float64Array(size + 1) : undefined
+  const n = o.type === "ftrl" ? new Float64Array(size + 1) : undefined
+  const stdCount = config.standardize ? new Float64Array(size) : undefined
+  const stdMean = config.standardize ? new Float64Array(size) : undefined
+  const stdM2 = config.standardize ? new Float64Array(size) : undefined
+  if (state) {
+    weights.set(state.weights)
+    bias = state.bias
+    steps = state.steps
+    g2?.set(state.accumulators.g2 ?? [])
+    z?.set(state.accumulators.z ?? [])
+    n?.set(state.accumulators.n ?? [])
+    if (state.standardization && stdCount && stdMean && stdM2) {
+      stdCount.set(state.standardization.count)
+      stdMean.set(state.standardization.mean)
+      stdM2.set(state.standardization.m2)
+    }
+  }
+  // Scratch buffers for one sample's active slots and values (no allocation per sample).
+  let idx = new Int32Array(64)
+  let val = new Float64Array(64)
+
+  /** Maps a sample's features into idx/val; returns how many (repeated hashed slots add up). */
+  const encode = (features: Readonly<Record<string, number>>, learning: boolean): number => {
+    let k = 0
+    for (const name in features) {
+      const x = features[name]!
+      if (!Number.isFinite(x)) invalid(`features.${name}`, `must be a finite number, got ${x}`)
+      const slot = slotOf(name)
+      if (slot < 0 || x === 0) continue
+      if (k === idx.length) {
+        const bigger = new Int32Array(idx.length * 2)
+        bigger.set(idx)
+        idx = bigger
+        const biggerV = new Float64Array(val.length * 2)
+        biggerV.set(val)
+        val = biggerV
+      }
+      let value = x
+      if (stdCount && stdMean && stdM2) {
+        if (learning) {
+          stdCount[slot]! += 1
+          const delta = x - stdMean[slot]!
+          stdMean[slot]! += delta / stdCount[slot]!
+          stdM2[slot]! += delta * (x - stdMean[slot]!)
+        }
+        const c = stdCount[slot]!
+        const sd = c > 1 ? Math.sqrt(stdM2[slot]! / (c - 1)) : 0
+        value = sd > 0 ? (x - stdMean[slot]!) / sd : x - stdMean[slot]!
+      }
+      idx[k] = slot
+      val[k] = value
+      k++
+    }
+    return k
+  }
+
+  const ftrlWeight = (i: number): number => {
+    const zi = z![i]!
+    if (Math.abs(zi) <= (o as { l1: number }).l1) return 0
+    const f = o as { alpha: number; beta: number; l1: number; l2: number }
+    return -(zi - Math.sign(zi) * f.l1) / ((f.beta + Math.sqrt(n![i]!)) / f.alpha + f.l2)
+  }
+
+  const margin = (k: number): number => {
+    let s = 0
+    if (o.type === "ftrl") {
+      for (let j = 0; j < k; j++) s += ftrlWeight(idx[j]!) * val[j]!
+      return s + ftrlWeight(size)
+    }
+    for (let j = 0; j < k; j++) s += weights[idx[j]!]! * val[j]!
+    return s + bias
+  }
+
+  const output = (m: number) => (config.kind === "logistic" ? sigmoid(m) : m)
+
+  const learn = (sample: Sample) => {
+    const y = sample.label
+    const w = sample.weight ?? 1
+    if (!Number.isFinite(y)) invalid("label", `must be a finite number, got ${y}`)
+    if (config.kind === "logistic" && y !== 0 && y !== 1) invalid("label", `must be 0 or 1 for logistic regression, got ${y}`)
+    if (!(Number.isFinite(w) && w > 0)) invalid("weight", `must be a finite number > 0, got ${w}`)
+    const k = encode(sample.features, true)
+    steps++
+    const m = margin(k)
+    if (o.type === "pa") {
+      const ys = y === 1 ? 1 : -1
+      const loss = Math.max(0, 1 - ys * m)
+      if (loss === 0) return
+      let sqnorm = 1 // the bias input
+      for (let j = 0; j < k; j++) sqnorm += val[j]! * val[j]!
+      const C = o.C * w
+      const tau = o.variant === "PA-I" ? Math.min(C, loss / sqnorm) : loss / (sqnorm + 1 / (2 * C))
+      for (let j = 0; j < k; j++) weights[idx[j]!]! += tau * ys * val[j]!
+      bias += tau * ys
+      return
+    }
+    const g = (output(m) - y) * w // d loss / d margin, for log loss and squared loss alike
+    if (o.type === "sgd") {
+      const eta = o.schedule === "invscaling" ? o.learningRate / Math.pow(steps, o.powerT ?? 0.25) : o.learningRate
+      for (let j = 0; j < k; j++) weights[idx[j]!]! -= eta * g * val[j]!
+      bias -= eta * g
+    } else if (o.type === "adagrad") {
+      const eps = o.epsilon ?? 1e-8
+      for (let j = 0; j < k; j++) {
+        const i = idx[j]!
+        const gi = g * val[j]!
+        g2![i]! += gi * gi
+        weights[i]! -= (o.learningRate * gi) / (Math.sqrt(g2![i]!) + eps)
+      }
+      g2![size]! += g * g
+      bias -= (o.learningRate * g) / (Math.sqrt(g2![size]!) + eps)
+    } else {
+      const step = (i: number, gi: number) => {
+        const sigma = (Math.sqrt(n![i]! + gi * gi) - Math.sqrt(n![i]!)) / o.alpha
+        z![i]! += gi - sigma * ftrlWeight(i)
+        n![i]! += gi * gi
+      }
+      for (let j = 0; j < k; j++) step(idx[j]!, g * val[j]!)
+      step(size, g)
+    }
+  }
+
+  return {
+    config,
+    learn,
+    predict: (features) => output(margin(encode(features, false))),
+    state: () => ({
+      formatVersion: LEARNER_FORMAT_VERSION,
+      config,
+      weights: o.type === "ftrl" ? Array.from({ length: size }, (_, i) => ftrlWeight(i)) : Array.from(weights),
+      bias: o.type === "ftrl" ? ftrlWeight(size) : bias,
+      steps,
+      accumulators: { ...(g2 ? { g2: Array.from(g2) } : {}), ...(z ? { z: Array.from(z) } : {}), ...(n ? { n: Array.from(n) } : {}) },
+      standardization: stdCount ? { count: Array.from(stdCount), mean: Array.from(stdMean!), m2: Array.from(stdM2!) } : null
+    })
+  }
+}
+
+/** Restores a learner from its serialized state (any other formatVersion is refused). */
+export const loadLearner = (state: unknown): Learner => {
+  const s = state as Partial<LearnerState> | null
+  if (typeof s !== "object" || s === null) return invalid("state", "must be a serialized learner object")
+  if (s.formatVersion !== LEARNER_FORMAT_VERSION) {
+    return invalid("state.formatVersion", `unsupported learner format ${JSON.stringify(s.formatVersion)}; this version reads format ${LEARNER_FORMAT_VERSION}`)
+  }
+  if (!s.config || !Array.isArray(s.weights)) return invalid("state", "is missing config or weights")
+  return makeLearner(s.config, s as LearnerState)
+}
