@@ -83,6 +83,16 @@ export class MonitorConflictError extends Data.TaggedError("MonitorConflictError
   readonly message: string
 }> {}
 
+export class PipelineNotFoundError extends Data.TaggedError("PipelineNotFoundError")<{
+  readonly pipelineId: string
+  readonly message: string
+}> {}
+
+export class PipelineConflictError extends Data.TaggedError("PipelineConflictError")<{
+  readonly pipelineId: string
+  readonly message: string
+}> {}
+
 /** A compare-and-set lost a race; the use cases retry on fresh state, callers never see it. */
 export class StaleRevisionError extends Data.TaggedError("StaleRevisionError")<{
   readonly message: string

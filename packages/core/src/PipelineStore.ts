@@ -1,0 +1,157 @@
+/**
+ * Port: online-learning pipelines, their sample buffer, live learner state, progressive
+ * validation window and update records. `addSamples` deduplicates by sampleId and bounds the
+ * buffer (oldest dropped and counted) in one atomic step, so samples from many instances reach
+ * one buffer safely.
+ */
+import { Context, Effect, Layer } from "effect"
+import { PipelineConflictError, StaleRevisionError, type StorageError } from "./Errors.js"
+import type { LearnerState } from "./learn/Learner.js"
+import type { Pipeline } from "./Pipeline.js"
+
+export interface StoredSample {
+  readonly sampleId: string
+  readonly features: Readonly<Record<string, number>>
+  readonly label: number
+  readonly weight: number
+  readonly receivedAt: string
+}
+
+export interface PipelineCounters {
+  readonly received: number
+  readonly duplicates: number
+  readonly dropped: number
+  readonly processed: number
+}
+
+/** One progressive-validation observation: the live model's prediction before it saw the label. */
+export interface ProgressiveEntry {
+  readonly prediction: number
+  readonly label: number
+}
+
+export interface UpdateRecord {
+  readonly id: string
+  readonly pipelineId: string
+  readonly at: string
+  readonly kind: "update" | "rollback"
+  readonly accepted: boolean
+  readonly reason: string
+  readonly trigger: string
+  readonly samples: number
+  readonly metricBefore: number | null
+  readonly metricAfter: number | null
+  readonly modelId: string | null
+  readonly previousModelId: string | null
+}
+
+export interface PipelineStoreShape {
+  readonly insert: (pipeline: Pipeline) => Effect.Effect<void, PipelineConflictError | StorageError>
+  readonly get: (id: string) => Effect.Effect<Pipeline | undefined, StorageError>
+  readonly list: () => Effect.Effect<ReadonlyArray<Pipeline>, StorageError>
+  readonly commit: (pipeline: Pipeline, expectedRevision: number) => Effect.Effect<void, StaleRevisionError | StorageError>
+  readonly addSamples: (id: string, samples: ReadonlyArray<StoredSample>, maxBufferSize: number) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
+  readonly buffer: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
+  readonly removeSamples: (id: string, sampleIds: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
+  readonly counters: (id: string) => Effect.Effect<PipelineCounters, StorageError>
+  readonly addProcessed: (id: string, count: number) => Effect.Effect<void, StorageError>
+  readonly liveState: (id: string) => Effect.Effect<LearnerState | undefined, StorageError>
+  readonly setLiveState: (id: string, state: LearnerState) => Effect.Effect<void, StorageError>
+  /** Appends progressive-validation entries, keeping the last `max`. */
+  readonly addProgressive: (id: string, entries: ReadonlyArray<ProgressiveEntry>, max: number) => Effect.Effect<void, StorageError>
+  readonly progressive: (id: string) => Effect.Effect<ReadonlyArray<ProgressiveEntry>, StorageError>
+  /** Held-out samples kept for validating candidates (the last `max`). */
+  readonly addValidation: (id: string, samples: ReadonlyArray<StoredSample>, max: number) => Effect.Effect<void, StorageError>
+  readonly validation: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
+  readonly appendUpdate: (record: UpdateRecord) => Effect.Effect<void, StorageError>
+  readonly updates: (id: string) => Effect.Effect<ReadonlyArray<UpdateRecord>, StorageError>
+}
+
+export class PipelineStore extends Context.Service<PipelineStore, PipelineStoreShape>()("@org/ml-core/PipelineStore") {}
+
+export const makeMemory = Effect.sync((): PipelineStoreShape => {
+  const pipelines = new Map<string, Pipeline>()
+  const buffers = new Map<string, Array<StoredSample>>()
+  const seen = new Map<string, Set<string>>()
+  const counters = new Map<string, { received: number; duplicates: number; dropped: number; processed: number }>()
+  const states = new Map<string, LearnerState>()
+  const progressive = new Map<string, Array<ProgressiveEntry>>()
+  const updates = new Map<string, Array<UpdateRecord>>()
+  const validation = new Map<string, Array<StoredSample>>()
+  const countersOf = (id: string) => {
+    let c = counters.get(id)
+    if (!c) counters.set(id, (c = { received: 0, duplicates: 0, dropped: 0, processed: 0 }))
+    return c
+  }
+  return {
+    insert: (pipeline) =>
+      Effect.suspend(() => {
+        if (pipelines.has(pipeline.id)) return Effect.fail(new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` }))
+        pipelines.set(pipeline.id, pipeline)
+        return Effect.void
+      }),
+    get: (id) => Effect.sync(() => pipelines.get(id)),
+    list: () => Effect.sync(() => [...pipelines.values()]),
+    commit: (pipeline, expected) =>
+      Effect.suspend(() => {
+        if (pipelines.get(pipeline.id)?.revision !== expected) return Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))
+        pipelines.set(pipeline.id, pipeline)
+        return Effect.void
+      }),
+    addSamples: (id, samples, maxBufferSize) =>
+      Effect.sync(() => {
+        const buffer = buffers.get(id) ?? []
+        const ids = seen.get(id) ?? new Set<string>()
+        const c = countersOf(id)
+        let added = 0
+        let duplicates = 0
+        for (const s of samples) {
+          c.received++
+          if (ids.has(s.sampleId)) {
+            duplicates++
+            continue
+          }
+          ids.add(s.sampleId)
+          buffer.push(s)
+          added++
+        }
+        const dropped = Math.max(0, buffer.length - maxBufferSize)
+        if (dropped > 0) buffer.splice(0, dropped)
+        c.duplicates += duplicates
+        c.dropped += dropped
+        buffers.set(id, buffer)
+        seen.set(id, ids)
+        return { added, duplicates, dropped }
+      }),
+    buffer: (id) => Effect.sync(() => [...(buffers.get(id) ?? [])]),
+    removeSamples: (id, sampleIds) =>
+      Effect.sync(() => {
+        const drop = new Set(sampleIds)
+        buffers.set(id, (buffers.get(id) ?? []).filter((s) => !drop.has(s.sampleId)))
+      }),
+    counters: (id) => Effect.sync(() => ({ ...countersOf(id) })),
+    addProcessed: (id, count) => Effect.sync(() => void (countersOf(id).processed += count)),
+    liveState: (id) => Effect.sync(() => states.get(id)),
+    setLiveState: (id, state) => Effect.sync(() => void states.set(id, state)),
+    addProgressive: (id, entries, max) =>
+      Effect.sync(() => {
+        const list = progressive.get(id) ?? []
+        list.push(...entries)
+        if (list.length > max) list.splice(0, list.length - max)
+        progressive.set(id, list)
+      }),
+    progressive: (id) => Effect.sync(() => [...(progressive.get(id) ?? [])]),
+    addValidation: (id, samples, max) =>
+      Effect.sync(() => {
+        const list = validation.get(id) ?? []
+        list.push(...samples)
+        if (list.length > max) list.splice(0, list.length - max)
+        validation.set(id, list)
+      }),
+    validation: (id) => Effect.sync(() => [...(validation.get(id) ?? [])]),
+    appendUpdate: (record) => Effect.sync(() => void updates.set(record.pipelineId, [...(updates.get(record.pipelineId) ?? []), record])),
+    updates: (id) => Effect.sync(() => [...(updates.get(id) ?? [])])
+  }
+})
+
+export const layerMemory: Layer.Layer<PipelineStore> = Layer.effect(PipelineStore, makeMemory)
