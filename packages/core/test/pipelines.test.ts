@@ -6,6 +6,7 @@ import {
   Leases, makeLearner, ModelRegistry, OnlineLearner, PipelineStore, StorageError, type CreatePipelineInput, type LearnerConfig
 } from "../src/index.js"
 import datasets from "./golden/datasets.json" with { type: "json" }
+import { pipelineStoreContract } from "../src/testing/index.js"
 
 const { x: X, y: Y } = datasets.breastCancer
 const features = (x: ReadonlyArray<number>) => Object.fromEntries(x.map((v, i) => [`x${i}`, v]))
@@ -211,3 +212,6 @@ describe("status and prediction", () => {
     expect(status.pipeline.acceptedUpdates).toBeGreaterThan(50)
   })
 })
+
+const sharedPipelines = Effect.runSync(PipelineStore.makeMemory)
+pipelineStoreContract("memory", () => Layer.succeed(PipelineStore.PipelineStore, sharedPipelines))

@@ -2,11 +2,11 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { AbTests, ExperimentStore, MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
-import { driftStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
+import { driftStoreContract, experimentStoreContract, pipelineStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
 import { FsArtifactStore } from "@org/ml-adapter-fs"
 import { Effect, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, registryKeys } from "../src/index.js"
+import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, RedisPipelineStore, registryKeys } from "../src/index.js"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../src/Testing.js"
 
 const admin = await connectOrFail()
@@ -27,6 +27,8 @@ modelRegistryContract("redis", (settings) =>
   ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
     Layer.provide(Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory))
   ))
+
+pipelineStoreContract("redis", () => RedisPipelineStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))))
 
 driftStoreContract("redis", () => RedisDriftStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))))
 

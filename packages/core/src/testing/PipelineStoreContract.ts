@@ -1,0 +1,93 @@
+/**
+ * Contract of the PipelineStore port, run against every adapter: one buffer for every writer
+ * (deduplicated by sampleId, bounded with drops counted, nothing lost under concurrency),
+ * compare-and-set pipeline records, live state, bounded windows and update records.
+ */
+import { Effect, Exit, type Layer } from "effect"
+import { describe, expect, it } from "vitest"
+import type { Pipeline } from "../Pipeline.js"
+import { PipelineStore, type StoredSample } from "../PipelineStore.js"
+
+export const samplePipeline = (overrides: Partial<Pipeline> = {}): Pipeline => {
+  const at = new Date().toISOString()
+  return {
+    id: `pipe-${Math.random().toString(36).slice(2, 10)}`, name: "p", baseModelId: "01ARZ3NDEKTSV4RRFFQ69G5FAV", liveModelId: "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    kind: "logistic", strategy: "mini-batch", updateFrequencySeconds: 60, batchSize: 10, minSamples: 5, maxBufferSize: 100, learningRate: null,
+    holdoutShare: 0.2, validationMetric: "log_loss", degradationTolerance: 0.01, monitorId: null,
+    adaptive: { batchSize: 10, learningRateScale: 1, referenceMetric: null }, driftSignal: false, acceptedUpdates: 0, rejectedUpdates: 0,
+    lastUpdateAt: null, lastError: null, retryCount: 0, nextRetryAt: null, createdAt: at, updatedAt: at, revision: 1, ...overrides
+  }
+}
+
+const stored = (id: string, x = 1): StoredSample => ({ sampleId: id, features: { a: x, b: 0.5 }, label: 1, weight: 1, receivedAt: "2030-01-01T00:00:00.000Z" })
+
+export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.Layer<PipelineStore, unknown>) => {
+  const run = <A, E>(program: Effect.Effect<A, E, PipelineStore>): Promise<A> =>
+    Effect.runPromise(Effect.provide(program, makeLayer()) as Effect.Effect<A, E>)
+
+  describe(`PipelineStore contract: ${adapter}`, () => {
+    it("inserts once and commits only at the expected revision", async () => {
+      const p = samplePipeline()
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(p)
+        const again = yield* Effect.exit(store.insert(p))
+        yield* store.commit({ ...p, name: "renamed", revision: 2 }, 1)
+        const stale = yield* Effect.exit(store.commit({ ...p, name: "lost", revision: 2 }, 1))
+        return { again, stale, stored: yield* store.get(p.id), listed: yield* store.list() }
+      }))
+      expect(Exit.isFailure(r.again)).toBe(true)
+      expect(Exit.isFailure(r.stale)).toBe(true)
+      expect(r.stored).toMatchObject({ name: "renamed", revision: 2 })
+      expect(r.listed.map((x) => x.id)).toContain(p.id)
+    })
+
+    it("collects samples from concurrent writers in one buffer, deduplicated and bounded", async () => {
+      const p = samplePipeline()
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(p)
+        const results = yield* Effect.all(Array.from({ length: 10 }, (_, w) =>
+          store.addSamples(p.id, Array.from({ length: 8 }, (_, i) => stored(`w${w}-${i}`, w * 8 + i)), 1000)), { concurrency: "unbounded" })
+        const dup = yield* store.addSamples(p.id, [stored("w0-0"), stored("new-1")], 1000)
+        const full = yield* store.buffer(p.id)
+        const bounded = yield* store.addSamples(p.id, Array.from({ length: 30 }, (_, i) => stored(`extra-${i}`)), 50)
+        return { results, dup, full, bounded, after: yield* store.buffer(p.id), counters: yield* store.counters(p.id) }
+      }))
+      expect(r.results.reduce((a, x) => a + x.added, 0)).toBe(80)
+      expect(r.dup).toMatchObject({ added: 1, duplicates: 1 })
+      expect(new Set(r.full.map((s) => s.sampleId)).size).toBe(81)
+      expect(r.full.find((s) => s.sampleId === "w3-2")).toEqual(stored("w3-2", 26))
+      expect(r.bounded.dropped).toBe(61)
+      expect(r.after).toHaveLength(50)
+      expect(r.after.at(-1)!.sampleId).toBe("extra-29")
+      expect(r.counters).toMatchObject({ received: 112, duplicates: 1, dropped: 61 })
+    })
+
+    it("removes consumed samples, counts processed, keeps live state and bounded windows", async () => {
+      const p = samplePipeline()
+      const state = { formatVersion: 1 as const, config: { kind: "linear" as const, optimizer: { type: "sgd" as const, learningRate: 0.1 }, features: { type: "hashing" as const, bits: 2 } }, weights: [1, 2, 3, 4], bias: 0.5, steps: 3, accumulators: {}, standardization: null }
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(p)
+        yield* store.addSamples(p.id, [stored("a"), stored("b"), stored("c")], 100)
+        yield* store.removeSamples(p.id, ["a", "c"])
+        yield* store.addProcessed(p.id, 2)
+        yield* store.setLiveState(p.id, state)
+        yield* store.addProgressive(p.id, Array.from({ length: 5 }, (_, i) => ({ prediction: i / 10, label: i % 2 })), 3)
+        yield* store.addValidation(p.id, [stored("v1"), stored("v2"), stored("v3")], 2)
+        yield* store.appendUpdate({ id: "u1", pipelineId: p.id, at: p.createdAt, kind: "update", accepted: true, reason: "ok", trigger: "manual", samples: 2, metricBefore: 0.5, metricAfter: 0.4, modelId: null, previousModelId: null })
+        return {
+          buffer: yield* store.buffer(p.id), counters: yield* store.counters(p.id), state: yield* store.liveState(p.id),
+          progressive: yield* store.progressive(p.id), validation: yield* store.validation(p.id), updates: yield* store.updates(p.id)
+        }
+      }))
+      expect(r.buffer.map((s) => s.sampleId)).toEqual(["b"])
+      expect(r.counters.processed).toBe(2)
+      expect(r.state).toEqual(state)
+      expect(r.progressive.map((e) => e.prediction)).toEqual([0.2, 0.3, 0.4])
+      expect(r.validation.map((s) => s.sampleId)).toEqual(["v2", "v3"])
+      expect(r.updates.map((u) => u.id)).toEqual(["u1"])
+    })
+  })
+}

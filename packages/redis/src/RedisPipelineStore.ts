@@ -1,0 +1,127 @@
+/**
+ * Online-learning pipelines in Redis, so samples from every instance reach one buffer:
+ * `ml:pipeline:<id>` (JSON, compare-and-set by Lua), `:buffer` (list of sample JSON), `:seen`
+ * (set of sampleIds, for deduplication), `:counters`, `:state` (live learner state), `:progressive`
+ * and `:validation` (bounded lists), and `ml:update:<update_id>` records listed in `:updates`.
+ * One Lua script deduplicates, appends, trims and counts a batch atomically.
+ */
+import { type LearnerState, type Pipeline, PipelineConflictError, PipelineStore, StaleRevisionError, StorageError } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import type { Redis } from "ioredis"
+import { RedisClient } from "./RedisClient.js"
+
+export const pipelineKeys = (prefix: string) => ({
+  pipeline: (id: string) => `${prefix}ml:pipeline:${id}`,
+  pipelines: () => `${prefix}ml:pipelines`,
+  part: (id: string, part: string) => `${prefix}ml:pipeline:${id}:${part}`,
+  update: (id: string) => `${prefix}ml:update:${id}`
+})
+
+// KEYS: buffer, seen, counters. ARGV: max, then pairs of (sampleId, sample JSON).
+const addScript = `
+local added, dup = 0, 0
+for i = 2, #ARGV, 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    added = added + 1
+  else
+    dup = dup + 1
+  end
+end
+local max = tonumber(ARGV[1])
+local len = redis.call('LLEN', KEYS[1])
+local dropped = 0
+if len > max then
+  dropped = len - max
+  redis.call('LTRIM', KEYS[1], dropped, -1)
+end
+redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 1) / 2)
+redis.call('HINCRBY', KEYS[3], 'duplicates', dup)
+redis.call('HINCRBY', KEYS[3], 'dropped', dropped)
+return {added, dup, dropped}
+`
+
+const commitScript = `
+local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw).revision ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`
+
+const failure = (operation: string) => (cause: unknown) =>
+  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+
+export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreShape => {
+  const keys = pipelineKeys(prefix)
+  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
+  const pushBounded = (key: string, values: ReadonlyArray<unknown>, max: number) =>
+    call("window", async () => {
+      if (values.length === 0) return
+      await redis.multi().rpush(key, ...values.map((v) => JSON.stringify(v))).ltrim(key, -max, -1).exec()
+    })
+  const readList = <A>(key: string) => call("read", async () => (await redis.lrange(key, 0, -1)).map((r) => JSON.parse(r) as A))
+  return {
+    insert: (pipeline) =>
+      call("pipeline insert", () => redis.set(keys.pipeline(pipeline.id), JSON.stringify(pipeline), "NX")).pipe(
+        Effect.flatMap((ok): Effect.Effect<void, StorageError | PipelineConflictError> =>
+          ok === "OK"
+            ? call("pipeline index", () => redis.sadd(keys.pipelines(), pipeline.id)).pipe(Effect.asVoid)
+            : Effect.fail(new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` })))),
+    get: (id) => call("pipeline get", async () => {
+      const raw = await redis.get(keys.pipeline(id))
+      return raw === null ? undefined : (JSON.parse(raw) as Pipeline)
+    }),
+    list: () => call("pipeline list", async () => {
+      const ids = await redis.smembers(keys.pipelines())
+      if (ids.length === 0) return []
+      return (await redis.mget(ids.map(keys.pipeline))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Pipeline)
+    }),
+    commit: (pipeline, expected) =>
+      call("pipeline commit", () => redis.eval(commitScript, 1, keys.pipeline(pipeline.id), JSON.stringify(pipeline), String(expected)) as Promise<number>)
+        .pipe(Effect.flatMap((ok) => (ok === 1 ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))))),
+    addSamples: (id, samples, maxBufferSize) =>
+      call("samples", async () => {
+        const args = samples.flatMap((s) => [s.sampleId, JSON.stringify(s)])
+        const [added, duplicates, dropped] = (await redis.eval(addScript, 3, keys.part(id, "buffer"), keys.part(id, "seen"), keys.part(id, "counters"), maxBufferSize, ...args)) as [number, number, number]
+        return { added, duplicates, dropped }
+      }),
+    buffer: (id) => readList(keys.part(id, "buffer")),
+    removeSamples: (id, sampleIds) =>
+      call("samples remove", async () => {
+        if (sampleIds.length === 0) return
+        // Consumed samples are usually the oldest: drop that prefix, then any stragglers by value.
+        const wanted = new Set(sampleIds)
+        const raws = await redis.lrange(keys.part(id, "buffer"), 0, -1)
+        const multi = redis.multi()
+        for (const raw of raws) if (wanted.has((JSON.parse(raw) as { sampleId: string }).sampleId)) multi.lrem(keys.part(id, "buffer"), 1, raw)
+        await multi.exec()
+      }),
+    counters: (id) => call("counters", async () => {
+      const c = await redis.hgetall(keys.part(id, "counters"))
+      return { received: Number(c.received ?? 0), duplicates: Number(c.duplicates ?? 0), dropped: Number(c.dropped ?? 0), processed: Number(c.processed ?? 0) }
+    }),
+    addProcessed: (id, count) => call("processed", () => redis.hincrby(keys.part(id, "counters"), "processed", count)).pipe(Effect.asVoid),
+    liveState: (id) => call("state", async () => {
+      const raw = await redis.get(keys.part(id, "state"))
+      return raw === null ? undefined : (JSON.parse(raw) as LearnerState)
+    }),
+    setLiveState: (id, state) => call("state set", () => redis.set(keys.part(id, "state"), JSON.stringify(state))).pipe(Effect.asVoid),
+    addProgressive: (id, entries, max) => pushBounded(keys.part(id, "progressive"), entries, max),
+    progressive: (id) => readList(keys.part(id, "progressive")),
+    addValidation: (id, samples, max) => pushBounded(keys.part(id, "validation"), samples, max),
+    validation: (id) => readList(keys.part(id, "validation")),
+    appendUpdate: (record) => call("update append", async () => {
+      await redis.multi().set(keys.update(record.id), JSON.stringify(record)).rpush(keys.part(record.pipelineId, "updates"), record.id).exec()
+    }),
+    updates: (id) => call("updates", async () => {
+      const ids = await redis.lrange(keys.part(id, "updates"), 0, -1)
+      if (ids.length === 0) return []
+      return (await redis.mget(ids.map(keys.update))).filter((r): r is string => r !== null).map((r) => JSON.parse(r))
+    })
+  }
+}
+
+export const layer: Layer.Layer<PipelineStore.PipelineStore, never, RedisClient> = Layer.effect(
+  PipelineStore.PipelineStore,
+  RedisClient.useSync(({ client, prefix }) => make(client, prefix))
+)
