@@ -69,7 +69,27 @@ export interface PipelineStoreShape {
 
 export class PipelineStore extends Context.Service<PipelineStore, PipelineStoreShape>()("@org/ml-core/PipelineStore") {}
 
-export const makeMemory = Effect.sync((): PipelineStoreShape => {
+/**
+ * The sample side of one pipeline (buffer, ids seen, counters, windows) as plain data, for
+ * adapters that keep it in memory and save it in bulk (the filesystem adapter).
+ */
+export interface SampleData {
+  readonly buffer: ReadonlyArray<StoredSample>
+  readonly seen: ReadonlyArray<string>
+  readonly counters: PipelineCounters
+  readonly progressive: ReadonlyArray<ProgressiveEntry>
+  readonly validation: ReadonlyArray<StoredSample>
+}
+
+export interface MemoryPipelineStore {
+  readonly store: PipelineStoreShape
+  /** The sample data of every pipeline that has any. */
+  readonly sampleData: () => Record<string, SampleData>
+  /** Replaces the sample data of the given pipelines. */
+  readonly restoreSampleData: (data: Readonly<Record<string, SampleData>>) => void
+}
+
+export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
   const pipelines = new Map<string, Pipeline>()
   const buffers = new Map<string, Array<StoredSample>>()
   const seen = new Map<string, Set<string>>()
@@ -83,7 +103,7 @@ export const makeMemory = Effect.sync((): PipelineStoreShape => {
     if (!c) counters.set(id, (c = { received: 0, duplicates: 0, dropped: 0, processed: 0 }))
     return c
   }
-  return {
+  const store: PipelineStoreShape = {
     insert: (pipeline) =>
       Effect.suspend(() => {
         if (pipelines.has(pipeline.id)) return Effect.fail(new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` }))
@@ -152,6 +172,25 @@ export const makeMemory = Effect.sync((): PipelineStoreShape => {
     appendUpdate: (record) => Effect.sync(() => void updates.set(record.pipelineId, [...(updates.get(record.pipelineId) ?? []), record])),
     updates: (id) => Effect.sync(() => [...(updates.get(id) ?? [])])
   }
+  const sampleData = () => {
+    const ids = new Set([...buffers.keys(), ...seen.keys(), ...counters.keys(), ...progressive.keys(), ...validation.keys()])
+    return Object.fromEntries([...ids].map((id): [string, SampleData] => [id, {
+      buffer: buffers.get(id) ?? [], seen: [...(seen.get(id) ?? [])], counters: { ...countersOf(id) },
+      progressive: progressive.get(id) ?? [], validation: validation.get(id) ?? []
+    }]))
+  }
+  const restoreSampleData = (data: Readonly<Record<string, SampleData>>) => {
+    for (const [id, d] of Object.entries(data)) {
+      buffers.set(id, [...d.buffer])
+      seen.set(id, new Set(d.seen))
+      counters.set(id, { ...d.counters })
+      progressive.set(id, [...d.progressive])
+      validation.set(id, [...d.validation])
+    }
+  }
+  return { store, sampleData, restoreSampleData }
 })
+
+export const makeMemory: Effect.Effect<PipelineStoreShape> = Effect.map(makeMemoryWithSampleData, (m) => m.store)
 
 export const layerMemory: Layer.Layer<PipelineStore> = Layer.effect(PipelineStore, makeMemory)

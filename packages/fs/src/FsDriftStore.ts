@@ -6,11 +6,11 @@
  * the values since the last clean stop, which traffic refills; fsyncing every recorded value
  * would cap recording far below what one process can take.
  */
-import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { type Baseline, type DriftReport, DriftStore, type Monitor, StorageError } from "@org/ml-core"
+import { type Baseline, type DriftReport, DriftStore, type Monitor, type StorageError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import { makeJournal, replaySync } from "./Journal.js"
+import { readSaved, saveAtomically } from "./SavedFile.js"
 
 type JournalEntry =
   | { readonly op: "monitor"; readonly monitor: Monitor }
@@ -52,10 +52,7 @@ export const make = (options: { readonly directory: string }) =>
       }
     })
     // Windows: restored from the last clean shutdown, saved at the next one.
-    const saved = yield* Effect.tryPromise({
-      try: async () => JSON.parse(await fs.readFile(windowsFile, "utf8")) as Windows,
-      catch: () => new StorageError({ message: "no saved windows" })
-    }).pipe(Effect.orElseSucceed((): Windows => ({})))
+    const saved = (yield* readSaved<Windows>(windowsFile)) ?? {}
     for (const [monitorId, features] of Object.entries(saved)) {
       for (const [feature, values] of Object.entries(features)) yield* journal.state().pushValues(monitorId, feature, values, values.length)
     }
@@ -69,14 +66,7 @@ export const make = (options: { readonly directory: string }) =>
             if (values.length > 0) (snapshot[monitor.id] ??= {})[f.name] = values
           }
         }
-        yield* Effect.promise(async () => {
-          const temp = `${windowsFile}.tmp`
-          const handle = await fs.open(temp, "w")
-          await handle.writeFile(JSON.stringify(snapshot))
-          await handle.sync()
-          await handle.close()
-          await fs.rename(temp, windowsFile)
-        }).pipe(Effect.ignore)
+        yield* saveAtomically(windowsFile, snapshot)
       }))
     const read = <A, E>(f: (s: DriftStore.DriftStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
     return DriftStore.DriftStore.of({

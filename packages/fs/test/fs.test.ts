@@ -1,11 +1,11 @@
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ArtifactStore, DriftStore, ExperimentStore, Leases, ModelRegistry, MetricsSink, ModelStore, summarize } from "@org/ml-core"
-import { artifactStoreContract, driftStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleExperiment, sampleModel, sampleMonitor } from "@org/ml-core/testing"
+import { ArtifactStore, DriftStore, ExperimentStore, Leases, ModelRegistry, MetricsSink, ModelStore, PipelineStore, summarize } from "@org/ml-core"
+import { artifactStoreContract, driftStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, pipelineStoreContract, sampleEvent, sampleExperiment, sampleModel, sampleMonitor, samplePipeline } from "@org/ml-core/testing"
 import { Effect, Exit, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore } from "../src/index.js"
+import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore, FsPipelineStore } from "../src/index.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-test-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
@@ -63,6 +63,42 @@ describe("fs drift durability", () => {
     expect(baselines).toHaveLength(1)
     expect(window).toEqual([1, 2, null])
     expect(reports.map((r) => r.id)).toEqual(["r1"])
+  })
+})
+
+const pipelinesDir = path.join(root, "pipelines")
+pipelineStoreContract("fs", () => FsPipelineStore.layer({ directory: pipelinesDir }))
+
+describe("fs pipelines durability", () => {
+  it("finds pipelines, live states and update records after a restart, and buffers, ids seen and counters after a clean one", async () => {
+    const directory = path.join(root, "pipelines-restart")
+    const pipeline = samplePipeline()
+    const sample = (sampleId: string) => ({ sampleId, features: { a: 1 }, label: 1, weight: 1, receivedAt: pipeline.createdAt })
+    const use = <A, E>(program: Effect.Effect<A, E, PipelineStore.PipelineStore>) =>
+      Effect.runPromise(Effect.provide(program, FsPipelineStore.layer({ directory })) as Effect.Effect<A, E>)
+    await use(PipelineStore.PipelineStore.use((s) => Effect.all([
+      s.insert(pipeline),
+      s.commit({ ...pipeline, revision: 2, acceptedUpdates: 1 }, 1),
+      s.addSamples(pipeline.id, [sample("s1"), sample("s2"), sample("s3")], 100),
+      s.removeSamples(pipeline.id, ["s1"]),
+      s.addProcessed(pipeline.id, 1),
+      s.addProgressive(pipeline.id, [{ prediction: 0.9, label: 1 }], 10),
+      s.addValidation(pipeline.id, [sample("v1")], 10),
+      s.appendUpdate({ id: "u1", pipelineId: pipeline.id, at: pipeline.createdAt, kind: "update", accepted: true, reason: "better", trigger: "batch", samples: 1, metricBefore: 0.5, metricAfter: 0.4, modelId: null, previousModelId: null })
+    ], { discard: true })))
+    const [stored, buffer, again, counters, progressive, validation, updates] = await use(PipelineStore.PipelineStore.use((s) => Effect.all([
+      s.get(pipeline.id), s.buffer(pipeline.id),
+      // s1 was consumed before the restart: a replay of it is still a duplicate.
+      Effect.flatMap(s.addSamples(pipeline.id, [sample("s1")], 100), () => s.buffer(pipeline.id)),
+      s.counters(pipeline.id), s.progressive(pipeline.id), s.validation(pipeline.id), s.updates(pipeline.id)
+    ])))
+    expect(stored).toMatchObject({ revision: 2, acceptedUpdates: 1 })
+    expect(buffer.map((x) => x.sampleId)).toEqual(["s2", "s3"])
+    expect(again.map((x) => x.sampleId)).toEqual(["s2", "s3"])
+    expect(counters).toEqual({ received: 4, duplicates: 1, dropped: 0, processed: 1 })
+    expect(progressive).toEqual([{ prediction: 0.9, label: 1 }])
+    expect(validation.map((x) => x.sampleId)).toEqual(["v1"])
+    expect(updates.map((u) => u.id)).toEqual(["u1"])
   })
 })
 

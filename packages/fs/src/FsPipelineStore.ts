@@ -1,0 +1,70 @@
+/**
+ * Online-learning pipelines on disk: pipeline records, live learner states and update records go
+ * through a journal (`<dir>/pipelines.jsonl`, see Journal.ts). The sample side (buffers, ids seen,
+ * counters, progressive and holdout windows) lives in memory and is saved to
+ * `<dir>/pipelines-samples.json` on clean shutdown and read back at start, like the drift
+ * windows: a crash loses the samples received since the last clean stop, where an fsync per
+ * sample would cap ingestion far below what one process can take.
+ */
+import * as path from "node:path"
+import { type LearnerState, type Pipeline, PipelineStore, type StorageError } from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import { makeJournal, replaySync } from "./Journal.js"
+import { readSaved, saveAtomically } from "./SavedFile.js"
+
+type JournalEntry =
+  | { readonly op: "put"; readonly pipeline: Pipeline }
+  | { readonly op: "state"; readonly id: string; readonly state: LearnerState }
+  | { readonly op: "update"; readonly record: PipelineStore.UpdateRecord }
+
+export const make = (options: { readonly directory: string }) =>
+  Effect.gen(function*() {
+    const directory = path.resolve(options.directory)
+    const samplesFile = path.join(directory, "pipelines-samples.json")
+    const file = "pipelines.jsonl"
+    const journal = yield* makeJournal<PipelineStore.PipelineStoreShape, JournalEntry>({
+      directory,
+      name: "pipelines",
+      fresh: () => Effect.runSync(PipelineStore.makeMemory),
+      replay: (state, entry) => {
+        switch (entry.op) {
+          case "put": {
+            const current = Effect.runSync(state.get(entry.pipeline.id))
+            return replaySync(current ? state.commit(entry.pipeline, current.revision) : state.insert(entry.pipeline), file)
+          }
+          case "state":
+            return replaySync(state.setLiveState(entry.id, entry.state), file)
+          case "update":
+            return replaySync(state.appendUpdate(entry.record), file)
+        }
+      }
+    })
+    // Kept apart from the journal's state, which is rebuilt from the journal after a failed write.
+    const samples = yield* PipelineStore.makeMemoryWithSampleData
+    samples.restoreSampleData((yield* readSaved<Record<string, PipelineStore.SampleData>>(samplesFile)) ?? {})
+    yield* Effect.addFinalizer(() => saveAtomically(samplesFile, samples.sampleData()))
+    const sampleSide = samples.store
+    const read = <A, E>(f: (s: PipelineStore.PipelineStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
+    return PipelineStore.PipelineStore.of({
+      insert: (pipeline) => journal.mutate((s) => s.insert(pipeline), () => ({ op: "put", pipeline })),
+      commit: (pipeline, expected) => journal.mutate((s) => s.commit(pipeline, expected), () => ({ op: "put", pipeline })),
+      get: (id) => read((s) => s.get(id)),
+      list: () => read((s) => s.list()),
+      setLiveState: (id, state) => journal.mutate((s) => s.setLiveState(id, state), () => ({ op: "state", id, state })),
+      liveState: (id) => read((s) => s.liveState(id)),
+      appendUpdate: (record) => journal.mutate((s) => s.appendUpdate(record), () => ({ op: "update", record })),
+      updates: (id) => read((s) => s.updates(id)),
+      addSamples: sampleSide.addSamples,
+      buffer: sampleSide.buffer,
+      removeSamples: sampleSide.removeSamples,
+      counters: sampleSide.counters,
+      addProcessed: sampleSide.addProcessed,
+      addProgressive: sampleSide.addProgressive,
+      progressive: sampleSide.progressive,
+      addValidation: sampleSide.addValidation,
+      validation: sampleSide.validation
+    })
+  })
+
+export const layer = (options: { readonly directory: string }): Layer.Layer<PipelineStore.PipelineStore, StorageError> =>
+  Layer.effect(PipelineStore.PipelineStore, make(options))
