@@ -5,6 +5,7 @@
 import {
   AbTests,
   CreateMonitorInput,
+  CreatePipelineInput,
   DriftDetector,
   ArtifactStore,
   CreateExperimentInput,
@@ -15,6 +16,7 @@ import {
   ModelId,
   ModelName,
   ModelRegistry,
+  OnlineLearner,
   PromoteModelInput,
   RegisterModelInput,
   Sha256Hex,
@@ -32,8 +34,10 @@ import { problem, problemFromCause, problemFromError, problemResponse } from "./
 
 type HttpMetrics = PrometheusMetrics.HttpMetrics
 
+type AppServices = ModelRegistry.ModelRegistry | AbTests.AbTests | DriftDetector.DriftDetector | OnlineLearner.OnlineLearner
+
 export interface AppOptions {
-  readonly runtime: ManagedRuntime.ManagedRuntime<ModelRegistry.ModelRegistry | AbTests.AbTests | DriftDetector.DriftDetector, unknown>
+  readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
   /** Renders the Prometheus exposition after the registry gauges are refreshed. */
   readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
   readonly httpMetrics?: HttpMetrics | undefined
@@ -73,7 +77,8 @@ const decodeAssignmentRequest = decodeInput(Schema.Union([
 const decodeExposures = decodeInput(Schema.Struct({
   exposures: Schema.Array(Schema.Struct({ modelId: ModelId, count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" })) }))
 }), "exposures")
-const MonitorId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: "must be a monitor id" }))
+const slugId = (what: string) => Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: `must be a ${what} id` }))
+const MonitorId = slugId("monitor")
 const decodeMonitorParams = decodeInput(Schema.Struct({ id: MonitorId }), "path")
 const decodeCreateMonitor = decodeInput(CreateMonitorInput, "monitor")
 // Per-value checks (finite numbers, strings, null) happen once, in the use case; decoding here
@@ -84,6 +89,17 @@ const decodeObservations = decodeInput(Schema.Union([
   Schema.Struct({ values: Schema.Record(Schema.String, WindowValues) }),
   Schema.Struct({ rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 rows" })) })
 ]), "observations")
+const decodePipelineParams = decodeInput(Schema.Struct({ id: slugId("pipeline") }), "path")
+const decodeCreatePipeline = decodeInput(CreatePipelineInput, "pipeline")
+// The envelope only: each sample's values are checked once, in the use case, naming the field.
+const decodeSamples = decodeInput(Schema.Struct({
+  samples: Schema.Array(Schema.Struct({ sampleId: Schema.Unknown, features: Schema.Unknown, label: Schema.Unknown, weight: Schema.optionalKey(Schema.Unknown) }))
+    .check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 samples" }))
+}), "samples")
+const decodePredict = decodeInput(Schema.Struct({
+  rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 rows" }))
+}), "prediction request")
+const decodeRollback = decodeInput(Schema.Struct({ toModelId: Schema.optionalKey(ModelId) }), "rollback")
 const decodeReportsQuery = decodeInput(Schema.Struct({ monitorId: Schema.optionalKey(MonitorId), since: Schema.optionalKey(Instant) }), "query")
 const decodeWebhook = decodeInput(Schema.Struct({
   url: Schema.String,
@@ -146,7 +162,7 @@ export const makeApp = (options: AppOptions) => {
   const app = new Hono()
 
   /** Runs a use case and answers with its result, or with the problem for its typed error. */
-  const respond = async <A>(c: Context, program: Effect.Effect<A, unknown, ModelRegistry.ModelRegistry | AbTests.AbTests | DriftDetector.DriftDetector>, ok: (value: A) => Response) => {
+  const respond = async <A>(c: Context, program: Effect.Effect<A, unknown, AppServices>, ok: (value: A) => Response) => {
     const exit = await runtime.runPromiseExit(program)
     if (Exit.isSuccess(exit)) return ok(exit.value)
     const { problem: body, defect } = problemFromCause(exit.cause, c.req.path)
@@ -364,6 +380,34 @@ export const makeApp = (options: AppOptions) => {
       deleted ? new Response(null, { status: 204 }) : problemResponse(problem("NotFound", "No such webhook", {}, c.req.path))))
   app.get("/v1/drift/webhooks/:id/deliveries", (c) =>
     respond(c, Effect.flatMap(decodeWebhookParams(c.req.param()), ({ id }) => drift((d) => d.webhookDeliveries(id))), (items) => Response.json({ items })))
+
+  // ---------------------------------------------------------------- online learning
+  const learner = <A, E>(f: (l: OnlineLearner.OnlineLearnerShape) => Effect.Effect<A, E>) => OnlineLearner.OnlineLearner.use(f)
+  const withPipeline = <A, E>(c: Context, f: (id: string) => Effect.Effect<A, E, OnlineLearner.OnlineLearner>) =>
+    Effect.flatMap(decodePipelineParams(c.req.param()), ({ id }) => f(id))
+  app.post("/v1/pipelines", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeCreatePipeline(body), (input) => learner((l) => l.createPipeline(input))),
+      (p) => Response.json(p, { status: 201, headers: { location: `/v1/pipelines/${p.id}` } }))
+  })
+  app.get("/v1/pipelines", (c) => respond(c, learner((l) => l.listPipelines()), (items) => Response.json({ items })))
+  app.get("/v1/pipelines/:id", (c) => respond(c, withPipeline(c, (id) => learner((l) => l.getPipelineStatus(id))), (s) => Response.json(s)))
+  app.post("/v1/pipelines/:id/samples", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeSamples(body), ({ samples }) =>
+      withPipeline(c, (id) => learner((l) => l.addSamples(id, samples as ReadonlyArray<OnlineLearner.SampleInput>)))), (r) => Response.json(r, { status: 202 }))
+  })
+  app.post("/v1/pipelines/:id/update", (c) => respond(c, withPipeline(c, (id) => learner((l) => l.triggerUpdate(id))), (update) => Response.json({ update })))
+  app.post("/v1/pipelines/:id/rollback", async (c) => {
+    // The body is optional: without one, roll back to the live version's parent.
+    const body = c.req.header("content-type") === undefined ? {} : await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodeRollback(body), ({ toModelId }) => withPipeline(c, (id) => learner((l) => l.rollback(id, toModelId)))), (r) => Response.json(r))
+  })
+  app.post("/v1/pipelines/:id/predict", async (c) => {
+    const body = await readJson(c.req.raw, options.maxJsonBytes)
+    return respond(c, Effect.flatMap(decodePredict(body), ({ rows }) =>
+      withPipeline(c, (id) => learner((l) => l.predict(id, rows as ReadonlyArray<Record<string, number>>)))), (predictions) => Response.json({ predictions }))
+  })
 
   return app
 }

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the same Effect schemas the handlers decode with,
  * so the published contract cannot drift from what the server accepts and returns.
  */
-import { AuditEvent, CreateExperimentInput, CreateMonitorInput, Experiment, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import { AuditEvent, CreateExperimentInput, CreateMonitorInput, CreatePipelineInput, Experiment, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
 import { Schema } from "effect"
 
 /** Objects with declared properties are closed: the server rejects unknown fields (400). */
@@ -51,7 +51,7 @@ const idParam = { name: "id", in: "path", required: true, schema: { type: "strin
 
 export const makeOpenApi = () => {
   const components: Record<string, unknown> = { Problem: problemSchema }
-  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage, Experiment, CreateExperimentInput, CreateMonitorInput }
+  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage, Experiment, CreateExperimentInput, CreateMonitorInput, CreatePipelineInput }
   for (const [name, schema] of Object.entries(schemas)) {
     const { schema: body, definitions } = jsonSchema(schema as Schema.Top)
     components[name] = body
@@ -222,6 +222,25 @@ export const makeOpenApi = () => {
       },
       "/v1/drift/webhooks/{id}": { delete: { summary: "Delete a webhook", parameters: [experimentParam], responses: { "204": { description: "Deleted" }, ...problems(404, 503) } } },
       "/v1/drift/webhooks/{id}/deliveries": { get: { summary: "Every delivery attempt of a webhook", parameters: [experimentParam], responses: { "200": { description: "{ items }" }, ...problems(503) } } },
+      "/v1/pipelines": {
+        post: {
+          summary: "Create an online-learning pipeline for a registered learner model: { name, modelId, id?, strategy? (incremental | mini-batch | periodic | adaptive), batchSize?, minSamples?, maxBufferSize?, updateFrequencySeconds?, learningRate?, holdoutShare?, validationMetric?, degradationTolerance?, monitorId? }",
+          requestBody: { required: true, ...json("CreatePipelineInput") },
+          responses: { "201": { description: "The pipeline" }, ...problems(400, 404, 409, 503) }
+        },
+        get: { summary: "List pipelines", responses: { "200": { description: "{ items: Pipeline[] }" }, ...problems(503) } }
+      },
+      "/v1/pipelines/{id}": { get: { summary: "Status: the pipeline, counters (received, duplicates, dropped, processed, buffered), progressive metrics, update records", parameters: [experimentParam], responses: { "200": { description: "PipelineStatus" }, ...problems(404, 503) } } },
+      "/v1/pipelines/{id}/samples": {
+        post: {
+          summary: "Add labelled samples: { samples: [{ sampleId, features: { name: number }, label, weight? }] }; duplicates by sampleId are counted and ignored; may trigger an update",
+          parameters: [experimentParam],
+          responses: { "202": { description: "{ added, duplicates, dropped, update }" }, ...problems(400, 404, 503) }
+        }
+      },
+      "/v1/pipelines/{id}/update": { post: { summary: "Update now from the buffered samples (validated, published only if not worse)", parameters: [experimentParam], responses: { "200": { description: "{ update: UpdateRecord | null }" }, ...problems(404, 503) } } },
+      "/v1/pipelines/{id}/rollback": { post: { summary: "Serve a previous version again: { toModelId? } (default: the live version's parent)", parameters: [experimentParam], responses: { "200": { description: "UpdateRecord" }, ...problems(400, 404, 503) } } },
+      "/v1/pipelines/{id}/predict": { post: { summary: "Predict with the live learner: { rows: [{ name: number }] }", parameters: [experimentParam], responses: { "200": { description: "{ predictions: number[] }" }, ...problems(400, 404, 503) } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } } }

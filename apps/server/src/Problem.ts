@@ -23,6 +23,8 @@ const kinds: Record<string, { readonly status: number; readonly title: string }>
   ExperimentNotFoundError: { status: 404, title: "Experiment not found" },
   MonitorNotFoundError: { status: 404, title: "Drift monitor not found" },
   MonitorConflictError: { status: 409, title: "Drift monitor already exists" },
+  PipelineNotFoundError: { status: 404, title: "Pipeline not found" },
+  PipelineConflictError: { status: 409, title: "Pipeline already exists" },
   ExperimentConflictError: { status: 409, title: "Experiment already exists" },
   ExperimentStateError: { status: 409, title: "Experiment state conflict" },
   InvalidTransitionError: { status: 409, title: "Invalid lifecycle transition" },

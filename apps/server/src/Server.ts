@@ -7,40 +7,42 @@
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { serve } from "@hono/node-server"
-import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore } from "@org/ml-adapter-fs"
+import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore, FsPipelineStore } from "@org/ml-adapter-fs"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
-import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore } from "@org/ml-adapter-redis"
-import { AbTests, type ArtifactStore, DriftDetector, type DriftStore, type ExperimentStore, Leases, type MetricsSink, ModelRegistry, type ModelStore, type StorageError } from "@org/ml-core"
+import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, RedisPipelineStore } from "@org/ml-adapter-redis"
+import { AbTests, type ArtifactStore, DriftDetector, type DriftStore, type ExperimentStore, Leases, type MetricsSink, ModelRegistry, type ModelStore, OnlineLearner, type PipelineStore, type StorageError } from "@org/ml-core"
 import { Effect, Fiber, Layer, ManagedRuntime } from "effect"
 import { makeApp } from "./App.js"
 import type { ServerConfig } from "./Config.js"
 
-type Stores = ModelStore.ModelStore | ArtifactStore.ArtifactStore | ExperimentStore.ExperimentStore | DriftStore.DriftStore | Leases.Leases
+type Stores = ModelStore.ModelStore | ArtifactStore.ArtifactStore | ExperimentStore.ExperimentStore | DriftStore.DriftStore | PipelineStore.PipelineStore | Leases.Leases
 
 /** Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared connection); files otherwise. */
 export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
-    return Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), FsExperimentStore.layer({ directory }), FsDriftStore.layer({ directory }), Leases.layerMemory)
+    return Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), FsExperimentStore.layer({ directory }), FsDriftStore.layer({ directory }), FsPipelineStore.layer({ directory }), Leases.layerMemory)
   }
   const client = RedisClient.layer({ url: config.redisUrl, prefix: config.redisPrefix })
-  return Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer, RedisDriftStore.layer).pipe(
+  return Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer, RedisDriftStore.layer, RedisPipelineStore.layer).pipe(
     Layer.provide(client),
     Layer.merge(FsArtifactStore.layer({ directory }))
   )
 }
 
-export type ServerServices = AbTests.AbTests | ModelRegistry.ModelRegistry | DriftDetector.DriftDetector | Stores | MetricsSink.MetricsSink
+export type ServerServices = AbTests.AbTests | ModelRegistry.ModelRegistry | DriftDetector.DriftDetector | OnlineLearner.OnlineLearner | Stores | MetricsSink.MetricsSink
 
 export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> =>
   ManagedRuntime.make(
-    Layer.merge(
-      AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }).pipe(
-        Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes }))
-      ),
-      DriftDetector.layer({ defaults: { pValueThreshold: config.driftThreshold, windowSize: config.driftWindowSize, checkIntervalSeconds: config.driftCheckIntervalSeconds } })
-    ).pipe(Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry))))
+    Layer.mergeAll(
+      AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }),
+      DriftDetector.layer({ defaults: { pValueThreshold: config.driftThreshold, windowSize: config.driftWindowSize, checkIntervalSeconds: config.driftCheckIntervalSeconds } }),
+      OnlineLearner.layer()
+    ).pipe(
+      Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })),
+      Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))
+    )
   )
 
 export interface RunningServer {
@@ -93,7 +95,10 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
     : undefined
   reweighting?.unref()
   // monitorAllFeatures: one fiber per instance; leases make each monitor's check happen once per interval.
-  const scheduler = runtime.runFork(DriftDetector.DriftDetector.use((d) => d.monitorAllFeatures(`instance-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, config.driftTickMillis)))
+  const instance = `instance-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  const scheduler = runtime.runFork(DriftDetector.DriftDetector.use((d) => d.monitorAllFeatures(instance, config.driftTickMillis)))
+  // Periodic and adaptive pipelines and retries; leases make each pipeline update on one instance.
+  const learning = runtime.runFork(OnlineLearner.OnlineLearner.use((l) => l.runScheduler(instance)))
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
   })
@@ -115,7 +120,7 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
         ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
       }).then(async () => {
         if (reweighting) clearInterval(reweighting)
-        await runtime.runPromise(Fiber.interrupt(scheduler))
+        await runtime.runPromise(Fiber.interruptAll([scheduler, learning]))
         return runtime.dispose()
       })
   }

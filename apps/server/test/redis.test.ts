@@ -2,9 +2,9 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { FsArtifactStore } from "@org/ml-adapter-fs"
-import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore } from "@org/ml-adapter-redis"
+import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, RedisPipelineStore } from "@org/ml-adapter-redis"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import { AbTests, DriftDetector, MetricsSink, ModelRegistry } from "@org/ml-core"
+import { AbTests, DriftDetector, MetricsSink, ModelRegistry, OnlineLearner } from "@org/ml-core"
 import { Layer, ManagedRuntime } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { loadConfig, makeApp, startServer } from "../src/index.js"
@@ -68,9 +68,9 @@ describe("server with ML_REDIS_URL", () => {
   it("answers 503 problems when Redis becomes unreachable", async () => {
     const client = await connectOrFail()
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-server-redis-"))
-    const stores = Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer, RedisDriftStore.layer, FsArtifactStore.layer({ directory }), MetricsSink.layerMemory)
+    const stores = Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer, RedisDriftStore.layer, RedisPipelineStore.layer, FsArtifactStore.layer({ directory }), MetricsSink.layerMemory)
       .pipe(Layer.provide(RedisClient.layerFromClient(client, prefix)))
-    const runtime = ManagedRuntime.make(Layer.merge(AbTests.layer().pipe(Layer.provideMerge(ModelRegistry.layer())), DriftDetector.layer()).pipe(Layer.provide(stores)))
+    const runtime = ManagedRuntime.make(Layer.mergeAll(AbTests.layer(), DriftDetector.layer(), OnlineLearner.layer()).pipe(Layer.provideMerge(ModelRegistry.layer()), Layer.provide(stores)))
     const app = makeApp({ runtime, metrics: async () => ({ contentType: "text/plain", body: "" }), maxJsonBytes: 1 << 20, maxUploadBytes: 1 << 20, log: () => undefined })
     try {
       expect((await app.request("/readyz")).status).toBe(200)

@@ -23,7 +23,10 @@ export const catalogue: Readonly<Record<string, Definition>> = {
   ml_experiment_traffic: { type: "gauge", help: "Current traffic share (0-1) of each model in a running experiment.", labelNames: ["experiment_id", "model_id"] },
   ml_drift_alerts_total: { type: "counter", help: "Drift alerts raised (first alerts, repeats after the cooldown and escalations), by severity.", labelNames: ["severity"] },
   ml_drift_score: { type: "gauge", help: "Latest drift statistic per feature: type ks (KS statistic) or psi.", labelNames: ["feature_name", "type"] },
-  ml_experiment_metric: { type: "gauge", help: "Mean of each recorded metric per model in a running experiment.", labelNames: ["experiment_id", "model_id", "metric_name"] }
+  ml_experiment_metric: { type: "gauge", help: "Mean of each recorded metric per model in a running experiment.", labelNames: ["experiment_id", "model_id", "metric_name"] },
+  ml_pipeline_updates_total: { type: "counter", help: "Online-learning updates accepted and published to the registry.", labelNames: ["pipeline_id"] },
+  ml_pipeline_samples_processed: { type: "gauge", help: "Samples an online-learning pipeline has trained on or held out.", labelNames: ["pipeline_id"] },
+  ml_pipeline_accuracy: { type: "gauge", help: "Progressive (predict-then-learn) accuracy of a logistic pipeline's live model over its last 1000 samples.", labelNames: ["pipeline_id"] }
 }
 
 /** Metric names that keep their contract name although promtool would prefer no _total on a gauge. */

@@ -1,0 +1,90 @@
+/** Online-learning pipelines over HTTP on the embedded (filesystem) storage. */
+import { type LearnerConfig, loadLearner, makeLearner } from "@org/ml-core"
+import { afterAll, describe, expect, it } from "vitest"
+import { json, makeTestApp, metadata } from "./helpers.js"
+
+const { app, close } = await makeTestApp()
+afterAll(close)
+
+const config: LearnerConfig = { kind: "logistic", optimizer: { type: "sgd", learningRate: 0.1 }, features: { type: "schema", names: ["a", "b"] } }
+// Separable by a + b > 0, from a fixed sequence so the test is repeatable.
+const sample = (i: number) => {
+  const a = Math.sin(i * 1.7) * 2
+  const b = Math.cos(i * 0.9) * 2
+  return { sampleId: `s${i}`, features: { a, b }, label: a + b > 0 ? 1 : 0 }
+}
+
+const post = (path: string, body: unknown) => app.request(path, json(body))
+const registerBase = async () => {
+  const created = await post("/v1/models", metadata({ name: `online-${Math.random().toString(36).slice(2, 8)}`, algorithm: "logistic_regression", framework: "ml-pipeline" }))
+  const model = (await created.json()) as { id: string }
+  const uploaded = await app.request(`/v1/models/${model.id}/artifact`, {
+    method: "PUT", body: JSON.stringify(makeLearner(config).state()), headers: { "content-type": "application/octet-stream" }
+  })
+  expect(uploaded.status).toBe(200)
+  return model.id
+}
+
+describe("pipelines over HTTP", () => {
+  it("learn from samples, publish a registry version whose artifact predicts like the pipeline, and roll back", async () => {
+    const baseId = await registerBase()
+    const created = await post("/v1/pipelines", { id: "fraud-online", name: "fraud", modelId: baseId, strategy: "mini-batch", batchSize: 40, holdoutShare: 0 })
+    expect(created.status).toBe(201)
+    expect(created.headers.get("location")).toBe("/v1/pipelines/fraud-online")
+    expect((await post("/v1/pipelines", { id: "fraud-online", name: "fraud", modelId: baseId })).status).toBe(409)
+
+    const first = await post("/v1/pipelines/fraud-online/samples", { samples: Array.from({ length: 39 }, (_, i) => sample(i)) })
+    expect(first.status).toBe(202)
+    expect(await first.json()).toMatchObject({ added: 39, duplicates: 0, update: null })
+    const second = await post("/v1/pipelines/fraud-online/samples", { samples: [sample(39), sample(0)] })
+    expect(await second.json()).toMatchObject({ added: 1, duplicates: 1, update: { accepted: true, samples: 40 } })
+
+    const status = (await (await app.request("/v1/pipelines/fraud-online")).json()) as { pipeline: { liveModelId: string }; counters: { received: number; duplicates: number; processed: number; buffered: number } }
+    expect(status.counters).toMatchObject({ received: 41, duplicates: 1, processed: 40, buffered: 0 })
+    expect(status.pipeline.liveModelId).not.toBe(baseId)
+
+    // The published artifact, read back from the registry, predicts what the pipeline serves.
+    const artifact = await (await app.request(`/v1/models/${status.pipeline.liveModelId}/artifact`)).json()
+    const rows = [{ a: 1, b: 1 }, { a: -1, b: -1.5 }, { a: 0.2, b: -0.1 }]
+    const predicted = (await (await post("/v1/pipelines/fraud-online/predict", { rows })).json()) as { predictions: Array<number> }
+    const published = loadLearner(artifact)
+    expect(predicted.predictions).toEqual(rows.map((r) => published.predict(r)))
+    expect(predicted.predictions[0]).toBeGreaterThan(0.5)
+    expect(predicted.predictions[1]).toBeLessThan(0.5)
+
+    const metrics = await (await app.request("/metrics")).text()
+    expect(metrics).toContain('ml_pipeline_updates_total{pipeline_id="fraud-online"} 1')
+    expect(metrics).toContain('ml_pipeline_samples_processed{pipeline_id="fraud-online"} 40')
+
+    const rolledBack = await app.request("/v1/pipelines/fraud-online/rollback", { method: "POST" })
+    expect(await rolledBack.json()).toMatchObject({ kind: "rollback", modelId: baseId })
+    const after = (await (await app.request("/v1/pipelines/fraud-online")).json()) as { pipeline: { liveModelId: string }; updates: Array<{ kind: string }> }
+    expect(after.pipeline.liveModelId).toBe(baseId)
+    expect(after.updates.map((u) => u.kind)).toEqual(["update", "rollback"])
+    const untrained = (await (await post("/v1/pipelines/fraud-online/predict", { rows })).json()) as { predictions: Array<number> }
+    expect(untrained.predictions).toEqual([0.5, 0.5, 0.5])
+  })
+
+  it("refuse bad input with problems that name the field, and buffer nothing", async () => {
+    const baseId = await registerBase()
+    const bad = await post("/v1/pipelines", { name: "x", modelId: baseId, batchSize: 0 })
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await bad.json())).toContain("batchSize")
+    expect((await post("/v1/pipelines", { id: "strict", name: "strict", modelId: baseId })).status).toBe(201)
+    for (const [samples, field] of [
+      [[{ sampleId: "a", features: { a: "1", b: 0 }, label: 1 }], "features.a"],
+      [[{ sampleId: "b", features: { a: 1, b: 0 }, label: 2 }], "label"],
+      [[{ sampleId: "c", features: { a: 1, b: 0 }, label: 1, weight: -1 }], "weight"],
+      [[{ features: { a: 1, b: 0 }, label: 1 }], "sampleId"]
+    ] as const) {
+      const response = await post("/v1/pipelines/strict/samples", { samples })
+      expect(response.status).toBe(400)
+      expect(response.headers.get("content-type")).toBe("application/problem+json")
+      expect(JSON.stringify(await response.json())).toContain(field)
+    }
+    const status = (await (await app.request("/v1/pipelines/strict")).json()) as { counters: { received: number; buffered: number } }
+    expect(status.counters).toMatchObject({ received: 0, buffered: 0 })
+    expect((await app.request("/v1/pipelines/missing")).status).toBe(404)
+    expect((await post("/v1/pipelines/missing/samples", { samples: [sample(1)] })).status).toBe(404)
+  })
+})
