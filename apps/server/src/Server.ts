@@ -33,8 +33,17 @@ export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, Stor
 
 export type ServerServices = AbTests.AbTests | ModelRegistry.ModelRegistry | DriftDetector.DriftDetector | OnlineLearner.OnlineLearner | Stores | MetricsSink.MetricsSink
 
+/** Drift alerts (not recoveries) mark the pipelines watching that monitor: adaptive ones update at once. */
+const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
+  const drift = yield* DriftDetector.DriftDetector
+  const learner = yield* OnlineLearner.OnlineLearner
+  yield* drift.setAlertCallback((alert) => {
+    if (alert.kind !== "recovery") Effect.runFork(learner.notifyDrift(alert.monitorId))
+  })
+}))
+
 export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> =>
-  ManagedRuntime.make(
+  ManagedRuntime.make(driftAlertsReachPipelines.pipe(Layer.provideMerge(
     Layer.mergeAll(
       AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }),
       DriftDetector.layer({ defaults: { pValueThreshold: config.driftThreshold, windowSize: config.driftWindowSize, checkIntervalSeconds: config.driftCheckIntervalSeconds } }),
@@ -43,7 +52,7 @@ export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry): Ma
       Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })),
       Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))
     )
-  )
+  )))
 
 export interface RunningServer {
   readonly url: string

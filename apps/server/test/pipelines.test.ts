@@ -65,6 +65,20 @@ describe("pipelines over HTTP", () => {
     expect(untrained.predictions).toEqual([0.5, 0.5, 0.5])
   })
 
+  it("take a drift alert on their monitor as a signal: an adaptive pipeline updates on its next chance", async () => {
+    const baseId = await registerBase()
+    expect((await post("/v1/drift/monitors", { id: "online-inputs", features: [{ name: "a", kind: "feature", type: "numeric" }], settings: { windowSize: 1000, minWindow: 100 } })).status).toBe(201)
+    expect((await post("/v1/pipelines", { id: "adaptive-online", name: "adaptive", modelId: baseId, strategy: "adaptive", batchSize: 500, minSamples: 5, holdoutShare: 0, monitorId: "online-inputs" })).status).toBe(201)
+    expect(await (await post("/v1/pipelines/adaptive-online/samples", { samples: Array.from({ length: 10 }, (_, i) => sample(i)) })).json()).toMatchObject({ update: null })
+    await app.request("/v1/drift/monitors/online-inputs/baseline", json({ a: Array.from({ length: 500 }, (_, i) => Math.sin(i)) }, { method: "PUT" }))
+    await post("/v1/drift/monitors/online-inputs/observations", { values: { a: Array.from({ length: 500 }, (_, i) => 3 + Math.sin(i)) } })
+    const report = (await (await post("/v1/drift/monitors/online-inputs/check", {})).json()) as { alerts: Array<unknown> }
+    expect(report.alerts.length).toBeGreaterThan(0)
+    await expect.poll(async () => ((await (await app.request("/v1/pipelines/adaptive-online")).json()) as { pipeline: { driftSignal: boolean } }).pipeline.driftSignal).toBe(true)
+    const next = await post("/v1/pipelines/adaptive-online/samples", { samples: [sample(10)] })
+    expect(await next.json()).toMatchObject({ update: { trigger: "samples", samples: 11 } })
+  })
+
   it("refuse bad input with problems that name the field, and buffer nothing", async () => {
     const baseId = await registerBase()
     const bad = await post("/v1/pipelines", { name: "x", modelId: baseId, batchSize: 0 })
