@@ -7,7 +7,9 @@
 import type {
   AbTests, AuditEvent, CreateExperimentInput, Experiment, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput
 } from "@org/ml-core"
-import { makeDriftClient, type RecorderOptions } from "./Drift.js"
+import type { RecorderOptions } from "./Batcher.js"
+import { makeDriftClient } from "./Drift.js"
+import { makeLearnerClient } from "./Learner.js"
 import { LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 import { IntegrityError, errorFromResponse } from "./Errors.js"
 import { Sha256 } from "./Sha256.js"
@@ -25,6 +27,8 @@ export interface ClientOptions {
   readonly fetch?: typeof fetch | undefined
   /** Batching of drift.recordFeature / recordRow. */
   readonly driftRecorder?: RecorderOptions | undefined
+  /** Batching of learner.addSample. */
+  readonly sampleRecorder?: RecorderOptions | undefined
 }
 
 export interface UploadOptions {
@@ -185,6 +189,7 @@ export const createClient = (options: ClientOptions) => {
     registry,
     experiments,
     drift: makeDriftClient({ sendJson }, options.driftRecorder),
+    learner: makeLearnerClient({ sendJson }, options.sampleRecorder),
     health: () => sendJson<{ status: string }>("/healthz"),
     ready: () => sendJson<{ status: string }>("/readyz")
   }

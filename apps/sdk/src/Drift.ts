@@ -5,6 +5,7 @@
  * fetch handler usable in any runtime.
  */
 import type { CreateMonitorInput, DriftAlert, DriftReport, Monitor } from "@org/ml-core"
+import { makeBatcher, type RecorderOptions } from "./Batcher.js"
 
 type Value = number | string | null
 
@@ -12,15 +13,6 @@ interface Transport {
   readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
 }
 
-export interface RecorderOptions {
-  /** Send when this many values are buffered (default 10,000). */
-  readonly batchSize?: number
-  /** Send at least this often, in ms (default 1000). */
-  readonly flushIntervalMs?: number
-  /** Retries of a failed batch (default 5, backoff doubling from 100 ms); then `onError` and the batch is dropped. */
-  readonly maxRetries?: number
-  readonly onError?: (error: unknown) => void
-}
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 
@@ -66,57 +58,13 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
   const { sendJson } = transport
   const monitorPath = (id: string) => `/v1/drift/monitors/${encodeURIComponent(id)}`
 
-  // ---- buffered recording
-  const buffers = new Map<string, Map<string, Array<Value>>>()
-  let buffered = 0
-  const batchSize = recorderOptions.batchSize ?? 10_000
-  let timer: ReturnType<typeof setInterval> | undefined
-  const inFlight = new Set<Promise<void>>()
-
-  const send = async (monitorId: string, values: Record<string, Array<Value>>) => {
-    const retries = recorderOptions.maxRetries ?? 5
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await sendJson(`${monitorPath(monitorId)}/observations`, "POST", { values })
-        return
-      } catch (error) {
-        const status = (error as { status?: number }).status
-        if (attempt >= retries || (status !== undefined && status >= 400 && status < 500)) {
-          recorderOptions.onError?.(error)
-          return
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 100 * 2 ** attempt)))
-      }
-    }
-  }
-
-  /** Sends everything buffered now; resolves when the server has it (or it was given up). */
-  const flush = async (): Promise<void> => {
-    const drained = [...buffers]
-    buffers.clear()
-    buffered = 0
-    for (const [monitorId, features] of drained) {
-      const task = send(monitorId, Object.fromEntries(features)).finally(() => inFlight.delete(task))
-      inFlight.add(task)
-    }
-    await Promise.all([...inFlight])
-  }
-
-  const ensureTimer = () => {
-    if (timer) return
-    timer = setInterval(() => void flush(), recorderOptions.flushIntervalMs ?? 1000)
-    ;(timer as { unref?: () => void }).unref?.()
-  }
-
-  const buffer = (monitorId: string, feature: string, value: Value) => {
-    let features = buffers.get(monitorId)
-    if (!features) buffers.set(monitorId, (features = new Map()))
-    let values = features.get(feature)
-    if (!values) features.set(feature, (values = []))
-    values.push(value)
-    if (++buffered >= batchSize) void flush()
-    else ensureTimer()
-  }
+  // ---- buffered recording: (feature, value) pairs per monitor, grouped by feature when sent
+  const recorder = makeBatcher<readonly [string, Value]>((monitorId, pairs) => {
+    const values: Record<string, Array<Value>> = {}
+    for (const [feature, value] of pairs) (values[feature] ??= []).push(value)
+    return sendJson(`${monitorPath(monitorId)}/observations`, "POST", { values })
+  }, recorderOptions, 10_000)
+  const buffer = (monitorId: string, feature: string, value: Value) => recorder.add(monitorId, [feature, value])
 
   return {
     createMonitor: (input: CreateMonitorInput): Promise<Monitor> => sendJson<Monitor>("/v1/drift/monitors", "POST", input),
@@ -131,13 +79,9 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
     recordRow: (id: string, row: Readonly<Record<string, Value>>): void => {
       for (const [feature, value] of Object.entries(row)) buffer(id, feature, value)
     },
-    flush,
+    flush: recorder.flush,
     /** Stops the background timer after a final flush. */
-    close: async () => {
-      if (timer) clearInterval(timer)
-      timer = undefined
-      await flush()
-    },
+    close: recorder.close,
     check: (id: string): Promise<DriftReport> => sendJson<DriftReport>(`${monitorPath(id)}/check`, "POST"),
     getDriftReports: async (options: { readonly monitorId?: string; readonly since?: Date | string } = {}): Promise<ReadonlyArray<DriftReport>> => {
       const params = new URLSearchParams()

@@ -46,6 +46,8 @@ export class ExperimentConflictError extends MlApiError {}
 export class ExperimentStateError extends MlApiError {}
 export class MonitorNotFoundError extends MlApiError {}
 export class MonitorConflictError extends MlApiError {}
+export class PipelineNotFoundError extends MlApiError {}
+export class PipelineConflictError extends MlApiError {}
 
 const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
   ValidationError,
@@ -62,7 +64,9 @@ const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
   ExperimentConflictError,
   ExperimentStateError,
   MonitorNotFoundError,
-  MonitorConflictError
+  MonitorConflictError,
+  PipelineNotFoundError,
+  PipelineConflictError
 }
 
 /** Builds the typed error for a failed response, also when the body is not problem+json. */

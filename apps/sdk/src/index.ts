@@ -1,4 +1,5 @@
-export { onAlert, verifyWebhookSignature, type RecorderOptions } from "./Drift.js"
+export type { RecorderOptions } from "./Batcher.js"
+export { onAlert, verifyWebhookSignature } from "./Drift.js"
 export { LocalEvaluator, type LocalAssignment, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 export { createClient, type ArtifactBody, type ClientOptions, type DownloadedArtifact, type MlClient, type UploadOptions } from "./Client.js"
 export * from "./Errors.js"

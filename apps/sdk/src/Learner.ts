@@ -1,0 +1,47 @@
+/**
+ * The online-learning part of the client: pipelines, their status and update records, prediction
+ * with the live learner, and `addSample`, buffered client-side and sent in batches like the drift
+ * recorder (see Batcher.ts); `addSamples` sends at once and returns what the server did.
+ */
+import type { CreatePipelineInput, OnlineLearner, Pipeline, PipelineStore } from "@org/ml-core"
+import { makeBatcher, type RecorderOptions } from "./Batcher.js"
+
+interface Transport {
+  readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
+}
+
+export type Sample = OnlineLearner.SampleInput
+export type PipelineStatus = OnlineLearner.PipelineStatus
+export type UpdateRecord = PipelineStore.UpdateRecord
+export interface AddSamplesResult {
+  readonly added: number
+  readonly duplicates: number
+  readonly dropped: number
+  readonly update: UpdateRecord | null
+}
+
+export const makeLearnerClient = (transport: Transport, recorderOptions: RecorderOptions = {}) => {
+  const { sendJson } = transport
+  const pipelinePath = (id: string) => `/v1/pipelines/${encodeURIComponent(id)}`
+  const addSamples = (id: string, samples: ReadonlyArray<Sample>): Promise<AddSamplesResult> =>
+    sendJson<AddSamplesResult>(`${pipelinePath(id)}/samples`, "POST", { samples })
+  const recorder = makeBatcher<Sample>(addSamples, recorderOptions, 1000)
+  return {
+    createPipeline: (input: CreatePipelineInput): Promise<Pipeline> => sendJson<Pipeline>("/v1/pipelines", "POST", input),
+    listPipelines: async (): Promise<ReadonlyArray<Pipeline>> => (await sendJson<{ items: ReadonlyArray<Pipeline> }>("/v1/pipelines")).items,
+    /** The pipeline, its counters, progressive metrics and update records. */
+    getPipelineStatus: (id: string): Promise<PipelineStatus> => sendJson<PipelineStatus>(pipelinePath(id)),
+    /** Buffered: sent with the next batch (retried; a sampleId the server has seen is ignored). Call `flush()` to send now. */
+    addSample: (id: string, sample: Sample): void => recorder.add(id, sample),
+    addSamples,
+    flush: recorder.flush,
+    close: recorder.close,
+    /** Updates now from the buffered samples; null when there was nothing to learn from. */
+    triggerUpdate: async (id: string): Promise<UpdateRecord | null> => (await sendJson<{ update: UpdateRecord | null }>(`${pipelinePath(id)}/update`, "POST")).update,
+    /** Serves a previous version again (default: the live version's parent). */
+    rollback: (id: string, toModelId?: string): Promise<UpdateRecord> =>
+      sendJson<UpdateRecord>(`${pipelinePath(id)}/rollback`, "POST", toModelId === undefined ? {} : { toModelId }),
+    predict: async (id: string, rows: ReadonlyArray<Readonly<Record<string, number>>>): Promise<ReadonlyArray<number>> =>
+      (await sendJson<{ predictions: ReadonlyArray<number> }>(`${pipelinePath(id)}/predict`, "POST", { rows })).predictions
+  }
+}
