@@ -26,6 +26,14 @@ export const makeLearnerClient = (transport: Transport, recorderOptions: Recorde
   const addSamples = (id: string, samples: ReadonlyArray<Sample>): Promise<AddSamplesResult> =>
     sendJson<AddSamplesResult>(`${pipelinePath(id)}/samples`, "POST", { samples })
   const recorder = makeBatcher<Sample>(addSamples, recorderOptions, 1000)
+  type Features = Readonly<Record<string, number>>
+  /** Predicts with the live learner: one row gives a number, an array of rows an array. */
+  function predict(id: string, features: Features): Promise<number>
+  function predict(id: string, rows: ReadonlyArray<Features>): Promise<ReadonlyArray<number>>
+  async function predict(id: string, input: Features | ReadonlyArray<Features>): Promise<number | ReadonlyArray<number>> {
+    if (Array.isArray(input)) return (await sendJson<{ predictions: ReadonlyArray<number> }>(`${pipelinePath(id)}/predict`, "POST", { rows: input })).predictions
+    return (await sendJson<{ prediction: number }>(`${pipelinePath(id)}/predict`, "POST", { features: input })).prediction
+  }
   return {
     createPipeline: (input: CreatePipelineInput): Promise<Pipeline> => sendJson<Pipeline>("/v1/pipelines", "POST", input),
     listPipelines: async (): Promise<ReadonlyArray<Pipeline>> => (await sendJson<{ items: ReadonlyArray<Pipeline> }>("/v1/pipelines")).items,
@@ -41,7 +49,6 @@ export const makeLearnerClient = (transport: Transport, recorderOptions: Recorde
     /** Serves a previous version again (default: the live version's parent). */
     rollback: (id: string, toModelId?: string): Promise<UpdateRecord> =>
       sendJson<UpdateRecord>(`${pipelinePath(id)}/rollback`, "POST", toModelId === undefined ? {} : { toModelId }),
-    predict: async (id: string, rows: ReadonlyArray<Readonly<Record<string, number>>>): Promise<ReadonlyArray<number>> =>
-      (await sendJson<{ predictions: ReadonlyArray<number> }>(`${pipelinePath(id)}/predict`, "POST", { rows })).predictions
+    predict,
   }
 }

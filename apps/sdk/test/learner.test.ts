@@ -33,6 +33,7 @@ describe("learner client", () => {
     const published = loadLearner(JSON.parse(new TextDecoder().decode(await (await ml.registry.downloadArtifact(status.pipeline.liveModelId)).bytes())))
     const rows = [{ a: 1.5, b: 0.5 }, { a: -2, b: 0.3 }]
     expect(await ml.learner.predict("sdk-pipeline", rows)).toEqual(rows.map((r) => published.predict(r)))
+    expect(await ml.learner.predict("sdk-pipeline", rows[0]!)).toBe(published.predict(rows[0]!))
     expect(await ml.learner.triggerUpdate("sdk-pipeline")).toBeNull()
 
     expect(await ml.learner.rollback("sdk-pipeline")).toMatchObject({ kind: "rollback", modelId: base.id })

@@ -96,9 +96,10 @@ const decodeSamples = decodeInput(Schema.Struct({
   samples: Schema.Array(Schema.Struct({ sampleId: Schema.Unknown, features: Schema.Unknown, label: Schema.Unknown, weight: Schema.optionalKey(Schema.Unknown) }))
     .check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 samples" }))
 }), "samples")
-const decodePredict = decodeInput(Schema.Struct({
-  rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 rows" }))
-}), "prediction request")
+const decodePredict = decodeInput(Schema.Union([
+  Schema.Struct({ features: Schema.Record(Schema.String, Schema.Unknown) }),
+  Schema.Struct({ rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(Schema.isMaxLength(100_000, { message: "must hold at most 100000 rows" })) })
+]), "prediction request")
 const decodeRollback = decodeInput(Schema.Struct({ toModelId: Schema.optionalKey(ModelId) }), "rollback")
 const decodeReportsQuery = decodeInput(Schema.Struct({ monitorId: Schema.optionalKey(MonitorId), since: Schema.optionalKey(Instant) }), "query")
 const decodeWebhook = decodeInput(Schema.Struct({
@@ -397,6 +398,8 @@ export const makeApp = (options: AppOptions) => {
     return respond(c, Effect.flatMap(decodeSamples(body), ({ samples }) =>
       withPipeline(c, (id) => learner((l) => l.addSamples(id, samples as ReadonlyArray<OnlineLearner.SampleInput>)))), (r) => Response.json(r, { status: 202 }))
   })
+  app.get("/v1/pipelines/:id/updates", (c) =>
+    respond(c, withPipeline(c, (id) => learner((l) => l.getPipelineStatus(id))), (s) => Response.json({ items: s.updates })))
   app.post("/v1/pipelines/:id/update", (c) => respond(c, withPipeline(c, (id) => learner((l) => l.triggerUpdate(id))), (update) => Response.json({ update })))
   app.post("/v1/pipelines/:id/rollback", async (c) => {
     // The body is optional: without one, roll back to the live version's parent.
@@ -405,8 +408,10 @@ export const makeApp = (options: AppOptions) => {
   })
   app.post("/v1/pipelines/:id/predict", async (c) => {
     const body = await readJson(c.req.raw, options.maxJsonBytes)
-    return respond(c, Effect.flatMap(decodePredict(body), ({ rows }) =>
-      withPipeline(c, (id) => learner((l) => l.predict(id, rows as ReadonlyArray<Record<string, number>>)))), (predictions) => Response.json({ predictions }))
+    return respond(c, Effect.flatMap(decodePredict(body), (request) =>
+      withPipeline(c, (id) => learner((l): Effect.Effect<{ predictions: ReadonlyArray<number> } | { prediction: number | undefined }, unknown> => "rows" in request
+        ? l.predict(id, request.rows as ReadonlyArray<Record<string, number>>).pipe(Effect.map((predictions) => ({ predictions })))
+        : l.predict(id, [request.features as Record<string, number>]).pipe(Effect.map(([prediction]) => ({ prediction })))))), (r) => Response.json(r))
   })
 
   return app

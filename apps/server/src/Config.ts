@@ -22,6 +22,10 @@ export interface ServerConfig {
   readonly driftCheckIntervalSeconds: number
   /** How often the drift scheduler looks for due monitors, in ms. */
   readonly driftTickMillis: number
+  /** Defaults for new online-learning pipelines. */
+  readonly onlineStrategy: "incremental" | "mini-batch" | "periodic" | "adaptive"
+  readonly onlineBatchSize: number
+  readonly onlineMaxBuffer: number
 }
 
 export class ConfigError extends Error {
@@ -61,6 +65,13 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
   if (demote !== "archived" && demote !== "staging") {
     throw new ConfigError("ML_DEMOTE_PRODUCTION_TO", `must be "archived" or "staging", got ${JSON.stringify(demote)}`)
   }
+  const strategies = ["incremental", "mini-batch", "periodic", "adaptive"] as const
+  const onlineStrategy = (env.ML_ONLINE_STRATEGY || "mini-batch") as (typeof strategies)[number]
+  if (!strategies.includes(onlineStrategy)) {
+    throw new ConfigError("ML_ONLINE_STRATEGY", `must be one of ${strategies.join(", ")}, got ${JSON.stringify(env.ML_ONLINE_STRATEGY)}`)
+  }
+  const onlineMaxBuffer = integer(env, "ML_ONLINE_MAX_BUFFER", 100_000, 1, 10_000_000)
+  const onlineBatchSize = integer(env, "ML_ONLINE_BATCH_SIZE", 100, 1, onlineMaxBuffer)
   const redisUrl = env.ML_REDIS_URL === "" ? undefined : env.ML_REDIS_URL
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError("ML_REDIS_URL", "must start with redis:// or rediss://")
@@ -82,6 +93,9 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
     driftThreshold: probability(env, "ML_DRIFT_THRESHOLD", 0.05),
     driftWindowSize: integer(env, "ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
     driftCheckIntervalSeconds: integer(env, "ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),
-    driftTickMillis: integer(env, "ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000)
+    driftTickMillis: integer(env, "ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000),
+    onlineStrategy,
+    onlineBatchSize,
+    onlineMaxBuffer
   }
 }

@@ -240,7 +240,8 @@ export const makeOpenApi = () => {
       },
       "/v1/pipelines/{id}/update": { post: { summary: "Update now from the buffered samples (validated, published only if not worse)", parameters: [experimentParam], responses: { "200": { description: "{ update: UpdateRecord | null }" }, ...problems(404, 503) } } },
       "/v1/pipelines/{id}/rollback": { post: { summary: "Serve a previous version again: { toModelId? } (default: the live version's parent)", parameters: [experimentParam], responses: { "200": { description: "UpdateRecord" }, ...problems(400, 404, 503) } } },
-      "/v1/pipelines/{id}/predict": { post: { summary: "Predict with the live learner: { rows: [{ name: number }] }", parameters: [experimentParam], responses: { "200": { description: "{ predictions: number[] }" }, ...problems(400, 404, 503) } } },
+      "/v1/pipelines/{id}/updates": { get: { summary: "Update and rollback records, oldest first", parameters: [experimentParam], responses: { "200": { description: "{ items: UpdateRecord[] }" }, ...problems(404, 503) } } },
+      "/v1/pipelines/{id}/predict": { post: { summary: "Predict with the live learner: { features: { name: number } } -> { prediction } or { rows: [...] } -> { predictions }", parameters: [experimentParam], responses: { "200": { description: "{ predictions: number[] }" }, ...problems(400, 404, 503) } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } } }

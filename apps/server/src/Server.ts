@@ -47,7 +47,7 @@ export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry): Ma
     Layer.mergeAll(
       AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }),
       DriftDetector.layer({ defaults: { pValueThreshold: config.driftThreshold, windowSize: config.driftWindowSize, checkIntervalSeconds: config.driftCheckIntervalSeconds } }),
-      OnlineLearner.layer()
+      OnlineLearner.layer({ strategy: config.onlineStrategy, batchSize: config.onlineBatchSize, maxBufferSize: config.onlineMaxBuffer })
     ).pipe(
       Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })),
       Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))

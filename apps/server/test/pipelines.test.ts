@@ -1,6 +1,7 @@
 /** Online-learning pipelines over HTTP on the embedded (filesystem) storage. */
 import { type LearnerConfig, loadLearner, makeLearner } from "@org/ml-core"
 import { afterAll, describe, expect, it } from "vitest"
+import { loadConfig } from "../src/index.js"
 import { json, makeTestApp, metadata } from "./helpers.js"
 
 const { app, close } = await makeTestApp()
@@ -61,8 +62,10 @@ describe("pipelines over HTTP", () => {
     const after = (await (await app.request("/v1/pipelines/fraud-online")).json()) as { pipeline: { liveModelId: string }; updates: Array<{ kind: string }> }
     expect(after.pipeline.liveModelId).toBe(baseId)
     expect(after.updates.map((u) => u.kind)).toEqual(["update", "rollback"])
+    expect(await (await app.request("/v1/pipelines/fraud-online/updates")).json()).toEqual({ items: after.updates })
     const untrained = (await (await post("/v1/pipelines/fraud-online/predict", { rows })).json()) as { predictions: Array<number> }
     expect(untrained.predictions).toEqual([0.5, 0.5, 0.5])
+    expect(await (await post("/v1/pipelines/fraud-online/predict", { features: rows[0] })).json()).toEqual({ prediction: 0.5 })
   })
 
   it("take a drift alert on their monitor as a signal: an adaptive pipeline updates on its next chance", async () => {
@@ -100,5 +103,20 @@ describe("pipelines over HTTP", () => {
     expect(status.counters).toMatchObject({ received: 0, buffered: 0 })
     expect((await app.request("/v1/pipelines/missing")).status).toBe(404)
     expect((await post("/v1/pipelines/missing/samples", { samples: [sample(1)] })).status).toBe(404)
+  })
+
+  it("take their defaults from ML_ONLINE_* and refuse bad settings naming the variable", async () => {
+    const configured = await makeTestApp({ ML_ONLINE_STRATEGY: "periodic", ML_ONLINE_BATCH_SIZE: "7", ML_ONLINE_MAX_BUFFER: "70" })
+    try {
+      const created = await configured.app.request("/v1/models", json(metadata({ name: "defaults" })))
+      const model = (await created.json()) as { id: string }
+      await configured.app.request(`/v1/models/${model.id}/artifact`, { method: "PUT", body: JSON.stringify(makeLearner(config).state()), headers: { "content-type": "application/octet-stream" } })
+      const pipeline = await (await configured.app.request("/v1/pipelines", json({ name: "d", modelId: model.id }))).json()
+      expect(pipeline).toMatchObject({ strategy: "periodic", batchSize: 7, maxBufferSize: 70 })
+    } finally {
+      await configured.close()
+    }
+    expect(() => loadConfig({ ML_ONLINE_STRATEGY: "weekly" })).toThrow(/ML_ONLINE_STRATEGY/)
+    expect(() => loadConfig({ ML_ONLINE_BATCH_SIZE: "500", ML_ONLINE_MAX_BUFFER: "100" })).toThrow(/ML_ONLINE_BATCH_SIZE/)
   })
 })
