@@ -4,6 +4,7 @@
 #   npm run bench -- artifact the 1 GiB artifact upload/download through the server
 #   npm run bench -- stats    ks2Samp and psi against scipy/numpy (needs Debian's python3-scipy)
 #   npm run bench -- drift    recording through the SDK into Redis vs raw ioredis; a 100-feature check vs scipy (Redis, python3-scipy)
+#   npm run bench -- learning learner updates/s vs a hand-written SGD loop; samples/s over HTTP into Redis vs raw ioredis (Redis)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
 source "$(dirname "$0")/workspace.sh"
 install_workspace
@@ -23,6 +24,10 @@ if [[ "$which" == all || "$which" == ab ]]; then
   source "$(dirname "$0")/ensure-services.sh"
   command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || true; }
   node bench/ab-assignment.mjs
+fi
+if [[ "$which" == all || "$which" == learning ]]; then
+  source "$(dirname "$0")/ensure-services.sh"
+  node bench/learning.mjs
 fi
 if [[ "$which" == all || "$which" == artifact ]]; then
   node bench/artifact-throughput.mjs

@@ -184,10 +184,11 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
     const runUpdate = (id: string, trigger: string): Effect.Effect<UpdateRecord | null, Err> =>
       Effect.gen(function*() {
         const p = yield* getPipeline(id)
-        const buffer = yield* store.buffer(id)
         const nowMs = yield* Clock.currentTimeMillis
-        const progressiveMetric = score(p.validationMetric, (yield* store.progressive(id)).slice(-200))
-        if (!due(p, buffer.length, nowMs, progressiveMetric, trigger)) return null
+        // Only the adaptive rule looks at the progressive metric; the others need just the count.
+        const progressiveMetric = p.strategy === "adaptive" ? score(p.validationMetric, (yield* store.progressive(id)).slice(-200)) : null
+        if (!due(p, yield* store.bufferSize(id), nowMs, progressiveMetric, trigger)) return null
+        const buffer = yield* store.buffer(id)
         const at = new Date(nowMs).toISOString()
         const attempt = Effect.gen(function*() {
           const liveState = (yield* store.liveState(id))!

@@ -52,6 +52,8 @@ export interface PipelineStoreShape {
   readonly commit: (pipeline: Pipeline, expectedRevision: number) => Effect.Effect<void, StaleRevisionError | StorageError>
   readonly addSamples: (id: string, samples: ReadonlyArray<StoredSample>, maxBufferSize: number) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
   readonly buffer: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
+  /** How many samples are buffered, without reading them (checked on every ingestion). */
+  readonly bufferSize: (id: string) => Effect.Effect<number, StorageError>
   readonly removeSamples: (id: string, sampleIds: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
   readonly counters: (id: string) => Effect.Effect<PipelineCounters, StorageError>
   readonly addProcessed: (id: string, count: number) => Effect.Effect<void, StorageError>
@@ -144,6 +146,7 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
         return { added, duplicates, dropped }
       }),
     buffer: (id) => Effect.sync(() => [...(buffers.get(id) ?? [])]),
+    bufferSize: (id) => Effect.sync(() => buffers.get(id)?.length ?? 0),
     removeSamples: (id, sampleIds) =>
       Effect.sync(() => {
         const drop = new Set(sampleIds)

@@ -56,6 +56,7 @@ export const make = (options: { readonly directory: string }) =>
       updates: (id) => read((s) => s.updates(id)),
       addSamples: sampleSide.addSamples,
       buffer: sampleSide.buffer,
+      bufferSize: sampleSide.bufferSize,
       removeSamples: sampleSide.removeSamples,
       counters: sampleSide.counters,
       addProcessed: sampleSide.addProcessed,

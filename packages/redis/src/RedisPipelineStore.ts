@@ -86,6 +86,7 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
         return { added, duplicates, dropped }
       }),
     buffer: (id) => readList(keys.part(id, "buffer")),
+    bufferSize: (id) => call("buffer size", () => redis.llen(keys.part(id, "buffer"))),
     removeSamples: (id, sampleIds) =>
       call("samples remove", async () => {
         if (sampleIds.length === 0) return

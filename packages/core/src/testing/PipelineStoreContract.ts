@@ -51,8 +51,9 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
           store.addSamples(p.id, Array.from({ length: 8 }, (_, i) => stored(`w${w}-${i}`, w * 8 + i)), 1000)), { concurrency: "unbounded" })
         const dup = yield* store.addSamples(p.id, [stored("w0-0"), stored("new-1")], 1000)
         const full = yield* store.buffer(p.id)
+        const fullSize = yield* store.bufferSize(p.id)
         const bounded = yield* store.addSamples(p.id, Array.from({ length: 30 }, (_, i) => stored(`extra-${i}`)), 50)
-        return { results, dup, full, bounded, after: yield* store.buffer(p.id), counters: yield* store.counters(p.id) }
+        return { results, dup, full, fullSize, bounded, after: yield* store.buffer(p.id), afterSize: yield* store.bufferSize(p.id), counters: yield* store.counters(p.id) }
       }))
       expect(r.results.reduce((a, x) => a + x.added, 0)).toBe(80)
       expect(r.dup).toMatchObject({ added: 1, duplicates: 1 })
@@ -60,6 +61,7 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.full.find((s) => s.sampleId === "w3-2")).toEqual(stored("w3-2", 26))
       expect(r.bounded.dropped).toBe(61)
       expect(r.after).toHaveLength(50)
+      expect([r.fullSize, r.afterSize]).toEqual([81, 50])
       expect(r.after.at(-1)!.sampleId).toBe("extra-29")
       expect(r.counters).toMatchObject({ received: 112, duplicates: 1, dropped: 61 })
     })
