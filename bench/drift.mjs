@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { DriftDetector } from "@org/ml-core"
 import { createClient } from "@org/ml-sdk"
 import { Effect } from "effect"
@@ -19,6 +20,8 @@ import { Redis } from "ioredis"
 import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
+/** Holds psi_numpy.py, the numpy PSI the benchmarks compare against. */
+const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const python = process.env.ML_BENCH_PYTHON ?? "/usr/bin/python3"
 let state = 99
 const uniform = () => {
@@ -106,18 +109,11 @@ try {
 import sys, time
 import numpy as np
 from scipy import stats
+sys.path.insert(0, sys.argv[2])
+from psi_numpy import psi
 d = sys.argv[1]
 base = np.fromfile(f"{d}/baselines.bin").reshape(${features}, 10000)
 win = np.fromfile(f"{d}/windows.bin").reshape(${features}, 1000)
-def psi(b, c, bins=10):
-    cand = np.quantile(b, np.arange(1, bins) / bins)
-    edges = np.unique(cand[cand > b.min()])
-    bs = np.bincount(np.searchsorted(edges, b, side="right"), minlength=len(edges) + 1) / len(b)
-    cs = np.bincount(np.searchsorted(edges, c, side="right"), minlength=len(edges) + 1) / len(c)
-    nz = np.concatenate([bs[bs > 0], cs[cs > 0]])
-    fill = nz.min() / 1e6 if nz.min() <= 1e-4 else 1e-4
-    b2, c2 = np.where(bs == 0, fill, bs), np.where(cs == 0, fill, cs)
-    return float(np.sum((c2 - b2) * np.log(c2 / b2)))
 def once():
     for f in range(${features}):
         stats.ks_2samp(base[f], win[f])
@@ -128,7 +124,7 @@ for _ in range(7):
     t = time.perf_counter(); once(); runs.append((time.perf_counter() - t) * 1000)
 print(sorted(runs)[3])
 `
-  const result = spawnSync(python, ["-c", script, dir], { encoding: "utf8" })
+  const result = spawnSync(python, ["-c", script, dir, benchDir], { encoding: "utf8" })
   if (result.status !== 0) throw new Error(result.stderr)
   const scipyMs = Number(result.stdout.trim())
   console.log("\nChecking 100 features (windows 1,000 vs baselines 10,000; KS + PSI each; median of 7)")

@@ -10,7 +10,7 @@
 // 2. Samples per second ingested over HTTP in batches of 1,000 (4 in flight) through the SDK into
 //    one server on Redis, against raw pipelined RPUSH+LTRIM of the same JSON samples from ioredis
 //    into the same Redis (same batches, same concurrency).
-import { makeLearner } from "@org/ml-core"
+import { fnv1a32, makeLearner } from "@org/ml-core"
 import { createClient } from "@org/ml-sdk"
 import { Redis } from "ioredis"
 import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
@@ -22,11 +22,6 @@ const uniform = () => {
   return state / 4294967296
 }
 const sigmoid = (m) => (m >= 0 ? 1 / (1 + Math.exp(-m)) : Math.exp(m) / (1 + Math.exp(m)))
-const fnv1a = (s) => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
-  return h >>> 0
-}
 const time = (f) => {
   const runs = []
   for (let r = 0; r < 5; r++) {
@@ -89,7 +84,7 @@ const rate = 0.01
       const name = `t${t}`
       const v = uniform()
       features[name] = v
-      idx[j] = fnv1a(name) & mask
+      idx[j] = fnv1a32(name) & mask
       val[j] = v
       signal += t % 2 === 0 ? v : -v
     }

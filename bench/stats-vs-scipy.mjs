@@ -10,9 +10,12 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { ks2Samp, psi } from "@org/ml-core"
 import { median } from "./lib.mjs"
 
+/** Holds psi_numpy.py, the numpy PSI the benchmarks compare against. */
+const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const python = process.env.ML_BENCH_PYTHON ?? "/usr/bin/python3"
 const cases = [
   ["1e3 equal", 1000, 1000],
@@ -59,6 +62,8 @@ try {
 import json, sys, time
 import numpy as np
 from scipy import stats
+sys.path.insert(0, sys.argv[2])
+from psi_numpy import psi as psi_np
 d = sys.argv[1]
 def median(xs): return sorted(xs)[len(xs)//2]
 def timeit(fn, reps):
@@ -67,16 +72,6 @@ def timeit(fn, reps):
     for _ in range(reps):
         t = time.perf_counter(); fn(); runs.append((time.perf_counter() - t) * 1000)
     return median(runs)
-def psi_np(base, cur, bins=10):
-    base = np.sort(base)
-    cand = np.quantile(base, np.arange(1, bins) / bins)
-    edges = np.unique(cand[cand > base[0]])
-    bs = np.bincount(np.searchsorted(edges, base, side="right"), minlength=len(edges) + 1) / len(base)
-    cs = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1) / len(cur)
-    nz = np.concatenate([bs[bs > 0], cs[cs > 0]])
-    fill = nz.min() / 1e6 if nz.min() <= 1e-4 else 1e-4
-    b2, c2 = np.where(bs == 0, fill, bs), np.where(cs == 0, fill, cs)
-    return float(np.sum((c2 - b2) * np.log(c2 / b2)))
 out = []
 for i in range(${cases.length}):
     a = np.fromfile(f"{d}/{i}-a.bin", dtype=np.float64)
@@ -87,7 +82,7 @@ for i in range(${cases.length}):
                 "statistic": float(r.statistic), "pValue": float(r.pvalue), "psiValue": psi_np(a, b)})
 print(json.dumps(out))
 `
-  const result = spawnSync(python, ["-c", script, dir], { encoding: "utf8", maxBuffer: 1 << 24 })
+  const result = spawnSync(python, ["-c", script, dir, benchDir], { encoding: "utf8", maxBuffer: 1 << 24 })
   if (result.status !== 0) throw new Error(`scipy side failed: ${result.stderr}`)
   const scipy = JSON.parse(result.stdout)
   // Reach JIT steady state (what a long-running server sees) before timing anything.

@@ -399,7 +399,7 @@ export const makeApp = (options: AppOptions) => {
       withPipeline(c, (id) => learner((l) => l.addSamples(id, samples as ReadonlyArray<OnlineLearner.SampleInput>)))), (r) => Response.json(r, { status: 202 }))
   })
   app.get("/v1/pipelines/:id/updates", (c) =>
-    respond(c, withPipeline(c, (id) => learner((l) => l.getPipelineStatus(id))), (s) => Response.json({ items: s.updates })))
+    respond(c, withPipeline(c, (id) => learner((l) => l.listUpdates(id))), (items) => Response.json({ items })))
   app.post("/v1/pipelines/:id/update", (c) => respond(c, withPipeline(c, (id) => learner((l) => l.triggerUpdate(id))), (update) => Response.json({ update })))
   app.post("/v1/pipelines/:id/rollback", async (c) => {
     // The body is optional: without one, roll back to the live version's parent.

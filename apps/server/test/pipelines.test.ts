@@ -16,10 +16,11 @@ const sample = (i: number) => {
 }
 
 const post = (path: string, body: unknown) => app.request(path, json(body))
-const registerBase = async () => {
-  const created = await post("/v1/models", metadata({ name: `online-${Math.random().toString(36).slice(2, 8)}`, algorithm: "logistic_regression", framework: "ml-pipeline" }))
+/** Registers a model whose artifact is an untrained learner, on `target` (default: the shared app). */
+const registerBase = async (target = app) => {
+  const created = await target.request("/v1/models", json(metadata({ name: `online-${Math.random().toString(36).slice(2, 8)}`, algorithm: "logistic_regression", framework: "ml-pipeline" })))
   const model = (await created.json()) as { id: string }
-  const uploaded = await app.request(`/v1/models/${model.id}/artifact`, {
+  const uploaded = await target.request(`/v1/models/${model.id}/artifact`, {
     method: "PUT", body: JSON.stringify(makeLearner(config).state()), headers: { "content-type": "application/octet-stream" }
   })
   expect(uploaded.status).toBe(200)
@@ -108,10 +109,8 @@ describe("pipelines over HTTP", () => {
   it("take their defaults from ML_ONLINE_* and refuse bad settings naming the variable", async () => {
     const configured = await makeTestApp({ ML_ONLINE_STRATEGY: "periodic", ML_ONLINE_BATCH_SIZE: "7", ML_ONLINE_MAX_BUFFER: "70" })
     try {
-      const created = await configured.app.request("/v1/models", json(metadata({ name: "defaults" })))
-      const model = (await created.json()) as { id: string }
-      await configured.app.request(`/v1/models/${model.id}/artifact`, { method: "PUT", body: JSON.stringify(makeLearner(config).state()), headers: { "content-type": "application/octet-stream" } })
-      const pipeline = await (await configured.app.request("/v1/pipelines", json({ name: "d", modelId: model.id }))).json()
+      const modelId = await registerBase(configured.app)
+      const pipeline = await (await configured.app.request("/v1/pipelines", json({ name: "d", modelId }))).json()
       expect(pipeline).toMatchObject({ strategy: "periodic", batchSize: 7, maxBufferSize: 70 })
     } finally {
       await configured.close()

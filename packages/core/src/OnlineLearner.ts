@@ -53,6 +53,8 @@ export interface OnlineLearnerShape {
   readonly triggerUpdate: (id: string) => Effect.Effect<UpdateRecord | null, Err>
   readonly rollback: (id: string, toModelId?: string) => Effect.Effect<UpdateRecord, Err>
   readonly getPipelineStatus: (id: string) => Effect.Effect<PipelineStatus, Err>
+  /** Update and rollback records, oldest first. */
+  readonly listUpdates: (id: string) => Effect.Effect<ReadonlyArray<UpdateRecord>, PipelineNotFoundError | StorageError>
   readonly predict: (id: string, features: ReadonlyArray<Readonly<Record<string, number>>>) => Effect.Effect<ReadonlyArray<number>, Err>
   /** A drift alert for the pipeline's monitor: the adaptive strategy updates at its next chance. */
   readonly notifyDrift: (monitorId: string) => Effect.Effect<void, StorageError>
@@ -331,11 +333,12 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
           yield* change(id, (q) => ({ ...q, liveModelId: target }))
           return record
         }),
+      listUpdates: (id) => getPipeline(id).pipe(Effect.andThen(store.updates(id))),
       getPipelineStatus: (id) =>
         Effect.gen(function*() {
           const pipeline = yield* getPipeline(id)
           const counters = yield* store.counters(id)
-          const buffered = (yield* store.buffer(id)).length
+          const buffered = yield* store.bufferSize(id)
           const entries = yield* store.progressive(id)
           return {
             pipeline,
