@@ -80,6 +80,39 @@ describe("learner behaviour", () => {
     for (const x of test) expect(restored.predict(row(x))).toBe(learner.predict(row(x)))
   })
 
+  it.each(configs.map((c) => [`${c.optimizer.type} ${c.features.type}`, c] as const))("%s learns identically from vectors (learnVector) as from names", (_name, config) => {
+    const byName = makeLearner(config)
+    const byVector = makeLearner(config)
+    const slots = Int32Array.from(names(30), (name) => byVector.slotOf(name))
+    const vector = (x: ReadonlyArray<number>) => (config.features.type === "schema" ? { values: Float64Array.from(x) } : { slots, values: Float64Array.from(x) })
+    cancerX.slice(0, 400).forEach((x, i) => {
+      byName.learn({ features: row(x), label: cancerY[i]!, weight: i % 7 === 0 ? 2 : 1 })
+      byVector.learnVector(vector(x), cancerY[i]!, i % 7 === 0 ? 2 : 1)
+    })
+    expect(byVector.state()).toEqual(byName.state())
+    for (const x of cancerX.slice(400)) expect(byVector.predictVector(vector(x))).toBe(byName.predict(row(x)))
+  })
+
+  it("learnVector on dense rows reproduces scikit-learn's SGDClassifier too", () => {
+    const learner = makeLearner({ kind: "logistic", optimizer: { type: "sgd", learningRate: reference.logistic.eta0 }, features: { type: "schema", names: names(cancerX[0]!.length) } })
+    cancerX.forEach((x, i) => learner.learnVector({ values: Float64Array.from(x) }, cancerY[i]!))
+    const state = learner.state()
+    expectClose([...state.weights, state.bias], [...reference.logistic.coef, reference.logistic.intercept], 1e-9)
+  })
+
+  it("maps names to schema slots whatever their order; unknown names are ignored, missing ones are 0", () => {
+    const learner = makeLearner({ kind: "linear", optimizer: { type: "sgd", learningRate: 0.01 }, features: { type: "schema", names: ["a", "b", "c"] } })
+    for (let i = 0; i < 50; i++) learner.learn({ features: { a: i % 3, b: (i % 5) - 2, c: 1 }, label: i % 4 })
+    const { weights, bias } = learner.state()
+    const expected = (a: number, b: number, c: number) => weights[0]! * a + weights[1]! * b + weights[2]! * c + bias
+    expect(learner.predict({ a: 1, b: 2, c: 3 })).toBeCloseTo(expected(1, 2, 3), 12)
+    expect(learner.predict({ c: 3, b: 2, a: 1 })).toBeCloseTo(expected(1, 2, 3), 12)
+    expect(learner.predict({ b: 2, zzz: 9, a: 1 })).toBeCloseTo(expected(1, 2, 0), 12)
+    expect(learner.predict({ a: 1, b: 2, c: 3 })).toBeCloseTo(expected(1, 2, 3), 12)
+    expect(learner.slotOf("c")).toBe(2)
+    expect(learner.slotOf("zzz")).toBe(-1)
+  })
+
   it("refuses unknown formats, bad labels, weights and features with typed errors", () => {
     const learner = makeLearner(configs[0]!)
     const field = (f: () => unknown) => {
@@ -95,6 +128,14 @@ describe("learner behaviour", () => {
     expect(field(() => learner.learn({ features: { a: 1 }, label: 0.5 }))).toBe("label")
     expect(field(() => learner.learn({ features: { a: 1 }, label: 1, weight: 0 }))).toBe("weight")
     expect(field(() => learner.learn({ features: { a: Number.NaN }, label: 1 }))).toBe("features.a")
+    expect(field(() => learner.learnVector({ values: Float64Array.of(1) }, 1))).toBe("slots")
+    expect(field(() => learner.learnVector({ slots: Int32Array.of(1, 2), values: Float64Array.of(1) }, 1))).toBe("slots")
+    expect(field(() => learner.learnVector({ slots: Int32Array.of(1, 1024), values: Float64Array.of(1, 2) }, 1))).toBe("slots.1")
+    expect(field(() => learner.learnVector({ slots: Int32Array.of(1, 2, 3), values: Float64Array.of(1, 2, Infinity) }, 1))).toBe("values.2")
+    expect(field(() => learner.learnVector({ slots: Int32Array.of(1), values: [1] as unknown as Float64Array }, 1))).toBe("values")
+    const schemaLearner = makeLearner(configs[1]!)
+    expect(field(() => schemaLearner.learnVector({ values: new Float64Array(29) }, 1))).toBe("values")
+    expect(field(() => schemaLearner.predictVector({ values: new Float64Array(30).fill(Number.NaN) }))).toBe("values.0")
     expect(field(() => makeLearner({ kind: "linear", optimizer: { type: "pa", variant: "PA-I", C: 1 }, features: { type: "hashing", bits: 4 } }))).toBe("optimizer.type")
     expect(field(() => makeLearner({ kind: "linear", optimizer: { type: "sgd", learningRate: 0 }, features: { type: "hashing", bits: 4 } }))).toBe("optimizer.learningRate")
   })

@@ -50,10 +50,24 @@ export const LEARNER_FORMAT_VERSION = 1
 
 const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)))
 
+/**
+ * A sample already mapped to slots: `values[j]` belongs to slot `slots[j]` (repeated slots add
+ * up). A schema learner also takes `values` alone: a dense row in the schema's order.
+ */
+export interface FeatureVector {
+  readonly values: Float64Array
+  readonly slots?: Int32Array
+}
+
 export interface Learner {
   readonly learn: (sample: Sample) => void
   /** Probability of label 1 (logistic) or the predicted value (linear). */
   readonly predict: (features: Readonly<Record<string, number>>) => number
+  /** learn and predict for callers that vectorize once and train many times (no name lookups). */
+  readonly learnVector: (vector: FeatureVector, label: number, weight?: number) => void
+  readonly predictVector: (vector: FeatureVector) => number
+  /** The slot a feature name maps to, -1 for a name outside the schema. */
+  readonly slotOf: (name: string) => number
   readonly state: () => LearnerState
   readonly config: LearnerConfig
 }
@@ -85,12 +99,9 @@ const checkConfig = (config: LearnerConfig) => {
 export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learner => {
   checkConfig(config)
   const size = config.features.type === "schema" ? config.features.names.length : 2 ** config.features.bits
-  const slotOf: (name: string) => number = config.features.type === "schema"
-    ? (() => {
-      const index = new Map(config.features.names.map((n, i) => [n, i]))
-      return (name: string) => index.get(name) ?? -1
-    })()
-    : ((mask: number) => (name: string) => fnv1a32(name) & mask)(size - 1)
+  const schemaIndex = config.features.type === "schema" ? new Map(config.features.names.map((n, i) => [n, i])) : undefined
+  const hashMask = size - 1
+  const slotOf = (name: string): number => (schemaIndex ? schemaIndex.get(name) ?? -1 : fnv1a32(name) & hashMask)
   const weights = new Float64Array(size)
   let bias = 0
   let steps = 0
@@ -115,43 +126,129 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       stdM2.set(state.standardization.m2)
     }
   }
-  // Scratch buffers for one sample's active slots and values (no allocation per sample).
-  let idx = new Int32Array(64)
-  let val = new Float64Array(64)
-
-  /** Maps a sample's features into idx/val; returns how many (repeated hashed slots add up). */
-  const encode = (features: Readonly<Record<string, number>>, learning: boolean): number => {
-    let k = 0
-    for (const name in features) {
-      const x = features[name]!
-      if (!Number.isFinite(x)) invalid(`features.${name}`, `must be a finite number, got ${x}`)
-      const slot = slotOf(name)
-      if (slot < 0 || x === 0) continue
-      if (k === idx.length) {
-        const bigger = new Int32Array(idx.length * 2)
-        bigger.set(idx)
-        idx = bigger
-        const biggerV = new Float64Array(val.length * 2)
-        biggerV.set(val)
-        val = biggerV
-      }
-      let value = x
-      if (stdCount && stdMean && stdM2) {
-        if (learning) {
-          stdCount[slot]! += 1
-          const delta = x - stdMean[slot]!
-          stdMean[slot]! += delta / stdCount[slot]!
-          stdM2[slot]! += delta * (x - stdMean[slot]!)
-        }
-        const c = stdCount[slot]!
-        const sd = c > 1 ? Math.sqrt(stdM2[slot]! / (c - 1)) : 0
-        value = sd > 0 ? (x - stdMean[slot]!) / sd : x - stdMean[slot]!
-      }
-      idx[k] = slot
-      val[k] = value
-      k++
+  // The sample being learned or scored is read from activeSlots/activeValues, k entries:
+  // - by name, a schema learner encodes densely (val holds every slot, 0 when absent, over the
+  //   identity slots), which keeps the hot loops free of data-dependent branches; a hashing
+  //   learner encodes sparsely into idx/val (non-zero features only, collisions add up);
+  // - a vector is read in place, or copied into idx/val when standardization rewrites values.
+  // The scratch arrays grow as needed; nothing is allocated per sample.
+  const dense = schemaIndex !== undefined
+  const identity = dense ? Int32Array.from({ length: size }, (_, j) => j) : undefined
+  let idx = new Int32Array(dense ? size : 64)
+  let val = new Float64Array(idx.length)
+  let activeSlots: Int32Array = idx
+  let activeValues: Float64Array = val
+  const reserve = (count: number) => {
+    if (count <= idx.length) return
+    let length = idx.length
+    while (length < count) length *= 2
+    const biggerIdx = new Int32Array(length)
+    biggerIdx.set(idx)
+    idx = biggerIdx
+    const biggerVal = new Float64Array(length)
+    biggerVal.set(val)
+    val = biggerVal
+  }
+  const notFinite = (field: string, x: number) => invalid(field, `must be a finite number, got ${x}`)
+  // Samples of one source usually list the schema's names in the same order, so the slot found
+  // for the name at each position is remembered and a repeat costs one string comparison.
+  const namesAt: Array<string> = []
+  let slotsAt = new Int32Array(64)
+  const schemaSlot = (name: string, position: number): number => {
+    if (namesAt[position] === name) return slotsAt[position]!
+    const slot = schemaIndex!.get(name) ?? -1
+    if (position >= slotsAt.length) {
+      const bigger = new Int32Array(slotsAt.length * 2)
+      bigger.set(slotsAt)
+      slotsAt = bigger
     }
+    namesAt[position] = name
+    slotsAt[position] = slot
+    return slot
+  }
+
+  /** Online standardization of the active values (statistics updated first when learning). */
+  const standardize = (k: number, learning: boolean) => {
+    if (!stdCount || !stdMean || !stdM2) return
+    for (let j = 0; j < k; j++) {
+      const slot = activeSlots[j]!
+      const x = activeValues[j]!
+      if (x === 0) continue // absent: neither counted nor moved off zero
+      if (learning) {
+        stdCount[slot]! += 1
+        const delta = x - stdMean[slot]!
+        stdMean[slot]! += delta / stdCount[slot]!
+        stdM2[slot]! += delta * (x - stdMean[slot]!)
+      }
+      const c = stdCount[slot]!
+      const sd = c > 1 ? Math.sqrt(stdM2[slot]! / (c - 1)) : 0
+      activeValues[j] = sd > 0 ? (x - stdMean[slot]!) / sd : x - stdMean[slot]!
+    }
+  }
+
+  /** Makes a sample's named features active; returns how many entries. */
+  const activateNamed = (features: Readonly<Record<string, number>>, learning: boolean): number => {
+    let k = 0
+    if (dense) {
+      val.fill(0)
+      let position = 0
+      for (const name in features) {
+        const x = features[name]!
+        if (!Number.isFinite(x)) notFinite(`features.${name}`, x)
+        const slot = schemaSlot(name, position++)
+        if (slot >= 0) val[slot] = x
+      }
+      k = size
+    } else {
+      for (const name in features) {
+        const x = features[name]!
+        if (!Number.isFinite(x)) notFinite(`features.${name}`, x)
+        if (x === 0) continue
+        if (k === idx.length) reserve(k + 1)
+        idx[k] = fnv1a32(name) & hashMask
+        val[k++] = x
+      }
+    }
+    activeSlots = identity ?? idx
+    activeValues = val
+    standardize(k, learning)
     return k
+  }
+
+  /** Checks a vectorized sample and makes it active; returns how many entries. */
+  const activateVector = (vector: FeatureVector, learning: boolean): number => {
+    const { values } = vector
+    if (!(values instanceof Float64Array)) invalid("values", "must be a Float64Array")
+    const count = values.length
+    const slots = vector.slots ?? identity
+    if (slots === undefined) invalid("slots", "are required by a hashing learner (an Int32Array of slots from slotOf)")
+    else if (slots === identity) {
+      if (count !== size) invalid("values", `a dense row must have ${size} values, got ${count}`)
+    } else {
+      if (!(slots instanceof Int32Array)) invalid("slots", "must be an Int32Array")
+      if (slots.length !== count) invalid("slots", `must have one slot per value (${count}), got ${slots.length}`)
+      for (let j = 0; j < count; j++) {
+        const slot = slots[j]!
+        if (!(slot >= 0 && slot < size)) invalid(`slots.${j}`, `must be a slot in [0, ${size}), got ${slot}`)
+      }
+    }
+    // x * 0 is NaN exactly when x is not finite: one branch-free pass, the culprit searched after.
+    let poison = 0
+    for (let j = 0; j < count; j++) poison += values[j]! * 0
+    if (poison !== 0) {
+      for (let j = 0; j < count; j++) if (!Number.isFinite(values[j])) notFinite(`values.${j}`, values[j]!)
+    }
+    activeSlots = slots!
+    activeValues = values
+    if (stdCount) {
+      reserve(count)
+      idx.set(slots!)
+      val.set(values)
+      activeSlots = idx
+      activeValues = val
+      standardize(count, learning)
+    }
+    return count
   }
 
   const ftrlWeight = (i: number): number => {
@@ -162,24 +259,31 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
   }
 
   const margin = (k: number): number => {
+    const slots = activeSlots
+    const values = activeValues
     let s = 0
     if (o.type === "ftrl") {
-      for (let j = 0; j < k; j++) s += ftrlWeight(idx[j]!) * val[j]!
+      for (let j = 0; j < k; j++) s += ftrlWeight(slots[j]!) * values[j]!
       return s + ftrlWeight(size)
     }
-    for (let j = 0; j < k; j++) s += weights[idx[j]!]! * val[j]!
+    for (let j = 0; j < k; j++) s += weights[slots[j]!]! * values[j]!
     return s + bias
   }
 
-  const output = (m: number) => (config.kind === "logistic" ? sigmoid(m) : m)
+  const logistic = config.kind === "logistic"
+  const output = (m: number) => (logistic ? sigmoid(m) : m)
 
-  const learn = (sample: Sample) => {
-    const y = sample.label
-    const w = sample.weight ?? 1
+  const checkTarget = (y: number, w: number) => {
     if (!Number.isFinite(y)) invalid("label", `must be a finite number, got ${y}`)
-    if (config.kind === "logistic" && y !== 0 && y !== 1) invalid("label", `must be 0 or 1 for logistic regression, got ${y}`)
+    if (logistic && y !== 0 && y !== 1) invalid("label", `must be 0 or 1 for logistic regression, got ${y}`)
     if (!(Number.isFinite(w) && w > 0)) invalid("weight", `must be a finite number > 0, got ${w}`)
-    const k = encode(sample.features, true)
+  }
+
+  const invScaling = o.type === "sgd" && o.schedule === "invscaling"
+  /** One optimizer step on the k active entries. */
+  const update = (k: number, y: number, w: number) => {
+    const slots = activeSlots
+    const values = activeValues
     steps++
     const m = margin(k)
     if (o.type === "pa") {
@@ -187,23 +291,23 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       const loss = Math.max(0, 1 - ys * m)
       if (loss === 0) return
       let sqnorm = 1 // the bias input
-      for (let j = 0; j < k; j++) sqnorm += val[j]! * val[j]!
+      for (let j = 0; j < k; j++) sqnorm += values[j]! * values[j]!
       const C = o.C * w
       const tau = o.variant === "PA-I" ? Math.min(C, loss / sqnorm) : loss / (sqnorm + 1 / (2 * C))
-      for (let j = 0; j < k; j++) weights[idx[j]!]! += tau * ys * val[j]!
+      for (let j = 0; j < k; j++) weights[slots[j]!]! += tau * ys * values[j]!
       bias += tau * ys
       return
     }
     const g = (output(m) - y) * w // d loss / d margin, for log loss and squared loss alike
     if (o.type === "sgd") {
-      const eta = o.schedule === "invscaling" ? o.learningRate / Math.pow(steps, o.powerT ?? 0.25) : o.learningRate
-      for (let j = 0; j < k; j++) weights[idx[j]!]! -= eta * g * val[j]!
+      const eta = invScaling ? o.learningRate / Math.pow(steps, o.powerT ?? 0.25) : o.learningRate
+      for (let j = 0; j < k; j++) weights[slots[j]!]! -= eta * g * values[j]!
       bias -= eta * g
     } else if (o.type === "adagrad") {
       const eps = o.epsilon ?? 1e-8
       for (let j = 0; j < k; j++) {
-        const i = idx[j]!
-        const gi = g * val[j]!
+        const i = slots[j]!
+        const gi = g * values[j]!
         g2![i]! += gi * gi
         weights[i]! -= (o.learningRate * gi) / (Math.sqrt(g2![i]!) + eps)
       }
@@ -215,15 +319,25 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
         z![i]! += gi - sigma * ftrlWeight(i)
         n![i]! += gi * gi
       }
-      for (let j = 0; j < k; j++) step(idx[j]!, g * val[j]!)
+      for (let j = 0; j < k; j++) step(slots[j]!, g * values[j]!)
       step(size, g)
     }
   }
 
   return {
     config,
-    learn,
-    predict: (features) => output(margin(encode(features, false))),
+    slotOf,
+    learn: (sample) => {
+      const w = sample.weight ?? 1
+      checkTarget(sample.label, w)
+      update(activateNamed(sample.features, true), sample.label, w)
+    },
+    learnVector: (vector, label, weight = 1) => {
+      checkTarget(label, weight)
+      update(activateVector(vector, true), label, weight)
+    },
+    predict: (features) => output(margin(activateNamed(features, false))),
+    predictVector: (vector) => output(margin(activateVector(vector, false))),
     state: () => ({
       formatVersion: LEARNER_FORMAT_VERSION,
       config,
