@@ -76,7 +76,8 @@ export const makeServerApp = (
     metrics: async () => {
       await runtime.runPromise(Effect.all([
         ModelRegistry.ModelRegistry.use((registry) => registry.refreshGauges()),
-        AbTests.AbTests.use((ab) => ab.refreshGauges())
+        AbTests.AbTests.use((ab) => ab.refreshGauges()),
+        OnlineLearner.OnlineLearner.use((learner) => learner.refreshGauges())
       ], { discard: true })).catch((error) => log(`Could not refresh gauges: ${String(error)}`))
       return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }
     }

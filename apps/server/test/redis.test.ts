@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { FsArtifactStore } from "@org/ml-adapter-fs"
 import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, RedisPipelineStore } from "@org/ml-adapter-redis"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import { AbTests, DriftDetector, MetricsSink, ModelRegistry, OnlineLearner } from "@org/ml-core"
+import { AbTests, DriftDetector, makeLearner, MetricsSink, ModelRegistry, OnlineLearner } from "@org/ml-core"
 import { Layer, ManagedRuntime } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { loadConfig, makeApp, startServer } from "../src/index.js"
@@ -62,6 +62,56 @@ describe("server with ML_REDIS_URL", () => {
     } finally {
       await Promise.all(servers.map((s) => s.close()))
       await Promise.all(dirs.map((dir) => fs.rm(dir, { recursive: true, force: true })))
+    }
+  })
+
+  it("runs one online-learning pipeline from three instances: one buffer, deduplicated across instances, one update, one live model", async () => {
+    // Artifacts live on a filesystem the instances share, as README's Redis deployment says.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-multi-online-"))
+    const servers = await Promise.all([0, 1, 2].map(() =>
+      startServer(loadConfig({ ML_MODEL_STORAGE_DIR: dir, ML_PORT: "0", ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix, ML_AB_REWEIGHT_INTERVAL: "0" }), () => undefined)))
+    try {
+      const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      const base = (await (await post(`${servers[0]!.url}/v1/models`, metadata({ name: "multi-online", version: `1-${Date.now()}`, algorithm: "logistic_regression" }))).json()) as { id: string }
+      const untrained = makeLearner({ kind: "logistic", optimizer: { type: "sgd", learningRate: 0.1 }, features: { type: "schema", names: ["a", "b"] } })
+      expect((await fetch(`${servers[0]!.url}/v1/models/${base.id}/artifact`, { method: "PUT", body: JSON.stringify(untrained.state()) })).status).toBe(200)
+      expect((await post(`${servers[1]!.url}/v1/pipelines`, { id: "multi-online", name: "multi", modelId: base.id, strategy: "mini-batch", batchSize: 300, holdoutShare: 0 })).status).toBe(201)
+
+      const sample = (i: number) => {
+        const a = Math.sin(i * 1.7) * 2
+        const b = Math.cos(i * 0.9) * 2
+        return { sampleId: `m${i}`, features: { a, b }, label: a + b > 0 ? 1 : 0 }
+      }
+      // 30 batches of 10 spread over the instances at once, and every 10th sample replayed to another instance.
+      const batches = Array.from({ length: 30 }, (_, b) => Array.from({ length: 10 }, (_, i) => sample(b * 10 + i)))
+      const replays = Array.from({ length: 30 }, (_, b) => [sample(b * 10)])
+      const answers = await Promise.all([
+        ...batches.map((samples, b) => post(`${servers[b % 3]!.url}/v1/pipelines/multi-online/samples`, { samples })),
+        ...replays.map((samples, b) => post(`${servers[(b + 1) % 3]!.url}/v1/pipelines/multi-online/samples`, { samples }))
+      ].map((response) => response.then((r) => r.json() as Promise<{ added: number; duplicates: number; update: { accepted: boolean } | null }>)))
+      expect(answers.reduce((sum, a) => sum + a.added, 0)).toBe(300)
+      expect(answers.reduce((sum, a) => sum + a.duplicates, 0)).toBe(30)
+      expect(answers.filter((a) => a.update !== null)).toHaveLength(1)
+
+      const status = (await (await fetch(`${servers[2]!.url}/v1/pipelines/multi-online`)).json()) as { pipeline: { liveModelId: string }; counters: Record<string, number>; updates: Array<{ accepted: boolean; samples: number }> }
+      expect(status.counters).toMatchObject({ received: 330, duplicates: 30, processed: 300, buffered: 0, dropped: 0 })
+      expect(status.updates).toMatchObject([{ accepted: true, samples: 300 }])
+      const published = (await (await fetch(`${servers[0]!.url}/v1/models/${status.pipeline.liveModelId}`)).json()) as { parentModelId: string }
+      expect(published.parentModelId).toBe(base.id)
+
+      // Every instance serves the one live model, and a rollback on one reaches the others.
+      const rows = [{ a: 1, b: 1 }, { a: -1, b: -1.5 }]
+      const predictions = async () => Promise.all(servers.map(async (s) => ((await (await post(`${s.url}/v1/pipelines/multi-online/predict`, { rows })).json()) as { predictions: Array<number> }).predictions))
+      const trained = await predictions()
+      expect(trained[0]![0]).toBeGreaterThan(0.5)
+      expect(trained[0]![1]).toBeLessThan(0.5)
+      expect(trained[1]).toEqual(trained[0])
+      expect(trained[2]).toEqual(trained[0])
+      expect((await post(`${servers[1]!.url}/v1/pipelines/multi-online/rollback`, {})).status).toBe(200)
+      expect(await predictions()).toEqual([0, 1, 2].map(() => rows.map((r) => untrained.predict(r))))
+    } finally {
+      await Promise.all(servers.map((s) => s.close()))
+      await fs.rm(dir, { recursive: true, force: true })
     }
   })
 

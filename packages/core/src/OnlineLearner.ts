@@ -16,7 +16,7 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { fnv1a32 } from "./Assignment.js"
 import { type ArtifactStateError, type IntegrityError, type ModelNotFoundError, PipelineNotFoundError, StorageError, ValidationError, type PipelineConflictError } from "./Errors.js"
-import { type LearnerState, loadLearner } from "./learn/Learner.js"
+import { type Learner, type LearnerState, loadLearner } from "./learn/Learner.js"
 import { Leases } from "./Leases.js"
 import { MetricsSink } from "./MetricsSink.js"
 import { ModelRegistry } from "./ModelRegistry.js"
@@ -58,8 +58,10 @@ export interface OnlineLearnerShape {
   readonly predict: (id: string, features: ReadonlyArray<Readonly<Record<string, number>>>) => Effect.Effect<ReadonlyArray<number>, Err>
   /** A drift alert for the pipeline's monitor: the adaptive strategy updates at its next chance. */
   readonly notifyDrift: (monitorId: string) => Effect.Effect<void, StorageError>
-  /** Time-based strategies and retries: runs forever; interrupt to stop. */
+  /** Time-based strategies and retries: runs forever; interrupt to stop. `owner` names the instance in its update leases. */
   readonly runScheduler: (owner: string, tickMillis?: number) => Effect.Effect<never>
+  /** Sets ml_pipeline_samples_processed and ml_pipeline_accuracy of every pipeline from storage (at scrape time). */
+  readonly refreshGauges: () => Effect.Effect<void, StorageError>
 }
 
 export class OnlineLearner extends Context.Service<OnlineLearner, OnlineLearnerShape>()("@org/ml-core/OnlineLearner") {}
@@ -147,8 +149,20 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
       return issues
     }
 
-    const liveLearner = (id: string) =>
-      store.liveState(id).pipe(Effect.flatMap((s) => (s ? Effect.succeed(loadLearner(s)) : Effect.fail(new StorageError({ message: `Pipeline ${id} has no live state` })))))
+    // The live learner of each pipeline, kept while the pipeline's revision stands: a new live
+    // state is always stored before the revision that announces it, so a cached learner is never
+    // newer than its revision says and a stale one is replaced at the next revision.
+    const liveLearners = new Map<string, { readonly revision: number; readonly learner: Learner }>()
+    const liveLearner = (p: Pipeline) => {
+      const cached = liveLearners.get(p.id)
+      if (cached && cached.revision === p.revision) return Effect.succeed(cached.learner)
+      return store.liveState(p.id).pipe(Effect.flatMap((s) => {
+        if (!s) return Effect.fail(new StorageError({ message: `Pipeline ${p.id} has no live state` }))
+        const learner = loadLearner(s)
+        liveLearners.set(p.id, { revision: p.revision, learner })
+        return Effect.succeed(learner)
+      }))
+    }
 
     const isHoldout = (p: Pipeline, sampleId: string) => (fnv1a32(sampleId) % 1000) < Math.round(p.holdoutShare * 1000)
 
@@ -174,10 +188,24 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
       }
     }
 
-    /** One update, under a lease so that one instance at a time updates a pipeline. */
-    const update = (id: string, trigger: string): Effect.Effect<UpdateRecord | null, Err> =>
+    /** The pipeline as stored now, whether its strategy wants an update, and the metric it judged by. */
+    const checkDue = (id: string, trigger: string) =>
       Effect.gen(function*() {
-        const owner = `update-${Math.random().toString(36).slice(2)}`
+        const p = yield* getPipeline(id)
+        const nowMs = yield* Clock.currentTimeMillis
+        // Only the adaptive rule looks at the progressive metric; the others need just the count.
+        const progressiveMetric = p.strategy === "adaptive" ? score(p.validationMetric, (yield* store.progressive(id)).slice(-200)) : null
+        return { p, nowMs, progressiveMetric, isDue: due(p, yield* store.bufferSize(id), nowMs, progressiveMetric, trigger) }
+      })
+
+    /**
+     * One update, under a lease so that one instance at a time updates a pipeline. The lease is
+     * taken only when the strategy wants an update, and the rule is checked again under it.
+     */
+    const update = (id: string, trigger: string, holder = "request"): Effect.Effect<UpdateRecord | null, Err> =>
+      Effect.gen(function*() {
+        if (!(yield* checkDue(id, trigger)).isDue) return null
+        const owner = `${holder}-${Math.random().toString(36).slice(2)}`
         const lease = `pipeline-update:${id}`
         if (!(yield* leases.acquire(lease, owner, 60_000))) return null
         return yield* Effect.ensuring(runUpdate(id, trigger), Effect.ignore(leases.release(lease, owner)))
@@ -185,11 +213,8 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
 
     const runUpdate = (id: string, trigger: string): Effect.Effect<UpdateRecord | null, Err> =>
       Effect.gen(function*() {
-        const p = yield* getPipeline(id)
-        const nowMs = yield* Clock.currentTimeMillis
-        // Only the adaptive rule looks at the progressive metric; the others need just the count.
-        const progressiveMetric = p.strategy === "adaptive" ? score(p.validationMetric, (yield* store.progressive(id)).slice(-200)) : null
-        if (!due(p, yield* store.bufferSize(id), nowMs, progressiveMetric, trigger)) return null
+        const { p, nowMs, progressiveMetric, isDue } = yield* checkDue(id, trigger)
+        if (!isDue) return null
         const buffer = yield* store.buffer(id)
         const at = new Date(nowMs).toISOString()
         const attempt = Effect.gen(function*() {
@@ -260,16 +285,17 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
         return record
       })
 
-    const refreshGauges = (id: string) =>
+    const refreshGauges = () =>
       Effect.gen(function*() {
-        const c = yield* store.counters(id)
-        yield* metrics.set("ml_pipeline_samples_processed", { pipeline_id: id }, c.processed)
-        const p = yield* getPipeline(id)
-        if (p.kind === "logistic") {
-          const acc = score("accuracy", yield* store.progressive(id))
-          if (acc !== null) yield* metrics.set("ml_pipeline_accuracy", { pipeline_id: id }, acc)
+        for (const p of yield* store.list()) {
+          const c = yield* store.counters(p.id)
+          yield* metrics.set("ml_pipeline_samples_processed", { pipeline_id: p.id }, c.processed)
+          if (p.kind === "logistic") {
+            const acc = score("accuracy", yield* store.progressive(p.id))
+            if (acc !== null) yield* metrics.set("ml_pipeline_accuracy", { pipeline_id: p.id }, acc)
+          }
         }
-      }).pipe(Effect.ignore)
+      })
 
     return OnlineLearner.of({
       createPipeline: (input) =>
@@ -307,16 +333,16 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
           if (issues.length > 0) return yield* Effect.fail(invalid("samples", issues))
           const at = yield* nowIso
           // Progressive validation: the live model predicts each label before any update sees it.
-          const live = yield* liveLearner(id)
-          yield* store.addProgressive(id, samples.map((s) => ({ prediction: live.predict(s.features), label: s.label })), PROGRESSIVE_WINDOW)
+          const live = yield* liveLearner(p)
+          const predictions = samples.map((s) => ({ prediction: live.predict(s.features), label: s.label }))
           const stored: Array<StoredSample> = samples.map((s) => ({ sampleId: s.sampleId, features: s.features, label: s.label, weight: s.weight ?? 1, receivedAt: at }))
-          const result = yield* store.addSamples(id, stored, p.maxBufferSize)
+          // Independent writes: one round trip of waiting instead of two.
+          const [, result] = yield* Effect.all([store.addProgressive(id, predictions, PROGRESSIVE_WINDOW), store.addSamples(id, stored, p.maxBufferSize)], { concurrency: 2 })
           // A failing update never fails ingestion: it is recorded on the pipeline and retried.
           const record = yield* update(id, "samples").pipe(Effect.orElseSucceed(() => null))
-          yield* refreshGauges(id)
           return { ...result, update: record }
         }),
-      triggerUpdate: (id) => getPipeline(id).pipe(Effect.andThen(update(id, "manual")), Effect.tap(() => refreshGauges(id))),
+      triggerUpdate: (id) => getPipeline(id).pipe(Effect.andThen(update(id, "manual"))),
       rollback: (id, toModelId) =>
         Effect.gen(function*() {
           const p = yield* getPipeline(id)
@@ -354,8 +380,7 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
         }),
       predict: (id, features) =>
         Effect.gen(function*() {
-          yield* getPipeline(id)
-          const learner = yield* liveLearner(id)
+          const learner = yield* liveLearner(yield* getPipeline(id))
           return yield* Effect.try({
             try: () => features.map((f) => learner.predict(f)),
             catch: (e) => invalid("features", [{ path: [(e as { field?: string }).field ?? "features"], message: (e as Error).message }])
@@ -367,13 +392,14 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
             if (p.monitorId === monitorId) yield* change(p.id, (q) => ({ ...q, driftSignal: true })).pipe(Effect.ignore)
           }
         }),
-      runScheduler: (_owner, tickMillis = 1000) =>
+      runScheduler: (owner, tickMillis = 1000) =>
         Effect.forever(Effect.gen(function*() {
           for (const p of yield* store.list().pipe(Effect.orElseSucceed(() => [] as ReadonlyArray<Pipeline>))) {
-            yield* update(p.id, p.nextRetryAt !== null ? "retry" : "schedule").pipe(Effect.ignore)
+            yield* update(p.id, p.nextRetryAt !== null ? "retry" : "schedule", owner).pipe(Effect.ignore)
           }
           yield* Effect.sleep(tickMillis)
-        }))
+        })),
+      refreshGauges
     })
   })
 
