@@ -103,7 +103,8 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
   const hashMask = size - 1
   const slotOf = (name: string): number => (schemaIndex ? schemaIndex.get(name) ?? -1 : fnv1a32(name) & hashMask)
   const weights = new Float64Array(size)
-  let bias = 0
+  // The bias lives in a typed array: a double in a closure variable would be boxed on every write.
+  const bias = new Float64Array(1)
   let steps = 0
   const o = config.optimizer
   // Accumulators have one extra entry, at index `size`, for the bias.
@@ -115,7 +116,7 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
   const stdM2 = config.standardize ? new Float64Array(size) : undefined
   if (state) {
     weights.set(state.weights)
-    bias = state.bias
+    bias[0] = state.bias
     steps = state.steps
     g2?.set(state.accumulators.g2 ?? [])
     z?.set(state.accumulators.z ?? [])
@@ -266,8 +267,9 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       for (let j = 0; j < k; j++) s += ftrlWeight(slots[j]!) * values[j]!
       return s + ftrlWeight(size)
     }
-    for (let j = 0; j < k; j++) s += weights[slots[j]!]! * values[j]!
-    return s + bias
+    const w = weights
+    for (let j = 0; j < k; j++) s += w[slots[j]!]! * values[j]!
+    return s + bias[0]!
   }
 
   const logistic = config.kind === "logistic"
@@ -295,14 +297,16 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       const C = o.C * w
       const tau = o.variant === "PA-I" ? Math.min(C, loss / sqnorm) : loss / (sqnorm + 1 / (2 * C))
       for (let j = 0; j < k; j++) weights[slots[j]!]! += tau * ys * values[j]!
-      bias += tau * ys
+      bias[0]! += tau * ys
       return
     }
     const g = (output(m) - y) * w // d loss / d margin, for log loss and squared loss alike
     if (o.type === "sgd") {
       const eta = invScaling ? o.learningRate / Math.pow(steps, o.powerT ?? 0.25) : o.learningRate
-      for (let j = 0; j < k; j++) weights[slots[j]!]! -= eta * g * values[j]!
-      bias -= eta * g
+      const step = eta * g
+      const w = weights
+      for (let j = 0; j < k; j++) w[slots[j]!]! -= step * values[j]!
+      bias[0]! -= step
     } else if (o.type === "adagrad") {
       const eps = o.epsilon ?? 1e-8
       for (let j = 0; j < k; j++) {
@@ -312,7 +316,7 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
         weights[i]! -= (o.learningRate * gi) / (Math.sqrt(g2![i]!) + eps)
       }
       g2![size]! += g * g
-      bias -= (o.learningRate * g) / (Math.sqrt(g2![size]!) + eps)
+      bias[0]! -= (o.learningRate * g) / (Math.sqrt(g2![size]!) + eps)
     } else {
       const step = (i: number, gi: number) => {
         const sigma = (Math.sqrt(n![i]! + gi * gi) - Math.sqrt(n![i]!)) / o.alpha
@@ -342,7 +346,7 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       formatVersion: LEARNER_FORMAT_VERSION,
       config,
       weights: o.type === "ftrl" ? Array.from({ length: size }, (_, i) => ftrlWeight(i)) : Array.from(weights),
-      bias: o.type === "ftrl" ? ftrlWeight(size) : bias,
+      bias: o.type === "ftrl" ? ftrlWeight(size) : bias[0]!,
       steps,
       accumulators: { ...(g2 ? { g2: Array.from(g2) } : {}), ...(z ? { z: Array.from(z) } : {}), ...(n ? { n: Array.from(n) } : {}) },
       standardization: stdCount ? { count: Array.from(stdCount), mean: Array.from(stdMean!), m2: Array.from(stdM2!) } : null
