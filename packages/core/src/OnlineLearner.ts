@@ -70,6 +70,8 @@ const nowIso = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toIS
 const PROGRESSIVE_WINDOW = 1000
 const MAX_FEATURES = 1000
 const VALIDATION_WINDOW = 2000
+/** sampleIds remembered for deduplication: those of the last 2 x maxBufferSize samples, at least 100,000. */
+export const dedupWindowOf = (p: Pick<Pipeline, "maxBufferSize">) => Math.max(100_000, 2 * p.maxBufferSize)
 
 /** Lower is better for log loss and RMSE; accuracy is flipped so "lower is better" holds for all. */
 const score = (metric: ValidationMetric, entries: ReadonlyArray<ProgressiveEntry>): number | null => {
@@ -337,7 +339,7 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
           const predictions = samples.map((s) => ({ prediction: live.predict(s.features), label: s.label }))
           const stored: Array<StoredSample> = samples.map((s) => ({ sampleId: s.sampleId, features: s.features, label: s.label, weight: s.weight ?? 1, receivedAt: at }))
           // Independent writes: one round trip of waiting instead of two.
-          const [, result] = yield* Effect.all([store.addProgressive(id, predictions, PROGRESSIVE_WINDOW), store.addSamples(id, stored, p.maxBufferSize)], { concurrency: 2 })
+          const [, result] = yield* Effect.all([store.addProgressive(id, predictions, PROGRESSIVE_WINDOW), store.addSamples(id, stored, { maxBufferSize: p.maxBufferSize, dedupWindow: dedupWindowOf(p) })], { concurrency: 2 })
           // A failing update never fails ingestion: it is recorded on the pipeline and retried.
           const record = yield* update(id, "samples").pipe(Effect.orElseSucceed(() => null))
           return { ...result, update: record }

@@ -1,8 +1,9 @@
 /**
  * Port: online-learning pipelines, their sample buffer, live learner state, progressive
- * validation window and update records. `addSamples` deduplicates by sampleId and bounds the
- * buffer (oldest dropped and counted) in one atomic step, so samples from many instances reach
- * one buffer safely.
+ * validation window and update records. `addSamples` deduplicates by sampleId against the ids of
+ * the last `dedupWindow` samples added, and bounds the buffer (oldest dropped and counted), in one
+ * atomic step, so samples from many instances reach one buffer safely and the memory of ids seen
+ * stays bounded.
  */
 import { Context, Effect, Layer } from "effect"
 import { PipelineConflictError, StaleRevisionError, type StorageError } from "./Errors.js"
@@ -45,12 +46,22 @@ export interface UpdateRecord {
   readonly previousModelId: string | null
 }
 
+export interface SampleLimits {
+  /** Buffered samples kept; the oldest beyond it are dropped and counted. */
+  readonly maxBufferSize: number
+  /**
+   * sampleIds remembered for deduplication: those of the last `dedupWindow` samples added. At
+   * least maxBufferSize, so that every buffered sample's id is remembered.
+   */
+  readonly dedupWindow: number
+}
+
 export interface PipelineStoreShape {
   readonly insert: (pipeline: Pipeline) => Effect.Effect<void, PipelineConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Pipeline | undefined, StorageError>
   readonly list: () => Effect.Effect<ReadonlyArray<Pipeline>, StorageError>
   readonly commit: (pipeline: Pipeline, expectedRevision: number) => Effect.Effect<void, StaleRevisionError | StorageError>
-  readonly addSamples: (id: string, samples: ReadonlyArray<StoredSample>, maxBufferSize: number) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
+  readonly addSamples: (id: string, samples: ReadonlyArray<StoredSample>, limits: SampleLimits) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
   readonly buffer: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
   /** How many samples are buffered, without reading them (checked on every ingestion). */
   readonly bufferSize: (id: string) => Effect.Effect<number, StorageError>
@@ -120,7 +131,7 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
         pipelines.set(pipeline.id, pipeline)
         return Effect.void
       }),
-    addSamples: (id, samples, maxBufferSize) =>
+    addSamples: (id, samples, { maxBufferSize, dedupWindow }) =>
       Effect.sync(() => {
         const buffer = buffers.get(id) ?? []
         const ids = seen.get(id) ?? new Set<string>()
@@ -139,6 +150,11 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
         }
         const dropped = Math.max(0, buffer.length - maxBufferSize)
         if (dropped > 0) buffer.splice(0, dropped)
+        // A Set iterates in insertion order: the first ids are the oldest.
+        for (const old of ids) {
+          if (ids.size <= dedupWindow) break
+          ids.delete(old)
+        }
         c.duplicates += duplicates
         c.dropped += dropped
         buffers.set(id, buffer)

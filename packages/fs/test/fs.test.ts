@@ -79,7 +79,7 @@ describe("fs pipelines durability", () => {
     await use(PipelineStore.PipelineStore.use((s) => Effect.all([
       s.insert(pipeline),
       s.commit({ ...pipeline, revision: 2, acceptedUpdates: 1 }, 1),
-      s.addSamples(pipeline.id, [sample("s1"), sample("s2"), sample("s3")], 100),
+      s.addSamples(pipeline.id, [sample("s1"), sample("s2"), sample("s3")], { maxBufferSize: 100, dedupWindow: 1000 }),
       s.removeSamples(pipeline.id, ["s1"]),
       s.addProcessed(pipeline.id, 1),
       s.addProgressive(pipeline.id, [{ prediction: 0.9, label: 1 }], 10),
@@ -89,7 +89,7 @@ describe("fs pipelines durability", () => {
     const [stored, buffer, again, counters, progressive, validation, updates] = await use(PipelineStore.PipelineStore.use((s) => Effect.all([
       s.get(pipeline.id), s.buffer(pipeline.id),
       // s1 was consumed before the restart: a replay of it is still a duplicate.
-      Effect.flatMap(s.addSamples(pipeline.id, [sample("s1")], 100), () => s.buffer(pipeline.id)),
+      Effect.flatMap(s.addSamples(pipeline.id, [sample("s1")], { maxBufferSize: 100, dedupWindow: 1000 }), () => s.buffer(pipeline.id)),
       s.counters(pipeline.id), s.progressive(pipeline.id), s.validation(pipeline.id), s.updates(pipeline.id)
     ])))
     expect(stored).toMatchObject({ revision: 2, acceptedUpdates: 1 })

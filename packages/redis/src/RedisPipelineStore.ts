@@ -1,7 +1,8 @@
 /**
  * Online-learning pipelines in Redis, so samples from every instance reach one buffer:
  * `ml:pipeline:<id>` (JSON, compare-and-set by Lua), `:buffer` (list of sample JSON), `:seen`
- * (set of sampleIds, for deduplication), `:counters`, `:state` (live learner state), `:progressive`
+ * (set of recent sampleIds, for deduplication) with `:seen-order` (the same ids, oldest first, to
+ * forget those beyond the window), `:counters`, `:state` (live learner state), `:progressive`
  * and `:validation` (bounded lists), and `ml:update:<update_id>` records listed in `:updates`.
  * One Lua script deduplicates, appends, trims and counts a batch atomically.
  */
@@ -17,16 +18,25 @@ export const pipelineKeys = (prefix: string) => ({
   update: (id: string) => `${prefix}ml:update:${id}`
 })
 
-// KEYS: buffer, seen, counters. ARGV: max, then pairs of (sampleId, sample JSON).
+// KEYS: buffer, seen, counters, seen-order. ARGV: max, dedup window, then pairs of (sampleId,
+// sample JSON). Ids beyond the window leave the seen set oldest first (seen-order lists them).
 const addScript = `
 local added, dup = 0, 0
-for i = 2, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    redis.call('RPUSH', KEYS[4], ARGV[i])
     added = added + 1
   else
     dup = dup + 1
   end
+end
+local forget = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[2])
+while forget > 0 do
+  local chunk = math.min(forget, 1000)
+  redis.call('SREM', KEYS[2], unpack(redis.call('LRANGE', KEYS[4], 0, chunk - 1)))
+  redis.call('LTRIM', KEYS[4], chunk, -1)
+  forget = forget - chunk
 end
 local max = tonumber(ARGV[1])
 local len = redis.call('LLEN', KEYS[1])
@@ -35,7 +45,7 @@ if len > max then
   dropped = len - max
   redis.call('LTRIM', KEYS[1], dropped, -1)
 end
-redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 1) / 2)
+redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 2) / 2)
 redis.call('HINCRBY', KEYS[3], 'duplicates', dup)
 redis.call('HINCRBY', KEYS[3], 'dropped', dropped)
 return {added, dup, dropped}
@@ -79,10 +89,10 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
     commit: (pipeline, expected) =>
       call("pipeline commit", () => redis.eval(commitScript, 1, keys.pipeline(pipeline.id), JSON.stringify(pipeline), String(expected)) as Promise<number>)
         .pipe(Effect.flatMap((ok) => (ok === 1 ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))))),
-    addSamples: (id, samples, maxBufferSize) =>
+    addSamples: (id, samples, { maxBufferSize, dedupWindow }) =>
       call("samples", async () => {
         const args = samples.flatMap((s) => [s.sampleId, JSON.stringify(s)])
-        const [added, duplicates, dropped] = (await redis.eval(addScript, 3, keys.part(id, "buffer"), keys.part(id, "seen"), keys.part(id, "counters"), maxBufferSize, ...args)) as [number, number, number]
+        const [added, duplicates, dropped] = (await redis.eval(addScript, 4, keys.part(id, "buffer"), keys.part(id, "seen"), keys.part(id, "counters"), keys.part(id, "seen-order"), maxBufferSize, dedupWindow, ...args)) as [number, number, number]
         return { added, duplicates, dropped }
       }),
     buffer: (id) => readList(keys.part(id, "buffer")),

@@ -19,6 +19,7 @@ export const samplePipeline = (overrides: Partial<Pipeline> = {}): Pipeline => {
   }
 }
 
+const limits = (maxBufferSize: number) => ({ maxBufferSize, dedupWindow: 100_000 })
 const stored = (id: string, x = 1): StoredSample => ({ sampleId: id, features: { a: x, b: 0.5 }, label: 1, weight: 1, receivedAt: "2030-01-01T00:00:00.000Z" })
 
 export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.Layer<PipelineStore, unknown>) => {
@@ -48,11 +49,11 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
         const store = yield* PipelineStore
         yield* store.insert(p)
         const results = yield* Effect.all(Array.from({ length: 10 }, (_, w) =>
-          store.addSamples(p.id, Array.from({ length: 8 }, (_, i) => stored(`w${w}-${i}`, w * 8 + i)), 1000)), { concurrency: "unbounded" })
-        const dup = yield* store.addSamples(p.id, [stored("w0-0"), stored("new-1")], 1000)
+          store.addSamples(p.id, Array.from({ length: 8 }, (_, i) => stored(`w${w}-${i}`, w * 8 + i)), limits(1000))), { concurrency: "unbounded" })
+        const dup = yield* store.addSamples(p.id, [stored("w0-0"), stored("new-1")], limits(1000))
         const full = yield* store.buffer(p.id)
         const fullSize = yield* store.bufferSize(p.id)
-        const bounded = yield* store.addSamples(p.id, Array.from({ length: 30 }, (_, i) => stored(`extra-${i}`)), 50)
+        const bounded = yield* store.addSamples(p.id, Array.from({ length: 30 }, (_, i) => stored(`extra-${i}`)), limits(50))
         return { results, dup, full, fullSize, bounded, after: yield* store.buffer(p.id), afterSize: yield* store.bufferSize(p.id), counters: yield* store.counters(p.id) }
       }))
       expect(r.results.reduce((a, x) => a + x.added, 0)).toBe(80)
@@ -66,13 +67,30 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.counters).toMatchObject({ received: 112, duplicates: 1, dropped: 61 })
     })
 
+    it("remembers the ids of the last dedupWindow samples only: older ones are forgotten, recent ones still deduplicated", async () => {
+      const p = samplePipeline()
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(p)
+        const limits = { maxBufferSize: 3, dedupWindow: 5 }
+        yield* store.addSamples(p.id, ["a", "b", "c", "d"].map((id) => stored(id)), limits)
+        yield* store.addSamples(p.id, ["e", "f", "g"].map((id) => stored(id)), limits)
+        // a and b are beyond the last 5 (c..g); replays of c and g are still duplicates.
+        const replays = yield* store.addSamples(p.id, ["a", "c", "g", "b"].map((id) => stored(id)), limits)
+        return { replays, buffer: yield* store.buffer(p.id), counters: yield* store.counters(p.id) }
+      }))
+      expect(r.replays).toMatchObject({ added: 2, duplicates: 2, dropped: 2 })
+      expect(r.buffer.map((s) => s.sampleId)).toEqual(["g", "a", "b"])
+      expect(r.counters).toMatchObject({ received: 11, duplicates: 2, dropped: 6 })
+    })
+
     it("removes consumed samples, counts processed, keeps live state and bounded windows", async () => {
       const p = samplePipeline()
       const state = { formatVersion: 1 as const, config: { kind: "linear" as const, optimizer: { type: "sgd" as const, learningRate: 0.1 }, features: { type: "hashing" as const, bits: 2 } }, weights: [1, 2, 3, 4], bias: 0.5, steps: 3, accumulators: {}, standardization: null }
       const r = await run(Effect.gen(function*() {
         const store = yield* PipelineStore
         yield* store.insert(p)
-        yield* store.addSamples(p.id, [stored("a"), stored("b"), stored("c")], 100)
+        yield* store.addSamples(p.id, [stored("a"), stored("b"), stored("c")], limits(100))
         yield* store.removeSamples(p.id, ["a", "c"])
         yield* store.addProcessed(p.id, 2)
         yield* store.setLiveState(p.id, state)
