@@ -93,8 +93,9 @@ describe("server with ML_REDIS_URL", () => {
       expect(answers.reduce((sum, a) => sum + a.duplicates, 0)).toBe(30)
       expect(answers.filter((a) => a.update !== null)).toHaveLength(1)
 
-      const status = (await (await fetch(`${servers[2]!.url}/v1/pipelines/multi-online`)).json()) as { pipeline: { liveModelId: string }; counters: Record<string, number>; updates: Array<{ accepted: boolean; samples: number }> }
+      const status = (await (await fetch(`${servers[2]!.url}/v1/pipelines/multi-online`)).json()) as { pipeline: { liveModelId: string }; counters: Record<string, number>; progressive: { window: number }; updates: Array<{ accepted: boolean; samples: number }> }
       expect(status.counters).toMatchObject({ received: 330, duplicates: 30, processed: 300, buffered: 0, dropped: 0 })
+      expect(status.progressive.window).toBe(300) // replays are not scored twice
       expect(status.updates).toMatchObject([{ accepted: true, samples: 300 }])
       const published = (await (await fetch(`${servers[0]!.url}/v1/models/${status.pipeline.liveModelId}`)).json()) as { parentModelId: string }
       expect(published.parentModelId).toBe(base.id)

@@ -336,10 +336,10 @@ export const make = (defaults: OnlineLearnerDefaults = { strategy: "mini-batch",
           const at = yield* nowIso
           // Progressive validation: the live model predicts each label before any update sees it.
           const live = yield* liveLearner(p)
-          const predictions = samples.map((s) => ({ prediction: live.predict(s.features), label: s.label }))
+          const predictions = samples.map((s) => live.predict(s.features))
           const stored: Array<StoredSample> = samples.map((s) => ({ sampleId: s.sampleId, features: s.features, label: s.label, weight: s.weight ?? 1, receivedAt: at }))
-          // Independent writes: one round trip of waiting instead of two.
-          const [, result] = yield* Effect.all([store.addProgressive(id, predictions, PROGRESSIVE_WINDOW), store.addSamples(id, stored, { maxBufferSize: p.maxBufferSize, dedupWindow: dedupWindowOf(p) })], { concurrency: 2 })
+          const limits = { maxBufferSize: p.maxBufferSize, dedupWindow: dedupWindowOf(p), progressiveWindow: PROGRESSIVE_WINDOW }
+          const result = yield* store.addSamples(id, stored, limits, predictions)
           // A failing update never fails ingestion: it is recorded on the pipeline and retried.
           const record = yield* update(id, "samples").pipe(Effect.orElseSucceed(() => null))
           return { ...result, update: record }

@@ -54,6 +54,8 @@ export interface SampleLimits {
    * least maxBufferSize, so that every buffered sample's id is remembered.
    */
   readonly dedupWindow: number
+  /** Progressive-validation entries kept (the last ones). */
+  readonly progressiveWindow: number
 }
 
 export interface PipelineStoreShape {
@@ -61,7 +63,11 @@ export interface PipelineStoreShape {
   readonly get: (id: string) => Effect.Effect<Pipeline | undefined, StorageError>
   readonly list: () => Effect.Effect<ReadonlyArray<Pipeline>, StorageError>
   readonly commit: (pipeline: Pipeline, expectedRevision: number) => Effect.Effect<void, StaleRevisionError | StorageError>
-  readonly addSamples: (id: string, samples: ReadonlyArray<StoredSample>, limits: SampleLimits) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
+  /**
+   * `predictions[i]`, the live model's prediction for `samples[i]` before it saw the label, joins
+   * the progressive window when that sample is new (a replay is not scored twice).
+   */
+  readonly addSamples: (id: string, samples: ReadonlyArray<StoredSample>, limits: SampleLimits, predictions?: ReadonlyArray<number>) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
   readonly buffer: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
   /** How many samples are buffered, without reading them (checked on every ingestion). */
   readonly bufferSize: (id: string) => Effect.Effect<number, StorageError>
@@ -70,8 +76,6 @@ export interface PipelineStoreShape {
   readonly addProcessed: (id: string, count: number) => Effect.Effect<void, StorageError>
   readonly liveState: (id: string) => Effect.Effect<LearnerState | undefined, StorageError>
   readonly setLiveState: (id: string, state: LearnerState) => Effect.Effect<void, StorageError>
-  /** Appends progressive-validation entries, keeping the last `max`. */
-  readonly addProgressive: (id: string, entries: ReadonlyArray<ProgressiveEntry>, max: number) => Effect.Effect<void, StorageError>
   readonly progressive: (id: string) => Effect.Effect<ReadonlyArray<ProgressiveEntry>, StorageError>
   /** Held-out samples kept for validating candidates (the last `max`). */
   readonly addValidation: (id: string, samples: ReadonlyArray<StoredSample>, max: number) => Effect.Effect<void, StorageError>
@@ -131,23 +135,27 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
         pipelines.set(pipeline.id, pipeline)
         return Effect.void
       }),
-    addSamples: (id, samples, { maxBufferSize, dedupWindow }) =>
+    addSamples: (id, samples, { maxBufferSize, dedupWindow, progressiveWindow }, predictions) =>
       Effect.sync(() => {
+        const scored = progressive.get(id) ?? []
         const buffer = buffers.get(id) ?? []
         const ids = seen.get(id) ?? new Set<string>()
         const c = countersOf(id)
         let added = 0
         let duplicates = 0
-        for (const s of samples) {
+        samples.forEach((s, i) => {
           c.received++
           if (ids.has(s.sampleId)) {
             duplicates++
-            continue
+            return
           }
           ids.add(s.sampleId)
           buffer.push(s)
+          if (predictions) scored.push({ prediction: predictions[i]!, label: s.label })
           added++
-        }
+        })
+        if (scored.length > progressiveWindow) scored.splice(0, scored.length - progressiveWindow)
+        progressive.set(id, scored)
         const dropped = Math.max(0, buffer.length - maxBufferSize)
         if (dropped > 0) buffer.splice(0, dropped)
         // A Set iterates in insertion order: the first ids are the oldest.
@@ -172,13 +180,6 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
     addProcessed: (id, count) => Effect.sync(() => void (countersOf(id).processed += count)),
     liveState: (id) => Effect.sync(() => states.get(id)),
     setLiveState: (id, state) => Effect.sync(() => void states.set(id, state)),
-    addProgressive: (id, entries, max) =>
-      Effect.sync(() => {
-        const list = progressive.get(id) ?? []
-        list.push(...entries)
-        if (list.length > max) list.splice(0, list.length - max)
-        progressive.set(id, list)
-      }),
     progressive: (id) => Effect.sync(() => [...(progressive.get(id) ?? [])]),
     addValidation: (id, samples, max) =>
       Effect.sync(() => {

@@ -60,7 +60,6 @@ export const make = (options: { readonly directory: string }) =>
       removeSamples: sampleSide.removeSamples,
       counters: sampleSide.counters,
       addProcessed: sampleSide.addProcessed,
-      addProgressive: sampleSide.addProgressive,
       progressive: sampleSide.progressive,
       addValidation: sampleSide.addValidation,
       validation: sampleSide.validation

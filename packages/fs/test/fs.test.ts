@@ -79,24 +79,23 @@ describe("fs pipelines durability", () => {
     await use(PipelineStore.PipelineStore.use((s) => Effect.all([
       s.insert(pipeline),
       s.commit({ ...pipeline, revision: 2, acceptedUpdates: 1 }, 1),
-      s.addSamples(pipeline.id, [sample("s1"), sample("s2"), sample("s3")], { maxBufferSize: 100, dedupWindow: 1000 }),
+      s.addSamples(pipeline.id, [sample("s1"), sample("s2"), sample("s3")], { maxBufferSize: 100, dedupWindow: 1000, progressiveWindow: 10 }, [0.9, 0.8, 0.7]),
       s.removeSamples(pipeline.id, ["s1"]),
       s.addProcessed(pipeline.id, 1),
-      s.addProgressive(pipeline.id, [{ prediction: 0.9, label: 1 }], 10),
       s.addValidation(pipeline.id, [sample("v1")], 10),
       s.appendUpdate({ id: "u1", pipelineId: pipeline.id, at: pipeline.createdAt, kind: "update", accepted: true, reason: "better", trigger: "batch", samples: 1, metricBefore: 0.5, metricAfter: 0.4, modelId: null, previousModelId: null })
     ], { discard: true })))
     const [stored, buffer, again, counters, progressive, validation, updates] = await use(PipelineStore.PipelineStore.use((s) => Effect.all([
       s.get(pipeline.id), s.buffer(pipeline.id),
       // s1 was consumed before the restart: a replay of it is still a duplicate.
-      Effect.flatMap(s.addSamples(pipeline.id, [sample("s1")], { maxBufferSize: 100, dedupWindow: 1000 }), () => s.buffer(pipeline.id)),
+      Effect.flatMap(s.addSamples(pipeline.id, [sample("s1")], { maxBufferSize: 100, dedupWindow: 1000, progressiveWindow: 10 }, [0.1]), () => s.buffer(pipeline.id)),
       s.counters(pipeline.id), s.progressive(pipeline.id), s.validation(pipeline.id), s.updates(pipeline.id)
     ])))
     expect(stored).toMatchObject({ revision: 2, acceptedUpdates: 1 })
     expect(buffer.map((x) => x.sampleId)).toEqual(["s2", "s3"])
     expect(again.map((x) => x.sampleId)).toEqual(["s2", "s3"])
     expect(counters).toEqual({ received: 4, duplicates: 1, dropped: 0, processed: 1 })
-    expect(progressive).toEqual([{ prediction: 0.9, label: 1 }])
+    expect(progressive.map((e) => e.prediction)).toEqual([0.9, 0.8, 0.7]) // the replay of s1 was not scored again
     expect(validation.map((x) => x.sampleId)).toEqual(["v1"])
     expect(updates.map((u) => u.id)).toEqual(["u1"])
   })

@@ -18,14 +18,20 @@ export const pipelineKeys = (prefix: string) => ({
   update: (id: string) => `${prefix}ml:update:${id}`
 })
 
-// KEYS: buffer, seen, counters, seen-order. ARGV: max, dedup window, then pairs of (sampleId,
-// sample JSON). Ids beyond the window leave the seen set oldest first (seen-order lists them).
+// KEYS: buffer, seen, counters, seen-order, progressive. ARGV: max buffer, dedup window,
+// progressive window, then triples (sampleId, sample JSON, progressive entry JSON or ""). Ids
+// beyond the window leave the seen set oldest first (seen-order lists them); only new samples
+// are scored.
 const addScript = `
-local added, dup = 0, 0
-for i = 3, #ARGV, 2 do
+local added, dup, scored = 0, 0, 0
+for i = 4, #ARGV, 3 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     redis.call('RPUSH', KEYS[1], ARGV[i + 1])
     redis.call('RPUSH', KEYS[4], ARGV[i])
+    if ARGV[i + 2] ~= '' then
+      redis.call('RPUSH', KEYS[5], ARGV[i + 2])
+      scored = scored + 1
+    end
     added = added + 1
   else
     dup = dup + 1
@@ -38,6 +44,7 @@ while forget > 0 do
   redis.call('LTRIM', KEYS[4], chunk, -1)
   forget = forget - chunk
 end
+if scored > 0 then redis.call('LTRIM', KEYS[5], -tonumber(ARGV[3]), -1) end
 local max = tonumber(ARGV[1])
 local len = redis.call('LLEN', KEYS[1])
 local dropped = 0
@@ -45,7 +52,7 @@ if len > max then
   dropped = len - max
   redis.call('LTRIM', KEYS[1], dropped, -1)
 end
-redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 2) / 2)
+redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 3) / 3)
 redis.call('HINCRBY', KEYS[3], 'duplicates', dup)
 redis.call('HINCRBY', KEYS[3], 'dropped', dropped)
 return {added, dup, dropped}
@@ -89,10 +96,10 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
     commit: (pipeline, expected) =>
       call("pipeline commit", () => redis.eval(commitScript, 1, keys.pipeline(pipeline.id), JSON.stringify(pipeline), String(expected)) as Promise<number>)
         .pipe(Effect.flatMap((ok) => (ok === 1 ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))))),
-    addSamples: (id, samples, { maxBufferSize, dedupWindow }) =>
+    addSamples: (id, samples, { maxBufferSize, dedupWindow, progressiveWindow }, predictions) =>
       call("samples", async () => {
-        const args = samples.flatMap((s) => [s.sampleId, JSON.stringify(s)])
-        const [added, duplicates, dropped] = (await redis.eval(addScript, 4, keys.part(id, "buffer"), keys.part(id, "seen"), keys.part(id, "counters"), keys.part(id, "seen-order"), maxBufferSize, dedupWindow, ...args)) as [number, number, number]
+        const args = samples.flatMap((s, i) => [s.sampleId, JSON.stringify(s), predictions ? JSON.stringify({ prediction: predictions[i], label: s.label }) : ""])
+        const [added, duplicates, dropped] = (await redis.eval(addScript, 5, keys.part(id, "buffer"), keys.part(id, "seen"), keys.part(id, "counters"), keys.part(id, "seen-order"), keys.part(id, "progressive"), maxBufferSize, dedupWindow, progressiveWindow, ...args)) as [number, number, number]
         return { added, duplicates, dropped }
       }),
     buffer: (id) => readList(keys.part(id, "buffer")),
@@ -117,7 +124,6 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
       return raw === null ? undefined : (JSON.parse(raw) as LearnerState)
     }),
     setLiveState: (id, state) => call("state set", () => redis.set(keys.part(id, "state"), JSON.stringify(state))).pipe(Effect.asVoid),
-    addProgressive: (id, entries, max) => pushBounded(keys.part(id, "progressive"), entries, max),
     progressive: (id) => readList(keys.part(id, "progressive")),
     addValidation: (id, samples, max) => pushBounded(keys.part(id, "validation"), samples, max),
     validation: (id) => readList(keys.part(id, "validation")),

@@ -19,7 +19,7 @@ export const samplePipeline = (overrides: Partial<Pipeline> = {}): Pipeline => {
   }
 }
 
-const limits = (maxBufferSize: number) => ({ maxBufferSize, dedupWindow: 100_000 })
+const limits = (maxBufferSize: number) => ({ maxBufferSize, dedupWindow: 100_000, progressiveWindow: 1000 })
 const stored = (id: string, x = 1): StoredSample => ({ sampleId: id, features: { a: x, b: 0.5 }, label: 1, weight: 1, receivedAt: "2030-01-01T00:00:00.000Z" })
 
 export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.Layer<PipelineStore, unknown>) => {
@@ -72,14 +72,15 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       const r = await run(Effect.gen(function*() {
         const store = yield* PipelineStore
         yield* store.insert(p)
-        const limits = { maxBufferSize: 3, dedupWindow: 5 }
-        yield* store.addSamples(p.id, ["a", "b", "c", "d"].map((id) => stored(id)), limits)
-        yield* store.addSamples(p.id, ["e", "f", "g"].map((id) => stored(id)), limits)
-        // a and b are beyond the last 5 (c..g); replays of c and g are still duplicates.
-        const replays = yield* store.addSamples(p.id, ["a", "c", "g", "b"].map((id) => stored(id)), limits)
-        return { replays, buffer: yield* store.buffer(p.id), counters: yield* store.counters(p.id) }
+        const limits = { maxBufferSize: 3, dedupWindow: 5, progressiveWindow: 100 }
+        yield* store.addSamples(p.id, ["a", "b", "c", "d"].map((id) => stored(id)), limits, [0.1, 0.2, 0.3, 0.4])
+        yield* store.addSamples(p.id, ["e", "f", "g"].map((id) => stored(id)), limits, [0.5, 0.6, 0.7])
+        // a and b are beyond the last 5 (c..g); replays of c and g are still duplicates, and not scored again.
+        const replays = yield* store.addSamples(p.id, ["a", "c", "g", "b"].map((id) => stored(id)), limits, [0.8, 0.9, 0.95, 0.99])
+        return { replays, buffer: yield* store.buffer(p.id), counters: yield* store.counters(p.id), progressive: yield* store.progressive(p.id) }
       }))
       expect(r.replays).toMatchObject({ added: 2, duplicates: 2, dropped: 2 })
+      expect(r.progressive.map((e) => e.prediction)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.99])
       expect(r.buffer.map((s) => s.sampleId)).toEqual(["g", "a", "b"])
       expect(r.counters).toMatchObject({ received: 11, duplicates: 2, dropped: 6 })
     })
@@ -91,10 +92,10 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
         const store = yield* PipelineStore
         yield* store.insert(p)
         yield* store.addSamples(p.id, [stored("a"), stored("b"), stored("c")], limits(100))
-        yield* store.removeSamples(p.id, ["a", "c"])
+        yield* store.addSamples(p.id, ["p0", "p1", "p2", "p3", "p4"].map((id, i) => ({ ...stored(id), label: i % 2 })), { ...limits(100), progressiveWindow: 3 }, [0, 0.1, 0.2, 0.3, 0.4])
+        yield* store.removeSamples(p.id, ["a", "c", "p0", "p1", "p2", "p3", "p4"])
         yield* store.addProcessed(p.id, 2)
         yield* store.setLiveState(p.id, state)
-        yield* store.addProgressive(p.id, Array.from({ length: 5 }, (_, i) => ({ prediction: i / 10, label: i % 2 })), 3)
         yield* store.addValidation(p.id, [stored("v1"), stored("v2"), stored("v3")], 2)
         yield* store.appendUpdate({ id: "u1", pipelineId: p.id, at: p.createdAt, kind: "update", accepted: true, reason: "ok", trigger: "manual", samples: 2, metricBefore: 0.5, metricAfter: 0.4, modelId: null, previousModelId: null })
         return {
@@ -105,7 +106,7 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.buffer.map((s) => s.sampleId)).toEqual(["b"])
       expect(r.counters.processed).toBe(2)
       expect(r.state).toEqual(state)
-      expect(r.progressive.map((e) => e.prediction)).toEqual([0.2, 0.3, 0.4])
+      expect(r.progressive).toEqual([{ prediction: 0.2, label: 0 }, { prediction: 0.3, label: 1 }, { prediction: 0.4, label: 0 }])
       expect(r.validation.map((s) => s.sampleId)).toEqual(["v2", "v3"])
       expect(r.updates.map((u) => u.id)).toEqual(["u1"])
     })
