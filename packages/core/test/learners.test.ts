@@ -113,6 +113,13 @@ describe("learner behaviour", () => {
     expect(learner.slotOf("zzz")).toBe(-1)
   })
 
+  it("hashes names to slots with 32-bit FNV-1a masked to the bits (the published FNV test vectors)", () => {
+    const hashed = makeLearner({ kind: "linear", optimizer: { type: "sgd", learningRate: 0.01 }, features: { type: "hashing", bits: 24 } })
+    // http://www.isthe.com/chongo/src/fnv/test_fnv.c: FNV1a 32 of "a" and "foobar".
+    expect(hashed.slotOf("a")).toBe(0xe40c292c & 0xffffff)
+    expect(hashed.slotOf("foobar")).toBe(0xbf9cf968 & 0xffffff)
+  })
+
   it("refuses unknown formats, bad labels, weights and features with typed errors", () => {
     const learner = makeLearner(configs[0]!)
     const field = (f: () => unknown) => {
