@@ -212,8 +212,14 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
     }
     activeSlots = identity ?? idx
     activeValues = val
+    valuesUnchecked = false
     standardize(k, learning)
     return k
+  }
+
+  let valuesUnchecked = false
+  const checkFinite = (values: Float64Array, count: number) => {
+    for (let j = 0; j < count; j++) if (!Number.isFinite(values[j])) notFinite(`values.${j}`, values[j]!)
   }
 
   /** Checks a vectorized sample and makes it active; returns how many entries. */
@@ -233,15 +239,13 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
         if (!(slot >= 0 && slot < size)) invalid(`slots.${j}`, `must be a slot in [0, ${size}), got ${slot}`)
       }
     }
-    // x * 0 is NaN exactly when x is not finite: one branch-free pass, the culprit searched after.
-    let poison = 0
-    for (let j = 0; j < count; j++) poison += values[j]! * 0
-    if (poison !== 0) {
-      for (let j = 0; j < count; j++) if (!Number.isFinite(values[j])) notFinite(`values.${j}`, values[j]!)
-    }
     activeSlots = slots!
     activeValues = values
+    // Without standardization the values are checked through the margin (see checkedMargin),
+    // which saves a pass; standardization must not see a bad value, so it checks first.
+    valuesUnchecked = !stdCount
     if (stdCount) {
+      checkFinite(values, count)
       reserve(count)
       idx.set(slots!)
       val.set(values)
@@ -272,6 +276,16 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
     return s + bias[0]!
   }
 
+  /**
+   * The margin, computed before anything is written. A non-finite value always makes it
+   * non-finite (NaN, or Inf; 0 x Inf is NaN), so unchecked values are searched only then.
+   */
+  const checkedMargin = (k: number): number => {
+    const m = margin(k)
+    if (valuesUnchecked && !Number.isFinite(m)) checkFinite(activeValues, k)
+    return m
+  }
+
   const logistic = config.kind === "logistic"
   const output = (m: number) => (logistic ? sigmoid(m) : m)
 
@@ -286,8 +300,8 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
   const update = (k: number, y: number, w: number) => {
     const slots = activeSlots
     const values = activeValues
+    const m = checkedMargin(k)
     steps++
-    const m = margin(k)
     if (o.type === "pa") {
       const ys = y === 1 ? 1 : -1
       const loss = Math.max(0, 1 - ys * m)
@@ -340,8 +354,8 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       checkTarget(label, weight)
       update(activateVector(vector, true), label, weight)
     },
-    predict: (features) => output(margin(activateNamed(features, false))),
-    predictVector: (vector) => output(margin(activateVector(vector, false))),
+    predict: (features) => output(checkedMargin(activateNamed(features, false))),
+    predictVector: (vector) => output(checkedMargin(activateVector(vector, false))),
     state: () => ({
       formatVersion: LEARNER_FORMAT_VERSION,
       config,
