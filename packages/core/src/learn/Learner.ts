@@ -191,7 +191,7 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
   const activateNamed = (features: Readonly<Record<string, number>>, learning: boolean): number => {
     let k = 0
     if (dense) {
-      val.fill(0)
+      val.fill(0, 0, size)
       let position = 0
       for (const name in features) {
         const x = features[name]!
