@@ -7,9 +7,10 @@
  * Reports and alerts (`drift:alert:<id>`) are kept by time in a sorted set and pruned past the
  * retention; leases are SET NX PX.
  */
-import { type Baseline, type DriftReport, DriftStore, Leases, type Monitor, MonitorConflictError, StorageError } from "@org/ml-core"
+import { type Baseline, type DriftReport, DriftStore, Leases, type Monitor, MonitorConflictError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
+import { getJson, getJsonMany, insertIndexed, listIndexed, redisCall as call } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
 
 export const driftKeys = (prefix: string) => ({
@@ -25,9 +26,6 @@ export const driftKeys = (prefix: string) => ({
   deliveries: () => `${prefix}drift:deliveries`,
   lease: (name: string) => `${prefix}lease:${name}`
 })
-
-const failure = (operation: string) => (cause: unknown) =>
-  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
 
 const MAX_DELIVERIES = 10_000
 
@@ -54,7 +52,6 @@ return count - skip
 
 export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape => {
   const keys = driftKeys(prefix)
-  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
   /** A feature's window key needs its type, from the monitor (immutable once created, so cached). */
   const featureTypes = new Map<string, ReadonlyMap<string, string>>()
   const windowKey = async (monitorId: string, feature: string) => {
@@ -69,20 +66,10 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
   }
   return {
     insertMonitor: (monitor) =>
-      call("monitor insert", () => redis.set(keys.monitor(monitor.id), JSON.stringify(monitor), "NX")).pipe(
-        Effect.flatMap((ok): Effect.Effect<void, StorageError | MonitorConflictError> =>
-          ok === "OK"
-            ? call("monitor index", () => redis.sadd(keys.monitors(), monitor.id)).pipe(Effect.asVoid)
-            : Effect.fail(new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` })))),
-    getMonitor: (id) => call("monitor get", async () => {
-      const raw = await redis.get(keys.monitor(id))
-      return raw === null ? undefined : (JSON.parse(raw) as Monitor)
-    }),
-    listMonitors: () => call("monitor list", async () => {
-      const ids = await redis.smembers(keys.monitors())
-      if (ids.length === 0) return []
-      return (await redis.mget(ids.map(keys.monitor))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Monitor)
-    }),
+      call("monitor insert", () => insertIndexed(redis, keys.monitor(monitor.id), keys.monitors(), monitor.id, monitor)).pipe(
+        Effect.flatMap((inserted) => (inserted ? Effect.void : Effect.fail(new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` }))))),
+    getMonitor: (id) => call("monitor get", () => getJson<Monitor>(redis, keys.monitor(id))),
+    listMonitors: () => call("monitor list", () => listIndexed<Monitor>(redis, keys.monitors(), keys.monitor)),
     addBaseline: (monitorId, feature, baseline) => call("baseline add", () => redis.rpush(keys.baselines(monitorId, feature), JSON.stringify(baseline))).pipe(Effect.asVoid),
     baselines: (monitorId, feature) => call("baselines", async () =>
       (await redis.lrange(keys.baselines(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as Baseline)),
@@ -107,7 +94,7 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
       const expired = await redis.zrangebyscore(keys.reports(), "-inf", `(${Date.parse(retainSince)}`)
       if (expired.length > 0) {
         // Retention is per monitor: only this monitor's old reports (and their alerts) go.
-        const old = (await redis.mget(expired.map(keys.report))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DriftReport)
+        const old = (await getJsonMany<DriftReport>(redis, expired.map(keys.report)))
           .filter((r) => r.monitorId === report.monitorId)
         if (old.length > 0) {
           await redis.multi()
@@ -119,8 +106,7 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
     }),
     reports: (monitorId, since) => call("reports", async () => {
       const ids = await redis.zrangebyscore(keys.reports(), since === undefined ? "-inf" : Date.parse(since), "+inf")
-      if (ids.length === 0) return []
-      return (await redis.mget(ids.map(keys.report))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DriftReport)
+      return (await getJsonMany<DriftReport>(redis, ids.map(keys.report)))
         .filter((r) => monitorId === undefined || r.monitorId === monitorId)
     }),
     putWebhook: (webhook) => call("webhook put", () => redis.hset(keys.webhooks(), webhook.id, JSON.stringify(webhook))).pipe(Effect.asVoid),
@@ -136,7 +122,6 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
 
 export const makeLeases = (redis: Redis, prefix: string): Leases.LeasesShape => {
   const keys = driftKeys(prefix)
-  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
   return {
     acquire: (name, owner, ttlMillis) => call("lease", () => redis.set(keys.lease(name), owner, "PX", Math.max(1, Math.round(ttlMillis)), "NX")).pipe(Effect.map((r) => r === "OK")),
     release: (name, owner) => call("lease release", () =>

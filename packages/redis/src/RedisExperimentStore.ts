@@ -6,9 +6,10 @@
  * Chan formula as the core, on numbers written with 17 significant digits, so concurrent
  * instances lose neither updates nor precision.
  */
-import { ExperimentConflictError, type Experiment, ExperimentStore, StaleRevisionError, StorageError, type Summary } from "@org/ml-core"
+import { type Assignment, ExperimentConflictError, type Experiment, ExperimentStore, StaleRevisionError, type Summary } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
+import { compareAndSet, getJson, getJsonMany, redisCall as call } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
 
 export const experimentKeys = (prefix: string) => ({
@@ -23,13 +24,6 @@ const insertScript = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
-return 1
-`
-
-const commitScript = `
-local raw = redis.call('GET', KEYS[1])
-if not raw or cjson.decode(raw).revision ~= tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
 return 1
 `
 
@@ -74,37 +68,23 @@ const decodeSummary = (text: string): Summary => {
   return { count, shift, shiftedMean, m2, min, max, mean: shift + shiftedMean }
 }
 
-const failure = (operation: string) => (cause: unknown) =>
-  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
-
 export const make = (redis: Redis, prefix: string): ExperimentStore.ExperimentStoreShape => {
   const keys = experimentKeys(prefix)
-  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
   return {
     insert: (experiment) =>
       call("experiment insert", () => redis.eval(insertScript, 2, keys.experiment(experiment.id), keys.index(), JSON.stringify(experiment), experiment.id) as Promise<number>)
         .pipe(Effect.flatMap((ok) => ok === 1 ? Effect.void : Effect.fail(new ExperimentConflictError({ experimentId: experiment.id, message: `Experiment ${experiment.id} already exists` })))),
-    get: (id) => call("experiment get", async () => {
-      const raw = await redis.get(keys.experiment(id))
-      return raw === null ? undefined : (JSON.parse(raw) as Experiment)
-    }),
-    list: () => call("experiment list", async () => {
-      const ids = await redis.zrange(keys.index(), 0, -1)
-      if (ids.length === 0) return []
-      const raws = await redis.mget(ids.map(keys.experiment))
-      return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Experiment)
-        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
-    }),
+    get: (id) => call("experiment get", () => getJson<Experiment>(redis, keys.experiment(id))),
+    list: () => call("experiment list", async () =>
+      (await getJsonMany<Experiment>(redis, (await redis.zrange(keys.index(), 0, -1)).map(keys.experiment)))
+        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))),
     commit: (experiment, expectedRevision) =>
-      call("experiment commit", () => redis.eval(commitScript, 1, keys.experiment(experiment.id), JSON.stringify(experiment), String(expectedRevision)) as Promise<number>)
-        .pipe(Effect.flatMap((ok) => ok === 1 ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` })))),
+      call("experiment commit", () => compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision))
+        .pipe(Effect.flatMap((ok) => ok ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` })))),
     assignIfAbsent: (assignment) =>
       call("assignment", () => redis.eval(assignScript, 1, keys.assignment(assignment.experimentId, assignment.userId), JSON.stringify(assignment)) as Promise<[number, string]>)
         .pipe(Effect.map(([created, raw]) => ({ assignment: JSON.parse(raw), created: created === 1 }))),
-    getAssignment: (experimentId, userId) => call("assignment get", async () => {
-      const raw = await redis.get(keys.assignment(experimentId, userId))
-      return raw === null ? undefined : JSON.parse(raw)
-    }),
+    getAssignment: (experimentId, userId) => call("assignment get", () => getJson<Assignment>(redis, keys.assignment(experimentId, userId))),
     addExposures: (experimentId, counts) => call("exposures", async () => {
       const multi = redis.multi()
       counts.forEach((c, i) => c !== 0 && multi.hincrby(keys.exposures(experimentId), String(i), c))

@@ -4,9 +4,10 @@
  * and audit events happen atomically: no interleaving of instances can leave two production
  * versions of a name or an audit trail that disagrees with the models.
  */
-import { type AuditEvent, matchesQuery, type Model, ModelConflictError, ModelStore, StaleRevisionError, StorageError } from "@org/ml-core"
+import { type AuditEvent, matchesQuery, type Model, ModelConflictError, ModelStore, StaleRevisionError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
+import { getJson, redisCall as call } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
 import { registryKeys } from "./RedisKeys.js"
 
@@ -56,16 +57,12 @@ end
 return 'ok'
 `
 
-const failure = (operation: string) => (cause: unknown) =>
-  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
-
 export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape => {
   const keys = registryKeys(prefix)
-  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
   const parseModel = (raw: string | null): Model | undefined => (raw === null ? undefined : (JSON.parse(raw) as Model))
   const parseEvents = (raws: ReadonlyArray<string>): ReadonlyArray<AuditEvent> => raws.map((raw) => JSON.parse(raw) as AuditEvent)
 
-  const get = (id: string) => call("get", async () => parseModel(await redis.get(keys.model(id))))
+  const get = (id: string) => call("get", () => getJson<Model>(redis, keys.model(id)))
 
   return {
     insert: (model, event) =>
@@ -90,13 +87,13 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
     findByNameVersion: (name, version) =>
       call("lookup", async () => {
         const id = await redis.get(keys.nameVersion(name, version))
-        return id === null ? undefined : parseModel(await redis.get(keys.model(id)))
+        return id === null ? undefined : getJson<Model>(redis, keys.model(id))
       }),
 
     productionOf: (name) =>
       call("production lookup", async () => {
         const id = await redis.get(keys.production(name))
-        return id === null ? undefined : parseModel(await redis.get(keys.model(id)))
+        return id === null ? undefined : getJson<Model>(redis, keys.model(id))
       }),
 
     list: (query) =>

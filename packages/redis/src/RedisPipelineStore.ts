@@ -6,9 +6,10 @@
  * and `:validation` (bounded lists), and `ml:update:<update_id>` records listed in `:updates`.
  * One Lua script deduplicates, appends, trims and counts a batch atomically.
  */
-import { type LearnerState, type Pipeline, PipelineConflictError, PipelineStore, StaleRevisionError, StorageError } from "@org/ml-core"
+import { type LearnerState, type Pipeline, PipelineConflictError, PipelineStore, StaleRevisionError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
+import { compareAndSet, getJson, getJsonMany, insertIndexed, listIndexed, redisCall as call } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
 
 export const pipelineKeys = (prefix: string) => ({
@@ -58,19 +59,8 @@ redis.call('HINCRBY', KEYS[3], 'dropped', dropped)
 return {added, dup, dropped}
 `
 
-const commitScript = `
-local raw = redis.call('GET', KEYS[1])
-if not raw or cjson.decode(raw).revision ~= tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-return 1
-`
-
-const failure = (operation: string) => (cause: unknown) =>
-  new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
-
 export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreShape => {
   const keys = pipelineKeys(prefix)
-  const call = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: failure(operation) })
   const pushBounded = (key: string, values: ReadonlyArray<unknown>, max: number) =>
     call("window", async () => {
       if (values.length === 0) return
@@ -79,23 +69,13 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
   const readList = <A>(key: string) => call("read", async () => (await redis.lrange(key, 0, -1)).map((r) => JSON.parse(r) as A))
   return {
     insert: (pipeline) =>
-      call("pipeline insert", () => redis.set(keys.pipeline(pipeline.id), JSON.stringify(pipeline), "NX")).pipe(
-        Effect.flatMap((ok): Effect.Effect<void, StorageError | PipelineConflictError> =>
-          ok === "OK"
-            ? call("pipeline index", () => redis.sadd(keys.pipelines(), pipeline.id)).pipe(Effect.asVoid)
-            : Effect.fail(new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` })))),
-    get: (id) => call("pipeline get", async () => {
-      const raw = await redis.get(keys.pipeline(id))
-      return raw === null ? undefined : (JSON.parse(raw) as Pipeline)
-    }),
-    list: () => call("pipeline list", async () => {
-      const ids = await redis.smembers(keys.pipelines())
-      if (ids.length === 0) return []
-      return (await redis.mget(ids.map(keys.pipeline))).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Pipeline)
-    }),
+      call("pipeline insert", () => insertIndexed(redis, keys.pipeline(pipeline.id), keys.pipelines(), pipeline.id, pipeline)).pipe(
+        Effect.flatMap((inserted) => (inserted ? Effect.void : Effect.fail(new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` }))))),
+    get: (id) => call("pipeline get", () => getJson<Pipeline>(redis, keys.pipeline(id))),
+    list: () => call("pipeline list", () => listIndexed<Pipeline>(redis, keys.pipelines(), keys.pipeline)),
     commit: (pipeline, expected) =>
-      call("pipeline commit", () => redis.eval(commitScript, 1, keys.pipeline(pipeline.id), JSON.stringify(pipeline), String(expected)) as Promise<number>)
-        .pipe(Effect.flatMap((ok) => (ok === 1 ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))))),
+      call("pipeline commit", () => compareAndSet(redis, keys.pipeline(pipeline.id), pipeline, expected))
+        .pipe(Effect.flatMap((ok) => (ok ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))))),
     addSamples: (id, samples, { maxBufferSize, dedupWindow, progressiveWindow }, predictions) =>
       call("samples", async () => {
         const args = samples.flatMap((s, i) => [s.sampleId, JSON.stringify(s), predictions ? JSON.stringify({ prediction: predictions[i], label: s.label }) : ""])
@@ -119,10 +99,7 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
       return { received: Number(c.received ?? 0), duplicates: Number(c.duplicates ?? 0), dropped: Number(c.dropped ?? 0), processed: Number(c.processed ?? 0) }
     }),
     addProcessed: (id, count) => call("processed", () => redis.hincrby(keys.part(id, "counters"), "processed", count)).pipe(Effect.asVoid),
-    liveState: (id) => call("state", async () => {
-      const raw = await redis.get(keys.part(id, "state"))
-      return raw === null ? undefined : (JSON.parse(raw) as LearnerState)
-    }),
+    liveState: (id) => call("state", () => getJson<LearnerState>(redis, keys.part(id, "state"))),
     setLiveState: (id, state) => call("state set", () => redis.set(keys.part(id, "state"), JSON.stringify(state))).pipe(Effect.asVoid),
     progressive: (id) => readList(keys.part(id, "progressive")),
     addValidation: (id, samples, max) => pushBounded(keys.part(id, "validation"), samples, max),
@@ -130,11 +107,7 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
     appendUpdate: (record) => call("update append", async () => {
       await redis.multi().set(keys.update(record.id), JSON.stringify(record)).rpush(keys.part(record.pipelineId, "updates"), record.id).exec()
     }),
-    updates: (id) => call("updates", async () => {
-      const ids = await redis.lrange(keys.part(id, "updates"), 0, -1)
-      if (ids.length === 0) return []
-      return (await redis.mget(ids.map(keys.update))).filter((r): r is string => r !== null).map((r) => JSON.parse(r))
-    })
+    updates: (id) => call("updates", async () => getJsonMany<PipelineStore.UpdateRecord>(redis, (await redis.lrange(keys.part(id, "updates"), 0, -1)).map(keys.update)))
   }
 }
 

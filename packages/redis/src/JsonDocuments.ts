@@ -1,0 +1,48 @@
+/**
+ * What every Redis adapter does with JSON documents stored one per key: run a command as an
+ * Effect that fails with a StorageError naming the operation, read one or many documents,
+ * insert a document listed in an index set unless its key exists, and replace one only if its
+ * stored `revision` is the expected one (compare-and-set in Lua).
+ */
+import { StorageError } from "@org/ml-core"
+import { Effect } from "effect"
+import type { Redis } from "ioredis"
+
+export const redisCall = <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StorageError> =>
+  Effect.tryPromise({
+    try: f,
+    catch: (cause) => new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+  })
+
+export const getJson = async <A>(redis: Redis, key: string): Promise<A | undefined> => {
+  const raw = await redis.get(key)
+  return raw === null ? undefined : (JSON.parse(raw) as A)
+}
+
+/** The documents that exist among `keys`, in their order. */
+export const getJsonMany = async <A>(redis: Redis, keys: ReadonlyArray<string>): Promise<Array<A>> => {
+  if (keys.length === 0) return []
+  return (await redis.mget(...keys)).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as A)
+}
+
+/** Stores the document unless `key` exists, then lists `id` in `indexKey`; false when it existed. */
+export const insertIndexed = async (redis: Redis, key: string, indexKey: string, id: string, document: unknown): Promise<boolean> => {
+  if ((await redis.set(key, JSON.stringify(document), "NX")) !== "OK") return false
+  await redis.sadd(indexKey, id)
+  return true
+}
+
+/** Every document listed in the index set `indexKey`. */
+export const listIndexed = async <A>(redis: Redis, indexKey: string, keyOf: (id: string) => string): Promise<Array<A>> =>
+  getJsonMany<A>(redis, (await redis.smembers(indexKey)).map(keyOf))
+
+const compareAndSetScript = `
+local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw).revision ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`
+
+/** Replaces the document at `key` if its stored revision is `expectedRevision`; false when it is not. */
+export const compareAndSet = async (redis: Redis, key: string, document: unknown, expectedRevision: number): Promise<boolean> =>
+  (await redis.eval(compareAndSetScript, 1, key, JSON.stringify(document), String(expectedRevision))) === 1
