@@ -157,7 +157,7 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
   let slotsAt = new Int32Array(64)
   const schemaSlot = (name: string, position: number): number => {
     if (namesAt[position] === name) return slotsAt[position]!
-    const slot = schemaIndex!.get(name) ?? -1
+    const slot = slotOf(name)
     if (position >= slotsAt.length) {
       const bigger = new Int32Array(slotsAt.length * 2)
       bigger.set(slotsAt)
@@ -206,7 +206,7 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
         if (!Number.isFinite(x)) notFinite(`features.${name}`, x)
         if (x === 0) continue
         if (k === idx.length) reserve(k + 1)
-        idx[k] = fnv1a32(name) & hashMask
+        idx[k] = slotOf(name)
         val[k++] = x
       }
     }
