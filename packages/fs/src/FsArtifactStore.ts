@@ -2,7 +2,8 @@
  * Artifacts on disk under `<dir>/artifacts/<model id>/<sha256>`. Uploads stream through
  * node:crypto's SHA-256 into a temp file (constant memory for any size), are fsynced, and land
  * by atomic rename only when complete, within the limit and matching the expected digest. A
- * crash or disconnect leaves at most a temp file, which the next start removes. Paths are built
+ * crash or disconnect leaves at most a temp file, which a later start removes once it is stale.
+ * Several instances may share the directory. Paths are built
  * only from validated ids, so nothing a request says can escape the directory.
  */
 import { createHash, randomUUID } from "node:crypto"
@@ -79,6 +80,21 @@ const streamHandle = (handle: fs.FileHandle): ReadableStream<Uint8Array> => {
   })
 }
 
+/**
+ * An upload in progress writes its temp file at least every MiB; one untouched this long was
+ * interrupted by a crash. Only such files are removed at start, because other instances sharing
+ * the directory may be receiving uploads into it right now.
+ */
+export const staleTempFileAgeMs = 60 * 60 * 1000
+
+const removeStaleTempFiles = async (temp: string, now: number) => {
+  for (const name of await fs.readdir(temp)) {
+    const file = path.join(temp, name)
+    const stat = await fs.stat(file).catch(() => undefined) // another instance may remove it first
+    if (stat !== undefined && now - stat.mtimeMs > staleTempFileAgeMs) await fs.rm(file, { recursive: true, force: true })
+  }
+}
+
 /** Typed errors thrown inside the async bodies pass through; anything else is a StorageError. */
 const asStorageError = (operation: string) => (cause: unknown): StorageError | IntegrityError | ArtifactTooLargeError =>
   cause instanceof StorageError || cause instanceof IntegrityError || cause instanceof ArtifactTooLargeError
@@ -91,9 +107,8 @@ export const make = (options: FsArtifactStoreOptions) =>
     const temp = path.join(root, ".tmp")
     yield* Effect.tryPromise({
       try: async () => {
-        // Temp files are only ever partial uploads interrupted by a crash: discard them.
-        await fs.rm(temp, { recursive: true, force: true })
         await fs.mkdir(temp, { recursive: true })
+        await removeStaleTempFiles(temp, Date.now())
       },
       catch: (cause) => asStorageError("store initialisation")(cause) as StorageError
     })

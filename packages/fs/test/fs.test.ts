@@ -1,7 +1,7 @@
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ArtifactStore, DriftStore, ExperimentStore, Leases, ModelRegistry, MetricsSink, ModelStore, PipelineStore, summarize } from "@org/ml-core"
+import { ArtifactStore, DriftStore, ExperimentStore, Leases, makeUlid, ModelRegistry, MetricsSink, ModelStore, PipelineStore, summarize } from "@org/ml-core"
 import { artifactStoreContract, driftStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, pipelineStoreContract, sampleEvent, sampleExperiment, sampleModel, sampleMonitor, samplePipeline } from "@org/ml-core/testing"
 import { Effect, Exit, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
@@ -154,11 +154,25 @@ describe("fs journal durability", () => {
     expect(JSON.stringify(exit)).toContain("in use by process")
   })
 
-  it("removes partial uploads left by a crash when it starts", async () => {
+  it("removes stale partial uploads left by a crash when it starts, and keeps uploads in progress", async () => {
     const directory = path.join(root, "crash")
-    await fs.mkdir(path.join(directory, "artifacts", ".tmp"), { recursive: true })
-    await fs.writeFile(path.join(directory, "artifacts", ".tmp", "partial"), "half an upload")
+    const temp = path.join(directory, "artifacts", ".tmp")
+    await fs.mkdir(temp, { recursive: true })
+    await fs.writeFile(path.join(temp, "crashed"), "half an upload")
+    const untouchedSince = new Date(Date.now() - FsArtifactStore.staleTempFileAgeMs - 60_000)
+    await fs.utimes(path.join(temp, "crashed"), untouchedSince, untouchedSince)
+    await fs.writeFile(path.join(temp, "in-progress"), "another instance's upload")
     await Effect.runPromise(Effect.provide(ArtifactStore.ArtifactStore.use((s) => s.ping()), FsArtifactStore.layer({ directory })))
-    expect(await artifactFiles(path.join(directory, "artifacts"))).toEqual([])
+    expect(await artifactFiles(path.join(directory, "artifacts"))).toEqual([path.join(temp, "in-progress")])
+  })
+
+  it("lets instances sharing one directory start while others upload", async () => {
+    const directory = path.join(root, "shared")
+    const upload = (bytes: Uint8Array<ArrayBuffer>) =>
+      ArtifactStore.ArtifactStore.use((s) => s.write(makeUlid(Date.now()), new Blob([bytes]).stream(), { maxBytes: 1 << 20 }))
+    const starts = Array.from({ length: 8 }, (_, i) =>
+      Effect.runPromise(Effect.provide(upload(new Uint8Array(1000).fill(i)), FsArtifactStore.layer({ directory }))))
+    const written = await Promise.all(starts)
+    expect(written.map((w) => w.sizeBytes)).toEqual(Array(8).fill(1000))
   })
 })
