@@ -2,15 +2,17 @@
  * Artifacts on disk under `<dir>/artifacts/<model id>/<sha256>`. Uploads stream through
  * node:crypto's SHA-256 into a temp file (constant memory for any size), are fsynced, and land
  * by atomic rename only when complete, within the limit and matching the expected digest. A
- * crash or disconnect leaves at most a temp file, which a later start removes once it is stale.
- * Several instances may share the directory. Paths are built
- * only from validated ids, so nothing a request says can escape the directory.
+ * crash or disconnect leaves at most a temp file, which a later start removes. Several instances
+ * may share the directory. Paths are built only from validated ids, so nothing a request says can
+ * escape the directory.
  */
 import { createHash, randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
+import * as os from "node:os"
 import * as path from "node:path"
 import { ArtifactStore, ArtifactTooLargeError, IntegrityError, StorageError, ulidPattern } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import { processIsAlive } from "./Processes.js"
 
 const sha256Pattern = /^[0-9a-f]{64}$/
 
@@ -81,17 +83,45 @@ const streamHandle = (handle: fs.FileHandle): ReadableStream<Uint8Array> => {
 }
 
 /**
- * An upload in progress writes its temp file at least every MiB; one untouched this long was
- * interrupted by a crash. Only such files are removed at start, because other instances sharing
- * the directory may be receiving uploads into it right now.
+ * Temp files are named `<host>.<pid>.<start token>.<uuid>` after the process that writes them.
+ * Instances on other machines may share the directory (with Redis) and be receiving uploads right
+ * now, so a starting instance removes only what a crash left: files of dead processes on this host
+ * at once, and any file untouched for an hour (an upload in progress writes at least every MiB).
+ * The start token tells this process from a predecessor that had the same pid (pid 1 in a
+ * container).
  */
 export const staleTempFileAgeMs = 60 * 60 * 1000
 
-const removeStaleTempFiles = async (temp: string, now: number) => {
+export interface TempFileOwner {
+  readonly host: string
+  readonly pid: number
+  readonly startToken: string
+}
+
+const thisProcess: TempFileOwner = {
+  host: os.hostname().replace(/[^A-Za-z0-9-]/g, "_"),
+  pid: process.pid,
+  startToken: randomUUID().slice(0, 8)
+}
+
+export const tempFileName = (owner: Partial<TempFileOwner> = {}) => {
+  const { host, pid, startToken } = { ...thisProcess, ...owner }
+  return `${host}.${pid}.${startToken}.${randomUUID()}`
+}
+
+const leftByCrash = (name: string, modifiedMs: number, now: number): boolean => {
+  if (now - modifiedMs > staleTempFileAgeMs) return true
+  const [host, pidText, startToken] = name.split(".")
+  const pid = Number(pidText)
+  if (host !== thisProcess.host) return false
+  return pid === thisProcess.pid ? startToken !== thisProcess.startToken : !processIsAlive(pid)
+}
+
+const removeTempFilesLeftByCrash = async (temp: string, now: number) => {
   for (const name of await fs.readdir(temp)) {
     const file = path.join(temp, name)
     const stat = await fs.stat(file).catch(() => undefined) // another instance may remove it first
-    if (stat !== undefined && now - stat.mtimeMs > staleTempFileAgeMs) await fs.rm(file, { recursive: true, force: true })
+    if (stat !== undefined && leftByCrash(name, stat.mtimeMs, now)) await fs.rm(file, { recursive: true, force: true })
   }
 }
 
@@ -108,7 +138,7 @@ export const make = (options: FsArtifactStoreOptions) =>
     yield* Effect.tryPromise({
       try: async () => {
         await fs.mkdir(temp, { recursive: true })
-        await removeStaleTempFiles(temp, Date.now())
+        await removeTempFilesLeftByCrash(temp, Date.now())
       },
       catch: (cause) => asStorageError("store initialisation")(cause) as StorageError
     })
@@ -117,7 +147,7 @@ export const make = (options: FsArtifactStoreOptions) =>
       Effect.tryPromise({
         try: async (signal) => {
           const modelDir = checkedPath(root, modelId)
-          const tempFile = path.join(temp, randomUUID())
+          const tempFile = path.join(temp, tempFileName())
           const hash = createHash("sha256")
           let size = 0
           let landed = false

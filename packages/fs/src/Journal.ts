@@ -8,6 +8,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { StorageError } from "@org/ml-core"
 import { Effect, Semaphore, type Scope } from "effect"
+import { processIsAlive } from "./Processes.js"
 
 const fail = (file: string, operation: string) => (cause: unknown) =>
   cause instanceof StorageError
@@ -40,16 +41,7 @@ const acquireLock = async (lockFile: string) => {
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause
     const owner = Number(await fs.readFile(lockFile, "utf8").catch(() => "0"))
-    let alive = false
-    try {
-      if (owner > 0 && owner !== process.pid) {
-        process.kill(owner, 0)
-        alive = true
-      }
-    } catch {
-      alive = false
-    }
-    if (alive) throw new StorageError({ message: `Data directory is in use by process ${owner} (${lockFile}); use Redis to share state between instances` })
+    if (owner !== process.pid && processIsAlive(owner)) throw new StorageError({ message: `Data directory is in use by process ${owner} (${lockFile}); use Redis to share state between instances` })
     await fs.writeFile(lockFile, String(process.pid))
   }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -154,16 +155,25 @@ describe("fs journal durability", () => {
     expect(JSON.stringify(exit)).toContain("in use by process")
   })
 
-  it("removes stale partial uploads left by a crash when it starts, and keeps uploads in progress", async () => {
+  it("removes partial uploads left by a crash when it starts, and keeps uploads in progress", async () => {
     const directory = path.join(root, "crash")
     const temp = path.join(directory, "artifacts", ".tmp")
     await fs.mkdir(temp, { recursive: true })
-    await fs.writeFile(path.join(temp, "crashed"), "half an upload")
+    const exitedPid = spawnSync(process.execPath, ["-e", ""]).pid!
+    const files = {
+      deadProcessHere: FsArtifactStore.tempFileName({ pid: exitedPid }),
+      predecessorWithOurPid: FsArtifactStore.tempFileName({ startToken: "previous" }),
+      thisProcess: FsArtifactStore.tempFileName(),
+      liveProcessHere: FsArtifactStore.tempFileName({ pid: process.ppid }),
+      otherHostRecent: FsArtifactStore.tempFileName({ pid: exitedPid, host: "other-host" }),
+      otherHostUntouched: FsArtifactStore.tempFileName({ pid: process.ppid, host: "other-host" }),
+      liveProcessHereUntouched: FsArtifactStore.tempFileName({ pid: process.ppid })
+    }
+    for (const name of Object.values(files)) await fs.writeFile(path.join(temp, name), "half an upload")
     const untouchedSince = new Date(Date.now() - FsArtifactStore.staleTempFileAgeMs - 60_000)
-    await fs.utimes(path.join(temp, "crashed"), untouchedSince, untouchedSince)
-    await fs.writeFile(path.join(temp, "in-progress"), "another instance's upload")
+    for (const name of [files.otherHostUntouched, files.liveProcessHereUntouched]) await fs.utimes(path.join(temp, name), untouchedSince, untouchedSince)
     await Effect.runPromise(Effect.provide(ArtifactStore.ArtifactStore.use((s) => s.ping()), FsArtifactStore.layer({ directory })))
-    expect(await artifactFiles(path.join(directory, "artifacts"))).toEqual([path.join(temp, "in-progress")])
+    expect((await artifactFiles(path.join(directory, "artifacts"))).sort()).toEqual([files.thisProcess, files.liveProcessHere, files.otherHostRecent].map((name) => path.join(temp, name)).sort())
   })
 
   it("lets instances sharing one directory start while others upload", async () => {

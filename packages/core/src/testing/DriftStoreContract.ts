@@ -132,9 +132,10 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       const name = `lease-${Math.random().toString(36).slice(2)}`
       const result = await run(Effect.gen(function*() {
         const leases = yield* Leases
-        const first = yield* Effect.all([leases.acquire(name, "a", 200), leases.acquire(name, "b", 200), leases.acquire(name, "a", 200)], { concurrency: "unbounded" })
-        yield* Effect.sleep(300)
-        const afterExpiry = yield* leases.acquire(name, "b", 200)
+        const first = yield* Effect.all([leases.acquire(name, "a", 1000), leases.acquire(name, "b", 1000), leases.acquire(name, "a", 1000)], { concurrency: "unbounded" })
+        // Leases long enough that a stalled machine cannot let one expire between the three tries.
+        yield* Effect.sleep(1100)
+        const afterExpiry = yield* leases.acquire(name, "b", 1000)
         return { first, afterExpiry }
       }))
       expect(result.first.filter(Boolean)).toHaveLength(1)
