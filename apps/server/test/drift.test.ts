@@ -89,8 +89,10 @@ describe("drift over HTTP", () => {
       // Verified with node:crypto, independently of the server's Web Crypto signing.
       const [, ts, mac] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(received[1]!.signature)!
       expect(createHmac("sha256", secret).update(`${ts}.${received[1]!.body}`).digest("hex")).toBe(mac)
-      const deliveries = (await (await request(`/v1/drift/webhooks/${created.id}/deliveries`)).json()) as { items: Array<{ attempt: number; ok: boolean }> }
-      expect(deliveries.items.map((d) => [d.attempt, d.ok])).toEqual([[1, false], [2, true]])
+      // A delivery is recorded once its response is back, which may be just after the receiver saw it.
+      const deliveries = async () => ((await (await request(`/v1/drift/webhooks/${created.id}/deliveries`)).json()) as { items: Array<{ attempt: number; ok: boolean }> }).items
+      for (let i = 0; i < 200 && (await deliveries()).length < 2; i++) await new Promise((r) => setTimeout(r, 25))
+      expect((await deliveries()).map((d) => [d.attempt, d.ok])).toEqual([[1, false], [2, true]])
       expect((await request(`/v1/drift/webhooks/${created.id}`, { method: "DELETE" })).status).toBe(204)
     } finally {
       receiver.close()
