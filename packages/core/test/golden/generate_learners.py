@@ -74,6 +74,11 @@ for i in range(len(yd)):
 out["linear"] = {"eta0": 0.01, "coef": reg.coef_.tolist(), "intercept": float(reg.intercept_[0])}
 
 
+def sigmoid(m):
+    # The same overflow-safe branches as the learner's, so references differ only by the update rule.
+    return 1 / (1 + math.exp(-m)) if m >= 0 else math.exp(m) / (1 + math.exp(m))
+
+
 def ftrl(x, y, alpha, beta, l1, l2):
     d = x.shape[1] + 1  # last: bias
     z = [0.0] * d
@@ -86,7 +91,7 @@ def ftrl(x, y, alpha, beta, l1, l2):
     for row, label in zip(x, y):
         xs = list(row) + [1.0]
         m = sum(weight(i) * xs[i] for i in range(d) if xs[i] != 0)
-        prob = 1 / (1 + math.exp(-m)) if m >= 0 else math.exp(m) / (1 + math.exp(m))
+        prob = sigmoid(m)
         g = prob - label
         for i in range(d):
             if xs[i] == 0:
@@ -105,7 +110,7 @@ def adagrad(x, y, lr, eps):
     g2 = [0.0] * (d + 1)
     for row, label in zip(x, y):
         m = sum(w[i] * row[i] for i in range(d)) + b
-        prob = 1 / (1 + math.exp(-m)) if m >= 0 else math.exp(m) / (1 + math.exp(m))
+        prob = sigmoid(m)
         g = prob - label
         for i in range(d):
             if row[i] == 0:
