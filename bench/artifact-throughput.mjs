@@ -5,13 +5,13 @@
 //   npm run bench            (or: node bench/artifact-throughput.mjs [sizeMiB])
 //
 // Targets (issue 2): server RSS growth under 64 MiB; hashing at >= 80% of raw node:crypto.
+import { FsArtifactStore } from "@org/ml-adapter-fs"
+import { Sha256 } from "@org/ml-sdk"
+import { Effect } from "effect"
 import { createHash, randomFillSync } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { FsArtifactStore } from "@org/ml-adapter-fs"
-import { Sha256 } from "@org/ml-sdk"
-import { Effect } from "effect"
 import { median, startServerProcess } from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -29,7 +29,10 @@ const procStatus = async (pid, field) => {
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)[1]) * 1024
 }
 
-const { url, child: server, stop } = await startServerProcess({ ML_MODEL_STORAGE_DIR: dataDir, ML_MAX_UPLOAD_BYTES: String(total * 2) })
+const { url, child: server, stop } = await startServerProcess({
+  ML_MODEL_STORAGE_DIR: dataDir,
+  ML_MAX_UPLOAD_BYTES: String(total * 2)
+})
 
 try {
   // Warm up (JIT, first request paths), then take the idle baseline.
@@ -38,7 +41,8 @@ try {
   const idleRss = await procStatus(server.pid, "VmRSS")
 
   const model = await (await fetch(`${url}/v1/models`, {
-    method: "POST", headers: { "content-type": "application/json" },
+    method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ name: "bench", version: String(Date.now()), algorithm: "none", framework: "none" })
   })).json()
 
@@ -53,7 +57,12 @@ try {
     }
   }, { highWaterMark: 4 })
   let started = performance.now()
-  const uploadResponse = await fetch(`${url}/v1/models/${model.id}/artifact`, { method: "PUT", body, duplex: "half", headers: { "content-type": "application/octet-stream" } })
+  const uploadResponse = await fetch(`${url}/v1/models/${model.id}/artifact`, {
+    method: "PUT",
+    body,
+    duplex: "half",
+    headers: { "content-type": "application/octet-stream" }
+  })
   const uploaded = await uploadResponse.json()
   const uploadMs = performance.now() - started
   if (uploadResponse.status !== 200) throw new Error(`upload failed: ${JSON.stringify(uploaded)}`)
@@ -87,7 +96,9 @@ try {
     started = performance.now()
     const raw = createHash("sha256")
     for (let done = 0; done < total; done += rawSource.length) {
-      for (let offset = 0; offset < rawSource.length; offset += chunkSize) raw.update(rawSource.subarray(offset, offset + chunkSize))
+      for (let offset = 0; offset < rawSource.length; offset += chunkSize) {
+        raw.update(rawSource.subarray(offset, offset + chunkSize))
+      }
     }
     raw.digest("hex")
     rawRounds.push(performance.now() - started)
@@ -108,10 +119,22 @@ try {
   console.log(`upload (stream, hash, fsync):  ${(uploadMs / 1000).toFixed(2)} s  ${rate(total, uploadMs)}`)
   console.log(`download (verify, stream):     ${(downloadMs / 1000).toFixed(2)} s  ${rate(total, downloadMs)}`)
   console.log(`server RSS idle / peak:        ${mib(idleRss)} MiB / ${mib(peakRss)} MiB`)
-  console.log(`server RSS growth:             ${mib(growth)} MiB  (target < 64 MiB: ${growth < 64 * 1024 * 1024 ? "met" : "MISSED"})`)
+  console.log(
+    `server RSS growth:             ${mib(growth)} MiB  (target < 64 MiB: ${
+      growth < 64 * 1024 * 1024 ? "met" : "MISSED"
+    })`
+  )
   console.log(`raw node:crypto SHA-256:       ${rate(total, rawMs)}`)
-  console.log(`server verification pass:      ${rate(total, verifyMs)}  ratio ${(rawMs / verifyMs).toFixed(2)} of raw (target >= 0.80: ${rawMs / verifyMs >= 0.8 ? "met" : "MISSED"})`)
-  console.log(`SDK pure-TS SHA-256 (64 MiB):  ${rate(jsBytes, jsMs)}  ratio ${((jsBytes / jsMs) / (total / rawMs)).toFixed(2)} of raw`)
+  console.log(
+    `server verification pass:      ${rate(total, verifyMs)}  ratio ${
+      (rawMs / verifyMs).toFixed(2)
+    } of raw (target >= 0.80: ${rawMs / verifyMs >= 0.8 ? "met" : "MISSED"})`
+  )
+  console.log(
+    `SDK pure-TS SHA-256 (64 MiB):  ${rate(jsBytes, jsMs)}  ratio ${
+      ((jsBytes / jsMs) / (total / rawMs)).toFixed(2)
+    } of raw`
+  )
 } finally {
   await stop()
   await fs.rm(dataDir, { recursive: true, force: true })

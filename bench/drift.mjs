@@ -8,15 +8,15 @@
 // 2. Checking: one check of 100 numeric features (windows of 1,000 against baselines of 10,000:
 //    KS and PSI each) against scipy's ks_2samp plus the numpy PSI on the same data. Target: ours
 //    no slower.
+import { DriftDetector } from "@org/ml-core"
+import { createClient } from "@org/ml-sdk"
+import { Effect } from "effect"
+import { Redis } from "ioredis"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { DriftDetector } from "@org/ml-core"
-import { createClient } from "@org/ml-sdk"
-import { Effect } from "effect"
-import { Redis } from "ioredis"
 import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
@@ -28,7 +28,8 @@ const uniform = () => {
   state = (Math.imul(state, 1664525) + 1013904223) >>> 0
   return state / 4294967296
 }
-const normalish = (n, loc = 0) => Float64Array.from({ length: n }, () => loc + uniform() + uniform() + uniform() + uniform() - 2)
+const normalish = (n, loc = 0) =>
+  Float64Array.from({ length: n }, () => loc + uniform() + uniform() + uniform() + uniform() - 2)
 
 // ---------------------------------------------------------------- recording
 const total = 2_000_000
@@ -37,12 +38,21 @@ const inFlight = 4
 const values = Array.from(normalish(batch))
 const prefix = `bench-drift:${Date.now()}:`
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-drift-bench-"))
-const { url, stop } = await startServerProcess({ ML_MODEL_STORAGE_DIR: dataDir, ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix, ML_MAX_JSON_BYTES: String(16 * 1024 * 1024) })
+const { url, stop } = await startServerProcess({
+  ML_MODEL_STORAGE_DIR: dataDir,
+  ML_REDIS_URL: redisUrl,
+  ML_REDIS_PREFIX: prefix,
+  ML_MAX_JSON_BYTES: String(16 * 1024 * 1024)
+})
 const redis = new Redis(redisUrl)
 const rows = []
 try {
   const ml = createClient({ baseUrl: url, driftRecorder: { batchSize: batch, flushIntervalMs: 60_000 } })
-  await ml.drift.createMonitor({ id: "bench", features: [{ name: "x", kind: "feature", type: "numeric" }], settings: { windowSize: 100_000 } })
+  await ml.drift.createMonitor({
+    id: "bench",
+    features: [{ name: "x", kind: "feature", type: "numeric" }],
+    settings: { windowSize: 100_000 }
+  })
   const timeIt = async (label, run) => {
     await run(total / 10) // warm-up
     const start = performance.now()
@@ -73,7 +83,9 @@ try {
   })
   console.log("Recording (2,000,000 values in batches of 10,000, 4 in flight)")
   console.table(rows)
-  console.log(`ratio ours/raw: ${(ours / raw).toFixed(2)} (target >= 0.5); ours ${Math.round(ours)} values/s (target >= 200,000)`)
+  console.log(
+    `ratio ours/raw: ${(ours / raw).toFixed(2)} (target >= 0.5); ours ${Math.round(ours)} values/s (target >= 200,000)`
+  )
 } finally {
   await stop()
   await deleteKeysWithPrefix(redis, prefix)
@@ -92,7 +104,11 @@ try {
   const program = Effect.gen(function*() {
     const d = yield* DriftDetector.DriftDetector
     const names = Array.from({ length: features }, (_, f) => `f${f}`)
-    const m = yield* d.createMonitor({ id: "check-bench", features: names.map((name) => ({ name, kind: "feature", type: "numeric" })), settings: { windowSize: 1000, minWindow: 100 } })
+    const m = yield* d.createMonitor({
+      id: "check-bench",
+      features: names.map((name) => ({ name, kind: "feature", type: "numeric" })),
+      settings: { windowSize: 1000, minWindow: 100 }
+    })
     yield* d.setBaseline(m.id, Object.fromEntries(names.map((n, f) => [n, Array.from(baselines[f])])))
     yield* d.recordBatch(m.id, Object.fromEntries(names.map((n, f) => [n, Array.from(windows[f])])))
     for (let w = 0; w < 3; w++) yield* d.check(m.id) // warm-up
@@ -128,7 +144,10 @@ print(sorted(runs)[3])
   if (result.status !== 0) throw new Error(result.stderr)
   const scipyMs = Number(result.stdout.trim())
   console.log("\nChecking 100 features (windows 1,000 vs baselines 10,000; KS + PSI each; median of 7)")
-  console.table([{ implementation: "ours (DriftDetector.check, KS exact + PSI, in memory)", ms: oursMs.toFixed(1) }, { implementation: "scipy ks_2samp + numpy PSI", ms: scipyMs.toFixed(1) }])
+  console.table([{ implementation: "ours (DriftDetector.check, KS exact + PSI, in memory)", ms: oursMs.toFixed(1) }, {
+    implementation: "scipy ks_2samp + numpy PSI",
+    ms: scipyMs.toFixed(1)
+  }])
   console.log(`ratio ours/scipy: ${(oursMs / scipyMs).toFixed(2)} (target <= 1.0)`)
 } finally {
   fs.rmSync(dir, { recursive: true, force: true })

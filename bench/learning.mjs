@@ -47,7 +47,11 @@ const compare = (label, n, ours, loop) => {
   }
   const timeOurs = median(oursRuns)
   const timeLoop = median(loopRuns)
-  console.log(`${label}: ours ${Math.round(n / timeOurs * 1000).toLocaleString("en")} updates/s, hand-written loop ${Math.round(n / timeLoop * 1000).toLocaleString("en")} updates/s, ratio ${(timeLoop / timeOurs).toFixed(2)} (target >= 0.5)`)
+  console.log(
+    `${label}: ours ${Math.round(n / timeOurs * 1000).toLocaleString("en")} updates/s, hand-written loop ${
+      Math.round(n / timeLoop * 1000).toLocaleString("en")
+    } updates/s, ratio ${(timeLoop / timeOurs).toFixed(2)} (target >= 0.5)`
+  )
 }
 
 /** The minimal loop: map names to slots into scratch arrays, then dot product and SGD step. */
@@ -80,9 +84,16 @@ const handWrittenByName = (size, slotOf) => (samples) => {
   const rows = Array.from({ length: n }, () => Float64Array.from({ length: d }, () => uniform() * 2 - 1))
   const labels = rows.map((x) => (x.reduce((s, v, j) => s + v * truth[j], 0) > 0 ? 1 : 0))
   const names = Array.from({ length: d }, (_, j) => `f${j}`)
-  const samples = rows.map((x, i) => ({ features: Object.fromEntries(names.map((name, j) => [name, x[j]])), label: labels[i] }))
+  const samples = rows.map((x, i) => ({
+    features: Object.fromEntries(names.map((name, j) => [name, x[j]])),
+    label: labels[i]
+  }))
   const vectors = rows.map((values) => ({ values }))
-  const config = { kind: "logistic", optimizer: { type: "sgd", learningRate: rate }, features: { type: "schema", names } }
+  const config = {
+    kind: "logistic",
+    optimizer: { type: "sgd", learningRate: rate },
+    features: { type: "schema", names }
+  }
   const slotByName = new Map(names.map((name, j) => [name, j]))
   const loopByName = handWrittenByName(d, (name) => slotByName.get(name) ?? -1)
   const loopVectorized = () => {
@@ -135,7 +146,11 @@ const handWrittenByName = (size, slotOf) => (samples) => {
     vectors.push({ slots, values })
     labels.push(label)
   }
-  const config = { kind: "logistic", optimizer: { type: "sgd", learningRate: rate }, features: { type: "hashing", bits } }
+  const config = {
+    kind: "logistic",
+    optimizer: { type: "sgd", learningRate: rate },
+    features: { type: "hashing", bits }
+  }
   const loopByName = handWrittenByName(2 ** bits, (name) => fnv1a32(name) & mask)
   const loopVectorized = () => {
     const w = new Float64Array(2 ** bits)
@@ -165,19 +180,43 @@ if (process.env.BENCH_ONLY_IN_PROCESS) process.exit(0)
 {
   const prefix = `bench-learning-${process.pid}-`
   const redis = new Redis(redisUrl)
-  const { url, stop } = await startServerProcess({ ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix, ML_MODEL_STORAGE_DIR: `/tmp/${prefix}data` })
+  const { url, stop } = await startServerProcess({
+    ML_REDIS_URL: redisUrl,
+    ML_REDIS_PREFIX: prefix,
+    ML_MODEL_STORAGE_DIR: `/tmp/${prefix}data`
+  })
   try {
     const ml = createClient({ baseUrl: url })
     const names = Array.from({ length: 20 }, (_, j) => `f${j}`)
-    const base = makeLearner({ kind: "logistic", optimizer: { type: "sgd", learningRate: rate }, features: { type: "schema", names } })
-    const model = await ml.registry.registerModel({ name: "bench-online", version: "1.0.0", algorithm: "logistic_regression", framework: "ml-pipeline" }, new TextEncoder().encode(JSON.stringify(base.state())))
+    const base = makeLearner({
+      kind: "logistic",
+      optimizer: { type: "sgd", learningRate: rate },
+      features: { type: "schema", names }
+    })
+    const model = await ml.registry.registerModel({
+      name: "bench-online",
+      version: "1.0.0",
+      algorithm: "logistic_regression",
+      framework: "ml-pipeline"
+    }, new TextEncoder().encode(JSON.stringify(base.state())))
     // Periodic once a day: ingestion only, no update during the run.
-    await ml.learner.createPipeline({ id: "bench", name: "bench", modelId: model.id, strategy: "periodic", updateFrequencySeconds: 86_400, batchSize: 1000, maxBufferSize: 1_000_000 })
+    await ml.learner.createPipeline({
+      id: "bench",
+      name: "bench",
+      modelId: model.id,
+      strategy: "periodic",
+      updateFrequencySeconds: 86_400,
+      batchSize: 1000,
+      maxBufferSize: 1_000_000
+    })
     const batches = 200
     const batchSize = 1000
-    const all = Array.from({ length: batches }, (_, b) => Array.from({ length: batchSize }, (_, i) => ({
-      sampleId: `s${b}-${i}`, features: Object.fromEntries(names.map((name) => [name, uniform() * 2 - 1])), label: uniform() < 0.5 ? 1 : 0
-    })))
+    const all = Array.from({ length: batches }, (_, b) =>
+      Array.from({ length: batchSize }, (_, i) => ({
+        sampleId: `s${b}-${i}`,
+        features: Object.fromEntries(names.map((name) => [name, uniform() * 2 - 1])),
+        label: uniform() < 0.5 ? 1 : 0
+      })))
     const inFlight = 4
     const runPool = async (send) => {
       let next = 0
@@ -189,11 +228,21 @@ if (process.env.BENCH_ONLY_IN_PROCESS) process.exit(0)
     }
     const ours = await runPool((samples) => ml.learner.addSamples("bench", samples))
     const key = `${prefix}raw-buffer`
-    const raw = await runPool((samples) => redis.multi().rpush(key, ...samples.map((s) => JSON.stringify(s))).ltrim(key, -1_000_000, -1).exec())
+    const raw = await runPool((samples) =>
+      redis.multi().rpush(key, ...samples.map((s) => JSON.stringify(s))).ltrim(key, -1_000_000, -1).exec()
+    )
     const status = await ml.learner.getPipelineStatus("bench")
-    if (status.counters.buffered !== batches * batchSize) throw new Error(`expected ${batches * batchSize} buffered, got ${status.counters.buffered}`)
+    if (status.counters.buffered !== batches * batchSize) {
+      throw new Error(`expected ${batches * batchSize} buffered, got ${status.counters.buffered}`)
+    }
     const total = batches * batchSize
-    console.log(`HTTP ingestion on Redis: ours ${Math.round(total / ours * 1000).toLocaleString("en")} samples/s (SDK -> server -> Redis, validated, deduplicated, progressive-scored), raw ioredis RPUSH ${Math.round(total / raw * 1000).toLocaleString("en")} samples/s, ratio ${(raw / ours).toFixed(2)}`)
+    console.log(
+      `HTTP ingestion on Redis: ours ${
+        Math.round(total / ours * 1000).toLocaleString("en")
+      } samples/s (SDK -> server -> Redis, validated, deduplicated, progressive-scored), raw ioredis RPUSH ${
+        Math.round(total / raw * 1000).toLocaleString("en")
+      } samples/s, ratio ${(raw / ours).toFixed(2)}`
+    )
   } finally {
     await stop()
     await deleteKeysWithPrefix(redis, prefix)

@@ -20,10 +20,11 @@ export const startServerProcess = async (env) => {
     })
     child.on("exit", (code) => reject(new Error(`server exited ${code}`)))
   })
-  const stop = () => new Promise((resolve) => {
-    child.on("exit", resolve)
-    child.kill("SIGTERM")
-  })
+  const stop = () =>
+    new Promise((resolve) => {
+      child.on("exit", resolve)
+      child.kill("SIGTERM")
+    })
   return { url, child, stop }
 }
 

@@ -6,12 +6,12 @@
 // samples. Each case is timed as the median of several repetitions after a warm-up, on each
 // side; the ratio printed is our time / scipy's time (target: at most 1.0 at every size).
 // Needs Debian's python3-scipy (/usr/bin/python3).
+import { ks2Samp, psi } from "@org/ml-core"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { ks2Samp, psi } from "@org/ml-core"
 import { median } from "./lib.mjs"
 
 /** Holds psi_numpy.py, the numpy PSI the benchmarks compare against. */
@@ -106,7 +106,8 @@ print(json.dumps(out))
       "psi ms": p.toFixed(2),
       "numpy psi ms": scipy[i].psi.toFixed(2),
       "psi ratio": (p / scipy[i].psi).toFixed(2),
-      "same answer": ours.statistic === scipy[i].statistic && Math.abs(ours.pValue - scipy[i].pValue) <= 1e-10 * scipy[i].pValue + 1e-14 &&
+      "same answer": ours.statistic === scipy[i].statistic &&
+        Math.abs(ours.pValue - scipy[i].pValue) <= 1e-10 * scipy[i].pValue + 1e-14 &&
         Math.abs(oursPsi - scipy[i].psiValue) <= 1e-12 * scipy[i].psiValue + 1e-15
     })
   })

@@ -2,7 +2,23 @@
 // it bans runtime modules, Node globals and drivers, so portability is checked, not hoped for.
 import base from "./base.js"
 
-const nodeBuiltins = ["fs", "path", "os", "crypto", "stream", "http", "https", "net", "child_process", "worker_threads", "url", "util", "events", "buffer", "zlib"]
+const nodeBuiltins = [
+  "fs",
+  "path",
+  "os",
+  "crypto",
+  "stream",
+  "http",
+  "https",
+  "net",
+  "child_process",
+  "worker_threads",
+  "url",
+  "util",
+  "events",
+  "buffer",
+  "zlib"
+]
 const drivers = ["ioredis", "redis", "prom-client", "hono", "@hono/*", "pg", "mysql2"]
 
 export default [
@@ -13,11 +29,15 @@ export default [
       "no-restricted-imports": ["error", {
         patterns: [
           { group: ["node:*"], message: "packages/core is portable: no node: modules." },
-          { group: [...nodeBuiltins, ...nodeBuiltins.map((m) => `${m}/*`)], message: "packages/core is portable: no Node built-ins." },
+          {
+            group: [...nodeBuiltins, ...nodeBuiltins.map((m) => `${m}/*`)],
+            message: "packages/core is portable: no Node built-ins."
+          },
           { group: drivers, message: "packages/core is portable: drivers belong in adapter packages." }
         ]
       }],
-      "no-restricted-globals": ["error",
+      "no-restricted-globals": [
+        "error",
         { name: "process", message: "packages/core is portable: inject configuration instead of reading process." },
         { name: "Buffer", message: "packages/core is portable: use Uint8Array." },
         { name: "require", message: "ESM only." },

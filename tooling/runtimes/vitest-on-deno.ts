@@ -39,14 +39,12 @@ const format = (template: string, args: ReadonlyArray<unknown>) => {
 }
 
 export const it = Object.assign(register, {
-  each:
-    <T>(cases: ReadonlyArray<T>) =>
-    (name: string, body: (...args: Array<any>) => unknown) => {
-      for (const testCase of cases) {
-        const args = Array.isArray(testCase) ? testCase : [testCase]
-        register(format(name, args), () => body(...args))
-      }
+  each: <T>(cases: ReadonlyArray<T>) => (name: string, body: (...args: Array<any>) => unknown) => {
+    for (const testCase of cases) {
+      const args = Array.isArray(testCase) ? testCase : [testCase]
+      register(format(name, args), () => body(...args))
     }
+  }
 })
 export const test = it
 export const afterAll = (body: Body) => afterAllHooks.push(body)

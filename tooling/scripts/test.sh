@@ -5,4 +5,5 @@
 source "$(dirname "$0")/workspace.sh"
 source "$(dirname "$0")/ensure-services.sh"
 install_workspace
+dprint check
 turbo run build typecheck lint test test:deno test:bun --output-logs=new-only --concurrency=2

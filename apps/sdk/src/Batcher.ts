@@ -34,7 +34,7 @@ export const makeBatcher = <Item>(
 
   const sendWithRetries = async (target: string, items: Array<Item>) => {
     const retries = options.maxRetries ?? 5
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       try {
         await send(target, items)
         return
@@ -69,7 +69,7 @@ export const makeBatcher = <Item>(
   return {
     add: (target, item) => {
       let items = buffers.get(target)
-      if (!items) buffers.set(target, (items = []))
+      if (!items) buffers.set(target, items = [])
       items.push(item)
       if (++buffered >= batchSize) void flush()
       else ensureTimer()

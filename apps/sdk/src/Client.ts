@@ -5,13 +5,22 @@
  * their SHA-256 while they stream.
  */
 import type {
-  AbTests, AuditEvent, CreateExperimentInput, Experiment, ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput
+  AbTests,
+  AuditEvent,
+  CreateExperimentInput,
+  Experiment,
+  ListModelsQuery,
+  Model,
+  ModelPage,
+  ModelStatus,
+  RegisterModelInput,
+  UpdateModelInput
 } from "@org/ml-core"
 import type { RecorderOptions } from "./Batcher.js"
 import { makeDriftClient } from "./Drift.js"
+import { errorFromResponse, IntegrityError } from "./Errors.js"
 import { makeLearnerClient } from "./Learner.js"
 import { LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
-import { IntegrityError, errorFromResponse } from "./Errors.js"
 import { Sha256 } from "./Sha256.js"
 
 export type ArtifactBody = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
@@ -71,10 +80,17 @@ const verifying = (expected: string): TransformStream<Uint8Array, Uint8Array> =>
     flush(controller) {
       const actual = hash.digestHex()
       if (actual !== expected) {
-        controller.error(new IntegrityError({
-          type: "urn:ml-pipeline:problem:integrity", title: "Artifact integrity check failed", status: 0, code: "IntegrityError",
-          detail: `Downloaded artifact hashes to ${actual}, expected ${expected}`, expectedSha256: expected, actualSha256: actual
-        }))
+        controller.error(
+          new IntegrityError({
+            type: "urn:ml-pipeline:problem:integrity",
+            title: "Artifact integrity check failed",
+            status: 0,
+            code: "IntegrityError",
+            detail: `Downloaded artifact hashes to ${actual}, expected ${expected}`,
+            expectedSha256: expected,
+            actualSha256: actual
+          })
+        )
       }
     }
   })
@@ -90,12 +106,20 @@ export const createClient = (options: ClientOptions) => {
   })
 
   const send = async (path: string, init: RequestInit & { duplex?: "half" } = {}): Promise<Response> => {
-    const response = await doFetch(`${baseUrl}${path}`, { ...init, headers: headers(init.headers as Record<string, string> | undefined) })
+    const response = await doFetch(`${baseUrl}${path}`, {
+      ...init,
+      headers: headers(init.headers as Record<string, string> | undefined)
+    })
     if (!response.ok) throw await errorFromResponse(response)
     return response
   }
   const sendJson = async <A>(path: string, method = "GET", body?: unknown): Promise<A> => {
-    const response = await send(path, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } })
+    const response = await send(
+      path,
+      body === undefined
+        ? { method }
+        : { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } }
+    )
     return (response.status === 204 ? undefined : await response.json()) as A
   }
   const modelPath = (id: string) => `/v1/models/${encodeURIComponent(id)}`
@@ -104,7 +128,9 @@ export const createClient = (options: ClientOptions) => {
     const streamed = !(artifact instanceof Uint8Array || artifact instanceof ArrayBuffer || artifact instanceof Blob)
     return send(`${modelPath(id)}/artifact`, {
       method: "PUT",
-      body: streamed ? toStream(artifact as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>) : (artifact as BodyInit),
+      body: streamed
+        ? toStream(artifact as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>)
+        : (artifact as BodyInit),
       headers: {
         "content-type": "application/octet-stream",
         ...(upload.expectedSha256 ? { "x-artifact-sha256": upload.expectedSha256 } : {})
@@ -122,15 +148,23 @@ export const createClient = (options: ClientOptions) => {
 
   const registry = {
     /** Registers a version (draft) and, when given, streams its artifact. */
-    registerModel: async (metadata: RegisterModelInput, artifact?: ArtifactBody, upload?: UploadOptions): Promise<Model> => {
+    registerModel: async (
+      metadata: RegisterModelInput,
+      artifact?: ArtifactBody,
+      upload?: UploadOptions
+    ): Promise<Model> => {
       const model = await sendJson<Model>("/v1/models", "POST", metadata)
       return artifact === undefined ? model : uploadArtifact(model.id, artifact, upload)
     },
     uploadArtifact,
-    promoteModel: (id: string, status: ModelStatus, promotion: { readonly reason?: string; readonly actor?: string } = {}): Promise<Model> =>
-      sendJson<Model>(`${modelPath(id)}/promote`, "POST", { status, ...promotion }),
+    promoteModel: (
+      id: string,
+      status: ModelStatus,
+      promotion: { readonly reason?: string; readonly actor?: string } = {}
+    ): Promise<Model> => sendJson<Model>(`${modelPath(id)}/promote`, "POST", { status, ...promotion }),
     getModel: (id: string): Promise<Model> => sendJson<Model>(modelPath(id)),
-    updateModel: (id: string, patch: UpdateModelInput): Promise<Model> => sendJson<Model>(modelPath(id), "PATCH", patch),
+    updateModel: (id: string, patch: UpdateModelInput): Promise<Model> =>
+      sendJson<Model>(modelPath(id), "PATCH", patch),
     listModelsPage,
     /** Every matching model, fetching pages as the iteration goes. */
     listModels: async function*(query: Omit<ListModelsQuery, "cursor"> = {}): AsyncGenerator<Model> {
@@ -141,26 +175,40 @@ export const createClient = (options: ClientOptions) => {
         cursor = page.nextCursor
       } while (cursor)
     },
-    getHistory: (id: string): Promise<ReadonlyArray<AuditEvent>> => sendJson<ReadonlyArray<AuditEvent>>(`${modelPath(id)}/history`),
+    getHistory: (id: string): Promise<ReadonlyArray<AuditEvent>> =>
+      sendJson<ReadonlyArray<AuditEvent>>(`${modelPath(id)}/history`),
     /** The production version of `name`, now or at an instant (`at`: Date or ISO string). */
     getProduction: (name: string, at?: Date | string): Promise<Model> =>
-      sendJson<Model>(`/v1/registry/${encodeURIComponent(name)}/production${at ? `?at=${encodeURIComponent(at instanceof Date ? at.toISOString() : at)}` : ""}`),
+      sendJson<Model>(
+        `/v1/registry/${encodeURIComponent(name)}/production${
+          at ? `?at=${encodeURIComponent(at instanceof Date ? at.toISOString() : at)}` : ""
+        }`
+      ),
     downloadArtifact: async (id: string): Promise<DownloadedArtifact> => {
       const response = await send(`${modelPath(id)}/artifact`)
       const sha256 = response.headers.get("x-artifact-sha256") ?? ""
       const stream = response.body!.pipeThrough(verifying(sha256))
-      return { sha256, sizeBytes: Number(response.headers.get("content-length") ?? "0"), stream, bytes: async () => new Uint8Array(await new Response(stream).arrayBuffer()) }
+      return {
+        sha256,
+        sizeBytes: Number(response.headers.get("content-length") ?? "0"),
+        stream,
+        bytes: async () => new Uint8Array(await new Response(stream).arrayBuffer())
+      }
     }
   }
 
   const experimentPath = (id: string) => `/v1/experiments/${encodeURIComponent(id)}`
   const experiments = {
-    create: (input: CreateExperimentInput): Promise<Experiment> => sendJson<Experiment>("/v1/experiments", "POST", input),
+    create: (input: CreateExperimentInput): Promise<Experiment> =>
+      sendJson<Experiment>("/v1/experiments", "POST", input),
     get: (id: string): Promise<Experiment> => sendJson<Experiment>(experimentPath(id)),
-    list: async (): Promise<ReadonlyArray<Experiment>> => (await sendJson<{ items: ReadonlyArray<Experiment> }>("/v1/experiments")).items,
+    list: async (): Promise<ReadonlyArray<Experiment>> =>
+      (await sendJson<{ items: ReadonlyArray<Experiment> }>("/v1/experiments")).items,
     /** Re-split traffic (one trafficPct per variant) and/or change the description. */
-    update: (id: string, change: { readonly trafficPct?: ReadonlyArray<number>; readonly description?: string }): Promise<Experiment> =>
-      sendJson<Experiment>(experimentPath(id), "PATCH", change),
+    update: (
+      id: string,
+      change: { readonly trafficPct?: ReadonlyArray<number>; readonly description?: string }
+    ): Promise<Experiment> => sendJson<Experiment>(experimentPath(id), "PATCH", change),
     start: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/start`, "POST"),
     pause: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/pause`, "POST"),
     complete: (id: string, options: { readonly promoteWinner?: boolean } = {}): Promise<Experiment> =>
@@ -168,15 +216,25 @@ export const createClient = (options: ClientOptions) => {
     reweight: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/reweight`, "POST"),
     getModelAssignment: (id: string, userId: string): Promise<AbTests.ModelAssignment> =>
       sendJson<AbTests.ModelAssignment>(`${experimentPath(id)}/assignments`, "POST", { userId }),
-    getModelAssignments: async (id: string, userIds: ReadonlyArray<string>): Promise<ReadonlyArray<AbTests.ModelAssignment>> =>
-      (await sendJson<{ items: ReadonlyArray<AbTests.ModelAssignment> }>(`${experimentPath(id)}/assignments`, "POST", { userIds })).items,
+    getModelAssignments: async (
+      id: string,
+      userIds: ReadonlyArray<string>
+    ): Promise<ReadonlyArray<AbTests.ModelAssignment>> =>
+      (await sendJson<{ items: ReadonlyArray<AbTests.ModelAssignment> }>(`${experimentPath(id)}/assignments`, "POST", {
+        userIds
+      })).items,
     recordMetric: (id: string, modelId: string, metric: string, value: number): Promise<void> =>
       sendJson(`${experimentPath(id)}/metrics`, "POST", { modelId, metric, value }).then(() => undefined),
-    recordMetrics: (id: string, observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>): Promise<void> =>
-      sendJson(`${experimentPath(id)}/metrics`, "POST", { observations }).then(() => undefined),
-    recordExposures: (id: string, exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>): Promise<void> =>
-      sendJson(`${experimentPath(id)}/exposures`, "POST", { exposures }).then(() => undefined),
-    getExperimentResults: (id: string): Promise<AbTests.ExperimentResults> => sendJson<AbTests.ExperimentResults>(`${experimentPath(id)}/results`),
+    recordMetrics: (
+      id: string,
+      observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>
+    ): Promise<void> => sendJson(`${experimentPath(id)}/metrics`, "POST", { observations }).then(() => undefined),
+    recordExposures: (
+      id: string,
+      exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>
+    ): Promise<void> => sendJson(`${experimentPath(id)}/exposures`, "POST", { exposures }).then(() => undefined),
+    getExperimentResults: (id: string): Promise<AbTests.ExperimentResults> =>
+      sendJson<AbTests.ExperimentResults>(`${experimentPath(id)}/results`),
     /**
      * Local evaluation: running experiments are fetched and refreshed in the background, users
      * are assigned in process with the server's hashing (no network on the hot path), and

@@ -13,7 +13,6 @@ interface Transport {
   readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
 }
 
-
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 
 /** Constant-time comparison of two hex strings. */
@@ -40,16 +39,25 @@ export const verifyWebhookSignature = async (
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000)
   if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) return false
   const encoder = new TextEncoder()
-  const key = await globalThis.crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+  const key = await globalThis.crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"]
+  )
   const mac = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${timestamp}.${body}`)))
   return sameHex(hex(mac), match[2]!)
 }
 
 /** A fetch handler for webhook POSTs: verifies the signature (401 if wrong), then calls `handler` with the alert. */
-export const onAlert = (secret: string, handler: (alert: DriftAlert) => void | Promise<void>) =>
+export const onAlert =
+  (secret: string, handler: (alert: DriftAlert) => void | Promise<void>) =>
   async (request: Request): Promise<Response> => {
     const body = await request.text()
-    if (!(await verifyWebhookSignature(secret, request.headers.get("x-ml-signature"), body))) return new Response("bad signature", { status: 401 })
+    if (!(await verifyWebhookSignature(secret, request.headers.get("x-ml-signature"), body))) {
+      return new Response("bad signature", { status: 401 })
+    }
     await handler((JSON.parse(body) as { alert: DriftAlert }).alert)
     return new Response(null, { status: 204 })
   }
@@ -59,17 +67,23 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
   const monitorPath = (id: string) => `/v1/drift/monitors/${encodeURIComponent(id)}`
 
   // ---- buffered recording: (feature, value) pairs per monitor, grouped by feature when sent
-  const recorder = makeBatcher<readonly [string, Value]>((monitorId, pairs) => {
-    const values: Record<string, Array<Value>> = {}
-    for (const [feature, value] of pairs) (values[feature] ??= []).push(value)
-    return sendJson(`${monitorPath(monitorId)}/observations`, "POST", { values })
-  }, recorderOptions, 10_000)
+  const recorder = makeBatcher<readonly [string, Value]>(
+    (monitorId, pairs) => {
+      const values: Record<string, Array<Value>> = {}
+      for (const [feature, value] of pairs) (values[feature] ??= []).push(value)
+      return sendJson(`${monitorPath(monitorId)}/observations`, "POST", { values })
+    },
+    recorderOptions,
+    10_000
+  )
   const buffer = (monitorId: string, feature: string, value: Value) => recorder.add(monitorId, [feature, value])
 
   return {
-    createMonitor: (input: CreateMonitorInput): Promise<Monitor> => sendJson<Monitor>("/v1/drift/monitors", "POST", input),
+    createMonitor: (input: CreateMonitorInput): Promise<Monitor> =>
+      sendJson<Monitor>("/v1/drift/monitors", "POST", input),
     getMonitor: (id: string): Promise<Monitor> => sendJson<Monitor>(monitorPath(id)),
-    listMonitors: async (): Promise<ReadonlyArray<Monitor>> => (await sendJson<{ items: ReadonlyArray<Monitor> }>("/v1/drift/monitors")).items,
+    listMonitors: async (): Promise<ReadonlyArray<Monitor>> =>
+      (await sendJson<{ items: ReadonlyArray<Monitor> }>("/v1/drift/monitors")).items,
     /** Freezes a new baseline version per feature. */
     setBaseline: (id: string, values: Readonly<Record<string, ReadonlyArray<Value>>>): Promise<void> =>
       sendJson(`${monitorPath(id)}/baseline`, "PUT", values).then(() => undefined),
@@ -83,21 +97,36 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
     /** Stops the background timer after a final flush. */
     close: recorder.close,
     check: (id: string): Promise<DriftReport> => sendJson<DriftReport>(`${monitorPath(id)}/check`, "POST"),
-    getDriftReports: async (options: { readonly monitorId?: string; readonly since?: Date | string } = {}): Promise<ReadonlyArray<DriftReport>> => {
+    getDriftReports: async (
+      options: { readonly monitorId?: string; readonly since?: Date | string } = {}
+    ): Promise<ReadonlyArray<DriftReport>> => {
       const params = new URLSearchParams()
       if (options.monitorId) params.set("monitorId", options.monitorId)
-      if (options.since) params.set("since", options.since instanceof Date ? options.since.toISOString() : options.since)
+      if (options.since) {
+        params.set("since", options.since instanceof Date ? options.since.toISOString() : options.since)
+      }
       const search = params.toString()
-      return (await sendJson<{ items: ReadonlyArray<DriftReport> }>(`/v1/drift/reports${search ? `?${search}` : ""}`)).items
+      return (await sendJson<{ items: ReadonlyArray<DriftReport> }>(`/v1/drift/reports${search ? `?${search}` : ""}`))
+        .items
     },
     webhooks: {
-      create: (input: { readonly url: string; readonly secret: string; readonly monitorId?: string | null; readonly minSeverity?: "none" | "low" | "medium" | "high" | "critical" }) =>
-        sendJson<{ id: string; url: string }>("/v1/drift/webhooks", "POST", input),
-      list: async () => (await sendJson<{ items: ReadonlyArray<{ id: string; url: string }> }>("/v1/drift/webhooks")).items,
-      remove: (id: string) => sendJson(`/v1/drift/webhooks/${encodeURIComponent(id)}`, "DELETE").catch((e: { status?: number }) => {
-        if (e.status !== undefined) throw e
-      }),
-      deliveries: async (id: string) => (await sendJson<{ items: ReadonlyArray<unknown> }>(`/v1/drift/webhooks/${encodeURIComponent(id)}/deliveries`)).items
+      create: (
+        input: {
+          readonly url: string
+          readonly secret: string
+          readonly monitorId?: string | null
+          readonly minSeverity?: "none" | "low" | "medium" | "high" | "critical"
+        }
+      ) => sendJson<{ id: string; url: string }>("/v1/drift/webhooks", "POST", input),
+      list: async () =>
+        (await sendJson<{ items: ReadonlyArray<{ id: string; url: string }> }>("/v1/drift/webhooks")).items,
+      remove: (id: string) =>
+        sendJson(`/v1/drift/webhooks/${encodeURIComponent(id)}`, "DELETE").catch((e: { status?: number }) => {
+          if (e.status !== undefined) throw e
+        }),
+      deliveries: async (id: string) =>
+        (await sendJson<{ items: ReadonlyArray<unknown> }>(`/v1/drift/webhooks/${encodeURIComponent(id)}/deliveries`))
+          .items
     },
     onAlert,
     verifyWebhookSignature

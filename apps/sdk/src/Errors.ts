@@ -49,7 +49,7 @@ export class MonitorConflictError extends MlApiError {}
 export class PipelineNotFoundError extends MlApiError {}
 export class PipelineConflictError extends MlApiError {}
 
-const classes: Record<string, new (problem: ProblemDetails) => MlApiError> = {
+const classes: Record<string, new(problem: ProblemDetails) => MlApiError> = {
   ValidationError,
   Unauthorized: UnauthorizedError,
   NotFound: NotFoundError,
@@ -75,9 +75,17 @@ export const errorFromResponse = async (response: Response): Promise<MlApiError>
   let problem: ProblemDetails
   try {
     problem = JSON.parse(text) as ProblemDetails
-    if (typeof problem !== "object" || problem === null || typeof problem.code !== "string") throw new Error("not a problem")
+    if (typeof problem !== "object" || problem === null || typeof problem.code !== "string") {
+      throw new Error("not a problem")
+    }
   } catch {
-    problem = { type: "about:blank", title: response.statusText || "HTTP error", status: response.status, detail: text.slice(0, 500) || `HTTP ${response.status}`, code: `Http${response.status}` }
+    problem = {
+      type: "about:blank",
+      title: response.statusText || "HTTP error",
+      status: response.status,
+      detail: text.slice(0, 500) || `HTTP ${response.status}`,
+      code: `Http${response.status}`
+    }
   }
   const Class = classes[problem.code] ?? MlApiError
   return new Class(problem)

@@ -30,13 +30,23 @@ export const makeLearnerClient = (transport: Transport, recorderOptions: Recorde
   /** Predicts with the live learner: one row gives a number, an array of rows an array. */
   function predict(id: string, features: Features): Promise<number>
   function predict(id: string, rows: ReadonlyArray<Features>): Promise<ReadonlyArray<number>>
-  async function predict(id: string, input: Features | ReadonlyArray<Features>): Promise<number | ReadonlyArray<number>> {
-    if (Array.isArray(input)) return (await sendJson<{ predictions: ReadonlyArray<number> }>(`${pipelinePath(id)}/predict`, "POST", { rows: input })).predictions
-    return (await sendJson<{ prediction: number }>(`${pipelinePath(id)}/predict`, "POST", { features: input })).prediction
+  async function predict(
+    id: string,
+    input: Features | ReadonlyArray<Features>
+  ): Promise<number | ReadonlyArray<number>> {
+    if (Array.isArray(input)) {
+      return (await sendJson<{ predictions: ReadonlyArray<number> }>(`${pipelinePath(id)}/predict`, "POST", {
+        rows: input
+      })).predictions
+    }
+    return (await sendJson<{ prediction: number }>(`${pipelinePath(id)}/predict`, "POST", { features: input }))
+      .prediction
   }
   return {
-    createPipeline: (input: CreatePipelineInput): Promise<Pipeline> => sendJson<Pipeline>("/v1/pipelines", "POST", input),
-    listPipelines: async (): Promise<ReadonlyArray<Pipeline>> => (await sendJson<{ items: ReadonlyArray<Pipeline> }>("/v1/pipelines")).items,
+    createPipeline: (input: CreatePipelineInput): Promise<Pipeline> =>
+      sendJson<Pipeline>("/v1/pipelines", "POST", input),
+    listPipelines: async (): Promise<ReadonlyArray<Pipeline>> =>
+      (await sendJson<{ items: ReadonlyArray<Pipeline> }>("/v1/pipelines")).items,
     /** The pipeline, its counters, progressive metrics and update records. */
     getPipelineStatus: (id: string): Promise<PipelineStatus> => sendJson<PipelineStatus>(pipelinePath(id)),
     /** Buffered: sent with the next batch (retried; a sampleId the server has seen is ignored). Call `flush()` to send now. */
@@ -45,10 +55,11 @@ export const makeLearnerClient = (transport: Transport, recorderOptions: Recorde
     flush: recorder.flush,
     close: recorder.close,
     /** Updates now from the buffered samples; null when there was nothing to learn from. */
-    triggerUpdate: async (id: string): Promise<UpdateRecord | null> => (await sendJson<{ update: UpdateRecord | null }>(`${pipelinePath(id)}/update`, "POST")).update,
+    triggerUpdate: async (id: string): Promise<UpdateRecord | null> =>
+      (await sendJson<{ update: UpdateRecord | null }>(`${pipelinePath(id)}/update`, "POST")).update,
     /** Serves a previous version again (default: the live version's parent). */
     rollback: (id: string, toModelId?: string): Promise<UpdateRecord> =>
       sendJson<UpdateRecord>(`${pipelinePath(id)}/rollback`, "POST", toModelId === undefined ? {} : { toModelId }),
-    predict,
+    predict
   }
 }

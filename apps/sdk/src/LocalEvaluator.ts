@@ -5,8 +5,8 @@
  * retried with exponential backoff. It uses no sticky storage: a user's model follows the
  * current split, which is what the hash gives them unless traffic is re-split.
  */
-import { makeAssigner } from "@org/ml-core/assignment"
 import type { Experiment } from "@org/ml-core"
+import { makeAssigner } from "@org/ml-core/assignment"
 
 export interface LocalEvaluatorOptions {
   /** How often to refresh experiments, in ms (default 30 s). */
@@ -21,8 +21,14 @@ export interface LocalEvaluatorOptions {
 
 interface Transport {
   readonly list: () => Promise<ReadonlyArray<Experiment>>
-  readonly recordExposures: (id: string, exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>) => Promise<void>
-  readonly recordMetrics: (id: string, observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>) => Promise<void>
+  readonly recordExposures: (
+    id: string,
+    exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>
+  ) => Promise<void>
+  readonly recordMetrics: (
+    id: string,
+    observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>
+  ) => Promise<void>
 }
 
 export interface LocalAssignment {
@@ -32,7 +38,10 @@ export interface LocalAssignment {
 }
 
 export class LocalEvaluator {
-  private experiments = new Map<string, { readonly experiment: Experiment; readonly assign: (userId: string) => number }>()
+  private experiments = new Map<
+    string,
+    { readonly experiment: Experiment; readonly assign: (userId: string) => number }
+  >()
   private exposures = new Map<string, Map<string, number>>()
   private metrics = new Map<string, Array<{ modelId: string; metric: string; value: number }>>()
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
@@ -40,7 +49,10 @@ export class LocalEvaluator {
 
   constructor(private readonly transport: Transport, private readonly options: LocalEvaluatorOptions = {}) {
     this.ready = this.refresh()
-    const refresh = setInterval(() => void this.refresh().catch((e) => this.options.onError?.(e)), options.refreshIntervalMs ?? 30_000)
+    const refresh = setInterval(
+      () => void this.refresh().catch((e) => this.options.onError?.(e)),
+      options.refreshIntervalMs ?? 30_000
+    )
     const flush = setInterval(() => void this.flush(), options.flushIntervalMs ?? 5_000)
     for (const timer of [refresh, flush]) {
       ;(timer as { unref?: () => void }).unref?.()
@@ -92,9 +104,15 @@ export class LocalEvaluator {
     this.metrics = new Map()
     const sends: Array<Promise<void>> = []
     for (const [id, counts] of exposures) {
-      sends.push(this.withRetry(() => this.transport.recordExposures(id, [...counts].map(([modelId, count]) => ({ modelId, count })))))
+      sends.push(
+        this.withRetry(() =>
+          this.transport.recordExposures(id, [...counts].map(([modelId, count]) => ({ modelId, count })))
+        )
+      )
     }
-    for (const [id, observations] of metrics) sends.push(this.withRetry(() => this.transport.recordMetrics(id, observations)))
+    for (const [id, observations] of metrics) {
+      sends.push(this.withRetry(() => this.transport.recordMetrics(id, observations)))
+    }
     await Promise.all(sends)
   }
 
@@ -106,7 +124,7 @@ export class LocalEvaluator {
 
   private async withRetry(send: () => Promise<void>): Promise<void> {
     const retries = this.options.maxRetries ?? 5
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       try {
         return await send()
       } catch (error) {

@@ -1,8 +1,8 @@
-import type { AddressInfo } from "node:net"
 import { serve } from "@hono/node-server"
-import { useServer } from "./serverFixture.js"
+import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "vitest"
-import { createClient, MonitorNotFoundError, onAlert, verifyWebhookSignature, type DriftAlert } from "../src/index.js"
+import { createClient, type DriftAlert, MonitorNotFoundError, onAlert, verifyWebhookSignature } from "../src/index.js"
+import { useServer } from "./serverFixture.js"
 
 const server = useServer({ ML_DRIFT_SCHEDULER_TICK_MS: "3600000" })
 
@@ -17,13 +17,31 @@ describe("drift client", () => {
   it("buffers recorded values into batches and reports drift and alerts to a verified webhook handler", async () => {
     const alerts: Array<DriftAlert> = []
     const receiver = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const s = serve({ fetch: onAlert("sdk-webhook-secret-0123", (alert) => void alerts.push(alert)), port: 0, hostname: "127.0.0.1" }, () => resolve(s))
+      const s = serve({
+        fetch: onAlert("sdk-webhook-secret-0123", (alert) => void alerts.push(alert)),
+        port: 0,
+        hostname: "127.0.0.1"
+      }, () => resolve(s))
     })
     const ml = createClient({ baseUrl: server.url, driftRecorder: { batchSize: 700, flushIntervalMs: 60_000 } })
     try {
-      await ml.drift.createMonitor({ id: "sdk-monitor", features: [{ name: "latency", kind: "feature", type: "numeric" }, { name: "label", kind: "prediction", type: "categorical" }], settings: { windowSize: 2000 } })
-      await ml.drift.setBaseline("sdk-monitor", { latency: Array.from({ length: 5000 }, () => normalish()), label: Array.from({ length: 1000 }, (_, i) => (i % 4 === 0 ? "fraud" : "ok")) })
-      await ml.drift.webhooks.create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, secret: "sdk-webhook-secret-0123" })
+      await ml.drift.createMonitor({
+        id: "sdk-monitor",
+        features: [{ name: "latency", kind: "feature", type: "numeric" }, {
+          name: "label",
+          kind: "prediction",
+          type: "categorical"
+        }],
+        settings: { windowSize: 2000 }
+      })
+      await ml.drift.setBaseline("sdk-monitor", {
+        latency: Array.from({ length: 5000 }, () => normalish()),
+        label: Array.from({ length: 1000 }, (_, i) => (i % 4 === 0 ? "fraud" : "ok"))
+      })
+      await ml.drift.webhooks.create({
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
+        secret: "sdk-webhook-secret-0123"
+      })
       for (let i = 0; i < 1500; i++) ml.drift.recordFeature("sdk-monitor", "latency", normalish(1.5))
       for (let i = 0; i < 500; i++) ml.drift.recordRow("sdk-monitor", { label: i % 2 === 0 ? "fraud" : "ok" })
       await ml.drift.flush()
@@ -45,8 +63,16 @@ describe("drift client", () => {
     const secret = "another-long-secret-value"
     const body = JSON.stringify({ alert: { feature: "x" } })
     const now = 1_900_000_000
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
-    const mac = Buffer.from(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${now}.${body}`))).toString("hex")
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"]
+    )
+    const mac = Buffer.from(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${now}.${body}`))).toString(
+      "hex"
+    )
     const header = `t=${now},v1=${mac}`
     expect(await verifyWebhookSignature(secret, header, body, { nowSeconds: now })).toBe(true)
     expect(await verifyWebhookSignature(secret, header, body.replace("x", "y"), { nowSeconds: now })).toBe(false)

@@ -1,6 +1,6 @@
-import { useServer } from "./serverFixture.js"
 import { describe, expect, it } from "vitest"
 import { createClient, ExperimentStateError, ValidationError } from "../src/index.js"
+import { useServer } from "./serverFixture.js"
 
 const server = useServer({ ML_AB_MIN_SAMPLES: "20" })
 
@@ -9,13 +9,21 @@ const setup = async (fetchImpl?: typeof fetch) => {
   const name = `sdk-ab-${Math.random().toString(36).slice(2, 8)}`
   const ids: Array<string> = []
   for (const version of ["1", "2"]) {
-    const model = await ml.registry.registerModel({ name, version, algorithm: "a", framework: "f" }, new Uint8Array([1]))
+    const model = await ml.registry.registerModel(
+      { name, version, algorithm: "a", framework: "f" },
+      new Uint8Array([1])
+    )
     await ml.registry.promoteModel(model.id, "testing")
     ids.push(model.id)
   }
   const experiment = await ml.experiments.create({
-    name, targetMetric: "conversion",
-    variants: [{ modelId: ids[0]!, isControl: true, trafficPct: 50 }, { modelId: ids[1]!, isControl: false, trafficPct: 50 }]
+    name,
+    targetMetric: "conversion",
+    variants: [{ modelId: ids[0]!, isControl: true, trafficPct: 50 }, {
+      modelId: ids[1]!,
+      isControl: false,
+      trafficPct: 50
+    }]
   })
   return { ml, ids, experiment }
 }
@@ -29,8 +37,13 @@ describe("experiments client", () => {
     const many = await ml.experiments.getModelAssignments(experiment.id, ["user-1", "user-2"])
     expect(many[0]!.modelId).toBe(one.modelId)
     await ml.experiments.recordMetric(experiment.id, ids[0]!, "conversion", 1)
-    await ml.experiments.recordMetrics(experiment.id, Array.from({ length: 60 }, (_, i) => ({ modelId: ids[i % 2]!, metric: "conversion", value: i % 3 === 0 ? 1 : 0 })))
-    await expect(ml.experiments.recordMetric(experiment.id, ids[0]!, "conversion", Number.NaN)).rejects.toBeInstanceOf(ValidationError)
+    await ml.experiments.recordMetrics(
+      experiment.id,
+      Array.from({ length: 60 }, (_, i) => ({ modelId: ids[i % 2]!, metric: "conversion", value: i % 3 === 0 ? 1 : 0 }))
+    )
+    await expect(ml.experiments.recordMetric(experiment.id, ids[0]!, "conversion", Number.NaN)).rejects.toBeInstanceOf(
+      ValidationError
+    )
     const results = await ml.experiments.getExperimentResults(experiment.id)
     expect(results.variants.map((v) => v.metrics.conversion?.n)).toEqual([31, 30])
     expect(["no_significant_difference", "winner", "srm_detected"]).toContain(results.decision.outcome)

@@ -6,7 +6,11 @@ import { useServer } from "./serverFixture.js"
 
 const server = useServer({ ML_DRIFT_SCHEDULER_TICK_MS: "3600000" })
 
-const config: LearnerConfig = { kind: "logistic", optimizer: { type: "sgd", learningRate: 0.1 }, features: { type: "schema", names: ["a", "b"] } }
+const config: LearnerConfig = {
+  kind: "logistic",
+  optimizer: { type: "sgd", learningRate: 0.1 },
+  features: { type: "schema", names: ["a", "b"] }
+}
 const sample = (i: number) => {
   const a = Math.sin(i * 1.7) * 2
   const b = Math.cos(i * 0.9) * 2
@@ -20,7 +24,14 @@ describe("learner client", () => {
       { name: "sdk-online", version: "1.0.0", algorithm: "logistic_regression", framework: "ml-pipeline" },
       new TextEncoder().encode(JSON.stringify(makeLearner(config).state()))
     )
-    const pipeline = await ml.learner.createPipeline({ id: "sdk-pipeline", name: "sdk", modelId: base.id, strategy: "mini-batch", batchSize: 60, holdoutShare: 0 })
+    const pipeline = await ml.learner.createPipeline({
+      id: "sdk-pipeline",
+      name: "sdk",
+      modelId: base.id,
+      strategy: "mini-batch",
+      batchSize: 60,
+      holdoutShare: 0
+    })
     expect(pipeline.liveModelId).toBe(base.id)
     for (let i = 0; i < 60; i++) ml.learner.addSample("sdk-pipeline", sample(i))
     ml.learner.addSample("sdk-pipeline", sample(0)) // a retry of a sample already sent: ignored
@@ -30,7 +41,11 @@ describe("learner client", () => {
     expect(status.counters).toMatchObject({ received: 61, duplicates: 1, processed: 60, buffered: 0 })
     expect(status.updates).toHaveLength(1)
     expect(status.updates[0]).toMatchObject({ accepted: true, samples: 60, previousModelId: base.id })
-    const published = loadLearner(JSON.parse(new TextDecoder().decode(await (await ml.registry.downloadArtifact(status.pipeline.liveModelId)).bytes())))
+    const published = loadLearner(
+      JSON.parse(
+        new TextDecoder().decode(await (await ml.registry.downloadArtifact(status.pipeline.liveModelId)).bytes())
+      )
+    )
     const rows = [{ a: 1.5, b: 0.5 }, { a: -2, b: 0.3 }]
     expect(await ml.learner.predict("sdk-pipeline", rows)).toEqual(rows.map((r) => published.predict(r)))
     expect(await ml.learner.predict("sdk-pipeline", rows[0]!)).toBe(published.predict(rows[0]!))
@@ -42,7 +57,11 @@ describe("learner client", () => {
 
   it("throws typed errors naming the field, and for unknown pipelines", async () => {
     const ml = createClient({ baseUrl: server.url })
-    const error = await ml.learner.addSamples("sdk-pipeline", [{ sampleId: "x", features: { a: Number.NaN, b: 0 }, label: 1 }]).catch((e: unknown) => e)
+    const error = await ml.learner.addSamples("sdk-pipeline", [{
+      sampleId: "x",
+      features: { a: Number.NaN, b: 0 },
+      label: 1
+    }]).catch((e: unknown) => e)
     // NaN is sent as null by JSON: the server names the feature it could not use.
     expect(error).toBeInstanceOf(ValidationError)
     expect(JSON.stringify(error)).toContain("features.a")

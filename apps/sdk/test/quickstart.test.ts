@@ -52,16 +52,29 @@ describe("quick start, end to end", () => {
 
     const artifact = new TextEncoder().encode(JSON.stringify({ weights: [0.1, -0.4, 2.5], bias: 0.3 }))
     const model = await sdk.registry.registerModel(
-      { name: "churn", version: "1.0.0", algorithm: "logistic_regression", framework: "sklearn", metrics: { auc: 0.91 } },
+      {
+        name: "churn",
+        version: "1.0.0",
+        algorithm: "logistic_regression",
+        framework: "sklearn",
+        metrics: { auc: 0.91 }
+      },
       artifact
     )
-    for (const status of ["testing", "staging", "production"] as const) await sdk.registry.promoteModel(model.id, status, { reason: "quick start" })
+    for (const status of ["testing", "staging", "production"] as const) {
+      await sdk.registry.promoteModel(model.id, status, { reason: "quick start" })
+    }
     expect((await sdk.registry.getProduction("churn")).id).toBe(model.id)
     const metrics = await (await fetch(`${first.url}/metrics`)).text()
-    expect(metrics).toContain('ml_models_total{status="production"} 1')
+    expect(metrics).toContain("ml_models_total{status=\"production\"} 1")
 
     // A slow upload is in flight when SIGTERM arrives: it must complete before the process exits.
-    const second = await sdk.registry.registerModel({ name: "churn", version: "1.1.0", algorithm: "logistic_regression", framework: "sklearn" })
+    const second = await sdk.registry.registerModel({
+      name: "churn",
+      version: "1.1.0",
+      algorithm: "logistic_regression",
+      framework: "sklearn"
+    })
     const chunk = new Uint8Array(64 * 1024).fill(7)
     let sent = 0
     const slow = new ReadableStream<Uint8Array>({
@@ -82,7 +95,9 @@ describe("quick start, end to end", () => {
     const again = createClient({ baseUrl: restarted.url })
     expect((await again.registry.getProduction("churn")).id).toBe(model.id)
     const download = await again.registry.downloadArtifact(model.id)
-    expect(createHash("sha256").update(await download.bytes()).digest("hex")).toBe(createHash("sha256").update(artifact).digest("hex"))
+    expect(createHash("sha256").update(await download.bytes()).digest("hex")).toBe(
+      createHash("sha256").update(artifact).digest("hex")
+    )
     expect((await again.registry.getModel(second.id)).artifact?.sizeBytes).toBe(10 * chunk.length)
     restarted.child.kill("SIGTERM")
     expect(await restarted.exited).toBe(0)
@@ -92,7 +107,9 @@ describe("quick start, end to end", () => {
   it("leaves no partial artifact and no half-registered model after a disconnect or a crash mid-upload", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-crash-"))
     const filesUnder = async (dir: string) =>
-      (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name)
+      (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((
+        e
+      ) => e.name)
     const slowBody = (onChunk: (n: number) => void) => {
       let sent = 0
       return new ReadableStream<Uint8Array>({
@@ -115,7 +132,9 @@ describe("quick start, end to end", () => {
     // 1. The client goes away mid-upload: the server drops the temp file, the model keeps no artifact.
     const abort = new AbortController()
     const aborted = fetch(`${server.url}/v1/models/${model.id}/artifact`, {
-      method: "PUT", signal: abort.signal, duplex: "half",
+      method: "PUT",
+      signal: abort.signal,
+      duplex: "half",
       body: slowBody((n) => n === 8 && abort.abort())
     } as RequestInit).catch((e: Error) => e)
     expect(await aborted).toBeInstanceOf(Error)
@@ -126,7 +145,8 @@ describe("quick start, end to end", () => {
     // 2. The server dies (SIGKILL) mid-upload: after a restart nothing partial is left.
     let partialSeen = false
     const killed = fetch(`${server.url}/v1/models/${model.id}/artifact`, {
-      method: "PUT", duplex: "half",
+      method: "PUT",
+      duplex: "half",
       body: slowBody((n) => {
         if (n === 8) {
           void filesUnder(tmp).then((files) => {
@@ -151,7 +171,10 @@ describe("quick start, end to end", () => {
   })
 
   it("refuses to start with an invalid setting, naming the variable", async () => {
-    const child = spawn(process.execPath, [serverMain], { env: { PATH: process.env.PATH ?? "", ML_PORT: "eighty" }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [serverMain], {
+      env: { PATH: process.env.PATH ?? "", ML_PORT: "eighty" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let output = ""
     child.stderr.on("data", (c: Buffer) => (output += c.toString()))
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))

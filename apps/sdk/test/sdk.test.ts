@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from "node:crypto"
-import { useServer } from "./serverFixture.js"
 import { describe, expect, it } from "vitest"
 import {
   ArtifactStateError,
@@ -11,6 +10,7 @@ import {
   Sha256,
   ValidationError
 } from "../src/index.js"
+import { useServer } from "./serverFixture.js"
 
 const server = useServer()
 
@@ -35,13 +35,16 @@ describe("registry client against a real server", () => {
     ["Uint8Array", (b: Uint8Array) => b],
     ["Blob", (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>])],
     ["ReadableStream", (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>]).stream()],
-    ["async iterable", (b: Uint8Array) => (async function*() {
-      for (let i = 0; i < b.length; i += 10_000) yield b.subarray(i, i + 10_000)
-    })()]
+    ["async iterable", (b: Uint8Array) =>
+      (async function*() {
+        for (let i = 0; i < b.length; i += 10_000) yield b.subarray(i, i + 10_000)
+      })()]
   ])("registers a model with a %s artifact and downloads it verified", async (kind, wrap) => {
     const bytes = new Uint8Array(randomBytes(250_000))
     const sdk = client()
-    const model = await sdk.registry.registerModel(metadata(`artifact-${kind.replace(/\s/g, "-")}`), wrap(bytes), { expectedSha256: hex(bytes) })
+    const model = await sdk.registry.registerModel(metadata(`artifact-${kind.replace(/\s/g, "-")}`), wrap(bytes), {
+      expectedSha256: hex(bytes)
+    })
     expect(model.artifact).toMatchObject({ sha256: hex(bytes), sizeBytes: bytes.length })
     expect(model.createdBy).toBe("sdk-test")
     const download = await sdk.registry.downloadArtifact(model.id)
@@ -59,7 +62,13 @@ describe("registry client against a real server", () => {
     expect(live.status).toBe("production")
     expect((await sdk.registry.getProduction(name)).id).toBe(model.id)
     const history = await sdk.registry.getHistory(model.id)
-    expect(history.map((e) => e.action)).toEqual(["registered", "artifact_uploaded", "promoted", "promoted", "promoted"])
+    expect(history.map((e) => e.action)).toEqual([
+      "registered",
+      "artifact_uploaded",
+      "promoted",
+      "promoted",
+      "promoted"
+    ])
     expect(history[2]).toMatchObject({ reason: "offline eval passed", actor: "sdk-test" })
     const updated = await sdk.registry.updateModel(model.id, { description: "prod model" })
     expect(updated.description).toBe("prod model")
@@ -89,7 +98,9 @@ describe("registry client against a real server", () => {
     const bad = await sdk.registry.registerModel({ ...metadata("x"), name: "../evil" }).catch((e) => e)
     expect(bad).toBeInstanceOf(ValidationError)
     expect(bad.errors.map((e: { path: string }) => e.path)).toEqual(["name"])
-    const wrongHash = await sdk.registry.registerModel(metadata(`hash-${Date.now()}`), new Uint8Array([1]), { expectedSha256: "f".repeat(64) }).catch((e) => e)
+    const wrongHash = await sdk.registry.registerModel(metadata(`hash-${Date.now()}`), new Uint8Array([1]), {
+      expectedSha256: "f".repeat(64)
+    }).catch((e) => e)
     expect(wrongHash).toBeInstanceOf(IntegrityError)
   })
 

@@ -1,8 +1,8 @@
 /** A real server on an ephemeral port over a fresh data directory, for the file's tests. */
+import { loadConfig, type RunningServer, startServer } from "@org/ml-server"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { loadConfig, startServer, type RunningServer } from "@org/ml-server"
 import { afterAll, beforeAll } from "vitest"
 
 export const useServer = (env: Record<string, string> = {}) => {
@@ -10,7 +10,10 @@ export const useServer = (env: Record<string, string> = {}) => {
   let directory = ""
   beforeAll(async () => {
     directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-sdk-"))
-    handle.server = await startServer(loadConfig({ ML_MODEL_STORAGE_DIR: directory, ML_PORT: "0", ML_HOST: "127.0.0.1", ...env }), () => undefined)
+    handle.server = await startServer(
+      loadConfig({ ML_MODEL_STORAGE_DIR: directory, ML_PORT: "0", ML_HOST: "127.0.0.1", ...env }),
+      () => undefined
+    )
     handle.url = handle.server.url
   })
   afterAll(async () => {

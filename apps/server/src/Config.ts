@@ -56,7 +56,9 @@ const probability = (env: Record<string, string | undefined>, name: string, fall
   const raw = env[name]
   if (raw === undefined || raw === "") return fallback
   const value = Number(raw)
-  if (!(value > 0 && value < 1)) throw new ConfigError(name, `must be a number strictly between 0 and 1, got ${JSON.stringify(raw)}`)
+  if (!(value > 0 && value < 1)) {
+    throw new ConfigError(name, `must be a number strictly between 0 and 1, got ${JSON.stringify(raw)}`)
+  }
   return value
 }
 
@@ -68,7 +70,10 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
   const strategies = ["incremental", "mini-batch", "periodic", "adaptive"] as const
   const onlineStrategy = (env.ML_ONLINE_STRATEGY || "mini-batch") as (typeof strategies)[number]
   if (!strategies.includes(onlineStrategy)) {
-    throw new ConfigError("ML_ONLINE_STRATEGY", `must be one of ${strategies.join(", ")}, got ${JSON.stringify(env.ML_ONLINE_STRATEGY)}`)
+    throw new ConfigError(
+      "ML_ONLINE_STRATEGY",
+      `must be one of ${strategies.join(", ")}, got ${JSON.stringify(env.ML_ONLINE_STRATEGY)}`
+    )
   }
   const onlineMaxBuffer = integer(env, "ML_ONLINE_MAX_BUFFER", 100_000, 1, 10_000_000)
   const onlineBatchSize = integer(env, "ML_ONLINE_BATCH_SIZE", 100, 1, onlineMaxBuffer)

@@ -2,16 +2,26 @@
  * Browsable API docs rendered on the server from the OpenAPI document: no script or stylesheet
  * from a CDN, so the page works on machines without internet access.
  */
-const escape = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!)
+const escape = (text: string) =>
+  text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" })[ch]!)
 
-export const docsPage = (openapi: { info: { title: string; description: string }; paths: Record<string, Record<string, any>> }): string => {
+export const docsPage = (
+  openapi: { info: { title: string; description: string }; paths: Record<string, Record<string, any>> }
+): string => {
   const operations = Object.entries(openapi.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
       const params = (op.parameters ?? []).map((p: any) => `<code>${escape(p.name)}</code> (${p.in})`).join(", ")
-      const body = op.requestBody?.content ? Object.entries(op.requestBody.content).map(([type, c]: [string, any]) => `${type} ${c.schema?.$ref ? escape(c.schema.$ref.split("/").pop()) : ""}`).join(", ") : ""
+      const body = op.requestBody?.content
+        ? Object.entries(op.requestBody.content).map(([type, c]: [string, any]) =>
+          `${type} ${c.schema?.$ref ? escape(c.schema.$ref.split("/").pop()) : ""}`
+        ).join(", ")
+        : ""
       const responses = Object.keys(op.responses ?? {}).join(", ")
-      return `<section><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h3><p>${escape(op.summary ?? "")}</p>` +
-        (params ? `<p>Parameters: ${params}</p>` : "") + (body ? `<p>Body: ${body}</p>` : "") + `<p>Responses: ${responses}</p></section>`
+      return `<section><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${
+        escape(path)
+      }</code></h3><p>${escape(op.summary ?? "")}</p>` +
+        (params ? `<p>Parameters: ${params}</p>` : "") + (body ? `<p>Body: ${body}</p>` : "") +
+        `<p>Responses: ${responses}</p></section>`
     })
   ).join("\n")
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(openapi.info.title)}</title>

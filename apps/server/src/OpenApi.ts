@@ -2,7 +2,19 @@
  * The OpenAPI 3.1 document, generated from the same Effect schemas the handlers decode with,
  * so the published contract cannot drift from what the server accepts and returns.
  */
-import { AuditEvent, CreateExperimentInput, CreateMonitorInput, CreatePipelineInput, Experiment, ListModelsQuery, Model, ModelPage, PromoteModelInput, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import {
+  AuditEvent,
+  CreateExperimentInput,
+  CreateMonitorInput,
+  CreatePipelineInput,
+  Experiment,
+  ListModelsQuery,
+  Model,
+  ModelPage,
+  PromoteModelInput,
+  RegisterModelInput,
+  UpdateModelInput
+} from "@org/ml-core"
 import { Schema } from "effect"
 
 /** Objects with declared properties are closed: the server rejects unknown fields (400). */
@@ -17,7 +29,10 @@ const closeObjects = (node: unknown): unknown => {
 
 const jsonSchema = (schema: Schema.Top) => {
   const document = Schema.toJsonSchemaDocument(schema)
-  return { schema: closeObjects(document.schema), definitions: closeObjects(document.definitions) as Record<string, unknown> }
+  return {
+    schema: closeObjects(document.schema),
+    definitions: closeObjects(document.definitions) as Record<string, unknown>
+  }
 }
 
 const problemSchema = {
@@ -47,18 +62,39 @@ const problems = (...statuses: Array<number>) =>
     content: { "application/problem+json": { schema: ref("Problem") } }
   }]))
 const experimentParam = { name: "id", in: "path", required: true, schema: { type: "string" } }
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[0-9A-HJKMNP-TV-Z]{26}$" } }
+const idParam = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[0-9A-HJKMNP-TV-Z]{26}$" }
+}
 
 export const makeOpenApi = () => {
   const components: Record<string, unknown> = { Problem: problemSchema }
-  const schemas = { Model, RegisterModelInput, UpdateModelInput, PromoteModelInput, AuditEvent, ModelPage, Experiment, CreateExperimentInput, CreateMonitorInput, CreatePipelineInput }
+  const schemas = {
+    Model,
+    RegisterModelInput,
+    UpdateModelInput,
+    PromoteModelInput,
+    AuditEvent,
+    ModelPage,
+    Experiment,
+    CreateExperimentInput,
+    CreateMonitorInput,
+    CreatePipelineInput
+  }
   for (const [name, schema] of Object.entries(schemas)) {
     const { schema: body, definitions } = jsonSchema(schema as Schema.Top)
     components[name] = body
     Object.assign(components, definitions)
   }
   const query = jsonSchema(ListModelsQuery as Schema.Top).schema as { properties: Record<string, unknown> }
-  const listParams = Object.entries(query.properties).map(([name, schema]) => ({ name, in: "query", required: false, schema }))
+  const listParams = Object.entries(query.properties).map(([name, schema]) => ({
+    name,
+    in: "query",
+    required: false,
+    schema
+  }))
 
   return {
     openapi: "3.1.0",
@@ -69,7 +105,9 @@ export const makeOpenApi = () => {
     },
     components: {
       schemas: components,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Required when the server sets ML_API_TOKEN." } }
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "Required when the server sets ML_API_TOKEN." }
+      }
     },
     security: [{}, { bearer: [] }],
     paths: {
@@ -86,7 +124,11 @@ export const makeOpenApi = () => {
         }
       },
       "/v1/models/{id}": {
-        get: { summary: "Get a model", parameters: [idParam], responses: { "200": { description: "The model", ...json("Model") }, ...problems(400, 404, 503) } },
+        get: {
+          summary: "Get a model",
+          parameters: [idParam],
+          responses: { "200": { description: "The model", ...json("Model") }, ...problems(400, 404, 503) }
+        },
         patch: {
           summary: "Update description, tags or metrics (audited; identity fields are immutable)",
           parameters: [idParam],
@@ -99,17 +141,39 @@ export const makeOpenApi = () => {
           summary: "Upload the artifact (raw bytes, streamed; once per model)",
           parameters: [
             idParam,
-            { name: "x-artifact-sha256", in: "header", required: false, schema: { type: "string", pattern: "^[0-9a-f]{64}$" }, description: "Expected SHA-256 (hex); a mismatch stores nothing." },
-            { name: "content-digest", in: "header", required: false, schema: { type: "string" }, description: "RFC 9530 form of the expected digest: sha-256=:base64:" }
+            {
+              name: "x-artifact-sha256",
+              in: "header",
+              required: false,
+              schema: { type: "string", pattern: "^[0-9a-f]{64}$" },
+              description: "Expected SHA-256 (hex); a mismatch stores nothing."
+            },
+            {
+              name: "content-digest",
+              in: "header",
+              required: false,
+              schema: { type: "string" },
+              description: "RFC 9530 form of the expected digest: sha-256=:base64:"
+            }
           ],
-          requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } },
+          requestBody: {
+            required: true,
+            content: {
+              "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } }
+            }
+          },
           responses: { "200": { description: "Stored", ...json("Model") }, ...problems(400, 404, 409, 413, 422, 503) }
         },
         get: {
           summary: "Download the artifact (re-verified against its SHA-256 before serving)",
           parameters: [idParam],
           responses: {
-            "200": { description: "Artifact bytes", content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } },
+            "200": {
+              description: "Artifact bytes",
+              content: {
+                "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } }
+              }
+            },
             ...problems(400, 404, 409, 422, 503)
           }
         }
@@ -126,7 +190,13 @@ export const makeOpenApi = () => {
         get: {
           summary: "Audit trail of a model",
           parameters: [idParam],
-          responses: { "200": { description: "Events, oldest first", content: { "application/json": { schema: { type: "array", items: ref("AuditEvent") } } } }, ...problems(400, 404, 503) }
+          responses: {
+            "200": {
+              description: "Events, oldest first",
+              content: { "application/json": { schema: { type: "array", items: ref("AuditEvent") } } }
+            },
+            ...problems(400, 404, 503)
+          }
         }
       },
       "/v1/registry/{name}/production": {
@@ -145,19 +215,53 @@ export const makeOpenApi = () => {
           requestBody: { required: true, ...json("CreateExperimentInput") },
           responses: { "201": { description: "Created", ...json("Experiment") }, ...problems(400, 409, 503) }
         },
-        get: { summary: "List experiments", responses: { "200": { description: "{ items: Experiment[] }" }, ...problems(503) } }
+        get: {
+          summary: "List experiments",
+          responses: { "200": { description: "{ items: Experiment[] }" }, ...problems(503) }
+        }
       },
       "/v1/experiments/{id}": {
-        get: { summary: "Get an experiment", parameters: [experimentParam], responses: { "200": { description: "The experiment", ...json("Experiment") }, ...problems(404, 503) } },
-        patch: {
-          summary: "Re-split traffic ({trafficPct: number[]}, recorded; sticky users keep their model) or change the description",
+        get: {
+          summary: "Get an experiment",
           parameters: [experimentParam],
-          requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties: { trafficPct: { type: "array", items: { type: "number" } }, description: { type: "string" } }, additionalProperties: false } } } },
+          responses: { "200": { description: "The experiment", ...json("Experiment") }, ...problems(404, 503) }
+        },
+        patch: {
+          summary:
+            "Re-split traffic ({trafficPct: number[]}, recorded; sticky users keep their model) or change the description",
+          parameters: [experimentParam],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    trafficPct: { type: "array", items: { type: "number" } },
+                    description: { type: "string" }
+                  },
+                  additionalProperties: false
+                }
+              }
+            }
+          },
           responses: { "200": { description: "Updated", ...json("Experiment") }, ...problems(400, 404, 409, 503) }
         }
       },
-      "/v1/experiments/{id}/start": { post: { summary: "Start (or resume) an experiment", parameters: [experimentParam], responses: { "200": { description: "Running", ...json("Experiment") }, ...problems(404, 409, 503) } } },
-      "/v1/experiments/{id}/pause": { post: { summary: "Pause: everyone gets the control", parameters: [experimentParam], responses: { "200": { description: "Paused", ...json("Experiment") }, ...problems(404, 409, 503) } } },
+      "/v1/experiments/{id}/start": {
+        post: {
+          summary: "Start (or resume) an experiment",
+          parameters: [experimentParam],
+          responses: { "200": { description: "Running", ...json("Experiment") }, ...problems(404, 409, 503) }
+        }
+      },
+      "/v1/experiments/{id}/pause": {
+        post: {
+          summary: "Pause: everyone gets the control",
+          parameters: [experimentParam],
+          responses: { "200": { description: "Paused", ...json("Experiment") }, ...problems(404, 409, 503) }
+        }
+      },
       "/v1/experiments/{id}/complete": {
         post: {
           summary: "Complete, recording the decision; {promoteWinner: true} promotes the winner to production",
@@ -165,13 +269,38 @@ export const makeOpenApi = () => {
           responses: { "200": { description: "Completed", ...json("Experiment") }, ...problems(400, 404, 409, 503) }
         }
       },
-      "/v1/experiments/{id}/reweight": { post: { summary: "Recompute bandit weights now (Thompson sampling)", parameters: [experimentParam], responses: { "200": { description: "Experiment with banditHistory", ...json("Experiment") }, ...problems(404, 409, 503) } } },
+      "/v1/experiments/{id}/reweight": {
+        post: {
+          summary: "Recompute bandit weights now (Thompson sampling)",
+          parameters: [experimentParam],
+          responses: {
+            "200": { description: "Experiment with banditHistory", ...json("Experiment") },
+            ...problems(404, 409, 503)
+          }
+        }
+      },
       "/v1/experiments/{id}/assignments": {
         post: {
           summary: "Assign a user ({userId}) or many ({userIds}) to a model",
           parameters: [experimentParam],
-          requestBody: { required: true, content: { "application/json": { schema: { oneOf: [{ type: "object", required: ["userId"], properties: { userId: { type: "string" } } }, { type: "object", required: ["userIds"], properties: { userIds: { type: "array", items: { type: "string" } } } }] } } } },
-          responses: { "200": { description: "{modelId, variant, inExperiment, sticky} or {items: [...]}" }, ...problems(400, 404, 503) }
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [{ type: "object", required: ["userId"], properties: { userId: { type: "string" } } }, {
+                    type: "object",
+                    required: ["userIds"],
+                    properties: { userIds: { type: "array", items: { type: "string" } } }
+                  }]
+                }
+              }
+            }
+          },
+          responses: {
+            "200": { description: "{modelId, variant, inExperiment, sticky} or {items: [...]}" },
+            ...problems(400, 404, 503)
+          }
         }
       },
       "/v1/experiments/{id}/metrics": {
@@ -188,15 +317,35 @@ export const makeOpenApi = () => {
           responses: { "202": { description: "{recorded: n}" }, ...problems(400, 404, 503) }
         }
       },
-      "/v1/experiments/{id}/results": { get: { summary: "Per-variant statistics, comparisons, SRM check and decision", parameters: [experimentParam], responses: { "200": { description: "Results" }, ...problems(404, 503) } } },
-      "/v1/drift/monitors": {
-        post: { summary: "Create a drift monitor for a model's features and predictions", requestBody: { required: true, ...json("CreateMonitorInput") }, responses: { "201": { description: "The monitor" }, ...problems(400, 409, 503) } },
-        get: { summary: "List monitors", responses: { "200": { description: "{ items: Monitor[] }" }, ...problems(503) } }
+      "/v1/experiments/{id}/results": {
+        get: {
+          summary: "Per-variant statistics, comparisons, SRM check and decision",
+          parameters: [experimentParam],
+          responses: { "200": { description: "Results" }, ...problems(404, 503) }
+        }
       },
-      "/v1/drift/monitors/{id}": { get: { summary: "Get a monitor", parameters: [experimentParam], responses: { "200": { description: "The monitor" }, ...problems(404, 503) } } },
+      "/v1/drift/monitors": {
+        post: {
+          summary: "Create a drift monitor for a model's features and predictions",
+          requestBody: { required: true, ...json("CreateMonitorInput") },
+          responses: { "201": { description: "The monitor" }, ...problems(400, 409, 503) }
+        },
+        get: {
+          summary: "List monitors",
+          responses: { "200": { description: "{ items: Monitor[] }" }, ...problems(503) }
+        }
+      },
+      "/v1/drift/monitors/{id}": {
+        get: {
+          summary: "Get a monitor",
+          parameters: [experimentParam],
+          responses: { "200": { description: "The monitor" }, ...problems(404, 503) }
+        }
+      },
       "/v1/drift/monitors/{id}/baseline": {
         put: {
-          summary: "Freeze a new baseline version per feature: { feature: values[] } (numbers, strings for categorical, null for missing)",
+          summary:
+            "Freeze a new baseline version per feature: { feature: values[] } (numbers, strings for categorical, null for missing)",
           parameters: [experimentParam],
           responses: { "200": { description: "{ features }" }, ...problems(400, 404, 503) }
         }
@@ -208,43 +357,114 @@ export const makeOpenApi = () => {
           responses: { "202": { description: "{ recorded }" }, ...problems(400, 404, 503) }
         }
       },
-      "/v1/drift/monitors/{id}/check": { post: { summary: "Check now: KS/chi-square and PSI per feature, severities, alerts", parameters: [experimentParam], responses: { "200": { description: "DriftReport" }, ...problems(404, 503) } } },
+      "/v1/drift/monitors/{id}/check": {
+        post: {
+          summary: "Check now: KS/chi-square and PSI per feature, severities, alerts",
+          parameters: [experimentParam],
+          responses: { "200": { description: "DriftReport" }, ...problems(404, 503) }
+        }
+      },
       "/v1/drift/reports": {
         get: {
           summary: "Checks and alerts kept, with statistics and both distributions",
-          parameters: [{ name: "monitorId", in: "query", required: false, schema: { type: "string" } }, { name: "since", in: "query", required: false, schema: { type: "string", format: "date-time" } }],
+          parameters: [{ name: "monitorId", in: "query", required: false, schema: { type: "string" } }, {
+            name: "since",
+            in: "query",
+            required: false,
+            schema: { type: "string", format: "date-time" }
+          }],
           responses: { "200": { description: "{ items: DriftReport[] }" }, ...problems(400, 503) }
         }
       },
       "/v1/drift/webhooks": {
-        post: { summary: "Register a webhook: { url, secret, monitorId?, minSeverity? }; POSTs are signed x-ml-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t.body)>", responses: { "201": { description: "The webhook (secret masked)" }, ...problems(400, 503) } },
-        get: { summary: "List webhooks (secrets masked)", responses: { "200": { description: "{ items }" }, ...problems(503) } }
+        post: {
+          summary:
+            "Register a webhook: { url, secret, monitorId?, minSeverity? }; POSTs are signed x-ml-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t.body)>",
+          responses: { "201": { description: "The webhook (secret masked)" }, ...problems(400, 503) }
+        },
+        get: {
+          summary: "List webhooks (secrets masked)",
+          responses: { "200": { description: "{ items }" }, ...problems(503) }
+        }
       },
-      "/v1/drift/webhooks/{id}": { delete: { summary: "Delete a webhook", parameters: [experimentParam], responses: { "204": { description: "Deleted" }, ...problems(404, 503) } } },
-      "/v1/drift/webhooks/{id}/deliveries": { get: { summary: "Every delivery attempt of a webhook", parameters: [experimentParam], responses: { "200": { description: "{ items }" }, ...problems(503) } } },
+      "/v1/drift/webhooks/{id}": {
+        delete: {
+          summary: "Delete a webhook",
+          parameters: [experimentParam],
+          responses: { "204": { description: "Deleted" }, ...problems(404, 503) }
+        }
+      },
+      "/v1/drift/webhooks/{id}/deliveries": {
+        get: {
+          summary: "Every delivery attempt of a webhook",
+          parameters: [experimentParam],
+          responses: { "200": { description: "{ items }" }, ...problems(503) }
+        }
+      },
       "/v1/pipelines": {
         post: {
-          summary: "Create an online-learning pipeline for a registered learner model: { name, modelId, id?, strategy? (incremental | mini-batch | periodic | adaptive), batchSize?, minSamples?, maxBufferSize?, updateFrequencySeconds?, learningRate?, holdoutShare?, validationMetric?, degradationTolerance?, monitorId? }",
+          summary:
+            "Create an online-learning pipeline for a registered learner model: { name, modelId, id?, strategy? (incremental | mini-batch | periodic | adaptive), batchSize?, minSamples?, maxBufferSize?, updateFrequencySeconds?, learningRate?, holdoutShare?, validationMetric?, degradationTolerance?, monitorId? }",
           requestBody: { required: true, ...json("CreatePipelineInput") },
           responses: { "201": { description: "The pipeline" }, ...problems(400, 404, 409, 503) }
         },
-        get: { summary: "List pipelines", responses: { "200": { description: "{ items: Pipeline[] }" }, ...problems(503) } }
+        get: {
+          summary: "List pipelines",
+          responses: { "200": { description: "{ items: Pipeline[] }" }, ...problems(503) }
+        }
       },
-      "/v1/pipelines/{id}": { get: { summary: "Status: the pipeline, counters (received, duplicates, dropped, processed, buffered), progressive metrics, update records", parameters: [experimentParam], responses: { "200": { description: "PipelineStatus" }, ...problems(404, 503) } } },
+      "/v1/pipelines/{id}": {
+        get: {
+          summary:
+            "Status: the pipeline, counters (received, duplicates, dropped, processed, buffered), progressive metrics, update records",
+          parameters: [experimentParam],
+          responses: { "200": { description: "PipelineStatus" }, ...problems(404, 503) }
+        }
+      },
       "/v1/pipelines/{id}/samples": {
         post: {
-          summary: "Add labelled samples: { samples: [{ sampleId, features: { name: number }, label, weight? }] }; duplicates by sampleId are counted and ignored; may trigger an update",
+          summary:
+            "Add labelled samples: { samples: [{ sampleId, features: { name: number }, label, weight? }] }; duplicates by sampleId are counted and ignored; may trigger an update",
           parameters: [experimentParam],
           responses: { "202": { description: "{ added, duplicates, dropped, update }" }, ...problems(400, 404, 503) }
         }
       },
-      "/v1/pipelines/{id}/update": { post: { summary: "Update now from the buffered samples (validated, published only if not worse)", parameters: [experimentParam], responses: { "200": { description: "{ update: UpdateRecord | null }" }, ...problems(404, 503) } } },
-      "/v1/pipelines/{id}/rollback": { post: { summary: "Serve a previous version again: { toModelId? } (default: the live version's parent)", parameters: [experimentParam], responses: { "200": { description: "UpdateRecord" }, ...problems(400, 404, 503) } } },
-      "/v1/pipelines/{id}/updates": { get: { summary: "Update and rollback records, oldest first", parameters: [experimentParam], responses: { "200": { description: "{ items: UpdateRecord[] }" }, ...problems(404, 503) } } },
-      "/v1/pipelines/{id}/predict": { post: { summary: "Predict with the live learner: { features: { name: number } } -> { prediction } or { rows: [...] } -> { predictions }", parameters: [experimentParam], responses: { "200": { description: "{ predictions: number[] }" }, ...problems(400, 404, 503) } } },
+      "/v1/pipelines/{id}/update": {
+        post: {
+          summary: "Update now from the buffered samples (validated, published only if not worse)",
+          parameters: [experimentParam],
+          responses: { "200": { description: "{ update: UpdateRecord | null }" }, ...problems(404, 503) }
+        }
+      },
+      "/v1/pipelines/{id}/rollback": {
+        post: {
+          summary: "Serve a previous version again: { toModelId? } (default: the live version's parent)",
+          parameters: [experimentParam],
+          responses: { "200": { description: "UpdateRecord" }, ...problems(400, 404, 503) }
+        }
+      },
+      "/v1/pipelines/{id}/updates": {
+        get: {
+          summary: "Update and rollback records, oldest first",
+          parameters: [experimentParam],
+          responses: { "200": { description: "{ items: UpdateRecord[] }" }, ...problems(404, 503) }
+        }
+      },
+      "/v1/pipelines/{id}/predict": {
+        post: {
+          summary:
+            "Predict with the live learner: { features: { name: number } } -> { prediction } or { rows: [...] } -> { predictions }",
+          parameters: [experimentParam],
+          responses: { "200": { description: "{ predictions: number[] }" }, ...problems(400, 404, 503) }
+        }
+      },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
-      "/readyz": { get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } } },
-      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } } }
+      "/readyz": {
+        get: { summary: "Readiness: storage answers", responses: { "200": { description: "Ready" }, ...problems(503) } }
+      },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", responses: { "200": { description: "Text exposition format" } } }
+      }
     }
   }
 }

@@ -39,7 +39,12 @@ const kinds: Record<string, { readonly status: number; readonly title: string }>
 
 const kebab = (tag: string) => tag.replace(/Error$/, "").replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()
 
-export const problem = (code: string, detail: string, extensions: Record<string, unknown> = {}, instance?: string): Problem => {
+export const problem = (
+  code: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+  instance?: string
+): Problem => {
   const kind = kinds[code] ?? kinds.InternalError!
   // Extensions first: an error field can never override the standard members.
   return {
@@ -56,21 +61,37 @@ export const problem = (code: string, detail: string, extensions: Record<string,
 /** The problem for a typed error: its own fields become extensions; field issues become `errors`. */
 export const problemFromError = (error: unknown, instance: string): Problem | undefined => {
   const tagged = error as { _tag?: unknown } | null
-  if (typeof tagged !== "object" || tagged === null || typeof tagged._tag !== "string" || !(tagged._tag in kinds)) return undefined
+  if (typeof tagged !== "object" || tagged === null || typeof tagged._tag !== "string" || !(tagged._tag in kinds)) {
+    return undefined
+  }
   const { _tag, message, cause: _cause, issues, ...fields } = tagged as Record<string, unknown>
   const errors = Array.isArray(issues)
-    ? { errors: issues.map((issue: { path: ReadonlyArray<unknown>; message: string }) => ({ path: issue.path.join("."), message: issue.message })) }
+    ? {
+      errors: issues.map((issue: { path: ReadonlyArray<unknown>; message: string }) => ({
+        path: issue.path.join("."),
+        message: issue.message
+      }))
+    }
     : {}
   return problem(_tag as string, String(message ?? _tag), { ...fields, ...errors }, instance)
 }
 
 /** The problem for a failed use case: its typed error, or a 500 for a defect (never leaking internals). */
-export const problemFromCause = (cause: Cause.Cause<unknown>, instance: string): { readonly problem: Problem; readonly defect?: unknown } => {
+export const problemFromCause = (
+  cause: Cause.Cause<unknown>,
+  instance: string
+): { readonly problem: Problem; readonly defect?: unknown } => {
   const failure = cause.reasons.find(Cause.isFailReason)
   const typed = failure ? problemFromError(failure.error, instance) : undefined
   if (typed) return { problem: typed }
-  return { problem: problem("InternalError", "The server failed to handle this request; see its log.", {}, instance), defect: Cause.squash(cause) }
+  return {
+    problem: problem("InternalError", "The server failed to handle this request; see its log.", {}, instance),
+    defect: Cause.squash(cause)
+  }
 }
 
 export const problemResponse = (body: Problem, headers: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify(body), { status: body.status, headers: { "content-type": "application/problem+json", ...headers } })
+  new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { "content-type": "application/problem+json", ...headers }
+  })

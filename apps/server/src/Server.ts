@@ -4,34 +4,77 @@
  * built from their layers at start-up, and the Node HTTP server serves the Hono app until a
  * graceful shutdown.
  */
-import type { AddressInfo } from "node:net"
-import * as path from "node:path"
 import { serve } from "@hono/node-server"
 import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore, FsPipelineStore } from "@org/ml-adapter-fs"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
-import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, RedisPipelineStore } from "@org/ml-adapter-redis"
-import { AbTests, type ArtifactStore, DriftDetector, type DriftStore, type ExperimentStore, Leases, type MetricsSink, ModelRegistry, type ModelStore, OnlineLearner, type PipelineStore, type StorageError } from "@org/ml-core"
+import {
+  RedisClient,
+  RedisDriftStore,
+  RedisExperimentStore,
+  RedisModelStore,
+  RedisPipelineStore
+} from "@org/ml-adapter-redis"
+import {
+  AbTests,
+  type ArtifactStore,
+  DriftDetector,
+  type DriftStore,
+  type ExperimentStore,
+  Leases,
+  type MetricsSink,
+  ModelRegistry,
+  type ModelStore,
+  OnlineLearner,
+  type PipelineStore,
+  type StorageError
+} from "@org/ml-core"
 import { Effect, Fiber, Layer, ManagedRuntime } from "effect"
+import type { AddressInfo } from "node:net"
+import * as path from "node:path"
 import { makeApp } from "./App.js"
 import type { ServerConfig } from "./Config.js"
 
-type Stores = ModelStore.ModelStore | ArtifactStore.ArtifactStore | ExperimentStore.ExperimentStore | DriftStore.DriftStore | PipelineStore.PipelineStore | Leases.Leases
+type Stores =
+  | ModelStore.ModelStore
+  | ArtifactStore.ArtifactStore
+  | ExperimentStore.ExperimentStore
+  | DriftStore.DriftStore
+  | PipelineStore.PipelineStore
+  | Leases.Leases
 
 /** Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared connection); files otherwise. */
 export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
-    return Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), FsExperimentStore.layer({ directory }), FsDriftStore.layer({ directory }), FsPipelineStore.layer({ directory }), Leases.layerMemory)
+    return Layer.mergeAll(
+      FsModelStore.layer({ directory }),
+      FsArtifactStore.layer({ directory }),
+      FsExperimentStore.layer({ directory }),
+      FsDriftStore.layer({ directory }),
+      FsPipelineStore.layer({ directory }),
+      Leases.layerMemory
+    )
   }
   const client = RedisClient.layer({ url: config.redisUrl, prefix: config.redisPrefix })
-  return Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer, RedisDriftStore.layer, RedisPipelineStore.layer).pipe(
+  return Layer.mergeAll(
+    RedisModelStore.layer,
+    RedisExperimentStore.layer,
+    RedisDriftStore.layer,
+    RedisPipelineStore.layer
+  ).pipe(
     Layer.provide(client),
     Layer.merge(FsArtifactStore.layer({ directory }))
   )
 }
 
-export type ServerServices = AbTests.AbTests | ModelRegistry.ModelRegistry | DriftDetector.DriftDetector | OnlineLearner.OnlineLearner | Stores | MetricsSink.MetricsSink
+export type ServerServices =
+  | AbTests.AbTests
+  | ModelRegistry.ModelRegistry
+  | DriftDetector.DriftDetector
+  | OnlineLearner.OnlineLearner
+  | Stores
+  | MetricsSink.MetricsSink
 
 /** Drift alerts (not recoveries) mark the pipelines watching that monitor: adaptive ones update at once. */
 const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
@@ -42,14 +85,33 @@ const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
   })
 }))
 
-export const makeRuntime = (config: ServerConfig, metricsRegistry: Registry): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> =>
+export const makeRuntime = (
+  config: ServerConfig,
+  metricsRegistry: Registry
+): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> =>
   ManagedRuntime.make(driftAlertsReachPipelines.pipe(Layer.provideMerge(
     Layer.mergeAll(
-      AbTests.layer({ ...AbTests.defaultAbTestSettings, stickyAssignment: config.abStickyAssignment, minSamplesPerVariant: config.abMinSamples }),
-      DriftDetector.layer({ defaults: { pValueThreshold: config.driftThreshold, windowSize: config.driftWindowSize, checkIntervalSeconds: config.driftCheckIntervalSeconds } }),
-      OnlineLearner.layer({ strategy: config.onlineStrategy, batchSize: config.onlineBatchSize, maxBufferSize: config.onlineMaxBuffer })
+      AbTests.layer({
+        ...AbTests.defaultAbTestSettings,
+        stickyAssignment: config.abStickyAssignment,
+        minSamplesPerVariant: config.abMinSamples
+      }),
+      DriftDetector.layer({
+        defaults: {
+          pValueThreshold: config.driftThreshold,
+          windowSize: config.driftWindowSize,
+          checkIntervalSeconds: config.driftCheckIntervalSeconds
+        }
+      }),
+      OnlineLearner.layer({
+        strategy: config.onlineStrategy,
+        batchSize: config.onlineBatchSize,
+        maxBufferSize: config.onlineMaxBuffer
+      })
     ).pipe(
-      Layer.provideMerge(ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })),
+      Layer.provideMerge(
+        ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })
+      ),
       Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))
     )
   )))
@@ -84,7 +146,10 @@ export const makeServerApp = (
   })
 
 /** Builds every layer (failing fast on bad storage), then listens; `close` drains in-flight requests. */
-export const startServer = async (config: ServerConfig, log: (line: string) => void = console.error): Promise<RunningServer> => {
+export const startServer = async (
+  config: ServerConfig,
+  log: (line: string) => void = console.error
+): Promise<RunningServer> => {
   const metricsRegistry = PrometheusMetrics.makeRegistry()
   const runtime = makeRuntime(config, metricsRegistry)
   try {
@@ -97,16 +162,26 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
   // Bandit experiments are reweighted on a schedule (and on demand through the API).
   const reweighting = config.abReweightIntervalSeconds > 0
     ? setInterval(() => {
-      void runtime.runPromise(AbTests.AbTests.use((ab) =>
-        ab.listExperiments().pipe(Effect.flatMap((all) =>
-          Effect.forEach(all.filter((e) => e.mode === "bandit" && e.status === "running"), (e) => Effect.ignore(ab.reweight(e.id)), { discard: true })))))
+      void runtime.runPromise(
+        AbTests.AbTests.use((ab) =>
+          ab.listExperiments().pipe(Effect.flatMap((all) =>
+            Effect.forEach(
+              all.filter((e) => e.mode === "bandit" && e.status === "running"),
+              (e) => Effect.ignore(ab.reweight(e.id)),
+              { discard: true }
+            )
+          ))
+        )
+      )
         .catch((error) => log(`Bandit reweighting failed: ${String(error)}`))
     }, config.abReweightIntervalSeconds * 1000)
     : undefined
   reweighting?.unref()
   // monitorAllFeatures: one fiber per instance; leases make each monitor's check happen once per interval.
   const instance = `instance-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-  const scheduler = runtime.runFork(DriftDetector.DriftDetector.use((d) => d.monitorAllFeatures(instance, config.driftTickMillis)))
+  const scheduler = runtime.runFork(
+    DriftDetector.DriftDetector.use((d) => d.monitorAllFeatures(instance, config.driftTickMillis))
+  )
   // Periodic and adaptive pipelines and retries; leases make each pipeline update on one instance.
   const learning = runtime.runFork(OnlineLearner.OnlineLearner.use((l) => l.runScheduler(instance)))
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -135,4 +210,3 @@ export const startServer = async (config: ServerConfig, log: (line: string) => v
       })
   }
 }
-

@@ -1,5 +1,5 @@
-export { makeApp, type App, type AppOptions } from "./App.js"
+export { type App, type AppOptions, makeApp } from "./App.js"
 export { ConfigError, loadConfig, type ServerConfig } from "./Config.js"
 export { makeOpenApi } from "./OpenApi.js"
-export { problem, type Problem } from "./Problem.js"
-export { makeRuntime, makeServerApp, makeStorageLayer, startServer, type RunningServer } from "./Server.js"
+export { type Problem, problem } from "./Problem.js"
+export { makeRuntime, makeServerApp, makeStorageLayer, type RunningServer, startServer } from "./Server.js"

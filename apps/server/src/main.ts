@@ -18,7 +18,9 @@ const main = async () => {
     console.error(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)
   })
-  const mode = config.redisUrl ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}` : `embedded storage in ${config.storageDir}`
+  const mode = config.redisUrl
+    ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}`
+    : `embedded storage in ${config.storageDir}`
   console.log(`ML Pipeline server listening on ${server.url} (${mode}); API docs at ${server.url}/docs`)
   const shutdown = (signal: string) => {
     console.log(`${signal} received: finishing in-flight requests`)

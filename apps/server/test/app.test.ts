@@ -1,8 +1,8 @@
+import { promtoolRemarks } from "@org/ml-adapter-prometheus/testing"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { promtoolRemarks } from "@org/ml-adapter-prometheus/testing"
 import { json, makeTestApp, metadata } from "./helpers.js"
 
 let t: Awaited<ReturnType<typeof makeTestApp>>
@@ -14,17 +14,32 @@ afterAll(() => t.close())
 const request = (url: string, init?: RequestInit) => t.app.request(url, init)
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 const register = async (overrides: Record<string, unknown> = {}) => {
-  const response = await request("/v1/models", json(metadata({ version: `v-${Math.random().toString(36).slice(2)}`, ...overrides })))
+  const response = await request(
+    "/v1/models",
+    json(metadata({ version: `v-${Math.random().toString(36).slice(2)}`, ...overrides }))
+  )
   expect(response.status).toBe(201)
   return (await response.json()) as { id: string; name: string; version: string; status: string }
 }
 const upload = (id: string, bytes: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
-  request(`/v1/models/${id}/artifact`, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream", ...headers } })
-const promote = (id: string, status: string, reason = "test") => request(`/v1/models/${id}/promote`, json({ status, reason }))
+  request(`/v1/models/${id}/artifact`, {
+    method: "PUT",
+    body: bytes,
+    headers: { "content-type": "application/octet-stream", ...headers }
+  })
+const promote = (id: string, status: string, reason = "test") =>
+  request(`/v1/models/${id}/promote`, json({ status, reason }))
 const expectProblem = async (response: Response, status: number, code: string) => {
   expect(response.status).toBe(status)
   expect(response.headers.get("content-type")).toBe("application/problem+json")
-  const body = (await response.json()) as { status: number; code: string; type: string; title: string; detail: string; errors?: Array<{ path: string }> }
+  const body = (await response.json()) as {
+    status: number
+    code: string
+    type: string
+    title: string
+    detail: string
+    errors?: Array<{ path: string }>
+  }
   expect(body).toMatchObject({ status, code })
   expect(body.type).toMatch(/^urn:ml-pipeline:problem:/)
   expect(body.detail.length).toBeGreaterThan(0)
@@ -33,7 +48,10 @@ const expectProblem = async (response: Response, status: number, code: string) =
 
 describe("registering models", () => {
   it("creates a draft and points to it", async () => {
-    const response = await request("/v1/models", json(metadata({ version: "2.0.0" }), { headers: { "x-actor": "alice" } }))
+    const response = await request(
+      "/v1/models",
+      json(metadata({ version: "2.0.0" }), { headers: { "x-actor": "alice" } })
+    )
     expect(response.status).toBe(201)
     const model = (await response.json()) as { id: string; status: string; createdBy: string }
     expect(model.status).toBe("draft")
@@ -71,7 +89,15 @@ describe("registering models", () => {
   })
 
   it("rejects a body that is not JSON with 415", async () => {
-    await expectProblem(await request("/v1/models", { method: "POST", body: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "UnsupportedMediaType")
+    await expectProblem(
+      await request("/v1/models", {
+        method: "POST",
+        body: "name=x",
+        headers: { "content-type": "application/x-www-form-urlencoded" }
+      }),
+      415,
+      "UnsupportedMediaType"
+    )
   })
 })
 
@@ -106,7 +132,11 @@ describe("artifacts", () => {
 
   it("rejects a malformed expected hash with 400 naming the header", async () => {
     const model = await register()
-    const problem = await expectProblem(await upload(model.id, bytes, { "x-artifact-sha256": "abc" }), 400, "ValidationError")
+    const problem = await expectProblem(
+      await upload(model.id, bytes, { "x-artifact-sha256": "abc" }),
+      400,
+      "ValidationError"
+    )
     expect(problem.errors![0]!.path).toBe("x-artifact-sha256")
   })
 
@@ -122,7 +152,10 @@ describe("artifacts", () => {
         else controller.close()
       }
     })
-    const response = await request(`/v1/models/${model.id}/artifact`, { method: "PUT", body: streamed, duplex: "half" } as RequestInit)
+    const response = await request(
+      `/v1/models/${model.id}/artifact`,
+      { method: "PUT", body: streamed, duplex: "half" } as RequestInit
+    )
     await expectProblem(response, 413, "ArtifactTooLargeError")
     expect(await t.snapshot()).toEqual(before)
   })
@@ -149,7 +182,10 @@ describe("artifacts", () => {
     await fs.writeFile(file, stored)
     const lines: Array<string> = []
     const spies = (["log", "error", "warn"] as const).map((method) =>
-      vi.spyOn(console, method).mockImplementation((...args: Array<unknown>) => void lines.push(args.map(String).join(" "))))
+      vi.spyOn(console, method).mockImplementation((...args: Array<unknown>) =>
+        void lines.push(args.map(String).join(" "))
+      )
+    )
     try {
       const problem = await expectProblem(await request(`/v1/models/${model.id}/artifact`), 422, "IntegrityError")
       expect(problem).toMatchObject({ expectedSha256: sha256(bytes) })
@@ -178,12 +214,20 @@ describe("lifecycle over HTTP", () => {
     expect((await promote(v2.id, "production", "better auc")).status).toBe(200)
     const v1Now = (await (await request(`/v1/models/${v1.id}`)).json()) as { status: string }
     expect(v1Now.status).toBe("archived")
-    const history = (await (await request(`/v1/models/${v2.id}/history`)).json()) as Array<{ action: string; to: string; reason: string | null }>
+    const history = (await (await request(`/v1/models/${v2.id}/history`)).json()) as Array<
+      { action: string; to: string; reason: string | null }
+    >
     expect(history.at(-1)).toMatchObject({ action: "promoted", to: "production", reason: "better auc" })
     expect(((await (await request(`/v1/registry/${name}/production`)).json()) as { id: string }).id).toBe(v2.id)
-    expect(((await (await request(`/v1/registry/${name}/production?at=${before}`)).json()) as { id: string }).id).toBe(v1.id)
+    expect(((await (await request(`/v1/registry/${name}/production?at=${before}`)).json()) as { id: string }).id).toBe(
+      v1.id
+    )
     await expectProblem(await request(`/v1/registry/${name}/production?at=2000-01-01T00:00:00Z`), 404, "NotFound")
-    const badTime = await expectProblem(await request(`/v1/registry/${name}/production?at=yesterday`), 400, "ValidationError")
+    const badTime = await expectProblem(
+      await request(`/v1/registry/${name}/production?at=yesterday`),
+      400,
+      "ValidationError"
+    )
     expect(badTime.errors![0]!.path).toBe("at")
   })
 
@@ -205,11 +249,18 @@ describe("lifecycle over HTTP", () => {
 
   it("updates descriptive metadata and refuses identity changes", async () => {
     const model = await register()
-    const patched = await request(`/v1/models/${model.id}`, json({ description: "calibrated", tags: ["payments", "eu"] }, { method: "PATCH" }))
+    const patched = await request(
+      `/v1/models/${model.id}`,
+      json({ description: "calibrated", tags: ["payments", "eu"] }, { method: "PATCH" })
+    )
     expect(patched.status).toBe(200)
     expect(await patched.json()).toMatchObject({ description: "calibrated", tags: ["payments", "eu"] })
     const before = await t.snapshot()
-    const problem = await expectProblem(await request(`/v1/models/${model.id}`, json({ name: "other", version: "9" }, { method: "PATCH" })), 400, "ValidationError")
+    const problem = await expectProblem(
+      await request(`/v1/models/${model.id}`, json({ name: "other", version: "9" }, { method: "PATCH" })),
+      400,
+      "ValidationError"
+    )
     expect(problem.errors!.map((e) => e.path).sort()).toEqual(["name", "version"])
     expect(await t.snapshot()).toEqual(before)
   })
@@ -219,18 +270,32 @@ describe("listing", () => {
   it("filters and pages with a cursor", async () => {
     const name = `list-${Date.now()}`
     const ids = []
-    for (const version of ["1", "2", "3"]) ids.push((await register({ name, version, tags: [version === "2" ? "odd-one" : "common"] })).id)
-    const first = (await (await request(`/v1/models?name=${name}&limit=2`)).json()) as { items: Array<{ id: string }>; nextCursor: string }
+    for (const version of ["1", "2", "3"]) {
+      ids.push((await register({ name, version, tags: [version === "2" ? "odd-one" : "common"] })).id)
+    }
+    const first = (await (await request(`/v1/models?name=${name}&limit=2`)).json()) as {
+      items: Array<{ id: string }>
+      nextCursor: string
+    }
     expect(first.items.map((m) => m.id)).toEqual(ids.slice(0, 2))
-    const second = (await (await request(`/v1/models?name=${name}&limit=2&cursor=${first.nextCursor}`)).json()) as { items: Array<{ id: string }>; nextCursor: null }
+    const second = (await (await request(`/v1/models?name=${name}&limit=2&cursor=${first.nextCursor}`)).json()) as {
+      items: Array<{ id: string }>
+      nextCursor: null
+    }
     expect(second.items.map((m) => m.id)).toEqual(ids.slice(2))
     expect(second.nextCursor).toBeNull()
-    const tagged = (await (await request(`/v1/models?name=${name}&tag=odd-one`)).json()) as { items: Array<{ id: string }> }
+    const tagged = (await (await request(`/v1/models?name=${name}&tag=odd-one`)).json()) as {
+      items: Array<{ id: string }>
+    }
     expect(tagged.items.map((m) => m.id)).toEqual([ids[1]])
   })
 
   it("rejects bad query parameters naming them", async () => {
-    const problem = await expectProblem(await request("/v1/models?limit=0&status=live&colour=red"), 400, "ValidationError")
+    const problem = await expectProblem(
+      await request("/v1/models?limit=0&status=live&colour=red"),
+      400,
+      "ValidationError"
+    )
     expect(problem.errors!.map((e) => e.path).sort()).toEqual(["colour", "limit", "status"])
   })
 })
@@ -239,10 +304,18 @@ describe("operational endpoints", () => {
   it("serves health, readiness, OpenAPI and docs", async () => {
     expect((await request("/healthz")).status).toBe(200)
     expect(await (await request("/readyz")).json()).toEqual({ status: "ready" })
-    const openapi = (await (await request("/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }
+    const openapi = (await (await request("/openapi.json")).json()) as {
+      openapi: string
+      paths: Record<string, unknown>
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> }
+    }
     expect(openapi.openapi).toBe("3.1.0")
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/v1/models", "/v1/models/{id}/artifact", "/v1/models/{id}/promote"]))
-    expect(Object.keys(openapi.components.schemas.Model!.properties!)).toEqual(expect.arrayContaining(["id", "status", "artifact", "parentModelId"]))
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(["/v1/models", "/v1/models/{id}/artifact", "/v1/models/{id}/promote"])
+    )
+    expect(Object.keys(openapi.components.schemas.Model!.properties!)).toEqual(
+      expect.arrayContaining(["id", "status", "artifact", "parentModelId"])
+    )
     const docs = await request("/docs")
     expect(docs.headers.get("content-type")).toContain("text/html")
     expect(await docs.text()).toContain("/v1/models/{id}/promote")
@@ -257,9 +330,9 @@ describe("operational endpoints", () => {
     await upload(model.id, new Uint8Array(1234))
     await promote(model.id, "testing")
     const text = await (await request("/metrics")).text()
-    expect(text).toContain('ml_models_total{status="testing"}')
+    expect(text).toContain("ml_models_total{status=\"testing\"}")
     expect(text).toContain(`ml_model_file_size_bytes{model_id="${model.id}"} 1234`)
-    expect(text).toContain('ml_model_promotion_total{from_status="draft",to_status="testing"}')
+    expect(text).toContain("ml_model_promotion_total{from_status=\"draft\",to_status=\"testing\"}")
     expect(text).toMatch(/http_requests_total\{method="POST",route="\/v1\/models",status="201"\}/)
     expect(text).toContain("process_resident_memory_bytes")
     expect(promtoolRemarks(text)).toEqual([])
@@ -271,7 +344,9 @@ describe("authentication", () => {
     const secured = await makeTestApp({ ML_API_TOKEN: "s3cret" })
     try {
       await expectProblem(await secured.app.request("/v1/models"), 401, "Unauthorized")
-      expect((await secured.app.request("/v1/models", { headers: { authorization: "Bearer s3cret" } })).status).toBe(200)
+      expect((await secured.app.request("/v1/models", { headers: { authorization: "Bearer s3cret" } })).status).toBe(
+        200
+      )
       expect((await secured.app.request("/healthz")).status).toBe(200)
     } finally {
       await secured.close()

@@ -10,7 +10,9 @@ afterAll(() => t.close())
 
 const request = (url: string, init?: RequestInit) => t.app.request(url, init)
 const model = async (version: string) => {
-  const created = (await (await request("/v1/models", json(metadata({ name: "ab-model", version })))).json()) as { id: string }
+  const created = (await (await request("/v1/models", json(metadata({ name: "ab-model", version })))).json()) as {
+    id: string
+  }
   await request(`/v1/models/${created.id}/artifact`, { method: "PUT", body: new Uint8Array([1]) })
   await request(`/v1/models/${created.id}/promote`, json({ status: "testing" }))
   return created.id
@@ -20,60 +22,107 @@ describe("experiments over HTTP", () => {
   it("runs the whole loop: create, start, assign, record, results, complete with promotion", async () => {
     const control = await model("ctl-1")
     const treatment = await model("trt-1")
-    const created = await request("/v1/experiments", json({
-      name: "new ranker", targetMetric: "revenue", seed: "s1",
-      variants: [{ modelId: control, isControl: true, trafficPct: 50 }, { modelId: treatment, isControl: false, trafficPct: 50 }]
-    }))
+    const created = await request(
+      "/v1/experiments",
+      json({
+        name: "new ranker",
+        targetMetric: "revenue",
+        seed: "s1",
+        variants: [{ modelId: control, isControl: true, trafficPct: 50 }, {
+          modelId: treatment,
+          isControl: false,
+          trafficPct: 50
+        }]
+      })
+    )
     expect(created.status).toBe(201)
     const experiment = (await created.json()) as { id: string; status: string }
     expect(experiment.status).toBe("draft")
     expect((await request(`/v1/experiments/${experiment.id}/start`, { method: "POST" })).status).toBe(200)
 
-    const single = (await (await request(`/v1/experiments/${experiment.id}/assignments`, json({ userId: "alice" }))).json()) as { modelId: string; sticky: boolean }
+    const single =
+      (await (await request(`/v1/experiments/${experiment.id}/assignments`, json({ userId: "alice" }))).json()) as {
+        modelId: string
+        sticky: boolean
+      }
     expect([control, treatment]).toContain(single.modelId)
     expect(single.sticky).toBe(true)
-    const batch = (await (await request(`/v1/experiments/${experiment.id}/assignments`, json({ userIds: ["alice", "bob", "carol"] }))).json()) as { items: Array<{ modelId: string }> }
+    const batch = (await (await request(
+      `/v1/experiments/${experiment.id}/assignments`,
+      json({ userIds: ["alice", "bob", "carol"] })
+    )).json()) as { items: Array<{ modelId: string }> }
     expect(batch.items[0]!.modelId).toBe(single.modelId)
 
     const observations = Array.from({ length: 200 }, (_, i) => ({
-      modelId: i % 2 ? treatment : control, metric: "revenue",
+      modelId: i % 2 ? treatment : control,
+      metric: "revenue",
       value: (i % 2 ? 11 : 10) + (createHash("sha256").update(String(i)).digest()[0]! / 255 - 0.5)
     }))
     const recorded = await request(`/v1/experiments/${experiment.id}/metrics`, json({ observations }))
     expect(recorded.status).toBe(202)
-    const results = (await (await request(`/v1/experiments/${experiment.id}/results`)).json()) as { decision: { outcome: string; winnerModelId: string }; comparisons: Array<{ pValue: number }> }
+    const results = (await (await request(`/v1/experiments/${experiment.id}/results`)).json()) as {
+      decision: { outcome: string; winnerModelId: string }
+      comparisons: Array<{ pValue: number }>
+    }
     expect(results.decision).toMatchObject({ outcome: "winner", winnerModelId: treatment })
 
     const metrics = await (await request("/metrics")).text()
     expect(metrics).toContain("ml_experiment_active_total 1")
     expect(metrics).toContain(`ml_experiment_traffic{experiment_id="${experiment.id}",model_id="${treatment}"} 0.5`)
-    expect(metrics).toContain(`ml_experiment_metric{experiment_id="${experiment.id}",model_id="${treatment}",metric_name="revenue"}`)
+    expect(metrics).toContain(
+      `ml_experiment_metric{experiment_id="${experiment.id}",model_id="${treatment}",metric_name="revenue"}`
+    )
 
-    const completed = (await (await request(`/v1/experiments/${experiment.id}/complete`, json({ promoteWinner: true }))).json()) as { status: string }
+    const completed =
+      (await (await request(`/v1/experiments/${experiment.id}/complete`, json({ promoteWinner: true }))).json()) as {
+        status: string
+      }
     expect(completed.status).toBe("completed")
     const promoted = (await (await request(`/v1/models/${treatment}`)).json()) as { status: string }
     expect(promoted.status).toBe("production")
-    const after = (await (await request(`/v1/experiments/${experiment.id}/assignments`, json({ userId: "zed" }))).json()) as { modelId: string; inExperiment: boolean }
+    const after =
+      (await (await request(`/v1/experiments/${experiment.id}/assignments`, json({ userId: "zed" }))).json()) as {
+        modelId: string
+        inExperiment: boolean
+      }
     expect(after).toMatchObject({ modelId: treatment, inExperiment: false })
   })
 
   it("answers bad requests with problems naming the field", async () => {
     const control = await model("ctl-2")
-    const bad = (await (await request("/v1/experiments", json({ name: "x", targetMetric: "m", variants: [{ modelId: control, isControl: true, trafficPct: 100 }] }))).json()) as { status: number; errors: Array<{ path: string }> }
+    const bad = (await (await request(
+      "/v1/experiments",
+      json({ name: "x", targetMetric: "m", variants: [{ modelId: control, isControl: true, trafficPct: 100 }] })
+    )).json()) as { status: number; errors: Array<{ path: string }> }
     expect(bad.status).toBe(400)
     expect(bad.errors.map((e) => e.path)).toContain("variants")
     expect((await request("/v1/experiments/nope")).status).toBe(404)
     const treatment = await model("trt-2")
-    const created = (await (await request("/v1/experiments", json({
-      name: "y", targetMetric: "m", variants: [{ modelId: control, isControl: true, trafficPct: 50 }, { modelId: treatment, isControl: false, trafficPct: 50 }]
-    }))).json()) as { id: string }
+    const created = (await (await request(
+      "/v1/experiments",
+      json({
+        name: "y",
+        targetMetric: "m",
+        variants: [{ modelId: control, isControl: true, trafficPct: 50 }, {
+          modelId: treatment,
+          isControl: false,
+          trafficPct: 50
+        }]
+      })
+    )).json()) as { id: string }
     const paused = await request(`/v1/experiments/${created.id}/pause`, { method: "POST" })
     expect(paused.status).toBe(409)
     await request(`/v1/experiments/${created.id}/start`, { method: "POST" })
-    const metric = (await (await request(`/v1/experiments/${created.id}/metrics`, json({ modelId: control, metric: "m", value: "high" }))).json()) as { status: number; errors: Array<{ path: string }> }
+    const metric = (await (await request(
+      `/v1/experiments/${created.id}/metrics`,
+      json({ modelId: control, metric: "m", value: "high" })
+    )).json()) as { status: number; errors: Array<{ path: string }> }
     expect(metric.status).toBe(400)
-    const traffic = (await (await request(`/v1/experiments/${created.id}`, json({ trafficPct: [70, 20] }, { method: "PATCH" }))).json()) as { status: number }
+    const traffic =
+      (await (await request(`/v1/experiments/${created.id}`, json({ trafficPct: [70, 20] }, { method: "PATCH" })))
+        .json()) as { status: number }
     expect(traffic.status).toBe(400)
-    expect((await request(`/v1/experiments/${created.id}`, json({ trafficPct: [70, 30] }, { method: "PATCH" }))).status).toBe(200)
+    expect((await request(`/v1/experiments/${created.id}`, json({ trafficPct: [70, 30] }, { method: "PATCH" }))).status)
+      .toBe(200)
   })
 })

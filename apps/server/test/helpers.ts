@@ -1,7 +1,7 @@
+import { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import { loadConfig, makeRuntime, makeServerApp } from "../src/index.js"
 
 /** The app over real filesystem storage in a fresh temp directory, driven through app.request. */
@@ -15,10 +15,12 @@ export const makeTestApp = async (env: Record<string, string> = {}) => {
   /** Every file under the data directory with its size: "storage unchanged" means this is equal. */
   const snapshot = async () => {
     const entries = await fs.readdir(directory, { recursive: true, withFileTypes: true })
-    const files = await Promise.all(entries.filter((e) => e.isFile() && e.name !== "registry.lock").map(async (e) => {
-      const file = path.join(e.parentPath, e.name)
-      return `${path.relative(directory, file)}:${(await fs.stat(file)).size}`
-    }))
+    const files = await Promise.all(
+      entries.filter((e) => e.isFile() && e.name !== "registry.lock").map(async (e) => {
+        const file = path.join(e.parentPath, e.name)
+        return `${path.relative(directory, file)}:${(await fs.stat(file)).size}`
+      })
+    )
     return files.sort()
   }
   const close = async () => {

@@ -1,11 +1,17 @@
-import * as fs from "node:fs/promises"
-import * as os from "node:os"
-import * as path from "node:path"
 import { FsArtifactStore } from "@org/ml-adapter-fs"
-import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, RedisPipelineStore } from "@org/ml-adapter-redis"
+import {
+  RedisClient,
+  RedisDriftStore,
+  RedisExperimentStore,
+  RedisModelStore,
+  RedisPipelineStore
+} from "@org/ml-adapter-redis"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
 import { AbTests, DriftDetector, makeLearner, MetricsSink, ModelRegistry, OnlineLearner } from "@org/ml-core"
 import { Layer, ManagedRuntime } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { loadConfig, makeApp, startServer } from "../src/index.js"
 import { json, makeTestApp, metadata } from "./helpers.js"
@@ -25,7 +31,10 @@ describe("server with ML_REDIS_URL", () => {
       expect(created.status).toBe(201)
       const model = (await created.json()) as { id: string }
       expect(await admin.exists(`${prefix}ml:model:${model.id}`)).toBe(1)
-      const uploaded = await t.app.request(`/v1/models/${model.id}/artifact`, { method: "PUT", body: new Uint8Array([1, 2, 3]) })
+      const uploaded = await t.app.request(`/v1/models/${model.id}/artifact`, {
+        method: "PUT",
+        body: new Uint8Array([1, 2, 3])
+      })
       expect(uploaded.status).toBe(200)
       expect((await t.snapshot()).some((file) => file.startsWith(`artifacts/${model.id}/`))).toBe(true)
       expect((await t.snapshot()).some((file) => file.startsWith("registry.jsonl"))).toBe(false)
@@ -39,25 +48,52 @@ describe("server with ML_REDIS_URL", () => {
 
   it("gives one user the same model from 50 concurrent first requests spread over three server instances", async () => {
     const dirs = await Promise.all([0, 1, 2].map(() => fs.mkdtemp(path.join(os.tmpdir(), "ml-multi-"))))
-    const servers = await Promise.all(dirs.map((dir) =>
-      startServer(loadConfig({ ML_MODEL_STORAGE_DIR: dir, ML_PORT: "0", ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix, ML_AB_REWEIGHT_INTERVAL: "0" }), () => undefined)))
+    const servers = await Promise.all(
+      dirs.map((dir) =>
+        startServer(
+          loadConfig({
+            ML_MODEL_STORAGE_DIR: dir,
+            ML_PORT: "0",
+            ML_REDIS_URL: redisUrl,
+            ML_REDIS_PREFIX: prefix,
+            ML_AB_REWEIGHT_INTERVAL: "0"
+          }),
+          () => undefined
+        )
+      )
+    )
     try {
-      const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      const post = (url: string, body: unknown) =>
+        fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
       const ids: Array<string> = []
       for (const version of ["1", "2", "3"]) {
-        const model = (await (await post(`${servers[0]!.url}/v1/models`, metadata({ name: "multi", version: `${version}-${Date.now()}` }))).json()) as { id: string }
+        const model = (await (await post(
+          `${servers[0]!.url}/v1/models`,
+          metadata({ name: "multi", version: `${version}-${Date.now()}` })
+        )).json()) as { id: string }
         ids.push(model.id)
       }
       // Created on one instance, visible to all through Redis.
       const experiment = (await (await post(`${servers[1]!.url}/v1/experiments`, {
-        name: "multi", targetMetric: "ctr", variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: i === 0 ? 34 : 33 }))
+        name: "multi",
+        targetMetric: "ctr",
+        variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: i === 0 ? 34 : 33 }))
       })).json()) as { id: string }
       expect((await post(`${servers[2]!.url}/v1/experiments/${experiment.id}/start`, {})).status).toBe(200)
-      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        post(`${servers[i % 3]!.url}/v1/experiments/${experiment.id}/assignments`, { userId: "one-user" }).then((r) => r.json() as Promise<{ modelId: string; sticky: boolean }>)))
+      const answers = await Promise.all(
+        Array.from(
+          { length: 50 },
+          (_, i) =>
+            post(`${servers[i % 3]!.url}/v1/experiments/${experiment.id}/assignments`, { userId: "one-user" }).then((
+              r
+            ) => r.json() as Promise<{ modelId: string; sticky: boolean }>)
+        )
+      )
       expect(new Set(answers.map((a) => a.modelId)).size).toBe(1)
       expect(answers.every((a) => a.sticky)).toBe(true)
-      const results = (await (await fetch(`${servers[0]!.url}/v1/experiments/${experiment.id}/results`)).json()) as { variants: Array<{ exposures: number }> }
+      const results = (await (await fetch(`${servers[0]!.url}/v1/experiments/${experiment.id}/results`)).json()) as {
+        variants: Array<{ exposures: number }>
+      }
       expect(results.variants.reduce((sum, v) => sum + v.exposures, 0)).toBe(1)
     } finally {
       await Promise.all(servers.map((s) => s.close()))
@@ -68,14 +104,48 @@ describe("server with ML_REDIS_URL", () => {
   it("runs one online-learning pipeline from three instances: one buffer, deduplicated across instances, one update, one live model", async () => {
     // Artifacts live on a filesystem the instances share, as README's Redis deployment says.
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-multi-online-"))
-    const servers = await Promise.all([0, 1, 2].map(() =>
-      startServer(loadConfig({ ML_MODEL_STORAGE_DIR: dir, ML_PORT: "0", ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix, ML_AB_REWEIGHT_INTERVAL: "0" }), () => undefined)))
+    const servers = await Promise.all(
+      [0, 1, 2].map(() =>
+        startServer(
+          loadConfig({
+            ML_MODEL_STORAGE_DIR: dir,
+            ML_PORT: "0",
+            ML_REDIS_URL: redisUrl,
+            ML_REDIS_PREFIX: prefix,
+            ML_AB_REWEIGHT_INTERVAL: "0"
+          }),
+          () => undefined
+        )
+      )
+    )
     try {
-      const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-      const base = (await (await post(`${servers[0]!.url}/v1/models`, metadata({ name: "multi-online", version: `1-${Date.now()}`, algorithm: "logistic_regression" }))).json()) as { id: string }
-      const untrained = makeLearner({ kind: "logistic", optimizer: { type: "sgd", learningRate: 0.1 }, features: { type: "schema", names: ["a", "b"] } })
-      expect((await fetch(`${servers[0]!.url}/v1/models/${base.id}/artifact`, { method: "PUT", body: JSON.stringify(untrained.state()) })).status).toBe(200)
-      expect((await post(`${servers[1]!.url}/v1/pipelines`, { id: "multi-online", name: "multi", modelId: base.id, strategy: "mini-batch", batchSize: 300, holdoutShare: 0 })).status).toBe(201)
+      const post = (url: string, body: unknown) =>
+        fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      const base = (await (await post(
+        `${servers[0]!.url}/v1/models`,
+        metadata({ name: "multi-online", version: `1-${Date.now()}`, algorithm: "logistic_regression" })
+      )).json()) as { id: string }
+      const untrained = makeLearner({
+        kind: "logistic",
+        optimizer: { type: "sgd", learningRate: 0.1 },
+        features: { type: "schema", names: ["a", "b"] }
+      })
+      expect(
+        (await fetch(`${servers[0]!.url}/v1/models/${base.id}/artifact`, {
+          method: "PUT",
+          body: JSON.stringify(untrained.state())
+        })).status
+      ).toBe(200)
+      expect(
+        (await post(`${servers[1]!.url}/v1/pipelines`, {
+          id: "multi-online",
+          name: "multi",
+          modelId: base.id,
+          strategy: "mini-batch",
+          batchSize: 300,
+          holdoutShare: 0
+        })).status
+      ).toBe(201)
 
       const sample = (i: number) => {
         const a = Math.sin(i * 1.7) * 2
@@ -87,22 +157,42 @@ describe("server with ML_REDIS_URL", () => {
       const replays = Array.from({ length: 30 }, (_, b) => [sample(b * 10)])
       const answers = await Promise.all([
         ...batches.map((samples, b) => post(`${servers[b % 3]!.url}/v1/pipelines/multi-online/samples`, { samples })),
-        ...replays.map((samples, b) => post(`${servers[(b + 1) % 3]!.url}/v1/pipelines/multi-online/samples`, { samples }))
-      ].map((response) => response.then((r) => r.json() as Promise<{ added: number; duplicates: number; update: { accepted: boolean } | null }>)))
+        ...replays.map((samples, b) =>
+          post(`${servers[(b + 1) % 3]!.url}/v1/pipelines/multi-online/samples`, { samples })
+        )
+      ].map((response) =>
+        response.then((r) =>
+          r.json() as Promise<{ added: number; duplicates: number; update: { accepted: boolean } | null }>
+        )
+      ))
       expect(answers.reduce((sum, a) => sum + a.added, 0)).toBe(300)
       expect(answers.reduce((sum, a) => sum + a.duplicates, 0)).toBe(30)
       expect(answers.filter((a) => a.update !== null)).toHaveLength(1)
 
-      const status = (await (await fetch(`${servers[2]!.url}/v1/pipelines/multi-online`)).json()) as { pipeline: { liveModelId: string }; counters: Record<string, number>; progressive: { window: number }; updates: Array<{ accepted: boolean; samples: number }> }
+      const status = (await (await fetch(`${servers[2]!.url}/v1/pipelines/multi-online`)).json()) as {
+        pipeline: { liveModelId: string }
+        counters: Record<string, number>
+        progressive: { window: number }
+        updates: Array<{ accepted: boolean; samples: number }>
+      }
       expect(status.counters).toMatchObject({ received: 330, duplicates: 30, processed: 300, buffered: 0, dropped: 0 })
       expect(status.progressive.window).toBe(300) // replays are not scored twice
       expect(status.updates).toMatchObject([{ accepted: true, samples: 300 }])
-      const published = (await (await fetch(`${servers[0]!.url}/v1/models/${status.pipeline.liveModelId}`)).json()) as { parentModelId: string }
+      const published = (await (await fetch(`${servers[0]!.url}/v1/models/${status.pipeline.liveModelId}`)).json()) as {
+        parentModelId: string
+      }
       expect(published.parentModelId).toBe(base.id)
 
       // Every instance serves the one live model, and a rollback on one reaches the others.
       const rows = [{ a: 1, b: 1 }, { a: -1, b: -1.5 }]
-      const predictions = async () => Promise.all(servers.map(async (s) => ((await (await post(`${s.url}/v1/pipelines/multi-online/predict`, { rows })).json()) as { predictions: Array<number> }).predictions))
+      const predictions = async () =>
+        Promise.all(
+          servers.map(async (s) =>
+            ((await (await post(`${s.url}/v1/pipelines/multi-online/predict`, { rows })).json()) as {
+              predictions: Array<number>
+            }).predictions
+          )
+        )
       const trained = await predictions()
       expect(trained[0]![0]).toBeGreaterThan(0.5)
       expect(trained[0]![1]).toBeLessThan(0.5)
@@ -119,14 +209,38 @@ describe("server with ML_REDIS_URL", () => {
   it("answers 503 problems when Redis becomes unreachable", async () => {
     const client = await connectOrFail()
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-server-redis-"))
-    const stores = Layer.mergeAll(RedisModelStore.layer, RedisExperimentStore.layer, RedisDriftStore.layer, RedisPipelineStore.layer, FsArtifactStore.layer({ directory }), MetricsSink.layerMemory)
+    const stores = Layer.mergeAll(
+      RedisModelStore.layer,
+      RedisExperimentStore.layer,
+      RedisDriftStore.layer,
+      RedisPipelineStore.layer,
+      FsArtifactStore.layer({ directory }),
+      MetricsSink.layerMemory
+    )
       .pipe(Layer.provide(RedisClient.layerFromClient(client, prefix)))
-    const runtime = ManagedRuntime.make(Layer.mergeAll(AbTests.layer(), DriftDetector.layer(), OnlineLearner.layer()).pipe(Layer.provideMerge(ModelRegistry.layer()), Layer.provide(stores)))
-    const app = makeApp({ runtime, metrics: async () => ({ contentType: "text/plain", body: "" }), maxJsonBytes: 1 << 20, maxUploadBytes: 1 << 20, log: () => undefined })
+    const runtime = ManagedRuntime.make(
+      Layer.mergeAll(AbTests.layer(), DriftDetector.layer(), OnlineLearner.layer()).pipe(
+        Layer.provideMerge(ModelRegistry.layer()),
+        Layer.provide(stores)
+      )
+    )
+    const app = makeApp({
+      runtime,
+      metrics: async () => ({ contentType: "text/plain", body: "" }),
+      maxJsonBytes: 1 << 20,
+      maxUploadBytes: 1 << 20,
+      log: () => undefined
+    })
     try {
       expect((await app.request("/readyz")).status).toBe(200)
       client.disconnect() // a real connection loss: no reconnect after a manual disconnect
-      for (const response of [await app.request("/readyz"), await app.request("/v1/models"), await app.request("/v1/models", json(metadata({ version: "down" })))]) {
+      for (
+        const response of [
+          await app.request("/readyz"),
+          await app.request("/v1/models"),
+          await app.request("/v1/models", json(metadata({ version: "down" })))
+        ]
+      ) {
         expect(response.status).toBe(503)
         expect(response.headers.get("content-type")).toBe("application/problem+json")
         expect(await response.json()).toMatchObject({ code: "StorageError", status: 503 })

@@ -8,17 +8,28 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { bucketUser, currentWeights } from "./Assignment.js"
 import {
-  ExperimentNotFoundError, ExperimentStateError, StaleRevisionError, StorageError, ValidationError,
-  type ExperimentConflictError, type ModelNotFoundError
+  type ExperimentConflictError,
+  ExperimentNotFoundError,
+  ExperimentStateError,
+  type ModelNotFoundError,
+  StaleRevisionError,
+  StorageError,
+  ValidationError
 } from "./Errors.js"
 import {
-  type Assignment, controlIndex, type CreateExperimentInput, type Decision, type Experiment, type ExperimentStatus, validateVariants
+  type Assignment,
+  controlIndex,
+  type CreateExperimentInput,
+  type Decision,
+  type Experiment,
+  type ExperimentStatus,
+  validateVariants
 } from "./Experiment.js"
 import { ExperimentStore, type MetricUpdate } from "./ExperimentStore.js"
 import { MetricsSink } from "./MetricsSink.js"
 import { ModelRegistry } from "./ModelRegistry.js"
-import { chiSquareGoodnessOfFit, holmBonferroni, welchTTest, type Interval } from "./stats/HypothesisTests.js"
 import { studentT } from "./stats/Distributions.js"
+import { chiSquareGoodnessOfFit, holmBonferroni, type Interval, welchTTest } from "./stats/HypothesisTests.js"
 import { makeRandom } from "./stats/Random.js"
 import { addValue, emptySummary, meanDifference, type Summary, variance } from "./stats/Summary.js"
 
@@ -31,7 +42,11 @@ export interface AbTestSettings {
   readonly srmThreshold: number
 }
 
-export const defaultAbTestSettings: AbTestSettings = { stickyAssignment: true, minSamplesPerVariant: 1000, srmThreshold: 0.001 }
+export const defaultAbTestSettings: AbTestSettings = {
+  stickyAssignment: true,
+  minSamplesPerVariant: 1000,
+  srmThreshold: 0.001
+}
 
 export interface ModelAssignment {
   readonly experimentId: string
@@ -90,12 +105,18 @@ export interface ExperimentResults {
 type AbError = ExperimentNotFoundError | ExperimentStateError | ValidationError | StorageError
 
 export interface AbTestsShape {
-  readonly createExperiment: (input: CreateExperimentInput, actor?: string) => Effect.Effect<Experiment, ExperimentConflictError | ValidationError | ModelNotFoundError | StorageError>
+  readonly createExperiment: (
+    input: CreateExperimentInput,
+    actor?: string
+  ) => Effect.Effect<Experiment, ExperimentConflictError | ValidationError | ModelNotFoundError | StorageError>
   readonly getExperiment: (id: string) => Effect.Effect<Experiment, ExperimentNotFoundError | StorageError>
   readonly listExperiments: () => Effect.Effect<ReadonlyArray<Experiment>, StorageError>
   readonly startExperiment: (id: string, actor?: string) => Effect.Effect<Experiment, AbError>
   readonly pauseExperiment: (id: string, actor?: string) => Effect.Effect<Experiment, AbError>
-  readonly completeExperiment: (id: string, options?: { readonly promoteWinner?: boolean; readonly actor?: string }) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
+  readonly completeExperiment: (
+    id: string,
+    options?: { readonly promoteWinner?: boolean; readonly actor?: string }
+  ) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
   /** Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory) and/or changes the description. */
   readonly updateExperiment: (
     id: string,
@@ -104,12 +125,26 @@ export interface AbTestsShape {
   ) => Effect.Effect<Experiment, AbError>
   /** Sets the experiment gauges (active count, traffic shares, metric means) from storage. */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
-  readonly getModelAssignment: (id: string, userId: string) => Effect.Effect<ModelAssignment, ExperimentNotFoundError | ValidationError | StorageError>
-  readonly getModelAssignments: (id: string, userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ModelAssignment>, ExperimentNotFoundError | ValidationError | StorageError>
-  readonly recordMetrics: (id: string, observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>) => Effect.Effect<void, AbError>
+  readonly getModelAssignment: (
+    id: string,
+    userId: string
+  ) => Effect.Effect<ModelAssignment, ExperimentNotFoundError | ValidationError | StorageError>
+  readonly getModelAssignments: (
+    id: string,
+    userIds: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<ModelAssignment>, ExperimentNotFoundError | ValidationError | StorageError>
+  readonly recordMetrics: (
+    id: string,
+    observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>
+  ) => Effect.Effect<void, AbError>
   /** Exposures counted elsewhere (the SDK's local evaluation), per model. */
-  readonly recordExposures: (id: string, exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>) => Effect.Effect<void, AbError>
-  readonly getExperimentResults: (id: string) => Effect.Effect<ExperimentResults, ExperimentNotFoundError | StorageError>
+  readonly recordExposures: (
+    id: string,
+    exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>
+  ) => Effect.Effect<void, AbError>
+  readonly getExperimentResults: (
+    id: string
+  ) => Effect.Effect<ExperimentResults, ExperimentNotFoundError | StorageError>
   /** Thompson-sampling reweighting of a bandit experiment (no-op during burn-in). */
   readonly reweight: (id: string) => Effect.Effect<Experiment, AbError>
 }
@@ -125,7 +160,8 @@ const BANDIT_DRAWS = 10_000
 const BANDIT_BURN_IN = 100
 
 /** Whether a summary can only have come from 0/1 values (then M2 = n·p·(1-p) exactly). */
-const looksBinary = (s: Summary) => s.min >= 0 && s.max <= 1 && Math.abs(s.m2 - s.count * s.mean * (1 - s.mean)) <= 1e-9 * Math.max(1, s.count)
+const looksBinary = (s: Summary) =>
+  s.min >= 0 && s.max <= 1 && Math.abs(s.m2 - s.count * s.mean * (1 - s.mean)) <= 1e-9 * Math.max(1, s.count)
 
 /**
  * Thompson sampling: the share of posterior draws in which each arm is best (Beta(1+successes,
@@ -164,7 +200,15 @@ export const applyFloor = (weights: ReadonlyArray<number>, floor: number): Array
   for (;;) {
     const free = weights.reduce((sum, w, i) => (floored[i] ? sum : sum + w), 0)
     const remaining = 1 - floor * floored.filter(Boolean).length
-    const next = weights.map((w, i) => (floored[i] ? floor : free > 0 ? (w / free) * remaining : remaining / weights.filter((_, j) => !floored[j]).length))
+    const next = weights.map((
+      w,
+      i
+    ) => (floored[i]
+      ? floor
+      : free > 0
+      ? (w / free) * remaining
+      : remaining / weights.filter((_, j) => !floored[j]).length)
+    )
     const low = next.findIndex((w, i) => !floored[i] && w < floor)
     if (low === -1) return next
     floored[low] = true
@@ -191,10 +235,16 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
     const metricsSink = yield* MetricsSink
 
     const getExperiment = (id: string) =>
-      store.get(id).pipe(Effect.flatMap((e) => (e ? Effect.succeed(e) : Effect.fail(new ExperimentNotFoundError({ experimentId: id, message: `Experiment ${id} does not exist` })))))
+      store.get(id).pipe(Effect.flatMap((e) => (e
+        ? Effect.succeed(e)
+        : Effect.fail(new ExperimentNotFoundError({ experimentId: id, message: `Experiment ${id} does not exist` })))
+      ))
 
     /** Read, change, compare-and-set; retried when another instance won the race. */
-    const update = (id: string, change: (e: Experiment, at: string) => Effect.Effect<Experiment, AbError>): Effect.Effect<Experiment, AbError> => {
+    const update = (
+      id: string,
+      change: (e: Experiment, at: string) => Effect.Effect<Experiment, AbError>
+    ): Effect.Effect<Experiment, AbError> => {
       const attempt = (n: number): Effect.Effect<Experiment, AbError> =>
         Effect.gen(function*() {
           const current = yield* getExperiment(id)
@@ -203,16 +253,28 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
           yield* store.commit(next, current.revision)
           return next
         }).pipe(Effect.catchIf((e): e is StaleRevisionError => e instanceof StaleRevisionError, () =>
-          n > 50 ? Effect.fail(new StorageError({ message: `Experiment ${id}: too many concurrent updates` })) : attempt(n + 1))) as Effect.Effect<Experiment, AbError>
+          n > 50
+            ? Effect.fail(new StorageError({ message: `Experiment ${id}: too many concurrent updates` }))
+            : attempt(n + 1))) as Effect.Effect<Experiment, AbError>
       return attempt(1)
     }
 
-    const transition = (id: string, from: ReadonlyArray<ExperimentStatus>, to: ExperimentStatus, extra: (e: Experiment, at: string) => Partial<Experiment> = () => ({})) =>
+    const transition = (
+      id: string,
+      from: ReadonlyArray<ExperimentStatus>,
+      to: ExperimentStatus,
+      extra: (e: Experiment, at: string) => Partial<Experiment> = () => ({})
+    ) =>
       update(id, (e, at) =>
         from.includes(e.status)
           ? Effect.succeed({ ...e, status: to, ...extra(e, at) })
-          : Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: e.status, message: `Experiment ${id} is ${e.status}; it cannot become ${to}` }))
-      ).pipe(Effect.tap(() => refreshActiveGauge()))
+          : Effect.fail(
+            new ExperimentStateError({
+              experimentId: id,
+              experimentStatus: e.status,
+              message: `Experiment ${id} is ${e.status}; it cannot become ${to}`
+            })
+          )).pipe(Effect.tap(() => refreshActiveGauge()))
 
     const refreshActiveGauge = () => refreshGauges().pipe(Effect.ignore)
 
@@ -233,22 +295,39 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
         yield* metricsSink.reset("ml_experiment_traffic")
         for (const e of running) {
           const weights = currentWeights(e)
-          for (const [i, v] of e.variants.entries()) yield* metricsSink.set("ml_experiment_traffic", { experiment_id: e.id, model_id: v.modelId }, weights[i]!)
+          for (const [i, v] of e.variants.entries()) {
+            yield* metricsSink.set("ml_experiment_traffic", { experiment_id: e.id, model_id: v.modelId }, weights[i]!)
+          }
         }
         yield* metricsSink.reset("ml_experiment_metric")
-        for (const [labels, value] of means) yield* metricsSink.set("ml_experiment_metric", labels, value)
+        for (const [labels, value] of means) {
+          yield* metricsSink.set("ml_experiment_metric", labels, value)
+        }
       })
 
     const createExperiment: AbTestsShape["createExperiment"] = (input, actor = "anonymous") =>
       Effect.gen(function*() {
         const issues = validateVariants(input.variants)
         for (const [i, variant] of input.variants.entries()) {
-          const model = yield* registry.getModel(variant.modelId).pipe(Effect.catchTag("ModelNotFoundError", () => Effect.succeed(undefined)))
-          if (!model) issues.push({ path: ["variants", i, "modelId"], message: `model ${variant.modelId} is not in the registry` })
-          else if (model.status === "archived") issues.push({ path: ["variants", i, "modelId"], message: `model ${variant.modelId} is archived` })
+          const model = yield* registry.getModel(variant.modelId).pipe(
+            Effect.catchTag("ModelNotFoundError", () => Effect.succeed(undefined))
+          )
+          if (!model) {
+            issues.push({
+              path: ["variants", i, "modelId"],
+              message: `model ${variant.modelId} is not in the registry`
+            })
+          } else if (model.status === "archived") {
+            issues.push({ path: ["variants", i, "modelId"], message: `model ${variant.modelId} is archived` })
+          }
         }
         if (issues.length > 0) {
-          return yield* Effect.fail(new ValidationError({ message: `Invalid experiment: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, issues }))
+          return yield* Effect.fail(
+            new ValidationError({
+              message: `Invalid experiment: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+              issues
+            })
+          )
         }
         const at = yield* nowIso
         const id = input.id ?? `exp-${Date.parse(at).toString(36)}-${Math.floor(Math.random() * 36 ** 6).toString(36)}`
@@ -288,29 +367,59 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
           // Not running: everyone gets the declared winner (after completion) or the control.
           const winner = experiment.decision?.winnerModelId
           const index = winner ? experiment.variants.findIndex((v) => v.modelId === winner) : control
-          return { ...base, variant: index, modelId: experiment.variants[index]!.modelId, inExperiment: false, sticky: false }
+          return {
+            ...base,
+            variant: index,
+            modelId: experiment.variants[index]!.modelId,
+            inExperiment: false,
+            sticky: false
+          }
         }
         if (experiment.stickyAssignment) {
           const existing = yield* Effect.option(store.getAssignment(experiment.id, userId))
           if (existing._tag === "Some" && existing.value) {
-            return { ...base, variant: existing.value.variant, modelId: existing.value.modelId, inExperiment: true, sticky: true }
+            return {
+              ...base,
+              variant: existing.value.variant,
+              modelId: existing.value.modelId,
+              inExperiment: true,
+              sticky: true
+            }
           }
         }
         const index = bucketUser(experiment, userId)
-        if (index === -1) return { ...base, variant: control, modelId: experiment.variants[control]!.modelId, inExperiment: false, sticky: false }
+        if (index === -1) {
+          return {
+            ...base,
+            variant: control,
+            modelId: experiment.variants[control]!.modelId,
+            inExperiment: false,
+            sticky: false
+          }
+        }
         const modelId = experiment.variants[index]!.modelId
         if (!experiment.stickyAssignment) {
           yield* countExposure(experiment, index)
           return { ...base, variant: index, modelId, inExperiment: true, sticky: false }
         }
         const at = yield* nowIso
-        const stored = yield* Effect.result(store.assignIfAbsent({ experimentId: experiment.id, userId, variant: index, modelId, at } satisfies Assignment))
+        const stored = yield* Effect.result(
+          store.assignIfAbsent(
+            { experimentId: experiment.id, userId, variant: index, modelId, at } satisfies Assignment
+          )
+        )
         if (stored._tag === "Failure") {
           // Storage is down: serve the deterministic hash rather than failing the request.
           return { ...base, variant: index, modelId, inExperiment: true, sticky: false }
         }
         if (stored.success.created) yield* countExposure(experiment, index)
-        return { ...base, variant: stored.success.assignment.variant, modelId: stored.success.assignment.modelId, inExperiment: true, sticky: true }
+        return {
+          ...base,
+          variant: stored.success.assignment.variant,
+          modelId: stored.success.assignment.modelId,
+          inExperiment: true,
+          sticky: true
+        }
       })
 
     const countExposure = (experiment: Experiment, index: number) => {
@@ -321,10 +430,18 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
     const checkUserId = (userId: string, path: ReadonlyArray<string | number>) =>
       typeof userId === "string" && userId.length > 0 && userId.length <= 256
         ? Effect.void
-        : Effect.fail(new ValidationError({ message: "userId must be a non-empty string of at most 256 characters", issues: [{ path, message: "must be a non-empty string of at most 256 characters" }] }))
+        : Effect.fail(
+          new ValidationError({
+            message: "userId must be a non-empty string of at most 256 characters",
+            issues: [{ path, message: "must be a non-empty string of at most 256 characters" }]
+          })
+        )
 
     const getModelAssignment: AbTestsShape["getModelAssignment"] = (id, userId) =>
-      checkUserId(userId, ["userId"]).pipe(Effect.andThen(getExperiment(id)), Effect.flatMap((e) => assignmentFor(e, userId)))
+      checkUserId(userId, ["userId"]).pipe(
+        Effect.andThen(getExperiment(id)),
+        Effect.flatMap((e) => assignmentFor(e, userId))
+      )
 
     const getModelAssignments: AbTestsShape["getModelAssignments"] = (id, userIds) =>
       Effect.gen(function*() {
@@ -340,9 +457,15 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
         const grouped = new Map<string, { variant: number; metric: string; summary: Summary }>()
         observations.forEach((o, i) => {
           const variant = experiment.variants.findIndex((v) => v.modelId === o.modelId)
-          if (variant === -1) issues.push({ path: [i, "modelId"], message: `model ${o.modelId} is not a variant of experiment ${id}` })
-          if (typeof o.value !== "number" || !Number.isFinite(o.value)) issues.push({ path: [i, "value"], message: `must be a finite number, got ${String(o.value)}` })
-          if (typeof o.metric !== "string" || !/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/.test(o.metric)) issues.push({ path: [i, "metric"], message: "must be a metric name" })
+          if (variant === -1) {
+            issues.push({ path: [i, "modelId"], message: `model ${o.modelId} is not a variant of experiment ${id}` })
+          }
+          if (typeof o.value !== "number" || !Number.isFinite(o.value)) {
+            issues.push({ path: [i, "value"], message: `must be a finite number, got ${String(o.value)}` })
+          }
+          if (typeof o.metric !== "string" || !/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/.test(o.metric)) {
+            issues.push({ path: [i, "metric"], message: "must be a metric name" })
+          }
           if (issues.length === 0) {
             const key = `${variant}\u0000${o.metric}`
             const entry = grouped.get(key) ?? { variant, metric: o.metric, summary: emptySummary }
@@ -350,10 +473,21 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
           }
         })
         if (issues.length > 0) {
-          return yield* Effect.fail(new ValidationError({ message: `Invalid metrics: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, issues }))
+          return yield* Effect.fail(
+            new ValidationError({
+              message: `Invalid metrics: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+              issues
+            })
+          )
         }
         if (experiment.status === "draft") {
-          return yield* Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: experiment.status, message: `Experiment ${id} has not started` }))
+          return yield* Effect.fail(
+            new ExperimentStateError({
+              experimentId: id,
+              experimentStatus: experiment.status,
+              message: `Experiment ${id} has not started`
+            })
+          )
         }
         const updates: Array<MetricUpdate> = [...grouped.values()]
         yield* store.mergeMetrics(id, updates)
@@ -366,11 +500,20 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
         const issues: Array<{ path: Array<string | number>; message: string }> = []
         exposures.forEach((e, i) => {
           const variant = experiment.variants.findIndex((v) => v.modelId === e.modelId)
-          if (variant === -1) issues.push({ path: [i, "modelId"], message: `model ${e.modelId} is not a variant of experiment ${id}` })
-          else if (!(Number.isInteger(e.count) && e.count >= 0)) issues.push({ path: [i, "count"], message: "must be a non-negative integer" })
-          else counts[variant]! += e.count
+          if (variant === -1) {
+            issues.push({ path: [i, "modelId"], message: `model ${e.modelId} is not a variant of experiment ${id}` })
+          } else if (!(Number.isInteger(e.count) && e.count >= 0)) {
+            issues.push({ path: [i, "count"], message: "must be a non-negative integer" })
+          } else counts[variant]! += e.count
         })
-        if (issues.length > 0) return yield* Effect.fail(new ValidationError({ message: `Invalid exposures: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, issues }))
+        if (issues.length > 0) {
+          return yield* Effect.fail(
+            new ValidationError({
+              message: `Invalid exposures: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+              issues
+            })
+          )
+        }
         yield* store.addExposures(id, counts)
       })
 
@@ -384,17 +527,32 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
     const completeExperiment: AbTestsShape["completeExperiment"] = (id, options = {}) =>
       Effect.gen(function*() {
         const results = yield* getExperimentResults(id)
-        const completed = yield* transition(id, ["running", "paused"], "completed", (_e, at) => ({ completedAt: at, decision: results.decision }))
+        const completed = yield* transition(
+          id,
+          ["running", "paused"],
+          "completed",
+          (_e, at) => ({ completedAt: at, decision: results.decision })
+        )
         const winner = results.decision.winnerModelId
         if (options.promoteWinner && winner) {
           const reason = `winner of experiment ${id}`
           const model = yield* registry.getModel(winner)
           const path: Record<string, ReadonlyArray<"testing" | "staging" | "production">> = {
-            draft: ["testing", "staging", "production"], testing: ["staging", "production"], staging: ["production"], production: [], archived: []
+            draft: ["testing", "staging", "production"],
+            testing: ["staging", "production"],
+            staging: ["production"],
+            production: [],
+            archived: []
           }
           for (const status of path[model.status] ?? []) {
             yield* registry.promoteModel(winner, status, { reason, actor: options.actor ?? `experiment:${id}` }).pipe(
-              Effect.mapError((e) => new ExperimentStateError({ experimentId: id, experimentStatus: "completed", message: `Completed, but promoting ${winner} failed: ${e.message}` }))
+              Effect.mapError((e) =>
+                new ExperimentStateError({
+                  experimentId: id,
+                  experimentStatus: "completed",
+                  message: `Completed, but promoting ${winner} failed: ${e.message}`
+                })
+              )
             )
           }
         }
@@ -404,7 +562,15 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
     const reweight: AbTestsShape["reweight"] = (id) =>
       update(id, (e, at) =>
         Effect.gen(function*() {
-          if (e.mode !== "bandit") return yield* Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: e.status, message: `Experiment ${id} is not a bandit` }))
+          if (e.mode !== "bandit") {
+            return yield* Effect.fail(
+              new ExperimentStateError({
+                experimentId: id,
+                experimentStatus: e.status,
+                message: `Experiment ${id} is not a bandit`
+              })
+            )
+          }
           const counters = yield* store.counters(id, e.variants.length)
           const summaries = counters.variants.map((v) => v.metrics[e.targetMetric] ?? emptySummary)
           if (summaries.some((s) => s.count < BANDIT_BURN_IN)) return e // burn-in: keep the configured split
@@ -417,22 +583,48 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       createExperiment,
       getExperiment,
       listExperiments: () => store.list(),
-      startExperiment: (id) => transition(id, ["draft", "paused"], "running", (e, at) => ({ startedAt: e.startedAt ?? at })),
+      startExperiment: (id) =>
+        transition(id, ["draft", "paused"], "running", (e, at) => ({ startedAt: e.startedAt ?? at })),
       pauseExperiment: (id) => transition(id, ["running"], "paused"),
       completeExperiment,
       updateExperiment: (id, { trafficPct, description }, actor = "anonymous") =>
         update(id, (e, at) => {
-          if (e.status === "completed") return Effect.fail(new ExperimentStateError({ experimentId: id, experimentStatus: e.status, message: `Experiment ${id} is completed` }))
+          if (e.status === "completed") {
+            return Effect.fail(
+              new ExperimentStateError({
+                experimentId: id,
+                experimentStatus: e.status,
+                message: `Experiment ${id} is completed`
+              })
+            )
+          }
           if (trafficPct === undefined) return Effect.succeed({ ...e, description: description ?? e.description })
           if (trafficPct.length !== e.variants.length) {
-            return Effect.fail(new ValidationError({ message: `trafficPct needs ${e.variants.length} entries`, issues: [{ path: ["trafficPct"], message: `needs ${e.variants.length} entries, one per variant` }] }))
+            return Effect.fail(
+              new ValidationError({
+                message: `trafficPct needs ${e.variants.length} entries`,
+                issues: [{ path: ["trafficPct"], message: `needs ${e.variants.length} entries, one per variant` }]
+              })
+            )
           }
           const variants = e.variants.map((v, i) => ({ ...v, trafficPct: trafficPct[i]! }))
           const issues = validateVariants(variants).filter((i) => !(typeof i.path[2] === "string"))
           const bad = trafficPct.findIndex((p) => !(Number.isFinite(p) && p >= 0 && p <= 100))
           if (bad !== -1) issues.push({ path: ["trafficPct", bad], message: "must be between 0 and 100" })
-          if (issues.length > 0) return Effect.fail(new ValidationError({ message: `Invalid traffic split: ${issues.map((i) => i.message).join("; ")}`, issues }))
-          return Effect.succeed({ ...e, variants, description: description ?? e.description, trafficHistory: [...e.trafficHistory, { at, actor, trafficPct }] })
+          if (issues.length > 0) {
+            return Effect.fail(
+              new ValidationError({
+                message: `Invalid traffic split: ${issues.map((i) => i.message).join("; ")}`,
+                issues
+              })
+            )
+          }
+          return Effect.succeed({
+            ...e,
+            variants,
+            description: description ?? e.description,
+            trafficHistory: [...e.trafficHistory, { at, actor, trafficPct }]
+          })
         }),
       refreshGauges,
       getModelAssignment,
@@ -476,8 +668,19 @@ export const computeResults = (
       const welch = welchTTest(treatment, controlSummary, { alpha: experiment.alpha })
       const vt = variance(treatment)
       const vc = variance(controlSummary)
-      const pooled = ((treatment.count - 1) * vt + (controlSummary.count - 1) * vc) / (treatment.count + controlSummary.count - 2)
-      return { modelId: v.modelId, welch, sequential: experiment.sequential ? msprtPValue(meanDifference(treatment, controlSummary), vt / treatment.count + vc / controlSummary.count, pooled) : null }
+      const pooled = ((treatment.count - 1) * vt + (controlSummary.count - 1) * vc) /
+        (treatment.count + controlSummary.count - 2)
+      return {
+        modelId: v.modelId,
+        welch,
+        sequential: experiment.sequential
+          ? msprtPValue(
+            meanDifference(treatment, controlSummary),
+            vt / treatment.count + vc / controlSummary.count,
+            pooled
+          )
+          : null
+      }
     }).filter((x): x is NonNullable<typeof x> => x !== null)
     const adjusted = raw.length > 0 ? holmBonferroni(raw.map((r) => r.welch.pValue)) : []
     return raw.map((r, k) => {
@@ -499,27 +702,58 @@ export const computeResults = (
     })
   }
   const comparisons = compare(experiment.targetMetric)
-  const guardrails = Object.entries(experiment.metricGoals).filter(([m, g]) => g.guardrail && m !== experiment.targetMetric).flatMap(([m]) => compare(m))
+  const guardrails = Object.entries(experiment.metricGoals).filter(([m, g]) =>
+    g.guardrail && m !== experiment.targetMetric
+  ).flatMap(([m]) => compare(m))
   const exposures = variants.map((v) => v.exposures)
   const totalExposures = exposures.reduce((a, b) => a + b, 0)
   const expectedShares = weights.map((w) => Math.max(w, 1e-12))
-  const srmP = totalExposures > 0 && exposures.length >= 2 ? chiSquareGoodnessOfFit(exposures, expectedShares).pValue : null
+  const srmP = totalExposures > 0 && exposures.length >= 2
+    ? chiSquareGoodnessOfFit(exposures, expectedShares).pValue
+    : null
   const srmDetected = srmP !== null && srmP < settings.srmThreshold
   const counts = experiment.variants.map((_, i) => counters[i]?.metrics[experiment.targetMetric]?.count ?? 0)
   let decision: Decision
   const winners = comparisons.filter((c) => c.significantlyBetter)
   const best = winners.sort((a, b) => Math.abs(b.difference) - Math.abs(a.difference))[0]
   if (counts.some((n) => n < experiment.minSamplesPerVariant)) {
-    decision = { outcome: "insufficient_data", winnerModelId: null, reason: `every variant needs ${experiment.minSamplesPerVariant} samples of ${experiment.targetMetric}; have ${counts.join(", ")}` }
+    decision = {
+      outcome: "insufficient_data",
+      winnerModelId: null,
+      reason: `every variant needs ${experiment.minSamplesPerVariant} samples of ${experiment.targetMetric}; have ${
+        counts.join(", ")
+      }`
+    }
   } else if (srmDetected) {
-    decision = { outcome: "srm_detected", winnerModelId: null, reason: `exposures ${exposures.join(", ")} do not match the configured split (chi-square p = ${srmP!.toExponential(2)} < ${settings.srmThreshold})` }
+    decision = {
+      outcome: "srm_detected",
+      winnerModelId: null,
+      reason: `exposures ${exposures.join(", ")} do not match the configured split (chi-square p = ${
+        srmP!.toExponential(2)
+      } < ${settings.srmThreshold})`
+    }
   } else if (best && guardrails.some((g) => g.modelId === best.modelId && g.significantlyWorse)) {
     const broken = guardrails.filter((g) => g.modelId === best.modelId && g.significantlyWorse).map((g) => g.metric)
-    decision = { outcome: "guardrail_violated", winnerModelId: null, reason: `${best.modelId} wins on ${experiment.targetMetric} but is significantly worse on ${broken.join(", ")}` }
+    decision = {
+      outcome: "guardrail_violated",
+      winnerModelId: null,
+      reason: `${best.modelId} wins on ${experiment.targetMetric} but is significantly worse on ${broken.join(", ")}`
+    }
   } else if (best) {
-    decision = { outcome: "winner", winnerModelId: best.modelId, reason: `${best.modelId} is better on ${experiment.targetMetric} (adjusted p = ${best.adjustedPValue.toExponential(2)} < ${experiment.alpha})` }
+    decision = {
+      outcome: "winner",
+      winnerModelId: best.modelId,
+      reason: `${best.modelId} is better on ${experiment.targetMetric} (adjusted p = ${
+        best.adjustedPValue.toExponential(2)
+      } < ${experiment.alpha})`
+    }
   } else {
-    decision = { outcome: "no_significant_difference", winnerModelId: null, reason: `no treatment differs significantly from the control on ${experiment.targetMetric} at alpha ${experiment.alpha}` }
+    decision = {
+      outcome: "no_significant_difference",
+      winnerModelId: null,
+      reason:
+        `no treatment differs significantly from the control on ${experiment.targetMetric} at alpha ${experiment.alpha}`
+    }
   }
   return {
     experimentId: experiment.id,
@@ -534,5 +768,6 @@ export const computeResults = (
   }
 }
 
-export const layer = (settings: AbTestSettings = defaultAbTestSettings): Layer.Layer<AbTests, never, ExperimentStore | ModelRegistry | MetricsSink> =>
-  Layer.effect(AbTests, make(settings))
+export const layer = (
+  settings: AbTestSettings = defaultAbTestSettings
+): Layer.Layer<AbTests, never, ExperimentStore | ModelRegistry | MetricsSink> => Layer.effect(AbTests, make(settings))

@@ -47,13 +47,20 @@ export const tooLarge = (limitBytes: number) =>
   new ArtifactTooLargeError({ limitBytes, message: `Artifact exceeds the upload limit of ${limitBytes} bytes` })
 
 export const digestMismatch = (expectedSha256: string, actualSha256: string, what: string) =>
-  new IntegrityError({ expectedSha256, actualSha256, message: `${what}: expected SHA-256 ${expectedSha256}, got ${actualSha256}` })
+  new IntegrityError({
+    expectedSha256,
+    actualSha256,
+    message: `${what}: expected SHA-256 ${expectedSha256}, got ${actualSha256}`
+  })
 
 /**
  * Reads a whole stream into memory, or returns undefined (and cancels the stream) as soon as it
  * passes `maxBytes`: for small bodies whose size a client controls.
  */
-export const collectBytes = async (body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | undefined> => {
+export const collectBytes = async (
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number
+): Promise<Uint8Array | undefined> => {
   const chunks: Array<Uint8Array> = []
   let size = 0
   const reader = body.getReader()
@@ -77,44 +84,52 @@ export const collectBytes = async (body: ReadableStream<Uint8Array>, maxBytes: n
 }
 
 /** In-memory artifacts (buffered whole): for tests and edge runtimes with small models. */
-export const makeMemory = Effect.sync((): ArtifactStoreShape & { readonly corrupt: (modelId: string, sha256: string) => void } => {
-  const blobs = new Map<string, Uint8Array>()
-  const key = (modelId: string, sha256: string) => `${modelId}/${sha256}`
-  return {
-    write: (modelId, body, options) =>
-      Effect.gen(function*() {
-        const bytes = yield* Effect.tryPromise({
-          try: () => collectBytes(body, options.maxBytes),
-          catch: (cause) => new StorageError({ message: `Artifact upload was interrupted: ${String(cause)}`, cause })
-        })
-        if (bytes === undefined) return yield* Effect.fail(tooLarge(options.maxBytes))
-        const sha256 = yield* Effect.promise(() => sha256Hex(bytes))
-        if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
-          return yield* Effect.fail(digestMismatch(options.expectedSha256, sha256, "Uploaded artifact does not match"))
-        }
-        blobs.set(key(modelId, sha256), bytes)
-        return { sha256, sizeBytes: bytes.byteLength }
-      }),
-    open: (modelId, artifact) =>
-      Effect.gen(function*() {
-        const bytes = blobs.get(key(modelId, artifact.sha256))
-        if (bytes === undefined) return yield* Effect.fail(digestMismatch(artifact.sha256, "missing", "Stored artifact is missing"))
-        const actual = yield* Effect.promise(() => sha256Hex(bytes))
-        if (actual !== artifact.sha256) return yield* Effect.fail(digestMismatch(artifact.sha256, actual, "Stored artifact is corrupted"))
-        return new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(bytes.slice())
-            controller.close()
+export const makeMemory = Effect.sync(
+  (): ArtifactStoreShape & { readonly corrupt: (modelId: string, sha256: string) => void } => {
+    const blobs = new Map<string, Uint8Array>()
+    const key = (modelId: string, sha256: string) => `${modelId}/${sha256}`
+    return {
+      write: (modelId, body, options) =>
+        Effect.gen(function*() {
+          const bytes = yield* Effect.tryPromise({
+            try: () => collectBytes(body, options.maxBytes),
+            catch: (cause) => new StorageError({ message: `Artifact upload was interrupted: ${String(cause)}`, cause })
+          })
+          if (bytes === undefined) return yield* Effect.fail(tooLarge(options.maxBytes))
+          const sha256 = yield* Effect.promise(() => sha256Hex(bytes))
+          if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
+            return yield* Effect.fail(
+              digestMismatch(options.expectedSha256, sha256, "Uploaded artifact does not match")
+            )
           }
-        })
-      }),
-    remove: (modelId, sha256) => Effect.sync(() => void blobs.delete(key(modelId, sha256))),
-    ping: () => Effect.void,
-    corrupt: (modelId, sha256) => {
-      const bytes = blobs.get(key(modelId, sha256))
-      if (bytes && bytes.length > 0) bytes[0] = bytes[0]! ^ 0xff
+          blobs.set(key(modelId, sha256), bytes)
+          return { sha256, sizeBytes: bytes.byteLength }
+        }),
+      open: (modelId, artifact) =>
+        Effect.gen(function*() {
+          const bytes = blobs.get(key(modelId, artifact.sha256))
+          if (bytes === undefined) {
+            return yield* Effect.fail(digestMismatch(artifact.sha256, "missing", "Stored artifact is missing"))
+          }
+          const actual = yield* Effect.promise(() => sha256Hex(bytes))
+          if (actual !== artifact.sha256) {
+            return yield* Effect.fail(digestMismatch(artifact.sha256, actual, "Stored artifact is corrupted"))
+          }
+          return new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(bytes.slice())
+              controller.close()
+            }
+          })
+        }),
+      remove: (modelId, sha256) => Effect.sync(() => void blobs.delete(key(modelId, sha256))),
+      ping: () => Effect.void,
+      corrupt: (modelId, sha256) => {
+        const bytes = blobs.get(key(modelId, sha256))
+        if (bytes && bytes.length > 0) bytes[0] = bytes[0]! ^ 0xff
+      }
     }
   }
-})
+)
 
 export const layerMemory: Layer.Layer<ArtifactStore> = Layer.effect(ArtifactStore, makeMemory)

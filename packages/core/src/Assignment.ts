@@ -38,7 +38,11 @@ export const getEqualWeights = (numVariations: number): Array<number> =>
  * start_i is the sum of the previous weights, so lowering coverage never moves a user between
  * variations, it only leaves some out.
  */
-export const getBucketRanges = (numVariations: number, coverage = 1, weights?: ReadonlyArray<number> | null): Array<BucketRange> => {
+export const getBucketRanges = (
+  numVariations: number,
+  coverage = 1,
+  weights?: ReadonlyArray<number> | null
+): Array<BucketRange> => {
   const clamped = coverage < 0 ? 0 : coverage > 1 ? 1 : coverage
   const equal = getEqualWeights(numVariations)
   let w: ReadonlyArray<number> = weights ?? equal
@@ -69,20 +73,30 @@ export const inNamespace = (userId: string, namespace: readonly [string, number,
 }
 
 /** Share of traffic per variant: bandit weights when there are some, else the configured split. */
-export const currentWeights = (experiment: Pick<Experiment, "mode" | "banditHistory" | "variants">): ReadonlyArray<number> =>
+export const currentWeights = (
+  experiment: Pick<Experiment, "mode" | "banditHistory" | "variants">
+): ReadonlyArray<number> =>
   experiment.mode === "bandit" && experiment.banditHistory.length > 0
     ? experiment.banditHistory[experiment.banditHistory.length - 1]!.weights
     : experiment.variants.map((v) => v.trafficPct / 100)
 
 /** The variant index a user hashes to in an experiment, or -1 outside its coverage. */
-export const bucketUser = (experiment: Pick<Experiment, "seed" | "coverage" | "mode" | "banditHistory" | "variants">, userId: string): number =>
-  chooseVariation(hash(experiment.seed, userId, 2)!, getBucketRanges(experiment.variants.length, experiment.coverage, currentWeights(experiment)))
+export const bucketUser = (
+  experiment: Pick<Experiment, "seed" | "coverage" | "mode" | "banditHistory" | "variants">,
+  userId: string
+): number =>
+  chooseVariation(
+    hash(experiment.seed, userId, 2)!,
+    getBucketRanges(experiment.variants.length, experiment.coverage, currentWeights(experiment))
+  )
 
 /**
  * bucketUser with the bucket ranges computed once: for hot paths that assign many users to one
  * experiment version (the SDK's local evaluation, benchmarks).
  */
-export const makeAssigner = (experiment: Pick<Experiment, "seed" | "coverage" | "mode" | "banditHistory" | "variants">): ((userId: string) => number) => {
+export const makeAssigner = (
+  experiment: Pick<Experiment, "seed" | "coverage" | "mode" | "banditHistory" | "variants">
+): (userId: string) => number => {
   const ranges = getBucketRanges(experiment.variants.length, experiment.coverage, currentWeights(experiment))
   const seed = experiment.seed
   return (userId) => chooseVariation(hash(seed, userId, 2)!, ranges)

@@ -6,7 +6,14 @@
 import { Schema } from "effect"
 import { ModelId, ModelName, ModelStatus, ModelVersion } from "./Model.js"
 
-export const AuditAction = Schema.Literals(["registered", "artifact_uploaded", "promoted", "demoted", "archived", "updated"])
+export const AuditAction = Schema.Literals([
+  "registered",
+  "artifact_uploaded",
+  "promoted",
+  "demoted",
+  "archived",
+  "updated"
+])
 export type AuditAction = typeof AuditAction.Type
 
 export const AuditEvent = Schema.Struct({

@@ -17,7 +17,11 @@ export const severityOrder: ReadonlyArray<Severity> = ["none", "low", "medium", 
 export const severityRank = (s: Severity): number => severityOrder.indexOf(s)
 
 export const FeatureSpec = Schema.Struct({
-  name: Schema.String.check(Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/u, { message: "must be 1-128 characters: a letter or '_' then letters, digits, '_', '.', ':' or '-'" })),
+  name: Schema.String.check(
+    Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/u, {
+      message: "must be 1-128 characters: a letter or '_' then letters, digits, '_', '.', ':' or '-'"
+    })
+  ),
   kind: Schema.Literals(["feature", "prediction"]),
   type: Schema.Literals(["numeric", "categorical"])
 })
@@ -27,15 +31,26 @@ export const Correction = Schema.Literals(["none", "bonferroni", "benjamini-hoch
 export type Correction = typeof Correction.Type
 
 export const SeverityThresholds = Schema.Struct({
-  low: Schema.Finite, medium: Schema.Finite, high: Schema.Finite, critical: Schema.Finite
+  low: Schema.Finite,
+  medium: Schema.Finite,
+  high: Schema.Finite,
+  critical: Schema.Finite
 })
 
 export const MonitorSettings = Schema.Struct({
-  pValueThreshold: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, { message: "must be strictly between 0 and 1" })),
-  windowSize: Schema.Int.check(Schema.isBetween({ minimum: 10, maximum: 1_000_000 }, { message: "must be an integer from 10 to 1000000" })),
+  pValueThreshold: Schema.Finite.check(
+    Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, {
+      message: "must be strictly between 0 and 1"
+    })
+  ),
+  windowSize: Schema.Int.check(
+    Schema.isBetween({ minimum: 10, maximum: 1_000_000 }, { message: "must be an integer from 10 to 1000000" })
+  ),
   checkIntervalSeconds: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be at least 1" })),
   minWindow: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2, { message: "must be at least 2" })),
-  psiBins: Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 100 }, { message: "must be an integer from 2 to 100" })),
+  psiBins: Schema.Int.check(
+    Schema.isBetween({ minimum: 2, maximum: 100 }, { message: "must be an integer from 2 to 100" })
+  ),
   psiStrategy: Schema.Literals(["quantile", "uniform"]),
   severityThresholds: SeverityThresholds,
   cooldownSeconds: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" })),
@@ -58,7 +73,13 @@ export const defaultMonitorSettings: MonitorSettings = {
 }
 
 export const CreateMonitorInput = Schema.Struct({
-  id: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: "must be 1-128 letters, digits, '.', '_' or '-'" }))),
+  id: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, {
+        message: "must be 1-128 letters, digits, '.', '_' or '-'"
+      })
+    )
+  ),
   modelId: Schema.optionalKey(Schema.NullOr(Schema.String)),
   features: Schema.Array(FeatureSpec),
   settings: Schema.optionalKey(Schema.Struct({
@@ -163,9 +184,19 @@ export const severityFor = (input: {
   let severity: Severity = "none"
   if (input.adjustedPValue < input.threshold) {
     const { low, medium, high, critical } = input.bands
-    severity = input.psi >= critical ? "critical" : input.psi >= high ? "high" : input.psi >= medium ? "medium" : input.psi >= low ? "low" : "none"
+    severity = input.psi >= critical
+      ? "critical"
+      : input.psi >= high
+      ? "high"
+      : input.psi >= medium
+      ? "medium"
+      : input.psi >= low
+      ? "low"
+      : "none"
   }
-  if (input.missingShare > input.baselineMissingShare + 0.1 && severityRank(severity) < severityRank("medium")) severity = "medium"
+  if (input.missingShare > input.baselineMissingShare + 0.1 && severityRank(severity) < severityRank("medium")) {
+    severity = "medium"
+  }
   return severity
 }
 

@@ -7,19 +7,27 @@
  */
 import { Clock, Context, Effect, Layer } from "effect"
 import {
-  type Baseline, type CreateMonitorInput, defaultMonitorSettings, type DriftAlert, type DriftReport, type FeatureCheck, type Monitor,
-  recommendationFor, severityFor, severityRank
+  type Baseline,
+  type CreateMonitorInput,
+  defaultMonitorSettings,
+  type DriftAlert,
+  type DriftReport,
+  type FeatureCheck,
+  type Monitor,
+  recommendationFor,
+  severityFor,
+  severityRank
 } from "./Drift.js"
-import * as DriftStoreModule from "./DriftStore.js"
-import * as LeasesModule from "./Leases.js"
-import * as MetricsSinkModule from "./MetricsSink.js"
-import { DriftStore, type WindowValue } from "./DriftStore.js"
-import { type MonitorConflictError, MonitorNotFoundError, type StorageError, ValidationError } from "./Errors.js"
-import { Leases } from "./Leases.js"
-import { MetricsSink } from "./MetricsSink.js"
-import type { Delivery, Webhook } from "./DriftStore.js"
 import { type Severity } from "./Drift.js"
-import { chiSquareIndependence, benjaminiHochberg } from "./stats/HypothesisTests.js"
+import * as DriftStoreModule from "./DriftStore.js"
+import { DriftStore, type WindowValue } from "./DriftStore.js"
+import type { Delivery, Webhook } from "./DriftStore.js"
+import { type MonitorConflictError, MonitorNotFoundError, type StorageError, ValidationError } from "./Errors.js"
+import * as LeasesModule from "./Leases.js"
+import { Leases } from "./Leases.js"
+import * as MetricsSinkModule from "./MetricsSink.js"
+import { MetricsSink } from "./MetricsSink.js"
+import { benjaminiHochberg, chiSquareIndependence } from "./stats/HypothesisTests.js"
 import { ks2Samp } from "./stats/Ks.js"
 import { categoricalPsi, psi, psiBins, quantiles } from "./stats/Psi.js"
 import { makeRandom } from "./stats/Random.js"
@@ -43,7 +51,13 @@ export interface DriftDetectorOptions {
 /** Signs a webhook body: x-ml-signature "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>". */
 export const signWebhook = async (secret: string, body: string, unixSeconds: number): Promise<string> => {
   const encoder = new TextEncoder()
-  const key = await globalThis.crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+  const key = await globalThis.crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"]
+  )
   const mac = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${unixSeconds}.${body}`)))
   let hex = ""
   for (const b of mac) hex += b.toString(16).padStart(2, "0")
@@ -51,21 +65,46 @@ export const signWebhook = async (secret: string, body: string, unixSeconds: num
 }
 
 export interface DriftDetectorShape {
-  readonly createMonitor: (input: CreateMonitorInput) => Effect.Effect<Monitor, MonitorConflictError | ValidationError | StorageError>
+  readonly createMonitor: (
+    input: CreateMonitorInput
+  ) => Effect.Effect<Monitor, MonitorConflictError | ValidationError | StorageError>
   readonly getMonitor: (id: string) => Effect.Effect<Monitor, MonitorNotFoundError | StorageError>
   readonly listMonitors: () => Effect.Effect<ReadonlyArray<Monitor>, StorageError>
   /** Freezes a new baseline version for each given feature. */
-  readonly setBaseline: (monitorId: string, values: Readonly<Record<string, ReadonlyArray<WindowValue>>>) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
-  readonly recordFeature: (monitorId: string, feature: string, value: WindowValue) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
+  readonly setBaseline: (
+    monitorId: string,
+    values: Readonly<Record<string, ReadonlyArray<WindowValue>>>
+  ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
+  readonly recordFeature: (
+    monitorId: string,
+    feature: string,
+    value: WindowValue
+  ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   /** Batch form: { feature: values[] }. */
-  readonly recordBatch: (monitorId: string, values: Readonly<Record<string, ReadonlyArray<WindowValue>>>) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
+  readonly recordBatch: (
+    monitorId: string,
+    values: Readonly<Record<string, ReadonlyArray<WindowValue>>>
+  ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   /** Row form: records of many features, e.g. one model request and its prediction each. */
-  readonly recordRows: (monitorId: string, rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
+  readonly recordRows: (
+    monitorId: string,
+    rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>
+  ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   readonly check: (monitorId: string) => Effect.Effect<DriftReport, MonitorNotFoundError | StorageError>
-  readonly getDriftReports: (monitorId?: string, since?: string) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
+  readonly getDriftReports: (
+    monitorId?: string,
+    since?: string
+  ) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
   /** The in-process alert callback (one; replaces the previous). */
   readonly setAlertCallback: (callback: AlertCallback | undefined) => Effect.Effect<void>
-  readonly createWebhook: (input: { readonly url: string; readonly secret: string; readonly monitorId?: string | null; readonly minSeverity?: Severity }) => Effect.Effect<Webhook, ValidationError | StorageError>
+  readonly createWebhook: (
+    input: {
+      readonly url: string
+      readonly secret: string
+      readonly monitorId?: string | null
+      readonly minSeverity?: Severity
+    }
+  ) => Effect.Effect<Webhook, ValidationError | StorageError>
   readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
   readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
   readonly webhookDeliveries: (webhookId?: string) => Effect.Effect<ReadonlyArray<Delivery>, StorageError>
@@ -80,7 +119,8 @@ export interface DriftDetectorShape {
 export class DriftDetector extends Context.Service<DriftDetector, DriftDetectorShape>()("@org/ml-core/DriftDetector") {}
 
 const nowIso = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
-const randomId = (prefix: string, at: string) => `${prefix}-${Date.parse(at).toString(36)}-${Math.floor(Math.random() * 36 ** 8).toString(36)}`
+const randomId = (prefix: string, at: string) =>
+  `${prefix}-${Date.parse(at).toString(36)}-${Math.floor(Math.random() * 36 ** 8).toString(36)}`
 
 type Issue = { path: Array<string | number>; message: string }
 
@@ -100,14 +140,23 @@ export const make = (options: DriftDetectorOptions = {}) =>
         const body = JSON.stringify({ alert })
         for (let attempt = 1; attempt <= attempts; attempt++) {
           const at = yield* nowIso
-          const signature = yield* Effect.promise(() => signWebhook(webhook.secret, body, Math.floor(Date.parse(at) / 1000)))
+          const signature = yield* Effect.promise(() =>
+            signWebhook(webhook.secret, body, Math.floor(Date.parse(at) / 1000))
+          )
           const outcome = yield* Effect.promise(() =>
-            doFetch(webhook.url, { method: "POST", headers: { "content-type": "application/json", "x-ml-signature": signature, "x-ml-alert-id": alert.id }, body })
+            doFetch(webhook.url, {
+              method: "POST",
+              headers: { "content-type": "application/json", "x-ml-signature": signature, "x-ml-alert-id": alert.id },
+              body
+            })
               .then(async (r) => {
                 await r.arrayBuffer().catch(() => undefined)
                 return { ok: r.ok, status: r.status, error: r.ok ? null : `HTTP ${r.status}` }
-              }, (e: unknown) => ({ ok: false, status: null, error: e instanceof Error ? e.message : String(e) })))
-          yield* store.appendDelivery({ webhookId: webhook.id, alertId: alert.id, at, attempt, ...outcome }).pipe(Effect.ignore)
+              }, (e: unknown) => ({ ok: false, status: null, error: e instanceof Error ? e.message : String(e) }))
+          )
+          yield* store.appendDelivery({ webhookId: webhook.id, alertId: alert.id, at, attempt, ...outcome }).pipe(
+            Effect.ignore
+          )
           if (outcome.ok) return
           if (attempt < attempts) yield* Effect.sleep(retryDelay * 2 ** (attempt - 1))
         }
@@ -128,13 +177,23 @@ export const make = (options: DriftDetectorOptions = {}) =>
       })
 
     const getMonitor = (id: string) =>
-      store.getMonitor(id).pipe(Effect.flatMap((m) => (m ? Effect.succeed(m) : Effect.fail(new MonitorNotFoundError({ monitorId: id, message: `Monitor ${id} does not exist` })))))
+      store.getMonitor(id).pipe(Effect.flatMap((m) => (m
+        ? Effect.succeed(m)
+        : Effect.fail(new MonitorNotFoundError({ monitorId: id, message: `Monitor ${id} does not exist` })))
+      ))
 
     const invalid = (what: string, issues: Array<Issue>) =>
-      new ValidationError({ message: `Invalid ${what}: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, issues })
+      new ValidationError({
+        message: `Invalid ${what}: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        issues
+      })
 
     /** Checks values against each feature's type; returns per-feature values or the issues. */
-    const validateValues = (monitor: Monitor, values: Readonly<Record<string, ReadonlyArray<WindowValue>>>, path: (feature: string, i: number) => Array<string | number>) => {
+    const validateValues = (
+      monitor: Monitor,
+      values: Readonly<Record<string, ReadonlyArray<WindowValue>>>,
+      path: (feature: string, i: number) => Array<string | number>
+    ) => {
       const issues: Array<Issue> = []
       for (const [feature, list] of Object.entries(values)) {
         const spec = monitor.features.find((f) => f.name === feature)
@@ -148,23 +207,45 @@ export const make = (options: DriftDetectorOptions = {}) =>
         }
         list.forEach((v, i) => {
           if (v === null) return
-          if (spec.type === "numeric" && (typeof v !== "number" || !Number.isFinite(v))) issues.push({ path: path(feature, i), message: `must be a finite number or null, got ${JSON.stringify(v) ?? String(v)}` })
-          if (spec.type === "categorical" && typeof v !== "string") issues.push({ path: path(feature, i), message: `must be a string or null, got ${JSON.stringify(v)}` })
+          if (spec.type === "numeric" && (typeof v !== "number" || !Number.isFinite(v))) {
+            issues.push({
+              path: path(feature, i),
+              message: `must be a finite number or null, got ${JSON.stringify(v) ?? String(v)}`
+            })
+          }
+          if (spec.type === "categorical" && typeof v !== "string") {
+            issues.push({ path: path(feature, i), message: `must be a string or null, got ${JSON.stringify(v)}` })
+          }
         })
       }
       return issues
     }
 
-    const record = (monitorId: string, values: Readonly<Record<string, ReadonlyArray<WindowValue>>>, path: (feature: string, i: number) => Array<string | number>) =>
+    const record = (
+      monitorId: string,
+      values: Readonly<Record<string, ReadonlyArray<WindowValue>>>,
+      path: (feature: string, i: number) => Array<string | number>
+    ) =>
       Effect.gen(function*() {
         const monitor = yield* getMonitor(monitorId)
         const issues = validateValues(monitor, values, path)
         if (issues.length > 0) return yield* Effect.fail(invalid("observations", issues))
-        yield* Effect.forEach(Object.entries(values), ([feature, list]) =>
-          list.length === 0 ? Effect.void : store.pushValues(monitorId, feature, list, monitor.settings.windowSize), { discard: true, concurrency: 8 })
+        yield* Effect.forEach(
+          Object.entries(values),
+          ([feature, list]) =>
+            list.length === 0 ? Effect.void : store.pushValues(monitorId, feature, list, monitor.settings.windowSize),
+          { discard: true, concurrency: 8 }
+        )
       })
 
-    const makeBaseline = (monitor: Monitor, feature: string, type: "numeric" | "categorical", values: ReadonlyArray<WindowValue>, version: number, at: string): Baseline => {
+    const makeBaseline = (
+      monitor: Monitor,
+      feature: string,
+      type: "numeric" | "categorical",
+      values: ReadonlyArray<WindowValue>,
+      version: number,
+      at: string
+    ): Baseline => {
       const present = values.filter((v) => v !== null)
       const missingShare = values.length === 0 ? 0 : (values.length - present.length) / values.length
       if (type === "categorical") {
@@ -190,10 +271,18 @@ export const make = (options: DriftDetectorOptions = {}) =>
         sampled = true
       }
       return {
-        type, version, createdAt: at, count: numbers.length, missingShare,
-        mean: summary.mean, sd: numbers.length >= 2 ? Math.sqrt(variance(summary)) : 0,
+        type,
+        version,
+        createdAt: at,
+        count: numbers.length,
+        missingShare,
+        mean: summary.mean,
+        sd: numbers.length >= 2 ? Math.sqrt(variance(summary)) : 0,
         quantiles: Object.fromEntries(qs.map((q, i) => [`p${Math.round(q * 100)}`, qv[i]!])),
-        edges: bins.edges, shares: bins.baselineShares, sample, sampled
+        edges: bins.edges,
+        shares: bins.baselineShares,
+        sample,
+        sampled
       }
     }
 
@@ -202,9 +291,13 @@ export const make = (options: DriftDetectorOptions = {}) =>
         const monitor = yield* getMonitor(monitorId)
         const issues = validateValues(monitor, values, (f, i) => [f, i])
         for (const [feature, list] of Object.entries(values)) {
-          if (Array.isArray(list) && list.filter((v) => v !== null).length < 2) issues.push({ path: [feature], message: "a baseline needs at least 2 non-missing values" })
+          if (Array.isArray(list) && list.filter((v) => v !== null).length < 2) {
+            issues.push({ path: [feature], message: "a baseline needs at least 2 non-missing values" })
+          }
         }
-        if (Object.keys(values).length === 0) issues.push({ path: [], message: "give at least one feature's values" })
+        if (Object.keys(values).length === 0) {
+          issues.push({ path: [], message: "give at least one feature's values" })
+        }
         if (issues.length > 0) return yield* Effect.fail(invalid("baseline", issues))
         const at = yield* nowIso
         for (const [feature, list] of Object.entries(values)) {
@@ -228,16 +321,44 @@ export const make = (options: DriftDetectorOptions = {}) =>
           const present = window.filter((v) => v !== null)
           const missingShare = window.length === 0 ? 0 : (window.length - present.length) / window.length
           const base = {
-            feature: spec.name, type: spec.type, windowCount: window.length, missingShare, baselineVersion: baseline.version,
-            baselineMissingShare: baseline.missingShare, unseenCategories: [] as ReadonlyArray<string>
+            feature: spec.name,
+            type: spec.type,
+            windowCount: window.length,
+            missingShare,
+            baselineVersion: baseline.version,
+            baselineMissingShare: baseline.missingShare,
+            unseenCategories: [] as ReadonlyArray<string>
           }
           if (present.length < s.minWindow) {
-            raw.push({ ...base, psi: null, ksStatistic: null, pValue: null, edges: null, categories: null, baselineShares: null, currentShares: null })
+            raw.push({
+              ...base,
+              psi: null,
+              ksStatistic: null,
+              pValue: null,
+              edges: null,
+              categories: null,
+              baselineShares: null,
+              currentShares: null
+            })
           } else if (baseline.type === "numeric") {
             const numbers = present as Array<number>
             const ks = ks2Samp(baseline.sample, numbers)
-            const p = psi({ edges: baseline.edges, baselineShares: baseline.shares, baselineCount: baseline.count, strategy: s.psiStrategy }, numbers)
-            raw.push({ ...base, psi: p.value, ksStatistic: ks.statistic, pValue: ks.pValue, edges: p.edges, categories: null, baselineShares: p.baselineShares, currentShares: p.currentShares })
+            const p = psi({
+              edges: baseline.edges,
+              baselineShares: baseline.shares,
+              baselineCount: baseline.count,
+              strategy: s.psiStrategy
+            }, numbers)
+            raw.push({
+              ...base,
+              psi: p.value,
+              ksStatistic: ks.statistic,
+              pValue: ks.pValue,
+              edges: p.edges,
+              categories: null,
+              baselineShares: p.baselineShares,
+              currentShares: p.currentShares
+            })
           } else {
             const current: Record<string, number> = {}
             for (const v of present as Array<string>) current[v] = (current[v] ?? 0) + 1
@@ -245,19 +366,43 @@ export const make = (options: DriftDetectorOptions = {}) =>
             const table = [p.categories.map((c) => baseline.counts[c] ?? 0), p.categories.map((c) => current[c] ?? 0)]
             const usable = p.categories.length >= 2
             const chi = usable ? chiSquareIndependence(table, { correction: false }) : { pValue: 1 }
-            raw.push({ ...base, psi: p.value, ksStatistic: null, pValue: chi.pValue, edges: null, categories: p.categories, baselineShares: p.baselineShares, currentShares: p.currentShares, unseenCategories: p.unseenCategories })
+            raw.push({
+              ...base,
+              psi: p.value,
+              ksStatistic: null,
+              pValue: chi.pValue,
+              edges: null,
+              categories: p.categories,
+              baselineShares: p.baselineShares,
+              currentShares: p.currentShares,
+              unseenCategories: p.unseenCategories
+            })
           }
         }
         const tested = raw.filter((r) => r.pValue !== null)
         const ps = tested.map((r) => r.pValue!)
-        const adjusted = ps.length === 0 ? [] : s.correction === "bonferroni" ? ps.map((p) => Math.min(1, p * ps.length)) : s.correction === "benjamini-hochberg" ? benjaminiHochberg(ps) : ps
+        const adjusted = ps.length === 0
+          ? []
+          : s.correction === "bonferroni"
+          ? ps.map((p) => Math.min(1, p * ps.length))
+          : s.correction === "benjamini-hochberg"
+          ? benjaminiHochberg(ps)
+          : ps
         const checks: Array<FeatureCheck> = raw.map(({ baselineMissingShare, ...r }) => {
           const k = tested.findIndex((t) => t.feature === r.feature)
           if (k === -1) return { ...r, adjustedPValue: null, severity: "none" }
           const adjustedPValue = adjusted[k]!
           return {
-            ...r, adjustedPValue,
-            severity: severityFor({ psi: r.psi!, adjustedPValue, threshold: s.pValueThreshold, missingShare: r.missingShare, baselineMissingShare, bands: s.severityThresholds })
+            ...r,
+            adjustedPValue,
+            severity: severityFor({
+              psi: r.psi!,
+              adjustedPValue,
+              threshold: s.pValueThreshold,
+              missingShare: r.missingShare,
+              baselineMissingShare,
+              bands: s.severityThresholds
+            })
           }
         })
         // Alert hygiene: escalations alert at once, repeats wait for the cooldown, recoveries are recorded.
@@ -268,11 +413,27 @@ export const make = (options: DriftDetectorOptions = {}) =>
           const previous = states[c.feature]
           const previousSeverity = previous?.severity ?? "none"
           let kind: DriftAlert["kind"] | undefined
-          if (c.severity !== "none" && severityRank(c.severity) > severityRank(previousSeverity)) kind = previousSeverity === "none" ? "alert" : "escalation"
-          else if (c.severity !== "none" && c.severity === previousSeverity && previous && Date.parse(at) - Date.parse(previous.at) >= s.cooldownSeconds * 1000) kind = "alert"
+          if (c.severity !== "none" && severityRank(c.severity) > severityRank(previousSeverity)) {
+            kind = previousSeverity === "none"
+              ? "alert"
+              : "escalation"
+          } else if (
+            c.severity !== "none" && c.severity === previousSeverity && previous &&
+            Date.parse(at) - Date.parse(previous.at) >= s.cooldownSeconds * 1000
+          ) kind = "alert"
           else if (c.severity === "none" && previousSeverity !== "none") kind = "recovery"
           if (kind) {
-            alerts.push({ id: randomId("alert", at), monitorId, feature: c.feature, at, kind, severity: c.severity, previousSeverity, recommendation: recommendationFor(c.feature, c.severity), check: c })
+            alerts.push({
+              id: randomId("alert", at),
+              monitorId,
+              feature: c.feature,
+              at,
+              kind,
+              severity: c.severity,
+              previousSeverity,
+              recommendation: recommendationFor(c.feature, c.severity),
+              check: c
+            })
             yield* store.setAlertState(monitorId, c.feature, { severity: c.severity, at })
           } else if (previous && c.severity !== previousSeverity) {
             // De-escalation short of recovery: remember the level without alerting.
@@ -283,9 +444,15 @@ export const make = (options: DriftDetectorOptions = {}) =>
         yield* store.appendReport(report, new Date(Date.parse(at) - s.retentionDays * 86_400_000).toISOString())
         for (const c of checks) {
           if (c.psi !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "psi" }, c.psi)
-          if (c.ksStatistic !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
+          if (c.ksStatistic !== null) {
+            yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
+          }
         }
-        for (const a of alerts) if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
+        for (const a of alerts) {
+          if (a.kind !== "recovery") {
+            yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
+          }
+        }
         yield* dispatch(alerts)
         for (const alert of alerts) {
           try {
@@ -308,12 +475,28 @@ export const make = (options: DriftDetectorOptions = {}) =>
             names.add(f.name)
           })
           const settings = { ...defaultMonitorSettings, ...defaults, ...input.settings }
-          if (settings.minWindow > settings.windowSize) issues.push({ path: ["settings", "minWindow"], message: `must not exceed windowSize (${settings.windowSize})` })
+          if (settings.minWindow > settings.windowSize) {
+            issues.push({
+              path: ["settings", "minWindow"],
+              message: `must not exceed windowSize (${settings.windowSize})`
+            })
+          }
           const t = settings.severityThresholds
-          if (!(t.low < t.medium && t.medium < t.high && t.high < t.critical)) issues.push({ path: ["settings", "severityThresholds"], message: "must increase: low < medium < high < critical" })
+          if (!(t.low < t.medium && t.medium < t.high && t.high < t.critical)) {
+            issues.push({
+              path: ["settings", "severityThresholds"],
+              message: "must increase: low < medium < high < critical"
+            })
+          }
           if (issues.length > 0) return yield* Effect.fail(invalid("monitor", issues))
           const at = yield* nowIso
-          const monitor: Monitor = { id: input.id ?? randomId("mon", at), modelId: input.modelId ?? null, features: input.features, settings, createdAt: at }
+          const monitor: Monitor = {
+            id: input.id ?? randomId("mon", at),
+            modelId: input.modelId ?? null,
+            features: input.features,
+            settings,
+            createdAt: at
+          }
           yield* store.insertMonitor(monitor)
           return monitor
         }),
@@ -337,11 +520,25 @@ export const make = (options: DriftDetectorOptions = {}) =>
         Effect.gen(function*() {
           const issues: Array<Issue> = []
           if (!/^https?:\/\//.test(input.url)) issues.push({ path: ["url"], message: "must be an http(s) URL" })
-          if (typeof input.secret !== "string" || input.secret.length < 16) issues.push({ path: ["secret"], message: "must be at least 16 characters" })
-          if (input.minSeverity !== undefined && !["none", "low", "medium", "high", "critical"].includes(input.minSeverity)) issues.push({ path: ["minSeverity"], message: "must be none, low, medium, high or critical" })
+          if (typeof input.secret !== "string" || input.secret.length < 16) {
+            issues.push({ path: ["secret"], message: "must be at least 16 characters" })
+          }
+          if (
+            input.minSeverity !== undefined &&
+            !["none", "low", "medium", "high", "critical"].includes(input.minSeverity)
+          ) {
+            issues.push({ path: ["minSeverity"], message: "must be none, low, medium, high or critical" })
+          }
           if (issues.length > 0) return yield* Effect.fail(invalid("webhook", issues))
           const at = yield* nowIso
-          const webhook: Webhook = { id: randomId("hook", at), url: input.url, secret: input.secret, monitorId: input.monitorId ?? null, minSeverity: input.minSeverity ?? "low", createdAt: at }
+          const webhook: Webhook = {
+            id: randomId("hook", at),
+            url: input.url,
+            secret: input.secret,
+            monitorId: input.monitorId ?? null,
+            minSeverity: input.minSeverity ?? "low",
+            createdAt: at
+          }
           yield* store.putWebhook(webhook)
           return webhook
         }),
@@ -363,8 +560,16 @@ export const make = (options: DriftDetectorOptions = {}) =>
     })
   })
 
-export const layer = (options: DriftDetectorOptions = {}): Layer.Layer<DriftDetector, never, DriftStore | MetricsSink> => Layer.effect(DriftDetector, make(options))
+export const layer = (
+  options: DriftDetectorOptions = {}
+): Layer.Layer<DriftDetector, never, DriftStore | MetricsSink> => Layer.effect(DriftDetector, make(options))
 
 /** The detector over in-memory storage: tests, examples and edge runtimes. */
-export const layerMemory = (options: DriftDetectorOptions = {}): Layer.Layer<DriftDetector | DriftStore | MetricsSink | Leases> =>
-  layer(options).pipe(Layer.provideMerge(Layer.mergeAll(DriftStoreModule.layerMemory, MetricsSinkModule.layerMemory, LeasesModule.layerMemory)))
+export const layerMemory = (
+  options: DriftDetectorOptions = {}
+): Layer.Layer<DriftDetector | DriftStore | MetricsSink | Leases> =>
+  layer(options).pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(DriftStoreModule.layerMemory, MetricsSinkModule.layerMemory, LeasesModule.layerMemory)
+    )
+  )

@@ -45,7 +45,12 @@ export interface DriftStoreShape {
   /** Every version of a feature's baseline, oldest first. */
   readonly baselines: (monitorId: string, feature: string) => Effect.Effect<ReadonlyArray<Baseline>, StorageError>
   /** Appends values to a feature's window and keeps only the last `windowSize`, atomically. */
-  readonly pushValues: (monitorId: string, feature: string, values: ReadonlyArray<WindowValue>, windowSize: number) => Effect.Effect<void, StorageError>
+  readonly pushValues: (
+    monitorId: string,
+    feature: string,
+    values: ReadonlyArray<WindowValue>,
+    windowSize: number
+  ) => Effect.Effect<void, StorageError>
   /** The window, oldest value first. */
   readonly window: (monitorId: string, feature: string) => Effect.Effect<ReadonlyArray<WindowValue>, StorageError>
   readonly alertStates: (monitorId: string) => Effect.Effect<Readonly<Record<string, AlertState>>, StorageError>
@@ -53,7 +58,10 @@ export interface DriftStoreShape {
   /** Appends a report and drops that monitor's reports older than `retainSince` (ISO time). */
   readonly appendReport: (report: DriftReport, retainSince: string) => Effect.Effect<void, StorageError>
   /** Reports at or after `since`, of one monitor or all, oldest first. */
-  readonly reports: (monitorId: string | undefined, since: string | undefined) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
+  readonly reports: (
+    monitorId: string | undefined,
+    since: string | undefined
+  ) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
   readonly putWebhook: (webhook: Webhook) => Effect.Effect<void, StorageError>
   readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
   readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
@@ -76,7 +84,11 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
   return {
     insertMonitor: (monitor) =>
       Effect.suspend(() => {
-        if (monitors.has(monitor.id)) return Effect.fail(new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` }))
+        if (monitors.has(monitor.id)) {
+          return Effect.fail(
+            new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` })
+          )
+        }
         monitors.set(monitor.id, monitor)
         return Effect.void
       }),
@@ -105,12 +117,17 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
         reports = [...reports.filter((r) => r.monitorId !== report.monitorId || r.at >= retainSince), report]
       }),
     reports: (monitorId, since) =>
-      Effect.sync(() => reports.filter((r) => (monitorId === undefined || r.monitorId === monitorId) && (since === undefined || r.at >= since))),
+      Effect.sync(() =>
+        reports.filter((r) =>
+          (monitorId === undefined || r.monitorId === monitorId) && (since === undefined || r.at >= since)
+        )
+      ),
     putWebhook: (webhook) => Effect.sync(() => void webhooks.set(webhook.id, webhook)),
     deleteWebhook: (id) => Effect.sync(() => webhooks.delete(id)),
     listWebhooks: () => Effect.sync(() => [...webhooks.values()]),
     appendDelivery: (delivery) => Effect.sync(() => void deliveries.push(delivery)),
-    deliveries: (webhookId) => Effect.sync(() => deliveries.filter((d) => webhookId === undefined || d.webhookId === webhookId))
+    deliveries: (webhookId) =>
+      Effect.sync(() => deliveries.filter((d) => webhookId === undefined || d.webhookId === webhookId))
   }
 })
 

@@ -19,16 +19,22 @@ const Label = Schema.String.check(
   Schema.isMaxLength(128, { message: "must be at most 128 characters" })
 )
 export const ExperimentId = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit" })
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, {
+    message: "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+  })
 )
 export const MetricName = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/u, { message: "must be 1-128 characters: a letter or '_' then letters, digits, '_', '.', ':' or '-'" })
+  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/u, {
+    message: "must be 1-128 characters: a letter or '_' then letters, digits, '_', '.', ':' or '-'"
+  })
 )
 
 export const Variant = Schema.Struct({
   modelId: ModelId,
   isControl: Schema.Boolean,
-  trafficPct: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 100 }, { message: "must be between 0 and 100" }))
+  trafficPct: Schema.Finite.check(
+    Schema.isBetween({ minimum: 0, maximum: 100 }, { message: "must be between 0 and 100" })
+  )
 })
 export type Variant = typeof Variant.Type
 
@@ -39,7 +45,10 @@ export const MetricGoal = Schema.Struct({
 })
 export type MetricGoal = typeof MetricGoal.Type
 
-const Probability = (message: string) => Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, { message }))
+const Probability = (message: string) =>
+  Schema.Finite.check(
+    Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, { message })
+  )
 
 export const CreateExperimentInput = Schema.Struct({
   id: Schema.optionalKey(ExperimentId),
@@ -49,8 +58,12 @@ export const CreateExperimentInput = Schema.Struct({
   metricGoals: Schema.optionalKey(Schema.Record(Schema.String, MetricGoal).check(Schema.isPropertyNames(MetricName))),
   variants: Schema.Array(Variant),
   stickyAssignment: Schema.optionalKey(Schema.Boolean),
-  coverage: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }, { message: "must be between 0 and 1" }))),
-  minSamplesPerVariant: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2, { message: "must be an integer >= 2" }))),
+  coverage: Schema.optionalKey(
+    Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }, { message: "must be between 0 and 1" }))
+  ),
+  minSamplesPerVariant: Schema.optionalKey(
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(2, { message: "must be an integer >= 2" }))
+  ),
   alpha: Schema.optionalKey(Probability("must be strictly between 0 and 1")),
   seed: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(256))),
   mode: Schema.optionalKey(ExperimentMode),
@@ -71,7 +84,13 @@ export const BanditWeights = Schema.Struct({
 export type BanditWeights = typeof BanditWeights.Type
 
 export const Decision = Schema.Struct({
-  outcome: Schema.Literals(["insufficient_data", "srm_detected", "no_significant_difference", "winner", "guardrail_violated"]),
+  outcome: Schema.Literals([
+    "insufficient_data",
+    "srm_detected",
+    "no_significant_difference",
+    "winner",
+    "guardrail_violated"
+  ]),
   winnerModelId: Schema.NullOr(ModelId),
   reason: Schema.String
 })
@@ -119,14 +138,18 @@ export const validateVariants = (variants: ReadonlyArray<Variant>): Array<FieldI
   const controls = variants.filter((v) => v.isControl).length
   if (controls !== 1) issues.push({ path: ["variants"], message: `needs exactly one control, got ${controls}` })
   const total = variants.reduce((sum, v) => sum + v.trafficPct, 0)
-  if (Math.abs(total - 100) > 1e-9) issues.push({ path: ["variants"], message: `trafficPct must sum to 100, got ${total}` })
+  if (Math.abs(total - 100) > 1e-9) {
+    issues.push({ path: ["variants"], message: `trafficPct must sum to 100, got ${total}` })
+  }
   const seen = new Map<string, number>()
   variants.forEach((v, i) => {
     const first = seen.get(v.modelId)
-    if (first !== undefined) issues.push({ path: ["variants", i, "modelId"], message: `repeats the model of variants[${first}]` })
-    else seen.set(v.modelId, i)
+    if (first !== undefined) {
+      issues.push({ path: ["variants", i, "modelId"], message: `repeats the model of variants[${first}]` })
+    } else seen.set(v.modelId, i)
   })
   return issues
 }
 
-export const controlIndex = (experiment: Pick<Experiment, "variants">): number => experiment.variants.findIndex((v) => v.isControl)
+export const controlIndex = (experiment: Pick<Experiment, "variants">): number =>
+  experiment.variants.findIndex((v) => v.isControl)

@@ -25,19 +25,29 @@ export interface ExperimentStoreShape {
   readonly get: (id: string) => Effect.Effect<Experiment | undefined, StorageError>
   readonly list: () => Effect.Effect<ReadonlyArray<Experiment>, StorageError>
   /** Writes `experiment` if the stored one is still at `expectedRevision`. */
-  readonly commit: (experiment: Experiment, expectedRevision: number) => Effect.Effect<void, StaleRevisionError | StorageError>
+  readonly commit: (
+    experiment: Experiment,
+    expectedRevision: number
+  ) => Effect.Effect<void, StaleRevisionError | StorageError>
   /** Stores the assignment unless one exists; either way returns the stored one. */
-  readonly assignIfAbsent: (assignment: Assignment) => Effect.Effect<{ readonly assignment: Assignment; readonly created: boolean }, StorageError>
+  readonly assignIfAbsent: (
+    assignment: Assignment
+  ) => Effect.Effect<{ readonly assignment: Assignment; readonly created: boolean }, StorageError>
   readonly getAssignment: (experimentId: string, userId: string) => Effect.Effect<Assignment | undefined, StorageError>
   /** Adds exposures per variant index (counts[i] to variant i). */
   readonly addExposures: (experimentId: string, counts: ReadonlyArray<number>) => Effect.Effect<void, StorageError>
   /** Merges each summary into the stored (variant, metric) summary, atomically. */
-  readonly mergeMetrics: (experimentId: string, updates: ReadonlyArray<MetricUpdate>) => Effect.Effect<void, StorageError>
+  readonly mergeMetrics: (
+    experimentId: string,
+    updates: ReadonlyArray<MetricUpdate>
+  ) => Effect.Effect<void, StorageError>
   readonly counters: (experimentId: string, variantCount: number) => Effect.Effect<ExperimentCounters, StorageError>
   readonly ping: () => Effect.Effect<void, StorageError>
 }
 
-export class ExperimentStore extends Context.Service<ExperimentStore, ExperimentStoreShape>()("@org/ml-core/ExperimentStore") {}
+export class ExperimentStore
+  extends Context.Service<ExperimentStore, ExperimentStoreShape>()("@org/ml-core/ExperimentStore")
+{}
 
 /** In-process storage: tests, edge runtimes, and the reference behaviour of the contract. */
 export const makeMemory = Effect.sync((): ExperimentStoreShape => {
@@ -50,17 +60,30 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
     insert: (experiment) =>
       Effect.suspend(() => {
         if (experiments.has(experiment.id)) {
-          return Effect.fail(new ExperimentConflictError({ experimentId: experiment.id, message: `Experiment ${experiment.id} already exists` }))
+          return Effect.fail(
+            new ExperimentConflictError({
+              experimentId: experiment.id,
+              message: `Experiment ${experiment.id} already exists`
+            })
+          )
         }
         experiments.set(experiment.id, experiment)
         return Effect.void
       }),
     get: (id) => Effect.sync(() => experiments.get(id)),
-    list: () => Effect.sync(() => [...experiments.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))),
+    list: () =>
+      Effect.sync(() =>
+        [...experiments.values()].sort((
+          a,
+          b
+        ) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
+      ),
     commit: (experiment, expectedRevision) =>
       Effect.suspend(() => {
         if (experiments.get(experiment.id)?.revision !== expectedRevision) {
-          return Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` }))
+          return Effect.fail(
+            new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` })
+          )
         }
         experiments.set(experiment.id, experiment)
         return Effect.void

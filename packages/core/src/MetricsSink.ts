@@ -22,14 +22,16 @@ export const seriesKey = (name: string, labels: Labels): string =>
 export const makeMemory = Effect.sync(() => {
   const series = new Map<string, number>()
   const sink: MetricsSinkShape & { readonly snapshot: () => ReadonlyMap<string, number> } = {
-    increment: (name, labels, by = 1) => Effect.sync(() => {
-      const key = seriesKey(name, labels)
-      series.set(key, (series.get(key) ?? 0) + by)
-    }),
+    increment: (name, labels, by = 1) =>
+      Effect.sync(() => {
+        const key = seriesKey(name, labels)
+        series.set(key, (series.get(key) ?? 0) + by)
+      }),
     set: (name, labels, value) => Effect.sync(() => void series.set(seriesKey(name, labels), value)),
-    reset: (name) => Effect.sync(() => {
-      for (const key of [...series.keys()]) if (key.startsWith(`${name}{`)) series.delete(key)
-    }),
+    reset: (name) =>
+      Effect.sync(() => {
+        for (const key of [...series.keys()]) if (key.startsWith(`${name}{`)) series.delete(key)
+      }),
     snapshot: () => new Map(series)
   }
   return sink

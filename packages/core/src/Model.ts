@@ -34,7 +34,8 @@ const Label = Schema.String.check(
   Schema.isMinLength(1, { message: "must not be empty" }),
   Schema.isMaxLength(128, { message: "must be at most 128 characters" })
 )
-const Text = (max: number) => Schema.String.check(Schema.isMaxLength(max, { message: `must be at most ${max} characters` }))
+const Text = (max: number) =>
+  Schema.String.check(Schema.isMaxLength(max, { message: `must be at most ${max} characters` }))
 
 export const Instant = Schema.String.check(
   Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
@@ -46,9 +47,10 @@ export const Sha256Hex = Schema.String.check(
 
 export const Metrics = Schema.Record(Schema.String, Schema.Finite).check(Schema.isPropertyNames(Label))
 export type Metrics = typeof Metrics.Type
-export const Parameters = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean])).check(
-  Schema.isPropertyNames(Label)
-)
+export const Parameters = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean]))
+  .check(
+    Schema.isPropertyNames(Label)
+  )
 export const Tags = Schema.Array(Label).check(Schema.isMaxLength(64, { message: "must have at most 64 tags" }))
 
 export const TrainingInfo = Schema.Struct({
@@ -112,7 +114,22 @@ export const UpdateModelInput = Schema.Struct({
   actor: Schema.optionalKey(Label)
 })
 export type UpdateModelInput = typeof UpdateModelInput.Type
-export const immutableModelFields = ["id", "name", "version", "artifact", "status", "createdAt", "createdBy", "parentModelId", "algorithm", "framework", "parameters", "training", "revision", "updatedAt"] as const
+export const immutableModelFields = [
+  "id",
+  "name",
+  "version",
+  "artifact",
+  "status",
+  "createdAt",
+  "createdBy",
+  "parentModelId",
+  "algorithm",
+  "framework",
+  "parameters",
+  "training",
+  "revision",
+  "updatedAt"
+] as const
 
 export const PromoteModelInput = Schema.Struct({
   status: ModelStatus,
@@ -127,7 +144,9 @@ export const ListModelsQuery = Schema.Struct({
   framework: Schema.optionalKey(Label),
   tag: Schema.optionalKey(Label),
   cursor: Schema.optionalKey(ModelId),
-  limit: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 }, { message: "must be an integer from 1 to 500" })))
+  limit: Schema.optionalKey(
+    Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 }, { message: "must be an integer from 1 to 500" }))
+  )
 })
 export type ListModelsQuery = typeof ListModelsQuery.Type
 

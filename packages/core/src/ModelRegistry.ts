@@ -6,6 +6,7 @@
  */
 import { Clock, Context, Effect, Layer } from "effect"
 import { ArtifactStore, type ArtifactStoreShape } from "./ArtifactStore.js"
+import * as ArtifactStoreMemory from "./ArtifactStore.js"
 import { type AuditEvent, productionAt } from "./AuditEvent.js"
 import {
   ArtifactStateError,
@@ -18,13 +19,12 @@ import {
   StorageError
 } from "./Errors.js"
 import { canTransition, type DemotionTarget } from "./Lifecycle.js"
-import { MetricsSink, metricNames } from "./MetricsSink.js"
+import { metricNames, MetricsSink } from "./MetricsSink.js"
+import * as MetricsSinkMemory from "./MetricsSink.js"
 import type { ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput } from "./Model.js"
 import { type ModelCommit, ModelStore } from "./ModelStore.js"
-import { makeUlid } from "./Ulid.js"
-import * as ArtifactStoreMemory from "./ArtifactStore.js"
-import * as MetricsSinkMemory from "./MetricsSink.js"
 import * as ModelStoreMemory from "./ModelStore.js"
+import { makeUlid } from "./Ulid.js"
 
 export interface RegistrySettings {
   /** Where the previous production version goes when a new one is promoted (default archived). */
@@ -53,12 +53,18 @@ export interface ModelRegistryShape {
     input: RegisterModelInput,
     artifact?: ReadableStream<Uint8Array>,
     options?: UploadOptions
-  ) => Effect.Effect<Model, ModelConflictError | ModelNotFoundError | ArtifactStateError | ArtifactTooLargeError | IntegrityError | StorageError>
+  ) => Effect.Effect<
+    Model,
+    ModelConflictError | ModelNotFoundError | ArtifactStateError | ArtifactTooLargeError | IntegrityError | StorageError
+  >
   readonly uploadArtifact: (
     id: string,
     body: ReadableStream<Uint8Array>,
     options?: UploadOptions
-  ) => Effect.Effect<Model, ModelNotFoundError | ArtifactStateError | ArtifactTooLargeError | IntegrityError | StorageError>
+  ) => Effect.Effect<
+    Model,
+    ModelNotFoundError | ArtifactStateError | ArtifactTooLargeError | IntegrityError | StorageError
+  >
   readonly promoteModel: (
     id: string,
     status: ModelStatus,
@@ -87,14 +93,15 @@ const maxCommitAttempts = 100
 const nowIso = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
 
 /** Retries a read-decide-commit step while another writer wins the race, with a little jitter. */
-const retryStale = <A, E, R>(attempt: Effect.Effect<A, E | StaleRevisionError, R>): Effect.Effect<A, E | StorageError, R> => {
+const retryStale = <A, E, R>(
+  attempt: Effect.Effect<A, E | StaleRevisionError, R>
+): Effect.Effect<A, E | StorageError, R> => {
   const loop = (n: number): Effect.Effect<A, E | StorageError, R> =>
     attempt.pipe(
       Effect.catchIf((error): error is StaleRevisionError => error instanceof StaleRevisionError, (error) =>
         n >= maxCommitAttempts
           ? Effect.fail(new StorageError({ message: `Gave up after ${n} conflicting writes: ${error.message}` }))
-          : Effect.sleep(Math.floor(Math.random() * Math.min(50, 2 ** n))).pipe(Effect.andThen(loop(n + 1)))
-      )
+          : Effect.sleep(Math.floor(Math.random() * Math.min(50, 2 ** n))).pipe(Effect.andThen(loop(n + 1))))
     ) as Effect.Effect<A, E | StorageError, R>
   return loop(1)
 }
@@ -103,7 +110,13 @@ const eventFor = (
   model: Model,
   at: string,
   action: AuditEvent["action"],
-  fields: { actor?: string | undefined; from?: ModelStatus | null; to?: ModelStatus | null; reason?: string | undefined; changes?: AuditEvent["changes"] }
+  fields: {
+    actor?: string | undefined
+    from?: ModelStatus | null
+    to?: ModelStatus | null
+    reason?: string | undefined
+    changes?: AuditEvent["changes"]
+  }
 ): AuditEvent => ({
   at,
   modelId: model.id,
@@ -168,7 +181,9 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
           // A racing upload won: drop our copy unless it is byte-identical to the winner's.
           Effect.tapError(() =>
             getModel(id).pipe(
-              Effect.flatMap((m) => (m.artifact?.sha256 === stored.sha256 ? Effect.void : artifacts.remove(id, stored.sha256))),
+              Effect.flatMap((
+                m
+              ) => (m.artifact?.sha256 === stored.sha256 ? Effect.void : artifacts.remove(id, stored.sha256))),
               Effect.ignore
             )
           )
@@ -180,9 +195,15 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
     /** Artifacts are set once, on a draft: identity never changes after that. */
     const artifactRefusal = (model: Model): ArtifactStateError | undefined =>
       model.artifact !== null
-        ? new ArtifactStateError({ modelId: model.id, message: `Model ${model.id} already has an artifact; artifacts are immutable, register a new version instead` })
+        ? new ArtifactStateError({
+          modelId: model.id,
+          message: `Model ${model.id} already has an artifact; artifacts are immutable, register a new version instead`
+        })
         : model.status !== "draft"
-        ? new ArtifactStateError({ modelId: model.id, message: `Model ${model.id} is ${model.status}; only draft models accept an artifact` })
+        ? new ArtifactStateError({
+          modelId: model.id,
+          message: `Model ${model.id} is ${model.status}; only draft models accept an artifact`
+        })
         : undefined
 
     const registerModel: ModelRegistryShape["registerModel"] = (input, artifact, options) =>
@@ -192,7 +213,10 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
         const millis = Date.parse(at)
         const training = { ...input.training }
         if (training.durationSeconds === undefined && training.startedAt && training.finishedAt) {
-          training.durationSeconds = Math.max(0, (Date.parse(training.finishedAt) - Date.parse(training.startedAt)) / 1000)
+          training.durationSeconds = Math.max(
+            0,
+            (Date.parse(training.finishedAt) - Date.parse(training.startedAt)) / 1000
+          )
         }
         const model: Model = {
           id: makeUlid(millis),
@@ -214,7 +238,9 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
           revision: 1
         }
         yield* store.insert(model, eventFor(model, at, "registered", { actor: model.createdBy, to: "draft" }))
-        return artifact === undefined ? model : yield* uploadArtifact(model.id, artifact, { ...options, actor: model.createdBy })
+        return artifact === undefined
+          ? model
+          : yield* uploadArtifact(model.id, artifact, { ...options, actor: model.createdBy })
       })
 
     const promoteModel: ModelRegistryShape["promoteModel"] = (id, to, options = {}) =>
@@ -222,13 +248,22 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
         const model = yield* getModel(id)
         const from = model.status
         if (!canTransition(from, to)) {
-          return yield* Effect.fail(new InvalidTransitionError({
-            modelId: id, from, to,
-            message: from === to ? `Model ${id} is already ${to}` : `Model ${id} cannot move from ${from} to ${to}`
-          }))
+          return yield* Effect.fail(
+            new InvalidTransitionError({
+              modelId: id,
+              from,
+              to,
+              message: from === to ? `Model ${id} is already ${to}` : `Model ${id} cannot move from ${from} to ${to}`
+            })
+          )
         }
         if (from === "draft" && to !== "archived" && model.artifact === null) {
-          return yield* Effect.fail(new ArtifactStateError({ modelId: id, message: `Model ${id} has no artifact; upload one before it leaves draft` }))
+          return yield* Effect.fail(
+            new ArtifactStateError({
+              modelId: id,
+              message: `Model ${id} has no artifact; upload one before it leaves draft`
+            })
+          )
         }
         const at = yield* nowIso
         const actor = options.actor
@@ -248,10 +283,15 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
             const demoted: Model = { ...previous, status: target, updatedAt: at, revision: previous.revision + 1 }
             change.expected = [...change.expected, { id: previous.id, revision: previous.revision }]
             change.put = [...change.put, demoted]
-            change.events = [...change.events, eventFor(demoted, at, "demoted", {
-              actor, from: "production", to: target,
-              reason: `replaced in production by ${model.name}@${model.version} (${id})`
-            })]
+            change.events = [
+              ...change.events,
+              eventFor(demoted, at, "demoted", {
+                actor,
+                from: "production",
+                to: target,
+                reason: `replaced in production by ${model.name}@${model.version} (${id})`
+              })
+            ]
             transitions.push(["production", target])
           }
         } else if (from === "production") {
@@ -336,9 +376,13 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
         } while (cursor)
         // Storage is read first; the gauges are then reset and refilled without I/O in between,
         // so a scrape rarely, if ever, sees a half-built gauge.
-        for (const [status, count] of Object.entries(counts)) yield* metrics.set(metricNames.modelsTotal, { status }, count)
+        for (const [status, count] of Object.entries(counts)) {
+          yield* metrics.set(metricNames.modelsTotal, { status }, count)
+        }
         yield* metrics.reset(metricNames.modelFileSizeBytes)
-        for (const [modelId, size] of sizes) yield* metrics.set(metricNames.modelFileSizeBytes, { model_id: modelId }, size)
+        for (const [modelId, size] of sizes) {
+          yield* metrics.set(metricNames.modelFileSizeBytes, { model_id: modelId }, size)
+        }
       })
 
     return ModelRegistry.of({
@@ -360,16 +404,22 @@ const openVerified = (artifacts: ArtifactStoreShape, model: Model) =>
   artifacts.open(model.id, model.artifact!).pipe(
     Effect.tapError((error) =>
       error._tag === "IntegrityError"
-        ? Effect.logError(`Integrity failure serving artifact of model ${model.id} (${model.name}@${model.version}): ${error.message}`)
+        ? Effect.logError(
+          `Integrity failure serving artifact of model ${model.id} (${model.name}@${model.version}): ${error.message}`
+        )
         : Effect.void
     )
   )
 
-export const layer = (settings: RegistrySettings = defaultRegistrySettings): Layer.Layer<ModelRegistry, never, ModelStore | ArtifactStore | MetricsSink> =>
+export const layer = (
+  settings: RegistrySettings = defaultRegistrySettings
+): Layer.Layer<ModelRegistry, never, ModelStore | ArtifactStore | MetricsSink> =>
   Layer.effect(ModelRegistry, make(settings))
 
 /** The whole registry in memory: tests, examples and edge runtimes. */
 export const layerMemory = (settings: RegistrySettings = defaultRegistrySettings) =>
   layer(settings).pipe(
-    Layer.provideMerge(Layer.mergeAll(ModelStoreMemory.layerMemory, ArtifactStoreMemory.layerMemory, MetricsSinkMemory.layerMemory))
+    Layer.provideMerge(
+      Layer.mergeAll(ModelStoreMemory.layerMemory, ArtifactStoreMemory.layerMemory, MetricsSinkMemory.layerMemory)
+    )
   )

@@ -7,7 +7,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { AuditEvent } from "./AuditEvent.js"
 import { ModelConflictError, StaleRevisionError, StorageError } from "./Errors.js"
-import { type ListModelsQuery, type Model, type ModelStatus, matchesQuery, modelStatuses } from "./Model.js"
+import { type ListModelsQuery, matchesQuery, type Model, type ModelStatus, modelStatuses } from "./Model.js"
 
 export interface ModelCommit {
   /** Each listed model must still be at this revision, or the commit fails with StaleRevisionError. */
@@ -26,7 +26,9 @@ export interface ModelStoreShape {
   /** The model whose status is production for `name`, if any. */
   readonly productionOf: (name: string) => Effect.Effect<Model | undefined, StorageError>
   /** Models matching the filters with id > `cursor`, ascending by id (creation time), at most `limit`. */
-  readonly list: (query: ListModelsQuery & { readonly limit: number }) => Effect.Effect<ReadonlyArray<Model>, StorageError>
+  readonly list: (
+    query: ListModelsQuery & { readonly limit: number }
+  ) => Effect.Effect<ReadonlyArray<Model>, StorageError>
   /** Atomically checks revisions and the production pointer, writes models, appends events. */
   readonly commit: (change: ModelCommit) => Effect.Effect<void, StaleRevisionError | StorageError>
   readonly countByStatus: () => Effect.Effect<Readonly<Record<ModelStatus, number>>, StorageError>
@@ -79,10 +81,14 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
       Effect.suspend(() => {
         const existing = byNameVersion.get(key(model.name, model.version))
         if (existing !== undefined) {
-          return Effect.fail(new ModelConflictError({
-            name: model.name, version: model.version, existingId: existing,
-            message: `Model ${model.name} version ${model.version} is already registered`
-          }))
+          return Effect.fail(
+            new ModelConflictError({
+              name: model.name,
+              version: model.version,
+              existingId: existing,
+              message: `Model ${model.name} version ${model.version} is already registered`
+            })
+          )
         }
         byNameVersion.set(key(model.name, model.version), model.id)
         models.set(model.id, model)
@@ -91,20 +97,23 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
         return Effect.void
       }),
     get: (id) => Effect.sync(() => models.get(id)),
-    findByNameVersion: (name, version) => Effect.sync(() => {
-      const id = byNameVersion.get(key(name, version))
-      return id === undefined ? undefined : models.get(id)
-    }),
-    productionOf: (name) => Effect.sync(() => {
-      const id = production.get(name)
-      return id === undefined ? undefined : models.get(id)
-    }),
-    list: (query) => Effect.sync(() =>
-      [...models.values()]
-        .filter((m) => (query.cursor === undefined || m.id > query.cursor) && matchesQuery(m, query))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .slice(0, query.limit)
-    ),
+    findByNameVersion: (name, version) =>
+      Effect.sync(() => {
+        const id = byNameVersion.get(key(name, version))
+        return id === undefined ? undefined : models.get(id)
+      }),
+    productionOf: (name) =>
+      Effect.sync(() => {
+        const id = production.get(name)
+        return id === undefined ? undefined : models.get(id)
+      }),
+    list: (query) =>
+      Effect.sync(() =>
+        [...models.values()]
+          .filter((m) => (query.cursor === undefined || m.id > query.cursor) && matchesQuery(m, query))
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .slice(0, query.limit)
+      ),
     commit: (change) =>
       Effect.suspend(() => {
         for (const { id, revision } of change.expected) {
@@ -113,7 +122,9 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
           }
         }
         if (change.production && (production.get(change.production.name) ?? null) !== change.production.expectedId) {
-          return Effect.fail(new StaleRevisionError({ message: `Production version of ${change.production.name} changed` }))
+          return Effect.fail(
+            new StaleRevisionError({ message: `Production version of ${change.production.name} changed` })
+          )
         }
         for (const { name, id } of productionPointerChanges(change.put, (n) => production.get(n))) {
           if (id === null) production.delete(name)
@@ -123,11 +134,12 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
         change.events.forEach(append)
         return Effect.void
       }),
-    countByStatus: () => Effect.sync(() => {
-      const counts = emptyStatusCounts()
-      for (const m of models.values()) counts[m.status]++
-      return counts
-    }),
+    countByStatus: () =>
+      Effect.sync(() => {
+        const counts = emptyStatusCounts()
+        for (const m of models.values()) counts[m.status]++
+        return counts
+      }),
     historyOf: (id) => Effect.sync(() => [...(modelEvents.get(id) ?? [])]),
     historyOfName: (name) => Effect.sync(() => [...(nameEvents.get(name) ?? [])]),
     ping: () => Effect.void
@@ -138,4 +150,7 @@ export const layerMemory: Layer.Layer<ModelStore> = Layer.effect(ModelStore, mak
 
 /** Wraps a thrown driver or I/O failure as a StorageError with a message naming the operation. */
 export const storageFailure = (operation: string) => (cause: unknown) =>
-  new StorageError({ message: `Storage failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+  new StorageError({
+    message: `Storage failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    cause
+  })

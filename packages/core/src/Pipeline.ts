@@ -13,7 +13,13 @@ export type ValidationMetric = typeof ValidationMetric.Type
 const Positive = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be an integer >= 1" }))
 
 export const CreatePipelineInput = Schema.Struct({
-  id: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: "must be 1-128 letters, digits, '.', '_' or '-'" }))),
+  id: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, {
+        message: "must be 1-128 letters, digits, '.', '_' or '-'"
+      })
+    )
+  ),
   name: Schema.String.check(Schema.isMinLength(1, { message: "must not be empty" }), Schema.isMaxLength(128)),
   modelId: Schema.String,
   strategy: Schema.optionalKey(PipelineStrategy),
@@ -22,9 +28,13 @@ export const CreatePipelineInput = Schema.Struct({
   minSamples: Schema.optionalKey(Positive),
   maxBufferSize: Schema.optionalKey(Positive),
   learningRate: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0, { message: "must be > 0" }))),
-  holdoutShare: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 0.9 }, { message: "must be between 0 and 0.9" }))),
+  holdoutShare: Schema.optionalKey(
+    Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 0.9 }, { message: "must be between 0 and 0.9" }))
+  ),
   validationMetric: Schema.optionalKey(ValidationMetric),
-  degradationTolerance: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" }))),
+  degradationTolerance: Schema.optionalKey(
+    Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" }))
+  ),
   monitorId: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 export type CreatePipelineInput = typeof CreatePipelineInput.Type
@@ -46,7 +56,11 @@ export interface Pipeline {
   readonly degradationTolerance: number
   readonly monitorId: string | null
   /** Adaptive strategy: the batch size and learning-rate scale it currently uses. */
-  readonly adaptive: { readonly batchSize: number; readonly learningRateScale: number; readonly referenceMetric: number | null }
+  readonly adaptive: {
+    readonly batchSize: number
+    readonly learningRateScale: number
+    readonly referenceMetric: number | null
+  }
   readonly driftSignal: boolean
   readonly acceptedUpdates: number
   readonly rejectedUpdates: number

@@ -62,12 +62,20 @@ export interface PipelineStoreShape {
   readonly insert: (pipeline: Pipeline) => Effect.Effect<void, PipelineConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Pipeline | undefined, StorageError>
   readonly list: () => Effect.Effect<ReadonlyArray<Pipeline>, StorageError>
-  readonly commit: (pipeline: Pipeline, expectedRevision: number) => Effect.Effect<void, StaleRevisionError | StorageError>
+  readonly commit: (
+    pipeline: Pipeline,
+    expectedRevision: number
+  ) => Effect.Effect<void, StaleRevisionError | StorageError>
   /**
    * `predictions[i]`, the live model's prediction for `samples[i]` before it saw the label, joins
    * the progressive window when that sample is new (a replay is not scored twice).
    */
-  readonly addSamples: (id: string, samples: ReadonlyArray<StoredSample>, limits: SampleLimits, predictions?: ReadonlyArray<number>) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
+  readonly addSamples: (
+    id: string,
+    samples: ReadonlyArray<StoredSample>,
+    limits: SampleLimits,
+    predictions?: ReadonlyArray<number>
+  ) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
   readonly buffer: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
   /** How many samples are buffered, without reading them (checked on every ingestion). */
   readonly bufferSize: (id: string) => Effect.Effect<number, StorageError>
@@ -78,7 +86,11 @@ export interface PipelineStoreShape {
   readonly setLiveState: (id: string, state: LearnerState) => Effect.Effect<void, StorageError>
   readonly progressive: (id: string) => Effect.Effect<ReadonlyArray<ProgressiveEntry>, StorageError>
   /** Held-out samples kept for validating candidates (the last `max`). */
-  readonly addValidation: (id: string, samples: ReadonlyArray<StoredSample>, max: number) => Effect.Effect<void, StorageError>
+  readonly addValidation: (
+    id: string,
+    samples: ReadonlyArray<StoredSample>,
+    max: number
+  ) => Effect.Effect<void, StorageError>
   readonly validation: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
   readonly appendUpdate: (record: UpdateRecord) => Effect.Effect<void, StorageError>
   readonly updates: (id: string) => Effect.Effect<ReadonlyArray<UpdateRecord>, StorageError>
@@ -117,13 +129,17 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
   const validation = new Map<string, Array<StoredSample>>()
   const countersOf = (id: string) => {
     let c = counters.get(id)
-    if (!c) counters.set(id, (c = { received: 0, duplicates: 0, dropped: 0, processed: 0 }))
+    if (!c) counters.set(id, c = { received: 0, duplicates: 0, dropped: 0, processed: 0 })
     return c
   }
   const store: PipelineStoreShape = {
     insert: (pipeline) =>
       Effect.suspend(() => {
-        if (pipelines.has(pipeline.id)) return Effect.fail(new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` }))
+        if (pipelines.has(pipeline.id)) {
+          return Effect.fail(
+            new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` })
+          )
+        }
         pipelines.set(pipeline.id, pipeline)
         return Effect.void
       }),
@@ -131,7 +147,9 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
     list: () => Effect.sync(() => [...pipelines.values()]),
     commit: (pipeline, expected) =>
       Effect.suspend(() => {
-        if (pipelines.get(pipeline.id)?.revision !== expected) return Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))
+        if (pipelines.get(pipeline.id)?.revision !== expected) {
+          return Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))
+        }
         pipelines.set(pipeline.id, pipeline)
         return Effect.void
       }),
@@ -189,14 +207,24 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
         validation.set(id, list)
       }),
     validation: (id) => Effect.sync(() => [...(validation.get(id) ?? [])]),
-    appendUpdate: (record) => Effect.sync(() => void updates.set(record.pipelineId, [...(updates.get(record.pipelineId) ?? []), record])),
+    appendUpdate: (record) =>
+      Effect.sync(() => void updates.set(record.pipelineId, [...(updates.get(record.pipelineId) ?? []), record])),
     updates: (id) => Effect.sync(() => [...(updates.get(id) ?? [])])
   }
   const sampleData = () => {
-    const ids = new Set([...buffers.keys(), ...seen.keys(), ...counters.keys(), ...progressive.keys(), ...validation.keys()])
+    const ids = new Set([
+      ...buffers.keys(),
+      ...seen.keys(),
+      ...counters.keys(),
+      ...progressive.keys(),
+      ...validation.keys()
+    ])
     return Object.fromEntries([...ids].map((id): [string, SampleData] => [id, {
-      buffer: buffers.get(id) ?? [], seen: [...(seen.get(id) ?? [])], counters: { ...countersOf(id) },
-      progressive: progressive.get(id) ?? [], validation: validation.get(id) ?? []
+      buffer: buffers.get(id) ?? [],
+      seen: [...(seen.get(id) ?? [])],
+      counters: { ...countersOf(id) },
+      progressive: progressive.get(id) ?? [],
+      validation: validation.get(id) ?? []
     }]))
   }
   const restoreSampleData = (data: Readonly<Record<string, SampleData>>) => {

@@ -14,7 +14,9 @@ export const decodeInput = <S extends Schema.Decoder<unknown>>(schema: S, what: 
     if (Result.isSuccess(result)) return Effect.succeed(result.success as S["Type"])
     const issues = formatter(result.failure.issue).issues.map((issue) => ({
       path: (issue.path ?? []).map((segment) =>
-        typeof segment === "object" && segment !== null && "key" in segment ? String(segment.key) : (segment as string | number)
+        typeof segment === "object" && segment !== null && "key" in segment
+          ? String(segment.key)
+          : (segment as string | number)
       ),
       message: issue.message === "Expected no excess property" ? "is not a known field" : issue.message
     }))

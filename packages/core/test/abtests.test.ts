@@ -2,11 +2,17 @@
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import {
-  AbTests, ExperimentStore, MetricsSink, ModelRegistry, StorageError, type CreateExperimentInput, type Experiment
+  AbTests,
+  type CreateExperimentInput,
+  type Experiment,
+  ExperimentStore,
+  MetricsSink,
+  ModelRegistry,
+  StorageError
 } from "../src/index.js"
 import { experimentStoreContract, streamOf } from "../src/testing/index.js"
-import golden from "./golden/stats.json" with { type: "json" }
 import { makeSample, type SampleSpec } from "./golden/samples.js"
+import golden from "./golden/stats.json" with { type: "json" }
 
 const sharedExperiments = Effect.runSync(ExperimentStore.makeMemory)
 experimentStoreContract("memory", () => Layer.succeed(ExperimentStore.ExperimentStore, sharedExperiments))
@@ -17,8 +23,14 @@ const world = (store: ExperimentStore.ExperimentStoreShape = Effect.runSync(Expe
     Layer.provideMerge(ModelRegistry.layerMemory())
   )
 
-const run = <A, E>(program: Effect.Effect<A, E, AbTests.AbTests | ModelRegistry.ModelRegistry | MetricsSink.MetricsSink | ExperimentStore.ExperimentStore>, store?: ExperimentStore.ExperimentStoreShape) =>
-  Effect.runPromise(Effect.provide(program, world(store)) as Effect.Effect<A, E>)
+const run = <A, E>(
+  program: Effect.Effect<
+    A,
+    E,
+    AbTests.AbTests | ModelRegistry.ModelRegistry | MetricsSink.MetricsSink | ExperimentStore.ExperimentStore
+  >,
+  store?: ExperimentStore.ExperimentStoreShape
+) => Effect.runPromise(Effect.provide(program, world(store)) as Effect.Effect<A, E>)
 
 /** Registers n models with artifacts, in testing, and returns their ids. */
 const models = (n: number) =>
@@ -26,13 +38,19 @@ const models = (n: number) =>
     const registry = yield* ModelRegistry.ModelRegistry
     const name = `m-${Math.random().toString(36).slice(2, 8)}`
     return yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
-      registry.registerModel({ name, version: String(i), algorithm: "a", framework: "f" }, streamOf([new Uint8Array([i])])).pipe(
+      registry.registerModel(
+        { name, version: String(i), algorithm: "a", framework: "f" },
+        streamOf([new Uint8Array([i])])
+      ).pipe(
         Effect.tap((m) => registry.promoteModel(m.id, "testing")),
         Effect.map((m) => m.id)
       ))
   })
 
-const experimentInput = (ids: ReadonlyArray<string>, overrides: Partial<CreateExperimentInput> = {}): CreateExperimentInput => ({
+const experimentInput = (
+  ids: ReadonlyArray<string>,
+  overrides: Partial<CreateExperimentInput> = {}
+): CreateExperimentInput => ({
   name: "ranker test",
   targetMetric: "revenue",
   variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 100 / ids.length })),
@@ -51,7 +69,10 @@ const started = (overrides: Partial<CreateExperimentInput> = {}, n = 2) =>
 const feed = (e: Experiment, values: ReadonlyArray<ArrayLike<number>>, metric = "revenue") =>
   Effect.gen(function*() {
     const ab = yield* AbTests.AbTests
-    yield* ab.recordMetrics(e.id, values.flatMap((vs, i) => Array.from(vs, (value) => ({ modelId: e.variants[i]!.modelId, metric, value }))))
+    yield* ab.recordMetrics(
+      e.id,
+      values.flatMap((vs, i) => Array.from(vs, (value) => ({ modelId: e.variants[i]!.modelId, metric, value })))
+    )
   })
 
 const failureOf = async (promise: Promise<unknown>) => {
@@ -67,9 +88,27 @@ describe("creating experiments", () => {
   it("rejects invalid variant sets naming the fields", async () => {
     const cases: Array<[(ids: Array<string>) => CreateExperimentInput, string]> = [
       [(ids) => experimentInput(ids.slice(0, 1)), "variants"],
-      [(ids) => ({ ...experimentInput(ids), variants: ids.map((modelId) => ({ modelId, isControl: true, trafficPct: 50 })) }), "variants"],
-      [(ids) => ({ ...experimentInput(ids), variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 40 })) }), "variants"],
-      [(ids) => ({ ...experimentInput(ids), variants: [ids[0]!, ids[0]!].map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 50 })) }), "variants.1.modelId"],
+      [
+        (ids) => ({
+          ...experimentInput(ids),
+          variants: ids.map((modelId) => ({ modelId, isControl: true, trafficPct: 50 }))
+        }),
+        "variants"
+      ],
+      [
+        (ids) => ({
+          ...experimentInput(ids),
+          variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 40 }))
+        }),
+        "variants"
+      ],
+      [
+        (ids) => ({
+          ...experimentInput(ids),
+          variants: [ids[0]!, ids[0]!].map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 50 }))
+        }),
+        "variants.1.modelId"
+      ],
       [(ids) => experimentInput([ids[0]!, "01ARZ3NDEKTSV4RRFFQ69G5FAV"]), "variants.1.modelId"]
     ]
     for (const [input, path] of cases) {
@@ -126,7 +165,9 @@ describe("assignment", () => {
     const answers = await run(Effect.gen(function*() {
       const ab = yield* AbTests.AbTests
       const e = yield* started()
-      return yield* Effect.all(Array.from({ length: 50 }, () => ab.getModelAssignment(e.id, "same-user")), { concurrency: "unbounded" })
+      return yield* Effect.all(Array.from({ length: 50 }, () => ab.getModelAssignment(e.id, "same-user")), {
+        concurrency: "unbounded"
+      })
     }))
     expect(new Set(answers.map((a) => a.modelId)).size).toBe(1)
   })
@@ -138,17 +179,20 @@ describe("assignment", () => {
       getAssignment: () => Effect.fail(new StorageError({ message: "down" })),
       assignIfAbsent: () => Effect.fail(new StorageError({ message: "down" }))
     }
-    const result = await run(Effect.gen(function*() {
-      const ab = yield* AbTests.AbTests
-      const ids = yield* models(2)
-      const e = yield* ab.createExperiment(experimentInput(ids))
-      const draft = yield* ab.getModelAssignment(e.id, "u1")
-      yield* ab.startExperiment(e.id)
-      const live = yield* ab.getModelAssignment(e.id, "u1")
-      yield* ab.pauseExperiment(e.id)
-      const paused = yield* ab.getModelAssignment(e.id, "u1")
-      return { ids, draft, live, paused, expected: AbTests.bucketUser(yield* ab.getExperiment(e.id), "u1") }
-    }), flaky)
+    const result = await run(
+      Effect.gen(function*() {
+        const ab = yield* AbTests.AbTests
+        const ids = yield* models(2)
+        const e = yield* ab.createExperiment(experimentInput(ids))
+        const draft = yield* ab.getModelAssignment(e.id, "u1")
+        yield* ab.startExperiment(e.id)
+        const live = yield* ab.getModelAssignment(e.id, "u1")
+        yield* ab.pauseExperiment(e.id)
+        const paused = yield* ab.getModelAssignment(e.id, "u1")
+        return { ids, draft, live, paused, expected: AbTests.bucketUser(yield* ab.getExperiment(e.id), "u1") }
+      }),
+      flaky
+    )
     expect(result.draft).toMatchObject({ modelId: result.ids[0], inExperiment: false })
     expect(result.live).toMatchObject({ variant: result.expected, inExperiment: true, sticky: false })
     expect(result.paused).toMatchObject({ modelId: result.ids[0], inExperiment: false })
@@ -168,7 +212,8 @@ describe("metrics and results", () => {
       return { error, results: yield* ab.getExperimentResults(e.id) }
     }))
     expect(error._tag).toBe("ValidationError")
-    expect((error as unknown as { issues: Array<{ path: Array<unknown> }> }).issues.map((i) => i.path.join("."))).toEqual(["1.value", "2.modelId"])
+    expect((error as unknown as { issues: Array<{ path: Array<unknown> }> }).issues.map((i) => i.path.join(".")))
+      .toEqual(["1.value", "2.modelId"])
     expect(results.variants[0]!.metrics).toEqual({})
   })
 
@@ -193,7 +238,8 @@ describe("metrics and results", () => {
       let count = 0
       for (let sim = 0; sim < 200; sim++) {
         const e = yield* started({ minSamplesPerVariant: 200, seed: `aa-${sim}` })
-        const draw = (k: number) => makeSample({ seed: sim * 2 + k + 1000, n: 200, kind: "irwin", loc: 10, scale: 3, levels: 0 })
+        const draw = (k: number) =>
+          makeSample({ seed: sim * 2 + k + 1000, n: 200, kind: "irwin", loc: 10, scale: 3, levels: 0 })
         yield* feed(e, [draw(0), draw(1)])
         const results = yield* ab.getExperimentResults(e.id)
         if (results.decision.outcome === "winner") count++
@@ -237,7 +283,10 @@ describe("metrics and results", () => {
   it("reports an always-valid p-value that is never smaller than the fixed-horizon one", async () => {
     const results = await run(Effect.gen(function*() {
       const e = yield* started({ sequential: true, minSamplesPerVariant: 2 })
-      yield* feed(e, [makeSample({ seed: 5, n: 500, kind: "irwin", loc: 10, scale: 1, levels: 0 }), makeSample({ seed: 6, n: 500, kind: "irwin", loc: 10.1, scale: 1, levels: 0 })])
+      yield* feed(e, [
+        makeSample({ seed: 5, n: 500, kind: "irwin", loc: 10, scale: 1, levels: 0 }),
+        makeSample({ seed: 6, n: 500, kind: "irwin", loc: 10.1, scale: 1, levels: 0 })
+      ])
       return yield* (yield* AbTests.AbTests).getExperimentResults(e.id)
     }))
     const c = results.comparisons[0]!
@@ -249,10 +298,17 @@ describe("metrics and results", () => {
     const { model, history, experiment } = await run(Effect.gen(function*() {
       const ab = yield* AbTests.AbTests
       const e = yield* started()
-      yield* feed(e, [makeSample({ seed: 1, n: 300, kind: "irwin", loc: 10, scale: 1, levels: 0 }), makeSample({ seed: 2, n: 300, kind: "irwin", loc: 11, scale: 1, levels: 0 })])
+      yield* feed(e, [
+        makeSample({ seed: 1, n: 300, kind: "irwin", loc: 10, scale: 1, levels: 0 }),
+        makeSample({ seed: 2, n: 300, kind: "irwin", loc: 11, scale: 1, levels: 0 })
+      ])
       const experiment = yield* ab.completeExperiment(e.id, { promoteWinner: true })
       const registry = yield* ModelRegistry.ModelRegistry
-      return { experiment, model: yield* registry.getModel(e.variants[1]!.modelId), history: yield* registry.getHistory(e.variants[1]!.modelId) }
+      return {
+        experiment,
+        model: yield* registry.getModel(e.variants[1]!.modelId),
+        history: yield* registry.getHistory(e.variants[1]!.modelId)
+      }
     }))
     expect(experiment.status).toBe("completed")
     expect(experiment.decision?.outcome).toBe("winner")
@@ -268,7 +324,13 @@ describe("bandits", () => {
       const e = yield* started({ mode: "bandit", seed: "bandit-seed" }, 3)
       const early = yield* ab.reweight(e.id)
       const rates = [0.05, 0.2, 0.06]
-      yield* feed(e, rates.map((r, arm) => Array.from({ length: 400 }, (_, i) => (((i * 7919 + arm * 31) % 1000) / 1000 < r ? 1 : 0))), "revenue")
+      yield* feed(
+        e,
+        rates.map((r, arm) =>
+          Array.from({ length: 400 }, (_, i) => (((i * 7919 + arm * 31) % 1000) / 1000 < r ? 1 : 0))
+        ),
+        "revenue"
+      )
       const after = yield* ab.reweight(e.id)
       return { early, after }
     }))
@@ -277,7 +339,15 @@ describe("bandits", () => {
     expect(weights[1]!).toBeGreaterThan(0.9)
     expect(Math.min(...weights)).toBeGreaterThanOrEqual(0.0099)
     expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12)
-    const summaries = [0.05, 0.2, 0.06].map((p) => ({ count: 400, mean: p, m2: 400 * p * (1 - p), min: 0, max: 1, shift: 0, shiftedMean: p }))
+    const summaries = [0.05, 0.2, 0.06].map((p) => ({
+      count: 400,
+      mean: p,
+      m2: 400 * p * (1 - p),
+      min: 0,
+      max: 1,
+      shift: 0,
+      shiftedMean: p
+    }))
     expect(AbTests.thompsonWeights(summaries, true, "x")).toEqual(AbTests.thompsonWeights(summaries, true, "x"))
   })
 })

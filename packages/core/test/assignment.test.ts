@@ -20,19 +20,29 @@ describe("GrowthBook conformance vectors", () => {
   })
 
   it("getBucketRange", () => {
-    for (const [, [n, coverage, weights], expected] of cases.getBucketRange as Array<[string, [number, number, Array<number> | null], Array<[number, number]>]>) {
+    for (
+      const [, [n, coverage, weights], expected] of cases.getBucketRange as Array<
+        [string, [number, number, Array<number> | null], Array<[number, number]>]
+      >
+    ) {
       expect(getBucketRanges(n, coverage, weights).map(([a, b]) => [round(a), round(b)])).toEqual(expected)
     }
   })
 
   it("chooseVariation", () => {
-    for (const [, n, ranges, expected] of cases.chooseVariation as Array<[string, number, Array<[number, number]>, number]>) {
+    for (
+      const [, n, ranges, expected] of cases.chooseVariation as Array<[string, number, Array<[number, number]>, number]>
+    ) {
       expect(chooseVariation(n, ranges)).toBe(expected)
     }
   })
 
   it("inNamespace", () => {
-    for (const [, id, namespace, expected] of cases.inNamespace as Array<[string, string, [string, number, number], boolean]>) {
+    for (
+      const [, id, namespace, expected] of cases.inNamespace as Array<
+        [string, string, [string, number, number], boolean]
+      >
+    ) {
       expect(inNamespace(id, namespace)).toBe(expected)
     }
   })
@@ -68,7 +78,14 @@ describe("agreement with the @growthbook/growthbook SDK", () => {
       const coverage = random.nextUint32() % 4 === 0 ? (random.nextUint32() % 101) / 100 : 1
       const ours = chooseVariation(hash(seed, userId, 2)!, getBucketRanges(variations, coverage, weights))
       const theirs = client.runInlineExperiment(
-        { key: `exp-${i}`, seed, hashVersion: 2, variations: Array.from({ length: variations }, (_, v) => v) as [number, number, ...Array<number>], weights, coverage },
+        {
+          key: `exp-${i}`,
+          seed,
+          hashVersion: 2,
+          variations: Array.from({ length: variations }, (_, v) => v) as [number, number, ...Array<number>],
+          weights,
+          coverage
+        },
         { attributes: { id: userId } }
       )
       expect(theirs.inExperiment).toBe(ours !== -1)
@@ -80,9 +97,14 @@ describe("agreement with the @growthbook/growthbook SDK", () => {
 
   it("hashes any string like the SDK's bucket values", () => {
     const client = new GrowthBookClient({})
-    fc.assert(fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (seed, userId) => {
-      const theirs = client.runInlineExperiment({ key: "k", seed, hashVersion: 2, variations: [0, 1] }, { attributes: { id: userId } })
-      if (theirs.bucket !== undefined) expect(theirs.bucket).toBe(hash(seed, userId, 2))
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (seed, userId) => {
+        const theirs = client.runInlineExperiment({ key: "k", seed, hashVersion: 2, variations: [0, 1] }, {
+          attributes: { id: userId }
+        })
+        if (theirs.bucket !== undefined) expect(theirs.bucket).toBe(hash(seed, userId, 2))
+      }),
+      { numRuns: 2000 }
+    )
   })
 })

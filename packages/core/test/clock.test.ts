@@ -13,7 +13,10 @@ describe("registry time comes from the Clock service", () => {
       Effect.gen(function*() {
         yield* TestClock.setTime(start)
         const registry = yield* ModelRegistry.ModelRegistry
-        const model = yield* registry.registerModel({ name: "clocked", version: "1", algorithm: "a", framework: "f" }, streamOf([new Uint8Array([1])]))
+        const model = yield* registry.registerModel(
+          { name: "clocked", version: "1", algorithm: "a", framework: "f" },
+          streamOf([new Uint8Array([1])])
+        )
         yield* TestClock.adjust("1 hour")
         yield* registry.promoteModel(model.id, "testing")
         yield* registry.promoteModel(model.id, "staging")
@@ -29,11 +32,17 @@ describe("registry time comes from the Clock service", () => {
       Layer.merge(ModelRegistry.layerMemory(), TestClock.layer())
     ))
     expect(result.model.createdAt).toBe("2030-01-01T00:00:00.000Z")
-    const decodedTime = [...result.model.id.slice(0, 10)].reduce((t, ch) => t * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".indexOf(ch), 0)
+    const decodedTime = [...result.model.id.slice(0, 10)].reduce(
+      (t, ch) => t * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".indexOf(ch),
+      0
+    )
     expect(decodedTime).toBe(start)
     expect(result.history.map((e) => e.at)).toEqual([
-      "2030-01-01T00:00:00.000Z", "2030-01-01T00:00:00.000Z",
-      "2030-01-01T01:00:00.000Z", "2030-01-01T01:00:00.000Z", "2030-01-01T02:00:00.000Z"
+      "2030-01-01T00:00:00.000Z",
+      "2030-01-01T00:00:00.000Z",
+      "2030-01-01T01:00:00.000Z",
+      "2030-01-01T01:00:00.000Z",
+      "2030-01-01T02:00:00.000Z"
     ])
     expect(result.before).toBeUndefined()
     expect(result.after?.id).toBe(result.model.id)

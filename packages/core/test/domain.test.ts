@@ -1,6 +1,7 @@
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import {
+  type AuditEvent,
   canTransition,
   decodeInput,
   makeUlid,
@@ -8,8 +9,7 @@ import {
   productionAt,
   RegisterModelInput,
   transitions,
-  ulidPattern,
-  type AuditEvent
+  ulidPattern
 } from "../src/index.js"
 
 const decodeRegister = decodeInput(RegisterModelInput, "model metadata")
@@ -23,7 +23,11 @@ describe("model metadata validation", () => {
   const valid = { name: "churn", version: "1.2.0", algorithm: "xgboost", framework: "xgboost" }
 
   it("accepts valid metadata", () => {
-    expect(Effect.runSync(decodeRegister({ ...valid, metrics: { auc: 0.9 }, parameters: { depth: 6, loss: "logloss", gpu: false } }))).toMatchObject(valid)
+    expect(
+      Effect.runSync(
+        decodeRegister({ ...valid, metrics: { auc: 0.9 }, parameters: { depth: 6, loss: "logloss", gpu: false } })
+      )
+    ).toMatchObject(valid)
   })
 
   it("names every offending field", () => {
@@ -47,10 +51,17 @@ describe("model metadata validation", () => {
 
 describe("lifecycle", () => {
   it("allows only single forward steps and archiving, with archived final", () => {
-    const allowed = modelStatuses.flatMap((from) => modelStatuses.filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`))
+    const allowed = modelStatuses.flatMap((from) =>
+      modelStatuses.filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`)
+    )
     expect(allowed.sort()).toEqual([
-      "draft->archived", "draft->testing", "production->archived", "staging->archived",
-      "staging->production", "testing->archived", "testing->staging"
+      "draft->archived",
+      "draft->testing",
+      "production->archived",
+      "staging->archived",
+      "staging->production",
+      "testing->archived",
+      "testing->staging"
     ])
     expect(transitions.archived).toEqual([])
   })
@@ -58,7 +69,15 @@ describe("lifecycle", () => {
 
 describe("production at a point in time", () => {
   const event = (at: string, modelId: string, from: AuditEvent["from"], to: AuditEvent["to"]): AuditEvent => ({
-    at, modelId, name: "n", version: modelId, action: "promoted", actor: "a", from, to, reason: null
+    at,
+    modelId,
+    name: "n",
+    version: modelId,
+    action: "promoted",
+    actor: "a",
+    from,
+    to,
+    reason: null
   })
   const a = "01ARZ3NDEKTSV4RRFFQ69G5FAA"
   const b = "01ARZ3NDEKTSV4RRFFQ69G5FAB"

@@ -2,24 +2,36 @@
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { DriftDetector, DriftStore, Leases, MetricsSink, severityFor, defaultMonitorSettings, type DriftAlert } from "../src/index.js"
+import {
+  defaultMonitorSettings,
+  type DriftAlert,
+  DriftDetector,
+  DriftStore,
+  Leases,
+  MetricsSink,
+  severityFor
+} from "../src/index.js"
 import { driftStoreContract } from "../src/testing/index.js"
 import { makeSample } from "./golden/samples.js"
 
-const run = <A, E>(program: Effect.Effect<A, E, DriftDetector.DriftDetector | DriftStore.DriftStore | MetricsSink.MetricsSink>) =>
-  Effect.runPromise(Effect.provide(program, DriftDetector.layerMemory()) as Effect.Effect<A, E>)
+const run = <A, E>(
+  program: Effect.Effect<A, E, DriftDetector.DriftDetector | DriftStore.DriftStore | MetricsSink.MetricsSink>
+) => Effect.runPromise(Effect.provide(program, DriftDetector.layerMemory()) as Effect.Effect<A, E>)
 
-const normalish = (seed: number, n: number, loc = 0, scale = 1) => Array.from(makeSample({ seed, n, kind: "irwin", loc, scale, levels: 0 }))
+const normalish = (seed: number, n: number, loc = 0, scale = 1) =>
+  Array.from(makeSample({ seed, n, kind: "irwin", loc, scale, levels: 0 }))
 
 const monitor = (settings: Record<string, unknown> = {}) =>
-  DriftDetector.DriftDetector.use((d) => d.createMonitor({
-    features: [
-      { name: "amount", kind: "feature", type: "numeric" },
-      { name: "country", kind: "feature", type: "categorical" },
-      { name: "score", kind: "prediction", type: "numeric" }
-    ],
-    settings: { windowSize: 1000, minWindow: 100, ...settings } as never
-  }))
+  DriftDetector.DriftDetector.use((d) =>
+    d.createMonitor({
+      features: [
+        { name: "amount", kind: "feature", type: "numeric" },
+        { name: "country", kind: "feature", type: "categorical" },
+        { name: "score", kind: "prediction", type: "numeric" }
+      ],
+      settings: { windowSize: 1000, minWindow: 100, ...settings } as never
+    })
+  )
 
 const failureOf = async (promise: Promise<unknown>) => {
   try {
@@ -79,7 +91,9 @@ describe("drift detection", () => {
       for (let w = 0; w < 100; w++) {
         yield* d.recordBatch(m.id, { amount: normalish(100 + w, 1000), score: normalish(300 + w, 1000, 0.5, 0.1) })
         const report = yield* d.check(m.id)
-        for (const f of report.features) worst = Math.max(worst, ["none", "low", "medium", "high", "critical"].indexOf(f.severity))
+        for (const f of report.features) {
+          worst = Math.max(worst, ["none", "low", "medium", "high", "critical"].indexOf(f.severity))
+        }
       }
       return worst
     }))
@@ -105,23 +119,28 @@ describe("drift detection", () => {
   })
 
   it("keeps alert hygiene: cooldown, escalation at once, recovery recorded", async () => {
-    const kinds = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
-      yield* TestClock.setTime(Date.UTC(2030, 0, 1))
-      const d = yield* DriftDetector.DriftDetector
-      const m = yield* monitor({ cooldownSeconds: 3600 })
-      yield* d.setBaseline(m.id, { amount: normalish(1, 10_000) })
-      const step = (loc: number, seed: number) => d.recordBatch(m.id, { amount: normalish(seed, 1000, loc) }).pipe(Effect.andThen(d.check(m.id)))
-      const out: Array<string> = []
-      const note = (r: { alerts: ReadonlyArray<DriftAlert> }) => out.push(r.alerts.map((a) => `${a.kind}:${a.severity}`).join(",") || "-")
-      note(yield* step(0.25, 2)) // medium-ish shift -> alert
-      yield* TestClock.adjust("10 minutes")
-      note(yield* step(0.25, 3)) // same level inside the cooldown -> nothing
-      yield* TestClock.adjust("10 minutes")
-      note(yield* step(1.2, 4)) // much larger -> escalation at once
-      yield* TestClock.adjust("10 minutes")
-      note(yield* step(0, 5)) // back to normal -> recovery
-      return out
-    }), Layer.merge(DriftDetector.layerMemory(), TestClock.layer())))
+    const kinds = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Date.UTC(2030, 0, 1))
+        const d = yield* DriftDetector.DriftDetector
+        const m = yield* monitor({ cooldownSeconds: 3600 })
+        yield* d.setBaseline(m.id, { amount: normalish(1, 10_000) })
+        const step = (loc: number, seed: number) =>
+          d.recordBatch(m.id, { amount: normalish(seed, 1000, loc) }).pipe(Effect.andThen(d.check(m.id)))
+        const out: Array<string> = []
+        const note = (r: { alerts: ReadonlyArray<DriftAlert> }) =>
+          out.push(r.alerts.map((a) => `${a.kind}:${a.severity}`).join(",") || "-")
+        note(yield* step(0.25, 2)) // medium-ish shift -> alert
+        yield* TestClock.adjust("10 minutes")
+        note(yield* step(0.25, 3)) // same level inside the cooldown -> nothing
+        yield* TestClock.adjust("10 minutes")
+        note(yield* step(1.2, 4)) // much larger -> escalation at once
+        yield* TestClock.adjust("10 minutes")
+        note(yield* step(0, 5)) // back to normal -> recovery
+        return out
+      }),
+      Layer.merge(DriftDetector.layerMemory(), TestClock.layer())
+    ))
     expect(kinds[0]).toMatch(/^alert:(low|medium|high)$/)
     expect(kinds[1]).toBe("-")
     expect(kinds[2]).toMatch(/^escalation:(high|critical)$/)
@@ -169,7 +188,9 @@ describe("drift detection", () => {
       ])
       return { errors, window: yield* (yield* DriftStore.DriftStore).window(m.id, "amount") }
     }))
-    const [nan, unknownFeature, unknownMonitor, empty, wrongType] = result.errors as Array<{ _tag: string; issues?: Array<{ path: Array<unknown> }> }>
+    const [nan, unknownFeature, unknownMonitor, empty, wrongType] = result.errors as Array<
+      { _tag: string; issues?: Array<{ path: Array<unknown> }> }
+    >
     expect(nan!.issues!.map((i) => i.path.join("."))).toEqual(["amount.1", "amount.2", "amount.3"])
     expect(unknownFeature!.issues!.map((i) => i.path.join("."))).toEqual(["colour"])
     expect(unknownMonitor!._tag).toBe("MonitorNotFoundError")
@@ -184,7 +205,10 @@ describe("drift detection", () => {
       const m = yield* monitor({ windowSize: 10, minWindow: 5 })
       yield* d.recordBatch(m.id, { amount: Array.from({ length: 25 }, (_, i) => i) })
       yield* d.check(m.id)
-      return { window: yield* (yield* DriftStore.DriftStore).window(m.id, "amount"), reports: yield* d.getDriftReports(m.id, "2000-01-01T00:00:00Z") }
+      return {
+        window: yield* (yield* DriftStore.DriftStore).window(m.id, "amount"),
+        reports: yield* d.getDriftReports(m.id, "2000-01-01T00:00:00Z")
+      }
     }))
     expect(window).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24])
     expect(reports).toHaveLength(1)
@@ -192,10 +216,12 @@ describe("drift detection", () => {
 })
 
 it("rejects monitors with invalid settings", async () => {
-  const error = await failureOf(run(DriftDetector.DriftDetector.use((d) => d.createMonitor({
-    features: [{ name: "a", kind: "feature", type: "numeric" }, { name: "a", kind: "feature", type: "numeric" }],
-    settings: { windowSize: 100, minWindow: 500 }
-  }))))
+  const error = await failureOf(run(DriftDetector.DriftDetector.use((d) =>
+    d.createMonitor({
+      features: [{ name: "a", kind: "feature", type: "numeric" }, { name: "a", kind: "feature", type: "numeric" }],
+      settings: { windowSize: 100, minWindow: 500 }
+    })
+  )))
   expect(error.issues!.map((i) => i.path.join("."))).toEqual(["features.1.name", "settings.minWindow"])
 })
 
@@ -207,21 +233,28 @@ describe("alerts reach people", () => {
       requests.push({ url, headers: init.headers as Record<string, string>, body: init.body as string })
       return failures-- > 0 ? new Response("busy", { status: 503 }) : new Response("ok")
     }) as unknown as typeof fetch
-    const { deliveries, hook } = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
-      const d = yield* DriftDetector.DriftDetector
-      const m = yield* monitor()
-      const hook = yield* d.createWebhook({ url: "https://alerts.example/hook", secret: "0123456789abcdef-secret", minSeverity: "medium" })
-      yield* d.setBaseline(m.id, { amount: normalish(1, 5000) })
-      yield* d.recordBatch(m.id, { amount: normalish(2, 1000, 1.5) })
-      yield* d.check(m.id)
-      // Deliveries run in the background: wait (bounded) until both attempts are recorded.
-      let deliveries = yield* d.webhookDeliveries(hook.id)
-      for (let i = 0; i < 250 && deliveries.length < 2; i++) {
-        yield* Effect.sleep(20)
-        deliveries = yield* d.webhookDeliveries(hook.id)
-      }
-      return { deliveries, hook }
-    }), DriftDetector.layerMemory({ fetch: fakeFetch, retryDelayMillis: 1 })))
+    const { deliveries, hook } = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const d = yield* DriftDetector.DriftDetector
+        const m = yield* monitor()
+        const hook = yield* d.createWebhook({
+          url: "https://alerts.example/hook",
+          secret: "0123456789abcdef-secret",
+          minSeverity: "medium"
+        })
+        yield* d.setBaseline(m.id, { amount: normalish(1, 5000) })
+        yield* d.recordBatch(m.id, { amount: normalish(2, 1000, 1.5) })
+        yield* d.check(m.id)
+        // Deliveries run in the background: wait (bounded) until both attempts are recorded.
+        let deliveries = yield* d.webhookDeliveries(hook.id)
+        for (let i = 0; i < 250 && deliveries.length < 2; i++) {
+          yield* Effect.sleep(20)
+          deliveries = yield* d.webhookDeliveries(hook.id)
+        }
+        return { deliveries, hook }
+      }),
+      DriftDetector.layerMemory({ fetch: fakeFetch, retryDelayMillis: 1 })
+    ))
     expect(deliveries.map((x) => [x.attempt, x.ok, x.status])).toEqual([[1, false, 503], [2, true, 200]])
     expect(requests).toHaveLength(2)
     expect(requests[0]!.headers["x-ml-signature"]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
@@ -239,35 +272,40 @@ describe("alerts reach people", () => {
       yield* d.check(m.id)
       return ((yield* MetricsSink.MetricsSink) as unknown as { snapshot: () => Map<string, number> }).snapshot()
     }))
-    expect([...(snapshot as Map<string, number>).keys()].some((k) => k.startsWith("ml_drift_alerts_total{severity="))).toBe(true)
-    expect((snapshot as Map<string, number>).get('ml_drift_score{feature_name="amount",type="psi"}')).toBeGreaterThan(0.5)
+    expect([...(snapshot as Map<string, number>).keys()].some((k) => k.startsWith("ml_drift_alerts_total{severity=")))
+      .toBe(true)
+    expect((snapshot as Map<string, number>).get("ml_drift_score{feature_name=\"amount\",type=\"psi\"}"))
+      .toBeGreaterThan(0.5)
   })
 })
 
 describe("monitorAllFeatures", () => {
   it("checks each monitor once per interval across instances, and resumes when one dies", async () => {
-    const counts = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
-      yield* TestClock.setTime(Date.UTC(2030, 0, 1))
-      const d = yield* DriftDetector.DriftDetector
-      const m = yield* monitor({ checkIntervalSeconds: 60 })
-      yield* d.setBaseline(m.id, { amount: normalish(1, 1000) })
-      yield* d.recordBatch(m.id, { amount: normalish(2, 500) })
-      const a = yield* Effect.forkChild(d.monitorAllFeatures("instance-a", 1000))
-      const b = yield* Effect.forkChild(d.monitorAllFeatures("instance-b", 1000))
-      const reportsAt = () => d.getDriftReports(m.id).pipe(Effect.map((r) => r.length))
-      // Checks fall due at t = 0, 60, 120, ... seconds (the lease lasts one interval).
-      yield* TestClock.adjust("1 second")
-      const first = yield* reportsAt()
-      yield* TestClock.adjust("58 seconds")
-      const sameInterval = yield* reportsAt()
-      yield* TestClock.adjust("60 seconds")
-      const second = yield* reportsAt()
-      yield* Fiber.interrupt(a)
-      yield* TestClock.adjust("181 seconds")
-      const afterDeath = yield* reportsAt()
-      yield* Fiber.interrupt(b)
-      return [first, sameInterval, second, afterDeath]
-    }), Layer.merge(DriftDetector.layerMemory(), TestClock.layer())))
+    const counts = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Date.UTC(2030, 0, 1))
+        const d = yield* DriftDetector.DriftDetector
+        const m = yield* monitor({ checkIntervalSeconds: 60 })
+        yield* d.setBaseline(m.id, { amount: normalish(1, 1000) })
+        yield* d.recordBatch(m.id, { amount: normalish(2, 500) })
+        const a = yield* Effect.forkChild(d.monitorAllFeatures("instance-a", 1000))
+        const b = yield* Effect.forkChild(d.monitorAllFeatures("instance-b", 1000))
+        const reportsAt = () => d.getDriftReports(m.id).pipe(Effect.map((r) => r.length))
+        // Checks fall due at t = 0, 60, 120, ... seconds (the lease lasts one interval).
+        yield* TestClock.adjust("1 second")
+        const first = yield* reportsAt()
+        yield* TestClock.adjust("58 seconds")
+        const sameInterval = yield* reportsAt()
+        yield* TestClock.adjust("60 seconds")
+        const second = yield* reportsAt()
+        yield* Fiber.interrupt(a)
+        yield* TestClock.adjust("181 seconds")
+        const afterDeath = yield* reportsAt()
+        yield* Fiber.interrupt(b)
+        return [first, sameInterval, second, afterDeath]
+      }),
+      Layer.merge(DriftDetector.layerMemory(), TestClock.layer())
+    ))
     expect(counts[0]).toBe(1)
     expect(counts[1]).toBe(1)
     expect(counts[2]).toBe(2)
@@ -277,4 +315,7 @@ describe("monitorAllFeatures", () => {
 
 const sharedDrift = Effect.runSync(DriftStore.makeMemory)
 const sharedLeases = Effect.runSync(Leases.makeMemory)
-driftStoreContract("memory", () => Layer.merge(Layer.succeed(DriftStore.DriftStore, sharedDrift), Layer.succeed(Leases.Leases, sharedLeases)))
+driftStoreContract(
+  "memory",
+  () => Layer.merge(Layer.succeed(DriftStore.DriftStore, sharedDrift), Layer.succeed(Leases.Leases, sharedLeases))
+)

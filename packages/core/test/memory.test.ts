@@ -1,6 +1,11 @@
 import { Effect, Layer } from "effect"
 import { ArtifactStore, MetricsSink, ModelRegistry, ModelStore } from "../src/index.js"
-import { artifactStoreContract, metricsSinkContract, modelRegistryContract, modelStoreContract } from "../src/testing/index.js"
+import {
+  artifactStoreContract,
+  metricsSinkContract,
+  modelRegistryContract,
+  modelStoreContract
+} from "../src/testing/index.js"
 
 const modelStore = Effect.runSync(ModelStore.makeMemory)
 modelStoreContract("memory", () => Layer.succeed(ModelStore.ModelStore, modelStore))
@@ -15,5 +20,7 @@ metricsSinkContract("memory", () => {
   return { sink, read: async (name, labels) => sink.snapshot().get(MetricsSink.seriesKey(name, labels)) }
 })
 
-modelRegistryContract("memory", (settings) =>
-  ModelRegistry.layerMemory({ ...ModelRegistry.defaultRegistrySettings, ...settings }))
+modelRegistryContract(
+  "memory",
+  (settings) => ModelRegistry.layerMemory({ ...ModelRegistry.defaultRegistrySettings, ...settings })
+)

@@ -3,18 +3,37 @@ import { Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
-  Leases, makeLearner, ModelRegistry, OnlineLearner, PipelineStore, StorageError, type CreatePipelineInput, type LearnerConfig
+  type CreatePipelineInput,
+  type LearnerConfig,
+  Leases,
+  makeLearner,
+  ModelRegistry,
+  OnlineLearner,
+  PipelineStore,
+  StorageError
 } from "../src/index.js"
-import datasets from "./golden/datasets.json" with { type: "json" }
 import { pipelineStoreContract } from "../src/testing/index.js"
+import datasets from "./golden/datasets.json" with { type: "json" }
 
 const { x: X, y: Y } = datasets.breastCancer
 const features = (x: ReadonlyArray<number>) => Object.fromEntries(x.map((v, i) => [`x${i}`, v]))
-const sample = (i: number, flip = false) => ({ sampleId: `s${i}`, features: features(X[i % X.length]!), label: flip ? 1 - Y[i % X.length]! : Y[i % X.length]! })
-const config: LearnerConfig = { kind: "logistic", optimizer: { type: "sgd", learningRate: 0.05 }, features: { type: "schema", names: X[0]!.map((_, i) => `x${i}`) } }
+const sample = (i: number, flip = false) => ({
+  sampleId: `s${i}`,
+  features: features(X[i % X.length]!),
+  label: flip ? 1 - Y[i % X.length]! : Y[i % X.length]!
+})
+const config: LearnerConfig = {
+  kind: "logistic",
+  optimizer: { type: "sgd", learningRate: 0.05 },
+  features: { type: "schema", names: X[0]!.map((_, i) => `x${i}`) }
+}
 
-const world = (registryLayer: Layer.Layer<ModelRegistry.ModelRegistry | any, never, never> = ModelRegistry.layerMemory()) =>
-  OnlineLearner.layer().pipe(Layer.provideMerge(Layer.mergeAll(PipelineStore.layerMemory, Leases.layerMemory, registryLayer)))
+const world = (
+  registryLayer: Layer.Layer<ModelRegistry.ModelRegistry | any, never, never> = ModelRegistry.layerMemory()
+) =>
+  OnlineLearner.layer().pipe(
+    Layer.provideMerge(Layer.mergeAll(PipelineStore.layerMemory, Leases.layerMemory, registryLayer))
+  )
 
 type R = OnlineLearner.OnlineLearner | ModelRegistry.ModelRegistry
 const run = <A, E>(program: Effect.Effect<A, E, R>, layer: Layer.Layer<any, never, never> = world()) =>
@@ -27,7 +46,12 @@ const baseModel = (n = 0) =>
     for (let i = 0; i < n; i++) learner.learn(sample(i))
     const registry = yield* ModelRegistry.ModelRegistry
     const model = yield* registry.registerModel(
-      { name: `cancer-${Math.random().toString(36).slice(2, 7)}`, version: "1.0.0", algorithm: "logistic_regression", framework: "ml-pipeline" },
+      {
+        name: `cancer-${Math.random().toString(36).slice(2, 7)}`,
+        version: "1.0.0",
+        algorithm: "logistic_regression",
+        framework: "ml-pipeline"
+      },
       new Blob([JSON.stringify(learner.state())]).stream()
     )
     return model.id
@@ -53,7 +77,11 @@ describe("strategies", () => {
     expect(result.first.update).toBeNull()
     expect(result.second.update).toMatchObject({ accepted: true, trigger: "samples" })
     expect(result.status.counters).toMatchObject({ received: 50, processed: 50, buffered: 0 })
-    expect(result.model).toMatchObject({ status: "testing", parentModelId: result.base, tags: ["online", expect.any(String)] })
+    expect(result.model).toMatchObject({
+      status: "testing",
+      parentModelId: result.base,
+      tags: ["online", expect.any(String)]
+    })
     expect(result.model.training.sampleCount).toBe(result.second.update!.samples)
   })
 
@@ -68,20 +96,23 @@ describe("strategies", () => {
   })
 
   it("periodic waits for its interval and minSamples (controlled clock)", async () => {
-    const seen = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
-      yield* TestClock.setTime(Date.UTC(2030, 0, 1))
-      const ol = yield* OnlineLearner.OnlineLearner
-      const p = yield* create({ strategy: "periodic", updateFrequencySeconds: 600, minSamples: 20 })
-      const out: Array<boolean> = []
-      out.push((yield* ol.addSamples(p.id, Array.from({ length: 10 }, (_, i) => sample(i)))).update !== null) // first run, too few
-      out.push((yield* ol.addSamples(p.id, Array.from({ length: 20 }, (_, i) => sample(10 + i)))).update !== null) // enough, but within 600 s of creation
-      yield* TestClock.adjust("601 seconds")
-      out.push((yield* ol.addSamples(p.id, [sample(30)])).update !== null) // interval passed
-      out.push((yield* ol.addSamples(p.id, Array.from({ length: 30 }, (_, i) => sample(40 + i)))).update !== null) // within 600 s of that update
-      yield* TestClock.adjust("601 seconds")
-      out.push((yield* ol.addSamples(p.id, [sample(80)])).update !== null)
-      return out
-    }), Layer.merge(world(), TestClock.layer())))
+    const seen = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Date.UTC(2030, 0, 1))
+        const ol = yield* OnlineLearner.OnlineLearner
+        const p = yield* create({ strategy: "periodic", updateFrequencySeconds: 600, minSamples: 20 })
+        const out: Array<boolean> = []
+        out.push((yield* ol.addSamples(p.id, Array.from({ length: 10 }, (_, i) => sample(i)))).update !== null) // first run, too few
+        out.push((yield* ol.addSamples(p.id, Array.from({ length: 20 }, (_, i) => sample(10 + i)))).update !== null) // enough, but within 600 s of creation
+        yield* TestClock.adjust("601 seconds")
+        out.push((yield* ol.addSamples(p.id, [sample(30)])).update !== null) // interval passed
+        out.push((yield* ol.addSamples(p.id, Array.from({ length: 30 }, (_, i) => sample(40 + i)))).update !== null) // within 600 s of that update
+        yield* TestClock.adjust("601 seconds")
+        out.push((yield* ol.addSamples(p.id, [sample(80)])).update !== null)
+        return out
+      }),
+      Layer.merge(world(), TestClock.layer())
+    ))
     expect(seen).toEqual([false, false, true, false, true])
   })
 
@@ -109,7 +140,10 @@ describe("safety", () => {
       const p = yield* create({ strategy: "mini-batch", batchSize: 100, holdoutShare: 0.3 })
       for (let b = 0; b < 4; b++) yield* ol.addSamples(p.id, Array.from({ length: 100 }, (_, i) => sample(b * 100 + i)))
       const before = yield* ol.getPipeline(p.id)
-      const poisoned = yield* ol.addSamples(p.id, Array.from({ length: 100 }, (_, i) => ({ ...sample(400 + i, true), sampleId: `poison-${i}` })))
+      const poisoned = yield* ol.addSamples(
+        p.id,
+        Array.from({ length: 100 }, (_, i) => ({ ...sample(400 + i, true), sampleId: `poison-${i}` }))
+      )
       return { before, poisoned, after: yield* ol.getPipeline(p.id) }
     }))
     expect(result.poisoned.update).toMatchObject({ accepted: false })
@@ -119,18 +153,28 @@ describe("safety", () => {
   })
 
   it("deduplicates by sampleId and bounds the buffer, counting what it drops", async () => {
-    const result = await run(Effect.gen(function*() {
-      const ol = yield* OnlineLearner.OnlineLearner
-      const p = yield* create({ strategy: "mini-batch", batchSize: 10, maxBufferSize: 10 })
-      const a = yield* ol.addSamples(p.id, [sample(1), sample(1), sample(2)])
-      yield* ol.getPipeline(p.id)
-      return { a, status: yield* ol.getPipelineStatus(p.id) }
-    }).pipe(Effect.flatMap(({ a }) => Effect.gen(function*() {
-      const ol = yield* OnlineLearner.OnlineLearner
-      const p = yield* create({ strategy: "periodic", updateFrequencySeconds: 1_000_000, minSamples: 5, batchSize: 5, maxBufferSize: 10 })
-      const b = yield* ol.addSamples(p.id, Array.from({ length: 25 }, (_, i) => sample(i)))
-      return { a, b, status: yield* ol.getPipelineStatus(p.id) }
-    }))))
+    const result = await run(
+      Effect.gen(function*() {
+        const ol = yield* OnlineLearner.OnlineLearner
+        const p = yield* create({ strategy: "mini-batch", batchSize: 10, maxBufferSize: 10 })
+        const a = yield* ol.addSamples(p.id, [sample(1), sample(1), sample(2)])
+        yield* ol.getPipeline(p.id)
+        return { a, status: yield* ol.getPipelineStatus(p.id) }
+      }).pipe(Effect.flatMap(({ a }) =>
+        Effect.gen(function*() {
+          const ol = yield* OnlineLearner.OnlineLearner
+          const p = yield* create({
+            strategy: "periodic",
+            updateFrequencySeconds: 1_000_000,
+            minSamples: 5,
+            batchSize: 5,
+            maxBufferSize: 10
+          })
+          const b = yield* ol.addSamples(p.id, Array.from({ length: 25 }, (_, i) => sample(i)))
+          return { a, b, status: yield* ol.getPipelineStatus(p.id) }
+        })
+      ))
+    )
     expect(result.a).toMatchObject({ added: 2, duplicates: 1 })
     expect(result.b).toMatchObject({ added: 25, dropped: 15 })
     expect(result.status.counters).toMatchObject({ received: 25, dropped: 15, buffered: 10 })
@@ -148,7 +192,8 @@ describe("safety", () => {
       ]))
       return { error, status: yield* ol.getPipelineStatus(p.id) }
     }))
-    expect((result.error as unknown as { issues: Array<{ path: Array<unknown> }> }).issues.map((i) => i.path.join("."))).toEqual(["0.label", "1.features.x0", "2.weight", "3.sampleId"])
+    expect((result.error as unknown as { issues: Array<{ path: Array<unknown> }> }).issues.map((i) => i.path.join(".")))
+      .toEqual(["0.label", "1.features.x0", "2.weight", "3.sampleId"])
     expect(result.status.counters.received).toBe(0)
   })
 
@@ -161,7 +206,14 @@ describe("safety", () => {
       yield* ol.addSamples(p.id, Array.from({ length: 100 }, (_, i) => sample(100 + i)))
       const updatedPrediction = yield* ol.predict(p.id, x)
       const rollback = yield* ol.rollback(p.id)
-      return { p, basePrediction, updatedPrediction, afterRollback: yield* ol.predict(p.id, x), rollback, pipeline: yield* ol.getPipeline(p.id) }
+      return {
+        p,
+        basePrediction,
+        updatedPrediction,
+        afterRollback: yield* ol.predict(p.id, x),
+        rollback,
+        pipeline: yield* ol.getPipeline(p.id)
+      }
     }))
     expect(result.updatedPrediction[0]).not.toBe(result.basePrediction[0])
     expect(result.afterRollback).toEqual(result.basePrediction)
@@ -171,23 +223,31 @@ describe("safety", () => {
 
   it("keeps buffered samples and records the error when an update fails, then retries", async () => {
     let failures = 0
-    const flakyRegistry = Layer.effect(ModelRegistry.ModelRegistry, Effect.gen(function*() {
-      const real = yield* ModelRegistry.ModelRegistry
-      return {
-        ...real,
-        registerModel: ((...args: Parameters<typeof real.registerModel>) =>
-          failures-- > 0 ? Effect.fail(new StorageError({ message: "registry down" })) : real.registerModel(...args)) as typeof real.registerModel
-      }
-    })).pipe(Layer.provideMerge(ModelRegistry.layerMemory()))
-    const result = await run(Effect.gen(function*() {
-      const ol = yield* OnlineLearner.OnlineLearner
-      const p = yield* create({ strategy: "mini-batch", batchSize: 10 })
-      failures = 1
-      const failed = yield* ol.addSamples(p.id, Array.from({ length: 10 }, (_, i) => sample(i)))
-      const afterFailure = yield* ol.getPipelineStatus(p.id)
-      const retried = yield* ol.triggerUpdate(p.id)
-      return { failed, afterFailure, retried, final: yield* ol.getPipelineStatus(p.id) }
-    }), world(flakyRegistry as never))
+    const flakyRegistry = Layer.effect(
+      ModelRegistry.ModelRegistry,
+      Effect.gen(function*() {
+        const real = yield* ModelRegistry.ModelRegistry
+        return {
+          ...real,
+          registerModel: ((...args: Parameters<typeof real.registerModel>) =>
+            failures-- > 0
+              ? Effect.fail(new StorageError({ message: "registry down" }))
+              : real.registerModel(...args)) as typeof real.registerModel
+        }
+      })
+    ).pipe(Layer.provideMerge(ModelRegistry.layerMemory()))
+    const result = await run(
+      Effect.gen(function*() {
+        const ol = yield* OnlineLearner.OnlineLearner
+        const p = yield* create({ strategy: "mini-batch", batchSize: 10 })
+        failures = 1
+        const failed = yield* ol.addSamples(p.id, Array.from({ length: 10 }, (_, i) => sample(i)))
+        const afterFailure = yield* ol.getPipelineStatus(p.id)
+        const retried = yield* ol.triggerUpdate(p.id)
+        return { failed, afterFailure, retried, final: yield* ol.getPipelineStatus(p.id) }
+      }),
+      world(flakyRegistry as never)
+    )
     expect(result.failed.update).toBeNull()
     expect(result.afterFailure.pipeline.lastError).toContain("registry down")
     expect(result.afterFailure.counters.buffered).toBe(10)
@@ -202,7 +262,12 @@ describe("status and prediction", () => {
     const status = await run(Effect.gen(function*() {
       const ol = yield* OnlineLearner.OnlineLearner
       const p = yield* create({ strategy: "incremental", holdoutShare: 0 })
-      for (let i = 0; i < X.length; i += 10) yield* ol.addSamples(p.id, Array.from({ length: Math.min(10, X.length - i) }, (_, k) => sample(i + k)))
+      for (let i = 0; i < X.length; i += 10) {
+        yield* ol.addSamples(
+          p.id,
+          Array.from({ length: Math.min(10, X.length - i) }, (_, k) => sample(i + k))
+        )
+      }
       const predictions = yield* ol.predict(p.id, [features(X[0]!), features(X[1]!)])
       expect(predictions.every((v) => v >= 0 && v <= 1)).toBe(true)
       return yield* ol.getPipelineStatus(p.id)

@@ -4,15 +4,33 @@
  * (1e-14 absolute below 1e-10), distributions 1e-12 relative.
  */
 import { afterAll, describe, expect, it } from "vitest"
-import { beta, chiSquare, ks1Samp, ks2Samp, kolmogorovSurvival, kstwoCdf, kstwoSf, normal, studentT } from "../src/index.js"
-import golden from "./golden/stats.json" with { type: "json" }
+import {
+  beta,
+  chiSquare,
+  kolmogorovSurvival,
+  ks1Samp,
+  ks2Samp,
+  kstwoCdf,
+  kstwoSf,
+  normal,
+  studentT
+} from "../src/index.js"
 import { makeSample, type SampleSpec } from "./golden/samples.js"
+import golden from "./golden/stats.json" with { type: "json" }
 
 const relativeError = (actual: number, expected: number) =>
   expected === actual ? 0 : Math.abs(actual - expected) / Math.max(Math.abs(expected), Number.MIN_VALUE)
 
 /** Collects every miss so one failing assertion reports them all. */
-const check = (misses: Array<string>, label: string, actual: number, expected: number, relative: number, absoluteBelow = 0, absolute = 0) => {
+const check = (
+  misses: Array<string>,
+  label: string,
+  actual: number,
+  expected: number,
+  relative: number,
+  absoluteBelow = 0,
+  absolute = 0
+) => {
   if (!within(actual, expected, relative, absoluteBelow, absolute)) {
     misses.push(`${label}: got ${actual}, scipy ${expected} (rel ${relativeError(actual, expected).toExponential(2)})`)
   }
@@ -20,7 +38,9 @@ const check = (misses: Array<string>, label: string, actual: number, expected: n
 
 const within = (actual: number, expected: number, relative: number, absoluteBelow = 0, absolute = 0) => {
   if (Number.isNaN(expected) || !Number.isFinite(expected)) return Object.is(actual, expected)
-  return Math.abs(expected) < absoluteBelow ? Math.abs(actual - expected) <= absolute : relativeError(actual, expected) <= relative
+  return Math.abs(expected) < absoluteBelow
+    ? Math.abs(actual - expected) <= absolute
+    : relativeError(actual, expected) <= relative
 }
 
 /**
@@ -32,18 +52,30 @@ const within = (actual: number, expected: number, relative: number, absoluteBelo
 const scipyOff: Array<string> = []
 const checkDistribution = (misses: Array<string>, label: string, actual: number, scipy: number, truth: number) => {
   if (within(actual, scipy, 1e-12, 1e-15, 1e-15)) return
-  if (Number.isFinite(truth) && within(actual, truth, 1e-12, 1e-15, 1e-15) && !within(scipy, truth, 1e-12, 1e-15, 1e-15)) {
+  if (
+    Number.isFinite(truth) && within(actual, truth, 1e-12, 1e-15, 1e-15) && !within(scipy, truth, 1e-12, 1e-15, 1e-15)
+  ) {
     scipyOff.push(`${label}: scipy ${scipy}, mpmath ${truth}, ours ${actual}`)
     return
   }
-  misses.push(`${label}: got ${actual}, scipy ${scipy}, mpmath ${truth} (rel to mpmath ${relativeError(actual, truth).toExponential(2)})`)
+  misses.push(
+    `${label}: got ${actual}, scipy ${scipy}, mpmath ${truth} (rel to mpmath ${
+      relativeError(actual, truth).toExponential(2)
+    })`
+  )
 }
 
 type Rows = Array<Array<number>>
 
 describe("distributions match scipy to 1e-12 relative", () => {
   afterAll(() => {
-    if (scipyOff.length > 0) console.info(`Points where scipy is off the 50-digit value and we match the latter (${scipyOff.length}):\n${scipyOff.join("\n")}`)
+    if (scipyOff.length > 0) {
+      console.info(
+        `Points where scipy is off the 50-digit value and we match the latter (${scipyOff.length}):\n${
+          scipyOff.join("\n")
+        }`
+      )
+    }
   })
 
   it("normal cdf, sf, pdf and quantiles", () => {
@@ -121,15 +153,21 @@ describe("Kolmogorov-Smirnov matches scipy", () => {
       check(misses, `kstwo.sf(${x}, ${n})`, kstwoSf(x!, n!), sf!, 1e-10, 1e-10, 1e-14)
       check(misses, `kstwo.cdf(${x}, ${n})`, kstwoCdf(x!, n!), cdf!, 1e-10, 1e-10, 1e-14)
     }
-    for (const [y, sf] of golden.kstwobign as Array<Array<number>>) check(misses, `kstwobign.sf(${y})`, kolmogorovSurvival(y!), sf!, 1e-10, 1e-10, 1e-14)
+    for (const [y, sf] of golden.kstwobign as Array<Array<number>>) {
+      check(misses, `kstwobign.sf(${y})`, kolmogorovSurvival(y!), sf!, 1e-10, 1e-10, 1e-14)
+    }
     expect(misses).toEqual([])
   })
 
   it("ks2Samp: statistic within 1e-15, p-value within 1e-10 relative", () => {
     const misses: Array<string> = []
     for (const c of golden.ks2samp) {
-      const result = ks2Samp(makeSample(c.a as SampleSpec), makeSample(c.b as SampleSpec), { method: c.method as "auto" })
-      if (Math.abs(result.statistic - c.statistic) > 1e-15) misses.push(`${c.name}: statistic ${result.statistic} vs ${c.statistic}`)
+      const result = ks2Samp(makeSample(c.a as SampleSpec), makeSample(c.b as SampleSpec), {
+        method: c.method as "auto"
+      })
+      if (Math.abs(result.statistic - c.statistic) > 1e-15) {
+        misses.push(`${c.name}: statistic ${result.statistic} vs ${c.statistic}`)
+      }
       check(misses, `${c.name} p`, result.pValue, c.pValue, 1e-10, 1e-10, 1e-14)
     }
     expect(misses).toEqual([])
@@ -139,7 +177,9 @@ describe("Kolmogorov-Smirnov matches scipy", () => {
     const misses: Array<string> = []
     for (const c of golden.ks1samp) {
       const result = ks1Samp(makeSample(c.sample as SampleSpec), c.reference as never, { method: c.method as "auto" })
-      if (Math.abs(result.statistic - c.statistic) > 1e-15) misses.push(`${c.name}: statistic ${result.statistic} vs ${c.statistic}`)
+      if (Math.abs(result.statistic - c.statistic) > 1e-15) {
+        misses.push(`${c.name}: statistic ${result.statistic} vs ${c.statistic}`)
+      }
       check(misses, `${c.name} p`, result.pValue, c.pValue, 1e-10, 1e-10, 1e-14)
     }
     expect(misses).toEqual([])

@@ -6,12 +6,12 @@
  * may share the directory. Paths are built only from validated ids, so nothing a request says can
  * escape the directory.
  */
+import { ArtifactStore, ArtifactTooLargeError, IntegrityError, StorageError, ulidPattern } from "@org/ml-core"
+import { Effect, Layer } from "effect"
 import { createHash, randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ArtifactStore, ArtifactTooLargeError, IntegrityError, StorageError, ulidPattern } from "@org/ml-core"
-import { Effect, Layer } from "effect"
 import { processIsAlive } from "./Processes.js"
 
 const sha256Pattern = /^[0-9a-f]{64}$/
@@ -21,8 +21,12 @@ export interface FsArtifactStoreOptions {
 }
 
 const checkedPath = (root: string, modelId: string, sha256?: string): string => {
-  if (!ulidPattern.test(modelId)) throw new StorageError({ message: `Refusing artifact path for invalid model id ${JSON.stringify(modelId)}` })
-  if (sha256 !== undefined && !sha256Pattern.test(sha256)) throw new StorageError({ message: `Refusing artifact path for invalid digest ${JSON.stringify(sha256)}` })
+  if (!ulidPattern.test(modelId)) {
+    throw new StorageError({ message: `Refusing artifact path for invalid model id ${JSON.stringify(modelId)}` })
+  }
+  if (sha256 !== undefined && !sha256Pattern.test(sha256)) {
+    throw new StorageError({ message: `Refusing artifact path for invalid digest ${JSON.stringify(sha256)}` })
+  }
   return sha256 === undefined ? path.join(root, modelId) : path.join(root, modelId, sha256)
 }
 
@@ -129,7 +133,10 @@ const removeTempFilesLeftByCrash = async (temp: string, now: number) => {
 const asStorageError = (operation: string) => (cause: unknown): StorageError | IntegrityError | ArtifactTooLargeError =>
   cause instanceof StorageError || cause instanceof IntegrityError || cause instanceof ArtifactTooLargeError
     ? cause
-    : new StorageError({ message: `Artifact ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+    : new StorageError({
+      message: `Artifact ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause
+    })
 
 export const make = (options: FsArtifactStoreOptions) =>
   Effect.gen(function*() {
@@ -174,7 +181,10 @@ export const make = (options: FsArtifactStoreOptions) =>
               try {
                 next = await reader.read()
               } catch (cause) {
-                throw new StorageError({ message: `Artifact upload was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+                throw new StorageError({
+                  message: `Artifact upload was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`,
+                  cause
+                })
               }
               if (next.done) break
               size += next.value.byteLength
@@ -191,7 +201,11 @@ export const make = (options: FsArtifactStoreOptions) =>
             await writing
             const sha256 = hash.digest("hex")
             if (writeOptions.expectedSha256 !== undefined && writeOptions.expectedSha256 !== sha256) {
-              throw ArtifactStore.digestMismatch(writeOptions.expectedSha256, sha256, "Uploaded artifact does not match")
+              throw ArtifactStore.digestMismatch(
+                writeOptions.expectedSha256,
+                sha256,
+                "Uploaded artifact does not match"
+              )
             }
             await handle.sync()
             await handle.close()
@@ -216,13 +230,19 @@ export const make = (options: FsArtifactStoreOptions) =>
       Effect.tryPromise({
         try: async () => {
           // Verify and serve through one handle, so the bytes served are the bytes verified.
-          const handle = await fs.open(checkedPath(root, modelId, artifact.sha256), "r").catch((cause: NodeJS.ErrnoException) => {
-            if (cause.code === "ENOENT") throw ArtifactStore.digestMismatch(artifact.sha256, "missing", "Stored artifact is missing")
-            throw cause
-          })
+          const handle = await fs.open(checkedPath(root, modelId, artifact.sha256), "r").catch(
+            (cause: NodeJS.ErrnoException) => {
+              if (cause.code === "ENOENT") {
+                throw ArtifactStore.digestMismatch(artifact.sha256, "missing", "Stored artifact is missing")
+              }
+              throw cause
+            }
+          )
           try {
             const actual = await hashHandle(handle)
-            if (actual !== artifact.sha256) throw ArtifactStore.digestMismatch(artifact.sha256, actual, "Stored artifact is corrupted")
+            if (actual !== artifact.sha256) {
+              throw ArtifactStore.digestMismatch(artifact.sha256, actual, "Stored artifact is corrupted")
+            }
           } catch (error) {
             await handle.close()
             throw error

@@ -6,16 +6,21 @@
  * the values since the last clean stop, which traffic refills; fsyncing every recorded value
  * would cap recording far below what one process can take.
  */
-import * as path from "node:path"
 import { type Baseline, type DriftReport, DriftStore, type Monitor, type StorageError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
 import { readSaved, saveAtomically } from "./SavedFile.js"
 
 type JournalEntry =
   | { readonly op: "monitor"; readonly monitor: Monitor }
   | { readonly op: "baseline"; readonly monitorId: string; readonly feature: string; readonly baseline: Baseline }
-  | { readonly op: "state"; readonly monitorId: string; readonly feature: string; readonly state: DriftStore.AlertState }
+  | {
+    readonly op: "state"
+    readonly monitorId: string
+    readonly feature: string
+    readonly state: DriftStore.AlertState
+  }
   | { readonly op: "report"; readonly report: DriftReport; readonly retainSince: string }
   | { readonly op: "webhook"; readonly webhook: DriftStore.Webhook }
   | { readonly op: "unhook"; readonly id: string }
@@ -54,37 +59,56 @@ export const make = (options: { readonly directory: string }) =>
     // Windows: restored from the last clean shutdown, saved at the next one.
     const saved = (yield* readSaved<Windows>(windowsFile)) ?? {}
     for (const [monitorId, features] of Object.entries(saved)) {
-      for (const [feature, values] of Object.entries(features)) yield* journal.state().pushValues(monitorId, feature, values, values.length)
+      for (const [feature, values] of Object.entries(features)) {
+        yield* journal.state().pushValues(monitorId, feature, values, values.length)
+      }
     }
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         const state = journal.state()
         const snapshot: Windows = {}
-        for (const monitor of yield* Effect.orElseSucceed(state.listMonitors(), () => [] as ReadonlyArray<Monitor>)) {
+        for (
+          const monitor of yield* Effect.orElseSucceed(state.listMonitors(), () => [] as ReadonlyArray<Monitor>)
+        ) {
           for (const f of monitor.features) {
             const values = yield* Effect.orElseSucceed(state.window(monitor.id, f.name), () => [])
-            if (values.length > 0) (snapshot[monitor.id] ??= {})[f.name] = values
+            if (values.length > 0) {
+              ;(snapshot[monitor.id] ??= {})[f.name] = values
+            }
           }
         }
         yield* saveAtomically(windowsFile, snapshot)
-      }))
-    const read = <A, E>(f: (s: DriftStore.DriftStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
+      })
+    )
+    const read = <A, E>(f: (s: DriftStore.DriftStoreShape) => Effect.Effect<A, E>) =>
+      Effect.suspend(() => f(journal.state()))
     return DriftStore.DriftStore.of({
       insertMonitor: (monitor) => journal.mutate((s) => s.insertMonitor(monitor), () => ({ op: "monitor", monitor })),
       getMonitor: (id) => read((s) => s.getMonitor(id)),
       listMonitors: () => read((s) => s.listMonitors()),
-      addBaseline: (monitorId, feature, baseline) => journal.mutate((s) => s.addBaseline(monitorId, feature, baseline), () => ({ op: "baseline", monitorId, feature, baseline })),
+      addBaseline: (monitorId, feature, baseline) =>
+        journal.mutate(
+          (s) => s.addBaseline(monitorId, feature, baseline),
+          () => ({ op: "baseline", monitorId, feature, baseline })
+        ),
       baselines: (monitorId, feature) => read((s) => s.baselines(monitorId, feature)),
-      pushValues: (monitorId, feature, values, windowSize) => read((s) => s.pushValues(monitorId, feature, values, windowSize)),
+      pushValues: (monitorId, feature, values, windowSize) =>
+        read((s) => s.pushValues(monitorId, feature, values, windowSize)),
       window: (monitorId, feature) => read((s) => s.window(monitorId, feature)),
       alertStates: (monitorId) => read((s) => s.alertStates(monitorId)),
-      setAlertState: (monitorId, feature, state) => journal.mutate((s) => s.setAlertState(monitorId, feature, state), () => ({ op: "state", monitorId, feature, state })),
-      appendReport: (report, retainSince) => journal.mutate((s) => s.appendReport(report, retainSince), () => ({ op: "report", report, retainSince })),
+      setAlertState: (monitorId, feature, state) =>
+        journal.mutate(
+          (s) => s.setAlertState(monitorId, feature, state),
+          () => ({ op: "state", monitorId, feature, state })
+        ),
+      appendReport: (report, retainSince) =>
+        journal.mutate((s) => s.appendReport(report, retainSince), () => ({ op: "report", report, retainSince })),
       reports: (monitorId, since) => read((s) => s.reports(monitorId, since)),
       putWebhook: (webhook) => journal.mutate((s) => s.putWebhook(webhook), () => ({ op: "webhook", webhook })),
       deleteWebhook: (id) => journal.mutate((s) => s.deleteWebhook(id), () => ({ op: "unhook", id })),
       listWebhooks: () => read((s) => s.listWebhooks()),
-      appendDelivery: (delivery) => journal.mutate((s) => s.appendDelivery(delivery), () => ({ op: "delivery", delivery })),
+      appendDelivery: (delivery) =>
+        journal.mutate((s) => s.appendDelivery(delivery), () => ({ op: "delivery", delivery })),
       deliveries: (webhookId) => read((s) => s.deliveries(webhookId))
     })
   })

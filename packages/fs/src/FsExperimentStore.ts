@@ -3,10 +3,10 @@
  * (`<dir>/experiments.jsonl`, see Journal.ts) in front of the reference in-memory store. Every
  * acknowledged change (including each new sticky assignment and each metric merge) is fsynced.
  */
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import { type Assignment, type Experiment, ExperimentStore, StorageError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
 
 type JournalEntry =
@@ -27,7 +27,10 @@ export const make = (options: { readonly directory: string }) =>
         switch (entry.op) {
           case "put": {
             const current = Effect.runSync(state.get(entry.experiment.id))
-            replaySync(current ? state.commit(entry.experiment, current.revision) : state.insert(entry.experiment), file)
+            replaySync(
+              current ? state.commit(entry.experiment, current.revision) : state.insert(entry.experiment),
+              file
+            )
             break
           }
           case "assign":
@@ -41,14 +44,21 @@ export const make = (options: { readonly directory: string }) =>
         }
       }
     })
-    const read = <A, E>(f: (s: ExperimentStore.ExperimentStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
+    const read = <A, E>(f: (s: ExperimentStore.ExperimentStoreShape) => Effect.Effect<A, E>) =>
+      Effect.suspend(() => f(journal.state()))
     return ExperimentStore.ExperimentStore.of({
       insert: (experiment) => journal.mutate((s) => s.insert(experiment), () => ({ op: "put", experiment })),
-      commit: (experiment, expected) => journal.mutate((s) => s.commit(experiment, expected), () => ({ op: "put", experiment })),
+      commit: (experiment, expected) =>
+        journal.mutate((s) => s.commit(experiment, expected), () => ({ op: "put", experiment })),
       assignIfAbsent: (assignment) =>
-        journal.mutate((s) => s.assignIfAbsent(assignment), (r) => (r.created ? { op: "assign", assignment: r.assignment } : undefined)),
-      addExposures: (id, counts) => journal.mutate((s) => s.addExposures(id, counts), () => ({ op: "exposures", id, counts })),
-      mergeMetrics: (id, updates) => journal.mutate((s) => s.mergeMetrics(id, updates), () => ({ op: "metrics", id, updates })),
+        journal.mutate(
+          (s) => s.assignIfAbsent(assignment),
+          (r) => (r.created ? { op: "assign", assignment: r.assignment } : undefined)
+        ),
+      addExposures: (id, counts) =>
+        journal.mutate((s) => s.addExposures(id, counts), () => ({ op: "exposures", id, counts })),
+      mergeMetrics: (id, updates) =>
+        journal.mutate((s) => s.mergeMetrics(id, updates), () => ({ op: "metrics", id, updates })),
       get: (id) => read((s) => s.get(id)),
       list: () => read((s) => s.list()),
       getAssignment: (id, userId) => read((s) => s.getAssignment(id, userId)),
@@ -61,5 +71,7 @@ export const make = (options: { readonly directory: string }) =>
     })
   })
 
-export const layer = (options: { readonly directory: string }): Layer.Layer<ExperimentStore.ExperimentStore, StorageError> =>
+export const layer = (
+  options: { readonly directory: string }
+): Layer.Layer<ExperimentStore.ExperimentStore, StorageError> =>
   Layer.effect(ExperimentStore.ExperimentStore, make(options))

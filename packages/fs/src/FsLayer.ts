@@ -4,5 +4,7 @@ import { Layer } from "effect"
 import * as FsArtifactStore from "./FsArtifactStore.js"
 import * as FsModelStore from "./FsModelStore.js"
 
-export const layer = (options: { readonly directory: string }): Layer.Layer<ModelStore.ModelStore | ArtifactStore.ArtifactStore, StorageError> =>
+export const layer = (
+  options: { readonly directory: string }
+): Layer.Layer<ModelStore.ModelStore | ArtifactStore.ArtifactStore, StorageError> =>
   Layer.merge(FsModelStore.layer(options), FsArtifactStore.layer(options))

@@ -5,10 +5,10 @@
  * or not at all. One server process owns a data directory at a time; several instances share
  * state through the Redis adapter instead.
  */
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import { type AuditEvent, type Model, ModelStore, StorageError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
 
 export interface FsModelStoreOptions {
@@ -27,12 +27,19 @@ export const make = (options: FsModelStoreOptions) =>
       name: "registry",
       fresh: () => Effect.runSync(ModelStore.makeMemory),
       replay: (state, entry) =>
-        replaySync(entry.op === "insert" ? state.insert(entry.model, entry.event) : state.commit({ expected: [], put: entry.put, events: entry.events }), "registry.jsonl")
+        replaySync(
+          entry.op === "insert"
+            ? state.insert(entry.model, entry.event)
+            : state.commit({ expected: [], put: entry.put, events: entry.events }),
+          "registry.jsonl"
+        )
     })
-    const read = <A, E>(f: (s: ModelStore.ModelStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
+    const read = <A, E>(f: (s: ModelStore.ModelStoreShape) => Effect.Effect<A, E>) =>
+      Effect.suspend(() => f(journal.state()))
     return ModelStore.ModelStore.of({
       insert: (model, event) => journal.mutate((s) => s.insert(model, event), () => ({ op: "insert", model, event })),
-      commit: (change) => journal.mutate((s) => s.commit(change), () => ({ op: "commit", put: change.put, events: change.events })),
+      commit: (change) =>
+        journal.mutate((s) => s.commit(change), () => ({ op: "commit", put: change.put, events: change.events })),
       get: (id) => read((s) => s.get(id)),
       findByNameVersion: (name, version) => read((s) => s.findByNameVersion(name, version)),
       productionOf: (name) => read((s) => s.productionOf(name)),

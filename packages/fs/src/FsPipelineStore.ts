@@ -6,9 +6,9 @@
  * windows: a crash loses the samples received since the last clean stop, where an fsync per
  * sample would cap ingestion far below what one process can take.
  */
-import * as path from "node:path"
 import { type LearnerState, type Pipeline, PipelineStore, type StorageError } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
 import { readSaved, saveAtomically } from "./SavedFile.js"
 
@@ -30,7 +30,10 @@ export const make = (options: { readonly directory: string }) =>
         switch (entry.op) {
           case "put": {
             const current = Effect.runSync(state.get(entry.pipeline.id))
-            return replaySync(current ? state.commit(entry.pipeline, current.revision) : state.insert(entry.pipeline), file)
+            return replaySync(
+              current ? state.commit(entry.pipeline, current.revision) : state.insert(entry.pipeline),
+              file
+            )
           }
           case "state":
             return replaySync(state.setLiveState(entry.id, entry.state), file)
@@ -44,10 +47,12 @@ export const make = (options: { readonly directory: string }) =>
     samples.restoreSampleData((yield* readSaved<Record<string, PipelineStore.SampleData>>(samplesFile)) ?? {})
     yield* Effect.addFinalizer(() => saveAtomically(samplesFile, samples.sampleData()))
     const sampleSide = samples.store
-    const read = <A, E>(f: (s: PipelineStore.PipelineStoreShape) => Effect.Effect<A, E>) => Effect.suspend(() => f(journal.state()))
+    const read = <A, E>(f: (s: PipelineStore.PipelineStoreShape) => Effect.Effect<A, E>) =>
+      Effect.suspend(() => f(journal.state()))
     return PipelineStore.PipelineStore.of({
       insert: (pipeline) => journal.mutate((s) => s.insert(pipeline), () => ({ op: "put", pipeline })),
-      commit: (pipeline, expected) => journal.mutate((s) => s.commit(pipeline, expected), () => ({ op: "put", pipeline })),
+      commit: (pipeline, expected) =>
+        journal.mutate((s) => s.commit(pipeline, expected), () => ({ op: "put", pipeline })),
       get: (id) => read((s) => s.get(id)),
       list: () => read((s) => s.list()),
       setLiveState: (id, state) => journal.mutate((s) => s.setLiveState(id, state), () => ({ op: "state", id, state })),
@@ -66,5 +71,6 @@ export const make = (options: { readonly directory: string }) =>
     })
   })
 
-export const layer = (options: { readonly directory: string }): Layer.Layer<PipelineStore.PipelineStore, StorageError> =>
-  Layer.effect(PipelineStore.PipelineStore, make(options))
+export const layer = (
+  options: { readonly directory: string }
+): Layer.Layer<PipelineStore.PipelineStore, StorageError> => Layer.effect(PipelineStore.PipelineStore, make(options))

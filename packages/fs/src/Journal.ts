@@ -4,16 +4,21 @@
  * fsynced before it is acknowledged, under one lock; at start-up the journal is replayed (a torn
  * final line from a crash is cut off). A lock file makes one process the owner of the journal.
  */
+import { StorageError } from "@org/ml-core"
+import { Effect, type Scope, Semaphore } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { StorageError } from "@org/ml-core"
-import { Effect, Semaphore, type Scope } from "effect"
 import { processIsAlive } from "./Processes.js"
 
 const fail = (file: string, operation: string) => (cause: unknown) =>
   cause instanceof StorageError
     ? cause
-    : new StorageError({ message: `Journal ${path.basename(file)} ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+    : new StorageError({
+      message: `Journal ${path.basename(file)} ${operation} failed: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      cause
+    })
 
 /** Reads the journal, cutting a torn final line; a damaged line elsewhere stops start-up. */
 const readEntries = async <Entry>(file: string): Promise<ReadonlyArray<Entry>> => {
@@ -41,7 +46,12 @@ const acquireLock = async (lockFile: string) => {
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause
     const owner = Number(await fs.readFile(lockFile, "utf8").catch(() => "0"))
-    if (owner !== process.pid && processIsAlive(owner)) throw new StorageError({ message: `Data directory is in use by process ${owner} (${lockFile}); use Redis to share state between instances` })
+    if (owner !== process.pid && processIsAlive(owner)) {
+      throw new StorageError({
+        message:
+          `Data directory is in use by process ${owner} (${lockFile}); use Redis to share state between instances`
+      })
+    }
     await fs.writeFile(lockFile, String(process.pid))
   }
 }
@@ -53,7 +63,10 @@ export interface Journal<State, Entry> {
    * Runs `change` on the state under the lock and, if it succeeds and `entryOf` returns an
    * entry, appends and fsyncs that entry before returning.
    */
-  readonly mutate: <A, E>(change: (state: State) => Effect.Effect<A, E>, entryOf: (result: A) => Entry | undefined) => Effect.Effect<A, E | StorageError>
+  readonly mutate: <A, E>(
+    change: (state: State) => Effect.Effect<A, E>,
+    entryOf: (result: A) => Entry | undefined
+  ) => Effect.Effect<A, E | StorageError>
 }
 
 export const makeJournal = <State, Entry>(options: {
@@ -83,10 +96,11 @@ export const makeJournal = <State, Entry>(options: {
         },
         catch: fail(file, "open")
       }),
-      (h) => Effect.promise(async () => {
-        await h.close().catch(() => undefined)
-        await fs.rm(lockFile, { force: true })
-      })
+      (h) =>
+        Effect.promise(async () => {
+          await h.close().catch(() => undefined)
+          await fs.rm(lockFile, { force: true })
+        })
     )
     const append = (entry: Entry) =>
       Effect.tryPromise({

@@ -2,8 +2,8 @@
  * Data kept in memory and saved whole on clean shutdown (drift windows, pipeline sample buffers):
  * written to a temp file, fsynced and renamed, so a crash mid-save leaves the previous file.
  */
-import * as fs from "node:fs/promises"
 import { Effect } from "effect"
+import * as fs from "node:fs/promises"
 
 /** The saved JSON, or undefined when there is none (first start) or it cannot be read. */
 export const readSaved = <A>(file: string): Effect.Effect<A | undefined> =>

@@ -1,10 +1,33 @@
+import {
+  ArtifactStore,
+  DriftStore,
+  ExperimentStore,
+  Leases,
+  makeUlid,
+  MetricsSink,
+  ModelRegistry,
+  ModelStore,
+  PipelineStore,
+  summarize
+} from "@org/ml-core"
+import {
+  artifactStoreContract,
+  driftStoreContract,
+  experimentStoreContract,
+  modelRegistryContract,
+  modelStoreContract,
+  pipelineStoreContract,
+  sampleEvent,
+  sampleExperiment,
+  sampleModel,
+  sampleMonitor,
+  samplePipeline
+} from "@org/ml-core/testing"
+import { Effect, Exit, Layer } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ArtifactStore, DriftStore, ExperimentStore, Leases, makeUlid, ModelRegistry, MetricsSink, ModelStore, PipelineStore, summarize } from "@org/ml-core"
-import { artifactStoreContract, driftStoreContract, experimentStoreContract, modelRegistryContract, modelStoreContract, pipelineStoreContract, sampleEvent, sampleExperiment, sampleModel, sampleMonitor, samplePipeline } from "@org/ml-core/testing"
-import { Effect, Exit, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore, FsPipelineStore } from "../src/index.js"
 
@@ -36,7 +59,9 @@ let registryRun = 0
 modelRegistryContract("fs", (settings) => {
   const directory = path.join(root, `registry-${registryRun++}`)
   return ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
-    Layer.provide(Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), MetricsSink.layerMemory))
+    Layer.provide(
+      Layer.mergeAll(FsModelStore.layer({ directory }), FsArtifactStore.layer({ directory }), MetricsSink.layerMemory)
+    )
   )
 })
 
@@ -52,14 +77,34 @@ describe("fs drift durability", () => {
     const monitor = sampleMonitor()
     const use = <A, E>(program: Effect.Effect<A, E, DriftStore.DriftStore>) =>
       Effect.runPromise(Effect.provide(program, FsDriftStore.layer({ directory })) as Effect.Effect<A, E>)
-    await use(DriftStore.DriftStore.use((s) => Effect.all([
-      s.insertMonitor(monitor),
-      s.addBaseline(monitor.id, "country", { type: "categorical", version: 1, createdAt: monitor.createdAt, count: 1, missingShare: 0, counts: { a: 1 } }),
-      s.pushValues(monitor.id, "amount", [1, 2, null], 10),
-      s.appendReport({ id: "r1", monitorId: monitor.id, at: monitor.createdAt, features: [], alerts: [] }, "2000-01-01T00:00:00Z")
-    ], { discard: true })))
-    const [stored, baselines, window, reports] = await use(DriftStore.DriftStore.use((s) =>
-      Effect.all([s.getMonitor(monitor.id), s.baselines(monitor.id, "country"), s.window(monitor.id, "amount"), s.reports(monitor.id, undefined)])))
+    await use(DriftStore.DriftStore.use((s) =>
+      Effect.all([
+        s.insertMonitor(monitor),
+        s.addBaseline(monitor.id, "country", {
+          type: "categorical",
+          version: 1,
+          createdAt: monitor.createdAt,
+          count: 1,
+          missingShare: 0,
+          counts: { a: 1 }
+        }),
+        s.pushValues(monitor.id, "amount", [1, 2, null], 10),
+        s.appendReport(
+          { id: "r1", monitorId: monitor.id, at: monitor.createdAt, features: [], alerts: [] },
+          "2000-01-01T00:00:00Z"
+        )
+      ], { discard: true })
+    ))
+    const [stored, baselines, window, reports] = await use(
+      DriftStore.DriftStore.use((s) =>
+        Effect.all([
+          s.getMonitor(monitor.id),
+          s.baselines(monitor.id, "country"),
+          s.window(monitor.id, "amount"),
+          s.reports(monitor.id, undefined)
+        ])
+      )
+    )
     expect(stored).toEqual(monitor)
     expect(baselines).toHaveLength(1)
     expect(window).toEqual([1, 2, null])
@@ -74,24 +119,65 @@ describe("fs pipelines durability", () => {
   it("finds pipelines, live states and update records after a restart, and buffers, ids seen and counters after a clean one", async () => {
     const directory = path.join(root, "pipelines-restart")
     const pipeline = samplePipeline()
-    const sample = (sampleId: string) => ({ sampleId, features: { a: 1 }, label: 1, weight: 1, receivedAt: pipeline.createdAt })
+    const sample = (sampleId: string) => ({
+      sampleId,
+      features: { a: 1 },
+      label: 1,
+      weight: 1,
+      receivedAt: pipeline.createdAt
+    })
     const use = <A, E>(program: Effect.Effect<A, E, PipelineStore.PipelineStore>) =>
       Effect.runPromise(Effect.provide(program, FsPipelineStore.layer({ directory })) as Effect.Effect<A, E>)
-    await use(PipelineStore.PipelineStore.use((s) => Effect.all([
-      s.insert(pipeline),
-      s.commit({ ...pipeline, revision: 2, acceptedUpdates: 1 }, 1),
-      s.addSamples(pipeline.id, [sample("s1"), sample("s2"), sample("s3")], { maxBufferSize: 100, dedupWindow: 1000, progressiveWindow: 10 }, [0.9, 0.8, 0.7]),
-      s.removeSamples(pipeline.id, ["s1"]),
-      s.addProcessed(pipeline.id, 1),
-      s.addValidation(pipeline.id, [sample("v1")], 10),
-      s.appendUpdate({ id: "u1", pipelineId: pipeline.id, at: pipeline.createdAt, kind: "update", accepted: true, reason: "better", trigger: "batch", samples: 1, metricBefore: 0.5, metricAfter: 0.4, modelId: null, previousModelId: null })
-    ], { discard: true })))
-    const [stored, buffer, again, counters, progressive, validation, updates] = await use(PipelineStore.PipelineStore.use((s) => Effect.all([
-      s.get(pipeline.id), s.buffer(pipeline.id),
-      // s1 was consumed before the restart: a replay of it is still a duplicate.
-      Effect.flatMap(s.addSamples(pipeline.id, [sample("s1")], { maxBufferSize: 100, dedupWindow: 1000, progressiveWindow: 10 }, [0.1]), () => s.buffer(pipeline.id)),
-      s.counters(pipeline.id), s.progressive(pipeline.id), s.validation(pipeline.id), s.updates(pipeline.id)
-    ])))
+    await use(PipelineStore.PipelineStore.use((s) =>
+      Effect.all([
+        s.insert(pipeline),
+        s.commit({ ...pipeline, revision: 2, acceptedUpdates: 1 }, 1),
+        s.addSamples(pipeline.id, [sample("s1"), sample("s2"), sample("s3")], {
+          maxBufferSize: 100,
+          dedupWindow: 1000,
+          progressiveWindow: 10
+        }, [0.9, 0.8, 0.7]),
+        s.removeSamples(pipeline.id, ["s1"]),
+        s.addProcessed(pipeline.id, 1),
+        s.addValidation(pipeline.id, [sample("v1")], 10),
+        s.appendUpdate({
+          id: "u1",
+          pipelineId: pipeline.id,
+          at: pipeline.createdAt,
+          kind: "update",
+          accepted: true,
+          reason: "better",
+          trigger: "batch",
+          samples: 1,
+          metricBefore: 0.5,
+          metricAfter: 0.4,
+          modelId: null,
+          previousModelId: null
+        })
+      ], { discard: true })
+    ))
+    const [stored, buffer, again, counters, progressive, validation, updates] = await use(
+      PipelineStore.PipelineStore.use((s) =>
+        Effect.all([
+          s.get(pipeline.id),
+          s.buffer(pipeline.id),
+          // s1 was consumed before the restart: a replay of it is still a duplicate.
+          Effect.flatMap(
+            s.addSamples(
+              pipeline.id,
+              [sample("s1")],
+              { maxBufferSize: 100, dedupWindow: 1000, progressiveWindow: 10 },
+              [0.1]
+            ),
+            () => s.buffer(pipeline.id)
+          ),
+          s.counters(pipeline.id),
+          s.progressive(pipeline.id),
+          s.validation(pipeline.id),
+          s.updates(pipeline.id)
+        ])
+      )
+    )
     expect(stored).toMatchObject({ revision: 2, acceptedUpdates: 1 })
     expect(buffer.map((x) => x.sampleId)).toEqual(["s2", "s3"])
     expect(again.map((x) => x.sampleId)).toEqual(["s2", "s3"])
@@ -108,14 +194,25 @@ describe("fs experiments durability", () => {
     const experiment = sampleExperiment()
     const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
       Effect.runPromise(Effect.provide(program, FsExperimentStore.layer({ directory })) as Effect.Effect<A, E>)
-    await use(ExperimentStore.ExperimentStore.use((s) => Effect.all([
-      s.insert(experiment),
-      s.assignIfAbsent({ experimentId: experiment.id, userId: "u1", variant: 1, modelId: experiment.variants[1]!.modelId, at: experiment.createdAt }),
-      s.addExposures(experiment.id, [0, 1]),
-      s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
-    ], { discard: true })))
-    const [stored, assignment, counters] = await use(ExperimentStore.ExperimentStore.use((s) =>
-      Effect.all([s.get(experiment.id), s.getAssignment(experiment.id, "u1"), s.counters(experiment.id, 2)])))
+    await use(ExperimentStore.ExperimentStore.use((s) =>
+      Effect.all([
+        s.insert(experiment),
+        s.assignIfAbsent({
+          experimentId: experiment.id,
+          userId: "u1",
+          variant: 1,
+          modelId: experiment.variants[1]!.modelId,
+          at: experiment.createdAt
+        }),
+        s.addExposures(experiment.id, [0, 1]),
+        s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
+      ], { discard: true })
+    ))
+    const [stored, assignment, counters] = await use(
+      ExperimentStore.ExperimentStore.use((s) =>
+        Effect.all([s.get(experiment.id), s.getAssignment(experiment.id, "u1"), s.counters(experiment.id, 2)])
+      )
+    )
     expect(stored).toEqual(experiment)
     expect(assignment?.variant).toBe(1)
     expect(counters.variants[1]).toMatchObject({ exposures: 1, metrics: { ctr: { count: 3 } } })
@@ -130,7 +227,10 @@ describe("fs journal durability", () => {
     const directory = path.join(root, "restart")
     const model = sampleModel({ name: "restart" })
     await useStore(directory, ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
-    const [stored, history] = await useStore(directory, ModelStore.ModelStore.use((s) => Effect.all([s.get(model.id), s.historyOf(model.id)])))
+    const [stored, history] = await useStore(
+      directory,
+      ModelStore.ModelStore.use((s) => Effect.all([s.get(model.id), s.historyOf(model.id)]))
+    )
     expect(stored).toEqual(model)
     expect(history).toHaveLength(1)
   })
@@ -139,7 +239,7 @@ describe("fs journal durability", () => {
     const directory = path.join(root, "torn")
     const model = sampleModel({ name: "torn" })
     await useStore(directory, ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
-    await fs.appendFile(path.join(directory, "registry.jsonl"), '{"op":"insert","model":{"id":"01')
+    await fs.appendFile(path.join(directory, "registry.jsonl"), "{\"op\":\"insert\",\"model\":{\"id\":\"01")
     const count = await useStore(directory, ModelStore.ModelStore.use((s) => s.list({ limit: 10 })))
     expect(count.map((m) => m.id)).toEqual([model.id])
     const text = await fs.readFile(path.join(directory, "registry.jsonl"), "utf8")
@@ -150,7 +250,9 @@ describe("fs journal durability", () => {
     const directory = path.join(root, "locked")
     await fs.mkdir(directory, { recursive: true })
     await fs.writeFile(path.join(directory, "registry.lock"), String(process.ppid))
-    const exit = await Effect.runPromise(Effect.exit(Effect.provide(ModelStore.ModelStore.use((s) => s.ping()), FsModelStore.layer({ directory }))))
+    const exit = await Effect.runPromise(
+      Effect.exit(Effect.provide(ModelStore.ModelStore.use((s) => s.ping()), FsModelStore.layer({ directory })))
+    )
     expect(Exit.isFailure(exit)).toBe(true)
     expect(JSON.stringify(exit)).toContain("in use by process")
   })
@@ -171,17 +273,28 @@ describe("fs journal durability", () => {
     }
     for (const name of Object.values(files)) await fs.writeFile(path.join(temp, name), "half an upload")
     const untouchedSince = new Date(Date.now() - FsArtifactStore.staleTempFileAgeMs - 60_000)
-    for (const name of [files.otherHostUntouched, files.liveProcessHereUntouched]) await fs.utimes(path.join(temp, name), untouchedSince, untouchedSince)
-    await Effect.runPromise(Effect.provide(ArtifactStore.ArtifactStore.use((s) => s.ping()), FsArtifactStore.layer({ directory })))
-    expect((await artifactFiles(path.join(directory, "artifacts"))).sort()).toEqual([files.thisProcess, files.liveProcessHere, files.otherHostRecent].map((name) => path.join(temp, name)).sort())
+    for (const name of [files.otherHostUntouched, files.liveProcessHereUntouched]) {
+      await fs.utimes(path.join(temp, name), untouchedSince, untouchedSince)
+    }
+    await Effect.runPromise(
+      Effect.provide(ArtifactStore.ArtifactStore.use((s) => s.ping()), FsArtifactStore.layer({ directory }))
+    )
+    expect((await artifactFiles(path.join(directory, "artifacts"))).sort()).toEqual(
+      [files.thisProcess, files.liveProcessHere, files.otherHostRecent].map((name) => path.join(temp, name)).sort()
+    )
   })
 
   it("lets instances sharing one directory start while others upload", async () => {
     const directory = path.join(root, "shared")
     const upload = (bytes: Uint8Array<ArrayBuffer>) =>
-      ArtifactStore.ArtifactStore.use((s) => s.write(makeUlid(Date.now()), new Blob([bytes]).stream(), { maxBytes: 1 << 20 }))
-    const starts = Array.from({ length: 8 }, (_, i) =>
-      Effect.runPromise(Effect.provide(upload(new Uint8Array(1000).fill(i)), FsArtifactStore.layer({ directory }))))
+      ArtifactStore.ArtifactStore.use((s) =>
+        s.write(makeUlid(Date.now()), new Blob([bytes]).stream(), { maxBytes: 1 << 20 })
+      )
+    const starts = Array.from(
+      { length: 8 },
+      (_, i) =>
+        Effect.runPromise(Effect.provide(upload(new Uint8Array(1000).fill(i)), FsArtifactStore.layer({ directory })))
+    )
     const written = await Promise.all(starts)
     expect(written.map((w) => w.sizeBytes)).toEqual(Array(8).fill(1000))
   })

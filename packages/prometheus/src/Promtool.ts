@@ -12,5 +12,6 @@ export const promtoolRemarks = (exposition: string): Array<string> => {
   if (result.error) throw new Error(`promtool is required for this check: ${result.error.message}`)
   const lines = `${result.stdout}\n${result.stderr}`.split("\n").map((l) => l.trim()).filter(Boolean)
   return lines.filter((line) =>
-    !contractGaugesWithTotalSuffix.some((name) => line.startsWith(`${name} `) && line.includes("_total")))
+    !contractGaugesWithTotalSuffix.some((name) => line.startsWith(`${name} `) && line.includes("_total"))
+  )
 }

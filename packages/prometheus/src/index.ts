@@ -1,2 +1,2 @@
-export * as PrometheusMetrics from "./PrometheusMetrics.js"
 export { Registry } from "prom-client"
+export * as PrometheusMetrics from "./PrometheusMetrics.js"

@@ -1,6 +1,6 @@
-import { execFileSync } from "node:child_process"
 import { metricsSinkContract } from "@org/ml-core/testing"
 import { Effect } from "effect"
+import { execFileSync } from "node:child_process"
 import { Registry } from "prom-client"
 import { describe, expect, it } from "vitest"
 import { PrometheusMetrics } from "../src/index.js"
@@ -37,7 +37,7 @@ describe("Prometheus exposition", () => {
     expect(text).toContain("# TYPE ml_models_total gauge")
     expect(text).toContain("# TYPE ml_model_file_size_bytes gauge")
     expect(text).toContain("# TYPE ml_model_promotion_total counter")
-    expect(text).toContain('ml_model_promotion_total{from_status="staging",to_status="production"} 1')
+    expect(text).toContain("ml_model_promotion_total{from_status=\"staging\",to_status=\"production\"} 1")
   })
 
   it("passes promtool check metrics except the documented _total remark on contract gauges", async () => {
@@ -53,6 +53,8 @@ describe("Prometheus exposition", () => {
   })
 
   it("has promtool available (the check above must never pass by skipping)", () => {
-    expect(execFileSync("promtool", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })).toMatch(/promtool/)
+    expect(execFileSync("promtool", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })).toMatch(
+      /promtool/
+    )
   })
 })

@@ -11,7 +11,11 @@ import type { Redis } from "ioredis"
 export const redisCall = <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StorageError> =>
   Effect.tryPromise({
     try: f,
-    catch: (cause) => new StorageError({ message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+    catch: (cause) =>
+      new StorageError({
+        message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
   })
 
 export const getJson = async <A>(redis: Redis, key: string): Promise<A | undefined> => {
@@ -26,15 +30,24 @@ export const getJsonMany = async <A>(redis: Redis, keys: ReadonlyArray<string>):
 }
 
 /** Stores the document unless `key` exists, then lists `id` in `indexKey`; false when it existed. */
-export const insertIndexed = async (redis: Redis, key: string, indexKey: string, id: string, document: unknown): Promise<boolean> => {
+export const insertIndexed = async (
+  redis: Redis,
+  key: string,
+  indexKey: string,
+  id: string,
+  document: unknown
+): Promise<boolean> => {
   if ((await redis.set(key, JSON.stringify(document), "NX")) !== "OK") return false
   await redis.sadd(indexKey, id)
   return true
 }
 
 /** Every document listed in the index set `indexKey`. */
-export const listIndexed = async <A>(redis: Redis, indexKey: string, keyOf: (id: string) => string): Promise<Array<A>> =>
-  getJsonMany<A>(redis, (await redis.smembers(indexKey)).map(keyOf))
+export const listIndexed = async <A>(
+  redis: Redis,
+  indexKey: string,
+  keyOf: (id: string) => string
+): Promise<Array<A>> => getJsonMany<A>(redis, (await redis.smembers(indexKey)).map(keyOf))
 
 const compareAndSetScript = `
 local raw = redis.call('GET', KEYS[1])
@@ -44,5 +57,10 @@ return 1
 `
 
 /** Replaces the document at `key` if its stored revision is `expectedRevision`; false when it is not. */
-export const compareAndSet = async (redis: Redis, key: string, document: unknown, expectedRevision: number): Promise<boolean> =>
+export const compareAndSet = async (
+  redis: Redis,
+  key: string,
+  document: unknown,
+  expectedRevision: number
+): Promise<boolean> =>
   (await redis.eval(compareAndSetScript, 1, key, JSON.stringify(document), String(expectedRevision))) === 1

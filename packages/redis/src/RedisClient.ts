@@ -11,7 +11,9 @@ export interface RedisClientShape {
   readonly prefix: string
 }
 
-export class RedisClient extends Context.Service<RedisClient, RedisClientShape>()("@org/ml-adapter-redis/RedisClient") {}
+export class RedisClient
+  extends Context.Service<RedisClient, RedisClientShape>()("@org/ml-adapter-redis/RedisClient")
+{}
 
 export interface RedisOptions {
   readonly url: string
@@ -26,7 +28,12 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
       Effect.tryPromise({
         try: async () => {
           // No offline queue: while Redis is unreachable, commands fail at once (503) instead of piling up.
-          const client = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000 })
+          const client = new Redis(options.url, {
+            lazyConnect: true,
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 1,
+            connectTimeout: 5000
+          })
           client.on("error", () => undefined) // surfaced per command as StorageError; avoid unhandled events
           try {
             await client.connect()
@@ -37,7 +44,13 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
           }
           return { client, prefix: options.prefix ?? "" }
         },
-        catch: (cause) => new StorageError({ message: `Cannot reach Redis at ${redactUrl(options.url)}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+        catch: (cause) =>
+          new StorageError({
+            message: `Cannot reach Redis at ${redactUrl(options.url)}: ${
+              cause instanceof Error ? cause.message : String(cause)
+            }`,
+            cause
+          })
       }),
       ({ client }) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
     )

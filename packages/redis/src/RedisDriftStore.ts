@@ -66,66 +66,132 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
   }
   return {
     insertMonitor: (monitor) =>
-      call("monitor insert", () => insertIndexed(redis, keys.monitor(monitor.id), keys.monitors(), monitor.id, monitor)).pipe(
-        Effect.flatMap((inserted) => (inserted ? Effect.void : Effect.fail(new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` }))))),
+      call("monitor insert", () => insertIndexed(redis, keys.monitor(monitor.id), keys.monitors(), monitor.id, monitor))
+        .pipe(
+          Effect.flatMap((
+            inserted
+          ) => (inserted
+            ? Effect.void
+            : Effect.fail(
+              new MonitorConflictError({ monitorId: monitor.id, message: `Monitor ${monitor.id} already exists` })
+            ))
+          )
+        ),
     getMonitor: (id) => call("monitor get", () => getJson<Monitor>(redis, keys.monitor(id))),
     listMonitors: () => call("monitor list", () => listIndexed<Monitor>(redis, keys.monitors(), keys.monitor)),
-    addBaseline: (monitorId, feature, baseline) => call("baseline add", () => redis.rpush(keys.baselines(monitorId, feature), JSON.stringify(baseline))).pipe(Effect.asVoid),
-    baselines: (monitorId, feature) => call("baselines", async () =>
-      (await redis.lrange(keys.baselines(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as Baseline)),
-    pushValues: (monitorId, feature, values, windowSize) => call("window push", async () => {
-      if (values.length === 0) return
-      const key = await windowKey(monitorId, feature)
-      await redis.eval(pushScript, 2, key, `${key}:meta`, `${values.length}|${JSON.stringify(values)}`, values.length, windowSize)
-    }),
-    window: (monitorId, feature) => call("window read", async () => {
-      const key = await windowKey(monitorId, feature)
-      const [chunks, skip] = await Promise.all([redis.lrange(key, 0, -1), redis.hget(`${key}:meta`, "skip")])
-      const values = chunks.flatMap((chunk) => JSON.parse(chunk.slice(chunk.indexOf("|") + 1)) as Array<number | string | null>)
-      return values.slice(Number(skip ?? 0))
-    }),
-    alertStates: (monitorId) => call("alert states", async () =>
-      Object.fromEntries(Object.entries(await redis.hgetall(keys.states(monitorId))).map(([k, v]) => [k, JSON.parse(v)]))),
-    setAlertState: (monitorId, feature, state) => call("alert state", () => redis.hset(keys.states(monitorId), feature, JSON.stringify(state))).pipe(Effect.asVoid),
-    appendReport: (report, retainSince) => call("report append", async () => {
-      const multi = redis.multi().set(keys.report(report.id), JSON.stringify(report)).zadd(keys.reports(), Date.parse(report.at), report.id)
-      for (const alert of report.alerts) multi.set(keys.alert(alert.id), JSON.stringify(alert))
-      await multi.exec()
-      const expired = await redis.zrangebyscore(keys.reports(), "-inf", `(${Date.parse(retainSince)}`)
-      if (expired.length > 0) {
-        // Retention is per monitor: only this monitor's old reports (and their alerts) go.
-        const old = (await getJsonMany<DriftReport>(redis, expired.map(keys.report)))
-          .filter((r) => r.monitorId === report.monitorId)
-        if (old.length > 0) {
-          await redis.multi()
-            .del(...old.map((r) => keys.report(r.id)), ...old.flatMap((r) => r.alerts.map((a) => keys.alert(a.id))))
-            .zrem(keys.reports(), ...old.map((r) => r.id))
-            .exec()
+    addBaseline: (monitorId, feature, baseline) =>
+      call("baseline add", () => redis.rpush(keys.baselines(monitorId, feature), JSON.stringify(baseline))).pipe(
+        Effect.asVoid
+      ),
+    baselines: (monitorId, feature) =>
+      call(
+        "baselines",
+        async () =>
+          (await redis.lrange(keys.baselines(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as Baseline)
+      ),
+    pushValues: (monitorId, feature, values, windowSize) =>
+      call("window push", async () => {
+        if (values.length === 0) return
+        const key = await windowKey(monitorId, feature)
+        await redis.eval(
+          pushScript,
+          2,
+          key,
+          `${key}:meta`,
+          `${values.length}|${JSON.stringify(values)}`,
+          values.length,
+          windowSize
+        )
+      }),
+    window: (monitorId, feature) =>
+      call("window read", async () => {
+        const key = await windowKey(monitorId, feature)
+        const [chunks, skip] = await Promise.all([redis.lrange(key, 0, -1), redis.hget(`${key}:meta`, "skip")])
+        const values = chunks.flatMap((chunk) =>
+          JSON.parse(chunk.slice(chunk.indexOf("|") + 1)) as Array<number | string | null>
+        )
+        return values.slice(Number(skip ?? 0))
+      }),
+    alertStates: (monitorId) =>
+      call(
+        "alert states",
+        async () =>
+          Object.fromEntries(
+            Object.entries(await redis.hgetall(keys.states(monitorId))).map(([k, v]) => [k, JSON.parse(v)])
+          )
+      ),
+    setAlertState: (monitorId, feature, state) =>
+      call("alert state", () => redis.hset(keys.states(monitorId), feature, JSON.stringify(state))).pipe(Effect.asVoid),
+    appendReport: (report, retainSince) =>
+      call("report append", async () => {
+        const multi = redis.multi().set(keys.report(report.id), JSON.stringify(report)).zadd(
+          keys.reports(),
+          Date.parse(report.at),
+          report.id
+        )
+        for (const alert of report.alerts) multi.set(keys.alert(alert.id), JSON.stringify(alert))
+        await multi.exec()
+        const expired = await redis.zrangebyscore(keys.reports(), "-inf", `(${Date.parse(retainSince)}`)
+        if (expired.length > 0) {
+          // Retention is per monitor: only this monitor's old reports (and their alerts) go.
+          const old = (await getJsonMany<DriftReport>(redis, expired.map(keys.report)))
+            .filter((r) => r.monitorId === report.monitorId)
+          if (old.length > 0) {
+            await redis.multi()
+              .del(...old.map((r) => keys.report(r.id)), ...old.flatMap((r) => r.alerts.map((a) => keys.alert(a.id))))
+              .zrem(keys.reports(), ...old.map((r) => r.id))
+              .exec()
+          }
         }
-      }
-    }),
-    reports: (monitorId, since) => call("reports", async () => {
-      const ids = await redis.zrangebyscore(keys.reports(), since === undefined ? "-inf" : Date.parse(since), "+inf")
-      return (await getJsonMany<DriftReport>(redis, ids.map(keys.report)))
-        .filter((r) => monitorId === undefined || r.monitorId === monitorId)
-    }),
-    putWebhook: (webhook) => call("webhook put", () => redis.hset(keys.webhooks(), webhook.id, JSON.stringify(webhook))).pipe(Effect.asVoid),
+      }),
+    reports: (monitorId, since) =>
+      call("reports", async () => {
+        const ids = await redis.zrangebyscore(keys.reports(), since === undefined ? "-inf" : Date.parse(since), "+inf")
+        return (await getJsonMany<DriftReport>(redis, ids.map(keys.report)))
+          .filter((r) => monitorId === undefined || r.monitorId === monitorId)
+      }),
+    putWebhook: (webhook) =>
+      call("webhook put", () => redis.hset(keys.webhooks(), webhook.id, JSON.stringify(webhook))).pipe(Effect.asVoid),
     deleteWebhook: (id) => call("webhook delete", () => redis.hdel(keys.webhooks(), id)).pipe(Effect.map((n) => n > 0)),
-    listWebhooks: () => call("webhooks", async () => Object.values(await redis.hgetall(keys.webhooks())).map((v) => JSON.parse(v))),
-    appendDelivery: (delivery) => call("delivery", async () => {
-      await redis.multi().rpush(keys.deliveries(), JSON.stringify(delivery)).ltrim(keys.deliveries(), -MAX_DELIVERIES, -1).exec()
-    }),
-    deliveries: (webhookId) => call("deliveries", async () =>
-      (await redis.lrange(keys.deliveries(), 0, -1)).map((r) => JSON.parse(r)).filter((d) => webhookId === undefined || d.webhookId === webhookId))
+    listWebhooks: () =>
+      call("webhooks", async () => Object.values(await redis.hgetall(keys.webhooks())).map((v) => JSON.parse(v))),
+    appendDelivery: (delivery) =>
+      call("delivery", async () => {
+        await redis.multi().rpush(keys.deliveries(), JSON.stringify(delivery)).ltrim(
+          keys.deliveries(),
+          -MAX_DELIVERIES,
+          -1
+        ).exec()
+      }),
+    deliveries: (webhookId) =>
+      call(
+        "deliveries",
+        async () =>
+          (await redis.lrange(keys.deliveries(), 0, -1)).map((r) => JSON.parse(r)).filter((d) =>
+            webhookId === undefined || d.webhookId === webhookId
+          )
+      )
   }
 }
 
 export const makeLeases = (redis: Redis, prefix: string): Leases.LeasesShape => {
   const keys = driftKeys(prefix)
   return {
-    acquire: (name, owner, ttlMillis) => call("lease", () => redis.set(keys.lease(name), owner, "PX", Math.max(1, Math.round(ttlMillis)), "NX")).pipe(Effect.map((r) => r === "OK")),
-    release: (name, owner) => call("lease release", () =>
-      redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, keys.lease(name), owner)).pipe(Effect.asVoid)
+    acquire: (name, owner, ttlMillis) =>
+      call("lease", () => redis.set(keys.lease(name), owner, "PX", Math.max(1, Math.round(ttlMillis)), "NX")).pipe(
+        Effect.map((r) => r === "OK")
+      ),
+    release: (name, owner) =>
+      call(
+        "lease release",
+        () =>
+          redis.eval(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+            1,
+            keys.lease(name),
+            owner
+          )
+      ).pipe(Effect.asVoid)
   }
 }
 

@@ -6,7 +6,14 @@
  * Chan formula as the core, on numbers written with 17 significant digits, so concurrent
  * instances lose neither updates nor precision.
  */
-import { type Assignment, ExperimentConflictError, type Experiment, ExperimentStore, StaleRevisionError, type Summary } from "@org/ml-core"
+import {
+  type Assignment,
+  type Experiment,
+  ExperimentConflictError,
+  ExperimentStore,
+  StaleRevisionError,
+  type Summary
+} from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
 import { compareAndSet, getJson, getJsonMany, redisCall as call } from "./JsonDocuments.js"
@@ -62,9 +69,17 @@ end
 return 1
 `
 
-const encodeSummary = (s: Summary) => [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
+const encodeSummary = (s: Summary) =>
+  [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
 const decodeSummary = (text: string): Summary => {
-  const [count, shift, shiftedMean, m2, min, max] = text.split("|").map(Number) as [number, number, number, number, number, number]
+  const [count, shift, shiftedMean, m2, min, max] = text.split("|").map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number
+  ]
   return { count, shift, shiftedMean, m2, min, max, mean: shift + shiftedMean }
 }
 
@@ -72,40 +87,95 @@ export const make = (redis: Redis, prefix: string): ExperimentStore.ExperimentSt
   const keys = experimentKeys(prefix)
   return {
     insert: (experiment) =>
-      call("experiment insert", () => redis.eval(insertScript, 2, keys.experiment(experiment.id), keys.index(), JSON.stringify(experiment), experiment.id) as Promise<number>)
-        .pipe(Effect.flatMap((ok) => ok === 1 ? Effect.void : Effect.fail(new ExperimentConflictError({ experimentId: experiment.id, message: `Experiment ${experiment.id} already exists` })))),
+      call(
+        "experiment insert",
+        () =>
+          redis.eval(
+            insertScript,
+            2,
+            keys.experiment(experiment.id),
+            keys.index(),
+            JSON.stringify(experiment),
+            experiment.id
+          ) as Promise<number>
+      )
+        .pipe(
+          Effect.flatMap((ok) =>
+            ok === 1
+              ? Effect.void
+              : Effect.fail(
+                new ExperimentConflictError({
+                  experimentId: experiment.id,
+                  message: `Experiment ${experiment.id} already exists`
+                })
+              )
+          )
+        ),
     get: (id) => call("experiment get", () => getJson<Experiment>(redis, keys.experiment(id))),
-    list: () => call("experiment list", async () =>
-      (await getJsonMany<Experiment>(redis, (await redis.zrange(keys.index(), 0, -1)).map(keys.experiment)))
-        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))),
+    list: () =>
+      call(
+        "experiment list",
+        async () =>
+          (await getJsonMany<Experiment>(redis, (await redis.zrange(keys.index(), 0, -1)).map(keys.experiment)))
+            .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
+      ),
     commit: (experiment, expectedRevision) =>
-      call("experiment commit", () => compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision))
-        .pipe(Effect.flatMap((ok) => ok ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` })))),
+      call(
+        "experiment commit",
+        () => compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision)
+      )
+        .pipe(
+          Effect.flatMap((ok) =>
+            ok
+              ? Effect.void
+              : Effect.fail(
+                new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` })
+              )
+          )
+        ),
     assignIfAbsent: (assignment) =>
-      call("assignment", () => redis.eval(assignScript, 1, keys.assignment(assignment.experimentId, assignment.userId), JSON.stringify(assignment)) as Promise<[number, string]>)
+      call(
+        "assignment",
+        () =>
+          redis.eval(
+            assignScript,
+            1,
+            keys.assignment(assignment.experimentId, assignment.userId),
+            JSON.stringify(assignment)
+          ) as Promise<[number, string]>
+      )
         .pipe(Effect.map(([created, raw]) => ({ assignment: JSON.parse(raw), created: created === 1 }))),
-    getAssignment: (experimentId, userId) => call("assignment get", () => getJson<Assignment>(redis, keys.assignment(experimentId, userId))),
-    addExposures: (experimentId, counts) => call("exposures", async () => {
-      const multi = redis.multi()
-      counts.forEach((c, i) => c !== 0 && multi.hincrby(keys.exposures(experimentId), String(i), c))
-      await multi.exec()
-    }),
-    mergeMetrics: (experimentId, updates) => call("metrics merge", async () => {
-      if (updates.length === 0) return
-      const args = updates.flatMap((u) => [`${u.variant}:${u.metric}`, encodeSummary(u.summary)])
-      await redis.eval(mergeScript, 1, keys.metrics(experimentId), ...args)
-    }),
-    counters: (experimentId, variantCount) => call("counters", async () => {
-      const [exposures, metrics] = await Promise.all([redis.hgetall(keys.exposures(experimentId)), redis.hgetall(keys.metrics(experimentId))])
-      return {
-        variants: Array.from({ length: variantCount }, (_, v) => ({
-          exposures: Number(exposures[String(v)] ?? 0),
-          metrics: Object.fromEntries(Object.entries(metrics)
-            .filter(([field]) => field.startsWith(`${v}:`))
-            .map(([field, value]) => [field.slice(field.indexOf(":") + 1), decodeSummary(value)]))
-        }))
-      }
-    }),
+    getAssignment: (experimentId, userId) =>
+      call("assignment get", () => getJson<Assignment>(redis, keys.assignment(experimentId, userId))),
+    addExposures: (experimentId, counts) =>
+      call("exposures", async () => {
+        const multi = redis.multi()
+        counts.forEach((c, i) => c !== 0 && multi.hincrby(keys.exposures(experimentId), String(i), c))
+        await multi.exec()
+      }),
+    mergeMetrics: (experimentId, updates) =>
+      call("metrics merge", async () => {
+        if (updates.length === 0) return
+        const args = updates.flatMap((u) => [`${u.variant}:${u.metric}`, encodeSummary(u.summary)])
+        await redis.eval(mergeScript, 1, keys.metrics(experimentId), ...args)
+      }),
+    counters: (experimentId, variantCount) =>
+      call("counters", async () => {
+        const [exposures, metrics] = await Promise.all([
+          redis.hgetall(keys.exposures(experimentId)),
+          redis.hgetall(keys.metrics(experimentId))
+        ])
+        return {
+          variants: Array.from({ length: variantCount }, (_, v) => ({
+            exposures: Number(exposures[String(v)] ?? 0),
+            metrics: Object.fromEntries(
+              Object.entries(metrics)
+                .filter(([field]) => field.startsWith(`${v}:`))
+                .map(([field, value]) => [field.slice(field.indexOf(":") + 1), decodeSummary(value)])
+            )
+          }))
+        }
+      }),
     ping: () => call("ping", () => redis.ping()).pipe(Effect.asVoid)
   }
 }

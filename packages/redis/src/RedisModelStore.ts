@@ -4,7 +4,14 @@
  * and audit events happen atomically: no interleaving of instances can leave two production
  * versions of a name or an audit trail that disagrees with the models.
  */
-import { type AuditEvent, matchesQuery, type Model, ModelConflictError, ModelStore, StaleRevisionError } from "@org/ml-core"
+import {
+  type AuditEvent,
+  matchesQuery,
+  type Model,
+  ModelConflictError,
+  ModelStore,
+  StaleRevisionError
+} from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
 import { getJson, redisCall as call } from "./JsonDocuments.js"
@@ -60,7 +67,8 @@ return 'ok'
 export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape => {
   const keys = registryKeys(prefix)
   const parseModel = (raw: string | null): Model | undefined => (raw === null ? undefined : (JSON.parse(raw) as Model))
-  const parseEvents = (raws: ReadonlyArray<string>): ReadonlyArray<AuditEvent> => raws.map((raw) => JSON.parse(raw) as AuditEvent)
+  const parseEvents = (raws: ReadonlyArray<string>): ReadonlyArray<AuditEvent> =>
+    raws.map((raw) => JSON.parse(raw) as AuditEvent)
 
   const get = (id: string) => call("get", () => getJson<Model>(redis, keys.model(id)))
 
@@ -68,19 +76,31 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
     insert: (model, event) =>
       call("insert", () =>
         redis.eval(
-          insertScript, 7,
-          keys.nameVersion(model.name, model.version), keys.model(model.id), keys.index(), keys.counts(),
-          keys.auditOfModel(model.id), keys.auditOfName(model.name), keys.production(model.name),
-          model.id, JSON.stringify(model), JSON.stringify(event), model.status
-        ) as Promise<string | null>
-      ).pipe(Effect.flatMap((existingId) =>
-        existingId === null
-          ? Effect.void
-          : Effect.fail(new ModelConflictError({
-            name: model.name, version: model.version, existingId,
-            message: `Model ${model.name} version ${model.version} is already registered`
-          }))
-      )),
+          insertScript,
+          7,
+          keys.nameVersion(model.name, model.version),
+          keys.model(model.id),
+          keys.index(),
+          keys.counts(),
+          keys.auditOfModel(model.id),
+          keys.auditOfName(model.name),
+          keys.production(model.name),
+          model.id,
+          JSON.stringify(model),
+          JSON.stringify(event),
+          model.status
+        ) as Promise<string | null>).pipe(Effect.flatMap((existingId) =>
+          existingId === null
+            ? Effect.void
+            : Effect.fail(
+              new ModelConflictError({
+                name: model.name,
+                version: model.version,
+                existingId,
+                message: `Model ${model.name} version ${model.version} is already registered`
+              })
+            )
+        )),
 
     get,
 
@@ -130,7 +150,12 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
           expected: change.expected.map(({ id, revision }) => ({ k: key(keys.model(id)), revision })),
           // Omitted rather than null: cjson decodes null as a userdata value, not nil.
           ...(change.production
-            ? { production: { k: key(keys.production(change.production.name)), expected: change.production.expectedId ?? "" } }
+            ? {
+              production: {
+                k: key(keys.production(change.production.name)),
+                expected: change.production.expectedId ?? ""
+              }
+            }
             : {}),
           put: change.put.map((model) => ({
             k: key(keys.model(model.id)),
@@ -149,7 +174,9 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
         argv[0] = JSON.stringify(plan)
         return call("commit", () => redis.eval(commitScript, keyList.length, ...keyList, ...argv) as Promise<string>)
       }).pipe(Effect.flatMap((result) =>
-        result === "ok" ? Effect.void : Effect.fail(new StaleRevisionError({ message: "A model or production version changed since it was read" }))
+        result === "ok"
+          ? Effect.void
+          : Effect.fail(new StaleRevisionError({ message: "A model or production version changed since it was read" }))
       )),
 
     countByStatus: () =>
@@ -162,7 +189,8 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
       }),
 
     historyOf: (id) => call("history", async () => parseEvents(await redis.lrange(keys.auditOfModel(id), 0, -1))),
-    historyOfName: (name) => call("history", async () => parseEvents(await redis.lrange(keys.auditOfName(name), 0, -1))),
+    historyOfName: (name) =>
+      call("history", async () => parseEvents(await redis.lrange(keys.auditOfName(name), 0, -1))),
     ping: () => call("ping", () => redis.ping()).pipe(Effect.asVoid)
   }
 }

@@ -6,7 +6,13 @@
  * and `:validation` (bounded lists), and `ml:update:<update_id>` records listed in `:updates`.
  * One Lua script deduplicates, appends, trims and counts a batch atomically.
  */
-import { type LearnerState, type Pipeline, PipelineConflictError, PipelineStore, StaleRevisionError } from "@org/ml-core"
+import {
+  type LearnerState,
+  type Pipeline,
+  PipelineConflictError,
+  PipelineStore,
+  StaleRevisionError
+} from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
 import { compareAndSet, getJson, getJsonMany, insertIndexed, listIndexed, redisCall as call } from "./JsonDocuments.js"
@@ -66,20 +72,56 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
       if (values.length === 0) return
       await redis.multi().rpush(key, ...values.map((v) => JSON.stringify(v))).ltrim(key, -max, -1).exec()
     })
-  const readList = <A>(key: string) => call("read", async () => (await redis.lrange(key, 0, -1)).map((r) => JSON.parse(r) as A))
+  const readList = <A>(key: string) =>
+    call("read", async () => (await redis.lrange(key, 0, -1)).map((r) => JSON.parse(r) as A))
   return {
     insert: (pipeline) =>
-      call("pipeline insert", () => insertIndexed(redis, keys.pipeline(pipeline.id), keys.pipelines(), pipeline.id, pipeline)).pipe(
-        Effect.flatMap((inserted) => (inserted ? Effect.void : Effect.fail(new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` }))))),
+      call(
+        "pipeline insert",
+        () => insertIndexed(redis, keys.pipeline(pipeline.id), keys.pipelines(), pipeline.id, pipeline)
+      ).pipe(
+        Effect.flatMap((
+          inserted
+        ) => (inserted
+          ? Effect.void
+          : Effect.fail(
+            new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` })
+          ))
+        )
+      ),
     get: (id) => call("pipeline get", () => getJson<Pipeline>(redis, keys.pipeline(id))),
     list: () => call("pipeline list", () => listIndexed<Pipeline>(redis, keys.pipelines(), keys.pipeline)),
     commit: (pipeline, expected) =>
       call("pipeline commit", () => compareAndSet(redis, keys.pipeline(pipeline.id), pipeline, expected))
-        .pipe(Effect.flatMap((ok) => (ok ? Effect.void : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))))),
+        .pipe(
+          Effect.flatMap((ok) => (ok
+            ? Effect.void
+            : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` })))
+          )
+        ),
     addSamples: (id, samples, { maxBufferSize, dedupWindow, progressiveWindow }, predictions) =>
       call("samples", async () => {
-        const args = samples.flatMap((s, i) => [s.sampleId, JSON.stringify(s), predictions ? JSON.stringify({ prediction: predictions[i], label: s.label }) : ""])
-        const [added, duplicates, dropped] = (await redis.eval(addScript, 5, keys.part(id, "buffer"), keys.part(id, "seen"), keys.part(id, "counters"), keys.part(id, "seen-order"), keys.part(id, "progressive"), maxBufferSize, dedupWindow, progressiveWindow, ...args)) as [number, number, number]
+        const args = samples.flatMap((
+          s,
+          i
+        ) => [
+          s.sampleId,
+          JSON.stringify(s),
+          predictions ? JSON.stringify({ prediction: predictions[i], label: s.label }) : ""
+        ])
+        const [added, duplicates, dropped] = (await redis.eval(
+          addScript,
+          5,
+          keys.part(id, "buffer"),
+          keys.part(id, "seen"),
+          keys.part(id, "counters"),
+          keys.part(id, "seen-order"),
+          keys.part(id, "progressive"),
+          maxBufferSize,
+          dedupWindow,
+          progressiveWindow,
+          ...args
+        )) as [number, number, number]
         return { added, duplicates, dropped }
       }),
     buffer: (id) => readList(keys.part(id, "buffer")),
@@ -91,23 +133,47 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
         const wanted = new Set(sampleIds)
         const raws = await redis.lrange(keys.part(id, "buffer"), 0, -1)
         const multi = redis.multi()
-        for (const raw of raws) if (wanted.has((JSON.parse(raw) as { sampleId: string }).sampleId)) multi.lrem(keys.part(id, "buffer"), 1, raw)
+        for (const raw of raws) {
+          if (wanted.has((JSON.parse(raw) as { sampleId: string }).sampleId)) {
+            multi.lrem(keys.part(id, "buffer"), 1, raw)
+          }
+        }
         await multi.exec()
       }),
-    counters: (id) => call("counters", async () => {
-      const c = await redis.hgetall(keys.part(id, "counters"))
-      return { received: Number(c.received ?? 0), duplicates: Number(c.duplicates ?? 0), dropped: Number(c.dropped ?? 0), processed: Number(c.processed ?? 0) }
-    }),
-    addProcessed: (id, count) => call("processed", () => redis.hincrby(keys.part(id, "counters"), "processed", count)).pipe(Effect.asVoid),
+    counters: (id) =>
+      call("counters", async () => {
+        const c = await redis.hgetall(keys.part(id, "counters"))
+        return {
+          received: Number(c.received ?? 0),
+          duplicates: Number(c.duplicates ?? 0),
+          dropped: Number(c.dropped ?? 0),
+          processed: Number(c.processed ?? 0)
+        }
+      }),
+    addProcessed: (id, count) =>
+      call("processed", () => redis.hincrby(keys.part(id, "counters"), "processed", count)).pipe(Effect.asVoid),
     liveState: (id) => call("state", () => getJson<LearnerState>(redis, keys.part(id, "state"))),
-    setLiveState: (id, state) => call("state set", () => redis.set(keys.part(id, "state"), JSON.stringify(state))).pipe(Effect.asVoid),
+    setLiveState: (id, state) =>
+      call("state set", () => redis.set(keys.part(id, "state"), JSON.stringify(state))).pipe(Effect.asVoid),
     progressive: (id) => readList(keys.part(id, "progressive")),
     addValidation: (id, samples, max) => pushBounded(keys.part(id, "validation"), samples, max),
     validation: (id) => readList(keys.part(id, "validation")),
-    appendUpdate: (record) => call("update append", async () => {
-      await redis.multi().set(keys.update(record.id), JSON.stringify(record)).rpush(keys.part(record.pipelineId, "updates"), record.id).exec()
-    }),
-    updates: (id) => call("updates", async () => getJsonMany<PipelineStore.UpdateRecord>(redis, (await redis.lrange(keys.part(id, "updates"), 0, -1)).map(keys.update)))
+    appendUpdate: (record) =>
+      call("update append", async () => {
+        await redis.multi().set(keys.update(record.id), JSON.stringify(record)).rpush(
+          keys.part(record.pipelineId, "updates"),
+          record.id
+        ).exec()
+      }),
+    updates: (id) =>
+      call(
+        "updates",
+        async () =>
+          getJsonMany<PipelineStore.UpdateRecord>(
+            redis,
+            (await redis.lrange(keys.part(id, "updates"), 0, -1)).map(keys.update)
+          )
+      )
   }
 }
 

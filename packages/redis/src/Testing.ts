@@ -7,7 +7,8 @@ import { Redis } from "ioredis"
 
 export const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 
-export const uniquePrefix = (label: string) => `mltest:${label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`
+export const uniquePrefix = (label: string) =>
+  `mltest:${label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`
 
 export const connectOrFail = async (): Promise<Redis> => {
   const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 })

@@ -1,12 +1,27 @@
+import { FsArtifactStore } from "@org/ml-adapter-fs"
+import { AbTests, ExperimentStore, MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
+import {
+  driftStoreContract,
+  experimentStoreContract,
+  modelRegistryContract,
+  modelStoreContract,
+  pipelineStoreContract,
+  sampleEvent,
+  sampleModel
+} from "@org/ml-core/testing"
+import { Effect, Layer } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { AbTests, ExperimentStore, MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
-import { driftStoreContract, experimentStoreContract, pipelineStoreContract, modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
-import { FsArtifactStore } from "@org/ml-adapter-fs"
-import { Effect, Layer } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { RedisClient, RedisDriftStore, RedisExperimentStore, RedisModelStore, RedisPipelineStore, registryKeys } from "../src/index.js"
+import {
+  RedisClient,
+  RedisDriftStore,
+  RedisExperimentStore,
+  RedisModelStore,
+  RedisPipelineStore,
+  registryKeys
+} from "../src/index.js"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../src/Testing.js"
 
 const admin = await connectOrFail()
@@ -23,42 +38,87 @@ const storeLayer = () => RedisModelStore.layer.pipe(Layer.provide(RedisClient.la
 
 modelStoreContract("redis", storeLayer)
 
-modelRegistryContract("redis", (settings) =>
-  ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
-    Layer.provide(Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory))
-  ))
+modelRegistryContract(
+  "redis",
+  (settings) =>
+    ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
+      Layer.provide(
+        Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)
+      )
+    )
+)
 
-pipelineStoreContract("redis", () => RedisPipelineStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))))
+pipelineStoreContract(
+  "redis",
+  () => RedisPipelineStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+)
 
-driftStoreContract("redis", () => RedisDriftStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))))
+driftStoreContract(
+  "redis",
+  () => RedisDriftStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+)
 
-experimentStoreContract("redis", () => RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))))
+experimentStoreContract(
+  "redis",
+  () => RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+)
 
 describe("A/B tests over Redis from several instances", () => {
   it("give one user the same model from 50 concurrent first requests spread over 5 instances", async () => {
     const instance = () => {
       const client = RedisClient.layer({ url: redisUrl, prefix })
-      const registry = ModelRegistry.layer().pipe(Layer.provide(Layer.mergeAll(RedisModelStore.layer.pipe(Layer.provide(client)), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)))
-      return AbTests.layer().pipe(Layer.provideMerge(Layer.mergeAll(registry, RedisExperimentStore.layer.pipe(Layer.provide(client)), MetricsSink.layerMemory)))
+      const registry = ModelRegistry.layer().pipe(
+        Layer.provide(
+          Layer.mergeAll(
+            RedisModelStore.layer.pipe(Layer.provide(client)),
+            FsArtifactStore.layer({ directory: artifactsDir }),
+            MetricsSink.layerMemory
+          )
+        )
+      )
+      return AbTests.layer().pipe(
+        Layer.provideMerge(
+          Layer.mergeAll(registry, RedisExperimentStore.layer.pipe(Layer.provide(client)), MetricsSink.layerMemory)
+        )
+      )
     }
     const name = `ab-${Date.now()}`
-    const experiment = await Effect.runPromise(Effect.provide(Effect.gen(function*() {
-      const registry = yield* ModelRegistry.ModelRegistry
-      const ids = yield* Effect.forEach(["1", "2", "3"], (version) =>
-        registry.registerModel({ name, version, algorithm: "a", framework: "f" }, new Blob([new Uint8Array([1])]).stream()).pipe(Effect.map((m) => m.id)))
-      const ab = yield* AbTests.AbTests
-      const created = yield* ab.createExperiment({ name, targetMetric: "ctr", variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: i === 0 ? 34 : 33 })) })
-      return yield* ab.startExperiment(created.id)
-    }), instance()))
+    const experiment = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const registry = yield* ModelRegistry.ModelRegistry
+        const ids = yield* Effect.forEach(["1", "2", "3"], (version) =>
+          registry.registerModel(
+            { name, version, algorithm: "a", framework: "f" },
+            new Blob([new Uint8Array([1])]).stream()
+          ).pipe(Effect.map((m) => m.id)))
+        const ab = yield* AbTests.AbTests
+        const created = yield* ab.createExperiment({
+          name,
+          targetMetric: "ctr",
+          variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: i === 0 ? 34 : 33 }))
+        })
+        return yield* ab.startExperiment(created.id)
+      }),
+      instance()
+    ))
     const answers = await Promise.all(Array.from({ length: 5 }, () =>
       Effect.runPromise(Effect.provide(
-        AbTests.AbTests.use((ab) => Effect.all(Array.from({ length: 10 }, () => ab.getModelAssignment(experiment.id, "the-user")), { concurrency: "unbounded" })),
+        AbTests.AbTests.use((ab) =>
+          Effect.all(Array.from({ length: 10 }, () => ab.getModelAssignment(experiment.id, "the-user")), {
+            concurrency: "unbounded"
+          })
+        ),
         instance()
       )))).then((xs) => xs.flat())
     expect(answers).toHaveLength(50)
     expect(new Set(answers.map((a) => a.modelId)).size).toBe(1)
     expect(answers.every((a) => a.sticky)).toBe(true)
-    const counters = await Effect.runPromise(Effect.provide(ExperimentStore.ExperimentStore.use((s) => s.counters(experiment.id, 3)), RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))))
+    const counters = await Effect.runPromise(
+      Effect.provide(
+        ExperimentStore.ExperimentStore.use((s) => s.counters(experiment.id, 3)),
+        RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+      )
+    )
     expect(counters.variants.reduce((a, v) => a + v.exposures, 0)).toBe(1)
   })
 })
@@ -66,25 +126,39 @@ describe("A/B tests over Redis from several instances", () => {
 describe("several server instances on one Redis", () => {
   it("keep exactly one production version when each promotes different versions at once", async () => {
     const instance = () =>
-      ModelRegistry.layer().pipe(Layer.provide(Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)))
+      ModelRegistry.layer().pipe(
+        Layer.provide(
+          Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)
+        )
+      )
     const name = `multi-${Date.now()}`
     const bytes = new Uint8Array([1, 2, 3])
     const setup = Effect.gen(function*() {
       const registry = yield* ModelRegistry.ModelRegistry
-      return yield* Effect.forEach(Array.from({ length: 12 }, (_, i) => String(i)), (version) =>
-        Effect.gen(function*() {
-          const model = yield* registry.registerModel({ name, version, algorithm: "a", framework: "f" }, new Blob([bytes]).stream())
-          yield* registry.promoteModel(model.id, "testing")
-          return yield* registry.promoteModel(model.id, "staging")
-        }))
+      return yield* Effect.forEach(
+        Array.from({ length: 12 }, (_, i) => String(i)),
+        (version) =>
+          Effect.gen(function*() {
+            const model = yield* registry.registerModel(
+              { name, version, algorithm: "a", framework: "f" },
+              new Blob([bytes]).stream()
+            )
+            yield* registry.promoteModel(model.id, "testing")
+            return yield* registry.promoteModel(model.id, "staging")
+          })
+      )
     })
     const models = await Effect.runPromise(Effect.provide(setup, instance()))
     const promoteHalf = (half: ReadonlyArray<{ id: string }>) =>
       Effect.provide(
-        ModelRegistry.ModelRegistry.use((r) => Effect.forEach(half, (m) => r.promoteModel(m.id, "production"), { concurrency: "unbounded" })),
+        ModelRegistry.ModelRegistry.use((r) =>
+          Effect.forEach(half, (m) => r.promoteModel(m.id, "production"), { concurrency: "unbounded" })
+        ),
         instance()
       )
-    await Effect.runPromise(Effect.all([promoteHalf(models.slice(0, 6)), promoteHalf(models.slice(6))], { concurrency: "unbounded" }))
+    await Effect.runPromise(
+      Effect.all([promoteHalf(models.slice(0, 6)), promoteHalf(models.slice(6))], { concurrency: "unbounded" })
+    )
     const final = await Effect.runPromise(Effect.provide(
       ModelRegistry.ModelRegistry.use((r) => r.listModels({ name, limit: 100 })),
       instance()
@@ -97,7 +171,9 @@ describe("several server instances on one Redis", () => {
 describe("redis key layout", () => {
   it("stores a model as JSON under ml:model:<id> below the prefix, with its companions", async () => {
     const model = sampleModel({ name: "layout" })
-    await Effect.runPromise(Effect.provide(ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))), storeLayer()))
+    await Effect.runPromise(
+      Effect.provide(ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))), storeLayer())
+    )
     const keys = registryKeys(prefix)
     expect(JSON.parse((await admin.get(`${prefix}ml:model:${model.id}`))!)).toEqual(model)
     expect(await admin.get(keys.nameVersion(model.name, model.version))).toBe(model.id)

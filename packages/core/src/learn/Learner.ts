@@ -11,7 +11,12 @@ import { fnv1a32 } from "../Assignment.js"
 import { invalid } from "../stats/StatsError.js"
 
 export type Optimizer =
-  | { readonly type: "sgd"; readonly learningRate: number; readonly schedule?: "constant" | "invscaling"; readonly powerT?: number }
+  | {
+    readonly type: "sgd"
+    readonly learningRate: number
+    readonly schedule?: "constant" | "invscaling"
+    readonly powerT?: number
+  }
   | { readonly type: "adagrad"; readonly learningRate: number; readonly epsilon?: number }
   | { readonly type: "ftrl"; readonly alpha: number; readonly beta: number; readonly l1: number; readonly l2: number }
   | { readonly type: "pa"; readonly variant: "PA-I" | "PA-II"; readonly C: number }
@@ -43,7 +48,11 @@ export interface LearnerState {
   /** Optimizer state: AdaGrad sums of squared gradients, FTRL z and n (last entry: the bias). */
   readonly accumulators: Readonly<Record<string, ReadonlyArray<number>>>
   /** Standardization: per-slot count, mean and M2. */
-  readonly standardization: { readonly count: ReadonlyArray<number>; readonly mean: ReadonlyArray<number>; readonly m2: ReadonlyArray<number> } | null
+  readonly standardization: {
+    readonly count: ReadonlyArray<number>
+    readonly mean: ReadonlyArray<number>
+    readonly m2: ReadonlyArray<number>
+  } | null
 }
 
 export const LEARNER_FORMAT_VERSION = 1
@@ -73,7 +82,9 @@ export interface Learner {
 }
 
 const checkConfig = (config: LearnerConfig) => {
-  if (config.kind !== "logistic" && config.kind !== "linear") invalid("kind", `must be "logistic" or "linear", got ${String(config.kind)}`)
+  if (config.kind !== "logistic" && config.kind !== "linear") {
+    invalid("kind", `must be "logistic" or "linear", got ${String(config.kind)}`)
+  }
   const o = config.optimizer
   const positive = (v: number | undefined, field: string) => {
     if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) invalid(field, `must be a finite number > 0, got ${v}`)
@@ -85,12 +96,16 @@ const checkConfig = (config: LearnerConfig) => {
     if (!(o.l1 >= 0)) invalid("optimizer.l1", `must be >= 0, got ${o.l1}`)
     if (!(o.l2 >= 0)) invalid("optimizer.l2", `must be >= 0, got ${o.l2}`)
   } else if (o.type === "pa") {
-    if (config.kind !== "logistic") invalid("optimizer.type", "Passive-Aggressive is for classification (kind logistic)")
+    if (config.kind !== "logistic") {
+      invalid("optimizer.type", "Passive-Aggressive is for classification (kind logistic)")
+    }
     positive(o.C, "optimizer.C")
   } else invalid("optimizer.type", `must be sgd, adagrad, ftrl or pa, got ${String((o as { type: unknown }).type)}`)
   const f = config.features
   if (f.type === "hashing") {
-    if (!(Number.isInteger(f.bits) && f.bits >= 1 && f.bits <= 24)) invalid("features.bits", `must be an integer from 1 to 24, got ${f.bits}`)
+    if (!(Number.isInteger(f.bits) && f.bits >= 1 && f.bits <= 24)) {
+      invalid("features.bits", `must be an integer from 1 to 24, got ${f.bits}`)
+    }
   } else if (f.type === "schema") {
     if (f.names.length === 0) invalid("features.names", "must not be empty")
   } else invalid("features.type", `must be "schema" or "hashing"`)
@@ -99,7 +114,9 @@ const checkConfig = (config: LearnerConfig) => {
 export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learner => {
   checkConfig(config)
   const size = config.features.type === "schema" ? config.features.names.length : 2 ** config.features.bits
-  const schemaIndex = config.features.type === "schema" ? new Map(config.features.names.map((n, i) => [n, i])) : undefined
+  const schemaIndex = config.features.type === "schema"
+    ? new Map(config.features.names.map((n, i) => [n, i]))
+    : undefined
   const hashMask = size - 1
   const slotOf = (name: string): number => (schemaIndex ? schemaIndex.get(name) ?? -1 : fnv1a32(name) & hashMask)
   const weights = new Float64Array(size)
@@ -362,8 +379,14 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       weights: o.type === "ftrl" ? Array.from({ length: size }, (_, i) => ftrlWeight(i)) : Array.from(weights),
       bias: o.type === "ftrl" ? ftrlWeight(size) : bias[0]!,
       steps,
-      accumulators: { ...(g2 ? { g2: Array.from(g2) } : {}), ...(z ? { z: Array.from(z) } : {}), ...(n ? { n: Array.from(n) } : {}) },
-      standardization: stdCount ? { count: Array.from(stdCount), mean: Array.from(stdMean!), m2: Array.from(stdM2!) } : null
+      accumulators: {
+        ...(g2 ? { g2: Array.from(g2) } : {}),
+        ...(z ? { z: Array.from(z) } : {}),
+        ...(n ? { n: Array.from(n) } : {})
+      },
+      standardization: stdCount
+        ? { count: Array.from(stdCount), mean: Array.from(stdMean!), m2: Array.from(stdM2!) }
+        : null
     })
   }
 }
@@ -373,7 +396,12 @@ export const loadLearner = (state: unknown): Learner => {
   const s = state as Partial<LearnerState> | null
   if (typeof s !== "object" || s === null) return invalid("state", "must be a serialized learner object")
   if (s.formatVersion !== LEARNER_FORMAT_VERSION) {
-    return invalid("state.formatVersion", `unsupported learner format ${JSON.stringify(s.formatVersion)}; this version reads format ${LEARNER_FORMAT_VERSION}`)
+    return invalid(
+      "state.formatVersion",
+      `unsupported learner format ${
+        JSON.stringify(s.formatVersion)
+      }; this version reads format ${LEARNER_FORMAT_VERSION}`
+    )
   }
   if (!s.config || !Array.isArray(s.weights)) return invalid("state", "is missing config or weights")
   return makeLearner(s.config, s as LearnerState)

@@ -69,17 +69,25 @@ const solveTail = (
     let next = x - (Math.log(value) - logTarget) / slope
     if (!(next > lo && next < hi) || !Number.isFinite(next) || value === 0) {
       // Bisect; geometrically when the bracket spans orders of magnitude on the positive axis.
-      const spansDecades = lo * hi > 0 && Math.max(Math.abs(lo), Math.abs(hi)) > 4 * Math.min(Math.abs(lo), Math.abs(hi))
-      next = spansDecades && Number.isFinite(lo) && Number.isFinite(hi) ? Math.sign(lo) * Math.sqrt(lo * hi) : 0.5 * (lo + hi)
+      const spansDecades = lo * hi > 0 &&
+        Math.max(Math.abs(lo), Math.abs(hi)) > 4 * Math.min(Math.abs(lo), Math.abs(hi))
+      next = spansDecades && Number.isFinite(lo) && Number.isFinite(hi)
+        ? Math.sign(lo) * Math.sqrt(lo * hi)
+        : 0.5 * (lo + hi)
     }
-    if (Math.abs(next - x) <= 2 * machineEpsilon * Math.abs(next) || hi - lo <= 2 * machineEpsilon * Math.abs(lo + hi) * 0.5) return next
+    if (
+      Math.abs(next - x) <= 2 * machineEpsilon * Math.abs(next) ||
+      hi - lo <= 2 * machineEpsilon * Math.abs(lo + hi) * 0.5
+    ) return next
     x = next
   }
   return x
 }
 
 /** quantile and quantileUpper from one tail solver, with the probability checked once here. */
-const quantilesFrom = (solve: (target: number, upper: boolean) => number): Pick<Distribution, "quantile" | "quantileUpper"> => ({
+const quantilesFrom = (
+  solve: (target: number, upper: boolean) => number
+): Pick<Distribution, "quantile" | "quantileUpper"> => ({
   quantile: (p) => {
     checkP(p, "p")
     return solve(p, false)
@@ -92,13 +100,28 @@ const quantilesFrom = (solve: (target: number, upper: boolean) => number): Pick<
 
 /** Acklam's rational approximation of the normal quantile (relative error ~1e-9), then polished. */
 const acklam = (p: number): number => {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 1.38357751867269e2, -30.66479806614716, 2.506628277459239]
+  const a = [
+    -39.69683028665376,
+    220.9460984245205,
+    -275.9285104469687,
+    1.38357751867269e2,
+    -30.66479806614716,
+    2.506628277459239
+  ]
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783]
+  const c = [
+    -0.007784894002430293,
+    -0.3223964580411365,
+    -2.400758277161838,
+    -2.549732539343734,
+    4.374664141464968,
+    2.938163982698783
+  ]
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
   if (p < 0.02425) {
     const q = Math.sqrt(-2 * Math.log(p))
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
   }
   const q = p - 0.5
   const r = q * q
@@ -160,7 +183,9 @@ export const studentT = (df: number): Distribution => {
     const at = Math.abs(t)
     // Beyond 1e100, x = df/t² is below 1e-200 and I_x(a, ½) = x^a / (a B(a, ½)) to double precision;
     // done in logs because x itself may underflow.
-    if (at > 1e100) return 0.5 * Math.exp(halfDf * (Math.log(df) - 2 * Math.log(at)) - Math.log(halfDf) - logBeta(halfDf, 0.5))
+    if (at > 1e100) {
+      return 0.5 * Math.exp(halfDf * (Math.log(df) - 2 * Math.log(at)) - Math.log(halfDf) - logBeta(halfDf, 0.5))
+    }
     const t2 = t * t
     return 0.5 * betaIncomplete(halfDf, 0.5, df / (df + t2), t2 / (df + t2)).lower
   }

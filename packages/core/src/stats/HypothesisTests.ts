@@ -5,8 +5,8 @@
  * adjustment, and sample sizes per arm.
  */
 import { chiSquare, normal, studentT } from "./Distributions.js"
+import { checkCount, checkPositive, checkProbability, checkSample, invalid } from "./StatsError.js"
 import { meanDifference, type Summary, variance } from "./Summary.js"
-import { checkCount, checkProbability, checkPositive, checkSample, invalid } from "./StatsError.js"
 import { summarize } from "./Summary.js"
 
 const standardNormal = normal()
@@ -139,9 +139,14 @@ export interface ChiSquareResult {
  * Chi-square goodness of fit of observed counts against expected proportions (or counts; they
  * are rescaled to the observed total), as scipy.stats.chisquare. The sample-ratio-mismatch check.
  */
-export const chiSquareGoodnessOfFit = (observed: ReadonlyArray<number>, expected: ReadonlyArray<number>): ChiSquareResult => {
+export const chiSquareGoodnessOfFit = (
+  observed: ReadonlyArray<number>,
+  expected: ReadonlyArray<number>
+): ChiSquareResult => {
   if (observed.length < 2) invalid("observed", "needs at least 2 categories")
-  if (expected.length !== observed.length) invalid("expected", `must have ${observed.length} entries like observed, got ${expected.length}`)
+  if (expected.length !== observed.length) {
+    invalid("expected", `must have ${observed.length} entries like observed, got ${expected.length}`)
+  }
   observed.forEach((c, i) => checkCount(c, `observed[${i}]`))
   expected.forEach((e, i) => checkPositive(e, `expected[${i}]`))
   const total = observed.reduce((a, b) => a + b, 0)
@@ -165,7 +170,10 @@ export interface IndependenceResult extends ChiSquareResult {
  * Chi-square test of independence on a contingency table (scipy.stats.chi2_contingency):
  * Yates' continuity correction is applied when df = 1 unless `correction: false`.
  */
-export const chiSquareIndependence = (table: ReadonlyArray<ReadonlyArray<number>>, options: { readonly correction?: boolean } = {}): IndependenceResult => {
+export const chiSquareIndependence = (
+  table: ReadonlyArray<ReadonlyArray<number>>,
+  options: { readonly correction?: boolean } = {}
+): IndependenceResult => {
   const rows = table.length
   if (rows < 2) invalid("table", "needs at least 2 rows")
   const cols = table[0]!.length
@@ -177,8 +185,12 @@ export const chiSquareIndependence = (table: ReadonlyArray<ReadonlyArray<number>
   const rowSums = table.map((row) => row.reduce((a, b) => a + b, 0))
   const colSums = Array.from({ length: cols }, (_, k) => table.reduce((a, row) => a + row[k]!, 0))
   const total = rowSums.reduce((a, b) => a + b, 0)
-  rowSums.forEach((s, r) => s === 0 && invalid(`table[${r}]`, "row has no observations (expected frequencies would be 0)"))
-  colSums.forEach((s, k) => s === 0 && invalid(`table[*][${k}]`, "column has no observations (expected frequencies would be 0)"))
+  rowSums.forEach((s, r) =>
+    s === 0 && invalid(`table[${r}]`, "row has no observations (expected frequencies would be 0)")
+  )
+  colSums.forEach((s, k) =>
+    s === 0 && invalid(`table[*][${k}]`, "column has no observations (expected frequencies would be 0)")
+  )
   const expected = table.map((_, r) => colSums.map((cs) => (rowSums[r]! * cs) / total))
   const df = (rows - 1) * (cols - 1)
   const correct = (options.correction ?? true) && df === 1
@@ -262,6 +274,8 @@ export const sampleSizeForProportions = (baseline: number, mde: number, options:
   const za = standardNormal.quantileUpper(alpha / 2)
   const zb = standardNormal.quantile(power)
   const mean = (baseline + target) / 2
-  const n = (za * Math.sqrt(2 * mean * (1 - mean)) + zb * Math.sqrt(baseline * (1 - baseline) + target * (1 - target))) ** 2 / (mde * mde)
+  const n =
+    (za * Math.sqrt(2 * mean * (1 - mean)) + zb * Math.sqrt(baseline * (1 - baseline) + target * (1 - target))) ** 2 /
+    (mde * mde)
   return Math.ceil(n)
 }

@@ -18,8 +18,14 @@ const PI_SIX = Math.PI ** 6
 const SQRT3 = Math.sqrt(3)
 const MIN_LOG = -708
 const STIRLING = [
-  -0.029550653594771242, 0.00641025641025641, -0.0019175269175269176, 0.0008417508417508417,
-  -0.0005952380952380953, 0.0007936507936507937, -0.002777777777777778, 0.08333333333333333
+  -0.029550653594771242,
+  0.00641025641025641,
+  -0.0019175269175269176,
+  0.0008417508417508417,
+  -0.0005952380952380953,
+  0.0007936507936507937,
+  -0.002777777777777778,
+  0.08333333333333333
 ]
 
 const clip = (p: number) => Math.min(1, Math.max(0, p))
@@ -215,7 +221,9 @@ const kolmognPomeranz = (n: number, x: number, cdf: boolean): number => {
         // Entry convStart + c of the full convolution of V0[offset..offset+ln2) with pwrs[0..ln2).
         const idx = convStart + c
         let total = 0
-        for (let a = Math.max(0, idx - ln2 + 1); a <= Math.min(idx, ln2 - 1); a++) total += V0[offset + a]! * pwrs[idx - a]!
+        for (let a = Math.max(0, idx - ln2 + 1); a <= Math.min(idx, ln2 - 1); a++) {
+          total += V0[offset + a]! * pwrs[idx - a]!
+        }
         V1[c] = total
         if (total > max) max = total
       }

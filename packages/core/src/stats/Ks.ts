@@ -2,8 +2,8 @@
  * Kolmogorov-Smirnov tests with scipy's semantics (scipy.stats.ks_2samp and ks_1samp, two-sided):
  * exact lattice-path p-values for small samples, the finite-n Kolmogorov distribution otherwise.
  */
-import { kolmogn, kolmogorovSf } from "./Kolmogorov.js"
 import { normal } from "./Distributions.js"
+import { kolmogn, kolmogorovSf } from "./Kolmogorov.js"
 import { checkPositive, checkSample, invalid } from "./StatsError.js"
 
 export type KsMethod = "auto" | "exact" | "asymp"
@@ -120,9 +120,15 @@ const twoSampleStatistic = (a: Float64Array, b: Float64Array): number => {
 }
 
 /** Two-sample, two-sided Kolmogorov-Smirnov test (scipy.stats.ks_2samp semantics). */
-export const ks2Samp = (a: ArrayLike<number>, b: ArrayLike<number>, options: { readonly method?: KsMethod } = {}): KsResult => {
+export const ks2Samp = (
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  options: { readonly method?: KsMethod } = {}
+): KsResult => {
   const method = options.method ?? "auto"
-  if (method !== "auto" && method !== "exact" && method !== "asymp") invalid("method", `must be "auto", "exact" or "asymp", got ${String(method)}`)
+  if (method !== "auto" && method !== "exact" && method !== "asymp") {
+    invalid("method", `must be "auto", "exact" or "asymp", got ${String(method)}`)
+  }
   checkSample(a, "a")
   checkSample(b, "b")
   const data1 = sortedCopy(a)

@@ -77,7 +77,12 @@ const orderStatisticsBySelection = (values: ArrayLike<number>, ranks: ReadonlyAr
  * copies out only the buckets holding the wanted ranks, which are then sorted. Two linear passes
  * instead of a sort; falls back to quickselect when the data crowd into a few buckets.
  */
-const orderStatistics = (values: ArrayLike<number>, ranks: ReadonlyArray<number>, min: number, max: number): Map<number, number> => {
+const orderStatistics = (
+  values: ArrayLike<number>,
+  ranks: ReadonlyArray<number>,
+  min: number,
+  max: number
+): Map<number, number> => {
   const n = values.length
   if (min === max) return new Map(ranks.map((r) => [r, min]))
   const buckets = 4096
@@ -128,7 +133,12 @@ const orderStatistics = (values: ArrayLike<number>, ranks: ReadonlyArray<number>
 }
 
 /** numpy-linear quantiles of unsorted data (the input is not modified). */
-const quantilesOfUnsorted = (values: ArrayLike<number>, probabilities: ReadonlyArray<number>, min: number, max: number): Array<number> => {
+const quantilesOfUnsorted = (
+  values: ArrayLike<number>,
+  probabilities: ReadonlyArray<number>,
+  min: number,
+  max: number
+): Array<number> => {
   const n = values.length
   const positions = probabilities.map((p) => {
     const h = (n - 1) * p
@@ -228,21 +238,33 @@ export interface PsiBins {
  * numpy-linear quantiles at k/bins; `uniform` splits [min, max] evenly. Repeated edges (heavy
  * ties) collapse, so fewer bins may result.
  */
-export const psiBins = (baseline: ArrayLike<number>, options: { readonly bins?: number; readonly strategy?: BinStrategy } = {}): PsiBins => {
+export const psiBins = (
+  baseline: ArrayLike<number>,
+  options: { readonly bins?: number; readonly strategy?: BinStrategy } = {}
+): PsiBins => {
   const bins = options.bins ?? 10
   const strategy = options.strategy ?? "quantile"
   if (!(Number.isInteger(bins) && bins >= 2)) invalid("bins", `must be an integer >= 2, got ${bins}`)
-  if (strategy !== "quantile" && strategy !== "uniform") invalid("strategy", `must be "quantile" or "uniform", got ${String(strategy)}`)
+  if (strategy !== "quantile" && strategy !== "uniform") {
+    invalid("strategy", `must be "quantile" or "uniform", got ${String(strategy)}`)
+  }
   checkSample(baseline, "baseline")
   const { min, max } = extent(baseline)
   const levels = Array.from({ length: bins - 1 }, (_, k) => (k + 1) / bins)
-  const candidates = strategy === "quantile" ? quantilesOfUnsorted(baseline, levels, min, max) : levels.map((_, k) => min + ((max - min) * (k + 1)) / bins)
+  const candidates = strategy === "quantile"
+    ? quantilesOfUnsorted(baseline, levels, min, max)
+    : levels.map((_, k) => min + ((max - min) * (k + 1)) / bins)
   const interior: Array<number> = []
   for (const edge of candidates) {
     if (edge > min && (interior.length === 0 || edge > interior[interior.length - 1]!)) interior.push(edge)
   }
   const counts = countBins(baseline, interior)
-  return { edges: interior, baselineShares: counts.map((c) => c / baseline.length), baselineCount: baseline.length, strategy }
+  return {
+    edges: interior,
+    baselineShares: counts.map((c) => c / baseline.length),
+    baselineCount: baseline.length,
+    strategy
+  }
 }
 
 export interface PsiBin {
@@ -319,7 +341,10 @@ export interface CategoricalPsiResult {
   readonly unseenCategories: ReadonlyArray<string>
 }
 
-const countCategories = (values: ReadonlyArray<string> | Readonly<Record<string, number>>, field: string): Map<string, number> => {
+const countCategories = (
+  values: ReadonlyArray<string> | Readonly<Record<string, number>>,
+  field: string
+): Map<string, number> => {
   const counts = new Map<string, number>()
   if (Array.isArray(values)) {
     for (const v of values as ReadonlyArray<string>) counts.set(v, (counts.get(v) ?? 0) + 1)

@@ -117,7 +117,9 @@ export interface Random {
 
 /** A generator for `seed` (a 32-bit integer or any string); the same seed gives the same stream everywhere. */
 export const makeRandom = (seed: number | string): Random => {
-  if (typeof seed === "number" && !Number.isInteger(seed)) invalid("seed", `must be an integer or a string, got ${seed}`)
+  if (typeof seed === "number" && !Number.isInteger(seed)) {
+    invalid("seed", `must be an integer or a string, got ${seed}`)
+  }
   let sm = (typeof seed === "string" ? fnv1a(seed) : seed) >>> 0
   const splitmix32 = () => {
     sm = (sm + 0x9e3779b9) >>> 0

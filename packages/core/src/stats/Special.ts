@@ -70,7 +70,13 @@ export const erfc = (x: number): number => {
 export const stirlingCorrection = (x: number): number => {
   const r = 1 / x
   const r2 = r * r
-  return r * (1 / 12 + r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156 + r2 * (-3617 / 122400))))))))
+  return r *
+    (1 / 12 +
+      r2 *
+        (-1 / 360 +
+          r2 *
+            (1 / 1260 +
+              r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156 + r2 * (-3617 / 122400))))))))
 }
 
 /** ln Γ(x) for x > 0. */
@@ -160,7 +166,8 @@ export const logBeta = (a: number, b: number): number => {
   if (small >= 10) {
     // Stirling for all three; the big (x-½)ln x terms are combined analytically.
     const sum = a + b
-    return 0.5 * Math.log(2 * Math.PI) + (a - 0.5) * Math.log(a / sum) + (b - 0.5) * Math.log(b / sum) - 0.5 * Math.log(sum) +
+    return 0.5 * Math.log(2 * Math.PI) + (a - 0.5) * Math.log(a / sum) + (b - 0.5) * Math.log(b / sum) -
+      0.5 * Math.log(sum) +
       stirlingCorrection(a) + stirlingCorrection(b) - stirlingCorrection(sum)
   }
   // One small, one large: lgamma(large) - lgamma(large+small) via Stirling, without cancellation.
@@ -207,7 +214,12 @@ const betaContinuedFraction = (a: number, b: number, x: number): number => {
  * Regularized incomplete beta I_x(a, b) and its complement 1 - I_x(a, b), each computed directly
  * (not by subtraction) on the side where the continued fraction converges.
  */
-export const betaIncomplete = (a: number, b: number, x: number, y = 1 - x): { readonly lower: number; readonly upper: number } => {
+export const betaIncomplete = (
+  a: number,
+  b: number,
+  x: number,
+  y = 1 - x
+): { readonly lower: number; readonly upper: number } => {
   if (x <= 0) return { lower: 0, upper: 1 }
   if (y <= 0) return { lower: 1, upper: 0 }
   const logPrefactor = a * Math.log(x) + b * Math.log(y) - logBeta(a, b)

@@ -17,7 +17,9 @@ export const invalid = (field: string, problem: string): never => {
 
 /** Checks a sample: non-empty, every value finite. */
 export const checkSample = (values: ArrayLike<number>, field: string, minLength = 1): void => {
-  if (values.length < minLength) invalid(field, minLength === 1 ? "must not be empty" : `needs at least ${minLength} values`)
+  if (values.length < minLength) {
+    invalid(field, minLength === 1 ? "must not be empty" : `needs at least ${minLength} values`)
+  }
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) invalid(`${field}[${i}]`, `must be a finite number, got ${values[i]}`)
   }

@@ -22,7 +22,13 @@ export interface Summary {
 }
 
 export const emptySummary: Summary = {
-  count: 0, mean: 0, m2: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, shift: 0, shiftedMean: 0
+  count: 0,
+  mean: 0,
+  m2: 0,
+  min: Number.POSITIVE_INFINITY,
+  max: Number.NEGATIVE_INFINITY,
+  shift: 0,
+  shiftedMean: 0
 }
 
 export const addValue = (summary: Summary, value: number): Summary => {
@@ -63,7 +69,15 @@ export const mergeSummaries = (a: Summary, b: Summary): Summary => {
   const delta = meanDifference(b, a)
   const shiftedMean = a.shiftedMean + (delta * b.count) / count
   const m2 = a.m2 + b.m2 + ((delta * delta * a.count) * b.count) / count
-  return { count, mean: a.shift + shiftedMean, m2, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), shift: a.shift, shiftedMean }
+  return {
+    count,
+    mean: a.shift + shiftedMean,
+    m2,
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+    shift: a.shift,
+    shiftedMean
+  }
 }
 
 /** Sample variance (n - 1 denominator); needs at least two values. */

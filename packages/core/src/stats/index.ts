@@ -1,16 +1,56 @@
-export { StatsInputError } from "./StatsError.js"
-export { beta, chiSquare, normal, studentT, type Distribution } from "./Distributions.js"
-export { ks1Samp, ks2Samp, kolmogorovSurvival, kstwoCdf, kstwoSf, roundHalfEven, type Ks1Reference, type KsMethod, type KsResult } from "./Ks.js"
-export { smirnovSf } from "./Kolmogorov.js"
-export { betaIncomplete, erf, erfc, gammaIncomplete, logBeta, logGamma } from "./Special.js"
+export { beta, chiSquare, type Distribution, normal, studentT } from "./Distributions.js"
 export {
-  categoricalPsi, emptyShareFill, histogram, psi, psiBins, quantile, quantiles,
-  type BinStrategy, type CategoricalPsiResult, type PsiBin, type PsiBins, type PsiResult
-} from "./Psi.js"
-export {
-  benjaminiHochberg, chiSquareGoodnessOfFit, chiSquareIndependence, holmBonferroni, sampleSizeForMeans,
-  sampleSizeForProportions, twoProportionZTest, welchTTest,
-  type ChiSquareResult, type IndependenceResult, type Interval, type ProportionsResult, type SampleSizeOptions, type WelchResult
+  benjaminiHochberg,
+  chiSquareGoodnessOfFit,
+  chiSquareIndependence,
+  type ChiSquareResult,
+  holmBonferroni,
+  type IndependenceResult,
+  type Interval,
+  type ProportionsResult,
+  sampleSizeForMeans,
+  sampleSizeForProportions,
+  type SampleSizeOptions,
+  twoProportionZTest,
+  type WelchResult,
+  welchTTest
 } from "./HypothesisTests.js"
-export { addValue, emptySummary, meanDifference, mergeSummaries, standardDeviation, summarize, variance, type Summary } from "./Summary.js"
+export { smirnovSf } from "./Kolmogorov.js"
+export {
+  kolmogorovSurvival,
+  type Ks1Reference,
+  ks1Samp,
+  ks2Samp,
+  type KsMethod,
+  type KsResult,
+  kstwoCdf,
+  kstwoSf,
+  roundHalfEven
+} from "./Ks.js"
+export {
+  type BinStrategy,
+  categoricalPsi,
+  type CategoricalPsiResult,
+  emptyShareFill,
+  histogram,
+  psi,
+  type PsiBin,
+  type PsiBins,
+  psiBins,
+  type PsiResult,
+  quantile,
+  quantiles
+} from "./Psi.js"
 export { deterministicExp, deterministicLog, makeRandom, type Random } from "./Random.js"
+export { betaIncomplete, erf, erfc, gammaIncomplete, logBeta, logGamma } from "./Special.js"
+export { StatsInputError } from "./StatsError.js"
+export {
+  addValue,
+  emptySummary,
+  meanDifference,
+  mergeSummaries,
+  standardDeviation,
+  summarize,
+  type Summary,
+  variance
+} from "./Summary.js"

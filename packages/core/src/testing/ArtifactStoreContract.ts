@@ -57,8 +57,12 @@ export const artifactStoreContract = (
       const wrong = "0".repeat(64)
       const { exit, reopened } = await run(Effect.gen(function*() {
         const store = yield* ArtifactStore
-        const exit = yield* Effect.exit(store.write(modelId, streamOf([bytes]), { maxBytes: 1 << 20, expectedSha256: wrong }))
-        const reopened = yield* Effect.exit(store.open(modelId, { sha256: yield* Effect.promise(() => sha256Hex(bytes)), sizeBytes: bytes.length }))
+        const exit = yield* Effect.exit(
+          store.write(modelId, streamOf([bytes]), { maxBytes: 1 << 20, expectedSha256: wrong })
+        )
+        const reopened = yield* Effect.exit(
+          store.open(modelId, { sha256: yield* Effect.promise(() => sha256Hex(bytes)), sizeBytes: bytes.length })
+        )
         return { exit, reopened }
       }))
       expect(failureTag(exit)).toBe("IntegrityError")
@@ -68,14 +72,22 @@ export const artifactStoreContract = (
 
     it("rejects an artifact over the size limit and keeps nothing", async () => {
       const modelId = makeUlid(Date.now())
-      const exit = await run(Effect.exit(ArtifactStore.use((s) => s.write(modelId, streamOf(split(randomBytes(5000), 1000)), { maxBytes: 4096 }))))
+      const exit = await run(
+        Effect.exit(
+          ArtifactStore.use((s) => s.write(modelId, streamOf(split(randomBytes(5000), 1000)), { maxBytes: 4096 }))
+        )
+      )
       expect(failureTag(exit)).toBe("ArtifactTooLargeError")
       if (options.leftovers) expect(await options.leftovers(modelId)).toEqual([])
     })
 
     it("keeps nothing when the upload stream breaks midway", async () => {
       const modelId = makeUlid(Date.now())
-      const exit = await run(Effect.exit(ArtifactStore.use((s) => s.write(modelId, streamOf(split(randomBytes(5000), 1000), 3), { maxBytes: 1 << 20 }))))
+      const exit = await run(
+        Effect.exit(
+          ArtifactStore.use((s) => s.write(modelId, streamOf(split(randomBytes(5000), 1000), 3), { maxBytes: 1 << 20 }))
+        )
+      )
       expect(failureTag(exit)).toBe("StorageError")
       if (options.leftovers) expect(await options.leftovers(modelId)).toEqual([])
     })
@@ -95,7 +107,9 @@ export const artifactStoreContract = (
       const corrupt = options.corrupt
       it("refuses to serve an artifact whose bytes no longer match its digest", async () => {
         const modelId = makeUlid(Date.now())
-        const stored = await run(ArtifactStore.use((s) => s.write(modelId, streamOf([randomBytes(4096)]), { maxBytes: 1 << 20 })))
+        const stored = await run(
+          ArtifactStore.use((s) => s.write(modelId, streamOf([randomBytes(4096)]), { maxBytes: 1 << 20 }))
+        )
         await corrupt(modelId, stored.sha256)
         const exit = await run(Effect.exit(ArtifactStore.use((s) => s.open(modelId, stored))))
         expect(failureTag(exit)).toBe("IntegrityError")

@@ -13,17 +13,32 @@ import { Leases } from "../Leases.js"
 export const sampleMonitor = (overrides: Partial<Monitor> = {}): Monitor => ({
   id: `mon-${Math.random().toString(36).slice(2, 10)}`,
   modelId: null,
-  features: [{ name: "amount", kind: "feature", type: "numeric" }, { name: "country", kind: "feature", type: "categorical" }],
+  features: [{ name: "amount", kind: "feature", type: "numeric" }, {
+    name: "country",
+    kind: "feature",
+    type: "categorical"
+  }],
   settings: defaultMonitorSettings,
   createdAt: new Date().toISOString(),
   ...overrides
 })
 
 const baseline = (version: number): Baseline => ({
-  type: "categorical", version, createdAt: new Date().toISOString(), count: 3, missingShare: 0, counts: { a: 2, b: 1 }
+  type: "categorical",
+  version,
+  createdAt: new Date().toISOString(),
+  count: 3,
+  missingShare: 0,
+  counts: { a: 2, b: 1 }
 })
 
-const report = (monitorId: string, at: string): DriftReport => ({ id: `check-${Math.random().toString(36).slice(2)}`, monitorId, at, features: [], alerts: [] })
+const report = (monitorId: string, at: string): DriftReport => ({
+  id: `check-${Math.random().toString(36).slice(2)}`,
+  monitorId,
+  at,
+  features: [],
+  alerts: []
+})
 
 export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer<DriftStore | Leases, unknown>) => {
   const run = <A, E>(program: Effect.Effect<A, E, DriftStore | Leases>): Promise<A> =>
@@ -35,7 +50,11 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       const { again, stored, listed } = await run(Effect.gen(function*() {
         const store = yield* DriftStore
         yield* store.insertMonitor(monitor)
-        return { again: yield* Effect.exit(store.insertMonitor(monitor)), stored: yield* store.getMonitor(monitor.id), listed: yield* store.listMonitors() }
+        return {
+          again: yield* Effect.exit(store.insertMonitor(monitor)),
+          stored: yield* store.getMonitor(monitor.id),
+          listed: yield* store.listMonitors()
+        }
       }))
       expect(Exit.isFailure(again)).toBe(true)
       expect(stored).toEqual(monitor)
@@ -60,13 +79,23 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       const { big, small } = await run(Effect.gen(function*() {
         const store = yield* DriftStore
         yield* store.insertMonitor(monitor)
-        yield* Effect.all(Array.from({ length: 20 }, (_, w) =>
-          store.pushValues(monitor.id, "amount", Array.from({ length: 50 }, (_, i) => w * 1000 + i), 10_000)), { concurrency: "unbounded" })
+        yield* Effect.all(
+          Array.from({ length: 20 }, (_, w) =>
+            store.pushValues(
+              monitor.id,
+              "amount",
+              Array.from({ length: 50 }, (_, i) => w * 1000 + i),
+              10_000
+            )),
+          { concurrency: "unbounded" }
+        )
         yield* store.pushValues(monitor.id, "country", ["a", null, "b"], 2)
         return { big: yield* store.window(monitor.id, "amount"), small: yield* store.window(monitor.id, "country") }
       }))
       expect(big).toHaveLength(1000)
-      expect([...big].sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 20 }, (_, w) => Array.from({ length: 50 }, (_, i) => w * 1000 + i)).flat())
+      expect([...big].sort((a, b) => (a as number) - (b as number))).toEqual(
+        Array.from({ length: 20 }, (_, w) => Array.from({ length: 50 }, (_, i) => w * 1000 + i)).flat()
+      )
       expect(small).toEqual([null, "b"])
     })
 
@@ -112,18 +141,41 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
     })
 
     it("stores webhooks and deliveries", async () => {
-      const hook = { id: `hook-${Math.random().toString(36).slice(2)}`, url: "https://example.invalid/h", secret: "s".repeat(20), monitorId: null, minSeverity: "low" as const, createdAt: new Date().toISOString() }
+      const hook = {
+        id: `hook-${Math.random().toString(36).slice(2)}`,
+        url: "https://example.invalid/h",
+        secret: "s".repeat(20),
+        monitorId: null,
+        minSeverity: "low" as const,
+        createdAt: new Date().toISOString()
+      }
       const result = await run(Effect.gen(function*() {
         const store = yield* DriftStore
         yield* store.putWebhook(hook)
-        yield* store.appendDelivery({ webhookId: hook.id, alertId: "a1", at: hook.createdAt, attempt: 1, ok: false, status: 503, error: "HTTP 503" })
+        yield* store.appendDelivery({
+          webhookId: hook.id,
+          alertId: "a1",
+          at: hook.createdAt,
+          attempt: 1,
+          ok: false,
+          status: 503,
+          error: "HTTP 503"
+        })
         const listed = yield* store.listWebhooks()
         const deliveries = yield* store.deliveries(hook.id)
         const deleted = yield* store.deleteWebhook(hook.id)
         return { listed, deliveries, deleted, after: yield* store.listWebhooks() }
       }))
       expect(result.listed).toContainEqual(hook)
-      expect(result.deliveries).toEqual([{ webhookId: hook.id, alertId: "a1", at: hook.createdAt, attempt: 1, ok: false, status: 503, error: "HTTP 503" }])
+      expect(result.deliveries).toEqual([{
+        webhookId: hook.id,
+        alertId: "a1",
+        at: hook.createdAt,
+        attempt: 1,
+        ok: false,
+        status: 503,
+        error: "HTTP 503"
+      }])
       expect(result.deleted).toBe(true)
       expect(result.after.map((h) => h.id)).not.toContain(hook.id)
     })
@@ -132,7 +184,11 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       const name = `lease-${Math.random().toString(36).slice(2)}`
       const result = await run(Effect.gen(function*() {
         const leases = yield* Leases
-        const first = yield* Effect.all([leases.acquire(name, "a", 1000), leases.acquire(name, "b", 1000), leases.acquire(name, "a", 1000)], { concurrency: "unbounded" })
+        const first = yield* Effect.all([
+          leases.acquire(name, "a", 1000),
+          leases.acquire(name, "b", 1000),
+          leases.acquire(name, "a", 1000)
+        ], { concurrency: "unbounded" })
         // Leases long enough that a stalled machine cannot let one expire between the three tries.
         yield* Effect.sleep(1100)
         const afterExpiry = yield* leases.acquire(name, "b", 1000)

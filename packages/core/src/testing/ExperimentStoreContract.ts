@@ -76,9 +76,17 @@ export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.
       const results = await run(Effect.gen(function*() {
         const store = yield* ExperimentStore
         yield* store.insert(experiment)
-        return yield* Effect.all(Array.from({ length: 50 }, (_, i) => store.assignIfAbsent({
-          experimentId: experiment.id, userId: "user-1", variant: i % 2, modelId: experiment.variants[i % 2]!.modelId, at: new Date().toISOString()
-        })), { concurrency: "unbounded" })
+        return yield* Effect.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.assignIfAbsent({
+              experimentId: experiment.id,
+              userId: "user-1",
+              variant: i % 2,
+              modelId: experiment.variants[i % 2]!.modelId,
+              at: new Date().toISOString()
+            })),
+          { concurrency: "unbounded" }
+        )
       }))
       expect(results.filter((r) => r.created)).toHaveLength(1)
       expect(new Set(results.map((r) => r.assignment.variant)).size).toBe(1)
@@ -90,10 +98,15 @@ export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.
       const counters = await run(Effect.gen(function*() {
         const store = yield* ExperimentStore
         yield* store.insert(experiment)
-        yield* Effect.all(batches.map((values, i) => Effect.all([
-          store.addExposures(experiment.id, [1, i % 2]),
-          store.mergeMetrics(experiment.id, [{ variant: i % 2, metric: "latency", summary: summarize(values) }])
-        ])), { concurrency: "unbounded" })
+        yield* Effect.all(
+          batches.map((values, i) =>
+            Effect.all([
+              store.addExposures(experiment.id, [1, i % 2]),
+              store.mergeMetrics(experiment.id, [{ variant: i % 2, metric: "latency", summary: summarize(values) }])
+            ])
+          ),
+          { concurrency: "unbounded" }
+        )
         return yield* store.counters(experiment.id, 2)
       }))
       expect(counters.variants.map((v) => v.exposures)).toEqual([40, 20])

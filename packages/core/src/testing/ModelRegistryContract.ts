@@ -5,8 +5,8 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { productionAt } from "../AuditEvent.js"
 import { sha256Hex } from "../ArtifactStore.js"
+import { productionAt } from "../AuditEvent.js"
 import type { RegisterModelInput } from "../Model.js"
 import { ModelRegistry, type RegistrySettings } from "../ModelRegistry.js"
 import { ulidPattern } from "../Ulid.js"
@@ -48,14 +48,20 @@ export const modelRegistryContract = (
       yield* toStaging(registry, v2.id)
       yield* registry.promoteModel(v1.id, "production")
       yield* registry.promoteModel(v2.id, "production")
-      return { v1: yield* registry.getModel(v1.id), v2: yield* registry.getModel(v2.id), v1History: yield* registry.getHistory(v1.id) }
+      return {
+        v1: yield* registry.getModel(v1.id),
+        v2: yield* registry.getModel(v2.id),
+        v1History: yield* registry.getHistory(v1.id)
+      }
     })
 
   describe(`ModelRegistry on ${adapter}`, () => {
     it("registers a draft with a time-sortable id, an audit event and no artifact", async () => {
       const { model, history } = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
-        const model = yield* registry.registerModel(input({ training: { startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:01:30Z" } }))
+        const model = yield* registry.registerModel(
+          input({ training: { startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:01:30Z" } })
+        )
         return { model, history: yield* registry.getHistory(model.id) }
       }))
       expect(model.id).toMatch(ulidPattern)
@@ -68,7 +74,9 @@ export const modelRegistryContract = (
     it("rejects a duplicate (name, version) and overwrites nothing", async () => {
       const { exit, original } = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
-        const first = yield* registry.registerModel(input({ name: "dup-" + Math.random().toString(36).slice(2), description: "first" }))
+        const first = yield* registry.registerModel(
+          input({ name: "dup-" + Math.random().toString(36).slice(2), description: "first" })
+        )
         const exit = yield* Effect.exit(registry.registerModel(input({ name: first.name, description: "second" })))
         return { exit, original: yield* registry.getModel(first.id) }
       }))
@@ -80,7 +88,10 @@ export const modelRegistryContract = (
       const bytes = randomBytes(100_000)
       const { model, served } = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
-        const model = yield* registry.registerModel(input(), streamOf([bytes.subarray(0, 50_000), bytes.subarray(50_000)]))
+        const model = yield* registry.registerModel(
+          input(),
+          streamOf([bytes.subarray(0, 50_000), bytes.subarray(50_000)])
+        )
         const { stream } = yield* registry.readArtifact(model.id)
         return { model, served: yield* Effect.promise(() => readAll(stream)) }
       }))
@@ -93,7 +104,9 @@ export const modelRegistryContract = (
       const result = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
         const bare = yield* registry.registerModel(input())
-        const wrongHash = yield* Effect.exit(registry.uploadArtifact(bare.id, streamOf([randomBytes(10)]), { expectedSha256: "a".repeat(64) }))
+        const wrongHash = yield* Effect.exit(
+          registry.uploadArtifact(bare.id, streamOf([randomBytes(10)]), { expectedSha256: "a".repeat(64) })
+        )
         const afterWrong = yield* registry.getModel(bare.id)
         const full = yield* withArtifact(registry)
         const second = yield* Effect.exit(registry.uploadArtifact(full.id, streamOf([randomBytes(10)])))
@@ -121,7 +134,18 @@ export const modelRegistryContract = (
         const archived = yield* registry.promoteModel(model.id, "archived")
         const revive = yield* Effect.exit(registry.promoteModel(model.id, "production"))
         const unknown = yield* Effect.exit(registry.promoteModel("01ARZ3NDEKTSV4RRFFQ69G5FAV", "testing"))
-        return { leaveDraftBare, archiveBare, uploadToArchived, skip, same, live, archived, revive, unknown, history: yield* registry.getHistory(model.id) }
+        return {
+          leaveDraftBare,
+          archiveBare,
+          uploadToArchived,
+          skip,
+          same,
+          live,
+          archived,
+          revive,
+          unknown,
+          history: yield* registry.getHistory(model.id)
+        }
       }))
       expect(failureTag(result.leaveDraftBare)).toBe("ArtifactStateError")
       expect(result.archiveBare.status).toBe("archived")
@@ -160,9 +184,14 @@ export const modelRegistryContract = (
       const name = `race-${Math.random().toString(36).slice(2)}`
       const result = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
-        const versions = yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => `${i + 1}.0.0`), (version) =>
-          withArtifact(registry, { name, version }).pipe(Effect.tap((m) => toStaging(registry, m.id))))
-        const exits = yield* Effect.all(versions.map((m) => Effect.exit(registry.promoteModel(m.id, "production", { actor: "race" }))), { concurrency: "unbounded" })
+        const versions = yield* Effect.forEach(
+          Array.from({ length: 20 }, (_, i) => `${i + 1}.0.0`),
+          (version) => withArtifact(registry, { name, version }).pipe(Effect.tap((m) => toStaging(registry, m.id)))
+        )
+        const exits = yield* Effect.all(
+          versions.map((m) => Effect.exit(registry.promoteModel(m.id, "production", { actor: "race" }))),
+          { concurrency: "unbounded" }
+        )
         const models = yield* Effect.forEach(versions, (m) => registry.getModel(m.id))
         const histories = yield* Effect.forEach(versions, (m) => registry.getHistory(m.id))
         const current = yield* registry.getProduction(name)
@@ -178,7 +207,9 @@ export const modelRegistryContract = (
       expect(events.filter((e) => e.action === "demoted")).toHaveLength(19)
       // Every version except the final one entered production and was later demoted, exactly once.
       for (const m of result.models) {
-        const mine = result.histories.flat().filter((e) => e.modelId === m.id && (e.from === "production" || e.to === "production"))
+        const mine = result.histories.flat().filter((e) =>
+          e.modelId === m.id && (e.from === "production" || e.to === "production")
+        )
         expect(mine.map((e) => e.action)).toEqual(m.id === live[0]!.id ? ["promoted"] : ["promoted", "demoted"])
       }
     })
@@ -201,7 +232,8 @@ export const modelRegistryContract = (
         yield* Effect.sleep(5)
         const after = new Date().toISOString()
         return {
-          v1, v2,
+          v1,
+          v2,
           atBefore: yield* registry.getProduction(name, before),
           atDuring: yield* registry.getProduction(name, during),
           atAfter: yield* registry.getProduction(name, after)
@@ -216,25 +248,45 @@ export const modelRegistryContract = (
       const { updated, history, unchanged } = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
         const model = yield* registry.registerModel(input())
-        const updated = yield* registry.updateModel(model.id, { description: "retrained", tags: ["fraud", "eu"], metrics: { f1: 0.7 }, actor: "carol" })
+        const updated = yield* registry.updateModel(model.id, {
+          description: "retrained",
+          tags: ["fraud", "eu"],
+          metrics: { f1: 0.7 },
+          actor: "carol"
+        })
         const unchanged = yield* registry.updateModel(model.id, { description: "retrained" })
         return { updated, unchanged, history: yield* registry.getHistory(model.id) }
       }))
-      expect(updated).toMatchObject({ description: "retrained", tags: ["fraud", "eu"], metrics: { auc: 0.87, f1: 0.7 }, revision: 2 })
+      expect(updated).toMatchObject({
+        description: "retrained",
+        tags: ["fraud", "eu"],
+        metrics: { auc: 0.87, f1: 0.7 },
+        revision: 2
+      })
       expect(unchanged.revision).toBe(2)
-      expect(history.at(-1)).toMatchObject({ action: "updated", actor: "carol", changes: { description: { from: "", to: "retrained" } } })
+      expect(history.at(-1)).toMatchObject({
+        action: "updated",
+        actor: "carol",
+        changes: { description: { from: "", to: "retrained" } }
+      })
     })
 
     it("pages through every model with a cursor", async () => {
       const name = `page-${Math.random().toString(36).slice(2)}`
       const { created, seen } = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
-        const created = yield* Effect.forEach([1, 2, 3, 4, 5], (v) => registry.registerModel(input({ name, version: String(v) })))
+        const created = yield* Effect.forEach(
+          [1, 2, 3, 4, 5],
+          (v) => registry.registerModel(input({ name, version: String(v) }))
+        )
         const seen: Array<string> = []
         let cursor: string | null | undefined = undefined
         do {
-          const page: { items: ReadonlyArray<{ id: string }>; nextCursor: string | null } =
-            yield* registry.listModels({ name, limit: 2, ...(cursor ? { cursor } : {}) })
+          const page: { items: ReadonlyArray<{ id: string }>; nextCursor: string | null } = yield* registry.listModels({
+            name,
+            limit: 2,
+            ...(cursor ? { cursor } : {})
+          })
           seen.push(...page.items.map((m) => m.id))
           cursor = page.nextCursor
         } while (cursor)

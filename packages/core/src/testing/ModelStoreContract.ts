@@ -20,7 +20,11 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       const [byId, byNameVersion, missing] = await run(Effect.gen(function*() {
         const store = yield* ModelStore
         yield* store.insert(model, sampleEvent(model))
-        return [yield* store.get(model.id), yield* store.findByNameVersion(model.name, model.version), yield* store.get(sampleModel().id)]
+        return [
+          yield* store.get(model.id),
+          yield* store.findByNameVersion(model.name, model.version),
+          yield* store.get(sampleModel().id)
+        ]
       }))
       expect(byId).toEqual(model)
       expect(byNameVersion).toEqual(model)
@@ -48,7 +52,9 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       const candidates = Array.from({ length: 10 }, () => sampleModel({ name, version: "1.0.0" }))
       const [exits, listed] = await run(Effect.gen(function*() {
         const store = yield* ModelStore
-        const exits = yield* Effect.all(candidates.map((m) => Effect.exit(store.insert(m, sampleEvent(m)))), { concurrency: "unbounded" })
+        const exits = yield* Effect.all(candidates.map((m) => Effect.exit(store.insert(m, sampleEvent(m)))), {
+          concurrency: "unbounded"
+        })
         return [exits, yield* store.list({ name, limit: 100 })] as const
       }))
       expect(exits.filter(Exit.isSuccess)).toHaveLength(1)
@@ -91,13 +97,25 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         const store = yield* ModelStore
         yield* store.insert(model, sampleEvent(model))
         const v2 = { ...model, description: "v2", revision: 2 }
-        yield* store.commit({ expected: [{ id: model.id, revision: 1 }], put: [v2], events: [sampleEvent(v2, { action: "updated" })] })
+        yield* store.commit({
+          expected: [{ id: model.id, revision: 1 }],
+          put: [v2],
+          events: [sampleEvent(v2, { action: "updated" })]
+        })
         const stale = { ...model, description: "stale", revision: 2 }
-        const staleExit = yield* Effect.exit(store.commit({ expected: [{ id: model.id, revision: 1 }], put: [stale], events: [sampleEvent(stale, { action: "updated" })] }))
+        const staleExit = yield* Effect.exit(
+          store.commit({
+            expected: [{ id: model.id, revision: 1 }],
+            put: [stale],
+            events: [sampleEvent(stale, { action: "updated" })]
+          })
+        )
         return { staleExit, stored: yield* store.get(model.id), history: yield* store.historyOf(model.id) }
       }))
       expect(Exit.isFailure(result.staleExit)).toBe(true)
-      if (Exit.isFailure(result.staleExit)) expect(JSON.stringify(result.staleExit.cause)).toContain("StaleRevisionError")
+      if (Exit.isFailure(result.staleExit)) {
+        expect(JSON.stringify(result.staleExit.cause)).toContain("StaleRevisionError")
+      }
       expect(result.stored?.description).toBe("v2")
       expect(result.stored?.revision).toBe(2)
       expect(result.history.map((e) => e.action)).toEqual(["registered", "updated"])
@@ -112,16 +130,44 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         yield* store.insert(a, sampleEvent(a))
         yield* store.insert(b, sampleEvent(b))
         const aProd = { ...a, status: "production" as const, revision: 2 }
-        yield* store.commit({ expected: [{ id: a.id, revision: 1 }], production: { name, expectedId: null }, put: [aProd], events: [] })
+        yield* store.commit({
+          expected: [{ id: a.id, revision: 1 }],
+          production: { name, expectedId: null },
+          put: [aProd],
+          events: []
+        })
         const afterA = yield* store.productionOf(name)
         const bProd = { ...b, status: "production" as const, revision: 2 }
-        const raced = yield* Effect.exit(store.commit({ expected: [{ id: b.id, revision: 1 }], production: { name, expectedId: null }, put: [bProd], events: [] }))
+        const raced = yield* Effect.exit(
+          store.commit({
+            expected: [{ id: b.id, revision: 1 }],
+            production: { name, expectedId: null },
+            put: [bProd],
+            events: []
+          })
+        )
         const aArchived = { ...aProd, status: "archived" as const, revision: 3 }
-        yield* store.commit({ expected: [{ id: b.id, revision: 1 }, { id: a.id, revision: 2 }], production: { name, expectedId: a.id }, put: [bProd, aArchived], events: [] })
+        yield* store.commit({
+          expected: [{ id: b.id, revision: 1 }, { id: a.id, revision: 2 }],
+          production: { name, expectedId: a.id },
+          put: [bProd, aArchived],
+          events: []
+        })
         const afterB = yield* store.productionOf(name)
         const bArchived = { ...bProd, status: "archived" as const, revision: 3 }
-        yield* store.commit({ expected: [{ id: b.id, revision: 2 }], production: { name, expectedId: b.id }, put: [bArchived], events: [] })
-        return { afterA, raced, afterB, afterArchive: yield* store.productionOf(name), counts: yield* store.countByStatus() }
+        yield* store.commit({
+          expected: [{ id: b.id, revision: 2 }],
+          production: { name, expectedId: b.id },
+          put: [bArchived],
+          events: []
+        })
+        return {
+          afterA,
+          raced,
+          afterB,
+          afterArchive: yield* store.productionOf(name),
+          counts: yield* store.countByStatus()
+        }
       }))
       expect(result.afterA?.id).toBe(a.id)
       expect(Exit.isFailure(result.raced)).toBe(true)
@@ -133,7 +179,11 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
     it("counts models by status", async () => {
       const before = await run(ModelStore.use((s) => s.countByStatus()))
       const name = unique()
-      const models = [sampleModel({ name }), sampleModel({ name, status: "testing" }), sampleModel({ name, status: "testing" })]
+      const models = [
+        sampleModel({ name }),
+        sampleModel({ name, status: "testing" }),
+        sampleModel({ name, status: "testing" })
+      ]
       const after = await run(Effect.gen(function*() {
         const store = yield* ModelStore
         for (const m of models) yield* store.insert(m, sampleEvent(m))
@@ -153,10 +203,19 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         yield* store.insert(a, sampleEvent(a))
         yield* store.insert(b, sampleEvent(b))
         const a2 = { ...a, status: "testing" as const, revision: 2 }
-        yield* store.commit({ expected: [{ id: a.id, revision: 1 }], put: [a2], events: [sampleEvent(a2, { action: "promoted", from: "draft", to: "testing", reason: "looks good" })] })
+        yield* store.commit({
+          expected: [{ id: a.id, revision: 1 }],
+          put: [a2],
+          events: [sampleEvent(a2, { action: "promoted", from: "draft", to: "testing", reason: "looks good" })]
+        })
         return { ofA: yield* store.historyOf(a.id), ofName: yield* store.historyOfName(name) }
       }))
-      expect(ofA.map((e) => [e.action, e.from, e.to, e.reason])).toEqual([["registered", null, "draft", null], ["promoted", "draft", "testing", "looks good"]])
+      expect(ofA.map((e) => [e.action, e.from, e.to, e.reason])).toEqual([["registered", null, "draft", null], [
+        "promoted",
+        "draft",
+        "testing",
+        "looks good"
+      ]])
       expect(ofName.map((e) => e.modelId)).toEqual([a.id, b.id, a.id])
     })
 

@@ -11,16 +11,44 @@ import { PipelineStore, type StoredSample } from "../PipelineStore.js"
 export const samplePipeline = (overrides: Partial<Pipeline> = {}): Pipeline => {
   const at = new Date().toISOString()
   return {
-    id: `pipe-${Math.random().toString(36).slice(2, 10)}`, name: "p", baseModelId: "01ARZ3NDEKTSV4RRFFQ69G5FAV", liveModelId: "01ARZ3NDEKTSV4RRFFQ69G5FAV",
-    kind: "logistic", strategy: "mini-batch", updateFrequencySeconds: 60, batchSize: 10, minSamples: 5, maxBufferSize: 100, learningRate: null,
-    holdoutShare: 0.2, validationMetric: "log_loss", degradationTolerance: 0.01, monitorId: null,
-    adaptive: { batchSize: 10, learningRateScale: 1, referenceMetric: null }, driftSignal: false, acceptedUpdates: 0, rejectedUpdates: 0,
-    lastUpdateAt: null, lastError: null, retryCount: 0, nextRetryAt: null, createdAt: at, updatedAt: at, revision: 1, ...overrides
+    id: `pipe-${Math.random().toString(36).slice(2, 10)}`,
+    name: "p",
+    baseModelId: "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    liveModelId: "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    kind: "logistic",
+    strategy: "mini-batch",
+    updateFrequencySeconds: 60,
+    batchSize: 10,
+    minSamples: 5,
+    maxBufferSize: 100,
+    learningRate: null,
+    holdoutShare: 0.2,
+    validationMetric: "log_loss",
+    degradationTolerance: 0.01,
+    monitorId: null,
+    adaptive: { batchSize: 10, learningRateScale: 1, referenceMetric: null },
+    driftSignal: false,
+    acceptedUpdates: 0,
+    rejectedUpdates: 0,
+    lastUpdateAt: null,
+    lastError: null,
+    retryCount: 0,
+    nextRetryAt: null,
+    createdAt: at,
+    updatedAt: at,
+    revision: 1,
+    ...overrides
   }
 }
 
 const limits = (maxBufferSize: number) => ({ maxBufferSize, dedupWindow: 100_000, progressiveWindow: 1000 })
-const stored = (id: string, x = 1): StoredSample => ({ sampleId: id, features: { a: x, b: 0.5 }, label: 1, weight: 1, receivedAt: "2030-01-01T00:00:00.000Z" })
+const stored = (id: string, x = 1): StoredSample => ({
+  sampleId: id,
+  features: { a: x, b: 0.5 },
+  label: 1,
+  weight: 1,
+  receivedAt: "2030-01-01T00:00:00.000Z"
+})
 
 export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.Layer<PipelineStore, unknown>) => {
   const run = <A, E>(program: Effect.Effect<A, E, PipelineStore>): Promise<A> =>
@@ -48,13 +76,33 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       const r = await run(Effect.gen(function*() {
         const store = yield* PipelineStore
         yield* store.insert(p)
-        const results = yield* Effect.all(Array.from({ length: 10 }, (_, w) =>
-          store.addSamples(p.id, Array.from({ length: 8 }, (_, i) => stored(`w${w}-${i}`, w * 8 + i)), limits(1000))), { concurrency: "unbounded" })
+        const results = yield* Effect.all(
+          Array.from({ length: 10 }, (_, w) =>
+            store.addSamples(
+              p.id,
+              Array.from({ length: 8 }, (_, i) => stored(`w${w}-${i}`, w * 8 + i)),
+              limits(1000)
+            )),
+          { concurrency: "unbounded" }
+        )
         const dup = yield* store.addSamples(p.id, [stored("w0-0"), stored("new-1")], limits(1000))
         const full = yield* store.buffer(p.id)
         const fullSize = yield* store.bufferSize(p.id)
-        const bounded = yield* store.addSamples(p.id, Array.from({ length: 30 }, (_, i) => stored(`extra-${i}`)), limits(50))
-        return { results, dup, full, fullSize, bounded, after: yield* store.buffer(p.id), afterSize: yield* store.bufferSize(p.id), counters: yield* store.counters(p.id) }
+        const bounded = yield* store.addSamples(
+          p.id,
+          Array.from({ length: 30 }, (_, i) => stored(`extra-${i}`)),
+          limits(50)
+        )
+        return {
+          results,
+          dup,
+          full,
+          fullSize,
+          bounded,
+          after: yield* store.buffer(p.id),
+          afterSize: yield* store.bufferSize(p.id),
+          counters: yield* store.counters(p.id)
+        }
       }))
       expect(r.results.reduce((a, x) => a + x.added, 0)).toBe(80)
       expect(r.dup).toMatchObject({ added: 1, duplicates: 1 })
@@ -76,8 +124,18 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
         yield* store.addSamples(p.id, ["a", "b", "c", "d"].map((id) => stored(id)), limits, [0.1, 0.2, 0.3, 0.4])
         yield* store.addSamples(p.id, ["e", "f", "g"].map((id) => stored(id)), limits, [0.5, 0.6, 0.7])
         // a and b are beyond the last 5 (c..g); replays of c and g are still duplicates, and not scored again.
-        const replays = yield* store.addSamples(p.id, ["a", "c", "g", "b"].map((id) => stored(id)), limits, [0.8, 0.9, 0.95, 0.99])
-        return { replays, buffer: yield* store.buffer(p.id), counters: yield* store.counters(p.id), progressive: yield* store.progressive(p.id) }
+        const replays = yield* store.addSamples(p.id, ["a", "c", "g", "b"].map((id) => stored(id)), limits, [
+          0.8,
+          0.9,
+          0.95,
+          0.99
+        ])
+        return {
+          replays,
+          buffer: yield* store.buffer(p.id),
+          counters: yield* store.counters(p.id),
+          progressive: yield* store.progressive(p.id)
+        }
       }))
       expect(r.replays).toMatchObject({ added: 2, duplicates: 2, dropped: 2 })
       expect(r.progressive.map((e) => e.prediction)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.99])
@@ -87,26 +145,63 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
 
     it("removes consumed samples, counts processed, keeps live state and bounded windows", async () => {
       const p = samplePipeline()
-      const state = { formatVersion: 1 as const, config: { kind: "linear" as const, optimizer: { type: "sgd" as const, learningRate: 0.1 }, features: { type: "hashing" as const, bits: 2 } }, weights: [1, 2, 3, 4], bias: 0.5, steps: 3, accumulators: {}, standardization: null }
+      const state = {
+        formatVersion: 1 as const,
+        config: {
+          kind: "linear" as const,
+          optimizer: { type: "sgd" as const, learningRate: 0.1 },
+          features: { type: "hashing" as const, bits: 2 }
+        },
+        weights: [1, 2, 3, 4],
+        bias: 0.5,
+        steps: 3,
+        accumulators: {},
+        standardization: null
+      }
       const r = await run(Effect.gen(function*() {
         const store = yield* PipelineStore
         yield* store.insert(p)
         yield* store.addSamples(p.id, [stored("a"), stored("b"), stored("c")], limits(100))
-        yield* store.addSamples(p.id, ["p0", "p1", "p2", "p3", "p4"].map((id, i) => ({ ...stored(id), label: i % 2 })), { ...limits(100), progressiveWindow: 3 }, [0, 0.1, 0.2, 0.3, 0.4])
+        yield* store.addSamples(
+          p.id,
+          ["p0", "p1", "p2", "p3", "p4"].map((id, i) => ({ ...stored(id), label: i % 2 })),
+          { ...limits(100), progressiveWindow: 3 },
+          [0, 0.1, 0.2, 0.3, 0.4]
+        )
         yield* store.removeSamples(p.id, ["a", "c", "p0", "p1", "p2", "p3", "p4"])
         yield* store.addProcessed(p.id, 2)
         yield* store.setLiveState(p.id, state)
         yield* store.addValidation(p.id, [stored("v1"), stored("v2"), stored("v3")], 2)
-        yield* store.appendUpdate({ id: "u1", pipelineId: p.id, at: p.createdAt, kind: "update", accepted: true, reason: "ok", trigger: "manual", samples: 2, metricBefore: 0.5, metricAfter: 0.4, modelId: null, previousModelId: null })
+        yield* store.appendUpdate({
+          id: "u1",
+          pipelineId: p.id,
+          at: p.createdAt,
+          kind: "update",
+          accepted: true,
+          reason: "ok",
+          trigger: "manual",
+          samples: 2,
+          metricBefore: 0.5,
+          metricAfter: 0.4,
+          modelId: null,
+          previousModelId: null
+        })
         return {
-          buffer: yield* store.buffer(p.id), counters: yield* store.counters(p.id), state: yield* store.liveState(p.id),
-          progressive: yield* store.progressive(p.id), validation: yield* store.validation(p.id), updates: yield* store.updates(p.id)
+          buffer: yield* store.buffer(p.id),
+          counters: yield* store.counters(p.id),
+          state: yield* store.liveState(p.id),
+          progressive: yield* store.progressive(p.id),
+          validation: yield* store.validation(p.id),
+          updates: yield* store.updates(p.id)
         }
       }))
       expect(r.buffer.map((s) => s.sampleId)).toEqual(["b"])
       expect(r.counters.processed).toBe(2)
       expect(r.state).toEqual(state)
-      expect(r.progressive).toEqual([{ prediction: 0.2, label: 0 }, { prediction: 0.3, label: 1 }, { prediction: 0.4, label: 0 }])
+      expect(r.progressive).toEqual([{ prediction: 0.2, label: 0 }, { prediction: 0.3, label: 1 }, {
+        prediction: 0.4,
+        label: 0
+      }])
       expect(r.validation.map((s) => s.sampleId)).toEqual(["v2", "v3"])
       expect(r.updates.map((u) => u.id)).toEqual(["u1"])
     })

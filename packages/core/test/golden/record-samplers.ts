@@ -2,4 +2,7 @@
 import { samplerDraws } from "./samplerDraws.js"
 
 declare const Deno: { writeTextFileSync: (path: string, text: string) => void }
-Deno.writeTextFileSync(new URL("./samplers.json", import.meta.url).pathname, JSON.stringify(samplerDraws(), null, 1) + "\n")
+Deno.writeTextFileSync(
+  new URL("./samplers.json", import.meta.url).pathname,
+  JSON.stringify(samplerDraws(), null, 1) + "\n"
+)
