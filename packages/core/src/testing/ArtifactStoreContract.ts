@@ -4,8 +4,8 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { ArtifactStore, sha256Hex } from "../ArtifactStore.js"
-import { makeUlid } from "../Ulid.js"
+import { ArtifactStore, sha256Hex } from "../registry/ArtifactStore.js"
+import { makeUlid } from "../shared/Ulid.js"
 import { randomBytes, readAll, streamOf } from "./fixtures.js"
 
 export interface ArtifactStoreContractOptions {

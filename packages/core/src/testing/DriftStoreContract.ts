@@ -5,10 +5,10 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Baseline, DriftReport, Monitor } from "../Drift.js"
-import { defaultMonitorSettings } from "../Drift.js"
-import { DriftStore } from "../DriftStore.js"
-import { Leases } from "../Leases.js"
+import type { Baseline, DriftReport, Monitor } from "../drift/Drift.js"
+import { defaultMonitorSettings } from "../drift/Drift.js"
+import { DriftStore } from "../drift/DriftStore.js"
+import { Leases } from "../shared/Leases.js"
 
 export const sampleMonitor = (overrides: Partial<Monitor> = {}): Monitor => ({
   id: `mon-${Math.random().toString(36).slice(2, 10)}`,

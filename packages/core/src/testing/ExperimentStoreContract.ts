@@ -5,10 +5,10 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Experiment } from "../Experiment.js"
-import { ExperimentStore } from "../ExperimentStore.js"
+import type { Experiment } from "../experiments/Experiment.js"
+import { ExperimentStore } from "../experiments/ExperimentStore.js"
+import { makeUlid } from "../shared/Ulid.js"
 import { summarize } from "../stats/Summary.js"
-import { makeUlid } from "../Ulid.js"
 
 export const sampleExperiment = (overrides: Partial<Experiment> = {}): Experiment => {
   const at = new Date().toISOString()

@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Labels, MetricsSinkShape } from "../MetricsSink.js"
+import type { Labels, MetricsSinkShape } from "../shared/MetricsSink.js"
 
 export interface MetricsSinkHarness {
   readonly sink: MetricsSinkShape

@@ -5,11 +5,11 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { sha256Hex } from "../ArtifactStore.js"
-import { productionAt } from "../AuditEvent.js"
-import type { RegisterModelInput } from "../Model.js"
-import { ModelRegistry, type RegistrySettings } from "../ModelRegistry.js"
-import { ulidPattern } from "../Ulid.js"
+import { sha256Hex } from "../registry/ArtifactStore.js"
+import { productionAt } from "../registry/AuditEvent.js"
+import type { RegisterModelInput } from "../registry/Model.js"
+import { ModelRegistry, type RegistrySettings } from "../registry/ModelRegistry.js"
+import { ulidPattern } from "../shared/Ulid.js"
 import { randomBytes, readAll, streamOf } from "./fixtures.js"
 
 export const modelRegistryContract = (

@@ -4,7 +4,7 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { ModelStore } from "../ModelStore.js"
+import { ModelStore } from "../registry/ModelStore.js"
 import { sampleEvent, sampleModel } from "./fixtures.js"
 
 export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer<ModelStore, unknown>) => {

@@ -5,8 +5,8 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Pipeline } from "../Pipeline.js"
-import { PipelineStore, type StoredSample } from "../PipelineStore.js"
+import type { Pipeline } from "../learning/Pipeline.js"
+import { PipelineStore, type StoredSample } from "../learning/PipelineStore.js"
 
 export const samplePipeline = (overrides: Partial<Pipeline> = {}): Pipeline => {
   const at = new Date().toISOString()

@@ -1,7 +1,7 @@
 /** Builders of valid domain values for contract suites and tests. */
-import type { AuditEvent } from "../AuditEvent.js"
-import type { Model } from "../Model.js"
-import { makeUlid } from "../Ulid.js"
+import type { AuditEvent } from "../registry/AuditEvent.js"
+import type { Model } from "../registry/Model.js"
+import { makeUlid } from "../shared/Ulid.js"
 
 let clock = Date.UTC(2026, 0, 1)
 

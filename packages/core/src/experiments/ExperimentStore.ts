@@ -5,9 +5,10 @@
  * at once with no lost updates.
  */
 import { Context, Effect, Layer } from "effect"
-import { ExperimentConflictError, StaleRevisionError, type StorageError } from "./Errors.js"
+import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
+import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
+import { ExperimentConflictError } from "./Errors.js"
 import type { Assignment, Experiment } from "./Experiment.js"
-import { emptySummary, mergeSummaries, type Summary } from "./stats/Summary.js"
 
 export interface MetricUpdate {
   readonly variant: number

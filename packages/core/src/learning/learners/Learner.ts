@@ -7,8 +7,8 @@
  * slots through a fixed schema or the hashing trick (FNV-1a, 2^bits slots); optional online
  * standardization. State serializes to a versioned plain object (formatVersion 1).
  */
-import { fnv1a32 } from "../Assignment.js"
-import { invalid } from "../stats/StatsError.js"
+import { fnv1a32 } from "../../experiments/Assignment.js"
+import { invalid } from "../../stats/StatsError.js"
 
 export type Optimizer =
   | {

@@ -5,7 +5,8 @@
  * and matching the expected digest; `open` re-verifies the digest before any byte is served.
  */
 import { Context, Effect, Layer } from "effect"
-import { ArtifactTooLargeError, IntegrityError, StorageError } from "./Errors.js"
+import { StorageError } from "../shared/Errors.js"
+import { ArtifactTooLargeError, IntegrityError } from "./Errors.js"
 
 export interface WriteArtifactOptions {
   readonly maxBytes: number

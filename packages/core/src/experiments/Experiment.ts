@@ -5,8 +5,8 @@
  * to 100, distinct models) live in `validateVariants`, once.
  */
 import { Schema } from "effect"
-import type { FieldIssue } from "./Errors.js"
-import { ModelId } from "./Model.js"
+import { ModelId } from "../registry/Model.js"
+import type { FieldIssue } from "../shared/Errors.js"
 
 export const ExperimentStatus = Schema.Literals(["draft", "running", "paused", "completed"])
 export type ExperimentStatus = typeof ExperimentStatus.Type

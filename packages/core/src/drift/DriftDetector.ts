@@ -6,6 +6,16 @@
  * rule in Drift.ts, and raises alerts with cooldown, escalation and recovery.
  */
 import { Clock, Context, Effect, Layer } from "effect"
+import { type StorageError, ValidationError } from "../shared/Errors.js"
+import * as LeasesModule from "../shared/Leases.js"
+import { Leases } from "../shared/Leases.js"
+import * as MetricsSinkModule from "../shared/MetricsSink.js"
+import { MetricsSink } from "../shared/MetricsSink.js"
+import { benjaminiHochberg, chiSquareIndependence } from "../stats/HypothesisTests.js"
+import { ks2Samp } from "../stats/Ks.js"
+import { categoricalPsi, psi, psiBins, quantiles } from "../stats/Psi.js"
+import { makeRandom } from "../stats/Random.js"
+import { summarize, variance } from "../stats/Summary.js"
 import {
   type Baseline,
   type CreateMonitorInput,
@@ -22,16 +32,7 @@ import { type Severity } from "./Drift.js"
 import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type WindowValue } from "./DriftStore.js"
 import type { Delivery, Webhook } from "./DriftStore.js"
-import { type MonitorConflictError, MonitorNotFoundError, type StorageError, ValidationError } from "./Errors.js"
-import * as LeasesModule from "./Leases.js"
-import { Leases } from "./Leases.js"
-import * as MetricsSinkModule from "./MetricsSink.js"
-import { MetricsSink } from "./MetricsSink.js"
-import { benjaminiHochberg, chiSquareIndependence } from "./stats/HypothesisTests.js"
-import { ks2Samp } from "./stats/Ks.js"
-import { categoricalPsi, psi, psiBins, quantiles } from "./stats/Psi.js"
-import { makeRandom } from "./stats/Random.js"
-import { summarize, variance } from "./stats/Summary.js"
+import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 
 /** Baselines keep every value up to this many; beyond, a seeded uniform reservoir of this size. */
 export const reservoirSize = 100_000

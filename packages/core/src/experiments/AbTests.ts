@@ -6,16 +6,16 @@
  * check and an optional always-valid (mSPRT) p-value, and end in one documented decision.
  */
 import { Clock, Context, Effect, Layer } from "effect"
+import { type ModelNotFoundError } from "../registry/Errors.js"
+import { ModelRegistry } from "../registry/ModelRegistry.js"
+import { StaleRevisionError, StorageError, ValidationError } from "../shared/Errors.js"
+import { MetricsSink } from "../shared/MetricsSink.js"
+import { studentT } from "../stats/Distributions.js"
+import { chiSquareGoodnessOfFit, holmBonferroni, type Interval, welchTTest } from "../stats/HypothesisTests.js"
+import { makeRandom } from "../stats/Random.js"
+import { addValue, emptySummary, meanDifference, type Summary, variance } from "../stats/Summary.js"
 import { bucketUser, currentWeights } from "./Assignment.js"
-import {
-  type ExperimentConflictError,
-  ExperimentNotFoundError,
-  ExperimentStateError,
-  type ModelNotFoundError,
-  StaleRevisionError,
-  StorageError,
-  ValidationError
-} from "./Errors.js"
+import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
 import {
   type Assignment,
   controlIndex,
@@ -26,12 +26,6 @@ import {
   validateVariants
 } from "./Experiment.js"
 import { ExperimentStore, type MetricUpdate } from "./ExperimentStore.js"
-import { MetricsSink } from "./MetricsSink.js"
-import { ModelRegistry } from "./ModelRegistry.js"
-import { studentT } from "./stats/Distributions.js"
-import { chiSquareGoodnessOfFit, holmBonferroni, type Interval, welchTTest } from "./stats/HypothesisTests.js"
-import { makeRandom } from "./stats/Random.js"
-import { addValue, emptySummary, meanDifference, type Summary, variance } from "./stats/Summary.js"
 
 export interface AbTestSettings {
   /** Default for experiments that do not say (ML_AB_STICKY_ASSIGNMENT). */

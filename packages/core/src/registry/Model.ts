@@ -4,7 +4,7 @@
  * rules for names, ids and metadata live here once.
  */
 import { Schema } from "effect"
-import { ulidPattern } from "./Ulid.js"
+import { ulidPattern } from "../shared/Ulid.js"
 
 export const ModelStatus = Schema.Literals(["draft", "testing", "staging", "production", "archived"])
 export type ModelStatus = typeof ModelStatus.Type

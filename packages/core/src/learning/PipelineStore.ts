@@ -6,8 +6,9 @@
  * stays bounded.
  */
 import { Context, Effect, Layer } from "effect"
-import { PipelineConflictError, StaleRevisionError, type StorageError } from "./Errors.js"
-import type { LearnerState } from "./learn/Learner.js"
+import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
+import { PipelineConflictError } from "./Errors.js"
+import type { LearnerState } from "./learners/Learner.js"
 import type { Pipeline } from "./Pipeline.js"
 
 export interface StoredSample {

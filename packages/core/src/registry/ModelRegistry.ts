@@ -5,6 +5,10 @@
  * fresh state, which is how "exactly one production version per name" holds across instances.
  */
 import { Clock, Context, Effect, Layer } from "effect"
+import { StaleRevisionError, StorageError } from "../shared/Errors.js"
+import { metricNames, MetricsSink } from "../shared/MetricsSink.js"
+import * as MetricsSinkMemory from "../shared/MetricsSink.js"
+import { makeUlid } from "../shared/Ulid.js"
 import { ArtifactStore, type ArtifactStoreShape } from "./ArtifactStore.js"
 import * as ArtifactStoreMemory from "./ArtifactStore.js"
 import { type AuditEvent, productionAt } from "./AuditEvent.js"
@@ -14,17 +18,12 @@ import {
   type IntegrityError,
   InvalidTransitionError,
   type ModelConflictError,
-  ModelNotFoundError,
-  StaleRevisionError,
-  StorageError
+  ModelNotFoundError
 } from "./Errors.js"
 import { canTransition, type DemotionTarget } from "./Lifecycle.js"
-import { metricNames, MetricsSink } from "./MetricsSink.js"
-import * as MetricsSinkMemory from "./MetricsSink.js"
 import type { ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput } from "./Model.js"
 import { type ModelCommit, ModelStore } from "./ModelStore.js"
 import * as ModelStoreMemory from "./ModelStore.js"
-import { makeUlid } from "./Ulid.js"
 
 export interface RegistrySettings {
   /** Where the previous production version goes when a new one is promoted (default archived). */

@@ -5,8 +5,9 @@
  * promotion (and the demotion it causes) a single atomic step.
  */
 import { Context, Effect, Layer } from "effect"
+import { StaleRevisionError, StorageError } from "../shared/Errors.js"
 import type { AuditEvent } from "./AuditEvent.js"
-import { ModelConflictError, StaleRevisionError, StorageError } from "./Errors.js"
+import { ModelConflictError } from "./Errors.js"
 import { type ListModelsQuery, matchesQuery, type Model, type ModelStatus, modelStatuses } from "./Model.js"
 
 export interface ModelCommit {

@@ -14,20 +14,14 @@
  * grows the batch x1.5 (at most maxBufferSize / 2) and relaxes the scale back toward 1.
  */
 import { Clock, Context, Effect, Layer } from "effect"
-import { fnv1a32 } from "./Assignment.js"
-import {
-  type ArtifactStateError,
-  type IntegrityError,
-  type ModelNotFoundError,
-  type PipelineConflictError,
-  PipelineNotFoundError,
-  StorageError,
-  ValidationError
-} from "./Errors.js"
-import { type Learner, type LearnerState, loadLearner } from "./learn/Learner.js"
-import { Leases } from "./Leases.js"
-import { MetricsSink } from "./MetricsSink.js"
-import { ModelRegistry } from "./ModelRegistry.js"
+import { fnv1a32 } from "../experiments/Assignment.js"
+import { type ArtifactStateError, type IntegrityError, type ModelNotFoundError } from "../registry/Errors.js"
+import { ModelRegistry } from "../registry/ModelRegistry.js"
+import { StorageError, ValidationError } from "../shared/Errors.js"
+import { Leases } from "../shared/Leases.js"
+import { MetricsSink } from "../shared/MetricsSink.js"
+import { type PipelineConflictError, PipelineNotFoundError } from "./Errors.js"
+import { type Learner, type LearnerState, loadLearner } from "./learners/Learner.js"
 import type { CreatePipelineInput, Pipeline, ValidationMetric } from "./Pipeline.js"
 import {
   type PipelineCounters,

@@ -4,8 +4,9 @@
  * old ones); reports and alerts are appended and pruned past the retention.
  */
 import { Context, Effect, Layer } from "effect"
+import { type StorageError } from "../shared/Errors.js"
 import type { Baseline, DriftReport, Monitor, Severity } from "./Drift.js"
-import { MonitorConflictError, type StorageError } from "./Errors.js"
+import { MonitorConflictError } from "./Errors.js"
 
 export type WindowValue = number | string | null
 

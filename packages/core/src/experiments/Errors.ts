@@ -1,0 +1,19 @@
+/** Typed errors of A/B tests and bandits. */
+import { Data } from "effect"
+
+export class ExperimentNotFoundError extends Data.TaggedError("ExperimentNotFoundError")<{
+  readonly experimentId: string
+  readonly message: string
+}> {}
+
+export class ExperimentConflictError extends Data.TaggedError("ExperimentConflictError")<{
+  readonly experimentId: string
+  readonly message: string
+}> {}
+
+/** An experiment action not allowed in its current status (e.g. starting a completed one). */
+export class ExperimentStateError extends Data.TaggedError("ExperimentStateError")<{
+  readonly experimentId: string
+  readonly experimentStatus: string
+  readonly message: string
+}> {}

@@ -1,0 +1,53 @@
+/**
+ * Typed errors of the registry. Each carries the data a caller needs to act on it; the server
+ * maps each tag to one HTTP status, and the SDK rebuilds them from problem+json.
+ */
+import { Data } from "effect"
+import type { StorageError, ValidationError } from "../shared/Errors.js"
+import type { ModelStatus } from "./Model.js"
+
+export class ModelNotFoundError extends Data.TaggedError("ModelNotFoundError")<{
+  readonly modelId: string
+  readonly message: string
+}> {}
+
+export class ModelConflictError extends Data.TaggedError("ModelConflictError")<{
+  readonly name: string
+  readonly version: string
+  readonly existingId: string
+  readonly message: string
+}> {}
+
+export class InvalidTransitionError extends Data.TaggedError("InvalidTransitionError")<{
+  readonly modelId: string
+  readonly from: ModelStatus
+  readonly to: ModelStatus
+  readonly message: string
+}> {}
+
+/** Raised when a model must have an artifact (to leave draft) or must not yet have one (upload). */
+export class ArtifactStateError extends Data.TaggedError("ArtifactStateError")<{
+  readonly modelId: string
+  readonly message: string
+}> {}
+
+export class ArtifactTooLargeError extends Data.TaggedError("ArtifactTooLargeError")<{
+  readonly limitBytes: number
+  readonly message: string
+}> {}
+
+export class IntegrityError extends Data.TaggedError("IntegrityError")<{
+  readonly expectedSha256: string
+  readonly actualSha256: string
+  readonly message: string
+}> {}
+
+export type RegistryError =
+  | ValidationError
+  | ModelNotFoundError
+  | ModelConflictError
+  | InvalidTransitionError
+  | ArtifactStateError
+  | ArtifactTooLargeError
+  | IntegrityError
+  | StorageError
