@@ -6,6 +6,7 @@
 export * from "./shared/Errors.js"
 export * as Leases from "./shared/Leases.js"
 export * as MetricsSink from "./shared/MetricsSink.js"
+export * from "./shared/Retry.js"
 export { makeUlid, ulidPattern } from "./shared/Ulid.js"
 export * from "./shared/Validation.js"
 

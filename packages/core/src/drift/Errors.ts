@@ -10,3 +10,5 @@ export class MonitorConflictError extends Data.TaggedError("MonitorConflictError
   readonly monitorId: string
   readonly message: string
 }> {}
+
+export type DriftError = MonitorNotFoundError | MonitorConflictError

@@ -17,3 +17,5 @@ export class ExperimentStateError extends Data.TaggedError("ExperimentStateError
   readonly experimentStatus: string
   readonly message: string
 }> {}
+
+export type ExperimentError = ExperimentNotFoundError | ExperimentConflictError | ExperimentStateError

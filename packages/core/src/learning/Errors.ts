@@ -10,3 +10,5 @@ export class PipelineConflictError extends Data.TaggedError("PipelineConflictErr
   readonly pipelineId: string
   readonly message: string
 }> {}
+
+export type LearningError = PipelineNotFoundError | PipelineConflictError

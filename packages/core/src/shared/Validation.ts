@@ -3,7 +3,7 @@
  * every offending field. Unknown fields are errors too, so a typo never passes silently.
  */
 import { Effect, Result, Schema, SchemaIssue } from "effect"
-import { ValidationError } from "./Errors.js"
+import { StorageError, ValidationError } from "./Errors.js"
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -22,5 +22,48 @@ export const decodeInput = <S extends Schema.Decoder<unknown>>(schema: S, what: 
     }))
     const summary = issues.map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`).join("; ")
     return Effect.fail(new ValidationError({ message: `Invalid ${what}: ${summary}`, issues }))
+  }
+}
+
+const summarize = (issue: SchemaIssue.Issue): string =>
+  formatter(issue).issues.slice(0, 5).map((i) =>
+    `${
+      (i.path ?? []).map((s) => typeof s === "object" && s !== null && "key" in s ? String(s.key) : String(s)).join(".")
+      || "(record)"
+    }: ${i.message}`
+  ).join("; ")
+
+/** A record read back from storage did not decode; `where` names the key, or the file and line. */
+const undecodable = (where: string, detail: string, cause?: unknown) =>
+  new StorageError({ message: `Stored record at ${where} is not valid: ${detail}`, cause })
+
+/**
+ * Decoding at the storage boundary: adapters turn what they read into typed records through
+ * the domain schema, so a damaged or foreign record is a StorageError naming where it was read,
+ * never a cast that lets it flow into the core.
+ */
+export const storedRecord = <S extends Schema.Decoder<unknown>>(schema: S) => {
+  const decode = Schema.decodeUnknownResult(schema as any)
+  const orThrow = (value: unknown, where: string): S["Type"] => {
+    const result = decode(value)
+    if (Result.isSuccess(result)) return result.success as S["Type"]
+    throw undecodable(where, summarize(result.failure.issue))
+  }
+  return {
+    /** The typed record; throws the StorageError (for adapters written with promises). */
+    orThrow,
+    /** Parses JSON text, then decodes; throws the StorageError for either failure. */
+    fromJson: (text: string, where: string): S["Type"] => {
+      let value: unknown
+      try {
+        value = JSON.parse(text)
+      } catch (cause) {
+        throw undecodable(where, `not JSON (${(cause as Error).message})`, cause)
+      }
+      return orThrow(value, where)
+    },
+    /** The typed record as an Effect failing with the StorageError. */
+    decode: (value: unknown, where: string): Effect.Effect<S["Type"], StorageError> =>
+      Effect.try({ try: () => orThrow(value, where), catch: (error) => error as StorageError })
   }
 }

@@ -1,0 +1,2 @@
+import portable from "@org/lint/portable"
+export default portable

@@ -1,0 +1,67 @@
+/**
+ * Every error an endpoint can answer with, and its HTTP status. The table is typed by the error
+ * union: a tag without a status, or a status for a tag that no longer exists, fails typecheck.
+ * Core errors come from the use cases; the HTTP errors below come from request handling.
+ */
+import type {
+  DriftError,
+  ExperimentError,
+  LearningError,
+  RegistryError,
+  StorageError,
+  ValidationError
+} from "@org/ml-core"
+import { Data } from "effect"
+
+export class Unauthorized extends Data.TaggedError("Unauthorized")<{ readonly message: string }> {}
+export class Forbidden extends Data.TaggedError("Forbidden")<{ readonly message: string }> {}
+/** No such route, or no such sub-resource (a webhook, a production version at a time). */
+export class NotFound extends Data.TaggedError("NotFound")<{ readonly message: string }> {}
+export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{
+  readonly message: string
+  readonly limitBytes: number
+}> {}
+export class UnsupportedMediaType extends Data.TaggedError("UnsupportedMediaType")<{ readonly message: string }> {}
+export class InternalError extends Data.TaggedError("InternalError")<{ readonly message: string }> {}
+
+export type HttpError = Unauthorized | Forbidden | NotFound | PayloadTooLarge | UnsupportedMediaType | InternalError
+
+/** What the use cases can fail with (StaleRevisionError never leaves them). */
+export type CoreError = ValidationError | StorageError | RegistryError | ExperimentError | DriftError | LearningError
+
+export type ApiError = CoreError | HttpError
+export type ApiErrorTag = ApiError["_tag"]
+
+export interface ProblemKind {
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503
+  readonly title: string
+}
+
+export const problemKinds = {
+  ValidationError: { status: 400, title: "Invalid request" },
+  Unauthorized: { status: 401, title: "Missing or invalid bearer token" },
+  Forbidden: { status: 403, title: "Not allowed" },
+  NotFound: { status: 404, title: "Not found" },
+  ModelNotFoundError: { status: 404, title: "Model not found" },
+  ExperimentNotFoundError: { status: 404, title: "Experiment not found" },
+  MonitorNotFoundError: { status: 404, title: "Drift monitor not found" },
+  PipelineNotFoundError: { status: 404, title: "Pipeline not found" },
+  ModelConflictError: { status: 409, title: "Model version already registered" },
+  MonitorConflictError: { status: 409, title: "Drift monitor already exists" },
+  PipelineConflictError: { status: 409, title: "Pipeline already exists" },
+  ExperimentConflictError: { status: 409, title: "Experiment already exists" },
+  ExperimentStateError: { status: 409, title: "Experiment state conflict" },
+  InvalidTransitionError: { status: 409, title: "Invalid lifecycle transition" },
+  ArtifactStateError: { status: 409, title: "Artifact state conflict" },
+  ArtifactTooLargeError: { status: 413, title: "Artifact too large" },
+  PayloadTooLarge: { status: 413, title: "Request body too large" },
+  UnsupportedMediaType: { status: 415, title: "Unsupported media type" },
+  IntegrityError: { status: 422, title: "Artifact integrity check failed" },
+  InternalError: { status: 500, title: "Internal server error" },
+  StorageError: { status: 503, title: "Storage unavailable" }
+} as const satisfies { readonly [Tag in ApiErrorTag]: ProblemKind }
+
+export const apiErrorTags = Object.keys(problemKinds) as ReadonlyArray<ApiErrorTag>
+
+/** Errors any endpoint can answer with, whatever it does. */
+export const commonErrors = ["ValidationError", "Unauthorized", "Forbidden", "StorageError", "InternalError"] as const
