@@ -4,7 +4,7 @@
  * fsynced before it is acknowledged, under one lock; at start-up the journal is replayed (a torn
  * final line from a crash is cut off). A lock file makes one process the owner of the journal.
  */
-import { StorageError } from "@org/ml-core"
+import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect, type Scope, Semaphore } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -20,8 +20,11 @@ const fail = (file: string, operation: string) => (cause: unknown) =>
       cause
     })
 
-/** Reads the journal, cutting a torn final line; a damaged line elsewhere stops start-up. */
-const readEntries = async <Entry>(file: string): Promise<ReadonlyArray<Entry>> => {
+/**
+ * Reads the journal, cutting a torn final line; a damaged line elsewhere stops start-up with a
+ * StorageError naming the file and line (also a line that is JSON but not a valid entry).
+ */
+const readEntries = async <Entry>(file: string, decoder?: RecordDecoder<Entry>): Promise<ReadonlyArray<Entry>> => {
   let text: string
   try {
     text = await fs.readFile(file, "utf8")
@@ -32,11 +35,13 @@ const readEntries = async <Entry>(file: string): Promise<ReadonlyArray<Entry>> =
   const complete = text.lastIndexOf("\n") + 1
   if (complete < text.length) await fs.truncate(file, Buffer.byteLength(text.slice(0, complete)))
   return text.slice(0, complete).split("\n").filter((line) => line.length > 0).map((line, index) => {
+    let value: unknown
     try {
-      return JSON.parse(line) as Entry
+      value = JSON.parse(line)
     } catch {
       throw new StorageError({ message: `Journal ${file} is damaged at line ${index + 1}; restore it from a backup` })
     }
+    return decoder === undefined ? value as Entry : decoder.orThrow(value, `${file}:${index + 1}`)
   })
 }
 
@@ -74,6 +79,8 @@ export const makeJournal = <State, Entry>(options: {
   readonly name: string
   readonly fresh: () => State
   readonly replay: (state: State, entry: Entry) => void
+  /** Decodes each line read back (the store's entry schema through storedRecord). */
+  readonly entry?: RecordDecoder<Entry> | undefined
 }): Effect.Effect<Journal<State, Entry>, StorageError, Scope.Scope> =>
   Effect.gen(function*() {
     const directory = path.resolve(options.directory)
@@ -83,7 +90,7 @@ export const makeJournal = <State, Entry>(options: {
     let state = options.fresh()
     const rebuild = async () => {
       const next = options.fresh()
-      for (const entry of await readEntries<Entry>(file)) options.replay(next, entry)
+      for (const entry of await readEntries<Entry>(file, options.entry)) options.replay(next, entry)
       state = next
     }
     const handle = yield* Effect.acquireRelease(

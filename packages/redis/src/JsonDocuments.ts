@@ -4,7 +4,7 @@
  * insert a document listed in an index set unless its key exists, and replace one only if its
  * stored `revision` is the expected one (compare-and-set in Lua).
  */
-import { StorageError } from "@org/ml-core"
+import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect } from "effect"
 import type { Redis } from "ioredis"
 
@@ -18,15 +18,24 @@ export const redisCall = <A>(operation: string, f: () => Promise<A>): Effect.Eff
       })
   })
 
-export const getJson = async <A>(redis: Redis, key: string): Promise<A | undefined> => {
+/** Parses a stored JSON document and decodes it (when a decoder is given), naming the key on failure. */
+export const parseJson = <A>(raw: string, key: string, decoder?: RecordDecoder<A>): A =>
+  decoder === undefined ? JSON.parse(raw) as A : decoder.fromJson(raw, key)
+
+export const getJson = async <A>(redis: Redis, key: string, decoder?: RecordDecoder<A>): Promise<A | undefined> => {
   const raw = await redis.get(key)
-  return raw === null ? undefined : (JSON.parse(raw) as A)
+  return raw === null ? undefined : parseJson(raw, key, decoder)
 }
 
 /** The documents that exist among `keys`, in their order. */
-export const getJsonMany = async <A>(redis: Redis, keys: ReadonlyArray<string>): Promise<Array<A>> => {
+export const getJsonMany = async <A>(
+  redis: Redis,
+  keys: ReadonlyArray<string>,
+  decoder?: RecordDecoder<A>
+): Promise<Array<A>> => {
   if (keys.length === 0) return []
-  return (await redis.mget(...keys)).filter((r): r is string => r !== null).map((r) => JSON.parse(r) as A)
+  const raws = await redis.mget(...keys)
+  return raws.flatMap((raw, i) => raw === null ? [] : [parseJson(raw, keys[i]!, decoder)])
 }
 
 /** Stores the document unless `key` exists, then lists `id` in `indexKey`; false when it existed. */
@@ -46,8 +55,9 @@ export const insertIndexed = async (
 export const listIndexed = async <A>(
   redis: Redis,
   indexKey: string,
-  keyOf: (id: string) => string
-): Promise<Array<A>> => getJsonMany<A>(redis, (await redis.smembers(indexKey)).map(keyOf))
+  keyOf: (id: string) => string,
+  decoder?: RecordDecoder<A>
+): Promise<Array<A>> => getJsonMany<A>(redis, (await redis.smembers(indexKey)).map(keyOf), decoder)
 
 const compareAndSetScript = `
 local raw = redis.call('GET', KEYS[1])

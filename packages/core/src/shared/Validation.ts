@@ -42,7 +42,16 @@ const undecodable = (where: string, detail: string, cause?: unknown) =>
  * the domain schema, so a damaged or foreign record is a StorageError naming where it was read,
  * never a cast that lets it flow into the core.
  */
-export const storedRecord = <S extends Schema.Decoder<unknown>>(schema: S) => {
+export interface RecordDecoder<A> {
+  /** The typed record; throws the StorageError (for adapters written with promises). */
+  readonly orThrow: (value: unknown, where: string) => A
+  /** Parses JSON text, then decodes; throws the StorageError for either failure. */
+  readonly fromJson: (text: string, where: string) => A
+  /** The typed record as an Effect failing with the StorageError. */
+  readonly decode: (value: unknown, where: string) => Effect.Effect<A, StorageError>
+}
+
+export const storedRecord = <S extends Schema.Decoder<unknown>>(schema: S): RecordDecoder<S["Type"]> => {
   const decode = Schema.decodeUnknownResult(schema as any)
   const orThrow = (value: unknown, where: string): S["Type"] => {
     const result = decode(value)
@@ -50,9 +59,7 @@ export const storedRecord = <S extends Schema.Decoder<unknown>>(schema: S) => {
     throw undecodable(where, summarize(result.failure.issue))
   }
   return {
-    /** The typed record; throws the StorageError (for adapters written with promises). */
     orThrow,
-    /** Parses JSON text, then decodes; throws the StorageError for either failure. */
     fromJson: (text: string, where: string): S["Type"] => {
       let value: unknown
       try {
@@ -62,7 +69,6 @@ export const storedRecord = <S extends Schema.Decoder<unknown>>(schema: S) => {
       }
       return orThrow(value, where)
     },
-    /** The typed record as an Effect failing with the StorageError. */
     decode: (value: unknown, where: string): Effect.Effect<S["Type"], StorageError> =>
       Effect.try({ try: () => orThrow(value, where), catch: (error) => error as StorageError })
   }
