@@ -62,7 +62,8 @@ for (let i = 0; i < 10_000; i++) {
       client.runInlineExperiment(gbExperiment, { attributes: { id: users[i] } }).variationId
   ) agree++
 }
-const assign = makeAssigner(experiment) // ranges computed once per experiment version, as the SDK's local evaluation does
+// Ranges computed once per experiment version, as the SDK's local evaluation does.
+const assign = makeAssigner(experiment)
 const ours = rate(assign)
 const theirs = rate((u) => client.runInlineExperiment(gbExperiment, { attributes: { id: u } }))
 // The SDK's whole local-evaluation call (status check, assignment, exposure counting), no network.
@@ -131,7 +132,8 @@ const wrkLoad = async (url, tag) => {
     `counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("POST", nil, { ["content-type"] = "application/json" }, '{"userId":"${tag}-' .. counter .. '-' .. math.random(1000000000) .. '"}')
+  local body = '{"userId":"${tag}-' .. counter .. '-' .. math.random(1000000000) .. '"}'
+  return wrk.format("POST", nil, { ["content-type"] = "application/json" }, body)
 end`
   )
   // Asynchronous on purpose: the bare Hono server lives in this process and must keep serving.

@@ -1,6 +1,7 @@
 /**
- * Test helper (exported as @org/ml-adapter-prometheus/testing). Runs `promtool check metrics` on an exposition and returns its remarks, minus the one the
- * metric contract accepts: the "_total" suffix on the gauges whose names ARCHITECTURE.md fixes.
+ * Test helper (exported as @org/ml-adapter-prometheus/testing). Runs `promtool check metrics`
+ * on an exposition and returns its remarks, minus the one the metric contract accepts: the
+ * "_total" suffix on the gauges whose names ARCHITECTURE.md fixes.
  * promtool must be installed (CI installs Debian's prometheus package); if it is missing the
  * call throws, so the check fails rather than skips.
  */

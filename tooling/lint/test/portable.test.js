@@ -28,7 +28,8 @@ describe("portable lint config (packages/core)", () => {
   it("accepts Web APIs and effect", async () => {
     expect(
       await lint(
-        "import { Effect } from \"effect\"\nexport const x = Effect.succeed(new TextEncoder().encode(crypto.randomUUID()))\n"
+        "import { Effect } from \"effect\"\n"
+          + "export const x = Effect.succeed(new TextEncoder().encode(crypto.randomUUID()))\n"
       )
     ).toEqual([])
   })

@@ -25,7 +25,10 @@ export interface WelchResult {
   /** mean(treatment) - mean(control), with its (1 - alpha) confidence interval (t quantile, Welch df). */
   readonly difference: number
   readonly differenceInterval: Interval
-  /** mean(treatment) / mean(control) - 1 and its delta-method interval (normal quantile); null when the control mean is 0. */
+  /**
+   * mean(treatment) / mean(control) - 1 and its delta-method interval (normal quantile); null when
+   * the control mean is 0.
+   */
   readonly relativeLift: number | null
   readonly relativeLiftInterval: Interval | null
 }
