@@ -102,16 +102,26 @@ interface Ports {
   readonly artifacts: ArtifactStoreShape
   readonly metrics: MetricsSinkShape
   readonly settings: RegistrySettings
+  /**
+   * The stored model, or ModelNotFoundError. Untraced: the methods using it have their own span,
+   * and a span per call costs more than the in-memory read it would wrap.
+   */
+  readonly findModel: (id: string) => Effect.Effect<Model, ModelNotFoundError | StorageError>
 }
 
+const modelFinder = (store: ModelStoreShape) => (id: string) =>
+  Effect.flatMap(
+    store.get(id),
+    (model) =>
+      model === undefined
+        ? Effect.fail(new ModelNotFoundError({ modelId: id, message: `Model ${id} does not exist` }))
+        : Effect.succeed(model)
+  )
+
 /** Reads: a model (or ModelNotFoundError), pages, audit history, production now or at a time. */
-const makeReads = ({ store }: Ports) => {
+const makeReads = ({ findModel, store }: Ports) => {
   const getModel = Effect.fn("ModelRegistry.getModel")(function*(id: string) {
-    const model = yield* store.get(id)
-    if (model === undefined) {
-      return yield* Effect.fail(new ModelNotFoundError({ modelId: id, message: `Model ${id} does not exist` }))
-    }
-    return model
+    return yield* findModel(id)
   })
 
   const listModels = Effect.fn("ModelRegistry.listModels")(function*(query: ListModelsQuery) {
@@ -122,7 +132,7 @@ const makeReads = ({ store }: Ports) => {
   })
 
   const getHistory = Effect.fn("ModelRegistry.getHistory")(function*(id: string) {
-    yield* getModel(id)
+    yield* findModel(id)
     return yield* store.historyOf(id)
   })
 
@@ -135,13 +145,11 @@ const makeReads = ({ store }: Ports) => {
   return { getModel, listModels, getHistory, getProduction }
 }
 
-type GetModel = ReturnType<typeof makeReads>["getModel"]
-
 /** Artifacts: set once on a draft (racing uploads: one wins, the loser's copy is dropped), served verified. */
-const makeArtifacts = ({ artifacts, metrics, settings, store }: Ports, getModel: GetModel) => {
+const makeArtifacts = ({ artifacts, findModel, metrics, settings, store }: Ports) => {
   const attachArtifact = Effect.fnUntraced(
     function*(id: string, stored: StoredArtifact, actor: string | undefined) {
-      const current = yield* getModel(id)
+      const current = yield* findModel(id)
       const refusal = artifactRefusal(current)
       if (refusal) return yield* Effect.fail(refusal)
       const commit = artifactCommit(current, stored, yield* nowIso, actor)
@@ -153,14 +161,14 @@ const makeArtifacts = ({ artifacts, metrics, settings, store }: Ports, getModel:
 
   /** Our copy is removed unless the winner of a race stored the very same bytes. */
   const dropUnlessWinner = (id: string, stored: StoredArtifact) =>
-    getModel(id).pipe(
+    findModel(id).pipe(
       Effect.flatMap((m) => m.artifact?.sha256 === stored.sha256 ? Effect.void : artifacts.remove(id, stored.sha256)),
       Effect.ignore
     )
 
   const uploadArtifact = Effect.fn("ModelRegistry.uploadArtifact")(
     function*(id: string, body: ReadableStream<Uint8Array>, options: UploadOptions = {}) {
-      const refusal = artifactRefusal(yield* getModel(id))
+      const refusal = artifactRefusal(yield* findModel(id))
       if (refusal) {
         yield* Effect.promise(() => body.cancel().catch(() => undefined))
         return yield* Effect.fail(refusal)
@@ -178,7 +186,7 @@ const makeArtifacts = ({ artifacts, metrics, settings, store }: Ports, getModel:
   )
 
   const readArtifact = Effect.fn("ModelRegistry.readArtifact")(function*(id: string) {
-    const model = yield* getModel(id)
+    const model = yield* findModel(id)
     if (model.artifact === null) {
       return yield* Effect.fail(new ArtifactStateError({ modelId: id, message: `Model ${id} has no artifact` }))
     }
@@ -191,14 +199,13 @@ const makeArtifacts = ({ artifacts, metrics, settings, store }: Ports, getModel:
 
 /** Changes of record: registration, promotion (and the demotion it causes), metadata updates. */
 const makeChanges = (
-  { metrics, settings, store }: Ports,
-  getModel: GetModel,
+  { findModel, metrics, settings, store }: Ports,
   uploadArtifact: ModelRegistryShape["uploadArtifact"],
   nextId: (timeMillis: number) => Effect.Effect<string>
 ) => {
   const registerModel = Effect.fn("ModelRegistry.registerModel")(
     function*(input: RegisterModelInput, artifact?: ReadableStream<Uint8Array>, options?: UploadOptions) {
-      if (input.parentModelId) yield* getModel(input.parentModelId)
+      if (input.parentModelId) yield* findModel(input.parentModelId)
       // One reading of the clock: the id's time part and createdAt agree.
       const millis = yield* Clock.currentTimeMillis
       const at = isoAt(millis)
@@ -212,7 +219,7 @@ const makeChanges = (
 
   const promoteModel = Effect.fn("ModelRegistry.promoteModel")(
     function*(id: string, to: ModelStatus, options: PromoteOptions = {}) {
-      const model = yield* getModel(id)
+      const model = yield* findModel(id)
       const refusal = transitionRefusal(model, to)
       if (refusal) return yield* Effect.fail(refusal)
       const current = to === "production" ? yield* store.productionOf(model.name) : undefined
@@ -233,7 +240,7 @@ const makeChanges = (
 
   const updateModel = Effect.fn("ModelRegistry.updateModel")(
     function*(id: string, patch: UpdateModelInput) {
-      const model = yield* getModel(id)
+      const model = yield* findModel(id)
       const update = metadataChanges(model, patch)
       if (update === undefined) return model
       const commit = updateCommit(model, update, yield* nowIso, patch.actor)
@@ -270,15 +277,17 @@ const makeRefreshGauges = ({ metrics, store }: Ports) =>
 
 export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
   Effect.gen(function*() {
+    const store = yield* ModelStore
     const ports: Ports = {
-      store: yield* ModelStore,
+      store,
       artifacts: yield* ArtifactStore,
       metrics: yield* MetricsSink,
-      settings
+      settings,
+      findModel: modelFinder(store)
     }
     const reads = makeReads(ports)
-    const { readArtifact, uploadArtifact } = makeArtifacts(ports, reads.getModel)
-    const changes = makeChanges(ports, reads.getModel, uploadArtifact, yield* makeUlidGenerator)
+    const { readArtifact, uploadArtifact } = makeArtifacts(ports)
+    const changes = makeChanges(ports, uploadArtifact, yield* makeUlidGenerator)
     return ModelRegistry.of({
       ...reads,
       ...changes,
