@@ -1,7 +1,23 @@
 /**
- * Server configuration from environment variables, validated at start-up: a bad value stops
- * the server with a message naming the variable, instead of surfacing later as odd behaviour.
+ * Server configuration, read from environment variables through Effect's `Config` and a
+ * ConfigProvider, and validated at start-up: a bad value stops the server with a message naming
+ * the variable, instead of surfacing later as odd behaviour. Each variable's rule is a Schema;
+ * an unset or empty variable takes its default (README lists both). The API token is `Redacted`,
+ * so printing the configuration never shows it.
  */
+import {
+  Config,
+  ConfigProvider,
+  Effect,
+  Exit,
+  Option,
+  type Redacted,
+  Schema,
+  type SchemaAST,
+  SchemaIssue,
+  SchemaTransformation
+} from "effect"
+
 export interface ServerConfig {
   readonly host: string
   readonly port: number
@@ -11,7 +27,7 @@ export interface ServerConfig {
   readonly maxUploadBytes: number
   readonly maxJsonBytes: number
   readonly demoteProductionTo: "archived" | "staging"
-  readonly apiToken: string | undefined
+  readonly apiToken: Redacted.Redacted<string> | undefined
   readonly shutdownTimeoutMs: number
   readonly abStickyAssignment: boolean
   readonly abMinSamples: number
@@ -35,72 +51,126 @@ export class ConfigError extends Error {
   }
 }
 
-const integer = (env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number) => {
-  const raw = env[name]
-  if (raw === undefined || raw === "") return fallback
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`)
-  const value = Number(raw)
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
-  return value
-}
+/** A rule on the raw text; the message names what was wrong and quotes what was given. */
+const rule = (check: (raw: string) => boolean, expected: string) =>
+  Schema.makeFilter((raw: string) => check(raw) || `${expected}, got ${JSON.stringify(raw)}`)
 
-const boolean = (env: Record<string, string | undefined>, name: string, fallback: boolean) => {
-  const raw = env[name]
-  if (raw === undefined || raw === "") return fallback
-  if (/^(true|1|yes)$/i.test(raw)) return true
-  if (/^(false|0|no)$/i.test(raw)) return false
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`)
-}
+/** The text, checked by `check`, read as a number (JavaScript's Number(), as the server always did). */
+const numberWhere = (check: SchemaAST.Filter<string>) =>
+  Schema.String.check(check).pipe(
+    Schema.decodeTo(Schema.Number, SchemaTransformation.transform({ decode: Number, encode: String }))
+  )
 
-const probability = (env: Record<string, string | undefined>, name: string, fallback: number) => {
-  const raw = env[name]
-  if (raw === undefined || raw === "") return fallback
-  const value = Number(raw)
-  if (!(value > 0 && value < 1)) {
-    throw new ConfigError(name, `must be a number strictly between 0 and 1, got ${JSON.stringify(raw)}`)
-  }
-  return value
-}
+const wholeNumber = (min: number, max: number) =>
+  numberWhere(rule((raw) => /^\d+$/.test(raw), "must be a whole number")).check(
+    Schema.makeFilter((n: number) => (n >= min && n <= max) || `must be between ${min} and ${max}, got ${n}`)
+  )
 
-export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
-  const demote = env.ML_DEMOTE_PRODUCTION_TO ?? "archived"
-  if (demote !== "archived" && demote !== "staging") {
-    throw new ConfigError("ML_DEMOTE_PRODUCTION_TO", `must be "archived" or "staging", got ${JSON.stringify(demote)}`)
-  }
-  const strategies = ["incremental", "mini-batch", "periodic", "adaptive"] as const
-  const onlineStrategy = (env.ML_ONLINE_STRATEGY || "mini-batch") as (typeof strategies)[number]
-  if (!strategies.includes(onlineStrategy)) {
-    throw new ConfigError(
-      "ML_ONLINE_STRATEGY",
-      `must be one of ${strategies.join(", ")}, got ${JSON.stringify(env.ML_ONLINE_STRATEGY)}`
+const probability = numberWhere(
+  rule((raw) => Number(raw) > 0 && Number(raw) < 1, "must be a number strictly between 0 and 1")
+)
+
+const boolean = Schema.String.check(rule((raw) => /^(true|1|yes|false|0|no)$/i.test(raw), "must be true or false"))
+  .pipe(
+    Schema.decodeTo(
+      Schema.Boolean,
+      SchemaTransformation.transform({ decode: (raw) => /^(true|1|yes)$/i.test(raw), encode: String })
     )
-  }
-  const onlineMaxBuffer = integer(env, "ML_ONLINE_MAX_BUFFER", 100_000, 1, 10_000_000)
-  const onlineBatchSize = integer(env, "ML_ONLINE_BATCH_SIZE", 100, 1, onlineMaxBuffer)
-  const redisUrl = env.ML_REDIS_URL === "" ? undefined : env.ML_REDIS_URL
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new ConfigError("ML_REDIS_URL", "must start with redis:// or rediss://")
-  }
-  return {
-    host: env.ML_HOST || "127.0.0.1",
-    port: integer(env, "ML_PORT", 8080, 0, 65535),
-    storageDir: env.ML_MODEL_STORAGE_DIR || "./.ml-data",
-    redisUrl,
-    redisPrefix: env.ML_REDIS_PREFIX ?? "",
-    maxUploadBytes: integer(env, "ML_MAX_UPLOAD_BYTES", 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
-    maxJsonBytes: integer(env, "ML_MAX_JSON_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
-    demoteProductionTo: demote,
-    apiToken: env.ML_API_TOKEN || undefined,
-    shutdownTimeoutMs: integer(env, "ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
-    abStickyAssignment: boolean(env, "ML_AB_STICKY_ASSIGNMENT", true),
-    abMinSamples: integer(env, "ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),
-    abReweightIntervalSeconds: integer(env, "ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400),
-    driftThreshold: probability(env, "ML_DRIFT_THRESHOLD", 0.05),
-    driftWindowSize: integer(env, "ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
-    driftCheckIntervalSeconds: integer(env, "ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),
-    driftTickMillis: integer(env, "ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000),
-    onlineStrategy,
-    onlineBatchSize,
-    onlineMaxBuffer
-  }
+  )
+
+const oneOf = <const L extends ReadonlyArray<string>>(literals: L, expected: string) =>
+  Schema.String.check(rule((raw) => literals.includes(raw), expected)).pipe(
+    Schema.decodeTo(
+      Schema.Literals(literals),
+      SchemaTransformation.transform({ decode: (raw) => raw as L[number], encode: (v) => v })
+    )
+  )
+
+const demotionTarget = oneOf(["archived", "staging"], `must be "archived" or "staging"`)
+
+const strategies = ["incremental", "mini-batch", "periodic", "adaptive"] as const
+
+const redisUrl = Schema.String.check(
+  Schema.makeFilter((raw: string) => /^rediss?:\/\//.test(raw) || "must start with redis:// or rediss://")
+)
+
+/** `config` when the variable is set and not empty; otherwise `fallback`. */
+const unlessEmpty = <A, B>(name: string, config: Config.Config<A>, fallback: B): Config.Config<A | B> =>
+  Config.String(name).pipe(
+    Config.option,
+    Config.flatMap((raw): Config.Config<A | B> =>
+      Option.isSome(raw) && raw.value !== "" ? config : Config.succeed(fallback)
+    )
+  )
+
+const setting = <A, B>(name: string, schema: Schema.Codec<A, string>, fallback: B): Config.Config<A | B> =>
+  unlessEmpty(name, Config.schema(schema, name), fallback)
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  setting(name, wholeNumber(min, max), fallback)
+
+// Read in this order, so the first bad variable named is the one reported, as it always was.
+const checkedFirst = Config.all({
+  // Unlike the others, an empty value here is refused rather than defaulted.
+  demoteProductionTo: Config.schema(demotionTarget, "ML_DEMOTE_PRODUCTION_TO").pipe(
+    Config.withDefault("archived" as const)
+  ),
+  onlineStrategy: setting(
+    "ML_ONLINE_STRATEGY",
+    oneOf(strategies, `must be one of ${strategies.join(", ")}`),
+    "mini-batch" as const
+  ),
+  online: integer("ML_ONLINE_MAX_BUFFER", 100_000, 1, 10_000_000).pipe(
+    Config.flatMap((onlineMaxBuffer) =>
+      Config.map(integer("ML_ONLINE_BATCH_SIZE", 100, 1, onlineMaxBuffer), (onlineBatchSize) => ({
+        onlineMaxBuffer,
+        onlineBatchSize
+      }))
+    )
+  ),
+  redisUrl: setting("ML_REDIS_URL", redisUrl, undefined)
+})
+
+/** The whole server configuration as one Config, to parse with any ConfigProvider. */
+export const serverConfig: Config.Config<ServerConfig> = Config.all({
+  first: checkedFirst,
+  port: integer("ML_PORT", 8080, 0, 65535),
+  host: setting("ML_HOST", Schema.String, "127.0.0.1"),
+  storageDir: setting("ML_MODEL_STORAGE_DIR", Schema.String, "./.ml-data"),
+  redisPrefix: setting("ML_REDIS_PREFIX", Schema.String, ""),
+  maxUploadBytes: integer("ML_MAX_UPLOAD_BYTES", 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+  maxJsonBytes: integer("ML_MAX_JSON_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+  apiToken: unlessEmpty("ML_API_TOKEN", Config.Redacted("ML_API_TOKEN"), undefined),
+  shutdownTimeoutMs: integer("ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
+  abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),
+  abMinSamples: integer("ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),
+  abReweightIntervalSeconds: integer("ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400),
+  driftThreshold: setting("ML_DRIFT_THRESHOLD", probability, 0.05),
+  driftWindowSize: integer("ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
+  driftCheckIntervalSeconds: integer("ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),
+  driftTickMillis: integer("ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000)
+}).pipe(Config.map(({ first: { online, ...first }, ...rest }) => ({ ...first, ...online, ...rest })))
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** The first problem, as "VARIABLE: what is wrong". */
+const toConfigError = (error: Config.ConfigError): ConfigError => {
+  if (error.cause._tag !== "SchemaError") return new ConfigError("environment", error.message)
+  const [first] = formatter(error.cause.issue).issues
+  const segment = first?.path?.[0]
+  const variable = typeof segment === "object" && segment !== null ? String(segment.key) : String(segment)
+  return new ConfigError(variable, first?.message ?? error.message)
+}
+
+/**
+ * Reads the configuration from `env` (process.env in production); throws a ConfigError naming
+ * the first variable with a bad value. Empty strings are kept as values by the provider, so
+ * each variable decides what empty means (see `unlessEmpty`).
+ */
+export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
+  const provider = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true })
+  const exit = Effect.runSyncExit(serverConfig.parse(provider))
+  if (Exit.isSuccess(exit)) return exit.value
+  const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
+  throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
 }

@@ -1,8 +1,10 @@
 /**
  * Composition root: configuration picks the adapters (Redis for metadata when ML_REDIS_URL is
  * set, the filesystem otherwise; artifacts always on the filesystem), one ManagedRuntime is
- * built from their layers at start-up, and the Node HTTP server serves the Hono app until a
- * graceful shutdown.
+ * built from their layers and the background work's layers at start-up, and the Node HTTP
+ * server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
+ * requests, then dispose the runtime (which interrupts the background fibers, then releases
+ * storage).
  */
 import { serve } from "@hono/node-server"
 import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore, FsPipelineStore } from "@org/ml-adapter-fs"
@@ -28,10 +30,11 @@ import {
   type PipelineStore,
   type StorageError
 } from "@org/ml-core"
-import { Effect, Fiber, Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { makeApp } from "./App.js"
+import { backgroundWork } from "./BackgroundWork.js"
 import type { ServerConfig } from "./Config.js"
 
 type Stores =
@@ -42,7 +45,10 @@ type Stores =
   | PipelineStore.PipelineStore
   | Leases.Leases
 
-/** Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared connection); files otherwise. */
+/**
+ * Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared
+ * connection); files otherwise.
+ */
 export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
   if (config.redisUrl === undefined) {
@@ -85,11 +91,17 @@ const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
   })
 }))
 
+export interface RuntimeOptions {
+  /** Start the schedulers and bandit reweighting with the runtime (a served instance does; test apps do not). */
+  readonly backgroundWork?: { readonly log: (line: string) => void } | undefined
+}
+
 export const makeRuntime = (
   config: ServerConfig,
-  metricsRegistry: Registry
-): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> =>
-  ManagedRuntime.make(driftAlertsReachPipelines.pipe(Layer.provideMerge(
+  metricsRegistry: Registry,
+  options: RuntimeOptions = {}
+): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> => {
+  const services = driftAlertsReachPipelines.pipe(Layer.provideMerge(
     Layer.mergeAll(
       AbTests.layer({
         ...AbTests.defaultAbTestSettings,
@@ -114,7 +126,14 @@ export const makeRuntime = (
       ),
       Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))
     )
-  )))
+  ))
+  // Built after the services it uses, so disposing the runtime interrupts it before they are released.
+  return ManagedRuntime.make(
+    options.backgroundWork === undefined
+      ? services
+      : backgroundWork(config, options.backgroundWork.log).pipe(Layer.provideMerge(services))
+  )
+}
 
 export interface RunningServer {
   readonly url: string
@@ -133,7 +152,7 @@ export const makeServerApp = (
     httpMetrics: PrometheusMetrics.makeHttpMetrics(metricsRegistry),
     maxJsonBytes: config.maxJsonBytes,
     maxUploadBytes: config.maxUploadBytes,
-    apiToken: config.apiToken,
+    apiToken: config.apiToken === undefined ? undefined : Redacted.value(config.apiToken),
     log,
     metrics: async () => {
       await runtime.runPromise(Effect.all([
@@ -145,13 +164,16 @@ export const makeServerApp = (
     }
   })
 
-/** Builds every layer (failing fast on bad storage), then listens; `close` drains in-flight requests. */
+/**
+ * Builds every layer (failing fast on bad storage; the background work starts with them), then
+ * listens; `close` drains in-flight requests, then disposes the runtime.
+ */
 export const startServer = async (
   config: ServerConfig,
   log: (line: string) => void = console.error
 ): Promise<RunningServer> => {
   const metricsRegistry = PrometheusMetrics.makeRegistry()
-  const runtime = makeRuntime(config, metricsRegistry)
+  const runtime = makeRuntime(config, metricsRegistry, { backgroundWork: { log } })
   try {
     await runtime.runPromise(ModelRegistry.ModelRegistry.use((registry) => registry.ping()))
   } catch (error) {
@@ -159,31 +181,6 @@ export const startServer = async (
     throw error
   }
   const app = makeServerApp(config, runtime, metricsRegistry, log)
-  // Bandit experiments are reweighted on a schedule (and on demand through the API).
-  const reweighting = config.abReweightIntervalSeconds > 0
-    ? setInterval(() => {
-      void runtime.runPromise(
-        AbTests.AbTests.use((ab) =>
-          ab.listExperiments().pipe(Effect.flatMap((all) =>
-            Effect.forEach(
-              all.filter((e) => e.mode === "bandit" && e.status === "running"),
-              (e) => Effect.ignore(ab.reweight(e.id)),
-              { discard: true }
-            )
-          ))
-        )
-      )
-        .catch((error) => log(`Bandit reweighting failed: ${String(error)}`))
-    }, config.abReweightIntervalSeconds * 1000)
-    : undefined
-  reweighting?.unref()
-  // monitorAllFeatures: one fiber per instance; leases make each monitor's check happen once per interval.
-  const instance = `instance-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-  const scheduler = runtime.runFork(
-    DriftDetector.DriftDetector.use((d) => d.monitorAllFeatures(instance, config.driftTickMillis))
-  )
-  // Periodic and adaptive pipelines and retries; leases make each pipeline update on one instance.
-  const learning = runtime.runFork(OnlineLearner.OnlineLearner.use((l) => l.runScheduler(instance)))
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
   })
@@ -192,21 +189,20 @@ export const startServer = async (
   let closing: Promise<void> | undefined
   return {
     url: `http://${host}:${address.port}`,
-    close: () =>
-      closing ??= new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          log("Shutdown timeout reached; closing remaining connections")
-          ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
-        }, config.shutdownTimeoutMs)
-        server.close(() => {
-          clearTimeout(force)
-          resolve()
-        })
-        ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
-      }).then(async () => {
-        if (reweighting) clearInterval(reweighting)
-        await runtime.runPromise(Fiber.interruptAll([scheduler, learning]))
-        return runtime.dispose()
-      })
+    close: () => closing ??= drain(server, config.shutdownTimeoutMs, log).then(() => runtime.dispose())
   }
 }
+
+/** Stops accepting and waits for in-flight requests; after `timeoutMs` the remaining connections are closed. */
+const drain = (server: ReturnType<typeof serve>, timeoutMs: number, log: (line: string) => void) =>
+  new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      log("Shutdown timeout reached; closing remaining connections")
+      ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
+    }, timeoutMs)
+    server.close(() => {
+      clearTimeout(force)
+      resolve()
+    })
+    ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+  })

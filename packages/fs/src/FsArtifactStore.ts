@@ -138,6 +138,104 @@ const asStorageError = (operation: string) => (cause: unknown): StorageError | I
       cause
     })
 
+/**
+ * Streams `body` into `handle`, hashing as it reads. The network's small chunks are coalesced
+ * into ~1 MiB writes, and one write stays in flight while the next MiB is read and hashed (memory
+ * stays bounded at about 2 MiB). Fails with ArtifactTooLargeError past `maxBytes` (cancelling the
+ * body) and with StorageError when the client goes away; no write is left running either way.
+ */
+const receive = async (
+  body: ReadableStream<Uint8Array>,
+  handle: fs.FileHandle,
+  maxBytes: number,
+  signal: AbortSignal
+): Promise<{ readonly sha256: string; readonly sizeBytes: number }> => {
+  const hash = createHash("sha256")
+  const reader = body.getReader()
+  let size = 0
+  let pending: Array<Uint8Array> = []
+  let pendingBytes = 0
+  let writing: Promise<unknown> = Promise.resolve()
+  const flush = async () => {
+    await writing
+    if (pendingBytes === 0) return
+    const chunks = pending
+    pending = []
+    pendingBytes = 0
+    writing = handle.writev(chunks)
+    writing.catch(() => undefined) // observed by the next await; avoids an unhandled rejection
+  }
+  try {
+    for (;;) {
+      if (signal.aborted) throw new StorageError({ message: "Artifact upload was interrupted" })
+      let next: ReadableStreamReadResult<Uint8Array>
+      try {
+        next = await reader.read()
+      } catch (cause) {
+        throw new StorageError({
+          message: `Artifact upload was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`,
+          cause
+        })
+      }
+      if (next.done) break
+      size += next.value.byteLength
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined)
+        throw ArtifactStore.tooLarge(maxBytes)
+      }
+      hash.update(next.value)
+      pending.push(next.value)
+      pendingBytes += next.value.byteLength
+      if (pendingBytes >= blockSize) await flush()
+    }
+    await flush()
+    await writing
+  } catch (error) {
+    await writing.catch(() => undefined)
+    throw error
+  }
+  return { sha256: hash.digest("hex"), sizeBytes: size }
+}
+
+/**
+ * Receives an upload into a temp file and lands it at `<root>/<model id>/<sha256>` by atomic
+ * rename once it is complete, fsynced and matches the expected digest; otherwise removes it.
+ */
+const writeArtifact =
+  (root: string, temp: string): ArtifactStore.ArtifactStoreShape["write"] => (modelId, body, options) =>
+    Effect.tryPromise({
+      try: async (signal) => {
+        const modelDir = checkedPath(root, modelId)
+        const tempFile = path.join(temp, tempFileName())
+        let landed = false
+        const handle = await fs.open(tempFile, "wx")
+        try {
+          const stored = await receive(body, handle, options.maxBytes, signal)
+          if (options.expectedSha256 !== undefined && options.expectedSha256 !== stored.sha256) {
+            throw ArtifactStore.digestMismatch(
+              options.expectedSha256,
+              stored.sha256,
+              "Uploaded artifact does not match"
+            )
+          }
+          await handle.sync()
+          await handle.close()
+          await fs.mkdir(modelDir, { recursive: true })
+          // Same digest means same bytes: renaming over an identical copy is harmless.
+          await fs.rename(tempFile, checkedPath(root, modelId, stored.sha256))
+          landed = true
+          await fsyncDirectory(modelDir)
+          return stored
+        } finally {
+          if (!landed) {
+            await handle.close().catch(() => undefined)
+            await fs.rm(tempFile, { force: true })
+          }
+        }
+      },
+      catch: asStorageError("upload")
+    })
+
 export const make = (options: FsArtifactStoreOptions) =>
   Effect.gen(function*() {
     const root = path.resolve(options.directory, "artifacts")
@@ -149,82 +247,6 @@ export const make = (options: FsArtifactStoreOptions) =>
       },
       catch: (cause) => asStorageError("store initialisation")(cause) as StorageError
     })
-
-    const write: ArtifactStore.ArtifactStoreShape["write"] = (modelId, body, writeOptions) =>
-      Effect.tryPromise({
-        try: async (signal) => {
-          const modelDir = checkedPath(root, modelId)
-          const tempFile = path.join(temp, tempFileName())
-          const hash = createHash("sha256")
-          let size = 0
-          let landed = false
-          const handle = await fs.open(tempFile, "wx")
-          const reader = body.getReader()
-          // Coalesce the network's small chunks into ~1 MiB writes, and keep one write in flight
-          // while the next MiB is read and hashed (memory stays bounded at about 2 MiB).
-          let pending: Array<Uint8Array> = []
-          let pendingBytes = 0
-          let writing: Promise<unknown> = Promise.resolve()
-          const flush = async () => {
-            await writing
-            if (pendingBytes === 0) return
-            const chunks = pending
-            pending = []
-            pendingBytes = 0
-            writing = handle.writev(chunks)
-            writing.catch(() => undefined) // observed by the next await; avoids an unhandled rejection
-          }
-          try {
-            for (;;) {
-              if (signal.aborted) throw new StorageError({ message: "Artifact upload was interrupted" })
-              let next: ReadableStreamReadResult<Uint8Array>
-              try {
-                next = await reader.read()
-              } catch (cause) {
-                throw new StorageError({
-                  message: `Artifact upload was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`,
-                  cause
-                })
-              }
-              if (next.done) break
-              size += next.value.byteLength
-              if (size > writeOptions.maxBytes) {
-                await reader.cancel().catch(() => undefined)
-                throw ArtifactStore.tooLarge(writeOptions.maxBytes)
-              }
-              hash.update(next.value)
-              pending.push(next.value)
-              pendingBytes += next.value.byteLength
-              if (pendingBytes >= blockSize) await flush()
-            }
-            await flush()
-            await writing
-            const sha256 = hash.digest("hex")
-            if (writeOptions.expectedSha256 !== undefined && writeOptions.expectedSha256 !== sha256) {
-              throw ArtifactStore.digestMismatch(
-                writeOptions.expectedSha256,
-                sha256,
-                "Uploaded artifact does not match"
-              )
-            }
-            await handle.sync()
-            await handle.close()
-            await fs.mkdir(modelDir, { recursive: true })
-            // Same digest means same bytes: renaming over an identical copy is harmless.
-            await fs.rename(tempFile, checkedPath(root, modelId, sha256))
-            landed = true
-            await fsyncDirectory(modelDir)
-            return { sha256, sizeBytes: size }
-          } finally {
-            if (!landed) {
-              await writing.catch(() => undefined)
-              await handle.close().catch(() => undefined)
-              await fs.rm(tempFile, { force: true })
-            }
-          }
-        },
-        catch: asStorageError("upload")
-      })
 
     const open: ArtifactStore.ArtifactStoreShape["open"] = (modelId, artifact) =>
       Effect.tryPromise({
@@ -264,7 +286,7 @@ export const make = (options: FsArtifactStoreOptions) =>
         catch: (cause) => new StorageError({ message: `Artifact directory ${root} is not writable`, cause })
       })
 
-    return ArtifactStore.ArtifactStore.of({ write, open, remove, ping })
+    return ArtifactStore.ArtifactStore.of({ write: writeArtifact(root, temp), open, remove, ping })
   })
 
 export const layer = (options: FsArtifactStoreOptions): Layer.Layer<ArtifactStore.ArtifactStore, StorageError> =>

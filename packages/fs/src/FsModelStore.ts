@@ -5,8 +5,8 @@
  * or not at all. One server process owns a data directory at a time; several instances share
  * state through the Redis adapter instead.
  */
-import { type AuditEvent, type Model, ModelStore, StorageError } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import { AuditEvent, Model, ModelStore, StorageError, storedRecord } from "@org/ml-core"
+import { Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
@@ -15,9 +15,14 @@ export interface FsModelStoreOptions {
   readonly directory: string
 }
 
-type JournalEntry =
-  | { readonly op: "insert"; readonly model: Model; readonly event: AuditEvent }
-  | { readonly op: "commit"; readonly put: ReadonlyArray<Model>; readonly events: ReadonlyArray<AuditEvent> }
+/** One line of registry.jsonl: a registration, or a committed change (models written, events appended). */
+export const JournalEntry = Schema.Union([
+  Schema.Struct({ op: Schema.Literal("insert"), model: Model, event: AuditEvent }),
+  Schema.Struct({ op: Schema.Literal("commit"), put: Schema.Array(Model), events: Schema.Array(AuditEvent) })
+])
+export type JournalEntry = typeof JournalEntry.Type
+
+const journalEntries = storedRecord(JournalEntry)
 
 export const make = (options: FsModelStoreOptions) =>
   Effect.gen(function*() {
@@ -26,6 +31,7 @@ export const make = (options: FsModelStoreOptions) =>
       directory,
       name: "registry",
       fresh: () => Effect.runSync(ModelStore.makeMemory),
+      entry: journalEntries,
       replay: (state, entry) =>
         replaySync(
           entry.op === "insert"

@@ -5,16 +5,19 @@
  * versions of a name or an audit trail that disagrees with the models.
  */
 import {
-  type AuditEvent,
+  AuditEvent,
   matchesQuery,
-  type Model,
+  Model,
   ModelConflictError,
+  ModelId,
+  ModelStatus,
   ModelStore,
-  StaleRevisionError
+  StaleRevisionError,
+  storedRecord
 } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
-import { getJson, redisCall as call } from "./JsonDocuments.js"
+import { getJson, parseJson, redisCall as call } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
 import { registryKeys } from "./RedisKeys.js"
 
@@ -64,13 +67,22 @@ end
 return 'ok'
 `
 
+// What the scripts and hashes answer is decoded like any stored record, naming the key it came from.
+const models = storedRecord(Model)
+const auditEvents = storedRecord(AuditEvent)
+/** The insert script answers the id already registered as (name, version), or null when it stored ours. */
+const insertResults = storedRecord(Schema.NullOr(ModelId))
+const commitResults = storedRecord(Schema.Literals(["ok", "stale"]))
+const statusCounts = storedRecord(Schema.Record(Schema.String, Schema.FiniteFromString))
+const isModelStatus = Schema.is(ModelStatus)
+
 export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape => {
   const keys = registryKeys(prefix)
-  const parseModel = (raw: string | null): Model | undefined => (raw === null ? undefined : (JSON.parse(raw) as Model))
-  const parseEvents = (raws: ReadonlyArray<string>): ReadonlyArray<AuditEvent> =>
-    raws.map((raw) => JSON.parse(raw) as AuditEvent)
+  const modelAt = (id: string) => getJson(redis, keys.model(id), models)
+  const eventsAt = async (key: string): Promise<ReadonlyArray<AuditEvent>> =>
+    (await redis.lrange(key, 0, -1)).map((raw, index) => parseJson(raw, `${key}[${index}]`, auditEvents))
 
-  const get = (id: string) => call("get", () => getJson<Model>(redis, keys.model(id)))
+  const get = (id: string) => call("get", () => modelAt(id))
 
   return {
     insert: (model, event) =>
@@ -89,31 +101,34 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
           JSON.stringify(model),
           JSON.stringify(event),
           model.status
-        ) as Promise<string | null>).pipe(Effect.flatMap((existingId) =>
-          existingId === null
-            ? Effect.void
-            : Effect.fail(
-              new ModelConflictError({
-                name: model.name,
-                version: model.version,
-                existingId,
-                message: `Model ${model.name} version ${model.version} is already registered`
-              })
-            )
-        )),
+        )).pipe(
+          Effect.flatMap((answer) => insertResults.decode(answer, `the insert script's answer for ${model.id}`)),
+          Effect.flatMap((existingId) =>
+            existingId === null
+              ? Effect.void
+              : Effect.fail(
+                new ModelConflictError({
+                  name: model.name,
+                  version: model.version,
+                  existingId,
+                  message: `Model ${model.name} version ${model.version} is already registered`
+                })
+              )
+          )
+        ),
 
     get,
 
     findByNameVersion: (name, version) =>
       call("lookup", async () => {
         const id = await redis.get(keys.nameVersion(name, version))
-        return id === null ? undefined : getJson<Model>(redis, keys.model(id))
+        return id === null ? undefined : modelAt(id)
       }),
 
     productionOf: (name) =>
       call("production lookup", async () => {
         const id = await redis.get(keys.production(name))
-        return id === null ? undefined : getJson<Model>(redis, keys.model(id))
+        return id === null ? undefined : modelAt(id)
       }),
 
     list: (query) =>
@@ -124,10 +139,13 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
         for (;;) {
           const ids = await redis.zrangebylex(keys.index(), from, "+", "LIMIT", 0, batch)
           if (ids.length === 0) break
-          const raws = await redis.mget(ids.map(keys.model))
-          for (const raw of raws) {
-            const model = parseModel(raw)
-            if (model !== undefined && matchesQuery(model, query)) {
+          const modelKeys = ids.map(keys.model)
+          const raws = await redis.mget(modelKeys)
+          for (let i = 0; i < raws.length; i++) {
+            const raw = raws[i]!
+            if (raw === null) continue
+            const model = parseJson(raw, modelKeys[i]!, models)
+            if (matchesQuery(model, query)) {
               found.push(model)
               if (found.length === query.limit) return found
             }
@@ -172,25 +190,30 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
           }))
         }
         argv[0] = JSON.stringify(plan)
-        return call("commit", () => redis.eval(commitScript, keyList.length, ...keyList, ...argv) as Promise<string>)
-      }).pipe(Effect.flatMap((result) =>
-        result === "ok"
-          ? Effect.void
-          : Effect.fail(new StaleRevisionError({ message: "A model or production version changed since it was read" }))
-      )),
+        return call("commit", () => redis.eval(commitScript, keyList.length, ...keyList, ...argv))
+      }).pipe(
+        Effect.flatMap((answer) => commitResults.decode(answer, "the commit script's answer")),
+        Effect.flatMap((result) =>
+          result === "ok"
+            ? Effect.void
+            : Effect.fail(
+              new StaleRevisionError({ message: "A model or production version changed since it was read" })
+            )
+        )
+      ),
 
     countByStatus: () =>
       call("count", async () => {
         const counts = ModelStore.emptyStatusCounts()
-        for (const [status, value] of Object.entries(await redis.hgetall(keys.counts()))) {
-          if (status in counts) counts[status as Model["status"]] = Number(value)
+        const stored = statusCounts.orThrow(await redis.hgetall(keys.counts()), keys.counts())
+        for (const [status, value] of Object.entries(stored)) {
+          if (isModelStatus(status)) counts[status] = value
         }
         return counts
       }),
 
-    historyOf: (id) => call("history", async () => parseEvents(await redis.lrange(keys.auditOfModel(id), 0, -1))),
-    historyOfName: (name) =>
-      call("history", async () => parseEvents(await redis.lrange(keys.auditOfName(name), 0, -1))),
+    historyOf: (id) => call("history", () => eventsAt(keys.auditOfModel(id))),
+    historyOfName: (name) => call("history", () => eventsAt(keys.auditOfName(name))),
     ping: () => call("ping", () => redis.ping()).pipe(Effect.asVoid)
   }
 }

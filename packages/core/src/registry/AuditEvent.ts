@@ -4,7 +4,7 @@
  * history and state never disagree; "what was in production at T" is answered from them.
  */
 import { Schema } from "effect"
-import { ModelId, ModelName, ModelStatus, ModelVersion } from "./Model.js"
+import { Instant, type Model, ModelId, ModelName, ModelStatus, ModelVersion } from "./Model.js"
 
 export const AuditAction = Schema.Literals([
   "registered",
@@ -16,8 +16,12 @@ export const AuditAction = Schema.Literals([
 ])
 export type AuditAction = typeof AuditAction.Type
 
+/** What a metadata change did to each field it touched. */
+export const FieldChanges = Schema.Record(Schema.String, Schema.Struct({ from: Schema.Unknown, to: Schema.Unknown }))
+export type FieldChanges = typeof FieldChanges.Type
+
 export const AuditEvent = Schema.Struct({
-  at: Schema.String,
+  at: Instant,
   modelId: ModelId,
   name: ModelName,
   version: ModelVersion,
@@ -26,9 +30,37 @@ export const AuditEvent = Schema.Struct({
   from: Schema.NullOr(ModelStatus),
   to: Schema.NullOr(ModelStatus),
   reason: Schema.NullOr(Schema.String),
-  changes: Schema.optionalKey(Schema.Record(Schema.String, Schema.Struct({ from: Schema.Unknown, to: Schema.Unknown })))
+  changes: Schema.optionalKey(FieldChanges)
 })
 export type AuditEvent = typeof AuditEvent.Type
+
+/** Who did it when no actor is given (the registry itself, e.g. a demotion's bookkeeping). */
+export const systemActor = "system"
+
+/** The audit event describing `action` on `model` at `at`; absent fields are null, the actor "system". */
+export const auditEvent = (
+  model: Model,
+  at: string,
+  action: AuditAction,
+  fields: {
+    readonly actor?: string | undefined
+    readonly from?: ModelStatus | null
+    readonly to?: ModelStatus | null
+    readonly reason?: string | undefined
+    readonly changes?: FieldChanges | undefined
+  } = {}
+): AuditEvent => ({
+  at,
+  modelId: model.id,
+  name: model.name,
+  version: model.version,
+  action,
+  actor: fields.actor ?? systemActor,
+  from: fields.from ?? null,
+  to: fields.to ?? null,
+  reason: fields.reason ?? null,
+  ...(fields.changes ? { changes: fields.changes } : {})
+})
 
 /**
  * The id of the version that was in production at `at` (ISO time), or null. Events must be

@@ -1,0 +1,165 @@
+/**
+ * What each registry operation writes, as plain functions over plain data: the new model of a
+ * registration, the model with its artifact, the audited diff of a metadata update, and the
+ * commit of a promotion (with the demotion of the version it replaces). The ModelRegistry use
+ * case reads current state, calls one of these, and commits the result with compare-and-set;
+ * keeping the decisions here lets them be tested without services.
+ */
+import type { StoredArtifact } from "./ArtifactStore.js"
+import { auditEvent, type FieldChanges } from "./AuditEvent.js"
+import type { DemotionTarget } from "./Lifecycle.js"
+import type { Model, ModelStatus, RegisterModelInput, TrainingInfo, UpdateModelInput } from "./Model.js"
+import type { ModelCommit } from "./ModelStore.js"
+
+/** Training metadata with the duration filled in from its start and end when it was not given. */
+export const withTrainingDuration = (training: TrainingInfo | undefined): TrainingInfo => {
+  const info = { ...training }
+  if (info.durationSeconds === undefined && info.startedAt && info.finishedAt) {
+    info.durationSeconds = Math.max(0, (Date.parse(info.finishedAt) - Date.parse(info.startedAt)) / 1000)
+  }
+  return info
+}
+
+/** The draft a registration stores: defaults filled in, tags deduplicated, revision 1. */
+export const newModel = (input: RegisterModelInput, id: string, at: string, actor?: string | undefined): Model => ({
+  id,
+  name: input.name,
+  version: input.version,
+  algorithm: input.algorithm,
+  framework: input.framework,
+  description: input.description ?? "",
+  status: "draft",
+  metrics: input.metrics ?? {},
+  parameters: input.parameters ?? {},
+  training: withTrainingDuration(input.training),
+  tags: [...new Set(input.tags ?? [])],
+  artifact: null,
+  createdAt: at,
+  updatedAt: at,
+  createdBy: input.createdBy ?? actor ?? "anonymous",
+  parentModelId: input.parentModelId ?? null,
+  revision: 1
+})
+
+/** The commit that attaches a stored artifact to `model` (which must accept one). */
+export const artifactCommit = (
+  model: Model,
+  stored: StoredArtifact,
+  at: string,
+  actor: string | undefined
+): ModelCommit & { readonly put: readonly [Model] } => {
+  const updated: Model = {
+    ...model,
+    artifact: { ...stored, uploadedAt: at },
+    updatedAt: at,
+    revision: model.revision + 1
+  }
+  return {
+    expected: [{ id: model.id, revision: model.revision }],
+    put: [updated],
+    events: [auditEvent(updated, at, "artifact_uploaded", {
+      actor,
+      changes: { sha256: { from: null, to: stored.sha256 }, sizeBytes: { from: null, to: stored.sizeBytes } }
+    })]
+  }
+}
+
+/**
+ * The audit diff of a metadata update: the fields that really change (tags deduplicated, metrics
+ * merged into the existing ones) and the model after it, or undefined when nothing changes.
+ */
+export const metadataChanges = (
+  model: Model,
+  patch: UpdateModelInput
+): { readonly next: Model; readonly changes: FieldChanges } | undefined => {
+  const changes: Record<string, { from: unknown; to: unknown }> = {}
+  const next: { -readonly [K in keyof Model]: Model[K] } = { ...model }
+  if (patch.description !== undefined && patch.description !== model.description) {
+    changes.description = { from: model.description, to: patch.description }
+    next.description = patch.description
+  }
+  if (patch.tags !== undefined) {
+    const tags = [...new Set(patch.tags)]
+    if (tags.join("\u0000") !== model.tags.join("\u0000")) {
+      changes.tags = { from: model.tags, to: tags }
+      next.tags = tags
+    }
+  }
+  if (patch.metrics !== undefined) {
+    const metrics = { ...model.metrics, ...patch.metrics }
+    if (JSON.stringify(metrics) !== JSON.stringify(model.metrics)) {
+      changes.metrics = { from: model.metrics, to: metrics }
+      next.metrics = metrics
+    }
+  }
+  return Object.keys(changes).length === 0 ? undefined : { next, changes }
+}
+
+/** The commit of a metadata update computed by `metadataChanges`. */
+export const updateCommit = (
+  model: Model,
+  update: { readonly next: Model; readonly changes: FieldChanges },
+  at: string,
+  actor: string | undefined
+): ModelCommit & { readonly put: readonly [Model] } => {
+  const next: Model = { ...update.next, updatedAt: at, revision: model.revision + 1 }
+  return {
+    expected: [{ id: model.id, revision: model.revision }],
+    put: [next],
+    events: [auditEvent(next, at, "updated", { actor, changes: update.changes })]
+  }
+}
+
+export interface PromotionOptions {
+  readonly at: string
+  readonly actor?: string | undefined
+  readonly reason?: string | undefined
+  /** Where the version now in production goes when `model` replaces it. */
+  readonly demoteTo: DemotionTarget
+}
+
+/** A promotion as one commit, and the status moves it makes (for the promotion counter). */
+export interface Promotion {
+  readonly commit: ModelCommit
+  readonly promoted: Model
+  readonly moves: ReadonlyArray<readonly [from: ModelStatus, to: ModelStatus]>
+}
+
+/**
+ * Moving `model` (already checked by `transitionRefusal`) to `to`. Entering production guards
+ * the name's production pointer (`current`: the version there now) and demotes that version;
+ * leaving production guards the pointer too, so the commit fails stale if either raced.
+ */
+export const promotion = (
+  model: Model,
+  to: ModelStatus,
+  current: Model | undefined,
+  options: PromotionOptions
+): Promotion => {
+  const { at, actor, reason } = options
+  const from = model.status
+  const promoted: Model = { ...model, status: to, updatedAt: at, revision: model.revision + 1 }
+  const expected = [{ id: model.id, revision: model.revision }]
+  const put = [promoted]
+  const events = [auditEvent(promoted, at, to === "archived" ? "archived" : "promoted", { actor, from, to, reason })]
+  const moves: Array<readonly [ModelStatus, ModelStatus]> = [[from, to]]
+  if (to !== "production") {
+    const production = from === "production" ? { name: model.name, expectedId: model.id } : undefined
+    return { commit: { expected, put, events, ...(production ? { production } : {}) }, promoted, moves }
+  }
+  if (current !== undefined && current.id !== model.id) {
+    const target = options.demoteTo
+    const demoted: Model = { ...current, status: target, updatedAt: at, revision: current.revision + 1 }
+    expected.push({ id: current.id, revision: current.revision })
+    put.push(demoted)
+    events.push(auditEvent(demoted, at, "demoted", {
+      actor,
+      from: "production",
+      to: target,
+      reason: `replaced in production by ${model.name}@${model.version} (${model.id})`
+    }))
+    moves.push(["production", target])
+  }
+  const production = { name: model.name, expectedId: current?.id ?? null }
+  return { commit: { expected, put, events, production }, promoted, moves }
+}
