@@ -1,18 +1,26 @@
 /**
  * The one retry policy of the core. Compare-and-set loops, webhook deliveries and learner retries
- * all back off the same way: delays doubling from `base`, capped at `cap`, scaled by a random
- * factor in [0.8, 1.2] drawn from Effect's `Random` (so a seeded test is deterministic), and at
- * most `retries` retries after the first attempt.
+ * all back off the same way: delays doubling from `base`, capped at `cap`, jittered with Effect's
+ * `Random` (so a seeded test is deterministic), and at most `retries` retries after the first
+ * attempt. Writers racing for one compare-and-set use full jitter (a delay anywhere in [0, d)),
+ * which spreads them apart far better than a small factor around d.
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, Random, Schedule } from "effect"
 import { StaleRevisionError, StorageError } from "./Errors.js"
 
 export interface BackoffOptions {
   readonly base: Duration.Input
   readonly retries: number
   readonly cap?: Duration.Input | undefined
-  readonly jitter?: boolean | undefined
+  /** "full": uniform in [0, d); true (default): d times a factor in [0.8, 1.2]; false: exactly d. */
+  readonly jitter?: boolean | "full" | undefined
 }
+
+const fullJitter = <Output>(schedule: Schedule.Schedule<Output>) =>
+  Schedule.modifyDelay(
+    schedule,
+    ({ duration }) => Effect.map(Random.next, (r) => Duration.millis(Duration.toMillis(duration) * r))
+  )
 
 /** Doubling delays from `base` (capped at `cap`), jittered unless `jitter: false`, `retries` times. */
 export const backoff = (options: BackoffOptions): Schedule.Schedule<unknown> => {
@@ -21,9 +29,16 @@ export const backoff = (options: BackoffOptions): Schedule.Schedule<unknown> => 
   const capped = cap === undefined
     ? doubling
     : Schedule.modifyDelay(doubling, ({ duration }) => Effect.succeed(Duration.min(duration, cap)))
-  const delays = options.jitter === false ? capped : Schedule.jittered(capped)
+  const delays = options.jitter === false
+    ? capped
+    : options.jitter === "full"
+    ? fullJitter(capped)
+    : Schedule.jittered(capped)
   return Schedule.max([delays, Schedule.recurs(options.retries)])
 }
+
+const staleRevisionBackoff = (attempts: number) =>
+  backoff({ base: "2 millis", cap: "50 millis", retries: attempts - 1, jitter: "full" })
 
 const isStale = (error: unknown): error is StaleRevisionError => error instanceof StaleRevisionError
 
@@ -36,7 +51,7 @@ export const retryOnStaleRevision = <A, E, R>(
   attempts = 100
 ): Effect.Effect<A, Exclude<E, StaleRevisionError> | StorageError, R> =>
   step.pipe(
-    Effect.retry({ while: isStale, schedule: backoff({ base: "1 millis", cap: "50 millis", retries: attempts - 1 }) }),
+    Effect.retry({ while: isStale, schedule: staleRevisionBackoff(attempts) }),
     Effect.catchIf(isStale, (error) =>
       Effect.fail(
         new StorageError({ message: `Gave up after ${attempts} conflicting writes: ${error.message}` })
