@@ -5,21 +5,21 @@
  * alert state (AlertState.ts), stores the report, and hands the alerts to the webhooks that
  * want them (AlertNotifier, in the background) and to in-process subscribers (DriftAlerts).
  */
-import { Clock, Context, Effect, Layer, Random } from "effect"
+import { Clock, Context, Effect, Layer, Random, type Scope } from "effect"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
 import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
 import * as MetricsSinkModule from "../shared/MetricsSink.js"
-import { MetricsSink } from "../shared/MetricsSink.js"
+import { MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
 import { type DriftAlert, recommendationFor } from "./Alert.js"
-import { AlertNotifier } from "./AlertNotifier.js"
+import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
 import { baselineIssues, makeBaseline } from "./Baseline.js"
 import { assessFeatures, type FeatureCheck, type TestedFeature, testFeature } from "./Check.js"
 import * as DriftAlertsModule from "./DriftAlerts.js"
 import { DriftAlerts } from "./DriftAlerts.js"
 import * as DriftStoreModule from "./DriftStore.js"
-import { DriftStore } from "./DriftStore.js"
+import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
 import { columnsOf, observationIssues, type ValuePath } from "./Observations.js"
@@ -98,6 +98,148 @@ const invalid = (what: string, issues: ReadonlyArray<FieldIssue>) =>
     issues
   })
 
+const findMonitor = (store: DriftStoreShape, id: string) =>
+  store.getMonitor(id).pipe(Effect.flatMap((monitor) =>
+    monitor === undefined
+      ? Effect.fail(new MonitorNotFoundError({ monitorId: id, message: `Monitor ${id} does not exist` }))
+      : Effect.succeed(monitor)
+  ))
+
+/** Checks every value against its feature, then appends each feature's values to its window. */
+const recordValues = Effect.fnUntraced(
+  function*(store: DriftStoreShape, monitor: Monitor, values: ValuesByFeature, path: ValuePath) {
+    const issues = observationIssues(monitor, values, path)
+    if (issues.length > 0) return yield* invalid("observations", issues)
+    yield* Effect.forEach(
+      Object.entries(values),
+      ([feature, list]) =>
+        list.length === 0 ? Effect.void : store.pushValues(monitor.id, feature, list, monitor.settings.windowSize),
+      { discard: true, concurrency: 8 }
+    )
+  }
+)
+
+/** A monitor from its input (settings over the defaults), or the issues its schema cannot state. */
+const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaults: Partial<MonitorSettings>) {
+  const { issues, settings } = monitorSettings(input, defaults)
+  if (issues.length > 0) return yield* invalid("monitor", issues)
+  const at = yield* nowIso
+  const monitor: Monitor = {
+    id: input.id ?? (yield* newId("mon", at)),
+    modelId: input.modelId ?? null,
+    features: input.features,
+    settings,
+    createdAt: at
+  }
+  return monitor
+})
+
+/** Appends the next baseline version of each given feature, after checking all of them. */
+const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, monitor: Monitor, values: ValuesByFeature) {
+  const issues = [...observationIssues(monitor, values, (f, i) => [f, i]), ...baselineIssues(values)]
+  if (issues.length > 0) return yield* invalid("baseline", issues)
+  const at = yield* nowIso
+  for (const [feature, list] of Object.entries(values)) {
+    const spec = monitor.features.find((f) => f.name === feature)!
+    const version = (yield* store.baselines(monitor.id, feature)).length + 1
+    const baseline = makeBaseline({
+      monitorId: monitor.id,
+      feature,
+      type: spec.type,
+      values: list,
+      version,
+      at,
+      settings: monitor.settings
+    })
+    yield* store.addBaseline(monitor.id, feature, baseline)
+  }
+})
+
+const newWebhook = Effect.fnUntraced(function*(input: CreateWebhookInput) {
+  const issues = webhookIssues(input)
+  if (issues.length > 0) return yield* invalid("webhook", issues)
+  const at = yield* nowIso
+  const webhook: Webhook = {
+    id: yield* newId("hook", at),
+    url: input.url,
+    secret: input.secret,
+    monitorId: input.monitorId ?? null,
+    minSeverity: input.minSeverity ?? "low",
+    createdAt: at
+  }
+  return webhook
+})
+
+/** Each feature with a baseline, tested against its latest baseline version. */
+const testFeatures = (store: DriftStoreShape, monitor: Monitor) =>
+  Effect.forEach(monitor.features, (spec) =>
+    Effect.gen(function*() {
+      const versions = yield* store.baselines(monitor.id, spec.name)
+      const baseline = versions[versions.length - 1]
+      if (baseline === undefined) return []
+      const window = yield* store.window(monitor.id, spec.name)
+      return [testFeature(spec, baseline, window, monitor.settings)]
+    })).pipe(Effect.map((tested): ReadonlyArray<TestedFeature> => tested.flat()))
+
+/** Moves each tested feature's alert state; the alerts raised, in feature order. */
+const raiseAlerts = Effect.fnUntraced(
+  function*(store: DriftStoreShape, monitor: Monitor, checks: ReadonlyArray<FeatureCheck>, at: string) {
+    const states = yield* store.alertStates(monitor.id)
+    const alerts: Array<DriftAlert> = []
+    for (const check of checks) {
+      if (check.pValue === null) continue
+      const next = transition(states[check.feature], check.severity, at, monitor.settings.cooldownSeconds)
+      if (next.kind !== undefined) {
+        alerts.push({
+          id: yield* newId("alert", at),
+          monitorId: monitor.id,
+          feature: check.feature,
+          at,
+          kind: next.kind,
+          severity: check.severity,
+          previousSeverity: next.previousSeverity,
+          recommendation: recommendationFor(check.feature, check.severity),
+          check
+        })
+      }
+      if (next.state !== undefined) yield* store.setAlertState(monitor.id, check.feature, next.state)
+    }
+    return alerts
+  }
+)
+
+const recordMetrics = Effect.fnUntraced(
+  function*(metrics: MetricsSinkShape, checks: ReadonlyArray<FeatureCheck>, alerts: ReadonlyArray<DriftAlert>) {
+    for (const c of checks) {
+      if (c.psi !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "psi" }, c.psi)
+      if (c.ksStatistic !== null) {
+        yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
+      }
+    }
+    for (const a of alerts) {
+      if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
+    }
+  }
+)
+
+/** Every wanted (webhook, alert) delivery, forked into `scope`: a slow receiver never delays a check. */
+const dispatch = Effect.fnUntraced(
+  function*(
+    store: DriftStoreShape,
+    notifier: AlertNotifierShape,
+    scope: Scope.Scope,
+    alerts: ReadonlyArray<DriftAlert>
+  ) {
+    if (alerts.length === 0) return
+    const hooks = yield* store.listWebhooks().pipe(Effect.orElseSucceed((): ReadonlyArray<Webhook> => []))
+    for (const alert of alerts) {
+      for (const hook of hooks) {
+        if (wantsAlert(hook, alert)) yield* Effect.forkIn(notifier.deliver(hook, alert), scope)
+      }
+    }
+  }
+)
+
 export const make = (options: { readonly defaults?: Partial<MonitorSettings> | undefined } = {}) =>
   Effect.gen(function*() {
     const defaults = options.defaults ?? {}
@@ -108,173 +250,37 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
     // Deliveries outlive the check that raised them, but not the detector: they end with its layer.
     const deliveries = yield* Effect.scope
 
-    const getMonitor = Effect.fn("DriftDetector.getMonitor")(function*(id: string) {
-      const monitor = yield* store.getMonitor(id)
-      if (monitor === undefined) {
-        return yield* new MonitorNotFoundError({ monitorId: id, message: `Monitor ${id} does not exist` })
-      }
-      return monitor
-    })
-
-    const record = Effect.fnUntraced(function*(monitorId: string, values: ValuesByFeature, path: ValuePath) {
-      const monitor = yield* getMonitor(monitorId)
-      const issues = observationIssues(monitor, values, path)
-      if (issues.length > 0) return yield* invalid("observations", issues)
-      yield* Effect.forEach(
-        Object.entries(values),
-        ([feature, list]) =>
-          list.length === 0 ? Effect.void : store.pushValues(monitorId, feature, list, monitor.settings.windowSize),
-        { discard: true, concurrency: 8 }
-      )
-    })
-
-    /** Each feature with a baseline, tested against its latest baseline version. */
-    const testFeatures = (monitor: Monitor) =>
-      Effect.forEach(monitor.features, (spec) =>
-        Effect.gen(function*() {
-          const versions = yield* store.baselines(monitor.id, spec.name)
-          const baseline = versions[versions.length - 1]
-          if (baseline === undefined) return []
-          const window = yield* store.window(monitor.id, spec.name)
-          return [testFeature(spec, baseline, window, monitor.settings)]
-        })).pipe(Effect.map((tested): ReadonlyArray<TestedFeature> => tested.flat()))
-
-    /** Moves each tested feature's alert state; the alerts raised, in feature order. */
-    const raiseAlerts = Effect.fnUntraced(function*(monitor: Monitor, checks: ReadonlyArray<FeatureCheck>, at: string) {
-      const states = yield* store.alertStates(monitor.id)
-      const alerts: Array<DriftAlert> = []
-      for (const check of checks) {
-        if (check.pValue === null) continue
-        const next = transition(states[check.feature], check.severity, at, monitor.settings.cooldownSeconds)
-        if (next.kind !== undefined) {
-          alerts.push({
-            id: yield* newId("alert", at),
-            monitorId: monitor.id,
-            feature: check.feature,
-            at,
-            kind: next.kind,
-            severity: check.severity,
-            previousSeverity: next.previousSeverity,
-            recommendation: recommendationFor(check.feature, check.severity),
-            check
-          })
-        }
-        if (next.state !== undefined) yield* store.setAlertState(monitor.id, check.feature, next.state)
-      }
-      return alerts
-    })
-
-    const recordMetrics = Effect.fnUntraced(function*(
-      checks: ReadonlyArray<FeatureCheck>,
-      alerts: ReadonlyArray<DriftAlert>
-    ) {
-      for (const c of checks) {
-        if (c.psi !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "psi" }, c.psi)
-        if (c.ksStatistic !== null) {
-          yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
-        }
-      }
-      for (const a of alerts) {
-        if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
-      }
-    })
-
-    /** Every wanted (webhook, alert) delivery in the background: a slow receiver never delays a check. */
-    const dispatch = Effect.fnUntraced(function*(alerts: ReadonlyArray<DriftAlert>) {
-      if (alerts.length === 0) return
-      const hooks = yield* store.listWebhooks().pipe(Effect.orElseSucceed((): ReadonlyArray<Webhook> => []))
-      for (const alert of alerts) {
-        for (const hook of hooks) {
-          if (wantsAlert(hook, alert)) yield* Effect.forkIn(notifier.deliver(hook, alert), deliveries)
-        }
-      }
-    })
-
     const check = Effect.fn("DriftDetector.check")(function*(monitorId: string) {
-      const monitor = yield* getMonitor(monitorId)
+      const monitor = yield* findMonitor(store, monitorId)
       const at = yield* nowIso
-      const checks = assessFeatures(yield* testFeatures(monitor), monitor.settings)
-      const alerts = yield* raiseAlerts(monitor, checks, at)
+      const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
+      const alerts = yield* raiseAlerts(store, monitor, checks, at)
       const report: DriftReport = { id: yield* newId("check", at), monitorId, at, features: checks, alerts }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
-      yield* recordMetrics(checks, alerts)
-      yield* dispatch(alerts)
+      yield* recordMetrics(metrics, checks, alerts)
+      yield* dispatch(store, notifier, deliveries, alerts)
       yield* driftAlerts.publish(alerts)
       return report
     })
 
-    const createMonitor = Effect.fn("DriftDetector.createMonitor")(function*(input: CreateMonitorInput) {
-      const { issues, settings } = monitorSettings(input, defaults)
-      if (issues.length > 0) return yield* invalid("monitor", issues)
-      const at = yield* nowIso
-      const monitor: Monitor = {
-        id: input.id ?? (yield* newId("mon", at)),
-        modelId: input.modelId ?? null,
-        features: input.features,
-        settings,
-        createdAt: at
-      }
-      yield* store.insertMonitor(monitor)
-      return monitor
-    })
-
-    const setBaseline = Effect.fn("DriftDetector.setBaseline")(function*(monitorId: string, values: ValuesByFeature) {
-      const monitor = yield* getMonitor(monitorId)
-      const issues = [...observationIssues(monitor, values, (f, i) => [f, i]), ...baselineIssues(values)]
-      if (issues.length > 0) return yield* invalid("baseline", issues)
-      const at = yield* nowIso
-      for (const [feature, list] of Object.entries(values)) {
-        const spec = monitor.features.find((f) => f.name === feature)!
-        const version = (yield* store.baselines(monitorId, feature)).length + 1
-        const baseline = makeBaseline({
-          monitorId,
-          feature,
-          type: spec.type,
-          values: list,
-          version,
-          at,
-          settings: monitor.settings
-        })
-        yield* store.addBaseline(monitorId, feature, baseline)
-      }
-    })
-
-    const createWebhook = Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
-      const issues = webhookIssues(input)
-      if (issues.length > 0) return yield* invalid("webhook", issues)
-      const at = yield* nowIso
-      const webhook: Webhook = {
-        id: yield* newId("hook", at),
-        url: input.url,
-        secret: input.secret,
-        monitorId: input.monitorId ?? null,
-        minSeverity: input.minSeverity ?? "low",
-        createdAt: at
-      }
-      yield* store.putWebhook(webhook)
-      return webhook
-    })
-
-    const monitorAllFeatures = Effect.fn("DriftDetector.monitorAllFeatures")(
-      function*(owner: string, tickMillis = 1000) {
-        const leases = yield* Leases
-        const tick = Effect.gen(function*() {
-          for (const m of yield* store.listMonitors()) {
-            const mine = yield* leases.acquire(`drift-check:${m.id}`, owner, m.settings.checkIntervalSeconds * 1000)
-            if (mine) yield* check(m.id).pipe(Effect.ignore)
-          }
-        }).pipe(Effect.ignore)
-        return yield* Effect.forever(tick.pipe(Effect.andThen(Effect.sleep(tickMillis))))
-      }
-    )
+    const record = (monitorId: string, values: ValuesByFeature, path: ValuePath) =>
+      findMonitor(store, monitorId).pipe(Effect.flatMap((monitor) => recordValues(store, monitor, values, path)))
 
     return DriftDetector.of({
-      createMonitor,
-      getMonitor,
+      createMonitor: Effect.fn("DriftDetector.createMonitor")(function*(input: CreateMonitorInput) {
+        const monitor = yield* newMonitor(input, defaults)
+        yield* store.insertMonitor(monitor)
+        return monitor
+      }),
+      getMonitor: Effect.fn("DriftDetector.getMonitor")(function*(id: string) {
+        return yield* findMonitor(store, id)
+      }),
       listMonitors: Effect.fn("DriftDetector.listMonitors")(function*() {
         return yield* store.listMonitors()
       }),
-      setBaseline,
+      setBaseline: Effect.fn("DriftDetector.setBaseline")(function*(monitorId: string, values: ValuesByFeature) {
+        return yield* freezeBaselines(store, yield* findMonitor(store, monitorId), values)
+      }),
       recordFeature: Effect.fn("DriftDetector.recordFeature")(
         function*(monitorId: string, feature: string, value: WindowValue) {
           return yield* record(monitorId, { [feature]: [value] }, (f) => [f])
@@ -292,7 +298,11 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       getDriftReports: Effect.fn("DriftDetector.getDriftReports")(function*(monitorId?: string, since?: string) {
         return yield* store.reports(monitorId, since)
       }),
-      createWebhook,
+      createWebhook: Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
+        const webhook = yield* newWebhook(input)
+        yield* store.putWebhook(webhook)
+        return webhook
+      }),
       listWebhooks: Effect.fn("DriftDetector.listWebhooks")(function*() {
         return yield* store.listWebhooks()
       }),
@@ -302,7 +312,16 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       webhookDeliveries: Effect.fn("DriftDetector.webhookDeliveries")(function*(webhookId?: string) {
         return yield* store.deliveries(webhookId)
       }),
-      monitorAllFeatures
+      monitorAllFeatures: Effect.fn("DriftDetector.monitorAllFeatures")(function*(owner: string, tickMillis = 1000) {
+        const leases = yield* Leases
+        const tick = Effect.gen(function*() {
+          for (const m of yield* store.listMonitors()) {
+            const mine = yield* leases.acquire(`drift-check:${m.id}`, owner, m.settings.checkIntervalSeconds * 1000)
+            if (mine) yield* check(m.id).pipe(Effect.ignore)
+          }
+        }).pipe(Effect.ignore)
+        return yield* Effect.forever(tick.pipe(Effect.andThen(Effect.sleep(tickMillis))))
+      })
     })
   })
 
