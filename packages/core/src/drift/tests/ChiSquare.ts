@@ -6,7 +6,7 @@
 import { chiSquareIndependence } from "../../stats/HypothesisTests.js"
 import type { CategoricalDriftTest } from "./DriftTest.js"
 
-export const chiSquare: CategoricalDriftTest = {
+export const chiSquareTest: CategoricalDriftTest = {
   name: "chi-square",
   role: "significance",
   appliesTo: "categorical",

@@ -6,7 +6,7 @@
 import { ks2Samp } from "../../stats/Ks.js"
 import type { NumericDriftTest } from "./DriftTest.js"
 
-export const ks: NumericDriftTest = {
+export const ksTest: NumericDriftTest = {
   name: "ks",
   role: "significance",
   appliesTo: "numeric",

@@ -3,10 +3,10 @@
  * counted into the bins frozen with the baseline, categorical ones compared by category share.
  * Its value sets the severity band.
  */
-import { categoricalPsi as categoricalPsiOf, psi } from "../../stats/Psi.js"
+import { categoricalPsi, psi } from "../../stats/Psi.js"
 import type { CategoricalDriftTest, NumericDriftTest } from "./DriftTest.js"
 
-export const numericPsi: NumericDriftTest = {
+export const numericPsiTest: NumericDriftTest = {
   name: "psi",
   role: "distance",
   appliesTo: "numeric",
@@ -30,12 +30,12 @@ export const numericPsi: NumericDriftTest = {
   }
 }
 
-export const categoricalPsi: CategoricalDriftTest = {
+export const categoricalPsiTest: CategoricalDriftTest = {
   name: "psi",
   role: "distance",
   appliesTo: "categorical",
   run: (baseline, counts) => {
-    const result = categoricalPsiOf(baseline.counts, counts)
+    const result = categoricalPsi(baseline.counts, counts)
     return {
       statistic: result.value,
       bins: {

@@ -4,12 +4,12 @@
  * test (its statistic sets the severity band); further tests of either type add statistics.
  * To add a test: write it in its own file next to this one, then list it here.
  */
-import { chiSquare } from "./ChiSquare.js"
+import { chiSquareTest } from "./ChiSquare.js"
 import type { CategoricalDriftTest, DriftTest, NumericDriftTest } from "./DriftTest.js"
-import { ks } from "./Ks.js"
-import { categoricalPsi, numericPsi } from "./Psi.js"
+import { ksTest } from "./Ks.js"
+import { categoricalPsiTest, numericPsiTest } from "./Psi.js"
 
-export const driftTests: ReadonlyArray<DriftTest> = [ks, numericPsi, chiSquare, categoricalPsi]
+export const driftTests: ReadonlyArray<DriftTest> = [ksTest, numericPsiTest, chiSquareTest, categoricalPsiTest]
 
 export const numericTests: ReadonlyArray<NumericDriftTest> = driftTests.filter(
   (t): t is NumericDriftTest => t.appliesTo === "numeric"
