@@ -73,17 +73,22 @@ return count - skip
 
 export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape => {
   const keys = driftKeys(prefix)
-  /** A feature's window key needs its type, from the monitor (immutable once created, so cached). */
-  const featureTypes = new Map<string, ReadonlyMap<string, string>>()
+  /**
+   * Monitors never change once created (the port has no update or delete), so each is read and
+   * decoded once per process: recording a batch costs no extra round trip for its monitor.
+   */
+  const monitors = new Map<string, Monitor>()
+  const readMonitor = async (id: string): Promise<Monitor | undefined> => {
+    const cached = monitors.get(id)
+    if (cached !== undefined) return cached
+    const monitor = await getJson(redis, keys.monitor(id), monitorRecord)
+    if (monitor !== undefined) monitors.set(id, monitor)
+    return monitor
+  }
+  /** A feature's window key holds its type, from the monitor. */
   const windowKey = async (monitorId: string, feature: string) => {
-    let types = featureTypes.get(monitorId)
-    if (!types) {
-      const raw = await redis.get(keys.monitor(monitorId))
-      if (raw === null) return keys.window("numeric", monitorId, feature)
-      types = new Map(parseJson(raw, keys.monitor(monitorId), monitorRecord).features.map((f) => [f.name, f.type]))
-      featureTypes.set(monitorId, types)
-    }
-    return keys.window(types.get(feature) ?? "numeric", monitorId, feature)
+    const monitor = await readMonitor(monitorId)
+    return keys.window(monitor?.features.find((f) => f.name === feature)?.type ?? "numeric", monitorId, feature)
   }
   return {
     insertMonitor: (monitor) =>
@@ -98,7 +103,7 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
             ))
           )
         ),
-    getMonitor: (id) => call("monitor get", () => getJson(redis, keys.monitor(id), monitorRecord)),
+    getMonitor: (id) => call("monitor get", () => readMonitor(id)),
     listMonitors: () => call("monitor list", () => listIndexed(redis, keys.monitors(), keys.monitor, monitorRecord)),
     addBaseline: (monitorId, feature, baseline) =>
       call("baseline add", () => redis.rpush(keys.baselines(monitorId, feature), JSON.stringify(baseline))).pipe(

@@ -1,5 +1,5 @@
 /** The Redis drift store decodes what it reads: a damaged or foreign record is a StorageError naming its key. */
-import { DriftStore, type StorageError } from "@org/ml-core"
+import type { StorageError } from "@org/ml-core"
 import { sampleMonitor } from "@org/ml-core/testing"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
