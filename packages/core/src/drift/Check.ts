@@ -50,7 +50,10 @@ const countsOf = (values: ReadonlyArray<string>): Record<string, number> => {
   return counts
 }
 
-/** Every registered test for the baseline's type, over the window's non-missing values. */
+/**
+ * Every registered test for the baseline's type, over the window's non-missing values (each was
+ * checked against the feature's type when recorded, hence the casts).
+ */
 const runTests = (
   baseline: Baseline,
   present: ReadonlyArray<number | string>,

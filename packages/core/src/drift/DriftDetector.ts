@@ -28,7 +28,7 @@ import type { WindowValue } from "./ValueArrays.js"
 import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
 import * as WebhookNotifier from "./WebhookNotifier.js"
 
-// Kept under their earlier names: users import DriftDetector.reservoirSize and DriftDetector.signWebhook.
+// Also here, where they were before the split (DriftDetector.reservoirSize, DriftDetector.signWebhook).
 export { reservoirSize } from "./Baseline.js"
 export { signWebhook } from "./WebhookNotifier.js"
 
