@@ -19,6 +19,7 @@ import {
 import {
   AbTests,
   type ArtifactStore,
+  DriftAlerts,
   DriftDetector,
   type DriftStore,
   type ExperimentStore,
@@ -30,7 +31,7 @@ import {
   type PipelineStore,
   type StorageError
 } from "@org/ml-core"
-import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { Effect, Layer, ManagedRuntime, PubSub, Redacted } from "effect"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { makeApp } from "./App.js"
@@ -82,13 +83,21 @@ export type ServerServices =
   | Stores
   | MetricsSink.MetricsSink
 
-/** Drift alerts (not recoveries) mark the pipelines watching that monitor: adaptive ones update at once. */
+/**
+ * Drift alerts (not recoveries) mark the pipelines watching that monitor: adaptive ones update at
+ * once. A fiber subscribed to DriftAlerts for the runtime's life; a failed mark is dropped, as
+ * the alert stays in its report.
+ */
 const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
-  const drift = yield* DriftDetector.DriftDetector
   const learner = yield* OnlineLearner.OnlineLearner
-  yield* drift.setAlertCallback((alert) => {
-    if (alert.kind !== "recovery") Effect.runFork(learner.notifyDrift(alert.monitorId))
-  })
+  const alerts = yield* (yield* DriftAlerts.DriftAlerts).subscribe
+  yield* PubSub.take(alerts).pipe(
+    Effect.flatMap((alert) =>
+      alert.kind === "recovery" ? Effect.void : Effect.ignore(learner.notifyDrift(alert.monitorId))
+    ),
+    Effect.forever,
+    Effect.forkScoped
+  )
 }))
 
 export interface RuntimeOptions {

@@ -1,10 +1,11 @@
 /** Drift detection over the memory layers: baselines, windows, checks, severities and alert hygiene. */
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, PubSub } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
   defaultMonitorSettings,
   type DriftAlert,
+  DriftAlerts,
   DriftDetector,
   DriftStore,
   Leases,
@@ -15,7 +16,11 @@ import { driftStoreContract } from "../src/testing/index.js"
 import { makeSample } from "./golden/samples.js"
 
 const run = <A, E>(
-  program: Effect.Effect<A, E, DriftDetector.DriftDetector | DriftStore.DriftStore | MetricsSink.MetricsSink>
+  program: Effect.Effect<
+    A,
+    E,
+    DriftDetector.DriftDetector | DriftAlerts.DriftAlerts | DriftStore.DriftStore | MetricsSink.MetricsSink
+  >
 ) => Effect.runPromise(Effect.provide(program, DriftDetector.layerMemory()) as Effect.Effect<A, E>)
 
 const normalish = (seed: number, n: number, loc = 0, scale = 1) =>
@@ -58,19 +63,18 @@ describe("severity rule", () => {
 
 describe("drift detection", () => {
   it("raises an alert of the expected severity within one window of a known shift", async () => {
-    const { before, after, alerts } = await run(Effect.gen(function*() {
+    const { before, after, alerts } = await run(Effect.scoped(Effect.gen(function*() {
       const d = yield* DriftDetector.DriftDetector
       const m = yield* monitor()
-      const seen: Array<DriftAlert> = []
-      yield* d.setAlertCallback((a) => void seen.push(a))
+      const subscription = yield* (yield* DriftAlerts.DriftAlerts).subscribe
       yield* d.setBaseline(m.id, { amount: normalish(1, 10_000, 100, 20) })
       yield* d.recordBatch(m.id, { amount: normalish(2, 1000, 100, 20) })
       const before = yield* d.check(m.id)
       // The shift starts here: one window (1000 values) of amounts moved by about one standard deviation.
       yield* d.recordBatch(m.id, { amount: normalish(3, 1000, 112, 20) })
       const after = yield* d.check(m.id)
-      return { before, after, alerts: seen }
-    }))
+      return { before, after, alerts: yield* PubSub.takeUpTo(subscription, 100) }
+    })))
     expect(before.features.find((f) => f.feature === "amount")!.severity).toBe("none")
     const amount = after.features.find((f) => f.feature === "amount")!
     expect(amount.severity).toBe("high")

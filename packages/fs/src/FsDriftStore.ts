@@ -6,27 +6,44 @@
  * the values since the last clean stop, which traffic refills; fsyncing every recorded value
  * would cap recording far below what one process can take.
  */
-import { type Baseline, type DriftReport, DriftStore, type Monitor, type StorageError } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import {
+  AlertState,
+  Baseline,
+  Delivery,
+  DriftReport,
+  DriftStore,
+  Monitor,
+  type StorageError,
+  storedRecord,
+  Webhook,
+  type WindowValue,
+  WindowValues
+} from "@org/ml-core"
+import { Effect, Layer, Schema } from "effect"
 import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
 import { readSaved, saveAtomically } from "./SavedFile.js"
 
-type JournalEntry =
-  | { readonly op: "monitor"; readonly monitor: Monitor }
-  | { readonly op: "baseline"; readonly monitorId: string; readonly feature: string; readonly baseline: Baseline }
-  | {
-    readonly op: "state"
-    readonly monitorId: string
-    readonly feature: string
-    readonly state: DriftStore.AlertState
-  }
-  | { readonly op: "report"; readonly report: DriftReport; readonly retainSince: string }
-  | { readonly op: "webhook"; readonly webhook: DriftStore.Webhook }
-  | { readonly op: "unhook"; readonly id: string }
-  | { readonly op: "delivery"; readonly delivery: DriftStore.Delivery }
+const JournalEntry = Schema.Union([
+  Schema.Struct({ op: Schema.Literal("monitor"), monitor: Monitor }),
+  Schema.Struct({
+    op: Schema.Literal("baseline"),
+    monitorId: Schema.String,
+    feature: Schema.String,
+    baseline: Baseline
+  }),
+  Schema.Struct({ op: Schema.Literal("state"), monitorId: Schema.String, feature: Schema.String, state: AlertState }),
+  Schema.Struct({ op: Schema.Literal("report"), report: DriftReport, retainSince: Schema.String }),
+  Schema.Struct({ op: Schema.Literal("webhook"), webhook: Webhook }),
+  Schema.Struct({ op: Schema.Literal("unhook"), id: Schema.String }),
+  Schema.Struct({ op: Schema.Literal("delivery"), delivery: Delivery })
+])
+type JournalEntry = typeof JournalEntry.Type
+const journalEntry = storedRecord(JournalEntry)
 
-type Windows = Record<string, Record<string, ReadonlyArray<DriftStore.WindowValue>>>
+/** drift-windows.json: monitor id -> feature -> window, oldest value first. */
+const SavedWindows = Schema.Record(Schema.String, Schema.Record(Schema.String, WindowValues))
+const savedWindows = storedRecord(SavedWindows)
 
 export const make = (options: { readonly directory: string }) =>
   Effect.gen(function*() {
@@ -37,6 +54,7 @@ export const make = (options: { readonly directory: string }) =>
       directory,
       name: "drift",
       fresh: () => Effect.runSync(DriftStore.makeMemory),
+      entry: journalEntry,
       replay: (state, entry) => {
         switch (entry.op) {
           case "monitor":
@@ -57,7 +75,7 @@ export const make = (options: { readonly directory: string }) =>
       }
     })
     // Windows: restored from the last clean shutdown, saved at the next one.
-    const saved = (yield* readSaved<Windows>(windowsFile)) ?? {}
+    const saved = (yield* readSaved(windowsFile, savedWindows)) ?? {}
     for (const [monitorId, features] of Object.entries(saved)) {
       for (const [feature, values] of Object.entries(features)) {
         yield* journal.state().pushValues(monitorId, feature, values, values.length)
@@ -66,10 +84,8 @@ export const make = (options: { readonly directory: string }) =>
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         const state = journal.state()
-        const snapshot: Windows = {}
-        for (
-          const monitor of yield* Effect.orElseSucceed(state.listMonitors(), () => [] as ReadonlyArray<Monitor>)
-        ) {
+        const snapshot: Record<string, Record<string, ReadonlyArray<WindowValue>>> = {}
+        for (const monitor of yield* Effect.orElseSucceed(state.listMonitors(), (): ReadonlyArray<Monitor> => [])) {
           for (const f of monitor.features) {
             const values = yield* Effect.orElseSucceed(state.window(monitor.id, f.name), () => [])
             if (values.length > 0) {

@@ -7,11 +7,32 @@
  * Reports and alerts (`drift:alert:<id>`) are kept by time in a sorted set and pruned past the
  * retention; leases are SET NX PX.
  */
-import { type Baseline, type DriftReport, DriftStore, Leases, type Monitor, MonitorConflictError } from "@org/ml-core"
+import {
+  AlertState,
+  Baseline,
+  Delivery,
+  DriftReport,
+  DriftStore,
+  Leases,
+  Monitor,
+  MonitorConflictError,
+  storedRecord,
+  Webhook,
+  WindowValues
+} from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
-import { getJson, getJsonMany, insertIndexed, listIndexed, redisCall as call } from "./JsonDocuments.js"
+import { getJson, getJsonMany, insertIndexed, listIndexed, parseJson, redisCall as call } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+
+// What is read back is decoded (a damaged or foreign record is a StorageError naming its key).
+const monitorRecord = storedRecord(Monitor)
+const baselineRecord = storedRecord(Baseline)
+const alertStateRecord = storedRecord(AlertState)
+const reportRecord = storedRecord(DriftReport)
+const webhookRecord = storedRecord(Webhook)
+const deliveryRecord = storedRecord(Delivery)
+const windowChunk = storedRecord(WindowValues)
 
 export const driftKeys = (prefix: string) => ({
   monitor: (id: string) => `${prefix}drift:monitor:${id}`,
@@ -52,17 +73,22 @@ return count - skip
 
 export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape => {
   const keys = driftKeys(prefix)
-  /** A feature's window key needs its type, from the monitor (immutable once created, so cached). */
-  const featureTypes = new Map<string, ReadonlyMap<string, string>>()
+  /**
+   * Monitors never change once created (the port has no update or delete), so each is read and
+   * decoded once per process: recording a batch costs no extra round trip for its monitor.
+   */
+  const monitors = new Map<string, Monitor>()
+  const readMonitor = async (id: string): Promise<Monitor | undefined> => {
+    const cached = monitors.get(id)
+    if (cached !== undefined) return cached
+    const monitor = await getJson(redis, keys.monitor(id), monitorRecord)
+    if (monitor !== undefined) monitors.set(id, monitor)
+    return monitor
+  }
+  /** A feature's window key holds its type, from the monitor. */
   const windowKey = async (monitorId: string, feature: string) => {
-    let types = featureTypes.get(monitorId)
-    if (!types) {
-      const raw = await redis.get(keys.monitor(monitorId))
-      if (raw === null) return keys.window("numeric", monitorId, feature)
-      types = new Map((JSON.parse(raw) as Monitor).features.map((f) => [f.name, f.type]))
-      featureTypes.set(monitorId, types)
-    }
-    return keys.window(types.get(feature) ?? "numeric", monitorId, feature)
+    const monitor = await readMonitor(monitorId)
+    return keys.window(monitor?.features.find((f) => f.name === feature)?.type ?? "numeric", monitorId, feature)
   }
   return {
     insertMonitor: (monitor) =>
@@ -77,18 +103,17 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
             ))
           )
         ),
-    getMonitor: (id) => call("monitor get", () => getJson<Monitor>(redis, keys.monitor(id))),
-    listMonitors: () => call("monitor list", () => listIndexed<Monitor>(redis, keys.monitors(), keys.monitor)),
+    getMonitor: (id) => call("monitor get", () => readMonitor(id)),
+    listMonitors: () => call("monitor list", () => listIndexed(redis, keys.monitors(), keys.monitor, monitorRecord)),
     addBaseline: (monitorId, feature, baseline) =>
       call("baseline add", () => redis.rpush(keys.baselines(monitorId, feature), JSON.stringify(baseline))).pipe(
         Effect.asVoid
       ),
     baselines: (monitorId, feature) =>
-      call(
-        "baselines",
-        async () =>
-          (await redis.lrange(keys.baselines(monitorId, feature), 0, -1)).map((r) => JSON.parse(r) as Baseline)
-      ),
+      call("baselines", async () => {
+        const key = keys.baselines(monitorId, feature)
+        return (await redis.lrange(key, 0, -1)).map((raw, i) => parseJson(raw, `${key}[${i}]`, baselineRecord))
+      }),
     pushValues: (monitorId, feature, values, windowSize) =>
       call("window push", async () => {
         if (values.length === 0) return
@@ -107,19 +132,19 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
       call("window read", async () => {
         const key = await windowKey(monitorId, feature)
         const [chunks, skip] = await Promise.all([redis.lrange(key, 0, -1), redis.hget(`${key}:meta`, "skip")])
-        const values = chunks.flatMap((chunk) =>
-          JSON.parse(chunk.slice(chunk.indexOf("|") + 1)) as Array<number | string | null>
+        const values = chunks.flatMap((chunk, i) =>
+          windowChunk.fromJson(chunk.slice(chunk.indexOf("|") + 1), `${key}[${i}]`)
         )
         return values.slice(Number(skip ?? 0))
       }),
     alertStates: (monitorId) =>
-      call(
-        "alert states",
-        async () =>
-          Object.fromEntries(
-            Object.entries(await redis.hgetall(keys.states(monitorId))).map(([k, v]) => [k, JSON.parse(v)])
-          )
-      ),
+      call("alert states", async () => {
+        const key = keys.states(monitorId)
+        const fields = Object.entries(await redis.hgetall(key))
+        return Object.fromEntries(
+          fields.map(([feature, raw]) => [feature, parseJson(raw, `${key}.${feature}`, alertStateRecord)])
+        )
+      }),
     setAlertState: (monitorId, feature, state) =>
       call("alert state", () => redis.hset(keys.states(monitorId), feature, JSON.stringify(state))).pipe(Effect.asVoid),
     appendReport: (report, retainSince) =>
@@ -134,7 +159,7 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
         const expired = await redis.zrangebyscore(keys.reports(), "-inf", `(${Date.parse(retainSince)}`)
         if (expired.length > 0) {
           // Retention is per monitor: only this monitor's old reports (and their alerts) go.
-          const old = (await getJsonMany<DriftReport>(redis, expired.map(keys.report)))
+          const old = (await getJsonMany(redis, expired.map(keys.report), reportRecord))
             .filter((r) => r.monitorId === report.monitorId)
           if (old.length > 0) {
             await redis.multi()
@@ -147,14 +172,19 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
     reports: (monitorId, since) =>
       call("reports", async () => {
         const ids = await redis.zrangebyscore(keys.reports(), since === undefined ? "-inf" : Date.parse(since), "+inf")
-        return (await getJsonMany<DriftReport>(redis, ids.map(keys.report)))
+        return (await getJsonMany(redis, ids.map(keys.report), reportRecord))
           .filter((r) => monitorId === undefined || r.monitorId === monitorId)
       }),
     putWebhook: (webhook) =>
       call("webhook put", () => redis.hset(keys.webhooks(), webhook.id, JSON.stringify(webhook))).pipe(Effect.asVoid),
     deleteWebhook: (id) => call("webhook delete", () => redis.hdel(keys.webhooks(), id)).pipe(Effect.map((n) => n > 0)),
     listWebhooks: () =>
-      call("webhooks", async () => Object.values(await redis.hgetall(keys.webhooks())).map((v) => JSON.parse(v))),
+      call("webhooks", async () => {
+        const key = keys.webhooks()
+        return Object.entries(await redis.hgetall(key)).map(([id, raw]) =>
+          parseJson(raw, `${key}.${id}`, webhookRecord)
+        )
+      }),
     appendDelivery: (delivery) =>
       call("delivery", async () => {
         await redis.multi().rpush(keys.deliveries(), JSON.stringify(delivery)).ltrim(
@@ -164,13 +194,12 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
         ).exec()
       }),
     deliveries: (webhookId) =>
-      call(
-        "deliveries",
-        async () =>
-          (await redis.lrange(keys.deliveries(), 0, -1)).map((r) => JSON.parse(r)).filter((d) =>
-            webhookId === undefined || d.webhookId === webhookId
-          )
-      )
+      call("deliveries", async () => {
+        const key = keys.deliveries()
+        return (await redis.lrange(key, 0, -1))
+          .map((raw, i) => parseJson(raw, `${key}[${i}]`, deliveryRecord))
+          .filter((d) => webhookId === undefined || d.webhookId === webhookId)
+      })
   }
 }
 

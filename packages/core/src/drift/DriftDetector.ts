@@ -1,69 +1,43 @@
 /**
- * Use case: feature and prediction drift. Baselines are frozen per feature (PSI bins, shares,
- * summary statistics and the KS reference sample); recorded values slide through windows of
- * the last N; a check tests every feature with enough data (scipy-exact KS and PSI for numeric,
- * chi-square and PSI for categorical), corrects for multiple testing, assigns a severity by the
- * rule in Drift.ts, and raises alerts with cooldown, escalation and recovery.
+ * Use case: feature and prediction drift, orchestration only. Monitors are created, baselines
+ * frozen (Baseline.ts) and values recorded into sliding windows through the DriftStore; a check
+ * tests every feature with enough data and assigns severities (Check.ts), moves each feature's
+ * alert state (AlertState.ts), stores the report, and hands the alerts to the webhooks that
+ * want them (AlertNotifier, in the background) and to in-process subscribers (DriftAlerts).
  */
-import { Clock, Context, Effect, Layer } from "effect"
-import { type StorageError, ValidationError } from "../shared/Errors.js"
+import { Clock, Context, Effect, Layer, Random, type Scope } from "effect"
+import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
 import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
 import * as MetricsSinkModule from "../shared/MetricsSink.js"
-import { MetricsSink } from "../shared/MetricsSink.js"
-import { benjaminiHochberg, chiSquareIndependence } from "../stats/HypothesisTests.js"
-import { ks2Samp } from "../stats/Ks.js"
-import { categoricalPsi, psi, psiBins, quantiles } from "../stats/Psi.js"
-import { makeRandom } from "../stats/Random.js"
-import { summarize, variance } from "../stats/Summary.js"
-import {
-  type Baseline,
-  type CreateMonitorInput,
-  defaultMonitorSettings,
-  type DriftAlert,
-  type DriftReport,
-  type FeatureCheck,
-  type Monitor,
-  recommendationFor,
-  severityFor,
-  severityRank
-} from "./Drift.js"
-import { type Severity } from "./Drift.js"
+import { MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
+import { type DriftAlert, recommendationFor } from "./Alert.js"
+import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
+import { transition } from "./AlertState.js"
+import { baselineIssues, makeBaseline } from "./Baseline.js"
+import { assessFeatures, type FeatureCheck, type TestedFeature, testFeature } from "./Check.js"
+import * as DriftAlertsModule from "./DriftAlerts.js"
+import { DriftAlerts } from "./DriftAlerts.js"
 import * as DriftStoreModule from "./DriftStore.js"
-import { DriftStore, type WindowValue } from "./DriftStore.js"
-import type { Delivery, Webhook } from "./DriftStore.js"
+import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
+import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
+import { columnsOf, observationIssues, type ValuePath } from "./Observations.js"
+import { type DriftReport, retainSince } from "./Report.js"
+import type { WindowValue } from "./ValueArrays.js"
+import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
+import * as WebhookNotifier from "./WebhookNotifier.js"
 
-/** Baselines keep every value up to this many; beyond, a seeded uniform reservoir of this size. */
-export const reservoirSize = 100_000
+// Also here, where they were before the split (DriftDetector.reservoirSize, DriftDetector.signWebhook).
+export { reservoirSize } from "./Baseline.js"
+export { signWebhook } from "./WebhookNotifier.js"
 
-export type AlertCallback = (alert: DriftAlert) => void
-
-export interface DriftDetectorOptions {
+export interface DriftDetectorOptions extends WebhookNotifier.WebhookNotifierOptions {
   /** Defaults for monitor settings (from ML_DRIFT_* configuration). */
-  readonly defaults?: Partial<Monitor["settings"]>
-  /** fetch for webhook deliveries (default: the global fetch). */
-  readonly fetch?: typeof fetch
-  /** Delivery attempts per webhook and alert (default 4), with backoff from `retryDelayMillis` (default 500), doubling. */
-  readonly webhookAttempts?: number
-  readonly retryDelayMillis?: number
+  readonly defaults?: Partial<MonitorSettings> | undefined
 }
 
-/** Signs a webhook body: x-ml-signature "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>". */
-export const signWebhook = async (secret: string, body: string, unixSeconds: number): Promise<string> => {
-  const encoder = new TextEncoder()
-  const key = await globalThis.crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"]
-  )
-  const mac = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${unixSeconds}.${body}`)))
-  let hex = ""
-  for (const b of mac) hex += b.toString(16).padStart(2, "0")
-  return `t=${unixSeconds},v1=${hex}`
-}
+type ValuesByFeature = Readonly<Record<string, ReadonlyArray<WindowValue>>>
 
 export interface DriftDetectorShape {
   readonly createMonitor: (
@@ -74,7 +48,7 @@ export interface DriftDetectorShape {
   /** Freezes a new baseline version for each given feature. */
   readonly setBaseline: (
     monitorId: string,
-    values: Readonly<Record<string, ReadonlyArray<WindowValue>>>
+    values: ValuesByFeature
   ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   readonly recordFeature: (
     monitorId: string,
@@ -84,7 +58,7 @@ export interface DriftDetectorShape {
   /** Batch form: { feature: values[] }. */
   readonly recordBatch: (
     monitorId: string,
-    values: Readonly<Record<string, ReadonlyArray<WindowValue>>>
+    values: ValuesByFeature
   ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   /** Row form: records of many features, e.g. one model request and its prediction each. */
   readonly recordRows: (
@@ -96,16 +70,7 @@ export interface DriftDetectorShape {
     monitorId?: string,
     since?: string
   ) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
-  /** The in-process alert callback (one; replaces the previous). */
-  readonly setAlertCallback: (callback: AlertCallback | undefined) => Effect.Effect<void>
-  readonly createWebhook: (
-    input: {
-      readonly url: string
-      readonly secret: string
-      readonly monitorId?: string | null
-      readonly minSeverity?: Severity
-    }
-  ) => Effect.Effect<Webhook, ValidationError | StorageError>
+  readonly createWebhook: (input: CreateWebhookInput) => Effect.Effect<Webhook, ValidationError | StorageError>
   readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
   readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
   readonly webhookDeliveries: (webhookId?: string) => Effect.Effect<ReadonlyArray<Delivery>, StorageError>
@@ -120,455 +85,268 @@ export interface DriftDetectorShape {
 export class DriftDetector extends Context.Service<DriftDetector, DriftDetectorShape>()("@org/ml-core/DriftDetector") {}
 
 const nowIso = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms).toISOString()))
-const randomId = (prefix: string, at: string) =>
-  `${prefix}-${Date.parse(at).toString(36)}-${Math.floor(Math.random() * 36 ** 8).toString(36)}`
 
-type Issue = { path: Array<string | number>; message: string }
+/** `<prefix>-<time, base 36>-<8 random base-36 digits>`: ids that differ across instances. */
+const newId = (prefix: string, at: string) =>
+  Random.nextIntBetween(0, 36 ** 8, { halfOpen: true }).pipe(
+    Effect.map((n) => `${prefix}-${Date.parse(at).toString(36)}-${n.toString(36)}`)
+  )
 
-export const make = (options: DriftDetectorOptions = {}) =>
+const invalid = (what: string, issues: ReadonlyArray<FieldIssue>) =>
+  new ValidationError({
+    message: `Invalid ${what}: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    issues
+  })
+
+const findMonitor = (store: DriftStoreShape, id: string) =>
+  store.getMonitor(id).pipe(Effect.flatMap((monitor) =>
+    monitor === undefined
+      ? Effect.fail(new MonitorNotFoundError({ monitorId: id, message: `Monitor ${id} does not exist` }))
+      : Effect.succeed(monitor)
+  ))
+
+/** Checks every value against its feature, then appends each feature's values to its window. */
+const recordValues = Effect.fnUntraced(
+  function*(store: DriftStoreShape, monitor: Monitor, values: ValuesByFeature, path: ValuePath) {
+    const issues = observationIssues(monitor, values, path)
+    if (issues.length > 0) return yield* invalid("observations", issues)
+    yield* Effect.forEach(
+      Object.entries(values),
+      ([feature, list]) =>
+        list.length === 0 ? Effect.void : store.pushValues(monitor.id, feature, list, monitor.settings.windowSize),
+      { discard: true, concurrency: 8 }
+    )
+  }
+)
+
+/** A monitor from its input (settings over the defaults), or the issues its schema cannot state. */
+const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaults: Partial<MonitorSettings>) {
+  const { issues, settings } = monitorSettings(input, defaults)
+  if (issues.length > 0) return yield* invalid("monitor", issues)
+  const at = yield* nowIso
+  const monitor: Monitor = {
+    id: input.id ?? (yield* newId("mon", at)),
+    modelId: input.modelId ?? null,
+    features: input.features,
+    settings,
+    createdAt: at
+  }
+  return monitor
+})
+
+/** Appends the next baseline version of each given feature, after checking all of them. */
+const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, monitor: Monitor, values: ValuesByFeature) {
+  const issues = [...observationIssues(monitor, values, (f, i) => [f, i]), ...baselineIssues(values)]
+  if (issues.length > 0) return yield* invalid("baseline", issues)
+  const at = yield* nowIso
+  for (const [feature, list] of Object.entries(values)) {
+    const spec = monitor.features.find((f) => f.name === feature)!
+    const version = (yield* store.baselines(monitor.id, feature)).length + 1
+    const baseline = makeBaseline({
+      monitorId: monitor.id,
+      feature,
+      type: spec.type,
+      values: list,
+      version,
+      at,
+      settings: monitor.settings
+    })
+    yield* store.addBaseline(monitor.id, feature, baseline)
+  }
+})
+
+const newWebhook = Effect.fnUntraced(function*(input: CreateWebhookInput) {
+  const issues = webhookIssues(input)
+  if (issues.length > 0) return yield* invalid("webhook", issues)
+  const at = yield* nowIso
+  const webhook: Webhook = {
+    id: yield* newId("hook", at),
+    url: input.url,
+    secret: input.secret,
+    monitorId: input.monitorId ?? null,
+    minSeverity: input.minSeverity ?? "low",
+    createdAt: at
+  }
+  return webhook
+})
+
+/** Each feature with a baseline, tested against its latest baseline version. */
+const testFeatures = (store: DriftStoreShape, monitor: Monitor) =>
+  Effect.forEach(monitor.features, (spec) =>
+    Effect.gen(function*() {
+      const versions = yield* store.baselines(monitor.id, spec.name)
+      const baseline = versions[versions.length - 1]
+      if (baseline === undefined) return []
+      const window = yield* store.window(monitor.id, spec.name)
+      return [testFeature(spec, baseline, window, monitor.settings)]
+    })).pipe(Effect.map((tested): ReadonlyArray<TestedFeature> => tested.flat()))
+
+/** Moves each tested feature's alert state; the alerts raised, in feature order. */
+const raiseAlerts = Effect.fnUntraced(
+  function*(store: DriftStoreShape, monitor: Monitor, checks: ReadonlyArray<FeatureCheck>, at: string) {
+    const states = yield* store.alertStates(monitor.id)
+    const alerts: Array<DriftAlert> = []
+    for (const check of checks) {
+      if (check.pValue === null) continue
+      const next = transition(states[check.feature], check.severity, at, monitor.settings.cooldownSeconds)
+      if (next.kind !== undefined) {
+        alerts.push({
+          id: yield* newId("alert", at),
+          monitorId: monitor.id,
+          feature: check.feature,
+          at,
+          kind: next.kind,
+          severity: check.severity,
+          previousSeverity: next.previousSeverity,
+          recommendation: recommendationFor(check.feature, check.severity),
+          check
+        })
+      }
+      if (next.state !== undefined) yield* store.setAlertState(monitor.id, check.feature, next.state)
+    }
+    return alerts
+  }
+)
+
+const recordMetrics = Effect.fnUntraced(
+  function*(metrics: MetricsSinkShape, checks: ReadonlyArray<FeatureCheck>, alerts: ReadonlyArray<DriftAlert>) {
+    for (const c of checks) {
+      if (c.psi !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "psi" }, c.psi)
+      if (c.ksStatistic !== null) {
+        yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
+      }
+    }
+    for (const a of alerts) {
+      if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
+    }
+  }
+)
+
+/** Every wanted (webhook, alert) delivery, forked into `scope`: a slow receiver never delays a check. */
+const dispatch = Effect.fnUntraced(
+  function*(
+    store: DriftStoreShape,
+    notifier: AlertNotifierShape,
+    scope: Scope.Scope,
+    alerts: ReadonlyArray<DriftAlert>
+  ) {
+    if (alerts.length === 0) return
+    const hooks = yield* store.listWebhooks().pipe(Effect.orElseSucceed((): ReadonlyArray<Webhook> => []))
+    for (const alert of alerts) {
+      for (const hook of hooks) {
+        if (wantsAlert(hook, alert)) yield* Effect.forkIn(notifier.deliver(hook, alert), scope)
+      }
+    }
+  }
+)
+
+export const make = (options: { readonly defaults?: Partial<MonitorSettings> | undefined } = {}) =>
   Effect.gen(function*() {
     const defaults = options.defaults ?? {}
     const store = yield* DriftStore
     const metrics = yield* MetricsSink
-    let alertCallback: AlertCallback | undefined
-    const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))
-    const attempts = options.webhookAttempts ?? 4
-    const retryDelay = options.retryDelayMillis ?? 500
+    const notifier = yield* AlertNotifier
+    const driftAlerts = yield* DriftAlerts
+    // Deliveries outlive the check that raised them, but not the detector: they end with its layer.
+    const deliveries = yield* Effect.scope
 
-    /** Sends one alert to one webhook, retrying with backoff; every attempt is recorded. */
-    const deliver = (webhook: Webhook, alert: DriftAlert): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        const body = JSON.stringify({ alert })
-        for (let attempt = 1; attempt <= attempts; attempt++) {
-          const at = yield* nowIso
-          const signature = yield* Effect.promise(() =>
-            signWebhook(webhook.secret, body, Math.floor(Date.parse(at) / 1000))
-          )
-          const outcome = yield* Effect.promise(() =>
-            doFetch(webhook.url, {
-              method: "POST",
-              headers: { "content-type": "application/json", "x-ml-signature": signature, "x-ml-alert-id": alert.id },
-              body
-            })
-              .then(async (r) => {
-                await r.arrayBuffer().catch(() => undefined)
-                return { ok: r.ok, status: r.status, error: r.ok ? null : `HTTP ${r.status}` }
-              }, (e: unknown) => ({ ok: false, status: null, error: e instanceof Error ? e.message : String(e) }))
-          )
-          yield* store.appendDelivery({ webhookId: webhook.id, alertId: alert.id, at, attempt, ...outcome }).pipe(
-            Effect.ignore
-          )
-          if (outcome.ok) return
-          if (attempt < attempts) yield* Effect.sleep(retryDelay * 2 ** (attempt - 1))
-        }
-      })
+    const check = Effect.fn("DriftDetector.check")(function*(monitorId: string) {
+      const monitor = yield* findMonitor(store, monitorId)
+      const at = yield* nowIso
+      const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
+      const alerts = yield* raiseAlerts(store, monitor, checks, at)
+      const report: DriftReport = { id: yield* newId("check", at), monitorId, at, features: checks, alerts }
+      yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
+      yield* recordMetrics(metrics, checks, alerts)
+      yield* dispatch(store, notifier, deliveries, alerts)
+      yield* driftAlerts.publish(alerts)
+      return report
+    })
 
-    const dispatch = (alerts: ReadonlyArray<DriftAlert>) =>
-      Effect.gen(function*() {
-        if (alerts.length === 0) return
-        const hooks = yield* store.listWebhooks().pipe(Effect.orElseSucceed(() => [] as ReadonlyArray<Webhook>))
-        for (const alert of alerts) {
-          for (const hook of hooks) {
-            const wanted = (hook.monitorId === null || hook.monitorId === alert.monitorId) &&
-              (alert.kind === "recovery" || severityRank(alert.severity) >= severityRank(hook.minSeverity))
-            // Deliveries run in the background: a slow receiver never delays a check.
-            if (wanted) yield* Effect.forkDetach(deliver(hook, alert))
-          }
-        }
-      })
-
-    const getMonitor = (id: string) =>
-      store.getMonitor(id).pipe(Effect.flatMap((m) => (m
-        ? Effect.succeed(m)
-        : Effect.fail(new MonitorNotFoundError({ monitorId: id, message: `Monitor ${id} does not exist` })))
-      ))
-
-    const invalid = (what: string, issues: Array<Issue>) =>
-      new ValidationError({
-        message: `Invalid ${what}: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-        issues
-      })
-
-    /** Checks values against each feature's type; returns per-feature values or the issues. */
-    const validateValues = (
-      monitor: Monitor,
-      values: Readonly<Record<string, ReadonlyArray<WindowValue>>>,
-      path: (feature: string, i: number) => Array<string | number>
-    ) => {
-      const issues: Array<Issue> = []
-      for (const [feature, list] of Object.entries(values)) {
-        const spec = monitor.features.find((f) => f.name === feature)
-        if (!spec) {
-          issues.push({ path: [feature], message: `is not a feature of monitor ${monitor.id}` })
-          continue
-        }
-        if (!Array.isArray(list)) {
-          issues.push({ path: [feature], message: "must be an array of values" })
-          continue
-        }
-        list.forEach((v, i) => {
-          if (v === null) return
-          if (spec.type === "numeric" && (typeof v !== "number" || !Number.isFinite(v))) {
-            issues.push({
-              path: path(feature, i),
-              message: `must be a finite number or null, got ${JSON.stringify(v) ?? String(v)}`
-            })
-          }
-          if (spec.type === "categorical" && typeof v !== "string") {
-            issues.push({ path: path(feature, i), message: `must be a string or null, got ${JSON.stringify(v)}` })
-          }
-        })
-      }
-      return issues
-    }
-
-    const record = (
-      monitorId: string,
-      values: Readonly<Record<string, ReadonlyArray<WindowValue>>>,
-      path: (feature: string, i: number) => Array<string | number>
-    ) =>
-      Effect.gen(function*() {
-        const monitor = yield* getMonitor(monitorId)
-        const issues = validateValues(monitor, values, path)
-        if (issues.length > 0) return yield* Effect.fail(invalid("observations", issues))
-        yield* Effect.forEach(
-          Object.entries(values),
-          ([feature, list]) =>
-            list.length === 0 ? Effect.void : store.pushValues(monitorId, feature, list, monitor.settings.windowSize),
-          { discard: true, concurrency: 8 }
-        )
-      })
-
-    const makeBaseline = (
-      monitor: Monitor,
-      feature: string,
-      type: "numeric" | "categorical",
-      values: ReadonlyArray<WindowValue>,
-      version: number,
-      at: string
-    ): Baseline => {
-      const present = values.filter((v) => v !== null)
-      const missingShare = values.length === 0 ? 0 : (values.length - present.length) / values.length
-      if (type === "categorical") {
-        const counts: Record<string, number> = {}
-        for (const v of present as Array<string>) counts[v] = (counts[v] ?? 0) + 1
-        return { type, version, createdAt: at, count: present.length, missingShare, counts }
-      }
-      const numbers = present as Array<number>
-      const summary = summarize(numbers)
-      const bins = psiBins(numbers, { bins: monitor.settings.psiBins, strategy: monitor.settings.psiStrategy })
-      const qs = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
-      const qv = quantiles(numbers, qs)
-      let sample: Array<number> = numbers
-      let sampled = false
-      if (numbers.length > reservoirSize) {
-        // Algorithm R with a seeded generator: a uniform sample, the same for the same data.
-        const random = makeRandom(`${monitor.id}:${feature}:${version}`)
-        sample = numbers.slice(0, reservoirSize)
-        for (let i = reservoirSize; i < numbers.length; i++) {
-          const j = Math.floor(random.uniform() * (i + 1))
-          if (j < reservoirSize) sample[j] = numbers[i]!
-        }
-        sampled = true
-      }
-      return {
-        type,
-        version,
-        createdAt: at,
-        count: numbers.length,
-        missingShare,
-        mean: summary.mean,
-        sd: numbers.length >= 2 ? Math.sqrt(variance(summary)) : 0,
-        quantiles: Object.fromEntries(qs.map((q, i) => [`p${Math.round(q * 100)}`, qv[i]!])),
-        edges: bins.edges,
-        shares: bins.baselineShares,
-        sample,
-        sampled
-      }
-    }
-
-    const setBaseline: DriftDetectorShape["setBaseline"] = (monitorId, values) =>
-      Effect.gen(function*() {
-        const monitor = yield* getMonitor(monitorId)
-        const issues = validateValues(monitor, values, (f, i) => [f, i])
-        for (const [feature, list] of Object.entries(values)) {
-          if (Array.isArray(list) && list.filter((v) => v !== null).length < 2) {
-            issues.push({ path: [feature], message: "a baseline needs at least 2 non-missing values" })
-          }
-        }
-        if (Object.keys(values).length === 0) {
-          issues.push({ path: [], message: "give at least one feature's values" })
-        }
-        if (issues.length > 0) return yield* Effect.fail(invalid("baseline", issues))
-        const at = yield* nowIso
-        for (const [feature, list] of Object.entries(values)) {
-          const spec = monitor.features.find((f) => f.name === feature)!
-          const version = (yield* store.baselines(monitorId, feature)).length + 1
-          yield* store.addBaseline(monitorId, feature, makeBaseline(monitor, feature, spec.type, list, version, at))
-        }
-      })
-
-    const check: DriftDetectorShape["check"] = (monitorId) =>
-      Effect.gen(function*() {
-        const monitor = yield* getMonitor(monitorId)
-        const at = yield* nowIso
-        const s = monitor.settings
-        const raw: Array<Omit<FeatureCheck, "adjustedPValue" | "severity"> & { baselineMissingShare: number }> = []
-        for (const spec of monitor.features) {
-          const versions = yield* store.baselines(monitorId, spec.name)
-          const baseline = versions[versions.length - 1]
-          if (!baseline) continue
-          const window = yield* store.window(monitorId, spec.name)
-          const present = window.filter((v) => v !== null)
-          const missingShare = window.length === 0 ? 0 : (window.length - present.length) / window.length
-          const base = {
-            feature: spec.name,
-            type: spec.type,
-            windowCount: window.length,
-            missingShare,
-            baselineVersion: baseline.version,
-            baselineMissingShare: baseline.missingShare,
-            unseenCategories: [] as ReadonlyArray<string>
-          }
-          if (present.length < s.minWindow) {
-            raw.push({
-              ...base,
-              psi: null,
-              ksStatistic: null,
-              pValue: null,
-              edges: null,
-              categories: null,
-              baselineShares: null,
-              currentShares: null
-            })
-          } else if (baseline.type === "numeric") {
-            const numbers = present as Array<number>
-            const ks = ks2Samp(baseline.sample, numbers)
-            const p = psi({
-              edges: baseline.edges,
-              baselineShares: baseline.shares,
-              baselineCount: baseline.count,
-              strategy: s.psiStrategy
-            }, numbers)
-            raw.push({
-              ...base,
-              psi: p.value,
-              ksStatistic: ks.statistic,
-              pValue: ks.pValue,
-              edges: p.edges,
-              categories: null,
-              baselineShares: p.baselineShares,
-              currentShares: p.currentShares
-            })
-          } else {
-            const current: Record<string, number> = {}
-            for (const v of present as Array<string>) current[v] = (current[v] ?? 0) + 1
-            const p = categoricalPsi(baseline.counts, current)
-            const table = [p.categories.map((c) => baseline.counts[c] ?? 0), p.categories.map((c) => current[c] ?? 0)]
-            const usable = p.categories.length >= 2
-            const chi = usable ? chiSquareIndependence(table, { correction: false }) : { pValue: 1 }
-            raw.push({
-              ...base,
-              psi: p.value,
-              ksStatistic: null,
-              pValue: chi.pValue,
-              edges: null,
-              categories: p.categories,
-              baselineShares: p.baselineShares,
-              currentShares: p.currentShares,
-              unseenCategories: p.unseenCategories
-            })
-          }
-        }
-        const tested = raw.filter((r) => r.pValue !== null)
-        const ps = tested.map((r) => r.pValue!)
-        const adjusted = ps.length === 0
-          ? []
-          : s.correction === "bonferroni"
-          ? ps.map((p) => Math.min(1, p * ps.length))
-          : s.correction === "benjamini-hochberg"
-          ? benjaminiHochberg(ps)
-          : ps
-        const checks: Array<FeatureCheck> = raw.map(({ baselineMissingShare, ...r }) => {
-          const k = tested.findIndex((t) => t.feature === r.feature)
-          if (k === -1) return { ...r, adjustedPValue: null, severity: "none" }
-          const adjustedPValue = adjusted[k]!
-          return {
-            ...r,
-            adjustedPValue,
-            severity: severityFor({
-              psi: r.psi!,
-              adjustedPValue,
-              threshold: s.pValueThreshold,
-              missingShare: r.missingShare,
-              baselineMissingShare,
-              bands: s.severityThresholds
-            })
-          }
-        })
-        // Alert hygiene: escalations alert at once, repeats wait for the cooldown, recoveries are recorded.
-        const states = yield* store.alertStates(monitorId)
-        const alerts: Array<DriftAlert> = []
-        for (const c of checks) {
-          if (c.pValue === null) continue
-          const previous = states[c.feature]
-          const previousSeverity = previous?.severity ?? "none"
-          let kind: DriftAlert["kind"] | undefined
-          if (c.severity !== "none" && severityRank(c.severity) > severityRank(previousSeverity)) {
-            kind = previousSeverity === "none"
-              ? "alert"
-              : "escalation"
-          } else if (
-            c.severity !== "none" && c.severity === previousSeverity && previous &&
-            Date.parse(at) - Date.parse(previous.at) >= s.cooldownSeconds * 1000
-          ) kind = "alert"
-          else if (c.severity === "none" && previousSeverity !== "none") kind = "recovery"
-          if (kind) {
-            alerts.push({
-              id: randomId("alert", at),
-              monitorId,
-              feature: c.feature,
-              at,
-              kind,
-              severity: c.severity,
-              previousSeverity,
-              recommendation: recommendationFor(c.feature, c.severity),
-              check: c
-            })
-            yield* store.setAlertState(monitorId, c.feature, { severity: c.severity, at })
-          } else if (previous && c.severity !== previousSeverity) {
-            // De-escalation short of recovery: remember the level without alerting.
-            yield* store.setAlertState(monitorId, c.feature, { severity: c.severity, at: previous.at })
-          }
-        }
-        const report: DriftReport = { id: randomId("check", at), monitorId, at, features: checks, alerts }
-        yield* store.appendReport(report, new Date(Date.parse(at) - s.retentionDays * 86_400_000).toISOString())
-        for (const c of checks) {
-          if (c.psi !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "psi" }, c.psi)
-          if (c.ksStatistic !== null) {
-            yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
-          }
-        }
-        for (const a of alerts) {
-          if (a.kind !== "recovery") {
-            yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
-          }
-        }
-        yield* dispatch(alerts)
-        for (const alert of alerts) {
-          try {
-            alertCallback?.(alert)
-          } catch {
-            // A failing callback must not fail the check; the alert is in the report.
-          }
-        }
-        return report
-      })
+    const record = (monitorId: string, values: ValuesByFeature, path: ValuePath) =>
+      findMonitor(store, monitorId).pipe(Effect.flatMap((monitor) => recordValues(store, monitor, values, path)))
 
     return DriftDetector.of({
-      createMonitor: (input) =>
-        Effect.gen(function*() {
-          const issues: Array<Issue> = []
-          if (input.features.length === 0) issues.push({ path: ["features"], message: "needs at least one feature" })
-          const names = new Set<string>()
-          input.features.forEach((f, i) => {
-            if (names.has(f.name)) issues.push({ path: ["features", i, "name"], message: `repeats feature ${f.name}` })
-            names.add(f.name)
-          })
-          const settings = { ...defaultMonitorSettings, ...defaults, ...input.settings }
-          if (settings.minWindow > settings.windowSize) {
-            issues.push({
-              path: ["settings", "minWindow"],
-              message: `must not exceed windowSize (${settings.windowSize})`
-            })
-          }
-          const t = settings.severityThresholds
-          if (!(t.low < t.medium && t.medium < t.high && t.high < t.critical)) {
-            issues.push({
-              path: ["settings", "severityThresholds"],
-              message: "must increase: low < medium < high < critical"
-            })
-          }
-          if (issues.length > 0) return yield* Effect.fail(invalid("monitor", issues))
-          const at = yield* nowIso
-          const monitor: Monitor = {
-            id: input.id ?? randomId("mon", at),
-            modelId: input.modelId ?? null,
-            features: input.features,
-            settings,
-            createdAt: at
-          }
-          yield* store.insertMonitor(monitor)
-          return monitor
-        }),
-      getMonitor,
-      listMonitors: () => store.listMonitors(),
-      setBaseline,
-      recordFeature: (monitorId, feature, value) => record(monitorId, { [feature]: [value] }, (f) => [f]),
-      recordBatch: (monitorId, values) => record(monitorId, values, (f, i) => [f, i]),
-      recordRows: (monitorId, rows) =>
-        Effect.suspend(() => {
-          const columns: Record<string, Array<WindowValue>> = {}
-          rows.forEach((row) => {
-            for (const [feature, value] of Object.entries(row)) (columns[feature] ??= []).push(value)
-          })
-          return record(monitorId, columns, (f, i) => [f, i])
-        }),
+      createMonitor: Effect.fn("DriftDetector.createMonitor")(function*(input: CreateMonitorInput) {
+        const monitor = yield* newMonitor(input, defaults)
+        yield* store.insertMonitor(monitor)
+        return monitor
+      }),
+      getMonitor: Effect.fn("DriftDetector.getMonitor")(function*(id: string) {
+        return yield* findMonitor(store, id)
+      }),
+      listMonitors: Effect.fn("DriftDetector.listMonitors")(function*() {
+        return yield* store.listMonitors()
+      }),
+      setBaseline: Effect.fn("DriftDetector.setBaseline")(function*(monitorId: string, values: ValuesByFeature) {
+        return yield* freezeBaselines(store, yield* findMonitor(store, monitorId), values)
+      }),
+      recordFeature: Effect.fn("DriftDetector.recordFeature")(
+        function*(monitorId: string, feature: string, value: WindowValue) {
+          return yield* record(monitorId, { [feature]: [value] }, (f) => [f])
+        }
+      ),
+      recordBatch: Effect.fn("DriftDetector.recordBatch")(function*(monitorId: string, values: ValuesByFeature) {
+        return yield* record(monitorId, values, (f, i) => [f, i])
+      }),
+      recordRows: Effect.fn("DriftDetector.recordRows")(
+        function*(monitorId: string, rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>) {
+          return yield* record(monitorId, columnsOf(rows), (f, i) => [f, i])
+        }
+      ),
       check,
-      getDriftReports: (monitorId, since) => store.reports(monitorId, since),
-      setAlertCallback: (callback) => Effect.sync(() => void (alertCallback = callback)),
-      createWebhook: (input) =>
-        Effect.gen(function*() {
-          const issues: Array<Issue> = []
-          if (!/^https?:\/\//.test(input.url)) issues.push({ path: ["url"], message: "must be an http(s) URL" })
-          if (typeof input.secret !== "string" || input.secret.length < 16) {
-            issues.push({ path: ["secret"], message: "must be at least 16 characters" })
+      getDriftReports: Effect.fn("DriftDetector.getDriftReports")(function*(monitorId?: string, since?: string) {
+        return yield* store.reports(monitorId, since)
+      }),
+      createWebhook: Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
+        const webhook = yield* newWebhook(input)
+        yield* store.putWebhook(webhook)
+        return webhook
+      }),
+      listWebhooks: Effect.fn("DriftDetector.listWebhooks")(function*() {
+        return yield* store.listWebhooks()
+      }),
+      deleteWebhook: Effect.fn("DriftDetector.deleteWebhook")(function*(id: string) {
+        return yield* store.deleteWebhook(id)
+      }),
+      webhookDeliveries: Effect.fn("DriftDetector.webhookDeliveries")(function*(webhookId?: string) {
+        return yield* store.deliveries(webhookId)
+      }),
+      monitorAllFeatures: Effect.fn("DriftDetector.monitorAllFeatures")(function*(owner: string, tickMillis = 1000) {
+        const leases = yield* Leases
+        const tick = Effect.gen(function*() {
+          for (const m of yield* store.listMonitors()) {
+            const mine = yield* leases.acquire(`drift-check:${m.id}`, owner, m.settings.checkIntervalSeconds * 1000)
+            if (mine) yield* check(m.id).pipe(Effect.ignore)
           }
-          if (
-            input.minSeverity !== undefined &&
-            !["none", "low", "medium", "high", "critical"].includes(input.minSeverity)
-          ) {
-            issues.push({ path: ["minSeverity"], message: "must be none, low, medium, high or critical" })
-          }
-          if (issues.length > 0) return yield* Effect.fail(invalid("webhook", issues))
-          const at = yield* nowIso
-          const webhook: Webhook = {
-            id: randomId("hook", at),
-            url: input.url,
-            secret: input.secret,
-            monitorId: input.monitorId ?? null,
-            minSeverity: input.minSeverity ?? "low",
-            createdAt: at
-          }
-          yield* store.putWebhook(webhook)
-          return webhook
-        }),
-      listWebhooks: () => store.listWebhooks(),
-      deleteWebhook: (id) => store.deleteWebhook(id),
-      webhookDeliveries: (webhookId) => store.deliveries(webhookId),
-      monitorAllFeatures: (owner, tickMillis = 1000) =>
-        Effect.gen(function*() {
-          const leases = yield* Leases
-          const tick = Effect.gen(function*() {
-            const monitors = yield* store.listMonitors()
-            for (const m of monitors) {
-              const mine = yield* leases.acquire(`drift-check:${m.id}`, owner, m.settings.checkIntervalSeconds * 1000)
-              if (mine) yield* check(m.id).pipe(Effect.ignore)
-            }
-          }).pipe(Effect.ignore)
-          return yield* Effect.forever(tick.pipe(Effect.andThen(Effect.sleep(tickMillis))))
-        })
+        }).pipe(Effect.ignore)
+        return yield* Effect.forever(tick.pipe(Effect.andThen(Effect.sleep(tickMillis))))
+      })
     })
   })
 
+/** The detector over its ports: storage, metrics, an alert notifier and the in-process alert hub. */
+export const layerFromPorts = (
+  options: { readonly defaults?: Partial<MonitorSettings> | undefined } = {}
+): Layer.Layer<DriftDetector, never, DriftStore | MetricsSink | AlertNotifier | DriftAlerts> =>
+  Layer.effect(DriftDetector, make(options))
+
+/**
+ * The detector delivering alerts to webhooks over HTTP and publishing them in process
+ * (DriftAlerts is provided too, for subscribers); needs only storage and metrics.
+ */
 export const layer = (
   options: DriftDetectorOptions = {}
-): Layer.Layer<DriftDetector, never, DriftStore | MetricsSink> => Layer.effect(DriftDetector, make(options))
+): Layer.Layer<DriftDetector | DriftAlerts, never, DriftStore | MetricsSink> =>
+  layerFromPorts(options).pipe(
+    Layer.provide(WebhookNotifier.layer(options)),
+    Layer.provideMerge(DriftAlertsModule.layer)
+  )
 
 /** The detector over in-memory storage: tests, examples and edge runtimes. */
 export const layerMemory = (
   options: DriftDetectorOptions = {}
-): Layer.Layer<DriftDetector | DriftStore | MetricsSink | Leases> =>
+): Layer.Layer<DriftDetector | DriftAlerts | DriftStore | MetricsSink | Leases> =>
   layer(options).pipe(
     Layer.provideMerge(
       Layer.mergeAll(DriftStoreModule.layerMemory, MetricsSinkModule.layerMemory, LeasesModule.layerMemory)

@@ -5,37 +5,16 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { type StorageError } from "../shared/Errors.js"
-import type { Baseline, DriftReport, Monitor, Severity } from "./Drift.js"
+import type { AlertState } from "./AlertState.js"
+import type { Baseline } from "./Baseline.js"
 import { MonitorConflictError } from "./Errors.js"
+import type { Monitor } from "./Monitor.js"
+import type { DriftReport } from "./Report.js"
+import type { WindowValue } from "./ValueArrays.js"
+import type { Delivery, Webhook } from "./Webhook.js"
 
-export type WindowValue = number | string | null
-
-export interface AlertState {
-  readonly severity: Severity
-  readonly at: string
-}
-
-export interface Webhook {
-  readonly id: string
-  readonly url: string
-  /** HMAC-SHA256 key for the x-ml-signature header. */
-  readonly secret: string
-  /** Only alerts of this monitor (null: every monitor). */
-  readonly monitorId: string | null
-  /** Only alerts at or above this severity (recoveries always go out). */
-  readonly minSeverity: Severity
-  readonly createdAt: string
-}
-
-export interface Delivery {
-  readonly webhookId: string
-  readonly alertId: string
-  readonly at: string
-  readonly attempt: number
-  readonly ok: boolean
-  readonly status: number | null
-  readonly error: string | null
-}
+// The record types, also under this module's name, as adapters have used them (DriftStore.Webhook, ...).
+export type { AlertState, Delivery, Webhook, WindowValue }
 
 export interface DriftStoreShape {
   readonly insertMonitor: (monitor: Monitor) => Effect.Effect<void, MonitorConflictError | StorageError>

@@ -5,9 +5,10 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Baseline, DriftReport, Monitor } from "../drift/Drift.js"
-import { defaultMonitorSettings } from "../drift/Drift.js"
+import type { Baseline } from "../drift/Baseline.js"
 import { DriftStore } from "../drift/DriftStore.js"
+import { defaultMonitorSettings, type Monitor } from "../drift/Monitor.js"
+import type { DriftReport } from "../drift/Report.js"
 import { Leases } from "../shared/Leases.js"
 
 export const sampleMonitor = (overrides: Partial<Monitor> = {}): Monitor => ({

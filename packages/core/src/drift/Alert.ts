@@ -1,0 +1,40 @@
+/**
+ * Drift alerts: what a check raises for a feature (see AlertState.ts for when), with the check
+ * behind it and a recommendation people can act on. Alerts go into the report, to webhooks
+ * (AlertNotifier) and to in-process subscribers (DriftAlerts).
+ */
+import { Schema } from "effect"
+import { Instant } from "../registry/Model.js"
+import { AlertKind } from "./AlertState.js"
+import { FeatureCheck } from "./Check.js"
+import { Severity } from "./Severity.js"
+
+export const DriftAlert = Schema.Struct({
+  id: Schema.String,
+  monitorId: Schema.String,
+  feature: Schema.String,
+  at: Instant,
+  kind: AlertKind,
+  severity: Severity,
+  previousSeverity: Severity,
+  recommendation: Schema.String,
+  check: FeatureCheck
+})
+export type DriftAlert = typeof DriftAlert.Type
+
+export const recommendationFor = (feature: string, severity: Severity): string => {
+  switch (severity) {
+    case "none":
+      return `${feature} is back in line with its baseline; no action needed.`
+    case "low":
+      return `Investigate an upstream change in ${feature} (a new data source, unit, encoding or default value).`
+    case "medium":
+      return `Schedule retraining with recent data, after checking that the shift in ${feature} is real ` +
+        "and not a pipeline bug."
+    case "high":
+      return `Retrain on recent data now; the model sees ${feature} values unlike its training data.`
+    case "critical":
+      return `Retrain now and consider rolling back to a model trained on data like the current ${feature}; ` +
+        "predictions are likely unreliable."
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * One check of a monitor, as pure functions: each feature with a baseline is tested (the
+ * registered drift tests, when its window holds at least minWindow values), the p-values of all
+ * tested features are corrected together for multiple testing, and each feature gets its
+ * severity. FeatureCheck is the per-feature result in reports and alerts.
+ */
+import { Schema } from "effect"
+import { benjaminiHochberg } from "../stats/HypothesisTests.js"
+import type { Baseline } from "./Baseline.js"
+import { type Correction, type FeatureSpec, FeatureType, type MonitorSettings } from "./Monitor.js"
+import { splitMissing } from "./Observations.js"
+import { Severity, severityFor } from "./Severity.js"
+import type { TestResult, TestRole } from "./tests/DriftTest.js"
+import { categoricalTests, numericTests } from "./tests/registry.js"
+import type { WindowValue } from "./ValueArrays.js"
+
+const Numbers = Schema.Array(Schema.Finite)
+
+export const FeatureCheck = Schema.Struct({
+  feature: Schema.String,
+  type: FeatureType,
+  windowCount: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  missingShare: Schema.Finite,
+  /** Null when the window is smaller than minWindow (not tested). */
+  psi: Schema.NullOr(Schema.Finite),
+  ksStatistic: Schema.NullOr(Schema.Finite),
+  /** KS (numeric) or chi-square (categorical) p-value, raw and after the correction. */
+  pValue: Schema.NullOr(Schema.Finite),
+  adjustedPValue: Schema.NullOr(Schema.Finite),
+  severity: Severity,
+  baselineVersion: Schema.Int,
+  edges: Schema.NullOr(Numbers),
+  categories: Schema.NullOr(Schema.Array(Schema.String)),
+  baselineShares: Schema.NullOr(Numbers),
+  currentShares: Schema.NullOr(Numbers),
+  unseenCategories: Schema.Array(Schema.String)
+})
+export type FeatureCheck = typeof FeatureCheck.Type
+
+/** A feature's results before the correction across features sets its adjusted p-value and severity. */
+export type TestedFeature = Omit<FeatureCheck, "adjustedPValue" | "severity"> & {
+  readonly baselineMissingShare: number
+}
+
+type NamedResult = TestResult & { readonly name: string; readonly role: TestRole }
+
+const countsOf = (values: ReadonlyArray<string>): Record<string, number> => {
+  const counts: Record<string, number> = {}
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1
+  return counts
+}
+
+/**
+ * Every registered test for the baseline's type, over the window's non-missing values (each was
+ * checked against the feature's type when recorded, hence the casts).
+ */
+const runTests = (
+  baseline: Baseline,
+  present: ReadonlyArray<number | string>,
+  settings: MonitorSettings
+): ReadonlyArray<NamedResult> => {
+  if (baseline.type === "numeric") {
+    const numbers = present as ReadonlyArray<number>
+    return numericTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, numbers, settings) }))
+  }
+  const counts = countsOf(present as ReadonlyArray<string>)
+  return categoricalTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, counts, settings) }))
+}
+
+/** Tests one feature's window against its latest baseline (untested when the window is too small). */
+export const testFeature = (
+  spec: FeatureSpec,
+  baseline: Baseline,
+  window: ReadonlyArray<WindowValue>,
+  settings: MonitorSettings
+): TestedFeature => {
+  const { missingShare, present } = splitMissing(window)
+  const base = {
+    feature: spec.name,
+    type: spec.type,
+    windowCount: window.length,
+    missingShare,
+    baselineVersion: baseline.version,
+    baselineMissingShare: baseline.missingShare,
+    unseenCategories: [] as ReadonlyArray<string>
+  }
+  if (present.length < settings.minWindow) {
+    return {
+      ...base,
+      psi: null,
+      ksStatistic: null,
+      pValue: null,
+      edges: null,
+      categories: null,
+      baselineShares: null,
+      currentShares: null
+    }
+  }
+  const results = runTests(baseline, present, settings)
+  const distance = results.find((r) => r.role === "distance")
+  const bins = distance?.bins
+  return {
+    ...base,
+    psi: distance?.statistic ?? null,
+    ksStatistic: results.find((r) => r.name === "ks")?.statistic ?? null,
+    pValue: results.find((r) => r.role === "significance")?.pValue ?? null,
+    edges: bins?.edges ?? null,
+    categories: bins?.categories ?? null,
+    baselineShares: bins?.baselineShares ?? null,
+    currentShares: bins?.currentShares ?? null,
+    unseenCategories: bins?.unseenCategories ?? []
+  }
+}
+
+/** The p-values after the monitor's multiple-testing correction, in the same order. */
+export const adjustPValues = (pValues: ReadonlyArray<number>, correction: Correction): ReadonlyArray<number> =>
+  pValues.length === 0
+    ? []
+    : correction === "bonferroni"
+    ? pValues.map((p) => Math.min(1, p * pValues.length))
+    : correction === "benjamini-hochberg"
+    ? benjaminiHochberg(pValues)
+    : pValues
+
+/** Corrects the tested features' p-values together and assigns each feature its severity. */
+export const assessFeatures = (
+  features: ReadonlyArray<TestedFeature>,
+  settings: MonitorSettings
+): Array<FeatureCheck> => {
+  const tested = features.filter((f) => f.pValue !== null)
+  const adjusted = adjustPValues(tested.map((f) => f.pValue!), settings.correction)
+  const adjustedOf = new Map(tested.map((f, i) => [f, adjusted[i]!]))
+  return features.map((feature) => {
+    const { baselineMissingShare, ...result } = feature
+    const adjustedPValue = adjustedOf.get(feature)
+    if (adjustedPValue === undefined) return { ...result, adjustedPValue: null, severity: "none" }
+    return {
+      ...result,
+      adjustedPValue,
+      severity: severityFor({
+        psi: result.psi!,
+        adjustedPValue,
+        threshold: settings.pValueThreshold,
+        missingShare: result.missingShare,
+        baselineMissingShare,
+        bands: settings.severityThresholds
+      })
+    }
+  })
+}

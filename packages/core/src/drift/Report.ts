@@ -1,0 +1,29 @@
+/**
+ * Drift reports: the outcome of one check of a monitor (every feature's check and the alerts
+ * it raised), kept per monitor for the retention, and the query that lists them.
+ */
+import { Schema } from "effect"
+import { Instant } from "../registry/Model.js"
+import { DriftAlert } from "./Alert.js"
+import { FeatureCheck } from "./Check.js"
+import { MonitorId } from "./Monitor.js"
+
+export const DriftReport = Schema.Struct({
+  id: Schema.String,
+  monitorId: Schema.String,
+  at: Instant,
+  features: Schema.Array(FeatureCheck),
+  alerts: Schema.Array(DriftAlert)
+})
+export type DriftReport = typeof DriftReport.Type
+
+/** GET /v1/drift/reports: of one monitor or all, at or after `since`. */
+export const ReportsQuery = Schema.Struct({
+  monitorId: Schema.optionalKey(MonitorId),
+  since: Schema.optionalKey(Instant)
+})
+export type ReportsQuery = typeof ReportsQuery.Type
+
+/** The oldest report time a monitor keeps at `at` (ISO). */
+export const retainSince = (at: string, retentionDays: number): string =>
+  new Date(Date.parse(at) - retentionDays * 86_400_000).toISOString()

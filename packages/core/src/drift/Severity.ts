@@ -1,0 +1,59 @@
+/**
+ * The severity rule of drift monitoring, written once and pure.
+ *
+ * A feature drifts only when its significance test (KS for numeric, chi-square for categorical)
+ * is significant at the monitor's threshold after the multiple-testing correction, so a small
+ * window whose PSI is high by chance does not alert; then the PSI band sets the level: < low (0.1)
+ * none, < medium (0.25) low, < high (0.5) medium, < critical (1.0) high, else critical. A huge
+ * window makes tiny shifts significant, but their PSI stays under 0.1, so they stay at none. A
+ * share of missing values 0.1 above the baseline's raises the severity to at least medium.
+ */
+import { Schema } from "effect"
+
+export const Severity = Schema.Literals(["none", "low", "medium", "high", "critical"])
+export type Severity = typeof Severity.Type
+export const severityOrder: ReadonlyArray<Severity> = Severity.literals
+export const severityRank = (s: Severity): number => severityOrder.indexOf(s)
+
+/** The PSI at which each level starts (a monitor setting; must increase). */
+export const SeverityThresholds = Schema.Struct({
+  low: Schema.Finite,
+  medium: Schema.Finite,
+  high: Schema.Finite,
+  critical: Schema.Finite
+})
+export type SeverityThresholds = typeof SeverityThresholds.Type
+
+/** How far the missing share may rise above the baseline's before the feature is at least medium. */
+const missingShareTolerance = 0.1
+
+/** The severity for a tested feature (see the module comment). */
+export const severityFor = (input: {
+  readonly psi: number
+  readonly adjustedPValue: number
+  readonly threshold: number
+  readonly missingShare: number
+  readonly baselineMissingShare: number
+  readonly bands: SeverityThresholds
+}): Severity => {
+  let severity: Severity = "none"
+  if (input.adjustedPValue < input.threshold) {
+    const { critical, high, low, medium } = input.bands
+    severity = input.psi >= critical
+      ? "critical"
+      : input.psi >= high
+      ? "high"
+      : input.psi >= medium
+      ? "medium"
+      : input.psi >= low
+      ? "low"
+      : "none"
+  }
+  if (
+    input.missingShare > input.baselineMissingShare + missingShareTolerance &&
+    severityRank(severity) < severityRank("medium")
+  ) {
+    severity = "medium"
+  }
+  return severity
+}

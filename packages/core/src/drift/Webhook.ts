@@ -1,0 +1,67 @@
+/**
+ * Webhooks: where alerts are POSTed (signed with the webhook's secret), filtered by monitor and
+ * minimum severity, and the record of every delivery attempt. Which webhooks want an alert is
+ * decided here; the sending is the AlertNotifier port's job.
+ */
+import { Schema } from "effect"
+import { Instant } from "../registry/Model.js"
+import type { FieldIssue } from "../shared/Errors.js"
+import type { DriftAlert } from "./Alert.js"
+import { MonitorId } from "./Monitor.js"
+import { Severity, severityRank } from "./Severity.js"
+
+export const Webhook = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  /** HMAC-SHA256 key for the x-ml-signature header. */
+  secret: Schema.String,
+  /** Only alerts of this monitor (null: every monitor). */
+  monitorId: Schema.NullOr(Schema.String),
+  /** Only alerts at or above this severity (recoveries always go out). */
+  minSeverity: Severity,
+  createdAt: Instant
+})
+export type Webhook = typeof Webhook.Type
+
+/** One attempt to deliver one alert to one webhook. */
+export const Delivery = Schema.Struct({
+  webhookId: Schema.String,
+  alertId: Schema.String,
+  at: Instant,
+  attempt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  ok: Schema.Boolean,
+  /** The HTTP status, or null when no response came back. */
+  status: Schema.NullOr(Schema.Int),
+  error: Schema.NullOr(Schema.String)
+})
+export type Delivery = typeof Delivery.Type
+
+/** POST /v1/drift/webhooks; the URL and secret rules are checked by `webhookIssues`. */
+export const CreateWebhookInput = Schema.Struct({
+  url: Schema.String,
+  secret: Schema.String,
+  monitorId: Schema.optionalKey(Schema.NullOr(MonitorId)),
+  minSeverity: Schema.optionalKey(Severity)
+})
+export type CreateWebhookInput = typeof CreateWebhookInput.Type
+
+/** The path parameters of a webhook's routes. */
+export const WebhookParams = Schema.Struct({ id: Schema.String.check(Schema.isMinLength(1)) })
+
+/** A webhook needs an http(s) URL and a secret of at least 16 characters. */
+export const webhookIssues = (input: CreateWebhookInput): Array<FieldIssue> => {
+  const issues: Array<FieldIssue> = []
+  if (!/^https?:\/\//.test(input.url)) issues.push({ path: ["url"], message: "must be an http(s) URL" })
+  if (typeof input.secret !== "string" || input.secret.length < 16) {
+    issues.push({ path: ["secret"], message: "must be at least 16 characters" })
+  }
+  if (input.minSeverity !== undefined && !(Severity.literals as ReadonlyArray<string>).includes(input.minSeverity)) {
+    issues.push({ path: ["minSeverity"], message: "must be none, low, medium, high or critical" })
+  }
+  return issues
+}
+
+/** A webhook wants an alert of its monitor (or of any, when it has none) at or above its level; recoveries always. */
+export const wantsAlert = (webhook: Webhook, alert: DriftAlert): boolean =>
+  (webhook.monitorId === null || webhook.monitorId === alert.monitorId) &&
+  (alert.kind === "recovery" || severityRank(alert.severity) >= severityRank(webhook.minSeverity))
