@@ -66,7 +66,9 @@ for i = 1, #ARGV, 2 do
     local m2 = a[4] + b[4] + ((delta * delta * a[1]) * b[1]) / count
     merged = {count, a[2], shifted, m2, math.min(a[5], b[5]), math.max(a[6], b[6])}
   end
-  redis.call('HSET', KEYS[1], field, table.concat({fmt(merged[1]), fmt(merged[2]), fmt(merged[3]), fmt(merged[4]), fmt(merged[5]), fmt(merged[6])}, '|'))
+  local text = {}
+  for k = 1, 6 do text[k] = fmt(merged[k]) end
+  redis.call('HSET', KEYS[1], field, table.concat(text, '|'))
 end
 return 1
 `
