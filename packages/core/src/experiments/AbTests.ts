@@ -147,242 +147,264 @@ const inside = (experiment: Experiment, userId: string, variant: number, modelId
   sticky
 })
 
-export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
+/** What the use case works with: its ports and settings. */
+interface Ports {
+  readonly store: ExperimentStore["Service"]
+  readonly registry: ModelRegistry["Service"]
+  readonly metricsSink: MetricsSink["Service"]
+  readonly settings: AbTestSettings
+}
+
+const load = ({ store }: Ports, id: string) =>
+  store.get(id).pipe(Effect.flatMap((e) => (e
+    ? Effect.succeed(e)
+    : Effect.fail(new ExperimentNotFoundError({ experimentId: id, message: `Experiment ${id} does not exist` })))
+  ))
+
+/** Read, change, compare-and-set; retried on fresh state while another instance wins the race. */
+const update = (
+  ports: Ports,
+  id: string,
+  change: (e: Experiment, at: string) => Effect.Effect<Experiment, AbError>
+) =>
+  retryOnStaleRevision(
+    Effect.gen(function*() {
+      const current = yield* load(ports, id)
+      const at = yield* nowIso
+      const next = { ...(yield* change(current, at)), updatedAt: at, revision: current.revision + 1 }
+      yield* ports.store.commit(next, current.revision)
+      return next
+    }),
+    50
+  )
+
+/** Active count, current traffic share per running variant, and metric means, from storage. */
+const setGauges = ({ metricsSink, store }: Ports) =>
   Effect.gen(function*() {
-    const store = yield* ExperimentStore
-    const registry = yield* ModelRegistry
-    const metricsSink = yield* MetricsSink
-
-    const load = (id: string) =>
-      store.get(id).pipe(Effect.flatMap((e) => (e
-        ? Effect.succeed(e)
-        : Effect.fail(new ExperimentNotFoundError({ experimentId: id, message: `Experiment ${id} does not exist` })))
-      ))
-
-    /** Read, change, compare-and-set; retried on fresh state while another instance wins the race. */
-    const update = (id: string, change: (e: Experiment, at: string) => Effect.Effect<Experiment, AbError>) =>
-      retryOnStaleRevision(
-        Effect.gen(function*() {
-          const current = yield* load(id)
-          const at = yield* nowIso
-          const next = { ...(yield* change(current, at)), updatedAt: at, revision: current.revision + 1 }
-          yield* store.commit(next, current.revision)
-          return next
-        }),
-        50
-      )
-
-    const transition = (
-      id: string,
-      from: ReadonlyArray<ExperimentStatus>,
-      to: ExperimentStatus,
-      extra: (e: Experiment, at: string) => Partial<Experiment> = () => ({})
-    ) =>
-      update(id, (e, at) =>
-        from.includes(e.status)
-          ? Effect.succeed({ ...e, status: to, ...extra(e, at) })
-          : Effect.fail(stateError(e, `Experiment ${id} is ${e.status}; it cannot become ${to}`))).pipe(
-          Effect.tap(() => refreshGauges().pipe(Effect.ignore))
-        )
-
-    /** Active count, current traffic share per running variant, and metric means, from storage. */
-    const refreshGauges = Effect.fn("AbTests.refreshGauges")(function*() {
-      const running = (yield* store.list()).filter((e) => e.status === "running")
-      const means: Array<[Record<string, string>, number]> = []
-      for (const e of running) {
-        const counters = yield* store.counters(e.id, e.variants.length)
-        counters.variants.forEach((v, i) => {
-          for (const [metric, summary] of Object.entries(v.metrics)) {
-            means.push([{ experiment_id: e.id, model_id: e.variants[i]!.modelId, metric_name: metric }, summary.mean])
-          }
-        })
-      }
-      yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
-      yield* metricsSink.reset("ml_experiment_traffic")
-      for (const e of running) {
-        const weights = currentWeights(e)
-        for (const [i, v] of e.variants.entries()) {
-          yield* metricsSink.set("ml_experiment_traffic", { experiment_id: e.id, model_id: v.modelId }, weights[i]!)
+    const running = (yield* store.list()).filter((e) => e.status === "running")
+    const means: Array<[Record<string, string>, number]> = []
+    for (const e of running) {
+      const counters = yield* store.counters(e.id, e.variants.length)
+      counters.variants.forEach((v, i) => {
+        for (const [metric, summary] of Object.entries(v.metrics)) {
+          means.push([{ experiment_id: e.id, model_id: e.variants[i]!.modelId, metric_name: metric }, summary.mean])
         }
+      })
+    }
+    yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
+    yield* metricsSink.reset("ml_experiment_traffic")
+    for (const e of running) {
+      const weights = currentWeights(e)
+      for (const [i, v] of e.variants.entries()) {
+        yield* metricsSink.set("ml_experiment_traffic", { experiment_id: e.id, model_id: v.modelId }, weights[i]!)
       }
-      yield* metricsSink.reset("ml_experiment_metric")
-      for (const [labels, value] of means) {
-        yield* metricsSink.set("ml_experiment_metric", labels, value)
-      }
-    })
+    }
+    yield* metricsSink.reset("ml_experiment_metric")
+    for (const [labels, value] of means) {
+      yield* metricsSink.set("ml_experiment_metric", labels, value)
+    }
+  })
 
-    /** Variants whose model is not in the registry, or archived. */
-    const registryIssues = (variants: ReadonlyArray<Variant>) =>
-      Effect.forEach(variants, (variant, i) =>
-        registry.getModel(variant.modelId).pipe(
-          Effect.catchTag("ModelNotFoundError", () => Effect.succeed(undefined)),
-          Effect.map((model): Array<FieldIssue> =>
-            !model
-              ? [{ path: ["variants", i, "modelId"], message: `model ${variant.modelId} is not in the registry` }]
-              : model.status === "archived"
-              ? [{ path: ["variants", i, "modelId"], message: `model ${variant.modelId} is archived` }]
-              : []
-          )
-        )).pipe(Effect.map((issues) => issues.flat()))
-
-    const createExperiment = Effect.fn("AbTests.createExperiment")(
-      function*(input: CreateExperimentInput, actor: string = "anonymous") {
-        const issues = [...validateVariants(input.variants), ...(yield* registryIssues(input.variants))]
-        if (issues.length > 0) return yield* Effect.fail(invalidInput("experiment", issues))
-        const at = yield* nowIso
-        const id = input.id ?? (yield* generatedId(at))
-        const experiment = newExperiment(input, { id, at, actor, defaults: settings })
-        yield* store.insert(experiment)
-        return experiment
-      }
+/** A status change allowed only from `from`; the gauges follow (best effort). */
+const transition = (
+  ports: Ports,
+  id: string,
+  from: ReadonlyArray<ExperimentStatus>,
+  to: ExperimentStatus,
+  extra: (e: Experiment, at: string) => Partial<Experiment> = () => ({})
+) =>
+  update(ports, id, (e, at) =>
+    from.includes(e.status)
+      ? Effect.succeed({ ...e, status: to, ...extra(e, at) })
+      : Effect.fail(stateError(e, `Experiment ${id} is ${e.status}; it cannot become ${to}`))).pipe(
+      Effect.tap(() => setGauges(ports).pipe(Effect.ignore))
     )
 
-    const countExposure = (experiment: Experiment, index: number) => {
-      const counts = experiment.variants.map((_, i) => (i === index ? 1 : 0))
-      return store.addExposures(experiment.id, counts).pipe(Effect.ignore)
-    }
+/** Variants whose model is not in the registry, or archived. */
+const registryIssues = ({ registry }: Ports, variants: ReadonlyArray<Variant>) =>
+  Effect.forEach(variants, (variant, i) =>
+    registry.getModel(variant.modelId).pipe(
+      Effect.catchTag("ModelNotFoundError", () => Effect.succeed(undefined)),
+      Effect.map((model): Array<FieldIssue> =>
+        !model
+          ? [{ path: ["variants", i, "modelId"], message: `model ${variant.modelId} is not in the registry` }]
+          : model.status === "archived"
+          ? [{ path: ["variants", i, "modelId"], message: `model ${variant.modelId} is archived` }]
+          : []
+      )
+    )).pipe(Effect.map((issues) => issues.flat()))
 
-    /**
-     * The hot path: one user of one experiment. Sticky experiments return the stored assignment
-     * or store the hashed one (set if absent: the first writer wins everywhere); an exposure is
-     * counted once per new assignment. Storage failures fall back to the deterministic hash.
-     */
-    const assignmentFor = (experiment: Experiment, userId: string): Effect.Effect<ModelAssignment> =>
-      Effect.gen(function*() {
-        if (experiment.status !== "running") return servedOutside(experiment, userId)
-        if (experiment.stickyAssignment) {
-          const existing = yield* Effect.option(store.getAssignment(experiment.id, userId))
-          if (existing._tag === "Some" && existing.value) {
-            return inside(experiment, userId, existing.value.variant, existing.value.modelId, true)
-          }
-        }
-        const index = bucketUser(experiment, userId)
-        if (index === -1) return outside(experiment, userId, controlIndex(experiment))
-        const modelId = experiment.variants[index]!.modelId
-        if (!experiment.stickyAssignment) {
-          yield* countExposure(experiment, index)
-          return inside(experiment, userId, index, modelId, false)
-        }
-        const at = yield* nowIso
-        const stored = yield* Effect.result(
-          store.assignIfAbsent(
-            { experimentId: experiment.id, userId, variant: index, modelId, at } satisfies Assignment
-          )
+/** Promotes the winner step by step to production; a refused step names the experiment. */
+const promoteWinner = ({ registry }: Ports, id: string, winner: string, actor: string) =>
+  Effect.gen(function*() {
+    const model = yield* registry.getModel(winner)
+    for (const status of promotionSteps(model.status)) {
+      yield* registry.promoteModel(winner, status, { reason: `winner of experiment ${id}`, actor }).pipe(
+        Effect.mapError((e) =>
+          new ExperimentStateError({
+            experimentId: id,
+            experimentStatus: "completed",
+            message: `Completed, but promoting ${winner} failed: ${e.message}`
+          })
         )
-        // Storage is down: serve the deterministic hash rather than failing the request.
-        if (stored._tag === "Failure") return inside(experiment, userId, index, modelId, false)
-        if (stored.success.created) yield* countExposure(experiment, index)
-        const { assignment } = stored.success
-        return inside(experiment, userId, assignment.variant, assignment.modelId, true)
-      })
+      )
+    }
+  })
 
-    const getExperimentResults = Effect.fn("AbTests.getExperimentResults")(function*(id: string) {
-      const experiment = yield* load(id)
-      const counters = yield* store.counters(id, experiment.variants.length)
-      return computeResults(experiment, counters.variants, settings)
+const results = (ports: Ports, id: string) =>
+  Effect.gen(function*() {
+    const experiment = yield* load(ports, id)
+    const counters = yield* ports.store.counters(id, experiment.variants.length)
+    return computeResults(experiment, counters.variants, ports.settings)
+  })
+
+/** Creating, reading, changing and ending experiments. */
+const lifecycleMethods = (ports: Ports) => ({
+  createExperiment: Effect.fn("AbTests.createExperiment")(
+    function*(input: CreateExperimentInput, actor: string = "anonymous") {
+      const issues = [...validateVariants(input.variants), ...(yield* registryIssues(ports, input.variants))]
+      if (issues.length > 0) return yield* Effect.fail(invalidInput("experiment", issues))
+      const at = yield* nowIso
+      const id = input.id ?? (yield* generatedId(at))
+      const experiment = newExperiment(input, { id, at, actor, defaults: ports.settings })
+      yield* ports.store.insert(experiment)
+      return experiment
+    }
+  ),
+  getExperiment: Effect.fn("AbTests.getExperiment")(function*(id: string) {
+    return yield* load(ports, id)
+  }),
+  listExperiments: Effect.fn("AbTests.listExperiments")(function*() {
+    return yield* ports.store.list()
+  }),
+  startExperiment: Effect.fn("AbTests.startExperiment")(function*(id: string) {
+    return yield* transition(ports, id, ["draft", "paused"], "running", (e, at) => ({ startedAt: e.startedAt ?? at }))
+  }),
+  pauseExperiment: Effect.fn("AbTests.pauseExperiment")(function*(id: string) {
+    return yield* transition(ports, id, ["running"], "paused")
+  }),
+  completeExperiment: Effect.fn("AbTests.completeExperiment")(
+    function*(id: string, options: { readonly promoteWinner?: boolean; readonly actor?: string } = {}) {
+      const { decision } = yield* results(ports, id)
+      const completed = yield* transition(ports, id, ["running", "paused"], "completed", (_e, at) => ({
+        completedAt: at,
+        decision
+      }))
+      const winner = decision.winnerModelId
+      if (options.promoteWinner && winner) {
+        yield* promoteWinner(ports, id, winner, options.actor ?? `experiment:${id}`)
+      }
+      return completed
+    }
+  ),
+  updateExperiment: Effect.fn("AbTests.updateExperiment")(function*(
+    id: string,
+    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    actor: string = "anonymous"
+  ) {
+    const { description, trafficPct } = change
+    return yield* update(ports, id, (e, at) => {
+      if (e.status === "completed") return Effect.fail(stateError(e, `Experiment ${id} is completed`))
+      if (trafficPct === undefined) return Effect.succeed({ ...e, description: description ?? e.description })
+      return Effect.fromResult(resplitTraffic(e.variants, trafficPct)).pipe(Effect.map((variants) => ({
+        ...e,
+        variants,
+        description: description ?? e.description,
+        trafficHistory: [...e.trafficHistory, { at, actor, trafficPct }]
+      })))
     })
+  })
+})
 
-    /** Promotes the winner step by step to production; a refused step names the experiment. */
-    const promoteWinner = (id: string, winner: string, actor: string) =>
+const countExposure = ({ store }: Ports, experiment: Experiment, index: number) => {
+  const counts = experiment.variants.map((_, i) => (i === index ? 1 : 0))
+  return store.addExposures(experiment.id, counts).pipe(Effect.ignore)
+}
+
+/**
+ * The hot path: one user of one experiment. Sticky experiments return the stored assignment or
+ * store the hashed one (set if absent: the first writer wins everywhere); an exposure is counted
+ * once per new assignment. Storage failures fall back to the deterministic hash.
+ */
+const assignmentFor = (ports: Ports, experiment: Experiment, userId: string): Effect.Effect<ModelAssignment> =>
+  Effect.gen(function*() {
+    if (experiment.status !== "running") return servedOutside(experiment, userId)
+    if (experiment.stickyAssignment) {
+      const existing = yield* Effect.option(ports.store.getAssignment(experiment.id, userId))
+      if (existing._tag === "Some" && existing.value) {
+        return inside(experiment, userId, existing.value.variant, existing.value.modelId, true)
+      }
+    }
+    const index = bucketUser(experiment, userId)
+    if (index === -1) return outside(experiment, userId, controlIndex(experiment))
+    const modelId = experiment.variants[index]!.modelId
+    if (!experiment.stickyAssignment) {
+      yield* countExposure(ports, experiment, index)
+      return inside(experiment, userId, index, modelId, false)
+    }
+    const at = yield* nowIso
+    const stored = yield* Effect.result(
+      ports.store.assignIfAbsent(
+        { experimentId: experiment.id, userId, variant: index, modelId, at } satisfies Assignment
+      )
+    )
+    // Storage is down: serve the deterministic hash rather than failing the request.
+    if (stored._tag === "Failure") return inside(experiment, userId, index, modelId, false)
+    if (stored.success.created) yield* countExposure(ports, experiment, index)
+    const { assignment } = stored.success
+    return inside(experiment, userId, assignment.variant, assignment.modelId, true)
+  })
+
+/** Assigning users, recording what they did, and what it shows. */
+const measurementMethods = (ports: Ports) => ({
+  getModelAssignment: Effect.fn("AbTests.getModelAssignment")(function*(id: string, userId: string) {
+    yield* checkUserId(userId, ["userId"])
+    return yield* assignmentFor(ports, yield* load(ports, id), userId)
+  }),
+  getModelAssignments: Effect.fn("AbTests.getModelAssignments")(function*(id: string, userIds: ReadonlyArray<string>) {
+    for (const [i, u] of userIds.entries()) yield* checkUserId(u, ["userIds", i])
+    const experiment = yield* load(ports, id)
+    return yield* Effect.forEach(userIds, (u) => assignmentFor(ports, experiment, u), { concurrency: 16 })
+  }),
+  recordMetrics: Effect.fn("AbTests.recordMetrics")(function*(id: string, observations: ReadonlyArray<Observation>) {
+    const experiment = yield* load(ports, id)
+    const updates = yield* Effect.fromResult(summarizeObservations(experiment, observations))
+    if (experiment.status === "draft") {
+      return yield* Effect.fail(stateError(experiment, `Experiment ${id} has not started`))
+    }
+    yield* ports.store.mergeMetrics(id, updates)
+  }),
+  recordExposures: Effect.fn("AbTests.recordExposures")(function*(id: string, exposures: ReadonlyArray<Exposure>) {
+    const counts = yield* Effect.fromResult(countExposures(yield* load(ports, id), exposures))
+    yield* ports.store.addExposures(id, counts)
+  }),
+  getExperimentResults: Effect.fn("AbTests.getExperimentResults")(function*(id: string) {
+    return yield* results(ports, id)
+  }),
+  refreshGauges: Effect.fn("AbTests.refreshGauges")(function*() {
+    yield* setGauges(ports)
+  }),
+  reweight: Effect.fn("AbTests.reweight")(function*(id: string) {
+    return yield* update(ports, id, (e, at) =>
       Effect.gen(function*() {
-        const model = yield* registry.getModel(winner)
-        for (const status of promotionSteps(model.status)) {
-          yield* registry.promoteModel(winner, status, { reason: `winner of experiment ${id}`, actor }).pipe(
-            Effect.mapError((e) =>
-              new ExperimentStateError({
-                experimentId: id,
-                experimentStatus: "completed",
-                message: `Completed, but promoting ${winner} failed: ${e.message}`
-              })
-            )
-          )
-        }
-      })
+        if (e.mode !== "bandit") return yield* Effect.fail(stateError(e, `Experiment ${id} is not a bandit`))
+        const counters = yield* ports.store.counters(id, e.variants.length)
+        const weights = nextBanditWeights(e, counters.variants.map((v) => v.metrics[e.targetMetric] ?? emptySummary))
+        // Burn-in: the configured split stays.
+        return weights === null ? e : { ...e, banditHistory: [...e.banditHistory, { at, weights }] }
+      }))
+  })
+})
 
-    return AbTests.of({
-      createExperiment,
-      getExperiment: Effect.fn("AbTests.getExperiment")(function*(id: string) {
-        return yield* load(id)
-      }),
-      listExperiments: Effect.fn("AbTests.listExperiments")(function*() {
-        return yield* store.list()
-      }),
-      startExperiment: Effect.fn("AbTests.startExperiment")(function*(id: string) {
-        return yield* transition(id, ["draft", "paused"], "running", (e, at) => ({ startedAt: e.startedAt ?? at }))
-      }),
-      pauseExperiment: Effect.fn("AbTests.pauseExperiment")(function*(id: string) {
-        return yield* transition(id, ["running"], "paused")
-      }),
-      completeExperiment: Effect.fn("AbTests.completeExperiment")(
-        function*(id: string, options: { readonly promoteWinner?: boolean; readonly actor?: string } = {}) {
-          const { decision } = yield* getExperimentResults(id)
-          const completed = yield* transition(id, ["running", "paused"], "completed", (_e, at) => ({
-            completedAt: at,
-            decision
-          }))
-          const winner = decision.winnerModelId
-          if (options.promoteWinner && winner) yield* promoteWinner(id, winner, options.actor ?? `experiment:${id}`)
-          return completed
-        }
-      ),
-      updateExperiment: Effect.fn("AbTests.updateExperiment")(function*(
-        id: string,
-        change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
-        actor: string = "anonymous"
-      ) {
-        const { description, trafficPct } = change
-        return yield* update(id, (e, at) => {
-          if (e.status === "completed") return Effect.fail(stateError(e, `Experiment ${id} is completed`))
-          if (trafficPct === undefined) return Effect.succeed({ ...e, description: description ?? e.description })
-          return Effect.fromResult(resplitTraffic(e.variants, trafficPct)).pipe(Effect.map((variants) => ({
-            ...e,
-            variants,
-            description: description ?? e.description,
-            trafficHistory: [...e.trafficHistory, { at, actor, trafficPct }]
-          })))
-        })
-      }),
-      refreshGauges,
-      getModelAssignment: Effect.fn("AbTests.getModelAssignment")(function*(id: string, userId: string) {
-        yield* checkUserId(userId, ["userId"])
-        return yield* assignmentFor(yield* load(id), userId)
-      }),
-      getModelAssignments: Effect.fn("AbTests.getModelAssignments")(
-        function*(id: string, userIds: ReadonlyArray<string>) {
-          for (const [i, u] of userIds.entries()) yield* checkUserId(u, ["userIds", i])
-          const experiment = yield* load(id)
-          return yield* Effect.forEach(userIds, (u) => assignmentFor(experiment, u), { concurrency: 16 })
-        }
-      ),
-      recordMetrics: Effect.fn("AbTests.recordMetrics")(
-        function*(id: string, observations: ReadonlyArray<Observation>) {
-          const experiment = yield* load(id)
-          const updates = yield* Effect.fromResult(summarizeObservations(experiment, observations))
-          if (experiment.status === "draft") {
-            return yield* Effect.fail(stateError(experiment, `Experiment ${id} has not started`))
-          }
-          yield* store.mergeMetrics(id, updates)
-        }
-      ),
-      recordExposures: Effect.fn("AbTests.recordExposures")(function*(id: string, exposures: ReadonlyArray<Exposure>) {
-        const counts = yield* Effect.fromResult(countExposures(yield* load(id), exposures))
-        yield* store.addExposures(id, counts)
-      }),
-      getExperimentResults,
-      reweight: Effect.fn("AbTests.reweight")(function*(id: string) {
-        return yield* update(id, (e, at) =>
-          Effect.gen(function*() {
-            if (e.mode !== "bandit") return yield* Effect.fail(stateError(e, `Experiment ${id} is not a bandit`))
-            const counters = yield* store.counters(id, e.variants.length)
-            const weights = nextBanditWeights(
-              e,
-              counters.variants.map((v) => v.metrics[e.targetMetric] ?? emptySummary)
-            )
-            // Burn-in: the configured split stays.
-            return weights === null ? e : { ...e, banditHistory: [...e.banditHistory, { at, weights }] }
-          }))
-      })
-    })
+export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
+  Effect.gen(function*() {
+    const ports: Ports = {
+      store: yield* ExperimentStore,
+      registry: yield* ModelRegistry,
+      metricsSink: yield* MetricsSink,
+      settings
+    }
+    return AbTests.of({ ...lifecycleMethods(ports), ...measurementMethods(ports) })
   })
 
 export const layer = (
