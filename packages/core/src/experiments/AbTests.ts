@@ -122,14 +122,14 @@ const checkUserId = (userId: string, path: ReadonlyArray<string | number>) => {
     : Effect.fail(new ValidationError({ message: `userId ${issue}`, issues: [{ path, message: issue }] }))
 }
 
-/** Everyone outside a running experiment gets the declared winner (after completion) or the control. */
-const servedOutside = (experiment: Experiment, userId: string): ModelAssignment => {
+/** While an experiment is not running everyone gets its declared winner (after completion) or the control. */
+const whenNotRunning = (experiment: Experiment, userId: string): ModelAssignment => {
   const winner = experiment.decision?.winnerModelId
   const index = winner ? experiment.variants.findIndex((v) => v.modelId === winner) : controlIndex(experiment)
-  return outside(experiment, userId, index)
+  return notInExperiment(experiment, userId, index)
 }
 
-const outside = (experiment: Experiment, userId: string, variant: number): ModelAssignment => ({
+const notInExperiment = (experiment: Experiment, userId: string, variant: number): ModelAssignment => ({
   experimentId: experiment.id,
   userId,
   variant,
@@ -138,7 +138,13 @@ const outside = (experiment: Experiment, userId: string, variant: number): Model
   sticky: false
 })
 
-const inside = (experiment: Experiment, userId: string, variant: number, modelId: string, sticky: boolean) => ({
+const inExperiment = (
+  experiment: Experiment,
+  userId: string,
+  variant: number,
+  modelId: string,
+  sticky: boolean
+): ModelAssignment => ({
   experimentId: experiment.id,
   userId,
   variant,
@@ -328,19 +334,19 @@ const countExposure = ({ store }: Ports, experiment: Experiment, index: number) 
  */
 const assignmentFor = (ports: Ports, experiment: Experiment, userId: string): Effect.Effect<ModelAssignment> =>
   Effect.gen(function*() {
-    if (experiment.status !== "running") return servedOutside(experiment, userId)
+    if (experiment.status !== "running") return whenNotRunning(experiment, userId)
     if (experiment.stickyAssignment) {
       const existing = yield* Effect.option(ports.store.getAssignment(experiment.id, userId))
       if (existing._tag === "Some" && existing.value) {
-        return inside(experiment, userId, existing.value.variant, existing.value.modelId, true)
+        return inExperiment(experiment, userId, existing.value.variant, existing.value.modelId, true)
       }
     }
     const index = bucketUser(experiment, userId)
-    if (index === -1) return outside(experiment, userId, controlIndex(experiment))
+    if (index === -1) return notInExperiment(experiment, userId, controlIndex(experiment))
     const modelId = experiment.variants[index]!.modelId
     if (!experiment.stickyAssignment) {
       yield* countExposure(ports, experiment, index)
-      return inside(experiment, userId, index, modelId, false)
+      return inExperiment(experiment, userId, index, modelId, false)
     }
     const at = yield* nowIso
     const stored = yield* Effect.result(
@@ -349,10 +355,10 @@ const assignmentFor = (ports: Ports, experiment: Experiment, userId: string): Ef
       )
     )
     // Storage is down: serve the deterministic hash rather than failing the request.
-    if (stored._tag === "Failure") return inside(experiment, userId, index, modelId, false)
+    if (stored._tag === "Failure") return inExperiment(experiment, userId, index, modelId, false)
     if (stored.success.created) yield* countExposure(ports, experiment, index)
     const { assignment } = stored.success
-    return inside(experiment, userId, assignment.variant, assignment.modelId, true)
+    return inExperiment(experiment, userId, assignment.variant, assignment.modelId, true)
   })
 
 /** Assigning users, recording what they did, and what it shows. */
