@@ -3,17 +3,30 @@
  * (`<dir>/experiments.jsonl`, see Journal.ts) in front of the reference in-memory store. Every
  * acknowledged change (including each new sticky assignment and each metric merge) is fsynced.
  */
-import { type Assignment, type Experiment, ExperimentStore, StorageError } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import { Assignment, Experiment, ExperimentId, ExperimentStore, StorageError, storedRecord } from "@org/ml-core"
+import { Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
 
-type JournalEntry =
-  | { readonly op: "put"; readonly experiment: Experiment }
-  | { readonly op: "assign"; readonly assignment: Assignment }
-  | { readonly op: "exposures"; readonly id: string; readonly counts: ReadonlyArray<number> }
-  | { readonly op: "metrics"; readonly id: string; readonly updates: ReadonlyArray<ExperimentStore.MetricUpdate> }
+/** One journal line: a whole experiment record, a new sticky assignment, or an atomic counter update. */
+const JournalEntry = Schema.Union([
+  Schema.Struct({ op: Schema.Literal("put"), experiment: Experiment }),
+  Schema.Struct({ op: Schema.Literal("assign"), assignment: Assignment }),
+  Schema.Struct({
+    op: Schema.Literal("exposures"),
+    id: ExperimentId,
+    counts: Schema.Array(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  }),
+  Schema.Struct({
+    op: Schema.Literal("metrics"),
+    id: ExperimentId,
+    updates: Schema.Array(ExperimentStore.MetricUpdate)
+  })
+])
+type JournalEntry = typeof JournalEntry.Type
+
+const journalEntry = storedRecord(JournalEntry)
 
 export const make = (options: { readonly directory: string }) =>
   Effect.gen(function*() {
@@ -21,6 +34,7 @@ export const make = (options: { readonly directory: string }) =>
     const journal = yield* makeJournal<ExperimentStore.ExperimentStoreShape, JournalEntry>({
       directory,
       name: "experiments",
+      entry: journalEntry,
       fresh: () => Effect.runSync(ExperimentStore.makeMemory),
       replay: (state, entry) => {
         const file = "experiments.jsonl"

@@ -1,12 +1,11 @@
 /**
- * Domain of A/B tests between models: experiments, their variants and metric goals, lifecycle,
- * sticky assignments and the per-variant aggregates the statistics run on. Schemas validate
- * every boundary; the rules that need more than one field (exactly one control, shares summing
- * to 100, distinct models) live in `validateVariants`, once.
+ * Domain of A/B tests between models: the stored records (experiments with their variants,
+ * metric goals, lifecycle, traffic and bandit history; sticky assignments) and the creation
+ * request. Schemas validate every boundary; the rules that need more than one field (exactly one
+ * control, shares summing to 100, distinct models) live in Variants.ts, once.
  */
 import { Schema } from "effect"
 import { ModelId } from "../registry/Model.js"
-import type { FieldIssue } from "../shared/Errors.js"
 
 export const ExperimentStatus = Schema.Literals(["draft", "running", "paused", "completed"])
 export type ExperimentStatus = typeof ExperimentStatus.Type
@@ -23,8 +22,10 @@ export const ExperimentId = Schema.String.check(
     message: "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
   })
 )
+/** A metric name: also a Prometheus label value and a Redis hash field, so a conservative alphabet. */
+export const metricNamePattern = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/u
 export const MetricName = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/u, {
+  Schema.isPattern(metricNamePattern, {
     message: "must be 1-128 characters: a letter or '_' then letters, digits, '_', '.', ':' or '-'"
   })
 )
@@ -76,6 +77,7 @@ export const TrafficChange = Schema.Struct({
   actor: Schema.String,
   trafficPct: Schema.Array(Schema.Finite)
 })
+export type TrafficChange = typeof TrafficChange.Type
 
 export const BanditWeights = Schema.Struct({
   at: Schema.String,
@@ -131,25 +133,43 @@ export const Assignment = Schema.Struct({
 })
 export type Assignment = typeof Assignment.Type
 
-/** Cross-field rules of a variant list; returns every issue, with field paths. */
-export const validateVariants = (variants: ReadonlyArray<Variant>): Array<FieldIssue> => {
-  const issues: Array<FieldIssue> = []
-  if (variants.length < 2) issues.push({ path: ["variants"], message: "needs at least two variants" })
-  const controls = variants.filter((v) => v.isControl).length
-  if (controls !== 1) issues.push({ path: ["variants"], message: `needs exactly one control, got ${controls}` })
-  const total = variants.reduce((sum, v) => sum + v.trafficPct, 0)
-  if (Math.abs(total - 100) > 1e-9) {
-    issues.push({ path: ["variants"], message: `trafficPct must sum to 100, got ${total}` })
-  }
-  const seen = new Map<string, number>()
-  variants.forEach((v, i) => {
-    const first = seen.get(v.modelId)
-    if (first !== undefined) {
-      issues.push({ path: ["variants", i, "modelId"], message: `repeats the model of variants[${first}]` })
-    } else seen.set(v.modelId, i)
-  })
-  return issues
+/** What a creation request may leave out, from the server's configuration. */
+export interface ExperimentDefaults {
+  readonly stickyAssignment: boolean
+  readonly minSamplesPerVariant: number
 }
 
-export const controlIndex = (experiment: Pick<Experiment, "variants">): number =>
-  experiment.variants.findIndex((v) => v.isControl)
+/**
+ * The stored record of a new experiment: a draft at revision 1 whose traffic history starts with
+ * the configured split. `id` is the requested one or a generated one (the use case draws it).
+ */
+export const newExperiment = (
+  input: CreateExperimentInput,
+  created: { readonly id: string; readonly at: string; readonly actor: string; readonly defaults: ExperimentDefaults }
+): Experiment => {
+  const { id, at, actor, defaults } = created
+  return {
+    id,
+    name: input.name,
+    description: input.description ?? "",
+    targetMetric: input.targetMetric,
+    metricGoals: { [input.targetMetric]: { direction: "maximize" }, ...input.metricGoals },
+    variants: input.variants,
+    stickyAssignment: input.stickyAssignment ?? defaults.stickyAssignment,
+    coverage: input.coverage ?? 1,
+    minSamplesPerVariant: input.minSamplesPerVariant ?? defaults.minSamplesPerVariant,
+    alpha: input.alpha ?? 0.05,
+    seed: input.seed ?? id,
+    mode: input.mode ?? "ab",
+    sequential: input.sequential ?? false,
+    status: "draft",
+    createdAt: at,
+    updatedAt: at,
+    startedAt: null,
+    completedAt: null,
+    decision: null,
+    trafficHistory: [{ at, actor, trafficPct: input.variants.map((v) => v.trafficPct) }],
+    banditHistory: [],
+    revision: 1
+  }
+}

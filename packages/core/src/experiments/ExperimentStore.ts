@@ -2,24 +2,52 @@
  * Port: experiments, sticky assignments and the aggregates their statistics need. Assignment
  * is "set if absent, return the winner", so concurrent first requests for one user on many
  * instances agree; exposures and metric summaries merge atomically, so instances can record
- * at once with no lost updates.
+ * at once with no lost updates. The records it keeps besides experiments and assignments
+ * (summaries, metric updates, counters) are schemas here, so adapters decode what they read.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { ExperimentConflictError } from "./Errors.js"
-import type { Assignment, Experiment } from "./Experiment.js"
+import { type Assignment, type Experiment, MetricName } from "./Experiment.js"
 
-export interface MetricUpdate {
-  readonly variant: number
-  readonly metric: string
-  readonly summary: Summary
-}
+/**
+ * A stats Summary as stored (JSON in the fs journal, "|"-joined numbers in Redis). Stored
+ * summaries are never empty (a batch only stores the groups it has values for), so every field
+ * is finite.
+ */
+export const SummaryRecord = Schema.Struct({
+  count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  mean: Schema.Finite,
+  m2: Schema.Finite,
+  min: Schema.Finite,
+  max: Schema.Finite,
+  shift: Schema.Finite,
+  shiftedMean: Schema.Finite
+})
+export type SummaryRecord = typeof SummaryRecord.Type
 
-export interface ExperimentCounters {
+const VariantIndex = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const MetricUpdate = Schema.Struct({
+  variant: VariantIndex,
+  metric: MetricName,
+  summary: SummaryRecord
+})
+export type MetricUpdate = typeof MetricUpdate.Type
+
+export const VariantCounters = Schema.Struct({
+  exposures: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  /** One summary per metric name. */
+  metrics: Schema.Record(Schema.String, SummaryRecord)
+})
+export type VariantCounters = typeof VariantCounters.Type
+
+export const ExperimentCounters = Schema.Struct({
   /** Per variant index: exposures and one summary per metric name. */
-  readonly variants: ReadonlyArray<{ readonly exposures: number; readonly metrics: Readonly<Record<string, Summary>> }>
-}
+  variants: Schema.Array(VariantCounters)
+})
+export type ExperimentCounters = typeof ExperimentCounters.Type
 
 export interface ExperimentStoreShape {
   readonly insert: (experiment: Experiment) => Effect.Effect<void, ExperimentConflictError | StorageError>

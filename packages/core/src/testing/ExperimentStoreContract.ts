@@ -1,12 +1,12 @@
 /**
  * Contract of the ExperimentStore port, run against every adapter: set-if-absent assignment
- * under concurrency, compare-and-set commits, and atomic exposure and summary merges (no lost
- * updates when many writers record at once).
+ * under concurrency, compare-and-set commits, atomic exposure and summary merges (no lost
+ * updates when many writers record at once), and records that read back in their schema's shape.
  */
-import { Effect, Exit, type Layer } from "effect"
+import { Effect, Exit, type Layer, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Experiment } from "../experiments/Experiment.js"
-import { ExperimentStore } from "../experiments/ExperimentStore.js"
+import { Assignment, Experiment } from "../experiments/Experiment.js"
+import { ExperimentCounters, ExperimentStore } from "../experiments/ExperimentStore.js"
 import { makeUlid } from "../shared/Ulid.js"
 import { summarize } from "../stats/Summary.js"
 
@@ -118,6 +118,43 @@ export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.
         expect(v.metrics.latency!.max).toBe(expected[i]!.max)
         expect(Math.abs(v.metrics.latency!.m2 - expected[i]!.m2) / expected[i]!.m2).toBeLessThan(1e-9)
       })
+    })
+
+    it("reads back experiments, assignments and counters with exactly their schema's shape", async () => {
+      const experiment = sampleExperiment({
+        metricGoals: { ctr: { direction: "maximize" }, latency: { direction: "minimize", guardrail: true } },
+        trafficHistory: [{ at: new Date().toISOString(), actor: "ops", trafficPct: [50, 50] }],
+        banditHistory: [{ at: new Date().toISOString(), weights: [0.25, 0.75] }]
+      })
+      const assignment = {
+        experimentId: experiment.id,
+        userId: "user-1",
+        variant: 1,
+        modelId: experiment.variants[1]!.modelId,
+        at: new Date().toISOString()
+      }
+      const read = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        yield* store.assignIfAbsent(assignment)
+        yield* store.addExposures(experiment.id, [2, 3])
+        yield* store.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([0, 1, 1]) }])
+        return {
+          experiment: yield* store.get(experiment.id),
+          listed: (yield* store.list()).find((e) => e.id === experiment.id),
+          assignment: yield* store.getAssignment(experiment.id, "user-1"),
+          counters: yield* store.counters(experiment.id, 2)
+        }
+      }))
+      const exactly = (schema: Schema.Decoder<unknown>, value: unknown) =>
+        expect(Schema.decodeUnknownSync(schema as any)(value, { onExcessProperty: "error" })).toEqual(value)
+      expect(read.experiment).toEqual(experiment)
+      exactly(Experiment, read.experiment)
+      exactly(Experiment, read.listed)
+      expect(read.assignment).toEqual(assignment)
+      exactly(Assignment, read.assignment)
+      exactly(ExperimentCounters, read.counters)
+      expect(read.counters.variants.map((v) => v.exposures)).toEqual([2, 3])
     })
   })
 }

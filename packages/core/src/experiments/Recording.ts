@@ -1,0 +1,82 @@
+/**
+ * What a batch of metric observations or exposure counts becomes before it is stored, pure: each
+ * entry is checked against the experiment (is the model a variant, is the value finite, is the
+ * metric name valid), every issue is named by its index, and valid batches fold into one summary
+ * per (variant, metric) or one count per variant, so a batch is a single atomic store update.
+ */
+import { Result } from "effect"
+import type { FieldIssue, ValidationError } from "../shared/Errors.js"
+import { addValue, emptySummary, type Summary } from "../stats/Summary.js"
+import { type Experiment, metricNamePattern } from "./Experiment.js"
+import type { MetricUpdate } from "./ExperimentStore.js"
+import { invalidInput } from "./Issues.js"
+
+/** Loosely typed on purpose: the server checks only the envelope, these rules check each value. */
+export interface Observation {
+  readonly modelId: string
+  readonly metric: string
+  readonly value: number
+}
+
+export interface Exposure {
+  readonly modelId: string
+  readonly count: number
+}
+
+const variantOf = (experiment: Pick<Experiment, "variants">, modelId: string) =>
+  experiment.variants.findIndex((v) => v.modelId === modelId)
+
+const notAVariant = (experiment: Pick<Experiment, "id">, modelId: string) =>
+  `model ${modelId} is not a variant of experiment ${experiment.id}`
+
+/**
+ * One summary per (variant, metric) of the batch, or every issue. Once an issue is found the
+ * rest is still checked (all issues are reported) but no longer summarized.
+ */
+export const summarizeObservations = (
+  experiment: Pick<Experiment, "id" | "variants">,
+  observations: ReadonlyArray<Observation>
+): Result.Result<Array<MetricUpdate>, ValidationError> => {
+  const issues: Array<FieldIssue> = []
+  const grouped = new Map<string, { variant: number; metric: string; summary: Summary }>()
+  observations.forEach((o, i) => {
+    const variant = variantOf(experiment, o.modelId)
+    if (variant === -1) issues.push({ path: [i, "modelId"], message: notAVariant(experiment, o.modelId) })
+    if (typeof o.value !== "number" || !Number.isFinite(o.value)) {
+      issues.push({ path: [i, "value"], message: `must be a finite number, got ${String(o.value)}` })
+    }
+    if (typeof o.metric !== "string" || !metricNamePattern.test(o.metric)) {
+      issues.push({ path: [i, "metric"], message: "must be a metric name" })
+    }
+    if (issues.length === 0) {
+      const key = `${variant}\u0000${o.metric}`
+      const entry = grouped.get(key) ?? { variant, metric: o.metric, summary: emptySummary }
+      grouped.set(key, { ...entry, summary: addValue(entry.summary, o.value) })
+    }
+  })
+  return issues.length > 0 ? Result.fail(invalidInput("metrics", issues)) : Result.succeed([...grouped.values()])
+}
+
+/** Exposures per variant index (counts[i] for variant i), or every issue. */
+export const countExposures = (
+  experiment: Pick<Experiment, "id" | "variants">,
+  exposures: ReadonlyArray<Exposure>
+): Result.Result<Array<number>, ValidationError> => {
+  const counts = experiment.variants.map(() => 0)
+  const issues: Array<FieldIssue> = []
+  exposures.forEach((e, i) => {
+    const variant = variantOf(experiment, e.modelId)
+    if (variant === -1) {
+      issues.push({ path: [i, "modelId"], message: notAVariant(experiment, e.modelId) })
+    } else if (!(Number.isInteger(e.count) && e.count >= 0)) {
+      issues.push({ path: [i, "count"], message: "must be a non-negative integer" })
+    } else counts[variant]! += e.count
+  })
+  return issues.length > 0 ? Result.fail(invalidInput("exposures", issues)) : Result.succeed(counts)
+}
+
+/** The issue with a user id (non-empty, at most 256 characters), if any. */
+export const userIdIssue = (userId: unknown): string | undefined =>
+  typeof userId === "string" && userId.length > 0 && userId.length <= 256
+    ? undefined
+    : "must be a non-empty string of at most 256 characters"

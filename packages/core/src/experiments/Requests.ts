@@ -1,0 +1,70 @@
+/**
+ * Request bodies of the A/B test endpoints besides creation (CreateExperimentInput lives with the
+ * record it makes): traffic and description changes, completion, assignment of one or many
+ * users, exposures counted elsewhere, and metric observations. Each is the shape the server
+ * decodes, with its limits and messages; what needs the stored experiment (is the model a
+ * variant, is the metric name valid) is checked by the use case, once.
+ */
+import { Schema } from "effect"
+import { ModelId } from "../registry/Model.js"
+
+export const UpdateExperimentInput = Schema.Struct({
+  /** New share per variant, in variant order. */
+  trafficPct: Schema.optionalKey(Schema.Array(Schema.Finite)),
+  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
+  /** Recorded in the traffic history; defaults to the caller. */
+  actor: Schema.optionalKey(Schema.String)
+})
+export type UpdateExperimentInput = typeof UpdateExperimentInput.Type
+
+export const CompleteExperimentInput = Schema.Struct({
+  /** Promote the winner (if any) step by step to production. */
+  promoteWinner: Schema.optionalKey(Schema.Boolean),
+  actor: Schema.optionalKey(Schema.String)
+})
+export type CompleteExperimentInput = typeof CompleteExperimentInput.Type
+
+/** The user a model is assigned to, as the caller names them. */
+export const AssignmentUserId = Schema.String.check(
+  Schema.isMinLength(1, { message: "must not be empty" }),
+  Schema.isMaxLength(256, { message: "must be at most 256 characters" })
+)
+
+/** One user, or up to 10,000 at once. */
+export const AssignmentRequest = Schema.Union([
+  Schema.Struct({ userId: AssignmentUserId }),
+  Schema.Struct({
+    userIds: Schema.Array(AssignmentUserId).check(
+      Schema.isMaxLength(10_000, { message: "must hold at most 10000 users" })
+    )
+  })
+])
+export type AssignmentRequest = typeof AssignmentRequest.Type
+
+export const ExposureCount = Schema.Struct({
+  modelId: ModelId,
+  count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" }))
+})
+export type ExposureCount = typeof ExposureCount.Type
+
+/** Exposures counted elsewhere (the SDK's local evaluation), per model. */
+export const RecordExposuresInput = Schema.Struct({ exposures: Schema.Array(ExposureCount) })
+export type RecordExposuresInput = typeof RecordExposuresInput.Type
+
+/**
+ * One value of one metric for the model that served it. The metric name and the finiteness of
+ * the value are checked by the use case, which names the observation's index.
+ */
+export const MetricObservation = Schema.Struct({ modelId: ModelId, metric: Schema.String, value: Schema.Number })
+export type MetricObservation = typeof MetricObservation.Type
+
+/** One observation, or up to 100,000 at once. */
+export const RecordMetricsInput = Schema.Union([
+  MetricObservation,
+  Schema.Struct({
+    observations: Schema.Array(MetricObservation).check(
+      Schema.isMaxLength(100_000, { message: "must hold at most 100000 observations" })
+    )
+  })
+])
+export type RecordMetricsInput = typeof RecordMetricsInput.Type

@@ -1,0 +1,267 @@
+/**
+ * Experiment results and the decision rule, pure: per-variant summaries with confidence
+ * intervals, Welch comparisons of each treatment with the control (Holm-adjusted across the
+ * treatments, with an optional always-valid mSPRT p-value), the sample-ratio-mismatch check,
+ * and one documented decision. The response schema is here too, next to what fills it.
+ */
+import { Schema } from "effect"
+import { ModelId } from "../registry/Model.js"
+import { studentT } from "../stats/Distributions.js"
+import { chiSquareGoodnessOfFit, holmBonferroni, welchTTest } from "../stats/HypothesisTests.js"
+import { meanDifference, type Summary, variance } from "../stats/Summary.js"
+import { currentWeights } from "./Assignment.js"
+import { BanditWeights, Decision, type Experiment, ExperimentId, ExperimentStatus, MetricName } from "./Experiment.js"
+import { controlIndex } from "./Variants.js"
+
+// Statistics are plain numbers, not Finite: a mean of no values is NaN (JSON carries it as null).
+export const ConfidenceInterval = Schema.Struct({ lower: Schema.Number, upper: Schema.Number })
+export type ConfidenceInterval = typeof ConfidenceInterval.Type
+
+/** One metric of one variant: size, mean, standard deviation and the mean's (1 - alpha) interval. */
+export const MetricSummaryView = Schema.Struct({
+  n: Schema.Int,
+  mean: Schema.Number,
+  /** Null below two values. */
+  sd: Schema.NullOr(Schema.Number),
+  interval: Schema.NullOr(ConfidenceInterval)
+})
+export type MetricSummaryView = typeof MetricSummaryView.Type
+
+/** A treatment against the control on one metric. */
+export const Comparison = Schema.Struct({
+  modelId: ModelId,
+  metric: MetricName,
+  difference: Schema.Number,
+  differenceInterval: ConfidenceInterval,
+  /** Null when the control mean is 0. */
+  relativeLift: Schema.NullOr(Schema.Number),
+  relativeLiftInterval: Schema.NullOr(ConfidenceInterval),
+  pValue: Schema.Number,
+  /** Holm-adjusted across the treatments. */
+  adjustedPValue: Schema.Number,
+  /** mSPRT always-valid p-value at this look, when the experiment is sequential. */
+  sequentialPValue: Schema.NullOr(Schema.Number),
+  /** Whether the treatment is better in the metric's goal direction, significantly. */
+  significantlyBetter: Schema.Boolean,
+  significantlyWorse: Schema.Boolean
+})
+export type Comparison = typeof Comparison.Type
+
+export const VariantResults = Schema.Struct({
+  modelId: ModelId,
+  isControl: Schema.Boolean,
+  trafficPct: Schema.Number,
+  /** Current share of traffic (bandit weight, or trafficPct / 100). */
+  weight: Schema.Number,
+  exposures: Schema.Int,
+  metrics: Schema.Record(Schema.String, MetricSummaryView)
+})
+export type VariantResults = typeof VariantResults.Type
+
+/** Sample-ratio mismatch: chi-square of exposures against the current split (null before any exposure). */
+export const SampleRatioCheck = Schema.Struct({ pValue: Schema.NullOr(Schema.Number), detected: Schema.Boolean })
+export type SampleRatioCheck = typeof SampleRatioCheck.Type
+
+export const ExperimentResults = Schema.Struct({
+  experimentId: ExperimentId,
+  status: ExperimentStatus,
+  targetMetric: MetricName,
+  variants: Schema.Array(VariantResults),
+  comparisons: Schema.Array(Comparison),
+  /** Comparisons on the guardrail metrics. */
+  guardrails: Schema.Array(Comparison),
+  srm: SampleRatioCheck,
+  banditHistory: Schema.Array(BanditWeights),
+  decision: Decision
+})
+export type ExperimentResults = typeof ExperimentResults.Type
+
+/** Per variant index: exposures and one summary per metric (ExperimentStore's counters). */
+export type VariantTotals = ReadonlyArray<
+  { readonly exposures: number; readonly metrics: Readonly<Record<string, Summary>> }
+>
+
+/** SRM is flagged below this p-value unless the server configures another. */
+export const defaultSrmThreshold = 0.001
+
+/**
+ * mSPRT always-valid p-value for a difference in means (normal mixture, Johari et al. 2017):
+ * 1 / Λ with Λ = sqrt(V / (V + τ²)) · exp(τ² θ² / (2V(V + τ²))), V the variance of the estimate
+ * θ, and τ² = 0.01 × the pooled per-observation variance (an effect of 0.1 standard deviation).
+ */
+export const msprtPValue = (difference: number, estimateVariance: number, pooledVariance: number): number => {
+  if (!(estimateVariance > 0)) return difference === 0 ? 1 : 0
+  const tau2 = 0.01 * pooledVariance
+  const v = estimateVariance
+  const logLambda = 0.5 * Math.log(v / (v + tau2)) + (tau2 * difference * difference) / (2 * v * (v + tau2))
+  return Math.min(1, Math.exp(-logLambda))
+}
+
+/** A metric summary as reported: intervals use Student's t at the experiment's alpha. */
+export const summaryView = (s: Summary | undefined, alpha: number): MetricSummaryView => {
+  if (!s || s.count === 0) return { n: 0, mean: Number.NaN, sd: null, interval: null }
+  if (s.count < 2) return { n: s.count, mean: s.mean, sd: null, interval: null }
+  const sd = Math.sqrt(variance(s))
+  const half = studentT(s.count - 1).quantileUpper(alpha / 2) * (sd / Math.sqrt(s.count))
+  return { n: s.count, mean: s.mean, sd, interval: { lower: s.mean - half, upper: s.mean + half } }
+}
+
+/** Welch test of one treatment against the control, plus the mSPRT p-value when sequential. */
+const testTreatment = (sequential: boolean, alpha: number, treatment: Summary, control: Summary) => {
+  const welch = welchTTest(treatment, control, { alpha })
+  if (!sequential) return { welch, sequential: null }
+  const vt = variance(treatment)
+  const vc = variance(control)
+  const pooled = ((treatment.count - 1) * vt + (control.count - 1) * vc) / (treatment.count + control.count - 2)
+  const estimateVariance = vt / treatment.count + vc / control.count
+  return { welch, sequential: msprtPValue(meanDifference(treatment, control), estimateVariance, pooled) }
+}
+
+/**
+ * Every treatment with at least two values against the control on `metric`. Significance uses
+ * the Holm-adjusted p-value, or the larger of it and the mSPRT p-value when sequential.
+ */
+export const compareToControl = (
+  experiment: Pick<Experiment, "variants" | "metricGoals" | "alpha" | "sequential">,
+  totals: VariantTotals,
+  metric: string
+): Array<Comparison> => {
+  const maximize = (experiment.metricGoals[metric]?.direction ?? "maximize") === "maximize"
+  const control = controlIndex(experiment)
+  const controlSummary = totals[control]?.metrics[metric]
+  const raw = experiment.variants.flatMap((v, i) => {
+    const treatment = totals[i]?.metrics[metric]
+    if (i === control || !treatment || !controlSummary || treatment.count < 2 || controlSummary.count < 2) return []
+    return [{
+      modelId: v.modelId,
+      ...testTreatment(experiment.sequential, experiment.alpha, treatment, controlSummary)
+    }]
+  })
+  const adjusted = raw.length > 0 ? holmBonferroni(raw.map((r) => r.welch.pValue)) : []
+  return raw.map((r, k) => {
+    const p = experiment.sequential ? Math.max(adjusted[k]!, r.sequential!) : adjusted[k]!
+    const better = maximize ? r.welch.difference > 0 : r.welch.difference < 0
+    return {
+      modelId: r.modelId,
+      metric,
+      difference: r.welch.difference,
+      differenceInterval: r.welch.differenceInterval,
+      relativeLift: r.welch.relativeLift,
+      relativeLiftInterval: r.welch.relativeLiftInterval,
+      pValue: r.welch.pValue,
+      adjustedPValue: adjusted[k]!,
+      sequentialPValue: r.sequential,
+      significantlyBetter: p < experiment.alpha && better,
+      significantlyWorse: p < experiment.alpha && !better && r.welch.difference !== 0
+    }
+  })
+}
+
+/** Chi-square goodness of fit of the exposures against the expected shares (null before any exposure). */
+export const sampleRatioMismatch = (
+  exposures: ReadonlyArray<number>,
+  weights: ReadonlyArray<number>,
+  threshold: number
+): SampleRatioCheck => {
+  const total = exposures.reduce((a, b) => a + b, 0)
+  // A share of 0 would make the statistic infinite for any stray exposure; a tiny share keeps it finite.
+  const expectedShares = weights.map((w) => Math.max(w, 1e-12))
+  const pValue = total > 0 && exposures.length >= 2 ? chiSquareGoodnessOfFit(exposures, expectedShares).pValue : null
+  return { pValue, detected: pValue !== null && pValue < threshold }
+}
+
+/**
+ * The decision, first rule that applies: too few samples of the target metric in some variant;
+ * sample-ratio mismatch; the best significant winner breaks a guardrail; a winner (the largest
+ * significant improvement); otherwise no significant difference.
+ */
+export const experimentDecision = (
+  experiment: Pick<Experiment, "targetMetric" | "minSamplesPerVariant" | "alpha">,
+  evidence: {
+    /** Samples of the target metric per variant. */
+    readonly counts: ReadonlyArray<number>
+    readonly exposures: ReadonlyArray<number>
+    readonly srm: SampleRatioCheck
+    readonly srmThreshold: number
+    readonly comparisons: ReadonlyArray<Comparison>
+    readonly guardrails: ReadonlyArray<Comparison>
+  }
+): Decision => {
+  const { alpha, minSamplesPerVariant, targetMetric } = experiment
+  const { comparisons, counts, exposures, guardrails, srm } = evidence
+  const best = comparisons.filter((c) => c.significantlyBetter)
+    .sort((a, b) => Math.abs(b.difference) - Math.abs(a.difference))[0]
+  if (counts.some((n) => n < minSamplesPerVariant)) {
+    const reason = `every variant needs ${minSamplesPerVariant} samples of ${targetMetric}; have ${counts.join(", ")}`
+    return { outcome: "insufficient_data", winnerModelId: null, reason }
+  }
+  if (srm.detected) {
+    return {
+      outcome: "srm_detected",
+      winnerModelId: null,
+      reason: `exposures ${exposures.join(", ")} do not match the configured split (chi-square p = ${
+        srm.pValue!.toExponential(2)
+      } < ${evidence.srmThreshold})`
+    }
+  }
+  const broken = best
+    ? guardrails.filter((g) => g.modelId === best.modelId && g.significantlyWorse).map((g) => g.metric)
+    : []
+  if (best && broken.length > 0) {
+    const reason = `${best.modelId} wins on ${targetMetric} but is significantly worse on ${broken.join(", ")}`
+    return { outcome: "guardrail_violated", winnerModelId: null, reason }
+  }
+  if (best) {
+    const reason = `${best.modelId} is better on ${targetMetric} (adjusted p = ${
+      best.adjustedPValue.toExponential(2)
+    } < ${alpha})`
+    return { outcome: "winner", winnerModelId: best.modelId, reason }
+  }
+  const reason = `no treatment differs significantly from the control on ${targetMetric} at alpha ${alpha}`
+  return { outcome: "no_significant_difference", winnerModelId: null, reason }
+}
+
+/** Results and the decision, from an experiment and its counters. */
+export const computeResults = (
+  experiment: Experiment,
+  totals: VariantTotals,
+  settings: { readonly srmThreshold: number } = { srmThreshold: defaultSrmThreshold }
+): ExperimentResults => {
+  const weights = currentWeights(experiment)
+  const variants = experiment.variants.map((v, i) => ({
+    modelId: v.modelId,
+    isControl: v.isControl,
+    trafficPct: v.trafficPct,
+    weight: weights[i]!,
+    exposures: totals[i]?.exposures ?? 0,
+    metrics: Object.fromEntries(
+      Object.entries(totals[i]?.metrics ?? {}).map(([m, s]) => [m, summaryView(s, experiment.alpha)])
+    )
+  }))
+  const comparisons = compareToControl(experiment, totals, experiment.targetMetric)
+  const guardrails = Object.entries(experiment.metricGoals)
+    .filter(([m, g]) => g.guardrail && m !== experiment.targetMetric)
+    .flatMap(([m]) => compareToControl(experiment, totals, m))
+  const exposures = variants.map((v) => v.exposures)
+  const srm = sampleRatioMismatch(exposures, weights, settings.srmThreshold)
+  const counts = experiment.variants.map((_, i) => totals[i]?.metrics[experiment.targetMetric]?.count ?? 0)
+  const decision = experimentDecision(experiment, {
+    counts,
+    exposures,
+    srm,
+    srmThreshold: settings.srmThreshold,
+    comparisons,
+    guardrails
+  })
+  return {
+    experimentId: experiment.id,
+    status: experiment.status,
+    targetMetric: experiment.targetMetric,
+    variants,
+    comparisons,
+    guardrails,
+    srm,
+    banditHistory: experiment.banditHistory,
+    decision
+  }
+}
