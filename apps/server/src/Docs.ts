@@ -101,7 +101,8 @@ section{border-top:1px solid #ddd;padding:.4rem 0}table{border-collapse:collapse
 td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}h4{margin:.6rem 0 .2rem}
 .m{display:inline-block;min-width:4.5rem;font-size:.8rem;padding:.1rem .4rem;border-radius:.3rem;color:#fff;
 background:#555;text-align:center}.get{background:#2b7}.post{background:#27c}.put{background:#c82}
-.patch{background:#a5c}.delete{background:#c33}code{background:#f4f4f4;padding:0 .2rem}pre{background:#f7f7f7;padding:.5rem}`
+.patch{background:#a5c}.delete{background:#c33}code{background:#f4f4f4;padding:0 .2rem}
+pre{background:#f7f7f7;padding:.5rem}`
 
 export const docsPage = (openapi: OpenApiDocument): string => {
   const operations = Object.entries(openapi.paths).flatMap(([path, methods]) =>

@@ -8,8 +8,7 @@ import {
   AuditEvent,
   Instant,
   ListModelsQuery,
-  type Model,
-  Model as ModelSchema,
+  Model,
   ModelId,
   ModelName,
   ModelPage,
@@ -113,7 +112,7 @@ export const registerModel = endpoint({
   success: {
     status: 201,
     description: "Registered",
-    schema: ModelSchema,
+    schema: Model,
     example: { ...exampleModel, status: "draft", artifact: null, revision: 1 },
     headers: [{ name: "location", description: "Path of the new version: /v1/models/{id}", schema: Schema.String }]
   },
@@ -145,7 +144,7 @@ export const getModel = endpoint({
   summary: "Get a model",
   permission: "models:read",
   params: ModelIdParams,
-  success: { status: 200, description: "The model", schema: ModelSchema, example: exampleModel },
+  success: { status: 200, description: "The model", schema: Model, example: exampleModel },
   errors: ["ModelNotFoundError", "StorageError"]
 })
 
@@ -162,7 +161,7 @@ export const updateModel = endpoint({
     description: "model update",
     example: { description: "Calibrated scores", tags: ["payments", "eu"] }
   },
-  success: { status: 200, description: "Updated", schema: ModelSchema, example: exampleModel },
+  success: { status: 200, description: "Updated", schema: Model, example: exampleModel },
   errors: ["ModelNotFoundError", "StorageError"]
 })
 
@@ -176,7 +175,7 @@ export const uploadArtifact = endpoint({
   params: ModelIdParams,
   headers: artifactDigestHeaders,
   rawBody: { contentType: "application/octet-stream", description: "The artifact's bytes" },
-  success: { status: 200, description: "Stored", schema: ModelSchema, example: exampleModel },
+  success: { status: 200, description: "Stored", schema: Model, example: exampleModel },
   errors: ["ModelNotFoundError", "ArtifactStateError", "ArtifactTooLargeError", "IntegrityError", "StorageError"]
 })
 
@@ -217,7 +216,7 @@ export const promoteModel = endpoint({
   success: {
     status: 200,
     description: "Promoted",
-    schema: ModelSchema,
+    schema: Model,
     example: { ...exampleModel, status: "production", revision: 5 }
   },
   errors: ["ModelNotFoundError", "InvalidTransitionError", "ArtifactStateError", "StorageError"]
@@ -252,7 +251,7 @@ export const getProduction = endpoint({
   success: {
     status: 200,
     description: "The model",
-    schema: ModelSchema,
+    schema: Model,
     example: { ...exampleModel, status: "production" }
   },
   errors: ["NotFound", "StorageError"]
