@@ -1,27 +1,26 @@
 /**
- * The ML Pipeline client. Methods mirror the registry's use cases; requests and responses use
- * the domain types from @org/ml-core (types only: nothing of Effect is loaded at run time).
- * Artifacts are streamed both ways, never buffered whole, and downloads are verified against
- * their SHA-256 while they stream.
+ * The ML Pipeline client. Methods mirror the registry's use cases; the registry's request and
+ * response types come from the contract's endpoint tables (@org/ml-api), the other domains'
+ * from @org/ml-core (types only: nothing of Effect is loaded at run time). Artifacts are
+ * streamed both ways, never buffered whole, and downloads are verified against their SHA-256
+ * while they stream.
  */
-import type {
-  AbTests,
-  AuditEvent,
-  CreateExperimentInput,
-  Experiment,
-  ListModelsQuery,
-  Model,
-  ModelPage,
-  ModelStatus,
-  RegisterModelInput,
-  UpdateModelInput
-} from "@org/ml-core"
+import type { BodyJsonOf, Operations, QueryOf, Registry, SuccessJsonOf } from "@org/ml-api"
+import type { AbTests, CreateExperimentInput, Experiment } from "@org/ml-core"
 import type { RecorderOptions } from "./Batcher.js"
 import { makeDriftClient } from "./Drift.js"
 import { errorFromResponse, IntegrityError } from "./Errors.js"
 import { makeLearnerClient } from "./Learner.js"
 import { LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 import { Sha256 } from "./Sha256.js"
+
+type Model = SuccessJsonOf<typeof Registry.getModel>
+type ModelPage = SuccessJsonOf<typeof Registry.listModels>
+type AuditTrail = SuccessJsonOf<typeof Registry.getHistory>
+type RegisterModelInput = BodyJsonOf<typeof Registry.registerModel>
+type UpdateModelInput = BodyJsonOf<typeof Registry.updateModel>
+type ModelStatus = BodyJsonOf<typeof Registry.promoteModel>["status"]
+type ListModelsQuery = QueryOf<typeof Registry.listModels>
 
 export type ArtifactBody = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
 
@@ -175,8 +174,7 @@ export const createClient = (options: ClientOptions) => {
         cursor = page.nextCursor
       } while (cursor)
     },
-    getHistory: (id: string): Promise<ReadonlyArray<AuditEvent>> =>
-      sendJson<ReadonlyArray<AuditEvent>>(`${modelPath(id)}/history`),
+    getHistory: (id: string): Promise<AuditTrail> => sendJson<AuditTrail>(`${modelPath(id)}/history`),
     /** The production version of `name`, now or at an instant (`at`: Date or ISO string). */
     getProduction: (name: string, at?: Date | string): Promise<Model> =>
       sendJson<Model>(
@@ -248,8 +246,8 @@ export const createClient = (options: ClientOptions) => {
     experiments,
     drift: makeDriftClient({ sendJson }, options.driftRecorder),
     learner: makeLearnerClient({ sendJson }, options.sampleRecorder),
-    health: () => sendJson<{ status: string }>("/healthz"),
-    ready: () => sendJson<{ status: string }>("/readyz")
+    health: () => sendJson<SuccessJsonOf<typeof Operations.health>>("/healthz"),
+    ready: () => sendJson<SuccessJsonOf<typeof Operations.ready>>("/readyz")
   }
 }
 

@@ -2,17 +2,13 @@
  * Errors the client raises. Server errors arrive as RFC 9457 problem+json and become an
  * instance of the class named by the problem's `code`, carrying every problem field; a
  * download whose bytes do not match their digest raises IntegrityError on the client side.
+ * Every error tag of the contract has its class: the map below is typed by the tag union, so a
+ * new server error without a class fails typecheck.
  */
-export interface ProblemDetails {
-  readonly type: string
-  readonly title: string
-  readonly status: number
-  readonly detail: string
-  readonly code: string
-  readonly instance?: string
-  readonly errors?: ReadonlyArray<{ readonly path: string; readonly message: string }>
-  readonly [extension: string]: unknown
-}
+import type { ApiErrorTag, ProblemDetails as ContractProblemDetails } from "@org/ml-api"
+
+/** The problem+json body, as the contract's ProblemDetails schema describes it. */
+export type ProblemDetails = ContractProblemDetails
 
 export class MlApiError extends Error {
   readonly status: number
@@ -48,10 +44,16 @@ export class MonitorNotFoundError extends MlApiError {}
 export class MonitorConflictError extends MlApiError {}
 export class PipelineNotFoundError extends MlApiError {}
 export class PipelineConflictError extends MlApiError {}
+export class ForbiddenError extends MlApiError {}
+export class PayloadTooLargeError extends MlApiError {}
+export class UnsupportedMediaTypeError extends MlApiError {}
+export class InternalError extends MlApiError {}
 
-const classes: Record<string, new(problem: ProblemDetails) => MlApiError> = {
+/** The class of each error tag the server answers with. */
+export const errorClasses: { readonly [Tag in ApiErrorTag]: new(problem: ProblemDetails) => MlApiError } = {
   ValidationError,
   Unauthorized: UnauthorizedError,
+  Forbidden: ForbiddenError,
   NotFound: NotFoundError,
   ModelNotFoundError,
   ModelConflictError,
@@ -66,8 +68,13 @@ const classes: Record<string, new(problem: ProblemDetails) => MlApiError> = {
   MonitorNotFoundError,
   MonitorConflictError,
   PipelineNotFoundError,
-  PipelineConflictError
+  PipelineConflictError,
+  PayloadTooLarge: PayloadTooLargeError,
+  UnsupportedMediaType: UnsupportedMediaTypeError,
+  InternalError
 }
+
+const isApiErrorTag = (code: string): code is ApiErrorTag => Object.hasOwn(errorClasses, code)
 
 /** Builds the typed error for a failed response, also when the body is not problem+json. */
 export const errorFromResponse = async (response: Response): Promise<MlApiError> => {
@@ -87,6 +94,6 @@ export const errorFromResponse = async (response: Response): Promise<MlApiError>
       code: `Http${response.status}`
     }
   }
-  const Class = classes[problem.code] ?? MlApiError
+  const Class = isApiErrorTag(problem.code) ? errorClasses[problem.code] : MlApiError
   return new Class(problem)
 }

@@ -1,69 +1,21 @@
 /**
- * Typed errors to RFC 9457 problem+json. Each error tag has one literal status; the body keeps
- * the error's own fields (model id, from/to, digests, field issues) so clients can act on them.
+ * Typed errors to RFC 9457 problem+json responses. The status of each error tag comes from the
+ * contract's typed table (@org/ml-api problemKinds), so a new error cannot silently become a
+ * 500; the body keeps the error's own fields (model id, from/to, digests, field issues) so
+ * clients can act on them.
  */
+import { type ApiErrorTag, problem, type ProblemDetails, problemKinds } from "@org/ml-api"
 import { Cause } from "effect"
 
-export interface Problem {
-  readonly type: string
-  readonly title: string
-  readonly status: number
-  readonly detail: string
-  readonly instance?: string
-  readonly code: string
-  readonly [extension: string]: unknown
-}
+export type Problem = ProblemDetails
+export { problem }
 
-const kinds: Record<string, { readonly status: number; readonly title: string }> = {
-  ValidationError: { status: 400, title: "Invalid request" },
-  Unauthorized: { status: 401, title: "Missing or invalid bearer token" },
-  ModelNotFoundError: { status: 404, title: "Model not found" },
-  NotFound: { status: 404, title: "Not found" },
-  ModelConflictError: { status: 409, title: "Model version already registered" },
-  ExperimentNotFoundError: { status: 404, title: "Experiment not found" },
-  MonitorNotFoundError: { status: 404, title: "Drift monitor not found" },
-  MonitorConflictError: { status: 409, title: "Drift monitor already exists" },
-  PipelineNotFoundError: { status: 404, title: "Pipeline not found" },
-  PipelineConflictError: { status: 409, title: "Pipeline already exists" },
-  ExperimentConflictError: { status: 409, title: "Experiment already exists" },
-  ExperimentStateError: { status: 409, title: "Experiment state conflict" },
-  InvalidTransitionError: { status: 409, title: "Invalid lifecycle transition" },
-  ArtifactStateError: { status: 409, title: "Artifact state conflict" },
-  ArtifactTooLargeError: { status: 413, title: "Artifact too large" },
-  PayloadTooLarge: { status: 413, title: "Request body too large" },
-  UnsupportedMediaType: { status: 415, title: "Unsupported media type" },
-  IntegrityError: { status: 422, title: "Artifact integrity check failed" },
-  StorageError: { status: 503, title: "Storage unavailable" },
-  InternalError: { status: 500, title: "Internal server error" }
-}
-
-const kebab = (tag: string) => tag.replace(/Error$/, "").replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()
-
-export const problem = (
-  code: string,
-  detail: string,
-  extensions: Record<string, unknown> = {},
-  instance?: string
-): Problem => {
-  const kind = kinds[code] ?? kinds.InternalError!
-  // Extensions first: an error field can never override the standard members.
-  return {
-    ...extensions,
-    type: `urn:ml-pipeline:problem:${kebab(code)}`,
-    title: kind.title,
-    status: kind.status,
-    detail,
-    ...(instance ? { instance } : {}),
-    code
-  }
-}
+const isApiErrorTag = (tag: unknown): tag is ApiErrorTag => typeof tag === "string" && Object.hasOwn(problemKinds, tag)
 
 /** The problem for a typed error: its own fields become extensions; field issues become `errors`. */
 export const problemFromError = (error: unknown, instance: string): Problem | undefined => {
   const tagged = error as { _tag?: unknown } | null
-  if (typeof tagged !== "object" || tagged === null || typeof tagged._tag !== "string" || !(tagged._tag in kinds)) {
-    return undefined
-  }
+  if (typeof tagged !== "object" || tagged === null || !isApiErrorTag(tagged._tag)) return undefined
   const { _tag, message, cause: _cause, issues, ...fields } = tagged as Record<string, unknown>
   const errors = Array.isArray(issues)
     ? {
@@ -73,7 +25,7 @@ export const problemFromError = (error: unknown, instance: string): Problem | un
       }))
     }
     : {}
-  return problem(_tag as string, String(message ?? _tag), { ...fields, ...errors }, instance)
+  return problem(tagged._tag, String(message ?? _tag), { ...fields, ...errors }, instance)
 }
 
 /** The problem for a failed use case: its typed error, or a 500 for a defect (never leaking internals). */

@@ -34,7 +34,7 @@ import {
 import { Effect, Layer, ManagedRuntime, PubSub, Redacted } from "effect"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
-import { makeApp } from "./App.js"
+import { type AppOptions, makeApp } from "./App.js"
 import { backgroundWork } from "./BackgroundWork.js"
 import type { ServerConfig } from "./Config.js"
 
@@ -154,9 +154,11 @@ export const makeServerApp = (
   config: ServerConfig,
   runtime: ReturnType<typeof makeRuntime>,
   metricsRegistry: Registry,
-  log: (line: string) => void
+  log: (line: string) => void,
+  extra: Pick<AppOptions, "validateResponses"> = {}
 ) =>
   makeApp({
+    ...extra,
     runtime,
     httpMetrics: PrometheusMetrics.makeHttpMetrics(metricsRegistry),
     maxJsonBytes: config.maxJsonBytes,

@@ -11,7 +11,8 @@ export const makeTestApp = async (env: Record<string, string> = {}) => {
   const metricsRegistry = PrometheusMetrics.makeRegistry()
   const runtime = makeRuntime(config, metricsRegistry)
   const logs: Array<string> = []
-  const app = makeServerApp(config, runtime, metricsRegistry, (line) => logs.push(line))
+  // Every JSON answer is checked against its endpoint's success schema: a mismatch is a 500.
+  const app = makeServerApp(config, runtime, metricsRegistry, (line) => logs.push(line), { validateResponses: true })
   /** Every file under the data directory with its size: "storage unchanged" means this is equal. */
   const snapshot = async () => {
     const entries = await fs.readdir(directory, { recursive: true, withFileTypes: true })

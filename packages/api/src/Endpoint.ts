@@ -20,8 +20,20 @@ export interface SuccessSpec {
   readonly schema?: Schema.Top | undefined
   /** Defaults to application/json; e.g. application/octet-stream for a streamed artifact. */
   readonly contentType?: string | undefined
-  /** An example body, shown in /docs and /openapi.json. */
+  /** An example body, shown in /docs and /openapi.json (required unless the status is 204). */
   readonly example?: unknown
+  /** Response headers worth documenting (e.g. `location` of a created resource). */
+  readonly headers?: ReadonlyArray<HeaderSpec> | undefined
+}
+
+/** A JSON request body. */
+export interface BodySpec {
+  readonly schema: Schema.Top
+  /** Names the body in error messages ("Invalid model metadata: ...") and in the docs. */
+  readonly description: string
+  readonly example: unknown
+  /** The body may be omitted entirely (e.g. a rollback to the parent version). */
+  readonly optional?: boolean | undefined
 }
 
 /** A body that is not JSON (an artifact upload): passed to the handler as a stream. */
@@ -50,15 +62,15 @@ export interface Endpoint {
   readonly params?: Schema.Top | undefined
   /** Struct of the query parameters (values arrive as strings; see the schema's decoding). */
   readonly query?: Schema.Top | undefined
+  /** Request headers the handler reads (documented; the handler checks them). */
   readonly headers?: ReadonlyArray<HeaderSpec> | undefined
-  /** The JSON body. */
-  readonly body?: Schema.Top | undefined
-  /** A JSON body may be omitted entirely (e.g. a rollback to the parent version). */
-  readonly bodyOptional?: boolean | undefined
-  readonly bodyExample?: unknown
+  readonly body?: BodySpec | undefined
   readonly rawBody?: RawBodySpec | undefined
   readonly success: SuccessSpec
-  /** Error tags this operation can answer with, besides the common ones. */
+  /**
+   * Error tags the operation itself can answer with. Those that request handling adds are
+   * implied (see `documentedErrors`): a 400 for input, 413/415 for a JSON body, 401 under /v1.
+   */
   readonly errors: ReadonlyArray<ApiErrorTag>
 }
 
@@ -69,12 +81,44 @@ type TypeOf<S> = S extends Schema.Top ? S["Type"] : undefined
 
 export type ParamsOf<E extends Endpoint> = TypeOf<E["params"]>
 export type QueryOf<E extends Endpoint> = TypeOf<E["query"]>
-export type BodyOf<E extends Endpoint> = TypeOf<E["body"]>
+export type BodyOf<E extends Endpoint> = E["body"] extends BodySpec ? TypeOf<E["body"]["schema"]> : undefined
+/** The JSON body as a client sends it (the encoded side of the body schema). */
+export type BodyJsonOf<E extends Endpoint> = E["body"] extends BodySpec ? E["body"]["schema"]["Encoded"] : undefined
 /** What the operation answers with on success (the decoded type of its success schema). */
 export type SuccessOf<E extends Endpoint> = TypeOf<E["success"]["schema"]>
 /** The JSON as it travels (the encoded side of the success schema): what a client receives. */
 export type SuccessJsonOf<E extends Endpoint> = E["success"]["schema"] extends Schema.Top
   ? E["success"]["schema"]["Encoded"]
   : undefined
-/** The typed errors a handler of this endpoint may fail with. */
-export type ErrorOf<E extends Endpoint> = Extract<ApiError, { readonly _tag: E["errors"][number] }>
+
+/** Tags request handling adds to an endpoint's own: the runtime twin is `implicitErrors`. */
+export type ImplicitErrorTag<E extends Endpoint> =
+  | "InternalError"
+  | (E["path"] extends `/v1/${string}` ? "Unauthorized" : never)
+  | (E["body"] extends BodySpec ? "PayloadTooLarge" | "UnsupportedMediaType" : never)
+  | (E extends
+    { params: Schema.Top } | { query: Schema.Top } | { body: BodySpec } | { headers: ReadonlyArray<HeaderSpec> }
+    ? "ValidationError"
+    : never)
+
+/** The typed errors a handler of this endpoint may fail with: the documented ones, no others. */
+export type ErrorOf<E extends Endpoint> = Extract<
+  ApiError,
+  { readonly _tag: E["errors"][number] | ImplicitErrorTag<E> }
+>
+
+/** The errors request handling adds to every endpoint of its kind (see `ImplicitErrorTag`). */
+export const implicitErrors = (e: Endpoint): ReadonlyArray<ApiErrorTag> => [
+  ...(e.params || e.query || e.body || e.headers ? ["ValidationError" as const] : []),
+  ...(e.path.startsWith("/v1/") ? ["Unauthorized" as const] : []),
+  ...(e.body ? ["PayloadTooLarge" as const, "UnsupportedMediaType" as const] : []),
+  "InternalError"
+]
+
+/** Every error an endpoint can answer with, as documented in /openapi.json: its own and the implied ones. */
+export const documentedErrors = (e: Endpoint): ReadonlyArray<ApiErrorTag> => [
+  ...new Set([...e.errors, ...implicitErrors(e)])
+]
+
+/** The Hono-style route path of an OpenAPI template: /v1/models/{id} -> /v1/models/:id */
+export const routePattern = (path: string): string => path.replace(/\{([^}]+)\}/g, ":$1")

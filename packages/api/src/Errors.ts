@@ -15,8 +15,15 @@ import { Data } from "effect"
 
 export class Unauthorized extends Data.TaggedError("Unauthorized")<{ readonly message: string }> {}
 export class Forbidden extends Data.TaggedError("Forbidden")<{ readonly message: string }> {}
-/** No such route, or no such sub-resource (a webhook, a production version at a time). */
-export class NotFound extends Data.TaggedError("NotFound")<{ readonly message: string }> {}
+/**
+ * No such route, or no such sub-resource (a webhook, a production version at a time). For a
+ * production version, `name` and `at` say what was asked for (they become problem fields).
+ */
+export class NotFound extends Data.TaggedError("NotFound")<{
+  readonly message: string
+  readonly name?: string
+  readonly at?: string
+}> {}
 export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{
   readonly message: string
   readonly limitBytes: number
@@ -62,6 +69,3 @@ export const problemKinds = {
 } as const satisfies { readonly [Tag in ApiErrorTag]: ProblemKind }
 
 export const apiErrorTags = Object.keys(problemKinds) as ReadonlyArray<ApiErrorTag>
-
-/** Errors any endpoint can answer with, whatever it does. */
-export const commonErrors = ["ValidationError", "Unauthorized", "Forbidden", "StorageError", "InternalError"] as const

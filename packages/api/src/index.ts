@@ -3,6 +3,11 @@
  * table per resource; the server mounts routes from it, /openapi.json is generated from it,
  * and the SDK, the CLI and the dashboard take their types from it.
  */
+export * from "./Api.js"
 export * from "./Endpoint.js"
 export * from "./Errors.js"
+export * from "./OpenApi.js"
+export * as Operations from "./Operations.js"
 export * from "./Permission.js"
+export * from "./Problem.js"
+export * as Registry from "./Registry.js"

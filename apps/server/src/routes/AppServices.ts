@@ -1,0 +1,8 @@
+/** The use cases the routes call; the app's ManagedRuntime provides them. */
+import type { AbTests, DriftDetector, ModelRegistry, OnlineLearner } from "@org/ml-core"
+
+export type AppServices =
+  | ModelRegistry.ModelRegistry
+  | AbTests.AbTests
+  | DriftDetector.DriftDetector
+  | OnlineLearner.OnlineLearner

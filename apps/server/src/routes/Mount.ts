@@ -1,0 +1,157 @@
+/**
+ * Mounting an endpoint of the contract on Hono. One generic route does what every handler used
+ * to repeat: read a JSON body within the size limit (413, 415), decode the path, query and body
+ * through the endpoint's schemas (400 naming the fields), resolve the actor, run the handler's
+ * Effect, answer the success status and body, and turn typed errors into problem+json through
+ * the typed problem table. Handlers stay one use-case call, and their error type is limited to
+ * the tags the endpoint declares, so an undocumented error fails typecheck.
+ */
+import {
+  type BodyOf,
+  type Endpoint,
+  type ErrorOf,
+  type ParamsOf,
+  PayloadTooLarge,
+  type QueryOf,
+  routePattern,
+  type SuccessOf,
+  UnsupportedMediaType
+} from "@org/ml-api"
+import { ArtifactStore, decodeInput, ValidationError } from "@org/ml-core"
+import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
+import type { Context, Hono } from "hono"
+import { problemFromCause, problemResponse } from "../Problem.js"
+
+/** Reads a JSON body with a size cap, so a huge or endless body cannot exhaust memory. */
+export const readJson = async (request: Request, maxBytes: number): Promise<unknown> => {
+  const type = request.headers.get("content-type") ?? ""
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new UnsupportedMediaType({ message: `Expected content-type application/json, got ${type || "none"}` })
+  }
+  const tooLarge = () => new PayloadTooLarge({ message: `JSON body exceeds ${maxBytes} bytes`, limitBytes: maxBytes })
+  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge()
+  const bytes = request.body ? await ArtifactStore.collectBytes(request.body, maxBytes) : new Uint8Array(0)
+  if (bytes === undefined) throw tooLarge()
+  const text = new TextDecoder().decode(bytes)
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new ValidationError({
+      message: `Request body is not valid JSON: ${(cause as Error).message}`,
+      issues: [{ path: [], message: "is not valid JSON" }]
+    })
+  }
+}
+
+/** An optional body is absent when nothing is sent or no content-type says what it is: it reads as {}. */
+const readOptionalJson = (request: Request, maxBytes: number): Promise<unknown> =>
+  request.body === null || request.headers.get("content-length") === "0" || !request.headers.has("content-type")
+    ? Promise.resolve({})
+    : readJson(request, maxBytes)
+
+/** The problem+json answer for a failed Effect; a defect is logged and answered as a 500 without internals. */
+export const failureResponse = (c: Context, cause: Cause.Cause<unknown>, log: (line: string) => void) => {
+  const { problem, defect } = problemFromCause(cause, c.req.path)
+  if (defect !== undefined) {
+    log(
+      `Unhandled failure on ${c.req.method} ${c.req.path}: ${defect instanceof Error ? defect.stack : String(defect)}`
+    )
+  }
+  return problemResponse(problem)
+}
+
+export interface MountSettings<R> {
+  /** Runs a handler's Effect (through the app's ManagedRuntime when it needs services). */
+  readonly run: <A, E>(effect: Effect.Effect<A, E, R>) => Promise<Exit.Exit<A, unknown>>
+  readonly maxJsonBytes: number
+  readonly log: (line: string) => void
+  /** Checks every JSON success body against the endpoint's success schema; a mismatch is a logged 500. */
+  readonly validateResponses: boolean
+}
+
+export interface Input<E extends Endpoint> {
+  readonly params: ParamsOf<E>
+  readonly query: QueryOf<E>
+  readonly body: BodyOf<E>
+  /** Who is acting: the x-actor header, else "anonymous" (a body's own `actor` field wins where it has one). */
+  readonly actor: string
+  /** The request itself: its headers, and the stream of a raw body. */
+  readonly request: Request
+}
+
+/** A success value with response headers (e.g. the location of a created resource). */
+export class Reply<A> {
+  constructor(readonly value: A, readonly headers: Readonly<Record<string, string>>) {}
+}
+
+/** A handler answers with the success value, a Reply, or a Response of its own (streams, text). */
+export type Handler<E extends Endpoint, R> = (
+  input: Input<E>
+) => Effect.Effect<SuccessOf<E> | Reply<SuccessOf<E>> | Response, ErrorOf<E>, R>
+
+export interface MountOptions {
+  /** Runs on the raw JSON body before decoding, for a rule whose message must name the rule (immutable fields). */
+  readonly screenBody?: ((body: unknown) => ValidationError | undefined) | undefined
+}
+
+const none = Effect.succeed(undefined)
+const noDecoder = () => none
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+/** Writes the success answer; with `validate`, a JSON body that does not match its schema throws (500, logged). */
+const makeWriter = (endpoint: Endpoint, validate: boolean) => {
+  const { schema, status } = endpoint.success
+  const check = validate && schema ? Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>) : undefined
+  return (result: unknown): Response => {
+    if (result instanceof Response) return result
+    const [value, headers] = result instanceof Reply ? [result.value, result.headers] : [result, {}]
+    if (status === 204) return new Response(null, { status, headers })
+    const text = JSON.stringify(value)
+    if (check) {
+      const decoded = check(JSON.parse(text), { errors: "all", onExcessProperty: "error" })
+      if (decoded._tag === "Failure") {
+        throw new Error(
+          `The ${endpoint.operationId} answer does not match its schema: ${formatIssue(decoded.failure.issue)}`
+        )
+      }
+    }
+    return new Response(text, { status, headers: { "content-type": "application/json", ...headers } })
+  }
+}
+
+/** The mount function of an app: `mount(app, endpoint, handler)` adds the endpoint's route to `app`. */
+export const makeMount =
+  <R>(settings: MountSettings<R>) =>
+  <E extends Endpoint>(app: Hono, endpoint: E, handler: Handler<E, R>, options: MountOptions = {}): void => {
+    const decodeParams = endpoint.params ? decodeInput(endpoint.params as Schema.Decoder<unknown>, "path") : noDecoder
+    const decodeQuery = endpoint.query ? decodeInput(endpoint.query as Schema.Decoder<unknown>, "query") : noDecoder
+    const body = endpoint.body
+    const decodeBody = body ? decodeInput(body.schema as Schema.Decoder<unknown>, body.description) : noDecoder
+    const write = makeWriter(endpoint, settings.validateResponses)
+    const { maxJsonBytes } = settings
+
+    app.on(endpoint.method, routePattern(endpoint.path), async (c) => {
+      const request = c.req.raw
+      let raw: unknown
+      if (body) {
+        raw = await (body.optional ? readOptionalJson(request, maxJsonBytes) : readJson(request, maxJsonBytes))
+        const refusal = options.screenBody?.(raw)
+        if (refusal) throw refusal
+      }
+      const actor = c.req.header("x-actor") ?? "anonymous"
+      const program = Effect.flatMap(
+        decodeParams(c.req.param()),
+        (params) =>
+          Effect.flatMap(
+            decodeQuery(endpoint.query ? c.req.query() : undefined),
+            (query) =>
+              Effect.flatMap(decodeBody(raw), (decoded) =>
+                handler({ params, query, body: decoded, actor, request } as Input<E>))
+          )
+      )
+      const exit = await settings.run(program)
+      return Exit.isSuccess(exit) ? write(exit.value) : failureResponse(c, exit.cause, settings.log)
+    })
+  }
+
+export type Mount<R> = ReturnType<typeof makeMount<R>>

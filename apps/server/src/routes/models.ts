@@ -1,0 +1,150 @@
+/**
+ * The model registry's routes, mounted from its endpoint table: each handler is one use-case
+ * call. What HTTP adds lives here too: the expected digest from headers on upload, the
+ * download's digest headers, and refusing identity fields in a metadata update.
+ */
+import { NotFound, Registry } from "@org/ml-api"
+import {
+  ArtifactTooLargeError,
+  immutableModelFields,
+  type Model,
+  ModelRegistry,
+  Sha256Hex,
+  ValidationError
+} from "@org/ml-core"
+import { Effect, Schema } from "effect"
+import { Hono } from "hono"
+import type { AppServices } from "./AppServices.js"
+import { type Mount, Reply } from "./Mount.js"
+
+const registry = <A, E>(f: (r: ModelRegistry.ModelRegistryShape) => Effect.Effect<A, E>) =>
+  ModelRegistry.ModelRegistry.use(f)
+
+const isSha256Hex = Schema.is(Sha256Hex)
+
+/** The expected digest from `x-artifact-sha256` (hex) or RFC 9530 `content-digest: sha-256=:base64:`. */
+const expectedDigest = (headers: Headers): Effect.Effect<string | undefined, ValidationError> => {
+  const hex = headers.get("x-artifact-sha256")
+  if (hex !== null) {
+    const value = hex.trim().toLowerCase()
+    return isSha256Hex(value) ? Effect.succeed(value) : Effect.fail(
+      new ValidationError({
+        message: "Header x-artifact-sha256 must be 64 hex characters",
+        issues: [{ path: ["x-artifact-sha256"], message: "must be 64 hex characters" }]
+      })
+    )
+  }
+  const digest = headers.get("content-digest")
+  if (digest === null) return Effect.succeed(undefined)
+  const match = /sha-256=:([A-Za-z0-9+/=]+):/.exec(digest)
+  const bytes = match ? Buffer.from(match[1]!, "base64") : undefined
+  return bytes && bytes.length === 32 ? Effect.succeed(bytes.toString("hex")) : Effect.fail(
+    new ValidationError({
+      message: "Header content-digest must carry sha-256=:<base64 of 32 bytes>:",
+      issues: [{ path: ["content-digest"], message: "must be sha-256=:<base64>:" }]
+    })
+  )
+}
+
+/** Identity fields never change after registration: name them, rather than call them unknown fields. */
+const refuseIdentityChanges = (body: unknown): ValidationError | undefined => {
+  const immutable = typeof body === "object" && body !== null
+    ? immutableModelFields.filter((field) => field in body)
+    : []
+  return immutable.length === 0 ? undefined : new ValidationError({
+    message: `Fields ${immutable.join(", ")} cannot be changed after registration; register a new version instead`,
+    issues: immutable.map((field) => ({ path: [field], message: "is immutable once registered" }))
+  })
+}
+
+/** The streamed artifact with its digest in three forms (ours, RFC 9530, and an ETag). */
+const artifactResponse = ({ model, stream }: { model: Model; stream: ReadableStream<Uint8Array> }) => {
+  const artifact = model.artifact!
+  return new Response(stream, {
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(artifact.sizeBytes),
+      "content-disposition": `attachment; filename="${model.name}-${model.version}.bin"`,
+      "x-artifact-sha256": artifact.sha256,
+      "content-digest": `sha-256=:${Buffer.from(artifact.sha256, "hex").toString("base64")}:`,
+      etag: `"${artifact.sha256}"`
+    }
+  })
+}
+
+export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUploadBytes: number }) => {
+  const app = new Hono()
+
+  mount(
+    app,
+    Registry.registerModel,
+    ({ actor, body }) =>
+      registry((r) => r.registerModel(body, undefined, { actor })).pipe(
+        // Registration over HTTP carries no artifact, so the artifact's errors cannot happen.
+        Effect.catchTag(["ArtifactStateError", "ArtifactTooLargeError", "IntegrityError"], Effect.die),
+        Effect.map((model) => new Reply(model, { location: `/v1/models/${model.id}` }))
+      )
+  )
+
+  mount(app, Registry.listModels, ({ query }) => registry((r) => r.listModels(query)))
+
+  mount(app, Registry.getModel, ({ params }) => registry((r) => r.getModel(params.id)))
+
+  mount(
+    app,
+    Registry.updateModel,
+    ({ actor, body, params }) => registry((r) => r.updateModel(params.id, { ...body, actor: body.actor ?? actor })),
+    { screenBody: refuseIdentityChanges }
+  )
+
+  mount(app, Registry.uploadArtifact, ({ actor, params, request }) => {
+    const declared = request.headers.get("content-length")
+    if (declared !== null && Number(declared) > options.maxUploadBytes) {
+      return Effect.fail(
+        new ArtifactTooLargeError({
+          message: `Artifact exceeds the upload limit of ${options.maxUploadBytes} bytes`,
+          limitBytes: options.maxUploadBytes
+        })
+      )
+    }
+    const body = request.body ?? new Blob([]).stream()
+    return Effect.flatMap(
+      expectedDigest(request.headers),
+      (expectedSha256) => registry((r) => r.uploadArtifact(params.id, body, { expectedSha256, actor }))
+    )
+  })
+
+  mount(
+    app,
+    Registry.downloadArtifact,
+    ({ params }) => registry((r) => r.readArtifact(params.id)).pipe(Effect.map(artifactResponse))
+  )
+
+  mount(
+    app,
+    Registry.promoteModel,
+    ({ actor, body, params }) =>
+      registry((r) => r.promoteModel(params.id, body.status, { reason: body.reason, actor: body.actor ?? actor }))
+  )
+
+  mount(app, Registry.getHistory, ({ params }) => registry((r) => r.getHistory(params.id)))
+
+  mount(
+    app,
+    Registry.getProduction,
+    ({ params: { name }, query: { at } }) =>
+      registry((r) => r.getProduction(name, at)).pipe(
+        Effect.flatMap((model) =>
+          model ? Effect.succeed(model) : Effect.fail(
+            new NotFound({
+              message: `No version of ${name} was in production${at ? ` at ${at}` : ""}`,
+              name,
+              ...(at ? { at } : {})
+            })
+          )
+        )
+      )
+  )
+
+  return app
+}

@@ -1,0 +1,271 @@
+/**
+ * The model registry's endpoints: registration, listing, metadata updates, artifact upload and
+ * download, lifecycle promotion, audit history and "what was in production at T". Bodies and
+ * answers are the core's registry schemas; the path and query schemas here are the decoders the
+ * routes used to write inline.
+ */
+import {
+  AuditEvent,
+  Instant,
+  ListModelsQuery,
+  Model,
+  ModelId,
+  ModelName,
+  ModelPage,
+  PromoteModelInput,
+  RegisterModelInput,
+  Sha256Hex,
+  UpdateModelInput
+} from "@org/ml-core"
+import { Schema, SchemaTransformation } from "effect"
+import { endpoint } from "./Endpoint.js"
+
+export const ModelIdParams = Schema.Struct({ id: ModelId })
+export const ModelNameParams = Schema.Struct({ name: ModelName })
+
+/** The registry's instant rule, documented as an RFC 3339 date-time. */
+const DateTime = Schema.String.annotate({ format: "date-time" }).check(...Instant.ast.checks!)
+export const ProductionQuery = Schema.Struct({ at: Schema.optionalKey(DateTime) })
+
+const limitMessage = "must be an integer from 1 to 500"
+/** Query values arrive as strings: `limit` must be digits, decoded to the core's bounded integer. */
+const LimitFromDigits = Schema.String.check(Schema.isPattern(/^\d+$/u, { message: limitMessage })).pipe(
+  Schema.decodeTo(
+    ListModelsQuery.fields.limit.schema,
+    SchemaTransformation.transform({ decode: Number, encode: String })
+  )
+)
+/** The core's list query as it arrives in a URL. */
+export const ListModelsParams = Schema.Struct({
+  ...ListModelsQuery.fields,
+  limit: Schema.optionalKey(LimitFromDigits)
+})
+
+const exampleId = "01J9Z8K2W4X6Y8A0B2C4D6E8FG"
+const exampleSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+const exampleRegistration: typeof RegisterModelInput.Encoded = {
+  name: "fraud-detector",
+  version: "1.4.0",
+  algorithm: "gradient_boosting",
+  framework: "xgboost",
+  description: "Card-not-present fraud scores",
+  metrics: { auc: 0.93 },
+  parameters: { max_depth: 6, eta: 0.1 },
+  training: { dataset: "s3://data/fraud/2025-05", sampleCount: 1200000 },
+  tags: ["payments"]
+}
+
+const exampleModel: Model = {
+  id: exampleId,
+  name: "fraud-detector",
+  version: "1.4.0",
+  algorithm: "gradient_boosting",
+  framework: "xgboost",
+  description: "Card-not-present fraud scores",
+  status: "staging",
+  metrics: { auc: 0.93 },
+  parameters: { max_depth: 6, eta: 0.1 },
+  training: { dataset: "s3://data/fraud/2025-05", sampleCount: 1200000 },
+  tags: ["payments"],
+  artifact: { sizeBytes: 48213, sha256: exampleSha256, uploadedAt: "2025-06-01T10:02:11.120Z" },
+  createdAt: "2025-06-01T10:00:00.000Z",
+  updatedAt: "2025-06-02T08:30:00.000Z",
+  createdBy: "alice",
+  parentModelId: null,
+  revision: 4
+}
+
+const exampleEvent: AuditEvent = {
+  at: "2025-06-02T08:30:00.000Z",
+  modelId: exampleId,
+  name: "fraud-detector",
+  version: "1.4.0",
+  action: "promoted",
+  actor: "alice",
+  from: "testing",
+  to: "staging",
+  reason: "offline evaluation passed"
+}
+
+const artifactDigestHeaders = [
+  {
+    name: "x-artifact-sha256",
+    description: "Expected SHA-256 (hex); a mismatch stores nothing.",
+    schema: Sha256Hex
+  },
+  {
+    name: "content-digest",
+    description: "RFC 9530 form of the expected digest: sha-256=:base64:",
+    schema: Schema.String
+  }
+] as const
+
+export const registerModel = endpoint({
+  operationId: "registerModel",
+  method: "POST",
+  path: "/v1/models",
+  resource: "Models",
+  summary: "Register a model version (status draft)",
+  permission: "models:write",
+  body: { schema: RegisterModelInput, description: "model metadata", example: exampleRegistration },
+  success: {
+    status: 201,
+    description: "Registered",
+    schema: Model,
+    example: { ...exampleModel, status: "draft", artifact: null, revision: 1 },
+    headers: [{ name: "location", description: "Path of the new version: /v1/models/{id}", schema: Schema.String }]
+  },
+  errors: ["ModelConflictError", "ModelNotFoundError", "StorageError"]
+})
+
+export const listModels = endpoint({
+  operationId: "listModels",
+  method: "GET",
+  path: "/v1/models",
+  resource: "Models",
+  summary: "List and search models (ascending by id, cursor pagination)",
+  permission: "models:read",
+  query: ListModelsParams,
+  success: {
+    status: 200,
+    description: "A page of models",
+    schema: ModelPage,
+    example: { items: [exampleModel], nextCursor: exampleId }
+  },
+  errors: ["StorageError"]
+})
+
+export const getModel = endpoint({
+  operationId: "getModel",
+  method: "GET",
+  path: "/v1/models/{id}",
+  resource: "Models",
+  summary: "Get a model",
+  permission: "models:read",
+  params: ModelIdParams,
+  success: { status: 200, description: "The model", schema: Model, example: exampleModel },
+  errors: ["ModelNotFoundError", "StorageError"]
+})
+
+export const updateModel = endpoint({
+  operationId: "updateModel",
+  method: "PATCH",
+  path: "/v1/models/{id}",
+  resource: "Models",
+  summary: "Update description, tags or metrics (audited; identity fields are immutable)",
+  permission: "models:write",
+  params: ModelIdParams,
+  body: {
+    schema: UpdateModelInput,
+    description: "model update",
+    example: { description: "Calibrated scores", tags: ["payments", "eu"] }
+  },
+  success: { status: 200, description: "Updated", schema: Model, example: exampleModel },
+  errors: ["ModelNotFoundError", "StorageError"]
+})
+
+export const uploadArtifact = endpoint({
+  operationId: "uploadArtifact",
+  method: "PUT",
+  path: "/v1/models/{id}/artifact",
+  resource: "Models",
+  summary: "Upload the artifact (raw bytes, streamed; once per model)",
+  permission: "models:write",
+  params: ModelIdParams,
+  headers: artifactDigestHeaders,
+  rawBody: { contentType: "application/octet-stream", description: "The artifact's bytes" },
+  success: { status: 200, description: "Stored", schema: Model, example: exampleModel },
+  errors: ["ModelNotFoundError", "ArtifactStateError", "ArtifactTooLargeError", "IntegrityError", "StorageError"]
+})
+
+export const downloadArtifact = endpoint({
+  operationId: "downloadArtifact",
+  method: "GET",
+  path: "/v1/models/{id}/artifact",
+  resource: "Models",
+  summary: "Download the artifact (re-verified against its SHA-256 before serving)",
+  permission: "models:read",
+  params: ModelIdParams,
+  success: {
+    status: 200,
+    description: "Artifact bytes",
+    contentType: "application/octet-stream",
+    headers: [
+      ...artifactDigestHeaders,
+      { name: "content-length", description: "Size in bytes", schema: Schema.String },
+      { name: "etag", description: "The quoted SHA-256", schema: Schema.String }
+    ]
+  },
+  errors: ["ModelNotFoundError", "ArtifactStateError", "IntegrityError", "StorageError"]
+})
+
+export const promoteModel = endpoint({
+  operationId: "promoteModel",
+  method: "POST",
+  path: "/v1/models/{id}/promote",
+  resource: "Models",
+  summary: "Move a model through its lifecycle",
+  permission: "models:promote",
+  params: ModelIdParams,
+  body: {
+    schema: PromoteModelInput,
+    description: "promotion",
+    example: { status: "production", reason: "canary ok" }
+  },
+  success: {
+    status: 200,
+    description: "Promoted",
+    schema: Model,
+    example: { ...exampleModel, status: "production", revision: 5 }
+  },
+  errors: ["ModelNotFoundError", "InvalidTransitionError", "ArtifactStateError", "StorageError"]
+})
+
+export const getHistory = endpoint({
+  operationId: "getHistory",
+  method: "GET",
+  path: "/v1/models/{id}/history",
+  resource: "Models",
+  summary: "Audit trail of a model",
+  permission: "models:read",
+  params: ModelIdParams,
+  success: {
+    status: 200,
+    description: "Events, oldest first",
+    schema: Schema.Array(AuditEvent),
+    example: [exampleEvent]
+  },
+  errors: ["ModelNotFoundError", "StorageError"]
+})
+
+export const getProduction = endpoint({
+  operationId: "getProduction",
+  method: "GET",
+  path: "/v1/registry/{name}/production",
+  resource: "Models",
+  summary: "The production version of a name, now or at a past instant",
+  permission: "models:read",
+  params: ModelNameParams,
+  query: ProductionQuery,
+  success: {
+    status: 200,
+    description: "The model",
+    schema: Model,
+    example: { ...exampleModel, status: "production" }
+  },
+  errors: ["NotFound", "StorageError"]
+})
+
+/** Every registry endpoint, in the order the docs list them. */
+export const endpoints = [
+  registerModel,
+  listModels,
+  getModel,
+  updateModel,
+  uploadArtifact,
+  downloadArtifact,
+  promoteModel,
+  getHistory,
+  getProduction
+] as const
