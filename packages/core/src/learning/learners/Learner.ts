@@ -9,53 +9,19 @@
  */
 import { fnv1a32 } from "../../experiments/Assignment.js"
 import { invalid } from "../../stats/StatsError.js"
-
-export type Optimizer =
-  | {
-    readonly type: "sgd"
-    readonly learningRate: number
-    readonly schedule?: "constant" | "invscaling"
-    readonly powerT?: number
-  }
-  | { readonly type: "adagrad"; readonly learningRate: number; readonly epsilon?: number }
-  | { readonly type: "ftrl"; readonly alpha: number; readonly beta: number; readonly l1: number; readonly l2: number }
-  | { readonly type: "pa"; readonly variant: "PA-I" | "PA-II"; readonly C: number }
-
-export type FeatureMapSpec =
-  | { readonly type: "schema"; readonly names: ReadonlyArray<string> }
-  | { readonly type: "hashing"; readonly bits: number }
-
-export interface LearnerConfig {
-  readonly kind: "logistic" | "linear"
-  readonly optimizer: Optimizer
-  readonly features: FeatureMapSpec
-  readonly standardize?: boolean
-}
+import {
+  checkConfig,
+  checkStateEnvelope,
+  LEARNER_FORMAT_VERSION,
+  type LearnerConfig,
+  type LearnerState
+} from "./LearnerState.js"
 
 export interface Sample {
   readonly features: Readonly<Record<string, number>>
   readonly label: number
   readonly weight?: number
 }
-
-/** The serialized form; loading any other formatVersion is an error. */
-export interface LearnerState {
-  readonly formatVersion: 1
-  readonly config: LearnerConfig
-  readonly weights: ReadonlyArray<number>
-  readonly bias: number
-  readonly steps: number
-  /** Optimizer state: AdaGrad sums of squared gradients, FTRL z and n (last entry: the bias). */
-  readonly accumulators: Readonly<Record<string, ReadonlyArray<number>>>
-  /** Standardization: per-slot count, mean and M2. */
-  readonly standardization: {
-    readonly count: ReadonlyArray<number>
-    readonly mean: ReadonlyArray<number>
-    readonly m2: ReadonlyArray<number>
-  } | null
-}
-
-export const LEARNER_FORMAT_VERSION = 1
 
 const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)))
 
@@ -79,36 +45,6 @@ export interface Learner {
   readonly slotOf: (name: string) => number
   readonly state: () => LearnerState
   readonly config: LearnerConfig
-}
-
-const checkConfig = (config: LearnerConfig) => {
-  if (config.kind !== "logistic" && config.kind !== "linear") {
-    invalid("kind", `must be "logistic" or "linear", got ${String(config.kind)}`)
-  }
-  const o = config.optimizer
-  const positive = (v: number | undefined, field: string) => {
-    if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) invalid(field, `must be a finite number > 0, got ${v}`)
-  }
-  if (o.type === "sgd" || o.type === "adagrad") positive(o.learningRate, "optimizer.learningRate")
-  else if (o.type === "ftrl") {
-    positive(o.alpha, "optimizer.alpha")
-    positive(o.beta, "optimizer.beta")
-    if (!(o.l1 >= 0)) invalid("optimizer.l1", `must be >= 0, got ${o.l1}`)
-    if (!(o.l2 >= 0)) invalid("optimizer.l2", `must be >= 0, got ${o.l2}`)
-  } else if (o.type === "pa") {
-    if (config.kind !== "logistic") {
-      invalid("optimizer.type", "Passive-Aggressive is for classification (kind logistic)")
-    }
-    positive(o.C, "optimizer.C")
-  } else invalid("optimizer.type", `must be sgd, adagrad, ftrl or pa, got ${String((o as { type: unknown }).type)}`)
-  const f = config.features
-  if (f.type === "hashing") {
-    if (!(Number.isInteger(f.bits) && f.bits >= 1 && f.bits <= 24)) {
-      invalid("features.bits", `must be an integer from 1 to 24, got ${f.bits}`)
-    }
-  } else if (f.type === "schema") {
-    if (f.names.length === 0) invalid("features.names", "must not be empty")
-  } else invalid("features.type", `must be "schema" or "hashing"`)
 }
 
 export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learner => {
@@ -393,16 +329,6 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
 
 /** Restores a learner from its serialized state (any other formatVersion is refused). */
 export const loadLearner = (state: unknown): Learner => {
-  const s = state as Partial<LearnerState> | null
-  if (typeof s !== "object" || s === null) return invalid("state", "must be a serialized learner object")
-  if (s.formatVersion !== LEARNER_FORMAT_VERSION) {
-    return invalid(
-      "state.formatVersion",
-      `unsupported learner format ${
-        JSON.stringify(s.formatVersion)
-      }; this version reads format ${LEARNER_FORMAT_VERSION}`
-    )
-  }
-  if (!s.config || !Array.isArray(s.weights)) return invalid("state", "is missing config or weights")
-  return makeLearner(s.config, s as LearnerState)
+  const checked = checkStateEnvelope(state)
+  return makeLearner(checked.config, checked)
 }
