@@ -150,26 +150,8 @@ const makeRecords = ({ registry, store }: Ports) => {
 }
 type Records = ReturnType<typeof makeRecords>
 
-/**
- * One update of a pipeline: decided by its strategy, run under a lease, recorded. A failure
- * before anything is consumed leaves the samples buffered and schedules a retry.
- */
-const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
-  const { leases, metrics, registry, store } = ports
-
-  /** The pipeline as stored now, whether its strategy wants an update, and the metric it judged by. */
-  const checkDue = (id: string, trigger: UpdateTrigger) =>
-    Effect.gen(function*() {
-      const p = yield* getPipeline(id)
-      const nowMs = yield* Clock.currentTimeMillis
-      // Only the adaptive rule looks at the progressive metric; the others need just the count.
-      const progressiveMetric = p.strategy === "adaptive"
-        ? score(p.validationMetric, (yield* store.progressive(id)).slice(-ADAPTIVE_METRIC_WINDOW))
-        : null
-      const buffered = yield* store.bufferSize(id)
-      return { p, nowMs, progressiveMetric, isDue: isUpdateDue(p, { trigger, buffered, nowMs, progressiveMetric }) }
-    })
-
+/** A candidate from the buffered samples: trained, judged, and published when accepted. */
+const makeCandidates = ({ registry, store }: Ports) => {
   /** Registers the candidate as a registry version (status testing) and makes it live. */
   const publish = (p: Pipeline, train: ReadonlyArray<StoredSample>, published: LearnerState, after: number | null) =>
     Effect.gen(function*() {
@@ -195,6 +177,30 @@ const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
       return { ...outcome, modelId, samples: train.length }
     })
 
+  return { attempt }
+}
+
+/**
+ * One update of a pipeline: decided by its strategy, run under a lease, recorded. A failure
+ * before anything is consumed leaves the samples buffered and schedules a retry.
+ */
+const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
+  const { leases, metrics, store } = ports
+  const { attempt } = makeCandidates(ports)
+
+  /** The pipeline as stored now, whether its strategy wants an update, and the metric it judged by. */
+  const checkDue = (id: string, trigger: UpdateTrigger) =>
+    Effect.gen(function*() {
+      const p = yield* getPipeline(id)
+      const nowMs = yield* Clock.currentTimeMillis
+      // Only the adaptive rule looks at the progressive metric; the others need just the count.
+      const progressiveMetric = p.strategy === "adaptive"
+        ? score(p.validationMetric, (yield* store.progressive(id)).slice(-ADAPTIVE_METRIC_WINDOW))
+        : null
+      const buffered = yield* store.bufferSize(id)
+      return { p, nowMs, progressiveMetric, isDue: isUpdateDue(p, { trigger, buffered, nowMs, progressiveMetric }) }
+    })
+
   const run = (id: string, trigger: UpdateTrigger): Effect.Effect<UpdateRecord | null, Err> =>
     Effect.gen(function*() {
       const { isDue, nowMs, p, progressiveMetric } = yield* checkDue(id, trigger)
@@ -203,6 +209,7 @@ const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
       const at = new Date(nowMs).toISOString()
       const result = yield* Effect.result(attempt(p, buffer))
       if (Result.isFailure(result)) {
+        // Nothing consumed: the samples stay buffered, and the scheduler retries at nextRetryAt.
         const message = result.failure.message
         yield* change(id, (q, now) => afterFailedUpdate(q, message, now))
         return null
