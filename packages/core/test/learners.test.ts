@@ -23,7 +23,7 @@ const expectClose = (actual: ReadonlyArray<number>, expected: ReadonlyArray<numb
 }
 
 describe("learners match their references", () => {
-  it("SGD logistic regression equals scikit-learn's SGDClassifier(log_loss) and tracks its progressive validation", () => {
+  it("SGD logistic regression equals scikit-learn's SGDClassifier(log_loss), progressive validation too", () => {
     const learner = makeLearner({
       kind: "logistic",
       optimizer: { type: "sgd", learningRate: reference.logistic.eta0 },

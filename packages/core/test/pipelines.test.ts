@@ -102,11 +102,15 @@ describe("strategies", () => {
         const ol = yield* OnlineLearner.OnlineLearner
         const p = yield* create({ strategy: "periodic", updateFrequencySeconds: 600, minSamples: 20 })
         const out: Array<boolean> = []
-        out.push((yield* ol.addSamples(p.id, Array.from({ length: 10 }, (_, i) => sample(i)))).update !== null) // first run, too few
-        out.push((yield* ol.addSamples(p.id, Array.from({ length: 20 }, (_, i) => sample(10 + i)))).update !== null) // enough, but within 600 s of creation
+        const batch = (from: number, length: number) => Array.from({ length }, (_, i) => sample(from + i))
+        // first run, too few
+        out.push((yield* ol.addSamples(p.id, batch(0, 10))).update !== null)
+        // enough, but within 600 s of creation
+        out.push((yield* ol.addSamples(p.id, batch(10, 20))).update !== null)
         yield* TestClock.adjust("601 seconds")
         out.push((yield* ol.addSamples(p.id, [sample(30)])).update !== null) // interval passed
-        out.push((yield* ol.addSamples(p.id, Array.from({ length: 30 }, (_, i) => sample(40 + i)))).update !== null) // within 600 s of that update
+        // within 600 s of that update
+        out.push((yield* ol.addSamples(p.id, batch(40, 30))).update !== null)
         yield* TestClock.adjust("601 seconds")
         out.push((yield* ol.addSamples(p.id, [sample(80)])).update !== null)
         return out

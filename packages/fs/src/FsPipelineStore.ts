@@ -4,18 +4,23 @@
  * counters, progressive and holdout windows) lives in memory and is saved to
  * `<dir>/pipelines-samples.json` on clean shutdown and read back at start, like the drift
  * windows: a crash loses the samples received since the last clean stop, where an fsync per
- * sample would cap ingestion far below what one process can take.
+ * sample would cap ingestion far below what one process can take. Both files decode through the
+ * core's schemas when read, so a damaged record stops start-up naming the file (and line).
  */
-import { type LearnerState, type Pipeline, PipelineStore, type StorageError } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import { LearnerState, Pipeline, PipelineStore, type StorageError, storedRecord, UpdateRecord } from "@org/ml-core"
+import { Effect, Layer, Schema } from "effect"
 import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
 import { readSaved, saveAtomically } from "./SavedFile.js"
 
-type JournalEntry =
-  | { readonly op: "put"; readonly pipeline: Pipeline }
-  | { readonly op: "state"; readonly id: string; readonly state: LearnerState }
-  | { readonly op: "update"; readonly record: PipelineStore.UpdateRecord }
+const JournalEntry = Schema.Union([
+  Schema.Struct({ op: Schema.Literal("put"), pipeline: Pipeline }),
+  Schema.Struct({ op: Schema.Literal("state"), id: Schema.String, state: LearnerState }),
+  Schema.Struct({ op: Schema.Literal("update"), record: UpdateRecord })
+])
+type JournalEntry = typeof JournalEntry.Type
+const journalEntries = storedRecord(JournalEntry)
+const savedSamples = storedRecord(PipelineStore.SampleDataByPipeline)
 
 export const make = (options: { readonly directory: string }) =>
   Effect.gen(function*() {
@@ -26,6 +31,7 @@ export const make = (options: { readonly directory: string }) =>
       directory,
       name: "pipelines",
       fresh: () => Effect.runSync(PipelineStore.makeMemory),
+      entry: journalEntries,
       replay: (state, entry) => {
         switch (entry.op) {
           case "put": {
@@ -44,7 +50,7 @@ export const make = (options: { readonly directory: string }) =>
     })
     // Kept apart from the journal's state, which is rebuilt from the journal after a failed write.
     const samples = yield* PipelineStore.makeMemoryWithSampleData
-    samples.restoreSampleData((yield* readSaved<Record<string, PipelineStore.SampleData>>(samplesFile)) ?? {})
+    samples.restoreSampleData((yield* readSaved(samplesFile, savedSamples)) ?? {})
     yield* Effect.addFinalizer(() => saveAtomically(samplesFile, samples.sampleData()))
     const sampleSide = samples.store
     const read = <A, E>(f: (s: PipelineStore.PipelineStoreShape) => Effect.Effect<A, E>) =>

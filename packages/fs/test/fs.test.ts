@@ -116,7 +116,7 @@ const pipelinesDir = path.join(root, "pipelines")
 pipelineStoreContract("fs", () => FsPipelineStore.layer({ directory: pipelinesDir }))
 
 describe("fs pipelines durability", () => {
-  it("finds pipelines, live states and update records after a restart, and buffers, ids seen and counters after a clean one", async () => {
+  it("finds pipelines, states and updates after a restart; buffers, ids seen, counters after a clean one", async () => {
     const directory = path.join(root, "pipelines-restart")
     const pipeline = samplePipeline()
     const sample = (sampleId: string) => ({
@@ -185,6 +185,36 @@ describe("fs pipelines durability", () => {
     expect(progressive.map((e) => e.prediction)).toEqual([0.9, 0.8, 0.7]) // the replay of s1 was not scored again
     expect(validation.map((x) => x.sampleId)).toEqual(["v1"])
     expect(updates.map((u) => u.id)).toEqual(["u1"])
+  })
+})
+
+describe("fs pipelines decode what they read", () => {
+  const start = (directory: string) =>
+    Effect.runPromiseExit(
+      Effect.provide(PipelineStore.PipelineStore.use((s) => s.list()), FsPipelineStore.layer({ directory }))
+    )
+  const failure = (exit: Exit.Exit<unknown, unknown>) => (Exit.isFailure(exit) ? String(exit.cause) : "")
+
+  it("stops start-up at a journal line that is JSON but not a valid entry, naming file and line", async () => {
+    const directory = path.join(root, "pipelines-damaged-line")
+    const pipeline = samplePipeline()
+    expect(Exit.isSuccess(await start(directory))).toBe(true)
+    await Effect.runPromise(
+      Effect.provide(PipelineStore.PipelineStore.use((s) => s.insert(pipeline)), FsPipelineStore.layer({ directory }))
+    )
+    const damaged = { op: "put", pipeline: { ...pipeline, revision: "2" } }
+    await fs.appendFile(path.join(directory, "pipelines.jsonl"), JSON.stringify(damaged) + "\n")
+    expect(failure(await start(directory))).toMatch(/pipelines\.jsonl:2 is not valid: .*revision/)
+  })
+
+  it("stops start-up at a saved sample file that does not decode, naming it", async () => {
+    const directory = path.join(root, "pipelines-damaged-samples")
+    expect(Exit.isSuccess(await start(directory))).toBe(true)
+    const saved = {
+      p: { buffer: [{ sampleId: "a", features: { x: "1" } }], seen: [], progressive: [], validation: [] }
+    }
+    await fs.writeFile(path.join(directory, "pipelines-samples.json"), JSON.stringify(saved))
+    expect(failure(await start(directory))).toMatch(/pipelines-samples\.json is not valid/)
   })
 })
 

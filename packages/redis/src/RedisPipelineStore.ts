@@ -4,16 +4,20 @@
  * (set of recent sampleIds, for deduplication) with `:seen-order` (the same ids, oldest first, to
  * forget those beyond the window), `:counters`, `:state` (live learner state), `:progressive`
  * and `:validation` (bounded lists), and `ml:update:<update_id>` records listed in `:updates`.
- * One Lua script deduplicates, appends, trims and counts a batch atomically.
+ * One Lua script deduplicates, appends, trims and counts a batch atomically. What is read back
+ * decodes through the core's schemas (a list entry is named `<key>[<index>]` when it does not).
  */
 import {
-  type LearnerState,
-  type Pipeline,
+  LearnerState,
+  Pipeline,
   PipelineConflictError,
   PipelineStore,
-  StaleRevisionError
+  type RecordDecoder,
+  StaleRevisionError,
+  storedRecord,
+  UpdateRecord
 } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
 import { compareAndSet, getJson, getJsonMany, insertIndexed, listIndexed, redisCall as call } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
@@ -65,6 +69,14 @@ redis.call('HINCRBY', KEYS[3], 'dropped', dropped)
 return {added, dup, dropped}
 `
 
+const pipelines = storedRecord(Pipeline)
+const states = storedRecord(LearnerState)
+const updateRecords = storedRecord(UpdateRecord)
+const samples = storedRecord(PipelineStore.StoredSample)
+const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
+/** The script's reply: added, duplicates, dropped. */
+const addReply = storedRecord(Schema.Tuple([Schema.Int, Schema.Int, Schema.Int]))
+
 export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreShape => {
   const keys = pipelineKeys(prefix)
   const pushBounded = (key: string, values: ReadonlyArray<unknown>, max: number) =>
@@ -72,8 +84,8 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
       if (values.length === 0) return
       await redis.multi().rpush(key, ...values.map((v) => JSON.stringify(v))).ltrim(key, -max, -1).exec()
     })
-  const readList = <A>(key: string) =>
-    call("read", async () => (await redis.lrange(key, 0, -1)).map((r) => JSON.parse(r) as A))
+  const readList = <A>(key: string, decoder: RecordDecoder<A>) =>
+    call("read", async () => (await redis.lrange(key, 0, -1)).map((raw, i) => decoder.fromJson(raw, `${key}[${i}]`)))
   return {
     insert: (pipeline) =>
       call(
@@ -89,8 +101,8 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
           ))
         )
       ),
-    get: (id) => call("pipeline get", () => getJson<Pipeline>(redis, keys.pipeline(id))),
-    list: () => call("pipeline list", () => listIndexed<Pipeline>(redis, keys.pipelines(), keys.pipeline)),
+    get: (id) => call("pipeline get", () => getJson(redis, keys.pipeline(id), pipelines)),
+    list: () => call("pipeline list", () => listIndexed(redis, keys.pipelines(), keys.pipeline, pipelines)),
     commit: (pipeline, expected) =>
       call("pipeline commit", () => compareAndSet(redis, keys.pipeline(pipeline.id), pipeline, expected))
         .pipe(
@@ -109,7 +121,7 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
           JSON.stringify(s),
           predictions ? JSON.stringify({ prediction: predictions[i], label: s.label }) : ""
         ])
-        const [added, duplicates, dropped] = (await redis.eval(
+        const reply = await redis.eval(
           addScript,
           5,
           keys.part(id, "buffer"),
@@ -121,23 +133,23 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
           dedupWindow,
           progressiveWindow,
           ...args
-        )) as [number, number, number]
+        )
+        const [added, duplicates, dropped] = addReply.orThrow(reply, `samples script reply for ${keys.pipeline(id)}`)
         return { added, duplicates, dropped }
       }),
-    buffer: (id) => readList(keys.part(id, "buffer")),
+    buffer: (id) => readList(keys.part(id, "buffer"), samples),
     bufferSize: (id) => call("buffer size", () => redis.llen(keys.part(id, "buffer"))),
     removeSamples: (id, sampleIds) =>
       call("samples remove", async () => {
         if (sampleIds.length === 0) return
         // Consumed samples are usually the oldest: drop that prefix, then any stragglers by value.
         const wanted = new Set(sampleIds)
-        const raws = await redis.lrange(keys.part(id, "buffer"), 0, -1)
+        const key = keys.part(id, "buffer")
+        const raws = await redis.lrange(key, 0, -1)
         const multi = redis.multi()
-        for (const raw of raws) {
-          if (wanted.has((JSON.parse(raw) as { sampleId: string }).sampleId)) {
-            multi.lrem(keys.part(id, "buffer"), 1, raw)
-          }
-        }
+        raws.forEach((raw, i) => {
+          if (wanted.has(samples.fromJson(raw, `${key}[${i}]`).sampleId)) multi.lrem(key, 1, raw)
+        })
         await multi.exec()
       }),
     counters: (id) =>
@@ -152,12 +164,12 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
       }),
     addProcessed: (id, count) =>
       call("processed", () => redis.hincrby(keys.part(id, "counters"), "processed", count)).pipe(Effect.asVoid),
-    liveState: (id) => call("state", () => getJson<LearnerState>(redis, keys.part(id, "state"))),
+    liveState: (id) => call("state", () => getJson(redis, keys.part(id, "state"), states)),
     setLiveState: (id, state) =>
       call("state set", () => redis.set(keys.part(id, "state"), JSON.stringify(state))).pipe(Effect.asVoid),
-    progressive: (id) => readList(keys.part(id, "progressive")),
+    progressive: (id) => readList(keys.part(id, "progressive"), progressiveEntries),
     addValidation: (id, samples, max) => pushBounded(keys.part(id, "validation"), samples, max),
-    validation: (id) => readList(keys.part(id, "validation")),
+    validation: (id) => readList(keys.part(id, "validation"), samples),
     appendUpdate: (record) =>
       call("update append", async () => {
         await redis.multi().set(keys.update(record.id), JSON.stringify(record)).rpush(
@@ -169,10 +181,7 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
       call(
         "updates",
         async () =>
-          getJsonMany<PipelineStore.UpdateRecord>(
-            redis,
-            (await redis.lrange(keys.part(id, "updates"), 0, -1)).map(keys.update)
-          )
+          getJsonMany(redis, (await redis.lrange(keys.part(id, "updates"), 0, -1)).map(keys.update), updateRecords)
       )
   }
 }

@@ -1,5 +1,13 @@
 import { FsArtifactStore } from "@org/ml-adapter-fs"
-import { AbTests, ExperimentStore, MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
+import {
+  AbTests,
+  ExperimentStore,
+  MetricsSink,
+  ModelRegistry,
+  ModelStore,
+  PipelineStore,
+  type StorageError
+} from "@org/ml-core"
 import {
   driftStoreContract,
   experimentStoreContract,
@@ -7,7 +15,8 @@ import {
   modelStoreContract,
   pipelineStoreContract,
   sampleEvent,
-  sampleModel
+  sampleModel,
+  samplePipeline
 } from "@org/ml-core/testing"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs/promises"
@@ -187,5 +196,29 @@ describe("redis key layout", () => {
       RedisModelStore.layer.pipe(Layer.provide(RedisClient.layer({ url: "redis://127.0.0.1:1", prefix })))
     )))
     expect(JSON.stringify(exit)).toContain("Cannot reach Redis")
+  })
+})
+
+describe("redis pipelines decode what they read", () => {
+  const pipelineStore = () => RedisPipelineStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+  const failure = <A>(f: (s: PipelineStore.PipelineStoreShape) => Effect.Effect<A, StorageError>) =>
+    Effect.runPromise(Effect.flip(Effect.provide(PipelineStore.PipelineStore.use(f), pipelineStore())))
+
+  it("fail with a StorageError naming the key of a damaged pipeline record or list entry", async () => {
+    const pipeline = samplePipeline()
+    const keys = RedisPipelineStore.pipelineKeys(prefix)
+    await admin.set(keys.pipeline(pipeline.id), JSON.stringify({ ...pipeline, holdoutShare: "0.2" }))
+    expect((await failure((s) => s.get(pipeline.id))).message).toMatch(
+      new RegExp(`${keys.pipeline(pipeline.id)} is not valid: holdoutShare`)
+    )
+    const sample = { sampleId: "a", features: { x: 1 }, label: 1, weight: 1, receivedAt: pipeline.createdAt }
+    await admin.rpush(
+      keys.part(pipeline.id, "buffer"),
+      JSON.stringify(sample),
+      JSON.stringify({ ...sample, label: null })
+    )
+    expect((await failure((s) => s.buffer(pipeline.id))).message).toMatch(
+      new RegExp(`${keys.part(pipeline.id, "buffer")}\\[1\\] is not valid: label`)
+    )
   })
 })

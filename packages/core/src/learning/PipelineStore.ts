@@ -5,47 +5,16 @@
  * atomic step, so samples from many instances reach one buffer safely and the memory of ids seen
  * stays bounded.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
 import { PipelineConflictError } from "./Errors.js"
-import type { LearnerState } from "./learners/Learner.js"
-import type { Pipeline } from "./Pipeline.js"
+import type { LearnerState } from "./learners/LearnerState.js"
+import { type Pipeline, PipelineCounters, type UpdateRecord } from "./Pipeline.js"
+import { ProgressiveEntry, StoredSample } from "./Samples.js"
 
-export interface StoredSample {
-  readonly sampleId: string
-  readonly features: Readonly<Record<string, number>>
-  readonly label: number
-  readonly weight: number
-  readonly receivedAt: string
-}
-
-export interface PipelineCounters {
-  readonly received: number
-  readonly duplicates: number
-  readonly dropped: number
-  readonly processed: number
-}
-
-/** One progressive-validation observation: the live model's prediction before it saw the label. */
-export interface ProgressiveEntry {
-  readonly prediction: number
-  readonly label: number
-}
-
-export interface UpdateRecord {
-  readonly id: string
-  readonly pipelineId: string
-  readonly at: string
-  readonly kind: "update" | "rollback"
-  readonly accepted: boolean
-  readonly reason: string
-  readonly trigger: string
-  readonly samples: number
-  readonly metricBefore: number | null
-  readonly metricAfter: number | null
-  readonly modelId: string | null
-  readonly previousModelId: string | null
-}
+// The records of this port, re-exported where its adapters and clients have always found them.
+export { PipelineCounters, UpdateRecord } from "./Pipeline.js"
+export { ProgressiveEntry, StoredSample } from "./Samples.js"
 
 export interface SampleLimits {
   /** Buffered samples kept; the oldest beyond it are dropped and counted. */
@@ -103,13 +72,17 @@ export class PipelineStore extends Context.Service<PipelineStore, PipelineStoreS
  * The sample side of one pipeline (buffer, ids seen, counters, windows) as plain data, for
  * adapters that keep it in memory and save it in bulk (the filesystem adapter).
  */
-export interface SampleData {
-  readonly buffer: ReadonlyArray<StoredSample>
-  readonly seen: ReadonlyArray<string>
-  readonly counters: PipelineCounters
-  readonly progressive: ReadonlyArray<ProgressiveEntry>
-  readonly validation: ReadonlyArray<StoredSample>
-}
+export const SampleData = Schema.Struct({
+  buffer: Schema.Array(StoredSample),
+  seen: Schema.Array(Schema.String),
+  counters: PipelineCounters,
+  progressive: Schema.Array(ProgressiveEntry),
+  validation: Schema.Array(StoredSample)
+})
+export type SampleData = typeof SampleData.Type
+
+/** The sample data of every pipeline that has any, by pipeline id (the filesystem adapter's saved file). */
+export const SampleDataByPipeline = Schema.Record(Schema.String, SampleData)
 
 export interface MemoryPipelineStore {
   readonly store: PipelineStoreShape

@@ -1,61 +1,31 @@
 /**
  * Online learners over typed arrays: logistic regression (labels 0/1) and linear regression
- * (squared loss), trained one sample at a time by SGD (constant or inverse-scaling learning
- * rate, as scikit-learn's "constant" and "invscaling"), AdaGrad, FTRL-Proximal (McMahan et al.
- * 2013, Algorithm 1: alpha, beta, L1, L2) or, for classification, Passive-Aggressive (PA-I and
- * PA-II, hinge loss, bias counted in the norm). Features arrive as { name: number } and map to
- * slots through a fixed schema or the hashing trick (FNV-1a, 2^bits slots); optional online
- * standardization. State serializes to a versioned plain object (formatVersion 1).
+ * (squared loss), trained one sample at a time by one of the optimizers in optimizers/ (SGD,
+ * AdaGrad, FTRL-Proximal, Passive-Aggressive; one per file). Features arrive as { name: number }
+ * and map to slots through a fixed schema or the hashing trick (FNV-1a, 2^bits slots); optional
+ * online standardization. State serializes to a versioned plain object (LearnerState.ts).
  */
 import { fnv1a32 } from "../../experiments/Assignment.js"
 import { invalid } from "../../stats/StatsError.js"
-
-export type Optimizer =
-  | {
-    readonly type: "sgd"
-    readonly learningRate: number
-    readonly schedule?: "constant" | "invscaling"
-    readonly powerT?: number
-  }
-  | { readonly type: "adagrad"; readonly learningRate: number; readonly epsilon?: number }
-  | { readonly type: "ftrl"; readonly alpha: number; readonly beta: number; readonly l1: number; readonly l2: number }
-  | { readonly type: "pa"; readonly variant: "PA-I" | "PA-II"; readonly C: number }
-
-export type FeatureMapSpec =
-  | { readonly type: "schema"; readonly names: ReadonlyArray<string> }
-  | { readonly type: "hashing"; readonly bits: number }
-
-export interface LearnerConfig {
-  readonly kind: "logistic" | "linear"
-  readonly optimizer: Optimizer
-  readonly features: FeatureMapSpec
-  readonly standardize?: boolean
-}
+import {
+  checkConfig,
+  checkStateEnvelope,
+  LEARNER_FORMAT_VERSION,
+  type LearnerConfig,
+  type LearnerState,
+  type Optimizer
+} from "./LearnerState.js"
+import { makeAdaGrad } from "./optimizers/AdaGrad.js"
+import { makeFtrl } from "./optimizers/Ftrl.js"
+import type { OptimizerSetup, OptimizerStep } from "./optimizers/Optimizer.js"
+import { makePassiveAggressive } from "./optimizers/PassiveAggressive.js"
+import { makeSgd } from "./optimizers/Sgd.js"
 
 export interface Sample {
   readonly features: Readonly<Record<string, number>>
   readonly label: number
   readonly weight?: number
 }
-
-/** The serialized form; loading any other formatVersion is an error. */
-export interface LearnerState {
-  readonly formatVersion: 1
-  readonly config: LearnerConfig
-  readonly weights: ReadonlyArray<number>
-  readonly bias: number
-  readonly steps: number
-  /** Optimizer state: AdaGrad sums of squared gradients, FTRL z and n (last entry: the bias). */
-  readonly accumulators: Readonly<Record<string, ReadonlyArray<number>>>
-  /** Standardization: per-slot count, mean and M2. */
-  readonly standardization: {
-    readonly count: ReadonlyArray<number>
-    readonly mean: ReadonlyArray<number>
-    readonly m2: ReadonlyArray<number>
-  } | null
-}
-
-export const LEARNER_FORMAT_VERSION = 1
 
 const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)))
 
@@ -81,34 +51,18 @@ export interface Learner {
   readonly config: LearnerConfig
 }
 
-const checkConfig = (config: LearnerConfig) => {
-  if (config.kind !== "logistic" && config.kind !== "linear") {
-    invalid("kind", `must be "logistic" or "linear", got ${String(config.kind)}`)
+/** The optimizer of a configuration: the one place an optimizer is registered. */
+const makeOptimizer = (o: Optimizer, setup: OptimizerSetup): OptimizerStep => {
+  switch (o.type) {
+    case "sgd":
+      return makeSgd(o, setup)
+    case "adagrad":
+      return makeAdaGrad(o, setup)
+    case "ftrl":
+      return makeFtrl(o, setup)
+    case "pa":
+      return makePassiveAggressive(o, setup)
   }
-  const o = config.optimizer
-  const positive = (v: number | undefined, field: string) => {
-    if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) invalid(field, `must be a finite number > 0, got ${v}`)
-  }
-  if (o.type === "sgd" || o.type === "adagrad") positive(o.learningRate, "optimizer.learningRate")
-  else if (o.type === "ftrl") {
-    positive(o.alpha, "optimizer.alpha")
-    positive(o.beta, "optimizer.beta")
-    if (!(o.l1 >= 0)) invalid("optimizer.l1", `must be >= 0, got ${o.l1}`)
-    if (!(o.l2 >= 0)) invalid("optimizer.l2", `must be >= 0, got ${o.l2}`)
-  } else if (o.type === "pa") {
-    if (config.kind !== "logistic") {
-      invalid("optimizer.type", "Passive-Aggressive is for classification (kind logistic)")
-    }
-    positive(o.C, "optimizer.C")
-  } else invalid("optimizer.type", `must be sgd, adagrad, ftrl or pa, got ${String((o as { type: unknown }).type)}`)
-  const f = config.features
-  if (f.type === "hashing") {
-    if (!(Number.isInteger(f.bits) && f.bits >= 1 && f.bits <= 24)) {
-      invalid("features.bits", `must be an integer from 1 to 24, got ${f.bits}`)
-    }
-  } else if (f.type === "schema") {
-    if (f.names.length === 0) invalid("features.names", "must not be empty")
-  } else invalid("features.type", `must be "schema" or "hashing"`)
 }
 
 export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learner => {
@@ -119,30 +73,17 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
     : undefined
   const hashMask = size - 1
   const slotOf = (name: string): number => (schemaIndex ? schemaIndex.get(name) ?? -1 : fnv1a32(name) & hashMask)
-  const weights = new Float64Array(size)
-  // The bias lives in a typed array: a double in a closure variable would be boxed on every write.
-  const bias = new Float64Array(1)
-  let steps = 0
-  const o = config.optimizer
-  // Accumulators have one extra entry, at index `size`, for the bias.
-  const g2 = o.type === "adagrad" ? new Float64Array(size + 1) : undefined
-  const z = o.type === "ftrl" ? new Float64Array(size + 1) : undefined
-  const n = o.type === "ftrl" ? new Float64Array(size + 1) : undefined
+  const logistic = config.kind === "logistic"
+  const output = (m: number) => (logistic ? sigmoid(m) : m)
+  const optimizer = makeOptimizer(config.optimizer, { size, output, state })
+  let steps = state?.steps ?? 0
   const stdCount = config.standardize ? new Float64Array(size) : undefined
   const stdMean = config.standardize ? new Float64Array(size) : undefined
   const stdM2 = config.standardize ? new Float64Array(size) : undefined
-  if (state) {
-    weights.set(state.weights)
-    bias[0] = state.bias
-    steps = state.steps
-    g2?.set(state.accumulators.g2 ?? [])
-    z?.set(state.accumulators.z ?? [])
-    n?.set(state.accumulators.n ?? [])
-    if (state.standardization && stdCount && stdMean && stdM2) {
-      stdCount.set(state.standardization.count)
-      stdMean.set(state.standardization.mean)
-      stdM2.set(state.standardization.m2)
-    }
+  if (state?.standardization && stdCount && stdMean && stdM2) {
+    stdCount.set(state.standardization.count)
+    stdMean.set(state.standardization.mean)
+    stdM2.set(state.standardization.m2)
   }
   // The sample being learned or scored is read from activeSlots/activeValues, k entries:
   // - by name, a schema learner encodes densely (val holds every slot, 0 when absent, over the
@@ -273,38 +214,15 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
     return count
   }
 
-  const ftrlWeight = (i: number): number => {
-    const zi = z![i]!
-    if (Math.abs(zi) <= (o as { l1: number }).l1) return 0
-    const f = o as { alpha: number; beta: number; l1: number; l2: number }
-    return -(zi - Math.sign(zi) * f.l1) / ((f.beta + Math.sqrt(n![i]!)) / f.alpha + f.l2)
-  }
-
-  const margin = (k: number): number => {
-    const slots = activeSlots
-    const values = activeValues
-    let s = 0
-    if (o.type === "ftrl") {
-      for (let j = 0; j < k; j++) s += ftrlWeight(slots[j]!) * values[j]!
-      return s + ftrlWeight(size)
-    }
-    const w = weights
-    for (let j = 0; j < k; j++) s += w[slots[j]!]! * values[j]!
-    return s + bias[0]!
-  }
-
   /**
    * The margin, computed before anything is written. A non-finite value always makes it
    * non-finite (NaN, or Inf; 0 x Inf is NaN), so unchecked values are searched only then.
    */
   const checkedMargin = (k: number): number => {
-    const m = margin(k)
+    const m = optimizer.margin(activeSlots, activeValues, k)
     if (valuesUnchecked && !Number.isFinite(m)) checkFinite(activeValues, k)
     return m
   }
-
-  const logistic = config.kind === "logistic"
-  const output = (m: number) => (logistic ? sigmoid(m) : m)
 
   const checkTarget = (y: number, w: number) => {
     if (!Number.isFinite(y)) invalid("label", `must be a finite number, got ${y}`)
@@ -312,51 +230,11 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
     if (!(Number.isFinite(w) && w > 0)) invalid("weight", `must be a finite number > 0, got ${w}`)
   }
 
-  const invScaling = o.type === "sgd" && o.schedule === "invscaling"
   /** One optimizer step on the k active entries. */
   const update = (k: number, y: number, w: number) => {
-    const slots = activeSlots
-    const values = activeValues
     const m = checkedMargin(k)
     steps++
-    if (o.type === "pa") {
-      const ys = y === 1 ? 1 : -1
-      const loss = Math.max(0, 1 - ys * m)
-      if (loss === 0) return
-      let sqnorm = 1 // the bias input
-      for (let j = 0; j < k; j++) sqnorm += values[j]! * values[j]!
-      const C = o.C * w
-      const tau = o.variant === "PA-I" ? Math.min(C, loss / sqnorm) : loss / (sqnorm + 1 / (2 * C))
-      for (let j = 0; j < k; j++) weights[slots[j]!]! += tau * ys * values[j]!
-      bias[0]! += tau * ys
-      return
-    }
-    const g = (output(m) - y) * w // d loss / d margin, for log loss and squared loss alike
-    if (o.type === "sgd") {
-      const eta = invScaling ? o.learningRate / Math.pow(steps, o.powerT ?? 0.25) : o.learningRate
-      const step = eta * g
-      const w = weights
-      for (let j = 0; j < k; j++) w[slots[j]!]! -= step * values[j]!
-      bias[0]! -= step
-    } else if (o.type === "adagrad") {
-      const eps = o.epsilon ?? 1e-8
-      for (let j = 0; j < k; j++) {
-        const i = slots[j]!
-        const gi = g * values[j]!
-        g2![i]! += gi * gi
-        weights[i]! -= (o.learningRate * gi) / (Math.sqrt(g2![i]!) + eps)
-      }
-      g2![size]! += g * g
-      bias[0]! -= (o.learningRate * g) / (Math.sqrt(g2![size]!) + eps)
-    } else {
-      const step = (i: number, gi: number) => {
-        const sigma = (Math.sqrt(n![i]! + gi * gi) - Math.sqrt(n![i]!)) / o.alpha
-        z![i]! += gi - sigma * ftrlWeight(i)
-        n![i]! += gi * gi
-      }
-      for (let j = 0; j < k; j++) step(slots[j]!, g * values[j]!)
-      step(size, g)
-    }
+    optimizer.update(activeSlots, activeValues, k, m, y, w, steps)
   }
 
   return {
@@ -376,14 +254,10 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
     state: () => ({
       formatVersion: LEARNER_FORMAT_VERSION,
       config,
-      weights: o.type === "ftrl" ? Array.from({ length: size }, (_, i) => ftrlWeight(i)) : Array.from(weights),
-      bias: o.type === "ftrl" ? ftrlWeight(size) : bias[0]!,
+      weights: optimizer.weights(),
+      bias: optimizer.bias(),
       steps,
-      accumulators: {
-        ...(g2 ? { g2: Array.from(g2) } : {}),
-        ...(z ? { z: Array.from(z) } : {}),
-        ...(n ? { n: Array.from(n) } : {})
-      },
+      accumulators: optimizer.accumulators(),
       standardization: stdCount
         ? { count: Array.from(stdCount), mean: Array.from(stdMean!), m2: Array.from(stdM2!) }
         : null
@@ -393,16 +267,6 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
 
 /** Restores a learner from its serialized state (any other formatVersion is refused). */
 export const loadLearner = (state: unknown): Learner => {
-  const s = state as Partial<LearnerState> | null
-  if (typeof s !== "object" || s === null) return invalid("state", "must be a serialized learner object")
-  if (s.formatVersion !== LEARNER_FORMAT_VERSION) {
-    return invalid(
-      "state.formatVersion",
-      `unsupported learner format ${
-        JSON.stringify(s.formatVersion)
-      }; this version reads format ${LEARNER_FORMAT_VERSION}`
-    )
-  }
-  if (!s.config || !Array.isArray(s.weights)) return invalid("state", "is missing config or weights")
-  return makeLearner(s.config, s as LearnerState)
+  const checked = checkStateEnvelope(state)
+  return makeLearner(checked.config, checked)
 }

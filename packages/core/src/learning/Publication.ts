@@ -1,0 +1,44 @@
+/**
+ * What an accepted update publishes in the model registry: a new version of the live model's
+ * name (`<base version>-online-<pipeline>-<n>`, parent = the live version), with the candidate's
+ * holdout metric, what it was trained on, and tags that find it again. Published versions enter
+ * at status testing; promoting them further is a person's decision.
+ */
+import type { Model, RegisterModelInput } from "../registry/Model.js"
+import type { Pipeline } from "./Pipeline.js"
+import type { StoredSample } from "./Samples.js"
+
+/** The registry entry of update number `acceptedUpdates + 1` of `p`, a child of `parent` (the live version). */
+export const publishedModel = (
+  p: Pipeline,
+  parent: Model,
+  train: ReadonlyArray<StoredSample>,
+  metricAfter: number | null
+): RegisterModelInput => {
+  const number = p.acceptedUpdates + 1
+  // Names and versions are bounded: the base version and the pipeline id are cut to 24 characters.
+  const version = `${parent.version.split("-online-")[0]!.slice(0, 24)}-online-${p.id.slice(0, 24)}-${number}`
+  const times = train.map((s) => s.receivedAt).sort()
+  return {
+    name: parent.name,
+    version,
+    algorithm: parent.algorithm,
+    framework: parent.framework,
+    description: `Online update ${number} of pipeline ${p.id}`,
+    metrics: metricAfter === null ? {} : { [`holdout_${p.validationMetric}`]: metricAfter },
+    training: {
+      dataset: `pipeline:${p.id}`,
+      sampleCount: train.length,
+      ...(times.length ? { startedAt: times[0]!, finishedAt: times[times.length - 1]! } : {})
+    },
+    tags: ["online", p.id],
+    parentModelId: p.liveModelId,
+    createdBy: publisherOf(p)
+  }
+}
+
+/** The actor named in the registry for what a pipeline does. */
+export const publisherOf = (p: Pick<Pipeline, "id">): string => `pipeline:${p.id}`
+
+/** The reason recorded when a published version is promoted to testing. */
+export const publicationReason = (p: Pipeline): string => `online update ${p.acceptedUpdates + 1} of pipeline ${p.id}`

@@ -1,0 +1,143 @@
+/**
+ * Labelled samples and features: what a client sends (SampleInput, at most 100,000 in a
+ * SamplesRequest; features to predict from), what a pipeline keeps (StoredSample, with weight
+ * and arrival time; ProgressiveEntry, the live model's prediction scored when the label arrived),
+ * and the one check of a sample's values, which names each field at fault. Request bodies are
+ * decoded as envelopes and their values checked once, here or by the learner, so a big batch is
+ * walked once; stored samples decode with one plain pass over their features.
+ */
+import { Schema } from "effect"
+import type { FieldIssue } from "../shared/Errors.js"
+import { checkedSchema, documentedAs } from "./CheckedSchema.js"
+import type { LearnerKind } from "./learners/LearnerState.js"
+
+export const MAX_SAMPLES_PER_REQUEST = 100_000
+export const MAX_ROWS_PER_PREDICTION = 100_000
+export const MAX_FEATURES_PER_SAMPLE = 1000
+
+/** Feature values by name, as documented (and decoded where values are few). */
+const FeatureValuesFields = Schema.Record(Schema.String, Schema.Finite)
+
+const isObjectOfNumbers = (value: unknown): boolean => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false
+  for (const name in value) if (typeof (value as Record<string, unknown>)[name] !== "number") return false
+  return true
+}
+
+/** Feature values by name; decoded in one plain pass (a stored buffer holds a million of them). */
+export const FeatureValues = checkedSchema(
+  FeatureValuesFields,
+  (input) => isObjectOfNumbers(input) ? undefined : "must be an object of numbers",
+  { title: "FeatureValues", description: "Feature values by name" }
+)
+export type FeatureValues = typeof FeatureValues.Type
+
+export const SampleInput = Schema.Struct({
+  /** Deduplication key: a sampleId seen recently by the pipeline is counted and ignored. */
+  sampleId: Schema.String.check(Schema.isBetweenLength(1, 256)),
+  features: FeatureValuesFields,
+  /** 0 or 1 for a classifier (kind logistic), any finite number for a regressor. */
+  label: Schema.Finite,
+  /** Defaults to 1. */
+  weight: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0)))
+})
+export type SampleInput = typeof SampleInput.Type
+
+const samplesBound = Schema.isMaxLength(MAX_SAMPLES_PER_REQUEST, { message: "must hold at most 100000 samples" })
+const rowsBound = Schema.isMaxLength(MAX_ROWS_PER_PREDICTION, { message: "must hold at most 100000 rows" })
+
+/**
+ * POST /v1/pipelines/{id}/samples. Decoding checks the envelope only; each sample's values are
+ * checked once, by OnlineLearner.addSamples (sampleIssues), naming the field.
+ */
+export const SamplesRequest = documentedAs(
+  Schema.Struct({
+    samples: Schema.Array(
+      Schema.Struct({
+        sampleId: Schema.Unknown,
+        features: Schema.Unknown,
+        label: Schema.Unknown,
+        weight: Schema.optionalKey(Schema.Unknown)
+      })
+    ).check(samplesBound)
+  }),
+  Schema.Struct({ samples: Schema.Array(SampleInput).check(samplesBound) }),
+  { title: "SamplesRequest" }
+)
+export type SamplesRequest = typeof SamplesRequest.Type
+
+/**
+ * POST /v1/pipelines/{id}/predict: one row or many. Feature values are checked by the learner
+ * as it predicts (naming the feature).
+ */
+export const PredictRequest = documentedAs(
+  Schema.Union([
+    Schema.Struct({ features: Schema.Record(Schema.String, Schema.Unknown) }),
+    Schema.Struct({ rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(rowsBound) })
+  ]),
+  Schema.Union([
+    Schema.Struct({ features: FeatureValuesFields }),
+    Schema.Struct({ rows: Schema.Array(FeatureValuesFields).check(rowsBound) })
+  ]),
+  { title: "PredictRequest" }
+)
+export type PredictRequest = typeof PredictRequest.Type
+
+/** Probability of label 1 (logistic) or the predicted value (linear), for `{ features }`. */
+export const Prediction = Schema.Struct({ prediction: Schema.Finite })
+export type Prediction = typeof Prediction.Type
+/** One prediction per row, in order, for `{ rows }`. */
+export const Predictions = Schema.Struct({ predictions: Schema.Array(Schema.Finite) })
+export type Predictions = typeof Predictions.Type
+
+/** A sample as a pipeline buffers it. */
+export const StoredSample = Schema.Struct({
+  sampleId: Schema.String,
+  features: FeatureValues,
+  label: Schema.Finite,
+  weight: Schema.Finite,
+  receivedAt: Schema.String
+})
+export type StoredSample = typeof StoredSample.Type
+
+/** One progressive-validation observation: the live model's prediction before it saw the label. */
+export const ProgressiveEntry = Schema.Struct({ prediction: Schema.Finite, label: Schema.Finite })
+export type ProgressiveEntry = typeof ProgressiveEntry.Type
+
+/**
+ * Every problem with the values of a batch of samples for a learner of `kind`, each naming its
+ * field (`[index, "features", name]`); empty when the batch is fine.
+ */
+export const sampleIssues = (kind: LearnerKind, samples: ReadonlyArray<SampleInput>): Array<FieldIssue> => {
+  const issues: Array<{ path: Array<string | number>; message: string }> = []
+  samples.forEach((s, i) => {
+    if (typeof s.sampleId !== "string" || s.sampleId.length === 0 || s.sampleId.length > 256) {
+      issues.push({ path: [i, "sampleId"], message: "must be a string of 1-256 characters" })
+    }
+    if (typeof s.label !== "number" || !Number.isFinite(s.label)) {
+      issues.push({ path: [i, "label"], message: `must be a finite number, got ${JSON.stringify(s.label)}` })
+    } else if (kind === "logistic" && s.label !== 0 && s.label !== 1) {
+      issues.push({ path: [i, "label"], message: `must be 0 or 1 for a classifier, got ${s.label}` })
+    }
+    if (s.weight !== undefined && !(typeof s.weight === "number" && Number.isFinite(s.weight) && s.weight > 0)) {
+      issues.push({ path: [i, "weight"], message: "must be a finite number > 0" })
+    }
+    if (typeof s.features !== "object" || s.features === null) {
+      issues.push({ path: [i, "features"], message: "must be an object of numbers" })
+    } else {
+      const entries = Object.entries(s.features)
+      if (entries.length > MAX_FEATURES_PER_SAMPLE) {
+        issues.push({
+          path: [i, "features"],
+          message: `has ${entries.length} features; at most ${MAX_FEATURES_PER_SAMPLE}`
+        })
+      }
+      for (const [name, v] of entries) {
+        if (typeof v !== "number" || !Number.isFinite(v)) {
+          issues.push({ path: [i, "features", name], message: `must be a finite number, got ${JSON.stringify(v)}` })
+        }
+      }
+    }
+  })
+  return issues
+}
