@@ -1,12 +1,12 @@
 /**
- * The ML Pipeline client. Methods mirror the registry's use cases; the registry's request and
- * response types come from the contract's endpoint tables (@org/ml-api), the other domains'
+ * The ML Pipeline client. Methods mirror the use cases; the registry's and experiments' request
+ * and response types come from the contract's endpoint tables (@org/ml-api), the other domains'
  * from @org/ml-core (types only: nothing of Effect is loaded at run time). Artifacts are
  * streamed both ways, never buffered whole, and downloads are verified against their SHA-256
  * while they stream.
  */
-import type { BodyJsonOf, Operations, QueryOf, Registry, SuccessJsonOf } from "@org/ml-api"
-import type { AbTests, CreateExperimentInput, Experiment } from "@org/ml-core"
+import type { BodyJsonOf, Experiments, Operations, QueryOf, Registry, SuccessJsonOf } from "@org/ml-api"
+import type { ExposureCount, MetricObservation, ModelAssignment, ModelAssignmentList } from "@org/ml-core"
 import type { RecorderOptions } from "./Batcher.js"
 import { makeDriftClient } from "./Drift.js"
 import { errorFromResponse, IntegrityError } from "./Errors.js"
@@ -21,6 +21,17 @@ type RegisterModelInput = BodyJsonOf<typeof Registry.registerModel>
 type UpdateModelInput = BodyJsonOf<typeof Registry.updateModel>
 type ModelStatus = BodyJsonOf<typeof Registry.promoteModel>["status"]
 type ListModelsQuery = QueryOf<typeof Registry.listModels>
+
+type Experiment = SuccessJsonOf<typeof Experiments.getExperiment>
+type ExperimentList = SuccessJsonOf<typeof Experiments.listExperiments>
+/** Results as JSON carries them: a statistic the arithmetic could not give (NaN, ±Infinity) is null. */
+export type ExperimentResults = SuccessJsonOf<typeof Experiments.getExperimentResults>
+export type VariantResults = ExperimentResults["variants"][number]
+export type MetricSummaryView = VariantResults["metrics"][string]
+export type Comparison = ExperimentResults["comparisons"][number]
+type CreateExperimentInput = BodyJsonOf<typeof Experiments.createExperiment>
+type UpdateExperimentInput = BodyJsonOf<typeof Experiments.updateExperiment>
+type CompleteExperimentInput = BodyJsonOf<typeof Experiments.completeExperiment>
 
 export type ArtifactBody = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
 
@@ -200,39 +211,27 @@ export const createClient = (options: ClientOptions) => {
     create: (input: CreateExperimentInput): Promise<Experiment> =>
       sendJson<Experiment>("/v1/experiments", "POST", input),
     get: (id: string): Promise<Experiment> => sendJson<Experiment>(experimentPath(id)),
-    list: async (): Promise<ReadonlyArray<Experiment>> =>
-      (await sendJson<{ items: ReadonlyArray<Experiment> }>("/v1/experiments")).items,
+    list: async (): Promise<ReadonlyArray<Experiment>> => (await sendJson<ExperimentList>("/v1/experiments")).items,
     /** Re-split traffic (one trafficPct per variant) and/or change the description. */
-    update: (
-      id: string,
-      change: { readonly trafficPct?: ReadonlyArray<number>; readonly description?: string }
-    ): Promise<Experiment> => sendJson<Experiment>(experimentPath(id), "PATCH", change),
+    update: (id: string, change: UpdateExperimentInput): Promise<Experiment> =>
+      sendJson<Experiment>(experimentPath(id), "PATCH", change),
     start: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/start`, "POST"),
     pause: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/pause`, "POST"),
-    complete: (id: string, options: { readonly promoteWinner?: boolean } = {}): Promise<Experiment> =>
+    complete: (id: string, options: CompleteExperimentInput = {}): Promise<Experiment> =>
       sendJson<Experiment>(`${experimentPath(id)}/complete`, "POST", options),
     reweight: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/reweight`, "POST"),
-    getModelAssignment: (id: string, userId: string): Promise<AbTests.ModelAssignment> =>
-      sendJson<AbTests.ModelAssignment>(`${experimentPath(id)}/assignments`, "POST", { userId }),
-    getModelAssignments: async (
-      id: string,
-      userIds: ReadonlyArray<string>
-    ): Promise<ReadonlyArray<AbTests.ModelAssignment>> =>
-      (await sendJson<{ items: ReadonlyArray<AbTests.ModelAssignment> }>(`${experimentPath(id)}/assignments`, "POST", {
-        userIds
-      })).items,
+    getModelAssignment: (id: string, userId: string): Promise<ModelAssignment> =>
+      sendJson<ModelAssignment>(`${experimentPath(id)}/assignments`, "POST", { userId }),
+    getModelAssignments: async (id: string, userIds: ReadonlyArray<string>): Promise<ReadonlyArray<ModelAssignment>> =>
+      (await sendJson<ModelAssignmentList>(`${experimentPath(id)}/assignments`, "POST", { userIds })).items,
     recordMetric: (id: string, modelId: string, metric: string, value: number): Promise<void> =>
       sendJson(`${experimentPath(id)}/metrics`, "POST", { modelId, metric, value }).then(() => undefined),
-    recordMetrics: (
-      id: string,
-      observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>
-    ): Promise<void> => sendJson(`${experimentPath(id)}/metrics`, "POST", { observations }).then(() => undefined),
-    recordExposures: (
-      id: string,
-      exposures: ReadonlyArray<{ readonly modelId: string; readonly count: number }>
-    ): Promise<void> => sendJson(`${experimentPath(id)}/exposures`, "POST", { exposures }).then(() => undefined),
-    getExperimentResults: (id: string): Promise<AbTests.ExperimentResults> =>
-      sendJson<AbTests.ExperimentResults>(`${experimentPath(id)}/results`),
+    recordMetrics: (id: string, observations: ReadonlyArray<MetricObservation>): Promise<void> =>
+      sendJson(`${experimentPath(id)}/metrics`, "POST", { observations }).then(() => undefined),
+    recordExposures: (id: string, exposures: ReadonlyArray<ExposureCount>): Promise<void> =>
+      sendJson(`${experimentPath(id)}/exposures`, "POST", { exposures }).then(() => undefined),
+    getExperimentResults: (id: string): Promise<ExperimentResults> =>
+      sendJson<ExperimentResults>(`${experimentPath(id)}/results`),
     /**
      * Local evaluation: running experiments are fetched and refreshed in the background, users
      * are assigned in process with the server's hashing (no network on the hot path), and

@@ -13,14 +13,31 @@ export type {
   RegisterModelInput,
   UpdateModelInput
 } from "@org/ml-core"
+/** The experiments domain's records and requests (its results, as JSON carries them, come from Client.ts). */
+export type {
+  CompleteExperimentInput,
+  Decision,
+  ExperimentMode,
+  ExperimentStatus,
+  ExposureCount,
+  MetricGoal,
+  MetricObservation,
+  ModelAssignment,
+  UpdateExperimentInput,
+  Variant
+} from "@org/ml-core"
 export type { RecorderOptions } from "./Batcher.js"
 export {
   type ArtifactBody,
   type ClientOptions,
+  type Comparison,
   createClient,
   type DownloadedArtifact,
+  type ExperimentResults,
+  type MetricSummaryView,
   type MlClient,
-  type UploadOptions
+  type UploadOptions,
+  type VariantResults
 } from "./Client.js"
 export { onAlert, verifyWebhookSignature } from "./Drift.js"
 export * from "./Errors.js"

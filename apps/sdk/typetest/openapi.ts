@@ -41,6 +41,23 @@ same<
   >
 >()
 
+// Experiments
+type Experiments = MlClient["experiments"]
+type ExperimentAnswer<M extends keyof Experiments> = Experiments[M] extends (...args: any) => Promise<infer A> ? A
+  : never
+same<Same<Json<"getExperiment", 200>, ExperimentAnswer<"get">>>()
+same<Same<Json<"createExperiment", 201>, ExperimentAnswer<"create">>>()
+same<Same<Json<"getExperimentResults", 200>, ExperimentAnswer<"getExperimentResults">>>()
+same<
+  Same<
+    Json<"getModelAssignments", 200>,
+    ExperimentAnswer<"getModelAssignment"> | { readonly items: ExperimentAnswer<"getModelAssignments"> }
+  >
+>()
+same<Same<Body<"createExperiment">, Parameters<Experiments["create"]>[0]>>()
+same<Same<Body<"updateExperiment">, Parameters<Experiments["update"]>[1]>>()
+same<Same<Body<"completeExperiment">, NonNullable<Parameters<Experiments["complete"]>[1]>>>()
+
 // Errors: the problem body, and every code the document lists has an SDK error class
 same<Same<components["schemas"]["Problem"], ProblemDetails>>()
 type ValueOf<T> = T[keyof T]

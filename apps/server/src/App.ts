@@ -1,7 +1,7 @@
 /**
  * The HTTP app: middleware (HTTP metrics, bearer auth, not-found and error answers) and the
- * routes of each resource, mounted with `app.route`. The registry and operational routes are
- * mounted from the contract's endpoint tables; experiments, drift and pipelines keep their
+ * routes of each resource, mounted with `app.route`. The registry, experiment and operational
+ * routes are mounted from the contract's endpoint tables; drift and pipelines keep their
  * hand-written routes until their tables exist.
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
@@ -78,7 +78,7 @@ export const makeApp = (options: AppOptions) => {
 
   app.route("/", operationRoutes(mount, mountPlain, { metrics: options.metrics, openApi: makeOpenApi() }))
   app.route("/", modelRoutes(mount, { maxUploadBytes: options.maxUploadBytes }))
-  app.route("/", experimentRoutes(legacy))
+  app.route("/", experimentRoutes(mount))
   app.route("/", driftRoutes(legacy))
   app.route("/", pipelineRoutes(legacy))
   return app

@@ -6,6 +6,7 @@
 export * from "./Api.js"
 export * from "./Endpoint.js"
 export * from "./Errors.js"
+export * as Experiments from "./Experiments.js"
 export * from "./OpenApi.js"
 export * as Operations from "./Operations.js"
 export * from "./Permission.js"

@@ -4,7 +4,7 @@
  * keeps describing every route. Each domain's entries go away when its table replaces them.
  */
 import type { LegacyContract } from "@org/ml-api"
-import { CreateExperimentInput, CreateMonitorInput, CreatePipelineInput, Experiment } from "@org/ml-core"
+import { CreateMonitorInput, CreatePipelineInput } from "@org/ml-core"
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (name: string) => ({ content: { "application/json": { schema: ref(name) } } })
@@ -25,124 +25,6 @@ const tagged = (tag: string, paths: PathItems): PathItems =>
       Object.fromEntries(Object.entries(item).map(([method, op]) => [method, { tags: [tag], ...op }]))
     ])
   )
-
-const experiments: PathItems = {
-  "/v1/experiments": {
-    post: {
-      summary: "Create an A/B test (or bandit) between registry models (status draft)",
-      requestBody: { required: true, ...json("CreateExperimentInput") },
-      responses: { "201": { description: "Created", ...json("Experiment") }, ...problems(400, 409, 503) }
-    },
-    get: {
-      summary: "List experiments",
-      responses: { "200": { description: "{ items: Experiment[] }" }, ...problems(503) }
-    }
-  },
-  "/v1/experiments/{id}": {
-    get: {
-      summary: "Get an experiment",
-      parameters: [experimentParam],
-      responses: { "200": { description: "The experiment", ...json("Experiment") }, ...problems(404, 503) }
-    },
-    patch: {
-      summary: "Re-split traffic ({trafficPct: number[]}, recorded; sticky users keep their model) or change the " +
-        "description",
-      parameters: [experimentParam],
-      requestBody: {
-        required: true,
-        content: {
-          "application/json": {
-            schema: {
-              type: "object",
-              properties: {
-                trafficPct: { type: "array", items: { type: "number" } },
-                description: { type: "string" }
-              },
-              additionalProperties: false
-            }
-          }
-        }
-      },
-      responses: { "200": { description: "Updated", ...json("Experiment") }, ...problems(400, 404, 409, 503) }
-    }
-  },
-  "/v1/experiments/{id}/start": {
-    post: {
-      summary: "Start (or resume) an experiment",
-      parameters: [experimentParam],
-      responses: { "200": { description: "Running", ...json("Experiment") }, ...problems(404, 409, 503) }
-    }
-  },
-  "/v1/experiments/{id}/pause": {
-    post: {
-      summary: "Pause: everyone gets the control",
-      parameters: [experimentParam],
-      responses: { "200": { description: "Paused", ...json("Experiment") }, ...problems(404, 409, 503) }
-    }
-  },
-  "/v1/experiments/{id}/complete": {
-    post: {
-      summary: "Complete, recording the decision; {promoteWinner: true} promotes the winner to production",
-      parameters: [experimentParam],
-      responses: { "200": { description: "Completed", ...json("Experiment") }, ...problems(400, 404, 409, 503) }
-    }
-  },
-  "/v1/experiments/{id}/reweight": {
-    post: {
-      summary: "Recompute bandit weights now (Thompson sampling)",
-      parameters: [experimentParam],
-      responses: {
-        "200": { description: "Experiment with banditHistory", ...json("Experiment") },
-        ...problems(404, 409, 503)
-      }
-    }
-  },
-  "/v1/experiments/{id}/assignments": {
-    post: {
-      summary: "Assign a user ({userId}) or many ({userIds}) to a model",
-      parameters: [experimentParam],
-      requestBody: {
-        required: true,
-        content: {
-          "application/json": {
-            schema: {
-              oneOf: [{ type: "object", required: ["userId"], properties: { userId: { type: "string" } } }, {
-                type: "object",
-                required: ["userIds"],
-                properties: { userIds: { type: "array", items: { type: "string" } } }
-              }]
-            }
-          }
-        }
-      },
-      responses: {
-        "200": { description: "{modelId, variant, inExperiment, sticky} or {items: [...]}" },
-        ...problems(400, 404, 503)
-      }
-    }
-  },
-  "/v1/experiments/{id}/metrics": {
-    post: {
-      summary: "Record one observation ({modelId, metric, value}) or many ({observations: [...]})",
-      parameters: [experimentParam],
-      responses: { "202": { description: "{recorded: n}" }, ...problems(400, 404, 409, 503) }
-    }
-  },
-  "/v1/experiments/{id}/exposures": {
-    post: {
-      summary: "Report exposures counted client-side (SDK local evaluation): {exposures: [{modelId, count}]}",
-      parameters: [experimentParam],
-      responses: { "202": { description: "{recorded: n}" }, ...problems(400, 404, 503) }
-    }
-  },
-  "/v1/experiments/{id}/results": {
-    get: {
-      summary: "Per-variant statistics, comparisons, SRM check and decision",
-      parameters: [experimentParam],
-      responses: { "200": { description: "Results" }, ...problems(404, 503) }
-    }
-  }
-}
 
 const drift: PathItems = {
   "/v1/drift/monitors": {
@@ -287,6 +169,6 @@ const pipelines: PathItems = {
 }
 
 export const legacyContract: LegacyContract = {
-  paths: { ...tagged("Experiments", experiments), ...tagged("Drift", drift), ...tagged("Pipelines", pipelines) },
-  schemas: { Experiment, CreateExperimentInput, CreateMonitorInput, CreatePipelineInput }
+  paths: { ...tagged("Drift", drift), ...tagged("Pipelines", pipelines) },
+  schemas: { CreateMonitorInput, CreatePipelineInput }
 }

@@ -25,6 +25,10 @@ export type ModelAssignment = typeof ModelAssignment.Type
 export const ModelAssignmentList = Schema.Struct({ items: Schema.Array(ModelAssignment) })
 export type ModelAssignmentList = typeof ModelAssignmentList.Type
 
+/** The answer to an AssignmentRequest: one assignment for `userId`, a list for `userIds`. */
+export const ModelAssignmentAnswer = Schema.Union([ModelAssignment, ModelAssignmentList])
+export type ModelAssignmentAnswer = typeof ModelAssignmentAnswer.Type
+
 export const ExperimentList = Schema.Struct({ items: Schema.Array(Experiment) })
 export type ExperimentList = typeof ExperimentList.Type
 

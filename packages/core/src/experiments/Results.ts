@@ -4,7 +4,7 @@
  * treatments, with an optional always-valid mSPRT p-value), the sample-ratio-mismatch check,
  * and one documented decision. The response schema is here too, next to what fills it.
  */
-import { Schema } from "effect"
+import { Schema, SchemaTransformation } from "effect"
 import { ModelId } from "../registry/Model.js"
 import { studentT } from "../stats/Distributions.js"
 import { chiSquareGoodnessOfFit, holmBonferroni, welchTTest } from "../stats/HypothesisTests.js"
@@ -13,16 +13,32 @@ import { currentWeights } from "./Assignment.js"
 import { BanditWeights, Decision, type Experiment, ExperimentId, ExperimentStatus, MetricName } from "./Experiment.js"
 import { controlIndex } from "./Variants.js"
 
-// Statistics are plain numbers, not Finite: a mean of no values is NaN (JSON carries it as null).
-export const ConfidenceInterval = Schema.Struct({ lower: Schema.Number, upper: Schema.Number })
+/**
+ * A computed statistic: a number, and in JSON a number or null. The arithmetic can give NaN or
+ * ±Infinity (the mean of no values, an overflow), which JSON carries as null; the schema says so,
+ * so the published contract describes what the server sends and a client reads null back as NaN.
+ * Statistics that may be absent (sd, lifts, p-values) are nullable finite numbers instead: there,
+ * a non-finite value arrives as null, "not available".
+ */
+export const Statistic = Schema.NullOr(Schema.Finite).pipe(
+  Schema.decodeTo(
+    Schema.Number,
+    SchemaTransformation.transform({
+      decode: (value) => value ?? Number.NaN,
+      encode: (value) => (Number.isFinite(value) ? value : null)
+    })
+  )
+)
+
+export const ConfidenceInterval = Schema.Struct({ lower: Statistic, upper: Statistic })
 export type ConfidenceInterval = typeof ConfidenceInterval.Type
 
 /** One metric of one variant: size, mean, standard deviation and the mean's (1 - alpha) interval. */
 export const MetricSummaryView = Schema.Struct({
   n: Schema.Int,
-  mean: Schema.Number,
+  mean: Statistic,
   /** Null below two values. */
-  sd: Schema.NullOr(Schema.Number),
+  sd: Schema.NullOr(Schema.Finite),
   interval: Schema.NullOr(ConfidenceInterval)
 })
 export type MetricSummaryView = typeof MetricSummaryView.Type
@@ -31,16 +47,16 @@ export type MetricSummaryView = typeof MetricSummaryView.Type
 export const Comparison = Schema.Struct({
   modelId: ModelId,
   metric: MetricName,
-  difference: Schema.Number,
+  difference: Statistic,
   differenceInterval: ConfidenceInterval,
   /** Null when the control mean is 0. */
-  relativeLift: Schema.NullOr(Schema.Number),
+  relativeLift: Schema.NullOr(Schema.Finite),
   relativeLiftInterval: Schema.NullOr(ConfidenceInterval),
-  pValue: Schema.Number,
+  pValue: Statistic,
   /** Holm-adjusted across the treatments. */
-  adjustedPValue: Schema.Number,
+  adjustedPValue: Statistic,
   /** mSPRT always-valid p-value at this look, when the experiment is sequential. */
-  sequentialPValue: Schema.NullOr(Schema.Number),
+  sequentialPValue: Schema.NullOr(Schema.Finite),
   /** Whether the treatment is better in the metric's goal direction, significantly. */
   significantlyBetter: Schema.Boolean,
   significantlyWorse: Schema.Boolean
@@ -50,16 +66,16 @@ export type Comparison = typeof Comparison.Type
 export const VariantResults = Schema.Struct({
   modelId: ModelId,
   isControl: Schema.Boolean,
-  trafficPct: Schema.Number,
+  trafficPct: Schema.Finite,
   /** Current share of traffic (bandit weight, or trafficPct / 100). */
-  weight: Schema.Number,
+  weight: Schema.Finite,
   exposures: Schema.Int,
   metrics: Schema.Record(Schema.String, MetricSummaryView)
 })
 export type VariantResults = typeof VariantResults.Type
 
 /** Sample-ratio mismatch: chi-square of exposures against the current split (null before any exposure). */
-export const SampleRatioCheck = Schema.Struct({ pValue: Schema.NullOr(Schema.Number), detected: Schema.Boolean })
+export const SampleRatioCheck = Schema.Struct({ pValue: Schema.NullOr(Schema.Finite), detected: Schema.Boolean })
 export type SampleRatioCheck = typeof SampleRatioCheck.Type
 
 export const ExperimentResults = Schema.Struct({

@@ -1,0 +1,365 @@
+/**
+ * The A/B test and bandit endpoints: creating experiments between registry models, moving them
+ * through their lifecycle (start, pause, complete, bandit reweighting), assigning users,
+ * recording metrics and exposures, and reading the results with the decision. Bodies and
+ * answers are the core's experiment schemas; only the path schema is declared here.
+ */
+import {
+  AssignmentRequest,
+  CompleteExperimentInput,
+  CreateExperimentInput,
+  Experiment,
+  ExperimentId,
+  ExperimentList,
+  ExperimentResults,
+  type ModelAssignment,
+  ModelAssignmentAnswer,
+  RecordedCount,
+  RecordExposuresInput,
+  RecordMetricsInput,
+  UpdateExperimentInput
+} from "@org/ml-core"
+import { Schema } from "effect"
+import { endpoint } from "./Endpoint.js"
+
+export const ExperimentIdParams = Schema.Struct({ id: ExperimentId })
+
+const controlId = "01J9Z8K2W4X6Y8A0B2C4D6E8FG"
+const treatmentId = "01J9Z8M5P7R9T1V3X5Z7B9D1FH"
+const exampleExperimentId = "checkout-ranker-2025-06"
+
+const exampleCreation: typeof CreateExperimentInput.Encoded = {
+  id: exampleExperimentId,
+  name: "checkout ranker",
+  description: "The new ranker against the current one",
+  targetMetric: "conversion",
+  metricGoals: { latency_ms: { direction: "minimize", guardrail: true } },
+  variants: [
+    { modelId: controlId, isControl: true, trafficPct: 50 },
+    { modelId: treatmentId, isControl: false, trafficPct: 50 }
+  ],
+  minSamplesPerVariant: 1000
+}
+
+const exampleExperiment: Experiment = {
+  id: exampleExperimentId,
+  name: "checkout ranker",
+  description: "The new ranker against the current one",
+  targetMetric: "conversion",
+  metricGoals: { conversion: { direction: "maximize" }, latency_ms: { direction: "minimize", guardrail: true } },
+  variants: exampleCreation.variants,
+  stickyAssignment: true,
+  coverage: 1,
+  minSamplesPerVariant: 1000,
+  alpha: 0.05,
+  seed: exampleExperimentId,
+  mode: "ab",
+  sequential: false,
+  status: "running",
+  createdAt: "2025-06-01T10:00:00.000Z",
+  updatedAt: "2025-06-02T08:30:00.000Z",
+  startedAt: "2025-06-02T08:30:00.000Z",
+  completedAt: null,
+  decision: null,
+  trafficHistory: [{ at: "2025-06-01T10:00:00.000Z", actor: "alice", trafficPct: [50, 50] }],
+  banditHistory: [],
+  revision: 2
+}
+
+const exampleCompleted: Experiment = {
+  ...exampleExperiment,
+  status: "completed",
+  completedAt: "2025-06-20T09:00:00.000Z",
+  updatedAt: "2025-06-20T09:00:00.000Z",
+  decision: {
+    outcome: "winner",
+    winnerModelId: treatmentId,
+    reason: `${treatmentId} is better on conversion (adjusted p = 1.20e-3 < 0.05)`
+  },
+  revision: 3
+}
+
+const exampleAssignment: ModelAssignment = {
+  experimentId: exampleExperimentId,
+  userId: "user-42",
+  variant: 1,
+  modelId: treatmentId,
+  inExperiment: true,
+  sticky: true
+}
+
+const exampleResults: ExperimentResults = {
+  experimentId: exampleExperimentId,
+  status: "running",
+  targetMetric: "conversion",
+  variants: [
+    {
+      modelId: controlId,
+      isControl: true,
+      trafficPct: 50,
+      weight: 0.5,
+      exposures: 10210,
+      metrics: { conversion: { n: 10180, mean: 0.112, sd: 0.315, interval: { lower: 0.106, upper: 0.118 } } }
+    },
+    {
+      modelId: treatmentId,
+      isControl: false,
+      trafficPct: 50,
+      weight: 0.5,
+      exposures: 10187,
+      metrics: { conversion: { n: 10155, mean: 0.121, sd: 0.326, interval: { lower: 0.115, upper: 0.127 } } }
+    }
+  ],
+  comparisons: [{
+    modelId: treatmentId,
+    metric: "conversion",
+    difference: 0.009,
+    differenceInterval: { lower: 0.0002, upper: 0.0178 },
+    relativeLift: 0.0804,
+    relativeLiftInterval: { lower: 0.002, upper: 0.159 },
+    pValue: 0.0449,
+    adjustedPValue: 0.0449,
+    sequentialPValue: null,
+    significantlyBetter: true,
+    significantlyWorse: false
+  }],
+  guardrails: [],
+  srm: { pValue: 0.87, detected: false },
+  banditHistory: [],
+  decision: {
+    outcome: "winner",
+    winnerModelId: treatmentId,
+    reason: `${treatmentId} is better on conversion (adjusted p = 4.49e-2 < 0.05)`
+  }
+}
+
+export const createExperiment = endpoint({
+  operationId: "createExperiment",
+  method: "POST",
+  path: "/v1/experiments",
+  resource: "Experiments",
+  summary: "Create an A/B test (or bandit) between registry models (status draft)",
+  permission: "experiments:write",
+  body: { schema: CreateExperimentInput, description: "experiment", example: exampleCreation },
+  success: {
+    status: 201,
+    description: "Created",
+    schema: Experiment,
+    example: { ...exampleExperiment, status: "draft", startedAt: null, revision: 1 },
+    headers: [{ name: "location", description: "Path of the new experiment", schema: Schema.String }]
+  },
+  errors: ["ExperimentConflictError", "StorageError"]
+})
+
+export const listExperiments = endpoint({
+  operationId: "listExperiments",
+  method: "GET",
+  path: "/v1/experiments",
+  resource: "Experiments",
+  summary: "List experiments",
+  permission: "experiments:read",
+  success: {
+    status: 200,
+    description: "Every experiment",
+    schema: ExperimentList,
+    example: { items: [exampleExperiment] }
+  },
+  errors: ["StorageError"]
+})
+
+export const getExperiment = endpoint({
+  operationId: "getExperiment",
+  method: "GET",
+  path: "/v1/experiments/{id}",
+  resource: "Experiments",
+  summary: "Get an experiment",
+  permission: "experiments:read",
+  params: ExperimentIdParams,
+  success: { status: 200, description: "The experiment", schema: Experiment, example: exampleExperiment },
+  errors: ["ExperimentNotFoundError", "StorageError"]
+})
+
+export const updateExperiment = endpoint({
+  operationId: "updateExperiment",
+  method: "PATCH",
+  path: "/v1/experiments/{id}",
+  resource: "Experiments",
+  summary: "Re-split traffic (recorded; sticky users keep their model) or change the description",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  body: {
+    schema: UpdateExperimentInput,
+    description: "experiment update",
+    example: { trafficPct: [80, 20], description: "Ramp down the treatment" }
+  },
+  success: {
+    status: 200,
+    description: "Updated",
+    schema: Experiment,
+    example: {
+      ...exampleExperiment,
+      variants: [{ ...exampleExperiment.variants[0]!, trafficPct: 80 }, {
+        ...exampleExperiment.variants[1]!,
+        trafficPct: 20
+      }],
+      description: "Ramp down the treatment",
+      trafficHistory: [...exampleExperiment.trafficHistory, {
+        at: "2025-06-03T12:00:00.000Z",
+        actor: "alice",
+        trafficPct: [80, 20]
+      }],
+      revision: 3
+    }
+  },
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]
+})
+
+export const startExperiment = endpoint({
+  operationId: "startExperiment",
+  method: "POST",
+  path: "/v1/experiments/{id}/start",
+  resource: "Experiments",
+  summary: "Start (or resume) an experiment",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  success: { status: 200, description: "Running", schema: Experiment, example: exampleExperiment },
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]
+})
+
+export const pauseExperiment = endpoint({
+  operationId: "pauseExperiment",
+  method: "POST",
+  path: "/v1/experiments/{id}/pause",
+  resource: "Experiments",
+  summary: "Pause: everyone gets the control",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  success: {
+    status: 200,
+    description: "Paused",
+    schema: Experiment,
+    example: { ...exampleExperiment, status: "paused", revision: 3 }
+  },
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]
+})
+
+export const completeExperiment = endpoint({
+  operationId: "completeExperiment",
+  method: "POST",
+  path: "/v1/experiments/{id}/complete",
+  resource: "Experiments",
+  summary: "Complete, recording the decision; promoteWinner: true promotes the winner to production",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  body: {
+    schema: CompleteExperimentInput,
+    description: "completion",
+    example: { promoteWinner: true },
+    optional: true
+  },
+  success: { status: 200, description: "Completed", schema: Experiment, example: exampleCompleted },
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "ModelNotFoundError", "StorageError"]
+})
+
+export const reweightExperiment = endpoint({
+  operationId: "reweightExperiment",
+  method: "POST",
+  path: "/v1/experiments/{id}/reweight",
+  resource: "Experiments",
+  summary: "Recompute bandit weights now (Thompson sampling; no change during burn-in)",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  success: {
+    status: 200,
+    description: "The experiment with its banditHistory",
+    schema: Experiment,
+    example: {
+      ...exampleExperiment,
+      mode: "bandit",
+      banditHistory: [{ at: "2025-06-03T12:00:00.000Z", weights: [0.38, 0.62] }],
+      revision: 3
+    }
+  },
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]
+})
+
+export const getModelAssignments = endpoint({
+  operationId: "getModelAssignments",
+  method: "POST",
+  path: "/v1/experiments/{id}/assignments",
+  resource: "Experiments",
+  summary: "Assign a user (userId) or many (userIds) to a model",
+  description: "Sticky experiments store the first assignment of each user; an exposure is counted once per user.",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  body: { schema: AssignmentRequest, description: "assignment request", example: { userId: "user-42" } },
+  success: {
+    status: 200,
+    description: "The assignment for userId, or { items } for userIds",
+    schema: ModelAssignmentAnswer,
+    example: exampleAssignment
+  },
+  errors: ["ExperimentNotFoundError", "StorageError"]
+})
+
+export const recordMetrics = endpoint({
+  operationId: "recordMetrics",
+  method: "POST",
+  path: "/v1/experiments/{id}/metrics",
+  resource: "Experiments",
+  summary: "Record one observation ({ modelId, metric, value }) or many ({ observations })",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  body: {
+    schema: RecordMetricsInput,
+    description: "metrics",
+    example: { observations: [{ modelId: treatmentId, metric: "conversion", value: 1 }] }
+  },
+  success: { status: 202, description: "Accepted", schema: RecordedCount, example: { recorded: 1 } },
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]
+})
+
+export const recordExposures = endpoint({
+  operationId: "recordExposures",
+  method: "POST",
+  path: "/v1/experiments/{id}/exposures",
+  resource: "Experiments",
+  summary: "Report exposures counted client-side (the SDK's local evaluation)",
+  permission: "experiments:write",
+  params: ExperimentIdParams,
+  body: {
+    schema: RecordExposuresInput,
+    description: "exposures",
+    example: { exposures: [{ modelId: controlId, count: 120 }, { modelId: treatmentId, count: 118 }] }
+  },
+  success: { status: 202, description: "Accepted", schema: RecordedCount, example: { recorded: 2 } },
+  errors: ["ExperimentNotFoundError", "StorageError"]
+})
+
+export const getExperimentResults = endpoint({
+  operationId: "getExperimentResults",
+  method: "GET",
+  path: "/v1/experiments/{id}/results",
+  resource: "Experiments",
+  summary: "Per-variant statistics, comparisons with the control, SRM check and decision",
+  permission: "experiments:read",
+  params: ExperimentIdParams,
+  success: { status: 200, description: "Results", schema: ExperimentResults, example: exampleResults },
+  errors: ["ExperimentNotFoundError", "StorageError"]
+})
+
+/** Every experiment endpoint, in the order the docs list them. */
+export const endpoints = [
+  createExperiment,
+  listExperiments,
+  getExperiment,
+  updateExperiment,
+  startExperiment,
+  pauseExperiment,
+  completeExperiment,
+  reweightExperiment,
+  getModelAssignments,
+  recordMetrics,
+  recordExposures,
+  getExperimentResults
+] as const
