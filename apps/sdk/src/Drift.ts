@@ -2,12 +2,33 @@
  * The drift part of the client: monitors, baselines, checks and reports; a recorder that buffers
  * values client-side and sends them in batches (on size, on a timer, or on `flush()`), retried
  * with backoff; and the receiving side of webhooks: signature verification and an `onAlert`
- * fetch handler usable in any runtime.
+ * fetch handler usable in any runtime. Request and response types come from the contract's
+ * Drift table (types only: nothing of Effect is loaded at run time).
  */
-import type { CreateMonitorInput, DriftAlert, DriftReport, Monitor } from "@org/ml-core"
+import type { BodyJsonOf, Drift, QueryOf, SuccessJsonOf } from "@org/ml-api"
 import { makeBatcher, type RecorderOptions } from "./Batcher.js"
 
+export type Monitor = SuccessJsonOf<typeof Drift.getMonitor>
+export type CreateMonitorInput = BodyJsonOf<typeof Drift.createMonitor>
+export type DriftReport = SuccessJsonOf<typeof Drift.checkMonitor>
+export type DriftAlert = DriftReport["alerts"][number]
+export type FeatureCheck = DriftReport["features"][number]
+export type FeatureSpec = Monitor["features"][number]
+export type MonitorSettings = Monitor["settings"]
+export type Severity = FeatureCheck["severity"]
+export type FrozenBaselines = SuccessJsonOf<typeof Drift.setBaseline>
+/** A webhook as the API shows it: its secret is never returned ("***"). */
+export type DriftWebhook = SuccessJsonOf<typeof Drift.createWebhook>
+export type CreateWebhookInput = BodyJsonOf<typeof Drift.createWebhook>
+export type WebhookDelivery = SuccessJsonOf<typeof Drift.listWebhookDeliveries>["items"][number]
+/** Which reports to list: of one monitor or all, at or after `since` (a Date or an ISO string). */
+export type DriftReportsQuery = Omit<NonNullable<QueryOf<typeof Drift.getDriftReports>>, "since"> & {
+  readonly since?: Date | string
+}
+
 type Value = number | string | null
+/** { feature: values[] }: numbers for numeric features, strings for categorical ones, null for missing. */
+type BaselineValues = Readonly<Record<string, ReadonlyArray<Value>>>
 
 interface Transport {
   readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
@@ -65,6 +86,7 @@ export const onAlert =
 export const makeDriftClient = (transport: Transport, recorderOptions: RecorderOptions = {}) => {
   const { sendJson } = transport
   const monitorPath = (id: string) => `/v1/drift/monitors/${encodeURIComponent(id)}`
+  const webhookPath = (id: string) => `/v1/drift/webhooks/${encodeURIComponent(id)}`
 
   // ---- buffered recording: (feature, value) pairs per monitor, grouped by feature when sent
   const recorder = makeBatcher<readonly [string, Value]>(
@@ -83,9 +105,9 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
       sendJson<Monitor>("/v1/drift/monitors", "POST", input),
     getMonitor: (id: string): Promise<Monitor> => sendJson<Monitor>(monitorPath(id)),
     listMonitors: async (): Promise<ReadonlyArray<Monitor>> =>
-      (await sendJson<{ items: ReadonlyArray<Monitor> }>("/v1/drift/monitors")).items,
+      (await sendJson<SuccessJsonOf<typeof Drift.listMonitors>>("/v1/drift/monitors")).items,
     /** Freezes a new baseline version per feature. */
-    setBaseline: (id: string, values: Readonly<Record<string, ReadonlyArray<Value>>>): Promise<void> =>
+    setBaseline: (id: string, values: BaselineValues): Promise<void> =>
       sendJson(`${monitorPath(id)}/baseline`, "PUT", values).then(() => undefined),
     /** Buffered: sent with the next batch. Call `flush()` to send now. */
     recordFeature: (id: string, feature: string, value: Value): void => buffer(id, feature, value),
@@ -97,36 +119,28 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
     /** Stops the background timer after a final flush. */
     close: recorder.close,
     check: (id: string): Promise<DriftReport> => sendJson<DriftReport>(`${monitorPath(id)}/check`, "POST"),
-    getDriftReports: async (
-      options: { readonly monitorId?: string; readonly since?: Date | string } = {}
-    ): Promise<ReadonlyArray<DriftReport>> => {
+    getDriftReports: async (options: DriftReportsQuery = {}): Promise<ReadonlyArray<DriftReport>> => {
       const params = new URLSearchParams()
       if (options.monitorId) params.set("monitorId", options.monitorId)
       if (options.since) {
         params.set("since", options.since instanceof Date ? options.since.toISOString() : options.since)
       }
       const search = params.toString()
-      return (await sendJson<{ items: ReadonlyArray<DriftReport> }>(`/v1/drift/reports${search ? `?${search}` : ""}`))
-        .items
+      const path = `/v1/drift/reports${search ? `?${search}` : ""}`
+      return (await sendJson<SuccessJsonOf<typeof Drift.getDriftReports>>(path)).items
     },
     webhooks: {
-      create: (
-        input: {
-          readonly url: string
-          readonly secret: string
-          readonly monitorId?: string | null
-          readonly minSeverity?: "none" | "low" | "medium" | "high" | "critical"
-        }
-      ) => sendJson<{ id: string; url: string }>("/v1/drift/webhooks", "POST", input),
-      list: async () =>
-        (await sendJson<{ items: ReadonlyArray<{ id: string; url: string }> }>("/v1/drift/webhooks")).items,
-      remove: (id: string) =>
-        sendJson(`/v1/drift/webhooks/${encodeURIComponent(id)}`, "DELETE").catch((e: { status?: number }) => {
+      /** Registers a webhook; the answer masks its secret ("***"). */
+      create: (input: CreateWebhookInput): Promise<DriftWebhook> =>
+        sendJson<DriftWebhook>("/v1/drift/webhooks", "POST", input),
+      list: async (): Promise<ReadonlyArray<DriftWebhook>> =>
+        (await sendJson<SuccessJsonOf<typeof Drift.listWebhooks>>("/v1/drift/webhooks")).items,
+      remove: (id: string): Promise<void> =>
+        sendJson<void>(webhookPath(id), "DELETE").catch((e: { status?: number }) => {
           if (e.status !== undefined) throw e
         }),
-      deliveries: async (id: string) =>
-        (await sendJson<{ items: ReadonlyArray<unknown> }>(`/v1/drift/webhooks/${encodeURIComponent(id)}/deliveries`))
-          .items
+      deliveries: async (id: string): Promise<ReadonlyArray<WebhookDelivery>> =>
+        (await sendJson<SuccessJsonOf<typeof Drift.listWebhookDeliveries>>(`${webhookPath(id)}/deliveries`)).items
     },
     onAlert,
     verifyWebhookSignature

@@ -40,6 +40,17 @@ export {
   type VariantResults
 } from "./Client.js"
 export { onAlert, verifyWebhookSignature } from "./Drift.js"
+export type {
+  CreateWebhookInput,
+  DriftReportsQuery,
+  DriftWebhook,
+  FeatureCheck,
+  FeatureSpec,
+  FrozenBaselines,
+  MonitorSettings,
+  Severity,
+  WebhookDelivery
+} from "./Drift.js"
 export * from "./Errors.js"
 export { type LocalAssignment, LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 export { Sha256 } from "./Sha256.js"

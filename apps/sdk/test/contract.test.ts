@@ -1,5 +1,6 @@
 import { apiErrorTags, problem, problemKinds } from "@org/ml-api"
 import type { AuditEvent, ListModelsQuery, Model, ModelPage, RegisterModelInput, UpdateModelInput } from "@org/ml-core"
+import type * as Core from "@org/ml-core"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
@@ -24,6 +25,19 @@ export const sameTypesAsBefore: Array<true> = [
   true satisfies Same<Parameters<Registry["registerModel"]>[0], RegisterModelInput>,
   true satisfies Same<Parameters<Registry["updateModel"]>[1], UpdateModelInput>,
   true satisfies Same<NonNullable<Parameters<Registry["listModelsPage"]>[0]>, ListModelsQuery>
+]
+
+type Drift = MlClient["drift"]
+type DriftAnswer<M extends keyof Drift> = Drift[M] extends (...args: any) => Promise<infer A> ? A : never
+
+// The drift methods' types come from the Drift table; they are the core's types, as before.
+export const sameDriftTypesAsBefore: Array<true> = [
+  true satisfies Same<DriftAnswer<"getMonitor">, Core.Monitor>,
+  true satisfies Same<DriftAnswer<"check">, Core.DriftReport>,
+  true satisfies Same<DriftAnswer<"getDriftReports">, ReadonlyArray<Core.DriftReport>>,
+  true satisfies Same<Parameters<Drift["createMonitor"]>[0], Core.CreateMonitorInput>,
+  true satisfies Same<Parameters<Drift["webhooks"]["create"]>[0], Core.CreateWebhookInput>,
+  true satisfies Same<Awaited<ReturnType<Drift["webhooks"]["list"]>>, ReadonlyArray<Core.PublicWebhook>>
 ]
 
 describe("the SDK against the contract", () => {

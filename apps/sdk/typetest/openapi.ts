@@ -13,6 +13,9 @@ const same = <T extends true>(): T | undefined => undefined
 
 type Registry = MlClient["registry"]
 type Answer<M extends keyof Registry> = Registry[M] extends (...args: any) => Promise<infer A> ? A : never
+type Drift = MlClient["drift"]
+type DriftAnswer<M extends keyof Drift> = Drift[M] extends (...args: any) => Promise<infer A> ? A : never
+type Webhooks = Drift["webhooks"]
 type Json<Op extends keyof operations, Status extends keyof operations[Op]["responses"]> =
   operations[Op]["responses"][Status] extends { content: { "application/json": infer A } } ? A : never
 type Body<Op extends keyof operations> = operations[Op]["requestBody"] extends
@@ -29,11 +32,24 @@ same<Same<Json<"getHistory", 200>, Answer<"getHistory">>>()
 same<Same<Json<"getProduction", 200>, Answer<"getProduction">>>()
 same<Same<Json<"health", 200>, Awaited<ReturnType<MlClient["health"]>>>>()
 same<Same<Json<"ready", 200>, Awaited<ReturnType<MlClient["ready"]>>>>()
+same<Same<Json<"createMonitor", 201>, DriftAnswer<"createMonitor">>>()
+same<Same<Json<"getMonitor", 200>, DriftAnswer<"getMonitor">>>()
+same<Same<Json<"listMonitors", 200>["items"], DriftAnswer<"listMonitors">>>()
+same<Same<Json<"checkMonitor", 200>, DriftAnswer<"check">>>()
+same<Same<Json<"getDriftReports", 200>["items"], DriftAnswer<"getDriftReports">>>()
+same<Same<Json<"createWebhook", 201>, Awaited<ReturnType<Webhooks["create"]>>>>()
+same<Same<Json<"listWebhooks", 200>["items"], Awaited<ReturnType<Webhooks["list"]>>>>()
+same<Same<Json<"listWebhookDeliveries", 200>["items"], Awaited<ReturnType<Webhooks["deliveries"]>>>>()
 
 // Requests
 same<Same<Body<"registerModel">, Parameters<Registry["registerModel"]>[0]>>()
 same<Same<Body<"updateModel">, Parameters<Registry["updateModel"]>[1]>>()
 same<Same<Body<"promoteModel">["status"], Parameters<Registry["promoteModel"]>[1]>>()
+same<Same<Body<"createMonitor">, Parameters<Drift["createMonitor"]>[0]>>()
+same<Same<Body<"createWebhook">, Parameters<Webhooks["create"]>[0]>>()
+/** The SDK sends narrower baselines and observations than the bodies' envelopes (values are checked by the server). */
+same<Parameters<Drift["setBaseline"]>[1] extends Body<"setBaseline"> ? true : false>()
+same<{ values: Record<string, Array<number | string | null>> } extends Body<"recordObservations"> ? true : false>()
 same<
   Same<
     NonNullable<operations["listModels"]["parameters"]["query"]>,

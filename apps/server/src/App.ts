@@ -79,7 +79,7 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", operationRoutes(mount, mountPlain, { metrics: options.metrics, openApi: makeOpenApi() }))
   app.route("/", modelRoutes(mount, { maxUploadBytes: options.maxUploadBytes }))
   app.route("/", experimentRoutes(mount))
-  app.route("/", driftRoutes(legacy))
+  app.route("/", driftRoutes(mount))
   app.route("/", pipelineRoutes(legacy))
   return app
 }

@@ -1,21 +1,29 @@
 /**
  * The whole contract: every endpoint table and the schemas the document names. The server
  * mounts from these lists, /openapi.json is generated from them, and tests check that the two
- * agree. Experiments, drift and pipelines join as they are converted from hand-written routes.
+ * agree. Pipelines join when they are converted from hand-written routes.
  */
 import {
   AssignmentRequest,
   AuditEvent,
   CompleteExperimentInput,
   CreateExperimentInput,
+  CreateMonitorInput,
+  CreateWebhookInput,
+  Delivery,
+  DriftAlert,
+  DriftReport,
   Experiment,
   ExperimentList,
   ExperimentResults,
+  FeatureCheck,
   Model,
   ModelAssignment,
   ModelAssignmentList,
   ModelPage,
+  Monitor,
   PromoteModelInput,
+  PublicWebhook,
   RecordedCount,
   RecordExposuresInput,
   RecordMetricsInput,
@@ -24,6 +32,7 @@ import {
   UpdateModelInput
 } from "@org/ml-core"
 import type { Schema } from "effect"
+import * as Drift from "./Drift.js"
 import type { Endpoint } from "./Endpoint.js"
 import * as Experiments from "./Experiments.js"
 import * as Operations from "./Operations.js"
@@ -32,12 +41,14 @@ import * as Registry from "./Registry.js"
 export const tables = {
   Registry: Registry.endpoints,
   Experiments: Experiments.endpoints,
+  Drift: Drift.endpoints,
   Operations: Operations.endpoints
 } as const
 
 export const endpoints: ReadonlyArray<Endpoint> = [
   ...Registry.endpoints,
   ...Experiments.endpoints,
+  ...Drift.endpoints,
   ...Operations.endpoints
 ]
 
@@ -60,5 +71,13 @@ export const namedSchemas: Readonly<Record<string, Schema.Top>> = {
   RecordMetricsInput,
   RecordExposuresInput,
   RecordedCount,
-  ExperimentResults
+  ExperimentResults,
+  CreateMonitorInput,
+  Monitor,
+  FeatureCheck,
+  DriftAlert,
+  DriftReport,
+  CreateWebhookInput,
+  PublicWebhook,
+  Delivery
 }

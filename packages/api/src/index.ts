@@ -4,6 +4,7 @@
  * and the SDK, the CLI and the dashboard take their types from it.
  */
 export * from "./Api.js"
+export * as Drift from "./Drift.js"
 export * from "./Endpoint.js"
 export * from "./Errors.js"
 export * as Experiments from "./Experiments.js"

@@ -4,7 +4,7 @@
  * keeps describing every route. Each domain's entries go away when its table replaces them.
  */
 import type { LegacyContract } from "@org/ml-api"
-import { CreateMonitorInput, CreatePipelineInput } from "@org/ml-core"
+import { CreatePipelineInput } from "@org/ml-core"
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (name: string) => ({ content: { "application/json": { schema: ref(name) } } })
@@ -25,86 +25,6 @@ const tagged = (tag: string, paths: PathItems): PathItems =>
       Object.fromEntries(Object.entries(item).map(([method, op]) => [method, { tags: [tag], ...op }]))
     ])
   )
-
-const drift: PathItems = {
-  "/v1/drift/monitors": {
-    post: {
-      summary: "Create a drift monitor for a model's features and predictions",
-      requestBody: { required: true, ...json("CreateMonitorInput") },
-      responses: { "201": { description: "The monitor" }, ...problems(400, 409, 503) }
-    },
-    get: {
-      summary: "List monitors",
-      responses: { "200": { description: "{ items: Monitor[] }" }, ...problems(503) }
-    }
-  },
-  "/v1/drift/monitors/{id}": {
-    get: {
-      summary: "Get a monitor",
-      parameters: [experimentParam],
-      responses: { "200": { description: "The monitor" }, ...problems(404, 503) }
-    }
-  },
-  "/v1/drift/monitors/{id}/baseline": {
-    put: {
-      summary: "Freeze a new baseline version per feature: { feature: values[] } (numbers, strings for categorical, " +
-        "null for missing)",
-      parameters: [experimentParam],
-      responses: { "200": { description: "{ features }" }, ...problems(400, 404, 503) }
-    }
-  },
-  "/v1/drift/monitors/{id}/observations": {
-    post: {
-      summary: "Record values: { values: { feature: values[] } } or { rows: [{ feature: value, ... }] }",
-      parameters: [experimentParam],
-      responses: { "202": { description: "{ recorded }" }, ...problems(400, 404, 503) }
-    }
-  },
-  "/v1/drift/monitors/{id}/check": {
-    post: {
-      summary: "Check now: KS/chi-square and PSI per feature, severities, alerts",
-      parameters: [experimentParam],
-      responses: { "200": { description: "DriftReport" }, ...problems(404, 503) }
-    }
-  },
-  "/v1/drift/reports": {
-    get: {
-      summary: "Checks and alerts kept, with statistics and both distributions",
-      parameters: [{ name: "monitorId", in: "query", required: false, schema: { type: "string" } }, {
-        name: "since",
-        in: "query",
-        required: false,
-        schema: { type: "string", format: "date-time" }
-      }],
-      responses: { "200": { description: "{ items: DriftReport[] }" }, ...problems(400, 503) }
-    }
-  },
-  "/v1/drift/webhooks": {
-    post: {
-      summary: "Register a webhook: { url, secret, monitorId?, minSeverity? }; POSTs are signed x-ml-signature: " +
-        "t=<unix>,v1=<hex HMAC-SHA256(secret, t.body)>",
-      responses: { "201": { description: "The webhook (secret masked)" }, ...problems(400, 503) }
-    },
-    get: {
-      summary: "List webhooks (secrets masked)",
-      responses: { "200": { description: "{ items }" }, ...problems(503) }
-    }
-  },
-  "/v1/drift/webhooks/{id}": {
-    delete: {
-      summary: "Delete a webhook",
-      parameters: [experimentParam],
-      responses: { "204": { description: "Deleted" }, ...problems(404, 503) }
-    }
-  },
-  "/v1/drift/webhooks/{id}/deliveries": {
-    get: {
-      summary: "Every delivery attempt of a webhook",
-      parameters: [experimentParam],
-      responses: { "200": { description: "{ items }" }, ...problems(503) }
-    }
-  }
-}
 
 const pipelines: PathItems = {
   "/v1/pipelines": {
@@ -169,6 +89,6 @@ const pipelines: PathItems = {
 }
 
 export const legacyContract: LegacyContract = {
-  paths: { ...tagged("Drift", drift), ...tagged("Pipelines", pipelines) },
-  schemas: { CreateMonitorInput, CreatePipelineInput }
+  paths: { ...tagged("Pipelines", pipelines) },
+  schemas: { CreatePipelineInput }
 }

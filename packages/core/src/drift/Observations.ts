@@ -10,8 +10,19 @@ import type { FieldIssue } from "../shared/Errors.js"
 import type { Monitor } from "./Monitor.js"
 import type { WindowValue } from "./ValueArrays.js"
 
-/** Values per feature; each value is checked by `observationIssues`, not here. */
-const ValuesByFeature = Schema.Record(Schema.String, Schema.Unknown)
+/** How the docs describe one value: a number (numeric feature), a string (categorical) or null (missing). */
+const windowValueJson = { anyOf: [{ type: "number" }, { type: "string" }, { type: "null" }] }
+
+/**
+ * Values per feature; each value is checked by `observationIssues`, not here. The check below
+ * only documents the values (an array per feature) for /openapi.json and generated clients: it
+ * runs once per body and walks nothing.
+ */
+const ValuesByFeature = Schema.Record(Schema.String, Schema.Unknown).check(
+  Schema.makeFilter(() => true, {
+    toJsonSchema: () => ({ additionalProperties: { type: "array", items: windowValueJson } })
+  })
+)
 
 /** PUT .../baseline: { feature: values[] }. */
 export const BaselineBody = ValuesByFeature

@@ -1,0 +1,305 @@
+/**
+ * The drift endpoints: monitors (create, read, list), baselines, observations, checks and the
+ * reports they keep, and the webhooks that receive alerts with their delivery attempts. Bodies,
+ * answers and path and query parameters are the core's drift schemas. Baseline and observation
+ * bodies check only their envelope here: each value is checked once, by the use case, so a
+ * large batch is not walked twice.
+ */
+import {
+  BaselineBody,
+  CreateMonitorInput,
+  CreateWebhookInput,
+  defaultMonitorSettings,
+  type Delivery,
+  DeliveryList,
+  type DriftAlert,
+  DriftReport,
+  DriftReportList,
+  type FeatureCheck,
+  FrozenBaselines,
+  Monitor,
+  MonitorList,
+  MonitorParams,
+  ObservationsBody,
+  PublicWebhook,
+  PublicWebhookList,
+  RecordedCount,
+  ReportsQuery,
+  WebhookParams
+} from "@org/ml-core"
+import { Schema } from "effect"
+import { endpoint } from "./Endpoint.js"
+
+const exampleAt = "2025-06-02T08:30:00.000Z"
+
+const exampleMonitorInput: typeof CreateMonitorInput.Encoded = {
+  id: "fraud-inputs",
+  modelId: "01J9Z8K2W4X6Y8A0B2C4D6E8FG",
+  features: [
+    { name: "amount", kind: "feature", type: "numeric" },
+    { name: "country", kind: "feature", type: "categorical" },
+    { name: "score", kind: "prediction", type: "numeric" }
+  ],
+  settings: { windowSize: 5000, psiBins: 4 }
+}
+
+const exampleMonitor: Monitor = {
+  id: "fraud-inputs",
+  modelId: "01J9Z8K2W4X6Y8A0B2C4D6E8FG",
+  features: exampleMonitorInput.features,
+  settings: { ...defaultMonitorSettings, windowSize: 5000, psiBins: 4 },
+  createdAt: "2025-06-01T10:00:00.000Z"
+}
+
+const exampleCheck: FeatureCheck = {
+  feature: "amount",
+  type: "numeric",
+  windowCount: 5000,
+  missingShare: 0.002,
+  psi: 0.61,
+  ksStatistic: 0.31,
+  pValue: 1.2e-40,
+  adjustedPValue: 3.6e-40,
+  severity: "high",
+  baselineVersion: 2,
+  edges: [12.5, 40, 95.75],
+  categories: null,
+  baselineShares: [0.25, 0.25, 0.25, 0.25],
+  currentShares: [0.08, 0.17, 0.3, 0.45],
+  unseenCategories: []
+}
+
+const exampleAlert: DriftAlert = {
+  id: "alert-m0q3x1k0-4f9k2a1z",
+  monitorId: "fraud-inputs",
+  feature: "amount",
+  at: exampleAt,
+  kind: "alert",
+  severity: "high",
+  previousSeverity: "none",
+  recommendation: "Retrain on recent data now; the model sees amount values unlike its training data.",
+  check: exampleCheck
+}
+
+const exampleReport: DriftReport = {
+  id: "check-m0q3x1k0-8h2j5c0p",
+  monitorId: "fraud-inputs",
+  at: exampleAt,
+  features: [exampleCheck],
+  alerts: [exampleAlert]
+}
+
+const exampleWebhook: PublicWebhook = {
+  id: "hook-m0q2a9b0-1x7c3d5e",
+  url: "https://alerts.example.com/ml-drift",
+  secret: "***",
+  monitorId: "fraud-inputs",
+  minSeverity: "medium",
+  createdAt: "2025-06-01T10:05:00.000Z"
+}
+
+const exampleDelivery: Delivery = {
+  webhookId: exampleWebhook.id,
+  alertId: exampleAlert.id,
+  at: exampleAt,
+  attempt: 1,
+  ok: true,
+  status: 200,
+  error: null
+}
+
+export const createMonitor = endpoint({
+  operationId: "createMonitor",
+  method: "POST",
+  path: "/v1/drift/monitors",
+  resource: "Drift",
+  summary: "Create a drift monitor for a model's features and predictions",
+  permission: "drift:write",
+  body: { schema: CreateMonitorInput, description: "monitor", example: exampleMonitorInput },
+  success: {
+    status: 201,
+    description: "Created (settings not given are the server's defaults)",
+    schema: Monitor,
+    example: exampleMonitor,
+    headers: [{ name: "location", description: "Path of the monitor: /v1/drift/monitors/{id}", schema: Schema.String }]
+  },
+  errors: ["MonitorConflictError", "StorageError"]
+})
+
+export const listMonitors = endpoint({
+  operationId: "listMonitors",
+  method: "GET",
+  path: "/v1/drift/monitors",
+  resource: "Drift",
+  summary: "List monitors",
+  permission: "drift:read",
+  success: { status: 200, description: "Every monitor", schema: MonitorList, example: { items: [exampleMonitor] } },
+  errors: ["StorageError"]
+})
+
+export const getMonitor = endpoint({
+  operationId: "getMonitor",
+  method: "GET",
+  path: "/v1/drift/monitors/{id}",
+  resource: "Drift",
+  summary: "Get a monitor",
+  permission: "drift:read",
+  params: MonitorParams,
+  success: { status: 200, description: "The monitor", schema: Monitor, example: exampleMonitor },
+  errors: ["MonitorNotFoundError", "StorageError"]
+})
+
+export const setBaseline = endpoint({
+  operationId: "setBaseline",
+  method: "PUT",
+  path: "/v1/drift/monitors/{id}/baseline",
+  resource: "Drift",
+  summary: "Freeze a new baseline version per feature",
+  description: "The body is { feature: values[] }: numbers for numeric features, strings for categorical ones, " +
+    "null for a missing value. Each feature given gets a new baseline version; earlier versions are kept.",
+  permission: "drift:write",
+  params: MonitorParams,
+  body: {
+    schema: BaselineBody,
+    description: "baseline",
+    example: { amount: [12.5, 80, null, 43.1], country: ["de", "fr", "de", null] }
+  },
+  success: {
+    status: 200,
+    description: "The features whose baseline was frozen",
+    schema: FrozenBaselines,
+    example: { features: ["amount", "country"] }
+  },
+  errors: ["MonitorNotFoundError", "ValidationError", "StorageError"]
+})
+
+export const recordObservations = endpoint({
+  operationId: "recordObservations",
+  method: "POST",
+  path: "/v1/drift/monitors/{id}/observations",
+  resource: "Drift",
+  summary: "Record values into the monitor's windows, as columns or as rows",
+  description: "Columns: { values: { feature: values[] } }. Rows: { rows: [{ feature: value, ... }] } (at most " +
+    "100000), e.g. one model request and its prediction each. Values follow the baseline's rules.",
+  permission: "drift:write",
+  params: MonitorParams,
+  body: {
+    schema: ObservationsBody,
+    description: "observations",
+    example: { values: { amount: [17.2, 230, null], score: [0.12, 0.91, 0.4] } }
+  },
+  success: { status: 202, description: "Recorded", schema: RecordedCount, example: { recorded: 6 } },
+  errors: ["MonitorNotFoundError", "ValidationError", "StorageError"]
+})
+
+export const checkMonitor = endpoint({
+  operationId: "checkMonitor",
+  method: "POST",
+  path: "/v1/drift/monitors/{id}/check",
+  resource: "Drift",
+  summary: "Check now: KS/chi-square and PSI per feature, severities, alerts",
+  permission: "drift:write",
+  params: MonitorParams,
+  success: { status: 200, description: "The report of this check", schema: DriftReport, example: exampleReport },
+  errors: ["MonitorNotFoundError", "StorageError"]
+})
+
+export const getDriftReports = endpoint({
+  operationId: "getDriftReports",
+  method: "GET",
+  path: "/v1/drift/reports",
+  resource: "Drift",
+  summary: "Checks and alerts kept, with statistics and both distributions",
+  permission: "drift:read",
+  query: ReportsQuery,
+  success: {
+    status: 200,
+    description: "Reports, oldest first",
+    schema: DriftReportList,
+    example: { items: [exampleReport] }
+  },
+  errors: ["StorageError"]
+})
+
+export const createWebhook = endpoint({
+  operationId: "createWebhook",
+  method: "POST",
+  path: "/v1/drift/webhooks",
+  resource: "Drift",
+  summary: "Register a webhook for drift alerts (the secret is never returned)",
+  description: "Alerts are POSTed as { alert }, signed x-ml-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, " +
+    "t.body)>. The URL must be http(s), the secret at least 16 characters; minSeverity defaults to low.",
+  permission: "drift:write",
+  body: {
+    schema: CreateWebhookInput,
+    description: "webhook",
+    example: {
+      url: "https://alerts.example.com/ml-drift",
+      secret: "a-long-enough-webhook-secret",
+      monitorId: "fraud-inputs",
+      minSeverity: "medium"
+    }
+  },
+  success: { status: 201, description: "Registered (secret masked)", schema: PublicWebhook, example: exampleWebhook },
+  errors: ["StorageError"]
+})
+
+export const listWebhooks = endpoint({
+  operationId: "listWebhooks",
+  method: "GET",
+  path: "/v1/drift/webhooks",
+  resource: "Drift",
+  summary: "List webhooks (secrets masked)",
+  permission: "drift:read",
+  success: {
+    status: 200,
+    description: "Every webhook",
+    schema: PublicWebhookList,
+    example: { items: [exampleWebhook] }
+  },
+  errors: ["StorageError"]
+})
+
+export const deleteWebhook = endpoint({
+  operationId: "deleteWebhook",
+  method: "DELETE",
+  path: "/v1/drift/webhooks/{id}",
+  resource: "Drift",
+  summary: "Delete a webhook",
+  permission: "drift:write",
+  params: WebhookParams,
+  success: { status: 204, description: "Deleted" },
+  errors: ["NotFound", "StorageError"]
+})
+
+export const listWebhookDeliveries = endpoint({
+  operationId: "listWebhookDeliveries",
+  method: "GET",
+  path: "/v1/drift/webhooks/{id}/deliveries",
+  resource: "Drift",
+  summary: "Every delivery attempt of a webhook, oldest first",
+  permission: "drift:read",
+  params: WebhookParams,
+  success: {
+    status: 200,
+    description: "Delivery attempts (none for an unknown webhook)",
+    schema: DeliveryList,
+    example: { items: [exampleDelivery] }
+  },
+  errors: ["StorageError"]
+})
+
+/** Every drift endpoint, in the order the docs list them. */
+export const endpoints = [
+  createMonitor,
+  listMonitors,
+  getMonitor,
+  setBaseline,
+  recordObservations,
+  checkMonitor,
+  getDriftReports,
+  createWebhook,
+  listWebhooks,
+  deleteWebhook,
+  listWebhookDeliveries
+] as const
