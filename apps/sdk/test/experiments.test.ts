@@ -53,7 +53,7 @@ describe("experiments client", () => {
     expect((await ml.experiments.complete(experiment.id)).status).toBe("completed")
   })
 
-  it("evaluates locally like the server and reports exposures and metrics in background batches, retrying failures", async () => {
+  it("evaluates locally like the server; reports exposures and metrics in background batches, retrying", async () => {
     let failNext = 1
     const flaky: typeof fetch = async (input, init) => {
       if (String(input).includes("/exposures") && failNext-- > 0) return new Response("unavailable", { status: 503 })

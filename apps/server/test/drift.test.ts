@@ -75,7 +75,8 @@ describe("drift over HTTP", () => {
       }
     expect(reports.items).toHaveLength(1)
     const metrics = await (await request("/metrics")).text()
-    expect(metrics).toMatch(/ml_drift_alerts_total\{severity="(high|critical)"\} [12]\n/) // amount, and the new "br" category
+    // amount, and the new "br" category
+    expect(metrics).toMatch(/ml_drift_alerts_total\{severity="(high|critical)"\} [12]\n/)
     expect(metrics).toContain("ml_drift_score{feature_name=\"amount\",type=\"ks\"}")
   })
 

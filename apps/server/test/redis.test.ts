@@ -101,7 +101,7 @@ describe("server with ML_REDIS_URL", () => {
     }
   })
 
-  it("runs one online-learning pipeline from three instances: one buffer, deduplicated across instances, one update, one live model", async () => {
+  it("runs one pipeline from three instances: one buffer, cross-instance dedup, one update, one model", async () => {
     // Artifacts live on a filesystem the instances share, as README's Redis deployment says.
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-multi-online-"))
     const servers = await Promise.all(

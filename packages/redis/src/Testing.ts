@@ -1,7 +1,8 @@
 /**
  * Test helpers (exported as @org/ml-adapter-redis/testing). The real Redis for integration
  * tests: ML_TEST_REDIS_URL (default 127.0.0.1:6379). A missing Redis fails the suite; it never
- * skips. Each run writes under a unique prefix and deletes only its own keys afterwards (never FLUSHDB: the Redis may be shared).
+ * skips. Each run writes under a unique prefix and deletes only its own keys afterwards (never
+ * FLUSHDB: the Redis may be shared).
  */
 import { Redis } from "ioredis"
 

@@ -180,7 +180,7 @@ export const modelRegistryContract = (
       expect(v1History.at(-1)).toMatchObject({ action: "demoted", from: "production", to: "staging" })
     })
 
-    it("keeps exactly one production version when 20 versions are promoted at once, and the audit log agrees", async () => {
+    it("keeps exactly one production version when 20 versions are promoted at once; the audit agrees", async () => {
       const name = `race-${Math.random().toString(36).slice(2)}`
       const result = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry

@@ -115,7 +115,7 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.counters).toMatchObject({ received: 112, duplicates: 1, dropped: 61 })
     })
 
-    it("remembers the ids of the last dedupWindow samples only: older ones forgotten, recent ones deduplicated", async () => {
+    it("remembers the ids of the last dedupWindow samples only: older forgotten, recent deduplicated", async () => {
       const p = samplePipeline()
       const r = await run(Effect.gen(function*() {
         const store = yield* PipelineStore
