@@ -2,23 +2,25 @@
  * The online-learning part of the client: pipelines, their status and update records, prediction
  * with the live learner, and `addSample`, buffered client-side and sent in batches like the drift
  * recorder (see Batcher.ts); `addSamples` sends at once and returns what the server did.
+ * Request and response types come from the contract's Pipelines table (types only: nothing of
+ * Effect is loaded at run time).
  */
-import type { CreatePipelineInput, OnlineLearner, Pipeline, PipelineStore } from "@org/ml-core"
+import type { BodyJsonOf, Pipelines, SuccessJsonOf } from "@org/ml-api"
 import { makeBatcher, type RecorderOptions } from "./Batcher.js"
 
 interface Transport {
   readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
 }
 
-export type Sample = OnlineLearner.SampleInput
-export type PipelineStatus = OnlineLearner.PipelineStatus
-export type UpdateRecord = PipelineStore.UpdateRecord
-export interface AddSamplesResult {
-  readonly added: number
-  readonly duplicates: number
-  readonly dropped: number
-  readonly update: UpdateRecord | null
-}
+export type Pipeline = SuccessJsonOf<typeof Pipelines.createPipeline>
+export type CreatePipelineInput = BodyJsonOf<typeof Pipelines.createPipeline>
+export type PipelineStrategy = Pipeline["strategy"]
+export type PipelineStatus = SuccessJsonOf<typeof Pipelines.getPipelineStatus>
+export type UpdateRecord = SuccessJsonOf<typeof Pipelines.rollbackPipeline>
+export type ProgressiveMetrics = PipelineStatus["progressive"]
+/** A labelled sample: features by name, a label (0 or 1 for a classifier) and an optional weight. */
+export type Sample = BodyJsonOf<typeof Pipelines.addSamples>["samples"][number]
+export type AddSamplesResult = SuccessJsonOf<typeof Pipelines.addSamples>
 
 export const makeLearnerClient = (transport: Transport, recorderOptions: RecorderOptions = {}) => {
   const { sendJson } = transport

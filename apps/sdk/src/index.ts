@@ -52,5 +52,15 @@ export type {
   WebhookDelivery
 } from "./Drift.js"
 export * from "./Errors.js"
+export type {
+  AddSamplesResult,
+  CreatePipelineInput,
+  Pipeline,
+  PipelineStatus,
+  PipelineStrategy,
+  ProgressiveMetrics,
+  Sample,
+  UpdateRecord
+} from "./Learner.js"
 export { type LocalAssignment, LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 export { Sha256 } from "./Sha256.js"

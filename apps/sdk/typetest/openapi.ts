@@ -74,6 +74,16 @@ same<Same<Body<"createExperiment">, Parameters<Experiments["create"]>[0]>>()
 same<Same<Body<"updateExperiment">, Parameters<Experiments["update"]>[1]>>()
 same<Same<Body<"completeExperiment">, NonNullable<Parameters<Experiments["complete"]>[1]>>>()
 
+// Pipelines
+type Learner = MlClient["learner"]
+type LearnerAnswer<M extends keyof Learner> = Learner[M] extends (...args: any) => Promise<infer A> ? A : never
+same<Same<Json<"createPipeline", 201>, LearnerAnswer<"createPipeline">>>()
+same<Same<Json<"getPipelineStatus", 200>, LearnerAnswer<"getPipelineStatus">>>()
+same<Same<Json<"listUpdates", 200>["items"][number], LearnerAnswer<"rollback">>>()
+same<Same<Json<"addSamples", 202>, LearnerAnswer<"addSamples">>>()
+same<Same<Body<"createPipeline">, Parameters<Learner["createPipeline"]>[0]>>()
+same<Same<Body<"addSamples">["samples"][number], Parameters<Learner["addSample"]>[1]>>()
+
 // Errors: the problem body, and every code the document lists has an SDK error class
 same<Same<components["schemas"]["Problem"], ProblemDetails>>()
 type ValueOf<T> = T[keyof T]

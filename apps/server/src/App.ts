@@ -1,8 +1,6 @@
 /**
  * The HTTP app: middleware (HTTP metrics, bearer auth, not-found and error answers) and the
- * routes of each resource, mounted with `app.route`. The registry, experiment and operational
- * routes are mounted from the contract's endpoint tables; drift and pipelines keep their
- * hand-written routes until their tables exist.
+ * routes of each resource, mounted with `app.route`, each from its endpoint table in the contract.
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import { Effect, type ManagedRuntime } from "effect"
@@ -13,7 +11,6 @@ import { problem, problemFromError, problemResponse } from "./Problem.js"
 import type { AppServices } from "./routes/AppServices.js"
 import { driftRoutes } from "./routes/drift.js"
 import { experimentRoutes } from "./routes/experiments.js"
-import { makeLegacyRoutes } from "./routes/Legacy.js"
 import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
@@ -74,13 +71,12 @@ export const makeApp = (options: AppOptions) => {
   const settings = { maxJsonBytes, log, validateResponses: options.validateResponses ?? false }
   const mount = makeMount<AppServices>({ ...settings, run: (effect) => runtime.runPromiseExit(effect) })
   const mountPlain = makeMount<never>({ ...settings, run: Effect.runPromiseExit })
-  const legacy = makeLegacyRoutes(runtime, maxJsonBytes, log)
 
   app.route("/", operationRoutes(mount, mountPlain, { metrics: options.metrics, openApi: makeOpenApi() }))
   app.route("/", modelRoutes(mount, { maxUploadBytes: options.maxUploadBytes }))
   app.route("/", experimentRoutes(mount))
   app.route("/", driftRoutes(mount))
-  app.route("/", pipelineRoutes(legacy))
+  app.route("/", pipelineRoutes(mount))
   return app
 }
 

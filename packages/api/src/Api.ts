@@ -1,14 +1,16 @@
 /**
  * The whole contract: every endpoint table and the schemas the document names. The server
  * mounts from these lists, /openapi.json is generated from them, and tests check that the two
- * agree. Pipelines join when they are converted from hand-written routes.
+ * agree.
  */
 import {
+  AddSamplesResult,
   AssignmentRequest,
   AuditEvent,
   CompleteExperimentInput,
   CreateExperimentInput,
   CreateMonitorInput,
+  CreatePipelineInput,
   CreateWebhookInput,
   Delivery,
   DriftAlert,
@@ -22,26 +24,33 @@ import {
   ModelAssignmentList,
   ModelPage,
   Monitor,
+  Pipeline,
+  PipelineStatus,
+  PredictRequest,
   PromoteModelInput,
   PublicWebhook,
   RecordedCount,
   RecordExposuresInput,
   RecordMetricsInput,
   RegisterModelInput,
+  SamplesRequest,
   UpdateExperimentInput,
-  UpdateModelInput
+  UpdateModelInput,
+  UpdateRecord
 } from "@org/ml-core"
 import type { Schema } from "effect"
 import * as Drift from "./Drift.js"
 import type { Endpoint } from "./Endpoint.js"
 import * as Experiments from "./Experiments.js"
 import * as Operations from "./Operations.js"
+import * as Pipelines from "./Pipelines.js"
 import * as Registry from "./Registry.js"
 
 export const tables = {
   Registry: Registry.endpoints,
   Experiments: Experiments.endpoints,
   Drift: Drift.endpoints,
+  Pipelines: Pipelines.endpoints,
   Operations: Operations.endpoints
 } as const
 
@@ -49,6 +58,7 @@ export const endpoints: ReadonlyArray<Endpoint> = [
   ...Registry.endpoints,
   ...Experiments.endpoints,
   ...Drift.endpoints,
+  ...Pipelines.endpoints,
   ...Operations.endpoints
 ]
 
@@ -79,5 +89,12 @@ export const namedSchemas: Readonly<Record<string, Schema.Top>> = {
   DriftReport,
   CreateWebhookInput,
   PublicWebhook,
-  Delivery
+  Delivery,
+  CreatePipelineInput,
+  Pipeline,
+  UpdateRecord,
+  PipelineStatus,
+  AddSamplesResult,
+  SamplesRequest,
+  PredictRequest
 }

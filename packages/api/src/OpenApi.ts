@@ -12,18 +12,10 @@ import { problem, ProblemDetails } from "./Problem.js"
 
 type Json = Record<string, unknown>
 
-/** Hand-written entries of domains not yet described by an endpoint table, merged in unchanged. */
-export interface LegacyContract {
-  /** Path items by path; operations may reference the schemas below as #/components/schemas/Name. */
-  readonly paths: Readonly<Record<string, Readonly<Record<string, Json>>>>
-  readonly schemas: Readonly<Record<string, Schema.Top>>
-}
-
 export interface OpenApiInput {
   readonly endpoints: ReadonlyArray<Endpoint>
   /** Schemas listed by name under components/schemas and referenced wherever they occur. */
   readonly schemas: Readonly<Record<string, Schema.Top>>
-  readonly legacy?: LegacyContract | undefined
 }
 
 export type OpenApiDocument = {
@@ -188,7 +180,7 @@ const operation = (e: Endpoint, compiled: Compiled): Json => {
 }
 
 export const makeOpenApi = (input: OpenApiInput): OpenApiDocument => {
-  const named = { Problem: ProblemDetails, ...input.schemas, ...input.legacy?.schemas }
+  const named = { Problem: ProblemDetails, ...input.schemas }
   const compiled = compileSchemas(input.endpoints.flatMap(schemasOf), named)
   const paths: Record<string, Record<string, Json>> = {}
   for (const e of input.endpoints) {
@@ -196,13 +188,6 @@ export const makeOpenApi = (input: OpenApiInput): OpenApiDocument => {
     const method = e.method.toLowerCase()
     if (item[method]) throw new Error(`Two endpoints for ${e.method} ${e.path}`)
     item[method] = operation(e, compiled)
-  }
-  for (const [path, operations] of Object.entries(input.legacy?.paths ?? {})) {
-    const item = paths[path] ??= {}
-    for (const [method, op] of Object.entries(operations)) {
-      if (item[method]) throw new Error(`${method.toUpperCase()} ${path} is both generated and hand-written`)
-      item[method] = op
-    }
   }
   return {
     openapi: "3.1.0",

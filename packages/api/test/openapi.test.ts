@@ -1,4 +1,3 @@
-import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { endpoint, endpoints, makeOpenApi, namedSchemas, Registry } from "../src/index.js"
 
@@ -70,13 +69,7 @@ describe("generated OpenAPI document", () => {
     expect(production[1].schema).toEqual({ type: "string", format: "date-time" })
   })
 
-  it("merges hand-written entries and refuses one that collides with a generated operation", () => {
-    const legacy = { paths: { "/v1/other": { get: { summary: "Other" } } }, schemas: { Extra: Schema.String } }
-    const merged = makeOpenApi({ endpoints, schemas: namedSchemas, legacy })
-    expect(merged.paths["/v1/other"]).toEqual({ get: { summary: "Other" } })
-    expect(merged.components.schemas.Extra).toEqual({ type: "string" })
-    const clash = { paths: { "/v1/models": { get: { summary: "Again" } } }, schemas: {} }
-    expect(() => makeOpenApi({ endpoints, schemas: namedSchemas, legacy: clash })).toThrow(/GET \/v1\/models/)
+  it("refuses two endpoints for one method and path", () => {
     const twice = endpoint({ ...Registry.getModel, operationId: "again" })
     expect(() => makeOpenApi({ endpoints: [...endpoints, twice], schemas: namedSchemas })).toThrow(/Two endpoints/)
   })

@@ -25,6 +25,10 @@ export const PipelineId = Schema.String.check(
     message: "must be 1-128 letters, digits, '.', '_' or '-'"
   })
 )
+/** The path parameters of /v1/pipelines/{id}/... */
+export const PipelineParams = Schema.Struct({ id: PipelineId })
+export type PipelineParams = typeof PipelineParams.Type
+
 const PipelineName = Schema.String.check(
   Schema.isMinLength(1, { message: "must not be empty" }),
   Schema.isMaxLength(128)
@@ -115,6 +119,14 @@ export const UpdateRecord = Schema.Struct({
   previousModelId: Schema.NullOr(ModelId)
 })
 export type UpdateRecord = typeof UpdateRecord.Type
+
+/** GET /v1/pipelines. */
+export const PipelineList = Schema.Struct({ items: Schema.Array(Pipeline) })
+export type PipelineList = typeof PipelineList.Type
+
+/** GET /v1/pipelines/{id}/updates: update and rollback records, oldest first. */
+export const UpdateRecordList = Schema.Struct({ items: Schema.Array(UpdateRecord) })
+export type UpdateRecordList = typeof UpdateRecordList.Type
 
 export const PipelineCounters = Schema.Struct({
   received: Count,

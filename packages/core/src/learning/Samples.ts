@@ -89,6 +89,9 @@ export type Prediction = typeof Prediction.Type
 /** One prediction per row, in order, for `{ rows }`. */
 export const Predictions = Schema.Struct({ predictions: Schema.Array(Schema.Finite) })
 export type Predictions = typeof Predictions.Type
+/** The answer to a PredictRequest: a Prediction for `{ features }`, Predictions for `{ rows }`. */
+export const PredictResult = Schema.Union([Prediction, Predictions])
+export type PredictResult = typeof PredictResult.Type
 
 /** A sample as a pipeline buffers it. */
 export const StoredSample = Schema.Struct({
