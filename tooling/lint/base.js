@@ -10,7 +10,9 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-explicit-any": "off",
-      "require-yield": "off"
+      "require-yield": "off",
+      // dprint keeps code within 120 columns; this catches what it cannot split (strings, comments).
+      "max-len": ["error", { code: 120, ignoreUrls: false }]
     }
   }
 )

@@ -51,7 +51,10 @@ export const makeLearnerClient = (transport: Transport, recorderOptions: Recorde
       (await sendJson<{ items: ReadonlyArray<Pipeline> }>("/v1/pipelines")).items,
     /** The pipeline, its counters, progressive metrics and update records. */
     getPipelineStatus: (id: string): Promise<PipelineStatus> => sendJson<PipelineStatus>(pipelinePath(id)),
-    /** Buffered: sent with the next batch (retried; a sampleId the server has seen is ignored). Call `flush()` to send now. */
+    /**
+     * Buffered: sent with the next batch (retried; a sampleId the server has seen is ignored).
+     * Call `flush()` to send now.
+     */
     addSample: (id: string, sample: Sample): void => recorder.add(id, sample),
     addSamples,
     flush: recorder.flush,

@@ -18,7 +18,7 @@ const sample = (i: number) => {
 }
 
 describe("learner client", () => {
-  it("buffers samples into batches, updates the pipeline, predicts with the published version and rolls back", async () => {
+  it("buffers samples into batches, updates, predicts with the published version and rolls back", async () => {
     const ml = createClient({ baseUrl: server.url, sampleRecorder: { batchSize: 30, flushIntervalMs: 60_000 } })
     const base = await ml.registry.registerModel(
       { name: "sdk-online", version: "1.0.0", algorithm: "logistic_regression", framework: "ml-pipeline" },

@@ -43,7 +43,7 @@ const registerBase = async (target = app) => {
 }
 
 describe("pipelines over HTTP", () => {
-  it("learn from samples, publish a registry version whose artifact predicts like the pipeline, and roll back", async () => {
+  it("learn from samples, publish a version whose artifact predicts like the pipeline, and roll back", async () => {
     const baseId = await registerBase()
     const created = await post("/v1/pipelines", {
       id: "fraud-online",
