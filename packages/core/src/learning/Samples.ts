@@ -7,8 +7,8 @@
  * walked once; stored samples decode with one plain pass over their features.
  */
 import { Schema } from "effect"
+import { checkedSchema, documentedAs } from "../shared/CheckedSchema.js"
 import type { FieldIssue } from "../shared/Errors.js"
-import { checkedSchema, documentedAs } from "./CheckedSchema.js"
 import type { LearnerKind } from "./learners/LearnerState.js"
 
 export const MAX_SAMPLES_PER_REQUEST = 100_000

@@ -1,4 +1,7 @@
-/** Mirror of make_sample in generate.py: the same 32-bit LCG and exact arithmetic, so scipy and these tests see bit-identical samples. */
+/**
+ * Mirror of make_sample in generate.py: the same 32-bit LCG and exact arithmetic, so scipy and
+ * these tests see bit-identical samples.
+ */
 export interface SampleSpec {
   readonly seed: number
   readonly n: number

@@ -6,8 +6,8 @@
  * makeLearner copies the arrays into typed arrays, where a non-number becomes NaN.
  */
 import { Schema } from "effect"
+import { checkedSchema } from "../../shared/CheckedSchema.js"
 import { invalid, StatsInputError } from "../../stats/StatsError.js"
-import { checkedSchema } from "../CheckedSchema.js"
 
 export const LearnerKind = Schema.Literals(["logistic", "linear"])
 export type LearnerKind = typeof LearnerKind.Type
