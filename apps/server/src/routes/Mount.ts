@@ -96,6 +96,19 @@ export interface MountOptions {
 
 const none = Effect.succeed(undefined)
 const noDecoder = () => none
+
+/**
+ * Effect.flatMap, but a step that has already completed (decoders answer with an Exit) is
+ * continued directly: the hot path builds no more Effect than the handler's own.
+ */
+const andThen = <A, E, B, E2, R>(
+  effect: Effect.Effect<A, E>,
+  next: (a: A) => Effect.Effect<B, E2, R>
+): Effect.Effect<B, E | E2, R> => {
+  if (!Exit.isExit(effect)) return Effect.flatMap(effect, next)
+  const done = effect as Exit.Exit<A, E>
+  return Exit.isSuccess(done) ? next(done.value) : (done as Exit.Exit<never, E>)
+}
 const formatIssue = SchemaIssue.makeFormatterDefault()
 
 /** Writes the success answer; with `validate`, a JSON body that does not match its schema throws (500, logged). */
@@ -139,17 +152,22 @@ export const makeMount =
         if (refusal) throw refusal
       }
       const actor = c.req.header("x-actor") ?? "anonymous"
-      const program = Effect.flatMap(
+      const program = andThen(
         decodeParams(c.req.param()),
         (params) =>
-          Effect.flatMap(
+          andThen(
             decodeQuery(endpoint.query ? c.req.query() : undefined),
             (query) =>
-              Effect.flatMap(decodeBody(raw), (decoded) =>
-                handler({ params, query, body: decoded, actor, request } as Input<E>))
+              andThen(
+                decodeBody(raw),
+                (decoded) => handler({ params, query, body: decoded, actor, request } as Input<E>)
+              )
           )
       )
-      const exit = await settings.run(program)
+      // An answer known without running anything (a decoding failure, a constant) skips the runtime.
+      const exit: Exit.Exit<unknown, unknown> = Exit.isExit(program)
+        ? (program as Exit.Exit<unknown, unknown>)
+        : await settings.run(program)
       return Exit.isSuccess(exit) ? write(exit.value) : failureResponse(c, exit.cause, settings.log)
     })
   }
