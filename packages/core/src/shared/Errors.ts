@@ -17,6 +17,13 @@ export class ValidationError extends Data.TaggedError("ValidationError")<{
 export class StorageError extends Data.TaggedError("StorageError")<{
   readonly message: string
   readonly cause?: unknown
+  /**
+   * "insufficient-storage": the write failed for want of space (ENOSPC, EDQUOT) and nothing of it
+   * was kept; the server answers 507 naming `directory`, and later writes succeed once space returns.
+   */
+  readonly reason?: "insufficient-storage" | undefined
+  /** The data directory a filesystem failure concerns. */
+  readonly directory?: string | undefined
 }> {}
 
 /** A compare-and-set lost a race; the use cases retry on fresh state, callers never see it. */
