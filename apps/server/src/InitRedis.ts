@@ -14,13 +14,12 @@ export const initRedis = async (config: ServerConfig, log: (line: string) => voi
   const client = await RedisClient.connect(options)
   try {
     const { marker, written } = await RedisInstance.confirm(client, options)
+    const where = `under prefix "${config.redisPrefix}"`
+    const replacing = marker.replaces === undefined ? "" : `, replacing ${marker.replaces}`
     log(
       written
-        ? `Wrote Redis instance ${marker.id} (${marker.createdAt}) under prefix "${config.redisPrefix}"` +
-          `${
-            marker.replaces === undefined ? "" : `, replacing ${marker.replaces}`
-          }; servers that knew the old one accept it`
-        : `Redis under prefix "${config.redisPrefix}" already is instance ${marker.id} (${marker.createdAt}); nothing to do`
+        ? `Wrote Redis instance ${marker.id} (${marker.createdAt}) ${where}${replacing}; servers that knew it accept it`
+        : `Redis ${where} already is instance ${marker.id} (${marker.createdAt}); nothing to do`
     )
   } finally {
     await client.quit().catch(() => client.disconnect())

@@ -23,7 +23,7 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
-import { getJson, getJsonMany, guardedCall, insertIndexed, listIndexed, parseJson, pingCall } from "./JsonDocuments.js"
+import { getJson, getJsonMany, guardedCall, insertIndexed, listIndexed, parseJson } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { driftKeys } from "./RedisKeys.js"

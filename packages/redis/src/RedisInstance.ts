@@ -164,8 +164,10 @@ export const establish = async (redis: Redis, options: InstanceOptions): Promise
     }
   } else {
     throw new InstanceRefused(
-      `The Redis instance marker ${key} is missing and Redis holds no data under prefix "${prefix}", but ${options.instanceFile} ` +
-        `remembers ${describe(remembered)}: Redis was emptied or restarted without persistence. ${confirmHint(key)}`
+      `The Redis instance marker ${key} is missing and Redis holds no data under prefix "${prefix}", ` +
+        `but ${options.instanceFile} remembers ${
+          describe(remembered)
+        }: Redis was emptied or restarted without persistence. ${confirmHint(key)}`
     )
   }
   await remember(options.instanceFile, prefix, marker)

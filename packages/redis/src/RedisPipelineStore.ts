@@ -19,15 +19,7 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
-import {
-  compareAndSet,
-  getJson,
-  getJsonMany,
-  guardedCall,
-  insertIndexed,
-  listIndexed,
-  pingCall
-} from "./JsonDocuments.js"
+import { compareAndSet, getJson, getJsonMany, guardedCall, insertIndexed, listIndexed } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { pipelineKeys } from "./RedisKeys.js"
