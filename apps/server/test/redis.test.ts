@@ -235,6 +235,35 @@ describe("server with ML_REDIS_URL", () => {
     }
   })
 
+  it("keeps an experiment's own assignment retention, and answers 400 naming it when out of range", async () => {
+    const t = await makeTestApp({ ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix })
+    try {
+      const models = await Promise.all(
+        ["r1", "r2"].map(async (version) =>
+          ((await (await t.app.request(
+            "/v1/models",
+            json(metadata({ name: "retention", version: `${version}-${Date.now()}` }))
+          ))
+            .json()) as { id: string }).id
+        )
+      )
+      const body = (assignmentRetentionSeconds: number) => ({
+        name: "retention",
+        targetMetric: "ctr",
+        variants: models.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 50 })),
+        assignmentRetentionSeconds
+      })
+      const refused = await t.app.request("/v1/experiments", json(body(0)))
+      expect(refused.status).toBe(400)
+      expect(JSON.stringify(await refused.json())).toContain("assignmentRetentionSeconds")
+      const created = await t.app.request("/v1/experiments", json(body(3600)))
+      expect(created.status).toBe(201)
+      expect(await created.json()).toMatchObject({ assignmentRetentionSeconds: 3600 })
+    } finally {
+      await t.close()
+    }
+  })
+
   it("answers 503 problems when Redis becomes unreachable", async () => {
     const client = await connectOrFail()
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-server-redis-"))

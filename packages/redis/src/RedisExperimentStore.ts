@@ -123,14 +123,14 @@ export const make = (
   const keys = experimentKeys(prefix)
   const retentionSeconds = options.assignmentRetentionSeconds ?? defaultAssignmentRetentionSeconds
   /** Gives every sticky assignment of the experiment the retention TTL (SCAN: assignments have no index). */
-  const expireAssignments = async (experimentId: string) => {
+  const expireAssignments = async (experimentId: string, seconds: number) => {
     let cursor = "0"
     do {
       const [next, found] = await redis.scan(cursor, "MATCH", keys.assignmentsOf(experimentId), "COUNT", 1000)
       cursor = next
       if (found.length > 0) {
         const multi = redis.multi()
-        for (const key of found) multi.expire(key, retentionSeconds)
+        for (const key of found) multi.expire(key, seconds)
         await multi.exec()
       }
     } while (cursor !== "0")
@@ -175,7 +175,9 @@ export const make = (
         "experiment commit",
         async () => {
           const stored = await compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision)
-          if (stored && experiment.status === "completed") await expireAssignments(experiment.id)
+          if (stored && experiment.status === "completed") {
+            await expireAssignments(experiment.id, experiment.assignmentRetentionSeconds ?? retentionSeconds)
+          }
           return stored
         }
       )

@@ -157,22 +157,26 @@ describe("bounded growth in Redis", () => {
     expect(result.all.at(-1)).toEqual(delivery("quiet", 2))
   })
 
-  it("gives the sticky assignments of a completed experiment the retention TTL", async () => {
+  it("gives the sticky assignments of a completed experiment its own or the configured retention as TTL", async () => {
     const prefix = freshPrefix("assignment-ttl")
     const experiment = sampleExperiment({ id: "ttl", status: "running" })
     const other = sampleExperiment({ id: "ttl-other", status: "running" })
+    const ownRetention = sampleExperiment({ id: "ttl-own", status: "running", assignmentRetentionSeconds: 60 })
     const keys = RedisKeys.experimentKeys(prefix)
     await Effect.runPromise(Effect.provide(
       Effect.gen(function*() {
         const store = yield* ExperimentStore.ExperimentStore
         yield* store.insert(experiment)
         yield* store.insert(other)
+        yield* store.insert(ownRetention)
         for (const userId of ["u1", "u:2", "u 3"]) {
-          for (const { id } of [experiment, other]) {
+          for (const { id } of [experiment, other, ownRetention]) {
             yield* store.assignIfAbsent({ experimentId: id, userId, variant: 0, modelId: sampleModel().id, at: "x" })
           }
         }
-        yield* store.commit({ ...experiment, status: "completed", revision: experiment.revision + 1 }, 1)
+        for (const completed of [experiment, ownRetention]) {
+          yield* store.commit({ ...completed, status: "completed", revision: completed.revision + 1 }, 1)
+        }
       }),
       RedisExperimentStore.layerWith({ assignmentRetentionSeconds: 3600 }).pipe(
         Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))
@@ -183,6 +187,9 @@ describe("bounded growth in Redis", () => {
       expect(ttl).toBeGreaterThan(3500)
       expect(ttl).toBeLessThanOrEqual(3600)
       expect(await admin.ttl(keys.assignment(other.id, userId))).toBe(-1)
+      const own = await admin.ttl(keys.assignment(ownRetention.id, userId))
+      expect(own).toBeGreaterThan(0)
+      expect(own).toBeLessThanOrEqual(60)
     }
   })
 })
