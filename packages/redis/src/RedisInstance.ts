@@ -94,7 +94,15 @@ const readRemembered = async (file: string | undefined, prefix: string): Promise
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
     throw error
   }
-  const byPrefix = JSON.parse(text) as Record<string, InstanceMarker>
+  let byPrefix: Record<string, InstanceMarker>
+  try {
+    byPrefix = JSON.parse(text) as Record<string, InstanceMarker>
+  } catch (error) {
+    throw new InstanceRefused(
+      `${file} (the Redis instance this data directory knows) is not valid JSON: ${String(error)}. ` +
+        "Restore it, or delete it to forget which Redis this directory used."
+    )
+  }
   return Object.hasOwn(byPrefix, prefix) ? byPrefix[prefix] : undefined
 }
 
