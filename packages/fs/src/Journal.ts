@@ -81,6 +81,8 @@ export interface Journal<State, Entry> {
     change: (state: State) => Effect.Effect<A, E>,
     entryOf: (result: A) => Entry | undefined
   ) => Effect.Effect<A, E | StorageError>
+  /** Counters for tests and diagnostics: batches written (one write + one fdatasync each), records, epoch. */
+  readonly stats: () => { readonly batches: number; readonly records: number; readonly bytes: number; readonly epoch: number }
 }
 
 export interface JournalOptions<State, Entry> {
@@ -129,6 +131,7 @@ export const makeJournal = <State, Entry>(
     let snapshotBytes = 0
     let manifestWrittenAt = 0
     let manifestRecords = -1
+    let batches = 0
     /** Set when the file could not be restored after a failed write: nothing is written any more. */
     let broken: StorageError | undefined
 
@@ -264,6 +267,7 @@ export const makeJournal = <State, Entry>(
         pending = []
         const error = broken ?? await appendChecked(batch.map((t) => t.line).join(""))
         if (error === undefined) {
+          batches++
           records += batch.reduce((n, t) => n + lineCount(t.line), 0)
           for (const t of batch) t.settle(undefined)
           await maintain()
@@ -312,6 +316,7 @@ export const makeJournal = <State, Entry>(
 
     return {
       state: () => state,
+      stats: () => ({ batches, records, bytes: offset, epoch }),
       mutate: (change, entryOf) =>
         Effect.flatMap(apply(change, entryOf), ({ result, ticket }) => Effect.as(waitFor(ticket), result))
     }
