@@ -82,7 +82,14 @@ export interface Journal<State, Entry> {
     entryOf: (result: A) => Entry | undefined
   ) => Effect.Effect<A, E | StorageError>
   /** Counters for tests and diagnostics: batches written (one write + one fdatasync each), records, epoch. */
-  readonly stats: () => { readonly batches: number; readonly records: number; readonly bytes: number; readonly epoch: number }
+  readonly stats: () => JournalStats
+}
+
+export interface JournalStats {
+  readonly batches: number
+  readonly records: number
+  readonly bytes: number
+  readonly epoch: number
 }
 
 export interface JournalOptions<State, Entry> {

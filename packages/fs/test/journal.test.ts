@@ -111,7 +111,7 @@ const modelIds = async (directory: string) => {
 }
 
 describe("journal damage is detected at start and repaired on request", () => {
-  it("refuses a journal cut in the middle, naming it; repair keeps the valid prefix and says what it dropped", async () => {
+  it("refuses a journal cut in the middle, naming it; repair keeps the valid prefix, reports the rest", async () => {
     const { directory, file, models } = await registryWith("cut", 20)
     const { size } = await fs.stat(file)
     await fs.truncate(file, Math.floor(size / 2))
