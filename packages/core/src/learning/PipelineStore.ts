@@ -176,7 +176,7 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
     addValidation: (id, samples, max) =>
       Effect.sync(() => {
         const list = validation.get(id) ?? []
-        list.push(...samples)
+        for (const sample of samples) list.push(sample) // not a spread: no argument-count limit
         if (list.length > max) list.splice(0, list.length - max)
         validation.set(id, list)
       }),
