@@ -128,7 +128,7 @@ const pipelinesDir = path.join(root, "pipelines")
 pipelineStoreContract("fs", () => FsPipelineStore.layer({ directory: pipelinesDir }))
 
 describe("fs pipelines durability", () => {
-  it("finds pipelines, states, updates, buffers, ids seen, counters after restarting on a compacted journal", async () => {
+  it("keeps pipelines, states, updates, buffers, ids seen, counters over a compacted restart", async () => {
     const directory = path.join(root, "pipelines-restart")
     const pipeline = samplePipeline()
     const sample = (sampleId: string) => ({
