@@ -81,6 +81,11 @@ export interface Journal<State, Entry> {
     change: (state: State) => Effect.Effect<A, E>,
     entryOf: (result: A) => Entry | undefined
   ) => Effect.Effect<A, E | StorageError>
+  /**
+   * Why the journal takes no more writes (the file could not be restored after a failed write;
+   * a restart replays it), or undefined while it works: for readiness checks.
+   */
+  readonly broken: () => StorageError | undefined
   /** Counters for tests and diagnostics: batches written (one write + one fdatasync each), records, epoch. */
   readonly stats: () => JournalStats
 }
@@ -352,6 +357,7 @@ export const makeJournal = <State, Entry>(
     return {
       state: () => state,
       stats: () => ({ batches, records, bytes: offset, epoch }),
+      broken: () => broken,
       mutate: (change, entryOf) =>
         Effect.flatMap(apply(change, entryOf), ({ result, ticket }) => Effect.as(waitFor(ticket), result))
     }
