@@ -108,6 +108,15 @@ describe("metric values", () => {
     expect(nextBanditWeights(experiment, [broken, fine].map((s) => ({ ...s, count: 1000 })))).toBeNull()
   })
 
+  it("finite stored summaries whose difference overflows are not computable, never a winner", () => {
+    const high = summarize([1e308, 1e308, 1e308])
+    const low = summarize([-1e308, -1e308, -1e308])
+    const results = computeResults(experiment, totals(low, high))
+    expect(results.comparisons[0]!.notComputable).toContain("not finite")
+    expect(results.decision.outcome).toBe("no_significant_difference")
+    encodes(results)
+  })
+
   it("a metric named like a prototype property that was never recorded is absent, not Object's", () => {
     const results = computeResults({ ...experiment, targetMetric: "constructor" }, totals(emptySummary, emptySummary))
     expect(results.comparisons).toEqual([])

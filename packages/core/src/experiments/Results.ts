@@ -216,7 +216,10 @@ const tryTest = (
 ): ReturnType<typeof testTreatment> | string => {
   try {
     const tested = testTreatment(experiment.sequential, experiment.alpha, treatment, control)
-    return Number.isNaN(tested.welch.pValue) ? "the test statistic is not a number for these summaries" : tested
+    if (Number.isNaN(tested.welch.pValue)) return "the test statistic is not a number for these summaries"
+    // Finite means beyond the bound (stored before it) can still differ by more than a double holds.
+    if (!Number.isFinite(tested.welch.difference)) return "the difference of the means is not finite"
+    return tested
   } catch (error) {
     if (error instanceof StatsInputError) return `the test could not be computed (${error.message})`
     throw error
