@@ -205,3 +205,14 @@ describe("nesting", () => {
     expect(JSON.stringify(exit)).not.toMatch(/call stack/i)
   })
 })
+
+describe("messages", () => {
+  it("describe a bad value without walking it, so a deep or huge one cannot overflow or flood", () => {
+    let deep: unknown = 1
+    for (let i = 0; i < 100_000; i++) deep = [deep]
+    const issues = sampleIssues("linear", [{ sampleId: "a", features: { x: deep as number }, label: 1 }])
+    expect(issues).toEqual([{ path: [0, "features", "x"], message: expect.stringContaining("got an array") }])
+    const long = sampleIssues("linear", [{ sampleId: "a", features: { x: "y".repeat(100_000) as never }, label: 1 }])
+    expect(long[0]!.message.length).toBeLessThan(200)
+  })
+})

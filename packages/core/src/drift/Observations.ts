@@ -106,7 +106,7 @@ export const observationIssues = (
           issues.push({ path: path(feature, i), message: `${boundedValueMessage} or null, got ${describeValue(v)}` })
         }
       } else if (typeof v !== "string") {
-        issues.push({ path: path(feature, i), message: `must be a string or null, got ${JSON.stringify(v)}` })
+        issues.push({ path: path(feature, i), message: `must be a string or null, got ${describeValue(v)}` })
       }
     }
   }

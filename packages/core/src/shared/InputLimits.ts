@@ -22,9 +22,17 @@ export const boundedValueMessage = `must be a finite number from -${MAX_VALUE_MA
 export const isBoundedNumber = (value: unknown): value is number =>
   typeof value === "number" && value >= -MAX_VALUE_MAGNITUDE && value <= MAX_VALUE_MAGNITUDE
 
-/** A value as a message shows it: numbers as JavaScript prints them (NaN, Infinity), the rest as JSON. */
-export const describeValue = (value: unknown): string =>
-  typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value)
+/**
+ * A value as a message shows it, briefly and without walking it: numbers as JavaScript prints
+ * them (NaN, Infinity), strings as JSON (cut at 64 characters), arrays and objects by kind only
+ * (stringifying a hostile nesting would overflow the stack, and a large one would flood the message).
+ */
+export const describeValue = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value)
+  if (Array.isArray(value)) return "an array"
+  if (typeof value === "object" && value !== null) return "an object"
+  return String(value)
+}
 
 /** The issue with a number that feeds sums, naming the limit and the value; undefined when fine. */
 export const boundedValueIssue = (value: unknown): string | undefined =>
