@@ -226,6 +226,7 @@ const tryTest = (
   }
 }
 
+/** The computed comparisons with their Holm-adjusted p-values and significance in the goal's direction. */
 const compared = (
   experiment: Pick<Experiment, "metricGoals" | "alpha" | "sequential">,
   metric: string,
