@@ -6,6 +6,7 @@
  * online standardization. State serializes to a versioned plain object (LearnerState.ts).
  */
 import { fnv1a32 } from "../../experiments/Assignment.js"
+import { describeValue } from "../../shared/InputLimits.js"
 import { invalid } from "../../stats/StatsError.js"
 import {
   checkConfig,
@@ -108,7 +109,7 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
     biggerVal.set(val)
     val = biggerVal
   }
-  const notFinite = (field: string, x: number) => invalid(field, `must be a finite number, got ${x}`)
+  const notFinite = (field: string, x: number) => invalid(field, `must be a finite number, got ${describeValue(x)}`)
   // Samples of one source usually list the schema's names in the same order, so the slot found
   // for the name at each position is remembered and a repeat costs one string comparison.
   const namesAt: Array<string> = []
