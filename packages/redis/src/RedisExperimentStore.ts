@@ -214,7 +214,8 @@ export const make = (
       call("metrics merge", async () => {
         if (updates.length === 0) return
         const args = updates.flatMap((u) => [`${u.variant}:${u.metric}`, encodeSummary(u.summary)])
-        await redis.eval(mergeScript, 1, keys.metrics(experimentId), ...args)
+        // One array argument, not a spread: a batch's distinct metric names are not bounded by a call's slots.
+        await redis.call("EVAL", [mergeScript, 1, keys.metrics(experimentId)].concat(args))
       }),
     counters: (experimentId, variantCount) =>
       call("counters", async () => {

@@ -84,7 +84,8 @@ export const make = (
   const pushBounded = (key: string, values: ReadonlyArray<unknown>, max: number) =>
     call("window", async () => {
       if (values.length === 0) return
-      await redis.multi().rpush(key, ...values.map((v) => JSON.stringify(v))).ltrim(key, -max, -1).exec()
+      // One array argument, not a spread: a batch can hold more values than a call has argument slots.
+      await redis.multi().call("RPUSH", [key].concat(values.map((v) => JSON.stringify(v)))).ltrim(key, -max, -1).exec()
     })
   const readList = <A>(key: string, decoder: RecordDecoder<A>) =>
     call("read", async () => (await redis.lrange(key, 0, -1)).map((raw, i) => decoder.fromJson(raw, `${key}[${i}]`)))
@@ -123,18 +124,21 @@ export const make = (
           JSON.stringify(s),
           predictions ? JSON.stringify({ prediction: predictions[i], label: s.label }) : ""
         ])
-        const reply = await redis.eval(
-          addScript,
-          5,
-          keys.part(id, "buffer"),
-          keys.part(id, "seen"),
-          keys.part(id, "counters"),
-          keys.part(id, "seen-order"),
-          keys.part(id, "progressive"),
-          maxBufferSize,
-          dedupWindow,
-          progressiveWindow,
-          ...args
+        // One array argument, not a spread: up to three per sample exceed a call's argument slots.
+        const reply = await redis.call(
+          "EVAL",
+          [
+            addScript,
+            5,
+            keys.part(id, "buffer"),
+            keys.part(id, "seen"),
+            keys.part(id, "counters"),
+            keys.part(id, "seen-order"),
+            keys.part(id, "progressive"),
+            maxBufferSize,
+            dedupWindow,
+            progressiveWindow
+          ].concat(args)
         )
         const [added, duplicates, dropped] = addReply.orThrow(reply, `samples script reply for ${keys.pipeline(id)}`)
         return { added, duplicates, dropped }
