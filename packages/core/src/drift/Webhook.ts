@@ -23,6 +23,12 @@ export const Webhook = Schema.Struct({
 })
 export type Webhook = typeof Webhook.Type
 
+/**
+ * Delivery records kept per webhook (the newest ones) in every store: a receiver that keeps
+ * failing would otherwise grow the record without bound (each alert retried, each retry kept).
+ */
+export const maxDeliveriesPerWebhook = 1000
+
 /** One attempt to deliver one alert to one webhook. */
 export const Delivery = Schema.Struct({
   webhookId: Schema.String,
