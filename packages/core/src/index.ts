@@ -4,6 +4,7 @@
  * for adapters are in testing/ (exported as @org/ml-core/testing).
  */
 export * from "./shared/Errors.js"
+export * from "./shared/InputLimits.js"
 export * as Leases from "./shared/Leases.js"
 export * as MetricsSink from "./shared/MetricsSink.js"
 export * from "./shared/Retry.js"

@@ -17,12 +17,16 @@ import {
   type SuccessOf,
   UnsupportedMediaType
 } from "@org/ml-api"
-import { ArtifactStore, decodeInput, ValidationError } from "@org/ml-core"
+import { ArtifactStore, decodeInput, excessiveNesting, MAX_JSON_DEPTH, ValidationError } from "@org/ml-core"
 import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
 import type { Context, Hono } from "hono"
 import { problemFromCause, problemResponse } from "../Problem.js"
 
-/** Reads a JSON body with a size cap, so a huge or endless body cannot exhaust memory. */
+/**
+ * Reads a JSON body with a size cap, so a huge or endless body cannot exhaust memory, and a
+ * nesting cap checked on the raw text before parsing, so no recursive step (decoding, building
+ * the validation message) ever walks a hostile depth.
+ */
 export const readJson = async (request: Request, maxBytes: number): Promise<unknown> => {
   const type = request.headers.get("content-type") ?? ""
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
@@ -33,6 +37,13 @@ export const readJson = async (request: Request, maxBytes: number): Promise<unkn
   const bytes = request.body ? await ArtifactStore.collectBytes(request.body, maxBytes) : new Uint8Array(0)
   if (bytes === undefined) throw tooLarge()
   const text = new TextDecoder().decode(bytes)
+  const tooDeep = excessiveNesting(text, MAX_JSON_DEPTH)
+  if (tooDeep !== -1) {
+    throw new ValidationError({
+      message: `Request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels (at character ${tooDeep})`,
+      issues: [{ path: [], message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` }]
+    })
+  }
   try {
     return JSON.parse(text)
   } catch (cause) {

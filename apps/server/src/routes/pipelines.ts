@@ -21,7 +21,7 @@ const learner = <A, E>(f: (l: OnlineLearner.OnlineLearnerShape) => Effect.Effect
 const predict = (id: string, request: PredictRequest) =>
   "rows" in request
     ? learner((l) => l.predict(id, request.rows)).pipe(Effect.map((predictions) => ({ predictions })))
-    : learner((l) => l.predict(id, [request.features])).pipe(
+    : learner((l) => l.predict(id, [request.features], "features")).pipe(
       Effect.map(([prediction]) => ({ prediction: prediction! }))
     )
 

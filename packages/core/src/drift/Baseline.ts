@@ -10,7 +10,7 @@ import { psiBins, quantiles } from "../stats/Psi.js"
 import { makeRandom } from "../stats/Random.js"
 import { summarize, variance } from "../stats/Summary.js"
 import type { FeatureType, MonitorSettings } from "./Monitor.js"
-import { splitMissing } from "./Observations.js"
+import { countCategories, splitMissing } from "./Observations.js"
 import { FiniteNumbers, type WindowValue } from "./ValueArrays.js"
 
 /** Baselines keep every value up to this many; beyond, a seeded uniform reservoir of this size. */
@@ -88,8 +88,7 @@ export const makeBaseline = (input: {
   const { at, type, version } = input
   const { missingShare, present } = splitMissing(input.values)
   if (type === "categorical") {
-    const counts: Record<string, number> = {}
-    for (const v of present as Array<string>) counts[v] = (counts[v] ?? 0) + 1
+    const counts = countCategories(present as Array<string>)
     return { type, version, createdAt: at, count: present.length, missingShare, counts }
   }
   const numbers = present as Array<number>

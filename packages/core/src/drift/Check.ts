@@ -8,7 +8,7 @@ import { Schema } from "effect"
 import { benjaminiHochberg } from "../stats/HypothesisTests.js"
 import type { Baseline } from "./Baseline.js"
 import { type Correction, type FeatureSpec, FeatureType, type MonitorSettings } from "./Monitor.js"
-import { splitMissing } from "./Observations.js"
+import { countCategories, splitMissing } from "./Observations.js"
 import { Severity, severityFor } from "./Severity.js"
 import type { TestResult, TestRole } from "./tests/DriftTest.js"
 import { categoricalTests, numericTests } from "./tests/registry.js"
@@ -44,12 +44,6 @@ export type TestedFeature = Omit<FeatureCheck, "adjustedPValue" | "severity"> & 
 
 type NamedResult = TestResult & { readonly name: string; readonly role: TestRole }
 
-const countsOf = (values: ReadonlyArray<string>): Record<string, number> => {
-  const counts: Record<string, number> = {}
-  for (const v of values) counts[v] = (counts[v] ?? 0) + 1
-  return counts
-}
-
 /**
  * Every registered test for the baseline's type, over the window's non-missing values (each was
  * checked against the feature's type when recorded, hence the casts).
@@ -63,7 +57,7 @@ const runTests = (
     const numbers = present as ReadonlyArray<number>
     return numericTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, numbers, settings) }))
   }
-  const counts = countsOf(present as ReadonlyArray<string>)
+  const counts = countCategories(present as ReadonlyArray<string>)
   return categoricalTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, counts, settings) }))
 }
 

@@ -188,7 +188,12 @@ const raiseAlerts = Effect.fnUntraced(
     const alerts: Array<DriftAlert> = []
     for (const check of checks) {
       if (check.pValue === null) continue
-      const next = transition(states[check.feature], check.severity, at, monitor.settings.cooldownSeconds)
+      const next = transition(
+        Object.hasOwn(states, check.feature) ? states[check.feature] : undefined,
+        check.severity,
+        at,
+        monitor.settings.cooldownSeconds
+      )
       if (next.kind !== undefined) {
         alerts.push({
           id: yield* newId("alert", at),

@@ -87,9 +87,9 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
     pushValues: (monitorId, feature, values, windowSize) =>
       Effect.sync(() => {
         const current = windows.get(key(monitorId, feature)) ?? []
-        current.push(...values)
-        if (current.length > windowSize) current.splice(0, current.length - windowSize)
-        windows.set(key(monitorId, feature), current)
+        // concat, not push(...values): spreading a large batch into arguments overflows the stack.
+        const kept = current.concat(values)
+        windows.set(key(monitorId, feature), kept.length > windowSize ? kept.slice(kept.length - windowSize) : kept)
       }),
     window: (monitorId, feature) => Effect.sync(() => [...(windows.get(key(monitorId, feature)) ?? [])]),
     alertStates: (monitorId) => Effect.sync(() => ({ ...(states.get(monitorId) ?? {}) })),

@@ -65,6 +65,9 @@ export const defaultMonitorSettings: MonitorSettings = {
   retentionDays: 30
 }
 
+/** The most features (and predictions) one monitor may watch. */
+export const MAX_FEATURES_PER_MONITOR = 1000
+
 export const CreateMonitorInput = Schema.Struct({
   id: Schema.optionalKey(
     Schema.String.check(
@@ -72,7 +75,11 @@ export const CreateMonitorInput = Schema.Struct({
     )
   ),
   modelId: Schema.optionalKey(Schema.NullOr(Schema.String)),
-  features: Schema.Array(FeatureSpec),
+  features: Schema.Array(FeatureSpec).check(
+    Schema.isMaxLength(MAX_FEATURES_PER_MONITOR, {
+      message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`
+    })
+  ),
   settings: Schema.optionalKey(Schema.Struct({
     pValueThreshold: Schema.optionalKey(MonitorSettings.fields.pValueThreshold),
     windowSize: Schema.optionalKey(MonitorSettings.fields.windowSize),

@@ -1,38 +1,67 @@
 /**
  * What clients send to a monitor: a baseline ({ feature: values[] }) and observations, as
  * columns ({ values: { feature: values[] } }) or rows ({ rows: [{ feature: value }] }). The
- * body schemas check only the envelope; each value is checked once, against its feature's type,
- * by `observationIssues`, so a batch of a million values is walked once and every bad value is
- * named by its path.
+ * body schemas check only the envelope and its sizes; each value is checked once, against its
+ * feature's type, by `observationIssues`, so a batch is walked once and every bad value is named
+ * by its path.
  */
 import { Schema } from "effect"
 import type { FieldIssue } from "../shared/Errors.js"
-import type { Monitor } from "./Monitor.js"
+import { boundedValueMessage, isBoundedNumber, tooManyItems } from "../shared/InputLimits.js"
+import { MAX_FEATURES_PER_MONITOR, type Monitor } from "./Monitor.js"
 import type { WindowValue } from "./ValueArrays.js"
+
+/** The most values one request may carry per feature (observations and baselines alike). */
+export const MAX_VALUES_PER_FEATURE = 100_000
+/** The most rows one observations request may carry. */
+export const MAX_ROWS_PER_BATCH = 100_000
 
 /** How the docs describe one value: a number (numeric feature), a string (categorical) or null (missing). */
 const windowValueJson = { anyOf: [{ type: "number" }, { type: "string" }, { type: "null" }] }
 
+/** The per-feature arrays longer than the limit, each named by its feature (one pass over the keys). */
+const overlongArrays = (input: Readonly<Record<string, unknown>>) => {
+  const issues: Array<{ path: [string]; issue: string }> = []
+  for (const feature of Object.keys(input)) {
+    const list = input[feature]
+    const problem = Array.isArray(list) ? tooManyItems(list.length, MAX_VALUES_PER_FEATURE, "values") : undefined
+    if (problem !== undefined) issues.push({ path: [feature], issue: problem })
+  }
+  return issues
+}
+
 /**
- * Values per feature; each value is checked by `observationIssues`, not here. The check below
- * only documents the values (an array per feature) for /openapi.json and generated clients: it
- * runs once per body and walks nothing.
+ * Values per feature; each value is checked by `observationIssues`, not here. The checks below
+ * bound the number of features and of values per feature (one pass over the keys, no value is
+ * walked) and document the shape for /openapi.json and generated clients.
  */
 const ValuesByFeature = Schema.Record(Schema.String, Schema.Unknown).check(
-  Schema.makeFilter(() => true, {
-    toJsonSchema: () => ({ additionalProperties: { type: "array", items: windowValueJson } })
+  Schema.isMaxProperties(MAX_FEATURES_PER_MONITOR, {
+    message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`
+  }),
+  Schema.makeFilter(overlongArrays, {
+    toJsonSchema: () => ({
+      additionalProperties: { type: "array", items: windowValueJson, maxItems: MAX_VALUES_PER_FEATURE }
+    })
   })
 )
 
 /** PUT .../baseline: { feature: values[] }. */
 export const BaselineBody = ValuesByFeature
 
+/** One row of observations: { feature: value }, at most one value per feature of the monitor. */
+const ObservationRow = Schema.Record(Schema.String, Schema.Unknown).check(
+  Schema.isMaxProperties(MAX_FEATURES_PER_MONITOR, {
+    message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`
+  })
+)
+
 /** POST .../observations: columns or rows. */
 export const ObservationsBody = Schema.Union([
   Schema.Struct({ values: ValuesByFeature }),
   Schema.Struct({
-    rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(
-      Schema.isMaxLength(100_000, { message: "must hold at most 100000 rows" })
+    rows: Schema.Array(ObservationRow).check(
+      Schema.isMaxLength(MAX_ROWS_PER_BATCH, { message: `must hold at most ${MAX_ROWS_PER_BATCH} rows` })
     )
   })
 ])
@@ -40,15 +69,20 @@ export type ObservationsBody = typeof ObservationsBody.Type
 
 export type ValuePath = (feature: string, index: number) => ReadonlyArray<string | number>
 
-/** Every value that does not fit its feature (unknown features, non-arrays, wrong types), by path. */
+/**
+ * Every value that does not fit its feature (unknown features, non-arrays, wrong types, numbers
+ * beyond the bound, too many values), by path. Only own keys are read and features are looked
+ * up in a Map, so `constructor` or `__proto__` is an ordinary (declared or unknown) feature name.
+ */
 export const observationIssues = (
   monitor: Monitor,
   values: Readonly<Record<string, ReadonlyArray<WindowValue>>>,
   path: ValuePath
 ): Array<FieldIssue> => {
   const issues: Array<FieldIssue> = []
+  const specs = new Map(monitor.features.map((f) => [f.name, f]))
   for (const [feature, list] of Object.entries(values)) {
-    const spec = monitor.features.find((f) => f.name === feature)
+    const spec = specs.get(feature)
     if (!spec) {
       issues.push({ path: [feature], message: `is not a feature of monitor ${monitor.id}` })
       continue
@@ -57,32 +91,50 @@ export const observationIssues = (
       issues.push({ path: [feature], message: "must be an array of values" })
       continue
     }
-    list.forEach((v, i) => {
-      if (v === null) return
-      if (spec.type === "numeric" && (typeof v !== "number" || !Number.isFinite(v))) {
-        issues.push({
-          path: path(feature, i),
-          message: `must be a finite number or null, got ${JSON.stringify(v) ?? String(v)}`
-        })
-      }
-      if (spec.type === "categorical" && typeof v !== "string") {
+    const tooMany = tooManyItems(list.length, MAX_VALUES_PER_FEATURE, "values")
+    if (tooMany !== undefined) {
+      issues.push({ path: [feature], message: tooMany })
+      continue
+    }
+    for (let i = 0; i < list.length; i++) {
+      const v: unknown = list[i]
+      if (v === null) continue
+      if (spec.type === "numeric") {
+        if (!isBoundedNumber(v)) {
+          issues.push({ path: path(feature, i), message: `${boundedValueMessage} or null, got ${JSON.stringify(v)}` })
+        }
+      } else if (typeof v !== "string") {
         issues.push({ path: path(feature, i), message: `must be a string or null, got ${JSON.stringify(v)}` })
       }
-    })
+    }
   }
   return issues
 }
 
-/** Rows turned into columns: { feature: values[] } in row order. */
+/**
+ * Rows turned into columns: { feature: values[] } in row order. The result has no prototype, so
+ * a row key such as `constructor` or `__proto__` is a column like any other.
+ */
 export const columnsOf = (
   rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>
 ): Record<string, Array<WindowValue>> => {
-  const columns: Record<string, Array<WindowValue>> = {}
-  rows.forEach((row) => {
+  const columns: Record<string, Array<WindowValue>> = Object.create(null)
+  for (const row of rows) {
     for (const [feature, value] of Object.entries(row)) (columns[feature] ??= []).push(value)
-  })
+  }
   return columns
 }
+
+/** How often each category occurs; no prototype, so a category named `toString` is counted like any other. */
+export const countCategories = (values: ReadonlyArray<string>): Record<string, number> => {
+  const counts: Record<string, number> = Object.create(null)
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1
+  return counts
+}
+
+/** A category's count in `counts`, reading own properties only (stored counts are plain objects). */
+export const countOf = (counts: Readonly<Record<string, number>>, category: string): number =>
+  Object.hasOwn(counts, category) ? counts[category]! : 0
 
 /** The non-missing values and the share of missing ones (0 when there are no values). */
 export const splitMissing = <A>(

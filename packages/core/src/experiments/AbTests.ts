@@ -28,7 +28,7 @@ import { invalidInput } from "./Issues.js"
 import { promotionSteps } from "./Promotion.js"
 import { countExposures, type Exposure, type Observation, summarizeObservations, userIdIssue } from "./Recording.js"
 import type { ModelAssignment } from "./Responses.js"
-import { computeResults, defaultSrmThreshold, type ExperimentResults } from "./Results.js"
+import { computeResults, defaultSrmThreshold, type ExperimentResults, metricOf } from "./Results.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
 // Kept importable from here, where callers found them before the pure parts moved out.
@@ -422,7 +422,7 @@ const measurementMethods = (ports: Ports) => ({
       Effect.gen(function*() {
         if (e.mode !== "bandit") return yield* Effect.fail(stateError(e, `Experiment ${id} is not a bandit`))
         const counters = yield* ports.store.counters(id, e.variants.length)
-        const weights = nextBanditWeights(e, counters.variants.map((v) => v.metrics[e.targetMetric] ?? emptySummary))
+        const weights = nextBanditWeights(e, counters.variants.map((v) => metricOf(v, e.targetMetric) ?? emptySummary))
         // Burn-in: the configured split stays.
         return weights === null ? e : { ...e, banditHistory: [...e.banditHistory, { at, weights }] }
       }))

@@ -6,6 +6,7 @@
 import { makeRandom } from "../stats/Random.js"
 import { type Summary, variance } from "../stats/Summary.js"
 import type { Experiment } from "./Experiment.js"
+import { summaryProblem } from "./Results.js"
 
 /** The least share any arm keeps, so a bandit can still notice that an arm improved. */
 export const banditFloor = 0.01
@@ -73,6 +74,8 @@ export const nextBanditWeights = (
   summaries: ReadonlyArray<Summary>
 ): Array<number> | null => {
   if (summaries.some((s) => s.count < banditBurnIn)) return null
+  // A summary stored before values were bounded may not be finite: keep the current split then.
+  if (summaries.some((s) => summaryProblem(s) !== undefined)) return null
   const maximize = (experiment.metricGoals[experiment.targetMetric]?.direction ?? "maximize") === "maximize"
   return thompsonWeights(summaries, maximize, `${experiment.seed}:${experiment.banditHistory.length}`)
 }

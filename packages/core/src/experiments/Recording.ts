@@ -1,15 +1,17 @@
 /**
  * What a batch of metric observations or exposure counts becomes before it is stored, pure: each
- * entry is checked against the experiment (is the model a variant, is the value finite, is the
+ * entry is checked against the experiment (is the model a variant, is the value within the bound, is the
  * metric name valid), every issue is named by its index, and valid batches fold into one summary
  * per (variant, metric) or one count per variant, so a batch is a single atomic store update.
  */
 import { Result } from "effect"
 import type { FieldIssue, ValidationError } from "../shared/Errors.js"
+import { boundedValueIssue } from "../shared/InputLimits.js"
 import { addValue, emptySummary, type Summary } from "../stats/Summary.js"
 import { type Experiment, metricNamePattern } from "./Experiment.js"
 import type { MetricUpdate } from "./ExperimentStore.js"
 import { invalidInput } from "./Issues.js"
+import { MAX_EXPOSURES_PER_ENTRY } from "./Requests.js"
 
 /** Loosely typed on purpose: the server checks only the envelope, these rules check each value. */
 export interface Observation {
@@ -42,9 +44,8 @@ export const summarizeObservations = (
   observations.forEach((o, i) => {
     const variant = variantOf(experiment, o.modelId)
     if (variant === -1) issues.push({ path: [i, "modelId"], message: notAVariant(experiment, o.modelId) })
-    if (typeof o.value !== "number" || !Number.isFinite(o.value)) {
-      issues.push({ path: [i, "value"], message: `must be a finite number, got ${String(o.value)}` })
-    }
+    const valueProblem = boundedValueIssue(o.value)
+    if (valueProblem !== undefined) issues.push({ path: [i, "value"], message: valueProblem })
     if (typeof o.metric !== "string" || !metricNamePattern.test(o.metric)) {
       issues.push({ path: [i, "metric"], message: "must be a metric name" })
     }
@@ -68,8 +69,8 @@ export const countExposures = (
     const variant = variantOf(experiment, e.modelId)
     if (variant === -1) {
       issues.push({ path: [i, "modelId"], message: notAVariant(experiment, e.modelId) })
-    } else if (!(Number.isInteger(e.count) && e.count >= 0)) {
-      issues.push({ path: [i, "count"], message: "must be a non-negative integer" })
+    } else if (!(Number.isInteger(e.count) && e.count >= 0 && e.count <= MAX_EXPOSURES_PER_ENTRY)) {
+      issues.push({ path: [i, "count"], message: `must be an integer from 0 to ${MAX_EXPOSURES_PER_ENTRY}` })
     } else counts[variant]! += e.count
   })
   return issues.length > 0 ? Result.fail(invalidInput("exposures", issues)) : Result.succeed(counts)

@@ -7,6 +7,7 @@
  */
 import { Schema } from "effect"
 import { ModelId } from "../registry/Model.js"
+import { BoundedNumber } from "../shared/InputLimits.js"
 
 export const UpdateExperimentInput = Schema.Struct({
   /** New share per variant, in variant order. */
@@ -41,21 +42,35 @@ export const AssignmentRequest = Schema.Union([
 ])
 export type AssignmentRequest = typeof AssignmentRequest.Type
 
+/** The most exposures one entry may report: far beyond any real batch, far below where counts lose precision. */
+export const MAX_EXPOSURES_PER_ENTRY = 1_000_000_000
+/** The most entries one exposures request may hold. */
+export const MAX_EXPOSURE_ENTRIES = 10_000
+
 export const ExposureCount = Schema.Struct({
   modelId: ModelId,
-  count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" }))
+  count: Schema.Int.check(
+    Schema.isBetween({ minimum: 0, maximum: MAX_EXPOSURES_PER_ENTRY }, {
+      message: `must be an integer from 0 to ${MAX_EXPOSURES_PER_ENTRY}`
+    })
+  )
 })
 export type ExposureCount = typeof ExposureCount.Type
 
 /** Exposures counted elsewhere (the SDK's local evaluation), per model. */
-export const RecordExposuresInput = Schema.Struct({ exposures: Schema.Array(ExposureCount) })
+export const RecordExposuresInput = Schema.Struct({
+  exposures: Schema.Array(ExposureCount).check(
+    Schema.isMaxLength(MAX_EXPOSURE_ENTRIES, { message: `must hold at most ${MAX_EXPOSURE_ENTRIES} entries` })
+  )
+})
 export type RecordExposuresInput = typeof RecordExposuresInput.Type
 
 /**
- * One value of one metric for the model that served it. The metric name and the finiteness of
- * the value are checked by the use case, which names the observation's index.
+ * One value of one metric for the model that served it. The value is bounded (|x| <= 1e120, see
+ * InputLimits) so summaries stay finite; the metric name is checked by the use case, which names
+ * the observation's index.
  */
-export const MetricObservation = Schema.Struct({ modelId: ModelId, metric: Schema.String, value: Schema.Number })
+export const MetricObservation = Schema.Struct({ modelId: ModelId, metric: Schema.String, value: BoundedNumber })
 export type MetricObservation = typeof MetricObservation.Type
 
 /** One observation, or up to 100,000 at once. */

@@ -8,6 +8,7 @@ import { Schema, SchemaTransformation } from "effect"
 import { ModelId } from "../registry/Model.js"
 import { studentT } from "../stats/Distributions.js"
 import { chiSquareGoodnessOfFit, holmBonferroni, welchTTest } from "../stats/HypothesisTests.js"
+import { StatsInputError } from "../stats/StatsError.js"
 import { meanDifference, type Summary, variance } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { BanditWeights, Decision, type Experiment, ExperimentId, ExperimentStatus, MetricName } from "./Experiment.js"
@@ -39,7 +40,9 @@ export const MetricSummaryView = Schema.Struct({
   mean: Statistic,
   /** Null below two values. */
   sd: Schema.NullOr(Schema.Finite),
-  interval: Schema.NullOr(ConfidenceInterval)
+  interval: Schema.NullOr(ConfidenceInterval),
+  /** Present when the stored summary is not finite (then mean, sd and interval are null), saying why. */
+  notComputable: Schema.optionalKey(Schema.String)
 })
 export type MetricSummaryView = typeof MetricSummaryView.Type
 
@@ -59,7 +62,9 @@ export const Comparison = Schema.Struct({
   sequentialPValue: Schema.NullOr(Schema.Finite),
   /** Whether the treatment is better in the metric's goal direction, significantly. */
   significantlyBetter: Schema.Boolean,
-  significantlyWorse: Schema.Boolean
+  significantlyWorse: Schema.Boolean,
+  /** Present when the statistics could not be computed (they are null then), saying why. */
+  notComputable: Schema.optionalKey(Schema.String)
 })
 export type Comparison = typeof Comparison.Type
 
@@ -109,17 +114,52 @@ export const msprtPValue = (difference: number, estimateVariance: number, pooled
   if (!(estimateVariance > 0)) return difference === 0 ? 1 : 0
   const tau2 = 0.01 * pooledVariance
   const v = estimateVariance
-  const logLambda = 0.5 * Math.log(v / (v + tau2)) + (tau2 * difference * difference) / (2 * v * (v + tau2))
+  let logLambda = 0.5 * Math.log(v / (v + tau2)) + (tau2 * difference * difference) / (2 * v * (v + tau2))
+  if (Number.isNaN(logLambda)) {
+    // Products of large variances overflow (Inf / Inf); the same term as a share of v + tau2 does not.
+    logLambda = 0.5 * Math.log(v / (v + tau2)) + (tau2 / (v + tau2)) * ((difference * difference) / (2 * v))
+  }
   return Math.min(1, Math.exp(-logLambda))
 }
 
 /** A metric summary as reported: intervals use Student's t at the experiment's alpha. */
 export const summaryView = (s: Summary | undefined, alpha: number): MetricSummaryView => {
   if (!s || s.count === 0) return { n: 0, mean: Number.NaN, sd: null, interval: null }
+  const problem = summaryProblem(s)
+  if (problem !== undefined) return { n: s.count, mean: Number.NaN, sd: null, interval: null, notComputable: problem }
   if (s.count < 2) return { n: s.count, mean: s.mean, sd: null, interval: null }
   const sd = Math.sqrt(variance(s))
   const half = studentT(s.count - 1).quantileUpper(alpha / 2) * (sd / Math.sqrt(s.count))
   return { n: s.count, mean: s.mean, sd, interval: { lower: s.mean - half, upper: s.mean + half } }
+}
+
+/**
+ * Why a stored summary cannot be used, if it cannot: values are bounded (MAX_VALUE_MAGNITUDE)
+ * so new summaries stay finite, but one stored before the bound may hold Infinity or NaN.
+ */
+export const summaryProblem = (s: Summary): string | undefined =>
+  Number.isFinite(s.count) && Number.isFinite(s.mean) && Number.isFinite(s.m2) && Number.isFinite(s.shift)
+    && Number.isFinite(s.shiftedMean)
+    ? undefined
+    : "the stored summary is not finite (values beyond the accepted range were recorded)"
+
+/** A comparison whose statistics could not be computed: all null, never significant, with the reason. */
+const notComputable = (modelId: string, metric: string, reason: string): Comparison => {
+  const none = { lower: Number.NaN, upper: Number.NaN }
+  return {
+    modelId,
+    metric,
+    difference: Number.NaN,
+    differenceInterval: none,
+    relativeLift: null,
+    relativeLiftInterval: null,
+    pValue: Number.NaN,
+    adjustedPValue: Number.NaN,
+    sequentialPValue: null,
+    significantlyBetter: false,
+    significantlyWorse: false,
+    notComputable: reason
+  }
 }
 
 /** Welch test of one treatment against the control, plus the mSPRT p-value when sequential. */
@@ -142,18 +182,54 @@ export const compareToControl = (
   totals: VariantTotals,
   metric: string
 ): Array<Comparison> => {
-  const maximize = (experiment.metricGoals[metric]?.direction ?? "maximize") === "maximize"
   const control = controlIndex(experiment)
-  const controlSummary = totals[control]?.metrics[metric]
+  const controlSummary = metricOf(totals[control], metric)
+  const skipped: Array<Comparison> = []
   const raw = experiment.variants.flatMap((v, i) => {
-    const treatment = totals[i]?.metrics[metric]
+    const treatment = metricOf(totals[i], metric)
     if (i === control || !treatment || !controlSummary || treatment.count < 2 || controlSummary.count < 2) return []
-    return [{
-      modelId: v.modelId,
-      ...testTreatment(experiment.sequential, experiment.alpha, treatment, controlSummary)
-    }]
+    const problem = summaryProblem(treatment) ?? summaryProblem(controlSummary)
+    const tested = problem === undefined ? tryTest(experiment, treatment, controlSummary) : problem
+    if (typeof tested === "string") {
+      skipped.push(notComputable(v.modelId, metric, tested))
+      return []
+    }
+    return [{ modelId: v.modelId, ...tested }]
   })
   const adjusted = raw.length > 0 ? holmBonferroni(raw.map((r) => r.welch.pValue)) : []
+  return [...compared(experiment, metric, raw, adjusted), ...skipped]
+}
+
+/** A metric's summary in a variant's totals, reading own properties only (metric names are user input). */
+export const metricOf = (totals: VariantTotals[number] | undefined, metric: string): Summary | undefined =>
+  totals && Object.hasOwn(totals.metrics, metric) ? totals.metrics[metric] : undefined
+
+/**
+ * The tests of one treatment, or why they cannot be computed. Finite summaries of bounded values
+ * always compute; this keeps a summary the bound did not cover (stored earlier) from failing the
+ * whole results with a 500.
+ */
+const tryTest = (
+  experiment: Pick<Experiment, "alpha" | "sequential">,
+  treatment: Summary,
+  control: Summary
+): ReturnType<typeof testTreatment> | string => {
+  try {
+    const tested = testTreatment(experiment.sequential, experiment.alpha, treatment, control)
+    return Number.isNaN(tested.welch.pValue) ? "the test statistic is not a number for these summaries" : tested
+  } catch (error) {
+    if (error instanceof StatsInputError) return `the test could not be computed (${error.message})`
+    throw error
+  }
+}
+
+const compared = (
+  experiment: Pick<Experiment, "metricGoals" | "alpha" | "sequential">,
+  metric: string,
+  raw: ReadonlyArray<{ readonly modelId: string } & ReturnType<typeof testTreatment>>,
+  adjusted: ReadonlyArray<number>
+): Array<Comparison> => {
+  const maximize = (experiment.metricGoals[metric]?.direction ?? "maximize") === "maximize"
   return raw.map((r, k) => {
     const p = experiment.sequential ? Math.max(adjusted[k]!, r.sequential!) : adjusted[k]!
     const better = maximize ? r.welch.difference > 0 : r.welch.difference < 0
@@ -260,7 +336,7 @@ export const computeResults = (
     .flatMap(([m]) => compareToControl(experiment, totals, m))
   const exposures = variants.map((v) => v.exposures)
   const srm = sampleRatioMismatch(exposures, weights, settings.srmThreshold)
-  const counts = experiment.variants.map((_, i) => totals[i]?.metrics[experiment.targetMetric]?.count ?? 0)
+  const counts = experiment.variants.map((_, i) => metricOf(totals[i], experiment.targetMetric)?.count ?? 0)
   const decision = experimentDecision(experiment, {
     counts,
     exposures,

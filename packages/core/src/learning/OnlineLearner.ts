@@ -16,6 +16,7 @@ import { type FieldIssue, StorageError, ValidationError } from "../shared/Errors
 import { Leases } from "../shared/Leases.js"
 import { MetricsSink } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
+import { StatsInputError } from "../stats/StatsError.js"
 import { type PipelineConflictError, PipelineNotFoundError } from "./Errors.js"
 import { evaluateCandidate, outcomeReason, progressiveMetrics, score, splitHoldout } from "./Evaluation.js"
 import { type Learner, loadLearner } from "./learners/Learner.js"
@@ -32,7 +33,7 @@ import {
 } from "./Pipeline.js"
 import { PipelineStore } from "./PipelineStore.js"
 import { publicationReason, publishedModel, publisherOf } from "./Publication.js"
-import { type SampleInput, sampleIssues, type StoredSample } from "./Samples.js"
+import { predictionIssues, type SampleInput, sampleIssues, type StoredSample } from "./Samples.js"
 import { ADAPTIVE_METRIC_WINDOW, afterFailedUpdate, afterUpdate, isDegraded, isUpdateDue } from "./Strategy.js"
 
 // Where clients have always found these types.
@@ -58,9 +59,11 @@ export interface OnlineLearnerShape {
   readonly getPipelineStatus: (id: string) => Effect.Effect<PipelineStatus, Err>
   /** Update and rollback records, oldest first. */
   readonly listUpdates: (id: string) => Effect.Effect<ReadonlyArray<UpdateRecord>, PipelineNotFoundError | StorageError>
+  /** `shape` names the request's field in problems: `features` (one row) or `rows` (the default). */
   readonly predict: (
     id: string,
-    features: ReadonlyArray<Readonly<Record<string, number>>>
+    features: ReadonlyArray<Readonly<Record<string, number>>>,
+    shape?: "features" | "rows"
   ) => Effect.Effect<ReadonlyArray<number>, Err>
   /** A drift alert for the pipeline's monitor: the adaptive strategy updates at its next chance. */
   readonly notifyDrift: (monitorId: string) => Effect.Effect<void, StorageError>
@@ -282,6 +285,14 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
     // Progressive validation: the live model predicts each label before any update sees it.
     const live = yield* liveLearner(p)
     const predictions = samples.map((s) => live.predict(s.features))
+    // A non-finite prediction would be stored in the progressive window and break every later read.
+    const overflow = predictions.findIndex((prediction) => !Number.isFinite(prediction))
+    if (overflow !== -1) {
+      return yield* Effect.fail(invalid("samples", [{
+        path: [overflow, "features"],
+        message: "give a prediction that is not a finite number (the values are too large for this model)"
+      }]))
+    }
     const stored = samples.map((s): StoredSample => ({
       sampleId: s.sampleId,
       features: s.features,
@@ -301,16 +312,29 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
   })
 
   const predict = Effect.fn("OnlineLearner.predict")(
-    function*(id: string, features: ReadonlyArray<Readonly<Record<string, number>>>) {
+    function*(
+      id: string,
+      features: ReadonlyArray<Readonly<Record<string, number>>>,
+      shape: "features" | "rows" = "rows"
+    ) {
+      const issues = predictionIssues(features, shape === "features")
+      if (issues.length > 0) return yield* Effect.fail(invalid(shape, issues))
       const learner = yield* liveLearner(yield* getPipeline(id))
-      return yield* Effect.try({
+      const predictions = yield* Effect.try({
         try: () => features.map((f) => learner.predict(f)),
+        // Only the learner's own input errors are described; anything else is a defect, not echoed.
         catch: (e) =>
-          invalid("features", [{
-            path: [(e as { field?: string }).field ?? "features"],
-            message: (e as Error).message
-          }])
+          e instanceof StatsInputError
+            ? invalid(shape, [{ path: [e.field], message: e.message }])
+            : invalid(shape, [{ path: [shape], message: "could not be evaluated" }])
       })
+      // Values within the bound can still overflow against large weights: a 400, never a non-finite answer.
+      const overflow = predictions.findIndex((p) => !Number.isFinite(p))
+      if (overflow === -1) return predictions
+      return yield* Effect.fail(invalid(shape, [{
+        path: shape === "features" ? ["features"] : ["rows", overflow],
+        message: "gives a prediction that is not a finite number (the values are too large for this model)"
+      }]))
     }
   )
 

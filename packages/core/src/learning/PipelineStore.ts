@@ -175,10 +175,9 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
     progressive: (id) => Effect.sync(() => [...(progressive.get(id) ?? [])]),
     addValidation: (id, samples, max) =>
       Effect.sync(() => {
-        const list = validation.get(id) ?? []
-        list.push(...samples)
-        if (list.length > max) list.splice(0, list.length - max)
-        validation.set(id, list)
+        // concat, not push(...samples): spreading a large batch into arguments overflows the stack.
+        const list = (validation.get(id) ?? []).concat(samples)
+        validation.set(id, list.length > max ? list.slice(list.length - max) : list)
       }),
     validation: (id) => Effect.sync(() => [...(validation.get(id) ?? [])]),
     appendUpdate: (record) =>

@@ -9,6 +9,7 @@
 import { Schema } from "effect"
 import { checkedSchema, documentedAs } from "../shared/CheckedSchema.js"
 import type { FieldIssue } from "../shared/Errors.js"
+import { BoundedNumber, boundedValueIssue, isBoundedNumber, MAX_VALUE_MAGNITUDE } from "../shared/InputLimits.js"
 import type { LearnerKind } from "./learners/LearnerState.js"
 
 export const MAX_SAMPLES_PER_REQUEST = 100_000
@@ -16,7 +17,7 @@ export const MAX_ROWS_PER_PREDICTION = 100_000
 export const MAX_FEATURES_PER_SAMPLE = 1000
 
 /** Feature values by name, as documented (and decoded where values are few). */
-const FeatureValuesFields = Schema.Record(Schema.String, Schema.Finite)
+const FeatureValuesFields = Schema.Record(Schema.String, BoundedNumber)
 
 const isObjectOfNumbers = (value: unknown): boolean => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false
@@ -37,9 +38,9 @@ export const SampleInput = Schema.Struct({
   sampleId: Schema.String.check(Schema.isBetweenLength(1, 256)),
   features: FeatureValuesFields,
   /** 0 or 1 for a classifier (kind logistic), any finite number for a regressor. */
-  label: Schema.Finite,
+  label: BoundedNumber,
   /** Defaults to 1. */
-  weight: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0)))
+  weight: Schema.optionalKey(BoundedNumber.check(Schema.isGreaterThan(0)))
 })
 export type SampleInput = typeof SampleInput.Type
 
@@ -108,39 +109,57 @@ export const ProgressiveEntry = Schema.Struct({ prediction: Schema.Finite, label
 export type ProgressiveEntry = typeof ProgressiveEntry.Type
 
 /**
+ * Every problem with one object of feature values (own properties only, so a name such as
+ * `constructor` is an ordinary feature), each naming its field under `path`.
+ */
+export const featureIssues = (
+  features: unknown,
+  path: ReadonlyArray<string | number>,
+  issues: Array<FieldIssue>
+): void => {
+  if (typeof features !== "object" || features === null || Array.isArray(features)) {
+    issues.push({ path: [...path], message: "must be an object of numbers" })
+    return
+  }
+  const names = Object.keys(features)
+  if (names.length > MAX_FEATURES_PER_SAMPLE) {
+    issues.push({ path: [...path], message: `has ${names.length} features; at most ${MAX_FEATURES_PER_SAMPLE}` })
+    return
+  }
+  for (const name of names) {
+    const problem = boundedValueIssue((features as Record<string, unknown>)[name])
+    if (problem !== undefined) issues.push({ path: [...path, name], message: problem })
+  }
+}
+
+/**
  * Every problem with the values of a batch of samples for a learner of `kind`, each naming its
- * field (`[index, "features", name]`); empty when the batch is fine.
+ * field (`[index, "features", name]`); empty when the batch is fine. Labels and feature values
+ * feed the learner's sums, so they are bounded like every such number (MAX_VALUE_MAGNITUDE).
  */
 export const sampleIssues = (kind: LearnerKind, samples: ReadonlyArray<SampleInput>): Array<FieldIssue> => {
-  const issues: Array<{ path: Array<string | number>; message: string }> = []
+  const issues: Array<FieldIssue> = []
   samples.forEach((s, i) => {
     if (typeof s.sampleId !== "string" || s.sampleId.length === 0 || s.sampleId.length > 256) {
       issues.push({ path: [i, "sampleId"], message: "must be a string of 1-256 characters" })
     }
-    if (typeof s.label !== "number" || !Number.isFinite(s.label)) {
-      issues.push({ path: [i, "label"], message: `must be a finite number, got ${JSON.stringify(s.label)}` })
+    const labelProblem = boundedValueIssue(s.label)
+    if (labelProblem !== undefined) {
+      issues.push({ path: [i, "label"], message: labelProblem })
     } else if (kind === "logistic" && s.label !== 0 && s.label !== 1) {
       issues.push({ path: [i, "label"], message: `must be 0 or 1 for a classifier, got ${s.label}` })
     }
-    if (s.weight !== undefined && !(typeof s.weight === "number" && Number.isFinite(s.weight) && s.weight > 0)) {
-      issues.push({ path: [i, "weight"], message: "must be a finite number > 0" })
+    if (s.weight !== undefined && !(isBoundedNumber(s.weight) && s.weight > 0)) {
+      issues.push({ path: [i, "weight"], message: `must be a number > 0 and <= ${MAX_VALUE_MAGNITUDE}` })
     }
-    if (typeof s.features !== "object" || s.features === null) {
-      issues.push({ path: [i, "features"], message: "must be an object of numbers" })
-    } else {
-      const entries = Object.entries(s.features)
-      if (entries.length > MAX_FEATURES_PER_SAMPLE) {
-        issues.push({
-          path: [i, "features"],
-          message: `has ${entries.length} features; at most ${MAX_FEATURES_PER_SAMPLE}`
-        })
-      }
-      for (const [name, v] of entries) {
-        if (typeof v !== "number" || !Number.isFinite(v)) {
-          issues.push({ path: [i, "features", name], message: `must be a finite number, got ${JSON.stringify(v)}` })
-        }
-      }
-    }
+    featureIssues(s.features, [i, "features"], issues)
   })
+  return issues
+}
+
+/** Every problem with the rows of a prediction request (`rows.<i>.<name>`, or `features.<name>` for one row). */
+export const predictionIssues = (rows: ReadonlyArray<unknown>, single: boolean): Array<FieldIssue> => {
+  const issues: Array<FieldIssue> = []
+  rows.forEach((row, i) => featureIssues(row, single ? ["features"] : ["rows", i], issues))
   return issues
 }

@@ -4,15 +4,29 @@
  */
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { StorageError, ValidationError } from "./Errors.js"
+import { MAX_JSON_DEPTH } from "./InputLimits.js"
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 export const decodeInput = <S extends Schema.Decoder<unknown>>(schema: S, what: string) => {
   const decode = Schema.decodeUnknownResult(schema as any)
   return (input: unknown): Effect.Effect<S["Type"], ValidationError> => {
-    const result = decode(input, { errors: "all", onExcessProperty: "error" })
-    if (Result.isSuccess(result)) return Effect.succeed(result.success as S["Type"])
-    const issues = formatter(result.failure.issue).issues.map((issue) => ({
+    let result: ReturnType<typeof decode>
+    let formatted: ReturnType<typeof formatter>
+    try {
+      result = decode(input, { errors: "all", onExcessProperty: "error" })
+      if (Result.isSuccess(result)) return Effect.succeed(result.success as S["Type"])
+      formatted = formatter(result.failure.issue)
+    } catch (error) {
+      // Decoding and formatting recurse over the input: a nesting the server did not bound first
+      // (MAX_JSON_DEPTH) overflows the stack. That is bad input, described without internals.
+      if (!(error instanceof RangeError)) throw error
+      const message = `is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`
+      return Effect.fail(
+        new ValidationError({ message: `Invalid ${what}: ${message}`, issues: [{ path: [], message }] })
+      )
+    }
+    const issues = formatted.issues.map((issue) => ({
       path: (issue.path ?? []).map((segment) =>
         typeof segment === "object" && segment !== null && "key" in segment
           ? String(segment.key)

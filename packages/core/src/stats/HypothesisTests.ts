@@ -68,6 +68,12 @@ export const welchTTest = (
     const se = Math.sqrt(se2)
     t = difference / se
     df = (se2 * se2) / ((vt * vt) / (t1.count - 1) + (vc * vc) / (c1.count - 1))
+    if (!(df > 0 && df < Number.POSITIVE_INFINITY)) {
+      // The squares overflow (variances near 1e300) or underflow (near 1e-300); as shares of se2 they cannot.
+      const shareT = vt / se2
+      const shareC = vc / se2
+      df = 1 / ((shareT * shareT) / (t1.count - 1) + (shareC * shareC) / (c1.count - 1))
+    }
     pValue = Math.min(1, 2 * studentT(df).sf(Math.abs(t)))
   }
   const se = Math.sqrt(se2)
@@ -76,7 +82,12 @@ export const welchTTest = (
   let relativeLiftInterval: Interval | null = null
   if (c1.mean !== 0) {
     relativeLift = difference / c1.mean
-    const liftSe = Math.sqrt(vt / (c1.mean * c1.mean) + (t1.mean * t1.mean * vc) / c1.mean ** 4)
+    let liftSe = Math.sqrt(vt / (c1.mean * c1.mean) + (t1.mean * t1.mean * vc) / c1.mean ** 4)
+    if (!Number.isFinite(liftSe)) {
+      // The same quantity without the fourth power, which overflows for large means.
+      const ratio = t1.mean / c1.mean
+      liftSe = Math.sqrt(vt + ratio * ratio * vc) / Math.abs(c1.mean)
+    }
     const z = standardNormal.quantileUpper(alpha / 2)
     relativeLiftInterval = { lower: relativeLift - z * liftSe, upper: relativeLift + z * liftSe }
   }
