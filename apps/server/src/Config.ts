@@ -24,6 +24,15 @@ export interface ServerConfig {
   readonly storageDir: string
   readonly redisUrl: string | undefined
   readonly redisPrefix: string
+  /** How long one Redis command may take before the request answers 503, in ms. */
+  readonly redisCommandTimeoutMs: number
+  readonly redisConnectTimeoutMs: number
+  /** How often a running server reads the Redis instance marker again, in ms. */
+  readonly redisMarkerCheckMs: number
+  /** Accept an emptied Redis (a new instance marker) instead of refusing it until `ml-server init-redis`. */
+  readonly redisAcceptEmpty: boolean
+  /** Seconds the sticky assignments of a completed experiment are kept (Redis: a TTL set at completion). */
+  readonly abAssignmentRetentionSeconds: number
   readonly maxUploadBytes: number
   readonly maxJsonBytes: number
   readonly demoteProductionTo: "archived" | "staging"
@@ -138,6 +147,10 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   host: setting("ML_HOST", Schema.String, "127.0.0.1"),
   storageDir: setting("ML_MODEL_STORAGE_DIR", Schema.String, "./.ml-data"),
   redisPrefix: setting("ML_REDIS_PREFIX", Schema.String, ""),
+  redisCommandTimeoutMs: integer("ML_REDIS_COMMAND_TIMEOUT_MS", 2000, 10, 600_000),
+  redisConnectTimeoutMs: integer("ML_REDIS_CONNECT_TIMEOUT_MS", 5000, 10, 600_000),
+  redisMarkerCheckMs: integer("ML_REDIS_MARKER_CHECK_MS", 1000, 10, 3_600_000),
+  redisAcceptEmpty: setting("ML_REDIS_ACCEPT_EMPTY", boolean, false),
   maxUploadBytes: integer("ML_MAX_UPLOAD_BYTES", 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
   maxJsonBytes: integer("ML_MAX_JSON_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
   apiToken: unlessEmpty("ML_API_TOKEN", Config.Redacted("ML_API_TOKEN"), undefined),
@@ -145,6 +158,7 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),
   abMinSamples: integer("ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),
   abReweightIntervalSeconds: integer("ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400),
+  abAssignmentRetentionSeconds: integer("ML_AB_ASSIGNMENT_RETENTION", 30 * 86_400, 1, 100 * 365 * 86_400),
   driftThreshold: setting("ML_DRIFT_THRESHOLD", probability, 0.05),
   driftWindowSize: integer("ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
   driftCheckIntervalSeconds: integer("ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),

@@ -50,7 +50,10 @@ type Stores =
  * Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared
  * connection); files otherwise.
  */
-export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, StorageError> => {
+export const makeStorageLayer = (
+  config: ServerConfig,
+  log?: (line: string) => void
+): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
@@ -63,10 +66,10 @@ export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, Stor
       Leases.layerMemory
     )
   }
-  const client = RedisClient.layer({ url: config.redisUrl, prefix: config.redisPrefix })
+  const client = RedisClient.layer(redisOptions({ ...config, redisUrl: config.redisUrl }, log))
   return Layer.mergeAll(
     RedisModelStore.layer,
-    RedisExperimentStore.layer,
+    RedisExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
     RedisDriftStore.layer,
     RedisPipelineStore.layer
   ).pipe(
@@ -74,6 +77,18 @@ export const makeStorageLayer = (config: ServerConfig): Layer.Layer<Stores, Stor
     Layer.merge(FsArtifactStore.layer({ directory }))
   )
 }
+
+/** The Redis connection as configured; the instance marker is remembered in the storage directory. */
+export const redisOptions = (config: ServerConfig & { readonly redisUrl: string }, log?: (line: string) => void) => ({
+  url: config.redisUrl,
+  prefix: config.redisPrefix,
+  commandTimeoutMillis: config.redisCommandTimeoutMs,
+  connectTimeoutMillis: config.redisConnectTimeoutMs,
+  checkIntervalMillis: config.redisMarkerCheckMs,
+  acceptEmpty: config.redisAcceptEmpty,
+  instanceFile: path.join(path.resolve(config.storageDir), "redis-instance.json"),
+  log
+})
 
 export type ServerServices =
   | AbTests.AbTests
@@ -133,7 +148,9 @@ export const makeRuntime = (
       Layer.provideMerge(
         ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })
       ),
-      Layer.provideMerge(Layer.merge(makeStorageLayer(config), PrometheusMetrics.layer(metricsRegistry)))
+      Layer.provideMerge(
+        Layer.merge(makeStorageLayer(config, options.backgroundWork?.log), PrometheusMetrics.layer(metricsRegistry))
+      )
     )
   ))
   // Built after the services it uses, so disposing the runtime interrupts it before they are released.

@@ -1,5 +1,6 @@
 export { type App, type AppOptions, makeApp } from "./App.js"
 export { ConfigError, loadConfig, type ServerConfig } from "./Config.js"
+export { initRedis } from "./InitRedis.js"
 export { makeOpenApi } from "./OpenApi.js"
 export { type Problem, problem } from "./Problem.js"
 export { makeRuntime, makeServerApp, makeStorageLayer, type RunningServer, startServer } from "./Server.js"

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT. */
 import { ConfigError, loadConfig } from "./Config.js"
+import { initRedis } from "./InitRedis.js"
 import { startServer } from "./Server.js"
 
 const main = async () => {
@@ -13,6 +14,14 @@ const main = async () => {
       process.exit(2)
     }
     throw error
+  }
+  if (process.argv[2] === "init-redis") {
+    // The operator confirms an emptied or replaced Redis (README: Durability / Redis mode).
+    await initRedis(config).then(() => process.exit(0), (error) => {
+      console.error(`init-redis failed: ${error instanceof Error ? error.message : String(error)}`)
+      process.exit(1)
+    })
+    return
   }
   const server = await startServer(config).catch((error) => {
     console.error(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`)

@@ -206,6 +206,64 @@ describe("server with ML_REDIS_URL", () => {
     }
   })
 
+  it("keeps features named f and f:meta apart (no key of one is the other's window metadata)", async () => {
+    const t = await makeTestApp({ ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix })
+    try {
+      const id = `colliding-${Date.now().toString(36)}`
+      const features = ["f", "f:meta"].map((name) => ({ name, kind: "feature", type: "numeric" }))
+      const created = await t.app.request("/v1/drift/monitors", json({ id, features, settings: { minWindow: 10 } }))
+      expect(created.status).toBe(201)
+      const baseline = Array.from({ length: 200 }, (_, i) => i % 20)
+      const frozen = await t.app.request(
+        `/v1/drift/monitors/${id}/baseline`,
+        json({ f: baseline, "f:meta": baseline }, { method: "PUT" })
+      )
+      expect(frozen.status).toBe(200)
+      for (let round = 0; round < 2; round++) {
+        const recorded = await t.app.request(
+          `/v1/drift/monitors/${id}/observations`,
+          json({ values: { f: baseline.slice(0, 50), "f:meta": baseline.slice(0, 30) } })
+        )
+        expect(recorded.status).toBe(202)
+      }
+      const report = await t.app.request(`/v1/drift/monitors/${id}/check`, { method: "POST" })
+      expect(report.status).toBe(200)
+      const body = (await report.json()) as { features: Array<{ feature: string; windowCount: number }> }
+      expect(body.features.map((f) => [f.feature, f.windowCount]).sort()).toEqual([["f", 100], ["f:meta", 60]])
+    } finally {
+      await t.close()
+    }
+  })
+
+  it("keeps an experiment's own assignment retention, and answers 400 naming it when out of range", async () => {
+    const t = await makeTestApp({ ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix })
+    try {
+      const models = await Promise.all(
+        ["r1", "r2"].map(async (version) =>
+          ((await (await t.app.request(
+            "/v1/models",
+            json(metadata({ name: "retention", version: `${version}-${Date.now()}` }))
+          ))
+            .json()) as { id: string }).id
+        )
+      )
+      const body = (assignmentRetentionSeconds: number) => ({
+        name: "retention",
+        targetMetric: "ctr",
+        variants: models.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 50 })),
+        assignmentRetentionSeconds
+      })
+      const refused = await t.app.request("/v1/experiments", json(body(0)))
+      expect(refused.status).toBe(400)
+      expect(JSON.stringify(await refused.json())).toContain("assignmentRetentionSeconds")
+      const created = await t.app.request("/v1/experiments", json(body(3600)))
+      expect(created.status).toBe(201)
+      expect(await created.json()).toMatchObject({ assignmentRetentionSeconds: 3600 })
+    } finally {
+      await t.close()
+    }
+  })
+
   it("answers 503 problems when Redis becomes unreachable", async () => {
     const client = await connectOrFail()
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-server-redis-"))

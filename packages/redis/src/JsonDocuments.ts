@@ -7,16 +7,39 @@
 import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect } from "effect"
 import type { Redis } from "ioredis"
+import { type InstanceGuard, InstanceRefused, unguarded } from "./RedisInstance.js"
 
-export const redisCall = <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StorageError> =>
+const describeFailure = (operation: string, cause: unknown) =>
+  cause instanceof InstanceRefused
+    ? cause.message
+    : `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`
+
+/**
+ * Runs a command as an Effect that fails with a StorageError naming the operation. With a guard,
+ * the command waits until the instance marker was read after a reconnect, and is refused (the
+ * refusal's message) while the marker is missing or changed.
+ */
+export const redisCall = <A>(
+  operation: string,
+  f: () => Promise<A>,
+  guard: InstanceGuard = unguarded
+): Effect.Effect<A, StorageError> =>
   Effect.tryPromise({
-    try: f,
-    catch: (cause) =>
-      new StorageError({
-        message: `Redis ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-        cause
-      })
+    try: () => {
+      const waiting = guard.ready()
+      return waiting === undefined ? f() : waiting.then(f)
+    },
+    catch: (cause) => new StorageError({ message: describeFailure(operation, cause), cause })
   })
+
+/** `redisCall` bound to one guard, as each store uses it. */
+export const guardedCall =
+  (guard: InstanceGuard) => <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StorageError> =>
+    redisCall(operation, f, guard)
+
+/** A readiness probe: the marker read now (a plain PING when there is no guard). */
+export const pingCall = (redis: Redis, guard: InstanceGuard) =>
+  redisCall<unknown>("ping", () => guard === unguarded ? redis.ping() : guard.check(), unguarded).pipe(Effect.asVoid)
 
 /** Parses a stored JSON document and decodes it (when a decoder is given), naming the key on failure. */
 export const parseJson = <A>(raw: string, key: string, decoder?: RecordDecoder<A>): A =>

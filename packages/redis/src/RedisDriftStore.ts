@@ -14,6 +14,7 @@ import {
   DriftReport,
   DriftStore,
   Leases,
+  maxDeliveriesPerWebhook,
   Monitor,
   MonitorConflictError,
   storedRecord,
@@ -22,8 +23,10 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
-import { getJson, getJsonMany, insertIndexed, listIndexed, parseJson, redisCall as call } from "./JsonDocuments.js"
+import { getJson, getJsonMany, guardedCall, insertIndexed, listIndexed, parseJson } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { type InstanceGuard, unguarded } from "./RedisInstance.js"
+import { driftKeys } from "./RedisKeys.js"
 
 // What is read back is decoded (a damaged or foreign record is a StorageError naming its key).
 const monitorRecord = storedRecord(Monitor)
@@ -34,21 +37,7 @@ const webhookRecord = storedRecord(Webhook)
 const deliveryRecord = storedRecord(Delivery)
 const windowChunk = storedRecord(WindowValues)
 
-export const driftKeys = (prefix: string) => ({
-  monitor: (id: string) => `${prefix}drift:monitor:${id}`,
-  monitors: () => `${prefix}drift:monitors`,
-  baselines: (id: string, feature: string) => `${prefix}drift:baseline:${id}:${feature}`,
-  window: (type: string, id: string, feature: string) => `${prefix}drift:stats:${type}:${id}:${feature}`,
-  states: (id: string) => `${prefix}drift:state:${id}`,
-  reports: () => `${prefix}drift:reports`,
-  report: (id: string) => `${prefix}drift:report:${id}`,
-  alert: (id: string) => `${prefix}drift:alert:${id}`,
-  webhooks: () => `${prefix}drift:webhooks`,
-  deliveries: () => `${prefix}drift:deliveries`,
-  lease: (name: string) => `${prefix}lease:${name}`
-})
-
-const MAX_DELIVERIES = 10_000
+export { driftKeys }
 
 // KEYS: chunks list, meta hash. ARGV: "<len>|<json>", len, window size.
 const pushScript = `
@@ -71,7 +60,8 @@ redis.call('HSET', KEYS[2], 'count', count, 'skip', skip)
 return count - skip
 `
 
-export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape => {
+export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguarded): DriftStore.DriftStoreShape => {
+  const call = guardedCall(guard)
   const keys = driftKeys(prefix)
   /**
    * Monitors never change once created (the port has no update or delete), so each is read and
@@ -122,7 +112,7 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
           pushScript,
           2,
           key,
-          `${key}:meta`,
+          keys.windowMeta(key),
           `${values.length}|${JSON.stringify(values)}`,
           values.length,
           windowSize
@@ -131,7 +121,7 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
     window: (monitorId, feature) =>
       call("window read", async () => {
         const key = await windowKey(monitorId, feature)
-        const [chunks, skip] = await Promise.all([redis.lrange(key, 0, -1), redis.hget(`${key}:meta`, "skip")])
+        const [chunks, skip] = await Promise.all([redis.lrange(key, 0, -1), redis.hget(keys.windowMeta(key), "skip")])
         const values = chunks.flatMap((chunk, i) =>
           windowChunk.fromJson(chunk.slice(chunk.indexOf("|") + 1), `${key}[${i}]`)
         )
@@ -187,24 +177,36 @@ export const make = (redis: Redis, prefix: string): DriftStore.DriftStoreShape =
       }),
     appendDelivery: (delivery) =>
       call("delivery", async () => {
-        await redis.multi().rpush(keys.deliveries(), JSON.stringify(delivery)).ltrim(
-          keys.deliveries(),
-          -MAX_DELIVERIES,
-          -1
-        ).exec()
+        // Each webhook keeps its newest records; a global sequence orders records across webhooks.
+        const key = keys.deliveriesOf(delivery.webhookId)
+        const sequence = await redis.incr(keys.deliverySequence())
+        await redis.multi()
+          .rpush(key, `${sequence}|${JSON.stringify(delivery)}`)
+          .ltrim(key, -maxDeliveriesPerWebhook, -1)
+          .sadd(keys.deliveryHooks(), delivery.webhookId)
+          .exec()
       }),
     deliveries: (webhookId) =>
       call("deliveries", async () => {
-        const key = keys.deliveries()
-        return (await redis.lrange(key, 0, -1))
-          .map((raw, i) => parseJson(raw, `${key}[${i}]`, deliveryRecord))
-          .filter((d) => webhookId === undefined || d.webhookId === webhookId)
+        const hooks = webhookId === undefined ? await redis.smembers(keys.deliveryHooks()) : [webhookId]
+        const records = await Promise.all(hooks.map(async (hook) => {
+          const key = keys.deliveriesOf(hook)
+          return (await redis.lrange(key, 0, -1)).map((entry, i) => {
+            const separator = entry.indexOf("|")
+            return {
+              sequence: Number(entry.slice(0, separator)),
+              delivery: parseJson(entry.slice(separator + 1), `${key}[${i}]`, deliveryRecord)
+            }
+          })
+        }))
+        return records.flat().sort((a, b) => a.sequence - b.sequence).map((r) => r.delivery)
       })
   }
 }
 
-export const makeLeases = (redis: Redis, prefix: string): Leases.LeasesShape => {
+export const makeLeases = (redis: Redis, prefix: string, guard: InstanceGuard = unguarded): Leases.LeasesShape => {
   const keys = driftKeys(prefix)
+  const call = guardedCall(guard)
   return {
     acquire: (name, owner, ttlMillis) =>
       call("lease", () => redis.set(keys.lease(name), owner, "PX", Math.max(1, Math.round(ttlMillis)), "NX")).pipe(
@@ -225,6 +227,6 @@ export const makeLeases = (redis: Redis, prefix: string): Leases.LeasesShape => 
 }
 
 export const layer: Layer.Layer<DriftStore.DriftStore | Leases.Leases, never, RedisClient> = Layer.mergeAll(
-  Layer.effect(DriftStore.DriftStore, RedisClient.useSync(({ client, prefix }) => make(client, prefix))),
-  Layer.effect(Leases.Leases, RedisClient.useSync(({ client, prefix }) => makeLeases(client, prefix)))
+  Layer.effect(DriftStore.DriftStore, RedisClient.useSync(({ client, guard, prefix }) => make(client, prefix, guard))),
+  Layer.effect(Leases.Leases, RedisClient.useSync(({ client, guard, prefix }) => makeLeases(client, prefix, guard)))
 )

@@ -18,16 +18,22 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
-import { compareAndSet, getJson, getJsonMany, redisCall as call } from "./JsonDocuments.js"
+import { compareAndSet, getJson, getJsonMany, guardedCall, pingCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { type InstanceGuard, unguarded } from "./RedisInstance.js"
+import { experimentKeys } from "./RedisKeys.js"
 
-export const experimentKeys = (prefix: string) => ({
-  experiment: (id: string) => `${prefix}ab:experiment:${id}`,
-  index: () => `${prefix}ab:experiments`,
-  assignment: (id: string, userId: string) => `${prefix}ab:assignment:${id}:${userId}`,
-  exposures: (id: string) => `${prefix}ab:exposures:${id}`,
-  metrics: (id: string) => `${prefix}ab:metrics:${id}`
-})
+export { experimentKeys }
+
+export interface ExperimentStoreOptions {
+  /**
+   * How long the sticky assignments of a completed experiment are kept (seconds): they expire this
+   * long after completion, so assignment keys do not grow without bound. Default 30 days.
+   */
+  readonly assignmentRetentionSeconds?: number | undefined
+}
+
+export const defaultAssignmentRetentionSeconds = 30 * 86_400
 
 const insertScript = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -107,8 +113,28 @@ const memoizedRecord = <A>(decoder: RecordDecoder<A>, limit = 1024): RecordDecod
   }
 }
 
-export const make = (redis: Redis, prefix: string): ExperimentStore.ExperimentStoreShape => {
+export const make = (
+  redis: Redis,
+  prefix: string,
+  guard: InstanceGuard = unguarded,
+  options: ExperimentStoreOptions = {}
+): ExperimentStore.ExperimentStoreShape => {
+  const call = guardedCall(guard)
   const keys = experimentKeys(prefix)
+  const retentionSeconds = options.assignmentRetentionSeconds ?? defaultAssignmentRetentionSeconds
+  /** Gives every sticky assignment of the experiment the retention TTL (SCAN: assignments have no index). */
+  const expireAssignments = async (experimentId: string, seconds: number) => {
+    let cursor = "0"
+    do {
+      const [next, found] = await redis.scan(cursor, "MATCH", keys.assignmentsOf(experimentId), "COUNT", 1000)
+      cursor = next
+      if (found.length > 0) {
+        const multi = redis.multi()
+        for (const key of found) multi.expire(key, seconds)
+        await multi.exec()
+      }
+    } while (cursor !== "0")
+  }
   const experimentRecord = memoizedRecord(storedRecord(Experiment))
   return {
     insert: (experiment) =>
@@ -147,7 +173,13 @@ export const make = (redis: Redis, prefix: string): ExperimentStore.ExperimentSt
     commit: (experiment, expectedRevision) =>
       call(
         "experiment commit",
-        () => compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision)
+        async () => {
+          const stored = await compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision)
+          if (stored && experiment.status === "completed") {
+            await expireAssignments(experiment.id, experiment.assignmentRetentionSeconds ?? retentionSeconds)
+          }
+          return stored
+        }
       )
         .pipe(
           Effect.flatMap((ok) =>
@@ -202,11 +234,16 @@ export const make = (redis: Redis, prefix: string): ExperimentStore.ExperimentSt
         }
         return countersRecord.orThrow(counters, `${keys.exposures(experimentId)} and ${keys.metrics(experimentId)}`)
       }),
-    ping: () => call("ping", () => redis.ping()).pipe(Effect.asVoid)
+    ping: () => pingCall(redis, guard)
   }
 }
 
-export const layer: Layer.Layer<ExperimentStore.ExperimentStore, never, RedisClient> = Layer.effect(
-  ExperimentStore.ExperimentStore,
-  RedisClient.useSync(({ client, prefix }) => make(client, prefix))
-)
+export const layerWith = (
+  options: ExperimentStoreOptions
+): Layer.Layer<ExperimentStore.ExperimentStore, never, RedisClient> =>
+  Layer.effect(
+    ExperimentStore.ExperimentStore,
+    RedisClient.useSync(({ client, guard, prefix }) => make(client, prefix, guard, options))
+  )
+
+export const layer: Layer.Layer<ExperimentStore.ExperimentStore, never, RedisClient> = layerWith({})

@@ -17,8 +17,9 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
-import { getJson, parseJson, redisCall as call } from "./JsonDocuments.js"
+import { getJson, guardedCall, parseJson, pingCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { registryKeys } from "./RedisKeys.js"
 
 const insertScript = `
@@ -76,7 +77,8 @@ const commitResults = storedRecord(Schema.Literals(["ok", "stale"]))
 const statusCounts = storedRecord(Schema.Record(Schema.String, Schema.FiniteFromString))
 const isModelStatus = Schema.is(ModelStatus)
 
-export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape => {
+export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguarded): ModelStore.ModelStoreShape => {
+  const call = guardedCall(guard)
   const keys = registryKeys(prefix)
   const modelAt = (id: string) => getJson(redis, keys.model(id), models)
   const eventsAt = async (key: string): Promise<ReadonlyArray<AuditEvent>> =>
@@ -214,11 +216,11 @@ export const make = (redis: Redis, prefix: string): ModelStore.ModelStoreShape =
 
     historyOf: (id) => call("history", () => eventsAt(keys.auditOfModel(id))),
     historyOfName: (name) => call("history", () => eventsAt(keys.auditOfName(name))),
-    ping: () => call("ping", () => redis.ping()).pipe(Effect.asVoid)
+    ping: () => pingCall(redis, guard)
   }
 }
 
 export const layer: Layer.Layer<ModelStore.ModelStore, never, RedisClient> = Layer.effect(
   ModelStore.ModelStore,
-  RedisClient.useSync(({ client, prefix }) => make(client, prefix))
+  RedisClient.useSync(({ client, guard, prefix }) => make(client, prefix, guard))
 )

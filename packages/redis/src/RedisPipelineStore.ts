@@ -19,15 +19,12 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
-import { compareAndSet, getJson, getJsonMany, insertIndexed, listIndexed, redisCall as call } from "./JsonDocuments.js"
+import { compareAndSet, getJson, getJsonMany, guardedCall, insertIndexed, listIndexed } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { type InstanceGuard, unguarded } from "./RedisInstance.js"
+import { pipelineKeys } from "./RedisKeys.js"
 
-export const pipelineKeys = (prefix: string) => ({
-  pipeline: (id: string) => `${prefix}ml:pipeline:${id}`,
-  pipelines: () => `${prefix}ml:pipelines`,
-  part: (id: string, part: string) => `${prefix}ml:pipeline:${id}:${part}`,
-  update: (id: string) => `${prefix}ml:update:${id}`
-})
+export { pipelineKeys }
 
 // KEYS: buffer, seen, counters, seen-order, progressive. ARGV: max buffer, dedup window,
 // progressive window, then triples (sampleId, sample JSON, progressive entry JSON or ""). Ids
@@ -77,7 +74,12 @@ const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
 /** The script's reply: added, duplicates, dropped. */
 const addReply = storedRecord(Schema.Tuple([Schema.Int, Schema.Int, Schema.Int]))
 
-export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreShape => {
+export const make = (
+  redis: Redis,
+  prefix: string,
+  guard: InstanceGuard = unguarded
+): PipelineStore.PipelineStoreShape => {
+  const call = guardedCall(guard)
   const keys = pipelineKeys(prefix)
   const pushBounded = (key: string, values: ReadonlyArray<unknown>, max: number) =>
     call("window", async () => {
@@ -188,5 +190,5 @@ export const make = (redis: Redis, prefix: string): PipelineStore.PipelineStoreS
 
 export const layer: Layer.Layer<PipelineStore.PipelineStore, never, RedisClient> = Layer.effect(
   PipelineStore.PipelineStore,
-  RedisClient.useSync(({ client, prefix }) => make(client, prefix))
+  RedisClient.useSync(({ client, guard, prefix }) => make(client, prefix, guard))
 )

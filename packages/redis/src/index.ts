@@ -1,6 +1,8 @@
 export * as RedisClient from "./RedisClient.js"
 export * as RedisDriftStore from "./RedisDriftStore.js"
 export * as RedisExperimentStore from "./RedisExperimentStore.js"
+export * as RedisInstance from "./RedisInstance.js"
+export * as RedisKeys from "./RedisKeys.js"
 export { registryKeys } from "./RedisKeys.js"
 export * as RedisModelStore from "./RedisModelStore.js"
 export * as RedisPipelineStore from "./RedisPipelineStore.js"

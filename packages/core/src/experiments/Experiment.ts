@@ -51,6 +51,13 @@ const Probability = (message: string) =>
     Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, { message })
   )
 
+const maxAssignmentRetentionSeconds = 100 * 365 * 86_400
+const AssignmentRetentionSeconds = Schema.Int.check(
+  Schema.isBetween({ minimum: 1, maximum: maxAssignmentRetentionSeconds }, {
+    message: `must be a whole number of seconds between 1 and ${maxAssignmentRetentionSeconds}`
+  })
+)
+
 export const CreateExperimentInput = Schema.Struct({
   id: Schema.optionalKey(ExperimentId),
   name: Label,
@@ -68,7 +75,9 @@ export const CreateExperimentInput = Schema.Struct({
   alpha: Schema.optionalKey(Probability("must be strictly between 0 and 1")),
   seed: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(256))),
   mode: Schema.optionalKey(ExperimentMode),
-  sequential: Schema.optionalKey(Schema.Boolean)
+  sequential: Schema.optionalKey(Schema.Boolean),
+  /** Seconds the sticky assignments are kept after the experiment completes (the server's default otherwise). */
+  assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds)
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -112,6 +121,8 @@ export const Experiment = Schema.Struct({
   seed: Schema.String,
   mode: ExperimentMode,
   sequential: Schema.Boolean,
+  /** Set when the creation request chose how long sticky assignments outlive the experiment. */
+  assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
   status: ExperimentStatus,
   createdAt: Schema.String,
   updatedAt: Schema.String,
@@ -162,6 +173,9 @@ export const newExperiment = (
     seed: input.seed ?? id,
     mode: input.mode ?? "ab",
     sequential: input.sequential ?? false,
+    ...(input.assignmentRetentionSeconds === undefined
+      ? {}
+      : { assignmentRetentionSeconds: input.assignmentRetentionSeconds }),
     status: "draft",
     createdAt: at,
     updatedAt: at,

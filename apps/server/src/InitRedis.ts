@@ -1,0 +1,27 @@
+/**
+ * `ml-server init-redis`: the operator confirms that the configured Redis is the one to use from
+ * now on (after it was emptied, restarted without persistence or replaced). It writes a new
+ * instance marker naming the one this data directory remembered, so every running server that
+ * knew the old marker accepts the new one without a restart, and the directory remembers it.
+ */
+import { RedisClient, RedisInstance } from "@org/ml-adapter-redis"
+import type { ServerConfig } from "./Config.js"
+import { redisOptions } from "./Server.js"
+
+export const initRedis = async (config: ServerConfig, log: (line: string) => void = console.log): Promise<void> => {
+  if (config.redisUrl === undefined) throw new Error("init-redis needs ML_REDIS_URL")
+  const options = redisOptions({ ...config, redisUrl: config.redisUrl })
+  const client = await RedisClient.connect(options)
+  try {
+    const { marker, written } = await RedisInstance.confirm(client, options)
+    const where = `under prefix "${config.redisPrefix}"`
+    const replacing = marker.replaces === undefined ? "" : `, replacing ${marker.replaces}`
+    log(
+      written
+        ? `Wrote Redis instance ${marker.id} (${marker.createdAt}) ${where}${replacing}; servers that knew it accept it`
+        : `Redis ${where} already is instance ${marker.id} (${marker.createdAt}); nothing to do`
+    )
+  } finally {
+    await client.quit().catch(() => client.disconnect())
+  }
+}

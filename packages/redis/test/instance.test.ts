@@ -1,0 +1,195 @@
+/**
+ * The instance marker on the shared test Redis (a unique prefix; only that prefix's keys are
+ * touched): instances starting together agree on one marker, a deleted marker refuses every
+ * store call before it reaches Redis (the message names the marker and init-redis), and
+ * `confirm` (init-redis) lets running instances resume. Bounded growth: delivery records per
+ * webhook, and sticky assignments that expire after their experiment completes.
+ */
+import { DriftStore, ExperimentStore, maxDeliveriesPerWebhook, ModelStore } from "@org/ml-core"
+import { sampleEvent, sampleExperiment, sampleModel } from "@org/ml-core/testing"
+import { Effect, Exit, Layer, ManagedRuntime } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import {
+  RedisClient,
+  RedisDriftStore,
+  RedisExperimentStore,
+  RedisInstance,
+  RedisKeys,
+  RedisModelStore
+} from "../src/index.js"
+import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../src/Testing.js"
+
+const admin = await connectOrFail()
+const prefixes: Array<string> = []
+const dirs: Array<string> = []
+const freshPrefix = (label: string) => {
+  const prefix = uniquePrefix(label)
+  prefixes.push(prefix)
+  return prefix
+}
+afterAll(async () => {
+  for (const prefix of prefixes) await deleteKeysWithPrefix(admin, prefix)
+  await admin.quit()
+  for (const dir of dirs) await fs.rm(dir, { recursive: true, force: true })
+})
+
+const modelRuntime = (prefix: string, options: Partial<RedisClient.RedisOptions> = {}) =>
+  ManagedRuntime.make(
+    RedisModelStore.layer.pipe(
+      Layer.provide(RedisClient.layer({ url: redisUrl, prefix, checkIntervalMillis: 50, ...options }))
+    )
+  )
+
+describe("Redis instance marker", () => {
+  it("is agreed on by instances that start together on a new prefix", async () => {
+    const prefix = freshPrefix("instance-agree")
+    const runtimes = Array.from({ length: 5 }, () => modelRuntime(prefix))
+    try {
+      await Promise.all(runtimes.map((r) => r.runPromise(ModelStore.ModelStore.use((s) => s.ping()))))
+      const marker = JSON.parse((await admin.get(RedisKeys.instanceKey(prefix)))!) as RedisInstance.InstanceMarker
+      expect(marker.id).toMatch(/^[0-9a-f-]{36}$/)
+      const model = sampleModel()
+      await runtimes[0]!.runPromise(ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
+      for (const runtime of runtimes) {
+        expect(await runtime.runPromise(ModelStore.ModelStore.use((s) => s.get(model.id)))).toEqual(model)
+      }
+    } finally {
+      await Promise.all(runtimes.map((r) => r.dispose()))
+    }
+  })
+
+  it("refuses every call once the marker is gone, and resumes after init-redis confirms", async () => {
+    const prefix = freshPrefix("instance-lost")
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-redis-instance-"))
+    dirs.push(dir)
+    const instanceFile = path.join(dir, "redis-instance.json")
+    const logs: Array<string> = []
+    const runtime = modelRuntime(prefix, { instanceFile, log: (line) => logs.push(line) })
+    try {
+      const model = sampleModel()
+      await runtime.runPromise(ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
+      const known = JSON.parse(await fs.readFile(instanceFile, "utf8"))[prefix] as RedisInstance.InstanceMarker
+      // As if the prefix were emptied (only our own keys; never FLUSHDB on the shared Redis).
+      await deleteKeysWithPrefix(admin, prefix)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const late = sampleModel({ version: "late" })
+      const refused = await runtime.runPromiseExit(
+        ModelStore.ModelStore.use((s) => s.insert(late, sampleEvent(late)))
+      )
+      expect(Exit.isFailure(refused)).toBe(true)
+      expect(String(refused)).toMatch(/instance marker .* is missing/)
+      expect(String(refused)).toContain("init-redis")
+      expect(await admin.exists(RedisKeys.registryKeys(prefix).model(late.id))).toBe(0)
+      expect(logs.filter((line) => line.includes("instance marker"))).toHaveLength(1)
+
+      const confirm = await RedisClient.connect({ url: redisUrl })
+      try {
+        const { marker, written } = await RedisInstance.confirm(confirm, { prefix, instanceFile })
+        expect(written).toBe(true)
+        expect(marker.replaces).toBe(known.id)
+      } finally {
+        confirm.disconnect()
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await runtime.runPromise(ModelStore.ModelStore.use((s) => s.insert(late, sampleEvent(late))))
+      expect(await runtime.runPromise(ModelStore.ModelStore.use((s) => s.get(model.id)))).toBeUndefined()
+    } finally {
+      await runtime.dispose()
+    }
+  })
+
+  it("refuses to start on an empty prefix the data directory knew, unless told to accept it", async () => {
+    const prefix = freshPrefix("instance-start")
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-redis-instance-"))
+    dirs.push(dir)
+    const instanceFile = path.join(dir, "redis-instance.json")
+    const ping = (options: Partial<RedisClient.RedisOptions>) => {
+      const runtime = modelRuntime(prefix, { instanceFile, log: () => undefined, ...options })
+      return runtime.runPromiseExit(ModelStore.ModelStore.use((s) => s.ping())).finally(() => runtime.dispose())
+    }
+    expect(Exit.isSuccess(await ping({}))).toBe(true)
+    await admin.del(RedisKeys.instanceKey(prefix))
+    const refused = await ping({})
+    expect(String(refused)).toMatch(/instance marker .* is missing and Redis holds no data/)
+    expect(Exit.isSuccess(await ping({ acceptEmpty: true }))).toBe(true)
+    expect(Exit.isSuccess(await ping({}))).toBe(true)
+    // Another Redis (a different marker) is refused too.
+    await admin.set(RedisKeys.instanceKey(prefix), JSON.stringify({ id: "other", createdAt: "2020-01-01T00:00:00Z" }))
+    expect(String(await ping({}))).toMatch(/is other .*, not/)
+  })
+})
+
+describe("bounded growth in Redis", () => {
+  it(`keeps the last ${maxDeliveriesPerWebhook} deliveries of each webhook, in order`, async () => {
+    const prefix = freshPrefix("deliveries")
+    const delivery = (webhookId: string, attempt: number) => ({
+      webhookId,
+      alertId: `alert-${attempt}`,
+      at: new Date(Date.UTC(2030, 0, 1, 0, 0, attempt)).toISOString(),
+      attempt,
+      ok: true,
+      status: 200,
+      error: null
+    })
+    const result = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const store = yield* DriftStore.DriftStore
+        yield* store.appendDelivery(delivery("quiet", 1))
+        for (let attempt = 1; attempt <= maxDeliveriesPerWebhook + 5; attempt++) {
+          yield* store.appendDelivery(delivery("busy", attempt))
+        }
+        yield* store.appendDelivery(delivery("quiet", 2))
+        return {
+          busy: yield* store.deliveries("busy"),
+          quiet: yield* store.deliveries("quiet"),
+          all: yield* store.deliveries(undefined)
+        }
+      }),
+      RedisDriftStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+    ))
+    expect(result.busy.map((d) => d.attempt)).toEqual(Array.from({ length: maxDeliveriesPerWebhook }, (_, i) => i + 6))
+    expect(result.quiet.map((d) => d.attempt)).toEqual([1, 2])
+    expect(result.all).toHaveLength(maxDeliveriesPerWebhook + 2)
+    expect(result.all[0]).toEqual(delivery("quiet", 1))
+    expect(result.all.at(-1)).toEqual(delivery("quiet", 2))
+  })
+
+  it("gives the sticky assignments of a completed experiment its own or the configured retention as TTL", async () => {
+    const prefix = freshPrefix("assignment-ttl")
+    const experiment = sampleExperiment({ id: "ttl", status: "running" })
+    const other = sampleExperiment({ id: "ttl-other", status: "running" })
+    const ownRetention = sampleExperiment({ id: "ttl-own", status: "running", assignmentRetentionSeconds: 60 })
+    const keys = RedisKeys.experimentKeys(prefix)
+    await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const store = yield* ExperimentStore.ExperimentStore
+        yield* store.insert(experiment)
+        yield* store.insert(other)
+        yield* store.insert(ownRetention)
+        for (const userId of ["u1", "u:2", "u 3"]) {
+          for (const { id } of [experiment, other, ownRetention]) {
+            yield* store.assignIfAbsent({ experimentId: id, userId, variant: 0, modelId: sampleModel().id, at: "x" })
+          }
+        }
+        for (const completed of [experiment, ownRetention]) {
+          yield* store.commit({ ...completed, status: "completed", revision: completed.revision + 1 }, 1)
+        }
+      }),
+      RedisExperimentStore.layerWith({ assignmentRetentionSeconds: 3600 }).pipe(
+        Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))
+      )
+    ))
+    for (const userId of ["u1", "u:2", "u 3"]) {
+      const ttl = await admin.ttl(keys.assignment(experiment.id, userId))
+      expect(ttl).toBeGreaterThan(3500)
+      expect(ttl).toBeLessThanOrEqual(3600)
+      expect(await admin.ttl(keys.assignment(other.id, userId))).toBe(-1)
+      const own = await admin.ttl(keys.assignment(ownRetention.id, userId))
+      expect(own).toBeGreaterThan(0)
+      expect(own).toBeLessThanOrEqual(60)
+    }
+  })
+})
