@@ -196,7 +196,7 @@ describe("monitor, observation and webhook rules", () => {
       i
     ])
     expect(issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([
-      "x.2: must be a finite number or null, got \"2\"",
+      "x.2: must be a finite number from -1e+120 to 1e+120 or null, got \"2\"",
       "c.1: must be a string or null, got 3",
       "y: is not a feature of monitor m"
     ])

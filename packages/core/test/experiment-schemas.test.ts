@@ -40,7 +40,7 @@ describe("request bodies", () => {
     expect(accepts(RecordMetricsInput, observation)).toEqual(observation)
     expect(accepts(RecordMetricsInput, { observations: [observation] })).toEqual({ observations: [observation] })
     expect(issues(RecordExposuresInput, "exposures", { exposures: [{ ...observation, count: -1 }] }))
-      .toContain("exposures.0.count: must be >= 0")
+      .toContain("exposures.0.count: must be an integer from 0 to 1000000000")
   })
 
   it("updates and completions: optional fields, nothing else", () => {

@@ -68,7 +68,7 @@ describe("metric values", () => {
       encodes(results)
     }
     const big = Array.from({ length: 102 }, (_, i) => (i % 2 ? 1e120 : -1e120))
-    const weights = nextBanditWeights({ ...experiment, mode: "bandit" }, [summarize(big), summarize(big.slice(1))])
+    const weights = nextBanditWeights(experiment, [summarize(big), summarize(big.slice(1))])
     expect(weights!.every(Number.isFinite)).toBe(true)
   })
 

@@ -115,7 +115,7 @@ describe("request bodies", () => {
     const decoded = await Effect.runPromise(decodeSamples(body))
     expect(sampleIssues("logistic", decoded.samples).map((i) => [i.path.join("."), i.message])).toEqual([
       ["0.label", "must be 0 or 1 for a classifier, got 7"],
-      ["0.features.x", "must be a finite number, got \"1\""]
+      ["0.features.x", "must be a finite number from -1e+120 to 1e+120, got \"1\""]
     ])
     expect(sampleIssues("linear", [{ sampleId: "b", features: { x: 1 }, label: 7 }])).toEqual([])
   })
@@ -137,7 +137,11 @@ describe("request bodies", () => {
   it("document every field and its type in JSON Schema", () => {
     const sample = (Schema.toJsonSchemaDocument(SamplesRequest).schema as any).properties.samples.items
     expect(sample.required).toEqual(["sampleId", "features", "label"])
-    expect(sample.properties.features).toEqual({ type: "object", additionalProperties: { type: "number" } })
+    expect(sample.properties.features).toEqual({
+      type: "object",
+      additionalProperties: { type: "number", minimum: -1e120, maximum: 1e120 },
+      maxProperties: 1000
+    })
     expect(sample.properties.label.type).toBe("number")
   })
 })

@@ -22,7 +22,7 @@ import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
-import { columnsOf, observationIssues, type ValuePath } from "./Observations.js"
+import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
 import { type DriftReport, retainSince } from "./Report.js"
 import type { WindowValue } from "./ValueArrays.js"
 import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
@@ -136,7 +136,10 @@ const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaul
 
 /** Appends the next baseline version of each given feature, after checking all of them. */
 const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, monitor: Monitor, values: ValuesByFeature) {
-  const issues = [...observationIssues(monitor, values, (f, i) => [f, i]), ...baselineIssues(values)]
+  const issues = [
+    ...observationIssues(monitor, values, (f, i) => [f, i], MAX_BASELINE_VALUES),
+    ...baselineIssues(values)
+  ]
   if (issues.length > 0) return yield* invalid("baseline", issues)
   const at = yield* nowIso
   for (const [feature, list] of Object.entries(values)) {

@@ -7,24 +7,26 @@
  */
 import { Schema } from "effect"
 import type { FieldIssue } from "../shared/Errors.js"
-import { boundedValueMessage, isBoundedNumber, tooManyItems } from "../shared/InputLimits.js"
+import { boundedValueMessage, describeValue, isBoundedNumber, tooManyItems } from "../shared/InputLimits.js"
 import { MAX_FEATURES_PER_MONITOR, type Monitor } from "./Monitor.js"
 import type { WindowValue } from "./ValueArrays.js"
 
-/** The most values one request may carry per feature (observations and baselines alike). */
+/** The most values one observations request may carry per feature. */
 export const MAX_VALUES_PER_FEATURE = 100_000
+/** The most values one baseline may be frozen from per feature (larger ones keep a reservoir sample). */
+export const MAX_BASELINE_VALUES = 1_000_000
 /** The most rows one observations request may carry. */
 export const MAX_ROWS_PER_BATCH = 100_000
 
 /** How the docs describe one value: a number (numeric feature), a string (categorical) or null (missing). */
 const windowValueJson = { anyOf: [{ type: "number" }, { type: "string" }, { type: "null" }] }
 
-/** The per-feature arrays longer than the limit, each named by its feature (one pass over the keys). */
-const overlongArrays = (input: Readonly<Record<string, unknown>>) => {
+/** The per-feature arrays longer than `maxValues`, each named by its feature (one pass over the keys). */
+const overlongArrays = (maxValues: number) => (input: Readonly<Record<string, unknown>>) => {
   const issues: Array<{ path: [string]; issue: string }> = []
   for (const feature of Object.keys(input)) {
     const list = input[feature]
-    const problem = Array.isArray(list) ? tooManyItems(list.length, MAX_VALUES_PER_FEATURE, "values") : undefined
+    const problem = Array.isArray(list) ? tooManyItems(list.length, maxValues, "values") : undefined
     if (problem !== undefined) issues.push({ path: [feature], issue: problem })
   }
   return issues
@@ -35,19 +37,18 @@ const overlongArrays = (input: Readonly<Record<string, unknown>>) => {
  * bound the number of features and of values per feature (one pass over the keys, no value is
  * walked) and document the shape for /openapi.json and generated clients.
  */
-const ValuesByFeature = Schema.Record(Schema.String, Schema.Unknown).check(
-  Schema.isMaxProperties(MAX_FEATURES_PER_MONITOR, {
-    message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`
-  }),
-  Schema.makeFilter(overlongArrays, {
-    toJsonSchema: () => ({
-      additionalProperties: { type: "array", items: windowValueJson, maxItems: MAX_VALUES_PER_FEATURE }
+const valuesByFeature = (maxValues: number) =>
+  Schema.Record(Schema.String, Schema.Unknown).check(
+    Schema.isMaxProperties(MAX_FEATURES_PER_MONITOR, {
+      message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`
+    }),
+    Schema.makeFilter(overlongArrays(maxValues), {
+      toJsonSchema: () => ({ additionalProperties: { type: "array", items: windowValueJson, maxItems: maxValues } })
     })
-  })
-)
+  )
 
 /** PUT .../baseline: { feature: values[] }. */
-export const BaselineBody = ValuesByFeature
+export const BaselineBody = valuesByFeature(MAX_BASELINE_VALUES)
 
 /** One row of observations: { feature: value }, at most one value per feature of the monitor. */
 const ObservationRow = Schema.Record(Schema.String, Schema.Unknown).check(
@@ -58,7 +59,7 @@ const ObservationRow = Schema.Record(Schema.String, Schema.Unknown).check(
 
 /** POST .../observations: columns or rows. */
 export const ObservationsBody = Schema.Union([
-  Schema.Struct({ values: ValuesByFeature }),
+  Schema.Struct({ values: valuesByFeature(MAX_VALUES_PER_FEATURE) }),
   Schema.Struct({
     rows: Schema.Array(ObservationRow).check(
       Schema.isMaxLength(MAX_ROWS_PER_BATCH, { message: `must hold at most ${MAX_ROWS_PER_BATCH} rows` })
@@ -77,7 +78,8 @@ export type ValuePath = (feature: string, index: number) => ReadonlyArray<string
 export const observationIssues = (
   monitor: Monitor,
   values: Readonly<Record<string, ReadonlyArray<WindowValue>>>,
-  path: ValuePath
+  path: ValuePath,
+  maxValues: number = MAX_VALUES_PER_FEATURE
 ): Array<FieldIssue> => {
   const issues: Array<FieldIssue> = []
   const specs = new Map(monitor.features.map((f) => [f.name, f]))
@@ -91,7 +93,7 @@ export const observationIssues = (
       issues.push({ path: [feature], message: "must be an array of values" })
       continue
     }
-    const tooMany = tooManyItems(list.length, MAX_VALUES_PER_FEATURE, "values")
+    const tooMany = tooManyItems(list.length, maxValues, "values")
     if (tooMany !== undefined) {
       issues.push({ path: [feature], message: tooMany })
       continue
@@ -101,7 +103,7 @@ export const observationIssues = (
       if (v === null) continue
       if (spec.type === "numeric") {
         if (!isBoundedNumber(v)) {
-          issues.push({ path: path(feature, i), message: `${boundedValueMessage} or null, got ${JSON.stringify(v)}` })
+          issues.push({ path: path(feature, i), message: `${boundedValueMessage} or null, got ${describeValue(v)}` })
         }
       } else if (typeof v !== "string") {
         issues.push({ path: path(feature, i), message: `must be a string or null, got ${JSON.stringify(v)}` })

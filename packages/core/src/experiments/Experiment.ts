@@ -58,13 +58,25 @@ const AssignmentRetentionSeconds = Schema.Int.check(
   })
 )
 
+/** The most variants one experiment may have (each costs work in every results and bandit computation). */
+export const MAX_VARIANTS = 20
+/** The most metric goals one experiment may declare. */
+export const MAX_METRIC_GOALS = 100
+
+const variantsBound = Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at most ${MAX_VARIANTS} variants` })
+
 export const CreateExperimentInput = Schema.Struct({
   id: Schema.optionalKey(ExperimentId),
   name: Label,
   description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
   targetMetric: MetricName,
-  metricGoals: Schema.optionalKey(Schema.Record(Schema.String, MetricGoal).check(Schema.isPropertyNames(MetricName))),
-  variants: Schema.Array(Variant),
+  metricGoals: Schema.optionalKey(
+    Schema.Record(Schema.String, MetricGoal).check(
+      Schema.isPropertyNames(MetricName),
+      Schema.isMaxProperties(MAX_METRIC_GOALS, { message: `must hold at most ${MAX_METRIC_GOALS} metrics` })
+    )
+  ),
+  variants: Schema.Array(Variant).check(variantsBound),
   stickyAssignment: Schema.optionalKey(Schema.Boolean),
   coverage: Schema.optionalKey(
     Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }, { message: "must be between 0 and 1" }))

@@ -8,10 +8,15 @@
 import { Schema } from "effect"
 import { ModelId } from "../registry/Model.js"
 import { BoundedNumber } from "../shared/InputLimits.js"
+import { MAX_VARIANTS } from "./Experiment.js"
 
 export const UpdateExperimentInput = Schema.Struct({
   /** New share per variant, in variant order. */
-  trafficPct: Schema.optionalKey(Schema.Array(Schema.Finite)),
+  trafficPct: Schema.optionalKey(
+    Schema.Array(Schema.Finite).check(
+      Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at most ${MAX_VARIANTS} entries, one per variant` })
+    )
+  ),
   description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
   /** Recorded in the traffic history; defaults to the caller. */
   actor: Schema.optionalKey(Schema.String)

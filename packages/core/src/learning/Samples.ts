@@ -17,7 +17,9 @@ export const MAX_ROWS_PER_PREDICTION = 100_000
 export const MAX_FEATURES_PER_SAMPLE = 1000
 
 /** Feature values by name, as documented (and decoded where values are few). */
-const FeatureValuesFields = Schema.Record(Schema.String, BoundedNumber)
+const FeatureValuesFields = Schema.Record(Schema.String, BoundedNumber).check(
+  Schema.isMaxProperties(MAX_FEATURES_PER_SAMPLE, { message: `must hold at most ${MAX_FEATURES_PER_SAMPLE} features` })
+)
 
 const isObjectOfNumbers = (value: unknown): boolean => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false

@@ -22,9 +22,13 @@ export const boundedValueMessage = `must be a finite number from -${MAX_VALUE_MA
 export const isBoundedNumber = (value: unknown): value is number =>
   typeof value === "number" && value >= -MAX_VALUE_MAGNITUDE && value <= MAX_VALUE_MAGNITUDE
 
+/** A value as a message shows it: numbers as JavaScript prints them (NaN, Infinity), the rest as JSON. */
+export const describeValue = (value: unknown): string =>
+  typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value)
+
 /** The issue with a number that feeds sums, naming the limit and the value; undefined when fine. */
 export const boundedValueIssue = (value: unknown): string | undefined =>
-  isBoundedNumber(value) ? undefined : `${boundedValueMessage}, got ${JSON.stringify(value) ?? String(value)}`
+  isBoundedNumber(value) ? undefined : `${boundedValueMessage}, got ${describeValue(value)}`
 
 /** A finite number within ±MAX_VALUE_MAGNITUDE; the bound is documented as minimum and maximum. */
 export const BoundedNumber = Schema.Finite.check(
