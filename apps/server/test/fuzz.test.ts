@@ -28,6 +28,8 @@ const concurrency = 8
  * windows) shows up as far more.
  */
 const heapGrowthBound = 96 * 1024 * 1024
+/** Generous: the run is a few seconds on an idle machine, but CI machines are shared. */
+const timeoutMillis = Math.max(120_000, requestsPerSeed * seeds.length * 30)
 
 v8.setFlagsFromString("--expose-gc")
 const collectGarbage = vm.runInNewContext("gc") as () => void
@@ -233,7 +235,7 @@ const fuzz = async (env: Record<string, string>, tag: string) => {
 describe("OpenAPI-driven fuzzing: no input makes the server answer 5xx", () => {
   it("in filesystem mode", async () => {
     await fuzz({}, "fs")
-  }, 120_000)
+  }, timeoutMillis)
 
   describe("in Redis mode", async () => {
     const admin = await connectOrFail()
@@ -244,6 +246,6 @@ describe("OpenAPI-driven fuzzing: no input makes the server answer 5xx", () => {
     })
     it("with a unique key prefix", async () => {
       await fuzz({ ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix }, "redis")
-    }, 120_000)
+    }, timeoutMillis)
   })
 })
