@@ -57,7 +57,7 @@ describe("Prometheus label cardinality", () => {
     const after = await scrape()
     const series = after.series("ml_experiment_metric").filter((line) => line.includes(experiment.id))
     console.info(
-      `/metrics: ${before.bytes} -> ${after.bytes} bytes; ml_experiment_metric series of the experiment: ${series.length}`
+      `/metrics: ${before.bytes} -> ${after.bytes} bytes; ml_experiment_metric series: ${series.length}`
     )
     expect(series).toHaveLength(MetricsSink.maxNamesPerScope + 1)
     // The target metric keeps its own series; the names beyond the cap share one, holding their mean.
