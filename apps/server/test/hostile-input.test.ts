@@ -173,6 +173,16 @@ describe.each(modes)("hostile input ($mode)", ({ env, mode }) => {
     expect((await request(`/v1/pipelines/${id}/samples`, json(samples))).status).toBe(202)
     const predicted = await request(`/v1/pipelines/${id}/predict`, json(`{"features":{"constructor":1,"toString":2}}`))
     expect(predicted.status).toBe(200)
+    // Values beyond the bound are refused by field, in samples and in predictions alike.
+    const hugeLabel = await request(
+      `/v1/pipelines/${id}/samples`,
+      json(`{"samples":[{"sampleId":"h","features":{"constructor":1},"label":1e300}]}`)
+    )
+    expect(hugeLabel.status).toBe(400)
+    expect(await problemOf(hugeLabel)).toMatch(/0\.label: must be a finite number from -1e\+120 to 1e\+120/)
+    const hugeFeature = await request(`/v1/pipelines/${id}/predict`, json(`{"features":{"constructor":1e300}}`))
+    expect(hugeFeature.status).toBe(400)
+    expect(await problemOf(hugeFeature)).toContain("features.constructor")
     for (const name of ["__proto__", "hasOwnProperty", "valueOf"]) {
       const unknown = await request(`/v1/pipelines/${id}/predict`, json(`{"features":{"constructor":1,"${name}":2}}`))
       expect([200, 400]).toContain(unknown.status)

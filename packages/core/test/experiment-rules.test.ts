@@ -68,7 +68,8 @@ describe("metric batches", () => {
     ])
     expect(issuesOf(result)).toEqual(["1.value", "2.modelId", "2.metric"])
     expect(Result.isFailure(result) && result.failure.message).toContain(
-      `Invalid metrics: 1.value: must be a finite number from -1e+120 to 1e+120, got NaN; 2.modelId: model ${c} is not a variant of experiment`
+      `Invalid metrics: 1.value: must be a finite number from -1e+120 to 1e+120, got NaN; `
+        + `2.modelId: model ${c} is not a variant of experiment`
     )
   })
 })

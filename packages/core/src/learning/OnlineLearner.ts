@@ -140,7 +140,12 @@ const makeRecords = ({ registry, store }: Ports) => {
       Effect.flatMap((json) =>
         Effect.try({
           try: () => loadLearner(json).state(),
-          catch: (e) => invalid("model", [{ path: ["modelId"], message: (e as Error).message }])
+          // A stack overflow on a hostile artifact is described, not echoed.
+          catch: (e) =>
+            invalid("model", [{
+              path: ["modelId"],
+              message: e instanceof RangeError ? "artifact is not a learner state" : (e as Error).message
+            }])
         })
       ),
       Effect.mapError((e) => (e._tag === "ValidationError" || e._tag === "StorageError"
