@@ -15,10 +15,12 @@ export const initRedis = async (config: ServerConfig, log: (line: string) => voi
   try {
     const { marker, written } = await RedisInstance.confirm(client, options)
     const where = `under prefix "${config.redisPrefix}"`
-    const replacing = marker.replaces === undefined ? "" : `, replacing ${marker.replaces}`
+    const replacing = marker.replaces === undefined
+      ? ""
+      : `, replacing ${marker.replaces} (running servers that knew it accept the new one)`
     log(
       written
-        ? `Wrote Redis instance ${marker.id} (${marker.createdAt}) ${where}${replacing}; servers that knew it accept it`
+        ? `Wrote Redis instance ${marker.id} (${marker.createdAt}) ${where}${replacing}`
         : `Redis ${where} already is instance ${marker.id} (${marker.createdAt}); nothing to do`
     )
   } finally {

@@ -7,7 +7,7 @@
 import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect } from "effect"
 import type { Redis } from "ioredis"
-import { type InstanceGuard, InstanceRefused, unguarded } from "./RedisInstance.js"
+import { type InstanceGuard, InstanceRefused, isMarkerMismatch, unguarded } from "./RedisInstance.js"
 
 const describeFailure = (operation: string, cause: unknown) =>
   cause instanceof InstanceRefused
@@ -26,8 +26,11 @@ export const redisCall = <A>(
 ): Effect.Effect<A, StorageError> =>
   Effect.tryPromise({
     try: () => {
+      // A script that found the marker changed: read it now, which refuses with the full message.
+      const run = () => f().catch(async (error) => Promise.reject(isMarkerMismatch(error) ? await check(error) : error))
+      const check = (error: unknown) => guard.check().then(() => error, (refusal) => refusal)
       const waiting = guard.ready()
-      return waiting === undefined ? f() : waiting.then(f)
+      return waiting === undefined ? run() : waiting.then(run)
     },
     catch: (cause) => new StorageError({ message: describeFailure(operation, cause), cause })
   })

@@ -55,13 +55,35 @@ export interface InstanceGuard {
   readonly ready: () => Promise<void> | undefined
   /** Reads the marker now (a readiness probe): rejects when Redis is unreachable or the marker is wrong. */
   readonly check: () => Promise<void>
+  /** The marker id write scripts compare with the stored one ("" when no marker is checked). */
+  readonly markerId: () => string
   readonly close: () => void
 }
+
+/**
+ * Lua that a write script runs first: `keyExpression` (the marker key) and `idExpression` (the
+ * id this server knows; "" skips the check) are Lua expressions. Before any write it fails the
+ * script when the stored marker differs, so a registration never lands in a Redis emptied since
+ * the last check.
+ */
+export const markerCheckLua = (keyExpression: string, idExpression: string) => `
+if ${idExpression} ~= '' then
+  local marker = redis.call('GET', ${keyExpression})
+  if not marker or cjson.decode(marker).id ~= ${idExpression} then
+    return redis.error_reply('ML_INSTANCE_MARKER the instance marker is missing or changed')
+  end
+end
+`
+
+/** Whether a command failed because a script found the marker missing or changed. */
+export const isMarkerMismatch = (error: unknown) =>
+  error instanceof Error && error.message.includes("ML_INSTANCE_MARKER")
 
 /** The guard of a client the application owns: no marker is read or written. */
 export const unguarded: InstanceGuard = {
   ready: () => undefined,
   check: () => Promise.resolve(),
+  markerId: () => "",
   close: () => undefined
 }
 
@@ -94,7 +116,15 @@ const readRemembered = async (file: string | undefined, prefix: string): Promise
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
     throw error
   }
-  const byPrefix = JSON.parse(text) as Record<string, InstanceMarker>
+  let byPrefix: Record<string, InstanceMarker>
+  try {
+    byPrefix = JSON.parse(text) as Record<string, InstanceMarker>
+  } catch (error) {
+    throw new InstanceRefused(
+      `${file} (the Redis instance this data directory knows) is not valid JSON: ${String(error)}. ` +
+        "Restore it, or delete it to forget which Redis this directory used."
+    )
+  }
   return Object.hasOwn(byPrefix, prefix) ? byPrefix[prefix] : undefined
 }
 
@@ -253,6 +283,7 @@ const watch = (
   return {
     ready: () => state.kind === "verified" ? undefined : verifyShared(),
     check: verifyShared,
+    markerId: () => known.id,
     close: () => {
       clearInterval(timer)
       redis.off("close", onClose)

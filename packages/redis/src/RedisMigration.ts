@@ -51,6 +51,15 @@ const migrateAssignments = async (redis: Redis, prefix: string) => {
   } while (cursor !== "0")
 }
 
+const webhookIdOf = (raw: string): string | undefined => {
+  try {
+    const webhookId = (JSON.parse(raw) as { webhookId?: unknown }).webhookId
+    return typeof webhookId === "string" ? webhookId : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const migrateDeliveries = async (redis: Redis, prefix: string) => {
   const keys = driftKeys(prefix)
   const legacy = keys.legacyDeliveries()
@@ -58,8 +67,8 @@ const migrateDeliveries = async (redis: Redis, prefix: string) => {
   const records = await redis.lrange(legacy, 0, -1)
   const multi = redis.multi()
   for (const raw of records) {
-    const webhookId = (JSON.parse(raw) as { webhookId?: unknown }).webhookId
-    if (typeof webhookId !== "string") continue
+    const webhookId = webhookIdOf(raw)
+    if (webhookId === undefined) continue // not a record: reading it would have failed as well
     const sequence = await redis.incr(keys.deliverySequence())
     multi.rpush(keys.deliveriesOf(webhookId), `${sequence}|${raw}`)
       .ltrim(keys.deliveriesOf(webhookId), -maxDeliveriesPerWebhook, -1)

@@ -19,10 +19,10 @@ import { Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
 import { getJson, guardedCall, parseJson, pingCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
-import { type InstanceGuard, unguarded } from "./RedisInstance.js"
-import { registryKeys } from "./RedisKeys.js"
+import { type InstanceGuard, markerCheckLua, unguarded } from "./RedisInstance.js"
+import { instanceKey, registryKeys } from "./RedisKeys.js"
 
-const insertScript = `
+const insertScript = `${markerCheckLua("KEYS[8]", "ARGV[5]")}
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
 redis.call('SET', KEYS[1], ARGV[1])
@@ -38,6 +38,7 @@ return false
 // ARGV[1] is a plan whose numbers index KEYS; see commitPlan below.
 const commitScript = `
 local plan = cjson.decode(ARGV[1])
+${markerCheckLua("KEYS[plan.instance]", "plan.marker")}
 for _, e in ipairs(plan.expected) do
   local raw = redis.call('GET', KEYS[e.k])
   if not raw or cjson.decode(raw).revision ~= e.revision then return 'stale' end
@@ -91,7 +92,7 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
       call("insert", () =>
         redis.eval(
           insertScript,
-          7,
+          8,
           keys.nameVersion(model.name, model.version),
           keys.model(model.id),
           keys.index(),
@@ -99,10 +100,12 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
           keys.auditOfModel(model.id),
           keys.auditOfName(model.name),
           keys.production(model.name),
+          instanceKey(prefix),
           model.id,
           JSON.stringify(model),
           JSON.stringify(event),
-          model.status
+          model.status,
+          guard.markerId()
         )).pipe(
           Effect.flatMap((answer) => insertResults.decode(answer, `the insert script's answer for ${model.id}`)),
           Effect.flatMap((existingId) =>
@@ -165,6 +168,8 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
         const key = (k: string) => keyList.push(k)
         const arg = (value: string) => argv.push(value)
         const plan = {
+          instance: key(instanceKey(prefix)),
+          marker: guard.markerId(),
           counts: key(keys.counts()),
           index: key(keys.index()),
           expected: change.expected.map(({ id, revision }) => ({ k: key(keys.model(id)), revision })),

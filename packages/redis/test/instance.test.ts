@@ -101,6 +101,32 @@ describe("Redis instance marker", () => {
     }
   })
 
+  it("refuses a registration or a change in the script when the marker went away since the last check", async () => {
+    const prefix = freshPrefix("instance-script")
+    const runtime = modelRuntime(prefix, { checkIntervalMillis: 3_600_000, log: () => undefined })
+    try {
+      const model = sampleModel()
+      await runtime.runPromise(ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
+      await admin.del(RedisKeys.instanceKey(prefix))
+      const late = sampleModel({ version: "late" })
+      const inserted = await runtime.runPromiseExit(
+        ModelStore.ModelStore.use((s) => s.insert(late, sampleEvent(late)))
+      )
+      expect(String(inserted)).toMatch(/instance marker .* is missing/)
+      expect(await admin.exists(RedisKeys.registryKeys(prefix).model(late.id))).toBe(0)
+      const changed = { ...model, description: "changed", revision: 2 }
+      const committed = await runtime.runPromiseExit(
+        ModelStore.ModelStore.use((s) =>
+          s.commit({ expected: [{ id: model.id, revision: 1 }], put: [changed], events: [] })
+        )
+      )
+      expect(String(committed)).toMatch(/instance marker .* is missing/)
+      expect(JSON.parse((await admin.get(RedisKeys.registryKeys(prefix).model(model.id)))!)).toEqual(model)
+    } finally {
+      await runtime.dispose()
+    }
+  })
+
   it("refuses to start on an empty prefix the data directory knew, unless told to accept it", async () => {
     const prefix = freshPrefix("instance-start")
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-redis-instance-"))
