@@ -199,7 +199,7 @@ const rankedMetricNames = (
     }
   }
   const declared = Object.keys(experiment.metricGoals)
-  const observed = [...counts.keys()].filter((m) => !(m in experiment.metricGoals))
+  const observed = [...counts.keys()].filter((m) => !Object.hasOwn(experiment.metricGoals, m))
     .sort((a, b) => counts.get(b)! - counts.get(a)! || (a < b ? -1 : a > b ? 1 : 0))
   return [...declared, ...observed]
 }
