@@ -10,7 +10,7 @@ import { type FieldIssue, type StorageError, ValidationError } from "../shared/E
 import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
 import * as MetricsSinkModule from "../shared/MetricsSink.js"
-import { MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
+import { cappedNames, MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
 import { type DriftAlert, recommendationFor } from "./Alert.js"
 import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
@@ -216,13 +216,31 @@ const raiseAlerts = Effect.fnUntraced(
   }
 )
 
+/**
+ * The drift score gauges: a monitor's first `maxNamesPerScope` features (in declaration order) by
+ * name, the rest as one `_other` series holding the worst (highest) score among them.
+ */
 const recordMetrics = Effect.fnUntraced(
-  function*(metrics: MetricsSinkShape, checks: ReadonlyArray<FeatureCheck>, alerts: ReadonlyArray<DriftAlert>) {
+  function*(
+    metrics: MetricsSinkShape,
+    monitor: Monitor,
+    checks: ReadonlyArray<FeatureCheck>,
+    alerts: ReadonlyArray<DriftAlert>
+  ) {
+    const labelOf = cappedNames(monitor.features.map((f) => f.name))
+    const scores = new Map<string, { readonly featureName: string; readonly type: string; value: number }>()
+    const keep = (featureName: string, type: "psi" | "ks", value: number) => {
+      const key = `${type}\u0000${featureName}`
+      const seen = scores.get(key)
+      if (seen === undefined) scores.set(key, { featureName, type, value })
+      else seen.value = Math.max(seen.value, value)
+    }
     for (const c of checks) {
-      if (c.psi !== null) yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "psi" }, c.psi)
-      if (c.ksStatistic !== null) {
-        yield* metrics.set("ml_drift_score", { feature_name: c.feature, type: "ks" }, c.ksStatistic)
-      }
+      if (c.psi !== null) keep(labelOf(c.feature), "psi", c.psi)
+      if (c.ksStatistic !== null) keep(labelOf(c.feature), "ks", c.ksStatistic)
+    }
+    for (const s of scores.values()) {
+      yield* metrics.set("ml_drift_score", { feature_name: s.featureName, type: s.type }, s.value)
     }
     for (const a of alerts) {
       if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
@@ -265,7 +283,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       const alerts = yield* raiseAlerts(store, monitor, checks, at)
       const report: DriftReport = { id: yield* newId("check", at), monitorId, at, features: checks, alerts }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
-      yield* recordMetrics(metrics, checks, alerts)
+      yield* recordMetrics(metrics, monitor, checks, alerts)
       yield* dispatch(store, notifier, deliveries, alerts)
       yield* driftAlerts.publish(alerts)
       return report

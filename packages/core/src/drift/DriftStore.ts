@@ -11,7 +11,7 @@ import { MonitorConflictError } from "./Errors.js"
 import type { Monitor } from "./Monitor.js"
 import type { DriftReport } from "./Report.js"
 import type { WindowValue } from "./ValueArrays.js"
-import type { Delivery, Webhook } from "./Webhook.js"
+import { type Delivery, maxDeliveriesPerWebhook, type Webhook } from "./Webhook.js"
 
 // The record types, also under this module's name, as adapters have used them (DriftStore.Webhook, ...).
 export type { AlertState, Delivery, Webhook, WindowValue }
@@ -45,6 +45,7 @@ export interface DriftStoreShape {
   readonly putWebhook: (webhook: Webhook) => Effect.Effect<void, StorageError>
   readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
   readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
+  /** Appends a delivery and keeps only that webhook's newest `maxDeliveriesPerWebhook`. */
   readonly appendDelivery: (delivery: Delivery) => Effect.Effect<void, StorageError>
   /** Deliveries, newest last; of one webhook or all. */
   readonly deliveries: (webhookId: string | undefined) => Effect.Effect<ReadonlyArray<Delivery>, StorageError>
@@ -59,7 +60,9 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
   const states = new Map<string, Record<string, AlertState>>()
   let reports: Array<DriftReport> = []
   const webhooks = new Map<string, Webhook>()
-  const deliveries: Array<Delivery> = []
+  // Per webhook, the newest `maxDeliveriesPerWebhook`; the sequence number restores the global order.
+  const deliveries = new Map<string, Array<{ readonly sequence: number; readonly delivery: Delivery }>>()
+  let deliverySequence = 0
   const key = (monitorId: string, feature: string) => `${monitorId}\u0000${feature}`
   return {
     insertMonitor: (monitor) =>
@@ -106,9 +109,20 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
     putWebhook: (webhook) => Effect.sync(() => void webhooks.set(webhook.id, webhook)),
     deleteWebhook: (id) => Effect.sync(() => webhooks.delete(id)),
     listWebhooks: () => Effect.sync(() => [...webhooks.values()]),
-    appendDelivery: (delivery) => Effect.sync(() => void deliveries.push(delivery)),
+    appendDelivery: (delivery) =>
+      Effect.sync(() => {
+        const kept = deliveries.get(delivery.webhookId) ?? []
+        kept.push({ sequence: deliverySequence++, delivery })
+        if (kept.length > maxDeliveriesPerWebhook) kept.splice(0, kept.length - maxDeliveriesPerWebhook)
+        deliveries.set(delivery.webhookId, kept)
+      }),
     deliveries: (webhookId) =>
-      Effect.sync(() => deliveries.filter((d) => webhookId === undefined || d.webhookId === webhookId))
+      Effect.sync(() => {
+        const records = webhookId === undefined
+          ? [...deliveries.values()].flat().sort((a, b) => a.sequence - b.sequence)
+          : deliveries.get(webhookId) ?? []
+        return records.map((r) => r.delivery)
+      })
   }
 })
 

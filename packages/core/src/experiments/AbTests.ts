@@ -9,9 +9,9 @@ import { Clock, Context, Effect, Layer, Random } from "effect"
 import { type ModelNotFoundError } from "../registry/Errors.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
-import { MetricsSink } from "../shared/MetricsSink.js"
+import { cappedNames, MetricsSink } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
-import { emptySummary } from "../stats/Summary.js"
+import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { bucketUser, currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
 import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
@@ -184,6 +184,26 @@ const update = (
     50
   )
 
+/**
+ * Which metric names of an experiment keep their own series first: the declared ones (target
+ * metric, goals), then the most observed, then by name, so the choice is stable between scrapes.
+ */
+const rankedMetricNames = (
+  experiment: Experiment,
+  variants: ReadonlyArray<Readonly<Record<string, Summary>>>
+): Array<string> => {
+  const counts = new Map<string, number>()
+  for (const metrics of variants) {
+    for (const [metric, summary] of Object.entries(metrics)) {
+      counts.set(metric, (counts.get(metric) ?? 0) + summary.count)
+    }
+  }
+  const declared = Object.keys(experiment.metricGoals)
+  const observed = [...counts.keys()].filter((m) => !Object.hasOwn(experiment.metricGoals, m))
+    .sort((a, b) => counts.get(b)! - counts.get(a)! || (a < b ? -1 : a > b ? 1 : 0))
+  return [...declared, ...observed]
+}
+
 /** Active count, current traffic share per running variant, and metric means, from storage. */
 const setGauges = ({ metricsSink, store }: Ports) =>
   Effect.gen(function*() {
@@ -191,9 +211,16 @@ const setGauges = ({ metricsSink, store }: Ports) =>
     const means: Array<[Record<string, string>, number]> = []
     for (const e of running) {
       const counters = yield* store.counters(e.id, e.variants.length)
+      const labelOf = cappedNames(rankedMetricNames(e, counters.variants.map((v) => v.metrics)))
       counters.variants.forEach((v, i) => {
+        // Names beyond the cap share one series: the mean over all their values (summaries merge).
+        const byLabel = new Map<string, Summary>()
         for (const [metric, summary] of Object.entries(v.metrics)) {
-          means.push([{ experiment_id: e.id, model_id: e.variants[i]!.modelId, metric_name: metric }, summary.mean])
+          const label = labelOf(metric)
+          byLabel.set(label, mergeSummaries(byLabel.get(label) ?? emptySummary, summary))
+        }
+        for (const [label, summary] of byLabel) {
+          means.push([{ experiment_id: e.id, model_id: e.variants[i]!.modelId, metric_name: label }, summary.mean])
         }
       })
     }

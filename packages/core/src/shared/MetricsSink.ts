@@ -39,6 +39,26 @@ export const makeMemory = Effect.sync(() => {
 
 export const layerMemory: Layer.Layer<MetricsSink> = Layer.effect(MetricsSink, makeMemory)
 
+/**
+ * Label values users choose (metric names of an experiment, feature names of a monitor): each
+ * becomes a series in every scrape, so at most this many per experiment or monitor get their own;
+ * the rest are aggregated under `otherNames`. 20,000 metric names made /metrics 2.9 MB.
+ */
+export const maxNamesPerScope = 50
+
+/** The label value for the names beyond `maxNamesPerScope` (a user name "_other" joins them). */
+export const otherNames = "_other"
+
+/** The label for each name: itself for the first `maxNamesPerScope` of `ranked`, `otherNames` after. */
+export const cappedNames = (ranked: Iterable<string>): (name: string) => string => {
+  const kept = new Set<string>()
+  for (const name of ranked) {
+    if (kept.size >= maxNamesPerScope) break
+    kept.add(name)
+  }
+  return (name) => (kept.has(name) ? name : otherNames)
+}
+
 export const metricNames = {
   modelsTotal: "ml_models_total",
   modelFileSizeBytes: "ml_model_file_size_bytes",

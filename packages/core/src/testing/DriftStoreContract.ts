@@ -9,6 +9,7 @@ import type { Baseline } from "../drift/Baseline.js"
 import { DriftStore } from "../drift/DriftStore.js"
 import { defaultMonitorSettings, type Monitor } from "../drift/Monitor.js"
 import type { DriftReport } from "../drift/Report.js"
+import { type Delivery, maxDeliveriesPerWebhook } from "../drift/Webhook.js"
 import { Leases } from "../shared/Leases.js"
 
 export const sampleMonitor = (overrides: Partial<Monitor> = {}): Monitor => ({
@@ -179,6 +180,35 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       }])
       expect(result.deleted).toBe(true)
       expect(result.after.map((h) => h.id)).not.toContain(hook.id)
+    })
+
+    it(`keeps only the last ${maxDeliveriesPerWebhook} deliveries of each webhook`, async () => {
+      const busy = `hook-busy-${Math.random().toString(36).slice(2)}`
+      const quiet = `hook-quiet-${Math.random().toString(36).slice(2)}`
+      const delivery = (webhookId: string, attempt: number): Delivery => ({
+        webhookId,
+        alertId: `alert-${attempt}`,
+        at: new Date(Date.UTC(2030, 0, 1, 0, 0, attempt)).toISOString(),
+        attempt,
+        ok: true,
+        status: 200,
+        error: null
+      })
+      const overflow = 5
+      const result = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.appendDelivery(delivery(quiet, 1))
+        for (let attempt = 1; attempt <= maxDeliveriesPerWebhook + overflow; attempt++) {
+          yield* store.appendDelivery(delivery(busy, attempt))
+        }
+        yield* store.appendDelivery(delivery(quiet, 2))
+        return { busy: yield* store.deliveries(busy), quiet: yield* store.deliveries(quiet) }
+      }))
+      // The oldest records of the busy webhook go; a quiet webhook's history is not pushed out by it.
+      expect(result.busy).toHaveLength(maxDeliveriesPerWebhook)
+      expect(result.busy[0]).toEqual(delivery(busy, overflow + 1))
+      expect(result.busy.at(-1)).toEqual(delivery(busy, maxDeliveriesPerWebhook + overflow))
+      expect(result.quiet.map((d) => d.attempt)).toEqual([1, 2])
     })
 
     it("grants a lease to one holder until it expires", async () => {
