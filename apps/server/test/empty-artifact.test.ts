@@ -13,7 +13,7 @@ const register = async (version: string) => {
   const response = await app.request("/v1/models", json(metadata({ name: "empty-artifacts", version })))
   return ((await response.json()) as { id: string }).id
 }
-const upload = (id: string, body: Uint8Array, search = "") =>
+const upload = (id: string, body: Uint8Array<ArrayBuffer>, search = "") =>
   app.request(`/v1/models/${id}/artifact${search}`, {
     method: "PUT",
     headers: { "content-type": "application/octet-stream" },
