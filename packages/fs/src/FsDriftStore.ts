@@ -1,10 +1,10 @@
 /**
- * Drift monitoring state on disk: monitors, baseline versions, alert states, reports, webhooks
- * and deliveries go through a journal (`<dir>/drift.jsonl`, see Journal.ts). Windows are kept in
- * memory and written to `<dir>/drift-windows.json` (temp file, fsync, rename) on clean shutdown
- * and read back at start: they are a sliding sample of recent traffic, so a crash costs at most
- * the values since the last clean stop, which traffic refills; fsyncing every recorded value
- * would cap recording far below what one process can take.
+ * Drift monitoring state on disk: monitors, baseline versions, alert states, reports, webhooks,
+ * deliveries and the recorded values of every window go through one journal (`<dir>/drift.jsonl`,
+ * see Journal.ts). Recorded values are acknowledged after their batch's fsync (group commit: one
+ * fsync for all the recordings in flight), so a crash loses none of them; compaction keeps only
+ * each window's last values. A `drift-windows.json` saved by earlier releases on clean shutdown is
+ * folded into the journal once at start and then removed.
  */
 import {
   AlertState,
@@ -22,7 +22,7 @@ import {
 import { Effect, Layer, Schema } from "effect"
 import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
-import { readSaved, saveAtomically } from "./SavedFile.js"
+import { readSaved, removeSaved } from "./SavedFile.js"
 
 const JournalEntry = Schema.Union([
   Schema.Struct({ op: Schema.Literal("monitor"), monitor: Monitor }),
@@ -36,12 +36,47 @@ const JournalEntry = Schema.Union([
   Schema.Struct({ op: Schema.Literal("report"), report: DriftReport, retainSince: Schema.String }),
   Schema.Struct({ op: Schema.Literal("webhook"), webhook: Webhook }),
   Schema.Struct({ op: Schema.Literal("unhook"), id: Schema.String }),
-  Schema.Struct({ op: Schema.Literal("delivery"), delivery: Delivery })
+  Schema.Struct({ op: Schema.Literal("delivery"), delivery: Delivery }),
+  Schema.Struct({
+    op: Schema.Literal("values"),
+    monitorId: Schema.String,
+    feature: Schema.String,
+    values: WindowValues,
+    windowSize: Schema.Int
+  })
 ])
 type JournalEntry = typeof JournalEntry.Type
 const journalEntry = storedRecord(JournalEntry)
 
-/** drift-windows.json: monitor id -> feature -> window, oldest value first. */
+/** The drift state as entries, for compaction (reports replayed with no retention cut: they are already cut). */
+const snapshotEntries = (state: DriftStore.DriftStoreShape): ReadonlyArray<JournalEntry> =>
+  Effect.runSync(Effect.gen(function*() {
+    const entries: Array<JournalEntry> = []
+    for (const monitor of yield* state.listMonitors()) {
+      entries.push({ op: "monitor", monitor })
+      const states = yield* state.alertStates(monitor.id)
+      for (const { name: feature } of monitor.features) {
+        for (const baseline of yield* state.baselines(monitor.id, feature)) {
+          entries.push({ op: "baseline", monitorId: monitor.id, feature, baseline })
+        }
+        const values = yield* state.window(monitor.id, feature)
+        if (values.length > 0) {
+          entries.push({ op: "values", monitorId: monitor.id, feature, values, windowSize: values.length })
+        }
+      }
+      for (const [feature, alertState] of Object.entries(states)) {
+        entries.push({ op: "state", monitorId: monitor.id, feature, state: alertState })
+      }
+    }
+    for (const report of yield* state.reports(undefined, undefined)) {
+      entries.push({ op: "report", report, retainSince: "" })
+    }
+    for (const webhook of yield* state.listWebhooks()) entries.push({ op: "webhook", webhook })
+    for (const delivery of yield* state.deliveries(undefined)) entries.push({ op: "delivery", delivery })
+    return entries
+  }))
+
+/** drift-windows.json (earlier releases, saved on clean shutdown): monitor id -> feature -> window. */
 const SavedWindows = Schema.Record(Schema.String, Schema.Record(Schema.String, WindowValues))
 const savedWindows = storedRecord(SavedWindows)
 
@@ -55,6 +90,7 @@ export const make = (options: { readonly directory: string }) =>
       name: "drift",
       fresh: () => Effect.runSync(DriftStore.makeMemory),
       entry: journalEntry,
+      snapshot: snapshotEntries,
       replay: (state, entry) => {
         switch (entry.op) {
           case "monitor":
@@ -71,31 +107,24 @@ export const make = (options: { readonly directory: string }) =>
             return replaySync(state.deleteWebhook(entry.id), file)
           case "delivery":
             return replaySync(state.appendDelivery(entry.delivery), file)
+          case "values":
+            return replaySync(state.pushValues(entry.monitorId, entry.feature, entry.values, entry.windowSize), file)
         }
       }
     })
-    // Windows: restored from the last clean shutdown, saved at the next one.
-    const saved = (yield* readSaved(windowsFile, savedWindows)) ?? {}
-    for (const [monitorId, features] of Object.entries(saved)) {
-      for (const [feature, values] of Object.entries(features)) {
-        yield* journal.state().pushValues(monitorId, feature, values, values.length)
+    const pushValues = (monitorId: string, feature: string, values: ReadonlyArray<WindowValue>, windowSize: number) =>
+      journal.mutate(
+        (s) => s.pushValues(monitorId, feature, values, windowSize),
+        () => ({ op: "values" as const, monitorId, feature, values, windowSize })
+      )
+    // Upgrade: windows an earlier release saved on clean shutdown join the journal, then the file goes.
+    const saved = yield* readSaved(windowsFile, savedWindows)
+    if (saved !== undefined) {
+      for (const [monitorId, features] of Object.entries(saved)) {
+        for (const [feature, values] of Object.entries(features)) yield* pushValues(monitorId, feature, values, values.length)
       }
+      yield* removeSaved(windowsFile)
     }
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        const state = journal.state()
-        const snapshot: Record<string, Record<string, ReadonlyArray<WindowValue>>> = {}
-        for (const monitor of yield* Effect.orElseSucceed(state.listMonitors(), (): ReadonlyArray<Monitor> => [])) {
-          for (const f of monitor.features) {
-            const values = yield* Effect.orElseSucceed(state.window(monitor.id, f.name), () => [])
-            if (values.length > 0) {
-              ;(snapshot[monitor.id] ??= {})[f.name] = values
-            }
-          }
-        }
-        yield* saveAtomically(windowsFile, snapshot)
-      })
-    )
     const read = <A, E>(f: (s: DriftStore.DriftStoreShape) => Effect.Effect<A, E>) =>
       Effect.suspend(() => f(journal.state()))
     return DriftStore.DriftStore.of({
@@ -108,8 +137,7 @@ export const make = (options: { readonly directory: string }) =>
           () => ({ op: "baseline", monitorId, feature, baseline })
         ),
       baselines: (monitorId, feature) => read((s) => s.baselines(monitorId, feature)),
-      pushValues: (monitorId, feature, values, windowSize) =>
-        read((s) => s.pushValues(monitorId, feature, values, windowSize)),
+      pushValues,
       window: (monitorId, feature) => read((s) => s.window(monitorId, feature)),
       alertStates: (monitorId) => read((s) => s.alertStates(monitorId)),
       setAlertState: (monitorId, feature, state) =>

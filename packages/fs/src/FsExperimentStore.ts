@@ -28,15 +28,39 @@ type JournalEntry = typeof JournalEntry.Type
 
 const journalEntry = storedRecord(JournalEntry)
 
+/** The reference store, and the sticky assignments it holds (it has no way to list them), for compaction. */
+interface State {
+  readonly store: ExperimentStore.ExperimentStoreShape
+  readonly assignments: Array<Assignment>
+}
+
+/** The experiments, assignments, exposures and metric summaries as entries, for compaction. */
+const snapshotEntries = ({ assignments, store }: State): ReadonlyArray<JournalEntry> =>
+  Effect.runSync(Effect.gen(function*() {
+    const entries: Array<JournalEntry> = []
+    for (const experiment of yield* store.list()) {
+      entries.push({ op: "put", experiment })
+      const { variants } = yield* store.counters(experiment.id, experiment.variants.length)
+      entries.push({ op: "exposures", id: experiment.id, counts: variants.map((v) => v.exposures) })
+      const updates = variants.flatMap((v, variant) =>
+        Object.entries(v.metrics).map(([metric, summary]) => ({ variant, metric, summary }))
+      )
+      if (updates.length > 0) entries.push({ op: "metrics", id: experiment.id, updates })
+    }
+    for (const assignment of assignments) entries.push({ op: "assign", assignment })
+    return entries
+  }))
+
 export const make = (options: { readonly directory: string }) =>
   Effect.gen(function*() {
     const directory = path.resolve(options.directory)
-    const journal = yield* makeJournal<ExperimentStore.ExperimentStoreShape, JournalEntry>({
+    const journal = yield* makeJournal<State, JournalEntry>({
       directory,
       name: "experiments",
       entry: journalEntry,
-      fresh: () => Effect.runSync(ExperimentStore.makeMemory),
-      replay: (state, entry) => {
+      fresh: () => ({ store: Effect.runSync(ExperimentStore.makeMemory), assignments: [] }),
+      snapshot: snapshotEntries,
+      replay: ({ assignments, store: state }, entry) => {
         const file = "experiments.jsonl"
         switch (entry.op) {
           case "put": {
@@ -49,6 +73,7 @@ export const make = (options: { readonly directory: string }) =>
           }
           case "assign":
             replaySync(state.assignIfAbsent(entry.assignment), file)
+            assignments.push(entry.assignment)
             break
           case "exposures":
             replaySync(state.addExposures(entry.id, entry.counts), file)
@@ -59,20 +84,24 @@ export const make = (options: { readonly directory: string }) =>
       }
     })
     const read = <A, E>(f: (s: ExperimentStore.ExperimentStoreShape) => Effect.Effect<A, E>) =>
-      Effect.suspend(() => f(journal.state()))
+      Effect.suspend(() => f(journal.state().store))
     return ExperimentStore.ExperimentStore.of({
-      insert: (experiment) => journal.mutate((s) => s.insert(experiment), () => ({ op: "put", experiment })),
+      insert: (experiment) => journal.mutate((s) => s.store.insert(experiment), () => ({ op: "put", experiment })),
       commit: (experiment, expected) =>
-        journal.mutate((s) => s.commit(experiment, expected), () => ({ op: "put", experiment })),
+        journal.mutate((s) => s.store.commit(experiment, expected), () => ({ op: "put", experiment })),
       assignIfAbsent: (assignment) =>
         journal.mutate(
-          (s) => s.assignIfAbsent(assignment),
+          (s) =>
+            Effect.map(s.store.assignIfAbsent(assignment), (r) => {
+              if (r.created) s.assignments.push(r.assignment)
+              return r
+            }),
           (r) => (r.created ? { op: "assign", assignment: r.assignment } : undefined)
         ),
       addExposures: (id, counts) =>
-        journal.mutate((s) => s.addExposures(id, counts), () => ({ op: "exposures", id, counts })),
+        journal.mutate((s) => s.store.addExposures(id, counts), () => ({ op: "exposures", id, counts })),
       mergeMetrics: (id, updates) =>
-        journal.mutate((s) => s.mergeMetrics(id, updates), () => ({ op: "metrics", id, updates })),
+        journal.mutate((s) => s.store.mergeMetrics(id, updates), () => ({ op: "metrics", id, updates })),
       get: (id) => read((s) => s.get(id)),
       list: () => read((s) => s.list()),
       getAssignment: (id, userId) => read((s) => s.getAssignment(id, userId)),

@@ -24,6 +24,35 @@ export type JournalEntry = typeof JournalEntry.Type
 
 const journalEntries = storedRecord(JournalEntry)
 
+/**
+ * The registry as entries, for compaction: per name, its events in their order; a model's first
+ * event registers it (in its current form), the others are committed in runs. Replaying them
+ * gives the same models, production pointers and audit trails (per model and per name).
+ */
+export const snapshotEntries = (state: ModelStore.ModelStoreShape): ReadonlyArray<JournalEntry> => {
+  const models = Effect.runSync(state.list({ limit: Number.MAX_SAFE_INTEGER }))
+  const byId = new Map(models.map((m) => [m.id, m]))
+  const entries: Array<JournalEntry> = []
+  for (const name of new Set(models.map((m) => m.name))) {
+    const registered = new Set<string>()
+    let run: Array<AuditEvent> = []
+    const endRun = () => {
+      if (run.length > 0) entries.push({ op: "commit", put: [], events: run })
+      run = []
+    }
+    for (const event of Effect.runSync(state.historyOfName(name))) {
+      const model = byId.get(event.modelId)
+      if (model !== undefined && !registered.has(model.id)) {
+        endRun()
+        registered.add(model.id)
+        entries.push({ op: "insert", model, event })
+      } else run.push(event)
+    }
+    endRun()
+  }
+  return entries
+}
+
 export const make = (options: FsModelStoreOptions) =>
   Effect.gen(function*() {
     const directory = path.resolve(options.directory)
@@ -32,6 +61,7 @@ export const make = (options: FsModelStoreOptions) =>
       name: "registry",
       fresh: () => Effect.runSync(ModelStore.makeMemory),
       entry: journalEntries,
+      snapshot: snapshotEntries,
       replay: (state, entry) =>
         replaySync(
           entry.op === "insert"

@@ -1,48 +1,56 @@
 /**
- * An append-only, fsynced JSON-lines journal in front of an in-memory state: the durable form
- * of the filesystem adapters. Each change is validated and applied in memory, then appended and
- * fsynced before it is acknowledged, under one lock; at start-up the journal is replayed (a torn
- * final line from a crash is cut off). A lock file makes one process the owner of the journal.
+ * An append-only, checksummed, fsynced JSON-lines journal in front of an in-memory state: the
+ * durable form of the filesystem adapters. A change is validated and applied in memory in order
+ * (under one lock); its entry joins the next batch, and a single writer appends each batch with
+ * one write and one fdatasync (group commit). Callers are acknowledged only after the fsync of
+ * their batch. A write that fails or is short (ENOSPC, EIO) is cut off the file again and the
+ * in-memory state is rebuilt from the file, so memory and disk stay equal and every caller of the
+ * batch, and of any change applied after it, fails: nothing is acknowledged and then lost, nothing
+ * is applied and not kept. A full disk is a StorageError with reason "insufficient-storage"; the
+ * next write after space returns succeeds.
+ *
+ * On disk (see JournalFormat.ts): `<name>.jsonl` (a header line with the journal's epoch, then one
+ * `<crc32> <json>` line per entry) and `<name>.manifest.json` (epoch, record count, byte length;
+ * replaced atomically at most once a second, at compaction and at shutdown). When the file has
+ * grown past 4x its last snapshot (and 1 MiB) it is compacted: the state, as entries, is written
+ * to a new file that replaces it (temp, fsync, rename) with the next epoch. At start a torn final
+ * line (a crash mid-write) is cut and logged; any other damage stops start-up naming file, line
+ * and problem (see `ml-server repair`). A lock file makes one process the owner of the journal.
  */
 import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect, type Scope, Semaphore } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import {
+  encodeHeader,
+  encodeLine,
+  type JournalScan,
+  type Manifest,
+  manifestFile,
+  readManifest,
+  scanJournal,
+  scanProblem,
+  writeManifest,
+  writeWholeFile
+} from "./JournalFormat.js"
 import { processIsAlive } from "./Processes.js"
 
-const fail = (file: string, operation: string) => (cause: unknown) =>
-  cause instanceof StorageError
-    ? cause
-    : new StorageError({
-      message: `Journal ${path.basename(file)} ${operation} failed: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
+/** Space errors: the write did not fit; later writes may once space returns. */
+const SPACE_ERRORS = new Set(["ENOSPC", "EDQUOT"])
+
+/** A filesystem failure as a StorageError naming the file and the data directory. */
+export const storageErrorOf = (directory: string, file: string, operation: string) => (cause: unknown) => {
+  if (cause instanceof StorageError) return cause
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  return SPACE_ERRORS.has(code ?? "")
+    ? new StorageError({
+      message: `No space left in data directory ${directory}: ${path.basename(file)} ${operation} was not kept`,
+      reason: "insufficient-storage",
+      directory,
       cause
     })
-
-/**
- * Reads the journal, cutting a torn final line; a damaged line elsewhere stops start-up with a
- * StorageError naming the file and line (also a line that is JSON but not a valid entry).
- */
-const readEntries = async <Entry>(file: string, decoder?: RecordDecoder<Entry>): Promise<ReadonlyArray<Entry>> => {
-  let text: string
-  try {
-    text = await fs.readFile(file, "utf8")
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return []
-    throw cause
-  }
-  const complete = text.lastIndexOf("\n") + 1
-  if (complete < text.length) await fs.truncate(file, Buffer.byteLength(text.slice(0, complete)))
-  return text.slice(0, complete).split("\n").filter((line) => line.length > 0).map((line, index) => {
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      throw new StorageError({ message: `Journal ${file} is damaged at line ${index + 1}; restore it from a backup` })
-    }
-    return decoder === undefined ? value as Entry : decoder.orThrow(value, `${file}:${index + 1}`)
-  })
+    : new StorageError({ message: `Journal ${path.basename(file)} ${operation} failed: ${detail}`, directory, cause })
 }
 
 const acquireLock = async (lockFile: string) => {
@@ -62,11 +70,12 @@ const acquireLock = async (lockFile: string) => {
 }
 
 export interface Journal<State, Entry> {
-  /** The current in-memory state (replaced when the journal is replayed after a failed write). */
+  /** The current in-memory state (replaced when the journal is rebuilt after a failed write). */
   readonly state: () => State
   /**
    * Runs `change` on the state under the lock and, if it succeeds and `entryOf` returns an
-   * entry, appends and fsyncs that entry before returning.
+   * entry, returns once that entry's batch is fsynced. Without an entry it still waits for the
+   * batches already queued, so it never answers from a state that is not durable yet.
    */
   readonly mutate: <A, E>(
     change: (state: State) => Effect.Effect<A, E>,
@@ -74,66 +83,252 @@ export interface Journal<State, Entry> {
   ) => Effect.Effect<A, E | StorageError>
 }
 
-export const makeJournal = <State, Entry>(options: {
+export interface JournalOptions<State, Entry> {
   readonly directory: string
   readonly name: string
   readonly fresh: () => State
   readonly replay: (state: State, entry: Entry) => void
+  /** Entries that rebuild `state` from fresh(): what compaction writes. Read synchronously. */
+  readonly snapshot: (state: State) => ReadonlyArray<Entry>
   /** Decodes each line read back (the store's entry schema through storedRecord). */
   readonly entry?: RecordDecoder<Entry> | undefined
-}): Effect.Effect<Journal<State, Entry>, StorageError, Scope.Scope> =>
+  /** The file is compacted once it is larger than this and 4x its last snapshot (default 1 MiB). */
+  readonly compactAfterBytes?: number | undefined
+}
+
+interface Ticket {
+  readonly line: string
+  readonly done: Promise<StorageError | undefined>
+  readonly settle: (error: StorageError | undefined) => void
+}
+
+const makeTicket = (line: string): Ticket => {
+  let settle!: (error: StorageError | undefined) => void
+  const done = new Promise<StorageError | undefined>((resolve) => (settle = resolve))
+  return { line, done, settle }
+}
+
+const MANIFEST_INTERVAL_MS = 1000
+
+export const makeJournal = <State, Entry>(
+  options: JournalOptions<State, Entry>
+): Effect.Effect<Journal<State, Entry>, StorageError, Scope.Scope> =>
   Effect.gen(function*() {
     const directory = path.resolve(options.directory)
     const file = path.join(directory, `${options.name}.jsonl`)
     const lockFile = path.join(directory, `${options.name}.lock`)
+    const compactAfterBytes = options.compactAfterBytes ?? 1024 * 1024
+    const failure = storageErrorOf(directory, file, "write")
     const mutex = yield* Semaphore.make(1)
+
     let state = options.fresh()
-    const rebuild = async () => {
+    /** Where the file ends, records in it after the header, and what the manifest says. */
+    let offset = 0
+    let records = 0
+    let epoch = 0
+    let snapshotBytes = 0
+    let manifestWrittenAt = 0
+    let manifestRecords = -1
+    /** Set when the file could not be restored after a failed write: nothing is written any more. */
+    let broken: StorageError | undefined
+
+    const replayAll = (scan: JournalScan): State => {
       const next = options.fresh()
-      for (const entry of await readEntries<Entry>(file, options.entry)) options.replay(next, entry)
-      state = next
+      for (const { line, value } of scan.records) {
+        const entry = options.entry === undefined ? value as Entry : options.entry.orThrow(value, `${file}:${line}`)
+        options.replay(next, entry)
+      }
+      return next
     }
+
+    const currentManifest = (): Manifest => ({ journal: options.name, epoch, records, bytes: offset })
+
+    /** Replaces the file by the state as entries (plus nothing else), with the next epoch. */
+    const compact = async (entries: ReadonlyArray<Entry>) => {
+      const nextEpoch = epoch + 1
+      const text = encodeHeader(options.name, nextEpoch) + entries.map((e) => encodeLine(JSON.stringify(e))).join("")
+      const bytes = await writeWholeFile(file, text)
+      epoch = nextEpoch
+      offset = bytes
+      records = entries.length
+      snapshotBytes = bytes
+      await writeManifest(directory, currentManifest())
+      manifestWrittenAt = Date.now()
+      manifestRecords = records
+    }
+
     const handle = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
           await fs.mkdir(directory, { recursive: true })
           await acquireLock(lockFile)
-          await rebuild()
-          return fs.open(file, "a")
+          const manifest = await readManifest(directory, options.name)
+          const scan = await scanJournal(file, options.name)
+          const problem = scanProblem(file, scan, manifest)
+          if (problem !== undefined) throw new StorageError({ message: problem, directory })
+          const warnings: Array<string> = []
+          if (scan.torn !== undefined) {
+            await fs.truncate(file, scan.validBytes)
+            warnings.push(
+              `Journal ${file}: cut a torn final line (bytes ${scan.validBytes}-${scan.totalBytes}, a crash mid-write)`
+            )
+          }
+          state = replayAll(scan)
+          epoch = scan.epoch ?? manifest?.epoch ?? 0
+          offset = scan.validBytes
+          records = scan.records.length
+          snapshotBytes = scan.validBytes
+          // Legacy lines, a new file, or a manifest behind a finished compaction: rewrite now.
+          if (scan.legacy || scan.epoch === undefined || manifest === undefined || manifest.epoch !== epoch) {
+            await compact(options.snapshot(state))
+          }
+          return { opened: await fs.open(file, "a"), warnings }
         },
-        catch: fail(file, "open")
+        catch: storageErrorOf(directory, file, "open")
       }),
       (h) =>
         Effect.promise(async () => {
-          await h.close().catch(() => undefined)
+          while (flushing !== undefined) await flushing
+          if (broken === undefined && manifestRecords !== records) {
+            await writeManifest(directory, currentManifest()).catch(() => undefined)
+          }
+          await h.opened.close().catch(() => undefined)
           await fs.rm(lockFile, { force: true })
         })
     )
-    const append = (entry: Entry) =>
-      Effect.tryPromise({
-        try: async () => {
-          await handle.write(JSON.stringify(entry) + "\n")
-          await handle.datasync()
-        },
-        catch: fail(file, "append")
-      }).pipe(
-        // The memory state ran ahead of a failed write: rebuild it from the journal, the truth.
-        Effect.tapError(() => Effect.tryPromise({ try: rebuild, catch: fail(file, "reload") }).pipe(Effect.ignore))
-      )
+    for (const warning of handle.warnings) yield* Effect.logWarning(warning)
+    let opened = handle.opened
+
+    /** Appends `text` completely and fsyncs it; on failure cuts the file back to where it was. */
+    const appendChecked = async (text: string): Promise<StorageError | undefined> => {
+      const bytes = Buffer.from(text)
+      try {
+        let written = 0
+        // A short write is continued; the next call then reports why (ENOSPC, EIO).
+        while (written < bytes.length) {
+          const { bytesWritten } = await opened.write(bytes, written, bytes.length - written)
+          if (bytesWritten <= 0) throw new Error(`short write: ${written} of ${bytes.length} bytes`)
+          written += bytesWritten
+        }
+        await opened.datasync()
+        offset += bytes.length
+        return undefined
+      } catch (cause) {
+        try {
+          await opened.truncate(offset)
+          await opened.datasync()
+        } catch (truncateCause) {
+          broken = storageErrorOf(directory, file, "restore after a failed write")(truncateCause)
+        }
+        return failure(cause)
+      }
+    }
+
+    /** The state as the file has it now (after a failed write was cut off). */
+    const rebuild = async (): Promise<State | StorageError> => {
+      try {
+        return replayAll(await scanJournal(file, options.name))
+      } catch (cause) {
+        return storageErrorOf(directory, file, "reload")(cause)
+      }
+    }
+
+    let pending: Array<Ticket> = []
+    let flushing: Promise<void> | undefined
+    let lastTicket: Ticket | undefined
+
+    const maintain = async () => {
+      if (offset > compactAfterBytes && offset > 4 * snapshotBytes && pending.length === 0) {
+        // Memory equals the file here (nothing queued), so the snapshot is exactly what is durable.
+        const entries = options.snapshot(state)
+        try {
+          await opened.close()
+          await compact(entries)
+        } catch (cause) {
+          logWarning(`Journal ${file}: compaction failed, the log is kept: ${String(cause)}`)
+        } finally {
+          opened = await fs.open(file, "a")
+        }
+      } else if (manifestRecords !== records && Date.now() - manifestWrittenAt >= MANIFEST_INTERVAL_MS) {
+        manifestWrittenAt = Date.now()
+        manifestRecords = records
+        await writeManifest(directory, currentManifest()).catch(() => {
+          manifestRecords = -1
+        })
+      }
+    }
+
+    const flush = async () => {
+      while (pending.length > 0) {
+        const batch = pending
+        pending = []
+        const error = broken ?? await appendChecked(batch.map((t) => t.line).join(""))
+        if (error === undefined) {
+          records += batch.reduce((n, t) => n + lineCount(t.line), 0)
+          for (const t of batch) t.settle(undefined)
+          await maintain()
+          continue
+        }
+        // Memory ran ahead of the file: go back to what the file holds. Changes applied after
+        // this batch were applied on top of it, so they fail too (taken at the swap, in one step).
+        const rebuilt = await rebuild()
+        const later = pending
+        pending = []
+        if (rebuilt instanceof StorageError) broken ??= rebuilt
+        else state = rebuilt
+        for (const t of [...batch, ...later]) t.settle(error)
+      }
+      flushing = undefined
+    }
+
+    const enqueue = (entry: Entry): Ticket => {
+      const line = encodeLine(JSON.stringify(entry))
+      const ticket = makeTicket(line)
+      pending.push(ticket)
+      lastTicket = ticket
+      void ticket.done.then(() => {
+        if (lastTicket === ticket) lastTicket = undefined
+      })
+      flushing ??= flush()
+      return ticket
+    }
+
+    const waitFor = (ticket: Ticket | undefined) =>
+      ticket === undefined
+        ? Effect.void
+        : Effect.promise(() => ticket.done).pipe(
+          Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error)))
+        )
+
+    const apply = <A, E>(change: (state: State) => Effect.Effect<A, E>, entryOf: (result: A) => Entry | undefined) =>
+      mutex.withPermits(1)(Effect.suspend((): Effect.Effect<{ result: A; ticket: Ticket | undefined }, E | StorageError> => {
+        if (broken !== undefined) return Effect.fail(broken)
+        return Effect.map(change(state), (result) => {
+          const entry = entryOf(result)
+          if (entry === undefined) return { result, ticket: lastTicket }
+          return { result, ticket: enqueue(entry) }
+        })
+      }))
+
     return {
       state: () => state,
       mutate: (change, entryOf) =>
-        mutex.withPermits(1)(Effect.gen(function*() {
-          const result = yield* change(state)
-          const entry = entryOf(result)
-          if (entry !== undefined) yield* append(entry)
-          return result
-        }))
+        Effect.flatMap(apply(change, entryOf), ({ result, ticket }) => Effect.as(waitFor(ticket), result))
     }
   })
+
+const lineCount = (text: string) => {
+  let n = 0
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++
+  return n
+}
+
+const logWarning = (message: string) => Effect.runFork(Effect.logWarning(message))
 
 /** Replays an Effect that the in-memory stores run synchronously; replay must not fail. */
 export const replaySync = (effect: Effect.Effect<unknown, unknown>, file: string): void => {
   const exit = Effect.runSyncExit(effect)
   if (exit._tag === "Failure") throw new StorageError({ message: `Journal ${file} does not replay cleanly` })
 }
+
+export { manifestFile }

@@ -1,6 +1,6 @@
 /**
- * Data kept in memory and saved whole on clean shutdown (drift windows, pipeline sample buffers):
- * written to a temp file, fsynced and renamed, so a crash mid-save leaves the previous file.
+ * Whole-file data that earlier releases saved on clean shutdown (drift-windows.json,
+ * pipelines-samples.json): read once at start, folded into the journals, then removed.
  */
 import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect } from "effect"
@@ -28,15 +28,9 @@ export const readSaved = <A>(file: string, decoder?: RecordDecoder<A>): Effect.E
         : new StorageError({ message: `Saved file ${file} cannot be read: ${(cause as Error).message}`, cause })
   })
 
-export const saveAtomically = (file: string, value: unknown): Effect.Effect<void> =>
-  Effect.promise(async () => {
-    const temp = `${file}.tmp`
-    const handle = await fs.open(temp, "w")
-    try {
-      await handle.writeFile(JSON.stringify(value))
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(temp, file)
-  }).pipe(Effect.ignore)
+/** Removes a saved file once its data is durable elsewhere (the journal). */
+export const removeSaved = (file: string): Effect.Effect<void, StorageError> =>
+  Effect.tryPromise({
+    try: () => fs.rm(file, { force: true }),
+    catch: (cause) => new StorageError({ message: `Saved file ${file} cannot be removed: ${String(cause)}`, cause })
+  })

@@ -7,6 +7,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { FsExperimentStore } from "../src/index.js"
+import { encodeLine } from "../src/JournalFormat.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-experiments-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
@@ -14,7 +15,10 @@ afterAll(() => fs.rm(root, { recursive: true, force: true }))
 const use = <A, E>(directory: string, program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
   Effect.runPromise(Effect.provide(program, FsExperimentStore.layer({ directory })) as Effect.Effect<A, E>)
 
-/** Writes one experiment and one metric merge, then replaces journal line `line` by `damage` of it. */
+/**
+ * Writes one experiment and one metric merge, then replaces journal line `line` (1 is the header)
+ * by `damage` of it, with a matching checksum: the line is intact, its content is not an entry.
+ */
 const damaged = async (name: string, line: number, damage: (entry: Record<string, any>) => unknown) => {
   const directory = path.join(root, name)
   const experiment = sampleExperiment()
@@ -29,7 +33,7 @@ const damaged = async (name: string, line: number, damage: (entry: Record<string
   )
   const file = path.join(directory, "experiments.jsonl")
   const lines = (await fs.readFile(file, "utf8")).split("\n")
-  lines[line - 1] = JSON.stringify(damage(JSON.parse(lines[line - 1]!)))
+  lines[line - 1] = encodeLine(JSON.stringify(damage(JSON.parse(lines[line - 1]!.slice(9))))).trimEnd()
   await fs.writeFile(file, lines.join("\n"))
   // The journal is replayed when the layer is built, so the failure is the layer's.
   const error = await Effect.runPromise(
@@ -45,25 +49,25 @@ const damaged = async (name: string, line: number, damage: (entry: Record<string
 
 describe("fs experiment journal decoding", () => {
   it("names the file and line of an experiment record that does not decode", async () => {
-    const { error, file } = await damaged("bad-experiment", 1, (entry) => ({
+    const { error, file } = await damaged("bad-experiment", 2, (entry) => ({
       ...entry,
       experiment: { ...entry.experiment, status: "finished" }
     }))
     expect(error._tag).toBe("StorageError")
-    expect(error.message).toContain(`${file}:1`)
+    expect(error.message).toContain(`${file}:2`)
     expect(error.message).toContain("status")
   })
 
   it("names the line of a stored summary that does not decode", async () => {
-    const { error, file } = await damaged("bad-summary", 2, (entry) => ({
+    const { error, file } = await damaged("bad-summary", 3, (entry) => ({
       ...entry,
       updates: [{ ...entry.updates[0], summary: { ...entry.updates[0].summary, count: "2" } }]
     }))
-    expect(error.message).toContain(`${file}:2`)
+    expect(error.message).toContain(`${file}:3`)
   })
 
   it("refuses an entry of an unknown kind", async () => {
-    const { error, file } = await damaged("bad-op", 2, (entry) => ({ ...entry, op: "truncate" }))
-    expect(error.message).toContain(`${file}:2`)
+    const { error, file } = await damaged("bad-op", 3, (entry) => ({ ...entry, op: "truncate" }))
+    expect(error.message).toContain(`${file}:3`)
   })
 })

@@ -30,6 +30,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore, FsPipelineStore } from "../src/index.js"
+import { encodeLine } from "../src/JournalFormat.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-test-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
@@ -203,8 +204,9 @@ describe("fs pipelines decode what they read", () => {
       Effect.provide(PipelineStore.PipelineStore.use((s) => s.insert(pipeline)), FsPipelineStore.layer({ directory }))
     )
     const damaged = { op: "put", pipeline: { ...pipeline, revision: "2" } }
-    await fs.appendFile(path.join(directory, "pipelines.jsonl"), JSON.stringify(damaged) + "\n")
-    expect(failure(await start(directory))).toMatch(/pipelines\.jsonl:2 is not valid: .*revision/)
+    // Intact (its checksum matches), but not a valid entry. Line 1 is the header, 2 the insert.
+    await fs.appendFile(path.join(directory, "pipelines.jsonl"), encodeLine(JSON.stringify(damaged)))
+    expect(failure(await start(directory))).toMatch(/pipelines\.jsonl:3 is not valid: .*revision/)
   })
 
   it("stops start-up at a saved sample file that does not decode, naming it", async () => {

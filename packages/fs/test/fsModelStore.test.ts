@@ -8,6 +8,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { FsModelStore } from "../src/index.js"
+import { encodeLine } from "../src/JournalFormat.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-model-store-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
@@ -29,11 +30,12 @@ describe("FsModelStore reads its journal through the entry schema", () => {
     const model = sampleModel()
     await useStore(directory, ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
     const foreign = { op: "insert", model: { ...model, status: "retired" }, event: sampleEvent(model) }
-    await fs.appendFile(path.join(directory, "registry.jsonl"), JSON.stringify(foreign) + "\n")
+    // Intact (its checksum matches), but not a valid entry. Line 1 is the header, 2 the insert.
+    await fs.appendFile(path.join(directory, "registry.jsonl"), encodeLine(JSON.stringify(foreign)))
     const exit = await useStore(directory, ModelStore.ModelStore.use((s) => s.ping()))
     expect(Exit.isFailure(exit)).toBe(true)
     const message = JSON.stringify(exit)
     expect(message).toContain("StorageError")
-    expect(message).toMatch(/registry\.jsonl:2 is not valid/)
+    expect(message).toMatch(/registry\.jsonl:3 is not valid/)
   })
 })

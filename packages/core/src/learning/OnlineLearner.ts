@@ -152,14 +152,13 @@ type Records = ReturnType<typeof makeRecords>
 
 /** A candidate from the buffered samples: trained, judged, and published when accepted. */
 const makeCandidates = ({ registry, store }: Ports) => {
-  /** Registers the candidate as a registry version (status testing) and makes it live. */
+  /** Registers the candidate as a registry version (status testing); `run` makes it live. */
   const publish = (p: Pipeline, train: ReadonlyArray<StoredSample>, published: LearnerState, after: number | null) =>
     Effect.gen(function*() {
       const parent = yield* registry.getModel(p.liveModelId)
       const artifact = new Blob([JSON.stringify(published)]).stream()
       const model = yield* registry.registerModel(publishedModel(p, parent, train, after), artifact)
       yield* registry.promoteModel(model.id, "testing", { reason: publicationReason(p), actor: publisherOf(p) })
-      yield* store.setLiveState(p.id, published)
       return model.id
     })
 
@@ -173,8 +172,9 @@ const makeCandidates = ({ registry, store }: Ports) => {
       const { holdout, train } = splitHoldout(p.holdoutShare, buffer)
       yield* store.addValidation(p.id, holdout, VALIDATION_WINDOW)
       const outcome = evaluateCandidate(p, liveState, train, yield* store.validation(p.id))
-      const modelId = outcome.accepted ? yield* publish(p, train, outcome.publishedState(), outcome.after) : null
-      return { ...outcome, modelId, samples: train.length }
+      const publishedState = outcome.accepted ? outcome.publishedState() : null
+      const modelId = publishedState ? yield* publish(p, train, publishedState, outcome.after) : null
+      return { ...outcome, modelId, publishedState, samples: train.length }
     })
 
   return { attempt }
@@ -215,8 +215,11 @@ const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
         return null
       }
       const r = result.success
+      // The samples are consumed before the live state that learned them is stored: a crash in
+      // between leaves them untrained rather than trained twice (they never come back).
       yield* store.removeSamples(id, buffer.map((s) => s.sampleId))
       yield* store.addProcessed(id, buffer.length)
+      if (r.publishedState) yield* store.setLiveState(id, r.publishedState)
       const record: UpdateRecord = {
         id: `update-${nowMs.toString(36)}-${yield* randomSuffix(6)}`,
         pipelineId: id,
