@@ -83,9 +83,10 @@ interface Acknowledged {
 
 /**
  * Fills the disk until writes of every kind answer 507, checks the guarantees, frees the filler and
- * checks recovery. `leave` is how much free space the filler leaves for the server's writes.
+ * checks recovery. `leave` is how much free space the filler leaves for the server's writes; `history`
+ * registrations come first, so the journals hold more than the writes that fill the disk.
  */
-const fillAndRecover = async (size: string, leave: number, maxUploadBytes: number) => {
+const fillAndRecover = async (size: string, leave: number, maxUploadBytes: number, history = 0) => {
   const mountPoint = await mountTmpfs(size)
   const directory = path.join(mountPoint, "data")
   const filler = path.join(mountPoint, "filler")
@@ -93,9 +94,7 @@ const fillAndRecover = async (size: string, leave: number, maxUploadBytes: numbe
   const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } }
     if (body !== undefined) {
-      init.body = typeof body === "string" || body instanceof Uint8Array
-        ? body
-        : JSON.stringify(body)
+      init.body = typeof body === "string" || body instanceof Uint8Array ? body as BodyInit : JSON.stringify(body)
     }
     const response = await fetch(`${server.url}${route}`, init)
     const text = await response.text()
@@ -127,32 +126,38 @@ const fillAndRecover = async (size: string, leave: number, maxUploadBytes: numbe
   })).body.id as string
   expect((await call("POST", `/v1/experiments/${experiment}/start`)).status).toBe(200)
 
+  for (let i = 0; i < history; i++) expect((await register("history")).status).toBe(201)
+
   await fs.writeFile(filler, new Uint8Array(Math.max(0, (await freeBytes(mountPoint)) - leave)))
 
   const acked: Acknowledged = { models: new Set(), artifacts: new Map(), metrics: new Map() }
   const refusals = new Map<number, number>()
-  const note = (status: number) => {
-    if (!ok(status)) refusals.set(status, (refusals.get(status) ?? 0) + 1)
-    return ok(status)
-  }
   let lastProblem: unknown
-  // Rounds of one write of each kind, until a whole round is refused (the disk is full for all).
-  for (let round = 0, allRefused = 0; allRefused < 3 && round < 3000; round++) {
-    const registered = await register("filler-model")
-    const bytes = randomBytes(1024 + Math.floor(Math.random() * maxUploadBytes))
-    const uploaded = note(registered.status) ? await upload(registered.body.id, bytes) : undefined
-    if (note(registered.status)) acked.models.add(registered.body.id)
-    if (uploaded && note(uploaded.status)) {
-      acked.artifacts.set(registered.body.id, createHash("sha256").update(bytes).digest("hex"))
+  // Concurrent workers, each doing rounds of one write of each kind, until several whole rounds in a
+  // row are refused (the disk is full for every kind of write).
+  let roundsAllRefused = 0
+  const worker = async (index: number) => {
+    for (let round = 0; roundsAllRefused < 8 && round < 3000; round++) {
+      const registered = await register("filler-model")
+      const bytes = new Uint8Array(randomBytes(1024 + Math.floor(Math.random() * maxUploadBytes)))
+      const uploaded = ok(registered.status) ? await upload(registered.body.id, bytes) : undefined
+      if (ok(registered.status)) acked.models.add(registered.body.id)
+      if (uploaded && ok(uploaded.status)) {
+        acked.artifacts.set(registered.body.id, createHash("sha256").update(bytes).digest("hex"))
+      }
+      const modelId = (index + round) % 2 === 0 ? control : treatment
+      const observations = Array.from({ length: 20 }, () => ({ modelId, metric: "ctr", value: Math.random() }))
+      const metrics = await call("POST", `/v1/experiments/${experiment}/metrics`, { observations })
+      if (ok(metrics.status)) acked.metrics.set(modelId, (acked.metrics.get(modelId) ?? 0) + observations.length)
+      for (const response of [registered, uploaded, metrics]) {
+        if (response === undefined || ok(response.status)) continue
+        refusals.set(response.status, (refusals.get(response.status) ?? 0) + 1)
+        lastProblem = response.body
+      }
+      roundsAllRefused = !ok(registered.status) && !ok(metrics.status) ? roundsAllRefused + 1 : 0
     }
-    const modelId = round % 2 === 0 ? control : treatment
-    const observations = Array.from({ length: 20 }, () => ({ modelId, metric: "ctr", value: Math.random() }))
-    const metrics = await call("POST", `/v1/experiments/${experiment}/metrics`, { observations })
-    if (note(metrics.status)) acked.metrics.set(modelId, (acked.metrics.get(modelId) ?? 0) + observations.length)
-    const refused = [registered, uploaded, metrics].filter((r) => r !== undefined && !ok(r.status))
-    if (refused.length > 0) lastProblem = refused[0]!.body
-    allRefused = !ok(registered.status) && !ok(metrics.status) ? allRefused + 1 : 0
   }
+  await Promise.all([0, 1, 2, 3].map(worker))
 
   // A full disk is a 507 naming the data directory, never another error.
   expect(Object.fromEntries(refusals)).toEqual({ 507: expect.any(Number) })
@@ -207,7 +212,7 @@ describe("a full disk in filesystem mode", () => {
   )
 
   it("on 64 MiB: the same with more history and larger uploads in flight", async () => {
-    const outcome = await fillAndRecover("64m", 1024 * 1024, 512 * 1024)
+    const outcome = await fillAndRecover("64m", 1024 * 1024, 512 * 1024, 300)
     console.log("64 MiB tmpfs:", outcome)
   }, 180_000)
 })
