@@ -121,7 +121,9 @@ export const make = (options: { readonly directory: string }) =>
     const saved = yield* readSaved(windowsFile, savedWindows)
     if (saved !== undefined) {
       for (const [monitorId, features] of Object.entries(saved)) {
-        for (const [feature, values] of Object.entries(features)) yield* pushValues(monitorId, feature, values, values.length)
+        for (const [feature, values] of Object.entries(features)) {
+          yield* pushValues(monitorId, feature, values, values.length)
+        }
       }
       yield* removeSaved(windowsFile)
     }

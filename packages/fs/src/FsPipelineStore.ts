@@ -37,7 +37,12 @@ const JournalEntry = Schema.Union([
     count: Count,
     removed: Schema.Array(Schema.String)
   }),
-  Schema.Struct({ op: Schema.Literal("validation"), id: Schema.String, samples: Schema.Array(StoredSample), max: Count }),
+  Schema.Struct({
+    op: Schema.Literal("validation"),
+    id: Schema.String,
+    samples: Schema.Array(StoredSample),
+    max: Count
+  }),
   Schema.Struct({ op: Schema.Literal("sampleData"), data: PipelineStore.SampleDataByPipeline })
 ])
 type JournalEntry = typeof JournalEntry.Type

@@ -18,7 +18,7 @@
  * and problem (see `ml-server repair`). A lock file makes one process the owner of the journal.
  */
 import { type RecordDecoder, StorageError } from "@org/ml-core"
-import { Effect, type Scope, Semaphore } from "effect"
+import { Effect, Exit, type Scope } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import {
@@ -81,6 +81,15 @@ export interface Journal<State, Entry> {
     change: (state: State) => Effect.Effect<A, E>,
     entryOf: (result: A) => Entry | undefined
   ) => Effect.Effect<A, E | StorageError>
+  /** Counters for tests and diagnostics: batches written (one write + one fdatasync each), records, epoch. */
+  readonly stats: () => JournalStats
+}
+
+export interface JournalStats {
+  readonly batches: number
+  readonly records: number
+  readonly bytes: number
+  readonly epoch: number
 }
 
 export interface JournalOptions<State, Entry> {
@@ -119,7 +128,6 @@ export const makeJournal = <State, Entry>(
     const lockFile = path.join(directory, `${options.name}.lock`)
     const compactAfterBytes = options.compactAfterBytes ?? 1024 * 1024
     const failure = storageErrorOf(directory, file, "write")
-    const mutex = yield* Semaphore.make(1)
 
     let state = options.fresh()
     /** Where the file ends, records in it after the header, and what the manifest says. */
@@ -129,6 +137,7 @@ export const makeJournal = <State, Entry>(
     let snapshotBytes = 0
     let manifestWrittenAt = 0
     let manifestRecords = -1
+    let batches = 0
     /** Set when the file could not be restored after a failed write: nothing is written any more. */
     let broken: StorageError | undefined
 
@@ -237,36 +246,55 @@ export const makeJournal = <State, Entry>(
     let flushing: Promise<void> | undefined
     let lastTicket: Ticket | undefined
 
-    const maintain = async () => {
-      if (offset > compactAfterBytes && offset > 4 * snapshotBytes && pending.length === 0) {
-        // Memory equals the file here (nothing queued), so the snapshot is exactly what is durable.
-        const entries = options.snapshot(state)
-        try {
-          await opened.close()
-          await compact(entries)
-        } catch (cause) {
-          logWarning(`Journal ${file}: compaction failed, the log is kept: ${String(cause)}`)
-        } finally {
-          opened = await fs.open(file, "a")
-        }
-      } else if (manifestRecords !== records && Date.now() - manifestWrittenAt >= MANIFEST_INTERVAL_MS) {
-        manifestWrittenAt = Date.now()
-        manifestRecords = records
-        await writeManifest(directory, currentManifest()).catch(() => {
-          manifestRecords = -1
-        })
+    /** Compaction is tried again only after the file grew this far (it failed before, e.g. no space). */
+    let nextCompactionAt = 0
+
+    /**
+     * Compacts when the file has outgrown its snapshot: the snapshot is taken together with the
+     * queued batch (memory = file + queued changes, in one synchronous step), and the new file
+     * makes that batch durable too. Returns the batch's outcome, or false when it was not compacted.
+     */
+    const compactWith = async (): Promise<boolean> => {
+      if (offset <= compactAfterBytes || offset <= 4 * snapshotBytes || offset < nextCompactionAt) return false
+      const batch = pending
+      pending = []
+      const entries = options.snapshot(state)
+      try {
+        await opened.close()
+        await compact(entries)
+        batches++
+        for (const t of batch) t.settle(undefined)
+        return true
+      } catch (cause) {
+        logWarning(`Journal ${file}: compaction failed, the log is kept: ${String(cause)}`)
+        nextCompactionAt = offset + compactAfterBytes
+        pending = [...batch, ...pending]
+        return false
+      } finally {
+        opened = await fs.open(file, "a")
       }
+    }
+
+    const writeManifestSometimes = async () => {
+      if (manifestRecords === records || Date.now() - manifestWrittenAt < MANIFEST_INTERVAL_MS) return
+      manifestWrittenAt = Date.now()
+      manifestRecords = records
+      await writeManifest(directory, currentManifest()).catch(() => {
+        manifestRecords = -1
+      })
     }
 
     const flush = async () => {
       while (pending.length > 0) {
+        if (broken === undefined && await compactWith()) continue
         const batch = pending
         pending = []
         const error = broken ?? await appendChecked(batch.map((t) => t.line).join(""))
         if (error === undefined) {
+          batches++
           records += batch.reduce((n, t) => n + lineCount(t.line), 0)
           for (const t of batch) t.settle(undefined)
-          await maintain()
+          await writeManifestSometimes()
           continue
         }
         // Memory ran ahead of the file: go back to what the file holds. Changes applied after
@@ -300,18 +328,20 @@ export const makeJournal = <State, Entry>(
           Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error)))
         )
 
+    // Synchronous from the change to the queueing of its entry: the writer (snapshots, the swap
+    // after a failed write) never sees a change applied and not queued. Changes must be synchronous.
     const apply = <A, E>(change: (state: State) => Effect.Effect<A, E>, entryOf: (result: A) => Entry | undefined) =>
-      mutex.withPermits(1)(Effect.suspend((): Effect.Effect<{ result: A; ticket: Ticket | undefined }, E | StorageError> => {
+      Effect.suspend((): Effect.Effect<{ result: A; ticket: Ticket | undefined }, E | StorageError> => {
         if (broken !== undefined) return Effect.fail(broken)
-        return Effect.map(change(state), (result) => {
-          const entry = entryOf(result)
-          if (entry === undefined) return { result, ticket: lastTicket }
-          return { result, ticket: enqueue(entry) }
-        })
-      }))
+        const exit = Effect.runSyncExit(change(state))
+        if (Exit.isFailure(exit)) return Effect.failCause(exit.cause)
+        const entry = entryOf(exit.value)
+        return Effect.succeed({ result: exit.value, ticket: entry === undefined ? lastTicket : enqueue(entry) })
+      })
 
     return {
       state: () => state,
+      stats: () => ({ batches, records, bytes: offset, epoch }),
       mutate: (change, entryOf) =>
         Effect.flatMap(apply(change, entryOf), ({ result, ticket }) => Effect.as(waitFor(ticket), result))
     }

@@ -165,7 +165,8 @@ const classify = (
 export const scanProblem = (file: string, scan: JournalScan, manifest: Manifest | undefined): string | undefined => {
   const name = `Journal ${file}`
   if (scan.damage !== undefined) {
-    return `${name} is damaged at line ${scan.damage.line} (byte ${scan.validBytes}): ${scan.damage.what}; ${REPAIR_HINT}`
+    const { line, what } = scan.damage
+    return `${name} is damaged at line ${line} (byte ${scan.validBytes}): ${what}; ${REPAIR_HINT}`
   }
   if (manifest === undefined) return undefined
   if (!scan.exists) {
@@ -177,7 +178,8 @@ export const scanProblem = (file: string, scan: JournalScan, manifest: Manifest 
   // The manifest is written after compaction renamed the next epoch's file: one epoch ahead is that gap.
   if (scan.epoch === manifest.epoch + 1) return undefined
   if (scan.epoch !== manifest.epoch) {
-    return `${name} has epoch ${scan.epoch} but its manifest says ${manifest.epoch} (a foreign or restored file); ${REPAIR_HINT}`
+    return `${name} has epoch ${scan.epoch} but its manifest says ${manifest.epoch} ` +
+      `(a foreign or restored file); ${REPAIR_HINT}`
   }
   if (scan.torn !== undefined && scan.validBytes < manifest.bytes) {
     return `${name} is cut at line ${scan.torn.line} (byte ${scan.totalBytes}), before the ${manifest.bytes} bytes ` +
@@ -207,7 +209,8 @@ export const readManifest = async (directory: string, name: string): Promise<Man
   }
   const numbers = [value.epoch, value.records, value.bytes]
   if (value.journal !== name || !numbers.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
-    throw new StorageError({ message: `Manifest ${file} is not a manifest of journal "${name}"; ${REPAIR_HINT}`, directory })
+    const message = `Manifest ${file} is not a manifest of journal "${name}"; ${REPAIR_HINT}`
+    throw new StorageError({ message, directory })
   }
   return value as Manifest
 }

@@ -111,7 +111,7 @@ const modelIds = async (directory: string) => {
 }
 
 describe("journal damage is detected at start and repaired on request", () => {
-  it("refuses a journal cut in the middle, naming it; repair keeps the valid prefix and says what it dropped", async () => {
+  it("refuses a journal cut in the middle, naming it; repair keeps the valid prefix, reports the rest", async () => {
     const { directory, file, models } = await registryWith("cut", 20)
     const { size } = await fs.stat(file)
     await fs.truncate(file, Math.floor(size / 2))
@@ -178,6 +178,33 @@ describe("journal damage is detected at start and repaired on request", () => {
   })
 })
 
+describe("journal batches", () => {
+  it("writes concurrent changes with one write and one fdatasync per batch, in the order applied", async () => {
+    const directory = path.join(root, "batches")
+    const scope = Effect.runSync(Scope.make())
+    const journal = await Effect.runPromise(Scope.provide(scope)(makeJournal<{ order: Array<number> }, number>({
+      directory,
+      name: "order",
+      fresh: () => ({ order: [] }),
+      replay: (state, n) => void state.order.push(n),
+      snapshot: (state) => state.order
+    })))
+    const acknowledged = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        Effect.runPromise(journal.mutate((s) => Effect.sync(() => s.order.push(i)), () => i)).then(() => i))
+    )
+    expect(acknowledged).toHaveLength(300)
+    const { batches, records } = journal.stats()
+    expect(records).toBe(300)
+    // Group commit: the writes that queue up during one fsync share the next.
+    expect(batches).toBeLessThan(100)
+    const order = journal.state().order
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    const lines = (await fs.readFile(path.join(directory, "order.jsonl"), "utf8")).trim().split("\n").slice(1)
+    expect(lines.map((l) => Number(l.slice(9)))).toEqual(order)
+  })
+})
+
 describe("journal compaction", () => {
   it("rewrites the journal as a snapshot once it outgrows it, so its size stays bounded", async () => {
     const directory = path.join(root, "compaction")
@@ -197,13 +224,18 @@ describe("journal compaction", () => {
     for (let i = 1; i <= 600; i++) {
       await Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i))
     }
-    expect(journal.state().total).toBe(180300)
+    // Under concurrent writers the queue is never empty: the snapshot then includes the queued batch.
+    await Promise.all(Array.from({ length: 600 }, (_, i) =>
+      Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i + 601)), () => i + 601))))
+    // Compaction runs before the next batch is written, and takes that batch into the snapshot.
+    await Effect.runPromise(journal.mutate((s) => Effect.sync(() => s.total), () => 0))
+    expect(journal.state().total).toBe(720600)
     expect((await fs.stat(path.join(directory, "counter.jsonl"))).size).toBeLessThan(1000)
     await close()
     const manifest = JSON.parse(await fs.readFile(path.join(directory, "counter.manifest.json"), "utf8"))
     expect(manifest.epoch).toBeGreaterThan(10)
     const reopened = await openCounter()
-    expect(reopened.journal.state().total).toBe(180300)
+    expect(reopened.journal.state().total).toBe(720600)
     await reopened.close()
   })
 })
