@@ -85,6 +85,27 @@ describe("strategies", () => {
     expect(result.model.training.sampleCount).toBe(result.second.update!.samples)
   })
 
+  it("publishes under the next version number when an update that died after registering took one", async () => {
+    const result = await run(Effect.gen(function*() {
+      const ol = yield* OnlineLearner.OnlineLearner
+      const registry = yield* ModelRegistry.ModelRegistry
+      const p = yield* create({ strategy: "mini-batch", batchSize: 10 })
+      const base = yield* registry.getModel(p.liveModelId)
+      // What a crashed update leaves behind: its version registered, the pipeline not told.
+      yield* registry.registerModel({
+        name: base.name,
+        version: `${base.version}-online-${p.id.slice(0, 24)}-1`,
+        algorithm: base.algorithm,
+        framework: base.framework
+      })
+      const added = yield* ol.addSamples(p.id, Array.from({ length: 10 }, (_, i) => sample(i)))
+      const live = yield* registry.getModel((yield* ol.getPipeline(p.id)).liveModelId)
+      return { added, live, base }
+    }))
+    expect(result.added.update).toMatchObject({ accepted: true })
+    expect(result.live.version).toBe(`${result.base.version}-online-${result.added.update!.pipelineId.slice(0, 24)}-2`)
+  })
+
   it("incremental updates on every recorded batch", async () => {
     const updates = await run(Effect.gen(function*() {
       const ol = yield* OnlineLearner.OnlineLearner

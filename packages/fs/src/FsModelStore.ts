@@ -84,9 +84,13 @@ export const make = (options: FsModelStoreOptions) =>
       historyOf: (id) => read((s) => s.historyOf(id)),
       historyOfName: (name) => read((s) => s.historyOfName(name)),
       ping: () =>
-        Effect.tryPromise({
-          try: () => fs.access(directory, fs.constants.W_OK),
-          catch: (cause) => new StorageError({ message: `Data directory ${directory} is not writable`, cause })
+        Effect.suspend(() => {
+          const broken = journal.broken()
+          return broken !== undefined ? Effect.fail(broken) : Effect.tryPromise({
+            try: () => fs.access(directory, fs.constants.W_OK),
+            catch: (cause) =>
+              new StorageError({ message: `Data directory ${directory} is not writable`, cause, directory })
+          })
         })
     })
   })

@@ -81,6 +81,11 @@ export interface Journal<State, Entry> {
     change: (state: State) => Effect.Effect<A, E>,
     entryOf: (result: A) => Entry | undefined
   ) => Effect.Effect<A, E | StorageError>
+  /**
+   * Why the journal takes no more writes (the file could not be restored after a failed write;
+   * a restart replays it), or undefined while it works: for readiness checks.
+   */
+  readonly broken: () => StorageError | undefined
   /** Counters for tests and diagnostics: batches written (one write + one fdatasync each), records, epoch. */
   readonly stats: () => JournalStats
 }
@@ -166,42 +171,52 @@ export const makeJournal = <State, Entry>(
       manifestRecords = records
     }
 
+    /** Reads, checks and replays the journal at start; rewrites it when it is not in the current form. */
+    const load = async () => {
+      const manifest = await readManifest(directory, options.name)
+      const scan = await scanJournal(file, options.name)
+      const problem = scanProblem(file, scan, manifest)
+      if (problem !== undefined) throw new StorageError({ message: problem, directory })
+      const warnings: Array<string> = []
+      if (scan.torn !== undefined) {
+        await fs.truncate(file, scan.validBytes)
+        warnings.push(
+          `Journal ${file}: cut a torn final line (bytes ${scan.validBytes}-${scan.totalBytes}, a crash mid-write)`
+        )
+      }
+      state = replayAll(scan)
+      epoch = scan.epoch ?? manifest?.epoch ?? 0
+      offset = scan.validBytes
+      records = scan.records.length
+      snapshotBytes = scan.validBytes
+      // Legacy lines, a new file, or a manifest behind a finished compaction: rewrite now.
+      if (scan.legacy || scan.epoch === undefined || manifest === undefined || manifest.epoch !== epoch) {
+        await compact(options.snapshot(state))
+      }
+      return { opened: await fs.open(file, "a"), warnings }
+    }
+
     const handle = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
           await fs.mkdir(directory, { recursive: true })
           await acquireLock(lockFile)
-          const manifest = await readManifest(directory, options.name)
-          const scan = await scanJournal(file, options.name)
-          const problem = scanProblem(file, scan, manifest)
-          if (problem !== undefined) throw new StorageError({ message: problem, directory })
-          const warnings: Array<string> = []
-          if (scan.torn !== undefined) {
-            await fs.truncate(file, scan.validBytes)
-            warnings.push(
-              `Journal ${file}: cut a torn final line (bytes ${scan.validBytes}-${scan.totalBytes}, a crash mid-write)`
-            )
+          try {
+            return await load()
+          } catch (cause) {
+            await fs.rm(lockFile, { force: true })
+            throw cause
           }
-          state = replayAll(scan)
-          epoch = scan.epoch ?? manifest?.epoch ?? 0
-          offset = scan.validBytes
-          records = scan.records.length
-          snapshotBytes = scan.validBytes
-          // Legacy lines, a new file, or a manifest behind a finished compaction: rewrite now.
-          if (scan.legacy || scan.epoch === undefined || manifest === undefined || manifest.epoch !== epoch) {
-            await compact(options.snapshot(state))
-          }
-          return { opened: await fs.open(file, "a"), warnings }
         },
         catch: storageErrorOf(directory, file, "open")
       }),
-      (h) =>
+      () =>
         Effect.promise(async () => {
           while (flushing !== undefined) await flushing
           if (broken === undefined && manifestRecords !== records) {
             await writeManifest(directory, currentManifest()).catch(() => undefined)
           }
-          await h.opened.close().catch(() => undefined)
+          await opened.close().catch(() => undefined)
           await fs.rm(lockFile, { force: true })
         })
     )
@@ -342,6 +357,7 @@ export const makeJournal = <State, Entry>(
     return {
       state: () => state,
       stats: () => ({ batches, records, bytes: offset, epoch }),
+      broken: () => broken,
       mutate: (change, entryOf) =>
         Effect.flatMap(apply(change, entryOf), ({ result, ticket }) => Effect.as(waitFor(ticket), result))
     }

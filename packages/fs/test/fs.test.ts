@@ -35,6 +35,16 @@ import { encodeLine } from "../src/JournalFormat.js"
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-fs-test-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
 
+/**
+ * Deletes a journal's manifest and starts its store once: a start without manifest rewrites the
+ * journal from the state's snapshot (as compaction does), so the next start replays the snapshot.
+ */
+const compactByRestart = async (directory: string, journal: string, start: () => Promise<unknown>) => {
+  await fs.rm(path.join(directory, `${journal}.manifest.json`))
+  await start()
+  expect(await fs.readFile(path.join(directory, `${journal}.jsonl`), "utf8")).toMatch(/"epoch":2\}\n/)
+}
+
 const storeDir = path.join(root, "store")
 modelStoreContract("fs", () => FsModelStore.layer({ directory: storeDir }))
 
@@ -73,7 +83,7 @@ const driftDir = path.join(root, "drift")
 driftStoreContract("fs", () => Layer.merge(FsDriftStore.layer({ directory: driftDir }), Leases.layerMemory))
 
 describe("fs drift durability", () => {
-  it("finds monitors, baselines and reports after a restart, and windows after a clean one", async () => {
+  it("finds monitors, baselines, reports and windows after a restart from a compacted journal", async () => {
     const directory = path.join(root, "drift-restart")
     const monitor = sampleMonitor()
     const use = <A, E>(program: Effect.Effect<A, E, DriftStore.DriftStore>) =>
@@ -96,6 +106,7 @@ describe("fs drift durability", () => {
         )
       ], { discard: true })
     ))
+    await compactByRestart(directory, "drift", () => use(DriftStore.DriftStore.use((s) => s.listMonitors())))
     const [stored, baselines, window, reports] = await use(
       DriftStore.DriftStore.use((s) =>
         Effect.all([
@@ -117,7 +128,7 @@ const pipelinesDir = path.join(root, "pipelines")
 pipelineStoreContract("fs", () => FsPipelineStore.layer({ directory: pipelinesDir }))
 
 describe("fs pipelines durability", () => {
-  it("finds pipelines, states and updates after a restart; buffers, ids seen, counters after a clean one", async () => {
+  it("keeps pipelines, states, updates, buffers, ids seen, counters over a compacted restart", async () => {
     const directory = path.join(root, "pipelines-restart")
     const pipeline = samplePipeline()
     const sample = (sampleId: string) => ({
@@ -157,6 +168,7 @@ describe("fs pipelines durability", () => {
         })
       ], { discard: true })
     ))
+    await compactByRestart(directory, "pipelines", () => use(PipelineStore.PipelineStore.use((s) => s.list())))
     const [stored, buffer, again, counters, progressive, validation, updates] = await use(
       PipelineStore.PipelineStore.use((s) =>
         Effect.all([
@@ -221,7 +233,7 @@ describe("fs pipelines decode what they read", () => {
 })
 
 describe("fs experiments durability", () => {
-  it("finds experiments, sticky assignments, exposures and summaries again after a restart", async () => {
+  it("finds experiments, assignments, exposures and summaries after restarting on a compacted journal", async () => {
     const directory = path.join(root, "experiments-restart")
     const experiment = sampleExperiment()
     const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
@@ -240,6 +252,7 @@ describe("fs experiments durability", () => {
         s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
       ], { discard: true })
     ))
+    await compactByRestart(directory, "experiments", () => use(ExperimentStore.ExperimentStore.use((s) => s.list())))
     const [stored, assignment, counters] = await use(
       ExperimentStore.ExperimentStore.use((s) =>
         Effect.all([s.get(experiment.id), s.getAssignment(experiment.id, "u1"), s.counters(experiment.id, 2)])

@@ -87,7 +87,6 @@ describe("journal group commit", () => {
   })
 })
 
-
 /** A registry journal with `count` models, closed cleanly; returns the models and the journal's path. */
 const registryWith = async (name: string, count: number) => {
   const directory = path.join(root, name)
@@ -182,16 +181,20 @@ describe("journal batches", () => {
   it("writes concurrent changes with one write and one fdatasync per batch, in the order applied", async () => {
     const directory = path.join(root, "batches")
     const scope = Effect.runSync(Scope.make())
-    const journal = await Effect.runPromise(Scope.provide(scope)(makeJournal<{ order: Array<number> }, number>({
-      directory,
-      name: "order",
-      fresh: () => ({ order: [] }),
-      replay: (state, n) => void state.order.push(n),
-      snapshot: (state) => state.order
-    })))
+    const journal = await Effect.runPromise(
+      Scope.provide(scope)(makeJournal<{ order: Array<number> }, number>({
+        directory,
+        name: "order",
+        fresh: () => ({ order: [] }),
+        replay: (state, n) => void state.order.push(n),
+        snapshot: (state) => state.order
+      }))
+    )
     const acknowledged = await Promise.all(
-      Array.from({ length: 300 }, (_, i) =>
-        Effect.runPromise(journal.mutate((s) => Effect.sync(() => s.order.push(i)), () => i)).then(() => i))
+      Array.from(
+        { length: 300 },
+        (_, i) => Effect.runPromise(journal.mutate((s) => Effect.sync(() => s.order.push(i)), () => i)).then(() => i)
+      )
     )
     expect(acknowledged).toHaveLength(300)
     const { batches, records } = journal.stats()
@@ -210,14 +213,16 @@ describe("journal compaction", () => {
     const directory = path.join(root, "compaction")
     const openCounter = async () => {
       const scope = Effect.runSync(Scope.make())
-      const journal = await Effect.runPromise(Scope.provide(scope)(makeJournal<{ total: number }, number>({
-        directory,
-        name: "counter",
-        fresh: () => ({ total: 0 }),
-        replay: (state, n) => void (state.total += n),
-        snapshot: (state) => [state.total],
-        compactAfterBytes: 500
-      })))
+      const journal = await Effect.runPromise(
+        Scope.provide(scope)(makeJournal<{ total: number }, number>({
+          directory,
+          name: "counter",
+          fresh: () => ({ total: 0 }),
+          replay: (state, n) => void (state.total += n),
+          snapshot: (state) => [state.total],
+          compactAfterBytes: 500
+        }))
+      )
       return { journal, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
     }
     const { close, journal } = await openCounter()
@@ -225,8 +230,12 @@ describe("journal compaction", () => {
       await Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i))
     }
     // Under concurrent writers the queue is never empty: the snapshot then includes the queued batch.
-    await Promise.all(Array.from({ length: 600 }, (_, i) =>
-      Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i + 601)), () => i + 601))))
+    await Promise.all(
+      Array.from(
+        { length: 600 },
+        (_, i) => Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i + 601)), () => i + 601))
+      )
+    )
     // Compaction runs before the next batch is written, and takes that batch into the snapshot.
     await Effect.runPromise(journal.mutate((s) => Effect.sync(() => s.total), () => 0))
     expect(journal.state().total).toBe(720600)
@@ -253,6 +262,22 @@ describe("drift windows", () => {
     await expect(fs.access(windowsFile)).rejects.toThrow()
     await use(DriftStore.DriftStore.use((s) => s.pushValues(monitor.id, "amount", [3], 3)))
     expect(await use(DriftStore.DriftStore.use((s) => s.window(monitor.id, "amount")))).toEqual([2, null, 3])
+  })
+
+  it("records 300,000 values in one call durably and replays them after a restart", async () => {
+    const directory = path.join(root, "drift-big")
+    const monitor = sampleMonitor()
+    const use = <A, E>(program: Effect.Effect<A, E, DriftStore.DriftStore>) =>
+      Effect.runPromise(Effect.provide(program, FsDriftStore.layer({ directory })) as Effect.Effect<A, E>)
+    const values = Array.from({ length: 300_000 }, (_, i) => i)
+    await use(
+      DriftStore.DriftStore.use((s) =>
+        Effect.andThen(s.insertMonitor(monitor), s.pushValues(monitor.id, "amount", values, 400_000))
+      )
+    )
+    const window = await use(DriftStore.DriftStore.use((s) => s.window(monitor.id, "amount")))
+    expect(window).toHaveLength(300_000)
+    expect(window[299_999]).toBe(299_999)
   })
 
   it("stops start-up at a garbage drift-windows.json, naming it", async () => {

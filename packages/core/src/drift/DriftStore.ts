@@ -84,7 +84,8 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
     pushValues: (monitorId, feature, values, windowSize) =>
       Effect.sync(() => {
         const current = windows.get(key(monitorId, feature)) ?? []
-        current.push(...values)
+        // A loop, not push(...values): a spread of 100,000+ arguments overflows the stack (also at journal replay).
+        for (const value of values) current.push(value)
         if (current.length > windowSize) current.splice(0, current.length - windowSize)
         windows.set(key(monitorId, feature), current)
       }),

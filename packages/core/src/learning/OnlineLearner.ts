@@ -11,6 +11,7 @@
  */
 import { Clock, Context, Effect, Layer, Random, Result } from "effect"
 import type { ArtifactStateError, IntegrityError, ModelNotFoundError } from "../registry/Errors.js"
+import type { Model } from "../registry/Model.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
 import { type FieldIssue, StorageError, ValidationError } from "../shared/Errors.js"
 import { Leases } from "../shared/Leases.js"
@@ -78,6 +79,10 @@ export class OnlineLearner extends Context.Service<OnlineLearner, OnlineLearnerS
 const PROGRESSIVE_WINDOW = 1000
 const VALIDATION_WINDOW = 2000
 const UPDATE_LEASE_MILLIS = 60_000
+type RegisterError = Effect.Error<ReturnType<ModelRegistry["Service"]["registerModel"]>>
+
+/** Version numbers tried when publishing, past those taken by updates that died after registering. */
+const PUBLISH_ATTEMPTS = 20
 /** Compare-and-set attempts on a pipeline record before giving up (a live-lock, not a user error). */
 const CHANGE_ATTEMPTS = 50
 /** sampleIds remembered for deduplication: those of the last 2 x maxBufferSize samples, at least 100,000. */
@@ -152,12 +157,24 @@ type Records = ReturnType<typeof makeRecords>
 
 /** A candidate from the buffered samples: trained, judged, and published when accepted. */
 const makeCandidates = ({ registry, store }: Ports) => {
-  /** Registers the candidate as a registry version (status testing); `run` makes it live. */
+  /**
+   * Registers the candidate as a registry version (status testing); `run` makes it live. An update
+   * that died after registering (a crash) left its version number taken: the next number is used.
+   */
   const publish = (p: Pipeline, train: ReadonlyArray<StoredSample>, published: LearnerState, after: number | null) =>
     Effect.gen(function*() {
       const parent = yield* registry.getModel(p.liveModelId)
-      const artifact = new Blob([JSON.stringify(published)]).stream()
-      const model = yield* registry.registerModel(publishedModel(p, parent, train, after), artifact)
+      const register = (number: number): Effect.Effect<Model, RegisterError> =>
+        registry.registerModel(
+          publishedModel(p, parent, train, after, number),
+          new Blob([JSON.stringify(published)]).stream()
+        ).pipe(
+          Effect.catchTag(
+            "ModelConflictError",
+            (e) => number < p.acceptedUpdates + PUBLISH_ATTEMPTS ? register(number + 1) : Effect.fail(e)
+          )
+        )
+      const model = yield* register(p.acceptedUpdates + 1)
       yield* registry.promoteModel(model.id, "testing", { reason: publicationReason(p), actor: publisherOf(p) })
       return model.id
     })

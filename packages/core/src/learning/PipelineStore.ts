@@ -70,7 +70,7 @@ export class PipelineStore extends Context.Service<PipelineStore, PipelineStoreS
 
 /**
  * The sample side of one pipeline (buffer, ids seen, counters, windows) as plain data, for
- * adapters that keep it in memory and save it in bulk (the filesystem adapter).
+ * adapters that keep it in memory and snapshot it (the filesystem adapter's journal compaction).
  */
 export const SampleData = Schema.Struct({
   buffer: Schema.Array(StoredSample),
@@ -81,7 +81,7 @@ export const SampleData = Schema.Struct({
 })
 export type SampleData = typeof SampleData.Type
 
-/** The sample data of every pipeline that has any, by pipeline id (the filesystem adapter's saved file). */
+/** The sample data of every pipeline that has any, by pipeline id (snapshots; the file earlier releases saved). */
 export const SampleDataByPipeline = Schema.Record(Schema.String, SampleData)
 
 export interface MemoryPipelineStore {
@@ -176,7 +176,7 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
     addValidation: (id, samples, max) =>
       Effect.sync(() => {
         const list = validation.get(id) ?? []
-        list.push(...samples)
+        for (const sample of samples) list.push(sample) // not a spread: no argument-count limit
         if (list.length > max) list.splice(0, list.length - max)
         validation.set(id, list)
       }),

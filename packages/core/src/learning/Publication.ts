@@ -8,14 +8,17 @@ import type { Model, RegisterModelInput } from "../registry/Model.js"
 import type { Pipeline } from "./Pipeline.js"
 import type { StoredSample } from "./Samples.js"
 
-/** The registry entry of update number `acceptedUpdates + 1` of `p`, a child of `parent` (the live version). */
+/**
+ * The registry entry of update `number` (by default `acceptedUpdates + 1`) of `p`, a child of
+ * `parent` (the live version).
+ */
 export const publishedModel = (
   p: Pipeline,
   parent: Model,
   train: ReadonlyArray<StoredSample>,
-  metricAfter: number | null
+  metricAfter: number | null,
+  number = p.acceptedUpdates + 1
 ): RegisterModelInput => {
-  const number = p.acceptedUpdates + 1
   // Names and versions are bounded: the base version and the pipeline id are cut to 24 characters.
   const version = `${parent.version.split("-online-")[0]!.slice(0, 24)}-online-${p.id.slice(0, 24)}-${number}`
   const times = train.map((s) => s.receivedAt).sort()
