@@ -5,9 +5,8 @@
  * directory), are fsynced, re-read and verified (size and SHA-256 of what is on disk), and land
  * by atomic rename, its directory fsynced, only when complete, within the limit and matching the
  * expected digest; a failed upload leaves no file behind. A crash or disconnect leaves at most a
- * temp file, which a later start removes. Several instances
- * may share the directory. Paths are built only from validated ids, so nothing a request says can
- * escape the directory.
+ * temp file, which a later start removes. Several instances may share the directory. Paths are
+ * built only from validated ids, so nothing a request says can escape the directory.
  */
 import { ArtifactStore, ArtifactTooLargeError, IntegrityError, StorageError, ulidPattern } from "@org/ml-core"
 import { Effect, Layer } from "effect"
@@ -213,7 +212,11 @@ const verifyOnDisk = async (handle: fs.FileHandle, received: ArtifactStore.Store
   const { size } = await handle.stat()
   const sha256 = size === received.sizeBytes ? await hashHandle(handle) : `${size} bytes`
   if (sha256 !== received.sha256) {
-    throw ArtifactStore.digestMismatch(received.sha256, sha256, "Artifact on disk differs from the upload")
+    // The upload was fine; the storage lost it: a storage failure (503), not the client's integrity error.
+    throw new StorageError({
+      message: `Artifact read back from disk differs from the upload: expected SHA-256 ${received.sha256} ` +
+        `(${received.sizeBytes} bytes), read ${sha256}`
+    })
   }
 }
 

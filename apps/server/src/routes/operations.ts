@@ -50,12 +50,14 @@ export const operationRoutes = (
     () =>
       ModelRegistry.ModelRegistry.use((r) => r.ping()).pipe(
         Effect.andThen(() => diskSpace ? Effect.promise(diskSpace.check) : Effect.succeed(undefined)),
-        Effect.flatMap((error): Effect.Effect<{ readonly status: "ready" } | Response, StorageError> =>
-          error === undefined
-            ? Effect.succeed({ status: "ready" as const })
-            : error.reason === "insufficient-storage"
-            ? Effect.succeed(notReadyForSpace(error))
-            : Effect.fail(error)
+        Effect.flatMap((error) =>
+          error === undefined ? Effect.succeed({ status: "ready" as const }) : Effect.fail(error)
+        ),
+        // Also when the store itself reports the full disk: /readyz answers 503, never the 507 of a write.
+        Effect.catchTag(
+          "StorageError",
+          (error): Effect.Effect<Response, StorageError> =>
+            error.reason === "insufficient-storage" ? Effect.succeed(notReadyForSpace(error)) : Effect.fail(error)
         )
       )
   )
