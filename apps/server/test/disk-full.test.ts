@@ -11,6 +11,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
+import { makeTestApp } from "./helpers.js"
 
 const mainJs = path.join(path.dirname(fileURLToPath(import.meta.url)), "../dist/main.js")
 const mounted: Array<string> = []
@@ -215,4 +216,26 @@ describe("a full disk in filesystem mode", () => {
     const outcome = await fillAndRecover("64m", 1024 * 1024, 512 * 1024, 300)
     console.log("64 MiB tmpfs:", outcome)
   }, 180_000)
+})
+
+describe("readiness and free space", () => {
+  it("is not ready below ML_MIN_FREE_BYTES, naming the directory, and ready again once space is freed", async () => {
+    const mountPoint = await mountTmpfs("4m")
+    const directory = path.join(mountPoint, "data")
+    const { app, close } = await makeTestApp({ ML_MODEL_STORAGE_DIR: directory, ML_MIN_FREE_BYTES: String(1024 ** 2) })
+    try {
+      expect((await app.request("/readyz")).status).toBe(200)
+      const filler = path.join(mountPoint, "filler")
+      await fs.writeFile(filler, new Uint8Array((await freeBytes(mountPoint)) - 512 * 1024))
+      const full = await app.request("/readyz")
+      expect(full.status).toBe(503)
+      const problem = (await full.json()) as { detail: string; directory: string; reason: string }
+      expect(problem).toMatchObject({ directory, reason: "insufficient-storage" })
+      expect(problem.detail).toMatch(/Insufficient storage in .*below the 1048576 bytes required \(ML_MIN_FREE_BYTES\)/)
+      await fs.rm(filler)
+      expect((await app.request("/readyz")).status).toBe(200)
+    } finally {
+      await close()
+    }
+  })
 })
