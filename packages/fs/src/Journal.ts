@@ -308,8 +308,9 @@ export const makeJournal = <State, Entry>(
         if (error === undefined) {
           batches++
           records += batch.reduce((n, t) => n + lineCount(t.line), 0)
-          for (const t of batch) t.settle(undefined)
+          // Before the answers: once a caller is acknowledged, nothing of its batch is still being written.
           await writeManifestSometimes()
+          for (const t of batch) t.settle(undefined)
           continue
         }
         // Memory ran ahead of the file: go back to what the file holds. Changes applied after
