@@ -53,6 +53,8 @@ export interface ClientOptions {
 export interface UploadOptions {
   /** Expected SHA-256 (hex): the server stores nothing when the bytes differ. */
   readonly expectedSha256?: string | undefined
+  /** Store an empty (0-byte) artifact; without it an empty upload is refused (ValidationError). */
+  readonly allowEmpty?: boolean | undefined
 }
 
 export interface DownloadedArtifact {
@@ -136,7 +138,7 @@ export const createClient = (options: ClientOptions) => {
 
   const uploadArtifact = (id: string, artifact: ArtifactBody, upload: UploadOptions = {}): Promise<Model> => {
     const streamed = !(artifact instanceof Uint8Array || artifact instanceof ArrayBuffer || artifact instanceof Blob)
-    return send(`${modelPath(id)}/artifact`, {
+    return send(`${modelPath(id)}/artifact${upload.allowEmpty ? "?allowEmpty=true" : ""}`, {
       method: "PUT",
       body: streamed
         ? toStream(artifact as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>)

@@ -37,6 +37,12 @@ export class ArtifactStateError extends MlApiError {}
 export class ArtifactTooLargeError extends MlApiError {}
 export class IntegrityError extends MlApiError {}
 export class StorageError extends MlApiError {}
+/** 507: the server's data directory (named in `directory`) is full; retry once space is freed. */
+export class InsufficientStorageError extends MlApiError {
+  get directory(): string | undefined {
+    return typeof this.problem.directory === "string" ? this.problem.directory : undefined
+  }
+}
 export class ExperimentNotFoundError extends MlApiError {}
 export class ExperimentConflictError extends MlApiError {}
 export class ExperimentStateError extends MlApiError {}
@@ -62,6 +68,7 @@ export const errorClasses: { readonly [Tag in ApiErrorTag]: new(problem: Problem
   ArtifactTooLargeError,
   IntegrityError,
   StorageError,
+  InsufficientStorage: InsufficientStorageError,
   ExperimentNotFoundError,
   ExperimentConflictError,
   ExperimentStateError,

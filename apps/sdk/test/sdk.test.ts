@@ -104,6 +104,16 @@ describe("registry client against a real server", () => {
     expect(wrongHash).toBeInstanceOf(IntegrityError)
   })
 
+  it("refuses an empty artifact unless allowEmpty is set, and the draft can upload again", async () => {
+    const sdk = client()
+    const model = await sdk.registry.registerModel(metadata(`empty-${Date.now()}`))
+    const refused = await sdk.registry.uploadArtifact(model.id, new Uint8Array(0)).catch((e) => e)
+    expect(refused).toBeInstanceOf(ValidationError)
+    expect(refused.errors.map((e: { path: string }) => e.path)).toEqual(["body"])
+    const empty = await sdk.registry.uploadArtifact(model.id, new Uint8Array(0), { allowEmpty: true })
+    expect(empty.artifact).toMatchObject({ sizeBytes: 0, allowEmpty: true })
+  })
+
   it("detects bytes altered in transit while streaming a download", async () => {
     const bytes = new Uint8Array(randomBytes(50_000))
     const model = await client().registry.registerModel(metadata(`tamper-${Date.now()}`), bytes)

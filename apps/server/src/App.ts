@@ -6,6 +6,7 @@ import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import { Effect, type ManagedRuntime } from "effect"
 import { Hono } from "hono"
 import { routePath } from "hono/route"
+import type { DiskSpace } from "./DiskSpace.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
 import type { AppServices } from "./routes/AppServices.js"
@@ -27,6 +28,8 @@ export interface AppOptions {
   readonly maxUploadBytes: number
   readonly apiToken?: string | undefined
   readonly log?: ((line: string) => void) | undefined
+  /** The data directory's free space and last write outcome, reported by /readyz. */
+  readonly diskSpace?: DiskSpace | undefined
   /** Checks every JSON success body against its endpoint's schema, answering 500 on a mismatch (for tests). */
   readonly validateResponses?: boolean | undefined
 }
@@ -43,6 +46,11 @@ export const makeApp = (options: AppOptions) => {
       // Route patterns, never raw paths, keep label cardinality bounded.
       const route = routePath(c, -1) || "unmatched"
       options.httpMetrics.observe(c.req.method, route, c.res.status, (performance.now() - started) / 1000)
+    }
+    // A write's outcome tells readiness whether the disk is full (507) or has room again (2xx).
+    if (options.diskSpace && c.req.method !== "GET" && c.req.method !== "HEAD") {
+      if (c.res.status === 507) options.diskSpace.noteWrite(true)
+      else if (c.res.status < 300) options.diskSpace.noteWrite(false)
     }
   })
 
@@ -72,7 +80,14 @@ export const makeApp = (options: AppOptions) => {
   const mount = makeMount<AppServices>({ ...settings, run: (effect) => runtime.runPromiseExit(effect) })
   const mountPlain = makeMount<never>({ ...settings, run: Effect.runPromiseExit })
 
-  app.route("/", operationRoutes(mount, mountPlain, { metrics: options.metrics, openApi: makeOpenApi() }))
+  app.route(
+    "/",
+    operationRoutes(mount, mountPlain, {
+      metrics: options.metrics,
+      openApi: makeOpenApi(),
+      diskSpace: options.diskSpace
+    })
+  )
   app.route("/", modelRoutes(mount, { maxUploadBytes: options.maxUploadBytes }))
   app.route("/", experimentRoutes(mount))
   app.route("/", driftRoutes(mount))

@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly host: string
   readonly port: number
   readonly storageDir: string
+  /** /readyz answers 503 when the data directory has less free space than this (0: only failed writes count). */
+  readonly minFreeBytes: number
   readonly redisUrl: string | undefined
   readonly redisPrefix: string
   /** How long one Redis command may take before the request answers 503, in ms. */
@@ -146,6 +148,7 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   port: integer("ML_PORT", 8080, 0, 65535),
   host: setting("ML_HOST", Schema.String, "127.0.0.1"),
   storageDir: setting("ML_MODEL_STORAGE_DIR", Schema.String, "./.ml-data"),
+  minFreeBytes: integer("ML_MIN_FREE_BYTES", 16 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
   redisPrefix: setting("ML_REDIS_PREFIX", Schema.String, ""),
   redisCommandTimeoutMs: integer("ML_REDIS_COMMAND_TIMEOUT_MS", 2000, 10, 600_000),
   redisConnectTimeoutMs: integer("ML_REDIS_CONNECT_TIMEOUT_MS", 5000, 10, 600_000),

@@ -37,6 +37,7 @@ import * as path from "node:path"
 import { type AppOptions, makeApp } from "./App.js"
 import { backgroundWork } from "./BackgroundWork.js"
 import type { ServerConfig } from "./Config.js"
+import { makeDiskSpace } from "./DiskSpace.js"
 
 type Stores =
   | ModelStore.ModelStore
@@ -180,6 +181,8 @@ export const makeServerApp = (
     httpMetrics: PrometheusMetrics.makeHttpMetrics(metricsRegistry),
     maxJsonBytes: config.maxJsonBytes,
     maxUploadBytes: config.maxUploadBytes,
+    // Artifacts live in the data directory in both modes, so its space matters with Redis too.
+    diskSpace: makeDiskSpace(path.resolve(config.storageDir), config.minFreeBytes),
     apiToken: config.apiToken === undefined ? undefined : Redacted.value(config.apiToken),
     log,
     metrics: async () => {

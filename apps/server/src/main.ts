@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-/** Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT. */
+/**
+ * Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT;
+ * `repair [--data-dir DIR]` runs the journal repair instead (see Repair.ts), and `init-redis`
+ * confirms an emptied or replaced Redis (see InitRedis.ts).
+ */
 import { ConfigError, loadConfig } from "./Config.js"
 import { initRedis } from "./InitRedis.js"
+import { runRepair } from "./Repair.js"
 import { startServer } from "./Server.js"
 
 const main = async () => {
+  if (process.argv[2] === "repair") process.exit(await runRepair(process.argv.slice(3), process.env))
   let config
   try {
     config = loadConfig(process.env)

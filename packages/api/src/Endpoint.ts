@@ -69,7 +69,8 @@ export interface Endpoint {
   readonly success: SuccessSpec
   /**
    * Error tags the operation itself can answer with. Those that request handling adds are
-   * implied (see `documentedErrors`): a 400 for input, 413/415 for a JSON body, 401 under /v1.
+   * implied (see `documentedErrors`): a 400 for input, 413/415 for a JSON body, 401 under /v1,
+   * 507 wherever StorageError is declared.
    */
   readonly errors: ReadonlyArray<ApiErrorTag>
 }
@@ -100,6 +101,7 @@ export type ImplicitErrorTag<E extends Endpoint> =
     { params: Schema.Top } | { query: Schema.Top } | { body: BodySpec } | { headers: ReadonlyArray<HeaderSpec> }
     ? "ValidationError"
     : never)
+  | ("StorageError" extends E["errors"][number] ? "InsufficientStorage" : never)
 
 /** The typed errors a handler of this endpoint may fail with: the documented ones, no others. */
 export type ErrorOf<E extends Endpoint> = Extract<
@@ -112,6 +114,8 @@ export const implicitErrors = (e: Endpoint): ReadonlyArray<ApiErrorTag> => [
   ...(e.params || e.query || e.body || e.headers ? ["ValidationError" as const] : []),
   ...(e.path.startsWith("/v1/") ? ["Unauthorized" as const] : []),
   ...(e.body ? ["PayloadTooLarge" as const, "UnsupportedMediaType" as const] : []),
+  // A storage failure for want of space answers 507 rather than 503 (see the server's Problem.ts).
+  ...(e.errors.includes("StorageError") ? ["InsufficientStorage" as const] : []),
   "InternalError"
 ]
 

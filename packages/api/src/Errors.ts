@@ -30,8 +30,24 @@ export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{
 }> {}
 export class UnsupportedMediaType extends Data.TaggedError("UnsupportedMediaType")<{ readonly message: string }> {}
 export class InternalError extends Data.TaggedError("InternalError")<{ readonly message: string }> {}
+/**
+ * A write failed for want of space (a StorageError whose reason is "insufficient-storage"): the
+ * server answers with this instead of a 503, naming the data directory the operator must free.
+ * It is implied wherever an endpoint declares StorageError (see `implicitErrors`).
+ */
+export class InsufficientStorage extends Data.TaggedError("InsufficientStorage")<{
+  readonly message: string
+  readonly directory: string
+}> {}
 
-export type HttpError = Unauthorized | Forbidden | NotFound | PayloadTooLarge | UnsupportedMediaType | InternalError
+export type HttpError =
+  | Unauthorized
+  | Forbidden
+  | NotFound
+  | PayloadTooLarge
+  | UnsupportedMediaType
+  | InternalError
+  | InsufficientStorage
 
 /** What the use cases can fail with (StaleRevisionError never leaves them). */
 export type CoreError = ValidationError | StorageError | RegistryError | ExperimentError | DriftError | LearningError
@@ -40,7 +56,7 @@ export type ApiError = CoreError | HttpError
 export type ApiErrorTag = ApiError["_tag"]
 
 export interface ProblemKind {
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503 | 507
   readonly title: string
 }
 
@@ -65,7 +81,8 @@ export const problemKinds = {
   UnsupportedMediaType: { status: 415, title: "Unsupported media type" },
   IntegrityError: { status: 422, title: "Artifact integrity check failed" },
   InternalError: { status: 500, title: "Internal server error" },
-  StorageError: { status: 503, title: "Storage unavailable" }
+  StorageError: { status: 503, title: "Storage unavailable" },
+  InsufficientStorage: { status: 507, title: "Insufficient storage" }
 } as const satisfies { readonly [Tag in ApiErrorTag]: ProblemKind }
 
 export const apiErrorTags = Object.keys(problemKinds) as ReadonlyArray<ApiErrorTag>

@@ -29,7 +29,10 @@ export const ready = endpoint({
   method: "GET",
   path: "/readyz",
   resource: "Operations",
-  summary: "Readiness: storage answers",
+  summary: "Readiness: storage answers and the data directory has room",
+  description: "503 when storage does not answer, or (problem with `reason: insufficient-storage` and `directory`) " +
+    "when the data directory has less free space than ML_MIN_FREE_BYTES or the last write failed for want of " +
+    "space; ready again by itself once space is freed.",
   permission: "public",
   success: { status: 200, description: "Ready", schema: Readiness, example: { status: "ready" } },
   errors: ["StorageError"]

@@ -27,6 +27,18 @@ export const ModelNameParams = Schema.Struct({ name: ModelName })
 const DateTime = Schema.String.annotate({ format: "date-time" }).check(...Instant.ast.checks!)
 export const ProductionQuery = Schema.Struct({ at: Schema.optionalKey(DateTime) })
 
+/** `?allowEmpty=true`: the upload may be empty (0 bytes), which is refused otherwise. */
+export const UploadQuery = Schema.Struct({
+  allowEmpty: Schema.optionalKey(
+    Schema.Literals(["true", "false"]).pipe(
+      Schema.decodeTo(
+        Schema.Boolean,
+        SchemaTransformation.transform({ decode: (raw) => raw === "true", encode: (flag) => String(flag) as "true" })
+      )
+    ).annotate({ description: "Accept an empty (0-byte) artifact; without it an empty upload answers 400" })
+  )
+})
+
 const limitMessage = "must be an integer from 1 to 500"
 /** Query values arrive as strings: `limit` must be digits, decoded to the core's bounded integer. */
 const LimitFromDigits = Schema.String.check(Schema.isPattern(/^\d+$/u, { message: limitMessage })).pipe(
@@ -171,8 +183,11 @@ export const uploadArtifact = endpoint({
   path: "/v1/models/{id}/artifact",
   resource: "Models",
   summary: "Upload the artifact (raw bytes, streamed; once per model)",
+  description: "An empty (0-byte) body is refused with 400 unless `allowEmpty=true`; a draft whose upload failed " +
+    "or was refused may upload again.",
   permission: "models:write",
   params: ModelIdParams,
+  query: UploadQuery,
   headers: artifactDigestHeaders,
   rawBody: { contentType: "application/octet-stream", description: "The artifact's bytes" },
   success: { status: 200, description: "Stored", schema: Model, example: exampleModel },

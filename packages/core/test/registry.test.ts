@@ -47,6 +47,29 @@ describe("lifecycle checks", () => {
   })
 })
 
+describe("empty artifacts", () => {
+  const empty = {
+    sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    sizeBytes: 0,
+    uploadedAt: at
+  }
+
+  it("treats an empty artifact stored without allowEmpty as absent: replaceable, never promotable", () => {
+    expect(artifactRefusal(sampleModel({ artifact: empty }))).toBeUndefined()
+    expect(transitionRefusal(sampleModel({ artifact: empty }), "testing")?.message).toMatch(/empty/)
+    expect(transitionRefusal(sampleModel({ status: "staging", artifact: empty }), "production")?._tag).toBe(
+      "ArtifactStateError"
+    )
+    expect(transitionRefusal(sampleModel({ status: "staging", artifact: empty }), "archived")).toBeUndefined()
+  })
+
+  it("keeps an empty artifact uploaded with allowEmpty, which may be promoted", () => {
+    const allowed = { ...empty, allowEmpty: true as const }
+    expect(artifactRefusal(sampleModel({ artifact: allowed }))?.message).toMatch(/already has an artifact/)
+    expect(transitionRefusal(sampleModel({ status: "staging", artifact: allowed }), "production")).toBeUndefined()
+  })
+})
+
 describe("what registry operations write", () => {
   it("registers a draft with defaults, unique tags and the training duration", () => {
     const model = newModel(

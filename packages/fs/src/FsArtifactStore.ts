@@ -1,10 +1,12 @@
 /**
  * Artifacts on disk under `<dir>/artifacts/<model id>/<sha256>`. Uploads stream through
- * node:crypto's SHA-256 into a temp file (constant memory for any size), are fsynced, and land
- * by atomic rename only when complete, within the limit and matching the expected digest. A
- * crash or disconnect leaves at most a temp file, which a later start removes. Several instances
- * may share the directory. Paths are built only from validated ids, so nothing a request says can
- * escape the directory.
+ * node:crypto's SHA-256 into a temp file (constant memory for any size) with every write checked
+ * (short writes continue, a full disk is a StorageError "insufficient-storage" naming the data
+ * directory), are fsynced, re-read and verified (size and SHA-256 of what is on disk), and land
+ * by atomic rename, its directory fsynced, only when complete, within the limit and matching the
+ * expected digest; a failed upload leaves no file behind. A crash or disconnect leaves at most a
+ * temp file, which a later start removes. Several instances may share the directory. Paths are
+ * built only from validated ids, so nothing a request says can escape the directory.
  */
 import { ArtifactStore, ArtifactTooLargeError, IntegrityError, StorageError, ulidPattern } from "@org/ml-core"
 import { Effect, Layer } from "effect"
@@ -13,6 +15,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { processIsAlive } from "./Processes.js"
+import { storageFailure, writeFully } from "./StorageFailure.js"
 
 const sha256Pattern = /^[0-9a-f]{64}$/
 
@@ -129,14 +132,15 @@ const removeTempFilesLeftByCrash = async (temp: string, now: number) => {
   }
 }
 
-/** Typed errors thrown inside the async bodies pass through; anything else is a StorageError. */
-const asStorageError = (operation: string) => (cause: unknown): StorageError | IntegrityError | ArtifactTooLargeError =>
-  cause instanceof StorageError || cause instanceof IntegrityError || cause instanceof ArtifactTooLargeError
-    ? cause
-    : new StorageError({
-      message: `Artifact ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-      cause
-    })
+/**
+ * Typed errors thrown inside the async bodies pass through; anything else is a StorageError
+ * (naming the data directory when the disk is full).
+ */
+const asStorageError =
+  (directory: string, operation: string) => (cause: unknown): StorageError | IntegrityError | ArtifactTooLargeError =>
+    cause instanceof StorageError || cause instanceof IntegrityError || cause instanceof ArtifactTooLargeError
+      ? cause
+      : storageFailure(directory, `Artifact ${operation}`, cause)
 
 /**
  * Streams `body` into `handle`, hashing as it reads. The network's small chunks are coalesced
@@ -155,14 +159,17 @@ const receive = async (
   let size = 0
   let pending: Array<Uint8Array> = []
   let pendingBytes = 0
+  let position = 0
   let writing: Promise<unknown> = Promise.resolve()
   const flush = async () => {
     await writing
     if (pendingBytes === 0) return
     const chunks = pending
+    const at = position
+    position += pendingBytes
     pending = []
     pendingBytes = 0
-    writing = handle.writev(chunks)
+    writing = writeFully(handle, chunks, at)
     writing.catch(() => undefined) // observed by the next await; avoids an unhandled rejection
   }
   try {
@@ -198,17 +205,35 @@ const receive = async (
 }
 
 /**
+ * Fails unless the file behind `handle` (after fsync) is exactly what was received: a write the
+ * disk lost or cut short must never be acknowledged.
+ */
+const verifyOnDisk = async (handle: fs.FileHandle, received: ArtifactStore.StoredArtifact) => {
+  const { size } = await handle.stat()
+  const sha256 = size === received.sizeBytes ? await hashHandle(handle) : `${size} bytes`
+  if (sha256 !== received.sha256) {
+    // The upload was fine; the storage lost it: a storage failure (503), not the client's integrity error.
+    throw new StorageError({
+      message: `Artifact read back from disk differs from the upload: expected SHA-256 ${received.sha256} ` +
+        `(${received.sizeBytes} bytes), read ${sha256}`
+    })
+  }
+}
+
+/**
  * Receives an upload into a temp file and lands it at `<root>/<model id>/<sha256>` by atomic
- * rename once it is complete, fsynced and matches the expected digest; otherwise removes it.
+ * rename once it is complete, fsynced, verified on disk and matches the expected digest;
+ * otherwise removes it.
  */
 const writeArtifact =
-  (root: string, temp: string): ArtifactStore.ArtifactStoreShape["write"] => (modelId, body, options) =>
+  (root: string, temp: string, dataDirectory: string): ArtifactStore.ArtifactStoreShape["write"] =>
+  (modelId, body, options) =>
     Effect.tryPromise({
       try: async (signal) => {
         const modelDir = checkedPath(root, modelId)
         const tempFile = path.join(temp, tempFileName())
         let landed = false
-        const handle = await fs.open(tempFile, "wx")
+        const handle = await fs.open(tempFile, "wx+")
         try {
           const stored = await receive(body, handle, options.maxBytes, signal)
           if (options.expectedSha256 !== undefined && options.expectedSha256 !== stored.sha256) {
@@ -219,8 +244,10 @@ const writeArtifact =
             )
           }
           await handle.sync()
+          await verifyOnDisk(handle, stored)
           await handle.close()
-          await fs.mkdir(modelDir, { recursive: true })
+          // A new model directory is an entry in `root`: fsync that too, or a crash may lose it.
+          if (await fs.mkdir(modelDir, { recursive: true }) !== undefined) await fsyncDirectory(root)
           // Same digest means same bytes: renaming over an identical copy is harmless.
           await fs.rename(tempFile, checkedPath(root, modelId, stored.sha256))
           landed = true
@@ -233,19 +260,20 @@ const writeArtifact =
           }
         }
       },
-      catch: asStorageError("upload")
+      catch: asStorageError(dataDirectory, "upload")
     })
 
 export const make = (options: FsArtifactStoreOptions) =>
   Effect.gen(function*() {
-    const root = path.resolve(options.directory, "artifacts")
+    const dataDirectory = path.resolve(options.directory)
+    const root = path.join(dataDirectory, "artifacts")
     const temp = path.join(root, ".tmp")
     yield* Effect.tryPromise({
       try: async () => {
         await fs.mkdir(temp, { recursive: true })
         await removeTempFilesLeftByCrash(temp, Date.now())
       },
-      catch: (cause) => asStorageError("store initialisation")(cause) as StorageError
+      catch: (cause) => asStorageError(dataDirectory, "store initialisation")(cause) as StorageError
     })
 
     const open: ArtifactStore.ArtifactStoreShape["open"] = (modelId, artifact) =>
@@ -271,13 +299,13 @@ export const make = (options: FsArtifactStoreOptions) =>
           }
           return streamHandle(handle)
         },
-        catch: (cause) => asStorageError("read")(cause) as IntegrityError | StorageError
+        catch: (cause) => asStorageError(dataDirectory, "read")(cause) as IntegrityError | StorageError
       })
 
     const remove: ArtifactStore.ArtifactStoreShape["remove"] = (modelId, sha256) =>
       Effect.tryPromise({
         try: () => fs.rm(checkedPath(root, modelId, sha256), { force: true }),
-        catch: (cause) => asStorageError("removal")(cause) as StorageError
+        catch: (cause) => asStorageError(dataDirectory, "removal")(cause) as StorageError
       })
 
     const ping = () =>
@@ -286,7 +314,7 @@ export const make = (options: FsArtifactStoreOptions) =>
         catch: (cause) => new StorageError({ message: `Artifact directory ${root} is not writable`, cause })
       })
 
-    return ArtifactStore.ArtifactStore.of({ write: writeArtifact(root, temp), open, remove, ping })
+    return ArtifactStore.ArtifactStore.of({ write: writeArtifact(root, temp, dataDirectory), open, remove, ping })
   })
 
 export const layer = (options: FsArtifactStoreOptions): Layer.Layer<ArtifactStore.ArtifactStore, StorageError> =>

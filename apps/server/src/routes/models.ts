@@ -97,7 +97,7 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
     { screenBody: refuseIdentityChanges }
   )
 
-  mount(app, Registry.uploadArtifact, ({ actor, params, request }) => {
+  mount(app, Registry.uploadArtifact, ({ actor, params, query, request }) => {
     const declared = request.headers.get("content-length")
     if (declared !== null && Number(declared) > options.maxUploadBytes) {
       return Effect.fail(
@@ -110,7 +110,8 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
     const body = request.body ?? new Blob([]).stream()
     return Effect.flatMap(
       expectedDigest(request.headers),
-      (expectedSha256) => registry((r) => r.uploadArtifact(params.id, body, { expectedSha256, actor }))
+      (expectedSha256) =>
+        registry((r) => r.uploadArtifact(params.id, body, { expectedSha256, actor, allowEmpty: query.allowEmpty }))
     )
   })
 

@@ -65,7 +65,9 @@ export type TrainingInfo = typeof TrainingInfo.Type
 export const ArtifactInfo = Schema.Struct({
   sizeBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
   sha256: Sha256Hex,
-  uploadedAt: Instant
+  uploadedAt: Instant,
+  /** Set on an empty (0-byte) artifact whose upload asked for `allowEmpty`; see Lifecycle.usableArtifact. */
+  allowEmpty: Schema.optionalKey(Schema.Literal(true))
 })
 export type ArtifactInfo = typeof ArtifactInfo.Type
 

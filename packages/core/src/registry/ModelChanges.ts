@@ -46,11 +46,12 @@ export const artifactCommit = (
   model: Model,
   stored: StoredArtifact,
   at: string,
-  actor: string | undefined
+  actor: string | undefined,
+  allowEmpty = false
 ): ModelCommit & { readonly put: readonly [Model] } => {
   const updated: Model = {
     ...model,
-    artifact: { ...stored, uploadedAt: at },
+    artifact: { ...stored, uploadedAt: at, ...(allowEmpty && stored.sizeBytes === 0 ? { allowEmpty: true } : {}) },
     updatedAt: at,
     revision: model.revision + 1
   }
@@ -59,7 +60,11 @@ export const artifactCommit = (
     put: [updated],
     events: [auditEvent(updated, at, "artifact_uploaded", {
       actor,
-      changes: { sha256: { from: null, to: stored.sha256 }, sizeBytes: { from: null, to: stored.sizeBytes } }
+      // `from` is an empty artifact being replaced (see Lifecycle.usableArtifact), else null.
+      changes: {
+        sha256: { from: model.artifact?.sha256 ?? null, to: stored.sha256 },
+        sizeBytes: { from: model.artifact?.sizeBytes ?? null, to: stored.sizeBytes }
+      }
     })]
   }
 }

@@ -7,7 +7,7 @@
  * holds across instances.
  */
 import { Clock, Context, Effect, Layer } from "effect"
-import type { StorageError } from "../shared/Errors.js"
+import { type StorageError, ValidationError } from "../shared/Errors.js"
 import { metricNames, MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
 import * as MetricsSinkMemory from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
@@ -49,7 +49,16 @@ export interface PromoteOptions {
 export interface UploadOptions {
   readonly expectedSha256?: string | undefined
   readonly actor?: string | undefined
+  /** Accept an empty (0-byte) artifact; without it an empty upload is a ValidationError. */
+  readonly allowEmpty?: boolean | undefined
 }
+
+/** The 400 of an empty upload without allowEmpty: names the body, the rule and the way out. */
+const emptyArtifactRefusal = () =>
+  new ValidationError({
+    message: "The artifact is empty (0 bytes); upload its bytes, or pass allowEmpty=true to store an empty artifact",
+    issues: [{ path: ["body"], message: "must not be empty (0 bytes) unless allowEmpty=true" }]
+  })
 
 export interface ModelRegistryShape {
   readonly registerModel: (
@@ -58,7 +67,13 @@ export interface ModelRegistryShape {
     options?: UploadOptions
   ) => Effect.Effect<
     Model,
-    ModelConflictError | ModelNotFoundError | ArtifactStateError | ArtifactTooLargeError | IntegrityError | StorageError
+    | ModelConflictError
+    | ModelNotFoundError
+    | ArtifactStateError
+    | ArtifactTooLargeError
+    | IntegrityError
+    | ValidationError
+    | StorageError
   >
   readonly uploadArtifact: (
     id: string,
@@ -66,7 +81,7 @@ export interface ModelRegistryShape {
     options?: UploadOptions
   ) => Effect.Effect<
     Model,
-    ModelNotFoundError | ArtifactStateError | ArtifactTooLargeError | IntegrityError | StorageError
+    ModelNotFoundError | ArtifactStateError | ArtifactTooLargeError | IntegrityError | ValidationError | StorageError
   >
   readonly promoteModel: (
     id: string,
@@ -145,16 +160,20 @@ const makeReads = ({ findModel, store }: Ports) => {
   return { getModel, listModels, getHistory, getProduction }
 }
 
-/** Artifacts: set once on a draft (racing uploads: one wins, the loser's copy is dropped), served verified. */
+/**
+ * Artifacts: set once on a draft (racing uploads: one wins, the loser's copy is dropped), served
+ * verified. A failed upload attaches nothing, and an empty one without allowEmpty never counts
+ * (Lifecycle.usableArtifact), so the draft can always be retried.
+ */
 const makeArtifacts = ({ artifacts, findModel, metrics, settings, store }: Ports) => {
   const attachArtifact = Effect.fnUntraced(
-    function*(id: string, stored: StoredArtifact, actor: string | undefined) {
+    function*(id: string, stored: StoredArtifact, options: UploadOptions) {
       const current = yield* findModel(id)
       const refusal = artifactRefusal(current)
       if (refusal) return yield* Effect.fail(refusal)
-      const commit = artifactCommit(current, stored, yield* nowIso, actor)
+      const commit = artifactCommit(current, stored, yield* nowIso, options.actor, options.allowEmpty)
       yield* store.commit(commit)
-      return commit.put[0]
+      return { saved: commit.put[0], replaced: current.artifact }
     },
     (step) => retryOnStaleRevision(step)
   )
@@ -177,9 +196,17 @@ const makeArtifacts = ({ artifacts, findModel, metrics, settings, store }: Ports
         maxBytes: settings.maxArtifactBytes,
         expectedSha256: options.expectedSha256
       })
-      const saved = yield* attachArtifact(id, stored, options.actor).pipe(
+      if (stored.sizeBytes === 0 && options.allowEmpty !== true) {
+        yield* dropUnlessWinner(id, stored)
+        return yield* Effect.fail(emptyArtifactRefusal())
+      }
+      const { replaced, saved } = yield* attachArtifact(id, stored, options).pipe(
         Effect.tapError(() => dropUnlessWinner(id, stored))
       )
+      // An empty artifact that did not count was replaced: its file is no longer referenced.
+      if (replaced !== null && replaced.sha256 !== stored.sha256) {
+        yield* artifacts.remove(id, replaced.sha256).pipe(Effect.ignore)
+      }
       yield* metrics.set(metricNames.modelFileSizeBytes, { model_id: id }, stored.sizeBytes)
       return saved
     }

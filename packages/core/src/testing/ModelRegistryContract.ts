@@ -119,6 +119,36 @@ export const modelRegistryContract = (
       expect(result.fullAfter.artifact).toEqual(result.full.artifact)
     })
 
+    it("refuses empty artifacts unless allowEmpty, lets the draft retry, promotes empty only if allowed", async () => {
+      const bytes = randomBytes(10)
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        const draft = yield* registry.registerModel(input())
+        const empty = yield* Effect.exit(registry.uploadArtifact(draft.id, streamOf([])))
+        const afterEmpty = yield* registry.getModel(draft.id)
+        const failed = yield* Effect.exit(
+          registry.uploadArtifact(draft.id, streamOf([bytes]), { expectedSha256: "a".repeat(64) })
+        )
+        const retried = yield* registry.uploadArtifact(draft.id, streamOf([bytes]))
+        const allowed = yield* registry.registerModel(input(), streamOf([]), { allowEmpty: true })
+        return {
+          empty,
+          afterEmpty,
+          failed,
+          retried,
+          allowed,
+          promoted: yield* toStaging(registry, allowed.id)
+        }
+      }))
+      expect(failureTag(result.empty)).toBe("ValidationError")
+      expect(Exit.isFailure(result.empty) && String(result.empty.cause)).toMatch(/allowEmpty/)
+      expect(result.afterEmpty.artifact).toBeNull()
+      expect(failureTag(result.failed)).toBe("IntegrityError")
+      expect(result.retried.artifact).toMatchObject({ sha256: await sha256Hex(bytes), sizeBytes: 10 })
+      expect(result.allowed.artifact).toMatchObject({ sizeBytes: 0, allowEmpty: true })
+      expect(result.promoted.status).toBe("staging")
+    })
+
     it("follows the lifecycle one step at a time and rejects skips with a typed error", async () => {
       const result = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
