@@ -34,24 +34,11 @@ import {
   writeWholeFile
 } from "./JournalFormat.js"
 import { processIsAlive } from "./Processes.js"
+import { storageFailure, writeFully } from "./StorageFailure.js"
 
-/** Space errors: the write did not fit; later writes may once space returns. */
-const SPACE_ERRORS = new Set(["ENOSPC", "EDQUOT"])
-
-/** A filesystem failure as a StorageError naming the file and the data directory. */
-export const storageErrorOf = (directory: string, file: string, operation: string) => (cause: unknown) => {
-  if (cause instanceof StorageError) return cause
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code
-  const detail = cause instanceof Error ? cause.message : String(cause)
-  return SPACE_ERRORS.has(code ?? "")
-    ? new StorageError({
-      message: `No space left in data directory ${directory}: ${path.basename(file)} ${operation} was not kept`,
-      reason: "insufficient-storage",
-      directory,
-      cause
-    })
-    : new StorageError({ message: `Journal ${path.basename(file)} ${operation} failed: ${detail}`, directory, cause })
-}
+/** A filesystem failure as a StorageError naming the journal (and, for want of space, the data directory). */
+export const storageErrorOf = (directory: string, file: string, operation: string) => (cause: unknown) =>
+  storageFailure(directory, `Journal ${path.basename(file)} ${operation}`, cause)
 
 const acquireLock = async (lockFile: string) => {
   try {
@@ -227,13 +214,8 @@ export const makeJournal = <State, Entry>(
     const appendChecked = async (text: string): Promise<StorageError | undefined> => {
       const bytes = Buffer.from(text)
       try {
-        let written = 0
-        // A short write is continued; the next call then reports why (ENOSPC, EIO).
-        while (written < bytes.length) {
-          const { bytesWritten } = await opened.write(bytes, written, bytes.length - written)
-          if (bytesWritten <= 0) throw new Error(`short write: ${written} of ${bytes.length} bytes`)
-          written += bytesWritten
-        }
+        // The file is opened for appending, so the write lands at `offset`, the end.
+        await writeFully(opened, [bytes], offset)
         await opened.datasync()
         offset += bytes.length
         return undefined

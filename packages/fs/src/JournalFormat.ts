@@ -10,6 +10,7 @@ import { StorageError } from "@org/ml-core"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { crc32 } from "node:zlib"
+import { writeFully } from "./StorageFailure.js"
 
 export interface Manifest {
   readonly journal: string
@@ -222,12 +223,7 @@ export const writeWholeFile = async (file: string, text: string): Promise<number
   try {
     const handle = await fs.open(temp, "w")
     try {
-      let written = 0
-      while (written < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, written, bytes.length - written)
-        if (bytesWritten <= 0) throw new Error(`short write: ${written} of ${bytes.length} bytes`)
-        written += bytesWritten
-      }
+      await writeFully(handle, [bytes], 0)
       await handle.sync()
     } finally {
       await handle.close()

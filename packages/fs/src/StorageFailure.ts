@@ -11,8 +11,12 @@ const outOfSpaceCodes = new Set(["ENOSPC", "EDQUOT"])
 export const isOutOfSpace = (cause: unknown): boolean =>
   typeof cause === "object" && cause !== null && outOfSpaceCodes.has(String((cause as { code?: unknown }).code))
 
-/** The StorageError for a failed filesystem operation in `directory` (the data directory). */
+/**
+ * The StorageError for a failed filesystem operation in `directory` (the data directory); one
+ * that is already a StorageError passes through. The server names the directory only in a 507.
+ */
 export const storageFailure = (directory: string, operation: string, cause: unknown): StorageError => {
+  if (cause instanceof StorageError) return cause
   const detail = cause instanceof Error ? cause.message : String(cause)
   return isOutOfSpace(cause)
     ? new StorageError({
@@ -21,7 +25,7 @@ export const storageFailure = (directory: string, operation: string, cause: unkn
       directory,
       cause
     })
-    : new StorageError({ message: `${operation} failed: ${detail}`, cause })
+    : new StorageError({ message: `${operation} failed: ${detail}`, directory, cause })
 }
 
 /** What a write that makes no progress means: the device has no room for a single byte more. */
