@@ -281,6 +281,23 @@ export const makeJournal = <State, Entry>(
       })
     }
 
+    /**
+     * Writes behind by at most an interval once writes stop: a burst's later batches skip the
+     * manifest, and a crash after it must not leave one that a cut journal would still satisfy.
+     * Runs as the writer (through `flushing`), so it never races an append or a compaction.
+     */
+    const catchUpManifest = () => {
+      if (flushing !== undefined || broken !== undefined || manifestRecords === records) return
+      flushing = (async () => {
+        await writeManifestSometimes()
+        flushing = undefined
+        if (pending.length > 0) flushing = flush()
+      })()
+    }
+    const manifestTimer = setInterval(catchUpManifest, MANIFEST_INTERVAL_MS)
+    manifestTimer.unref()
+    yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(manifestTimer)))
+
     const flush = async () => {
       while (pending.length > 0) {
         if (broken === undefined && await compactWith()) continue

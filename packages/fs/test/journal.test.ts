@@ -129,6 +129,21 @@ describe("journal damage is detected at start and repaired on request", () => {
     expect(await modelIds(directory)).toEqual(models.slice(0, registry.keptRecords).map((m) => m.id))
   })
 
+  it("brings the manifest up to date soon after writes stop, so a crash then a cut is still detected", async () => {
+    // A crash (no clean close) right after a burst of writes: the manifest must not stay at the
+    // burst's first batch, or a journal later cut at a line boundary would start with half its models.
+    const directory = path.join(root, "burst")
+    const { close, store } = await open(directory)
+    for (let i = 0; i < 10; i++) await Effect.runPromise(store.insert(sampleModel(), sampleEvent(sampleModel())))
+    const manifestRecords = async () =>
+      JSON.parse(await fs.readFile(path.join(directory, "registry.manifest.json"), "utf8")).records as number
+    for (let waited = 0; waited < 10_000 && await manifestRecords() !== 10; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(await manifestRecords()).toBe(10)
+    await close()
+  })
+
   it("refuses a deleted journal whose manifest says it held records", async () => {
     const { directory, file } = await registryWith("deleted", 3)
     await fs.rm(file)
