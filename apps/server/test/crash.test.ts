@@ -2,15 +2,13 @@
 // killed with SIGKILL at random moments and restarted; after each restart every acknowledged write
 // must be there, no pipeline sample may be trained twice, and one production version per name.
 import { type LearnerConfig, makeLearner } from "@org/ml-core"
-import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
+import { httpClient, killHard, ok, startedExperiment, startServer } from "./serverProcess.js"
 
-const mainJs = path.join(path.dirname(fileURLToPath(import.meta.url)), "../dist/main.js")
 /** Kills per seed: 2 seeds x 4 = 8 kills, well under a minute. */
 const ROUNDS = 4
 const FIXED_SEED = 11
@@ -23,31 +21,6 @@ const generator = (seed: number) => () => {
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
-
-const startServer = async (directory: string) => {
-  const child = spawn(process.execPath, [mainJs], {
-    env: { ...process.env, ML_PORT: "0", ML_HOST: "127.0.0.1", ML_MODEL_STORAGE_DIR: directory },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let output = ""
-  child.stderr!.on("data", (chunk) => (output += chunk))
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (chunk) => {
-      output += chunk
-      const match = /listening on (http:\/\/[^ ]+)/.exec(output)
-      if (match) resolve(match[1]!)
-    })
-    child.on("exit", (code) => reject(new Error(`server exited ${code} before listening:\n${output}`)))
-  })
-  return { child, url }
-}
-
-const killHard = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.on("exit", () => resolve())
-    child.kill("SIGKILL")
-  })
 
 const learnerConfig: LearnerConfig = {
   kind: "logistic",
@@ -70,14 +43,7 @@ const runCrashLoop = async (seed: number) => {
   const random = generator(seed)
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-crash-"))
   let server = await startServer(directory)
-  const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } }
-    if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body)
-    const response = await fetch(`${server.url}${route}`, init)
-    const text = await response.text()
-    return { status: response.status, body: text.length > 0 && text.startsWith("{") ? JSON.parse(text) : text }
-  }
-  const ok = (status: number) => status >= 200 && status < 300
+  const call = httpClient(() => server.url)
   const register = async (name: string, extra: Record<string, unknown> = {}) =>
     call("POST", "/v1/models", {
       name,
@@ -90,18 +56,7 @@ const runCrashLoop = async (seed: number) => {
     call("PUT", `/v1/models/${id}/artifact`, bytes, { "content-type": "application/octet-stream" })
 
   // Fixtures: two experiment variants, a drift monitor with a baseline, a learning pipeline.
-  const control = (await register("variant-a")).body.id as string
-  const treatment = (await register("variant-b")).body.id as string
-  const experiment = (await call("POST", "/v1/experiments", {
-    name: "crash",
-    targetMetric: "ctr",
-    variants: [{ modelId: control, isControl: true, trafficPct: 50 }, {
-      modelId: treatment,
-      isControl: false,
-      trafficPct: 50
-    }]
-  })).body.id as string
-  expect((await call("POST", `/v1/experiments/${experiment}/start`)).status).toBe(200)
+  const { experiment, control, treatment } = await startedExperiment(call, register, "crash")
   const windowSize = 1_000_000
   expect(
     (await call("POST", "/v1/drift/monitors", {

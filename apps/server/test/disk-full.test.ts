@@ -4,16 +4,15 @@
 // be there after a restart, no acknowledged upload is stored short, /readyz says "insufficient
 // storage" while full, and once the test frees space (its own filler file) writes succeed and
 // /readyz is ready again, without a restart.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeTestApp } from "./helpers.js"
+import { httpClient, killHard, ok, startedExperiment, startServer } from "./serverProcess.js"
 
-const mainJs = path.join(path.dirname(fileURLToPath(import.meta.url)), "../dist/main.js")
 const mounted: Array<string> = []
 const servers: Array<ChildProcess> = []
 
@@ -39,40 +38,12 @@ const freeBytes = async (directory: string) => {
   return stats.bavail * stats.bsize
 }
 
-const startServer = async (directory: string) => {
-  const child = spawn(process.execPath, [mainJs], {
-    env: {
-      ...process.env,
-      ML_PORT: "0",
-      ML_HOST: "127.0.0.1",
-      ML_MODEL_STORAGE_DIR: directory,
-      // Readiness then turns on failed writes, not on the floor (a 4 MiB disk is below any sensible one).
-      ML_MIN_FREE_BYTES: "0"
-    },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  servers.push(child)
-  let output = ""
-  child.stderr!.on("data", (chunk) => (output += chunk))
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (chunk) => {
-      output += chunk
-      const match = /listening on (http:\/\/[^ ]+)/.exec(output)
-      if (match) resolve(match[1]!)
-    })
-    child.on("exit", (code) => reject(new Error(`server exited ${code} before listening:\n${output}`)))
-  })
-  return { child, url, output: () => output }
+/** Readiness then turns on failed writes, not on the floor (a 4 MiB disk is below any sensible one). */
+const start = async (directory: string) => {
+  const server = await startServer(directory, { ML_MIN_FREE_BYTES: "0" })
+  servers.push(server.child)
+  return server
 }
-
-const killHard = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.on("exit", () => resolve())
-    child.kill("SIGKILL")
-  })
-
-const ok = (status: number) => status >= 200 && status < 300
 
 interface Acknowledged {
   readonly models: Set<string>
@@ -91,16 +62,8 @@ const fillAndRecover = async (size: string, leave: number, maxUploadBytes: numbe
   const mountPoint = await mountTmpfs(size)
   const directory = path.join(mountPoint, "data")
   const filler = path.join(mountPoint, "filler")
-  let server = await startServer(directory)
-  const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } }
-    if (body !== undefined) {
-      init.body = typeof body === "string" || body instanceof Uint8Array ? body as BodyInit : JSON.stringify(body)
-    }
-    const response = await fetch(`${server.url}${route}`, init)
-    const text = await response.text()
-    return { status: response.status, body: text.startsWith("{") ? JSON.parse(text) : text }
-  }
+  let server = await start(directory)
+  const call = httpClient(() => server.url)
   let versions = 0
   const register = (name: string) =>
     call("POST", "/v1/models", {
@@ -114,18 +77,7 @@ const fillAndRecover = async (size: string, leave: number, maxUploadBytes: numbe
     call("PUT", `/v1/models/${id}/artifact`, bytes, { "content-type": "application/octet-stream" })
 
   // Fixtures while there is room: an experiment between two models, to send metric batches to.
-  const control = (await register("variant-a")).body.id as string
-  const treatment = (await register("variant-b")).body.id as string
-  const experiment = (await call("POST", "/v1/experiments", {
-    name: "disk-full",
-    targetMetric: "ctr",
-    variants: [{ modelId: control, isControl: true, trafficPct: 50 }, {
-      modelId: treatment,
-      isControl: false,
-      trafficPct: 50
-    }]
-  })).body.id as string
-  expect((await call("POST", `/v1/experiments/${experiment}/start`)).status).toBe(200)
+  const { experiment, control, treatment } = await startedExperiment(call, register, "disk-full")
 
   for (let i = 0; i < history; i++) expect((await register("history")).status).toBe(201)
 
@@ -172,7 +124,7 @@ const fillAndRecover = async (size: string, leave: number, maxUploadBytes: numbe
 
   // Restart on the full disk (kill -9: nothing is flushed at exit), then find every acknowledged write.
   await killHard(server.child)
-  server = await startServer(directory)
+  server = await start(directory)
   const checkAcknowledged = async () => {
     const missing: Array<string> = []
     for (const id of acked.models) if ((await call("GET", `/v1/models/${id}`)).status !== 200) missing.push(id)

@@ -2,45 +2,28 @@
 // refuses while a server owns the directory; after a crash left a damaged journal (the server
 // then refuses to start), it keeps the valid prefix, prints what was kept and dropped, exits 0,
 // and the server starts again with the models of the kept prefix.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { type ChildProcess, spawnSync } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
+import { killHard, launchServer, mainJs } from "./serverProcess.js"
 
-const mainJs = path.join(path.dirname(fileURLToPath(import.meta.url)), "../dist/main.js")
 const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-repair-"))
 const servers: Array<ChildProcess> = []
-
-const killHard = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.on("exit", () => resolve())
-    child.kill("SIGKILL")
-  })
 
 afterAll(async () => {
   for (const child of servers) await killHard(child)
   await fs.rm(directory, { recursive: true, force: true })
 })
 
-const env = { ...process.env, ML_PORT: "0", ML_HOST: "127.0.0.1", ML_MODEL_STORAGE_DIR: directory }
+const env = { ...process.env, ML_MODEL_STORAGE_DIR: directory }
 
 /** The server, listening; or the output it exited with. */
 const startServer = async () => {
-  const child = spawn(process.execPath, [mainJs], { env, stdio: ["ignore", "pipe", "pipe"] })
-  servers.push(child)
-  let output = ""
-  child.stderr!.on("data", (chunk) => (output += chunk))
-  return new Promise<{ url: string; child: ChildProcess } | { exited: number | null; output: string }>((resolve) => {
-    child.stdout!.on("data", (chunk) => {
-      output += chunk
-      const match = /listening on (http:\/\/[^ ]+)/.exec(output)
-      if (match) resolve({ url: match[1]!, child })
-    })
-    child.on("exit", (code) => resolve({ exited: code, output }))
-  })
+  const server = await launchServer(directory)
+  if ("child" in server) servers.push(server.child)
+  return server
 }
 
 const repair = (...args: Array<string>) => {

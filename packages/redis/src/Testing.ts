@@ -34,3 +34,18 @@ export const deleteKeysWithPrefix = async (client: Redis, prefix: string): Promi
   } while (cursor !== "0")
   return deleted
 }
+
+/** Unique prefixes for one test file, handed out by `fresh`; `deleteAll` (in afterAll) removes their keys. */
+export const prefixPool = (client: Redis) => {
+  const prefixes: Array<string> = []
+  return {
+    fresh: (label: string) => {
+      const prefix = uniquePrefix(label)
+      prefixes.push(prefix)
+      return prefix
+    },
+    deleteAll: async () => {
+      for (const prefix of prefixes) await deleteKeysWithPrefix(client, prefix)
+    }
+  }
+}

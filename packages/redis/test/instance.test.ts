@@ -2,36 +2,25 @@
  * The instance marker on the shared test Redis (a unique prefix; only that prefix's keys are
  * touched): instances starting together agree on one marker, a deleted marker refuses every
  * store call before it reaches Redis (the message names the marker and init-redis), and
- * `confirm` (init-redis) lets running instances resume. Bounded growth: delivery records per
- * webhook, and sticky assignments that expire after their experiment completes.
+ * `confirm` (init-redis) lets running instances resume. Sticky assignments expire after their
+ * experiment completes (delivery records per webhook: the drift store contract).
  */
-import { DriftStore, ExperimentStore, maxDeliveriesPerWebhook, ModelStore } from "@org/ml-core"
+import { ExperimentStore, ModelStore } from "@org/ml-core"
 import { sampleEvent, sampleExperiment, sampleModel } from "@org/ml-core/testing"
 import { Effect, Exit, Layer, ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import {
-  RedisClient,
-  RedisDriftStore,
-  RedisExperimentStore,
-  RedisInstance,
-  RedisKeys,
-  RedisModelStore
-} from "../src/index.js"
-import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../src/Testing.js"
+import { RedisClient, RedisExperimentStore, RedisInstance, RedisKeys, RedisModelStore } from "../src/index.js"
+import { connectOrFail, deleteKeysWithPrefix, prefixPool, redisUrl } from "../src/Testing.js"
 
 const admin = await connectOrFail()
-const prefixes: Array<string> = []
+const prefixes = prefixPool(admin)
 const dirs: Array<string> = []
-const freshPrefix = (label: string) => {
-  const prefix = uniquePrefix(label)
-  prefixes.push(prefix)
-  return prefix
-}
+const freshPrefix = prefixes.fresh
 afterAll(async () => {
-  for (const prefix of prefixes) await deleteKeysWithPrefix(admin, prefix)
+  await prefixes.deleteAll()
   await admin.quit()
   for (const dir of dirs) await fs.rm(dir, { recursive: true, force: true })
 })
@@ -148,41 +137,7 @@ describe("Redis instance marker", () => {
   })
 })
 
-describe("bounded growth in Redis", () => {
-  it(`keeps the last ${maxDeliveriesPerWebhook} deliveries of each webhook, in order`, async () => {
-    const prefix = freshPrefix("deliveries")
-    const delivery = (webhookId: string, attempt: number) => ({
-      webhookId,
-      alertId: `alert-${attempt}`,
-      at: new Date(Date.UTC(2030, 0, 1, 0, 0, attempt)).toISOString(),
-      attempt,
-      ok: true,
-      status: 200,
-      error: null
-    })
-    const result = await Effect.runPromise(Effect.provide(
-      Effect.gen(function*() {
-        const store = yield* DriftStore.DriftStore
-        yield* store.appendDelivery(delivery("quiet", 1))
-        for (let attempt = 1; attempt <= maxDeliveriesPerWebhook + 5; attempt++) {
-          yield* store.appendDelivery(delivery("busy", attempt))
-        }
-        yield* store.appendDelivery(delivery("quiet", 2))
-        return {
-          busy: yield* store.deliveries("busy"),
-          quiet: yield* store.deliveries("quiet"),
-          all: yield* store.deliveries(undefined)
-        }
-      }),
-      RedisDriftStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
-    ))
-    expect(result.busy.map((d) => d.attempt)).toEqual(Array.from({ length: maxDeliveriesPerWebhook }, (_, i) => i + 6))
-    expect(result.quiet.map((d) => d.attempt)).toEqual([1, 2])
-    expect(result.all).toHaveLength(maxDeliveriesPerWebhook + 2)
-    expect(result.all[0]).toEqual(delivery("quiet", 1))
-    expect(result.all.at(-1)).toEqual(delivery("quiet", 2))
-  })
-
+describe("sticky assignments in Redis", () => {
   it("gives the sticky assignments of a completed experiment its own or the configured retention as TTL", async () => {
     const prefix = freshPrefix("assignment-ttl")
     const experiment = sampleExperiment({ id: "ttl", status: "running" })

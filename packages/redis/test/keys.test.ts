@@ -18,17 +18,13 @@ import {
   RedisModelStore,
   RedisPipelineStore
 } from "../src/index.js"
-import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../src/Testing.js"
+import { connectOrFail, prefixPool, redisUrl } from "../src/Testing.js"
 
 const admin = await connectOrFail()
-const prefixes: Array<string> = []
-const freshPrefix = (label: string) => {
-  const prefix = uniquePrefix(label)
-  prefixes.push(prefix)
-  return prefix
-}
+const prefixes = prefixPool(admin)
+const freshPrefix = prefixes.fresh
 afterAll(async () => {
-  for (const prefix of prefixes) await deleteKeysWithPrefix(admin, prefix)
+  await prefixes.deleteAll()
   await admin.quit()
 })
 

@@ -202,13 +202,18 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
           yield* store.appendDelivery(delivery(busy, attempt))
         }
         yield* store.appendDelivery(delivery(quiet, 2))
-        return { busy: yield* store.deliveries(busy), quiet: yield* store.deliveries(quiet) }
+        const all = (yield* store.deliveries(undefined)).filter((d) => d.webhookId === busy || d.webhookId === quiet)
+        return { busy: yield* store.deliveries(busy), quiet: yield* store.deliveries(quiet), all }
       }))
       // The oldest records of the busy webhook go; a quiet webhook's history is not pushed out by it.
       expect(result.busy).toHaveLength(maxDeliveriesPerWebhook)
       expect(result.busy[0]).toEqual(delivery(busy, overflow + 1))
       expect(result.busy.at(-1)).toEqual(delivery(busy, maxDeliveriesPerWebhook + overflow))
       expect(result.quiet.map((d) => d.attempt)).toEqual([1, 2])
+      // Listed across webhooks, what is kept stays in the order it was appended.
+      expect(result.all).toHaveLength(maxDeliveriesPerWebhook + 2)
+      expect(result.all[0]).toEqual(delivery(quiet, 1))
+      expect(result.all.at(-1)).toEqual(delivery(quiet, 2))
     })
 
     it("grants a lease to one holder until it expires", async () => {
