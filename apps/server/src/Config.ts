@@ -105,6 +105,15 @@ const redisUrl = Schema.String.check(
   Schema.makeFilter((raw: string) => /^rediss?:\/\//.test(raw) || "must start with redis:// or rediss://")
 )
 
+/** The bootstrap admin token: long enough that guessing it is hopeless. */
+const MIN_API_TOKEN_LENGTH = 16
+const bootstrapToken = Schema.String.check(
+  Schema.makeFilter((raw: string) =>
+    raw.length >= MIN_API_TOKEN_LENGTH ||
+    `must be at least ${MIN_API_TOKEN_LENGTH} characters (unset it to run without authentication), got ${raw.length}`
+  )
+)
+
 /** `config` when the variable is set and not empty; otherwise `fallback`. */
 const unlessEmpty = <A, B>(name: string, config: Config.Config<A>, fallback: B): Config.Config<A | B> =>
   Config.String(name).pipe(
@@ -156,7 +165,11 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   redisAcceptEmpty: setting("ML_REDIS_ACCEPT_EMPTY", boolean, false),
   maxUploadBytes: integer("ML_MAX_UPLOAD_BYTES", 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
   maxJsonBytes: integer("ML_MAX_JSON_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
-  apiToken: unlessEmpty("ML_API_TOKEN", Config.Redacted("ML_API_TOKEN"), undefined),
+  // Set but empty or short is refused: an empty token would silently leave the server open.
+  apiToken: Config.schema(Schema.Redacted(bootstrapToken), "ML_API_TOKEN").pipe(
+    Config.option,
+    Config.map(Option.getOrUndefined)
+  ),
   shutdownTimeoutMs: integer("ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
   abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),
   abMinSamples: integer("ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),

@@ -341,10 +341,12 @@ describe("operational endpoints", () => {
 
 describe("authentication", () => {
   it("requires the bearer token when one is configured", async () => {
-    const secured = await makeTestApp({ ML_API_TOKEN: "s3cret" })
+    const secured = await makeTestApp({ ML_API_TOKEN: "s3cret-0123456789" })
     try {
       await expectProblem(await secured.app.request("/v1/models"), 401, "Unauthorized")
-      expect((await secured.app.request("/v1/models", { headers: { authorization: "Bearer s3cret" } })).status).toBe(
+      expect(
+        (await secured.app.request("/v1/models", { headers: { authorization: "Bearer s3cret-0123456789" } })).status
+      ).toBe(
         200
       )
       expect((await secured.app.request("/healthz")).status).toBe(200)

@@ -10,11 +10,10 @@ import { loadConfig, serverConfig } from "../src/Config.js"
 
 describe("server configuration", () => {
   it("keeps the API token redacted wherever the configuration is printed", () => {
-    const config = loadConfig({ ML_API_TOKEN: "s3cret" })
-    expect(JSON.stringify(config)).not.toContain("s3cret")
-    expect(inspect(config)).not.toContain("s3cret")
-    expect(Redacted.value(config.apiToken!)).toBe("s3cret")
-    expect(loadConfig({ ML_API_TOKEN: "" }).apiToken).toBeUndefined()
+    const config = loadConfig({ ML_API_TOKEN: "s3cret-0123456789" })
+    expect(JSON.stringify(config)).not.toContain("s3cret-0123456789")
+    expect(inspect(config)).not.toContain("s3cret-0123456789")
+    expect(Redacted.value(config.apiToken!)).toBe("s3cret-0123456789")
   })
 
   it("is one Config that any ConfigProvider can feed, with README's defaults", () => {
