@@ -181,7 +181,7 @@ export const recordObservations = endpoint({
   summary: "Record values into the monitor's windows, as columns or as rows",
   description: "Columns: { values: { feature: values[] } }. Rows: { rows: [{ feature: value, ... }] } (at most " +
     "100000), e.g. one model request and its prediction each. Values follow the baseline's rules.",
-  permission: "drift:write",
+  permission: "drift:record",
   params: MonitorParams,
   body: {
     schema: ObservationsBody,
@@ -229,7 +229,7 @@ export const createWebhook = endpoint({
   summary: "Register a webhook for drift alerts (the secret is never returned)",
   description: "Alerts are POSTed as { alert }, signed x-ml-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, " +
     "t.body)>. The URL must be http(s), the secret at least 16 characters; minSeverity defaults to low.",
-  permission: "drift:write",
+  permission: "webhooks:manage",
   body: {
     schema: CreateWebhookInput,
     description: "webhook",
@@ -266,7 +266,7 @@ export const deleteWebhook = endpoint({
   path: "/v1/drift/webhooks/{id}",
   resource: "Drift",
   summary: "Delete a webhook",
-  permission: "drift:write",
+  permission: "webhooks:manage",
   params: WebhookParams,
   success: { status: 204, description: "Deleted" },
   errors: ["NotFound", "StorageError"]

@@ -249,7 +249,7 @@ export const completeExperiment = endpoint({
   path: "/v1/experiments/{id}/complete",
   resource: "Experiments",
   summary: "Complete, recording the decision; promoteWinner: true promotes the winner to production",
-  permission: "experiments:write",
+  permission: "experiments:complete",
   params: ExperimentIdParams,
   body: {
     schema: CompleteExperimentInput,
@@ -290,7 +290,7 @@ export const getModelAssignments = endpoint({
   resource: "Experiments",
   summary: "Assign a user (userId) or many (userIds) to a model",
   description: "Sticky experiments store the first assignment of each user; an exposure is counted once per user.",
-  permission: "experiments:write",
+  permission: "experiments:record",
   params: ExperimentIdParams,
   body: { schema: AssignmentRequest, description: "assignment request", example: { userId: "user-42" } },
   success: {
@@ -308,7 +308,7 @@ export const recordMetrics = endpoint({
   path: "/v1/experiments/{id}/metrics",
   resource: "Experiments",
   summary: "Record one observation ({ modelId, metric, value }) or many ({ observations })",
-  permission: "experiments:write",
+  permission: "experiments:record",
   params: ExperimentIdParams,
   body: {
     schema: RecordMetricsInput,
@@ -325,7 +325,7 @@ export const recordExposures = endpoint({
   path: "/v1/experiments/{id}/exposures",
   resource: "Experiments",
   summary: "Report exposures counted client-side (the SDK's local evaluation)",
-  permission: "experiments:write",
+  permission: "experiments:record",
   params: ExperimentIdParams,
   body: {
     schema: RecordExposuresInput,

@@ -44,7 +44,7 @@ export const metrics = endpoint({
   path: "/metrics",
   resource: "Operations",
   summary: "Prometheus metrics",
-  permission: "public",
+  permission: "metrics",
   success: {
     status: 200,
     description: "Text exposition format",

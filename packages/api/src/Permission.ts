@@ -1,19 +1,71 @@
 /**
  * What a caller must be allowed to do to call an endpoint. Every endpoint declares one; the
- * roles issue maps roles (and per-model grants) onto these.
+ * role matrix below is the one place that says which role holds which permission (the server's
+ * middleware checks it, README prints it).
  */
+import type { Access } from "@org/ml-core"
+
 export const permissions = [
   "public",
+  "metrics",
   "models:read",
   "models:write",
   "models:promote",
+  /** Promotion to production or archived: checked by the promote handler on the target status. */
+  "models:promote-production",
   "experiments:read",
+  /** What production services send: assignments, metric and exposure events. */
+  "experiments:record",
   "experiments:write",
+  /** Completion may promote the winner to production, so it is an admin operation. */
+  "experiments:complete",
   "drift:read",
+  /** Observations from production traffic. */
+  "drift:record",
   "drift:write",
+  "webhooks:manage",
   "pipelines:read",
+  /** Training samples from production traffic. */
+  "pipelines:ingest",
+  "pipelines:predict",
   "pipelines:write",
+  "keys:manage",
   "admin"
 ] as const
 
 export type Permission = typeof permissions[number]
+
+const viewer: ReadonlyArray<Permission> = [
+  "public",
+  "metrics",
+  "models:read",
+  "experiments:read",
+  "drift:read",
+  "pipelines:read"
+]
+const ingest: ReadonlyArray<Permission> = [
+  ...viewer,
+  "experiments:record",
+  "drift:record",
+  "pipelines:ingest",
+  "pipelines:predict"
+]
+const editor: ReadonlyArray<Permission> = [
+  ...ingest,
+  "models:write",
+  "models:promote",
+  "experiments:write",
+  "drift:write",
+  "pipelines:write"
+]
+
+/** Each role's permissions; each role holds all of the one before it. */
+export const rolePermissions: { readonly [R in Access.Role]: ReadonlySet<Permission> } = {
+  viewer: new Set(viewer),
+  ingest: new Set(ingest),
+  editor: new Set(editor),
+  admin: new Set(permissions)
+}
+
+export const hasPermission = (role: Access.Role, permission: Permission): boolean =>
+  rolePermissions[role].has(permission)

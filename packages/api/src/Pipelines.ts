@@ -161,7 +161,7 @@ export const addSamples = endpoint({
   summary: "Add labelled samples (at most 100000); may trigger an update",
   description: "Duplicates by sampleId are counted and ignored. Labels are 0 or 1 for a classifier (kind " +
     "logistic); weights default to 1. A batch with any bad value is refused whole, naming each field.",
-  permission: "pipelines:write",
+  permission: "pipelines:ingest",
   params: PipelineParams,
   body: {
     schema: SamplesRequest,
@@ -237,7 +237,7 @@ export const predict = endpoint({
   summary: "Predict with the live learner: { features } -> { prediction }, { rows } -> { predictions }",
   description: "A prediction is the probability of label 1 for a classifier, the predicted value for a " +
     "regressor. At most 100000 rows; a feature value that is not a finite number is refused, naming it.",
-  permission: "pipelines:read",
+  permission: "pipelines:predict",
   params: PipelineParams,
   body: { schema: PredictRequest, description: "prediction request", example: { rows: [{ amount: 12.5, hour: 3 }] } },
   success: {

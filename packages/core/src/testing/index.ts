@@ -2,6 +2,7 @@ export { artifactStoreContract, type ArtifactStoreContractOptions } from "./Arti
 export { driftStoreContract, sampleMonitor } from "./DriftStoreContract.js"
 export { experimentStoreContract, sampleExperiment } from "./ExperimentStoreContract.js"
 export * from "./fixtures.js"
+export { keyStoreContract } from "./KeyStoreContract.js"
 export { metricsSinkContract } from "./MetricsSinkContract.js"
 export { modelRegistryContract } from "./ModelRegistryContract.js"
 export { modelStoreContract } from "./ModelStoreContract.js"

@@ -1,0 +1,69 @@
+/**
+ * Port: where API keys live. A key is stored only as the SHA-256 of its secret token (the
+ * server hashes; lookups go by hash), so a leaked store does not leak usable credentials.
+ * Revocation is a write every instance sees on its next lookup: adapters must not cache.
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import type { StorageError } from "../shared/Errors.js"
+import { Role } from "./Principal.js"
+
+export const ApiKey = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  role: Role,
+  modelNames: Schema.optionalKey(Schema.Array(Schema.String)),
+  expiresAt: Schema.optionalKey(Schema.String),
+  createdAt: Schema.String,
+  /** The acting principal's name: key creation and revocation are audited here. */
+  createdBy: Schema.String,
+  revokedAt: Schema.optionalKey(Schema.String),
+  revokedBy: Schema.optionalKey(Schema.String)
+})
+export type ApiKey = typeof ApiKey.Type
+
+export interface KeyStoreShape {
+  readonly create: (key: ApiKey, tokenHash: string) => Effect.Effect<void, StorageError>
+  /** The key whose token hashes to `tokenHash`, revoked or not (the caller decides). */
+  readonly findByHash: (tokenHash: string) => Effect.Effect<ApiKey | undefined, StorageError>
+  readonly list: () => Effect.Effect<ReadonlyArray<ApiKey>, StorageError>
+  /** Marks the key revoked; answers the revoked key, or undefined when there is none. */
+  readonly revoke: (id: string, revokedBy: string, at: string) => Effect.Effect<ApiKey | undefined, StorageError>
+}
+
+export class KeyStore extends Context.Service<KeyStore, KeyStoreShape>()("@org/ml-core/KeyStore") {}
+
+export const makeMemory = Effect.sync((): KeyStoreShape => {
+  const byHash = new Map<string, ApiKey>()
+  return {
+    create: (key, tokenHash) => Effect.sync(() => void byHash.set(tokenHash, key)),
+    findByHash: (tokenHash) => Effect.sync(() => byHash.get(tokenHash)),
+    list: () => Effect.sync(() => [...byHash.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt))),
+    revoke: (id, revokedBy, at) =>
+      Effect.sync(() => {
+        for (const [hash, key] of byHash) {
+          if (key.id !== id || key.revokedAt !== undefined) continue
+          const revoked = { ...key, revokedAt: at, revokedBy }
+          byHash.set(hash, revoked)
+          return revoked
+        }
+        return undefined
+      })
+  }
+})
+
+export const layerMemory: Layer.Layer<KeyStore> = Layer.effect(KeyStore, makeMemory)
+
+/** Whether a key may be used at `now`: not revoked, not expired. */
+export const isActive = (key: ApiKey, now: Date): boolean =>
+  key.revokedAt === undefined && (key.expiresAt === undefined || Date.parse(key.expiresAt) > now.getTime())
+
+/** A glob over model names: `*` any run of characters, `?` one character, everything else literal. */
+export const globMatcher = (patterns: ReadonlyArray<string>): (name: string) => boolean => {
+  const expressions = patterns.map((pattern) =>
+    new RegExp(
+      `^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
+      "s"
+    )
+  )
+  return (name) => expressions.some((expression) => expression.test(name))
+}

@@ -1,0 +1,52 @@
+/**
+ * Contract of the KeyStore port: keys are found by their token's hash, listed, and revoked at
+ * once for every reader of the same storage (`makeStores` gives two views of one storage).
+ */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import type { ApiKey, KeyStoreShape } from "../access/KeyStore.js"
+
+const sampleKey = (id: string): ApiKey => ({
+  id,
+  name: `key-${id}`,
+  role: "ingest",
+  modelNames: ["fraud-*"],
+  createdAt: `2026-01-01T00:00:0${id.length % 10}.000Z`,
+  createdBy: "bootstrap"
+})
+
+export const keyStoreContract = (
+  adapter: string,
+  makeStores: () => Promise<
+    { readonly first: KeyStoreShape; readonly second: KeyStoreShape; readonly close: () => Promise<void> }
+  >
+) => {
+  describe(`KeyStore contract: ${adapter}`, () => {
+    it("finds a key by its token hash and lists it", async () => {
+      const { first, close } = await makeStores()
+      try {
+        await Effect.runPromise(first.create(sampleKey("k1"), "hash-1"))
+        expect(await Effect.runPromise(first.findByHash("hash-1"))).toEqual(sampleKey("k1"))
+        expect(await Effect.runPromise(first.findByHash("hash-2"))).toBeUndefined()
+        expect((await Effect.runPromise(first.list())).map((k) => k.id)).toEqual(["k1"])
+      } finally {
+        await close()
+      }
+    })
+
+    it("revokes at once for every reader, recording who revoked", async () => {
+      const { first, second, close } = await makeStores()
+      try {
+        await Effect.runPromise(first.create(sampleKey("k2"), "hash-k2"))
+        expect(await Effect.runPromise(second.findByHash("hash-k2"))).toBeDefined()
+        const revoked = await Effect.runPromise(first.revoke("k2", "admin-key", "2026-02-01T00:00:00.000Z"))
+        expect(revoked).toMatchObject({ id: "k2", revokedBy: "admin-key" })
+        expect(await Effect.runPromise(second.findByHash("hash-k2"))).toMatchObject({ revokedBy: "admin-key" })
+        expect(await Effect.runPromise(first.revoke("k2", "again", "2026-02-02T00:00:00.000Z"))).toBeUndefined()
+        expect(await Effect.runPromise(first.revoke("missing", "x", "2026-02-02T00:00:00.000Z"))).toBeUndefined()
+      } finally {
+        await close()
+      }
+    })
+  })
+}
