@@ -1,17 +1,21 @@
 /**
- * The HTTP app: middleware (HTTP metrics, bearer auth, not-found and error answers) and the
+ * The HTTP app: middleware (HTTP metrics, the caller's principal, not-found and error answers) and the
  * routes of each resource, mounted with `app.route`, each from its endpoint table in the contract.
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
-import { Effect, type ManagedRuntime } from "effect"
-import { Hono } from "hono"
+import type { Endpoint } from "@org/ml-api"
+import { Access, KeyStore, ModelRegistry } from "@org/ml-core"
+import { Effect, Exit, type ManagedRuntime } from "effect"
+import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
+import { checkPermission, makeAuthenticator, mayTouchModel, outsideModels } from "./Auth.js"
 import type { DiskSpace } from "./DiskSpace.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
 import type { AppServices } from "./routes/AppServices.js"
 import { driftRoutes } from "./routes/drift.js"
 import { experimentRoutes } from "./routes/experiments.js"
+import { keyRoutes } from "./routes/keys.js"
 import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
@@ -26,6 +30,7 @@ export interface AppOptions {
   readonly httpMetrics?: HttpMetrics | undefined
   readonly maxJsonBytes: number
   readonly maxUploadBytes: number
+  /** The bootstrap admin token; undefined: authentication off, every caller is Access.anonymous. */
   readonly apiToken?: string | undefined
   readonly log?: ((line: string) => void) | undefined
   /** The data directory's free space and last write outcome, reported by /readyz. */
@@ -54,14 +59,59 @@ export const makeApp = (options: AppOptions) => {
     }
   })
 
-  app.use("/v1/*", async (c, next) => {
-    if (options.apiToken !== undefined && c.req.header("authorization") !== `Bearer ${options.apiToken}`) {
-      return problemResponse(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, c.req.path), {
-        "www-authenticate": "Bearer"
-      })
+  const unauthorized = (c: Context) =>
+    problemResponse(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, c.req.path), {
+      "www-authenticate": "Bearer"
+    })
+
+  const { apiToken } = options
+  const authenticate = apiToken === undefined ? undefined : makeAuthenticator(
+    apiToken,
+    // Read per request, never cached: a revoked key is refused at once on every instance.
+    (tokenHash) => runtime.runPromise(KeyStore.KeyStore.use((keys) => keys.findByHash(tokenHash)))
+  )
+
+  app.use("*", async (c, next) => {
+    if (authenticate === undefined) {
+      c.set("principal", Access.anonymous)
+      return next()
     }
+    const principal = await authenticate(c.req.header("authorization"))
+    if (principal !== undefined) c.set("principal", principal)
+    // Unknown /v1 routes answer 401 too, so they reveal nothing to a caller without a token.
+    else if (c.req.path.startsWith("/v1/")) return unauthorized(c)
     return next()
   })
+
+  /** The name of the model a route addresses, for keys confined by `modelNames`; undefined: none. */
+  const addressedModel = async (c: Context, endpoint: Endpoint): Promise<string | undefined> => {
+    if (endpoint.resource !== "Models") return undefined
+    const { id, name } = c.req.param() as { id?: string; name?: string }
+    if (name !== undefined) return name
+    if (id !== undefined) {
+      const exit = await runtime.runPromiseExit(ModelRegistry.ModelRegistry.use((registry) => registry.getModel(id)))
+      // An unknown id is the handler's 404 to answer.
+      return Exit.isSuccess(exit) ? exit.value.name : undefined
+    }
+    // A confined key lists only with ?name= inside its patterns (registration is checked on the body).
+    return endpoint.method === "GET" ? (c.req.query("name") ?? "*") : undefined
+  }
+
+  const refuse = (c: Context, error: Parameters<typeof problemFromError>[0]) =>
+    problemResponse(problemFromError(error, c.req.path)!)
+
+  const authorize = async (c: Context, endpoint: Endpoint): Promise<Response | undefined> => {
+    if (authenticate === undefined) return undefined
+    const principal = c.get("principal")
+    if (principal === undefined) return unauthorized(c)
+    const denied = checkPermission(principal, endpoint)
+    if (denied) return refuse(c, denied)
+    if (principal.modelNames === undefined) return undefined
+    const model = await addressedModel(c, endpoint)
+    return model === undefined || mayTouchModel(principal, model)
+      ? undefined
+      : refuse(c, outsideModels(principal, model))
+  }
 
   app.onError((error, c) => {
     const typed = problemFromError(error, c.req.path)
@@ -76,7 +126,7 @@ export const makeApp = (options: AppOptions) => {
     problemResponse(problem("NotFound", `No route for ${c.req.method} ${c.req.path}`, {}, c.req.path))
   )
 
-  const settings = { maxJsonBytes, log, validateResponses: options.validateResponses ?? false }
+  const settings = { maxJsonBytes, log, validateResponses: options.validateResponses ?? false, authorize }
   const mount = makeMount<AppServices>({ ...settings, run: (effect) => runtime.runPromiseExit(effect) })
   const mountPlain = makeMount<never>({ ...settings, run: Effect.runPromiseExit })
 
@@ -92,6 +142,7 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", experimentRoutes(mount))
   app.route("/", driftRoutes(mount))
   app.route("/", pipelineRoutes(mount))
+  app.route("/", keyRoutes(mount))
   return app
 }
 

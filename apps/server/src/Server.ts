@@ -23,6 +23,7 @@ import {
   DriftDetector,
   type DriftStore,
   type ExperimentStore,
+  KeyStore,
   Leases,
   type MetricsSink,
   ModelRegistry,
@@ -46,6 +47,7 @@ type Stores =
   | DriftStore.DriftStore
   | PipelineStore.PipelineStore
   | Leases.Leases
+  | KeyStore.KeyStore
 
 /**
  * Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared
@@ -64,7 +66,8 @@ export const makeStorageLayer = (
       FsExperimentStore.layer({ directory }),
       FsDriftStore.layer({ directory }),
       FsPipelineStore.layer({ directory }),
-      Leases.layerMemory
+      Leases.layerMemory,
+      KeyStore.layerMemory
     )
   }
   const client = RedisClient.layer(redisOptions({ ...config, redisUrl: config.redisUrl }, log))
@@ -72,7 +75,8 @@ export const makeStorageLayer = (
     RedisModelStore.layer,
     RedisExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
     RedisDriftStore.layer,
-    RedisPipelineStore.layer
+    RedisPipelineStore.layer,
+    KeyStore.layerMemory
   ).pipe(
     Layer.provide(client),
     Layer.merge(FsArtifactStore.layer({ directory }))
@@ -96,6 +100,7 @@ export type ServerServices =
   | ModelRegistry.ModelRegistry
   | DriftDetector.DriftDetector
   | OnlineLearner.OnlineLearner
+  | KeyStore.KeyStore
   | Stores
   | MetricsSink.MetricsSink
 

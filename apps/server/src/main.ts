@@ -36,7 +36,13 @@ const main = async () => {
   const mode = config.redisUrl
     ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}`
     : `embedded storage in ${config.storageDir}`
-  console.log(`ML Pipeline server listening on ${server.url} (${mode}); API docs at ${server.url}/docs`)
+  // Without ML_API_TOKEN the server is open to anyone who can reach it: say so where operators look.
+  const authentication = config.apiToken === undefined
+    ? "authentication off: set ML_API_TOKEN to require keys"
+    : "authentication on"
+  console.log(
+    `ML Pipeline server listening on ${server.url} (${mode}; ${authentication}); API docs at ${server.url}/docs`
+  )
   const shutdown = (signal: string) => {
     console.log(`${signal} received: finishing in-flight requests`)
     server.close().then(() => process.exit(0), (error) => {

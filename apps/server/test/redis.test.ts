@@ -7,7 +7,7 @@ import {
   RedisPipelineStore
 } from "@org/ml-adapter-redis"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import { AbTests, DriftDetector, makeLearner, MetricsSink, ModelRegistry, OnlineLearner } from "@org/ml-core"
+import { AbTests, DriftDetector, KeyStore, makeLearner, MetricsSink, ModelRegistry, OnlineLearner } from "@org/ml-core"
 import { Layer, ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -277,7 +277,7 @@ describe("server with ML_REDIS_URL", () => {
     )
       .pipe(Layer.provide(RedisClient.layerFromClient(client, prefix)))
     const runtime = ManagedRuntime.make(
-      Layer.mergeAll(AbTests.layer(), DriftDetector.layer(), OnlineLearner.layer()).pipe(
+      Layer.mergeAll(AbTests.layer(), DriftDetector.layer(), OnlineLearner.layer(), KeyStore.layerMemory).pipe(
         Layer.provideMerge(ModelRegistry.layer()),
         Layer.provide(stores)
       )

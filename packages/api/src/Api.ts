@@ -19,6 +19,7 @@ import {
   ExperimentList,
   ExperimentResults,
   FeatureCheck,
+  KeyStore,
   Model,
   ModelAssignment,
   ModelAssignmentList,
@@ -39,6 +40,7 @@ import {
   UpdateRecord
 } from "@org/ml-core"
 import type { Schema } from "effect"
+import * as Access from "./Access.js"
 import * as Drift from "./Drift.js"
 import type { Endpoint } from "./Endpoint.js"
 import * as Experiments from "./Experiments.js"
@@ -51,6 +53,7 @@ export const tables = {
   Experiments: Experiments.endpoints,
   Drift: Drift.endpoints,
   Pipelines: Pipelines.endpoints,
+  Access: Access.endpoints,
   Operations: Operations.endpoints
 } as const
 
@@ -59,6 +62,7 @@ export const endpoints: ReadonlyArray<Endpoint> = [
   ...Experiments.endpoints,
   ...Drift.endpoints,
   ...Pipelines.endpoints,
+  ...Access.endpoints,
   ...Operations.endpoints
 ]
 
@@ -96,5 +100,8 @@ export const namedSchemas: Readonly<Record<string, Schema.Top>> = {
   PipelineStatus,
   AddSamplesResult,
   SamplesRequest,
-  PredictRequest
+  PredictRequest,
+  CreateKeyInput: KeyStore.CreateKeyInput,
+  ApiKey: KeyStore.ApiKey,
+  CreatedKey: KeyStore.CreatedKey
 }

@@ -11,7 +11,7 @@ import type { Permission } from "./Permission.js"
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 
 /** A group of endpoints in the docs: one per resource. */
-export type Resource = "Models" | "Experiments" | "Drift" | "Pipelines" | "Operations"
+export type Resource = "Models" | "Experiments" | "Drift" | "Pipelines" | "Access" | "Operations"
 
 export interface SuccessSpec {
   readonly status: 200 | 201 | 202 | 204
@@ -69,7 +69,7 @@ export interface Endpoint {
   readonly success: SuccessSpec
   /**
    * Error tags the operation itself can answer with. Those that request handling adds are
-   * implied (see `documentedErrors`): a 400 for input, 413/415 for a JSON body, 401 under /v1,
+   * implied (see `documentedErrors`): a 400 for input, 413/415 for a JSON body, 401/403 unless public,
    * 507 wherever StorageError is declared.
    */
   readonly errors: ReadonlyArray<ApiErrorTag>
@@ -95,7 +95,7 @@ export type SuccessJsonOf<E extends Endpoint> = E["success"]["schema"] extends S
 /** Tags request handling adds to an endpoint's own: the runtime twin is `implicitErrors`. */
 export type ImplicitErrorTag<E extends Endpoint> =
   | "InternalError"
-  | (E["path"] extends `/v1/${string}` ? "Unauthorized" : never)
+  | (E["permission"] extends "public" ? never : "Unauthorized" | "Forbidden")
   | (E["body"] extends BodySpec ? "PayloadTooLarge" | "UnsupportedMediaType" : never)
   | (E extends
     { params: Schema.Top } | { query: Schema.Top } | { body: BodySpec } | { headers: ReadonlyArray<HeaderSpec> }
@@ -112,7 +112,8 @@ export type ErrorOf<E extends Endpoint> = Extract<
 /** The errors request handling adds to every endpoint of its kind (see `ImplicitErrorTag`). */
 export const implicitErrors = (e: Endpoint): ReadonlyArray<ApiErrorTag> => [
   ...(e.params || e.query || e.body || e.headers ? ["ValidationError" as const] : []),
-  ...(e.path.startsWith("/v1/") ? ["Unauthorized" as const] : []),
+  // With authentication on, a missing or unknown token is 401 and a role without the permission 403.
+  ...(e.permission === "public" ? [] : ["Unauthorized" as const, "Forbidden" as const]),
   ...(e.body ? ["PayloadTooLarge" as const, "UnsupportedMediaType" as const] : []),
   // A storage failure for want of space answers 507 rather than 503 (see the server's Problem.ts).
   ...(e.errors.includes("StorageError") ? ["InsufficientStorage" as const] : []),

@@ -14,7 +14,11 @@ import type {
 import { Data } from "effect"
 
 export class Unauthorized extends Data.TaggedError("Unauthorized")<{ readonly message: string }> {}
-export class Forbidden extends Data.TaggedError("Forbidden")<{ readonly message: string }> {}
+/** The caller's role (or model confinement) does not grant `permission`: the problem names it. */
+export class Forbidden extends Data.TaggedError("Forbidden")<{
+  readonly message: string
+  readonly permission: string
+}> {}
 /**
  * No such route, or no such sub-resource (a webhook, a production version at a time). For a
  * production version, `name` and `at` say what was asked for (they become problem fields).

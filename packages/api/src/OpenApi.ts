@@ -32,6 +32,7 @@ const resources: OpenApiDocument["tags"] = [
   { name: "Experiments", description: "A/B tests and bandits between registry models" },
   { name: "Drift", description: "Feature and prediction drift monitors, reports and webhooks" },
   { name: "Pipelines", description: "Online-learning pipelines" },
+  { name: "Access", description: "API keys and the roles they grant" },
   { name: "Operations", description: "Health, readiness, metrics and this contract" }
 ]
 

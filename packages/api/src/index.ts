@@ -3,6 +3,7 @@
  * table per resource; the server mounts routes from it, /openapi.json is generated from it,
  * and the SDK, the CLI and the dashboard take their types from it.
  */
+export * as Access from "./Access.js"
 export * from "./Api.js"
 export * as Drift from "./Drift.js"
 export * from "./Endpoint.js"

@@ -17,7 +17,7 @@ import {
   type SuccessOf,
   UnsupportedMediaType
 } from "@org/ml-api"
-import { ArtifactStore, decodeInput, excessiveNesting, MAX_JSON_DEPTH, ValidationError } from "@org/ml-core"
+import { Access, ArtifactStore, decodeInput, excessiveNesting, MAX_JSON_DEPTH, ValidationError } from "@org/ml-core"
 import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
 import type { Context, Hono } from "hono"
 import { problemFromCause, problemResponse } from "../Problem.js"
@@ -78,6 +78,8 @@ export interface MountSettings<R> {
   readonly log: (line: string) => void
   /** Checks every JSON success body against the endpoint's success schema; a mismatch is a logged 500. */
   readonly validateResponses: boolean
+  /** Checks the caller may call this endpoint (see App.ts): a Response refuses (401, 403), undefined allows. */
+  readonly authorize?: ((c: Context, endpoint: Endpoint) => Promise<Response | undefined>) | undefined
 }
 
 export interface Input<E extends Endpoint> {
@@ -88,6 +90,8 @@ export interface Input<E extends Endpoint> {
   readonly actor: string
   /** The request itself: its headers, and the stream of a raw body. */
   readonly request: Request
+  /** The authenticated caller (`anonymous` when authentication is off). */
+  readonly principal: Access.Principal
 }
 
 /** A success value with response headers (e.g. the location of a created resource). */
@@ -138,6 +142,9 @@ class HandlerInput {
   }
   get request(): Request {
     return this.#c.req.raw
+  }
+  get principal(): Access.Principal {
+    return this.#c.get("principal") ?? Access.anonymous
   }
 }
 
@@ -191,7 +198,7 @@ export const makeMount =
         : settings.run(program).then(respond)
     }
 
-    app.on(endpoint.method, routePattern(endpoint.path), (c): Response | Promise<Response> => {
+    const respond = (c: Context): Response | Promise<Response> => {
       if (!body) return answer(c, undefined)
       const read = body.optional ? readOptionalJson(c.req.raw, maxJsonBytes) : readJson(c.req.raw, maxJsonBytes)
       return read.then((raw): Response | Promise<Response> => {
@@ -199,7 +206,17 @@ export const makeMount =
         if (refusal) throw refusal
         return answer(c, raw)
       })
-    })
+    }
+
+    const { authorize } = settings
+    app.on(
+      endpoint.method,
+      routePattern(endpoint.path),
+      (c): Response | Promise<Response> =>
+        authorize === undefined || endpoint.permission === "public"
+          ? respond(c)
+          : authorize(c, endpoint).then((refusal) => refusal ?? respond(c))
+    )
   }
 
 export type Mount<R> = ReturnType<typeof makeMount<R>>

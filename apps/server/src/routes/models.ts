@@ -3,7 +3,7 @@
  * call. What HTTP adds lives here too: the expected digest from headers on upload, the
  * download's digest headers, and refusing identity fields in a metadata update.
  */
-import { NotFound, Registry } from "@org/ml-api"
+import { hasPermission, NotFound, Registry } from "@org/ml-api"
 import {
   ArtifactTooLargeError,
   immutableModelFields,
@@ -14,6 +14,7 @@ import {
 } from "@org/ml-core"
 import { Effect, Schema } from "effect"
 import { Hono } from "hono"
+import { forbidden, mayTouchModel, outsideModels } from "../Auth.js"
 import type { AppServices } from "./AppServices.js"
 import { type Mount, Reply } from "./Mount.js"
 
@@ -72,18 +73,23 @@ const artifactResponse = ({ model, stream }: { model: Model; stream: ReadableStr
   })
 }
 
+/** Promotion targets beyond an editor's reach. */
+const endStates: ReadonlySet<string> = new Set(["production", "archived"])
+
 export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUploadBytes: number }) => {
   const app = new Hono()
 
   mount(
     app,
     Registry.registerModel,
-    ({ actor, body }) =>
-      registry((r) => r.registerModel(body, undefined, { actor })).pipe(
-        // Registration over HTTP carries no artifact, so the artifact's errors cannot happen.
-        Effect.catchTag(["ArtifactStateError", "ArtifactTooLargeError", "IntegrityError"], Effect.die),
-        Effect.map((model) => new Reply(model, { location: `/v1/models/${model.id}` }))
-      )
+    ({ actor, body, principal }) =>
+      !mayTouchModel(principal, body.name) ?
+        Effect.fail(outsideModels(principal, body.name)) :
+        registry((r) => r.registerModel(body, undefined, { actor })).pipe(
+          // Registration over HTTP carries no artifact, so the artifact's errors cannot happen.
+          Effect.catchTag(["ArtifactStateError", "ArtifactTooLargeError", "IntegrityError"], Effect.die),
+          Effect.map((model) => new Reply(model, { location: `/v1/models/${model.id}` }))
+        )
   )
 
   mount(app, Registry.listModels, ({ query }) => registry((r) => r.listModels(query)))
@@ -124,8 +130,11 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.promoteModel,
-    ({ actor, body, params }) =>
-      registry((r) => r.promoteModel(params.id, body.status, { reason: body.reason, actor: body.actor ?? actor }))
+    ({ actor, body, params, principal }) =>
+      // Editors promote up to staging; production and archive need the admin's permission.
+      endStates.has(body.status) && !hasPermission(principal.role, "models:promote-production")
+        ? Effect.fail(forbidden(principal, "models:promote-production"))
+        : registry((r) => r.promoteModel(params.id, body.status, { reason: body.reason, actor: body.actor ?? actor }))
   )
 
   mount(app, Registry.getHistory, ({ params }) => registry((r) => r.getHistory(params.id)))

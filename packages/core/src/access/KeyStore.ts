@@ -4,14 +4,42 @@
  * Revocation is a write every instance sees on its next lookup: adapters must not cache.
  */
 import { Context, Effect, Layer, Schema } from "effect"
+import { Instant, ModelName } from "../registry/Model.js"
 import type { StorageError } from "../shared/Errors.js"
 import { Role } from "./Principal.js"
 
+/** Key names become audit actors, so they are identifiers: no spaces, control or bidi characters. */
+export const KeyName = ModelName
+
+/** A model-name glob: the characters of a model name plus `*` and `?`. */
+export const ModelNamePattern = Schema.String.check(
+  Schema.isMinLength(1, { message: "must not be empty" }),
+  Schema.isMaxLength(128, { message: "must be at most 128 characters" }),
+  Schema.isPattern(/^[A-Za-z0-9._*?-]+$/u, {
+    message: "must contain only letters, digits, '.', '_', '-' and the wildcards '*' and '?'"
+  })
+)
+
+export const MAX_MODEL_NAME_PATTERNS = 64
+
+export const CreateKeyInput = Schema.Struct({
+  name: KeyName,
+  role: Role,
+  modelNames: Schema.optionalKey(
+    Schema.Array(ModelNamePattern).check(
+      Schema.isMaxLength(MAX_MODEL_NAME_PATTERNS, { message: `must have at most ${MAX_MODEL_NAME_PATTERNS} patterns` })
+    )
+  ),
+  expiresAt: Schema.optionalKey(Instant)
+})
+export type CreateKeyInput = typeof CreateKeyInput.Type
+
+/** A key as listed: never its secret token nor the token's hash. */
 export const ApiKey = Schema.Struct({
   id: Schema.String,
-  name: Schema.String,
+  name: KeyName,
   role: Role,
-  modelNames: Schema.optionalKey(Schema.Array(Schema.String)),
+  modelNames: Schema.optionalKey(Schema.Array(ModelNamePattern)),
   expiresAt: Schema.optionalKey(Schema.String),
   createdAt: Schema.String,
   /** The acting principal's name: key creation and revocation are audited here. */
@@ -20,6 +48,10 @@ export const ApiKey = Schema.Struct({
   revokedBy: Schema.optionalKey(Schema.String)
 })
 export type ApiKey = typeof ApiKey.Type
+
+/** The answer to creating a key: the key and its secret token, shown this once. */
+export const CreatedKey = Schema.Struct({ key: ApiKey, token: Schema.String })
+export const ApiKeyList = Schema.Struct({ items: Schema.Array(ApiKey) })
 
 export interface KeyStoreShape {
   readonly create: (key: ApiKey, tokenHash: string) => Effect.Effect<void, StorageError>
