@@ -5,7 +5,7 @@
  * streamed both ways, never buffered whole, and downloads are verified against their SHA-256
  * while they stream.
  */
-import type { BodyJsonOf, Experiments, Operations, QueryOf, Registry, SuccessJsonOf } from "@org/ml-api"
+import type { Access, BodyJsonOf, Experiments, Operations, QueryOf, Registry, SuccessJsonOf } from "@org/ml-api"
 import type { ExposureCount, MetricObservation, ModelAssignment, ModelAssignmentList } from "@org/ml-core"
 import type { RecorderOptions } from "./Batcher.js"
 import { makeDriftClient } from "./Drift.js"
@@ -21,6 +21,12 @@ type RegisterModelInput = BodyJsonOf<typeof Registry.registerModel>
 type UpdateModelInput = BodyJsonOf<typeof Registry.updateModel>
 type ModelStatus = BodyJsonOf<typeof Registry.promoteModel>["status"]
 type ListModelsQuery = QueryOf<typeof Registry.listModels>
+
+/** An API key as listed (never its secret). */
+export type ApiKey = SuccessJsonOf<typeof Access.listKeys>["items"][number]
+export type CreateKeyInput = BodyJsonOf<typeof Access.createKey>
+/** A new key and its secret token: the only time the server shows the token. */
+export type CreatedKey = SuccessJsonOf<typeof Access.createKey>
 
 type Experiment = SuccessJsonOf<typeof Experiments.getExperiment>
 type ExperimentList = SuccessJsonOf<typeof Experiments.listExperiments>
@@ -242,9 +248,19 @@ export const createClient = (options: ClientOptions) => {
     local: (options: LocalEvaluatorOptions = {}) => new LocalEvaluator(experiments, options)
   }
 
+  /** API key management (admin): rotate by creating a new key, deploying its token, then revoking the old one. */
+  const keys = {
+    createKey: (input: CreateKeyInput): Promise<CreatedKey> => sendJson<CreatedKey>("/v1/keys", "POST", input),
+    listKeys: async (): Promise<ReadonlyArray<ApiKey>> =>
+      (await sendJson<SuccessJsonOf<typeof Access.listKeys>>("/v1/keys")).items,
+    revokeKey: (id: string): Promise<void> =>
+      sendJson<void>(`/v1/keys/${encodeURIComponent(id)}`, "DELETE").then(() => undefined)
+  }
+
   return {
     registry,
     experiments,
+    ...keys,
     drift: makeDriftClient({ sendJson }, options.driftRecorder),
     learner: makeLearnerClient({ sendJson }, options.sampleRecorder),
     health: () => sendJson<SuccessJsonOf<typeof Operations.health>>("/healthz"),

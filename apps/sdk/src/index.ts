@@ -28,10 +28,13 @@ export type {
 } from "@org/ml-core"
 export type { RecorderOptions } from "./Batcher.js"
 export {
+  type ApiKey,
   type ArtifactBody,
   type ClientOptions,
   type Comparison,
   createClient,
+  type CreatedKey,
+  type CreateKeyInput,
   type DownloadedArtifact,
   type ExperimentResults,
   type MetricSummaryView,
