@@ -7,12 +7,20 @@
  * storage).
  */
 import { serve } from "@hono/node-server"
-import { FsArtifactStore, FsDriftStore, FsExperimentStore, FsModelStore, FsPipelineStore } from "@org/ml-adapter-fs"
+import {
+  FsArtifactStore,
+  FsDriftStore,
+  FsExperimentStore,
+  FsKeyStore,
+  FsModelStore,
+  FsPipelineStore
+} from "@org/ml-adapter-fs"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
 import {
   RedisClient,
   RedisDriftStore,
   RedisExperimentStore,
+  RedisKeyStore,
   RedisModelStore,
   RedisPipelineStore
 } from "@org/ml-adapter-redis"
@@ -23,7 +31,7 @@ import {
   DriftDetector,
   type DriftStore,
   type ExperimentStore,
-  KeyStore,
+  type KeyStore,
   Leases,
   type MetricsSink,
   ModelRegistry,
@@ -67,7 +75,7 @@ export const makeStorageLayer = (
       FsDriftStore.layer({ directory }),
       FsPipelineStore.layer({ directory }),
       Leases.layerMemory,
-      KeyStore.layerMemory
+      FsKeyStore.layer({ directory })
     )
   }
   const client = RedisClient.layer(redisOptions({ ...config, redisUrl: config.redisUrl }, log))
@@ -76,7 +84,7 @@ export const makeStorageLayer = (
     RedisExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
     RedisDriftStore.layer,
     RedisPipelineStore.layer,
-    KeyStore.layerMemory
+    RedisKeyStore.layer
   ).pipe(
     Layer.provide(client),
     Layer.merge(FsArtifactStore.layer({ directory }))

@@ -1,5 +1,6 @@
 // Principals, roles and API keys: the bootstrap token's rules, key management over HTTP, and a
 // route x role matrix generated from the endpoint tables.
+import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
 import { type Endpoint, endpoints, hasPermission } from "@org/ml-api"
 import { Access, type KeyStore } from "@org/ml-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -183,6 +184,27 @@ describe("authentication", () => {
       expect((await open.app.request("/metrics")).status).toBe(200)
     } finally {
       await open.close()
+    }
+  })
+})
+
+describe("keys in Redis", () => {
+  it("a key revoked on one instance is refused by another at once", async () => {
+    const prefix = uniquePrefix("roles")
+    const env = { ML_API_TOKEN: bootstrapToken, ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix }
+    const [one, two] = [await makeTestApp(env), await makeTestApp(env)]
+    try {
+      const { key, token } = await createKey(one.app, bootstrapToken, { name: "shared", role: "viewer" })
+      expect((await two.app.request("/v1/models", { headers: bearer(token) })).status).toBe(200)
+      const revoked = await one.app.request(`/v1/keys/${key.id}`, { method: "DELETE", headers: bearer(bootstrapToken) })
+      expect(revoked.status).toBe(204)
+      expect((await two.app.request("/v1/models", { headers: bearer(token) })).status).toBe(401)
+    } finally {
+      await one.close()
+      await two.close()
+      const client = await connectOrFail()
+      await deleteKeysWithPrefix(client, prefix)
+      client.disconnect()
     }
   })
 })

@@ -1,6 +1,7 @@
 export * as FsArtifactStore from "./FsArtifactStore.js"
 export * as FsDriftStore from "./FsDriftStore.js"
 export * as FsExperimentStore from "./FsExperimentStore.js"
+export * as FsKeyStore from "./FsKeyStore.js"
 export { layer } from "./FsLayer.js"
 export * as FsModelStore from "./FsModelStore.js"
 export * as FsPipelineStore from "./FsPipelineStore.js"

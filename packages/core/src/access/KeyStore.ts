@@ -64,7 +64,14 @@ export interface KeyStoreShape {
 
 export class KeyStore extends Context.Service<KeyStore, KeyStoreShape>()("@org/ml-core/KeyStore") {}
 
-export const makeMemory = Effect.sync((): KeyStoreShape => {
+/** The memory store, with its records by token hash for adapters that persist them (fs journal). */
+export interface MemoryKeyStore extends KeyStoreShape {
+  readonly entries: () => ReadonlyArray<readonly [tokenHash: string, key: ApiKey]>
+  /** Stores the record as given, replacing any under the same hash (journal replay). */
+  readonly put: (tokenHash: string, key: ApiKey) => void
+}
+
+export const makeMemory = Effect.sync((): MemoryKeyStore => {
   const byHash = new Map<string, ApiKey>()
   return {
     create: (key, tokenHash) => Effect.sync(() => void byHash.set(tokenHash, key)),
@@ -79,7 +86,9 @@ export const makeMemory = Effect.sync((): KeyStoreShape => {
           return revoked
         }
         return undefined
-      })
+      }),
+    entries: () => [...byHash.entries()],
+    put: (tokenHash, key) => void byHash.set(tokenHash, key)
   }
 })
 
