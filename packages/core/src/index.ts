@@ -3,8 +3,8 @@
  * decoding, common errors), registry/, experiments/, drift/, learning/, stats/; contract suites
  * for adapters are in testing/ (exported as @org/ml-core/testing).
  */
-export * as Access from "./access/Principal.js"
 export * as KeyStore from "./access/KeyStore.js"
+export * as Access from "./access/Principal.js"
 export * from "./shared/Errors.js"
 export * from "./shared/InputLimits.js"
 export * as Leases from "./shared/Leases.js"
