@@ -78,8 +78,8 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.registerModel,
-    ({ actor, body }) =>
-      registry((r) => r.registerModel(body, undefined, { actor })).pipe(
+    ({ actor, body, onBehalfOf }) =>
+      registry((r) => r.registerModel(body, undefined, { actor, onBehalfOf })).pipe(
         // Registration over HTTP carries no artifact, so the artifact's errors cannot happen.
         Effect.catchTag(["ArtifactStateError", "ArtifactTooLargeError", "IntegrityError"], Effect.die),
         Effect.map((model) => new Reply(model, { location: `/v1/models/${model.id}` }))
@@ -93,11 +93,14 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.updateModel,
-    ({ actor, body, params }) => registry((r) => r.updateModel(params.id, { ...body, actor: body.actor ?? actor })),
+    ({ actor, body, onBehalfOf, params }) =>
+      registry((r) =>
+        r.updateModel(params.id, body, { actor, onBehalfOf: body.onBehalfOf ?? body.actor ?? onBehalfOf })
+      ),
     { screenBody: refuseIdentityChanges }
   )
 
-  mount(app, Registry.uploadArtifact, ({ actor, params, query, request }) => {
+  mount(app, Registry.uploadArtifact, ({ actor, onBehalfOf, params, query, request }) => {
     const declared = request.headers.get("content-length")
     if (declared !== null && Number(declared) > options.maxUploadBytes) {
       return Effect.fail(
@@ -111,7 +114,9 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
     return Effect.flatMap(
       expectedDigest(request.headers),
       (expectedSha256) =>
-        registry((r) => r.uploadArtifact(params.id, body, { expectedSha256, actor, allowEmpty: query.allowEmpty }))
+        registry((r) =>
+          r.uploadArtifact(params.id, body, { expectedSha256, actor, onBehalfOf, allowEmpty: query.allowEmpty })
+        )
     )
   })
 
@@ -124,8 +129,14 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.promoteModel,
-    ({ actor, body, params }) =>
-      registry((r) => r.promoteModel(params.id, body.status, { reason: body.reason, actor: body.actor ?? actor }))
+    ({ actor, body, onBehalfOf, params }) =>
+      registry((r) =>
+        r.promoteModel(params.id, body.status, {
+          reason: body.reason,
+          actor,
+          onBehalfOf: body.onBehalfOf ?? body.actor ?? onBehalfOf
+        })
+      )
   )
 
   mount(app, Registry.getHistory, ({ params }) => registry((r) => r.getHistory(params.id)))

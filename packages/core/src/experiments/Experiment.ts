@@ -95,7 +95,10 @@ export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
 export const TrafficChange = Schema.Struct({
   at: Schema.String,
+  /** The authenticated principal that changed the split. */
   actor: Schema.String,
+  /** Who that caller said it acted for; an annotation, not the actor. */
+  onBehalfOf: Schema.optionalKey(Schema.String),
   trafficPct: Schema.Array(Schema.Finite)
 })
 export type TrafficChange = typeof TrafficChange.Type
@@ -168,9 +171,15 @@ export interface ExperimentDefaults {
  */
 export const newExperiment = (
   input: CreateExperimentInput,
-  created: { readonly id: string; readonly at: string; readonly actor: string; readonly defaults: ExperimentDefaults }
+  created: {
+    readonly id: string
+    readonly at: string
+    readonly actor: string
+    readonly onBehalfOf?: string | undefined
+    readonly defaults: ExperimentDefaults
+  }
 ): Experiment => {
-  const { id, at, actor, defaults } = created
+  const { id, at, actor, defaults, onBehalfOf } = created
   return {
     id,
     name: input.name,
@@ -194,7 +203,12 @@ export const newExperiment = (
     startedAt: null,
     completedAt: null,
     decision: null,
-    trafficHistory: [{ at, actor, trafficPct: input.variants.map((v) => v.trafficPct) }],
+    trafficHistory: [{
+      at,
+      actor,
+      ...(onBehalfOf ? { onBehalfOf } : {}),
+      trafficPct: input.variants.map((v) => v.trafficPct)
+    }],
     banditHistory: [],
     revision: 1
   }
