@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { CreateExperimentInput } from "../src/experiments/Experiment.js"
 import { AuditEvent } from "../src/registry/AuditEvent.js"
 import { PromoteModelInput, RegisterModelInput } from "../src/registry/Model.js"
 import { newModel } from "../src/registry/ModelChanges.js"
@@ -65,6 +66,13 @@ describe("safe text", () => {
   it("refuses the deprecated actor and createdBy aliases under the same rules", () => {
     expect(accepts(PromoteModelInput, { status: "testing", actor: "bob\nforged" })).toBe(false)
     expect(accepts(RegisterModelInput, { ...input, createdBy: "x".repeat(16 * 1024) })).toBe(false)
+  })
+
+  it("refuses control characters in an experiment's name and description", () => {
+    const experiment = { name: "split", targetMetric: "revenue", variants: [] }
+    expect(accepts(CreateExperimentInput, experiment)).toBe(true)
+    expect(accepts(CreateExperimentInput, { ...experiment, name: "split\nforged" })).toBe(false)
+    expect(accepts(CreateExperimentInput, { ...experiment, description: "a\u202Eb" })).toBe(false)
   })
 
   it("states the limits in the JSON Schema (OpenAPI shows maxLength)", () => {

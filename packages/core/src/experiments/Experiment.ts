@@ -6,6 +6,7 @@
  */
 import { Schema } from "effect"
 import { ModelId } from "../registry/Model.js"
+import { SafeLabel, SafeText } from "../shared/SafeText.js"
 
 export const ExperimentStatus = Schema.Literals(["draft", "running", "paused", "completed"])
 export type ExperimentStatus = typeof ExperimentStatus.Type
@@ -67,8 +68,8 @@ const variantsBound = Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at 
 
 export const CreateExperimentInput = Schema.Struct({
   id: Schema.optionalKey(ExperimentId),
-  name: Label,
-  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
+  name: SafeLabel(128, { minLength: 1 }),
+  description: Schema.optionalKey(SafeText(4096)),
   targetMetric: MetricName,
   metricGoals: Schema.optionalKey(
     Schema.Record(Schema.String, MetricGoal).check(
