@@ -46,7 +46,13 @@ export interface ClientOptions {
   readonly baseUrl: string
   /** Bearer token, when the server sets ML_API_TOKEN. */
   readonly token?: string | undefined
-  /** Who is acting; recorded in the audit trail (sent as x-actor). */
+  /**
+   * Who this client acts for (sent as x-actor): the audit trail records it as `onBehalfOf`, beside
+   * the actor, which is always the principal of the token. At most 256 characters, no control or
+   * bidi characters.
+   */
+  readonly onBehalfOf?: string | undefined
+  /** @deprecated Use onBehalfOf: the actor is the token's principal; this is only recorded as onBehalfOf. */
   readonly actor?: string | undefined
   /** A fetch implementation (default: globalThis.fetch). */
   readonly fetch?: typeof fetch | undefined
@@ -117,9 +123,10 @@ const verifying = (expected: string): TransformStream<Uint8Array, Uint8Array> =>
 export const createClient = (options: ClientOptions) => {
   const baseUrl = options.baseUrl.replace(/\/+$/, "")
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+  const onBehalfOf = options.onBehalfOf ?? options.actor
   const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
     ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    ...(options.actor ? { "x-actor": options.actor } : {}),
+    ...(onBehalfOf ? { "x-actor": onBehalfOf } : {}),
     ...extra
   })
 
@@ -178,7 +185,12 @@ export const createClient = (options: ClientOptions) => {
     promoteModel: (
       id: string,
       status: ModelStatus,
-      promotion: { readonly reason?: string; readonly actor?: string } = {}
+      promotion: {
+        readonly reason?: string
+        readonly onBehalfOf?: string
+        /** @deprecated Use onBehalfOf. */
+        readonly actor?: string
+      } = {}
     ): Promise<Model> => sendJson<Model>(`${modelPath(id)}/promote`, "POST", { status, ...promotion }),
     getModel: (id: string): Promise<Model> => sendJson<Model>(modelPath(id)),
     updateModel: (id: string, patch: UpdateModelInput): Promise<Model> =>

@@ -14,7 +14,7 @@ import { useServer } from "./serverFixture.js"
 
 const server = useServer()
 
-const client = () => createClient({ baseUrl: server.url, actor: "sdk-test" })
+const client = () => createClient({ baseUrl: server.url, onBehalfOf: "sdk-test" })
 const hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 const metadata = (version: string, name = "sdk-model") => ({ name, version, algorithm: "logreg", framework: "sklearn" })
 
@@ -46,7 +46,8 @@ describe("registry client against a real server", () => {
       expectedSha256: hex(bytes)
     })
     expect(model.artifact).toMatchObject({ sha256: hex(bytes), sizeBytes: bytes.length })
-    expect(model.createdBy).toBe("sdk-test")
+    // The actor is the token's principal (anonymous: the test server has no token); the name is an annotation.
+    expect([model.createdBy, model.onBehalfOf]).toEqual(["anonymous", "sdk-test"])
     const download = await sdk.registry.downloadArtifact(model.id)
     expect(download.sha256).toBe(hex(bytes))
     expect(hex(await download.bytes())).toBe(hex(bytes))
@@ -69,7 +70,7 @@ describe("registry client against a real server", () => {
       "promoted",
       "promoted"
     ])
-    expect(history[2]).toMatchObject({ reason: "offline eval passed", actor: "sdk-test" })
+    expect(history[2]).toMatchObject({ reason: "offline eval passed", actor: "anonymous", onBehalfOf: "sdk-test" })
     const updated = await sdk.registry.updateModel(model.id, { description: "prod model" })
     expect(updated.description).toBe("prod model")
   })

@@ -20,6 +20,7 @@ import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
 import { pipelineRoutes } from "./routes/pipelines.js"
+import { securityMiddleware } from "./SecurityHeaders.js"
 
 type HttpMetrics = PrometheusMetrics.HttpMetrics
 
@@ -37,6 +38,8 @@ export interface AppOptions {
   readonly diskSpace?: DiskSpace | undefined
   /** Checks every JSON success body against its endpoint's schema, answering 500 on a mismatch (for tests). */
   readonly validateResponses?: boolean | undefined
+  /** Browser origins allowed by CORS (ML_CORS_ORIGINS); absent or empty: CORS off. */
+  readonly corsOrigins?: ReadonlyArray<string> | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
@@ -58,6 +61,9 @@ export const makeApp = (options: AppOptions) => {
       else if (c.res.status < 300) options.diskSpace.noteWrite(false)
     }
   })
+
+  // Security headers and CORS: before authentication, so preflights (which carry no token) are answered.
+  app.use("*", securityMiddleware(options.corsOrigins ?? []))
 
   const unauthorized = (c: Context) =>
     problemResponse(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, c.req.path), {

@@ -53,6 +53,8 @@ export interface ServerConfig {
   readonly onlineStrategy: "incremental" | "mini-batch" | "periodic" | "adaptive"
   readonly onlineBatchSize: number
   readonly onlineMaxBuffer: number
+  /** Browser origins allowed to call the API (CORS); empty: CORS is off. */
+  readonly corsOrigins: ReadonlyArray<string>
 }
 
 export class ConfigError extends Error {
@@ -111,6 +113,25 @@ const bootstrapToken = Schema.String.check(
   Schema.makeFilter((raw: string) =>
     raw.length >= MIN_API_TOKEN_LENGTH ||
     `must be at least ${MIN_API_TOKEN_LENGTH} characters (unset it to run without authentication), got ${raw.length}`
+  )
+)
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else (no path, no wildcard). */
+const exactOrigin = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
+const splitOrigins = (raw: string) => raw.split(",").map((origin) => origin.trim()).filter((o) => o !== "")
+const corsOrigins = Schema.String.check(
+  Schema.makeFilter((raw: string) => {
+    const wrong = splitOrigins(raw).find((origin) => !exactOrigin.test(origin))
+    return wrong === undefined ||
+      `must be comma-separated exact origins like https://app.example.com, got ${JSON.stringify(wrong)}`
+  })
+).pipe(
+  Schema.decodeTo(
+    Schema.Array(Schema.String),
+    SchemaTransformation.transform<ReadonlyArray<string>, string>({
+      decode: splitOrigins,
+      encode: (origins) => origins.join(",")
+    })
   )
 )
 
@@ -178,7 +199,8 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   driftThreshold: setting("ML_DRIFT_THRESHOLD", probability, 0.05),
   driftWindowSize: integer("ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
   driftCheckIntervalSeconds: integer("ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),
-  driftTickMillis: integer("ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000)
+  driftTickMillis: integer("ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000),
+  corsOrigins: setting("ML_CORS_ORIGINS", corsOrigins, [] as ReadonlyArray<string>)
 }).pipe(Config.map(({ first: { online, ...first }, ...rest }) => ({ ...first, ...online, ...rest })))
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()

@@ -96,7 +96,8 @@ const operation = (path: string, method: string, op: Node) =>
   (op.requestBody ? `<h4>Body</h4>${content(op.requestBody.content)}` : "") +
   responses(op.responses ?? {}) + "</section>"
 
-const style = `body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
+export const docsStyle =
+  `body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
 section{border-top:1px solid #ddd;padding:.4rem 0}table{border-collapse:collapse;font-size:.9rem}
 td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}h4{margin:.6rem 0 .2rem}
 .m{display:inline-block;min-width:4.5rem;font-size:.8rem;padding:.1rem .4rem;border-radius:.3rem;color:#fff;
@@ -117,7 +118,7 @@ export const docsPage = (openapi: OpenApiDocument): string => {
     `<section id="schema-${escape(name)}"><h3>${escape(name)}</h3>${fieldsTable(schema as Node)}</section>`
   ).join("\n")
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(openapi.info.title)}</title>
-<style>${style}</style></head>
+<style>${docsStyle}</style></head>
 <body><h1>${escape(openapi.info.title)}</h1><p>${escape(openapi.info.description)}</p>
 <p>Machine-readable contract: <a href="/openapi.json">/openapi.json</a></p>${groups}
 <h2>Schemas</h2>${schemas}</body></html>`

@@ -194,6 +194,7 @@ export const makeServerApp = (
     httpMetrics: PrometheusMetrics.makeHttpMetrics(metricsRegistry),
     maxJsonBytes: config.maxJsonBytes,
     maxUploadBytes: config.maxUploadBytes,
+    corsOrigins: config.corsOrigins,
     // Artifacts live in the data directory in both modes, so its space matters with Redis too.
     diskSpace: makeDiskSpace(path.resolve(config.storageDir), config.minFreeBytes),
     apiToken: config.apiToken === undefined ? undefined : Redacted.value(config.apiToken),

@@ -83,7 +83,7 @@ describe("what registry operations write", () => {
       },
       "01ARZ3NDEKTSV4RRFFQ69G5FAV",
       at,
-      "bob"
+      { actor: "bob" }
     )
     expect(model).toMatchObject({
       status: "draft",

@@ -1,7 +1,8 @@
 /**
  * Mounting an endpoint of the contract on Hono. One generic route does what every handler used
  * to repeat: read a JSON body within the size limit (413, 415), decode the path, query and body
- * through the endpoint's schemas (400 naming the fields), resolve the actor, run the handler's
+ * through the endpoint's schemas (400 naming the fields), resolve the actor (the authenticated
+ * principal) and the x-actor annotation (400 when unsafe), run the handler's
  * Effect, answer the success status and body, and turn typed errors into problem+json through
  * the typed problem table. Handlers stay one use-case call, and their error type is limited to
  * the tags the endpoint declares, so an undocumented error fails typecheck.
@@ -17,7 +18,16 @@ import {
   type SuccessOf,
   UnsupportedMediaType
 } from "@org/ml-api"
-import { Access, ArtifactStore, decodeInput, excessiveNesting, MAX_JSON_DEPTH, ValidationError } from "@org/ml-core"
+import {
+  Access,
+  ArtifactStore,
+  decodeInput,
+  excessiveNesting,
+  hasUnsafeCharacter,
+  MAX_JSON_DEPTH,
+  MAX_ON_BEHALF_OF_LENGTH,
+  ValidationError
+} from "@org/ml-core"
 import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
 import type { Context, Hono } from "hono"
 import { problemFromCause, problemResponse } from "../Problem.js"
@@ -86,8 +96,10 @@ export interface Input<E extends Endpoint> {
   readonly params: ParamsOf<E>
   readonly query: QueryOf<E>
   readonly body: BodyOf<E>
-  /** Who is acting: the x-actor header, else "anonymous" (a body's own `actor` field wins where it has one). */
+  /** Who is acting: the authenticated principal's name, never a name the request carries. */
   readonly actor: string
+  /** Who the caller says it acts for (x-actor header), already checked; a body's onBehalfOf or actor wins. */
+  readonly onBehalfOf: string | undefined
   /** The request itself: its headers, and the stream of a raw body. */
   readonly request: Request
   /** The authenticated caller (`anonymous` when authentication is off). */
@@ -138,7 +150,10 @@ class HandlerInput {
     this.#c = c
   }
   get actor(): string {
-    return this.#c.req.header("x-actor") ?? "anonymous"
+    return principalOf(this.#c).name
+  }
+  get onBehalfOf(): string | undefined {
+    return this.#c.req.header(onBehalfOfHeader)
   }
   get request(): Request {
     return this.#c.req.raw
@@ -146,6 +161,34 @@ class HandlerInput {
   get principal(): Access.Principal {
     return this.#c.get("principal") ?? Access.anonymous
   }
+}
+
+/** The authenticated principal (set by the auth middleware), anonymous when auth is off. */
+export const principalOf = (c: Context): Access.Principal =>
+  (c.get("principal") as Access.Principal | undefined) ?? Access.anonymous
+
+const onBehalfOfHeader = "x-actor"
+
+/**
+ * The x-actor header's refusal: it lands in the audit trail as onBehalfOf, so it is held to the
+ * same rule as a body's onBehalfOf (length, no control or bidi characters). Only changes record
+ * it, so reads never touch the headers.
+ */
+const onBehalfOfRefusal = (c: Context): ValidationError | undefined => {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return undefined
+  const claimed = c.req.header(onBehalfOfHeader)
+  if (claimed === undefined) return undefined
+  const problem = claimed.length === 0
+    ? "must not be empty"
+    : claimed.length > MAX_ON_BEHALF_OF_LENGTH
+    ? `must be at most ${MAX_ON_BEHALF_OF_LENGTH} characters, got ${claimed.length}`
+    : hasUnsafeCharacter(claimed)
+    ? "must not contain control or bidirectional-override characters"
+    : undefined
+  return problem === undefined ? undefined : new ValidationError({
+    message: `Header ${onBehalfOfHeader} ${problem}`,
+    issues: [{ path: [onBehalfOfHeader], message: problem }]
+  })
 }
 
 /** Writes the success answer; with `validate`, a JSON body that does not match its schema throws (500, logged). */
@@ -182,6 +225,8 @@ export const makeMount =
 
     /** Decodes, runs and answers; synchronously when nothing needs running (a constant, a decoding failure). */
     const answer = (c: Context, raw: unknown): Response | Promise<Response> => {
+      const refusal = onBehalfOfRefusal(c)
+      if (refusal) return failureResponse(c, Cause.fail(refusal), settings.log)
       const program = andThen(
         decodeParams(c.req.param()),
         (params) =>

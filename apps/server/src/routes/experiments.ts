@@ -1,7 +1,7 @@
 /**
  * The A/B test and bandit routes, mounted from the Experiments endpoint table: each handler is
  * one use-case call. What HTTP adds lives here: the location of a created experiment, the
- * caller as the default actor, and the two shapes (one or many) of the assignment and metric
+ * authenticated principal as the actor, and the two shapes (one or many) of the assignment and metric
  * requests.
  */
 import { Experiments } from "@org/ml-api"
@@ -15,12 +15,16 @@ const abTests = <A, E>(f: (t: AbTests.AbTestsShape) => Effect.Effect<A, E>) => A
 
 /** Create, read, change and move experiments through their lifecycle. */
 const mountLifecycle = (mount: Mount<AppServices>, app: Hono) => {
-  mount(app, Experiments.createExperiment, ({ actor, body }) =>
-    abTests((t) => t.createExperiment(body, actor)).pipe(
-      // Variants missing from the registry are reported as input issues (400), never as a 404.
-      Effect.catchTag("ModelNotFoundError", Effect.die),
-      Effect.map((experiment) => new Reply(experiment, { location: `/v1/experiments/${experiment.id}` }))
-    ))
+  mount(
+    app,
+    Experiments.createExperiment,
+    ({ actor, body, onBehalfOf }) =>
+      abTests((t) => t.createExperiment(body, actor, onBehalfOf)).pipe(
+        // Variants missing from the registry are reported as input issues (400), never as a 404.
+        Effect.catchTag("ModelNotFoundError", Effect.die),
+        Effect.map((experiment) => new Reply(experiment, { location: `/v1/experiments/${experiment.id}` }))
+      )
+  )
 
   mount(
     app,
@@ -33,7 +37,8 @@ const mountLifecycle = (mount: Mount<AppServices>, app: Hono) => {
   mount(
     app,
     Experiments.updateExperiment,
-    ({ actor, body, params }) => abTests((t) => t.updateExperiment(params.id, body, body.actor ?? actor))
+    ({ actor, body, onBehalfOf, params }) =>
+      abTests((t) => t.updateExperiment(params.id, body, actor, body.onBehalfOf ?? body.actor ?? onBehalfOf))
   )
 
   mount(app, Experiments.startExperiment, ({ actor, params }) => abTests((t) => t.startExperiment(params.id, actor)))
@@ -43,9 +48,13 @@ const mountLifecycle = (mount: Mount<AppServices>, app: Hono) => {
   mount(
     app,
     Experiments.completeExperiment,
-    ({ actor, body, params }) =>
+    ({ actor, body, onBehalfOf, params }) =>
       abTests((t) =>
-        t.completeExperiment(params.id, { promoteWinner: body.promoteWinner ?? false, actor: body.actor ?? actor })
+        t.completeExperiment(params.id, {
+          promoteWinner: body.promoteWinner ?? false,
+          actor,
+          onBehalfOf: body.onBehalfOf ?? body.actor ?? onBehalfOf
+        })
       )
   )
 

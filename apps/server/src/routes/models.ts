@@ -82,10 +82,10 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.registerModel,
-    ({ actor, body, principal }) =>
+    ({ actor, body, onBehalfOf, principal }) =>
       !mayTouchModel(principal, body.name) ?
         Effect.fail(outsideModels(principal, body.name)) :
-        registry((r) => r.registerModel(body, undefined, { actor })).pipe(
+        registry((r) => r.registerModel(body, undefined, { actor, onBehalfOf })).pipe(
           // Registration over HTTP carries no artifact, so the artifact's errors cannot happen.
           Effect.catchTag(["ArtifactStateError", "ArtifactTooLargeError", "IntegrityError"], Effect.die),
           Effect.map((model) => new Reply(model, { location: `/v1/models/${model.id}` }))
@@ -99,11 +99,14 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.updateModel,
-    ({ actor, body, params }) => registry((r) => r.updateModel(params.id, { ...body, actor: body.actor ?? actor })),
+    ({ actor, body, onBehalfOf, params }) =>
+      registry((r) =>
+        r.updateModel(params.id, body, { actor, onBehalfOf: body.onBehalfOf ?? body.actor ?? onBehalfOf })
+      ),
     { screenBody: refuseIdentityChanges }
   )
 
-  mount(app, Registry.uploadArtifact, ({ actor, params, query, request }) => {
+  mount(app, Registry.uploadArtifact, ({ actor, onBehalfOf, params, query, request }) => {
     const declared = request.headers.get("content-length")
     if (declared !== null && Number(declared) > options.maxUploadBytes) {
       return Effect.fail(
@@ -117,7 +120,9 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
     return Effect.flatMap(
       expectedDigest(request.headers),
       (expectedSha256) =>
-        registry((r) => r.uploadArtifact(params.id, body, { expectedSha256, actor, allowEmpty: query.allowEmpty }))
+        registry((r) =>
+          r.uploadArtifact(params.id, body, { expectedSha256, actor, onBehalfOf, allowEmpty: query.allowEmpty })
+        )
     )
   })
 
@@ -130,11 +135,17 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.promoteModel,
-    ({ actor, body, params, principal }) =>
+    ({ actor, body, onBehalfOf, params, principal }) =>
       // Editors promote up to staging; production and archive need the admin's permission.
       endStates.has(body.status) && !hasPermission(principal.role, "models:promote-production")
         ? Effect.fail(forbidden(principal, "models:promote-production"))
-        : registry((r) => r.promoteModel(params.id, body.status, { reason: body.reason, actor: body.actor ?? actor }))
+        : registry((r) =>
+          r.promoteModel(params.id, body.status, {
+            reason: body.reason,
+            actor,
+            onBehalfOf: body.onBehalfOf ?? body.actor ?? onBehalfOf
+          })
+        )
   )
 
   mount(app, Registry.getHistory, ({ params }) => registry((r) => r.getHistory(params.id)))

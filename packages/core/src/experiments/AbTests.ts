@@ -6,6 +6,7 @@
  * Bandit.ts. Changes are read-change-commit on a revision, retried while another instance wins.
  */
 import { Clock, Context, Effect, Layer, Random } from "effect"
+import type { Attribution } from "../registry/AuditEvent.js"
 import { type ModelNotFoundError } from "../registry/Errors.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
@@ -63,7 +64,8 @@ type AbError = ExperimentNotFoundError | ExperimentStateError | ValidationError 
 export interface AbTestsShape {
   readonly createExperiment: (
     input: CreateExperimentInput,
-    actor?: string
+    actor?: string,
+    onBehalfOf?: string
   ) => Effect.Effect<Experiment, ExperimentConflictError | ValidationError | ModelNotFoundError | StorageError>
   readonly getExperiment: (id: string) => Effect.Effect<Experiment, ExperimentNotFoundError | StorageError>
   readonly listExperiments: () => Effect.Effect<ReadonlyArray<Experiment>, StorageError>
@@ -71,7 +73,7 @@ export interface AbTestsShape {
   readonly pauseExperiment: (id: string, actor?: string) => Effect.Effect<Experiment, AbError>
   readonly completeExperiment: (
     id: string,
-    options?: { readonly promoteWinner?: boolean; readonly actor?: string }
+    options?: { readonly promoteWinner?: boolean; readonly actor?: string; readonly onBehalfOf?: string | undefined }
   ) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
   /**
    * Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory)
@@ -80,7 +82,8 @@ export interface AbTestsShape {
   readonly updateExperiment: (
     id: string,
     change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
-    actor?: string
+    actor?: string,
+    onBehalfOf?: string
   ) => Effect.Effect<Experiment, AbError>
   /** Sets the experiment gauges (active count, traffic shares, metric means) from storage. */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
@@ -268,11 +271,11 @@ const registryIssues = ({ registry }: Ports, variants: ReadonlyArray<Variant>) =
     )).pipe(Effect.map((issues) => issues.flat()))
 
 /** Promotes the winner step by step to production; a refused step names the experiment. */
-const promoteWinner = ({ registry }: Ports, id: string, winner: string, actor: string) =>
+const promoteWinner = ({ registry }: Ports, id: string, winner: string, by: Attribution) =>
   Effect.gen(function*() {
     const model = yield* registry.getModel(winner)
     for (const status of promotionSteps(model.status)) {
-      yield* registry.promoteModel(winner, status, { reason: `winner of experiment ${id}`, actor }).pipe(
+      yield* registry.promoteModel(winner, status, { reason: `winner of experiment ${id}`, ...by }).pipe(
         Effect.mapError((e) =>
           new ExperimentStateError({
             experimentId: id,
@@ -294,12 +297,12 @@ const results = (ports: Ports, id: string) =>
 /** Creating, reading, changing and ending experiments. */
 const lifecycleMethods = (ports: Ports) => ({
   createExperiment: Effect.fn("AbTests.createExperiment")(
-    function*(input: CreateExperimentInput, actor: string = "anonymous") {
+    function*(input: CreateExperimentInput, actor: string = "anonymous", onBehalfOf?: string) {
       const issues = [...validateVariants(input.variants), ...(yield* registryIssues(ports, input.variants))]
       if (issues.length > 0) return yield* Effect.fail(invalidInput("experiment", issues))
       const at = yield* nowIso
       const id = input.id ?? (yield* generatedId(at))
-      const experiment = newExperiment(input, { id, at, actor, defaults: ports.settings })
+      const experiment = newExperiment(input, { id, at, actor, onBehalfOf, defaults: ports.settings })
       yield* ports.store.insert(experiment)
       return experiment
     }
@@ -317,7 +320,11 @@ const lifecycleMethods = (ports: Ports) => ({
     return yield* transition(ports, id, ["running"], "paused")
   }),
   completeExperiment: Effect.fn("AbTests.completeExperiment")(
-    function*(id: string, options: { readonly promoteWinner?: boolean; readonly actor?: string } = {}) {
+    function*(
+      id: string,
+      options: { readonly promoteWinner?: boolean; readonly actor?: string; readonly onBehalfOf?: string | undefined } =
+        {}
+    ) {
       const { decision } = yield* results(ports, id)
       const completed = yield* transition(ports, id, ["running", "paused"], "completed", (_e, at) => ({
         completedAt: at,
@@ -325,7 +332,10 @@ const lifecycleMethods = (ports: Ports) => ({
       }))
       const winner = decision.winnerModelId
       if (options.promoteWinner && winner) {
-        yield* promoteWinner(ports, id, winner, options.actor ?? `experiment:${id}`)
+        yield* promoteWinner(ports, id, winner, {
+          actor: options.actor ?? `experiment:${id}`,
+          onBehalfOf: options.onBehalfOf
+        })
       }
       return completed
     }
@@ -333,7 +343,8 @@ const lifecycleMethods = (ports: Ports) => ({
   updateExperiment: Effect.fn("AbTests.updateExperiment")(function*(
     id: string,
     change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
-    actor: string = "anonymous"
+    actor: string = "anonymous",
+    onBehalfOf?: string
   ) {
     const { description, trafficPct } = change
     return yield* update(ports, id, (e, at) => {
@@ -343,7 +354,7 @@ const lifecycleMethods = (ports: Ports) => ({
         ...e,
         variants,
         description: description ?? e.description,
-        trafficHistory: [...e.trafficHistory, { at, actor, trafficPct }]
+        trafficHistory: [...e.trafficHistory, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}), trafficPct }]
       })))
     })
   })

@@ -6,6 +6,7 @@
  */
 import { Schema } from "effect"
 import { ModelId } from "../registry/Model.js"
+import { SafeLabel, SafeText } from "../shared/SafeText.js"
 
 export const ExperimentStatus = Schema.Literals(["draft", "running", "paused", "completed"])
 export type ExperimentStatus = typeof ExperimentStatus.Type
@@ -67,8 +68,8 @@ const variantsBound = Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at 
 
 export const CreateExperimentInput = Schema.Struct({
   id: Schema.optionalKey(ExperimentId),
-  name: Label,
-  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
+  name: SafeLabel(128, { minLength: 1 }),
+  description: Schema.optionalKey(SafeText(4096)),
   targetMetric: MetricName,
   metricGoals: Schema.optionalKey(
     Schema.Record(Schema.String, MetricGoal).check(
@@ -95,7 +96,10 @@ export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
 export const TrafficChange = Schema.Struct({
   at: Schema.String,
+  /** The authenticated principal that changed the split. */
   actor: Schema.String,
+  /** Who that caller said it acted for; an annotation, not the actor. */
+  onBehalfOf: Schema.optionalKey(Schema.String),
   trafficPct: Schema.Array(Schema.Finite)
 })
 export type TrafficChange = typeof TrafficChange.Type
@@ -168,9 +172,15 @@ export interface ExperimentDefaults {
  */
 export const newExperiment = (
   input: CreateExperimentInput,
-  created: { readonly id: string; readonly at: string; readonly actor: string; readonly defaults: ExperimentDefaults }
+  created: {
+    readonly id: string
+    readonly at: string
+    readonly actor: string
+    readonly onBehalfOf?: string | undefined
+    readonly defaults: ExperimentDefaults
+  }
 ): Experiment => {
-  const { id, at, actor, defaults } = created
+  const { id, at, actor, defaults, onBehalfOf } = created
   return {
     id,
     name: input.name,
@@ -194,7 +204,12 @@ export const newExperiment = (
     startedAt: null,
     completedAt: null,
     decision: null,
-    trafficHistory: [{ at, actor, trafficPct: input.variants.map((v) => v.trafficPct) }],
+    trafficHistory: [{
+      at,
+      actor,
+      ...(onBehalfOf ? { onBehalfOf } : {}),
+      trafficPct: input.variants.map((v) => v.trafficPct)
+    }],
     banditHistory: [],
     revision: 1
   }

@@ -6,8 +6,9 @@
  * variant, is the metric name valid) is checked by the use case, once.
  */
 import { Schema } from "effect"
-import { ModelId } from "../registry/Model.js"
+import { MAX_DESCRIPTION_LENGTH, ModelId } from "../registry/Model.js"
 import { BoundedNumber } from "../shared/InputLimits.js"
+import { OnBehalfOf, SafeText } from "../shared/SafeText.js"
 import { MAX_VARIANTS } from "./Experiment.js"
 
 export const UpdateExperimentInput = Schema.Struct({
@@ -17,16 +18,19 @@ export const UpdateExperimentInput = Schema.Struct({
       Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at most ${MAX_VARIANTS} entries, one per variant` })
     )
   ),
-  description: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
-  /** Recorded in the traffic history; defaults to the caller. */
-  actor: Schema.optionalKey(Schema.String)
+  description: Schema.optionalKey(SafeText(MAX_DESCRIPTION_LENGTH)),
+  /** Deprecated alias of onBehalfOf: the traffic history records the authenticated principal as the actor. */
+  actor: Schema.optionalKey(OnBehalfOf),
+  onBehalfOf: Schema.optionalKey(OnBehalfOf)
 })
 export type UpdateExperimentInput = typeof UpdateExperimentInput.Type
 
 export const CompleteExperimentInput = Schema.Struct({
   /** Promote the winner (if any) step by step to production. */
   promoteWinner: Schema.optionalKey(Schema.Boolean),
-  actor: Schema.optionalKey(Schema.String)
+  /** Deprecated alias of onBehalfOf: promotions record the authenticated principal as the actor. */
+  actor: Schema.optionalKey(OnBehalfOf),
+  onBehalfOf: Schema.optionalKey(OnBehalfOf)
 })
 export type CompleteExperimentInput = typeof CompleteExperimentInput.Type
 

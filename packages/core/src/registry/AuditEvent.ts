@@ -26,13 +26,25 @@ export const AuditEvent = Schema.Struct({
   name: ModelName,
   version: ModelVersion,
   action: AuditAction,
+  /** The authenticated principal that made the change (stored events of older releases keep theirs). */
   actor: Schema.String,
+  /** Who the caller said it acted for (a body `actor`, the x-actor header): an annotation, not the actor. */
+  onBehalfOf: Schema.optionalKey(Schema.String),
   from: Schema.NullOr(ModelStatus),
   to: Schema.NullOr(ModelStatus),
   reason: Schema.NullOr(Schema.String),
   changes: Schema.optionalKey(FieldChanges)
 })
 export type AuditEvent = typeof AuditEvent.Type
+
+/** Who made a change: the authenticated actor, and who it said it acted for. */
+export interface Attribution {
+  readonly actor?: string | undefined
+  readonly onBehalfOf?: string | undefined
+}
+
+/** Only the attribution of options that carry more (an upload's checksum, a patch's fields). */
+export const attribution = (by: Attribution): Attribution => ({ actor: by.actor, onBehalfOf: by.onBehalfOf })
 
 /** Who did it when no actor is given (the registry itself, e.g. a demotion's bookkeeping). */
 export const systemActor = "system"
@@ -44,6 +56,7 @@ export const auditEvent = (
   action: AuditAction,
   fields: {
     readonly actor?: string | undefined
+    readonly onBehalfOf?: string | undefined
     readonly from?: ModelStatus | null
     readonly to?: ModelStatus | null
     readonly reason?: string | undefined
@@ -56,6 +69,7 @@ export const auditEvent = (
   version: model.version,
   action,
   actor: fields.actor ?? systemActor,
+  ...(fields.onBehalfOf !== undefined ? { onBehalfOf: fields.onBehalfOf } : {}),
   from: fields.from ?? null,
   to: fields.to ?? null,
   reason: fields.reason ?? null,

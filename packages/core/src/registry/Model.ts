@@ -4,6 +4,7 @@
  * rules for names, ids and metadata live here once.
  */
 import { Schema } from "effect"
+import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
 import { ulidPattern } from "../shared/Ulid.js"
 
 export const ModelStatus = Schema.Literals(["draft", "testing", "staging", "production", "archived"])
@@ -37,6 +38,16 @@ const Label = Schema.String.check(
 const Text = (max: number) =>
   Schema.String.check(Schema.isMaxLength(max, { message: `must be at most ${max} characters` }))
 
+/**
+ * What requests may send: the same limits, with control and bidi characters refused. Stored records
+ * keep the lenient Label and Text above, so data written by older releases still decodes.
+ */
+export const MAX_LABEL_LENGTH = 128
+export const MAX_TAGS = 64
+export const MAX_DESCRIPTION_LENGTH = 4096
+export const MAX_REASON_LENGTH = 1024
+const InputLabel = SafeLabel(MAX_LABEL_LENGTH, { minLength: 1 })
+
 export const Instant = Schema.String.check(
   Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "must be an ISO 8601 date-time")
 )
@@ -52,6 +63,12 @@ export const Parameters = Schema.Record(Schema.String, Schema.Union([Schema.Stri
     Schema.isPropertyNames(Label)
   )
 export const Tags = Schema.Array(Label).check(Schema.isMaxLength(64, { message: "must have at most 64 tags" }))
+const InputMetrics = Schema.Record(Schema.String, Schema.Finite).check(Schema.isPropertyNames(InputLabel))
+const InputParameters = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean]))
+  .check(Schema.isPropertyNames(InputLabel))
+const InputTags = Schema.Array(InputLabel).check(
+  Schema.isMaxLength(MAX_TAGS, { message: `must have at most ${MAX_TAGS} tags` })
+)
 
 export const TrainingInfo = Schema.Struct({
   dataset: Schema.optionalKey(Text(512)),
@@ -86,7 +103,10 @@ export const Model = Schema.Struct({
   artifact: Schema.NullOr(ArtifactInfo),
   createdAt: Instant,
   updatedAt: Instant,
+  /** The authenticated principal that registered it. */
   createdBy: Label,
+  /** Who the registering caller said it acted for; an annotation beside createdBy, never instead of it. */
+  onBehalfOf: Schema.optionalKey(Schema.String),
   parentModelId: Schema.NullOr(ModelId),
   /** Optimistic-concurrency counter: every stored change increments it. */
   revision: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -96,24 +116,28 @@ export type Model = typeof Model.Type
 export const RegisterModelInput = Schema.Struct({
   name: ModelName,
   version: ModelVersion,
-  algorithm: Label,
-  framework: Label,
-  description: Schema.optionalKey(Text(4096)),
-  metrics: Schema.optionalKey(Metrics),
-  parameters: Schema.optionalKey(Parameters),
+  algorithm: InputLabel,
+  framework: InputLabel,
+  description: Schema.optionalKey(SafeText(MAX_DESCRIPTION_LENGTH)),
+  metrics: Schema.optionalKey(InputMetrics),
+  parameters: Schema.optionalKey(InputParameters),
   training: Schema.optionalKey(TrainingInfo),
-  tags: Schema.optionalKey(Tags),
-  createdBy: Schema.optionalKey(Label),
+  tags: Schema.optionalKey(InputTags),
+  /** Deprecated alias of onBehalfOf: the server records the authenticated principal as createdBy. */
+  createdBy: Schema.optionalKey(OnBehalfOf),
+  onBehalfOf: Schema.optionalKey(OnBehalfOf),
   parentModelId: Schema.optionalKey(Schema.NullOr(ModelId))
 })
 export type RegisterModelInput = typeof RegisterModelInput.Type
 
 /** Only descriptive fields change after registration; identity (name, version, artifact) never does. */
 export const UpdateModelInput = Schema.Struct({
-  description: Schema.optionalKey(Text(4096)),
-  tags: Schema.optionalKey(Tags),
-  metrics: Schema.optionalKey(Metrics),
-  actor: Schema.optionalKey(Label)
+  description: Schema.optionalKey(SafeText(MAX_DESCRIPTION_LENGTH)),
+  tags: Schema.optionalKey(InputTags),
+  metrics: Schema.optionalKey(InputMetrics),
+  /** Deprecated alias of onBehalfOf: the actor is the authenticated principal. */
+  actor: Schema.optionalKey(OnBehalfOf),
+  onBehalfOf: Schema.optionalKey(OnBehalfOf)
 })
 export type UpdateModelInput = typeof UpdateModelInput.Type
 export const immutableModelFields = [
@@ -135,16 +159,18 @@ export const immutableModelFields = [
 
 export const PromoteModelInput = Schema.Struct({
   status: ModelStatus,
-  reason: Schema.optionalKey(Text(1024)),
-  actor: Schema.optionalKey(Label)
+  reason: Schema.optionalKey(SafeText(MAX_REASON_LENGTH)),
+  /** Deprecated alias of onBehalfOf: the actor is the authenticated principal. */
+  actor: Schema.optionalKey(OnBehalfOf),
+  onBehalfOf: Schema.optionalKey(OnBehalfOf)
 })
 export type PromoteModelInput = typeof PromoteModelInput.Type
 
 export const ListModelsQuery = Schema.Struct({
   name: Schema.optionalKey(ModelName),
   status: Schema.optionalKey(ModelStatus),
-  framework: Schema.optionalKey(Label),
-  tag: Schema.optionalKey(Label),
+  framework: Schema.optionalKey(InputLabel),
+  tag: Schema.optionalKey(InputLabel),
   cursor: Schema.optionalKey(ModelId),
   limit: Schema.optionalKey(
     Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 }, { message: "must be an integer from 1 to 500" }))

@@ -6,7 +6,7 @@
  * keeping the decisions here lets them be tested without services.
  */
 import type { StoredArtifact } from "./ArtifactStore.js"
-import { auditEvent, type FieldChanges } from "./AuditEvent.js"
+import { type Attribution, auditEvent, type FieldChanges } from "./AuditEvent.js"
 import type { DemotionTarget } from "./Lifecycle.js"
 import type { Model, ModelStatus, RegisterModelInput, TrainingInfo, UpdateModelInput } from "./Model.js"
 import type { ModelCommit } from "./ModelStore.js"
@@ -20,8 +20,21 @@ export const withTrainingDuration = (training: TrainingInfo | undefined): Traini
   return info
 }
 
+/**
+ * Who a registration records. With an authenticated actor (the server always has one), that is
+ * createdBy and the input's own createdBy (deprecated) is only an onBehalfOf annotation; without
+ * one (a pipeline inside the process) the input's createdBy stands.
+ */
+const registrant = (input: RegisterModelInput, { actor, onBehalfOf }: Attribution) => {
+  const annotation = input.onBehalfOf ?? (actor !== undefined ? input.createdBy : undefined) ?? onBehalfOf
+  return {
+    createdBy: actor ?? input.createdBy ?? "anonymous",
+    ...(annotation !== undefined ? { onBehalfOf: annotation } : {})
+  }
+}
+
 /** The draft a registration stores: defaults filled in, tags deduplicated, revision 1. */
-export const newModel = (input: RegisterModelInput, id: string, at: string, actor?: string | undefined): Model => ({
+export const newModel = (input: RegisterModelInput, id: string, at: string, by: Attribution = {}): Model => ({
   id,
   name: input.name,
   version: input.version,
@@ -36,7 +49,7 @@ export const newModel = (input: RegisterModelInput, id: string, at: string, acto
   artifact: null,
   createdAt: at,
   updatedAt: at,
-  createdBy: input.createdBy ?? actor ?? "anonymous",
+  ...registrant(input, by),
   parentModelId: input.parentModelId ?? null,
   revision: 1
 })
@@ -46,7 +59,7 @@ export const artifactCommit = (
   model: Model,
   stored: StoredArtifact,
   at: string,
-  actor: string | undefined,
+  by: Attribution,
   allowEmpty = false
 ): ModelCommit & { readonly put: readonly [Model] } => {
   const updated: Model = {
@@ -59,7 +72,7 @@ export const artifactCommit = (
     expected: [{ id: model.id, revision: model.revision }],
     put: [updated],
     events: [auditEvent(updated, at, "artifact_uploaded", {
-      actor,
+      ...by,
       // `from` is an empty artifact being replaced (see Lifecycle.usableArtifact), else null.
       changes: {
         sha256: { from: model.artifact?.sha256 ?? null, to: stored.sha256 },
@@ -105,19 +118,18 @@ export const updateCommit = (
   model: Model,
   update: { readonly next: Model; readonly changes: FieldChanges },
   at: string,
-  actor: string | undefined
+  by: Attribution
 ): ModelCommit & { readonly put: readonly [Model] } => {
   const next: Model = { ...update.next, updatedAt: at, revision: model.revision + 1 }
   return {
     expected: [{ id: model.id, revision: model.revision }],
     put: [next],
-    events: [auditEvent(next, at, "updated", { actor, changes: update.changes })]
+    events: [auditEvent(next, at, "updated", { ...by, changes: update.changes })]
   }
 }
 
-export interface PromotionOptions {
+export interface PromotionOptions extends Attribution {
   readonly at: string
-  readonly actor?: string | undefined
   readonly reason?: string | undefined
   /** Where the version now in production goes when `model` replaces it. */
   readonly demoteTo: DemotionTarget
@@ -141,12 +153,14 @@ export const promotion = (
   current: Model | undefined,
   options: PromotionOptions
 ): Promotion => {
-  const { at, actor, reason } = options
+  const { at, actor, onBehalfOf, reason } = options
   const from = model.status
   const promoted: Model = { ...model, status: to, updatedAt: at, revision: model.revision + 1 }
   const expected = [{ id: model.id, revision: model.revision }]
   const put = [promoted]
-  const events = [auditEvent(promoted, at, to === "archived" ? "archived" : "promoted", { actor, from, to, reason })]
+  const events = [
+    auditEvent(promoted, at, to === "archived" ? "archived" : "promoted", { actor, onBehalfOf, from, to, reason })
+  ]
   const moves: Array<readonly [ModelStatus, ModelStatus]> = [[from, to]]
   if (to !== "production") {
     const production = from === "production" ? { name: model.name, expectedId: model.id } : undefined
@@ -159,6 +173,7 @@ export const promotion = (
     put.push(demoted)
     events.push(auditEvent(demoted, at, "demoted", {
       actor,
+      onBehalfOf,
       from: "production",
       to: target,
       reason: `replaced in production by ${model.name}@${model.version} (${model.id})`

@@ -14,7 +14,7 @@ import { retryOnStaleRevision } from "../shared/Retry.js"
 import { makeUlidGenerator } from "../shared/Ulid.js"
 import { ArtifactStore, type ArtifactStoreShape, type StoredArtifact } from "./ArtifactStore.js"
 import * as ArtifactStoreMemory from "./ArtifactStore.js"
-import { type AuditEvent, auditEvent, productionAt } from "./AuditEvent.js"
+import { type Attribution, attribution, type AuditEvent, auditEvent, productionAt } from "./AuditEvent.js"
 import {
   ArtifactStateError,
   type ArtifactTooLargeError,
@@ -41,14 +41,12 @@ export const defaultRegistrySettings: RegistrySettings = {
   maxArtifactBytes: 10 * 1024 ** 3
 }
 
-export interface PromoteOptions {
+export interface PromoteOptions extends Attribution {
   readonly reason?: string | undefined
-  readonly actor?: string | undefined
 }
 
-export interface UploadOptions {
+export interface UploadOptions extends Attribution {
   readonly expectedSha256?: string | undefined
-  readonly actor?: string | undefined
   /** Accept an empty (0-byte) artifact; without it an empty upload is a ValidationError. */
   readonly allowEmpty?: boolean | undefined
 }
@@ -88,7 +86,12 @@ export interface ModelRegistryShape {
     status: ModelStatus,
     options?: PromoteOptions
   ) => Effect.Effect<Model, ModelNotFoundError | InvalidTransitionError | ArtifactStateError | StorageError>
-  readonly updateModel: (id: string, patch: UpdateModelInput) => Effect.Effect<Model, ModelNotFoundError | StorageError>
+  /** `by` is who changes it; without one, the patch's own actor and onBehalfOf (callers in the process). */
+  readonly updateModel: (
+    id: string,
+    patch: UpdateModelInput,
+    by?: Attribution
+  ) => Effect.Effect<Model, ModelNotFoundError | StorageError>
   readonly getModel: (id: string) => Effect.Effect<Model, ModelNotFoundError | StorageError>
   readonly listModels: (query: ListModelsQuery) => Effect.Effect<ModelPage, StorageError>
   readonly getHistory: (id: string) => Effect.Effect<ReadonlyArray<AuditEvent>, ModelNotFoundError | StorageError>
@@ -171,7 +174,7 @@ const makeArtifacts = ({ artifacts, findModel, metrics, settings, store }: Ports
       const current = yield* findModel(id)
       const refusal = artifactRefusal(current)
       if (refusal) return yield* Effect.fail(refusal)
-      const commit = artifactCommit(current, stored, yield* nowIso, options.actor, options.allowEmpty)
+      const commit = artifactCommit(current, stored, yield* nowIso, attribution(options), options.allowEmpty)
       yield* store.commit(commit)
       return { saved: commit.put[0], replaced: current.artifact }
     },
@@ -236,11 +239,10 @@ const makeChanges = (
       // One reading of the clock: the id's time part and createdAt agree.
       const millis = yield* Clock.currentTimeMillis
       const at = isoAt(millis)
-      const model = newModel(input, yield* nextId(millis), at, options?.actor)
-      yield* store.insert(model, auditEvent(model, at, "registered", { actor: model.createdBy, to: "draft" }))
-      return artifact === undefined
-        ? model
-        : yield* uploadArtifact(model.id, artifact, { ...options, actor: model.createdBy })
+      const model = newModel(input, yield* nextId(millis), at, attribution(options ?? {}))
+      const by = { actor: model.createdBy, onBehalfOf: model.onBehalfOf }
+      yield* store.insert(model, auditEvent(model, at, "registered", { ...by, to: "draft" }))
+      return artifact === undefined ? model : yield* uploadArtifact(model.id, artifact, { ...options, ...by })
     }
   )
 
@@ -252,7 +254,7 @@ const makeChanges = (
       const current = to === "production" ? yield* store.productionOf(model.name) : undefined
       const { commit, moves, promoted } = promotion(model, to, current, {
         at: yield* nowIso,
-        actor: options.actor,
+        ...attribution(options),
         reason: options.reason,
         demoteTo: settings.demoteProductionTo
       })
@@ -266,11 +268,11 @@ const makeChanges = (
   )
 
   const updateModel = Effect.fn("ModelRegistry.updateModel")(
-    function*(id: string, patch: UpdateModelInput) {
+    function*(id: string, patch: UpdateModelInput, by: Attribution = patch) {
       const model = yield* findModel(id)
       const update = metadataChanges(model, patch)
       if (update === undefined) return model
-      const commit = updateCommit(model, update, yield* nowIso, patch.actor)
+      const commit = updateCommit(model, update, yield* nowIso, attribution(by))
       yield* store.commit(commit)
       return commit.put[0]
     },

@@ -1,0 +1,71 @@
+/**
+ * Browser-facing hardening on every response: no MIME sniffing, no framing, no referrer, and a
+ * Content-Security-Policy that allows nothing but the /docs page's own stylesheet (by hash, so
+ * an injected script or style never runs). CORS is off unless ML_CORS_ORIGINS lists exact
+ * origins; those get answers to preflights and may read responses. Bearer tokens are sent
+ * explicitly, so credentials (cookies) are never allowed.
+ */
+import type { MiddlewareHandler } from "hono"
+import { createHash } from "node:crypto"
+import { docsStyle } from "./Docs.js"
+
+const styleHash = `'sha256-${createHash("sha256").update(docsStyle).digest("base64")}'`
+
+/** The policy of every answer; JSON needs none of it, and /docs (HTML) only its hashed stylesheet. */
+export const contentSecurityPolicy = [
+  "default-src 'none'",
+  `style-src ${styleHash}`,
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'"
+].join("; ")
+
+const securityHeaders: Array<[string, string]> = [
+  ["x-content-type-options", "nosniff"],
+  ["x-frame-options", "DENY"],
+  ["referrer-policy", "no-referrer"],
+  ["content-security-policy", contentSecurityPolicy],
+  ["cross-origin-opener-policy", "same-origin"]
+]
+
+/** Methods and request headers a browser client of the API (the SDK) uses. */
+const corsMethods = "GET, HEAD, POST, PUT, PATCH, DELETE"
+const corsRequestHeaders = "authorization, content-type, content-digest, x-actor, x-artifact-sha256"
+/** Response headers the SDK reads besides the CORS-safelisted ones. */
+const corsExposedHeaders = "location, retry-after, x-artifact-sha256, content-digest, www-authenticate"
+
+/**
+ * The security headers, and CORS for `allowedOrigins`. Registered before authentication: a
+ * preflight from an allowed origin carries no token and is answered here (204); any other
+ * OPTIONS request goes on (and gets no Access-Control-* headers).
+ */
+export const securityMiddleware = (allowedOrigins: ReadonlyArray<string>): MiddlewareHandler => {
+  const allowed = new Set(allowedOrigins)
+  return async (c, next) => {
+    const origin = allowed.size > 0 ? c.req.header("origin") : undefined
+    const corsOrigin = origin !== undefined && allowed.has(origin) ? origin : undefined
+    if (corsOrigin !== undefined && c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+      return new Response(null, {
+        status: 204,
+        headers: [
+          ...securityHeaders,
+          ["access-control-allow-origin", corsOrigin],
+          ["access-control-allow-methods", corsMethods],
+          ["access-control-allow-headers", corsRequestHeaders],
+          ["access-control-max-age", "600"],
+          ["vary", "Origin"]
+        ]
+      })
+    }
+    await next()
+    const headers = c.res.headers
+    for (const [name, value] of securityHeaders) headers.set(name, value)
+    headers.delete("x-powered-by")
+    if (allowed.size > 0) headers.append("vary", "Origin")
+    if (corsOrigin !== undefined) {
+      headers.set("access-control-allow-origin", corsOrigin)
+      headers.set("access-control-expose-headers", corsExposedHeaders)
+    }
+  }
+}
