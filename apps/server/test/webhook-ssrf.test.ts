@@ -162,6 +162,21 @@ describe("webhook delivery", () => {
     expect(receiver.received).toEqual([])
   })
 
+  it("connects only to the address it checked: a lookup answering loopback at connect time is refused", async () => {
+    const receiver = await startReceiver(200)
+    let calls = 0
+    // Public for registration and the first pre-delivery check, loopback from the connection's own lookup on.
+    const resolve: Resolve = async () => [{ address: ++calls <= 2 ? "93.184.216.34" : "127.0.0.1", family: 4 }]
+    const request = await makeApp({}, resolve)
+    const created = await register(request, `http://flip.example:${receiver.port}/`, "flipped")
+    expect(created.status).toBe(201)
+    await raiseAlert(request, "flipped")
+    const deliveries = await deliveriesOf(request, ((await created.json()) as { id: string }).id, 2)
+    expect(deliveries.map((d) => [d.attempt, d.ok, d.status])).toEqual([[1, false, null], [2, false, null]])
+    expect(deliveries.every((d) => d.error!.startsWith("target refused: "))).toBe(true)
+    expect(receiver.received).toEqual([])
+  })
+
   it("does not follow redirects and records the status, not the receiver's answer", async () => {
     const redirectTarget = await startReceiver(200)
     const receiver = await startReceiver(302, { location: `http://127.0.0.1:${redirectTarget.port}/` })
