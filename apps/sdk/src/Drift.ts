@@ -6,7 +6,11 @@
  * Drift table (types only: nothing of Effect is loaded at run time).
  */
 import type { BodyJsonOf, Drift, QueryOf, SuccessJsonOf } from "@org/ml-api"
+import { type VerifyOptions, verifyStandardWebhook, verifyWebhookSignature } from "@org/ml-core/webhook-signature"
 import { makeBatcher, type RecorderOptions } from "./Batcher.js"
+
+// One implementation of both signature schemes, shared with the server (Web Crypto, no Effect).
+export { type VerifyOptions, verifyStandardWebhook, verifyWebhookSignature }
 
 export type Monitor = SuccessJsonOf<typeof Drift.getMonitor>
 export type CreateMonitorInput = BodyJsonOf<typeof Drift.createMonitor>
@@ -34,49 +38,27 @@ interface Transport {
   readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
-
-/** Constant-time comparison of two hex strings. */
-const sameHex = (a: string, b: string) => {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
-  return diff === 0
-}
-
 /**
- * Verifies an `x-ml-signature` header ("t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t.body)>")
- * against the raw body, rejecting timestamps more than `toleranceSeconds` (default 300) away.
+ * Verifies a webhook POST by either scheme the server sends: Standard Webhooks (webhook-id,
+ * webhook-timestamp, webhook-signature) when those headers are present, else x-ml-signature;
+ * both reject timestamps more than `toleranceSeconds` (default 300) from now.
  */
-export const verifyWebhookSignature = async (
+export const verifyWebhook = (
   secret: string,
-  header: string | null,
+  headers: { readonly get: (name: string) => string | null },
   body: string,
-  options: { readonly toleranceSeconds?: number; readonly nowSeconds?: number } = {}
-): Promise<boolean> => {
-  const match = header ? /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) : null
-  if (!match) return false
-  const timestamp = Number(match[1])
-  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000)
-  if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) return false
-  const encoder = new TextEncoder()
-  const key = await globalThis.crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"]
-  )
-  const mac = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${timestamp}.${body}`)))
-  return sameHex(hex(mac), match[2]!)
-}
+  options: VerifyOptions = {}
+): Promise<boolean> =>
+  headers.get("webhook-signature") !== null
+    ? verifyStandardWebhook(secret, headers, body, options)
+    : verifyWebhookSignature(secret, headers.get("x-ml-signature"), body, options)
 
 /** A fetch handler for webhook POSTs: verifies the signature (401 if wrong), then calls `handler` with the alert. */
 export const onAlert =
-  (secret: string, handler: (alert: DriftAlert) => void | Promise<void>) =>
+  (secret: string, handler: (alert: DriftAlert) => void | Promise<void>, options: VerifyOptions = {}) =>
   async (request: Request): Promise<Response> => {
     const body = await request.text()
-    if (!(await verifyWebhookSignature(secret, request.headers.get("x-ml-signature"), body))) {
+    if (!(await verifyWebhook(secret, request.headers, body, options))) {
       return new Response("bad signature", { status: 401 })
     }
     await handler((JSON.parse(body) as { alert: DriftAlert }).alert)
@@ -143,6 +125,7 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
         (await sendJson<SuccessJsonOf<typeof Drift.listWebhookDeliveries>>(`${webhookPath(id)}/deliveries`)).items
     },
     onAlert,
+    verifyWebhook,
     verifyWebhookSignature
   }
 }

@@ -42,7 +42,7 @@ export {
   type UploadOptions,
   type VariantResults
 } from "./Client.js"
-export { onAlert, verifyWebhookSignature } from "./Drift.js"
+export { onAlert, type VerifyOptions, verifyStandardWebhook, verifyWebhook, verifyWebhookSignature } from "./Drift.js"
 export type {
   CreateWebhookInput,
   DriftReportsQuery,

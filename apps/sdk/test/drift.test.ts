@@ -1,10 +1,19 @@
 import { serve } from "@hono/node-server"
 import type { AddressInfo } from "node:net"
+import { Webhook as StandardWebhook } from "standardwebhooks"
 import { describe, expect, it } from "vitest"
-import { createClient, type DriftAlert, MonitorNotFoundError, onAlert, verifyWebhookSignature } from "../src/index.js"
+import {
+  createClient,
+  type DriftAlert,
+  MonitorNotFoundError,
+  onAlert,
+  verifyStandardWebhook,
+  verifyWebhook,
+  verifyWebhookSignature
+} from "../src/index.js"
 import { useServer } from "./serverFixture.js"
 
-const server = useServer({ ML_DRIFT_SCHEDULER_TICK_MS: "3600000" })
+const server = useServer({ ML_DRIFT_SCHEDULER_TICK_MS: "3600000", ML_WEBHOOK_ALLOW_PRIVATE: "true" })
 
 let state = 3
 const uniform = () => {
@@ -79,5 +88,46 @@ describe("drift client", () => {
     expect(await verifyWebhookSignature("wrong-secret-wrong-secret", header, body, { nowSeconds: now })).toBe(false)
     expect(await verifyWebhookSignature(secret, header, body, { nowSeconds: now + 301 })).toBe(false)
     expect(await verifyWebhookSignature(secret, null, body)).toBe(false)
+  })
+})
+
+describe("Standard Webhooks verification", () => {
+  const secret = `whsec_${Buffer.from("a-standard-webhooks-key-32-bytes").toString("base64")}`
+  const body = JSON.stringify({ alert: { feature: "x" } })
+
+  it("accepts what the standardwebhooks library signs and rejects tampered, stale or missing headers", async () => {
+    const at = new Date()
+    const signature = new StandardWebhook(secret).sign("msg_1", at, body)
+    const headers = new Headers({
+      "webhook-id": "msg_1",
+      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": signature
+    })
+    expect(await verifyWebhook(secret, headers, body)).toBe(true)
+    expect(await verifyStandardWebhook(secret, headers, body.replace("x", "y"))).toBe(false)
+    expect(await verifyStandardWebhook(secret, headers, body, { nowSeconds: Math.floor(at.getTime() / 1000) + 301 }))
+      .toBe(false)
+    const otherSecret = `whsec_${Buffer.from("another-key-of-thirty-two-bytes!").toString("base64")}`
+    expect(await verifyWebhook(otherSecret, headers, body)).toBe(false)
+    // A rotation lists several signatures; one valid one is enough.
+    headers.set("webhook-signature", `v1,${"A".repeat(44)} ${signature}`)
+    expect(await verifyWebhook(secret, headers, body)).toBe(true)
+    headers.delete("webhook-id")
+    expect(await verifyWebhook(secret, headers, body)).toBe(false)
+  })
+
+  it("onAlert answers 401 to a forged Standard Webhooks signature and passes a genuine one", async () => {
+    const alerts: Array<unknown> = []
+    const handler = onAlert(secret, (alert) => void alerts.push(alert))
+    const at = new Date()
+    const headers = {
+      "webhook-id": "msg_2",
+      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": new StandardWebhook(secret).sign("msg_2", at, body)
+    }
+    const post = (b: string) => handler(new Request("http://receiver/", { method: "POST", headers, body: b }))
+    expect((await post(body.replace("x", "z"))).status).toBe(401)
+    expect((await post(body)).status).toBe(204)
+    expect(alerts).toEqual([{ feature: "x" }])
   })
 })

@@ -41,6 +41,8 @@ export interface ServerConfig {
   readonly apiToken: Redacted.Redacted<string> | undefined
   readonly shutdownTimeoutMs: number
   readonly abStickyAssignment: boolean
+  /** Let webhooks point at loopback and private addresses (tests and single-host setups). */
+  readonly webhookAllowPrivate: boolean
   readonly abMinSamples: number
   /** Seconds between Thompson-sampling reweights of running bandit experiments (0: on demand only). */
   readonly abReweightIntervalSeconds: number
@@ -193,6 +195,7 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   ),
   shutdownTimeoutMs: integer("ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
   abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),
+  webhookAllowPrivate: setting("ML_WEBHOOK_ALLOW_PRIVATE", boolean, false),
   abMinSamples: integer("ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),
   abReweightIntervalSeconds: integer("ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400),
   abAssignmentRetentionSeconds: integer("ML_AB_ASSIGNMENT_RETENTION", 30 * 86_400, 1, 100 * 365 * 86_400),

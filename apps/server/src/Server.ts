@@ -47,6 +47,7 @@ import { type AppOptions, makeApp } from "./App.js"
 import { backgroundWork } from "./BackgroundWork.js"
 import type { ServerConfig } from "./Config.js"
 import { makeDiskSpace } from "./DiskSpace.js"
+import * as WebhookTargets from "./WebhookTargets.js"
 
 type Stores =
   | ModelStore.ModelStore
@@ -130,6 +131,8 @@ const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
 }))
 
 export interface RuntimeOptions {
+  /** How webhook hosts are resolved (default: the system's DNS); tests steer it to show DNS rebinding. */
+  readonly webhookResolve?: WebhookTargets.Resolve | undefined
   /** Start the schedulers and bandit reweighting with the runtime (a served instance does; test apps do not). */
   readonly backgroundWork?: { readonly log: (line: string) => void } | undefined
 }
@@ -151,8 +154,9 @@ export const makeRuntime = (
           pValueThreshold: config.driftThreshold,
           windowSize: config.driftWindowSize,
           checkIntervalSeconds: config.driftCheckIntervalSeconds
-        }
-      }),
+        },
+        ...(config.webhookAllowPrivate ? {} : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) })
+      }).pipe(Layer.provide(WebhookTargets.layer(config.webhookAllowPrivate, options.webhookResolve))),
       OnlineLearner.layer({
         strategy: config.onlineStrategy,
         batchSize: config.onlineBatchSize,

@@ -11,7 +11,7 @@ import { json, makeTestApp } from "./helpers.js"
 
 let t: Awaited<ReturnType<typeof makeTestApp>>
 beforeAll(async () => {
-  t = await makeTestApp({ ML_DRIFT_SCHEDULER_TICK_MS: "3600000" })
+  t = await makeTestApp({ ML_DRIFT_SCHEDULER_TICK_MS: "3600000", ML_WEBHOOK_ALLOW_PRIVATE: "true" })
 })
 afterAll(() => t.close())
 

@@ -198,7 +198,8 @@ const report = (seed: number, failures: ReadonlyArray<Failure>, logs: ReadonlyAr
 }
 
 const fuzz = async (env: Record<string, string>, tag: string) => {
-  const t = await makeTestApp(env)
+  // The seeded webhook points at a closed local port: deliveries fail at once, nothing leaves the host.
+  const t = await makeTestApp({ ML_WEBHOOK_ALLOW_PRIVATE: "true", ...env })
   try {
     const doc = (await (await t.app.request("/openapi.json")).json()) as OpenApiDocument
     expect(operationsOf(doc).length).toBeGreaterThan(40)

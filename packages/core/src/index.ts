@@ -55,6 +55,8 @@ export * from "./drift/tests/registry.js"
 export * from "./drift/ValueArrays.js"
 export * from "./drift/Webhook.js"
 export * as WebhookNotifier from "./drift/WebhookNotifier.js"
+export * as WebhookSignature from "./drift/WebhookSignature.js"
+export * as WebhookTargets from "./drift/WebhookTargets.js"
 
 export * from "./learning/Errors.js"
 export * as LearningEvaluation from "./learning/Evaluation.js"

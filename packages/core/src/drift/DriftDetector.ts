@@ -27,6 +27,8 @@ import { type DriftReport, retainSince } from "./Report.js"
 import type { WindowValue } from "./ValueArrays.js"
 import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
 import * as WebhookNotifier from "./WebhookNotifier.js"
+import * as WebhookTargets from "./WebhookTargets.js"
+import type { WebhookTargetsShape } from "./WebhookTargets.js"
 
 // Also here, where they were before the split (DriftDetector.reservoirSize, DriftDetector.signWebhook).
 export { reservoirSize } from "./Baseline.js"
@@ -158,8 +160,11 @@ const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, moni
   }
 })
 
-const newWebhook = Effect.fnUntraced(function*(input: CreateWebhookInput) {
+const newWebhook = Effect.fnUntraced(function*(targets: WebhookTargetsShape, input: CreateWebhookInput) {
   const issues = webhookIssues(input)
+  // Where the URL points is checked only once it is a valid URL (the port resolves its host).
+  const targetRefusal = issues.some((i) => i.path[0] === "url") ? null : yield* targets.refusal(input.url)
+  if (targetRefusal !== null) issues.push({ path: ["url"], message: targetRefusal })
   if (issues.length > 0) return yield* invalid("webhook", issues)
   const at = yield* nowIso
   const webhook: Webhook = {
@@ -272,6 +277,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
     const store = yield* DriftStore
     const metrics = yield* MetricsSink
     const notifier = yield* AlertNotifier
+    const targets = yield* WebhookTargets.current
     const driftAlerts = yield* DriftAlerts
     // Deliveries outlive the check that raised them, but not the detector: they end with its layer.
     const deliveries = yield* Effect.scope
@@ -325,7 +331,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         return yield* store.reports(monitorId, since)
       }),
       createWebhook: Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
-        const webhook = yield* newWebhook(input)
+        const webhook = yield* newWebhook(targets, input)
         yield* store.putWebhook(webhook)
         return webhook
       }),

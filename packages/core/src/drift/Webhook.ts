@@ -9,11 +9,13 @@ import type { FieldIssue } from "../shared/Errors.js"
 import type { DriftAlert } from "./Alert.js"
 import { MonitorId } from "./Monitor.js"
 import { Severity, severityRank } from "./Severity.js"
+import { isValidStandardSecret } from "./WebhookSignature.js"
+import { urlRefusal } from "./WebhookTargets.js"
 
 export const Webhook = Schema.Struct({
   id: Schema.String,
   url: Schema.String,
-  /** HMAC-SHA256 key for the x-ml-signature header. */
+  /** HMAC-SHA256 key for the x-ml-signature and webhook-signature headers (WebhookSignature.ts). */
   secret: Schema.String,
   /** Only alerts of this monitor (null: every monitor). */
   monitorId: Schema.NullOr(Schema.String),
@@ -54,12 +56,18 @@ export type CreateWebhookInput = typeof CreateWebhookInput.Type
 /** The path parameters of a webhook's routes. */
 export const WebhookParams = Schema.Struct({ id: Schema.String.check(Schema.isMinLength(1)) })
 
-/** A webhook needs an http(s) URL and a secret of at least 16 characters. */
+/**
+ * A webhook needs an http(s) URL without credentials and a secret of at least 16 characters (a
+ * `whsec_` one with valid base64); where the URL may point is the WebhookTargets port's call.
+ */
 export const webhookIssues = (input: CreateWebhookInput): Array<FieldIssue> => {
   const issues: Array<FieldIssue> = []
-  if (!/^https?:\/\//.test(input.url)) issues.push({ path: ["url"], message: "must be an http(s) URL" })
+  const urlProblem = urlRefusal(input.url)
+  if (urlProblem !== null) issues.push({ path: ["url"], message: urlProblem })
   if (typeof input.secret !== "string" || input.secret.length < 16) {
     issues.push({ path: ["secret"], message: "must be at least 16 characters" })
+  } else if (!isValidStandardSecret(input.secret)) {
+    issues.push({ path: ["secret"], message: "a whsec_ secret must carry at least 16 bytes of base64" })
   }
   if (input.minSeverity !== undefined && !(Severity.literals as ReadonlyArray<string>).includes(input.minSeverity)) {
     issues.push({ path: ["minSeverity"], message: "must be none, low, medium, high or critical" })

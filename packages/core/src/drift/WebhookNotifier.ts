@@ -1,8 +1,11 @@
 /**
  * Adapter of the AlertNotifier port over HTTP, portable (the global fetch and Web Crypto): each
- * alert is POSTed as { alert } with x-ml-alert-id and x-ml-signature "t=<unix seconds>,v1=<hex
- * HMAC-SHA256(secret, t + "." + body)>", retried with the core's backoff while it fails, and
- * every attempt is recorded in the DriftStore as a delivery.
+ * alert is POSTed as { alert } with x-ml-alert-id, x-ml-signature and the Standard Webhooks
+ * headers (WebhookSignature.ts), retried with the core's backoff while it fails, and every
+ * attempt is recorded in the DriftStore as a delivery: the status only, never the receiver's
+ * body. Before each attempt the WebhookTargets port checks the URL again (DNS rebinding); a
+ * refused target is recorded as a failed delivery and nothing is sent. Redirects are not
+ * followed (a 3xx is a failed delivery): they could lead to a target that was never checked.
  */
 import { Clock, Duration, Effect, Layer } from "effect"
 import { backoff } from "../shared/Retry.js"
@@ -10,6 +13,8 @@ import type { DriftAlert } from "./Alert.js"
 import { AlertNotifier } from "./AlertNotifier.js"
 import { DriftStore } from "./DriftStore.js"
 import type { Webhook } from "./Webhook.js"
+import { signWebhook, standardWebhookHeaders } from "./WebhookSignature.js"
+import * as WebhookTargets from "./WebhookTargets.js"
 
 export interface WebhookNotifierOptions {
   /** fetch for webhook deliveries (default: the global fetch). */
@@ -19,21 +24,8 @@ export interface WebhookNotifierOptions {
   readonly retryDelayMillis?: number | undefined
 }
 
-/** Signs a webhook body: x-ml-signature "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>". */
-export const signWebhook = async (secret: string, body: string, unixSeconds: number): Promise<string> => {
-  const encoder = new TextEncoder()
-  const key = await globalThis.crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"]
-  )
-  const mac = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${unixSeconds}.${body}`)))
-  let hex = ""
-  for (const b of mac) hex += b.toString(16).padStart(2, "0")
-  return `t=${unixSeconds},v1=${hex}`
-}
+/** Signs a webhook body (x-ml-signature); kept here too, where it was before WebhookSignature.ts. */
+export { signWebhook } from "./WebhookSignature.js"
 
 interface Outcome {
   readonly ok: boolean
@@ -44,6 +36,7 @@ interface Outcome {
 export const make = (options: WebhookNotifierOptions = {}) =>
   Effect.gen(function*() {
     const store = yield* DriftStore
+    const targets = yield* WebhookTargets.current
     const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))
     const retries = backoff({
       base: Duration.millis(options.retryDelayMillis ?? 500),
@@ -51,12 +44,13 @@ export const make = (options: WebhookNotifierOptions = {}) =>
     })
 
     /** One POST; the response body is drained so the connection can be reused. */
-    const post = (webhook: Webhook, alertId: string, body: string, signature: string) =>
+    const post = (webhook: Webhook, body: string, headers: Record<string, string>) =>
       Effect.promise((): Promise<Outcome> =>
         doFetch(webhook.url, {
           method: "POST",
-          headers: { "content-type": "application/json", "x-ml-signature": signature, "x-ml-alert-id": alertId },
-          body
+          headers: { "content-type": "application/json", ...headers },
+          body,
+          redirect: "manual"
         }).then(async (r) => {
           await r.arrayBuffer().catch(() => undefined)
           return { ok: r.ok, status: r.status, error: r.ok ? null : `HTTP ${r.status}` }
@@ -65,19 +59,31 @@ export const make = (options: WebhookNotifierOptions = {}) =>
 
     const deliver = Effect.fn("WebhookNotifier.deliver")(function*(webhook: Webhook, alert: DriftAlert) {
       const body = JSON.stringify({ alert })
+      // One message id for every attempt, so receivers can drop the duplicates of a retry.
+      const messageId = `msg_${webhook.id}_${alert.id}`
       let attempt = 0
+      let refused = false
       const once = Effect.gen(function*() {
         attempt += 1
         const millis = yield* Clock.currentTimeMillis
-        const signature = yield* Effect.promise(() => signWebhook(webhook.secret, body, Math.floor(millis / 1000)))
-        const outcome = yield* post(webhook, alert.id, body, signature)
+        const seconds = Math.floor(millis / 1000)
+        const refusal = yield* targets.refusal(webhook.url)
+        refused = refusal !== null
+        const outcome: Outcome = refusal !== null
+          ? { ok: false, status: null, error: `target refused: ${refusal}` }
+          : yield* post(webhook, body, {
+            "x-ml-alert-id": alert.id,
+            "x-ml-signature": yield* Effect.promise(() => signWebhook(webhook.secret, body, seconds)),
+            ...(yield* Effect.promise(() => standardWebhookHeaders(webhook.secret, messageId, body, seconds)))
+          })
         const at = new Date(millis).toISOString()
         yield* store.appendDelivery({ webhookId: webhook.id, alertId: alert.id, at, attempt, ...outcome }).pipe(
           Effect.ignore
         )
         if (!outcome.ok) return yield* Effect.fail(outcome)
       })
-      yield* once.pipe(Effect.retry(retries), Effect.ignore)
+      // A refused target is not retried: only its DNS answer could change that, not waiting a bit.
+      yield* once.pipe(Effect.retry({ schedule: retries, while: () => !refused }), Effect.ignore)
     })
     return AlertNotifier.of({ deliver })
   })
