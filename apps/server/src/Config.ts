@@ -5,13 +5,14 @@
  * an unset or empty variable takes its default (README lists both). The API token is `Redacted`,
  * so printing the configuration never shows it.
  */
+import { ArtifactCipher } from "@org/ml-adapter-fs"
 import {
   Config,
   ConfigProvider,
   Effect,
   Exit,
   Option,
-  type Redacted,
+  Redacted,
   Schema,
   type SchemaAST,
   SchemaIssue,
@@ -39,6 +40,8 @@ export interface ServerConfig {
   readonly maxJsonBytes: number
   readonly demoteProductionTo: "archived" | "staging"
   readonly apiToken: Redacted.Redacted<string> | undefined
+  /** Keys for artifacts at rest: new ones are encrypted with `current`, old ones read with any (Redacted). */
+  readonly artifactEncryption: Redacted.Redacted<ArtifactCipher.ArtifactKeyring> | undefined
   readonly shutdownTimeoutMs: number
   readonly abStickyAssignment: boolean
   readonly abMinSamples: number
@@ -105,6 +108,19 @@ const redisUrl = Schema.String.check(
   Schema.makeFilter((raw: string) => /^rediss?:\/\//.test(raw) || "must start with redis:// or rediss://")
 )
 
+const keyFormat = "32 bytes in base64 (as `openssl rand -base64 32` prints)"
+
+// The messages never quote the value: it is a secret.
+const encryptionKey = Schema.String.check(
+  Schema.makeFilter((raw: string) => ArtifactCipher.decodeKey(raw) !== undefined || `must be ${keyFormat}`)
+)
+
+const decryptionKeys = Schema.String.check(Schema.makeFilter((raw: string) => {
+  const entries = raw.split(",")
+  const bad = entries.findIndex((entry) => ArtifactCipher.decodeKey(entry) === undefined)
+  return bad === -1 || `entry ${bad + 1} of ${entries.length} must be ${keyFormat}; separate keys with commas`
+}))
+
 /** `config` when the variable is set and not empty; otherwise `fallback`. */
 const unlessEmpty = <A, B>(name: string, config: Config.Config<A>, fallback: B): Config.Config<A | B> =>
   Config.String(name).pipe(
@@ -157,6 +173,17 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   maxUploadBytes: integer("ML_MAX_UPLOAD_BYTES", 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
   maxJsonBytes: integer("ML_MAX_JSON_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
   apiToken: unlessEmpty("ML_API_TOKEN", Config.Redacted("ML_API_TOKEN"), undefined),
+  artifactEncryption: Config.all({
+    current: setting("ML_ARTIFACT_ENCRYPTION_KEY", encryptionKey, undefined),
+    old: setting("ML_ARTIFACT_DECRYPTION_KEYS", decryptionKeys, undefined)
+  }).pipe(
+    Config.map(({ current, old }) =>
+      current === undefined && old === undefined ? undefined : Redacted.make<ArtifactCipher.ArtifactKeyring>({
+        current: current === undefined ? undefined : ArtifactCipher.decodeKey(current)!,
+        decryptionKeys: (old?.split(",") ?? []).map((entry) => ArtifactCipher.decodeKey(entry)!)
+      })
+    )
+  ),
   shutdownTimeoutMs: integer("ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
   abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),
   abMinSamples: integer("ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),

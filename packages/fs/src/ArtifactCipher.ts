@@ -26,9 +26,12 @@ export interface ArtifactKey {
   readonly bytes: Uint8Array
 }
 
-/** The keys a store encrypts new artifacts with (`current`) and reads old ones with (all of them). */
+/**
+ * The keys a store encrypts new artifacts with (`current`; without it new artifacts are stored in
+ * plaintext) and reads encrypted ones with (all of them).
+ */
 export interface ArtifactKeyring {
-  readonly current: ArtifactKey
+  readonly current?: ArtifactKey | undefined
   readonly decryptionKeys?: ReadonlyArray<ArtifactKey> | undefined
 }
 
@@ -189,4 +192,6 @@ export const openRecord = (
 
 /** All keys a keyring can read with, the current one first. */
 export const readingKeys = (keyring: ArtifactKeyring | undefined): ReadonlyArray<ArtifactKey> =>
-  keyring === undefined ? [] : [keyring.current, ...(keyring.decryptionKeys ?? [])]
+  keyring === undefined
+    ? []
+    : [...(keyring.current === undefined ? [] : [keyring.current]), ...(keyring.decryptionKeys ?? [])]

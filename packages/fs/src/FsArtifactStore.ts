@@ -319,15 +319,15 @@ const receive = async (
 const verifyOnDisk = async (
   handle: fs.FileHandle,
   received: ArtifactStore.StoredArtifact,
-  encryption: ArtifactCipher.ArtifactKeyring | undefined
+  encryptedWith: ArtifactCipher.ArtifactKey | undefined
 ) => {
   const { size: fileSize } = await handle.stat()
-  const size = encryption === undefined ? fileSize : ArtifactCipher.plaintextSize(fileSize)
+  const size = encryptedWith === undefined ? fileSize : ArtifactCipher.plaintextSize(fileSize)
   const sha256 = size !== received.sizeBytes
     ? `${size ?? "an invalid number of"} bytes`
-    : encryption === undefined
+    : encryptedWith === undefined
     ? await hashHandle(handle)
-    : await hashEncrypted(handle, [encryption.current]).catch((cause) => {
+    : await hashEncrypted(handle, [encryptedWith]).catch((cause) => {
       if (cause instanceof ArtifactCipher.TamperedArtifact) return `undecryptable data (${cause.message})`
       throw cause
     })
@@ -349,7 +349,7 @@ const writeArtifact = (
   root: string,
   temp: string,
   dataDirectory: string,
-  encryption: ArtifactCipher.ArtifactKeyring | undefined
+  encryptWith: ArtifactCipher.ArtifactKey | undefined
 ): ArtifactStore.ArtifactStoreShape["write"] =>
 (modelId, body, options) =>
   Effect.tryPromise({
@@ -359,7 +359,7 @@ const writeArtifact = (
       let landed = false
       const handle = await fs.open(tempFile, "wx+")
       try {
-        const encryptor = encryption === undefined ? undefined : new ArtifactCipher.ChunkEncryptor(encryption.current)
+        const encryptor = encryptWith === undefined ? undefined : new ArtifactCipher.ChunkEncryptor(encryptWith)
         const stored = await receive(body, handle, options.maxBytes, signal, encryptor)
         if (options.expectedSha256 !== undefined && options.expectedSha256 !== stored.sha256) {
           throw ArtifactStore.digestMismatch(
@@ -369,16 +369,16 @@ const writeArtifact = (
           )
         }
         await handle.sync()
-        await verifyOnDisk(handle, stored, encryption)
+        await verifyOnDisk(handle, stored, encryptWith)
         await handle.close()
         // A new model directory is an entry in `root`: fsync that too, or a crash may lose it.
         if (await fs.mkdir(modelDir, { recursive: true }) !== undefined) await fsyncDirectory(root)
         // Same digest means same bytes: renaming over an identical copy is harmless.
         const plaintextFile = checkedPath(root, modelId, stored.sha256)
-        await fs.rename(tempFile, encryption === undefined ? plaintextFile : plaintextFile + encryptedSuffix)
+        await fs.rename(tempFile, encryptWith === undefined ? plaintextFile : plaintextFile + encryptedSuffix)
         landed = true
         // Uploading again with encryption on replaces a plaintext copy stored before it was on.
-        if (encryption !== undefined) await fs.rm(plaintextFile, { force: true })
+        if (encryptWith !== undefined) await fs.rm(plaintextFile, { force: true })
         await fsyncDirectory(modelDir)
         return stored
       } finally {
@@ -457,7 +457,7 @@ export const make = (options: FsArtifactStoreOptions) =>
       })
 
     return ArtifactStore.ArtifactStore.of({
-      write: writeArtifact(root, temp, dataDirectory, options.encryption),
+      write: writeArtifact(root, temp, dataDirectory, options.encryption?.current),
       open,
       remove,
       ping
