@@ -149,7 +149,7 @@ describe("fs artifacts encrypted at rest", () => {
     }
   })
 
-  it("after key rotation, old artifacts read with the old key listed for decryption; new ones use the new key", async () => {
+  it("after rotation, old artifacts read with the old key as a decryption key; new ones use the new key", async () => {
     const modelId = makeUlid(Date.now())
     const oldBytes = new Uint8Array(randomBytes(chunk + 3))
     const old = await write({ current: keyA }, modelId, oldBytes)
@@ -161,7 +161,7 @@ describe("fs artifacts encrypted at rest", () => {
     expect((await read({ current: keyA }, modelId, fresh)).error).toMatchObject({ _tag: "StorageError" })
   })
 
-  it("plaintext artifacts stored before encryption stay readable, and a new upload replaces them encrypted", async () => {
+  it("plaintext artifacts from before encryption stay readable; a new upload replaces them encrypted", async () => {
     const modelId = makeUlid(Date.now())
     const bytes = new Uint8Array(randomBytes(chunk * 2))
     const artifact = await write(undefined, modelId, bytes)
