@@ -5,13 +5,14 @@
  * an unset or empty variable takes its default (README lists both). The API token is `Redacted`,
  * so printing the configuration never shows it.
  */
+import { ArtifactCipher } from "@org/ml-adapter-fs"
 import {
   Config,
   ConfigProvider,
   Effect,
   Exit,
   Option,
-  type Redacted,
+  Redacted,
   Schema,
   type SchemaAST,
   SchemaIssue,
@@ -39,6 +40,8 @@ export interface ServerConfig {
   readonly maxJsonBytes: number
   readonly demoteProductionTo: "archived" | "staging"
   readonly apiToken: Redacted.Redacted<string> | undefined
+  /** Keys for artifacts at rest: new ones are encrypted with `current`, old ones read with any (Redacted). */
+  readonly artifactEncryption: Redacted.Redacted<ArtifactCipher.ArtifactKeyring> | undefined
   readonly shutdownTimeoutMs: number
   readonly abStickyAssignment: boolean
   /** Let webhooks point at loopback and private addresses (tests and single-host setups). */
@@ -137,6 +140,19 @@ const corsOrigins = Schema.String.check(
   )
 )
 
+const keyFormat = "32 bytes in base64 (as `openssl rand -base64 32` prints)"
+
+// The messages never quote the value: it is a secret.
+const encryptionKey = Schema.String.check(
+  Schema.makeFilter((raw: string) => ArtifactCipher.decodeKey(raw) !== undefined || `must be ${keyFormat}`)
+)
+
+const decryptionKeys = Schema.String.check(Schema.makeFilter((raw: string) => {
+  const entries = raw.split(",")
+  const bad = entries.findIndex((entry) => ArtifactCipher.decodeKey(entry) === undefined)
+  return bad === -1 || `entry ${bad + 1} of ${entries.length} must be ${keyFormat}; separate keys with commas`
+}))
+
 /** `config` when the variable is set and not empty; otherwise `fallback`. */
 const unlessEmpty = <A, B>(name: string, config: Config.Config<A>, fallback: B): Config.Config<A | B> =>
   Config.String(name).pipe(
@@ -192,6 +208,17 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   apiToken: Config.schema(Schema.Redacted(bootstrapToken), "ML_API_TOKEN").pipe(
     Config.option,
     Config.map(Option.getOrUndefined)
+  ),
+  artifactEncryption: Config.all({
+    current: setting("ML_ARTIFACT_ENCRYPTION_KEY", encryptionKey, undefined),
+    old: setting("ML_ARTIFACT_DECRYPTION_KEYS", decryptionKeys, undefined)
+  }).pipe(
+    Config.map(({ current, old }) =>
+      current === undefined && old === undefined ? undefined : Redacted.make<ArtifactCipher.ArtifactKeyring>({
+        current: current === undefined ? undefined : ArtifactCipher.decodeKey(current)!,
+        decryptionKeys: (old?.split(",") ?? []).map((entry) => ArtifactCipher.decodeKey(entry)!)
+      })
+    )
   ),
   shutdownTimeoutMs: integer("ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
   abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),

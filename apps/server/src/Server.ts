@@ -67,11 +67,15 @@ export const makeStorageLayer = (
   log?: (line: string) => void
 ): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
+  const artifacts = FsArtifactStore.layer({
+    directory,
+    encryption: config.artifactEncryption === undefined ? undefined : Redacted.value(config.artifactEncryption)
+  })
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
     return Layer.mergeAll(
       FsModelStore.layer({ directory }),
-      FsArtifactStore.layer({ directory }),
+      artifacts,
       FsExperimentStore.layer({ directory }),
       FsDriftStore.layer({ directory }),
       FsPipelineStore.layer({ directory }),
@@ -88,7 +92,7 @@ export const makeStorageLayer = (
     RedisKeyStore.layer
   ).pipe(
     Layer.provide(client),
-    Layer.merge(FsArtifactStore.layer({ directory }))
+    Layer.merge(artifacts)
   )
 }
 

@@ -14,6 +14,7 @@ import { createHash, randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as ArtifactCipher from "./ArtifactCipher.js"
 import { processIsAlive } from "./Processes.js"
 import { storageFailure, writeFully } from "./StorageFailure.js"
 
@@ -21,7 +22,12 @@ const sha256Pattern = /^[0-9a-f]{64}$/
 
 export interface FsArtifactStoreOptions {
   readonly directory: string
+  /** Encrypt new artifacts with `current`; read those encrypted with any of the keys. */
+  readonly encryption?: ArtifactCipher.ArtifactKeyring | undefined
 }
+
+/** Encrypted artifacts are `<sha256>.enc`, so the format never depends on guessing from content. */
+const encryptedSuffix = ".enc"
 
 const checkedPath = (root: string, modelId: string, sha256?: string): string => {
   if (!ulidPattern.test(modelId)) {
@@ -82,6 +88,103 @@ const streamHandle = (handle: fs.FileHandle): ReadableStream<Uint8Array> => {
       }
       position += bytesRead
       controller.enqueue(bytesRead === blockSize ? buffer : buffer.subarray(0, bytesRead))
+    },
+    async cancel() {
+      await handle.close()
+    }
+  })
+}
+
+/** Reads exactly `length` bytes at `position` unless the file ends first. */
+const readAt = async (handle: fs.FileHandle, length: number, position: number): Promise<Uint8Array> => {
+  const buffer = new Uint8Array(length)
+  let filled = 0
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)
+    if (bytesRead === 0) break
+    filled += bytesRead
+  }
+  return filled === length ? buffer : buffer.subarray(0, filled)
+}
+
+const recordsPerBlock = Math.max(1, Math.floor(blockSize / ArtifactCipher.recordBytes))
+
+/**
+ * The plaintext of an encrypted file, about 1 MiB of records per call (undefined at the end).
+ * The next block is read while the current one is decrypted. Throws TamperedArtifact when a
+ * record does not authenticate and StorageError when its key is not configured.
+ */
+const decryptingReader = async (
+  handle: fs.FileHandle,
+  keys: ReadonlyArray<ArtifactCipher.ArtifactKey>
+): Promise<() => Promise<Array<Uint8Array> | undefined>> => {
+  const { size } = await handle.stat()
+  const opened = ArtifactCipher.openHeader(await readAt(handle, ArtifactCipher.headerBytes, 0), keys)
+  if (ArtifactCipher.plaintextSize(size) === undefined) throw new ArtifactCipher.TamperedArtifact(0)
+  const records = ArtifactCipher.recordCount(size)
+  const readBlock = (firstRecord: number) =>
+    readAt(
+      handle,
+      Math.min(recordsPerBlock, records - firstRecord) * ArtifactCipher.recordBytes,
+      ArtifactCipher.headerBytes + firstRecord * ArtifactCipher.recordBytes
+    )
+  let next = 0
+  let reading = readBlock(0)
+  reading.catch(() => undefined) // observed on the next call
+  return async () => {
+    if (next >= records) return undefined
+    const first = next
+    const block = await reading
+    next = Math.min(records, first + recordsPerBlock)
+    if (next < records) {
+      reading = readBlock(next)
+      reading.catch(() => undefined)
+    }
+    const plaintext: Array<Uint8Array> = []
+    for (let index = first; index < next; index++) {
+      const offset = (index - first) * ArtifactCipher.recordBytes
+      const record = block.subarray(offset, offset + ArtifactCipher.recordBytes)
+      plaintext.push(ArtifactCipher.openRecord(opened, index, index === records - 1, record))
+    }
+    return plaintext
+  }
+}
+
+/** SHA-256 of the plaintext of an encrypted file (every record authenticated on the way). */
+const hashEncrypted = async (
+  handle: fs.FileHandle,
+  keys: ReadonlyArray<ArtifactCipher.ArtifactKey>
+): Promise<string> => {
+  const hash = createHash("sha256")
+  const next = await decryptingReader(handle, keys)
+  for (let pieces = await next(); pieces !== undefined; pieces = await next()) {
+    for (const piece of pieces) hash.update(piece)
+  }
+  return hash.digest("hex")
+}
+
+/** The decrypted plaintext as a stream that closes the handle at the end, on error or on cancel. */
+const streamEncrypted = async (
+  handle: fs.FileHandle,
+  keys: ReadonlyArray<ArtifactCipher.ArtifactKey>
+): Promise<ReadableStream<Uint8Array>> => {
+  const next = await decryptingReader(handle, keys)
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const pieces = await next()
+        if (pieces === undefined) {
+          await handle.close()
+          controller.close()
+          return
+        }
+        // One ~1 MiB chunk per pull, as for plaintext: 64 KiB pieces would cost a socket write each.
+        const block = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
+        if (block.byteLength > 0) controller.enqueue(block)
+      } catch (error) {
+        await handle.close().catch(() => undefined)
+        throw error
+      }
     },
     async cancel() {
       await handle.close()
@@ -152,7 +255,8 @@ const receive = async (
   body: ReadableStream<Uint8Array>,
   handle: fs.FileHandle,
   maxBytes: number,
-  signal: AbortSignal
+  signal: AbortSignal,
+  encryptor: ArtifactCipher.ChunkEncryptor | undefined
 ): Promise<{ readonly sha256: string; readonly sizeBytes: number }> => {
   const hash = createHash("sha256")
   const reader = body.getReader()
@@ -171,6 +275,12 @@ const receive = async (
     pendingBytes = 0
     writing = writeFully(handle, chunks, at)
     writing.catch(() => undefined) // observed by the next await; avoids an unhandled rejection
+  }
+  const queue = (chunks: Array<Uint8Array>) => {
+    for (const chunk of chunks) {
+      pending.push(chunk)
+      pendingBytes += chunk.byteLength
+    }
   }
   try {
     for (;;) {
@@ -191,10 +301,10 @@ const receive = async (
         throw ArtifactStore.tooLarge(maxBytes)
       }
       hash.update(next.value)
-      pending.push(next.value)
-      pendingBytes += next.value.byteLength
+      queue(encryptor === undefined ? [next.value] : encryptor.push(next.value))
       if (pendingBytes >= blockSize) await flush()
     }
+    if (encryptor !== undefined) queue(encryptor.finish())
     await flush()
     await writing
   } catch (error) {
@@ -206,11 +316,23 @@ const receive = async (
 
 /**
  * Fails unless the file behind `handle` (after fsync) is exactly what was received: a write the
- * disk lost or cut short must never be acknowledged.
+ * disk lost or cut short must never be acknowledged. An encrypted file is decrypted to check it.
  */
-const verifyOnDisk = async (handle: fs.FileHandle, received: ArtifactStore.StoredArtifact) => {
-  const { size } = await handle.stat()
-  const sha256 = size === received.sizeBytes ? await hashHandle(handle) : `${size} bytes`
+const verifyOnDisk = async (
+  handle: fs.FileHandle,
+  received: ArtifactStore.StoredArtifact,
+  encryptedWith: ArtifactCipher.ArtifactKey | undefined
+) => {
+  const { size: fileSize } = await handle.stat()
+  const size = encryptedWith === undefined ? fileSize : ArtifactCipher.plaintextSize(fileSize)
+  const sha256 = size !== received.sizeBytes
+    ? `${size ?? "an invalid number of"} bytes`
+    : encryptedWith === undefined
+    ? await hashHandle(handle)
+    : await hashEncrypted(handle, [encryptedWith]).catch((cause) => {
+      if (cause instanceof ArtifactCipher.TamperedArtifact) return `undecryptable data (${cause.message})`
+      throw cause
+    })
   if (sha256 !== received.sha256) {
     // The upload was fine; the storage lost it: a storage failure (503), not the client's integrity error.
     throw new StorageError({
@@ -225,43 +347,51 @@ const verifyOnDisk = async (handle: fs.FileHandle, received: ArtifactStore.Store
  * rename once it is complete, fsynced, verified on disk and matches the expected digest;
  * otherwise removes it.
  */
-const writeArtifact =
-  (root: string, temp: string, dataDirectory: string): ArtifactStore.ArtifactStoreShape["write"] =>
-  (modelId, body, options) =>
-    Effect.tryPromise({
-      try: async (signal) => {
-        const modelDir = checkedPath(root, modelId)
-        const tempFile = path.join(temp, tempFileName())
-        let landed = false
-        const handle = await fs.open(tempFile, "wx+")
-        try {
-          const stored = await receive(body, handle, options.maxBytes, signal)
-          if (options.expectedSha256 !== undefined && options.expectedSha256 !== stored.sha256) {
-            throw ArtifactStore.digestMismatch(
-              options.expectedSha256,
-              stored.sha256,
-              "Uploaded artifact does not match"
-            )
-          }
-          await handle.sync()
-          await verifyOnDisk(handle, stored)
-          await handle.close()
-          // A new model directory is an entry in `root`: fsync that too, or a crash may lose it.
-          if (await fs.mkdir(modelDir, { recursive: true }) !== undefined) await fsyncDirectory(root)
-          // Same digest means same bytes: renaming over an identical copy is harmless.
-          await fs.rename(tempFile, checkedPath(root, modelId, stored.sha256))
-          landed = true
-          await fsyncDirectory(modelDir)
-          return stored
-        } finally {
-          if (!landed) {
-            await handle.close().catch(() => undefined)
-            await fs.rm(tempFile, { force: true })
-          }
+const writeArtifact = (
+  root: string,
+  temp: string,
+  dataDirectory: string,
+  encryptWith: ArtifactCipher.ArtifactKey | undefined
+): ArtifactStore.ArtifactStoreShape["write"] =>
+(modelId, body, options) =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      const modelDir = checkedPath(root, modelId)
+      const tempFile = path.join(temp, tempFileName())
+      let landed = false
+      const handle = await fs.open(tempFile, "wx+")
+      try {
+        const encryptor = encryptWith === undefined ? undefined : new ArtifactCipher.ChunkEncryptor(encryptWith)
+        const stored = await receive(body, handle, options.maxBytes, signal, encryptor)
+        if (options.expectedSha256 !== undefined && options.expectedSha256 !== stored.sha256) {
+          throw ArtifactStore.digestMismatch(
+            options.expectedSha256,
+            stored.sha256,
+            "Uploaded artifact does not match"
+          )
         }
-      },
-      catch: asStorageError(dataDirectory, "upload")
-    })
+        await handle.sync()
+        await verifyOnDisk(handle, stored, encryptWith)
+        await handle.close()
+        // A new model directory is an entry in `root`: fsync that too, or a crash may lose it.
+        if (await fs.mkdir(modelDir, { recursive: true }) !== undefined) await fsyncDirectory(root)
+        // Same digest means same bytes: renaming over an identical copy is harmless.
+        const plaintextFile = checkedPath(root, modelId, stored.sha256)
+        await fs.rename(tempFile, encryptWith === undefined ? plaintextFile : plaintextFile + encryptedSuffix)
+        landed = true
+        // Uploading again with encryption on replaces a plaintext copy stored before it was on.
+        if (encryptWith !== undefined) await fs.rm(plaintextFile, { force: true })
+        await fsyncDirectory(modelDir)
+        return stored
+      } finally {
+        if (!landed) {
+          await handle.close().catch(() => undefined)
+          await fs.rm(tempFile, { force: true })
+        }
+      }
+    },
+    catch: asStorageError(dataDirectory, "upload")
+  })
 
 export const make = (options: FsArtifactStoreOptions) =>
   Effect.gen(function*() {
@@ -276,35 +406,49 @@ export const make = (options: FsArtifactStoreOptions) =>
       catch: (cause) => asStorageError(dataDirectory, "store initialisation")(cause) as StorageError
     })
 
+    const keys = ArtifactCipher.readingKeys(options.encryption)
+    const openFile = (file: string) =>
+      fs.open(file, "r").catch((cause: NodeJS.ErrnoException) => {
+        if (cause.code === "ENOENT") return undefined
+        throw cause
+      })
+
     const open: ArtifactStore.ArtifactStoreShape["open"] = (modelId, artifact) =>
       Effect.tryPromise({
         try: async () => {
+          const plaintextFile = checkedPath(root, modelId, artifact.sha256)
+          const encryptedHandle = await openFile(plaintextFile + encryptedSuffix)
+          const handle = encryptedHandle ?? await openFile(plaintextFile)
+          if (handle === undefined) {
+            throw ArtifactStore.digestMismatch(artifact.sha256, "missing", "Stored artifact is missing")
+          }
           // Verify and serve through one handle, so the bytes served are the bytes verified.
-          const handle = await fs.open(checkedPath(root, modelId, artifact.sha256), "r").catch(
-            (cause: NodeJS.ErrnoException) => {
-              if (cause.code === "ENOENT") {
-                throw ArtifactStore.digestMismatch(artifact.sha256, "missing", "Stored artifact is missing")
-              }
-              throw cause
-            }
-          )
           try {
-            const actual = await hashHandle(handle)
+            const actual = encryptedHandle === undefined
+              ? await hashHandle(handle)
+              : await hashEncrypted(handle, keys).catch((cause) => {
+                if (cause instanceof ArtifactCipher.TamperedArtifact) return `undecryptable data (${cause.message})`
+                throw cause
+              })
             if (actual !== artifact.sha256) {
               throw ArtifactStore.digestMismatch(artifact.sha256, actual, "Stored artifact is corrupted")
             }
+            return encryptedHandle === undefined ? streamHandle(handle) : await streamEncrypted(handle, keys)
           } catch (error) {
             await handle.close()
             throw error
           }
-          return streamHandle(handle)
         },
         catch: (cause) => asStorageError(dataDirectory, "read")(cause) as IntegrityError | StorageError
       })
 
     const remove: ArtifactStore.ArtifactStoreShape["remove"] = (modelId, sha256) =>
       Effect.tryPromise({
-        try: () => fs.rm(checkedPath(root, modelId, sha256), { force: true }),
+        try: async () => {
+          const plaintextFile = checkedPath(root, modelId, sha256)
+          await fs.rm(plaintextFile + encryptedSuffix, { force: true })
+          await fs.rm(plaintextFile, { force: true })
+        },
         catch: (cause) => asStorageError(dataDirectory, "removal")(cause) as StorageError
       })
 
@@ -314,7 +458,12 @@ export const make = (options: FsArtifactStoreOptions) =>
         catch: (cause) => new StorageError({ message: `Artifact directory ${root} is not writable`, cause })
       })
 
-    return ArtifactStore.ArtifactStore.of({ write: writeArtifact(root, temp, dataDirectory), open, remove, ping })
+    return ArtifactStore.ArtifactStore.of({
+      write: writeArtifact(root, temp, dataDirectory, options.encryption?.current),
+      open,
+      remove,
+      ping
+    })
   })
 
 export const layer = (options: FsArtifactStoreOptions): Layer.Layer<ArtifactStore.ArtifactStore, StorageError> =>

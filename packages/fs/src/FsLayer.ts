@@ -5,6 +5,6 @@ import * as FsArtifactStore from "./FsArtifactStore.js"
 import * as FsModelStore from "./FsModelStore.js"
 
 export const layer = (
-  options: { readonly directory: string }
+  options: FsArtifactStore.FsArtifactStoreOptions
 ): Layer.Layer<ModelStore.ModelStore | ArtifactStore.ArtifactStore, StorageError> =>
   Layer.merge(FsModelStore.layer(options), FsArtifactStore.layer(options))

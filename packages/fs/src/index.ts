@@ -1,3 +1,4 @@
+export * as ArtifactCipher from "./ArtifactCipher.js"
 export * as FsArtifactStore from "./FsArtifactStore.js"
 export * as FsDriftStore from "./FsDriftStore.js"
 export * as FsExperimentStore from "./FsExperimentStore.js"
