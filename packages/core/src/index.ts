@@ -4,6 +4,7 @@
  * for adapters are in testing/ (exported as @org/ml-core/testing).
  */
 export * as Access from "./access/Principal.js"
+export * as RateLimiter from "./access/RateLimiter.js"
 export * from "./shared/Errors.js"
 export * from "./shared/InputLimits.js"
 export * as Leases from "./shared/Leases.js"
