@@ -9,6 +9,7 @@ import { routePath } from "hono/route"
 import type { DiskSpace } from "./DiskSpace.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
+import { rateLimit, type TakeToken } from "./RateLimit.js"
 import type { AppServices } from "./routes/AppServices.js"
 import { driftRoutes } from "./routes/drift.js"
 import { experimentRoutes } from "./routes/experiments.js"
@@ -32,6 +33,8 @@ export interface AppOptions {
   readonly diskSpace?: DiskSpace | undefined
   /** Checks every JSON success body against its endpoint's schema, answering 500 on a mismatch (for tests). */
   readonly validateResponses?: boolean | undefined
+  /** Per-key rate limiting of /v1 (absent: no limit). */
+  readonly rateLimit?: TakeToken | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
@@ -62,6 +65,7 @@ export const makeApp = (options: AppOptions) => {
     }
     return next()
   })
+  app.use("/v1/*", rateLimit(options.rateLimit))
 
   app.onError((error, c) => {
     const typed = problemFromError(error, c.req.path)

@@ -14,7 +14,8 @@ import {
   RedisDriftStore,
   RedisExperimentStore,
   RedisModelStore,
-  RedisPipelineStore
+  RedisPipelineStore,
+  RedisRateLimiter
 } from "@org/ml-adapter-redis"
 import {
   AbTests,
@@ -29,6 +30,7 @@ import {
   type ModelStore,
   OnlineLearner,
   type PipelineStore,
+  RateLimiter,
   type StorageError
 } from "@org/ml-core"
 import { Effect, Layer, ManagedRuntime, PubSub, Redacted } from "effect"
@@ -46,6 +48,11 @@ type Stores =
   | DriftStore.DriftStore
   | PipelineStore.PipelineStore
   | Leases.Leases
+  | RateLimiter.RateLimiter
+
+/** The per-key token bucket as configured; undefined when ML_RATE_LIMIT_PER_SECOND is 0 (no limit). */
+const rateLimitOf = (config: ServerConfig): RateLimiter.RateLimit | undefined =>
+  config.rateLimitPerSecond > 0 ? { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst } : undefined
 
 /**
  * Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared
@@ -56,6 +63,7 @@ export const makeStorageLayer = (
   log?: (line: string) => void
 ): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
+  const rateLimit = rateLimitOf(config)
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
     return Layer.mergeAll(
@@ -64,7 +72,8 @@ export const makeStorageLayer = (
       FsExperimentStore.layer({ directory }),
       FsDriftStore.layer({ directory }),
       FsPipelineStore.layer({ directory }),
-      Leases.layerMemory
+      Leases.layerMemory,
+      rateLimit === undefined ? RateLimiter.layerUnlimited : RateLimiter.layerMemory(rateLimit)
     )
   }
   const client = RedisClient.layer(redisOptions({ ...config, redisUrl: config.redisUrl }, log))
@@ -72,7 +81,9 @@ export const makeStorageLayer = (
     RedisModelStore.layer,
     RedisExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
     RedisDriftStore.layer,
-    RedisPipelineStore.layer
+    RedisPipelineStore.layer,
+    // Shared by every instance on the prefix, so the limit holds however many instances serve.
+    rateLimit === undefined ? RateLimiter.layerUnlimited : RedisRateLimiter.layer(rateLimit)
   ).pipe(
     Layer.provide(client),
     Layer.merge(FsArtifactStore.layer({ directory }))
@@ -185,6 +196,9 @@ export const makeServerApp = (
     diskSpace: makeDiskSpace(path.resolve(config.storageDir), config.minFreeBytes),
     apiToken: config.apiToken === undefined ? undefined : Redacted.value(config.apiToken),
     log,
+    rateLimit: rateLimitOf(config) === undefined
+      ? undefined
+      : (bucket) => runtime.runPromise(RateLimiter.RateLimiter.use((limiter) => limiter.take(bucket))),
     metrics: async () => {
       await runtime.runPromise(Effect.all([
         ModelRegistry.ModelRegistry.use((registry) => registry.refreshGauges()),

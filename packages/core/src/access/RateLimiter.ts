@@ -72,6 +72,11 @@ export class RateLimiter extends Context.Service<RateLimiter, RateLimiterShape>(
 /** Buckets kept before full ones are forgotten, so many distinct callers cannot grow memory without bound. */
 const sweepThreshold = 10_000
 
+/** Every request allowed: the service when no rate limit is configured. */
+export const layerUnlimited: Layer.Layer<RateLimiter> = Layer.succeed(RateLimiter, {
+  take: () => Effect.succeed({ allowed: true, remaining: Number.MAX_SAFE_INTEGER, retryAfterSeconds: 0 })
+})
+
 /** In-process buckets: one server (fs mode) or tests. */
 export const makeMemory = (limit: RateLimit) =>
   Effect.sync((): RateLimiterShape => {
