@@ -6,7 +6,7 @@
  * core's `decide`, so Retry-After is computed exactly as in the memory layer.
  */
 import { RateLimiter } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import { Layer } from "effect"
 import type { Redis } from "ioredis"
 import { guardedCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
