@@ -1,14 +1,20 @@
 /**
  * Client-side batching shared by the buffered recorders (drift values, pipeline samples): items
  * are kept per target and sent on size, on a timer, or on `flush()`; a failed batch is retried
- * with backoff (never on a 4xx, which a retry cannot fix), then reported to `onError` and dropped.
+ * with backoff (never on a 4xx, which a retry cannot fix, except 429: there the batch waits the
+ * server's Retry-After and is sent again), then reported to `onError` and dropped.
  */
+import { RateLimitedError } from "./Errors.js"
+
 export interface RecorderOptions {
   /** Send when this many items are buffered (default 10,000 drift values or 1,000 samples). */
   readonly batchSize?: number
   /** Send at least this often, in ms (default 1000). */
   readonly flushIntervalMs?: number
-  /** Retries of a failed batch (default 5, backoff doubling from 100 ms); then `onError` and the batch is dropped. */
+  /**
+   * Retries of a failed batch (default 5, backoff doubling from 100 ms; after a 429, the server's
+   * Retry-After); then `onError` and the batch is dropped.
+   */
   readonly maxRetries?: number
   readonly onError?: (error: unknown) => void
 }
@@ -40,11 +46,13 @@ export const makeBatcher = <Item>(
         return
       } catch (error) {
         const status = (error as { status?: number }).status
-        if (attempt >= retries || (status !== undefined && status >= 400 && status < 500)) {
+        const rateLimited = error instanceof RateLimitedError
+        if (attempt >= retries || (!rateLimited && status !== undefined && status >= 400 && status < 500)) {
           options.onError?.(error)
           return
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 100 * 2 ** attempt)))
+        const waitMillis = rateLimited ? error.retryAfterSeconds * 1000 : Math.min(10_000, 100 * 2 ** attempt)
+        await new Promise((resolve) => setTimeout(resolve, waitMillis))
       }
     }
   }

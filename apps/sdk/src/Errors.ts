@@ -54,6 +54,14 @@ export class ForbiddenError extends MlApiError {}
 export class PayloadTooLargeError extends MlApiError {}
 export class UnsupportedMediaTypeError extends MlApiError {}
 export class InternalError extends MlApiError {}
+/** 429: this key's rate limit is exhausted; wait `retryAfterSeconds` (the `Retry-After` header) and retry. */
+export class RateLimitedError extends MlApiError {
+  get retryAfterSeconds(): number {
+    const seconds = Number(this.problem.retryAfterSeconds)
+    // At least 1 s, as the server promises; a missing or odd value must not become a busy retry loop.
+    return Number.isFinite(seconds) && seconds >= 1 ? seconds : 1
+  }
+}
 
 /** The class of each error tag the server answers with. */
 export const errorClasses: { readonly [Tag in ApiErrorTag]: new(problem: ProblemDetails) => MlApiError } = {
@@ -78,6 +86,7 @@ export const errorClasses: { readonly [Tag in ApiErrorTag]: new(problem: Problem
   PipelineConflictError,
   PayloadTooLarge: PayloadTooLargeError,
   UnsupportedMediaType: UnsupportedMediaTypeError,
+  RateLimited: RateLimitedError,
   InternalError
 }
 

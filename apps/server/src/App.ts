@@ -12,6 +12,7 @@ import { checkPermission, makeAuthenticator, mayTouchModel, outsideModels } from
 import type { DiskSpace } from "./DiskSpace.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
+import { rateLimit, type TakeToken } from "./RateLimit.js"
 import type { AppServices } from "./routes/AppServices.js"
 import { driftRoutes } from "./routes/drift.js"
 import { experimentRoutes } from "./routes/experiments.js"
@@ -40,6 +41,8 @@ export interface AppOptions {
   readonly validateResponses?: boolean | undefined
   /** Browser origins allowed by CORS (ML_CORS_ORIGINS); absent or empty: CORS off. */
   readonly corsOrigins?: ReadonlyArray<string> | undefined
+  /** Per-key rate limiting of /v1 (absent: no limit). */
+  readonly rateLimit?: TakeToken | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
@@ -88,6 +91,7 @@ export const makeApp = (options: AppOptions) => {
     else if (c.req.path.startsWith("/v1/")) return unauthorized(c)
     return next()
   })
+  app.use("/v1/*", rateLimit(options.rateLimit))
 
   /** The name of the model a route addresses, for keys confined by `modelNames`; undefined: none. */
   const addressedModel = async (c: Context, endpoint: Endpoint): Promise<string | undefined> => {

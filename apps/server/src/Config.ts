@@ -60,6 +60,9 @@ export interface ServerConfig {
   readonly onlineMaxBuffer: number
   /** Browser origins allowed to call the API (CORS); empty: CORS is off. */
   readonly corsOrigins: ReadonlyArray<string>
+  /** Per-key token bucket on /v1 routes: refill rate per second (0: no rate limit) and capacity. */
+  readonly rateLimitPerSecond: number
+  readonly rateLimitBurst: number
 }
 
 export class ConfigError extends Error {
@@ -83,6 +86,10 @@ const wholeNumber = (min: number, max: number) =>
   numberWhere(rule((raw) => /^\d+$/.test(raw), "must be a whole number")).check(
     Schema.makeFilter((n: number) => (n >= min && n <= max) || `must be between ${min} and ${max}, got ${n}`)
   )
+
+const nonNegativeRate = numberWhere(
+  rule((raw) => /^\d+(\.\d+)?$/.test(raw) && Number(raw) <= 1_000_000, "must be a number from 0 to 1000000")
+)
 
 const probability = numberWhere(
   rule((raw) => Number(raw) > 0 && Number(raw) < 1, "must be a number strictly between 0 and 1")
@@ -230,7 +237,9 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   driftWindowSize: integer("ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
   driftCheckIntervalSeconds: integer("ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),
   driftTickMillis: integer("ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000),
-  corsOrigins: setting("ML_CORS_ORIGINS", corsOrigins, [] as ReadonlyArray<string>)
+  corsOrigins: setting("ML_CORS_ORIGINS", corsOrigins, [] as ReadonlyArray<string>),
+  rateLimitPerSecond: setting("ML_RATE_LIMIT_PER_SECOND", nonNegativeRate, 0),
+  rateLimitBurst: integer("ML_RATE_LIMIT_BURST", 100, 1, 1_000_000_000)
 }).pipe(Config.map(({ first: { online, ...first }, ...rest }) => ({ ...first, ...online, ...rest })))
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()

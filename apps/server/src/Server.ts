@@ -22,7 +22,8 @@ import {
   RedisExperimentStore,
   RedisKeyStore,
   RedisModelStore,
-  RedisPipelineStore
+  RedisPipelineStore,
+  RedisRateLimiter
 } from "@org/ml-adapter-redis"
 import {
   AbTests,
@@ -38,6 +39,7 @@ import {
   type ModelStore,
   OnlineLearner,
   type PipelineStore,
+  RateLimiter,
   type StorageError
 } from "@org/ml-core"
 import { Effect, Layer, ManagedRuntime, PubSub, Redacted } from "effect"
@@ -57,6 +59,11 @@ type Stores =
   | PipelineStore.PipelineStore
   | Leases.Leases
   | KeyStore.KeyStore
+  | RateLimiter.RateLimiter
+
+/** The per-key token bucket as configured; undefined when ML_RATE_LIMIT_PER_SECOND is 0 (no limit). */
+const rateLimitOf = (config: ServerConfig): RateLimiter.RateLimit | undefined =>
+  config.rateLimitPerSecond > 0 ? { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst } : undefined
 
 /**
  * Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared
@@ -71,6 +78,7 @@ export const makeStorageLayer = (
     directory,
     encryption: config.artifactEncryption === undefined ? undefined : Redacted.value(config.artifactEncryption)
   })
+  const rateLimit = rateLimitOf(config)
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
     return Layer.mergeAll(
@@ -80,7 +88,8 @@ export const makeStorageLayer = (
       FsDriftStore.layer({ directory }),
       FsPipelineStore.layer({ directory }),
       Leases.layerMemory,
-      FsKeyStore.layer({ directory })
+      FsKeyStore.layer({ directory }),
+      rateLimit === undefined ? RateLimiter.layerUnlimited : RateLimiter.layerMemory(rateLimit)
     )
   }
   const client = RedisClient.layer(redisOptions({ ...config, redisUrl: config.redisUrl }, log))
@@ -89,7 +98,9 @@ export const makeStorageLayer = (
     RedisExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
     RedisDriftStore.layer,
     RedisPipelineStore.layer,
-    RedisKeyStore.layer
+    RedisKeyStore.layer,
+    // Shared by every instance on the prefix, so the limit holds however many instances serve.
+    rateLimit === undefined ? RateLimiter.layerUnlimited : RedisRateLimiter.layer(rateLimit)
   ).pipe(
     Layer.provide(client),
     Layer.merge(artifacts)
@@ -207,6 +218,9 @@ export const makeServerApp = (
     diskSpace: makeDiskSpace(path.resolve(config.storageDir), config.minFreeBytes),
     apiToken: config.apiToken === undefined ? undefined : Redacted.value(config.apiToken),
     log,
+    rateLimit: rateLimitOf(config) === undefined
+      ? undefined
+      : (bucket) => runtime.runPromise(RateLimiter.RateLimiter.use((limiter) => limiter.take(bucket))),
     metrics: async () => {
       await runtime.runPromise(Effect.all([
         ModelRegistry.ModelRegistry.use((registry) => registry.refreshGauges()),

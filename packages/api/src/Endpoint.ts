@@ -96,6 +96,7 @@ export type SuccessJsonOf<E extends Endpoint> = E["success"]["schema"] extends S
 export type ImplicitErrorTag<E extends Endpoint> =
   | "InternalError"
   | (E["permission"] extends "public" ? never : "Unauthorized" | "Forbidden")
+  | (E["path"] extends `/v1/${string}` ? "RateLimited" : never)
   | (E["body"] extends BodySpec ? "PayloadTooLarge" | "UnsupportedMediaType" : never)
   | (E extends
     { params: Schema.Top } | { query: Schema.Top } | { body: BodySpec } | { headers: ReadonlyArray<HeaderSpec> }
@@ -114,6 +115,8 @@ export const implicitErrors = (e: Endpoint): ReadonlyArray<ApiErrorTag> => [
   ...(e.params || e.query || e.body || e.headers ? ["ValidationError" as const] : []),
   // With authentication on, a missing or unknown token is 401 and a role without the permission 403.
   ...(e.permission === "public" ? [] : ["Unauthorized" as const, "Forbidden" as const]),
+  // Per-key rate limits apply to every /v1 route (see the server's RateLimit.ts).
+  ...(e.path.startsWith("/v1/") ? ["RateLimited" as const] : []),
   ...(e.body ? ["PayloadTooLarge" as const, "UnsupportedMediaType" as const] : []),
   // A storage failure for want of space answers 507 rather than 503 (see the server's Problem.ts).
   ...(e.errors.includes("StorageError") ? ["InsufficientStorage" as const] : []),

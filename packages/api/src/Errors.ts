@@ -33,6 +33,11 @@ export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{
   readonly limitBytes: number
 }> {}
 export class UnsupportedMediaType extends Data.TaggedError("UnsupportedMediaType")<{ readonly message: string }> {}
+/** The caller's token bucket is empty: retry after `retryAfterSeconds` (also sent as `Retry-After`). */
+export class RateLimited extends Data.TaggedError("RateLimited")<{
+  readonly message: string
+  readonly retryAfterSeconds: number
+}> {}
 export class InternalError extends Data.TaggedError("InternalError")<{ readonly message: string }> {}
 /**
  * A write failed for want of space (a StorageError whose reason is "insufficient-storage"): the
@@ -50,6 +55,7 @@ export type HttpError =
   | NotFound
   | PayloadTooLarge
   | UnsupportedMediaType
+  | RateLimited
   | InternalError
   | InsufficientStorage
 
@@ -60,7 +66,7 @@ export type ApiError = CoreError | HttpError
 export type ApiErrorTag = ApiError["_tag"]
 
 export interface ProblemKind {
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503 | 507
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 | 507
   readonly title: string
 }
 
@@ -84,6 +90,7 @@ export const problemKinds = {
   PayloadTooLarge: { status: 413, title: "Request body too large" },
   UnsupportedMediaType: { status: 415, title: "Unsupported media type" },
   IntegrityError: { status: 422, title: "Artifact integrity check failed" },
+  RateLimited: { status: 429, title: "Too many requests" },
   InternalError: { status: 500, title: "Internal server error" },
   StorageError: { status: 503, title: "Storage unavailable" },
   InsufficientStorage: { status: 507, title: "Insufficient storage" }

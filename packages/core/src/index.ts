@@ -5,6 +5,7 @@
  */
 export * as KeyStore from "./access/KeyStore.js"
 export * as Access from "./access/Principal.js"
+export * as RateLimiter from "./access/RateLimiter.js"
 export * from "./shared/Errors.js"
 export * from "./shared/InputLimits.js"
 export * as Leases from "./shared/Leases.js"

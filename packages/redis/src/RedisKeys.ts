@@ -89,6 +89,9 @@ export const pipelineKeys = (prefix: string) => ({
   update: (id: string) => `${prefix}ml:update:${keyPart(id)}`
 })
 
+/** Hash {tokens, at} of one rate-limit bucket (a principal id or a client address), expiring once full again. */
+export const rateLimitKey = (prefix: string, bucket: string) => `${prefix}ml:ratelimit:${keyPart(bucket)}`
+
 /** The instance marker: which Redis (and which emptying of it) this data belongs to. */
 export const instanceKey = (prefix: string) => `${prefix}ml:instance`
 
