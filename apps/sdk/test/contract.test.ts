@@ -54,13 +54,16 @@ describe("the SDK against the contract", () => {
     expect(error).toMatchObject({ code: tag, status: problemKinds[tag].status })
   })
 
-  it("imports from the core and the contract only types, and the assignment module (which imports nothing)", () => {
+  it("imports from the core and the contract only types, and its Effect-free modules (which import nothing)", () => {
+    const effectFree = ["@org/ml-core/assignment", "@org/ml-core/webhook-signature"]
     const sources = fs.readdirSync(path.join(root, "src")).filter((f) => f.endsWith(".ts"))
     for (const file of sources) {
       const text = fs.readFileSync(path.join(root, "src", file), "utf8")
       const found = [...text.matchAll(runtimeImports)].map((m) => m[1])
-      expect(found.filter((specifier) => specifier !== "@org/ml-core/assignment"), file).toEqual([])
+      expect(found.filter((specifier) => !effectFree.includes(specifier!)), file).toEqual([])
     }
+    const signatures = fs.readFileSync(path.join(root, "../../packages/core/src/drift/WebhookSignature.ts"), "utf8")
+    expect([...signatures.matchAll(/^import /gm)]).toEqual([])
   })
 
   it.skipIf(!fs.existsSync(path.join(root, "dist/index.js")))("loads no Effect module at run time (built dist)", () => {
