@@ -5,15 +5,13 @@
  * characters, so nobody with a token can write `ceo@corp`, a forged log line or a right-to-left
  * override into the history. Also the length and character limits of free-text fields.
  */
-import { Access } from "@org/ml-core"
-import { Hono } from "hono"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { json, makeTestApp, metadata } from "./helpers.js"
 
 const utf8AsLatin1 = (text: string) => Buffer.from(text, "utf8").toString("latin1")
 let registered = 0
 
-const deployer: Access.Principal = { id: "k1", name: "ci-deployer", role: "admin" }
+const bootstrapToken = "audit-identity-bootstrap-token"
 
 interface Problem {
   readonly status: number
@@ -28,18 +26,28 @@ interface AuditEvent {
 
 describe("audit bound to identity", () => {
   let t: Awaited<ReturnType<typeof makeTestApp>>
-  // The principal is what the auth middleware resolves from the bearer token; here it is set directly.
-  const authenticated = new Hono<{ Variables: { principal: Access.Principal } }>()
+  let open: Awaited<ReturnType<typeof makeTestApp>>
+  // The principal is what the auth middleware resolves from the bearer token: an API key named ci-deployer.
+  let keyToken = ""
   beforeAll(async () => {
-    t = await makeTestApp()
-    authenticated.use("*", async (c, next) => {
-      c.set("principal", deployer)
-      await next()
-    })
-    authenticated.route("/", t.app)
+    t = await makeTestApp({ ML_API_TOKEN: bootstrapToken })
+    open = await makeTestApp()
+    const created = await t.app.request(
+      "/v1/keys",
+      json({ name: "ci-deployer", role: "admin" }, { headers: { authorization: `Bearer ${bootstrapToken}` } })
+    )
+    expect(created.status).toBe(201)
+    keyToken = ((await created.json()) as { token: string }).token
   })
-  afterAll(() => t.close())
-  const request = (url: string, init?: RequestInit) => authenticated.request(url, init)
+  afterAll(async () => {
+    await t.close()
+    await open.close()
+  })
+  const request = (url: string, init: RequestInit = {}) =>
+    t.app.request(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${keyToken}` }
+    })
 
   const register = async (version: string, extra: Record<string, unknown> = {}, headers = {}) => {
     const created = await request("/v1/models", json(metadata({ name: "audited", version, ...extra }), { headers }))
@@ -79,7 +87,7 @@ describe("audit bound to identity", () => {
   })
 
   it("names the anonymous principal when auth is off, whatever the request claims", async () => {
-    const created = await t.app.request(
+    const created = await open.app.request(
       "/v1/models",
       json(metadata({ name: "audited", version: "anon" }), { headers: { "x-actor": "ceo@corp" } })
     )
