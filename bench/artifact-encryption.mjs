@@ -5,11 +5,11 @@
 //   node bench/artifact-encryption.mjs [sizeMiB=256] [rounds=3]
 //
 // Target (issue 12): throughput with encryption >= 0.7 of without, both ways.
-import { createHash, randomBytes, randomFillSync } from "node:crypto"
+import { randomBytes, randomFillSync } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { median, startServerProcess } from "./lib.mjs"
+import { median, startServerProcess, timedArtifactRoundTrip } from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const sizeMiB = Number(process.argv[2] ?? 256)
@@ -30,53 +30,8 @@ const start = async (name, env) => {
   return { ...server, dataDir }
 }
 
-/** One upload and one download of `total` bytes; returns both durations in ms. */
-const roundTrip = async (url) => {
-  const model = await (await fetch(`${url}/v1/models`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      name: "bench",
-      version: randomBytes(6).toString("hex"),
-      algorithm: "none",
-      framework: "none"
-    })
-  })).json()
-  let sent = 0
-  const clientHash = createHash("sha256")
-  const body = new ReadableStream({
-    pull(controller) {
-      if (sent >= total) return controller.close()
-      sent += chunkSize
-      clientHash.update(block)
-      controller.enqueue(block.slice())
-    }
-  }, { highWaterMark: 4 })
-  let started = performance.now()
-  const response = await fetch(`${url}/v1/models/${model.id}/artifact`, {
-    method: "PUT",
-    body,
-    duplex: "half",
-    headers: { "content-type": "application/octet-stream" }
-  })
-  const uploaded = await response.json()
-  const uploadMs = performance.now() - started
-  if (response.status !== 200) throw new Error(`upload failed: ${JSON.stringify(uploaded)}`)
-  const expected = clientHash.digest("hex")
-  if (uploaded.artifact.sha256 !== expected) throw new Error("server digest differs from client digest")
-
-  started = performance.now()
-  const download = await fetch(`${url}/v1/models/${model.id}/artifact`)
-  const downloadHash = createHash("sha256")
-  let received = 0
-  for await (const chunk of download.body) {
-    received += chunk.byteLength
-    downloadHash.update(chunk)
-  }
-  const downloadMs = performance.now() - started
-  if (received !== total || downloadHash.digest("hex") !== expected) throw new Error("download differs from upload")
-  return { uploadMs, downloadMs }
-}
+/** One upload and one download of `total` bytes; with both durations in ms. */
+const roundTrip = (url) => timedArtifactRoundTrip(url, total, block)
 
 const plain = await start("plain", {})
 const encrypted = await start("encrypted", { ML_ARTIFACT_ENCRYPTION_KEY: randomBytes(32).toString("base64") })

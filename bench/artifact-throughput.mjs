@@ -12,7 +12,7 @@ import { createHash, randomFillSync } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { median, startServerProcess } from "./lib.mjs"
+import { median, startServerProcess, timedArtifactRoundTrip } from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const sizeMiB = Number(process.argv[2] ?? 1024)
@@ -40,51 +40,14 @@ try {
   await new Promise((r) => setTimeout(r, 1000))
   const idleRss = await procStatus(server.pid, "VmRSS")
 
-  const model = await (await fetch(`${url}/v1/models`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "bench", version: String(Date.now()), algorithm: "none", framework: "none" })
-  })).json()
-
-  let sent = 0
-  const clientHash = createHash("sha256")
-  const body = new ReadableStream({
-    pull(controller) {
-      if (sent >= total) return controller.close()
-      sent += chunkSize
-      clientHash.update(block)
-      controller.enqueue(block.slice())
-    }
-  }, { highWaterMark: 4 })
-  let started = performance.now()
-  const uploadResponse = await fetch(`${url}/v1/models/${model.id}/artifact`, {
-    method: "PUT",
-    body,
-    duplex: "half",
-    headers: { "content-type": "application/octet-stream" }
-  })
-  const uploaded = await uploadResponse.json()
-  const uploadMs = performance.now() - started
-  if (uploadResponse.status !== 200) throw new Error(`upload failed: ${JSON.stringify(uploaded)}`)
-  const expected = clientHash.digest("hex")
-  if (uploaded.artifact.sha256 !== expected) throw new Error("server digest differs from client digest")
-
-  started = performance.now()
-  const download = await fetch(`${url}/v1/models/${model.id}/artifact`)
-  const downloadHash = createHash("sha256")
-  let received = 0
-  for await (const chunk of download.body) {
-    received += chunk.byteLength
-    downloadHash.update(chunk)
-  }
-  const downloadMs = performance.now() - started
-  if (received !== total || downloadHash.digest("hex") !== expected) throw new Error("download differs from upload")
+  const { downloadMs, model, uploaded, uploadMs } = await timedArtifactRoundTrip(url, total, block)
   const peakRss = await procStatus(server.pid, "VmHWM")
 
   // Hashing: the server's verification pass (FsArtifactStore.open hashes the stored file
   // through a FileHandle before serving) against raw node:crypto over 256 MiB of distinct bytes
   // in memory (not one cache-resident block), alternating five rounds; medians are compared.
   const store = await Effect.runPromise(FsArtifactStore.make({ directory: dataDir }))
+  let started
   const rawSource = randomFillSync(new Uint8Array(Math.min(total, 256 * chunkSize)))
   const verifyRounds = []
   const rawRounds = []

@@ -1,5 +1,6 @@
 // Shared by the benchmarks: the real server as a child process.
 import { spawn } from "node:child_process"
+import { createHash, randomBytes } from "node:crypto"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -39,4 +40,56 @@ export const deleteKeysWithPrefix = async (redis, prefix) => {
     cursor = next
     if (keys.length) await redis.del(...keys)
   } while (cursor !== "0")
+}
+
+/**
+ * Registers a model on the server at `url`, streams `total` bytes (repeats of `block`) up as its
+ * artifact, then downloads it, checking both digests against the client's; returns the model,
+ * the upload's answer and both durations in ms.
+ */
+export const timedArtifactRoundTrip = async (url, total, block) => {
+  const model = await (await fetch(`${url}/v1/models`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "bench",
+      version: randomBytes(6).toString("hex"),
+      algorithm: "none",
+      framework: "none"
+    })
+  })).json()
+  let sent = 0
+  const clientHash = createHash("sha256")
+  const body = new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close()
+      sent += block.byteLength
+      clientHash.update(block)
+      controller.enqueue(block.slice())
+    }
+  }, { highWaterMark: 4 })
+  let started = performance.now()
+  const response = await fetch(`${url}/v1/models/${model.id}/artifact`, {
+    method: "PUT",
+    body,
+    duplex: "half",
+    headers: { "content-type": "application/octet-stream" }
+  })
+  const uploaded = await response.json()
+  const uploadMs = performance.now() - started
+  if (response.status !== 200) throw new Error(`upload failed: ${JSON.stringify(uploaded)}`)
+  const expected = clientHash.digest("hex")
+  if (uploaded.artifact.sha256 !== expected) throw new Error("server digest differs from client digest")
+
+  started = performance.now()
+  const download = await fetch(`${url}/v1/models/${model.id}/artifact`)
+  const downloadHash = createHash("sha256")
+  let received = 0
+  for await (const chunk of download.body) {
+    received += chunk.byteLength
+    downloadHash.update(chunk)
+  }
+  const downloadMs = performance.now() - started
+  if (received !== total || downloadHash.digest("hex") !== expected) throw new Error("download differs from upload")
+  return { model, uploaded, uploadMs, downloadMs }
 }
