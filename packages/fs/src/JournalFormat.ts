@@ -10,7 +10,7 @@ import { StorageError } from "@org/ml-core"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { crc32 } from "node:zlib"
-import { writeFully } from "./StorageFailure.js"
+import { readTextIfPresent, writeFully } from "./StorageFailure.js"
 
 export interface Manifest {
   readonly journal: string
@@ -195,13 +195,8 @@ export const scanProblem = (file: string, scan: JournalScan, manifest: Manifest 
 
 export const readManifest = async (directory: string, name: string): Promise<Manifest | undefined> => {
   const file = manifestFile(directory, name)
-  let text: string
-  try {
-    text = await fs.readFile(file, "utf8")
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined
-    throw cause
-  }
+  const text = await readTextIfPresent(file)
+  if (text === undefined) return undefined
   let value: Partial<Manifest>
   try {
     value = JSON.parse(text)

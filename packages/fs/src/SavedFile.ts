@@ -5,6 +5,7 @@
 import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
+import { readTextIfPresent } from "./StorageFailure.js"
 
 /**
  * The saved data, or undefined when there is none (first start). A file that cannot be read or
@@ -13,13 +14,8 @@ import * as fs from "node:fs/promises"
 export const readSaved = <A>(file: string, decoder?: RecordDecoder<A>): Effect.Effect<A | undefined, StorageError> =>
   Effect.tryPromise({
     try: async () => {
-      let text: string
-      try {
-        text = await fs.readFile(file, "utf8")
-      } catch (cause) {
-        if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined
-        throw cause
-      }
+      const text = await readTextIfPresent(file)
+      if (text === undefined) return undefined
       return decoder === undefined ? JSON.parse(text) as A : decoder.fromJson(text, file)
     },
     catch: (cause) =>

@@ -4,6 +4,7 @@
  * and the data directory, so the server answers 507 naming the directory the operator must free.
  */
 import { StorageError } from "@org/ml-core"
+import * as fs from "node:fs/promises"
 import type { FileHandle } from "node:fs/promises"
 
 const outOfSpaceCodes = new Set(["ENOSPC", "EDQUOT"])
@@ -58,4 +59,14 @@ export const writeFully = async (
     pending = rest
   }
   return at
+}
+
+/** The file's text, or undefined when it does not exist (a first start); other failures throw. */
+export const readTextIfPresent = async (file: string): Promise<string | undefined> => {
+  try {
+    return await fs.readFile(file, "utf8")
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw cause
+  }
 }
