@@ -143,6 +143,22 @@ const successResponse = (e: Endpoint, { jsonSchema }: Compiled): Json => {
   return { description: success.description, ...headers, content: { [contentType]: { schema, ...example } } }
 }
 
+/** Headers an error status always carries (the server's RateLimit.ts and its 401 answer set them). */
+const errorHeaders: Readonly<Record<number, Json>> = {
+  401: {
+    "WWW-Authenticate": {
+      description: "The authentication scheme to use (RFC 9110): always `Bearer`",
+      schema: { type: "string", const: "Bearer" }
+    }
+  },
+  429: {
+    "Retry-After": {
+      description: "Whole seconds until the caller's token bucket has a token again (also `retryAfterSeconds`)",
+      schema: { type: "integer", minimum: 1 }
+    }
+  }
+}
+
 /** One response per status; `code` lists the error tags that answer with it. */
 const errorResponses = (e: Endpoint): Json => {
   const byStatus = new Map<number, Array<ApiErrorTag>>()
@@ -153,6 +169,7 @@ const errorResponses = (e: Endpoint): Json => {
   return Object.fromEntries(
     [...byStatus].sort(([a], [b]) => a - b).map(([status, tags]) => [String(status), {
       description: tags.map((tag) => problemKinds[tag].title).join("; "),
+      ...(errorHeaders[status] ? { headers: errorHeaders[status] } : {}),
       content: {
         "application/problem+json": {
           schema: {

@@ -29,8 +29,7 @@ export const permissions = [
   "pipelines:ingest",
   "pipelines:predict",
   "pipelines:write",
-  "keys:manage",
-  "admin"
+  "keys:manage"
 ] as const
 
 export type Permission = typeof permissions[number]

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { documentedErrors, endpoints, problemKinds, routePattern } from "../src/index.js"
+import { documentedErrors, endpoints, permissions, problemKinds, routePattern } from "../src/index.js"
 
 const decodes = (schema: Schema.Top, value: unknown) =>
   Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>)(value, { errors: "all", onExcessProperty: "error" })
@@ -11,6 +11,15 @@ describe("endpoint tables", () => {
     const routes = endpoints.map((e) => `${e.method} ${e.path}`)
     expect(new Set(ids).size).toBe(ids.length)
     expect(new Set(routes).size).toBe(routes.length)
+  })
+
+  it("use every permission of the role matrix: no dead entries", () => {
+    // Checked by the promote handler on the target status, not declared by a route.
+    const checkedByHandlers = new Set(["models:promote-production"])
+    const declared = new Set(endpoints.map((e) => e.permission as string))
+    for (const permission of permissions) {
+      expect(declared.has(permission) || checkedByHandlers.has(permission), permission).toBe(true)
+    }
   })
 
   it("declare a params schema naming exactly the path's parameters", () => {

@@ -45,6 +45,24 @@ describe("generated OpenAPI document", () => {
     })
   })
 
+  it("documents Retry-After on every 429 and WWW-Authenticate on every 401", () => {
+    let checked = 0
+    for (const item of Object.values(document.paths)) {
+      for (const operation of Object.values(item as Record<string, any>)) {
+        const responses = operation.responses as Record<string, any>
+        if (responses["429"]) {
+          expect(responses["429"].headers["Retry-After"].schema).toEqual({ type: "integer", minimum: 1 })
+          checked++
+        }
+        if (responses["401"]) {
+          expect(responses["401"].headers["WWW-Authenticate"].schema).toMatchObject({ type: "string" })
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(80)
+  })
+
   it("names shared schemas once and references them", () => {
     const schemas = document.components.schemas as Record<string, any>
     expect(schemas.ModelPage.properties.items.items).toEqual({ $ref: "#/components/schemas/Model" })
