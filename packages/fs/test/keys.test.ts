@@ -48,6 +48,10 @@ describe("FsKeyStore", () => {
         id: "k1",
         revokedBy: "admin"
       })
+      expect((await Effect.runPromise(again.store.events())).map((e) => [e.action, e.actor])).toEqual([
+        ["created", "bootstrap"],
+        ["revoked", "admin"]
+      ])
       await again.close()
       const files = await fs.readdir(directory)
       expect(files).toContain("keys.jsonl")

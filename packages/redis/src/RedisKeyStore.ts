@@ -1,6 +1,7 @@
 /**
  * API keys in Redis, shared by every instance: `ml:keys` is a hash of token SHA-256 -> key
- * record (JSON), `ml:key-ids` a hash of key id -> token SHA-256 (to revoke by id). Every lookup
+ * record (JSON), `ml:key-ids` a hash of key id -> token SHA-256 (to revoke by id), `ml:key-events`
+ * a list of the audit events of key creation and revocation. Every lookup
  * reads Redis, nothing is cached, so a revocation on one instance is refused by all at the next
  * request. Two concurrent revocations of one key both mark it revoked; the last names revokedBy.
  */
@@ -15,10 +16,13 @@ export const keyStoreKeys = (prefix: string) => ({
   /** Hash: token SHA-256 (hex) -> key record JSON. */
   byHash: () => `${prefix}ml:keys`,
   /** Hash: key id -> token SHA-256 (hex). */
-  ids: () => `${prefix}ml:key-ids`
+  ids: () => `${prefix}ml:key-ids`,
+  /** List: key audit events (JSON), oldest first, trimmed to the newest MAX_KEY_EVENTS. */
+  events: () => `${prefix}ml:key-events`
 })
 
 const decoder = storedRecord(KeyStore.ApiKey)
+const eventDecoder = storedRecord(KeyStore.KeyEvent)
 
 export const make = (redis: Redis, prefix = "", guard: InstanceGuard = unguarded): KeyStore.KeyStoreShape => {
   const keys = keyStoreKeys(prefix)
@@ -30,7 +34,11 @@ export const make = (redis: Redis, prefix = "", guard: InstanceGuard = unguarded
       call(
         "create key",
         () =>
-          redis.multi().hset(keys.byHash(), tokenHash, JSON.stringify(key)).hset(keys.ids(), key.id, tokenHash).exec()
+          // One MULTI: the key, its id and its audit event are written together or not at all.
+          redis.multi().hset(keys.byHash(), tokenHash, JSON.stringify(key)).hset(keys.ids(), key.id, tokenHash)
+            .rpush(keys.events(), JSON.stringify(KeyStore.keyEventOf(key)))
+            .ltrim(keys.events(), -KeyStore.MAX_KEY_EVENTS, -1)
+            .exec()
       ).pipe(Effect.asVoid),
     findByHash: (tokenHash) =>
       call("find key", () => redis.hget(keys.byHash(), tokenHash)).pipe(Effect.map((raw) => read(raw, tokenHash))),
@@ -49,9 +57,16 @@ export const make = (redis: Redis, prefix = "", guard: InstanceGuard = unguarded
         const key = read(await redis.hget(keys.byHash(), tokenHash), tokenHash)
         if (key === undefined || key.revokedAt !== undefined) return undefined
         const revoked: KeyStore.ApiKey = { ...key, revokedAt: at, revokedBy }
-        await redis.hset(keys.byHash(), tokenHash, JSON.stringify(revoked))
+        await redis.multi().hset(keys.byHash(), tokenHash, JSON.stringify(revoked))
+          .rpush(keys.events(), JSON.stringify(KeyStore.keyEventOf(revoked)))
+          .ltrim(keys.events(), -KeyStore.MAX_KEY_EVENTS, -1)
+          .exec()
         return revoked
-      })
+      }),
+    events: () =>
+      call("list key events", () => redis.lrange(keys.events(), 0, -1)).pipe(
+        Effect.map((all) => all.map((raw, i) => parseJson(raw, `${keys.events()}[${i}]`, eventDecoder)))
+      )
   }
 }
 

@@ -53,6 +53,42 @@ export type ApiKey = typeof ApiKey.Type
 export const CreatedKey = Schema.Struct({ key: ApiKey, token: Schema.String })
 export const ApiKeyList = Schema.Struct({ items: Schema.Array(ApiKey) })
 
+/**
+ * An audit event of key management: who created or revoked which key, when. It names the key by
+ * id, name, role and confinement, never by its secret token nor the token's hash.
+ */
+export const KeyEvent = Schema.Struct({
+  at: Schema.String,
+  action: Schema.Literals(["created", "revoked"]),
+  /** The acting principal's name (createdBy or revokedBy of the key). */
+  actor: Schema.String,
+  keyId: Schema.String,
+  keyName: Schema.String,
+  role: Role,
+  modelNames: Schema.optionalKey(Schema.Array(Schema.String)),
+  expiresAt: Schema.optionalKey(Schema.String)
+})
+export type KeyEvent = typeof KeyEvent.Type
+export const KeyEventList = Schema.Struct({ items: Schema.Array(KeyEvent) })
+
+/** Key events kept, newest first to stay: creating keys is rare, so this is years of history. */
+export const MAX_KEY_EVENTS = 10_000
+
+/** The event a stored key record stands for: its creation, or its revocation once revoked. */
+export const keyEventOf = (key: ApiKey): KeyEvent => {
+  const revoked = key.revokedAt !== undefined
+  return {
+    at: revoked ? key.revokedAt! : key.createdAt,
+    action: revoked ? "revoked" : "created",
+    actor: revoked ? (key.revokedBy ?? "unknown") : key.createdBy,
+    keyId: key.id,
+    keyName: key.name,
+    role: key.role,
+    ...(key.modelNames === undefined ? {} : { modelNames: key.modelNames }),
+    ...(key.expiresAt === undefined ? {} : { expiresAt: key.expiresAt })
+  }
+}
+
 export interface KeyStoreShape {
   readonly create: (key: ApiKey, tokenHash: string) => Effect.Effect<void, StorageError>
   /** The key whose token hashes to `tokenHash`, revoked or not (the caller decides). */
@@ -60,6 +96,11 @@ export interface KeyStoreShape {
   readonly list: () => Effect.Effect<ReadonlyArray<ApiKey>, StorageError>
   /** Marks the key revoked; answers the revoked key, or undefined when there is none. */
   readonly revoke: (id: string, revokedBy: string, at: string) => Effect.Effect<ApiKey | undefined, StorageError>
+  /**
+   * Creations and revocations, oldest first (the newest MAX_KEY_EVENTS). `create` and `revoke`
+   * record theirs in the same write as the key, so no key changes without its event.
+   */
+  readonly events: () => Effect.Effect<ReadonlyArray<KeyEvent>, StorageError>
 }
 
 export class KeyStore extends Context.Service<KeyStore, KeyStoreShape>()("@org/ml-core/KeyStore") {}
@@ -69,12 +110,26 @@ export interface MemoryKeyStore extends KeyStoreShape {
   readonly entries: () => ReadonlyArray<readonly [tokenHash: string, key: ApiKey]>
   /** Stores the record as given, replacing any under the same hash (journal replay). */
   readonly put: (tokenHash: string, key: ApiKey) => void
+  /** Appends an event as given (journal replay). */
+  readonly putEvent: (event: KeyEvent) => void
+  readonly eventList: () => ReadonlyArray<KeyEvent>
 }
 
 export const makeMemory = Effect.sync((): MemoryKeyStore => {
   const byHash = new Map<string, ApiKey>()
+  let events: Array<KeyEvent> = []
+  const putEvent = (event: KeyEvent) => {
+    events.push(event)
+    // Trimmed in steps, so appending stays amortised O(1).
+    if (events.length > MAX_KEY_EVENTS + MAX_KEY_EVENTS / 10) events = events.slice(-MAX_KEY_EVENTS)
+  }
+  const eventList = () => events.slice(-MAX_KEY_EVENTS)
   return {
-    create: (key, tokenHash) => Effect.sync(() => void byHash.set(tokenHash, key)),
+    create: (key, tokenHash) =>
+      Effect.sync(() => {
+        byHash.set(tokenHash, key)
+        putEvent(keyEventOf(key))
+      }),
     findByHash: (tokenHash) => Effect.sync(() => byHash.get(tokenHash)),
     list: () => Effect.sync(() => [...byHash.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt))),
     revoke: (id, revokedBy, at) =>
@@ -83,12 +138,16 @@ export const makeMemory = Effect.sync((): MemoryKeyStore => {
           if (key.id !== id || key.revokedAt !== undefined) continue
           const revoked = { ...key, revokedAt: at, revokedBy }
           byHash.set(hash, revoked)
+          putEvent(keyEventOf(revoked))
           return revoked
         }
         return undefined
       }),
+    events: () => Effect.sync(eventList),
     entries: () => [...byHash.entries()],
-    put: (tokenHash, key) => void byHash.set(tokenHash, key)
+    put: (tokenHash, key) => void byHash.set(tokenHash, key),
+    putEvent,
+    eventList
   }
 })
 

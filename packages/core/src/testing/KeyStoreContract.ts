@@ -48,5 +48,38 @@ export const keyStoreContract = (
         await close()
       }
     })
+
+    it("records creations and revocations as audit events, without secrets", async () => {
+      const { first, second, close } = await makeStores()
+      try {
+        await Effect.runPromise(first.create(sampleKey("k3"), "hash-k3"))
+        await Effect.runPromise(first.revoke("k3", "admin-key", "2026-03-01T00:00:00.000Z"))
+        await Effect.runPromise(first.revoke("k3", "again", "2026-03-02T00:00:00.000Z"))
+        const events = (await Effect.runPromise(second.events())).filter((e) => e.keyId === "k3")
+        expect(events).toEqual([
+          {
+            at: sampleKey("k3").createdAt,
+            action: "created",
+            actor: "bootstrap",
+            keyId: "k3",
+            keyName: "key-k3",
+            role: "ingest",
+            modelNames: ["fraud-*"]
+          },
+          {
+            at: "2026-03-01T00:00:00.000Z",
+            action: "revoked",
+            actor: "admin-key",
+            keyId: "k3",
+            keyName: "key-k3",
+            role: "ingest",
+            modelNames: ["fraud-*"]
+          }
+        ])
+        expect(JSON.stringify(events)).not.toContain("hash-k3")
+      } finally {
+        await close()
+      }
+    })
   })
 }
