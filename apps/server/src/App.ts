@@ -4,11 +4,12 @@
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import type { Endpoint } from "@org/ml-api"
-import { Access, KeyStore, ModelRegistry } from "@org/ml-core"
-import { Effect, Exit, type ManagedRuntime } from "effect"
+import { Access, KeyStore } from "@org/ml-core"
+import { Effect, type ManagedRuntime } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
-import { checkPermission, makeAuthenticator, mayTouchModel, outsideModels } from "./Auth.js"
+import { checkPermission, makeAuthenticator } from "./Auth.js"
+import { confinement } from "./Confinement.js"
 import type { DiskSpace } from "./DiskSpace.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
@@ -93,20 +94,6 @@ export const makeApp = (options: AppOptions) => {
   })
   app.use("/v1/*", rateLimit(options.rateLimit))
 
-  /** The name of the model a route addresses, for keys confined by `modelNames`; undefined: none. */
-  const addressedModel = async (c: Context, endpoint: Endpoint): Promise<string | undefined> => {
-    if (endpoint.resource !== "Models") return undefined
-    const { id, name } = c.req.param() as { id?: string; name?: string }
-    if (name !== undefined) return name
-    if (id !== undefined) {
-      const exit = await runtime.runPromiseExit(ModelRegistry.ModelRegistry.use((registry) => registry.getModel(id)))
-      // An unknown id is the handler's 404 to answer.
-      return Exit.isSuccess(exit) ? exit.value.name : undefined
-    }
-    // A confined key lists only with ?name= inside its patterns (registration is checked on the body).
-    return endpoint.method === "GET" ? (c.req.query("name") ?? "*") : undefined
-  }
-
   const refuse = (c: Context, error: Parameters<typeof problemFromError>[0]) =>
     problemResponse(problemFromError(error, c.req.path)!)
 
@@ -115,12 +102,8 @@ export const makeApp = (options: AppOptions) => {
     const principal = c.get("principal")
     if (principal === undefined) return unauthorized(c)
     const denied = checkPermission(principal, endpoint)
-    if (denied) return refuse(c, denied)
-    if (principal.modelNames === undefined) return undefined
-    const model = await addressedModel(c, endpoint)
-    return model === undefined || mayTouchModel(principal, model)
-      ? undefined
-      : refuse(c, outsideModels(principal, model))
+    // Model-name confinement needs the decoded request: Mount applies it (Confinement.ts).
+    return denied ? refuse(c, denied) : undefined
   }
 
   app.onError((error, c) => {
@@ -137,7 +120,11 @@ export const makeApp = (options: AppOptions) => {
   )
 
   const settings = { maxJsonBytes, log, validateResponses: options.validateResponses ?? false, authorize }
-  const mount = makeMount<AppServices>({ ...settings, run: (effect) => runtime.runPromiseExit(effect) })
+  const mount = makeMount<AppServices>({
+    ...settings,
+    confine: confinement,
+    run: (effect) => runtime.runPromiseExit(effect)
+  })
   const mountPlain = makeMount<never>({ ...settings, run: Effect.runPromiseExit })
 
   app.route(

@@ -65,10 +65,10 @@ export const checkPermission = (principal: Access.Principal, endpoint: Endpoint)
 export const mayTouchModel = (principal: Access.Principal, name: string): boolean =>
   principal.modelNames === undefined || KeyStore.globMatcher(principal.modelNames)(name)
 
-/** The 403 for a model outside a confined key's patterns. */
-export const outsideModels = (principal: Access.Principal, name: string) =>
+/** The 403 for something (`model churn`, `key management`) outside a confined key's models. */
+export const outsideModels = (principal: Access.Principal, what: string) =>
   forbidden(
     principal,
     "models:name",
-    `Key ${principal.name} is confined to models ${principal.modelNames?.join(", ")}; ${name} is outside`
+    `Key ${principal.name} is confined to models ${principal.modelNames?.join(", ")}; ${what} is outside`
   )

@@ -1,8 +1,8 @@
 // Principals, roles and API keys: the bootstrap token's rules, key management over HTTP, and a
 // route x role matrix generated from the endpoint tables.
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import { type Endpoint, endpoints, hasPermission } from "@org/ml-api"
-import { Access, type KeyStore } from "@org/ml-core"
+import { type Endpoint, endpoints, hasPermission, rolePermissions } from "@org/ml-api"
+import { Access, type KeyStore, type LearnerConfig, makeLearner } from "@org/ml-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { hashToken, makeAuthenticator } from "../src/Auth.js"
 import { ConfigError, loadConfig } from "../src/Config.js"
@@ -143,6 +143,57 @@ describe("roles and keys", () => {
       .toBe(404)
   })
 
+  it("audits key creation and revocation: who, when, which key, never its secret", async () => {
+    const { key, token } = await createKey(test.app, tokens.admin, { name: "audited", role: "ingest" })
+    const revoked = await test.app.request(`/v1/keys/${key.id}`, { method: "DELETE", headers: bearer(bootstrapToken) })
+    expect(revoked.status).toBe(204)
+    const answer = await test.app.request("/v1/keys/events", { headers: bearer(tokens.admin) })
+    expect(answer.status).toBe(200)
+    const text = await answer.text()
+    expect(text).not.toContain(token)
+    expect(text).not.toContain(hashToken(token))
+    const events = (JSON.parse(text) as { items: Array<KeyStore.KeyEvent> }).items.filter((e) => e.keyId === key.id)
+    expect(events).toEqual([
+      { at: key.createdAt, action: "created", actor: "admin", keyId: key.id, keyName: "audited", role: "ingest" },
+      {
+        at: expect.any(String),
+        action: "revoked",
+        actor: "bootstrap",
+        keyId: key.id,
+        keyName: "audited",
+        role: "ingest"
+      }
+    ])
+    expect(Date.parse(events[1]!.at)).toBeGreaterThanOrEqual(Date.parse(key.createdAt))
+    expect((await test.app.request("/v1/keys/events", { headers: bearer(tokens.editor) })).status).toBe(403)
+  })
+
+  it("answers whoami for every role: the principal and its permissions", async () => {
+    for (const role of Access.roles) {
+      const response = await test.app.request("/v1/whoami", { headers: bearer(tokens[role]) })
+      expect(response.status).toBe(200)
+      const me = await response.json() as { name: string; role: string; permissions: Array<string> }
+      expect(me).toMatchObject({ name: role, role })
+      expect(me.permissions.sort()).toEqual([...rolePermissions[role]].filter((p) => p !== "public").sort())
+    }
+    const { key, token } = await createKey(test.app, bootstrapToken, {
+      name: "whoami-confined",
+      role: "viewer",
+      modelNames: ["fraud-*"]
+    })
+    expect(await (await test.app.request("/v1/whoami", { headers: bearer(token) })).json()).toMatchObject({
+      id: key.id,
+      name: "whoami-confined",
+      role: "viewer",
+      modelNames: ["fraud-*"]
+    })
+    expect(await (await test.app.request("/v1/whoami", { headers: bearer(bootstrapToken) })).json()).toMatchObject({
+      id: "bootstrap",
+      role: "admin"
+    })
+    expect((await test.app.request("/v1/whoami")).status).toBe(401)
+  })
+
   it("refuses bad key input with a 400 naming the field", async () => {
     for (
       const [body, field] of [
@@ -156,6 +207,159 @@ describe("roles and keys", () => {
       expect(response.status, JSON.stringify(body)).toBe(400)
       expect(await response.text()).toContain(field)
     }
+  })
+})
+
+describe("keys confined by modelNames", () => {
+  // Resources of two teams, made by the bootstrap admin; the confined keys hold only fraud-*.
+  let test: Awaited<ReturnType<typeof makeTestApp>>
+  let confinedAdmin: string
+  let confinedEditor: string
+  const churn = {} as Record<"model" | "modelB" | "experiment" | "mixed" | "pipeline" | "monitor" | "hook", string>
+  const fraud = {} as Record<"model" | "modelB" | "experiment" | "pipeline" | "monitor" | "hook", string>
+  let globalHook: string
+
+  const learner: LearnerConfig = {
+    kind: "logistic",
+    optimizer: { type: "sgd", learningRate: 0.1 },
+    features: { type: "schema", names: ["a", "b"] }
+  }
+  const asAdmin = bearer(bootstrapToken)
+  const create = async (path: string, body: object, headers = asAdmin) => {
+    const response = await test.app.request(path, json(body, { headers }))
+    expect(response.status, `${path}: ${await response.clone().text()}`).toBe(201)
+    return (await response.json()) as { id: string }
+  }
+  const register = async (name: string) => {
+    const { id } = await create("/v1/models", metadata({ name }))
+    const uploaded = await test.app.request(`/v1/models/${id}/artifact`, {
+      method: "PUT",
+      body: JSON.stringify(makeLearner(learner).state()),
+      headers: { ...asAdmin, "content-type": "application/octet-stream" }
+    })
+    expect(uploaded.status).toBe(200)
+    return id
+  }
+  const experiment = (control: string, treatment: string) => ({
+    name: "exp",
+    targetMetric: "conversion",
+    variants: [{ modelId: control, isControl: true, trafficPct: 50 }, {
+      modelId: treatment,
+      isControl: false,
+      trafficPct: 50
+    }]
+  })
+  const monitor = (modelId: string | undefined) => ({
+    ...(modelId === undefined ? {} : { modelId }),
+    features: [{ name: "amount", kind: "feature", type: "numeric" }]
+  })
+  const hook = (monitorId: string | undefined) => ({
+    url: "http://127.0.0.1:9/hook",
+    secret: "a-secret-of-sixteen-or-more",
+    ...(monitorId === undefined ? {} : { monitorId })
+  })
+
+  beforeAll(async () => {
+    test = await makeTestApp({ ML_API_TOKEN: bootstrapToken, ML_WEBHOOK_ALLOW_PRIVATE: "true" })
+    confinedAdmin =
+      (await createKey(test.app, bootstrapToken, { name: "fraud-admin", role: "admin", modelNames: ["fraud-*"] })).token
+    confinedEditor =
+      (await createKey(test.app, bootstrapToken, { name: "fraud-editor", role: "editor", modelNames: ["fraud-*"] }))
+        .token
+    for (const [team, prefix] of [[churn, "churn"], [fraud, "fraud"]] as const) {
+      team.model = await register(`${prefix}-a`)
+      team.modelB = await register(`${prefix}-b`)
+      team.experiment = (await create("/v1/experiments", experiment(team.model, team.modelB))).id
+      team.pipeline = (await create("/v1/pipelines", { name: prefix, modelId: team.model })).id
+      team.monitor = (await create("/v1/drift/monitors", monitor(team.model))).id
+      team.hook = (await create("/v1/drift/webhooks", hook(team.monitor))).id
+    }
+    churn.mixed = (await create("/v1/experiments", experiment(fraud.model, churn.model))).id
+    globalHook = (await create("/v1/drift/webhooks", hook(undefined))).id
+  })
+  afterAll(() => test.close())
+
+  /** The path of `endpoint` addressing the churn team's resource of its kind. */
+  const churnPath = (endpoint: Endpoint) => {
+    const id = endpoint.path.startsWith("/v1/models/")
+      ? churn.model
+      : endpoint.path.startsWith("/v1/experiments/")
+      ? churn.experiment
+      : endpoint.path.startsWith("/v1/pipelines/")
+      ? churn.pipeline
+      : endpoint.path.startsWith("/v1/drift/monitors/")
+      ? churn.monitor
+      : endpoint.path.startsWith("/v1/drift/webhooks/")
+      ? churn.hook
+      : "placeholder"
+    return endpoint.path.replace("{name}", "churn-a").replace(/\{[^}]+\}/g, id)
+  }
+  /** Bodies creating churn resources; other routes send their endpoint's example (valid, so decoding passes). */
+  const churnBodies = (): Record<string, unknown> => ({
+    registerModel: metadata({ name: "churn-c" }),
+    createExperiment: experiment(churn.model, churn.modelB),
+    createPipeline: { name: "p", modelId: churn.model },
+    createMonitor: monitor(churn.model),
+    createWebhook: hook(churn.monitor)
+  })
+  /** Lists answer 200 with only the key's own; everything else about churn is 403. */
+  const filteredLists = new Set(["listExperiments", "listPipelines", "listMonitors", "listWebhooks", "getDriftReports"])
+  const unconfinedRoutes = new Set(["whoami"])
+
+  it("refuses every route touching another model's resources, for a confined admin, and filters lists", async () => {
+    const routes = endpoints.filter((e) => e.permission !== "public" && e.resource !== "Operations")
+    for (const endpoint of routes) {
+      const label = `${endpoint.method} ${endpoint.path}`
+      const init: RequestInit = { method: endpoint.method, headers: bearer(confinedAdmin) }
+      const body = churnBodies()[endpoint.operationId] ?? endpoint.body?.example
+      const response = await test.app.request(churnPath(endpoint), endpoint.body ? json(body, init) : init)
+      const text = await response.text()
+      if (filteredLists.has(endpoint.operationId)) {
+        expect(response.status, `${label}: ${text}`).toBe(200)
+        for (const id of [...Object.values(churn), globalHook]) expect(text, label).not.toContain(`"${id}"`)
+      } else if (unconfinedRoutes.has(endpoint.operationId)) {
+        expect(response.status, label).toBe(200)
+      } else {
+        expect(response.status, `${label}: ${text}`).toBe(403)
+        expect(JSON.parse(text), label).toMatchObject({ permission: "models:name" })
+      }
+    }
+  })
+
+  it("lets a confined key work with its own models' experiments, pipelines, monitors and webhooks", async () => {
+    const as = bearer(confinedEditor)
+    const get = async (path: string, headers = as) => {
+      const response = await test.app.request(path, { headers })
+      return { status: response.status, body: await response.json() as { items: Array<{ id: string }> } }
+    }
+    expect((await get(`/v1/experiments/${fraud.experiment}`)).status).toBe(200)
+    expect((await get(`/v1/pipelines/${fraud.pipeline}`)).status).toBe(200)
+    expect((await get(`/v1/drift/monitors/${fraud.monitor}`)).status).toBe(200)
+    expect((await get(`/v1/experiments/${churn.mixed}`)).status).toBe(403)
+    expect((await get("/v1/experiments")).body.items.map((e) => e.id)).toEqual([fraud.experiment])
+    expect((await get("/v1/pipelines")).body.items.map((p) => p.id)).toEqual([fraud.pipeline])
+    expect((await get("/v1/drift/monitors")).body.items.map((m) => m.id)).toEqual([fraud.monitor])
+    expect((await get("/v1/drift/webhooks")).body.items.map((h) => h.id)).toEqual([fraud.hook])
+    // Unconfined keys still see everything.
+    expect((await get("/v1/experiments", asAdmin)).body.items).toHaveLength(3)
+
+    const refused = async (path: string, body: object, headers = as) => {
+      const response = await test.app.request(path, json(body, { headers }))
+      expect(response.status, `${path} ${JSON.stringify(body)}`).toBe(403)
+      expect(await response.json()).toMatchObject({ permission: "models:name" })
+    }
+    await refused("/v1/experiments", experiment(fraud.model, churn.model))
+    await refused("/v1/pipelines", { name: "p", modelId: churn.model })
+    await refused("/v1/drift/monitors", monitor(churn.model))
+    await refused("/v1/drift/monitors", monitor(undefined))
+    await refused("/v1/drift/monitors", monitor("not-a-model"))
+    await refused("/v1/drift/webhooks", hook(undefined), bearer(confinedAdmin))
+    await refused("/v1/drift/webhooks", hook(churn.monitor), bearer(confinedAdmin))
+    await refused("/v1/keys", { name: "escalate", role: "admin" }, bearer(confinedAdmin))
+    await create("/v1/experiments", experiment(fraud.model, fraud.modelB), as)
+    await create("/v1/pipelines", { name: "mine", modelId: fraud.modelB }, as)
+    await create("/v1/drift/monitors", monitor(fraud.modelB), as)
+    await create("/v1/drift/webhooks", hook(fraud.monitor), bearer(confinedAdmin))
   })
 })
 
@@ -181,6 +385,7 @@ describe("authentication", () => {
     try {
       const { key } = await createKey(open.app, "ignored", { name: "first", role: "viewer" })
       expect(key.createdBy).toBe("anonymous")
+      expect(await (await open.app.request("/v1/whoami")).json()).toMatchObject({ name: "anonymous", role: "admin" })
       expect((await open.app.request("/metrics")).status).toBe(200)
     } finally {
       await open.close()

@@ -1,11 +1,13 @@
 /**
  * API key management: admins create keys (the secret token is in the answer once), list them
- * (never the secret nor its hash) and revoke them. Creation and revocation record the acting
- * principal (createdBy, revokedBy).
+ * (never the secret nor its hash), revoke them and read the audit events of both. Key listing
+ * and its events are the reads a viewer does not get: they are key management (keys:manage).
+ * Any authenticated principal may ask who it is (`whoami`), so a client can show only what it may do.
  */
-import { KeyStore } from "@org/ml-core"
+import { Access, KeyStore } from "@org/ml-core"
 import { Schema } from "effect"
 import { endpoint } from "./Endpoint.js"
+import { permissions } from "./Permission.js"
 
 const exampleKey = {
   id: "01J8Z3NDEKTSV4RRFFQ69G5FAV",
@@ -63,4 +65,62 @@ export const revokeKey = endpoint({
   errors: ["NotFound", "StorageError"]
 })
 
-export const endpoints = [createKey, listKeys, revokeKey] as const
+export const listKeyEvents = endpoint({
+  operationId: "listKeyEvents",
+  method: "GET",
+  path: "/v1/keys/events",
+  resource: "Access",
+  summary: "The audit events of key creation and revocation, oldest first (never a secret)",
+  description: `Who created or revoked which key, and when; the newest ${KeyStore.MAX_KEY_EVENTS} are kept.`,
+  permission: "keys:manage",
+  success: {
+    status: 200,
+    description: "Key events",
+    schema: KeyStore.KeyEventList,
+    example: {
+      items: [{
+        at: exampleKey.createdAt,
+        action: "created",
+        actor: "bootstrap",
+        keyId: exampleKey.id,
+        keyName: exampleKey.name,
+        role: exampleKey.role,
+        modelNames: exampleKey.modelNames
+      }]
+    }
+  },
+  errors: ["StorageError"]
+})
+
+/** Who the caller is and what it may do. */
+export const WhoAmI = Schema.Struct({
+  ...Access.Principal.fields,
+  /** Every permission the principal's role holds (see the role matrix). */
+  permissions: Schema.Array(Schema.Literals(permissions))
+})
+export type WhoAmI = typeof WhoAmI.Type
+
+export const whoami = endpoint({
+  operationId: "whoami",
+  method: "GET",
+  path: "/v1/whoami",
+  resource: "Access",
+  summary: "The calling principal: id, name, role, model confinement and permissions",
+  description: "Any authenticated caller may ask; with authentication off the answer is `anonymous`, an admin.",
+  permission: "identity:read",
+  success: {
+    status: 200,
+    description: "The caller",
+    schema: WhoAmI,
+    example: {
+      id: exampleKey.id,
+      name: exampleKey.name,
+      role: "viewer",
+      modelNames: exampleKey.modelNames,
+      permissions: ["identity:read", "metrics", "models:read", "experiments:read", "drift:read", "pipelines:read"]
+    }
+  },
+  errors: []
+})
+
+export const endpoints = [createKey, listKeys, listKeyEvents, revokeKey, whoami] as const

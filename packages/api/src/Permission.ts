@@ -7,6 +7,8 @@ import type { Access } from "@org/ml-core"
 
 export const permissions = [
   "public",
+  /** Asking who one is (GET /v1/whoami): every authenticated principal. */
+  "identity:read",
   "metrics",
   "models:read",
   "models:write",
@@ -36,6 +38,7 @@ export type Permission = typeof permissions[number]
 
 const viewer: ReadonlyArray<Permission> = [
   "public",
+  "identity:read",
   "metrics",
   "models:read",
   "experiments:read",
@@ -65,6 +68,12 @@ export const rolePermissions: { readonly [R in Access.Role]: ReadonlySet<Permiss
   editor: new Set(editor),
   admin: new Set(permissions)
 }
+
+/**
+ * The reads a viewer does not get although they are GETs: key listing and key events are key
+ * management. Every other GET needs a permission the viewer role holds (a test checks it).
+ */
+export const readsBeyondViewer: ReadonlySet<string> = new Set(["listKeys", "listKeyEvents"])
 
 export const hasPermission = (role: Access.Role, permission: Permission): boolean =>
   rolePermissions[role].has(permission)

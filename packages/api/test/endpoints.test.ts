@@ -1,6 +1,14 @@
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { documentedErrors, endpoints, permissions, problemKinds, routePattern } from "../src/index.js"
+import {
+  documentedErrors,
+  endpoints,
+  hasPermission,
+  permissions,
+  problemKinds,
+  readsBeyondViewer,
+  routePattern
+} from "../src/index.js"
 
 const decodes = (schema: Schema.Top, value: unknown) =>
   Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>)(value, { errors: "all", onExcessProperty: "error" })
@@ -20,6 +28,11 @@ describe("endpoint tables", () => {
     for (const permission of permissions) {
       expect(declared.has(permission) || checkedByHandlers.has(permission), permission).toBe(true)
     }
+  })
+
+  it("let a viewer call every GET but the declared key-management reads", () => {
+    const beyond = endpoints.filter((e) => e.method === "GET" && !hasPermission("viewer", e.permission))
+    expect(beyond.map((e) => e.operationId).sort()).toEqual([...readsBeyondViewer].sort())
   })
 
   it("declare a params schema naming exactly the path's parameters", () => {

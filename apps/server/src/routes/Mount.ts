@@ -30,6 +30,7 @@ import {
 } from "@org/ml-core"
 import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
 import type { Context, Hono } from "hono"
+import type { Confine } from "../Confinement.js"
 import { problemFromCause, problemResponse } from "../Problem.js"
 
 /**
@@ -90,6 +91,8 @@ export interface MountSettings<R> {
   readonly validateResponses: boolean
   /** Checks the caller may call this endpoint (see App.ts): a Response refuses (401, 403), undefined allows. */
   readonly authorize?: ((c: Context, endpoint: Endpoint) => Promise<Response | undefined>) | undefined
+  /** Model-name confinement of keys with `modelNames` (Confinement.ts): checked on the decoded request, lists filtered. */
+  readonly confine?: Confine<R> | undefined
 }
 
 export interface Input<E extends Endpoint> {
@@ -221,7 +224,21 @@ export const makeMount =
     const body = endpoint.body
     const decodeBody = body ? decodeInput(body.schema as Schema.Decoder<unknown>, body.description) : noDecoder
     const write = makeWriter(endpoint, settings.validateResponses)
-    const { maxJsonBytes } = settings
+    const { maxJsonBytes, confine } = settings
+
+    /** The handler, or for a key confined by `modelNames` the confinement check, the handler and the list filter. */
+    const handle = (c: Context, input: HandlerInput) => {
+      const principal = principalOf(c)
+      if (confine === undefined || principal.modelNames === undefined) return handler(input as Input<E>)
+      return confine.check(principal, endpoint, input).pipe(
+        Effect.flatMap(() => handler(input as Input<E>)),
+        Effect.flatMap((result) =>
+          result instanceof Response || result instanceof Reply
+            ? Effect.succeed(result)
+            : confine.filter(principal, endpoint, result)
+        )
+      )
+    }
 
     /** Decodes, runs and answers; synchronously when nothing needs running (a constant, a decoding failure). */
     const answer = (c: Context, raw: unknown): Response | Promise<Response> => {
@@ -232,8 +249,7 @@ export const makeMount =
         (params) =>
           andThen(
             decodeQuery(endpoint.query ? c.req.query() : undefined),
-            (query) =>
-              andThen(decodeBody(raw), (decoded) => handler(new HandlerInput(c, params, query, decoded) as Input<E>))
+            (query) => andThen(decodeBody(raw), (decoded) => handle(c, new HandlerInput(c, params, query, decoded)))
           )
       )
       const respond = (exit: Exit.Exit<unknown, unknown>) =>

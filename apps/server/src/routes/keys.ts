@@ -1,8 +1,9 @@
 /**
  * API key management routes: the secret token is made here, answered once and stored only as
- * its hash; creation and revocation record the acting principal.
+ * its hash; creation and revocation record the acting principal and an audit event (in the
+ * store's same write). `whoami` answers the caller's own principal and permissions.
  */
-import { Access, NotFound } from "@org/ml-api"
+import { Access, NotFound, rolePermissions } from "@org/ml-api"
 import { KeyStore, makeUlid, ValidationError } from "@org/ml-core"
 import { Effect } from "effect"
 import { Hono } from "hono"
@@ -36,6 +37,14 @@ export const keyRoutes = (mount: Mount<AppServices>) => {
   })
 
   mount(app, Access.listKeys, () => keys((store) => store.list()).pipe(Effect.map((items) => ({ items }))))
+
+  mount(app, Access.listKeyEvents, () => keys((store) => store.events()).pipe(Effect.map((items) => ({ items }))))
+
+  mount(app, Access.whoami, ({ principal }) =>
+    Effect.succeed({
+      ...principal,
+      permissions: [...rolePermissions[principal.role]].filter((p) => p !== "public")
+    }))
 
   mount(
     app,

@@ -14,7 +14,7 @@ import {
 } from "@org/ml-core"
 import { Effect, Schema } from "effect"
 import { Hono } from "hono"
-import { forbidden, mayTouchModel, outsideModels } from "../Auth.js"
+import { forbidden } from "../Auth.js"
 import type { AppServices } from "./AppServices.js"
 import { type Mount, Reply } from "./Mount.js"
 
@@ -82,14 +82,12 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
   mount(
     app,
     Registry.registerModel,
-    ({ actor, body, onBehalfOf, principal }) =>
-      !mayTouchModel(principal, body.name) ?
-        Effect.fail(outsideModels(principal, body.name)) :
-        registry((r) => r.registerModel(body, undefined, { actor, onBehalfOf })).pipe(
-          // Registration over HTTP carries no artifact, so the artifact's errors cannot happen.
-          Effect.catchTag(["ArtifactStateError", "ArtifactTooLargeError", "IntegrityError"], Effect.die),
-          Effect.map((model) => new Reply(model, { location: `/v1/models/${model.id}` }))
-        )
+    ({ actor, body, onBehalfOf }) =>
+      registry((r) => r.registerModel(body, undefined, { actor, onBehalfOf })).pipe(
+        // Registration over HTTP carries no artifact, so the artifact's errors cannot happen.
+        Effect.catchTag(["ArtifactStateError", "ArtifactTooLargeError", "IntegrityError"], Effect.die),
+        Effect.map((model) => new Reply(model, { location: `/v1/models/${model.id}` }))
+      )
   )
 
   mount(app, Registry.listModels, ({ query }) => registry((r) => r.listModels(query)))
