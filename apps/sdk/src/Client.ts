@@ -25,6 +25,10 @@ type ListModelsQuery = QueryOf<typeof Registry.listModels>
 /** An API key as listed (never its secret). */
 export type ApiKey = SuccessJsonOf<typeof Access.listKeys>["items"][number]
 export type CreateKeyInput = BodyJsonOf<typeof Access.createKey>
+/** An audit event of key management: who created or revoked which key, when (never a secret). */
+export type KeyEvent = SuccessJsonOf<typeof Access.listKeyEvents>["items"][number]
+/** The calling principal and what its role may do. */
+export type WhoAmI = SuccessJsonOf<typeof Access.whoami>
 /** A new key and its secret token: the only time the server shows the token. */
 export type CreatedKey = SuccessJsonOf<typeof Access.createKey>
 
@@ -266,7 +270,12 @@ export const createClient = (options: ClientOptions) => {
     listKeys: async (): Promise<ReadonlyArray<ApiKey>> =>
       (await sendJson<SuccessJsonOf<typeof Access.listKeys>>("/v1/keys")).items,
     revokeKey: (id: string): Promise<void> =>
-      sendJson<void>(`/v1/keys/${encodeURIComponent(id)}`, "DELETE").then(() => undefined)
+      sendJson<void>(`/v1/keys/${encodeURIComponent(id)}`, "DELETE").then(() => undefined),
+    /** Key creations and revocations, oldest first. */
+    listKeyEvents: async (): Promise<ReadonlyArray<KeyEvent>> =>
+      (await sendJson<SuccessJsonOf<typeof Access.listKeyEvents>>("/v1/keys/events")).items,
+    /** Who this client's token is (any role): decide which actions to offer from `permissions`. */
+    whoami: (): Promise<WhoAmI> => sendJson<WhoAmI>("/v1/whoami")
   }
 
   return {

@@ -37,10 +37,12 @@ export {
   type CreateKeyInput,
   type DownloadedArtifact,
   type ExperimentResults,
+  type KeyEvent,
   type MetricSummaryView,
   type MlClient,
   type UploadOptions,
-  type VariantResults
+  type VariantResults,
+  type WhoAmI
 } from "./Client.js"
 export { onAlert, type VerifyOptions, verifyStandardWebhook, verifyWebhook, verifyWebhookSignature } from "./Drift.js"
 export type {

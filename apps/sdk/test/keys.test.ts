@@ -22,5 +22,18 @@ describe("API keys through the SDK", () => {
     await admin.revokeKey(key.id)
     await expect(reader.registry.listModelsPage()).rejects.toBeInstanceOf(UnauthorizedError)
     expect((await admin.listKeys()).find((k) => k.id === key.id)).toMatchObject({ revokedBy: "bootstrap" })
+    expect((await admin.listKeyEvents()).filter((e) => e.keyId === key.id).map((e) => [e.action, e.actor])).toEqual([
+      ["created", "bootstrap"],
+      ["revoked", "bootstrap"]
+    ])
+  })
+
+  it("tells a client who it is and what it may do", async () => {
+    const admin = createClient({ baseUrl: handle.url, token: bootstrapToken })
+    const { token } = await admin.createKey({ name: "scoped", role: "ingest", modelNames: ["fraud-*"] })
+    const me = await createClient({ baseUrl: handle.url, token }).whoami()
+    expect(me).toMatchObject({ name: "scoped", role: "ingest", modelNames: ["fraud-*"] })
+    expect(me.permissions).toContain("drift:record")
+    expect(me.permissions).not.toContain("models:write")
   })
 })
