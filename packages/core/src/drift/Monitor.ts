@@ -4,7 +4,7 @@
  * record and the rules a new monitor must meet beyond its schema live here once.
  */
 import { Schema } from "effect"
-import { Instant } from "../registry/Model.js"
+import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { SeverityThresholds } from "./Severity.js"
 
@@ -74,7 +74,8 @@ export const CreateMonitorInput = Schema.Struct({
       Schema.isPattern(monitorIdPattern, { message: "must be 1-128 letters, digits, '.', '_' or '-'" })
     )
   ),
-  modelId: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** The registry model the monitor watches (keys confined by modelNames reach it through this). */
+  modelId: Schema.optionalKey(Schema.NullOr(ModelId)),
   features: Schema.Array(FeatureSpec).check(
     Schema.isMaxLength(MAX_FEATURES_PER_MONITOR, {
       message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`

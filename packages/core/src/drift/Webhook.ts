@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { Instant } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
+import { SafeLabel } from "../shared/SafeText.js"
 import type { DriftAlert } from "./Alert.js"
 import { MonitorId } from "./Monitor.js"
 import { Severity, severityRank } from "./Severity.js"
@@ -44,10 +45,23 @@ export const Delivery = Schema.Struct({
 })
 export type Delivery = typeof Delivery.Type
 
-/** POST /v1/drift/webhooks; the URL and secret rules are checked by `webhookIssues`. */
+/** The longest webhook URL: what browsers and proxies reliably carry. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048
+export const MAX_WEBHOOK_SECRET_LENGTH = 1024
+
+/**
+ * POST /v1/drift/webhooks; the URL and secret rules are checked by `webhookIssues`. The URL refuses
+ * control characters: the WHATWG parser silently drops tabs and newlines, so the URL checked and
+ * shown would not be the one typed.
+ */
 export const CreateWebhookInput = Schema.Struct({
-  url: Schema.String,
-  secret: Schema.String,
+  url: SafeLabel(MAX_WEBHOOK_URL_LENGTH),
+  // Not shown back (answers mask it), so only bounded; webhookIssues checks the minimum.
+  secret: Schema.String.check(
+    Schema.isMaxLength(MAX_WEBHOOK_SECRET_LENGTH, {
+      message: `must be at most ${MAX_WEBHOOK_SECRET_LENGTH} characters`
+    })
+  ),
   monitorId: Schema.optionalKey(Schema.NullOr(MonitorId)),
   minSeverity: Schema.optionalKey(Severity)
 })

@@ -86,7 +86,7 @@ export const CreateExperimentInput = Schema.Struct({
     Schema.Int.check(Schema.isGreaterThanOrEqualTo(2, { message: "must be an integer >= 2" }))
   ),
   alpha: Schema.optionalKey(Probability("must be strictly between 0 and 1")),
-  seed: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(256))),
+  seed: Schema.optionalKey(SafeLabel(256)),
   mode: Schema.optionalKey(ExperimentMode),
   sequential: Schema.optionalKey(Schema.Boolean),
   /** Seconds the sticky assignments are kept after the experiment completes (the server's default otherwise). */

@@ -8,7 +8,7 @@
 import { Schema } from "effect"
 import { MAX_DESCRIPTION_LENGTH, ModelId } from "../registry/Model.js"
 import { BoundedNumber } from "../shared/InputLimits.js"
-import { OnBehalfOf, SafeText } from "../shared/SafeText.js"
+import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
 import { MAX_VARIANTS } from "./Experiment.js"
 
 export const UpdateExperimentInput = Schema.Struct({
@@ -35,10 +35,7 @@ export const CompleteExperimentInput = Schema.Struct({
 export type CompleteExperimentInput = typeof CompleteExperimentInput.Type
 
 /** The user a model is assigned to, as the caller names them. */
-export const AssignmentUserId = Schema.String.check(
-  Schema.isMinLength(1, { message: "must not be empty" }),
-  Schema.isMaxLength(256, { message: "must be at most 256 characters" })
-)
+export const AssignmentUserId = SafeLabel(256, { minLength: 1 })
 
 /** One user, or up to 10,000 at once. */
 export const AssignmentRequest = Schema.Union([

@@ -6,8 +6,10 @@
  * and rollback operations. `newPipeline` is the one place a pipeline record is made.
  */
 import { Result, Schema } from "effect"
+import { MonitorId } from "../drift/Monitor.js"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
+import { SafeLabel } from "../shared/SafeText.js"
 import { LearnerKind } from "./learners/LearnerState.js"
 
 export const PipelineStrategy = Schema.Literals(["incremental", "mini-batch", "periodic", "adaptive"])
@@ -33,6 +35,8 @@ const PipelineName = Schema.String.check(
   Schema.isMinLength(1, { message: "must not be empty" }),
   Schema.isMaxLength(128)
 )
+/** What a request may name a pipeline: the same bound, without control or bidi characters (stored ones stay lenient). */
+const InputPipelineName = SafeLabel(128, { minLength: 1 })
 const Positive = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be an integer >= 1" }))
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const HoldoutShare = Schema.Finite.check(
@@ -42,8 +46,8 @@ const Tolerance = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0, { message
 
 export const CreatePipelineInput = Schema.Struct({
   id: Schema.optionalKey(PipelineId),
-  name: PipelineName,
-  modelId: Schema.String,
+  name: InputPipelineName,
+  modelId: ModelId,
   strategy: Schema.optionalKey(PipelineStrategy),
   updateFrequencySeconds: Schema.optionalKey(Positive),
   batchSize: Schema.optionalKey(Positive),
@@ -53,7 +57,7 @@ export const CreatePipelineInput = Schema.Struct({
   holdoutShare: Schema.optionalKey(HoldoutShare),
   validationMetric: Schema.optionalKey(ValidationMetric),
   degradationTolerance: Schema.optionalKey(Tolerance),
-  monitorId: Schema.optionalKey(Schema.NullOr(Schema.String))
+  monitorId: Schema.optionalKey(Schema.NullOr(MonitorId))
 })
 export type CreatePipelineInput = typeof CreatePipelineInput.Type
 

@@ -46,6 +46,9 @@ export const MAX_LABEL_LENGTH = 128
 export const MAX_TAGS = 64
 export const MAX_DESCRIPTION_LENGTH = 4096
 export const MAX_REASON_LENGTH = 1024
+/** A string parameter value (a hyper-parameter such as an objective or a path). */
+export const MAX_PARAMETER_VALUE_LENGTH = 1024
+export const MAX_DATASET_LENGTH = 512
 const InputLabel = SafeLabel(MAX_LABEL_LENGTH, { minLength: 1 })
 
 export const Instant = Schema.String.check(
@@ -64,8 +67,10 @@ export const Parameters = Schema.Record(Schema.String, Schema.Union([Schema.Stri
   )
 export const Tags = Schema.Array(Label).check(Schema.isMaxLength(64, { message: "must have at most 64 tags" }))
 const InputMetrics = Schema.Record(Schema.String, Schema.Finite).check(Schema.isPropertyNames(InputLabel))
-const InputParameters = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean]))
-  .check(Schema.isPropertyNames(InputLabel))
+const InputParameters = Schema.Record(
+  Schema.String,
+  Schema.Union([SafeLabel(MAX_PARAMETER_VALUE_LENGTH), Schema.Finite, Schema.Boolean])
+).check(Schema.isPropertyNames(InputLabel))
 const InputTags = Schema.Array(InputLabel).check(
   Schema.isMaxLength(MAX_TAGS, { message: `must have at most ${MAX_TAGS} tags` })
 )
@@ -78,6 +83,10 @@ export const TrainingInfo = Schema.Struct({
   durationSeconds: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)))
 })
 export type TrainingInfo = typeof TrainingInfo.Type
+const InputTrainingInfo = Schema.Struct({
+  ...TrainingInfo.fields,
+  dataset: Schema.optionalKey(SafeLabel(MAX_DATASET_LENGTH))
+})
 
 export const ArtifactInfo = Schema.Struct({
   sizeBytes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
@@ -121,7 +130,7 @@ export const RegisterModelInput = Schema.Struct({
   description: Schema.optionalKey(SafeText(MAX_DESCRIPTION_LENGTH)),
   metrics: Schema.optionalKey(InputMetrics),
   parameters: Schema.optionalKey(InputParameters),
-  training: Schema.optionalKey(TrainingInfo),
+  training: Schema.optionalKey(InputTrainingInfo),
   tags: Schema.optionalKey(InputTags),
   /** Deprecated alias of onBehalfOf: the server records the authenticated principal as createdBy. */
   createdBy: Schema.optionalKey(OnBehalfOf),
