@@ -1,8 +1,9 @@
 // Principals, roles and API keys: the bootstrap token's rules, key management over HTTP, and a
 // route x role matrix generated from the endpoint tables.
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import { type Endpoint, endpoints, hasPermission, rolePermissions } from "@org/ml-api"
+import { type Endpoint, endpoints, hasPermission, permissions, rolePermissions } from "@org/ml-api"
 import { Access, type KeyStore, type LearnerConfig, makeLearner } from "@org/ml-core"
+import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { hashToken, makeAuthenticator } from "../src/Auth.js"
 import { ConfigError, loadConfig } from "../src/Config.js"
@@ -18,6 +19,29 @@ describe("ML_API_TOKEN", () => {
     }
     expect(loadConfig({ ML_API_TOKEN: bootstrapToken }).apiToken).toBeDefined()
     expect(loadConfig({}).apiToken).toBeUndefined()
+  })
+})
+
+describe("README's role matrix", () => {
+  it("states every permission, which roles hold it and which routes declare it, as the endpoint table does", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
+    const rows = new Map<string, { roles: Array<string>; routes: Array<string> }>()
+    for (const line of readme.split("\n")) {
+      const cells = /^\| `([a-z:-]+)` \|(.*)\|$/.exec(line)
+      if (cells === null || !(permissions as ReadonlyArray<string>).includes(cells[1]!)) continue
+      const columns = cells[2]!.split("|").map((c) => c.trim())
+      rows.set(cells[1]!, {
+        roles: Access.roles.filter((_, i) => columns[i] === "yes"),
+        routes: [...columns[4]!.matchAll(/`([A-Z]+ \/[^`]*)`/g)].map((m) => m[1]!).sort()
+      })
+    }
+    for (const permission of permissions.filter((p) => p !== "public")) {
+      const row = rows.get(permission)
+      expect(row, permission).toBeDefined()
+      expect(row!.roles, permission).toEqual(Access.roles.filter((role) => hasPermission(role, permission)))
+      const declared = endpoints.filter((e) => e.permission === permission).map((e) => `${e.method} ${e.path}`).sort()
+      expect(row!.routes, permission).toEqual(declared)
+    }
   })
 })
 
