@@ -1,8 +1,9 @@
 /**
  * API keys on disk, in one journal (`<dir>/keys.jsonl`, see Journal.ts): each line is a key
  * record under its token's SHA-256 (creation and revocation both write the whole record, with
- * the audit event it stands for). The secret token itself is never written. One process owns the directory, so its memory is the
- * truth between writes and a revocation is seen by the next request.
+ * the audit event it stands for). The secret token itself is never written. One process owns
+ * the directory, so its memory is the truth between writes and a revocation is seen by the next
+ * request.
  */
 import { KeyStore, type StorageError, storedRecord } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"

@@ -91,7 +91,7 @@ export interface MountSettings<R> {
   readonly validateResponses: boolean
   /** Checks the caller may call this endpoint (see App.ts): a Response refuses (401, 403), undefined allows. */
   readonly authorize?: ((c: Context, endpoint: Endpoint) => Promise<Response | undefined>) | undefined
-  /** Model-name confinement of keys with `modelNames` (Confinement.ts): checked on the decoded request, lists filtered. */
+  /** Model-name confinement of keys with `modelNames` (Confinement.ts): checked on the decoded request. */
   readonly confine?: Confine<R> | undefined
 }
 

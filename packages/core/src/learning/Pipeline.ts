@@ -35,7 +35,7 @@ const PipelineName = Schema.String.check(
   Schema.isMinLength(1, { message: "must not be empty" }),
   Schema.isMaxLength(128)
 )
-/** What a request may name a pipeline: the same bound, without control or bidi characters (stored ones stay lenient). */
+/** A pipeline name in a request: that bound, without control or bidi characters (stored names stay lenient). */
 const InputPipelineName = SafeLabel(128, { minLength: 1 })
 const Positive = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be an integer >= 1" }))
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
