@@ -376,7 +376,8 @@ describe("keys confined by modelNames", () => {
     await refused("/v1/pipelines", { name: "p", modelId: churn.model })
     await refused("/v1/drift/monitors", monitor(churn.model))
     await refused("/v1/drift/monitors", monitor(undefined))
-    await refused("/v1/drift/monitors", monitor("not-a-model"))
+    // A model id that names no model is outside: the key cannot tie a monitor to a model it cannot name.
+    await refused("/v1/drift/monitors", monitor("01J9Z8K2W4X6Y8A0B2C4D6E8FG"))
     await refused("/v1/drift/webhooks", hook(undefined), bearer(confinedAdmin))
     await refused("/v1/drift/webhooks", hook(churn.monitor), bearer(confinedAdmin))
     await refused("/v1/keys", { name: "escalate", role: "admin" }, bearer(confinedAdmin))
