@@ -128,7 +128,7 @@ const decryptingReader = async (
   const records = ArtifactCipher.recordCount(size, chunkBytes)
   const recordsPerBlock = Math.max(1, Math.floor(blockSize / recordBytes))
   // Two buffers in turn: one is read into while the other is decrypted (decryption copies out).
-  // Fresh buffers per block cost more in zero-filling and garbage collection than in reading.
+  // A fresh zero-filled buffer per block would be garbage as soon as it is decrypted.
   const buffers = [0, 1].map(() => Buffer.allocUnsafeSlow(Math.min(records, recordsPerBlock) * recordBytes))
   const readBlock = (firstRecord: number) =>
     readAt(
