@@ -1,14 +1,20 @@
 // Shared by the benchmarks: the real server as a child process.
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-/** Starts apps/server/dist/main.js on a free port with `env`; resolves with its URL and process. */
+/**
+ * Starts apps/server/dist/main.js on a free port with `env`; resolves with its URL and process.
+ * BENCH_SERVER_NODE_ARGS adds node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ * to see where a server spends its time (NODE_OPTIONS does not allow --cpu-prof).
+ */
 export const startServerProcess = async (env) => {
-  const child = spawn(process.execPath, [path.join(here, "../apps/server/dist/main.js")], {
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
+  const child = spawn(process.execPath, [...nodeArgs, path.join(here, "../apps/server/dist/main.js")], {
     env: { ...process.env, ML_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "inherit"]
   })
@@ -29,6 +35,29 @@ export const startServerProcess = async (env) => {
   return { url, child, stop }
 }
 
+const clockTicksPerSecond = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/**
+ * CPU time (user + system) process `pid` has used so far, in ms, from /proc; undefined where that
+ * is not available. Unlike wall time it hardly changes with the machine's load, so it tells where
+ * a server's work goes even on a busy shared machine.
+ */
+export const processCpuMs = (pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ") // fields from 3 (state) on
+    return (Number(fields[11]) + Number(fields[12])) * 1000 / clockTicksPerSecond // utime, stime
+  } catch {
+    return undefined
+  }
+}
+
 /** Median of a list of numbers. */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -45,9 +74,11 @@ export const deleteKeysWithPrefix = async (redis, prefix) => {
 /**
  * Registers a model on the server at `url`, streams `total` bytes (repeats of `block`) up as its
  * artifact, then downloads it, checking both digests against the client's; returns the model,
- * the upload's answer and both durations in ms.
+ * the upload's answer and both durations in ms, and with `serverPid` the server's CPU ms for each
+ * (undefined without /proc).
  */
-export const timedArtifactRoundTrip = async (url, total, block) => {
+export const timedArtifactRoundTrip = async (url, total, block, serverPid) => {
+  const serverCpu = () => serverPid === undefined ? undefined : processCpuMs(serverPid)
   const model = await (await fetch(`${url}/v1/models`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -68,6 +99,7 @@ export const timedArtifactRoundTrip = async (url, total, block) => {
       controller.enqueue(block.slice())
     }
   }, { highWaterMark: 4 })
+  let cpuBefore = serverCpu()
   let started = performance.now()
   const response = await fetch(`${url}/v1/models/${model.id}/artifact`, {
     method: "PUT",
@@ -77,10 +109,12 @@ export const timedArtifactRoundTrip = async (url, total, block) => {
   })
   const uploaded = await response.json()
   const uploadMs = performance.now() - started
+  const uploadCpuMs = cpuBefore === undefined ? undefined : serverCpu() - cpuBefore
   if (response.status !== 200) throw new Error(`upload failed: ${JSON.stringify(uploaded)}`)
   const expected = clientHash.digest("hex")
   if (uploaded.artifact.sha256 !== expected) throw new Error("server digest differs from client digest")
 
+  cpuBefore = serverCpu()
   started = performance.now()
   const download = await fetch(`${url}/v1/models/${model.id}/artifact`)
   const downloadHash = createHash("sha256")
@@ -90,6 +124,7 @@ export const timedArtifactRoundTrip = async (url, total, block) => {
     downloadHash.update(chunk)
   }
   const downloadMs = performance.now() - started
+  const downloadCpuMs = cpuBefore === undefined ? undefined : serverCpu() - cpuBefore
   if (received !== total || downloadHash.digest("hex") !== expected) throw new Error("download differs from upload")
-  return { model, uploaded, uploadMs, downloadMs }
+  return { model, uploaded, uploadMs, downloadMs, uploadCpuMs, downloadCpuMs }
 }

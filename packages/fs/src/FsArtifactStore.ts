@@ -95,22 +95,25 @@ const streamHandle = (handle: fs.FileHandle): ReadableStream<Uint8Array> => {
   })
 }
 
-/** Reads exactly `length` bytes at `position` unless the file ends first. */
-const readAt = async (handle: fs.FileHandle, length: number, position: number): Promise<Uint8Array> => {
-  const buffer = new Uint8Array(length)
+/** Reads exactly `length` bytes at `position` (into `buffer` when given) unless the file ends first. */
+const readAt = async (
+  handle: fs.FileHandle,
+  length: number,
+  position: number,
+  buffer = new Uint8Array(length)
+): Promise<Uint8Array> => {
   let filled = 0
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)
     if (bytesRead === 0) break
     filled += bytesRead
   }
-  return filled === length ? buffer : buffer.subarray(0, filled)
+  return filled === buffer.byteLength ? buffer : buffer.subarray(0, filled)
 }
 
-const recordsPerBlock = Math.max(1, Math.floor(blockSize / ArtifactCipher.recordBytes))
-
 /**
- * The plaintext of an encrypted file, about 1 MiB of records per call (undefined at the end).
+ * The plaintext of an encrypted file, about 1 MiB of records per call (one record for 1 MiB
+ * chunks, several for the 64 KiB chunks of format 1; undefined at the end).
  * The next block is read while the current one is decrypted. Throws TamperedArtifact when a
  * record does not authenticate and StorageError when its key is not configured.
  */
@@ -120,34 +123,41 @@ const decryptingReader = async (
 ): Promise<() => Promise<Array<Uint8Array> | undefined>> => {
   const { size } = await handle.stat()
   const opened = ArtifactCipher.openHeader(await readAt(handle, ArtifactCipher.headerBytes, 0), keys)
-  if (ArtifactCipher.plaintextSize(size) === undefined) throw new ArtifactCipher.TamperedArtifact(0)
-  const records = ArtifactCipher.recordCount(size)
+  const { chunkBytes, recordBytes } = opened
+  if (ArtifactCipher.plaintextSize(size, chunkBytes) === undefined) throw new ArtifactCipher.TamperedArtifact(0)
+  const records = ArtifactCipher.recordCount(size, chunkBytes)
+  const recordsPerBlock = Math.max(1, Math.floor(blockSize / recordBytes))
+  // Two buffers in turn: one is read into while the other is decrypted (decryption copies out).
+  // A fresh zero-filled buffer per block would be garbage as soon as it is decrypted.
+  const buffers = [0, 1].map(() => Buffer.allocUnsafeSlow(Math.min(records, recordsPerBlock) * recordBytes))
   const readBlock = (firstRecord: number) =>
     readAt(
       handle,
-      Math.min(recordsPerBlock, records - firstRecord) * ArtifactCipher.recordBytes,
-      ArtifactCipher.headerBytes + firstRecord * ArtifactCipher.recordBytes
+      Math.min(recordsPerBlock, records - firstRecord) * recordBytes,
+      ArtifactCipher.headerBytes + firstRecord * recordBytes,
+      buffers[(firstRecord / recordsPerBlock) % 2]
     )
-  let next = 0
+  let nextRecord = 0
   let reading = readBlock(0)
   reading.catch(() => undefined) // observed on the next call
-  return async () => {
-    if (next >= records) return undefined
-    const first = next
+  const next = async (): Promise<Array<Uint8Array> | undefined> => {
+    if (nextRecord >= records) return undefined
+    const first = nextRecord
     const block = await reading
-    next = Math.min(records, first + recordsPerBlock)
-    if (next < records) {
-      reading = readBlock(next)
+    nextRecord = Math.min(records, first + recordsPerBlock)
+    if (nextRecord < records) {
+      reading = readBlock(nextRecord)
       reading.catch(() => undefined)
     }
     const plaintext: Array<Uint8Array> = []
-    for (let index = first; index < next; index++) {
-      const offset = (index - first) * ArtifactCipher.recordBytes
-      const record = block.subarray(offset, offset + ArtifactCipher.recordBytes)
+    for (let index = first; index < nextRecord; index++) {
+      const offset = (index - first) * recordBytes
+      const record = block.subarray(offset, offset + recordBytes)
       plaintext.push(ArtifactCipher.openRecord(opened, index, index === records - 1, record))
     }
     return plaintext
   }
+  return next
 }
 
 /** SHA-256 of the plaintext of an encrypted file (every record authenticated on the way). */

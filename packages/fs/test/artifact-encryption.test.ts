@@ -172,6 +172,82 @@ describe("fs artifacts encrypted at rest", () => {
     expectBytes(await read(keyring, modelId, artifact), bytes)
   })
 
+  // Written by the previous release (format 1: 64 KiB chunks, no size byte) with a test key,
+  // 2 * 64 KiB + 5 bytes of ((i * 7 + 3) % 251): three records.
+  const formatOneKey = ArtifactCipher.decodeKey(Buffer.alloc(32, 7).toString("base64"))!
+  const formatOnePlaintext = new Uint8Array(2 * 65536 + 5).map((_, i) => (i * 7 + 3) % 251)
+  const formatOneArtifact = {
+    sha256: createHash("sha256").update(formatOnePlaintext).digest("hex"),
+    sizeBytes: formatOnePlaintext.byteLength
+  }
+  const placeFormatOneFile = async (modelId: string, tamper: (file: Buffer) => Buffer = (file) => file) => {
+    const fixture = await fs.readFile(new URL("fixtures/format-v1-64kib.enc", import.meta.url))
+    expect(fixture[4]).toBe(1) // format version 1
+    await fs.mkdir(path.join(directory, "artifacts", modelId), { recursive: true })
+    await fs.writeFile(fileOf(modelId, formatOneArtifact.sha256), tamper(fixture))
+  }
+
+  it("artifacts in format 1 (64 KiB chunks) stay readable", async () => {
+    const modelId = makeUlid(Date.now())
+    await placeFormatOneFile(modelId)
+    expectBytes(
+      await read({ current: keyA, decryptionKeys: [formatOneKey] }, modelId, formatOneArtifact),
+      formatOnePlaintext
+    )
+  })
+
+  it("a format 1 artifact with a flipped bit in its second chunk is an integrity error", async () => {
+    const modelId = makeUlid(Date.now())
+    await placeFormatOneFile(modelId, (file) => {
+      file[ArtifactCipher.headerBytes + 65536 + 16 + 100]! ^= 1
+      return file
+    })
+    const result = await read({ current: formatOneKey }, modelId, formatOneArtifact)
+    expect(result.bytes).toBeUndefined()
+    expect(result.error).toMatchObject({ _tag: "IntegrityError", expectedSha256: formatOneArtifact.sha256 })
+  })
+
+  it("new artifacts are format 2 with 1 MiB chunks, recorded in the header", async () => {
+    const modelId = makeUlid(Date.now())
+    const artifact = await write(keyring, modelId, new Uint8Array(randomBytes(chunk + 1)))
+    const onDisk = await fs.readFile(fileOf(modelId, artifact.sha256))
+    expect([onDisk[4], onDisk[5]]).toEqual([2, 20]) // version 2, chunk size 2^20
+    expect(onDisk.byteLength).toBe(ArtifactCipher.headerBytes + 2 * 16 + chunk + 1)
+  })
+
+  it("a format 2 file with another chunk size (as its header says) is readable", async () => {
+    const modelId = makeUlid(Date.now())
+    const bytes = new Uint8Array(randomBytes(3 * 4096 + 9))
+    const encryptor = new ArtifactCipher.ChunkEncryptor(keyA, 4096)
+    const file = Buffer.concat([...encryptor.push(bytes), ...encryptor.finish()])
+    expect(file.byteLength).toBe(ArtifactCipher.headerBytes + 4 * 16 + bytes.byteLength)
+    const artifact = { sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.byteLength }
+    await fs.mkdir(path.join(directory, "artifacts", modelId), { recursive: true })
+    await fs.writeFile(fileOf(modelId, artifact.sha256), file)
+    expectBytes(await read(keyring, modelId, artifact), bytes)
+  })
+
+  it.each([
+    ["changed to another valid size", 16],
+    ["out of range", 40]
+  ])("a header whose chunk size byte is %s is an integrity error", async (_, log2) => {
+    const modelId = makeUlid(Date.now())
+    const artifact = await write(keyring, modelId, new Uint8Array(randomBytes(2 * chunk + 5)))
+    const file = fileOf(modelId, artifact.sha256)
+    const stored = await fs.readFile(file)
+    stored[5] = log2
+    await fs.writeFile(file, stored)
+    const result = await read(keyring, modelId, artifact)
+    expect(result.bytes).toBeUndefined()
+    expect(result.error).toMatchObject({ _tag: "IntegrityError", expectedSha256: artifact.sha256 })
+  })
+
+  it("refuses to encrypt with a chunk size that is not a power of two from 4 KiB to 16 MiB", () => {
+    for (const size of [0, 1000, 2048, 3 * 4096, 32 * 1024 * 1024]) {
+      expect(() => new ArtifactCipher.ChunkEncryptor(keyA, size)).toThrow(/chunk size/)
+    }
+  })
+
   it("decodeKey accepts exactly 32 bytes of base64", () => {
     expect(ArtifactCipher.decodeKey(randomBytes(32).toString("base64"))?.bytes.byteLength).toBe(32)
     expect(ArtifactCipher.decodeKey(randomBytes(31).toString("base64"))).toBeUndefined()
