@@ -1,0 +1,107 @@
+/**
+ * Who is using the dashboard: the API key (kept in sessionStorage, so it leaves with the tab and never
+ * appears in a URL), the SDK client built from it, and the principal the server sees, whose permissions
+ * decide which actions are shown. With authentication off the server answers as `anonymous`, an admin.
+ */
+import { createClient, type MlClient } from "@org/ml-sdk"
+import { type ComponentChildren, createContext } from "preact"
+import { useCallback, useContext, useEffect, useMemo, useState } from "preact/hooks"
+
+const storageKey = "ml-pipeline.api-key"
+
+export interface Principal {
+  readonly name: string
+  readonly role: string
+  readonly permissions: ReadonlyArray<string>
+  readonly modelNames?: ReadonlyArray<string> | undefined
+}
+
+export type SessionState =
+  | { readonly kind: "checking" }
+  | { readonly kind: "signed-in"; readonly principal: Principal | undefined }
+  | { readonly kind: "needs-key"; readonly rejected: boolean }
+  | { readonly kind: "unreachable"; readonly message: string }
+
+export interface Session {
+  readonly client: MlClient
+  readonly state: SessionState
+  readonly signedInWithKey: boolean
+  readonly signIn: (token: string) => void
+  readonly signOut: () => void
+  /** Whether the principal holds `permission` (unknown principal: assume yes; the server still checks). */
+  readonly can: (permission: string) => boolean
+  /** Call after a 401 from any request: the key was revoked or expired. */
+  readonly keyRejected: () => void
+  readonly recheck: () => void
+}
+
+const SessionContext = createContext<Session | undefined>(undefined)
+
+const readStoredToken = (): string | undefined => {
+  try {
+    return sessionStorage.getItem(storageKey) ?? undefined
+  } catch {
+    return undefined
+  }
+}
+
+const isStatus = (error: unknown, status: number) =>
+  typeof error === "object" && error !== null && "status" in error && (error as { status: unknown }).status === status
+
+export const SessionProvider = ({ children }: { readonly children: ComponentChildren }) => {
+  const [token, setToken] = useState<string | undefined>(readStoredToken)
+  const [state, setState] = useState<SessionState>({ kind: "checking" })
+  const [generation, setGeneration] = useState(0)
+  const client = useMemo(() => createClient({ baseUrl: window.location.origin, token }), [token])
+
+  useEffect(() => {
+    let cancelled = false
+    setState({ kind: "checking" })
+    probePrincipal(client).then(
+      (principal) => !cancelled && setState({ kind: "signed-in", principal }),
+      (error: unknown) => {
+        if (cancelled) return
+        if (isStatus(error, 401)) setState({ kind: "needs-key", rejected: token !== undefined })
+        else setState({ kind: "unreachable", message: error instanceof Error ? error.message : String(error) })
+      }
+    )
+    return () => {
+      cancelled = true
+    }
+  }, [client, generation])
+
+  const signIn = useCallback((next: string) => {
+    sessionStorage.setItem(storageKey, next)
+    setToken(next)
+  }, [])
+  const signOut = useCallback(() => {
+    sessionStorage.removeItem(storageKey)
+    setToken(undefined)
+  }, [])
+  const session = useMemo<Session>(() => ({
+    client,
+    state,
+    signedInWithKey: token !== undefined,
+    signIn,
+    signOut,
+    can: (permission) =>
+      state.kind !== "signed-in" || state.principal === undefined || state.principal.permissions.includes(permission),
+    keyRejected: () => setState({ kind: "needs-key", rejected: true }),
+    recheck: () => setGeneration((n) => n + 1)
+  }), [client, state, token])
+  return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>
+}
+
+/** Asks the server who the key belongs to; a 401 means a key is needed (or the one given was refused). */
+const probePrincipal = async (client: MlClient): Promise<Principal | undefined> => {
+  await client.registry.listModelsPage({ limit: 1 })
+  return undefined
+}
+
+export const useSession = (): Session => {
+  const session = useContext(SessionContext)
+  if (session === undefined) throw new Error("useSession outside SessionProvider")
+  return session
+}
+
+export const useClient = (): MlClient => useSession().client
