@@ -98,6 +98,8 @@ describe("with authentication", () => {
       await page.getByRole("button", { name: "Sign in" }).click()
       await page.getByRole("heading", { name: "Experiments" }).waitFor()
       expect(page.url()).not.toContain(adminToken)
+      // The server says who the key is (GET /v1/whoami); the header shows it.
+      await expect.poll(() => page.locator(".account").textContent()).toMatch(/Signed in as .+ \(admin\)/)
       // Kept for the tab: a reload stays signed in.
       await page.reload()
       await page.getByRole("heading", { name: "Experiments" }).waitFor()

@@ -25,6 +25,8 @@ type ListModelsQuery = QueryOf<typeof Registry.listModels>
 /** An API key as listed (never its secret). */
 export type ApiKey = SuccessJsonOf<typeof Access.listKeys>["items"][number]
 export type CreateKeyInput = BodyJsonOf<typeof Access.createKey>
+/** The calling principal and its permissions (GET /v1/whoami). */
+export type WhoAmI = SuccessJsonOf<typeof Access.whoami>
 /** A new key and its secret token: the only time the server shows the token. */
 export type CreatedKey = SuccessJsonOf<typeof Access.createKey>
 
@@ -275,6 +277,8 @@ export const createClient = (options: ClientOptions) => {
     ...keys,
     drift: makeDriftClient({ sendJson }, options.driftRecorder),
     learner: makeLearnerClient({ sendJson }, options.sampleRecorder),
+    /** Who the token belongs to and what it may do (any authenticated caller). */
+    whoami: () => sendJson<WhoAmI>("/v1/whoami"),
     health: () => sendJson<SuccessJsonOf<typeof Operations.health>>("/healthz"),
     ready: () => sendJson<SuccessJsonOf<typeof Operations.ready>>("/readyz")
   }

@@ -40,7 +40,8 @@ export {
   type MetricSummaryView,
   type MlClient,
   type UploadOptions,
-  type VariantResults
+  type VariantResults,
+  type WhoAmI
 } from "./Client.js"
 export { onAlert, type VerifyOptions, verifyStandardWebhook, verifyWebhook, verifyWebhookSignature } from "./Drift.js"
 export type {

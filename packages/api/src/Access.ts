@@ -3,9 +3,10 @@
  * (never the secret nor its hash) and revoke them. Creation and revocation record the acting
  * principal (createdBy, revokedBy).
  */
-import { KeyStore } from "@org/ml-core"
+import { Access, KeyStore } from "@org/ml-core"
 import { Schema } from "effect"
 import { endpoint } from "./Endpoint.js"
+import { permissions } from "./Permission.js"
 
 const exampleKey = {
   id: "01J8Z3NDEKTSV4RRFFQ69G5FAV",
@@ -63,4 +64,31 @@ export const revokeKey = endpoint({
   errors: ["NotFound", "StorageError"]
 })
 
-export const endpoints = [createKey, listKeys, revokeKey] as const
+/** The caller's principal and what it may do: a UI shows only the actions these permissions allow. */
+export const WhoAmI = Schema.Struct({
+  ...Access.Principal.fields,
+  permissions: Schema.Array(Schema.Literals(permissions))
+})
+
+export const whoami = endpoint({
+  operationId: "whoami",
+  method: "GET",
+  path: "/v1/whoami",
+  resource: "Access",
+  summary: "The calling principal (key id, name, role, model confinement) and its permissions",
+  permission: "self:read",
+  success: {
+    status: 200,
+    description: "Principal",
+    schema: WhoAmI,
+    example: {
+      id: "01J8Z3NDEKTSV4RRFFQ69G5FAV",
+      name: "checkout-service",
+      role: "viewer",
+      permissions: ["public", "self:read", "metrics", "models:read", "experiments:read", "drift:read", "pipelines:read"]
+    }
+  },
+  errors: []
+})
+
+export const endpoints = [createKey, listKeys, revokeKey, whoami] as const

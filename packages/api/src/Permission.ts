@@ -7,6 +7,8 @@ import type { Access } from "@org/ml-core"
 
 export const permissions = [
   "public",
+  /** Reading one's own principal and permissions (what a UI needs to decide which actions to offer). */
+  "self:read",
   "metrics",
   "models:read",
   "models:write",
@@ -37,6 +39,7 @@ export type Permission = typeof permissions[number]
 
 const viewer: ReadonlyArray<Permission> = [
   "public",
+  "self:read",
   "metrics",
   "models:read",
   "experiments:read",

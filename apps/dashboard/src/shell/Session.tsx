@@ -3,22 +3,18 @@
  * appears in a URL), the SDK client built from it, and the principal the server sees, whose permissions
  * decide which actions are shown. With authentication off the server answers as `anonymous`, an admin.
  */
-import { createClient, type MlClient } from "@org/ml-sdk"
+import { createClient, type MlClient, type WhoAmI } from "@org/ml-sdk"
 import { type ComponentChildren, createContext } from "preact"
 import { useCallback, useContext, useEffect, useMemo, useState } from "preact/hooks"
 
 const storageKey = "ml-pipeline.api-key"
 
-export interface Principal {
-  readonly name: string
-  readonly role: string
-  readonly permissions: ReadonlyArray<string>
-  readonly modelNames?: ReadonlyArray<string> | undefined
-}
+export type Principal = WhoAmI
+export type Permission = WhoAmI["permissions"][number]
 
 export type SessionState =
   | { readonly kind: "checking" }
-  | { readonly kind: "signed-in"; readonly principal: Principal | undefined }
+  | { readonly kind: "signed-in"; readonly principal: Principal }
   | { readonly kind: "needs-key"; readonly rejected: boolean }
   | { readonly kind: "unreachable"; readonly message: string }
 
@@ -28,8 +24,8 @@ export interface Session {
   readonly signedInWithKey: boolean
   readonly signIn: (token: string) => void
   readonly signOut: () => void
-  /** Whether the principal holds `permission` (unknown principal: assume yes; the server still checks). */
-  readonly can: (permission: string) => boolean
+  /** Whether the principal holds `permission` (the server checks every request anyway). */
+  readonly can: (permission: Permission) => boolean
   /** Call after a 401 from any request: the key was revoked or expired. */
   readonly keyRejected: () => void
   readonly recheck: () => void
@@ -84,8 +80,7 @@ export const SessionProvider = ({ children }: { readonly children: ComponentChil
     signedInWithKey: token !== undefined,
     signIn,
     signOut,
-    can: (permission) =>
-      state.kind !== "signed-in" || state.principal === undefined || state.principal.permissions.includes(permission),
+    can: (permission) => state.kind === "signed-in" && state.principal.permissions.includes(permission),
     keyRejected: () => setState({ kind: "needs-key", rejected: true }),
     recheck: () => setGeneration((n) => n + 1)
   }), [client, state, token])
@@ -93,10 +88,7 @@ export const SessionProvider = ({ children }: { readonly children: ComponentChil
 }
 
 /** Asks the server who the key belongs to; a 401 means a key is needed (or the one given was refused). */
-const probePrincipal = async (client: MlClient): Promise<Principal | undefined> => {
-  await client.registry.listModelsPage({ limit: 1 })
-  return undefined
-}
+const probePrincipal = (client: MlClient): Promise<Principal> => client.whoami()
 
 export const useSession = (): Session => {
   const session = useContext(SessionContext)

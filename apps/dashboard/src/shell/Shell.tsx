@@ -31,10 +31,9 @@ const Account = () => {
   const session = useSession()
   const { state } = session
   if (state.kind !== "signed-in") return null
-  const who = state.principal ? `${state.principal.name} (${state.principal.role})` : undefined
   return (
     <div class="account">
-      {who && <span>Signed in as {who}</span>}
+      {session.signedInWithKey && <span>Signed in as {state.principal.name} ({state.principal.role})</span>}
       {session.signedInWithKey && <button type="button" class="link" onClick={session.signOut}>Sign out</button>}
     </div>
   )

@@ -2,7 +2,7 @@
  * API key management routes: the secret token is made here, answered once and stored only as
  * its hash; creation and revocation record the acting principal.
  */
-import { Access, NotFound } from "@org/ml-api"
+import { Access, NotFound, permissions, rolePermissions } from "@org/ml-api"
 import { KeyStore, makeUlid, ValidationError } from "@org/ml-core"
 import { Effect } from "effect"
 import { Hono } from "hono"
@@ -49,6 +49,12 @@ export const keyRoutes = (mount: Mount<AppServices>) => {
         )
       )
   )
+
+  mount(app, Access.whoami, ({ principal }) =>
+    Effect.succeed({
+      ...principal,
+      permissions: permissions.filter((permission) => rolePermissions[principal.role].has(permission))
+    }))
 
   return app
 }
