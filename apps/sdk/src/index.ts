@@ -36,9 +36,11 @@ export {
   type CreatedKey,
   type CreateKeyInput,
   type DownloadedArtifact,
+  type DownloadOptions,
   type ExperimentResults,
   type MetricSummaryView,
   type MlClient,
+  type ProgressListener,
   type UploadOptions,
   type VariantResults,
   type WhoAmI
