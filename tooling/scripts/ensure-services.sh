@@ -47,3 +47,12 @@ ensure_redis_server_binary() {
 ensure_redis
 ensure_redis_server_binary
 ensure_promtool
+
+# The dashboard's browser tests drive Debian's chromium through playwright-core.
+ensure_chromium() {
+  command -v chromium >/dev/null || apt_install chromium
+  command -v chromium >/dev/null || { echo "chromium is required for the dashboard tests and could not be installed" >&2; exit 1; }
+  export ML_TEST_CHROMIUM="${ML_TEST_CHROMIUM:-$(command -v chromium)}"
+}
+
+ensure_chromium

@@ -7,6 +7,25 @@ PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 export PATH="$PWD/node_modules/.bin:$PATH"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
+# What the installed node_modules were made from: the lockfile and every package manifest.
+install_inputs_hash() {
+  { cat pnpm-lock.yaml; find . -name package.json -not -path "*/node_modules/*" -not -path "./.git/*" | sort | xargs cat; } |
+    sha256sum | cut -c1-64
+}
+install_stamp=node_modules/.ml-install-stamp
+
+# Installs from the lockfile, unless node_modules already holds this exact lockfile and manifests for
+# `scope` ("all", or "server": the server and what it needs, without the test-only runtimes).
 install_workspace() {
-  npx -y "pnpm@$PNPM_VERSION" install --frozen-lockfile
+  local scope="${1:-all}" inputs
+  inputs=$(install_inputs_hash)
+  if [[ -f "$install_stamp" ]] && { grep -qx "all $inputs" "$install_stamp" || grep -qx "$scope $inputs" "$install_stamp"; }; then
+    return
+  fi
+  if [[ "$scope" == all ]]; then
+    npx -y "pnpm@$PNPM_VERSION" install --frozen-lockfile
+  else
+    npx -y "pnpm@$PNPM_VERSION" install --frozen-lockfile --filter "@org/ml-server..." --filter ml-pipeline
+  fi
+  echo "$scope $inputs" > "$install_stamp"
 }

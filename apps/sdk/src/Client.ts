@@ -66,11 +66,21 @@ export interface ClientOptions {
   readonly sampleRecorder?: RecorderOptions | undefined
 }
 
+/** Called as bytes move: `done` so far and `total` when known (a stream's size is not). */
+export type ProgressListener = (done: number, total: number | undefined) => void
+
 export interface UploadOptions {
   /** Expected SHA-256 (hex): the server stores nothing when the bytes differ. */
   readonly expectedSha256?: string | undefined
   /** Store an empty (0-byte) artifact; without it an empty upload is refused (ValidationError). */
   readonly allowEmpty?: boolean | undefined
+  /** Upload progress, called as fetch reads the body. */
+  readonly onProgress?: ProgressListener | undefined
+}
+
+export interface DownloadOptions {
+  /** Download progress, called as the stream is read (total from Content-Length). */
+  readonly onProgress?: ProgressListener | undefined
 }
 
 export interface DownloadedArtifact {
@@ -96,6 +106,49 @@ const toStream = (body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>):
     }
   })
 }
+
+/** Passes bytes through unchanged, reporting how many went by. */
+const counting = (onProgress: ProgressListener, total: number | undefined): TransformStream<Uint8Array, Uint8Array> => {
+  let done = 0
+  return new TransformStream({
+    transform(chunk, controller) {
+      done += chunk.byteLength
+      controller.enqueue(chunk)
+      onProgress(done, total)
+    }
+  })
+}
+
+const sizeOf = (artifact: ArtifactBody): number | undefined =>
+  artifact instanceof Uint8Array || artifact instanceof ArrayBuffer
+    ? artifact.byteLength
+    : artifact instanceof Blob
+    ? artifact.size
+    : undefined
+
+const progressStep = 256 * 1024
+
+/** Bytes in memory as a stream of views (no copies), small enough pieces for progress to move. */
+const bytesAsStream = (bytes: Uint8Array): ReadableStream<Uint8Array> => {
+  let offset = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.byteLength) return controller.close()
+      controller.enqueue(bytes.subarray(offset, offset + progressStep))
+      offset += progressStep
+    }
+  })
+}
+
+/** The artifact as a stream, so its bytes can be counted as fetch reads them. */
+const asStream = (artifact: ArtifactBody): ReadableStream<Uint8Array> =>
+  artifact instanceof Blob
+    ? artifact.stream()
+    : artifact instanceof Uint8Array
+    ? bytesAsStream(artifact)
+    : artifact instanceof ArrayBuffer
+    ? bytesAsStream(new Uint8Array(artifact))
+    : toStream(artifact)
 
 /** Passes bytes through unchanged and fails the stream if they do not hash to `expected`. */
 const verifying = (expected: string): TransformStream<Uint8Array, Uint8Array> => {
@@ -154,12 +207,15 @@ export const createClient = (options: ClientOptions) => {
   const modelPath = (id: string) => `/v1/models/${encodeURIComponent(id)}`
 
   const uploadArtifact = (id: string, artifact: ArtifactBody, upload: UploadOptions = {}): Promise<Model> => {
-    const streamed = !(artifact instanceof Uint8Array || artifact instanceof ArrayBuffer || artifact instanceof Blob)
+    const { onProgress } = upload
+    const streamed = onProgress !== undefined ||
+      !(artifact instanceof Uint8Array || artifact instanceof ArrayBuffer || artifact instanceof Blob)
+    const body = onProgress === undefined
+      ? (streamed ? toStream(artifact as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>) : artifact as BodyInit)
+      : asStream(artifact).pipeThrough(counting(onProgress, sizeOf(artifact)))
     return send(`${modelPath(id)}/artifact${upload.allowEmpty ? "?allowEmpty=true" : ""}`, {
       method: "PUT",
-      body: streamed
-        ? toStream(artifact as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>)
-        : (artifact as BodyInit),
+      body,
       headers: {
         "content-type": "application/octet-stream",
         ...(upload.expectedSha256 ? { "x-artifact-sha256": upload.expectedSha256 } : {})
@@ -217,13 +273,15 @@ export const createClient = (options: ClientOptions) => {
           at ? `?at=${encodeURIComponent(at instanceof Date ? at.toISOString() : at)}` : ""
         }`
       ),
-    downloadArtifact: async (id: string): Promise<DownloadedArtifact> => {
+    downloadArtifact: async (id: string, download: DownloadOptions = {}): Promise<DownloadedArtifact> => {
       const response = await send(`${modelPath(id)}/artifact`)
       const sha256 = response.headers.get("x-artifact-sha256") ?? ""
-      const stream = response.body!.pipeThrough(verifying(sha256))
+      const sizeBytes = Number(response.headers.get("content-length") ?? "0")
+      const verified = response.body!.pipeThrough(verifying(sha256))
+      const stream = download.onProgress ? verified.pipeThrough(counting(download.onProgress, sizeBytes)) : verified
       return {
         sha256,
-        sizeBytes: Number(response.headers.get("content-length") ?? "0"),
+        sizeBytes,
         stream,
         bytes: async () => new Uint8Array(await new Response(stream).arrayBuffer())
       }

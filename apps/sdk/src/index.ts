@@ -36,10 +36,12 @@ export {
   type CreatedKey,
   type CreateKeyInput,
   type DownloadedArtifact,
+  type DownloadOptions,
   type ExperimentResults,
   type KeyEvent,
   type MetricSummaryView,
   type MlClient,
+  type ProgressListener,
   type UploadOptions,
   type VariantResults,
   type WhoAmI

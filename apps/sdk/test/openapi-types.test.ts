@@ -1,4 +1,3 @@
-import { makeOpenApi } from "@org/ml-server"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
@@ -6,6 +5,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import openapiTS, { astToString } from "openapi-typescript"
 import { describe, expect, it } from "vitest"
+import { makeOpenApi } from "../../server/dist/index.js"
 
 const typetest = path.join(path.dirname(fileURLToPath(import.meta.url)), "../typetest")
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")

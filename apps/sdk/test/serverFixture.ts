@@ -1,9 +1,12 @@
-/** A real server on an ephemeral port over a fresh data directory, for the file's tests. */
-import { loadConfig, type RunningServer, startServer } from "@org/ml-server"
+/**
+ * A real server on an ephemeral port over a fresh data directory, for the file's tests. The server
+ * is imported from its build by path (see turbo.json: no package dependency, no cycle).
+ */
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
+import { loadConfig, type RunningServer, startServer } from "../../server/dist/index.js"
 
 export const useServer = (env: Record<string, string> = {}) => {
   const handle: { server: RunningServer; url: string } = { server: undefined as never, url: "" }

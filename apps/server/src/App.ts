@@ -10,6 +10,7 @@ import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
 import { checkPermission, makeAuthenticator } from "./Auth.js"
 import { confinement } from "./Confinement.js"
+import { dashboardRoutes } from "./Dashboard.js"
 import type { DiskSpace } from "./DiskSpace.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
@@ -44,6 +45,8 @@ export interface AppOptions {
   readonly corsOrigins?: ReadonlyArray<string> | undefined
   /** Per-key rate limiting of /v1 (absent: no limit). */
   readonly rateLimit?: TakeToken | undefined
+  /** Where the built dashboard is (default: the @org/ml-dashboard package); false: no dashboard. */
+  readonly dashboard?: { readonly directory?: string } | false | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
@@ -140,6 +143,7 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", driftRoutes(mount))
   app.route("/", pipelineRoutes(mount))
   app.route("/", keyRoutes(mount))
+  if (options.dashboard !== false) app.route("/", dashboardRoutes(options.dashboard ?? {}))
   return app
 }
 

@@ -60,7 +60,10 @@ export const securityMiddleware = (allowedOrigins: ReadonlyArray<string>): Middl
     }
     await next()
     const headers = c.res.headers
-    for (const [name, value] of securityHeaders) headers.set(name, value)
+    for (const [name, value] of securityHeaders) {
+      // A page with its own policy (the dashboard's HTML) keeps it; everything else gets the strict one.
+      if (name !== "content-security-policy" || !headers.has(name)) headers.set(name, value)
+    }
     headers.delete("x-powered-by")
     if (allowed.size > 0) headers.append("vary", "Origin")
     if (corsOrigin !== undefined) {

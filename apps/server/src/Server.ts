@@ -248,8 +248,16 @@ export const startServer = async (
     throw error
   }
   const app = makeServerApp(config, runtime, metricsRegistry, log)
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
+  // A taken port is an 'error' event, not a throw: reject with it so the caller can name the cause.
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => {
+      s.off("error", reject)
+      resolve(s)
+    })
+    s.once("error", reject)
+  }).catch(async (error: unknown) => {
+    await runtime.dispose()
+    throw error
   })
   const address = server.address() as AddressInfo
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address

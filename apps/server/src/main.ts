@@ -2,15 +2,56 @@
 /**
  * Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT;
  * `repair [--data-dir DIR]` runs the journal repair instead (see Repair.ts), and `init-redis`
- * confirms an emptied or replaced Redis (see InitRedis.ts).
+ * confirms an emptied or replaced Redis (see InitRedis.ts). Exit codes: 0 clean shutdown, 1 an
+ * unexpected failure, 2 a usage or configuration problem named in one line.
  */
+import * as fs from "node:fs"
 import { ConfigError, loadConfig } from "./Config.js"
 import { initRedis } from "./InitRedis.js"
 import { runRepair } from "./Repair.js"
 import { startServer } from "./Server.js"
+import { checkDataDirectory, describeListenFailure } from "./StartupProblems.js"
+
+const version = (JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  version: string
+}).version
+
+const usage = `ml-server ${version}: the ML Pipeline server (API at /v1, dashboard at /, docs at /docs)
+
+Usage:
+  ml-server                       start (configuration from ML_* environment variables)
+  ml-server repair [--data-dir DIR]
+                                  check and repair the data directory's journals (server stopped)
+  ml-server init-redis            confirm an emptied or replaced Redis
+  ml-server --help | --version
+
+Common settings (README "Configuration" lists all):
+  ML_PORT (8080)  ML_HOST (127.0.0.1)  ML_MODEL_STORAGE_DIR (./.ml-data)  ML_REDIS_URL (unset: files only)
+  ML_API_TOKEN (unset: no authentication)  ML_ARTIFACT_ENCRYPTION_KEY  ML_CORS_ORIGINS
+
+Example:
+  ML_PORT=9000 ML_MODEL_STORAGE_DIR=/var/lib/ml ml-server
+`
+
+const fail = (line: string, code: number): never => {
+  console.error(line)
+  process.exit(code)
+}
 
 const main = async () => {
-  if (process.argv[2] === "repair") process.exit(await runRepair(process.argv.slice(3), process.env))
+  const command = process.argv[2]
+  if (command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(usage)
+    return
+  }
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${version}\n`)
+    return
+  }
+  if (command === "repair") process.exit(await runRepair(process.argv.slice(3), process.env))
+  if (command !== undefined && command !== "init-redis" && command !== "start") {
+    fail(`Unknown command or option: ${command} (see ml-server --help)`, 2)
+  }
   let config
   try {
     config = loadConfig(process.env)
@@ -29,9 +70,12 @@ const main = async () => {
     })
     return
   }
-  const server = await startServer(config).catch((error) => {
-    console.error(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`)
-    process.exit(1)
+  const unusableDirectory = checkDataDirectory(config.storageDir)
+  if (unusableDirectory !== undefined) fail(unusableDirectory, 2)
+  const server = await startServer(config).catch((error: unknown) => {
+    const listenProblem = describeListenFailure(error, config.host, config.port)
+    if (listenProblem !== undefined) return fail(listenProblem, 2)
+    return fail(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`, 1)
   })
   const mode = config.redisUrl
     ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}`
@@ -41,7 +85,8 @@ const main = async () => {
     ? "authentication off: set ML_API_TOKEN to require keys"
     : "authentication on"
   console.log(
-    `ML Pipeline server listening on ${server.url} (${mode}; ${authentication}); API docs at ${server.url}/docs`
+    `ML Pipeline server listening on ${server.url} (${mode}; ${authentication}); ` +
+      `dashboard at ${server.url}/, API docs at ${server.url}/docs`
   )
   const shutdown = (signal: string) => {
     console.log(`${signal} received: finishing in-flight requests`)
