@@ -220,22 +220,28 @@ export const ModelVersionPage = ({ name, id }: { readonly name: string; readonly
                 This version belongs to <a href={modelNameHref(m.name)}>{m.name}</a>.
               </p>
             )}
-            <Facts model={m} />
+            <div class="version-layout">
+              <div>
+                <Facts model={m} />
+                <h2>Metrics</h2>
+                <KeyValues values={m.metrics} label="Metrics" testId="model-metrics" />
+                <h2>Parameters</h2>
+                <KeyValues values={m.parameters} label="Parameters" testId="model-parameters" />
+              </div>
+              <div>
+                <h2>Lineage</h2>
+                <Loaded resource={lineage} label="Loading lineage">
+                  {(l) => <LineageView model={m} lineage={l} />}
+                </Loaded>
+                <h2>History</h2>
+                <Loaded resource={history} label="Loading history">
+                  {(events) => <Timeline events={events} />}
+                </Loaded>
+              </div>
+            </div>
             <VersionActions model={m} onChanged={reload} />
-            <h2>Metrics</h2>
-            <KeyValues values={m.metrics} label="Metrics" testId="model-metrics" />
-            <h2>Parameters</h2>
-            <KeyValues values={m.parameters} label="Parameters" testId="model-parameters" />
-            <h2>Lineage</h2>
-            <Loaded resource={lineage} label="Loading lineage">
-              {(l) => <LineageView model={m} lineage={l} />}
-            </Loaded>
           </>
         )}
-      </Loaded>
-      <h2>History</h2>
-      <Loaded resource={history} label="Loading history">
-        {(events) => <Timeline events={events} />}
       </Loaded>
     </section>
   )
