@@ -254,8 +254,8 @@ try {
     dashboardTimes.push(
       await experimentVisit(browser, `${api.url}/experiments/${experimentId}`, 10, "main table tbody tr")
     )
-    if (dashboardTimes.at(-1) === undefined) break
     baselineTimes.push(await experimentVisit(browser, `${baseline.url}/experiment/${experimentId}`, 10, "tbody tr"))
+    if (dashboardTimes.at(-1) === undefined) break
   }
   const b = median(baselineTimes.filter((t) => t !== undefined))
   if (dashboardTimes.some((t) => t === undefined)) {
