@@ -291,6 +291,25 @@ describe("listing", () => {
     expect(tagged.items.map((m) => m.id)).toEqual([ids[1]])
   })
 
+  it("searches by name prefix and finds a version's children (the dashboard's search and lineage)", async () => {
+    const stem = `prefix-${Date.now()}`
+    const parent = await register({ name: `${stem}-a` })
+    const child = await register({ name: `${stem}-a`, parentModelId: parent.id })
+    const other = await register({ name: `${stem}-b` })
+    await register({ name: `x${stem}` })
+    const listed = async (query: string) =>
+      ((await (await request(`/v1/models?${query}`)).json()) as { items: Array<{ id: string }> }).items.map((m) => m.id)
+    expect(await listed(`namePrefix=${stem}`)).toEqual([parent.id, child.id, other.id])
+    expect(await listed(`namePrefix=${stem}-b`)).toEqual([other.id])
+    expect(await listed(`parentModelId=${parent.id}`)).toEqual([child.id])
+    const problem = await expectProblem(
+      await request("/v1/models?namePrefix=a%2Fb&parentModelId=nope"),
+      400,
+      "ValidationError"
+    )
+    expect(problem.errors!.map((e) => e.path).sort()).toEqual(["namePrefix", "parentModelId"])
+  })
+
   it("rejects bad query parameters naming them", async () => {
     const problem = await expectProblem(
       await request("/v1/models?limit=0&status=live&colour=red"),

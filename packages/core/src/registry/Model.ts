@@ -177,6 +177,10 @@ export type PromoteModelInput = typeof PromoteModelInput.Type
 
 export const ListModelsQuery = Schema.Struct({
   name: Schema.optionalKey(ModelName),
+  /** Names starting with this (search as you type); the same characters as a name. */
+  namePrefix: Schema.optionalKey(ModelName),
+  /** Direct children of this version (lineage: online-learning updates, retrains). */
+  parentModelId: Schema.optionalKey(ModelId),
   status: Schema.optionalKey(ModelStatus),
   framework: Schema.optionalKey(InputLabel),
   tag: Schema.optionalKey(InputLabel),
@@ -196,6 +200,8 @@ export type ModelPage = typeof ModelPage.Type
 /** True when a stored model matches every filter given; the stores share this one definition. */
 export const matchesQuery = (model: Model, query: ListModelsQuery): boolean =>
   (query.name === undefined || model.name === query.name) &&
+  (query.namePrefix === undefined || model.name.startsWith(query.namePrefix)) &&
+  (query.parentModelId === undefined || model.parentModelId === query.parentModelId) &&
   (query.status === undefined || model.status === query.status) &&
   (query.framework === undefined || model.framework === query.framework) &&
   (query.tag === undefined || model.tags.includes(query.tag))

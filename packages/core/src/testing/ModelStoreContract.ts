@@ -68,10 +68,15 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         sampleModel({ name, framework: "torch", tags: ["b"], status: "testing" }),
         sampleModel({ name, framework: "sklearn", tags: ["a", "b"] })
       ]
+      const child = sampleModel({ name: `${name}-child`, parentModelId: models[0]!.id })
       const pages = await run(Effect.gen(function*() {
         const store = yield* ModelStore
         for (const m of [...models].reverse()) yield* store.insert(m, sampleEvent(m))
+        yield* store.insert(child, sampleEvent(child))
         return {
+          byPrefix: yield* store.list({ namePrefix: name, limit: 10 }),
+          childPrefix: yield* store.list({ namePrefix: `${name}-c`, limit: 10 }),
+          children: yield* store.list({ parentModelId: models[0]!.id, limit: 10 }),
           all: yield* store.list({ name, limit: 10 }),
           firstTwo: yield* store.list({ name, limit: 2 }),
           afterFirst: yield* store.list({ name, limit: 10, cursor: models[0]!.id }),
@@ -89,6 +94,9 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(ids(pages.tagA)).toEqual([models[0]!.id, models[2]!.id])
       expect(ids(pages.testing)).toEqual([models[1]!.id])
       expect(pages.otherName).toEqual([])
+      expect(ids(pages.byPrefix)).toEqual([...ids(models), child.id])
+      expect(ids(pages.childPrefix)).toEqual([child.id])
+      expect(ids(pages.children)).toEqual([child.id])
     })
 
     it("commits models and events together when revisions match, and nothing when one is stale", async () => {
