@@ -3,8 +3,8 @@
  * monitor with a numeric and a categorical feature, a baseline, a calm window then a drifted one
  * (so the second report has severities and alerts), a webhook on a local HTTP receiver (so
  * deliveries exist), and a monitor never checked. Every page is checked for the seeded numbers,
- * its charts, deep links, the back button, no console errors and axe; "Check now" is performed
- * once and checked through the API; a viewer's key is not offered it.
+ * its charts, deep links, the back button, no console errors and axe; "Check now", adding and
+ * deleting a webhook are performed once and checked through the API; a viewer's key is offered none.
  */
 import { createClient, type DriftReport, type MlClient } from "@org/ml-sdk"
 import * as http from "node:http"
@@ -149,7 +149,9 @@ describe("with a drifted monitor (authentication off)", () => {
     expect(await row.locator(".badge").textContent()).toBe(worst)
     expect(await row.locator("td").last().textContent()).toBe("2")
     expect(await page.locator(`tr[data-monitor="${quietMonitorId}"]`).textContent()).toContain("never checked")
-    expect(await page.getByRole("cell", { name: /127\.0\.0\.1.*\/alerts/ }).count()).toBe(1)
+    expect(await page.locator(`[data-testid="webhooks"] tbody tr`).allTextContents()).toEqual([
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/alerts/)
+    ])
     await expectAccessible(page)
     await screenshot(page, "drift-list")
     expect(errors).toEqual([])
@@ -255,6 +257,28 @@ describe("with a drifted monitor (authentication off)", () => {
     expect(errors.filter((error) => !error.includes("404"))).toEqual([])
   })
 
+  it("adds a webhook for one monitor from a minimum severity, then deletes it", async () => {
+    const { errors, page } = await openPage(browser, server.url)
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/quiet`
+    await page.goto("/drift")
+    const form = page.getByRole("form", { name: "Add a webhook" })
+    await form.getByLabel("URL").fill(url)
+    await form.getByLabel("Secret (16+ characters)").fill("another-webhook-secret-0123")
+    await form.getByLabel("Alerts of").selectOption(quietMonitorId)
+    await form.getByLabel("Minimum severity").selectOption("high")
+    await form.getByRole("button", { name: "Add webhook" }).click()
+    await page.locator(`tr[data-webhook="${url}"]`).waitFor()
+    const added = (await client.drift.webhooks.list()).find((w) => w.url === url)
+    expect(added).toMatchObject({ monitorId: quietMonitorId, minSeverity: "high", secret: "***" })
+    await expectAccessible(page)
+
+    await page.getByRole("button", { name: `Delete webhook ${url}` }).click()
+    await page.locator(`tr[data-webhook="${url}"]`).getByRole("button", { name: "Confirm delete" }).click()
+    await page.locator(`tr[data-webhook="${url}"]`).waitFor({ state: "detached" })
+    expect((await client.drift.webhooks.list()).map((w) => w.url)).not.toContain(url)
+    expect(errors).toEqual([])
+  })
+
   it("fits a narrow window without horizontal scrolling", async () => {
     const { errors, page } = await openPage(browser, server.url, { viewport: { width: 390, height: 800 } })
     for (const url of [`/drift`, `/drift/${monitorId}`, `/drift/${monitorId}/features/amount`]) {
@@ -269,7 +293,7 @@ describe("with a drifted monitor (authentication off)", () => {
 })
 
 describe("with authentication, as a viewer", () => {
-  it("shows the monitor but does not offer Check now", async () => {
+  it("shows the monitor but offers neither Check now nor webhook changes", async () => {
     const adminToken = "dashboard-drift-admin-token-0123456789"
     const server = await startServer(temporaryDirectory("drift-viewer"), { ...serverEnv, ML_API_TOKEN: adminToken })
     try {
@@ -285,6 +309,9 @@ describe("with authentication, as a viewer", () => {
       await page.getByText("Not checked yet").waitFor()
       expect(await page.getByRole("button", { name: "Check now" }).count()).toBe(0)
       await expectAccessible(page)
+      await page.goto("/drift")
+      await page.locator(`tr[data-monitor="${monitorId}"]`).waitFor()
+      expect(await page.getByRole("form", { name: "Add a webhook" }).count()).toBe(0)
       expect(errors).toEqual([])
     } finally {
       await killHard(server.child)

@@ -4,12 +4,13 @@
  * report) keeps the page light however long the retention.
  */
 import type { DriftReport, Monitor } from "@org/ml-sdk"
+import { useSession } from "../../shell/Session.js"
 import { Badge } from "../../ui/Badge.js"
 import { formatTime } from "../../ui/format.js"
 import { Empty, Loaded } from "../../ui/States.js"
 import { useResource } from "../../ui/useResource.js"
 import { monitorHref, worstSeverity } from "./driftData.js"
-import { WebhookTable } from "./Webhooks.js"
+import { AddWebhook, WebhookTable } from "./Webhooks.js"
 
 interface MonitorRow {
   readonly monitor: Monitor
@@ -30,7 +31,8 @@ export const MonitorList = () => {
     [],
     { pollMs: listPollMs }
   )
-  const [webhooks] = useResource((client) => client.drift.webhooks.list(), [])
+  const [webhooks, reloadWebhooks] = useResource((client) => client.drift.webhooks.list(), [])
+  const manage = useSession().can("webhooks:manage")
   return (
     <section>
       <h1>Drift</h1>
@@ -80,8 +82,14 @@ export const MonitorList = () => {
         {(hooks) =>
           hooks.length === 0
             ? <Empty>No webhooks: alerts are kept in the reports only.</Empty>
-            : <WebhookTable webhooks={hooks} />}
+            : <WebhookTable webhooks={hooks} {...(manage ? { onDeleted: reloadWebhooks } : {})} />}
       </Loaded>
+      {manage && (
+        <AddWebhook
+          monitorIds={rows.kind === "ready" ? rows.value.map((r) => r.monitor.id) : []}
+          onAdded={reloadWebhooks}
+        />
+      )}
     </section>
   )
 }
