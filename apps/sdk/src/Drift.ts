@@ -25,7 +25,10 @@ export type FrozenBaselines = SuccessJsonOf<typeof Drift.setBaseline>
 export type DriftWebhook = SuccessJsonOf<typeof Drift.createWebhook>
 export type CreateWebhookInput = BodyJsonOf<typeof Drift.createWebhook>
 export type WebhookDelivery = SuccessJsonOf<typeof Drift.listWebhookDeliveries>["items"][number]
-/** Which reports to list: of one monitor or all, at or after `since` (a Date or an ISO string). */
+/**
+ * Which reports to list: of one monitor or all, at or after `since` (a Date or an ISO string); with
+ * `limit`, only the newest that many (still oldest first).
+ */
 export type DriftReportsQuery = Omit<NonNullable<QueryOf<typeof Drift.getDriftReports>>, "since"> & {
   readonly since?: Date | string
 }
@@ -107,6 +110,7 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
       if (options.since) {
         params.set("since", options.since instanceof Date ? options.since.toISOString() : options.since)
       }
+      if (options.limit !== undefined) params.set("limit", String(options.limit))
       const search = params.toString()
       const path = `/v1/drift/reports${search ? `?${search}` : ""}`
       return (await sendJson<SuccessJsonOf<typeof Drift.getDriftReports>>(path)).items

@@ -7,6 +7,7 @@ import {
   type DriftAlert,
   MonitorNotFoundError,
   onAlert,
+  ValidationError,
   verifyStandardWebhook,
   verifyWebhook,
   verifyWebhookSignature
@@ -65,6 +66,24 @@ describe("drift client", () => {
     } finally {
       await ml.drift.close()
       receiver.close()
+    }
+  })
+
+  it("lists only the newest reports with a limit, oldest first, and refuses a limit out of bounds", async () => {
+    const ml = createClient({ baseUrl: server.url })
+    await ml.drift.createMonitor({ id: "sdk-limited", features: [{ name: "x", kind: "feature", type: "numeric" }] })
+    const checked = [] as Array<string>
+    for (let i = 0; i < 3; i++) checked.push((await ml.drift.check("sdk-limited")).id)
+    expect((await ml.drift.getDriftReports({ monitorId: "sdk-limited" })).map((r) => r.id)).toEqual(checked)
+    expect((await ml.drift.getDriftReports({ monitorId: "sdk-limited", limit: 2 })).map((r) => r.id)).toEqual(
+      checked.slice(1)
+    )
+    expect((await ml.drift.getDriftReports({ monitorId: "sdk-limited", limit: 5 })).length).toBe(3)
+    for (const limit of [0, 1001]) {
+      const refused = await ml.drift.getDriftReports({ monitorId: "sdk-limited", limit }).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(ValidationError)
+      expect((refused as ValidationError).status).toBe(400)
+      expect((refused as ValidationError).message).toMatch(/limit.*from 1 to 1000/)
     }
   })
 

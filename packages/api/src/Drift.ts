@@ -17,6 +17,7 @@ import {
   DriftReportList,
   type FeatureCheck,
   FrozenBaselines,
+  MAX_REPORTS_LIMIT,
   Monitor,
   MonitorList,
   MonitorParams,
@@ -27,7 +28,7 @@ import {
   ReportsQuery,
   WebhookParams
 } from "@org/ml-core"
-import { Schema } from "effect"
+import { Schema, SchemaTransformation } from "effect"
 import { endpoint } from "./Endpoint.js"
 
 const exampleAt = "2025-06-02T08:30:00.000Z"
@@ -107,6 +108,18 @@ const exampleDelivery: Delivery = {
   status: 200,
   error: null
 }
+
+/** Query values arrive as strings: `limit` must be digits, decoded to the core's bounded integer. */
+const ReportsLimitFromDigits = Schema.String.check(
+  Schema.isPattern(/^\d+$/u, { message: `must be an integer from 1 to ${MAX_REPORTS_LIMIT}` })
+).pipe(
+  Schema.decodeTo(ReportsQuery.fields.limit.schema, SchemaTransformation.transform({ decode: Number, encode: String }))
+)
+/** The core's reports query as it arrives in a URL. */
+export const ReportsParams = Schema.Struct({
+  ...ReportsQuery.fields,
+  limit: Schema.optionalKey(ReportsLimitFromDigits)
+})
 
 export const createMonitor = endpoint({
   operationId: "createMonitor",
@@ -210,8 +223,9 @@ export const getDriftReports = endpoint({
   path: "/v1/drift/reports",
   resource: "Drift",
   summary: "Checks and alerts kept, with statistics and both distributions",
+  description: `With limit (1 to ${MAX_REPORTS_LIMIT}), only the newest that many reports, still oldest first.`,
   permission: "drift:read",
-  query: ReportsQuery,
+  query: ReportsParams,
   success: {
     status: 200,
     description: "Reports, oldest first",

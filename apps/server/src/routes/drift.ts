@@ -67,8 +67,8 @@ export const driftRoutes = (mount: Mount<AppServices>) => {
   mount(
     app,
     Drift.getDriftReports,
-    ({ query: { monitorId, since } }) =>
-      drift((d) => d.getDriftReports(monitorId, since)).pipe(Effect.map((items) => ({ items })))
+    ({ query: { limit, monitorId, since } }) =>
+      drift((d) => d.getDriftReports(monitorId, since, limit)).pipe(Effect.map((items) => ({ items })))
   )
 
   mount(app, Drift.createWebhook, ({ body }) => drift((d) => d.createWebhook(body)).pipe(Effect.map(publicWebhook)))

@@ -68,9 +68,11 @@ export interface DriftDetectorShape {
     rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>
   ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   readonly check: (monitorId: string) => Effect.Effect<DriftReport, MonitorNotFoundError | StorageError>
+  /** Reports oldest first; with `limit`, only the newest `limit` of them (still oldest first). */
   readonly getDriftReports: (
     monitorId?: string,
-    since?: string
+    since?: string,
+    limit?: number
   ) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
   readonly createWebhook: (input: CreateWebhookInput) => Effect.Effect<Webhook, ValidationError | StorageError>
   readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
@@ -327,9 +329,12 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         }
       ),
       check,
-      getDriftReports: Effect.fn("DriftDetector.getDriftReports")(function*(monitorId?: string, since?: string) {
-        return yield* store.reports(monitorId, since)
-      }),
+      getDriftReports: Effect.fn("DriftDetector.getDriftReports")(
+        function*(monitorId?: string, since?: string, limit?: number) {
+          const reports = yield* store.reports(monitorId, since)
+          return limit === undefined || reports.length <= limit ? reports : reports.slice(reports.length - limit)
+        }
+      ),
       createWebhook: Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
         const webhook = yield* newWebhook(targets, input)
         yield* store.putWebhook(webhook)

@@ -17,10 +17,20 @@ export const DriftReport = Schema.Struct({
 })
 export type DriftReport = typeof DriftReport.Type
 
-/** GET /v1/drift/reports: of one monitor or all, at or after `since`. */
+/** The most reports one query returns when it names a `limit` (a month of 5-minute checks is 8,640). */
+export const MAX_REPORTS_LIMIT = 1000
+
+/** GET /v1/drift/reports: of one monitor or all, at or after `since`; with `limit`, only the newest that many. */
 export const ReportsQuery = Schema.Struct({
   monitorId: Schema.optionalKey(MonitorId),
-  since: Schema.optionalKey(Instant)
+  since: Schema.optionalKey(Instant),
+  limit: Schema.optionalKey(
+    Schema.Int.check(
+      Schema.isBetween({ minimum: 1, maximum: MAX_REPORTS_LIMIT }, {
+        message: `must be an integer from 1 to ${MAX_REPORTS_LIMIT}`
+      })
+    )
+  )
 })
 export type ReportsQuery = typeof ReportsQuery.Type
 
