@@ -95,7 +95,7 @@ const Settings = (
       <dt>Base version</dt>
       <dd>
         <ModelLink id={p.baseModelId} modelName={modelName} />
-        {baseVersion !== undefined && <span class="muted">({baseVersion})</span>}
+        {baseVersion !== undefined && <span class="muted">{` (${baseVersion})`}</span>}
       </dd>
       <dt>Judged by</dt>
       <dd>

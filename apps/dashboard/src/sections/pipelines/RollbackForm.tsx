@@ -24,7 +24,7 @@ export const RollbackForm = (
   const { pipeline } = status
   return (
     <form
-      class="inline"
+      class="inline rollback"
       aria-label="Roll back"
       onSubmit={(event) => {
         event.preventDefault()
