@@ -77,7 +77,8 @@ const exampleUpdate: UpdateRecord = {
   metricBefore: 0.412,
   metricAfter: 0.398,
   modelId: publishedModelId,
-  previousModelId: baseModelId
+  previousModelId: baseModelId,
+  progressive: { window: 400, accuracy: 0.89, logLoss: 0.29, rmse: null }
 }
 
 const exampleRollback: UpdateRecord = {
@@ -91,7 +92,8 @@ const exampleRollback: UpdateRecord = {
   metricBefore: null,
   metricAfter: null,
   modelId: baseModelId,
-  previousModelId: publishedModelId
+  previousModelId: publishedModelId,
+  progressive: { window: 420, accuracy: 0.91, logLoss: 0.27, rmse: null }
 }
 
 const exampleStatus: PipelineStatus = {

@@ -246,6 +246,25 @@ describe("safety", () => {
     expect(result.rollback.kind).toBe("rollback")
   })
 
+  it("records the progressive metrics on each update and rollback, as their history over time", async () => {
+    const result = await run(Effect.gen(function*() {
+      const ol = yield* OnlineLearner.OnlineLearner
+      const p = yield* create({ strategy: "mini-batch", batchSize: 40, holdoutShare: 0 })
+      const first = yield* ol.addSamples(p.id, Array.from({ length: 40 }, (_, i) => sample(i)))
+      const second = yield* ol.addSamples(p.id, Array.from({ length: 40 }, (_, i) => sample(40 + i)))
+      const window = (yield* ol.getPipelineStatus(p.id)).progressive
+      const rollback = yield* ol.rollback(p.id)
+      return { first, second, window, rollback, updates: yield* ol.listUpdates(p.id) }
+    }))
+    // Each snapshot is the window as the update saw it: every label scored by the model served until then.
+    expect(result.first.update!.progressive).toMatchObject({ window: 40, rmse: null })
+    expect(result.second.update!.progressive).toEqual(result.window)
+    expect(result.window.window).toBe(80)
+    expect(result.rollback.progressive).toEqual(result.window)
+    expect(result.updates.map((u) => u.progressive?.window)).toEqual([40, 80, 80])
+    expect(result.first.update!.progressive!.accuracy).not.toBe(result.second.update!.progressive!.accuracy)
+  })
+
   it("keeps buffered samples and records the error when an update fails, then retries", async () => {
     let failures = 0
     const flakyRegistry = Layer.effect(

@@ -257,7 +257,8 @@ const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
         metricBefore: r.before,
         metricAfter: r.after,
         modelId: r.modelId,
-        previousModelId: p.liveModelId
+        previousModelId: p.liveModelId,
+        progressive: progressiveMetrics(p.kind, yield* store.progressive(id))
       }
       yield* store.appendUpdate(record)
       const decidedOn = { degradedOrDrift: p.driftSignal || isDegraded(p, progressiveMetric), progressiveMetric }
@@ -405,7 +406,8 @@ const makePipelines = (
       metricBefore: null,
       metricAfter: null,
       modelId: target,
-      previousModelId: p.liveModelId
+      previousModelId: p.liveModelId,
+      progressive: progressiveMetrics(p.kind, yield* store.progressive(id))
     }
     yield* store.appendUpdate(record)
     yield* change(id, (q) => ({ ...q, liveModelId: target }))

@@ -104,6 +104,15 @@ export const Pipeline = Schema.Struct({
 })
 export type Pipeline = typeof Pipeline.Type
 
+/** Progressive validation: the live model's metrics on labels it had not seen (the last 1000). */
+export const ProgressiveMetrics = Schema.Struct({
+  window: Count,
+  accuracy: Schema.NullOr(Schema.Finite),
+  logLoss: Schema.NullOr(Schema.Finite),
+  rmse: Schema.NullOr(Schema.Finite)
+})
+export type ProgressiveMetrics = typeof ProgressiveMetrics.Type
+
 export const UpdateRecord = Schema.Struct({
   id: Schema.String,
   pipelineId: PipelineId,
@@ -120,7 +129,12 @@ export const UpdateRecord = Schema.Struct({
   metricAfter: Schema.NullOr(Schema.Finite),
   /** The version published (update) or served again (rollback); null when rejected. */
   modelId: Schema.NullOr(ModelId),
-  previousModelId: Schema.NullOr(ModelId)
+  previousModelId: Schema.NullOr(ModelId),
+  /**
+   * The progressive metrics when the record was made (those of the model served until then), so
+   * the records are their history over time; records made by earlier releases have none.
+   */
+  progressive: Schema.optionalKey(ProgressiveMetrics)
 })
 export type UpdateRecord = typeof UpdateRecord.Type
 
@@ -139,15 +153,6 @@ export const PipelineCounters = Schema.Struct({
   processed: Count
 })
 export type PipelineCounters = typeof PipelineCounters.Type
-
-/** Progressive validation: the live model's metrics on labels it had not seen (the last 1000). */
-export const ProgressiveMetrics = Schema.Struct({
-  window: Count,
-  accuracy: Schema.NullOr(Schema.Finite),
-  logLoss: Schema.NullOr(Schema.Finite),
-  rmse: Schema.NullOr(Schema.Finite)
-})
-export type ProgressiveMetrics = typeof ProgressiveMetrics.Type
 
 /** GET /v1/pipelines/{id}. */
 export const PipelineStatus = Schema.Struct({

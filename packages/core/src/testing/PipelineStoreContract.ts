@@ -5,7 +5,7 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Pipeline } from "../learning/Pipeline.js"
+import type { Pipeline, UpdateRecord } from "../learning/Pipeline.js"
 import { PipelineStore, type StoredSample } from "../learning/PipelineStore.js"
 
 export const samplePipeline = (overrides: Partial<Pipeline> = {}): Pipeline => {
@@ -48,6 +48,21 @@ const stored = (id: string, x = 1): StoredSample => ({
   label: 1,
   weight: 1,
   receivedAt: "2030-01-01T00:00:00.000Z"
+})
+
+const legacyUpdate = (pipelineId: string, at: string): UpdateRecord => ({
+  id: "u1",
+  pipelineId,
+  at,
+  kind: "update",
+  accepted: true,
+  reason: "ok",
+  trigger: "manual",
+  samples: 2,
+  metricBefore: 0.5,
+  metricAfter: 0.4,
+  modelId: null,
+  previousModelId: null
 })
 
 export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.Layer<PipelineStore, unknown>) => {
@@ -172,19 +187,12 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
         yield* store.addProcessed(p.id, 2)
         yield* store.setLiveState(p.id, state)
         yield* store.addValidation(p.id, [stored("v1"), stored("v2"), stored("v3")], 2)
+        // u1 as earlier releases stored it (no progressive snapshot), u2 with one: both read back as written.
+        yield* store.appendUpdate(legacyUpdate(p.id, p.createdAt))
         yield* store.appendUpdate({
-          id: "u1",
-          pipelineId: p.id,
-          at: p.createdAt,
-          kind: "update",
-          accepted: true,
-          reason: "ok",
-          trigger: "manual",
-          samples: 2,
-          metricBefore: 0.5,
-          metricAfter: 0.4,
-          modelId: null,
-          previousModelId: null
+          ...legacyUpdate(p.id, p.createdAt),
+          id: "u2",
+          progressive: { window: 3, accuracy: 0.5, logLoss: 0.69, rmse: null }
         })
         return {
           buffer: yield* store.buffer(p.id),
@@ -203,7 +211,11 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
         label: 0
       }])
       expect(r.validation.map((s) => s.sampleId)).toEqual(["v2", "v3"])
-      expect(r.updates.map((u) => u.id)).toEqual(["u1"])
+      expect(r.updates).toEqual([legacyUpdate(p.id, p.createdAt), {
+        ...legacyUpdate(p.id, p.createdAt),
+        id: "u2",
+        progressive: { window: 3, accuracy: 0.5, logLoss: 0.69, rmse: null }
+      }])
     })
   })
 }
