@@ -30,7 +30,7 @@ afterAll(async () => {
 })
 
 describe("ml models", () => {
-  it("register --artifact, upload, list, get, promote to production, production, history, download, archive", async () => {
+  it("register --artifact, upload, list, get, promote, production, history, download, archive", async () => {
     const bytes = new Uint8Array(300_000).map((_, i) => (i * 7919) % 251)
     const artifact = file("model.bin", bytes)
     const first = await json([
