@@ -4,7 +4,7 @@
  * CSV and JSON Lines records read one at a time.
  */
 import { createHash } from "node:crypto"
-import { createReadStream } from "node:fs"
+import { createReadStream, rmSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { createInterface } from "node:readline"
@@ -73,6 +73,12 @@ export const writeAtomically = async (
   } catch (error) {
     throw new CliError(`cannot write ${target}: ${(error as Error).message}`)
   }
+  // Ctrl-C mid-download: remove the partial file before exiting (130, as shells report SIGINT).
+  const onInterrupt = () => {
+    rmSync(temporary, { force: true })
+    process.exit(130)
+  }
+  process.once("SIGINT", onInterrupt)
   try {
     await stream.pipeTo(Writable.toWeb(
       new Writable({
@@ -89,6 +95,8 @@ export const writeAtomically = async (
     await handle.close().catch(() => {})
     await fs.rm(temporary, { force: true })
     throw error
+  } finally {
+    process.off("SIGINT", onInterrupt)
   }
 }
 

@@ -254,6 +254,13 @@ describe("ml drift", () => {
     expect(severity).toMatchObject({ amount: "critical", score: "none" })
     expect(report.features.find((f: { feature: string }) => f.feature === "amount").windowCount).toBe(300)
 
+    // A file of more than one batch (10,000 values) arrives whole.
+    await json(["drift", "monitor", "create", "--id", "big", "--model", model, "--feature", "x", "--window", "12000"])
+    const big = file("big.csv", ["x", ...Array.from({ length: 12_000 }, (_, i) => String(i % 100))].join("\n"))
+    await json(["drift", "baseline", "set", "big", "--csv", big])
+    expect((await json(["drift", "record", "big", "--csv", big])).rows).toBe(12_000)
+    expect((await json(["drift", "check", "big"])).features[0].windowCount).toBe(12_000)
+
     const reports = await json(["drift", "reports", "--monitor", "fraud-inputs", "--since", since])
     expect(reports.items.map((r: { id: string }) => r.id)).toContain(report.id)
     expect((await json(["drift", "reports", "--since", new Date(Date.now() + 3_600_000).toISOString()])).items).toEqual(

@@ -41,6 +41,12 @@ describe("exit codes", () => {
     const wrong = await admin.ml(["models", "list", "--token", "wrong-token-wrong-token"])
     expectCleanError(wrong, ExitCode.unauthorized, "401 Unauthorized")
 
+    // Global options may also come before the command name (and override the environment).
+    const globalsFirst = await runMl(["--server", server.url, "--token", token, "--json", "models", "list"], {
+      env: { ML_SERVER_URL: "http://127.0.0.1:9", ML_API_TOKEN: "wrong-token-wrong-token" }
+    })
+    expect({ code: globalsFirst.code, body: JSON.parse(globalsFirst.stdout) }).toEqual({ code: 0, body: { items: [] } })
+
     const viewer = await admin.json(["keys", "create", "--name", "reader", "--role", "viewer"])
     const asViewer = mlAgainst(server.url, viewer.token)
     expect((await asViewer.json(["models", "list"])).items).toEqual([])

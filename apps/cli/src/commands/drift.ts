@@ -192,6 +192,9 @@ export const driftCommand = (run: Run): Command => {
             for await (const row of monitorRows(found, file, "csv")) {
               rows++
               context.client.drift.recordRow(id, row)
+              // The recorder sends batches in the background; waiting for them now and then keeps
+              // memory bounded by the batch, not by the file.
+              if (rows % 5_000 === 0) await context.client.drift.flush()
             }
           } finally {
             await context.client.drift.close()

@@ -22,7 +22,7 @@ interface InitOptions {
   l1: number
   l2: number
   paVariant: "PA-I" | "PA-II"
-  c: number
+  paC: number
   standardize?: boolean
   out?: string
 }
@@ -36,7 +36,7 @@ const optimizerOf = (o: InitOptions) => {
     case "ftrl":
       return { type: "ftrl" as const, alpha: o.alpha, beta: o.beta, l1: o.l1, l2: o.l2 }
     case "pa":
-      return { type: "pa" as const, variant: o.paVariant, C: o.c }
+      return { type: "pa" as const, variant: o.paVariant, C: o.paC }
   }
 }
 
@@ -64,7 +64,7 @@ export const learnerCommand = (run: Run): Command => {
       .addOption(
         new Option("--pa-variant <variant>", "passive-aggressive variant").choices(["PA-I", "PA-II"]).default("PA-I")
       )
-      .option("-C, --c <C>", "passive-aggressive aggressiveness", parseNumber("--c"), 1)
+      .option("--pa-c <C>", "passive-aggressive aggressiveness C", parseNumber("--pa-c"), 1)
       .option("--standardize", "standardize features online")
       .option("--out <file>", "write to a file instead of stdout")
       .action(function(this: Command) {
