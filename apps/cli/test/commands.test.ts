@@ -151,7 +151,19 @@ describe("ml experiments", () => {
     ])
     expect(created).toMatchObject({ id: "ranker-test", status: "draft", targetMetric: "conversion" })
     expect(created.variants.map((v: { trafficPct: number }) => v.trafficPct)).toEqual([50, 50])
-    expect((await json(["experiments", "list"])).items.map((e: { id: string }) => e.id)).toContain("ranker-test")
+    const body = file(
+      "experiment.json",
+      JSON.stringify({ name: "from file", targetMetric: "ctr", variants: created.variants })
+    )
+    expect(await json(["experiments", "create", "--file", body, "--id", "from-file"])).toMatchObject({
+      id: "from-file",
+      name: "from file",
+      targetMetric: "ctr"
+    })
+    expect((await json(["experiments", "list"])).items.map((e: { id: string }) => e.id).sort()).toEqual([
+      "from-file",
+      "ranker-test"
+    ])
     expect((await json(["experiments", "get", "ranker-test"])).name).toBe("ranker")
     expect((await json(["experiments", "start", "ranker-test"])).status).toBe("running")
     expect((await json(["experiments", "pause", "ranker-test"])).status).toBe("paused")

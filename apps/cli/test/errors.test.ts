@@ -121,6 +121,13 @@ describe("exit codes", () => {
       ExitCode.usage,
       "features.bits: must be an integer from 1 to 24"
     )
+    const notJson = path.join(work, "experiment.json")
+    fs.writeFileSync(notJson, "{name:")
+    expectCleanError(
+      await admin.ml(["experiments", "create", "--file", notJson]),
+      ExitCode.usage,
+      "experiment.json is not JSON"
+    )
     expect((await runMl(["models"])).code).toBe(ExitCode.usage) // a group without a command: its help
   })
 

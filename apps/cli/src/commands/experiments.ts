@@ -79,6 +79,20 @@ export const resultsText = (r: ExperimentResults): string => {
   return lines.join("\n")
 }
 
+const readJsonObject = async (file: string): Promise<Record<string, unknown>> => {
+  let value: unknown
+  try {
+    value = JSON.parse(await readText(file))
+  } catch (error) {
+    if (error instanceof SyntaxError) throw usageError(`${file} is not JSON (${error.message})`)
+    throw error
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw usageError(`${file} is not a JSON object`)
+  }
+  return value as Record<string, unknown>
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export const experimentsCommand = (run: Run): Command => {
@@ -113,7 +127,7 @@ export const experimentsCommand = (run: Run): Command => {
             minSamples?: number
             file?: string
           }>()
-          const base = o.file !== undefined ? JSON.parse(await readText(o.file)) as Record<string, unknown> : {}
+          const base = o.file !== undefined ? await readJsonObject(o.file) : {}
           let variants = base["variants"]
           if (o.control !== undefined || o.treatment.length > 0) {
             if (o.control === undefined || o.treatment.length === 0) {
