@@ -52,6 +52,9 @@ export const makeContext = (command: Command, streams: Streams): Context => {
   }
 }
 
+/** How a command's action runs: with its context, errors turned into messages and an exit code (Cli.ts). */
+export type Run = (command: Command, body: (context: Context) => Promise<void>) => Promise<void>
+
 /** A command group's or command's example, shown at the end of its --help. */
 export const withExamples = (command: Command, ...examples: ReadonlyArray<string>): Command =>
   command.addHelpText(

@@ -5,12 +5,11 @@
  */
 import type { DriftReport, Monitor } from "@org/ml-sdk"
 import { Command } from "commander"
-import { collect, type Context, parseInstant, parseInteger, withExamples } from "../Context.js"
+import { collect, type Context, parseInstant, parseInteger, type Run, withExamples } from "../Context.js"
 import { usageError } from "../ExitCodes.js"
 import { csvRows, jsonLines } from "../Files.js"
 import { record, table } from "../Output.js"
 
-type Run = (command: Command, body: (context: Context) => Promise<void>) => Promise<void>
 type Value = number | string | null
 
 const monitorText = (m: Monitor) =>

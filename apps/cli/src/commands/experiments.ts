@@ -5,12 +5,10 @@
  */
 import type { Experiment, ExperimentResults } from "@org/ml-sdk"
 import { Command } from "commander"
-import { collect, type Context, parseInteger, parseList, parseNumber, withExamples } from "../Context.js"
+import { collect, type Context, parseInteger, parseList, parseNumber, type Run, withExamples } from "../Context.js"
 import { usageError } from "../ExitCodes.js"
 import { readText } from "../Files.js"
 import { formatNumber, record, table } from "../Output.js"
-
-type Run = (command: Command, body: (context: Context) => Promise<void>) => Promise<void>
 
 const experimentText = (e: Experiment) =>
   record({

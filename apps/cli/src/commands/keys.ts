@@ -1,9 +1,7 @@
 /** `ml keys`: API keys (admin): create (the token is shown once), list, revoke. */
 import { Command, Option } from "commander"
-import { type Context, parseInstant, parseList, withExamples } from "../Context.js"
+import { type Context, parseInstant, parseList, type Run, withExamples } from "../Context.js"
 import { table } from "../Output.js"
-
-type Run = (command: Command, body: (context: Context) => Promise<void>) => Promise<void>
 
 export const keysCommand = (run: Run): Command => {
   const keys = withExamples(

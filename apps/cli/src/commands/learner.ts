@@ -5,10 +5,8 @@
  */
 import { Command, Option } from "commander"
 import * as fs from "node:fs/promises"
-import { type Context, parseInteger, parseList, parseNumber, withExamples } from "../Context.js"
+import { type Context, parseInteger, parseList, parseNumber, type Run, withExamples } from "../Context.js"
 import { CliError, usageError } from "../ExitCodes.js"
-
-type Run = (command: Command, body: (context: Context) => Promise<void>) => Promise<void>
 
 interface InitOptions {
   kind: "logistic" | "linear"

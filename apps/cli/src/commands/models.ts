@@ -13,14 +13,13 @@ import {
   parseInteger,
   parseList,
   parseNumericPairs,
+  type Run,
   withExamples
 } from "../Context.js"
 import { CliError, usageError } from "../ExitCodes.js"
 import { fileChunks, sha256OfFile, statFile, writeAtomically } from "../Files.js"
 import { record, table } from "../Output.js"
 import { makeProgress } from "../Progress.js"
-
-type Run = (command: Command, body: (context: Context) => Promise<void>) => Promise<void>
 
 const statuses = ["draft", "testing", "staging", "production", "archived"] as const
 

@@ -4,12 +4,10 @@
  */
 import type { AddSamplesResult, Pipeline, PipelineStatus, Sample } from "@org/ml-sdk"
 import { Command, Option } from "commander"
-import { type Context, parseInteger, parseNumber, parseNumericPairs, withExamples } from "../Context.js"
+import { type Context, parseInteger, parseNumber, parseNumericPairs, type Run, withExamples } from "../Context.js"
 import { usageError } from "../ExitCodes.js"
 import { csvRows } from "../Files.js"
 import { formatNumber, record, table } from "../Output.js"
-
-type Run = (command: Command, body: (context: Context) => Promise<void>) => Promise<void>
 
 const pipelineText = (p: Pipeline) =>
   record({
