@@ -5,7 +5,7 @@
  */
 import type { DriftReport, Monitor } from "@org/ml-sdk"
 import { Command } from "commander"
-import { collect, type Context, parseInstant, parseInteger, type Run, withExamples } from "../Context.js"
+import { collect, parseInstant, parseInteger, type Run, withExamples } from "../Context.js"
 import { usageError } from "../ExitCodes.js"
 import { csvRows, jsonLines } from "../Files.js"
 import { record, table } from "../Output.js"

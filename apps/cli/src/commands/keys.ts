@@ -1,6 +1,6 @@
 /** `ml keys`: API keys (admin): create (the token is shown once), list, revoke. */
 import { Command, Option } from "commander"
-import { type Context, parseInstant, parseList, type Run, withExamples } from "../Context.js"
+import { parseInstant, parseList, type Run, withExamples } from "../Context.js"
 import { table } from "../Output.js"
 
 export const keysCommand = (run: Run): Command => {

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from "commander"
 import * as fs from "node:fs/promises"
-import { type Context, parseInteger, parseList, parseNumber, type Run, withExamples } from "../Context.js"
+import { parseInteger, parseList, parseNumber, type Run, withExamples } from "../Context.js"
 import { CliError, usageError } from "../ExitCodes.js"
 
 interface InitOptions {

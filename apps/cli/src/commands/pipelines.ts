@@ -4,7 +4,7 @@
  */
 import type { AddSamplesResult, Pipeline, PipelineStatus, Sample } from "@org/ml-sdk"
 import { Command, Option } from "commander"
-import { type Context, parseInteger, parseNumber, parseNumericPairs, type Run, withExamples } from "../Context.js"
+import { parseInteger, parseNumber, parseNumericPairs, type Run, withExamples } from "../Context.js"
 import { usageError } from "../ExitCodes.js"
 import { csvRows } from "../Files.js"
 import { formatNumber, record, table } from "../Output.js"
