@@ -1,0 +1,280 @@
+/**
+ * `ml models`: the registry. `register --artifact` and `upload` stream the file twice, never
+ * holding it in memory: once to compute its SHA-256, then to the server with that digest in
+ * `x-artifact-sha256`, so the server stores nothing if the bytes it receives differ.
+ * `download` streams into a temporary file, verified by the SDK while it streams, then renames.
+ */
+import type { MlClient, Model } from "@org/ml-sdk"
+import { Command, Option } from "commander"
+import {
+  collect,
+  type Context,
+  parseInstant,
+  parseInteger,
+  parseList,
+  parseNumericPairs,
+  type Run,
+  withExamples
+} from "../Context.js"
+import { CliError, usageError } from "../ExitCodes.js"
+import { fileChunks, sha256OfFile, statFile, writeAtomically } from "../Files.js"
+import { record, table } from "../Output.js"
+import { makeProgress } from "../Progress.js"
+
+const statuses = ["draft", "testing", "staging", "production", "archived"] as const
+
+const modelRows = (models: ReadonlyArray<Model>) =>
+  table(
+    ["ID", "NAME", "VERSION", "STATUS", "SIZE", "CREATED"],
+    models.map((m) => [m.id, m.name, m.version, m.status, m.artifact?.sizeBytes ?? null, m.createdAt])
+  )
+
+const modelText = (m: Model) =>
+  record({
+    id: m.id,
+    name: m.name,
+    version: m.version,
+    status: m.status,
+    algorithm: m.algorithm,
+    framework: m.framework,
+    artifact: m.artifact ? `${m.artifact.sizeBytes} bytes, sha256 ${m.artifact.sha256}` : null,
+    metrics: m.metrics,
+    tags: m.tags,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt
+  })
+
+/** Hashes then streams `file` as `id`'s artifact, with a progress bar on a terminal. */
+const uploadFile = async (context: Context, client: MlClient, id: string, file: string, allowEmpty: boolean) => {
+  const size = await statFile(file)
+  const hashing = makeProgress(context.streams.stderr, "hashing  ", size)
+  const sha256 = await sha256OfFile(file, (chunk) => hashing.advance(chunk.byteLength))
+  hashing.done()
+  const uploading = makeProgress(context.streams.stderr, "uploading", size)
+  const model = await client.registry.uploadArtifact(
+    id,
+    fileChunks(file, (chunk) => uploading.advance(chunk.byteLength)),
+    { expectedSha256: sha256, allowEmpty }
+  )
+  uploading.done()
+  return model
+}
+
+export const modelsCommand = (run: Run): Command => {
+  const models = withExamples(
+    new Command("models").description("the model registry: versions, artifacts, promotions, history"),
+    "ml models register --name churn --version 1.1.0 --algorithm xgboost --framework xgboost --artifact model.bin",
+    "ml models list --name churn --status production"
+  )
+
+  models.addCommand(withExamples(
+    new Command("register")
+      .description("register a model version (draft) and, with --artifact, stream its artifact")
+      .requiredOption("--name <name>", "model name")
+      .requiredOption("--version <version>", "version (unique per name)")
+      .requiredOption("--algorithm <algorithm>", "algorithm, e.g. xgboost")
+      .requiredOption("--framework <framework>", "framework, e.g. sklearn")
+      .option("--description <text>", "description")
+      .option("--tag <tag>", "tag (repeatable, or comma-separated)", collect, [])
+      .option("--metric <name=value>", "offline metric (repeatable), e.g. auc=0.93", collect, [])
+      .option("--parent <modelId>", "the model this version derives from")
+      .option("--artifact <file>", "artifact file: streamed, its SHA-256 computed and sent")
+      .option("--allow-empty", "accept an empty (0-byte) artifact")
+      .action(function(this: Command) {
+        return run(this, async (context) => {
+          const o = this.opts<{
+            name: string
+            version: string
+            algorithm: string
+            framework: string
+            description?: string
+            tag: Array<string>
+            metric: Array<string>
+            parent?: string
+            artifact?: string
+            allowEmpty?: boolean
+          }>()
+          // Check the file before registering, so a typo does not leave a draft behind.
+          if (o.artifact !== undefined && (await statFile(o.artifact)) === 0 && o.allowEmpty !== true) {
+            throw usageError(`${o.artifact} is empty (0 bytes); pass --allow-empty to store an empty artifact`)
+          }
+          const client = context.client
+          let model = await client.registry.registerModel({
+            name: o.name,
+            version: o.version,
+            algorithm: o.algorithm,
+            framework: o.framework,
+            ...(o.description !== undefined ? { description: o.description } : {}),
+            ...(o.tag.length > 0 ? { tags: o.tag.flatMap(parseList) } : {}),
+            ...(o.metric.length > 0 ? { metrics: parseNumericPairs("--metric", o.metric) } : {}),
+            ...(o.parent !== undefined ? { parentModelId: o.parent } : {})
+          })
+          if (o.artifact !== undefined) {
+            try {
+              model = await uploadFile(context, client, model.id, o.artifact, o.allowEmpty === true)
+            } catch (error) {
+              context.out.note(
+                `note: ${model.id} stays registered as a draft without an artifact; retry with ` +
+                  `ml models upload ${model.id} --artifact ${o.artifact}`
+              )
+              throw error
+            }
+          }
+          context.out.result(model, () => modelText(model))
+        })
+      }),
+    "ml models register --name churn --version 1.1.0 --algorithm xgboost --framework xgboost \\\n" +
+      "      --metric auc=0.93 --tag nightly --artifact model.bin"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("upload")
+      .description("stream the artifact of a registered draft (SHA-256 computed and sent)")
+      .argument("<modelId>", "model id")
+      .requiredOption("--artifact <file>", "artifact file")
+      .option("--allow-empty", "accept an empty (0-byte) artifact")
+      .action(function(this: Command, id: string) {
+        return run(this, async (context) => {
+          const o = this.opts<{ artifact: string; allowEmpty?: boolean }>()
+          const model = await uploadFile(context, context.client, id, o.artifact, o.allowEmpty === true)
+          context.out.result(model, () => modelText(model))
+        })
+      }),
+    "ml models upload 01J9Z8K2W4X6Y8A0B2C4D6E8FG --artifact model.bin"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("list")
+      .description("list models (all pages), oldest first")
+      .option("--name <name>", "only this name")
+      .addOption(new Option("--status <status>", "only this status").choices(statuses))
+      .option("--framework <framework>", "only this framework")
+      .option("--tag <tag>", "only models with this tag")
+      .option("--limit <n>", "at most n models", parseInteger("--limit"))
+      .action(function(this: Command) {
+        return run(this, async (context) => {
+          const o = this.opts<
+            { name?: string; status?: Model["status"]; framework?: string; tag?: string; limit?: number }
+          >()
+          const found: Array<Model> = []
+          for await (
+            const model of context.client.registry.listModels({
+              ...(o.name !== undefined ? { name: o.name } : {}),
+              ...(o.status !== undefined ? { status: o.status } : {}),
+              ...(o.framework !== undefined ? { framework: o.framework } : {}),
+              ...(o.tag !== undefined ? { tag: o.tag } : {})
+            })
+          ) {
+            if (o.limit !== undefined && found.length >= o.limit) break
+            found.push(model)
+          }
+          context.out.result({ items: found }, () => modelRows(found))
+        })
+      }),
+    "ml models list --name churn --status production --json"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("get").description("show one model").argument("<modelId>", "model id").action(
+      function(this: Command, id: string) {
+        return run(this, async (context) => {
+          const model = await context.client.registry.getModel(id)
+          context.out.result(model, () => modelText(model))
+        })
+      }
+    ),
+    "ml models get 01J9Z8K2W4X6Y8A0B2C4D6E8FG"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("history").description("the model's audit trail, oldest first").argument("<modelId>", "model id")
+      .action(function(this: Command, id: string) {
+        return run(this, async (context) => {
+          const history = await context.client.registry.getHistory(id)
+          context.out.result({ items: history }, () =>
+            table(
+              ["AT", "ACTION", "ACTOR", "FROM", "TO", "REASON"],
+              history.map((e) => [e.at, e.action, e.actor, e.from, e.to, e.reason])
+            ))
+        })
+      }),
+    "ml models history 01J9Z8K2W4X6Y8A0B2C4D6E8FG"
+  ))
+
+  const promote = (status: string | undefined, name: string, description: string, example: string) => {
+    const command = new Command(name).description(description).argument("<modelId>", "model id")
+    if (status === undefined) command.argument("<status>", `target status: ${statuses.join(", ")}`)
+    return withExamples(
+      command.option("--reason <text>", "why (recorded in the audit trail)").action(
+        function(this: Command, id: string, target?: string) {
+          return run(this, async (context) => {
+            const to = status ?? target!
+            if (!(statuses as ReadonlyArray<string>).includes(to)) {
+              throw new CliError(`status must be one of ${statuses.join(", ")}, got "${to}"`, 2)
+            }
+            const reason = this.opts<{ reason?: string }>().reason
+            const model = await context.client.registry.promoteModel(
+              id,
+              to as Model["status"],
+              reason !== undefined ? { reason } : {}
+            )
+            context.out.result(model, () => `${model.id} (${model.name} ${model.version}) is now ${model.status}`)
+          })
+        }
+      ),
+      example
+    )
+  }
+  models.addCommand(
+    promote(
+      undefined,
+      "promote",
+      "move a model to another status (draft, testing, staging, production, archived)",
+      "ml models promote 01J9Z8K2W4X6Y8A0B2C4D6E8FG testing --reason \"offline eval passed\""
+    )
+  )
+  models.addCommand(
+    promote(
+      "archived",
+      "archive",
+      "archive a model (promote to archived)",
+      "ml models archive 01J9Z8K2W4X6Y8A0B2C4D6E8FG --reason superseded"
+    )
+  )
+
+  models.addCommand(withExamples(
+    new Command("download")
+      .description("download the artifact, verified against its SHA-256, written atomically")
+      .argument("<modelId>", "model id")
+      .requiredOption("--out <file>", "where to write it (replaced only once the bytes are verified)")
+      .action(function(this: Command, id: string) {
+        return run(this, async (context) => {
+          const out = this.opts<{ out: string }>().out
+          const artifact = await context.client.registry.downloadArtifact(id)
+          const progress = makeProgress(context.streams.stderr, "downloading", artifact.sizeBytes)
+          await writeAtomically(out, artifact.stream, (chunk) => progress.advance(chunk.byteLength))
+          progress.done()
+          const result = { modelId: id, file: out, sizeBytes: artifact.sizeBytes, sha256: artifact.sha256 }
+          context.out.result(result, () => `${out}: ${artifact.sizeBytes} bytes, sha256 ${artifact.sha256} (verified)`)
+        })
+      }),
+    "ml models download 01J9Z8K2W4X6Y8A0B2C4D6E8FG --out model.bin"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("production")
+      .description("the production version of a model name, now or at a time")
+      .argument("<name>", "model name")
+      .option("--at <time>", "ISO 8601 time", parseInstant("--at"))
+      .action(function(this: Command, name: string) {
+        return run(this, async (context) => {
+          const at = this.opts<{ at?: string }>().at
+          const model = await context.client.registry.getProduction(name, at)
+          context.out.result(model, () => modelText(model))
+        })
+      }),
+    "ml models production churn --at 2026-06-01T00:00:00Z"
+  ))
+
+  return models
+}
