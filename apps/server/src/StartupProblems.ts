@@ -17,7 +17,8 @@ export const describeListenFailure = (error: unknown, host: string, port: number
     case "EADDRINUSE":
       return `Port ${port} on ${host} is already in use: stop the process using it or set ML_PORT to another port`
     case "EACCES":
-      return `Not allowed to listen on port ${port} on ${host}: use a port above 1023 (ML_PORT) or run with the needed privilege`
+      return `Not allowed to listen on port ${port} on ${host}: ` +
+        "use a port above 1023 (ML_PORT) or run with the needed privilege"
     case "EADDRNOTAVAIL":
       return `Cannot listen on ${host}: no such local address (set ML_HOST, e.g. 127.0.0.1 or 0.0.0.0)`
     default:
