@@ -238,6 +238,12 @@ describe("an admin (authentication off)", () => {
     await expect.poll(() => markCount(page, "lift-chart", "dot")).toBe(2)
     await expect.poll(() => markCount(page, "exposures-chart", "bar")).toBe(3)
     await expect.poll(() => markCount(page, "traffic-split-chart", "line")).toBe(3)
+    // Traffic over time: the exposures reported today, one stacked bar per variant.
+    await expect.poll(() => markCount(page, "daily-exposures-chart", "rect")).toBe(3)
+    const today = new Date().toISOString().slice(0, 10)
+    expect(await chartSummary(page, "daily-exposures-chart")).toContain(
+      `on ${today}: ranker-control v1 410, ranker-fast v2 402, ranker-deep v3 395`
+    )
     expect(await chartSummary(page, "forest-plot")).toContain(
       "ranker-fast v2 0.2"
     )

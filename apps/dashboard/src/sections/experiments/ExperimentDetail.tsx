@@ -13,7 +13,14 @@ import { useResource } from "../../ui/useResource.js"
 import { ExperimentActions } from "./ExperimentActions.js"
 import "./experiments.css"
 import { loadModelLabels, type ModelLabel, modelLabel, type ModelLabels } from "./modelLabels.js"
-import { BanditWeightsChart, ExposuresChart, ForestPlot, LiftChart, TrafficSplitChart } from "./ResultsCharts.js"
+import {
+  BanditWeightsChart,
+  DailyExposuresChart,
+  ExposuresChart,
+  ForestPlot,
+  LiftChart,
+  TrafficSplitChart
+} from "./ResultsCharts.js"
 import { ScrollingTable } from "./ScrollingTable.js"
 
 /** Results change as metrics arrive; a running experiment's page refreshes itself at this pace. */
@@ -115,6 +122,7 @@ const ExperimentView = ({ page, reload }: { readonly page: ExperimentPage; reado
         </>
       )}
       <h2>Traffic</h2>
+      <DailyExposuresChart results={results} names={names} />
       <div class="exp-grid">
         <ExposuresChart results={results} names={names} />
         <TrafficSplitChart experiment={experiment} names={names} />

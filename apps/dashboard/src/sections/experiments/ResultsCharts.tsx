@@ -340,3 +340,59 @@ export const BanditWeightsChart = ({ experiment, names }: ChartInputs) => {
     />
   )
 }
+
+const dayMillis = 86_400_000
+
+/** From the first day (or 6 days before the last, if earlier) to the end of the last day. */
+const dayDomain = (first: string, last: string): [Date, Date] => {
+  const end = Date.parse(`${last}T00:00:00Z`) + dayMillis
+  return [new Date(Math.min(Date.parse(`${first}T00:00:00Z`), end - 7 * dayMillis)), new Date(end)]
+}
+
+/** Exposures per UTC day, stacked by variant: traffic over time (the server keeps the newest 400 days). */
+export const DailyExposuresChart = ({ names, results }: Omit<ChartInputs, "experiment"> & {
+  readonly results: ExperimentResults
+}) => {
+  const days = results.exposuresByDay
+  const points = useMemo(
+    () =>
+      days.flatMap((d) =>
+        d.counts.map((count, i) => ({ day: new Date(`${d.day}T00:00:00Z`), count, label: names[i] ?? `#${i}` }))
+      ),
+    [days, names]
+  )
+  const title = "Exposures per day (UTC), by variant"
+  if (days.length === 0) {
+    return (
+      <figure class="chart">
+        <figcaption>{title}</figcaption>
+        <Empty>No exposures counted per day yet.</Empty>
+      </figure>
+    )
+  }
+  const latest = days[days.length - 1]!
+  return (
+    <Chart
+      title={title}
+      testId="daily-exposures-chart"
+      summary={`${days.length} day${days.length === 1 ? "" : "s"} from ${
+        days[0]!.day
+      } to ${latest.day}; on ${latest.day}: ${latest.counts.map((c, i) => `${names[i]} ${formatCount(c)}`).join(", ")}`}
+      deps={[JSON.stringify(days), names.join("\n")]}
+      render={(Plot, width) =>
+        plainMarks(Plot.plot({
+          width,
+          height: 260,
+          marginRight: 20,
+          // At least a week wide, so one or two days read as days rather than as a full-width block.
+          x: { type: "utc", label: null, domain: dayDomain(days[0]!.day, latest.day) },
+          y: { label: "exposures", grid: true },
+          color: { domain: names, legend: true },
+          marks: [
+            Plot.rectY(points, { x: "day", interval: "day", y: "count", fill: "label", tip: true }),
+            Plot.ruleY([0])
+          ]
+        }))}
+    />
+  )
+}
