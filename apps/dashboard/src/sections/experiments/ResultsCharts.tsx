@@ -234,6 +234,9 @@ export const ExposuresChart = ({ names, results }: Omit<ChartInputs, "experiment
   )
 }
 
+/** The most snapshots a history chart draws (per variant). */
+const maxSnapshots = 480
+
 /** A step series per variant from timed snapshots of all variants' shares, held until `until`. */
 const stepSeries = (
   snapshots: ReadonlyArray<{ readonly at: string; readonly shares: ReadonlyArray<number> }>,
@@ -242,7 +245,10 @@ const stepSeries = (
 ) => {
   const points: Array<{ readonly at: Date; readonly share: number; readonly label: string }> = []
   const last = snapshots[snapshots.length - 1]
-  const extended = last && Date.parse(until) > Date.parse(last.at) ? [...snapshots, { ...last, at: until }] : snapshots
+  // A chart at most 960 px wide cannot show more steps than this; every k-th (and the last) is kept.
+  const stride = Math.ceil(snapshots.length / maxSnapshots)
+  const shown = stride <= 1 ? snapshots : snapshots.filter((_, k) => k % stride === 0 || k === snapshots.length - 1)
+  const extended = last && Date.parse(until) > Date.parse(last.at) ? [...shown, { ...last, at: until }] : shown
   for (const snapshot of extended) {
     snapshot.shares.forEach((share, i) => points.push({ at: new Date(snapshot.at), share, label: names[i] ?? `#${i}` }))
   }
@@ -268,9 +274,23 @@ const stepChart = (
     color: { domain: names, legend: true },
     marks: [
       Plot.line(points, { x: "at", y: "share", stroke: "label", curve: "step-after", strokeWidth: 2 }),
-      Plot.dot(points, { x: "at", y: "share", fill: "label", r: 2.5, tip: true })
+      // A dot per snapshot helps while there are few; a long history (a bandit reweighted every few
+      // minutes for weeks) would be tens of thousands of dots, so then the lines carry a pointer tip.
+      points.length <= maxDots
+        ? Plot.dot(points, { x: "at", y: "share", fill: "label", r: 2.5, tip: true })
+        : Plot.tip(
+          points,
+          Plot.pointerX({
+            x: "at",
+            y: "share",
+            title: (p: { readonly label: string; readonly share: number }) => `${p.label}: ${formatNumber(p.share)}%`
+          })
+        )
     ]
   }))
+
+/** The most points a history chart marks with dots. */
+const maxDots = 1_000
 
 /** The configured split (trafficPct) over time, from the experiment's traffic history. */
 export const TrafficSplitChart = ({ experiment, names }: ChartInputs) => {
