@@ -294,6 +294,29 @@ describe("an admin (authentication off)", () => {
     }
   })
 
+  it("draws a long bandit history as lines only (no dot per point)", async () => {
+    await client.experiments.create({
+      id: "long-bandit",
+      name: "long bandit",
+      targetMetric: "click",
+      mode: "bandit",
+      variants: seeded.arms.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 10 }))
+    })
+    await client.experiments.start("long-bandit")
+    await client.experiments.recordMetrics(
+      "long-bandit",
+      seeded.arms.flatMap((arm, i) => binary(arm, "click", 120, 0.05 + i * 0.01))
+    )
+    // 101 reweightings held until now: 102 snapshots of 10 variants, past the 1000 points that get dots.
+    for (let round = 0; round < 101; round++) await client.experiments.reweight("long-bandit")
+    const { errors, page } = await openPage(browser, server.url)
+    await page.goto("/experiments/long-bandit")
+    await expect.poll(() => markCount(page, "bandit-chart", "line")).toBe(10)
+    expect(await markCount(page, "bandit-chart", "dot")).toBe(0)
+    expect(await chartSummary(page, "bandit-chart")).toContain("101 reweightings")
+    expect(errors).toEqual([])
+  })
+
   it("starts, pauses and re-splits a draft, checked through the SDK", async () => {
     const { errors, page } = await openPage(browser, server.url)
     await page.goto("/experiments/draft-ranker")

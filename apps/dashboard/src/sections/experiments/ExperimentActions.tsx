@@ -85,9 +85,7 @@ const ResplitForm = ({ experiment, names, reload }: Omit<ActionProps, "results">
         <div class="exp-split">
           {experiment.variants.map((v, i) => (
             <div key={v.modelId}>
-              <label for={`share-${i}`}>
-                {names[i]} {v.isControl ? "(control)" : ""} %
-              </label>
+              <label for={`share-${i}`}>{`${names[i]}${v.isControl ? " (control)" : ""} %`}</label>
               <input
                 id={`share-${i}`}
                 type="number"
