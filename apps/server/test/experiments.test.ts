@@ -65,6 +65,20 @@ describe("experiments over HTTP", () => {
       comparisons: Array<{ pValue: number }>
     }
     expect(results.decision).toMatchObject({ outcome: "winner", winnerModelId: treatment })
+    // Traffic over time: the 3 sticky users (alice once) and 5 reported exposures, on today's UTC day.
+    const before = new Date().toISOString().slice(0, 10)
+    await request(`/v1/experiments/${experiment.id}/exposures`, json({ exposures: [{ modelId: control, count: 5 }] }))
+    const withTraffic = (await (await request(`/v1/experiments/${experiment.id}/results`)).json()) as {
+      exposuresByDay: Array<{ day: string; counts: Array<number> }>
+      variants: Array<{ exposures: number }>
+    }
+    const afterDay = new Date().toISOString().slice(0, 10)
+    const daySums = withTraffic.exposuresByDay.reduce((sum, d) => sum + d.counts[0]! + d.counts[1]!, 0)
+    expect(daySums).toBe(8)
+    expect(withTraffic.exposuresByDay.map((d) => d.day).every((day) => day === before || day === afterDay)).toBe(true)
+    expect(withTraffic.variants.map((v) => v.exposures)).toEqual(
+      [0, 1].map((i) => withTraffic.exposuresByDay.reduce((sum, d) => sum + d.counts[i]!, 0))
+    )
 
     const metrics = await (await request("/metrics")).text()
     expect(metrics).toContain("ml_experiment_active_total 1")

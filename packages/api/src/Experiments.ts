@@ -126,6 +126,10 @@ const exampleResults: ExperimentResults = {
   guardrails: [],
   srm: { pValue: 0.87, detected: false },
   banditHistory: [],
+  exposuresByDay: [
+    { day: "2025-06-02", counts: [4890, 4874] },
+    { day: "2025-06-03", counts: [5320, 5313] }
+  ],
   decision: {
     outcome: "winner",
     winnerModelId: treatmentId,

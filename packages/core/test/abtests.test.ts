@@ -1,5 +1,6 @@
 /** A/B tests use case over the memory layers: validation, assignment, results and decisions. */
 import { Effect, Layer } from "effect"
+import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
   AbTests,
@@ -314,6 +315,29 @@ describe("metrics and results", () => {
     expect(experiment.decision?.outcome).toBe("winner")
     expect(model.status).toBe("production")
     expect(history.at(-1)).toMatchObject({ to: "production", reason: `winner of experiment ${experiment.id}` })
+  })
+
+  it("counts exposures on the Clock's UTC day and reports them per day with the results", async () => {
+    const results = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Date.UTC(2030, 4, 1, 23, 0))
+        const ab = yield* AbTests.AbTests
+        const e = yield* started({ stickyAssignment: true })
+        // New sticky users count one exposure each; reported exposures (local evaluation) count as sent.
+        yield* ab.getModelAssignments(e.id, Array.from({ length: 10 }, (_, i) => `user-${i}`))
+        yield* ab.recordExposures(e.id, [{ modelId: e.variants[1]!.modelId, count: 7 }])
+        yield* TestClock.adjust("2 hours")
+        yield* ab.recordExposures(e.id, [{ modelId: e.variants[0]!.modelId, count: 3 }])
+        return yield* ab.getExperimentResults(e.id)
+      }),
+      Layer.merge(world(), TestClock.layer())
+    ))
+    const [first, second] = results.exposuresByDay
+    expect(results.exposuresByDay.map((d) => d.day)).toEqual(["2030-05-01", "2030-05-02"])
+    expect(first!.counts[0]! + first!.counts[1]!).toBe(17)
+    expect(first!.counts[1]).toBeGreaterThanOrEqual(7)
+    expect(second!.counts).toEqual([3, 0])
+    expect(results.variants.map((v) => v.exposures)).toEqual([first!.counts[0]! + 3, first!.counts[1]!])
   })
 })
 

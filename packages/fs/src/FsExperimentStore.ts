@@ -16,7 +16,9 @@ const JournalEntry = Schema.Union([
   Schema.Struct({
     op: Schema.Literal("exposures"),
     id: ExperimentId,
-    counts: Schema.Array(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+    counts: Schema.Array(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    /** The UTC day they were counted on (absent in entries written before days were kept). */
+    day: Schema.optionalKey(ExperimentStore.ExposureDayKey)
   }),
   Schema.Struct({
     op: Schema.Literal("metrics"),
@@ -34,14 +36,21 @@ interface State {
   readonly assignments: Array<Assignment>
 }
 
-/** The experiments, assignments, exposures and metric summaries as entries, for compaction. */
+/**
+ * The experiments, assignments, exposures and metric summaries as entries, for compaction. The
+ * kept days are dated entries; one undated entry holds the rest of the totals (days dropped for
+ * age), so replay rebuilds both the totals and the days.
+ */
 const snapshotEntries = ({ assignments, store }: State): ReadonlyArray<JournalEntry> =>
   Effect.runSync(Effect.gen(function*() {
     const entries: Array<JournalEntry> = []
     for (const experiment of yield* store.list()) {
       entries.push({ op: "put", experiment })
       const { variants } = yield* store.counters(experiment.id, experiment.variants.length)
-      entries.push({ op: "exposures", id: experiment.id, counts: variants.map((v) => v.exposures) })
+      const days = yield* store.exposuresByDay(experiment.id, experiment.variants.length)
+      const undated = variants.map((v, i) => v.exposures - days.reduce((sum, d) => sum + (d.counts[i] ?? 0), 0))
+      entries.push({ op: "exposures", id: experiment.id, counts: undated })
+      for (const { counts, day } of days) entries.push({ op: "exposures", id: experiment.id, counts, day })
       const updates = variants.flatMap((v, variant) =>
         Object.entries(v.metrics).map(([metric, summary]) => ({ variant, metric, summary }))
       )
@@ -76,7 +85,7 @@ export const make = (options: { readonly directory: string }) =>
             assignments.push(entry.assignment)
             break
           case "exposures":
-            replaySync(state.addExposures(entry.id, entry.counts), file)
+            replaySync(state.addExposures(entry.id, entry.counts, entry.day), file)
             break
           case "metrics":
             replaySync(state.mergeMetrics(entry.id, entry.updates), file)
@@ -98,14 +107,18 @@ export const make = (options: { readonly directory: string }) =>
             }),
           (r) => (r.created ? { op: "assign", assignment: r.assignment } : undefined)
         ),
-      addExposures: (id, counts) =>
-        journal.mutate((s) => s.store.addExposures(id, counts), () => ({ op: "exposures", id, counts })),
+      addExposures: (id, counts, day) =>
+        journal.mutate(
+          (s) => s.store.addExposures(id, counts, day),
+          () => ({ op: "exposures", id, counts, ...(day === undefined ? {} : { day }) })
+        ),
       mergeMetrics: (id, updates) =>
         journal.mutate((s) => s.store.mergeMetrics(id, updates), () => ({ op: "metrics", id, updates })),
       get: (id) => read((s) => s.get(id)),
       list: () => read((s) => s.list()),
       getAssignment: (id, userId) => read((s) => s.getAssignment(id, userId)),
       counters: (id, n) => read((s) => s.counters(id, n)),
+      exposuresByDay: (id, n) => read((s) => s.exposuresByDay(id, n)),
       ping: () =>
         Effect.tryPromise({
           try: () => fs.access(directory, fs.constants.W_OK),

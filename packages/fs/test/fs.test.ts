@@ -233,7 +233,7 @@ describe("fs pipelines decode what they read", () => {
 })
 
 describe("fs experiments durability", () => {
-  it("finds experiments, assignments, exposures and summaries after restarting on a compacted journal", async () => {
+  it("finds experiments, assignments, exposures by total and day, summaries after a compaction", async () => {
     const directory = path.join(root, "experiments-restart")
     const experiment = sampleExperiment()
     const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
@@ -249,18 +249,27 @@ describe("fs experiments durability", () => {
           at: experiment.createdAt
         }),
         s.addExposures(experiment.id, [0, 1]),
+        s.addExposures(experiment.id, [2, 3], "2030-01-01"),
+        s.addExposures(experiment.id, [4, 0], "2030-01-02"),
         s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
       ], { discard: true })
     ))
     await compactByRestart(directory, "experiments", () => use(ExperimentStore.ExperimentStore.use((s) => s.list())))
-    const [stored, assignment, counters] = await use(
+    const [stored, assignment, counters, days] = await use(
       ExperimentStore.ExperimentStore.use((s) =>
-        Effect.all([s.get(experiment.id), s.getAssignment(experiment.id, "u1"), s.counters(experiment.id, 2)])
+        Effect.all([
+          s.get(experiment.id),
+          s.getAssignment(experiment.id, "u1"),
+          s.counters(experiment.id, 2),
+          s.exposuresByDay(experiment.id, 2)
+        ])
       )
     )
     expect(stored).toEqual(experiment)
     expect(assignment?.variant).toBe(1)
-    expect(counters.variants[1]).toMatchObject({ exposures: 1, metrics: { ctr: { count: 3 } } })
+    expect(counters.variants.map((v) => v.exposures)).toEqual([6, 4])
+    expect(counters.variants[1]).toMatchObject({ metrics: { ctr: { count: 3 } } })
+    expect(days).toEqual([{ day: "2030-01-01", counts: [2, 3] }, { day: "2030-01-02", counts: [4, 0] }])
   })
 })
 

@@ -1,7 +1,8 @@
 /**
  * Experiments, sticky assignments and their aggregates in Redis (key layout in README):
  * `ab:experiment:<id>` (JSON, compare-and-set by Lua), `ab:assignment:<id>:<user>` (set if
- * absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters) and
+ * absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters),
+ * `ab:exposure-days:<id>` (hash "<day>:<variant>" -> count, trimmed to the newest days by Lua) and
  * `ab:metrics:<id>` (hash "variant:metric" -> summary). Summaries merge inside Lua with the same
  * Chan formula as the core, on numbers written with 17 significant digits, so concurrent
  * instances lose neither updates nor precision.
@@ -16,7 +17,7 @@ import {
   storedRecord,
   type Summary
 } from "@org/ml-core"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
 import { compareAndSet, getJson, getJsonMany, guardedCall, pingCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
@@ -79,6 +80,30 @@ end
 return 1
 `
 
+// Dated exposures: totals and the day's counters in one step; a hash holding more fields than
+// maxDays days of every variant can is trimmed to the newest maxDays days (once a day at most).
+const datedExposuresScript = `
+local day, maxDays, variants = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 4, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[2], day .. ':' .. ARGV[i], ARGV[i + 1])
+end
+if redis.call('HLEN', KEYS[2]) > maxDays * variants then
+  local byDay, days = {}, {}
+  for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+    local d = string.sub(field, 1, 10)
+    if not byDay[d] then
+      byDay[d] = {}
+      days[#days + 1] = d
+    end
+    table.insert(byDay[d], field)
+  end
+  table.sort(days)
+  for k = 1, #days - maxDays do redis.call('HDEL', KEYS[2], unpack(byDay[days[k]])) end
+end
+return 1
+`
+
 const encodeSummary = (s: Summary) =>
   [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
 /** The fields of a stored summary, unchecked: the counters decoder checks them all at once. */
@@ -90,6 +115,7 @@ const summaryFields = (text: string) => {
 
 const assignmentRecord = storedRecord(Assignment)
 const countersRecord = storedRecord(ExperimentStore.ExperimentCounters)
+const exposureDaysRecord = storedRecord(Schema.Array(ExperimentStore.ExposureDay))
 
 /**
  * Every assignment reads the experiment document. Decoding it on each read made a sticky
@@ -204,8 +230,25 @@ export const make = (
     },
     getAssignment: (experimentId, userId) =>
       call("assignment get", () => getJson(redis, keys.assignment(experimentId, userId), assignmentRecord)),
-    addExposures: (experimentId, counts) =>
+    addExposures: (experimentId, counts, day) =>
       call("exposures", async () => {
+        if (day !== undefined) {
+          const pairs = counts.flatMap((c, i) => (c === 0 ? [] : [String(i), String(c)]))
+          if (pairs.length === 0) return
+          const keysAndArgs = [keys.exposures(experimentId), keys.exposureDays(experimentId), day]
+          await redis.call(
+            "EVAL",
+            [
+              datedExposuresScript,
+              "2",
+              ...keysAndArgs,
+              String(ExperimentStore.MAX_EXPOSURE_DAYS),
+              String(counts.length),
+              ...pairs
+            ]
+          )
+          return
+        }
         const multi = redis.multi()
         counts.forEach((c, i) => c !== 0 && multi.hincrby(keys.exposures(experimentId), String(i), c))
         await multi.exec()
@@ -234,6 +277,23 @@ export const make = (
           }))
         }
         return countersRecord.orThrow(counters, `${keys.exposures(experimentId)} and ${keys.metrics(experimentId)}`)
+      }),
+    exposuresByDay: (experimentId, variantCount) =>
+      call("exposures by day", async () => {
+        const key = keys.exposureDays(experimentId)
+        const byDay = new Map<string, Array<number>>()
+        for (const [field, value] of Object.entries(await redis.hgetall(key))) {
+          const separator = field.lastIndexOf(":")
+          const variant = Number(field.slice(separator + 1))
+          if (!(variant < variantCount)) continue
+          const counts = byDay.get(field.slice(0, separator)) ?? new Array<number>(variantCount).fill(0)
+          counts[variant] = Number(value)
+          byDay.set(field.slice(0, separator), counts)
+        }
+        const days = [...byDay].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .slice(-ExperimentStore.MAX_EXPOSURE_DAYS)
+          .map(([day, counts]) => ({ day, counts }))
+        return exposureDaysRecord.orThrow(days, key)
       }),
     ping: () => pingCall(redis, guard)
   }

@@ -53,6 +53,8 @@ export const experimentKeys = (prefix: string) => ({
   /** SCAN MATCH pattern of every sticky assignment of one experiment. */
   assignmentsOf: (id: string) => `${globLiteral(prefix)}ab:assignment:${globLiteral(keyPart(id))}:*`,
   exposures: (id: string) => `${prefix}ab:exposures:${keyPart(id)}`,
+  /** Hash "<UTC day>:<variant>" -> exposures that day (the newest MAX_EXPOSURE_DAYS days). */
+  exposureDays: (id: string) => `${prefix}ab:exposure-days:${keyPart(id)}`,
   metrics: (id: string) => `${prefix}ab:metrics:${keyPart(id)}`
 })
 

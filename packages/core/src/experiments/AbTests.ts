@@ -24,7 +24,7 @@ import {
   newExperiment,
   type Variant
 } from "./Experiment.js"
-import { ExperimentStore } from "./ExperimentStore.js"
+import { ExperimentStore, exposureDayOf } from "./ExperimentStore.js"
 import { invalidInput } from "./Issues.js"
 import { promotionSteps } from "./Promotion.js"
 import { countExposures, type Exposure, type Observation, summarizeObservations, userIdIssue } from "./Recording.js"
@@ -290,8 +290,11 @@ const promoteWinner = ({ registry }: Ports, id: string, winner: string, by: Attr
 const results = (ports: Ports, id: string) =>
   Effect.gen(function*() {
     const experiment = yield* load(ports, id)
-    const counters = yield* ports.store.counters(id, experiment.variants.length)
-    return computeResults(experiment, counters.variants, ports.settings)
+    const [counters, exposuresByDay] = yield* Effect.all([
+      ports.store.counters(id, experiment.variants.length),
+      ports.store.exposuresByDay(id, experiment.variants.length)
+    ])
+    return computeResults(experiment, counters.variants, ports.settings, exposuresByDay)
   })
 
 /** Creating, reading, changing and ending experiments. */
@@ -360,9 +363,12 @@ const lifecycleMethods = (ports: Ports) => ({
   })
 })
 
+/** Today in UTC, the day exposures are counted on (traffic over time). */
+const today = Clock.currentTimeMillis.pipe(Effect.map(exposureDayOf))
+
 const countExposure = ({ store }: Ports, experiment: Experiment, index: number) => {
   const counts = experiment.variants.map((_, i) => (i === index ? 1 : 0))
-  return store.addExposures(experiment.id, counts).pipe(Effect.ignore)
+  return today.pipe(Effect.flatMap((day) => store.addExposures(experiment.id, counts, day)), Effect.ignore)
 }
 
 /**
@@ -420,7 +426,7 @@ const measurementMethods = (ports: Ports) => ({
   }),
   recordExposures: Effect.fn("AbTests.recordExposures")(function*(id: string, exposures: ReadonlyArray<Exposure>) {
     const counts = yield* Effect.fromResult(countExposures(yield* load(ports, id), exposures))
-    yield* ports.store.addExposures(id, counts)
+    yield* ports.store.addExposures(id, counts, yield* today)
   }),
   getExperimentResults: Effect.fn("AbTests.getExperimentResults")(function*(id: string) {
     return yield* results(ports, id)

@@ -2,8 +2,10 @@
  * Port: experiments, sticky assignments and the aggregates their statistics need. Assignment
  * is "set if absent, return the winner", so concurrent first requests for one user on many
  * instances agree; exposures and metric summaries merge atomically, so instances can record
- * at once with no lost updates. The records it keeps besides experiments and assignments
- * (summaries, metric updates, counters) are schemas here, so adapters decode what they read.
+ * at once with no lost updates. Exposures are also counted per UTC day (the newest
+ * MAX_EXPOSURE_DAYS days), so traffic over time can be shown. The records it keeps besides
+ * experiments and assignments (summaries, metric updates, counters, daily exposures) are schemas
+ * here, so adapters decode what they read.
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
@@ -49,6 +51,24 @@ export const ExperimentCounters = Schema.Struct({
 })
 export type ExperimentCounters = typeof ExperimentCounters.Type
 
+/** Days of per-day exposure counters kept per experiment; older days are dropped (the totals stay). */
+export const MAX_EXPOSURE_DAYS = 400
+
+/** A UTC calendar day, `YYYY-MM-DD`: sorts as text in time order. */
+export const ExposureDayKey = Schema.String.check(
+  Schema.isPattern(/^\d{4}-\d{2}-\d{2}$/u, { message: "must be a UTC day, YYYY-MM-DD" })
+)
+
+/** The UTC day of an instant in milliseconds, as ExposureDayKey. */
+export const exposureDayOf = (epochMillis: number): string => new Date(epochMillis).toISOString().slice(0, 10)
+
+export const ExposureDay = Schema.Struct({
+  day: ExposureDayKey,
+  /** Per variant index: exposures counted that day. */
+  counts: Schema.Array(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+})
+export type ExposureDay = typeof ExposureDay.Type
+
 export interface ExperimentStoreShape {
   readonly insert: (experiment: Experiment) => Effect.Effect<void, ExperimentConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Experiment | undefined, StorageError>
@@ -63,8 +83,20 @@ export interface ExperimentStoreShape {
     assignment: Assignment
   ) => Effect.Effect<{ readonly assignment: Assignment; readonly created: boolean }, StorageError>
   readonly getAssignment: (experimentId: string, userId: string) => Effect.Effect<Assignment | undefined, StorageError>
-  /** Adds exposures per variant index (counts[i] to variant i). */
-  readonly addExposures: (experimentId: string, counts: ReadonlyArray<number>) => Effect.Effect<void, StorageError>
+  /**
+   * Adds exposures per variant index (counts[i] to variant i); with `day`, to that day's counters
+   * too, in the same atomic step (then only the newest MAX_EXPOSURE_DAYS days are kept).
+   */
+  readonly addExposures: (
+    experimentId: string,
+    counts: ReadonlyArray<number>,
+    day?: string
+  ) => Effect.Effect<void, StorageError>
+  /** The kept per-day exposure counters, oldest day first, each with variantCount counts. */
+  readonly exposuresByDay: (
+    experimentId: string,
+    variantCount: number
+  ) => Effect.Effect<ReadonlyArray<ExposureDay>, StorageError>
   /** Merges each summary into the stored (variant, metric) summary, atomically. */
   readonly mergeMetrics: (
     experimentId: string,
@@ -84,6 +116,7 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
   const assignments = new Map<string, Assignment>()
   const exposures = new Map<string, Array<number>>()
   const metrics = new Map<string, Summary>()
+  const daily = new Map<string, Map<string, Array<number>>>()
   const metricKey = (id: string, variant: number, metric: string) => `${id}\u0000${variant}\u0000${metric}`
   return {
     insert: (experiment) =>
@@ -126,12 +159,27 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
         return { assignment, created: true }
       }),
     getAssignment: (experimentId, userId) => Effect.sync(() => assignments.get(`${experimentId}\u0000${userId}`)),
-    addExposures: (experimentId, counts) =>
+    addExposures: (experimentId, counts, day) =>
       Effect.sync(() => {
         const current = exposures.get(experimentId) ?? []
         counts.forEach((c, i) => (current[i] = (current[i] ?? 0) + c))
         exposures.set(experimentId, current)
+        if (day === undefined) return
+        const days = daily.get(experimentId) ?? new Map<string, Array<number>>()
+        const ofDay = days.get(day) ?? []
+        counts.forEach((c, i) => (ofDay[i] = (ofDay[i] ?? 0) + c))
+        days.set(day, ofDay)
+        daily.set(experimentId, days)
+        if (days.size > MAX_EXPOSURE_DAYS) {
+          for (const old of [...days.keys()].sort().slice(0, days.size - MAX_EXPOSURE_DAYS)) days.delete(old)
+        }
       }),
+    exposuresByDay: (experimentId, variantCount) =>
+      Effect.sync(() =>
+        [...(daily.get(experimentId) ?? new Map<string, Array<number>>())]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([day, counts]) => ({ day, counts: Array.from({ length: variantCount }, (_, i) => counts[i] ?? 0) }))
+      ),
     mergeMetrics: (experimentId, updates) =>
       Effect.sync(() => {
         for (const { variant, metric, summary } of updates) {

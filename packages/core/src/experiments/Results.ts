@@ -12,6 +12,7 @@ import { StatsInputError } from "../stats/StatsError.js"
 import { meanDifference, type Summary, variance } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { BanditWeights, Decision, type Experiment, ExperimentId, ExperimentStatus, MetricName } from "./Experiment.js"
+import { ExposureDay } from "./ExperimentStore.js"
 import { controlIndex } from "./Variants.js"
 
 /**
@@ -93,6 +94,8 @@ export const ExperimentResults = Schema.Struct({
   guardrails: Schema.Array(Comparison),
   srm: SampleRatioCheck,
   banditHistory: Schema.Array(BanditWeights),
+  /** Exposures per UTC day, oldest first: traffic over time (the newest MAX_EXPOSURE_DAYS days). */
+  exposuresByDay: Schema.Array(ExposureDay),
   decision: Decision
 })
 export type ExperimentResults = typeof ExperimentResults.Type
@@ -317,11 +320,12 @@ export const experimentDecision = (
   return { outcome: "no_significant_difference", winnerModelId: null, reason }
 }
 
-/** Results and the decision, from an experiment and its counters. */
+/** Results and the decision, from an experiment and its counters (and its per-day exposures, shown as they are). */
 export const computeResults = (
   experiment: Experiment,
   totals: VariantTotals,
-  settings: { readonly srmThreshold: number } = { srmThreshold: defaultSrmThreshold }
+  settings: { readonly srmThreshold: number } = { srmThreshold: defaultSrmThreshold },
+  exposuresByDay: ReadonlyArray<ExposureDay> = []
 ): ExperimentResults => {
   const weights = currentWeights(experiment)
   const variants = experiment.variants.map((v, i) => ({
@@ -358,6 +362,7 @@ export const computeResults = (
     guardrails,
     srm,
     banditHistory: experiment.banditHistory,
+    exposuresByDay,
     decision
   }
 }

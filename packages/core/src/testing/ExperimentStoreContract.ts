@@ -1,12 +1,19 @@
 /**
  * Contract of the ExperimentStore port, run against every adapter: set-if-absent assignment
  * under concurrency, compare-and-set commits, atomic exposure and summary merges (no lost
- * updates when many writers record at once), and records that read back in their schema's shape.
+ * updates when many writers record at once), per-day exposure counters kept for a bounded number
+ * of days, and records that read back in their schema's shape.
  */
 import { Effect, Exit, type Layer, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { Assignment, Experiment } from "../experiments/Experiment.js"
-import { ExperimentCounters, ExperimentStore } from "../experiments/ExperimentStore.js"
+import {
+  ExperimentCounters,
+  ExperimentStore,
+  ExposureDay,
+  exposureDayOf,
+  MAX_EXPOSURE_DAYS
+} from "../experiments/ExperimentStore.js"
 import { makeUlid } from "../shared/Ulid.js"
 import { summarize } from "../stats/Summary.js"
 
@@ -155,6 +162,57 @@ export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.
       exactly(Assignment, read.assignment)
       exactly(ExperimentCounters, read.counters)
       expect(read.counters.variants.map((v) => v.exposures)).toEqual([2, 3])
+    })
+
+    it("counts exposures per UTC day beside the totals, from concurrent writers, and reads them back", async () => {
+      const experiment = sampleExperiment()
+      const day = (offset: number) => exposureDayOf(Date.UTC(2026, 0, 30) + offset * 86_400_000)
+      await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        yield* Effect.all(
+          Array.from({ length: 30 }, (_, i) => store.addExposures(experiment.id, [1, i % 3], day(i % 2))),
+          { concurrency: "unbounded" }
+        )
+        // Undated exposures count in the totals only (as before days were kept).
+        yield* store.addExposures(experiment.id, [5, 5])
+      }))
+      // A second run opens the store again (the fs adapter replays its journal).
+      const read = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        return {
+          days: yield* store.exposuresByDay(experiment.id, 2),
+          counters: yield* store.counters(experiment.id, 2),
+          none: yield* store.exposuresByDay("no-such-experiment", 2)
+        }
+      }))
+      expect(read.days).toEqual([{ day: "2026-01-30", counts: [15, 15] }, { day: "2026-01-31", counts: [15, 15] }])
+      expect(Schema.decodeUnknownSync(Schema.Array(ExposureDay))(read.days, { onExcessProperty: "error" })).toEqual(
+        read.days
+      )
+      expect(read.counters.variants.map((v) => v.exposures)).toEqual([35, 35])
+      expect(read.none).toEqual([])
+    })
+
+    it(`keeps the newest ${MAX_EXPOSURE_DAYS} days of exposures (the totals keep everything)`, async () => {
+      const experiment = sampleExperiment()
+      const days = MAX_EXPOSURE_DAYS + 3
+      const start = Date.UTC(2025, 0, 1)
+      const read = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        for (let d = 0; d < days; d++) {
+          yield* store.addExposures(experiment.id, [1, 2], exposureDayOf(start + d * 86_400_000))
+        }
+        return {
+          days: yield* store.exposuresByDay(experiment.id, 2),
+          counters: yield* store.counters(experiment.id, 2)
+        }
+      }))
+      expect(read.days).toHaveLength(MAX_EXPOSURE_DAYS)
+      expect(read.days[0]).toEqual({ day: exposureDayOf(start + 3 * 86_400_000), counts: [1, 2] })
+      expect(read.days.at(-1)!.day).toBe(exposureDayOf(start + (days - 1) * 86_400_000))
+      expect(read.counters.variants.map((v) => v.exposures)).toEqual([days, 2 * days])
     })
   })
 }
