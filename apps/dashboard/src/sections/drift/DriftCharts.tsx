@@ -9,18 +9,6 @@ import { Chart } from "../../ui/Chart.js"
 import { formatNumber, formatPercent, formatTime } from "../../ui/format.js"
 import { type DistributionRow, type FeaturePoint, severities, severityColours } from "./driftData.js"
 
-/**
- * Plot labels each mark's <g> with aria-label ("dot", "rule"), which ARIA prohibits on a plain group
- * (axe: aria-prohibited-attr); the names move to data-mark, and the chart's own label is its summary.
- */
-const withMarkNames = (chart: SVGSVGElement | HTMLElement): SVGSVGElement | HTMLElement => {
-  for (const element of chart.querySelectorAll("[aria-label]")) {
-    element.setAttribute("data-mark", element.getAttribute("aria-label") ?? "")
-    element.removeAttribute("aria-label")
-  }
-  return chart
-}
-
 /** Room for labels on a y axis: about 7 px a character, never more than 40% of the width. */
 const labelMargin = (labels: ReadonlyArray<string>, width: number) =>
   Math.round(Math.min(width * 0.4, 16 + 7 * Math.max(4, ...labels.map((l) => l.length))))
@@ -43,26 +31,25 @@ export const DistributionChart = (
           .join("; ")
       }`}
       deps={[JSON.stringify(rows)]}
-      render={(Plot, width) =>
-        withMarkNames(Plot.plot({
-          width,
-          height: 40 + rows.length * 44,
-          marginLeft: labelMargin(rows.map((r) => r.bin), width),
-          x: { label: "share of values (%)", percent: true, grid: true },
-          y: { label: null, domain: ["baseline", "current"], axis: null },
-          fy: { label: null, domain: rows.map((r) => r.bin) },
-          color: { domain: ["baseline", "current"], range: ["#8c959f", "#0b5cad"], legend: true },
-          marks: [
-            Plot.barX(data, {
-              fy: "bin",
-              y: "series",
-              x: "share",
-              fill: "series",
-              title: (d: typeof data[number]) => `${d.series}: ${formatPercent(d.share)}`
-            }),
-            Plot.ruleX([0])
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 40 + rows.length * 44,
+        marginLeft: labelMargin(rows.map((r) => r.bin), width),
+        x: { label: "share of values (%)", percent: true, grid: true },
+        y: { label: null, domain: ["baseline", "current"], axis: null },
+        fy: { label: null, domain: rows.map((r) => r.bin) },
+        color: { domain: ["baseline", "current"], range: ["#8c959f", "#0b5cad"], legend: true },
+        marks: [
+          Plot.barX(data, {
+            fy: "bin",
+            y: "series",
+            x: "share",
+            fill: "series",
+            title: (d: typeof data[number]) => `${d.series}: ${formatPercent(d.share)}`
+          }),
+          Plot.ruleX([0])
+        ]
+      }))}
     />
   )
 }
@@ -108,28 +95,27 @@ export const PsiChart = (
         rules.map((r) => `${r.label} ${r.value}`).join(", ")
       }.`}
       deps={[JSON.stringify(rows), JSON.stringify(bands)]}
-      render={(Plot, width) =>
-        withMarkNames(Plot.plot({
-          width,
-          height: 260,
-          marginRight: 70,
-          x: { type: "utc", label: "check time" },
-          y: { label: "PSI", grid: true, domain: [0, Math.max(bands.high, ...rows.map((r) => r.value)) * 1.1] },
-          color: { domain: series.map((s) => s.feature), legend: series.length > 1 },
-          marks: [
-            Plot.ruleY(rules, { y: "value", stroke: "#8c959f", strokeDasharray: "4 3" }),
-            Plot.text(rules, { y: "value", text: "label", frameAnchor: "right", dx: 60, fill: "#57606a" }),
-            Plot.line(rows, { x: "at", y: "value", stroke: "feature", marker: "circle" }),
-            Plot.tip(
-              rows,
-              Plot.pointer({
-                x: "at",
-                y: "value",
-                title: (r: typeof rows[number]) => `${r.feature}\n${formatTime(r.at)}\nPSI ${formatNumber(r.value)}`
-              })
-            )
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 260,
+        marginRight: 70,
+        x: { type: "utc", label: "check time" },
+        y: { label: "PSI", grid: true, domain: [0, Math.max(bands.high, ...rows.map((r) => r.value)) * 1.1] },
+        color: { domain: series.map((s) => s.feature), legend: series.length > 1 },
+        marks: [
+          Plot.ruleY(rules, { y: "value", stroke: "#8c959f", strokeDasharray: "4 3" }),
+          Plot.text(rules, { y: "value", text: "label", frameAnchor: "right", dx: 60, fill: "#57606a" }),
+          Plot.line(rows, { x: "at", y: "value", stroke: "feature", marker: "circle" }),
+          Plot.tip(
+            rows,
+            Plot.pointer({
+              x: "at",
+              y: "value",
+              title: (r: typeof rows[number]) => `${r.feature}\n${formatTime(r.at)}\nPSI ${formatNumber(r.value)}`
+            })
+          )
+        ]
+      }))}
     />
   )
 }
@@ -160,26 +146,25 @@ export const PValueChart = (
       testId="p-value-chart"
       summary={`${title}, log scale, values below ${pFloor} drawn at ${pFloor}; threshold ${threshold}; ${latestText}.`}
       deps={[JSON.stringify(rows), threshold]}
-      render={(Plot, width) =>
-        withMarkNames(Plot.plot({
-          width,
-          height: 240,
-          x: { type: "utc", label: "check time" },
-          y: { type: "log", label: "p-value (log)", grid: true, domain: [pFloor, 1], tickFormat: ".0e" },
-          color: { domain: ["p-value", "adjusted p-value"], range: ["#8c959f", "#0b5cad"], legend: true },
-          marks: [
-            Plot.ruleY([threshold], { stroke: "#cf222e", strokeDasharray: "4 3" }),
-            Plot.line(rows, { x: "at", y: "value", stroke: "kind", marker: "circle" }),
-            Plot.tip(
-              rows,
-              Plot.pointer({
-                x: "at",
-                y: "value",
-                title: (r: typeof rows[number]) => `${r.kind} ${formatNumber(r.value)}\n${formatTime(r.at)}`
-              })
-            )
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 240,
+        x: { type: "utc", label: "check time" },
+        y: { type: "log", label: "p-value (log)", grid: true, domain: [pFloor, 1], tickFormat: ".0e" },
+        color: { domain: ["p-value", "adjusted p-value"], range: ["#8c959f", "#0b5cad"], legend: true },
+        marks: [
+          Plot.ruleY([threshold], { stroke: "#cf222e", strokeDasharray: "4 3" }),
+          Plot.line(rows, { x: "at", y: "value", stroke: "kind", marker: "circle" }),
+          Plot.tip(
+            rows,
+            Plot.pointer({
+              x: "at",
+              y: "value",
+              title: (r: typeof rows[number]) => `${r.kind} ${formatNumber(r.value)}\n${formatTime(r.at)}`
+            })
+          )
+        ]
+      }))}
     />
   )
 }
@@ -201,25 +186,24 @@ export const SeverityTimeline = ({ series }: { readonly series: ReadonlyArray<Se
       testId="severity-timeline"
       summary={`Severity of ${features.length} features over ${rows.length} feature checks: ${counts.join(", ")}.`}
       deps={[JSON.stringify(rows)]}
-      render={(Plot, width) =>
-        withMarkNames(Plot.plot({
-          width,
-          height: 60 + features.length * 34,
-          marginLeft: labelMargin(features, width),
-          x: { type: "utc", label: "check time" },
-          y: { label: null, domain: features },
-          color: { domain: severities, range: severityColours, legend: true },
-          marks: [
-            Plot.dot(rows, {
-              x: "at",
-              y: "feature",
-              fill: "severity",
-              r: 6,
-              symbol: "circle",
-              title: (r: typeof rows[number]) => `${r.feature} ${r.severity}\n${formatTime(r.at)}`
-            })
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 60 + features.length * 34,
+        marginLeft: labelMargin(features, width),
+        x: { type: "utc", label: "check time" },
+        y: { label: null, domain: features },
+        color: { domain: severities, range: severityColours, legend: true },
+        marks: [
+          Plot.dot(rows, {
+            x: "at",
+            y: "feature",
+            fill: "severity",
+            r: 6,
+            symbol: "circle",
+            title: (r: typeof rows[number]) => `${r.feature} ${r.severity}\n${formatTime(r.at)}`
+          })
+        ]
+      }))}
     />
   )
 }

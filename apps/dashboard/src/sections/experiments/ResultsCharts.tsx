@@ -15,19 +15,6 @@ interface ChartInputs {
   readonly names: ReadonlyArray<string>
 }
 
-/**
- * Plot labels each mark's <g> with aria-label ("dot", "rule"), which ARIA prohibits on a plain group;
- * inside a chart that is one labelled image they say nothing, so they move to data-mark (tests count
- * marks by it) and the figure's summary speaks for the chart.
- */
-const plainMarks = <E extends Element>(chart: E): E => {
-  for (const element of chart.querySelectorAll("[aria-label]")) {
-    element.setAttribute("data-mark", element.getAttribute("aria-label") ?? "")
-    element.removeAttribute("aria-label")
-  }
-  return chart
-}
-
 /** Room for the variant names on a y axis: about 7 px a character, never more than 45% of the width. */
 const labelMargin = (names: ReadonlyArray<string>, width: number) =>
   Math.round(Math.min(width * 0.45, 16 + 7 * Math.max(4, ...names.map((n) => n.length))))
@@ -80,31 +67,30 @@ export const ForestPlot = ({ experiment, names, results }: ChartInputs & { reado
         ).join("; ")
       }`}
       deps={[JSON.stringify(rows)]}
-      render={(Plot, width) =>
-        plainMarks(Plot.plot({
-          width,
-          height: 50 + rows.length * 32,
-          marginLeft: labelMargin(names, width),
-          marginRight: 20,
-          x: { label: `${metric} (mean)`, grid: true, nice: true },
-          y: { label: null, domain: rows.map((r) => r.label) },
-          color: { domain: names },
-          marks: [
-            ...(controlMean === undefined
-              ? []
-              : [Plot.ruleX([controlMean], { stroke: "#8c959f", strokeDasharray: "4 3" })]),
-            Plot.ruleY(withInterval, { y: "label", x1: "lower", x2: "upper", stroke: "label", strokeWidth: 2.5 }),
-            Plot.dot(rows, {
-              x: "mean",
-              y: "label",
-              fill: "label",
-              r: 4.5,
-              symbol: (r: { readonly control: boolean }) => (r.control ? "square" : "circle"),
-              channels: { n: "n", lower: "lower", upper: "upper" },
-              tip: true
-            })
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 50 + rows.length * 32,
+        marginLeft: labelMargin(names, width),
+        marginRight: 20,
+        x: { label: `${metric} (mean)`, grid: true, nice: true },
+        y: { label: null, domain: rows.map((r) => r.label) },
+        color: { domain: names },
+        marks: [
+          ...(controlMean === undefined
+            ? []
+            : [Plot.ruleX([controlMean], { stroke: "#8c959f", strokeDasharray: "4 3" })]),
+          Plot.ruleY(withInterval, { y: "label", x1: "lower", x2: "upper", stroke: "label", strokeWidth: 2.5 }),
+          Plot.dot(rows, {
+            x: "mean",
+            y: "label",
+            fill: "label",
+            r: 4.5,
+            symbol: (r: { readonly control: boolean }) => (r.control ? "square" : "circle"),
+            channels: { n: "n", lower: "lower", upper: "upper" },
+            tip: true
+          })
+        ]
+      }))}
     />
   )
 }
@@ -151,34 +137,33 @@ export const LiftChart = ({ experiment, names, results }: ChartInputs & { readon
         ).join("; ")
       }`}
       deps={[JSON.stringify(rows)]}
-      render={(Plot, width) =>
-        plainMarks(Plot.plot({
-          width,
-          height: 50 + rows.length * 32,
-          marginLeft: labelMargin(treatmentNames, width),
-          marginRight: 20,
-          x: { label: relative ? "lift (%)" : "difference", grid: true, nice: true },
-          y: { label: null, domain: rows.map((r) => r.label) },
-          color: { domain: names },
-          marks: [
-            Plot.ruleX([0], { stroke: "#57606a" }),
-            Plot.ruleY(rows.filter((r) => r.lower !== null && r.upper !== null), {
-              y: "label",
-              x1: "lower",
-              x2: "upper",
-              stroke: "label",
-              strokeWidth: 2.5
-            }),
-            Plot.dot(rows, {
-              x: "lift",
-              y: "label",
-              fill: "label",
-              r: 4.5,
-              channels: { verdict: "verdict" },
-              tip: true
-            })
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 50 + rows.length * 32,
+        marginLeft: labelMargin(treatmentNames, width),
+        marginRight: 20,
+        x: { label: relative ? "lift (%)" : "difference", grid: true, nice: true },
+        y: { label: null, domain: rows.map((r) => r.label) },
+        color: { domain: names },
+        marks: [
+          Plot.ruleX([0], { stroke: "#57606a" }),
+          Plot.ruleY(rows.filter((r) => r.lower !== null && r.upper !== null), {
+            y: "label",
+            x1: "lower",
+            x2: "upper",
+            stroke: "label",
+            strokeWidth: 2.5
+          }),
+          Plot.dot(rows, {
+            x: "lift",
+            y: "label",
+            fill: "label",
+            r: 4.5,
+            channels: { verdict: "verdict" },
+            tip: true
+          })
+        ]
+      }))}
     />
   )
 }
@@ -215,21 +200,20 @@ export const ExposuresChart = ({ names, results }: Omit<ChartInputs, "experiment
           .join("; ")
       }`}
       deps={[JSON.stringify(rows)]}
-      render={(Plot, width) =>
-        plainMarks(Plot.plot({
-          width,
-          height: 50 + rows.length * 32,
-          marginLeft: labelMargin(names, width),
-          marginRight: 20,
-          x: { label: "exposures", grid: true },
-          y: { label: null, domain: rows.map((r) => r.label) },
-          color: { domain: names },
-          marks: [
-            Plot.barX(rows, { x: "exposures", y: "label", fill: "label", fillOpacity: 0.8, tip: true }),
-            Plot.tickX(rows, { x: "expected", y: "label", stroke: "#1b1f24", strokeWidth: 2 }),
-            Plot.ruleX([0])
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 50 + rows.length * 32,
+        marginLeft: labelMargin(names, width),
+        marginRight: 20,
+        x: { label: "exposures", grid: true },
+        y: { label: null, domain: rows.map((r) => r.label) },
+        color: { domain: names },
+        marks: [
+          Plot.barX(rows, { x: "exposures", y: "label", fill: "label", fillOpacity: 0.8, tip: true }),
+          Plot.tickX(rows, { x: "expected", y: "label", stroke: "#1b1f24", strokeWidth: 2 }),
+          Plot.ruleX([0])
+        ]
+      }))}
     />
   )
 }
@@ -264,30 +248,29 @@ const stepChart = (
   points: ReadonlyArray<{ readonly at: Date; readonly share: number; readonly label: string }>,
   names: ReadonlyArray<string>,
   yLabel: string
-) =>
-  plainMarks(Plot.plot({
-    width,
-    height: 260,
-    marginRight: 20,
-    x: { type: "utc", label: null },
-    y: { label: yLabel, domain: [0, 100], grid: true },
-    color: { domain: names, legend: true },
-    marks: [
-      Plot.line(points, { x: "at", y: "share", stroke: "label", curve: "step-after", strokeWidth: 2 }),
-      // A dot per snapshot helps while there are few; a long history (a bandit reweighted every few
-      // minutes for weeks) would be tens of thousands of dots, so then the lines carry a pointer tip.
-      points.length <= maxDots
-        ? Plot.dot(points, { x: "at", y: "share", fill: "label", r: 2.5, tip: true })
-        : Plot.tip(
-          points,
-          Plot.pointerX({
-            x: "at",
-            y: "share",
-            title: (p: { readonly label: string; readonly share: number }) => `${p.label}: ${formatNumber(p.share)}%`
-          })
-        )
-    ]
-  }))
+) => (Plot.plot({
+  width,
+  height: 260,
+  marginRight: 20,
+  x: { type: "utc", label: null },
+  y: { label: yLabel, domain: [0, 100], grid: true },
+  color: { domain: names, legend: true },
+  marks: [
+    Plot.line(points, { x: "at", y: "share", stroke: "label", curve: "step-after", strokeWidth: 2 }),
+    // A dot per snapshot helps while there are few; a long history (a bandit reweighted every few
+    // minutes for weeks) would be tens of thousands of dots, so then the lines carry a pointer tip.
+    points.length <= maxDots
+      ? Plot.dot(points, { x: "at", y: "share", fill: "label", r: 2.5, tip: true })
+      : Plot.tip(
+        points,
+        Plot.pointerX({
+          x: "at",
+          y: "share",
+          title: (p: { readonly label: string; readonly share: number }) => `${p.label}: ${formatNumber(p.share)}%`
+        })
+      )
+  ]
+}))
 
 /** The most points a history chart marks with dots. */
 const maxDots = 1_000
@@ -399,20 +382,19 @@ export const DailyExposuresChart = ({ names, results }: Omit<ChartInputs, "exper
         days[0]!.day
       } to ${latest.day}; on ${latest.day}: ${latest.counts.map((c, i) => `${names[i]} ${formatCount(c)}`).join(", ")}`}
       deps={[JSON.stringify(days), names.join("\n")]}
-      render={(Plot, width) =>
-        plainMarks(Plot.plot({
-          width,
-          height: 260,
-          marginRight: 20,
-          // At least a week wide, so one or two days read as days rather than as a full-width block.
-          x: { type: "utc", label: null, domain: dayDomain(days[0]!.day, latest.day) },
-          y: { label: "exposures", grid: true },
-          color: { domain: names, legend: true },
-          marks: [
-            Plot.rectY(points, { x: "day", interval: "day", y: "count", fill: "label", tip: true }),
-            Plot.ruleY([0])
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 260,
+        marginRight: 20,
+        // At least a week wide, so one or two days read as days rather than as a full-width block.
+        x: { type: "utc", label: null, domain: dayDomain(days[0]!.day, latest.day) },
+        y: { label: "exposures", grid: true },
+        color: { domain: names, legend: true },
+        marks: [
+          Plot.rectY(points, { x: "day", interval: "day", y: "count", fill: "label", tip: true }),
+          Plot.ruleY([0])
+        ]
+      }))}
     />
   )
 }

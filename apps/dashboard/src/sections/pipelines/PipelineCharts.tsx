@@ -14,19 +14,6 @@ import {
   progressiveSeries
 } from "./pipelineView.js"
 
-/**
- * Plot names each mark's group with aria-label; inside a chart with a legend (a <figure>, which
- * the Chart labels as one image) axe counts those labels as prohibited on a plain group. The name
- * moves to data-mark, where tests still find the marks.
- */
-const unlabelMarks = <E extends Element>(chart: E): E => {
-  for (const group of chart.querySelectorAll("g[aria-label]")) {
-    group.setAttribute("data-mark", group.getAttribute("aria-label")!)
-    group.removeAttribute("aria-label")
-  }
-  return chart
-}
-
 const good = "#116329"
 const bad = "#a40e26"
 const accent = "#0b5cad"
@@ -51,28 +38,27 @@ export const ProgressiveChart = (
       summary={summary}
       testId={`progressive-${metric}`}
       deps={[points.map((p) => `${p.at.getTime()}:${p.value}`).join(",")]}
-      render={(Plot, width) =>
-        unlabelMarks(Plot.plot({
-          width,
-          height: 220,
-          marginLeft: 56,
-          x: { type: "utc", label: "time" },
-          y: { label, grid: true, ...(metric === "accuracy" ? { domain: [0, 1] } : { zero: true }) },
-          symbol: { legend: true, domain: ["update", "rollback", "now"], range: ["circle", "diamond", "square"] },
-          marks: [
-            Plot.lineY(points, { x: "at", y: "value", stroke: accent }),
-            Plot.dot(points, { x: "at", y: "value", symbol: "source", fill: accent, r: 4 }),
-            Plot.tip(
-              points,
-              Plot.pointerX({
-                x: "at",
-                y: "value",
-                title: (p: (typeof points)[number]) =>
-                  `${p.source} at ${formatTime(p.at)}\n${label} ${formatNumber(p.value)} over ${p.window} labels`
-              })
-            )
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 220,
+        marginLeft: 56,
+        x: { type: "utc", label: "time" },
+        y: { label, grid: true, ...(metric === "accuracy" ? { domain: [0, 1] } : { zero: true }) },
+        symbol: { legend: true, domain: ["update", "rollback", "now"], range: ["circle", "diamond", "square"] },
+        marks: [
+          Plot.lineY(points, { x: "at", y: "value", stroke: accent }),
+          Plot.dot(points, { x: "at", y: "value", symbol: "source", fill: accent, r: 4 }),
+          Plot.tip(
+            points,
+            Plot.pointerX({
+              x: "at",
+              y: "value",
+              title: (p: (typeof points)[number]) =>
+                `${p.source} at ${formatTime(p.at)}\n${label} ${formatNumber(p.value)} over ${p.window} labels`
+            })
+          )
+        ]
+      }))}
     />
   )
 }
@@ -94,40 +80,39 @@ export const HoldoutChart = ({ status }: { readonly status: PipelineStatus }) =>
       summary={summary}
       testId="holdout-comparison"
       deps={[comparisons.map((c) => `${c.id}:${c.before}:${c.after}`).join(",")]}
-      render={(Plot, width) =>
-        unlabelMarks(Plot.plot({
-          width,
-          height: 240,
-          marginLeft: 56,
-          x: { type: "utc", label: "time" },
-          y: { label: `holdout ${label} (${lowerIsBetter(pipeline.validationMetric) ? "↓" : "↑"} better)`, grid: true },
-          color,
-          symbol: { domain: ["accepted", "rejected"], range: ["circle", "times"] },
-          marks: [
-            Plot.dot(comparisons, { x: "at", y: "before", stroke: "#57606a", r: 3 }),
-            Plot.link(comparisons, {
-              x1: "at",
-              x2: "at",
-              y1: "before",
-              y2: "after",
-              stroke: "outcome",
-              strokeWidth: 2,
-              markerEnd: "arrow"
-            }),
-            Plot.dot(comparisons, { x: "at", y: "after", stroke: "outcome", symbol: "outcome", r: 5, strokeWidth: 2 }),
-            Plot.tip(
-              comparisons,
-              Plot.pointerX({
-                x: "at",
-                y: "after",
-                title: (c: (typeof comparisons)[number]) =>
-                  `${c.outcome} at ${formatTime(c.at)}\nlive ${formatNumber(c.before)} → candidate ${
-                    formatNumber(c.after)
-                  }`
-              })
-            )
-          ]
-        }))}
+      render={(Plot, width) => (Plot.plot({
+        width,
+        height: 240,
+        marginLeft: 56,
+        x: { type: "utc", label: "time" },
+        y: { label: `holdout ${label} (${lowerIsBetter(pipeline.validationMetric) ? "↓" : "↑"} better)`, grid: true },
+        color,
+        symbol: { domain: ["accepted", "rejected"], range: ["circle", "times"] },
+        marks: [
+          Plot.dot(comparisons, { x: "at", y: "before", stroke: "#57606a", r: 3 }),
+          Plot.link(comparisons, {
+            x1: "at",
+            x2: "at",
+            y1: "before",
+            y2: "after",
+            stroke: "outcome",
+            strokeWidth: 2,
+            markerEnd: "arrow"
+          }),
+          Plot.dot(comparisons, { x: "at", y: "after", stroke: "outcome", symbol: "outcome", r: 5, strokeWidth: 2 }),
+          Plot.tip(
+            comparisons,
+            Plot.pointerX({
+              x: "at",
+              y: "after",
+              title: (c: (typeof comparisons)[number]) =>
+                `${c.outcome} at ${formatTime(c.at)}\nlive ${formatNumber(c.before)} → candidate ${
+                  formatNumber(c.after)
+                }`
+            })
+          )
+        ]
+      }))}
     />
   )
 }
