@@ -58,9 +58,15 @@ interface Seeded {
 }
 
 const seed = async (client: MlClient, receiverUrl: string): Promise<Seeded> => {
+  const model = await client.registry.registerModel({
+    name: "fraud-detector",
+    version: "3.0.0",
+    algorithm: "gradient_boosting",
+    framework: "xgboost"
+  })
   await client.drift.createMonitor({
     id: monitorId,
-    modelId: "fraud-detector-3",
+    modelId: model.id,
     features: [
       { name: "amount", kind: "feature", type: "numeric" },
       { name: "country", kind: "feature", type: "categorical" }

@@ -28,7 +28,8 @@ export const describeListenFailure = (error: unknown, host: string, port: number
 
 /**
  * Creates `directory` if needed and proves it writable with a probe file (fsynced, removed), so
- * a read-only mount or a missing permission is named before any journal is opened.
+ * a read-only mount or a missing permission is named before any journal is opened. A full disk
+ * passes: the server starts, serves reads and refuses writes with 507 until space returns.
  */
 export const checkDataDirectory = (directory: string): string | undefined => {
   const probe = path.join(directory, `.write-probe-${process.pid}`)
@@ -44,6 +45,9 @@ export const checkDataDirectory = (directory: string): string | undefined => {
     fs.rmSync(probe, { force: true })
     return undefined
   } catch (error) {
+    fs.rmSync(probe, { force: true })
+    // A full disk is not a reason to refuse: reads are served, writes answer 507 until space returns.
+    if (codeOf(error) === "ENOSPC" || codeOf(error) === "EDQUOT") return undefined
     const reason = codeOf(error) ?? (error instanceof Error ? error.message : String(error))
     return `Data directory ${directory} is not writable (${reason}): set ML_MODEL_STORAGE_DIR to a writable directory`
   }
