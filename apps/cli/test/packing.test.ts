@@ -1,7 +1,8 @@
 /**
- * The SDK installs outside this repository: core, contract and SDK are packed with pnpm (which
- * turns `workspace:*` into their real versions), installed into a fresh project with plain npm,
- * a user's app (test/packed-app) is compiled with strict tsc and run against a real server.
+ * The SDK and the CLI install outside this repository: core, contract, SDK and CLI are packed with
+ * pnpm (which turns `workspace:*` into their real versions) and installed into a fresh project with
+ * plain npm; a user's app (test/packed-app) is compiled with strict tsc and run against a real
+ * server, and so is the installed `ml` command, through npx.
  */
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
@@ -9,23 +10,28 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import { afterAll, describe, expect, it } from "vitest"
-import { useServer } from "./serverFixture.js"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { killHard, type ListeningServer, startServer, tempDirectory } from "./cli.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, "../../..")
 const pnpmVersion = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).packageManager.split("@")[1]
-const packed = ["packages/core", "packages/api", "apps/sdk"]
-const server = useServer()
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "ml-sdk-packing-"))
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
+const packed = ["packages/core", "packages/api", "apps/sdk", "apps/cli"]
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "ml-packing-"))
+let server: ListeningServer
+beforeAll(async () => {
+  server = await startServer(tempDirectory("packing-server"))
+})
+afterAll(async () => {
+  if (server) await killHard(server.child)
+  fs.rmSync(work, { recursive: true, force: true })
+})
 
-// Asynchronous: the server answering the app runs in this process, so a blocking call would stall it.
 const run = async (command: string, args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) =>
   (await promisify(execFile)(command, [...args], { cwd, encoding: "utf8", env: { ...process.env, ...env } })).stdout
 
-describe("the packed SDK in a fresh npm project", () => {
-  it("installs with plain npm, typechecks a strict app, and runs it against a server", async () => {
+describe("the packed SDK and CLI in a fresh npm project", () => {
+  it("install with plain npm; a strict app typechecks and runs, and so does npx ml", async () => {
     const tarballs = path.join(work, "tarballs")
     for (const directory of packed) {
       // Built already (turbo runs build first); skip prepack so a test never rewrites another suite's dist.
@@ -43,7 +49,7 @@ describe("the packed SDK in a fresh npm project", () => {
       expect(manifest.scripts.prepack, `${directory} builds before packing`).toBeDefined()
     }
     const files = fs.readdirSync(tarballs).map((name) => path.join(tarballs, name))
-    expect(files).toHaveLength(3)
+    expect(files).toHaveLength(packed.length)
 
     const app = path.join(work, "app")
     fs.mkdirSync(app)
@@ -56,7 +62,7 @@ describe("the packed SDK in a fresh npm project", () => {
       fs.copyFileSync(path.join(here, "packed-app", name), path.join(app, name))
     }
     // No workspace protocol left anywhere in what npm installed.
-    for (const name of ["ml-core", "ml-api", "ml-sdk"]) {
+    for (const name of ["ml-core", "ml-api", "ml-sdk", "ml-cli"]) {
       const manifest = fs.readFileSync(path.join(app, "node_modules/@org", name, "package.json"), "utf8")
       expect(manifest).not.toContain("workspace:")
     }
@@ -71,5 +77,14 @@ describe("the packed SDK in a fresh npm project", () => {
       receiver: "function",
       describe: "function"
     })
-  }, 240_000)
+
+    const version = await run("npx", ["--no-install", "ml", "--version"], app)
+    expect(version.trim()).toBe(JSON.parse(fs.readFileSync(path.join(root, "apps/cli/package.json"), "utf8")).version)
+    const listed = JSON.parse(
+      await run("npx", ["--no-install", "ml", "models", "list", "--json"], app, {
+        ML_SERVER_URL: server.url
+      })
+    )
+    expect(JSON.stringify(listed)).toContain("packed-app")
+  }, 300_000)
 })
