@@ -3,7 +3,9 @@
  * pages need none of it). Each chart is a labelled figure; `summary` gives screen readers the gist.
  */
 import type * as PlotTypes from "@observablehq/plot"
+import type { ComponentChildren } from "preact"
 import { useEffect, useRef, useState } from "preact/hooks"
+import { Empty } from "./States.js"
 
 type PlotModule = typeof PlotTypes
 let plotModule: Promise<PlotModule> | undefined
@@ -58,3 +60,11 @@ export const Chart = ({ render, title, summary, deps, testId }: ChartProps) => {
     </figure>
   )
 }
+
+/** A chart's place while there is nothing to draw yet: its title and why it is empty. */
+export const EmptyChart = ({ title, children }: { readonly title: string; readonly children: ComponentChildren }) => (
+  <figure class="chart">
+    <figcaption>{title}</figcaption>
+    <Empty>{children}</Empty>
+  </figure>
+)

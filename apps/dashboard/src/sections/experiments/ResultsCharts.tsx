@@ -6,9 +6,8 @@
  */
 import type { Experiment, ExperimentResults } from "@org/ml-sdk"
 import { useMemo } from "preact/hooks"
-import { Chart } from "../../ui/Chart.js"
+import { Chart, EmptyChart } from "../../ui/Chart.js"
 import { formatCount, formatNumber, formatPercent, formatTime } from "../../ui/format.js"
-import { Empty } from "../../ui/States.js"
 
 interface ChartInputs {
   readonly experiment: Experiment
@@ -46,12 +45,7 @@ export const ForestPlot = ({ experiment, names, results }: ChartInputs & { reado
   const level = formatPercent(1 - experiment.alpha, 0)
   const title = `Mean ${metric} per variant with ${level} intervals`
   if (rows.length === 0) {
-    return (
-      <figure class="chart">
-        <figcaption>{title}</figcaption>
-        <Empty>No values of {metric} recorded yet.</Empty>
-      </figure>
-    )
+    return <EmptyChart title={title}>No values of {metric} recorded yet.</EmptyChart>
   }
   const controlMean = rows.find((r) => r.control)?.mean
   const withInterval = rows.filter((r) => r.lower !== null && r.upper !== null)
@@ -117,10 +111,9 @@ export const LiftChart = ({ experiment, names, results }: ChartInputs & { readon
     : `Difference from the control on ${results.targetMetric}`
   if (rows.length === 0) {
     return (
-      <figure class="chart">
-        <figcaption>{title}</figcaption>
-        <Empty>No treatment can be compared yet (each variant needs two values of {results.targetMetric}).</Empty>
-      </figure>
+      <EmptyChart title={title}>
+        No treatment can be compared yet (each variant needs two values of {results.targetMetric}).
+      </EmptyChart>
     )
   }
   const unit = relative ? "%" : ""
@@ -184,12 +177,7 @@ export const ExposuresChart = ({ names, results }: Omit<ChartInputs, "experiment
   )
   const title = "Exposures per variant (ticks: expected from the current split)"
   if (total === 0) {
-    return (
-      <figure class="chart">
-        <figcaption>{title}</figcaption>
-        <Empty>No exposures yet.</Empty>
-      </figure>
-    )
+    return <EmptyChart title={title}>No exposures yet.</EmptyChart>
   }
   return (
     <Chart
@@ -321,13 +309,10 @@ export const BanditWeightsChart = ({ experiment, names }: ChartInputs) => {
   const title = "Bandit weights over time (% of traffic per variant)"
   if (history.length === 0) {
     return (
-      <figure class="chart">
-        <figcaption>{title}</figcaption>
-        <Empty>
-          No reweighting yet: the configured split holds until every variant has enough values of{" "}
-          {experiment.targetMetric} (burn-in).
-        </Empty>
-      </figure>
+      <EmptyChart title={title}>
+        No reweighting yet: the configured split holds until every variant has enough values of{" "}
+        {experiment.targetMetric} (burn-in).
+      </EmptyChart>
     )
   }
   const latest = history[history.length - 1]!
@@ -366,12 +351,7 @@ export const DailyExposuresChart = ({ names, results }: Omit<ChartInputs, "exper
   )
   const title = "Exposures per day (UTC), by variant"
   if (days.length === 0) {
-    return (
-      <figure class="chart">
-        <figcaption>{title}</figcaption>
-        <Empty>No exposures counted per day yet.</Empty>
-      </figure>
-    )
+    return <EmptyChart title={title}>No exposures counted per day yet.</EmptyChart>
   }
   const latest = days[days.length - 1]!
   return (
