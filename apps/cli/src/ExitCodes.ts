@@ -59,6 +59,19 @@ const networkCause = (error: unknown): string | undefined => {
   return cause?.code ?? cause?.message ?? "network error"
 }
 
+/**
+ * The detail without what the field lines say anyway: a validation detail ("Invalid model metadata:
+ * name: ...; algorithm: ...") repeats every field message after its first colon.
+ */
+const summaryOf = (
+  detail: string | undefined,
+  fields: ReadonlyArray<{ readonly message: string }>
+): string | undefined => {
+  if (!detail || fields.length === 0 || !fields.every((field) => detail.includes(field.message))) return detail
+  const colon = detail.indexOf(": ")
+  return colon > 0 ? detail.slice(0, colon) : undefined
+}
+
 export interface Reported {
   readonly exitCode: ExitCode
   /** Lines for stderr: title, detail, one per field problem; never a stack trace. */
@@ -72,8 +85,10 @@ export const report = (error: unknown, server: string): Reported => {
   if (error instanceof MlApiError) {
     const problem = error.problem
     const lines = [`error: ${problem.title} (${problem.status || "client"} ${problem.code})`]
-    if (problem.detail && problem.detail !== problem.title) lines.push(`  ${problem.detail}`)
-    for (const field of problem.errors ?? []) lines.push(`  ${field.path || "(body)"}: ${field.message}`)
+    const fields = problem.errors ?? []
+    const detail = summaryOf(problem.detail, fields)
+    if (detail && detail !== problem.title) lines.push(`  ${detail}`)
+    for (const field of fields) lines.push(`  ${field.path || "(body)"}: ${field.message}`)
     if (error.status === 429 && typeof problem.retryAfterSeconds === "number") {
       lines.push(`  retry after ${problem.retryAfterSeconds} s`)
     }

@@ -83,6 +83,9 @@ describe("exit codes", () => {
   it("400 with field paths and 422 (a stored artifact that no longer matches its digest): 5", async () => {
     const invalid = await admin.ml(["models", "register", "--name", "bad name!", "--version", "1", ...register])
     expectCleanError(invalid, ExitCode.invalid, "400 ValidationError", "  name: must start with a letter or digit")
+    // Each field message once: the detail's summary, then one line per field (not the detail repeating them).
+    expect(invalid.stderr.split("must start with a letter or digit").length - 1).toBe(1)
+    expect(invalid.stderr).toContain("  Invalid model metadata\n")
 
     const artifact = path.join(work, "model.bin")
     fs.writeFileSync(artifact, "weights ".repeat(1000))
