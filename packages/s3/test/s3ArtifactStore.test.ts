@@ -4,7 +4,7 @@ import { Effect, Exit } from "effect"
 import { createHash } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { S3ArtifactStore, S3Client } from "../src/index.js"
-import { type RunningS3rver, s3rverCredentials, startS3rver } from "./support/s3rver.js"
+import { type RunningS3rver, s3rverCredentials, startS3rver } from "../src/Testing.js"
 
 let s3: RunningS3rver
 beforeAll(async () => {

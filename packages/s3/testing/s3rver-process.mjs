@@ -1,4 +1,4 @@
-// An s3rver (a real S3-protocol server that checks SigV4 signatures) in its own process, so its
+// An s3rver (a real S3-protocol server; it checks access keys, not SigV4 signatures) in its own process, so its
 // memory and CPU are not the measured process's. Usage: node s3rver-process.mjs <directory> <bucket>
 // Prints one JSON line {"port":N} when listening on 127.0.0.1; exits when stdin closes.
 import process from "node:process"

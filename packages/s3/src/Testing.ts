@@ -1,6 +1,7 @@
 /**
- * Starts s3rver in a child process on a free port of 127.0.0.1 with an empty bucket, for tests
- * and the bench; `stop` ends it and removes its directory.
+ * Test helpers (exported as @org/ml-adapter-s3/testing): s3rver, a real S3-protocol server from
+ * npm, in a child process on a free port of 127.0.0.1 with an empty bucket, for tests and the
+ * bench (so CI needs nothing installed); `stop` ends it and removes its directory.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -8,7 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
-export const s3rverScript = fileURLToPath(new URL("./s3rver-process.mjs", import.meta.url))
+export const s3rverScript = fileURLToPath(new URL("../testing/s3rver-process.mjs", import.meta.url))
 
 /** s3rver's fixed account. */
 export const s3rverCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const
