@@ -5,10 +5,11 @@
  * Uploads stream: the body is hashed as it is read and cut into parts of `partBytes` (8 MiB), at
  * most one being filled while one is sent, so memory stays near 2 parts for any size. An artifact
  * smaller than one part is one PutObject straight to its final key once its digest is known and
- * checked (a PUT appears whole or not at all). A larger one goes as a multipart upload to a
- * temporary key `<prefix>/tmp/<uuid>`; after the last part the digest is checked against the
- * expected one, the upload is completed, its size read back, and only then is it copied to its
- * final key and the temporary object removed. Every request signs its payload's SHA-256, so the
+ * checked (a PUT appears whole or not at all). A larger one goes as a multipart upload, which
+ * stays invisible until completed: straight to its final key when the client declared the digest
+ * (completed only once the received bytes match it), otherwise to a temporary key
+ * `<prefix>/tmp/<uuid>`, completed, its size read back, and only then copied to its final key
+ * and the temporary object removed. Every request signs its payload's SHA-256, so the
  * service refuses a part whose bytes changed on the way. No final key ever holds an incomplete or
  * unverified object; a crash leaves at most a temporary object (removed by a later start once an
  * hour old) or an unfinished multipart upload (a bucket lifecycle rule aborts those; README).
@@ -73,12 +74,9 @@ const asStorageError = (bucket: string, operation: string) => (cause: unknown) =
  * other is being sent, and a buffer is reused only after its request has finished.
  */
 class PartBuffers {
-  private readonly buffers: [Uint8Array, Uint8Array]
   private current = 0
   filled = 0
-  constructor(readonly partBytes: number) {
-    this.buffers = [new Uint8Array(partBytes), new Uint8Array(partBytes)]
-  }
+  constructor(readonly partBytes: number, private readonly buffers: [Uint8Array, Uint8Array]) {}
   get part(): Uint8Array {
     return this.buffers[this.current]!.subarray(0, this.filled)
   }
@@ -107,6 +105,14 @@ export const make = (options: S3ArtifactStoreOptions) =>
     }
     const maxSingleCopyBytes = options.maxSingleCopyBytes ?? singleCopyLimit
     const client = S3Client.make(options)
+    // Part buffers are reused across uploads: fresh 8 MiB buffers per upload are freed only when
+    // the collector gets to them, and under a stream of uploads that garbage showed up as RSS.
+    const spareBuffers: Array<Uint8Array> = []
+    const maxSpareBuffers = 4
+    const takeBuffer = () => spareBuffers.pop() ?? new Uint8Array(partBytes)
+    const returnBuffers = (buffers: ReadonlyArray<Uint8Array>) => {
+      for (const buffer of buffers) if (spareBuffers.length < maxSpareBuffers) spareBuffers.push(buffer)
+    }
     const layout = keys(options.prefix)
     const where = `${options.bucket}${options.prefix === "" ? "" : `/${options.prefix}`}`
 
@@ -147,8 +153,14 @@ export const make = (options: S3ArtifactStoreOptions) =>
           keys(options.prefix).artifact(modelId, "0".repeat(64)) // validates the id before any request
           const hash = createHash("sha256")
           const reader = body.getReader()
-          const buffers = new PartBuffers(partBytes)
-          const tempKey = `${layout.temp}${randomUUID()}`
+          const partBuffers: [Uint8Array, Uint8Array] = [takeBuffer(), takeBuffer()]
+          const buffers = new PartBuffers(partBytes, partBuffers)
+          // A declared digest names the final key up front; otherwise it is known only at the end.
+          const declaredKey =
+            writeOptions.expectedSha256 !== undefined && sha256Pattern.test(writeOptions.expectedSha256)
+              ? layout.artifact(modelId, writeOptions.expectedSha256)
+              : undefined
+          const tempKey = declaredKey ?? `${layout.temp}${randomUUID()}`
           let uploadId: string | undefined
           let sending: Promise<S3Client.CompletedPart> | undefined
           const parts: Array<S3Client.CompletedPart> = []
@@ -200,6 +212,7 @@ export const make = (options: S3ArtifactStoreOptions) =>
             sending = undefined
             await client.completeMultipartUpload(tempKey, uploadId!, parts, signal)
             completed = true
+            if (tempKey === finalKey) return { sha256, sizeBytes: size }
             const head = await client.headObject(tempKey, signal)
             if (head?.size !== size) {
               throw new StorageError({
@@ -217,7 +230,9 @@ export const make = (options: S3ArtifactStoreOptions) =>
             }
             throw error
           } finally {
-            if (completed) await client.deleteObject(tempKey).catch(() => undefined)
+            // Every request that read these buffers has settled by now (awaited above or in the catch).
+            returnBuffers(partBuffers)
+            if (completed && tempKey !== declaredKey) await client.deleteObject(tempKey).catch(() => undefined)
           }
         },
         catch: asStorageError(options.bucket, "upload")
