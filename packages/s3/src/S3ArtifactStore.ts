@@ -297,8 +297,10 @@ export const make = (options: S3ArtifactStoreOptions) =>
 
     const ping = () =>
       Effect.tryPromise({
-        try: () => client.headBucket(),
-        catch: (cause) => new StorageError({ message: `S3 bucket ${options.bucket} is not reachable`, cause })
+        // Readiness probes must answer promptly: a bucket silent for 5 s is not ready.
+        try: () => client.headBucket(AbortSignal.timeout(Math.min(5000, options.requestTimeoutMs ?? 5000))),
+        catch: (cause) =>
+          new StorageError({ message: `S3 bucket ${options.bucket} is not reachable: ${describe(cause)}`, cause })
       })
 
     return ArtifactStore.ArtifactStore.of({ write, open, remove, ping })

@@ -187,13 +187,27 @@ export const make = (options: S3ClientOptions) => {
     })
     delete headers.host // fetch sets it from the URL (the same value)
 
-    const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? 60_000)
-    const response = await fetch(`${origin}${path}${query === "" ? "" : `?${query}`}`, {
-      method: request.method,
-      headers: request.body === undefined ? headers : { ...headers, "content-length": String(request.body.byteLength) },
-      ...(request.body === undefined ? {} : bodyInit(request.body)),
-      signal: request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout])
-    })
+    // The timeout bounds the wait for the response headers only: a body (a large download being
+    // served) may take as long as it takes, so the timer is cleared once the headers are in.
+    const timeoutMs = options.requestTimeoutMs ?? 60_000
+    const deadline = new AbortController()
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`S3 ${request.operation}: no response within ${timeoutMs} ms`)),
+      timeoutMs
+    )
+    let response: Response
+    try {
+      response = await fetch(`${origin}${path}${query === "" ? "" : `?${query}`}`, {
+        method: request.method,
+        headers: request.body === undefined
+          ? headers
+          : { ...headers, "content-length": String(request.body.byteLength) },
+        ...(request.body === undefined ? {} : bodyInit(request.body)),
+        signal: request.signal === undefined ? deadline.signal : AbortSignal.any([request.signal, deadline.signal])
+      })
+    } finally {
+      clearTimeout(timer)
+    }
     if (response.ok || request.accept?.includes(response.status)) return response
     const text = request.method === "HEAD" ? "" : await response.text().catch(() => "")
     throw new S3RequestError(

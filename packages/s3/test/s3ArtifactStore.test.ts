@@ -151,6 +151,29 @@ describe("S3ArtifactStore", () => {
     await client().deleteObject(recent)
   })
 
+  it("lets a download take longer than the request timeout, which bounds only the wait for headers", async () => {
+    const modelId = makeUlid(Date.now())
+    const size = 6 * 1024 * 1024
+    const stored = await run(
+      ArtifactStore.ArtifactStore.use((s) => s.write(modelId, generated(size).stream, { maxBytes: size }))
+    )
+    // Read through a store whose requests time out after 2 s, by a client that pauses 5 s midway.
+    const received = await run(
+      Effect.gen(function*() {
+        const stream = yield* ArtifactStore.ArtifactStore.use((s) => s.open(modelId, stored))
+        return yield* Effect.promise(async () => {
+          const reader = stream.getReader()
+          let received = (await reader.read()).value?.byteLength ?? 0
+          await new Promise((resolve) => setTimeout(resolve, 5000))
+          for (let next = await reader.read(); !next.done; next = await reader.read()) received += next.value.byteLength
+          return received
+        })
+      }),
+      { requestTimeoutMs: 2000 }
+    )
+    expect(received).toBe(size)
+  })
+
   it("streams a 200 MiB upload and download with bounded memory (RSS growth < 64 MiB)", async () => {
     const total = 200 * 1024 * 1024
     const modelId = makeUlid(Date.now())
