@@ -77,7 +77,7 @@ export const deleteKeysWithPrefix = async (redis, prefix) => {
  * the upload's answer and both durations in ms, and with `serverPid` the server's CPU ms for each
  * (undefined without /proc).
  */
-export const timedArtifactRoundTrip = async (url, total, block, serverPid) => {
+export const timedArtifactRoundTrip = async (url, total, block, serverPid, declaredSha256) => {
   const serverCpu = () => serverPid === undefined ? undefined : processCpuMs(serverPid)
   const model = await (await fetch(`${url}/v1/models`, {
     method: "POST",
@@ -105,7 +105,10 @@ export const timedArtifactRoundTrip = async (url, total, block, serverPid) => {
     method: "PUT",
     body,
     duplex: "half",
-    headers: { "content-type": "application/octet-stream" }
+    headers: {
+      "content-type": "application/octet-stream",
+      ...(declaredSha256 === undefined ? {} : { "x-artifact-sha256": declaredSha256 })
+    }
   })
   const uploaded = await response.json()
   const uploadMs = performance.now() - started

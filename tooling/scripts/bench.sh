@@ -6,6 +6,7 @@
 #   npm run bench -- drift    recording through the SDK into Redis vs raw ioredis; a 100-feature check vs scipy (Redis, python3-scipy)
 #   npm run bench -- learning learner updates/s vs a hand-written SGD loop; samples/s over HTTP into Redis vs raw ioredis (Redis)
 #   npm run bench -- dashboard initial JS vs the 200 KB budget; Chromium on 5,000 model versions vs a plain HTML table
+#   npm run bench -- artifact-s3 artifact upload/download through the server: disk vs S3 (s3rver, started here)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
 source "$(dirname "$0")/workspace.sh"
 install_workspace
@@ -35,4 +36,7 @@ if [[ "$which" == all || "$which" == dashboard ]]; then
 fi
 if [[ "$which" == all || "$which" == artifact ]]; then
   node bench/artifact-throughput.mjs
+fi
+if [[ "$which" == all || "$which" == artifact-s3 ]]; then
+  node bench/artifact-s3.mjs
 fi

@@ -6,6 +6,7 @@
  * so printing the configuration never shows it.
  */
 import { ArtifactCipher } from "@org/ml-adapter-fs"
+import { ArtifactUrl } from "@org/ml-adapter-s3"
 import {
   Config,
   ConfigProvider,
@@ -42,6 +43,8 @@ export interface ServerConfig {
   readonly apiToken: Redacted.Redacted<string> | undefined
   /** Keys for artifacts at rest: new ones are encrypted with `current`, old ones read with any (Redacted). */
   readonly artifactEncryption: Redacted.Redacted<ArtifactCipher.ArtifactKeyring> | undefined
+  /** Artifacts in an S3-compatible bucket (ML_ARTIFACT_URL=s3://...); undefined: in the data directory. */
+  readonly s3Artifacts: S3ArtifactConfig | undefined
   readonly shutdownTimeoutMs: number
   readonly abStickyAssignment: boolean
   /** Let webhooks point at loopback and private addresses (tests and single-host setups). */
@@ -63,6 +66,22 @@ export interface ServerConfig {
   /** Per-key token bucket on /v1 routes: refill rate per second (0: no rate limit) and capacity. */
   readonly rateLimitPerSecond: number
   readonly rateLimitBurst: number
+}
+
+export interface S3ArtifactConfig {
+  readonly bucket: string
+  readonly prefix: string
+  readonly endpoint: string
+  readonly region: string
+  readonly forcePathStyle: boolean
+  /** AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; loadConfig refuses them missing. */
+  readonly credentials: Redacted.Redacted<{
+    readonly accessKeyId: string
+    readonly secretAccessKey: string
+    readonly sessionToken?: string | undefined
+  }>
+  /** The credential variable that is not set, if any. */
+  readonly missingCredential: "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | undefined
 }
 
 export class ConfigError extends Error {
@@ -117,6 +136,25 @@ const strategies = ["incremental", "mini-batch", "periodic", "adaptive"] as cons
 
 const redisUrl = Schema.String.check(
   Schema.makeFilter((raw: string) => /^rediss?:\/\//.test(raw) || "must start with redis:// or rediss://")
+)
+
+const artifactUrl = Schema.String.check(
+  Schema.makeFilter((raw: string) => {
+    const parsed = ArtifactUrl.parse(raw)
+    return typeof parsed !== "string" || parsed
+  })
+)
+
+const endpointUrl = Schema.String.check(
+  Schema.makeFilter((raw: string) =>
+    /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(raw) || `must be an http:// or https:// URL, got ${JSON.stringify(raw)}`
+  )
+)
+
+const regionName = Schema.String.check(
+  Schema.makeFilter((raw: string) =>
+    /^[a-z0-9-]{1,64}$/.test(raw) || `must be a region name like eu-west-1, got ${JSON.stringify(raw)}`
+  )
 )
 
 /** The bootstrap admin token: long enough that guessing it is hopeless. */
@@ -175,6 +213,54 @@ const setting = <A, B>(name: string, schema: Schema.Codec<A, string>, fallback: 
 const integer = (name: string, fallback: number, min: number, max: number) =>
   setting(name, wholeNumber(min, max), fallback)
 
+/** The first of `names` that is set and not empty (ours first, then the AWS variables). */
+const firstSetting = <A>(names: ReadonlyArray<string>, schema: Schema.Codec<A, string>): Config.Config<A | undefined> =>
+  names.reduceRight<Config.Config<A | undefined>>(
+    (fallback, name) =>
+      unlessEmpty(name, Config.schema(schema, name), undefined).pipe(
+        Config.flatMap((value) => (value === undefined ? fallback : Config.succeed(value)))
+      ),
+    Config.succeed(undefined)
+  )
+
+/**
+ * The S3 settings, read only when ML_ARTIFACT_URL is set. The standard AWS variables are honoured;
+ * an explicit endpoint (MinIO, R2, GCS, s3rver) defaults to path-style addressing, AWS to virtual hosts.
+ */
+const s3ArtifactConfig: Config.Config<S3ArtifactConfig | undefined> = setting("ML_ARTIFACT_URL", artifactUrl, undefined)
+  .pipe(
+    Config.flatMap((url): Config.Config<S3ArtifactConfig | undefined> => {
+      if (url === undefined) return Config.succeed(undefined)
+      const location = ArtifactUrl.parse(url) as ArtifactUrl.ArtifactLocation
+      return Config.all({
+        endpoint: firstSetting(["ML_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"], endpointUrl),
+        region: firstSetting(["ML_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"], regionName),
+        forcePathStyle: setting("ML_S3_FORCE_PATH_STYLE", boolean, undefined),
+        accessKeyId: setting("AWS_ACCESS_KEY_ID", Schema.String, undefined),
+        secretAccessKey: setting("AWS_SECRET_ACCESS_KEY", Schema.String, undefined),
+        sessionToken: setting("AWS_SESSION_TOKEN", Schema.String, undefined)
+      }).pipe(Config.map(({ accessKeyId, endpoint, forcePathStyle, region, secretAccessKey, sessionToken }) => {
+        const regionOrDefault = region ?? "us-east-1"
+        return {
+          ...location,
+          endpoint: (endpoint ?? `https://s3.${regionOrDefault}.amazonaws.com`).replace(/\/+$/, ""),
+          region: regionOrDefault,
+          forcePathStyle: forcePathStyle ?? endpoint !== undefined,
+          credentials: Redacted.make({
+            accessKeyId: accessKeyId ?? "",
+            secretAccessKey: secretAccessKey ?? "",
+            sessionToken
+          }),
+          missingCredential: accessKeyId === undefined
+            ? "AWS_ACCESS_KEY_ID" as const
+            : secretAccessKey === undefined
+            ? "AWS_SECRET_ACCESS_KEY" as const
+            : undefined
+        }
+      }))
+    })
+  )
+
 // Read in this order, so the first bad variable named is the one reported, as it always was.
 const checkedFirst = Config.all({
   // Unlike the others, an empty value here is refused rather than defaulted.
@@ -227,6 +313,7 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
       })
     )
   ),
+  s3Artifacts: s3ArtifactConfig,
   shutdownTimeoutMs: integer("ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
   abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),
   webhookAllowPrivate: setting("ML_WEBHOOK_ALLOW_PRIVATE", boolean, false),
@@ -253,6 +340,23 @@ const toConfigError = (error: Config.ConfigError): ConfigError => {
   return new ConfigError(variable, first?.message ?? error.message)
 }
 
+/** Rules across variables, named for the variable to change. */
+const checkCombinations = (config: ServerConfig): ServerConfig => {
+  if (config.s3Artifacts === undefined) return config
+  if (config.s3Artifacts.missingCredential !== undefined) {
+    throw new ConfigError(config.s3Artifacts.missingCredential, "must be set when ML_ARTIFACT_URL is an s3:// URL")
+  }
+  if (config.artifactEncryption !== undefined) {
+    // Silently storing plaintext in the bucket would be worse than refusing to start.
+    throw new ConfigError(
+      "ML_ARTIFACT_ENCRYPTION_KEY",
+      "is for artifacts in the data directory; with ML_ARTIFACT_URL=s3://... use the bucket's server-side " +
+        "encryption (on by default on AWS S3) and unset ML_ARTIFACT_ENCRYPTION_KEY and ML_ARTIFACT_DECRYPTION_KEYS"
+    )
+  }
+  return config
+}
+
 /**
  * Reads the configuration from `env` (process.env in production); throws a ConfigError naming
  * the first variable with a bad value. Empty strings are kept as values by the provider, so
@@ -261,7 +365,7 @@ const toConfigError = (error: Config.ConfigError): ConfigError => {
 export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
   const provider = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true })
   const exit = Effect.runSyncExit(serverConfig.parse(provider))
-  if (Exit.isSuccess(exit)) return exit.value
+  if (Exit.isSuccess(exit)) return checkCombinations(exit.value)
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
 }

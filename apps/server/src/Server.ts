@@ -1,6 +1,7 @@
 /**
  * Composition root: configuration picks the adapters (Redis for metadata when ML_REDIS_URL is
- * set, the filesystem otherwise; artifacts always on the filesystem), one ManagedRuntime is
+ * set, the filesystem otherwise; artifacts in an S3-compatible bucket when ML_ARTIFACT_URL is
+ * set, in the data directory otherwise), one ManagedRuntime is
  * built from their layers and the background work's layers at start-up, and the Node HTTP
  * server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
  * requests, then dispose the runtime (which interrupts the background fibers, then releases
@@ -25,6 +26,7 @@ import {
   RedisPipelineStore,
   RedisRateLimiter
 } from "@org/ml-adapter-redis"
+import { S3ArtifactStore } from "@org/ml-adapter-s3"
 import {
   AbTests,
   type ArtifactStore,
@@ -74,10 +76,7 @@ export const makeStorageLayer = (
   log?: (line: string) => void
 ): Layer.Layer<Stores, StorageError> => {
   const directory = path.resolve(config.storageDir)
-  const artifacts = FsArtifactStore.layer({
-    directory,
-    encryption: config.artifactEncryption === undefined ? undefined : Redacted.value(config.artifactEncryption)
-  })
+  const artifacts = artifactLayer(config, directory)
   const rateLimit = rateLimitOf(config)
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
@@ -105,6 +104,28 @@ export const makeStorageLayer = (
     Layer.provide(client),
     Layer.merge(artifacts)
   )
+}
+
+/** The artifact store as configured: the bucket of ML_ARTIFACT_URL, or the data directory. */
+export const artifactLayer = (
+  config: ServerConfig,
+  directory: string
+): Layer.Layer<ArtifactStore.ArtifactStore, StorageError> => {
+  const s3 = config.s3Artifacts
+  if (s3 === undefined) {
+    return FsArtifactStore.layer({
+      directory,
+      encryption: config.artifactEncryption === undefined ? undefined : Redacted.value(config.artifactEncryption)
+    })
+  }
+  return S3ArtifactStore.layer({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    bucket: s3.bucket,
+    prefix: s3.prefix,
+    forcePathStyle: s3.forcePathStyle,
+    credentials: Redacted.value(s3.credentials)
+  })
 }
 
 /** The Redis connection as configured; the instance marker is remembered in the storage directory. */
@@ -214,7 +235,7 @@ export const makeServerApp = (
     maxJsonBytes: config.maxJsonBytes,
     maxUploadBytes: config.maxUploadBytes,
     corsOrigins: config.corsOrigins,
-    // Artifacts live in the data directory in both modes, so its space matters with Redis too.
+    // The data directory holds the journals, the Redis marker and (unless in S3) the artifacts.
     diskSpace: makeDiskSpace(path.resolve(config.storageDir), config.minFreeBytes),
     apiToken: config.apiToken === undefined ? undefined : Redacted.value(config.apiToken),
     log,

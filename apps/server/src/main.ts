@@ -77,9 +77,14 @@ const main = async () => {
     if (listenProblem !== undefined) return fail(listenProblem, 2)
     return fail(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`, 1)
   })
+  const artifacts = config.s3Artifacts === undefined
+    ? `artifacts in ${config.storageDir}`
+    : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix} at ${config.s3Artifacts.endpoint}`
   const mode = config.redisUrl
-    ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}`
-    : `embedded storage in ${config.storageDir}`
+    ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), ${artifacts}`
+    : config.s3Artifacts === undefined
+    ? `embedded storage in ${config.storageDir}`
+    : `embedded metadata in ${config.storageDir}, ${artifacts}`
   // Without ML_API_TOKEN the server is open to anyone who can reach it: say so where operators look.
   const authentication = config.apiToken === undefined
     ? "authentication off: set ML_API_TOKEN to require keys"
