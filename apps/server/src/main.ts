@@ -5,6 +5,7 @@
  * confirms an emptied or replaced Redis (see InitRedis.ts). Exit codes: 0 clean shutdown, 1 an
  * unexpected failure, 2 a usage or configuration problem named in one line.
  */
+import { RedisCluster } from "@org/ml-adapter-redis"
 import * as fs from "node:fs"
 import { ConfigError, loadConfig } from "./Config.js"
 import { initRedis } from "./InitRedis.js"
@@ -27,6 +28,7 @@ Usage:
 
 Common settings (README "Configuration" lists all):
   ML_PORT (8080)  ML_HOST (127.0.0.1)  ML_MODEL_STORAGE_DIR (./.ml-data)  ML_REDIS_URL (unset: files only)
+  ML_REDIS_CLUSTER_NODES (host:port,...: a Redis Cluster instead of ML_REDIS_URL)
   ML_API_TOKEN (unset: no authentication)  ML_ARTIFACT_ENCRYPTION_KEY  ML_CORS_ORIGINS
 
 Example:
@@ -77,7 +79,11 @@ const main = async () => {
     if (listenProblem !== undefined) return fail(listenProblem, 2)
     return fail(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`, 1)
   })
-  const mode = config.redisUrl
+  const mode = config.redisClusterNodes
+    ? `redis cluster metadata (${
+      RedisCluster.describeNodes(config.redisClusterNodes)
+    }), artifacts in ${config.storageDir}`
+    : config.redisUrl
     ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}`
     : `embedded storage in ${config.storageDir}`
   // Without ML_API_TOKEN the server is open to anyone who can reach it: say so where operators look.
