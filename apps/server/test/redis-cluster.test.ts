@@ -1,6 +1,6 @@
 // Servers on a real three-master Redis Cluster this file starts itself (own ports, own temp
 // directories, stopped afterwards) through ML_REDIS_CLUSTER_NODES: two instances serve
-// registration, promotion and sticky assignments to each other, /readyz reads the cluster state,
+// registration, promotion and sticky assignments to each other, /readyz follows the cluster state,
 // and the keys spread over more than one node. The configuration refuses ambiguous settings.
 import { startLocalCluster } from "@org/ml-adapter-redis/testing"
 import * as fs from "node:fs/promises"
@@ -84,6 +84,12 @@ describe("server with ML_REDIS_CLUSTER_NODES", () => {
       }
       const after = await cluster.keysPerNode()
       expect(after.filter((count, i) => count > before[i]!).length).toBeGreaterThan(1)
+
+      // Last: a cluster that cannot serve every slot is not ready, and /readyz names the node.
+      await cluster.uncoverSlot()
+      const notReady = await fetch(`${one}/readyz`)
+      expect(notReady.status).toBe(503)
+      expect(await notReady.text()).toContain("cluster_state:fail")
     } finally {
       await Promise.all(servers.map((server) => server.close()))
       await fs.rm(dir, { recursive: true, force: true })

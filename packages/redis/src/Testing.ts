@@ -62,6 +62,11 @@ export interface LocalCluster {
   readonly nodesSetting: string
   /** Keys per master, to check that data spreads over the nodes. */
   readonly keysPerNode: () => Promise<ReadonlyArray<number>>
+  /**
+   * Takes the first node's first slot away from it (CLUSTER DELSLOTS) and waits until that node
+   * reports cluster_state:fail: a cluster that is up but cannot serve every key.
+   */
+  readonly uncoverSlot: () => Promise<void>
   /** Kills its own redis-server processes and removes their directories. */
   readonly stop: () => Promise<void>
 }
@@ -165,6 +170,19 @@ export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
     return {
       nodes,
       nodesSetting: nodes.map(({ host, port }) => `${host}:${port}`).join(","),
+      uncoverSlot: async () => {
+        const port = String(nodes[0]!.port)
+        const myself = (await run("redis-cli", ["-p", port, "CLUSTER", "NODES"])).split("\n")
+          .find((line) => line.includes("myself"))
+        const firstSlot = myself?.split(" ").slice(8).find((field) => /^\d/.test(field))?.split("-")[0]
+        if (firstSlot === undefined) throw new Error(`cluster node ${port} owns no slot`)
+        await run("redis-cli", ["-p", port, "CLUSTER", "DELSLOTS", firstSlot])
+        for (let attempt = 0; attempt < 200; attempt++) {
+          if ((await run("redis-cli", ["-p", port, "CLUSTER", "INFO"])).includes("cluster_state:fail")) return
+          await pause(50)
+        }
+        throw new Error(`cluster node ${port} still reports cluster_state:ok without slot ${firstSlot}`)
+      },
       keysPerNode: () =>
         Promise.all(nodes.map(async ({ port }) => Number(await run("redis-cli", ["-p", String(port), "DBSIZE"])))),
       stop

@@ -19,7 +19,6 @@ import {
   samplePipeline
 } from "@org/ml-core/testing"
 import { Effect, Layer, ManagedRuntime } from "effect"
-import type { Cluster } from "ioredis"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -132,16 +131,7 @@ describe("Redis adapters on a cluster", () => {
     const ping = () => runtime.runPromiseExit(ModelStore.ModelStore.use((store) => store.ping()))
     try {
       expect((await ping())._tag).toBe("Success")
-      const admin = (await connectCluster()) as Cluster
-      const node = admin.nodes("master")[0]!
-      const slots = await admin.cluster("SLOTS")
-      const owned = slots.find(([, , owner]) => owner?.[1] === node.options.port)!
-      await node.cluster("DELSLOTS", owned[0])
-      let state = ""
-      for (let attempt = 0; attempt < 100 && !state.includes("cluster_state:fail"); attempt++) {
-        state = String(await node.cluster("INFO"))
-        if (!state.includes("cluster_state:fail")) await new Promise((resolve) => setTimeout(resolve, 50))
-      }
+      await cluster.uncoverSlot()
       const exit = await ping()
       expect(exit._tag).toBe("Failure")
       expect(String(exit)).toContain("cluster_state:fail")
