@@ -67,6 +67,8 @@ export interface LocalCluster {
    * reports cluster_state:fail: a cluster that is up but cannot serve every key.
    */
   readonly uncoverSlot: () => Promise<void>
+  /** Kills one node's redis-server (SIGKILL), as a crashed master. */
+  readonly killNode: (index: number) => Promise<void>
   /** Kills its own redis-server processes and removes their directories. */
   readonly stop: () => Promise<void>
 }
@@ -182,6 +184,12 @@ export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
           await pause(50)
         }
         throw new Error(`cluster node ${port} still reports cluster_state:ok without slot ${firstSlot}`)
+      },
+      killNode: async (index) => {
+        const node = processes[index]
+        if (node === undefined) throw new Error(`no cluster node ${index}`)
+        node.child.kill("SIGKILL")
+        await node.exited
       },
       keysPerNode: () =>
         Promise.all(nodes.map(async ({ port }) => Number(await run("redis-cli", ["-p", String(port), "DBSIZE"])))),

@@ -125,7 +125,7 @@ describe("Redis adapters on a cluster", () => {
     expect(String(exit)).toContain("hash tag")
   })
 
-  // Last: it takes a slot away from the cluster.
+  // The last two break the cluster: a slot is taken away, then a master is killed.
   it("is ready while every node says cluster_state:ok, and not ready once a slot is uncovered", async () => {
     const runtime = ManagedRuntime.make(modelStore())
     const ping = () => runtime.runPromiseExit(ModelStore.ModelStore.use((store) => store.ping()))
@@ -135,6 +135,23 @@ describe("Redis adapters on a cluster", () => {
       const exit = await ping()
       expect(exit._tag).toBe("Failure")
       expect(String(exit)).toContain("cluster_state:fail")
+    } finally {
+      await runtime.dispose()
+    }
+  })
+
+  it("is not ready within the command timeout once a master is dead", async () => {
+    const runtime = ManagedRuntime.make(
+      RedisModelStore.layer.pipe(
+        Layer.provide(RedisClient.layer({ ...options(registryPrefix), commandTimeoutMillis: 500 }))
+      )
+    )
+    try {
+      await runtime.runPromise(Effect.void)
+      await cluster.killNode(2)
+      const exit = await runtime.runPromiseExit(ModelStore.ModelStore.use((store) => store.ping()))
+      expect(exit._tag).toBe("Failure")
+      expect(String(exit)).toMatch(new RegExp(`${cluster.nodes[2]!.port}|cluster_state`))
     } finally {
       await runtime.dispose()
     }
