@@ -122,7 +122,11 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
       ({ client, guard }) =>
         Effect.promise(() => {
           guard.close()
-          return client.quit().catch(() => client.disconnect())
+          // QUIT waits for every node; one that is down would hold the release forever.
+          const patience = options.commandTimeoutMillis ?? defaultCommandTimeoutMillis
+          return Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, patience).unref())])
+            .catch(() => undefined)
+            .finally(() => client.disconnect())
         })
     )
   )

@@ -38,10 +38,25 @@ export const describeNodes = (nodes: ReadonlyArray<ClusterNode>) =>
 
 export const isCluster = (redis: RedisConnection): redis is Cluster => redis.isCluster
 
-/** Rejects unless every known node says `cluster_state:ok`; the message names the node and its state. */
+/**
+ * Rejects unless every slot has a master this client is connected to and every node says
+ * `cluster_state:ok`; the message names the node. The slot map matters because a master that just
+ * died drops out of the client's node list while the others still report ok (until the cluster's
+ * node timeout), yet a third of the keys fail.
+ */
 export const checkClusterState = async (cluster: Cluster): Promise<void> => {
   const nodes = cluster.nodes("all")
   if (nodes.length === 0) throw new Error("Redis Cluster: no node is connected")
+  const connected = new Set(nodes.map((node) => `${node.options.host}:${node.options.port}`))
+  const masters = new Set<string>()
+  for (let slot = 0; slot < 16384; slot++) {
+    const master = cluster.slots[slot]?.[0]
+    if (master === undefined) throw new Error(`Redis Cluster: slot ${slot} has no master`)
+    masters.add(master)
+  }
+  for (const master of masters) {
+    if (!connected.has(master)) throw new Error(`Redis Cluster node ${master} (a master) is not connected`)
+  }
   await Promise.all(nodes.map(async (node) => {
     const info = String(await node.cluster("INFO"))
     const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? "unknown"

@@ -112,7 +112,11 @@ const pause = (millis: number) => new Promise((resolve) => setTimeout(resolve, m
  */
 export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
   const processes: Array<{ child: ChildProcess; exited: Promise<void>; dir: string }> = []
+  // If the test process ends without calling stop (a crash, a timed-out hook), its nodes end with it.
+  const killAll = () => processes.forEach(({ child }) => child.kill("SIGKILL"))
+  process.once("exit", killAll)
   const stop = async () => {
+    process.off("exit", killAll)
     for (const { child, exited, dir } of processes) {
       child.kill("SIGKILL")
       await exited
