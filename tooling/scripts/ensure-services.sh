@@ -1,7 +1,7 @@
 # Sourced by test.sh: makes sure what the test suites need is here, or fails loudly.
 #  - Redis: ML_TEST_REDIS_URL if set, else 127.0.0.1:6379; if nothing answers, installs
 #    redis-server (apt-get) when missing and starts one on a free port for this run.
-#  - redis-server on PATH, for the fault suites that start their own instances.
+#  - redis-server and redis-cli on PATH, for the fault and cluster suites that start their own instances.
 #  - promtool (Debian's prometheus package), for the metrics exposition checks.
 # Nothing is skipped: a missing service is an error.
 
@@ -42,6 +42,9 @@ ensure_promtool() {
 ensure_redis_server_binary() {
   command -v redis-server >/dev/null || apt_install redis-server
   command -v redis-server >/dev/null || { echo "redis-server is required and could not be installed" >&2; exit 1; }
+  # The Redis Cluster suites join their nodes with `redis-cli --cluster create` (Debian: redis-tools).
+  command -v redis-cli >/dev/null || apt_install redis-tools
+  command -v redis-cli >/dev/null || { echo "redis-cli is required and could not be installed" >&2; exit 1; }
 }
 
 ensure_redis

@@ -6,6 +6,7 @@
  * so printing the configuration never shows it.
  */
 import { ArtifactCipher } from "@org/ml-adapter-fs"
+import { RedisCluster } from "@org/ml-adapter-redis"
 import { ArtifactUrl } from "@org/ml-adapter-s3"
 import {
   Config,
@@ -27,6 +28,8 @@ export interface ServerConfig {
   /** /readyz answers 503 when the data directory has less free space than this (0: only failed writes count). */
   readonly minFreeBytes: number
   readonly redisUrl: string | undefined
+  /** Seed nodes of a Redis Cluster (`host:port,...`); the server then uses a cluster client. */
+  readonly redisClusterNodes: ReadonlyArray<RedisCluster.ClusterNode> | undefined
   readonly redisPrefix: string
   /** How long one Redis command may take before the request answers 503, in ms. */
   readonly redisCommandTimeoutMs: number
@@ -141,6 +144,13 @@ const redisUrl = Schema.String.check(
 const artifactUrl = Schema.String.check(
   Schema.makeFilter((raw: string) => {
     const parsed = ArtifactUrl.parse(raw)
+    return typeof parsed !== "string" || parsed
+  })
+)
+
+const clusterNodes = Schema.String.check(
+  Schema.makeFilter((raw: string) => {
+    const parsed = RedisCluster.parseClusterNodes(raw)
     return typeof parsed !== "string" || parsed
   })
 )
@@ -290,6 +300,11 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   host: setting("ML_HOST", Schema.String, "127.0.0.1"),
   storageDir: setting("ML_MODEL_STORAGE_DIR", Schema.String, "./.ml-data"),
   minFreeBytes: integer("ML_MIN_FREE_BYTES", 16 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+  redisClusterNodes: setting("ML_REDIS_CLUSTER_NODES", clusterNodes, undefined).pipe(
+    Config.map((raw) =>
+      raw === undefined ? undefined : RedisCluster.parseClusterNodes(raw) as ReadonlyArray<RedisCluster.ClusterNode>
+    )
+  ),
   redisPrefix: setting("ML_REDIS_PREFIX", Schema.String, ""),
   redisCommandTimeoutMs: integer("ML_REDIS_COMMAND_TIMEOUT_MS", 2000, 10, 600_000),
   redisConnectTimeoutMs: integer("ML_REDIS_CONNECT_TIMEOUT_MS", 5000, 10, 600_000),
@@ -340,8 +355,8 @@ const toConfigError = (error: Config.ConfigError): ConfigError => {
   return new ConfigError(variable, first?.message ?? error.message)
 }
 
-/** Rules across variables, named for the variable to change. */
-const checkCombinations = (config: ServerConfig): ServerConfig => {
+/** S3 artifacts: the credentials are there, and encryption at rest is the bucket's job. */
+const checkS3Artifacts = (config: ServerConfig): ServerConfig => {
   if (config.s3Artifacts === undefined) return config
   if (config.s3Artifacts.missingCredential !== undefined) {
     throw new ConfigError(config.s3Artifacts.missingCredential, "must be set when ML_ARTIFACT_URL is an s3:// URL")
@@ -357,6 +372,22 @@ const checkCombinations = (config: ServerConfig): ServerConfig => {
   return config
 }
 
+/** One Redis or one cluster; on a cluster the adapters tag keys themselves, so the prefix holds no tag. */
+const checkRedisMode = (config: ServerConfig): ServerConfig => {
+  if (config.redisClusterNodes === undefined) return config
+  if (config.redisUrl !== undefined) {
+    throw new ConfigError("ML_REDIS_CLUSTER_NODES", "set either ML_REDIS_URL or ML_REDIS_CLUSTER_NODES, not both")
+  }
+  if (/[{}]/.test(config.redisPrefix)) {
+    throw new ConfigError(
+      "ML_REDIS_PREFIX",
+      "must not hold a hash tag ({ or }) with ML_REDIS_CLUSTER_NODES: " +
+        "each entity gets its own tag, so keys spread over the nodes"
+    )
+  }
+  return config
+}
+
 /**
  * Reads the configuration from `env` (process.env in production); throws a ConfigError naming
  * the first variable with a bad value. Empty strings are kept as values by the provider, so
@@ -365,7 +396,8 @@ const checkCombinations = (config: ServerConfig): ServerConfig => {
 export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
   const provider = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true })
   const exit = Effect.runSyncExit(serverConfig.parse(provider))
-  if (Exit.isSuccess(exit)) return checkCombinations(exit.value)
+  // Rules across variables, each naming the variable to change.
+  if (Exit.isSuccess(exit)) return checkRedisMode(checkS3Artifacts(exit.value))
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
 }

@@ -9,8 +9,10 @@ import type { ServerConfig } from "./Config.js"
 import { redisOptions } from "./Server.js"
 
 export const initRedis = async (config: ServerConfig, log: (line: string) => void = console.log): Promise<void> => {
-  if (config.redisUrl === undefined) throw new Error("init-redis needs ML_REDIS_URL")
-  const options = redisOptions({ ...config, redisUrl: config.redisUrl })
+  if (config.redisUrl === undefined && config.redisClusterNodes === undefined) {
+    throw new Error("init-redis needs ML_REDIS_URL or ML_REDIS_CLUSTER_NODES")
+  }
+  const options = redisOptions(config)
   const client = await RedisClient.connect(options)
   try {
     const { marker, written } = await RedisInstance.confirm(client, options)

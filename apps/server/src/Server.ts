@@ -78,7 +78,7 @@ export const makeStorageLayer = (
   const directory = path.resolve(config.storageDir)
   const artifacts = artifactLayer(config, directory)
   const rateLimit = rateLimitOf(config)
-  if (config.redisUrl === undefined) {
+  if (config.redisUrl === undefined && config.redisClusterNodes === undefined) {
     // One process owns the directory, so in-process leases are enough.
     return Layer.mergeAll(
       FsModelStore.layer({ directory }),
@@ -91,7 +91,7 @@ export const makeStorageLayer = (
       rateLimit === undefined ? RateLimiter.layerUnlimited : RateLimiter.layerMemory(rateLimit)
     )
   }
-  const client = RedisClient.layer(redisOptions({ ...config, redisUrl: config.redisUrl }, log))
+  const client = RedisClient.layer(redisOptions(config, log))
   return Layer.mergeAll(
     RedisModelStore.layer,
     RedisExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
@@ -128,9 +128,16 @@ export const artifactLayer = (
   })
 }
 
-/** The Redis connection as configured; the instance marker is remembered in the storage directory. */
-export const redisOptions = (config: ServerConfig & { readonly redisUrl: string }, log?: (line: string) => void) => ({
-  url: config.redisUrl,
+/**
+ * The Redis connection as configured (one Redis, or a cluster from ML_REDIS_CLUSTER_NODES); the
+ * instance marker is remembered in the storage directory.
+ */
+export const redisOptions = (
+  config: ServerConfig,
+  log?: (line: string) => void
+): RedisClient.RedisOptions & { readonly prefix: string } => ({
+  url: config.redisUrl ?? "",
+  clusterNodes: config.redisClusterNodes,
   prefix: config.redisPrefix,
   commandTimeoutMillis: config.redisCommandTimeoutMs,
   connectTimeoutMillis: config.redisConnectTimeoutMs,

@@ -5,6 +5,7 @@
  * confirms an emptied or replaced Redis (see InitRedis.ts). Exit codes: 0 clean shutdown, 1 an
  * unexpected failure, 2 a usage or configuration problem named in one line.
  */
+import { RedisCluster } from "@org/ml-adapter-redis"
 import * as fs from "node:fs"
 import { ConfigError, loadConfig } from "./Config.js"
 import { initRedis } from "./InitRedis.js"
@@ -27,6 +28,7 @@ Usage:
 
 Common settings (README "Configuration" lists all):
   ML_PORT (8080)  ML_HOST (127.0.0.1)  ML_MODEL_STORAGE_DIR (./.ml-data)  ML_REDIS_URL (unset: files only)
+  ML_REDIS_CLUSTER_NODES (host:port,...: a Redis Cluster instead of ML_REDIS_URL)
   ML_API_TOKEN (unset: no authentication)  ML_ARTIFACT_ENCRYPTION_KEY  ML_CORS_ORIGINS
 
 Example:
@@ -80,7 +82,9 @@ const main = async () => {
   const artifacts = config.s3Artifacts === undefined
     ? `artifacts in ${config.storageDir}`
     : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix} at ${config.s3Artifacts.endpoint}`
-  const mode = config.redisUrl
+  const mode = config.redisClusterNodes
+    ? `redis cluster metadata (${RedisCluster.describeNodes(config.redisClusterNodes)}), ${artifacts}`
+    : config.redisUrl
     ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), ${artifacts}`
     : config.s3Artifacts === undefined
     ? `embedded storage in ${config.storageDir}`

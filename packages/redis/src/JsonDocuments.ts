@@ -6,7 +6,7 @@
  */
 import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect } from "effect"
-import type { Redis } from "ioredis"
+import { checkClusterState, isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, InstanceRefused, isMarkerMismatch, unguarded } from "./RedisInstance.js"
 
 const describeFailure = (operation: string, cause: unknown) =>
@@ -40,33 +40,44 @@ export const guardedCall =
   (guard: InstanceGuard) => <A>(operation: string, f: () => Promise<A>): Effect.Effect<A, StorageError> =>
     redisCall(operation, f, guard)
 
-/** A readiness probe: the marker read now (a plain PING when there is no guard). */
-export const pingCall = (redis: Redis, guard: InstanceGuard) =>
-  redisCall<unknown>("ping", () => guard === unguarded ? redis.ping() : guard.check(), unguarded).pipe(Effect.asVoid)
+/**
+ * A readiness probe: the marker read now (a plain PING when there is no guard), and on a cluster
+ * every node's cluster_state.
+ */
+export const pingCall = (redis: RedisConnection, guard: InstanceGuard) =>
+  redisCall<unknown>("ping", async () => {
+    await (guard === unguarded ? redis.ping() : guard.check())
+    if (isCluster(redis)) await checkClusterState(redis)
+  }, unguarded).pipe(Effect.asVoid)
 
 /** Parses a stored JSON document and decodes it (when a decoder is given), naming the key on failure. */
 export const parseJson = <A>(raw: string, key: string, decoder?: RecordDecoder<A>): A =>
   decoder === undefined ? JSON.parse(raw) as A : decoder.fromJson(raw, key)
 
-export const getJson = async <A>(redis: Redis, key: string, decoder?: RecordDecoder<A>): Promise<A | undefined> => {
+export const getJson = async <A>(
+  redis: RedisConnection,
+  key: string,
+  decoder?: RecordDecoder<A>
+): Promise<A | undefined> => {
   const raw = await redis.get(key)
   return raw === null ? undefined : parseJson(raw, key, decoder)
 }
 
 /** The documents that exist among `keys`, in their order. */
 export const getJsonMany = async <A>(
-  redis: Redis,
+  redis: RedisConnection,
   keys: ReadonlyArray<string>,
   decoder?: RecordDecoder<A>
 ): Promise<Array<A>> => {
   if (keys.length === 0) return []
-  const raws = await redis.mget(...keys)
+  // On a cluster the documents live in many slots: one GET each (ioredis pipelines them per node).
+  const raws = isCluster(redis) ? await Promise.all(keys.map((key) => redis.get(key))) : await redis.mget(...keys)
   return raws.flatMap((raw, i) => raw === null ? [] : [parseJson(raw, keys[i]!, decoder)])
 }
 
 /** Stores the document unless `key` exists, then lists `id` in `indexKey`; false when it existed. */
 export const insertIndexed = async (
-  redis: Redis,
+  redis: RedisConnection,
   key: string,
   indexKey: string,
   id: string,
@@ -79,7 +90,7 @@ export const insertIndexed = async (
 
 /** Every document listed in the index set `indexKey`. */
 export const listIndexed = async <A>(
-  redis: Redis,
+  redis: RedisConnection,
   indexKey: string,
   keyOf: (id: string) => string,
   decoder?: RecordDecoder<A>
@@ -94,7 +105,7 @@ return 1
 
 /** Replaces the document at `key` if its stored revision is `expectedRevision`; false when it is not. */
 export const compareAndSet = async (
-  redis: Redis,
+  redis: RedisConnection,
   key: string,
   document: unknown,
   expectedRevision: number

@@ -6,14 +6,21 @@
  * it instead of hanging every request; the adapters use no blocking commands, so no legitimate
  * command is cut short. The connection reconnects by itself, and no command is queued while it is
  * down (503 at once).
+ *
+ * With `clusterNodes` the connection is an ioredis Cluster client instead: the adapters then use
+ * the cluster key layout (RedisKeys.ts: one hash tag per entity) and readiness reads CLUSTER INFO
+ * on every node (RedisCluster.ts).
  */
 import { StorageError } from "@org/ml-core"
 import { Context, Effect, Layer } from "effect"
-import { Redis } from "ioredis"
+import { Cluster, Redis } from "ioredis"
+import { type ClusterNode, describeNodes, type RedisConnection } from "./RedisCluster.js"
 import { establish, type InstanceGuard, type InstanceOptions, unguarded } from "./RedisInstance.js"
 
+export type { RedisConnection } from "./RedisCluster.js"
+
 export interface RedisClientShape {
-  readonly client: Redis
+  readonly client: RedisConnection
   readonly prefix: string
   readonly guard: InstanceGuard
 }
@@ -23,7 +30,10 @@ export class RedisClient
 {}
 
 export interface RedisOptions extends Omit<InstanceOptions, "prefix"> {
+  /** The single Redis (ignored when `clusterNodes` is given). */
   readonly url: string
+  /** Seed nodes of a Redis Cluster: the client discovers the others and follows MOVED/ASK. */
+  readonly clusterNodes?: ReadonlyArray<ClusterNode> | undefined
   readonly prefix?: string | undefined
   /** How long one command may take before it fails (default 2000 ms). */
   readonly commandTimeoutMillis?: number | undefined
@@ -35,9 +45,9 @@ export const defaultCommandTimeoutMillis = 2000
 export const defaultConnectTimeoutMillis = 5000
 
 /** A connected client with the adapters' settings; rejects when Redis does not answer PING. */
-export const connect = async (options: RedisOptions): Promise<Redis> => {
+export const connect = async (options: RedisOptions): Promise<RedisConnection> => {
   const commandTimeout = options.commandTimeoutMillis ?? defaultCommandTimeoutMillis
-  const client = new Redis(options.url, {
+  const nodeOptions = {
     lazyConnect: true,
     // No offline queue: while Redis is unreachable, commands fail at once (503) instead of piling up.
     enableOfflineQueue: false,
@@ -45,18 +55,30 @@ export const connect = async (options: RedisOptions): Promise<Redis> => {
     connectTimeout: options.connectTimeoutMillis ?? defaultConnectTimeoutMillis,
     commandTimeout,
     // Reconnect forever, at most a second apart, so service resumes soon after Redis does.
-    retryStrategy: (attempt) => Math.min(50 * attempt, 1000)
-  })
+    retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000)
+  }
+  const nodes = options.clusterNodes
+  const client: RedisConnection = nodes === undefined || nodes.length === 0
+    ? new Redis(options.url, nodeOptions)
+    : new Cluster(nodes.map((node) => ({ ...node })), {
+      lazyConnect: true,
+      // As above: while the cluster is unreachable or re-reading its slot map, commands fail at once.
+      enableOfflineQueue: false,
+      enableReadyCheck: true,
+      clusterRetryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
+      redisOptions: { connectTimeout: nodeOptions.connectTimeout, commandTimeout, maxRetriesPerRequest: 1 }
+    })
   client.on("error", () => undefined) // surfaced per command as StorageError; avoid unhandled events
   try {
     await client.connect()
     await client.ping()
   } catch (cause) {
     client.disconnect()
+    const where = nodes === undefined || nodes.length === 0
+      ? `Redis at ${redactUrl(options.url)}`
+      : `Redis Cluster at ${describeNodes(nodes)}`
     throw new StorageError({
-      message: `Cannot reach Redis at ${redactUrl(options.url)}: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
+      message: `Cannot reach ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
       cause
     })
   }
@@ -79,8 +101,15 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
     Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const client = await connect(options)
           const prefix = options.prefix ?? ""
+          if (options.clusterNodes !== undefined && options.clusterNodes.length > 0 && /[{}]/.test(prefix)) {
+            // A tag in the prefix would put every key in one slot, so one node would hold everything.
+            throw new StorageError({
+              message: `The Redis key prefix "${prefix}" holds a hash tag ({ or }): on Redis Cluster the adapters ` +
+                "tag each entity themselves; use a prefix without braces"
+            })
+          }
+          const client = await connect(options)
           try {
             return { client, prefix, guard: await establish(client, { ...options, prefix }) }
           } catch (cause) {
@@ -93,7 +122,11 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
       ({ client, guard }) =>
         Effect.promise(() => {
           guard.close()
-          return client.quit().catch(() => client.disconnect())
+          // QUIT waits for every node; one that is down would hold the release forever.
+          const patience = options.commandTimeoutMillis ?? defaultCommandTimeoutMillis
+          return Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, patience).unref())])
+            .catch(() => undefined)
+            .finally(() => client.disconnect())
         })
     )
   )
@@ -102,7 +135,7 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
  * Wraps a client the application already owns; it is not closed when the layer is released and
  * no instance marker is checked (the application owns that too).
  */
-export const layerFromClient = (client: Redis, prefix = ""): Layer.Layer<RedisClient> =>
+export const layerFromClient = (client: RedisConnection, prefix = ""): Layer.Layer<RedisClient> =>
   Layer.succeed(RedisClient, { client, prefix, guard: unguarded })
 
 export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")

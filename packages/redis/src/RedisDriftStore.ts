@@ -22,9 +22,9 @@ import {
   WindowValues
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Redis } from "ioredis"
 import { getJson, getJsonMany, guardedCall, insertIndexed, listIndexed, parseJson } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { driftKeys } from "./RedisKeys.js"
 
@@ -60,9 +60,14 @@ redis.call('HSET', KEYS[2], 'count', count, 'skip', skip)
 return count - skip
 `
 
-export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguarded): DriftStore.DriftStoreShape => {
+export const make = (
+  redis: RedisConnection,
+  prefix: string,
+  guard: InstanceGuard = unguarded
+): DriftStore.DriftStoreShape => {
   const call = guardedCall(guard)
-  const keys = driftKeys(prefix)
+  const cluster = isCluster(redis)
+  const keys = driftKeys(prefix, cluster)
   /**
    * Monitors never change once created (the port has no update or delete), so each is read and
    * decoded once per process: recording a batch costs no extra round trip for its monitor.
@@ -139,19 +144,35 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
       call("alert state", () => redis.hset(keys.states(monitorId), feature, JSON.stringify(state))).pipe(Effect.asVoid),
     appendReport: (report, retainSince) =>
       call("report append", async () => {
-        const multi = redis.multi().set(keys.report(report.id), JSON.stringify(report)).zadd(
-          keys.reports(),
-          Date.parse(report.at),
-          report.id
-        )
-        for (const alert of report.alerts) multi.set(keys.alert(alert.id), JSON.stringify(alert))
-        await multi.exec()
+        if (cluster) {
+          // Other slots: the documents first, then the index entry that lists them.
+          await Promise.all([
+            redis.set(keys.report(report.id), JSON.stringify(report)),
+            ...report.alerts.map((alert) => redis.set(keys.alert(alert.id), JSON.stringify(alert)))
+          ])
+          await redis.zadd(keys.reports(), Date.parse(report.at), report.id)
+        } else {
+          const multi = redis.multi().set(keys.report(report.id), JSON.stringify(report)).zadd(
+            keys.reports(),
+            Date.parse(report.at),
+            report.id
+          )
+          for (const alert of report.alerts) multi.set(keys.alert(alert.id), JSON.stringify(alert))
+          await multi.exec()
+        }
         const expired = await redis.zrangebyscore(keys.reports(), "-inf", `(${Date.parse(retainSince)}`)
         if (expired.length > 0) {
           // Retention is per monitor: only this monitor's old reports (and their alerts) go.
           const old = (await getJsonMany(redis, expired.map(keys.report), reportRecord))
             .filter((r) => r.monitorId === report.monitorId)
-          if (old.length > 0) {
+          if (old.length > 0 && cluster) {
+            // The index entries go first, so no listed report ever lacks its document.
+            await redis.zrem(keys.reports(), ...old.map((r) => r.id))
+            await Promise.all(
+              [...old.map((r) => keys.report(r.id)), ...old.flatMap((r) => r.alerts.map((a) => keys.alert(a.id)))]
+                .map((key) => redis.del(key))
+            )
+          } else if (old.length > 0) {
             await redis.multi()
               .del(...old.map((r) => keys.report(r.id)), ...old.flatMap((r) => r.alerts.map((a) => keys.alert(a.id))))
               .zrem(keys.reports(), ...old.map((r) => r.id))
@@ -180,6 +201,15 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
         // Each webhook keeps its newest records; a global sequence orders records across webhooks.
         const key = keys.deliveriesOf(delivery.webhookId)
         const sequence = await redis.incr(keys.deliverySequence())
+        if (cluster) {
+          // The webhook's list is another slot than the set naming it: the set first, so every list is found.
+          await redis.sadd(keys.deliveryHooks(), delivery.webhookId)
+          await redis.multi()
+            .rpush(key, `${sequence}|${JSON.stringify(delivery)}`)
+            .ltrim(key, -maxDeliveriesPerWebhook, -1)
+            .exec()
+          return
+        }
         await redis.multi()
           .rpush(key, `${sequence}|${JSON.stringify(delivery)}`)
           .ltrim(key, -maxDeliveriesPerWebhook, -1)
@@ -204,8 +234,12 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
   }
 }
 
-export const makeLeases = (redis: Redis, prefix: string, guard: InstanceGuard = unguarded): Leases.LeasesShape => {
-  const keys = driftKeys(prefix)
+export const makeLeases = (
+  redis: RedisConnection,
+  prefix: string,
+  guard: InstanceGuard = unguarded
+): Leases.LeasesShape => {
+  const keys = driftKeys(prefix, isCluster(redis))
   const call = guardedCall(guard)
   return {
     acquire: (name, owner, ttlMillis) =>

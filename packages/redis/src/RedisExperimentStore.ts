@@ -18,9 +18,9 @@ import {
   type Summary
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
-import type { Redis } from "ioredis"
 import { compareAndSet, getJson, getJsonMany, guardedCall, pingCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { isCluster, type RedisConnection, scanEach } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { experimentKeys } from "./RedisKeys.js"
 
@@ -140,26 +140,30 @@ const memoizedRecord = <A>(decoder: RecordDecoder<A>, limit = 1024): RecordDecod
 }
 
 export const make = (
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   guard: InstanceGuard = unguarded,
   options: ExperimentStoreOptions = {}
 ): ExperimentStore.ExperimentStoreShape => {
   const call = guardedCall(guard)
-  const keys = experimentKeys(prefix)
+  const cluster = isCluster(redis)
+  const keys = experimentKeys(prefix, cluster)
   const retentionSeconds = options.assignmentRetentionSeconds ?? defaultAssignmentRetentionSeconds
   /** Gives every sticky assignment of the experiment the retention TTL (SCAN: assignments have no index). */
-  const expireAssignments = async (experimentId: string, seconds: number) => {
-    let cursor = "0"
-    do {
-      const [next, found] = await redis.scan(cursor, "MATCH", keys.assignmentsOf(experimentId), "COUNT", 1000)
-      cursor = next
-      if (found.length > 0) {
-        const multi = redis.multi()
-        for (const key of found) multi.expire(key, seconds)
-        await multi.exec()
-      }
-    } while (cursor !== "0")
+  const expireAssignments = (experimentId: string, seconds: number) =>
+    scanEach(redis, keys.assignmentsOf(experimentId), async (node, found) => {
+      const multi = node.multi()
+      for (const key of found) multi.expire(key, seconds)
+      await multi.exec()
+    })
+  /**
+   * On a cluster the index is in another slot than the document, so it is a second step after the
+   * set-if-absent, as for monitors and pipelines (JsonDocuments.insertIndexed; README: Redis Cluster).
+   */
+  const insertSplit = async (experiment: Experiment): Promise<number> => {
+    if ((await redis.set(keys.experiment(experiment.id), JSON.stringify(experiment), "NX")) !== "OK") return 0
+    await redis.zadd(keys.index(), 0, experiment.id)
+    return 1
   }
   const experimentRecord = memoizedRecord(storedRecord(Experiment))
   return {
@@ -167,7 +171,7 @@ export const make = (
       call(
         "experiment insert",
         () =>
-          redis.eval(
+          cluster ? insertSplit(experiment) : redis.eval(
             insertScript,
             2,
             keys.experiment(experiment.id),

@@ -15,10 +15,10 @@
  * migrated to the current encoding, see RedisMigration.ts) and the marker written. N instances
  * agree because the marker is written set-if-absent and every writer reads back the winner.
  */
-import type { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { dataIndexKeys, instanceKey } from "./RedisKeys.js"
 import { migrateLegacyKeys } from "./RedisMigration.js"
 
@@ -152,12 +152,19 @@ const remember = async (file: string | undefined, prefix: string, marker: Instan
 }
 
 /** Writes `marker` unless one exists, and answers the one that is stored (ours or another instance's). */
-const writeIfAbsent = async (redis: Redis, key: string, marker: InstanceMarker): Promise<InstanceMarker> => {
+const writeIfAbsent = async (redis: RedisConnection, key: string, marker: InstanceMarker): Promise<InstanceMarker> => {
   await redis.set(key, JSON.stringify(marker), "NX")
   return parseMarker(await redis.get(key)) ?? marker
 }
 
-const hasData = async (redis: Redis, prefix: string) => (await redis.exists(...dataIndexKeys(prefix))) > 0
+const hasData = async (redis: RedisConnection, prefix: string) => {
+  const indexes = dataIndexKeys(prefix, isCluster(redis))
+  // The indexes live in different slots of a cluster, and EXISTS of many keys needs one slot.
+  const found = isCluster(redis)
+    ? (await Promise.all(indexes.map((key) => redis.exists(key)))).reduce((a, b) => a + b, 0)
+    : await redis.exists(...indexes)
+  return found > 0
+}
 
 const confirmHint = (key: string) =>
   `Check the Redis (redis-cli GET ${key}; its persistence: appendonly, save) and restore its data if it was lost; ` +
@@ -168,9 +175,9 @@ const confirmHint = (key: string) =>
  * Reads (or writes) the marker at start-up and returns the guard that keeps checking it. Rejects
  * with InstanceRefused when this Redis is not the one this server (or its data directory) knew.
  */
-export const establish = async (redis: Redis, options: InstanceOptions): Promise<InstanceGuard> => {
+export const establish = async (redis: RedisConnection, options: InstanceOptions): Promise<InstanceGuard> => {
   const { prefix } = options
-  const key = instanceKey(prefix)
+  const key = instanceKey(prefix, isCluster(redis))
   const log = options.log ?? ((line: string) => console.error(line))
   const remembered = await readRemembered(options.instanceFile, prefix)
   let marker = parseMarker(await redis.get(key))
@@ -210,13 +217,13 @@ type State =
   | { readonly kind: "refused"; readonly error: InstanceRefused }
 
 const watch = (
-  redis: Redis,
+  redis: RedisConnection,
   options: InstanceOptions,
   initial: InstanceMarker,
   log: (line: string) => void
 ): InstanceGuard => {
   const { prefix } = options
-  const key = instanceKey(prefix)
+  const key = instanceKey(prefix, isCluster(redis))
   let known = initial
   let state: State = { kind: "verified" }
   let inFlight: Promise<void> | undefined
@@ -298,10 +305,10 @@ const watch = (
  * it accept the new one) unless the current marker is already the remembered one.
  */
 export const confirm = async (
-  redis: Redis,
+  redis: RedisConnection,
   options: Pick<InstanceOptions, "prefix" | "instanceFile">
 ): Promise<{ readonly marker: InstanceMarker; readonly written: boolean }> => {
-  const key = instanceKey(options.prefix)
+  const key = instanceKey(options.prefix, isCluster(redis))
   const remembered = await readRemembered(options.instanceFile, options.prefix)
   const current = parseMarker(await redis.get(key))
   if (

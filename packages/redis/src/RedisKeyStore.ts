@@ -7,10 +7,11 @@
  */
 import { KeyStore, storedRecord } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Redis } from "ioredis"
 import { guardedCall, parseJson } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
+import { keyStorePrefix } from "./RedisKeys.js"
 
 export const keyStoreKeys = (prefix: string) => ({
   /** Hash: token SHA-256 (hex) -> key record JSON. */
@@ -24,8 +25,8 @@ export const keyStoreKeys = (prefix: string) => ({
 const decoder = storedRecord(KeyStore.ApiKey)
 const eventDecoder = storedRecord(KeyStore.KeyEvent)
 
-export const make = (redis: Redis, prefix = "", guard: InstanceGuard = unguarded): KeyStore.KeyStoreShape => {
-  const keys = keyStoreKeys(prefix)
+export const make = (redis: RedisConnection, prefix = "", guard: InstanceGuard = unguarded): KeyStore.KeyStoreShape => {
+  const keys = keyStoreKeys(keyStorePrefix(prefix, isCluster(redis)))
   const call = guardedCall(guard)
   const read = (raw: string | null, tokenHash: string) =>
     raw === null ? undefined : parseJson(raw, `${keys.byHash()}[${tokenHash}]`, decoder)

@@ -1,7 +1,18 @@
 /**
  * Every Redis key layout, in one place (documented in README). Every key starts with the
- * configured prefix; set a prefix holding a hash tag (for example "{ml}:") on Redis Cluster so
- * the multi-key scripts address one slot.
+ * configured prefix.
+ *
+ * Two layouts: the single-Redis one (`cluster` false) is the one earlier releases wrote, byte for
+ * byte, so existing data is read as it is. The cluster layout (`cluster` true) wraps the entity's
+ * id in a hash tag, so the keys a script or MULTI touches together share one slot while different
+ * experiments, monitors and pipelines spread over the nodes: `ab:experiment:{<id>}`,
+ * `ab:assignment:{<id>}:<user>`, `drift:stats:<type>:{<id>}:<feature>`, `ml:pipeline:{<id>}:buffer`.
+ * The registry (models, audit, production pointers, status counts) and the instance marker share
+ * the one tag `{ml-registry}`: a promotion changes two versions, the production pointer, the
+ * counts and two audit lists atomically, and every registry write checks the marker in the same
+ * script. The API keys share `{ml-keys}`. Global indexes (experiments, monitors, pipelines,
+ * reports, webhooks) are keys of their own; the stores update them in a separate step (README:
+ * Redis Cluster).
  *
  * Every name that comes from a user or a caller (ids, model names, feature names, user ids,
  * webhook ids) goes through `keyPart`, which percent-encodes the separator `:`, the hash-tag
@@ -28,7 +39,18 @@ export const keyPart = (name: string): string =>
 /** Escapes Redis glob characters, so a prefix or a name matches itself literally in SCAN MATCH. */
 export const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
 
-export const registryKeys = (prefix: string) => ({
+/** `{part}` in the cluster layout (a hash tag: the slot is chosen by `part` alone), `part` otherwise. */
+const tagger = (cluster: boolean) => (part: string) => cluster ? `{${part}}` : part
+
+/** The registry's slot in the cluster layout: models, audit, production pointers, counts, marker. */
+const registryTag = (cluster: boolean) => cluster ? "{ml-registry}" : ""
+
+export const registryKeys = (basePrefix: string, cluster = false) => {
+  const prefix = basePrefix + registryTag(cluster)
+  return registryKeysOf(prefix)
+}
+
+const registryKeysOf = (prefix: string) => ({
   /** JSON of one model (the ARCHITECTURE contract `ml:model:{model_id}`). */
   model: (id: string) => `${prefix}ml:model:${keyPart(id)}`,
   /** Sorted set of every model id (all scores 0, ordered by id = creation time). */
@@ -46,33 +68,41 @@ export const registryKeys = (prefix: string) => ({
 
 export type RegistryKeys = ReturnType<typeof registryKeys>
 
-export const experimentKeys = (prefix: string) => ({
-  experiment: (id: string) => `${prefix}ab:experiment:${keyPart(id)}`,
-  index: () => `${prefix}ab:experiments`,
-  assignment: (id: string, userId: string) => `${prefix}ab:assignment:${keyPart(id)}:${keyPart(userId)}`,
-  /** SCAN MATCH pattern of every sticky assignment of one experiment. */
-  assignmentsOf: (id: string) => `${globLiteral(prefix)}ab:assignment:${globLiteral(keyPart(id))}:*`,
-  exposures: (id: string) => `${prefix}ab:exposures:${keyPart(id)}`,
-  /** Hash "<UTC day>:<variant>" -> exposures that day (the newest MAX_EXPOSURE_DAYS days). */
-  exposureDays: (id: string) => `${prefix}ab:exposure-days:${keyPart(id)}`,
-  metrics: (id: string) => `${prefix}ab:metrics:${keyPart(id)}`
-})
+export const experimentKeys = (prefix: string, cluster = false) => {
+  const tag = tagger(cluster)
+  return {
+    experiment: (id: string) => `${prefix}ab:experiment:${tag(keyPart(id))}`,
+    index: () => `${prefix}ab:experiments`,
+    assignment: (id: string, userId: string) => `${prefix}ab:assignment:${tag(keyPart(id))}:${keyPart(userId)}`,
+    /** SCAN MATCH pattern of every sticky assignment of one experiment. */
+    assignmentsOf: (id: string) => `${globLiteral(prefix)}ab:assignment:${globLiteral(tag(keyPart(id)))}:*`,
+    exposures: (id: string) => `${prefix}ab:exposures:${tag(keyPart(id))}`,
+    /** Hash "<UTC day>:<variant>" -> exposures that day (the newest MAX_EXPOSURE_DAYS days). */
+    exposureDays: (id: string) => `${prefix}ab:exposure-days:${tag(keyPart(id))}`,
+    metrics: (id: string) => `${prefix}ab:metrics:${tag(keyPart(id))}`
+  }
+}
 
-export const driftKeys = (prefix: string) => ({
-  monitor: (id: string) => `${prefix}drift:monitor:${keyPart(id)}`,
+export const driftKeys = (prefix: string, cluster = false) => {
+  const tag = tagger(cluster)
+  return driftKeysOf(prefix, tag)
+}
+
+const driftKeysOf = (prefix: string, tag: (part: string) => string) => ({
+  monitor: (id: string) => `${prefix}drift:monitor:${tag(keyPart(id))}`,
   monitors: () => `${prefix}drift:monitors`,
-  baselines: (id: string, feature: string) => `${prefix}drift:baseline:${keyPart(id)}:${keyPart(feature)}`,
+  baselines: (id: string, feature: string) => `${prefix}drift:baseline:${tag(keyPart(id))}:${keyPart(feature)}`,
   window: (type: string, id: string, feature: string) =>
-    `${prefix}drift:stats:${keyPart(type)}:${keyPart(id)}:${keyPart(feature)}`,
+    `${prefix}drift:stats:${keyPart(type)}:${tag(keyPart(id))}:${keyPart(feature)}`,
   /** The window's count and skip; `:meta` cannot end a window key, as encoded names hold no `:`. */
   windowMeta: (windowKey: string) => `${windowKey}:meta`,
-  states: (id: string) => `${prefix}drift:state:${keyPart(id)}`,
+  states: (id: string) => `${prefix}drift:state:${tag(keyPart(id))}`,
   reports: () => `${prefix}drift:reports`,
-  report: (id: string) => `${prefix}drift:report:${keyPart(id)}`,
-  alert: (id: string) => `${prefix}drift:alert:${keyPart(id)}`,
+  report: (id: string) => `${prefix}drift:report:${tag(keyPart(id))}`,
+  alert: (id: string) => `${prefix}drift:alert:${tag(keyPart(id))}`,
   webhooks: () => `${prefix}drift:webhooks`,
   /** Delivery attempts of one webhook (the newest maxDeliveriesPerWebhook), as `<sequence>|<JSON>`. */
-  deliveriesOf: (webhookId: string) => `${prefix}drift:deliveries:${keyPart(webhookId)}`,
+  deliveriesOf: (webhookId: string) => `${prefix}drift:deliveries:${tag(keyPart(webhookId))}`,
   /** Set of the webhook ids that have delivery lists, and the counter that orders deliveries across them. */
   deliveryHooks: () => `${prefix}drift:delivery-hooks`,
   deliverySequence: () => `${prefix}drift:delivery-sequence`,
@@ -81,28 +111,34 @@ export const driftKeys = (prefix: string) => ({
   lease: (name: string) => `${prefix}lease:${keyPart(name)}`
 })
 
-export const pipelineKeys = (prefix: string) => ({
-  pipeline: (id: string) => `${prefix}ml:pipeline:${keyPart(id)}`,
-  pipelines: () => `${prefix}ml:pipelines`,
-  part: (
-    id: string,
-    part: "buffer" | "seen" | "seen-order" | "counters" | "state" | "progressive" | "validation" | "updates"
-  ) => `${prefix}ml:pipeline:${keyPart(id)}:${part}`,
-  update: (id: string) => `${prefix}ml:update:${keyPart(id)}`
-})
+export const pipelineKeys = (prefix: string, cluster = false) => {
+  const tag = tagger(cluster)
+  return {
+    pipeline: (id: string) => `${prefix}ml:pipeline:${tag(keyPart(id))}`,
+    pipelines: () => `${prefix}ml:pipelines`,
+    part: (
+      id: string,
+      part: "buffer" | "seen" | "seen-order" | "counters" | "state" | "progressive" | "validation" | "updates"
+    ) => `${prefix}ml:pipeline:${tag(keyPart(id))}:${part}`,
+    update: (id: string) => `${prefix}ml:update:${tag(keyPart(id))}`
+  }
+}
 
 /** Hash {tokens, at} of one rate-limit bucket (a principal id or a client address), expiring once full again. */
 export const rateLimitKey = (prefix: string, bucket: string) => `${prefix}ml:ratelimit:${keyPart(bucket)}`
 
 /** The instance marker: which Redis (and which emptying of it) this data belongs to. */
-export const instanceKey = (prefix: string) => `${prefix}ml:instance`
+export const instanceKey = (prefix: string, cluster = false) => `${prefix}${registryTag(cluster)}ml:instance`
+
+/** The API keys' slot prefix: one tag in the cluster layout (a key's hashes and events change together). */
+export const keyStorePrefix = (prefix: string, cluster = false) => prefix + (cluster ? "{ml-keys}" : "")
 
 /** Index keys of which at least one exists whenever the prefix holds data (used to tell "empty" from "legacy"). */
-export const dataIndexKeys = (prefix: string): ReadonlyArray<string> => [
-  registryKeys(prefix).index(),
-  experimentKeys(prefix).index(),
-  driftKeys(prefix).monitors(),
-  driftKeys(prefix).webhooks(),
-  driftKeys(prefix).reports(),
-  pipelineKeys(prefix).pipelines()
+export const dataIndexKeys = (prefix: string, cluster = false): ReadonlyArray<string> => [
+  registryKeys(prefix, cluster).index(),
+  experimentKeys(prefix, cluster).index(),
+  driftKeys(prefix, cluster).monitors(),
+  driftKeys(prefix, cluster).webhooks(),
+  driftKeys(prefix, cluster).reports(),
+  pipelineKeys(prefix, cluster).pipelines()
 ]

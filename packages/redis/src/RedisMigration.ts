@@ -8,15 +8,15 @@
  * The single delivery list becomes one bounded list per webhook.
  */
 import { maxDeliveriesPerWebhook } from "@org/ml-core"
-import type { Redis } from "ioredis"
+import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { driftKeys, experimentKeys, globLiteral, keyPart } from "./RedisKeys.js"
 
-const renameIfType = async (redis: Redis, from: string, to: string, type: string) => {
+const renameIfType = async (redis: RedisConnection, from: string, to: string, type: string) => {
   if (from === to || (await redis.type(from)) !== type) return
   await redis.renamenx(from, to)
 }
 
-const migrateFeatureKeys = async (redis: Redis, prefix: string) => {
+const migrateFeatureKeys = async (redis: RedisConnection, prefix: string) => {
   const keys = driftKeys(prefix)
   for (const monitorId of await redis.smembers(keys.monitors())) {
     const raw = await redis.get(keys.monitor(monitorId))
@@ -34,7 +34,7 @@ const migrateFeatureKeys = async (redis: Redis, prefix: string) => {
   }
 }
 
-const migrateAssignments = async (redis: Redis, prefix: string) => {
+const migrateAssignments = async (redis: RedisConnection, prefix: string) => {
   const keys = experimentKeys(prefix)
   const head = `${prefix}ab:assignment:`
   let cursor = "0"
@@ -60,7 +60,7 @@ const webhookIdOf = (raw: string): string | undefined => {
   }
 }
 
-const migrateDeliveries = async (redis: Redis, prefix: string) => {
+const migrateDeliveries = async (redis: RedisConnection, prefix: string) => {
   const keys = driftKeys(prefix)
   const legacy = keys.legacyDeliveries()
   if ((await redis.type(legacy)) !== "list") return
@@ -77,7 +77,9 @@ const migrateDeliveries = async (redis: Redis, prefix: string) => {
   await multi.del(legacy).exec()
 }
 
-export const migrateLegacyKeys = async (redis: Redis, prefix: string): Promise<void> => {
+export const migrateLegacyKeys = async (redis: RedisConnection, prefix: string): Promise<void> => {
+  // The cluster layout came after markers and key encoding: no cluster holds a legacy layout.
+  if (isCluster(redis)) return
   await migrateFeatureKeys(redis, prefix)
   await migrateAssignments(redis, prefix)
   await migrateDeliveries(redis, prefix)

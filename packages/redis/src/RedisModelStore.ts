@@ -16,9 +16,9 @@ import {
   storedRecord
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
-import type { Redis } from "ioredis"
 import { getJson, guardedCall, parseJson, pingCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, markerCheckLua, unguarded } from "./RedisInstance.js"
 import { instanceKey, registryKeys } from "./RedisKeys.js"
 
@@ -78,9 +78,14 @@ const commitResults = storedRecord(Schema.Literals(["ok", "stale"]))
 const statusCounts = storedRecord(Schema.Record(Schema.String, Schema.FiniteFromString))
 const isModelStatus = Schema.is(ModelStatus)
 
-export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguarded): ModelStore.ModelStoreShape => {
+export const make = (
+  redis: RedisConnection,
+  prefix: string,
+  guard: InstanceGuard = unguarded
+): ModelStore.ModelStoreShape => {
   const call = guardedCall(guard)
-  const keys = registryKeys(prefix)
+  const cluster = isCluster(redis)
+  const keys = registryKeys(prefix, cluster)
   const modelAt = (id: string) => getJson(redis, keys.model(id), models)
   const eventsAt = async (key: string): Promise<ReadonlyArray<AuditEvent>> =>
     (await redis.lrange(key, 0, -1)).map((raw, index) => parseJson(raw, `${key}[${index}]`, auditEvents))
@@ -100,7 +105,7 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
           keys.auditOfModel(model.id),
           keys.auditOfName(model.name),
           keys.production(model.name),
-          instanceKey(prefix),
+          instanceKey(prefix, cluster),
           model.id,
           JSON.stringify(model),
           JSON.stringify(event),
@@ -168,7 +173,7 @@ export const make = (redis: Redis, prefix: string, guard: InstanceGuard = unguar
         const key = (k: string) => keyList.push(k)
         const arg = (value: string) => argv.push(value)
         const plan = {
-          instance: key(instanceKey(prefix)),
+          instance: key(instanceKey(prefix, cluster)),
           marker: guard.markerId(),
           counts: key(keys.counts()),
           index: key(keys.index()),

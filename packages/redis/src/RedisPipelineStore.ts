@@ -18,9 +18,9 @@ import {
   UpdateRecord
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
-import type { Redis } from "ioredis"
 import { compareAndSet, getJson, getJsonMany, guardedCall, insertIndexed, listIndexed } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { pipelineKeys } from "./RedisKeys.js"
 
@@ -75,12 +75,13 @@ const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
 const addReply = storedRecord(Schema.Tuple([Schema.Int, Schema.Int, Schema.Int]))
 
 export const make = (
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   guard: InstanceGuard = unguarded
 ): PipelineStore.PipelineStoreShape => {
   const call = guardedCall(guard)
-  const keys = pipelineKeys(prefix)
+  const cluster = isCluster(redis)
+  const keys = pipelineKeys(prefix, cluster)
   const pushBounded = (key: string, values: ReadonlyArray<unknown>, max: number) =>
     call("window", async () => {
       if (values.length === 0) return
@@ -178,6 +179,12 @@ export const make = (
     validation: (id) => readList(keys.part(id, "validation"), samples),
     appendUpdate: (record) =>
       call("update append", async () => {
+        if (cluster) {
+          // The record's slot is not the pipeline's: the record first, then the list entry naming it.
+          await redis.set(keys.update(record.id), JSON.stringify(record))
+          await redis.rpush(keys.part(record.pipelineId, "updates"), record.id)
+          return
+        }
         await redis.multi().set(keys.update(record.id), JSON.stringify(record)).rpush(
           keys.part(record.pipelineId, "updates"),
           record.id

@@ -7,9 +7,9 @@
  */
 import { RateLimiter } from "@org/ml-core"
 import { Layer } from "effect"
-import type { Redis } from "ioredis"
 import { guardedCall } from "./JsonDocuments.js"
 import { RedisClient } from "./RedisClient.js"
+import type { RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { rateLimitKey } from "./RedisKeys.js"
 
@@ -42,7 +42,7 @@ return { allowed, string.format('%.17g', tokens) }
 `
 
 export const make = (
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   limit: RateLimiter.RateLimit,
   guard: InstanceGuard = unguarded

@@ -1,4 +1,5 @@
 export * as RedisClient from "./RedisClient.js"
+export * as RedisCluster from "./RedisCluster.js"
 export * as RedisDriftStore from "./RedisDriftStore.js"
 export * as RedisExperimentStore from "./RedisExperimentStore.js"
 export * as RedisInstance from "./RedisInstance.js"

@@ -1,0 +1,86 @@
+/**
+ * What Redis Cluster needs beyond a single Redis: the seed nodes as configured
+ * (`host:port,host:port`), whether a connection is a cluster (the adapters pick the cluster key
+ * layout and avoid cross-slot commands by it), and the cluster's health for readiness: every
+ * node must answer CLUSTER INFO with `cluster_state:ok`, since a cluster with an uncovered slot
+ * fails some keys and not others.
+ */
+import type { Cluster, Redis } from "ioredis"
+
+/** A single Redis or a Redis Cluster; the adapters use only commands both answer. */
+export type RedisConnection = Redis | Cluster
+
+export interface ClusterNode {
+  readonly host: string
+  readonly port: number
+}
+
+const nodePattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
+
+/** Parses `host:port,host:port`; the error names the entry that is not one. */
+export const parseClusterNodes = (text: string): ReadonlyArray<ClusterNode> | string => {
+  const entries = text.split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0)
+  if (entries.length === 0) return "must list at least one host:port"
+  const nodes: Array<ClusterNode> = []
+  for (const entry of entries) {
+    const match = nodePattern.exec(entry)
+    const port = match === null ? NaN : Number(match[2])
+    if (match === null || !(port >= 1 && port <= 65535)) {
+      return `must be host:port entries separated by commas (port 1-65535), got "${entry}"`
+    }
+    nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port })
+  }
+  return nodes
+}
+
+export const describeNodes = (nodes: ReadonlyArray<ClusterNode>) =>
+  nodes.map(({ host, port }) => `${host.includes(":") ? `[${host}]` : host}:${port}`).join(",")
+
+export const isCluster = (redis: RedisConnection): redis is Cluster => redis.isCluster
+
+/**
+ * Rejects unless every slot has a master this client is connected to and every node says
+ * `cluster_state:ok`; the message names the node. The slot map matters because a master that just
+ * died drops out of the client's node list while the others still report ok (until the cluster's
+ * node timeout), yet a third of the keys fail.
+ */
+export const checkClusterState = async (cluster: Cluster): Promise<void> => {
+  const nodes = cluster.nodes("all")
+  if (nodes.length === 0) throw new Error("Redis Cluster: no node is connected")
+  const connected = new Set(nodes.map((node) => `${node.options.host}:${node.options.port}`))
+  const masters = new Set<string>()
+  for (let slot = 0; slot < 16384; slot++) {
+    const master = cluster.slots[slot]?.[0]
+    if (master === undefined) throw new Error(`Redis Cluster: slot ${slot} has no master`)
+    masters.add(master)
+  }
+  for (const master of masters) {
+    if (!connected.has(master)) throw new Error(`Redis Cluster node ${master} (a master) is not connected`)
+  }
+  await Promise.all(nodes.map(async (node) => {
+    const info = String(await node.cluster("INFO"))
+    const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? "unknown"
+    if (state !== "ok") {
+      throw new Error(`Redis Cluster node ${node.options.host}:${node.options.port} reports cluster_state:${state}`)
+    }
+  }))
+}
+
+/**
+ * Runs `onBatch` for every key matching `pattern`, with the connection that holds it: SCAN walks
+ * one server, so on a cluster every master is scanned (a command on the batch goes to that node).
+ */
+export const scanEach = async (
+  redis: RedisConnection,
+  pattern: string,
+  onBatch: (node: Redis, keys: Array<string>) => Promise<unknown>
+): Promise<void> => {
+  for (const node of isCluster(redis) ? redis.nodes("master") : [redis]) {
+    let cursor = "0"
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+      cursor = next
+      if (found.length > 0) await onBatch(node, found)
+    } while (cursor !== "0")
+  }
+}
