@@ -1,0 +1,136 @@
+/**
+ * The versioned schema of the PostgreSQL adapters. Migrations are applied in order at start, in
+ * one transaction under an advisory lock, so many instances starting at once apply each exactly
+ * once (the others wait, then find nothing to do). The versions applied are recorded in
+ * `ml_schema_migrations`; a database whose schema is newer than this code knows is refused, since
+ * older code writing a newer schema could lose what the newer code relies on.
+ */
+import { StorageError } from "@org/ml-core"
+import type { Sql } from "postgres"
+
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly statements: ReadonlyArray<string>
+}
+
+// Text that is compared or sorted is COLLATE "C": byte order is the order of the memory stores
+// (JavaScript string comparison for the ASCII ids and names), and `LIKE 'prefix%'` can use the index.
+export const migrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "models and audit events",
+    statements: [
+      `CREATE TABLE ml_models (
+        id text COLLATE "C" PRIMARY KEY,
+        name text COLLATE "C" NOT NULL,
+        version text COLLATE "C" NOT NULL,
+        status text NOT NULL,
+        framework text NOT NULL,
+        parent_model_id text COLLATE "C",
+        tags text[] NOT NULL,
+        revision integer NOT NULL,
+        record jsonb NOT NULL,
+        UNIQUE (name, version)
+      )`,
+      `CREATE INDEX ml_models_name_id ON ml_models (name, id)`,
+      `CREATE INDEX ml_models_status ON ml_models (status)`,
+      `CREATE INDEX ml_models_parent ON ml_models (parent_model_id) WHERE parent_model_id IS NOT NULL`,
+      `CREATE TABLE ml_production (
+        name text COLLATE "C" PRIMARY KEY,
+        model_id text COLLATE "C" NOT NULL REFERENCES ml_models (id)
+      )`,
+      `CREATE TABLE ml_audit_events (
+        seq bigserial PRIMARY KEY,
+        model_id text COLLATE "C" NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        event jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_audit_events_model ON ml_audit_events (model_id, seq)`,
+      `CREATE INDEX ml_audit_events_name ON ml_audit_events (name, seq)`
+    ]
+  },
+  {
+    version: 2,
+    name: "api keys and key events",
+    statements: [
+      `CREATE TABLE ml_api_keys (
+        token_hash text COLLATE "C" PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        created_at text COLLATE "C" NOT NULL,
+        revoked_at text,
+        record jsonb NOT NULL
+      )`,
+      `CREATE TABLE ml_key_events (seq bigserial PRIMARY KEY, event jsonb NOT NULL)`
+    ]
+  },
+  {
+    version: 3,
+    name: "leases",
+    statements: [
+      `CREATE TABLE ml_leases (
+        name text COLLATE "C" PRIMARY KEY,
+        owner text NOT NULL,
+        expires_at timestamptz NOT NULL
+      )`
+    ]
+  }
+]
+
+export const latestVersion = (list: ReadonlyArray<Migration> = migrations): number =>
+  list.reduce((max, m) => Math.max(max, m.version), 0)
+
+/** One key for every instance of every version of the adapters: the migration lock of a database. */
+export const migrationLockKey = 7_236_828_143_810_256_001n
+
+export class SchemaTooNewError extends Error {
+  readonly _tag = "SchemaTooNewError"
+}
+
+export interface MigrationOutcome {
+  /** The schema version before this start. */
+  readonly from: number
+  readonly to: number
+  /** Versions this call applied (empty when another instance had applied them). */
+  readonly applied: ReadonlyArray<number>
+}
+
+/**
+ * Brings the database to the newest schema this code knows; rejects with SchemaTooNewError when
+ * the database records a newer one. Safe to call from many processes at once.
+ */
+export const migrate = async (sql: Sql, list: ReadonlyArray<Migration> = migrations): Promise<MigrationOutcome> => {
+  const target = latestVersion(list)
+  return await sql.begin(async (tx) => {
+    // Transaction-scoped: released at commit or rollback, also when the process dies mid-way.
+    await tx`SELECT pg_advisory_xact_lock(${migrationLockKey.toString()}::bigint)`
+    await tx.unsafe(`CREATE TABLE IF NOT EXISTS ml_schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`)
+    const [row] = await tx<Array<{ version: number | null }>>`SELECT max(version) AS version FROM ml_schema_migrations`
+    const current = row?.version ?? 0
+    if (current > target) {
+      throw new SchemaTooNewError(
+        `The database schema is version ${current}, newer than this server knows (${target}): ` +
+          `upgrade the server to a version that knows schema ${current}; it was not changed`
+      )
+    }
+    const pending = list.filter((m) => m.version > current).sort((a, b) => a.version - b.version)
+    for (const migration of pending) {
+      for (const statement of migration.statements) await tx.unsafe(statement)
+      await tx`INSERT INTO ml_schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`
+    }
+    return { from: current, to: Math.max(current, target), applied: pending.map((m) => m.version) }
+  }) as MigrationOutcome
+}
+
+/** A migration failure as the StorageError start-up reports (a too-new schema keeps its own message). */
+export const migrationFailure = (cause: unknown) =>
+  new StorageError({
+    message: cause instanceof SchemaTooNewError
+      ? cause.message
+      : `Migrating the PostgreSQL schema failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    cause
+  })

@@ -1,0 +1,3 @@
+export * as Migrations from "./Migrations.js"
+export * as PostgresClient from "./PostgresClient.js"
+export * as PostgresModelStore from "./PostgresModelStore.js"
