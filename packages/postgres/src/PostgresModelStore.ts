@@ -106,9 +106,12 @@ export const make = (sql: Sql): ModelStore.ModelStoreShape => {
       query("lookup", () => one(sql`SELECT id, record FROM ml_models WHERE name = ${name} AND version = ${version}`)),
 
     productionOf: (name) =>
-      query("production lookup", () =>
-        one(sql`SELECT m.id, m.record FROM ml_production p JOIN ml_models m ON m.id = p.model_id
-                WHERE p.name = ${name}`)),
+      query(
+        "production lookup",
+        () =>
+          one(sql`SELECT m.id, m.record FROM ml_production p JOIN ml_models m ON m.id = p.model_id
+                WHERE p.name = ${name}`)
+      ),
 
     list: (q) => query("list", async () => decodeModels(await list(q))),
 
@@ -160,12 +163,16 @@ export const make = (sql: Sql): ModelStore.ModelStoreShape => {
       }),
 
     historyOf: (id) =>
-      query("history", async () =>
-        decodeEvents(await sql`SELECT seq, event FROM ml_audit_events WHERE model_id = ${id} ORDER BY seq`)),
+      query(
+        "history",
+        async () => decodeEvents(await sql`SELECT seq, event FROM ml_audit_events WHERE model_id = ${id} ORDER BY seq`)
+      ),
 
     historyOfName: (name) =>
-      query("history", async () =>
-        decodeEvents(await sql`SELECT seq, event FROM ml_audit_events WHERE name = ${name} ORDER BY seq`)),
+      query(
+        "history",
+        async () => decodeEvents(await sql`SELECT seq, event FROM ml_audit_events WHERE name = ${name} ORDER BY seq`)
+      ),
 
     ping: () => query("ping", () => sql`SELECT 1`).pipe(Effect.asVoid)
   }
