@@ -74,6 +74,44 @@ export const migrations: ReadonlyArray<Migration> = [
         expires_at timestamptz NOT NULL
       )`
     ]
+  },
+  {
+    version: 4,
+    name: "experiments, sticky assignments and their counters",
+    statements: [
+      `CREATE TABLE ml_experiments (
+        id text COLLATE "C" PRIMARY KEY,
+        created_at text COLLATE "C" NOT NULL,
+        revision integer NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE TABLE ml_assignments (
+        experiment_id text COLLATE "C" NOT NULL,
+        user_id text COLLATE "C" NOT NULL,
+        record jsonb NOT NULL,
+        PRIMARY KEY (experiment_id, user_id)
+      )`,
+      `CREATE TABLE ml_experiment_exposures (
+        experiment_id text COLLATE "C" NOT NULL,
+        variant integer NOT NULL,
+        count bigint NOT NULL,
+        PRIMARY KEY (experiment_id, variant)
+      )`,
+      `CREATE TABLE ml_experiment_daily_exposures (
+        experiment_id text COLLATE "C" NOT NULL,
+        day text COLLATE "C" NOT NULL,
+        variant integer NOT NULL,
+        count bigint NOT NULL,
+        PRIMARY KEY (experiment_id, day, variant)
+      )`,
+      `CREATE TABLE ml_experiment_metrics (
+        experiment_id text COLLATE "C" NOT NULL,
+        variant integer NOT NULL,
+        metric text COLLATE "C" NOT NULL,
+        summary jsonb NOT NULL,
+        PRIMARY KEY (experiment_id, variant, metric)
+      )`
+    ]
   }
 ]
 
