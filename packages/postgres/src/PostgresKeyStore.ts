@@ -60,8 +60,9 @@ export const make = (sql: Sql): KeyStore.KeyStoreShape => ({
   events: () =>
     query("key events", async () =>
       (await sql<Array<{ seq: string; event: unknown }>>`
-        SELECT seq, event FROM (SELECT seq, event FROM ml_key_events ORDER BY seq DESC LIMIT ${KeyStore.MAX_KEY_EVENTS}) newest
-        ORDER BY seq`).map((row) => keyEvents.orThrow(row.event, `ml_key_events row ${row.seq}`)))
+        SELECT seq, event FROM (
+          SELECT seq, event FROM ml_key_events ORDER BY seq DESC LIMIT ${KeyStore.MAX_KEY_EVENTS}
+        ) newest ORDER BY seq`).map((row) => keyEvents.orThrow(row.event, `ml_key_events row ${row.seq}`)))
 })
 
 export const layer: Layer.Layer<KeyStore.KeyStore, never, PostgresClient> = Layer.effect(
