@@ -1,18 +1,24 @@
 // The ModelStore contract on PostgreSQL, in a database of its own, plus what the contract cannot
 // see: promotions racing through separate pools (separate instances) and rows that do not decode.
-import { ModelStore } from "@org/ml-core"
-import { modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
+import { FsArtifactStore } from "@org/ml-adapter-fs"
+import { MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
+import { modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
 import { Effect, Exit, Layer } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
 import type { Sql } from "postgres"
 import { afterAll, describe, expect, it } from "vitest"
 import { PostgresClient, PostgresModelStore } from "../src/index.js"
 import { freshDatabase } from "../src/Testing.js"
 
 const database = await freshDatabase("model_store")
+const artifactsDir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-postgres-test-"))
 const pools: Array<Sql> = []
 afterAll(async () => {
   await Promise.all(pools.map((sql) => sql.end()))
   await database.drop()
+  await fs.rm(artifactsDir, { recursive: true, force: true })
 })
 const pool = async () => {
   const sql = await PostgresClient.connect({ url: database.url, maxConnections: 2 })
@@ -20,9 +26,20 @@ const pool = async () => {
   return sql
 }
 
-modelStoreContract(
+const storeLayer = () =>
+  PostgresModelStore.layer.pipe(Layer.provide(PostgresClient.layer({ url: database.url, maxConnections: 4 })))
+
+modelStoreContract("postgres", storeLayer)
+
+// The registry's behaviour (promotions, demotions, lineage, audit) on this store; artifacts on files.
+modelRegistryContract(
   "postgres",
-  () => PostgresModelStore.layer.pipe(Layer.provide(PostgresClient.layer({ url: database.url, maxConnections: 4 })))
+  (settings) =>
+    ModelRegistry.layer({ ...ModelRegistry.defaultRegistrySettings, ...settings }).pipe(
+      Layer.provide(
+        Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)
+      )
+    )
 )
 
 describe("PostgresModelStore across instances", () => {
