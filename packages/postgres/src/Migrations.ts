@@ -112,6 +112,65 @@ export const migrations: ReadonlyArray<Migration> = [
         PRIMARY KEY (experiment_id, variant, metric)
       )`
     ]
+  },
+  {
+    version: 5,
+    name: "drift monitors, baselines, windows, alert states, reports, webhooks and deliveries",
+    statements: [
+      `CREATE TABLE ml_drift_monitors (
+        id text COLLATE "C" PRIMARY KEY,
+        seq bigserial NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE TABLE ml_drift_baselines (
+        seq bigserial PRIMARY KEY,
+        monitor_id text COLLATE "C" NOT NULL,
+        feature text COLLATE "C" NOT NULL,
+        baseline jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_drift_baselines_feature ON ml_drift_baselines (monitor_id, feature, seq)`,
+      // One row per window: its lock, the values stored and how many of the oldest chunk are already out.
+      `CREATE TABLE ml_drift_windows (
+        monitor_id text COLLATE "C" NOT NULL,
+        feature text COLLATE "C" NOT NULL,
+        count bigint NOT NULL,
+        skip bigint NOT NULL,
+        PRIMARY KEY (monitor_id, feature)
+      )`,
+      // One row per recorded batch: a batch of 10,000 values is one row, not 10,000.
+      `CREATE TABLE ml_drift_window_chunks (
+        seq bigserial PRIMARY KEY,
+        monitor_id text COLLATE "C" NOT NULL,
+        feature text COLLATE "C" NOT NULL,
+        length integer NOT NULL,
+        "values" jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_drift_window_chunks_window ON ml_drift_window_chunks (monitor_id, feature, seq)`,
+      `CREATE TABLE ml_drift_alert_states (
+        monitor_id text COLLATE "C" NOT NULL,
+        feature text COLLATE "C" NOT NULL,
+        state jsonb NOT NULL,
+        PRIMARY KEY (monitor_id, feature)
+      )`,
+      `CREATE TABLE ml_drift_reports (
+        seq bigserial PRIMARY KEY,
+        monitor_id text COLLATE "C" NOT NULL,
+        at text COLLATE "C" NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_drift_reports_monitor ON ml_drift_reports (monitor_id, at)`,
+      `CREATE TABLE ml_drift_webhooks (
+        id text COLLATE "C" PRIMARY KEY,
+        seq bigserial NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE TABLE ml_drift_deliveries (
+        seq bigserial PRIMARY KEY,
+        webhook_id text COLLATE "C" NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_drift_deliveries_webhook ON ml_drift_deliveries (webhook_id, seq)`
+    ]
   }
 ]
 

@@ -1,5 +1,6 @@
 export * as Migrations from "./Migrations.js"
 export * as PostgresClient from "./PostgresClient.js"
+export * as PostgresDriftStore from "./PostgresDriftStore.js"
 export * as PostgresExperimentStore from "./PostgresExperimentStore.js"
 export * as PostgresKeyStore from "./PostgresKeyStore.js"
 export * as PostgresLeases from "./PostgresLeases.js"
