@@ -171,6 +171,64 @@ export const migrations: ReadonlyArray<Migration> = [
       )`,
       `CREATE INDEX ml_drift_deliveries_webhook ON ml_drift_deliveries (webhook_id, seq)`
     ]
+  },
+  {
+    version: 6,
+    name: "pipelines, sample buffers, learner states and updates",
+    statements: [
+      `CREATE TABLE ml_pipelines (
+        id text COLLATE "C" PRIMARY KEY,
+        seq bigserial NOT NULL,
+        revision integer NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      // One row per pipeline with samples: its counters, and the lock every sample write takes.
+      `CREATE TABLE ml_pipeline_counters (
+        pipeline_id text COLLATE "C" PRIMARY KEY,
+        received bigint NOT NULL DEFAULT 0,
+        duplicates bigint NOT NULL DEFAULT 0,
+        dropped bigint NOT NULL DEFAULT 0,
+        processed bigint NOT NULL DEFAULT 0
+      )`,
+      `CREATE TABLE ml_pipeline_samples (
+        seq bigserial PRIMARY KEY,
+        pipeline_id text COLLATE "C" NOT NULL,
+        sample_id text COLLATE "C" NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_pipeline_samples_order ON ml_pipeline_samples (pipeline_id, seq)`,
+      `CREATE INDEX ml_pipeline_samples_id ON ml_pipeline_samples (pipeline_id, sample_id)`,
+      `CREATE TABLE ml_pipeline_seen (
+        seq bigserial NOT NULL,
+        pipeline_id text COLLATE "C" NOT NULL,
+        sample_id text COLLATE "C" NOT NULL,
+        PRIMARY KEY (pipeline_id, sample_id)
+      )`,
+      `CREATE INDEX ml_pipeline_seen_order ON ml_pipeline_seen (pipeline_id, seq)`,
+      `CREATE TABLE ml_pipeline_progressive (
+        seq bigserial PRIMARY KEY,
+        pipeline_id text COLLATE "C" NOT NULL,
+        prediction double precision NOT NULL,
+        label double precision NOT NULL
+      )`,
+      `CREATE INDEX ml_pipeline_progressive_order ON ml_pipeline_progressive (pipeline_id, seq)`,
+      `CREATE TABLE ml_pipeline_validation (
+        seq bigserial PRIMARY KEY,
+        pipeline_id text COLLATE "C" NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_pipeline_validation_order ON ml_pipeline_validation (pipeline_id, seq)`,
+      `CREATE TABLE ml_pipeline_states (
+        pipeline_id text COLLATE "C" PRIMARY KEY,
+        state jsonb NOT NULL
+      )`,
+      `CREATE TABLE ml_pipeline_updates (
+        seq bigserial PRIMARY KEY,
+        pipeline_id text COLLATE "C" NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE INDEX ml_pipeline_updates_order ON ml_pipeline_updates (pipeline_id, seq)`
+    ]
   }
 ]
 
