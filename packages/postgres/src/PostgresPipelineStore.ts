@@ -59,20 +59,26 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
     }),
 
   list: () =>
-    query("pipeline list", async () =>
-      (await sql<Array<{ id: string; record: unknown }>>`SELECT id, record FROM ml_pipelines ORDER BY seq`)
-        .map((row) => pipelines.orThrow(row.record, `ml_pipelines row ${row.id}`))),
+    query(
+      "pipeline list",
+      async () =>
+        (await sql<Array<{ id: string; record: unknown }>>`SELECT id, record FROM ml_pipelines ORDER BY seq`)
+          .map((row) => pipelines.orThrow(row.record, `ml_pipelines row ${row.id}`))
+    ),
 
   commit: (pipeline, expectedRevision) =>
-    query("pipeline commit", () =>
-      sql`UPDATE ml_pipelines SET revision = ${pipeline.revision}, record = ${sql.json(pipeline as never)}
-          WHERE id = ${pipeline.id} AND revision = ${expectedRevision} RETURNING id`).pipe(
-        Effect.flatMap((rows) =>
-          rows.length === 1
-            ? Effect.void
-            : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))
-        )
-      ),
+    query(
+      "pipeline commit",
+      () =>
+        sql`UPDATE ml_pipelines SET revision = ${pipeline.revision}, record = ${sql.json(pipeline as never)}
+          WHERE id = ${pipeline.id} AND revision = ${expectedRevision} RETURNING id`
+    ).pipe(
+      Effect.flatMap((rows) =>
+        rows.length === 1
+          ? Effect.void
+          : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))
+      )
+    ),
 
   addSamples: (id, batch, { dedupWindow, maxBufferSize, progressiveWindow }, predictions) =>
     query("sample ingestion", () =>
@@ -154,9 +160,12 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
     }),
 
   addProcessed: (id, count) =>
-    query("processed count", () =>
-      sql`INSERT INTO ml_pipeline_counters (pipeline_id, processed) VALUES (${id}, ${count})
-          ON CONFLICT (pipeline_id) DO UPDATE SET processed = ml_pipeline_counters.processed + excluded.processed`)
+    query(
+      "processed count",
+      () =>
+        sql`INSERT INTO ml_pipeline_counters (pipeline_id, processed) VALUES (${id}, ${count})
+          ON CONFLICT (pipeline_id) DO UPDATE SET processed = ml_pipeline_counters.processed + excluded.processed`
+    )
       .pipe(Effect.asVoid),
 
   liveState: (id) =>
@@ -167,9 +176,12 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
     }),
 
   setLiveState: (id, state) =>
-    query("learner state write", () =>
-      sql`INSERT INTO ml_pipeline_states (pipeline_id, state) VALUES (${id}, ${sql.json(state as never)})
-          ON CONFLICT (pipeline_id) DO UPDATE SET state = excluded.state`).pipe(Effect.asVoid),
+    query(
+      "learner state write",
+      () =>
+        sql`INSERT INTO ml_pipeline_states (pipeline_id, state) VALUES (${id}, ${sql.json(state as never)})
+          ON CONFLICT (pipeline_id) DO UPDATE SET state = excluded.state`
+    ).pipe(Effect.asVoid),
 
   progressive: (id) =>
     query("progressive window read", async () =>
