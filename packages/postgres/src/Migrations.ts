@@ -229,6 +229,23 @@ export const migrations: ReadonlyArray<Migration> = [
       )`,
       `CREATE INDEX ml_pipeline_updates_order ON ml_pipeline_updates (pipeline_id, seq)`
     ]
+  },
+  {
+    version: 7,
+    name: "rate-limit token buckets",
+    statements: [
+      `CREATE TABLE ml_rate_buckets (
+        key text COLLATE "C" PRIMARY KEY,
+        tokens double precision NOT NULL,
+        at_ms double precision NOT NULL,
+        allowed boolean NOT NULL
+      )`,
+      `CREATE INDEX ml_rate_buckets_at ON ml_rate_buckets (at_ms)`,
+      // RateLimiter.refill in SQL: the stored tokens plus what the elapsed time added, at most the burst.
+      `CREATE FUNCTION ml_bucket_refill(tokens float8, at_ms float8, now_ms float8, burst float8, per_second float8)
+        RETURNS float8 LANGUAGE sql IMMUTABLE
+        AS $$ SELECT least(burst, tokens + greatest(0, now_ms - at_ms) * per_second / 1000) $$`
+    ]
   }
 ]
 
