@@ -246,6 +246,14 @@ export const migrations: ReadonlyArray<Migration> = [
         RETURNS float8 LANGUAGE sql IMMUTABLE
         AS $$ SELECT least(burst, tokens + greatest(0, now_ms - at_ms) * per_second / 1000) $$`
     ]
+  },
+  {
+    version: 8,
+    name: "sticky assignments expire after their experiment completes",
+    statements: [
+      `ALTER TABLE ml_assignments ADD COLUMN expires_at timestamptz`,
+      `CREATE INDEX ml_assignments_expiry ON ml_assignments (expires_at) WHERE expires_at IS NOT NULL`
+    ]
   }
 ]
 

@@ -4,6 +4,9 @@
  * NOTHING: the first writer's row wins and every other writer, on any instance, reads that
  * winner. Exposures are added in the UPDATE itself (count = count + n), and a metric summary is
  * merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update.
+ * When an experiment completes, its assignments get an expiry (the experiment's
+ * assignmentRetentionSeconds, else the store's), in the same transaction as the commit; an expired
+ * assignment counts as absent, and expired rows are deleted at later commits.
  */
 import {
   Assignment,
@@ -38,7 +41,17 @@ const nonZero = (counts: ReadonlyArray<number>) => {
   return { variants, values }
 }
 
-export const make = (sql: Sql): ExperimentStore.ExperimentStoreShape => ({
+export interface ExperimentStoreOptions {
+  /** Seconds the sticky assignments of a completed experiment are kept (default 30 days). */
+  readonly assignmentRetentionSeconds?: number | undefined
+}
+
+export const defaultAssignmentRetentionSeconds = 30 * 86_400
+
+/** Assignments that have not expired (expiry is judged by the database clock). */
+const live = (sql: Sql) => sql`(expires_at IS NULL OR expires_at > clock_timestamp())`
+
+export const make = (sql: Sql, options: ExperimentStoreOptions = {}): ExperimentStore.ExperimentStoreShape => ({
   insert: (experiment) =>
     query("experiment insert", () =>
       sql`INSERT INTO ml_experiments (id, created_at, revision, record)
@@ -68,13 +81,26 @@ export const make = (sql: Sql): ExperimentStore.ExperimentStoreShape => ({
 
   commit: (experiment, expectedRevision) =>
     query("experiment commit", () =>
-      sql`UPDATE ml_experiments
+      sql.begin(async (tx) => {
+        const updated = await tx`
+          UPDATE ml_experiments
           SET revision = ${experiment.revision}, created_at = ${experiment.createdAt},
-              record = ${sql.json(experiment as never)}
+              record = ${tx.json(experiment as never)}
           WHERE id = ${experiment.id} AND revision = ${expectedRevision}
-          RETURNING id`).pipe(
-        Effect.flatMap((rows) =>
-          rows.length === 1
+          RETURNING id`
+        if (updated.length === 0) return false
+        // Swept first, so an expired assignment stays gone rather than getting a new expiry.
+        await tx`DELETE FROM ml_assignments WHERE expires_at <= clock_timestamp()`
+        if (experiment.status === "completed") {
+          const seconds = experiment.assignmentRetentionSeconds ?? options.assignmentRetentionSeconds ??
+            defaultAssignmentRetentionSeconds
+          await tx`UPDATE ml_assignments SET expires_at = clock_timestamp() + ${seconds} * interval '1 second'
+                   WHERE experiment_id = ${experiment.id}`
+        }
+        return true
+      })).pipe(
+        Effect.flatMap((stored) =>
+          stored
             ? Effect.void
             : Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` }))
         )
@@ -82,24 +108,31 @@ export const make = (sql: Sql): ExperimentStore.ExperimentStoreShape => ({
 
   assignIfAbsent: (assignment) =>
     query("assignment", async () => {
-      const inserted = await sql`
-        INSERT INTO ml_assignments (experiment_id, user_id, record)
-        VALUES (${assignment.experimentId}, ${assignment.userId}, ${sql.json(assignment as never)})
-        ON CONFLICT (experiment_id, user_id) DO NOTHING RETURNING user_id`
-      if (inserted.length === 1) return { assignment, created: true }
-      // The conflicting row is committed (the insert waited for it), so this read sees the winner.
-      const [row] = await sql<Array<{ record: unknown }>>`
-        SELECT record FROM ml_assignments
-        WHERE experiment_id = ${assignment.experimentId} AND user_id = ${assignment.userId}`
       const where = `ml_assignments row (${assignment.experimentId}, ${assignment.userId})`
-      if (row === undefined) throw new Error(`${where} vanished after a conflicting insert`)
-      return { assignment: assignments.orThrow(row.record, where), created: false }
+      // A second round only when the winner expired and was swept between our two statements.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        // An expired assignment counts as absent: it is replaced, as Redis's expired key would be.
+        const inserted = await sql`
+          INSERT INTO ml_assignments AS a (experiment_id, user_id, record)
+          VALUES (${assignment.experimentId}, ${assignment.userId}, ${sql.json(assignment as never)})
+          ON CONFLICT (experiment_id, user_id) DO UPDATE SET record = excluded.record, expires_at = NULL
+          WHERE a.expires_at <= clock_timestamp()
+          RETURNING user_id`
+        if (inserted.length === 1) return { assignment, created: true }
+        // The conflicting row is committed (the insert waited for it), so this read sees the winner.
+        const [row] = await sql<Array<{ record: unknown }>>`
+          SELECT record FROM ml_assignments
+          WHERE experiment_id = ${assignment.experimentId} AND user_id = ${assignment.userId}`
+        if (row !== undefined) return { assignment: assignments.orThrow(row.record, where), created: false }
+      }
+      throw new Error(`${where} kept vanishing after conflicting inserts`)
     }),
 
   getAssignment: (experimentId, userId) =>
     query("assignment read", async () => {
       const [row] = await sql<Array<{ record: unknown }>>`
-        SELECT record FROM ml_assignments WHERE experiment_id = ${experimentId} AND user_id = ${userId}`
+        SELECT record FROM ml_assignments
+        WHERE experiment_id = ${experimentId} AND user_id = ${userId} AND ${live(sql)}`
       return row === undefined
         ? undefined
         : assignments.orThrow(row.record, `ml_assignments row (${experimentId}, ${userId})`)
@@ -197,7 +230,9 @@ export const make = (sql: Sql): ExperimentStore.ExperimentStoreShape => ({
   ping: () => query("ping", () => sql`SELECT 1`).pipe(Effect.asVoid)
 })
 
-export const layer: Layer.Layer<ExperimentStore.ExperimentStore, never, PostgresClient> = Layer.effect(
-  ExperimentStore.ExperimentStore,
-  PostgresClient.useSync(({ sql }) => make(sql))
-)
+export const layerWith = (
+  options: ExperimentStoreOptions
+): Layer.Layer<ExperimentStore.ExperimentStore, never, PostgresClient> =>
+  Layer.effect(ExperimentStore.ExperimentStore, PostgresClient.useSync(({ sql }) => make(sql, options)))
+
+export const layer: Layer.Layer<ExperimentStore.ExperimentStore, never, PostgresClient> = layerWith({})
