@@ -26,6 +26,8 @@ export interface ServerConfig {
   /** /readyz answers 503 when the data directory has less free space than this (0: only failed writes count). */
   readonly minFreeBytes: number
   readonly redisUrl: string | undefined
+  /** PostgreSQL for every record (ML_DATABASE_URL); artifacts stay in the data directory. */
+  readonly databaseUrl: string | undefined
   readonly redisPrefix: string
   /** How long one Redis command may take before the request answers 503, in ms. */
   readonly redisCommandTimeoutMs: number
@@ -119,6 +121,10 @@ const redisUrl = Schema.String.check(
   Schema.makeFilter((raw: string) => /^rediss?:\/\//.test(raw) || "must start with redis:// or rediss://")
 )
 
+const databaseUrl = Schema.String.check(
+  Schema.makeFilter((raw: string) => /^postgres(ql)?:\/\//.test(raw) || "must start with postgres:// or postgresql://")
+)
+
 /** The bootstrap admin token: long enough that guessing it is hopeless. */
 const MIN_API_TOKEN_LENGTH = 16
 const bootstrapToken = Schema.String.check(
@@ -194,7 +200,8 @@ const checkedFirst = Config.all({
       }))
     )
   ),
-  redisUrl: setting("ML_REDIS_URL", redisUrl, undefined)
+  redisUrl: setting("ML_REDIS_URL", redisUrl, undefined),
+  databaseUrl: setting("ML_DATABASE_URL", databaseUrl, undefined)
 })
 
 /** The whole server configuration as one Config, to parse with any ConfigProvider. */
@@ -261,7 +268,13 @@ const toConfigError = (error: Config.ConfigError): ConfigError => {
 export const loadConfig = (env: Record<string, string | undefined>): ServerConfig => {
   const provider = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true })
   const exit = Effect.runSyncExit(serverConfig.parse(provider))
-  if (Exit.isSuccess(exit)) return exit.value
+  if (Exit.isSuccess(exit)) {
+    if (exit.value.databaseUrl !== undefined && exit.value.redisUrl !== undefined) {
+      // Each holds every record in its mode; a mix would need a documented split first.
+      throw new ConfigError("ML_DATABASE_URL", "cannot be combined with ML_REDIS_URL: set one of them")
+    }
+    return exit.value
+  }
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
 }

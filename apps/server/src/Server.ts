@@ -1,6 +1,7 @@
 /**
- * Composition root: configuration picks the adapters (Redis for metadata when ML_REDIS_URL is
- * set, the filesystem otherwise; artifacts always on the filesystem), one ManagedRuntime is
+ * Composition root: configuration picks the adapters (PostgreSQL for every record when
+ * ML_DATABASE_URL is set, Redis for metadata when ML_REDIS_URL is set, the filesystem otherwise;
+ * artifacts always on the filesystem), one ManagedRuntime is
  * built from their layers and the background work's layers at start-up, and the Node HTTP
  * server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
  * requests, then dispose the runtime (which interrupts the background fibers, then releases
@@ -15,6 +16,16 @@ import {
   FsModelStore,
   FsPipelineStore
 } from "@org/ml-adapter-fs"
+import {
+  PostgresClient,
+  PostgresDriftStore,
+  PostgresExperimentStore,
+  PostgresKeyStore,
+  PostgresLeases,
+  PostgresModelStore,
+  PostgresPipelineStore,
+  PostgresRateLimiter
+} from "@org/ml-adapter-postgres"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
 import {
   RedisClient,
@@ -79,6 +90,7 @@ export const makeStorageLayer = (
     encryption: config.artifactEncryption === undefined ? undefined : Redacted.value(config.artifactEncryption)
   })
   const rateLimit = rateLimitOf(config)
+  if (config.databaseUrl !== undefined) return postgresStores(config.databaseUrl, config, artifacts)
   if (config.redisUrl === undefined) {
     // One process owns the directory, so in-process leases are enough.
     return Layer.mergeAll(
@@ -103,6 +115,31 @@ export const makeStorageLayer = (
     rateLimit === undefined ? RateLimiter.layerUnlimited : RedisRateLimiter.layer(rateLimit)
   ).pipe(
     Layer.provide(client),
+    Layer.merge(artifacts)
+  )
+}
+
+/**
+ * PostgreSQL for every record (one pool, migrated at start); artifacts in the data directory, so
+ * several instances need it shared, as in Redis mode. Leases and rate limits are in the database
+ * too, so they hold across instances.
+ */
+const postgresStores = (
+  url: string,
+  config: ServerConfig,
+  artifacts: Layer.Layer<ArtifactStore.ArtifactStore, StorageError>
+): Layer.Layer<Stores, StorageError> => {
+  const rateLimit = rateLimitOf(config)
+  return Layer.mergeAll(
+    PostgresModelStore.layer,
+    PostgresExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
+    PostgresDriftStore.layer,
+    PostgresLeases.layer,
+    PostgresPipelineStore.layer,
+    PostgresKeyStore.layer,
+    rateLimit === undefined ? RateLimiter.layerUnlimited : PostgresRateLimiter.layer(rateLimit)
+  ).pipe(
+    Layer.provide(PostgresClient.layer({ url })),
     Layer.merge(artifacts)
   )
 }

@@ -77,7 +77,9 @@ const main = async () => {
     if (listenProblem !== undefined) return fail(listenProblem, 2)
     return fail(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`, 1)
   })
-  const mode = config.redisUrl
+  const mode = config.databaseUrl
+    ? `postgresql records (${config.databaseUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}`
+    : config.redisUrl
     ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), artifacts in ${config.storageDir}`
     : `embedded storage in ${config.storageDir}`
   // Without ML_API_TOKEN the server is open to anyone who can reach it: say so where operators look.
