@@ -182,13 +182,17 @@ export const migrations: ReadonlyArray<Migration> = [
         revision integer NOT NULL,
         record jsonb NOT NULL
       )`,
-      // One row per pipeline with samples: its counters, and the lock every sample write takes.
+      // One row per pipeline with samples: its counters, the sizes of its bounded lists (so trimming
+      // deletes exactly the excess, without counting), and the lock every sample write takes.
       `CREATE TABLE ml_pipeline_counters (
         pipeline_id text COLLATE "C" PRIMARY KEY,
         received bigint NOT NULL DEFAULT 0,
         duplicates bigint NOT NULL DEFAULT 0,
         dropped bigint NOT NULL DEFAULT 0,
-        processed bigint NOT NULL DEFAULT 0
+        processed bigint NOT NULL DEFAULT 0,
+        buffered bigint NOT NULL DEFAULT 0,
+        seen bigint NOT NULL DEFAULT 0,
+        progressive bigint NOT NULL DEFAULT 0
       )`,
       `CREATE TABLE ml_pipeline_samples (
         seq bigserial PRIMARY KEY,

@@ -23,17 +23,31 @@ const states = storedRecord(LearnerState)
 const updates = storedRecord(PipelineStore.UpdateRecord)
 const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
 
-/** Takes the pipeline's sample lock, creating its counters row on first use. */
-const lockSamples = async (tx: TransactionSql, id: string) => {
-  await tx`INSERT INTO ml_pipeline_counters (pipeline_id) VALUES (${id}) ON CONFLICT (pipeline_id) DO NOTHING`
-  await tx`SELECT pipeline_id FROM ml_pipeline_counters WHERE pipeline_id = ${id} FOR UPDATE`
+interface ListSizes {
+  readonly buffered: number
+  readonly seen: number
+  readonly progressive: number
 }
 
-/** Deletes all but the newest `keep` rows of one pipeline in `table`; answers how many went. */
-const keepNewest = async (tx: TransactionSql, table: string, id: string, keep: number): Promise<number> => {
-  const result = await tx`DELETE FROM ${tx(table)} WHERE pipeline_id = ${id} AND seq <= (
+/** Takes the pipeline's sample lock, creating its counters row on first use; answers the list sizes. */
+const lockSamples = async (tx: TransactionSql, id: string): Promise<ListSizes> => {
+  await tx`INSERT INTO ml_pipeline_counters (pipeline_id) VALUES (${id}) ON CONFLICT (pipeline_id) DO NOTHING`
+  const [row] = await tx<Array<{ buffered: string; seen: string; progressive: string }>>`
+    SELECT buffered, seen, progressive FROM ml_pipeline_counters WHERE pipeline_id = ${id} FOR UPDATE`
+  return { buffered: Number(row!.buffered), seen: Number(row!.seen), progressive: Number(row!.progressive) }
+}
+
+/** Deletes the oldest `count` rows of one pipeline in `table` (its size is known: no counting). */
+const deleteOldest = async (tx: TransactionSql, table: string, id: string, count: number): Promise<void> => {
+  if (count <= 0) return
+  await tx`DELETE FROM ${tx(table)} WHERE seq IN (
+    SELECT seq FROM ${tx(table)} WHERE pipeline_id = ${id} ORDER BY seq LIMIT ${count})`
+}
+
+/** Deletes all but the newest `keep` rows of one pipeline in `table`. */
+const keepNewest = async (tx: TransactionSql, table: string, id: string, keep: number): Promise<void> => {
+  await tx`DELETE FROM ${tx(table)} WHERE pipeline_id = ${id} AND seq <= (
     SELECT seq FROM ${tx(table)} WHERE pipeline_id = ${id} ORDER BY seq DESC OFFSET ${keep} LIMIT 1)`
-  return result.count
 }
 
 const decodeSamples = (rows: ReadonlyArray<{ seq: string; record: unknown }>, table: string) =>
@@ -83,7 +97,7 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
   addSamples: (id, batch, { dedupWindow, maxBufferSize, progressiveWindow }, predictions) =>
     query("sample ingestion", () =>
       sql.begin(async (tx) => {
-        await lockSamples(tx, id)
+        const sizes = await lockSamples(tx, id)
         const known = new Set(
           batch.length === 0 ? [] : (await tx<Array<{ sample_id: string }>>`
             SELECT sample_id FROM ml_pipeline_seen
@@ -112,14 +126,19 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
                    FROM unnest(${tx.array(scored.map((e) => e.prediction), 701)}::float8[],
                                ${tx.array(scored.map((e) => e.label), 701)}::float8[])
                    WITH ORDINALITY AS p(prediction, label, n) ORDER BY p.n`
-          await keepNewest(tx, "ml_pipeline_progressive", id, progressiveWindow)
         }
-        const dropped = await keepNewest(tx, "ml_pipeline_samples", id, maxBufferSize)
-        await keepNewest(tx, "ml_pipeline_seen", id, dedupWindow)
+        const buffered = sizes.buffered + fresh.length
+        const dropped = Math.max(0, buffered - maxBufferSize)
+        const seen = sizes.seen + fresh.length
+        const progressive = sizes.progressive + scored.length
+        await deleteOldest(tx, "ml_pipeline_samples", id, dropped)
+        await deleteOldest(tx, "ml_pipeline_seen", id, seen - dedupWindow)
+        await deleteOldest(tx, "ml_pipeline_progressive", id, progressive - progressiveWindow)
         const duplicates = batch.length - fresh.length
         await tx`UPDATE ml_pipeline_counters
                  SET received = received + ${batch.length}, duplicates = duplicates + ${duplicates},
-                     dropped = dropped + ${dropped}
+                     dropped = dropped + ${dropped}, buffered = ${buffered - dropped},
+                     seen = ${Math.min(seen, dedupWindow)}, progressive = ${Math.min(progressive, progressiveWindow)}
                  WHERE pipeline_id = ${id}`
         return { added: fresh.length, duplicates, dropped }
       })),
@@ -133,9 +152,9 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
 
   bufferSize: (id) =>
     query("buffer size", async () => {
-      const [row] = await sql<Array<{ n: string }>>`
-        SELECT count(*) AS n FROM ml_pipeline_samples WHERE pipeline_id = ${id}`
-      return Number(row?.n ?? 0)
+      const [row] = await sql<Array<{ buffered: string }>>`
+        SELECT buffered FROM ml_pipeline_counters WHERE pipeline_id = ${id}`
+      return Number(row?.buffered ?? 0)
     }),
 
   removeSamples: (id, sampleIds) =>
@@ -143,8 +162,9 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
       sql.begin(async (tx) => {
         if (sampleIds.length === 0) return
         await lockSamples(tx, id)
-        await tx`DELETE FROM ml_pipeline_samples
+        const removed = await tx`DELETE FROM ml_pipeline_samples
                  WHERE pipeline_id = ${id} AND sample_id = ANY (${tx.array([...sampleIds], 25)}::text[])`
+        await tx`UPDATE ml_pipeline_counters SET buffered = buffered - ${removed.count} WHERE pipeline_id = ${id}`
       })),
 
   counters: (id) =>
