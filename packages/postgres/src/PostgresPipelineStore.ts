@@ -98,17 +98,19 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
     query("sample ingestion", () =>
       sql.begin(async (tx) => {
         const sizes = await lockSamples(tx, id)
-        const known = new Set(
-          batch.length === 0 ? [] : (await tx<Array<{ sample_id: string }>>`
-            SELECT sample_id FROM ml_pipeline_seen
-            WHERE pipeline_id = ${id} AND sample_id = ANY (${tx.array(batch.map((s) => s.sampleId), 25)}::text[])`)
-            .map((row) => row.sample_id)
-        )
+        // Remembering the ids is the deduplication: the ids not remembered yet come back, in batch
+        // order (a repeat within the batch conflicts with its first occurrence and is skipped).
+        const remembered = batch.length === 0 ? [] : await tx<Array<{ sample_id: string }>>`
+          INSERT INTO ml_pipeline_seen (pipeline_id, sample_id)
+          SELECT ${id}, s.id FROM unnest(${tx.array(batch.map((s) => s.sampleId), 25)}::text[])
+          WITH ORDINALITY AS s(id, n) ORDER BY s.n
+          ON CONFLICT (pipeline_id, sample_id) DO NOTHING
+          RETURNING sample_id`
+        const isNew = new Set(remembered.map((row) => row.sample_id))
         const fresh: Array<PipelineStore.StoredSample> = []
         const scored: Array<PipelineStore.ProgressiveEntry> = []
         batch.forEach((sample, i) => {
-          if (known.has(sample.sampleId)) return
-          known.add(sample.sampleId)
+          if (!isNew.delete(sample.sampleId)) return
           fresh.push(sample)
           if (predictions) scored.push({ prediction: predictions[i]!, label: sample.label })
         })
@@ -116,9 +118,6 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
           await tx`INSERT INTO ml_pipeline_samples (pipeline_id, sample_id, record)
                    SELECT ${id}, s.value ->> 'sampleId', s.value
                    FROM jsonb_array_elements(${tx.json(fresh as never)}) WITH ORDINALITY AS s(value, n) ORDER BY s.n`
-          await tx`INSERT INTO ml_pipeline_seen (pipeline_id, sample_id)
-                   SELECT ${id}, s.id FROM unnest(${tx.array(fresh.map((s) => s.sampleId), 25)}::text[])
-                   WITH ORDINALITY AS s(id, n) ORDER BY s.n`
         }
         if (scored.length > 0) {
           await tx`INSERT INTO ml_pipeline_progressive (pipeline_id, prediction, label)
