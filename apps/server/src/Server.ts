@@ -139,7 +139,10 @@ const postgresStores = (
     PostgresKeyStore.layer,
     rateLimit === undefined ? RateLimiter.layerUnlimited : PostgresRateLimiter.layer(rateLimit)
   ).pipe(
-    Layer.provide(PostgresClient.layer({ url })),
+    // The data directory remembers the database, so an emptied or replaced one is refused at start.
+    Layer.provide(
+      PostgresClient.layer({ url, instanceFile: path.join(path.resolve(config.storageDir), "postgres-instance.json") })
+    ),
     Layer.merge(artifacts)
   )
 }

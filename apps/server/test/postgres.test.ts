@@ -44,6 +44,10 @@ const post = (url: string, body: unknown) => send(url, "POST", body)
 describe("server with ML_DATABASE_URL, three instances", () => {
   it("is ready, and leaves exactly one production version after concurrent promotions on every instance", async () => {
     for (const s of servers) expect((await fetch(`${s.url}/readyz`)).status).toBe(200)
+    // The shared data directory remembers the database, so an emptied one is refused at the next start.
+    expect(JSON.parse(await fs.readFile(path.join(dir, "postgres-instance.json"), "utf8")).id).toMatch(
+      /^[0-9a-f-]{36}$/
+    )
     const name = `pg-promote-${Date.now()}`
     const ids: Array<string> = []
     for (let i = 0; i < 6; i++) {

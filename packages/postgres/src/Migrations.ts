@@ -258,6 +258,19 @@ export const migrations: ReadonlyArray<Migration> = [
       `ALTER TABLE ml_assignments ADD COLUMN expires_at timestamptz`,
       `CREATE INDEX ml_assignments_expiry ON ml_assignments (expires_at) WHERE expires_at IS NOT NULL`
     ]
+  },
+  {
+    version: 9,
+    name: "instance marker",
+    statements: [
+      // One row, written once with the schema: a database emptied or replaced has another id.
+      `CREATE TABLE ml_instance (
+        id text PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        single boolean NOT NULL DEFAULT true UNIQUE CHECK (single)
+      )`,
+      `INSERT INTO ml_instance (id) VALUES (gen_random_uuid()::text)`
+    ]
   }
 ]
 

@@ -4,10 +4,13 @@
 // lock as separate pools do: each pool's connections are separate sessions of the server.
 import { sampleEvent, sampleModel } from "@org/ml-core/testing"
 import { Effect } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
 import postgres from "postgres"
 import { afterAll, describe, expect, it } from "vitest"
 import { Migrations, PostgresClient, PostgresModelStore } from "../src/index.js"
-import { freshDatabase, type TestDatabase } from "../src/Testing.js"
+import { freshDatabase, type TestDatabase, urlOfDatabase } from "../src/Testing.js"
 
 const databases: Array<TestDatabase> = []
 const fresh = async (label: string) => {
@@ -84,6 +87,41 @@ describe("PostgreSQL migrations", () => {
         `upgrade the server to a version that knows schema ${future}; it was not changed`
     )
     expect(await versionsOf(database.url)).toEqual([...Migrations.migrations.map((m) => m.version), future])
+  })
+
+  it("refuse at start a database emptied or replaced since this server last used it", async () => {
+    const database = await fresh("instance")
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-pg-instance-"))
+    const instanceFile = `${dir}/postgres-instance.json`
+    try {
+      // Two starts on the same database (and instances sharing the directory) agree.
+      await (await PostgresClient.connect({ url: database.url, instanceFile })).end()
+      await (await PostgresClient.connect({ url: database.url, instanceFile })).end()
+      const remembered = JSON.parse(await fs.readFile(instanceFile, "utf8")).id
+      // Emptied: the same name, created again.
+      const admin = postgres(urlOfDatabase("postgres"), { max: 1, onnotice: () => undefined })
+      try {
+        await admin.unsafe(`DROP DATABASE "${database.name}" WITH (FORCE)`)
+        await admin.unsafe(`CREATE DATABASE "${database.name}"`)
+      } finally {
+        await admin.end()
+      }
+      const error = await PostgresClient.connect({ url: database.url, instanceFile }).then(
+        () => undefined,
+        (e: unknown) => e
+      )
+      expect(error).toMatchObject({ _tag: "StorageError" })
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `is not the one this server used: its instance id is [0-9a-f-]{36}, ${instanceFile} remembers ${remembered}`
+        )
+      )
+      // The operator's way out: forget the old instance, and the server starts on the database as it is.
+      await fs.rm(instanceFile)
+      await (await PostgresClient.connect({ url: database.url, instanceFile })).end()
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 
   it("fail start-up naming the server when nothing answers, without the password", async () => {
