@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly redisUrl: string | undefined
   /** Seed nodes of a Redis Cluster (`host:port,...`); the server then uses a cluster client. */
   readonly redisClusterNodes: ReadonlyArray<RedisCluster.ClusterNode> | undefined
+  /** PostgreSQL for every record (ML_DATABASE_URL); artifacts stay in the data directory. */
+  readonly databaseUrl: string | undefined
   readonly redisPrefix: string
   /** How long one Redis command may take before the request answers 503, in ms. */
   readonly redisCommandTimeoutMs: number
@@ -167,6 +169,10 @@ const regionName = Schema.String.check(
   )
 )
 
+const databaseUrl = Schema.String.check(
+  Schema.makeFilter((raw: string) => /^postgres(ql)?:\/\//.test(raw) || "must start with postgres:// or postgresql://")
+)
+
 /** The bootstrap admin token: long enough that guessing it is hopeless. */
 const MIN_API_TOKEN_LENGTH = 16
 const bootstrapToken = Schema.String.check(
@@ -290,7 +296,8 @@ const checkedFirst = Config.all({
       }))
     )
   ),
-  redisUrl: setting("ML_REDIS_URL", redisUrl, undefined)
+  redisUrl: setting("ML_REDIS_URL", redisUrl, undefined),
+  databaseUrl: setting("ML_DATABASE_URL", databaseUrl, undefined)
 })
 
 /** The whole server configuration as one Config, to parse with any ConfigProvider. */
@@ -388,6 +395,18 @@ const checkRedisMode = (config: ServerConfig): ServerConfig => {
   return config
 }
 
+/** PostgreSQL holds every record in its mode: a mix with Redis would need a documented split first. */
+const checkDatabaseMode = (config: ServerConfig): ServerConfig => {
+  if (config.databaseUrl === undefined) return config
+  if (config.redisUrl !== undefined || config.redisClusterNodes !== undefined) {
+    throw new ConfigError(
+      "ML_DATABASE_URL",
+      "cannot be combined with ML_REDIS_URL or ML_REDIS_CLUSTER_NODES: set one of them"
+    )
+  }
+  return config
+}
+
 /**
  * Reads the configuration from `env` (process.env in production); throws a ConfigError naming
  * the first variable with a bad value. Empty strings are kept as values by the provider, so
@@ -397,7 +416,7 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
   const provider = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true })
   const exit = Effect.runSyncExit(serverConfig.parse(provider))
   // Rules across variables, each naming the variable to change.
-  if (Exit.isSuccess(exit)) return checkRedisMode(checkS3Artifacts(exit.value))
+  if (Exit.isSuccess(exit)) return checkDatabaseMode(checkRedisMode(checkS3Artifacts(exit.value)))
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
 }

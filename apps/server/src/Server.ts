@@ -1,7 +1,8 @@
 /**
- * Composition root: configuration picks the adapters (Redis for metadata when ML_REDIS_URL is
- * set, the filesystem otherwise; artifacts in an S3-compatible bucket when ML_ARTIFACT_URL is
- * set, in the data directory otherwise), one ManagedRuntime is
+ * Composition root: configuration picks the adapters (PostgreSQL for every record when
+ * ML_DATABASE_URL is set, Redis for metadata when ML_REDIS_URL or ML_REDIS_CLUSTER_NODES is set,
+ * the filesystem otherwise; artifacts in an S3-compatible bucket when ML_ARTIFACT_URL is set, in
+ * the data directory otherwise), one ManagedRuntime is
  * built from their layers and the background work's layers at start-up, and the Node HTTP
  * server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
  * requests, then dispose the runtime (which interrupts the background fibers, then releases
@@ -16,6 +17,16 @@ import {
   FsModelStore,
   FsPipelineStore
 } from "@org/ml-adapter-fs"
+import {
+  PostgresClient,
+  PostgresDriftStore,
+  PostgresExperimentStore,
+  PostgresKeyStore,
+  PostgresLeases,
+  PostgresModelStore,
+  PostgresPipelineStore,
+  PostgresRateLimiter
+} from "@org/ml-adapter-postgres"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
 import {
   RedisClient,
@@ -78,6 +89,7 @@ export const makeStorageLayer = (
   const directory = path.resolve(config.storageDir)
   const artifacts = artifactLayer(config, directory)
   const rateLimit = rateLimitOf(config)
+  if (config.databaseUrl !== undefined) return postgresStores(config.databaseUrl, config, artifacts)
   if (config.redisUrl === undefined && config.redisClusterNodes === undefined) {
     // One process owns the directory, so in-process leases are enough.
     return Layer.mergeAll(
@@ -126,6 +138,34 @@ export const artifactLayer = (
     forcePathStyle: s3.forcePathStyle,
     credentials: Redacted.value(s3.credentials)
   })
+}
+
+/**
+ * PostgreSQL for every record (one pool, migrated at start); artifacts in the data directory, so
+ * several instances need it shared, as in Redis mode. Leases and rate limits are in the database
+ * too, so they hold across instances.
+ */
+const postgresStores = (
+  url: string,
+  config: ServerConfig,
+  artifacts: Layer.Layer<ArtifactStore.ArtifactStore, StorageError>
+): Layer.Layer<Stores, StorageError> => {
+  const rateLimit = rateLimitOf(config)
+  return Layer.mergeAll(
+    PostgresModelStore.layer,
+    PostgresExperimentStore.layerWith({ assignmentRetentionSeconds: config.abAssignmentRetentionSeconds }),
+    PostgresDriftStore.layer,
+    PostgresLeases.layer,
+    PostgresPipelineStore.layer,
+    PostgresKeyStore.layer,
+    rateLimit === undefined ? RateLimiter.layerUnlimited : PostgresRateLimiter.layer(rateLimit)
+  ).pipe(
+    // The data directory remembers the database, so an emptied or replaced one is refused at start.
+    Layer.provide(
+      PostgresClient.layer({ url, instanceFile: path.join(path.resolve(config.storageDir), "postgres-instance.json") })
+    ),
+    Layer.merge(artifacts)
+  )
 }
 
 /**

@@ -82,7 +82,9 @@ const main = async () => {
   const artifacts = config.s3Artifacts === undefined
     ? `artifacts in ${config.storageDir}`
     : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix} at ${config.s3Artifacts.endpoint}`
-  const mode = config.redisClusterNodes
+  const mode = config.databaseUrl
+    ? `postgresql records (${config.databaseUrl.replace(/\/\/[^@/]*@/, "//***@")}), ${artifacts}`
+    : config.redisClusterNodes
     ? `redis cluster metadata (${RedisCluster.describeNodes(config.redisClusterNodes)}), ${artifacts}`
     : config.redisUrl
     ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), ${artifacts}`

@@ -1,7 +1,8 @@
 import { Effect, Layer } from "effect"
-import { ArtifactStore, MetricsSink, ModelRegistry, ModelStore } from "../src/index.js"
+import { ArtifactStore, Leases, MetricsSink, ModelRegistry, ModelStore } from "../src/index.js"
 import {
   artifactStoreContract,
+  leasesContract,
   metricsSinkContract,
   modelRegistryContract,
   modelStoreContract
@@ -24,3 +25,5 @@ modelRegistryContract(
   "memory",
   (settings) => ModelRegistry.layerMemory({ ...ModelRegistry.defaultRegistrySettings, ...settings })
 )
+
+leasesContract("memory", () => Leases.layerMemory)

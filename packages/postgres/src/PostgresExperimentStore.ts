@@ -1,0 +1,238 @@
+/**
+ * Experiments, sticky assignments and their counters in PostgreSQL. A commit is one UPDATE
+ * conditioned on the revision (compare-and-set). An assignment is INSERT ... ON CONFLICT DO
+ * NOTHING: the first writer's row wins and every other writer, on any instance, reads that
+ * winner. Exposures are added in the UPDATE itself (count = count + n), and a metric summary is
+ * merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update.
+ * When an experiment completes, its assignments get an expiry (the experiment's
+ * assignmentRetentionSeconds, else the store's), in the same transaction as the commit; an expired
+ * assignment counts as absent, and expired rows are deleted at later commits.
+ */
+import {
+  Assignment,
+  Experiment,
+  ExperimentConflictError,
+  ExperimentStore,
+  mergeSummaries,
+  StaleRevisionError,
+  storedRecord
+} from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import type { Sql } from "postgres"
+import { PostgresClient, query } from "./PostgresClient.js"
+
+const experiments = storedRecord(Experiment)
+const assignments = storedRecord(Assignment)
+const summaries = storedRecord(ExperimentStore.SummaryRecord)
+
+const decodeExperiment = (row: { id: string; record: unknown }) =>
+  experiments.orThrow(row.record, `ml_experiments row ${row.id}`)
+
+/** Variant indexes and counts of the non-zero entries, in variant order (the order rows are locked in). */
+const nonZero = (counts: ReadonlyArray<number>) => {
+  const variants: Array<number> = []
+  const values: Array<number> = []
+  counts.forEach((count, variant) => {
+    if (count !== 0) {
+      variants.push(variant)
+      values.push(count)
+    }
+  })
+  return { variants, values }
+}
+
+export interface ExperimentStoreOptions {
+  /** Seconds the sticky assignments of a completed experiment are kept (default 30 days). */
+  readonly assignmentRetentionSeconds?: number | undefined
+}
+
+export const defaultAssignmentRetentionSeconds = 30 * 86_400
+
+/** Assignments that have not expired (expiry is judged by the database clock). */
+const live = (sql: Sql) => sql`(expires_at IS NULL OR expires_at > clock_timestamp())`
+
+export const make = (sql: Sql, options: ExperimentStoreOptions = {}): ExperimentStore.ExperimentStoreShape => ({
+  insert: (experiment) =>
+    query("experiment insert", () =>
+      sql`INSERT INTO ml_experiments (id, created_at, revision, record)
+          VALUES (${experiment.id}, ${experiment.createdAt}, ${experiment.revision}, ${sql.json(experiment as never)})
+          ON CONFLICT (id) DO NOTHING RETURNING id`).pipe(
+        Effect.flatMap((rows) =>
+          rows.length === 1 ? Effect.void : Effect.fail(
+            new ExperimentConflictError({
+              experimentId: experiment.id,
+              message: `Experiment ${experiment.id} already exists`
+            })
+          )
+        )
+      ),
+
+  get: (id) =>
+    query("experiment read", async () => {
+      const [row] = await sql<Array<{ id: string; record: unknown }>>`
+        SELECT id, record FROM ml_experiments WHERE id = ${id}`
+      return row === undefined ? undefined : decodeExperiment(row)
+    }),
+
+  list: () =>
+    query("experiment list", async () =>
+      (await sql<Array<{ id: string; record: unknown }>>`
+        SELECT id, record FROM ml_experiments ORDER BY created_at, id`).map(decodeExperiment)),
+
+  commit: (experiment, expectedRevision) =>
+    query("experiment commit", () =>
+      sql.begin(async (tx) => {
+        const updated = await tx`
+          UPDATE ml_experiments
+          SET revision = ${experiment.revision}, created_at = ${experiment.createdAt},
+              record = ${tx.json(experiment as never)}
+          WHERE id = ${experiment.id} AND revision = ${expectedRevision}
+          RETURNING id`
+        if (updated.length === 0) return false
+        // Swept first, so an expired assignment stays gone rather than getting a new expiry.
+        await tx`DELETE FROM ml_assignments WHERE expires_at <= clock_timestamp()`
+        if (experiment.status === "completed") {
+          const seconds = experiment.assignmentRetentionSeconds ?? options.assignmentRetentionSeconds ??
+            defaultAssignmentRetentionSeconds
+          await tx`UPDATE ml_assignments SET expires_at = clock_timestamp() + ${seconds} * interval '1 second'
+                   WHERE experiment_id = ${experiment.id}`
+        }
+        return true
+      })).pipe(
+        Effect.flatMap((stored) =>
+          stored
+            ? Effect.void
+            : Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` }))
+        )
+      ),
+
+  assignIfAbsent: (assignment) =>
+    query("assignment", async () => {
+      const where = `ml_assignments row (${assignment.experimentId}, ${assignment.userId})`
+      // A second round only when the winner expired and was swept between our two statements.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        // An expired assignment counts as absent: it is replaced, as Redis's expired key would be.
+        const inserted = await sql`
+          INSERT INTO ml_assignments AS a (experiment_id, user_id, record)
+          VALUES (${assignment.experimentId}, ${assignment.userId}, ${sql.json(assignment as never)})
+          ON CONFLICT (experiment_id, user_id) DO UPDATE SET record = excluded.record, expires_at = NULL
+          WHERE a.expires_at <= clock_timestamp()
+          RETURNING user_id`
+        if (inserted.length === 1) return { assignment, created: true }
+        // The conflicting row is committed (the insert waited for it), so this read sees the winner.
+        const [row] = await sql<Array<{ record: unknown }>>`
+          SELECT record FROM ml_assignments
+          WHERE experiment_id = ${assignment.experimentId} AND user_id = ${assignment.userId}`
+        if (row !== undefined) return { assignment: assignments.orThrow(row.record, where), created: false }
+      }
+      throw new Error(`${where} kept vanishing after conflicting inserts`)
+    }),
+
+  getAssignment: (experimentId, userId) =>
+    query("assignment read", async () => {
+      const [row] = await sql<Array<{ record: unknown }>>`
+        SELECT record FROM ml_assignments
+        WHERE experiment_id = ${experimentId} AND user_id = ${userId} AND ${live(sql)}`
+      return row === undefined
+        ? undefined
+        : assignments.orThrow(row.record, `ml_assignments row (${experimentId}, ${userId})`)
+    }),
+
+  addExposures: (experimentId, counts, day) =>
+    query("exposures", async () => {
+      const { values, variants } = nonZero(counts)
+      if (variants.length === 0) return
+      await sql.begin(async (tx) => {
+        await tx`INSERT INTO ml_experiment_exposures (experiment_id, variant, count)
+                 SELECT ${experimentId}, v, n FROM unnest(${tx.array(variants, 23)}::int[], ${
+          tx.array(values, 20)
+        }::bigint[]) AS u(v, n)
+                 ON CONFLICT (experiment_id, variant)
+                 DO UPDATE SET count = ml_experiment_exposures.count + excluded.count`
+        if (day === undefined) return
+        await tx`INSERT INTO ml_experiment_daily_exposures (experiment_id, day, variant, count)
+                 SELECT ${experimentId}, ${day}, v, n FROM unnest(${tx.array(variants, 23)}::int[], ${
+          tx.array(values, 20)
+        }::bigint[]) AS u(v, n)
+                 ON CONFLICT (experiment_id, day, variant)
+                 DO UPDATE SET count = ml_experiment_daily_exposures.count + excluded.count`
+        // Only the newest MAX_EXPOSURE_DAYS days stay; the totals keep everything.
+        await tx`DELETE FROM ml_experiment_daily_exposures
+                 WHERE experiment_id = ${experimentId} AND day < (
+                   SELECT day FROM (
+                     SELECT DISTINCT day FROM ml_experiment_daily_exposures WHERE experiment_id = ${experimentId}
+                   ) days ORDER BY day DESC OFFSET ${ExperimentStore.MAX_EXPOSURE_DAYS - 1} LIMIT 1)`
+      })
+    }),
+
+  exposuresByDay: (experimentId, variantCount) =>
+    query("daily exposures", async () => {
+      const rows = await sql<Array<{ day: string; variant: number; count: string }>>`
+        SELECT day, variant, count FROM ml_experiment_daily_exposures
+        WHERE experiment_id = ${experimentId} ORDER BY day, variant`
+      const days: Array<{ day: string; counts: Array<number> }> = []
+      for (const row of rows) {
+        if (days.at(-1)?.day !== row.day) days.push({ day: row.day, counts: Array(variantCount).fill(0) })
+        if (row.variant < variantCount) days.at(-1)!.counts[row.variant] = Number(row.count)
+      }
+      return days
+    }),
+
+  mergeMetrics: (experimentId, updates) =>
+    query("metric merge", async () => {
+      if (updates.length === 0) return
+      // Locked in one order by every writer, so two merges of overlapping metrics cannot deadlock.
+      const ordered = [...updates].sort((a, b) =>
+        a.variant - b.variant || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0)
+      )
+      await sql.begin(async (tx) => {
+        for (const { metric, summary, variant } of ordered) {
+          const inserted = await tx`
+            INSERT INTO ml_experiment_metrics (experiment_id, variant, metric, summary)
+            VALUES (${experimentId}, ${variant}, ${metric}, ${tx.json(summary as never)})
+            ON CONFLICT (experiment_id, variant, metric) DO NOTHING RETURNING variant`
+          if (inserted.length === 1) continue
+          const [row] = await tx<Array<{ summary: unknown }>>`
+            SELECT summary FROM ml_experiment_metrics
+            WHERE experiment_id = ${experimentId} AND variant = ${variant} AND metric = ${metric} FOR UPDATE`
+          const where = `ml_experiment_metrics row (${experimentId}, ${variant}, ${metric})`
+          if (row === undefined) throw new Error(`${where} vanished after a conflicting insert`)
+          const merged = mergeSummaries(summaries.orThrow(row.summary, where), summary)
+          await tx`UPDATE ml_experiment_metrics SET summary = ${tx.json(merged as never)}
+                   WHERE experiment_id = ${experimentId} AND variant = ${variant} AND metric = ${metric}`
+        }
+      })
+    }),
+
+  counters: (experimentId, variantCount) =>
+    query("counters", async () => {
+      const [exposures, metrics] = await Promise.all([
+        sql<Array<{ variant: number; count: string }>>`
+          SELECT variant, count FROM ml_experiment_exposures WHERE experiment_id = ${experimentId}`,
+        sql<Array<{ variant: number; metric: string; summary: unknown }>>`
+          SELECT variant, metric, summary FROM ml_experiment_metrics WHERE experiment_id = ${experimentId}`
+      ])
+      const variants = Array.from(
+        { length: variantCount },
+        () => ({ exposures: 0, metrics: {} as Record<string, ExperimentStore.SummaryRecord> })
+      )
+      for (const row of exposures) if (row.variant < variantCount) variants[row.variant]!.exposures = Number(row.count)
+      for (const row of metrics) {
+        if (row.variant >= variantCount) continue
+        variants[row.variant]!.metrics[row.metric] = summaries.orThrow(
+          row.summary,
+          `ml_experiment_metrics row (${experimentId}, ${row.variant}, ${row.metric})`
+        )
+      }
+      return { variants }
+    }),
+
+  ping: () => query("ping", () => sql`SELECT 1`).pipe(Effect.asVoid)
+})
+
+export const layerWith = (
+  options: ExperimentStoreOptions
+): Layer.Layer<ExperimentStore.ExperimentStore, never, PostgresClient> =>
+  Layer.effect(ExperimentStore.ExperimentStore, PostgresClient.useSync(({ sql }) => make(sql, options)))
+
+export const layer: Layer.Layer<ExperimentStore.ExperimentStore, never, PostgresClient> = layerWith({})

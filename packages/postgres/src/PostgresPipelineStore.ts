@@ -1,0 +1,250 @@
+/**
+ * Online-learning pipelines and their sample side in PostgreSQL. Every sample write locks the
+ * pipeline's counters row first (SELECT ... FOR UPDATE), then deduplicates against the remembered
+ * ids, appends, and trims the buffer, the ids and the progressive window in the same transaction,
+ * so samples from many instances reach one buffer with no duplicate and no lost count. A batch is
+ * written with a few set-based statements (jsonb_array_elements, unnest), whatever its size.
+ */
+import {
+  LearnerState,
+  Pipeline,
+  PipelineConflictError,
+  PipelineStore,
+  StaleRevisionError,
+  storedRecord
+} from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import type { Sql, TransactionSql } from "postgres"
+import { PostgresClient, query } from "./PostgresClient.js"
+
+const pipelines = storedRecord(Pipeline)
+const samples = storedRecord(PipelineStore.StoredSample)
+const states = storedRecord(LearnerState)
+const updates = storedRecord(PipelineStore.UpdateRecord)
+const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
+
+interface ListSizes {
+  readonly buffered: number
+  readonly seen: number
+  readonly progressive: number
+}
+
+/** Takes the pipeline's sample lock, creating its counters row on first use; answers the list sizes. */
+const lockSamples = async (tx: TransactionSql, id: string): Promise<ListSizes> => {
+  await tx`INSERT INTO ml_pipeline_counters (pipeline_id) VALUES (${id}) ON CONFLICT (pipeline_id) DO NOTHING`
+  const [row] = await tx<Array<{ buffered: string; seen: string; progressive: string }>>`
+    SELECT buffered, seen, progressive FROM ml_pipeline_counters WHERE pipeline_id = ${id} FOR UPDATE`
+  return { buffered: Number(row!.buffered), seen: Number(row!.seen), progressive: Number(row!.progressive) }
+}
+
+/** Deletes the oldest `count` rows of one pipeline in `table` (its size is known: no counting). */
+const deleteOldest = async (tx: TransactionSql, table: string, id: string, count: number): Promise<void> => {
+  if (count <= 0) return
+  await tx`DELETE FROM ${tx(table)} WHERE seq IN (
+    SELECT seq FROM ${tx(table)} WHERE pipeline_id = ${id} ORDER BY seq LIMIT ${count})`
+}
+
+/** Deletes all but the newest `keep` rows of one pipeline in `table`. */
+const keepNewest = async (tx: TransactionSql, table: string, id: string, keep: number): Promise<void> => {
+  await tx`DELETE FROM ${tx(table)} WHERE pipeline_id = ${id} AND seq <= (
+    SELECT seq FROM ${tx(table)} WHERE pipeline_id = ${id} ORDER BY seq DESC OFFSET ${keep} LIMIT 1)`
+}
+
+const decodeSamples = (rows: ReadonlyArray<{ seq: string; record: unknown }>, table: string) =>
+  rows.map((row) => samples.orThrow(row.record, `${table} row ${row.seq}`))
+
+export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
+  insert: (pipeline) =>
+    query("pipeline insert", () =>
+      sql`INSERT INTO ml_pipelines (id, revision, record)
+          VALUES (${pipeline.id}, ${pipeline.revision}, ${sql.json(pipeline as never)})
+          ON CONFLICT (id) DO NOTHING RETURNING id`).pipe(
+        Effect.flatMap((rows) =>
+          rows.length === 1 ? Effect.void : Effect.fail(
+            new PipelineConflictError({ pipelineId: pipeline.id, message: `Pipeline ${pipeline.id} already exists` })
+          )
+        )
+      ),
+
+  get: (id) =>
+    query("pipeline read", async () => {
+      const [row] = await sql<Array<{ record: unknown }>>`SELECT record FROM ml_pipelines WHERE id = ${id}`
+      return row === undefined ? undefined : pipelines.orThrow(row.record, `ml_pipelines row ${id}`)
+    }),
+
+  list: () =>
+    query(
+      "pipeline list",
+      async () =>
+        (await sql<Array<{ id: string; record: unknown }>>`SELECT id, record FROM ml_pipelines ORDER BY seq`)
+          .map((row) => pipelines.orThrow(row.record, `ml_pipelines row ${row.id}`))
+    ),
+
+  commit: (pipeline, expectedRevision) =>
+    query(
+      "pipeline commit",
+      () =>
+        sql`UPDATE ml_pipelines SET revision = ${pipeline.revision}, record = ${sql.json(pipeline as never)}
+          WHERE id = ${pipeline.id} AND revision = ${expectedRevision} RETURNING id`
+    ).pipe(
+      Effect.flatMap((rows) =>
+        rows.length === 1
+          ? Effect.void
+          : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` }))
+      )
+    ),
+
+  addSamples: (id, batch, { dedupWindow, maxBufferSize, progressiveWindow }, predictions) =>
+    query("sample ingestion", () =>
+      sql.begin(async (tx) => {
+        const sizes = await lockSamples(tx, id)
+        // Remembering the ids is the deduplication: the ids not remembered yet come back, in batch
+        // order (a repeat within the batch conflicts with its first occurrence and is skipped).
+        const remembered = batch.length === 0 ? [] : await tx<Array<{ sample_id: string }>>`
+          INSERT INTO ml_pipeline_seen (pipeline_id, sample_id)
+          SELECT ${id}, s.id FROM unnest(${tx.array(batch.map((s) => s.sampleId), 25)}::text[])
+          WITH ORDINALITY AS s(id, n) ORDER BY s.n
+          ON CONFLICT (pipeline_id, sample_id) DO NOTHING
+          RETURNING sample_id`
+        const isNew = new Set(remembered.map((row) => row.sample_id))
+        const fresh: Array<PipelineStore.StoredSample> = []
+        const scored: Array<PipelineStore.ProgressiveEntry> = []
+        batch.forEach((sample, i) => {
+          if (!isNew.delete(sample.sampleId)) return
+          fresh.push(sample)
+          if (predictions) scored.push({ prediction: predictions[i]!, label: sample.label })
+        })
+        if (fresh.length > 0) {
+          await tx`INSERT INTO ml_pipeline_samples (pipeline_id, sample_id, record)
+                   SELECT ${id}, s.value ->> 'sampleId', s.value
+                   FROM jsonb_array_elements(${tx.json(fresh as never)}) WITH ORDINALITY AS s(value, n) ORDER BY s.n`
+        }
+        if (scored.length > 0) {
+          await tx`INSERT INTO ml_pipeline_progressive (pipeline_id, prediction, label)
+                   SELECT ${id}, p.prediction, p.label
+                   FROM unnest(${tx.array(scored.map((e) => e.prediction), 701)}::float8[],
+                               ${tx.array(scored.map((e) => e.label), 701)}::float8[])
+                   WITH ORDINALITY AS p(prediction, label, n) ORDER BY p.n`
+        }
+        const buffered = sizes.buffered + fresh.length
+        const dropped = Math.max(0, buffered - maxBufferSize)
+        const seen = sizes.seen + fresh.length
+        const progressive = sizes.progressive + scored.length
+        await deleteOldest(tx, "ml_pipeline_samples", id, dropped)
+        await deleteOldest(tx, "ml_pipeline_seen", id, seen - dedupWindow)
+        await deleteOldest(tx, "ml_pipeline_progressive", id, progressive - progressiveWindow)
+        const duplicates = batch.length - fresh.length
+        await tx`UPDATE ml_pipeline_counters
+                 SET received = received + ${batch.length}, duplicates = duplicates + ${duplicates},
+                     dropped = dropped + ${dropped}, buffered = ${buffered - dropped},
+                     seen = ${Math.min(seen, dedupWindow)}, progressive = ${Math.min(progressive, progressiveWindow)}
+                 WHERE pipeline_id = ${id}`
+        return { added: fresh.length, duplicates, dropped }
+      })),
+
+  buffer: (id) =>
+    query("buffer read", async () =>
+      decodeSamples(
+        await sql`SELECT seq, record FROM ml_pipeline_samples WHERE pipeline_id = ${id} ORDER BY seq`,
+        "ml_pipeline_samples"
+      )),
+
+  bufferSize: (id) =>
+    query("buffer size", async () => {
+      const [row] = await sql<Array<{ buffered: string }>>`
+        SELECT buffered FROM ml_pipeline_counters WHERE pipeline_id = ${id}`
+      return Number(row?.buffered ?? 0)
+    }),
+
+  removeSamples: (id, sampleIds) =>
+    query("sample removal", () =>
+      sql.begin(async (tx) => {
+        if (sampleIds.length === 0) return
+        await lockSamples(tx, id)
+        const removed = await tx`DELETE FROM ml_pipeline_samples
+                 WHERE pipeline_id = ${id} AND sample_id = ANY (${tx.array([...sampleIds], 25)}::text[])`
+        await tx`UPDATE ml_pipeline_counters SET buffered = buffered - ${removed.count} WHERE pipeline_id = ${id}`
+      })),
+
+  counters: (id) =>
+    query("counters", async () => {
+      const [row] = await sql<Array<{ received: string; duplicates: string; dropped: string; processed: string }>>`
+        SELECT received, duplicates, dropped, processed FROM ml_pipeline_counters WHERE pipeline_id = ${id}`
+      return {
+        received: Number(row?.received ?? 0),
+        duplicates: Number(row?.duplicates ?? 0),
+        dropped: Number(row?.dropped ?? 0),
+        processed: Number(row?.processed ?? 0)
+      }
+    }),
+
+  addProcessed: (id, count) =>
+    query(
+      "processed count",
+      () =>
+        sql`INSERT INTO ml_pipeline_counters (pipeline_id, processed) VALUES (${id}, ${count})
+          ON CONFLICT (pipeline_id) DO UPDATE SET processed = ml_pipeline_counters.processed + excluded.processed`
+    )
+      .pipe(Effect.asVoid),
+
+  liveState: (id) =>
+    query("learner state read", async () => {
+      const [row] = await sql<Array<{ state: unknown }>>`
+        SELECT state FROM ml_pipeline_states WHERE pipeline_id = ${id}`
+      return row === undefined ? undefined : states.orThrow(row.state, `ml_pipeline_states row ${id}`)
+    }),
+
+  setLiveState: (id, state) =>
+    query(
+      "learner state write",
+      () =>
+        sql`INSERT INTO ml_pipeline_states (pipeline_id, state) VALUES (${id}, ${sql.json(state as never)})
+          ON CONFLICT (pipeline_id) DO UPDATE SET state = excluded.state`
+    ).pipe(Effect.asVoid),
+
+  progressive: (id) =>
+    query("progressive window read", async () =>
+      (await sql<Array<{ seq: string; prediction: number; label: number }>>`
+        SELECT seq, prediction, label FROM ml_pipeline_progressive WHERE pipeline_id = ${id} ORDER BY seq`)
+        .map((row) =>
+          progressiveEntries.orThrow(
+            { prediction: row.prediction, label: row.label },
+            `ml_pipeline_progressive row ${row.seq}`
+          )
+        )),
+
+  addValidation: (id, batch, max) =>
+    query("validation append", () =>
+      sql.begin(async (tx) => {
+        await lockSamples(tx, id)
+        if (batch.length > 0) {
+          await tx`INSERT INTO ml_pipeline_validation (pipeline_id, record)
+                   SELECT ${id}, s.value
+                   FROM jsonb_array_elements(${tx.json(batch as never)}) WITH ORDINALITY AS s(value, n) ORDER BY s.n`
+        }
+        await keepNewest(tx, "ml_pipeline_validation", id, max)
+      })),
+
+  validation: (id) =>
+    query("validation read", async () =>
+      decodeSamples(
+        await sql`SELECT seq, record FROM ml_pipeline_validation WHERE pipeline_id = ${id} ORDER BY seq`,
+        "ml_pipeline_validation"
+      )),
+
+  appendUpdate: (record) =>
+    query("update record append", () =>
+      sql`INSERT INTO ml_pipeline_updates (pipeline_id, record)
+          VALUES (${record.pipelineId}, ${sql.json(record as never)})`).pipe(Effect.asVoid),
+
+  updates: (id) =>
+    query("update records read", async () =>
+      (await sql<Array<{ seq: string; record: unknown }>>`
+        SELECT seq, record FROM ml_pipeline_updates WHERE pipeline_id = ${id} ORDER BY seq`)
+        .map((row) => updates.orThrow(row.record, `ml_pipeline_updates row ${row.seq}`)))
+})
+
+export const layer: Layer.Layer<PipelineStore.PipelineStore, never, PostgresClient> = Layer.effect(
+  PipelineStore.PipelineStore,
+  PostgresClient.useSync(({ sql }) => make(sql))
+)
