@@ -9,6 +9,7 @@
  */
 import { StorageError } from "@org/ml-core"
 import { Context, Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import postgres, { type Sql } from "postgres"
@@ -49,8 +50,9 @@ export const checkInstance = async (sql: Sql, url: string, file: string): Promis
     }
   }
   if (remembered === undefined) {
-    // Written aside, then renamed: instances sharing the directory never see half a file.
-    const temporary = `${file}.${process.pid}.tmp`
+    // Written aside, then renamed: instances sharing the directory never see half a file. The name is
+    // unique per call, as several servers in one process may start on one directory at once.
+    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`
     await fs.mkdir(path.dirname(file), { recursive: true })
     await fs.writeFile(temporary, JSON.stringify({ id: row.id }) + "\n")
     await fs.rename(temporary, file)

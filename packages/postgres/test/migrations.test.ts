@@ -94,8 +94,12 @@ describe("PostgreSQL migrations", () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-pg-instance-"))
     const instanceFile = `${dir}/postgres-instance.json`
     try {
-      // Two starts on the same database (and instances sharing the directory) agree.
-      await (await PostgresClient.connect({ url: database.url, instanceFile })).end()
+      // Starts on the same database (and instances sharing the directory) agree, also several at
+      // once in one process (the remembered file was once written through one temporary name per pid).
+      const clients = await Promise.all(
+        [0, 1, 2, 3].map(() => PostgresClient.connect({ url: database.url, instanceFile }))
+      )
+      await Promise.all(clients.map((client) => client.end()))
       await (await PostgresClient.connect({ url: database.url, instanceFile })).end()
       const remembered = JSON.parse(await fs.readFile(instanceFile, "utf8")).id
       // Emptied: the same name, created again.
