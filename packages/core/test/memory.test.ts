@@ -1,8 +1,7 @@
 import { Effect, Layer } from "effect"
-import { ArtifactStore, Leases, MetricsSink, ModelRegistry, ModelStore } from "../src/index.js"
+import { ArtifactStore, MetricsSink, ModelRegistry, ModelStore } from "../src/index.js"
 import {
   artifactStoreContract,
-  leasesContract,
   metricsSinkContract,
   modelRegistryContract,
   modelStoreContract
@@ -25,5 +24,3 @@ modelRegistryContract(
   "memory",
   (settings) => ModelRegistry.layerMemory({ ...ModelRegistry.defaultRegistrySettings, ...settings })
 )
-
-leasesContract("memory", () => Leases.layerMemory)

@@ -11,6 +11,7 @@ import { defaultMonitorSettings, type Monitor } from "../drift/Monitor.js"
 import type { DriftReport } from "../drift/Report.js"
 import { type Delivery, maxDeliveriesPerWebhook } from "../drift/Webhook.js"
 import { Leases } from "../shared/Leases.js"
+import { leasesContract } from "./LeasesContract.js"
 
 export const sampleMonitor = (overrides: Partial<Monitor> = {}): Monitor => ({
   id: `mon-${Math.random().toString(36).slice(2, 10)}`,
@@ -215,23 +216,7 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(result.all[0]).toEqual(delivery(quiet, 1))
       expect(result.all.at(-1)).toEqual(delivery(quiet, 2))
     })
-
-    it("grants a lease to one holder until it expires", async () => {
-      const name = `lease-${Math.random().toString(36).slice(2)}`
-      const result = await run(Effect.gen(function*() {
-        const leases = yield* Leases
-        const first = yield* Effect.all([
-          leases.acquire(name, "a", 1000),
-          leases.acquire(name, "b", 1000),
-          leases.acquire(name, "a", 1000)
-        ], { concurrency: "unbounded" })
-        // Leases long enough that a stalled machine cannot let one expire between the three tries.
-        yield* Effect.sleep(1100)
-        const afterExpiry = yield* leases.acquire(name, "b", 1000)
-        return { first, afterExpiry }
-      }))
-      expect(result.first.filter(Boolean)).toHaveLength(1)
-      expect(result.afterExpiry).toBe(true)
-    })
   })
+  // The drift scheduler's leases live in the same store: the Leases contract runs on it too.
+  leasesContract(adapter, makeLayer)
 }

@@ -1,9 +1,8 @@
-// The KeyStore and Leases contracts on PostgreSQL. Each KeyStore case gets a database of its own
-// (the contract lists every key), seen through two separate pools as two instances would see it.
-import { keyStoreContract, leasesContract } from "@org/ml-core/testing"
-import { Layer } from "effect"
+// The KeyStore contract on PostgreSQL (the Leases contract runs with the DriftStore one). Each case
+// gets a database of its own (the contract lists every key), seen through two pools as two instances would.
+import { keyStoreContract } from "@org/ml-core/testing"
 import { afterAll } from "vitest"
-import { PostgresClient, PostgresKeyStore, PostgresLeases } from "../src/index.js"
+import { PostgresClient, PostgresKeyStore } from "../src/index.js"
 import { freshDatabase, type TestDatabase } from "../src/Testing.js"
 
 const databases: Array<TestDatabase> = []
@@ -25,10 +24,3 @@ keyStoreContract("postgres", async () => {
     }
   }
 })
-
-const leasesDatabase = await freshDatabase("leases")
-databases.push(leasesDatabase)
-leasesContract(
-  "postgres",
-  () => PostgresLeases.layer.pipe(Layer.provide(PostgresClient.layer({ url: leasesDatabase.url, maxConnections: 4 })))
-)
