@@ -1,12 +1,12 @@
 /**
  * `ml-server migrate --from-env FILE --to-env FILE`: copies a deployment's models, their audit
- * history and their artifacts from one store to another, each side described by an environment
+ * history, their artifacts and the API keys from one store to another, each side described by an environment
  * file exactly like the server's configuration (ML_MODEL_STORAGE_DIR, ML_REDIS_URL,
  * ML_DATABASE_URL, ML_ARTIFACT_URL, ...). Everything goes through the ports, so any pair of
  * compositions works. The target must be empty; the source is only read (its servers stopped).
- * Keys, experiments, drift monitors and pipelines are not copied yet: a source holding any is
- * refused unless `--models-only` says to leave them behind. At the end every model, its history,
- * production pointer and artifact digest are compared between the stores.
+ * Experiments, drift monitors and pipelines are not copied yet: a source holding any is refused
+ * unless `--models-only` says to leave them behind. At the end every model, its history,
+ * production pointer, artifact digest and key record are compared between the stores.
  */
 import {
   ArtifactStore,
@@ -124,10 +124,9 @@ const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArr
   }
 }
 
-/** The records outside the models, named and counted (the ones this command does not copy). */
-const otherRecords = async (stores: Stores): Promise<ReadonlyArray<string>> => {
+/** The records migrate does not copy yet, named and counted. */
+const uncopiedRecords = async (stores: Stores): Promise<ReadonlyArray<string>> => {
   const counts: Array<[string, number]> = [
-    ["keys", (await run(stores.keys.list())).length],
     ["experiments", (await run(stores.experiments.list())).length],
     ["drift monitors", (await run(stores.drift.listMonitors())).length],
     ["pipelines", (await run(stores.pipelines.list())).length]
@@ -154,10 +153,28 @@ export interface MigrationSummary {
   readonly events: number
   readonly artifacts: number
   readonly artifactBytes: number
+  readonly keys: number
   readonly leftBehind: ReadonlyArray<string>
 }
 
-/** Copies models, history and artifacts from `source` to the empty `target`, then verifies. */
+/**
+ * Keys are recreated with their token hashes, and revoked ones revoked again, all in the order of
+ * their timestamps: the target records the same creation and revocation events in the same order.
+ */
+const copyKeys = async (source: KeyStore.KeyStoreShape, target: KeyStore.KeyStoreShape): Promise<number> => {
+  const records = await run(source.exportRecords())
+  const steps = records.flatMap(({ key, tokenHash }) => {
+    const { revokedAt, revokedBy, ...active } = key
+    const create = { at: key.createdAt, order: 0, run: () => run(target.create(active, tokenHash)) }
+    if (revokedAt === undefined) return [create]
+    const revoke = { at: revokedAt, order: 1, run: () => run(target.revoke(key.id, revokedBy ?? "unknown", revokedAt)) }
+    return [create, revoke]
+  }).sort((a, b) => a.at.localeCompare(b.at) || a.order - b.order)
+  for (const step of steps) await step.run()
+  return records.length
+}
+
+/** Copies models, history, artifacts and keys from `source` to the empty `target`, then verifies. */
 export const migrateStores = async (
   source: Stores,
   target: Stores,
@@ -165,10 +182,11 @@ export const migrateStores = async (
 ): Promise<MigrationSummary> => {
   const inTarget = [
     ...((await run(target.models.list({ limit: 1 }))).length > 0 ? ["models"] : []),
-    ...await otherRecords(target)
+    ...((await run(target.keys.list())).length > 0 ? ["keys"] : []),
+    ...await uncopiedRecords(target)
   ]
   if (inTarget.length > 0) throw new Error(`the target is not empty: it holds ${inTarget.join(", ")}`)
-  const leftBehind = await otherRecords(source)
+  const leftBehind = await uncopiedRecords(source)
   if (leftBehind.length > 0 && !options.modelsOnly) {
     throw new Error(
       `the source holds ${leftBehind.join(", ")}, which migrate does not copy yet; ` +
@@ -216,6 +234,8 @@ export const migrateStores = async (
     artifactBytes += model.artifact.sizeBytes
   }
   options.log(`Copied ${artifacts} artifacts (${artifactBytes} bytes), each verified by SHA-256`)
+  const keys = await copyKeys(source.keys, target.keys)
+  options.log(`Copied ${keys} API keys (their token hashes: the old tokens keep working)`)
   // Verification: everything read back from the target as a server would.
   const copied = await allModels(target.models)
   if (copied.length !== models.length) throw new Error(`target has ${copied.length} models, source ${models.length}`)
@@ -242,7 +262,12 @@ export const migrateStores = async (
   if (!same(await run(source.models.countByStatus()), await run(target.models.countByStatus()))) {
     throw new Error("model counts by status differ")
   }
-  return { models: models.length, events, artifacts, artifactBytes, leftBehind }
+  const byHash = (records: ReadonlyArray<KeyStore.KeyRecord>) =>
+    [...records].sort((a, b) => a.tokenHash.localeCompare(b.tokenHash))
+  if (!same(byHash(await run(source.keys.exportRecords())), byHash(await run(target.keys.exportRecords())))) {
+    throw new Error("API keys differ in the target")
+  }
+  return { models: models.length, events, artifacts, artifactBytes, keys, leftBehind }
 }
 
 /** Runs the subcommand; resolves to the exit code (0 copied and verified, 1 refused or failed, 2 bad usage). */
@@ -276,7 +301,7 @@ export const runMigrate = async (
     })
     out(
       `Verified: ${summary.models} models, ${summary.events} audit events, production pointers and ` +
-        `${summary.artifacts} artifacts (${summary.artifactBytes} bytes) match the source`
+        `${summary.artifacts} artifacts (${summary.artifactBytes} bytes) and ${summary.keys} API keys match the source`
     )
     if (summary.leftBehind.length > 0) out(`Not copied (--models-only): ${summary.leftBehind.join(", ")}`)
     return 0

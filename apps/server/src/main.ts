@@ -27,8 +27,8 @@ Usage:
                                   check and repair the data directory's journals (server stopped)
   ml-server init-redis            confirm an emptied or replaced Redis
   ml-server migrate --from-env FILE --to-env FILE [--models-only]
-                                  copy models, audit history and artifacts to an empty store and
-                                  verify them (each FILE holds ML_* settings; servers stopped)
+                                  copy models, audit history, artifacts and API keys to an empty
+                                  store and verify them (each FILE: ML_* settings; servers stopped)
   ml-server --help | --version
 
 Common settings (README "Configuration" lists all):

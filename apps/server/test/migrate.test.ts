@@ -1,6 +1,7 @@
 // `ml-server migrate`: a deployment seeded through a real server process on files is copied to
 // PostgreSQL and to Redis, and a server started on the target then serves the same models, audit
-// history, production version and verified artifacts. Refusals: a non-empty target, and a source
+// history, production version and verified artifacts, and the API keys made on the source work
+// (a revoked one stays revoked). Refusals: a non-empty target, and a source
 // with records migrate does not copy yet unless --models-only.
 import { freshDatabase } from "@org/ml-adapter-postgres/testing"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
@@ -40,6 +41,9 @@ const envFile = async (name: string, env: Record<string, string>) => {
   return file
 }
 
+const bootstrapToken = "bootstrap-admin-token-0123456789"
+const auth = { ML_API_TOKEN: bootstrapToken }
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const name = "churn-model"
 const weights = (i: number) => `weights of version ${i} `.repeat(1000 * (i + 1))
 /** What the source server answered, to compare with the target's answers. */
@@ -49,12 +53,21 @@ let expected: {
   production: unknown
   digests: Array<string>
   ids: Array<string>
+  keyEvents: unknown
+  editorToken: string
+  revokedToken: string
 }
 
 beforeAll(async () => {
-  const server = await startServer(sourceDir)
+  const server = await startServer(sourceDir, auth)
   try {
-    const call = httpClient(() => server.url)
+    const asAdmin = httpClient(() => server.url)
+    const call: typeof asAdmin = (method, route, body, headers = {}) =>
+      asAdmin(method, route, body, { ...bearer(bootstrapToken), ...headers })
+    const editor = await call("POST", "/v1/keys", { name: "trainer", role: "editor" })
+    expect(editor.status).toBe(201)
+    const revoked = await call("POST", "/v1/keys", { name: "old-job", role: "viewer" })
+    expect((await call("DELETE", `/v1/keys/${revoked.body.key.id}`)).status).toBe(204)
     const ids: Array<string> = []
     for (let i = 0; i < 3; i++) {
       const created = await call("POST", "/v1/models", metadata({ name, version: `${i}.0.0` }))
@@ -74,6 +87,9 @@ beforeAll(async () => {
     )
     const models = (await call("GET", "/v1/models?limit=100")).body.items as Array<{ id: string }>
     expected = {
+      keyEvents: (await call("GET", "/v1/keys/events")).body,
+      editorToken: editor.body.token as string,
+      revokedToken: revoked.body.token as string,
       ids,
       models: models.sort((a, b) => a.id.localeCompare(b.id)),
       histories: await Promise.all(models.map(async (m) => (await call("GET", `/v1/models/${m.id}/history`)).body)),
@@ -102,24 +118,35 @@ describe.each(targets)("ml-server migrate from files to $label", ({ env, label }
 
     const done = await migrate("--from-env", from, "--to-env", to, "--models-only")
     expect(done.code, done.output).toBe(0)
-    expect(done.output).toMatch(/Verified: 5 models, \d+ audit events, production pointers and 3 artifacts/)
+    expect(done.output).toMatch(
+      /Verified: 5 models, \d+ audit events, production pointers and 3 artifacts \(\d+ bytes\) and 2 API keys/
+    )
     expect(done.output).toContain("Not copied (--models-only): 1 experiments")
 
     const again = await migrate("--from-env", from, "--to-env", to, "--models-only")
     expect(again.code, again.output).toBe(1)
     expect(again.output).toContain("the target is not empty: it holds models")
 
-    const server = await startServer(targetDir, env())
+    const server = await startServer(targetDir, { ...auth, ...env() })
     try {
-      const call = httpClient(() => server.url)
+      const anonymous = httpClient(() => server.url)
+      // The key made on the source works on the target; the one revoked there stays refused.
+      expect((await anonymous("GET", "/v1/models", undefined, bearer(expected.revokedToken))).status).toBe(401)
+      const call: typeof anonymous = (method, route, body, headers = {}) =>
+        anonymous(method, route, body, { ...bearer(expected.editorToken), ...headers })
       const models = (await call("GET", "/v1/models?limit=100")).body.items as Array<{ id: string }>
       expect(models.sort((a, b) => a.id.localeCompare(b.id))).toEqual(expected.models)
       for (const [i, model] of models.entries()) {
         expect((await call("GET", `/v1/models/${model.id}/history`)).body).toEqual(expected.histories[i])
       }
       expect((await call("GET", `/v1/registry/${name}/production`)).body).toEqual(expected.production)
+      const keyEvents = await anonymous("GET", "/v1/keys/events", undefined, bearer(bootstrapToken))
+      expect(keyEvents.body).toEqual(expected.keyEvents)
+      expect(keyEvents.body.items.map((e: { action: string }) => e.action)).toEqual(["created", "created", "revoked"])
       for (const [i, id] of expected.ids.entries()) {
-        const download = await fetch(`${server.url}/v1/models/${id}/artifact`)
+        const download = await fetch(`${server.url}/v1/models/${id}/artifact`, {
+          headers: bearer(expected.editorToken)
+        })
         expect(download.status).toBe(200)
         const bytes = Buffer.from(await download.arrayBuffer())
         expect(createHash("sha256").update(bytes).digest("hex")).toBe(expected.digests[i])
