@@ -2,13 +2,15 @@
 /**
  * Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT;
  * `repair [--data-dir DIR]` runs the journal repair instead (see Repair.ts), and `init-redis`
- * confirms an emptied or replaced Redis (see InitRedis.ts). Exit codes: 0 clean shutdown, 1 an
+ * confirms an emptied or replaced Redis (see InitRedis.ts), `migrate` copies a deployment to
+ * another store (see Migrate.ts). Exit codes: 0 clean shutdown, 1 an
  * unexpected failure, 2 a usage or configuration problem named in one line.
  */
 import { RedisCluster } from "@org/ml-adapter-redis"
 import * as fs from "node:fs"
 import { ConfigError, loadConfig } from "./Config.js"
 import { initRedis } from "./InitRedis.js"
+import { runMigrate } from "./Migrate.js"
 import { runRepair } from "./Repair.js"
 import { startServer } from "./Server.js"
 import { checkDataDirectory, describeListenFailure } from "./StartupProblems.js"
@@ -24,6 +26,9 @@ Usage:
   ml-server repair [--data-dir DIR]
                                   check and repair the data directory's journals (server stopped)
   ml-server init-redis            confirm an emptied or replaced Redis
+  ml-server migrate --from-env FILE --to-env FILE [--models-only]
+                                  copy models, audit history, artifacts and API keys to an empty
+                                  store and verify them (each FILE: ML_* settings; servers stopped)
   ml-server --help | --version
 
 Common settings (README "Configuration" lists all):
@@ -51,6 +56,7 @@ const main = async () => {
     return
   }
   if (command === "repair") process.exit(await runRepair(process.argv.slice(3), process.env))
+  if (command === "migrate") process.exit(await runMigrate(process.argv.slice(3)))
   if (command !== undefined && command !== "init-redis" && command !== "start") {
     fail(`Unknown command or option: ${command} (see ml-server --help)`, 2)
   }

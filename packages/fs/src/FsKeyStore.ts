@@ -59,7 +59,8 @@ export const make = (options: { readonly directory: string }) =>
           const [tokenHash] = journal.state().entries().find(([, key]) => key.id === id)!
           return { op: "put", tokenHash, key: revoked, event: KeyStore.keyEventOf(revoked) }
         }),
-      events: () => read((s) => s.events())
+      events: () => read((s) => s.events()),
+      exportRecords: () => read((s) => s.exportRecords())
     })
   })
 

@@ -43,6 +43,12 @@ export const make = (sql: Sql): KeyStore.KeyStoreShape => ({
           .map((row) => apiKeys.orThrow(row.record, `ml_api_keys row ${row.id}`))
     ),
 
+  exportRecords: () =>
+    query("key export", async () =>
+      (await sql<Array<{ id: string; token_hash: string; record: unknown }>>`
+        SELECT id, token_hash, record FROM ml_api_keys ORDER BY created_at, id`)
+        .map((row) => ({ tokenHash: row.token_hash, key: apiKeys.orThrow(row.record, `ml_api_keys row ${row.id}`) }))),
+
   revoke: (id, revokedBy, at) =>
     query("key revocation", () =>
       sql.begin(async (tx) => {

@@ -51,6 +51,10 @@ export const make = (redis: RedisConnection, prefix = "", guard: InstanceGuard =
           )
         )
       ),
+    exportRecords: () =>
+      call("export keys", () => redis.hgetall(keys.byHash())).pipe(
+        Effect.map((all) => Object.entries(all).map(([tokenHash, raw]) => ({ tokenHash, key: read(raw, tokenHash)! })))
+      ),
     revoke: (id, revokedBy, at) =>
       call("revoke key", async () => {
         const tokenHash = await redis.hget(keys.ids(), id)

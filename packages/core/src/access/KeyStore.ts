@@ -101,6 +101,17 @@ export interface KeyStoreShape {
    * record theirs in the same write as the key, so no key changes without its event.
    */
   readonly events: () => Effect.Effect<ReadonlyArray<KeyEvent>, StorageError>
+  /**
+   * Every key with the hash of its token, for copying a deployment to another store
+   * (`ml-server migrate`); never served over HTTP. Hashes, not tokens: the tokens keep working.
+   */
+  readonly exportRecords: () => Effect.Effect<ReadonlyArray<KeyRecord>, StorageError>
+}
+
+/** A stored key and the SHA-256 of its token, as `exportRecords` answers. */
+export interface KeyRecord {
+  readonly tokenHash: string
+  readonly key: ApiKey
 }
 
 export class KeyStore extends Context.Service<KeyStore, KeyStoreShape>()("@org/ml-core/KeyStore") {}
@@ -144,6 +155,7 @@ export const makeMemory = Effect.sync((): MemoryKeyStore => {
         return undefined
       }),
     events: () => Effect.sync(eventList),
+    exportRecords: () => Effect.sync(() => [...byHash].map(([tokenHash, key]) => ({ tokenHash, key }))),
     entries: () => [...byHash.entries()],
     put: (tokenHash, key) => void byHash.set(tokenHash, key),
     putEvent,

@@ -34,6 +34,25 @@ export const keyStoreContract = (
       }
     })
 
+    it("exports every key with its token hash, revoked ones included", async () => {
+      const { first, second, close } = await makeStores()
+      try {
+        await Effect.runPromise(first.create(sampleKey("e1"), "hash-e1"))
+        await Effect.runPromise(first.create(sampleKey("e22"), "hash-e22"))
+        await Effect.runPromise(first.revoke("e22", "admin-key", "2026-02-01T00:00:00.000Z"))
+        const exported = (await Effect.runPromise(second.exportRecords())).filter((r) => r.key.id.startsWith("e"))
+        expect([...exported].sort((a, b) => a.key.id.localeCompare(b.key.id))).toEqual([
+          { tokenHash: "hash-e1", key: sampleKey("e1") },
+          {
+            tokenHash: "hash-e22",
+            key: { ...sampleKey("e22"), revokedAt: "2026-02-01T00:00:00.000Z", revokedBy: "admin-key" }
+          }
+        ])
+      } finally {
+        await close()
+      }
+    })
+
     it("revokes at once for every reader, recording who revoked", async () => {
       const { first, second, close } = await makeStores()
       try {

@@ -1,0 +1,314 @@
+/**
+ * `ml-server migrate --from-env FILE --to-env FILE`: copies a deployment's models, their audit
+ * history, their artifacts and the API keys from one store to another, each side described by an environment
+ * file exactly like the server's configuration (ML_MODEL_STORAGE_DIR, ML_REDIS_URL,
+ * ML_DATABASE_URL, ML_ARTIFACT_URL, ...). Everything goes through the ports, so any pair of
+ * compositions works. The target must be empty; the source is only read (its servers stopped).
+ * Experiments, drift monitors and pipelines are not copied yet: a source holding any is refused
+ * unless `--models-only` says to leave them behind. At the end every model, its history,
+ * production pointer, artifact digest and key record are compared between the stores.
+ */
+import {
+  ArtifactStore,
+  type AuditEvent,
+  DriftStore,
+  ExperimentStore,
+  KeyStore,
+  type Model,
+  ModelStore,
+  PipelineStore
+} from "@org/ml-core"
+import { Effect, ManagedRuntime } from "effect"
+import * as fs from "node:fs"
+import { isDeepStrictEqual } from "node:util"
+import { ConfigError, loadConfig, type ServerConfig } from "./Config.js"
+import { makeStorageLayer } from "./Server.js"
+
+const usage = "Usage: ml-server migrate --from-env FILE --to-env FILE [--models-only]"
+
+class UsageError extends Error {}
+
+export interface MigrateArgs {
+  readonly fromEnv: string
+  readonly toEnv: string
+  readonly modelsOnly: boolean
+}
+
+export const parseMigrateArgs = (args: ReadonlyArray<string>): MigrateArgs => {
+  let fromEnv: string | undefined
+  let toEnv: string | undefined
+  let modelsOnly = false
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [
+      arg,
+      undefined
+    ]
+    if (flag === "--models-only" && inline === undefined) modelsOnly = true
+    else if (flag === "--from-env" || flag === "--to-env") {
+      const value = inline ?? args[++i]
+      if (value === undefined || value === "") throw new UsageError(`${flag} needs a file. ${usage}`)
+      if (flag === "--from-env") fromEnv = value
+      else toEnv = value
+    } else throw new UsageError(`Unknown option ${arg}. ${usage}`)
+  }
+  if (fromEnv === undefined || toEnv === undefined) throw new UsageError(usage)
+  return { fromEnv, toEnv, modelsOnly }
+}
+
+/** KEY=VALUE lines; blank lines and `#` comments skipped; one pair of surrounding quotes removed. */
+export const parseEnvFile = (text: string, file: string): Record<string, string> => {
+  const env: Record<string, string> = {}
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim()
+    if (line === "" || line.startsWith("#")) return
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line)
+    if (match === null) throw new UsageError(`${file} line ${index + 1}: expected KEY=VALUE`)
+    const value = match[2]!
+    env[match[1]!] = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value
+  })
+  return env
+}
+
+const configFrom = (file: string): ServerConfig => {
+  let text: string
+  try {
+    text = fs.readFileSync(file, "utf8")
+  } catch (error) {
+    throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`)
+  }
+  try {
+    return loadConfig(parseEnvFile(text, file))
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`Invalid configuration in ${file}: ${error.message}`)
+    throw error
+  }
+}
+
+/** Where the records of a configuration live, in the server's own words (no credentials). */
+export const describeStores = (config: ServerConfig): string => {
+  const records = config.databaseUrl !== undefined
+    ? `postgresql ${config.databaseUrl.replace(/\/\/[^@/]*@/, "//***@")}`
+    : config.redisClusterNodes !== undefined
+    ? `redis cluster prefix "${config.redisPrefix}"`
+    : config.redisUrl !== undefined
+    ? `redis ${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")} prefix "${config.redisPrefix}"`
+    : `files in ${config.storageDir}`
+  const artifacts = config.s3Artifacts === undefined
+    ? `artifacts in ${config.storageDir}`
+    : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix}`
+  return `${records}, ${artifacts}`
+}
+
+const storesOf = Effect.gen(function*() {
+  return {
+    models: yield* ModelStore.ModelStore,
+    artifacts: yield* ArtifactStore.ArtifactStore,
+    keys: yield* KeyStore.KeyStore,
+    experiments: yield* ExperimentStore.ExperimentStore,
+    drift: yield* DriftStore.DriftStore,
+    pipelines: yield* PipelineStore.PipelineStore
+  }
+})
+type Stores = Effect.Success<typeof storesOf>
+
+const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
+
+const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<Model>> => {
+  const models: Array<Model> = []
+  for (;;) {
+    const last = models.at(-1)
+    const page = await run(store.list(last === undefined ? { limit: 500 } : { limit: 500, cursor: last.id }))
+    models.push(...page)
+    if (page.length < 500) return models
+  }
+}
+
+/** The records migrate does not copy yet, named and counted. */
+const uncopiedRecords = async (stores: Stores): Promise<ReadonlyArray<string>> => {
+  const counts: Array<[string, number]> = [
+    ["experiments", (await run(stores.experiments.list())).length],
+    ["drift monitors", (await run(stores.drift.listMonitors())).length],
+    ["pipelines", (await run(stores.pipelines.list())).length]
+  ]
+  return counts.filter(([, n]) => n > 0).map(([what, n]) => `${n} ${what}`)
+}
+
+const sha256OfStream = async (stream: ReadableStream<Uint8Array>): Promise<{ sha256: string; sizeBytes: number }> => {
+  const { createHash } = await import("node:crypto")
+  const hash = createHash("sha256")
+  let sizeBytes = 0
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    hash.update(chunk)
+    sizeBytes += chunk.byteLength
+  }
+  return { sha256: hash.digest("hex"), sizeBytes }
+}
+
+/** Deep equality regardless of key order (PostgreSQL's jsonb does not keep it). */
+const same = (a: unknown, b: unknown) => isDeepStrictEqual(a, b)
+
+export interface MigrationSummary {
+  readonly models: number
+  readonly events: number
+  readonly artifacts: number
+  readonly artifactBytes: number
+  readonly keys: number
+  readonly leftBehind: ReadonlyArray<string>
+}
+
+/**
+ * Keys are recreated with their token hashes, and revoked ones revoked again, all in the order of
+ * their timestamps: the target records the same creation and revocation events in the same order.
+ */
+const copyKeys = async (source: KeyStore.KeyStoreShape, target: KeyStore.KeyStoreShape): Promise<number> => {
+  const records = await run(source.exportRecords())
+  const steps = records.flatMap(({ key, tokenHash }) => {
+    const { revokedAt, revokedBy, ...active } = key
+    const create = { at: key.createdAt, order: 0, run: () => run(target.create(active, tokenHash)) }
+    if (revokedAt === undefined) return [create]
+    const revoke = { at: revokedAt, order: 1, run: () => run(target.revoke(key.id, revokedBy ?? "unknown", revokedAt)) }
+    return [create, revoke]
+  }).sort((a, b) => a.at.localeCompare(b.at) || a.order - b.order)
+  for (const step of steps) await step.run()
+  return records.length
+}
+
+/** Copies models, history, artifacts and keys from `source` to the empty `target`, then verifies. */
+export const migrateStores = async (
+  source: Stores,
+  target: Stores,
+  options: { readonly modelsOnly: boolean; readonly log: (line: string) => void }
+): Promise<MigrationSummary> => {
+  const inTarget = [
+    ...((await run(target.models.list({ limit: 1 }))).length > 0 ? ["models"] : []),
+    ...((await run(target.keys.list())).length > 0 ? ["keys"] : []),
+    ...await uncopiedRecords(target)
+  ]
+  if (inTarget.length > 0) throw new Error(`the target is not empty: it holds ${inTarget.join(", ")}`)
+  const leftBehind = await uncopiedRecords(source)
+  if (leftBehind.length > 0 && !options.modelsOnly) {
+    throw new Error(
+      `the source holds ${leftBehind.join(", ")}, which migrate does not copy yet; ` +
+        `pass --models-only to copy the models alone`
+    )
+  }
+  const models = await allModels(source.models)
+  const byId = new Map(models.map((m) => [m.id, m]))
+  const names = [...new Set(models.map((m) => m.name))]
+  let events = 0
+  for (const name of names) {
+    // Replayed per name in append order: a model is inserted (in its current state) with its first
+    // event, and the events between insertions follow in one commit, so both histories keep their order.
+    const history = await run(source.models.historyOfName(name))
+    const inserted = new Set<string>()
+    let pending: Array<AuditEvent> = []
+    const flush = async () => {
+      if (pending.length > 0) await run(target.models.commit({ expected: [], put: [], events: pending }))
+      pending = []
+    }
+    for (const event of history) {
+      const model = byId.get(event.modelId)
+      if (model !== undefined && !inserted.has(model.id)) {
+        await flush()
+        await run(target.models.insert(model, event))
+        inserted.add(model.id)
+      } else pending.push(event)
+      events++
+    }
+    await flush()
+    const missing = models.filter((m) => m.name === name && !inserted.has(m.id))
+    if (missing.length > 0) throw new Error(`model ${missing[0]!.id} (${name}) has no audit history to copy`)
+  }
+  options.log(`Copied ${models.length} models and ${events} audit events`)
+  let artifacts = 0
+  let artifactBytes = 0
+  for (const model of models) {
+    if (model.artifact === null) continue
+    const stream = await run(source.artifacts.open(model.id, model.artifact))
+    await run(target.artifacts.write(model.id, stream, {
+      maxBytes: model.artifact.sizeBytes,
+      expectedSha256: model.artifact.sha256
+    }))
+    artifacts++
+    artifactBytes += model.artifact.sizeBytes
+  }
+  options.log(`Copied ${artifacts} artifacts (${artifactBytes} bytes), each verified by SHA-256`)
+  const keys = await copyKeys(source.keys, target.keys)
+  options.log(`Copied ${keys} API keys (their token hashes: the old tokens keep working)`)
+  // Verification: everything read back from the target as a server would.
+  const copied = await allModels(target.models)
+  if (copied.length !== models.length) throw new Error(`target has ${copied.length} models, source ${models.length}`)
+  for (const model of models) {
+    const twin = await run(target.models.get(model.id))
+    if (!same(twin, model)) throw new Error(`model ${model.id} differs in the target`)
+    if (!same(await run(target.models.historyOf(model.id)), await run(source.models.historyOf(model.id)))) {
+      throw new Error(`audit history of model ${model.id} differs in the target`)
+    }
+    if (model.artifact !== null) {
+      const read = await sha256OfStream(await run(target.artifacts.open(model.id, model.artifact)))
+      if (read.sha256 !== model.artifact.sha256 || read.sizeBytes !== model.artifact.sizeBytes) {
+        throw new Error(`artifact of model ${model.id} reads back as ${read.sha256} (${read.sizeBytes} bytes)`)
+      }
+    }
+  }
+  for (const name of names) {
+    const [from, to] = [await run(source.models.productionOf(name)), await run(target.models.productionOf(name))]
+    if (from?.id !== to?.id) throw new Error(`production version of ${name} differs: ${from?.id} vs ${to?.id}`)
+    if (!same(await run(source.models.historyOfName(name)), await run(target.models.historyOfName(name)))) {
+      throw new Error(`audit history of ${name} differs in the target`)
+    }
+  }
+  if (!same(await run(source.models.countByStatus()), await run(target.models.countByStatus()))) {
+    throw new Error("model counts by status differ")
+  }
+  const byHash = (records: ReadonlyArray<KeyStore.KeyRecord>) =>
+    [...records].sort((a, b) => a.tokenHash.localeCompare(b.tokenHash))
+  if (!same(byHash(await run(source.keys.exportRecords())), byHash(await run(target.keys.exportRecords())))) {
+    throw new Error("API keys differ in the target")
+  }
+  return { models: models.length, events, artifacts, artifactBytes, keys, leftBehind }
+}
+
+/** Runs the subcommand; resolves to the exit code (0 copied and verified, 1 refused or failed, 2 bad usage). */
+export const runMigrate = async (
+  args: ReadonlyArray<string>,
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error
+): Promise<number> => {
+  let parsed: MigrateArgs
+  let from: ServerConfig
+  let to: ServerConfig
+  try {
+    parsed = parseMigrateArgs(args)
+    from = configFrom(parsed.fromEnv)
+    to = configFrom(parsed.toEnv)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(error.message)
+      return 2
+    }
+    throw error
+  }
+  const source = ManagedRuntime.make(makeStorageLayer(from))
+  const target = ManagedRuntime.make(makeStorageLayer(to))
+  try {
+    out(`Migrating from ${describeStores(from)}`)
+    out(`          to   ${describeStores(to)}`)
+    const summary = await migrateStores(await source.runPromise(storesOf), await target.runPromise(storesOf), {
+      modelsOnly: parsed.modelsOnly,
+      log: out
+    })
+    out(
+      `Verified: ${summary.models} models, ${summary.events} audit events, production pointers and ` +
+        `${summary.artifacts} artifacts (${summary.artifactBytes} bytes) and ${summary.keys} API keys match the source`
+    )
+    if (summary.leftBehind.length > 0) out(`Not copied (--models-only): ${summary.leftBehind.join(", ")}`)
+    return 0
+  } catch (error) {
+    err(`Migration refused or failed: ${error instanceof Error ? error.message : String(error)}`)
+    return 1
+  } finally {
+    await Promise.allSettled([source.dispose(), target.dispose()])
+  }
+}
