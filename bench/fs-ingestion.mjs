@@ -8,30 +8,15 @@ import { createClient } from "@org/ml-sdk"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { startServerProcess } from "./lib.mjs"
+import { callsPerSecond, jsonPoster, startServerProcess } from "./lib.mjs"
 
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 16)
 const requests = Number(process.env.BENCH_REQUESTS ?? 400)
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-fs-ingest-bench-"))
 const { stop, url } = await startServerProcess({ ML_MODEL_STORAGE_DIR: dataDir })
-const post = async (route, body) => {
-  const response = await fetch(`${url}${route}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body)
-  })
-  if (response.status >= 300) throw new Error(`${route}: ${response.status} ${await response.text()}`)
-  return response.json()
-}
+const post = jsonPoster(url)
 /** `requests` calls of `make(i)`, `inFlight` at a time; returns calls per second. */
-const rate = async (make) => {
-  let next = 0
-  const start = performance.now()
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < requests) await make(next++)
-  }))
-  return requests / ((performance.now() - start) / 1000)
-}
+const rate = (make) => callsPerSecond(requests, inFlight, make)
 try {
   const { makeLearner } = await import("@org/ml-core")
   const ml = createClient({ baseUrl: url })

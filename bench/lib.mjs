@@ -131,3 +131,24 @@ export const timedArtifactRoundTrip = async (url, total, block, serverPid, decla
   if (received !== total || downloadHash.digest("hex") !== expected) throw new Error("download differs from upload")
   return { model, uploaded, uploadMs, downloadMs, uploadCpuMs, downloadCpuMs }
 }
+
+/** POSTs JSON to `url` + route and returns the JSON answer; a non-2xx answer throws, naming the route. */
+export const jsonPoster = (url) => async (route, body) => {
+  const response = await fetch(`${url}${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body)
+  })
+  if (response.status >= 300) throw new Error(`${route}: ${response.status} ${await response.text()}`)
+  return response.json()
+}
+
+/** `count` calls of `make(i)`, `inFlight` at a time; returns calls per second. */
+export const callsPerSecond = async (count, inFlight, make) => {
+  let next = 0
+  const start = performance.now()
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < count) await make(next++)
+  }))
+  return count / ((performance.now() - start) / 1000)
+}

@@ -13,33 +13,17 @@ import { Redis } from "ioredis"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { startServerProcess } from "./lib.mjs"
+import { callsPerSecond, jsonPoster, startServerProcess } from "./lib.mjs"
 
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 16)
 const requests = Number(process.env.BENCH_REQUESTS ?? 400)
 const modelCount = Number(process.env.BENCH_MODELS ?? 2000)
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 
-/** `count` calls of `make(i)`, `inFlight` at a time; returns calls per second. */
-const rate = async (count, make) => {
-  let next = 0
-  const start = performance.now()
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < count) await make(next++)
-  }))
-  return count / ((performance.now() - start) / 1000)
-}
+const rate = (count, make) => callsPerSecond(count, inFlight, make)
 
 const workload = async (url) => {
-  const post = async (route, body) => {
-    const response = await fetch(`${url}${route}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body)
-    })
-    if (response.status >= 300) throw new Error(`${route}: ${response.status} ${await response.text()}`)
-    return response.json()
-  }
+  const post = jsonPoster(url)
   const register = await rate(
     modelCount,
     (i) => post("/v1/models", { name: `bench-${i % 50}`, version: `1.0.${i}`, algorithm: "x", framework: "y" })

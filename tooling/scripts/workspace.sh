@@ -9,7 +9,8 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 # What the installed node_modules were made from: the lockfile and every package manifest.
 install_inputs_hash() {
-  { cat pnpm-lock.yaml; find . -name package.json -not -path "*/node_modules/*" -not -path "./.git/*" | sort | xargs cat; } |
+  # -prune: never descend into node_modules (a filter alone still walks it, ~0.3 s on every start).
+  { cat pnpm-lock.yaml; find . \( -name node_modules -o -name .git \) -prune -o -name package.json -print | sort | xargs cat; } |
     sha256sum | cut -c1-64
 }
 install_stamp=node_modules/.ml-install-stamp
