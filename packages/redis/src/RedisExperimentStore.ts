@@ -14,11 +14,13 @@ import {
   ExperimentStore,
   type RecordDecoder,
   StaleRevisionError,
+  type StorageError,
   storedRecord,
   type Summary
 } from "@org/ml-core"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Result, Schema } from "effect"
 import { compareAndSet, getJson, getJsonMany, guardedCall, pingCall } from "./JsonDocuments.js"
+import { luaScript } from "./LuaScript.js"
 import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection, scanEach } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
@@ -51,61 +53,159 @@ return {1, ARGV[1]}
 `
 
 // Summaries are "count|shift|shiftedMean|m2|min|max" with %.17g numbers (exact round trip).
-const mergeScript = `
+// mergeSummaries merges the (field, summary) pairs of ARGV from index `first` into the hash `key`.
+const mergeLua = `
 local function parse(s)
   local t = {}
   for part in string.gmatch(s, '[^|]+') do t[#t + 1] = tonumber(part) end
   return t
 end
 local function fmt(x) return string.format('%.17g', x) end
-for i = 1, #ARGV, 2 do
-  local field, incoming = ARGV[i], parse(ARGV[i + 1])
-  local raw = redis.call('HGET', KEYS[1], field)
-  local merged
-  if not raw then
-    merged = incoming
-  else
-    local a = parse(raw)
-    local b = incoming
-    local count = a[1] + b[1]
-    local delta = (b[2] - a[2]) + (b[3] - a[3])
-    local shifted = a[3] + (delta * b[1]) / count
-    local m2 = a[4] + b[4] + ((delta * delta * a[1]) * b[1]) / count
-    merged = {count, a[2], shifted, m2, math.min(a[5], b[5]), math.max(a[6], b[6])}
+local function mergeSummaries(key, first)
+  for i = first, #ARGV, 2 do
+    local field, incoming = ARGV[i], parse(ARGV[i + 1])
+    local raw = redis.call('HGET', key, field)
+    local merged
+    if not raw then
+      merged = incoming
+    else
+      local a = parse(raw)
+      local b = incoming
+      local count = a[1] + b[1]
+      local delta = (b[2] - a[2]) + (b[3] - a[3])
+      local shifted = a[3] + (delta * b[1]) / count
+      local m2 = a[4] + b[4] + ((delta * delta * a[1]) * b[1]) / count
+      merged = {count, a[2], shifted, m2, math.min(a[5], b[5]), math.max(a[6], b[6])}
+    end
+    local text = {}
+    for k = 1, 6 do text[k] = fmt(merged[k]) end
+    redis.call('HSET', key, field, table.concat(text, '|'))
   end
-  local text = {}
-  for k = 1, 6 do text[k] = fmt(merged[k]) end
-  redis.call('HSET', KEYS[1], field, table.concat(text, '|'))
 end
-return 1
 `
 
-// Dated exposures: totals and the day's counters in one step; a hash holding more fields than
-// maxDays days of every variant can is trimmed to the newest maxDays days (once a day at most).
-const datedExposuresScript = `
-local day, maxDays, variants = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 4, #ARGV, 2 do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
-  redis.call('HINCRBY', KEYS[2], day .. ':' .. ARGV[i], ARGV[i + 1])
-end
-if redis.call('HLEN', KEYS[2]) > maxDays * variants then
-  local byDay, days = {}, {}
-  for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
-    local d = string.sub(field, 1, 10)
-    if not byDay[d] then
-      byDay[d] = {}
-      days[#days + 1] = d
-    end
-    table.insert(byDay[d], field)
-  end
-  table.sort(days)
-  for k = 1, #days - maxDays do redis.call('HDEL', KEYS[2], unpack(byDay[days[k]])) end
-end
+const mergeScript = luaScript(`${mergeLua}
+mergeSummaries(KEYS[1], 1)
 return 1
+`)
+
+// Dated exposures: totals and the day's counters in one step (counts: variant -> count); a hash
+// holding more fields than maxDays days of every variant can is trimmed to the newest maxDays
+// days (once a day at most).
+const exposureCountingLua = `
+local function countExposures(totals, dated, day, maxDays, variants, counts)
+  for variant, count in pairs(counts) do
+    redis.call('HINCRBY', totals, variant, count)
+    redis.call('HINCRBY', dated, day .. ':' .. variant, count)
+  end
+  if redis.call('HLEN', dated) > maxDays * variants then
+    local byDay, days = {}, {}
+    for _, field in ipairs(redis.call('HKEYS', dated)) do
+      local d = string.sub(field, 1, 10)
+      if not byDay[d] then
+        byDay[d] = {}
+        days[#days + 1] = d
+      end
+      table.insert(byDay[d], field)
+    end
+    table.sort(days)
+    for k = 1, #days - maxDays do redis.call('HDEL', dated, unpack(byDay[days[k]])) end
+  end
+end
+local function countsFrom(first)
+  local counts = {}
+  for i = first, #ARGV, 2 do counts[ARGV[i]] = tonumber(ARGV[i + 1]) end
+  return counts
+end
 `
+
+const datedExposuresScript = luaScript(`${exposureCountingLua}
+countExposures(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), countsFrom(4))
+return 1
+`)
+
+// The planned (checked) scripts open with the check: KEYS[1] is the experiment, ARGV[1] the SHA-1
+// of the stored text the plan was made from. A different text answers 'stale' with the stored
+// text and its SHA-1 (computed here, so it matches byte for byte), and nothing is written.
+const checkLua = `
+local doc = redis.call('GET', KEYS[1])
+if not doc then return {'missing'} end
+if redis.sha1hex(doc) ~= ARGV[1] then return {'stale', doc, redis.sha1hex(doc)} end
+`
+
+const checkScript = luaScript(`${checkLua}
+return {'ok'}
+`)
+
+// Users of one experiment: ARGV[2..4] day, maxDays, variants, then per user (variant, assignment
+// JSON); an empty JSON counts an exposure (not sticky), otherwise the next KEYS entry (from
+// KEYS[4]) is the user's assignment, set if absent and counted when created. Answers per user:
+// '' (counted), 1 (created) or the stored assignment.
+const assignPlannedScript = luaScript(`${checkLua}${exposureCountingLua}
+local counts, answers, nextKey = {}, {}, 4
+for i = 5, #ARGV, 2 do
+  local variant, assignment = ARGV[i], ARGV[i + 1]
+  if assignment == '' then
+    counts[variant] = (counts[variant] or 0) + 1
+    answers[#answers + 1] = ''
+  else
+    local existing = redis.call('GET', KEYS[nextKey])
+    if existing then
+      answers[#answers + 1] = existing
+    else
+      redis.call('SET', KEYS[nextKey], assignment)
+      counts[variant] = (counts[variant] or 0) + 1
+      answers[#answers + 1] = 1
+    end
+    nextKey = nextKey + 1
+  end
+end
+countExposures(KEYS[2], KEYS[3], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), counts)
+return {'ok', answers}
+`)
+
+// Metrics: KEYS[2] the summaries hash, ARGV from 2 the (field, summary) pairs.
+const mergePlannedScript = luaScript(`${checkLua}${mergeLua}
+mergeSummaries(KEYS[2], 2)
+return {'ok'}
+`)
+
+// Exposures: ARGV[2..4] day, maxDays, variants, then (variant, count) pairs.
+const exposuresPlannedScript = luaScript(`${checkLua}${exposureCountingLua}
+countExposures(KEYS[2], KEYS[3], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), countsFrom(5))
+return {'ok'}
+`)
+
+/**
+ * The hot paths' scripts and their argument layouts (above), for the benchmark's minimal baseline
+ * that does the same storage work without this package's code around it.
+ */
+export const hotPathScripts = { assign: assignPlannedScript, mergeMetrics: mergePlannedScript }
+
+/** A checked script's answer: 'ok' (written; the rest is the script's), 'stale' (text, SHA-1) or 'missing'. */
+type CheckedReply = readonly ["ok", ...Array<unknown>] | readonly ["stale", string, string] | readonly ["missing"]
+
+/** The experiment definition this instance plans with, and the SHA-1 of the stored text it was decoded from. */
+interface KnownExperiment {
+  readonly sha: string
+  readonly experiment: Experiment
+}
+
+/** A plan that refused (bad input for this definition): nothing was written. */
+class PlanRefused<E> {
+  constructor(readonly error: E) {}
+}
+
+/** Checks-and-replans before giving up: only a definition changing on every call exhausts them. */
+const plannedAttempts = 10
 
 const encodeSummary = (s: Summary) =>
   [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
+/** The (field, summary) arguments of the merge scripts. */
+const summaryArgs = (updates: ReadonlyArray<ExperimentStore.MetricUpdate>) =>
+  updates.flatMap((u) => [`${u.variant}:${u.metric}`, encodeSummary(u.summary)])
+/** The (variant, count) arguments of the exposure scripts: only variants with exposures. */
+const countArgs = (counts: ReadonlyArray<number>) => counts.flatMap((c, i) => (c === 0 ? [] : [String(i), String(c)]))
 /** The fields of a stored summary, unchecked: the counters decoder checks them all at once. */
 const summaryFields = (text: string) => {
   const [count, shift, shiftedMean, m2, min, max] = text.split("|").map(Number)
@@ -139,6 +239,141 @@ const memoizedRecord = <A>(decoder: RecordDecoder<A>, limit = 1024): RecordDecod
   }
 }
 
+/**
+ * The hot paths in one round trip each (ExperimentStore.PlannedWrites): the definition is kept
+ * per instance with the SHA-1 of its stored text, the plan is made from it, and the script checks
+ * that SHA-1 before writing, so another instance's change (a stop, a re-split) is seen by the very
+ * call that would have written. A stale answer carries the new text: decoded, kept, planned again.
+ * The first call for an experiment reads it with the check alone. At most `limit` definitions are kept.
+ */
+const makePlannedWrites = (
+  redis: RedisConnection,
+  keys: ReturnType<typeof experimentKeys>,
+  call: <A>(operation: string, f: () => Promise<A>) => Effect.Effect<A, StorageError>,
+  experimentRecord: RecordDecoder<Experiment>,
+  limit = 1024
+): ExperimentStore.PlannedWrites => {
+  const known = new Map<string, KnownExperiment>()
+  /** Keeps what a stale or first answer carried; undefined when the experiment does not exist. */
+  const remember = (id: string, reply: CheckedReply): KnownExperiment | undefined => {
+    if (reply[0] !== "stale") {
+      known.delete(id)
+      return undefined
+    }
+    const fresh = { sha: reply[2], experiment: experimentRecord.fromJson(reply[1], keys.experiment(id)) }
+    if (!known.has(id) && known.size >= limit) known.clear()
+    known.set(id, fresh)
+    return fresh
+  }
+  const check = async (id: string, sha: string) =>
+    (await checkScript(redis, [keys.experiment(id)], [sha])) as CheckedReply
+  /**
+   * Runs `step` (plan and script) on the known definition until the script accepts it. A refused
+   * plan stands only once the check confirms the definition it was refused on is current.
+   */
+  const withDefinition = async <A, E>(
+    id: string,
+    step: (definition: KnownExperiment) => Promise<CheckedReply | PlanRefused<E>>,
+    answer: (definition: KnownExperiment, reply: ReadonlyArray<unknown>) => A
+  ): Promise<A | PlanRefused<E> | undefined> => {
+    let definition = known.get(id) ?? remember(id, await check(id, ""))
+    for (let attempt = 0; definition !== undefined; attempt++) {
+      if (attempt === plannedAttempts) {
+        throw new Error(`Experiment ${id} changed during each of ${plannedAttempts} attempts to write`)
+      }
+      const reply = await step(definition)
+      if (reply instanceof PlanRefused) {
+        const current = await check(id, definition.sha)
+        if (current[0] === "ok") return reply
+        definition = remember(id, current)
+      } else if (reply[0] === "ok") return answer(definition, reply)
+      else definition = remember(id, reply)
+    }
+    return undefined
+  }
+  const refusedToFailure = <A, E>(result: A | PlanRefused<E>): Effect.Effect<A, E> =>
+    result instanceof PlanRefused ? Effect.fail(result.error) : Effect.succeed(result)
+  const exposureArgs = (day: string, variants: number) => [day, ExperimentStore.MAX_EXPOSURE_DAYS, variants]
+  const countKeys = (id: string) => [keys.experiment(id), keys.exposures(id), keys.exposureDays(id)]
+
+  return {
+    assignPlanned: (experimentId, userIds, plan, day) =>
+      call("assignment", () =>
+        withDefinition<
+          { readonly experiment: Experiment; readonly outcomes: ReadonlyArray<ExperimentStore.PlannedAssignment> },
+          never
+        >(
+          experimentId,
+          async ({ experiment, sha }) => {
+            const planOf = plan(experiment)
+            const plans = userIds.map(planOf)
+            const scriptKeys = countKeys(experimentId)
+            const args: Array<string | number> = [sha, ...exposureArgs(day, experiment.variants.length)]
+            for (const p of plans) {
+              if (p._tag === "Count") args.push(p.variant, "")
+              if (p._tag === "Stick") {
+                args.push(p.assignment.variant, JSON.stringify(p.assignment))
+                scriptKeys.push(keys.assignment(experimentId, p.assignment.userId))
+              }
+            }
+            const reply = (await assignPlannedScript(redis, scriptKeys, args)) as CheckedReply
+            return reply[0] === "ok" ? ["ok", plans, reply[1]] : reply
+          },
+          ({ experiment }, [, plans, answers]) => {
+            const written = answers as ReadonlyArray<string | number>
+            let next = 0
+            const outcomes = (plans as ReadonlyArray<ExperimentStore.AssignmentPlan>).map((p) => {
+              if (p._tag === "Nothing") return { plan: p, stored: undefined, created: false }
+              const answer = written[next++]
+              if (p._tag === "Count") return { plan: p, stored: undefined, created: true }
+              return answer === 1
+                ? { plan: p, stored: p.assignment, created: true }
+                : {
+                  plan: p,
+                  // Another writer's assignment, decoded like any read.
+                  stored: assignmentRecord.fromJson(
+                    String(answer),
+                    keys.assignment(experimentId, p.assignment.userId)
+                  ),
+                  created: false
+                }
+            })
+            return { experiment, outcomes }
+          }
+        ).then((result) => result as Exclude<typeof result, PlanRefused<never>>)),
+    mergeMetricsPlanned: (experimentId, plan) =>
+      call("metrics merge", () =>
+        withDefinition(
+          experimentId,
+          async ({ experiment, sha }) => {
+            const updates = plan(experiment)
+            if (Result.isFailure(updates)) return new PlanRefused(updates.failure)
+            return (await mergePlannedScript(
+              redis,
+              [keys.experiment(experimentId), keys.metrics(experimentId)],
+              [sha, ...summaryArgs(updates.success)]
+            )) as CheckedReply
+          },
+          ({ experiment }) => experiment
+        )).pipe(Effect.flatMap(refusedToFailure)),
+    addExposuresPlanned: (experimentId, plan, day) =>
+      call("exposures", () =>
+        withDefinition(
+          experimentId,
+          async ({ experiment, sha }) => {
+            const counts = plan(experiment)
+            if (Result.isFailure(counts)) return new PlanRefused(counts.failure)
+            return (await exposuresPlannedScript(
+              redis,
+              countKeys(experimentId),
+              [sha, ...exposureArgs(day, experiment.variants.length), ...countArgs(counts.success)]
+            )) as CheckedReply
+          },
+          ({ experiment }) => experiment
+        )).pipe(Effect.flatMap(refusedToFailure))
+  }
+}
+
 export const make = (
   redis: RedisConnection,
   prefix: string,
@@ -166,7 +401,9 @@ export const make = (
     return 1
   }
   const experimentRecord = memoizedRecord(storedRecord(Experiment))
+  const planned = makePlannedWrites(redis, keys, call, experimentRecord)
   return {
+    planned,
     insert: (experiment) =>
       call(
         "experiment insert",
@@ -237,19 +474,12 @@ export const make = (
     addExposures: (experimentId, counts, day) =>
       call("exposures", async () => {
         if (day !== undefined) {
-          const pairs = counts.flatMap((c, i) => (c === 0 ? [] : [String(i), String(c)]))
+          const pairs = countArgs(counts)
           if (pairs.length === 0) return
-          const keysAndArgs = [keys.exposures(experimentId), keys.exposureDays(experimentId), day]
-          await redis.call(
-            "EVAL",
-            [
-              datedExposuresScript,
-              "2",
-              ...keysAndArgs,
-              String(ExperimentStore.MAX_EXPOSURE_DAYS),
-              String(counts.length),
-              ...pairs
-            ]
+          await datedExposuresScript(
+            redis,
+            [keys.exposures(experimentId), keys.exposureDays(experimentId)],
+            [day, ExperimentStore.MAX_EXPOSURE_DAYS, counts.length, ...pairs]
           )
           return
         }
@@ -260,9 +490,7 @@ export const make = (
     mergeMetrics: (experimentId, updates) =>
       call("metrics merge", async () => {
         if (updates.length === 0) return
-        const args = updates.flatMap((u) => [`${u.variant}:${u.metric}`, encodeSummary(u.summary)])
-        // One array argument, not a spread: a batch's distinct metric names are not bounded by a call's slots.
-        await redis.call("EVAL", [mergeScript, 1, keys.metrics(experimentId)].concat(args))
+        await mergeScript(redis, [keys.metrics(experimentId)], summaryArgs(updates))
       }),
     counters: (experimentId, variantCount) =>
       call("counters", async () => {

@@ -30,24 +30,100 @@ import {
 } from "@org/ml-core"
 import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
 import type { Context, Hono } from "hono"
+import type { IncomingMessage } from "node:http"
+import { Readable } from "node:stream"
 import type { Confine } from "../Confinement.js"
 import { problemFromCause, problemResponse } from "../Problem.js"
+
+/** Where a JSON body is read from: its declared type and length, and its bytes up to a cap. */
+interface BodySource {
+  readonly contentType: string | undefined
+  readonly contentLength: string | undefined
+  readonly hasBody: boolean
+  /** The body's bytes; undefined once they exceed `maxBytes` (the rest is not kept). */
+  readonly collect: (maxBytes: number) => Promise<Uint8Array | undefined>
+}
+
+const webBody = (request: Request): BodySource => ({
+  contentType: request.headers.get("content-type") ?? undefined,
+  contentLength: request.headers.get("content-length") ?? undefined,
+  hasBody: request.body !== null,
+  collect: (maxBytes) =>
+    request.body ? ArtifactStore.collectBytes(request.body, maxBytes) : Promise.resolve(new Uint8Array(0))
+})
+
+/** Reads a Node request's body up to `maxBytes`; past it, stops keeping chunks (the adapter drains the rest). */
+const collectIncoming = (incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array | undefined> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const stop = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+      incoming.off("close", onClose)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength
+      if (size > maxBytes) {
+        stop()
+        resolve(undefined)
+      } else chunks.push(chunk)
+    }
+    const onEnd = () => {
+      stop()
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    }
+    const onError = (error: Error) => {
+      stop()
+      reject(error)
+    }
+    const onClose = () => {
+      stop()
+      reject(new Error("The request was closed before its body ended"))
+    }
+    incoming.on("data", onData)
+    incoming.on("end", onEnd)
+    incoming.on("error", onError)
+    incoming.on("close", onClose)
+  })
+
+/**
+ * The raw Node request when the adapter passes it (@hono/node-server's `env.incoming`) and no one
+ * has started reading it: reading it directly skips building a web Request and its stream, which
+ * cost as much as a whole small request (bench/PROFILE.md). Otherwise the web Request.
+ */
+const bodySource = (c: Context): BodySource => {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  if (incoming === undefined || !(incoming instanceof Readable) || incoming.readableFlowing !== null) {
+    return webBody(c.req.raw)
+  }
+  const { headers } = incoming
+  return {
+    contentType: headers["content-type"],
+    contentLength: headers["content-length"],
+    hasBody: !incoming.readableEnded || headers["content-length"] !== undefined,
+    collect: (maxBytes) => collectIncoming(incoming, maxBytes)
+  }
+}
+
+const utf8 = new TextDecoder()
 
 /**
  * Reads a JSON body with a size cap, so a huge or endless body cannot exhaust memory, and a
  * nesting cap checked on the raw text before parsing, so no recursive step (decoding, building
  * the validation message) ever walks a hostile depth.
  */
-export const readJson = async (request: Request, maxBytes: number): Promise<unknown> => {
-  const type = request.headers.get("content-type") ?? ""
+const readJsonFrom = async (source: BodySource, maxBytes: number): Promise<unknown> => {
+  const type = source.contentType ?? ""
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new UnsupportedMediaType({ message: `Expected content-type application/json, got ${type || "none"}` })
   }
   const tooLarge = () => new PayloadTooLarge({ message: `JSON body exceeds ${maxBytes} bytes`, limitBytes: maxBytes })
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge()
-  const bytes = request.body ? await ArtifactStore.collectBytes(request.body, maxBytes) : new Uint8Array(0)
+  if (Number(source.contentLength ?? "0") > maxBytes) throw tooLarge()
+  const bytes = await source.collect(maxBytes)
   if (bytes === undefined) throw tooLarge()
-  const text = new TextDecoder().decode(bytes)
+  const text = utf8.decode(bytes)
   const tooDeep = excessiveNesting(text, MAX_JSON_DEPTH)
   if (tooDeep !== -1) {
     throw new ValidationError({
@@ -66,10 +142,10 @@ export const readJson = async (request: Request, maxBytes: number): Promise<unkn
 }
 
 /** An optional body is absent when nothing is sent or no content-type says what it is: it reads as {}. */
-const readOptionalJson = (request: Request, maxBytes: number): Promise<unknown> =>
-  request.body === null || request.headers.get("content-length") === "0" || !request.headers.has("content-type")
+const readOptionalJson = (source: BodySource, maxBytes: number): Promise<unknown> =>
+  !source.hasBody || source.contentLength === "0" || source.contentType === undefined
     ? Promise.resolve({})
-    : readJson(request, maxBytes)
+    : readJsonFrom(source, maxBytes)
 
 /** The problem+json answer for a failed Effect; a defect is logged and answered as a 500 without internals. */
 export const failureResponse = (c: Context, cause: Cause.Cause<unknown>, log: (line: string) => void) => {
@@ -261,7 +337,8 @@ export const makeMount =
 
     const respond = (c: Context): Response | Promise<Response> => {
       if (!body) return answer(c, undefined)
-      const read = body.optional ? readOptionalJson(c.req.raw, maxJsonBytes) : readJson(c.req.raw, maxJsonBytes)
+      const source = bodySource(c)
+      const read = body.optional ? readOptionalJson(source, maxJsonBytes) : readJsonFrom(source, maxJsonBytes)
       return read.then((raw): Response | Promise<Response> => {
         const refusal = options.screenBody?.(raw)
         if (refusal) throw refusal

@@ -5,7 +5,7 @@
  * into mergeable summaries; results and the decision come from Results.ts, bandit weights from
  * Bandit.ts. Changes are read-change-commit on a revision, retried while another instance wins.
  */
-import { Clock, Context, Effect, Layer, Random } from "effect"
+import { Clock, Context, Effect, Layer, Random, Result } from "effect"
 import type { Attribution } from "../registry/AuditEvent.js"
 import { type ModelNotFoundError } from "../registry/Errors.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
@@ -13,7 +13,7 @@ import { type FieldIssue, type StorageError, ValidationError } from "../shared/E
 import { cappedNames, MetricsSink } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
-import { bucketUser, currentWeights } from "./Assignment.js"
+import { bucketUser, currentWeights, makeAssigner } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
 import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
 import {
@@ -24,7 +24,13 @@ import {
   newExperiment,
   type Variant
 } from "./Experiment.js"
-import { ExperimentStore, exposureDayOf } from "./ExperimentStore.js"
+import {
+  type AssignmentPlan,
+  ExperimentStore,
+  exposureDayOf,
+  type MetricUpdate,
+  type PlannedWrites
+} from "./ExperimentStore.js"
 import { invalidInput } from "./Issues.js"
 import { promotionSteps } from "./Promotion.js"
 import { countExposures, type Exposure, type Observation, summarizeObservations, userIdIssue } from "./Recording.js"
@@ -164,10 +170,13 @@ interface Ports {
   readonly settings: AbTestSettings
 }
 
+const notFound = (id: string) =>
+  new ExperimentNotFoundError({ experimentId: id, message: `Experiment ${id} does not exist` })
+
 const load = ({ store }: Ports, id: string) =>
   store.get(id).pipe(Effect.flatMap((e) => (e
     ? Effect.succeed(e)
-    : Effect.fail(new ExperimentNotFoundError({ experimentId: id, message: `Experiment ${id} does not exist` })))
+    : Effect.fail(notFound(id)))
   ))
 
 /** Read, change, compare-and-set; retried on fresh state while another instance wins the race. */
@@ -405,26 +414,88 @@ const assignmentFor = (ports: Ports, experiment: Experiment, userId: string): Ef
     return inExperiment(experiment, userId, assignment.variant, assignment.modelId, true)
   })
 
+const nothingToWrite: AssignmentPlan = { _tag: "Nothing" }
+
+/**
+ * What assigning a user writes, from the definition it is written against: nothing while the
+ * experiment is not running or for a user outside its coverage, an exposure when it is not sticky,
+ * the hashed assignment (set if absent) when it is. The hash ranges are computed once per definition.
+ */
+const assignmentPlan = (at: string) => (experiment: Experiment): (userId: string) => AssignmentPlan => {
+  if (experiment.status !== "running") return () => nothingToWrite
+  const bucket = makeAssigner(experiment)
+  return (userId) => {
+    const variant = bucket(userId)
+    if (variant === -1) return nothingToWrite
+    if (!experiment.stickyAssignment) return { _tag: "Count", variant }
+    const modelId = experiment.variants[variant]!.modelId
+    return { _tag: "Stick", assignment: { experimentId: experiment.id, userId, variant, modelId, at } }
+  }
+}
+
+/** The hot path in one storage step per request (the store's PlannedWrites), answered like assignmentFor. */
+const assignPlanned = (planned: PlannedWrites, id: string, userIds: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const at = yield* nowIso
+    const done = yield* planned.assignPlanned(id, userIds, assignmentPlan(at), exposureDayOf(Date.parse(at)))
+    if (done === undefined) return yield* Effect.fail(notFound(id))
+    const { experiment, outcomes } = done
+    return outcomes.map(({ plan, stored }, i): ModelAssignment => {
+      const userId = userIds[i]!
+      if (plan._tag === "Count") {
+        return inExperiment(experiment, userId, plan.variant, experiment.variants[plan.variant]!.modelId, false)
+      }
+      if (plan._tag === "Stick") return inExperiment(experiment, userId, stored!.variant, stored!.modelId, true)
+      return experiment.status === "running"
+        ? notInExperiment(experiment, userId, controlIndex(experiment))
+        : whenNotRunning(experiment, userId)
+    })
+  })
+
+/** The summaries a batch of observations merges, or why it is refused (bad entries, an experiment not started). */
+const metricUpdatesFor = (
+  experiment: Experiment,
+  observations: ReadonlyArray<Observation>
+): Result.Result<ReadonlyArray<MetricUpdate>, ValidationError | ExperimentStateError> => {
+  const updates = summarizeObservations(experiment, observations)
+  if (Result.isFailure(updates) || experiment.status !== "draft") return updates
+  return Result.fail(stateError(experiment, `Experiment ${experiment.id} has not started`))
+}
+
 /** Assigning users, recording what they did, and what it shows. */
 const measurementMethods = (ports: Ports) => ({
   getModelAssignment: Effect.fn("AbTests.getModelAssignment")(function*(id: string, userId: string) {
     yield* checkUserId(userId, ["userId"])
+    const { planned } = ports.store
+    if (planned !== undefined) return (yield* assignPlanned(planned, id, [userId]))[0]!
     return yield* assignmentFor(ports, yield* load(ports, id), userId)
   }),
   getModelAssignments: Effect.fn("AbTests.getModelAssignments")(function*(id: string, userIds: ReadonlyArray<string>) {
     for (const [i, u] of userIds.entries()) yield* checkUserId(u, ["userIds", i])
+    const { planned } = ports.store
+    if (planned !== undefined) return yield* assignPlanned(planned, id, userIds)
     const experiment = yield* load(ports, id)
     return yield* Effect.forEach(userIds, (u) => assignmentFor(ports, experiment, u), { concurrency: 16 })
   }),
   recordMetrics: Effect.fn("AbTests.recordMetrics")(function*(id: string, observations: ReadonlyArray<Observation>) {
-    const experiment = yield* load(ports, id)
-    const updates = yield* Effect.fromResult(summarizeObservations(experiment, observations))
-    if (experiment.status === "draft") {
-      return yield* Effect.fail(stateError(experiment, `Experiment ${id} has not started`))
+    const { planned } = ports.store
+    if (planned !== undefined) {
+      const found = yield* planned.mergeMetricsPlanned(id, (experiment) => metricUpdatesFor(experiment, observations))
+      if (found === undefined) return yield* Effect.fail(notFound(id))
+      return
     }
+    const experiment = yield* load(ports, id)
+    const updates = yield* Effect.fromResult(metricUpdatesFor(experiment, observations))
     yield* ports.store.mergeMetrics(id, updates)
   }),
   recordExposures: Effect.fn("AbTests.recordExposures")(function*(id: string, exposures: ReadonlyArray<Exposure>) {
+    const { planned } = ports.store
+    if (planned !== undefined) {
+      const plan = (experiment: Experiment) => countExposures(experiment, exposures)
+      const found = yield* planned.addExposuresPlanned(id, plan, yield* today)
+      if (found === undefined) return yield* Effect.fail(notFound(id))
+      return
+    }
     const counts = yield* Effect.fromResult(countExposures(yield* load(ports, id), exposures))
     yield* ports.store.addExposures(id, counts, yield* today)
   }),

@@ -7,7 +7,7 @@
  * experiments and assignments (summaries, metric updates, counters, daily exposures) are schemas
  * here, so adapters decode what they read.
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, type Result, Schema } from "effect"
 import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { ExperimentConflictError } from "./Errors.js"
@@ -69,6 +69,52 @@ export const ExposureDay = Schema.Struct({
 })
 export type ExposureDay = typeof ExposureDay.Type
 
+/**
+ * What one user's assignment writes, decided from the experiment as stored at the moment of the
+ * write: nothing (not running, outside the experiment), one exposure of `variant` (not sticky),
+ * or the sticky `assignment` stored if absent (its exposure counted only when it is created).
+ */
+export type AssignmentPlan =
+  | { readonly _tag: "Nothing" }
+  | { readonly _tag: "Count"; readonly variant: number }
+  | { readonly _tag: "Stick"; readonly assignment: Assignment }
+
+/** A plan as carried out: for Stick, the stored assignment (ours or an earlier writer's) and whether ours won. */
+export interface PlannedAssignment {
+  readonly plan: AssignmentPlan
+  readonly stored: Assignment | undefined
+  readonly created: boolean
+}
+
+/**
+ * Planned writes of the hot paths (assignments, metrics, exposures) done in one atomic storage
+ * step checked against the stored experiment: the plan is computed from the experiment the
+ * adapter holds, and the step refuses (and the adapter plans again on the fresh definition)
+ * when the stored one differs, so a cached definition never writes for a stopped or changed
+ * experiment. Adapters that can do this in one round trip (Redis: one script) provide it; the
+ * use case composes the plain methods otherwise. `undefined`: the experiment does not exist.
+ */
+export interface PlannedWrites {
+  readonly assignPlanned: (
+    experimentId: string,
+    userIds: ReadonlyArray<string>,
+    plan: (experiment: Experiment) => (userId: string) => AssignmentPlan,
+    day: string
+  ) => Effect.Effect<
+    { readonly experiment: Experiment; readonly outcomes: ReadonlyArray<PlannedAssignment> } | undefined,
+    StorageError
+  >
+  readonly mergeMetricsPlanned: <E>(
+    experimentId: string,
+    plan: (experiment: Experiment) => Result.Result<ReadonlyArray<MetricUpdate>, E>
+  ) => Effect.Effect<Experiment | undefined, E | StorageError>
+  readonly addExposuresPlanned: <E>(
+    experimentId: string,
+    plan: (experiment: Experiment) => Result.Result<ReadonlyArray<number>, E>,
+    day: string
+  ) => Effect.Effect<Experiment | undefined, E | StorageError>
+}
+
 export interface ExperimentStoreShape {
   readonly insert: (experiment: Experiment) => Effect.Effect<void, ExperimentConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Experiment | undefined, StorageError>
@@ -104,6 +150,8 @@ export interface ExperimentStoreShape {
   ) => Effect.Effect<void, StorageError>
   readonly counters: (experimentId: string, variantCount: number) => Effect.Effect<ExperimentCounters, StorageError>
   readonly ping: () => Effect.Effect<void, StorageError>
+  /** The hot paths in one checked step each, where the adapter can (see PlannedWrites). */
+  readonly planned?: PlannedWrites | undefined
 }
 
 export class ExperimentStore
