@@ -1,20 +1,22 @@
 // Shared by the benchmarks: the real server as a child process.
 import { execFileSync, spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
 /**
- * Starts apps/server/dist/main.js on a free port with `env`; resolves with its URL and process.
- * BENCH_SERVER_NODE_ARGS adds node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
- * to see where a server spends its time (NODE_OPTIONS does not allow --cpu-prof).
+ * Starts apps/server/dist/main.js (or another server `script` that prints "listening on <url>")
+ * on a free port with `env`; resolves with its URL and process. BENCH_SERVER_NODE_ARGS adds node
+ * flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a server spends
+ * its time (NODE_OPTIONS does not allow --cpu-prof).
  */
-export const startServerProcess = async (env) => {
+export const startServerProcess = async (env, script = path.join(here, "../apps/server/dist/main.js")) => {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
-  const child = spawn(process.execPath, [...nodeArgs, path.join(here, "../apps/server/dist/main.js")], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ML_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "inherit"]
   })
@@ -22,7 +24,7 @@ export const startServerProcess = async (env) => {
     let out = ""
     child.stdout.on("data", (chunk) => {
       out += chunk
-      const match = /listening on (http:\/\/[^ ]+)/.exec(out)
+      const match = /listening on (http:\/\/[^\s]+)/.exec(out)
       if (match) resolve(match[1])
     })
     child.on("exit", (code) => reject(new Error(`server exited ${code}`)))
@@ -152,3 +154,60 @@ export const callsPerSecond = async (count, inFlight, make) => {
   }))
   return count / ((performance.now() - start) / 1000)
 }
+
+const wrkMs = (out, pattern) => {
+  const m = pattern.exec(out)
+  return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : Number.NaN
+}
+
+/**
+ * Drives `url` with wrk (a C client, so the client is not the bottleneck) running the Lua
+ * `script` (its `request` function builds each request); resolves with req/s, mean, p50 and p99
+ * in ms. Any non-2xx answer or socket error fails the run, so a broken route cannot look fast.
+ * Asynchronous on purpose: a baseline server may live in the calling process and must keep serving.
+ */
+export const runWrk = async (url, script, { connections = 32, seconds = 8, threads = 1 } = {}) => {
+  const file = path.join(tmpdir(), `ml-wrk-${process.pid}-${randomBytes(4).toString("hex")}.lua`)
+  writeFileSync(file, script)
+  try {
+    const out = await new Promise((resolve, reject) => {
+      const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "-s", file, url]
+      const child = spawn("wrk", args)
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (c) => (stdout += c))
+      child.stderr.on("data", (c) => (stderr += c))
+      child.on("error", reject)
+      child.on(
+        "exit",
+        (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrk exited ${code}: ${stdout}${stderr}`)))
+      )
+    })
+    const failed = /Non-2xx or 3xx responses: (\d+)/.exec(out)
+    if (failed) throw new Error(`${failed[1]} failed responses from ${url}`)
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+    if (socketErrors && socketErrors.slice(1).some((n) => Number(n) > 0)) {
+      throw new Error(`wrk socket errors against ${url}: ${socketErrors[0]}`)
+    }
+    return {
+      reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]),
+      meanMs: wrkMs(out, /Latency\s+([\d.]+)(us|ms|s)/),
+      p50Ms: wrkMs(out, /50%\s+([\d.]+)(us|ms|s)/),
+      p99Ms: wrkMs(out, /99%\s+([\d.]+)(us|ms|s)/)
+    }
+  } finally {
+    rmSync(file, { force: true })
+  }
+}
+
+/** A wrk script POSTing JSON: `bodyLua` is a Lua expression of `counter` (1, 2, ...) giving the body text. */
+export const wrkPostScript = (bodyLua, headers = {}) =>
+  `counter = 0
+local headers = { ["content-type"] = "application/json"${
+    Object.entries(headers).map(([k, v]) => `, [${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("")
+  } }
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", nil, headers, ${bodyLua})
+end
+`

@@ -3,13 +3,14 @@
  * Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT;
  * `repair [--data-dir DIR]` runs the journal repair instead (see Repair.ts), and `init-redis`
  * confirms an emptied or replaced Redis (see InitRedis.ts), `migrate` copies a deployment to
- * another store (see Migrate.ts). Exit codes: 0 clean shutdown, 1 an
+ * another store (see Migrate.ts), `loadtest` drives a running server's hot routes (see LoadTest.ts). Exit codes: 0 clean shutdown, 1 an
  * unexpected failure, 2 a usage or configuration problem named in one line.
  */
 import { RedisCluster } from "@org/ml-adapter-redis"
 import * as fs from "node:fs"
 import { ConfigError, loadConfig } from "./Config.js"
 import { initRedis } from "./InitRedis.js"
+import { loadTestUsage, runLoadTest } from "./LoadTest.js"
 import { runMigrate } from "./Migrate.js"
 import { runRepair } from "./Repair.js"
 import { startServer } from "./Server.js"
@@ -29,6 +30,9 @@ Usage:
   ml-server migrate --from-env FILE --to-env FILE [--models-only]
                                   copy models, audit history, artifacts and API keys to an empty
                                   store and verify them (each FILE: ML_* settings; servers stopped)
+  ml-server loadtest --experiment ID [--url URL] [--duration S] [--rate N] ...
+                                  load a running server's hot routes (loopback only, bounded)
+                                  and print throughput and latency percentiles per route
   ml-server --help | --version
 
 Common settings (README "Configuration" lists all):
@@ -57,6 +61,11 @@ const main = async () => {
   }
   if (command === "repair") process.exit(await runRepair(process.argv.slice(3), process.env))
   if (command === "migrate") process.exit(await runMigrate(process.argv.slice(3)))
+  if (command === "loadtest") {
+    if (process.argv[3] === "--help") process.stdout.write(loadTestUsage)
+    else process.exit(await runLoadTest(process.argv.slice(3), process.env))
+    return
+  }
   if (command !== undefined && command !== "init-redis" && command !== "start") {
     fail(`Unknown command or option: ${command} (see ml-server --help)`, 2)
   }

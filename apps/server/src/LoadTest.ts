@@ -1,0 +1,280 @@
+/**
+ * `ml-server loadtest`: drives a running server's hot routes (health, assignments, metrics) for
+ * a bounded time and prints throughput and latency percentiles per route, so an operator can see
+ * what their deployment sustains. Bounded on purpose: loopback addresses only (it is a load
+ * generator, not a way to flood another host), at most 60 s per route, 256 connections and
+ * 50,000 requests/s. Without --rate each route runs closed loop (as fast as the connections
+ * allow); with --rate, at that fixed rate, each request timed from when it was due, so a stall
+ * shows in the latencies instead of silently lowering the rate. Assignments and metrics are
+ * recorded for real: use an experiment made for the test.
+ */
+import * as http from "node:http"
+
+export const loadTestUsage = `ml-server loadtest --experiment ID [options]: load a running server's hot routes
+
+Options:
+  --url URL            the server (default http://127.0.0.1:8080; loopback addresses only)
+  --experiment ID      a running experiment made for the test (assignments and metrics are recorded)
+  --routes LIST        comma-separated: health,assignments,metrics (default: all three)
+  --duration SECONDS   per route, 1 to 60 (default 10; "10s" works too)
+  --connections N      1 to 256 (default 32)
+  --rate N             requests per second per route, 1 to 50000 (default: as fast as possible)
+  --token TOKEN        API key (default: ML_LOADTEST_TOKEN)
+`
+
+/** Latencies in ms of one run, summarized. */
+export interface LoadResult {
+  readonly requests: number
+  readonly failures: number
+  readonly reqPerSec: number
+  readonly meanMs: number
+  readonly p50Ms: number
+  readonly p90Ms: number
+  readonly p99Ms: number
+  readonly maxMs: number
+}
+
+export interface LoadRequest {
+  readonly method: string
+  readonly path: string
+  readonly body?: string | undefined
+}
+
+export interface LoadOptions {
+  readonly base: string
+  readonly connections: number
+  readonly seconds: number
+  /** The i-th request. */
+  readonly make: (i: number) => LoadRequest
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+const quantile = (sorted: Float64Array, q: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+
+export const summarize = (latencies: ReadonlyArray<number>, seconds: number, failures: number): LoadResult => {
+  const sorted = Float64Array.from(latencies).sort()
+  return {
+    requests: sorted.length,
+    failures,
+    reqPerSec: sorted.length / seconds,
+    meanMs: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+    p50Ms: quantile(sorted, 0.5),
+    p90Ms: quantile(sorted, 0.9),
+    p99Ms: quantile(sorted, 0.99),
+    maxMs: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!
+  }
+}
+
+/** Sends one request and reads the whole answer; resolves with its status. */
+const send = (agent: http.Agent, base: string, headers: Readonly<Record<string, string>>, request: LoadRequest) =>
+  new Promise<number>((resolve, reject) => {
+    const req = http.request(new URL(request.path, base), {
+      agent,
+      method: request.method,
+      headers: request.body === undefined ? headers : { "content-type": "application/json", ...headers }
+    }, (res) => {
+      res.resume()
+      res.on("end", () => resolve(res.statusCode ?? 0))
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+    req.end(request.body)
+  })
+
+/** Runs `issue` with a keep-alive agent; answers of 400 and above and socket errors count as failures. */
+const withAgent = async (
+  options: LoadOptions,
+  issue: (send: (i: number, startedAt: number) => Promise<void>) => Promise<void>
+): Promise<LoadResult> => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections })
+  const latencies: Array<number> = []
+  let failures = 0
+  const started = performance.now()
+  await issue((i, startedAt) =>
+    send(agent, options.base, options.headers ?? {}, options.make(i)).then(
+      (status) => {
+        if (status >= 400) failures++
+        else latencies.push(performance.now() - startedAt)
+      },
+      () => {
+        failures++
+      }
+    )
+  )
+  agent.destroy()
+  return summarize(latencies, (performance.now() - started) / 1000, failures)
+}
+
+/** As many requests as `connections` closed loops make in `seconds`, each sent when the previous answer came. */
+export const closedLoad = (options: LoadOptions): Promise<LoadResult> =>
+  withAgent(options, async (sendOne) => {
+    let next = 0
+    const deadline = performance.now() + options.seconds * 1000
+    await Promise.all(Array.from({ length: options.connections }, async () => {
+      while (performance.now() < deadline) await sendOne(next++, performance.now())
+    }))
+  })
+
+/** Requests at a fixed `rate` per second for `seconds`, each timed from when it was due. */
+export const pacedLoad = (options: LoadOptions & { readonly rate: number }): Promise<LoadResult> =>
+  withAgent(options, async (sendOne) => {
+    const total = Math.round(options.rate * options.seconds)
+    const inFlight = new Set<Promise<void>>()
+    const started = performance.now()
+    let issued = 0
+    while (issued < total) {
+      const now = performance.now()
+      for (let due = started + (issued * 1000) / options.rate; issued < total && due <= now;) {
+        const request = sendOne(issued++, due).finally(() => inFlight.delete(request))
+        inFlight.add(request)
+        due = started + (issued * 1000) / options.rate
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    await Promise.all(inFlight)
+  })
+
+const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]"])
+
+/** Why `url` is refused as a target (not http, not loopback), or undefined. */
+export const targetProblem = (url: string): string | undefined => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return `--url ${url} is not a URL`
+  }
+  if (parsed.protocol !== "http:") return `--url must be http://, got ${parsed.protocol}`
+  const host = parsed.hostname
+  return loopbackHosts.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+    ? undefined
+    : `--url must be a loopback address (127.0.0.0/8, ::1, localhost), got ${host}: the load test only runs on this machine`
+}
+
+const routeNames = ["health", "assignments", "metrics"] as const
+type RouteName = typeof routeNames[number]
+
+export interface LoadTestArgs {
+  readonly url: string
+  readonly experiment: string | undefined
+  readonly routes: ReadonlyArray<RouteName>
+  readonly seconds: number
+  readonly connections: number
+  readonly rate: number | undefined
+  readonly token: string | undefined
+}
+
+const integerIn = (name: string, text: string | undefined, min: number, max: number): number => {
+  const value = Number(text?.replace(/s$/, ""))
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got ${text ?? "nothing"}`)
+  }
+  return value
+}
+
+/** The command line as LoadTestArgs; throws an Error naming the option and its bound. */
+export const parseLoadTestArgs = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): LoadTestArgs => {
+  const values = new Map<string, string>()
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]!
+    if (!["--url", "--experiment", "--routes", "--duration", "--connections", "--rate", "--token"].includes(name)) {
+      throw new Error(`Unknown option ${name}`)
+    }
+    if (argv[i + 1] === undefined) throw new Error(`${name} needs a value`)
+    values.set(name, argv[i + 1]!)
+  }
+  const url = values.get("--url") ?? "http://127.0.0.1:8080"
+  const problem = targetProblem(url)
+  if (problem !== undefined) throw new Error(problem)
+  const routes = (values.get("--routes") ?? routeNames.join(",")).split(",")
+  for (const route of routes) {
+    if (!(routeNames as ReadonlyArray<string>).includes(route)) {
+      throw new Error(`--routes: unknown route ${route} (routes: ${routeNames.join(", ")})`)
+    }
+  }
+  const experiment = values.get("--experiment")
+  if (experiment === undefined && routes.some((r) => r !== "health")) {
+    throw new Error("--experiment is needed for the assignments and metrics routes")
+  }
+  return {
+    url: url.replace(/\/$/, ""),
+    experiment,
+    routes: routes as Array<RouteName>,
+    seconds: integerIn("--duration", values.get("--duration") ?? "10", 1, 60),
+    connections: integerIn("--connections", values.get("--connections") ?? "32", 1, 256),
+    rate: values.has("--rate") ? integerIn("--rate", values.get("--rate"), 1, 50_000) : undefined,
+    token: values.get("--token") ?? env.ML_LOADTEST_TOKEN
+  }
+}
+
+/** The requests of each route; metrics go to the experiment's variants in turn. */
+const routeRequests = async (args: LoadTestArgs, headers: Readonly<Record<string, string>>) => {
+  const run = Date.now().toString(36)
+  const experimentPath = `/v1/experiments/${encodeURIComponent(args.experiment ?? "")}`
+  let variants: ReadonlyArray<string> = []
+  if (args.routes.includes("metrics")) {
+    const response = await fetch(`${args.url}${experimentPath}`, { headers })
+    if (!response.ok) throw new Error(`GET ${experimentPath} answered ${response.status}: ${await response.text()}`)
+    variants = ((await response.json()) as { variants: ReadonlyArray<{ modelId: string }> }).variants.map((v) =>
+      v.modelId
+    )
+  }
+  return {
+    health: (): LoadRequest => ({ method: "GET", path: "/healthz" }),
+    assignments: (i: number): LoadRequest => ({
+      method: "POST",
+      path: `${experimentPath}/assignments`,
+      body: `{"userId":"loadtest-${run}-${i}"}`
+    }),
+    metrics: (i: number): LoadRequest => ({
+      method: "POST",
+      path: `${experimentPath}/metrics`,
+      body: JSON.stringify({ modelId: variants[i % variants.length], metric: "loadtest_value", value: i % 10 })
+    })
+  }
+}
+
+const format = (x: number) => (Number.isNaN(x) ? "-" : x.toFixed(2))
+
+/** Runs the load test and prints one line per route; resolves with the exit code (1 when a route had failures). */
+export const runLoadTest = async (
+  argv: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void = console.log
+): Promise<number> => {
+  let args: LoadTestArgs
+  try {
+    args = parseLoadTestArgs(argv, env)
+  } catch (error) {
+    out(`${(error as Error).message}\n\n${loadTestUsage}`)
+    return 2
+  }
+  const headers: Record<string, string> = args.token === undefined ? {} : { authorization: `Bearer ${args.token}` }
+  const requests = await routeRequests(args, headers)
+  const mode = args.rate === undefined ? "closed loop" : `${args.rate} req/s fixed rate`
+  out(`${args.url}: ${args.connections} connections, ${args.seconds} s per route, ${mode}`)
+  out("route        requests  failures     req/s   mean ms    p50 ms    p90 ms    p99 ms    max ms")
+  let failed = false
+  for (const route of args.routes) {
+    const options = {
+      base: args.url,
+      connections: args.connections,
+      seconds: args.seconds,
+      make: requests[route],
+      headers
+    }
+    const r = args.rate === undefined ? await closedLoad(options) : await pacedLoad({ ...options, rate: args.rate })
+    failed ||= r.failures > 0
+    out(
+      [
+        route.padEnd(11),
+        String(r.requests).padStart(9),
+        String(r.failures).padStart(9),
+        r.reqPerSec.toFixed(0).padStart(9),
+        ...[r.meanMs, r.p50Ms, r.p90Ms, r.p99Ms, r.maxMs].map((x) => format(x).padStart(9))
+      ].join(" ")
+    )
+  }
+  return failed ? 1 : 0
+}

@@ -1,0 +1,24 @@
+// The experiment the hot-path benchmarks and the profile drive: two registered models, a sticky
+// A/B experiment between them, started. Shared by hot-paths.mjs and profile-hot-paths.mjs.
+import { jsonPoster } from "./lib.mjs"
+
+/** Registers two models on the server at `url` and starts a sticky experiment between them; returns it. */
+export const startedExperiment = async (url) => {
+  const post = jsonPoster(url)
+  const models = []
+  for (const version of ["1", "2"]) {
+    models.push(await post("/v1/models", { name: "hot-bench", version, algorithm: "a", framework: "f" }))
+  }
+  const experiment = await post("/v1/experiments", {
+    name: "hot-bench",
+    targetMetric: "conversion",
+    stickyAssignment: true,
+    variants: models.map((m, i) => ({ modelId: m.id, isControl: i === 0, trafficPct: 50 }))
+  })
+  return post(`/v1/experiments/${experiment.id}/start`, {})
+}
+
+/** wrk Lua bodies: a new user per request (`run` keeps users of different runs apart), a metric observation. */
+export const newUserBody = (run) => `'{"userId":"${run}-' .. counter .. '"}'`
+export const metricBody = (experiment) =>
+  `'{"modelId":"${experiment.variants[1].modelId}","metric":"conversion","value":' .. (counter % 7) .. '}'`

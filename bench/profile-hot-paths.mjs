@@ -1,0 +1,110 @@
+// Where the hot routes spend their time: the real server in Redis mode under `node --cpu-prof`,
+// driven by wrk (32 connections) on each hot route in turn, then the profile's self time grouped
+// into the stages of a request (bench/PROFILE.md has the figures).
+//
+//   node bench/profile-hot-paths.mjs [seconds per route, default 8]    (after a build; needs Redis and wrk)
+//
+// Each route gets its own server process, so each profile holds one route's work only.
+import { Redis } from "ioredis"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { metricBody, newUserBody, startedExperiment } from "./hot-fixture.mjs"
+import { deleteKeysWithPrefix, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
+
+const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
+const seconds = Number(process.argv[2] ?? 8)
+
+/**
+ * The stage a profile frame belongs to, by its script and function name; the first rule that
+ * matches wins. Self time of frames no rule names goes to "other".
+ */
+const stages = [
+  ["idle", (f) => f.functionName === "(idle)"],
+  ["garbage collection", (f) => f.functionName === "(garbage collector)"],
+  ["redis client (ioredis, parser, socket writes)", (f) => /ioredis|redis-parser|denque|cluster-key-slot/.test(f.url)],
+  ["body reading (web Request, streams)", (f) => /node-server\/dist\/(request|listener)|webstreams|undici/.test(f.url)],
+  ["hono routing and context", (f) => /node_modules\/.*hono\/dist/.test(f.url)],
+  ["node-server response writing", (f) => /node-server\/dist\/(response|utils)/.test(f.url)],
+  ["schema decoding (effect/Schema*)", (f) => /effect\/dist\/.*(Schema|Parser|AST|Issue)/.test(f.url)],
+  ["effect runtime (fibers, Effect)", (f) => /effect\/dist/.test(f.url)],
+  ["ml-core (use cases, hashing, JSON checks)", (f) => /packages\/core\/dist/.test(f.url)],
+  ["server (mount, auth, rate limit)", (f) => /apps\/server\/dist/.test(f.url)],
+  ["redis adapter", (f) => /packages\/redis\/dist/.test(f.url)],
+  ["node http and net", (f) => /^node:(_http|http|net|stream|internal\/(http|streams|stream_base))/.test(f.url)],
+  ["json (parse, stringify)", (f) => /JSON/.test(f.functionName)],
+  ["program", (f) => f.functionName === "(program)"]
+]
+
+/**
+ * Self time per stage (ms) from a .cpuprofile. A sample in native code or Node's internals (a
+ * socket write, a stream) is charged to the nearest caller a rule names, so a Redis command's
+ * write syscall counts as Redis client time and a response's as HTTP time.
+ */
+const breakdown = (profile) => {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parentOf = new Map()
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n)
+  const stageOf = (node) => {
+    const leaf = stages.find(([, test]) => test(node.callFrame))?.[0]
+    if (leaf !== undefined && !leaf.startsWith("node ")) return leaf
+    for (let up = parentOf.get(node.id); up !== undefined; up = parentOf.get(up.id)) {
+      const named = stages.find(([name, test]) => !name.startsWith("node ") && test(up.callFrame))
+      if (named !== undefined) return named[0]
+    }
+    return leaf ?? "other"
+  }
+  const totals = new Map()
+  let busy = 0
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0
+    const stage = stageOf(byId.get(id))
+    totals.set(stage, (totals.get(stage) ?? 0) + us)
+    if (stage !== "idle") busy += us
+  })
+  return { totals, busy }
+}
+
+const profileRoute = async (name, route, body) => {
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-profile-"))
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-profile-data-"))
+  const prefix = `profile:${process.pid}:${Date.now()}:`
+  const previous = process.env.BENCH_SERVER_NODE_ARGS
+  process.env.BENCH_SERVER_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profileDir}`
+  const server = await startServerProcess({
+    ML_MODEL_STORAGE_DIR: dataDir,
+    ML_REDIS_URL: redisUrl,
+    ML_REDIS_PREFIX: prefix
+  })
+  process.env.BENCH_SERVER_NODE_ARGS = previous
+  try {
+    const experiment = await startedExperiment(server.url)
+    const url = `${server.url}/v1/experiments/${experiment.id}/${route}`
+    const result = await runWrk(url, wrkPostScript(body(experiment)), { connections: 32, seconds })
+    await server.stop()
+    const file = fs.readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"))
+    const { busy, totals } = breakdown(JSON.parse(fs.readFileSync(path.join(profileDir, file), "utf8")))
+    const requests = result.reqPerSec * seconds
+    console.log(`\n${name}: ${Math.round(result.reqPerSec)} req/s, mean ${result.meanMs.toFixed(2)} ms (wrk -c32)`)
+    console.table(
+      [...totals].filter(([stage]) => stage !== "idle").sort((a, b) => b[1] - a[1]).map(([stage, us]) => ({
+        stage,
+        "share of busy CPU": `${(100 * us / busy).toFixed(1)}%`,
+        "µs per request": (us / requests).toFixed(1)
+      }))
+    )
+    console.log(`busy CPU per request: ${(busy / requests).toFixed(1)} µs; profile kept in ${profileDir}`)
+  } finally {
+    if (server.child.exitCode === null) await server.stop()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+    const redis = new Redis(redisUrl)
+    await deleteKeysWithPrefix(redis, prefix)
+    await redis.quit()
+  }
+}
+
+const run = `p${Date.now().toString(36)}`
+await profileRoute("POST /assignments (new users, sticky)", "assignments", () => newUserBody(run))
+if (process.env.PROFILE_ONLY !== "assignments") {
+  await profileRoute("POST /metrics (one observation)", "metrics", metricBody)
+}
