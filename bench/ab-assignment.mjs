@@ -15,11 +15,11 @@ import { bucketUser, makeAssigner } from "@org/ml-core"
 import { createClient, LocalEvaluator } from "@org/ml-sdk"
 import { Hono } from "hono"
 import { Redis } from "ioredis"
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
+import { deleteKeysWithPrefix, median, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 
@@ -126,36 +126,16 @@ const load = async (url, body, { connections = 64, seconds = 8 } = {}) => {
 
 /** wrk (Debian's package) as the load generator when installed: a C client that is not the bottleneck. */
 const wrkLoad = async (url, tag) => {
-  const script = path.join(os.tmpdir(), `ml-wrk-${tag}.lua`)
-  fs.writeFileSync(
-    script,
-    `counter = 0
-request = function()
-  counter = counter + 1
-  local body = '{"userId":"${tag}-' .. counter .. '-' .. math.random(1000000000) .. '"}'
-  return wrk.format("POST", nil, { ["content-type"] = "application/json" }, body)
-end`
+  const r = await runWrk(
+    url,
+    wrkPostScript(`'{"userId":"${tag}-' .. counter .. '-' .. math.random(1000000000) .. '"}'`),
+    {
+      threads: 2,
+      connections: 64,
+      seconds: 8
+    }
   )
-  // Asynchronous on purpose: the bare Hono server lives in this process and must keep serving.
-  const out = await new Promise((resolve, reject) => {
-    const child = spawn("wrk", ["-t2", "-c64", "-d8s", "--latency", "-s", script, url])
-    let stdout = ""
-    child.stdout.on("data", (c) => (stdout += c))
-    child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrk exited ${code}`))))
-  })
-  fs.rmSync(script, { force: true })
-  const ms = (label) => {
-    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out)
-    return m ? (Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]]).toFixed(2) : "?"
-  }
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)
-  if (errors) throw new Error(`${errors[1]} failed responses from ${url}`)
-  return {
-    "req/s": Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1])),
-    "p50 ms": ms("50"),
-    "p99 ms": ms("99"),
-    client: "wrk"
-  }
+  return { "req/s": Math.round(r.reqPerSec), "p50 ms": r.p50Ms.toFixed(2), "p99 ms": r.p99Ms.toFixed(2), client: "wrk" }
 }
 const haveWrk = spawnSync("wrk", ["--version"]).error === undefined
 

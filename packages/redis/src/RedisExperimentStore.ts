@@ -291,8 +291,25 @@ const makePlannedWrites = (
     }
     return undefined
   }
-  const refusedToFailure = <A, E>(result: A | PlanRefused<E>): Effect.Effect<A, E> =>
-    result instanceof PlanRefused ? Effect.fail(result.error) : Effect.succeed(result)
+  /** A write planned as one value (or refused), run by `script`; answers the definition it was written against. */
+  const plannedUpdate = <A, E>(
+    operation: string,
+    id: string,
+    plan: (experiment: Experiment) => Result.Result<A, E>,
+    script: (experiment: Experiment, sha: string, planned: A) => Promise<unknown>
+  ): Effect.Effect<Experiment | undefined, E | StorageError> =>
+    call(operation, () =>
+      withDefinition(
+        id,
+        async ({ experiment, sha }) => {
+          const planned = plan(experiment)
+          if (Result.isFailure(planned)) return new PlanRefused(planned.failure)
+          return (await script(experiment, sha, planned.success)) as CheckedReply
+        },
+        ({ experiment }) => experiment
+      )).pipe(
+        Effect.flatMap((result) => result instanceof PlanRefused ? Effect.fail(result.error) : Effect.succeed(result))
+      )
   const exposureArgs = (day: string, variants: number) => [day, ExperimentStore.MAX_EXPOSURE_DAYS, variants]
   const countKeys = (id: string) => [keys.experiment(id), keys.exposures(id), keys.exposureDays(id)]
 
@@ -342,35 +359,28 @@ const makePlannedWrites = (
           }
         ).then((result) => result as Exclude<typeof result, PlanRefused<never>>)),
     mergeMetricsPlanned: (experimentId, plan) =>
-      call("metrics merge", () =>
-        withDefinition(
-          experimentId,
-          async ({ experiment, sha }) => {
-            const updates = plan(experiment)
-            if (Result.isFailure(updates)) return new PlanRefused(updates.failure)
-            return (await mergePlannedScript(
-              redis,
-              [keys.experiment(experimentId), keys.metrics(experimentId)],
-              [sha, ...summaryArgs(updates.success)]
-            )) as CheckedReply
-          },
-          ({ experiment }) => experiment
-        )).pipe(Effect.flatMap(refusedToFailure)),
+      plannedUpdate(
+        "metrics merge",
+        experimentId,
+        plan,
+        (experiment, sha, updates) =>
+          mergePlannedScript(redis, [keys.experiment(experimentId), keys.metrics(experimentId)], [
+            sha,
+            ...summaryArgs(updates)
+          ])
+      ),
     addExposuresPlanned: (experimentId, plan, day) =>
-      call("exposures", () =>
-        withDefinition(
-          experimentId,
-          async ({ experiment, sha }) => {
-            const counts = plan(experiment)
-            if (Result.isFailure(counts)) return new PlanRefused(counts.failure)
-            return (await exposuresPlannedScript(
-              redis,
-              countKeys(experimentId),
-              [sha, ...exposureArgs(day, experiment.variants.length), ...countArgs(counts.success)]
-            )) as CheckedReply
-          },
-          ({ experiment }) => experiment
-        )).pipe(Effect.flatMap(refusedToFailure))
+      plannedUpdate(
+        "exposures",
+        experimentId,
+        plan,
+        (experiment, sha, counts) =>
+          exposuresPlannedScript(redis, countKeys(experimentId), [
+            sha,
+            ...exposureArgs(day, experiment.variants.length),
+            ...countArgs(counts)
+          ])
+      )
   }
 }
 
