@@ -13,7 +13,7 @@ import { metricBody, newUserBody, startedExperiment } from "./hot-fixture.mjs"
 import { deleteKeysWithPrefix, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
-const seconds = Number(process.argv[2] ?? 8)
+const seconds = Number(process.argv[2] === "--analyze" ? 0 : process.argv[2] ?? 8)
 
 /**
  * The stage a profile frame belongs to, by its script and function name; the first rule that
@@ -21,6 +21,7 @@ const seconds = Number(process.argv[2] ?? 8)
  */
 const stages = [
   ["idle", (f) => f.functionName === "(idle)"],
+  ["startup (module loading; not per request)", (f) => /^node:internal\/modules\//.test(f.url)],
   ["garbage collection", (f) => f.functionName === "(garbage collector)"],
   ["redis client (ioredis, parser, socket writes)", (f) => /ioredis|redis-parser|denque|cluster-key-slot/.test(f.url)],
   ["body reading (web Request, streams)", (f) => /node-server\/dist\/(request|listener)|webstreams|undici/.test(f.url)],
@@ -60,9 +61,20 @@ const breakdown = (profile) => {
     const us = profile.timeDeltas[i] ?? 0
     const stage = stageOf(byId.get(id))
     totals.set(stage, (totals.get(stage) ?? 0) + us)
-    if (stage !== "idle") busy += us
+    if (stage !== "idle" && !stage.startsWith("startup")) busy += us
   })
   return { totals, busy }
+}
+
+const printBreakdown = (totals, busy, requests) => {
+  console.table(
+    [...totals].filter(([stage]) => stage !== "idle").sort((a, b) => b[1] - a[1]).map(([stage, us]) => ({
+      stage,
+      "share of busy CPU": stage.startsWith("startup") ? "-" : `${(100 * us / busy).toFixed(1)}%`,
+      "µs per request": (us / requests).toFixed(1)
+    }))
+  )
+  console.log(`busy CPU per request (startup excluded): ${(busy / requests).toFixed(1)} µs`)
 }
 
 const profileRoute = async (name, route, body) => {
@@ -86,14 +98,8 @@ const profileRoute = async (name, route, body) => {
     const { busy, totals } = breakdown(JSON.parse(fs.readFileSync(path.join(profileDir, file), "utf8")))
     const requests = result.reqPerSec * seconds
     console.log(`\n${name}: ${Math.round(result.reqPerSec)} req/s, mean ${result.meanMs.toFixed(2)} ms (wrk -c32)`)
-    console.table(
-      [...totals].filter(([stage]) => stage !== "idle").sort((a, b) => b[1] - a[1]).map(([stage, us]) => ({
-        stage,
-        "share of busy CPU": `${(100 * us / busy).toFixed(1)}%`,
-        "µs per request": (us / requests).toFixed(1)
-      }))
-    )
-    console.log(`busy CPU per request: ${(busy / requests).toFixed(1)} µs; profile kept in ${profileDir}`)
+    printBreakdown(totals, busy, requests)
+    console.log(`profile kept in ${profileDir}`)
   } finally {
     if (server.child.exitCode === null) await server.stop()
     fs.rmSync(dataDir, { recursive: true, force: true })
@@ -103,6 +109,12 @@ const profileRoute = async (name, route, body) => {
   }
 }
 
+if (process.argv[2] === "--analyze") {
+  // node bench/profile-hot-paths.mjs --analyze FILE.cpuprofile REQUESTS: the breakdown of a kept profile.
+  const { busy, totals } = breakdown(JSON.parse(fs.readFileSync(process.argv[3], "utf8")))
+  printBreakdown(totals, busy, Number(process.argv[4]))
+  process.exit(0)
+}
 const run = `p${Date.now().toString(36)}`
 await profileRoute("POST /assignments (new users, sticky)", "assignments", () => newUserBody(run))
 if (process.env.PROFILE_ONLY !== "assignments") {

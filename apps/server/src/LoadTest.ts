@@ -149,7 +149,8 @@ export const targetProblem = (url: string): string | undefined => {
   const host = parsed.hostname
   return loopbackHosts.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
     ? undefined
-    : `--url must be a loopback address (127.0.0.0/8, ::1, localhost), got ${host}: the load test only runs on this machine`
+    : `--url must be a loopback address (127.0.0.0/8, ::1, localhost), got ${host}: ` +
+      "the load test only runs on this machine"
 }
 
 const routeNames = ["health", "assignments", "metrics"] as const

@@ -3,8 +3,9 @@
  * Entry point: configuration from the environment, start, and graceful shutdown on SIGTERM/SIGINT;
  * `repair [--data-dir DIR]` runs the journal repair instead (see Repair.ts), and `init-redis`
  * confirms an emptied or replaced Redis (see InitRedis.ts), `migrate` copies a deployment to
- * another store (see Migrate.ts), `loadtest` drives a running server's hot routes (see LoadTest.ts). Exit codes: 0 clean shutdown, 1 an
- * unexpected failure, 2 a usage or configuration problem named in one line.
+ * another store (see Migrate.ts), `loadtest` drives a running server's hot routes (see
+ * LoadTest.ts). Exit codes: 0 clean shutdown, 1 an unexpected failure, 2 a usage or
+ * configuration problem named in one line.
  */
 import { RedisCluster } from "@org/ml-adapter-redis"
 import * as fs from "node:fs"
