@@ -12,6 +12,7 @@ import { ModelRegistry } from "../registry/ModelRegistry.js"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
 import { cappedNames, MetricsSink } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
+import { makeStorageGauges, type StorageGauges } from "../shared/StorageGauges.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { bucketUser, currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
@@ -85,7 +86,10 @@ export interface AbTestsShape {
     actor?: string,
     onBehalfOf?: string
   ) => Effect.Effect<Experiment, AbError>
-  /** Sets the experiment gauges (active count, traffic shares, metric means) from storage. */
+  /**
+   * Sets the experiment gauges (active count, traffic shares, metric means) from storage; the
+   * rebuild is reused for `GaugeMaxAge` unless a change through this instance invalidated it.
+   */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
   readonly getModelAssignment: (
     id: string,
@@ -162,6 +166,8 @@ interface Ports {
   readonly registry: ModelRegistry["Service"]
   readonly metricsSink: MetricsSink["Service"]
   readonly settings: AbTestSettings
+  /** The experiment gauges, rebuilt from storage at scrape time; invalidated by changes made here. */
+  readonly gauges: StorageGauges<StorageError>
 }
 
 const load = ({ store }: Ports, id: string) =>
@@ -170,7 +176,10 @@ const load = ({ store }: Ports, id: string) =>
     : Effect.fail(new ExperimentNotFoundError({ experimentId: id, message: `Experiment ${id} does not exist` })))
   ))
 
-/** Read, change, compare-and-set; retried on fresh state while another instance wins the race. */
+/**
+ * Read, change, compare-and-set; retried on fresh state while another instance wins the race. A
+ * committed change marks the gauges stale (O(1)): status and traffic are what they show.
+ */
 const update = (
   ports: Ports,
   id: string,
@@ -182,6 +191,7 @@ const update = (
       const at = yield* nowIso
       const next = { ...(yield* change(current, at)), updatedAt: at, revision: current.revision + 1 }
       yield* ports.store.commit(next, current.revision)
+      yield* ports.gauges.invalidate
       return next
     }),
     50
@@ -207,8 +217,11 @@ const rankedMetricNames = (
   return [...declared, ...observed]
 }
 
-/** Active count, current traffic share per running variant, and metric means, from storage. */
-const setGauges = ({ metricsSink, store }: Ports) =>
+/**
+ * Active count, current traffic share per running variant, and metric means, from storage: reads
+ * every running experiment, so it runs at scrape time (StorageGauges), never in a lifecycle call.
+ */
+const setGauges = ({ metricsSink, store }: Pick<Ports, "metricsSink" | "store">) =>
   Effect.gen(function*() {
     const running = (yield* store.list()).filter((e) => e.status === "running")
     const means: Array<[Record<string, string>, number]> = []
@@ -241,7 +254,7 @@ const setGauges = ({ metricsSink, store }: Ports) =>
     }
   })
 
-/** A status change allowed only from `from`; the gauges follow (best effort). */
+/** A status change allowed only from `from`. */
 const transition = (
   ports: Ports,
   id: string,
@@ -252,9 +265,7 @@ const transition = (
   update(ports, id, (e, at) =>
     from.includes(e.status)
       ? Effect.succeed({ ...e, status: to, ...extra(e, at) })
-      : Effect.fail(stateError(e, `Experiment ${id} is ${e.status}; it cannot become ${to}`))).pipe(
-      Effect.tap(() => setGauges(ports).pipe(Effect.ignore))
-    )
+      : Effect.fail(stateError(e, `Experiment ${id} is ${e.status}; it cannot become ${to}`)))
 
 /** Variants whose model is not in the registry, or archived. */
 const registryIssues = ({ registry }: Ports, variants: ReadonlyArray<Variant>) =>
@@ -432,7 +443,7 @@ const measurementMethods = (ports: Ports) => ({
     return yield* results(ports, id)
   }),
   refreshGauges: Effect.fn("AbTests.refreshGauges")(function*() {
-    yield* setGauges(ports)
+    yield* ports.gauges.refresh
   }),
   reweight: Effect.fn("AbTests.reweight")(function*(id: string) {
     return yield* update(ports, id, (e, at) =>
@@ -448,11 +459,14 @@ const measurementMethods = (ports: Ports) => ({
 
 export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
   Effect.gen(function*() {
+    const store = yield* ExperimentStore
+    const metricsSink = yield* MetricsSink
     const ports: Ports = {
-      store: yield* ExperimentStore,
+      store,
       registry: yield* ModelRegistry,
-      metricsSink: yield* MetricsSink,
-      settings
+      metricsSink,
+      settings,
+      gauges: yield* makeStorageGauges(setGauges({ metricsSink, store }))
     }
     return AbTests.of({ ...lifecycleMethods(ports), ...measurementMethods(ports) })
   })
