@@ -297,7 +297,7 @@ export const makeServerApp = (
         AbTests.AbTests.use((ab) => ab.refreshGauges()),
         OnlineLearner.OnlineLearner.use((learner) => learner.refreshGauges())
       ], { discard: true })).catch((error) => log(`Could not refresh gauges: ${String(error)}`))
-      return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }
+      return { contentType: metricsRegistry.contentType, body: await PrometheusMetrics.exposition(metricsRegistry) }
     }
   })
 

@@ -217,6 +217,9 @@ const rankedMetricNames = (
   return [...declared, ...observed]
 }
 
+/** How many experiments' counters a gauge rebuild reads at once. */
+const gaugeReadsInFlight = 16
+
 /**
  * Active count, current traffic share per running variant, and metric means, from storage: reads
  * every running experiment, so it runs at scrape time (StorageGauges), never in a lifecycle call.
@@ -224,9 +227,13 @@ const rankedMetricNames = (
 const setGauges = ({ metricsSink, store }: Pick<Ports, "metricsSink" | "store">) =>
   Effect.gen(function*() {
     const running = (yield* store.list()).filter((e) => e.status === "running")
+    // Several reads in flight: on Redis each is a round trip, and 10,000 in a row outlast a scrape.
+    const countersOf = yield* Effect.forEach(running, (e) => store.counters(e.id, e.variants.length), {
+      concurrency: gaugeReadsInFlight
+    })
     const means: Array<[Record<string, string>, number]> = []
-    for (const e of running) {
-      const counters = yield* store.counters(e.id, e.variants.length)
+    for (const [index, e] of running.entries()) {
+      const counters = countersOf[index]!
       const labelOf = cappedNames(rankedMetricNames(e, counters.variants.map((v) => v.metrics)))
       counters.variants.forEach((v, i) => {
         // Names beyond the cap share one series: the mean over all their values (summaries merge).
@@ -240,18 +247,13 @@ const setGauges = ({ metricsSink, store }: Pick<Ports, "metricsSink" | "store">)
         }
       })
     }
-    yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
-    yield* metricsSink.reset("ml_experiment_traffic")
-    for (const e of running) {
+    const shares = running.flatMap((e) => {
       const weights = currentWeights(e)
-      for (const [i, v] of e.variants.entries()) {
-        yield* metricsSink.set("ml_experiment_traffic", { experiment_id: e.id, model_id: v.modelId }, weights[i]!)
-      }
-    }
-    yield* metricsSink.reset("ml_experiment_metric")
-    for (const [labels, value] of means) {
-      yield* metricsSink.set("ml_experiment_metric", labels, value)
-    }
+      return e.variants.map((v, i) => [{ experiment_id: e.id, model_id: v.modelId }, weights[i]!] as const)
+    })
+    yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
+    yield* metricsSink.replace("ml_experiment_traffic", shares)
+    yield* metricsSink.replace("ml_experiment_metric", means)
   })
 
 /** A status change allowed only from `from`. */

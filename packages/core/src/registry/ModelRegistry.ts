@@ -294,19 +294,15 @@ const makeChanges = (
 const makeRefreshGauges = ({ metrics, store }: Ports) =>
   Effect.gen(function*() {
     const sizes = yield* makeStorageGauges(Effect.gen(function*() {
-      const found: Array<[string, number]> = []
+      const found: Array<readonly [{ readonly model_id: string }, number]> = []
       let cursor: string | undefined
       do {
         const page = yield* store.list({ limit: gaugeScanPage, ...(cursor ? { cursor } : {}) })
-        for (const m of page) if (m.artifact !== null) found.push([m.id, m.artifact.sizeBytes])
+        for (const m of page) if (m.artifact !== null) found.push([{ model_id: m.id }, m.artifact.sizeBytes])
         cursor = page.length === gaugeScanPage ? page[page.length - 1]!.id : undefined
       } while (cursor)
-      // Storage is read first; the gauge is then reset and refilled without I/O in between,
-      // so a scrape rarely, if ever, sees a half-built gauge.
-      yield* metrics.reset(metricNames.modelFileSizeBytes)
-      for (const [modelId, size] of found) {
-        yield* metrics.set(metricNames.modelFileSizeBytes, { model_id: modelId }, size)
-      }
+      // Storage is read first, then the gauge replaced in one step: a scrape never sees it half-built.
+      yield* metrics.replace(metricNames.modelFileSizeBytes, found)
     }))
     return Effect.fn("ModelRegistry.refreshGauges")(function*() {
       const counts = yield* store.countByStatus()
