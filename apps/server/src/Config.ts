@@ -51,6 +51,12 @@ export interface ServerConfig {
   /** Artifacts in an S3-compatible bucket (ML_ARTIFACT_URL=s3://...); undefined: in the data directory. */
   readonly s3Artifacts: S3ArtifactConfig | undefined
   readonly shutdownTimeoutMs: number
+  /**
+   * How long the storage-derived gauges of /metrics are reused before a scrape rebuilds them
+   * (ML_METRICS_MAX_AGE_MS; 0: every scrape rebuilds). Bounds how late a change made through
+   * another instance shows.
+   */
+  readonly metricsMaxAgeMs: number
   readonly abStickyAssignment: boolean
   /** Let webhooks point at loopback and private addresses (tests and single-host setups). */
   readonly webhookAllowPrivate: boolean
@@ -337,6 +343,7 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   ),
   s3Artifacts: s3ArtifactConfig,
   shutdownTimeoutMs: integer("ML_SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000),
+  metricsMaxAgeMs: integer("ML_METRICS_MAX_AGE_MS", 10_000, 0, 3_600_000),
   abStickyAssignment: setting("ML_AB_STICKY_ASSIGNMENT", boolean, true),
   webhookAllowPrivate: setting("ML_WEBHOOK_ALLOW_PRIVATE", boolean, false),
   abMinSamples: integer("ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),

@@ -53,7 +53,8 @@ import {
   OnlineLearner,
   type PipelineStore,
   RateLimiter,
-  type StorageError
+  type StorageError,
+  StorageGauges
 } from "@org/ml-core"
 import { Effect, Layer, ManagedRuntime, PubSub, Redacted } from "effect"
 import type { AddressInfo } from "node:net"
@@ -251,7 +252,8 @@ export const makeRuntime = (
       ),
       Layer.provideMerge(
         Layer.merge(makeStorageLayer(config, options.backgroundWork?.log), PrometheusMetrics.layer(metricsRegistry))
-      )
+      ),
+      Layer.provide(Layer.succeed(StorageGauges.GaugeMaxAge, config.metricsMaxAgeMs))
     )
   ))
   // Built after the services it uses, so disposing the runtime interrupts it before they are released.
@@ -295,7 +297,7 @@ export const makeServerApp = (
         AbTests.AbTests.use((ab) => ab.refreshGauges()),
         OnlineLearner.OnlineLearner.use((learner) => learner.refreshGauges())
       ], { discard: true })).catch((error) => log(`Could not refresh gauges: ${String(error)}`))
-      return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() }
+      return { contentType: metricsRegistry.contentType, body: await PrometheusMetrics.exposition(metricsRegistry) }
     }
   })
 

@@ -12,6 +12,7 @@ export * as Leases from "./shared/Leases.js"
 export * as MetricsSink from "./shared/MetricsSink.js"
 export * from "./shared/Retry.js"
 export * from "./shared/SafeText.js"
+export * as StorageGauges from "./shared/StorageGauges.js"
 export { makeUlid, makeUlidGenerator, makeUlidSequence, ulidPattern, type UlidSequence } from "./shared/Ulid.js"
 export * from "./shared/Validation.js"
 

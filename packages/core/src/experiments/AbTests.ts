@@ -12,6 +12,7 @@ import { ModelRegistry } from "../registry/ModelRegistry.js"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
 import { cappedNames, MetricsSink } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
+import { makeStorageGauges, type StorageGauges } from "../shared/StorageGauges.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { bucketUser, currentWeights, makeAssigner } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
@@ -91,7 +92,10 @@ export interface AbTestsShape {
     actor?: string,
     onBehalfOf?: string
   ) => Effect.Effect<Experiment, AbError>
-  /** Sets the experiment gauges (active count, traffic shares, metric means) from storage. */
+  /**
+   * Sets the experiment gauges (active count, traffic shares, metric means) from storage; the
+   * rebuild is reused for `GaugeMaxAge` unless a change through this instance invalidated it.
+   */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
   readonly getModelAssignment: (
     id: string,
@@ -168,6 +172,8 @@ interface Ports {
   readonly registry: ModelRegistry["Service"]
   readonly metricsSink: MetricsSink["Service"]
   readonly settings: AbTestSettings
+  /** The experiment gauges, rebuilt from storage at scrape time; invalidated by changes made here. */
+  readonly gauges: StorageGauges<StorageError>
 }
 
 const notFound = (id: string) =>
@@ -179,7 +185,10 @@ const load = ({ store }: Ports, id: string) =>
     : Effect.fail(notFound(id)))
   ))
 
-/** Read, change, compare-and-set; retried on fresh state while another instance wins the race. */
+/**
+ * Read, change, compare-and-set; retried on fresh state while another instance wins the race. A
+ * committed change marks the gauges stale (O(1)): status and traffic are what they show.
+ */
 const update = (
   ports: Ports,
   id: string,
@@ -191,6 +200,7 @@ const update = (
       const at = yield* nowIso
       const next = { ...(yield* change(current, at)), updatedAt: at, revision: current.revision + 1 }
       yield* ports.store.commit(next, current.revision)
+      yield* ports.gauges.invalidate
       return next
     }),
     50
@@ -216,13 +226,23 @@ const rankedMetricNames = (
   return [...declared, ...observed]
 }
 
-/** Active count, current traffic share per running variant, and metric means, from storage. */
-const setGauges = ({ metricsSink, store }: Ports) =>
+/** How many experiments' counters a gauge rebuild reads at once. */
+const gaugeReadsInFlight = 16
+
+/**
+ * Active count, current traffic share per running variant, and metric means, from storage: reads
+ * every running experiment, so it runs at scrape time (StorageGauges), never in a lifecycle call.
+ */
+const setGauges = ({ metricsSink, store }: Pick<Ports, "metricsSink" | "store">) =>
   Effect.gen(function*() {
     const running = (yield* store.list()).filter((e) => e.status === "running")
+    // Several reads in flight: on Redis each is a round trip, and 10,000 in a row outlast a scrape.
+    const countersOf = yield* Effect.forEach(running, (e) => store.counters(e.id, e.variants.length), {
+      concurrency: gaugeReadsInFlight
+    })
     const means: Array<[Record<string, string>, number]> = []
-    for (const e of running) {
-      const counters = yield* store.counters(e.id, e.variants.length)
+    for (const [index, e] of running.entries()) {
+      const counters = countersOf[index]!
       const labelOf = cappedNames(rankedMetricNames(e, counters.variants.map((v) => v.metrics)))
       counters.variants.forEach((v, i) => {
         // Names beyond the cap share one series: the mean over all their values (summaries merge).
@@ -236,21 +256,16 @@ const setGauges = ({ metricsSink, store }: Ports) =>
         }
       })
     }
-    yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
-    yield* metricsSink.reset("ml_experiment_traffic")
-    for (const e of running) {
+    const shares = running.flatMap((e) => {
       const weights = currentWeights(e)
-      for (const [i, v] of e.variants.entries()) {
-        yield* metricsSink.set("ml_experiment_traffic", { experiment_id: e.id, model_id: v.modelId }, weights[i]!)
-      }
-    }
-    yield* metricsSink.reset("ml_experiment_metric")
-    for (const [labels, value] of means) {
-      yield* metricsSink.set("ml_experiment_metric", labels, value)
-    }
+      return e.variants.map((v, i) => [{ experiment_id: e.id, model_id: v.modelId }, weights[i]!] as const)
+    })
+    yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
+    yield* metricsSink.replace("ml_experiment_traffic", shares)
+    yield* metricsSink.replace("ml_experiment_metric", means)
   })
 
-/** A status change allowed only from `from`; the gauges follow (best effort). */
+/** A status change allowed only from `from`. */
 const transition = (
   ports: Ports,
   id: string,
@@ -261,9 +276,7 @@ const transition = (
   update(ports, id, (e, at) =>
     from.includes(e.status)
       ? Effect.succeed({ ...e, status: to, ...extra(e, at) })
-      : Effect.fail(stateError(e, `Experiment ${id} is ${e.status}; it cannot become ${to}`))).pipe(
-      Effect.tap(() => setGauges(ports).pipe(Effect.ignore))
-    )
+      : Effect.fail(stateError(e, `Experiment ${id} is ${e.status}; it cannot become ${to}`)))
 
 /** Variants whose model is not in the registry, or archived. */
 const registryIssues = ({ registry }: Ports, variants: ReadonlyArray<Variant>) =>
@@ -503,7 +516,7 @@ const measurementMethods = (ports: Ports) => ({
     return yield* results(ports, id)
   }),
   refreshGauges: Effect.fn("AbTests.refreshGauges")(function*() {
-    yield* setGauges(ports)
+    yield* ports.gauges.refresh
   }),
   reweight: Effect.fn("AbTests.reweight")(function*(id: string) {
     return yield* update(ports, id, (e, at) =>
@@ -519,11 +532,14 @@ const measurementMethods = (ports: Ports) => ({
 
 export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
   Effect.gen(function*() {
+    const store = yield* ExperimentStore
+    const metricsSink = yield* MetricsSink
     const ports: Ports = {
-      store: yield* ExperimentStore,
+      store,
       registry: yield* ModelRegistry,
-      metricsSink: yield* MetricsSink,
-      settings
+      metricsSink,
+      settings,
+      gauges: yield* makeStorageGauges(setGauges({ metricsSink, store }))
     }
     return AbTests.of({ ...lifecycleMethods(ports), ...measurementMethods(ports) })
   })

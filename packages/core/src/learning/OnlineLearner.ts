@@ -17,6 +17,7 @@ import { type FieldIssue, StorageError, ValidationError } from "../shared/Errors
 import { Leases } from "../shared/Leases.js"
 import { MetricsSink } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
+import { makeStorageGauges } from "../shared/StorageGauges.js"
 import { StatsInputError } from "../stats/StatsError.js"
 import { type PipelineConflictError, PipelineNotFoundError } from "./Errors.js"
 import { evaluateCandidate, outcomeReason, progressiveMetrics, score, splitHoldout } from "./Evaluation.js"
@@ -73,7 +74,7 @@ export interface OnlineLearnerShape {
    * instance in its update leases.
    */
   readonly runScheduler: (owner: string, tickMillis?: number) => Effect.Effect<never>
-  /** Sets ml_pipeline_samples_processed and ml_pipeline_accuracy of every pipeline from storage (at scrape time). */
+  /** Sets ml_pipeline_samples_processed and ml_pipeline_accuracy of every pipeline from storage (StorageGauges). */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
 }
 
@@ -445,17 +446,26 @@ const makePipelines = (
   return { createPipeline, rollback, getPipelineStatus, listPipelines, listUpdates, notifyDrift }
 }
 
-/** Gauges set from storage at scrape time, so every instance reports the shared state. */
+/**
+ * Gauges set from storage at scrape time, so every instance reports the shared state; the rebuild
+ * reads every pipeline, so it is reused for `GaugeMaxAge` (samples arrive on the hot path, which
+ * must not pay for it).
+ */
 const makeGauges = ({ metrics, store }: Ports) =>
-  Effect.fn("OnlineLearner.refreshGauges")(function*() {
-    for (const p of yield* store.list()) {
-      const c = yield* store.counters(p.id)
-      yield* metrics.set("ml_pipeline_samples_processed", { pipeline_id: p.id }, c.processed)
-      if (p.kind === "logistic") {
-        const acc = score("accuracy", yield* store.progressive(p.id))
-        if (acc !== null) yield* metrics.set("ml_pipeline_accuracy", { pipeline_id: p.id }, acc)
+  Effect.gen(function*() {
+    const gauges = yield* makeStorageGauges(Effect.gen(function*() {
+      for (const p of yield* store.list()) {
+        const c = yield* store.counters(p.id)
+        yield* metrics.set("ml_pipeline_samples_processed", { pipeline_id: p.id }, c.processed)
+        if (p.kind === "logistic") {
+          const acc = score("accuracy", yield* store.progressive(p.id))
+          if (acc !== null) yield* metrics.set("ml_pipeline_accuracy", { pipeline_id: p.id }, acc)
+        }
       }
-    }
+    }))
+    return Effect.fn("OnlineLearner.refreshGauges")(function*() {
+      yield* gauges.refresh
+    })
   })
 
 export const make = (
@@ -488,7 +498,7 @@ export const make = (
       }),
       runScheduler: (owner, tickMillis = 1000) =>
         Effect.forever(schedulerTick(owner).pipe(Effect.andThen(Effect.sleep(tickMillis)))),
-      refreshGauges: makeGauges(ports)
+      refreshGauges: yield* makeGauges(ports)
     })
   })
 

@@ -11,6 +11,7 @@ import { type StorageError, ValidationError } from "../shared/Errors.js"
 import { metricNames, MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
 import * as MetricsSinkMemory from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
+import { makeStorageGauges } from "../shared/StorageGauges.js"
 import { makeUlidGenerator } from "../shared/Ulid.js"
 import { ArtifactStore, type ArtifactStoreShape, type StoredArtifact } from "./ArtifactStore.js"
 import * as ArtifactStoreMemory from "./ArtifactStore.js"
@@ -101,7 +102,10 @@ export interface ModelRegistryShape {
     { readonly model: Model; readonly stream: ReadableStream<Uint8Array> },
     ModelNotFoundError | ArtifactStateError | IntegrityError | StorageError
   >
-  /** Rebuilds the storage-derived gauges (models per status, artifact sizes) in the metrics sink. */
+  /**
+   * Sets the storage-derived gauges in the metrics sink: models per status from storage, artifact
+   * sizes from a scan reused for `GaugeMaxAge` (StorageGauges.ts).
+   */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
   readonly ping: () => Effect.Effect<void, StorageError>
 }
@@ -111,7 +115,7 @@ export class ModelRegistry extends Context.Service<ModelRegistry, ModelRegistryS
 const isoAt = (millis: number) => new Date(millis).toISOString()
 const nowIso = Effect.map(Clock.currentTimeMillis, isoAt)
 
-/** Page size of the full scan that rebuilds the artifact-size gauges. */
+/** Page size of the full scan that rebuilds the artifact-size gauge. */
 const gaugeScanPage = 500
 
 /** What the registry's methods work with; each group of methods below is built from it. */
@@ -282,26 +286,31 @@ const makeChanges = (
   return { registerModel, promoteModel, updateModel }
 }
 
-/** Rebuilds the storage-derived gauges: models per status, artifact size per model. */
+/**
+ * The storage-derived gauges. Models per status come from the store's counters on every scrape
+ * (one cheap read, exact on every instance). Artifact sizes need a scan of every model, so that
+ * scan is reused for `GaugeMaxAge`; this instance's own uploads set their size at once.
+ */
 const makeRefreshGauges = ({ metrics, store }: Ports) =>
-  Effect.fn("ModelRegistry.refreshGauges")(function*() {
-    const counts = yield* store.countByStatus()
-    const sizes: Array<[string, number]> = []
-    let cursor: string | undefined
-    do {
-      const page = yield* store.list({ limit: gaugeScanPage, ...(cursor ? { cursor } : {}) })
-      for (const m of page) if (m.artifact !== null) sizes.push([m.id, m.artifact.sizeBytes])
-      cursor = page.length === gaugeScanPage ? page[page.length - 1]!.id : undefined
-    } while (cursor)
-    // Storage is read first; the gauges are then reset and refilled without I/O in between,
-    // so a scrape rarely, if ever, sees a half-built gauge.
-    for (const [status, count] of Object.entries(counts)) {
-      yield* metrics.set(metricNames.modelsTotal, { status }, count)
-    }
-    yield* metrics.reset(metricNames.modelFileSizeBytes)
-    for (const [modelId, size] of sizes) {
-      yield* metrics.set(metricNames.modelFileSizeBytes, { model_id: modelId }, size)
-    }
+  Effect.gen(function*() {
+    const sizes = yield* makeStorageGauges(Effect.gen(function*() {
+      const found: Array<readonly [{ readonly model_id: string }, number]> = []
+      let cursor: string | undefined
+      do {
+        const page = yield* store.list({ limit: gaugeScanPage, ...(cursor ? { cursor } : {}) })
+        for (const m of page) if (m.artifact !== null) found.push([{ model_id: m.id }, m.artifact.sizeBytes])
+        cursor = page.length === gaugeScanPage ? page[page.length - 1]!.id : undefined
+      } while (cursor)
+      // Storage is read first, then the gauge replaced in one step: a scrape never sees it half-built.
+      yield* metrics.replace(metricNames.modelFileSizeBytes, found)
+    }))
+    return Effect.fn("ModelRegistry.refreshGauges")(function*() {
+      const counts = yield* store.countByStatus()
+      for (const [status, count] of Object.entries(counts)) {
+        yield* metrics.set(metricNames.modelsTotal, { status }, count)
+      }
+      yield* sizes.refresh
+    })
   })
 
 export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
@@ -322,7 +331,7 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
       ...changes,
       uploadArtifact,
       readArtifact,
-      refreshGauges: makeRefreshGauges(ports),
+      refreshGauges: yield* makeRefreshGauges(ports),
       ping: Effect.fn("ModelRegistry.ping")(function*() {
         yield* Effect.all([ports.store.ping(), ports.artifacts.ping()], { discard: true })
       })

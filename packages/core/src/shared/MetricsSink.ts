@@ -9,8 +9,11 @@ export type Labels = Readonly<Record<string, string>>
 export interface MetricsSinkShape {
   readonly increment: (name: string, labels: Labels, by?: number) => Effect.Effect<void>
   readonly set: (name: string, labels: Labels, value: number) => Effect.Effect<void>
-  /** Drops every series of a gauge, so gauges rebuilt from storage lose series that disappeared. */
-  readonly reset: (name: string) => Effect.Effect<void>
+  /**
+   * Sets gauge `name` to exactly `series`, dropping the others: how gauges rebuilt from storage lose
+   * series that disappeared. Adapters may skip the work when nothing changed.
+   */
+  readonly replace: (name: string, series: ReadonlyArray<readonly [Labels, number]>) => Effect.Effect<void>
 }
 
 export class MetricsSink extends Context.Service<MetricsSink, MetricsSinkShape>()("@org/ml-core/MetricsSink") {}
@@ -28,9 +31,10 @@ export const makeMemory = Effect.sync(() => {
         series.set(key, (series.get(key) ?? 0) + by)
       }),
     set: (name, labels, value) => Effect.sync(() => void series.set(seriesKey(name, labels), value)),
-    reset: (name) =>
+    replace: (name, replacement) =>
       Effect.sync(() => {
         for (const key of [...series.keys()]) if (key.startsWith(`${name}{`)) series.delete(key)
+        for (const [labels, value] of replacement) series.set(seriesKey(name, labels), value)
       }),
     snapshot: () => new Map(series)
   }

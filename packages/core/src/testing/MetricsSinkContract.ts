@@ -1,5 +1,5 @@
 /**
- * Contract of the MetricsSink port: what is incremented, set and reset reads back the same,
+ * Contract of the MetricsSink port: what is incremented, set and replaced reads back the same,
  * through whatever the adapter exposes (a map in memory, the Prometheus text format).
  */
 import { Effect } from "effect"
@@ -25,7 +25,7 @@ export const metricsSinkContract = (adapter: string, makeHarness: () => MetricsS
       expect(await read("ml_model_promotion_total", { from_status: "testing", to_status: "staging" })).toBe(1)
     })
 
-    it("sets gauges and resets every series of one gauge", async () => {
+    it("sets gauges and replaces every series of one gauge", async () => {
       const { sink, read } = makeHarness()
       await Effect.runPromise(Effect.all([
         sink.set("ml_models_total", { status: "draft" }, 4),
@@ -34,9 +34,28 @@ export const metricsSinkContract = (adapter: string, makeHarness: () => MetricsS
       ]))
       expect(await read("ml_models_total", { status: "draft" })).toBe(2)
       expect(await read("ml_model_file_size_bytes", { model_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" })).toBe(1024)
-      await Effect.runPromise(sink.reset("ml_models_total"))
+      await Effect.runPromise(sink.replace("ml_models_total", [[{ status: "testing" }, 3]]))
       expect(await read("ml_models_total", { status: "draft" })).toBeUndefined()
+      expect(await read("ml_models_total", { status: "testing" })).toBe(3)
       expect(await read("ml_model_file_size_bytes", { model_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" })).toBe(1024)
+      // Replacing with the same series, then with none.
+      await Effect.runPromise(sink.replace("ml_models_total", [[{ status: "testing" }, 3]]))
+      expect(await read("ml_models_total", { status: "testing" })).toBe(3)
+      await Effect.runPromise(sink.replace("ml_models_total", []))
+      expect(await read("ml_models_total", { status: "testing" })).toBeUndefined()
+    })
+
+    it("reads back a gauge set again after a replace, and one set to the value it had", async () => {
+      const { sink, read } = makeHarness()
+      const size = (modelId: string) => ({ model_id: modelId })
+      await Effect.runPromise(Effect.all([
+        sink.replace("ml_model_file_size_bytes", [[size("a"), 1], [size("b"), 2]]),
+        sink.set("ml_model_file_size_bytes", size("c"), 3),
+        sink.set("ml_model_file_size_bytes", size("a"), 1),
+        sink.replace("ml_model_file_size_bytes", [[size("a"), 1], [size("b"), 2]])
+      ]))
+      expect(await read("ml_model_file_size_bytes", size("c"))).toBeUndefined()
+      expect(await read("ml_model_file_size_bytes", size("b"))).toBe(2)
     })
   })
 }
