@@ -211,8 +211,12 @@ export const readManifest = async (directory: string, name: string): Promise<Man
   return value as Manifest
 }
 
-/** Writes `text` to a temp file, fsyncs it, renames it over `file` and fsyncs the directory; returns its size. */
-export const writeWholeFile = async (file: string, text: string): Promise<number> => {
+/**
+ * Writes `text` to a temp file, fsyncs it and renames it over `file`; returns its size. The rename
+ * is durable only after syncDirectory: a caller that must know whether `file` was replaced (it
+ * throws before the rename, or not at all) calls the two apart.
+ */
+export const replaceFile = async (file: string, text: string): Promise<number> => {
   const temp = `${file}.tmp`
   const bytes = Buffer.from(text)
   try {
@@ -225,16 +229,27 @@ export const writeWholeFile = async (file: string, text: string): Promise<number
     }
     await fs.rename(temp, file)
   } catch (cause) {
-    await fs.rm(temp, { force: true })
+    await fs.rm(temp, { force: true }).catch(() => undefined)
     throw cause
   }
-  const dir = await fs.open(path.dirname(file), "r")
-  try {
-    await dir.sync()
-  } finally {
-    await dir.close()
-  }
   return bytes.length
+}
+
+/** Fsyncs a directory, making the renames and new names in it durable. */
+export const syncDirectory = async (directory: string): Promise<void> => {
+  const handle = await fs.open(directory, "r")
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Replaces `file` by `text` durably (replaceFile, then syncDirectory); returns its size. */
+export const writeWholeFile = async (file: string, text: string): Promise<number> => {
+  const bytes = await replaceFile(file, text)
+  await syncDirectory(path.dirname(file))
+  return bytes
 }
 
 export const writeManifest = (directory: string, manifest: Manifest) =>

@@ -262,7 +262,56 @@ describe("journal compaction", () => {
     expect(reopened.journal.state().total).toBe(720600)
     await reopened.close()
   })
+
+  it("keeps each batch once when the manifest cannot be written after a compaction, also across a crash", async () => {
+    // The compacted file already holds the batch taken into its snapshot: appending that batch again
+    // because the manifest write failed would count it twice at the next start.
+    const directory = path.join(root, "compaction-manifest")
+    const openCounter = (at: string) => openSumJournal(at, 200)
+    const { close, journal } = await openCounter(directory)
+    // A directory where the manifest's temp file goes makes every manifest write fail (EISDIR).
+    const blocker = path.join(directory, "sum.manifest.json.tmp")
+    await fs.mkdir(blocker)
+    let expected = 0
+    for (let i = 1; i <= 60; i++) {
+      expected += i
+      await Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i))
+    }
+    expect(journal.state().total).toBe(expected)
+    expect(journal.stats().epoch, "no compaction happened").toBeGreaterThan(1)
+    // What a SIGKILL now would leave: the files as they are (no shutdown manifest).
+    const crashed = path.join(root, "compaction-manifest-crashed")
+    await fs.mkdir(crashed)
+    for (const name of ["sum.jsonl", "sum.manifest.json"]) {
+      await fs.copyFile(path.join(directory, name), path.join(crashed, name))
+    }
+    const afterCrash = await openCounter(crashed)
+    expect(afterCrash.journal.state().total).toBe(expected)
+    await afterCrash.close()
+    // Space for the manifest returns: the shutdown writes it, and a restart reads each batch once.
+    await fs.rmdir(blocker)
+    await close()
+    const reopened = await openCounter(directory)
+    expect(reopened.journal.state().total).toBe(expected)
+    await reopened.close()
+  })
 })
+
+/** A journal that sums the numbers written to it (entries are not idempotent: replaying one twice shows). */
+const openSumJournal = async (directory: string, compactAfterBytes?: number) => {
+  const scope = Effect.runSync(Scope.make())
+  const journal = await Effect.runPromise(
+    Scope.provide(scope)(makeJournal<{ total: number }, number>({
+      directory,
+      name: "sum",
+      fresh: () => ({ total: 0 }),
+      replay: (state, n) => void (state.total += n),
+      snapshot: (state) => [state.total],
+      compactAfterBytes
+    }))
+  )
+  return { journal, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}
 
 describe("drift windows", () => {
   it("folds a drift-windows.json of the previous release into the journal once, then removes it", async () => {
