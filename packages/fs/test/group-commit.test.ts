@@ -57,7 +57,9 @@ describe("group commit batches", () => {
       Array.from({ length: 200 }, (_, i) =>
         new Promise<void>((resolve) =>
           setImmediate(() => {
-            void Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i)).then(resolve)
+            void Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i)).then(() =>
+              resolve()
+            )
           })
         ))
     )
