@@ -1,7 +1,8 @@
 // Shared by the benchmarks: the real server as a child process.
 import { execFileSync, spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -152,3 +153,50 @@ export const callsPerSecond = async (count, inFlight, make) => {
   }))
   return count / ((performance.now() - start) / 1000)
 }
+
+/** A wrk latency figure ("812.00us", "3.10ms") in ms; NaN when wrk printed none. */
+const wrkMs = (out, pattern) => {
+  const match = pattern.exec(out)
+  return match ? Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]] : Number.NaN
+}
+
+/**
+ * Drives `url` with wrk (a C client, so the client is not the bottleneck) running the Lua `script`
+ * (its `request` function builds each request); resolves with req/s, requests, mean, p50 and p99
+ * in ms. A non-2xx answer fails the run, so a broken route cannot look fast. Asynchronous: a
+ * baseline server may live in the calling process and must keep serving.
+ */
+export const runWrk = async (url, script, { connections = 32, seconds = 8, threads = 1 } = {}) => {
+  const file = path.join(tmpdir(), `ml-wrk-${process.pid}-${randomBytes(4).toString("hex")}.lua`)
+  writeFileSync(file, script)
+  try {
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn("wrk", [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "-s", file, url])
+      let text = ""
+      child.stdout.on("data", (chunk) => (text += chunk))
+      child.stderr.on("data", (chunk) => (text += chunk))
+      child.on("error", reject)
+      child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))))
+    })
+    const failed = /Non-2xx or 3xx responses: (\d+)/.exec(out)
+    if (failed) throw new Error(`${failed[1]} failed responses from ${url}`)
+    return {
+      reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]),
+      requests: Number(/(\d+) requests in/.exec(out)[1]),
+      meanMs: wrkMs(out, /Latency\s+([\d.]+)(us|ms|s)/),
+      p50Ms: wrkMs(out, /50%\s+([\d.]+)(us|ms|s)/),
+      p99Ms: wrkMs(out, /99%\s+([\d.]+)(us|ms|s)/)
+    }
+  } finally {
+    rmSync(file, { force: true })
+  }
+}
+
+/** A wrk script POSTing JSON: `bodyLua` is a Lua expression of `counter` (1, 2, ...) giving the body text. */
+export const wrkPostScript = (bodyLua) =>
+  `counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", nil, { ["content-type"] = "application/json" }, ${bodyLua})
+end
+`
