@@ -23,7 +23,7 @@ import { Effect, Exit, type Scope } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import {
-  encodeHeader,
+  encodeJournal,
   encodeLine,
   type JournalScan,
   type Manifest,
@@ -33,6 +33,7 @@ import {
   scanJournal,
   scanProblem,
   syncDirectory,
+  toPieces,
   writeManifest,
   writeWholeFile
 } from "./JournalFormat.js"
@@ -159,8 +160,7 @@ export const makeJournal = <State, Entry>(
     /** Replaces the file by the state as entries (plus nothing else), with the next epoch. */
     const compact = async (entries: ReadonlyArray<Entry>) => {
       const nextEpoch = epoch + 1
-      const text = encodeHeader(options.name, nextEpoch) + entries.map((e) => encodeLine(JSON.stringify(e))).join("")
-      const bytes = await writeWholeFile(file, text)
+      const bytes = await writeWholeFile(file, encodeJournal(options.name, nextEpoch, entries))
       epoch = nextEpoch
       offset = bytes
       records = entries.length
@@ -230,14 +230,13 @@ export const makeJournal = <State, Entry>(
     for (const warning of handle.warnings) yield* Effect.logWarning(warning)
     let opened = handle.opened
 
-    /** Appends `text` completely and fsyncs it; on failure cuts the file back to where it was. */
-    const appendChecked = async (text: string): Promise<StorageError | undefined> => {
-      const bytes = Buffer.from(text)
+    /** Appends `lines` completely and fsyncs them; on failure cuts the file back to where it was. */
+    const appendChecked = async (lines: ReadonlyArray<string>): Promise<StorageError | undefined> => {
       try {
         // The file is opened for appending, so the write lands at `offset`, the end.
-        await writeFully(opened, [bytes], offset)
+        const end = await writeFully(opened, toPieces(lines).map((piece) => Buffer.from(piece)), offset)
         await opened.datasync()
-        offset += bytes.length
+        offset = end
         return undefined
       } catch (cause) {
         try {
@@ -292,11 +291,22 @@ export const makeJournal = <State, Entry>(
      */
     const compactWithQueuedBatch = async (): Promise<boolean | StorageError> => {
       if (offset <= compactAfterBytes || offset <= 4 * snapshotBytes || offset < nextCompactionAt) return false
-      const entries = options.snapshot(state)
       const skip = (why: string) => {
         logWarning(`Journal ${file}: compaction skipped, the log is kept: ${why}`)
         nextCompactionAt = offset + compactAfterBytes
         return false
+      }
+      // Snapshot and encoding in one synchronous step (later changes must not show in it); a
+      // failure here must not stop the writer, whose callers would wait forever.
+      const nextEpoch = epoch + 1
+      let entryCount: number
+      let text: Array<string>
+      try {
+        const entries = options.snapshot(state)
+        entryCount = entries.length
+        text = encodeJournal(options.name, nextEpoch, entries)
+      } catch (cause) {
+        return skip(`the state cannot be encoded: ${String(cause)}`)
       }
       if (manifestEpoch !== epoch) {
         try {
@@ -305,8 +315,6 @@ export const makeJournal = <State, Entry>(
           return skip(`the manifest cannot be written: ${String(cause)}`)
         }
       }
-      const nextEpoch = epoch + 1
-      const text = encodeHeader(options.name, nextEpoch) + entries.map((e) => encodeLine(JSON.stringify(e))).join("")
       let bytes: number
       try {
         await opened.close()
@@ -316,7 +324,7 @@ export const makeJournal = <State, Entry>(
       }
       epoch = nextEpoch
       offset = bytes
-      records = entries.length
+      records = entryCount
       snapshotBytes = bytes
       batches++
       const reopened = await reopen()
@@ -379,7 +387,7 @@ export const makeJournal = <State, Entry>(
             batch.settle(undefined)
             continue
           }
-          error = compacted === false ? await appendChecked(batch.lines.join("")) : compacted
+          error = compacted === false ? await appendChecked(batch.lines) : compacted
         }
         if (error === undefined) {
           batches++

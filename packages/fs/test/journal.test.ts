@@ -297,6 +297,40 @@ describe("journal compaction", () => {
   })
 })
 
+describe("journal compaction that cannot encode its snapshot", () => {
+  it("keeps appending and answering every write", async () => {
+    // E.g. a state too large for one string: the writer must not stop (its callers would wait forever).
+    const directory = path.join(root, "compaction-throws")
+    const scope = Effect.runSync(Scope.make())
+    let failSnapshots = false
+    const journal = await Effect.runPromise(
+      Scope.provide(scope)(makeJournal<{ total: number }, number>({
+        directory,
+        name: "sum",
+        fresh: () => ({ total: 0 }),
+        replay: (state, n) => void (state.total += n),
+        snapshot: (state) => {
+          if (failSnapshots) throw new RangeError("Invalid string length")
+          return [state.total]
+        },
+        compactAfterBytes: 200
+      }))
+    )
+    failSnapshots = true
+    const unanswered = new Promise<string>((resolve) => setTimeout(() => resolve("never answered"), 20_000).unref())
+    for (let i = 1; i <= 40; i++) {
+      const answered = Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i))
+      expect(await Promise.race([answered.then(() => "answered"), unanswered])).toBe("answered")
+    }
+    expect(journal.stats().epoch).toBe(1)
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    failSnapshots = false
+    const reopened = await openSumJournal(directory)
+    expect(reopened.journal.state().total).toBe(820)
+    await reopened.close()
+  }, 60_000)
+})
+
 /** A journal that sums the numbers written to it (entries are not idempotent: replaying one twice shows). */
 const openSumJournal = async (directory: string, compactAfterBytes?: number) => {
   const scope = Effect.runSync(Scope.make())
