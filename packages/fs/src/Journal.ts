@@ -4,10 +4,11 @@
  * (under one lock); its entry joins the next batch, and a single writer appends each batch with
  * one write and one fdatasync (group commit: a batch holds what arrived in the event-loop turn
  * that started it and while the previous batch was being written). Callers are acknowledged only
- * after the fsync of their batch, all of them with the batch's one outcome. A write that fails or is short (ENOSPC, EIO) is cut off the file again and the
- * in-memory state is rebuilt from the file, so memory and disk stay equal and every caller of the
- * batch, and of any change applied after it, fails: nothing is acknowledged and then lost, nothing
- * is applied and not kept. A full disk is a StorageError with reason "insufficient-storage"; the
+ * after the fsync of their batch, all of them with the batch's one outcome. A write that fails or
+ * is short (ENOSPC, EIO) is cut off the file again and the in-memory state is rebuilt from the
+ * file, so memory and disk stay equal and every caller of the batch, and of any change applied
+ * after it, fails with the same error: nothing is acknowledged and then lost, nothing is applied
+ * and not kept. A full disk is a StorageError with reason "insufficient-storage"; the
  * next write after space returns succeeds.
  *
  * On disk (see JournalFormat.ts): `<name>.jsonl` (a header line with the journal's epoch, then one
@@ -282,12 +283,13 @@ export const makeJournal = <State, Entry>(
     /**
      * Compacts when the file has outgrown its snapshot. The snapshot is taken before anything is
      * awaited, while memory is the file plus the batch just taken from the queue, so the new file
-     * makes that batch durable: true then. False when it did not compact (the batch is still to be appended): not due, the
-     * manifest still names the previous epoch and cannot be written (a start would take a file two
-     * epochs ahead of its manifest for a foreign one), or writing the new file failed before it
-     * replaced the old one. Once replaced, the batch is in the file and is never appended again: a
-     * failure to make the rename durable breaks the journal (StorageError); a manifest that cannot
-     * be written is retried later (a start accepts a file one epoch ahead of its manifest).
+     * makes that batch durable: true then. False when it did not compact (the batch is still to
+     * be appended): not due, the state cannot be encoded, the manifest still names the previous
+     * epoch and cannot be written (a start would take a file two epochs ahead of its manifest for
+     * a foreign one), or writing the new file failed before it replaced the old one. Once
+     * replaced, the batch is in the file and is never appended again: a failure to make the rename
+     * durable breaks the journal (StorageError); a manifest that cannot be written is retried
+     * later (a start accepts a file one epoch ahead of its manifest).
      */
     const compactWithQueuedBatch = async (): Promise<boolean | StorageError> => {
       if (offset <= compactAfterBytes || offset <= 4 * snapshotBytes || offset < nextCompactionAt) return false

@@ -122,7 +122,7 @@ describe("many writers on one journal", () => {
 })
 
 describe("a full disk under many writers (tmpfs)", () => {
-  it("fails every writer of the failing batch like a single write, and keeps exactly what it acknowledged", async () => {
+  it("fails every writer of the failing batch like a single write, keeps exactly what it acknowledged", async () => {
     const mountPoint = await fs.mkdtemp(path.join(root, "tmpfs-"))
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint])
     mounted.push(mountPoint)
@@ -145,8 +145,12 @@ describe("a full disk under many writers (tmpfs)", () => {
       await Promise.all(Array.from({ length: 32 }, async (_, writer) => {
         const userId = `user-${round}-${writer}`
         const assigned = await outcome(store.assignIfAbsent(assignmentOf(experiment, userId, writer % 2)))
-        if (Result.isSuccess(assigned)) acknowledgedUsers.add(userId)
-        else (failedUsers.add(userId), failures.push(assigned.failure))
+        if (Result.isSuccess(assigned)) {
+          acknowledgedUsers.add(userId)
+        } else {
+          failedUsers.add(userId)
+          failures.push(assigned.failure)
+        }
         const batch = Array.from({ length: 20 }, (_, i) => (round * 20 + i) / 3)
         const merged = await outcome(
           store.mergeMetrics(experiment.id, [{ variant: writer % 2, metric: "ctr", summary: summarize(batch) }])
