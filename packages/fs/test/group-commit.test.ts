@@ -11,7 +11,8 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { FsExperimentStore, makeJournal } from "../src/index.js"
+import { FsExperimentStore } from "../src/index.js"
+import { add, openSumJournal } from "./sumJournal.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-group-commit-"))
 const mounted: Array<string> = []
@@ -40,16 +41,7 @@ const assignmentOf = (experiment: ReturnType<typeof sampleExperiment>, userId: s
 
 describe("group commit batches", () => {
   it("writes the changes issued in one event-loop turn with one fdatasync", async () => {
-    const scope = Effect.runSync(Scope.make())
-    const journal = await Effect.runPromise(
-      Scope.provide(scope)(makeJournal<{ total: number }, number>({
-        directory: path.join(root, "one-turn"),
-        name: "sum",
-        fresh: () => ({ total: 0 }),
-        replay: (state, n) => void (state.total += n),
-        snapshot: (state) => [state.total]
-      }))
-    )
+    const { close, journal } = await openSumJournal(path.join(root, "one-turn"))
     const before = journal.stats()
     // Each from its own callback of one event-loop phase, like requests read from different
     // sockets in one turn (promise jobs run between the callbacks).
@@ -57,15 +49,13 @@ describe("group commit batches", () => {
       Array.from({ length: 200 }, (_, i) =>
         new Promise<void>((resolve) =>
           setImmediate(() => {
-            void Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i)).then(() =>
-              resolve()
-            )
+            void add(journal, i).then(() => resolve())
           })
         ))
     )
     expect(journal.stats().batches - before.batches).toBe(1)
     expect(journal.stats().records - before.records).toBe(200)
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await close()
   })
 })
 
