@@ -191,6 +191,7 @@ export const runWrk = async (url, script, { connections = 32, seconds = 8, threa
     }
     return {
       reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]),
+      requests: Number(/(\d+) requests in/.exec(out)[1]),
       meanMs: wrkMs(out, /Latency\s+([\d.]+)(us|ms|s)/),
       p50Ms: wrkMs(out, /50%\s+([\d.]+)(us|ms|s)/),
       p99Ms: wrkMs(out, /99%\s+([\d.]+)(us|ms|s)/)

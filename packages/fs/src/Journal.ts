@@ -2,11 +2,13 @@
  * An append-only, checksummed, fsynced JSON-lines journal in front of an in-memory state: the
  * durable form of the filesystem adapters. A change is validated and applied in memory in order
  * (under one lock); its entry joins the next batch, and a single writer appends each batch with
- * one write and one fdatasync (group commit). Callers are acknowledged only after the fsync of
- * their batch. A write that fails or is short (ENOSPC, EIO) is cut off the file again and the
- * in-memory state is rebuilt from the file, so memory and disk stay equal and every caller of the
- * batch, and of any change applied after it, fails: nothing is acknowledged and then lost, nothing
- * is applied and not kept. A full disk is a StorageError with reason "insufficient-storage"; the
+ * one write and one fdatasync (group commit: a batch holds what arrived in the event-loop turn
+ * that started it and while the previous batch was being written). Callers are acknowledged only
+ * after the fsync of their batch, all of them with the batch's one outcome. A write that fails or
+ * is short (ENOSPC, EIO) is cut off the file again and the in-memory state is rebuilt from the
+ * file, so memory and disk stay equal and every caller of the batch, and of any change applied
+ * after it, fails with the same error: nothing is acknowledged and then lost, nothing is applied
+ * and not kept. A full disk is a StorageError with reason "insufficient-storage"; the
  * next write after space returns succeeds.
  *
  * On disk (see JournalFormat.ts): `<name>.jsonl` (a header line with the journal's epoch, then one
@@ -22,14 +24,17 @@ import { Effect, Exit, type Scope } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import {
-  encodeHeader,
+  encodeJournal,
   encodeLine,
   type JournalScan,
   type Manifest,
   manifestFile,
   readManifest,
+  replaceFile,
   scanJournal,
   scanProblem,
+  syncDirectory,
+  toPieces,
   writeManifest,
   writeWholeFile
 } from "./JournalFormat.js"
@@ -97,17 +102,24 @@ export interface JournalOptions<State, Entry> {
   readonly compactAfterBytes?: number | undefined
 }
 
-interface Ticket {
-  readonly line: string
+/**
+ * The entries that share one write and one fdatasync, and the one answer all their callers wait
+ * for: undefined once the batch is durable, or the StorageError that every one of them gets.
+ */
+interface Batch {
+  readonly lines: Array<string>
   readonly done: Promise<StorageError | undefined>
   readonly settle: (error: StorageError | undefined) => void
 }
 
-const makeTicket = (line: string): Ticket => {
+const makeBatch = (): Batch => {
   let settle!: (error: StorageError | undefined) => void
   const done = new Promise<StorageError | undefined>((resolve) => (settle = resolve))
-  return { line, done, settle }
+  return { lines: [], done, settle }
 }
+
+/** Resolves in the event loop's check phase: after every request already read in this turn ran. */
+const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 const MANIFEST_INTERVAL_MS = 1000
 
@@ -129,6 +141,8 @@ export const makeJournal = <State, Entry>(
     let snapshotBytes = 0
     let manifestWrittenAt = 0
     let manifestRecords = -1
+    /** The epoch the manifest on disk names: compaction waits until it names the current one. */
+    let manifestEpoch = -1
     let batches = 0
     /** Set when the file could not be restored after a failed write: nothing is written any more. */
     let broken: StorageError | undefined
@@ -147,16 +161,22 @@ export const makeJournal = <State, Entry>(
     /** Replaces the file by the state as entries (plus nothing else), with the next epoch. */
     const compact = async (entries: ReadonlyArray<Entry>) => {
       const nextEpoch = epoch + 1
-      const text = encodeHeader(options.name, nextEpoch) + entries.map((e) => encodeLine(JSON.stringify(e))).join("")
-      const bytes = await writeWholeFile(file, text)
+      const bytes = await writeWholeFile(file, encodeJournal(options.name, nextEpoch, entries))
       epoch = nextEpoch
       offset = bytes
       records = entries.length
       snapshotBytes = bytes
-      await writeManifest(directory, currentManifest())
-      manifestWrittenAt = Date.now()
-      manifestRecords = records
+      await writeCurrentManifest()
     }
+
+    const writeCurrentManifest = async () => {
+      const manifest = currentManifest()
+      await writeManifest(directory, manifest)
+      manifestWrittenAt = Date.now()
+      manifestRecords = manifest.records
+      manifestEpoch = manifest.epoch
+    }
+    const manifestIsCurrent = () => manifestRecords === records && manifestEpoch === epoch
 
     /** Reads, checks and replays the journal at start; rewrites it when it is not in the current form. */
     const load = async () => {
@@ -173,6 +193,7 @@ export const makeJournal = <State, Entry>(
       }
       state = replayAll(scan)
       epoch = scan.epoch ?? manifest?.epoch ?? 0
+      manifestEpoch = manifest?.epoch ?? -1
       offset = scan.validBytes
       records = scan.records.length
       snapshotBytes = scan.validBytes
@@ -199,8 +220,8 @@ export const makeJournal = <State, Entry>(
       }),
       () =>
         Effect.promise(async () => {
-          while (flushing !== undefined) await flushing
-          if (broken === undefined && manifestRecords !== records) {
+          while (writer !== undefined) await writer
+          if (broken === undefined && !manifestIsCurrent()) {
             await writeManifest(directory, currentManifest()).catch(() => undefined)
           }
           await opened.close().catch(() => undefined)
@@ -210,14 +231,13 @@ export const makeJournal = <State, Entry>(
     for (const warning of handle.warnings) yield* Effect.logWarning(warning)
     let opened = handle.opened
 
-    /** Appends `text` completely and fsyncs it; on failure cuts the file back to where it was. */
-    const appendChecked = async (text: string): Promise<StorageError | undefined> => {
-      const bytes = Buffer.from(text)
+    /** Appends `lines` completely and fsyncs them; on failure cuts the file back to where it was. */
+    const appendChecked = async (lines: ReadonlyArray<string>): Promise<StorageError | undefined> => {
       try {
         // The file is opened for appending, so the write lands at `offset`, the end.
-        await writeFully(opened, [bytes], offset)
+        const end = await writeFully(opened, toPieces(lines).map((piece) => Buffer.from(piece)), offset)
         await opened.datasync()
-        offset += bytes.length
+        offset = end
         return undefined
       } catch (cause) {
         try {
@@ -239,44 +259,94 @@ export const makeJournal = <State, Entry>(
       }
     }
 
-    let pending: Array<Ticket> = []
-    let flushing: Promise<void> | undefined
-    let lastTicket: Ticket | undefined
+    /** Entries applied in memory and waiting for the writer; the next batch. */
+    let queued: Batch | undefined
+    /** The newest batch not answered yet (queued or being written): what a change without an entry waits for. */
+    let newest: Batch | undefined
+    /** The single writer, while it runs (it also writes the periodic manifest). */
+    let writer: Promise<void> | undefined
 
     /** Compaction is tried again only after the file grew this far (it failed before, e.g. no space). */
     let nextCompactionAt = 0
 
-    /**
-     * Compacts when the file has outgrown its snapshot: the snapshot is taken together with the
-     * queued batch (memory = file + queued changes, in one synchronous step), and the new file
-     * makes that batch durable too. Returns the batch's outcome, or false when it was not compacted.
-     */
-    const compactWith = async (): Promise<boolean> => {
-      if (offset <= compactAfterBytes || offset <= 4 * snapshotBytes || offset < nextCompactionAt) return false
-      const batch = pending
-      pending = []
-      const entries = options.snapshot(state)
+    /** Reopens the journal for appending (compaction closed it); a failure leaves the journal broken. */
+    const reopen = async (): Promise<StorageError | undefined> => {
       try {
-        await opened.close()
-        await compact(entries)
-        batches++
-        for (const t of batch) t.settle(undefined)
-        return true
-      } catch (cause) {
-        logWarning(`Journal ${file}: compaction failed, the log is kept: ${String(cause)}`)
-        nextCompactionAt = offset + compactAfterBytes
-        pending = [...batch, ...pending]
-        return false
-      } finally {
         opened = await fs.open(file, "a")
+        return undefined
+      } catch (cause) {
+        broken ??= storageErrorOf(directory, file, "reopen after compaction")(cause)
+        return broken
       }
     }
 
+    /**
+     * Compacts when the file has outgrown its snapshot. The snapshot is taken before anything is
+     * awaited, while memory is the file plus the batch just taken from the queue, so the new file
+     * makes that batch durable: true then. False when it did not compact (the batch is still to
+     * be appended): not due, the state cannot be encoded, the manifest still names the previous
+     * epoch and cannot be written (a start would take a file two epochs ahead of its manifest for
+     * a foreign one), or writing the new file failed before it replaced the old one. Once
+     * replaced, the batch is in the file and is never appended again: a failure to make the rename
+     * durable breaks the journal (StorageError); a manifest that cannot be written is retried
+     * later (a start accepts a file one epoch ahead of its manifest).
+     */
+    const compactWithQueuedBatch = async (): Promise<boolean | StorageError> => {
+      if (offset <= compactAfterBytes || offset <= 4 * snapshotBytes || offset < nextCompactionAt) return false
+      const skip = (why: string) => {
+        logWarning(`Journal ${file}: compaction skipped, the log is kept: ${why}`)
+        nextCompactionAt = offset + compactAfterBytes
+        return false
+      }
+      // Snapshot and encoding in one synchronous step (later changes must not show in it); a
+      // failure here must not stop the writer, whose callers would wait forever.
+      const nextEpoch = epoch + 1
+      let entryCount: number
+      let text: Array<string>
+      try {
+        const entries = options.snapshot(state)
+        entryCount = entries.length
+        text = encodeJournal(options.name, nextEpoch, entries)
+      } catch (cause) {
+        return skip(`the state cannot be encoded: ${String(cause)}`)
+      }
+      if (manifestEpoch !== epoch) {
+        try {
+          await writeCurrentManifest()
+        } catch (cause) {
+          return skip(`the manifest cannot be written: ${String(cause)}`)
+        }
+      }
+      let bytes: number
+      try {
+        await opened.close()
+        bytes = await replaceFile(file, text)
+      } catch (cause) {
+        return (await reopen()) ?? skip(String(cause))
+      }
+      epoch = nextEpoch
+      offset = bytes
+      records = entryCount
+      snapshotBytes = bytes
+      batches++
+      const reopened = await reopen()
+      if (reopened !== undefined) return reopened
+      try {
+        await syncDirectory(directory)
+      } catch (cause) {
+        broken ??= storageErrorOf(directory, file, "compaction (directory fsync)")(cause)
+        return broken
+      }
+      await writeCurrentManifest().catch((cause) => {
+        logWarning(`Journal ${file}: manifest not written after compaction, retried later: ${String(cause)}`)
+      })
+      return true
+    }
+
     const writeManifestSometimes = async () => {
-      if (manifestRecords === records || Date.now() - manifestWrittenAt < MANIFEST_INTERVAL_MS) return
-      manifestWrittenAt = Date.now()
-      manifestRecords = records
-      await writeManifest(directory, currentManifest()).catch(() => {
+      if (manifestIsCurrent() || Date.now() - manifestWrittenAt < MANIFEST_INTERVAL_MS) return
+      await writeCurrentManifest().catch(() => {
+        manifestWrittenAt = Date.now()
         manifestRecords = -1
       })
     }
@@ -284,74 +354,96 @@ export const makeJournal = <State, Entry>(
     /**
      * Writes behind by at most an interval once writes stop: a burst's later batches skip the
      * manifest, and a crash after it must not leave one that a cut journal would still satisfy.
-     * Runs as the writer (through `flushing`), so it never races an append or a compaction.
+     * Runs as the writer, so it never races an append or a compaction.
      */
     const catchUpManifest = () => {
-      if (flushing !== undefined || broken !== undefined || manifestRecords === records) return
-      flushing = (async () => {
+      if (writer !== undefined || broken !== undefined || manifestIsCurrent()) return
+      writer = (async () => {
         await writeManifestSometimes()
-        flushing = undefined
-        if (pending.length > 0) flushing = flush()
+        writer = undefined
+        if (queued !== undefined) writer = writeQueued()
       })()
     }
     const manifestTimer = setInterval(catchUpManifest, MANIFEST_INTERVAL_MS)
     manifestTimer.unref()
     yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(manifestTimer)))
 
-    const flush = async () => {
-      while (pending.length > 0) {
-        if (broken === undefined && await compactWith()) continue
-        const batch = pending
-        pending = []
-        const error = broken ?? await appendChecked(batch.map((t) => t.line).join(""))
+    /** The queued entries as the next batch; new entries start another. */
+    const takeQueued = () => {
+      const batch = queued
+      queued = undefined
+      return batch
+    }
+
+    /**
+     * The writer: takes everything queued as one batch (group commit: what arrives while a batch is
+     * being written waits for the next), appends it with one write and one fdatasync, and answers
+     * all of its callers at once.
+     */
+    const writeQueued = async () => {
+      for (let batch = takeQueued(); batch !== undefined; batch = takeQueued()) {
+        let error = broken
+        if (error === undefined) {
+          const compacted = await compactWithQueuedBatch()
+          if (compacted === true) {
+            batch.settle(undefined)
+            continue
+          }
+          error = compacted === false ? await appendChecked(batch.lines) : compacted
+        }
         if (error === undefined) {
           batches++
-          records += batch.reduce((n, t) => n + lineCount(t.line), 0)
+          records += batch.lines.length
           // Before the answers: once a caller is acknowledged, nothing of its batch is still being written.
           await writeManifestSometimes()
-          for (const t of batch) t.settle(undefined)
+          batch.settle(undefined)
           continue
         }
         // Memory ran ahead of the file: go back to what the file holds. Changes applied after
         // this batch were applied on top of it, so they fail too (taken at the swap, in one step).
         const rebuilt = await rebuild()
-        const later = pending
-        pending = []
+        const later = takeQueued()
         if (rebuilt instanceof StorageError) broken ??= rebuilt
         else state = rebuilt
-        for (const t of [...batch, ...later]) t.settle(error)
+        batch.settle(error)
+        later?.settle(error)
       }
-      flushing = undefined
+      writer = undefined
     }
 
-    const enqueue = (entry: Entry): Ticket => {
-      const line = encodeLine(JSON.stringify(entry))
-      const ticket = makeTicket(line)
-      pending.push(ticket)
-      lastTicket = ticket
-      void ticket.done.then(() => {
-        if (lastTicket === ticket) lastTicket = undefined
-      })
-      flushing ??= flush()
-      return ticket
+    const enqueue = (entry: Entry): Batch => {
+      let batch = queued
+      if (batch === undefined) {
+        const next = makeBatch()
+        batch = queued = newest = next
+        void next.done.then(() => {
+          if (newest === next) newest = undefined
+        })
+      }
+      batch.lines.push(encodeLine(JSON.stringify(entry)))
+      // The first entry after a pause waits for the end of the event-loop turn, so the requests
+      // read in the same turn share its fsync; later ones join while a batch is being written.
+      writer ??= endOfTurn().then(writeQueued)
+      return batch
     }
 
-    const waitFor = (ticket: Ticket | undefined) =>
-      ticket === undefined
+    const waitFor = (batch: Batch | undefined) =>
+      batch === undefined
         ? Effect.void
-        : Effect.promise(() => ticket.done).pipe(
-          Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error)))
+        : Effect.flatMap(
+          Effect.promise(() => batch.done),
+          (error) => (error === undefined ? Effect.void : Effect.fail(error))
         )
 
     // Synchronous from the change to the queueing of its entry: the writer (snapshots, the swap
     // after a failed write) never sees a change applied and not queued. Changes must be synchronous.
     const apply = <A, E>(change: (state: State) => Effect.Effect<A, E>, entryOf: (result: A) => Entry | undefined) =>
-      Effect.suspend((): Effect.Effect<{ result: A; ticket: Ticket | undefined }, E | StorageError> => {
+      Effect.suspend((): Effect.Effect<{ result: A; batch: Batch | undefined }, E | StorageError> => {
         if (broken !== undefined) return Effect.fail(broken)
         const exit = Effect.runSyncExit(change(state))
         if (Exit.isFailure(exit)) return Effect.failCause(exit.cause)
         const entry = entryOf(exit.value)
-        return Effect.succeed({ result: exit.value, ticket: entry === undefined ? lastTicket : enqueue(entry) })
+        return Effect.succeed({ result: exit.value, batch: entry === undefined ? newest : enqueue(entry) })
       })
 
     return {
@@ -359,15 +451,9 @@ export const makeJournal = <State, Entry>(
       stats: () => ({ batches, records, bytes: offset, epoch }),
       broken: () => broken,
       mutate: (change, entryOf) =>
-        Effect.flatMap(apply(change, entryOf), ({ result, ticket }) => Effect.as(waitFor(ticket), result))
+        Effect.flatMap(apply(change, entryOf), ({ batch, result }) => Effect.as(waitFor(batch), result))
     }
   })
-
-const lineCount = (text: string) => {
-  let n = 0
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++
-  return n
-}
 
 const logWarning = (message: string) => Effect.runFork(Effect.logWarning(message))
 

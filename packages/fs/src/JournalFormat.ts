@@ -51,6 +51,28 @@ export const encodeLine = (json: string) => `${checksum(json)} ${json}\n`
 
 export const encodeHeader = (name: string, epoch: number) => encodeLine(JSON.stringify({ journal: name, epoch }))
 
+/** Characters per piece of an encoded journal: a large state must not need one string (V8 caps its length). */
+const PIECE_CHARS = 1 << 20
+
+/** Lines joined into pieces of about PIECE_CHARS each (one piece for a small batch). */
+export const toPieces = (lines: Iterable<string>): Array<string> => {
+  const pieces: Array<string> = []
+  let piece = ""
+  for (const line of lines) {
+    piece += line
+    if (piece.length >= PIECE_CHARS) {
+      pieces.push(piece)
+      piece = ""
+    }
+  }
+  if (piece !== "" || pieces.length === 0) pieces.push(piece)
+  return pieces
+}
+
+/** A whole journal file (header, then one line per entry) as pieces. */
+export const encodeJournal = (name: string, epoch: number, entries: ReadonlyArray<unknown>): Array<string> =>
+  toPieces([encodeHeader(name, epoch), ...entries.map((entry) => encodeLine(JSON.stringify(entry)))])
+
 export const manifestFile = (directory: string, name: string) => path.join(directory, `${name}.manifest.json`)
 
 const CHECKSUMMED = /^[0-9a-f]{8} /
@@ -211,30 +233,48 @@ export const readManifest = async (directory: string, name: string): Promise<Man
   return value as Manifest
 }
 
-/** Writes `text` to a temp file, fsyncs it, renames it over `file` and fsyncs the directory; returns its size. */
-export const writeWholeFile = async (file: string, text: string): Promise<number> => {
+/**
+ * Writes `text` (one string or pieces) to a temp file, fsyncs it and renames it over `file`;
+ * returns its size in bytes. The rename
+ * is durable only after syncDirectory: a caller that must know whether `file` was replaced (it
+ * throws before the rename, or not at all) calls the two apart.
+ */
+export const replaceFile = async (file: string, text: string | ReadonlyArray<string>): Promise<number> => {
   const temp = `${file}.tmp`
-  const bytes = Buffer.from(text)
+  let size = 0
   try {
     const handle = await fs.open(temp, "w")
     try {
-      await writeFully(handle, [bytes], 0)
+      for (const piece of typeof text === "string" ? [text] : text) {
+        size = await writeFully(handle, [Buffer.from(piece)], size)
+      }
       await handle.sync()
     } finally {
       await handle.close()
     }
     await fs.rename(temp, file)
   } catch (cause) {
-    await fs.rm(temp, { force: true })
+    await fs.rm(temp, { force: true }).catch(() => undefined)
     throw cause
   }
-  const dir = await fs.open(path.dirname(file), "r")
+  return size
+}
+
+/** Fsyncs a directory, making the renames and new names in it durable. */
+export const syncDirectory = async (directory: string): Promise<void> => {
+  const handle = await fs.open(directory, "r")
   try {
-    await dir.sync()
+    await handle.sync()
   } finally {
-    await dir.close()
+    await handle.close()
   }
-  return bytes.length
+}
+
+/** Replaces `file` by `text` durably (replaceFile, then syncDirectory); returns its size. */
+export const writeWholeFile = async (file: string, text: string | ReadonlyArray<string>): Promise<number> => {
+  const bytes = await replaceFile(file, text)
+  await syncDirectory(path.dirname(file))
+  return bytes
 }
 
 export const writeManifest = (directory: string, manifest: Manifest) =>

@@ -9,6 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { FsDriftStore, FsModelStore, makeJournal, repairDataDirectory } from "../src/index.js"
+import { add, openSumJournal } from "./sumJournal.js"
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), "ml-journal-test-"))
 afterAll(() => fs.rm(root, { recursive: true, force: true }))
@@ -226,42 +227,89 @@ describe("journal batches", () => {
 describe("journal compaction", () => {
   it("rewrites the journal as a snapshot once it outgrows it, so its size stays bounded", async () => {
     const directory = path.join(root, "compaction")
-    const openCounter = async () => {
-      const scope = Effect.runSync(Scope.make())
-      const journal = await Effect.runPromise(
-        Scope.provide(scope)(makeJournal<{ total: number }, number>({
-          directory,
-          name: "counter",
-          fresh: () => ({ total: 0 }),
-          replay: (state, n) => void (state.total += n),
-          snapshot: (state) => [state.total],
-          compactAfterBytes: 500
-        }))
-      )
-      return { journal, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
-    }
+    const openCounter = () => openSumJournal(directory, { compactAfterBytes: 500 })
     const { close, journal } = await openCounter()
     for (let i = 1; i <= 600; i++) {
-      await Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i)), () => i))
+      await add(journal, i)
     }
     // Under concurrent writers the queue is never empty: the snapshot then includes the queued batch.
     await Promise.all(
       Array.from(
         { length: 600 },
-        (_, i) => Effect.runPromise(journal.mutate((s) => Effect.sync(() => (s.total += i + 601)), () => i + 601))
+        (_, i) => add(journal, i + 601)
       )
     )
     // Compaction runs before the next batch is written, and takes that batch into the snapshot.
     await Effect.runPromise(journal.mutate((s) => Effect.sync(() => s.total), () => 0))
     expect(journal.state().total).toBe(720600)
-    expect((await fs.stat(path.join(directory, "counter.jsonl"))).size).toBeLessThan(1000)
+    expect((await fs.stat(path.join(directory, "sum.jsonl"))).size).toBeLessThan(1000)
     await close()
-    const manifest = JSON.parse(await fs.readFile(path.join(directory, "counter.manifest.json"), "utf8"))
+    const manifest = JSON.parse(await fs.readFile(path.join(directory, "sum.manifest.json"), "utf8"))
     expect(manifest.epoch).toBeGreaterThan(10)
     const reopened = await openCounter()
     expect(reopened.journal.state().total).toBe(720600)
     await reopened.close()
   })
+
+  it("keeps each batch once when the manifest cannot be written after a compaction, also across a crash", async () => {
+    // The compacted file already holds the batch taken into its snapshot: appending that batch again
+    // because the manifest write failed would count it twice at the next start.
+    const directory = path.join(root, "compaction-manifest")
+    const openCounter = (at: string) => openSumJournal(at, { compactAfterBytes: 200 })
+    const { close, journal } = await openCounter(directory)
+    // A directory where the manifest's temp file goes makes every manifest write fail (EISDIR).
+    const blocker = path.join(directory, "sum.manifest.json.tmp")
+    await fs.mkdir(blocker)
+    let expected = 0
+    for (let i = 1; i <= 60; i++) {
+      expected += i
+      await add(journal, i)
+    }
+    expect(journal.state().total).toBe(expected)
+    expect(journal.stats().epoch, "no compaction happened").toBeGreaterThan(1)
+    // What a SIGKILL now would leave: the files as they are (no shutdown manifest).
+    const crashed = path.join(root, "compaction-manifest-crashed")
+    await fs.mkdir(crashed)
+    for (const name of ["sum.jsonl", "sum.manifest.json"]) {
+      await fs.copyFile(path.join(directory, name), path.join(crashed, name))
+    }
+    const afterCrash = await openCounter(crashed)
+    expect(afterCrash.journal.state().total).toBe(expected)
+    await afterCrash.close()
+    // Space for the manifest returns: the shutdown writes it, and a restart reads each batch once.
+    await fs.rmdir(blocker)
+    await close()
+    const reopened = await openCounter(directory)
+    expect(reopened.journal.state().total).toBe(expected)
+    await reopened.close()
+  })
+})
+
+describe("journal compaction that cannot encode its snapshot", () => {
+  it("keeps appending and answering every write", async () => {
+    // E.g. a state too large for one string: the writer must not stop (its callers would wait forever).
+    const directory = path.join(root, "compaction-throws")
+    let failSnapshots = false
+    const { close, journal } = await openSumJournal(directory, {
+      compactAfterBytes: 200,
+      snapshot: (state) => {
+        if (failSnapshots) throw new RangeError("Invalid string length")
+        return [state.total]
+      }
+    })
+    failSnapshots = true
+    const unanswered = new Promise<string>((resolve) => setTimeout(() => resolve("never answered"), 20_000).unref())
+    for (let i = 1; i <= 40; i++) {
+      const answered = add(journal, i)
+      expect(await Promise.race([answered.then(() => "answered"), unanswered])).toBe("answered")
+    }
+    expect(journal.stats().epoch).toBe(1)
+    await close()
+    failSnapshots = false
+    const reopened = await openSumJournal(directory)
+    expect(reopened.journal.state().total).toBe(820)
+    await reopened.close()
+  }, 60_000)
 })
 
 describe("drift windows", () => {
