@@ -183,9 +183,9 @@ describe("damaged format-2 bytes are refused, naming the part", () => {
   it("truncated anywhere: length, with what the header describes", () => {
     // Cut inside the magic: not recognizably format 2 at all.
     expect(failure(() => decodeLearnerState(bytes.slice(0, 3))).part).toBe("magic")
-    for (const cut of [4, 7, 20, 48, Math.floor(bytes.length / 2), bytes.length - 5, bytes.length - 1]) {
-      expect(failure(() => loadLearner(bytes.slice(0, cut))).part, `cut at ${cut}`).toBe("length")
-    }
+    const cuts = [4, 7, 20, 48, Math.floor(bytes.length / 2), bytes.length - 5, bytes.length - 1]
+    expect(cuts.map((cut) => [cut, failure(() => loadLearner(bytes.slice(0, cut))).part]))
+      .toEqual(cuts.map((cut) => [cut, "length"]))
     expect(failure(() => loadLearner(bytes.slice(0, bytes.length - 1))).message).toMatch(/truncated/)
     const longer = new Uint8Array(bytes.length + 3)
     longer.set(bytes)
@@ -193,13 +193,14 @@ describe("damaged format-2 bytes are refused, naming the part", () => {
   })
 
   it("a flipped bit in the values, the slot list or the header: checksum", () => {
-    for (const at of [bytes.length - 20, bytes.length - body.length - 4, 10]) {
+    // A flip in the header may break its JSON first; either way the state is refused by name.
+    const flips = [bytes.length - 20, bytes.length - body.length - 4, 10]
+    const parts = flips.map((at) => {
       const damaged = bytes.slice()
       damaged[at]! ^= 0x10
-      const error = failure(() => loadLearner(damaged))
-      // A flip in the header may break its JSON first; either way the state is refused by name.
-      expect(["checksum", "header"], `flip at ${at}`).toContain(error.part)
-    }
+      return failure(() => loadLearner(damaged)).part
+    })
+    expect(parts).toEqual(["checksum", "checksum", "header"])
     const damaged = bytes.slice()
     damaged[bytes.length - 20]! ^= 1
     expect(failure(() => loadLearner(damaged)).message).toMatch(/CRC-32/)
