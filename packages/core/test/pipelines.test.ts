@@ -346,7 +346,7 @@ describe("artifacts", () => {
       return model.id
     })
 
-  it("an accepted update publishes format 2, which predicts what the pipeline serves; pipelines start from either format", async () => {
+  it("an accepted update publishes format 2, which serves as the pipeline does and starts a pipeline", async () => {
     const result = await run(Effect.gen(function*() {
       const ol = yield* OnlineLearner.OnlineLearner
       const p = yield* create({ strategy: "mini-batch", batchSize: 40, holdoutShare: 0 }, 20)
