@@ -124,6 +124,10 @@ describe("learner state format 2", () => {
     const loaded = loadLearner(bytes)
     const probe = Object.fromEntries(names(40).map((n) => [n, 1]))
     expect(loaded.predict(probe)).toBe(learner.predict(probe))
+    // A view into a larger buffer (as Node's pooled Buffers are) reads the same.
+    const padded = new Uint8Array(bytes.length + 3)
+    padded.set(bytes, 3)
+    expect(loadLearner(padded.subarray(3)).predict(probe)).toBe(learner.predict(probe))
   })
 
   it("keeps -0 and non-zero values at any slot, the last slot included", () => {
