@@ -2,6 +2,7 @@
  * Every `ml` command once, end to end against a real server process: `--json` output parsed and
  * checked against what the server holds, and the readable forms (tables, the results view).
  */
+import { isBinaryLearnerState, loadLearner } from "@org/ml-core"
 import { createClient } from "@org/ml-sdk"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -316,6 +317,18 @@ describe("ml learner and pipelines", () => {
       features: { type: "hashing", bits: 4 }
     })
     expect(hashed.weights).toHaveLength(16)
+    // Format 2: an untrained 2^20-slot learner is its header, not a million zeros.
+    const binary = path.join(work, "learner.bin")
+    expect(
+      (await ml(["learner", "init", "--kind", "logistic", "--hashing", "20", "--format", "2", "--out", binary])).code
+    )
+      .toBe(0)
+    const bytes = new Uint8Array(fs.readFileSync(binary))
+    expect(isBinaryLearnerState(bytes)).toBe(true)
+    expect(bytes.length).toBeLessThan(400)
+    const loaded = loadLearner(bytes)
+    expect(loaded.config.features).toEqual({ type: "hashing", bits: 20 })
+    expect(loaded.predict({ anything: 3 })).toBe(0.5)
 
     const model = await json([
       "models",

@@ -1,5 +1,5 @@
 /** Online-learning pipelines over HTTP on the embedded (filesystem) storage. */
-import { type LearnerConfig, loadLearner, makeLearner } from "@org/ml-core"
+import { isBinaryLearnerState, type LearnerConfig, loadLearner, makeLearner } from "@org/ml-core"
 import { afterAll, describe, expect, it } from "vitest"
 import { loadConfig } from "../src/index.js"
 import { json, makeTestApp, metadata } from "./helpers.js"
@@ -72,8 +72,11 @@ describe("pipelines over HTTP", () => {
     expect(status.counters).toMatchObject({ received: 41, duplicates: 1, processed: 40, buffered: 0 })
     expect(status.pipeline.liveModelId).not.toBe(baseId)
 
-    // The published artifact, read back from the registry, predicts what the pipeline serves.
-    const artifact = await (await app.request(`/v1/models/${status.pipeline.liveModelId}/artifact`)).json()
+    // The published artifact (format 2, binary), read back from the registry, predicts what the pipeline serves.
+    const artifact = new Uint8Array(
+      await (await app.request(`/v1/models/${status.pipeline.liveModelId}/artifact`)).arrayBuffer()
+    )
+    expect(isBinaryLearnerState(artifact)).toBe(true)
     const rows = [{ a: 1, b: 1 }, { a: -1, b: -1.5 }, { a: 0.2, b: -0.1 }]
     const predicted = (await (await post("/v1/pipelines/fraud-online/predict", { rows })).json()) as {
       predictions: Array<number>

@@ -4,8 +4,11 @@ import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
   type CreatePipelineInput,
+  encodeLearnerState,
+  isBinaryLearnerState,
   type LearnerConfig,
   Leases,
+  loadLearner,
   makeLearner,
   ModelRegistry,
   OnlineLearner,
@@ -319,6 +322,66 @@ describe("status and prediction", () => {
     expect(status.progressive.accuracy!).toBeGreaterThan(0.9)
     expect(status.progressive.window).toBe(X.length)
     expect(status.pipeline.acceptedUpdates).toBeGreaterThan(50)
+  })
+})
+
+describe("artifacts", () => {
+  /** The artifact of `modelId`, as bytes. */
+  const artifactBytes = (modelId: string) =>
+    Effect.gen(function*() {
+      const { stream } = yield* (yield* ModelRegistry.ModelRegistry).readArtifact(modelId)
+      return new Uint8Array(yield* Effect.promise(() => new Response(stream).arrayBuffer()))
+    })
+  const registerBytes = (bytes: Uint8Array<ArrayBuffer>) =>
+    Effect.gen(function*() {
+      const model = yield* (yield* ModelRegistry.ModelRegistry).registerModel(
+        {
+          name: "binary-base",
+          version: `1.0.${Math.random().toString(36).slice(2, 7)}`,
+          algorithm: "logistic_regression",
+          framework: "ml-pipeline"
+        },
+        new Blob([bytes]).stream()
+      )
+      return model.id
+    })
+
+  it("an accepted update publishes format 2, which serves as the pipeline does and starts a pipeline", async () => {
+    const result = await run(Effect.gen(function*() {
+      const ol = yield* OnlineLearner.OnlineLearner
+      const p = yield* create({ strategy: "mini-batch", batchSize: 40, holdoutShare: 0 }, 20)
+      yield* ol.addSamples(p.id, Array.from({ length: 40 }, (_, i) => sample(i)))
+      const live = (yield* ol.getPipeline(p.id)).liveModelId
+      const published = yield* artifactBytes(live)
+      const rows = X.slice(100, 120).map(features)
+      const served = yield* ol.predict(p.id, rows)
+      // A second pipeline starts from the published (format 2) version.
+      const second = yield* ol.createPipeline({ name: "from-binary", modelId: live })
+      const servedBySecond = yield* ol.predict(second.id, rows)
+      return { published, rows, served, servedBySecond }
+    }))
+    expect(isBinaryLearnerState(result.published)).toBe(true)
+    const learner = loadLearner(result.published)
+    expect(result.served).toEqual(result.rows.map((r) => learner.predict(r)))
+    expect(result.servedBySecond).toEqual(result.served)
+  })
+
+  it("a damaged format-2 artifact is a ValidationError naming the model and the damage", async () => {
+    const learner = makeLearner(config)
+    learner.learn(sample(0))
+    const bytes = encodeLearnerState(learner.state())
+    const cut = bytes.slice(0, bytes.length - 9)
+    const flipped = bytes.slice()
+    flipped[bytes.length - 10]! ^= 4
+    for (const [damaged, message] of [[cut, /truncated/], [flipped, /CRC-32/]] as const) {
+      const error = await run(Effect.gen(function*() {
+        const modelId = yield* registerBytes(damaged)
+        return yield* Effect.flip((yield* OnlineLearner.OnlineLearner).createPipeline({ name: "p", modelId }))
+      }))
+      expect(error._tag).toBe("ValidationError")
+      expect(error.message).toMatch(/modelId/)
+      expect(error.message).toMatch(message)
+    }
   })
 })
 

@@ -1,6 +1,8 @@
 /**
- * `ml learner init`: a fresh learner state (formatVersion 1) made by the core's own constructor,
- * so it is exactly what the server loads. Register it as a model's artifact, then create a
+ * `ml learner init`: a fresh learner state made by the core's own constructor, so it is exactly
+ * what the server loads: format 1 (JSON, the default) or, with --format 2, the sparse binary
+ * format that pipelines publish (an untrained hashed learner is then a few hundred bytes instead
+ * of 2^bits zeros). Register it as a model's artifact, then create a
  * pipeline on that model. The core is loaded only for this command (the others need only the SDK).
  */
 import { Command, Option } from "commander"
@@ -22,6 +24,7 @@ interface InitOptions {
   paVariant: "PA-I" | "PA-II"
   paC: number
   standardize?: boolean
+  format: "1" | "2"
   out?: string
 }
 
@@ -45,7 +48,7 @@ export const learnerCommand = (run: Run): Command => {
   )
   learner.addCommand(withExamples(
     new Command("init")
-      .description("print an untrained learner's state (JSON) to stdout or --out")
+      .description("print an untrained learner's state (JSON, or binary with --format 2) to stdout or --out")
       .addOption(
         new Option("--kind <kind>", "logistic (labels 0/1) or linear").choices(["logistic", "linear"])
           .makeOptionMandatory()
@@ -64,6 +67,10 @@ export const learnerCommand = (run: Run): Command => {
       )
       .option("--pa-c <C>", "passive-aggressive aggressiveness C", parseNumber("--pa-c"), 1)
       .option("--standardize", "standardize features online")
+      .addOption(
+        new Option("--format <version>", "1: JSON; 2: sparse binary (what pipelines publish)").choices(["1", "2"])
+          .default("1")
+      )
       .option("--out <file>", "write to a file instead of stdout")
       .action(function(this: Command) {
         return run(this, async (context) => {
@@ -79,24 +86,26 @@ export const learnerCommand = (run: Run): Command => {
               : { type: "hashing" as const, bits: o.hashing! },
             ...(o.standardize ? { standardize: true } : {})
           }
-          const { makeLearner } = await import("@org/ml-core")
-          let state: unknown
+          const { encodeLearnerState, makeLearner } = await import("@org/ml-core")
+          let output: string | Uint8Array
           try {
-            state = makeLearner(config).state()
+            const state = makeLearner(config).state()
+            output = o.format === "2" ? encodeLearnerState(state) : `${JSON.stringify(state)}\n`
           } catch (error) {
             // The core names the field and the limit (StatsInputError): an option value is wrong.
             throw usageError((error as Error).message)
           }
           if (o.out !== undefined) {
-            await fs.writeFile(o.out, `${JSON.stringify(state)}\n`).catch((error: Error) => {
+            await fs.writeFile(o.out, output).catch((error: Error) => {
               throw new CliError(`cannot write ${o.out}: ${error.message}`)
             })
             context.out.note(`wrote ${o.out}`)
-          } else context.streams.stdout.write(`${JSON.stringify(state)}\n`)
+          } else context.streams.stdout.write(output)
         })
       }),
     "ml learner init --kind logistic --features amount,age --optimizer adagrad --learning-rate 0.1 > learner.json",
-    "ml learner init --kind linear --hashing 18 --optimizer ftrl --alpha 0.05 --out learner.json"
+    "ml learner init --kind linear --hashing 18 --optimizer ftrl --alpha 0.05 --out learner.json",
+    "ml learner init --kind logistic --hashing 20 --format 2 --out learner.bin"
   ))
   return learner
 }

@@ -44,16 +44,31 @@ const probOutsideSquare = (n: number, h: number): number => {
   return 2 * P
 }
 
+/** 1/k for k < size: the exact path's inner loop multiplies instead of dividing. */
+const reciprocals = (size: number): Float64Array => {
+  const table = new Float64Array(size)
+  for (let k = 1; k < size; k++) table[k] = 1 / k
+  return table
+}
+
 /**
  * Proportion of lattice paths from (0,0) to (m,n) that do not stay strictly inside
  * |x/m - y/n| < h/lcm(m,n), computed directly as 1 - p with Viehmann's stable recursion
- * (Hodges' inside method).
+ * (Hodges' inside method), as scipy does.
+ *
+ * Each column is the first-order recurrence val_j = a_j + b_j * val_(j-1), with
+ * a_j = A_j * i/(i+j) and b_j = j/(i+j). Written as scipy writes it, every step waits for a
+ * division on the previous step's result; here the reciprocals come from a table and two steps
+ * are folded into one (val_(j+1) = a_(j+1) + b_(j+1)*a_j + b_(j+1)*b_j * val_(j-1)), which halves
+ * the dependency chain. The terms are non-negative, so the reordering moves the result by a few
+ * ulps, not more (the golden tests hold it to scipy's within 1e-10 relative).
  */
 const outerProbInside = (m0: number, n0: number, g: number, h: number): number => {
   const m = Math.max(m0, n0)
   const n = Math.min(m0, n0)
   const mg = m / g
   const ng = n / g
+  const recip = reciprocals(m + n + 2)
   let minj = 0
   let maxj = Math.min(Math.ceil(h / mg), n + 1)
   let curlen = maxj - minj
@@ -67,14 +82,30 @@ const outerProbInside = (m0: number, n0: number, g: number, h: number): number =
     minj = Math.min(minj, n)
     maxj = Math.min(Math.ceil((ng * i + h) / mg), n + 1)
     if (maxj <= minj) return 1
+    const width = maxj - minj
+    const shift = minj - lastminj
     let val = minj === 0 ? 0 : 1
-    for (let jj = 0; jj < maxj - minj; jj++) {
+    let jj = 0
+    for (; jj + 1 < width; jj += 2) {
       const j = jj + minj
-      val = (A[jj + minj - lastminj]! * i + val * j) / (i + j)
+      const r1 = recip[i + j]!
+      const r2 = recip[i + j + 1]!
+      const a1 = A[jj + shift]! * (i * r1)
+      const b1 = j * r1
+      const a2 = A[jj + shift + 1]! * (i * r2)
+      const b2 = (j + 1) * r2
+      A[jj] = a1 + b1 * val
+      val = (a2 + b2 * a1) + (b2 * b1) * val
+      A[jj + 1] = val
+    }
+    if (jj < width) {
+      const j = jj + minj
+      const r = recip[i + j]!
+      val = A[jj + shift]! * (i * r) + val * (j * r)
       A[jj] = val
     }
-    curlen = maxj - minj
-    if (lastlen > curlen) A.fill(1, maxj - minj, maxj - minj + (lastlen - curlen))
+    curlen = width
+    if (lastlen > curlen) A.fill(1, width, width + (lastlen - curlen))
   }
   return A[maxj - minj - 1]!
 }

@@ -239,6 +239,9 @@ ks2_cases = [
     ("forced asymp tiny", spec(47, 3), spec(48, 4), "asymp"),
     ("forced exact 12000 vs 12000", spec(49, 12000), spec(50, 12000, loc=0.03), "exact"),
     ("uniform 500 vs 700", spec(51, 500, "uniform"), spec(52, 700, "uniform", loc=0.05), "auto"),
+    # gcd 1: the widest lattice (lcm ~1e8) of the exact path, where its inner loop dominates.
+    ("unequal exact 10000 vs 9999", spec(53, 10000), spec(54, 9999, loc=0.02), "auto"),
+    ("unequal exact 9999 vs 10000 wide band", spec(55, 9999), spec(56, 10000, loc=0.06), "exact"),
 ]
 golden["ks2samp"] = []
 for name, sa, sb, method in ks2_cases:

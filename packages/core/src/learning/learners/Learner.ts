@@ -3,7 +3,8 @@
  * (squared loss), trained one sample at a time by one of the optimizers in optimizers/ (SGD,
  * AdaGrad, FTRL-Proximal, Passive-Aggressive; one per file). Features arrive as { name: number }
  * and map to slots through a fixed schema or the hashing trick (FNV-1a, 2^bits slots); optional
- * online standardization. State serializes to a versioned plain object (LearnerState.ts).
+ * online standardization. State serializes to a versioned plain object (LearnerState.ts, format 1)
+ * or to sparse binary bytes (LearnerStateBinary.ts, format 2); loadLearner reads both.
  */
 import { fnv1a32 } from "../../experiments/Assignment.js"
 import { describeValue } from "../../shared/InputLimits.js"
@@ -14,11 +15,14 @@ import {
   LEARNER_FORMAT_VERSION,
   type LearnerConfig,
   type LearnerState,
-  type Optimizer
+  type Optimizer,
+  type RestorableState,
+  slotCount
 } from "./LearnerState.js"
+import { decodeLearnerState, isBinaryLearnerState } from "./LearnerStateBinary.js"
 import { makeAdaGrad } from "./optimizers/AdaGrad.js"
 import { makeFtrl } from "./optimizers/Ftrl.js"
-import type { OptimizerSetup, OptimizerStep } from "./optimizers/Optimizer.js"
+import { type OptimizerSetup, type OptimizerStep, plainArray } from "./optimizers/Optimizer.js"
 import { makePassiveAggressive } from "./optimizers/PassiveAggressive.js"
 import { makeSgd } from "./optimizers/Sgd.js"
 
@@ -66,9 +70,9 @@ const makeOptimizer = (o: Optimizer, setup: OptimizerSetup): OptimizerStep => {
   }
 }
 
-export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learner => {
+export const makeLearner = (config: LearnerConfig, state?: RestorableState): Learner => {
   checkConfig(config)
-  const size = config.features.type === "schema" ? config.features.names.length : 2 ** config.features.bits
+  const size = slotCount(config)
   const schemaIndex = config.features.type === "schema"
     ? new Map(config.features.names.map((n, i) => [n, i]))
     : undefined
@@ -260,14 +264,31 @@ export const makeLearner = (config: LearnerConfig, state?: LearnerState): Learne
       steps,
       accumulators: optimizer.accumulators(),
       standardization: stdCount
-        ? { count: Array.from(stdCount), mean: Array.from(stdMean!), m2: Array.from(stdM2!) }
+        ? { count: plainArray(stdCount), mean: plainArray(stdMean!), m2: plainArray(stdM2!) }
         : null
     })
   }
 }
 
-/** Restores a learner from its serialized state (any other formatVersion is refused). */
+/**
+ * Restores a learner from a stored state: the bytes of an artifact in either format (format 2,
+ * binary, or format 1, JSON text), or a format-1 object already parsed. Throws a StatsInputError
+ * naming the field, or a LearnerStateFormatError naming the damaged part of a format-2 state.
+ */
 export const loadLearner = (state: unknown): Learner => {
+  if (state instanceof Uint8Array) {
+    if (isBinaryLearnerState(state)) {
+      const decoded = decodeLearnerState(state)
+      return makeLearner(decoded.config, decoded.state)
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(state))
+    } catch {
+      return invalid("state", "is neither a binary learner state (format 2) nor JSON (format 1)")
+    }
+    return loadLearner(parsed)
+  }
   const checked = checkStateEnvelope(state)
   return makeLearner(checked.config, checked)
 }

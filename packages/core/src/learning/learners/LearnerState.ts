@@ -68,6 +68,27 @@ const LearnerStateFields = Schema.Struct({
 /** The serialized form; loading any other formatVersion is an error. */
 export type LearnerState = typeof LearnerStateFields.Type
 
+/**
+ * What makeLearner restores a learner from: a LearnerState (format 1, plain arrays), or a binary
+ * state (format 2) decoded straight into typed arrays. Arrays shorter than the learner's are
+ * zero beyond their end.
+ */
+export interface RestorableState {
+  readonly weights: ArrayLike<number>
+  readonly bias: number
+  readonly steps: number
+  readonly accumulators: Readonly<Record<string, ArrayLike<number>>>
+  readonly standardization: {
+    readonly count: ArrayLike<number>
+    readonly mean: ArrayLike<number>
+    readonly m2: ArrayLike<number>
+  } | null
+}
+
+/** Weight slots of a configuration: the schema's names, or 2^bits hashed slots (the bias comes on top). */
+export const slotCount = (config: LearnerConfig): number =>
+  config.features.type === "schema" ? config.features.names.length : 2 ** config.features.bits
+
 /** Throws a StatsInputError naming the field when the configuration cannot make a learner. */
 export const checkConfig = (config: LearnerConfig): void => {
   if (config.kind !== "logistic" && config.kind !== "linear") {

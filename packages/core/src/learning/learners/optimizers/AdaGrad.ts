@@ -3,7 +3,7 @@
  * gradients) + epsilon); the bias has its own sum, stored as the last accumulator entry.
  */
 import type { Optimizer } from "../LearnerState.js"
-import { linearMargin, linearWeights, type OptimizerSetup, type OptimizerStep } from "./Optimizer.js"
+import { linearMargin, linearWeights, type OptimizerSetup, type OptimizerStep, plainArray } from "./Optimizer.js"
 
 export const makeAdaGrad = (o: Extract<Optimizer, { type: "adagrad" }>, setup: OptimizerSetup): OptimizerStep => {
   const { bias, weights } = linearWeights(setup)
@@ -24,8 +24,8 @@ export const makeAdaGrad = (o: Extract<Optimizer, { type: "adagrad" }>, setup: O
       g2[size]! += g * g
       bias[0]! -= (o.learningRate * g) / (Math.sqrt(g2[size]!) + eps)
     },
-    weights: () => Array.from(weights),
+    weights: () => plainArray(weights),
     bias: () => bias[0]!,
-    accumulators: () => ({ g2: Array.from(g2) })
+    accumulators: () => ({ g2: plainArray(g2) })
   }
 }

@@ -4,7 +4,7 @@
  * sparsity L1 buys). The bias is slot `size` of z and n.
  */
 import type { Optimizer } from "../LearnerState.js"
-import type { OptimizerSetup, OptimizerStep } from "./Optimizer.js"
+import { type OptimizerSetup, type OptimizerStep, plainArray } from "./Optimizer.js"
 
 export const makeFtrl = (o: Extract<Optimizer, { type: "ftrl" }>, setup: OptimizerSetup): OptimizerStep => {
   const { output, size, state } = setup
@@ -35,8 +35,12 @@ export const makeFtrl = (o: Extract<Optimizer, { type: "ftrl" }>, setup: Optimiz
       for (let j = 0; j < k; j++) step(slots[j]!, g * values[j]!)
       step(size, g)
     },
-    weights: () => Array.from({ length: size }, (_, i) => weight(i)),
+    weights: () => {
+      const weights = new Float64Array(size)
+      for (let i = 0; i < size; i++) if (z[i] !== 0) weights[i] = weight(i)
+      return plainArray(weights)
+    },
     bias: () => weight(size),
-    accumulators: () => ({ z: Array.from(z), n: Array.from(n) })
+    accumulators: () => ({ z: plainArray(z), n: plainArray(n) })
   }
 }

@@ -4,7 +4,7 @@
  * counted in the norm. Labels 0/1 are taken as -1/+1.
  */
 import type { Optimizer } from "../LearnerState.js"
-import { linearMargin, linearWeights, type OptimizerSetup, type OptimizerStep } from "./Optimizer.js"
+import { linearMargin, linearWeights, type OptimizerSetup, type OptimizerStep, plainArray } from "./Optimizer.js"
 
 export const makePassiveAggressive = (
   o: Extract<Optimizer, { type: "pa" }>,
@@ -24,7 +24,7 @@ export const makePassiveAggressive = (
       for (let j = 0; j < k; j++) weights[slots[j]!]! += tau * ys * values[j]!
       bias[0]! += tau * ys
     },
-    weights: () => Array.from(weights),
+    weights: () => plainArray(weights),
     bias: () => bias[0]!,
     accumulators: () => ({})
   }

@@ -4,7 +4,7 @@
  * with respect to the margin is (output - y) x weight.
  */
 import type { Optimizer } from "../LearnerState.js"
-import { linearMargin, linearWeights, type OptimizerSetup, type OptimizerStep } from "./Optimizer.js"
+import { linearMargin, linearWeights, type OptimizerSetup, type OptimizerStep, plainArray } from "./Optimizer.js"
 
 export const makeSgd = (o: Extract<Optimizer, { type: "sgd" }>, setup: OptimizerSetup): OptimizerStep => {
   const { bias, weights } = linearWeights(setup)
@@ -19,7 +19,7 @@ export const makeSgd = (o: Extract<Optimizer, { type: "sgd" }>, setup: Optimizer
       for (let j = 0; j < k; j++) weights[slots[j]!]! -= delta * values[j]!
       bias[0]! -= delta
     },
-    weights: () => Array.from(weights),
+    weights: () => plainArray(weights),
     bias: () => bias[0]!,
     accumulators: () => ({})
   }
