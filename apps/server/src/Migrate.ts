@@ -110,7 +110,7 @@ export const describeStores = (config: ServerConfig): string => {
   return `${records}, ${artifacts}`
 }
 
-const storesOf = Effect.gen(function*() {
+export const storesOf = Effect.gen(function*() {
   return {
     models: yield* ModelStore.ModelStore,
     artifacts: yield* ArtifactStore.ArtifactStore,
@@ -120,7 +120,7 @@ const storesOf = Effect.gen(function*() {
     pipelines: yield* PipelineStore.PipelineStore
   }
 })
-type Stores = Effect.Success<typeof storesOf>
+export type Stores = Effect.Success<typeof storesOf>
 
 const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<Model>> => {
   const models: Array<Model> = []

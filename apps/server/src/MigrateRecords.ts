@@ -95,6 +95,9 @@ export const copyExperiments = async (
       await run(target.importAssignments(page))
       tallyOf(page, tally)
     })
+    // The same record committed again: a completed experiment's assignments get the target's
+    // retention (Redis TTL, PostgreSQL expiry), counted from now, so they still expire there.
+    if (experiment.status === "completed") await run(target.commit(experiment, experiment.revision))
     tallies.set(experiment.id, tally)
     assignments += tally.count
   }
