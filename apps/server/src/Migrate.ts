@@ -259,7 +259,8 @@ export const migrateStores = async (
     )
     const pipelines = await copyPipelines(source.pipelines, target.pipelines)
     options.log(
-      `Copied ${pipelines.pipelines} pipelines (${pipelines.samples} buffered samples, ${pipelines.updates} update records)`
+      `Copied ${pipelines.pipelines} pipelines ` +
+        `(${pipelines.samples} buffered samples, ${pipelines.updates} update records)`
     )
     records = { experiments, assignments, ...drift, ...pipelines }
   }

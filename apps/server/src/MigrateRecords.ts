@@ -26,6 +26,13 @@ const expectSame = (what: string, source: unknown, target: unknown) => {
   if (!same(source, target)) differs(what)
 }
 
+/** The source's records of one kind, once the target holds as many. */
+const sameCount = async <A>(kind: string, source: Effect.Effect<ReadonlyArray<A>, unknown>, target: typeof source) => {
+  const [from, to] = [await run(source), await run(target)]
+  if (to.length !== from.length) throw new Error(`target has ${to.length} ${kind}, source ${from.length}`)
+  return from
+}
+
 /** Assignments read per page; an import writes one page at a time. */
 export const assignmentPageSize = 1000
 
@@ -110,9 +117,7 @@ export const verifyExperiments = async (
   target: ExperimentStore.ExperimentStoreShape,
   copied: ExperimentsCopied
 ) => {
-  const [from, to] = [await run(source.list()), await run(target.list())]
-  if (to.length !== from.length) throw new Error(`target has ${to.length} experiments, source ${from.length}`)
-  for (const experiment of from) {
+  for (const experiment of await sameCount("experiments", source.list(), target.list())) {
     const what = `experiment ${experiment.id}`
     expectSame(what, experiment, await run(target.get(experiment.id)))
     const n = experiment.variants.length
@@ -175,9 +180,7 @@ export const copyDrift = async (source: DriftStore.DriftStoreShape, target: Drif
 }
 
 export const verifyDrift = async (source: DriftStore.DriftStoreShape, target: DriftStore.DriftStoreShape) => {
-  const [from, to] = [await run(source.listMonitors()), await run(target.listMonitors())]
-  if (to.length !== from.length) throw new Error(`target has ${to.length} drift monitors, source ${from.length}`)
-  for (const monitor of from) {
+  for (const monitor of await sameCount("drift monitors", source.listMonitors(), target.listMonitors())) {
     const what = `drift monitor ${monitor.id}`
     expectSame(what, monitor, await run(target.getMonitor(monitor.id)))
     const [a, b] = [await monitorState(source, monitor), await monitorState(target, monitor)]
@@ -220,9 +223,7 @@ export const verifyPipelines = async (
   source: PipelineStore.PipelineStoreShape,
   target: PipelineStore.PipelineStoreShape
 ) => {
-  const [from, to] = [await run(source.list()), await run(target.list())]
-  if (to.length !== from.length) throw new Error(`target has ${to.length} pipelines, source ${from.length}`)
-  for (const pipeline of from) {
+  for (const pipeline of await sameCount("pipelines", source.list(), target.list())) {
     const what = `pipeline ${pipeline.id}`
     expectSame(what, pipeline, await run(target.get(pipeline.id)))
     const [a, b] = [await pipelineState(source, pipeline), await pipelineState(target, pipeline)]

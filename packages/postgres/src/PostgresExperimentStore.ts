@@ -247,7 +247,9 @@ const assignmentTransfer = (
           ${cursor === undefined ? sql`` : sql`AND user_id > ${cursor}`}
         ORDER BY user_id LIMIT ${limit}`
       return {
-        assignments: rows.map((row) => assignments.orThrow(row.record, `ml_assignments row (${experimentId}, ${row.user_id})`)),
+        assignments: rows.map((row) =>
+          assignments.orThrow(row.record, `ml_assignments row (${experimentId}, ${row.user_id})`)
+        ),
         next: rows.length === limit ? rows.at(-1)!.user_id : undefined
       }
     }),

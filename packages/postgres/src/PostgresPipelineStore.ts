@@ -275,7 +275,10 @@ const sampleTransfer = (sql: Sql): Pick<PipelineStore.PipelineStoreShape, "expor
             processed: Number(row?.processed ?? 0)
           },
           progressive: progressive.map((r) =>
-            progressiveEntries.orThrow({ prediction: r.prediction, label: r.label }, `ml_pipeline_progressive row ${r.seq}`)
+            progressiveEntries.orThrow(
+              { prediction: r.prediction, label: r.label },
+              `ml_pipeline_progressive row ${r.seq}`
+            )
           ),
           validation: decodeSamples(
             await tx`SELECT seq, record FROM ml_pipeline_validation WHERE pipeline_id = ${id} ORDER BY seq`,
@@ -288,13 +291,22 @@ const sampleTransfer = (sql: Sql): Pick<PipelineStore.PipelineStoreShape, "expor
     query("sample data import", () =>
       sql.begin(async (tx) => {
         await lockSamples(tx, id)
-        for (const table of ["ml_pipeline_samples", "ml_pipeline_seen", "ml_pipeline_progressive", "ml_pipeline_validation"]) {
+        for (
+          const table of [
+            "ml_pipeline_samples",
+            "ml_pipeline_seen",
+            "ml_pipeline_progressive",
+            "ml_pipeline_validation"
+          ]
+        ) {
           await tx`DELETE FROM ${tx(table)} WHERE pipeline_id = ${id}`
         }
         if (data.buffer.length > 0) {
           await tx`INSERT INTO ml_pipeline_samples (pipeline_id, sample_id, record)
                    SELECT ${id}, s.value ->> 'sampleId', s.value
-                   FROM jsonb_array_elements(${tx.json(data.buffer as never)}) WITH ORDINALITY AS s(value, n) ORDER BY s.n`
+                   FROM jsonb_array_elements(${
+            tx.json(data.buffer as never)
+          }) WITH ORDINALITY AS s(value, n) ORDER BY s.n`
         }
         if (data.seen.length > 0) {
           await tx`INSERT INTO ml_pipeline_seen (pipeline_id, sample_id)

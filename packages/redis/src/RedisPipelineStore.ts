@@ -89,7 +89,8 @@ const sampleTransfer = (
 ): Pick<PipelineStore.PipelineStoreShape, "exportSampleData" | "importSampleData"> => ({
   exportSampleData: (id) =>
     call("sample data export", async () => {
-      const list = (part: "buffer" | "seen-order" | "progressive" | "validation") => redis.lrange(keys.part(id, part), 0, -1)
+      const list = (part: "buffer" | "seen-order" | "progressive" | "validation") =>
+        redis.lrange(keys.part(id, part), 0, -1)
       const [buffer, seen, counters, progressive, validation] = await Promise.all([
         list("buffer"),
         list("seen-order"),

@@ -224,7 +224,12 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
     exportSampleData: (id) =>
       Effect.sync(() => {
         const data = sampleDataOf(id)
-        return { ...data, buffer: [...data.buffer], progressive: [...data.progressive], validation: [...data.validation] }
+        return {
+          ...data,
+          buffer: [...data.buffer],
+          progressive: [...data.progressive],
+          validation: [...data.validation]
+        }
       }),
     importSampleData: (id, data) => Effect.sync(() => restoreSampleData({ [id]: data }))
   }

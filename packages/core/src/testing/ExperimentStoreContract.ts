@@ -10,8 +10,8 @@ import { Assignment, Experiment } from "../experiments/Experiment.js"
 import {
   ExperimentCounters,
   ExperimentStore,
-  ExposureDay,
   exportCounters,
+  ExposureDay,
   exposureDayOf,
   importCounters,
   MAX_EXPOSURE_DAYS

@@ -223,7 +223,11 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       const r = await run(Effect.gen(function*() {
         const store = yield* PipelineStore
         yield* store.insert(source)
-        yield* store.addSamples(source.id, [stored("a", 1), stored("b", 2), stored("a", 1)], limits(100), [0.1, 0.2, 0.3])
+        yield* store.addSamples(source.id, [stored("a", 1), stored("b", 2), stored("a", 1)], limits(100), [
+          0.1,
+          0.2,
+          0.3
+        ])
         yield* store.addSamples(source.id, [stored("c", 3), stored("d", 4), stored("e", 5)], limits(2), [0.4, 0.5, 0.6])
         yield* store.removeSamples(source.id, ["d"])
         yield* store.addProcessed(source.id, 1)
