@@ -186,6 +186,8 @@ beforeAll(async () => {
 }, 60_000)
 
 const filesSource = () => ({ ML_MODEL_STORAGE_DIR: sourceDir })
+// A migration is a batch job: a Redis busy with the other suites may take longer than the server's 2 s per command.
+const patientRedis = { ML_REDIS_COMMAND_TIMEOUT_MS: "30000" }
 const targets: Array<{
   readonly label: string
   /** A store the source is first copied to, which is then the source of the migration checked. */
@@ -198,14 +200,20 @@ const targets: Array<{
   },
   {
     label: "files to Redis",
-    to: () => ({ ML_MODEL_STORAGE_DIR: path.join(work, "to-redis"), ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix })
+    to: () => ({
+      ML_MODEL_STORAGE_DIR: path.join(work, "to-redis"),
+      ML_REDIS_URL: redisUrl,
+      ML_REDIS_PREFIX: prefix,
+      ...patientRedis
+    })
   },
   {
     label: "Redis to PostgreSQL",
     via: () => ({
       ML_MODEL_STORAGE_DIR: path.join(work, "via-redis"),
       ML_REDIS_URL: redisUrl,
-      ML_REDIS_PREFIX: viaPrefix
+      ML_REDIS_PREFIX: viaPrefix,
+      ...patientRedis
     }),
     to: () => ({ ML_MODEL_STORAGE_DIR: path.join(work, "redis-to-postgres"), ML_DATABASE_URL: secondDatabase.url })
   }
