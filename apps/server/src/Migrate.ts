@@ -1,12 +1,12 @@
 /**
- * `ml-server migrate --from-env FILE --to-env FILE`: copies a deployment's models, their audit
- * history, their artifacts and the API keys from one store to another, each side described by an environment
- * file exactly like the server's configuration (ML_MODEL_STORAGE_DIR, ML_REDIS_URL,
- * ML_DATABASE_URL, ML_ARTIFACT_URL, ...). Everything goes through the ports, so any pair of
- * compositions works. The target must be empty; the source is only read (its servers stopped).
- * Experiments, drift monitors and pipelines are not copied yet: a source holding any is refused
- * unless `--models-only` says to leave them behind. At the end every model, its history,
- * production pointer, artifact digest and key record are compared between the stores.
+ * `ml-server migrate --from-env FILE --to-env FILE`: copies a whole deployment from one store to
+ * another, each side described by an environment file exactly like the server's configuration
+ * (ML_MODEL_STORAGE_DIR, ML_REDIS_URL, ML_DATABASE_URL, ML_ARTIFACT_URL, ...): models, their audit
+ * history and artifacts, API keys, and (MigrateRecords.ts) experiments, drift monitoring and
+ * pipelines. Everything goes through the ports, so any pair of compositions works. The target must
+ * be empty; the source is only read (its servers stopped). `--models-only` copies the models,
+ * artifacts and keys alone. At the end everything is read back from both stores and compared; the
+ * first difference is named.
  */
 import {
   ArtifactStore,
@@ -20,8 +20,18 @@ import {
 } from "@org/ml-core"
 import { Effect, ManagedRuntime } from "effect"
 import * as fs from "node:fs"
-import { isDeepStrictEqual } from "node:util"
 import { ConfigError, loadConfig, type ServerConfig } from "./Config.js"
+import {
+  copyDrift,
+  copyExperiments,
+  copyPipelines,
+  recordsHeld,
+  run,
+  same,
+  verifyDrift,
+  verifyExperiments,
+  verifyPipelines
+} from "./MigrateRecords.js"
 import { makeStorageLayer } from "./Server.js"
 
 const usage = "Usage: ml-server migrate --from-env FILE --to-env FILE [--models-only]"
@@ -100,7 +110,7 @@ export const describeStores = (config: ServerConfig): string => {
   return `${records}, ${artifacts}`
 }
 
-const storesOf = Effect.gen(function*() {
+export const storesOf = Effect.gen(function*() {
   return {
     models: yield* ModelStore.ModelStore,
     artifacts: yield* ArtifactStore.ArtifactStore,
@@ -110,9 +120,7 @@ const storesOf = Effect.gen(function*() {
     pipelines: yield* PipelineStore.PipelineStore
   }
 })
-type Stores = Effect.Success<typeof storesOf>
-
-const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
+export type Stores = Effect.Success<typeof storesOf>
 
 const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<Model>> => {
   const models: Array<Model> = []
@@ -124,15 +132,7 @@ const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArr
   }
 }
 
-/** The records migrate does not copy yet, named and counted. */
-const uncopiedRecords = async (stores: Stores): Promise<ReadonlyArray<string>> => {
-  const counts: Array<[string, number]> = [
-    ["experiments", (await run(stores.experiments.list())).length],
-    ["drift monitors", (await run(stores.drift.listMonitors())).length],
-    ["pipelines", (await run(stores.pipelines.list())).length]
-  ]
-  return counts.filter(([, n]) => n > 0).map(([what, n]) => `${n} ${what}`)
-}
+const otherRecords = (stores: Stores) => recordsHeld(stores.experiments, stores.drift, stores.pipelines)
 
 const sha256OfStream = async (stream: ReadableStream<Uint8Array>): Promise<{ sha256: string; sizeBytes: number }> => {
   const { createHash } = await import("node:crypto")
@@ -145,8 +145,17 @@ const sha256OfStream = async (stream: ReadableStream<Uint8Array>): Promise<{ sha
   return { sha256: hash.digest("hex"), sizeBytes }
 }
 
-/** Deep equality regardless of key order (PostgreSQL's jsonb does not keep it). */
-const same = (a: unknown, b: unknown) => isDeepStrictEqual(a, b)
+export interface RecordsCopied {
+  readonly experiments: number
+  readonly assignments: number
+  readonly monitors: number
+  readonly reports: number
+  readonly webhooks: number
+  readonly deliveries: number
+  readonly pipelines: number
+  readonly samples: number
+  readonly updates: number
+}
 
 export interface MigrationSummary {
   readonly models: number
@@ -154,6 +163,8 @@ export interface MigrationSummary {
   readonly artifacts: number
   readonly artifactBytes: number
   readonly keys: number
+  /** Undefined with --models-only. */
+  readonly records: RecordsCopied | undefined
   readonly leftBehind: ReadonlyArray<string>
 }
 
@@ -174,7 +185,10 @@ const copyKeys = async (source: KeyStore.KeyStoreShape, target: KeyStore.KeyStor
   return records.length
 }
 
-/** Copies models, history, artifacts and keys from `source` to the empty `target`, then verifies. */
+/**
+ * Copies models, history, artifacts and keys, then (unless modelsOnly) experiments, drift and
+ * pipelines from `source` to the empty `target`, then verifies everything.
+ */
 export const migrateStores = async (
   source: Stores,
   target: Stores,
@@ -183,16 +197,10 @@ export const migrateStores = async (
   const inTarget = [
     ...((await run(target.models.list({ limit: 1 }))).length > 0 ? ["models"] : []),
     ...((await run(target.keys.list())).length > 0 ? ["keys"] : []),
-    ...await uncopiedRecords(target)
+    ...await otherRecords(target)
   ]
   if (inTarget.length > 0) throw new Error(`the target is not empty: it holds ${inTarget.join(", ")}`)
-  const leftBehind = await uncopiedRecords(source)
-  if (leftBehind.length > 0 && !options.modelsOnly) {
-    throw new Error(
-      `the source holds ${leftBehind.join(", ")}, which migrate does not copy yet; ` +
-        `pass --models-only to copy the models alone`
-    )
-  }
+  const leftBehind = options.modelsOnly ? await otherRecords(source) : []
   const models = await allModels(source.models)
   const byId = new Map(models.map((m) => [m.id, m]))
   const names = [...new Set(models.map((m) => m.name))]
@@ -236,6 +244,26 @@ export const migrateStores = async (
   options.log(`Copied ${artifacts} artifacts (${artifactBytes} bytes), each verified by SHA-256`)
   const keys = await copyKeys(source.keys, target.keys)
   options.log(`Copied ${keys} API keys (their token hashes: the old tokens keep working)`)
+  let records: RecordsCopied | undefined
+  let experimentsCopied: Awaited<ReturnType<typeof copyExperiments>> | undefined
+  if (!options.modelsOnly) {
+    experimentsCopied = await copyExperiments(source.experiments, target.experiments)
+    const { experiments, assignments } = experimentsCopied
+    options.log(
+      `Copied ${experiments} experiments with ${assignments} sticky assignments, exposures and metric summaries`
+    )
+    const drift = await copyDrift(source.drift, target.drift)
+    options.log(
+      `Copied ${drift.monitors} drift monitors (baselines, windows, alert states, ${drift.reports} reports), ` +
+        `${drift.webhooks} webhooks and ${drift.deliveries} deliveries`
+    )
+    const pipelines = await copyPipelines(source.pipelines, target.pipelines)
+    options.log(
+      `Copied ${pipelines.pipelines} pipelines ` +
+        `(${pipelines.samples} buffered samples, ${pipelines.updates} update records)`
+    )
+    records = { experiments, assignments, ...drift, ...pipelines }
+  }
   // Verification: everything read back from the target as a server would.
   const copied = await allModels(target.models)
   if (copied.length !== models.length) throw new Error(`target has ${copied.length} models, source ${models.length}`)
@@ -267,7 +295,12 @@ export const migrateStores = async (
   if (!same(byHash(await run(source.keys.exportRecords())), byHash(await run(target.keys.exportRecords())))) {
     throw new Error("API keys differ in the target")
   }
-  return { models: models.length, events, artifacts, artifactBytes, keys, leftBehind }
+  if (experimentsCopied !== undefined) {
+    await verifyExperiments(source.experiments, target.experiments, experimentsCopied)
+    await verifyDrift(source.drift, target.drift)
+    await verifyPipelines(source.pipelines, target.pipelines)
+  }
+  return { models: models.length, events, artifacts, artifactBytes, keys, records, leftBehind }
 }
 
 /** Runs the subcommand; resolves to the exit code (0 copied and verified, 1 refused or failed, 2 bad usage). */
@@ -303,6 +336,15 @@ export const runMigrate = async (
       `Verified: ${summary.models} models, ${summary.events} audit events, production pointers and ` +
         `${summary.artifacts} artifacts (${summary.artifactBytes} bytes) and ${summary.keys} API keys match the source`
     )
+    const { records } = summary
+    if (records !== undefined) {
+      out(
+        `Verified: ${records.experiments} experiments (${records.assignments} sticky assignments, counters, ` +
+          `summaries), ${records.monitors} drift monitors (${records.reports} reports, windows, baselines), ` +
+          `${records.webhooks} webhooks (${records.deliveries} deliveries) and ${records.pipelines} pipelines ` +
+          `(${records.samples} buffered samples, ${records.updates} updates) match the source`
+      )
+    }
     if (summary.leftBehind.length > 0) out(`Not copied (--models-only): ${summary.leftBehind.join(", ")}`)
     return 0
   } catch (error) {

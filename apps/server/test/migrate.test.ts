@@ -1,10 +1,13 @@
 // `ml-server migrate`: a deployment seeded through a real server process on files is copied to
-// PostgreSQL and to Redis, and a server started on the target then serves the same models, audit
-// history, production version and verified artifacts, and the API keys made on the source work
-// (a revoked one stays revoked). Refusals: a non-empty target, and a source
-// with records migrate does not copy yet unless --models-only.
+// PostgreSQL and to Redis, and the Redis copy on to a second PostgreSQL database; a server started
+// on each target then serves the same models, audit history, production version and verified
+// artifacts, the API keys made on the source work (a revoked one stays refused), experiments give
+// the same results and every user the same variant, drift monitors the same reports and windows,
+// pipelines the same buffers and update records, and new metrics, checks and updates work there.
+// Refusals: a non-empty target; --models-only leaves the other records behind, named.
 import { freshDatabase } from "@org/ml-adapter-postgres/testing"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
+import { type LearnerConfig, makeLearner } from "@org/ml-core"
 import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
@@ -17,11 +20,15 @@ import { httpClient, killHard, mainJs, startedExperiment, startServer } from "./
 const work = await fs.mkdtemp(path.join(os.tmpdir(), "ml-migrate-"))
 const sourceDir = path.join(work, "source")
 const database = await freshDatabase("migrate")
+const secondDatabase = await freshDatabase("migrate-from-redis")
 const redis = await connectOrFail()
 const prefix = uniquePrefix("migrate")
+const viaPrefix = uniquePrefix("migrate-via")
 afterAll(async () => {
   await database.drop()
+  await secondDatabase.drop()
   await deleteKeysWithPrefix(redis, prefix)
+  await deleteKeysWithPrefix(redis, viaPrefix)
   await redis.quit()
   await fs.rm(work, { recursive: true, force: true })
 })
@@ -42,7 +49,8 @@ const envFile = async (name: string, env: Record<string, string>) => {
 }
 
 const bootstrapToken = "bootstrap-admin-token-0123456789"
-const auth = { ML_API_TOKEN: bootstrapToken }
+// Private webhook URLs allowed: the test's webhook points at a closed local port.
+const auth = { ML_API_TOKEN: bootstrapToken, ML_WEBHOOK_ALLOW_PRIVATE: "true" }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const name = "churn-model"
 const weights = (i: number) => `weights of version ${i} `.repeat(1000 * (i + 1))
@@ -56,7 +64,30 @@ let expected: {
   keyEvents: unknown
   editorToken: string
   revokedToken: string
+  experiment: string
+  variants: { control: string; treatment: string }
+  users: Array<string>
+  assignments: unknown
+  results: unknown
+  reports: { items: Array<unknown> }
+  webhooks: unknown
+  check: { features: unknown }
+  pipeline: { counters: unknown; progressive: unknown; updates: Array<unknown> }
 }
+
+const learnerConfig: LearnerConfig = {
+  kind: "logistic",
+  optimizer: { type: "sgd", learningRate: 0.1 },
+  features: { type: "schema", names: ["a", "b"] }
+}
+/** Deterministic values: the same on every run. */
+const valueOf = (i: number) => createHash("sha256").update(String(i)).digest()[0]! / 255
+const samplesFrom = (first: number, count: number) =>
+  Array.from({ length: count }, (_, k) => {
+    const i = first + k
+    const [a, b] = [Math.sin(i * 1.7) * 2, Math.cos(i * 0.9) * 2]
+    return { sampleId: `s${i}`, features: { a, b }, label: a + b > 0 ? 1 : 0 }
+  })
 
 beforeAll(async () => {
   const server = await startServer(sourceDir, auth)
@@ -79,12 +110,56 @@ beforeAll(async () => {
       }
       ids.push(id)
     }
-    // An experiment: a record migrate does not copy yet.
-    await startedExperiment(
-      call,
-      (variant) => call("POST", "/v1/models", metadata({ name: variant, version: "1.0.0" })),
-      "checkout-test"
+    // An experiment with sticky assignments, exposures and metric summaries.
+    const register = (variant: string) => call("POST", "/v1/models", metadata({ name: variant, version: "1.0.0" }))
+    const { control, experiment, treatment } = await startedExperiment(call, register, "checkout-test")
+    const users = Array.from({ length: 40 }, (_, i) => `user-${i}`)
+    expect((await call("POST", `/v1/experiments/${experiment}/assignments`, { userIds: users })).status).toBe(200)
+    const observations = Array.from({ length: 60 }, (_, i) => ({
+      modelId: i % 2 ? treatment : control,
+      metric: "ctr",
+      value: valueOf(i) / 3
+    }))
+    expect((await call("POST", `/v1/experiments/${experiment}/metrics`, { observations })).status).toBeLessThan(300)
+    // A drift monitor with a baseline, a window and a report (scheduled checks far apart: none during the test).
+    expect(
+      (await call("POST", "/v1/drift/monitors", {
+        id: "latency",
+        features: [{ name: "x", kind: "feature", type: "numeric" }],
+        settings: { windowSize: 500, minWindow: 10, checkIntervalSeconds: 86_400 }
+      })).status
+    ).toBe(201)
+    const webhook = { url: "http://127.0.0.1:9/drift", secret: "a-long-enough-webhook-secret", monitorId: "latency" }
+    expect((await call("POST", "/v1/drift/webhooks", webhook)).status).toBe(201)
+    const baseline = Array.from({ length: 200 }, (_, i) => i / 200)
+    expect((await call("PUT", "/v1/drift/monitors/latency/baseline", { x: baseline })).status).toBeLessThan(300)
+    const window = Array.from({ length: 300 }, (_, i) => valueOf(i) * 1.3)
+    expect((await call("POST", "/v1/drift/monitors/latency/observations", { values: { x: window } })).status)
+      .toBeLessThan(300)
+    const check = (await call("POST", "/v1/drift/monitors/latency/check")).body
+    // A pipeline with an update made and samples still buffered (periodic, a day apart: no update of its own).
+    const base = (await register("learner")).body.id as string
+    const state = JSON.stringify(makeLearner(learnerConfig).state())
+    expect((await call("PUT", `/v1/models/${base}/artifact`, state)).status).toBe(200)
+    expect(
+      (await call("POST", "/v1/pipelines", {
+        id: "churn",
+        name: "churn",
+        modelId: base,
+        strategy: "periodic",
+        updateFrequencySeconds: 86_400,
+        minSamples: 5,
+        holdoutShare: 0.25
+      })).status
+    ).toBe(201)
+    expect((await call("POST", "/v1/pipelines/churn/samples", { samples: samplesFrom(0, 40) })).status).toBeLessThan(
+      300
     )
+    expect((await call("POST", "/v1/pipelines/churn/update")).status).toBe(200)
+    const late = [...samplesFrom(40, 6), ...samplesFrom(0, 2)]
+    expect((await call("POST", "/v1/pipelines/churn/samples", { samples: late })).status).toBeLessThan(300)
+    const pipeline = (await call("GET", "/v1/pipelines/churn")).body
+    expect(pipeline.counters).toMatchObject({ buffered: expect.any(Number), duplicates: 2 })
     const models = (await call("GET", "/v1/models?limit=100")).body.items as Array<{ id: string }>
     expected = {
       keyEvents: (await call("GET", "/v1/keys/events")).body,
@@ -94,40 +169,95 @@ beforeAll(async () => {
       models: models.sort((a, b) => a.id.localeCompare(b.id)),
       histories: await Promise.all(models.map(async (m) => (await call("GET", `/v1/models/${m.id}/history`)).body)),
       production: (await call("GET", `/v1/registry/${name}/production`)).body,
-      digests: ids.map((_, i) => createHash("sha256").update(weights(i)).digest("hex"))
+      digests: ids.map((_, i) => createHash("sha256").update(weights(i)).digest("hex")),
+      experiment,
+      variants: { control, treatment },
+      users,
+      assignments: (await call("POST", `/v1/experiments/${experiment}/assignments`, { userIds: users })).body,
+      results: (await call("GET", `/v1/experiments/${experiment}/results`)).body,
+      reports: (await call("GET", "/v1/drift/reports?monitorId=latency")).body,
+      webhooks: (await call("GET", "/v1/drift/webhooks")).body,
+      check,
+      pipeline
     }
   } finally {
     await killHard(server.child)
   }
 }, 60_000)
 
-const targets = [
-  { label: "PostgreSQL", env: () => ({ ML_DATABASE_URL: database.url }) },
-  { label: "Redis", env: () => ({ ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix }) }
+const filesSource = () => ({ ML_MODEL_STORAGE_DIR: sourceDir })
+// A migration is a batch job: a Redis busy with the other suites may take longer than the server's 2 s per command.
+const patientRedis = { ML_REDIS_COMMAND_TIMEOUT_MS: "30000" }
+const targets: Array<{
+  readonly label: string
+  /** A store the source is first copied to, which is then the source of the migration checked. */
+  readonly via?: () => Record<string, string>
+  readonly to: () => Record<string, string> & { readonly ML_MODEL_STORAGE_DIR: string }
+}> = [
+  {
+    label: "files to PostgreSQL",
+    to: () => ({ ML_MODEL_STORAGE_DIR: path.join(work, "to-postgres"), ML_DATABASE_URL: database.url })
+  },
+  {
+    label: "files to Redis",
+    to: () => ({
+      ML_MODEL_STORAGE_DIR: path.join(work, "to-redis"),
+      ML_REDIS_URL: redisUrl,
+      ML_REDIS_PREFIX: prefix,
+      ...patientRedis
+    })
+  },
+  {
+    label: "Redis to PostgreSQL",
+    via: () => ({
+      ML_MODEL_STORAGE_DIR: path.join(work, "via-redis"),
+      ML_REDIS_URL: redisUrl,
+      ML_REDIS_PREFIX: viaPrefix,
+      ...patientRedis
+    }),
+    to: () => ({ ML_MODEL_STORAGE_DIR: path.join(work, "redis-to-postgres"), ML_DATABASE_URL: secondDatabase.url })
+  }
 ]
 
-describe.each(targets)("ml-server migrate from files to $label", ({ env, label }) => {
-  it("copies models, history, production and artifacts; a server on the target serves them", async () => {
-    const targetDir = path.join(work, `target-${label}`)
-    const from = await envFile(`from-${label}.env`, { ML_MODEL_STORAGE_DIR: sourceDir })
-    const to = await envFile(`to-${label}.env`, { ML_MODEL_STORAGE_DIR: targetDir, ...env() })
-
-    const refused = await migrate("--from-env", from, "--to-env", to)
-    expect(refused.code, refused.output).toBe(1)
-    expect(refused.output).toMatch(/source holds 1 experiments.*--models-only/)
-
+describe("ml-server migrate --models-only", () => {
+  it("copies models, artifacts and keys alone, naming what it left behind", async () => {
+    const from = await envFile("models-only-from.env", filesSource())
+    const to = await envFile("models-only-to.env", { ML_MODEL_STORAGE_DIR: path.join(work, "models-only") })
     const done = await migrate("--from-env", from, "--to-env", to, "--models-only")
     expect(done.code, done.output).toBe(0)
-    expect(done.output).toMatch(
-      /Verified: 5 models, \d+ audit events, production pointers and 3 artifacts \(\d+ bytes\) and 2 API keys/
+    expect(done.output).toMatch(/Verified: \d+ models, \d+ audit events, production pointers and \d+ artifacts/)
+    expect(done.output).toContain(
+      "Not copied (--models-only): 1 experiments, 1 drift monitors, 1 drift webhooks, 1 pipelines"
     )
-    expect(done.output).toContain("Not copied (--models-only): 1 experiments")
+  }, 60_000)
+})
 
-    const again = await migrate("--from-env", from, "--to-env", to, "--models-only")
+describe.each(targets)("ml-server migrate from $label", ({ label, to: toEnv, via }) => {
+  it("copies everything and verifies it; a server on the target serves the same and keeps working", async () => {
+    let from = await envFile(`from-${label}.env`, filesSource())
+    const to = await envFile(`to-${label}.env`, toEnv())
+    if (via !== undefined) {
+      const middle = await envFile(`via-${label}.env`, via())
+      const first = await migrate("--from-env", from, "--to-env", middle)
+      expect(first.code, first.output).toBe(0)
+      from = middle
+    }
+
+    const done = await migrate("--from-env", from, "--to-env", to)
+    expect(done.code, done.output).toBe(0)
+    expect(done.output).toMatch(
+      /Verified: \d+ models, \d+ audit events, production pointers and \d+ artifacts \(\d+ bytes\) and 2 API keys/
+    )
+    expect(done.output).toMatch(/Verified: 1 experiments \(40 sticky assignments, counters, summaries\)/)
+    expect(done.output).toMatch(/, 1 drift monitors \(\d+ reports, windows, baselines\), 1 webhooks \(\d+ deliveries\)/)
+    expect(done.output).toMatch(/and 1 pipelines \(\d+ buffered samples, 1 updates\) match the source/)
+
+    const again = await migrate("--from-env", from, "--to-env", to)
     expect(again.code, again.output).toBe(1)
     expect(again.output).toContain("the target is not empty: it holds models")
 
-    const server = await startServer(targetDir, { ...auth, ...env() })
+    const { ML_MODEL_STORAGE_DIR: targetDir, ...env } = toEnv()
+    const server = await startServer(targetDir, { ...auth, ...env })
     try {
       const anonymous = httpClient(() => server.url)
       // The key made on the source works on the target; the one revoked there stays refused.
@@ -151,10 +281,44 @@ describe.each(targets)("ml-server migrate from files to $label", ({ env, label }
         const bytes = Buffer.from(await download.arrayBuffer())
         expect(createHash("sha256").update(bytes).digest("hex")).toBe(expected.digests[i])
       }
+
+      // Experiments: the same results to the last digit, every user the same variant, and it records on.
+      const experiment = `/v1/experiments/${expected.experiment}`
+      expect((await call("GET", `${experiment}/results`)).body).toEqual(expected.results)
+      expect((await call("POST", `${experiment}/assignments`, { userIds: expected.users })).body)
+        .toEqual(expected.assignments)
+      const more = [{ modelId: expected.variants.control, metric: "ctr", value: 0.5 }]
+      expect((await call("POST", `${experiment}/metrics`, { observations: more })).status).toBeLessThan(300)
+      const ctrCount = (results: unknown) =>
+        (results as { variants: Array<{ modelId: string; metrics: { ctr: { n: number } } }> }).variants
+          .find((v) => v.modelId === expected.variants.control)!.metrics.ctr.n
+      expect(ctrCount((await call("GET", `${experiment}/results`)).body)).toBe(ctrCount(expected.results) + 1)
+
+      // Drift: the same reports, and a check on the target sees the same window against the same baseline.
+      // The copied reports come first; a server checks its monitors once at start, which may add one.
+      const reports = (await call("GET", "/v1/drift/reports?monitorId=latency")).body.items as Array<unknown>
+      expect(reports.slice(0, expected.reports.items.length)).toEqual(expected.reports.items)
+      expect((await call("GET", "/v1/drift/webhooks")).body).toEqual(expected.webhooks)
+      const check = await call("POST", "/v1/drift/monitors/latency/check")
+      expect(check.status).toBe(200)
+      expect(check.body.features).toEqual(expected.check.features)
+
+      // Pipelines: the same counters, progressive metrics and updates; the copied buffer trains an update.
+      const pipeline = (await call("GET", "/v1/pipelines/churn")).body
+      expect(pipeline.counters).toEqual(expected.pipeline.counters)
+      expect(pipeline.progressive).toEqual(expected.pipeline.progressive)
+      expect(pipeline.updates).toEqual(expected.pipeline.updates)
+      // Ids seen on the source are still remembered: replays are duplicates, a new one is added.
+      const replay = await call("POST", "/v1/pipelines/churn/samples", { samples: samplesFrom(44, 4) })
+      expect(replay.status, JSON.stringify(replay.body)).toBeLessThan(300)
+      expect(replay.body).toMatchObject({ duplicates: 2 })
+      const update = await call("POST", "/v1/pipelines/churn/update")
+      expect(update.status).toBe(200)
+      expect((await call("GET", "/v1/pipelines/churn")).body.updates).toHaveLength(expected.pipeline.updates.length + 1)
     } finally {
       await killHard(server.child)
     }
-  }, 120_000)
+  }, 180_000)
 })
 
 describe("ml-server migrate usage", () => {

@@ -46,15 +46,10 @@ const snapshotEntries = ({ assignments, store }: State): ReadonlyArray<JournalEn
     const entries: Array<JournalEntry> = []
     for (const experiment of yield* store.list()) {
       entries.push({ op: "put", experiment })
-      const { variants } = yield* store.counters(experiment.id, experiment.variants.length)
-      const days = yield* store.exposuresByDay(experiment.id, experiment.variants.length)
-      const undated = variants.map((v, i) => v.exposures - days.reduce((sum, d) => sum + (d.counts[i] ?? 0), 0))
+      const { days, metrics, undated } = yield* ExperimentStore.exportCounters(store, experiment)
       entries.push({ op: "exposures", id: experiment.id, counts: undated })
       for (const { counts, day } of days) entries.push({ op: "exposures", id: experiment.id, counts, day })
-      const updates = variants.flatMap((v, variant) =>
-        Object.entries(v.metrics).map(([metric, summary]) => ({ variant, metric, summary }))
-      )
-      if (updates.length > 0) entries.push({ op: "metrics", id: experiment.id, updates })
+      if (metrics.length > 0) entries.push({ op: "metrics", id: experiment.id, updates: metrics })
     }
     for (const assignment of assignments) entries.push({ op: "assign", assignment })
     return entries
@@ -94,19 +89,27 @@ export const make = (options: { readonly directory: string }) =>
     })
     const read = <A, E>(f: (s: ExperimentStore.ExperimentStoreShape) => Effect.Effect<A, E>) =>
       Effect.suspend(() => f(journal.state().store))
+    const assignIfAbsent = (assignment: Assignment) =>
+      journal.mutate(
+        (s) =>
+          Effect.map(s.store.assignIfAbsent(assignment), (r) => {
+            if (r.created) s.assignments.push(r.assignment)
+            return r
+          }),
+        (r) => (r.created ? { op: "assign" as const, assignment: r.assignment } : undefined)
+      )
     return ExperimentStore.ExperimentStore.of({
       insert: (experiment) => journal.mutate((s) => s.store.insert(experiment), () => ({ op: "put", experiment })),
       commit: (experiment, expected) =>
         journal.mutate((s) => s.store.commit(experiment, expected), () => ({ op: "put", experiment })),
-      assignIfAbsent: (assignment) =>
-        journal.mutate(
-          (s) =>
-            Effect.map(s.store.assignIfAbsent(assignment), (r) => {
-              if (r.created) s.assignments.push(r.assignment)
-              return r
-            }),
-          (r) => (r.created ? { op: "assign", assignment: r.assignment } : undefined)
+      assignIfAbsent,
+      // All at once: group commit writes the batch with one fsync.
+      importAssignments: (assignments) =>
+        Effect.map(
+          Effect.forEach(assignments, assignIfAbsent, { concurrency: "unbounded" }),
+          (results) => results.filter((r) => r.created).length
         ),
+      exportAssignments: (id, cursor, limit) => read((s) => s.exportAssignments(id, cursor, limit)),
       addExposures: (id, counts, day) =>
         journal.mutate(
           (s) => s.store.addExposures(id, counts, day),

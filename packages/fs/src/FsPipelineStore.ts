@@ -167,7 +167,10 @@ export const make = (options: { readonly directory: string }) =>
       progressive: (id) => read((s) => s.progressive(id)),
       addValidation: (id, samples, max) =>
         journal.mutate((s) => s.store.addValidation(id, samples, max), () => ({ op: "validation", id, samples, max })),
-      validation: (id) => read((s) => s.validation(id))
+      validation: (id) => read((s) => s.validation(id)),
+      exportSampleData: (id) => read((s) => s.exportSampleData(id)),
+      importSampleData: (id, data) =>
+        journal.mutate((m) => m.store.importSampleData(id, data), () => ({ op: "sampleData", data: { [id]: data } }))
     })
   })
 

@@ -227,7 +227,42 @@ export const make = (sql: Sql, options: ExperimentStoreOptions = {}): Experiment
       return { variants }
     }),
 
+  ...assignmentTransfer(sql),
   ping: () => query("ping", () => sql`SELECT 1`).pipe(Effect.asVoid)
+})
+
+/**
+ * Copying a store's sticky assignments (ml-server migrate): pages in user order from the last
+ * user of the previous page (keyset, so each page is one index range), expired ones left out as
+ * for any reader; an import inserts a batch in one statement, keeping any assignment already there.
+ */
+const assignmentTransfer = (
+  sql: Sql
+): Pick<ExperimentStore.ExperimentStoreShape, "exportAssignments" | "importAssignments"> => ({
+  exportAssignments: (experimentId, cursor, limit) =>
+    query("assignment export", async () => {
+      const rows = await sql<Array<{ user_id: string; record: unknown }>>`
+        SELECT user_id, record FROM ml_assignments
+        WHERE experiment_id = ${experimentId} AND ${live(sql)}
+          ${cursor === undefined ? sql`` : sql`AND user_id > ${cursor}`}
+        ORDER BY user_id LIMIT ${limit}`
+      return {
+        assignments: rows.map((row) =>
+          assignments.orThrow(row.record, `ml_assignments row (${experimentId}, ${row.user_id})`)
+        ),
+        next: rows.length === limit ? rows.at(-1)!.user_id : undefined
+      }
+    }),
+  importAssignments: (batch) =>
+    query("assignment import", async () => {
+      if (batch.length === 0) return 0
+      const inserted = await sql`
+        INSERT INTO ml_assignments (experiment_id, user_id, record)
+        SELECT a.value ->> 'experimentId', a.value ->> 'userId', a.value
+        FROM jsonb_array_elements(${sql.json(batch as never)}) AS a(value)
+        ON CONFLICT (experiment_id, user_id) DO NOTHING`
+      return inserted.count
+    })
 })
 
 export const layerWith = (

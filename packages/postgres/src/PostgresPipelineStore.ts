@@ -241,7 +241,98 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
     query("update records read", async () =>
       (await sql<Array<{ seq: string; record: unknown }>>`
         SELECT seq, record FROM ml_pipeline_updates WHERE pipeline_id = ${id} ORDER BY seq`)
-        .map((row) => updates.orThrow(row.record, `ml_pipeline_updates row ${row.seq}`)))
+        .map((row) => updates.orThrow(row.record, `ml_pipeline_updates row ${row.seq}`))),
+
+  ...sampleTransfer(sql)
+})
+
+/**
+ * Copying a pipeline's sample side (ml-server migrate): read table by table in sequence order; an
+ * import holds the pipeline's sample lock, replaces every row and sets the counters and list sizes
+ * in one transaction.
+ */
+const sampleTransfer = (sql: Sql): Pick<PipelineStore.PipelineStoreShape, "exportSampleData" | "importSampleData"> => ({
+  exportSampleData: (id) =>
+    query("sample data export", () =>
+      sql.begin("isolation level repeatable read", async (tx) => {
+        const counters = await tx<Array<{ received: string; duplicates: string; dropped: string; processed: string }>>`
+          SELECT received, duplicates, dropped, processed FROM ml_pipeline_counters WHERE pipeline_id = ${id}`
+        const seen = await tx<Array<{ sample_id: string }>>`
+          SELECT sample_id FROM ml_pipeline_seen WHERE pipeline_id = ${id} ORDER BY seq`
+        const progressive = await tx<Array<{ seq: string; prediction: number; label: number }>>`
+          SELECT seq, prediction, label FROM ml_pipeline_progressive WHERE pipeline_id = ${id} ORDER BY seq`
+        const row = counters[0]
+        return {
+          buffer: decodeSamples(
+            await tx`SELECT seq, record FROM ml_pipeline_samples WHERE pipeline_id = ${id} ORDER BY seq`,
+            "ml_pipeline_samples"
+          ),
+          seen: seen.map((r) => r.sample_id),
+          counters: {
+            received: Number(row?.received ?? 0),
+            duplicates: Number(row?.duplicates ?? 0),
+            dropped: Number(row?.dropped ?? 0),
+            processed: Number(row?.processed ?? 0)
+          },
+          progressive: progressive.map((r) =>
+            progressiveEntries.orThrow(
+              { prediction: r.prediction, label: r.label },
+              `ml_pipeline_progressive row ${r.seq}`
+            )
+          ),
+          validation: decodeSamples(
+            await tx`SELECT seq, record FROM ml_pipeline_validation WHERE pipeline_id = ${id} ORDER BY seq`,
+            "ml_pipeline_validation"
+          )
+        }
+      })),
+
+  importSampleData: (id, data) =>
+    query("sample data import", () =>
+      sql.begin(async (tx) => {
+        await lockSamples(tx, id)
+        for (
+          const table of [
+            "ml_pipeline_samples",
+            "ml_pipeline_seen",
+            "ml_pipeline_progressive",
+            "ml_pipeline_validation"
+          ]
+        ) {
+          await tx`DELETE FROM ${tx(table)} WHERE pipeline_id = ${id}`
+        }
+        if (data.buffer.length > 0) {
+          await tx`INSERT INTO ml_pipeline_samples (pipeline_id, sample_id, record)
+                   SELECT ${id}, s.value ->> 'sampleId', s.value
+                   FROM jsonb_array_elements(${
+            tx.json(data.buffer as never)
+          }) WITH ORDINALITY AS s(value, n) ORDER BY s.n`
+        }
+        if (data.seen.length > 0) {
+          await tx`INSERT INTO ml_pipeline_seen (pipeline_id, sample_id)
+                   SELECT ${id}, s.id FROM unnest(${tx.array([...data.seen], 25)}::text[]) WITH ORDINALITY AS s(id, n)
+                   ORDER BY s.n`
+        }
+        if (data.progressive.length > 0) {
+          await tx`INSERT INTO ml_pipeline_progressive (pipeline_id, prediction, label)
+                   SELECT ${id}, p.prediction, p.label
+                   FROM unnest(${tx.array(data.progressive.map((e) => e.prediction), 701)}::float8[],
+                               ${tx.array(data.progressive.map((e) => e.label), 701)}::float8[])
+                   WITH ORDINALITY AS p(prediction, label, n) ORDER BY p.n`
+        }
+        if (data.validation.length > 0) {
+          await tx`INSERT INTO ml_pipeline_validation (pipeline_id, record)
+                   SELECT ${id}, s.value
+                   FROM jsonb_array_elements(${tx.json(data.validation as never)}) WITH ORDINALITY AS s(value, n)
+                   ORDER BY s.n`
+        }
+        const { dropped, duplicates, processed, received } = data.counters
+        await tx`UPDATE ml_pipeline_counters
+                 SET received = ${received}, duplicates = ${duplicates}, dropped = ${dropped},
+                     processed = ${processed}, buffered = ${data.buffer.length}, seen = ${data.seen.length},
+                     progressive = ${data.progressive.length}
+                 WHERE pipeline_id = ${id}`
+      }))
 })
 
 export const layer: Layer.Layer<PipelineStore.PipelineStore, never, PostgresClient> = Layer.effect(

@@ -22,7 +22,7 @@ import { Effect, Layer, Result, Schema } from "effect"
 import { compareAndSet, getJson, getJsonMany, guardedCall, pingCall } from "./JsonDocuments.js"
 import { luaScript } from "./LuaScript.js"
 import { RedisClient } from "./RedisClient.js"
-import { isCluster, type RedisConnection, scanEach } from "./RedisCluster.js"
+import { isCluster, type RedisConnection, scanEach, scanStep } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { experimentKeys } from "./RedisKeys.js"
 
@@ -384,6 +384,47 @@ const makePlannedWrites = (
   }
 }
 
+/**
+ * Copying a store's sticky assignments (ml-server migrate): pages are SCAN steps over the
+ * experiment's assignment keys, read with one MGET per step; an import writes each key only if
+ * absent, one pipeline per experiment (its keys share a slot on a cluster).
+ */
+const assignmentTransfer = (
+  redis: RedisConnection,
+  keys: ReturnType<typeof experimentKeys>,
+  call: ReturnType<typeof guardedCall>
+): Pick<ExperimentStore.ExperimentStoreShape, "exportAssignments" | "importAssignments"> => ({
+  exportAssignments: (experimentId, cursor, limit) =>
+    call("assignment export", async () => {
+      const step = await scanStep(redis, keys.assignmentsOf(experimentId), cursor, limit)
+      const texts = step.keys.length === 0 ? [] : await step.node.mget(step.keys)
+      const assignments = texts.flatMap((text, i) =>
+        // An assignment that expired between SCAN and MGET is gone, as it is for a reader.
+        text === null ? [] : [assignmentRecord.fromJson(text, step.keys[i]!)]
+      )
+      return { assignments, next: step.next }
+    }),
+  importAssignments: (assignments) =>
+    call("assignment import", async () => {
+      const byExperiment = new Map<string, Array<Assignment>>()
+      for (const a of assignments) {
+        const batch = byExperiment.get(a.experimentId)
+        if (batch === undefined) byExperiment.set(a.experimentId, [a])
+        else batch.push(a)
+      }
+      let created = 0
+      for (const batch of byExperiment.values()) {
+        const pipeline = redis.pipeline()
+        for (const a of batch) pipeline.set(keys.assignment(a.experimentId, a.userId), JSON.stringify(a), "NX")
+        for (const [error, reply] of (await pipeline.exec()) ?? []) {
+          if (error) throw error
+          if (reply === "OK") created++
+        }
+      }
+      return created
+    })
+})
+
 export const make = (
   redis: RedisConnection,
   prefix: string,
@@ -537,6 +578,7 @@ export const make = (
           .map(([day, counts]) => ({ day, counts }))
         return exposureDaysRecord.orThrow(days, key)
       }),
+    ...assignmentTransfer(redis, keys, call),
     ping: () => pingCall(redis, guard)
   }
 }

@@ -74,6 +74,65 @@ const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
 /** The script's reply: added, duplicates, dropped. */
 const addReply = storedRecord(Schema.Tuple([Schema.Int, Schema.Int, Schema.Int]))
 
+/** Values per RPUSH/SADD when a whole list is written at once (keeps each command's size bounded). */
+const transferChunk = 10_000
+
+/**
+ * Copying a pipeline's sample side (ml-server migrate): read list by list (the deployment is
+ * stopped), written in one MULTI that first deletes what was there (every key shares the
+ * pipeline's slot on a cluster).
+ */
+const sampleTransfer = (
+  redis: RedisConnection,
+  keys: ReturnType<typeof pipelineKeys>,
+  call: ReturnType<typeof guardedCall>
+): Pick<PipelineStore.PipelineStoreShape, "exportSampleData" | "importSampleData"> => ({
+  exportSampleData: (id) =>
+    call("sample data export", async () => {
+      const list = (part: "buffer" | "seen-order" | "progressive" | "validation") =>
+        redis.lrange(keys.part(id, part), 0, -1)
+      const [buffer, seen, counters, progressive, validation] = await Promise.all([
+        list("buffer"),
+        list("seen-order"),
+        redis.hgetall(keys.part(id, "counters")),
+        list("progressive"),
+        list("validation")
+      ])
+      const decoded = <A>(raws: Array<string>, decoder: RecordDecoder<A>, key: string) =>
+        raws.map((raw, i) => decoder.fromJson(raw, `${key}[${i}]`))
+      return {
+        buffer: decoded(buffer, samples, keys.part(id, "buffer")),
+        seen,
+        counters: {
+          received: Number(counters.received ?? 0),
+          duplicates: Number(counters.duplicates ?? 0),
+          dropped: Number(counters.dropped ?? 0),
+          processed: Number(counters.processed ?? 0)
+        },
+        progressive: decoded(progressive, progressiveEntries, keys.part(id, "progressive")),
+        validation: decoded(validation, samples, keys.part(id, "validation"))
+      }
+    }),
+  importSampleData: (id, data) =>
+    call("sample data import", async () => {
+      const parts = ["buffer", "seen", "seen-order", "counters", "progressive", "validation"] as const
+      const multi = redis.multi().del(...parts.map((part) => keys.part(id, part)))
+      const push = (command: "RPUSH" | "SADD", key: string, values: ReadonlyArray<string>) => {
+        for (let i = 0; i < values.length; i += transferChunk) {
+          multi.call(command, [key].concat(values.slice(i, i + transferChunk)))
+        }
+      }
+      push("RPUSH", keys.part(id, "buffer"), data.buffer.map((s) => JSON.stringify(s)))
+      push("SADD", keys.part(id, "seen"), data.seen)
+      push("RPUSH", keys.part(id, "seen-order"), data.seen)
+      push("RPUSH", keys.part(id, "progressive"), data.progressive.map((e) => JSON.stringify(e)))
+      push("RPUSH", keys.part(id, "validation"), data.validation.map((s) => JSON.stringify(s)))
+      const { dropped, duplicates, processed, received } = data.counters
+      multi.hset(keys.part(id, "counters"), { received, duplicates, dropped, processed })
+      for (const [error] of (await multi.exec()) ?? []) if (error) throw error
+    })
+})
+
 export const make = (
   redis: RedisConnection,
   prefix: string,
@@ -195,7 +254,8 @@ export const make = (
         "updates",
         async () =>
           getJsonMany(redis, (await redis.lrange(keys.part(id, "updates"), 0, -1)).map(keys.update), updateRecords)
-      )
+      ),
+    ...sampleTransfer(redis, keys, call)
   }
 }
 

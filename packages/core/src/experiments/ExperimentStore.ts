@@ -115,6 +115,16 @@ export interface PlannedWrites {
   ) => Effect.Effect<Experiment | undefined, E | StorageError>
 }
 
+/**
+ * One page of an experiment's sticky assignments, for copying a store (ml-server migrate): `next`
+ * is the opaque cursor of the following page, undefined after the last. A page may hold fewer
+ * than the limit (even none) and still have a next one.
+ */
+export interface AssignmentPage {
+  readonly assignments: ReadonlyArray<Assignment>
+  readonly next: string | undefined
+}
+
 export interface ExperimentStoreShape {
   readonly insert: (experiment: Experiment) => Effect.Effect<void, ExperimentConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Experiment | undefined, StorageError>
@@ -149,10 +159,59 @@ export interface ExperimentStoreShape {
     updates: ReadonlyArray<MetricUpdate>
   ) => Effect.Effect<void, StorageError>
   readonly counters: (experimentId: string, variantCount: number) => Effect.Effect<ExperimentCounters, StorageError>
+  /**
+   * The experiment's sticky assignments, a page at a time (at most `limit`, from `cursor`, the
+   * previous page's `next`), so millions are never held at once. Not served over HTTP.
+   */
+  readonly exportAssignments: (
+    experimentId: string,
+    cursor: string | undefined,
+    limit: number
+  ) => Effect.Effect<AssignmentPage, StorageError>
+  /** Stores each assignment unless its user already has one (set if absent); answers how many were new. */
+  readonly importAssignments: (assignments: ReadonlyArray<Assignment>) => Effect.Effect<number, StorageError>
   readonly ping: () => Effect.Effect<void, StorageError>
   /** The hot paths in one checked step each, where the adapter can (see PlannedWrites). */
   readonly planned?: PlannedWrites | undefined
 }
+
+/**
+ * An experiment's counters as the writes that rebuild them in an empty store (a journal's
+ * compaction, a migration): the kept days oldest first (dated writes, trimmed as they were), one
+ * undated remainder for the totals of days dropped for age, and every stored summary (merging a
+ * summary into none stores it unchanged, so results stay equal to the last digit).
+ */
+export interface CounterWrites {
+  readonly undated: ReadonlyArray<number>
+  readonly days: ReadonlyArray<ExposureDay>
+  readonly metrics: ReadonlyArray<MetricUpdate>
+}
+
+export const counterWrites = (counters: ExperimentCounters, days: ReadonlyArray<ExposureDay>): CounterWrites => ({
+  undated: counters.variants.map((v, i) => v.exposures - days.reduce((sum, d) => sum + (d.counts[i] ?? 0), 0)),
+  days,
+  metrics: counters.variants.flatMap((v, variant) =>
+    Object.entries(v.metrics).map(([metric, summary]) => ({ variant, metric, summary }))
+  )
+})
+
+/** Reads an experiment's counters from `store` as CounterWrites. */
+export const exportCounters = (store: ExperimentStoreShape, experiment: Experiment) =>
+  Effect.map(
+    Effect.all([
+      store.counters(experiment.id, experiment.variants.length),
+      store.exposuresByDay(experiment.id, experiment.variants.length)
+    ]),
+    ([counters, days]) => counterWrites(counters, days)
+  )
+
+/** Applies CounterWrites to `store` (where the experiment has no counters yet). */
+export const importCounters = (store: ExperimentStoreShape, experimentId: string, writes: CounterWrites) =>
+  Effect.gen(function*() {
+    if (writes.undated.some((n) => n !== 0)) yield* store.addExposures(experimentId, writes.undated)
+    for (const { counts, day } of writes.days) yield* store.addExposures(experimentId, counts, day)
+    if (writes.metrics.length > 0) yield* store.mergeMetrics(experimentId, writes.metrics)
+  })
 
 export class ExperimentStore
   extends Context.Service<ExperimentStore, ExperimentStoreShape>()("@org/ml-core/ExperimentStore")
@@ -162,10 +221,22 @@ export class ExperimentStore
 export const makeMemory = Effect.sync((): ExperimentStoreShape => {
   const experiments = new Map<string, Experiment>()
   const assignments = new Map<string, Assignment>()
+  // Per experiment in creation order: a page cursor is an offset that stays valid as users are added.
+  const assignmentsByExperiment = new Map<string, Array<Assignment>>()
   const exposures = new Map<string, Array<number>>()
   const metrics = new Map<string, Summary>()
   const daily = new Map<string, Map<string, Array<number>>>()
   const metricKey = (id: string, variant: number, metric: string) => `${id}\u0000${variant}\u0000${metric}`
+  const assign = (assignment: Assignment) => {
+    const key = `${assignment.experimentId}\u0000${assignment.userId}`
+    const existing = assignments.get(key)
+    if (existing) return { assignment: existing, created: false }
+    assignments.set(key, assignment)
+    const ofExperiment = assignmentsByExperiment.get(assignment.experimentId)
+    if (ofExperiment === undefined) assignmentsByExperiment.set(assignment.experimentId, [assignment])
+    else ofExperiment.push(assignment)
+    return { assignment, created: true }
+  }
   return {
     insert: (experiment) =>
       Effect.suspend(() => {
@@ -198,14 +269,7 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
         experiments.set(experiment.id, experiment)
         return Effect.void
       }),
-    assignIfAbsent: (assignment) =>
-      Effect.sync(() => {
-        const key = `${assignment.experimentId}\u0000${assignment.userId}`
-        const existing = assignments.get(key)
-        if (existing) return { assignment: existing, created: false }
-        assignments.set(key, assignment)
-        return { assignment, created: true }
-      }),
+    assignIfAbsent: (assignment) => Effect.sync(() => assign(assignment)),
     getAssignment: (experimentId, userId) => Effect.sync(() => assignments.get(`${experimentId}\u0000${userId}`)),
     addExposures: (experimentId, counts, day) =>
       Effect.sync(() => {
@@ -251,6 +315,14 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
           })
         }
       }),
+    exportAssignments: (experimentId, cursor, limit) =>
+      Effect.sync(() => {
+        const all = assignmentsByExperiment.get(experimentId) ?? []
+        const from = cursor === undefined ? 0 : Number(cursor)
+        const to = from + limit
+        return { assignments: all.slice(from, to), next: to < all.length ? String(to) : undefined }
+      }),
+    importAssignments: (batch) => Effect.sync(() => batch.filter((a) => assign(a).created).length),
     ping: () => Effect.void
   }
 })

@@ -64,6 +64,14 @@ export interface PipelineStoreShape {
   readonly validation: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
   readonly appendUpdate: (record: UpdateRecord) => Effect.Effect<void, StorageError>
   readonly updates: (id: string) => Effect.Effect<ReadonlyArray<UpdateRecord>, StorageError>
+  /**
+   * The whole sample side of a pipeline (buffer, the ids remembered for deduplication oldest
+   * first, counters, progressive and holdout windows), for copying a store (ml-server migrate).
+   * Not served over HTTP.
+   */
+  readonly exportSampleData: (id: string) => Effect.Effect<SampleData, StorageError>
+  /** Replaces the pipeline's sample side with `data`, atomically. */
+  readonly importSampleData: (id: string, data: SampleData) => Effect.Effect<void, StorageError>
 }
 
 export class PipelineStore extends Context.Service<PipelineStore, PipelineStoreShape>()("@org/ml-core/PipelineStore") {}
@@ -106,7 +114,7 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
     if (!c) counters.set(id, c = { received: 0, duplicates: 0, dropped: 0, processed: 0 })
     return c
   }
-  const store: PipelineStoreShape = {
+  const store: Omit<PipelineStoreShape, "exportSampleData" | "importSampleData"> = {
     insert: (pipeline) =>
       Effect.suspend(() => {
         if (pipelines.has(pipeline.id)) {
@@ -185,6 +193,13 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
       Effect.sync(() => void updates.set(record.pipelineId, [...(updates.get(record.pipelineId) ?? []), record])),
     updates: (id) => Effect.sync(() => [...(updates.get(id) ?? [])])
   }
+  const sampleDataOf = (id: string): SampleData => ({
+    buffer: buffers.get(id) ?? [],
+    seen: [...(seen.get(id) ?? [])],
+    counters: { ...countersOf(id) },
+    progressive: progressive.get(id) ?? [],
+    validation: validation.get(id) ?? []
+  })
   const sampleData = () => {
     const ids = new Set([
       ...buffers.keys(),
@@ -193,13 +208,7 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
       ...progressive.keys(),
       ...validation.keys()
     ])
-    return Object.fromEntries([...ids].map((id): [string, SampleData] => [id, {
-      buffer: buffers.get(id) ?? [],
-      seen: [...(seen.get(id) ?? [])],
-      counters: { ...countersOf(id) },
-      progressive: progressive.get(id) ?? [],
-      validation: validation.get(id) ?? []
-    }]))
+    return Object.fromEntries([...ids].map((id): [string, SampleData] => [id, sampleDataOf(id)]))
   }
   const restoreSampleData = (data: Readonly<Record<string, SampleData>>) => {
     for (const [id, d] of Object.entries(data)) {
@@ -210,7 +219,21 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
       validation.set(id, [...d.validation])
     }
   }
-  return { store, sampleData, restoreSampleData }
+  const withSampleData: PipelineStoreShape = {
+    ...store,
+    exportSampleData: (id) =>
+      Effect.sync(() => {
+        const data = sampleDataOf(id)
+        return {
+          ...data,
+          buffer: [...data.buffer],
+          progressive: [...data.progressive],
+          validation: [...data.validation]
+        }
+      }),
+    importSampleData: (id, data) => Effect.sync(() => restoreSampleData({ [id]: data }))
+  }
+  return { store: withSampleData, sampleData, restoreSampleData }
 })
 
 export const makeMemory: Effect.Effect<PipelineStoreShape> = Effect.map(makeMemoryWithSampleData, (m) => m.store)

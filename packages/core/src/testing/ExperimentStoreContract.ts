@@ -12,8 +12,10 @@ import {
   ExperimentCounters,
   ExperimentStore,
   type ExperimentStoreShape,
+  exportCounters,
   ExposureDay,
   exposureDayOf,
+  importCounters,
   MAX_EXPOSURE_DAYS
 } from "../experiments/ExperimentStore.js"
 import { makeUlid } from "../shared/Ulid.js"
@@ -56,6 +58,93 @@ export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.
     Effect.runPromise(Effect.provide(program, makeLayer()) as Effect.Effect<A, E>)
 
   describe(`ExperimentStore contract: ${adapter}`, () => {
+    it("exports every sticky assignment page by page and imports them set-if-absent", async () => {
+      const [source, copy] = [sampleExperiment(), sampleExperiment()]
+      const assignment = (experiment: Experiment, i: number): Assignment => ({
+        experimentId: experiment.id,
+        userId: `user-${i}`,
+        variant: i % 2,
+        modelId: experiment.variants[i % 2]!.modelId,
+        at: "2030-01-01T00:00:00.000Z"
+      })
+      const written = Array.from({ length: 45 }, (_, i) => assignment(source, i))
+      const r = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(source)
+        yield* Effect.forEach(written, (a) => store.assignIfAbsent(a), { concurrency: 8 })
+        const exportAll = Effect.fnUntraced(function*(id: string) {
+          const all: Array<Assignment> = []
+          let cursor: string | undefined
+          let pages = 0
+          do {
+            const page = yield* store.exportAssignments(id, cursor, 10)
+            expect(page.assignments.length).toBeLessThanOrEqual(10)
+            all.push(...page.assignments)
+            cursor = page.next
+            pages++
+          } while (cursor !== undefined)
+          return { all, pages }
+        })
+        const exported = yield* exportAll(source.id)
+        yield* store.insert(copy)
+        // One user of the copy is already assigned, to the other variant: the import keeps that one.
+        const kept = { ...assignment(copy, 0), variant: 1, modelId: copy.variants[1]!.modelId }
+        yield* store.assignIfAbsent(kept)
+        const created = yield* store.importAssignments(exported.all.map((a) => ({ ...a, experimentId: copy.id })))
+        const again = yield* store.importAssignments(exported.all.map((a) => ({ ...a, experimentId: copy.id })))
+        return {
+          exported,
+          created,
+          again,
+          copied: (yield* exportAll(copy.id)).all,
+          user7: yield* store.getAssignment(copy.id, "user-7"),
+          user0: yield* store.getAssignment(copy.id, "user-0"),
+          empty: yield* store.exportAssignments(sampleExperiment().id, undefined, 10)
+        }
+      }))
+      const byUser = (list: ReadonlyArray<Assignment>) => [...list].sort((a, b) => a.userId.localeCompare(b.userId))
+      expect(byUser(r.exported.all)).toEqual(byUser(written))
+      expect(r.exported.pages).toBeGreaterThanOrEqual(5)
+      expect(r.created).toBe(44)
+      expect(r.again).toBe(0)
+      expect(byUser(r.copied)).toEqual(
+        byUser([
+          { ...assignment(copy, 0), variant: 1, modelId: copy.variants[1]!.modelId },
+          ...written.slice(1).map((a) => ({ ...a, experimentId: copy.id }))
+        ])
+      )
+      expect(r.user7).toEqual({ ...written[7], experimentId: copy.id })
+      expect(r.user0).toMatchObject({ variant: 1 })
+      expect(r.empty.assignments).toEqual([])
+    })
+
+    it("rebuilds counters, days and summaries exactly from their export (importCounters)", async () => {
+      const [source, copy] = [sampleExperiment(), sampleExperiment()]
+      const r = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(source)
+        yield* store.addExposures(source.id, [5, 2])
+        yield* store.addExposures(source.id, [3, 1], "2030-01-01")
+        yield* store.addExposures(source.id, [0, 4], "2030-01-02")
+        yield* store.mergeMetrics(source.id, [
+          { variant: 0, metric: "ctr", summary: summarize([0.1, 0.2, 0.30000000000000004]) },
+          { variant: 1, metric: "ctr", summary: summarize([1 / 3, 2 / 3]) }
+        ])
+        yield* store.mergeMetrics(source.id, [{ variant: 0, metric: "ctr", summary: summarize([Math.PI, 1e-9]) }])
+        const writes = yield* exportCounters(store, source)
+        yield* store.insert(copy)
+        yield* importCounters(store, copy.id, writes)
+        return {
+          writes,
+          source: [yield* store.counters(source.id, 2), yield* store.exposuresByDay(source.id, 2)],
+          copy: [yield* store.counters(copy.id, 2), yield* store.exposuresByDay(copy.id, 2)]
+        }
+      }))
+      expect(r.writes.undated).toEqual([5, 2])
+      expect(r.writes.days.map((d) => d.day)).toEqual(["2030-01-01", "2030-01-02"])
+      expect(r.copy).toEqual(r.source)
+    })
+
     it("inserts once, reads back, and rejects a second insert of the id", async () => {
       const experiment = sampleExperiment()
       const { stored, again } = await run(Effect.gen(function*() {

@@ -217,5 +217,48 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
         progressive: { window: 3, accuracy: 0.5, logLoss: 0.69, rmse: null }
       }])
     })
+
+    it("exports the sample side as written and imports it into an empty pipeline unchanged", async () => {
+      const [source, copy] = [samplePipeline(), samplePipeline()]
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(source)
+        yield* store.addSamples(source.id, [stored("a", 1), stored("b", 2), stored("a", 1)], limits(100), [
+          0.1,
+          0.2,
+          0.3
+        ])
+        yield* store.addSamples(source.id, [stored("c", 3), stored("d", 4), stored("e", 5)], limits(2), [0.4, 0.5, 0.6])
+        yield* store.removeSamples(source.id, ["d"])
+        yield* store.addProcessed(source.id, 1)
+        yield* store.addValidation(source.id, [stored("v1"), stored("v2")], 10)
+        const exported = yield* store.exportSampleData(source.id)
+        yield* store.insert(copy)
+        yield* store.importSampleData(copy.id, exported)
+        const reimported = yield* store.exportSampleData(copy.id)
+        const reads = (id: string) =>
+          Effect.all({
+            buffer: store.buffer(id),
+            bufferSize: store.bufferSize(id),
+            counters: store.counters(id),
+            progressive: store.progressive(id),
+            validation: store.validation(id)
+          })
+        const [sourceReads, copyReads] = [yield* reads(source.id), yield* reads(copy.id)]
+        // "a" and "d" left the buffer but are remembered: the copy still refuses them as duplicates.
+        const replay = yield* store.addSamples(copy.id, [stored("a"), stored("d"), stored("f")], limits(100))
+        return { exported, reimported, sourceReads, copyReads, replay }
+      }))
+      expect(r.exported).toEqual({
+        buffer: [stored("e", 5)],
+        seen: ["a", "b", "c", "d", "e"],
+        counters: { received: 6, duplicates: 1, dropped: 3, processed: 1 },
+        progressive: [0.1, 0.2, 0.4, 0.5, 0.6].map((prediction) => ({ prediction, label: 1 })),
+        validation: [stored("v1"), stored("v2")]
+      })
+      expect(r.reimported).toEqual(r.exported)
+      expect(r.copyReads).toEqual(r.sourceReads)
+      expect(r.replay).toEqual({ added: 1, duplicates: 2, dropped: 0 })
+    })
   })
 }
