@@ -15,7 +15,8 @@ import {
   FsExperimentStore,
   FsKeyStore,
   FsModelStore,
-  FsPipelineStore
+  FsPipelineStore,
+  InstanceFile
 } from "@org/ml-adapter-fs"
 import {
   PostgresClient,
@@ -162,7 +163,10 @@ const postgresStores = (
   ).pipe(
     // The data directory remembers the database, so an emptied or replaced one is refused at start.
     Layer.provide(
-      PostgresClient.layer({ url, instanceFile: path.join(path.resolve(config.storageDir), "postgres-instance.json") })
+      PostgresClient.layer({
+        url,
+        remembered: InstanceFile.open(path.join(path.resolve(config.storageDir), "postgres-instance.json"))
+      })
     ),
     Layer.merge(artifacts)
   )
@@ -183,7 +187,7 @@ export const redisOptions = (
   connectTimeoutMillis: config.redisConnectTimeoutMs,
   checkIntervalMillis: config.redisMarkerCheckMs,
   acceptEmpty: config.redisAcceptEmpty,
-  instanceFile: path.join(path.resolve(config.storageDir), "redis-instance.json"),
+  remembered: InstanceFile.open(path.join(path.resolve(config.storageDir), "redis-instance.json")),
   log
 })
 

@@ -15,7 +15,7 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Sql, TransactionSql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const pipelines = storedRecord(Pipeline)
 const samples = storedRecord(PipelineStore.StoredSample)
@@ -53,7 +53,7 @@ const keepNewest = async (tx: TransactionSql, table: string, id: string, keep: n
 const decodeSamples = (rows: ReadonlyArray<{ seq: string; record: unknown }>, table: string) =>
   rows.map((row) => samples.orThrow(row.record, `${table} row ${row.seq}`))
 
-export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
+export const make = ({ query, sql }: PostgresClientShape): PipelineStore.PipelineStoreShape => ({
   insert: (pipeline) =>
     query("pipeline insert", () =>
       sql`INSERT INTO ml_pipelines (id, revision, record)
@@ -246,5 +246,5 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
 
 export const layer: Layer.Layer<PipelineStore.PipelineStore, never, PostgresClient> = Layer.effect(
   PipelineStore.PipelineStore,
-  PostgresClient.useSync(({ sql }) => make(sql))
+  PostgresClient.useSync((client) => make(client))
 )
