@@ -182,6 +182,15 @@ export const redisOptions = (
 ): RedisClient.RedisOptions & { readonly prefix: string } => ({
   url: config.redisUrl ?? "",
   clusterNodes: config.redisClusterNodes,
+  clusterCredentials: config.redisClusterCredentials === undefined
+    ? undefined
+    : Redacted.value(config.redisClusterCredentials),
+  clusterTls: config.redisClusterTls,
+  tlsCaFile: config.redisTlsCaFile,
+  settingNames: {
+    connection: config.redisClusterNodes === undefined ? "ML_REDIS_URL" : "ML_REDIS_CLUSTER_NODES",
+    tlsCa: "ML_REDIS_TLS_CA"
+  },
   prefix: config.redisPrefix,
   commandTimeoutMillis: config.redisCommandTimeoutMs,
   connectTimeoutMillis: config.redisConnectTimeoutMs,

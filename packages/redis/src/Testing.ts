@@ -69,6 +69,8 @@ export interface LocalCluster {
   readonly uncoverSlot: () => Promise<void>
   /** Kills one node's redis-server (SIGKILL), as a crashed master. */
   readonly killNode: (index: number) => Promise<void>
+  /** Runs a redis-cli command on every node (e.g. ACL SETUSER: ACLs are per node). */
+  readonly onEveryNode: (...args: ReadonlyArray<string>) => Promise<void>
   /** Kills its own redis-server processes and removes their directories. */
   readonly stop: () => Promise<void>
 }
@@ -267,7 +269,7 @@ export const startLocalCluster = async (
   options: LocalRedisOptions & { readonly masters?: number } = {}
 ): Promise<LocalCluster> => {
   const masters = options.masters ?? 3
-  const cli = (port: number | string, ...args: Array<string>) =>
+  const cli = (port: number | string, ...args: ReadonlyArray<string>) =>
     run("redis-cli", [...cliArguments(options), "-p", String(port), ...args])
   const processes: Array<{ child: ChildProcess; exited: Promise<void>; dir: string }> = []
   // If the test process ends without calling stop (a crash, a timed-out hook), its nodes end with it.
@@ -335,6 +337,14 @@ export const startLocalCluster = async (
         if (node === undefined) throw new Error(`no cluster node ${index}`)
         node.child.kill("SIGKILL")
         await node.exited
+      },
+      onEveryNode: async (...args) => {
+        for (const { port } of nodes) {
+          const output = await cli(port, ...args)
+          if (output.startsWith("(error)") || output.startsWith("ERR")) {
+            throw new Error(`${args[0]} on ${port}: ${output}`)
+          }
+        }
       },
       keysPerNode: () => Promise.all(nodes.map(async ({ port }) => Number(await cli(port, "DBSIZE")))),
       stop
