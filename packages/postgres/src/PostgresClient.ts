@@ -34,7 +34,7 @@ export interface PostgresOptions {
   readonly maxConnections?: number | undefined
   /** How long connecting may take, in seconds (default 5). */
   readonly connectTimeoutSeconds?: number | undefined
-  /** Where this server remembers the database's instance id between starts (the server: `<storage dir>/postgres-instance.json`). */
+  /** Where this server remembers the database's id (the server: `<storage dir>/postgres-instance.json`). */
   readonly remembered?: RememberedInstances | undefined
   /** How often a running server reads the instance id again (default 1000 ms). */
   readonly checkIntervalMillis?: number | undefined

@@ -19,7 +19,6 @@ import {
   WindowValues
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql } from "postgres"
 import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const monitors = storedRecord(Monitor)

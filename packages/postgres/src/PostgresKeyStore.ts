@@ -6,7 +6,7 @@
  */
 import { KeyStore, storedRecord } from "@org/ml-core"
 import { Layer } from "effect"
-import type { Sql, TransactionSql } from "postgres"
+import type { TransactionSql } from "postgres"
 import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const apiKeys = storedRecord(KeyStore.ApiKey)

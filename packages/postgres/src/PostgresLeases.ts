@@ -6,7 +6,6 @@
  */
 import { Leases } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql } from "postgres"
 import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 export const make = ({ query, sql }: PostgresClientShape): Leases.LeasesShape => ({

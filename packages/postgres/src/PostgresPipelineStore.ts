@@ -14,7 +14,7 @@ import {
   storedRecord
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql, TransactionSql } from "postgres"
+import type { TransactionSql } from "postgres"
 import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const pipelines = storedRecord(Pipeline)

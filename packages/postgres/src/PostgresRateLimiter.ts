@@ -8,7 +8,6 @@
  */
 import { RateLimiter } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql } from "postgres"
 import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 /** Takes between sweeps of idle buckets, per instance. */
