@@ -184,8 +184,15 @@ export interface LocalRedisOptions {
   readonly tls?: TlsFiles | undefined
 }
 
-/** redis-server arguments for a node on `port` with `options`. */
-const serverArguments = (port: number, dir: string, options: LocalRedisOptions): Array<string> => [
+/**
+ * redis-server arguments for a node on 127.0.0.1:`port` with its files in `dir`: no snapshots, and
+ * an append-only file fsynced on every write only when `appendOnly` (fault tests restart from it).
+ */
+export const redisServerArguments = (
+  port: number,
+  dir: string,
+  options: LocalRedisOptions & { readonly appendOnly?: boolean } = {}
+): Array<string> => [
   ...(options.tls === undefined ? ["--port", String(port)] : [
     "--port",
     "0",
@@ -205,14 +212,8 @@ const serverArguments = (port: number, dir: string, options: LocalRedisOptions):
     "yes"
   ]),
   ...(options.password === undefined ? [] : ["--requirepass", options.password, "--masterauth", options.password]),
-  "--bind",
-  "127.0.0.1",
-  "--dir",
-  dir,
-  "--save",
-  "",
-  "--appendonly",
-  "no"
+  ...["--bind", "127.0.0.1", "--dir", dir, "--save", ""],
+  ...(options.appendOnly === true ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])
 ]
 
 /** redis-cli arguments to reach a node started with `options`. */
@@ -231,7 +232,7 @@ export interface LocalRedis {
 export const startLocalRedis = async (options: LocalRedisOptions = {}): Promise<LocalRedis> => {
   const port = await listenOnce(0)
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ml-redis-local-"))
-  const child = spawn("redis-server", serverArguments(port, dir, options), { stdio: "ignore" })
+  const child = spawn("redis-server", redisServerArguments(port, dir, options), { stdio: "ignore" })
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   const killOnExit = () => child.kill("SIGKILL")
   process.once("exit", killOnExit)
@@ -291,7 +292,13 @@ export const startLocalCluster = async (
       const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ml-redis-cluster-"))
       const child = spawn(
         "redis-server",
-        [...serverArguments(port, dir, options), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
+        [
+          ...redisServerArguments(port, dir, options),
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf"
+        ],
         { stdio: "ignore" }
       )
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
