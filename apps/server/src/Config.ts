@@ -30,6 +30,12 @@ export interface ServerConfig {
   readonly redisUrl: string | undefined
   /** Seed nodes of a Redis Cluster (`host:port,...`); the server then uses a cluster client. */
   readonly redisClusterNodes: ReadonlyArray<RedisCluster.ClusterNode> | undefined
+  /** The user name and password of every cluster node (`redis://user:password@host:port,...`; Redacted). */
+  readonly redisClusterCredentials: Redacted.Redacted<RedisCluster.Credentials> | undefined
+  /** TLS to every cluster node (`rediss://host:port,...`). */
+  readonly redisClusterTls: boolean
+  /** A PEM file of the CA certificates trusted for rediss:// (ML_REDIS_TLS_CA; default: the system's). */
+  readonly redisTlsCaFile: string | undefined
   /** PostgreSQL for every record (ML_DATABASE_URL); artifacts stay in the data directory. */
   readonly databaseUrl: string | undefined
   readonly redisPrefix: string
@@ -158,10 +164,18 @@ const artifactUrl = Schema.String.check(
 
 const clusterNodes = Schema.String.check(
   Schema.makeFilter((raw: string) => {
-    const parsed = RedisCluster.parseClusterNodes(raw)
+    const parsed = RedisCluster.parseClusterSetting(raw)
     return typeof parsed !== "string" || parsed
   })
 )
+
+/** One part of ML_REDIS_CLUSTER_NODES (nodes, credentials, TLS), undefined when it is not set. */
+const clusterSetting = <A>(part: (setting: RedisCluster.ClusterSetting) => A) =>
+  setting("ML_REDIS_CLUSTER_NODES", clusterNodes, undefined).pipe(
+    Config.map((raw) =>
+      raw === undefined ? undefined : part(RedisCluster.parseClusterSetting(raw) as RedisCluster.ClusterSetting)
+    )
+  )
 
 const endpointUrl = Schema.String.check(
   Schema.makeFilter((raw: string) =>
@@ -313,11 +327,12 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   host: setting("ML_HOST", Schema.String, "127.0.0.1"),
   storageDir: setting("ML_MODEL_STORAGE_DIR", Schema.String, "./.ml-data"),
   minFreeBytes: integer("ML_MIN_FREE_BYTES", 16 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
-  redisClusterNodes: setting("ML_REDIS_CLUSTER_NODES", clusterNodes, undefined).pipe(
-    Config.map((raw) =>
-      raw === undefined ? undefined : RedisCluster.parseClusterNodes(raw) as ReadonlyArray<RedisCluster.ClusterNode>
-    )
+  redisClusterNodes: clusterSetting(({ nodes }) => nodes),
+  redisClusterCredentials: clusterSetting(({ credentials }) =>
+    credentials === undefined ? undefined : Redacted.make(credentials)
   ),
+  redisClusterTls: clusterSetting(({ tls }) => tls).pipe(Config.map((tls) => tls === true)),
+  redisTlsCaFile: setting("ML_REDIS_TLS_CA", Schema.String, undefined),
   redisPrefix: setting("ML_REDIS_PREFIX", Schema.String, ""),
   redisCommandTimeoutMs: integer("ML_REDIS_COMMAND_TIMEOUT_MS", 2000, 10, 600_000),
   redisConnectTimeoutMs: integer("ML_REDIS_CONNECT_TIMEOUT_MS", 5000, 10, 600_000),
@@ -386,8 +401,20 @@ const checkS3Artifacts = (config: ServerConfig): ServerConfig => {
   return config
 }
 
-/** One Redis or one cluster; on a cluster the adapters tag keys themselves, so the prefix holds no tag. */
+/**
+ * One Redis or one cluster; on a cluster the adapters tag keys themselves, so the prefix holds no
+ * tag. A CA file is for TLS: set without rediss:// it would be ignored and the connection plain.
+ */
 const checkRedisMode = (config: ServerConfig): ServerConfig => {
+  if (
+    config.redisTlsCaFile !== undefined &&
+    !(config.redisClusterNodes === undefined ? /^rediss:/i.test(config.redisUrl ?? "") : config.redisClusterTls)
+  ) {
+    throw new ConfigError(
+      "ML_REDIS_TLS_CA",
+      "is for TLS: write ML_REDIS_URL or ML_REDIS_CLUSTER_NODES as rediss://..., or unset ML_REDIS_TLS_CA"
+    )
+  }
   if (config.redisClusterNodes === undefined) return config
   if (config.redisUrl !== undefined) {
     throw new ConfigError("ML_REDIS_CLUSTER_NODES", "set either ML_REDIS_URL or ML_REDIS_CLUSTER_NODES, not both")

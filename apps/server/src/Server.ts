@@ -15,7 +15,8 @@ import {
   FsExperimentStore,
   FsKeyStore,
   FsModelStore,
-  FsPipelineStore
+  FsPipelineStore,
+  InstanceFile
 } from "@org/ml-adapter-fs"
 import {
   PostgresClient,
@@ -163,7 +164,10 @@ const postgresStores = (
   ).pipe(
     // The data directory remembers the database, so an emptied or replaced one is refused at start.
     Layer.provide(
-      PostgresClient.layer({ url, instanceFile: path.join(path.resolve(config.storageDir), "postgres-instance.json") })
+      PostgresClient.layer({
+        url,
+        remembered: InstanceFile.open(path.join(path.resolve(config.storageDir), "postgres-instance.json"))
+      })
     ),
     Layer.merge(artifacts)
   )
@@ -179,12 +183,21 @@ export const redisOptions = (
 ): RedisClient.RedisOptions & { readonly prefix: string } => ({
   url: config.redisUrl ?? "",
   clusterNodes: config.redisClusterNodes,
+  clusterCredentials: config.redisClusterCredentials === undefined
+    ? undefined
+    : Redacted.value(config.redisClusterCredentials),
+  clusterTls: config.redisClusterTls,
+  tlsCaFile: config.redisTlsCaFile,
+  settingNames: {
+    connection: config.redisClusterNodes === undefined ? "ML_REDIS_URL" : "ML_REDIS_CLUSTER_NODES",
+    tlsCa: "ML_REDIS_TLS_CA"
+  },
   prefix: config.redisPrefix,
   commandTimeoutMillis: config.redisCommandTimeoutMs,
   connectTimeoutMillis: config.redisConnectTimeoutMs,
   checkIntervalMillis: config.redisMarkerCheckMs,
   acceptEmpty: config.redisAcceptEmpty,
-  instanceFile: path.join(path.resolve(config.storageDir), "redis-instance.json"),
+  remembered: InstanceFile.open(path.join(path.resolve(config.storageDir), "redis-instance.json")),
   log
 })
 

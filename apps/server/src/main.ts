@@ -38,7 +38,8 @@ Usage:
 
 Common settings (README "Configuration" lists all):
   ML_PORT (8080)  ML_HOST (127.0.0.1)  ML_MODEL_STORAGE_DIR (./.ml-data)  ML_REDIS_URL (unset: files only)
-  ML_REDIS_CLUSTER_NODES (host:port,...: a Redis Cluster instead of ML_REDIS_URL)
+  ML_REDIS_CLUSTER_NODES (host:port,... or rediss://user:password@host:port,...: a Redis Cluster instead of
+  ML_REDIS_URL)  ML_REDIS_TLS_CA (PEM file of the CAs trusted for rediss://)
   ML_API_TOKEN (unset: no authentication)  ML_ARTIFACT_ENCRYPTION_KEY  ML_CORS_ORIGINS
 
 Example:

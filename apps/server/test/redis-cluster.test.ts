@@ -1,17 +1,29 @@
 // Servers on a real three-master Redis Cluster this file starts itself (own ports, own temp
 // directories, stopped afterwards) through ML_REDIS_CLUSTER_NODES: two instances serve
 // registration, promotion and sticky assignments to each other, /readyz follows the cluster state,
-// and the keys spread over more than one node. The configuration refuses ambiguous settings.
-import { startLocalCluster } from "@org/ml-adapter-redis/testing"
+// and the keys spread over more than one node. The configuration refuses ambiguous settings. A
+// second cluster requires a password and TLS: the server starts with rediss://user:password@...
+// and ML_REDIS_TLS_CA, and names the variable to change when either is wrong.
+import { makeTlsFiles, startLocalCluster } from "@org/ml-adapter-redis/testing"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import { inspect } from "node:util"
 import { afterAll, describe, expect, it } from "vitest"
-import { loadConfig, startServer } from "../src/index.js"
+import { ConfigError, loadConfig, startServer } from "../src/index.js"
 import { metadata } from "./helpers.js"
 
 const cluster = await startLocalCluster()
-afterAll(() => cluster.stop())
+// Nodes that require a user's password (an ACL user made below) and serve TLS only.
+const tlsFiles = await makeTlsFiles()
+const password = "admin-p@ss"
+const secured = await startLocalCluster({ password, tls: tlsFiles })
+await secured.onEveryNode("ACL", "SETUSER", "ml-app", "on", ">app p@ss/word", "~*", "&*", "+@all")
+afterAll(async () => {
+  await cluster.stop()
+  await secured.stop()
+  await tlsFiles.remove()
+})
 
 const post = (url: string, body: unknown) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
@@ -105,5 +117,75 @@ describe("server with ML_REDIS_CLUSTER_NODES", () => {
     expect(() => loadConfig({ ML_REDIS_CLUSTER_NODES: "127.0.0.1:7000", ML_REDIS_PREFIX: "{ml}:" })).toThrow(
       /ML_REDIS_PREFIX: must not hold a hash tag/
     )
+  })
+  it("refuses ML_REDIS_TLS_CA without rediss://, and never prints the cluster password", () => {
+    for (
+      const env of [{ ML_REDIS_URL: "redis://127.0.0.1:6379" }, { ML_REDIS_CLUSTER_NODES: "redis://127.0.0.1:7000" }]
+    ) {
+      expect(() => loadConfig({ ...env, ML_REDIS_TLS_CA: "/etc/ca.pem" })).toThrow(/ML_REDIS_TLS_CA: is for TLS/)
+    }
+    const config = loadConfig({
+      ML_REDIS_CLUSTER_NODES: "rediss://ml-app:very%2Fsecret@h1:7000,h2:7001",
+      ML_REDIS_TLS_CA: "/etc/ca.pem"
+    })
+    expect(config.redisClusterNodes).toEqual([{ host: "h1", port: 7000 }, { host: "h2", port: 7001 }])
+    expect(config.redisClusterTls).toBe(true)
+    for (
+      const printed of [inspect(config, { depth: 10 }), JSON.stringify(config), String(config.redisClusterCredentials)]
+    ) {
+      expect(printed).not.toContain("very")
+    }
+    // A bad entry is named; the password in front of it is not repeated.
+    const error = (() => {
+      try {
+        loadConfig({ ML_REDIS_CLUSTER_NODES: "rediss://ml-app:very%2Fsecret@h1:7000,h2" })
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(String(error)).toContain(`"h2"`)
+    expect(String(error)).not.toContain("very")
+  })
+})
+
+describe("server with ML_REDIS_CLUSTER_NODES on a cluster requiring a password and TLS", () => {
+  const nodes = secured.nodes.map(({ host, port }) => `${host}:${port}`).join(",")
+  const start = (dir: string, env: Record<string, string>) =>
+    startServer(
+      loadConfig({ ML_MODEL_STORAGE_DIR: dir, ML_PORT: "0", ML_AB_REWEIGHT_INTERVAL: "0", ...env }),
+      () => undefined
+    )
+  const startError = (dir: string, env: Record<string, string>) =>
+    start(dir, env).then(async (server) => {
+      await server.close()
+      return "started"
+    }, (error: Error) => error.message)
+
+  it("serves with the user's password and the CA, and names the variable when either is wrong", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-cluster-secured-"))
+    try {
+      const secure = `rediss://ml-app:${encodeURIComponent("app p@ss/word")}@${nodes}`
+      const wrong = await startError(dir, {
+        ML_REDIS_CLUSTER_NODES: `rediss://ml-app:not-it@${nodes}`,
+        ML_REDIS_TLS_CA: tlsFiles.caCert
+      })
+      expect(wrong).toContain("Redis refused the user name or password in ML_REDIS_CLUSTER_NODES")
+      expect(wrong).not.toContain("not-it@")
+      const untrusted = await startError(dir, { ML_REDIS_CLUSTER_NODES: secure })
+      expect(untrusted).toContain("set ML_REDIS_TLS_CA to the CA certificate that signed it")
+      const server = await start(dir, { ML_REDIS_CLUSTER_NODES: secure, ML_REDIS_TLS_CA: tlsFiles.caCert })
+      try {
+        expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
+        const created = await post(`${server.url}/v1/models`, metadata({ name: "secured-cluster" }))
+        expect(created.status).toBe(201)
+        const { id } = (await created.json()) as { id: string }
+        expect((await fetch(`${server.url}/v1/models/${id}`)).status).toBe(200)
+      } finally {
+        await server.close()
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -3,6 +3,7 @@
 // killed Redis restarted from its AOF (appendfsync always) has every acknowledged write; a Redis
 // restarted empty is detected and refused (503 naming the instance marker, one loud log line)
 // until an operator confirms with `ml-server init-redis`. The server keeps running throughout.
+import { redisServerArguments } from "@org/ml-adapter-redis/testing"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
@@ -33,20 +34,7 @@ interface RedisProcess {
 
 /** Starts redis-server on `port` with its files in `dir`; resolves once it answers PING. */
 const startRedis = async (port: number, dir: string, aof: boolean): Promise<RedisProcess> => {
-  const child = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--appendonly",
-    aof ? "yes" : "no",
-    "--appendfsync",
-    "always"
-  ], { stdio: "ignore" })
+  const child = spawn("redis-server", redisServerArguments(port, dir, { appendOnly: aof }), { stdio: "ignore" })
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   for (let attempt = 0; attempt < 100; attempt++) {
     if (await answersPing(port)) return { process: child, exited }

@@ -16,7 +16,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as ArtifactCipher from "./ArtifactCipher.js"
 import { processIsAlive } from "./Processes.js"
-import { storageFailure, writeFully } from "./StorageFailure.js"
+import { fsyncDirectory, storageFailure, writeFully } from "./StorageFailure.js"
 
 const sha256Pattern = /^[0-9a-f]{64}$/
 
@@ -37,15 +37,6 @@ const checkedPath = (root: string, modelId: string, sha256?: string): string => 
     throw new StorageError({ message: `Refusing artifact path for invalid digest ${JSON.stringify(sha256)}` })
   }
   return sha256 === undefined ? path.join(root, modelId) : path.join(root, modelId, sha256)
-}
-
-const fsyncDirectory = async (directory: string) => {
-  const handle = await fs.open(directory, "r")
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
 }
 
 const blockSize = 1 << 20 // 1 MiB: large enough to amortise syscalls, small enough for constant memory

@@ -29,6 +29,16 @@ export const storageFailure = (directory: string, operation: string, cause: unkn
     : new StorageError({ message: `${operation} failed: ${detail}`, directory, cause })
 }
 
+/** Makes the entries of `directory` (a file created or renamed in it) survive a crash. */
+export const fsyncDirectory = async (directory: string): Promise<void> => {
+  const handle = await fs.open(directory, "r")
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
 /** What a write that makes no progress means: the device has no room for a single byte more. */
 const noProgress = () => Object.assign(new Error("write stored no bytes"), { code: "ENOSPC" })
 

@@ -2,21 +2,25 @@
  * The connection pool shared by the PostgreSQL adapters (the `postgres` driver), acquired when the
  * layer is built and closed when it is released. Building the layer checks the connection and
  * applies the schema migrations (Migrations.ts), so a wrong URL or a schema newer than this code
- * fails start-up with a clear StorageError instead of failing requests later. With `instanceFile`
- * the server remembers the database's instance id (written once with the schema) and refuses, at
- * start, a database with another id: one emptied or replaced would otherwise be served as if every
- * acknowledged record had never existed.
+ * fails start-up with a clear StorageError instead of failing requests later. The database's
+ * instance id is then checked against the one the data directory remembers and kept checking while
+ * the server runs (PostgresInstance.ts): every query of the stores goes through `query`, which
+ * waits for that check and fails once the database was emptied or replaced.
  */
-import { StorageError } from "@org/ml-core"
+import { type RememberedInstances, StorageError } from "@org/ml-core"
 import { Context, Effect, Layer } from "effect"
-import { randomUUID } from "node:crypto"
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import postgres, { type Sql } from "postgres"
 import { migrate, migrationFailure } from "./Migrations.js"
+import { checkRemembered, type InstanceGuard, redactUrl, unguarded, watch } from "./PostgresInstance.js"
+
+export { redactUrl } from "./PostgresInstance.js"
 
 export interface PostgresClientShape {
   readonly sql: Sql
+  /** Runs a query once the database is known to be the one this server used (`query` below, guarded). */
+  readonly query: <A>(operation: string, f: () => Promise<A>) => Effect.Effect<A, StorageError>
+  /** The readiness probe: the instance id read now. */
+  readonly ping: () => Effect.Effect<void, StorageError>
 }
 
 export class PostgresClient
@@ -30,99 +34,114 @@ export interface PostgresOptions {
   readonly maxConnections?: number | undefined
   /** How long connecting may take, in seconds (default 5). */
   readonly connectTimeoutSeconds?: number | undefined
-  /** Where this server remembers the database's instance id between starts (`<storage dir>/postgres-instance.json`). */
-  readonly instanceFile?: string | undefined
+  /** Where this server remembers the database's id (the server: `<storage dir>/postgres-instance.json`). */
+  readonly remembered?: RememberedInstances | undefined
+  /** How often a running server reads the instance id again (default 1000 ms). */
+  readonly checkIntervalMillis?: number | undefined
+  /** Where the loud line goes when the database changes under the server (default stderr). */
+  readonly log?: ((line: string) => void) | undefined
 }
-
-/**
- * Compares the database's instance id with the one `file` remembers, remembering it when the file
- * is absent; rejects with a StorageError naming both when they differ.
- */
-export const checkInstance = async (sql: Sql, url: string, file: string): Promise<void> => {
-  const [row] = await sql<Array<{ id: string }>>`SELECT id FROM ml_instance`
-  if (row === undefined) throw new StorageError({ message: `The database at ${redactUrl(url)} has no instance id` })
-  let remembered: string | undefined
-  try {
-    remembered = (JSON.parse(await fs.readFile(file, "utf8")) as { id?: unknown }).id as string | undefined
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new StorageError({ message: `Cannot read ${file}: ${(cause as Error).message}`, cause })
-    }
-  }
-  if (remembered === undefined) {
-    // Written aside, then renamed: instances sharing the directory never see half a file. The name is
-    // unique per call, as several servers in one process may start on one directory at once.
-    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`
-    await fs.mkdir(path.dirname(file), { recursive: true })
-    await fs.writeFile(temporary, JSON.stringify({ id: row.id }) + "\n")
-    await fs.rename(temporary, file)
-    return
-  }
-  if (remembered !== row.id) {
-    throw new StorageError({
-      message: `The PostgreSQL database at ${redactUrl(url)} is not the one this server used: its instance id is ` +
-        `${row.id}, ${file} remembers ${remembered}. It was emptied or replaced; restore it, or delete ${file} ` +
-        `to serve it as it is`
-    })
-  }
-}
-
-export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")
 
 /** A pool with the adapters' settings; nothing is connected until the first query. */
-export const open = (options: PostgresOptions): Sql =>
+export const open = (options: PostgresOptions, onConnectionClosed: () => void = () => undefined): Sql =>
   postgres(options.url, {
     max: options.maxConnections ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     // "relation already exists, skipping" and the like: nothing an operator acts on.
-    onnotice: () => undefined
+    onnotice: () => undefined,
+    onclose: () => onConnectionClosed()
   })
 
-/** Connects, then migrates; the pool is closed again when either fails. */
-export const connect = async (options: PostgresOptions): Promise<Sql> => {
-  const sql = open(options)
+const connectChecked = async (
+  options: PostgresOptions,
+  onConnectionClosed?: () => void
+): Promise<{ readonly sql: Sql; readonly id: string }> => {
+  const sql = open(options, onConnectionClosed)
+  const fail = async (error: StorageError) => {
+    await sql.end({ timeout: 1 }).catch(() => undefined)
+    return error
+  }
   try {
     await sql`SELECT 1`
   } catch (cause) {
-    await sql.end({ timeout: 1 }).catch(() => undefined)
-    throw new StorageError({
-      message: `Cannot reach PostgreSQL at ${redactUrl(options.url)}: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
-      cause
-    })
+    throw await fail(
+      new StorageError({
+        message: `Cannot reach PostgreSQL at ${redactUrl(options.url)}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`,
+        cause
+      })
+    )
   }
   try {
     await migrate(sql)
   } catch (cause) {
-    await sql.end({ timeout: 1 }).catch(() => undefined)
-    throw migrationFailure(cause)
+    throw await fail(migrationFailure(cause))
   }
-  if (options.instanceFile !== undefined) {
-    try {
-      await checkInstance(sql, options.url, options.instanceFile)
-    } catch (cause) {
-      await sql.end({ timeout: 1 }).catch(() => undefined)
-      throw cause instanceof StorageError
+  try {
+    return { sql, id: await checkRemembered(sql, options.url, options.remembered) }
+  } catch (cause) {
+    throw await fail(
+      cause instanceof StorageError
         ? cause
         : new StorageError({ message: `Checking the database instance failed: ${String(cause)}`, cause })
-    }
+    )
   }
-  return sql
 }
+
+/**
+ * Connects, migrates and checks the instance id against `remembered` (remembering it the first
+ * time); the pool is closed again when any fails.
+ */
+export const connect = async (options: PostgresOptions): Promise<Sql> => (await connectChecked(options)).sql
 
 const storageError = (cause: unknown) =>
   cause instanceof StorageError
     ? cause
     : new StorageError({ message: cause instanceof Error ? cause.message : String(cause), cause })
 
+/** The client of the stores: `query` waits for `guard` and tells it about failures. */
+export const makeClient = (sql: Sql, guard: InstanceGuard = unguarded): PostgresClientShape => ({
+  sql,
+  query: (operation, f) =>
+    query(operation, async () => {
+      const waiting = guard.ready()
+      if (waiting !== undefined) await waiting
+      try {
+        return await f()
+      } catch (cause) {
+        // Perhaps the connection, perhaps the database: the next query reads the id first.
+        guard.suspect()
+        throw cause
+      }
+    }),
+  ping: () =>
+    query("ping", async () => {
+      if (guard === unguarded) await sql`SELECT 1`
+      else await guard.check()
+    })
+})
+
 export const layer = (options: PostgresOptions): Layer.Layer<PostgresClient, StorageError> =>
   Layer.effect(
     PostgresClient,
     Effect.acquireRelease(
-      Effect.tryPromise({ try: async () => ({ sql: await connect(options) }), catch: storageError }),
-      ({ sql }) => Effect.promise(() => sql.end({ timeout: 5 }))
-    )
+      Effect.tryPromise({
+        try: async () => {
+          let guard: InstanceGuard = unguarded
+          // A closed connection may come back to another database of the same name: check first.
+          const { sql, id } = await connectChecked(options, () => guard.suspect())
+          guard = watch(sql, { ...options, id })
+          return { client: makeClient(sql, guard), guard }
+        },
+        catch: storageError
+      }),
+      ({ client, guard }) =>
+        Effect.promise(() => {
+          guard.close()
+          return client.sql.end({ timeout: 5 })
+        })
+    ).pipe(Effect.map(({ client }) => client))
   )
 
 /**

@@ -19,8 +19,7 @@ import {
   WindowValues
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const monitors = storedRecord(Monitor)
 const baselines = storedRecord(Baseline)
@@ -30,7 +29,7 @@ const webhooks = storedRecord(Webhook)
 const deliveries = storedRecord(Delivery)
 const windowChunks = storedRecord(WindowValues)
 
-export const make = (sql: Sql): DriftStore.DriftStoreShape => ({
+export const make = ({ query, sql }: PostgresClientShape): DriftStore.DriftStoreShape => ({
   insertMonitor: (monitor) =>
     query(
       "monitor insert",
@@ -197,5 +196,5 @@ export const make = (sql: Sql): DriftStore.DriftStoreShape => ({
 
 export const layer: Layer.Layer<DriftStore.DriftStore, never, PostgresClient> = Layer.effect(
   DriftStore.DriftStore,
-  PostgresClient.useSync(({ sql }) => make(sql))
+  PostgresClient.useSync((client) => make(client))
 )

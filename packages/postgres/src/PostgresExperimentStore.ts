@@ -19,7 +19,7 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import type { Sql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const experiments = storedRecord(Experiment)
 const assignments = storedRecord(Assignment)
@@ -51,7 +51,10 @@ export const defaultAssignmentRetentionSeconds = 30 * 86_400
 /** Assignments that have not expired (expiry is judged by the database clock). */
 const live = (sql: Sql) => sql`(expires_at IS NULL OR expires_at > clock_timestamp())`
 
-export const make = (sql: Sql, options: ExperimentStoreOptions = {}): ExperimentStore.ExperimentStoreShape => ({
+export const make = (
+  { ping, query, sql }: PostgresClientShape,
+  options: ExperimentStoreOptions = {}
+): ExperimentStore.ExperimentStoreShape => ({
   insert: (experiment) =>
     query("experiment insert", () =>
       sql`INSERT INTO ml_experiments (id, created_at, revision, record)
@@ -227,8 +230,8 @@ export const make = (sql: Sql, options: ExperimentStoreOptions = {}): Experiment
       return { variants }
     }),
 
-  ...assignmentTransfer(sql),
-  ping: () => query("ping", () => sql`SELECT 1`).pipe(Effect.asVoid)
+  ...assignmentTransfer({ query, sql }),
+  ping: () => ping()
 })
 
 /**
@@ -237,7 +240,7 @@ export const make = (sql: Sql, options: ExperimentStoreOptions = {}): Experiment
  * for any reader; an import inserts a batch in one statement, keeping any assignment already there.
  */
 const assignmentTransfer = (
-  sql: Sql
+  { query, sql }: Pick<PostgresClientShape, "query" | "sql">
 ): Pick<ExperimentStore.ExperimentStoreShape, "exportAssignments" | "importAssignments"> => ({
   exportAssignments: (experimentId, cursor, limit) =>
     query("assignment export", async () => {
@@ -268,6 +271,6 @@ const assignmentTransfer = (
 export const layerWith = (
   options: ExperimentStoreOptions
 ): Layer.Layer<ExperimentStore.ExperimentStore, never, PostgresClient> =>
-  Layer.effect(ExperimentStore.ExperimentStore, PostgresClient.useSync(({ sql }) => make(sql, options)))
+  Layer.effect(ExperimentStore.ExperimentStore, PostgresClient.useSync((client) => make(client, options)))
 
 export const layer: Layer.Layer<ExperimentStore.ExperimentStore, never, PostgresClient> = layerWith({})

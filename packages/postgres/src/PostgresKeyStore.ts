@@ -6,8 +6,8 @@
  */
 import { KeyStore, storedRecord } from "@org/ml-core"
 import { Layer } from "effect"
-import type { Sql, TransactionSql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import type { TransactionSql } from "postgres"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const apiKeys = storedRecord(KeyStore.ApiKey)
 const keyEvents = storedRecord(KeyStore.KeyEvent)
@@ -19,7 +19,7 @@ const appendEvent = async (tx: TransactionSql, event: KeyStore.KeyEvent) => {
     SELECT seq FROM ml_key_events ORDER BY seq DESC OFFSET ${KeyStore.MAX_KEY_EVENTS} LIMIT 1)`
 }
 
-export const make = (sql: Sql): KeyStore.KeyStoreShape => ({
+export const make = ({ query, sql }: PostgresClientShape): KeyStore.KeyStoreShape => ({
   create: (key, tokenHash) =>
     query("key creation", () =>
       sql.begin(async (tx) => {
@@ -73,5 +73,5 @@ export const make = (sql: Sql): KeyStore.KeyStoreShape => ({
 
 export const layer: Layer.Layer<KeyStore.KeyStore, never, PostgresClient> = Layer.effect(
   KeyStore.KeyStore,
-  PostgresClient.useSync(({ sql }) => make(sql))
+  PostgresClient.useSync((client) => make(client))
 )

@@ -6,10 +6,9 @@
  */
 import { Leases } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
-export const make = (sql: Sql): Leases.LeasesShape => ({
+export const make = ({ query, sql }: PostgresClientShape): Leases.LeasesShape => ({
   acquire: (name, owner, ttlMillis) =>
     query("lease", () =>
       sql`INSERT INTO ml_leases (name, owner, expires_at)
@@ -26,5 +25,5 @@ export const make = (sql: Sql): Leases.LeasesShape => ({
 
 export const layer: Layer.Layer<Leases.Leases, never, PostgresClient> = Layer.effect(
   Leases.Leases,
-  PostgresClient.useSync(({ sql }) => make(sql))
+  PostgresClient.useSync((client) => make(client))
 )

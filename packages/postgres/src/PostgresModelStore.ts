@@ -16,8 +16,8 @@ import {
   storedRecord
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql, TransactionSql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import type { TransactionSql } from "postgres"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const models = storedRecord(Model)
 const auditEvents = storedRecord(AuditEvent)
@@ -58,7 +58,7 @@ const decodeModels = (rows: ReadonlyArray<{ id: string; record: unknown }>) =>
 const decodeEvents = (rows: ReadonlyArray<{ seq: string; event: unknown }>) =>
   rows.map((row) => auditEvents.orThrow(row.event, `ml_audit_events row ${row.seq}`))
 
-export const make = (sql: Sql): ModelStore.ModelStoreShape => {
+export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.ModelStoreShape => {
   const one = async (rows: Promise<ReadonlyArray<{ id: string; record: unknown }>>) => decodeModels(await rows)[0]
 
   const list = (q: ListModelsQuery & { readonly limit: number }) =>
@@ -174,7 +174,7 @@ export const make = (sql: Sql): ModelStore.ModelStoreShape => {
         async () => decodeEvents(await sql`SELECT seq, event FROM ml_audit_events WHERE name = ${name} ORDER BY seq`)
       ),
 
-    ping: () => query("ping", () => sql`SELECT 1`).pipe(Effect.asVoid)
+    ping: () => ping()
   }
 }
 
@@ -190,5 +190,5 @@ const upsertIfAbsent = async (tx: TransactionSql, model: Model): Promise<boolean
 
 export const layer: Layer.Layer<ModelStore.ModelStore, never, PostgresClient> = Layer.effect(
   ModelStore.ModelStore,
-  PostgresClient.useSync(({ sql }) => make(sql))
+  PostgresClient.useSync((client) => make(client))
 )

@@ -14,8 +14,8 @@ import {
   storedRecord
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql, TransactionSql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import type { TransactionSql } from "postgres"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const pipelines = storedRecord(Pipeline)
 const samples = storedRecord(PipelineStore.StoredSample)
@@ -53,7 +53,7 @@ const keepNewest = async (tx: TransactionSql, table: string, id: string, keep: n
 const decodeSamples = (rows: ReadonlyArray<{ seq: string; record: unknown }>, table: string) =>
   rows.map((row) => samples.orThrow(row.record, `${table} row ${row.seq}`))
 
-export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
+export const make = ({ query, sql }: PostgresClientShape): PipelineStore.PipelineStoreShape => ({
   insert: (pipeline) =>
     query("pipeline insert", () =>
       sql`INSERT INTO ml_pipelines (id, revision, record)
@@ -243,7 +243,7 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
         SELECT seq, record FROM ml_pipeline_updates WHERE pipeline_id = ${id} ORDER BY seq`)
         .map((row) => updates.orThrow(row.record, `ml_pipeline_updates row ${row.seq}`))),
 
-  ...sampleTransfer(sql)
+  ...sampleTransfer({ query, sql })
 })
 
 /**
@@ -251,7 +251,9 @@ export const make = (sql: Sql): PipelineStore.PipelineStoreShape => ({
  * import holds the pipeline's sample lock, replaces every row and sets the counters and list sizes
  * in one transaction.
  */
-const sampleTransfer = (sql: Sql): Pick<PipelineStore.PipelineStoreShape, "exportSampleData" | "importSampleData"> => ({
+const sampleTransfer = (
+  { query, sql }: Pick<PostgresClientShape, "query" | "sql">
+): Pick<PipelineStore.PipelineStoreShape, "exportSampleData" | "importSampleData"> => ({
   exportSampleData: (id) =>
     query("sample data export", () =>
       sql.begin("isolation level repeatable read", async (tx) => {
@@ -337,5 +339,5 @@ const sampleTransfer = (sql: Sql): Pick<PipelineStore.PipelineStoreShape, "expor
 
 export const layer: Layer.Layer<PipelineStore.PipelineStore, never, PostgresClient> = Layer.effect(
   PipelineStore.PipelineStore,
-  PostgresClient.useSync(({ sql }) => make(sql))
+  PostgresClient.useSync((client) => make(client))
 )

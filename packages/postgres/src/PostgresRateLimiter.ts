@@ -8,13 +8,15 @@
  */
 import { RateLimiter } from "@org/ml-core"
 import { Effect, Layer } from "effect"
-import type { Sql } from "postgres"
-import { PostgresClient, query } from "./PostgresClient.js"
+import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 /** Takes between sweeps of idle buckets, per instance. */
 const sweepEvery = 1000
 
-export const make = (sql: Sql, limit: RateLimiter.RateLimit): RateLimiter.RateLimiterShape => {
+export const make = (
+  { query, sql }: PostgresClientShape,
+  limit: RateLimiter.RateLimit
+): RateLimiter.RateLimiterShape => {
   let untilSweep = sweepEvery
   const sweep = () =>
     query("rate-limit sweep", () =>
@@ -47,4 +49,4 @@ export const make = (sql: Sql, limit: RateLimiter.RateLimit): RateLimiter.RateLi
 export const layer = (
   limit: RateLimiter.RateLimit
 ): Layer.Layer<RateLimiter.RateLimiter, never, PostgresClient> =>
-  Layer.effect(RateLimiter.RateLimiter, PostgresClient.useSync(({ sql }) => make(sql, limit)))
+  Layer.effect(RateLimiter.RateLimiter, PostgresClient.useSync((client) => make(client, limit)))

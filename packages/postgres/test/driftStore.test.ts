@@ -21,7 +21,7 @@ describe("PostgresDriftStore windows", () => {
   it("never brings back values that fell out when a later push allows a larger window", async () => {
     const sql = await PostgresClient.connect({ url: database.url, maxConnections: 2 })
     try {
-      const store = PostgresDriftStore.make(sql)
+      const store = PostgresDriftStore.make(PostgresClient.makeClient(sql))
       const memory = await Effect.runPromise(DriftStore.makeMemory)
       const steps: Array<[Array<number>, number]> = [[range(0, 12), 10], [range(12, 17), 20], [range(17, 40), 8]]
       for (const [values, size] of steps) {

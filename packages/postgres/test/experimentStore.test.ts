@@ -23,7 +23,7 @@ experimentStoreContract(
 describe("PostgresExperimentStore across instances", () => {
   it("gives every instance the same sticky assignment when they all assign a user at once", async () => {
     for (let i = 0; i < 4; i++) pools.push(await PostgresClient.connect({ url: database.url, maxConnections: 3 }))
-    const stores = pools.map((sql) => PostgresExperimentStore.make(sql))
+    const stores = pools.map((sql) => PostgresExperimentStore.make(PostgresClient.makeClient(sql)))
     const experiment = sampleExperiment()
     await Effect.runPromise(stores[0]!.insert(experiment))
     const users = Array.from({ length: 20 }, (_, i) => `user-${i}`)
@@ -54,7 +54,7 @@ describe("PostgresExperimentStore assignment retention", () => {
   it("gives the assignments of a completed experiment its retention, then treats expired ones as absent", async () => {
     const sql = await PostgresClient.connect({ url: database.url, maxConnections: 2 })
     pools.push(sql)
-    const store = PostgresExperimentStore.make(sql, { assignmentRetentionSeconds: 3600 })
+    const store = PostgresExperimentStore.make(PostgresClient.makeClient(sql), { assignmentRetentionSeconds: 3600 })
     const experiment = sampleExperiment({ assignmentRetentionSeconds: 7200 })
     const assignment = (userId: string, variant: number) => ({
       experimentId: experiment.id,

@@ -16,8 +16,8 @@ keyStoreContract("postgres", async () => {
   const first = await PostgresClient.connect({ url: database.url, maxConnections: 2 })
   const second = await PostgresClient.connect({ url: database.url, maxConnections: 2 })
   return {
-    first: PostgresKeyStore.make(first),
-    second: PostgresKeyStore.make(second),
+    first: PostgresKeyStore.make(PostgresClient.makeClient(first)),
+    second: PostgresKeyStore.make(PostgresClient.makeClient(second)),
     close: async () => {
       await first.end()
       await second.end()

@@ -2,6 +2,7 @@
 // advisory lock), the version is recorded, a newer schema than the code is refused by name, and a
 // server that does not answer fails start-up naming it. Separate processes would test the same
 // lock as separate pools do: each pool's connections are separate sessions of the server.
+import { InstanceFile } from "@org/ml-adapter-fs"
 import { sampleEvent, sampleModel } from "@org/ml-core/testing"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
@@ -57,11 +58,13 @@ describe("PostgreSQL migrations", () => {
     try {
       expect(await Migrations.migrate(sql, first)).toEqual({ from: 0, to: 1, applied: [1] })
       const model = sampleModel()
-      await Effect.runPromise(PostgresModelStore.make(sql).insert(model, sampleEvent(model)))
+      await Effect.runPromise(PostgresModelStore.make(PostgresClient.makeClient(sql)).insert(model, sampleEvent(model)))
       const outcome = await Migrations.migrate(sql)
       expect(outcome.from).toBe(1)
       expect(outcome.applied).toEqual(Migrations.migrations.filter((m) => m.version > 1).map((m) => m.version))
-      expect(await Effect.runPromise(PostgresModelStore.make(sql).get(model.id))).toEqual(model)
+      expect(await Effect.runPromise(PostgresModelStore.make(PostgresClient.makeClient(sql)).get(model.id))).toEqual(
+        model
+      )
     } finally {
       await sql.end()
     }
@@ -97,10 +100,12 @@ describe("PostgreSQL migrations", () => {
       // Starts on the same database (and instances sharing the directory) agree, also several at
       // once in one process (the remembered file was once written through one temporary name per pid).
       const clients = await Promise.all(
-        [0, 1, 2, 3].map(() => PostgresClient.connect({ url: database.url, instanceFile }))
+        [0, 1, 2, 3].map(() =>
+          PostgresClient.connect({ url: database.url, remembered: InstanceFile.open(instanceFile) })
+        )
       )
       await Promise.all(clients.map((client) => client.end()))
-      await (await PostgresClient.connect({ url: database.url, instanceFile })).end()
+      await (await PostgresClient.connect({ url: database.url, remembered: InstanceFile.open(instanceFile) })).end()
       const remembered = JSON.parse(await fs.readFile(instanceFile, "utf8")).id
       // Emptied: the same name, created again.
       const admin = postgres(urlOfDatabase("postgres"), { max: 1, onnotice: () => undefined })
@@ -110,10 +115,11 @@ describe("PostgreSQL migrations", () => {
       } finally {
         await admin.end()
       }
-      const error = await PostgresClient.connect({ url: database.url, instanceFile }).then(
-        () => undefined,
-        (e: unknown) => e
-      )
+      const error = await PostgresClient.connect({ url: database.url, remembered: InstanceFile.open(instanceFile) })
+        .then(
+          () => undefined,
+          (e: unknown) => e
+        )
       expect(error).toMatchObject({ _tag: "StorageError" })
       expect((error as Error).message).toMatch(
         new RegExp(
@@ -122,7 +128,7 @@ describe("PostgreSQL migrations", () => {
       )
       // The operator's way out: forget the old instance, and the server starts on the database as it is.
       await fs.rm(instanceFile)
-      await (await PostgresClient.connect({ url: database.url, instanceFile })).end()
+      await (await PostgresClient.connect({ url: database.url, remembered: InstanceFile.open(instanceFile) })).end()
     } finally {
       await fs.rm(dir, { recursive: true, force: true })
     }

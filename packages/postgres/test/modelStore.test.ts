@@ -46,7 +46,9 @@ describe("PostgresModelStore across instances", () => {
   it("lets exactly one of concurrent first promotions of a name win, each through its own pool", async () => {
     const name = `race-${Math.random().toString(36).slice(2, 10)}`
     const candidates = Array.from({ length: 6 }, () => sampleModel({ name, status: "staging" }))
-    const stores = await Promise.all(candidates.map(async () => PostgresModelStore.make(await pool())))
+    const stores = await Promise.all(
+      candidates.map(async () => PostgresModelStore.make(PostgresClient.makeClient(await pool())))
+    )
     for (const model of candidates) await Effect.runPromise(stores[0]!.insert(model, sampleEvent(model)))
     const exits = await Promise.all(candidates.map((model, i) => {
       const promoted = { ...model, status: "production" as const, revision: 2 }
@@ -70,7 +72,7 @@ describe("PostgresModelStore across instances", () => {
   it("names the row of a stored model that does not decode", async () => {
     const sql = await pool()
     const model = sampleModel()
-    const store = PostgresModelStore.make(sql)
+    const store = PostgresModelStore.make(PostgresClient.makeClient(sql))
     await Effect.runPromise(store.insert(model, sampleEvent(model)))
     await sql`UPDATE ml_models SET record = jsonb_set(record, '{revision}', '"one"') WHERE id = ${model.id}`
     const error = await Effect.runPromise(Effect.flip(store.get(model.id)))
@@ -80,7 +82,7 @@ describe("PostgresModelStore across instances", () => {
 
   it("answers a failing query as a StorageError naming the operation", async () => {
     const sql = await pool()
-    const store = PostgresModelStore.make(sql)
+    const store = PostgresModelStore.make(PostgresClient.makeClient(sql))
     await sql.end()
     const error = await Effect.runPromise(Effect.flip(
       ModelStore.ModelStore.use((s) => s.countByStatus()).pipe(

@@ -18,7 +18,7 @@ describe("PostgresPipelineStore behaves as the memory store", () => {
   it("agrees on buffer, counters, progressive and validation windows over a random history", async () => {
     const sql = await PostgresClient.connect({ url: database.url, maxConnections: 2 })
     try {
-      const store = PostgresPipelineStore.make(sql)
+      const store = PostgresPipelineStore.make(PostgresClient.makeClient(sql))
       const memory = await Effect.runPromise(PipelineStore.makeMemory)
       const limits = { maxBufferSize: 7, dedupWindow: 9, progressiveWindow: 5 }
       const id = `pipe-${Math.random().toString(36).slice(2)}`

@@ -19,7 +19,7 @@ rateLimiterContract("postgres", async (limit) => {
   databases.push(database)
   const sql = await PostgresClient.connect({ url: database.url, maxConnections: 4 })
   pools.push(sql)
-  return PostgresRateLimiter.make(sql, limit)
+  return PostgresRateLimiter.make(PostgresClient.makeClient(sql), limit)
 })
 
 describe("PostgresRateLimiter refill", () => {
@@ -29,7 +29,7 @@ describe("PostgresRateLimiter refill", () => {
     const sql = await PostgresClient.connect({ url: database.url, maxConnections: 2 })
     pools.push(sql)
     // One token per 1000 s: the real time the test takes adds nothing that matters.
-    const limiter = PostgresRateLimiter.make(sql, { perSecond: 0.001, burst: 2 })
+    const limiter = PostgresRateLimiter.make(PostgresClient.makeClient(sql), { perSecond: 0.001, burst: 2 })
     const take = () => Effect.runPromise(limiter.take("k"))
     expect((await take()).remaining).toBe(1)
     expect((await take()).remaining).toBe(0)

@@ -1,6 +1,8 @@
 /**
  * What Redis Cluster needs beyond a single Redis: the seed nodes as configured
- * (`host:port,host:port`), whether a connection is a cluster (the adapters pick the cluster key
+ * (`host:port,host:port`, or in URL form `redis://user:password@host:port,host:port` with the
+ * credentials of every node, `rediss://` for TLS to every node, as ML_REDIS_URL is written for a
+ * single Redis), whether a connection is a cluster (the adapters pick the cluster key
  * layout and avoid cross-slot commands by it), and the cluster's health for readiness: every
  * node must answer CLUSTER INFO with `cluster_state:ok`, since a cluster with an uncovered slot
  * fails some keys and not others.
@@ -15,11 +17,58 @@ export interface ClusterNode {
   readonly port: number
 }
 
-const nodePattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
+/** A user name and password (ACL `AUTH user pass`; without a user name the `default` user). */
+export interface Credentials {
+  readonly username?: string | undefined
+  readonly password?: string | undefined
+}
 
-/** Parses `host:port,host:port`; the error names the entry that is not one. */
-export const parseClusterNodes = (text: string): ReadonlyArray<ClusterNode> | string => {
-  const entries = text.split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0)
+/** ML_REDIS_CLUSTER_NODES parsed: the seed nodes, and what every node is connected with. */
+export interface ClusterSetting {
+  readonly nodes: ReadonlyArray<ClusterNode>
+  readonly credentials: Credentials | undefined
+  /** `rediss://`: TLS to every node. */
+  readonly tls: boolean
+}
+
+const nodePattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
+const schemePattern = /^(rediss?):\/\//i
+
+const decodeUserInfo = (userInfo: string): Credentials | string => {
+  const colon = userInfo.indexOf(":")
+  try {
+    const username = decodeURIComponent(colon === -1 ? userInfo : userInfo.slice(0, colon))
+    const password = colon === -1 ? undefined : decodeURIComponent(userInfo.slice(colon + 1))
+    return { username: username === "" ? undefined : username, password }
+  } catch {
+    // The message never repeats the text: it is a secret.
+    return "holds a user name or password that is not valid percent-encoding (write % as %25)"
+  }
+}
+
+/**
+ * Parses `host:port,...` or `redis[s]://[user[:password]@]host:port,...`; the error names the entry
+ * that is not a node, and never repeats credentials.
+ */
+export const parseClusterSetting = (text: string): ClusterSetting | string => {
+  const trimmed = text.trim()
+  const scheme = schemePattern.exec(trimmed)
+  let hosts = scheme === null ? trimmed : trimmed.slice(scheme[0].length)
+  let credentials: Credentials | undefined
+  if (scheme !== null) {
+    // The last @: the hosts hold none, so an unencoded @ in the password still parses.
+    const at = hosts.lastIndexOf("@")
+    if (at !== -1) {
+      const decoded = decodeUserInfo(hosts.slice(0, at))
+      if (typeof decoded === "string") return decoded
+      credentials = decoded
+      hosts = hosts.slice(at + 1)
+    }
+  } else if (hosts.includes("@")) {
+    return "holds credentials (user:password@): write them in URL form, redis://user:password@host:port,host:port " +
+      "(rediss:// for TLS)"
+  }
+  const entries = hosts.split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0)
   if (entries.length === 0) return "must list at least one host:port"
   const nodes: Array<ClusterNode> = []
   for (const entry of entries) {
@@ -30,7 +79,13 @@ export const parseClusterNodes = (text: string): ReadonlyArray<ClusterNode> | st
     }
     nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port })
   }
-  return nodes
+  return { nodes, credentials, tls: scheme?.[1]!.toLowerCase() === "rediss" }
+}
+
+/** The seed nodes of `host:port,...` (or the URL form); the error names the entry that is not one. */
+export const parseClusterNodes = (text: string): ReadonlyArray<ClusterNode> | string => {
+  const parsed = parseClusterSetting(text)
+  return typeof parsed === "string" ? parsed : parsed.nodes
 }
 
 export const describeNodes = (nodes: ReadonlyArray<ClusterNode>) =>

@@ -15,9 +15,8 @@
  * migrated to the current encoding, see RedisMigration.ts) and the marker written. N instances
  * agree because the marker is written set-if-absent and every writer reads back the winner.
  */
+import type { RememberedInstances } from "@org/ml-core"
 import { randomUUID } from "node:crypto"
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { dataIndexKeys, instanceKey } from "./RedisKeys.js"
 import { migrateLegacyKeys } from "./RedisMigration.js"
@@ -31,8 +30,8 @@ export interface InstanceMarker {
 
 export interface InstanceOptions {
   readonly prefix: string
-  /** Where this server remembers the marker between starts (`<storage dir>/redis-instance.json`). */
-  readonly instanceFile?: string | undefined
+  /** Where this server remembers the marker between starts (the server: `<storage dir>/redis-instance.json`). */
+  readonly remembered?: RememberedInstances | undefined
   /** Accept an emptied Redis (write a new marker) instead of refusing it. */
   readonly acceptEmpty?: boolean | undefined
   /** How often the marker is read again while commands run (default 1000 ms). */
@@ -106,49 +105,31 @@ const newMarker = (replaces: string | undefined): InstanceMarker => ({
 
 const describe = (marker: InstanceMarker) => `${marker.id} (created ${marker.createdAt})`
 
-/** The markers remembered per prefix in the instance file. */
-const readRemembered = async (file: string | undefined, prefix: string): Promise<InstanceMarker | undefined> => {
-  if (file === undefined) return undefined
-  let text: string
-  try {
-    text = await fs.readFile(file, "utf8")
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
-    throw error
-  }
-  let byPrefix: Record<string, InstanceMarker>
-  try {
-    byPrefix = JSON.parse(text) as Record<string, InstanceMarker>
-  } catch (error) {
-    throw new InstanceRefused(
-      `${file} (the Redis instance this data directory knows) is not valid JSON: ${String(error)}. ` +
-        "Restore it, or delete it to forget which Redis this directory used."
-    )
-  }
-  return Object.hasOwn(byPrefix, prefix) ? byPrefix[prefix] : undefined
+const isMarker = (value: unknown): value is InstanceMarker =>
+  typeof value === "object" && value !== null && typeof (value as InstanceMarker).id === "string" &&
+  typeof (value as InstanceMarker).createdAt === "string"
+
+/** The marker this server's data directory remembers for `prefix`. */
+const readRemembered = async (
+  remembered: RememberedInstances | undefined,
+  prefix: string
+): Promise<InstanceMarker | undefined> => {
+  if (remembered === undefined) return undefined
+  const value = await remembered.read(prefix)
+  if (value === undefined || isMarker(value)) return value
+  throw new InstanceRefused(
+    `${remembered.location} remembers ${JSON.stringify(value).slice(0, 80)} for prefix "${prefix}", not a Redis ` +
+      "instance marker. Restore it, or delete it to forget which Redis this directory used."
+  )
 }
 
-/** Writes the file whole (temp file, fsync, rename), so a crash leaves the old or the new one. */
-const remember = async (file: string | undefined, prefix: string, marker: InstanceMarker): Promise<void> => {
-  if (file === undefined) return
-  if ((await readRemembered(file, prefix))?.id === marker.id) return
-  await fs.mkdir(path.dirname(file), { recursive: true })
-  let byPrefix: Record<string, InstanceMarker> = {}
-  try {
-    byPrefix = JSON.parse(await fs.readFile(file, "utf8")) as Record<string, InstanceMarker>
-  } catch {
-    // Missing: the first marker this directory knows.
-  }
-  byPrefix[prefix] = marker
-  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`
-  const handle = await fs.open(temp, "w")
-  try {
-    await handle.writeFile(`${JSON.stringify(byPrefix, null, 2)}\n`)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await fs.rename(temp, file)
+const remember = async (
+  remembered: RememberedInstances | undefined,
+  prefix: string,
+  marker: InstanceMarker
+): Promise<void> => {
+  if (remembered === undefined || (await readRemembered(remembered, prefix))?.id === marker.id) return
+  await remembered.write(prefix, marker)
 }
 
 /** Writes `marker` unless one exists, and answers the one that is stored (ours or another instance's). */
@@ -179,14 +160,16 @@ export const establish = async (redis: RedisConnection, options: InstanceOptions
   const { prefix } = options
   const key = instanceKey(prefix, isCluster(redis))
   const log = options.log ?? ((line: string) => console.error(line))
-  const remembered = await readRemembered(options.instanceFile, prefix)
+  const remembered = await readRemembered(options.remembered, prefix)
   let marker = parseMarker(await redis.get(key))
   if (marker !== undefined) {
     if (remembered !== undefined && marker.id !== remembered.id && marker.replaces !== remembered.id) {
       throw new InstanceRefused(
         `The Redis instance marker ${key} is ${describe(marker)}, not ${
           describe(remembered)
-        } that ${options.instanceFile} remembers: this is another Redis or another copy of it. ${confirmHint(key)}`
+        } that ${options.remembered?.location} remembers: this is another Redis or another copy of it. ${
+          confirmHint(key)
+        }`
       )
     }
   } else if (await hasData(redis, prefix)) {
@@ -202,12 +185,12 @@ export const establish = async (redis: RedisConnection, options: InstanceOptions
   } else {
     throw new InstanceRefused(
       `The Redis instance marker ${key} is missing and Redis holds no data under prefix "${prefix}", ` +
-        `but ${options.instanceFile} remembers ${
+        `but ${options.remembered?.location} remembers ${
           describe(remembered)
         }: Redis was emptied or restarted without persistence. ${confirmHint(key)}`
     )
   }
-  await remember(options.instanceFile, prefix, marker)
+  await remember(options.remembered, prefix, marker)
   return watch(redis, options, marker, log)
 }
 
@@ -240,7 +223,7 @@ const watch = (
     log(`Redis instance is now ${describe(marker)} (was ${describe(known)}): ${why}`)
     known = marker
     state = { kind: "verified" }
-    await remember(options.instanceFile, prefix, marker)
+    await remember(options.remembered, prefix, marker)
   }
 
   const verify = async (): Promise<void> => {
@@ -306,21 +289,21 @@ const watch = (
  */
 export const confirm = async (
   redis: RedisConnection,
-  options: Pick<InstanceOptions, "prefix" | "instanceFile">
+  options: Pick<InstanceOptions, "prefix" | "remembered">
 ): Promise<{ readonly marker: InstanceMarker; readonly written: boolean }> => {
   const key = instanceKey(options.prefix, isCluster(redis))
-  const remembered = await readRemembered(options.instanceFile, options.prefix)
+  const remembered = await readRemembered(options.remembered, options.prefix)
   const current = parseMarker(await redis.get(key))
   if (
     current !== undefined &&
     (remembered === undefined || current.id === remembered.id || current.replaces === remembered.id)
   ) {
-    await remember(options.instanceFile, options.prefix, current)
+    await remember(options.remembered, options.prefix, current)
     return { marker: current, written: false }
   }
   if (current === undefined && await hasData(redis, options.prefix)) await migrateLegacyKeys(redis, options.prefix)
   const marker = newMarker(remembered?.id ?? current?.id)
   await redis.set(key, JSON.stringify(marker))
-  await remember(options.instanceFile, options.prefix, marker)
+  await remember(options.remembered, options.prefix, marker)
   return { marker, written: true }
 }

@@ -69,6 +69,8 @@ export interface LocalCluster {
   readonly uncoverSlot: () => Promise<void>
   /** Kills one node's redis-server (SIGKILL), as a crashed master. */
   readonly killNode: (index: number) => Promise<void>
+  /** Runs a redis-cli command on every node (e.g. ACL SETUSER: ACLs are per node). */
+  readonly onEveryNode: (...args: ReadonlyArray<string>) => Promise<void>
   /** Kills its own redis-server processes and removes their directories. */
   readonly stop: () => Promise<void>
 }
@@ -105,12 +107,171 @@ const run = (command: string, args: ReadonlyArray<string>) =>
 
 const pause = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
+/** A throwaway CA and a server certificate it signed, for 127.0.0.1 and localhost, as files. */
+export interface TlsFiles {
+  readonly caCert: string
+  readonly serverCert: string
+  readonly serverKey: string
+  readonly remove: () => Promise<void>
+}
+
+/** Generates a CA and a server certificate with openssl in a temp directory (a few hundred ms). */
+export const makeTlsFiles = async (): Promise<TlsFiles> => {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ml-redis-tls-"))
+  const file = (name: string) => path.join(dir, name)
+  try {
+    await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=ML Pipeline test CA",
+      "-keyout",
+      file("ca.key"),
+      "-out",
+      file("ca.crt")
+    ])
+    await run("openssl", [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=localhost",
+      "-keyout",
+      file("server.key"),
+      "-out",
+      file("server.csr")
+    ])
+    await fsp.writeFile(file("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    await run("openssl", [
+      "x509",
+      "-req",
+      "-in",
+      file("server.csr"),
+      "-CA",
+      file("ca.crt"),
+      "-CAkey",
+      file("ca.key"),
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      file("server.ext"),
+      "-out",
+      file("server.crt")
+    ])
+  } catch (cause) {
+    await fsp.rm(dir, { recursive: true, force: true })
+    throw cause
+  }
+  return {
+    caCert: file("ca.crt"),
+    serverCert: file("server.crt"),
+    serverKey: file("server.key"),
+    remove: () => fsp.rm(dir, { recursive: true, force: true })
+  }
+}
+
+export interface LocalRedisOptions {
+  /** requirepass (and masterauth) of every node: clients must AUTH. */
+  readonly password?: string | undefined
+  /** Serve TLS only (tls-port; no plain port), with this certificate; the cluster bus uses TLS too. */
+  readonly tls?: TlsFiles | undefined
+}
+
+/**
+ * redis-server arguments for a node on 127.0.0.1:`port` with its files in `dir`: no snapshots, and
+ * an append-only file fsynced on every write only when `appendOnly` (fault tests restart from it).
+ */
+export const redisServerArguments = (
+  port: number,
+  dir: string,
+  options: LocalRedisOptions & { readonly appendOnly?: boolean } = {}
+): Array<string> => [
+  ...(options.tls === undefined ? ["--port", String(port)] : [
+    "--port",
+    "0",
+    "--tls-port",
+    String(port),
+    "--tls-cert-file",
+    options.tls.serverCert,
+    "--tls-key-file",
+    options.tls.serverKey,
+    "--tls-ca-cert-file",
+    options.tls.caCert,
+    "--tls-auth-clients",
+    "no",
+    "--tls-cluster",
+    "yes",
+    "--tls-replication",
+    "yes"
+  ]),
+  ...(options.password === undefined ? [] : ["--requirepass", options.password, "--masterauth", options.password]),
+  ...["--bind", "127.0.0.1", "--dir", dir, "--save", ""],
+  ...(options.appendOnly === true ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])
+]
+
+/** redis-cli arguments to reach a node started with `options`. */
+const cliArguments = (options: LocalRedisOptions): Array<string> => [
+  ...(options.tls === undefined ? [] : ["--tls", "--cacert", options.tls.caCert]),
+  ...(options.password === undefined ? [] : ["-a", options.password, "--no-auth-warning"])
+]
+
+/** A single redis-server started by a test, on a free port. */
+export interface LocalRedis {
+  readonly port: number
+  readonly stop: () => Promise<void>
+}
+
+/** Starts one redis-server (files in a temp directory, no persistence); resolves once it answers PING. */
+export const startLocalRedis = async (options: LocalRedisOptions = {}): Promise<LocalRedis> => {
+  const port = await listenOnce(0)
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ml-redis-local-"))
+  const child = spawn("redis-server", redisServerArguments(port, dir, options), { stdio: "ignore" })
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  const killOnExit = () => child.kill("SIGKILL")
+  process.once("exit", killOnExit)
+  const stop = async () => {
+    process.off("exit", killOnExit)
+    child.kill("SIGKILL")
+    await exited
+    await fsp.rm(dir, { recursive: true, force: true })
+  }
+  try {
+    await waitForPing(port, options)
+  } catch (cause) {
+    await stop()
+    throw cause
+  }
+  return { port, stop }
+}
+
+const waitForPing = async (port: number, options: LocalRedisOptions) => {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const answered = await run("redis-cli", [...cliArguments(options), "-p", String(port), "PING"])
+      .then((out) => out.includes("PONG"), () => false)
+    if (answered) return
+    await pause(50)
+  }
+  throw new Error(`redis-server did not start on port ${port}`)
+}
+
 /**
  * Starts three redis-server masters in cluster mode on free 127.0.0.1 ports (files in temp
  * directories, no persistence), joins them with `redis-cli --cluster create` and waits until
- * every node reports cluster_state:ok.
+ * every node reports cluster_state:ok. With `password` or `tls` every node requires them.
  */
-export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
+export const startLocalCluster = async (
+  options: LocalRedisOptions & { readonly masters?: number } = {}
+): Promise<LocalCluster> => {
+  const masters = options.masters ?? 3
+  const cli = (port: number | string, ...args: ReadonlyArray<string>) =>
+    run("redis-cli", [...cliArguments(options), "-p", String(port), ...args])
   const processes: Array<{ child: ChildProcess; exited: Promise<void>; dir: string }> = []
   // If the test process ends without calling stop (a crash, a timed-out hook), its nodes end with it.
   const killAll = () => processes.forEach(({ child }) => child.kill("SIGKILL"))
@@ -129,35 +290,24 @@ export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
     for (let i = 0; i < masters; i++) {
       const port = await freeClusterPort()
       const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ml-redis-cluster-"))
-      const child = spawn("redis-server", [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        dir,
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        "nodes.conf",
-        "--save",
-        "",
-        "--appendonly",
-        "no"
-      ], { stdio: "ignore" })
+      const child = spawn(
+        "redis-server",
+        [
+          ...redisServerArguments(port, dir, options),
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf"
+        ],
+        { stdio: "ignore" }
+      )
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
       processes.push({ child, exited, dir })
       nodes.push({ host: "127.0.0.1", port })
     }
-    for (const { port } of nodes) {
-      let answered = false
-      for (let attempt = 0; attempt < 100 && !answered; attempt++) {
-        answered = await run("redis-cli", ["-p", String(port), "PING"]).then((out) => out.includes("PONG"), () => false)
-        if (!answered) await pause(50)
-      }
-      if (!answered) throw new Error(`redis-server in cluster mode did not start on port ${port}`)
-    }
+    for (const { port } of nodes) await waitForPing(port, options)
     await run("redis-cli", [
+      ...cliArguments(options),
       "--cluster",
       "create",
       ...nodes.map(({ host, port }) => `${host}:${port}`),
@@ -168,7 +318,7 @@ export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
     for (const { port } of nodes) {
       let ok = false
       for (let attempt = 0; attempt < 200 && !ok; attempt++) {
-        ok = (await run("redis-cli", ["-p", String(port), "CLUSTER", "INFO"])).includes("cluster_state:ok")
+        ok = (await cli(port, "CLUSTER", "INFO")).includes("cluster_state:ok")
         if (!ok) await pause(50)
       }
       if (!ok) throw new Error(`cluster node ${port} did not reach cluster_state:ok`)
@@ -178,13 +328,13 @@ export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
       nodesSetting: nodes.map(({ host, port }) => `${host}:${port}`).join(","),
       uncoverSlot: async () => {
         const port = String(nodes[0]!.port)
-        const myself = (await run("redis-cli", ["-p", port, "CLUSTER", "NODES"])).split("\n")
+        const myself = (await cli(port, "CLUSTER", "NODES")).split("\n")
           .find((line) => line.includes("myself"))
         const firstSlot = myself?.split(" ").slice(8).find((field) => /^\d/.test(field))?.split("-")[0]
         if (firstSlot === undefined) throw new Error(`cluster node ${port} owns no slot`)
-        await run("redis-cli", ["-p", port, "CLUSTER", "DELSLOTS", firstSlot])
+        await cli(port, "CLUSTER", "DELSLOTS", firstSlot)
         for (let attempt = 0; attempt < 200; attempt++) {
-          if ((await run("redis-cli", ["-p", port, "CLUSTER", "INFO"])).includes("cluster_state:fail")) return
+          if ((await cli(port, "CLUSTER", "INFO")).includes("cluster_state:fail")) return
           await pause(50)
         }
         throw new Error(`cluster node ${port} still reports cluster_state:ok without slot ${firstSlot}`)
@@ -195,8 +345,15 @@ export const startLocalCluster = async (masters = 3): Promise<LocalCluster> => {
         node.child.kill("SIGKILL")
         await node.exited
       },
-      keysPerNode: () =>
-        Promise.all(nodes.map(async ({ port }) => Number(await run("redis-cli", ["-p", String(port), "DBSIZE"])))),
+      onEveryNode: async (...args) => {
+        for (const { port } of nodes) {
+          const output = await cli(port, ...args)
+          if (output.startsWith("(error)") || output.startsWith("ERR")) {
+            throw new Error(`${args[0]} on ${port}: ${output}`)
+          }
+        }
+      },
+      keysPerNode: () => Promise.all(nodes.map(async ({ port }) => Number(await cli(port, "DBSIZE")))),
       stop
     }
   } catch (cause) {

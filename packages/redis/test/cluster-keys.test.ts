@@ -63,4 +63,35 @@ describe("Redis key layouts", () => {
     expect(RedisCluster.parseClusterNodes("h:70000")).toContain("port 1-65535")
     expect(RedisCluster.parseClusterNodes(" , ")).toContain("at least one")
   })
+  it("takes credentials and TLS for every node in URL form, as ML_REDIS_URL is written", () => {
+    expect(RedisCluster.parseClusterSetting("h1:7000,h2:7001")).toEqual({
+      nodes: [{ host: "h1", port: 7000 }, { host: "h2", port: 7001 }],
+      credentials: undefined,
+      tls: false
+    })
+    expect(RedisCluster.parseClusterSetting("rediss://ml-app:p%40ss%3Aw%2Crd@h1:7000, h2:7001")).toEqual({
+      nodes: [{ host: "h1", port: 7000 }, { host: "h2", port: 7001 }],
+      credentials: { username: "ml-app", password: "p@ss:w,rd" },
+      tls: true
+    })
+    // No user name: the default user (AUTH password); an unencoded @ in the password still parses.
+    expect(RedisCluster.parseClusterSetting("redis://:se@cret@h1:7000")).toEqual({
+      nodes: [{ host: "h1", port: 7000 }],
+      credentials: { username: undefined, password: "se@cret" },
+      tls: false
+    })
+    expect(RedisCluster.parseClusterSetting("REDISS://h1:7000")).toMatchObject({ credentials: undefined, tls: true })
+  })
+
+  it("never repeats a password in its errors", () => {
+    for (
+      const text of ["ml:hunter2secret@h1:7000", "redis://ml:hunter2secret%zz@h1:7000", "redis://ml:hunter2secret@h1"]
+    ) {
+      const error = RedisCluster.parseClusterSetting(text)
+      expect(typeof error).toBe("string")
+      expect(error).not.toContain("hunter2secret")
+    }
+    expect(RedisCluster.parseClusterSetting("ml:hunter2secret@h1:7000")).toContain("redis://user:password@")
+    expect(RedisCluster.parseClusterSetting("redis://ml:%zz@h1:7000")).toContain("percent-encoding")
+  })
 })

@@ -5,6 +5,7 @@
  * `confirm` (init-redis) lets running instances resume. Sticky assignments expire after their
  * experiment completes (delivery records per webhook: the drift store contract).
  */
+import { InstanceFile } from "@org/ml-adapter-fs"
 import { ExperimentStore, ModelStore } from "@org/ml-core"
 import { sampleEvent, sampleExperiment, sampleModel } from "@org/ml-core/testing"
 import { Effect, Exit, Layer, ManagedRuntime } from "effect"
@@ -55,8 +56,9 @@ describe("Redis instance marker", () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-redis-instance-"))
     dirs.push(dir)
     const instanceFile = path.join(dir, "redis-instance.json")
+    const remembered = InstanceFile.open(instanceFile)
     const logs: Array<string> = []
-    const runtime = modelRuntime(prefix, { instanceFile, log: (line) => logs.push(line) })
+    const runtime = modelRuntime(prefix, { remembered, log: (line) => logs.push(line) })
     try {
       const model = sampleModel()
       await runtime.runPromise(ModelStore.ModelStore.use((s) => s.insert(model, sampleEvent(model))))
@@ -76,7 +78,7 @@ describe("Redis instance marker", () => {
 
       const confirm = await RedisClient.connect({ url: redisUrl })
       try {
-        const { marker, written } = await RedisInstance.confirm(confirm, { prefix, instanceFile })
+        const { marker, written } = await RedisInstance.confirm(confirm, { prefix, remembered })
         expect(written).toBe(true)
         expect(marker.replaces).toBe(known.id)
       } finally {
@@ -121,8 +123,9 @@ describe("Redis instance marker", () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ml-redis-instance-"))
     dirs.push(dir)
     const instanceFile = path.join(dir, "redis-instance.json")
+    const remembered = InstanceFile.open(instanceFile)
     const ping = (options: Partial<RedisClient.RedisOptions>) => {
-      const runtime = modelRuntime(prefix, { instanceFile, log: () => undefined, ...options })
+      const runtime = modelRuntime(prefix, { remembered, log: () => undefined, ...options })
       return runtime.runPromiseExit(ModelStore.ModelStore.use((s) => s.ping())).finally(() => runtime.dispose())
     }
     expect(Exit.isSuccess(await ping({}))).toBe(true)
