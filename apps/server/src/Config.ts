@@ -30,7 +30,7 @@ export interface ServerConfig {
   readonly redisUrl: string | undefined
   /** Seed nodes of a Redis Cluster (`host:port,...`); the server then uses a cluster client. */
   readonly redisClusterNodes: ReadonlyArray<RedisCluster.ClusterNode> | undefined
-  /** PostgreSQL for every record (ML_DATABASE_URL); artifacts stay in the data directory. */
+  /** PostgreSQL for every record (ML_DATABASE_URL), or for the durable ones when a Redis is set too. */
   readonly databaseUrl: string | undefined
   readonly redisPrefix: string
   /** How long one Redis command may take before the request answers 503, in ms. */
@@ -395,18 +395,6 @@ const checkRedisMode = (config: ServerConfig): ServerConfig => {
   return config
 }
 
-/** PostgreSQL holds every record in its mode: a mix with Redis would need a documented split first. */
-const checkDatabaseMode = (config: ServerConfig): ServerConfig => {
-  if (config.databaseUrl === undefined) return config
-  if (config.redisUrl !== undefined || config.redisClusterNodes !== undefined) {
-    throw new ConfigError(
-      "ML_DATABASE_URL",
-      "cannot be combined with ML_REDIS_URL or ML_REDIS_CLUSTER_NODES: set one of them"
-    )
-  }
-  return config
-}
-
 /**
  * Reads the configuration from `env` (process.env in production); throws a ConfigError naming
  * the first variable with a bad value. Empty strings are kept as values by the provider, so
@@ -416,7 +404,7 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
   const provider = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true })
   const exit = Effect.runSyncExit(serverConfig.parse(provider))
   // Rules across variables, each naming the variable to change.
-  if (Exit.isSuccess(exit)) return checkDatabaseMode(checkRedisMode(checkS3Artifacts(exit.value)))
+  if (Exit.isSuccess(exit)) return checkRedisMode(checkS3Artifacts(exit.value))
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
 }

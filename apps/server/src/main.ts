@@ -88,7 +88,14 @@ const main = async () => {
   const artifacts = config.s3Artifacts === undefined
     ? `artifacts in ${config.storageDir}`
     : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix} at ${config.s3Artifacts.endpoint}`
-  const mode = config.databaseUrl
+  const hotPaths = config.redisClusterNodes
+    ? `redis cluster ${RedisCluster.describeNodes(config.redisClusterNodes)}`
+    : `redis ${config.redisUrl?.replace(/\/\/[^@/]*@/, "//***@")}`
+  const mode = config.databaseUrl && (config.redisUrl || config.redisClusterNodes)
+    ? `postgresql records (${
+      config.databaseUrl.replace(/\/\/[^@/]*@/, "//***@")
+    }), hot paths in ${hotPaths}, ${artifacts}`
+    : config.databaseUrl
     ? `postgresql records (${config.databaseUrl.replace(/\/\/[^@/]*@/, "//***@")}), ${artifacts}`
     : config.redisClusterNodes
     ? `redis cluster metadata (${RedisCluster.describeNodes(config.redisClusterNodes)}), ${artifacts}`
