@@ -2,10 +2,10 @@
  * Composition root: configuration picks the adapters (PostgreSQL for the durable records and Redis
  * for the hot paths when ML_DATABASE_URL and a Redis are both set, see ComposedStores.ts;
  * PostgreSQL for every record when only ML_DATABASE_URL is set, Redis for metadata when only
- * ML_REDIS_URL or ML_REDIS_CLUSTER_NODES is set, the filesystem otherwise; artifacts in an S3-compatible bucket when ML_ARTIFACT_URL is set, in
- * the data directory otherwise), one ManagedRuntime is
- * built from their layers and the background work's layers at start-up, and the Node HTTP
- * server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
+ * ML_REDIS_URL or ML_REDIS_CLUSTER_NODES is set, the filesystem otherwise; artifacts in an
+ * S3-compatible bucket when ML_ARTIFACT_URL is set, in the data directory otherwise), one
+ * ManagedRuntime is built from their layers and the background work's layers at start-up, and the
+ * Node HTTP server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
  * requests, then dispose the runtime (which interrupts the background fibers, then releases
  * storage).
  */
