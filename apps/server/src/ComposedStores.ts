@@ -59,7 +59,8 @@ export interface ComposedOptions {
   readonly rateLimit?: RateLimiter.RateLimit | undefined
 }
 
-export type ComposedPorts =
+/** The ports that hold records (all but artifacts), in every mode; here split over two stores. */
+export type RecordPorts =
   | ModelStore.ModelStore
   | ExperimentStore.ExperimentStore
   | DriftStore.DriftStore
@@ -144,7 +145,7 @@ const cachedMonitors = (
 /** The ports of the composed mode over one PostgreSQL pool and one Redis (or cluster) connection. */
 const composedPorts = (
   options: ComposedOptions
-): Layer.Layer<ComposedPorts, never, PostgresClient.PostgresClient | RedisClient.RedisClient> =>
+): Layer.Layer<RecordPorts, never, PostgresClient.PostgresClient | RedisClient.RedisClient> =>
   Layer.effectContext(Effect.gen(function*() {
     const { sql } = yield* PostgresClient.PostgresClient
     const { client: redis, guard, prefix } = yield* RedisClient.RedisClient
@@ -225,7 +226,7 @@ export const recordsWithHotData = async (sql: PostgresClient.PostgresClientShape
  * connection whose instance marker is checked against the data directory and against what
  * PostgreSQL holds (`recordsWithHotData`).
  */
-export const layer = (options: ComposedOptions): Layer.Layer<ComposedPorts, StorageError> => {
+export const layer = (options: ComposedOptions): Layer.Layer<RecordPorts, StorageError> => {
   const redis = Layer.unwrap(
     PostgresClient.PostgresClient.useSync(({ sql }) =>
       RedisClient.layer({ ...options.redis, expectsData: () => recordsWithHotData(sql) })

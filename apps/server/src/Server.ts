@@ -44,15 +44,11 @@ import {
   type ArtifactStore,
   DriftAlerts,
   DriftDetector,
-  type DriftStore,
-  type ExperimentStore,
   type KeyStore,
   Leases,
   type MetricsSink,
   ModelRegistry,
-  type ModelStore,
   OnlineLearner,
-  type PipelineStore,
   RateLimiter,
   type StorageError
 } from "@org/ml-core"
@@ -66,15 +62,7 @@ import type { ServerConfig } from "./Config.js"
 import { makeDiskSpace } from "./DiskSpace.js"
 import * as WebhookTargets from "./WebhookTargets.js"
 
-type Stores =
-  | ModelStore.ModelStore
-  | ArtifactStore.ArtifactStore
-  | ExperimentStore.ExperimentStore
-  | DriftStore.DriftStore
-  | PipelineStore.PipelineStore
-  | Leases.Leases
-  | KeyStore.KeyStore
-  | RateLimiter.RateLimiter
+type Stores = ComposedStores.RecordPorts | ArtifactStore.ArtifactStore
 
 /** The per-key token bucket as configured; undefined when ML_RATE_LIMIT_PER_SECOND is 0 (no limit). */
 const rateLimitOf = (config: ServerConfig): RateLimiter.RateLimit | undefined =>

@@ -7,6 +7,7 @@ import { freshDatabase, type TestDatabase } from "@org/ml-adapter-postgres/testi
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
 import {
   DriftStore,
+  type Experiment,
   ExperimentStore,
   KeyStore,
   MetricsSink,
@@ -128,6 +129,14 @@ rateLimiterContract(
     )
 )
 
+const assignmentOf = (experiment: Experiment, userId: string, variant: number) => ({
+  experimentId: experiment.id,
+  userId,
+  variant,
+  modelId: experiment.variants[variant]!.modelId,
+  at: new Date().toISOString()
+})
+
 describe("the composed stores", () => {
   it("keep definitions in PostgreSQL and hot data in Redis", async () => {
     const split = await deployment("split")
@@ -144,13 +153,7 @@ describe("the composed stores", () => {
       const model = sampleModel()
       yield* models.insert(model, sampleEvent(model))
       yield* experiments.insert(experiment)
-      yield* experiments.assignIfAbsent({
-        experimentId: experiment.id,
-        userId: "u1",
-        variant: 1,
-        modelId: experiment.variants[1]!.modelId,
-        at: new Date().toISOString()
-      })
+      yield* experiments.assignIfAbsent(assignmentOf(experiment, "u1", 1))
       yield* experiments.addExposures(experiment.id, [2, 3], "2026-01-02")
       yield* drift.insertMonitor(monitor)
       yield* drift.pushValues(monitor.id, monitor.features[0]!.name, [1, 2, 3], 10)
@@ -189,13 +192,7 @@ describe("the composed stores", () => {
     await runtime.runPromise(ExperimentStore.ExperimentStore.use((store) =>
       Effect.gen(function*() {
         yield* store.insert(experiment)
-        yield* store.assignIfAbsent({
-          experimentId: experiment.id,
-          userId: "u1",
-          variant: 0,
-          modelId: experiment.variants[0]!.modelId,
-          at: new Date().toISOString()
-        })
+        yield* store.assignIfAbsent(assignmentOf(experiment, "u1", 0))
       })
     ))
     const [key] = await admin.keys(`${prefix}*assignment*`)

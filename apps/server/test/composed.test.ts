@@ -58,13 +58,8 @@ const sample = (i: number) => {
   const b = Math.cos(i * 0.9) * 2
   return { sampleId: `s${i}`, features: { a, b }, label: a + b > 0 ? 1 : 0 }
 }
-let seed = 7
-const uniform = () => {
-  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0
-  return seed / 4294967296
-}
-const normalish = (n: number, loc = 0) =>
-  Array.from({ length: n }, () => loc + uniform() + uniform() + uniform() + uniform() - 2)
+/** Values spread over [-1, 1] (a fixed sequence), shifted by `shift`: a shift of 1 is drift. */
+const spread = (n: number, shift = 0) => Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) + shift)
 
 /** What must read the same after a restart: records from PostgreSQL, counters from Redis. */
 const snapshot = async (ids: { model: string; experiment: string }) => {
@@ -167,10 +162,10 @@ describe("two servers on PostgreSQL with Redis", () => {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     expect(await reports()).toHaveLength(1)
-    expect((await b("PUT", "/v1/drift/monitors/payments/baseline", { amount: normalish(2000) })).status).toBe(200)
+    expect((await b("PUT", "/v1/drift/monitors/payments/baseline", { amount: spread(2000) })).status).toBe(200)
     for (const [i, call] of [a, b].entries()) {
       expect(
-        (await call("POST", "/v1/drift/monitors/payments/observations", { values: { amount: normalish(300, 1) } }))
+        (await call("POST", "/v1/drift/monitors/payments/observations", { values: { amount: spread(300, 1) } }))
           .status,
         `observations through instance ${i}`
       ).toBe(202)
