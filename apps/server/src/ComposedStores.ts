@@ -10,7 +10,8 @@
  *   observation windows, pipeline sample buffers with their counters, progressive and validation
  *   windows, rate limits and leases.
  *
- * Every port method is served by exactly one store, so each keeps its own adapter's atomicity.
+ * Every port method is served by exactly one store, so each keeps its own adapter's atomicity;
+ * the methods are listed one by one, so a method added to a port needs a decision here.
  * The use cases that touch both do so in steps whose order is already safe in every mode (a
  * pipeline update removes the samples it consumed before storing the state that learned them; a
  * drift check reads the window, then appends its report), and the leases in Redis make one
@@ -105,9 +106,22 @@ export const composeDriftStore = (
   durable: DriftStore.DriftStoreShape,
   hot: DriftStore.DriftStoreShape
 ): DriftStore.DriftStoreShape => ({
-  ...durable,
+  insertMonitor: durable.insertMonitor,
+  getMonitor: durable.getMonitor,
+  listMonitors: durable.listMonitors,
+  addBaseline: durable.addBaseline,
+  baselines: durable.baselines,
   pushValues: hot.pushValues,
-  window: hot.window
+  window: hot.window,
+  alertStates: durable.alertStates,
+  setAlertState: durable.setAlertState,
+  appendReport: durable.appendReport,
+  reports: durable.reports,
+  putWebhook: durable.putWebhook,
+  deleteWebhook: durable.deleteWebhook,
+  listWebhooks: durable.listWebhooks,
+  appendDelivery: durable.appendDelivery,
+  deliveries: durable.deliveries
 })
 
 /** Sample buffers, their counters and the progressive/validation windows in Redis; the rest in PostgreSQL. */
@@ -115,7 +129,14 @@ export const composePipelineStore = (
   durable: PipelineStore.PipelineStoreShape,
   hot: PipelineStore.PipelineStoreShape
 ): PipelineStore.PipelineStoreShape => ({
-  ...durable,
+  insert: durable.insert,
+  get: durable.get,
+  list: durable.list,
+  commit: durable.commit,
+  liveState: durable.liveState,
+  setLiveState: durable.setLiveState,
+  appendUpdate: durable.appendUpdate,
+  updates: durable.updates,
   addSamples: hot.addSamples,
   buffer: hot.buffer,
   bufferSize: hot.bufferSize,
