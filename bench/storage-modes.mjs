@@ -8,9 +8,9 @@
 // skew one mode's ratios.
 //
 //   node bench/storage-modes.mjs   (after a build; Redis and PostgreSQL as for the tests)
-//   BENCH_MODELS=10000 node bench/storage-modes.mjs   (the registry at 10,000 models)
+//   BENCH_MODELS=2000 node bench/storage-modes.mjs   (quicker on a busy machine)
 //
-// BENCH_MODELS (default 2000) models are registered and listed; BENCH_REQUESTS (default 400) of
+// BENCH_MODELS (default 10000: about 90 s for the whole run on a quiet 2-core machine) models are registered and listed; BENCH_REQUESTS (default 400) of
 // each hot-path call and of promotions, BENCH_IN_FLIGHT (default 16) at a time. BENCH_MODES
 // (default fs,redis,postgres,composed) picks the modes.
 import { freshDatabase } from "@org/ml-adapter-postgres/testing"
@@ -23,7 +23,7 @@ import { callsPerSecond, jsonPoster, startServerProcess } from "./lib.mjs"
 
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 16)
 const requests = Number(process.env.BENCH_REQUESTS ?? 400)
-const modelCount = Number(process.env.BENCH_MODELS ?? 2000)
+const modelCount = Number(process.env.BENCH_MODELS ?? 10_000)
 const modes = (process.env.BENCH_MODES ?? "fs,redis,postgres,composed").split(",")
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 
