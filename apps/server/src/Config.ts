@@ -36,7 +36,7 @@ export interface ServerConfig {
   readonly redisClusterTls: boolean
   /** A PEM file of the CA certificates trusted for rediss:// (ML_REDIS_TLS_CA; default: the system's). */
   readonly redisTlsCaFile: string | undefined
-  /** PostgreSQL for every record (ML_DATABASE_URL); artifacts stay in the data directory. */
+  /** PostgreSQL for every record (ML_DATABASE_URL), or for the durable ones when a Redis is set too. */
   readonly databaseUrl: string | undefined
   readonly redisPrefix: string
   /** How long one Redis command may take before the request answers 503, in ms. */
@@ -429,18 +429,6 @@ const checkRedisMode = (config: ServerConfig): ServerConfig => {
   return config
 }
 
-/** PostgreSQL holds every record in its mode: a mix with Redis would need a documented split first. */
-const checkDatabaseMode = (config: ServerConfig): ServerConfig => {
-  if (config.databaseUrl === undefined) return config
-  if (config.redisUrl !== undefined || config.redisClusterNodes !== undefined) {
-    throw new ConfigError(
-      "ML_DATABASE_URL",
-      "cannot be combined with ML_REDIS_URL or ML_REDIS_CLUSTER_NODES: set one of them"
-    )
-  }
-  return config
-}
-
 /**
  * Reads the configuration from `env` (process.env in production); throws a ConfigError naming
  * the first variable with a bad value. Empty strings are kept as values by the provider, so
@@ -450,7 +438,34 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
   const provider = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true })
   const exit = Effect.runSyncExit(serverConfig.parse(provider))
   // Rules across variables, each naming the variable to change.
-  if (Exit.isSuccess(exit)) return checkDatabaseMode(checkRedisMode(checkS3Artifacts(exit.value)))
+  if (Exit.isSuccess(exit)) return checkRedisMode(checkS3Artifacts(exit.value))
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
+}
+
+/** A URL with its user name and password hidden, for logs and messages. */
+export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")
+
+/**
+ * Where a configuration keeps records and artifacts, in words for the start-up line and
+ * `ml-server migrate` (never a credential).
+ */
+export const describeStorage = (config: ServerConfig): string => {
+  const artifacts = config.s3Artifacts === undefined
+    ? `artifacts in ${config.storageDir}`
+    : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix} at ${config.s3Artifacts.endpoint}`
+  const redis = config.redisClusterNodes !== undefined
+    ? `redis cluster ${RedisCluster.describeNodes(config.redisClusterNodes)}`
+    : config.redisUrl !== undefined
+    ? `redis ${redactUrl(config.redisUrl)}`
+    : undefined
+  const prefix = config.redisPrefix === "" ? "" : ` prefix "${config.redisPrefix}"`
+  if (config.databaseUrl !== undefined) {
+    const records = `postgresql records (${redactUrl(config.databaseUrl)})`
+    return redis === undefined ? `${records}, ${artifacts}` : `${records}, hot paths in ${redis}${prefix}, ${artifacts}`
+  }
+  if (redis !== undefined) return `${redis.replace(/^redis( cluster)? /, "redis$1 metadata (")})${prefix}, ${artifacts}`
+  return config.s3Artifacts === undefined
+    ? `embedded storage in ${config.storageDir}`
+    : `embedded metadata in ${config.storageDir}, ${artifacts}`
 }

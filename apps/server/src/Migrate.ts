@@ -20,7 +20,7 @@ import {
 } from "@org/ml-core"
 import { Effect, ManagedRuntime } from "effect"
 import * as fs from "node:fs"
-import { ConfigError, loadConfig, type ServerConfig } from "./Config.js"
+import { ConfigError, describeStorage, loadConfig, type ServerConfig } from "./Config.js"
 import {
   copyDrift,
   copyExperiments,
@@ -93,21 +93,6 @@ const configFrom = (file: string): ServerConfig => {
     if (error instanceof ConfigError) throw new UsageError(`Invalid configuration in ${file}: ${error.message}`)
     throw error
   }
-}
-
-/** Where the records of a configuration live, in the server's own words (no credentials). */
-export const describeStores = (config: ServerConfig): string => {
-  const records = config.databaseUrl !== undefined
-    ? `postgresql ${config.databaseUrl.replace(/\/\/[^@/]*@/, "//***@")}`
-    : config.redisClusterNodes !== undefined
-    ? `redis cluster prefix "${config.redisPrefix}"`
-    : config.redisUrl !== undefined
-    ? `redis ${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")} prefix "${config.redisPrefix}"`
-    : `files in ${config.storageDir}`
-  const artifacts = config.s3Artifacts === undefined
-    ? `artifacts in ${config.storageDir}`
-    : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix}`
-  return `${records}, ${artifacts}`
 }
 
 export const storesOf = Effect.gen(function*() {
@@ -326,8 +311,8 @@ export const runMigrate = async (
   const source = ManagedRuntime.make(makeStorageLayer(from))
   const target = ManagedRuntime.make(makeStorageLayer(to))
   try {
-    out(`Migrating from ${describeStores(from)}`)
-    out(`          to   ${describeStores(to)}`)
+    out(`Migrating from ${describeStorage(from)}`)
+    out(`          to   ${describeStorage(to)}`)
     const summary = await migrateStores(await source.runPromise(storesOf), await target.runPromise(storesOf), {
       modelsOnly: parsed.modelsOnly,
       log: out

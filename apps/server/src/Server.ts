@@ -1,10 +1,11 @@
 /**
- * Composition root: configuration picks the adapters (PostgreSQL for every record when
- * ML_DATABASE_URL is set, Redis for metadata when ML_REDIS_URL or ML_REDIS_CLUSTER_NODES is set,
- * the filesystem otherwise; artifacts in an S3-compatible bucket when ML_ARTIFACT_URL is set, in
- * the data directory otherwise), one ManagedRuntime is
- * built from their layers and the background work's layers at start-up, and the Node HTTP
- * server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
+ * Composition root: configuration picks the adapters (PostgreSQL for the durable records and Redis
+ * for the hot paths when ML_DATABASE_URL and a Redis are both set, see ComposedStores.ts;
+ * PostgreSQL for every record when only ML_DATABASE_URL is set, Redis for metadata when only
+ * ML_REDIS_URL or ML_REDIS_CLUSTER_NODES is set, the filesystem otherwise; artifacts in an
+ * S3-compatible bucket when ML_ARTIFACT_URL is set, in the data directory otherwise), one
+ * ManagedRuntime is built from their layers and the background work's layers at start-up, and the
+ * Node HTTP server serves the Hono app until a graceful shutdown: stop accepting, drain in-flight
  * requests, then dispose the runtime (which interrupts the background fibers, then releases
  * storage).
  */
@@ -44,15 +45,11 @@ import {
   type ArtifactStore,
   DriftAlerts,
   DriftDetector,
-  type DriftStore,
-  type ExperimentStore,
   type KeyStore,
   Leases,
   type MetricsSink,
   ModelRegistry,
-  type ModelStore,
   OnlineLearner,
-  type PipelineStore,
   RateLimiter,
   type StorageError,
   StorageGauges
@@ -62,27 +59,21 @@ import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { type AppOptions, makeApp } from "./App.js"
 import { backgroundWork } from "./BackgroundWork.js"
+import * as ComposedStores from "./ComposedStores.js"
 import type { ServerConfig } from "./Config.js"
 import { makeDiskSpace } from "./DiskSpace.js"
 import * as WebhookTargets from "./WebhookTargets.js"
 
-type Stores =
-  | ModelStore.ModelStore
-  | ArtifactStore.ArtifactStore
-  | ExperimentStore.ExperimentStore
-  | DriftStore.DriftStore
-  | PipelineStore.PipelineStore
-  | Leases.Leases
-  | KeyStore.KeyStore
-  | RateLimiter.RateLimiter
+type Stores = ComposedStores.RecordPorts | ArtifactStore.ArtifactStore
 
 /** The per-key token bucket as configured; undefined when ML_RATE_LIMIT_PER_SECOND is 0 (no limit). */
 const rateLimitOf = (config: ServerConfig): RateLimiter.RateLimit | undefined =>
   config.rateLimitPerSecond > 0 ? { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst } : undefined
 
 /**
- * Redis for metadata, experiments and assignments when ML_REDIS_URL is set (one shared
- * connection); files otherwise.
+ * PostgreSQL with Redis when both are set (ComposedStores.ts); PostgreSQL alone; Redis for
+ * metadata, experiments and assignments when ML_REDIS_URL is set (one shared connection); files
+ * otherwise.
  */
 export const makeStorageLayer = (
   config: ServerConfig,
@@ -91,6 +82,14 @@ export const makeStorageLayer = (
   const directory = path.resolve(config.storageDir)
   const artifacts = artifactLayer(config, directory)
   const rateLimit = rateLimitOf(config)
+  if (config.databaseUrl !== undefined && (config.redisUrl !== undefined || config.redisClusterNodes !== undefined)) {
+    return ComposedStores.layer({
+      postgres: postgresOptions(config.databaseUrl, config),
+      redis: redisOptions(config, log),
+      assignmentRetentionSeconds: config.abAssignmentRetentionSeconds,
+      rateLimit
+    }).pipe(Layer.merge(artifacts))
+  }
   if (config.databaseUrl !== undefined) return postgresStores(config.databaseUrl, config, artifacts)
   if (config.redisUrl === undefined && config.redisClusterNodes === undefined) {
     // One process owns the directory, so in-process leases are enough.
@@ -162,16 +161,16 @@ const postgresStores = (
     PostgresKeyStore.layer,
     rateLimit === undefined ? RateLimiter.layerUnlimited : PostgresRateLimiter.layer(rateLimit)
   ).pipe(
-    // The data directory remembers the database, so an emptied or replaced one is refused at start.
-    Layer.provide(
-      PostgresClient.layer({
-        url,
-        remembered: InstanceFile.open(path.join(path.resolve(config.storageDir), "postgres-instance.json"))
-      })
-    ),
+    Layer.provide(PostgresClient.layer(postgresOptions(url, config))),
     Layer.merge(artifacts)
   )
 }
+
+/** The data directory remembers the database, so an emptied or replaced one is refused at start. */
+const postgresOptions = (url: string, config: ServerConfig): PostgresClient.PostgresOptions => ({
+  url,
+  remembered: InstanceFile.open(path.join(path.resolve(config.storageDir), "postgres-instance.json"))
+})
 
 /**
  * The Redis connection as configured (one Redis, or a cluster from ML_REDIS_CLUSTER_NODES); the

@@ -7,9 +7,8 @@
  * LoadTest.ts). Exit codes: 0 clean shutdown, 1 an unexpected failure, 2 a usage or
  * configuration problem named in one line.
  */
-import { RedisCluster } from "@org/ml-adapter-redis"
 import * as fs from "node:fs"
-import { ConfigError, loadConfig } from "./Config.js"
+import { ConfigError, describeStorage, loadConfig } from "./Config.js"
 import { initRedis } from "./InitRedis.js"
 import { loadTestUsage, runLoadTest } from "./LoadTest.js"
 import { runMigrate } from "./Migrate.js"
@@ -96,18 +95,7 @@ const main = async () => {
     if (listenProblem !== undefined) return fail(listenProblem, 2)
     return fail(`ML Pipeline server failed to start: ${error instanceof Error ? error.message : String(error)}`, 1)
   })
-  const artifacts = config.s3Artifacts === undefined
-    ? `artifacts in ${config.storageDir}`
-    : `artifacts in s3://${config.s3Artifacts.bucket}/${config.s3Artifacts.prefix} at ${config.s3Artifacts.endpoint}`
-  const mode = config.databaseUrl
-    ? `postgresql records (${config.databaseUrl.replace(/\/\/[^@/]*@/, "//***@")}), ${artifacts}`
-    : config.redisClusterNodes
-    ? `redis cluster metadata (${RedisCluster.describeNodes(config.redisClusterNodes)}), ${artifacts}`
-    : config.redisUrl
-    ? `redis metadata (${config.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}), ${artifacts}`
-    : config.s3Artifacts === undefined
-    ? `embedded storage in ${config.storageDir}`
-    : `embedded metadata in ${config.storageDir}, ${artifacts}`
+  const mode = describeStorage(config)
   // Without ML_API_TOKEN the server is open to anyone who can reach it: say so where operators look.
   const authentication = config.apiToken === undefined
     ? "authentication off: set ML_API_TOKEN to require keys"

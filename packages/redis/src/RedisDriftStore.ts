@@ -63,7 +63,9 @@ return count - skip
 export const make = (
   redis: RedisConnection,
   prefix: string,
-  guard: InstanceGuard = unguarded
+  guard: InstanceGuard = unguarded,
+  /** Where monitors are read when another store holds them (PostgreSQL with Redis); default: this Redis. */
+  monitorSource?: (id: string) => Promise<Monitor | undefined>
 ): DriftStore.DriftStoreShape => {
   const call = guardedCall(guard)
   const cluster = isCluster(redis)
@@ -76,7 +78,9 @@ export const make = (
   const readMonitor = async (id: string): Promise<Monitor | undefined> => {
     const cached = monitors.get(id)
     if (cached !== undefined) return cached
-    const monitor = await getJson(redis, keys.monitor(id), monitorRecord)
+    const monitor = monitorSource === undefined
+      ? await getJson(redis, keys.monitor(id), monitorRecord)
+      : await monitorSource(id)
     if (monitor !== undefined) monitors.set(id, monitor)
     return monitor
   }

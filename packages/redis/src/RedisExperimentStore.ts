@@ -425,6 +425,17 @@ const assignmentTransfer = (
     })
 })
 
+/**
+ * Gives every sticky assignment of the experiment the retention TTL (SCAN: assignments have no
+ * index). Run when an experiment completes, here and where another store holds the experiment.
+ */
+export const expireAssignments = (redis: RedisConnection, prefix: string, experimentId: string, seconds: number) =>
+  scanEach(redis, experimentKeys(prefix, isCluster(redis)).assignmentsOf(experimentId), async (node, found) => {
+    const multi = node.multi()
+    for (const key of found) multi.expire(key, seconds)
+    await multi.exec()
+  })
+
 export const make = (
   redis: RedisConnection,
   prefix: string,
@@ -435,13 +446,6 @@ export const make = (
   const cluster = isCluster(redis)
   const keys = experimentKeys(prefix, cluster)
   const retentionSeconds = options.assignmentRetentionSeconds ?? defaultAssignmentRetentionSeconds
-  /** Gives every sticky assignment of the experiment the retention TTL (SCAN: assignments have no index). */
-  const expireAssignments = (experimentId: string, seconds: number) =>
-    scanEach(redis, keys.assignmentsOf(experimentId), async (node, found) => {
-      const multi = node.multi()
-      for (const key of found) multi.expire(key, seconds)
-      await multi.exec()
-    })
   /**
    * On a cluster the index is in another slot than the document, so it is a second step after the
    * set-if-absent, as for monitors and pipelines (JsonDocuments.insertIndexed; README: Redis Cluster).
@@ -494,7 +498,12 @@ export const make = (
         async () => {
           const stored = await compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision)
           if (stored && experiment.status === "completed") {
-            await expireAssignments(experiment.id, experiment.assignmentRetentionSeconds ?? retentionSeconds)
+            await expireAssignments(
+              redis,
+              prefix,
+              experiment.id,
+              experiment.assignmentRetentionSeconds ?? retentionSeconds
+            )
           }
           return stored
         }

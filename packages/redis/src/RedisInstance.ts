@@ -38,6 +38,12 @@ export interface InstanceOptions {
   readonly checkIntervalMillis?: number | undefined
   /** Where the loud line goes when the marker is lost (default stderr). */
   readonly log?: ((line: string) => void) | undefined
+  /**
+   * Asked when Redis has no marker and no data and the data directory remembers none: a reason to
+   * believe Redis should hold data (PostgreSQL has records whose hot data lives here) refuses the
+   * start like a remembered marker would; undefined lets this Redis be used as new.
+   */
+  readonly expectsData?: (() => Promise<string | undefined>) | undefined
 }
 
 /** Why storage calls are refused; its message is the problem's detail. */
@@ -178,6 +184,13 @@ export const establish = async (redis: RedisConnection, options: InstanceOptions
     marker = await writeIfAbsent(redis, key, newMarker(remembered?.id))
     log(`Redis data under prefix "${prefix}" had no instance id yet; adopted as ${describe(marker)}`)
   } else if (remembered === undefined || options.acceptEmpty === true) {
+    const reason = options.acceptEmpty === true ? undefined : await options.expectsData?.()
+    if (reason !== undefined) {
+      throw new InstanceRefused(
+        `The Redis instance marker ${key} is missing and Redis holds no data under prefix "${prefix}", ` +
+          `but ${reason}: Redis was emptied or restarted without persistence. ${confirmHint(key)}`
+      )
+    }
     marker = await writeIfAbsent(redis, key, newMarker(remembered?.id))
     if (remembered !== undefined) {
       log(`ML_REDIS_ACCEPT_EMPTY: starting over on an empty Redis as ${describe(marker)} (was ${describe(remembered)})`)
