@@ -1,7 +1,8 @@
 // Shared by the benchmarks: the real server as a child process.
 import { execFileSync, spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -152,3 +153,55 @@ export const callsPerSecond = async (count, inFlight, make) => {
   }))
   return count / ((performance.now() - start) / 1000)
 }
+
+const wrkMs = (out, pattern) => {
+  const m = pattern.exec(out)
+  return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : Number.NaN
+}
+
+/**
+ * Drives `url` with wrk (a C client, so the client is not the bottleneck) running the Lua
+ * `script` (its `request` function builds each request); resolves with req/s, mean, p50 and p99
+ * in ms. Any non-2xx answer or socket error fails the run, so a broken route cannot look fast.
+ * Asynchronous on purpose: a baseline server may live in the calling process and must keep serving.
+ */
+export const runWrk = async (url, script, { connections = 32, seconds = 8, threads = 1 } = {}) => {
+  const file = path.join(tmpdir(), `ml-wrk-${process.pid}-${randomBytes(4).toString("hex")}.lua`)
+  writeFileSync(file, script)
+  try {
+    const out = await new Promise((resolve, reject) => {
+      const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "-s", file, url]
+      const child = spawn("wrk", args)
+      let stdout = ""
+      child.stdout.on("data", (c) => (stdout += c))
+      child.on("error", reject)
+      child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrk exited ${code}`))))
+    })
+    const failed = /Non-2xx or 3xx responses: (\d+)/.exec(out)
+    if (failed) throw new Error(`${failed[1]} failed responses from ${url}`)
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+    if (socketErrors && socketErrors.slice(1).some((n) => Number(n) > 0)) {
+      throw new Error(`wrk socket errors against ${url}: ${socketErrors[0]}`)
+    }
+    return {
+      reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]),
+      meanMs: wrkMs(out, /Latency\s+([\d.]+)(us|ms|s)/),
+      p50Ms: wrkMs(out, /50%\s+([\d.]+)(us|ms|s)/),
+      p99Ms: wrkMs(out, /99%\s+([\d.]+)(us|ms|s)/)
+    }
+  } finally {
+    rmSync(file, { force: true })
+  }
+}
+
+/** A wrk script POSTing JSON: `bodyLua` is a Lua expression of `counter` (1, 2, ...) giving the body text. */
+export const wrkPostScript = (bodyLua, headers = {}) =>
+  `counter = 0
+local headers = { ["content-type"] = "application/json"${
+    Object.entries(headers).map(([k, v]) => `, [${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("")
+  } }
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", nil, headers, ${bodyLua})
+end
+`
