@@ -42,20 +42,24 @@ if ARGV[4] ~= '' then
   local revision = raw and cjson.decode(raw).revision or -1
   if revision ~= tonumber(ARGV[4]) then return {-1, revision, 0, 0} end
 end
-local added, dup, scored = 0, 0, 0
+local fresh, ids, scores, dup = {}, {}, {}, 0
 for i = 5, #ARGV, 3 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
-    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
-    redis.call('RPUSH', KEYS[4], ARGV[i])
-    if ARGV[i + 2] ~= '' then
-      redis.call('RPUSH', KEYS[5], ARGV[i + 2])
-      scored = scored + 1
-    end
-    added = added + 1
+    fresh[#fresh + 1] = ARGV[i + 1]
+    ids[#ids + 1] = ARGV[i]
+    if ARGV[i + 2] ~= '' then scores[#scores + 1] = ARGV[i + 2] end
   else
     dup = dup + 1
   end
 end
+-- One RPUSH per 1000 elements, not per sample (unpack's stack is bounded).
+local function pushAll(key, list)
+  for j = 1, #list, 1000 do redis.call('RPUSH', key, unpack(list, j, math.min(j + 999, #list))) end
+end
+pushAll(KEYS[1], fresh)
+pushAll(KEYS[4], ids)
+pushAll(KEYS[5], scores)
+local added, scored = #fresh, #scores
 local forget = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[2])
 while forget > 0 do
   local chunk = math.min(forget, 1000)
