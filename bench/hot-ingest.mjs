@@ -12,11 +12,15 @@
 //    ratio ours / minimal (target >= 0.5).
 // 2. Samples per second through the SDK (batches of 1,000 samples of 20 features, 4 in flight)
 //    against raw pipelined RPUSH+LTRIM of the same JSON samples from ioredis into the same Redis.
+// Each line also gives the CPU time spent per request (or sample) by the processes doing the
+// work (the server's from /proc), which a loaded machine disturbs far less than the rates.
+// BENCH_PARTS=observations,samples,sdk picks parts; BENCH_ONLY_OURS=1 skips the minimal server
+// (for profiling: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR", see PROFILE-ingest.md).
 import { makeLearner } from "@org/ml-core"
 import { createClient } from "@org/ml-sdk"
 import { Redis } from "ioredis"
 import * as http from "node:http"
-import { deleteKeysWithPrefix, jsonPoster, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
+import { deleteKeysWithPrefix, jsonPoster, processCpuMs, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 const seconds = Number(process.env.BENCH_SECONDS ?? 8)
@@ -128,9 +132,15 @@ const startMinimal = async (windowSize, limits, pipelineRecord) => {
 const row = (label, r) =>
   `${label.padEnd(34)} ${Math.round(r.reqPerSec).toLocaleString("en").padStart(7)} req/s  mean ${
     r.meanMs.toFixed(2)
-  } ms  p99 ${r.p99Ms.toFixed(2)} ms`
+  } ms  p99 ${r.p99Ms.toFixed(2)} ms  CPU ${Math.round(r.cpuUsPerRequest)} us/request`
 
-const { stop, url } = await startServerProcess({
+/** CPU ms this process has used: the minimal server and the raw client run in it. */
+const ownCpuMs = () => {
+  const { system, user } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
+const { child, stop, url } = await startServerProcess({
   ML_REDIS_URL: redisUrl,
   ML_REDIS_PREFIX: prefix,
   ML_MODEL_STORAGE_DIR: `/tmp/${prefix}data`
@@ -168,22 +178,34 @@ try {
   const pipelineRecord = await redis.get(`${prefix}ml:pipeline:hot`)
   if (!onlyOurs) minimal = await startMinimal(windowSize, limits, pipelineRecord)
 
-  const run = async (label, target, script) => {
+  /**
+   * wrk against `target`, with the CPU time the serving process spent per request: on a loaded
+   * machine the rates swing with the load, the CPU per request much less.
+   */
+  const run = async (label, target, script, cpuMs) => {
+    const before = cpuMs()
     const r = await runWrk(target, script, { connections: 32, seconds })
-    console.log(row(label, r))
-    return r
+    const result = { ...r, cpuUsPerRequest: (cpuMs() - before) * 1000 / (r.reqPerSec * seconds) }
+    console.log(row(label, result))
+    return result
   }
+  const serverCpuMs = () => processCpuMs(child.pid)
   /** Ours, then (unless BENCH_ONLY_OURS) the minimal route, and the ratio of their rates. */
   const compare = async (route, path, bodyLua) => {
     if (!parts.has(route)) return
-    const ours = await run(`${route}, ours`, `${url}${path}`, wrkPostScript(bodyLua("ours")))
+    const ours = await run(`${route}, ours`, `${url}${path}`, wrkPostScript(bodyLua("ours")), serverCpuMs)
     if (onlyOurs) return
     const base = await run(
       `${route}, node:http + ioredis`,
       `${minimal.url}/${route}`,
-      wrkPostScript(bodyLua("minimal"))
+      wrkPostScript(bodyLua("minimal")),
+      ownCpuMs
     )
-    console.log(`  ratio ours/minimal ${(ours.reqPerSec / base.reqPerSec).toFixed(2)} (target >= 0.5)`)
+    console.log(
+      `  ratio ours/minimal: req/s ${(ours.reqPerSec / base.reqPerSec).toFixed(2)}, CPU per request ${
+        (base.cpuUsPerRequest / ours.cpuUsPerRequest).toFixed(2)
+      } (target >= 0.5)`
+    )
   }
   console.log(`wrk -t1 -c32 -d${seconds}s, Redis ${redisUrl}`)
   await compare("observations", "/v1/drift/monitors/hot/observations", () => `'${observationBody}'`)
@@ -192,7 +214,6 @@ try {
   // ---------------------------------------------------------------- SDK vs raw RPUSH
   if (parts.has("sdk")) {
     const names = Array.from({ length: 20 }, (_, j) => `f${j}`)
-    await pipelineOf("sdk", names)
     const batches = 200
     const batchSize = 1000
     const all = Array.from({ length: batches }, (_, b) =>
@@ -201,30 +222,46 @@ try {
         features: Object.fromEntries(names.map((name) => [name, uniform() * 2 - 1])),
         label: uniform() < 0.5 ? 1 : 0
       })))
-    const runPool = async (send) => {
+    // Made after the samples: an SDK connection idle past the server's keep-alive while they are
+    // generated could be closed just as the first batch is written to it.
+    await pipelineOf("sdk", names)
+    /** Wall ms and CPU ms (this process, and the server's for ours) of sending every batch. */
+    const runPool = async (send, withServer) => {
       let next = 0
       const t = performance.now()
+      const cpu = () => ownCpuMs() + (withServer ? serverCpuMs() : 0)
+      const cpuBefore = cpu()
       await Promise.all(Array.from({ length: 4 }, async () => {
         while (next < batches) await send(all[next++])
       }))
-      return performance.now() - t
+      return { ms: performance.now() - t, cpuMs: cpu() - cpuBefore }
     }
-    const ours = await runPool((samples) => ml.learner.addSamples("sdk", samples))
+    const ours = await runPool((samples) => ml.learner.addSamples("sdk", samples), true)
     const key = `${prefix}raw-buffer`
-    const raw = await runPool((samples) =>
-      redis.multi().rpush(key, ...samples.map((s) => JSON.stringify(s))).ltrim(key, -1_000_000, -1).exec()
+    const raw = await runPool(
+      (samples) => redis.multi().rpush(key, ...samples.map((s) => JSON.stringify(s))).ltrim(key, -1_000_000, -1).exec(),
+      false
     )
     const status = await ml.learner.getPipelineStatus("sdk")
     if (status.counters.buffered !== batches * batchSize) {
       throw new Error(`expected ${batches * batchSize} buffered, got ${status.counters.buffered}`)
     }
     const total = batches * batchSize
+    const perSample = (r) => (r.cpuMs * 1000 / total).toFixed(1)
     console.log(
       `SDK ingestion (1,000-sample batches, 4 in flight): ours ${
-        Math.round(total / ours * 1000).toLocaleString("en")
-      } samples/s (validated, deduplicated, progressive-scored), raw ioredis RPUSH ${
-        Math.round(total / raw * 1000).toLocaleString("en")
-      } samples/s, ratio ${(raw / ours).toFixed(2)}`
+        Math.round(total / ours.ms * 1000).toLocaleString("en")
+      } samples/s, CPU ${perSample(ours)} us/sample (SDK + server; validated, deduplicated, progressive-scored)`
+    )
+    console.log(
+      `raw ioredis RPUSH+LTRIM of the same JSON: ${
+        Math.round(total / raw.ms * 1000).toLocaleString("en")
+      } samples/s, CPU ${perSample(raw)} us/sample`
+    )
+    console.log(
+      `  ratio ours/raw: samples/s ${(raw.ms / ours.ms).toFixed(2)}, CPU per sample ${
+        (raw.cpuMs / ours.cpuMs).toFixed(2)
+      }`
     )
   }
 } finally {

@@ -95,15 +95,12 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
         const stale = yield* Effect.flip(store.addSamples(p.id, [stored("c")], limits(1000), [0.3], 2))
         const missing = yield* Effect.flip(store.addSamples("no-such-pipeline", [stored("d")], limits(1000), [0.4], 1))
         const unchecked = yield* store.addSamples(p.id, [stored("b"), stored("e")], limits(1000))
-        return {
-          first,
-          stale,
-          missing,
-          unchecked,
-          buffer: yield* store.buffer(p.id),
-          counters: yield* store.counters(p.id),
-          progressive: yield* store.progressive(p.id)
-        }
+        const [buffer, counters, progressive] = yield* Effect.all([
+          store.buffer(p.id),
+          store.counters(p.id),
+          store.progressive(p.id)
+        ])
+        return { first, stale, missing, unchecked, buffer, counters, progressive }
       }))
       expect(r.first).toEqual({ added: 2, duplicates: 0, dropped: 0, buffered: 2 })
       expect(r.stale._tag).toBe("StaleRevisionError")
