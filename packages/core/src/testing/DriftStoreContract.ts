@@ -90,7 +90,7 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
           ),
           { concurrency: "unbounded" }
         )
-        yield* store.pushWindows(monitor.id, { "country": ["a", null, "b"] }, 2)
+        yield* store.pushWindows(monitor.id, { country: ["a", null, "b"] }, 2)
         return { big: yield* store.window(monitor.id, "amount"), small: yield* store.window(monitor.id, "country") }
       }))
       expect(big).toHaveLength(1000)
