@@ -19,7 +19,10 @@
 import { makeLearner } from "@org/ml-core"
 import { createClient } from "@org/ml-sdk"
 import { Redis } from "ioredis"
+import * as fs from "node:fs"
 import * as http from "node:http"
+import * as os from "node:os"
+import * as path from "node:path"
 import { deleteKeysWithPrefix, jsonPoster, processCpuMs, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
@@ -140,10 +143,11 @@ const ownCpuMs = () => {
   return (user + system) / 1000
 }
 
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-hot-ingest-"))
 const { child, stop, url } = await startServerProcess({
   ML_REDIS_URL: redisUrl,
   ML_REDIS_PREFIX: prefix,
-  ML_MODEL_STORAGE_DIR: `/tmp/${prefix}data`
+  ML_MODEL_STORAGE_DIR: dataDir
 })
 let minimal
 try {
@@ -274,4 +278,5 @@ try {
   await stop()
   await deleteKeysWithPrefix(redis, prefix)
   redis.disconnect()
+  fs.rmSync(dataDir, { recursive: true, force: true })
 }
