@@ -195,14 +195,14 @@ try {
   }
   const serverCpuMs = () => processCpuMs(child.pid)
   /** Ours, then (unless BENCH_ONLY_OURS) the minimal route, and the ratio of their rates. */
-  const compare = async (route, path, bodyLua) => {
+  const compare = async (route, routePath, bodyLua) => {
     if (!parts.has(route)) return
     // Warm-up (not counted): the first requests pay for loading modules and compiling hot code.
-    await runWrk(`${url}${path}`, wrkPostScript(bodyLua("warm-ours")), { connections: 32, seconds: 2 })
+    await runWrk(`${url}${routePath}`, wrkPostScript(bodyLua("warm-ours")), { connections: 32, seconds: 2 })
     if (!onlyOurs) {
       await runWrk(`${minimal.url}/${route}`, wrkPostScript(bodyLua("warm-minimal")), { connections: 32, seconds: 2 })
     }
-    const ours = await run(`${route}, ours`, `${url}${path}`, wrkPostScript(bodyLua("ours")), serverCpuMs)
+    const ours = await run(`${route}, ours`, `${url}${routePath}`, wrkPostScript(bodyLua("ours")), serverCpuMs)
     if (onlyOurs) return
     const base = await run(
       `${route}, node:http + ioredis`,
