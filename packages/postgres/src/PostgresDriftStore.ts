@@ -79,8 +79,8 @@ export const make = (sql: Sql): DriftStore.DriftStoreShape => ({
       if (features.length === 0) return
       await sql.begin(async (tx) => {
         for (const [feature, values] of features) {
-          await tx`INSERT INTO ml_drift_windows (monitor_id, feature, count, skip) VALUES (${monitorId}, ${feature}, 0, 0)
-                 ON CONFLICT (monitor_id, feature) DO NOTHING`
+          await tx`INSERT INTO ml_drift_windows (monitor_id, feature, count, skip)
+                   VALUES (${monitorId}, ${feature}, 0, 0) ON CONFLICT (monitor_id, feature) DO NOTHING`
           const [window] = await tx<Array<{ count: string; skip: string }>>`
           SELECT count, skip FROM ml_drift_windows WHERE monitor_id = ${monitorId} AND feature = ${feature}
           FOR UPDATE`
