@@ -1,6 +1,6 @@
 // Online-learning benchmarks, each against a baseline in the same run.
 //
-//   npm run bench -- learning     (or: node bench/learning.mjs, after a build; needs Redis)
+//   npm run bench -- learning     (or: node bench/learning.mjs, after a build)
 //
 // 1. Learner updates per second in process, logistic regression with constant-rate SGD, with
 //    (a) 20 dense features through a fixed schema and (b) 1,000 sparse features hashed into 2^20
@@ -12,15 +12,11 @@
 //      Int32Array slots + Float64Array values); ours is learner.learnVector(vector, label).
 //    Target: ratio >= 0.5 in each. Runs alternate (7 rounds each, medians) so that machine noise
 //    hits both sides alike.
-// 2. Samples per second ingested over HTTP in batches of 1,000 (4 in flight) through the SDK into
-//    one server on Redis, against raw pipelined RPUSH+LTRIM of the same JSON samples from ioredis
-//    into the same Redis (same batches, same concurrency). BENCH_ONLY_IN_PROCESS=1 skips this part.
+// Samples ingested over HTTP through the SDK (against raw pipelined RPUSH) are measured by
+// bench/hot-ingest.mjs, with the other ingestion routes.
 import { fnv1a32, makeLearner } from "@org/ml-core"
-import { createClient } from "@org/ml-sdk"
-import { Redis } from "ioredis"
-import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
+import { median } from "./lib.mjs"
 
-const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 let state = 17
 const uniform = () => {
   state = (Math.imul(state, 1664525) + 1013904223) >>> 0
@@ -173,79 +169,4 @@ const handWrittenByName = (size, slotOf) => (samples) => {
     const learner = makeLearner(config)
     for (let i = 0; i < n; i++) learner.learnVector(vectors[i], labels[i])
   }, loopVectorized)
-}
-
-if (process.env.BENCH_ONLY_IN_PROCESS) process.exit(0)
-// ---------------------------------------------------------------- over HTTP on Redis
-{
-  const prefix = `bench-learning-${process.pid}-`
-  const redis = new Redis(redisUrl)
-  const { url, stop } = await startServerProcess({
-    ML_REDIS_URL: redisUrl,
-    ML_REDIS_PREFIX: prefix,
-    ML_MODEL_STORAGE_DIR: `/tmp/${prefix}data`
-  })
-  try {
-    const ml = createClient({ baseUrl: url })
-    const names = Array.from({ length: 20 }, (_, j) => `f${j}`)
-    const base = makeLearner({
-      kind: "logistic",
-      optimizer: { type: "sgd", learningRate: rate },
-      features: { type: "schema", names }
-    })
-    const model = await ml.registry.registerModel({
-      name: "bench-online",
-      version: "1.0.0",
-      algorithm: "logistic_regression",
-      framework: "ml-pipeline"
-    }, new TextEncoder().encode(JSON.stringify(base.state())))
-    // Periodic once a day: ingestion only, no update during the run.
-    await ml.learner.createPipeline({
-      id: "bench",
-      name: "bench",
-      modelId: model.id,
-      strategy: "periodic",
-      updateFrequencySeconds: 86_400,
-      batchSize: 1000,
-      maxBufferSize: 1_000_000
-    })
-    const batches = 200
-    const batchSize = 1000
-    const all = Array.from({ length: batches }, (_, b) =>
-      Array.from({ length: batchSize }, (_, i) => ({
-        sampleId: `s${b}-${i}`,
-        features: Object.fromEntries(names.map((name) => [name, uniform() * 2 - 1])),
-        label: uniform() < 0.5 ? 1 : 0
-      })))
-    const inFlight = 4
-    const runPool = async (send) => {
-      let next = 0
-      const t = performance.now()
-      await Promise.all(Array.from({ length: inFlight }, async () => {
-        while (next < batches) await send(all[next++])
-      }))
-      return performance.now() - t
-    }
-    const ours = await runPool((samples) => ml.learner.addSamples("bench", samples))
-    const key = `${prefix}raw-buffer`
-    const raw = await runPool((samples) =>
-      redis.multi().rpush(key, ...samples.map((s) => JSON.stringify(s))).ltrim(key, -1_000_000, -1).exec()
-    )
-    const status = await ml.learner.getPipelineStatus("bench")
-    if (status.counters.buffered !== batches * batchSize) {
-      throw new Error(`expected ${batches * batchSize} buffered, got ${status.counters.buffered}`)
-    }
-    const total = batches * batchSize
-    console.log(
-      `HTTP ingestion on Redis: ours ${
-        Math.round(total / ours * 1000).toLocaleString("en")
-      } samples/s (SDK -> server -> Redis, validated, deduplicated, progressive-scored), raw ioredis RPUSH ${
-        Math.round(total / raw * 1000).toLocaleString("en")
-      } samples/s, ratio ${(raw / ours).toFixed(2)}`
-    )
-  } finally {
-    await stop()
-    await deleteKeysWithPrefix(redis, prefix)
-    redis.disconnect()
-  }
 }

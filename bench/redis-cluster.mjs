@@ -79,7 +79,7 @@ const operations = {
     run(s.experiments.addExposures(s.experimentIds[i % entities].id, [1, 1], "2026-01-01")),
   "drift window push (100 values)": (s) => {
     const values = Array.from({ length: 100 }, (_, v) => v / 100)
-    return (i) => run(s.drift.pushValues(s.monitorIds[i % entities], "age", values, 1000))
+    return (i) => run(s.drift.pushWindows(s.monitorIds[i % entities], { age: values }, 1000))
   },
   "model registration": (s, round) => (i) => {
     const model = sampleModel({

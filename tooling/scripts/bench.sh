@@ -4,8 +4,9 @@
 #   npm run bench -- artifact the 1 GiB artifact upload/download through the server
 #   npm run bench -- stats    ks2Samp and psi against scipy/numpy (needs Debian's python3-scipy)
 #   npm run bench -- drift    recording through the SDK into Redis vs raw ioredis; a 100-feature check vs scipy (Redis, python3-scipy)
-#   npm run bench -- learning learner updates/s vs a hand-written SGD loop; samples/s over HTTP into Redis vs raw ioredis (Redis)
+#   npm run bench -- learning learner updates/s vs a hand-written SGD loop
 #   npm run bench -- learner-format learner state bytes and save/load times, format 1 (JSON) vs 2 (sparse binary)
+#   npm run bench -- hot-ingest observations and samples routes vs node:http + ioredis (wrk); SDK samples/s vs raw RPUSH (Redis, wrk)
 #   npm run bench -- dashboard initial JS vs the 200 KB budget; Chromium on 5,000 model versions vs a plain HTML table
 #   npm run bench -- artifact-s3 artifact upload/download through the server: disk vs S3 (s3rver, started here)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
@@ -34,11 +35,15 @@ if [[ "$which" == gauges ]]; then
   node bench/gauges.mjs
 fi
 if [[ "$which" == all || "$which" == learning ]]; then
-  source "$(dirname "$0")/ensure-services.sh"
   node bench/learning.mjs
 fi
 if [[ "$which" == all || "$which" == learner-format ]]; then
   node bench/learner-format.mjs
+fi
+if [[ "$which" == all || "$which" == hot-ingest ]]; then
+  source "$(dirname "$0")/ensure-services.sh"
+  command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || true; }
+  node bench/hot-ingest.mjs
 fi
 if [[ "$which" == all || "$which" == dashboard ]]; then
   node bench/dashboard.mjs

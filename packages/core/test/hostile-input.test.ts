@@ -165,9 +165,9 @@ describe("large batches", () => {
   it("append to the memory stores without spreading into arguments (130,000 values, 200,000 samples)", async () => {
     const drift = Effect.runSync(DriftStore.makeMemory)
     const values = new Array<number>(130_000).fill(1)
-    await Effect.runPromise(drift.pushValues("m", "x", values, 1_000_000))
+    await Effect.runPromise(drift.pushWindows("m", { x: values }, 1_000_000))
     expect((await Effect.runPromise(drift.window("m", "x"))).length).toBe(130_000)
-    await Effect.runPromise(drift.pushValues("m", "x", values, 200_000))
+    await Effect.runPromise(drift.pushWindows("m", { x: values }, 200_000))
     expect((await Effect.runPromise(drift.window("m", "x"))).length).toBe(200_000)
 
     const pipelines = Effect.runSync(PipelineStore.makeMemory)

@@ -387,3 +387,42 @@ describe("artifacts", () => {
 
 const sharedPipelines = Effect.runSync(PipelineStore.makeMemory)
 pipelineStoreContract("memory", () => Layer.succeed(PipelineStore.PipelineStore, sharedPipelines))
+
+describe("ingestion with the pipeline cached per instance", () => {
+  it("scores a batch with the live model another instance just published, not the cached one", async () => {
+    // Instances made here need the ports themselves, not just the OnlineLearner that `run` offers.
+    const result = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const store = yield* PipelineStore.PipelineStore
+        // Two instances over one store, as two servers over one Redis.
+        const a = yield* OnlineLearner.make()
+        const b = yield* OnlineLearner.make()
+        const p = yield* a.createPipeline({
+          name: "p",
+          modelId: yield* baseModel(0),
+          strategy: "periodic",
+          updateFrequencySeconds: 86_400
+        })
+        yield* a.addSamples(p.id, Array.from({ length: 60 }, (_, i) => sample(i)))
+        const before = loadLearner((yield* store.liveState(p.id))!)
+        const update = yield* b.triggerUpdate(p.id)
+        const next = Array.from({ length: 20 }, (_, i) => sample(200 + i))
+        const added = yield* a.addSamples(p.id, next)
+        const after = loadLearner((yield* store.liveState(p.id))!)
+        const scored = (yield* store.progressive(p.id)).slice(-next.length).map((e) => e.prediction)
+        return {
+          update,
+          added,
+          scored,
+          byBefore: next.map((s) => before.predict(s.features)),
+          byAfter: next.map((s) => after.predict(s.features))
+        }
+      }),
+      world()
+    ))
+    expect(result.update).toMatchObject({ accepted: true })
+    expect(result.added).toMatchObject({ added: 20, duplicates: 0 })
+    expect(result.byAfter).not.toEqual(result.byBefore)
+    expect(result.scored).toEqual(result.byAfter)
+  })
+})

@@ -108,13 +108,16 @@ export const make = (options: { readonly directory: string }) =>
           case "delivery":
             return replaySync(state.appendDelivery(entry.delivery), file)
           case "values":
-            return replaySync(state.pushValues(entry.monitorId, entry.feature, entry.values, entry.windowSize), file)
+            return replaySync(
+              state.pushWindows(entry.monitorId, { [entry.feature]: entry.values }, entry.windowSize),
+              file
+            )
         }
       }
     })
     const pushValues = (monitorId: string, feature: string, values: ReadonlyArray<WindowValue>, windowSize: number) =>
       journal.mutate(
-        (s) => s.pushValues(monitorId, feature, values, windowSize),
+        (s) => s.pushWindows(monitorId, { [feature]: values }, windowSize),
         () => ({ op: "values" as const, monitorId, feature, values, windowSize })
       )
     // Upgrade: windows an earlier release saved on clean shutdown join the journal, then the file goes.
@@ -139,7 +142,13 @@ export const make = (options: { readonly directory: string }) =>
           () => ({ op: "baseline", monitorId, feature, baseline })
         ),
       baselines: (monitorId, feature) => read((s) => s.baselines(monitorId, feature)),
-      pushValues,
+      // One journal record per feature: the format journals of earlier releases replay.
+      pushWindows: (monitorId, valuesByFeature, windowSize) =>
+        Effect.forEach(
+          Object.entries(valuesByFeature),
+          ([feature, values]) => pushValues(monitorId, feature, values, windowSize),
+          { discard: true }
+        ),
       window: (monitorId, feature) => read((s) => s.window(monitorId, feature)),
       alertStates: (monitorId) => read((s) => s.alertStates(monitorId)),
       setAlertState: (monitorId, feature, state) =>

@@ -127,9 +127,9 @@ export const make = (options: { readonly directory: string }) =>
       liveState: (id) => read((s) => s.liveState(id)),
       appendUpdate: (record) => journal.mutate((s) => s.store.appendUpdate(record), () => ({ op: "update", record })),
       updates: (id) => read((s) => s.updates(id)),
-      addSamples: (id, samples, limits, predictions) =>
+      addSamples: (id, samples, limits, predictions, expectedRevision) =>
         journal.mutate(
-          (s) => s.store.addSamples(id, samples, limits, predictions),
+          (s) => s.store.addSamples(id, samples, limits, predictions, expectedRevision),
           (): JournalEntry => ({
             op: "samples",
             id,

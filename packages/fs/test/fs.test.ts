@@ -99,7 +99,7 @@ describe("fs drift durability", () => {
           missingShare: 0,
           counts: { a: 1 }
         }),
-        s.pushValues(monitor.id, "amount", [1, 2, null], 10),
+        s.pushWindows(monitor.id, { amount: [1, 2, null] }, 10),
         s.appendReport(
           { id: "r1", monitorId: monitor.id, at: monitor.createdAt, features: [], alerts: [] },
           "2000-01-01T00:00:00Z"

@@ -323,7 +323,7 @@ describe("drift windows", () => {
     await fs.writeFile(windowsFile, JSON.stringify({ [monitor.id]: { amount: [1, 2, null] } }))
     expect(await use(DriftStore.DriftStore.use((s) => s.window(monitor.id, "amount")))).toEqual([1, 2, null])
     await expect(fs.access(windowsFile)).rejects.toThrow()
-    await use(DriftStore.DriftStore.use((s) => s.pushValues(monitor.id, "amount", [3], 3)))
+    await use(DriftStore.DriftStore.use((s) => s.pushWindows(monitor.id, { amount: [3] }, 3)))
     expect(await use(DriftStore.DriftStore.use((s) => s.window(monitor.id, "amount")))).toEqual([2, null, 3])
   })
 
@@ -335,7 +335,7 @@ describe("drift windows", () => {
     const values = Array.from({ length: 300_000 }, (_, i) => i)
     await use(
       DriftStore.DriftStore.use((s) =>
-        Effect.andThen(s.insertMonitor(monitor), s.pushValues(monitor.id, "amount", values, 400_000))
+        Effect.andThen(s.insertMonitor(monitor), s.pushWindows(monitor.id, { amount: values }, 400_000))
       )
     )
     const window = await use(DriftStore.DriftStore.use((s) => s.window(monitor.id, "amount")))

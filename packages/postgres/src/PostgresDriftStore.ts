@@ -69,23 +69,28 @@ export const make = ({ query, sql }: PostgresClientShape): DriftStore.DriftStore
         SELECT seq, baseline FROM ml_drift_baselines WHERE monitor_id = ${monitorId} AND feature = ${feature}
         ORDER BY seq`).map((row) => baselines.orThrow(row.baseline, `ml_drift_baselines row ${row.seq}`))),
 
-  pushValues: (monitorId, feature, values, windowSize) =>
+  // One transaction for the batch; window rows are locked in feature-name order, so two batches
+  // over the same features cannot deadlock.
+  pushWindows: (monitorId, valuesByFeature, windowSize) =>
     query("window push", async () => {
-      if (values.length === 0) return
+      const features = Object.entries(valuesByFeature).filter(([, values]) => values.length > 0)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      if (features.length === 0) return
       await sql.begin(async (tx) => {
-        await tx`INSERT INTO ml_drift_windows (monitor_id, feature, count, skip) VALUES (${monitorId}, ${feature}, 0, 0)
-                 ON CONFLICT (monitor_id, feature) DO NOTHING`
-        const [window] = await tx<Array<{ count: string; skip: string }>>`
+        for (const [feature, values] of features) {
+          await tx`INSERT INTO ml_drift_windows (monitor_id, feature, count, skip)
+                   VALUES (${monitorId}, ${feature}, 0, 0) ON CONFLICT (monitor_id, feature) DO NOTHING`
+          const [window] = await tx<Array<{ count: string; skip: string }>>`
           SELECT count, skip FROM ml_drift_windows WHERE monitor_id = ${monitorId} AND feature = ${feature}
           FOR UPDATE`
-        await tx`INSERT INTO ml_drift_window_chunks (monitor_id, feature, length, "values")
+          await tx`INSERT INTO ml_drift_window_chunks (monitor_id, feature, length, "values")
                  VALUES (${monitorId}, ${feature}, ${values.length}, ${tx.json(values as never)})`
-        const count = Number(window!.count) + values.length
-        // Values already skipped stay dropped even if the window grows later, as in every other store.
-        const drop = Math.max(Number(window!.skip), count - windowSize)
-        let removed = 0
-        if (drop > 0) {
-          const [row] = await tx<Array<{ removed: string | null }>>`
+          const count = Number(window!.count) + values.length
+          // Values already skipped stay dropped even if the window grows later, as in every other store.
+          const drop = Math.max(Number(window!.skip), count - windowSize)
+          let removed = 0
+          if (drop > 0) {
+            const [row] = await tx<Array<{ removed: string | null }>>`
             WITH running AS (
               SELECT seq, sum(length) OVER (ORDER BY seq) AS through FROM ml_drift_window_chunks
               WHERE monitor_id = ${monitorId} AND feature = ${feature}
@@ -94,10 +99,11 @@ export const make = ({ query, sql }: PostgresClientShape): DriftStore.DriftStore
               WHERE seq IN (SELECT seq FROM running WHERE through <= ${drop}) RETURNING length
             )
             SELECT sum(length) AS removed FROM gone`
-          removed = Number(row?.removed ?? 0)
-        }
-        await tx`UPDATE ml_drift_windows SET count = ${count - removed}, skip = ${drop - removed}
+            removed = Number(row?.removed ?? 0)
+          }
+          await tx`UPDATE ml_drift_windows SET count = ${count - removed}, skip = ${drop - removed}
                  WHERE monitor_id = ${monitorId} AND feature = ${feature}`
+        }
       })
     }),
 

@@ -94,10 +94,16 @@ export const make = ({ query, sql }: PostgresClientShape): PipelineStore.Pipelin
       )
     ),
 
-  addSamples: (id, batch, { dedupWindow, maxBufferSize, progressiveWindow }, predictions) =>
+  addSamples: (id, batch, { dedupWindow, maxBufferSize, progressiveWindow }, predictions, expectedRevision) =>
     query("sample ingestion", () =>
-      sql.begin(async (tx) => {
+      sql.begin(async (tx): Promise<PipelineStore.SamplesAdded | undefined> => {
         const sizes = await lockSamples(tx, id)
+        if (expectedRevision !== undefined) {
+          // FOR SHARE: a commit of the pipeline waits until this batch is in, so none slips between.
+          const [row] = await tx<Array<{ revision: number }>>`
+            SELECT revision FROM ml_pipelines WHERE id = ${id} FOR SHARE`
+          if (row === undefined || Number(row.revision) !== expectedRevision) return undefined
+        }
         // Remembering the ids is the deduplication: the ids not remembered yet come back, in batch
         // order (a repeat within the batch conflicts with its first occurrence and is skipped).
         const remembered = batch.length === 0 ? [] : await tx<Array<{ sample_id: string }>>`
@@ -139,8 +145,14 @@ export const make = ({ query, sql }: PostgresClientShape): PipelineStore.Pipelin
                      dropped = dropped + ${dropped}, buffered = ${buffered - dropped},
                      seen = ${Math.min(seen, dedupWindow)}, progressive = ${Math.min(progressive, progressiveWindow)}
                  WHERE pipeline_id = ${id}`
-        return { added: fresh.length, duplicates, dropped }
-      })),
+        return { added: fresh.length, duplicates, dropped, buffered: buffered - dropped }
+      })).pipe(
+        Effect.flatMap((added) =>
+          added === undefined
+            ? Effect.fail(new StaleRevisionError({ message: `Pipeline ${id} changed since it was read` }))
+            : Effect.succeed(added)
+        )
+      ),
 
   buffer: (id) =>
     query("buffer read", async () =>

@@ -25,8 +25,8 @@ describe("PostgresDriftStore windows", () => {
       const memory = await Effect.runPromise(DriftStore.makeMemory)
       const steps: Array<[Array<number>, number]> = [[range(0, 12), 10], [range(12, 17), 20], [range(17, 40), 8]]
       for (const [values, size] of steps) {
-        await Effect.runPromise(store.pushValues("m", "f", values, size))
-        await Effect.runPromise(memory.pushValues("m", "f", values, size))
+        await Effect.runPromise(store.pushWindows("m", { f: values }, size))
+        await Effect.runPromise(memory.pushWindows("m", { f: values }, size))
         expect(await Effect.runPromise(store.window("m", "f"))).toEqual(
           await Effect.runPromise(memory.window("m", "f"))
         )

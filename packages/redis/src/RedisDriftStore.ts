@@ -2,8 +2,9 @@
  * Drift monitoring state in Redis, shared by every instance (key layout in README). A window is
  * the list `drift:stats:<type>:<monitor>:<feature>` of recorded batches ("<length>|<JSON array>"),
  * with `<...>:meta` holding the value count and how many values of the first batch are already
- * outside the window. One Lua script appends a batch and drops what fell out, so concurrent
- * recorders lose nothing and a batch of 10,000 values costs Redis one list element, not 10,000.
+ * outside the window. One Lua script (by EVALSHA) appends a request's batch to every feature's
+ * window and drops what fell out, so concurrent recorders lose nothing, a request costs one round
+ * trip however many features it has, and a batch of 10,000 values costs Redis one list element.
  * Reports and alerts (`drift:alert:<id>`) are kept by time in a sorted set and pruned past the
  * retention; leases are SET NX PX.
  */
@@ -19,6 +20,7 @@ import {
   MonitorConflictError,
   storedRecord,
   Webhook,
+  type WindowValue,
   WindowValues
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
@@ -27,6 +29,7 @@ import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { driftKeys } from "./RedisKeys.js"
+import { luaScript, runScript } from "./RedisScript.js"
 
 // What is read back is decoded (a damaged or foreign record is a StorageError naming its key).
 const monitorRecord = storedRecord(Monitor)
@@ -39,26 +42,49 @@ const windowChunk = storedRecord(WindowValues)
 
 export { driftKeys }
 
-// KEYS: chunks list, meta hash. ARGV: "<len>|<json>", len, window size.
-const pushScript = `
-redis.call('RPUSH', KEYS[1], ARGV[1])
-local count = tonumber(redis.call('HINCRBY', KEYS[2], 'count', tonumber(ARGV[2])))
-local skip = tonumber(redis.call('HGET', KEYS[2], 'skip') or '0')
-local n = tonumber(ARGV[3])
-while count - skip > n do
-  local first = redis.call('LINDEX', KEYS[1], 0)
-  local len = tonumber(string.match(first, '^(%d+)|'))
-  if count - len >= n then
-    redis.call('LPOP', KEYS[1])
-    count = count - len
-    skip = 0
-  else
-    skip = count - n
+/**
+ * Appends one batch to the windows of several features of a monitor, atomically. KEYS: per
+ * feature its chunks list and meta hash. ARGV: the window size, then per feature
+ * "<len>|<json>" and len. Whole batches fall out of the front; of a batch only partly outside
+ * the window, `skip` counts the values already gone.
+ */
+export const windowPushScript = luaScript(`
+local n = tonumber(ARGV[1])
+for k = 1, #KEYS / 2 do
+  local list, meta = KEYS[2 * k - 1], KEYS[2 * k]
+  redis.call('RPUSH', list, ARGV[2 * k])
+  local count = tonumber(redis.call('HINCRBY', meta, 'count', tonumber(ARGV[2 * k + 1])))
+  local skip = tonumber(redis.call('HGET', meta, 'skip') or '0')
+  while count - skip > n do
+    local first = redis.call('LINDEX', list, 0)
+    local len = tonumber(string.match(first, '^(%d+)|'))
+    if count - len >= n then
+      redis.call('LPOP', list)
+      count = count - len
+      skip = 0
+    else
+      skip = count - n
+    end
   end
+  redis.call('HSET', meta, 'count', count, 'skip', skip)
 end
-redis.call('HSET', KEYS[2], 'count', count, 'skip', skip)
-return count - skip
-`
+return 1
+`)
+
+/** The keys and arguments of windowPushScript for features' window keys and their values. */
+export const windowPushArguments = (
+  features: ReadonlyArray<{ readonly windowKey: string; readonly values: ReadonlyArray<WindowValue> }>,
+  metaKeyOf: (windowKey: string) => string,
+  windowSize: number
+) => {
+  const keys: Array<string> = []
+  const args: Array<string | number> = [windowSize]
+  for (const { values, windowKey } of features) {
+    keys.push(windowKey, metaKeyOf(windowKey))
+    args.push(`${values.length}|${JSON.stringify(values)}`, values.length)
+  }
+  return { keys, args }
+}
 
 export const make = (
   redis: RedisConnection,
@@ -74,20 +100,23 @@ export const make = (
    * Monitors never change once created (the port has no update or delete), so each is read and
    * decoded once per process: recording a batch costs no extra round trip for its monitor.
    */
-  const monitors = new Map<string, Monitor>()
-  const readMonitor = async (id: string): Promise<Monitor | undefined> => {
+  const monitors = new Map<string, { readonly monitor: Monitor; readonly typeOf: ReadonlyMap<string, string> }>()
+  const readCached = async (id: string) => {
     const cached = monitors.get(id)
     if (cached !== undefined) return cached
     const monitor = monitorSource === undefined
       ? await getJson(redis, keys.monitor(id), monitorRecord)
       : await monitorSource(id)
-    if (monitor !== undefined) monitors.set(id, monitor)
-    return monitor
+    if (monitor === undefined) return undefined
+    const entry = { monitor, typeOf: new Map(monitor.features.map((f) => [f.name, f.type])) }
+    monitors.set(id, entry)
+    return entry
   }
-  /** A feature's window key holds its type, from the monitor. */
-  const windowKey = async (monitorId: string, feature: string) => {
-    const monitor = await readMonitor(monitorId)
-    return keys.window(monitor?.features.find((f) => f.name === feature)?.type ?? "numeric", monitorId, feature)
+  const readMonitor = async (id: string) => (await readCached(id))?.monitor
+  /** Each feature's window key holds its type, from the monitor. */
+  const windowKeys = async (monitorId: string) => {
+    const typeOf = (await readCached(monitorId))?.typeOf
+    return (feature: string) => keys.window(typeOf?.get(feature) ?? "numeric", monitorId, feature)
   }
   return {
     insertMonitor: (monitor) =>
@@ -113,23 +142,20 @@ export const make = (
         const key = keys.baselines(monitorId, feature)
         return (await redis.lrange(key, 0, -1)).map((raw, i) => parseJson(raw, `${key}[${i}]`, baselineRecord))
       }),
-    pushValues: (monitorId, feature, values, windowSize) =>
+    pushWindows: (monitorId, valuesByFeature, windowSize) =>
       call("window push", async () => {
-        if (values.length === 0) return
-        const key = await windowKey(monitorId, feature)
-        await redis.eval(
-          pushScript,
-          2,
-          key,
-          keys.windowMeta(key),
-          `${values.length}|${JSON.stringify(values)}`,
-          values.length,
-          windowSize
-        )
+        const windowKeyOf = await windowKeys(monitorId)
+        const features = []
+        for (const [feature, values] of Object.entries(valuesByFeature)) {
+          if (values.length > 0) features.push({ windowKey: windowKeyOf(feature), values })
+        }
+        if (features.length === 0) return
+        const { args, keys: scriptKeys } = windowPushArguments(features, keys.windowMeta, windowSize)
+        await runScript(redis, windowPushScript, scriptKeys, args)
       }),
     window: (monitorId, feature) =>
       call("window read", async () => {
-        const key = await windowKey(monitorId, feature)
+        const key = (await windowKeys(monitorId))(feature)
         const [chunks, skip] = await Promise.all([redis.lrange(key, 0, -1), redis.hget(keys.windowMeta(key), "skip")])
         const values = chunks.flatMap((chunk, i) =>
           windowChunk.fromJson(chunk.slice(chunk.indexOf("|") + 1), `${key}[${i}]`)

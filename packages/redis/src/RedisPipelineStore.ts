@@ -4,7 +4,8 @@
  * (set of recent sampleIds, for deduplication) with `:seen-order` (the same ids, oldest first, to
  * forget those beyond the window), `:counters`, `:state` (live learner state), `:progressive`
  * and `:validation` (bounded lists), and `ml:update:<update_id>` records listed in `:updates`.
- * One Lua script deduplicates, appends, trims and counts a batch atomically. What is read back
+ * One Lua script (by EVALSHA) checks the pipeline's revision and deduplicates, appends, trims and
+ * counts a batch atomically: one round trip per batch. What is read back
  * decodes through the core's schemas (a list entry is named `<key>[<index>]` when it does not).
  */
 import {
@@ -23,28 +24,42 @@ import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { pipelineKeys } from "./RedisKeys.js"
+import { luaScript, runScript } from "./RedisScript.js"
 
 export { pipelineKeys }
 
-// KEYS: buffer, seen, counters, seen-order, progressive. ARGV: max buffer, dedup window,
-// progressive window, then triples (sampleId, sample JSON, progressive entry JSON or ""). Ids
-// beyond the window leave the seen set oldest first (seen-order lists them); only new samples
-// are scored.
-const addScript = `
-local added, dup, scored = 0, 0, 0
-for i = 4, #ARGV, 3 do
+/**
+ * Deduplicates, appends, trims and counts one batch of samples. KEYS: buffer, seen, counters,
+ * seen-order, progressive, the pipeline record. ARGV: max buffer, dedup window, progressive
+ * window, expected revision ("" for any), then triples (sampleId, sample JSON, progressive entry
+ * JSON or ""). A record of another revision takes nothing and answers {-1, revision}. Ids beyond
+ * the window leave the seen set oldest first (seen-order lists them); only new samples are
+ * scored. Answers added, duplicates, dropped and the buffer's length after.
+ */
+export const sampleAddScript = luaScript(`
+if ARGV[4] ~= '' then
+  local raw = redis.call('GET', KEYS[6])
+  local revision = raw and cjson.decode(raw).revision or -1
+  if revision ~= tonumber(ARGV[4]) then return {-1, revision, 0, 0} end
+end
+local fresh, ids, scores, dup = {}, {}, {}, 0
+for i = 5, #ARGV, 3 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
-    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
-    redis.call('RPUSH', KEYS[4], ARGV[i])
-    if ARGV[i + 2] ~= '' then
-      redis.call('RPUSH', KEYS[5], ARGV[i + 2])
-      scored = scored + 1
-    end
-    added = added + 1
+    fresh[#fresh + 1] = ARGV[i + 1]
+    ids[#ids + 1] = ARGV[i]
+    if ARGV[i + 2] ~= '' then scores[#scores + 1] = ARGV[i + 2] end
   else
     dup = dup + 1
   end
 end
+-- One RPUSH per 1000 elements, not per sample (unpack's stack is bounded).
+local function pushAll(key, list)
+  for j = 1, #list, 1000 do redis.call('RPUSH', key, unpack(list, j, math.min(j + 999, #list))) end
+end
+pushAll(KEYS[1], fresh)
+pushAll(KEYS[4], ids)
+pushAll(KEYS[5], scores)
+local added, scored = #fresh, #scores
 local forget = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[2])
 while forget > 0 do
   local chunk = math.min(forget, 1000)
@@ -60,19 +75,19 @@ if len > max then
   dropped = len - max
   redis.call('LTRIM', KEYS[1], dropped, -1)
 end
-redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 3) / 3)
+redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 4) / 3)
 redis.call('HINCRBY', KEYS[3], 'duplicates', dup)
 redis.call('HINCRBY', KEYS[3], 'dropped', dropped)
-return {added, dup, dropped}
-`
+return {added, dup, dropped, len - dropped}
+`)
 
 const pipelines = storedRecord(Pipeline)
 const states = storedRecord(LearnerState)
 const updateRecords = storedRecord(UpdateRecord)
 const samples = storedRecord(PipelineStore.StoredSample)
 const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
-/** The script's reply: added, duplicates, dropped. */
-const addReply = storedRecord(Schema.Tuple([Schema.Int, Schema.Int, Schema.Int]))
+/** The script's reply: added, duplicates, dropped, buffered (added -1: another revision). */
+const addReply = storedRecord(Schema.Tuple([Schema.Int, Schema.Int, Schema.Int, Schema.Int]))
 
 /** Values per RPUSH/SADD when a whole list is written at once (keeps each command's size bounded). */
 const transferChunk = 10_000
@@ -174,35 +189,40 @@ export const make = (
             : Effect.fail(new StaleRevisionError({ message: `Pipeline ${pipeline.id} changed since it was read` })))
           )
         ),
-    addSamples: (id, samples, { maxBufferSize, dedupWindow, progressiveWindow }, predictions) =>
+    addSamples: (id, samples, { dedupWindow, maxBufferSize, progressiveWindow }, predictions, expectedRevision) =>
       call("samples", async () => {
-        const args = samples.flatMap((
-          s,
-          i
-        ) => [
-          s.sampleId,
-          JSON.stringify(s),
-          predictions ? JSON.stringify({ prediction: predictions[i], label: s.label }) : ""
-        ])
-        // One array argument, not a spread: up to three per sample exceed a call's argument slots.
-        const reply = await redis.call(
-          "EVAL",
-          [
-            addScript,
-            5,
-            keys.part(id, "buffer"),
-            keys.part(id, "seen"),
-            keys.part(id, "counters"),
-            keys.part(id, "seen-order"),
-            keys.part(id, "progressive"),
-            maxBufferSize,
-            dedupWindow,
-            progressiveWindow
-          ].concat(args)
+        const args: Array<string | number> = [
+          maxBufferSize,
+          dedupWindow,
+          progressiveWindow,
+          expectedRevision ?? ""
+        ]
+        for (let i = 0; i < samples.length; i++) {
+          const s = samples[i]!
+          args.push(
+            s.sampleId,
+            JSON.stringify(s),
+            predictions ? `{"prediction":${JSON.stringify(predictions[i])},"label":${JSON.stringify(s.label)}}` : ""
+          )
+        }
+        const reply = await runScript(redis, sampleAddScript, [
+          keys.part(id, "buffer"),
+          keys.part(id, "seen"),
+          keys.part(id, "counters"),
+          keys.part(id, "seen-order"),
+          keys.part(id, "progressive"),
+          keys.pipeline(id)
+        ], args)
+        const [added, duplicates, dropped, buffered] = addReply.orThrow(
+          reply,
+          `samples script reply for ${keys.pipeline(id)}`
         )
-        const [added, duplicates, dropped] = addReply.orThrow(reply, `samples script reply for ${keys.pipeline(id)}`)
-        return { added, duplicates, dropped }
-      }),
+        return added === -1 ? undefined : { added, duplicates, dropped, buffered }
+      }).pipe(Effect.flatMap((added) =>
+        added === undefined
+          ? Effect.fail(new StaleRevisionError({ message: `Pipeline ${id} changed since it was read` }))
+          : Effect.succeed(added)
+      )),
     buffer: (id) => readList(keys.part(id, "buffer"), samples),
     bufferSize: (id) => call("buffer size", () => redis.llen(keys.part(id, "buffer"))),
     removeSamples: (id, sampleIds) =>

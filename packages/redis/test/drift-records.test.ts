@@ -23,7 +23,7 @@ describe("Redis drift store reading back", () => {
   it("reads back what it wrote", async () => {
     const monitor = sampleMonitor()
     await Effect.runPromise(store.insertMonitor(monitor))
-    await Effect.runPromise(store.pushValues(monitor.id, "amount", [1, null, 2.5], 10))
+    await Effect.runPromise(store.pushWindows(monitor.id, { amount: [1, null, 2.5] }, 10))
     expect(await Effect.runPromise(store.getMonitor(monitor.id))).toEqual(monitor)
     expect(await Effect.runPromise(store.window(monitor.id, "amount"))).toEqual([1, null, 2.5])
   })

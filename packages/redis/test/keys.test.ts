@@ -107,8 +107,8 @@ describe("names with special characters through every store", () => {
         yield* store.insertMonitor(monitor)
         for (const [i, name] of tricky.entries()) {
           yield* store.addBaseline(monitor.id, name, numericBaseline(i + 1))
-          yield* store.pushValues(monitor.id, name, Array.from({ length: i + 1 }, () => i), 100)
-          yield* store.pushValues(monitor.id, name, [i], 100)
+          yield* store.pushWindows(monitor.id, { [name]: Array.from({ length: i + 1 }, () => i) }, 100)
+          yield* store.pushWindows(monitor.id, { [name]: [i] }, 100)
         }
         const windows = yield* Effect.forEach(tricky, (name) => store.window(monitor.id, name))
         const baselines = yield* Effect.forEach(tricky, (name) => store.baselines(monitor.id, name))

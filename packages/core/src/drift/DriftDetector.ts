@@ -109,19 +109,27 @@ const findMonitor = (store: DriftStoreShape, id: string) =>
       : Effect.succeed(monitor)
   ))
 
-/** Checks every value against its feature, then appends each feature's values to its window. */
-const recordValues = Effect.fnUntraced(
-  function*(store: DriftStoreShape, monitor: Monitor, values: ValuesByFeature, path: ValuePath) {
-    const issues = observationIssues(monitor, values, path)
-    if (issues.length > 0) return yield* invalid("observations", issues)
-    yield* Effect.forEach(
-      Object.entries(values),
-      ([feature, list]) =>
-        list.length === 0 ? Effect.void : store.pushValues(monitor.id, feature, list, monitor.settings.windowSize),
-      { discard: true, concurrency: 8 }
-    )
+/**
+ * Checks every value against its feature, then appends each feature's values to its window, the
+ * whole batch in one store call (one round trip on Redis, however many features it has).
+ */
+const recordValues = (
+  store: DriftStoreShape,
+  monitor: Monitor,
+  values: ValuesByFeature,
+  path: ValuePath
+): Effect.Effect<void, ValidationError | StorageError> => {
+  const issues = observationIssues(monitor, values, path)
+  if (issues.length > 0) return Effect.fail(invalid("observations", issues))
+  const nonEmpty: Record<string, ReadonlyArray<WindowValue>> = Object.create(null)
+  let any = false
+  for (const [feature, list] of Object.entries(values)) {
+    if (list.length === 0) continue
+    nonEmpty[feature] = list
+    any = true
   }
-)
+  return any ? store.pushWindows(monitor.id, nonEmpty, monitor.settings.windowSize) : Effect.void
+}
 
 /** A monitor from its input (settings over the defaults), or the issues its schema cannot state. */
 const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaults: Partial<MonitorSettings>) {

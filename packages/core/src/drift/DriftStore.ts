@@ -24,11 +24,13 @@ export interface DriftStoreShape {
   readonly addBaseline: (monitorId: string, feature: string, baseline: Baseline) => Effect.Effect<void, StorageError>
   /** Every version of a feature's baseline, oldest first. */
   readonly baselines: (monitorId: string, feature: string) => Effect.Effect<ReadonlyArray<Baseline>, StorageError>
-  /** Appends values to a feature's window and keeps only the last `windowSize`, atomically. */
-  readonly pushValues: (
+  /**
+   * Appends each feature's values to its window and keeps only the last `windowSize` of each,
+   * atomically per window; one call for a whole batch, so a store can write it in one step.
+   */
+  readonly pushWindows: (
     monitorId: string,
-    feature: string,
-    values: ReadonlyArray<WindowValue>,
+    valuesByFeature: Readonly<Record<string, ReadonlyArray<WindowValue>>>,
     windowSize: number
   ) => Effect.Effect<void, StorageError>
   /** The window, oldest value first. */
@@ -84,13 +86,15 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
         baselineVersions.set(key(monitorId, feature), list)
       }),
     baselines: (monitorId, feature) => Effect.sync(() => [...(baselineVersions.get(key(monitorId, feature)) ?? [])]),
-    pushValues: (monitorId, feature, values, windowSize) =>
+    pushWindows: (monitorId, valuesByFeature, windowSize) =>
       Effect.sync(() => {
-        const current = windows.get(key(monitorId, feature)) ?? []
-        // A loop, not push(...values): a spread of 100,000+ arguments overflows the stack (also at journal replay).
-        for (const value of values) current.push(value)
-        if (current.length > windowSize) current.splice(0, current.length - windowSize)
-        windows.set(key(monitorId, feature), current)
+        for (const [feature, values] of Object.entries(valuesByFeature)) {
+          const current = windows.get(key(monitorId, feature)) ?? []
+          // A loop, not push(...values): a spread of 100,000+ arguments overflows the stack (also at journal replay).
+          for (const value of values) current.push(value)
+          if (current.length > windowSize) current.splice(0, current.length - windowSize)
+          windows.set(key(monitorId, feature), current)
+        }
       }),
     window: (monitorId, feature) => Effect.sync(() => [...(windows.get(key(monitorId, feature)) ?? [])]),
     alertStates: (monitorId) => Effect.sync(() => ({ ...(states.get(monitorId) ?? {}) })),

@@ -306,11 +306,20 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
     }))
   }
 
-  const addSamples = Effect.fn("OnlineLearner.addSamples")(function*(id: string, samples: ReadonlyArray<SampleInput>) {
-    const p = yield* getPipeline(id)
-    const issues = sampleIssues(p.kind, samples)
-    if (issues.length > 0) return yield* Effect.fail(invalid("samples", issues))
-    const at = yield* nowIso
+  /**
+   * Pipelines as last read by this instance. Ingestion uses them without reading: the store takes
+   * a batch only while the stored revision is the cached one, and a refusal drops the entry, so
+   * a batch is never scored against a superseded learner or judged by a superseded strategy.
+   */
+  const pipelines = new Map<string, Pipeline>()
+  const freshPipeline = (id: string) => getPipeline(id).pipe(Effect.tap((p) => Effect.sync(() => pipelines.set(id, p))))
+  const cachedPipeline = (id: string) => {
+    const cached = pipelines.get(id)
+    return cached === undefined ? freshPipeline(id) : Effect.succeed(cached)
+  }
+
+  /** Scores the checked batch with `p`'s live model and stores it, if `p` is still the stored revision. */
+  const ingest = Effect.fnUntraced(function*(p: Pipeline, samples: ReadonlyArray<SampleInput>, at: string) {
     // Progressive validation: the live model predicts each label before any update sees it.
     const live = yield* liveLearner(p)
     const predictions = samples.map((s) => live.predict(s.features))
@@ -334,10 +343,36 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
       dedupWindow: dedupWindowOf(p),
       progressiveWindow: PROGRESSIVE_WINDOW
     }
-    const result = yield* store.addSamples(id, stored, limits, predictions)
+    const added = yield* store.addSamples(p.id, stored, limits, predictions, p.revision).pipe(
+      Effect.tapError((e) => Effect.sync(() => e._tag === "StaleRevisionError" && pipelines.delete(p.id)))
+    )
+    return { p, added }
+  })
+
+  const addSamples = Effect.fn("OnlineLearner.addSamples")(function*(id: string, samples: ReadonlyArray<SampleInput>) {
+    const cached = yield* cachedPipeline(id)
+    // The learner kind never changes, so the check holds for every revision.
+    const issues = sampleIssues(cached.kind, samples)
+    if (issues.length > 0) return yield* Effect.fail(invalid("samples", issues))
+    const at = yield* nowIso
+    // A stale cache costs one read; after that, conflicts are real races and back off.
+    const { added, p } = yield* ingest(cached, samples, at).pipe(
+      Effect.catchTag(
+        "StaleRevisionError",
+        () =>
+          retryOnStaleRevision(
+            Effect.flatMap(freshPipeline(id), (fresh) => ingest(fresh, samples, at)),
+            CHANGE_ATTEMPTS
+          )
+      )
+    )
+    // The rule is judged on the pipeline the batch was stored under and the buffer it left; only
+    // the adaptive rule needs more (the progressive metric), so it reads it in `update`.
+    const mayBeDue = p.strategy === "adaptive" ||
+      isUpdateDue(p, { trigger: "samples", buffered: added.buffered, nowMs: Date.parse(at), progressiveMetric: null })
     // A failing update never fails ingestion: it is recorded on the pipeline and retried.
-    const record = yield* update(id, "samples").pipe(Effect.orElseSucceed(() => null))
-    return { ...result, update: record }
+    const record = mayBeDue ? yield* update(id, "samples").pipe(Effect.orElseSucceed(() => null)) : null
+    return { added: added.added, duplicates: added.duplicates, dropped: added.dropped, update: record }
   })
 
   const predict = Effect.fn("OnlineLearner.predict")(

@@ -28,6 +28,14 @@ export interface SampleLimits {
   readonly progressiveWindow: number
 }
 
+/** What one addSamples did, and how many samples are buffered after it (for the update rule). */
+export interface SamplesAdded {
+  readonly added: number
+  readonly duplicates: number
+  readonly dropped: number
+  readonly buffered: number
+}
+
 export interface PipelineStoreShape {
   readonly insert: (pipeline: Pipeline) => Effect.Effect<void, PipelineConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Pipeline | undefined, StorageError>
@@ -38,14 +46,18 @@ export interface PipelineStoreShape {
   ) => Effect.Effect<void, StaleRevisionError | StorageError>
   /**
    * `predictions[i]`, the live model's prediction for `samples[i]` before it saw the label, joins
-   * the progressive window when that sample is new (a replay is not scored twice).
+   * the progressive window when that sample is new (a replay is not scored twice). With
+   * `expectedRevision`, the batch is taken only while the pipeline record has that revision
+   * (else StaleRevisionError and nothing changes): a caller may ingest with a cached pipeline and
+   * learner and still never score against a superseded one.
    */
   readonly addSamples: (
     id: string,
     samples: ReadonlyArray<StoredSample>,
     limits: SampleLimits,
-    predictions?: ReadonlyArray<number>
-  ) => Effect.Effect<{ readonly added: number; readonly duplicates: number; readonly dropped: number }, StorageError>
+    predictions?: ReadonlyArray<number>,
+    expectedRevision?: number
+  ) => Effect.Effect<SamplesAdded, StaleRevisionError | StorageError>
   readonly buffer: (id: string) => Effect.Effect<ReadonlyArray<StoredSample>, StorageError>
   /** How many samples are buffered, without reading them (checked on every ingestion). */
   readonly bufferSize: (id: string) => Effect.Effect<number, StorageError>
@@ -135,8 +147,11 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
         pipelines.set(pipeline.id, pipeline)
         return Effect.void
       }),
-    addSamples: (id, samples, { maxBufferSize, dedupWindow, progressiveWindow }, predictions) =>
-      Effect.sync(() => {
+    addSamples: (id, samples, { maxBufferSize, dedupWindow, progressiveWindow }, predictions, expectedRevision) =>
+      Effect.suspend(() => {
+        if (expectedRevision !== undefined && pipelines.get(id)?.revision !== expectedRevision) {
+          return Effect.fail(new StaleRevisionError({ message: `Pipeline ${id} changed since it was read` }))
+        }
         const scored = progressive.get(id) ?? []
         const buffer = buffers.get(id) ?? []
         const ids = seen.get(id) ?? new Set<string>()
@@ -167,7 +182,7 @@ export const makeMemoryWithSampleData = Effect.sync((): MemoryPipelineStore => {
         c.dropped += dropped
         buffers.set(id, buffer)
         seen.set(id, ids)
-        return { added, duplicates, dropped }
+        return Effect.succeed({ added, duplicates, dropped, buffered: buffer.length })
       }),
     buffer: (id) => Effect.sync(() => [...(buffers.get(id) ?? [])]),
     bufferSize: (id) => Effect.sync(() => buffers.get(id)?.length ?? 0),

@@ -83,16 +83,14 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         const store = yield* DriftStore
         yield* store.insertMonitor(monitor)
         yield* Effect.all(
-          Array.from({ length: 20 }, (_, w) =>
-            store.pushValues(
-              monitor.id,
-              "amount",
-              Array.from({ length: 50 }, (_, i) => w * 1000 + i),
-              10_000
-            )),
+          Array.from(
+            { length: 20 },
+            (_, w) =>
+              store.pushWindows(monitor.id, { amount: Array.from({ length: 50 }, (_, i) => w * 1000 + i) }, 10_000)
+          ),
           { concurrency: "unbounded" }
         )
-        yield* store.pushValues(monitor.id, "country", ["a", null, "b"], 2)
+        yield* store.pushWindows(monitor.id, { country: ["a", null, "b"] }, 2)
         return { big: yield* store.window(monitor.id, "amount"), small: yield* store.window(monitor.id, "country") }
       }))
       expect(big).toHaveLength(1000)
@@ -100,6 +98,33 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         Array.from({ length: 20 }, (_, w) => Array.from({ length: 50 }, (_, i) => w * 1000 + i)).flat()
       )
       expect(small).toEqual([null, "b"])
+    })
+
+    it("appends one call's batch to every feature's window, each sliding on its own", async () => {
+      const monitor = sampleMonitor()
+      const { amount, country } = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        // Concurrent multi-feature batches: every value lands in its own feature's window.
+        yield* Effect.all(
+          Array.from({ length: 10 }, (_, w) =>
+            store.pushWindows(monitor.id, {
+              amount: [w * 10, w * 10 + 1],
+              country: [`c${w}`]
+            }, 100)),
+          { concurrency: "unbounded" }
+        )
+        yield* store.pushWindows(monitor.id, { amount: [1000], country: [null, "z"] }, 5)
+        return {
+          amount: yield* store.window(monitor.id, "amount"),
+          country: yield* store.window(monitor.id, "country")
+        }
+      }))
+      expect(amount).toHaveLength(5)
+      expect(amount[4]).toBe(1000)
+      expect(country).toHaveLength(5)
+      expect(country.slice(3)).toEqual([null, "z"])
+      expect(new Set(country.slice(0, 3)).size).toBe(3)
     })
 
     it("slides the window across batches of any size", async () => {
@@ -112,7 +137,7 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         yield* store.insertMonitor(monitor)
         const seen: Array<ReadonlyArray<unknown>> = []
         for (const values of batches) {
-          yield* store.pushValues(monitor.id, "amount", values, 10)
+          yield* store.pushWindows(monitor.id, { amount: values }, 10)
           seen.push(yield* store.window(monitor.id, "amount"))
         }
         return seen

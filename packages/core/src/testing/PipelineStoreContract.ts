@@ -86,6 +86,31 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.listed.map((x) => x.id)).toContain(p.id)
     })
 
+    it("takes a batch only at the expected revision, answering the buffer's size", async () => {
+      const p = samplePipeline({ revision: 3 })
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(p)
+        const first = yield* store.addSamples(p.id, [stored("a"), stored("b")], limits(1000), [0.1, 0.2], 3)
+        const stale = yield* Effect.flip(store.addSamples(p.id, [stored("c")], limits(1000), [0.3], 2))
+        const missing = yield* Effect.flip(store.addSamples("no-such-pipeline", [stored("d")], limits(1000), [0.4], 1))
+        const unchecked = yield* store.addSamples(p.id, [stored("b"), stored("e")], limits(1000))
+        const [buffer, counters, progressive] = yield* Effect.all([
+          store.buffer(p.id),
+          store.counters(p.id),
+          store.progressive(p.id)
+        ])
+        return { first, stale, missing, unchecked, buffer, counters, progressive }
+      }))
+      expect(r.first).toEqual({ added: 2, duplicates: 0, dropped: 0, buffered: 2 })
+      expect(r.stale._tag).toBe("StaleRevisionError")
+      expect(r.missing._tag).toBe("StaleRevisionError")
+      expect(r.unchecked).toEqual({ added: 1, duplicates: 1, dropped: 0, buffered: 3 })
+      expect(r.buffer.map((s) => s.sampleId)).toEqual(["a", "b", "e"])
+      expect(r.counters).toMatchObject({ received: 4, duplicates: 1 })
+      expect(r.progressive).toEqual([{ prediction: 0.1, label: 1 }, { prediction: 0.2, label: 1 }])
+    })
+
     it("collects samples from concurrent writers in one buffer, deduplicated and bounded", async () => {
       const p = samplePipeline()
       const r = await run(Effect.gen(function*() {

@@ -1,0 +1,149 @@
+/**
+ * What one ingestion request costs Redis, read from the server's own MONITOR stream: a batch of
+ * observations over many features, and a batch of samples, are one script call each (by
+ * EVALSHA) once the monitor or pipeline is known; a pipeline changed by another instance is
+ * re-read once, and its new revision is what the batch is stored under.
+ */
+import {
+  DriftDetector,
+  DriftStore,
+  Leases,
+  makeLearner,
+  MetricsSink,
+  ModelRegistry,
+  OnlineLearner,
+  PipelineStore
+} from "@org/ml-core"
+import { Effect, Layer } from "effect"
+import type { Redis } from "ioredis"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { RedisDriftStore, RedisPipelineStore } from "../src/index.js"
+import { luaScript, runScript } from "../src/RedisScript.js"
+import { connectOrFail, deleteKeysWithPrefix, uniquePrefix } from "../src/Testing.js"
+
+const admin = await connectOrFail()
+const prefix = uniquePrefix("round-trips")
+let watcher: Redis
+/** Commands clients sent naming a key of this test (not those scripts ran inside Redis). */
+let seen: Array<ReadonlyArray<string>> = []
+
+beforeAll(async () => {
+  watcher = await admin.duplicate().monitor()
+  watcher.on("monitor", (_time: string, args: ReadonlyArray<string>, source: string) => {
+    if (source !== "lua" && args.some((arg) => String(arg).startsWith(prefix))) seen.push(args)
+  })
+}, 30_000)
+
+afterAll(async () => {
+  watcher.disconnect()
+  await deleteKeysWithPrefix(admin, prefix)
+  await admin.quit()
+})
+
+/** Waits until MONITOR has shown a command sent now: every earlier command has been seen too. */
+const settle = async () => {
+  const marker = `${prefix}marker-${Math.random()}`
+  await admin.exists(marker)
+  for (let i = 0; i < 500 && !seen.some((args) => args.includes(marker)); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** The commands (names) sent while `effect` runs. */
+const commandsOf = async <A>(effect: Effect.Effect<A, unknown>) => {
+  await settle()
+  seen = []
+  const result = await Effect.runPromise(effect)
+  await settle()
+  const commands = seen.filter((args) => String(args[0]).toUpperCase() !== "EXISTS")
+  return { result, commands: commands.map((args) => String(args[0]).toUpperCase()) }
+}
+
+const sharedPorts = Layer.mergeAll(MetricsSink.layerMemory, Leases.layerMemory, ModelRegistry.layerMemory())
+
+describe("one round trip per ingestion batch on Redis", () => {
+  it("records a batch of rows over five features with one EVALSHA", async () => {
+    const layer = DriftDetector.layer().pipe(
+      Layer.provideMerge(Layer.succeed(DriftStore.DriftStore, RedisDriftStore.make(admin, prefix))),
+      Layer.provide(sharedPorts)
+    )
+    const names = ["a", "b", "c", "d", "e"]
+    const row = (i: number) => Object.fromEntries(names.map((name, j) => [name, i * 10 + j]))
+    const record = (rows: ReadonlyArray<Record<string, number>>) =>
+      Effect.provide(DriftDetector.DriftDetector.use((d) => d.recordRows("m5", rows)), layer)
+    await Effect.runPromise(Effect.provide(
+      DriftDetector.DriftDetector.use((d) =>
+        d.createMonitor({
+          id: "m5",
+          features: names.map((name) => ({ name, kind: "feature" as const, type: "numeric" as const }))
+        })
+      ),
+      layer
+    ))
+    await Effect.runPromise(record([row(0)])) // reads the monitor once
+    const { commands } = await commandsOf(record(Array.from({ length: 10 }, (_, i) => row(i + 1))))
+    expect(commands).toEqual(["EVALSHA"])
+    const window = await Effect.runPromise(
+      Effect.provide(DriftStore.DriftStore.use((s) => s.window("m5", "c")), layer)
+    )
+    expect(window).toEqual(Array.from({ length: 11 }, (_, i) => i * 10 + 2))
+  })
+
+  it("stores a batch of samples with one EVALSHA, and re-reads a pipeline another instance changed once", async () => {
+    const store = RedisPipelineStore.make(admin, prefix)
+    const ports = Layer.mergeAll(Layer.succeed(PipelineStore.PipelineStore, store), sharedPorts)
+    const { a, pipeline } = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const registry = yield* ModelRegistry.ModelRegistry
+        const learner = makeLearner({
+          kind: "logistic",
+          optimizer: { type: "sgd", learningRate: 0.1 },
+          features: { type: "schema", names: ["x"] }
+        })
+        const model = yield* registry.registerModel(
+          { name: "round-trips", version: "1.0.0", algorithm: "logistic_regression", framework: "ml" },
+          new Blob([JSON.stringify(learner.state())]).stream()
+        )
+        const a = yield* OnlineLearner.make()
+        const pipeline = yield* a.createPipeline({
+          name: "p",
+          modelId: model.id,
+          strategy: "periodic",
+          updateFrequencySeconds: 86_400
+        })
+        return { a, pipeline }
+      }),
+      ports
+    ))
+    const samples = (from: number) =>
+      Array.from({ length: 10 }, (_, i) => ({ sampleId: `s${from + i}`, features: { x: i / 10 }, label: i % 2 }))
+    await Effect.runPromise(a.addSamples(pipeline.id, samples(0)))
+    const warm = await commandsOf(a.addSamples(pipeline.id, samples(10)))
+    expect(warm.commands).toEqual(["EVALSHA"])
+    expect(warm.result).toMatchObject({ added: 10, duplicates: 0, update: null })
+
+    // Another instance commits a new revision of the pipeline (through the same port it uses).
+    const current = (await Effect.runPromise(store.get(pipeline.id)))!
+    await Effect.runPromise(store.commit({ ...current, revision: current.revision + 1 }, current.revision))
+    const stale = await commandsOf(a.addSamples(pipeline.id, samples(20)))
+    // Refused under the cached revision; the record and (new revision) the live state read; stored.
+    expect(stale.commands).toEqual(["EVALSHA", "GET", "GET", "EVALSHA"])
+    expect(stale.result).toMatchObject({ added: 10 })
+    const again = await commandsOf(a.addSamples(pipeline.id, samples(30)))
+    expect(again.commands).toEqual(["EVALSHA"])
+    const counters = await Effect.runPromise(store.counters(pipeline.id))
+    expect(counters).toMatchObject({ received: 40, duplicates: 0 })
+  })
+
+  it("sends a script Redis does not hold by its source once, then only its digest", async () => {
+    // A script no Redis has seen: its own random text.
+    const script = luaScript(`return redis.call('INCR', KEYS[1]) .. '${Math.random()}'`)
+    const key = `${prefix}script-counter`
+    const first = await commandsOf(Effect.promise(() => runScript(admin, script, [key], [])))
+    expect(first.commands).toEqual(["EVALSHA", "EVAL"])
+    expect(String(first.result)).toMatch(/^1/)
+    const second = await commandsOf(Effect.promise(() => runScript(admin, script, [key], [])))
+    expect(second.commands).toEqual(["EVALSHA"])
+    expect(String(second.result)).toMatch(/^2/)
+  })
+})
