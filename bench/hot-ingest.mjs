@@ -81,8 +81,8 @@ const startMinimal = async (windowSize, limits, pipelineRecord) => {
   await redis.set(recordKey, pipelineRecord)
   const sha = (source) => redis.script("LOAD", source)
   const ready = Promise.all([
-    sha(RedisDriftStore.windowPushScript.source),
-    sha(RedisPipelineStore.sampleAddScript.source)
+    sha(RedisDriftStore.windowPushScript.text),
+    sha(RedisPipelineStore.sampleAddScript.text)
   ])
   const server = http.createServer((req, res) => {
     const chunks = []

@@ -171,7 +171,17 @@ export const runWrk = async (url, script, { connections = 32, seconds = 8, threa
   writeFileSync(file, script)
   try {
     const out = await new Promise((resolve, reject) => {
-      const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "--latency", "-s", file, url]
+      const args = [
+        `-t${threads}`,
+        `-c${connections}`,
+        `-d${seconds}s`,
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        file,
+        url
+      ]
       const child = spawn("wrk", args)
       let stdout = ""
       let stderr = ""

@@ -115,7 +115,7 @@ export const composeDriftStore = (
   listMonitors: durable.listMonitors,
   addBaseline: durable.addBaseline,
   baselines: durable.baselines,
-  pushValues: hot.pushValues,
+  pushWindows: hot.pushWindows,
   window: hot.window,
   alertStates: durable.alertStates,
   setAlertState: durable.setAlertState,

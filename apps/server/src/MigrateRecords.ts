@@ -162,7 +162,7 @@ export const copyDrift = async (source: DriftStore.DriftStoreShape, target: Drif
       const window = state.windows[i]!
       if (window.length > 0) {
         const keep = Math.max(window.length, monitor.settings.windowSize)
-        await run(target.pushValues(monitor.id, feature.name, window, keep))
+        await run(target.pushWindows(monitor.id, { [feature.name]: window }, keep))
       }
     }
     for (const [feature, alertState] of Object.entries(state.alertStates)) {

@@ -2,7 +2,7 @@
 // contract suite on a real PostgreSQL and a real Redis, then checked for what the composition
 // itself promises: each record lands in the store the README names, completing an experiment
 // gives its Redis assignments their retention, and an emptied Redis is refused, not served.
-import { FsArtifactStore } from "@org/ml-adapter-fs"
+import { FsArtifactStore, InstanceFile } from "@org/ml-adapter-fs"
 import { freshDatabase, type TestDatabase } from "@org/ml-adapter-postgres/testing"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
 import {
@@ -80,7 +80,11 @@ const composed = (
 ) =>
   ComposedStores.layer({
     postgres: { url: database.url, maxConnections: 3 },
-    redis: { url: redisUrl, prefix, instanceFile: extra.instanceFile },
+    redis: {
+      url: redisUrl,
+      prefix,
+      remembered: extra.instanceFile === undefined ? undefined : InstanceFile.open(extra.instanceFile)
+    },
     rateLimit: extra.rateLimit
   })
 
@@ -156,7 +160,7 @@ describe("the composed stores", () => {
       yield* experiments.assignIfAbsent(assignmentOf(experiment, "u1", 1))
       yield* experiments.addExposures(experiment.id, [2, 3], "2026-01-02")
       yield* drift.insertMonitor(monitor)
-      yield* drift.pushValues(monitor.id, monitor.features[0]!.name, [1, 2, 3], 10)
+      yield* drift.pushWindows(monitor.id, { [monitor.features[0]!.name]: [1, 2, 3] }, 10)
       yield* pipelines.insert(pipeline)
       yield* pipelines.addSamples(pipeline.id, [{
         sampleId: "s1",

@@ -25,11 +25,11 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import { getJson, getJsonMany, guardedCall, insertIndexed, listIndexed, parseJson } from "./JsonDocuments.js"
+import { luaScript } from "./LuaScript.js"
 import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { driftKeys } from "./RedisKeys.js"
-import { luaScript, runScript } from "./RedisScript.js"
 
 // What is read back is decoded (a damaged or foreign record is a StorageError naming its key).
 const monitorRecord = storedRecord(Monitor)
@@ -151,7 +151,7 @@ export const make = (
         }
         if (features.length === 0) return
         const { args, keys: scriptKeys } = windowPushArguments(features, keys.windowMeta, windowSize)
-        await runScript(redis, windowPushScript, scriptKeys, args)
+        await windowPushScript(redis, scriptKeys, args)
       }),
     window: (monitorId, feature) =>
       call("window read", async () => {

@@ -20,11 +20,11 @@ import {
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import { compareAndSet, getJson, getJsonMany, guardedCall, insertIndexed, listIndexed } from "./JsonDocuments.js"
+import { luaScript } from "./LuaScript.js"
 import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { pipelineKeys } from "./RedisKeys.js"
-import { luaScript, runScript } from "./RedisScript.js"
 
 export { pipelineKeys }
 
@@ -205,7 +205,7 @@ export const make = (
             predictions ? `{"prediction":${JSON.stringify(predictions[i])},"label":${JSON.stringify(s.label)}}` : ""
           )
         }
-        const reply = await runScript(redis, sampleAddScript, [
+        const reply = await sampleAddScript(redis, [
           keys.part(id, "buffer"),
           keys.part(id, "seen"),
           keys.part(id, "counters"),

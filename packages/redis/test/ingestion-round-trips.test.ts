@@ -18,7 +18,7 @@ import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { RedisDriftStore, RedisPipelineStore } from "../src/index.js"
-import { luaScript, runScript } from "../src/RedisScript.js"
+import { luaScript } from "../src/LuaScript.js"
 import { connectOrFail, deleteKeysWithPrefix, uniquePrefix } from "../src/Testing.js"
 
 const admin = await connectOrFail()
@@ -139,10 +139,10 @@ describe("one round trip per ingestion batch on Redis", () => {
     // A script no Redis has seen: its own random text.
     const script = luaScript(`return redis.call('INCR', KEYS[1]) .. '${Math.random()}'`)
     const key = `${prefix}script-counter`
-    const first = await commandsOf(Effect.promise(() => runScript(admin, script, [key], [])))
+    const first = await commandsOf(Effect.promise(() => script(admin, [key], [])))
     expect(first.commands).toEqual(["EVALSHA", "EVAL"])
     expect(String(first.result)).toMatch(/^1/)
-    const second = await commandsOf(Effect.promise(() => runScript(admin, script, [key], [])))
+    const second = await commandsOf(Effect.promise(() => script(admin, [key], [])))
     expect(second.commands).toEqual(["EVALSHA"])
     expect(String(second.result)).toMatch(/^2/)
   })
