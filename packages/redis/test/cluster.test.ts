@@ -92,7 +92,8 @@ const contracts = (label: string, on: LocalCluster, connection: Partial<RedisCli
   driftStoreContract(label, () => RedisDriftStore.layer.pipe(Layer.provide(client(driftPrefix!))))
   experimentStoreContract(
     label,
-    () => RedisExperimentStore.layer.pipe(Layer.provide(client(experimentsPrefix!)))
+    () => RedisExperimentStore.layer.pipe(Layer.provide(client(experimentsPrefix!))),
+    { plannedWrites: true }
   )
   keyStoreContract(label, async () => {
     const prefix = uniquePrefix("keys")

@@ -69,7 +69,8 @@ driftStoreContract(
 
 experimentStoreContract(
   "redis",
-  () => RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+  () => RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))),
+  { plannedWrites: true }
 )
 
 describe("A/B tests over Redis from several instances", () => {

@@ -53,7 +53,12 @@ export const sampleExperiment = (overrides: Partial<Experiment> = {}): Experimen
   }
 }
 
-export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.Layer<ExperimentStore, unknown>) => {
+export const experimentStoreContract = (
+  adapter: string,
+  makeLayer: () => Layer.Layer<ExperimentStore, unknown>,
+  /** The adapter provides ExperimentStore.planned (one checked storage step per hot write): its cases run. */
+  options: { readonly plannedWrites?: boolean } = {}
+) => {
   const run = <A, E>(program: Effect.Effect<A, E, ExperimentStore>): Promise<A> =>
     Effect.runPromise(Effect.provide(program, makeLayer()) as Effect.Effect<A, E>)
 
@@ -306,128 +311,125 @@ export const experimentStoreContract = (adapter: string, makeLayer: () => Layer.
       expect(read.counters.variants.map((v) => v.exposures)).toEqual([days, 2 * days])
     })
 
-    describe("planned writes (adapters that check the definition in the same storage step)", () => {
-      /** Two live stores on the same storage, as two server instances have. */
-      const twoInstances = <A, E>(
-        program: (a: ExperimentStoreShape, b: ExperimentStoreShape) => Effect.Effect<A, E>
-      ): Promise<A> =>
-        Effect.runPromise(
-          Effect.scoped(Effect.gen(function*() {
-            const a = Context.get(yield* Layer.build(makeLayer()), ExperimentStore)
-            const b = Context.get(yield* Layer.build(makeLayer()), ExperimentStore)
-            return yield* program(a, b)
-          })) as Effect.Effect<A, E>
-        )
-      const day = "2026-02-01"
-      /** Sticky while running: every user gets variant 1 (user "zero" variant 0); nothing otherwise. */
-      const stickyPlan = (experiment: Experiment) => (userId: string): AssignmentPlan => {
-        if (experiment.status !== "running") return { _tag: "Nothing" }
-        const variant = userId === "zero" ? 0 : 1
-        const modelId = experiment.variants[variant]!.modelId
-        return { _tag: "Stick", assignment: { experimentId: experiment.id, userId, variant, modelId, at: day } }
-      }
-      const plannedOf = (store: ExperimentStoreShape) => store.planned
-      const notStarted = "experiment has not started"
-      const metricPlan = (experiment: Experiment) =>
-        experiment.status === "draft"
-          ? Result.fail(notStarted)
-          : Result.succeed([{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
+    if (options.plannedWrites) {
+      describe("planned writes (adapters that check the definition in the same storage step)", () => {
+        /** Two live stores on the same storage, as two server instances have. */
+        const twoInstances = <A, E>(
+          program: (a: ExperimentStoreShape, b: ExperimentStoreShape) => Effect.Effect<A, E>
+        ): Promise<A> =>
+          Effect.runPromise(
+            Effect.scoped(Effect.gen(function*() {
+              const a = Context.get(yield* Layer.build(makeLayer()), ExperimentStore)
+              const b = Context.get(yield* Layer.build(makeLayer()), ExperimentStore)
+              return yield* program(a, b)
+            })) as Effect.Effect<A, E>
+          )
+        const day = "2026-02-01"
+        /** Sticky while running: every user gets variant 1 (user "zero" variant 0); nothing otherwise. */
+        const stickyPlan = (experiment: Experiment) => (userId: string): AssignmentPlan => {
+          if (experiment.status !== "running") return { _tag: "Nothing" }
+          const variant = userId === "zero" ? 0 : 1
+          const modelId = experiment.variants[variant]!.modelId
+          return { _tag: "Stick", assignment: { experimentId: experiment.id, userId, variant, modelId, at: day } }
+        }
+        const plannedOf = (store: ExperimentStoreShape) => {
+          if (store.planned === undefined) throw new Error(`${adapter} was declared with plannedWrites but has none`)
+          return store.planned
+        }
+        const notStarted = "experiment has not started"
+        const metricPlan = (experiment: Experiment) =>
+          experiment.status === "draft"
+            ? Result.fail(notStarted)
+            : Result.succeed([{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
 
-      it("assigns a batch in one step: set if absent, one exposure per new user, the winner read back", async (ctx) => {
-        const experiment = sampleExperiment()
-        const read = await twoInstances((store) =>
-          Effect.gen(function*() {
-            const planned = plannedOf(store)
-            if (planned === undefined) return undefined
-            yield* store.insert(experiment)
-            const first = yield* planned.assignPlanned(experiment.id, ["u1", "zero", "u1"], stickyPlan, day)
-            const again = yield* planned.assignPlanned(experiment.id, ["u1"], stickyPlan, day)
-            return {
-              first,
-              again,
-              stored: yield* store.getAssignment(experiment.id, "u1"),
-              counters: yield* store.counters(experiment.id, 2),
-              days: yield* store.exposuresByDay(experiment.id, 2)
-            }
-          })
-        )
-        if (read === undefined) return ctx.skip()
-        expect(read.first?.outcomes.map((o) => o.created)).toEqual([true, true, false])
-        expect(read.first?.outcomes.map((o) => o.stored?.variant)).toEqual([1, 0, 1])
-        expect(read.again?.outcomes[0]).toMatchObject({ created: false, stored: { userId: "u1", variant: 1 } })
-        expect(read.stored).toMatchObject({ userId: "u1", variant: 1, modelId: experiment.variants[1]!.modelId })
-        expect(read.counters.variants.map((v) => v.exposures)).toEqual([1, 1])
-        expect(read.days).toEqual([{ day, counts: [1, 1] }])
-      })
+        it("assigns a batch in one step: set if absent, one exposure per new user, the winner read back", async () => {
+          const experiment = sampleExperiment()
+          const read = await twoInstances((store) =>
+            Effect.gen(function*() {
+              const planned = plannedOf(store)
+              yield* store.insert(experiment)
+              const first = yield* planned.assignPlanned(experiment.id, ["u1", "zero", "u1"], stickyPlan, day)
+              const again = yield* planned.assignPlanned(experiment.id, ["u1"], stickyPlan, day)
+              return {
+                first,
+                again,
+                stored: yield* store.getAssignment(experiment.id, "u1"),
+                counters: yield* store.counters(experiment.id, 2),
+                days: yield* store.exposuresByDay(experiment.id, 2)
+              }
+            })
+          )
+          expect(read.first?.outcomes.map((o) => o.created)).toEqual([true, true, false])
+          expect(read.first?.outcomes.map((o) => o.stored?.variant)).toEqual([1, 0, 1])
+          expect(read.again?.outcomes[0]).toMatchObject({ created: false, stored: { userId: "u1", variant: 1 } })
+          expect(read.stored).toMatchObject({ userId: "u1", variant: 1, modelId: experiment.variants[1]!.modelId })
+          expect(read.counters.variants.map((v) => v.exposures)).toEqual([1, 1])
+          expect(read.days).toEqual([{ day, counts: [1, 1] }])
+        })
 
-      it("sees another instance's change in the very call that would write, and plans again", async (ctx) => {
-        const experiment = sampleExperiment()
-        const read = await twoInstances((a, b) =>
-          Effect.gen(function*() {
-            const planned = plannedOf(a)
-            if (planned === undefined) return undefined
-            yield* a.insert(experiment)
-            // Instance a now holds the running definition.
-            yield* planned.assignPlanned(experiment.id, ["u1"], stickyPlan, day)
-            yield* b.commit({ ...experiment, status: "completed", revision: 2 }, 1)
-            const afterStop = yield* planned.assignPlanned(experiment.id, ["u2"], stickyPlan, day)
-            return {
-              afterStop,
-              u2: yield* a.getAssignment(experiment.id, "u2"),
-              counters: yield* a.counters(experiment.id, 2)
-            }
-          })
-        )
-        if (read === undefined) return ctx.skip()
-        expect(read.afterStop?.experiment).toMatchObject({ status: "completed", revision: 2 })
-        expect(read.afterStop?.outcomes.map((o) => o.plan._tag)).toEqual(["Nothing"])
-        expect(read.u2).toBeUndefined()
-        expect(read.counters.variants.map((v) => v.exposures)).toEqual([0, 1])
-      })
+        it("sees another instance's change in the very call that would write, and plans again", async () => {
+          const experiment = sampleExperiment()
+          const read = await twoInstances((a, b) =>
+            Effect.gen(function*() {
+              const planned = plannedOf(a)
+              yield* a.insert(experiment)
+              // Instance a now holds the running definition.
+              yield* planned.assignPlanned(experiment.id, ["u1"], stickyPlan, day)
+              yield* b.commit({ ...experiment, status: "completed", revision: 2 }, 1)
+              const afterStop = yield* planned.assignPlanned(experiment.id, ["u2"], stickyPlan, day)
+              return {
+                afterStop,
+                u2: yield* a.getAssignment(experiment.id, "u2"),
+                counters: yield* a.counters(experiment.id, 2)
+              }
+            })
+          )
+          expect(read.afterStop?.experiment).toMatchObject({ status: "completed", revision: 2 })
+          expect(read.afterStop?.outcomes.map((o) => o.plan._tag)).toEqual(["Nothing"])
+          expect(read.u2).toBeUndefined()
+          expect(read.counters.variants.map((v) => v.exposures)).toEqual([0, 1])
+        })
 
-      it("refuses metrics only when the definition that refuses them is the stored one", async (ctx) => {
-        const experiment = sampleExperiment({ status: "draft", startedAt: null })
-        const read = await twoInstances((a, b) =>
-          Effect.gen(function*() {
-            const planned = plannedOf(a)
-            if (planned === undefined) return undefined
-            yield* a.insert(experiment)
-            const whileDraft = yield* Effect.flip(planned.mergeMetricsPlanned(experiment.id, metricPlan))
-            // Another instance starts it; a still holds the draft.
-            yield* b.commit({ ...experiment, status: "running", revision: 2 }, 1)
-            const merged = yield* planned.mergeMetricsPlanned(experiment.id, metricPlan)
-            const exposed = yield* planned.addExposuresPlanned(
-              experiment.id,
-              () => Result.succeed([2, 3]),
-              day
-            )
-            return { whileDraft, merged, exposed, counters: yield* a.counters(experiment.id, 2) }
-          })
-        )
-        if (read === undefined) return ctx.skip()
-        expect(read.whileDraft).toBe(notStarted)
-        expect(read.merged).toMatchObject({ status: "running", revision: 2 })
-        expect(read.exposed).toMatchObject({ revision: 2 })
-        expect(read.counters.variants[1]!.metrics.ctr).toMatchObject({ count: 3, min: 0, max: 1 })
-        expect(read.counters.variants.map((v) => v.exposures)).toEqual([2, 3])
-      })
+        it("refuses metrics only when the definition that refuses them is the stored one", async () => {
+          const experiment = sampleExperiment({ status: "draft", startedAt: null })
+          const read = await twoInstances((a, b) =>
+            Effect.gen(function*() {
+              const planned = plannedOf(a)
+              yield* a.insert(experiment)
+              const whileDraft = yield* Effect.flip(planned.mergeMetricsPlanned(experiment.id, metricPlan))
+              // Another instance starts it; a still holds the draft.
+              yield* b.commit({ ...experiment, status: "running", revision: 2 }, 1)
+              const merged = yield* planned.mergeMetricsPlanned(experiment.id, metricPlan)
+              const exposed = yield* planned.addExposuresPlanned(
+                experiment.id,
+                () => Result.succeed([2, 3]),
+                day
+              )
+              return { whileDraft, merged, exposed, counters: yield* a.counters(experiment.id, 2) }
+            })
+          )
+          expect(read.whileDraft).toBe(notStarted)
+          expect(read.merged).toMatchObject({ status: "running", revision: 2 })
+          expect(read.exposed).toMatchObject({ revision: 2 })
+          expect(read.counters.variants[1]!.metrics.ctr).toMatchObject({ count: 3, min: 0, max: 1 })
+          expect(read.counters.variants.map((v) => v.exposures)).toEqual([2, 3])
+        })
 
-      it("answers undefined for an experiment that does not exist, writing nothing", async (ctx) => {
-        const read = await twoInstances((a) =>
-          Effect.gen(function*() {
-            const planned = plannedOf(a)
-            if (planned === undefined) return undefined
-            return [
-              yield* planned.assignPlanned("no-such-experiment", ["u1"], stickyPlan, day),
-              yield* planned.mergeMetricsPlanned("no-such-experiment", metricPlan),
-              yield* planned.addExposuresPlanned("no-such-experiment", () => Result.succeed([1, 1]), day),
-              yield* a.getAssignment("no-such-experiment", "u1")
-            ]
-          })
-        )
-        if (read === undefined) return ctx.skip()
-        expect(read).toEqual([undefined, undefined, undefined, undefined])
+        it("answers undefined for an experiment that does not exist, writing nothing", async () => {
+          const read = await twoInstances((a) =>
+            Effect.gen(function*() {
+              const planned = plannedOf(a)
+              return [
+                yield* planned.assignPlanned("no-such-experiment", ["u1"], stickyPlan, day),
+                yield* planned.mergeMetricsPlanned("no-such-experiment", metricPlan),
+                yield* planned.addExposuresPlanned("no-such-experiment", () => Result.succeed([1, 1]), day),
+                yield* a.getAssignment("no-such-experiment", "u1")
+              ]
+            })
+          )
+          expect(read).toEqual([undefined, undefined, undefined, undefined])
+        })
       })
-    })
+    }
   })
 }

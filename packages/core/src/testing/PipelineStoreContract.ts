@@ -283,7 +283,7 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       })
       expect(r.reimported).toEqual(r.exported)
       expect(r.copyReads).toEqual(r.sourceReads)
-      expect(r.replay).toEqual({ added: 1, duplicates: 2, dropped: 0 })
+      expect(r.replay).toMatchObject({ added: 1, duplicates: 2, dropped: 0 })
     })
   })
 }
