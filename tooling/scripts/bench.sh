@@ -6,6 +6,7 @@
 #   npm run bench -- drift    recording through the SDK into Redis vs raw ioredis; a 100-feature check vs scipy (Redis, python3-scipy)
 #   npm run bench -- learning learner updates/s vs a hand-written SGD loop; samples/s over HTTP into Redis vs raw ioredis (Redis)
 #   npm run bench -- learner-format learner state bytes and save/load times, format 1 (JSON) vs 2 (sparse binary)
+#   npm run bench -- live-state bytes a pipeline's live state takes per update in fs, Redis and PostgreSQL, format 1 vs 2 (Redis, PostgreSQL)
 #   npm run bench -- dashboard initial JS vs the 200 KB budget; Chromium on 5,000 model versions vs a plain HTML table
 #   npm run bench -- artifact-s3 artifact upload/download through the server: disk vs S3 (s3rver, started here)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
@@ -39,6 +40,9 @@ if [[ "$which" == all || "$which" == learning ]]; then
 fi
 if [[ "$which" == all || "$which" == learner-format ]]; then
   node bench/learner-format.mjs
+fi
+if [[ "$which" == all || "$which" == live-state ]]; then
+  node bench/live-state-bytes.mjs
 fi
 if [[ "$which" == all || "$which" == dashboard ]]; then
   node bench/dashboard.mjs
