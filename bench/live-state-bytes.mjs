@@ -1,6 +1,6 @@
 // Bytes a pipeline's live learner state takes in each store per accepted update: format 1 (dense
 // JSON, what the fs, Redis and PostgreSQL adapters wrote until format 2) against format 2 (sparse
-// binary, what they write now), for a 2^20-slot hashed learner with 50,000 touched features.
+// binary, what they write now), for the 2^20-slot hashed learner of learner-fixture.mjs.
 //
 //   node bench/live-state-bytes.mjs      (after a build; Redis at 127.0.0.1:6379, PostgreSQL at
 //                                         127.0.0.1:5432 as for the tests, or ML_TEST_* URLs)
@@ -13,45 +13,22 @@ import { FsPipelineStore } from "@org/ml-adapter-fs"
 import { PostgresClient, PostgresPipelineStore } from "@org/ml-adapter-postgres"
 import { freshDatabase } from "@org/ml-adapter-postgres/testing"
 import { RedisClient, RedisPipelineStore } from "@org/ml-adapter-redis"
-import { loadLearner, makeLearner, PipelineStore } from "@org/ml-core"
+import { loadLearner, PipelineStore } from "@org/ml-core"
 import { Effect, Layer } from "effect"
 import { Redis } from "ioredis"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { BITS, FEATURES, probes, SAMPLES, trainedLearner } from "./learner-fixture.mjs"
 import { deleteKeysWithPrefix } from "./lib.mjs"
 
-const BITS = 20
-const FEATURES = 50_000
-const PER_SAMPLE = 20
-const SAMPLES = 10_000
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
-
-let seed = 2463534242
-const uniform = () => {
-  seed ^= seed << 13
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  return (seed >>> 0) / 4294967296
-}
-const samples = Array.from({ length: SAMPLES }, (_, s) => {
-  const features = {}
-  for (let j = 0; j < PER_SAMPLE; j++) features[`feature_${(s * PER_SAMPLE + j) % FEATURES}`] = uniform() * 2 - 1
-  return { features, label: uniform() > 0.5 ? 1 : 0 }
-})
-const probes = samples.slice(0, 200).map((s) => s.features)
 
 const learners = [
   ["sgd", { type: "sgd", learningRate: 0.05 }, false],
   ["adagrad + standardize", { type: "adagrad", learningRate: 0.1 }, true]
 ].map(([name, optimizer, standardize]) => {
-  const learner = makeLearner({
-    kind: "logistic",
-    optimizer,
-    features: { type: "hashing", bits: BITS },
-    ...(standardize ? { standardize: true } : {})
-  })
-  for (const s of samples) learner.learn(s)
+  const learner = trainedLearner(optimizer, standardize)
   return { name, learner, state: learner.state() }
 })
 
