@@ -36,7 +36,7 @@ describe("live learner state in Redis", () => {
     expect(stored!.length * 10).toBeLessThan(JSON.stringify(state).length)
   })
 
-  it("reads a format-1 JSON value an earlier release wrote, and replaces it by format 2 on the next write", async () => {
+  it("reads a format-1 JSON value an earlier release wrote; the next write replaces it by format 2", async () => {
     const pipeline = samplePipeline()
     const { learner, probes } = trainedHashedLearner(12)
     const key = keys.part(pipeline.id, "state")
