@@ -7,13 +7,10 @@
 // Saving in format 1 is what publishing did until format 2: JSON.stringify(learner.state()) as
 // UTF-8. Every loaded learner is checked to predict exactly what the saved one does. Times are
 // CPU milliseconds of this process (steadier than wall time on a loaded machine), median of 5.
-import { encodeLearnerState, loadLearner, makeLearner } from "@org/ml-core"
+import { encodeLearnerState, loadLearner } from "@org/ml-core"
+import { BITS, FEATURES, names, PER_SAMPLE, probes, SAMPLES, trainedLearner } from "./learner-fixture.mjs"
 import { median } from "./lib.mjs"
 
-const BITS = 20
-const FEATURES = 50_000
-const PER_SAMPLE = 20
-const SAMPLES = 10_000
 const REPS = Number(process.env.ML_BENCH_REPS ?? 5)
 
 const optimizers = [
@@ -23,27 +20,6 @@ const optimizers = [
   ["ftrl", { type: "ftrl", alpha: 0.1, beta: 1, l1: 0.01, l2: 0.01 }, false],
   ["adagrad + standardize", { type: "adagrad", learningRate: 0.1 }, true]
 ]
-
-let seed = 2463534242
-const uniform = () => {
-  seed ^= seed << 13
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  return (seed >>> 0) / 4294967296
-}
-const names = Array.from({ length: FEATURES }, (_, i) => `feature_${i}`)
-// Sample s holds PER_SAMPLE consecutive names, so every name is touched SAMPLES * PER_SAMPLE / FEATURES times.
-const samples = Array.from({ length: SAMPLES }, (_, s) => {
-  const features = {}
-  let margin = 0
-  for (let j = 0; j < PER_SAMPLE; j++) {
-    const x = uniform() * 2 - 1
-    features[names[(s * PER_SAMPLE + j) % FEATURES]] = x
-    margin += x * ((s + j) % 3 - 1)
-  }
-  return { features, label: margin > 0 ? 1 : 0 }
-})
-const probes = samples.slice(0, 200).map((s) => s.features)
 
 const timed = (fn) => {
   let result = fn()
@@ -59,13 +35,7 @@ const timed = (fn) => {
 
 const rows = []
 for (const [name, optimizer, standardize] of optimizers) {
-  const learner = makeLearner({
-    kind: "logistic",
-    optimizer,
-    features: { type: "hashing", bits: BITS },
-    ...(standardize ? { standardize: true } : {})
-  })
-  for (const s of samples) learner.learn(s)
+  const learner = trainedLearner(optimizer, standardize)
   const expected = probes.map((f) => learner.predict(f))
   const encoder = new TextEncoder()
   const save1 = timed(() => encoder.encode(JSON.stringify(learner.state())))

@@ -7,6 +7,7 @@
 #   npm run bench -- learning learner updates/s vs a hand-written SGD loop
 #   npm run bench -- learner-format learner state bytes and save/load times, format 1 (JSON) vs 2 (sparse binary)
 #   npm run bench -- hot-ingest observations and samples routes vs node:http + ioredis (wrk); SDK samples/s vs raw RPUSH (Redis, wrk)
+#   npm run bench -- live-state bytes a pipeline's live state takes per update in fs, Redis and PostgreSQL, format 1 vs 2 (Redis, PostgreSQL)
 #   npm run bench -- dashboard initial JS vs the 200 KB budget; Chromium on 5,000 model versions vs a plain HTML table
 #   npm run bench -- artifact-s3 artifact upload/download through the server: disk vs S3 (s3rver, started here)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
@@ -44,6 +45,10 @@ if [[ "$which" == all || "$which" == hot-ingest ]]; then
   source "$(dirname "$0")/ensure-services.sh"
   command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || true; }
   node bench/hot-ingest.mjs
+fi
+if [[ "$which" == all || "$which" == live-state ]]; then
+  source "$(dirname "$0")/ensure-services.sh"
+  node bench/live-state-bytes.mjs
 fi
 if [[ "$which" == all || "$which" == dashboard ]]; then
   node bench/dashboard.mjs

@@ -1,6 +1,6 @@
 /**
  * Online-learning pipelines on disk, all in one journal (`<dir>/pipelines.jsonl`, see Journal.ts):
- * pipeline records, live learner states, update records and the sample side (buffers, ids seen,
+ * pipeline records, live learner states (format 2, base64), update records and the sample side (buffers, ids seen,
  * counters, progressive and holdout windows). Samples are acknowledged after their batch's fsync
  * (group commit: one fsync for all the ingestions in flight), so a crash loses none of them.
  * Consumed samples leave the buffer in the same fsynced batch that counts them processed (the
@@ -10,7 +10,16 @@
  * line decodes through the core's schemas when read, so a damaged record stops start-up naming
  * the file and line.
  */
-import { LearnerState, Pipeline, PipelineStore, type StorageError, storedRecord, UpdateRecord } from "@org/ml-core"
+import {
+  decodeLiveState,
+  encodeLiveState,
+  LearnerState,
+  Pipeline,
+  PipelineStore,
+  type StorageError,
+  storedRecord,
+  UpdateRecord
+} from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import * as path from "node:path"
 import { makeJournal, replaySync } from "./Journal.js"
@@ -21,7 +30,10 @@ const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 const JournalEntry = Schema.Union([
   Schema.Struct({ op: Schema.Literal("put"), pipeline: Pipeline }),
+  /** A live state as earlier releases wrote it: format-1 JSON, every slot spelled. */
   Schema.Struct({ op: Schema.Literal("state"), id: Schema.String, state: LearnerState }),
+  /** A live state in format 2, base64: the touched slots only. */
+  Schema.Struct({ op: Schema.Literal("state"), id: Schema.String, encoded: Schema.String }),
   Schema.Struct({ op: Schema.Literal("update"), record: UpdateRecord }),
   Schema.Struct({
     op: Schema.Literal("samples"),
@@ -46,6 +58,11 @@ const JournalEntry = Schema.Union([
   Schema.Struct({ op: Schema.Literal("sampleData"), data: PipelineStore.SampleDataByPipeline })
 ])
 type JournalEntry = typeof JournalEntry.Type
+
+const stateEntry = (id: string, state: LearnerState): JournalEntry => {
+  const bytes = encodeLiveState(state)
+  return { op: "state", id, encoded: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") }
+}
 const journalEntries = storedRecord(JournalEntry)
 const savedSamples = storedRecord(PipelineStore.SampleDataByPipeline)
 
@@ -56,7 +73,7 @@ const snapshotEntries = (memory: PipelineStore.MemoryPipelineStore): ReadonlyArr
     for (const pipeline of yield* memory.store.list()) {
       entries.push({ op: "put", pipeline })
       const state = yield* memory.store.liveState(pipeline.id)
-      if (state !== undefined) entries.push({ op: "state", id: pipeline.id, state })
+      if (state !== undefined) entries.push(stateEntry(pipeline.id, state))
       for (const record of yield* memory.store.updates(pipeline.id)) entries.push({ op: "update", record })
     }
     for (const [id, data] of Object.entries(memory.sampleData())) {
@@ -85,8 +102,12 @@ export const make = (options: { readonly directory: string }) =>
               file
             )
           }
-          case "state":
-            return replaySync(state.setLiveState(entry.id, entry.state), file)
+          case "state": {
+            const live = "state" in entry
+              ? entry.state
+              : decodeLiveState(Buffer.from(entry.encoded, "base64"), `${file} (live state of pipeline ${entry.id})`)
+            return replaySync(state.setLiveState(entry.id, live), file)
+          }
           case "update":
             return replaySync(state.appendUpdate(entry.record), file)
           case "samples":
@@ -122,8 +143,7 @@ export const make = (options: { readonly directory: string }) =>
         journal.mutate((s) => s.store.commit(pipeline, expected), () => ({ op: "put", pipeline })),
       get: (id) => read((s) => s.get(id)),
       list: () => read((s) => s.list()),
-      setLiveState: (id, state) =>
-        journal.mutate((s) => s.store.setLiveState(id, state), () => ({ op: "state", id, state })),
+      setLiveState: (id, state) => journal.mutate((s) => s.store.setLiveState(id, state), () => stateEntry(id, state)),
       liveState: (id) => read((s) => s.liveState(id)),
       appendUpdate: (record) => journal.mutate((s) => s.store.appendUpdate(record), () => ({ op: "update", record })),
       updates: (id) => read((s) => s.updates(id)),

@@ -271,6 +271,18 @@ export const migrations: ReadonlyArray<Migration> = [
       )`,
       `INSERT INTO ml_instance (id) VALUES (gen_random_uuid()::text)`
     ]
+  },
+  {
+    version: 10,
+    name: "live learner states in format 2 (binary)",
+    statements: [
+      // New writes fill `encoded` (format-2 bytes) and clear `state`; rows written before keep their
+      // format-1 JSON until the pipeline's next accepted update. Exactly one of the two is set.
+      `ALTER TABLE ml_pipeline_states ALTER COLUMN state DROP NOT NULL`,
+      `ALTER TABLE ml_pipeline_states ADD COLUMN encoded bytea`,
+      `ALTER TABLE ml_pipeline_states ADD CONSTRAINT ml_pipeline_states_one_form
+        CHECK ((state IS NULL) <> (encoded IS NULL))`
+    ]
   }
 ]
 

@@ -6,6 +6,8 @@
  * written with a few set-based statements (jsonb_array_elements, unnest), whatever its size.
  */
 import {
+  decodeLiveState,
+  encodeLiveState,
   LearnerState,
   Pipeline,
   PipelineConflictError,
@@ -19,7 +21,7 @@ import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const pipelines = storedRecord(Pipeline)
 const samples = storedRecord(PipelineStore.StoredSample)
-const states = storedRecord(LearnerState)
+const jsonStates = storedRecord(LearnerState)
 const updates = storedRecord(PipelineStore.UpdateRecord)
 const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
 
@@ -201,18 +203,21 @@ export const make = ({ query, sql }: PostgresClientShape): PipelineStore.Pipelin
 
   liveState: (id) =>
     query("learner state read", async () => {
-      const [row] = await sql<Array<{ state: unknown }>>`
-        SELECT state FROM ml_pipeline_states WHERE pipeline_id = ${id}`
-      return row === undefined ? undefined : states.orThrow(row.state, `ml_pipeline_states row ${id}`)
+      const [row] = await sql<Array<{ state: unknown; encoded: Uint8Array | null }>>`
+        SELECT state, encoded FROM ml_pipeline_states WHERE pipeline_id = ${id}`
+      if (row === undefined) return undefined
+      const where = `ml_pipeline_states row ${id}`
+      // Format-2 bytes since schema version 10; format-1 JSON in rows written before.
+      return row.encoded === null ? jsonStates.orThrow(row.state, where) : decodeLiveState(row.encoded, where)
     }),
 
   setLiveState: (id, state) =>
-    query(
-      "learner state write",
-      () =>
-        sql`INSERT INTO ml_pipeline_states (pipeline_id, state) VALUES (${id}, ${sql.json(state as never)})
-          ON CONFLICT (pipeline_id) DO UPDATE SET state = excluded.state`
-    ).pipe(Effect.asVoid),
+    query("learner state write", () => {
+      const bytes = encodeLiveState(state)
+      const encoded = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      return sql`INSERT INTO ml_pipeline_states (pipeline_id, state, encoded) VALUES (${id}, NULL, ${encoded})
+          ON CONFLICT (pipeline_id) DO UPDATE SET state = NULL, encoded = excluded.encoded`
+    }).pipe(Effect.asVoid),
 
   progressive: (id) =>
     query("progressive window read", async () =>

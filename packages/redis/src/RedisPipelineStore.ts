@@ -2,14 +2,15 @@
  * Online-learning pipelines in Redis, so samples from every instance reach one buffer:
  * `ml:pipeline:<id>` (JSON, compare-and-set by Lua), `:buffer` (list of sample JSON), `:seen`
  * (set of recent sampleIds, for deduplication) with `:seen-order` (the same ids, oldest first, to
- * forget those beyond the window), `:counters`, `:state` (live learner state), `:progressive`
+ * forget those beyond the window), `:counters`, `:state` (live learner state, format-2 bytes), `:progressive`
  * and `:validation` (bounded lists), and `ml:update:<update_id>` records listed in `:updates`.
  * One Lua script (by EVALSHA) checks the pipeline's revision and deduplicates, appends, trims and
  * counts a batch atomically: one round trip per batch. What is read back
  * decodes through the core's schemas (a list entry is named `<key>[<index>]` when it does not).
  */
 import {
-  LearnerState,
+  decodeLiveState,
+  encodeLiveState,
   Pipeline,
   PipelineConflictError,
   PipelineStore,
@@ -82,7 +83,6 @@ return {added, dup, dropped, len - dropped}
 `)
 
 const pipelines = storedRecord(Pipeline)
-const states = storedRecord(LearnerState)
 const updateRecords = storedRecord(UpdateRecord)
 const samples = storedRecord(PipelineStore.StoredSample)
 const progressiveEntries = storedRecord(PipelineStore.ProgressiveEntry)
@@ -250,9 +250,18 @@ export const make = (
       }),
     addProcessed: (id, count) =>
       call("processed", () => redis.hincrby(keys.part(id, "counters"), "processed", count)).pipe(Effect.asVoid),
-    liveState: (id) => call("state", () => getJson(redis, keys.part(id, "state"), states)),
+    liveState: (id) =>
+      call("state", async () => {
+        // Format-2 bytes since this release; format-1 JSON from earlier ones reads the same way.
+        const key = keys.part(id, "state")
+        const bytes = await redis.getBuffer(key)
+        return bytes === null ? undefined : decodeLiveState(bytes, key)
+      }),
     setLiveState: (id, state) =>
-      call("state set", () => redis.set(keys.part(id, "state"), JSON.stringify(state))).pipe(Effect.asVoid),
+      call("state set", () => {
+        const bytes = encodeLiveState(state)
+        return redis.set(keys.part(id, "state"), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      }).pipe(Effect.asVoid),
     progressive: (id) => readList(keys.part(id, "progressive"), progressiveEntries),
     addValidation: (id, samples, max) => pushBounded(keys.part(id, "validation"), samples, max),
     validation: (id) => readList(keys.part(id, "validation"), samples),

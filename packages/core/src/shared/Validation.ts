@@ -48,7 +48,7 @@ const summarize = (issue: SchemaIssue.Issue): string =>
   ).join("; ")
 
 /** A record read back from storage did not decode; `where` names the key, or the file and line. */
-const undecodable = (where: string, detail: string, cause?: unknown) =>
+export const undecodableRecord = (where: string, detail: string, cause?: unknown) =>
   new StorageError({ message: `Stored record at ${where} is not valid: ${detail}`, cause })
 
 /**
@@ -70,7 +70,7 @@ export const storedRecord = <S extends Schema.Decoder<unknown>>(schema: S): Reco
   const orThrow = (value: unknown, where: string): S["Type"] => {
     const result = decode(value)
     if (Result.isSuccess(result)) return result.success as S["Type"]
-    throw undecodable(where, summarize(result.failure.issue))
+    throw undecodableRecord(where, summarize(result.failure.issue))
   }
   return {
     orThrow,
@@ -79,7 +79,7 @@ export const storedRecord = <S extends Schema.Decoder<unknown>>(schema: S): Reco
       try {
         value = JSON.parse(text)
       } catch (cause) {
-        throw undecodable(where, `not JSON (${(cause as Error).message})`, cause)
+        throw undecodableRecord(where, `not JSON (${(cause as Error).message})`, cause)
       }
       return orThrow(value, where)
     },

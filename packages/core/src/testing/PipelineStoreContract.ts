@@ -5,6 +5,7 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
+import { loadLearner, makeLearner } from "../learning/learners/Learner.js"
 import type { Pipeline, UpdateRecord } from "../learning/Pipeline.js"
 import { PipelineStore, type StoredSample } from "../learning/PipelineStore.js"
 
@@ -64,6 +65,24 @@ const legacyUpdate = (pipelineId: string, at: string): UpdateRecord => ({
   modelId: null,
   previousModelId: null
 })
+
+/**
+ * A hashed logistic learner (AdaGrad, standardized) trained on 3,000 rows touching ~3,000 of its
+ * 2^bits slots, the probes to compare predictions on, and the row generator. Values no short
+ * decimal spells (thirds, square roots), so a lossy encoding of a stored state would show.
+ */
+export const trainedHashedLearner = (bits: number) => {
+  const learner = makeLearner({
+    kind: "logistic",
+    optimizer: { type: "adagrad", learningRate: 0.05 },
+    features: { type: "hashing", bits },
+    standardize: true
+  })
+  const row = (i: number) => ({ [`f${i % 3001}`]: Math.sqrt(i + 2) / 3, [`g${i % 17}`]: -i / 7, u: 1 / 3 })
+  for (let i = 0; i < 3000; i++) learner.learn({ features: row(i), label: i % 3 === 0 ? 1 : 0 })
+  const probes = Array.from({ length: 500 }, (_, i) => row(i * 7 + 1))
+  return { learner, probes, row }
+}
 
 export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.Layer<PipelineStore, unknown>) => {
   const run = <A, E>(program: Effect.Effect<A, E, PipelineStore>): Promise<A> =>
@@ -182,6 +201,37 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.buffer.map((s) => s.sampleId)).toEqual(["g", "a", "b"])
       expect(r.counters).toMatchObject({ received: 11, duplicates: 2, dropped: 6 })
     })
+
+    it(
+      "keeps a hashed 2^20-slot live state exactly: the learner read back predicts and learns as the written one",
+      async () => {
+        const p = samplePipeline()
+        const { learner, probes, row } = trainedHashedLearner(20)
+        const written = learner.state()
+        await run(Effect.gen(function*() {
+          const store = yield* PipelineStore
+          yield* store.insert(p)
+          yield* store.setLiveState(p.id, written)
+        }))
+        // A second run: the adapters with a cache or a journal read it back from storage.
+        const readBack = await run(Effect.gen(function*() {
+          return yield* (yield* PipelineStore).liveState(p.id)
+        }))
+        expect(readBack).toBeDefined()
+        const restored = loadLearner(readBack)
+        for (const features of probes) expect(restored.predict(features)).toBe(learner.predict(features))
+        expect(readBack!.steps).toBe(written.steps)
+        expect(readBack!.bias).toBe(written.bias)
+        // The optimizer and standardization state came back too: both go on learning identically.
+        for (let i = 0; i < 50; i++) {
+          const sample = { features: row(5000 + i), label: i % 2 }
+          learner.learn(sample)
+          restored.learn(sample)
+        }
+        for (const features of probes) expect(restored.predict(features)).toBe(learner.predict(features))
+      },
+      60_000
+    )
 
     it("removes consumed samples, counts processed, keeps live state and bounded windows", async () => {
       const p = samplePipeline()
