@@ -30,7 +30,7 @@ describe("live learner state in PostgreSQL", () => {
     await withDatabase("live_state_binary", async (url) => {
       const sql = await PostgresClient.connect({ url, maxConnections: 2 })
       try {
-        const store = PostgresPipelineStore.make(sql)
+        const store = PostgresPipelineStore.make(PostgresClient.makeClient(sql))
         const pipeline = samplePipeline()
         const state = trainedHashedLearner(20).learner.state()
         await Effect.runPromise(store.setLiveState(pipeline.id, state))
@@ -62,7 +62,7 @@ describe("live learner state in PostgreSQL", () => {
         }
         const sql = await PostgresClient.connect({ url, maxConnections: 2 })
         try {
-          const store = PostgresPipelineStore.make(sql)
+          const store = PostgresPipelineStore.make(PostgresClient.makeClient(sql))
           const legacy = await Effect.runPromise(store.liveState(pipeline.id))
           expect(legacy).toEqual(learner.state())
           const restored = loadLearner(legacy)
@@ -87,7 +87,9 @@ describe("live learner state in PostgreSQL", () => {
         const bytes = Buffer.from(encodeLearnerState(trainedHashedLearner(8).learner.state()))
         bytes[bytes.length - 10]! ^= 0xff
         await sql`INSERT INTO ml_pipeline_states (pipeline_id, encoded) VALUES ('damaged', ${bytes})`
-        const exit = await Effect.runPromiseExit(PostgresPipelineStore.make(sql).liveState("damaged"))
+        const exit = await Effect.runPromiseExit(
+          PostgresPipelineStore.make(PostgresClient.makeClient(sql)).liveState("damaged")
+        )
         expect(exit._tag).toBe("Failure")
         expect(String(exit)).toContain("ml_pipeline_states row damaged")
         expect(String(exit)).toContain("CRC-32")
