@@ -47,6 +47,7 @@ import {
   type Monitor,
   PipelineStore,
   RateLimiter,
+  StaleRevisionError,
   StorageError
 } from "@org/ml-core"
 import { Context, Effect, Layer } from "effect"
@@ -141,7 +142,16 @@ export const composePipelineStore = (
   setLiveState: durable.setLiveState,
   appendUpdate: durable.appendUpdate,
   updates: durable.updates,
-  addSamples: hot.addSamples,
+  // The revision lives in PostgreSQL: checked there, then the batch goes to Redis. Not one atomic
+  // step (a commit in between lets one batch be scored by the model just replaced), unlike Redis mode.
+  addSamples: (id, samples, limits, predictions, expectedRevision) =>
+    expectedRevision === undefined
+      ? hot.addSamples(id, samples, limits, predictions)
+      : durable.get(id).pipe(Effect.flatMap((stored) =>
+        stored?.revision === expectedRevision
+          ? hot.addSamples(id, samples, limits, predictions)
+          : Effect.fail(new StaleRevisionError({ message: `Pipeline ${id} changed since it was read` }))
+      )),
   buffer: hot.buffer,
   bufferSize: hot.bufferSize,
   removeSamples: hot.removeSamples,

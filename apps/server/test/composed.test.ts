@@ -215,9 +215,11 @@ describe("two servers on PostgreSQL with Redis", () => {
 
   it("refuses an emptied Redis (readiness too) until init-redis, and PostgreSQL keeps the definitions", async () => {
     await deleteKeysWithPrefix(admin, prefix)
+    // Each instance re-reads the marker on its own timer: wait until both have seen it gone.
     const refused = async () => {
       for (let attempt = 0; attempt < 100; attempt++) {
-        if ((await fetch(`${servers[0]!.url}/readyz`)).status === 503) return true
+        const states = await Promise.all(servers.map(async (server) => (await fetch(`${server!.url}/readyz`)).status))
+        if (states.every((status) => status === 503)) return true
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
       return false

@@ -389,6 +389,11 @@ const makePlannedWrites = (
  * experiment's assignment keys, read with one MGET per step; an import writes each key only if
  * absent, one pipeline per experiment (its keys share a slot on a cluster).
  */
+const exportCursor = storedRecord(Schema.Struct({
+  scan: Schema.optional(Schema.String),
+  pending: Schema.Array(Schema.String)
+}))
+
 const assignmentTransfer = (
   redis: RedisConnection,
   keys: ReturnType<typeof experimentKeys>,
@@ -396,13 +401,30 @@ const assignmentTransfer = (
 ): Pick<ExperimentStore.ExperimentStoreShape, "exportAssignments" | "importAssignments"> => ({
   exportAssignments: (experimentId, cursor, limit) =>
     call("assignment export", async () => {
-      const step = await scanStep(redis, keys.assignmentsOf(experimentId), cursor, limit)
-      const texts = step.keys.length === 0 ? [] : await step.node.mget(step.keys)
+      // SCAN's COUNT is a hint: a step may find more keys than the page holds. The rest wait in
+      // the cursor (never served over HTTP) and make the next page, before the scan goes on.
+      const { scan, pending } = cursor === undefined
+        ? { scan: undefined, pending: [] }
+        : exportCursor.orThrow(JSON.parse(cursor), "assignment export cursor")
+      let found = pending
+      let scanNext = scan
+      if (found.length === 0) {
+        const step = await scanStep(redis, keys.assignmentsOf(experimentId), scan, limit)
+        found = step.keys
+        scanNext = step.next
+      }
+      const page = found.slice(0, limit)
+      const rest = found.slice(limit)
+      // One experiment's keys share a hash slot, so one MGET reads them on a cluster too.
+      const texts = page.length === 0 ? [] : await redis.mget(page)
       const assignments = texts.flatMap((text, i) =>
         // An assignment that expired between SCAN and MGET is gone, as it is for a reader.
-        text === null ? [] : [assignmentRecord.fromJson(text, step.keys[i]!)]
+        text === null ? [] : [assignmentRecord.fromJson(text, page[i]!)]
       )
-      return { assignments, next: step.next }
+      const next = rest.length === 0 && scanNext === undefined
+        ? undefined
+        : JSON.stringify({ scan: scanNext, pending: rest })
+      return { assignments, next }
     }),
   importAssignments: (assignments) =>
     call("assignment import", async () => {
