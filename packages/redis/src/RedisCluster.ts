@@ -143,7 +143,7 @@ export const scanEach = async (
 /**
  * One step of a SCAN over every master (a cluster) or the one server, resumable: `cursor` is the
  * previous step's `next` ("<node index>:<scan cursor>"), undefined to start; `next` is undefined
- * once every node is walked. The keys come with the node that holds them. Meant for a stopped
+ * once every node is walked. Meant for a stopped
  * deployment (ml-server migrate): the masters are listed again at each step.
  */
 export const scanStep = async (
@@ -151,7 +151,7 @@ export const scanStep = async (
   pattern: string,
   cursor: string | undefined,
   count: number
-): Promise<{ readonly node: Redis; readonly keys: Array<string>; readonly next: string | undefined }> => {
+): Promise<{ readonly keys: Array<string>; readonly next: string | undefined }> => {
   const nodes = isCluster(redis) ? redis.nodes("master") : [redis]
   const [nodeText, scanCursor] = (cursor ?? "0:0").split(":")
   const index = Number(nodeText)
@@ -159,5 +159,5 @@ export const scanStep = async (
   if (node === undefined) throw new Error(`SCAN cursor ${cursor} names no node (${nodes.length} masters)`)
   const [after, keys] = await node.scan(scanCursor ?? "0", "MATCH", pattern, "COUNT", count)
   const next = after !== "0" ? `${index}:${after}` : index + 1 < nodes.length ? `${index + 1}:0` : undefined
-  return { node, keys, next }
+  return { keys, next }
 }
