@@ -8,6 +8,7 @@
 import { ArtifactCipher } from "@org/ml-adapter-fs"
 import { RedisCluster } from "@org/ml-adapter-redis"
 import { ArtifactUrl } from "@org/ml-adapter-s3"
+import { redactUrl } from "@org/ml-core"
 import {
   Config,
   ConfigProvider,
@@ -442,9 +443,6 @@ export const loadConfig = (env: Record<string, string | undefined>): ServerConfi
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   throw error === undefined ? new Error(String(exit.cause)) : toConfigError(error)
 }
-
-/** A URL with its user name and password hidden, for logs and messages. */
-export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")
 
 /**
  * Where a configuration keeps records and artifacts, in words for the start-up line and

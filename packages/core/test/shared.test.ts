@@ -1,7 +1,15 @@
 import { Effect, Fiber, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { backoff, Model, retryOnStaleRevision, StaleRevisionError, StorageError, storedRecord } from "../src/index.js"
+import {
+  backoff,
+  Model,
+  redactUrl,
+  retryOnStaleRevision,
+  StaleRevisionError,
+  StorageError,
+  storedRecord
+} from "../src/index.js"
 import { sampleModel } from "../src/testing/fixtures.js"
 
 describe("storedRecord", () => {
@@ -68,5 +76,18 @@ describe("retry policy", () => {
     })
     await Effect.runPromise(program.pipe(Effect.provide(TestClock.layer())))
     expect(times.map((t) => t - times[0]!)).toEqual([0, 100, 300, 600, 900])
+  })
+})
+
+describe("redactUrl", () => {
+  it("hides the user and password of connection URLs and leaves others as they are", () => {
+    expect(redactUrl("redis://user:s3cret@cache:6379/0")).toBe("redis://***@cache:6379/0")
+    expect(redactUrl("postgres://postgres:pw@127.0.0.1:5432/ml?sslmode=require")).toBe(
+      "postgres://***@127.0.0.1:5432/ml?sslmode=require"
+    )
+    expect(redactUrl("rediss://:token@a:7000,b:7001")).toBe("rediss://***@a:7000,b:7001")
+    expect(redactUrl("redis://127.0.0.1:6379")).toBe("redis://127.0.0.1:6379")
+    // An @ in the path is not a credential separator.
+    expect(redactUrl("http://host/path@x")).toBe("http://host/path@x")
   })
 })

@@ -7,13 +7,11 @@
  * the server runs (PostgresInstance.ts): every query of the stores goes through `query`, which
  * waits for that check and fails once the database was emptied or replaced.
  */
-import { type RememberedInstances, StorageError } from "@org/ml-core"
+import { redactUrl, type RememberedInstances, StorageError } from "@org/ml-core"
 import { Context, Effect, Layer } from "effect"
 import postgres, { type Sql } from "postgres"
 import { migrate, migrationFailure } from "./Migrations.js"
-import { checkRemembered, type InstanceGuard, redactUrl, unguarded, watch } from "./PostgresInstance.js"
-
-export { redactUrl } from "./PostgresInstance.js"
+import { checkRemembered, type InstanceGuard, unguarded, watch } from "./PostgresInstance.js"
 
 export interface PostgresClientShape {
   readonly sql: Sql

@@ -10,7 +10,7 @@
  * it is read anyway. While it differs every query is refused with a StorageError saying so (503),
  * logged once; when the original database is back, queries resume.
  */
-import { type RememberedInstances, StorageError } from "@org/ml-core"
+import { redactUrl, type RememberedInstances, StorageError } from "@org/ml-core"
 import type { Sql } from "postgres"
 
 /** What every query asks first, and the readiness probe. */
@@ -30,8 +30,6 @@ export const unguarded: InstanceGuard = {
   suspect: () => undefined,
   close: () => undefined
 }
-
-export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")
 
 /** The database's id, or undefined when it has none (no ml_instance table: emptied, not migrated). */
 export const readInstanceId = async (sql: Sql): Promise<string | undefined> => {

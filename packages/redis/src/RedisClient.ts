@@ -13,7 +13,7 @@
  * and, with `clusterTls`, over TLS, as a single Redis is with the user, password and `rediss://` of
  * its URL; `tlsCaFile` names the CA certificates to trust in either mode (else the system's).
  */
-import { StorageError } from "@org/ml-core"
+import { redactUrl, StorageError } from "@org/ml-core"
 import { Context, Effect, Layer } from "effect"
 import { Cluster, Redis } from "ioredis"
 import * as fs from "node:fs/promises"
@@ -255,5 +255,3 @@ export const layer = (options: RedisOptions): Layer.Layer<RedisClient, StorageEr
  */
 export const layerFromClient = (client: RedisConnection, prefix = ""): Layer.Layer<RedisClient> =>
   Layer.succeed(RedisClient, { client, prefix, guard: unguarded })
-
-export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")
