@@ -119,10 +119,43 @@ const gammaPrefactor = (a: number, x: number): number => {
   return scaled * Math.sqrt(a / (2 * Math.PI))
 }
 
+/** From here on the series and continued fraction would need more than MAX_ITERATIONS terms near x = a. */
+const TEMME_MIN_A = 1e6
+
+/**
+ * Temme's uniform asymptotic expansion for large a (DLMF 8.12.3-8.12.10): with λ = x/a and
+ * η = sign(λ-1)·sqrt(2(λ-1-ln λ)), Q = ½erfc(η√(a/2)) + R and P = ½erfc(-η√(a/2)) - R, where
+ * R = e^{-aη²/2}/√(2πa)·(c0(η) + c1(η)/a + ...). For a >= 1e6 the terms after c1 are below 1e-14 of R.
+ * c0 and c1 are used in closed form away from λ = 1 and by their Taylor series near it, where the
+ * closed forms cancel.
+ */
+const gammaIncompleteTemme = (a: number, x: number): { readonly lower: number; readonly upper: number } => {
+  const mu = (x - a) / a // λ - 1, without the rounding of x/a - 1
+  const eta = Math.sign(mu) * Math.sqrt(-2 * log1pmx(mu))
+  let c0: number
+  let c1: number
+  if (Math.abs(mu) < 1e-3) {
+    c0 = -1 / 3 + eta * (1 / 12 + eta * (-2 / 135 + eta / 864))
+    c1 = -1 / 540 - eta / 288
+  } else {
+    c0 = 1 / mu - 1 / eta
+    c1 = 1 / (eta * eta * eta) - 1 / (mu * mu * mu) - 1 / (mu * mu) - 1 / (12 * mu)
+  }
+  const r = (Math.exp(-0.5 * a * eta * eta) / Math.sqrt(2 * Math.PI * a)) * (c0 + c1 / a)
+  const scaled = eta * Math.sqrt(a / 2)
+  if (eta >= 0) {
+    const upper = 0.5 * erfc(scaled) + r
+    return { lower: 1 - upper, upper }
+  }
+  const lower = 0.5 * erfc(-scaled) - r
+  return { lower, upper: 1 - lower }
+}
+
 /** Regularized lower and upper incomplete gamma P(a, x), Q(a, x). */
 export const gammaIncomplete = (a: number, x: number): { readonly lower: number; readonly upper: number } => {
   if (x <= 0) return { lower: 0, upper: 1 }
   if (x === Number.POSITIVE_INFINITY) return { lower: 1, upper: 0 }
+  if (a >= TEMME_MIN_A) return gammaIncompleteTemme(a, x)
   const prefactor = gammaPrefactor(a, x)
   if (x < a + 1) {
     // P = prefactor/a · Σ x^n / ((a+1)...(a+n))
@@ -210,6 +243,58 @@ const betaContinuedFraction = (a: number, b: number, x: number): number => {
   return h
 }
 
+/** From here on (with the other parameter at most 1) the continued fraction near x = 1 loses digits. */
+const LARGE_BETA_PARAMETER = 1000
+
+/** (2k+1)! for k = 0..30, the factorials the large-a expansion's coefficients divide by. */
+const oddFactorials = (() => {
+  const table = [1]
+  let f = 1
+  for (let k = 1; k <= 30; k++) {
+    f *= 2 * k * (2 * k + 1)
+    table.push(f)
+  }
+  return table
+})()
+
+/**
+ * I_x(a, b) for large a and b <= 1: DiDonato and Morris's asymptotic expansion (ACM TOMS 708, BGRAT;
+ * "Significant digit computation of the incomplete beta function ratios", 1992, section 9). With
+ * T = a + (b-1)/2 and u = -T ln x it is Γ(a+b)/(Γ(a)T^b) · u^b e^{-u}/Γ(b) · Σ p_n J_n, where
+ * J_0 = Q(b, u) / (u^b e^{-u}/Γ(b)) and the p_n, J_n follow recurrences; each term is a further
+ * factor of order (ln x / 2)² smaller. Every term is formed without cancellation, so a small I_x
+ * (a Student t tail at huge degrees of freedom) keeps its relative accuracy.
+ */
+const betaIncompleteLargeA = (a: number, b: number, logX: number): number => {
+  const bm1 = b - 1
+  const t = a + bm1 / 2
+  const u = -t * logX
+  const logH = b * Math.log(u) - u - logGamma(b)
+  if (logH < -745) return 0 // e^{-u} underflows: so does the result
+  const h = Math.exp(logH)
+  const prefix = Math.exp(logGamma(b) - logBeta(a, b) - b * Math.log(t)) * h
+  let j = gammaIncomplete(b, u).upper / h
+  let sum = j
+  const p = [1]
+  const lx2 = (logX / 2) * (logX / 2)
+  let lxPower = 1
+  const t4 = 4 * t * t
+  let b2n = b
+  for (let n = 1; n < oddFactorials.length; n++) {
+    let pn = 0
+    for (let m = 1; m < n; m++) pn += ((m * b - n) * p[n - m]!) / oddFactorials[m]!
+    pn = pn / n + bm1 / oddFactorials[n]!
+    p.push(pn)
+    j = (b2n * (b2n + 1) * j + (u + b2n + 1) * lxPower) / t4
+    lxPower *= lx2
+    b2n += 2
+    const term = pn * j
+    sum += term
+    if (Math.abs(term) <= Math.abs(sum) * EPS * 0.5) break
+  }
+  return prefix * sum
+}
+
 /**
  * Regularized incomplete beta I_x(a, b) and its complement 1 - I_x(a, b), each computed directly
  * (not by subtraction) on the side where the continued fraction converges.
@@ -222,7 +307,22 @@ export const betaIncomplete = (
 ): { readonly lower: number; readonly upper: number } => {
   if (x <= 0) return { lower: 0, upper: 1 }
   if (y <= 0) return { lower: 1, upper: 0 }
-  const logPrefactor = a * Math.log(x) + b * Math.log(y) - logBeta(a, b)
+  // ln x as log1p(-y) when x is near 1 (and ln y likewise): with a huge a, a·ln x would
+  // otherwise multiply the rounding of x itself.
+  const logX = y < 0.5 ? Math.log1p(-y) : Math.log(x)
+  const logY = x < 0.5 ? Math.log1p(-x) : Math.log(y)
+  const logPrefactor = a * logX + b * logY - logBeta(a, b)
+  // The continued fraction on the side where it converges fast cancels when that side's first
+  // parameter is huge and the other at most 1 (x near 1): there the asymptotic expansion gives it.
+  const lowerSide = x < (a + 1) / (a + b + 2)
+  if (lowerSide && a >= LARGE_BETA_PARAMETER && b <= 1) {
+    const lower = betaIncompleteLargeA(a, b, logX)
+    return { lower, upper: 1 - lower }
+  }
+  if (!lowerSide && b >= LARGE_BETA_PARAMETER && a <= 1) {
+    const upper = betaIncompleteLargeA(b, a, logY)
+    return { lower: 1 - upper, upper }
+  }
   if (x < (a + 1) / (a + b + 2)) {
     const lower = (Math.exp(logPrefactor) * betaContinuedFraction(a, b, x)) / a
     return { lower, upper: 1 - lower }
