@@ -67,7 +67,14 @@ const exampleCheck: FeatureCheck = {
   categories: null,
   baselineShares: [0.25, 0.25, 0.25, 0.25],
   currentShares: [0.08, 0.17, 0.3, 0.45],
-  unseenCategories: []
+  unseenCategories: [],
+  statistics: {
+    ks: { statistic: 0.31, pValue: 1.2e-40 },
+    psi: { statistic: 0.61 },
+    "jensen-shannon": { statistic: 0.25 },
+    "kl-divergence": { statistic: 0.19 },
+    hellinger: { statistic: 0.21 }
+  }
 }
 
 const exampleAlert: DriftAlert = {

@@ -113,7 +113,7 @@ describe("checks", () => {
     expect(tested.ksStatistic).toBeNull()
     expect(tested.pValue!).toBeLessThan(1e-10)
     // One category in all: nothing to compare.
-    expect(chiSquareTest.run({ ...baseline, counts: { de: 5 } } as never, { de: 7 }, settings).pValue).toBe(1)
+    expect(chiSquareTest.run({ ...baseline, counts: { de: 5 } } as never, { de: 7 }, settings)!.pValue).toBe(1)
   })
 
   it("corrects p-values across features and assigns severities only to tested features", () => {
@@ -151,17 +151,27 @@ describe("checks", () => {
 })
 
 describe("drift test registry", () => {
-  it("has exactly one significance and one distance test per feature type, with unique names", () => {
-    for (const tests of [numericTests, categoricalTests]) {
-      expect(tests.filter((t) => t.role === "significance")).toHaveLength(1)
-      expect(tests.filter((t) => t.role === "distance")).toHaveLength(1)
+  it("lists the deciding significance and distance test first per feature type, with unique names", () => {
+    for (const [tests, significance] of [[numericTests, "ks"], [categoricalTests, "chi-square"]] as const) {
+      expect(tests.find((t) => t.role === "significance")!.name).toBe(significance)
+      expect(tests.find((t) => t.role === "distance")!.name).toBe("psi")
       expect(new Set(tests.map((t) => t.name)).size).toBe(tests.length)
     }
     expect(driftTests.map((t) => `${t.appliesTo}:${t.name}`).sort()).toEqual([
       "categorical:chi-square",
+      "categorical:fisher-exact",
+      "categorical:hellinger",
+      "categorical:jensen-shannon",
+      "categorical:kl-divergence",
       "categorical:psi",
+      "categorical:z-test",
+      "numeric:fisher-exact",
+      "numeric:hellinger",
+      "numeric:jensen-shannon",
+      "numeric:kl-divergence",
       "numeric:ks",
-      "numeric:psi"
+      "numeric:psi",
+      "numeric:z-test"
     ])
   })
 })

@@ -157,7 +157,7 @@ describe("drift rows and categories", () => {
     expect(Object.entries(counts)).toEqual([["toString", 1], ["constructor", 1], ["__proto__", 2]])
     const baseline = { counts: { a: 5, b: 5 } } as never
     const result = chiSquareTest.run(baseline, countCategories(["a", "toString", "hasOwnProperty", "b"]), {} as never)
-    expect(Number.isFinite(result.pValue)).toBe(true)
+    expect(Number.isFinite(result!.pValue)).toBe(true)
   })
 })
 

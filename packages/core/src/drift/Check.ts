@@ -10,11 +10,18 @@ import type { Baseline } from "./Baseline.js"
 import { type Correction, type FeatureSpec, FeatureType, type MonitorSettings } from "./Monitor.js"
 import { countCategories, splitMissing } from "./Observations.js"
 import { Severity, severityFor } from "./Severity.js"
-import type { TestResult, TestRole } from "./tests/DriftTest.js"
+import type { DriftTest, TestResult, TestRole } from "./tests/DriftTest.js"
 import { categoricalTests, numericTests } from "./tests/registry.js"
 import type { WindowValue } from "./ValueArrays.js"
 
 const Numbers = Schema.Array(Schema.Finite)
+
+/** One drift test's outcome on a feature: its statistic (null where infinite) and p-value, if it has one. */
+export const TestStatistic = Schema.Struct({
+  statistic: Schema.NullOr(Schema.Finite),
+  pValue: Schema.optionalKey(Schema.Finite)
+})
+export type TestStatistic = typeof TestStatistic.Type
 
 export const FeatureCheck = Schema.Struct({
   feature: Schema.String,
@@ -33,7 +40,12 @@ export const FeatureCheck = Schema.Struct({
   categories: Schema.NullOr(Schema.Array(Schema.String)),
   baselineShares: Schema.NullOr(Numbers),
   currentShares: Schema.NullOr(Numbers),
-  unseenCategories: Schema.Array(Schema.String)
+  unseenCategories: Schema.Array(Schema.String),
+  /**
+   * Every registered test that applies to the feature, by name (e.g. "ks", "psi", "z-test"), when
+   * it was tested; reports written before the extra tests existed lack it.
+   */
+  statistics: Schema.optionalKey(Schema.Record(Schema.String, TestStatistic))
 })
 export type FeatureCheck = typeof FeatureCheck.Type
 
@@ -45,8 +57,8 @@ export type TestedFeature = Omit<FeatureCheck, "adjustedPValue" | "severity"> & 
 type NamedResult = TestResult & { readonly name: string; readonly role: TestRole }
 
 /**
- * Every registered test for the baseline's type, over the window's non-missing values (each was
- * checked against the feature's type when recorded, hence the casts).
+ * Every registered test for the baseline's type that applies to the feature, over the window's
+ * non-missing values (each was checked against the feature's type when recorded, hence the casts).
  */
 const runTests = (
   baseline: Baseline,
@@ -55,11 +67,21 @@ const runTests = (
 ): ReadonlyArray<NamedResult> => {
   if (baseline.type === "numeric") {
     const numbers = present as ReadonlyArray<number>
-    return numericTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, numbers, settings) }))
+    return numericTests.flatMap((t) => named(t, t.run(baseline, numbers, settings)))
   }
   const counts = countCategories(present as ReadonlyArray<string>)
-  return categoricalTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, counts, settings) }))
+  return categoricalTests.flatMap((t) => named(t, t.run(baseline, counts, settings)))
 }
+
+const named = (test: DriftTest, result: TestResult | null): Array<NamedResult> =>
+  result === null ? [] : [{ name: test.name, role: test.role, ...result }]
+
+/** The report's view of the results: the statistic (null where infinite) and the p-value by test name. */
+const statisticsOf = (results: ReadonlyArray<NamedResult>): Record<string, TestStatistic> =>
+  Object.fromEntries(results.map((r) => [r.name, {
+    statistic: Number.isFinite(r.statistic) ? r.statistic : null,
+    ...(r.pValue === undefined ? {} : { pValue: r.pValue })
+  }]))
 
 /** Tests one feature's window against its latest baseline (untested when the window is too small). */
 export const testFeature = (
@@ -102,7 +124,8 @@ export const testFeature = (
     categories: bins?.categories ?? null,
     baselineShares: bins?.baselineShares ?? null,
     currentShares: bins?.currentShares ?? null,
-    unseenCategories: bins?.unseenCategories ?? []
+    unseenCategories: bins?.unseenCategories ?? [],
+    statistics: statisticsOf(results)
   }
 }
 

@@ -1,4 +1,6 @@
 export { beta, chiSquare, type Distribution, normal, studentT } from "./Distributions.js"
+export { hellingerDistance, jensenShannonDistance, klDivergence } from "./Divergence.js"
+export { fisherExact, type FisherExactResult } from "./FisherExact.js"
 export {
   benjaminiHochberg,
   chiSquareGoodnessOfFit,

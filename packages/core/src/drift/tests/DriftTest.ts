@@ -4,7 +4,8 @@
  * values of its current window and returns a statistic; a significance test also returns a
  * p-value (its corrected p-value decides whether the feature drifted), and a distance test may
  * return how it binned the two distributions (its statistic sets the severity band, see
- * Severity.ts). Tests are pure functions.
+ * Severity.ts). A test that does not apply to a feature (a binary test on a feature with more than
+ * two values) returns null and is absent from that feature's report. Tests are pure functions.
  */
 import type { CategoricalBaseline, NumericBaseline } from "../Baseline.js"
 import type { MonitorSettings } from "../Monitor.js"
@@ -41,7 +42,7 @@ export interface NumericDriftTest extends TestInfo {
     baseline: NumericBaseline,
     values: ReadonlyArray<number>,
     settings: MonitorSettings
-  ) => TestResult
+  ) => TestResult | null
 }
 
 export interface CategoricalDriftTest extends TestInfo {
@@ -51,7 +52,7 @@ export interface CategoricalDriftTest extends TestInfo {
     baseline: CategoricalBaseline,
     counts: Readonly<Record<string, number>>,
     settings: MonitorSettings
-  ) => TestResult
+  ) => TestResult | null
 }
 
 export type DriftTest = NumericDriftTest | CategoricalDriftTest

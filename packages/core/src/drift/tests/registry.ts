@@ -1,15 +1,36 @@
 /**
- * The drift tests a check runs, registered in one place. Each feature type needs exactly one
- * significance test (its corrected p-value decides whether the feature drifted) and one distance
- * test (its statistic sets the severity band); further tests of either type add statistics.
+ * The drift tests a check runs, registered in one place. For each feature type, the first
+ * significance test listed (its corrected p-value decides whether the feature drifted) and the
+ * first distance test listed (its statistic sets the severity band) decide, and they must apply
+ * to every feature; the tests listed after them add statistics to reports.
  * To add a test: write it in its own file next to this one, then list it here.
  */
 import { chiSquareTest } from "./ChiSquare.js"
 import type { CategoricalDriftTest, DriftTest, NumericDriftTest } from "./DriftTest.js"
+import { categoricalFisherExactTest, numericFisherExactTest } from "./FisherExact.js"
+import { categoricalHellingerTest, numericHellingerTest } from "./Hellinger.js"
+import { categoricalJensenShannonTest, numericJensenShannonTest } from "./JensenShannon.js"
+import { categoricalKlDivergenceTest, numericKlDivergenceTest } from "./KlDivergence.js"
 import { ksTest } from "./Ks.js"
 import { categoricalPsiTest, numericPsiTest } from "./Psi.js"
+import { categoricalZTest, numericZTest } from "./ZTest.js"
 
-export const driftTests: ReadonlyArray<DriftTest> = [ksTest, numericPsiTest, chiSquareTest, categoricalPsiTest]
+export const driftTests: ReadonlyArray<DriftTest> = [
+  ksTest,
+  numericPsiTest,
+  chiSquareTest,
+  categoricalPsiTest,
+  numericJensenShannonTest,
+  categoricalJensenShannonTest,
+  numericKlDivergenceTest,
+  categoricalKlDivergenceTest,
+  numericHellingerTest,
+  categoricalHellingerTest,
+  numericZTest,
+  categoricalZTest,
+  numericFisherExactTest,
+  categoricalFisherExactTest
+]
 
 export const numericTests: ReadonlyArray<NumericDriftTest> = driftTests.filter(
   (t): t is NumericDriftTest => t.appliesTo === "numeric"
