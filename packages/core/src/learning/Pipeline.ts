@@ -66,7 +66,7 @@ export const AdaptiveState = Schema.Struct({
   /** Halved after a degradation or drift, grown while stable (0 when maxBufferSize is 1). */
   batchSize: Count,
   learningRateScale: Schema.Finite,
-  /** The metric at the last update, which later progressive metrics are compared with. */
+  /** The metric at the last update (reported; degradation is found by ADWIN, see Strategy.ts). */
   referenceMetric: Schema.NullOr(Schema.Finite)
 })
 export type AdaptiveState = typeof AdaptiveState.Type
