@@ -14,6 +14,7 @@
  * calibration (a 0/1 variable with mean m has deviation sqrt(m(1 - m))); ROC AUC's uses Hanley &
  * McNeil (1982) at the reference's AUC and the window's expected class counts.
  */
+import { Schema } from "effect"
 import { invalid } from "../../stats/StatsError.js"
 
 export interface ConfusionCounts {
@@ -198,21 +199,25 @@ export const standardErrors = (
 /** Band half-widths in standard errors (NannyML's). */
 export const BAND_STANDARD_ERRORS = 3
 
-export interface MetricEstimate {
-  readonly metric: PerformanceMetric
+const NullableNumber = Schema.NullOr(Schema.Finite)
+
+/** One metric of a window: CBPE's estimate, its band, the realized value when known, the alert. */
+export const MetricEstimate = Schema.Struct({
+  metric: Schema.Literals(PERFORMANCE_METRICS),
   /** CBPE's estimate; null where the metric is undefined for the window. */
-  readonly estimate: number | null
-  readonly standardError: number | null
+  estimate: NullableNumber,
+  standardError: NullableNumber,
   /** estimate -+ 3 standard errors, clipped to [0, 1]. */
-  readonly lower: number | null
-  readonly upper: number | null
+  lower: NullableNumber,
+  upper: NullableNumber,
   /** The value from the labels, when given. */
-  readonly realized: number | null
+  realized: NullableNumber,
   /** The alert threshold, when one is set for the metric. */
-  readonly alertBelow: number | null
+  alertBelow: NullableNumber,
   /** The estimate fell below alertBelow. */
-  readonly alert: boolean
-}
+  alert: Schema.Boolean
+})
+export type MetricEstimate = typeof MetricEstimate.Type
 
 /**
  * A window's CBPE estimates with their bands, compared with realized values when `labels` are
