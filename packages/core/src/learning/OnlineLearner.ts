@@ -10,6 +10,7 @@
  * Everything is recorded. A failed update consumes nothing and is retried by the scheduler.
  */
 import { Clock, Context, Effect, Layer, Random, Result } from "effect"
+import { estimateWindow } from "../drift/performance/Cbpe.js"
 import type { ArtifactStateError, IntegrityError, ModelNotFoundError } from "../registry/Errors.js"
 import type { Model } from "../registry/Model.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
@@ -467,10 +468,14 @@ const makePipelines = (
     const counters = yield* store.counters(id)
     const buffered = yield* store.bufferSize(id)
     const entries = yield* store.progressive(id)
+    const performanceEstimate = pipeline.kind === "logistic" && entries.length > 0
+      ? estimateWindow(entries.map((e) => e.prediction), { labels: entries.map((e) => e.label) })
+      : undefined
     return {
       pipeline,
       counters: { ...counters, buffered },
       progressive: progressiveMetrics(pipeline.kind, entries),
+      ...(performanceEstimate ? { performanceEstimate } : {}),
       updates: yield* store.updates(id)
     }
   })
