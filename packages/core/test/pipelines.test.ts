@@ -268,6 +268,24 @@ describe("safety", () => {
     expect(result.first.update!.progressive!.accuracy).not.toBe(result.second.update!.progressive!.accuracy)
   })
 
+  it("estimates a classifier's performance from its progressive predictions (CBPE), with realized values", async () => {
+    const result = await run(Effect.gen(function*() {
+      const ol = yield* OnlineLearner.OnlineLearner
+      const p = yield* create({ strategy: "mini-batch", batchSize: 1000 })
+      const empty = yield* ol.getPipelineStatus(p.id)
+      yield* ol.addSamples(p.id, Array.from({ length: 300 }, (_, i) => sample(i)))
+      return { empty, status: yield* ol.getPipelineStatus(p.id) }
+    }))
+    expect(result.empty.performanceEstimate).toBeUndefined()
+    const estimates = result.status.performanceEstimate!
+    expect(estimates.map((e) => e.metric)).toEqual(["accuracy", "precision", "recall", "rocAuc"])
+    const accuracy = estimates[0]!
+    expect(accuracy.realized).toBe(result.status.progressive.accuracy)
+    expect(accuracy.lower!).toBeLessThan(accuracy.estimate!)
+    expect(accuracy.upper!).toBeGreaterThan(accuracy.estimate!)
+    expect(accuracy.standardError!).toBeGreaterThan(0)
+  })
+
   it("keeps buffered samples and records the error when an update fails, then retries", async () => {
     let failures = 0
     const flakyRegistry = Layer.effect(

@@ -1,15 +1,19 @@
 /** The update strategies of a pipeline (learning/Strategy.ts), directly, without services. */
 import { describe, expect, it } from "vitest"
 import type { Pipeline } from "../src/index.js"
+import { score } from "../src/learning/Evaluation.js"
 import {
   adaptAfterUpdate,
+  ADAPTIVE_METRIC_WINDOW,
   afterFailedUpdate,
   afterUpdate,
   isDegraded,
   isUpdateDue,
+  lossChanges,
   retryDelaySeconds,
   type UpdateSituation
 } from "../src/learning/Strategy.js"
+import { makeRandom, type Random } from "../src/stats/Random.js"
 import { samplePipeline } from "../src/testing/index.js"
 
 const created = Date.UTC(2030, 0, 1)
@@ -28,6 +32,7 @@ const at = (seconds: number, situation: Partial<UpdateSituation> = {}): UpdateSi
   buffered: 0,
   nowMs: created + seconds * 1000,
   progressiveMetric: null,
+  degraded: false,
   ...situation
 })
 
@@ -61,9 +66,8 @@ describe("when each strategy updates", () => {
     expect(isUpdateDue(p, at(0, { buffered: 20 }))).toBe(false)
     expect(isUpdateDue({ ...p, driftSignal: true }, at(0, { buffered: 10 }))).toBe(true)
     expect(isUpdateDue({ ...p, driftSignal: true }, at(0, { buffered: 9 }))).toBe(false)
-    const judged = { ...p, adaptive: { ...p.adaptive, referenceMetric: 0.3 } }
-    expect(isUpdateDue(judged, at(0, { buffered: 10, progressiveMetric: 0.305 }))).toBe(false)
-    expect(isUpdateDue(judged, at(0, { buffered: 10, progressiveMetric: 0.32 }))).toBe(true)
+    expect(isUpdateDue(p, at(0, { buffered: 10, degraded: true }))).toBe(true)
+    expect(isUpdateDue(p, at(0, { buffered: 9, degraded: true }))).toBe(false)
     expect(isUpdateDue(p, at(0, { buffered: 50 }))).toBe(true)
     expect(isUpdateDue(p, at(1799, { buffered: 10, trigger: "schedule" }))).toBe(false)
     expect(isUpdateDue(p, at(1800, { buffered: 10, trigger: "schedule" }))).toBe(true)
@@ -81,17 +85,51 @@ describe("when each strategy updates", () => {
 })
 
 describe("the adaptive rule", () => {
-  it("judges degradation in the metric's direction, beyond the tolerance", () => {
-    const accuracy = pipeline({
-      validationMetric: "accuracy",
-      degradationTolerance: 0.02,
-      adaptive: { batchSize: 50, learningRateScale: 1, referenceMetric: 0.9 }
+  /** `n` progressive entries of a classifier whose predictions are wrong with probability `errorRate`. */
+  const entries = (random: Random, n: number, errorRate: number) =>
+    Array.from({ length: n }, () => {
+      const label = random.uniform() < 0.5 ? 1 : 0
+      const wrong = random.uniform() < errorRate
+      const confidence = 0.6 + 0.3 * random.uniform()
+      return { label, prediction: (label === 1) !== wrong ? confidence : 1 - confidence }
     })
-    expect(isDegraded(accuracy, 0.89)).toBe(false)
-    expect(isDegraded(accuracy, 0.87)).toBe(true)
-    expect(isDegraded(accuracy, 0.99)).toBe(false)
-    expect(isDegraded(accuracy, null)).toBe(false)
-    expect(isDegraded({ ...accuracy, adaptive: { ...accuracy.adaptive, referenceMetric: null } }, 0.1)).toBe(false)
+
+  it("finds a rise of the loss among the entries scored since the last update (ADWIN)", () => {
+    const random = makeRandom("adaptive-rise")
+    const stream = [...entries(random, 600, 0.1), ...entries(random, 300, 0.4)]
+    for (const metric of ["accuracy", "log_loss"] as const) {
+      expect(isDegraded(metric, stream, 300)).toBe(true)
+      // A change signalled before the last update (here 150 entries ago) was acted on already.
+      expect(isDegraded(metric, stream, 150)).toBe(false)
+      const [change] = lossChanges(metric, stream)
+      expect(change!.at).toBeGreaterThanOrEqual(600)
+      expect(change!.at).toBeLessThan(750)
+      expect(change!.lossAfter).toBeGreaterThan(change!.lossBefore)
+    }
+  })
+
+  it("does not count a fall of the loss (an update taking effect) as degradation", () => {
+    const random = makeRandom("adaptive-fall")
+    const stream = [...entries(random, 600, 0.4), ...entries(random, 300, 0.1)]
+    expect(lossChanges("accuracy", stream).length).toBeGreaterThan(0)
+    expect(isDegraded("accuracy", stream, 300)).toBe(false)
+  })
+
+  it("stays quiet on a stationary stream where the fixed tolerance rule fired on noise", () => {
+    const random = makeRandom("adaptive-stationary")
+    const stream = entries(random, 1000, 0.15)
+    let fixedRuleAlarms = 0
+    let adwinAlarms = 0
+    for (let end = 250; end <= 1000; end += 50) {
+      const seen = stream.slice(0, end)
+      // The rule this replaces: the last 200 entries' accuracy below the reference (the first
+      // 50 entries' accuracy, standing for the holdout metric at the last update) by > 0.01.
+      const reference = score("accuracy", seen.slice(0, 50))!
+      if (reference - score("accuracy", seen.slice(-ADAPTIVE_METRIC_WINDOW))! > 0.01) fixedRuleAlarms++
+      if (isDegraded("accuracy", seen, end - 50)) adwinAlarms++
+    }
+    expect(fixedRuleAlarms).toBeGreaterThan(0)
+    expect(adwinAlarms).toBe(0)
   })
 
   it("halves the batch (not below minSamples) and raises the scale x1.5 (at most 4) after drift", () => {

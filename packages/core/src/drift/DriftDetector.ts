@@ -23,6 +23,7 @@ import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
 import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
+import { estimatePerformanceReport, type PerformanceSettings } from "./performance/PerformanceEstimation.js"
 import { type DriftReport, retainSince } from "./Report.js"
 import type { WindowValue } from "./ValueArrays.js"
 import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
@@ -141,7 +142,8 @@ const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaul
     modelId: input.modelId ?? null,
     features: input.features,
     settings,
-    createdAt: at
+    createdAt: at,
+    ...(input.performance ? { performance: input.performance } : {})
   }
   return monitor
 })
@@ -198,6 +200,14 @@ const testFeatures = (store: DriftStoreShape, monitor: Monitor) =>
       const window = yield* store.window(monitor.id, spec.name)
       return [testFeature(spec, baseline, window, monitor.settings)]
     })).pipe(Effect.map((tested): ReadonlyArray<TestedFeature> => tested.flat()))
+
+/** CBPE's estimate for the monitor's performance setting, from its prediction's latest baseline and window. */
+const estimatePerformance = (store: DriftStoreShape, monitor: Monitor, settings: PerformanceSettings) =>
+  Effect.gen(function*() {
+    const versions = yield* store.baselines(monitor.id, settings.feature)
+    const window = yield* store.window(monitor.id, settings.feature)
+    return estimatePerformanceReport(settings, versions[versions.length - 1], window, monitor.settings.minWindow)
+  })
 
 /** Moves each tested feature's alert state; the alerts raised, in feature order. */
 const raiseAlerts = Effect.fnUntraced(
@@ -297,7 +307,15 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       const at = yield* nowIso
       const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
       const alerts = yield* raiseAlerts(store, monitor, checks, at)
-      const report: DriftReport = { id: yield* newId("check", at), monitorId, at, features: checks, alerts }
+      const performance = monitor.performance ? yield* estimatePerformance(store, monitor, monitor.performance) : null
+      const report: DriftReport = {
+        id: yield* newId("check", at),
+        monitorId,
+        at,
+        features: checks,
+        alerts,
+        ...(performance ? { performance } : {})
+      }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts)
       yield* dispatch(store, notifier, deliveries, alerts)

@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
+import { PerformanceSettings, performanceSettingsIssues } from "./performance/PerformanceEstimation.js"
 import { SeverityThresholds } from "./Severity.js"
 
 const monitorIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u
@@ -92,7 +93,9 @@ export const CreateMonitorInput = Schema.Struct({
     cooldownSeconds: Schema.optionalKey(MonitorSettings.fields.cooldownSeconds),
     correction: Schema.optionalKey(Correction),
     retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays)
-  }))
+  })),
+  /** Label-free performance estimation (CBPE) from a prediction feature holding calibrated probabilities. */
+  performance: Schema.optionalKey(PerformanceSettings)
 })
 export type CreateMonitorInput = typeof CreateMonitorInput.Type
 
@@ -101,7 +104,8 @@ export const Monitor = Schema.Struct({
   modelId: Schema.NullOr(Schema.String),
   features: Schema.Array(FeatureSpec),
   settings: MonitorSettings,
-  createdAt: Instant
+  createdAt: Instant,
+  performance: Schema.optionalKey(PerformanceSettings)
 })
 export type Monitor = typeof Monitor.Type
 
@@ -128,6 +132,7 @@ export const monitorSettings = (
   if (settings.minWindow > settings.windowSize) {
     issues.push({ path: ["settings", "minWindow"], message: `must not exceed windowSize (${settings.windowSize})` })
   }
+  if (input.performance) issues.push(...performanceSettingsIssues(input.performance, input.features))
   const t = settings.severityThresholds
   if (!(t.low < t.medium && t.medium < t.high && t.high < t.critical)) {
     issues.push({ path: ["settings", "severityThresholds"], message: "must increase: low < medium < high < critical" })

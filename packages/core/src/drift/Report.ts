@@ -7,13 +7,16 @@ import { Instant } from "../registry/Model.js"
 import { DriftAlert } from "./Alert.js"
 import { FeatureCheck } from "./Check.js"
 import { MonitorId } from "./Monitor.js"
+import { PerformanceReport } from "./performance/PerformanceEstimation.js"
 
 export const DriftReport = Schema.Struct({
   id: Schema.String,
   monitorId: Schema.String,
   at: Instant,
   features: Schema.Array(FeatureCheck),
-  alerts: Schema.Array(DriftAlert)
+  alerts: Schema.Array(DriftAlert),
+  /** CBPE's estimates, for a monitor with a performance setting. */
+  performance: Schema.optionalKey(PerformanceReport)
 })
 export type DriftReport = typeof DriftReport.Type
 

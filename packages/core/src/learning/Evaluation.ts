@@ -11,19 +11,27 @@ import { type LearnerKind, type LearnerState, withStepScale } from "./learners/L
 import type { Pipeline, ProgressiveMetrics, ValidationMetric } from "./Pipeline.js"
 import type { ProgressiveEntry, StoredSample } from "./Samples.js"
 
-/** The metric over the entries; null without entries. Accuracy counts p >= 0.5 as label 1. */
+/**
+ * One entry's loss under the metric, higher is worse: the 0/1 error for accuracy (p >= 0.5 counts
+ * as label 1), the log loss, or the squared error for rmse.
+ */
+export const entryLoss = (metric: ValidationMetric, { label: y, prediction: p }: ProgressiveEntry): number => {
+  if (metric === "accuracy") return (p >= 0.5) === (y === 1) ? 0 : 1
+  if (metric === "log_loss") {
+    const q = Math.min(1 - 1e-15, Math.max(1e-15, p))
+    return -(y * Math.log(q) + (1 - y) * Math.log(1 - q))
+  }
+  return (p - y) ** 2
+}
+
+/** The metric over the entries; null without entries. */
 export const score = (metric: ValidationMetric, entries: ReadonlyArray<ProgressiveEntry>): number | null => {
   if (entries.length === 0) return null
   let sum = 0
-  for (const { prediction: p, label: y } of entries) {
-    if (metric === "accuracy") sum += (p >= 0.5) === (y === 1) ? 1 : 0
-    else if (metric === "log_loss") {
-      const q = Math.min(1 - 1e-15, Math.max(1e-15, p))
-      sum -= y * Math.log(q) + (1 - y) * Math.log(1 - q)
-    } else sum += (p - y) ** 2
-  }
-  const mean = sum / entries.length
-  return metric === "rmse" ? Math.sqrt(mean) : mean
+  for (const entry of entries) sum += entryLoss(metric, entry)
+  const n = entries.length
+  // Errors are counted exactly, so accuracy is (n - errors) / n with one rounding.
+  return metric === "accuracy" ? (n - sum) / n : metric === "rmse" ? Math.sqrt(sum / n) : sum / n
 }
 
 /** How much worse `candidate` is than `reference` (> 0: worse). Higher accuracy is better; lower loss is. */

@@ -10,6 +10,7 @@
  * Everything is recorded. A failed update consumes nothing and is retried by the scheduler.
  */
 import { Clock, Context, Effect, Layer, Random, Result } from "effect"
+import { estimateWindow } from "../drift/performance/Cbpe.js"
 import type { ArtifactStateError, IntegrityError, ModelNotFoundError } from "../registry/Errors.js"
 import type { Model } from "../registry/Model.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
@@ -221,17 +222,21 @@ const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
     Effect.gen(function*() {
       const p = yield* getPipeline(id)
       const nowMs = yield* Clock.currentTimeMillis
-      // Only the adaptive rule looks at the progressive metric; the others need just the count.
-      const progressiveMetric = p.strategy === "adaptive"
-        ? score(p.validationMetric, (yield* store.progressive(id)).slice(-ADAPTIVE_METRIC_WINDOW))
-        : null
       const buffered = yield* store.bufferSize(id)
-      return { p, nowMs, progressiveMetric, isDue: isUpdateDue(p, { trigger, buffered, nowMs, progressiveMetric }) }
+      // Only the adaptive rule looks at the progressive stream; the others need just the count.
+      const entries = p.strategy === "adaptive" ? yield* store.progressive(id) : []
+      const progressiveMetric = p.strategy === "adaptive"
+        ? score(p.validationMetric, entries.slice(-ADAPTIVE_METRIC_WINDOW))
+        : null
+      // The buffered samples are those scored since the last update (the buffer is consumed by it).
+      const degraded = p.strategy === "adaptive" && isDegraded(p.validationMetric, entries, buffered)
+      const situation = { trigger, buffered, nowMs, progressiveMetric, degraded }
+      return { p, nowMs, progressiveMetric, degraded, isDue: isUpdateDue(p, situation) }
     })
 
   const run = (id: string, trigger: UpdateTrigger): Effect.Effect<UpdateRecord | null, Err> =>
     Effect.gen(function*() {
-      const { isDue, nowMs, p, progressiveMetric } = yield* checkDue(id, trigger)
+      const { degraded, isDue, nowMs, p, progressiveMetric } = yield* checkDue(id, trigger)
       if (!isDue) return null
       const buffer = yield* store.buffer(id)
       const at = new Date(nowMs).toISOString()
@@ -264,7 +269,7 @@ const makeUpdates = (ports: Ports, { change, getPipeline }: Records) => {
         progressive: progressiveMetrics(p.kind, yield* store.progressive(id))
       }
       yield* store.appendUpdate(record)
-      const decidedOn = { degradedOrDrift: p.driftSignal || isDegraded(p, progressiveMetric), progressiveMetric }
+      const decidedOn = { degradedOrDrift: p.driftSignal || degraded, progressiveMetric }
       yield* change(id, (q) => afterUpdate(q, { ...r, metricAfter: r.after }, at, decidedOn))
       if (r.accepted) yield* metrics.increment("ml_pipeline_updates_total", { pipeline_id: id })
       return record
@@ -369,7 +374,13 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
     // The rule is judged on the pipeline the batch was stored under and the buffer it left; only
     // the adaptive rule needs more (the progressive metric), so it reads it in `update`.
     const mayBeDue = p.strategy === "adaptive" ||
-      isUpdateDue(p, { trigger: "samples", buffered: added.buffered, nowMs: Date.parse(at), progressiveMetric: null })
+      isUpdateDue(p, {
+        trigger: "samples",
+        buffered: added.buffered,
+        nowMs: Date.parse(at),
+        progressiveMetric: null,
+        degraded: false
+      })
     // A failing update never fails ingestion: it is recorded on the pipeline and retried.
     const record = mayBeDue ? yield* update(id, "samples").pipe(Effect.orElseSucceed(() => null)) : null
     return { added: added.added, duplicates: added.duplicates, dropped: added.dropped, update: record }
@@ -457,10 +468,14 @@ const makePipelines = (
     const counters = yield* store.counters(id)
     const buffered = yield* store.bufferSize(id)
     const entries = yield* store.progressive(id)
+    const performanceEstimate = pipeline.kind === "logistic" && entries.length > 0
+      ? estimateWindow(entries.map((e) => e.prediction), { labels: entries.map((e) => e.label) })
+      : undefined
     return {
       pipeline,
       counters: { ...counters, buffered },
       progressive: progressiveMetrics(pipeline.kind, entries),
+      ...(performanceEstimate ? { performanceEstimate } : {}),
       updates: yield* store.updates(id)
     }
   })

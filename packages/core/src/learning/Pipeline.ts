@@ -7,6 +7,7 @@
  */
 import { Result, Schema } from "effect"
 import { MonitorId } from "../drift/Monitor.js"
+import { MetricEstimate } from "../drift/performance/Cbpe.js"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { SafeLabel } from "../shared/SafeText.js"
@@ -66,7 +67,7 @@ export const AdaptiveState = Schema.Struct({
   /** Halved after a degradation or drift, grown while stable (0 when maxBufferSize is 1). */
   batchSize: Count,
   learningRateScale: Schema.Finite,
-  /** The metric at the last update, which later progressive metrics are compared with. */
+  /** The metric at the last update (reported; degradation is found by ADWIN, see Strategy.ts). */
   referenceMetric: Schema.NullOr(Schema.Finite)
 })
 export type AdaptiveState = typeof AdaptiveState.Type
@@ -159,6 +160,12 @@ export const PipelineStatus = Schema.Struct({
   pipeline: Pipeline,
   counters: Schema.Struct({ ...PipelineCounters.fields, buffered: Count }),
   progressive: ProgressiveMetrics,
+  /**
+   * A classifier's CBPE estimates over the progressive window (its predictions read as calibrated
+   * probabilities, threshold 0.5) with 3-standard-error bands, beside the realized values from the
+   * labels; absent for a regressor or an empty window.
+   */
+  performanceEstimate: Schema.optionalKey(Schema.Array(MetricEstimate)),
   updates: Schema.Array(UpdateRecord)
 })
 export type PipelineStatus = typeof PipelineStatus.Type
