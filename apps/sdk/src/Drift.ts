@@ -2,8 +2,9 @@
  * The drift part of the client: monitors, baselines, checks and reports (as JSON or as a
  * shareable HTML page); a recorder that buffers values client-side and sends them in batches (on
  * size, on a timer, or on `flush()`), retried with backoff; and the receiving side of webhooks:
- * signature verification and an `onAlert` fetch handler usable in any runtime. Request and response types come from the contract's
- * Drift table (types only: nothing of Effect is loaded at run time).
+ * signature verification and an `onAlert` fetch handler usable in any runtime. Request and
+ * response types come from the contract's Drift table (types only: nothing of Effect is loaded at
+ * run time).
  */
 import type { BodyJsonOf, Drift, QueryOf, SuccessJsonOf } from "@org/ml-api"
 import { type VerifyOptions, verifyStandardWebhook, verifyWebhookSignature } from "@org/ml-core/webhook-signature"
