@@ -274,6 +274,13 @@ describe("ml drift", () => {
     expect((await json(["drift", "record", "big", "--csv", big])).rows).toBe(12_000)
     expect((await json(["drift", "check", "big"])).features[0].windowCount).toBe(12_000)
 
+    expect(await json(["drift", "report", report.id])).toEqual(report)
+    const page = await ml(["drift", "report", report.id, "--html"])
+    expect(page.code).toBe(0)
+    expect(page.stdout).toMatch(/^<!doctype html>/u)
+    expect(page.stdout).toContain(`<code>${report.id}</code>`)
+    expect(page.stdout.match(/<svg /gu)).toHaveLength(3) // amount, country, score: each tested
+
     const reports = await json(["drift", "reports", "--monitor", "fraud-inputs", "--since", since])
     expect(reports.items.map((r: { id: string }) => r.id)).toContain(report.id)
     expect((await json(["drift", "reports", "--since", new Date(Date.now() + 3_600_000).toISOString()])).items).toEqual(

@@ -7,6 +7,7 @@
  * deleting a webhook are performed once and checked through the API; a viewer's key is offered none.
  */
 import { createClient, type DriftReport, type MlClient } from "@org/ml-sdk"
+import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import type { Browser } from "playwright-core"
@@ -187,6 +188,15 @@ describe("with a drifted monitor (authentication off)", () => {
     const deliveries = page.locator(`[data-testid="delivery-log"] tbody tr`)
     expect(await deliveries.count()).toBe(2)
     expect(await deliveries.first().textContent()).toContain("delivered HTTP 200")
+    // The latest report saved as the server's page: the same document GET .../{id}.html answers.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Save latest report as HTML" }).click()
+    ])
+    expect(download.suggestedFilename()).toBe(`drift-report-${seeded.drifted.id}.html`)
+    expect(fs.readFileSync((await download.path())!, "utf8")).toBe(
+      await client.drift.getDriftReportHtml(seeded.drifted.id)
+    )
     await expectAccessible(page)
     await screenshot(page, "drift-monitor")
     expect(errors).toEqual([])

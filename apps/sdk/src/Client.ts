@@ -204,6 +204,7 @@ export const createClient = (options: ClientOptions) => {
     )
     return (response.status === 204 ? undefined : await response.json()) as A
   }
+  const sendText = async (path: string): Promise<string> => (await send(path)).text()
   const modelPath = (id: string) => `/v1/models/${encodeURIComponent(id)}`
 
   const uploadArtifact = (id: string, artifact: ArtifactBody, upload: UploadOptions = {}): Promise<Model> => {
@@ -340,7 +341,7 @@ export const createClient = (options: ClientOptions) => {
     registry,
     experiments,
     ...keys,
-    drift: makeDriftClient({ sendJson }, options.driftRecorder),
+    drift: makeDriftClient({ sendJson, sendText }, options.driftRecorder),
     learner: makeLearnerClient({ sendJson }, options.sampleRecorder),
     health: () => sendJson<SuccessJsonOf<typeof Operations.health>>("/healthz"),
     ready: () => sendJson<SuccessJsonOf<typeof Operations.ready>>("/readyz")

@@ -1,9 +1,10 @@
 /**
- * The drift part of the client: monitors, baselines, checks and reports; a recorder that buffers
- * values client-side and sends them in batches (on size, on a timer, or on `flush()`), retried
- * with backoff; and the receiving side of webhooks: signature verification and an `onAlert`
- * fetch handler usable in any runtime. Request and response types come from the contract's
- * Drift table (types only: nothing of Effect is loaded at run time).
+ * The drift part of the client: monitors, baselines, checks and reports (as JSON or as a
+ * shareable HTML page); a recorder that buffers values client-side and sends them in batches (on
+ * size, on a timer, or on `flush()`), retried with backoff; and the receiving side of webhooks:
+ * signature verification and an `onAlert` fetch handler usable in any runtime. Request and
+ * response types come from the contract's Drift table (types only: nothing of Effect is loaded at
+ * run time).
  */
 import type { BodyJsonOf, Drift, QueryOf, SuccessJsonOf } from "@org/ml-api"
 import { type VerifyOptions, verifyStandardWebhook, verifyWebhookSignature } from "@org/ml-core/webhook-signature"
@@ -39,6 +40,8 @@ type BaselineValues = Readonly<Record<string, ReadonlyArray<Value>>>
 
 interface Transport {
   readonly sendJson: <A>(path: string, method?: string, body?: unknown) => Promise<A>
+  /** A GET answered with text (an HTML page); errors are thrown as for JSON calls. */
+  readonly sendText: (path: string) => Promise<string>
 }
 
 /**
@@ -69,8 +72,9 @@ export const onAlert =
   }
 
 export const makeDriftClient = (transport: Transport, recorderOptions: RecorderOptions = {}) => {
-  const { sendJson } = transport
+  const { sendJson, sendText } = transport
   const monitorPath = (id: string) => `/v1/drift/monitors/${encodeURIComponent(id)}`
+  const reportPath = (id: string) => `/v1/drift/reports/${encodeURIComponent(id)}`
   const webhookPath = (id: string) => `/v1/drift/webhooks/${encodeURIComponent(id)}`
 
   // ---- buffered recording: (feature, value) pairs per monitor, grouped by feature when sent
@@ -115,6 +119,13 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
       const path = `/v1/drift/reports${search ? `?${search}` : ""}`
       return (await sendJson<SuccessJsonOf<typeof Drift.getDriftReports>>(path)).items
     },
+    /** One kept report by id (NotFoundError when none has it, e.g. past the retention). */
+    getDriftReport: (id: string): Promise<DriftReport> => sendJson<DriftReport>(reportPath(id)),
+    /**
+     * One kept report as a self-contained HTML page (inline CSS and SVG charts, no scripts, no
+     * external assets): save it to share or archive the report.
+     */
+    getDriftReportHtml: (id: string): Promise<string> => sendText(`${reportPath(id)}.html`),
     webhooks: {
       /** Registers a webhook; the answer masks its secret ("***"). */
       create: (input: CreateWebhookInput): Promise<DriftWebhook> =>

@@ -6,6 +6,7 @@ import {
   createClient,
   type DriftAlert,
   MonitorNotFoundError,
+  NotFoundError,
   onAlert,
   ValidationError,
   verifyStandardWebhook,
@@ -62,6 +63,11 @@ describe("drift client", () => {
       for (let i = 0; i < 200 && alerts.length < 2; i++) await new Promise((r) => setTimeout(r, 25))
       expect(alerts.map((a) => a.feature).sort()).toEqual(["label", "latency"])
       expect((await ml.drift.getDriftReports({ monitorId: "sdk-monitor" })).length).toBe(1)
+      expect(await ml.drift.getDriftReport(report.id)).toEqual(report)
+      const page = await ml.drift.getDriftReportHtml(report.id)
+      expect(page).toMatch(/^<!doctype html>/u)
+      for (const f of report.features) expect(page).toContain(`<data value="${f.pValue}">`)
+      await expect(ml.drift.getDriftReportHtml("check-0-0")).rejects.toBeInstanceOf(NotFoundError)
       await expect(ml.drift.check("no-such-monitor")).rejects.toBeInstanceOf(MonitorNotFoundError)
     } finally {
       await ml.drift.close()

@@ -3,8 +3,9 @@
  * resources tied to models its globs match. Each resource says here which models a request
  * touches (a model by id or name; an experiment through its variants' models, all of which must
  * be inside; a pipeline through its base and live models; a drift monitor through its `modelId`;
- * a webhook through its monitor). Mount runs `check` after decoding and before the handler (403
- * naming `models:name`), and `filter` on list answers, which keep only what the key may see.
+ * a webhook or a report through its monitor). Mount runs `check` after decoding and before the
+ * handler (403 naming `models:name`), and `filter` on list answers, which keep only what the key
+ * may see.
  *
  * What is tied to no model is outside every confinement, so only unconfined keys touch it: a
  * monitor without a (known) `modelId`, a webhook for every monitor, and key management (a
@@ -167,6 +168,12 @@ const touchedBy = (
         return monitorId === undefined ? none : lookups.ofMonitorId(monitorId, "reports")
       }
       if (id === undefined) return none
+      if (endpoint.path.startsWith("/v1/drift/reports/")) {
+        // A report touches what its monitor touches; an unknown one touches nothing (the handler's 404).
+        return DriftDetector.DriftDetector.use((d) => d.getDriftReport(id)).pipe(
+          Effect.flatMap((report) => report === undefined ? none : lookups.ofMonitorId(report.monitorId, "reports"))
+        )
+      }
       if (endpoint.path.startsWith("/v1/drift/webhooks/")) {
         return DriftDetector.DriftDetector.use((d) => d.listWebhooks()).pipe(
           Effect.flatMap((hooks) => {

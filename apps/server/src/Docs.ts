@@ -5,11 +5,9 @@
  * machines without internet access.
  */
 import type { OpenApiDocument } from "@org/ml-api"
+import { escapeHtml as escape } from "./Html.js"
 
 type Node = Record<string, any>
-
-const escape = (text: string) =>
-  text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" })[ch]!)
 
 const refName = (ref: string) => ref.split("/").pop()!
 

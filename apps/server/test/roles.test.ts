@@ -239,8 +239,11 @@ describe("keys confined by modelNames", () => {
   let test: Awaited<ReturnType<typeof makeTestApp>>
   let confinedAdmin: string
   let confinedEditor: string
-  const churn = {} as Record<"model" | "modelB" | "experiment" | "mixed" | "pipeline" | "monitor" | "hook", string>
-  const fraud = {} as Record<"model" | "modelB" | "experiment" | "pipeline" | "monitor" | "hook", string>
+  const churn = {} as Record<
+    "model" | "modelB" | "experiment" | "mixed" | "pipeline" | "monitor" | "report" | "hook",
+    string
+  >
+  const fraud = {} as Record<"model" | "modelB" | "experiment" | "pipeline" | "monitor" | "report" | "hook", string>
   let globalHook: string
 
   const learner: LearnerConfig = {
@@ -296,6 +299,11 @@ describe("keys confined by modelNames", () => {
       team.experiment = (await create("/v1/experiments", experiment(team.model, team.modelB))).id
       team.pipeline = (await create("/v1/pipelines", { name: prefix, modelId: team.model })).id
       team.monitor = (await create("/v1/drift/monitors", monitor(team.model))).id
+      const checked = await test.app.request(`/v1/drift/monitors/${team.monitor}/check`, {
+        method: "POST",
+        headers: asAdmin
+      })
+      team.report = ((await checked.json()) as { id: string }).id
       team.hook = (await create("/v1/drift/webhooks", hook(team.monitor))).id
     }
     churn.mixed = (await create("/v1/experiments", experiment(fraud.model, churn.model))).id
@@ -315,6 +323,8 @@ describe("keys confined by modelNames", () => {
       ? churn.monitor
       : endpoint.path.startsWith("/v1/drift/webhooks/")
       ? churn.hook
+      : endpoint.path.startsWith("/v1/drift/reports/")
+      ? churn.report
       : "placeholder"
     return endpoint.path.replace("{name}", "churn-a").replace(/\{[^}]+\}/g, id)
   }
@@ -359,6 +369,8 @@ describe("keys confined by modelNames", () => {
     expect((await get(`/v1/experiments/${fraud.experiment}`)).status).toBe(200)
     expect((await get(`/v1/pipelines/${fraud.pipeline}`)).status).toBe(200)
     expect((await get(`/v1/drift/monitors/${fraud.monitor}`)).status).toBe(200)
+    expect((await get(`/v1/drift/reports/${fraud.report}`)).status).toBe(200)
+    expect((await test.app.request(`/v1/drift/reports/${fraud.report}.html`, { headers: as })).status).toBe(200)
     expect((await get(`/v1/experiments/${churn.mixed}`)).status).toBe(403)
     expect((await get("/v1/experiments")).body.items.map((e) => e.id)).toEqual([fraud.experiment])
     expect((await get("/v1/pipelines")).body.items.map((p) => p.id)).toEqual([fraud.pipeline])

@@ -128,6 +128,25 @@ export const ReportsParams = Schema.Struct({
   limit: Schema.optionalKey(ReportsLimitFromDigits)
 })
 
+/** A drift report's id (as a check creates it: `check-<time>-<random>`, base 36). */
+export const DriftReportId = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u, { message: "must be a drift report id" })
+)
+export const DriftReportParams = Schema.Struct({ id: DriftReportId })
+
+/** The last segment of the page's path, `<id>.html`, decoded to the id (the route keeps the suffix). */
+const DriftReportIdFromPageName = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.html$/u, {
+    message: "must be a drift report id followed by .html"
+  })
+).pipe(
+  Schema.decodeTo(
+    DriftReportId,
+    SchemaTransformation.transform({ decode: (name) => name.slice(0, -".html".length), encode: (id) => `${id}.html` })
+  )
+)
+export const DriftReportPageParams = Schema.Struct({ id: DriftReportIdFromPageName })
+
 export const createMonitor = endpoint({
   operationId: "createMonitor",
   method: "POST",
@@ -242,6 +261,38 @@ export const getDriftReports = endpoint({
   errors: ["StorageError"]
 })
 
+export const getDriftReportPage = endpoint({
+  operationId: "getDriftReportPage",
+  method: "GET",
+  path: "/v1/drift/reports/{id}.html",
+  resource: "Drift",
+  summary: "One report as a self-contained HTML page to share: distributions, statistics and verdicts",
+  description: "Inline CSS and SVG charts, no scripts and no external assets, so the page can be saved and " +
+    "opened offline. Per feature: baseline and current shares per bin side by side (categorical features show " +
+    "their 12 largest categories and one bar for the rest), every statistic with its p-value, and the severity.",
+  permission: "drift:read",
+  params: DriftReportPageParams,
+  success: {
+    status: 200,
+    description: "An HTML page",
+    contentType: "text/html",
+    example: "<!doctype html><html lang=\"en\">...</html>"
+  },
+  errors: ["NotFound", "StorageError"]
+})
+
+export const getDriftReport = endpoint({
+  operationId: "getDriftReport",
+  method: "GET",
+  path: "/v1/drift/reports/{id}",
+  resource: "Drift",
+  summary: "One report kept, by id",
+  permission: "drift:read",
+  params: DriftReportParams,
+  success: { status: 200, description: "The report", schema: DriftReport, example: exampleReport },
+  errors: ["NotFound", "StorageError"]
+})
+
 export const createWebhook = endpoint({
   operationId: "createWebhook",
   method: "POST",
@@ -319,6 +370,9 @@ export const endpoints = [
   recordObservations,
   checkMonitor,
   getDriftReports,
+  // The page first: the report's `{id}` route would otherwise take `<id>.html` as an id.
+  getDriftReportPage,
+  getDriftReport,
   createWebhook,
   listWebhooks,
   deleteWebhook,

@@ -128,5 +128,14 @@ export const documentedErrors = (e: Endpoint): ReadonlyArray<ApiErrorTag> => [
   ...new Set([...e.errors, ...implicitErrors(e)])
 ]
 
-/** The Hono-style route path of an OpenAPI template: /v1/models/{id} -> /v1/models/:id */
-export const routePattern = (path: string): string => path.replace(/\{([^}]+)\}/g, ":$1")
+/**
+ * The Hono-style route path of an OpenAPI template: /v1/models/{id} -> /v1/models/:id. A parameter
+ * followed by a suffix in its segment ({id}.html) becomes a pattern matching only that suffix, which
+ * stays part of the value (Hono has no `:id.html`): the endpoint's params schema strips it.
+ */
+export const routePattern = (path: string): string =>
+  path.replace(
+    /\{([^}]+)\}([^/{]*)/g,
+    (_, name: string, suffix: string) =>
+      suffix === "" ? `:${name}` : `:${name}{[^/]+${suffix.replace(/[.*+?^$()|[\]\\]/g, "\\$&")}}`
+  )

@@ -68,5 +68,7 @@ describe("endpoint tables", () => {
 
   it("turn OpenAPI path templates into Hono route patterns", () => {
     expect(routePattern("/v1/registry/{name}/production")).toBe("/v1/registry/:name/production")
+    // A suffix in the parameter's segment stays in the value, matched literally (the dot is no wildcard).
+    expect(routePattern("/v1/drift/reports/{id}.html")).toBe("/v1/drift/reports/:id{[^/]+\\.html}")
   })
 })

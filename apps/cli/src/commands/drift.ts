@@ -1,7 +1,8 @@
 /**
- * `ml drift`: monitors, baselines and observations from files, checks and reports. CSV and JSON
- * Lines are read a record at a time; values follow the monitor's feature types (numbers for
- * numeric features, text for categorical ones, an empty cell or null for missing).
+ * `ml drift`: monitors, baselines and observations from files, checks and reports (one also as
+ * an HTML page). CSV and JSON Lines are read a record at a time; values follow the monitor's
+ * feature types (numbers for numeric features, text for categorical ones, an empty cell or null
+ * for missing).
  */
 import type { DriftReport, Monitor } from "@org/ml-sdk"
 import { Command } from "commander"
@@ -216,6 +217,24 @@ export const driftCommand = (run: Run): Command => {
       })
     }),
     "ml drift check fraud-inputs"
+  ))
+
+  drift.addCommand(withExamples(
+    new Command("report")
+      .description("one kept report by id; with --html, the self-contained page to save and share")
+      .argument("<reportId>", "report id (as `ml drift reports` lists them)")
+      .option("--html", "print the report as an HTML page (inline charts, no external assets)")
+      .action(function(this: Command, id: string) {
+        return run(this, async (context) => {
+          if (this.opts<{ html?: boolean }>().html === true) {
+            context.streams.stdout.write(await context.client.drift.getDriftReportHtml(id))
+            return
+          }
+          const report = await context.client.drift.getDriftReport(id)
+          context.out.result(report, () => reportText(report))
+        })
+      }),
+    "ml drift report check-m0q3x1k0-8h2j5c0p --html > report.html"
   ))
 
   drift.addCommand(withExamples(

@@ -2,12 +2,14 @@
  * The drift routes (monitors, baselines, observations, checks, reports, webhooks), mounted from
  * the contract's Drift table: each handler is one use-case call. What HTTP adds lives here: the
  * location of a new monitor, the count an observation request recorded, masking webhook secrets
- * in every answer, and a 404 for deleting a webhook that does not exist.
+ * in every answer, a 404 for deleting a webhook or reading a report that does not exist, and a
+ * report as a shareable HTML page with its own strict Content-Security-Policy.
  */
 import { Drift, NotFound } from "@org/ml-api"
 import { DriftDetector, type ObservationsBody, publicWebhook, type WindowValue } from "@org/ml-core"
 import { Effect } from "effect"
 import { Hono } from "hono"
+import { driftReportPagePolicy, renderDriftReportPage } from "../DriftReportPage.js"
 import type { AppServices } from "./AppServices.js"
 import { type Mount, Reply } from "./Mount.js"
 
@@ -34,6 +36,16 @@ const recordObservations = (id: string, body: ObservationsBody) =>
       Effect.as({ recorded: valueCount(body.values) })
     )
     : drift((d) => d.recordRows(id, body.rows as Rows)).pipe(Effect.as({ recorded: body.rows.length }))
+
+/** A kept report, or a 404 naming the id (never stored, or past its monitor's retention). */
+const findReport = (id: string) =>
+  drift((d) => d.getDriftReport(id)).pipe(
+    Effect.flatMap((report) =>
+      report === undefined
+        ? Effect.fail(new NotFound({ message: `Drift report ${id} does not exist (or is past its retention)` }))
+        : Effect.succeed(report)
+    )
+  )
 
 export const driftRoutes = (mount: Mount<AppServices>) => {
   const app = new Hono()
@@ -70,6 +82,24 @@ export const driftRoutes = (mount: Mount<AppServices>) => {
     ({ query: { limit, monitorId, since } }) =>
       drift((d) => d.getDriftReports(monitorId, since, limit)).pipe(Effect.map((items) => ({ items })))
   )
+
+  // Before getDriftReport: its `{id}` would also match `<id>.html`.
+  mount(
+    app,
+    Drift.getDriftReportPage,
+    ({ params }) =>
+      findReport(params.id).pipe(Effect.map((report) =>
+        new Response(renderDriftReportPage(report), {
+          headers: {
+            "content-type": "text/html; charset=UTF-8",
+            "content-security-policy": driftReportPagePolicy,
+            "content-disposition": `inline; filename="drift-report-${report.id}.html"`
+          }
+        })
+      ))
+  )
+
+  mount(app, Drift.getDriftReport, ({ params }) => findReport(params.id))
 
   mount(app, Drift.createWebhook, ({ body }) => drift((d) => d.createWebhook(body)).pipe(Effect.map(publicWebhook)))
 

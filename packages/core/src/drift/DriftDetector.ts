@@ -75,6 +75,8 @@ export interface DriftDetectorShape {
     since?: string,
     limit?: number
   ) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
+  /** One report kept, by id; undefined when none has it (never stored, or past the retention). */
+  readonly getDriftReport: (id: string) => Effect.Effect<DriftReport | undefined, StorageError>
   readonly createWebhook: (input: CreateWebhookInput) => Effect.Effect<Webhook, ValidationError | StorageError>
   readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
   readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
@@ -96,6 +98,17 @@ const newId = (prefix: string, at: string) =>
   Random.nextIntBetween(0, 36 ** 8, { halfOpen: true }).pipe(
     Effect.map((n) => `${prefix}-${Date.parse(at).toString(36)}-${n.toString(36)}`)
   )
+
+/**
+ * The time a `newId` names (ISO), or undefined for an id of another form. A report is stored at
+ * the time its id names, so reading from that time on finds it without reading older reports.
+ */
+const timeOfId = (id: string): string | undefined => {
+  const match = /^[a-z]+-([0-9a-z]{1,11})-[0-9a-z]+$/u.exec(id)
+  if (match === null) return undefined
+  const ms = parseInt(match[1]!, 36)
+  return ms <= 8.64e15 ? new Date(ms).toISOString() : undefined
+}
 
 const invalid = (what: string, issues: ReadonlyArray<FieldIssue>) =>
   new ValidationError({
@@ -361,6 +374,11 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
           return limit === undefined || reports.length <= limit ? reports : reports.slice(reports.length - limit)
         }
       ),
+      getDriftReport: Effect.fn("DriftDetector.getDriftReport")(function*(id: string) {
+        // The store lists reports by time; an id of another form (none is made today) reads them all.
+        const reports = yield* store.reports(undefined, timeOfId(id))
+        return reports.find((report) => report.id === id)
+      }),
       createWebhook: Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
         const webhook = yield* newWebhook(targets, input)
         yield* store.putWebhook(webhook)

@@ -1,7 +1,8 @@
 /**
  * `/drift/<monitorId>`: the monitor's settings, each feature's latest check (severity, PSI, p-values,
  * unseen categories), severity and PSI over time across the kept reports, the alerts with their
- * recommendations, and the webhook delivery log. "Check now" is offered to roles with drift:write.
+ * recommendations, and the webhook delivery log. "Check now" is offered to roles with drift:write;
+ * the latest report can be saved as the server's self-contained HTML page.
  */
 import type { DriftReport, Monitor } from "@org/ml-sdk"
 import { useRoute } from "preact-iso"
@@ -100,6 +101,30 @@ const FeatureTable = ({ monitor, report }: { readonly monitor: Monitor; readonly
   </div>
 )
 
+/**
+ * Saves a report as the server's self-contained HTML page. A download rather than a link: the
+ * page needs the API key, which the browser would not send when following a link.
+ */
+const SaveReport = ({ report }: { readonly report: DriftReport }) => {
+  const save = useAction(async (client) => {
+    const html = await client.drift.getDriftReportHtml(report.id)
+    const url = URL.createObjectURL(new Blob([html], { type: "text/html" }))
+    const link = document.createElement("a")
+    link.href = url
+    link.download = `drift-report-${report.id}.html`
+    link.click()
+    setTimeout(() => URL.revokeObjectURL(url), 0)
+  })
+  return (
+    <div class="toolbar">
+      <button type="button" disabled={save.pending} onClick={() => void save.run()}>
+        {save.pending ? "Saving…" : "Save latest report as HTML"}
+      </button>
+      {save.error !== undefined && <ErrorMessage error={save.error} title="Saving the report failed" />}
+    </div>
+  )
+}
+
 const CheckNow = ({ monitorId, onChecked }: { readonly monitorId: string; readonly onChecked: () => void }) => {
   const [last, setLast] = useState<DriftReport | undefined>(undefined)
   const check = useAction(async (client) => setLast(await client.drift.check(monitorId)), onChecked)
@@ -164,7 +189,12 @@ export const MonitorPage = () => {
               <h2>Features</h2>
               {latest === undefined
                 ? <Empty>Not checked yet: reports appear after the first check with a baseline.</Empty>
-                : <FeatureTable monitor={monitor} report={latest} />}
+                : (
+                  <>
+                    <FeatureTable monitor={monitor} report={latest} />
+                    <SaveReport report={latest} />
+                  </>
+                )}
               {reports.length > 0 && (
                 <>
                   <h2>Over time</h2>
