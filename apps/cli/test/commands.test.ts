@@ -330,7 +330,18 @@ describe("ml learner and pipelines", () => {
     expect(loaded.config.features).toEqual({ type: "hashing", bits: 20 })
     expect(loaded.predict({ anything: 3 })).toBe(0.5)
     const rounded = path.join(work, "learner32.bin")
-    const init32 = ["learner", "init", "--kind", "logistic", "--hashing", "8", "--format", "2", "--precision", "float32"]
+    const init32 = [
+      "learner",
+      "init",
+      "--kind",
+      "logistic",
+      "--hashing",
+      "8",
+      "--format",
+      "2",
+      "--precision",
+      "float32"
+    ]
     expect((await ml([...init32, "--out", rounded])).code).toBe(0)
     expect(loadLearner(new Uint8Array(fs.readFileSync(rounded))).config.features).toEqual({ type: "hashing", bits: 8 })
     const jsonRounded = await ml(["learner", "init", "--kind", "logistic", "--hashing", "8", "--precision", "float32"])

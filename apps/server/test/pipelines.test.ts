@@ -132,7 +132,9 @@ describe("pipelines over HTTP", () => {
     }
     expect(pipeline.publish).toEqual({ precision: "float32" })
     expect(pipeline.liveModelId).not.toBe(baseId)
-    const artifact = new Uint8Array(await (await app.request(`/v1/models/${pipeline.liveModelId}/artifact`)).arrayBuffer())
+    const artifact = new Uint8Array(
+      await (await app.request(`/v1/models/${pipeline.liveModelId}/artifact`)).arrayBuffer()
+    )
     const published = loadLearner(artifact)
     // The pipeline serves from its live state (float64): the same samples learned by a local learner.
     const local = makeLearner(config)

@@ -307,7 +307,8 @@ const readHeader = (bytes: Uint8Array): Header => {
     }
     const count = slots + (length as number) - size
     if (encoding === "varint" && !(isCount(a.bytes) && a.bytes >= count && a.bytes <= MAX_VALUE_BYTES * count)) {
-      fail("header", `arrays[${i}] (${name}): bytes must be from ${count} to ${MAX_VALUE_BYTES * count} for ${count} varints`)
+      const most = MAX_VALUE_BYTES * count
+      fail("header", `arrays[${i}] (${name}): bytes must be from ${count} to ${most} for ${count} varints`)
     }
     const perValue = encoding === "float64" ? 8 : 4
     return {
