@@ -27,6 +27,12 @@ export const samples = Array.from({ length: SAMPLES }, (_, s) => {
   return { features, label: margin > 0 ? 1 : 0 }
 })
 export const probes = samples.slice(0, 200).map((s) => s.features)
+/** 2,000 samples the learner never saw, drawn after the training ones from the same stream. */
+export const heldOut = Array.from({ length: 2000 }, () => {
+  const features = {}
+  for (let j = 0; j < PER_SAMPLE; j++) features[names[Math.floor(uniform() * FEATURES)]] = uniform() * 2 - 1
+  return features
+})
 
 /** A logistic learner with `optimizer` (standardized when asked) trained on every sample once. */
 export const trainedLearner = (optimizer, standardize) => {

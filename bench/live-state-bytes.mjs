@@ -50,7 +50,7 @@ const journal = path.join(directory, "pipelines.jsonl")
 const rows = []
 try {
   await sql`CREATE TABLE format_one (pipeline_id text PRIMARY KEY, state jsonb NOT NULL)`
-  const postgresStore = PostgresPipelineStore.make(sql)
+  const postgresStore = PostgresPipelineStore.make(PostgresClient.makeClient(sql))
   for (const { learner, name, state } of learners) {
     const id = `bench-${name.replace(/\W+/g, "-")}`
     const json = JSON.stringify(state)

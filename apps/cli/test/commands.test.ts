@@ -336,6 +336,24 @@ describe("ml learner and pipelines", () => {
     const loaded = loadLearner(bytes)
     expect(loaded.config.features).toEqual({ type: "hashing", bits: 20 })
     expect(loaded.predict({ anything: 3 })).toBe(0.5)
+    const rounded = path.join(work, "learner32.bin")
+    const init32 = [
+      "learner",
+      "init",
+      "--kind",
+      "logistic",
+      "--hashing",
+      "8",
+      "--format",
+      "2",
+      "--precision",
+      "float32"
+    ]
+    expect((await ml([...init32, "--out", rounded])).code).toBe(0)
+    expect(loadLearner(new Uint8Array(fs.readFileSync(rounded))).config.features).toEqual({ type: "hashing", bits: 8 })
+    const jsonRounded = await ml(["learner", "init", "--kind", "logistic", "--hashing", "8", "--precision", "float32"])
+    expect(jsonRounded.code).toBe(2)
+    expect(jsonRounded.stderr).toContain("--precision needs --format 2")
 
     const model = await json([
       "models",
@@ -370,7 +388,24 @@ describe("ml learner and pipelines", () => {
       "0"
     ])
     expect(created).toMatchObject({ id: "fraud-online", kind: "logistic", strategy: "mini-batch", batchSize: 40 })
-    expect((await json(["pipelines", "list"])).items.map((p: { id: string }) => p.id)).toEqual(["fraud-online"])
+    expect(created.publish).toEqual({ precision: "float64" })
+    const compact = await json([
+      "pipelines",
+      "create",
+      "--id",
+      "compact-online",
+      "--name",
+      "compact",
+      "--model",
+      model.id,
+      "--publish-precision",
+      "float32"
+    ])
+    expect(compact.publish).toEqual({ precision: "float32" })
+    expect((await json(["pipelines", "list"])).items.map((p: { id: string }) => p.id).sort()).toEqual([
+      "compact-online",
+      "fraud-online"
+    ])
 
     const sample = (i: number) => {
       const a = Math.sin(i * 1.7) * 2

@@ -15,6 +15,8 @@ interface Transport {
 export type Pipeline = SuccessJsonOf<typeof Pipelines.createPipeline>
 export type CreatePipelineInput = BodyJsonOf<typeof Pipelines.createPipeline>
 export type PipelineStrategy = Pipeline["strategy"]
+/** How accepted updates publish artifacts: float64 (exact, the default) or float32 (rounded weights, smaller). */
+export type PublishPrecision = NonNullable<Pipeline["publish"]>["precision"]
 export type PipelineStatus = SuccessJsonOf<typeof Pipelines.getPipelineStatus>
 export type UpdateRecord = SuccessJsonOf<typeof Pipelines.rollbackPipeline>
 export type ProgressiveMetrics = PipelineStatus["progressive"]

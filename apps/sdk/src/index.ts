@@ -66,6 +66,7 @@ export type {
   PipelineStatus,
   PipelineStrategy,
   ProgressiveMetrics,
+  PublishPrecision,
   Sample,
   UpdateRecord
 } from "./Learner.js"

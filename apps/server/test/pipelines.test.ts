@@ -108,6 +108,45 @@ describe("pipelines over HTTP", () => {
     })
   })
 
+  it("publish float32 artifacts when asked: rounded weights in the version, exact ones in the live state", async () => {
+    const baseId = await registerBase()
+    const bad = await post("/v1/pipelines", { name: "x", modelId: baseId, publish: { precision: "float16" } })
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({
+      errors: [{ path: "publish.precision", message: expect.stringContaining("\"float32\"") }]
+    })
+    const created = await post("/v1/pipelines", {
+      id: "compact-online",
+      name: "compact",
+      modelId: baseId,
+      batchSize: 40,
+      holdoutShare: 0,
+      publish: { precision: "float32" }
+    })
+    expect(await created.json()).toMatchObject({ publish: { precision: "float32" } })
+    const fresh = (await (await post("/v1/pipelines", { name: "default", modelId: baseId })).json()) as object
+    expect(fresh).toMatchObject({ publish: { precision: "float64" } })
+    await post("/v1/pipelines/compact-online/samples", { samples: Array.from({ length: 40 }, (_, i) => sample(i)) })
+    const { pipeline } = (await (await app.request("/v1/pipelines/compact-online")).json()) as {
+      pipeline: { liveModelId: string; publish: unknown }
+    }
+    expect(pipeline.publish).toEqual({ precision: "float32" })
+    expect(pipeline.liveModelId).not.toBe(baseId)
+    const artifact = new Uint8Array(
+      await (await app.request(`/v1/models/${pipeline.liveModelId}/artifact`)).arrayBuffer()
+    )
+    const published = loadLearner(artifact)
+    // The pipeline serves from its live state (float64): the same samples learned by a local learner.
+    const local = makeLearner(config)
+    for (let i = 0; i < 40; i++) local.learn(sample(i))
+    expect(published.state().weights).toEqual(local.state().weights.map(Math.fround))
+    const rows = [{ a: 1, b: 1 }, { a: -1, b: -1.5 }]
+    const served = (await (await post("/v1/pipelines/compact-online/predict", { rows })).json()) as {
+      predictions: Array<number>
+    }
+    expect(served.predictions).toEqual(rows.map((r) => local.predict(r)))
+  })
+
   it("take a drift alert on their monitor as a signal: an adaptive pipeline updates on its next chance", async () => {
     const baseId = await registerBase()
     expect(

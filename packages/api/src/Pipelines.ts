@@ -33,7 +33,8 @@ const exampleInput: typeof CreatePipelineInput.Encoded = {
   strategy: "mini-batch",
   batchSize: 500,
   holdoutShare: 0.2,
-  monitorId: "fraud-inputs"
+  monitorId: "fraud-inputs",
+  publish: { precision: "float32" }
 }
 
 const examplePipeline: Pipeline = {
@@ -52,6 +53,7 @@ const examplePipeline: Pipeline = {
   validationMetric: "log_loss",
   degradationTolerance: 0.01,
   monitorId: "fraud-inputs",
+  publish: { precision: "float32" },
   adaptive: { batchSize: 500, learningRateScale: 1, referenceMetric: null },
   driftSignal: false,
   acceptedUpdates: 1,

@@ -17,6 +17,7 @@ import {
 } from "../src/index.js"
 import { crc32 } from "../src/shared/Crc32.js"
 import formatOne from "./fixtures/learner-format1-adagrad.json" with { type: "json" }
+import layoutOne from "./fixtures/learner-format2-layout1.json" with { type: "json" }
 import datasets from "./golden/datasets.json" with { type: "json" }
 
 const row = (x: ReadonlyArray<number>) => Object.fromEntries(x.map((v, i) => [`x${i}`, v]))
@@ -244,5 +245,183 @@ describe("damaged format-2 bytes are refused, naming the part", () => {
     expect(failure(() => loadLearner(overlong)).message).toMatch(/more than 4 bytes/)
     const short = assemble({ ...header, slots: 2, slotBytes: 1, arrays: [] }, new Uint8Array([5]))
     expect(failure(() => loadLearner(short)).message).toMatch(/ends after 1 of 2 slots/)
+  })
+})
+
+describe("per-array encodings", () => {
+  it("files of the first format-2 writer (every array float64) load as their format-1 twins", () => {
+    for (const { format1, format2Base64 } of layoutOne) {
+      const bytes = Uint8Array.from(atob(format2Base64), (c) => c.charCodeAt(0))
+      const fromBinary = loadLearner(bytes)
+      const fromJson = loadLearner(format1)
+      expect(fromBinary.state()).toEqual(fromJson.state())
+      const [X] = format1.config.kind === "logistic" ? [cancerX] : [diabetesX]
+      for (const x of X.slice(300, 340)) expect(fromBinary.predict(row(x))).toBe(fromJson.predict(row(x)))
+      const again = encodeLearnerState(fromJson.state())
+      if (format1.standardization === null) {
+        // Without integral arrays this writer's bytes are the first writer's, byte for byte.
+        expect(again).toEqual(bytes)
+      } else {
+        // Standardization's counts are now varints (a byte or two each) instead of 8-byte doubles.
+        const { header } = partsOf(again)
+        const counts = (header.arrays as Array<{ name: string; encoding?: string; bytes?: number }>)
+          .find((a) => a.name === "standardization.count")!
+        expect(counts.encoding).toBe("varint")
+        const stored = header.slots as number
+        expect(counts.bytes).toBeLessThanOrEqual(2 * stored)
+        const headerGrowth = JSON.stringify(header).length - JSON.stringify(partsOf(bytes).header).length
+        expect(bytes.length - again.length).toBe(8 * stored - counts.bytes! - headerGrowth)
+        expect(loadLearner(again).state()).toEqual(fromJson.state())
+      }
+    }
+  })
+
+  it("integral arrays are varints, exact; -0 or a fraction keeps an array float64", () => {
+    const config: LearnerConfig = {
+      kind: "linear",
+      optimizer: { type: "sgd", learningRate: 0.1 },
+      features: { type: "schema", names: names(4) }
+    }
+    const base = makeLearner(config).state()
+    const encodingOf = (weights: Array<number>) => {
+      const bytes = encodeLearnerState({ ...base, weights })
+      expect(loadLearner(bytes).state().weights).toEqual(weights)
+      expect(Object.is(loadLearner(bytes).state().weights[1], weights[1])).toBe(true)
+      return (partsOf(bytes).header.arrays as Array<{ encoding?: string; bytes?: number }>)[0]
+    }
+    // 1 + 2 + 3 + 8 bytes: 2^53 - 1 takes eight 7-bit groups.
+    expect(encodingOf([5, 300, 2 ** 20, Number.MAX_SAFE_INTEGER])).toEqual({
+      name: "weights",
+      length: 4,
+      encoding: "varint",
+      bytes: 14
+    })
+    expect(encodingOf([5, -0, 7, 1]).encoding).toBeUndefined()
+    expect(encodingOf([5, 1.5, 7, 1]).encoding).toBeUndefined()
+    expect(encodingOf([5, -1, 7, 1]).encoding).toBeUndefined()
+  })
+
+  it("damaged varints or encodings are refused, naming the part", () => {
+    const config: LearnerConfig = {
+      kind: "linear",
+      optimizer: { type: "sgd", learningRate: 0.1 },
+      features: { type: "schema", names: names(2) }
+    }
+    const bytes = encodeLearnerState({ ...makeLearner(config).state(), weights: [3, 200] })
+    const { body, header } = partsOf(bytes)
+    const weights = (header.arrays as Array<Record<string, unknown>>)[0]!
+    expect(weights).toMatchObject({ encoding: "varint", bytes: 3 })
+    const withArray = (array: Record<string, unknown>, values: ReadonlyArray<number>) =>
+      assemble({ ...header, arrays: [array] }, new Uint8Array([...body.subarray(0, 2), ...values]))
+    const cases: Array<[Uint8Array, string, RegExp]> = [
+      [withArray({ ...weights, encoding: "float16" }, [3, 0xc8, 1]), "header", /encoding must be float64/],
+      [withArray({ ...weights, bytes: 17 }, [3, 0xc8, 1]), "header", /bytes must be from 2 to 16/],
+      [withArray({ ...weights, bytes: 4 }, [3, 0xc8, 1, 0]), "values", /4 bytes, its 2 values take 3/],
+      [withArray({ ...weights, bytes: 2 }, [3, 0xc8]), "values", /ends after 1 of 2 values/],
+      [
+        withArray({ ...weights, bytes: 10 }, [3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 1]),
+        "values",
+        /more than 8 bytes/
+      ],
+      [
+        withArray({ ...weights, bytes: 9 }, [3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+        "values",
+        /past 2\^53 - 1/
+      ]
+    ]
+    for (const [damaged, part, message] of cases) {
+      const error = failure(() => loadLearner(damaged))
+      expect([error.part, error.message]).toEqual([part, expect.stringMatching(message)])
+    }
+  })
+})
+
+describe("float32 precision", () => {
+  const u = 2 ** -24
+  /** The inputs the learner's weights multiply: the features, standardized as the learner does. */
+  const inputsOf = (learner: ReturnType<typeof makeLearner>, features: Record<string, number>) => {
+    const std = learner.state().standardization
+    const inputs = new Map<number, number>()
+    for (const [name, x] of Object.entries(features)) {
+      if (x === 0) continue
+      const slot = learner.slotOf(name)
+      let t = x
+      if (std) {
+        const c = std.count[slot]!
+        const sd = c > 1 ? Math.sqrt(std.m2[slot]! / (c - 1)) : 0
+        t = sd > 0 ? (x - std.mean[slot]!) / sd : x - std.mean[slot]!
+      }
+      inputs.set(slot, (inputs.get(slot) ?? 0) + t)
+    }
+    return inputs
+  }
+
+  it.each(kinds.map((c) => [label(c), c] as const))(
+    "%s: rounds weights, g2 and n to float32 only, and predicts within 2^-24 sum |w_i x_i|",
+    (_name, config) => {
+      const { learner, probes } = trained(config)
+      const exact = learner.state()
+      const bytes = encodeLearnerState(exact, { precision: "float32" })
+      const encodings = Object.fromEntries(
+        (partsOf(bytes).header.arrays as Array<{ name: string; encoding?: string }>).map((a) => [a.name, a.encoding])
+      )
+      expect(encodings).toEqual({
+        ...(config.optimizer.type === "ftrl"
+          ? { "accumulators.z": undefined, "accumulators.n": "float32" }
+          : { weights: "float32" }),
+        ...(config.optimizer.type === "adagrad" ? { "accumulators.g2": "float32" } : {}),
+        ...(config.standardize
+          ? { "standardization.count": "varint", "standardization.mean": undefined, "standardization.m2": undefined }
+          : {})
+      })
+      const loaded = loadLearner(bytes)
+      const rounded = loaded.state()
+      // Each rounded value is the nearest float32 (Math.fround is IEEE round-to-nearest-even).
+      const roundedArrays = [
+        ...(config.optimizer.type === "ftrl" ? [] : [[exact.weights, rounded.weights]]),
+        ...["g2", "n"].filter((k) => k in exact.accumulators).map((
+          k
+        ) => [exact.accumulators[k]!, rounded.accumulators[k]!])
+      ]
+      for (const [before, after] of roundedArrays) expect(after).toEqual(before!.map(Math.fround))
+      if (exact.accumulators.z) expect(rounded.accumulators.z).toEqual(exact.accumulators.z)
+      expect(rounded.standardization).toEqual(exact.standardization)
+      // The bias is kept exact, except FTRL's, derived from the bias entries of z and (rounded) n.
+      if (config.optimizer.type === "ftrl") {
+        expect(Math.abs(rounded.bias - exact.bias)).toBeLessThanOrEqual(u * Math.abs(exact.bias))
+      } else expect(rounded.bias).toBe(exact.bias)
+      // The margin moves by at most 2^-24 (|b| + sum |w_i t_i|) (t: the standardized inputs), plus
+      // the two float64 sums' own rounding; the probability by a quarter of that (sigmoid' <= 1/4).
+      let worst = 0
+      for (const features of probes) {
+        const inputs = inputsOf(learner, features)
+        let sum = Math.abs(exact.bias)
+        for (const [slot, t] of inputs) sum += Math.abs(exact.weights[slot]! * t) + 2 ** -150 * Math.abs(t)
+        const bound = (u + 4 * (inputs.size + 1) * 2 ** -53) * sum * (config.kind === "logistic" ? 0.25 : 1)
+        const error = Math.abs(loaded.predict(features) - learner.predict(features))
+        expect(error).toBeLessThanOrEqual(bound + 2 ** -53)
+        worst = Math.max(worst, error)
+      }
+      // The artifact was rounded: some prediction moved.
+      expect(worst).toBeGreaterThan(0)
+      // Stable: a rounded state encodes to the same values (FTRL's header bias is the one derived
+      // from the rounded n, which the loaded learner derives anyway).
+      const again = encodeLearnerState(rounded, { precision: "float32" })
+      if (config.optimizer.type === "ftrl") expect(loadLearner(again).state()).toEqual(rounded)
+      else expect(again).toEqual(bytes)
+      expect(bytes.length).toBeLessThan(encodeLearnerState(exact).length)
+    }
+  )
+
+  it("an array with a value past float32's range stays float64, exact", () => {
+    const config: LearnerConfig = {
+      kind: "linear",
+      optimizer: { type: "sgd", learningRate: 0.1 },
+      features: { type: "schema", names: names(3) }
+    }
+    const weights = [0.1, 1e39, -2.5e-300]
+    const bytes = encodeLearnerState({ ...makeLearner(config).state(), weights }, { precision: "float32" })
+    expect((partsOf(bytes).header.arrays as Array<{ encoding?: string }>)[0]!.encoding).toBeUndefined()
+    expect(loadLearner(bytes).state().weights).toEqual(weights)
   })
 })

@@ -384,6 +384,35 @@ describe("artifacts", () => {
     expect(result.servedBySecond).toEqual(result.served)
   })
 
+  it("publish precision float32: the artifact holds the live weights rounded, the live state stays exact", async () => {
+    const result = await run(Effect.gen(function*() {
+      const ol = yield* OnlineLearner.OnlineLearner
+      const store = yield* PipelineStore.PipelineStore
+      const p = yield* create({
+        strategy: "mini-batch",
+        batchSize: 40,
+        holdoutShare: 0,
+        publish: { precision: "float32" }
+      }, 20)
+      yield* ol.addSamples(p.id, Array.from({ length: 40 }, (_, i) => sample(100 + i)))
+      const first = (yield* ol.getPipeline(p.id)).liveModelId
+      const live = (yield* store.liveState(p.id))!
+      const published = yield* artifactBytes(first)
+      yield* ol.addSamples(p.id, Array.from({ length: 40 }, (_, i) => sample(200 + i)))
+      yield* ol.rollback(p.id, first)
+      return { p, first, live, published, afterRollback: (yield* store.liveState(p.id))! }
+    }))
+    expect(result.p.publish).toEqual({ precision: "float32" })
+    const artifact = loadLearner(result.published).state()
+    // The live state keeps full doubles (the next update trains from them) ...
+    expect(result.live.weights.some((w) => w !== Math.fround(w))).toBe(true)
+    // ... and the published artifact is exactly those, rounded to float32.
+    expect(artifact.weights).toEqual(result.live.weights.map(Math.fround))
+    expect(artifact.bias).toBe(result.live.bias)
+    // Rolling back to a float32 version resumes training from its rounded weights (documented).
+    expect(result.afterRollback.weights).toEqual(artifact.weights)
+  })
+
   it("a damaged format-2 artifact is a ValidationError naming the model and the damage", async () => {
     const learner = makeLearner(config)
     learner.learn(sample(0))

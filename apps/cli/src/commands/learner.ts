@@ -2,7 +2,7 @@
  * `ml learner init`: a fresh learner state made by the core's own constructor, so it is exactly
  * what the server loads: format 1 (JSON, the default) or, with --format 2, the sparse binary
  * format that pipelines publish (an untrained hashed learner is then a few hundred bytes instead
- * of 2^bits zeros). Register it as a model's artifact, then create a
+ * of 2^bits zeros), with --precision float32 for rounded weights. Register it as a model's artifact, then create a
  * pipeline on that model. The core is loaded only for this command (the others need only the SDK).
  */
 import { Command, Option } from "commander"
@@ -25,6 +25,7 @@ interface InitOptions {
   paC: number
   standardize?: boolean
   format: "1" | "2"
+  precision: "float64" | "float32"
   out?: string
 }
 
@@ -71,6 +72,10 @@ export const learnerCommand = (run: Run): Command => {
         new Option("--format <version>", "1: JSON; 2: sparse binary (what pipelines publish)").choices(["1", "2"])
           .default("1")
       )
+      .addOption(
+        new Option("--precision <precision>", "format 2 values: float64 (exact) or float32 (rounded weights)")
+          .choices(["float64", "float32"]).default("float64")
+      )
       .option("--out <file>", "write to a file instead of stdout")
       .action(function(this: Command) {
         return run(this, async (context) => {
@@ -78,6 +83,7 @@ export const learnerCommand = (run: Run): Command => {
           if ((o.features === undefined) === (o.hashing === undefined)) {
             throw usageError("give one of --features a,b,... or --hashing BITS")
           }
+          if (o.precision !== "float64" && o.format !== "2") throw usageError("--precision needs --format 2")
           const config = {
             kind: o.kind,
             optimizer: optimizerOf(o),
@@ -90,7 +96,9 @@ export const learnerCommand = (run: Run): Command => {
           let output: string | Uint8Array
           try {
             const state = makeLearner(config).state()
-            output = o.format === "2" ? encodeLearnerState(state) : `${JSON.stringify(state)}\n`
+            output = o.format === "2"
+              ? encodeLearnerState(state, { precision: o.precision })
+              : `${JSON.stringify(state)}\n`
           } catch (error) {
             // The core names the field and the limit (StatsInputError): an option value is wrong.
             throw usageError((error as Error).message)
@@ -105,7 +113,8 @@ export const learnerCommand = (run: Run): Command => {
       }),
     "ml learner init --kind logistic --features amount,age --optimizer adagrad --learning-rate 0.1 > learner.json",
     "ml learner init --kind linear --hashing 18 --optimizer ftrl --alpha 0.05 --out learner.json",
-    "ml learner init --kind logistic --hashing 20 --format 2 --out learner.bin"
+    "ml learner init --kind logistic --hashing 20 --format 2 --out learner.bin",
+    "ml learner init --kind logistic --hashing 20 --format 2 --precision float32 --out learner.bin"
   ))
   return learner
 }

@@ -2,7 +2,7 @@
  * `ml pipelines`: online-learning pipelines on a registered learner model (see `ml learner init`):
  * create, status, labelled samples from a CSV, updates, rollbacks and predictions.
  */
-import type { AddSamplesResult, Pipeline, PipelineStatus, Sample } from "@org/ml-sdk"
+import type { AddSamplesResult, Pipeline, PipelineStatus, PublishPrecision, Sample } from "@org/ml-sdk"
 import { Command, Option } from "commander"
 import { parseInteger, parseNumber, parseNumericPairs, type Run, withExamples } from "../Context.js"
 import { usageError } from "../ExitCodes.js"
@@ -70,6 +70,12 @@ export const pipelinesCommand = (run: Run): Command => {
         parseNumber("--holdout")
       )
       .option("--monitor <monitorId>", "drift monitor whose alerts make updates more cautious")
+      .addOption(
+        new Option(
+          "--publish-precision <precision>",
+          "artifacts of accepted updates: float64 (exact) or float32 (rounded weights, smaller)"
+        ).choices(["float64", "float32"])
+      )
       .action(function(this: Command) {
         return run(this, async (context) => {
           const o = this.opts<{
@@ -83,6 +89,7 @@ export const pipelinesCommand = (run: Run): Command => {
             learningRate?: number
             holdout?: number
             monitor?: string
+            publishPrecision?: PublishPrecision
           }>()
           const created = await context.client.learner.createPipeline({
             name: o.name,
@@ -94,7 +101,8 @@ export const pipelinesCommand = (run: Run): Command => {
             ...(o.every !== undefined ? { updateFrequencySeconds: o.every } : {}),
             ...(o.learningRate !== undefined ? { learningRate: o.learningRate } : {}),
             ...(o.holdout !== undefined ? { holdoutShare: o.holdout } : {}),
-            ...(o.monitor !== undefined ? { monitorId: o.monitor } : {})
+            ...(o.monitor !== undefined ? { monitorId: o.monitor } : {}),
+            ...(o.publishPrecision !== undefined ? { publish: { precision: o.publishPrecision } } : {})
           })
           context.out.result(created, () => pipelineText(created))
         })

@@ -36,7 +36,7 @@ import {
   type UpdateTrigger
 } from "./Pipeline.js"
 import { PipelineStore } from "./PipelineStore.js"
-import { publicationReason, publishedModel, publisherOf } from "./Publication.js"
+import { publicationReason, publishedModel, publisherOf, publishPrecision } from "./Publication.js"
 import { predictionIssues, type SampleInput, sampleIssues, type StoredSample } from "./Samples.js"
 import { ADAPTIVE_METRIC_WINDOW, afterFailedUpdate, afterUpdate, isDegraded, isUpdateDue } from "./Strategy.js"
 
@@ -178,8 +178,9 @@ const makeCandidates = ({ registry, store }: Ports) => {
       const register = (number: number): Effect.Effect<Model, RegisterError> =>
         registry.registerModel(
           publishedModel(p, parent, train, after, number),
-          // Format 2: only the touched slots, binary (a tenth of the JSON or less for hashed learners).
-          new Blob([encodeLearnerState(published)]).stream()
+          // Format 2 (touched slots only, binary) at the pipeline's precision; the live state the next
+          // update trains from is stored exact (float64) by `run`.
+          new Blob([encodeLearnerState(published, { precision: publishPrecision(p) })]).stream()
         ).pipe(
           Effect.catchTag(
             "ModelConflictError",

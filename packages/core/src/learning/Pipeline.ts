@@ -11,7 +11,7 @@ import { MetricEstimate } from "../drift/performance/Cbpe.js"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { SafeLabel } from "../shared/SafeText.js"
-import { LearnerKind } from "./learners/LearnerState.js"
+import { LearnerKind, LearnerPrecision } from "./learners/LearnerState.js"
 
 export const PipelineStrategy = Schema.Literals(["incremental", "mini-batch", "periodic", "adaptive"])
 export type PipelineStrategy = typeof PipelineStrategy.Type
@@ -45,6 +45,14 @@ const HoldoutShare = Schema.Finite.check(
 )
 const Tolerance = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" }))
 
+/**
+ * How accepted updates publish their artifact: `precision` float64 (exact) or float32 (weights
+ * rounded, each within 2^-24 of itself; see LearnerStateBinary.ts). The live state the next update
+ * trains from is float64 either way.
+ */
+export const PublishSettings = Schema.Struct({ precision: LearnerPrecision })
+export type PublishSettings = typeof PublishSettings.Type
+
 export const CreatePipelineInput = Schema.Struct({
   id: Schema.optionalKey(PipelineId),
   name: InputPipelineName,
@@ -58,7 +66,9 @@ export const CreatePipelineInput = Schema.Struct({
   holdoutShare: Schema.optionalKey(HoldoutShare),
   validationMetric: Schema.optionalKey(ValidationMetric),
   degradationTolerance: Schema.optionalKey(Tolerance),
-  monitorId: Schema.optionalKey(Schema.NullOr(MonitorId))
+  monitorId: Schema.optionalKey(Schema.NullOr(MonitorId)),
+  /** Default: { precision: "float64" }. */
+  publish: Schema.optionalKey(Schema.Struct({ precision: Schema.optionalKey(LearnerPrecision) }))
 })
 export type CreatePipelineInput = typeof CreatePipelineInput.Type
 
@@ -89,6 +99,8 @@ export const Pipeline = Schema.Struct({
   validationMetric: ValidationMetric,
   degradationTolerance: Tolerance,
   monitorId: Schema.NullOr(Schema.String),
+  /** Absent from records of earlier releases, which published float64. */
+  publish: Schema.optionalKey(PublishSettings),
   adaptive: AdaptiveState,
   /** A drift alert for monitorId arrived since the last update. */
   driftSignal: Schema.Boolean,
@@ -232,6 +244,7 @@ export const newPipeline = (
     validationMetric: input.validationMetric ?? (kind === "logistic" ? "log_loss" : "rmse"),
     degradationTolerance: input.degradationTolerance ?? 0.01,
     monitorId: input.monitorId ?? null,
+    publish: { precision: input.publish?.precision ?? "float64" },
     adaptive: { batchSize, learningRateScale: 1, referenceMetric: null },
     driftSignal: false,
     acceptedUpdates: 0,

@@ -2,9 +2,11 @@
  * What an accepted update publishes in the model registry: a new version of the live model's
  * name (`<base version>-online-<pipeline>-<n>`, parent = the live version), with the candidate's
  * holdout metric, what it was trained on, and tags that find it again. Published versions enter
- * at status testing; promoting them further is a person's decision.
+ * at status testing; promoting them further is a person's decision. The artifact is written at
+ * the pipeline's publish precision.
  */
 import type { Model, RegisterModelInput } from "../registry/Model.js"
+import type { LearnerPrecision } from "./learners/LearnerState.js"
 import type { Pipeline } from "./Pipeline.js"
 import type { StoredSample } from "./Samples.js"
 
@@ -45,3 +47,6 @@ export const publisherOf = (p: Pick<Pipeline, "id">): string => `pipeline:${p.id
 
 /** The reason recorded when a published version is promoted to testing. */
 export const publicationReason = (p: Pipeline): string => `online update ${p.acceptedUpdates + 1} of pipeline ${p.id}`
+
+/** The precision `p` publishes artifacts at (pipelines made by earlier releases: float64). */
+export const publishPrecision = (p: Pick<Pipeline, "publish">): LearnerPrecision => p.publish?.precision ?? "float64"

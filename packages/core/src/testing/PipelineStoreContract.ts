@@ -105,6 +105,23 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.listed.map((x) => x.id)).toContain(p.id)
     })
 
+    it("keeps a pipeline record whole: publish settings, and records without them (earlier releases)", async () => {
+      const [withSettings, without] = [samplePipeline({ publish: { precision: "float32" } }), samplePipeline()]
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(withSettings)
+        yield* store.insert(without)
+        const inserted = yield* store.get(withSettings.id)
+        const changed = { ...withSettings, publish: { precision: "float64" as const }, revision: 2 }
+        yield* store.commit(changed, 1)
+        return { inserted, changed, committed: yield* store.get(withSettings.id), old: yield* store.get(without.id) }
+      }))
+      expect(r.inserted).toEqual(withSettings)
+      expect(r.committed).toEqual(r.changed)
+      expect(r.old).toEqual(without)
+      expect(r.old).not.toHaveProperty("publish")
+    })
+
     it("takes a batch only at the expected revision, answering the buffer's size", async () => {
       const p = samplePipeline({ revision: 3 })
       const r = await run(Effect.gen(function*() {

@@ -51,6 +51,14 @@ export type LearnerConfig = typeof LearnerConfig.Type
 
 export const LEARNER_FORMAT_VERSION = 1
 
+/**
+ * How a format-2 artifact stores the learner's real numbers: float64 keeps them exact; float32
+ * rounds the weights and step-size accumulators (each within 2^-24 of its value), for smaller
+ * published artifacts. A live state (what the next update trains from) is always float64.
+ */
+export const LearnerPrecision = Schema.Literals(["float64", "float32"])
+export type LearnerPrecision = typeof LearnerPrecision.Type
+
 const Numbers = Schema.Array(Schema.Finite)
 
 /** The serialized form, field by field (documentation and types; decoding is LearnerState's check). */

@@ -2,27 +2,40 @@
  * Learner state format 2: sparse and binary, for artifacts. A hashed learner touches a small share
  * of its 2^bits slots, and format 1 (JSON) spells every slot, so an accepted update of a 2^20-slot
  * learner published megabytes of zeros. Format 2 stores the touched slots once and, per array,
- * their values as IEEE 754 doubles, so a loaded learner predicts exactly what the saved one did.
- * Plain Uint8Array and DataView, portable to every runtime the core runs on. Layout (integers
- * little-endian):
+ * their values in the array's encoding: float64 (exact; the default), varint (an array of
+ * non-negative integers, such as standardization's counts: exact and a byte or two each) or, when
+ * the writer asks for float32 precision, float32 for the arrays where rounding moves each weight
+ * the model predicts with by at most 2^-24 of itself (see ROUNDABLE). Plain Uint8Array and
+ * DataView, portable to every runtime the core runs on. Layout (integers little-endian):
  *
  *   "MLLS"                        4 bytes, the magic that tells format 2 from JSON
  *   header length H               uint32
  *   header                        H bytes of UTF-8 JSON: formatVersion 2, config, bias, steps,
  *                                 slots (S, how many slots are stored), slotBytes (B) and arrays
- *                                 ([{ name, length }], in the order of the values below)
+ *                                 ([{ name, length, encoding?, bytes? }], in the order of the
+ *                                 values below; no encoding: float64; varint arrays give bytes)
  *   slot list                     B bytes: S unsigned LEB128 varints, each slot's distance from
  *                                 the previous one less 1 (the first: the slot itself); ascending
- *   per array, in header order    S float64 values at the listed slots, then its entries past the
- *                                 learner's slots (the bias entry of AdaGrad's g2, FTRL's z and n)
+ *   per array, in header order    its S values at the listed slots, then its entries past the
+ *                                 learner's slots (the bias entry of AdaGrad's g2, FTRL's z and n),
+ *                                 as float64, float32 or unsigned LEB128 varints
  *   CRC-32                        uint32 of every byte before it
  *
  * A slot is stored when any array is non-zero there (or holds -0). FTRL's weights are not stored:
- * the optimizer derives them from z and n on load, as it does while learning.
+ * the optimizer derives them from z and n on load, as it does while learning. The first writer
+ * wrote float64 arrays only and no encoding field, so its files read as they always did; a float64
+ * state without integral arrays is still written byte for byte as it wrote it.
  */
 import { crc32 } from "../../shared/Crc32.js"
 import { LearnerStateFormatError } from "../Errors.js"
-import { checkConfig, type LearnerConfig, type LearnerState, type RestorableState, slotCount } from "./LearnerState.js"
+import {
+  checkConfig,
+  type LearnerConfig,
+  type LearnerPrecision,
+  type LearnerState,
+  type RestorableState,
+  slotCount
+} from "./LearnerState.js"
 
 export const LEARNER_BINARY_FORMAT_VERSION = 2
 
@@ -32,14 +45,40 @@ const CHECKSUM_BYTES = 4
 /** Arrays a state can hold: weights, optimizer accumulators (two today), standardization's three. */
 const MAX_ARRAYS = 8
 const ARRAY_NAME = /^(weights|accumulators\.[A-Za-z0-9_]{1,32}|standardization\.(count|mean|m2))$/u
+/** A slot gap fits 4 varint bytes (slots are below 2^24); an integer value 8 (up to 2^53 - 1). */
+const MAX_GAP_BYTES = 4
+const MAX_VALUE_BYTES = 8
+
+/**
+ * Arrays float32 precision rounds: the weights, and the accumulators that only scale step sizes
+ * (AdaGrad's g2 never enters a prediction; FTRL's n moves each derived weight by at most 2^-25 of
+ * itself). Kept exact: FTRL's z (a weight is z less L1, so near L1 rounding z would move the weight
+ * by far more than 2^-24 of itself) and standardization's mean and M2 (an input becomes x less the
+ * mean, with the same cancellation).
+ */
+const ROUNDABLE: ReadonlySet<string> = new Set(["weights", "accumulators.g2", "accumulators.n"])
+
+type Encoding = "float64" | "float32" | "varint"
+const ENCODINGS: ReadonlySet<unknown> = new Set<Encoding>(["float64", "float32", "varint"])
 
 /** Whether `bytes` start like a format-2 learner state (anything else is read as format 1 JSON). */
 export const isBinaryLearnerState = (bytes: Uint8Array): boolean =>
   bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b)
 
+export interface EncodeLearnerStateOptions {
+  /** float64 (the default) keeps every value exact; float32 rounds the arrays listed in ROUNDABLE. */
+  readonly precision?: LearnerPrecision
+}
+
 interface NamedArray {
   readonly name: string
   readonly values: ArrayLike<number>
+}
+
+/** An array as written: its encoding and the bytes its values take. */
+interface EncodedArray extends NamedArray {
+  readonly encoding: Encoding
+  readonly bytes: number
 }
 
 /** The arrays a state stores, in file order; FTRL's weights are left out (derived from z and n). */
@@ -69,12 +108,62 @@ const varintLength = (value: number): number => {
   return length
 }
 
-/** The format-2 bytes of a learner state (what an accepted update publishes). */
-export const encodeLearnerState = (state: LearnerState): Uint8Array<ArrayBuffer> => {
+/** Writes `value` (a non-negative safe integer) as an unsigned LEB128 varint; returns the offset past it. */
+const writeVarint = (bytes: Uint8Array, offset: number, value: number): number => {
+  while (value >= 0x80) {
+    bytes[offset++] = (value % 128) | 0x80
+    value = Math.floor(value / 128)
+  }
+  bytes[offset++] = value
+  return offset
+}
+
+/** What an array is stored as: the smallest exact encoding, or float32 where asked and allowed. */
+const encodingOf = (
+  { name, values }: NamedArray,
+  slots: ReadonlyArray<number>,
+  size: number,
+  precision: LearnerPrecision
+): EncodedArray => {
+  const count = slots.length + values.length - size
+  let integral = true
+  let varintBytes = 0
+  let fitsFloat32 = precision === "float32" && ROUNDABLE.has(name)
+  for (let k = 0; k < count && (integral || fitsFloat32); k++) {
+    const v = values[k < slots.length ? slots[k]! : size + k - slots.length]!
+    if (integral) {
+      // -0 is not stored as an integer: a varint would bring it back as +0.
+      if (Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0)) varintBytes += varintLength(v)
+      else integral = false
+    }
+    // A value past float32's range (or not finite) keeps the array exact.
+    if (fitsFloat32 && !Number.isFinite(Math.fround(v))) fitsFloat32 = false
+  }
+  if (integral && varintBytes < 8 * count) return { name, values, encoding: "varint", bytes: varintBytes }
+  if (fitsFloat32) return { name, values, encoding: "float32", bytes: 4 * count }
+  return { name, values, encoding: "float64", bytes: 8 * count }
+}
+
+/** The header's description of an array (float64 arrays as the first writer described them). */
+const describeArray = ({ bytes, encoding, name, values }: EncodedArray) =>
+  encoding === "float64"
+    ? { name, length: values.length }
+    : encoding === "float32"
+    ? { name, length: values.length, encoding }
+    : { name, length: values.length, encoding, bytes }
+
+/**
+ * The format-2 bytes of a learner state: what an accepted update publishes (at the pipeline's
+ * precision) and what the pipeline stores keep as the live state (always float64, exact).
+ */
+export const encodeLearnerState = (
+  state: LearnerState,
+  options: EncodeLearnerStateOptions = {}
+): Uint8Array<ArrayBuffer> => {
   checkConfig(state.config)
   const size = slotCount(state.config)
-  const arrays = arraysOf(state)
-  for (const { name, values } of arrays) {
+  const named = arraysOf(state)
+  for (const { name, values } of named) {
     if (values.length < size || values.length > size + 1) {
       throw new LearnerStateFormatError({
         part: "header",
@@ -84,7 +173,7 @@ export const encodeLearnerState = (state: LearnerState): Uint8Array<ArrayBuffer>
   }
   // The touched slots: those where any array holds something other than +0.
   const touched = new Uint8Array(size)
-  for (const { values } of arrays) {
+  for (const { values } of named) {
     for (let i = 0; i < size; i++) {
       const v = values[i]!
       if (v !== 0 || Object.is(v, -0)) touched[i] = 1
@@ -98,6 +187,7 @@ export const encodeLearnerState = (state: LearnerState): Uint8Array<ArrayBuffer>
     slotBytes += varintLength(i - previous - 1)
     previous = i
   }
+  const arrays = named.map((a) => encodingOf(a, slots, size, options.precision ?? "float64"))
   const header = new TextEncoder().encode(JSON.stringify({
     formatVersion: LEARNER_BINARY_FORMAT_VERSION,
     config: state.config,
@@ -105,28 +195,31 @@ export const encodeLearnerState = (state: LearnerState): Uint8Array<ArrayBuffer>
     steps: state.steps,
     slots: slots.length,
     slotBytes,
-    arrays: arrays.map(({ name, values }) => ({ name, length: values.length }))
+    arrays: arrays.map(describeArray)
   }))
-  const valueCount = arrays.reduce((sum, { values }) => sum + slots.length + values.length - size, 0)
-  const total = PREFIX_BYTES + header.length + slotBytes + 8 * valueCount + CHECKSUM_BYTES
-  const bytes = new Uint8Array(total)
+  const valueBytes = arrays.reduce((sum, a) => sum + a.bytes, 0)
+  const bytes = new Uint8Array(PREFIX_BYTES + header.length + slotBytes + valueBytes + CHECKSUM_BYTES)
   const view = new DataView(bytes.buffer)
   bytes.set(MAGIC, 0)
   view.setUint32(4, header.length, true)
   bytes.set(header, PREFIX_BYTES)
   let offset = PREFIX_BYTES + header.length
   for (let k = 0, previous = -1; k < slots.length; k++) {
-    let gap = slots[k]! - previous - 1
+    offset = writeVarint(bytes, offset, slots[k]! - previous - 1)
     previous = slots[k]!
-    while (gap >= 0x80) {
-      bytes[offset++] = (gap & 0x7f) | 0x80
-      gap = Math.floor(gap / 128)
-    }
-    bytes[offset++] = gap
   }
-  for (const { values } of arrays) {
-    for (let k = 0; k < slots.length; k++, offset += 8) view.setFloat64(offset, values[slots[k]!]!, true)
-    for (let i = size; i < values.length; i++, offset += 8) view.setFloat64(offset, values[i]!, true)
+  for (const { encoding, values } of arrays) {
+    const count = slots.length + values.length - size
+    for (let k = 0; k < count; k++) {
+      const v = values[k < slots.length ? slots[k]! : size + k - slots.length]!
+      if (encoding === "float64") {
+        view.setFloat64(offset, v, true)
+        offset += 8
+      } else if (encoding === "float32") {
+        view.setFloat32(offset, v, true)
+        offset += 4
+      } else offset = writeVarint(bytes, offset, v)
+    }
   }
   view.setUint32(offset, crc32(bytes.subarray(0, offset)), true)
   return bytes
@@ -136,13 +229,21 @@ const fail = (part: LearnerStateFormatError["part"], message: string): never => 
   throw new LearnerStateFormatError({ part, message: `learner state (format 2): ${message}` })
 }
 
+interface HeaderArray {
+  readonly name: string
+  readonly length: number
+  readonly encoding: Encoding
+  /** The bytes its values take. */
+  readonly bytes: number
+}
+
 interface Header {
   readonly config: LearnerConfig
   readonly bias: number
   readonly steps: number
   readonly slots: number
   readonly slotBytes: number
-  readonly arrays: ReadonlyArray<{ readonly name: string; readonly length: number }>
+  readonly arrays: ReadonlyArray<HeaderArray>
 }
 
 const isCount = (value: unknown): value is number =>
@@ -179,7 +280,6 @@ const readHeader = (bytes: Uint8Array): Header => {
   if (!Array.isArray(h.arrays) || h.arrays.length > MAX_ARRAYS) {
     fail("header", `arrays must be a list of at most ${MAX_ARRAYS} arrays`)
   }
-  const arrays = h.arrays as ReadonlyArray<{ name?: unknown; length?: unknown }>
   try {
     checkConfig(h.config as LearnerConfig)
   } catch (error) {
@@ -188,19 +288,66 @@ const readHeader = (bytes: Uint8Array): Header => {
     throw error
   }
   const size = slotCount(h.config as LearnerConfig)
-  if ((h.slots as number) > size) fail("header", `slots is ${h.slots}, more than the learner's ${size} slots`)
+  const slots = h.slots as number
+  if (slots > size) fail("header", `slots is ${slots}, more than the learner's ${size} slots`)
   const names = new Set<string>()
-  for (const [i, a] of arrays.entries()) {
+  const arrays = (h.arrays as ReadonlyArray<Record<string, unknown> | null>).map((a, i): HeaderArray => {
     if (typeof a !== "object" || a === null || typeof a.name !== "string" || !ARRAY_NAME.test(a.name)) {
       return fail("header", `arrays[${i}] must name weights, accumulators.<name> or standardization.<count|mean|m2>`)
     }
-    if (names.has(a.name)) fail("header", `arrays[${i}]: ${a.name} is listed twice`)
-    names.add(a.name)
-    if (a.length !== size && a.length !== size + 1) {
-      fail("header", `arrays[${i}] (${a.name}): length must be ${size} or ${size + 1}, got ${String(a.length)}`)
+    const { length, name } = a
+    if (names.has(name)) fail("header", `arrays[${i}]: ${name} is listed twice`)
+    names.add(name)
+    if (length !== size && length !== size + 1) {
+      fail("header", `arrays[${i}] (${name}): length must be ${size} or ${size + 1}, got ${String(length)}`)
     }
+    const encoding = a.encoding ?? "float64"
+    if (!ENCODINGS.has(encoding)) {
+      fail("header", `arrays[${i}] (${name}): encoding must be float64, float32 or varint, got ${String(encoding)}`)
+    }
+    const count = slots + (length as number) - size
+    if (encoding === "varint" && !(isCount(a.bytes) && a.bytes >= count && a.bytes <= MAX_VALUE_BYTES * count)) {
+      const most = MAX_VALUE_BYTES * count
+      fail("header", `arrays[${i}] (${name}): bytes must be from ${count} to ${most} for ${count} varints`)
+    }
+    const perValue = encoding === "float64" ? 8 : 4
+    return {
+      name,
+      length: length as number,
+      encoding: encoding as Encoding,
+      bytes: encoding === "varint" ? a.bytes as number : perValue * count
+    }
+  })
+  return { ...(h as unknown as Header), arrays }
+}
+
+/**
+ * Reads `count` unsigned LEB128 varints from `offset`, each of at most `maxBytes`, handing each to
+ * `take`; fails (naming `part`) when the region ends first. Returns the offset past the last one.
+ */
+const readVarints = (
+  bytes: Uint8Array,
+  offset: number,
+  end: number,
+  count: number,
+  maxBytes: number,
+  what: { readonly part: "slots" | "values"; readonly list: string; readonly noun: string },
+  take: (k: number, value: number) => void
+): number => {
+  for (let k = 0; k < count; k++) {
+    let value = 0
+    let scale = 1
+    for (let length = 1;; length++) {
+      if (offset >= end) return fail(what.part, `${what.list} ends after ${k} of ${count} ${what.noun}s`)
+      const byte = bytes[offset++]!
+      value += (byte & 0x7f) * scale
+      scale *= 128
+      if (byte < 0x80) break
+      if (length >= maxBytes) return fail(what.part, `${what.noun} ${k} is encoded in more than ${maxBytes} bytes`)
+    }
+    take(k, value)
   }
-  return h as unknown as Header
+  return offset
 }
 
 /**
@@ -214,9 +361,9 @@ export const decodeLearnerState = (
   const header = readHeader(bytes)
   const { arrays, config, slotBytes, slots } = header
   const size = slotCount(config)
-  const headerEnd = PREFIX_BYTES + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true)
-  const valueCount = arrays.reduce((sum, a) => sum + slots + a.length - size, 0)
-  const expected = headerEnd + slotBytes + 8 * valueCount + CHECKSUM_BYTES
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const headerEnd = PREFIX_BYTES + view.getUint32(4, true)
+  const expected = headerEnd + slotBytes + arrays.reduce((sum, a) => sum + a.bytes, 0) + CHECKSUM_BYTES
   if (bytes.length !== expected) {
     fail(
       "length",
@@ -225,7 +372,6 @@ export const decodeLearnerState = (
         : `${bytes.length - expected} bytes past the end the header describes (${expected})`
     )
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const bodyEnd = expected - CHECKSUM_BYTES
   const stored = view.getUint32(bodyEnd, true)
   const computed = crc32(bytes.subarray(0, bodyEnd))
@@ -233,32 +379,46 @@ export const decodeLearnerState = (
     fail("checksum", `CRC-32 ${computed.toString(16)} of the content differs from the stored ${stored.toString(16)}`)
   }
   const slotList = new Int32Array(slots)
-  let offset = headerEnd
   const slotsEnd = headerEnd + slotBytes
-  for (let k = 0, previous = -1; k < slots; k++) {
-    let gap = 0
-    let scale = 1
-    for (;;) {
-      if (offset >= slotsEnd) return fail("slots", `slot list ends after ${k} of ${slots} slots`)
-      const byte = bytes[offset++]!
-      gap += (byte & 0x7f) * scale
-      scale *= 128
-      if (byte < 0x80) break
-      if (scale >= 2 ** 28) return fail("slots", `slot ${k} is encoded in more than 4 bytes`)
+  let previous = -1
+  let offset = readVarints(
+    bytes,
+    headerEnd,
+    slotsEnd,
+    slots,
+    MAX_GAP_BYTES,
+    { part: "slots", list: "slot list", noun: "slot" },
+    (k, gap) => {
+      const slot = previous + 1 + gap
+      if (slot >= size) fail("slots", `slot ${slot} (entry ${k}) is outside the learner's ${size} slots`)
+      slotList[k] = slot
+      previous = slot
     }
-    const slot = previous + 1 + gap
-    if (slot >= size) fail("slots", `slot ${slot} (entry ${k}) is outside the learner's ${size} slots`)
-    slotList[k] = slot
-    previous = slot
-  }
+  )
   if (offset !== slotsEnd) {
     fail("slots", `the slot list is ${slotBytes} bytes, its ${slots} slots take ${offset - headerEnd}`)
   }
+  /** Where the k-th stored value of an array goes: the listed slots, then the entries past them. */
+  const indexOf = (k: number) => (k < slots ? slotList[k]! : size + k - slots)
   const restored = new Map<string, Float64Array>()
-  for (const { length, name } of arrays) {
+  for (const { bytes: arrayBytes, encoding, length, name } of arrays) {
     const values = new Float64Array(length)
-    for (let k = 0; k < slots; k++, offset += 8) values[slotList[k]!] = view.getFloat64(offset, true)
-    for (let i = size; i < length; i++, offset += 8) values[i] = view.getFloat64(offset, true)
+    const count = slots + length - size
+    if (encoding === "float64") {
+      for (let k = 0; k < count; k++, offset += 8) values[indexOf(k)] = view.getFloat64(offset, true)
+    } else if (encoding === "float32") {
+      for (let k = 0; k < count; k++, offset += 4) values[indexOf(k)] = view.getFloat32(offset, true)
+    } else {
+      const start = offset
+      const what = { part: "values", list: `${name} (varint)`, noun: "value" } as const
+      offset = readVarints(bytes, start, start + arrayBytes, count, MAX_VALUE_BYTES, what, (k, value) => {
+        if (value > Number.MAX_SAFE_INTEGER) fail("values", `${name}: value ${k} is past 2^53 - 1`)
+        values[indexOf(k)] = value
+      })
+      if (offset !== start + arrayBytes) {
+        fail("values", `${name}: the header gives ${arrayBytes} bytes, its ${count} values take ${offset - start}`)
+      }
+    }
     restored.set(name, values)
   }
   const accumulators: Record<string, Float64Array> = {}
