@@ -8,7 +8,7 @@
  */
 import { checkPositive, invalid } from "./StatsError.js"
 
-/** Checks two weight vectors of the same length, non-negative and finite with a positive sum; returns them normalized. */
+/** Checks two weight vectors of one length, non-negative and finite with a positive sum; returns them normalized. */
 const normalizedPair = (
   p: ArrayLike<number>,
   q: ArrayLike<number>
