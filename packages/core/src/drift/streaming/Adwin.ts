@@ -86,12 +86,13 @@ export const makeAdwin = (options: Partial<AdwinOptions> = {}): Adwin => {
       if (row.totals.length !== o.maxBuckets + 1) break
       if (r + 1 === rows.length) rows.push({ totals: [], variances: [] })
       const size = 2 ** r
-      const [t1, t2] = [row.totals[0]!, row.totals[1]!]
+      const t1 = row.totals.shift()!
+      const t2 = row.totals.shift()!
+      const v1 = row.variances.shift()!
+      const v2 = row.variances.shift()!
       const meanGap = t1 / size - t2 / size
       rows[r + 1]!.totals.push(t1 + t2)
-      rows[r + 1]!.variances.push(row.variances[0]! + row.variances[1]! + size * size * meanGap * meanGap / (2 * size))
-      row.totals.splice(0, 2)
-      row.variances.splice(0, 2)
+      rows[r + 1]!.variances.push(v1 + v2 + size * size * meanGap * meanGap / (2 * size))
       if (rows[r + 1]!.totals.length <= o.maxBuckets) break
     }
   }
