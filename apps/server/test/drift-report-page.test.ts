@@ -213,7 +213,7 @@ describe("GET /v1/drift/reports/{id}.html", () => {
     }
   })
 
-  it("answers JSON problems for an unknown report (404 naming it) and a malformed id (400 naming the field)", async () => {
+  it("answers JSON problems: 404 naming an unknown report, 400 naming the field for a malformed id", async () => {
     const missing = await t.app.request("/v1/drift/reports/check-zzzzzz-1.html")
     expect(missing.status).toBe(404)
     expect(missing.headers.get("content-type")).toContain("application/problem+json")
