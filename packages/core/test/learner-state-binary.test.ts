@@ -296,9 +296,9 @@ describe("per-array encodings", () => {
       encoding: "varint",
       bytes: 14
     })
-    expect(encodingOf([5, -0, 7, 1]).encoding).toBeUndefined()
-    expect(encodingOf([5, 1.5, 7, 1]).encoding).toBeUndefined()
-    expect(encodingOf([5, -1, 7, 1]).encoding).toBeUndefined()
+    expect(encodingOf([5, -0, 7, 1])!.encoding).toBeUndefined()
+    expect(encodingOf([5, 1.5, 7, 1])!.encoding).toBeUndefined()
+    expect(encodingOf([5, -1, 7, 1])!.encoding).toBeUndefined()
   })
 
   it("damaged varints or encodings are refused, naming the part", () => {

@@ -38,7 +38,7 @@ const world = (
     Layer.provideMerge(Layer.mergeAll(PipelineStore.layerMemory, Leases.layerMemory, registryLayer))
   )
 
-type R = OnlineLearner.OnlineLearner | ModelRegistry.ModelRegistry
+type R = OnlineLearner.OnlineLearner | ModelRegistry.ModelRegistry | PipelineStore.PipelineStore
 const run = <A, E>(program: Effect.Effect<A, E, R>, layer: Layer.Layer<any, never, never> = world()) =>
   Effect.runPromise(Effect.provide(program, layer) as Effect.Effect<A, E>)
 
