@@ -85,9 +85,10 @@ export const summarize = (
 }
 
 /**
- * A run's connections (opened when first needed, at most `connections`, the most recently idle
- * reused first) and its tally. Answers of 400 and above and failed connections count as failures;
- * latency runs from the time the request was due. `onAnswer` runs after each answer.
+ * A run's connections (opened when first needed, at most `connections`, reused in turn so none
+ * sits idle until the server's keep-alive timeout closes it under a request) and its tally.
+ * Answers of 400 and above and failed connections count as failures; latency runs from the time
+ * the request was due. `onAnswer` runs after each answer.
  */
 const makeRun = (options: LoadOptions, onAnswer: () => void) => {
   const url = new URL(options.base)
@@ -100,7 +101,7 @@ const makeRun = (options: LoadOptions, onAnswer: () => void) => {
   let failures = 0
   let inFlight = 0
   const free = () => {
-    if (idle.length > 0) return idle.pop()!
+    if (idle.length > 0) return idle.shift()!
     if (all.length >= options.connections) return undefined
     const connection = new LoadConnection(port, host)
     all.push(connection)
