@@ -56,10 +56,11 @@ export interface LoadOptions {
   /** The i-th request. */
   readonly make: (i: number) => LoadRequest
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /** How long answers still missing when the run ends are awaited before they count as failures (default 10 s). */
+  readonly drainMillis?: number | undefined
 }
 
-/** How long answers still in flight when the run ends are awaited before they count as failures. */
-const drainMillis = 10_000
+const defaultDrainMillis = 10_000
 
 const quantile = (sorted: Float64Array, q: number) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
@@ -100,6 +101,7 @@ const makeRun = (options: LoadOptions, onAnswer: () => void) => {
   const latencies: Array<number> = []
   let failures = 0
   let inFlight = 0
+  let finished = false
   const free = () => {
     if (idle.length > 0) return idle.shift()!
     if (all.length >= options.connections) return undefined
@@ -110,6 +112,7 @@ const makeRun = (options: LoadOptions, onAnswer: () => void) => {
   return {
     /** Sends the i-th request, due at `dueAt`, on a free connection; false (nothing sent) when all are busy. */
     trySend: (i: number, dueAt: number): boolean => {
+      if (finished) return false
       const connection = free()
       if (connection === undefined) return false
       const request = options.make(i)
@@ -119,7 +122,7 @@ const makeRun = (options: LoadOptions, onAnswer: () => void) => {
         if (status === 0 || status >= 400) failures++
         else latencies.push(performance.now() - dueAt)
         idle.push(connection)
-        onAnswer()
+        if (!finished) onAnswer()
       })
       return true
     },
@@ -127,9 +130,9 @@ const makeRun = (options: LoadOptions, onAnswer: () => void) => {
     /** Closes every connection and summarizes from `startedAt`; answers still awaited and `unsent` requests fail. */
     finish: (startedAt: number, loaderLags?: ArrayLike<number>, unsent = 0): LoadResult => {
       const seconds = (performance.now() - startedAt) / 1000
-      failures += inFlight + unsent
-      for (const connection of all) connection.destroy()
-      return summarize(latencies, seconds, failures, loaderLags)
+      finished = true
+      for (const connection of all) connection.destroy() // a request in flight reports status 0: a failure
+      return summarize(latencies, seconds, failures + unsent, loaderLags)
     }
   }
 }
@@ -153,7 +156,7 @@ export const closedLoad = (options: LoadOptions): Promise<LoadResult> =>
       else if (run.inFlight() === 0) end()
     }
     const run = makeRun(options, step)
-    const giveUp = setTimeout(end, options.seconds * 1000 + drainMillis)
+    const giveUp = setTimeout(end, options.seconds * 1000 + (options.drainMillis ?? defaultDrainMillis))
     step()
   })
 
@@ -189,7 +192,7 @@ export const pacedLoad = (options: LoadOptions & { readonly rate: number }): Pro
       for (; due < total && dueAt(due) <= now; due++) loaderLags[due] = now - dueAt(due)
       dispatch()
       if (due < total) setTimeout(tick, dueAt(due) - performance.now())
-      else if (!ended) giveUp = setTimeout(end, drainMillis)
+      else if (!ended) giveUp = setTimeout(end, options.drainMillis ?? defaultDrainMillis)
     }
     const run = makeRun(options, dispatch)
     tick()

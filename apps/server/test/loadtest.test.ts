@@ -182,4 +182,32 @@ describe("the loader's timing", () => {
       await server.close()
     }
   })
+
+  it("counts each answer that never came as one failure, once, and ends drainMillis after the run", async () => {
+    const server = http.createServer((req, res) => {
+      req.resume()
+      if (req.url !== "/hang") req.on("end", () => res.writeHead(200).end("{}"))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // Every 10th request hangs: each of the 2 connections is stuck after its first hang.
+    const make = (i: number) => ({ method: "GET", path: i % 10 === 9 ? "/hang" : "/" })
+    try {
+      let started = performance.now()
+      const closed = await closedLoad({ base, connections: 2, seconds: 1, make, drainMillis: 300 })
+      expect(performance.now() - started).toBeLessThan(2500)
+      expect(closed.failures).toBe(2)
+      expect(closed.requests).toBeGreaterThan(0)
+
+      started = performance.now()
+      const paced = await pacedLoad({ base, connections: 2, seconds: 1, rate: 100, make, drainMillis: 300 })
+      expect(performance.now() - started).toBeLessThan(2500)
+      // The 100 requests: answered, stuck on a connection, or never sent for want of one.
+      expect(paced.requests + paced.failures).toBe(100)
+      expect(paced.requests).toBe(18)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
 })
