@@ -189,6 +189,7 @@ try {
       `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`
   )
   const paced = []
+  const loaders = []
   for (const { o, route } of peak) {
     const rate = Math.round(o.reqPerSec / 2)
     for (const loader of pacedLoaders) {
@@ -205,15 +206,26 @@ try {
         "server GC max ms (n)": serverGc(server),
         "server loop delay p99/max": `${ms(server.loopDelayMs.p99)} / ${ms(server.loopDelayMs.max)}`
       })
+      if (result.loaderCpuUsPerRequest !== undefined) {
+        loaders.push({
+          route: route.name,
+          loader: loader.name,
+          "loader CPU µs/req": Math.round(result.loaderCpuUsPerRequest),
+          "loader loop delay p99/max ms": `${ms(result.loaderLoopDelayMs.p99)} / ${ms(result.loaderLoopDelayMs.max)}`,
+          "loader GC max ms": ms(result.loaderGcMaxMs)
+        })
+      }
     }
   }
   console.table(paced)
+  console.table(loaders)
   console.log(
     "loadtest loader: the fixed-rate loader of ml-server loadtest in its own process, latencies from the due " +
       "time; pinned: server on CPU 0, loader on CPU 1. Loader lag: its p99 of how late its timer noticed a " +
       "request was due (part of its latencies); for wrk (latencies from the send), slots taken > 1 ms late " +
       "(count, most late ms). Server GC and loop delay: the server's own process during the run " +
-      "(bench/server-probe.mjs)."
+      "(bench/server-probe.mjs). Second table: the node loader's own CPU per request, event-loop delay and " +
+      "longest GC pause (perf_hooks), to tell a slow loader from a slow server."
   )
 } finally {
   await ours.stop()

@@ -1,10 +1,10 @@
 // Loaded into a benchmarked server with `node --import bench/server-probe.mjs`: tells what the
 // server's own process did during a measured window, so a latency tail can be put on the server
-// (garbage collection, a blocked event loop) or elsewhere (the loader, the machine). Idle until
-// the first SIGUSR2, so it costs nothing in runs that do not ask; from then on each SIGUSR2
-// appends the window since the previous one to $ML_BENCH_PROBE_FILE as one JSON line and starts
-// a new window: GC pauses (count, total and longest, by kind), event-loop delay (p50, p99, max,
-// sampled every 2 ms), CPU ms.
+// (garbage collection, a blocked event loop) or elsewhere (the loader, the machine). Idle
+// between windows, so it costs nothing in runs that do not ask: a SIGUSR2 opens a window, the
+// next one closes it and appends it to $ML_BENCH_PROBE_FILE as one JSON line: GC pauses (count,
+// total and longest, by kind), event-loop delay (p50, p99, max, sampled every 2 ms), CPU ms. An
+// open window costs the server about 15 ms of CPU per second (the 2 ms sampling timer).
 import { appendFileSync } from "node:fs"
 import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks"
 
