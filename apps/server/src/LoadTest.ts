@@ -237,6 +237,14 @@ const integerIn = (name: string, text: string | undefined, min: number, max: num
   return value
 }
 
+/** The token, refused if it could end the Authorization header and start another. */
+const checkedToken = (token: string | undefined) => {
+  if (token !== undefined && /[\r\n]/.test(token)) {
+    throw new Error("--token (or ML_LOADTEST_TOKEN) must not contain CR or LF")
+  }
+  return token
+}
+
 /** The command line as LoadTestArgs; throws an Error naming the option and its bound. */
 export const parseLoadTestArgs = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): LoadTestArgs => {
   const values = new Map<string, string>()
@@ -268,7 +276,7 @@ export const parseLoadTestArgs = (argv: ReadonlyArray<string>, env: NodeJS.Proce
     seconds: integerIn("--duration", values.get("--duration") ?? "10", 1, 60),
     connections: integerIn("--connections", values.get("--connections") ?? "32", 1, 256),
     rate: values.has("--rate") ? integerIn("--rate", values.get("--rate"), 1, 50_000) : undefined,
-    token: values.get("--token") ?? env.ML_LOADTEST_TOKEN
+    token: checkedToken(values.get("--token") ?? env.ML_LOADTEST_TOKEN)
   }
 }
 

@@ -108,7 +108,11 @@ describe("ml-server loadtest", () => {
     [["--routes", "health", "--connections", "1000"], "--connections must be an integer from 1 to 256"],
     [["--routes", "health", "--rate", "0"], "--rate must be an integer from 1 to 50000"],
     [["--routes", "assignments"], "--experiment is needed"],
-    [["--routes", "everything"], "unknown route everything"]
+    [["--routes", "everything"], "unknown route everything"],
+    [
+      ["--routes", "health", "--token", "a\r\nx-role: admin"],
+      "--token (or ML_LOADTEST_TOKEN) must not contain CR or LF"
+    ]
   ])("refuses %j (exit 2, naming the bound)", async (argv, message) => {
     const lines: Array<string> = []
     expect(await runLoadTest(argv, {}, (line) => lines.push(line))).toBe(2)
