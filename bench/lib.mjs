@@ -10,12 +10,19 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 /**
  * Starts apps/server/dist/main.js (or another server `script` that prints "listening on <url>")
- * on a free port with `env`; resolves with its URL and process. BENCH_SERVER_NODE_ARGS adds node
- * flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a server spends
- * its time (NODE_OPTIONS does not allow --cpu-prof).
+ * on a free port with `env`; resolves with its URL and process. `nodeArgs` are node flags for it;
+ * BENCH_SERVER_NODE_ARGS adds more, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a
+ * server spends its time (NODE_OPTIONS does not allow --cpu-prof).
  */
-export const startServerProcess = async (env, script = path.join(here, "../apps/server/dist/main.js")) => {
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
+export const startServerProcess = async (
+  env,
+  script = path.join(here, "../apps/server/dist/main.js"),
+  { nodeArgs: extraNodeArgs = [] } = {}
+) => {
+  const nodeArgs = [
+    ...extraNodeArgs,
+    ...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
+  ]
   const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ML_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "inherit"]
@@ -162,8 +169,8 @@ const wrkMs = (out, pattern) => {
 
 /**
  * Drives `url` with wrk (a C client, so the client is not the bottleneck) running the Lua
- * `script` (its `request` function builds each request); resolves with req/s, mean, p50 and p99
- * in ms. Any non-2xx answer or socket error fails the run, so a broken route cannot look fast.
+ * `script` (its `request` function builds each request); resolves with req/s, mean, p50, p99 and
+ * max in ms, and wrk's whole output (for what a script's `done` prints). Any non-2xx answer or socket error fails the run, so a broken route cannot look fast.
  * Asynchronous on purpose: a baseline server may live in the calling process and must keep serving.
  */
 export const runWrk = async (url, script, { connections = 32, seconds = 8, threads = 1 } = {}) => {
@@ -200,11 +207,13 @@ export const runWrk = async (url, script, { connections = 32, seconds = 8, threa
       throw new Error(`wrk socket errors against ${url}: ${socketErrors[0]}`)
     }
     return {
+      output: out,
       reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]),
       requests: Number(/(\d+) requests in/.exec(out)[1]),
       meanMs: wrkMs(out, /Latency\s+([\d.]+)(us|ms|s)/),
       p50Ms: wrkMs(out, /50%\s+([\d.]+)(us|ms|s)/),
-      p99Ms: wrkMs(out, /99%\s+([\d.]+)(us|ms|s)/)
+      p99Ms: wrkMs(out, /99%\s+([\d.]+)(us|ms|s)/),
+      maxMs: wrkMs(out, /Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/)
     }
   } finally {
     rmSync(file, { force: true })
@@ -220,5 +229,45 @@ local headers = { ["content-type"] = "application/json"${
 request = function()
   counter = counter + 1
   return wrk.format("POST", nil, headers, ${bodyLua})
+end
+`
+
+/**
+ * Lua to append to a wrk script (one thread, -t1) so it sends at a fixed `rate` per second: each
+ * connection, when free, takes the next slot of one schedule and waits until it is due (wrk's
+ * `delay`, whole ms). wrk times each request from its send; a slot taken more than 1 ms late
+ * (every connection was busy: the server stalled) is counted and its lateness kept, and `done`
+ * prints "paced: <late slots> <most late ms>", so coordinated omission is visible rather than
+ * hidden. Many connections make late slots rare: a stall must outlast connections / rate.
+ */
+export const wrkPacing = (rate) =>
+  `local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } ml_timespec; int clock_gettime(int clock, ml_timespec *now); ]]
+local clock = ffi.new("ml_timespec")
+local function nowMs()
+  ffi.C.clock_gettime(1, clock) -- CLOCK_MONOTONIC
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+local interval = 1000 / ${Number(rate)}
+started = nil
+slot = 0
+late = 0
+lateMaxMs = 0
+delay = function()
+  local now = nowMs()
+  if started == nil then started = now end
+  local wait = started + slot * interval - now
+  slot = slot + 1
+  if wait < -1 then
+    late = late + 1
+    if -wait > lateMaxMs then lateMaxMs = -wait end
+  end
+  if wait <= 0 then return 0 end
+  return math.floor(wait + 0.5)
+end
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function()
+  io.write(string.format("paced: %d %.2f\\n", threads[1]:get("late"), threads[1]:get("lateMaxMs")))
 end
 `

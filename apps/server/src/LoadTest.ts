@@ -8,7 +8,7 @@
  * shows in the latencies instead of silently lowering the rate. Assignments and metrics are
  * recorded for real: use an experiment made for the test.
  */
-import * as http from "node:http"
+import { LoadConnection, requestText } from "./LoadConnection.js"
 
 export const loadTestUsage = `ml-server loadtest --experiment ID [options]: load a running server's hot routes
 
@@ -20,6 +20,9 @@ Options:
   --connections N      1 to 256 (default 32)
   --rate N             requests per second per route, 1 to 50000 (default: as fast as possible)
   --token TOKEN        API key (default: ML_LOADTEST_TOKEN)
+
+With --rate, latencies run from when each request was due; "lag p99" is how late the loader
+itself noticed requests were due (its timers and event loop), a part of those latencies.
 `
 
 /** Latencies in ms of one run, summarized. */
@@ -32,6 +35,12 @@ export interface LoadResult {
   readonly p90Ms: number
   readonly p99Ms: number
   readonly maxMs: number
+  /**
+   * At a fixed rate, p99 of how late the loader's own timer noticed that a request was due (0 in
+   * closed loop). The latencies include it; when it is a large part of p99, the loader (its
+   * timers, its event loop, its share of the CPU) rather than the server made the tail.
+   */
+  readonly loaderLagP99Ms: number
 }
 
 export interface LoadRequest {
@@ -47,12 +56,21 @@ export interface LoadOptions {
   /** The i-th request. */
   readonly make: (i: number) => LoadRequest
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /** How long answers still missing when the run ends are awaited before they count as failures (default 10 s). */
+  readonly drainMillis?: number | undefined
 }
+
+const defaultDrainMillis = 10_000
 
 const quantile = (sorted: Float64Array, q: number) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
-export const summarize = (latencies: ReadonlyArray<number>, seconds: number, failures: number): LoadResult => {
+export const summarize = (
+  latencies: ArrayLike<number>,
+  seconds: number,
+  failures: number,
+  loaderLags: ArrayLike<number> = []
+): LoadResult => {
   const sorted = Float64Array.from(latencies).sort()
   return {
     requests: sorted.length,
@@ -62,77 +80,122 @@ export const summarize = (latencies: ReadonlyArray<number>, seconds: number, fai
     p50Ms: quantile(sorted, 0.5),
     p90Ms: quantile(sorted, 0.9),
     p99Ms: quantile(sorted, 0.99),
-    maxMs: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!
+    maxMs: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
+    loaderLagP99Ms: loaderLags.length === 0 ? 0 : quantile(Float64Array.from(loaderLags).sort(), 0.99)
   }
 }
 
-/** Sends one request and reads the whole answer; resolves with its status. */
-const send = (agent: http.Agent, base: string, headers: Readonly<Record<string, string>>, request: LoadRequest) =>
-  new Promise<number>((resolve, reject) => {
-    const req = http.request(new URL(request.path, base), {
-      agent,
-      method: request.method,
-      headers: request.body === undefined ? headers : { "content-type": "application/json", ...headers }
-    }, (res) => {
-      res.resume()
-      res.on("end", () => resolve(res.statusCode ?? 0))
-      res.on("error", reject)
-    })
-    req.on("error", reject)
-    req.end(request.body)
-  })
-
-/** Runs `issue` with a keep-alive agent; answers of 400 and above and socket errors count as failures. */
-const withAgent = async (
-  options: LoadOptions,
-  issue: (send: (i: number, startedAt: number) => Promise<void>) => Promise<void>
-): Promise<LoadResult> => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections })
+/**
+ * A run's connections (opened when first needed, at most `connections`, reused in turn so none
+ * sits idle until the server's keep-alive timeout closes it under a request) and its tally.
+ * Answers of 400 and above and failed connections count as failures; latency runs from the time
+ * the request was due. `onAnswer` runs after each answer.
+ */
+const makeRun = (options: LoadOptions, onAnswer: () => void) => {
+  const url = new URL(options.base)
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1")
+  const port = Number(url.port || 80)
+  const headers = options.headers ?? {}
+  const all: Array<LoadConnection> = []
+  const idle: Array<LoadConnection> = []
   const latencies: Array<number> = []
   let failures = 0
-  const started = performance.now()
-  await issue((i, startedAt) =>
-    send(agent, options.base, options.headers ?? {}, options.make(i)).then(
-      (status) => {
-        if (status >= 400) failures++
-        else latencies.push(performance.now() - startedAt)
-      },
-      () => {
-        failures++
-      }
-    )
-  )
-  agent.destroy()
-  return summarize(latencies, (performance.now() - started) / 1000, failures)
+  let inFlight = 0
+  let finished = false
+  const free = () => {
+    if (idle.length > 0) return idle.shift()!
+    if (all.length >= options.connections) return undefined
+    const connection = new LoadConnection(port, host)
+    all.push(connection)
+    return connection
+  }
+  return {
+    /** Sends the i-th request, due at `dueAt`, on a free connection; false (nothing sent) when all are busy. */
+    trySend: (i: number, dueAt: number): boolean => {
+      if (finished) return false
+      const connection = free()
+      if (connection === undefined) return false
+      const request = options.make(i)
+      inFlight++
+      connection.send(requestText(request.method, request.path, url.host, headers, request.body), (status) => {
+        inFlight--
+        if (status === 0 || status >= 400) failures++
+        else latencies.push(performance.now() - dueAt)
+        idle.push(connection)
+        if (!finished) onAnswer()
+      })
+      return true
+    },
+    inFlight: () => inFlight,
+    /** Closes every connection and summarizes from `startedAt`; answers still awaited and `unsent` requests fail. */
+    finish: (startedAt: number, loaderLags?: ArrayLike<number>, unsent = 0): LoadResult => {
+      const seconds = (performance.now() - startedAt) / 1000
+      finished = true
+      for (const connection of all) connection.destroy() // a request in flight reports status 0: a failure
+      return summarize(latencies, seconds, failures + unsent, loaderLags)
+    }
+  }
 }
 
 /** As many requests as `connections` closed loops make in `seconds`, each sent when the previous answer came. */
 export const closedLoad = (options: LoadOptions): Promise<LoadResult> =>
-  withAgent(options, async (sendOne) => {
+  new Promise((resolve) => {
+    const startedAt = performance.now()
+    const deadline = startedAt + options.seconds * 1000
     let next = 0
-    const deadline = performance.now() + options.seconds * 1000
-    await Promise.all(Array.from({ length: options.connections }, async () => {
-      while (performance.now() < deadline) await sendOne(next++, performance.now())
-    }))
+    let ended = false
+    const end = () => {
+      if (ended) return
+      ended = true
+      clearTimeout(giveUp)
+      resolve(run.finish(startedAt))
+    }
+    const step = () => {
+      const now = performance.now()
+      if (now < deadline) { while (run.trySend(next, now)) next++ }
+      else if (run.inFlight() === 0) end()
+    }
+    const run = makeRun(options, step)
+    const giveUp = setTimeout(end, options.seconds * 1000 + (options.drainMillis ?? defaultDrainMillis))
+    step()
   })
 
-/** Requests at a fixed `rate` per second for `seconds`, each timed from when it was due. */
+/**
+ * Requests at a fixed `rate` per second for `seconds`, each timed from when it was due (a stall
+ * shows in the latencies instead of lowering the rate). A due request waits in order for a free
+ * connection.
+ */
 export const pacedLoad = (options: LoadOptions & { readonly rate: number }): Promise<LoadResult> =>
-  withAgent(options, async (sendOne) => {
+  new Promise((resolve) => {
     const total = Math.round(options.rate * options.seconds)
-    const inFlight = new Set<Promise<void>>()
-    const started = performance.now()
-    let issued = 0
-    while (issued < total) {
-      const now = performance.now()
-      for (let due = started + (issued * 1000) / options.rate; issued < total && due <= now;) {
-        const request = sendOne(issued++, due).finally(() => inFlight.delete(request))
-        inFlight.add(request)
-        due = started + (issued * 1000) / options.rate
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1))
+    const interval = 1000 / options.rate
+    const loaderLags = new Float64Array(total)
+    const startedAt = performance.now()
+    const dueAt = (i: number) => startedAt + i * interval
+    let due = 0 // requests whose time has come: sent, or waiting for a connection
+    let sent = 0
+    let ended = false
+    let giveUp: ReturnType<typeof setTimeout> | undefined
+    const end = () => {
+      if (ended) return
+      ended = true
+      clearTimeout(giveUp)
+      // Requests that never got a connection count as failures too.
+      resolve(run.finish(startedAt, loaderLags, total - sent))
     }
-    await Promise.all(inFlight)
+    const dispatch = () => {
+      while (sent < due && run.trySend(sent, dueAt(sent))) sent++
+      if (sent === total && run.inFlight() === 0) end()
+    }
+    const tick = () => {
+      const now = performance.now()
+      for (; due < total && dueAt(due) <= now; due++) loaderLags[due] = now - dueAt(due)
+      dispatch()
+      if (due < total) setTimeout(tick, dueAt(due) - performance.now())
+      else if (!ended) giveUp = setTimeout(end, options.drainMillis ?? defaultDrainMillis)
+    }
+    const run = makeRun(options, dispatch)
+    tick()
   })
 
 const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]"])
@@ -174,6 +237,14 @@ const integerIn = (name: string, text: string | undefined, min: number, max: num
   return value
 }
 
+/** The token, refused if it could end the Authorization header and start another. */
+const checkedToken = (token: string | undefined) => {
+  if (token !== undefined && /[\r\n]/.test(token)) {
+    throw new Error("--token (or ML_LOADTEST_TOKEN) must not contain CR or LF")
+  }
+  return token
+}
+
 /** The command line as LoadTestArgs; throws an Error naming the option and its bound. */
 export const parseLoadTestArgs = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): LoadTestArgs => {
   const values = new Map<string, string>()
@@ -205,7 +276,7 @@ export const parseLoadTestArgs = (argv: ReadonlyArray<string>, env: NodeJS.Proce
     seconds: integerIn("--duration", values.get("--duration") ?? "10", 1, 60),
     connections: integerIn("--connections", values.get("--connections") ?? "32", 1, 256),
     rate: values.has("--rate") ? integerIn("--rate", values.get("--rate"), 1, 50_000) : undefined,
-    token: values.get("--token") ?? env.ML_LOADTEST_TOKEN
+    token: checkedToken(values.get("--token") ?? env.ML_LOADTEST_TOKEN)
   }
 }
 
@@ -255,7 +326,7 @@ export const runLoadTest = async (
   const requests = await routeRequests(args, headers)
   const mode = args.rate === undefined ? "closed loop" : `${args.rate} req/s fixed rate`
   out(`${args.url}: ${args.connections} connections, ${args.seconds} s per route, ${mode}`)
-  out("route        requests  failures     req/s   mean ms    p50 ms    p90 ms    p99 ms    max ms")
+  out("route        requests  failures     req/s   mean ms    p50 ms    p90 ms    p99 ms    max ms   lag p99")
   let failed = false
   for (const route of args.routes) {
     const options = {
@@ -273,7 +344,8 @@ export const runLoadTest = async (
         String(r.requests).padStart(9),
         String(r.failures).padStart(9),
         r.reqPerSec.toFixed(0).padStart(9),
-        ...[r.meanMs, r.p50Ms, r.p90Ms, r.p99Ms, r.maxMs].map((x) => format(x).padStart(9))
+        ...[r.meanMs, r.p50Ms, r.p90Ms, r.p99Ms, r.maxMs].map((x) => format(x).padStart(9)),
+        (args.rate === undefined ? "-" : format(r.loaderLagP99Ms)).padStart(9)
       ].join(" ")
     )
   }

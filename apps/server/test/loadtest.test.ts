@@ -2,9 +2,10 @@
 // against what the server recorded (exposures of new users, metric counts), its bounds and its
 // refusal of anything but loopback.
 import { serve } from "@hono/node-server"
+import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { runLoadTest } from "../src/LoadTest.js"
+import { closedLoad, pacedLoad, runLoadTest } from "../src/LoadTest.js"
 import { makeTestApp, metadata } from "./helpers.js"
 
 let t: Awaited<ReturnType<typeof makeTestApp>>
@@ -107,10 +108,110 @@ describe("ml-server loadtest", () => {
     [["--routes", "health", "--connections", "1000"], "--connections must be an integer from 1 to 256"],
     [["--routes", "health", "--rate", "0"], "--rate must be an integer from 1 to 50000"],
     [["--routes", "assignments"], "--experiment is needed"],
-    [["--routes", "everything"], "unknown route everything"]
+    [["--routes", "everything"], "unknown route everything"],
+    [
+      ["--routes", "health", "--token", "a\r\nx-role: admin"],
+      "--token (or ML_LOADTEST_TOKEN) must not contain CR or LF"
+    ]
   ])("refuses %j (exit 2, naming the bound)", async (argv, message) => {
     const lines: Array<string> = []
     expect(await runLoadTest(argv, {}, (line) => lines.push(line))).toBe(2)
     expect(lines.join("\n")).toContain(message)
+  })
+})
+
+describe("the loader's timing", () => {
+  /** A node:http server answering at once, except that `stall()` holds every answer for the next `stallMs`. */
+  const stallingServer = async (stallMs: number) => {
+    let stallUntil = 0
+    const server = http.createServer((req, res) => {
+      req.resume()
+      req.on("end", () => {
+        const wait = stallUntil - performance.now()
+        const answer = () => res.writeHead(200, { "content-type": "application/json" }).end("{}")
+        if (wait > 0) setTimeout(answer, wait)
+        else answer()
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    return {
+      base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      stall: () => (stallUntil = performance.now() + stallMs),
+      close: () => new Promise((resolve) => server.close(resolve))
+    }
+  }
+
+  it("at a fixed rate, times each request due during a stall from its due time (no coordinated omission)", async () => {
+    const server = await stallingServer(300)
+    try {
+      // 200 req/s for 1 s on 2 connections; the server stalls 300 ms from 0.3 s on. About 60
+      // requests fall due during the stall and wait for a connection: timed from their send they
+      // would look fast, timed from their due time the first ~40 of them waited over 100 ms.
+      setTimeout(server.stall, 300)
+      const r = await pacedLoad({
+        base: server.base,
+        connections: 2,
+        seconds: 1,
+        rate: 200,
+        make: () => ({ method: "GET", path: "/" })
+      })
+      expect(r.requests).toBe(200)
+      expect(r.failures).toBe(0)
+      expect(r.maxMs).toBeGreaterThan(250)
+      expect(r.p90Ms).toBeGreaterThan(90)
+      expect(r.loaderLagP99Ms).toBeLessThan(r.p90Ms)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("in closed loop, sends each connection's next request when its answer came", async () => {
+    const server = await stallingServer(0)
+    try {
+      let made = 0
+      const r = await closedLoad({
+        base: server.base,
+        connections: 3,
+        seconds: 1,
+        make: () => {
+          made++
+          return { method: "POST", path: "/", body: "{}" }
+        }
+      })
+      expect(r.failures).toBe(0)
+      expect(r.requests).toBe(made)
+      expect(r.requests).toBeGreaterThan(100)
+      expect(r.loaderLagP99Ms).toBe(0)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("counts each answer that never came as one failure, once, and ends drainMillis after the run", async () => {
+    const server = http.createServer((req, res) => {
+      req.resume()
+      if (req.url !== "/hang") req.on("end", () => res.writeHead(200).end("{}"))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // Every 10th request hangs: each of the 2 connections is stuck after its first hang.
+    const make = (i: number) => ({ method: "GET", path: i % 10 === 9 ? "/hang" : "/" })
+    try {
+      let started = performance.now()
+      const closed = await closedLoad({ base, connections: 2, seconds: 1, make, drainMillis: 300 })
+      expect(performance.now() - started).toBeLessThan(2500)
+      expect(closed.failures).toBe(2)
+      expect(closed.requests).toBeGreaterThan(0)
+
+      started = performance.now()
+      const paced = await pacedLoad({ base, connections: 2, seconds: 1, rate: 100, make, drainMillis: 300 })
+      expect(performance.now() - started).toBeLessThan(2500)
+      // The 100 requests: answered, stuck on a connection, or never sent for want of one.
+      expect(paced.requests + paced.failures).toBe(100)
+      expect(paced.requests).toBe(18)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })
