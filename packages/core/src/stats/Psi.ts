@@ -236,7 +236,9 @@ export interface PsiBins {
 /**
  * Freezes bins from a baseline: `quantile` puts (about) equal baseline mass in each bin, using
  * numpy-linear quantiles at k/bins; `uniform` splits [min, max] evenly. Repeated edges (heavy
- * ties) collapse, so fewer bins may result.
+ * ties) collapse, so fewer bins may result. An edge equal to the baseline's minimum stays: it
+ * leaves the first bin, (-∞, min), empty in the baseline, which is what lets a constant or
+ * zero-inflated baseline notice values below its range.
  */
 export const psiBins = (
   baseline: ArrayLike<number>,
@@ -256,7 +258,7 @@ export const psiBins = (
     : levels.map((_, k) => min + ((max - min) * (k + 1)) / bins)
   const interior: Array<number> = []
   for (const edge of candidates) {
-    if (edge > min && (interior.length === 0 || edge > interior[interior.length - 1]!)) interior.push(edge)
+    if (interior.length === 0 || edge > interior[interior.length - 1]!) interior.push(edge)
   }
   const counts = countBins(baseline, interior)
   return {
