@@ -54,3 +54,15 @@ export {
   type Summary,
   variance
 } from "./Summary.js"
+export { andersonKSamp, andersonKSampSorted, type AndersonKSampResult, significanceLevels } from "./AndersonDarling.js"
+export { besselK } from "./Bessel.js"
+export { energyDistance, energyDistanceSorted, wassersteinDistance, wassersteinDistanceSorted } from "./CdfDistance.js"
+export {
+  cramerVonMises2Samp,
+  cramerVonMises2SampSorted,
+  type CvmMethod,
+  type CvmResult,
+  cvmLimitingCdf
+} from "./CramerVonMises.js"
+export { type CdfGap, largestCdfGap, sortedSample } from "./EmpiricalCdf.js"
+export { numpyStd, numpySum } from "./NumpySum.js"
