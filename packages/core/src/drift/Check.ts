@@ -1,20 +1,33 @@
 /**
  * One check of a monitor, as pure functions: each feature with a baseline is tested (the
- * registered drift tests, when its window holds at least minWindow values), the p-values of all
+ * registered drift tests and the monitor's extra tests, when its window holds at least minWindow
+ * values), the p-values of all
  * tested features are corrected together for multiple testing, and each feature gets its
  * severity. FeatureCheck is the per-feature result in reports and alerts.
  */
 import { Schema } from "effect"
+import { sortedSample } from "../stats/EmpiricalCdf.js"
 import { benjaminiHochberg } from "../stats/HypothesisTests.js"
+import { splitPsi } from "../stats/Psi.js"
 import type { Baseline } from "./Baseline.js"
 import { type Correction, type FeatureSpec, FeatureType, type MonitorSettings } from "./Monitor.js"
 import { countCategories, splitMissing } from "./Observations.js"
 import { Severity, severityFor } from "./Severity.js"
-import type { TestResult, TestRole } from "./tests/DriftTest.js"
+import type { CategoricalDriftTest, NumericDriftTest, TestResult, TestRole } from "./tests/DriftTest.js"
+import { extraTestsOf } from "./tests/ExtraTests.js"
 import { categoricalTests, numericTests } from "./tests/registry.js"
 import type { WindowValue } from "./ValueArrays.js"
 
 const Numbers = Schema.Array(Schema.Finite)
+
+/** One extra test's result for a feature: its statistic, p-value (significance tests) and details. */
+export const ExtraTestResult = Schema.Struct({
+  role: Schema.Literals(["significance", "distance"]),
+  statistic: Schema.Finite,
+  pValue: Schema.NullOr(Schema.Finite),
+  details: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.Finite, Numbers])))
+})
+export type ExtraTestResult = typeof ExtraTestResult.Type
 
 export const FeatureCheck = Schema.Struct({
   feature: Schema.String,
@@ -33,7 +46,14 @@ export const FeatureCheck = Schema.Struct({
   categories: Schema.NullOr(Schema.Array(Schema.String)),
   baselineShares: Schema.NullOr(Numbers),
   currentShares: Schema.NullOr(Numbers),
-  unseenCategories: Schema.Array(Schema.String)
+  unseenCategories: Schema.Array(Schema.String),
+  /**
+   * Numeric features whose raw p-value is below the threshold: the PSI of the two-bin split at
+   * the largest gap between the two CDFs (see splitPsi); the severity uses the larger PSI.
+   */
+  splitPsi: Schema.optionalKey(Schema.NullOr(Schema.Finite)),
+  /** The monitor's extra tests (settings.extraTests) that apply to this feature, by name. */
+  extraTests: Schema.optionalKey(Schema.Record(Schema.String, ExtraTestResult))
 })
 export type FeatureCheck = typeof FeatureCheck.Type
 
@@ -51,15 +71,31 @@ type NamedResult = TestResult & { readonly name: string; readonly role: TestRole
 const runTests = (
   baseline: Baseline,
   present: ReadonlyArray<number | string>,
-  settings: MonitorSettings
+  settings: MonitorSettings,
+  tests: { readonly numeric: ReadonlyArray<NumericDriftTest>; readonly categorical: ReadonlyArray<CategoricalDriftTest> }
 ): ReadonlyArray<NamedResult> => {
   if (baseline.type === "numeric") {
     const numbers = present as ReadonlyArray<number>
-    return numericTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, numbers, settings) }))
+    return tests.numeric.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, numbers, settings) }))
   }
   const counts = countCategories(present as ReadonlyArray<string>)
-  return categoricalTests.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, counts, settings) }))
+  return tests.categorical.map((t) => ({ name: t.name, role: t.role, ...t.run(baseline, counts, settings) }))
 }
+
+/**
+ * The split PSI of a numeric feature whose raw p-value is below the threshold (adjusted
+ * p-values are never smaller, so no other feature can drift and the sort is skipped for them).
+ */
+const splitPsiOf = (
+  baseline: Baseline,
+  present: ReadonlyArray<number | string>,
+  pValue: number | undefined,
+  settings: MonitorSettings
+): number | null =>
+  baseline.type === "numeric" && pValue !== undefined && pValue < settings.pValueThreshold
+    ? splitPsi(sortedSample(baseline.sample, "baseline.sample"), sortedSample(present as ReadonlyArray<number>, "values"))
+      .value
+    : null
 
 /** Tests one feature's window against its latest baseline (untested when the window is too small). */
 export const testFeature = (
@@ -90,19 +126,32 @@ export const testFeature = (
       currentShares: null
     }
   }
-  const results = runTests(baseline, present, settings)
+  const results = runTests(baseline, present, settings, { numeric: numericTests, categorical: categoricalTests })
+  const extras = runTests(baseline, present, settings, extraTestsOf(settings))
   const distance = results.find((r) => r.role === "distance")
   const bins = distance?.bins
+  const pValue = results.find((r) => r.role === "significance")?.pValue
   return {
     ...base,
     psi: distance?.statistic ?? null,
     ksStatistic: results.find((r) => r.name === "ks")?.statistic ?? null,
-    pValue: results.find((r) => r.role === "significance")?.pValue ?? null,
+    pValue: pValue ?? null,
     edges: bins?.edges ?? null,
     categories: bins?.categories ?? null,
     baselineShares: bins?.baselineShares ?? null,
     currentShares: bins?.currentShares ?? null,
-    unseenCategories: bins?.unseenCategories ?? []
+    unseenCategories: bins?.unseenCategories ?? [],
+    ...(baseline.type === "numeric" ? { splitPsi: splitPsiOf(baseline, present, pValue, settings) } : {}),
+    ...(extras.length > 0
+      ? {
+        extraTests: Object.fromEntries(extras.map(({ details, name, pValue, role, statistic }) => [name, {
+          role,
+          statistic,
+          pValue: pValue ?? null,
+          ...(details === undefined ? {} : { details })
+        }]))
+      }
+      : {})
   }
 }
 
@@ -133,6 +182,7 @@ export const assessFeatures = (
       adjustedPValue,
       severity: severityFor({
         psi: result.psi!,
+        splitPsi: result.splitPsi ?? null,
         adjustedPValue,
         threshold: settings.pValueThreshold,
         missingShare: result.missingShare,

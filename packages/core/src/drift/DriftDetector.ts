@@ -22,6 +22,7 @@ import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
+import { extraTestIssues } from "./tests/ExtraTests.js"
 import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
 import { type DriftReport, retainSince } from "./Report.js"
 import type { WindowValue } from "./ValueArrays.js"
@@ -133,7 +134,9 @@ const recordValues = (
 
 /** A monitor from its input (settings over the defaults), or the issues its schema cannot state. */
 const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaults: Partial<MonitorSettings>) {
-  const { issues, settings } = monitorSettings(input, defaults)
+  const merged = monitorSettings(input, defaults)
+  const { settings } = merged
+  const issues = [...merged.issues, ...extraTestIssues(settings.extraTests)]
   if (issues.length > 0) return yield* invalid("monitor", issues)
   const at = yield* nowIso
   const monitor: Monitor = {

@@ -68,13 +68,18 @@ const quadraticFit = (x: ReadonlyArray<number>, y: ReadonlyArray<number>): [numb
   return [coefficients[0]! / scale[0]!, coefficients[1]! / scale[1]!, coefficients[2]! / scale[2]!]
 }
 
-/** How many values of the sorted array are < v (left) and <= v (right), from a moving start. */
-const advance = (sorted: Float64Array, from: number, v: number) => {
-  let left = from
-  while (left < sorted.length && sorted[left]! < v) left++
-  let right = left
-  while (right < sorted.length && sorted[right]! <= v) right++
-  return { left, right }
+/** The sorted union of sorted samples (a k-way merge, linear for the usual k = 2). */
+const mergeSorted = (samples: ReadonlyArray<Float64Array>, total: number): Float64Array => {
+  const merged = new Float64Array(total)
+  const next = samples.map(() => 0)
+  for (let out = 0; out < total; out++) {
+    let pick = -1
+    for (let i = 0; i < samples.length; i++) {
+      if (next[i]! < samples[i]!.length && (pick < 0 || samples[i]![next[i]!]! < samples[pick]![next[pick]!]!)) pick = i
+    }
+    merged[out] = samples[pick]![next[pick]!++]!
+  }
+  return merged
 }
 
 /** The k-sample Anderson-Darling test of samples already sorted ascending (each non-empty). */
@@ -87,39 +92,38 @@ export const andersonKSampSorted = (samples: ReadonlyArray<Float64Array>): Ander
   const n = samples.map((s) => s.length)
   let N = 0
   for (const size of n) N += size
-  // The pooled distinct values, by a k-way merge of the sorted samples.
-  const pooled = new Float64Array(N)
-  {
-    let filled = 0
-    for (const s of samples) pooled.set(s, filled), (filled += s.length)
-    pooled.sort()
-  }
+  const pooled = mergeSorted(samples, N)
+  // The distinct pooled values; l[j] how often each occurs (1 when nothing ties, as scipy's
+  // scalar lj), B[j] its midrank position: values below it plus half its own count.
   const distinct: Array<number> = []
-  for (let i = 0; i < N; i++) if (i === 0 || pooled[i] !== pooled[i - 1]) distinct.push(pooled[i]!)
+  const counts: Array<number> = []
+  for (let i = 0; i < N; i++) {
+    if (i === 0 || pooled[i] !== pooled[i - 1]) distinct.push(pooled[i]!), counts.push(1)
+    else counts[counts.length - 1]!++
+  }
   if (distinct.length < 2) invalid("samples", "need more than one distinct value in all")
   if (N < 4) invalid("samples", "need at least 4 values in all")
-  const noTies = distinct.length === N
   const J = distinct.length
   const l = new Float64Array(J)
   const B = new Float64Array(J)
-  {
-    let from = 0
-    for (let j = 0; j < J; j++) {
-      const { left, right } = advance(pooled, from, distinct[j]!)
-      l[j] = noTies ? 1 : right - left
-      B[j] = left + l[j]! / 2
-      from = right
-    }
+  for (let j = 0, below = 0; j < J; j++) {
+    l[j] = J === N ? 1 : counts[j]!
+    B[j] = below + l[j]! / 2
+    below += counts[j]!
   }
   let a2akN = 0
   const inner = new Float64Array(J)
   for (let i = 0; i < k; i++) {
     const s = samples[i]!
-    let from = 0
+    let left = 0
     for (let j = 0; j < J; j++) {
-      const { left, right } = advance(s, from, distinct[j]!)
+      // left: values of this sample below distinct[j]; right: at or below it.
+      const v = distinct[j]!
+      while (left < s.length && s[left]! < v) left++
+      let right = left
+      while (right < s.length && s[right]! <= v) right++
       const m = right - (right - left) / 2
-      from = right
+      left = right
       const gap = N * m - B[j]! * n[i]!
       inner[j] = ((l[j]! / N) * (gap * gap)) / (B[j]! * (N - B[j]!) - (N * l[j]!) / 4)
     }

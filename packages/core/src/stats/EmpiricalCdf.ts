@@ -5,10 +5,15 @@
  */
 import { checkSample } from "./StatsError.js"
 
-/** A sorted copy (numeric order) of a validated sample. */
+/**
+ * A sorted copy (numeric order) of a validated sample. Input that is already sorted (baselines
+ * store their sample sorted) is only copied, a linear pass instead of a sort.
+ */
 export const sortedSample = (values: ArrayLike<number>, field: string): Float64Array => {
   checkSample(values, field)
-  return Float64Array.from(values).sort()
+  const copy = Float64Array.from(values)
+  for (let i = 1; i < copy.length; i++) if (copy[i]! < copy[i - 1]!) return copy.sort()
+  return copy
 }
 
 export interface CdfGap {

@@ -7,6 +7,7 @@
  * the logarithm infinite; they are replaced (Evidently's rule) by 1e-4, or, when the smallest
  * non-zero share of the two distributions is itself at most 1e-4, by that share / 1e6.
  */
+import { largestCdfGap } from "./EmpiricalCdf.js"
 import { checkCount, checkSample, invalid } from "./StatsError.js"
 
 /** numpy's "linear" interpolation between order statistics a <= b at fraction t (numpy's _lerp). */
@@ -382,5 +383,33 @@ export const categoricalPsi = (
     currentShares,
     contributions: terms,
     unseenCategories: categories.filter((c) => !base.has(c) && (cur.get(c) ?? 0) > 0)
+  }
+}
+
+export interface SplitPsiResult {
+  /** PSI of the two bins (-∞, location] and (location, ∞), empty shares replaced as in psi. */
+  readonly value: number
+  readonly location: number
+  /** Shares at or below the location and above it. */
+  readonly baselineShares: readonly [number, number]
+  readonly currentShares: readonly [number, number]
+}
+
+/**
+ * PSI of the two-bin split at the point where the two empirical CDFs differ most (where the KS
+ * statistic is taken), for samples sorted ascending. Bins frozen from the baseline cannot see a
+ * shift inside one bin (a constant or zero-inflated baseline puts most of its mass in one);
+ * this split can, and any binning that has the same point as an edge has at least this PSI
+ * (merging bins never raises PSI), so it is a floor for the shift the KS test found.
+ */
+export const splitPsi = (baselineSorted: Float64Array, currentSorted: Float64Array): SplitPsiResult => {
+  const gap = largestCdfGap(baselineSorted, currentSorted)
+  const baselineShares = [gap.aBelow, 1 - gap.aBelow] as const
+  const currentShares = [gap.bBelow, 1 - gap.bBelow] as const
+  return {
+    value: psiFromShares(baselineShares, currentShares).value,
+    location: gap.location,
+    baselineShares,
+    currentShares
   }
 }

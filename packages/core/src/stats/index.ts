@@ -38,6 +38,8 @@ export {
   type PsiBins,
   psiBins,
   type PsiResult,
+  splitPsi,
+  type SplitPsiResult,
   quantile,
   quantiles
 } from "./Psi.js"
