@@ -28,7 +28,10 @@ const checkFlag = async (id: string, window: ReadonlyArray<number>): Promise<Rep
     json({ id, features: [{ name: "flag", kind: "feature", type: "numeric" }], settings: { windowSize: 1000 } })
   )
   expect(created.status).toBe(201)
-  const baseline = await request(`/v1/drift/monitors/${id}/baseline`, json({ flag: Array(5000).fill(1) }, { method: "PUT" }))
+  const baseline = await request(
+    `/v1/drift/monitors/${id}/baseline`,
+    json({ flag: Array(5000).fill(1) }, { method: "PUT" })
+  )
   expect(baseline.status).toBe(200)
   expect((await request(`/v1/drift/monitors/${id}/observations`, json({ values: { flag: window } }))).status).toBe(202)
   const report = await request(`/v1/drift/monitors/${id}/check`, { method: "POST" })

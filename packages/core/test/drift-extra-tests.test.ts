@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest"
 import {
   andersonKSamp,
+  assessFeatures,
   cramerVonMises2Samp,
   defaultMonitorSettings,
   driftTests,
@@ -17,7 +18,6 @@ import {
   severityFor,
   splitPsi,
   testFeature,
-  assessFeatures,
   wassersteinDistance
 } from "../src/index.js"
 import { makeSample } from "./golden/samples.js"
@@ -27,7 +27,15 @@ const normalish = (seed: number, n: number, loc = 0) =>
 const feature = { name: "x", kind: "feature" as const, type: "numeric" as const }
 const allExtras = ["wasserstein", "energy", "cramer-von-mises", "anderson-darling"]
 const baselineOf = (values: Array<number>, settings: MonitorSettings = defaultMonitorSettings) =>
-  makeBaseline({ monitorId: "m", feature: "x", type: "numeric", values, version: 1, at: "2030-01-01T00:00:00Z", settings })
+  makeBaseline({
+    monitorId: "m",
+    feature: "x",
+    type: "numeric",
+    values,
+    version: 1,
+    at: "2030-01-01T00:00:00Z",
+    settings
+  })
 
 describe("extra numeric tests in a check", () => {
   const baselineValues = normalish(11, 5000)
@@ -106,7 +114,10 @@ describe("severity when the binned PSI is degenerate", () => {
   })
 
   it("splits a constant baseline where the window leaves it (5,000 x 1 vs 700 x 2, 300 x 1)", () => {
-    const result = splitPsi(new Float64Array(5000).fill(1), Float64Array.from([...Array(300).fill(1), ...Array(700).fill(2)]))
+    const result = splitPsi(
+      new Float64Array(5000).fill(1),
+      Float64Array.from([...Array(300).fill(1), ...Array(700).fill(2)])
+    )
     expect(result.location).toBe(1)
     expect(result.baselineShares).toEqual([1, 0])
     expect(result.currentShares[0]).toBeCloseTo(0.3, 15)
@@ -127,7 +138,10 @@ describe("severity when the binned PSI is degenerate", () => {
 
   it("keeps tiny significant shifts at none: the split PSI of a small continuous shift stays under 0.1", () => {
     const baseline = baselineOf(normalish(31, 100_000))
-    const tested = testFeature(feature, baseline, normalish(32, 50_000, 0.05), { ...defaultMonitorSettings, windowSize: 50_000 })
+    const tested = testFeature(feature, baseline, normalish(32, 50_000, 0.05), {
+      ...defaultMonitorSettings,
+      windowSize: 50_000
+    })
     expect(tested.pValue!).toBeLessThan(1e-6)
     expect(tested.splitPsi!).toBeLessThan(0.1)
     expect(assessFeatures([tested], defaultMonitorSettings)[0]!.severity).toBe("none")

@@ -18,7 +18,14 @@ import { makeSample, type SampleSpec } from "./golden/samples.js"
 
 const sample = (spec: unknown) => makeSample(spec as SampleSpec)
 
-const close = (misses: Array<string>, label: string, actual: number, expected: number, relative: number, absolute = 0) => {
+const close = (
+  misses: Array<string>,
+  label: string,
+  actual: number,
+  expected: number,
+  relative: number,
+  absolute = 0
+) => {
   const error = Math.abs(actual - expected)
   if (!(error <= absolute || error <= relative * Math.abs(expected))) {
     misses.push(`${label}: got ${actual}, scipy ${expected} (abs ${error.toExponential(2)})`)
@@ -32,7 +39,13 @@ describe("numeric drift statistics match scipy 1.10.1", () => {
       const a = sample(c.baseline)
       const b = sample(c.current)
       close(misses, `${c.name} wasserstein`, wassersteinDistance(a, b), c.wasserstein, 1e-13)
-      close(misses, `${c.name} normed`, wassersteinDistance(a, b) / Math.max(numpyStd(a), 0.001), c.wassersteinNormed, 1e-13)
+      close(
+        misses,
+        `${c.name} normed`,
+        wassersteinDistance(a, b) / Math.max(numpyStd(a), 0.001),
+        c.wassersteinNormed,
+        1e-13
+      )
       close(misses, `${c.name} energy`, energyDistance(a, b), c.energy, 1e-13)
     }
     expect(misses).toEqual([])

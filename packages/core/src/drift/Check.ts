@@ -72,7 +72,10 @@ const runTests = (
   baseline: Baseline,
   present: ReadonlyArray<number | string>,
   settings: MonitorSettings,
-  tests: { readonly numeric: ReadonlyArray<NumericDriftTest>; readonly categorical: ReadonlyArray<CategoricalDriftTest> }
+  tests: {
+    readonly numeric: ReadonlyArray<NumericDriftTest>
+    readonly categorical: ReadonlyArray<CategoricalDriftTest>
+  }
 ): ReadonlyArray<NamedResult> => {
   if (baseline.type === "numeric") {
     const numbers = present as ReadonlyArray<number>
@@ -93,7 +96,10 @@ const splitPsiOf = (
   settings: MonitorSettings
 ): number | null =>
   baseline.type === "numeric" && pValue !== undefined && pValue < settings.pValueThreshold
-    ? splitPsi(sortedSample(baseline.sample, "baseline.sample"), sortedSample(present as ReadonlyArray<number>, "values"))
+    ? splitPsi(
+      sortedSample(baseline.sample, "baseline.sample"),
+      sortedSample(present as ReadonlyArray<number>, "values")
+    )
       .value
     : null
 

@@ -98,8 +98,12 @@ export const andersonKSampSorted = (samples: ReadonlyArray<Float64Array>): Ander
   const distinct: Array<number> = []
   const counts: Array<number> = []
   for (let i = 0; i < N; i++) {
-    if (i === 0 || pooled[i] !== pooled[i - 1]) distinct.push(pooled[i]!), counts.push(1)
-    else counts[counts.length - 1]!++
+    if (i === 0 || pooled[i] !== pooled[i - 1]) {
+      distinct.push(pooled[i]!)
+      counts.push(1)
+    } else {
+      counts[counts.length - 1]!++
+    }
   }
   if (distinct.length < 2) invalid("samples", "need more than one distinct value in all")
   if (N < 4) invalid("samples", "need at least 4 values in all")

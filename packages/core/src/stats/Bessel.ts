@@ -25,7 +25,6 @@ export const besselK = (nu: number, x: number): number => {
     let b = 2 * (1 + x)
     let d = 1 / b
     let delh = d
-    let h = d
     let q1 = 0
     let q2 = 1
     const a1 = 0.25 - nu * nu
@@ -43,7 +42,6 @@ export const besselK = (nu: number, x: number): number => {
       b += 2
       d = 1 / (b + a * d)
       delh = (b * d - 1) * delh
-      h += delh
       const dels = q * delh
       s += dels
       if (Math.abs(dels / s) < EPS) break

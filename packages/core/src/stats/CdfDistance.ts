@@ -28,8 +28,7 @@ const cdfDifferenceIntegral = (u: Float64Array, v: Float64Array, power: 1 | 2): 
 }
 
 /** wasserstein_distance of two samples already sorted ascending. */
-export const wassersteinDistanceSorted = (u: Float64Array, v: Float64Array): number =>
-  cdfDifferenceIntegral(u, v, 1)
+export const wassersteinDistanceSorted = (u: Float64Array, v: Float64Array): number => cdfDifferenceIntegral(u, v, 1)
 
 /** energy_distance of two samples already sorted ascending. */
 export const energyDistanceSorted = (u: Float64Array, v: Float64Array): number =>

@@ -399,8 +399,9 @@ export interface SplitPsiResult {
  * PSI of the two-bin split at the point where the two empirical CDFs differ most (where the KS
  * statistic is taken), for samples sorted ascending. Bins frozen from the baseline cannot see a
  * shift inside one bin (a constant or zero-inflated baseline puts most of its mass in one);
- * this split can, and any binning that has the same point as an edge has at least this PSI
- * (merging bins never raises PSI), so it is a floor for the shift the KS test found.
+ * this split can. Bins that separate the values up to that point from those above it have at
+ * least this PSI (merging bins never raises it, empty-share replacement aside), so it is a
+ * floor for the shift the KS test found.
  */
 export const splitPsi = (baselineSorted: Float64Array, currentSorted: Float64Array): SplitPsiResult => {
   const gap = largestCdfGap(baselineSorted, currentSorted)

@@ -1,4 +1,15 @@
+export { andersonKSamp, type AndersonKSampResult, andersonKSampSorted, significanceLevels } from "./AndersonDarling.js"
+export { besselK } from "./Bessel.js"
+export { energyDistance, energyDistanceSorted, wassersteinDistance, wassersteinDistanceSorted } from "./CdfDistance.js"
+export {
+  cramerVonMises2Samp,
+  cramerVonMises2SampSorted,
+  cvmLimitingCdf,
+  type CvmMethod,
+  type CvmResult
+} from "./CramerVonMises.js"
 export { beta, chiSquare, type Distribution, normal, studentT } from "./Distributions.js"
+export { type CdfGap, largestCdfGap, sortedSample } from "./EmpiricalCdf.js"
 export {
   benjaminiHochberg,
   chiSquareGoodnessOfFit,
@@ -27,6 +38,7 @@ export {
   kstwoSf,
   roundHalfEven
 } from "./Ks.js"
+export { numpyStd, numpySum } from "./NumpySum.js"
 export {
   type BinStrategy,
   categoricalPsi,
@@ -38,10 +50,10 @@ export {
   type PsiBins,
   psiBins,
   type PsiResult,
-  splitPsi,
-  type SplitPsiResult,
   quantile,
-  quantiles
+  quantiles,
+  splitPsi,
+  type SplitPsiResult
 } from "./Psi.js"
 export { deterministicExp, deterministicLog, makeRandom, type Random } from "./Random.js"
 export { betaIncomplete, erf, erfc, gammaIncomplete, logBeta, logGamma } from "./Special.js"
@@ -56,15 +68,3 @@ export {
   type Summary,
   variance
 } from "./Summary.js"
-export { andersonKSamp, andersonKSampSorted, type AndersonKSampResult, significanceLevels } from "./AndersonDarling.js"
-export { besselK } from "./Bessel.js"
-export { energyDistance, energyDistanceSorted, wassersteinDistance, wassersteinDistanceSorted } from "./CdfDistance.js"
-export {
-  cramerVonMises2Samp,
-  cramerVonMises2SampSorted,
-  type CvmMethod,
-  type CvmResult,
-  cvmLimitingCdf
-} from "./CramerVonMises.js"
-export { type CdfGap, largestCdfGap, sortedSample } from "./EmpiricalCdf.js"
-export { numpyStd, numpySum } from "./NumpySum.js"
