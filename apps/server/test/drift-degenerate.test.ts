@@ -40,7 +40,7 @@ const checkFlag = async (id: string, window: ReadonlyArray<number>): Promise<Rep
 }
 
 describe("drift of a constant baseline over HTTP", () => {
-  it("alerts when 70% of the window falls below the baseline's only value (5,000 x 1 vs 700 x 0, 300 x 1)", async () => {
+  it("alerts when 70% of the window is below the baseline's only value (5,000 x 1 vs 700 x 0, 300 x 1)", async () => {
     const report = await checkFlag("flag-below", [...Array(700).fill(0), ...Array(300).fill(1)])
     const feature = report.features[0]!
     expect(feature.ksStatistic).toBeCloseTo(0.7, 12)
