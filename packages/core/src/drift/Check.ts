@@ -1,25 +1,33 @@
 /**
  * One check of a monitor, as pure functions: each feature with a baseline is tested (the
- * registered drift tests, when its window holds at least minWindow values), the p-values of all
+ * registered drift tests and the monitor's extra tests, when its window holds at least minWindow
+ * values), the p-values of all
  * tested features are corrected together for multiple testing, and each feature gets its
  * severity. FeatureCheck is the per-feature result in reports and alerts.
  */
 import { Schema } from "effect"
+import { sortedSample } from "../stats/EmpiricalCdf.js"
 import { benjaminiHochberg } from "../stats/HypothesisTests.js"
+import { splitPsi } from "../stats/Psi.js"
 import type { Baseline } from "./Baseline.js"
 import { type Correction, type FeatureSpec, FeatureType, type MonitorSettings } from "./Monitor.js"
 import { countCategories, splitMissing } from "./Observations.js"
 import { Severity, severityFor } from "./Severity.js"
-import type { DriftTest, TestResult, TestRole } from "./tests/DriftTest.js"
+import type { CategoricalDriftTest, DriftTest, NumericDriftTest, TestResult, TestRole } from "./tests/DriftTest.js"
+import { extraTestsOf } from "./tests/ExtraTests.js"
 import { categoricalTests, numericTests } from "./tests/registry.js"
 import type { WindowValue } from "./ValueArrays.js"
 
 const Numbers = Schema.Array(Schema.Finite)
 
-/** One drift test's outcome on a feature: its statistic (null where infinite) and p-value, if it has one. */
+/**
+ * One drift test's outcome on a feature: its statistic (null where infinite), its p-value if it
+ * has one, and the details some tests give (Anderson-Darling's critical values, ...).
+ */
 export const TestStatistic = Schema.Struct({
   statistic: Schema.NullOr(Schema.Finite),
-  pValue: Schema.optionalKey(Schema.Finite)
+  pValue: Schema.optionalKey(Schema.Finite),
+  details: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.Finite, Numbers])))
 })
 export type TestStatistic = typeof TestStatistic.Type
 
@@ -42,10 +50,15 @@ export const FeatureCheck = Schema.Struct({
   currentShares: Schema.NullOr(Numbers),
   unseenCategories: Schema.Array(Schema.String),
   /**
-   * Every registered test that applies to the feature, by name (e.g. "ks", "psi", "z-test"), when
-   * it was tested; reports written before the extra tests existed lack it.
+   * Every test that ran on the feature, by name (e.g. "ks", "psi", "z-test", and the monitor's
+   * settings.extraTests), when it was tested; reports written before these tests existed lack it.
    */
-  statistics: Schema.optionalKey(Schema.Record(Schema.String, TestStatistic))
+  statistics: Schema.optionalKey(Schema.Record(Schema.String, TestStatistic)),
+  /**
+   * Numeric features whose raw p-value is below the threshold: the PSI of the two-bin split at
+   * the largest gap between the two CDFs (see splitPsi); the severity uses the larger PSI.
+   */
+  splitPsi: Schema.optionalKey(Schema.NullOr(Schema.Finite))
 })
 export type FeatureCheck = typeof FeatureCheck.Type
 
@@ -63,25 +76,48 @@ type NamedResult = TestResult & { readonly name: string; readonly role: TestRole
 const runTests = (
   baseline: Baseline,
   present: ReadonlyArray<number | string>,
-  settings: MonitorSettings
+  settings: MonitorSettings,
+  tests: {
+    readonly numeric: ReadonlyArray<NumericDriftTest>
+    readonly categorical: ReadonlyArray<CategoricalDriftTest>
+  }
 ): ReadonlyArray<NamedResult> => {
   if (baseline.type === "numeric") {
     const numbers = present as ReadonlyArray<number>
-    return numericTests.flatMap((t) => named(t, t.run(baseline, numbers, settings)))
+    return tests.numeric.flatMap((t) => named(t, t.run(baseline, numbers, settings)))
   }
   const counts = countCategories(present as ReadonlyArray<string>)
-  return categoricalTests.flatMap((t) => named(t, t.run(baseline, counts, settings)))
+  return tests.categorical.flatMap((t) => named(t, t.run(baseline, counts, settings)))
 }
 
 const named = (test: DriftTest, result: TestResult | null): Array<NamedResult> =>
   result === null ? [] : [{ name: test.name, role: test.role, ...result }]
 
-/** The report's view of the results: the statistic (null where infinite) and the p-value by test name. */
+/** The report's view of the results: statistic (null where infinite), p-value and details by test name. */
 const statisticsOf = (results: ReadonlyArray<NamedResult>): Record<string, TestStatistic> =>
   Object.fromEntries(results.map((r) => [r.name, {
     statistic: Number.isFinite(r.statistic) ? r.statistic : null,
-    ...(r.pValue === undefined ? {} : { pValue: r.pValue })
+    ...(r.pValue === undefined ? {} : { pValue: r.pValue }),
+    ...(r.details === undefined ? {} : { details: r.details })
   }]))
+
+/**
+ * The split PSI of a numeric feature whose raw p-value is below the threshold (adjusted
+ * p-values are never smaller, so no other feature can drift and the sort is skipped for them).
+ */
+const splitPsiOf = (
+  baseline: Baseline,
+  present: ReadonlyArray<number | string>,
+  pValue: number | undefined,
+  settings: MonitorSettings
+): number | null =>
+  baseline.type === "numeric" && pValue !== undefined && pValue < settings.pValueThreshold
+    ? splitPsi(
+      sortedSample(baseline.sample, "baseline.sample"),
+      sortedSample(present as ReadonlyArray<number>, "values")
+    )
+      .value
+    : null
 
 /** Tests one feature's window against its latest baseline (untested when the window is too small). */
 export const testFeature = (
@@ -112,20 +148,23 @@ export const testFeature = (
       currentShares: null
     }
   }
-  const results = runTests(baseline, present, settings)
+  const results = runTests(baseline, present, settings, { numeric: numericTests, categorical: categoricalTests })
+  const extras = runTests(baseline, present, settings, extraTestsOf(settings))
   const distance = results.find((r) => r.role === "distance")
   const bins = distance?.bins
+  const pValue = results.find((r) => r.role === "significance")?.pValue
   return {
     ...base,
     psi: distance?.statistic ?? null,
     ksStatistic: results.find((r) => r.name === "ks")?.statistic ?? null,
-    pValue: results.find((r) => r.role === "significance")?.pValue ?? null,
+    pValue: pValue ?? null,
     edges: bins?.edges ?? null,
     categories: bins?.categories ?? null,
     baselineShares: bins?.baselineShares ?? null,
     currentShares: bins?.currentShares ?? null,
     unseenCategories: bins?.unseenCategories ?? [],
-    statistics: statisticsOf(results)
+    statistics: statisticsOf([...results, ...extras]),
+    ...(baseline.type === "numeric" ? { splitPsi: splitPsiOf(baseline, present, pValue, settings) } : {})
   }
 }
 
@@ -156,6 +195,7 @@ export const assessFeatures = (
       adjustedPValue,
       severity: severityFor({
         psi: result.psi!,
+        splitPsi: result.splitPsi ?? null,
         adjustedPValue,
         threshold: settings.pValueThreshold,
         missingShare: result.missingShare,

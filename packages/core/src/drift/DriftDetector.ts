@@ -25,6 +25,7 @@ import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSet
 import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
 import { estimatePerformanceReport, type PerformanceSettings } from "./performance/PerformanceEstimation.js"
 import { type DriftReport, retainSince } from "./Report.js"
+import { extraTestIssues } from "./tests/ExtraTests.js"
 import type { WindowValue } from "./ValueArrays.js"
 import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
 import * as WebhookNotifier from "./WebhookNotifier.js"
@@ -147,7 +148,9 @@ const recordValues = (
 
 /** A monitor from its input (settings over the defaults), or the issues its schema cannot state. */
 const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaults: Partial<MonitorSettings>) {
-  const { issues, settings } = monitorSettings(input, defaults)
+  const merged = monitorSettings(input, defaults)
+  const { settings } = merged
+  const issues = [...merged.issues, ...extraTestIssues(settings.extraTests)]
   if (issues.length > 0) return yield* invalid("monitor", issues)
   const at = yield* nowIso
   const monitor: Monitor = {

@@ -49,7 +49,11 @@ export const MonitorSettings = Schema.Struct({
   severityThresholds: SeverityThresholds,
   cooldownSeconds: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" })),
   correction: Correction,
-  retentionDays: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be at least 1" }))
+  retentionDays: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be at least 1" })),
+  /** Registered extra tests to run too (tests/registry.ts): statistics per feature, deciding nothing. */
+  extraTests: Schema.optionalKey(
+    Schema.Array(Schema.String).check(Schema.isMaxLength(20, { message: "must name at most 20 tests" }))
+  )
 })
 export type MonitorSettings = typeof MonitorSettings.Type
 
@@ -92,7 +96,8 @@ export const CreateMonitorInput = Schema.Struct({
     severityThresholds: Schema.optionalKey(SeverityThresholds),
     cooldownSeconds: Schema.optionalKey(MonitorSettings.fields.cooldownSeconds),
     correction: Schema.optionalKey(Correction),
-    retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays)
+    retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays),
+    extraTests: MonitorSettings.fields.extraTests
   })),
   /** Label-free performance estimation (CBPE) from a prediction feature holding calibrated probabilities. */
   performance: Schema.optionalKey(PerformanceSettings)
@@ -115,7 +120,7 @@ export const MonitorParams = Schema.Struct({ id: MonitorId })
 /**
  * A new monitor's settings (the input over the configured defaults over the built-in ones) and
  * the rules its schema cannot state: at least one feature, no feature twice, a minimum window
- * within the window, increasing severity bands.
+ * within the window, increasing severity bands (the extra tests' names: tests/ExtraTests.ts).
  */
 export const monitorSettings = (
   input: CreateMonitorInput,

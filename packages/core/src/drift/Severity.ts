@@ -7,6 +7,12 @@
  * none, < medium (0.25) low, < high (0.5) medium, < critical (1.0) high, else critical. A huge
  * window makes tiny shifts significant, but their PSI stays under 0.1, so they stay at none. A
  * share of missing values 0.1 above the baseline's raises the severity to at least medium.
+ *
+ * The binned PSI is degenerate when the shift happens inside one frozen bin (a constant or
+ * zero-inflated baseline has most of its mass in one bin: values moving from 0 to 2 stay in
+ * [0, ∞) and PSI stays 0 while KS finds D = 0.7). For numeric features the band therefore uses
+ * the larger of the binned PSI and the split PSI: the PSI of two bins cut where the two CDFs
+ * differ most, which any binning separating the values at that point would reach at least.
  */
 import { Schema } from "effect"
 
@@ -30,6 +36,8 @@ const missingShareTolerance = 0.1
 /** The severity for a tested feature (see the module comment). */
 export const severityFor = (input: {
   readonly psi: number
+  /** The split PSI (numeric features; null or absent otherwise). */
+  readonly splitPsi?: number | null | undefined
   readonly adjustedPValue: number
   readonly threshold: number
   readonly missingShare: number
@@ -39,13 +47,14 @@ export const severityFor = (input: {
   let severity: Severity = "none"
   if (input.adjustedPValue < input.threshold) {
     const { critical, high, low, medium } = input.bands
-    severity = input.psi >= critical
+    const psi = Math.max(input.psi, input.splitPsi ?? 0)
+    severity = psi >= critical
       ? "critical"
-      : input.psi >= high
+      : psi >= high
       ? "high"
-      : input.psi >= medium
+      : psi >= medium
       ? "medium"
-      : input.psi >= low
+      : psi >= low
       ? "low"
       : "none"
   }

@@ -7,6 +7,7 @@
  * the logarithm infinite; they are replaced (Evidently's rule) by 1e-4, or, when the smallest
  * non-zero share of the two distributions is itself at most 1e-4, by that share / 1e6.
  */
+import { largestCdfGap } from "./EmpiricalCdf.js"
 import { checkCount, checkSample, invalid } from "./StatsError.js"
 
 /** numpy's "linear" interpolation between order statistics a <= b at fraction t (numpy's _lerp). */
@@ -236,7 +237,9 @@ export interface PsiBins {
 /**
  * Freezes bins from a baseline: `quantile` puts (about) equal baseline mass in each bin, using
  * numpy-linear quantiles at k/bins; `uniform` splits [min, max] evenly. Repeated edges (heavy
- * ties) collapse, so fewer bins may result.
+ * ties) collapse, so fewer bins may result. An edge equal to the baseline's minimum stays: it
+ * leaves the first bin, (-∞, min), empty in the baseline, which is what lets a constant or
+ * zero-inflated baseline notice values below its range.
  */
 export const psiBins = (
   baseline: ArrayLike<number>,
@@ -256,7 +259,7 @@ export const psiBins = (
     : levels.map((_, k) => min + ((max - min) * (k + 1)) / bins)
   const interior: Array<number> = []
   for (const edge of candidates) {
-    if (edge > min && (interior.length === 0 || edge > interior[interior.length - 1]!)) interior.push(edge)
+    if (interior.length === 0 || edge > interior[interior.length - 1]!) interior.push(edge)
   }
   const counts = countBins(baseline, interior)
   return {
@@ -380,5 +383,34 @@ export const categoricalPsi = (
     currentShares,
     contributions: terms,
     unseenCategories: categories.filter((c) => !base.has(c) && (cur.get(c) ?? 0) > 0)
+  }
+}
+
+export interface SplitPsiResult {
+  /** PSI of the two bins (-∞, location] and (location, ∞), empty shares replaced as in psi. */
+  readonly value: number
+  readonly location: number
+  /** Shares at or below the location and above it. */
+  readonly baselineShares: readonly [number, number]
+  readonly currentShares: readonly [number, number]
+}
+
+/**
+ * PSI of the two-bin split at the point where the two empirical CDFs differ most (where the KS
+ * statistic is taken), for samples sorted ascending. Bins frozen from the baseline cannot see a
+ * shift inside one bin (a constant or zero-inflated baseline puts most of its mass in one);
+ * this split can. Bins that separate the values up to that point from those above it have at
+ * least this PSI (merging bins never raises it, empty-share replacement aside), so it is a
+ * floor for the shift the KS test found.
+ */
+export const splitPsi = (baselineSorted: Float64Array, currentSorted: Float64Array): SplitPsiResult => {
+  const gap = largestCdfGap(baselineSorted, currentSorted)
+  const baselineShares = [gap.aBelow, 1 - gap.aBelow] as const
+  const currentShares = [gap.bBelow, 1 - gap.bBelow] as const
+  return {
+    value: psiFromShares(baselineShares, currentShares).value,
+    location: gap.location,
+    baselineShares,
+    currentShares
   }
 }

@@ -1,6 +1,18 @@
+export { andersonKSamp, type AndersonKSampResult, andersonKSampSorted, significanceLevels } from "./AndersonDarling.js"
+export { besselK } from "./Bessel.js"
+export { energyDistance, energyDistanceSorted, wassersteinDistance, wassersteinDistanceSorted } from "./CdfDistance.js"
+export {
+  cramerVonMises2Samp,
+  cramerVonMises2SampSorted,
+  cvmLimitingCdf,
+  type CvmMethod,
+  type CvmResult
+} from "./CramerVonMises.js"
 export { beta, chiSquare, type Distribution, normal, studentT } from "./Distributions.js"
 export { hellingerDistance, jensenShannonDistance, klDivergence } from "./Divergence.js"
 export { fisherExact, type FisherExactResult } from "./FisherExact.js"
+
+export { type CdfGap, largestCdfGap, sortedSample } from "./EmpiricalCdf.js"
 export {
   benjaminiHochberg,
   chiSquareGoodnessOfFit,
@@ -29,6 +41,7 @@ export {
   kstwoSf,
   roundHalfEven
 } from "./Ks.js"
+export { numpyStd, numpySum } from "./NumpySum.js"
 export {
   type BinStrategy,
   categoricalPsi,
@@ -41,7 +54,9 @@ export {
   psiBins,
   type PsiResult,
   quantile,
-  quantiles
+  quantiles,
+  splitPsi,
+  type SplitPsiResult
 } from "./Psi.js"
 export { deterministicExp, deterministicLog, makeRandom, type Random } from "./Random.js"
 export { betaIncomplete, erf, erfc, gammaIncomplete, logBeta, logGamma } from "./Special.js"

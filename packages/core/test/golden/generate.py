@@ -16,31 +16,7 @@ import numpy as np
 import scipy
 from scipy import stats
 
-
-def lcg(seed):
-    state = seed & 0xFFFFFFFF
-    while True:
-        state = (state * 1664525 + 1013904223) & 0xFFFFFFFF
-        yield state / 4294967296.0
-
-
-def make_sample(spec):
-    """Mirror of makeSample in test/golden/samples.ts."""
-    gen = lcg(spec["seed"])
-    out = []
-    for _ in range(spec["n"]):
-        kind = spec["kind"]
-        if kind == "uniform":
-            v = spec["loc"] + spec["scale"] * next(gen)
-        elif kind == "irwin":
-            s = next(gen) + next(gen) + next(gen) + next(gen) - 2.0
-            v = spec["loc"] + spec["scale"] * s
-        elif kind == "grid":
-            v = spec["loc"] + spec["scale"] * math.floor(next(gen) * spec["levels"])
-        else:
-            raise ValueError(kind)
-        out.append(v)
-    return np.array(out, dtype=np.float64)
+from samples import make_sample, psi_reference, spec
 
 
 def f(x):
@@ -208,10 +184,6 @@ golden["kstwo"] = kstwo_points
 golden["kstwobign"] = [[y, f(stats.kstwobign.sf(y))] for y in [0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0, 1.05, 1.2, 1.36, 1.5, 2.0, 3.0, 5.0, 6.0]]
 
 
-def spec(seed, n, kind="irwin", loc=0.0, scale=1.0, levels=0):
-    return {"seed": seed, "n": n, "kind": kind, "loc": loc, "scale": scale, "levels": levels}
-
-
 ks2_cases = [
     ("one element each", spec(1, 1), spec(2, 1), "auto"),
     ("one vs three", spec(3, 1), spec(4, 3), "auto"),
@@ -266,28 +238,6 @@ for name, s, ref, method in ks1_cases:
     golden["ks1samp"].append({"name": name, "sample": s, "reference": ref, "method": method, "statistic": f(r.statistic), "pValue": f(r.pvalue)})
 
 # ---------------------------------------------------------------- PSI, histogram, quantiles (numpy)
-def psi_reference(base, cur, bins, strategy):
-    """Independent numpy version of the documented rule (quantile/uniform edges from the
-    baseline, open outer bins, empty shares -> 1e-4 or min non-zero share / 1e6)."""
-    base = np.sort(base)
-    if strategy == "quantile":
-        cand = [np.quantile(base, k / bins) for k in range(1, bins)]
-    else:
-        cand = [base[0] + (base[-1] - base[0]) * k / bins for k in range(1, bins)]
-    edges = []
-    for e in cand:
-        if e > base[0] and (not edges or e > edges[-1]):
-            edges.append(float(e))
-    b_counts = np.bincount(np.searchsorted(edges, base, side="right"), minlength=len(edges) + 1)
-    c_counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1)
-    bs, cs = b_counts / len(base), c_counts / len(cur)
-    nz = np.concatenate([bs[bs > 0], cs[cs > 0]])
-    fill = nz.min() / 1e6 if nz.min() <= 1e-4 else 1e-4
-    b2, c2 = np.where(bs == 0, fill, bs), np.where(cs == 0, fill, cs)
-    return {"edges": edges, "baselineShares": bs.tolist(), "currentShares": cs.tolist(),
-            "value": float(np.sum((c2 - b2) * np.log(c2 / b2)))}
-
-
 golden["psi"] = []
 for name, sb, sc, bins, strategy in [
     ("quantile 10 shifted", spec(71, 5000), spec(72, 3000, loc=0.2), 10, "quantile"),

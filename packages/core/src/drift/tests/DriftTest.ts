@@ -25,6 +25,8 @@ export interface TestResult {
   readonly statistic: number
   readonly pValue?: number | undefined
   readonly bins?: Bins | undefined
+  /** Further numbers a test reports beside its statistic (e.g. the raw Wasserstein distance). */
+  readonly details?: Readonly<Record<string, number | ReadonlyArray<number>>> | undefined
 }
 
 /** significance: its p-value decides whether a feature drifted; distance: its statistic sets how much. */
