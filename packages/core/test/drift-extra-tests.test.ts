@@ -45,14 +45,13 @@ describe("extra numeric tests in a check", () => {
   it("report each named test's statistics, equal to the stats functions on the same data", () => {
     const settings = { ...defaultMonitorSettings, extraTests: allExtras }
     const tested = testFeature(feature, baseline, window, settings)
-    const extra = tested.extraTests!
-    expect(Object.keys(extra).sort()).toEqual([...allExtras].sort())
+    const extra = tested.statistics!
+    expect(Object.keys(extra)).toEqual(expect.arrayContaining([...allExtras]))
     const raw = wassersteinDistance(baselineValues, window)
     expect(extra["wasserstein"]!.details!["raw"]).toBeCloseTo(raw, 12)
     expect(extra["wasserstein"]!.statistic).toBeCloseTo(raw / numpyStd(baselineValues), 12)
     expect(extra["energy"]!.statistic).toBeCloseTo(energyDistance(baselineValues, window), 12)
     const cvm = cramerVonMises2Samp(baselineValues, window)
-    expect(extra["cramer-von-mises"]).toMatchObject({ role: "significance" })
     expect(extra["cramer-von-mises"]!.statistic).toBeCloseTo(cvm.statistic, 10)
     expect(extra["cramer-von-mises"]!.pValue).toBeCloseTo(cvm.pValue, 12)
     const ad = andersonKSamp([baselineValues, window])
@@ -66,9 +65,12 @@ describe("extra numeric tests in a check", () => {
   it("decide nothing: KS and PSI, the p-values and the severity are the same with or without them", () => {
     const without = testFeature(feature, baseline, window, defaultMonitorSettings)
     const withExtras = testFeature(feature, baseline, window, { ...defaultMonitorSettings, extraTests: allExtras })
-    expect(without.extraTests).toBeUndefined()
-    const { extraTests: _, ...rest } = withExtras
-    expect(rest).toEqual(without)
+    for (const name of allExtras) expect(without.statistics![name]).toBeUndefined()
+    const { statistics: withStatistics, ...rest } = withExtras
+    const { statistics: withoutStatistics, ...restWithout } = without
+    expect(rest).toEqual(restWithout)
+    // The extra tests only add entries: every statistic of the default tests is unchanged.
+    expect(withStatistics).toMatchObject(withoutStatistics!)
     const settings = { ...defaultMonitorSettings, extraTests: allExtras }
     expect(assessFeatures([withExtras], settings)[0]!.severity).toBe(assessFeatures([without], settings)[0]!.severity)
   })
@@ -93,10 +95,10 @@ describe("extra numeric tests in a check", () => {
   it("handle a constant baseline: a finite normed Wasserstein (divisor 0.001) and AD with nothing to compare", () => {
     const constant = baselineOf(Array(300).fill(4))
     const settings = { ...defaultMonitorSettings, minWindow: 10, extraTests: allExtras }
-    const moved = testFeature(feature, constant, [...Array(50).fill(4), ...Array(50).fill(5)], settings).extraTests!
+    const moved = testFeature(feature, constant, [...Array(50).fill(4), ...Array(50).fill(5)], settings).statistics!
     expect(moved["wasserstein"]!.statistic).toBeCloseTo(0.5 / 0.001, 9)
     expect(moved["anderson-darling"]!.pValue).toBe(0.001)
-    const same = testFeature(feature, constant, Array(100).fill(4), settings).extraTests!
+    const same = testFeature(feature, constant, Array(100).fill(4), settings).statistics!
     expect(same["anderson-darling"]).toMatchObject({ statistic: 0, pValue: 1 })
     expect(same["wasserstein"]!.statistic).toBe(0)
   })
