@@ -15,7 +15,15 @@ import golden from "./golden/multivariate.json" with { type: "json" }
 const maxAbs = (values: ArrayLike<number>) => Array.from(values).reduce((m, v) => Math.max(m, Math.abs(v)), 0)
 
 /** |<u, v>| for columns of two row-major n x k matrices. */
-const columnDot = (a: ArrayLike<number>, ka: number, ca: number, b: ArrayLike<number>, kb: number, cb: number, n: number) => {
+const columnDot = (
+  a: ArrayLike<number>,
+  ka: number,
+  ca: number,
+  b: ArrayLike<number>,
+  kb: number,
+  cb: number,
+  n: number
+) => {
   let dot = 0
   for (let j = 0; j < n; j++) dot += a[j * ka + ca]! * b[j * kb + cb]!
   return dot
@@ -78,7 +86,9 @@ describe("standardization and PCA against StandardScaler + PCA(n_components=shar
       const z = standardizedNumeric(encoding, baseline, baselineRows)
       const model = fitPca(z, baselineRows, d, c.varianceShare)
       expect(model.componentCount).toBe(c.components)
-      model.explainedVarianceRatio.forEach((r, k) => expect(Math.abs(r - c.explainedVarianceRatio[k]!)).toBeLessThan(1e-12))
+      model.explainedVarianceRatio.forEach((r, k) =>
+        expect(Math.abs(r - c.explainedVarianceRatio[k]!)).toBeLessThan(1e-12)
+      )
       for (let k = 0; k < c.components; k++) {
         // sklearn's components_ is components x features; ours is features x components.
         let dot = 0

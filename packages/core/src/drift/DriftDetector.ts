@@ -22,6 +22,12 @@ import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
+import {
+  checkStoredRows,
+  padRowColumns,
+  rowAlignmentIssues,
+  storeBaselineRows
+} from "./multivariate/MultivariateRows.js"
 import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
 import { type DriftReport, retainSince } from "./Report.js"
 import type { WindowValue } from "./ValueArrays.js"
@@ -120,6 +126,7 @@ const recordValues = (
   path: ValuePath
 ): Effect.Effect<void, ValidationError | StorageError> => {
   const issues = observationIssues(monitor, values, path)
+  if (issues.length === 0) issues.push(...rowAlignmentIssues(monitor, values, true))
   if (issues.length > 0) return Effect.fail(invalid("observations", issues))
   const nonEmpty: Record<string, ReadonlyArray<WindowValue>> = Object.create(null)
   let any = false
@@ -152,11 +159,14 @@ const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, moni
     ...observationIssues(monitor, values, (f, i) => [f, i], MAX_BASELINE_VALUES),
     ...baselineIssues(values)
   ]
+  if (issues.length === 0) issues.push(...rowAlignmentIssues(monitor, values, false))
   if (issues.length > 0) return yield* invalid("baseline", issues)
   const at = yield* nowIso
+  let rowsVersion = 0
   for (const [feature, list] of Object.entries(values)) {
     const spec = monitor.features.find((f) => f.name === feature)!
     const version = (yield* store.baselines(monitor.id, feature)).length + 1
+    rowsVersion = Math.max(rowsVersion, version)
     const baseline = makeBaseline({
       monitorId: monitor.id,
       feature,
@@ -168,6 +178,7 @@ const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, moni
     })
     yield* store.addBaseline(monitor.id, feature, baseline)
   }
+  yield* storeBaselineRows(store, monitor, values, rowsVersion)
 })
 
 const newWebhook = Effect.fnUntraced(function*(targets: WebhookTargetsShape, input: CreateWebhookInput) {
@@ -296,8 +307,16 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       const monitor = yield* findMonitor(store, monitorId)
       const at = yield* nowIso
       const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
+      const multivariate = yield* checkStoredRows(store, monitor)
       const alerts = yield* raiseAlerts(store, monitor, checks, at)
-      const report: DriftReport = { id: yield* newId("check", at), monitorId, at, features: checks, alerts }
+      const report: DriftReport = {
+        id: yield* newId("check", at),
+        monitorId,
+        at,
+        features: checks,
+        alerts,
+        ...(multivariate === undefined ? {} : { multivariate })
+      }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts)
       yield* dispatch(store, notifier, deliveries, alerts)
@@ -333,7 +352,8 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       }),
       recordRows: Effect.fn("DriftDetector.recordRows")(
         function*(monitorId: string, rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>) {
-          return yield* record(monitorId, columnsOf(rows), (f, i) => [f, i])
+          const monitor = yield* findMonitor(store, monitorId)
+          return yield* recordValues(store, monitor, padRowColumns(monitor, rows, columnsOf(rows)), (f, i) => [f, i])
         }
       ),
       check,

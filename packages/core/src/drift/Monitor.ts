@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
+import { multivariateIssues, MultivariateSettings } from "./multivariate/MultivariateSettings.js"
 import { SeverityThresholds } from "./Severity.js"
 
 const monitorIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u
@@ -48,7 +49,9 @@ export const MonitorSettings = Schema.Struct({
   severityThresholds: SeverityThresholds,
   cooldownSeconds: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0, { message: "must be >= 0" })),
   correction: Correction,
-  retentionDays: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be at least 1" }))
+  retentionDays: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1, { message: "must be at least 1" })),
+  /** Multivariate drift detectors (domain classifier, PCA reconstruction error); absent: none. */
+  multivariate: Schema.optionalKey(MultivariateSettings)
 })
 export type MonitorSettings = typeof MonitorSettings.Type
 
@@ -91,7 +94,8 @@ export const CreateMonitorInput = Schema.Struct({
     severityThresholds: Schema.optionalKey(SeverityThresholds),
     cooldownSeconds: Schema.optionalKey(MonitorSettings.fields.cooldownSeconds),
     correction: Schema.optionalKey(Correction),
-    retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays)
+    retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays),
+    multivariate: Schema.optionalKey(MultivariateSettings)
   }))
 })
 export type CreateMonitorInput = typeof CreateMonitorInput.Type
@@ -132,5 +136,6 @@ export const monitorSettings = (
   if (!(t.low < t.medium && t.medium < t.high && t.high < t.critical)) {
     issues.push({ path: ["settings", "severityThresholds"], message: "must increase: low < medium < high < critical" })
   }
+  if (settings.multivariate !== undefined) issues.push(...multivariateIssues(settings.multivariate, input.features))
   return { settings, issues }
 }

@@ -7,13 +7,16 @@ import { Instant } from "../registry/Model.js"
 import { DriftAlert } from "./Alert.js"
 import { FeatureCheck } from "./Check.js"
 import { MonitorId } from "./Monitor.js"
+import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
 
 export const DriftReport = Schema.Struct({
   id: Schema.String,
   monitorId: Schema.String,
   at: Instant,
   features: Schema.Array(FeatureCheck),
-  alerts: Schema.Array(DriftAlert)
+  alerts: Schema.Array(DriftAlert),
+  /** The multivariate detectors' results, when the monitor enables them (settings.multivariate). */
+  multivariate: Schema.optionalKey(MultivariateCheck)
 })
 export type DriftReport = typeof DriftReport.Type
 

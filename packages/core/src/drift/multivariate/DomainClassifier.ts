@@ -80,7 +80,10 @@ export const domainClassifierDrift = (input: {
   const { baseline, numericFeatures: d, oneHotWidth: width, options, window } = input
   if (d + width === 0) invalid("features", "the domain classifier needs at least one feature")
   if (baseline.rows < 4 || window.rows < 4) {
-    invalid("rows", `the domain classifier needs at least 4 baseline and 4 window rows, got ${baseline.rows} and ${window.rows}`)
+    invalid(
+      "rows",
+      `the domain classifier needs at least 4 baseline and 4 window rows, got ${baseline.rows} and ${window.rows}`
+    )
   }
   const random = makeRandom(options.seed)
   const rowsOf = (set: EncodedRows) =>

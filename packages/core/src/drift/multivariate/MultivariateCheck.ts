@@ -10,7 +10,7 @@ import { makeRandom } from "../../stats/Random.js"
 import type { FeatureSpec } from "../Monitor.js"
 import type { WindowValue } from "../ValueArrays.js"
 import { domainClassifierDrift } from "./DomainClassifier.js"
-import { type MultivariateSettings, multivariateDefaults } from "./MultivariateSettings.js"
+import { multivariateDefaults, type MultivariateSettings } from "./MultivariateSettings.js"
 import { MIN_BASELINE_CHUNKS, pcaReconstructionDrift } from "./PcaReconstruction.js"
 import {
   fitRowEncoding,

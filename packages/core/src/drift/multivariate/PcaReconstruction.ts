@@ -8,8 +8,8 @@
  * The window alerts when its error is outside the baseline chunks' mean +- k standard deviations
  * (NannyML's threshold rule, k = 3 by default).
  */
-import { symmetricEigen } from "../../stats/SymmetricEigen.js"
 import { invalid } from "../../stats/StatsError.js"
+import { symmetricEigen } from "../../stats/SymmetricEigen.js"
 
 export interface PcaModel {
   readonly features: number
@@ -143,7 +143,10 @@ export const pcaReconstructionDrift = (input: {
     ? windowRows
     : Math.floor(baselineRows / MIN_BASELINE_CHUNKS)
   const chunks = Math.floor(baselineRows / chunkSize)
-  const chunkErrors = Array.from({ length: chunks }, (_, c) => meanOf(baselineErrors, c * chunkSize, (c + 1) * chunkSize))
+  const chunkErrors = Array.from(
+    { length: chunks },
+    (_, c) => meanOf(baselineErrors, c * chunkSize, (c + 1) * chunkSize)
+  )
   const baselineMean = meanOf(chunkErrors)
   const chunkSd = Math.sqrt(chunkErrors.reduce((s, e) => s + (e - baselineMean) ** 2, 0) / (chunks - 1))
   const baselineSd = chunkSd * Math.sqrt(chunkSize / windowRows)
