@@ -99,7 +99,7 @@ const meanOf = (values: ArrayLike<number>, from = 0, to = values.length) => {
 }
 
 /** The fewest baseline chunks the threshold is estimated from. */
-export const MIN_BASELINE_CHUNKS = 10
+export const MIN_BASELINE_CHUNKS = 30
 
 export interface PcaDriftResult {
   readonly componentCount: number
