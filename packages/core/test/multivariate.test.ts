@@ -203,17 +203,30 @@ const monitorInput = (multivariate: unknown, extra: Array<FeatureSpec> = []) =>
   }) as CreateMonitorInput
 
 describe("a monitor with settings.multivariate", () => {
-  it("reports both detectors in its check: the flip drifts, the features do not", async () => {
+  it("reports both detectors in its check and alerts: the flip drifts, the features do not", async () => {
     const baseline = correlatedRows(5000, 0.8, "baseline")
     const window = correlatedRows(1000, -0.8, "window")
-    const report = await provide(Effect.gen(function*() {
+    const again = correlatedRows(1000, 0.8, "again")
+    const { recovered, report } = await provide(Effect.gen(function*() {
       const detector = yield* DriftDetector.DriftDetector
       yield* detector.createMonitor(monitorInput(both))
       yield* detector.setBaseline("rows", baseline)
       // Rows without the prediction: it is not an input of the detectors, and its window stays empty.
       yield* detector.recordRows("rows", window.x.map((x, i) => ({ x, y: window.y[i]! })))
-      return yield* detector.check("rows")
+      const report = yield* detector.check("rows")
+      // The baseline's correlation returns: the window slides to 1000 new rows.
+      yield* detector.recordRows("rows", again.x.map((x, i) => ({ x, y: again.y[i]! })))
+      return { report, recovered: yield* detector.check("rows") }
     }))
+    expect(report.alerts.map((a) => [a.feature, a.kind, a.severity])).toEqual([["~multivariate", "alert", "high"]])
+    expect(report.alerts[0]!.multivariate).toEqual(report.multivariate)
+    expect(report.alerts[0]!.check).toBeUndefined()
+    expect(recovered.multivariate!.drifted).toBe(false)
+    expect(recovered.alerts.map((a) => [a.feature, a.kind, a.severity])).toEqual([[
+      "~multivariate",
+      "recovery",
+      "none"
+    ]])
     expect(report.features.map((f) => f.severity)).toEqual(["none", "none"])
     expect(report.multivariate!.baselineRows).toBe(5000)
     expect(report.multivariate!.windowRows).toBe(1000)

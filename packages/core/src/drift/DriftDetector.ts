@@ -11,7 +11,7 @@ import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
 import * as MetricsSinkModule from "../shared/MetricsSink.js"
 import { cappedNames, MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
-import { type DriftAlert, recommendationFor } from "./Alert.js"
+import { type DriftAlert, MULTIVARIATE_ALERT, multivariateRecommendation, recommendationFor } from "./Alert.js"
 import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
 import { baselineIssues, makeBaseline } from "./Baseline.js"
@@ -22,6 +22,7 @@ import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
+import { type MultivariateCheck, multivariateSeverity } from "./multivariate/MultivariateCheck.js"
 import {
   checkStoredRows,
   padRowColumns,
@@ -242,6 +243,35 @@ const raiseAlerts = Effect.fnUntraced(
   }
 )
 
+/** Moves the multivariate alert state (a monitor-level `~multivariate` entry) when the detectors ran. */
+const raiseMultivariateAlert = Effect.fnUntraced(
+  function*(store: DriftStoreShape, monitor: Monitor, check: MultivariateCheck | undefined, at: string) {
+    if (check === undefined || check.untested !== null) return []
+    const states = yield* store.alertStates(monitor.id)
+    const severity = multivariateSeverity(check)
+    const next = transition(
+      Object.hasOwn(states, MULTIVARIATE_ALERT) ? states[MULTIVARIATE_ALERT] : undefined,
+      severity,
+      at,
+      monitor.settings.cooldownSeconds
+    )
+    if (next.state !== undefined) yield* store.setAlertState(monitor.id, MULTIVARIATE_ALERT, next.state)
+    if (next.kind === undefined) return []
+    const alert: DriftAlert = {
+      id: yield* newId("alert", at),
+      monitorId: monitor.id,
+      feature: MULTIVARIATE_ALERT,
+      at,
+      kind: next.kind,
+      severity,
+      previousSeverity: next.previousSeverity,
+      recommendation: multivariateRecommendation(severity),
+      multivariate: check
+    }
+    return [alert]
+  }
+)
+
 /**
  * The drift score gauges: a monitor's first `maxNamesPerScope` features (in declaration order) by
  * name, the rest as one `_other` series holding the worst (highest) score among them.
@@ -308,7 +338,10 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       const at = yield* nowIso
       const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
       const multivariate = yield* checkStoredRows(store, monitor)
-      const alerts = yield* raiseAlerts(store, monitor, checks, at)
+      const alerts = [
+        ...yield* raiseAlerts(store, monitor, checks, at),
+        ...yield* raiseMultivariateAlert(store, monitor, multivariate, at)
+      ]
       const report: DriftReport = {
         id: yield* newId("check", at),
         monitorId,

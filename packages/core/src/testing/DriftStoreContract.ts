@@ -138,7 +138,11 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         const store = yield* DriftStore
         yield* store.insertMonitor(monitor)
         yield* store.pushWindows(monitor.id, { amount: [1, 2, 3] }, 10)
-        yield* store.pushWindows(monitor.id, { [amountRows]: [10, 11, 12, 13], [countryRows]: ["a", null, "b", "c"] }, 4)
+        yield* store.pushWindows(
+          monitor.id,
+          { [amountRows]: [10, 11, 12, 13], [countryRows]: ["a", null, "b", "c"] },
+          4
+        )
         // A new baseline's rows (fewer of them) replace the old ones: push k values, keep the last k.
         yield* store.pushWindows(monitor.id, { [amountRows]: [20, null], [countryRows]: ["z", "y"] }, 2)
         return {

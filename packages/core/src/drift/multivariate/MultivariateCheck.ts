@@ -8,6 +8,7 @@
 import { Schema } from "effect"
 import { makeRandom } from "../../stats/Random.js"
 import type { FeatureSpec } from "../Monitor.js"
+import type { Severity } from "../Severity.js"
 import type { WindowValue } from "../ValueArrays.js"
 import { domainClassifierDrift } from "./DomainClassifier.js"
 import { multivariateDefaults, type MultivariateSettings } from "./MultivariateSettings.js"
@@ -56,6 +57,12 @@ export const MultivariateCheck = Schema.Struct({
   drifted: Schema.Boolean
 })
 export type MultivariateCheck = typeof MultivariateCheck.Type
+
+/** A multivariate check's alert severity: high when both enabled detectors drift, medium when one does. */
+export const multivariateSeverity = (check: MultivariateCheck): Severity => {
+  const drifted = [check.domainClassifier, check.pca].filter((d) => d?.drifted === true).length
+  return drifted === 0 ? "none" : drifted === 2 ? "high" : "medium"
+}
 
 /** The features the detectors use: inputs (kind "feature"), not predictions. */
 export const multivariateFeatures = (features: ReadonlyArray<FeatureSpec>): ReadonlyArray<FeatureSpec> =>
