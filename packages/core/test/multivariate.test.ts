@@ -263,6 +263,31 @@ describe("a monitor with settings.multivariate", () => {
     expect(onePca.issues.map((i) => i.path.join("."))).toEqual(["settings.multivariate.pca"])
   })
 
+  it("bounds its work: at most 200 input features, window rows sampled down to 20,000", async () => {
+    const many = Array.from(
+      { length: 201 },
+      (_, i): FeatureSpec => ({ name: `f${i}`, kind: "feature", type: "numeric" })
+    )
+    const tooMany = await failure(
+      DriftDetector.DriftDetector.use((d) =>
+        d.createMonitor({ features: many, settings: { multivariate: { domainClassifier: {} } } })
+      )
+    )
+    expect(tooMany.issues.map((i) => [i.path.join("."), (i as unknown as { message: string }).message])).toEqual([
+      ["settings.multivariate", "takes at most 200 features of kind feature, the monitor has 201"]
+    ])
+    const result = checkMultivariate({
+      features,
+      settings: { pca: {} },
+      pValueThreshold: 0.05,
+      minWindow: 100,
+      seed: "s",
+      baseline: correlatedRows(25_000, 0.8, "b"),
+      window: correlatedRows(30_000, 0.8, "w")
+    })
+    expect([result.baselineRows, result.windowRows]).toEqual([20_000, 20_000])
+  })
+
   it("refuses out-of-range options at decoding, naming the field and the limit", async () => {
     const decode = decodeInput(CreateMonitorInput, "monitor")
     const error = await Effect.runPromise(

@@ -32,21 +32,25 @@ export interface DomainClassifierResult {
   readonly inputs: number
 }
 
+/** How many inputs a row expands to: z, z^2, the products (up to MAX_FEATURES_FOR_PRODUCTS), one-hot. */
+const expandedWidth = (d: number, width: number) =>
+  2 * d + (d <= MAX_FEATURES_FOR_PRODUCTS ? (d * (d - 1)) / 2 : 0) + width
+
 /**
- * The classifier's input row for standardized numeric values `z` (d of them) and one-hot values
- * `h`: z, z^2, the products z_i z_j (i < j, when d <= MAX_FEATURES_FOR_PRODUCTS), then h.
+ * Writes the classifier's input for row `i` of `set` into `out`: z, z^2, the products z_i z_j
+ * (i < j, when d <= MAX_FEATURES_FOR_PRODUCTS), then the one-hot values. Rows are expanded on
+ * demand into one buffer, so memory stays at the encoded rows whatever the expansion's size.
  */
-const expand = (z: Float64Array, zOffset: number, d: number, h: Float64Array, hOffset: number, width: number) => {
-  const products = d <= MAX_FEATURES_FOR_PRODUCTS ? (d * (d - 1)) / 2 : 0
-  const out = new Float64Array(2 * d + products + width)
+const expandInto = (out: Float64Array, set: EncodedRows, i: number, d: number, width: number) => {
+  const z = set.numeric
+  const offset = i * d
   let k = 0
-  for (let j = 0; j < d; j++) out[k++] = z[zOffset + j]!
-  for (let j = 0; j < d; j++) out[k++] = z[zOffset + j]! ** 2
-  if (products > 0) {
-    for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) out[k++] = z[zOffset + i]! * z[zOffset + j]!
+  for (let j = 0; j < d; j++) out[k++] = z[offset + j]!
+  for (let j = 0; j < d; j++) out[k++] = z[offset + j]! ** 2
+  if (d <= MAX_FEATURES_FOR_PRODUCTS) {
+    for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) out[k++] = z[offset + a]! * z[offset + b]!
   }
-  for (let j = 0; j < width; j++) out[k++] = h[hOffset + j]!
-  return out
+  for (let j = 0; j < width; j++) out[k++] = set.oneHot[i * width + j]!
 }
 
 /** Indices 0..n-1 in a seeded random order (Fisher-Yates). */
@@ -86,24 +90,21 @@ export const domainClassifierDrift = (input: {
     )
   }
   const random = makeRandom(options.seed)
-  const rowsOf = (set: EncodedRows) =>
-    Array.from({ length: set.rows }, (_, i) => expand(set.numeric, i * d, d, set.oneHot, i * width, width))
-  const baselineRows = rowsOf(baseline)
-  const windowRows = rowsOf(window)
   // Stratified: half of each set (rounded down) trains, the rest tests.
   const baselineOrder = shuffled(baseline.rows, random)
   const windowOrder = shuffled(window.rows, random)
   const baselineTrain = Math.floor(baseline.rows / 2)
   const windowTrain = Math.floor(window.rows / 2)
   const train = [
-    ...baselineOrder.slice(0, baselineTrain).map((i) => ({ row: baselineRows[i]!, label: 0 })),
-    ...windowOrder.slice(0, windowTrain).map((i) => ({ row: windowRows[i]!, label: 1 }))
+    ...baselineOrder.slice(0, baselineTrain).map((i) => ({ set: baseline, i, label: 0 })),
+    ...windowOrder.slice(0, windowTrain).map((i) => ({ set: window, i, label: 1 }))
   ]
   const test = [
-    ...baselineOrder.slice(baselineTrain).map((i) => ({ row: baselineRows[i]!, label: 0 })),
-    ...windowOrder.slice(windowTrain).map((i) => ({ row: windowRows[i]!, label: 1 }))
+    ...baselineOrder.slice(baselineTrain).map((i) => ({ set: baseline, i, label: 0 })),
+    ...windowOrder.slice(windowTrain).map((i) => ({ set: window, i, label: 1 }))
   ]
-  const inputs = baselineRows[0]!.length
+  const inputs = expandedWidth(d, width)
+  const row = new Float64Array(inputs)
   const learner = makeLearner({
     kind: "logistic",
     optimizer: { type: "adagrad", learningRate: options.learningRate },
@@ -112,12 +113,16 @@ export const domainClassifierDrift = (input: {
   // Class weights balance the two sets, so an unequal baseline and window do not bias the fit.
   const weightOf = [train.length / (2 * baselineTrain), train.length / (2 * windowTrain)]
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    for (const i of shuffled(train.length, random)) {
-      const sample = train[i]!
-      learner.learnVector({ values: sample.row }, sample.label, weightOf[sample.label]!)
+    for (const k of shuffled(train.length, random)) {
+      const sample = train[k]!
+      expandInto(row, sample.set, sample.i, d, width)
+      learner.learnVector({ values: row }, sample.label, weightOf[sample.label]!)
     }
   }
-  const scores = test.map((sample) => learner.predictVector({ values: sample.row }))
+  const scores = test.map((sample) => {
+    expandInto(row, sample.set, sample.i, d, width)
+    return learner.predictVector({ values: row })
+  })
   const { auc, pValue } = aucPermutationTest(
     scores,
     test.map((sample) => sample.label),

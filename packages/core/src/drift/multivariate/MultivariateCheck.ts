@@ -11,7 +11,7 @@ import type { FeatureSpec } from "../Monitor.js"
 import type { Severity } from "../Severity.js"
 import type { WindowValue } from "../ValueArrays.js"
 import { domainClassifierDrift } from "./DomainClassifier.js"
-import { multivariateDefaults, type MultivariateSettings } from "./MultivariateSettings.js"
+import { MAX_MULTIVARIATE_ROWS, multivariateDefaults, type MultivariateSettings } from "./MultivariateSettings.js"
 import { MIN_BASELINE_CHUNKS, pcaReconstructionDrift } from "./PcaReconstruction.js"
 import {
   fitRowEncoding,
@@ -125,7 +125,7 @@ const untested = (baselineRows: number, windowRows: number, reason: string): Mul
 
 /**
  * Runs the enabled detectors on the baseline rows and the window rows of `features` (inputs
- * only). Untested when the window has fewer than `minWindow` rows or the baseline fewer than
+ * only; each set sampled down to MAX_MULTIVARIATE_ROWS rows, seeded, and reported at that size). Untested when the window has fewer than `minWindow` rows or the baseline fewer than
  * 2 x MIN_BASELINE_CHUNKS rows.
  */
 export const checkMultivariate = (input: {
@@ -140,8 +140,15 @@ export const checkMultivariate = (input: {
   const { settings } = input
   const features = multivariateFeatures(input.features)
   const names = features.map((f) => f.name)
-  const baselineRows = rowCount(input.baseline, names)
-  const windowRows = rowCount(input.window, names)
+  // Bounded work and memory: beyond MAX_MULTIVARIATE_ROWS rows, a seeded sample of that many.
+  const baseline = rowCount(input.baseline, names) > MAX_MULTIVARIATE_ROWS
+    ? sampleRows(input.baseline, names, MAX_MULTIVARIATE_ROWS, `${input.seed}:baseline`)
+    : input.baseline
+  const window = rowCount(input.window, names) > MAX_MULTIVARIATE_ROWS
+    ? sampleRows(input.window, names, MAX_MULTIVARIATE_ROWS, `${input.seed}:window`)
+    : input.window
+  const baselineRows = rowCount(baseline, names)
+  const windowRows = rowCount(window, names)
   if (baselineRows < 2 * MIN_BASELINE_CHUNKS) {
     return untested(
       baselineRows,
@@ -153,10 +160,10 @@ export const checkMultivariate = (input: {
   if (windowRows < input.minWindow) {
     return untested(baselineRows, windowRows, `needs at least minWindow (${input.minWindow}) window rows`)
   }
-  const encoding = fitRowEncoding(features, input.baseline)
+  const encoding = fitRowEncoding(features, baseline)
   const d = encoding.numeric.length
-  const baselineNumeric = standardizedNumeric(encoding, input.baseline, baselineRows)
-  const windowNumeric = standardizedNumeric(encoding, input.window, windowRows)
+  const baselineNumeric = standardizedNumeric(encoding, baseline, baselineRows)
+  const windowNumeric = standardizedNumeric(encoding, window, windowRows)
   const classifier = settings.domainClassifier
   let domainClassifier: typeof DomainClassifierCheck.Type | null = null
   if (classifier !== undefined) {
@@ -165,10 +172,10 @@ export const checkMultivariate = (input: {
     const result = domainClassifierDrift({
       baseline: {
         numeric: baselineNumeric,
-        oneHot: oneHotColumns(encoding, input.baseline, baselineRows),
+        oneHot: oneHotColumns(encoding, baseline, baselineRows),
         rows: baselineRows
       },
-      window: { numeric: windowNumeric, oneHot: oneHotColumns(encoding, input.window, windowRows), rows: windowRows },
+      window: { numeric: windowNumeric, oneHot: oneHotColumns(encoding, window, windowRows), rows: windowRows },
       numericFeatures: d,
       oneHotWidth: width,
       options: {

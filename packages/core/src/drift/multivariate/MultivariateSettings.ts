@@ -7,6 +7,11 @@ import { Schema } from "effect"
 import type { FieldIssue } from "../../shared/Errors.js"
 import type { FeatureSpec } from "../Monitor.js"
 
+/** The most baseline rows kept, and window rows used (a seeded sample beyond), per check. */
+export const MAX_MULTIVARIATE_ROWS = 20_000
+/** The most input features the multivariate detectors take (PCA's eigen-decomposition is cubic in them). */
+export const MAX_MULTIVARIATE_FEATURES = 200
+
 const between = (minimum: number, maximum: number) =>
   Schema.Int.check(
     Schema.isBetween({ minimum, maximum }, { message: `must be an integer from ${minimum} to ${maximum}` })
@@ -42,7 +47,7 @@ export const MultivariateSettings = Schema.Struct({
   domainClassifier: Schema.optionalKey(DomainClassifierSettings),
   pca: Schema.optionalKey(PcaSettings),
   /** How many baseline rows (a seeded uniform sample) are kept for the detectors (default 5000). */
-  baselineRows: Schema.optionalKey(between(100, 100_000)),
+  baselineRows: Schema.optionalKey(between(100, MAX_MULTIVARIATE_ROWS)),
   /** Seeds the row sample, the split, the training order and the permutations (default: the monitor id). */
   seed: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128, { message: "must be at most 128 characters" })))
 })
@@ -66,6 +71,13 @@ export const multivariateIssues = (
   const issues: Array<FieldIssue> = []
   if (settings.domainClassifier === undefined && settings.pca === undefined) {
     issues.push({ path, message: "must enable domainClassifier or pca (or both)" })
+  }
+  const inputs = features.filter((f) => f.kind === "feature").length
+  if (inputs > MAX_MULTIVARIATE_FEATURES) {
+    issues.push({
+      path,
+      message: `takes at most ${MAX_MULTIVARIATE_FEATURES} features of kind feature, the monitor has ${inputs}`
+    })
   }
   const numeric = features.filter((f) => f.kind === "feature" && f.type === "numeric").length
   if (settings.pca !== undefined && numeric < 2) {
