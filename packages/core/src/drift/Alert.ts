@@ -2,8 +2,8 @@
  * Drift alerts: what a check raises for a feature (see AlertState.ts for when), with the check
  * behind it and a recommendation people can act on. A monitor with multivariate drift also
  * raises alerts for the joint distribution of its inputs, under the reserved name `~multivariate`
- * (no feature can have it), carrying the multivariate check instead of a feature's. Alerts go into the report, to webhooks
- * (AlertNotifier) and to in-process subscribers (DriftAlerts).
+ * (no feature can have it), carrying the multivariate check instead of a feature's. Alerts go
+ * into the report, to webhooks (AlertNotifier) and to in-process subscribers (DriftAlerts).
  */
 import { Schema } from "effect"
 import { Instant } from "../registry/Model.js"

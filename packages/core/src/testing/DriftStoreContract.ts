@@ -128,7 +128,7 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(new Set(country.slice(0, 3)).size).toBe(3)
     })
 
-    it("keeps a multivariate monitor's settings and its baseline rows in reserved windows, replaced whole", async () => {
+    it("keeps a multivariate monitor's settings and its baseline rows in reserved windows", async () => {
       const monitor = sampleMonitor({
         settings: { ...defaultMonitorSettings, multivariate: { pca: { varianceShare: 0.8 }, domainClassifier: {} } }
       })

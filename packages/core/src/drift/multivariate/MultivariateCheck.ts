@@ -125,7 +125,8 @@ const untested = (baselineRows: number, windowRows: number, reason: string): Mul
 
 /**
  * Runs the enabled detectors on the baseline rows and the window rows of `features` (inputs
- * only; each set sampled down to MAX_MULTIVARIATE_ROWS rows, seeded, and reported at that size). Untested when the window has fewer than `minWindow` rows or the baseline fewer than
+ * only; each set sampled down to MAX_MULTIVARIATE_ROWS rows, seeded, and reported at that
+ * size). Untested when the window has fewer than `minWindow` rows or the baseline fewer than
  * 2 x MIN_BASELINE_CHUNKS rows.
  */
 export const checkMultivariate = (input: {
