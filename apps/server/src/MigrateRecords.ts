@@ -8,7 +8,16 @@
  * compared by count and an order-independent digest, never held all at once. Leases and rate
  * limits are transient and not copied.
  */
-import { type Assignment, DriftStore, ExperimentStore, type Monitor, type Pipeline, PipelineStore } from "@org/ml-core"
+import {
+  type Assignment,
+  baselineRowsWindow,
+  DriftStore,
+  ExperimentStore,
+  type Monitor,
+  multivariateFeatures,
+  type Pipeline,
+  PipelineStore
+} from "@org/ml-core"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { isDeepStrictEqual } from "node:util"
@@ -140,10 +149,17 @@ export const verifyExperiments = async (
   }
 }
 
+/** The reserved windows holding a multivariate monitor's baseline rows (none without multivariate settings). */
+const baselineRowWindows = (monitor: Monitor): ReadonlyArray<string> =>
+  monitor.settings.multivariate === undefined
+    ? []
+    : multivariateFeatures(monitor.features).map((f) => baselineRowsWindow(f.name))
+
 /** One monitor's baselines, windows, alert states and reports, as the detector reads them. */
 const monitorState = async (store: DriftStore.DriftStoreShape, monitor: Monitor) => ({
   baselines: await Promise.all(monitor.features.map((f) => run(store.baselines(monitor.id, f.name)))),
   windows: await Promise.all(monitor.features.map((f) => run(store.window(monitor.id, f.name)))),
+  baselineRows: await Promise.all(baselineRowWindows(monitor).map((name) => run(store.window(monitor.id, name)))),
   alertStates: await run(store.alertStates(monitor.id)),
   reports: await run(store.reports(monitor.id, undefined))
 })
@@ -164,6 +180,10 @@ export const copyDrift = async (source: DriftStore.DriftStoreShape, target: Drif
         const keep = Math.max(window.length, monitor.settings.windowSize)
         await run(target.pushWindows(monitor.id, { [feature.name]: window }, keep))
       }
+    }
+    for (const [i, name] of baselineRowWindows(monitor).entries()) {
+      const rows = state.baselineRows[i]!
+      if (rows.length > 0) await run(target.pushWindows(monitor.id, { [name]: rows }, rows.length))
     }
     for (const [feature, alertState] of Object.entries(state.alertStates)) {
       await run(target.setAlertState(monitor.id, feature, alertState))
@@ -186,6 +206,7 @@ export const verifyDrift = async (source: DriftStore.DriftStoreShape, target: Dr
     const [a, b] = [await monitorState(source, monitor), await monitorState(target, monitor)]
     expectSame(`${what} baselines`, a.baselines, b.baselines)
     expectSame(`${what} windows`, a.windows, b.windows)
+    expectSame(`${what} baseline rows`, a.baselineRows, b.baselineRows)
     expectSame(`${what} alert states`, a.alertStates, b.alertStates)
     expectSame(`${what} reports`, a.reports, b.reports)
   }

@@ -1,12 +1,15 @@
 /**
  * Drift alerts: what a check raises for a feature (see AlertState.ts for when), with the check
- * behind it and a recommendation people can act on. Alerts go into the report, to webhooks
- * (AlertNotifier) and to in-process subscribers (DriftAlerts).
+ * behind it and a recommendation people can act on. A monitor with multivariate drift also
+ * raises alerts for the joint distribution of its inputs, under the reserved name `~multivariate`
+ * (no feature can have it), carrying the multivariate check instead of a feature's. Alerts go
+ * into the report, to webhooks (AlertNotifier) and to in-process subscribers (DriftAlerts).
  */
 import { Schema } from "effect"
 import { Instant } from "../registry/Model.js"
 import { AlertKind } from "./AlertState.js"
 import { FeatureCheck } from "./Check.js"
+import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
 import { Severity } from "./Severity.js"
 
 export const DriftAlert = Schema.Struct({
@@ -18,9 +21,22 @@ export const DriftAlert = Schema.Struct({
   severity: Severity,
   previousSeverity: Severity,
   recommendation: Schema.String,
-  check: FeatureCheck
+  /** The feature's check; absent on a `~multivariate` alert. */
+  check: Schema.optionalKey(FeatureCheck),
+  /** The multivariate check behind a `~multivariate` alert. */
+  multivariate: Schema.optionalKey(MultivariateCheck)
 })
 export type DriftAlert = typeof DriftAlert.Type
+
+/** The name multivariate alerts (and their alert state) go by. */
+export const MULTIVARIATE_ALERT = "~multivariate"
+
+/** The recommendation for a multivariate alert. */
+export const multivariateRecommendation = (severity: Severity): string =>
+  severity === "none"
+    ? "The inputs' joint distribution is back in line with the baseline; no action needed."
+    : "The inputs' joint distribution changed (a correlation or interaction between features) although " +
+      "single features may look unchanged: check upstream joins and feature pipelines, then retrain on recent data."
 
 export const recommendationFor = (feature: string, severity: Severity): string => {
   switch (severity) {

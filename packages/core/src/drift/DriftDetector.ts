@@ -11,7 +11,7 @@ import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
 import * as MetricsSinkModule from "../shared/MetricsSink.js"
 import { cappedNames, MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
-import { type DriftAlert, recommendationFor } from "./Alert.js"
+import { type DriftAlert, MULTIVARIATE_ALERT, multivariateRecommendation, recommendationFor } from "./Alert.js"
 import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
 import { baselineIssues, makeBaseline } from "./Baseline.js"
@@ -22,6 +22,13 @@ import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
+import { type MultivariateCheck, multivariateSeverity } from "./multivariate/MultivariateCheck.js"
+import {
+  checkStoredRows,
+  padRowColumns,
+  rowAlignmentIssues,
+  storeBaselineRows
+} from "./multivariate/MultivariateRows.js"
 import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
 import { estimatePerformanceReport, type PerformanceSettings } from "./performance/PerformanceEstimation.js"
 import { type DriftReport, retainSince } from "./Report.js"
@@ -135,6 +142,7 @@ const recordValues = (
   path: ValuePath
 ): Effect.Effect<void, ValidationError | StorageError> => {
   const issues = observationIssues(monitor, values, path)
+  if (issues.length === 0) issues.push(...rowAlignmentIssues(monitor, values, true))
   if (issues.length > 0) return Effect.fail(invalid("observations", issues))
   const nonEmpty: Record<string, ReadonlyArray<WindowValue>> = Object.create(null)
   let any = false
@@ -170,11 +178,14 @@ const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, moni
     ...observationIssues(monitor, values, (f, i) => [f, i], MAX_BASELINE_VALUES),
     ...baselineIssues(values)
   ]
+  if (issues.length === 0) issues.push(...rowAlignmentIssues(monitor, values, false))
   if (issues.length > 0) return yield* invalid("baseline", issues)
   const at = yield* nowIso
+  let rowsVersion = 0
   for (const [feature, list] of Object.entries(values)) {
     const spec = monitor.features.find((f) => f.name === feature)!
     const version = (yield* store.baselines(monitor.id, feature)).length + 1
+    rowsVersion = Math.max(rowsVersion, version)
     const baseline = makeBaseline({
       monitorId: monitor.id,
       feature,
@@ -186,6 +197,7 @@ const freezeBaselines = Effect.fnUntraced(function*(store: DriftStoreShape, moni
     })
     yield* store.addBaseline(monitor.id, feature, baseline)
   }
+  yield* storeBaselineRows(store, monitor, values, rowsVersion)
 })
 
 const newWebhook = Effect.fnUntraced(function*(targets: WebhookTargetsShape, input: CreateWebhookInput) {
@@ -257,6 +269,35 @@ const raiseAlerts = Effect.fnUntraced(
   }
 )
 
+/** Moves the multivariate alert state (a monitor-level `~multivariate` entry) when the detectors ran. */
+const raiseMultivariateAlert = Effect.fnUntraced(
+  function*(store: DriftStoreShape, monitor: Monitor, check: MultivariateCheck | undefined, at: string) {
+    if (check === undefined || check.untested !== null) return []
+    const states = yield* store.alertStates(monitor.id)
+    const severity = multivariateSeverity(check)
+    const next = transition(
+      Object.hasOwn(states, MULTIVARIATE_ALERT) ? states[MULTIVARIATE_ALERT] : undefined,
+      severity,
+      at,
+      monitor.settings.cooldownSeconds
+    )
+    if (next.state !== undefined) yield* store.setAlertState(monitor.id, MULTIVARIATE_ALERT, next.state)
+    if (next.kind === undefined) return []
+    const alert: DriftAlert = {
+      id: yield* newId("alert", at),
+      monitorId: monitor.id,
+      feature: MULTIVARIATE_ALERT,
+      at,
+      kind: next.kind,
+      severity,
+      previousSeverity: next.previousSeverity,
+      recommendation: multivariateRecommendation(severity),
+      multivariate: check
+    }
+    return [alert]
+  }
+)
+
 /**
  * The drift score gauges: a monitor's first `maxNamesPerScope` features (in declaration order) by
  * name, the rest as one `_other` series holding the worst (highest) score among them.
@@ -322,7 +363,11 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       const monitor = yield* findMonitor(store, monitorId)
       const at = yield* nowIso
       const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
-      const alerts = yield* raiseAlerts(store, monitor, checks, at)
+      const multivariate = yield* checkStoredRows(store, monitor)
+      const alerts = [
+        ...yield* raiseAlerts(store, monitor, checks, at),
+        ...yield* raiseMultivariateAlert(store, monitor, multivariate, at)
+      ]
       const performance = monitor.performance ? yield* estimatePerformance(store, monitor, monitor.performance) : null
       const report: DriftReport = {
         id: yield* newId("check", at),
@@ -330,7 +375,8 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         at,
         features: checks,
         alerts,
-        ...(performance ? { performance } : {})
+        ...(performance ? { performance } : {}),
+        ...(multivariate === undefined ? {} : { multivariate })
       }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts)
@@ -367,7 +413,8 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       }),
       recordRows: Effect.fn("DriftDetector.recordRows")(
         function*(monitorId: string, rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>) {
-          return yield* record(monitorId, columnsOf(rows), (f, i) => [f, i])
+          const monitor = yield* findMonitor(store, monitorId)
+          return yield* recordValues(store, monitor, padRowColumns(monitor, rows, columnsOf(rows)), (f, i) => [f, i])
         }
       ),
       check,

@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { PerformanceSettings, performanceSettingsIssues } from "./performance/PerformanceEstimation.js"
+import { multivariateIssues, MultivariateSettings } from "./multivariate/MultivariateSettings.js"
 import { SeverityThresholds } from "./Severity.js"
 
 const monitorIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u
@@ -53,7 +54,9 @@ export const MonitorSettings = Schema.Struct({
   /** Registered extra tests to run too (tests/registry.ts): statistics per feature, deciding nothing. */
   extraTests: Schema.optionalKey(
     Schema.Array(Schema.String).check(Schema.isMaxLength(20, { message: "must name at most 20 tests" }))
-  )
+  ),
+  /** Multivariate drift detectors (domain classifier, PCA reconstruction error); absent: none. */
+  multivariate: Schema.optionalKey(MultivariateSettings)
 })
 export type MonitorSettings = typeof MonitorSettings.Type
 
@@ -97,7 +100,8 @@ export const CreateMonitorInput = Schema.Struct({
     cooldownSeconds: Schema.optionalKey(MonitorSettings.fields.cooldownSeconds),
     correction: Schema.optionalKey(Correction),
     retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays),
-    extraTests: MonitorSettings.fields.extraTests
+    extraTests: MonitorSettings.fields.extraTests,
+    multivariate: Schema.optionalKey(MultivariateSettings)
   })),
   /** Label-free performance estimation (CBPE) from a prediction feature holding calibrated probabilities. */
   performance: Schema.optionalKey(PerformanceSettings)
@@ -142,5 +146,6 @@ export const monitorSettings = (
   if (!(t.low < t.medium && t.medium < t.high && t.high < t.critical)) {
     issues.push({ path: ["settings", "severityThresholds"], message: "must increase: low < medium < high < critical" })
   }
+  if (settings.multivariate !== undefined) issues.push(...multivariateIssues(settings.multivariate, input.features))
   return { settings, issues }
 }

@@ -8,6 +8,7 @@ import { DriftAlert } from "./Alert.js"
 import { FeatureCheck } from "./Check.js"
 import { MonitorId } from "./Monitor.js"
 import { PerformanceReport } from "./performance/PerformanceEstimation.js"
+import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
 
 export const DriftReport = Schema.Struct({
   id: Schema.String,
@@ -16,7 +17,9 @@ export const DriftReport = Schema.Struct({
   features: Schema.Array(FeatureCheck),
   alerts: Schema.Array(DriftAlert),
   /** CBPE's estimates, for a monitor with a performance setting. */
-  performance: Schema.optionalKey(PerformanceReport)
+  performance: Schema.optionalKey(PerformanceReport),
+  /** The multivariate detectors' results, when the monitor enables them (settings.multivariate). */
+  multivariate: Schema.optionalKey(MultivariateCheck)
 })
 export type DriftReport = typeof DriftReport.Type
 

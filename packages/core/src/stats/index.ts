@@ -59,6 +59,7 @@ export {
   type SplitPsiResult
 } from "./Psi.js"
 export { deterministicExp, deterministicLog, makeRandom, type Random } from "./Random.js"
+export { type AucPermutationTest, aucPermutationTest, rocAuc } from "./RocAuc.js"
 export { betaIncomplete, erf, erfc, gammaIncomplete, logBeta, logGamma } from "./Special.js"
 export { StatsInputError } from "./StatsError.js"
 export {
@@ -71,3 +72,4 @@ export {
   type Summary,
   variance
 } from "./Summary.js"
+export { type SymmetricEigen, symmetricEigen } from "./SymmetricEigen.js"

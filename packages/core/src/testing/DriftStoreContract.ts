@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest"
 import type { Baseline } from "../drift/Baseline.js"
 import { DriftStore } from "../drift/DriftStore.js"
 import { defaultMonitorSettings, type Monitor } from "../drift/Monitor.js"
+import { baselineRowsWindow } from "../drift/multivariate/MultivariateRows.js"
 import type { DriftReport } from "../drift/Report.js"
 import { type Delivery, maxDeliveriesPerWebhook } from "../drift/Webhook.js"
 import { Leases } from "../shared/Leases.js"
@@ -125,6 +126,36 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(country).toHaveLength(5)
       expect(country.slice(3)).toEqual([null, "z"])
       expect(new Set(country.slice(0, 3)).size).toBe(3)
+    })
+
+    it("keeps a multivariate monitor's settings and its baseline rows in reserved windows", async () => {
+      const monitor = sampleMonitor({
+        settings: { ...defaultMonitorSettings, multivariate: { pca: { varianceShare: 0.8 }, domainClassifier: {} } }
+      })
+      const amountRows = baselineRowsWindow("amount")
+      const countryRows = baselineRowsWindow("country")
+      const { amount, country, stored, values } = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        yield* store.pushWindows(monitor.id, { amount: [1, 2, 3] }, 10)
+        yield* store.pushWindows(
+          monitor.id,
+          { [amountRows]: [10, 11, 12, 13], [countryRows]: ["a", null, "b", "c"] },
+          4
+        )
+        // A new baseline's rows (fewer of them) replace the old ones: push k values, keep the last k.
+        yield* store.pushWindows(monitor.id, { [amountRows]: [20, null], [countryRows]: ["z", "y"] }, 2)
+        return {
+          amount: yield* store.window(monitor.id, amountRows),
+          country: yield* store.window(monitor.id, countryRows),
+          stored: yield* store.getMonitor(monitor.id),
+          values: yield* store.window(monitor.id, "amount")
+        }
+      }))
+      expect(amount).toEqual([20, null])
+      expect(country).toEqual(["z", "y"])
+      expect(values).toEqual([1, 2, 3])
+      expect(stored?.settings.multivariate).toEqual(monitor.settings.multivariate)
     })
 
     it("slides the window across batches of any size", async () => {

@@ -27,7 +27,10 @@ export const AlertList = (
             <a href={featureHref(monitorId, alert.feature)}>{alert.feature}</a>:{" "}
             <Badge value={alert.previousSeverity} /> → <Badge value={alert.severity} />{" "}
             <span class="muted">
-              {formatTime(alert.at)}, PSI {formatNumber(alert.check.psi)}, p {formatNumber(alert.check.adjustedPValue)}
+              {formatTime(alert.at)}, {alert.check
+                ? `PSI ${formatNumber(alert.check.psi)}, p ${formatNumber(alert.check.adjustedPValue)}`
+                : `multivariate: AUC ${formatNumber(alert.multivariate?.domainClassifier?.auc ?? null)}, ` +
+                  `reconstruction error ${formatNumber(alert.multivariate?.pca?.reconstructionError ?? null)}`}
             </span>
             <p class="drift-recommendation">{alert.recommendation}</p>
           </li>
