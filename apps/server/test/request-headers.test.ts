@@ -96,7 +96,7 @@ describe("the API over a real socket", () => {
     expect(response.headers.has("access-control-allow-origin")).toBe(false)
   }
 
-  it("answers JSON, a created resource's location and problems with the security headers and exact lengths", async () => {
+  it("answers JSON, a location and problems with the security headers and exact lengths", async () => {
     const created = await fetch(
       `${server.url}/v1/models`,
       json({ name: "socket", version: "1", algorithm: "a", framework: "f" })
