@@ -19,17 +19,10 @@ export const luaScript = (text: string): LuaScript => {
   const sha = createHash("sha1").update(text).digest("hex")
   const run = (redis: RedisConnection, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) => {
     // One array argument, not a spread: a batch's arguments are not bounded by a call's slots.
-    // Filled in place (script, key count, keys, arguments): every hot request makes one.
-    const command = new Array<string | number>(2 + keys.length + args.length)
-    command[0] = sha
-    command[1] = keys.length
-    for (let i = 0; i < keys.length; i++) command[2 + i] = keys[i]!
-    for (let i = 0, at = 2 + keys.length; i < args.length; i++) command[at + i] = args[i]!
-    return redis.call("EVALSHA", command).catch((error: unknown) => {
-      if (!isNoScript(error)) return Promise.reject(error)
-      command[0] = text
-      return redis.call("EVAL", command)
-    })
+    const rest = [keys.length as string | number].concat(keys, args)
+    return redis.call("EVALSHA", [sha].concat(rest as Array<string>)).catch((error: unknown) =>
+      isNoScript(error) ? redis.call("EVAL", [text].concat(rest as Array<string>)) : Promise.reject(error)
+    )
   }
   return Object.assign(run, { text, sha })
 }
