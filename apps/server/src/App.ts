@@ -4,7 +4,7 @@
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import type { Endpoint } from "@org/ml-api"
-import { Access, KeyStore } from "@org/ml-core"
+import { KeyStore } from "@org/ml-core"
 import { Effect, type ManagedRuntime } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
@@ -15,6 +15,7 @@ import type { DiskSpace } from "./DiskSpace.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
 import { rateLimit, type TakeToken } from "./RateLimit.js"
+import { requestHeader } from "./RequestHeaders.js"
 import type { AppServices } from "./routes/AppServices.js"
 import { driftRoutes } from "./routes/drift.js"
 import { experimentRoutes } from "./routes/experiments.js"
@@ -84,23 +85,23 @@ export const makeApp = (options: AppOptions) => {
     (tokenHash) => runtime.runPromise(KeyStore.KeyStore.use((keys) => keys.findByHash(tokenHash)))
   )
 
-  app.use("*", async (c, next) => {
-    if (authenticate === undefined) {
-      c.set("principal", Access.anonymous)
+  // With authentication off nobody sets the principal: principalOf reads it as Access.anonymous.
+  if (authenticate !== undefined) {
+    app.use("*", async (c, next) => {
+      const principal = await authenticate(requestHeader(c, "authorization"))
+      if (principal !== undefined) c.set("principal", principal)
+      // Unknown /v1 routes answer 401 too, so they reveal nothing to a caller without a token.
+      else if (c.req.path.startsWith("/v1/")) return unauthorized(c)
       return next()
-    }
-    const principal = await authenticate(c.req.header("authorization"))
-    if (principal !== undefined) c.set("principal", principal)
-    // Unknown /v1 routes answer 401 too, so they reveal nothing to a caller without a token.
-    else if (c.req.path.startsWith("/v1/")) return unauthorized(c)
-    return next()
-  })
-  app.use("/v1/*", rateLimit(options.rateLimit))
+    })
+  }
+  // Each middleware is a step of every request: one that would let everything through is left out.
+  if (options.rateLimit !== undefined) app.use("/v1/*", rateLimit(options.rateLimit))
 
   const refuse = (c: Context, error: Parameters<typeof problemFromError>[0]) =>
     problemResponse(problemFromError(error, c.req.path)!)
 
-  const authorize = async (c: Context, endpoint: Endpoint): Promise<Response | undefined> => {
+  const authorize = (c: Context, endpoint: Endpoint): Response | undefined => {
     if (authenticate === undefined) return undefined
     const principal = c.get("principal")
     if (principal === undefined) return unauthorized(c)

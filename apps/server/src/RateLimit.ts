@@ -9,6 +9,7 @@
 import { Access, type RateLimiter } from "@org/ml-core"
 import type { Context, MiddlewareHandler } from "hono"
 import { problem, problemResponse } from "./Problem.js"
+import { incomingOf } from "./RequestHeaders.js"
 
 /** Takes one token from a bucket; rejects with a StorageError when the shared store fails (503). */
 export type TakeToken = (bucket: string) => Promise<RateLimiter.Decision>
@@ -16,10 +17,7 @@ export type TakeToken = (bucket: string) => Promise<RateLimiter.Decision>
 type PrincipalEnv = { Variables: { principal?: Access.Principal } }
 
 /** The socket's peer address (Node server); requests not from a socket (in-process tests) share one bucket. */
-const clientAddress = (c: Context): string => {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
-  return incoming?.socket?.remoteAddress ?? "local"
-}
+const clientAddress = (c: Context): string => incomingOf(c)?.socket?.remoteAddress ?? "local"
 
 /** The bucket of this request: its principal's, or its client address's when nobody authenticated. */
 export const bucketOf = (c: Context<PrincipalEnv>): string => {

@@ -8,6 +8,7 @@
 import type { MiddlewareHandler } from "hono"
 import { createHash } from "node:crypto"
 import { docsStyle } from "./Docs.js"
+import { requestHeader } from "./RequestHeaders.js"
 
 const styleHash = `'sha256-${createHash("sha256").update(docsStyle).digest("base64")}'`
 
@@ -29,6 +30,30 @@ const securityHeaders: Array<[string, string]> = [
   ["cross-origin-opener-policy", "same-origin"]
 ]
 
+const securityHeaderRecord: Readonly<Record<string, string>> = Object.fromEntries(securityHeaders)
+
+/** Answers built with the security headers already in them (`hardenedResponse`): the middleware leaves them be. */
+const hardened = new WeakSet<Response>()
+
+/**
+ * A response carrying the security headers from the start, for the API's own answers. Setting
+ * them afterwards makes @hono/node-server build web Headers for the answer and convert them back
+ * for Node, which cost a hot request several microseconds (bench/PROFILE.md). The headers object
+ * is fresh on every call: the Node adapter adds content-length to it.
+ */
+export const hardenedResponse = (
+  body: string | null,
+  status: number,
+  headers: Readonly<Record<string, string>>
+): Response => {
+  const response = new Response(body, {
+    status,
+    headers: { ...securityHeaderRecord, ...headers }
+  })
+  hardened.add(response)
+  return response
+}
+
 /** Methods and request headers a browser client of the API (the SDK) uses. */
 const corsMethods = "GET, HEAD, POST, PUT, PATCH, DELETE"
 const corsRequestHeaders = "authorization, content-type, content-digest, x-actor, x-artifact-sha256"
@@ -43,9 +68,11 @@ const corsExposedHeaders = "location, retry-after, x-artifact-sha256, content-di
 export const securityMiddleware = (allowedOrigins: ReadonlyArray<string>): MiddlewareHandler => {
   const allowed = new Set(allowedOrigins)
   return async (c, next) => {
-    const origin = allowed.size > 0 ? c.req.header("origin") : undefined
+    const origin = allowed.size > 0 ? requestHeader(c, "origin") : undefined
     const corsOrigin = origin !== undefined && allowed.has(origin) ? origin : undefined
-    if (corsOrigin !== undefined && c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+    if (
+      corsOrigin !== undefined && c.req.method === "OPTIONS" && requestHeader(c, "access-control-request-method")
+    ) {
       return new Response(null, {
         status: 204,
         headers: [
@@ -59,6 +86,7 @@ export const securityMiddleware = (allowedOrigins: ReadonlyArray<string>): Middl
       })
     }
     await next()
+    if (allowed.size === 0 && hardened.has(c.res)) return
     const headers = c.res.headers
     for (const [name, value] of securityHeaders) {
       // A page with its own policy (the dashboard's HTML) keeps it; everything else gets the strict one.

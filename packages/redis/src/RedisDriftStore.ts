@@ -86,6 +86,13 @@ export const windowPushArguments = (
   return { keys, args }
 }
 
+/** A monitor as this process keeps it: the record, each feature's type and window key. */
+interface MonitorEntry {
+  readonly monitor: Monitor
+  readonly typeOf: ReadonlyMap<string, string>
+  readonly windowOf: ReadonlyMap<string, string>
+}
+
 export const make = (
   redis: RedisConnection,
   prefix: string,
@@ -100,7 +107,7 @@ export const make = (
    * Monitors never change once created (the port has no update or delete), so each is read and
    * decoded once per process: recording a batch costs no extra round trip for its monitor.
    */
-  const monitors = new Map<string, { readonly monitor: Monitor; readonly typeOf: ReadonlyMap<string, string> }>()
+  const monitors = new Map<string, MonitorEntry>()
   const readCached = async (id: string) => {
     const cached = monitors.get(id)
     if (cached !== undefined) return cached
@@ -108,16 +115,18 @@ export const make = (
       ? await getJson(redis, keys.monitor(id), monitorRecord)
       : await monitorSource(id)
     if (monitor === undefined) return undefined
-    const entry = { monitor, typeOf: new Map(monitor.features.map((f) => [f.name, f.type])) }
+    const typeOf = new Map(monitor.features.map((f) => [f.name, f.type]))
+    // A monitor's features are fixed, so their window keys are built (names encoded) once.
+    const windowOf = new Map(monitor.features.map((f) => [f.name, keys.window(f.type, id, f.name)]))
+    const entry = { monitor, typeOf, windowOf }
     monitors.set(id, entry)
     return entry
   }
   const readMonitor = async (id: string) => (await readCached(id))?.monitor
   /** Each feature's window key holds its type, from the monitor. */
-  const windowKeys = async (monitorId: string) => {
-    const typeOf = (await readCached(monitorId))?.typeOf
-    return (feature: string) => keys.window(typeOf?.get(feature) ?? "numeric", monitorId, feature)
-  }
+  const windowKeysOf = (monitorId: string, entry: MonitorEntry | undefined) => (feature: string) =>
+    entry?.windowOf.get(feature) ?? keys.window(entry?.typeOf.get(feature) ?? "numeric", monitorId, feature)
+  const windowKeys = async (monitorId: string) => windowKeysOf(monitorId, await readCached(monitorId))
   return {
     insertMonitor: (monitor) =>
       call("monitor insert", () => insertIndexed(redis, keys.monitor(monitor.id), keys.monitors(), monitor.id, monitor))
@@ -144,7 +153,9 @@ export const make = (
       }),
     pushWindows: (monitorId, valuesByFeature, windowSize) =>
       call("window push", async () => {
-        const windowKeyOf = await windowKeys(monitorId)
+        // A known monitor (every one after its first batch) needs no await.
+        const known = monitors.get(monitorId)
+        const windowKeyOf = known === undefined ? await windowKeys(monitorId) : windowKeysOf(monitorId, known)
         const features = []
         for (const [feature, values] of Object.entries(valuesByFeature)) {
           if (values.length > 0) features.push({ windowKey: windowKeyOf(feature), values })

@@ -189,6 +189,9 @@ type CheckedReply = readonly ["ok", ...Array<unknown>] | readonly ["stale", stri
 interface KnownExperiment {
   readonly sha: string
   readonly experiment: Experiment
+  /** The experiment's document and counter keys, and its summaries' (names are encoded once, not per call). */
+  readonly countKeys: ReadonlyArray<string>
+  readonly metricKeys: ReadonlyArray<string>
 }
 
 /** A plan that refused (bad input for this definition): nothing was written. */
@@ -260,7 +263,13 @@ const makePlannedWrites = (
       known.delete(id)
       return undefined
     }
-    const fresh = { sha: reply[2], experiment: experimentRecord.fromJson(reply[1], keys.experiment(id)) }
+    const experimentKey = keys.experiment(id)
+    const fresh = {
+      sha: reply[2],
+      experiment: experimentRecord.fromJson(reply[1], experimentKey),
+      countKeys: [experimentKey, keys.exposures(id), keys.exposureDays(id)],
+      metricKeys: [experimentKey, keys.metrics(id)]
+    }
     if (!known.has(id) && known.size >= limit) known.clear()
     known.set(id, fresh)
     return fresh
@@ -296,22 +305,21 @@ const makePlannedWrites = (
     operation: string,
     id: string,
     plan: (experiment: Experiment) => Result.Result<A, E>,
-    script: (experiment: Experiment, sha: string, planned: A) => Promise<unknown>
+    script: (definition: KnownExperiment, planned: A) => Promise<unknown>
   ): Effect.Effect<Experiment | undefined, E | StorageError> =>
     call(operation, () =>
       withDefinition(
         id,
-        async ({ experiment, sha }) => {
-          const planned = plan(experiment)
+        async (definition) => {
+          const planned = plan(definition.experiment)
           if (Result.isFailure(planned)) return new PlanRefused(planned.failure)
-          return (await script(experiment, sha, planned.success)) as CheckedReply
+          return (await script(definition, planned.success)) as CheckedReply
         },
         ({ experiment }) => experiment
       )).pipe(
         Effect.flatMap((result) => result instanceof PlanRefused ? Effect.fail(result.error) : Effect.succeed(result))
       )
   const exposureArgs = (day: string, variants: number) => [day, ExperimentStore.MAX_EXPOSURE_DAYS, variants]
-  const countKeys = (id: string) => [keys.experiment(id), keys.exposures(id), keys.exposureDays(id)]
 
   return {
     assignPlanned: (experimentId, userIds, plan, day) =>
@@ -321,11 +329,16 @@ const makePlannedWrites = (
           never
         >(
           experimentId,
-          async ({ experiment, sha }) => {
+          async ({ countKeys, experiment, sha }) => {
             const planOf = plan(experiment)
             const plans = userIds.map(planOf)
-            const scriptKeys = countKeys(experimentId)
-            const args: Array<string | number> = [sha, ...exposureArgs(day, experiment.variants.length)]
+            const scriptKeys = countKeys.slice()
+            const args: Array<string | number> = [
+              sha,
+              day,
+              ExperimentStore.MAX_EXPOSURE_DAYS,
+              experiment.variants.length
+            ]
             for (const p of plans) {
               if (p._tag === "Count") args.push(p.variant, "")
               if (p._tag === "Stick") {
@@ -363,19 +376,15 @@ const makePlannedWrites = (
         "metrics merge",
         experimentId,
         plan,
-        (experiment, sha, updates) =>
-          mergePlannedScript(redis, [keys.experiment(experimentId), keys.metrics(experimentId)], [
-            sha,
-            ...summaryArgs(updates)
-          ])
+        ({ metricKeys, sha }, updates) => mergePlannedScript(redis, metricKeys, [sha, ...summaryArgs(updates)])
       ),
     addExposuresPlanned: (experimentId, plan, day) =>
       plannedUpdate(
         "exposures",
         experimentId,
         plan,
-        (experiment, sha, counts) =>
-          exposuresPlannedScript(redis, countKeys(experimentId), [
+        ({ countKeys, experiment, sha }, counts) =>
+          exposuresPlannedScript(redis, countKeys, [
             sha,
             ...exposureArgs(day, experiment.variants.length),
             ...countArgs(counts)

@@ -76,6 +76,24 @@ describe("A/B tests on Redis in one step answer as the stepwise reference does",
     expect(redis).toEqual(memory)
   })
 
+  it("assigns with the new split after a re-split (the hash ranges kept per definition follow it)", async () => {
+    const experiment = sampleExperiment({ stickyAssignment: false })
+    const [memory, redis] = await onBoth(experiment, (ab) =>
+      Effect.gen(function*() {
+        const before = yield* ab.getModelAssignments(experiment.id, users)
+        yield* ab.updateExperiment(experiment.id, { trafficPct: [90, 10] })
+        const after = yield* ab.getModelAssignments(experiment.id, users)
+        const single = yield* ab.getModelAssignment(experiment.id, users[0]!)
+        return { before, after, single }
+      }))
+    expect(redis).toEqual(memory)
+    // The split moved users: the comparison above saw the new ranges, not only the old ones.
+    type Answers = Record<"before" | "after", ReadonlyArray<{ readonly variant: number }>>
+    const { after, before } = (memory as { answer: { success: Answers } }).answer.success
+    const inControl = (answers: Answers["after"]) => answers.filter((a) => a.variant === 0).length
+    expect(inControl(after)).toBeGreaterThan(inControl(before))
+  })
+
   it("answers the winner to everyone once completed", async () => {
     const base = sampleExperiment()
     const winner = base.variants[1]!.modelId

@@ -34,6 +34,8 @@ import type { IncomingMessage } from "node:http"
 import { Readable } from "node:stream"
 import type { Confine } from "../Confinement.js"
 import { problemFromCause, problemResponse } from "../Problem.js"
+import { incomingOf, requestHeader } from "../RequestHeaders.js"
+import { hardenedResponse } from "../SecurityHeaders.js"
 
 /** Where a JSON body is read from: its declared type and length, and its bytes up to a cap. */
 interface BodySource {
@@ -94,7 +96,7 @@ const collectIncoming = (incoming: IncomingMessage, maxBytes: number): Promise<U
  * cost as much as a whole small request (bench/PROFILE.md). Otherwise the web Request.
  */
 const bodySource = (c: Context): BodySource => {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  const incoming = incomingOf(c)
   if (incoming === undefined || !(incoming instanceof Readable) || incoming.readableFlowing !== null) {
     return webBody(c.req.raw)
   }
@@ -166,7 +168,7 @@ export interface MountSettings<R> {
   /** Checks every JSON success body against the endpoint's success schema; a mismatch is a logged 500. */
   readonly validateResponses: boolean
   /** Checks the caller may call this endpoint (see App.ts): a Response refuses (401, 403), undefined allows. */
-  readonly authorize?: ((c: Context, endpoint: Endpoint) => Promise<Response | undefined>) | undefined
+  readonly authorize?: ((c: Context, endpoint: Endpoint) => Response | undefined) | undefined
   /** Model-name confinement of keys with `modelNames` (Confinement.ts): checked on the decoded request. */
   readonly confine?: Confine<R> | undefined
 }
@@ -232,7 +234,7 @@ class HandlerInput {
     return principalOf(this.#c).name
   }
   get onBehalfOf(): string | undefined {
-    return this.#c.req.header(onBehalfOfHeader)
+    return requestHeader(this.#c, onBehalfOfHeader)
   }
   get request(): Request {
     return this.#c.req.raw
@@ -255,7 +257,7 @@ const onBehalfOfHeader = "x-actor"
  */
 const onBehalfOfRefusal = (c: Context): ValidationError | undefined => {
   if (c.req.method === "GET" || c.req.method === "HEAD") return undefined
-  const claimed = c.req.header(onBehalfOfHeader)
+  const claimed = requestHeader(c, onBehalfOfHeader)
   if (claimed === undefined) return undefined
   const problem = claimed.length === 0
     ? "must not be empty"
@@ -276,9 +278,9 @@ const makeWriter = (endpoint: Endpoint, validate: boolean) => {
   const check = validate && schema ? Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>) : undefined
   return (result: unknown): Response => {
     if (result instanceof Response) return result
-    const [value, headers] = result instanceof Reply ? [result.value, result.headers] : [result, {}]
-    if (status === 204) return new Response(null, { status, headers })
-    const text = JSON.stringify(value)
+    const reply = result instanceof Reply ? result : undefined
+    if (status === 204) return hardenedResponse(null, status, reply?.headers ?? noHeaders)
+    const text = JSON.stringify(reply === undefined ? result : reply.value)
     if (check) {
       const decoded = check(JSON.parse(text), { errors: "all", onExcessProperty: "error" })
       if (decoded._tag === "Failure") {
@@ -287,9 +289,13 @@ const makeWriter = (endpoint: Endpoint, validate: boolean) => {
         )
       }
     }
-    return new Response(text, { status, headers: { "content-type": "application/json", ...headers } })
+    return hardenedResponse(text, status, reply === undefined ? jsonType : { ...jsonType, ...reply.headers })
   }
 }
+
+// Copied by hardenedResponse, never sent as they are.
+const noHeaders: Readonly<Record<string, string>> = {}
+const jsonType: Readonly<Record<string, string>> = { "content-type": "application/json" }
 
 /** The mount function of an app: `mount(app, endpoint, handler)` adds the endpoint's route to `app`. */
 export const makeMount =
@@ -353,7 +359,7 @@ export const makeMount =
       (c): Response | Promise<Response> =>
         authorize === undefined || endpoint.permission === "public"
           ? respond(c)
-          : authorize(c, endpoint).then((refusal) => refusal ?? respond(c))
+          : authorize(c, endpoint) ?? respond(c)
     )
   }
 

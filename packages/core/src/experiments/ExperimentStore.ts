@@ -59,8 +59,18 @@ export const ExposureDayKey = Schema.String.check(
   Schema.isPattern(/^\d{4}-\d{2}-\d{2}$/u, { message: "must be a UTC day, YYYY-MM-DD" })
 )
 
+const dayMillis = 86_400_000
+/** The last day asked for, [start, start + 1 day): every exposure of a day asks for the same one. */
+let lastDay = { start: Number.NaN, key: "" }
+
 /** The UTC day of an instant in milliseconds, as ExposureDayKey. */
-export const exposureDayOf = (epochMillis: number): string => new Date(epochMillis).toISOString().slice(0, 10)
+export const exposureDayOf = (epochMillis: number): string => {
+  if (epochMillis >= lastDay.start && epochMillis < lastDay.start + dayMillis) return lastDay.key
+  const start = epochMillis - (((epochMillis % dayMillis) + dayMillis) % dayMillis)
+  const key = new Date(epochMillis).toISOString().slice(0, 10)
+  lastDay = { start, key }
+  return key
+}
 
 export const ExposureDay = Schema.Struct({
   day: ExposureDayKey,
