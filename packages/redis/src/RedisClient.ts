@@ -153,7 +153,11 @@ export const connect = async (options: RedisOptions): Promise<RedisConnection> =
       // As above: while the cluster is unreachable or re-reading its slot map, commands fail at once.
       enableOfflineQueue: false,
       enableReadyCheck: true,
-      enableAutoPipelining: true,
+      // Not on a cluster: ioredis groups auto-pipelined commands by their first argument's slot,
+      // which for EVALSHA is the script's SHA, not a key, so concurrent scripts on keys of
+      // different nodes fail with "All keys in the pipeline should belong to the same slots
+      // allocation group" (redis/ioredis#2109).
+      enableAutoPipelining: false,
       clusterRetryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
       // With TLS the certificates name the hosts as configured: connect to those names, not their addresses.
       ...(tls
