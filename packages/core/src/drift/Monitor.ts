@@ -6,8 +6,8 @@
 import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
-import { PerformanceSettings, performanceSettingsIssues } from "./performance/PerformanceEstimation.js"
 import { multivariateIssues, MultivariateSettings } from "./multivariate/MultivariateSettings.js"
+import { PerformanceSettings, performanceSettingsIssues } from "./performance/PerformanceEstimation.js"
 import { SeverityThresholds } from "./Severity.js"
 
 const monitorIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/u

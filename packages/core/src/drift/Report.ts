@@ -7,8 +7,8 @@ import { Instant } from "../registry/Model.js"
 import { DriftAlert } from "./Alert.js"
 import { FeatureCheck } from "./Check.js"
 import { MonitorId } from "./Monitor.js"
-import { PerformanceReport } from "./performance/PerformanceEstimation.js"
 import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
+import { PerformanceReport } from "./performance/PerformanceEstimation.js"
 
 export const DriftReport = Schema.Struct({
   id: Schema.String,
