@@ -16,7 +16,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { median } from "./lib.mjs"
+import { median, normalishFrom, seededUniform } from "./lib.mjs"
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const python = process.env.ML_BENCH_PYTHON ?? "/usr/bin/python3"
@@ -24,13 +24,8 @@ const before = process.env.ML_BENCH_CORE_BEFORE ? await import(path.resolve(proc
 const features = 100
 const windowSize = 1000
 const extraTests = ["wasserstein", "energy", "cramer-von-mises", "anderson-darling"]
-let state = 99
-const uniform = () => {
-  state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-  return state / 4294967296
-}
-const normalish = (n, loc = 0) =>
-  Float64Array.from({ length: n }, () => loc + uniform() + uniform() + uniform() + uniform() - 2)
+const uniform = seededUniform(99)
+const normalish = normalishFrom(uniform)
 
 /** CPU milliseconds of one check, median of 5 after 2 warm-ups. */
 const timeCheck = (core, baselines, windows, settings) => {

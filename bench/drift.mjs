@@ -17,19 +17,14 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { deleteKeysWithPrefix, median, startServerProcess } from "./lib.mjs"
+import { deleteKeysWithPrefix, median, normalishFrom, seededUniform, startServerProcess } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 /** Holds psi_numpy.py, the numpy PSI the benchmarks compare against. */
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const python = process.env.ML_BENCH_PYTHON ?? "/usr/bin/python3"
-let state = 99
-const uniform = () => {
-  state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-  return state / 4294967296
-}
-const normalish = (n, loc = 0) =>
-  Float64Array.from({ length: n }, () => loc + uniform() + uniform() + uniform() + uniform() - 2)
+const uniform = seededUniform(99)
+const normalish = normalishFrom(uniform)
 
 // ---------------------------------------------------------------- recording
 const total = 2_000_000

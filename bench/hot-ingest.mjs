@@ -29,6 +29,7 @@ import {
   jsonPoster,
   processCpuMs,
   runWrk,
+  seededUniform,
   startServerProcess,
   wrkPacing,
   wrkPostScript
@@ -43,11 +44,7 @@ const onlyOurs = process.env.BENCH_ONLY_OURS === "1"
 /** Which parts run: BENCH_PARTS=observations,samples,sdk (the default: all three). */
 const parts = new Set((process.env.BENCH_PARTS ?? "observations,samples,sdk").split(","))
 
-let seed = 7
-const uniform = () => {
-  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0
-  return seed / 4294967296
-}
+const uniform = seededUniform(7)
 
 // ---------------------------------------------------------------- the request bodies
 const monitorFeatures = [

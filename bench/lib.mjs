@@ -68,6 +68,19 @@ export const processCpuMs = (pid) => {
 }
 
 /** Median of a list of numbers. */
+/** A seeded 32-bit LCG in [0, 1): the same data in every run and in every bench that takes the seed. */
+export const seededUniform = (seed) => {
+  let state = seed
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state / 4294967296
+  }
+}
+
+/** n roughly normal values (sum of four uniforms, sd 0.58) around loc, from `uniform`. */
+export const normalishFrom = (uniform) => (n, loc = 0) =>
+  Float64Array.from({ length: n }, () => loc + uniform() + uniform() + uniform() + uniform() - 2)
+
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 /** Deletes only the keys this run wrote (never FLUSHDB: the Redis may be shared). */

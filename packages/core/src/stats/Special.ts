@@ -311,7 +311,6 @@ export const betaIncomplete = (
   // otherwise multiply the rounding of x itself.
   const logX = y < 0.5 ? Math.log1p(-y) : Math.log(x)
   const logY = x < 0.5 ? Math.log1p(-x) : Math.log(y)
-  const logPrefactor = a * logX + b * logY - logBeta(a, b)
   // The continued fraction on the side where it converges fast cancels when that side's first
   // parameter is huge and the other at most 1 (x near 1): there the asymptotic expansion gives it.
   const lowerSide = x < (a + 1) / (a + b + 2)
@@ -323,7 +322,8 @@ export const betaIncomplete = (
     const upper = betaIncompleteLargeA(b, a, logY)
     return { lower: 1 - upper, upper }
   }
-  if (x < (a + 1) / (a + b + 2)) {
+  const logPrefactor = a * logX + b * logY - logBeta(a, b)
+  if (lowerSide) {
     const lower = (Math.exp(logPrefactor) * betaContinuedFraction(a, b, x)) / a
     return { lower, upper: 1 - lower }
   }
