@@ -135,10 +135,19 @@ describe("checks", () => {
       currentShares: null,
       unseenCategories: []
     }
+    // KS decides, as on a monitor created before drift methods.
+    const ks = (pValue: number) => ({
+      method: "ks",
+      role: "significance" as const,
+      chosenBy: "legacy" as const,
+      valuesAsCategories: false,
+      threshold: settings.pValueThreshold,
+      result: { statistic: 0.2, pValue }
+    })
     const features: Array<TestedFeature> = [
-      { ...base, feature: "a", psi: 0.3, pValue: 0.001 },
-      { ...base, feature: "b", psi: null, ksStatistic: null, pValue: null },
-      { ...base, feature: "c", psi: 2, pValue: 0.04 }
+      { ...base, feature: "a", psi: 0.3, pValue: 0.001, pendingDrift: ks(0.001) },
+      { ...base, feature: "b", psi: null, ksStatistic: null, pValue: null, pendingDrift: undefined },
+      { ...base, feature: "c", psi: 2, pValue: 0.04, pendingDrift: ks(0.04) }
     ]
     const checks = assessFeatures(features, { ...settings, correction: "bonferroni" })
     expect(checks.map((c) => [c.feature, c.adjustedPValue, c.severity])).toEqual([

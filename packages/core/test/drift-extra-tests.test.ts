@@ -106,13 +106,13 @@ describe("extra numeric tests in a check", () => {
 
 describe("severity when the binned PSI is degenerate", () => {
   const bands = defaultMonitorSettings.severityThresholds
-  const base = { adjustedPValue: 1e-10, threshold: 0.05, missingShare: 0, baselineMissingShare: 0, bands }
+  const base = { drifted: true, missingShare: 0, baselineMissingShare: 0, bands }
 
-  it("uses the larger of the binned and the split PSI, and only for significant features", () => {
+  it("uses the larger of the binned and the split PSI, and only for drifted features", () => {
     expect(severityFor({ ...base, psi: 0, splitPsi: 7 })).toBe("critical")
     expect(severityFor({ ...base, psi: 0.3, splitPsi: 0.05 })).toBe("medium")
     expect(severityFor({ ...base, psi: 0, splitPsi: null })).toBe("none")
-    expect(severityFor({ ...base, psi: 0, splitPsi: 7, adjustedPValue: 0.2 })).toBe("none")
+    expect(severityFor({ ...base, psi: 0, splitPsi: 7, drifted: false })).toBe("none")
   })
 
   it("splits a constant baseline where the window leaves it (5,000 x 1 vs 700 x 2, 300 x 1)", () => {

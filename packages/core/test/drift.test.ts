@@ -49,15 +49,15 @@ const failureOf = async (promise: Promise<unknown>) => {
 
 describe("severity rule", () => {
   const bands = defaultMonitorSettings.severityThresholds
-  const base = { threshold: 0.05, missingShare: 0, baselineMissingShare: 0, bands }
-  it("needs significance, then follows the PSI bands", () => {
-    expect(severityFor({ ...base, psi: 0.8, adjustedPValue: 0.2 })).toBe("none") // small window, PSI by chance
-    expect(severityFor({ ...base, psi: 0.02, adjustedPValue: 1e-30 })).toBe("none") // huge window, tiny shift
-    expect(severityFor({ ...base, psi: 0.15, adjustedPValue: 0.001 })).toBe("low")
-    expect(severityFor({ ...base, psi: 0.3, adjustedPValue: 0.001 })).toBe("medium")
-    expect(severityFor({ ...base, psi: 0.7, adjustedPValue: 0.001 })).toBe("high")
-    expect(severityFor({ ...base, psi: 1.5, adjustedPValue: 0.001 })).toBe("critical")
-    expect(severityFor({ ...base, psi: 0.01, adjustedPValue: 0.9, missingShare: 0.3 })).toBe("medium")
+  const base = { missingShare: 0, baselineMissingShare: 0, bands }
+  it("needs the drift method's verdict, then follows the PSI bands", () => {
+    expect(severityFor({ ...base, psi: 0.8, drifted: false })).toBe("none") // small window, PSI by chance
+    expect(severityFor({ ...base, psi: 0.02, drifted: true })).toBe("none") // huge window, tiny shift
+    expect(severityFor({ ...base, psi: 0.15, drifted: true })).toBe("low")
+    expect(severityFor({ ...base, psi: 0.3, drifted: true })).toBe("medium")
+    expect(severityFor({ ...base, psi: 0.7, drifted: true })).toBe("high")
+    expect(severityFor({ ...base, psi: 1.5, drifted: true })).toBe("critical")
+    expect(severityFor({ ...base, psi: 0.01, drifted: false, missingShare: 0.3 })).toBe("medium")
   })
 })
 

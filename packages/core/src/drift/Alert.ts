@@ -2,13 +2,15 @@
  * Drift alerts: what a check raises for a feature (see AlertState.ts for when), with the check
  * behind it and a recommendation people can act on. A monitor with multivariate drift also
  * raises alerts for the joint distribution of its inputs, under the reserved name `~multivariate`
- * (no feature can have it), carrying the multivariate check instead of a feature's. Alerts go
+ * (no feature can have it), carrying the multivariate check instead of a feature's; dataset drift
+ * (the share of drifted features) raises them under `~dataset` (DatasetDrift.ts). Alerts go
  * into the report, to webhooks (AlertNotifier) and to in-process subscribers (DriftAlerts).
  */
 import { Schema } from "effect"
 import { Instant } from "../registry/Model.js"
 import { AlertKind } from "./AlertState.js"
 import { FeatureCheck } from "./Check.js"
+import { DatasetDrift } from "./DatasetDrift.js"
 import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
 import { Severity } from "./Severity.js"
 
@@ -21,10 +23,12 @@ export const DriftAlert = Schema.Struct({
   severity: Severity,
   previousSeverity: Severity,
   recommendation: Schema.String,
-  /** The feature's check; absent on a `~multivariate` alert. */
+  /** The feature's check; absent on a `~multivariate` or `~dataset` alert. */
   check: Schema.optionalKey(FeatureCheck),
   /** The multivariate check behind a `~multivariate` alert. */
-  multivariate: Schema.optionalKey(MultivariateCheck)
+  multivariate: Schema.optionalKey(MultivariateCheck),
+  /** The dataset drift behind a `~dataset` alert. */
+  datasetDrift: Schema.optionalKey(DatasetDrift)
 })
 export type DriftAlert = typeof DriftAlert.Type
 

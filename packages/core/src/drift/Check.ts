@@ -1,15 +1,16 @@
 /**
  * One check of a monitor, as pure functions: each feature with a baseline is tested (the
  * registered drift tests and the monitor's extra tests, when its window holds at least minWindow
- * values), the p-values of all
- * tested features are corrected together for multiple testing, and each feature gets its
- * severity. FeatureCheck is the per-feature result in reports and alerts.
+ * values) and its drift method (DriftMethod.ts) run, the p-values of all tested features are
+ * corrected together for multiple testing, and each feature gets its drift verdict and severity.
+ * FeatureCheck is the per-feature result in reports and alerts.
  */
 import { Schema } from "effect"
 import { sortedSample } from "../stats/EmpiricalCdf.js"
 import { benjaminiHochberg } from "../stats/HypothesisTests.js"
 import { splitPsi } from "../stats/Psi.js"
 import type { Baseline } from "./Baseline.js"
+import { decideMethod, FeatureDrift, featureDrift, mayDrift, type PendingDrift } from "./DriftMethod.js"
 import { type Correction, type FeatureSpec, FeatureType, type MonitorSettings } from "./Monitor.js"
 import { countCategories, splitMissing } from "./Observations.js"
 import { Severity, severityFor } from "./Severity.js"
@@ -58,13 +59,20 @@ export const FeatureCheck = Schema.Struct({
    * Numeric features whose raw p-value is below the threshold: the PSI of the two-bin split at
    * the largest gap between the two CDFs (see splitPsi); the severity uses the larger PSI.
    */
-  splitPsi: Schema.optionalKey(Schema.NullOr(Schema.Finite))
+  splitPsi: Schema.optionalKey(Schema.NullOr(Schema.Finite)),
+  /**
+   * The drift method's verdict (which test decided, its threshold, statistic, p-values, drifted),
+   * when the feature was tested; reports written before drift methods existed lack it.
+   */
+  drift: Schema.optionalKey(FeatureDrift)
 })
 export type FeatureCheck = typeof FeatureCheck.Type
 
-/** A feature's results before the correction across features sets its adjusted p-value and severity. */
-export type TestedFeature = Omit<FeatureCheck, "adjustedPValue" | "severity"> & {
+/** A feature's results before the correction across features sets its adjusted p-value, verdict and severity. */
+export type TestedFeature = Omit<FeatureCheck, "adjustedPValue" | "severity" | "drift"> & {
   readonly baselineMissingShare: number
+  /** The drift method's outcome (undefined when untested); its verdict waits for the correction. */
+  readonly pendingDrift: PendingDrift | undefined
 }
 
 type NamedResult = TestResult & { readonly name: string; readonly role: TestRole }
@@ -102,16 +110,16 @@ const statisticsOf = (results: ReadonlyArray<NamedResult>): Record<string, TestS
   }]))
 
 /**
- * The split PSI of a numeric feature whose raw p-value is below the threshold (adjusted
- * p-values are never smaller, so no other feature can drift and the sort is skipped for them).
+ * The split PSI of a numeric feature that may drift: its drift method's raw p-value is below its
+ * threshold or its distance reaches it (adjusted p-values are never smaller, so no other feature
+ * can drift and the sort is skipped for them).
  */
 const splitPsiOf = (
   baseline: Baseline,
   present: ReadonlyArray<number | string>,
-  pValue: number | undefined,
-  settings: MonitorSettings
+  pending: PendingDrift
 ): number | null =>
-  baseline.type === "numeric" && pValue !== undefined && pValue < settings.pValueThreshold
+  baseline.type === "numeric" && mayDrift(pending)
     ? splitPsi(
       sortedSample(baseline.sample, "baseline.sample"),
       sortedSample(present as ReadonlyArray<number>, "values")
@@ -145,7 +153,8 @@ export const testFeature = (
       edges: null,
       categories: null,
       baselineShares: null,
-      currentShares: null
+      currentShares: null,
+      pendingDrift: undefined
     }
   }
   const results = runTests(baseline, present, settings, { numeric: numericTests, categorical: categoricalTests })
@@ -153,6 +162,8 @@ export const testFeature = (
   const distance = results.find((r) => r.role === "distance")
   const bins = distance?.bins
   const pValue = results.find((r) => r.role === "significance")?.pValue
+  const ran = new Map([...results, ...extras].map((r) => [r.name, r]))
+  const pendingDrift = decideMethod(spec, baseline, present, settings, ran)
   return {
     ...base,
     psi: distance?.statistic ?? null,
@@ -164,7 +175,8 @@ export const testFeature = (
     currentShares: bins?.currentShares ?? null,
     unseenCategories: bins?.unseenCategories ?? [],
     statistics: statisticsOf([...results, ...extras]),
-    ...(baseline.type === "numeric" ? { splitPsi: splitPsiOf(baseline, present, pValue, settings) } : {})
+    ...(baseline.type === "numeric" ? { splitPsi: splitPsiOf(baseline, present, pendingDrift) } : {}),
+    pendingDrift
   }
 }
 
@@ -178,30 +190,51 @@ export const adjustPValues = (pValues: ReadonlyArray<number>, correction: Correc
     ? benjaminiHochberg(pValues)
     : pValues
 
-/** Corrects the tested features' p-values together and assigns each feature its severity. */
+/** The p-values of the features passing `keep`, corrected together, by feature. */
+const correctedBy = <A>(
+  features: ReadonlyArray<A>,
+  pValueOf: (feature: A) => number | undefined,
+  correction: Correction
+): Map<A, number> => {
+  const tested = features.filter((f) => pValueOf(f) !== undefined)
+  const adjusted = adjustPValues(tested.map((f) => pValueOf(f)!), correction)
+  return new Map(tested.map((f, i) => [f, adjusted[i]!]))
+}
+
+/**
+ * Corrects the tested features' p-values together (the KS / chi-square ones, and those of the
+ * features whose drift method is a significance test), then gives each feature its drift verdict
+ * and severity: the PSI band, only when its drift method found drift (Severity.ts).
+ */
 export const assessFeatures = (
   features: ReadonlyArray<TestedFeature>,
   settings: MonitorSettings
 ): Array<FeatureCheck> => {
-  const tested = features.filter((f) => f.pValue !== null)
-  const adjusted = adjustPValues(tested.map((f) => f.pValue!), settings.correction)
-  const adjustedOf = new Map(tested.map((f, i) => [f, adjusted[i]!]))
+  const adjustedOf = correctedBy(features, (f) => f.pValue ?? undefined, settings.correction)
+  const driftAdjustedOf = correctedBy(
+    features,
+    (f) => f.pendingDrift?.role === "significance" ? f.pendingDrift.result.pValue : undefined,
+    settings.correction
+  )
   return features.map((feature) => {
-    const { baselineMissingShare, ...result } = feature
+    const { baselineMissingShare, pendingDrift, ...result } = feature
     const adjustedPValue = adjustedOf.get(feature)
-    if (adjustedPValue === undefined) return { ...result, adjustedPValue: null, severity: "none" }
+    if (adjustedPValue === undefined || pendingDrift === undefined) {
+      return { ...result, adjustedPValue: null, severity: "none" }
+    }
+    const drift = featureDrift(pendingDrift, driftAdjustedOf.get(feature))
     return {
       ...result,
       adjustedPValue,
       severity: severityFor({
         psi: result.psi!,
         splitPsi: result.splitPsi ?? null,
-        adjustedPValue,
-        threshold: settings.pValueThreshold,
+        drifted: drift.drifted,
         missingShare: result.missingShare,
         baselineMissingShare,
         bands: settings.severityThresholds
-      })
+      }),
+      drift
     }
   })
 }

@@ -16,6 +16,14 @@ import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
 import { baselineIssues, makeBaseline } from "./Baseline.js"
 import { assessFeatures, type FeatureCheck, type TestedFeature, testFeature } from "./Check.js"
+import {
+  DATASET_ALERT,
+  type DatasetDrift,
+  datasetDrift,
+  datasetRecommendation,
+  MIN_FEATURES_FOR_DATASET_ALERT
+} from "./DatasetDrift.js"
+import { driftMethodIssues } from "./DriftMethod.js"
 import * as DriftAlertsModule from "./DriftAlerts.js"
 import { DriftAlerts } from "./DriftAlerts.js"
 import * as DriftStoreModule from "./DriftStore.js"
@@ -158,7 +166,11 @@ const recordValues = (
 const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaults: Partial<MonitorSettings>) {
   const merged = monitorSettings(input, defaults)
   const { settings } = merged
-  const issues = [...merged.issues, ...extraTestIssues(settings.extraTests)]
+  const issues = [
+    ...merged.issues,
+    ...extraTestIssues(settings.extraTests),
+    ...driftMethodIssues(input.features, settings)
+  ]
   if (issues.length > 0) return yield* invalid("monitor", issues)
   const at = yield* nowIso
   const monitor: Monitor = {
@@ -298,6 +310,34 @@ const raiseMultivariateAlert = Effect.fnUntraced(
   }
 )
 
+/** Moves the dataset drift alert state (a monitor-level `~dataset` entry) when 2+ features were tested. */
+const raiseDatasetAlert = Effect.fnUntraced(
+  function*(store: DriftStoreShape, monitor: Monitor, drift: DatasetDrift | undefined, at: string) {
+    if (drift === undefined || drift.testedFeatures < MIN_FEATURES_FOR_DATASET_ALERT) return []
+    const states = yield* store.alertStates(monitor.id)
+    const next = transition(
+      Object.hasOwn(states, DATASET_ALERT) ? states[DATASET_ALERT] : undefined,
+      drift.severity,
+      at,
+      monitor.settings.cooldownSeconds
+    )
+    if (next.state !== undefined) yield* store.setAlertState(monitor.id, DATASET_ALERT, next.state)
+    if (next.kind === undefined) return []
+    const alert: DriftAlert = {
+      id: yield* newId("alert", at),
+      monitorId: monitor.id,
+      feature: DATASET_ALERT,
+      at,
+      kind: next.kind,
+      severity: drift.severity,
+      previousSeverity: next.previousSeverity,
+      recommendation: datasetRecommendation(drift),
+      datasetDrift: drift
+    }
+    return [alert]
+  }
+)
+
 /**
  * The drift score gauges: a monitor's first `maxNamesPerScope` features (in declaration order) by
  * name, the rest as one `_other` series holding the worst (highest) score among them.
@@ -307,8 +347,13 @@ const recordMetrics = Effect.fnUntraced(
     metrics: MetricsSinkShape,
     monitor: Monitor,
     checks: ReadonlyArray<FeatureCheck>,
-    alerts: ReadonlyArray<DriftAlert>
+    alerts: ReadonlyArray<DriftAlert>,
+    dataset: DatasetDrift | undefined
   ) {
+    if (dataset !== undefined) {
+      yield* metrics.set("ml_drift_dataset_share", { monitor_id: monitor.id }, dataset.share)
+      yield* metrics.set("ml_drift_dataset_drifted", { monitor_id: monitor.id }, dataset.drifted ? 1 : 0)
+    }
     const labelOf = cappedNames(monitor.features.map((f) => f.name))
     const scores = new Map<string, { readonly featureName: string; readonly type: string; value: number }>()
     const keep = (featureName: string, type: "psi" | "ks", value: number) => {
@@ -363,10 +408,12 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       const monitor = yield* findMonitor(store, monitorId)
       const at = yield* nowIso
       const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
+      const dataset = datasetDrift(monitor.features, checks, monitor.settings)
       const multivariate = yield* checkStoredRows(store, monitor)
       const alerts = [
         ...yield* raiseAlerts(store, monitor, checks, at),
-        ...yield* raiseMultivariateAlert(store, monitor, multivariate, at)
+        ...yield* raiseMultivariateAlert(store, monitor, multivariate, at),
+        ...yield* raiseDatasetAlert(store, monitor, dataset, at)
       ]
       const performance = monitor.performance ? yield* estimatePerformance(store, monitor, monitor.performance) : null
       const report: DriftReport = {
@@ -376,10 +423,11 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         features: checks,
         alerts,
         ...(performance ? { performance } : {}),
-        ...(multivariate === undefined ? {} : { multivariate })
+        ...(multivariate === undefined ? {} : { multivariate }),
+        ...(dataset === undefined ? {} : { datasetDrift: dataset })
       }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
-      yield* recordMetrics(metrics, monitor, checks, alerts)
+      yield* recordMetrics(metrics, monitor, checks, alerts, dataset)
       yield* dispatch(store, notifier, deliveries, alerts)
       yield* driftAlerts.publish(alerts)
       return report

@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
+import { DriftSettings, FeatureDriftSettings } from "./DriftMethodSettings.js"
 import { multivariateIssues, MultivariateSettings } from "./multivariate/MultivariateSettings.js"
 import { PerformanceSettings, performanceSettingsIssues } from "./performance/PerformanceEstimation.js"
 import { SeverityThresholds } from "./Severity.js"
@@ -25,7 +26,9 @@ export const FeatureSpec = Schema.Struct({
     })
   ),
   kind: Schema.Literals(["feature", "prediction"]),
-  type: FeatureType
+  type: FeatureType,
+  /** The feature's drift method and threshold, and its weight in the dataset drift share (DriftMethod.ts). */
+  drift: Schema.optionalKey(FeatureDriftSettings)
 })
 export type FeatureSpec = typeof FeatureSpec.Type
 
@@ -56,7 +59,12 @@ export const MonitorSettings = Schema.Struct({
     Schema.Array(Schema.String).check(Schema.isMaxLength(20, { message: "must name at most 20 tests" }))
   ),
   /** Multivariate drift detectors (domain classifier, PCA reconstruction error); absent: none. */
-  multivariate: Schema.optionalKey(MultivariateSettings)
+  multivariate: Schema.optionalKey(MultivariateSettings),
+  /**
+   * Drift methods per feature type and the dataset drift share; absent on monitors created before
+   * the automatic choice, which keep KS / chi-square (DriftMethod.ts).
+   */
+  drift: Schema.optionalKey(DriftSettings)
 })
 export type MonitorSettings = typeof MonitorSettings.Type
 
@@ -101,7 +109,8 @@ export const CreateMonitorInput = Schema.Struct({
     correction: Schema.optionalKey(Correction),
     retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays),
     extraTests: MonitorSettings.fields.extraTests,
-    multivariate: Schema.optionalKey(MultivariateSettings)
+    multivariate: Schema.optionalKey(MultivariateSettings),
+    drift: Schema.optionalKey(DriftSettings)
   })),
   /** Label-free performance estimation (CBPE) from a prediction feature holding calibrated probabilities. */
   performance: Schema.optionalKey(PerformanceSettings)
@@ -137,7 +146,13 @@ export const monitorSettings = (
     if (names.has(f.name)) issues.push({ path: ["features", i, "name"], message: `repeats feature ${f.name}` })
     names.add(f.name)
   })
-  const settings = { ...defaultMonitorSettings, ...defaults, ...input.settings }
+  // New monitors get the automatic drift method choice; stored ones without `drift` keep KS / chi-square.
+  const settings = {
+    ...defaultMonitorSettings,
+    ...defaults,
+    ...input.settings,
+    drift: input.settings?.drift ?? defaults.drift ?? {}
+  }
   if (settings.minWindow > settings.windowSize) {
     issues.push({ path: ["settings", "minWindow"], message: `must not exceed windowSize (${settings.windowSize})` })
   }

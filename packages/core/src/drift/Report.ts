@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { Instant } from "../registry/Model.js"
 import { DriftAlert } from "./Alert.js"
 import { FeatureCheck } from "./Check.js"
+import { DatasetDrift } from "./DatasetDrift.js"
 import { MonitorId } from "./Monitor.js"
 import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
 import { PerformanceReport } from "./performance/PerformanceEstimation.js"
@@ -19,7 +20,9 @@ export const DriftReport = Schema.Struct({
   /** CBPE's estimates, for a monitor with a performance setting. */
   performance: Schema.optionalKey(PerformanceReport),
   /** The multivariate detectors' results, when the monitor enables them (settings.multivariate). */
-  multivariate: Schema.optionalKey(MultivariateCheck)
+  multivariate: Schema.optionalKey(MultivariateCheck),
+  /** The share of drifted features against the dataset threshold, when a feature was tested (DatasetDrift.ts). */
+  datasetDrift: Schema.optionalKey(DatasetDrift)
 })
 export type DriftReport = typeof DriftReport.Type
 

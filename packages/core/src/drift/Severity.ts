@@ -1,9 +1,10 @@
 /**
  * The severity rule of drift monitoring, written once and pure.
  *
- * A feature drifts only when its significance test (KS for numeric, chi-square for categorical)
- * is significant at the monitor's threshold after the multiple-testing correction, so a small
- * window whose PSI is high by chance does not alert; then the PSI band sets the level: < low (0.1)
+ * A feature drifts only when its drift method says so (DriftMethod.ts: a significance test whose
+ * p-value, corrected across features, is below its threshold, or a distance at or above its
+ * threshold; KS or chi-square on monitors created before drift methods), so a small window whose
+ * PSI is high by chance does not alert; then the PSI band sets the level: < low (0.1)
  * none, < medium (0.25) low, < high (0.5) medium, < critical (1.0) high, else critical. A huge
  * window makes tiny shifts significant, but their PSI stays under 0.1, so they stay at none. A
  * share of missing values 0.1 above the baseline's raises the severity to at least medium.
@@ -38,14 +39,14 @@ export const severityFor = (input: {
   readonly psi: number
   /** The split PSI (numeric features; null or absent otherwise). */
   readonly splitPsi?: number | null | undefined
-  readonly adjustedPValue: number
-  readonly threshold: number
+  /** The feature's drift method found drift. */
+  readonly drifted: boolean
   readonly missingShare: number
   readonly baselineMissingShare: number
   readonly bands: SeverityThresholds
 }): Severity => {
   let severity: Severity = "none"
-  if (input.adjustedPValue < input.threshold) {
+  if (input.drifted) {
     const { critical, high, low, medium } = input.bands
     const psi = Math.max(input.psi, input.splitPsi ?? 0)
     severity = psi >= critical
