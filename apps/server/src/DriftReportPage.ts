@@ -7,7 +7,15 @@
  * pure function of the report; fields it does not know (added by later releases) are listed as
  * they are rather than dropped.
  */
-import { type DriftAlert, type DriftReport, type FeatureCheck, type Severity, severityRank } from "@org/ml-core"
+import {
+  type DatasetDrift,
+  type DriftAlert,
+  type DriftReport,
+  type FeatureCheck,
+  type FeatureDrift,
+  type Severity,
+  severityRank
+} from "@org/ml-core"
 import { createHash } from "node:crypto"
 import { escapeHtml as escape } from "./Html.js"
 
@@ -164,7 +172,7 @@ const distributionChart = (feature: string, bars: ReadonlyArray<Bar>, titleId: s
 
 // ---- sections
 
-const knownReportFields = new Set(["id", "monitorId", "at", "features", "alerts"])
+const knownReportFields = new Set(["id", "monitorId", "at", "features", "alerts", "datasetDrift"])
 const knownCheckFields = new Set([
   "feature",
   "type",
@@ -180,7 +188,8 @@ const knownCheckFields = new Set([
   "categories",
   "baselineShares",
   "currentShares",
-  "unseenCategories"
+  "unseenCategories",
+  "drift"
 ])
 
 /** A field this page does not know: numbers as numbers, anything else as compact JSON. */
@@ -210,6 +219,26 @@ const verdict = (report: DriftReport): string => {
     (untested > 0 ? `; ${untested} not tested (window below the monitor's minimum)` : "")
 }
 
+/** The dataset verdict: the share of drifted features against its threshold, and which drifted. */
+const datasetVerdict = (drift: DatasetDrift): string =>
+  `${severityBadge(drift.severity)} ${drift.drifted ? "dataset drift" : "no dataset drift"}: weighted share ` +
+  `<span data-dataset-share="${drift.share}">${formatNumber(drift.share)}</span> of drifted features ` +
+  `(${drift.driftedFeatures.length} of ${drift.testedFeatures}) ${drift.drifted ? "reaches" : "is below"} the ` +
+  `threshold ${formatNumber(drift.threshold)}` +
+  (drift.driftedFeatures.length === 0
+    ? ""
+    : `; drifted: ${drift.driftedFeatures.map((f) => `<code>${escape(f)}</code>`).join(" ")}`)
+
+/** Which test decided the feature, who chose it, and its verdict against the threshold. */
+const driftMethodCell = (drift: FeatureDrift): string =>
+  `<code>${escape(drift.method)}</code> (${escape(drift.chosenBy)}${
+    drift.valuesAsCategories === true ? ", values as categories" : ""
+  }): ${drift.drifted ? "drifted" : "not drifted"}, ${
+    drift.role === "significance"
+      ? `corrected p ${numberCell(drift.adjustedPValue ?? null)} vs ${formatNumber(drift.threshold)}`
+      : `${numberCell(drift.statistic)} vs ${formatNumber(drift.threshold)}`
+  }`
+
 const significanceName = (check: FeatureCheck) => check.type === "numeric" ? "KS" : "chi-square"
 
 const summaryTable = (report: DriftReport): string =>
@@ -230,6 +259,7 @@ const statisticsTable = (check: FeatureCheck): string => {
   const test = significanceName(check)
   return "<table class=\"statistics\"><tbody>" +
     row("Verdict", severityBadge(check.severity)) +
+    (check.drift === undefined ? "" : row("Drift method", driftMethodCell(check.drift))) +
     row("PSI", numberCell(check.psi)) +
     (check.type === "numeric" ? row("KS statistic D", numberCell(check.ksStatistic)) : "") +
     row(`${test} p-value`, numberCell(check.pValue)) +
@@ -294,6 +324,7 @@ export const renderDriftReportPage = (report: DriftReport): string => {
     `<h1>Drift report of monitor <code>${escape(report.monitorId)}</code></h1><dl class="facts">` +
     fact("Checked at", `<time datetime="${escape(report.at)}">${escape(readableTime(report.at))}</time>`) +
     fact("Verdict", verdict(report)) +
+    (report.datasetDrift === undefined ? "" : fact("Dataset drift", datasetVerdict(report.datasetDrift))) +
     fact("Alerts raised", String(report.alerts.length)) +
     fact("Report", `<code>${escape(report.id)}</code>`) +
     extraRows(report, knownReportFields, fact) +

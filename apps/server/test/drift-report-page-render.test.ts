@@ -63,7 +63,7 @@ const report: DriftReport = {
 
 describe("renderDriftReportPage", () => {
   const html = renderDriftReportPage(
-    { ...report, datasetDrift: { share: 0.5, verdict: hostile } } as DriftReport
+    { ...report, laterField: { share: 0.5, verdict: hostile } } as DriftReport
   )
 
   it("escapes every name from the data, in text and in attributes", () => {
@@ -72,7 +72,7 @@ describe("renderDriftReportPage", () => {
     expect(html).toContain(`Drift report of monitor <code>${escapedHostile}</code>`)
     expect(html).toContain(`<h2><code>${escapedHostile}</code>`)
     // A field the page does not know is shown as escaped JSON, not dropped.
-    expect(html).toContain("<dt>datasetDrift</dt>")
+    expect(html).toContain("<dt>laterField</dt>")
     expect(html).not.toMatch(/"verdict":"<script/u)
   })
 

@@ -43,6 +43,16 @@ export const catalogue: Readonly<Record<string, Definition>> = {
     help: "Latest drift statistic per feature: type ks (KS statistic) or psi.",
     labelNames: ["feature_name", "type"]
   },
+  ml_drift_dataset_share: {
+    type: "gauge",
+    help: "Weighted share (0-1) of a monitor's tested features that drifted at its latest check.",
+    labelNames: ["monitor_id"]
+  },
+  ml_drift_dataset_drifted: {
+    type: "gauge",
+    help: "1 when a monitor's share of drifted features reached its dataset drift threshold at its latest check, else 0.",
+    labelNames: ["monitor_id"]
+  },
   ml_experiment_metric: {
     type: "gauge",
     help: "Mean of each recorded metric per model in a running experiment.",
