@@ -133,7 +133,10 @@ describe("drift methods and dataset drift over HTTP", () => {
     for (
       const [body, path] of [
         [{ settings: { drift: { datasetShare: 0 } } }, "settings.drift.datasetShare"],
-        [{ settings: { drift: { categorical: { method: "psi", threshold: -1 } } } }, "settings.drift.categorical.threshold"],
+        [
+          { settings: { drift: { categorical: { method: "psi", threshold: -1 } } } },
+          "settings.drift.categorical.threshold"
+        ],
         [{ weight: -2 }, "features.0.drift.weight"]
       ] as const
     ) {

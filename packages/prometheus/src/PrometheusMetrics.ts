@@ -50,7 +50,8 @@ export const catalogue: Readonly<Record<string, Definition>> = {
   },
   ml_drift_dataset_drifted: {
     type: "gauge",
-    help: "1 when a monitor's share of drifted features reached its dataset drift threshold at its latest check, else 0.",
+    help:
+      "1 when a monitor's share of drifted features reached its dataset drift threshold at its latest check, else 0.",
     labelNames: ["monitor_id"]
   },
   ml_experiment_metric: {

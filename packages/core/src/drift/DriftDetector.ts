@@ -23,9 +23,9 @@ import {
   datasetRecommendation,
   MIN_FEATURES_FOR_DATASET_ALERT
 } from "./DatasetDrift.js"
-import { driftMethodIssues } from "./DriftMethod.js"
 import * as DriftAlertsModule from "./DriftAlerts.js"
 import { DriftAlerts } from "./DriftAlerts.js"
+import { driftMethodIssues } from "./DriftMethod.js"
 import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"

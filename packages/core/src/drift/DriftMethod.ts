@@ -147,7 +147,9 @@ export const automaticMethod = (
       limit
     )
   const valuesAsCategories = baseline.type === "numeric" && distinct <= FEW_DISTINCT_VALUES
-  if (baseline.type === "numeric" && !valuesAsCategories) return { method: small ? "ks" : "wasserstein", valuesAsCategories }
+  if (baseline.type === "numeric" && !valuesAsCategories) {
+    return { method: small ? "ks" : "wasserstein", valuesAsCategories }
+  }
   if (!small) return { method: "jensen-shannon", valuesAsCategories }
   // One value in all: nothing to compare, and chi-square says so (p = 1) where the z-test is undefined.
   const method = distinct === 2 ? binaryTestName(baseline, present, counts) : "chi-square"
