@@ -5,12 +5,14 @@
  * overrides per feature and per monitor win over it; a monitor stored without settings.drift
  * keeps KS / chi-square; bad choices are named; dataset drift weighs the verdicts.
  */
+import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeBaseline } from "../src/drift/Baseline.js"
 import { assessFeatures, type FeatureCheck, testFeature } from "../src/drift/Check.js"
 import { datasetDrift } from "../src/drift/DatasetDrift.js"
 import { driftMethodIssues } from "../src/drift/DriftMethod.js"
-import { defaultMonitorSettings, type FeatureSpec, type MonitorSettings } from "../src/drift/Monitor.js"
+import { defaultMonitorSettings, type FeatureSpec, Monitor, type MonitorSettings } from "../src/drift/Monitor.js"
+import { DriftReport } from "../src/drift/Report.js"
 import golden from "./golden/auto_method.json" with { type: "json" }
 
 const automatic: MonitorSettings = { ...defaultMonitorSettings, correction: "none", drift: {} }
@@ -91,6 +93,20 @@ describe("overrides and monitors created before drift methods", () => {
     expect(result.drift).toMatchObject({ method: "ks", chosenBy: "legacy", threshold: 0.05 })
     expect(result.drift!.pValue).toBe(result.pValue)
     expect(result.drift!.drifted).toBe(result.adjustedPValue! < 0.05)
+  })
+
+  it("reads monitors and reports stored before drift methods (no drift keys)", () => {
+    const stored = {
+      id: "old",
+      modelId: null,
+      features: [numeric],
+      settings: defaultMonitorSettings,
+      createdAt: "2026-01-01T00:00:00.000Z"
+    }
+    expect(Schema.decodeUnknownSync(Monitor)(JSON.parse(JSON.stringify(stored))).settings.drift).toBeUndefined()
+    const { drift: _drift, ...oldCheck } = check(numeric, baseline, shifted)
+    const report = { id: "check-1", monitorId: "old", at: "2026-01-01T00:00:00.000Z", features: [oldCheck], alerts: [] }
+    expect(Schema.decodeUnknownSync(DriftReport)(JSON.parse(JSON.stringify(report))).features[0]!.drift).toBeUndefined()
   })
 
   it("names an unknown method, a method of the other type and a threshold that does not fit", () => {
