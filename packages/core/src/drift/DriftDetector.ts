@@ -21,6 +21,7 @@ import { DriftAlerts } from "./DriftAlerts.js"
 import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
+import { decisionSettings, type FalseAlarmFigures, falseAlarmFigures, pValueRules } from "./FalseAlarms.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
 import { type MultivariateCheck, multivariateSeverity } from "./multivariate/MultivariateCheck.js"
 import {
@@ -77,6 +78,8 @@ export interface DriftDetectorShape {
     rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>
   ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   readonly check: (monitorId: string) => Effect.Effect<DriftReport, MonitorNotFoundError | StorageError>
+  /** The monitor's false-alarm figures when every feature is tested (FalseAlarms.ts). */
+  readonly falseAlarms: (monitorId: string) => Effect.Effect<FalseAlarmFigures, MonitorNotFoundError | StorageError>
   /** Reports oldest first; with `limit`, only the newest `limit` of them (still oldest first). */
   readonly getDriftReports: (
     monitorId?: string,
@@ -362,7 +365,10 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
     const check = Effect.fn("DriftDetector.check")(function*(monitorId: string) {
       const monitor = yield* findMonitor(store, monitorId)
       const at = yield* nowIso
-      const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
+      // The features are decided with the settings after the false-alarm bound (the stored ones otherwise).
+      const decided = { ...monitor, settings: decisionSettings(monitor.settings) }
+      const checks = assessFeatures(yield* testFeatures(store, decided), decided.settings)
+      const tested = checks.filter((c) => c.pValue !== null).length
       const multivariate = yield* checkStoredRows(store, monitor)
       const alerts = [
         ...yield* raiseAlerts(store, monitor, checks, at),
@@ -376,7 +382,8 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         features: checks,
         alerts,
         ...(performance ? { performance } : {}),
-        ...(multivariate === undefined ? {} : { multivariate })
+        ...(multivariate === undefined ? {} : { multivariate }),
+        falseAlarms: falseAlarmFigures(monitor.settings, pValueRules(tested, monitor.settings))
       }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts)
@@ -420,6 +427,10 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         }
       ),
       check,
+      falseAlarms: Effect.fn("DriftDetector.falseAlarms")(function*(monitorId: string) {
+        const monitor = yield* findMonitor(store, monitorId)
+        return falseAlarmFigures(monitor.settings, pValueRules(monitor.features.length, monitor.settings))
+      }),
       getDriftReports: Effect.fn("DriftDetector.getDriftReports")(
         function*(monitorId?: string, since?: string, limit?: number) {
           const reports = yield* store.reports(monitorId, since)

@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
+import { falseAlarmIssues, FalseAlarmSettings } from "./FalseAlarms.js"
 import { multivariateIssues, MultivariateSettings } from "./multivariate/MultivariateSettings.js"
 import { PerformanceSettings, performanceSettingsIssues } from "./performance/PerformanceEstimation.js"
 import { SeverityThresholds } from "./Severity.js"
@@ -56,7 +57,9 @@ export const MonitorSettings = Schema.Struct({
     Schema.Array(Schema.String).check(Schema.isMaxLength(20, { message: "must name at most 20 tests" }))
   ),
   /** Multivariate drift detectors (domain classifier, PCA reconstruction error); absent: none. */
-  multivariate: Schema.optionalKey(MultivariateSettings)
+  multivariate: Schema.optionalKey(MultivariateSettings),
+  /** Bounds false alarms over time: a stricter threshold from a target mean time between them (FalseAlarms.ts). */
+  falseAlarms: Schema.optionalKey(FalseAlarmSettings)
 })
 export type MonitorSettings = typeof MonitorSettings.Type
 
@@ -101,7 +104,8 @@ export const CreateMonitorInput = Schema.Struct({
     correction: Schema.optionalKey(Correction),
     retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays),
     extraTests: MonitorSettings.fields.extraTests,
-    multivariate: Schema.optionalKey(MultivariateSettings)
+    multivariate: Schema.optionalKey(MultivariateSettings),
+    falseAlarms: MonitorSettings.fields.falseAlarms
   })),
   /** Label-free performance estimation (CBPE) from a prediction feature holding calibrated probabilities. */
   performance: Schema.optionalKey(PerformanceSettings)
@@ -147,5 +151,6 @@ export const monitorSettings = (
     issues.push({ path: ["settings", "severityThresholds"], message: "must increase: low < medium < high < critical" })
   }
   if (settings.multivariate !== undefined) issues.push(...multivariateIssues(settings.multivariate, input.features))
+  issues.push(...falseAlarmIssues(settings))
   return { settings, issues }
 }

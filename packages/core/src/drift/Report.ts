@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { Instant } from "../registry/Model.js"
 import { DriftAlert } from "./Alert.js"
 import { FeatureCheck } from "./Check.js"
+import { FalseAlarmFigures } from "./FalseAlarms.js"
 import { MonitorId } from "./Monitor.js"
 import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
 import { PerformanceReport } from "./performance/PerformanceEstimation.js"
@@ -19,7 +20,12 @@ export const DriftReport = Schema.Struct({
   /** CBPE's estimates, for a monitor with a performance setting. */
   performance: Schema.optionalKey(PerformanceReport),
   /** The multivariate detectors' results, when the monitor enables them (settings.multivariate). */
-  multivariate: Schema.optionalKey(MultivariateCheck)
+  multivariate: Schema.optionalKey(MultivariateCheck),
+  /**
+   * The chance this check flagged a feature with no drift and the mean time between such checks
+   * at the monitor's interval (FalseAlarms.ts); reports written before it existed lack it.
+   */
+  falseAlarms: Schema.optionalKey(FalseAlarmFigures)
 })
 export type DriftReport = typeof DriftReport.Type
 
