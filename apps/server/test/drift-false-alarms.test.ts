@@ -55,7 +55,7 @@ const checkMonitor = async (id: string, settings: Record<string, unknown>): Prom
 }
 
 describe("false alarms over time", () => {
-  it("reports the monitor's figures: BH at 0.05 flags a check with no drift 5% of the time, every 0.069 days", async () => {
+  it("reports the figures: BH at 0.05 flags a check with no drift 5% of the time, every 0.069 days", async () => {
     const report = await checkMonitor("fa-default", { checkIntervalSeconds: 300 })
     expect(report.features[0]!.pValue).toBeCloseTo(0.017957618957715013, 12)
     expect(report.features[0]!.severity).not.toBe("none")
