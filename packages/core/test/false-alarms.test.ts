@@ -19,6 +19,7 @@ import {
   falseAlarmIssues,
   makeBaseline,
   makeDistanceFalseAlarmCache,
+  monitorFalseAlarms,
   type MonitorSettings,
   perCheckFalseAlarm,
   pValueFalseAlarm
@@ -157,6 +158,55 @@ describe("distance rules: the probability by resampling the frozen baseline", ()
   })
 })
 
+describe("a monitor's figures with a distance rule", () => {
+  it("estimates the rule from its feature's baseline once per version, and combines it with the p-value rules", () => {
+    const reference = golden.distances.find((d) => d.method === "wasserstein" && d.n === 200)!
+    const settings: MonitorSettings = { ...defaultMonitorSettings, windowSize: 200, correction: "none" }
+    const cache = makeDistanceFalseAlarmCache()
+    const features = [
+      { feature: "x", rule: { kind: "p-value", threshold: 0.05 } as const, baseline: undefined },
+      {
+        feature: "y",
+        rule: { kind: "distance", method: "wasserstein", threshold: reference.threshold } as const,
+        baseline: normalBaseline
+      }
+    ]
+    const figures = monitorFalseAlarms({ monitorId: "m", settings, features, cache })
+    const distance = 1 - (1 - figures.perCheckProbability) / 0.95
+    const p = reference.probability
+    expect(Math.abs(distance - p)).toBeLessThan(4 * Math.sqrt(p * (1 - p) / 200 + reference.se ** 2))
+    expect(figures.perCheckUpperBound).toBeCloseTo(0.05 + distance, 12)
+    let estimated = false
+    cache.get({
+      monitorId: "m",
+      feature: "y",
+      baselineVersion: 1,
+      method: "wasserstein",
+      threshold: reference.threshold,
+      windowSize: 200
+    }, () => {
+      estimated = true
+      return { probability: 0, exceedances: 0, resamples: 0, upperBound95: 0 }
+    })
+    expect(estimated).toBe(false)
+    expect(monitorFalseAlarms({ monitorId: "m", settings, features, cache })).toEqual(figures)
+  })
+
+  it("counts a distance rule it cannot estimate (no baseline, unknown method) as certain to alarm", () => {
+    const figures = monitorFalseAlarms({
+      monitorId: "m",
+      settings: defaultMonitorSettings,
+      features: [{
+        feature: "y",
+        rule: { kind: "distance", method: "no-such-test", threshold: 0.1 },
+        baseline: undefined
+      }],
+      cache: makeDistanceFalseAlarmCache()
+    })
+    expect(figures.perCheckProbability).toBe(1)
+  })
+})
+
 describe("the falseAlarms setting", () => {
   const settings: MonitorSettings = {
     ...defaultMonitorSettings,
@@ -164,7 +214,7 @@ describe("the falseAlarms setting", () => {
     falseAlarms: { targetMeanDaysBetween: 30 }
   }
 
-  it("decides with Bonferroni at interval / target, so the mean time between false alarms is at least the target", () => {
+  it("decides with Bonferroni at interval / target, so false alarms are at least the target apart", () => {
     const level = 300 / (30 * 86_400)
     expect(checkLevelFor(300, settings.falseAlarms!)).toBe(level)
     expect(decisionSettings(settings)).toMatchObject({ correction: "bonferroni", pValueThreshold: level })
@@ -181,7 +231,7 @@ describe("the falseAlarms setting", () => {
     expect(decisionSettings(lax).pValueThreshold).toBe(0.05)
   })
 
-  it("without it the monitor's settings decide: BH at 0.05 over 20 features alarms 5% of checks, every 0.069 days", () => {
+  it("without it: BH at 0.05 over 20 features alarms 5% of checks, every 0.069 days", () => {
     const figures = falseAlarmFigures(defaultMonitorSettings, Array(20).fill({ kind: "p-value", threshold: 0.05 }))
     expect(figures.perCheckProbability).toBe(0.05)
     expect(figures.meanDaysBetween).toBeCloseTo(300 / 0.05 / 86_400, 12)

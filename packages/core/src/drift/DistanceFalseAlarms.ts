@@ -6,9 +6,11 @@
 import { beta } from "../stats/Distributions.js"
 import { makeRandom, type Random } from "../stats/Random.js"
 import { type Baseline, makeBaseline } from "./Baseline.js"
+import { type DecisionRule, type FalseAlarmFigures, falseAlarmFigures } from "./FalseAlarms.js"
 import type { MonitorSettings } from "./Monitor.js"
 import { countCategories } from "./Observations.js"
 import type { DriftTest } from "./tests/DriftTest.js"
+import { driftTests, extraDriftTests } from "./tests/registry.js"
 
 export interface DistanceFalseAlarm {
   /** Share of resamples whose distance reached the threshold. */
@@ -134,3 +136,46 @@ export const makeDistanceFalseAlarmCache = (maxEntries = 10_000) => {
     }
   }
 }
+
+export type DistanceFalseAlarmCache = ReturnType<typeof makeDistanceFalseAlarmCache>
+
+/** The registered test a distance rule names for a feature type (the decision tests, then the extra ones). */
+export const distanceTestFor = (method: string, type: Baseline["type"]): DriftTest | undefined =>
+  [...driftTests, ...extraDriftTests].find((t) => t.name === method && t.appliesTo === type)
+
+/**
+ * A monitor's false-alarm figures for its features' decision rules: p-value rules by their
+ * correction, each distance rule by resampling its feature's latest baseline (cached per version).
+ * A distance rule whose method is not registered for the feature's type, or whose feature has no
+ * baseline yet, counts as certain to alarm, so a misconfiguration shows instead of hiding.
+ */
+export const monitorFalseAlarms = (input: {
+  readonly monitorId: string
+  readonly settings: MonitorSettings
+  readonly features: ReadonlyArray<
+    { readonly feature: string; readonly rule: DecisionRule; readonly baseline: Baseline | undefined }
+  >
+  readonly cache: DistanceFalseAlarmCache
+}): FalseAlarmFigures =>
+  falseAlarmFigures(input.settings, input.features.map((f) => f.rule), (rule, i) => {
+    const { baseline, feature } = input.features[i]!
+    const test = baseline === undefined ? undefined : distanceTestFor(rule.method, baseline.type)
+    if (baseline === undefined || test === undefined) return 1
+    const key = {
+      monitorId: input.monitorId,
+      feature,
+      baselineVersion: baseline.version,
+      method: rule.method,
+      threshold: rule.threshold,
+      windowSize: input.settings.windowSize
+    }
+    return input.cache.get(key, () =>
+      distanceFalseAlarm({
+        test,
+        baseline,
+        windowSize: input.settings.windowSize,
+        threshold: rule.threshold,
+        settings: input.settings,
+        seed: JSON.stringify(key)
+      })).probability
+  })

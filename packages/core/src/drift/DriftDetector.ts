@@ -14,14 +14,15 @@ import { cappedNames, MetricsSink, type MetricsSinkShape } from "../shared/Metri
 import { type DriftAlert, MULTIVARIATE_ALERT, multivariateRecommendation, recommendationFor } from "./Alert.js"
 import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
-import { baselineIssues, makeBaseline } from "./Baseline.js"
+import { type Baseline, baselineIssues, makeBaseline } from "./Baseline.js"
 import { assessFeatures, type FeatureCheck, type TestedFeature, testFeature } from "./Check.js"
+import { makeDistanceFalseAlarmCache, monitorFalseAlarms } from "./DistanceFalseAlarms.js"
 import * as DriftAlertsModule from "./DriftAlerts.js"
 import { DriftAlerts } from "./DriftAlerts.js"
 import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
-import { decisionSettings, type FalseAlarmFigures, falseAlarmFigures, pValueRules } from "./FalseAlarms.js"
+import { type DecisionRule, decisionSettings, type FalseAlarmFigures } from "./FalseAlarms.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
 import { type MultivariateCheck, multivariateSeverity } from "./multivariate/MultivariateCheck.js"
 import {
@@ -232,6 +233,39 @@ const testFeatures = (store: DriftStoreShape, monitor: Monitor) =>
       return [testFeature(spec, baseline, window, monitor.settings)]
     })).pipe(Effect.map((tested): ReadonlyArray<TestedFeature> => tested.flat()))
 
+/** How a feature is decided: by its p-value at the monitor's threshold (every feature, today). */
+const decisionRuleOf = (monitor: Monitor, _feature: string): DecisionRule => ({
+  kind: "p-value",
+  threshold: monitor.settings.pValueThreshold
+})
+
+interface FeatureRule {
+  readonly feature: string
+  readonly rule: DecisionRule
+  readonly baseline: Baseline | undefined
+}
+
+/**
+ * The false-alarm figures over `features` (by name): the store is read only for the baselines of
+ * distance rules, whose estimates `cache` keeps per baseline version.
+ */
+const falseAlarmsOf = (
+  store: DriftStoreShape,
+  monitor: Monitor,
+  features: ReadonlyArray<string>,
+  cache: ReturnType<typeof makeDistanceFalseAlarmCache>
+) =>
+  Effect.forEach(features, (feature): Effect.Effect<FeatureRule, StorageError> => {
+    const rule = decisionRuleOf(monitor, feature)
+    return rule.kind === "p-value"
+      ? Effect.succeed({ feature, rule, baseline: undefined })
+      : store.baselines(monitor.id, feature).pipe(
+        Effect.map((versions) => ({ feature, rule, baseline: versions.at(-1) }))
+      )
+  }).pipe(Effect.map((rules) =>
+    monitorFalseAlarms({ monitorId: monitor.id, settings: monitor.settings, features: rules, cache })
+  ))
+
 /** CBPE's estimate for the monitor's performance setting, from its prediction's latest baseline and window. */
 const estimatePerformance = (store: DriftStoreShape, monitor: Monitor, settings: PerformanceSettings) =>
   Effect.gen(function*() {
@@ -361,6 +395,8 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
     const driftAlerts = yield* DriftAlerts
     // Deliveries outlive the check that raised them, but not the detector: they end with its layer.
     const deliveries = yield* Effect.scope
+    // Distance rules' false-alarm estimates, per baseline version (deterministic, so instances agree).
+    const distanceEstimates = makeDistanceFalseAlarmCache()
 
     const check = Effect.fn("DriftDetector.check")(function*(monitorId: string) {
       const monitor = yield* findMonitor(store, monitorId)
@@ -368,7 +404,12 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       // The features are decided with the settings after the false-alarm bound (the stored ones otherwise).
       const decided = { ...monitor, settings: decisionSettings(monitor.settings) }
       const checks = assessFeatures(yield* testFeatures(store, decided), decided.settings)
-      const tested = checks.filter((c) => c.pValue !== null).length
+      const falseAlarms = yield* falseAlarmsOf(
+        store,
+        monitor,
+        checks.filter((c) => c.pValue !== null).map((c) => c.feature),
+        distanceEstimates
+      )
       const multivariate = yield* checkStoredRows(store, monitor)
       const alerts = [
         ...yield* raiseAlerts(store, monitor, checks, at),
@@ -383,7 +424,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         alerts,
         ...(performance ? { performance } : {}),
         ...(multivariate === undefined ? {} : { multivariate }),
-        falseAlarms: falseAlarmFigures(monitor.settings, pValueRules(tested, monitor.settings))
+        falseAlarms
       }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts)
@@ -429,7 +470,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       check,
       falseAlarms: Effect.fn("DriftDetector.falseAlarms")(function*(monitorId: string) {
         const monitor = yield* findMonitor(store, monitorId)
-        return falseAlarmFigures(monitor.settings, pValueRules(monitor.features.length, monitor.settings))
+        return yield* falseAlarmsOf(store, monitor, monitor.features.map((f) => f.name), distanceEstimates)
       }),
       getDriftReports: Effect.fn("DriftDetector.getDriftReports")(
         function*(monitorId?: string, since?: string, limit?: number) {

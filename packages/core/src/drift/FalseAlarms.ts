@@ -183,10 +183,6 @@ export const FalseAlarmFigures = Schema.Struct({
 })
 export type FalseAlarmFigures = typeof FalseAlarmFigures.Type
 
-/** Every feature decided by its p-value at the threshold (what a check does today). */
-export const pValueRules = (count: number, settings: MonitorSettings): Array<DecisionRule> =>
-  Array.from({ length: count }, () => ({ kind: "p-value", threshold: settings.pValueThreshold }))
-
 /** The figures of a monitor whose checks decide with `rules` under `settings` (as given, before `decisionSettings`). */
 export const falseAlarmFigures = (
   settings: MonitorSettings,
