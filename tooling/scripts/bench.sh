@@ -6,6 +6,7 @@
 #   npm run bench -- drift    recording through the SDK into Redis vs raw ioredis; a 100-feature check vs scipy (Redis, python3-scipy)
 #   npm run bench -- drift-extra a 100-feature check with and without the extra drift tests, vs scipy (python3-scipy)
 #   npm run bench -- drift-auto a 100-feature check with the automatic drift method at 1,000 and 100,000 values, vs scipy (python3-scipy)
+#   npm run bench -- drift-false-alarms simulated false-alarm rate and power of every drift test at windows of 100-10,000
 #   npm run bench -- learning learner updates/s vs a hand-written SGD loop
 #   npm run bench -- learner-format learner state bytes and save/load times, format 1 (JSON) vs 2 (sparse binary)
 #   npm run bench -- hot-ingest observations and samples routes vs node:http + ioredis (wrk); SDK samples/s vs raw RPUSH (Redis, wrk)
@@ -33,6 +34,9 @@ if [[ "$which" == all || "$which" == drift-extra ]]; then
 fi
 if [[ "$which" == all || "$which" == drift-auto ]]; then
   node bench/drift-auto.mjs
+fi
+if [[ "$which" == all || "$which" == drift-false-alarms ]]; then
+  node bench/drift-false-alarms.mjs
 fi
 if [[ "$which" == all || "$which" == ab ]]; then
   source "$(dirname "$0")/ensure-services.sh"

@@ -93,6 +93,9 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
     createMonitor: (input: CreateMonitorInput): Promise<Monitor> =>
       sendJson<Monitor>("/v1/drift/monitors", "POST", input),
     getMonitor: (id: string): Promise<Monitor> => sendJson<Monitor>(monitorPath(id)),
+    /** The chance a check alarms with no drift and the mean days between false alarms at the monitor's interval. */
+    getFalseAlarms: (id: string): Promise<SuccessJsonOf<typeof Drift.getMonitorFalseAlarms>> =>
+      sendJson(`${monitorPath(id)}/false-alarms`),
     listMonitors: async (): Promise<ReadonlyArray<Monitor>> =>
       (await sendJson<SuccessJsonOf<typeof Drift.listMonitors>>("/v1/drift/monitors")).items,
     /** Freezes a new baseline version per feature. */

@@ -34,6 +34,7 @@ type DriftAnswer<M extends keyof Drift> = Drift[M] extends (...args: any) => Pro
 export const sameDriftTypesAsBefore: Array<true> = [
   true satisfies Same<DriftAnswer<"getMonitor">, Core.Monitor>,
   true satisfies Same<DriftAnswer<"check">, Core.DriftReport>,
+  true satisfies Same<DriftAnswer<"getFalseAlarms">, Core.FalseAlarmFigures>,
   true satisfies Same<DriftAnswer<"getDriftReports">, ReadonlyArray<Core.DriftReport>>,
   true satisfies Same<Parameters<Drift["createMonitor"]>[0], Core.CreateMonitorInput>,
   true satisfies Same<Parameters<Drift["webhooks"]["create"]>[0], Core.CreateWebhookInput>,

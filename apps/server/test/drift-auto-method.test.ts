@@ -55,7 +55,7 @@ describe("drift methods and dataset drift over HTTP", () => {
           { name: "c", kind: "feature", type: "numeric" },
           { name: "plan", kind: "feature", type: "categorical" }
         ],
-        settings: { drift: { categorical: { method: "psi", threshold: 0.2 } } }
+        settings: { windowSize: 2000, drift: { categorical: { method: "psi", threshold: 0.2 } } }
       })
     )
     expect(created.status).toBe(201)
@@ -71,12 +71,12 @@ describe("drift methods and dataset drift over HTTP", () => {
     expect(baseline.status).toBe(200)
     await request(
       "/v1/drift/monitors/auto-methods/observations",
-      json({ values: { a: normalish(500, 0.5), b: normalish(500, 0.5), c: normalish(500), plan: plans(500) } })
+      json({ values: { a: normalish(1500, 0.5), b: normalish(1500, 0.5), c: normalish(1500), plan: plans(1500) } })
     )
     const checked = await request("/v1/drift/monitors/auto-methods/check", { method: "POST" })
     const report = (await checked.json()) as Report
     const drift = Object.fromEntries(report.features.map((f) => [f.feature, f.drift!]))
-    // Baselines of 2,000 values: the table takes Wasserstein (numeric) at 0.1.
+    // Baselines of 2,000 values and windows of 1,500: the table takes Wasserstein (numeric) at 0.1.
     expect(drift["a"]).toMatchObject({ method: "wasserstein", chosenBy: "auto", threshold: 0.1, drifted: true })
     expect(drift["c"]).toMatchObject({ method: "wasserstein", chosenBy: "auto", drifted: false })
     expect(drift["b"]).toMatchObject({ method: "ks", chosenBy: "feature", threshold: 0.01, drifted: true })

@@ -15,6 +15,8 @@ import {
   type DriftAlert,
   DriftReport,
   DriftReportList,
+  FalseAlarmFigures,
+  falseAlarmFigures,
   type FeatureCheck,
   FrozenBaselines,
   MAX_REPORTS_LIMIT,
@@ -94,8 +96,14 @@ const exampleReport: DriftReport = {
   monitorId: "fraud-inputs",
   at: exampleAt,
   features: [exampleCheck],
-  alerts: [exampleAlert]
+  alerts: [exampleAlert],
+  falseAlarms: falseAlarmFigures(exampleMonitor.settings, [{ kind: "p-value", threshold: 0.05 }])
 }
+
+const exampleFalseAlarms: FalseAlarmFigures = falseAlarmFigures(
+  { ...exampleMonitor.settings, falseAlarms: { targetMeanDaysBetween: 30 } },
+  exampleMonitor.features.map(() => ({ kind: "p-value", threshold: 0.05 }))
+)
 
 const exampleWebhook: PublicWebhook = {
   id: "hook-m0q2a9b0-1x7c3d5e",
@@ -185,6 +193,27 @@ export const getMonitor = endpoint({
   permission: "drift:read",
   params: MonitorParams,
   success: { status: 200, description: "The monitor", schema: Monitor, example: exampleMonitor },
+  errors: ["MonitorNotFoundError", "StorageError"]
+})
+
+export const getMonitorFalseAlarms = endpoint({
+  operationId: "getMonitorFalseAlarms",
+  method: "GET",
+  path: "/v1/drift/monitors/{id}/false-alarms",
+  resource: "Drift",
+  summary: "How often the monitor's checks alarm with no drift: per check, and the mean time between false alarms",
+  description: "For every feature tested at the monitor's threshold and correction (after settings.falseAlarms): " +
+    "the probability that one check flags at least one feature under no drift (independent features; and an " +
+    "upper bound for any dependence) and check interval / probability in days. Checks on a sliding window " +
+    "overlap, so false alarms come in runs: the mean time between false alerts is at least this.",
+  permission: "drift:read",
+  params: MonitorParams,
+  success: {
+    status: 200,
+    description: "The monitor's false-alarm figures",
+    schema: FalseAlarmFigures,
+    example: exampleFalseAlarms
+  },
   errors: ["MonitorNotFoundError", "StorageError"]
 })
 
@@ -366,6 +395,7 @@ export const endpoints = [
   createMonitor,
   listMonitors,
   getMonitor,
+  getMonitorFalseAlarms,
   setBaseline,
   recordObservations,
   checkMonitor,

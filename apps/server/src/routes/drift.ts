@@ -63,6 +63,8 @@ export const driftRoutes = (mount: Mount<AppServices>) => {
 
   mount(app, Drift.getMonitor, ({ params }) => drift((d) => d.getMonitor(params.id)))
 
+  mount(app, Drift.getMonitorFalseAlarms, ({ params }) => drift((d) => d.falseAlarms(params.id)))
+
   mount(
     app,
     Drift.setBaseline,

@@ -14,7 +14,7 @@ import { cappedNames, MetricsSink, type MetricsSinkShape } from "../shared/Metri
 import { type DriftAlert, MULTIVARIATE_ALERT, multivariateRecommendation, recommendationFor } from "./Alert.js"
 import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
-import { baselineIssues, makeBaseline } from "./Baseline.js"
+import { type Baseline, baselineIssues, makeBaseline } from "./Baseline.js"
 import { assessFeatures, type FeatureCheck, type TestedFeature, testFeature } from "./Check.js"
 import {
   DATASET_ALERT,
@@ -23,12 +23,14 @@ import {
   datasetRecommendation,
   MIN_FEATURES_FOR_DATASET_ALERT
 } from "./DatasetDrift.js"
+import { makeDistanceFalseAlarmCache, monitorFalseAlarms } from "./DistanceFalseAlarms.js"
 import * as DriftAlertsModule from "./DriftAlerts.js"
 import { DriftAlerts } from "./DriftAlerts.js"
-import { driftMethodIssues } from "./DriftMethod.js"
+import { decisionMethodFor, driftMethodIssues, type FeatureDrift } from "./DriftMethod.js"
 import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
+import { type DecisionRule, decisionSettings, type FalseAlarmFigures } from "./FalseAlarms.js"
 import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
 import { type MultivariateCheck, multivariateSeverity } from "./multivariate/MultivariateCheck.js"
 import {
@@ -37,7 +39,7 @@ import {
   rowAlignmentIssues,
   storeBaselineRows
 } from "./multivariate/MultivariateRows.js"
-import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
+import { columnsOf, MAX_BASELINE_VALUES, observationIssues, splitMissing, type ValuePath } from "./Observations.js"
 import { estimatePerformanceReport, type PerformanceSettings } from "./performance/PerformanceEstimation.js"
 import { type DriftReport, retainSince } from "./Report.js"
 import { extraTestIssues } from "./tests/ExtraTests.js"
@@ -85,6 +87,8 @@ export interface DriftDetectorShape {
     rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>
   ) => Effect.Effect<void, MonitorNotFoundError | ValidationError | StorageError>
   readonly check: (monitorId: string) => Effect.Effect<DriftReport, MonitorNotFoundError | StorageError>
+  /** The monitor's false-alarm figures when every feature is tested (FalseAlarms.ts). */
+  readonly falseAlarms: (monitorId: string) => Effect.Effect<FalseAlarmFigures, MonitorNotFoundError | StorageError>
   /** Reports oldest first; with `limit`, only the newest `limit` of them (still oldest first). */
   readonly getDriftReports: (
     monitorId?: string,
@@ -240,6 +244,51 @@ const testFeatures = (store: DriftStoreShape, monitor: Monitor) =>
       const window = yield* store.window(monitor.id, spec.name)
       return [testFeature(spec, baseline, window, monitor.settings)]
     })).pipe(Effect.map((tested): ReadonlyArray<TestedFeature> => tested.flat()))
+
+/** How a feature is decided: by its method's corrected p-value or its distance, each at its threshold. */
+const decisionRuleOf = (drift: Pick<FeatureDrift, "method" | "role" | "threshold">): DecisionRule =>
+  drift.role === "significance"
+    ? { kind: "p-value", threshold: drift.threshold }
+    : { kind: "distance", method: drift.method, threshold: drift.threshold }
+
+interface FeatureRule {
+  readonly feature: string
+  readonly rule: DecisionRule
+  readonly baseline: Baseline | undefined
+}
+
+/**
+ * The false-alarm figures over the features (by name) with their decision rules: the store is read
+ * only for the baselines of distance rules, whose estimates `cache` keeps per baseline version.
+ */
+const falseAlarmsOf = (
+  store: DriftStoreShape,
+  monitor: Monitor,
+  decided: ReadonlyArray<{ readonly feature: string; readonly rule: DecisionRule }>,
+  cache: ReturnType<typeof makeDistanceFalseAlarmCache>
+) =>
+  Effect.forEach(decided, ({ feature, rule }): Effect.Effect<FeatureRule, StorageError> =>
+    rule.kind === "p-value"
+      ? Effect.succeed({ feature, rule, baseline: undefined })
+      : store.baselines(monitor.id, feature).pipe(
+        Effect.map((versions) => ({ feature, rule, baseline: versions.at(-1) }))
+      )).pipe(Effect.map((rules) =>
+      monitorFalseAlarms({ monitorId: monitor.id, settings: monitor.settings, features: rules, cache })
+    ))
+
+/**
+ * Between checks: each feature with a baseline is decided by the method its current window would
+ * get (with the settings after the false-alarm bound, as a check decides).
+ */
+const currentDecisionRules = (store: DriftStoreShape, monitor: Monitor) =>
+  Effect.forEach(monitor.features, (spec) =>
+    Effect.gen(function*() {
+      const baseline = (yield* store.baselines(monitor.id, spec.name)).at(-1)
+      if (baseline === undefined) return []
+      const { present } = splitMissing(yield* store.window(monitor.id, spec.name))
+      const method = decisionMethodFor(spec, baseline, present, decisionSettings(monitor.settings))
+      return [{ feature: spec.name, rule: decisionRuleOf(method) }]
+    })).pipe(Effect.map((rules) => rules.flat()))
 
 /** CBPE's estimate for the monitor's performance setting, from its prediction's latest baseline and window. */
 const estimatePerformance = (store: DriftStoreShape, monitor: Monitor, settings: PerformanceSettings) =>
@@ -403,12 +452,22 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
     const driftAlerts = yield* DriftAlerts
     // Deliveries outlive the check that raised them, but not the detector: they end with its layer.
     const deliveries = yield* Effect.scope
+    // Distance rules' false-alarm estimates, per baseline version (deterministic, so instances agree).
+    const distanceEstimates = makeDistanceFalseAlarmCache()
 
     const check = Effect.fn("DriftDetector.check")(function*(monitorId: string) {
       const monitor = yield* findMonitor(store, monitorId)
       const at = yield* nowIso
-      const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
+      // The features are decided with the settings after the false-alarm bound (the stored ones otherwise).
+      const decided = { ...monitor, settings: decisionSettings(monitor.settings) }
+      const checks = assessFeatures(yield* testFeatures(store, decided), decided.settings)
       const dataset = datasetDrift(monitor.features, checks, monitor.settings)
+      const falseAlarms = yield* falseAlarmsOf(
+        store,
+        monitor,
+        checks.flatMap((c) => c.drift === undefined ? [] : [{ feature: c.feature, rule: decisionRuleOf(c.drift) }]),
+        distanceEstimates
+      )
       const multivariate = yield* checkStoredRows(store, monitor)
       const alerts = [
         ...yield* raiseAlerts(store, monitor, checks, at),
@@ -424,7 +483,8 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         alerts,
         ...(performance ? { performance } : {}),
         ...(multivariate === undefined ? {} : { multivariate }),
-        ...(dataset === undefined ? {} : { datasetDrift: dataset })
+        ...(dataset === undefined ? {} : { datasetDrift: dataset }),
+        falseAlarms
       }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts, dataset)
@@ -468,6 +528,10 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         }
       ),
       check,
+      falseAlarms: Effect.fn("DriftDetector.falseAlarms")(function*(monitorId: string) {
+        const monitor = yield* findMonitor(store, monitorId)
+        return yield* falseAlarmsOf(store, monitor, yield* currentDecisionRules(store, monitor), distanceEstimates)
+      }),
       getDriftReports: Effect.fn("DriftDetector.getDriftReports")(
         function*(monitorId?: string, since?: string, limit?: number) {
           const reports = yield* store.reports(monitorId, since)

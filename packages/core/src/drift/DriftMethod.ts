@@ -2,14 +2,16 @@
  * Which drift test decides whether a feature drifted (its drift method), and at what threshold.
  * A feature's own choice (`features[i].drift`) wins over the monitor's for its type
  * (`settings.drift.numeric` / `.categorical`); without either, the automatic choice follows
- * Evidently's defaults (DataDriftPreset's get_stattest) by type, distinct values and baseline size:
+ * Evidently's defaults (DataDriftPreset's get_stattest) by type, distinct values and size:
  *
- * - baseline of at most 1,000 values: numeric with more than 5 distinct values: KS; a categorical
+ * - baseline or window of at most 1,000 values (Evidently looks at the baseline only; a fixed
+ *   distance threshold alarms on noise at small windows, e.g. Wasserstein >= 0.1 in 67% of checks
+ *   of 100 values with no drift, README's simulated table): numeric with more than 5 distinct values: KS; a categorical
  *   feature, or a numeric one with at most 5 distinct values (read as categories), with 3 or more:
  *   chi-square; with exactly 2 (binary): the z-test for two proportions, or Fisher's exact test
  *   when an expected cell of the 2 x 2 table is below 5 (where the z-test's normal approximation
  *   fails); all at the monitor's pValueThreshold;
- * - larger baselines: numeric with more than 5 distinct values: the Wasserstein distance normed by
+ * - larger baselines and windows: numeric with more than 5 distinct values: the Wasserstein distance normed by
  *   the baseline's sd; otherwise Jensen-Shannon over the categories (values); both at 0.1.
  *
  * Distinct values are counted over the baseline's reference sample and the window together, as
@@ -29,8 +31,8 @@ import type { CategoricalDriftTest, DriftTest, TestResult, TestRole } from "./te
 import { driftTests, extraDriftTests } from "./tests/registry.js"
 import { distinctValuesUpTo, numericAsCategorical } from "./tests/ValuesAsCategories.js"
 
-/** Evidently's limits: baselines up to this size get tests with p-values, larger ones distances. */
-export const SMALL_BASELINE_SIZE = 1000
+/** Baselines (Evidently's limit) or windows up to this size get tests with p-values, larger ones distances. */
+export const SMALL_SAMPLE_SIZE = 1000
 /** Numeric features with at most this many distinct values are compared as categories. */
 export const FEW_DISTINCT_VALUES = 5
 /** The default threshold of distance methods (Evidently's for Wasserstein, Jensen-Shannon, PSI, ...). */
@@ -137,7 +139,7 @@ export const automaticMethod = (
   present: ReadonlyArray<number | string>,
   counts: () => Readonly<Record<string, number>>
 ): { readonly method: string; readonly valuesAsCategories: boolean } => {
-  const small = baseline.count <= SMALL_BASELINE_SIZE
+  const small = Math.min(baseline.count, present.length) <= SMALL_SAMPLE_SIZE
   const limit = FEW_DISTINCT_VALUES + 1
   const distinct = baseline.type === "numeric"
     ? distinctValuesUpTo(baseline.sample, present, limit)
@@ -210,6 +212,28 @@ export const decideMethod = (
     threshold: defaultThreshold(autoTest.role, settings),
     result
   }
+}
+
+/**
+ * The method that decides the feature, without running it: its role and threshold, for the
+ * false-alarm figures between checks (a chosen test that will not apply, a z-test on a feature
+ * that is not binary, is reported by the role of the one that will: both are significance tests).
+ */
+export const decisionMethodFor = (
+  spec: FeatureSpec,
+  baseline: Baseline,
+  present: ReadonlyArray<number | string>,
+  settings: MonitorSettings
+): { readonly method: string; readonly role: TestRole; readonly threshold: number } => {
+  const chosen = chosenMethod(spec, settings)
+  const test = chosen?.choice.method === undefined ? undefined : testNamed(chosen.choice.method, spec.type)
+  if (chosen !== undefined && test !== undefined) {
+    return { method: test.name, role: test.role, threshold: chosen.choice.threshold ?? defaultThreshold(test.role, settings) }
+  }
+  let counted: Readonly<Record<string, number>> | undefined
+  const auto = automaticMethod(baseline, present, () => (counted ??= countCategories(present as ReadonlyArray<string>)))
+  const autoTest = auto.valuesAsCategories ? categorical(auto.method) : testNamed(auto.method, spec.type)!
+  return { method: autoTest.name, role: autoTest.role, threshold: defaultThreshold(autoTest.role, settings) }
 }
 
 /** The verdict once the correction has set the adjusted p-value (significance methods). */

@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { DriftSettings, FeatureDriftSettings } from "./DriftMethodSettings.js"
+import { falseAlarmIssues, FalseAlarmSettings } from "./FalseAlarms.js"
 import { multivariateIssues, MultivariateSettings } from "./multivariate/MultivariateSettings.js"
 import { PerformanceSettings, performanceSettingsIssues } from "./performance/PerformanceEstimation.js"
 import { SeverityThresholds } from "./Severity.js"
@@ -64,7 +65,9 @@ export const MonitorSettings = Schema.Struct({
    * Drift methods per feature type and the dataset drift share; absent on monitors created before
    * the automatic choice, which keep KS / chi-square (DriftMethod.ts).
    */
-  drift: Schema.optionalKey(DriftSettings)
+  drift: Schema.optionalKey(DriftSettings),
+  /** Bounds false alarms over time: a stricter threshold from a target mean time between them (FalseAlarms.ts). */
+  falseAlarms: Schema.optionalKey(FalseAlarmSettings)
 })
 export type MonitorSettings = typeof MonitorSettings.Type
 
@@ -110,7 +113,8 @@ export const CreateMonitorInput = Schema.Struct({
     retentionDays: Schema.optionalKey(MonitorSettings.fields.retentionDays),
     extraTests: MonitorSettings.fields.extraTests,
     multivariate: Schema.optionalKey(MultivariateSettings),
-    drift: Schema.optionalKey(DriftSettings)
+    drift: Schema.optionalKey(DriftSettings),
+    falseAlarms: MonitorSettings.fields.falseAlarms
   })),
   /** Label-free performance estimation (CBPE) from a prediction feature holding calibrated probabilities. */
   performance: Schema.optionalKey(PerformanceSettings)
@@ -162,5 +166,6 @@ export const monitorSettings = (
     issues.push({ path: ["settings", "severityThresholds"], message: "must increase: low < medium < high < critical" })
   }
   if (settings.multivariate !== undefined) issues.push(...multivariateIssues(settings.multivariate, input.features))
+  issues.push(...falseAlarmIssues(settings))
   return { settings, issues }
 }

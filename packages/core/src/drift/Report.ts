@@ -7,6 +7,7 @@ import { Instant } from "../registry/Model.js"
 import { DriftAlert } from "./Alert.js"
 import { FeatureCheck } from "./Check.js"
 import { DatasetDrift } from "./DatasetDrift.js"
+import { FalseAlarmFigures } from "./FalseAlarms.js"
 import { MonitorId } from "./Monitor.js"
 import { MultivariateCheck } from "./multivariate/MultivariateCheck.js"
 import { PerformanceReport } from "./performance/PerformanceEstimation.js"
@@ -22,7 +23,12 @@ export const DriftReport = Schema.Struct({
   /** The multivariate detectors' results, when the monitor enables them (settings.multivariate). */
   multivariate: Schema.optionalKey(MultivariateCheck),
   /** The share of drifted features against the dataset threshold, when a feature was tested (DatasetDrift.ts). */
-  datasetDrift: Schema.optionalKey(DatasetDrift)
+  datasetDrift: Schema.optionalKey(DatasetDrift),
+  /**
+   * The chance this check flagged a feature with no drift and the mean time between such checks
+   * at the monitor's interval (FalseAlarms.ts); reports written before it existed lack it.
+   */
+  falseAlarms: Schema.optionalKey(FalseAlarmFigures)
 })
 export type DriftReport = typeof DriftReport.Type
 

@@ -9,8 +9,9 @@ The expected method follows Evidently's _get_default_stattest (evidently/legacy/
 stattests/registry.py): n_values = distinct values of reference and current together; reference
 size <= 1000: numeric with n_values > 5 -> ks, else (and categorical) chi-square when n_values > 2,
 z-test otherwise; larger references: numeric with n_values > 5 -> wasserstein, else
-jensen-shannon. Our one addition: a binary feature (2 values) on a small reference whose 2 x 2
-table has an expected cell below 5 gets Fisher's exact test. The statistics:
+jensen-shannon. Our additions: a current window of at most 1000 values also takes the small-size
+rules (fixed distance thresholds alarm on noise at small windows), and a binary feature (2 values)
+whose 2 x 2 table has an expected cell below 5 gets Fisher's exact test. The statistics:
 - ks: scipy.stats.ks_2samp (exact method as scipy chooses it).
 - chi-square: scipy.stats.chi2_contingency(2 x k counts, correction=False) (a test of independence
   of the two count vectors; Evidently's chisquare is a goodness of fit of current against the
@@ -41,7 +42,7 @@ def key(v):
 
 def expected(ref, cur, kind):
     n_values = len(set(map(key, ref)) | set(map(key, cur)))
-    if len(ref) <= 1000:
+    if min(len(ref), len(cur)) <= 1000:
         if kind == "numeric" and n_values > 5:
             return "ks"
         if n_values > 2:
@@ -110,15 +111,17 @@ case("small numeric, 2 values: z-test", "numeric", choice([3, 7], [0.6, 0.4], 60
 case("small binary with a rare value: Fisher", "numeric", [0] * 198 + [1] * 2, [0] * 99 + [1] * 1)
 case("small numeric, one value: chi-square p = 1", "numeric", [5] * 300, [5] * 200)
 case("large continuous numeric: Wasserstein", "numeric", np.round(rng.normal(0, 2, 1500), 6),
+     np.round(rng.normal(0.4, 2, 1200), 6))
+case("large baseline, small window: KS", "numeric", np.round(rng.normal(0, 2, 1500), 6),
      np.round(rng.normal(0.4, 2, 400), 6))
 case("large numeric, 3 values: Jensen-Shannon", "numeric", choice([0, 1, 2], [0.5, 0.3, 0.2], 2000),
-     choice([0, 1, 2], [0.3, 0.3, 0.4], 500))
+     choice([0, 1, 2], [0.3, 0.3, 0.4], 1100))
 case("small categorical, 3 categories: chi-square", "categorical", choice(["de", "fr", "it"], [0.5, 0.3, 0.2], 800),
      choice(["de", "fr", "it", "es"], [0.45, 0.3, 0.2, 0.05], 300))
 case("small categorical, 2 categories: z-test", "categorical", choice(["no", "yes"], [0.7, 0.3], 1000),
      choice(["no", "yes"], [0.6, 0.4], 400))
 case("large categorical: Jensen-Shannon", "categorical", choice(["a", "b", "c", "d"], [0.4, 0.3, 0.2, 0.1], 3000),
-     choice(["a", "b", "c", "d", "e"], [0.3, 0.3, 0.2, 0.1, 0.1], 600))
+     choice(["a", "b", "c", "d", "e"], [0.3, 0.3, 0.2, 0.1, 0.1], 1500))
 
 with open(os.path.join(here, "auto_method.json"), "w") as fh:
     json.dump({"generator": "generate_auto_method.py", "cases": cases}, fh, indent=1)
