@@ -82,6 +82,11 @@ describe("drift methods and dataset drift over HTTP", () => {
     expect(drift["b"]).toMatchObject({ method: "ks", chosenBy: "feature", threshold: 0.01, drifted: true })
     expect(drift["plan"]).toMatchObject({ method: "psi", chosenBy: "monitor", threshold: 0.2, drifted: false })
     expect(report.features.find((f) => f.feature === "c")!.severity).toBe("none")
+    // The false-alarm figures count every decided feature, the Wasserstein ones by resampling their baselines.
+    const falseAlarms = (report as unknown as { falseAlarms: { features: number; perCheckProbability: number } })
+      .falseAlarms
+    expect(falseAlarms.features).toBe(4)
+    expect(falseAlarms.perCheckProbability).toBeGreaterThan(0)
 
     expect(report.datasetDrift).toEqual({
       share: 0.5,

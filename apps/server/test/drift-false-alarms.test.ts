@@ -59,7 +59,8 @@ describe("false alarms over time", () => {
     const report = await checkMonitor("fa-default", { checkIntervalSeconds: 300 })
     expect(report.features[0]!.pValue).toBeCloseTo(0.017957618957715013, 12)
     expect(report.features[0]!.severity).not.toBe("none")
-    expect(report.alerts.map((a) => a.feature)).toEqual(["x"])
+    // One of two features drifted: a share of 0.5 is dataset drift at the default threshold too.
+    expect(report.alerts.map((a) => a.feature)).toEqual(["x", "~dataset"])
     expect(report.falseAlarms).toMatchObject({
       features: 2,
       correction: "benjamini-hochberg",
