@@ -35,7 +35,9 @@ describe("agreement with the GrowthBook SDK's run()", () => {
       { appVersion: { $vgte: "2.0.0" } },
       { "device.os": { $regex: "^i" } },
       { $not: { country: "FR" } },
-      { tags: { $elemMatch: { $eq: "beta" } } }
+      { tags: { $elemMatch: { $eq: "beta" } } },
+      // Reads the user id (the "id" attribute).
+      { $or: [{ id: { $regex: "7$" } }, { country: "FR" }] }
     ]
     let inCount = 0
     for (let i = 0; i < 10_000; i++) {

@@ -79,6 +79,28 @@ export const paddedVersion = (input: unknown): string => {
   return parts.map((part) => (/^[0-9]+$/.test(part) ? part.padStart(5, " ") : part)).join("-")
 }
 
+/** The most versions one comparison remembers padded before it starts again. */
+const versionMemoSize = 1024
+
+/**
+ * paddedVersion with the last versions seen remembered: an attribute holds few distinct app
+ * versions, and padding one (a replace, a split and a pad per part) costs more than the rest of
+ * a typical condition.
+ */
+const memoizedPaddedVersion = (): (input: unknown) => string => {
+  const memo = new Map<string, string>()
+  return (input) => {
+    if (typeof input !== "string") return paddedVersion(input)
+    let padded = memo.get(input)
+    if (padded === undefined) {
+      if (memo.size >= versionMemoSize) memo.clear()
+      padded = paddedVersion(input)
+      memo.set(input, padded)
+    }
+    return padded
+  }
+}
+
 // JavaScript's relational operators on whatever the attribute holds, as GrowthBook applies them.
 const below = (a: unknown, b: unknown) => (a as number) < (b as number)
 const atMost = (a: unknown, b: unknown) => (a as number) <= (b as number)
@@ -117,12 +139,13 @@ const compileOperator = (operator: string, expected: unknown): (value: unknown) 
     case "$vlt":
     case "$vlte": {
       const version = paddedVersion(expected)
-      if (operator === "$veq") return (value) => paddedVersion(value) === version
-      if (operator === "$vne") return (value) => paddedVersion(value) !== version
-      if (operator === "$vgt") return (value) => paddedVersion(value) > version
-      if (operator === "$vgte") return (value) => paddedVersion(value) >= version
-      if (operator === "$vlt") return (value) => paddedVersion(value) < version
-      return (value) => paddedVersion(value) <= version
+      const padded = memoizedPaddedVersion()
+      if (operator === "$veq") return (value) => padded(value) === version
+      if (operator === "$vne") return (value) => padded(value) !== version
+      if (operator === "$vgt") return (value) => padded(value) > version
+      if (operator === "$vgte") return (value) => padded(value) >= version
+      if (operator === "$vlt") return (value) => padded(value) < version
+      return (value) => padded(value) <= version
     }
     case "$exists":
       return expected
@@ -241,6 +264,20 @@ export const compileCondition = (condition: unknown): ConditionPredicate => {
   if (tests.length === 1) return tests[0]!
   return (attributes) => tests.every((test) => test(attributes))
 }
+
+/**
+ * Whether a condition reads the attribute "id" (a path starting "id" outside $elemMatch): only
+ * then do the user's attributes need the user id added (a copy per request otherwise saved).
+ */
+export const conditionReadsId = (condition: unknown): boolean =>
+  isPlainObject(condition) &&
+  Object.entries(condition).some(([key, argument]) =>
+    key === "$and" || key === "$or" || key === "$nor"
+      ? Array.isArray(argument) && argument.some(conditionReadsId)
+      : key === "$not"
+      ? conditionReadsId(argument)
+      : key === "id" || key.startsWith("id.")
+  )
 
 /** Evaluates a condition once (compile it with compileCondition to evaluate it many times). */
 export const evalCondition = (attributes: unknown, condition: Condition): boolean =>

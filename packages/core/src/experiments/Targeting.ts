@@ -10,7 +10,7 @@
  * @org/ml-core/targeting), so the SDK's local evaluation applies the server's rules.
  */
 import { chooseVariation, currentWeights, getBucketRanges, hash, inNamespace } from "./Assignment.js"
-import { compileCondition } from "./Conditions.js"
+import { compileCondition, conditionReadsId } from "./Conditions.js"
 import type { Experiment, Holdout } from "./Experiment.js"
 import type { Attributes } from "./Requests.js"
 
@@ -72,13 +72,16 @@ export const makeTargetedAssigner = (
   const namespaceTuple = namespace === undefined ? undefined : [namespace.id, namespace.start, namespace.end] as const
   const matches = experiment.condition === undefined ? undefined : compileCondition(experiment.condition)
   const plain = experiment.hashAttribute === undefined && experiment.fallbackAttribute === undefined
+  // Attributes never hold "id" (requests refuse it), so they need a copy with it only when the condition reads it.
+  const readsId = experiment.condition !== undefined && conditionReadsId(experiment.condition)
   return (userId, attributes) => {
     const hashValue = plain ? userId : hashValueOf(experiment, userId, attributes)
     if (!hashValue) return "hashAttribute"
     if (holdout !== undefined && inHoldout(hashValue, holdout)) return "holdout"
     if (namespaceTuple !== undefined && !inNamespace(hashValue, namespaceTuple)) return "namespace"
-    if (matches !== undefined && !matches(attributes === undefined ? { id: userId } : { ...attributes, id: userId })) {
-      return "condition"
+    if (matches !== undefined) {
+      const subject = readsId ? { ...attributes, id: userId } : attributes ?? {}
+      if (!matches(subject)) return "condition"
     }
     const variant = chooseVariation(hash(seed, hashValue, 2)!, ranges)
     return variant === -1 ? "coverage" : variant
