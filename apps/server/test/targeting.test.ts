@@ -135,6 +135,11 @@ describe.each(stores)("targeting on %s", (_name, env) => {
       const again = (await assign({ userId: "de-user", attributes })) as Answer
       expect(again).toEqual(inside)
       expect(await exposures()).toBe(1)
+      // Targeting comes before the sticky record: out while not matching, the stored variant when matching again.
+      const moved = (await assign({ userId: "de-user", attributes: { ...attributes, country: "FR" } })) as Answer
+      expect(moved).toMatchObject({ variant: 0, inExperiment: false, sticky: false })
+      expect(await assign({ userId: "de-user", attributes })).toEqual(inside)
+      expect(await exposures()).toBe(1)
 
       const batch = (await assign({
         userIds: ["de-user", "fr-user", "at-user"],
