@@ -14,6 +14,7 @@
 #   npm run bench -- dashboard initial JS vs the 200 KB budget; Chromium on 5,000 model versions vs a plain HTML table
 #   npm run bench -- artifact-s3 artifact upload/download through the server: disk vs S3 (s3rver, started here)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
+#   npm run bench -- conditions local evaluation with targeting conditions vs the GrowthBook SDK's run()
 #   npm run bench -- gauges   start/complete latency at 10 vs 10,000 running experiments, /metrics at 10 vs 10,000 models (fs, Redis; minutes, so not in "all")
 source "$(dirname "$0")/workspace.sh"
 install_workspace
@@ -42,6 +43,9 @@ if [[ "$which" == all || "$which" == ab ]]; then
   source "$(dirname "$0")/ensure-services.sh"
   command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || true; }
   node bench/ab-assignment.mjs
+fi
+if [[ "$which" == all || "$which" == conditions ]]; then
+  node bench/conditions.mjs
 fi
 if [[ "$which" == gauges ]]; then
   source "$(dirname "$0")/ensure-services.sh"

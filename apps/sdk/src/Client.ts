@@ -6,7 +6,7 @@
  * while they stream.
  */
 import type { Access, BodyJsonOf, Experiments, Operations, QueryOf, Registry, SuccessJsonOf } from "@org/ml-api"
-import type { ExposureCount, MetricObservation, ModelAssignment, ModelAssignmentList } from "@org/ml-core"
+import type { Attributes, ExposureCount, MetricObservation, ModelAssignment, ModelAssignmentList } from "@org/ml-core"
 import type { RecorderOptions } from "./Batcher.js"
 import { makeDriftClient } from "./Drift.js"
 import { errorFromResponse, IntegrityError } from "./Errors.js"
@@ -303,10 +303,24 @@ export const createClient = (options: ClientOptions) => {
     complete: (id: string, options: CompleteExperimentInput = {}): Promise<Experiment> =>
       sendJson<Experiment>(`${experimentPath(id)}/complete`, "POST", options),
     reweight: (id: string): Promise<Experiment> => sendJson<Experiment>(`${experimentPath(id)}/reweight`, "POST"),
-    getModelAssignment: (id: string, userId: string): Promise<ModelAssignment> =>
-      sendJson<ModelAssignment>(`${experimentPath(id)}/assignments`, "POST", { userId }),
-    getModelAssignments: async (id: string, userIds: ReadonlyArray<string>): Promise<ReadonlyArray<ModelAssignment>> =>
-      (await sendJson<ModelAssignmentList>(`${experimentPath(id)}/assignments`, "POST", { userIds })).items,
+    /** The model for one user; `attributes` are read by the experiment's targeting condition and hash attribute. */
+    getModelAssignment: (id: string, userId: string, attributes?: Attributes): Promise<ModelAssignment> =>
+      sendJson<ModelAssignment>(
+        `${experimentPath(id)}/assignments`,
+        "POST",
+        attributes === undefined ? { userId } : { userId, attributes }
+      ),
+    /** The models for many users; `attributesByUser` holds the attributes of those that have some. */
+    getModelAssignments: async (
+      id: string,
+      userIds: ReadonlyArray<string>,
+      attributesByUser?: Readonly<Record<string, Attributes>>
+    ): Promise<ReadonlyArray<ModelAssignment>> =>
+      (await sendJson<ModelAssignmentList>(
+        `${experimentPath(id)}/assignments`,
+        "POST",
+        attributesByUser === undefined ? { userIds } : { userIds, attributesByUser }
+      )).items,
     recordMetric: (id: string, modelId: string, metric: string, value: number): Promise<void> =>
       sendJson(`${experimentPath(id)}/metrics`, "POST", { modelId, metric, value }).then(() => undefined),
     recordMetrics: (id: string, observations: ReadonlyArray<MetricObservation>): Promise<void> =>

@@ -1,12 +1,13 @@
 /**
  * The SDK's local evaluation mode: assignments computed in process from a cached copy of the
- * running experiments (GrowthBook-compatible hashing from @org/ml-core/assignment, the same
- * code the server runs), with exposures and metrics queued and sent in background batches,
- * retried with exponential backoff. It uses no sticky storage: a user's model follows the
- * current split, which is what the hash gives them unless traffic is re-split.
+ * running experiments (GrowthBook-compatible targeting and hashing from @org/ml-core/targeting,
+ * the same code the server runs: conditions compiled once per fetched definition, hash
+ * attribute, holdout, namespace), with exposures and metrics queued and sent in background
+ * batches, retried with exponential backoff. It uses no sticky storage: a user's model follows
+ * the current split, which is what the hash gives them unless traffic is re-split.
  */
-import type { Experiment } from "@org/ml-core"
-import { makeAssigner } from "@org/ml-core/assignment"
+import type { Attributes, Experiment } from "@org/ml-core"
+import { makeTargetedAssigner, type Targeted } from "@org/ml-core/targeting"
 
 export interface LocalEvaluatorOptions {
   /** How often to refresh experiments, in ms (default 30 s). */
@@ -40,7 +41,11 @@ export interface LocalAssignment {
 export class LocalEvaluator {
   private experiments = new Map<
     string,
-    { readonly experiment: Experiment; readonly assign: (userId: string) => number }
+    {
+      readonly experiment: Experiment
+      readonly assign: (userId: string, attributes?: Attributes) => Targeted
+      readonly control: number
+    }
   >()
   private exposures = new Map<string, Map<string, number>>()
   private metrics = new Map<string, Array<{ modelId: string; metric: string; value: number }>>()
@@ -67,22 +72,32 @@ export class LocalEvaluator {
 
   async refresh(): Promise<void> {
     const all = await this.transport.list()
-    this.experiments = new Map(all.map((e) => [e.id, { experiment: e, assign: makeAssigner(e) }]))
+    this.experiments = new Map(
+      all.map((e) => [e.id, {
+        experiment: e,
+        assign: makeTargetedAssigner(e),
+        control: e.variants.findIndex((v) => v.isControl)
+      }])
+    )
   }
 
-  /** Assigns in process; unknown or non-running experiments serve the control (or the declared winner). */
-  assign(experimentId: string, userId: string): LocalAssignment {
+  /**
+   * Assigns in process; non-running experiments serve the control (or the declared winner), and
+   * so does the targeting when it leaves the user out (no exposure is counted then).
+   */
+  assign(experimentId: string, userId: string, attributes?: Attributes): LocalAssignment {
     const entry = this.experiments.get(experimentId)
     if (!entry) throw new Error(`Experiment ${experimentId} is not known locally (not created, or not fetched yet)`)
-    const { experiment, assign } = entry
-    const control = experiment.variants.findIndex((v) => v.isControl)
+    const { assign, control, experiment } = entry
     if (experiment.status !== "running") {
       const winner = experiment.decision?.winnerModelId
       const index = winner ? experiment.variants.findIndex((v) => v.modelId === winner) : control
       return { modelId: experiment.variants[index]!.modelId, variant: index, inExperiment: false }
     }
-    const index = assign(userId)
-    if (index === -1) return { modelId: experiment.variants[control]!.modelId, variant: control, inExperiment: false }
+    const index = assign(userId, attributes)
+    if (typeof index === "string") {
+      return { modelId: experiment.variants[control]!.modelId, variant: control, inExperiment: false }
+    }
     const modelId = experiment.variants[index]!.modelId
     const counts = this.exposures.get(experimentId) ?? new Map<string, number>()
     counts.set(modelId, (counts.get(modelId) ?? 0) + 1)

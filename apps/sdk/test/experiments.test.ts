@@ -4,7 +4,7 @@ import { useServer } from "./serverFixture.js"
 
 const server = useServer({ ML_AB_MIN_SAMPLES: "20" })
 
-const setup = async (fetchImpl?: typeof fetch) => {
+const setup = async (fetchImpl?: typeof fetch, targeting: Record<string, unknown> = {}) => {
   const ml = createClient({ baseUrl: server.url, ...(fetchImpl ? { fetch: fetchImpl } : {}) })
   const name = `sdk-ab-${Math.random().toString(36).slice(2, 8)}`
   const ids: Array<string> = []
@@ -23,7 +23,8 @@ const setup = async (fetchImpl?: typeof fetch) => {
       modelId: ids[1]!,
       isControl: false,
       trafficPct: 50
-    }]
+    }],
+    ...targeting
   })
   return { ml, ids, experiment }
 }
@@ -73,5 +74,34 @@ describe("experiments client", () => {
     // 200 local exposures (sent after one retried 503) plus 50 server-side first assignments.
     expect(results.variants.reduce((sum, v) => sum + v.exposures, 0)).toBe(250)
     expect(results.variants[1]!.metrics.conversion?.n).toBe(1)
+  })
+
+  it("targets locally like the server: the same users in and out, the same models", async () => {
+    const condition = { country: { $in: ["DE", "AT"] }, "device.os": { $regex: "^i" } }
+    const { experiment, ml } = await setup(undefined, {
+      condition,
+      hashAttribute: "company",
+      fallbackAttribute: "deviceId",
+      holdout: { id: "sdk-holdout", share: 0.2 }
+    })
+    await ml.experiments.start(experiment.id)
+    const local = ml.experiments.local({ flushIntervalMs: 60_000, refreshIntervalMs: 60_000 })
+    await local.whenReady()
+    const users = Array.from({ length: 120 }, (_, i) => `target-${i}`)
+    const attributesByUser = Object.fromEntries(users.map((u, i) => [u, {
+      country: ["DE", "AT", "FR"][i % 3]!,
+      device: { os: i % 4 === 0 ? "android" : "ios" },
+      ...(i % 5 === 0 ? {} : { company: `c${i % 7}` }),
+      deviceId: `d${i}`
+    }]))
+    const fromServer = await ml.experiments.getModelAssignments(experiment.id, users, attributesByUser)
+    const locally = users.map((u) => local.assign(experiment.id, u, attributesByUser[u]))
+    expect(locally.map((a) => [a.modelId, a.inExperiment])).toEqual(fromServer.map((a) => [a.modelId, a.inExperiment]))
+    const inside = fromServer.filter((a) => a.inExperiment).length
+    expect(inside).toBeGreaterThan(10)
+    expect(inside).toBeLessThan(100)
+    const single = await ml.experiments.getModelAssignment(experiment.id, users[1]!, attributesByUser[users[1]!])
+    expect(single.modelId).toBe(fromServer[1]!.modelId)
+    await local.close()
   })
 })

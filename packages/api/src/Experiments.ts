@@ -293,10 +293,17 @@ export const getModelAssignments = endpoint({
   path: "/v1/experiments/{id}/assignments",
   resource: "Experiments",
   summary: "Assign a user (userId) or many (userIds) to a model",
-  description: "Sticky experiments store the first assignment of each user; an exposure is counted once per user.",
+  description: "Sticky experiments store the first assignment of each user; an exposure is counted once per user. " +
+    "attributes (attributesByUser for userIds) are read by the experiment's targeting condition and hash " +
+    "attribute; a user the targeting leaves out (condition, holdout, namespace, missing hash attribute) gets the " +
+    "control with inExperiment false and no exposure.",
   permission: "experiments:record",
   params: ExperimentIdParams,
-  body: { schema: AssignmentRequest, description: "assignment request", example: { userId: "user-42" } },
+  body: {
+    schema: AssignmentRequest,
+    description: "assignment request",
+    example: { userId: "user-42", attributes: { country: "DE", appVersion: "2.4.1" } }
+  },
   success: {
     status: 200,
     description: "The assignment for userId, or { items } for userIds",

@@ -65,8 +65,10 @@ const mountLifecycle = (mount: Mount<AppServices>, app: Hono) => {
 const mountTraffic = (mount: Mount<AppServices>, app: Hono) => {
   mount(app, Experiments.getModelAssignments, ({ body, params }) =>
     "userId" in body
-      ? abTests((t) => t.getModelAssignment(params.id, body.userId))
-      : abTests((t) => t.getModelAssignments(params.id, body.userIds)).pipe(Effect.map((items) => ({ items }))))
+      ? abTests((t) => t.getModelAssignment(params.id, body.userId, body.attributes))
+      : abTests((t) => t.getModelAssignments(params.id, body.userIds, body.attributesByUser)).pipe(
+        Effect.map((items) => ({ items }))
+      ))
 
   mount(app, Experiments.recordMetrics, ({ body, params }) => {
     const observations = "observations" in body ? body.observations : [body]

@@ -14,7 +14,7 @@ import { cappedNames, MetricsSink } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
 import { makeStorageGauges, type StorageGauges } from "../shared/StorageGauges.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
-import { bucketUser, currentWeights, makeAssigner } from "./Assignment.js"
+import { currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
 import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
 import {
@@ -35,8 +35,10 @@ import {
 import { invalidInput } from "./Issues.js"
 import { promotionSteps } from "./Promotion.js"
 import { countExposures, type Exposure, type Observation, summarizeObservations, userIdIssue } from "./Recording.js"
+import type { Attributes } from "./Requests.js"
 import type { ModelAssignment } from "./Responses.js"
 import { computeResults, defaultSrmThreshold, type ExperimentResults, metricOf } from "./Results.js"
+import { makeTargetedAssigner, type Targeted } from "./Targeting.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
 // Kept importable from here, where callers found them before the pure parts moved out.
@@ -97,13 +99,16 @@ export interface AbTestsShape {
    * rebuild is reused for `GaugeMaxAge` unless a change through this instance invalidated it.
    */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
+  /** One user; `attributes` are read by the experiment's condition and hash attribute. */
   readonly getModelAssignment: (
     id: string,
-    userId: string
+    userId: string,
+    attributes?: Attributes
   ) => Effect.Effect<ModelAssignment, ExperimentNotFoundError | ValidationError | StorageError>
   readonly getModelAssignments: (
     id: string,
-    userIds: ReadonlyArray<string>
+    userIds: ReadonlyArray<string>,
+    attributesByUser?: Readonly<Record<string, Attributes>>
   ) => Effect.Effect<ReadonlyArray<ModelAssignment>, ExperimentNotFoundError | ValidationError | StorageError>
   readonly recordMetrics: (id: string, observations: ReadonlyArray<Observation>) => Effect.Effect<void, AbError>
   /** Exposures counted elsewhere (the SDK's local evaluation), per model. */
@@ -394,21 +399,32 @@ const countExposure = ({ store }: Ports, experiment: Experiment, index: number) 
 }
 
 /**
- * The hot path: one user of one experiment. Sticky experiments return the stored assignment or
- * store the hashed one (set if absent: the first writer wins everywhere); an exposure is counted
- * once per new assignment. Storage failures fall back to the deterministic hash.
+ * The hot path: one user of one experiment. A user the targeting leaves out (hash attribute
+ * missing, holdout, namespace, condition) gets the control and writes nothing. Sticky experiments
+ * return the stored assignment or store the hashed one (set if absent: the first writer wins
+ * everywhere); an exposure is counted once per new assignment. Storage failures fall back to the
+ * deterministic hash.
  */
-const assignmentFor = (ports: Ports, experiment: Experiment, userId: string): Effect.Effect<ModelAssignment> =>
+const assignmentFor = (
+  ports: Ports,
+  experiment: Experiment,
+  userId: string,
+  attributes: Attributes | undefined
+): Effect.Effect<ModelAssignment> =>
   Effect.gen(function*() {
     if (experiment.status !== "running") return whenNotRunning(experiment, userId)
+    const targeted = assignerOf(experiment)(userId, attributes)
+    if (typeof targeted === "string" && targeted !== "coverage") {
+      return notInExperiment(experiment, userId, controlIndex(experiment))
+    }
     if (experiment.stickyAssignment) {
       const existing = yield* Effect.option(ports.store.getAssignment(experiment.id, userId))
       if (existing._tag === "Some" && existing.value) {
         return inExperiment(experiment, userId, existing.value.variant, existing.value.modelId, true)
       }
     }
-    const index = bucketUser(experiment, userId)
-    if (index === -1) return notInExperiment(experiment, userId, controlIndex(experiment))
+    if (targeted === "coverage") return notInExperiment(experiment, userId, controlIndex(experiment))
+    const index = targeted
     const modelId = experiment.variants[index]!.modelId
     if (!experiment.stickyAssignment) {
       yield* countExposure(ports, experiment, index)
@@ -429,43 +445,55 @@ const assignmentFor = (ports: Ports, experiment: Experiment, userId: string): Ef
 
 const nothingToWrite: AssignmentPlan = { _tag: "Nothing" }
 
-/**
- * What assigning a user writes, from the definition it is written against: nothing while the
- * experiment is not running or for a user outside its coverage, an exposure when it is not sticky,
- * the hashed assignment (set if absent) when it is. The hash ranges are computed once per definition.
- */
-const assignmentPlan = (at: string) => (experiment: Experiment): (userId: string) => AssignmentPlan => {
-  if (experiment.status !== "running") return () => nothingToWrite
-  const bucket = assignerOf(experiment)
-  return (userId) => {
-    const variant = bucket(userId)
-    if (variant === -1) return nothingToWrite
-    if (!experiment.stickyAssignment) return { _tag: "Count", variant }
-    const modelId = experiment.variants[variant]!.modelId
-    return { _tag: "Stick", assignment: { experimentId: experiment.id, userId, variant, modelId, at } }
-  }
-}
+/** The attributes a request sent for a user, if any. */
+type AttributesOf = (userId: string) => Attributes | undefined
+const noAttributes: AttributesOf = () => undefined
 
 /**
- * The hash ranges of each definition a store hands out, computed on its first assignment: a store
- * that keeps its decoded definition (Redis, files) hands the same object to every request until
- * the experiment changes. Definitions are immutable, so the ranges stay right.
+ * What assigning a user writes, from the definition it is written against: nothing while the
+ * experiment is not running or for a user the targeting or coverage leaves out, an exposure when
+ * it is not sticky, the hashed assignment (set if absent) when it is. The condition and hash
+ * ranges are compiled once per definition.
  */
-const assigners = new WeakMap<Experiment, (userId: string) => number>()
-const assignerOf = (experiment: Experiment): (userId: string) => number => {
+const assignmentPlan =
+  (at: string, attributesOf: AttributesOf) => (experiment: Experiment): (userId: string) => AssignmentPlan => {
+    if (experiment.status !== "running") return () => nothingToWrite
+    const target = assignerOf(experiment)
+    return (userId) => {
+      const variant = target(userId, attributesOf(userId))
+      if (typeof variant === "string") return nothingToWrite
+      if (!experiment.stickyAssignment) return { _tag: "Count", variant }
+      const modelId = experiment.variants[variant]!.modelId
+      return { _tag: "Stick", assignment: { experimentId: experiment.id, userId, variant, modelId, at } }
+    }
+  }
+
+/**
+ * The targeting of each definition a store hands out (compiled condition, hash ranges), built on
+ * its first assignment: a store that keeps its decoded definition (Redis, files) hands the same
+ * object to every request until the experiment changes. Definitions are immutable, so it stays right.
+ */
+const assigners = new WeakMap<Experiment, (userId: string, attributes?: Attributes) => Targeted>()
+const assignerOf = (experiment: Experiment): (userId: string, attributes?: Attributes) => Targeted => {
   let assigner = assigners.get(experiment)
   if (assigner === undefined) {
-    assigner = makeAssigner(experiment)
+    assigner = makeTargetedAssigner(experiment)
     assigners.set(experiment, assigner)
   }
   return assigner
 }
 
 /** The hot path in one storage step per request (the store's PlannedWrites), answered like assignmentFor. */
-const assignPlanned = (planned: PlannedWrites, id: string, userIds: ReadonlyArray<string>) =>
+const assignPlanned = (
+  planned: PlannedWrites,
+  id: string,
+  userIds: ReadonlyArray<string>,
+  attributesOf: AttributesOf
+) =>
   Effect.flatMap(
     Clock.currentTimeMillis,
-    (now) => planned.assignPlanned(id, userIds, assignmentPlan(new Date(now).toISOString()), exposureDayOf(now))
+    (now) =>
+      planned.assignPlanned(id, userIds, assignmentPlan(new Date(now).toISOString(), attributesOf), exposureDayOf(now))
   ).pipe(Effect.flatMap((done) => {
     if (done === undefined) return Effect.fail(notFound(id))
     const { experiment, outcomes } = done
@@ -498,19 +526,30 @@ const metricUpdatesFor = (
  * request on Redis, and no tracer reads them.
  */
 const measurementMethods = (ports: Ports) => ({
-  getModelAssignment: Effect.fnUntraced(function*(id: string, userId: string) {
+  getModelAssignment: Effect.fnUntraced(function*(id: string, userId: string, attributes?: Attributes) {
     yield* checkUserId(userId, ["userId"])
     const { planned } = ports.store
-    if (planned !== undefined) return (yield* assignPlanned(planned, id, [userId]))[0]!
-    return yield* assignmentFor(ports, yield* load(ports, id), userId)
+    if (planned !== undefined) {
+      return (yield* assignPlanned(planned, id, [userId], attributes === undefined ? noAttributes : () => attributes))[
+        0
+      ]!
+    }
+    return yield* assignmentFor(ports, yield* load(ports, id), userId, attributes)
   }),
-  getModelAssignments: Effect.fnUntraced(function*(id: string, userIds: ReadonlyArray<string>) {
-    for (const [i, u] of userIds.entries()) yield* checkUserId(u, ["userIds", i])
-    const { planned } = ports.store
-    if (planned !== undefined) return yield* assignPlanned(planned, id, userIds)
-    const experiment = yield* load(ports, id)
-    return yield* Effect.forEach(userIds, (u) => assignmentFor(ports, experiment, u), { concurrency: 16 })
-  }),
+  getModelAssignments: Effect.fnUntraced(
+    function*(id: string, userIds: ReadonlyArray<string>, attributesByUser?: Readonly<Record<string, Attributes>>) {
+      for (const [i, u] of userIds.entries()) yield* checkUserId(u, ["userIds", i])
+      const attributesOf: AttributesOf = attributesByUser === undefined
+        ? noAttributes
+        : (userId) => (Object.hasOwn(attributesByUser, userId) ? attributesByUser[userId] : undefined)
+      const { planned } = ports.store
+      if (planned !== undefined) return yield* assignPlanned(planned, id, userIds, attributesOf)
+      const experiment = yield* load(ports, id)
+      return yield* Effect.forEach(userIds, (u) => assignmentFor(ports, experiment, u, attributesOf(u)), {
+        concurrency: 16
+      })
+    }
+  ),
   recordMetrics: Effect.fnUntraced(function*(id: string, observations: ReadonlyArray<Observation>) {
     const { planned } = ports.store
     if (planned !== undefined) {

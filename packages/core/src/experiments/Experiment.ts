@@ -6,7 +6,15 @@
  */
 import { Schema } from "effect"
 import { ModelId } from "../registry/Model.js"
+import { checkedSchema } from "../shared/CheckedSchema.js"
 import { SafeLabel, SafeText } from "../shared/SafeText.js"
+import {
+  type Condition,
+  conditionIssues,
+  MAX_CONDITION_DEPTH,
+  MAX_CONDITION_NODES,
+  MAX_REGEX_LENGTH
+} from "./Conditions.js"
 
 export const ExperimentStatus = Schema.Literals(["draft", "running", "paused", "completed"])
 export type ExperimentStatus = typeof ExperimentStatus.Type
@@ -64,6 +72,63 @@ export const MAX_VARIANTS = 20
 /** The most metric goals one experiment may declare. */
 export const MAX_METRIC_GOALS = 100
 
+/**
+ * A targeting condition in GrowthBook's syntax (Conditions.ts): decoded by conditionIssues, so a
+ * bad operator, argument or regex, or a condition beyond the limits, is refused with its path
+ * inside the condition ("condition: $and.0.country.$in: must be an array").
+ */
+export const TargetingCondition = checkedSchema(
+  Schema.Record(Schema.String, Schema.Unknown),
+  (input) => {
+    const issues = conditionIssues(input)
+    return issues.length === 0
+      ? undefined
+      : issues.map((i) => (i.path.length === 0 ? i.message : `${i.path.join(".")}: ${i.message}`)).join("; ")
+  },
+  {
+    title: "Condition",
+    description: `A GrowthBook targeting condition: at most ${MAX_CONDITION_DEPTH} levels deep, ` +
+      `${MAX_CONDITION_NODES} keys and array items, regexes of at most ${MAX_REGEX_LENGTH} characters`
+  }
+)
+
+/** The name of a user attribute (a top-level key of the attributes sent with an assignment request). */
+export const AttributeName = Schema.String.check(
+  Schema.isMinLength(1, { message: "must not be empty" }),
+  Schema.isMaxLength(128, { message: "must be at most 128 characters" })
+)
+
+const Share = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }, { message: "must be between 0 and 1" }))
+
+/** A range [start, end) of a namespace: experiments on disjoint ranges of one namespace never share a user. */
+export const NamespaceRange = Schema.Struct({ id: SafeLabel(128, { minLength: 1 }), start: Share, end: Share }).check(
+  Schema.makeFilter((range) =>
+    range.start < range.end ? undefined : { path: ["end"], issue: "must be greater than start" }
+  )
+)
+export type NamespaceRange = typeof NamespaceRange.Type
+
+/**
+ * A holdout: the share of users (hashed by the experiment's hash attribute, seeded by the id)
+ * kept out of every experiment that names the same id, so they measure the baseline.
+ */
+export const Holdout = Schema.Struct({
+  id: SafeLabel(128, { minLength: 1 }),
+  share: Schema.Finite.check(
+    Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMaximum: true }, { message: "must be at least 0 and below 1" })
+  )
+})
+export type Holdout = typeof Holdout.Type
+
+/** Who takes part (Targeting.ts); set at creation, stored with the definition. */
+const targetingFields = {
+  condition: Schema.optionalKey(TargetingCondition),
+  hashAttribute: Schema.optionalKey(AttributeName),
+  fallbackAttribute: Schema.optionalKey(AttributeName),
+  namespace: Schema.optionalKey(NamespaceRange),
+  holdout: Schema.optionalKey(Holdout)
+}
+
 const variantsBound = Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at most ${MAX_VARIANTS} variants` })
 
 export const CreateExperimentInput = Schema.Struct({
@@ -90,7 +155,8 @@ export const CreateExperimentInput = Schema.Struct({
   mode: Schema.optionalKey(ExperimentMode),
   sequential: Schema.optionalKey(Schema.Boolean),
   /** Seconds the sticky assignments are kept after the experiment completes (the server's default otherwise). */
-  assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds)
+  assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
+  ...targetingFields
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -139,6 +205,7 @@ export const Experiment = Schema.Struct({
   sequential: Schema.Boolean,
   /** Set when the creation request chose how long sticky assignments outlive the experiment. */
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
+  ...targetingFields,
   status: ExperimentStatus,
   createdAt: Schema.String,
   updatedAt: Schema.String,
@@ -198,6 +265,11 @@ export const newExperiment = (
     ...(input.assignmentRetentionSeconds === undefined
       ? {}
       : { assignmentRetentionSeconds: input.assignmentRetentionSeconds }),
+    ...(input.condition === undefined ? {} : { condition: input.condition as Condition }),
+    ...(input.hashAttribute === undefined ? {} : { hashAttribute: input.hashAttribute }),
+    ...(input.fallbackAttribute === undefined ? {} : { fallbackAttribute: input.fallbackAttribute }),
+    ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
+    ...(input.holdout === undefined ? {} : { holdout: input.holdout }),
     status: "draft",
     createdAt: at,
     updatedAt: at,

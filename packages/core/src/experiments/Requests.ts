@@ -7,6 +7,7 @@
  */
 import { Schema } from "effect"
 import { MAX_DESCRIPTION_LENGTH, ModelId } from "../registry/Model.js"
+import { checkedSchema } from "../shared/CheckedSchema.js"
 import { BoundedNumber } from "../shared/InputLimits.js"
 import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
 import { MAX_VARIANTS } from "./Experiment.js"
@@ -37,12 +38,69 @@ export type CompleteExperimentInput = typeof CompleteExperimentInput.Type
 /** The user a model is assigned to, as the caller names them. */
 export const AssignmentUserId = SafeLabel(256, { minLength: 1 })
 
-/** One user, or up to 10,000 at once. */
+/** The most top-level attributes one user may carry. */
+export const MAX_ATTRIBUTES = 64
+/** The most values (keys and array items, at every level) one user's attributes may hold. */
+export const MAX_ATTRIBUTE_VALUES = 512
+/** How deeply one user's attributes may nest objects and arrays. */
+export const MAX_ATTRIBUTE_DEPTH = 8
+/** The longest string an attribute may hold (conditions' regexes run over it). */
+export const MAX_ATTRIBUTE_STRING_LENGTH = 1024
+/** The most users of one batch. */
+export const MAX_ASSIGNMENT_BATCH = 10_000
+
+/** The problem with one user's attributes (a message naming the place and the limit), or undefined. */
+export const attributesProblem = (input: unknown): string | undefined => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return "must be an object"
+  if (Object.hasOwn(input, "id")) return "id: is the userId; leave it out (conditions read the userId as \"id\")"
+  const keys = Object.keys(input)
+  if (keys.length > MAX_ATTRIBUTES) return `must hold at most ${MAX_ATTRIBUTES} attributes, got ${keys.length}`
+  let values = 0
+  const walk = (value: unknown, path: string, depth: number): string | undefined => {
+    if (typeof value === "string") {
+      return value.length > MAX_ATTRIBUTE_STRING_LENGTH
+        ? `${path}: must be at most ${MAX_ATTRIBUTE_STRING_LENGTH} characters`
+        : undefined
+    }
+    if (typeof value !== "object" || value === null) return undefined
+    if (depth > MAX_ATTRIBUTE_DEPTH) return `${path}: nests deeper than ${MAX_ATTRIBUTE_DEPTH} levels`
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value)
+    values += entries.length
+    if (values > MAX_ATTRIBUTE_VALUES) return `must hold at most ${MAX_ATTRIBUTE_VALUES} values in all`
+    for (const [key, item] of entries) {
+      const problem = walk(item, path === "" ? key : `${path}.${key}`, depth + 1)
+      if (problem !== undefined) return problem
+    }
+    return undefined
+  }
+  return walk(input, "", 1)
+}
+
+/**
+ * One user's attributes, read by targeting conditions and the hash attribute: any JSON object
+ * within the limits above. "id" is the userId, so it may not be sent.
+ */
+export const Attributes = checkedSchema(Schema.Record(Schema.String, Schema.Unknown), attributesProblem, {
+  title: "Attributes",
+  description: `A user's attributes: at most ${MAX_ATTRIBUTES} keys, ${MAX_ATTRIBUTE_VALUES} values in all, ` +
+    `${MAX_ATTRIBUTE_DEPTH} levels, strings of at most ${MAX_ATTRIBUTE_STRING_LENGTH} characters; no "id"`
+})
+export type Attributes = typeof Attributes.Type
+
+/** One user (with their attributes), or up to 10,000 at once (with attributes by user id). */
 export const AssignmentRequest = Schema.Union([
-  Schema.Struct({ userId: AssignmentUserId }),
+  Schema.Struct({ userId: AssignmentUserId, attributes: Schema.optionalKey(Attributes) }),
   Schema.Struct({
     userIds: Schema.Array(AssignmentUserId).check(
-      Schema.isMaxLength(10_000, { message: "must hold at most 10000 users" })
+      Schema.isMaxLength(MAX_ASSIGNMENT_BATCH, { message: `must hold at most ${MAX_ASSIGNMENT_BATCH} users` })
+    ),
+    /** Attributes of the users that have some, by user id. */
+    attributesByUser: Schema.optionalKey(
+      Schema.Record(Schema.String, Attributes).check(
+        Schema.isMaxProperties(MAX_ASSIGNMENT_BATCH, {
+          message: `must hold at most ${MAX_ASSIGNMENT_BATCH} users`
+        })
+      )
     )
   })
 ])
