@@ -273,8 +273,8 @@ const falseAlarmsOf = (
       : store.baselines(monitor.id, feature).pipe(
         Effect.map((versions) => ({ feature, rule, baseline: versions.at(-1) }))
       )).pipe(Effect.map((rules) =>
-      monitorFalseAlarms({ monitorId: monitor.id, settings: monitor.settings, features: rules, cache })
-    ))
+        monitorFalseAlarms({ monitorId: monitor.id, settings: monitor.settings, features: rules, cache })
+      ))
 
 /**
  * Between checks: each feature with a baseline is decided by the method its current window would

@@ -228,7 +228,11 @@ export const decisionMethodFor = (
   const chosen = chosenMethod(spec, settings)
   const test = chosen?.choice.method === undefined ? undefined : testNamed(chosen.choice.method, spec.type)
   if (chosen !== undefined && test !== undefined) {
-    return { method: test.name, role: test.role, threshold: chosen.choice.threshold ?? defaultThreshold(test.role, settings) }
+    return {
+      method: test.name,
+      role: test.role,
+      threshold: chosen.choice.threshold ?? defaultThreshold(test.role, settings)
+    }
   }
   let counted: Readonly<Record<string, number>> | undefined
   const auto = automaticMethod(baseline, present, () => (counted ??= countCategories(present as ReadonlyArray<string>)))
