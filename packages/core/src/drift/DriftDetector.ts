@@ -107,17 +107,6 @@ const newId = (prefix: string, at: string) =>
     Effect.map((n) => `${prefix}-${Date.parse(at).toString(36)}-${n.toString(36)}`)
   )
 
-/**
- * The time a `newId` names (ISO), or undefined for an id of another form. A report is stored at
- * the time its id names, so reading from that time on finds it without reading older reports.
- */
-const timeOfId = (id: string): string | undefined => {
-  const match = /^[a-z]+-([0-9a-z]{1,11})-[0-9a-z]+$/u.exec(id)
-  if (match === null) return undefined
-  const ms = parseInt(match[1]!, 36)
-  return ms <= 8.64e15 ? new Date(ms).toISOString() : undefined
-}
-
 const invalid = (what: string, issues: ReadonlyArray<FieldIssue>) =>
   new ValidationError({
     message: `Invalid ${what}: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
@@ -427,9 +416,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         }
       ),
       getDriftReport: Effect.fn("DriftDetector.getDriftReport")(function*(id: string) {
-        // The store lists reports by time; an id of another form (none is made today) reads them all.
-        const reports = yield* store.reports(undefined, timeOfId(id))
-        return reports.find((report) => report.id === id)
+        return yield* store.getReport(id)
       }),
       createWebhook: Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
         const webhook = yield* newWebhook(targets, input)
