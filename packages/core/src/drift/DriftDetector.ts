@@ -11,7 +11,14 @@ import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
 import * as MetricsSinkModule from "../shared/MetricsSink.js"
 import { cappedNames, MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
-import { type DriftAlert, MULTIVARIATE_ALERT, multivariateRecommendation, recommendationFor } from "./Alert.js"
+import {
+  type DriftAlert,
+  MULTIVARIATE_ALERT,
+  multivariateRecommendation,
+  PERFORMANCE_ALERT,
+  performanceRecommendation,
+  recommendationFor
+} from "./Alert.js"
 import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
 import { baselineIssues, makeBaseline } from "./Baseline.js"
@@ -30,8 +37,14 @@ import {
   storeBaselineRows
 } from "./multivariate/MultivariateRows.js"
 import { columnsOf, MAX_BASELINE_VALUES, observationIssues, type ValuePath } from "./Observations.js"
-import { estimatePerformanceReport, type PerformanceSettings } from "./performance/PerformanceEstimation.js"
+import {
+  estimatePerformanceReport,
+  type PerformanceReport,
+  type PerformanceSettings,
+  performanceSeverity
+} from "./performance/PerformanceEstimation.js"
 import { type DriftReport, retainSince } from "./Report.js"
+import type { Severity } from "./Severity.js"
 import { extraTestIssues } from "./tests/ExtraTests.js"
 import type { WindowValue } from "./ValueArrays.js"
 import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
@@ -258,34 +271,69 @@ const raiseAlerts = Effect.fnUntraced(
   }
 )
 
-/** Moves the multivariate alert state (a monitor-level `~multivariate` entry) when the detectors ran. */
-const raiseMultivariateAlert = Effect.fnUntraced(
-  function*(store: DriftStoreShape, monitor: Monitor, check: MultivariateCheck | undefined, at: string) {
-    if (check === undefined || check.untested !== null) return []
-    const states = yield* store.alertStates(monitor.id)
-    const severity = multivariateSeverity(check)
-    const next = transition(
-      Object.hasOwn(states, MULTIVARIATE_ALERT) ? states[MULTIVARIATE_ALERT] : undefined,
-      severity,
-      at,
-      monitor.settings.cooldownSeconds
-    )
-    if (next.state !== undefined) yield* store.setAlertState(monitor.id, MULTIVARIATE_ALERT, next.state)
-    if (next.kind === undefined) return []
-    const alert: DriftAlert = {
-      id: yield* newId("alert", at),
-      monitorId: monitor.id,
-      feature: MULTIVARIATE_ALERT,
-      at,
-      kind: next.kind,
-      severity,
-      previousSeverity: next.previousSeverity,
-      recommendation: multivariateRecommendation(severity),
-      multivariate: check
-    }
-    return [alert]
+/**
+ * Moves a monitor-level alert state (`~multivariate`, `~performance`: names no feature can have)
+ * to `severity`, through the same state machine and cooldown as features; the alert raised, if any.
+ */
+const raiseMonitorAlert = Effect.fnUntraced(function*(
+  store: DriftStoreShape,
+  monitor: Monitor,
+  name: string,
+  severity: Severity,
+  at: string,
+  details: Pick<DriftAlert, "recommendation" | "multivariate" | "performance">
+) {
+  const states = yield* store.alertStates(monitor.id)
+  const next = transition(
+    Object.hasOwn(states, name) ? states[name] : undefined,
+    severity,
+    at,
+    monitor.settings.cooldownSeconds
+  )
+  if (next.state !== undefined) yield* store.setAlertState(monitor.id, name, next.state)
+  if (next.kind === undefined) return []
+  const alert: DriftAlert = {
+    id: yield* newId("alert", at),
+    monitorId: monitor.id,
+    feature: name,
+    at,
+    kind: next.kind,
+    severity,
+    previousSeverity: next.previousSeverity,
+    ...details
   }
-)
+  return [alert]
+})
+
+/** The multivariate alert, when the detectors ran. */
+const raiseMultivariateAlert = (
+  store: DriftStoreShape,
+  monitor: Monitor,
+  check: MultivariateCheck | undefined,
+  at: string
+) => {
+  if (check === undefined || check.untested !== null) return Effect.succeed([])
+  const severity = multivariateSeverity(check)
+  return raiseMonitorAlert(store, monitor, MULTIVARIATE_ALERT, severity, at, {
+    recommendation: multivariateRecommendation(severity),
+    multivariate: check
+  })
+}
+
+/** The performance alert, when CBPE estimated the window (an unestimated check leaves the state as it is). */
+const raisePerformanceAlert = (
+  store: DriftStoreShape,
+  monitor: Monitor,
+  report: PerformanceReport | null,
+  at: string
+) => {
+  if (report === null || report.status !== "estimated") return Effect.succeed([])
+  const severity = performanceSeverity(report)
+  return raiseMonitorAlert(store, monitor, PERFORMANCE_ALERT, severity, at, {
+    recommendation: performanceRecommendation(severity, report),
+    performance: report
+  })
+}
 
 /**
  * The drift score gauges: a monitor's first `maxNamesPerScope` features (in declaration order) by
@@ -315,6 +363,51 @@ const recordMetrics = Effect.fnUntraced(
     }
     for (const a of alerts) {
       if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
+    }
+  }
+)
+
+/**
+ * The monitor-level gauges, labelled by monitor: the multivariate detectors' statistics and
+ * verdicts when they ran, and CBPE's estimates with their bands when it estimated (a metric
+ * undefined for the window keeps its last value).
+ */
+const recordMonitorMetrics = Effect.fnUntraced(
+  function*(
+    metrics: MetricsSinkShape,
+    monitor: Monitor,
+    multivariate: MultivariateCheck | undefined,
+    performance: PerformanceReport | null
+  ) {
+    const monitor_id = monitor.id
+    if (multivariate !== undefined && multivariate.untested === null) {
+      const { domainClassifier, pca } = multivariate
+      if (domainClassifier !== null) {
+        yield* metrics.set(
+          "ml_drift_multivariate_score",
+          { monitor_id, detector: "domain_classifier" },
+          domainClassifier.auc
+        )
+        yield* metrics.set(
+          "ml_drift_multivariate_drifted",
+          { monitor_id, detector: "domain_classifier" },
+          domainClassifier.drifted ? 1 : 0
+        )
+      }
+      if (pca !== null) {
+        yield* metrics.set("ml_drift_multivariate_score", { monitor_id, detector: "pca" }, pca.reconstructionError)
+        yield* metrics.set("ml_drift_multivariate_drifted", { monitor_id, detector: "pca" }, pca.drifted ? 1 : 0)
+      }
+      yield* metrics.set("ml_drift_multivariate_drifted", { monitor_id, detector: "any" }, multivariate.drifted ? 1 : 0)
+    }
+    if (performance !== null && performance.status === "estimated") {
+      for (const m of performance.metrics) {
+        if (m.estimate === null) continue
+        const labels = { monitor_id, metric: m.metric }
+        yield* metrics.set("ml_drift_performance_estimate", labels, m.estimate)
+        if (m.lower !== null) yield* metrics.set("ml_drift_performance_estimate_lower", labels, m.lower)
+        if (m.upper !== null) yield* metrics.set("ml_drift_performance_estimate_upper", labels, m.upper)
+      }
     }
   }
 )
@@ -353,11 +446,12 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       const at = yield* nowIso
       const checks = assessFeatures(yield* testFeatures(store, monitor), monitor.settings)
       const multivariate = yield* checkStoredRows(store, monitor)
+      const performance = monitor.performance ? yield* estimatePerformance(store, monitor, monitor.performance) : null
       const alerts = [
         ...yield* raiseAlerts(store, monitor, checks, at),
-        ...yield* raiseMultivariateAlert(store, monitor, multivariate, at)
+        ...yield* raiseMultivariateAlert(store, monitor, multivariate, at),
+        ...yield* raisePerformanceAlert(store, monitor, performance, at)
       ]
-      const performance = monitor.performance ? yield* estimatePerformance(store, monitor, monitor.performance) : null
       const report: DriftReport = {
         id: yield* newId("check", at),
         monitorId,
@@ -369,6 +463,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts)
+      yield* recordMonitorMetrics(metrics, monitor, multivariate, performance)
       yield* dispatch(store, notifier, deliveries, alerts)
       yield* driftAlerts.publish(alerts)
       return report
