@@ -30,7 +30,6 @@ const gcd = (a: number, b: number): number => {
   return a
 }
 
-
 /** Proportion of lattice paths from (0,0) to (n,n) that leave the band |x - y| < h. */
 const probOutsideSquare = (n: number, h: number): number => {
   let P = 0
