@@ -122,6 +122,7 @@ export const composeDriftStore = (
   setAlertState: durable.setAlertState,
   appendReport: durable.appendReport,
   reports: durable.reports,
+  getReport: durable.getReport,
   putWebhook: durable.putWebhook,
   deleteWebhook: durable.deleteWebhook,
   listWebhooks: durable.listWebhooks,

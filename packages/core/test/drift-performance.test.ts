@@ -1,7 +1,16 @@
 /** A monitor's performance setting over the memory layers: validation, and CBPE in check reports. */
 import { Effect } from "effect"
+import { Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { DriftDetector, estimateWindow, referencePerformance } from "../src/index.js"
+import {
+  AlertNotifier,
+  DriftAlerts,
+  DriftDetector,
+  DriftStore,
+  estimateWindow,
+  MetricsSink,
+  referencePerformance
+} from "../src/index.js"
 import { makeRandom } from "../src/stats/Random.js"
 
 const run = <A, E>(program: Effect.Effect<A, E, DriftDetector.DriftDetector>) =>
@@ -93,5 +102,107 @@ describe("monitor performance estimation (CBPE)", () => {
       return yield* d.check(m.id)
     }))
     expect(report.performance).toMatchObject({ status: "not-probabilities", metrics: [] })
+  })
+})
+
+describe("performance alerts (~performance)", () => {
+  const accuracyOf = (window: ReadonlyArray<number>, reference: ReadonlyArray<number>) =>
+    estimateWindow(window, { reference: referencePerformance(reference) }).find((m) => m.metric === "accuracy")!
+
+  it("alert, escalation and recovery through the alert state machine, delivered to webhooks", async () => {
+    const baseline = probabilities("baseline", 5000, 1)
+    const confident = probabilities("confident", 1000, 1)
+    const unsure = probabilities("unsure", 1000, 0.2, 1)
+    const guessing = probabilities("guessing", 1000, 0, 0.3)
+    // A level between the unsure window's estimate and its band's upper end: only the estimate is
+    // below it (medium); the guessing window's whole band is below it (high).
+    const unsureAccuracy = accuracyOf(unsure, baseline)
+    const level = (unsureAccuracy.estimate! + unsureAccuracy.upper!) / 2
+    expect(accuracyOf(guessing, baseline).upper!).toBeLessThan(level)
+    expect(accuracyOf(confident, baseline).estimate!).toBeGreaterThan(level)
+
+    const notifier = Effect.runSync(AlertNotifier.makeMemory)
+    const layer = DriftDetector.layerFromPorts().pipe(
+      Layer.provideMerge(Layer.mergeAll(
+        DriftStore.layerMemory,
+        MetricsSink.layerMemory,
+        DriftAlerts.layer,
+        Layer.succeed(AlertNotifier.AlertNotifier, notifier)
+      ))
+    )
+    const reports = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const d = yield* DriftDetector.DriftDetector
+        yield* d.createWebhook({ url: "https://a.example", secret: "0123456789abcdef", minSeverity: "medium" })
+        const m = yield* d.createMonitor({
+          features: [...features],
+          settings: { windowSize: 1000, minWindow: 100, cooldownSeconds: 3600 },
+          performance: { feature: "score", alertBelow: { accuracy: level } }
+        })
+        yield* d.setBaseline(m.id, { score: baseline })
+        const checkWith = (window: ReadonlyArray<number>) =>
+          d.recordBatch(m.id, { score: window }).pipe(Effect.andThen(d.check(m.id)))
+        const reports = [
+          yield* checkWith(confident),
+          yield* checkWith(unsure),
+          yield* d.check(m.id), // the same window within the cooldown: no repeat
+          yield* checkWith(guessing),
+          yield* checkWith(confident)
+        ]
+        const performanceDeliveries = () => notifier.delivered().filter((d) => d.alert.feature === "~performance")
+        for (let i = 0; i < 100 && performanceDeliveries().length < 3; i++) yield* Effect.sleep(1)
+        return reports
+      }),
+      layer
+    ))
+    // The score's own drift alerts (its distribution moves too) are the feature's, not these.
+    const performanceAlerts = (r: typeof reports[number]) => r.alerts.filter((a) => a.feature === "~performance")
+    const raised = reports.map((r) =>
+      performanceAlerts(r).map((a) => [a.feature, a.kind, a.severity, a.previousSeverity, a.performance?.rows])
+    )
+    expect(raised).toEqual([
+      [],
+      [["~performance", "alert", "medium", "none", 1000]],
+      [],
+      [["~performance", "escalation", "high", "medium", 1000]],
+      [["~performance", "recovery", "none", "high", 1000]]
+    ])
+    const [first] = performanceAlerts(reports[1]!)
+    expect(first!.performance).toEqual(reports[1]!.performance)
+    expect(first!.recommendation).toContain("accuracy")
+    expect(first!.check).toBeUndefined()
+    const delivered = notifier.delivered().filter((d) => d.alert.feature === "~performance")
+    expect(delivered.map((d) => [d.alert.feature, d.alert.kind])).toEqual([
+      ["~performance", "alert"],
+      ["~performance", "escalation"],
+      ["~performance", "recovery"]
+    ])
+  })
+
+  it("leaves the alert state as it is while the window cannot be estimated", async () => {
+    const reports = await run(Effect.gen(function*() {
+      const d = yield* DriftDetector.DriftDetector
+      const m = yield* d.createMonitor({
+        features: [...features],
+        settings: { windowSize: 1000, minWindow: 100 },
+        performance: { feature: "score", alertBelow: { accuracy: 0.95 } }
+      })
+      yield* d.setBaseline(m.id, { score: probabilities("b", 2000, 1) })
+      yield* d.recordBatch(m.id, { score: probabilities("w", 1000, 0, 0.3) })
+      const alerting = yield* d.check(m.id)
+      // Values that are not probabilities: no estimate, so neither a recovery nor a repeat.
+      yield* d.recordBatch(m.id, { score: Array.from({ length: 1000 }, (_, i) => i) })
+      const unestimated = yield* d.check(m.id)
+      yield* d.recordBatch(m.id, { score: probabilities("w2", 1000, 0, 0.3) })
+      const stillAlerting = yield* d.check(m.id)
+      return { alerting, unestimated, stillAlerting }
+    }))
+    const performanceAlerts = (r: typeof reports.alerting) =>
+      r.alerts.filter((a) => a.feature === "~performance").map((a) => [a.kind, a.severity])
+    expect(performanceAlerts(reports.alerting)).toEqual([["alert", "high"]])
+    expect(reports.unestimated.performance!.status).toBe("not-probabilities")
+    expect(performanceAlerts(reports.unestimated)).toEqual([])
+    // Still high from before, within the cooldown: no new alert.
+    expect(performanceAlerts(reports.stillAlerting)).toEqual([])
   })
 })

@@ -10,6 +10,7 @@ import {
   Leases,
   loadLearner,
   makeLearner,
+  MetricsSink,
   ModelRegistry,
   OnlineLearner,
   PipelineStore,
@@ -38,7 +39,11 @@ const world = (
     Layer.provideMerge(Layer.mergeAll(PipelineStore.layerMemory, Leases.layerMemory, registryLayer))
   )
 
-type R = OnlineLearner.OnlineLearner | ModelRegistry.ModelRegistry | PipelineStore.PipelineStore
+type R =
+  | OnlineLearner.OnlineLearner
+  | ModelRegistry.ModelRegistry
+  | PipelineStore.PipelineStore
+  | MetricsSink.MetricsSink
 const run = <A, E>(program: Effect.Effect<A, E, R>, layer: Layer.Layer<any, never, never> = world()) =>
   Effect.runPromise(Effect.provide(program, layer) as Effect.Effect<A, E>)
 
@@ -284,6 +289,24 @@ describe("safety", () => {
     expect(accuracy.lower!).toBeLessThan(accuracy.estimate!)
     expect(accuracy.upper!).toBeGreaterThan(accuracy.estimate!)
     expect(accuracy.standardError!).toBeGreaterThan(0)
+  })
+
+  it("exposes the status's CBPE estimates as ml_pipeline_performance_estimate gauges", async () => {
+    const result = await run(Effect.gen(function*() {
+      const ol = yield* OnlineLearner.OnlineLearner
+      const p = yield* create({ strategy: "mini-batch", batchSize: 1000 })
+      yield* ol.addSamples(p.id, Array.from({ length: 300 }, (_, i) => sample(i)))
+      yield* ol.refreshGauges()
+      const sink = (yield* MetricsSink.MetricsSink) as unknown as { snapshot: () => ReadonlyMap<string, number> }
+      return { id: p.id, status: yield* ol.getPipelineStatus(p.id), gauges: sink.snapshot() }
+    }))
+    for (const e of result.status.performanceEstimate!) {
+      const key = MetricsSink.seriesKey("ml_pipeline_performance_estimate", {
+        pipeline_id: result.id,
+        metric: e.metric
+      })
+      expect(result.gauges.get(key)).toBe(e.estimate)
+    }
   })
 
   it("keeps buffered samples and records the error when an update fails, then retries", async () => {

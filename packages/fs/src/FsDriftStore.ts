@@ -159,6 +159,7 @@ export const make = (options: { readonly directory: string }) =>
       appendReport: (report, retainSince) =>
         journal.mutate((s) => s.appendReport(report, retainSince), () => ({ op: "report", report, retainSince })),
       reports: (monitorId, since) => read((s) => s.reports(monitorId, since)),
+      getReport: (id) => read((s) => s.getReport(id)),
       putWebhook: (webhook) => journal.mutate((s) => s.putWebhook(webhook), () => ({ op: "webhook", webhook })),
       deleteWebhook: (id) => journal.mutate((s) => s.deleteWebhook(id), () => ({ op: "unhook", id })),
       listWebhooks: () => read((s) => s.listWebhooks()),

@@ -283,6 +283,11 @@ export const migrations: ReadonlyArray<Migration> = [
       `ALTER TABLE ml_pipeline_states ADD CONSTRAINT ml_pipeline_states_one_form
         CHECK ((state IS NULL) <> (encoded IS NULL))`
     ]
+  },
+  {
+    version: 11,
+    name: "drift reports found by id",
+    statements: [`CREATE INDEX ml_drift_reports_id ON ml_drift_reports ((record->>'id'))`]
   }
 ]
 

@@ -161,6 +161,14 @@ export const make = ({ query, sql }: PostgresClientShape): DriftStore.DriftStore
         ${since === undefined ? sql`` : sql`AND at >= ${since}`}
         ORDER BY seq`).map((row) => reports.orThrow(row.record, `ml_drift_reports row ${row.seq}`))),
 
+  getReport: (id) =>
+    query("report read", async () => {
+      // Indexed by the record's id (migration 11).
+      const [row] = await sql<Array<{ seq: string; record: unknown }>>`
+        SELECT seq, record FROM ml_drift_reports WHERE (record->>'id') = ${id}`
+      return row === undefined ? undefined : reports.orThrow(row.record, `ml_drift_reports row ${row.seq}`)
+    }),
+
   putWebhook: (webhook) =>
     query(
       "webhook write",

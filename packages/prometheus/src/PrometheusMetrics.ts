@@ -54,6 +54,33 @@ export const catalogue: Readonly<Record<string, Definition>> = {
       "1 when a monitor's share of drifted features reached its dataset drift threshold at its latest check, else 0.",
     labelNames: ["monitor_id"]
   },
+  ml_drift_multivariate_score: {
+    type: "gauge",
+    help: "Latest multivariate drift statistic per monitor: detector domain_classifier (ROC AUC of a classifier " +
+      "telling window rows from baseline rows; 0.5 is no drift) or pca (mean PCA reconstruction error of the window).",
+    labelNames: ["monitor_id", "detector"]
+  },
+  ml_drift_multivariate_drifted: {
+    type: "gauge",
+    help: "Latest multivariate drift verdict per monitor (1 drifted, 0 not): per detector, and any of them.",
+    labelNames: ["monitor_id", "detector"]
+  },
+  ml_drift_performance_estimate: {
+    type: "gauge",
+    help:
+      "Latest label-free (CBPE) estimate of a classifier's metric per monitor: accuracy, precision, recall, rocAuc.",
+    labelNames: ["monitor_id", "metric"]
+  },
+  ml_drift_performance_estimate_lower: {
+    type: "gauge",
+    help: "Lower end of the CBPE estimate's band (estimate - 3 standard errors, at least 0) per monitor and metric.",
+    labelNames: ["monitor_id", "metric"]
+  },
+  ml_drift_performance_estimate_upper: {
+    type: "gauge",
+    help: "Upper end of the CBPE estimate's band (estimate + 3 standard errors, at most 1) per monitor and metric.",
+    labelNames: ["monitor_id", "metric"]
+  },
   ml_experiment_metric: {
     type: "gauge",
     help: "Mean of each recorded metric per model in a running experiment.",
@@ -73,6 +100,12 @@ export const catalogue: Readonly<Record<string, Definition>> = {
     type: "gauge",
     help: "Progressive (predict-then-learn) accuracy of a logistic pipeline's live model over its last 1000 samples.",
     labelNames: ["pipeline_id"]
+  },
+  ml_pipeline_performance_estimate: {
+    type: "gauge",
+    help: "CBPE estimate of a logistic pipeline's metric (accuracy, precision, recall, rocAuc) over its last 1000 " +
+      "predictions, read as calibrated probabilities.",
+    labelNames: ["pipeline_id", "metric"]
   }
 }
 

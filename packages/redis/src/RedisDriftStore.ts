@@ -227,6 +227,7 @@ export const make = (
         return (await getJsonMany(redis, ids.map(keys.report), reportRecord))
           .filter((r) => monitorId === undefined || r.monitorId === monitorId)
       }),
+    getReport: (id) => call("report get", () => getJson(redis, keys.report(id), reportRecord)),
     putWebhook: (webhook) =>
       call("webhook put", () => redis.hset(keys.webhooks(), webhook.id, JSON.stringify(webhook))).pipe(Effect.asVoid),
     deleteWebhook: (id) => call("webhook delete", () => redis.hdel(keys.webhooks(), id)).pipe(Effect.map((n) => n > 0)),

@@ -5,6 +5,7 @@ const tones: Record<string, string> = {
   active: "good",
   accepted: "good",
   none: "good",
+  ok: "good",
   staging: "info",
   draft: "muted",
   paused: "warn",
@@ -16,6 +17,8 @@ const tones: Record<string, string> = {
   rejected: "bad",
   critical: "bad",
   high: "bad",
+  drifted: "bad",
+  alerting: "bad",
   failed: "bad"
 }
 

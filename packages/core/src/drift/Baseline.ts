@@ -34,7 +34,11 @@ export const NumericBaseline = Schema.Struct({
   quantiles: Schema.Record(Schema.String, Schema.Finite),
   edges: FiniteNumbers,
   shares: FiniteNumbers,
-  /** The KS reference: every value, or a seeded uniform reservoir of `reservoirSize` when there are more. */
+  /**
+   * The KS reference: every value, or a seeded uniform reservoir of `reservoirSize` when there are
+   * more; in ascending order (since this release), so the tests that need it sorted (KS, split PSI,
+   * Wasserstein, ...) do not sort it again at every check. Older baselines in any order still work.
+   */
   sample: FiniteNumbers,
   sampled: Schema.Boolean
 })
@@ -107,7 +111,9 @@ export const makeBaseline = (input: {
     quantiles: Object.fromEntries(quantileLevels.map((q, i) => [`p${Math.round(q * 100)}`, qv[i]!])),
     edges: bins.edges,
     shares: bins.baselineShares,
-    sample: sampled ? reservoir(numbers, `${input.monitorId}:${input.feature}:${version}`) : numbers,
+    sample: Array.from(
+      Float64Array.from(sampled ? reservoir(numbers, `${input.monitorId}:${input.feature}:${version}`) : numbers).sort()
+    ),
     sampled
   }
 }

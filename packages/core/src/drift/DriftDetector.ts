@@ -11,7 +11,14 @@ import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
 import * as MetricsSinkModule from "../shared/MetricsSink.js"
 import { cappedNames, MetricsSink, type MetricsSinkShape } from "../shared/MetricsSink.js"
-import { type DriftAlert, MULTIVARIATE_ALERT, multivariateRecommendation, recommendationFor } from "./Alert.js"
+import {
+  type DriftAlert,
+  MULTIVARIATE_ALERT,
+  multivariateRecommendation,
+  PERFORMANCE_ALERT,
+  performanceRecommendation,
+  recommendationFor
+} from "./Alert.js"
 import { AlertNotifier, type AlertNotifierShape } from "./AlertNotifier.js"
 import { transition } from "./AlertState.js"
 import { type Baseline, baselineIssues, makeBaseline } from "./Baseline.js"
@@ -40,8 +47,14 @@ import {
   storeBaselineRows
 } from "./multivariate/MultivariateRows.js"
 import { columnsOf, MAX_BASELINE_VALUES, observationIssues, splitMissing, type ValuePath } from "./Observations.js"
-import { estimatePerformanceReport, type PerformanceSettings } from "./performance/PerformanceEstimation.js"
+import {
+  estimatePerformanceReport,
+  type PerformanceReport,
+  type PerformanceSettings,
+  performanceSeverity
+} from "./performance/PerformanceEstimation.js"
 import { type DriftReport, retainSince } from "./Report.js"
+import type { Severity } from "./Severity.js"
 import { extraTestIssues } from "./tests/ExtraTests.js"
 import type { WindowValue } from "./ValueArrays.js"
 import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
@@ -118,17 +131,6 @@ const newId = (prefix: string, at: string) =>
   Random.nextIntBetween(0, 36 ** 8, { halfOpen: true }).pipe(
     Effect.map((n) => `${prefix}-${Date.parse(at).toString(36)}-${n.toString(36)}`)
   )
-
-/**
- * The time a `newId` names (ISO), or undefined for an id of another form. A report is stored at
- * the time its id names, so reading from that time on finds it without reading older reports.
- */
-const timeOfId = (id: string): string | undefined => {
-  const match = /^[a-z]+-([0-9a-z]{1,11})-[0-9a-z]+$/u.exec(id)
-  if (match === null) return undefined
-  const ms = parseInt(match[1]!, 36)
-  return ms <= 8.64e15 ? new Date(ms).toISOString() : undefined
-}
 
 const invalid = (what: string, issues: ReadonlyArray<FieldIssue>) =>
   new ValidationError({
@@ -330,62 +332,78 @@ const raiseAlerts = Effect.fnUntraced(
   }
 )
 
-/** Moves the multivariate alert state (a monitor-level `~multivariate` entry) when the detectors ran. */
-const raiseMultivariateAlert = Effect.fnUntraced(
-  function*(store: DriftStoreShape, monitor: Monitor, check: MultivariateCheck | undefined, at: string) {
-    if (check === undefined || check.untested !== null) return []
-    const states = yield* store.alertStates(monitor.id)
-    const severity = multivariateSeverity(check)
-    const next = transition(
-      Object.hasOwn(states, MULTIVARIATE_ALERT) ? states[MULTIVARIATE_ALERT] : undefined,
-      severity,
-      at,
-      monitor.settings.cooldownSeconds
-    )
-    if (next.state !== undefined) yield* store.setAlertState(monitor.id, MULTIVARIATE_ALERT, next.state)
-    if (next.kind === undefined) return []
-    const alert: DriftAlert = {
-      id: yield* newId("alert", at),
-      monitorId: monitor.id,
-      feature: MULTIVARIATE_ALERT,
-      at,
-      kind: next.kind,
-      severity,
-      previousSeverity: next.previousSeverity,
-      recommendation: multivariateRecommendation(severity),
-      multivariate: check
-    }
-    return [alert]
+/**
+ * Moves a monitor-level alert state (`~multivariate`, `~performance`: names no feature can have)
+ * to `severity`, through the same state machine and cooldown as features; the alert raised, if any.
+ */
+const raiseMonitorAlert = Effect.fnUntraced(function*(
+  store: DriftStoreShape,
+  monitor: Monitor,
+  name: string,
+  severity: Severity,
+  at: string,
+  details: Pick<DriftAlert, "recommendation" | "multivariate" | "datasetDrift" | "performance">
+) {
+  const states = yield* store.alertStates(monitor.id)
+  const next = transition(
+    Object.hasOwn(states, name) ? states[name] : undefined,
+    severity,
+    at,
+    monitor.settings.cooldownSeconds
+  )
+  if (next.state !== undefined) yield* store.setAlertState(monitor.id, name, next.state)
+  if (next.kind === undefined) return []
+  const alert: DriftAlert = {
+    id: yield* newId("alert", at),
+    monitorId: monitor.id,
+    feature: name,
+    at,
+    kind: next.kind,
+    severity,
+    previousSeverity: next.previousSeverity,
+    ...details
   }
-)
+  return [alert]
+})
 
-/** Moves the dataset drift alert state (a monitor-level `~dataset` entry) when 2+ features were tested. */
-const raiseDatasetAlert = Effect.fnUntraced(
-  function*(store: DriftStoreShape, monitor: Monitor, drift: DatasetDrift | undefined, at: string) {
-    if (drift === undefined || drift.testedFeatures < MIN_FEATURES_FOR_DATASET_ALERT) return []
-    const states = yield* store.alertStates(monitor.id)
-    const next = transition(
-      Object.hasOwn(states, DATASET_ALERT) ? states[DATASET_ALERT] : undefined,
-      drift.severity,
-      at,
-      monitor.settings.cooldownSeconds
-    )
-    if (next.state !== undefined) yield* store.setAlertState(monitor.id, DATASET_ALERT, next.state)
-    if (next.kind === undefined) return []
-    const alert: DriftAlert = {
-      id: yield* newId("alert", at),
-      monitorId: monitor.id,
-      feature: DATASET_ALERT,
-      at,
-      kind: next.kind,
-      severity: drift.severity,
-      previousSeverity: next.previousSeverity,
+/** The multivariate alert, when the detectors ran. */
+const raiseMultivariateAlert = (
+  store: DriftStoreShape,
+  monitor: Monitor,
+  check: MultivariateCheck | undefined,
+  at: string
+) => {
+  if (check === undefined || check.untested !== null) return Effect.succeed([])
+  const severity = multivariateSeverity(check)
+  return raiseMonitorAlert(store, monitor, MULTIVARIATE_ALERT, severity, at, {
+    recommendation: multivariateRecommendation(severity),
+    multivariate: check
+  })
+}
+
+/** The performance alert, when CBPE estimated the window (an unestimated check leaves the state as it is). */
+const raisePerformanceAlert = (
+  store: DriftStoreShape,
+  monitor: Monitor,
+  report: PerformanceReport | null,
+  at: string
+) => {
+  if (report === null || report.status !== "estimated") return Effect.succeed([])
+  const severity = performanceSeverity(report)
+  return raiseMonitorAlert(store, monitor, PERFORMANCE_ALERT, severity, at, {
+    recommendation: performanceRecommendation(severity, report),
+    performance: report
+  })
+}
+
+/** The dataset drift alert, when at least MIN_FEATURES_FOR_DATASET_ALERT features were tested. */
+const raiseDatasetAlert = (store: DriftStoreShape, monitor: Monitor, drift: DatasetDrift | undefined, at: string) =>
+  drift === undefined || drift.testedFeatures < MIN_FEATURES_FOR_DATASET_ALERT
+    ? Effect.succeed([])
+    : raiseMonitorAlert(store, monitor, DATASET_ALERT, drift.severity, at, {
       recommendation: datasetRecommendation(drift),
       datasetDrift: drift
-    }
-    return [alert]
-  }
-)
+    })
 
 /**
  * The drift score gauges: a monitor's first `maxNamesPerScope` features (in declaration order) by
@@ -420,6 +438,51 @@ const recordMetrics = Effect.fnUntraced(
     }
     for (const a of alerts) {
       if (a.kind !== "recovery") yield* metrics.increment("ml_drift_alerts_total", { severity: a.severity })
+    }
+  }
+)
+
+/**
+ * The monitor-level gauges, labelled by monitor: the multivariate detectors' statistics and
+ * verdicts when they ran, and CBPE's estimates with their bands when it estimated (a metric
+ * undefined for the window keeps its last value).
+ */
+const recordMonitorMetrics = Effect.fnUntraced(
+  function*(
+    metrics: MetricsSinkShape,
+    monitor: Monitor,
+    multivariate: MultivariateCheck | undefined,
+    performance: PerformanceReport | null
+  ) {
+    const monitor_id = monitor.id
+    if (multivariate !== undefined && multivariate.untested === null) {
+      const { domainClassifier, pca } = multivariate
+      if (domainClassifier !== null) {
+        yield* metrics.set(
+          "ml_drift_multivariate_score",
+          { monitor_id, detector: "domain_classifier" },
+          domainClassifier.auc
+        )
+        yield* metrics.set(
+          "ml_drift_multivariate_drifted",
+          { monitor_id, detector: "domain_classifier" },
+          domainClassifier.drifted ? 1 : 0
+        )
+      }
+      if (pca !== null) {
+        yield* metrics.set("ml_drift_multivariate_score", { monitor_id, detector: "pca" }, pca.reconstructionError)
+        yield* metrics.set("ml_drift_multivariate_drifted", { monitor_id, detector: "pca" }, pca.drifted ? 1 : 0)
+      }
+      yield* metrics.set("ml_drift_multivariate_drifted", { monitor_id, detector: "any" }, multivariate.drifted ? 1 : 0)
+    }
+    if (performance !== null && performance.status === "estimated") {
+      for (const m of performance.metrics) {
+        if (m.estimate === null) continue
+        const labels = { monitor_id, metric: m.metric }
+        yield* metrics.set("ml_drift_performance_estimate", labels, m.estimate)
+        if (m.lower !== null) yield* metrics.set("ml_drift_performance_estimate_lower", labels, m.lower)
+        if (m.upper !== null) yield* metrics.set("ml_drift_performance_estimate_upper", labels, m.upper)
+      }
     }
   }
 )
@@ -469,12 +532,13 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         distanceEstimates
       )
       const multivariate = yield* checkStoredRows(store, monitor)
+      const performance = monitor.performance ? yield* estimatePerformance(store, monitor, monitor.performance) : null
       const alerts = [
         ...yield* raiseAlerts(store, monitor, checks, at),
         ...yield* raiseMultivariateAlert(store, monitor, multivariate, at),
-        ...yield* raiseDatasetAlert(store, monitor, dataset, at)
+        ...yield* raiseDatasetAlert(store, monitor, dataset, at),
+        ...yield* raisePerformanceAlert(store, monitor, performance, at)
       ]
-      const performance = monitor.performance ? yield* estimatePerformance(store, monitor, monitor.performance) : null
       const report: DriftReport = {
         id: yield* newId("check", at),
         monitorId,
@@ -488,6 +552,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       }
       yield* store.appendReport(report, retainSince(at, monitor.settings.retentionDays))
       yield* recordMetrics(metrics, monitor, checks, alerts, dataset)
+      yield* recordMonitorMetrics(metrics, monitor, multivariate, performance)
       yield* dispatch(store, notifier, deliveries, alerts)
       yield* driftAlerts.publish(alerts)
       return report
@@ -539,9 +604,7 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
         }
       ),
       getDriftReport: Effect.fn("DriftDetector.getDriftReport")(function*(id: string) {
-        // The store lists reports by time; an id of another form (none is made today) reads them all.
-        const reports = yield* store.reports(undefined, timeOfId(id))
-        return reports.find((report) => report.id === id)
+        return yield* store.getReport(id)
       }),
       createWebhook: Effect.fn("DriftDetector.createWebhook")(function*(input: CreateWebhookInput) {
         const webhook = yield* newWebhook(targets, input)

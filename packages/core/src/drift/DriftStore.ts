@@ -44,6 +44,8 @@ export interface DriftStoreShape {
     monitorId: string | undefined,
     since: string | undefined
   ) => Effect.Effect<ReadonlyArray<DriftReport>, StorageError>
+  /** One report by id, found without reading the others; undefined when none has it (or it was pruned). */
+  readonly getReport: (id: string) => Effect.Effect<DriftReport | undefined, StorageError>
   readonly putWebhook: (webhook: Webhook) => Effect.Effect<void, StorageError>
   readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
   readonly listWebhooks: () => Effect.Effect<ReadonlyArray<Webhook>, StorageError>
@@ -61,6 +63,7 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
   const windows = new Map<string, Array<WindowValue>>()
   const states = new Map<string, Record<string, AlertState>>()
   let reports: Array<DriftReport> = []
+  const reportsById = new Map<string, DriftReport>()
   const webhooks = new Map<string, Webhook>()
   // Per webhook, the newest `maxDeliveriesPerWebhook`; the sequence number restores the global order.
   const deliveries = new Map<string, Array<{ readonly sequence: number; readonly delivery: Delivery }>>()
@@ -102,7 +105,14 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
       Effect.sync(() => void states.set(monitorId, { ...(states.get(monitorId) ?? {}), [feature]: state })),
     appendReport: (report, retainSince) =>
       Effect.sync(() => {
-        reports = [...reports.filter((r) => r.monitorId !== report.monitorId || r.at >= retainSince), report]
+        const kept: Array<DriftReport> = []
+        for (const r of reports) {
+          if (r.monitorId !== report.monitorId || r.at >= retainSince) kept.push(r)
+          else reportsById.delete(r.id)
+        }
+        kept.push(report)
+        reports = kept
+        reportsById.set(report.id, report)
       }),
     reports: (monitorId, since) =>
       Effect.sync(() =>
@@ -110,6 +120,7 @@ export const makeMemory = Effect.sync((): DriftStoreShape => {
           (monitorId === undefined || r.monitorId === monitorId) && (since === undefined || r.at >= since)
         )
       ),
+    getReport: (id) => Effect.sync(() => reportsById.get(id)),
     putWebhook: (webhook) => Effect.sync(() => void webhooks.set(webhook.id, webhook)),
     deleteWebhook: (id) => Effect.sync(() => webhooks.delete(id)),
     listWebhooks: () => Effect.sync(() => [...webhooks.values()]),

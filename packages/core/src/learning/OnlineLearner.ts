@@ -10,7 +10,7 @@
  * Everything is recorded. A failed update consumes nothing and is retried by the scheduler.
  */
 import { Clock, Context, Effect, Layer, Random, Result } from "effect"
-import { estimateWindow } from "../drift/performance/Cbpe.js"
+import { estimateWindow, type MetricEstimate } from "../drift/performance/Cbpe.js"
 import type { ArtifactStateError, IntegrityError, ModelNotFoundError } from "../registry/Errors.js"
 import type { Model } from "../registry/Model.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
@@ -37,8 +37,27 @@ import {
 } from "./Pipeline.js"
 import { PipelineStore } from "./PipelineStore.js"
 import { publicationReason, publishedModel, publisherOf, publishPrecision } from "./Publication.js"
-import { predictionIssues, type SampleInput, sampleIssues, type StoredSample } from "./Samples.js"
+import {
+  predictionIssues,
+  type ProgressiveEntry,
+  type SampleInput,
+  sampleIssues,
+  type StoredSample
+} from "./Samples.js"
 import { ADAPTIVE_METRIC_WINDOW, afterFailedUpdate, afterUpdate, isDegraded, isUpdateDue } from "./Strategy.js"
+
+/**
+ * A classifier's CBPE estimates over its progressive window (its predictions read as calibrated
+ * probabilities) beside the realized values from the labels; undefined for a regressor or an
+ * empty window. The status and the pipeline gauges show the same numbers.
+ */
+const performanceEstimateOf = (
+  pipeline: Pipeline,
+  entries: ReadonlyArray<ProgressiveEntry>
+): ReadonlyArray<MetricEstimate> | undefined =>
+  pipeline.kind === "logistic" && entries.length > 0
+    ? estimateWindow(entries.map((e) => e.prediction), { labels: entries.map((e) => e.label) })
+    : undefined
 
 // Where clients have always found these types.
 export type { PipelineStatus } from "./Pipeline.js"
@@ -470,9 +489,7 @@ const makePipelines = (
     const counters = yield* store.counters(id)
     const buffered = yield* store.bufferSize(id)
     const entries = yield* store.progressive(id)
-    const performanceEstimate = pipeline.kind === "logistic" && entries.length > 0
-      ? estimateWindow(entries.map((e) => e.prediction), { labels: entries.map((e) => e.label) })
-      : undefined
+    const performanceEstimate = performanceEstimateOf(pipeline, entries)
     return {
       pipeline,
       counters: { ...counters, buffered },
@@ -512,8 +529,18 @@ const makeGauges = ({ metrics, store }: Ports) =>
         const c = yield* store.counters(p.id)
         yield* metrics.set("ml_pipeline_samples_processed", { pipeline_id: p.id }, c.processed)
         if (p.kind === "logistic") {
-          const acc = score("accuracy", yield* store.progressive(p.id))
+          const entries = yield* store.progressive(p.id)
+          const acc = score("accuracy", entries)
           if (acc !== null) yield* metrics.set("ml_pipeline_accuracy", { pipeline_id: p.id }, acc)
+          for (const m of performanceEstimateOf(p, entries) ?? []) {
+            if (m.estimate !== null) {
+              yield* metrics.set(
+                "ml_pipeline_performance_estimate",
+                { pipeline_id: p.id, metric: m.metric },
+                m.estimate
+              )
+            }
+          }
         }
       }
     }))

@@ -199,6 +199,37 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(result.since).toHaveLength(1)
     })
 
+    it("finds a report by id, of any form, until the retention prunes it", async () => {
+      const monitor = sampleMonitor()
+      const other = sampleMonitor()
+      // An id that names no time: the lookup may not lean on the id's form.
+      const old = { ...report(monitor.id, "2030-01-01T00:00:00.000Z"), id: `custom/${Math.random()} report` }
+      const kept = report(monitor.id, "2030-01-05T00:00:00.000Z")
+      const otherMonitors = report(other.id, "2030-01-01T00:00:00.000Z")
+      const result = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        yield* store.insertMonitor(other)
+        yield* store.appendReport(old, "2000-01-01T00:00:00.000Z")
+        yield* store.appendReport(otherMonitors, "2000-01-01T00:00:00.000Z")
+        const before = yield* store.getReport(old.id)
+        yield* store.appendReport(kept, "2030-01-02T00:00:00.000Z")
+        return {
+          before,
+          pruned: yield* store.getReport(old.id),
+          kept: yield* store.getReport(kept.id),
+          // Retention is per monitor: another monitor's report of the same age stays.
+          otherMonitors: yield* store.getReport(otherMonitors.id),
+          unknown: yield* store.getReport(`check-never-${Math.random().toString(36).slice(2)}`)
+        }
+      }))
+      expect(result.before).toEqual(old)
+      expect(result.pruned).toBeUndefined()
+      expect(result.kept).toEqual(kept)
+      expect(result.otherMonitors).toEqual(otherMonitors)
+      expect(result.unknown).toBeUndefined()
+    })
+
     it("stores webhooks and deliveries", async () => {
       const hook = {
         id: `hook-${Math.random().toString(36).slice(2)}`,

@@ -1,10 +1,11 @@
 /**
  * `/drift/<monitorId>/features/<feature>`: one feature's baseline vs current distribution (bin
  * shares for numbers, category shares for categories) at its latest tested check, as bars and as
- * a table, the categories its baseline never saw, PSI and p-values over the kept reports, every
+ * a table, the categories its baseline never saw, every test's statistic and p-value at that check
+ * (its `statistics` record), PSI and p-values over the kept reports, every
  * check's severity, and its alerts with their recommendations.
  */
-import type { DriftReport, Monitor } from "@org/ml-sdk"
+import type { DriftReport, FeatureCheck, Monitor } from "@org/ml-sdk"
 import { useRoute } from "preact-iso"
 import { Badge } from "../../ui/Badge.js"
 import { formatCount, formatNumber, formatPercent, formatTime } from "../../ui/format.js"
@@ -80,6 +81,41 @@ const Distribution = ({ feature, point }: { readonly feature: string; readonly p
         </>
       )}
     </>
+  )
+}
+
+/** Every test that ran on the feature at a check (KS or chi-square, PSI, the monitor's extra tests). */
+const TestStatistics = ({ check }: { readonly check: FeatureCheck }) => {
+  const entries = Object.entries(check.statistics ?? {})
+  if (entries.length === 0) return <Empty>This check was stored before reports listed every test.</Empty>
+  return (
+    <div class="table-wrap">
+      <table data-testid="test-statistics">
+        <thead>
+          <tr>
+            <th scope="col">Test</th>
+            <th scope="col" class="num">Statistic</th>
+            <th scope="col" class="num">p-value</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map(([name, result]) => (
+            <tr key={name} data-test={name}>
+              <th scope="row">{name}</th>
+              <td class="num">{formatNumber(result.statistic)}</td>
+              <td class="num">{formatNumber(result.pValue)}</td>
+            </tr>
+          ))}
+          {check.splitPsi !== undefined && check.splitPsi !== null && (
+            <tr data-test="split-psi">
+              <th scope="row">split PSI</th>
+              <td class="num">{formatNumber(check.splitPsi)}</td>
+              <td class="num">{formatNumber(null)}</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
   )
 }
 
@@ -171,6 +207,10 @@ export const FeaturePage = () => {
               </dl>
               <h2>Baseline vs current</h2>
               <Distribution feature={feature} point={tested.at(-1)} />
+              <h2>Tests</h2>
+              {tested.length === 0
+                ? <Empty>No tested checks yet.</Empty>
+                : <TestStatistics check={tested.at(-1)!.check} />}
               <h2>Over time</h2>
               {tested.length === 0 ? <Empty>No tested checks yet.</Empty> : (
                 <div class="drift-grid">

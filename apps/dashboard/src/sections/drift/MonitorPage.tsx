@@ -1,6 +1,7 @@
 /**
  * `/drift/<monitorId>`: the monitor's settings, each feature's latest check (severity, PSI, p-values,
- * unseen categories), severity and PSI over time across the kept reports, the alerts with their
+ * unseen categories), the latest multivariate result and CBPE estimate when the monitor enables
+ * them, severity and PSI over time across the kept reports, the alerts with their
  * recommendations, and the webhook delivery log. "Check now" is offered to roles with drift:write;
  * the latest report can be saved as the server's self-contained HTML page.
  */
@@ -15,6 +16,7 @@ import { useAction, useResource } from "../../ui/useResource.js"
 import { AlertList } from "./AlertList.js"
 import { PsiChart, SeverityTimeline } from "./DriftCharts.js"
 import { featureHistory, featureHref, reportsShown, worstSeverity } from "./driftData.js"
+import { MultivariateResult, PerformanceEstimate } from "./MonitorEstimates.js"
 import "./drift.css"
 import { DeliveryLog, type WebhookDeliveries } from "./Webhooks.js"
 
@@ -195,6 +197,18 @@ export const MonitorPage = () => {
                     <SaveReport report={latest} />
                   </>
                 )}
+              {latest?.multivariate !== undefined && (
+                <>
+                  <h2 id="multivariate">Multivariate drift</h2>
+                  <MultivariateResult check={latest.multivariate} />
+                </>
+              )}
+              {latest?.performance !== undefined && (
+                <>
+                  <h2 id="performance">Estimated performance (CBPE)</h2>
+                  <PerformanceEstimate report={latest.performance} />
+                </>
+              )}
               {reports.length > 0 && (
                 <>
                   <h2>Over time</h2>

@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import type { FieldIssue } from "../../shared/Errors.js"
 import type { Baseline } from "../Baseline.js"
 import type { FeatureSpec } from "../Monitor.js"
+import type { Severity } from "../Severity.js"
 import type { WindowValue } from "../ValueArrays.js"
 import { estimateWindow, MetricEstimate, referencePerformance } from "./Cbpe.js"
 
@@ -95,4 +96,19 @@ export const estimatePerformanceReport = (
     alertBelow: settings.alertBelow ?? {}
   })
   return { ...base, status: "estimated", metrics, alert: metrics.some((m) => m.alert) }
+}
+
+/**
+ * The severity of a performance alert: none while every estimate is at or above its level;
+ * "high" when some metric's whole band lies below its level (its upper bound too, so the drop
+ * is beyond the estimate's uncertainty); "medium" when only the estimate is below.
+ */
+export const performanceSeverity = (report: PerformanceReport): Severity => {
+  let severity: Severity = "none"
+  for (const m of report.metrics) {
+    if (!m.alert) continue
+    if (m.upper !== null && m.alertBelow !== null && m.upper < m.alertBelow) return "high"
+    severity = "medium"
+  }
+  return severity
 }
