@@ -12,7 +12,7 @@ import { StatsInputError } from "../stats/StatsError.js"
 import { meanDifference, type Summary, variance } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { BanditWeights, Decision, type Experiment, ExperimentId, ExperimentStatus, MetricName } from "./Experiment.js"
-import { ExposureDay } from "./ExperimentStore.js"
+import { ExposureDay, type SequentialPValue } from "./ExperimentStore.js"
 import { controlIndex } from "./Variants.js"
 
 /**
@@ -59,7 +59,10 @@ export const Comparison = Schema.Struct({
   pValue: Statistic,
   /** Holm-adjusted across the treatments. */
   adjustedPValue: Statistic,
-  /** mSPRT always-valid p-value at this look, when the experiment is sequential. */
+  /**
+   * mSPRT always-valid p-value when the experiment is sequential: the smallest 1 / Λ over every
+   * look at the results so far (stored per treatment and metric), so it never rises again.
+   */
   sequentialPValue: Schema.NullOr(Schema.Finite),
   /** Whether the treatment is better in the metric's goal direction, significantly. */
   significantlyBetter: Schema.Boolean,
@@ -165,15 +168,39 @@ const notComputable = (modelId: string, metric: string, reason: string): Compari
   }
 }
 
-/** Welch test of one treatment against the control, plus the mSPRT p-value when sequential. */
-const testTreatment = (sequential: boolean, alpha: number, treatment: Summary, control: Summary) => {
+/**
+ * The stored running minimum of the always-valid p-value of a variant on a metric, if any (the
+ * earlier looks); undefined before the first look.
+ */
+export type StoredSequentialMinimum = (variant: number, metric: string) => number | undefined
+
+const noEarlierLooks: StoredSequentialMinimum = () => undefined
+
+/** The stored minima (ExperimentStore.sequentialPValues) as a lookup. */
+export const sequentialMinimumLookup = (stored: ReadonlyArray<SequentialPValue>): StoredSequentialMinimum => {
+  const byKey = new Map(stored.map((s) => [`${s.variant}\u0000${s.metric}`, s.pValue]))
+  return (variant, metric) => byKey.get(`${variant}\u0000${metric}`)
+}
+
+/**
+ * Welch test of one treatment against the control, plus the mSPRT p-value when sequential: 1 / Λ
+ * now, or the earlier looks' minimum when that is smaller.
+ */
+const testTreatment = (
+  sequential: boolean,
+  alpha: number,
+  treatment: Summary,
+  control: Summary,
+  earlierMinimum: number | undefined
+) => {
   const welch = welchTTest(treatment, control, { alpha })
   if (!sequential) return { welch, sequential: null }
   const vt = variance(treatment)
   const vc = variance(control)
   const pooled = ((treatment.count - 1) * vt + (control.count - 1) * vc) / (treatment.count + control.count - 2)
   const estimateVariance = vt / treatment.count + vc / control.count
-  return { welch, sequential: msprtPValue(meanDifference(treatment, control), estimateVariance, pooled) }
+  const now = msprtPValue(meanDifference(treatment, control), estimateVariance, pooled)
+  return { welch, sequential: earlierMinimum === undefined ? now : Math.min(now, earlierMinimum) }
 }
 
 /**
@@ -183,7 +210,8 @@ const testTreatment = (sequential: boolean, alpha: number, treatment: Summary, c
 export const compareToControl = (
   experiment: Pick<Experiment, "variants" | "metricGoals" | "alpha" | "sequential">,
   totals: VariantTotals,
-  metric: string
+  metric: string,
+  earlierLooks: StoredSequentialMinimum = noEarlierLooks
 ): Array<Comparison> => {
   const control = controlIndex(experiment)
   const controlSummary = metricOf(totals[control], metric)
@@ -192,7 +220,9 @@ export const compareToControl = (
     const treatment = metricOf(totals[i], metric)
     if (i === control || !treatment || !controlSummary || treatment.count < 2 || controlSummary.count < 2) return []
     const problem = summaryProblem(treatment) ?? summaryProblem(controlSummary)
-    const tested = problem === undefined ? tryTest(experiment, treatment, controlSummary) : problem
+    const tested = problem === undefined
+      ? tryTest(experiment, treatment, controlSummary, earlierLooks(i, metric))
+      : problem
     if (typeof tested === "string") {
       skipped.push(notComputable(v.modelId, metric, tested))
       return []
@@ -215,10 +245,11 @@ export const metricOf = (totals: VariantTotals[number] | undefined, metric: stri
 const tryTest = (
   experiment: Pick<Experiment, "alpha" | "sequential">,
   treatment: Summary,
-  control: Summary
+  control: Summary,
+  earlierMinimum: number | undefined
 ): ReturnType<typeof testTreatment> | string => {
   try {
-    const tested = testTreatment(experiment.sequential, experiment.alpha, treatment, control)
+    const tested = testTreatment(experiment.sequential, experiment.alpha, treatment, control, earlierMinimum)
     if (Number.isNaN(tested.welch.pValue)) return "the test statistic is not a number for these summaries"
     // Finite means beyond the bound (stored before it) can still differ by more than a double holds.
     if (!Number.isFinite(tested.welch.difference)) return "the difference of the means is not finite"
@@ -320,12 +351,31 @@ export const experimentDecision = (
   return { outcome: "no_significant_difference", winnerModelId: null, reason }
 }
 
-/** Results and the decision, from an experiment and its counters (and its per-day exposures, shown as they are). */
+/**
+ * The always-valid p-values of a look, per treatment (variant index) and metric: what a sequential
+ * experiment's store lowers its running minima with (ExperimentStore.lowerSequentialPValues).
+ */
+export const sequentialLooks = (
+  experiment: Pick<Experiment, "variants">,
+  results: Pick<ExperimentResults, "comparisons" | "guardrails">
+): Array<SequentialPValue> =>
+  [...results.comparisons, ...results.guardrails].flatMap((c) => {
+    const variant = experiment.variants.findIndex((v) => v.modelId === c.modelId)
+    return c.sequentialPValue === null || variant === -1
+      ? []
+      : [{ variant, metric: c.metric, pValue: c.sequentialPValue }]
+  })
+
+/**
+ * Results and the decision, from an experiment and its counters (and its per-day exposures, shown
+ * as they are); `earlierLooks` holds the running minima of the always-valid p-values so far.
+ */
 export const computeResults = (
   experiment: Experiment,
   totals: VariantTotals,
   settings: { readonly srmThreshold: number } = { srmThreshold: defaultSrmThreshold },
-  exposuresByDay: ReadonlyArray<ExposureDay> = []
+  exposuresByDay: ReadonlyArray<ExposureDay> = [],
+  earlierLooks: StoredSequentialMinimum = noEarlierLooks
 ): ExperimentResults => {
   const weights = currentWeights(experiment)
   const variants = experiment.variants.map((v, i) => ({
@@ -338,10 +388,10 @@ export const computeResults = (
       Object.entries(totals[i]?.metrics ?? {}).map(([m, s]) => [m, summaryView(s, experiment.alpha)])
     )
   }))
-  const comparisons = compareToControl(experiment, totals, experiment.targetMetric)
+  const comparisons = compareToControl(experiment, totals, experiment.targetMetric, earlierLooks)
   const guardrails = Object.entries(experiment.metricGoals)
     .filter(([m, g]) => g.guardrail && m !== experiment.targetMetric)
-    .flatMap(([m]) => compareToControl(experiment, totals, m))
+    .flatMap(([m]) => compareToControl(experiment, totals, m, earlierLooks))
   const exposures = variants.map((v) => v.exposures)
   const srm = sampleRatioMismatch(exposures, weights, settings.srmThreshold)
   const counts = experiment.variants.map((_, i) => metricOf(totals[i], experiment.targetMetric)?.count ?? 0)
