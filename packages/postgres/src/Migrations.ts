@@ -283,6 +283,20 @@ export const migrations: ReadonlyArray<Migration> = [
       `ALTER TABLE ml_pipeline_states ADD CONSTRAINT ml_pipeline_states_one_form
         CHECK ((state IS NULL) <> (encoded IS NULL))`
     ]
+  },
+  {
+    version: 11,
+    name: "running minima of always-valid p-values",
+    statements: [
+      // One row per experiment x treatment x metric, lowered with LEAST at each look.
+      `CREATE TABLE ml_experiment_sequential (
+        experiment_id text COLLATE "C" NOT NULL,
+        variant integer NOT NULL,
+        metric text COLLATE "C" NOT NULL,
+        p_value float8 NOT NULL CHECK (p_value >= 0 AND p_value <= 1),
+        PRIMARY KEY (experiment_id, variant, metric)
+      )`
+    ]
   }
 ]
 
