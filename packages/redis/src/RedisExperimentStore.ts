@@ -634,7 +634,11 @@ export const make = (
         const key = keys.sequential(experimentId)
         const minima = Object.entries(await redis.hgetall(key)).map(([field, value]) => {
           const separator = field.indexOf(":")
-          return { variant: Number(field.slice(0, separator)), metric: field.slice(separator + 1), pValue: Number(value) }
+          return {
+            variant: Number(field.slice(0, separator)),
+            metric: field.slice(separator + 1),
+            pValue: Number(value)
+          }
         })
         return ExperimentStore.sortSequentialPValues(sequentialRecord.orThrow(minima, key))
       }),

@@ -170,8 +170,7 @@ export const experimentStoreContract = (
         // Many instances looking at once: each look lowers, none is lost.
         const concurrent = yield* Effect.forEach(
           looks,
-          (pValue, i) =>
-            store.lowerSequentialPValues(experiment.id, [{ variant: i % 2, metric: "revenue", pValue }]),
+          (pValue, i) => store.lowerSequentialPValues(experiment.id, [{ variant: i % 2, metric: "revenue", pValue }]),
           { concurrency: 10 }
         )
         return {
