@@ -233,7 +233,7 @@ describe("fs pipelines decode what they read", () => {
 })
 
 describe("fs experiments durability", () => {
-  it("finds experiments, assignments, exposures by total and day, summaries, p-value minima after a compaction", async () => {
+  it("finds experiments, assignments, exposures, summaries and p-value minima after a compaction", async () => {
     const directory = path.join(root, "experiments-restart")
     const experiment = sampleExperiment()
     const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>

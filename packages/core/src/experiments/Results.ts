@@ -3,7 +3,8 @@
  * intervals, Welch comparisons of each treatment with the control (Holm-adjusted across the
  * treatments, with an optional always-valid mSPRT p-value), the Bayesian view of the same
  * comparison (BayesianLift: chance to beat the control, risks, credible interval of the lift), the
- * sample-ratio-mismatch check, and one documented decision. The response schema is here too, next to what fills it.
+ * sample-ratio-mismatch check, and one documented decision. The response schema is here too, next
+ * to what fills it.
  */
 import { Schema, SchemaTransformation } from "effect"
 import { ModelId } from "../registry/Model.js"
@@ -238,9 +239,9 @@ const bayesianComparison = (
   const lift = bayesianLift(moments(treatment), moments(control), { alpha, maximize })
   if (typeof lift === "string") return null
   const { chanceToBeatControl, credibleInterval, expectedLift, riskOfChoosingControl, riskOfChoosingTreatment } = lift
-  const all = [chanceToBeatControl, expectedLift, credibleInterval.lower, credibleInterval.upper]
+  const values = [expectedLift, credibleInterval.lower, credibleInterval.upper, riskOfChoosingControl]
   // Summaries near the value bound can overflow the delta-method variance: then there is no view.
-  if (![...all, riskOfChoosingControl, riskOfChoosingTreatment].every(Number.isFinite)) return null
+  if (![...values, riskOfChoosingTreatment].every(Number.isFinite)) return null
   return {
     chanceToBeatControl,
     expectedLift,
