@@ -39,6 +39,8 @@ export type ExperimentResults = SuccessJsonOf<typeof Experiments.getExperimentRe
 export type VariantResults = ExperimentResults["variants"][number]
 export type MetricSummaryView = VariantResults["metrics"][string]
 export type Comparison = ExperimentResults["comparisons"][number]
+/** Chance to beat the control, expected lift with its credible interval, and the risk of each choice. */
+export type BayesianComparison = NonNullable<Comparison["bayesian"]>
 type CreateExperimentInput = BodyJsonOf<typeof Experiments.createExperiment>
 type UpdateExperimentInput = BodyJsonOf<typeof Experiments.updateExperiment>
 type CompleteExperimentInput = BodyJsonOf<typeof Experiments.completeExperiment>

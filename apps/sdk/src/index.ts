@@ -30,6 +30,7 @@ export type { RecorderOptions } from "./Batcher.js"
 export {
   type ApiKey,
   type ArtifactBody,
+  type BayesianComparison,
   type ClientOptions,
   type Comparison,
   createClient,

@@ -78,7 +78,10 @@ const pingBoth = (
 ) =>
 () => Effect.all([durable(), hot()], { discard: true, concurrency: 2 })
 
-/** Definitions in PostgreSQL; assignments, exposures and metric summaries in Redis. */
+/**
+ * Definitions and the running minima of always-valid p-values (written once per look, not on the
+ * hot path) in PostgreSQL; assignments, exposures and metric summaries in Redis.
+ */
 export const composeExperimentStore = (
   durable: ExperimentStore.ExperimentStoreShape,
   hot: ExperimentStore.ExperimentStoreShape,
@@ -99,6 +102,8 @@ export const composeExperimentStore = (
   exposuresByDay: hot.exposuresByDay,
   mergeMetrics: hot.mergeMetrics,
   counters: hot.counters,
+  lowerSequentialPValues: durable.lowerSequentialPValues,
+  sequentialPValues: durable.sequentialPValues,
   exportAssignments: hot.exportAssignments,
   importAssignments: hot.importAssignments,
   // Redis's one-step hot path checks a definition Redis holds; here PostgreSQL holds it.

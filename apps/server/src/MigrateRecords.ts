@@ -120,7 +120,10 @@ export const copyExperiments = async (
   return { experiments: experiments.length, assignments, tallies }
 }
 
-/** The experiment record, its counters and days (hence its results and bandit weights), and its assignments. */
+/**
+ * The experiment record, its counters and days (hence its results and bandit weights), the running
+ * minima of its always-valid p-values, and its assignments.
+ */
 export const verifyExperiments = async (
   source: ExperimentStore.ExperimentStoreShape,
   target: ExperimentStore.ExperimentStoreShape,
@@ -139,6 +142,11 @@ export const verifyExperiments = async (
       `${what} exposures by day`,
       await run(source.exposuresByDay(experiment.id, n)),
       await run(target.exposuresByDay(experiment.id, n))
+    )
+    expectSame(
+      `${what} always-valid p-value minima`,
+      await run(source.sequentialPValues(experiment.id)),
+      await run(target.sequentialPValues(experiment.id))
     )
     const expected = copied.tallies.get(experiment.id) ?? { count: 0, digest: 0n }
     const found = await tallyAssignments(target, experiment.id)

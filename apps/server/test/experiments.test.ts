@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import sequentialGolden from "../../../packages/core/test/golden/sequential.json" with { type: "json" }
 import { json, makeTestApp, metadata } from "./helpers.js"
 
 let t: Awaited<ReturnType<typeof makeTestApp>>
@@ -100,6 +101,45 @@ describe("experiments over HTTP", () => {
         inExperiment: boolean
       }
     expect(after).toMatchObject({ modelId: treatment, inExperiment: false })
+  })
+
+  it("answers the running minimum of the always-valid p-value and the Bayesian view in the results", async () => {
+    const control = await model("seq-ctl")
+    const treatment = await model("seq-trt")
+    const experiment = (await (await request(
+      "/v1/experiments",
+      json({
+        name: "sequential ranker",
+        targetMetric: "revenue",
+        sequential: true,
+        minSamplesPerVariant: 2,
+        variants: [
+          { modelId: control, isControl: true, trafficPct: 50 },
+          { modelId: treatment, isControl: false, trafficPct: 50 }
+        ]
+      })
+    )).json()) as { id: string }
+    await request(`/v1/experiments/${experiment.id}/start`, { method: "POST" })
+    type Answer = {
+      comparisons: Array<{ sequentialPValue: number; relativeLift: number; bayesian: Record<string, number> }>
+    }
+    const answers: Array<Answer> = []
+    // Golden looks (generate_sequential.py): 1/Λ falls at the second look and rises at the third.
+    for (const look of sequentialGolden.looks) {
+      const observations = [
+        ...look.control.map((value) => ({ modelId: control, metric: "revenue", value })),
+        ...look.treatment.map((value) => ({ modelId: treatment, metric: "revenue", value }))
+      ]
+      expect((await request(`/v1/experiments/${experiment.id}/metrics`, json({ observations }))).status).toBe(202)
+      answers.push((await (await request(`/v1/experiments/${experiment.id}/results`)).json()) as Answer)
+    }
+    answers.forEach((answer, i) =>
+      expect(answer.comparisons[0]!.sequentialPValue).toBeCloseTo(sequentialGolden.looks[i]!.runningMinimum, 12)
+    )
+    // Flat prior: the posterior mean of the lift is the observed relative lift.
+    const last = answers.at(-1)!.comparisons[0]!
+    expect(last.bayesian.expectedLift).toBeCloseTo(last.relativeLift, 12)
+    expect(last.bayesian.chanceToBeatControl).toBeGreaterThan(0.5)
   })
 
   it("answers bad requests with problems naming the field", async () => {

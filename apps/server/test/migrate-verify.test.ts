@@ -1,6 +1,7 @@
 // The verification of `ml-server migrate`, in process on data directories: sticky assignments
 // stream page by page (more than one page here), and a target that stores something differently
-// (one assignment per page lost, one remembered sample id lost, a summary off in its last digit)
+// (one assignment per page lost, one remembered sample id lost, a summary off in its last digit,
+// a running minimum of an always-valid p-value not lowered)
 // fails the migration naming the experiment or pipeline and what differs.
 import { type Assignment, ExperimentStore, PipelineStore } from "@org/ml-core"
 import { sampleExperiment, samplePipeline } from "@org/ml-core/testing"
@@ -52,6 +53,10 @@ beforeAll(async () => {
       summary: { count: 3, mean: 0.2, m2: 0.02, min: 0.1, max: 0.3, shift: 0.1, shiftedMean: 0.1 }
     }
   ]))
+  await run(source.experiments.lowerSequentialPValues(experiment.id, [
+    { variant: 1, metric: "ctr", pValue: 0.0123 },
+    { variant: 1, metric: "latency", pValue: 0.5 }
+  ]))
   await run(source.pipelines.insert(pipeline))
   const sample = (i: number) => ({
     sampleId: `s${i}`,
@@ -96,6 +101,26 @@ describe("ml-server migrate verification", () => {
     }
     await expect(migrateStores(source, { ...target, experiments: inexact }, options)).rejects.toThrow(
       `experiment ${experiment.id} counters differs in the target`
+    )
+  })
+
+  it("copies the running minima of the always-valid p-values", async () => {
+    const target = await storesIn("minima")
+    await migrateStores(source, target, options)
+    expect(await run(target.experiments.sequentialPValues(experiment.id))).toEqual([
+      { variant: 1, metric: "ctr", pValue: 0.0123 },
+      { variant: 1, metric: "latency", pValue: 0.5 }
+    ])
+  })
+
+  it("names the experiment whose target did not keep a p-value minimum", async () => {
+    const target = await storesIn("forgetful-minima")
+    const forgetful: ExperimentStore.ExperimentStoreShape = {
+      ...target.experiments,
+      lowerSequentialPValues: (id, looks) => target.experiments.lowerSequentialPValues(id, looks.slice(1))
+    }
+    await expect(migrateStores(source, { ...target, experiments: forgetful }, options)).rejects.toThrow(
+      `experiment ${experiment.id} always-valid p-value minima differs in the target`
     )
   })
 

@@ -120,6 +120,13 @@ const exampleResults: ExperimentResults = {
     pValue: 0.0449,
     adjustedPValue: 0.0449,
     sequentialPValue: null,
+    bayesian: {
+      chanceToBeatControl: 0.973,
+      expectedLift: 0.0804,
+      liftCredibleInterval: { lower: -0.0014, upper: 0.1621 },
+      riskOfChoosingTreatment: 0.0004,
+      riskOfChoosingControl: 0.0808
+    },
     significantlyBetter: true,
     significantlyWorse: false
   }],

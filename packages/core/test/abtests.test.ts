@@ -13,6 +13,7 @@ import {
 } from "../src/index.js"
 import { experimentStoreContract, streamOf } from "../src/testing/index.js"
 import { makeSample, type SampleSpec } from "./golden/samples.js"
+import sequentialGolden from "./golden/sequential.json" with { type: "json" }
 import golden from "./golden/stats.json" with { type: "json" }
 
 const sharedExperiments = Effect.runSync(ExperimentStore.makeMemory)
@@ -293,6 +294,25 @@ describe("metrics and results", () => {
     const c = results.comparisons[0]!
     expect(c.sequentialPValue).not.toBeNull()
     expect(c.sequentialPValue!).toBeGreaterThanOrEqual(c.pValue)
+  })
+
+  it("reports the running minimum of the always-valid p-value across looks, so it never rises again", async () => {
+    // Golden looks (generate_sequential.py): 1/Λ falls at the second look and rises at the third.
+    const looks = await run(Effect.gen(function*() {
+      const ab = yield* AbTests.AbTests
+      const e = yield* started({ sequential: true, minSamplesPerVariant: 2 })
+      const seen: Array<{ sequentialPValue: number | null; outcome: string }> = []
+      for (const look of sequentialGolden.looks) {
+        yield* feed(e, [look.control, look.treatment])
+        const results = yield* ab.getExperimentResults(e.id)
+        seen.push({ sequentialPValue: results.comparisons[0]!.sequentialPValue, outcome: results.decision.outcome })
+      }
+      return seen
+    }))
+    const expected = sequentialGolden.looks.map((l) => l.runningMinimum)
+    looks.forEach((look, i) => expect(look.sequentialPValue!).toBeCloseTo(expected[i]!, 12))
+    // The winner declared at the second look stays declared at the third.
+    expect(looks.map((l) => l.outcome)).toEqual(["no_significant_difference", "winner", "winner"])
   })
 
   it("completes with the winner promoted to production, audited with the experiment", async () => {

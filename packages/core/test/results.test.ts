@@ -19,6 +19,7 @@ import {
   welchTTest
 } from "../src/index.js"
 import { sampleExperiment } from "../src/testing/index.js"
+import bayesianGolden from "./golden/bayesian.json" with { type: "json" }
 import { makeSample, type SampleSpec } from "./golden/samples.js"
 import golden from "./golden/stats.json" with { type: "json" }
 
@@ -49,6 +50,38 @@ describe("comparisons", () => {
       // One treatment: Holm leaves its p-value as it is.
       expect(comparison.adjustedPValue).toBe(comparison.pValue)
     }
+  })
+
+  it("carry the Bayesian view in the metric's goal direction, as golden/generate_bayesian.py computes it", () => {
+    // A summary with the golden moments: m2 is the sum of squared deviations, (n - 1) × variance.
+    const summaryOf = ([n, mean, variance]: ReadonlyArray<number>): Summary => ({
+      count: n!,
+      mean: mean!,
+      m2: variance! * (n! - 1),
+      min: mean! - 1,
+      max: mean! + 1,
+      shift: mean!,
+      shiftedMean: 0
+    })
+    for (const c of bayesianGolden.cases.filter((c) => !("prior" in c))) {
+      const direction = c.maximize ? "maximize" : "minimize"
+      const results = computeResults(
+        experiment({ alpha: c.alpha, metricGoals: { revenue: { direction } }, minSamplesPerVariant: 2 }),
+        [
+          { exposures: 0, metrics: { revenue: summaryOf(c.control) } },
+          { exposures: 0, metrics: { revenue: summaryOf(c.treatment) } }
+        ]
+      )
+      const bayesian = results.comparisons[0]!.bayesian!
+      close(bayesian.chanceToBeatControl, c.closed.chanceToBeatControl, 1e-12)
+      close(bayesian.expectedLift, c.closed.expectedLift, 1e-12)
+      close(bayesian.riskOfChoosingTreatment, c.closed.riskOfChoosingTreatment, 1e-9)
+      close(bayesian.riskOfChoosingControl, c.closed.riskOfChoosingControl, 1e-9)
+      close(bayesian.liftCredibleInterval.lower, c.closed.lower, 1e-12)
+      close(bayesian.liftCredibleInterval.upper, c.closed.upper, 1e-12)
+    }
+    const zeroControl = computeResults(experiment({ minSamplesPerVariant: 2 }), totals([[-1, 1, 0], [1, 2, 3]]))
+    expect(zeroControl.comparisons[0]!.bayesian).toBeNull()
   })
 
   it("Holm-adjust across treatments and judge direction by the metric's goal", () => {
@@ -136,6 +169,7 @@ describe("the decision", () => {
     pValue: 0.001,
     adjustedPValue: 0.002,
     sequentialPValue: null,
+    bayesian: null,
     significantlyBetter: true,
     significantlyWorse: false,
     ...overrides

@@ -1,7 +1,9 @@
 /**
- * Experiments, sticky assignments, exposures and metric summaries on disk as a journal
- * (`<dir>/experiments.jsonl`, see Journal.ts) in front of the reference in-memory store. Every
- * acknowledged change (including each new sticky assignment and each metric merge) is fsynced.
+ * Experiments, sticky assignments, exposures, metric summaries and the running minima of
+ * always-valid p-values on disk as a journal (`<dir>/experiments.jsonl`, see Journal.ts) in front
+ * of the reference in-memory store. Every acknowledged change (including each new sticky
+ * assignment, each metric merge and each lowered minimum) is fsynced; the journal's lock makes the
+ * read-lower-append of a minimum one step.
  */
 import { Assignment, Experiment, ExperimentId, ExperimentStore, StorageError, storedRecord } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
@@ -24,6 +26,12 @@ const JournalEntry = Schema.Union([
     op: Schema.Literal("metrics"),
     id: ExperimentId,
     updates: Schema.Array(ExperimentStore.MetricUpdate)
+  }),
+  Schema.Struct({
+    op: Schema.Literal("sequential"),
+    id: ExperimentId,
+    /** Looks that lowered a running minimum: replayed as the same lowering (min is idempotent). */
+    looks: Schema.Array(ExperimentStore.SequentialPValue)
   })
 ])
 type JournalEntry = typeof JournalEntry.Type
@@ -46,10 +54,11 @@ const snapshotEntries = ({ assignments, store }: State): ReadonlyArray<JournalEn
     const entries: Array<JournalEntry> = []
     for (const experiment of yield* store.list()) {
       entries.push({ op: "put", experiment })
-      const { days, metrics, undated } = yield* ExperimentStore.exportCounters(store, experiment)
+      const { days, metrics, sequential, undated } = yield* ExperimentStore.exportCounters(store, experiment)
       entries.push({ op: "exposures", id: experiment.id, counts: undated })
       for (const { counts, day } of days) entries.push({ op: "exposures", id: experiment.id, counts, day })
       if (metrics.length > 0) entries.push({ op: "metrics", id: experiment.id, updates: metrics })
+      if (sequential.length > 0) entries.push({ op: "sequential", id: experiment.id, looks: sequential })
     }
     for (const assignment of assignments) entries.push({ op: "assign", assignment })
     return entries
@@ -84,6 +93,9 @@ export const make = (options: { readonly directory: string }) =>
             break
           case "metrics":
             replaySync(state.mergeMetrics(entry.id, entry.updates), file)
+            break
+          case "sequential":
+            replaySync(state.lowerSequentialPValues(entry.id, entry.looks), file)
         }
       }
     })
@@ -117,6 +129,16 @@ export const make = (options: { readonly directory: string }) =>
         ),
       mergeMetrics: (id, updates) =>
         journal.mutate((s) => s.store.mergeMetrics(id, updates), () => ({ op: "metrics", id, updates })),
+      // Journaled only when the look lowered a minimum: most looks change nothing and write nothing.
+      lowerSequentialPValues: (id, looks) =>
+        journal.mutate(
+          (s) => s.store.lowerSequentialPValues(id, looks),
+          (minima) => {
+            const lowered = looks.filter((look, i) => minima[i]!.pValue === look.pValue)
+            return lowered.length === 0 ? undefined : { op: "sequential" as const, id, looks: lowered }
+          }
+        ),
+      sequentialPValues: (id) => read((s) => s.sequentialPValues(id)),
       get: (id) => read((s) => s.get(id)),
       list: () => read((s) => s.list()),
       getAssignment: (id, userId) => read((s) => s.getAssignment(id, userId)),

@@ -233,7 +233,7 @@ describe("fs pipelines decode what they read", () => {
 })
 
 describe("fs experiments durability", () => {
-  it("finds experiments, assignments, exposures by total and day, summaries after a compaction", async () => {
+  it("finds experiments, assignments, exposures, summaries and p-value minima after a compaction", async () => {
     const directory = path.join(root, "experiments-restart")
     const experiment = sampleExperiment()
     const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
@@ -251,20 +251,25 @@ describe("fs experiments durability", () => {
         s.addExposures(experiment.id, [0, 1]),
         s.addExposures(experiment.id, [2, 3], "2030-01-01"),
         s.addExposures(experiment.id, [4, 0], "2030-01-02"),
-        s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
+        s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }]),
+        s.lowerSequentialPValues(experiment.id, [{ variant: 1, metric: "ctr", pValue: 0.2 }]),
+        s.lowerSequentialPValues(experiment.id, [{ variant: 1, metric: "ctr", pValue: 1 / 30 }]),
+        s.lowerSequentialPValues(experiment.id, [{ variant: 1, metric: "ctr", pValue: 0.9 }])
       ], { discard: true })
     ))
     await compactByRestart(directory, "experiments", () => use(ExperimentStore.ExperimentStore.use((s) => s.list())))
-    const [stored, assignment, counters, days] = await use(
+    const [stored, assignment, counters, days, minima] = await use(
       ExperimentStore.ExperimentStore.use((s) =>
         Effect.all([
           s.get(experiment.id),
           s.getAssignment(experiment.id, "u1"),
           s.counters(experiment.id, 2),
-          s.exposuresByDay(experiment.id, 2)
+          s.exposuresByDay(experiment.id, 2),
+          s.sequentialPValues(experiment.id)
         ])
       )
     )
+    expect(minima).toEqual([{ variant: 1, metric: "ctr", pValue: 1 / 30 }])
     expect(stored).toEqual(experiment)
     expect(assignment?.variant).toBe(1)
     expect(counters.variants.map((v) => v.exposures)).toEqual([6, 4])

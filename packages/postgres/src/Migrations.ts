@@ -288,6 +288,20 @@ export const migrations: ReadonlyArray<Migration> = [
     version: 11,
     name: "drift reports found by id",
     statements: [`CREATE INDEX ml_drift_reports_id ON ml_drift_reports ((record->>'id'))`]
+  },
+  {
+    version: 12,
+    name: "running minima of always-valid p-values",
+    statements: [
+      // One row per experiment x treatment x metric, lowered with LEAST at each look.
+      `CREATE TABLE ml_experiment_sequential (
+        experiment_id text COLLATE "C" NOT NULL,
+        variant integer NOT NULL,
+        metric text COLLATE "C" NOT NULL,
+        p_value float8 NOT NULL CHECK (p_value >= 0 AND p_value <= 1),
+        PRIMARY KEY (experiment_id, variant, metric)
+      )`
+    ]
   }
 ]
 

@@ -3,7 +3,8 @@
  * conditioned on the revision (compare-and-set). An assignment is INSERT ... ON CONFLICT DO
  * NOTHING: the first writer's row wins and every other writer, on any instance, reads that
  * winner. Exposures are added in the UPDATE itself (count = count + n), and a metric summary is
- * merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update.
+ * merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update. The
+ * running minimum of an always-valid p-value is one upsert with LEAST, exact under concurrent looks.
  * When an experiment completes, its assignments get an expiry (the experiment's
  * assignmentRetentionSeconds, else the store's), in the same transaction as the commit; an expired
  * assignment counts as absent, and expired rows are deleted at later commits.
@@ -24,6 +25,7 @@ import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 const experiments = storedRecord(Experiment)
 const assignments = storedRecord(Assignment)
 const summaries = storedRecord(ExperimentStore.SummaryRecord)
+const sequentialRows = storedRecord(ExperimentStore.SequentialPValue)
 
 const decodeExperiment = (row: { id: string; record: unknown }) =>
   experiments.orThrow(row.record, `ml_experiments row ${row.id}`)
@@ -205,6 +207,48 @@ export const make = (
                    WHERE experiment_id = ${experimentId} AND variant = ${variant} AND metric = ${metric}`
         }
       })
+    }),
+
+  lowerSequentialPValues: (experimentId, looks) =>
+    query("sequential p-values", async () => {
+      if (looks.length === 0) return []
+      // One row per key (an upsert may not touch a row twice), in the order every writer locks in.
+      const lowest = new Map<string, ExperimentStore.SequentialPValue>()
+      for (const look of looks) {
+        const key = `${look.variant}\u0000${look.metric}`
+        const kept = lowest.get(key)
+        if (kept === undefined || look.pValue < kept.pValue) lowest.set(key, look)
+      }
+      const rows = ExperimentStore.sortSequentialPValues([...lowest.values()])
+      const stored = await sql<Array<{ variant: number; metric: string; p_value: number }>>`
+        INSERT INTO ml_experiment_sequential AS s (experiment_id, variant, metric, p_value)
+        SELECT ${experimentId}, v, m, p FROM unnest(
+          ${sql.array(rows.map((r) => r.variant), 23)}::int[],
+          ${sql.array(rows.map((r) => r.metric), 25)}::text[],
+          ${sql.array(rows.map((r) => r.pValue), 701)}::float8[]
+        ) AS u(v, m, p)
+        ON CONFLICT (experiment_id, variant, metric) DO UPDATE SET p_value = LEAST(s.p_value, excluded.p_value)
+        RETURNING variant, metric, p_value`
+      const byKey = new Map(stored.map((row) => [`${row.variant}\u0000${row.metric}`, row.p_value]))
+      return looks.map((look) =>
+        sequentialRows.orThrow(
+          { ...look, pValue: byKey.get(`${look.variant}\u0000${look.metric}`) },
+          `ml_experiment_sequential row (${experimentId}, ${look.variant}, ${look.metric})`
+        )
+      )
+    }),
+
+  sequentialPValues: (experimentId) =>
+    query("sequential p-values", async () => {
+      const rows = await sql<Array<{ variant: number; metric: string; p_value: number }>>`
+        SELECT variant, metric, p_value FROM ml_experiment_sequential
+        WHERE experiment_id = ${experimentId} ORDER BY variant, metric`
+      return rows.map((row) =>
+        sequentialRows.orThrow(
+          { variant: row.variant, metric: row.metric, pValue: row.p_value },
+          `ml_experiment_sequential row (${experimentId}, ${row.variant}, ${row.metric})`
+        )
+      )
     }),
 
   counters: (experimentId, variantCount) =>

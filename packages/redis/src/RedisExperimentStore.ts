@@ -3,9 +3,10 @@
  * `ab:experiment:<id>` (JSON, compare-and-set by Lua), `ab:assignment:<id>:<user>` (set if
  * absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters),
  * `ab:exposure-days:<id>` (hash "<day>:<variant>" -> count, trimmed to the newest days by Lua) and
- * `ab:metrics:<id>` (hash "variant:metric" -> summary). Summaries merge inside Lua with the same
- * Chan formula as the core, on numbers written with 17 significant digits, so concurrent
- * instances lose neither updates nor precision.
+ * `ab:metrics:<id>` (hash "variant:metric" -> summary) and `ab:sequential:<id>` (hash
+ * "variant:metric" -> running minimum of the always-valid p-value, lowered by Lua). Summaries merge
+ * inside Lua with the same Chan formula as the core, on numbers written with 17 significant
+ * digits, so concurrent instances lose neither updates nor precision.
  */
 import {
   Assignment,
@@ -83,6 +84,24 @@ local function mergeSummaries(key, first)
   end
 end
 `
+
+// Running minima: ARGV holds (field, p-value) pairs, each p-value with 17 significant digits. A
+// field takes the incoming text when it is absent or larger, so the minimum is exact across
+// instances; the reply is the stored text of each field afterwards (strings: Lua numbers would
+// come back as integers).
+const lowerMinimaScript = luaScript(`
+local stored = {}
+for i = 1, #ARGV, 2 do
+  local field, incoming = ARGV[i], ARGV[i + 1]
+  local current = redis.call('HGET', KEYS[1], field)
+  if not current or tonumber(incoming) < tonumber(current) then
+    redis.call('HSET', KEYS[1], field, incoming)
+    current = incoming
+  end
+  stored[#stored + 1] = current
+end
+return stored
+`)
 
 const mergeScript = luaScript(`${mergeLua}
 mergeSummaries(KEYS[1], 1)
@@ -217,6 +236,7 @@ const summaryFields = (text: string) => {
 }
 
 const assignmentRecord = storedRecord(Assignment)
+const sequentialRecord = storedRecord(Schema.Array(ExperimentStore.SequentialPValue))
 const countersRecord = storedRecord(ExperimentStore.ExperimentCounters)
 const exposureDaysRecord = storedRecord(Schema.Array(ExperimentStore.ExposureDay))
 
@@ -600,6 +620,27 @@ export const make = (
           }))
         }
         return countersRecord.orThrow(counters, `${keys.exposures(experimentId)} and ${keys.metrics(experimentId)}`)
+      }),
+    lowerSequentialPValues: (experimentId, looks) =>
+      call("sequential p-values", async () => {
+        if (looks.length === 0) return []
+        const key = keys.sequential(experimentId)
+        const args = looks.flatMap((l) => [`${l.variant}:${l.metric}`, l.pValue.toPrecision(17)])
+        const stored = (await lowerMinimaScript(redis, [key], args)) as ReadonlyArray<string>
+        return sequentialRecord.orThrow(looks.map((l, i) => ({ ...l, pValue: Number(stored[i]) })), key)
+      }),
+    sequentialPValues: (experimentId) =>
+      call("sequential p-values", async () => {
+        const key = keys.sequential(experimentId)
+        const minima = Object.entries(await redis.hgetall(key)).map(([field, value]) => {
+          const separator = field.indexOf(":")
+          return {
+            variant: Number(field.slice(0, separator)),
+            metric: field.slice(separator + 1),
+            pValue: Number(value)
+          }
+        })
+        return ExperimentStore.sortSequentialPValues(sequentialRecord.orThrow(minima, key))
       }),
     exposuresByDay: (experimentId, variantCount) =>
       call("exposures by day", async () => {

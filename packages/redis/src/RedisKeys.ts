@@ -79,7 +79,9 @@ export const experimentKeys = (prefix: string, cluster = false) => {
     exposures: (id: string) => `${prefix}ab:exposures:${tag(keyPart(id))}`,
     /** Hash "<UTC day>:<variant>" -> exposures that day (the newest MAX_EXPOSURE_DAYS days). */
     exposureDays: (id: string) => `${prefix}ab:exposure-days:${tag(keyPart(id))}`,
-    metrics: (id: string) => `${prefix}ab:metrics:${tag(keyPart(id))}`
+    metrics: (id: string) => `${prefix}ab:metrics:${tag(keyPart(id))}`,
+    /** Hash "<variant>:<metric>" -> running minimum of the always-valid p-value (17 digits). */
+    sequential: (id: string) => `${prefix}ab:sequential:${tag(keyPart(id))}`
   }
 }
 

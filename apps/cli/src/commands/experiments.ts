@@ -46,7 +46,7 @@ export const resultsText = (r: ExperimentResults): string => {
     })
   )
   const comparisons = r.comparisons.length === 0 ? "no comparisons yet" : table(
-    ["VARIANT", "METRIC", "LIFT", "LIFT INTERVAL", "P", "ADJ. P", "SEQ. P", "VERDICT"],
+    ["VARIANT", "METRIC", "LIFT", "LIFT INTERVAL", "P", "ADJ. P", "SEQ. P", "P(BEAT)", "RISK", "VERDICT"],
     r.comparisons.map((c) => [
       c.modelId,
       c.metric,
@@ -57,6 +57,8 @@ export const resultsText = (r: ExperimentResults): string => {
       c.pValue,
       c.adjustedPValue,
       c.sequentialPValue,
+      c.bayesian?.chanceToBeatControl ?? null,
+      c.bayesian ? percent(c.bayesian.riskOfChoosingTreatment) : "-",
       c.significantlyBetter ? "better" : c.significantlyWorse ? "worse" : "no difference"
     ])
   )

@@ -37,7 +37,14 @@ import { promotionSteps } from "./Promotion.js"
 import { countExposures, type Exposure, type Observation, summarizeObservations, userIdIssue } from "./Recording.js"
 import type { Attributes } from "./Requests.js"
 import type { ModelAssignment } from "./Responses.js"
-import { computeResults, defaultSrmThreshold, type ExperimentResults, metricOf } from "./Results.js"
+import {
+  computeResults,
+  defaultSrmThreshold,
+  type ExperimentResults,
+  metricOf,
+  sequentialLooks,
+  sequentialMinimumLookup
+} from "./Results.js"
 import { makeTargetedAssigner, type Targeted } from "./Targeting.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
@@ -314,6 +321,12 @@ const promoteWinner = ({ registry }: Ports, id: string, winner: string, by: Attr
     }
   })
 
+/**
+ * Results and the decision. Every computation is a look (the results endpoint, completing the
+ * experiment, which decides the promotion): for a sequential experiment it lowers the stored
+ * running minima of the always-valid p-values with this look's 1 / Λ, and the results report
+ * those minima, so a p-value never rises again and a declared winner cannot revert.
+ */
 const results = (ports: Ports, id: string) =>
   Effect.gen(function*() {
     const experiment = yield* load(ports, id)
@@ -321,7 +334,17 @@ const results = (ports: Ports, id: string) =>
       ports.store.counters(id, experiment.variants.length),
       ports.store.exposuresByDay(id, experiment.variants.length)
     ])
-    return computeResults(experiment, counters.variants, ports.settings, exposuresByDay)
+    const now = computeResults(experiment, counters.variants, ports.settings, exposuresByDay)
+    const looks = experiment.sequential ? sequentialLooks(experiment, now) : []
+    if (looks.length === 0) return now
+    const minima = yield* ports.store.lowerSequentialPValues(id, looks)
+    return computeResults(
+      experiment,
+      counters.variants,
+      ports.settings,
+      exposuresByDay,
+      sequentialMinimumLookup(minima)
+    )
   })
 
 /** Creating, reading, changing and ending experiments. */

@@ -3,7 +3,9 @@
  * is "set if absent, return the winner", so concurrent first requests for one user on many
  * instances agree; exposures and metric summaries merge atomically, so instances can record
  * at once with no lost updates. Exposures are also counted per UTC day (the newest
- * MAX_EXPOSURE_DAYS days), so traffic over time can be shown. The records it keeps besides
+ * MAX_EXPOSURE_DAYS days), so traffic over time can be shown. For sequential experiments it keeps
+ * the running minimum of the always-valid p-value per treatment and metric, lowered atomically at
+ * each look (see SequentialPValue). The records it keeps besides
  * experiments and assignments (summaries, metric updates, counters, daily exposures) are schemas
  * here, so adapters decode what they read.
  */
@@ -50,6 +52,24 @@ export const ExperimentCounters = Schema.Struct({
   variants: Schema.Array(VariantCounters)
 })
 export type ExperimentCounters = typeof ExperimentCounters.Type
+
+/**
+ * The always-valid (mSPRT) p-value of one treatment (variant index) on one metric: stored as the
+ * running minimum over the looks at the experiment's results. Johari et al. (2017) define the
+ * always-valid p-value as that minimum; 1 / Λ alone rises again when later data weaken the
+ * evidence, so a declared winner could revert. The minimum over any subset of times (our looks)
+ * is never below the minimum over every observation, so it keeps the type-I guarantee.
+ */
+export const SequentialPValue = Schema.Struct({
+  variant: VariantIndex,
+  metric: MetricName,
+  pValue: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+})
+export type SequentialPValue = typeof SequentialPValue.Type
+
+/** Stored minima in one order (variant, then metric name), so copies compare equal. */
+export const sortSequentialPValues = (list: ReadonlyArray<SequentialPValue>): Array<SequentialPValue> =>
+  [...list].sort((a, b) => a.variant - b.variant || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0))
 
 /** Days of per-day exposure counters kept per experiment; older days are dropped (the totals stay). */
 export const MAX_EXPOSURE_DAYS = 400
@@ -170,6 +190,17 @@ export interface ExperimentStoreShape {
   ) => Effect.Effect<void, StorageError>
   readonly counters: (experimentId: string, variantCount: number) => Effect.Effect<ExperimentCounters, StorageError>
   /**
+   * One look at a sequential experiment: each (variant, metric) minimum becomes the smaller of the
+   * stored one and the look's p-value, atomically (concurrent looks on many instances keep the
+   * exact minimum). Answers the stored minima of the given pairs after the update, in their order.
+   */
+  readonly lowerSequentialPValues: (
+    experimentId: string,
+    looks: ReadonlyArray<SequentialPValue>
+  ) => Effect.Effect<ReadonlyArray<SequentialPValue>, StorageError>
+  /** Every stored minimum of the experiment, by variant then metric name (sortSequentialPValues). */
+  readonly sequentialPValues: (experimentId: string) => Effect.Effect<ReadonlyArray<SequentialPValue>, StorageError>
+  /**
    * The experiment's sticky assignments, a page at a time (at most `limit`, from `cursor`, the
    * previous page's `next`), so millions are never held at once. Not served over HTTP.
    */
@@ -188,16 +219,23 @@ export interface ExperimentStoreShape {
 /**
  * An experiment's counters as the writes that rebuild them in an empty store (a journal's
  * compaction, a migration): the kept days oldest first (dated writes, trimmed as they were), one
- * undated remainder for the totals of days dropped for age, and every stored summary (merging a
- * summary into none stores it unchanged, so results stay equal to the last digit).
+ * undated remainder for the totals of days dropped for age, every stored summary (merging a
+ * summary into none stores it unchanged, so results stay equal to the last digit) and the running
+ * minima of the always-valid p-values (lowering none stores the value).
  */
 export interface CounterWrites {
   readonly undated: ReadonlyArray<number>
   readonly days: ReadonlyArray<ExposureDay>
   readonly metrics: ReadonlyArray<MetricUpdate>
+  readonly sequential: ReadonlyArray<SequentialPValue>
 }
 
-export const counterWrites = (counters: ExperimentCounters, days: ReadonlyArray<ExposureDay>): CounterWrites => ({
+export const counterWrites = (
+  counters: ExperimentCounters,
+  days: ReadonlyArray<ExposureDay>,
+  sequential: ReadonlyArray<SequentialPValue> = []
+): CounterWrites => ({
+  sequential,
   undated: counters.variants.map((v, i) => v.exposures - days.reduce((sum, d) => sum + (d.counts[i] ?? 0), 0)),
   days,
   metrics: counters.variants.flatMap((v, variant) =>
@@ -210,9 +248,10 @@ export const exportCounters = (store: ExperimentStoreShape, experiment: Experime
   Effect.map(
     Effect.all([
       store.counters(experiment.id, experiment.variants.length),
-      store.exposuresByDay(experiment.id, experiment.variants.length)
+      store.exposuresByDay(experiment.id, experiment.variants.length),
+      store.sequentialPValues(experiment.id)
     ]),
-    ([counters, days]) => counterWrites(counters, days)
+    ([counters, days, sequential]) => counterWrites(counters, days, sequential)
   )
 
 /** Applies CounterWrites to `store` (where the experiment has no counters yet). */
@@ -221,6 +260,7 @@ export const importCounters = (store: ExperimentStoreShape, experimentId: string
     if (writes.undated.some((n) => n !== 0)) yield* store.addExposures(experimentId, writes.undated)
     for (const { counts, day } of writes.days) yield* store.addExposures(experimentId, counts, day)
     if (writes.metrics.length > 0) yield* store.mergeMetrics(experimentId, writes.metrics)
+    if (writes.sequential.length > 0) yield* store.lowerSequentialPValues(experimentId, writes.sequential)
   })
 
 export class ExperimentStore
@@ -236,6 +276,8 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
   const exposures = new Map<string, Array<number>>()
   const metrics = new Map<string, Summary>()
   const daily = new Map<string, Map<string, Array<number>>>()
+  // Per experiment: "variant\u0000metric" -> the running minimum.
+  const sequentialMinima = new Map<string, Map<string, SequentialPValue>>()
   const metricKey = (id: string, variant: number, metric: string) => `${id}\u0000${variant}\u0000${metric}`
   const assign = (assignment: Assignment) => {
     const key = `${assignment.experimentId}\u0000${assignment.userId}`
@@ -325,6 +367,21 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
           })
         }
       }),
+    lowerSequentialPValues: (experimentId, looks) =>
+      Effect.sync(() => {
+        const minima = sequentialMinima.get(experimentId) ?? new Map<string, SequentialPValue>()
+        sequentialMinima.set(experimentId, minima)
+        return looks.map((look) => {
+          const key = `${look.variant}\u0000${look.metric}`
+          const stored = minima.get(key)
+          if (stored !== undefined && stored.pValue <= look.pValue) return stored
+          const lowered = { variant: look.variant, metric: look.metric, pValue: look.pValue }
+          minima.set(key, lowered)
+          return lowered
+        })
+      }),
+    sequentialPValues: (experimentId) =>
+      Effect.sync(() => sortSequentialPValues([...(sequentialMinima.get(experimentId)?.values() ?? [])])),
     exportAssignments: (experimentId, cursor, limit) =>
       Effect.sync(() => {
         const all = assignmentsByExperiment.get(experimentId) ?? []

@@ -1,18 +1,21 @@
 /**
  * Experiment results and the decision rule, pure: per-variant summaries with confidence
  * intervals, Welch comparisons of each treatment with the control (Holm-adjusted across the
- * treatments, with an optional always-valid mSPRT p-value), the sample-ratio-mismatch check,
- * and one documented decision. The response schema is here too, next to what fills it.
+ * treatments, with an optional always-valid mSPRT p-value), the Bayesian view of the same
+ * comparison (BayesianLift: chance to beat the control, risks, credible interval of the lift), the
+ * sample-ratio-mismatch check, and one documented decision. The response schema is here too, next
+ * to what fills it.
  */
 import { Schema, SchemaTransformation } from "effect"
 import { ModelId } from "../registry/Model.js"
+import { bayesianLift } from "../stats/BayesianLift.js"
 import { studentT } from "../stats/Distributions.js"
 import { chiSquareGoodnessOfFit, holmBonferroni, welchTTest } from "../stats/HypothesisTests.js"
 import { StatsInputError } from "../stats/StatsError.js"
 import { meanDifference, type Summary, variance } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { BanditWeights, Decision, type Experiment, ExperimentId, ExperimentStatus, MetricName } from "./Experiment.js"
-import { ExposureDay } from "./ExperimentStore.js"
+import { ExposureDay, type SequentialPValue } from "./ExperimentStore.js"
 import { controlIndex } from "./Variants.js"
 
 /**
@@ -47,6 +50,23 @@ export const MetricSummaryView = Schema.Struct({
 })
 export type MetricSummaryView = typeof MetricSummaryView.Type
 
+/**
+ * The Bayesian comparison of a treatment with the control on the relative lift (gbstats' Gaussian
+ * model, flat prior: BayesianLift). Lifts and risks are relative to the control mean (0.02 = 2%).
+ */
+export const BayesianComparison = Schema.Struct({
+  /** Posterior probability that the treatment is better in the metric's goal direction. */
+  chanceToBeatControl: Schema.Finite,
+  /** Posterior mean of the relative lift. */
+  expectedLift: Schema.Finite,
+  /** Equal-tailed credible interval of the relative lift, mass 1 - alpha. */
+  liftCredibleInterval: Schema.Struct({ lower: Schema.Finite, upper: Schema.Finite }),
+  /** Expected loss (relative lift forgone or lost) of shipping the treatment, and of keeping the control. */
+  riskOfChoosingTreatment: Schema.Finite,
+  riskOfChoosingControl: Schema.Finite
+})
+export type BayesianComparison = typeof BayesianComparison.Type
+
 /** A treatment against the control on one metric. */
 export const Comparison = Schema.Struct({
   modelId: ModelId,
@@ -59,8 +79,13 @@ export const Comparison = Schema.Struct({
   pValue: Statistic,
   /** Holm-adjusted across the treatments. */
   adjustedPValue: Statistic,
-  /** mSPRT always-valid p-value at this look, when the experiment is sequential. */
+  /**
+   * mSPRT always-valid p-value when the experiment is sequential: the smallest 1 / Λ over every
+   * look at the results so far (stored per treatment and metric), so it never rises again.
+   */
   sequentialPValue: Schema.NullOr(Schema.Finite),
+  /** Null when the control mean is 0 or neither arm varies (no posterior of the relative lift). */
+  bayesian: Schema.NullOr(BayesianComparison),
   /** Whether the treatment is better in the metric's goal direction, significantly. */
   significantlyBetter: Schema.Boolean,
   significantlyWorse: Schema.Boolean,
@@ -159,22 +184,77 @@ const notComputable = (modelId: string, metric: string, reason: string): Compari
     pValue: Number.NaN,
     adjustedPValue: Number.NaN,
     sequentialPValue: null,
+    bayesian: null,
     significantlyBetter: false,
     significantlyWorse: false,
     notComputable: reason
   }
 }
 
-/** Welch test of one treatment against the control, plus the mSPRT p-value when sequential. */
-const testTreatment = (sequential: boolean, alpha: number, treatment: Summary, control: Summary) => {
+/**
+ * The stored running minimum of the always-valid p-value of a variant on a metric, if any (the
+ * earlier looks); undefined before the first look.
+ */
+export type StoredSequentialMinimum = (variant: number, metric: string) => number | undefined
+
+const noEarlierLooks: StoredSequentialMinimum = () => undefined
+
+/** The stored minima (ExperimentStore.sequentialPValues) as a lookup. */
+export const sequentialMinimumLookup = (stored: ReadonlyArray<SequentialPValue>): StoredSequentialMinimum => {
+  const byKey = new Map(stored.map((s) => [`${s.variant}\u0000${s.metric}`, s.pValue]))
+  return (variant, metric) => byKey.get(`${variant}\u0000${metric}`)
+}
+
+/**
+ * Welch test of one treatment against the control, plus the mSPRT p-value when sequential: 1 / Λ
+ * now, or the earlier looks' minimum when that is smaller.
+ */
+const testTreatment = (
+  sequential: boolean,
+  alpha: number,
+  maximize: boolean,
+  treatment: Summary,
+  control: Summary,
+  earlierMinimum: number | undefined
+) => {
   const welch = welchTTest(treatment, control, { alpha })
-  if (!sequential) return { welch, sequential: null }
+  const bayesian = bayesianComparison(treatment, control, alpha, maximize)
+  if (!sequential) return { welch, bayesian, sequential: null }
   const vt = variance(treatment)
   const vc = variance(control)
   const pooled = ((treatment.count - 1) * vt + (control.count - 1) * vc) / (treatment.count + control.count - 2)
   const estimateVariance = vt / treatment.count + vc / control.count
-  return { welch, sequential: msprtPValue(meanDifference(treatment, control), estimateVariance, pooled) }
+  const now = msprtPValue(meanDifference(treatment, control), estimateVariance, pooled)
+  return { welch, bayesian, sequential: earlierMinimum === undefined ? now : Math.min(now, earlierMinimum) }
 }
+
+/** The Bayesian view of a treatment against the control (flat prior), or null when it has no posterior. */
+const bayesianComparison = (
+  treatment: Summary,
+  control: Summary,
+  alpha: number,
+  maximize: boolean
+): BayesianComparison | null => {
+  const moments = (s: Summary) => ({ n: s.count, mean: s.mean, variance: variance(s) })
+  const lift = bayesianLift(moments(treatment), moments(control), { alpha, maximize })
+  if (typeof lift === "string") return null
+  const { chanceToBeatControl, credibleInterval, expectedLift, riskOfChoosingControl, riskOfChoosingTreatment } = lift
+  const values = [expectedLift, credibleInterval.lower, credibleInterval.upper, riskOfChoosingControl]
+  // Summaries near the value bound can overflow the delta-method variance: then there is no view.
+  if (![...values, riskOfChoosingTreatment].every(Number.isFinite)) return null
+  return {
+    chanceToBeatControl,
+    expectedLift,
+    liftCredibleInterval: credibleInterval,
+    riskOfChoosingTreatment,
+    riskOfChoosingControl
+  }
+}
+
+/** Whether larger values of the metric are better (its goal; maximize unless declared otherwise). */
+const maximizes = (experiment: Pick<Experiment, "metricGoals">, metric: string) =>
+  (Object.hasOwn(experiment.metricGoals, metric) ? experiment.metricGoals[metric]?.direction : undefined)
+    !== "minimize"
 
 /**
  * Every treatment with at least two values against the control on `metric`. Significance uses
@@ -183,7 +263,8 @@ const testTreatment = (sequential: boolean, alpha: number, treatment: Summary, c
 export const compareToControl = (
   experiment: Pick<Experiment, "variants" | "metricGoals" | "alpha" | "sequential">,
   totals: VariantTotals,
-  metric: string
+  metric: string,
+  earlierLooks: StoredSequentialMinimum = noEarlierLooks
 ): Array<Comparison> => {
   const control = controlIndex(experiment)
   const controlSummary = metricOf(totals[control], metric)
@@ -192,7 +273,9 @@ export const compareToControl = (
     const treatment = metricOf(totals[i], metric)
     if (i === control || !treatment || !controlSummary || treatment.count < 2 || controlSummary.count < 2) return []
     const problem = summaryProblem(treatment) ?? summaryProblem(controlSummary)
-    const tested = problem === undefined ? tryTest(experiment, treatment, controlSummary) : problem
+    const tested = problem === undefined
+      ? tryTest(experiment, maximizes(experiment, metric), treatment, controlSummary, earlierLooks(i, metric))
+      : problem
     if (typeof tested === "string") {
       skipped.push(notComputable(v.modelId, metric, tested))
       return []
@@ -214,11 +297,20 @@ export const metricOf = (totals: VariantTotals[number] | undefined, metric: stri
  */
 const tryTest = (
   experiment: Pick<Experiment, "alpha" | "sequential">,
+  maximize: boolean,
   treatment: Summary,
-  control: Summary
+  control: Summary,
+  earlierMinimum: number | undefined
 ): ReturnType<typeof testTreatment> | string => {
   try {
-    const tested = testTreatment(experiment.sequential, experiment.alpha, treatment, control)
+    const tested = testTreatment(
+      experiment.sequential,
+      experiment.alpha,
+      maximize,
+      treatment,
+      control,
+      earlierMinimum
+    )
     if (Number.isNaN(tested.welch.pValue)) return "the test statistic is not a number for these summaries"
     // Finite means beyond the bound (stored before it) can still differ by more than a double holds.
     if (!Number.isFinite(tested.welch.difference)) return "the difference of the means is not finite"
@@ -236,7 +328,7 @@ const compared = (
   raw: ReadonlyArray<{ readonly modelId: string } & ReturnType<typeof testTreatment>>,
   adjusted: ReadonlyArray<number>
 ): Array<Comparison> => {
-  const maximize = (experiment.metricGoals[metric]?.direction ?? "maximize") === "maximize"
+  const maximize = maximizes(experiment, metric)
   return raw.map((r, k) => {
     const p = experiment.sequential ? Math.max(adjusted[k]!, r.sequential!) : adjusted[k]!
     const better = maximize ? r.welch.difference > 0 : r.welch.difference < 0
@@ -250,6 +342,7 @@ const compared = (
       pValue: r.welch.pValue,
       adjustedPValue: adjusted[k]!,
       sequentialPValue: r.sequential,
+      bayesian: r.bayesian,
       significantlyBetter: p < experiment.alpha && better,
       significantlyWorse: p < experiment.alpha && !better && r.welch.difference !== 0
     }
@@ -320,12 +413,31 @@ export const experimentDecision = (
   return { outcome: "no_significant_difference", winnerModelId: null, reason }
 }
 
-/** Results and the decision, from an experiment and its counters (and its per-day exposures, shown as they are). */
+/**
+ * The always-valid p-values of a look, per treatment (variant index) and metric: what a sequential
+ * experiment's store lowers its running minima with (ExperimentStore.lowerSequentialPValues).
+ */
+export const sequentialLooks = (
+  experiment: Pick<Experiment, "variants">,
+  results: Pick<ExperimentResults, "comparisons" | "guardrails">
+): Array<SequentialPValue> =>
+  [...results.comparisons, ...results.guardrails].flatMap((c) => {
+    const variant = experiment.variants.findIndex((v) => v.modelId === c.modelId)
+    return c.sequentialPValue === null || variant === -1
+      ? []
+      : [{ variant, metric: c.metric, pValue: c.sequentialPValue }]
+  })
+
+/**
+ * Results and the decision, from an experiment and its counters (and its per-day exposures, shown
+ * as they are); `earlierLooks` holds the running minima of the always-valid p-values so far.
+ */
 export const computeResults = (
   experiment: Experiment,
   totals: VariantTotals,
   settings: { readonly srmThreshold: number } = { srmThreshold: defaultSrmThreshold },
-  exposuresByDay: ReadonlyArray<ExposureDay> = []
+  exposuresByDay: ReadonlyArray<ExposureDay> = [],
+  earlierLooks: StoredSequentialMinimum = noEarlierLooks
 ): ExperimentResults => {
   const weights = currentWeights(experiment)
   const variants = experiment.variants.map((v, i) => ({
@@ -338,10 +450,10 @@ export const computeResults = (
       Object.entries(totals[i]?.metrics ?? {}).map(([m, s]) => [m, summaryView(s, experiment.alpha)])
     )
   }))
-  const comparisons = compareToControl(experiment, totals, experiment.targetMetric)
+  const comparisons = compareToControl(experiment, totals, experiment.targetMetric, earlierLooks)
   const guardrails = Object.entries(experiment.metricGoals)
     .filter(([m, g]) => g.guardrail && m !== experiment.targetMetric)
-    .flatMap(([m]) => compareToControl(experiment, totals, m))
+    .flatMap(([m]) => compareToControl(experiment, totals, m, earlierLooks))
   const exposures = variants.map((v) => v.exposures)
   const srm = sampleRatioMismatch(exposures, weights, settings.srmThreshold)
   const counts = experiment.variants.map((_, i) => metricOf(totals[i], experiment.targetMetric)?.count ?? 0)

@@ -1,4 +1,5 @@
 export { andersonKSamp, type AndersonKSampResult, andersonKSampSorted, significanceLevels } from "./AndersonDarling.js"
+export { type ArmMoments, type BayesianLift, bayesianLift, type LiftPrior } from "./BayesianLift.js"
 export { besselK } from "./Bessel.js"
 export { energyDistance, energyDistanceSorted, wassersteinDistance, wassersteinDistanceSorted } from "./CdfDistance.js"
 export {

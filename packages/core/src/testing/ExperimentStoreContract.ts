@@ -2,7 +2,8 @@
  * Contract of the ExperimentStore port, run against every adapter: set-if-absent assignment
  * under concurrency, compare-and-set commits, atomic exposure and summary merges (no lost
  * updates when many writers record at once), per-day exposure counters kept for a bounded number
- * of days, and records that read back in their schema's shape.
+ * of days, running minima of always-valid p-values lowered atomically, and records that read back
+ * in their schema's shape.
  */
 import { Context, Effect, Exit, Layer, Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
@@ -16,7 +17,8 @@ import {
   ExposureDay,
   exposureDayOf,
   importCounters,
-  MAX_EXPOSURE_DAYS
+  MAX_EXPOSURE_DAYS,
+  SequentialPValue
 } from "../experiments/ExperimentStore.js"
 import { makeUlid } from "../shared/Ulid.js"
 import { summarize } from "../stats/Summary.js"
@@ -136,18 +138,65 @@ export const experimentStoreContract = (
           { variant: 1, metric: "ctr", summary: summarize([1 / 3, 2 / 3]) }
         ])
         yield* store.mergeMetrics(source.id, [{ variant: 0, metric: "ctr", summary: summarize([Math.PI, 1e-9]) }])
+        yield* store.lowerSequentialPValues(source.id, [
+          { variant: 1, metric: "ctr", pValue: 0.1 + 0.2 },
+          { variant: 1, metric: "latency:p99", pValue: 1e-300 }
+        ])
         const writes = yield* exportCounters(store, source)
         yield* store.insert(copy)
         yield* importCounters(store, copy.id, writes)
-        return {
-          writes,
-          source: [yield* store.counters(source.id, 2), yield* store.exposuresByDay(source.id, 2)],
-          copy: [yield* store.counters(copy.id, 2), yield* store.exposuresByDay(copy.id, 2)]
-        }
+        const state = (id: string) =>
+          Effect.all([store.counters(id, 2), store.exposuresByDay(id, 2), store.sequentialPValues(id)])
+        return { writes, source: yield* state(source.id), copy: yield* state(copy.id) }
       }))
       expect(r.writes.undated).toEqual([5, 2])
+      expect(r.writes.sequential).toHaveLength(2)
       expect(r.writes.days.map((d) => d.day)).toEqual(["2030-01-01", "2030-01-02"])
       expect(r.copy).toEqual(r.source)
+    })
+
+    it("keeps the running minimum of each always-valid p-value, exact under concurrent looks", async () => {
+      const experiment = sampleExperiment({ sequential: true })
+      // Values whose 17 significant digits matter: they must come back bit for bit.
+      const looks = [0.8, 1 / 3, 0.30000000000000004, 0.5, 2 ** -40 * 3, 0.9, 0.25, 1, 0.7, 0.1 + 0.2]
+      const r = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        const first = yield* store.lowerSequentialPValues(experiment.id, [
+          { variant: 1, metric: "ctr", pValue: 0.5 },
+          { variant: 1, metric: "m:with:colons", pValue: 0.04 }
+        ])
+        const higher = yield* store.lowerSequentialPValues(experiment.id, [{ variant: 1, metric: "ctr", pValue: 0.6 }])
+        // Many instances looking at once: each look lowers, none is lost.
+        const concurrent = yield* Effect.forEach(
+          looks,
+          (pValue, i) => store.lowerSequentialPValues(experiment.id, [{ variant: i % 2, metric: "revenue", pValue }]),
+          { concurrency: 10 }
+        )
+        return {
+          first,
+          higher,
+          concurrent: concurrent.flat(),
+          all: yield* store.sequentialPValues(experiment.id),
+          other: yield* store.sequentialPValues(sampleExperiment().id)
+        }
+      }))
+      expect(r.first).toEqual([
+        { variant: 1, metric: "ctr", pValue: 0.5 },
+        { variant: 1, metric: "m:with:colons", pValue: 0.04 }
+      ])
+      expect(r.higher).toEqual([{ variant: 1, metric: "ctr", pValue: 0.5 }])
+      // Each answer is the minimum after that look, never above the look's own value.
+      r.concurrent.forEach((answer, i) => expect(answer.pValue).toBeLessThanOrEqual(looks[i]!))
+      const minimumOf = (parity: number) => Math.min(...looks.filter((_, i) => i % 2 === parity))
+      expect(r.all).toEqual([
+        { variant: 0, metric: "revenue", pValue: minimumOf(0) },
+        { variant: 1, metric: "ctr", pValue: 0.5 },
+        { variant: 1, metric: "m:with:colons", pValue: 0.04 },
+        { variant: 1, metric: "revenue", pValue: minimumOf(1) }
+      ])
+      for (const stored of r.all) expect(Schema.is(SequentialPValue)(stored)).toBe(true)
+      expect(r.other).toEqual([])
     })
 
     it("inserts once, reads back, and rejects a second insert of the id", async () => {

@@ -283,6 +283,8 @@ const ComparisonTable = (
             <th scope="col" class="num">p-value</th>
             <th scope="col" class="num">Adjusted p</th>
             {experiment.sequential && <th scope="col" class="num">Always-valid p</th>}
+            <th scope="col" class="num">Chance to beat control</th>
+            <th scope="col" class="num">Risk of shipping</th>
             <th scope="col">Verdict</th>
           </tr>
         </thead>
@@ -304,6 +306,8 @@ const ComparisonTable = (
                 <td class="num">{formatNumber(c.pValue)}</td>
                 <td class="num">{formatNumber(c.adjustedPValue)}</td>
                 {experiment.sequential && <td class="num">{formatNumber(c.sequentialPValue)}</td>}
+                <td class="num">{formatPercent(c.bayesian?.chanceToBeatControl ?? null)}</td>
+                <td class="num">{formatPercent(c.bayesian?.riskOfChoosingTreatment ?? null)}</td>
                 <td class={tone}>{text}</td>
               </tr>
             )
