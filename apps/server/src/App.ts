@@ -8,10 +8,14 @@ import { KeyStore } from "@org/ml-core"
 import { Effect, type ManagedRuntime } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
+import { RegExpRouter } from "hono/router/reg-exp-router"
+import { SmartRouter } from "hono/router/smart-router"
+import { TrieRouter } from "hono/router/trie-router"
 import { checkPermission, makeAuthenticator } from "./Auth.js"
 import { confinement } from "./Confinement.js"
 import { dashboardRoutes } from "./Dashboard.js"
 import type { DiskSpace } from "./DiskSpace.js"
+import { MemoizedRouter } from "./MemoizedRouter.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
 import { rateLimit, type TakeToken } from "./RateLimit.js"
@@ -53,7 +57,10 @@ export interface AppOptions {
 export const makeApp = (options: AppOptions) => {
   const { runtime, maxJsonBytes } = options
   const log = options.log ?? ((line: string) => console.error(line))
-  const app = new Hono()
+  // Hono's default router, its answers kept per path (MemoizedRouter.ts).
+  const app = new Hono({
+    router: new MemoizedRouter(new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] }))
+  })
 
   app.use("*", async (c, next) => {
     const started = performance.now()
