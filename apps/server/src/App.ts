@@ -28,7 +28,7 @@ import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
 import { pipelineRoutes } from "./routes/pipelines.js"
-import { securityMiddleware } from "./SecurityHeaders.js"
+import { makeSecurityHeaders } from "./SecurityHeaders.js"
 
 type HttpMetrics = PrometheusMetrics.HttpMetrics
 
@@ -62,9 +62,17 @@ export const makeApp = (options: AppOptions) => {
     router: new MemoizedRouter(new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] }))
   })
 
+  // The outermost step of every request: security headers and CORS (a preflight is answered here,
+  // before authentication, as it carries no token), then the request's metrics.
+  const security = makeSecurityHeaders(options.corsOrigins ?? [])
   app.use("*", async (c, next) => {
     const started = performance.now()
-    await next()
+    const preflight = security.preflight(c)
+    if (preflight !== undefined) c.res = preflight
+    else {
+      await next()
+      security.harden(c)
+    }
     if (options.httpMetrics) {
       // Route patterns, never raw paths, keep label cardinality bounded.
       const route = routePath(c, -1) || "unmatched"
@@ -76,9 +84,6 @@ export const makeApp = (options: AppOptions) => {
       else if (c.res.status < 300) options.diskSpace.noteWrite(false)
     }
   })
-
-  // Security headers and CORS: before authentication, so preflights (which carry no token) are answered.
-  app.use("*", securityMiddleware(options.corsOrigins ?? []))
 
   const unauthorized = (c: Context) =>
     problemResponse(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, c.req.path), {
