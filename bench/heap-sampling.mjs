@@ -29,10 +29,9 @@ if (file !== undefined && process.argv[1] !== new URL(import.meta.url).pathname)
   })
 }
 
-if (process.argv[1] === new URL(import.meta.url).pathname) {
-  const [profileFile, requestsArg] = process.argv.slice(2)
+/** Prints a .heapprofile's bytes per request by allocating function and by the nearest frame of our code. */
+export const printHeapProfile = (profileFile, requests) => {
   const { head } = JSON.parse(fs.readFileSync(profileFile, "utf8"))
-  const requests = Number(requestsArg ?? 1)
   const short = (f) =>
     `${f.functionName || "(anonymous)"} ${
       f.url.replace(/^file:\/\/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, "").replace(
@@ -69,4 +68,9 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
   console.log(`sampled ${Math.round(total / requests)} bytes per request`)
   print("By allocating function", bySite)
   print("By the nearest frame of our code (apps/*, packages/*)", byOurs)
+}
+
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  const [profileFile, requestsArg] = process.argv.slice(2)
+  printHeapProfile(profileFile, Number(requestsArg ?? 1))
 }
