@@ -4,11 +4,15 @@
 //
 //   node bench/profile-hot-paths.mjs [seconds per route, default 8]    (after a build; needs Redis and wrk)
 //
-// Each route gets its own server process, so each profile holds one route's work only.
+// Each route gets its own server process, so each profile holds one route's work only. With
+// PROFILE_HEAP=1 the servers run V8's sampling heap profiler (bench/heap-sampling.mjs) over the
+// wrk run instead, after a 2 s warm-up, and the bytes allocated per request are printed by site.
 import { Redis } from "ioredis"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { printHeapProfile } from "./heap-sampling.mjs"
 import { metricBody, newUserBody, startedExperiment } from "./hot-fixture.mjs"
 import { deleteKeysWithPrefix, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
@@ -77,6 +81,46 @@ const printBreakdown = (totals, busy, requests) => {
   console.log(`busy CPU per request (startup excluded): ${(busy / requests).toFixed(1)} µs`)
 }
 
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+/** The route under V8's sampling heap profiler: bytes allocated per request, by allocation site. */
+const heapProfileRoute = async (name, route, body) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-profile-data-"))
+  const profileFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ml-heap-")), `${route}.heapprofile`)
+  const prefix = `profile:${process.pid}:${Date.now()}:`
+  const server = await startServerProcess(
+    {
+      ML_MODEL_STORAGE_DIR: dataDir,
+      ML_REDIS_URL: redisUrl,
+      ML_REDIS_PREFIX: prefix,
+      ML_BENCH_HEAP_PROFILE: profileFile
+    },
+    undefined,
+    { nodeArgs: ["--import", path.join(here, "heap-sampling.mjs")] }
+  )
+  try {
+    const experiment = await startedExperiment(server.url)
+    const url = `${server.url}/v1/experiments/${experiment.id}/${route}`
+    await runWrk(url, wrkPostScript(body(experiment, "warm")), { connections: 32, seconds: 2 })
+    server.child.kill("SIGUSR2")
+    const result = await runWrk(url, wrkPostScript(body(experiment, "measured")), { connections: 32, seconds })
+    server.child.kill("SIGUSR2")
+    for (let waited = 0; waited < 10_000 && !fs.existsSync(profileFile); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500)) // the write is one call; let it finish
+    console.log(`\n${name}: ${result.requests} requests under the heap profiler (wrk -c32)`)
+    printHeapProfile(profileFile, result.requests)
+    console.log(`profile kept in ${profileFile}`)
+  } finally {
+    await server.stop()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+    const redis = new Redis(redisUrl)
+    await deleteKeysWithPrefix(redis, prefix)
+    await redis.quit()
+  }
+}
+
 const profileRoute = async (name, route, body) => {
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-profile-"))
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-profile-data-"))
@@ -116,7 +160,8 @@ if (process.argv[2] === "--analyze") {
   process.exit(0)
 }
 const run = `p${Date.now().toString(36)}`
-await profileRoute("POST /assignments (new users, sticky)", "assignments", () => newUserBody(run))
+const profile = process.env.PROFILE_HEAP === "1" ? heapProfileRoute : profileRoute
+await profile("POST /assignments (new users, sticky)", "assignments", (_, tag = "") => newUserBody(`${run}${tag}`))
 if (process.env.PROFILE_ONLY !== "assignments") {
-  await profileRoute("POST /metrics (one observation)", "metrics", metricBody)
+  await profile("POST /metrics (one observation)", "metrics", metricBody)
 }

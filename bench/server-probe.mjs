@@ -3,10 +3,13 @@
 // (garbage collection, a blocked event loop) or elsewhere (the loader, the machine). Idle
 // between windows, so it costs nothing in runs that do not ask: a SIGUSR2 opens a window, the
 // next one closes it and appends it to $ML_BENCH_PROBE_FILE as one JSON line: GC pauses (count,
-// total and longest, by kind), event-loop delay (p50, p99, max, sampled every 2 ms), CPU ms. An
-// open window costs the server about 15 ms of CPU per second (the 2 ms sampling timer).
+// total and longest, by kind), event-loop delay (p50, p99, max, sampled every 2 ms), CPU ms, and
+// the bytes the JavaScript heap allocated (what each collection freed, from v8.GCProfiler, plus
+// the growth of the used heap over the window). An open window costs the server about 15 ms of
+// CPU per second (the 2 ms sampling timer).
 import { appendFileSync } from "node:fs"
 import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks"
+import { GCProfiler, getHeapStatistics } from "node:v8"
 
 const file = process.env.ML_BENCH_PROBE_FILE
 const kinds = {
@@ -31,7 +34,19 @@ const start = () => {
     }
   })
   observer.observe({ entryTypes: ["gc"] })
-  return { loopDelay, gc, observer, cpu: process.cpuUsage() }
+  const gcProfiler = new GCProfiler()
+  gcProfiler.start()
+  return { loopDelay, gc, observer, gcProfiler, usedHeap: getHeapStatistics().used_heap_size, cpu: process.cpuUsage() }
+}
+
+/** Bytes allocated on the JavaScript heap since the window opened: freed by collections plus retained. */
+const allocatedBytes = ({ gcProfiler, usedHeap }) => {
+  const { statistics } = gcProfiler.stop()
+  const freed = statistics.reduce(
+    (sum, { afterGC, beforeGC }) => sum + beforeGC.heapStatistics.usedHeapSize - afterGC.heapStatistics.usedHeapSize,
+    0
+  )
+  return freed + getHeapStatistics().used_heap_size - usedHeap
 }
 
 if (file !== undefined) {
@@ -42,13 +57,15 @@ if (file !== undefined) {
       observer.disconnect()
       loopDelay.disable()
       const used = process.cpuUsage(cpu)
+      const allocated = allocatedBytes(window)
       const ms = (ns) => ns / 1e6
       appendFileSync(
         file,
         JSON.stringify({
           gc,
           loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
-          cpuMs: (used.user + used.system) / 1000
+          cpuMs: (used.user + used.system) / 1000,
+          allocatedBytes: allocated
         }) + "\n"
       )
       window = undefined

@@ -8,10 +8,14 @@ import { KeyStore } from "@org/ml-core"
 import { Effect, type ManagedRuntime } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
+import { RegExpRouter } from "hono/router/reg-exp-router"
+import { SmartRouter } from "hono/router/smart-router"
+import { TrieRouter } from "hono/router/trie-router"
 import { checkPermission, makeAuthenticator } from "./Auth.js"
 import { confinement } from "./Confinement.js"
 import { dashboardRoutes } from "./Dashboard.js"
 import type { DiskSpace } from "./DiskSpace.js"
+import { MemoizedRouter } from "./MemoizedRouter.js"
 import { makeOpenApi } from "./OpenApi.js"
 import { problem, problemFromError, problemResponse } from "./Problem.js"
 import { rateLimit, type TakeToken } from "./RateLimit.js"
@@ -24,7 +28,7 @@ import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
 import { pipelineRoutes } from "./routes/pipelines.js"
-import { securityMiddleware } from "./SecurityHeaders.js"
+import { makeSecurityHeaders } from "./SecurityHeaders.js"
 
 type HttpMetrics = PrometheusMetrics.HttpMetrics
 
@@ -53,11 +57,22 @@ export interface AppOptions {
 export const makeApp = (options: AppOptions) => {
   const { runtime, maxJsonBytes } = options
   const log = options.log ?? ((line: string) => console.error(line))
-  const app = new Hono()
+  // Hono's default router, its answers kept per path (MemoizedRouter.ts).
+  const app = new Hono({
+    router: new MemoizedRouter(new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] }))
+  })
 
+  // The outermost step of every request: security headers and CORS (a preflight is answered here,
+  // before authentication, as it carries no token), then the request's metrics.
+  const security = makeSecurityHeaders(options.corsOrigins ?? [])
   app.use("*", async (c, next) => {
     const started = performance.now()
-    await next()
+    const preflight = security.preflight(c)
+    if (preflight !== undefined) c.res = preflight
+    else {
+      await next()
+      security.harden(c)
+    }
     if (options.httpMetrics) {
       // Route patterns, never raw paths, keep label cardinality bounded.
       const route = routePath(c, -1) || "unmatched"
@@ -69,9 +84,6 @@ export const makeApp = (options: AppOptions) => {
       else if (c.res.status < 300) options.diskSpace.noteWrite(false)
     }
   })
-
-  // Security headers and CORS: before authentication, so preflights (which carry no token) are answered.
-  app.use("*", securityMiddleware(options.corsOrigins ?? []))
 
   const unauthorized = (c: Context) =>
     problemResponse(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, c.req.path), {

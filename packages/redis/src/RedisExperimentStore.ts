@@ -300,6 +300,10 @@ const makePlannedWrites = (
    * Runs `step` (plan and script) on the known definition until the script accepts it. A refused
    * plan stands only once the check confirms the definition it was refused on is current.
    */
+  type AssignedPlans = {
+    readonly experiment: Experiment
+    readonly outcomes: ReadonlyArray<ExperimentStore.PlannedAssignment>
+  }
   const withDefinition = async <A, E>(
     id: string,
     step: (definition: KnownExperiment) => Promise<CheckedReply | PlanRefused<E>>,
@@ -344,10 +348,7 @@ const makePlannedWrites = (
   return {
     assignPlanned: (experimentId, userIds, plan, day) =>
       call("assignment", () =>
-        withDefinition<
-          { readonly experiment: Experiment; readonly outcomes: ReadonlyArray<ExperimentStore.PlannedAssignment> },
-          never
-        >(
+        withDefinition<AssignedPlans, never>(
           experimentId,
           async ({ countKeys, experiment, sha }) => {
             const planOf = plan(experiment)
@@ -390,7 +391,8 @@ const makePlannedWrites = (
             })
             return { experiment, outcomes }
           }
-        ).then((result) => result as Exclude<typeof result, PlanRefused<never>>)),
+          // The step never refuses (no PlanRefused), so the answer is the assignments or undefined.
+        ) as Promise<AssignedPlans | undefined>),
     mergeMetricsPlanned: (experimentId, plan) =>
       plannedUpdate(
         "metrics merge",
