@@ -138,11 +138,11 @@ describe("with a drifted monitor (authentication off)", () => {
 
   const check = (feature: string) => seeded.drifted.features.find((f) => f.feature === feature)!
 
-  it("seeds a drift the detector reports: a calm check, then alerts for both features", () => {
+  it("seeds a drift the detector reports: a calm check, then alerts for both features and the dataset", () => {
     expect(seeded.calm.alerts).toEqual([])
-    expect(seeded.drifted.alerts.map((a) => a.feature).sort()).toEqual(["amount", "country"])
+    expect(seeded.drifted.alerts.map((a) => a.feature).sort()).toEqual(["amount", "country", "~dataset"])
     expect(check("country").unseenCategories).toEqual(["br"])
-    expect(received.length).toBe(2)
+    expect(received.length).toBe(3)
   })
 
   it("lists the monitors with their latest check and the webhooks", async () => {
@@ -154,7 +154,7 @@ describe("with a drifted monitor (authentication off)", () => {
       seeded.drifted.features.some((f) => f.severity === s)
     )!
     expect(await row.locator(".badge").textContent()).toBe(worst)
-    expect(await row.locator("td").last().textContent()).toBe("2")
+    expect(await row.locator("td").last().textContent()).toBe("3")
     expect(await page.locator(`tr[data-monitor="${quietMonitorId}"]`).textContent()).toContain("never checked")
     expect(await page.locator(`[data-testid="webhooks"] tbody tr`).allTextContents()).toEqual([
       expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/alerts/)
@@ -181,12 +181,16 @@ describe("with a drifted monitor (authentication off)", () => {
       .toBe(4)
     await expect.poll(() => page.locator(`[data-testid="psi-chart"] svg [data-mark="line"] path`).count()).toBe(2)
     const alerts = page.locator(`[data-testid="alerts"] li`)
-    expect(await alerts.count()).toBe(2)
+    expect(await alerts.count()).toBe(3)
+    expect(await page.locator(`[data-testid="dataset-drift"]`).textContent()).toContain(
+      "2 of 2 tested features drifted"
+    )
+    expect(await page.locator(`li[data-alert] a[href$="#dataset"]`).textContent()).toBe("~dataset")
     for (const alert of seeded.drifted.alerts) {
       expect(await page.locator(`li[data-alert="${alert.id}"]`).textContent()).toContain(alert.recommendation)
     }
     const deliveries = page.locator(`[data-testid="delivery-log"] tbody tr`)
-    expect(await deliveries.count()).toBe(2)
+    expect(await deliveries.count()).toBe(3)
     expect(await deliveries.first().textContent()).toContain("delivered HTTP 200")
     // The latest report saved as the server's page: the same document GET .../{id}.html answers.
     const [download] = await Promise.all([

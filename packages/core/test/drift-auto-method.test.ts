@@ -131,7 +131,8 @@ describe("overrides and monitors created before drift methods", () => {
 })
 
 describe("dataset drift", () => {
-  const verdict = (feature: string, drifted: boolean) => ({ feature, drift: { drifted } }) as unknown as FeatureCheck
+  const verdict = (feature: string, drifted: boolean, severity = drifted ? "medium" : "none") =>
+    ({ feature, severity, drift: { drifted } }) as unknown as FeatureCheck
   const features: Array<FeatureSpec> = ["a", "b", "c", "d"].map((name) => ({ name, kind: "feature", type: "numeric" }))
   const checks = [verdict("a", true), verdict("b", true), verdict("c", false), verdict("d", false)]
 
@@ -145,6 +146,12 @@ describe("dataset drift", () => {
       severity: "medium"
     })
     expect(datasetDrift(features, checks, { drift: { datasetShare: 0.6 } })).toMatchObject({ drifted: false })
+  })
+
+  it("counts a drifted feature only at a severity of at least low, as its alert does", () => {
+    // A significant but tiny shift (PSI band none) raised no feature alert: no dataset drift either.
+    const tiny = [verdict("a", true, "none"), verdict("b", true), verdict("c", false), verdict("d", false)]
+    expect(datasetDrift(features, tiny, {})).toMatchObject({ share: 0.25, drifted: false, driftedFeatures: ["b"] })
   })
 
   it("weighs features, leaves out weight 0 and untested ones, and is high from halfway to all", () => {

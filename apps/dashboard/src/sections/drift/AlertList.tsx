@@ -16,16 +16,20 @@ const kindText: Record<DriftAlert["kind"], string> = {
 
 /**
  * Where an alert's name leads: its feature's page, or for the monitor-level alerts (`~multivariate`,
- * `~performance`, names no feature can have) that section of the monitor's page.
+ * `~performance`, `~dataset`: names no feature can have) that section of the monitor's page.
  */
 const alertHref = (monitorId: string, alert: DriftAlert) =>
   alert.feature.startsWith("~")
     ? `${monitorHref(monitorId)}#${alert.feature.slice(1)}`
     : featureHref(monitorId, alert.feature)
 
-/** The numbers behind an alert: its feature's check, the multivariate detectors, or CBPE's estimates. */
+/** The numbers behind an alert: its feature's check, dataset drift, the multivariate detectors, or CBPE's estimates. */
 const alertFacts = (alert: DriftAlert): string => {
   if (alert.check) return `PSI ${formatNumber(alert.check.psi)}, p ${formatNumber(alert.check.adjustedPValue)}`
+  if (alert.datasetDrift) {
+    return `${alert.datasetDrift.driftedFeatures.length} of ${alert.datasetDrift.testedFeatures} features drifted ` +
+      `(share ${formatNumber(alert.datasetDrift.share)}, threshold ${formatNumber(alert.datasetDrift.threshold)})`
+  }
   if (alert.performance) {
     return `estimated ${
       alert.performance.metrics.filter((m) => m.alert || alert.kind === "recovery").map((m) =>

@@ -197,6 +197,21 @@ export const MonitorPage = () => {
                     <SaveReport report={latest} />
                   </>
                 )}
+              {latest?.datasetDrift !== undefined && (
+                <>
+                  <h2 id="dataset">Dataset drift</h2>
+                  <p data-testid="dataset-drift">
+                    <Badge value={latest.datasetDrift.severity} />{" "}
+                    {latest.datasetDrift.drifted ? "Dataset drift" : "No dataset drift"}:{" "}
+                    {latest.datasetDrift.driftedFeatures.length} of {latest.datasetDrift.testedFeatures}{" "}
+                    tested features drifted (weighted share {formatNumber(latest.datasetDrift.share)}, threshold{" "}
+                    {formatNumber(latest.datasetDrift.threshold)})
+                    {latest.datasetDrift.driftedFeatures.length > 0
+                      ? `: ${latest.datasetDrift.driftedFeatures.join(", ")}`
+                      : ""}.
+                  </p>
+                </>
+              )}
               {latest?.multivariate !== undefined && (
                 <>
                   <h2 id="multivariate">Multivariate drift</h2>
