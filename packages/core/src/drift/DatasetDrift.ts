@@ -3,7 +3,8 @@
  * that drifted (their drift method found drift and their severity is at least low: the PSI band
  * keeps a significant but tiny shift on a large window at none, and it does not count here
  * either, so dataset drift never alerts where no feature would), weighted by
- * `features[i].drift.weight` (default 1; 0 leaves a feature out), drifts the dataset when it reaches `settings.drift.datasetShare` (default 0.5).
+ * `features[i].drift.weight` (default 1; 0 leaves a feature out), drifts the dataset when it
+ * reaches `settings.drift.datasetShare` (default 0.5).
  * Its severity: none when the dataset did not drift; high when the share is at least halfway
  * from the threshold to every feature ((1 + threshold) / 2); else medium. It goes into the report
  * and, for monitors with at least two tested features (with one, it would repeat that feature's
