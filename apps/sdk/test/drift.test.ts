@@ -59,9 +59,10 @@ describe("drift client", () => {
       const report = await ml.drift.check("sdk-monitor")
       expect(report.features.find((f) => f.feature === "latency")!.windowCount).toBe(1500)
       expect(report.features.find((f) => f.feature === "label")!.windowCount).toBe(500)
-      expect(report.alerts.map((a) => a.feature).sort()).toEqual(["label", "latency"])
-      for (let i = 0; i < 200 && alerts.length < 2; i++) await new Promise((r) => setTimeout(r, 25))
-      expect(alerts.map((a) => a.feature).sort()).toEqual(["label", "latency"])
+      // Both features drifted: the dataset too (a share of 1 at the default 0.5).
+      expect(report.alerts.map((a) => a.feature).sort()).toEqual(["label", "latency", "~dataset"])
+      for (let i = 0; i < 200 && alerts.length < 3; i++) await new Promise((r) => setTimeout(r, 25))
+      expect(alerts.map((a) => a.feature).sort()).toEqual(["label", "latency", "~dataset"])
       expect((await ml.drift.getDriftReports({ monitorId: "sdk-monitor" })).length).toBe(1)
       expect(await ml.drift.getDriftReport(report.id)).toEqual(report)
       const page = await ml.drift.getDriftReportHtml(report.id)

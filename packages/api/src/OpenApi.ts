@@ -47,6 +47,11 @@ const adapt = (node: unknown): unknown => {
       : adapt(value)
   }
   if ("properties" in out && out.additionalProperties === true) out.additionalProperties = false
+  // An open record (Record<string, unknown>: a targeting condition, user attributes) says so, or
+  // generated clients read a bare object type as one without keys.
+  if (out.type === "object" && !("properties" in out) && !("additionalProperties" in out)) {
+    out.additionalProperties = true
+  }
   return out
 }
 
