@@ -171,6 +171,36 @@ const chosenMethod = (
   return forType?.method === undefined ? undefined : { choice: forType, chosenBy: "monitor" }
 }
 
+/** The feature's or the monitor's test for it, with its threshold, when one is named and exists. */
+const chosenTest = (spec: FeatureSpec, settings: MonitorSettings) => {
+  const chosen = chosenMethod(spec, settings)
+  const test = chosen?.choice.method === undefined ? undefined : testNamed(chosen.choice.method, spec.type)
+  return chosen === undefined || test === undefined ? undefined : {
+    test,
+    chosenBy: chosen.chosenBy,
+    threshold: chosen.choice.threshold ?? defaultThreshold(test.role, settings)
+  }
+}
+
+/** The automatic table's test for the window, with its default threshold. */
+const automaticTest = (
+  type: FeatureType,
+  baseline: Baseline,
+  present: ReadonlyArray<number | string>,
+  counts: () => Readonly<Record<string, number>>,
+  settings: MonitorSettings
+) => {
+  const auto = automaticMethod(baseline, present, counts)
+  const test = auto.valuesAsCategories ? categorical(auto.method) : testNamed(auto.method, type)!
+  return { test, valuesAsCategories: auto.valuesAsCategories, threshold: defaultThreshold(test.role, settings) }
+}
+
+/** The window's category counts, counted once when a test asks for them. */
+const lazyCounts = (present: ReadonlyArray<number | string>) => {
+  let counted: Readonly<Record<string, number>> | undefined
+  return () => (counted ??= countCategories(present as ReadonlyArray<string>))
+}
+
 /**
  * Runs the feature's drift method on its window (`ran`: the results the check already has by
  * test name, reused rather than run twice).
@@ -182,34 +212,31 @@ export const decideMethod = (
   settings: MonitorSettings,
   ran: ReadonlyMap<string, TestResult>
 ): PendingDrift => {
-  let counted: Readonly<Record<string, number>> | undefined
-  const counts = () => (counted ??= countCategories(present as ReadonlyArray<string>))
-  const chosen = chosenMethod(spec, settings)
-  const test = chosen?.choice.method === undefined ? undefined : testNamed(chosen.choice.method, spec.type)
-  if (chosen !== undefined && test !== undefined) {
-    const result = ran.get(test.name) ?? runOn(test, baseline, present, counts, settings)
+  const counts = lazyCounts(present)
+  const chosen = chosenTest(spec, settings)
+  if (chosen !== undefined) {
+    const result = ran.get(chosen.test.name) ?? runOn(chosen.test, baseline, present, counts, settings)
     if (result !== null) {
       return {
-        method: test.name,
-        role: test.role,
+        method: chosen.test.name,
+        role: chosen.test.role,
         chosenBy: chosen.chosenBy,
         valuesAsCategories: false,
-        threshold: chosen.choice.threshold ?? defaultThreshold(test.role, settings),
+        threshold: chosen.threshold,
         result
       }
     }
   }
-  const auto = automaticMethod(baseline, present, counts)
-  const autoTest = auto.valuesAsCategories ? categorical(auto.method) : testNamed(auto.method, spec.type)!
+  const auto = automaticTest(spec.type, baseline, present, counts, settings)
   const result = (auto.valuesAsCategories
-    ? runOnValues(autoTest as CategoricalDriftTest, baseline, present, settings)
-    : ran.get(autoTest.name) ?? runOn(autoTest, baseline, present, counts, settings))!
+    ? runOnValues(auto.test as CategoricalDriftTest, baseline, present, settings)
+    : ran.get(auto.test.name) ?? runOn(auto.test, baseline, present, counts, settings))!
   return {
-    method: autoTest.name,
-    role: autoTest.role,
+    method: auto.test.name,
+    role: auto.test.role,
     chosenBy: "auto",
     valuesAsCategories: auto.valuesAsCategories,
-    threshold: defaultThreshold(autoTest.role, settings),
+    threshold: auto.threshold,
     result
   }
 }
@@ -225,19 +252,9 @@ export const decisionMethodFor = (
   present: ReadonlyArray<number | string>,
   settings: MonitorSettings
 ): { readonly method: string; readonly role: TestRole; readonly threshold: number } => {
-  const chosen = chosenMethod(spec, settings)
-  const test = chosen?.choice.method === undefined ? undefined : testNamed(chosen.choice.method, spec.type)
-  if (chosen !== undefined && test !== undefined) {
-    return {
-      method: test.name,
-      role: test.role,
-      threshold: chosen.choice.threshold ?? defaultThreshold(test.role, settings)
-    }
-  }
-  let counted: Readonly<Record<string, number>> | undefined
-  const auto = automaticMethod(baseline, present, () => (counted ??= countCategories(present as ReadonlyArray<string>)))
-  const autoTest = auto.valuesAsCategories ? categorical(auto.method) : testNamed(auto.method, spec.type)!
-  return { method: autoTest.name, role: autoTest.role, threshold: defaultThreshold(autoTest.role, settings) }
+  const { test, threshold } = chosenTest(spec, settings) ??
+    automaticTest(spec.type, baseline, present, lazyCounts(present), settings)
+  return { method: test.name, role: test.role, threshold }
 }
 
 /** The verdict once the correction has set the adjusted p-value (significance methods). */
