@@ -31,7 +31,13 @@ import {
 } from "../src/index.js"
 import { sampleExperiment } from "../src/testing/index.js"
 
-const experiment = sampleExperiment({ minSamplesPerVariant: 2 })
+const experiment = sampleExperiment({
+  minSamplesPerVariant: 2,
+  variants: [
+    { modelId: "01HZX3Q4M8N2P5R7T9V0W1Y2Z3", isControl: true, trafficPct: 50 },
+    { modelId: "01HZX3Q4M8N2P5R7T9V0W1Y2Z4", isControl: false, trafficPct: 50 }
+  ]
+})
 const [control, treatment] = experiment.variants.map((v) => v.modelId) as [string, string]
 const totals = (a: Summary, b: Summary): VariantTotals => [
   { exposures: 0, metrics: { ctr: a } },

@@ -31,7 +31,9 @@ export const sampleExperiment = (overrides: Partial<Experiment> = {}): Experimen
     description: "",
     targetMetric: "ctr",
     metricGoals: { ctr: { direction: "maximize" } },
-    variants: [
+    // Drawn only when not given: a suite declaring a fixed experiment at a module's top level
+    // then draws no random values (workerd refuses them while a module is evaluated).
+    variants: overrides.variants ?? [
       { modelId: makeUlid(Date.now()), isControl: true, trafficPct: 50 },
       { modelId: makeUlid(Date.now()), isControl: false, trafficPct: 50 }
     ],
