@@ -15,6 +15,7 @@
 #   npm run bench -- artifact-s3 artifact upload/download through the server: disk vs S3 (s3rver, started here)
 #   npm run bench -- ab       assignments against the GrowthBook SDK; HTTP assignment against bare Hono (Redis; wrk if installed)
 #   npm run bench -- conditions local evaluation with targeting conditions vs the GrowthBook SDK's run()
+#   npm run bench -- edge     assignment throughput inside workerd vs Node; each edge entry's bundle bytes vs its budget and GrowthBook
 #   npm run bench -- gauges   start/complete latency at 10 vs 10,000 running experiments, /metrics at 10 vs 10,000 models (fs, Redis; minutes, so not in "all")
 source "$(dirname "$0")/workspace.sh"
 install_workspace
@@ -46,6 +47,10 @@ if [[ "$which" == all || "$which" == ab ]]; then
 fi
 if [[ "$which" == all || "$which" == conditions ]]; then
   node bench/conditions.mjs
+fi
+if [[ "$which" == all || "$which" == edge ]]; then
+  node bench/edge-assignment.mjs
+  node tooling/runtimes/bundle-budgets.mjs
 fi
 if [[ "$which" == gauges ]]; then
   source "$(dirname "$0")/ensure-services.sh"

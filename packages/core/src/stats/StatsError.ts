@@ -3,13 +3,22 @@
  * value, negative count, too few bins, probability outside [0, 1], ...) named precisely, so a
  * caller never receives a NaN result instead of an explanation.
  */
-import { Data } from "effect"
 
-export class StatsInputError extends Data.TaggedError("StatsInputError")<{
+/**
+ * A plain Error with a `_tag` (Effect's catchTag still finds it): the statistics carry no
+ * dependency, so an edge bundle of `@org/ml-core/stats` holds no Effect code.
+ */
+export class StatsInputError extends Error {
+  readonly _tag = "StatsInputError" as const
   /** The argument at fault, e.g. "a", "current[3]", "bins". */
   readonly field: string
-  readonly message: string
-}> {}
+
+  constructor(props: { readonly field: string; readonly message: string }) {
+    super(props.message)
+    this.name = "StatsInputError"
+    this.field = props.field
+  }
+}
 
 export const invalid = (field: string, problem: string): never => {
   throw new StatsInputError({ field, message: `${field}: ${problem}` })
