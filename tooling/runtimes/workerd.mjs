@@ -3,7 +3,7 @@
 // through workerd's node: modules), every worker a service of one generated config, and
 // `workerd test` calls each worker's `test` handler.
 import { build } from "esbuild"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { builtinModules, createRequire } from "node:module"
 import * as path from "node:path"
@@ -69,4 +69,31 @@ ${
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024
   })
+}
+
+/**
+ * Serves the bundled worker `<directory>/<name>.mjs` on 127.0.0.1:`port` with text `bindings`
+ * (its `env`); outbound fetches may reach loopback and private addresses (workerd's default
+ * internet service allows public ones only), for a worker talking to a server in the same test.
+ * Returns the workerd process.
+ */
+export const serveWorker = (directory, name, { bindings = {}, port }) => {
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [ (name = "${name}.mjs", esModule = embed "${name}.mjs") ],
+  compatibilityDate = "2026-11-01",
+  bindings = [ ${
+    Object.entries(bindings).map(([key, value]) => `(name = "${key}", text = ${JSON.stringify(value)})`).join(", ")
+  } ],
+);
+`
+  fs.writeFileSync(path.join(directory, `${name}.capnp`), config)
+  return spawn(workerdBinary, ["serve", `${name}.capnp`], { cwd: directory, stdio: ["ignore", "pipe", "pipe"] })
 }

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const workspaceDirectories = [
-  ...["packages", "apps", "tooling"].flatMap((group) =>
+  ...["packages", "apps", "tooling", "examples"].flatMap((group) =>
     fs.readdirSync(path.join(root, group)).map((name) => path.join(root, group, name))
   ),
   path.join(root, "bench")
