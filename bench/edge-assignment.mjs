@@ -34,7 +34,7 @@ const nodeRates = []
 const workerdRates = []
 for (let round = 1; round <= rounds; round++) {
   const node = await assignmentsPerSecond(async () => {})
-  const run = runWorkerdTests(directory, ["bench"], "pipe")
+  const run = await runWorkerdTests(directory, ["bench"], "pipe")
   const line = run.stdout.split("\n").find((l) => l.startsWith("RATE "))
   if (run.status !== 0 || line === undefined) throw new Error(`workerd failed:\n${run.stderr}`)
   const workerd = Number(line.slice(5))

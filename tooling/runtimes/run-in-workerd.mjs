@@ -59,6 +59,6 @@ for (const [index, suite] of suites.entries()) {
   await bundleWorker(entry, workDirectory, `suite${index}`, { vitest: shim })
   names.push(`suite${index}`)
 }
-const run = runWorkerdTests(workDirectory, names)
+const run = await runWorkerdTests(workDirectory, names)
 fs.rmSync(workDirectory, { recursive: true, force: true })
 process.exit(run.status ?? 1)

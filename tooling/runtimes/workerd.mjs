@@ -3,7 +3,7 @@
 // through workerd's node: modules), every worker a service of one generated config, and
 // `workerd test` calls each worker's `test` handler.
 import { build } from "esbuild"
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import { builtinModules, createRequire } from "node:module"
 import * as path from "node:path"
@@ -44,14 +44,18 @@ export const bundleWorker = (entry, directory, name, alias = {}) =>
     logLevel: "error"
   })
 
+// Outbound fetches may reach loopback and private addresses (workerd's default internet service
+// allows public ones only): workers in tests talk to a server on 127.0.0.1.
+const loopbackInternet = `(name = "internet", network = (allow = ["public", "private", "local"]))`
+
 /**
  * Runs `workerd test` over the bundled workers named `names` in `directory` (see bundleWorker);
- * `stdio` as for spawnSync. Returns spawnSync's result.
+ * `stdio` as for spawn. Resolves to the exit status and, when piped, stdout and stderr.
  */
 export const runWorkerdTests = (directory, names, stdio = "inherit") => {
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ ${names.map((name) => `(name = "${name}", worker = .${name})`).join(", ")} ],
+  services = [ ${names.map((name) => `(name = "${name}", worker = .${name})`).join(", ")}, ${loopbackInternet} ],
 );
 ${
     names.map((name) =>
@@ -63,26 +67,28 @@ ${
   }
 `
   fs.writeFileSync(path.join(directory, "config.capnp"), config)
-  return spawnSync(workerdBinary, ["test", "config.capnp"], {
-    cwd: directory,
-    stdio,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024
+  // Not spawnSync: a worker may call a server running on this process's event loop.
+  return new Promise((resolve, reject) => {
+    const child = spawn(workerdBinary, ["test", "config.capnp"], { cwd: directory, stdio })
+    let stdout = ""
+    let stderr = ""
+    child.stdout?.setEncoding("utf8").on("data", (chunk) => (stdout += chunk))
+    child.stderr?.setEncoding("utf8").on("data", (chunk) => (stderr += chunk))
+    child.once("error", reject)
+    child.once("close", (status) => resolve({ status, stdout, stderr }))
   })
 }
 
 /**
  * Serves the bundled worker `<directory>/<name>.mjs` on 127.0.0.1:`port` with text `bindings`
- * (its `env`); outbound fetches may reach loopback and private addresses (workerd's default
- * internet service allows public ones only), for a worker talking to a server in the same test.
- * Returns the workerd process.
+ * (its `env`). Returns the workerd process.
  */
 export const serveWorker = (directory, name, { bindings = {}, port }) => {
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
+    ${loopbackInternet},
   ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );

@@ -41,7 +41,7 @@ const inWorkerd = async () => {
         `export default { async test() { console.log(JSON.stringify(seededOutputs())) } }\n`
     )
     await bundleWorker(entry, directory, "seeded")
-    const result = runWorkerdTests(directory, ["seeded"], "pipe")
+    const result = await runWorkerdTests(directory, ["seeded"], "pipe")
     if (result.status !== 0) throw new Error(`workerd failed (${result.status}):\n${result.stderr}`)
     return lastJsonLine(result.stdout)
   } finally {
