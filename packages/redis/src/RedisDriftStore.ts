@@ -157,7 +157,8 @@ export const make = (
         const known = monitors.get(monitorId)
         const windowKeyOf = known === undefined ? await windowKeys(monitorId) : windowKeysOf(monitorId, known)
         const features = []
-        for (const [feature, values] of Object.entries(valuesByFeature)) {
+        for (const feature of Object.keys(valuesByFeature)) {
+          const values = valuesByFeature[feature]!
           if (values.length > 0) features.push({ windowKey: windowKeyOf(feature), values })
         }
         if (features.length === 0) return
