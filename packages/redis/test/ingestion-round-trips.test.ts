@@ -15,6 +15,7 @@ import {
   OnlineLearner,
   PipelineStore
 } from "@org/ml-core"
+import { samplePipeline } from "@org/ml-core/testing"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -192,6 +193,20 @@ describe("one round trip per ingestion batch on Redis", () => {
     expect(await Effect.runPromise(Effect.flip(a.predict("no-such-pipeline", [{ x: 1 }])))).toMatchObject({
       _tag: "PipelineNotFoundError"
     })
+  })
+
+  it("answers a pipeline record only when its revision is not the one the caller holds", async () => {
+    const store = RedisPipelineStore.make(admin, prefix)
+    const getIfChanged = store.getIfChanged!
+    const p = samplePipeline({ id: "revisions", revision: 1 })
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toBeUndefined()
+    await Effect.runPromise(store.insert(p))
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toBe("unchanged")
+    const renamed = { ...p, name: "renamed", revision: 2 }
+    await Effect.runPromise(store.commit(renamed, 1))
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toEqual(await Effect.runPromise(store.get(p.id)))
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toMatchObject({ name: "renamed", revision: 2 })
+    expect(await Effect.runPromise(getIfChanged(p.id, 2))).toBe("unchanged")
   })
 
   it("sends a script Redis does not hold by its source once, then only its digest", async () => {
