@@ -1,60 +1,87 @@
-// Where a server's CPU time went, by stage of a request: reads a `node --cpu-prof` profile and
-// groups the self time of its last SECONDS seconds (the load run, not the start-up) by the
-// script and function each sample was in. Used for bench/PROFILE-ingest.md:
+// Where a server's CPU time went, by stage of a request: the self time of a `node --cpu-prof`
+// profile grouped by the script and function each sample was in (native frames charged to the
+// nearest caller a rule names). The one breakdown used by profile-hot-paths.mjs (assignments,
+// metrics; bench/PROFILE.md) and for the ingestion routes (bench/PROFILE-ingest.md):
 //
-//   node bench/cpuprofile-stages.mjs <file.cpuprofile> [seconds, default 6] [requests served]
+//   node bench/cpuprofile-stages.mjs <file.cpuprofile> [requests served] [last SECONDS only]
+//
+// With SECONDS, only the last SECONDS of the profile count (the load run, not the start-up).
 import * as fs from "node:fs"
+import { fileURLToPath } from "node:url"
 
-const [file, secondsArg, requestsArg] = process.argv.slice(2)
-const profile = JSON.parse(fs.readFileSync(file, "utf8"))
-const window = Number(secondsArg ?? 6) * 1e6
-
-/** The first rule that matches a frame names its stage; frames no rule names are "other". */
-const stages = [
+/**
+ * The stage a profile frame belongs to, by its script and function name; the first rule that
+ * matches wins. Self time of frames no rule names goes to "other".
+ */
+export const stages = [
   ["idle", (f) => f.functionName === "(idle)"],
+  ["startup (module loading; not per request)", (f) => /^node:internal\/modules\//.test(f.url)],
   ["garbage collection", (f) => f.functionName === "(garbage collector)"],
-  ["socket writes (syscalls)", (f) => /^(writeUtf8String|writev|writeBuffer|writeLatin1String)$/.test(f.functionName)],
-  ["redis client (ioredis, parser)", (f) => /ioredis|redis-parser|denque|cluster-key-slot/.test(f.url)],
+  ["redis client (ioredis, parser, socket writes)", (f) => /ioredis|redis-parser|denque|cluster-key-slot/.test(f.url)],
+  ["body reading (web Request, streams)", (f) => /node-server\/dist\/(request|listener)|webstreams|undici/.test(f.url)],
+  ["hono routing and context", (f) => /node_modules\/.*hono\/dist/.test(f.url)],
+  ["node-server response writing", (f) => /node-server\/dist\/(response|utils)/.test(f.url)],
+  ["schema decoding (effect/Schema*)", (f) => /effect\/dist\/.*(Schema|Parser|AST|Issue)/.test(f.url)],
+  ["effect runtime (fibers, Effect)", (f) => /effect\/dist/.test(f.url)],
   [
-    "body reading and JSON.parse (Mount.readJson)",
-    (f) =>
-      /routes\/Mount\.js/.test(f.url) && f.functionName === "readJson" ||
-      /excessiveNesting|collectBytes/.test(f.functionName) ||
-      /node-server\/dist\/(request|listener)|webstreams|undici/.test(f.url) || /encoding/.test(f.url)
+    "ml-core: sample/observation checks",
+    (f) => /packages\/core\/dist\/.*(Samples|Observations|InputLimits)\.js/.test(f.url)
   ],
-  ["hono routing, context, response", (f) => /hono|node-server/.test(f.url)],
-  ["schema decoding (effect Schema)", (f) => /effect\/dist\/.*(Schema|Parser|AST|Issue|record)/.test(f.url)],
-  ["effect runtime (fibers, spans)", (f) => /effect\/dist/.test(f.url)],
-  ["sample/observation checks", (f) => /(Samples|Observations|InputLimits)\.js/.test(f.url)],
-  ["learner predictions", (f) => /learners\//.test(f.url)],
-  ["store: arguments, JSON.stringify (adapter)", (f) => /packages\/redis\/dist/.test(f.url)],
-  ["use cases and routes (ours)", (f) => /packages\/|apps\//.test(f.url)],
-  ["node http server", (f) => /_http_|node:net|node:events|stream/.test(f.url)]
+  ["ml-core: learner predictions", (f) => /packages\/core\/dist\/learning\/learners\//.test(f.url)],
+  ["ml-core (use cases, hashing, JSON checks)", (f) => /packages\/core\/dist/.test(f.url)],
+  ["server (mount, auth, rate limit)", (f) => /apps\/server\/dist/.test(f.url)],
+  ["redis adapter", (f) => /packages\/redis\/dist/.test(f.url)],
+  ["node http and net", (f) => /^node:(_http|http|net|stream|internal\/(http|streams|stream_base))/.test(f.url)],
+  ["json (parse, stringify)", (f) => /JSON/.test(f.functionName)],
+  ["program", (f) => f.functionName === "(program)"]
 ]
 
-const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-const end = profile.endTime
-let at = profile.startTime
-const self = new Map()
-profile.samples.forEach((id, i) => {
-  at += profile.timeDeltas[i] ?? 0
-  if (at < end - window) return
-  const frame = byId.get(id).callFrame
-  const stage = stages.find(([, matches]) => matches(frame))?.[0] ?? "other"
-  self.set(stage, (self.get(stage) ?? 0) + (profile.timeDeltas[i + 1] ?? 0))
-})
-const total = [...self.values()].reduce((a, b) => a + b, 0)
-const busy = total - (self.get("idle") ?? 0)
-const requests = Number(requestsArg ?? 0)
-console.log(`| Stage | share of CPU (busy) |${requests ? " us per request |" : ""}`)
-console.log(`| --- | --- |${requests ? " --- |" : ""}`)
-for (const [stage, t] of [...self].sort((a, b) => b[1] - a[1])) {
-  if (stage === "idle") continue
-  const perRequest = requests ? ` ${Math.round(t / requests)} |` : ""
-  console.log(`| ${stage} | ${(100 * t / busy).toFixed(1)}% |${perRequest}`)
+/**
+ * Self time per stage (µs) from a .cpuprofile, of its last `lastSeconds` only when given. A sample in native code or Node's internals (a
+ * socket write, a stream) is charged to the nearest caller a rule names, so a Redis command's
+ * write syscall counts as Redis client time and a response's as HTTP time.
+ */
+export const breakdown = (profile, lastSeconds = Infinity) => {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parentOf = new Map()
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n)
+  const stageOf = (node) => {
+    const leaf = stages.find(([, test]) => test(node.callFrame))?.[0]
+    if (leaf !== undefined && !leaf.startsWith("node ")) return leaf
+    for (let up = parentOf.get(node.id); up !== undefined; up = parentOf.get(up.id)) {
+      const named = stages.find(([name, test]) => !name.startsWith("node ") && test(up.callFrame))
+      if (named !== undefined) return named[0]
+    }
+    return leaf ?? "other"
+  }
+  const totals = new Map()
+  let busy = 0
+  const from = profile.endTime - lastSeconds * 1e6
+  let at = profile.startTime
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0
+    at += us
+    if (at < from) return
+    const stage = stageOf(byId.get(id))
+    totals.set(stage, (totals.get(stage) ?? 0) + us)
+    if (stage !== "idle" && !stage.startsWith("startup")) busy += us
+  })
+  return { totals, busy }
 }
-console.log(
-  `\nbusy ${(busy / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms (idle ${
-    (100 * (self.get("idle") ?? 0) / total).toFixed(0)
-  }%)`
-)
+
+export const printBreakdown = (totals, busy, requests) => {
+  console.table(
+    [...totals].filter(([stage]) => stage !== "idle").sort((a, b) => b[1] - a[1]).map(([stage, us]) => ({
+      stage,
+      "share of busy CPU": stage.startsWith("startup") ? "-" : `${(100 * us / busy).toFixed(1)}%`,
+      "µs per request": (us / requests).toFixed(1)
+    }))
+  )
+  console.log(`busy CPU per request (startup excluded): ${(busy / requests).toFixed(1)} µs`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [file, requests, lastSeconds] = process.argv.slice(2)
+  const { busy, totals } = breakdown(JSON.parse(fs.readFileSync(file, "utf8")), Number(lastSeconds ?? Infinity))
+  printBreakdown(totals, busy, Number(requests ?? 1))
+}

@@ -6,6 +6,8 @@
 //    - POST /v1/drift/monitors/{id}/observations, 10 rows of 5 features (4 numeric, 1 categorical)
 //    - POST /v1/pipelines/{id}/samples, 10 new samples of 10 features (a periodic pipeline, so
 //      ingestion only: validated, scored by the live model, deduplicated, buffered)
+//    - POST /v1/pipelines/{id}/predict, one row of the same 10 features (the learner and the
+//      pipeline record cached, the record's revision checked by one script per prediction)
 //    on the real server in Redis mode, and against a minimal node:http + ioredis server in this
 //    process doing the same storage work per request: read the body, JSON.parse, and the same Lua
 //    script the server runs (by EVALSHA), with the same arguments. Prints req/s, mean, p99 and the
@@ -15,9 +17,11 @@
 //    against raw pipelined RPUSH+LTRIM of the same JSON samples from ioredis into the same Redis.
 // Each line also gives the CPU time spent per request (or sample) by the processes doing the
 // work (the server's from /proc), which a loaded machine disturbs far less than the rates.
-// BENCH_PARTS=observations,samples,sdk picks parts; BENCH_ONLY_OURS=1 skips the minimal server
-// (for profiling: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR", see PROFILE-ingest.md).
-import { makeLearner } from "@org/ml-core"
+// BENCH_PARTS=observations,samples,predictions,sdk picks parts; BENCH_ONLY_OURS=1 skips the minimal
+// server (for profiling: BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR", see
+// PROFILE-ingest.md); BENCH_SERVER=path/to/dist/main.js runs another build (before/after).
+// BENCH_SERVER needs the same Redis layout and routes; the minimal server uses this build's scripts.
+import { loadLearner, makeLearner } from "@org/ml-core"
 import { createClient } from "@org/ml-sdk"
 import { Redis } from "ioredis"
 import * as fs from "node:fs"
@@ -41,8 +45,8 @@ const prefix = `bench-hot-ingest-${process.pid}-`
 const redis = new Redis(redisUrl)
 /** Only this server's routes (no minimal server): for profiling with BENCH_SERVER_NODE_ARGS="--cpu-prof ...". */
 const onlyOurs = process.env.BENCH_ONLY_OURS === "1"
-/** Which parts run: BENCH_PARTS=observations,samples,sdk (the default: all three). */
-const parts = new Set((process.env.BENCH_PARTS ?? "observations,samples,sdk").split(","))
+/** Which parts run: BENCH_PARTS=observations,samples,predictions,sdk (the default: all four). */
+const parts = new Set((process.env.BENCH_PARTS ?? "observations,samples,predictions,sdk").split(","))
 
 const uniform = seededUniform(7)
 
@@ -64,6 +68,8 @@ const sampleNames = Array.from({ length: 10 }, (_, j) => `f${j}`)
 const sampleFeatures = JSON.stringify(
   Object.fromEntries(sampleNames.map((n) => [n, Math.round(uniform() * 100) / 100]))
 )
+const predictBody = JSON.stringify({ features: JSON.parse(sampleFeatures) })
+
 /** Ten samples with ids new in every request (`run` keeps runs apart). */
 const samplesBodyLua = (run) =>
   `(function()
@@ -80,23 +86,33 @@ const samplesBodyLua = (run) =>
  * EVALSHA of the server's own script (sample JSON with weight and arrival time, a progressive
  * entry per sample), answering a small JSON object.
  */
-const startMinimal = async (windowSize, limits, pipelineRecord) => {
+const startMinimal = async (windowSize, limits, pipelineRecord, liveState) => {
   const { RedisDriftStore, RedisPipelineStore } = await import("@org/ml-adapter-redis")
+  // Predictions: the learner and the record's revision kept, the revision checked per request.
+  const learner = loadLearner(liveState)
+  const revision = JSON.parse(pipelineRecord).revision
   const { windowPushArguments } = RedisDriftStore
   const recordKey = `${prefix}minimal:pipeline:record`
   await redis.set(recordKey, pipelineRecord)
   const sha = (source) => redis.script("LOAD", source)
   const ready = Promise.all([
     sha(RedisDriftStore.windowPushScript.text),
-    sha(RedisPipelineStore.sampleAddScript.text)
+    sha(RedisPipelineStore.sampleAddScript.text),
+    sha(RedisPipelineStore.recordIfChangedScript.text)
   ])
   const server = http.createServer((req, res) => {
     const chunks = []
     req.on("data", (c) => chunks.push(c))
     req.on("end", async () => {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8"))
-      const [windowSha, samplesSha] = await ready
-      if (req.url === "/observations") {
+      const [windowSha, samplesSha, revisionSha] = await ready
+      if (req.url === "/predictions") {
+        const unchanged = await redis.evalsha(revisionSha, 1, recordKey, revision)
+        if (unchanged !== 1) throw new Error("the pipeline record changed")
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({ prediction: learner.predict(body.features) })
+        )
+      } else if (req.url === "/observations") {
         const columns = {}
         for (const row of body.rows) for (const [k, v] of Object.entries(row)) (columns[k] ??= []).push(v)
         const features = Object.entries(columns).map(([name, values]) => ({
@@ -154,7 +170,7 @@ const { child, stop, url } = await startServerProcess({
   ML_REDIS_URL: redisUrl,
   ML_REDIS_PREFIX: prefix,
   ML_MODEL_STORAGE_DIR: dataDir
-})
+}, process.env.BENCH_SERVER === undefined ? undefined : path.resolve(process.env.BENCH_SERVER))
 let minimal
 try {
   const post = jsonPoster(url)
@@ -186,7 +202,8 @@ try {
   const hot = await pipelineOf("hot", sampleNames)
   const limits = { maxBufferSize: hot.maxBufferSize, dedupWindow: 2 * hot.maxBufferSize, progressiveWindow: 1000 }
   const pipelineRecord = await redis.get(`${prefix}ml:pipeline:hot`)
-  if (!onlyOurs) minimal = await startMinimal(windowSize, limits, pipelineRecord)
+  const liveState = await redis.getBuffer(`${prefix}ml:pipeline:hot:state`)
+  if (!onlyOurs) minimal = await startMinimal(windowSize, limits, pipelineRecord, liveState)
 
   /**
    * wrk against `target`, with the CPU time the serving process spent per request: on a loaded
@@ -239,6 +256,7 @@ try {
   console.log(`wrk -t1 -c32 -d${seconds}s, Redis ${redisUrl}`)
   await compare("observations", "/v1/drift/monitors/hot/observations", () => `'${observationBody}'`)
   await compare("samples", "/v1/pipelines/hot/samples", samplesBodyLua)
+  await compare("predictions", "/v1/pipelines/hot/predict", () => `'${predictBody}'`)
 
   // ---------------------------------------------------------------- SDK vs raw RPUSH
   if (parts.has("sdk")) {

@@ -1,6 +1,6 @@
 // Where the hot routes spend their time: the real server in Redis mode under `node --cpu-prof`,
 // driven by wrk (32 connections) on each hot route in turn, then the profile's self time grouped
-// into the stages of a request (bench/PROFILE.md has the figures).
+// into the stages of a request (cpuprofile-stages.mjs; bench/PROFILE.md has the figures).
 //
 //   node bench/profile-hot-paths.mjs [seconds per route, default 8]    (after a build; needs Redis and wrk)
 //
@@ -12,74 +12,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { breakdown, printBreakdown } from "./cpuprofile-stages.mjs"
 import { printHeapProfile } from "./heap-sampling.mjs"
 import { metricBody, newUserBody, startedExperiment } from "./hot-fixture.mjs"
 import { deleteKeysWithPrefix, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 const seconds = Number(process.argv[2] === "--analyze" ? 0 : process.argv[2] ?? 8)
-
-/**
- * The stage a profile frame belongs to, by its script and function name; the first rule that
- * matches wins. Self time of frames no rule names goes to "other".
- */
-const stages = [
-  ["idle", (f) => f.functionName === "(idle)"],
-  ["startup (module loading; not per request)", (f) => /^node:internal\/modules\//.test(f.url)],
-  ["garbage collection", (f) => f.functionName === "(garbage collector)"],
-  ["redis client (ioredis, parser, socket writes)", (f) => /ioredis|redis-parser|denque|cluster-key-slot/.test(f.url)],
-  ["body reading (web Request, streams)", (f) => /node-server\/dist\/(request|listener)|webstreams|undici/.test(f.url)],
-  ["hono routing and context", (f) => /node_modules\/.*hono\/dist/.test(f.url)],
-  ["node-server response writing", (f) => /node-server\/dist\/(response|utils)/.test(f.url)],
-  ["schema decoding (effect/Schema*)", (f) => /effect\/dist\/.*(Schema|Parser|AST|Issue)/.test(f.url)],
-  ["effect runtime (fibers, Effect)", (f) => /effect\/dist/.test(f.url)],
-  ["ml-core (use cases, hashing, JSON checks)", (f) => /packages\/core\/dist/.test(f.url)],
-  ["server (mount, auth, rate limit)", (f) => /apps\/server\/dist/.test(f.url)],
-  ["redis adapter", (f) => /packages\/redis\/dist/.test(f.url)],
-  ["node http and net", (f) => /^node:(_http|http|net|stream|internal\/(http|streams|stream_base))/.test(f.url)],
-  ["json (parse, stringify)", (f) => /JSON/.test(f.functionName)],
-  ["program", (f) => f.functionName === "(program)"]
-]
-
-/**
- * Self time per stage (ms) from a .cpuprofile. A sample in native code or Node's internals (a
- * socket write, a stream) is charged to the nearest caller a rule names, so a Redis command's
- * write syscall counts as Redis client time and a response's as HTTP time.
- */
-const breakdown = (profile) => {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parentOf = new Map()
-  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n)
-  const stageOf = (node) => {
-    const leaf = stages.find(([, test]) => test(node.callFrame))?.[0]
-    if (leaf !== undefined && !leaf.startsWith("node ")) return leaf
-    for (let up = parentOf.get(node.id); up !== undefined; up = parentOf.get(up.id)) {
-      const named = stages.find(([name, test]) => !name.startsWith("node ") && test(up.callFrame))
-      if (named !== undefined) return named[0]
-    }
-    return leaf ?? "other"
-  }
-  const totals = new Map()
-  let busy = 0
-  profile.samples.forEach((id, i) => {
-    const us = profile.timeDeltas[i] ?? 0
-    const stage = stageOf(byId.get(id))
-    totals.set(stage, (totals.get(stage) ?? 0) + us)
-    if (stage !== "idle" && !stage.startsWith("startup")) busy += us
-  })
-  return { totals, busy }
-}
-
-const printBreakdown = (totals, busy, requests) => {
-  console.table(
-    [...totals].filter(([stage]) => stage !== "idle").sort((a, b) => b[1] - a[1]).map(([stage, us]) => ({
-      stage,
-      "share of busy CPU": stage.startsWith("startup") ? "-" : `${(100 * us / busy).toFixed(1)}%`,
-      "µs per request": (us / requests).toFixed(1)
-    }))
-  )
-  console.log(`busy CPU per request (startup excluded): ${(busy / requests).toFixed(1)} µs`)
-}
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 

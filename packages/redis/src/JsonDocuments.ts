@@ -6,6 +6,7 @@
  */
 import { type RecordDecoder, StorageError } from "@org/ml-core"
 import { Effect } from "effect"
+import { luaScript } from "./LuaScript.js"
 import { checkClusterState, isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, InstanceRefused, isMarkerMismatch, unguarded } from "./RedisInstance.js"
 
@@ -96,12 +97,12 @@ export const listIndexed = async <A>(
   decoder?: RecordDecoder<A>
 ): Promise<Array<A>> => getJsonMany<A>(redis, (await redis.smembers(indexKey)).map(keyOf), decoder)
 
-const compareAndSetScript = `
+const compareAndSetScript = luaScript(`
 local raw = redis.call('GET', KEYS[1])
 if not raw or cjson.decode(raw).revision ~= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1
-`
+`)
 
 /** Replaces the document at `key` if its stored revision is `expectedRevision`; false when it is not. */
 export const compareAndSet = async (
@@ -109,5 +110,4 @@ export const compareAndSet = async (
   key: string,
   document: unknown,
   expectedRevision: number
-): Promise<boolean> =>
-  (await redis.eval(compareAndSetScript, 1, key, JSON.stringify(document), String(expectedRevision))) === 1
+): Promise<boolean> => (await compareAndSetScript(redis, [key], [JSON.stringify(document), expectedRevision])) === 1

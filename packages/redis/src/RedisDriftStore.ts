@@ -140,7 +140,12 @@ export const make = (
             ))
           )
         ),
-    getMonitor: (id) => call("monitor get", () => readMonitor(id)),
+    getMonitor: (id) => {
+      // A kept monitor is answered without a promise or a fiber suspension (every observations
+      // request asks for its monitor first).
+      const known = monitors.get(id)
+      return known === undefined ? call("monitor get", () => readMonitor(id)) : Effect.succeed(known.monitor)
+    },
     listMonitors: () => call("monitor list", () => listIndexed(redis, keys.monitors(), keys.monitor, monitorRecord)),
     addBaseline: (monitorId, feature, baseline) =>
       call("baseline add", () => redis.rpush(keys.baselines(monitorId, feature), JSON.stringify(baseline))).pipe(
@@ -157,7 +162,8 @@ export const make = (
         const known = monitors.get(monitorId)
         const windowKeyOf = known === undefined ? await windowKeys(monitorId) : windowKeysOf(monitorId, known)
         const features = []
-        for (const [feature, values] of Object.entries(valuesByFeature)) {
+        for (const feature of Object.keys(valuesByFeature)) {
+          const values = valuesByFeature[feature]!
           if (values.length > 0) features.push({ windowKey: windowKeyOf(feature), values })
         }
         if (features.length === 0) return

@@ -20,7 +20,15 @@ import {
   UpdateRecord
 } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
-import { compareAndSet, getJson, getJsonMany, guardedCall, insertIndexed, listIndexed } from "./JsonDocuments.js"
+import {
+  compareAndSet,
+  getJson,
+  getJsonMany,
+  guardedCall,
+  insertIndexed,
+  listIndexed,
+  parseJson
+} from "./JsonDocuments.js"
 import { luaScript } from "./LuaScript.js"
 import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
@@ -80,6 +88,18 @@ redis.call('HINCRBY', KEYS[3], 'received', (#ARGV - 4) / 3)
 redis.call('HINCRBY', KEYS[3], 'duplicates', dup)
 redis.call('HINCRBY', KEYS[3], 'dropped', dropped)
 return {added, dup, dropped, len - dropped}
+`)
+
+/**
+ * The pipeline record unless it still has the revision the caller holds. KEYS: the record.
+ * ARGV: the known revision. Answers 1 (unchanged), the record's text (changed) or nil (none), so
+ * a prediction with a cached pipeline costs a few bytes each way and no decoding.
+ */
+export const recordIfChangedScript = luaScript(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+if cjson.decode(raw).revision == tonumber(ARGV[1]) then return 1 end
+return raw
 `)
 
 const pipelines = storedRecord(Pipeline)
@@ -180,6 +200,13 @@ export const make = (
         )
       ),
     get: (id) => call("pipeline get", () => getJson(redis, keys.pipeline(id), pipelines)),
+    getIfChanged: (id, knownRevision) =>
+      call("pipeline revision", async () => {
+        const key = keys.pipeline(id)
+        const reply = await recordIfChangedScript(redis, [key], [knownRevision])
+        if (reply === null) return undefined
+        return reply === 1 ? "unchanged" as const : parseJson(String(reply), key, pipelines)
+      }),
     list: () => call("pipeline list", () => listIndexed(redis, keys.pipelines(), keys.pipeline, pipelines)),
     commit: (pipeline, expected) =>
       call("pipeline commit", () => compareAndSet(redis, keys.pipeline(pipeline.id), pipeline, expected))

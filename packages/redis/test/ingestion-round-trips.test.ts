@@ -2,7 +2,8 @@
  * What one ingestion request costs Redis, read from the server's own MONITOR stream: a batch of
  * observations over many features, and a batch of samples, are one script call each (by
  * EVALSHA) once the monitor or pipeline is known; a pipeline changed by another instance is
- * re-read once, and its new revision is what the batch is stored under.
+ * re-read once, and its new revision is what the batch is stored under. A prediction checks the
+ * cached pipeline's revision in one script and reads nothing else while it stands.
  */
 import {
   DriftDetector,
@@ -14,6 +15,7 @@ import {
   OnlineLearner,
   PipelineStore
 } from "@org/ml-core"
+import { samplePipeline } from "@org/ml-core/testing"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -133,6 +135,78 @@ describe("one round trip per ingestion batch on Redis", () => {
     expect(again.commands).toEqual(["EVALSHA"])
     const counters = await Effect.runPromise(store.counters(pipeline.id))
     expect(counters).toMatchObject({ received: 40, duplicates: 0 })
+  })
+
+  it("predicts with one EVALSHA and no record read, and sees a pipeline another instance changed", async () => {
+    const store = RedisPipelineStore.make(admin, prefix)
+    const ports = Layer.mergeAll(Layer.succeed(PipelineStore.PipelineStore, store), sharedPorts)
+    const config = {
+      kind: "logistic",
+      optimizer: { type: "sgd", learningRate: 0.5 },
+      features: { type: "schema", names: ["x"] }
+    } as const
+    // The model another instance makes live: trained, so it predicts other than the untrained 0.5.
+    const trained = makeLearner(config)
+    for (let i = 0; i < 20; i++) trained.learn({ features: { x: 1 }, label: 1 })
+    const { a, pipeline, replacement } = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const registry = yield* ModelRegistry.ModelRegistry
+        const register = (version: string, state: unknown) =>
+          registry.registerModel(
+            { name: "predict-cache", version, algorithm: "logistic_regression", framework: "ml" },
+            new Blob([JSON.stringify(state)]).stream()
+          )
+        const model = yield* register("1.0.0", makeLearner(config).state())
+        const replacement = yield* register("1.1.0", trained.state())
+        const a = yield* OnlineLearner.make()
+        const pipeline = yield* a.createPipeline({
+          name: "p",
+          modelId: model.id,
+          strategy: "periodic",
+          updateFrequencySeconds: 86_400
+        })
+        return { a, pipeline, replacement }
+      }),
+      ports
+    ))
+    const predict = () => a.predict(pipeline.id, [{ x: 1 }])
+    // The first reads the record and live state; the second may load the script into Redis.
+    expect(await Effect.runPromise(predict())).toEqual([0.5])
+    expect(await Effect.runPromise(predict())).toEqual([0.5])
+    const warm = await commandsOf(predict())
+    expect(warm.result).toEqual([0.5])
+
+    // Another instance makes the trained model live: its state first, then the new revision.
+    const current = (await Effect.runPromise(store.get(pipeline.id)))!
+    await Effect.runPromise(store.setLiveState(pipeline.id, trained.state()))
+    await Effect.runPromise(
+      store.commit({ ...current, liveModelId: replacement.id, revision: current.revision + 1 }, current.revision)
+    )
+    const changed = await commandsOf(predict())
+    expect(changed.result).toEqual([trained.predict({ x: 1 })])
+    expect(changed.result[0]).toBeGreaterThan(0.9)
+    const again = await commandsOf(predict())
+    expect(again.result).toEqual(changed.result)
+    // Unchanged: the script alone. Changed: it answers the new record, and the new revision's
+    // live state is read once.
+    expect([warm.commands, changed.commands, again.commands]).toEqual([["EVALSHA"], ["EVALSHA", "GET"], ["EVALSHA"]])
+    expect(await Effect.runPromise(Effect.flip(a.predict("no-such-pipeline", [{ x: 1 }])))).toMatchObject({
+      _tag: "PipelineNotFoundError"
+    })
+  })
+
+  it("answers a pipeline record only when its revision is not the one the caller holds", async () => {
+    const store = RedisPipelineStore.make(admin, prefix)
+    const getIfChanged = store.getIfChanged!
+    const p = samplePipeline({ id: "revisions", revision: 1 })
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toBeUndefined()
+    await Effect.runPromise(store.insert(p))
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toBe("unchanged")
+    const renamed = { ...p, name: "renamed", revision: 2 }
+    await Effect.runPromise(store.commit(renamed, 1))
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toEqual(await Effect.runPromise(store.get(p.id)))
+    expect(await Effect.runPromise(getIfChanged(p.id, 1))).toMatchObject({ name: "renamed", revision: 2 })
+    expect(await Effect.runPromise(getIfChanged(p.id, 2))).toBe("unchanged")
   })
 
   it("sends a script Redis does not hold by its source once, then only its digest", async () => {

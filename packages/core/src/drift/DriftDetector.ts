@@ -138,6 +138,10 @@ const invalid = (what: string, issues: ReadonlyArray<FieldIssue>) =>
     issues
   })
 
+/** Where a bad value is named: by feature and index, or (one value) by feature; made once, not per request. */
+const valuePath: ValuePath = (feature, index) => [feature, index]
+const featurePath: ValuePath = (feature) => [feature]
+
 const findMonitor = (store: DriftStoreShape, id: string) =>
   store.getMonitor(id).pipe(Effect.flatMap((monitor) =>
     monitor === undefined
@@ -158,14 +162,18 @@ const recordValues = (
   const issues = observationIssues(monitor, values, path)
   if (issues.length === 0) issues.push(...rowAlignmentIssues(monitor, values, true))
   if (issues.length > 0) return Effect.fail(invalid("observations", issues))
+  const features = Object.keys(values)
+  let empty = 0
+  for (let i = 0; i < features.length; i++) if (values[features[i]!]!.length === 0) empty++
+  if (empty === features.length) return Effect.void
+  // A copy only when some feature came without values (the usual batch has none such).
+  return store.pushWindows(monitor.id, empty === 0 ? values : withoutEmpty(values), monitor.settings.windowSize)
+}
+
+const withoutEmpty = (values: ValuesByFeature): ValuesByFeature => {
   const nonEmpty: Record<string, ReadonlyArray<WindowValue>> = Object.create(null)
-  let any = false
-  for (const [feature, list] of Object.entries(values)) {
-    if (list.length === 0) continue
-    nonEmpty[feature] = list
-    any = true
-  }
-  return any ? store.pushWindows(monitor.id, nonEmpty, monitor.settings.windowSize) : Effect.void
+  for (const feature of Object.keys(values)) if (values[feature]!.length > 0) nonEmpty[feature] = values[feature]!
+  return nonEmpty
 }
 
 /** A monitor from its input (settings over the defaults), or the issues its schema cannot state. */
@@ -580,16 +588,16 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       }),
       recordFeature: Effect.fnUntraced(
         function*(monitorId: string, feature: string, value: WindowValue) {
-          return yield* record(monitorId, { [feature]: [value] }, (f) => [f])
+          return yield* record(monitorId, { [feature]: [value] }, featurePath)
         }
       ),
       recordBatch: Effect.fnUntraced(function*(monitorId: string, values: ValuesByFeature) {
-        return yield* record(monitorId, values, (f, i) => [f, i])
+        return yield* record(monitorId, values, valuePath)
       }),
       recordRows: Effect.fnUntraced(
         function*(monitorId: string, rows: ReadonlyArray<Readonly<Record<string, WindowValue>>>) {
           const monitor = yield* findMonitor(store, monitorId)
-          return yield* recordValues(store, monitor, padRowColumns(monitor, rows, columnsOf(rows)), (f, i) => [f, i])
+          return yield* recordValues(store, monitor, padRowColumns(monitor, rows, columnsOf(rows)), valuePath)
         }
       ),
       check,

@@ -68,6 +68,20 @@ export const ObservationsBody = Schema.Union([
 ])
 export type ObservationsBody = typeof ObservationsBody.Type
 
+/**
+ * A monitor's features by name, built once per monitor record (a monitor never changes once
+ * created, and stores hand out the record they keep), not once per request.
+ */
+const featureMaps = new WeakMap<Monitor, ReadonlyMap<string, Monitor["features"][number]>>()
+const featuresByName = (monitor: Monitor): ReadonlyMap<string, Monitor["features"][number]> => {
+  let specs = featureMaps.get(monitor)
+  if (specs === undefined) {
+    specs = new Map(monitor.features.map((f) => [f.name, f]))
+    featureMaps.set(monitor, specs)
+  }
+  return specs
+}
+
 export type ValuePath = (feature: string, index: number) => ReadonlyArray<string | number>
 
 /**
@@ -82,8 +96,9 @@ export const observationIssues = (
   maxValues: number = MAX_VALUES_PER_FEATURE
 ): Array<FieldIssue> => {
   const issues: Array<FieldIssue> = []
-  const specs = new Map(monitor.features.map((f) => [f.name, f]))
-  for (const [feature, list] of Object.entries(values)) {
+  const specs = featuresByName(monitor)
+  for (const feature of Object.keys(values)) {
+    const list = values[feature]
     const spec = specs.get(feature)
     if (!spec) {
       issues.push({ path: [feature], message: `is not a feature of monitor ${monitor.id}` })
@@ -98,15 +113,20 @@ export const observationIssues = (
       issues.push({ path: [feature], message: tooMany })
       continue
     }
-    for (let i = 0; i < list.length; i++) {
-      const v: unknown = list[i]
-      if (v === null) continue
-      if (spec.type === "numeric") {
-        if (!isBoundedNumber(v)) {
+    // The type is tested once per feature, not per value.
+    if (spec.type === "numeric") {
+      for (let i = 0; i < list.length; i++) {
+        const v: unknown = list[i]
+        if (v !== null && !isBoundedNumber(v)) {
           issues.push({ path: path(feature, i), message: `${boundedValueMessage} or null, got ${describeValue(v)}` })
         }
-      } else if (typeof v !== "string") {
-        issues.push({ path: path(feature, i), message: `must be a string or null, got ${describeValue(v)}` })
+      }
+    } else {
+      for (let i = 0; i < list.length; i++) {
+        const v: unknown = list[i]
+        if (v !== null && typeof v !== "string") {
+          issues.push({ path: path(feature, i), message: `must be a string or null, got ${describeValue(v)}` })
+        }
       }
     }
   }
@@ -122,7 +142,14 @@ export const columnsOf = (
 ): Record<string, Array<WindowValue>> => {
   const columns: Record<string, Array<WindowValue>> = Object.create(null)
   for (const row of rows) {
-    for (const [feature, value] of Object.entries(row)) (columns[feature] ??= []).push(value)
+    // Keys and indexed reads: Object.entries would allocate a pair per value.
+    const features = Object.keys(row)
+    for (let j = 0; j < features.length; j++) {
+      const feature = features[j]!
+      const column = columns[feature]
+      if (column === undefined) columns[feature] = [row[feature]!]
+      else column.push(row[feature]!)
+    }
   }
   return columns
 }

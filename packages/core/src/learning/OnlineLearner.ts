@@ -124,6 +124,9 @@ const invalid = (what: string, issues: ReadonlyArray<FieldIssue>) =>
     issues
   })
 
+const pipelineNotFound = (id: string) =>
+  new PipelineNotFoundError({ pipelineId: id, message: `Pipeline ${id} does not exist` })
+
 const readBytes = async (stream: ReadableStream<Uint8Array>): Promise<Uint8Array> =>
   new Uint8Array(await new Response(stream).arrayBuffer())
 
@@ -139,7 +142,7 @@ const makeRecords = ({ registry, store }: Ports) => {
   const getPipeline = Effect.fn("OnlineLearner.getPipeline")(function*(id: string) {
     const pipeline = yield* store.get(id)
     if (pipeline) return pipeline
-    return yield* Effect.fail(new PipelineNotFoundError({ pipelineId: id, message: `Pipeline ${id} does not exist` }))
+    return yield* Effect.fail(pipelineNotFound(id))
   })
 
   /** Reads, changes and commits a pipeline; again on fresh state while another writer wins the race. */
@@ -342,6 +345,25 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
     const cached = pipelines.get(id)
     return cached === undefined ? freshPipeline(id) : Effect.succeed(cached)
   }
+  /**
+   * The pipeline as stored now, for predictions (which store nothing that could check it): the
+   * cached one while the store confirms its revision without sending the record (Redis: one
+   * small script), else read and cached. A rollback or update by another instance is seen at
+   * the next prediction.
+   */
+  const currentPipeline = (id: string): Effect.Effect<Pipeline, PipelineNotFoundError | StorageError> => {
+    const cached = pipelines.get(id)
+    if (cached === undefined || store.getIfChanged === undefined) return freshPipeline(id)
+    return Effect.flatMap(store.getIfChanged(id, cached.revision), (stored) => {
+      if (stored === "unchanged") return Effect.succeed(cached)
+      if (stored === undefined) {
+        pipelines.delete(id)
+        return Effect.fail(pipelineNotFound(id))
+      }
+      pipelines.set(id, stored)
+      return Effect.succeed(stored)
+    })
+  }
 
   /** Scores the checked batch with `p`'s live model and stores it, if `p` is still the stored revision. */
   const ingest = Effect.fnUntraced(function*(p: Pipeline, samples: ReadonlyArray<SampleInput>, at: string) {
@@ -407,7 +429,8 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
     return { added: added.added, duplicates: added.duplicates, dropped: added.dropped, update: record }
   })
 
-  const predict = Effect.fn("OnlineLearner.predict")(
+  // Untraced too: predictions are per request.
+  const predict = Effect.fnUntraced(
     function*(
       id: string,
       features: ReadonlyArray<Readonly<Record<string, number>>>,
@@ -415,7 +438,7 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
     ) {
       const issues = predictionIssues(features, shape === "features")
       if (issues.length > 0) return yield* Effect.fail(invalid(shape, issues))
-      const learner = yield* liveLearner(yield* getPipeline(id))
+      const learner = yield* liveLearner(yield* currentPipeline(id))
       const predictions = yield* Effect.try({
         try: () => features.map((f) => learner.predict(f)),
         // Only the learner's own input errors are described; anything else is a defect, not echoed.

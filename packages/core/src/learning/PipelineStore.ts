@@ -39,6 +39,16 @@ export interface SamplesAdded {
 export interface PipelineStoreShape {
   readonly insert: (pipeline: Pipeline) => Effect.Effect<void, PipelineConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Pipeline | undefined, StorageError>
+  /**
+   * The stored pipeline, or `"unchanged"` while its revision is still `knownRevision`, for a
+   * caller that keeps a copy (predictions): an unchanged record is neither sent nor decoded.
+   * Adapters that can check it in one cheap step provide it (Redis: one script); callers use
+   * `get` where it is absent.
+   */
+  readonly getIfChanged?: (
+    id: string,
+    knownRevision: number
+  ) => Effect.Effect<Pipeline | "unchanged" | undefined, StorageError>
   readonly list: () => Effect.Effect<ReadonlyArray<Pipeline>, StorageError>
   readonly commit: (
     pipeline: Pipeline,
