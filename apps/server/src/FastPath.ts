@@ -214,51 +214,56 @@ export type FastPath = (incoming: IncomingMessage, outgoing: ServerResponse) => 
 export const makeFastPath = (settings: FastPathSettings): FastPath => {
   const { answered, authenticate, log, rateLimit, refusal, routes, unauthorized } = settings
 
-  /** The steps of the Hono middleware and route, in their order. */
-  const answer = async (
+  /**
+   * The steps of the Hono middleware and route, in their order. Not an async function: with
+   * authentication and the rate limit off the route's server is called at once, and each await
+   * left out is a promise and a suspended frame less per request.
+   */
+  const answer = (
     incoming: IncomingMessage,
-    method: string,
     path: string,
-    endpoint: Endpoint,
-    serve: EndpointServer,
+    route: HotRoute,
     params: Record<string, string>
-  ): Promise<Answer | Response> => {
-    let principal = Access.anonymous
-    if (authenticate !== undefined) {
-      const found = await authenticate(rawHeader(incoming, "authorization"))
-      if (found === undefined) return unauthorized(path)
-      principal = found
+  ): Answer | Response | Promise<Answer | Response> => {
+    const { endpoint } = route
+    const permitted = (principal: Access.Principal) => {
+      const refused = endpoint.permission === "public" ? undefined : refusal(principal, endpoint, path)
+      return refused ?? route.serve!(new NodeRequestView(incoming, "POST", path, principal, params))
     }
-    if (rateLimit !== undefined) {
-      const decision = await rateLimit(bucketFor(principal, incoming.socket?.remoteAddress))
-      if (!decision.allowed) return rateLimitedAnswer(decision, path)
-    }
-    if (endpoint.permission !== "public") {
-      const refused = refusal(principal, endpoint, path)
-      if (refused !== undefined) return refused
-    }
-    return serve(new NodeRequestView(incoming, method, path, principal, params))
+    const limited = (principal: Access.Principal) =>
+      rateLimit === undefined
+        ? permitted(principal)
+        : rateLimit(bucketFor(principal, incoming.socket?.remoteAddress)).then((decision) =>
+          decision.allowed ? permitted(principal) : rateLimitedAnswer(decision, path)
+        )
+    if (authenticate === undefined) return limited(Access.anonymous)
+    return authenticate(rawHeader(incoming, "authorization")).then((principal) =>
+      principal === undefined ? unauthorized(path) : limited(principal)
+    )
   }
 
-  const respond = async (
+  const respond = (
     incoming: IncomingMessage,
     outgoing: ServerResponse,
     path: string,
     route: HotRoute,
     params: Record<string, string>
-  ): Promise<void> => {
+  ): Promise<void> | void => {
     const started = performance.now()
-    const method = incoming.method!
-    let result: Answer | Response
-    try {
-      result = await answer(incoming, method, path, route.endpoint, route.serve!, params)
-    } catch (error) {
-      result = thrownErrorAnswer(error, method, path, log)
+    const send = (result: Answer | Response): Promise<void> | void => {
+      answered("POST", route.label, result.status, started)
+      // The adapter drains a body nobody read to its end once the answer is sent; most are read.
+      if (!incoming.readableEnded) outgoing.once("finish", () => drainIncoming(incoming))
+      return result instanceof Answer ? writeAnswer(outgoing, result) : writeResponse(outgoing, result)
     }
-    answered(method, route.label, result.status, started)
-    outgoing.once("finish", () => drainIncoming(incoming))
-    if (result instanceof Answer) writeAnswer(outgoing, result)
-    else await writeResponse(outgoing, result)
+    const refused = (error: unknown) => send(thrownErrorAnswer(error, "POST", path, log))
+    let result: Answer | Response | Promise<Answer | Response>
+    try {
+      result = answer(incoming, path, route, params)
+    } catch (error) {
+      return refused(error)
+    }
+    return result instanceof Promise ? result.then(send, refused) : send(result)
   }
 
   return (incoming, outgoing) => {
@@ -268,11 +273,16 @@ export const makeFastPath = (settings: FastPathSettings): FastPath => {
     if (found === undefined) return false
     const { headers } = incoming
     if (headers["content-type"] === undefined || !hostAccepted(headers.host)) return false
-    respond(incoming, outgoing, url, found.route, found.params).catch((error: unknown) => {
+    const failed = (error: unknown) => {
       log(`Fast path failed on ${method} ${url}: ${error instanceof Error ? error.stack : String(error)}`)
       if (!outgoing.headersSent) outgoing.writeHead(500, { "content-type": "text/plain" })
       outgoing.destroy()
-    })
+    }
+    try {
+      respond(incoming, outgoing, url, found.route, found.params)?.catch(failed)
+    } catch (error) {
+      failed(error)
+    }
     return true
   }
 }
