@@ -376,3 +376,12 @@ describe("rate limited", () => {
     expect(pair.fast.handled()).toBe(5)
   }, 30_000)
 })
+
+describe("ML_FAST_PATH", () => {
+  it("is on by default, off with 0, and refuses other values naming the variable", () => {
+    expect(loadConfig({}).fastPath).toBe(true)
+    expect(loadConfig({ ML_FAST_PATH: "0" }).fastPath).toBe(false)
+    expect(loadConfig({ ML_FAST_PATH: "false" }).fastPath).toBe(false)
+    expect(() => loadConfig({ ML_FAST_PATH: "fast" })).toThrow(/ML_FAST_PATH/)
+  })
+})
