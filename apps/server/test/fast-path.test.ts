@@ -5,9 +5,12 @@
 // path must have answered the hot requests itself (so an equal answer is not Hono's twice).
 import { getRequestListener } from "@hono/node-server"
 import { PrometheusMetrics } from "@org/ml-adapter-prometheus"
+import { redisServerArguments } from "@org/ml-adapter-redis/testing"
 import { makeLearner } from "@org/ml-core"
+import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as http from "node:http"
+import * as net from "node:net"
 import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -374,6 +377,92 @@ describe("rate limited", () => {
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429])
     expect(pair.fast.handled()).toBe(5)
+  }, 30_000)
+})
+
+/** A free loopback port (for a redis-server of this suite's own). */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+describe("a stalled Redis", () => {
+  let redis: ChildProcess
+  let fast: Served
+  let hono: Served
+  let experimentId: string
+
+  beforeAll(async () => {
+    // A redis-server of this suite's own, so stalling it (SIGSTOP) disturbs nobody else.
+    const port = await freePort()
+    const redisDir = await freshDirectory()
+    redis = spawn("redis-server", redisServerArguments(port, redisDir, { appendOnly: false }), { stdio: "ignore" })
+    const env = {
+      ML_REDIS_URL: `redis://127.0.0.1:${port}`,
+      ML_REDIS_PREFIX: "fast-path:",
+      ML_REDIS_COMMAND_TIMEOUT_MS: "300",
+      ML_REDIS_CONNECT_TIMEOUT_MS: "1000"
+    }
+    for (let attempt = 0;; attempt++) {
+      try {
+        fast = await serve(await freshDirectory(), env, true)
+        break
+      } catch (error) {
+        if (attempt > 50) throw error
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+    // Both servers share the Redis: the experiment made through one is the other's too.
+    hono = await serve(await freshDirectory(), { ...env, ML_REDIS_ACCEPT_EMPTY: "1" }, false)
+    const post = async (route: string, body: unknown) => {
+      const response = await fetch(`${fast.url}${route}`, json(body))
+      expect(response.status, route).toBeLessThan(300)
+      return response.json() as Promise<{ id: string }>
+    }
+    const models = [
+      await post("/v1/models", metadata({ version: "1.0.0" })),
+      await post("/v1/models", metadata({ version: "2.0.0" }))
+    ]
+    const experiment = await post("/v1/experiments", {
+      name: "stalled",
+      targetMetric: "conversion",
+      variants: models.map((m, i) => ({ modelId: m.id, isControl: i === 0, trafficPct: 50 }))
+    })
+    await post(`/v1/experiments/${experiment.id}/start`, {})
+    experimentId = experiment.id
+  }, 60_000)
+
+  afterAll(async () => {
+    redis?.kill("SIGCONT")
+    await fast?.close()
+    await hono?.close()
+    redis?.kill("SIGKILL")
+  })
+
+  it("answers the same 503 on both paths", async () => {
+    const sent = {
+      path: `/v1/experiments/${experimentId}/assignments`,
+      headers: jsonType,
+      chunks: [JSON.stringify({ userId: "u-1" })]
+    }
+    expect(await send(fast.url, sent)).toEqual(await send(hono.url, sent))
+    redis.kill("SIGSTOP")
+    try {
+      for (const userId of ["u-2", "u-3"]) {
+        const stalled = { ...sent, chunks: [JSON.stringify({ userId })] }
+        const answer = await send(fast.url, stalled)
+        expect(answer.status, answer.body).toBe(503)
+        expect(answer).toEqual(await send(hono.url, stalled))
+      }
+    } finally {
+      redis.kill("SIGCONT")
+    }
+    expect(fast.handled()).toBe(3)
   }, 30_000)
 })
 
