@@ -6,6 +6,8 @@
 //
 //   node bench/hot-paths-ab.mjs BASELINE_CHECKOUT [rounds, default 3] [seconds per run, default 4]
 //   (after building both; needs Redis and wrk)
+//   node bench/hot-paths-ab.mjs ML_FAST_PATH=0 [rounds] [seconds]
+//   (this build twice: the baseline with the fast path off, every request through Hono)
 //
 // Each server loads bench/server-probe.mjs, which counts the bytes its heap allocated during each run.
 import { Redis } from "ioredis"
@@ -27,10 +29,16 @@ const seconds = Number(secondsArg ?? 4)
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 const run = `ab${Date.now().toString(36)}`
 
-const builds = [
-  { name: "baseline", main: path.join(path.resolve(baselineArg), "apps/server/dist/main.js") },
-  { name: "this build", main: path.join(here, "../apps/server/dist/main.js") }
-]
+const thisBuild = path.join(here, "../apps/server/dist/main.js")
+const builds = baselineArg === "ML_FAST_PATH=0"
+  ? [
+    { name: "baseline", main: thisBuild, env: { ML_FAST_PATH: "0" } },
+    { name: "this build", main: thisBuild, env: {} }
+  ]
+  : [
+    { name: "baseline", main: path.join(path.resolve(baselineArg), "apps/server/dist/main.js"), env: {} },
+    { name: "this build", main: thisBuild, env: {} }
+  ]
 const dataDirs = []
 const prefixes = []
 const servers = []
@@ -46,7 +54,8 @@ try {
         ML_MODEL_STORAGE_DIR: dataDir,
         ML_REDIS_URL: redisUrl,
         ML_REDIS_PREFIX: prefix,
-        ML_BENCH_PROBE_FILE: probeFile
+        ML_BENCH_PROBE_FILE: probeFile,
+        ...build.env
       },
       build.main,
       { nodeArgs: ["--import", path.join(here, "server-probe.mjs")] }

@@ -4,20 +4,22 @@
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import type { Endpoint } from "@org/ml-api"
-import { KeyStore } from "@org/ml-core"
+import { type Access, KeyStore } from "@org/ml-core"
 import { Effect, type ManagedRuntime } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
 import { RegExpRouter } from "hono/router/reg-exp-router"
 import { SmartRouter } from "hono/router/smart-router"
 import { TrieRouter } from "hono/router/trie-router"
+import { type Answer, toResponse } from "./Answer.js"
 import { checkPermission, makeAuthenticator } from "./Auth.js"
 import { confinement } from "./Confinement.js"
 import { dashboardRoutes } from "./Dashboard.js"
 import type { DiskSpace } from "./DiskSpace.js"
+import { HotRoutes, makeFastPath, registerFastPath } from "./FastPath.js"
 import { MemoizedRouter } from "./MemoizedRouter.js"
 import { makeOpenApi } from "./OpenApi.js"
-import { problem, problemFromError, problemResponse } from "./Problem.js"
+import { problem, problemAnswer, problemFromError, problemResponse, thrownErrorAnswer } from "./Problem.js"
 import { rateLimit, type TakeToken } from "./RateLimit.js"
 import { requestHeader } from "./RequestHeaders.js"
 import type { AppServices } from "./routes/AppServices.js"
@@ -65,6 +67,15 @@ export const makeApp = (options: AppOptions) => {
   // The outermost step of every request: security headers and CORS (a preflight is answered here,
   // before authentication, as it carries no token), then the request's metrics.
   const security = makeSecurityHeaders(options.corsOrigins ?? [])
+  /** The request's metrics and, for a write, its outcome for readiness; the fast path's too (FastPath.ts). */
+  const answered = (method: string, route: string, status: number, started: number): void => {
+    options.httpMetrics?.observe(method, route, status, (performance.now() - started) / 1000)
+    // A write's outcome tells readiness whether the disk is full (507) or has room again (2xx).
+    if (options.diskSpace && method !== "GET" && method !== "HEAD") {
+      if (status === 507) options.diskSpace.noteWrite(true)
+      else if (status < 300) options.diskSpace.noteWrite(false)
+    }
+  }
   app.use("*", async (c, next) => {
     const started = performance.now()
     const preflight = security.preflight(c)
@@ -73,22 +84,16 @@ export const makeApp = (options: AppOptions) => {
       await next()
       security.harden(c)
     }
-    if (options.httpMetrics) {
-      // Route patterns, never raw paths, keep label cardinality bounded.
-      const route = routePath(c, -1) || "unmatched"
-      options.httpMetrics.observe(c.req.method, route, c.res.status, (performance.now() - started) / 1000)
-    }
-    // A write's outcome tells readiness whether the disk is full (507) or has room again (2xx).
-    if (options.diskSpace && c.req.method !== "GET" && c.req.method !== "HEAD") {
-      if (c.res.status === 507) options.diskSpace.noteWrite(true)
-      else if (c.res.status < 300) options.diskSpace.noteWrite(false)
-    }
+    // Route patterns, never raw paths, keep label cardinality bounded.
+    const route = options.httpMetrics ? routePath(c, -1) || "unmatched" : ""
+    answered(c.req.method, route, c.res.status, started)
   })
 
-  const unauthorized = (c: Context) =>
-    problemResponse(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, c.req.path), {
+  const unauthorizedAnswer = (path: string) =>
+    problemAnswer(problem("Unauthorized", "Send Authorization: Bearer <token>", {}, path), {
       "www-authenticate": "Bearer"
     })
+  const unauthorized = (c: Context) => toResponse(unauthorizedAnswer(c.req.path))
 
   const { apiToken } = options
   const authenticate = apiToken === undefined ? undefined : makeAuthenticator(
@@ -110,36 +115,33 @@ export const makeApp = (options: AppOptions) => {
   // Each middleware is a step of every request: one that would let everything through is left out.
   if (options.rateLimit !== undefined) app.use("/v1/*", rateLimit(options.rateLimit))
 
-  const refuse = (c: Context, error: Parameters<typeof problemFromError>[0]) =>
-    problemResponse(problemFromError(error, c.req.path)!)
-
-  const authorize = (c: Context, endpoint: Endpoint): Response | undefined => {
+  /** The 401 or 403 of a caller for an endpoint; undefined when allowed (or authentication is off). */
+  const refusal = (principal: Access.Principal | undefined, endpoint: Endpoint, path: string): Answer | undefined => {
     if (authenticate === undefined) return undefined
-    const principal = c.get("principal")
-    if (principal === undefined) return unauthorized(c)
+    if (principal === undefined) return unauthorizedAnswer(path)
     const denied = checkPermission(principal, endpoint)
     // Model-name confinement needs the decoded request: Mount applies it (Confinement.ts).
-    return denied ? refuse(c, denied) : undefined
+    return denied ? problemAnswer(problemFromError(denied, path)!) : undefined
   }
 
-  app.onError((error, c) => {
-    const typed = problemFromError(error, c.req.path)
-    if (typed) return problemResponse(typed)
-    log(`Unhandled error on ${c.req.method} ${c.req.path}: ${error.stack ?? String(error)}`)
-    return problemResponse(
-      problem("InternalError", "The server failed to handle this request; see its log.", {}, c.req.path)
-    )
-  })
+  const authorize = (c: Context, endpoint: Endpoint): Response | undefined => {
+    const refused = refusal(c.get("principal"), endpoint, c.req.path)
+    return refused === undefined ? undefined : toResponse(refused)
+  }
+
+  app.onError((error, c) => toResponse(thrownErrorAnswer(error, c.req.method, c.req.path, log)))
 
   app.notFound((c) =>
     problemResponse(problem("NotFound", `No route for ${c.req.method} ${c.req.path}`, {}, c.req.path))
   )
 
   const settings = { maxJsonBytes, log, validateResponses: options.validateResponses ?? false, authorize }
+  const hotRoutes = new HotRoutes()
   const mount = makeMount<AppServices>({
     ...settings,
     confine: confinement,
-    run: (effect) => runtime.runPromiseExit(effect)
+    run: (effect) => runtime.runPromiseExit(effect),
+    onMounted: hotRoutes.register
   })
   const mountPlain = makeMount<never>({ ...settings, run: Effect.runPromiseExit })
 
@@ -157,6 +159,21 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", pipelineRoutes(mount))
   app.route("/", keyRoutes(mount))
   if (options.dashboard !== false) app.route("/", dashboardRoutes(options.dashboard ?? {}))
+  // CORS answers depend on the Origin of each request: with CORS configured, Hono answers everything.
+  if ((options.corsOrigins ?? []).length === 0) {
+    registerFastPath(
+      app,
+      makeFastPath({
+        routes: hotRoutes,
+        authenticate,
+        unauthorized: unauthorizedAnswer,
+        refusal,
+        rateLimit: options.rateLimit,
+        answered,
+        log
+      })
+    )
+  }
   return app
 }
 

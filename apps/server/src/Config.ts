@@ -84,6 +84,8 @@ export interface ServerConfig {
   /** Per-key token bucket on /v1 routes: refill rate per second (0: no rate limit) and capacity. */
   readonly rateLimitPerSecond: number
   readonly rateLimitBurst: number
+  /** Answer the hot POST routes straight from Node's request and response (FastPath.ts); false: all through Hono. */
+  readonly fastPath: boolean
 }
 
 export interface S3ArtifactConfig {
@@ -371,7 +373,8 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   driftTickMillis: integer("ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000),
   corsOrigins: setting("ML_CORS_ORIGINS", corsOrigins, [] as ReadonlyArray<string>),
   rateLimitPerSecond: setting("ML_RATE_LIMIT_PER_SECOND", nonNegativeRate, 0),
-  rateLimitBurst: integer("ML_RATE_LIMIT_BURST", 100, 1, 1_000_000_000)
+  rateLimitBurst: integer("ML_RATE_LIMIT_BURST", 100, 1, 1_000_000_000),
+  fastPath: setting("ML_FAST_PATH", boolean, true)
 }).pipe(Config.map(({ first: { online, ...first }, ...rest }) => ({ ...first, ...online, ...rest })))
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()

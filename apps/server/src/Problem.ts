@@ -6,6 +6,7 @@
  */
 import { type ApiErrorTag, problem, type ProblemDetails, problemKinds } from "@org/ml-api"
 import { Cause } from "effect"
+import { Answer, toResponse } from "./Answer.js"
 
 export type Problem = ProblemDetails
 export { problem }
@@ -59,8 +60,25 @@ export const problemFromCause = (
   }
 }
 
-export const problemResponse = (body: Problem, headers: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify(body), {
-    status: body.status,
-    headers: { "content-type": "application/problem+json", ...headers }
-  })
+/** A problem+json answer with extra headers (www-authenticate, retry-after). */
+export const problemAnswer = (body: Problem, headers: Readonly<Record<string, string>> = {}): Answer =>
+  new Answer(body.status, JSON.stringify(body), { "content-type": "application/problem+json", ...headers }, false)
+
+export const problemResponse = (body: Problem, headers: Readonly<Record<string, string>> = {}): Response =>
+  toResponse(problemAnswer(body, headers))
+
+/**
+ * The answer to an error thrown by a route (a body refused before decoding, a store failing under
+ * the auth or rate-limit step): its typed problem, or a logged 500 that leaks nothing (App's onError).
+ */
+export const thrownErrorAnswer = (
+  error: unknown,
+  method: string,
+  path: string,
+  log: (line: string) => void
+): Answer => {
+  const typed = problemFromError(error, path)
+  if (typed) return problemAnswer(typed)
+  log(`Unhandled error on ${method} ${path}: ${(error instanceof Error ? error.stack : undefined) ?? String(error)}`)
+  return problemAnswer(problem("InternalError", "The server failed to handle this request; see its log.", {}, path))
+}

@@ -8,7 +8,8 @@
  */
 import { Access, type RateLimiter } from "@org/ml-core"
 import type { Context, MiddlewareHandler } from "hono"
-import { problem, problemResponse } from "./Problem.js"
+import { type Answer, toResponse } from "./Answer.js"
+import { problem, problemAnswer } from "./Problem.js"
 import { incomingOf } from "./RequestHeaders.js"
 
 /** Takes one token from a bucket; rejects with a StorageError when the shared store fails (503). */
@@ -17,27 +18,33 @@ export type TakeToken = (bucket: string) => Promise<RateLimiter.Decision>
 type PrincipalEnv = { Variables: { principal?: Access.Principal } }
 
 /** The socket's peer address (Node server); requests not from a socket (in-process tests) share one bucket. */
-const clientAddress = (c: Context): string => incomingOf(c)?.socket?.remoteAddress ?? "local"
+const clientAddress = (c: Context): string | undefined => incomingOf(c)?.socket?.remoteAddress
 
-/** The bucket of this request: its principal's, or its client address's when nobody authenticated. */
-export const bucketOf = (c: Context<PrincipalEnv>): string => {
-  const principal = c.get("principal") ?? Access.anonymous
-  return principal.id === Access.anonymous.id ? `address:${clientAddress(c)}` : `principal:${principal.id}`
+/** The bucket of a request: its principal's, or its client address's when nobody authenticated. */
+export const bucketFor = (principal: Access.Principal, address: string | undefined): string =>
+  principal.id === Access.anonymous.id ? `address:${address ?? "local"}` : `principal:${principal.id}`
+
+/** The bucket of this request (Hono's view of it). */
+export const bucketOf = (c: Context<PrincipalEnv>): string =>
+  bucketFor(c.get("principal") ?? Access.anonymous, clientAddress(c))
+
+/** The 429 of an empty bucket, with Retry-After in whole seconds. */
+export const rateLimitedAnswer = (decision: RateLimiter.Decision, path: string): Answer => {
+  const seconds = decision.retryAfterSeconds
+  return problemAnswer(
+    problem(
+      "RateLimited",
+      `Rate limit exceeded for this key; retry after ${seconds} s (ML_RATE_LIMIT_PER_SECOND, ML_RATE_LIMIT_BURST)`,
+      { retryAfterSeconds: seconds },
+      path
+    ),
+    { "retry-after": String(seconds) }
+  )
 }
 
 /** The middleware; with no limiter configured it lets everything through. */
 export const rateLimit = (take: TakeToken | undefined): MiddlewareHandler<PrincipalEnv> => async (c, next) => {
   if (take === undefined) return next()
   const decision = await take(bucketOf(c))
-  if (decision.allowed) return next()
-  const seconds = decision.retryAfterSeconds
-  return problemResponse(
-    problem(
-      "RateLimited",
-      `Rate limit exceeded for this key; retry after ${seconds} s (ML_RATE_LIMIT_PER_SECOND, ML_RATE_LIMIT_BURST)`,
-      { retryAfterSeconds: seconds },
-      c.req.path
-    ),
-    { "retry-after": String(seconds) }
-  )
+  return decision.allowed ? next() : toResponse(rateLimitedAnswer(decision, c.req.path))
 }

@@ -18,7 +18,11 @@ export const incomingOf = (c: Context): IncomingMessage | undefined =>
  */
 export const requestHeader = (c: Context, name: string): string | undefined => {
   const incoming = incomingOf(c)
-  if (incoming === undefined) return c.req.header(name)
+  return incoming === undefined ? c.req.header(name) : rawHeader(incoming, name)
+}
+
+/** The value of header `name` (lower case) of a Node request, read as `requestHeader` reads it. */
+export const rawHeader = (incoming: IncomingMessage, name: string): string | undefined => {
   const raw = incoming.rawHeaders
   let value: string | undefined
   for (let i = 0; i < raw.length; i += 2) {

@@ -30,7 +30,7 @@ const securityHeaders: Array<[string, string]> = [
   ["cross-origin-opener-policy", "same-origin"]
 ]
 
-const securityHeaderRecord: Readonly<Record<string, string>> = Object.fromEntries(securityHeaders)
+export const securityHeaderRecord: Readonly<Record<string, string>> = Object.fromEntries(securityHeaders)
 
 /** Answers built with the security headers already in them (`hardenedResponse`): the middleware leaves them be. */
 const hardened = new WeakSet<Response>()

@@ -62,6 +62,7 @@ import { backgroundWork } from "./BackgroundWork.js"
 import * as ComposedStores from "./ComposedStores.js"
 import type { ServerConfig } from "./Config.js"
 import { makeDiskSpace } from "./DiskSpace.js"
+import { fastPathServer } from "./FastPath.js"
 import * as WebhookTargets from "./WebhookTargets.js"
 
 type Stores = ComposedStores.RecordPorts | ArtifactStore.ArtifactStore
@@ -332,7 +333,12 @@ export const startServer = async (
   const app = makeServerApp(config, runtime, metricsRegistry, log)
   // A taken port is an 'error' event, not a throw: reject with it so the caller can name the cause.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => {
+    const s = serve({
+      fetch: app.fetch,
+      hostname: config.host,
+      port: config.port,
+      createServer: fastPathServer(app, config.fastPath)
+    }, () => {
       s.off("error", reject)
       resolve(s)
     })

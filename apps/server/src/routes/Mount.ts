@@ -33,13 +33,13 @@ import * as SchemaJITCompiler from "effect/schema/SchemaJITCompiler"
 import type { Context, Hono } from "hono"
 import type { IncomingMessage } from "node:http"
 import { Readable } from "node:stream"
+import { Answer, toResponse } from "../Answer.js"
 import type { Confine } from "../Confinement.js"
-import { problemFromCause, problemResponse } from "../Problem.js"
+import { problemAnswer, problemFromCause } from "../Problem.js"
 import { incomingOf, requestHeader } from "../RequestHeaders.js"
-import { hardenedResponse } from "../SecurityHeaders.js"
 
 /** Where a JSON body is read from: its declared type and length, and its bytes up to a cap. */
-interface BodySource {
+export interface BodySource {
   readonly contentType: string | undefined
   readonly contentLength: string | undefined
   readonly hasBody: boolean
@@ -101,6 +101,11 @@ const bodySource = (c: Context): BodySource => {
   if (incoming === undefined || !(incoming instanceof Readable) || incoming.readableFlowing !== null) {
     return webBody(c.req.raw)
   }
+  return incomingBody(incoming)
+}
+
+/** The body of a Node request nobody has started reading (the Hono route's and the fast path's). */
+export const incomingBody = (incoming: IncomingMessage): BodySource => {
   const { headers } = incoming
   return {
     contentType: headers["content-type"],
@@ -151,15 +156,71 @@ const readOptionalJson = (source: BodySource, maxBytes: number): Promise<unknown
     : readJsonFrom(source, maxBytes)
 
 /** The problem+json answer for a failed Effect; a defect is logged and answered as a 500 without internals. */
-export const failureResponse = (c: Context, cause: Cause.Cause<unknown>, log: (line: string) => void) => {
-  const { problem, defect } = problemFromCause(cause, c.req.path)
+export const failureAnswer = (
+  request: { readonly method: string; readonly path: string },
+  cause: Cause.Cause<unknown>,
+  log: (line: string) => void
+): Answer => {
+  const { problem, defect } = problemFromCause(cause, request.path)
   if (defect !== undefined) {
     log(
-      `Unhandled failure on ${c.req.method} ${c.req.path}: ${defect instanceof Error ? defect.stack : String(defect)}`
+      `Unhandled failure on ${request.method} ${request.path}: ${
+        defect instanceof Error ? defect.stack : String(defect)
+      }`
     )
   }
-  return problemResponse(problem)
+  return problemAnswer(problem)
 }
+
+/**
+ * What Mount reads of a request: Hono's context on the Hono routes, Node's request on the fast path
+ * (FastPath.ts), so both run the very same decoding, handler and answers.
+ */
+export interface RequestView {
+  readonly method: string
+  readonly path: string
+  /** The authenticated caller (`anonymous` when authentication is off). */
+  readonly principal: Access.Principal
+  /** A request header (lower-case name) as web Headers give it. */
+  header(name: string): string | undefined
+  params(): Record<string, string>
+  query(): Record<string, string>
+  body(): BodySource
+  /** The web Request (built on demand: it is costly under the Node adapter). */
+  readonly request: Request
+}
+
+/** A Hono context as Mount reads it. */
+class HonoRequestView implements RequestView {
+  constructor(readonly c: Context) {}
+  get method(): string {
+    return this.c.req.method
+  }
+  get path(): string {
+    return this.c.req.path
+  }
+  get principal(): Access.Principal {
+    return principalOf(this.c)
+  }
+  header(name: string): string | undefined {
+    return requestHeader(this.c, name)
+  }
+  params(): Record<string, string> {
+    return this.c.req.param() as Record<string, string>
+  }
+  query(): Record<string, string> {
+    return this.c.req.query()
+  }
+  body(): BodySource {
+    return bodySource(this.c)
+  }
+  get request(): Request {
+    return this.c.req.raw
+  }
+}
+
+/** Serves one endpoint from a request: the answer, or a rejection with the error a body was refused with. */
+export type EndpointServer = (request: RequestView) => Answer | Response | Promise<Answer | Response>
 
 export interface MountSettings<R> {
   /** Runs a handler's Effect (through the app's ManagedRuntime when it needs services). */
@@ -172,6 +233,8 @@ export interface MountSettings<R> {
   readonly authorize?: ((c: Context, endpoint: Endpoint) => Response | undefined) | undefined
   /** Model-name confinement of keys with `modelNames` (Confinement.ts): checked on the decoded request. */
   readonly confine?: Confine<R> | undefined
+  /** Told of every mounted endpoint and its server, so the fast path serves the hot ones (FastPath.ts). */
+  readonly onMounted?: ((endpoint: Endpoint, serve: EndpointServer) => void) | undefined
 }
 
 export interface Input<E extends Endpoint> {
@@ -238,21 +301,21 @@ const formatIssue = SchemaIssue.makeFormatterDefault()
  * A class, because an object literal with getters is created on V8's slow path (measured: +20µs).
  */
 class HandlerInput {
-  readonly #c: Context
-  constructor(c: Context, readonly params: unknown, readonly query: unknown, readonly body: unknown) {
-    this.#c = c
+  readonly #request: RequestView
+  constructor(request: RequestView, readonly params: unknown, readonly query: unknown, readonly body: unknown) {
+    this.#request = request
   }
   get actor(): string {
-    return principalOf(this.#c).name
+    return this.#request.principal.name
   }
   get onBehalfOf(): string | undefined {
-    return requestHeader(this.#c, onBehalfOfHeader)
+    return this.#request.header(onBehalfOfHeader)
   }
   get request(): Request {
-    return this.#c.req.raw
+    return this.#request.request
   }
   get principal(): Access.Principal {
-    return this.#c.get("principal") ?? Access.anonymous
+    return this.#request.principal
   }
 }
 
@@ -267,9 +330,9 @@ const onBehalfOfHeader = "x-actor"
  * same rule as a body's onBehalfOf (length, no control or bidi characters). Only changes record
  * it, so reads never touch the headers.
  */
-const onBehalfOfRefusal = (c: Context): ValidationError | undefined => {
-  if (c.req.method === "GET" || c.req.method === "HEAD") return undefined
-  const claimed = requestHeader(c, onBehalfOfHeader)
+const onBehalfOfRefusal = (request: RequestView): ValidationError | undefined => {
+  if (request.method === "GET" || request.method === "HEAD") return undefined
+  const claimed = request.header(onBehalfOfHeader)
   if (claimed === undefined) return undefined
   const problem = claimed.length === 0
     ? "must not be empty"
@@ -284,14 +347,14 @@ const onBehalfOfRefusal = (c: Context): ValidationError | undefined => {
   })
 }
 
-/** Writes the success answer; with `validate`, a JSON body that does not match its schema throws (500, logged). */
+/** Builds the success answer; with `validate`, a JSON body that does not match its schema throws (500, logged). */
 const makeWriter = (endpoint: Endpoint, validate: boolean) => {
   const { schema, status } = endpoint.success
   const check = validate && schema ? Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>) : undefined
-  return (result: unknown): Response => {
+  return (result: unknown): Answer | Response => {
     if (result instanceof Response) return result
     const reply = result instanceof Reply ? result : undefined
-    if (status === 204) return hardenedResponse(null, status, reply?.headers ?? noHeaders)
+    if (status === 204) return new Answer(status, null, reply?.headers ?? noHeaders, true)
     const text = JSON.stringify(reply === undefined ? result : reply.value)
     if (check) {
       const decoded = check(JSON.parse(text), { errors: "all", onExcessProperty: "error" })
@@ -301,13 +364,17 @@ const makeWriter = (endpoint: Endpoint, validate: boolean) => {
         )
       }
     }
-    return hardenedResponse(text, status, reply === undefined ? jsonType : { ...jsonType, ...reply.headers })
+    return new Answer(status, text, reply === undefined ? jsonType : { ...jsonType, ...reply.headers }, true)
   }
 }
 
-// Copied by hardenedResponse, never sent as they are.
+// Copied when sent, never changed.
 const noHeaders: Readonly<Record<string, string>> = {}
 const jsonType: Readonly<Record<string, string>> = { "content-type": "application/json" }
+
+/** A settled answer as a web Response; a pending one once it settles. */
+const responseOf = (answer: Answer | Response | Promise<Answer | Response>): Response | Promise<Response> =>
+  answer instanceof Promise ? answer.then(toResponse) : toResponse(answer)
 
 /** The mount function of an app: `mount(app, endpoint, handler)` adds the endpoint's route to `app`. */
 export const makeMount =
@@ -318,11 +385,11 @@ export const makeMount =
     const body = endpoint.body
     const decodeBody = body ? inputDecoder(body.schema as Schema.Decoder<unknown>, body.description) : noDecoder
     const write = makeWriter(endpoint, settings.validateResponses)
-    const { maxJsonBytes, confine } = settings
+    const { maxJsonBytes, confine, log } = settings
 
     /** The handler, or for a key confined by `modelNames` the confinement check, the handler and the list filter. */
-    const handle = (c: Context, input: HandlerInput) => {
-      const principal = principalOf(c)
+    const handle = (request: RequestView, input: HandlerInput) => {
+      const principal = request.principal
       if (confine === undefined || principal.modelNames === undefined) return handler(input as Input<E>)
       return confine.check(principal, endpoint, input).pipe(
         Effect.flatMap(() => handler(input as Input<E>)),
@@ -335,34 +402,36 @@ export const makeMount =
     }
 
     /** Decodes, runs and answers; synchronously when nothing needs running (a constant, a decoding failure). */
-    const answer = (c: Context, raw: unknown): Response | Promise<Response> => {
-      const refusal = onBehalfOfRefusal(c)
-      if (refusal) return failureResponse(c, Cause.fail(refusal), settings.log)
+    const answer = (request: RequestView, raw: unknown): Answer | Response | Promise<Answer | Response> => {
+      const refusal = onBehalfOfRefusal(request)
+      if (refusal) return failureAnswer(request, Cause.fail(refusal), log)
       const program = andThen(
-        decodeParams(c.req.param()),
+        decodeParams(request.params()),
         (params) =>
           andThen(
-            decodeQuery(endpoint.query ? c.req.query() : undefined),
-            (query) => andThen(decodeBody(raw), (decoded) => handle(c, new HandlerInput(c, params, query, decoded)))
+            decodeQuery(endpoint.query ? request.query() : undefined),
+            (query) =>
+              andThen(decodeBody(raw), (decoded) => handle(request, new HandlerInput(request, params, query, decoded)))
           )
       )
       const respond = (exit: Exit.Exit<unknown, unknown>) =>
-        Exit.isSuccess(exit) ? write(exit.value) : failureResponse(c, exit.cause, settings.log)
+        Exit.isSuccess(exit) ? write(exit.value) : failureAnswer(request, exit.cause, log)
       return Exit.isExit(program)
         ? respond(program as Exit.Exit<unknown, unknown>)
         : settings.run(program).then(respond)
     }
 
-    const respond = (c: Context): Response | Promise<Response> => {
-      if (!body) return answer(c, undefined)
-      const source = bodySource(c)
+    const serve: EndpointServer = (request) => {
+      if (!body) return answer(request, undefined)
+      const source = request.body()
       const read = body.optional ? readOptionalJson(source, maxJsonBytes) : readJsonFrom(source, maxJsonBytes)
-      return read.then((raw): Response | Promise<Response> => {
+      return read.then((raw) => {
         const refusal = options.screenBody?.(raw)
         if (refusal) throw refusal
-        return answer(c, raw)
+        return answer(request, raw)
       })
     }
+    settings.onMounted?.(endpoint, serve)
 
     const { authorize } = settings
     app.on(
@@ -370,8 +439,8 @@ export const makeMount =
       routePattern(endpoint.path),
       (c): Response | Promise<Response> =>
         authorize === undefined || endpoint.permission === "public"
-          ? respond(c)
-          : authorize(c, endpoint) ?? respond(c)
+          ? responseOf(serve(new HonoRequestView(c)))
+          : authorize(c, endpoint) ?? responseOf(serve(new HonoRequestView(c)))
     )
   }
 
