@@ -1,0 +1,108 @@
+/**
+ * The storage modes the pipeline's tests run in: memory, and the real Redis through a client the
+ * test owns (as a host service would), under a unique prefix whose keys are deleted afterwards.
+ */
+import { connectOrFail, deleteKeysWithPrefix, uniquePrefix } from "@org/ml-adapter-redis/testing"
+import type { AbTests, ModelRegistry } from "@org/ml-core"
+import { ModelRegistry as Registry } from "@org/ml-core"
+import { streamOf } from "@org/ml-core/testing"
+import { MlApiError } from "@org/ml-sdk"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { MlPipelineConfig, MlPipelineInstance } from "../src/index.js"
+import { createMlPipeline } from "../src/index.js"
+
+export const hostRedis = await connectOrFail()
+const prefixes: Array<string> = []
+const directories: Array<string> = []
+
+export const freshPrefix = (label: string) => {
+  const prefix = uniquePrefix(`pipeline-${label}`)
+  prefixes.push(prefix)
+  return prefix
+}
+
+export const freshDirectory = async () => {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), "ml-pipeline-test-"))
+  directories.push(directory)
+  return directory
+}
+
+/** Deletes this file's keys and directories; the host client is closed last, by the test file. */
+export const cleanUp = async () => {
+  for (const prefix of prefixes) await deleteKeysWithPrefix(hostRedis, prefix)
+  for (const directory of directories) await fs.rm(directory, { recursive: true, force: true })
+}
+
+export interface Mode {
+  readonly name: string
+  /** A configuration on fresh storage (Redis: a fresh prefix on the host's client, artifacts in a fresh directory). */
+  readonly config: (settings?: MlPipelineConfig["settings"]) => Promise<MlPipelineConfig>
+}
+
+export const modes: ReadonlyArray<Mode> = [
+  { name: "memory", config: async (settings) => ({ memory: true, settings }) },
+  {
+    name: "Redis (host client)",
+    config: async (settings) => ({
+      redis: hostRedis,
+      redisPrefix: freshPrefix("facade"),
+      storageDir: await freshDirectory(),
+      settings
+    })
+  }
+]
+
+/** Registers n models with artifacts, in testing, through the Promise API; returns their ids. */
+export const testingModels = async (ml: MlPipelineInstance, n: number) => {
+  const name = `m-${Math.random().toString(36).slice(2, 8)}`
+  const ids: Array<string> = []
+  for (let i = 0; i < n; i++) {
+    const model = await ml.registry.registerModel(
+      { name, version: String(i), algorithm: "a", framework: "f" },
+      streamOf([new Uint8Array([i])])
+    )
+    await ml.registry.promoteModel(model.id, "testing")
+    ids.push(model.id)
+  }
+  return ids
+}
+
+/**
+ * The Promise facade's registry seen as the Effect service again, so the core's behaviour suite
+ * (written against the service) checks the facade: a thrown SDK error becomes a failure with its
+ * tag (`code`) and problem fields, as the service's typed error had them.
+ */
+export const registryOverFacade = (ml: MlPipelineInstance): ModelRegistry.ModelRegistryShape => {
+  const back = <A>(call: () => Promise<A>) =>
+    Effect.tryPromise({
+      try: call,
+      catch: (error) => error instanceof MlApiError ? { ...error.problem, _tag: error.code } : error
+    })
+  const methods = Object.fromEntries(
+    Object.entries(ml.registry).map(([name, method]) => [
+      name,
+      (...args: ReadonlyArray<unknown>) =>
+        back(() => (method as (...a: ReadonlyArray<unknown>) => Promise<unknown>)(...args))
+    ])
+  )
+  return {
+    ...methods,
+    refreshGauges: () => back(() => ml.refreshMetrics()),
+    ping: () => back(() => ml.ping())
+  } as unknown as ModelRegistry.ModelRegistryShape
+}
+
+/** A layer of the registry service served by a fresh Promise facade, closed with the layer. */
+export const facadeRegistryLayer = (config: Promise<MlPipelineConfig>) =>
+  Layer.effect(
+    Registry.ModelRegistry,
+    Effect.acquireRelease(
+      Effect.promise(async () => createMlPipeline(await config)),
+      (ml) => Effect.promise(() => ml.close())
+    ).pipe(Effect.map(registryOverFacade))
+  )
+
+export type { AbTests }
