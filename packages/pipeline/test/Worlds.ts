@@ -3,16 +3,14 @@
  * test owns (as a host service would), under a unique prefix whose keys are deleted afterwards.
  */
 import { connectOrFail, deleteKeysWithPrefix, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import type { AbTests, ModelRegistry } from "@org/ml-core"
-import { ModelRegistry as Registry } from "@org/ml-core"
+import { ModelRegistry } from "@org/ml-core"
 import { streamOf } from "@org/ml-core/testing"
 import { MlApiError } from "@org/ml-sdk"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import type { MlPipelineConfig, MlPipelineInstance } from "../src/index.js"
-import { createMlPipeline } from "../src/index.js"
+import { createMlPipeline, type MlPipelineConfig, type MlPipelineInstance } from "../src/index.js"
 
 export const hostRedis = await connectOrFail()
 const prefixes: Array<string> = []
@@ -98,11 +96,9 @@ export const registryOverFacade = (ml: MlPipelineInstance): ModelRegistry.ModelR
 /** A layer of the registry service served by a fresh Promise facade, closed with the layer. */
 export const facadeRegistryLayer = (config: Promise<MlPipelineConfig>) =>
   Layer.effect(
-    Registry.ModelRegistry,
+    ModelRegistry.ModelRegistry,
     Effect.acquireRelease(
       Effect.promise(async () => createMlPipeline(await config)),
       (ml) => Effect.promise(() => ml.close())
     ).pipe(Effect.map(registryOverFacade))
   )
-
-export type { AbTests }
