@@ -3,10 +3,10 @@
  * test owns (as a host service would), under a unique prefix whose keys are deleted afterwards.
  */
 import { connectOrFail, deleteKeysWithPrefix, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import { ModelRegistry } from "@org/ml-core"
+import { AbTests, DriftDetector, ModelRegistry, OnlineLearner } from "@org/ml-core"
 import { streamOf } from "@org/ml-core/testing"
 import { MlApiError } from "@org/ml-sdk"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -69,36 +69,48 @@ export const testingModels = async (ml: MlPipelineInstance, n: number) => {
 }
 
 /**
- * The Promise facade's registry seen as the Effect service again, so the core's behaviour suite
- * (written against the service) checks the facade: a thrown SDK error becomes a failure with its
- * tag (`code`) and problem fields, as the service's typed error had them.
+ * A Promise-API use case seen as the Effect service again, so the core's behaviour suites (written
+ * against the services) check the facade: a thrown SDK error becomes a failure with its tag
+ * (`code`) and problem fields, as the service's typed error had them. `internals` stand in for the
+ * methods the facade runs itself.
  */
-export const registryOverFacade = (ml: MlPipelineInstance): ModelRegistry.ModelRegistryShape => {
+export const serviceOverFacade = <Shape>(facade: object, internals: Record<string, () => Promise<unknown>> = {}) => {
   const back = <A>(call: () => Promise<A>) =>
     Effect.tryPromise({
       try: call,
       catch: (error) => error instanceof MlApiError ? { ...error.problem, _tag: error.code } : error
     })
-  const methods = Object.fromEntries(
-    Object.entries(ml.registry).map(([name, method]) => [
-      name,
-      (...args: ReadonlyArray<unknown>) =>
-        back(() => (method as (...a: ReadonlyArray<unknown>) => Promise<unknown>)(...args))
-    ])
-  )
-  return {
-    ...methods,
-    refreshGauges: () => back(() => ml.refreshMetrics()),
-    ping: () => back(() => ml.ping())
-  } as unknown as ModelRegistry.ModelRegistryShape
+  const methods = Object.entries({ ...facade, ...internals }).map(([name, method]) => [
+    name,
+    (...args: ReadonlyArray<unknown>) =>
+      back(() => (method as (...a: ReadonlyArray<unknown>) => Promise<unknown>)(...args))
+  ])
+  return Object.fromEntries(methods) as Shape
 }
 
-/** A layer of the registry service served by a fresh Promise facade, closed with the layer. */
-export const facadeRegistryLayer = (config: Promise<MlPipelineConfig>) =>
-  Layer.effect(
-    ModelRegistry.ModelRegistry,
+/** The four use-case services served by one fresh Promise facade, closed with the layer. */
+export const facadeLayer = (config: Promise<MlPipelineConfig>) =>
+  Layer.effectContext(
     Effect.acquireRelease(
       Effect.promise(async () => createMlPipeline(await config)),
       (ml) => Effect.promise(() => ml.close())
-    ).pipe(Effect.map(registryOverFacade))
+    ).pipe(Effect.map((ml) =>
+      Context.make(
+        ModelRegistry.ModelRegistry,
+        serviceOverFacade<ModelRegistry.ModelRegistryShape>(ml.registry, {
+          refreshGauges: () => ml.refreshMetrics(),
+          ping: () => ml.ping()
+        })
+      ).pipe(
+        Context.add(
+          AbTests.AbTests,
+          serviceOverFacade<AbTests.AbTestsShape>(ml.experiments, { refreshGauges: () => ml.refreshMetrics() })
+        ),
+        Context.add(DriftDetector.DriftDetector, serviceOverFacade<DriftDetector.DriftDetectorShape>(ml.drift)),
+        Context.add(
+          OnlineLearner.OnlineLearner,
+          serviceOverFacade<OnlineLearner.OnlineLearnerShape>(ml.learning, { refreshGauges: () => ml.refreshMetrics() })
+        )
+      )
+    ))
   )
