@@ -7,9 +7,23 @@
  * pipeline opened (never a Redis client the host passed in).
  */
 import { problem, problemFromError } from "@org/ml-api"
-import { AbTests, DriftDetector, ModelRegistry, OnlineLearner, type StorageError } from "@org/ml-core"
+import {
+  AbTests,
+  CreateExperimentInput,
+  CreateMonitorInput,
+  CreatePipelineInput,
+  CreateWebhookInput,
+  decodeInput,
+  DriftDetector,
+  ListModelsQuery,
+  ModelRegistry,
+  OnlineLearner,
+  RegisterModelInput,
+  type StorageError,
+  UpdateModelInput
+} from "@org/ml-core"
 import { errorClasses, InternalError, type MlApiError } from "@org/ml-sdk"
-import { Cause, Context, type Effect, Exit, Fiber, Layer, ManagedRuntime } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, ManagedRuntime } from "effect"
 import * as MlPipeline from "./MlPipeline.js"
 import * as UseCases from "./UseCases.js"
 
@@ -53,8 +67,9 @@ export interface MlPipelineInstance {
 export const toThrown = (cause: Cause.Cause<unknown>): MlApiError => {
   const failure = cause.reasons.find(Cause.isFailReason)
   const typed = failure === undefined ? undefined : problemFromError(failure.error, "")
+  const defect = () => `ML Pipeline failed: ${String(Cause.squash(cause))}`
   const thrown = typed === undefined
-    ? new InternalError(problem("InternalError", `ML Pipeline failed: ${String(Cause.squash(cause))}`))
+    ? new InternalError(problem("InternalError", defect()))
     : new errorClasses[typed.code as keyof typeof errorClasses](typed)
   Object.defineProperty(thrown, "cause", {
     value: failure === undefined ? Cause.squash(cause) : failure.error,
@@ -63,19 +78,52 @@ export const toThrown = (cause: Cause.Cause<unknown>): MlApiError => {
   return thrown
 }
 
+/**
+ * The request records a caller passes, decoded with the schemas the server decodes its request
+ * bodies with: a caller without types (or with a cast) gets the server's ValidationError naming
+ * the field and its limit, never a defect or a stored record the server would have refused.
+ * Each entry: the argument's position and its decoder.
+ */
+type Decoders = Readonly<Record<string, readonly [number, (input: unknown) => Effect.Effect<unknown, unknown>]>>
+
+const decoders: { readonly [Service in "registry" | "experiments" | "drift" | "learning"]: Decoders } = {
+  registry: {
+    registerModel: [0, decodeInput(RegisterModelInput, "model metadata")],
+    updateModel: [1, decodeInput(UpdateModelInput, "model update")],
+    listModels: [0, (query) => decodeInput(ListModelsQuery, "model query")(query ?? {})]
+  },
+  experiments: { createExperiment: [0, decodeInput(CreateExperimentInput, "experiment")] },
+  drift: {
+    createMonitor: [0, decodeInput(CreateMonitorInput, "monitor")],
+    createWebhook: [0, decodeInput(CreateWebhookInput, "webhook")]
+  },
+  learning: { createPipeline: [0, decodeInput(CreatePipelineInput, "pipeline")] }
+}
+
 const promisify = <Shape extends object, Omitted extends keyof Shape>(
   service: Shape,
   omitted: ReadonlyArray<Omitted>,
-  run: <A>(effect: Effect.Effect<A, unknown>) => Promise<A>
+  inputs: Decoders,
+  run: <A>(effect: Effect.Effect<A, unknown, never>) => Promise<A>
 ): Promisified<Shape, Omitted> =>
   Object.fromEntries(
     Object.entries(service)
       .filter(([name, method]) => typeof method === "function" && !omitted.includes(name as Omitted))
-      .map(([name, method]) => [
-        name,
-        (...args: ReadonlyArray<unknown>) =>
-          run((method as (...a: ReadonlyArray<unknown>) => Effect.Effect<unknown>)(...args))
-      ])
+      .map(([name, method]) => {
+        const call = method as (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>
+        const decoder = inputs[name]
+        return [
+          name,
+          (...args: ReadonlyArray<unknown>) =>
+            run(
+              decoder === undefined ? call(...args) : Effect.flatMap(decoder[1](args[decoder[0]]), (decoded) => {
+                const decodedArgs = [...args]
+                decodedArgs[decoder[0]] = decoded
+                return call(...decodedArgs)
+              })
+            )
+        ]
+      })
   ) as Promisified<Shape, Omitted>
 
 /**
@@ -103,10 +151,20 @@ export const createMlPipeline = async (config: MlPipeline.MlPipelineConfig = {})
     throw toThrown(exit.cause)
   }
   return {
-    registry: promisify(Context.get(context, ModelRegistry.ModelRegistry), ["refreshGauges", "ping"], run),
-    experiments: promisify(Context.get(context, AbTests.AbTests), ["refreshGauges"], run),
-    drift: promisify(Context.get(context, DriftDetector.DriftDetector), ["monitorAllFeatures"], run),
-    learning: promisify(Context.get(context, OnlineLearner.OnlineLearner), ["runScheduler", "refreshGauges"], run),
+    registry: promisify(
+      Context.get(context, ModelRegistry.ModelRegistry),
+      ["refreshGauges", "ping"],
+      decoders.registry,
+      run
+    ),
+    experiments: promisify(Context.get(context, AbTests.AbTests), ["refreshGauges"], decoders.experiments, run),
+    drift: promisify(Context.get(context, DriftDetector.DriftDetector), ["monitorAllFeatures"], decoders.drift, run),
+    learning: promisify(
+      Context.get(context, OnlineLearner.OnlineLearner),
+      ["runScheduler", "refreshGauges"],
+      decoders.learning,
+      run
+    ),
     refreshMetrics: () => run(UseCases.refreshGauges),
     ping: () => run(ModelRegistry.ModelRegistry.use((registry) => registry.ping())),
     start: () => {

@@ -68,6 +68,29 @@ describe.each(modes)("the Promise facade on $name", (mode) => {
     })
   })
 
+  it("decodes request records as the server does: an untyped caller gets a ValidationError, not a defect", async () => {
+    await withPipeline(async (ml) => {
+      const tooLong = await thrown(
+        ml.registry.registerModel({ name: "x".repeat(129), version: "1", algorithm: "a", framework: "f" })
+      )
+      expect(tooLong).toBeInstanceOf(ValidationError)
+      expect((tooLong as ValidationError).errors).toEqual([{ path: "name", message: "must be at most 128 characters" }])
+      const typo = await thrown(
+        ml.registry.registerModel({ name: "m", version: "1", algorithm: "a", framework: "f", verison: "2" } as never)
+      )
+      expect((typo as ValidationError).errors).toEqual([{ path: "verison", message: "is not a known field" }])
+      expect((await ml.registry.listModels({})).items).toEqual([])
+      const junk = [
+        ml.drift.createMonitor({ id: "m", features: "none" } as never),
+        ml.experiments.createExperiment({ variants: 3 } as never),
+        ml.learning.createPipeline({ name: 5 } as never)
+      ]
+      for (const call of junk) expect(await thrown(call)).toBeInstanceOf(ValidationError)
+      const monitor = await thrown(ml.drift.createMonitor({ id: "m", features: "none" } as never))
+      expect((monitor as ValidationError).errors.map((e) => e.path)).toEqual(["features"])
+    })
+  })
+
   it("runs an A/B test: sticky assignment, metrics, results", async () => {
     await withPipeline(async (ml) => {
       const ids = await testingModels(ml, 2)
