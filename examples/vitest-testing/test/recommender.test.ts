@@ -2,8 +2,8 @@
  * Testing your own code with ML Pipeline in memory: `createMlPipeline({ memory: true })` is the
  * whole library with nothing on disk or in Redis, fresh for each test.
  */
-import { createMlPipeline, type MlPipelineInstance } from "@org/ml-pipeline"
 import { streamOf } from "@org/ml-core/testing"
+import { createMlPipeline, type MlPipelineInstance } from "@org/ml-pipeline"
 import { afterEach, beforeEach, expect, it } from "vitest"
 import { Recommender } from "../src/Recommender.js"
 
