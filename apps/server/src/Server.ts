@@ -43,7 +43,6 @@ import { S3ArtifactStore } from "@org/ml-adapter-s3"
 import {
   AbTests,
   type ArtifactStore,
-  DriftAlerts,
   DriftDetector,
   type KeyStore,
   Leases,
@@ -51,14 +50,13 @@ import {
   ModelRegistry,
   OnlineLearner,
   RateLimiter,
-  type StorageError,
-  StorageGauges
+  type StorageError
 } from "@org/ml-core"
-import { Effect, Layer, ManagedRuntime, PubSub, Redacted } from "effect"
+import { BackgroundWork, UseCases, type WebhookTargets } from "@org/ml-pipeline"
+import { Layer, ManagedRuntime, Redacted } from "effect"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { type AppOptions, makeApp } from "./App.js"
-import { backgroundWork } from "./BackgroundWork.js"
 import * as ComposedStores from "./ComposedStores.js"
 import type { ServerConfig } from "./Config.js"
 import { makeDiskSpace } from "./DiskSpace.js"
@@ -210,23 +208,6 @@ export type ServerServices =
   | Stores
   | MetricsSink.MetricsSink
 
-/**
- * Drift alerts (not recoveries) mark the pipelines watching that monitor: adaptive ones update at
- * once. A fiber subscribed to DriftAlerts for the runtime's life; a failed mark is dropped, as
- * the alert stays in its report.
- */
-const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
-  const learner = yield* OnlineLearner.OnlineLearner
-  const alerts = yield* (yield* DriftAlerts.DriftAlerts).subscribe
-  yield* PubSub.take(alerts).pipe(
-    Effect.flatMap((alert) =>
-      alert.kind === "recovery" ? Effect.void : Effect.ignore(learner.notifyDrift(alert.monitorId))
-    ),
-    Effect.forever,
-    Effect.forkScoped
-  )
-}))
-
 export interface RuntimeOptions {
   /** How webhook hosts are resolved (default: the system's DNS); tests steer it to show DNS rebinding. */
   readonly webhookResolve?: WebhookTargets.Resolve | undefined
@@ -239,41 +220,17 @@ export const makeRuntime = (
   metricsRegistry: Registry,
   options: RuntimeOptions = {}
 ): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> => {
-  const services = driftAlertsReachPipelines.pipe(Layer.provideMerge(
-    Layer.mergeAll(
-      AbTests.layer({
-        ...AbTests.defaultAbTestSettings,
-        stickyAssignment: config.abStickyAssignment,
-        minSamplesPerVariant: config.abMinSamples
-      }),
-      DriftDetector.layer({
-        defaults: {
-          pValueThreshold: config.driftThreshold,
-          windowSize: config.driftWindowSize,
-          checkIntervalSeconds: config.driftCheckIntervalSeconds
-        },
-        ...(config.webhookAllowPrivate ? {} : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) })
-      }).pipe(Layer.provide(WebhookTargets.layer(config.webhookAllowPrivate, options.webhookResolve))),
-      OnlineLearner.layer({
-        strategy: config.onlineStrategy,
-        batchSize: config.onlineBatchSize,
-        maxBufferSize: config.onlineMaxBuffer
-      })
-    ).pipe(
-      Layer.provideMerge(
-        ModelRegistry.layer({ demoteProductionTo: config.demoteProductionTo, maxArtifactBytes: config.maxUploadBytes })
-      ),
-      Layer.provideMerge(
-        Layer.merge(makeStorageLayer(config, options.backgroundWork?.log), PrometheusMetrics.layer(metricsRegistry))
-      ),
-      Layer.provide(Layer.succeed(StorageGauges.GaugeMaxAge, config.metricsMaxAgeMs))
+  // The same composition as the library entry (@org/ml-pipeline), over the configured stores.
+  const services = UseCases.layer(config, options).pipe(
+    Layer.provideMerge(
+      Layer.merge(makeStorageLayer(config, options.backgroundWork?.log), PrometheusMetrics.layer(metricsRegistry))
     )
-  ))
+  )
   // Built after the services it uses, so disposing the runtime interrupts it before they are released.
   return ManagedRuntime.make(
     options.backgroundWork === undefined
       ? services
-      : backgroundWork(config, options.backgroundWork.log).pipe(Layer.provideMerge(services))
+      : BackgroundWork.backgroundWork(config, options.backgroundWork.log).pipe(Layer.provideMerge(services))
   )
 }
 
@@ -305,11 +262,9 @@ export const makeServerApp = (
       ? undefined
       : (bucket) => runtime.runPromise(RateLimiter.RateLimiter.use((limiter) => limiter.take(bucket))),
     metrics: async () => {
-      await runtime.runPromise(Effect.all([
-        ModelRegistry.ModelRegistry.use((registry) => registry.refreshGauges()),
-        AbTests.AbTests.use((ab) => ab.refreshGauges()),
-        OnlineLearner.OnlineLearner.use((learner) => learner.refreshGauges())
-      ], { discard: true })).catch((error) => log(`Could not refresh gauges: ${String(error)}`))
+      await runtime.runPromise(UseCases.refreshGauges).catch((error) =>
+        log(`Could not refresh gauges: ${String(error)}`)
+      )
       return { contentType: metricsRegistry.contentType, body: await PrometheusMetrics.exposition(metricsRegistry) }
     }
   })

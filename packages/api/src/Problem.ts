@@ -48,3 +48,41 @@ export const problem = (
     code
   }
 }
+
+const isApiErrorTag = (tag: unknown): tag is ApiErrorTag => typeof tag === "string" && Object.hasOwn(problemKinds, tag)
+
+/**
+ * A storage failure: 507 naming the data directory when the write failed for want of space (the
+ * operator must free space there), otherwise a 503 that does not expose server paths.
+ */
+const storageProblem = (fields: Record<string, unknown>, instance: string): ProblemDetails => {
+  const { message, reason, directory } = fields
+  if (reason !== "insufficient-storage") return problem("StorageError", String(message), {}, instance)
+  const named = typeof directory === "string" ? directory : "the data directory"
+  return problem(
+    "InsufficientStorage",
+    `Insufficient storage in ${named}: ${String(message)}`,
+    { directory: named },
+    instance
+  )
+}
+
+/**
+ * The problem for a typed error (the server's answers, the library entry's errors): its own
+ * fields become extensions; field issues become `errors`.
+ */
+export const problemFromError = (error: unknown, instance: string): ProblemDetails | undefined => {
+  const tagged = error as { _tag?: unknown } | null
+  if (typeof tagged !== "object" || tagged === null || !isApiErrorTag(tagged._tag)) return undefined
+  if (tagged._tag === "StorageError") return storageProblem(tagged as Record<string, unknown>, instance)
+  const { _tag, message, cause: _cause, issues, ...fields } = tagged as Record<string, unknown>
+  const errors = Array.isArray(issues)
+    ? {
+      errors: issues.map((issue: { path: ReadonlyArray<unknown>; message: string }) => ({
+        path: issue.path.join("."),
+        message: issue.message
+      }))
+    }
+    : {}
+  return problem(tagged._tag, String(message ?? _tag), { ...fields, ...errors }, instance)
+}

@@ -1,0 +1,2 @@
+import base from "@org/lint/base"
+export default base

@@ -1,0 +1,84 @@
+/**
+ * The background work as layers, shared by the server's runtime and the library entry's
+ * `start()`: the drift scheduler, the learning scheduler and the reweighting of bandit
+ * experiments each run as one fiber in the layer's scope. Building the layer starts them and
+ * releasing it interrupts them, so there is one start and one shutdown path. Leases tell
+ * instances apart by the instance name, drawn from Effect's Random.
+ */
+import { AbTests, DriftDetector, type Leases, OnlineLearner } from "@org/ml-core"
+import { Cause, Context, Effect, Layer, Random, Schedule } from "effect"
+
+/** This process (a server, or a service embedding the library) among the instances that share storage. */
+export class ServerInstance extends Context.Service<ServerInstance, { readonly name: string }>()(
+  "@org/ml-server/ServerInstance"
+) {}
+
+/** `instance-<pid>-<6 base-36 digits>`: unique enough among instances, readable in lease records. */
+export const instanceName = (pid: number) =>
+  Effect.map(
+    Random.nextIntBetween(0, 36 ** 6, { halfOpen: true }),
+    (n) => `instance-${pid}-${n.toString(36).padStart(6, "0")}`
+  )
+
+export const serverInstanceLayer: Layer.Layer<ServerInstance> = Layer.effect(
+  ServerInstance,
+  Effect.map(instanceName(process.pid), (name) => ({ name }))
+)
+
+/** Every monitor checked once per its interval; leases make each check happen on one instance. */
+export const driftScheduler = (tickMillis: number) =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const { name } = yield* ServerInstance
+    const drift = yield* DriftDetector.DriftDetector
+    yield* Effect.forkScoped(drift.monitorAllFeatures(name, tickMillis))
+  }))
+
+/** Periodic and adaptive pipelines and retries; leases make each pipeline update on one instance. */
+export const learningScheduler = Layer.effectDiscard(Effect.gen(function*() {
+  const { name } = yield* ServerInstance
+  const learner = yield* OnlineLearner.OnlineLearner
+  yield* Effect.forkScoped(learner.runScheduler(name))
+}))
+
+/** One pass: every running bandit experiment gets new weights (one that fails is skipped). */
+export const reweightRunningBandits = (ab: AbTests.AbTestsShape) =>
+  ab.listExperiments().pipe(Effect.flatMap((all) =>
+    Effect.forEach(
+      all.filter((e) => e.mode === "bandit" && e.status === "running"),
+      (e) => Effect.ignore(ab.reweight(e.id)),
+      { discard: true }
+    )
+  ))
+
+/**
+ * Bandit experiments reweighted every `intervalSeconds` (also on demand through the API; 0: only
+ * then). A failed pass is logged and the next one runs on time.
+ */
+export const banditReweighting = (intervalSeconds: number, log: (line: string) => void) =>
+  intervalSeconds <= 0 ? Layer.empty : Layer.effectDiscard(Effect.gen(function*() {
+    const ab = yield* AbTests.AbTests
+    const pass = reweightRunningBandits(ab).pipe(
+      Effect.catchCause((cause) => Effect.sync(() => log(`Bandit reweighting failed: ${String(Cause.squash(cause))}`)))
+    )
+    yield* Effect.forkScoped(Effect.schedule(pass, Schedule.fixed(`${intervalSeconds} seconds`)))
+  }))
+
+export interface BackgroundWorkSettings {
+  readonly driftTickMillis: number
+  readonly abReweightIntervalSeconds: number
+}
+
+/** All of it, under one instance name. */
+export const backgroundWork = (
+  settings: BackgroundWorkSettings,
+  log: (line: string) => void
+): Layer.Layer<
+  never,
+  never,
+  DriftDetector.DriftDetector | OnlineLearner.OnlineLearner | AbTests.AbTests | Leases.Leases
+> =>
+  Layer.mergeAll(
+    driftScheduler(settings.driftTickMillis),
+    learningScheduler,
+    banditReweighting(settings.abReweightIntervalSeconds, log)
+  ).pipe(Layer.provide(serverInstanceLayer))

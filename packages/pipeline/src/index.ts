@@ -1,0 +1,6 @@
+export * as BackgroundWork from "./BackgroundWork.js"
+export { createMlPipeline, type MlPipelineInstance, type Promisified, toThrown } from "./CreateMlPipeline.js"
+export * as MlPipeline from "./MlPipeline.js"
+export type { MlPipelineConfig, PipelineSettings } from "./MlPipeline.js"
+export * as UseCases from "./UseCases.js"
+export * as WebhookTargets from "./WebhookTargets.js"
