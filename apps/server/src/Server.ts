@@ -61,7 +61,6 @@ import * as ComposedStores from "./ComposedStores.js"
 import type { ServerConfig } from "./Config.js"
 import { makeDiskSpace } from "./DiskSpace.js"
 import { fastPathServer } from "./FastPath.js"
-import * as WebhookTargets from "./WebhookTargets.js"
 
 type Stores = ComposedStores.RecordPorts | ArtifactStore.ArtifactStore
 
