@@ -91,6 +91,7 @@ const seed = async (client: MlClient): Promise<Seeded> => {
     id: "srm-check",
     name: "srm check",
     targetMetric: "conversion",
+    metricCaps: { revenue: { upper: 50, lower: 0 } },
     variants: [{ modelId: control, isControl: true, trafficPct: 50 }, {
       modelId: deep,
       isControl: false,
@@ -101,7 +102,20 @@ const seed = async (client: MlClient): Promise<Seeded> => {
   await client.experiments.start("srm-check")
   await client.experiments.recordMetrics("srm-check", [
     ...binary(control, "conversion", 60, 0.1),
-    ...binary(deep, "conversion", 60, 0.1)
+    ...binary(deep, "conversion", 60, 0.1),
+    // Revenue with each user's pre-experiment revenue (CUPED), clicks per session (a ratio metric).
+    ...[control, deep].flatMap((modelId, arm) =>
+      Array.from(
+        { length: 60 },
+        (_, i) => ({ modelId, metric: "revenue", value: 10 + (i % 7) + arm, covariate: 9 + (i % 7) })
+      )
+    ),
+    ...[control, deep].flatMap((modelId, arm) =>
+      Array.from(
+        { length: 60 },
+        (_, i) => ({ modelId, metric: "clicks", value: (i % 3) + arm, denominator: 1 + (i % 4) })
+      )
+    )
   ])
   await client.experiments.recordExposures("srm-check", [{ modelId: control, count: 1000 }, {
     modelId: deep,
@@ -261,6 +275,16 @@ describe("an admin (authentication off)", () => {
     await warning.waitFor()
     expect(await warning.textContent()).toContain("Sample-ratio mismatch")
     expect(await page.getByTestId("decision").textContent()).toContain("srm detected")
+    // CUPED, the ratio metric and the cap, as the results report them.
+    const results = await client.experiments.getExperimentResults("srm-check")
+    const cuped = page.getByTestId("cuped").locator("tbody tr")
+    expect(await cuped.count()).toBe(1)
+    expect(await cuped.textContent()).toContain(
+      `${(results.covariateAdjusted[0]!.varianceReduction! * 100).toFixed(1)}%`
+    )
+    const ratio = page.getByTestId("ratio-metrics").locator("tbody tr")
+    expect(await ratio.textContent()).toContain("clicks")
+    expect(await page.getByTestId("metric-caps").textContent()).toContain("revenue to 0 … 50")
     expect(errors).toEqual([])
   })
 

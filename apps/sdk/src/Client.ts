@@ -41,6 +41,10 @@ export type MetricSummaryView = VariantResults["metrics"][string]
 export type Comparison = ExperimentResults["comparisons"][number]
 /** Chance to beat the control, expected lift with its credible interval, and the risk of each choice. */
 export type BayesianComparison = NonNullable<Comparison["bayesian"]>
+/** A treatment against the control on a metric recorded with covariates, CUPED-adjusted. */
+export type CovariateAdjustedComparison = ExperimentResults["covariateAdjusted"][number]
+/** A treatment against the control on a metric recorded with denominators (delta method). */
+export type RatioComparison = ExperimentResults["ratioMetrics"][number]
 type CreateExperimentInput = BodyJsonOf<typeof Experiments.createExperiment>
 type UpdateExperimentInput = BodyJsonOf<typeof Experiments.updateExperiment>
 type CompleteExperimentInput = BodyJsonOf<typeof Experiments.completeExperiment>

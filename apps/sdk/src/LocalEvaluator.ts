@@ -6,7 +6,7 @@
  * batches, retried with exponential backoff. It uses no sticky storage: a user's model follows
  * the current split, which is what the hash gives them unless traffic is re-split.
  */
-import type { Attributes, Experiment } from "@org/ml-core"
+import type { Attributes, Experiment, MetricObservation } from "@org/ml-core"
 import { makeTargetedAssigner, type Targeted } from "@org/ml-core/targeting"
 
 export interface LocalEvaluatorOptions {
@@ -28,7 +28,7 @@ interface Transport {
   ) => Promise<void>
   readonly recordMetrics: (
     id: string,
-    observations: ReadonlyArray<{ readonly modelId: string; readonly metric: string; readonly value: number }>
+    observations: ReadonlyArray<MetricObservation>
   ) => Promise<void>
 }
 
@@ -48,7 +48,7 @@ export class LocalEvaluator {
     }
   >()
   private exposures = new Map<string, Map<string, number>>()
-  private metrics = new Map<string, Array<{ modelId: string; metric: string; value: number }>>()
+  private metrics = new Map<string, Array<MetricObservation>>()
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private ready: Promise<void>
 
@@ -105,9 +105,19 @@ export class LocalEvaluator {
     return { modelId, variant: index, inExperiment: true }
   }
 
-  recordMetric(experimentId: string, modelId: string, metric: string, value: number): void {
+  /**
+   * Queues one value; `paired` adds the user's pre-experiment value (covariate, for CUPED) or the
+   * denominator of a ratio metric (the value is then the numerator).
+   */
+  recordMetric(
+    experimentId: string,
+    modelId: string,
+    metric: string,
+    value: number,
+    paired: Pick<MetricObservation, "covariate" | "denominator"> = {}
+  ): void {
     const queue = this.metrics.get(experimentId) ?? []
-    queue.push({ modelId, metric, value })
+    queue.push({ modelId, metric, value, ...paired })
     this.metrics.set(experimentId, queue)
   }
 

@@ -20,6 +20,7 @@ export type {
   ExperimentMode,
   ExperimentStatus,
   ExposureCount,
+  MetricCap,
   MetricGoal,
   MetricObservation,
   ModelAssignment,
@@ -33,6 +34,7 @@ export {
   type BayesianComparison,
   type ClientOptions,
   type Comparison,
+  type CovariateAdjustedComparison,
   createClient,
   type CreatedKey,
   type CreateKeyInput,
@@ -43,6 +45,7 @@ export {
   type MetricSummaryView,
   type MlClient,
   type ProgressListener,
+  type RatioComparison,
   type UploadOptions,
   type VariantResults,
   type WhoAmI

@@ -141,7 +141,43 @@ const exampleResults: ExperimentResults = {
     outcome: "winner",
     winnerModelId: treatmentId,
     reason: `${treatmentId} is better on conversion (adjusted p = 4.49e-2 < 0.05)`
-  }
+  },
+  covariateAdjusted: [{
+    modelId: treatmentId,
+    metric: "conversion",
+    treatmentCount: 10155,
+    controlCount: 10180,
+    theta: 0.41,
+    difference: 0.0087,
+    differenceInterval: { lower: 0.0012, upper: 0.0162 },
+    relativeLift: 0.0777,
+    relativeLiftInterval: { lower: 0.0105, upper: 0.1449 },
+    pValue: 0.0232,
+    adjustedPValue: 0.0232,
+    unadjustedDifference: 0.009,
+    varianceReduction: 0.29,
+    significantlyBetter: true,
+    significantlyWorse: false
+  }],
+  ratioMetrics: [{
+    modelId: treatmentId,
+    metric: "clicks_per_session",
+    treatmentCount: 10155,
+    controlCount: 10180,
+    treatmentRatio: 0.208,
+    treatmentStandardError: 0.0021,
+    controlRatio: 0.205,
+    controlStandardError: 0.0021,
+    difference: 0.003,
+    differenceInterval: { lower: -0.0028, upper: 0.0088 },
+    relativeLift: 0.0146,
+    relativeLiftInterval: { lower: -0.0138, upper: 0.043 },
+    pValue: 0.31,
+    adjustedPValue: 0.31,
+    significantlyBetter: false,
+    significantlyWorse: false
+  }],
+  metricCaps: { revenue: { upper: 500, lower: 0 } }
 }
 
 export const createExperiment = endpoint({
@@ -325,13 +361,18 @@ export const recordMetrics = endpoint({
   method: "POST",
   path: "/v1/experiments/{id}/metrics",
   resource: "Experiments",
-  summary: "Record one observation ({ modelId, metric, value }) or many ({ observations })",
+  summary: "Record one observation ({ modelId, metric, value, covariate?, denominator? }) or many ({ observations })",
   permission: "experiments:record",
   params: ExperimentIdParams,
   body: {
     schema: RecordMetricsInput,
     description: "metrics",
-    example: { observations: [{ modelId: treatmentId, metric: "conversion", value: 1 }] }
+    example: {
+      observations: [
+        { modelId: treatmentId, metric: "conversion", value: 1, covariate: 0 },
+        { modelId: treatmentId, metric: "clicks_per_session", value: 3, denominator: 14 }
+      ]
+    }
   },
   success: { status: 202, description: "Accepted", schema: RecordedCount, example: { recorded: 1 } },
   errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]

@@ -8,7 +8,8 @@ import {
   ModelRegistry,
   ModelStore,
   PipelineStore,
-  summarize
+  summarize,
+  summarizePairs
 } from "@org/ml-core"
 import {
   artifactStoreContract,
@@ -252,6 +253,13 @@ describe("fs experiments durability", () => {
         s.addExposures(experiment.id, [2, 3], "2030-01-01"),
         s.addExposures(experiment.id, [4, 0], "2030-01-02"),
         s.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }]),
+        s.mergeMetrics(experiment.id, [{
+          variant: 0,
+          metric: "revenue",
+          summary: summarize([2, 4]),
+          covariatePairs: summarizePairs([1e9 + 0.125, 1e9], [2, 4]),
+          denominatorPairs: summarizePairs([1], [2])
+        }]),
         s.lowerSequentialPValues(experiment.id, [{ variant: 1, metric: "ctr", pValue: 0.2 }]),
         s.lowerSequentialPValues(experiment.id, [{ variant: 1, metric: "ctr", pValue: 1 / 30 }]),
         s.lowerSequentialPValues(experiment.id, [{ variant: 1, metric: "ctr", pValue: 0.9 }])
@@ -274,6 +282,9 @@ describe("fs experiments durability", () => {
     expect(assignment?.variant).toBe(1)
     expect(counters.variants.map((v) => v.exposures)).toEqual([6, 4])
     expect(counters.variants[1]).toMatchObject({ metrics: { ctr: { count: 3 } } })
+    // Paired summaries (CUPED covariates, ratio denominators) come back exactly.
+    expect(counters.variants[0]!.covariatePairs).toEqual({ revenue: summarizePairs([1e9 + 0.125, 1e9], [2, 4]) })
+    expect(counters.variants[0]!.denominatorPairs).toEqual({ revenue: summarizePairs([1], [2]) })
     expect(days).toEqual([{ day: "2030-01-01", counts: [2, 3] }, { day: "2030-01-02", counts: [4, 0] }])
   })
 })

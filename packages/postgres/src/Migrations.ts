@@ -302,6 +302,15 @@ export const migrations: ReadonlyArray<Migration> = [
         PRIMARY KEY (experiment_id, variant, metric)
       )`
     ]
+  },
+  {
+    version: 13,
+    name: "paired summaries of metrics (CUPED covariates, ratio denominators)",
+    statements: [
+      // Null until an observation of the (variant, metric) carries a covariate or a denominator.
+      `ALTER TABLE ml_experiment_metrics ADD COLUMN covariate_pairs jsonb`,
+      `ALTER TABLE ml_experiment_metrics ADD COLUMN denominator_pairs jsonb`
+    ]
   }
 ]
 

@@ -3,7 +3,8 @@
  * conditioned on the revision (compare-and-set). An assignment is INSERT ... ON CONFLICT DO
  * NOTHING: the first writer's row wins and every other writer, on any instance, reads that
  * winner. Exposures are added in the UPDATE itself (count = count + n), and a metric summary is
- * merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update. The
+ * merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update (its
+ * paired summaries, CUPED covariates and ratio denominators, in the same row and step). The
  * running minimum of an always-valid p-value is one upsert with LEAST, exact under concurrent looks.
  * When an experiment completes, its assignments get an expiry (the experiment's
  * assignmentRetentionSeconds, else the store's), in the same transaction as the commit; an expired
@@ -14,6 +15,7 @@ import {
   Experiment,
   ExperimentConflictError,
   ExperimentStore,
+  mergePairedSummaries,
   mergeSummaries,
   StaleRevisionError,
   storedRecord
@@ -25,6 +27,14 @@ import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 const experiments = storedRecord(Experiment)
 const assignments = storedRecord(Assignment)
 const summaries = storedRecord(ExperimentStore.SummaryRecord)
+const pairedSummaries = storedRecord(ExperimentStore.PairedSummaryRecord)
+
+/** The column of each kind of paired summary in ml_experiment_metrics. */
+const pairColumn = { covariatePairs: "covariate_pairs", denominatorPairs: "denominator_pairs" } as const
+
+/** A paired summary as its column's JSON, or SQL null. */
+const pairedJson = (tx: Pick<Sql, "json">, pairs: ExperimentStore.PairedSummaryRecord | undefined) =>
+  pairs === undefined ? null : tx.json(pairs as never)
 const sequentialRows = storedRecord(ExperimentStore.SequentialPValue)
 
 const decodeExperiment = (row: { id: string; record: unknown }) =>
@@ -191,19 +201,30 @@ export const make = (
         a.variant - b.variant || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0)
       )
       await sql.begin(async (tx) => {
-        for (const { metric, summary, variant } of ordered) {
+        for (const update of ordered) {
+          const { metric, summary, variant } = update
           const inserted = await tx`
-            INSERT INTO ml_experiment_metrics (experiment_id, variant, metric, summary)
-            VALUES (${experimentId}, ${variant}, ${metric}, ${tx.json(summary as never)})
+            INSERT INTO ml_experiment_metrics
+              (experiment_id, variant, metric, summary, covariate_pairs, denominator_pairs)
+            VALUES (${experimentId}, ${variant}, ${metric}, ${tx.json(summary as never)},
+              ${pairedJson(tx, update.covariatePairs)}, ${pairedJson(tx, update.denominatorPairs)})
             ON CONFLICT (experiment_id, variant, metric) DO NOTHING RETURNING variant`
           if (inserted.length === 1) continue
-          const [row] = await tx<Array<{ summary: unknown }>>`
-            SELECT summary FROM ml_experiment_metrics
+          const [row] = await tx<Array<{ summary: unknown; covariate_pairs: unknown; denominator_pairs: unknown }>>`
+            SELECT summary, covariate_pairs, denominator_pairs FROM ml_experiment_metrics
             WHERE experiment_id = ${experimentId} AND variant = ${variant} AND metric = ${metric} FOR UPDATE`
           const where = `ml_experiment_metrics row (${experimentId}, ${variant}, ${metric})`
           if (row === undefined) throw new Error(`${where} vanished after a conflicting insert`)
           const merged = mergeSummaries(summaries.orThrow(row.summary, where), summary)
-          await tx`UPDATE ml_experiment_metrics SET summary = ${tx.json(merged as never)}
+          const pairs = ExperimentStore.pairKinds.map((kind) => {
+            const stored = row[pairColumn[kind]]
+            const incoming = update[kind]
+            if (incoming === undefined || stored === null) return incoming ?? stored
+            return mergePairedSummaries(pairedSummaries.orThrow(stored, `${where} ${pairColumn[kind]}`), incoming)
+          }) as Array<ExperimentStore.PairedSummaryRecord | undefined>
+          await tx`UPDATE ml_experiment_metrics SET summary = ${tx.json(merged as never)},
+                     covariate_pairs = ${pairedJson(tx, pairs[0] ?? undefined)},
+                     denominator_pairs = ${pairedJson(tx, pairs[1] ?? undefined)}
                    WHERE experiment_id = ${experimentId} AND variant = ${variant} AND metric = ${metric}`
         }
       })
@@ -256,12 +277,30 @@ export const make = (
       const [exposures, metrics] = await Promise.all([
         sql<Array<{ variant: number; count: string }>>`
           SELECT variant, count FROM ml_experiment_exposures WHERE experiment_id = ${experimentId}`,
-        sql<Array<{ variant: number; metric: string; summary: unknown }>>`
-          SELECT variant, metric, summary FROM ml_experiment_metrics WHERE experiment_id = ${experimentId}`
+        sql<
+          Array<
+            { variant: number; metric: string; summary: unknown; covariate_pairs: unknown; denominator_pairs: unknown }
+          >
+        >`
+          SELECT variant, metric, summary, covariate_pairs, denominator_pairs
+          FROM ml_experiment_metrics WHERE experiment_id = ${experimentId}`
       ])
+      const pairs = ExperimentStore.pairedCounters(
+        metrics.flatMap((row) =>
+          ExperimentStore.pairKinds.flatMap((kind) => {
+            const stored = row[pairColumn[kind]]
+            if (stored === null) return []
+            const where = `ml_experiment_metrics row (${experimentId}, ${row.variant}, ${row.metric}) ${
+              pairColumn[kind]
+            }`
+            return [{ kind, variant: row.variant, metric: row.metric, summary: pairedSummaries.orThrow(stored, where) }]
+          })
+        ),
+        variantCount
+      )
       const variants = Array.from(
         { length: variantCount },
-        () => ({ exposures: 0, metrics: {} as Record<string, ExperimentStore.SummaryRecord> })
+        (_, v) => ({ ...pairs[v], exposures: 0, metrics: {} as Record<string, ExperimentStore.SummaryRecord> })
       )
       for (const row of exposures) if (row.variant < variantCount) variants[row.variant]!.exposures = Number(row.count)
       for (const row of metrics) {

@@ -3,7 +3,8 @@
  * `ab:experiment:<id>` (JSON, compare-and-set by Lua), `ab:assignment:<id>:<user>` (set if
  * absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters),
  * `ab:exposure-days:<id>` (hash "<day>:<variant>" -> count, trimmed to the newest days by Lua) and
- * `ab:metrics:<id>` (hash "variant:metric" -> summary) and `ab:sequential:<id>` (hash
+ * `ab:metrics:<id>` (hash "variant:metric" -> summary; "c:variant:metric" and "d:variant:metric" ->
+ * the paired summaries of covariates and denominators) and `ab:sequential:<id>` (hash
  * "variant:metric" -> running minimum of the always-valid p-value, lowered by Lua). Summaries merge
  * inside Lua with the same Chan formula as the core, on numbers written with 17 significant
  * digits, so concurrent instances lose neither updates nor precision.
@@ -13,6 +14,7 @@ import {
   Experiment,
   ExperimentConflictError,
   ExperimentStore,
+  type PairedSummary,
   type RecordDecoder,
   StaleRevisionError,
   type StorageError,
@@ -53,7 +55,8 @@ redis.call('SET', KEYS[1], ARGV[1])
 return {1, ARGV[1]}
 `
 
-// Summaries are "count|shift|shiftedMean|m2|min|max" with %.17g numbers (exact round trip).
+// Summaries are "count|shift|shiftedMean|m2|min|max" with %.17g numbers (exact round trip); fields
+// "c:..." and "d:..." hold paired summaries (below).
 // mergeSummaries merges the (field, summary) pairs of ARGV from index `first` into the hash `key`.
 const mergeLua = `
 local function parse(s)
@@ -62,13 +65,28 @@ local function parse(s)
   return t
 end
 local function fmt(x) return string.format('%.17g', x) end
+-- Paired summaries: "count|shiftX|shiftedMeanX|m2X|shiftY|shiftedMeanY|m2Y|coMoment", merged with
+-- the core's mergePairedSummaries (Chan's formula with the co-moment term).
+local function mergePaired(a, b)
+  local count = a[1] + b[1]
+  local dx = (b[2] - a[2]) + (b[3] - a[3])
+  local dy = (b[5] - a[5]) + (b[6] - a[6])
+  local weight = (a[1] * b[1]) / count
+  return {
+    count, a[2], a[3] + (dx * b[1]) / count, a[4] + b[4] + dx * dx * weight,
+    a[5], a[6] + (dy * b[1]) / count, a[7] + b[7] + dy * dy * weight, a[8] + b[8] + dx * dy * weight
+  }
+end
 local function mergeSummaries(key, first)
   for i = first, #ARGV, 2 do
     local field, incoming = ARGV[i], parse(ARGV[i + 1])
     local raw = redis.call('HGET', key, field)
     local merged
+    local kind = string.sub(field, 1, 2)
     if not raw then
       merged = incoming
+    elseif kind == 'c:' or kind == 'd:' then
+      merged = mergePaired(parse(raw), incoming)
     else
       local a = parse(raw)
       local b = incoming
@@ -79,7 +97,7 @@ local function mergeSummaries(key, first)
       merged = {count, a[2], shifted, m2, math.min(a[5], b[5]), math.max(a[6], b[6])}
     end
     local text = {}
-    for k = 1, 6 do text[k] = fmt(merged[k]) end
+    for k = 1, #merged do text[k] = fmt(merged[k]) end
     redis.call('HSET', key, field, table.concat(text, '|'))
   end
 end
@@ -223,9 +241,36 @@ const plannedAttempts = 10
 
 const encodeSummary = (s: Summary) =>
   [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
-/** The (field, summary) arguments of the merge scripts. */
+const encodePaired = (s: PairedSummary) =>
+  [s.count, s.shiftX, s.shiftedMeanX, s.m2X, s.shiftY, s.shiftedMeanY, s.m2Y, s.coMoment]
+    .map((x) => x.toPrecision(17)).join("|")
+/** The field prefix of each kind of paired summary in the metrics hash. */
+const pairPrefix: Record<ExperimentStore.PairKind, string> = { covariatePairs: "c:", denominatorPairs: "d:" }
+/** The (field, summary) arguments of the merge scripts: plain summaries, then any paired ones. */
 const summaryArgs = (updates: ReadonlyArray<ExperimentStore.MetricUpdate>) =>
-  updates.flatMap((u) => [`${u.variant}:${u.metric}`, encodeSummary(u.summary)])
+  updates.flatMap((u) => {
+    const args = [`${u.variant}:${u.metric}`, encodeSummary(u.summary)]
+    for (const kind of ExperimentStore.pairKinds) {
+      const pairs = u[kind]
+      if (pairs !== undefined) args.push(`${pairPrefix[kind]}${u.variant}:${u.metric}`, encodePaired(pairs))
+    }
+    return args
+  })
+/** The fields of a stored paired summary, unchecked (the counters decoder checks them). */
+const pairedFields = (text: string) => {
+  const [count, shiftX, shiftedMeanX, m2X, shiftY, shiftedMeanY, m2Y, coMoment] = text.split("|").map(Number)
+  return { count, shiftX, shiftedMeanX, m2X, shiftY, shiftedMeanY, m2Y, coMoment }
+}
+/** The paired summaries of a metrics hash, by variant: fields "c:variant:metric" and "d:variant:metric". */
+const pairedEntries = (hash: Record<string, string>) =>
+  Object.entries(hash).flatMap(([field, value]) => {
+    const kind = ExperimentStore.pairKinds.find((k) => field.startsWith(pairPrefix[k]))
+    if (kind === undefined) return []
+    const rest = field.slice(2)
+    const separator = rest.indexOf(":")
+    const summary = pairedFields(value) as unknown as PairedSummary
+    return [{ kind, variant: Number(rest.slice(0, separator)), metric: rest.slice(separator + 1), summary }]
+  })
 /** The (variant, count) arguments of the exposure scripts: only variants with exposures. */
 const countArgs = (counts: ReadonlyArray<number>) => counts.flatMap((c, i) => (c === 0 ? [] : [String(i), String(c)]))
 /** The fields of a stored summary, unchecked: the counters decoder checks them all at once. */
@@ -611,8 +656,10 @@ export const make = (
           redis.hgetall(keys.exposures(experimentId)),
           redis.hgetall(keys.metrics(experimentId))
         ])
+        const pairs = ExperimentStore.pairedCounters(pairedEntries(metrics), variantCount)
         const counters = {
           variants: Array.from({ length: variantCount }, (_, v) => ({
+            ...pairs[v],
             exposures: Number(exposures[String(v)] ?? 0),
             metrics: Object.fromEntries(
               Object.entries(metrics)

@@ -1,7 +1,8 @@
 /**
  * `ml experiments`: A/B tests between registry models, and their results as a table (per
  * variant: exposures, n, mean with its interval; per comparison: lift with its interval, p-values;
- * then the decision and its reason). `results --watch` redraws until the experiment completes.
+ * CUPED-adjusted and ratio-metric comparisons when recorded; the caps; then the decision and its
+ * reason). `results --watch` redraws until the experiment completes.
  */
 import type { Experiment, ExperimentResults } from "@org/ml-sdk"
 import { Command } from "commander"
@@ -26,6 +27,64 @@ const interval = (i: { readonly lower: number | null; readonly upper: number | n
 
 const percent = (value: number | null | undefined) =>
   value === null || value === undefined ? "-" : `${value >= 0 ? "+" : ""}${formatNumber(value * 100)}%`
+
+const verdict = (c: { readonly significantlyBetter: boolean; readonly significantlyWorse: boolean }) =>
+  c.significantlyBetter ? "better" : c.significantlyWorse ? "worse" : "no difference"
+
+/** CUPED-adjusted and ratio-metric comparisons and the caps, each only when there are any. */
+const pairedText = (r: ExperimentResults): Array<string> => {
+  const lines: Array<string> = []
+  if (r.covariateAdjusted.length > 0) {
+    lines.push(
+      "CUPED (adjusted by each user's pre-experiment value)",
+      table(
+        ["VARIANT", "METRIC", "DIFFERENCE", "INTERVAL", "LIFT", "P", "ADJ. P", "VARIANCE -", "VERDICT"],
+        r.covariateAdjusted.map((c) => [
+          c.modelId,
+          c.metric,
+          c.difference,
+          interval(c.differenceInterval),
+          percent(c.relativeLift),
+          c.pValue,
+          c.adjustedPValue,
+          percent(c.varianceReduction),
+          c.notComputable ?? verdict(c)
+        ])
+      ),
+      ""
+    )
+  }
+  if (r.ratioMetrics.length > 0) {
+    lines.push(
+      "Ratio metrics (delta method)",
+      table(
+        ["VARIANT", "METRIC", "RATIO", "CONTROL", "LIFT", "LIFT INTERVAL", "P", "ADJ. P", "VERDICT"],
+        r.ratioMetrics.map((c) => [
+          c.modelId,
+          c.metric,
+          c.treatmentRatio,
+          c.controlRatio,
+          percent(c.relativeLift),
+          c.relativeLiftInterval
+            ? `[${percent(c.relativeLiftInterval.lower)}, ${percent(c.relativeLiftInterval.upper)}]`
+            : "-",
+          c.pValue,
+          c.adjustedPValue,
+          c.notComputable ?? verdict(c)
+        ])
+      ),
+      ""
+    )
+  }
+  const caps = Object.entries(r.metricCaps)
+  if (caps.length > 0) {
+    const bounds = caps.map(([m, cap]) =>
+      `${m} to [${cap.lower === undefined ? "-inf" : formatNumber(cap.lower)}, ${formatNumber(cap.upper)}]`
+    )
+    lines.push(`capped at recording: ${bounds.join(", ")}`, "")
+  }
+  return lines
+}
 
 /** The results of an experiment as text: variants, comparisons with the control, the decision. */
 export const resultsText = (r: ExperimentResults): string => {
@@ -59,7 +118,7 @@ export const resultsText = (r: ExperimentResults): string => {
       c.sequentialPValue,
       c.bayesian?.chanceToBeatControl ?? null,
       c.bayesian ? percent(c.bayesian.riskOfChoosingTreatment) : "-",
-      c.significantlyBetter ? "better" : c.significantlyWorse ? "worse" : "no difference"
+      verdict(c)
     ])
   )
   const decision = r.decision
@@ -69,7 +128,8 @@ export const resultsText = (r: ExperimentResults): string => {
     variants,
     "",
     comparisons,
-    ""
+    "",
+    ...pairedText(r)
   ]
   if (r.srm.detected) lines.push(`sample ratio mismatch detected (p = ${formatNumber(r.srm.pValue)})`)
   lines.push(

@@ -7,6 +7,7 @@
 import { Schema } from "effect"
 import { ModelId } from "../registry/Model.js"
 import { checkedSchema } from "../shared/CheckedSchema.js"
+import { BoundedNumber } from "../shared/InputLimits.js"
 import { SafeLabel, SafeText } from "../shared/SafeText.js"
 import {
   type Condition,
@@ -54,6 +55,11 @@ export const MetricGoal = Schema.Struct({
   guardrail: Schema.optionalKey(Schema.Boolean)
 })
 export type MetricGoal = typeof MetricGoal.Type
+
+/** Whether larger values of the metric are better (its goal; maximize unless declared otherwise). */
+export const maximizes = (experiment: { readonly metricGoals: Readonly<Record<string, MetricGoal>> }, metric: string) =>
+  (Object.hasOwn(experiment.metricGoals, metric) ? experiment.metricGoals[metric]?.direction : undefined)
+    !== "minimize"
 
 const Probability = (message: string) =>
   Schema.Finite.check(
@@ -120,6 +126,36 @@ export const Holdout = Schema.Struct({
 })
 export type Holdout = typeof Holdout.Type
 
+/**
+ * Winsorization of one metric: every recorded value (and its covariate) is clamped to [lower, upper]
+ * before it is summarized. Absolute bounds only: a percentile cap moves as data arrive, so values
+ * summarized earlier would need capping again, which mergeable summaries cannot do (README).
+ */
+export const MetricCap = Schema.Struct({
+  upper: BoundedNumber,
+  lower: Schema.optionalKey(BoundedNumber)
+}).check(
+  Schema.makeFilter((cap) =>
+    cap.lower === undefined || cap.lower <= cap.upper
+      ? undefined
+      : { path: ["lower"], issue: "must be at most upper" }
+  )
+)
+export type MetricCap = typeof MetricCap.Type
+
+/** The most metrics one experiment may cap. */
+export const MAX_METRIC_CAPS = 100
+
+/** How metric values are treated at recording (Recording.ts); set at creation, stored with the definition. */
+const metricTreatmentFields = {
+  metricCaps: Schema.optionalKey(
+    Schema.Record(Schema.String, MetricCap).check(
+      Schema.isPropertyNames(MetricName),
+      Schema.isMaxProperties(MAX_METRIC_CAPS, { message: `must hold at most ${MAX_METRIC_CAPS} metrics` })
+    )
+  )
+}
+
 /** Who takes part (Targeting.ts); set at creation, stored with the definition. */
 const targetingFields = {
   condition: Schema.optionalKey(TargetingCondition),
@@ -156,7 +192,8 @@ export const CreateExperimentInput = Schema.Struct({
   sequential: Schema.optionalKey(Schema.Boolean),
   /** Seconds the sticky assignments are kept after the experiment completes (the server's default otherwise). */
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
-  ...targetingFields
+  ...targetingFields,
+  ...metricTreatmentFields
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -206,6 +243,7 @@ export const Experiment = Schema.Struct({
   /** Set when the creation request chose how long sticky assignments outlive the experiment. */
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
   ...targetingFields,
+  ...metricTreatmentFields,
   status: ExperimentStatus,
   createdAt: Schema.String,
   updatedAt: Schema.String,
@@ -270,6 +308,7 @@ export const newExperiment = (
     ...(input.fallbackAttribute === undefined ? {} : { fallbackAttribute: input.fallbackAttribute }),
     ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
     ...(input.holdout === undefined ? {} : { holdout: input.holdout }),
+    ...(input.metricCaps === undefined ? {} : { metricCaps: input.metricCaps }),
     status: "draft",
     createdAt: at,
     updatedAt: at,

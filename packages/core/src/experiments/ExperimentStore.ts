@@ -11,6 +11,7 @@
  */
 import { Context, Effect, Layer, type Result, Schema } from "effect"
 import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
+import { emptyPairedSummary, mergePairedSummaries, type PairedSummary } from "../stats/PairedSummary.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { ExperimentConflictError } from "./Errors.js"
 import { type Assignment, type Experiment, MetricName } from "./Experiment.js"
@@ -31,19 +32,48 @@ export const SummaryRecord = Schema.Struct({
 })
 export type SummaryRecord = typeof SummaryRecord.Type
 
+/**
+ * A stats PairedSummary as stored (Redis: "|"-joined numbers). Kept per (variant, metric) next to
+ * the plain summary, for the observations that carried a covariate (x the covariate, y the value:
+ * CUPED) or a denominator (x the denominator, y the value: ratio metrics).
+ */
+export const PairedSummaryRecord = Schema.Struct({
+  count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  shiftX: Schema.Finite,
+  shiftedMeanX: Schema.Finite,
+  m2X: Schema.Finite,
+  shiftY: Schema.Finite,
+  shiftedMeanY: Schema.Finite,
+  m2Y: Schema.Finite,
+  coMoment: Schema.Finite
+})
+export type PairedSummaryRecord = typeof PairedSummaryRecord.Type
+
+/** What the x of a stored paired summary is: a covariate (CUPED) or a denominator (ratio metric). */
+export const pairKinds = ["covariatePairs", "denominatorPairs"] as const
+export type PairKind = (typeof pairKinds)[number]
+
 const VariantIndex = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 export const MetricUpdate = Schema.Struct({
   variant: VariantIndex,
   metric: MetricName,
-  summary: SummaryRecord
+  summary: SummaryRecord,
+  /** The observations of the batch that carried a covariate, as (covariate, value) pairs. */
+  covariatePairs: Schema.optionalKey(PairedSummaryRecord),
+  /** The observations of the batch that carried a denominator, as (denominator, value) pairs. */
+  denominatorPairs: Schema.optionalKey(PairedSummaryRecord)
 })
 export type MetricUpdate = typeof MetricUpdate.Type
 
 export const VariantCounters = Schema.Struct({
   exposures: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
   /** One summary per metric name. */
-  metrics: Schema.Record(Schema.String, SummaryRecord)
+  metrics: Schema.Record(Schema.String, SummaryRecord),
+  /** Per metric name, when any of its observations carried a covariate: (covariate, value) pairs. */
+  covariatePairs: Schema.optionalKey(Schema.Record(Schema.String, PairedSummaryRecord)),
+  /** Per metric name, when any of its observations carried a denominator: (denominator, value) pairs. */
+  denominatorPairs: Schema.optionalKey(Schema.Record(Schema.String, PairedSummaryRecord))
 })
 export type VariantCounters = typeof VariantCounters.Type
 
@@ -239,9 +269,52 @@ export const counterWrites = (
   undated: counters.variants.map((v, i) => v.exposures - days.reduce((sum, d) => sum + (d.counts[i] ?? 0), 0)),
   days,
   metrics: counters.variants.flatMap((v, variant) =>
-    Object.entries(v.metrics).map(([metric, summary]) => ({ variant, metric, summary }))
+    Object.entries(v.metrics).map(([metric, summary]) => ({
+      variant,
+      metric,
+      summary,
+      ...pairedOf(v, metric)
+    }))
   )
 })
+
+/** The paired summaries a variant's counters hold for a metric, as MetricUpdate fields. */
+export const pairedOf = (
+  counters: Pick<VariantCounters, PairKind>,
+  metric: string
+): Partial<Record<PairKind, PairedSummaryRecord>> => {
+  const found: Partial<Record<PairKind, PairedSummaryRecord>> = {}
+  for (const kind of pairKinds) {
+    const byMetric = counters[kind]
+    if (byMetric !== undefined && Object.hasOwn(byMetric, metric)) found[kind] = byMetric[metric]!
+  }
+  return found
+}
+
+/**
+ * Paired summaries grouped per variant as VariantCounters fields, from (variant, kind, metric,
+ * summary) entries: a kind with no entries is left out, so stores without pairs read as before.
+ */
+export const pairedCounters = (
+  entries: Iterable<{
+    readonly variant: number
+    readonly kind: PairKind
+    readonly metric: string
+    readonly summary: PairedSummary
+  }>,
+  variantCount: number
+): Array<Partial<Record<PairKind, Record<string, PairedSummary>>>> => {
+  const grouped = Array.from(
+    { length: variantCount },
+    () => ({}) as Partial<Record<PairKind, Record<string, PairedSummary>>>
+  )
+  for (const { kind, metric, summary, variant } of entries) {
+    const ofVariant = grouped[variant]
+    if (ofVariant === undefined) continue
+    ;(ofVariant[kind] ??= {})[metric] = summary
+  }
+  return grouped
+}
 
 /** Reads an experiment's counters from `store` as CounterWrites. */
 export const exportCounters = (store: ExperimentStoreShape, experiment: Experiment) =>
@@ -275,6 +348,8 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
   const assignmentsByExperiment = new Map<string, Array<Assignment>>()
   const exposures = new Map<string, Array<number>>()
   const metrics = new Map<string, Summary>()
+  // "id\u0000variant\u0000metric" -> per kind, the paired summary.
+  const paired = new Map<string, Partial<Record<PairKind, PairedSummary>>>()
   const daily = new Map<string, Map<string, Array<number>>>()
   // Per experiment: "variant\u0000metric" -> the running minimum.
   const sequentialMinima = new Map<string, Map<string, SequentialPValue>>()
@@ -350,11 +425,29 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
           const key = metricKey(experimentId, variant, metric)
           metrics.set(key, mergeSummaries(metrics.get(key) ?? emptySummary, summary))
         }
+        for (const update of updates) {
+          const key = metricKey(experimentId, update.variant, update.metric)
+          for (const kind of pairKinds) {
+            const incoming = update[kind]
+            if (incoming === undefined) continue
+            const stored = paired.get(key) ?? {}
+            paired.set(key, { ...stored, [kind]: mergePairedSummaries(stored[kind] ?? emptyPairedSummary, incoming) })
+          }
+        }
       }),
     counters: (experimentId, variantCount) =>
       Effect.sync(() => {
         const exposed = exposures.get(experimentId) ?? []
         const prefix = `${experimentId}\u0000`
+        const pairs = pairedCounters(
+          [...paired].filter(([key]) => key.startsWith(prefix)).flatMap(([key, kinds]) => {
+            const [, v, metric] = key.split("\u0000")
+            return pairKinds.flatMap((kind) =>
+              kinds[kind] === undefined ? [] : [{ variant: Number(v), kind, metric: metric!, summary: kinds[kind] }]
+            )
+          }),
+          variantCount
+        )
         return {
           variants: Array.from({ length: variantCount }, (_, variant) => {
             const byMetric: Record<string, Summary> = {}
@@ -363,7 +456,7 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
               const [, v, metric] = key.split("\u0000")
               if (Number(v) === variant) byMetric[metric!] = summary
             }
-            return { exposures: exposed[variant] ?? 0, metrics: byMetric }
+            return { exposures: exposed[variant] ?? 0, metrics: byMetric, ...pairs[variant] }
           })
         }
       }),

@@ -3,13 +3,16 @@
  * entry is checked against the experiment (is the model a variant, is the value within the bound, is the
  * metric name valid), every issue is named by its index, and valid batches fold into one summary
  * per (variant, metric) or one count per variant, so a batch is a single atomic store update.
+ * Values are capped first (the experiment's metricCaps); an observation's covariate (CUPED) or
+ * denominator (ratio metric) also folds into a paired summary of the same (variant, metric).
  */
 import { Result } from "effect"
 import type { FieldIssue, ValidationError } from "../shared/Errors.js"
 import { boundedValueIssue } from "../shared/InputLimits.js"
+import { addPair, emptyPairedSummary, type PairedSummary } from "../stats/PairedSummary.js"
 import { addValue, emptySummary, type Summary } from "../stats/Summary.js"
-import { type Experiment, metricNamePattern } from "./Experiment.js"
-import type { MetricUpdate } from "./ExperimentStore.js"
+import { type Experiment, type MetricCap, metricNamePattern } from "./Experiment.js"
+import type { MetricUpdate, PairKind } from "./ExperimentStore.js"
 import { invalidInput } from "./Issues.js"
 import { MAX_EXPOSURES_PER_ENTRY } from "./Requests.js"
 
@@ -18,6 +21,10 @@ export interface Observation {
   readonly modelId: string
   readonly metric: string
   readonly value: number
+  /** The user's pre-experiment value of the metric (CUPED); capped like the value. */
+  readonly covariate?: number | undefined
+  /** The user's denominator of a ratio metric (the value is the numerator); not capped. */
+  readonly denominator?: number | undefined
 }
 
 export interface Exposure {
@@ -31,16 +38,58 @@ const variantOf = (experiment: Pick<Experiment, "variants">, modelId: string) =>
 const notAVariant = (experiment: Pick<Experiment, "id">, modelId: string) =>
   `model ${modelId} is not a variant of experiment ${experiment.id}`
 
+/** A value clamped to the metric's cap (winsorization), or unchanged when the metric has none. */
+export const capValue = (cap: MetricCap | undefined, value: number): number =>
+  cap === undefined ? value : Math.min(cap.upper, cap.lower === undefined ? value : Math.max(cap.lower, value))
+
+/** The cap of a metric, reading own properties only (metric names are user input). */
+export const capOf = (experiment: Pick<Experiment, "metricCaps">, metric: string): MetricCap | undefined =>
+  experiment.metricCaps !== undefined && Object.hasOwn(experiment.metricCaps, metric)
+    ? experiment.metricCaps[metric]
+    : undefined
+
+/** The issues of an observation's covariate and denominator (both optional, not together). */
+const pairIssues = (o: Observation, i: number): Array<FieldIssue> => {
+  const issues: Array<FieldIssue> = []
+  if (o.covariate !== undefined) {
+    const problem = boundedValueIssue(o.covariate)
+    if (problem !== undefined) issues.push({ path: [i, "covariate"], message: problem })
+  }
+  if (o.denominator !== undefined) {
+    const problem = boundedValueIssue(o.denominator)
+    if (problem !== undefined) issues.push({ path: [i, "denominator"], message: problem })
+    else if (o.denominator < 0) {
+      issues.push({ path: [i, "denominator"], message: `must be at least 0, got ${o.denominator}` })
+    }
+    if (o.covariate !== undefined) {
+      issues.push({ path: [i, "denominator"], message: "cannot be sent with a covariate (CUPED of ratio metrics)" })
+    }
+  }
+  return issues
+}
+
+interface Group {
+  readonly variant: number
+  readonly metric: string
+  summary: Summary
+  covariatePairs?: PairedSummary
+  denominatorPairs?: PairedSummary
+}
+
+const addToPairs = (group: Group, kind: PairKind, x: number, y: number) => {
+  group[kind] = addPair(group[kind] ?? emptyPairedSummary, x, y)
+}
+
 /**
  * One summary per (variant, metric) of the batch, or every issue. Once an issue is found the
  * rest is still checked (all issues are reported) but no longer summarized.
  */
 export const summarizeObservations = (
-  experiment: Pick<Experiment, "id" | "variants">,
+  experiment: Pick<Experiment, "id" | "variants" | "metricCaps">,
   observations: ReadonlyArray<Observation>
 ): Result.Result<Array<MetricUpdate>, ValidationError> => {
   const issues: Array<FieldIssue> = []
-  const grouped = new Map<string, { variant: number; metric: string; summary: Summary }>()
+  const grouped = new Map<string, Group>()
   observations.forEach((o, i) => {
     const variant = variantOf(experiment, o.modelId)
     if (variant === -1) issues.push({ path: [i, "modelId"], message: notAVariant(experiment, o.modelId) })
@@ -49,10 +98,19 @@ export const summarizeObservations = (
     if (typeof o.metric !== "string" || !metricNamePattern.test(o.metric)) {
       issues.push({ path: [i, "metric"], message: "must be a metric name" })
     }
+    issues.push(...pairIssues(o, i))
     if (issues.length === 0) {
       const key = `${variant}\u0000${o.metric}`
-      const entry = grouped.get(key) ?? { variant, metric: o.metric, summary: emptySummary }
-      grouped.set(key, { ...entry, summary: addValue(entry.summary, o.value) })
+      let group = grouped.get(key)
+      if (group === undefined) {
+        group = { variant, metric: o.metric, summary: emptySummary }
+        grouped.set(key, group)
+      }
+      const cap = capOf(experiment, o.metric)
+      const value = capValue(cap, o.value)
+      group.summary = addValue(group.summary, value)
+      if (o.covariate !== undefined) addToPairs(group, "covariatePairs", capValue(cap, o.covariate), value)
+      if (o.denominator !== undefined) addToPairs(group, "denominatorPairs", o.denominator, value)
     }
   })
   return issues.length > 0 ? Result.fail(invalidInput("metrics", issues)) : Result.succeed([...grouped.values()])

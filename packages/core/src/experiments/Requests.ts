@@ -132,9 +132,16 @@ export type RecordExposuresInput = typeof RecordExposuresInput.Type
 /**
  * One value of one metric for the model that served it. The value is bounded (|x| <= 1e120, see
  * InputLimits) so summaries stay finite; the metric name is checked by the use case, which names
- * the observation's index.
+ * the observation's index. `covariate` is the user's pre-experiment value of the metric (CUPED);
+ * `denominator` makes the value the numerator of a ratio metric (at least 0; not with a covariate).
  */
-export const MetricObservation = Schema.Struct({ modelId: ModelId, metric: Schema.String, value: BoundedNumber })
+export const MetricObservation = Schema.Struct({
+  modelId: ModelId,
+  metric: Schema.String,
+  value: BoundedNumber,
+  covariate: Schema.optionalKey(BoundedNumber),
+  denominator: Schema.optionalKey(BoundedNumber)
+})
 export type MetricObservation = typeof MetricObservation.Type
 
 /** One observation, or up to 100,000 at once. */

@@ -3,19 +3,31 @@
  * intervals, Welch comparisons of each treatment with the control (Holm-adjusted across the
  * treatments, with an optional always-valid mSPRT p-value), the Bayesian view of the same
  * comparison (BayesianLift: chance to beat the control, risks, credible interval of the lift), the
- * sample-ratio-mismatch check, and one documented decision. The response schema is here too, next
- * to what fills it.
+ * sample-ratio-mismatch check, and one documented decision. Beside them, from paired summaries
+ * (MetricAdjustments): CUPED-adjusted comparisons and ratio metrics. The response schema is here
+ * too, next to what fills it.
  */
 import { Schema, SchemaTransformation } from "effect"
 import { ModelId } from "../registry/Model.js"
 import { bayesianLift } from "../stats/BayesianLift.js"
 import { studentT } from "../stats/Distributions.js"
 import { chiSquareGoodnessOfFit, holmBonferroni, welchTTest } from "../stats/HypothesisTests.js"
+import type { PairedSummary } from "../stats/PairedSummary.js"
 import { StatsInputError } from "../stats/StatsError.js"
 import { meanDifference, type Summary, variance } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
-import { BanditWeights, Decision, type Experiment, ExperimentId, ExperimentStatus, MetricName } from "./Experiment.js"
-import { ExposureDay, type SequentialPValue } from "./ExperimentStore.js"
+import {
+  BanditWeights,
+  Decision,
+  type Experiment,
+  ExperimentId,
+  ExperimentStatus,
+  maximizes,
+  MetricCap,
+  MetricName
+} from "./Experiment.js"
+import { ExposureDay, type PairKind, type SequentialPValue } from "./ExperimentStore.js"
+import { covariateAdjustedComparisons, ratioComparisons } from "./MetricAdjustments.js"
 import { controlIndex } from "./Variants.js"
 
 /**
@@ -94,6 +106,66 @@ export const Comparison = Schema.Struct({
 })
 export type Comparison = typeof Comparison.Type
 
+/**
+ * A treatment against the control on one metric, CUPED-adjusted (MetricAdjustments): from the
+ * observations that carried a covariate (the user's pre-experiment value). θ is the pooled
+ * within-arm regression slope of the two arms compared; the estimate equals the coefficient of
+ * the treatment in an OLS of the metric on the treatment and the centred covariate.
+ */
+export const CovariateAdjustedComparison = Schema.Struct({
+  modelId: ModelId,
+  metric: MetricName,
+  /** Observations with a covariate in the treatment and in the control. */
+  treatmentCount: Schema.Int,
+  controlCount: Schema.Int,
+  theta: Statistic,
+  /** The adjusted difference of the means, with its (1 - alpha) interval (Welch on adjusted values). */
+  difference: Statistic,
+  differenceInterval: ConfidenceInterval,
+  /** Relative to the control's unadjusted mean; null when it is 0. */
+  relativeLift: Schema.NullOr(Schema.Finite),
+  relativeLiftInterval: Schema.NullOr(ConfidenceInterval),
+  pValue: Statistic,
+  /** Holm-adjusted across the treatments. */
+  adjustedPValue: Statistic,
+  /** The same observations' difference without the adjustment. */
+  unadjustedDifference: Statistic,
+  /** 1 - adjusted variance / unadjusted variance of the difference (0.4 = 40% less). */
+  varianceReduction: Statistic,
+  significantlyBetter: Schema.Boolean,
+  significantlyWorse: Schema.Boolean,
+  notComputable: Schema.optionalKey(Schema.String)
+})
+export type CovariateAdjustedComparison = typeof CovariateAdjustedComparison.Type
+
+/**
+ * A ratio metric (observations that carried a denominator: Σ values / Σ denominators per arm), a
+ * treatment against the control, with delta-method standard errors and a z-test.
+ */
+export const RatioComparison = Schema.Struct({
+  modelId: ModelId,
+  metric: MetricName,
+  /** Observations with a denominator in the treatment and in the control. */
+  treatmentCount: Schema.Int,
+  controlCount: Schema.Int,
+  treatmentRatio: Statistic,
+  treatmentStandardError: Statistic,
+  controlRatio: Statistic,
+  controlStandardError: Statistic,
+  difference: Statistic,
+  differenceInterval: ConfidenceInterval,
+  /** treatment / control - 1; null when the control's ratio is 0. */
+  relativeLift: Schema.NullOr(Schema.Finite),
+  relativeLiftInterval: Schema.NullOr(ConfidenceInterval),
+  pValue: Statistic,
+  /** Holm-adjusted across the treatments. */
+  adjustedPValue: Statistic,
+  significantlyBetter: Schema.Boolean,
+  significantlyWorse: Schema.Boolean,
+  notComputable: Schema.optionalKey(Schema.String)
+})
+export type RatioComparison = typeof RatioComparison.Type
+
 export const VariantResults = Schema.Struct({
   modelId: ModelId,
   isControl: Schema.Boolean,
@@ -121,13 +193,20 @@ export const ExperimentResults = Schema.Struct({
   banditHistory: Schema.Array(BanditWeights),
   /** Exposures per UTC day, oldest first: traffic over time (the newest MAX_EXPOSURE_DAYS days). */
   exposuresByDay: Schema.Array(ExposureDay),
-  decision: Decision
+  decision: Decision,
+  /** CUPED-adjusted comparisons of every metric with covariates (the unadjusted ones stay above). */
+  covariateAdjusted: Schema.Array(CovariateAdjustedComparison),
+  /** Comparisons of every metric recorded with denominators, as a ratio metric. */
+  ratioMetrics: Schema.Array(RatioComparison),
+  /** The caps applied to values at recording (winsorization), per metric; empty when none. */
+  metricCaps: Schema.Record(Schema.String, MetricCap)
 })
 export type ExperimentResults = typeof ExperimentResults.Type
 
 /** Per variant index: exposures and one summary per metric (ExperimentStore's counters). */
 export type VariantTotals = ReadonlyArray<
-  { readonly exposures: number; readonly metrics: Readonly<Record<string, Summary>> }
+  & { readonly exposures: number; readonly metrics: Readonly<Record<string, Summary>> }
+  & { readonly [K in PairKind]?: Readonly<Record<string, PairedSummary>> | undefined }
 >
 
 /** SRM is flagged below this p-value unless the server configures another. */
@@ -250,11 +329,6 @@ const bayesianComparison = (
     riskOfChoosingControl
   }
 }
-
-/** Whether larger values of the metric are better (its goal; maximize unless declared otherwise). */
-const maximizes = (experiment: Pick<Experiment, "metricGoals">, metric: string) =>
-  (Object.hasOwn(experiment.metricGoals, metric) ? experiment.metricGoals[metric]?.direction : undefined)
-    !== "minimize"
 
 /**
  * Every treatment with at least two values against the control on `metric`. Significance uses
@@ -475,6 +549,9 @@ export const computeResults = (
     srm,
     banditHistory: experiment.banditHistory,
     exposuresByDay,
-    decision
+    decision,
+    covariateAdjusted: covariateAdjustedComparisons(experiment, totals),
+    ratioMetrics: ratioComparisons(experiment, totals),
+    metricCaps: experiment.metricCaps ?? {}
   }
 }

@@ -44,6 +44,28 @@ export {
 } from "./Ks.js"
 export { numpyStd, numpySum } from "./NumpySum.js"
 export {
+  addPair,
+  covariance,
+  emptyPairedSummary,
+  meanDifferenceX,
+  meanDifferenceY,
+  meanX,
+  meanY,
+  mergePairedSummaries,
+  type PairedSummary,
+  summarizePairs,
+  varianceX,
+  varianceY
+} from "./PairedSummary.js"
+export {
+  type CupedResult,
+  cupedTest,
+  type RatioEstimate,
+  ratioEstimate,
+  ratioTest,
+  type RatioTestResult
+} from "./PairedTests.js"
+export {
   type BinStrategy,
   categoricalPsi,
   type CategoricalPsiResult,

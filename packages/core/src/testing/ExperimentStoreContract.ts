@@ -2,8 +2,9 @@
  * Contract of the ExperimentStore port, run against every adapter: set-if-absent assignment
  * under concurrency, compare-and-set commits, atomic exposure and summary merges (no lost
  * updates when many writers record at once), per-day exposure counters kept for a bounded number
- * of days, running minima of always-valid p-values lowered atomically, and records that read back
- * in their schema's shape.
+ * of days, running minima of always-valid p-values lowered atomically, paired summaries (CUPED
+ * covariates, ratio denominators) merged and copied like the plain ones, and records that read
+ * back in their schema's shape.
  */
 import { Context, Effect, Exit, Layer, Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
@@ -21,6 +22,7 @@ import {
   SequentialPValue
 } from "../experiments/ExperimentStore.js"
 import { makeUlid } from "../shared/Ulid.js"
+import { covariance, meanX, meanY, type PairedSummary, summarizePairs } from "../stats/PairedSummary.js"
 import { summarize } from "../stats/Summary.js"
 
 export const sampleExperiment = (overrides: Partial<Experiment> = {}): Experiment => {
@@ -274,11 +276,69 @@ export const experimentStoreContract = (
       })
     })
 
+    it("merges paired summaries (covariates, denominators) from concurrent writers and copies them", async () => {
+      const [experiment, copy] = [sampleExperiment(), sampleExperiment()]
+      // Pairs near 1e9 whose deviations matter, and plain ones: 30 batches on two variants.
+      const batches = Array.from({ length: 30 }, (_, i) => ({
+        x: [1e9 + i / 8, 1e9 - i / 16, 1e9 + 0.5],
+        y: [i, 2 * i + 1, Math.PI * i],
+        denominators: [i % 4, 1 + (i % 3), 2]
+      }))
+      const r = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        yield* Effect.all(
+          batches.map((b, i) =>
+            store.mergeMetrics(experiment.id, [
+              {
+                variant: i % 2,
+                metric: "revenue",
+                summary: summarize(b.y),
+                covariatePairs: summarizePairs(b.x, b.y),
+                denominatorPairs: summarizePairs(b.denominators, b.y)
+              },
+              { variant: i % 2, metric: "ctr", summary: summarize(b.y) }
+            ])
+          ),
+          { concurrency: "unbounded" }
+        )
+        const writes = yield* exportCounters(store, experiment)
+        yield* store.insert(copy)
+        yield* importCounters(store, copy.id, writes)
+        return { source: yield* store.counters(experiment.id, 2), copy: yield* store.counters(copy.id, 2) }
+      }))
+      const close = (actual: number, expected: number) =>
+        expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)))
+      const same = (actual: PairedSummary | undefined, expected: PairedSummary) => {
+        expect(actual?.count).toBe(expected.count)
+        close(meanX(actual!) - 1e9, meanX(expected) - 1e9)
+        close(meanY(actual!), meanY(expected))
+        close(actual!.m2X, expected.m2X)
+        close(actual!.m2Y, expected.m2Y)
+        close(covariance(actual!), covariance(expected))
+      }
+      ;[0, 1].forEach((v) => {
+        const mine = batches.filter((_, i) => i % 2 === v)
+        const ys = mine.flatMap((b) => b.y)
+        same(r.source.variants[v]!.covariatePairs?.revenue, summarizePairs(mine.flatMap((b) => b.x), ys))
+        const ratio = r.source.variants[v]!.denominatorPairs?.revenue
+        const expected = summarizePairs(mine.flatMap((b) => b.denominators), ys)
+        expect(ratio?.count).toBe(expected.count)
+        close(meanX(ratio!), meanX(expected))
+        close(covariance(ratio!), covariance(expected))
+        // Metrics recorded without pairs have none.
+        expect(Object.keys(r.source.variants[v]!.covariatePairs ?? {})).toEqual(["revenue"])
+      })
+      expect(r.copy).toEqual(r.source)
+      Schema.decodeUnknownSync(ExperimentCounters)(r.source, { onExcessProperty: "error" })
+    })
+
     it("reads back experiments, assignments and counters with exactly their schema's shape", async () => {
       const experiment = sampleExperiment({
         metricGoals: { ctr: { direction: "maximize" }, latency: { direction: "minimize", guardrail: true } },
         trafficHistory: [{ at: new Date().toISOString(), actor: "ops", trafficPct: [50, 50] }],
-        banditHistory: [{ at: new Date().toISOString(), weights: [0.25, 0.75] }]
+        banditHistory: [{ at: new Date().toISOString(), weights: [0.25, 0.75] }],
+        metricCaps: { ctr: { upper: 1 }, latency: { upper: 2000.5, lower: -0.25 } }
       })
       const assignment = {
         experimentId: experiment.id,
@@ -292,7 +352,13 @@ export const experimentStoreContract = (
         yield* store.insert(experiment)
         yield* store.assignIfAbsent(assignment)
         yield* store.addExposures(experiment.id, [2, 3])
-        yield* store.mergeMetrics(experiment.id, [{ variant: 1, metric: "ctr", summary: summarize([0, 1, 1]) }])
+        yield* store.mergeMetrics(experiment.id, [{
+          variant: 1,
+          metric: "ctr",
+          summary: summarize([0, 1, 1]),
+          covariatePairs: summarizePairs([1, 0], [0, 1]),
+          denominatorPairs: summarizePairs([2], [1])
+        }])
         return {
           experiment: yield* store.get(experiment.id),
           listed: (yield* store.list()).find((e) => e.id === experiment.id),
@@ -391,7 +457,13 @@ export const experimentStoreContract = (
         const metricPlan = (experiment: Experiment) =>
           experiment.status === "draft"
             ? Result.fail(notStarted)
-            : Result.succeed([{ variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }])
+            : Result.succeed([{
+              variant: 1,
+              metric: "ctr",
+              summary: summarize([1, 0, 1]),
+              covariatePairs: summarizePairs([0.5, 1], [1, 0]),
+              denominatorPairs: summarizePairs([3], [1])
+            }])
 
         it("assigns a batch in one step: set if absent, one exposure per new user, the winner read back", async () => {
           const experiment = sampleExperiment()
@@ -463,6 +535,9 @@ export const experimentStoreContract = (
           expect(read.merged).toMatchObject({ status: "running", revision: 2 })
           expect(read.exposed).toMatchObject({ revision: 2 })
           expect(read.counters.variants[1]!.metrics.ctr).toMatchObject({ count: 3, min: 0, max: 1 })
+          // The paired summaries merge in the same checked step.
+          expect(read.counters.variants[1]!.covariatePairs?.ctr).toEqual(summarizePairs([0.5, 1], [1, 0]))
+          expect(read.counters.variants[1]!.denominatorPairs?.ctr).toEqual(summarizePairs([3], [1]))
           expect(read.counters.variants.map((v) => v.exposures)).toEqual([2, 3])
         })
 

@@ -11,6 +11,7 @@ import { formatCount, formatNumber, formatPercent, formatTime } from "../../ui/f
 import { ErrorMessage, Loading } from "../../ui/States.js"
 import { useResource } from "../../ui/useResource.js"
 import { ExperimentActions } from "./ExperimentActions.js"
+import { PairedResults } from "./PairedResults.js"
 import "./experiments.css"
 import { loadModelLabels, type ModelLabel, modelLabel, type ModelLabels } from "./modelLabels.js"
 import {
@@ -121,6 +122,7 @@ const ExperimentView = ({ page, reload }: { readonly page: ExperimentPage; reado
           />
         </>
       )}
+      <PairedResults experiment={experiment} results={results} names={names} />
       <h2>Traffic</h2>
       <DailyExposuresChart results={results} names={names} />
       <div class="exp-grid">
