@@ -4,7 +4,7 @@
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import type { Endpoint } from "@org/ml-api"
-import { KeyStore } from "@org/ml-core"
+import { KeyStore, type SdkConnections } from "@org/ml-core"
 import { Effect, type ManagedRuntime } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
@@ -28,6 +28,7 @@ import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
 import { pipelineRoutes } from "./routes/pipelines.js"
+import { sdkRoutes } from "./routes/sdk.js"
 import { makeSecurityHeaders } from "./SecurityHeaders.js"
 
 type HttpMetrics = PrometheusMetrics.HttpMetrics
@@ -52,6 +53,8 @@ export interface AppOptions {
   readonly rateLimit?: TakeToken | undefined
   /** Where the built dashboard is (default: the @org/ml-dashboard package); false: no dashboard. */
   readonly dashboard?: { readonly directory?: string } | false | undefined
+  /** Where SDK connections (client keys of the features payload) live; memory when absent. */
+  readonly sdkConnections?: SdkConnections.SdkConnectionStoreShape | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
@@ -156,6 +159,7 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", driftRoutes(mount))
   app.route("/", pipelineRoutes(mount))
   app.route("/", keyRoutes(mount))
+  app.route("/", sdkRoutes(mount, { runtime, connections: options.sdkConnections, log }))
   if (options.dashboard !== false) app.route("/", dashboardRoutes(options.dashboard ?? {}))
   return app
 }
