@@ -10,7 +10,8 @@ import { parseStickyAssignment, type StickyAssignment, stickyKey, type StickySto
 /** The two commands the store sends, as ioredis (and compatible clients) spell them. */
 export interface RedisLike {
   get(key: string): Promise<string | null>
-  set(key: string, value: string, ...options: Array<string | number>): Promise<unknown>
+  set(key: string, value: string, nx: "NX"): Promise<unknown>
+  set(key: string, value: string, secondsToken: "EX", seconds: number, nx: "NX"): Promise<unknown>
 }
 
 export interface RedisStickyStoreOptions {
@@ -22,14 +23,15 @@ export interface RedisStickyStoreOptions {
 
 export const redisStickyStore = (redis: RedisLike, options: RedisStickyStoreOptions = {}): StickyStore => {
   const prefix = options.prefix ?? "ml-sticky:"
-  const expiry = options.ttlSeconds === undefined ? [] : ["EX", Math.max(1, Math.ceil(options.ttlSeconds))]
+  const ttl = options.ttlSeconds === undefined ? undefined : Math.max(1, Math.ceil(options.ttlSeconds))
   const get = async (experimentId: string, userId: string) =>
     parseStickyAssignment(await redis.get(stickyKey(prefix, experimentId, userId)))
   return {
     get,
     setIfAbsent: async (experimentId, userId, assignment): Promise<StickyAssignment> => {
       const key = stickyKey(prefix, experimentId, userId)
-      const written = await redis.set(key, JSON.stringify(assignment), ...expiry, "NX")
+      const value = JSON.stringify(assignment)
+      const written = await (ttl === undefined ? redis.set(key, value, "NX") : redis.set(key, value, "EX", ttl, "NX"))
       if (written === "OK") return assignment
       // Another writer won: its assignment is the user's (or, unreadable, ours is served unkept).
       return (await get(experimentId, userId)) ?? assignment

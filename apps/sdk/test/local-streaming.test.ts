@@ -112,7 +112,7 @@ describe("LocalEvaluator over server-sent events", () => {
     expect(new Set(before).size).toBe(2)
 
     await ml.experiments.update(experiment.id, { trafficPct: [100, 0] })
-    await within(3_000, () => local.assign(experiment.id, "probe").modelId === ids[0])
+    await within(3_000, () => treatedShare(local, experiment.id, ids[1]!) === 0)
     // Users seen before keep their variant, new users follow the new split: on both sides.
     expect(await ours(early)).toEqual(before)
     expect(await servers(early)).toEqual(before)
