@@ -4,7 +4,7 @@
  */
 import type { PrometheusMetrics } from "@org/ml-adapter-prometheus"
 import type { Endpoint } from "@org/ml-api"
-import { KeyStore, type SdkConnections } from "@org/ml-core"
+import { KeyStore } from "@org/ml-core"
 import { Effect, type ManagedRuntime } from "effect"
 import { type Context, Hono } from "hono"
 import { routePath } from "hono/route"
@@ -53,8 +53,6 @@ export interface AppOptions {
   readonly rateLimit?: TakeToken | undefined
   /** Where the built dashboard is (default: the @org/ml-dashboard package); false: no dashboard. */
   readonly dashboard?: { readonly directory?: string } | false | undefined
-  /** Where SDK connections (client keys of the features payload) live; memory when absent. */
-  readonly sdkConnections?: SdkConnections.SdkConnectionStoreShape | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
@@ -159,7 +157,7 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", driftRoutes(mount))
   app.route("/", pipelineRoutes(mount))
   app.route("/", keyRoutes(mount))
-  app.route("/", sdkRoutes(mount, { runtime, connections: options.sdkConnections, log }))
+  app.route("/", sdkRoutes(mount, { runtime, log }))
   if (options.dashboard !== false) app.route("/", dashboardRoutes(options.dashboard ?? {}))
   return app
 }

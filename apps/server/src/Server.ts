@@ -17,6 +17,7 @@ import {
   FsKeyStore,
   FsModelStore,
   FsPipelineStore,
+  FsSdkConnectionStore,
   InstanceFile
 } from "@org/ml-adapter-fs"
 import {
@@ -27,7 +28,8 @@ import {
   PostgresLeases,
   PostgresModelStore,
   PostgresPipelineStore,
-  PostgresRateLimiter
+  PostgresRateLimiter,
+  PostgresSdkConnectionStore
 } from "@org/ml-adapter-postgres"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
 import {
@@ -37,7 +39,8 @@ import {
   RedisKeyStore,
   RedisModelStore,
   RedisPipelineStore,
-  RedisRateLimiter
+  RedisRateLimiter,
+  RedisSdkConnectionStore
 } from "@org/ml-adapter-redis"
 import { S3ArtifactStore } from "@org/ml-adapter-s3"
 import {
@@ -51,6 +54,7 @@ import {
   ModelRegistry,
   OnlineLearner,
   RateLimiter,
+  type SdkConnections,
   type StorageError,
   StorageGauges
 } from "@org/ml-core"
@@ -101,6 +105,7 @@ export const makeStorageLayer = (
       FsPipelineStore.layer({ directory }),
       Leases.layerMemory,
       FsKeyStore.layer({ directory }),
+      FsSdkConnectionStore.layer({ directory }),
       rateLimit === undefined ? RateLimiter.layerUnlimited : RateLimiter.layerMemory(rateLimit)
     )
   }
@@ -111,6 +116,7 @@ export const makeStorageLayer = (
     RedisDriftStore.layer,
     RedisPipelineStore.layer,
     RedisKeyStore.layer,
+    RedisSdkConnectionStore.layer,
     // Shared by every instance on the prefix, so the limit holds however many instances serve.
     rateLimit === undefined ? RateLimiter.layerUnlimited : RedisRateLimiter.layer(rateLimit)
   ).pipe(
@@ -159,6 +165,7 @@ const postgresStores = (
     PostgresLeases.layer,
     PostgresPipelineStore.layer,
     PostgresKeyStore.layer,
+    PostgresSdkConnectionStore.layer,
     rateLimit === undefined ? RateLimiter.layerUnlimited : PostgresRateLimiter.layer(rateLimit)
   ).pipe(
     Layer.provide(PostgresClient.layer(postgresOptions(url, config))),
@@ -206,6 +213,7 @@ export type ServerServices =
   | DriftDetector.DriftDetector
   | OnlineLearner.OnlineLearner
   | KeyStore.KeyStore
+  | SdkConnections.SdkConnectionStore
   | Stores
   | MetricsSink.MetricsSink
 

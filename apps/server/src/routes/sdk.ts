@@ -108,8 +108,6 @@ const eventStream = (start: (send: (event: string, data: string) => void) => () 
 
 export interface SdkRouteOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
-  /** Where SDK connections live (the deployment's store; memory when none is given). */
-  readonly connections?: SdkConnections.SdkConnectionStoreShape | undefined
   /** The change feed (one per app); made from the runtime's experiments when absent. */
   readonly feed?: ExperimentFeed | undefined
   readonly log?: ((line: string) => void) | undefined
@@ -117,15 +115,16 @@ export interface SdkRouteOptions {
 
 export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) => {
   const app = new Hono()
-  const connections = options.connections ?? Effect.runSync(SdkConnections.makeMemory)
   const feed = options.feed ?? makeExperimentFeed({
     list: () => options.runtime.runPromise(AbTests.AbTests.use((t) => t.listExperiments())),
     log: options.log
   })
   const render = makeRenderer()
 
+  const connections = <A, E>(f: (store: SdkConnections.SdkConnectionStoreShape) => Effect.Effect<A, E>) =>
+    SdkConnections.SdkConnectionStore.use(f)
   const connectionOf = (clientKey: string) =>
-    connections.findByClientKey(clientKey).pipe(
+    connections((store) => store.findByClientKey(clientKey)).pipe(
       Effect.flatMap((connection) =>
         connection === undefined
           ? Effect.fail(new NotFound({ message: `No SDK connection has the client key ${clientKey}` }))
@@ -149,18 +148,26 @@ export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) =
       createdAt: new Date(now).toISOString(),
       createdBy: principal.name
     }
-    return connections.create(connection).pipe(Effect.as(connection))
+    return connections((store) => store.create(connection)).pipe(Effect.as(connection))
   })
 
-  mount(app, Sdk.listSdkConnections, () => connections.list().pipe(Effect.map((items) => ({ items }))))
+  mount(
+    app,
+    Sdk.listSdkConnections,
+    () => connections((store) => store.list()).pipe(Effect.map((items) => ({ items })))
+  )
 
-  mount(app, Sdk.listSdkConnectionEvents, () => connections.events().pipe(Effect.map((items) => ({ items }))))
+  mount(
+    app,
+    Sdk.listSdkConnectionEvents,
+    () => connections((store) => store.events()).pipe(Effect.map((items) => ({ items })))
+  )
 
   mount(
     app,
     Sdk.deleteSdkConnection,
     ({ params, principal }) =>
-      connections.remove(params.id, principal.name, new Date().toISOString()).pipe(
+      connections((store) => store.remove(params.id, principal.name, new Date().toISOString())).pipe(
         Effect.flatMap((removed) =>
           removed === undefined
             ? Effect.fail(new NotFound({ message: `No SDK connection ${params.id}` }))
