@@ -5,11 +5,12 @@
  * streamed both ways, never buffered whole, and downloads are verified against their SHA-256
  * while they stream.
  */
-import type { Access, BodyJsonOf, Experiments, Operations, QueryOf, Registry, SuccessJsonOf } from "@org/ml-api"
+import type { Access, BodyJsonOf, Experiments, Operations, QueryOf, Registry, Sdk, SuccessJsonOf } from "@org/ml-api"
 import type { Attributes, ExposureCount, MetricObservation, ModelAssignment, ModelAssignmentList } from "@org/ml-core"
 import type { RecorderOptions } from "./Batcher.js"
 import { makeDriftClient } from "./Drift.js"
 import { errorFromResponse, IntegrityError } from "./Errors.js"
+import { readEventStream } from "./EventStream.js"
 import { makeLearnerClient } from "./Learner.js"
 import { LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
 import { Sha256 } from "./Sha256.js"
@@ -31,6 +32,9 @@ export type KeyEvent = SuccessJsonOf<typeof Access.listKeyEvents>["items"][numbe
 export type WhoAmI = SuccessJsonOf<typeof Access.whoami>
 /** A new key and its secret token: the only time the server shows the token. */
 export type CreatedKey = SuccessJsonOf<typeof Access.createKey>
+/** An SDK connection: its public clientKey reads the GrowthBook-compatible features payload. */
+export type SdkConnection = SuccessJsonOf<typeof Sdk.createSdkConnection>
+export type CreateSdkConnectionInput = BodyJsonOf<typeof Sdk.createSdkConnection>
 
 type Experiment = SuccessJsonOf<typeof Experiments.getExperiment>
 type ExperimentList = SuccessJsonOf<typeof Experiments.listExperiments>
@@ -301,6 +305,25 @@ export const createClient = (options: ClientOptions) => {
       sendJson<Experiment>("/v1/experiments", "POST", input),
     get: (id: string): Promise<Experiment> => sendJson<Experiment>(experimentPath(id)),
     list: async (): Promise<ReadonlyArray<Experiment>> => (await sendJson<ExperimentList>("/v1/experiments")).items,
+    /**
+     * Follows /v1/experiment-stream: `onExperiments` gets every experiment at once and after each
+     * change, until the stream ends (resolves), fails (rejects) or `signal` aborts.
+     */
+    stream: async (
+      onExperiments: (experiments: ReadonlyArray<Experiment>) => void,
+      signal?: AbortSignal
+    ): Promise<void> => {
+      const response = await send("/v1/experiment-stream", {
+        headers: { accept: "text/event-stream" },
+        ...(signal === undefined ? {} : { signal })
+      })
+      if (response.body === null) return
+      await readEventStream(response.body, ({ data, event }) => {
+        if (event === "experiments") onExperiments((JSON.parse(data) as ExperimentList).items)
+      }, signal).catch((error: unknown) => {
+        if (!signal?.aborted) throw error
+      })
+    },
     /** Re-split traffic (one trafficPct per variant) and/or change the description. */
     update: (id: string, change: UpdateExperimentInput): Promise<Experiment> =>
       sendJson<Experiment>(experimentPath(id), "PATCH", change),
@@ -354,7 +377,14 @@ export const createClient = (options: ClientOptions) => {
     listKeyEvents: async (): Promise<ReadonlyArray<KeyEvent>> =>
       (await sendJson<SuccessJsonOf<typeof Access.listKeyEvents>>("/v1/keys/events")).items,
     /** Who this client's token is (any role): decide which actions to offer from `permissions`. */
-    whoami: (): Promise<WhoAmI> => sendJson<WhoAmI>("/v1/whoami")
+    whoami: (): Promise<WhoAmI> => sendJson<WhoAmI>("/v1/whoami"),
+    /** A public client key for GrowthBook SDKs (GET /api/features/{clientKey}); admin. */
+    createSdkConnection: (input: CreateSdkConnectionInput): Promise<SdkConnection> =>
+      sendJson<SdkConnection>("/v1/sdk-connections", "POST", input),
+    listSdkConnections: async (): Promise<ReadonlyArray<SdkConnection>> =>
+      (await sendJson<SuccessJsonOf<typeof Sdk.listSdkConnections>>("/v1/sdk-connections")).items,
+    deleteSdkConnection: (id: string): Promise<void> =>
+      sendJson<void>(`/v1/sdk-connections/${encodeURIComponent(id)}`, "DELETE").then(() => undefined)
   }
 
   return {

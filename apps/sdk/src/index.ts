@@ -38,6 +38,7 @@ export {
   createClient,
   type CreatedKey,
   type CreateKeyInput,
+  type CreateSdkConnectionInput,
   type DownloadedArtifact,
   type DownloadOptions,
   type ExperimentResults,
@@ -46,6 +47,7 @@ export {
   type MlClient,
   type ProgressListener,
   type RatioComparison,
+  type SdkConnection,
   type UploadOptions,
   type VariantResults,
   type WhoAmI
@@ -63,6 +65,7 @@ export type {
   WebhookDelivery
 } from "./Drift.js"
 export * from "./Errors.js"
+export { readEventStream, type ServerSentEvent } from "./EventStream.js"
 export type {
   AddSamplesResult,
   CreatePipelineInput,
@@ -74,5 +77,18 @@ export type {
   Sample,
   UpdateRecord
 } from "./Learner.js"
-export { type LocalAssignment, LocalEvaluator, type LocalEvaluatorOptions } from "./LocalEvaluator.js"
+export {
+  type LocalAssignment,
+  LocalEvaluator,
+  type LocalEvaluatorOptions,
+  type TrackedExperiment,
+  type TrackedResult
+} from "./LocalEvaluator.js"
 export { Sha256 } from "./Sha256.js"
+export {
+  localStorageStickyStore,
+  memoryStickyStore,
+  type StickyAssignment,
+  type StickyStore,
+  type StorageLike
+} from "./StickyStore.js"

@@ -30,6 +30,7 @@ import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
 import { pipelineRoutes } from "./routes/pipelines.js"
+import { sdkRoutes } from "./routes/sdk.js"
 import { makeSecurityHeaders } from "./SecurityHeaders.js"
 
 type HttpMetrics = PrometheusMetrics.HttpMetrics
@@ -158,6 +159,7 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", driftRoutes(mount))
   app.route("/", pipelineRoutes(mount))
   app.route("/", keyRoutes(mount))
+  app.route("/", sdkRoutes(mount, { runtime, log }))
   if (options.dashboard !== false) app.route("/", dashboardRoutes(options.dashboard ?? {}))
   // CORS answers depend on the Origin of each request: with CORS configured, Hono answers everything.
   if ((options.corsOrigins ?? []).length === 0) {

@@ -28,7 +28,8 @@ import {
   PostgresExperimentStore,
   PostgresKeyStore,
   PostgresModelStore,
-  PostgresPipelineStore
+  PostgresPipelineStore,
+  PostgresSdkConnectionStore
 } from "@org/ml-adapter-postgres"
 import {
   RedisClient,
@@ -47,6 +48,7 @@ import {
   type Monitor,
   PipelineStore,
   RateLimiter,
+  SdkConnections,
   StaleRevisionError,
   StorageError
 } from "@org/ml-core"
@@ -69,6 +71,7 @@ export type RecordPorts =
   | PipelineStore.PipelineStore
   | Leases.Leases
   | KeyStore.KeyStore
+  | SdkConnections.SdkConnectionStore
   | RateLimiter.RateLimiter
 
 /** Both stores answer, and Redis is still the instance this server knew. */
@@ -238,7 +241,9 @@ const composedPorts = (
       ),
       // Leases (and rate limits, below) are short-lived and taken on every check or request: Redis.
       Context.add(Leases.Leases, RedisDriftStore.makeLeases(redis, prefix, guard)),
-      Context.add(KeyStore.KeyStore, PostgresKeyStore.make(postgres))
+      Context.add(KeyStore.KeyStore, PostgresKeyStore.make(postgres)),
+      // Read once per features request and changed by admins: durable, like the keys.
+      Context.add(SdkConnections.SdkConnectionStore, PostgresSdkConnectionStore.make(postgres))
     )
   })).pipe(
     Layer.merge(

@@ -17,6 +17,7 @@ import {
   FsKeyStore,
   FsModelStore,
   FsPipelineStore,
+  FsSdkConnectionStore,
   InstanceFile
 } from "@org/ml-adapter-fs"
 import {
@@ -27,7 +28,8 @@ import {
   PostgresLeases,
   PostgresModelStore,
   PostgresPipelineStore,
-  PostgresRateLimiter
+  PostgresRateLimiter,
+  PostgresSdkConnectionStore
 } from "@org/ml-adapter-postgres"
 import { PrometheusMetrics, type Registry } from "@org/ml-adapter-prometheus"
 import {
@@ -37,7 +39,8 @@ import {
   RedisKeyStore,
   RedisModelStore,
   RedisPipelineStore,
-  RedisRateLimiter
+  RedisRateLimiter,
+  RedisSdkConnectionStore
 } from "@org/ml-adapter-redis"
 import { S3ArtifactStore } from "@org/ml-adapter-s3"
 import {
@@ -50,6 +53,7 @@ import {
   ModelRegistry,
   OnlineLearner,
   RateLimiter,
+  type SdkConnections,
   type StorageError
 } from "@org/ml-core"
 import { BackgroundWork, UseCases, type WebhookTargets } from "@org/ml-pipeline"
@@ -99,6 +103,7 @@ export const makeStorageLayer = (
       FsPipelineStore.layer({ directory }),
       Leases.layerMemory,
       FsKeyStore.layer({ directory }),
+      FsSdkConnectionStore.layer({ directory }),
       rateLimit === undefined ? RateLimiter.layerUnlimited : RateLimiter.layerMemory(rateLimit)
     )
   }
@@ -109,6 +114,7 @@ export const makeStorageLayer = (
     RedisDriftStore.layer,
     RedisPipelineStore.layer,
     RedisKeyStore.layer,
+    RedisSdkConnectionStore.layer,
     // Shared by every instance on the prefix, so the limit holds however many instances serve.
     rateLimit === undefined ? RateLimiter.layerUnlimited : RedisRateLimiter.layer(rateLimit)
   ).pipe(
@@ -157,6 +163,7 @@ const postgresStores = (
     PostgresLeases.layer,
     PostgresPipelineStore.layer,
     PostgresKeyStore.layer,
+    PostgresSdkConnectionStore.layer,
     rateLimit === undefined ? RateLimiter.layerUnlimited : PostgresRateLimiter.layer(rateLimit)
   ).pipe(
     Layer.provide(PostgresClient.layer(postgresOptions(url, config))),
@@ -204,6 +211,7 @@ export type ServerServices =
   | DriftDetector.DriftDetector
   | OnlineLearner.OnlineLearner
   | KeyStore.KeyStore
+  | SdkConnections.SdkConnectionStore
   | Stores
   | MetricsSink.MetricsSink
 

@@ -7,7 +7,16 @@ import {
   RedisPipelineStore
 } from "@org/ml-adapter-redis"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
-import { AbTests, DriftDetector, KeyStore, makeLearner, MetricsSink, ModelRegistry, OnlineLearner } from "@org/ml-core"
+import {
+  AbTests,
+  DriftDetector,
+  KeyStore,
+  makeLearner,
+  MetricsSink,
+  ModelRegistry,
+  OnlineLearner,
+  SdkConnections
+} from "@org/ml-core"
 import { Layer, ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -277,7 +286,13 @@ describe("server with ML_REDIS_URL", () => {
     )
       .pipe(Layer.provide(RedisClient.layerFromClient(client, prefix)))
     const runtime = ManagedRuntime.make(
-      Layer.mergeAll(AbTests.layer(), DriftDetector.layer(), OnlineLearner.layer(), KeyStore.layerMemory).pipe(
+      Layer.mergeAll(
+        AbTests.layer(),
+        DriftDetector.layer(),
+        OnlineLearner.layer(),
+        KeyStore.layerMemory,
+        SdkConnections.layerMemory
+      ).pipe(
         Layer.provideMerge(ModelRegistry.layer()),
         Layer.provide(stores)
       )

@@ -47,6 +47,7 @@ import * as Experiments from "./Experiments.js"
 import * as Operations from "./Operations.js"
 import * as Pipelines from "./Pipelines.js"
 import * as Registry from "./Registry.js"
+import * as Sdk from "./Sdk.js"
 
 export const tables = {
   Registry: Registry.endpoints,
@@ -54,7 +55,8 @@ export const tables = {
   Drift: Drift.endpoints,
   Pipelines: Pipelines.endpoints,
   Access: Access.endpoints,
-  Operations: Operations.endpoints
+  Operations: Operations.endpoints,
+  Sdk: Sdk.endpoints
 } as const
 
 export const endpoints: ReadonlyArray<Endpoint> = [
@@ -63,7 +65,8 @@ export const endpoints: ReadonlyArray<Endpoint> = [
   ...Drift.endpoints,
   ...Pipelines.endpoints,
   ...Access.endpoints,
-  ...Operations.endpoints
+  ...Operations.endpoints,
+  ...Sdk.endpoints
 ]
 
 /** Schemas listed by name under components/schemas (referenced, not repeated, wherever they occur). */

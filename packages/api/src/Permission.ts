@@ -71,9 +71,15 @@ export const rolePermissions: { readonly [R in Access.Role]: ReadonlySet<Permiss
 
 /**
  * The reads a viewer does not get although they are GETs: key listing and key events are key
- * management. Every other GET needs a permission the viewer role holds (a test checks it).
+ * management, and so are SDK connections (their list holds decryption keys). Every other GET needs
+ * a permission the viewer role holds (a test checks it).
  */
-export const readsBeyondViewer: ReadonlySet<string> = new Set(["listKeys", "listKeyEvents"])
+export const readsBeyondViewer: ReadonlySet<string> = new Set([
+  "listKeys",
+  "listKeyEvents",
+  "listSdkConnections",
+  "listSdkConnectionEvents"
+])
 
 export const hasPermission = (role: Access.Role, permission: Permission): boolean =>
   rolePermissions[role].has(permission)

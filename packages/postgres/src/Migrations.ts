@@ -311,6 +311,23 @@ export const migrations: ReadonlyArray<Migration> = [
       `ALTER TABLE ml_experiment_metrics ADD COLUMN covariate_pairs jsonb`,
       `ALTER TABLE ml_experiment_metrics ADD COLUMN denominator_pairs jsonb`
     ]
+  },
+  {
+    version: 14,
+    name: "SDK connections",
+    statements: [
+      // Client keys are looked up on every features request: unique, so the lookup is an index read.
+      `CREATE TABLE ml_sdk_connections (
+        id text COLLATE "C" PRIMARY KEY,
+        client_key text COLLATE "C" NOT NULL UNIQUE,
+        created_at text NOT NULL,
+        record jsonb NOT NULL
+      )`,
+      `CREATE TABLE ml_sdk_connection_events (
+        seq bigserial PRIMARY KEY,
+        event jsonb NOT NULL
+      )`
+    ]
   }
 ]
 

@@ -1,5 +1,5 @@
 /** The use cases the routes call; the app's ManagedRuntime provides them. */
-import type { AbTests, DriftDetector, KeyStore, ModelRegistry, OnlineLearner } from "@org/ml-core"
+import type { AbTests, DriftDetector, KeyStore, ModelRegistry, OnlineLearner, SdkConnections } from "@org/ml-core"
 
 export type AppServices =
   | ModelRegistry.ModelRegistry
@@ -7,3 +7,4 @@ export type AppServices =
   | DriftDetector.DriftDetector
   | OnlineLearner.OnlineLearner
   | KeyStore.KeyStore
+  | SdkConnections.SdkConnectionStore
