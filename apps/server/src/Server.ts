@@ -45,6 +45,7 @@ import {
   type ArtifactStore,
   DriftAlerts,
   DriftDetector,
+  GuardrailAlerts,
   type KeyStore,
   Leases,
   type MetricsSink,
@@ -238,21 +239,23 @@ export const makeRuntime = (
   metricsRegistry: Registry,
   options: RuntimeOptions = {}
 ): ManagedRuntime.ManagedRuntime<ServerServices, StorageError> => {
+  const drift = DriftDetector.layer({
+    defaults: {
+      pValueThreshold: config.driftThreshold,
+      windowSize: config.driftWindowSize,
+      checkIntervalSeconds: config.driftCheckIntervalSeconds
+    },
+    ...(config.webhookAllowPrivate ? {} : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) })
+  }).pipe(Layer.provide(WebhookTargets.layer(config.webhookAllowPrivate, options.webhookResolve)))
   const services = driftAlertsReachPipelines.pipe(Layer.provideMerge(
     Layer.mergeAll(
       AbTests.layer({
         ...AbTests.defaultAbTestSettings,
         stickyAssignment: config.abStickyAssignment,
         minSamplesPerVariant: config.abMinSamples
-      }),
-      DriftDetector.layer({
-        defaults: {
-          pValueThreshold: config.driftThreshold,
-          windowSize: config.driftWindowSize,
-          checkIntervalSeconds: config.driftCheckIntervalSeconds
-        },
-        ...(config.webhookAllowPrivate ? {} : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) })
-      }).pipe(Layer.provide(WebhookTargets.layer(config.webhookAllowPrivate, options.webhookResolve))),
+        // Guardrail pauses go to the drift webhooks (one detector: the layer is built once).
+      }).pipe(Layer.provide(GuardrailAlerts.layerWebhooks.pipe(Layer.provide(drift)))),
+      drift,
       OnlineLearner.layer({
         strategy: config.onlineStrategy,
         batchSize: config.onlineBatchSize,

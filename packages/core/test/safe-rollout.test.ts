@@ -246,7 +246,7 @@ describe("safe rollouts (use case)", () => {
       "must increase from step to step"
     )
     expect(() => Schema.decodeUnknownSync(RampSchedule)({ steps: [0.5], intervalMinutes: 0 })).toThrow(
-      "whole number of minutes between 1 and 525600"
+      "must be between 0.01 and 525600 minutes"
     )
   })
 })

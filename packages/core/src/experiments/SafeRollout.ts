@@ -20,6 +20,8 @@ export type GuardrailDirection = typeof GuardrailDirection.Type
 export const MAX_GUARDRAILS = 20
 /** The most steps of a ramp schedule. */
 export const MAX_RAMP_STEPS = 10
+/** The shortest ramp interval: 0.6 s (for trials; checks run every ML_AB_SAFE_ROLLOUT_INTERVAL seconds). */
+export const MIN_RAMP_INTERVAL_MINUTES = 0.01
 /** The longest ramp interval: one year. */
 export const MAX_RAMP_INTERVAL_MINUTES = 525_600
 /**
@@ -59,10 +61,10 @@ export const RampSchedule = Schema.Struct({
       steps.every((s, i) => i === 0 || s > steps[i - 1]!) ? undefined : "must increase from step to step"
     )
   ),
-  /** Minutes between steps, counted from the start or the previous step. */
-  intervalMinutes: Schema.Int.check(
-    Schema.isBetween({ minimum: 1, maximum: MAX_RAMP_INTERVAL_MINUTES }, {
-      message: `must be a whole number of minutes between 1 and ${MAX_RAMP_INTERVAL_MINUTES}`
+  /** Minutes between steps, counted from the start or the previous step; fractions allowed (0.5: 30 s). */
+  intervalMinutes: Schema.Finite.check(
+    Schema.isBetween({ minimum: MIN_RAMP_INTERVAL_MINUTES, maximum: MAX_RAMP_INTERVAL_MINUTES }, {
+      message: `must be between ${MIN_RAMP_INTERVAL_MINUTES} and ${MAX_RAMP_INTERVAL_MINUTES} minutes`
     })
   )
 })
