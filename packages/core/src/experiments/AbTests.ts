@@ -16,6 +16,13 @@ import { makeStorageGauges, type StorageGauges } from "../shared/StorageGauges.j
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
+import {
+  batchDimensionIssues,
+  dimensionExposureUpdates,
+  dimensionMetricUpdates,
+  type DimensionResults,
+  dimensionResults
+} from "./Dimensions.js"
 import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
 import {
   type Assignment,
@@ -133,6 +140,11 @@ export interface AbTestsShape {
    * due ramp step widens the coverage. Also done by every results look. Answers the experiment.
    */
   readonly checkSafeRollout: (id: string) => Effect.Effect<Experiment, ExperimentNotFoundError | StorageError>
+  /** Results per value of a dimension, adjusted across the breakdown (Dimensions.ts). */
+  readonly getDimensionResults: (
+    id: string,
+    dimension: string
+  ) => Effect.Effect<DimensionResults, ExperimentNotFoundError | StorageError>
   /** checkSafeRollout for every running experiment with guardrails or a ramp; answers how many changed. */
   readonly checkSafeRollouts: () => Effect.Effect<number, StorageError>
 }
@@ -623,6 +635,17 @@ const assignPlanned = (
     }))
   }))
 
+/** The breakdown summaries of a batch already merged overall (nothing when it carries no dimensions). */
+const mergeDimensions = (ports: Ports, experiment: Experiment, observations: ReadonlyArray<Observation>) => {
+  const updates = dimensionMetricUpdates(experiment, observations)
+  return updates.length === 0 ? Effect.void : ports.store.mergeDimensionMetrics(experiment.id, updates)
+}
+
+const addDimensionExposures = (ports: Ports, experiment: Experiment, exposures: ReadonlyArray<Exposure>) => {
+  const updates = dimensionExposureUpdates(experiment, exposures)
+  return updates.length === 0 ? Effect.void : ports.store.addDimensionExposures(experiment.id, updates)
+}
+
 /** The summaries a batch of observations merges, or why it is refused (bad entries, an experiment not started). */
 const metricUpdatesFor = (
   experiment: Experiment,
@@ -665,31 +688,44 @@ const measurementMethods = (ports: Ports) => ({
     }
   ),
   recordMetrics: Effect.fnUntraced(function*(id: string, observations: ReadonlyArray<Observation>) {
+    // Dimensions are checked before anything is stored, so a refused batch stores nothing.
+    yield* Effect.fromResult(batchDimensionIssues("metrics", observations))
     const { planned } = ports.store
     if (planned !== undefined) {
       const found = yield* planned.mergeMetricsPlanned(id, (experiment) => metricUpdatesFor(experiment, observations))
       if (found === undefined) return yield* Effect.fail(notFound(id))
+      yield* mergeDimensions(ports, found, observations)
       return
     }
     const experiment = yield* load(ports, id)
     const updates = yield* Effect.fromResult(metricUpdatesFor(experiment, observations))
     yield* ports.store.mergeMetrics(id, updates)
+    yield* mergeDimensions(ports, experiment, observations)
   }),
   recordExposures: Effect.fnUntraced(function*(id: string, exposures: ReadonlyArray<Exposure>) {
+    yield* Effect.fromResult(batchDimensionIssues("exposures", exposures))
     const { planned } = ports.store
     if (planned !== undefined) {
       const plan = (experiment: Experiment) => countExposures(experiment, exposures)
       const found = yield* planned.addExposuresPlanned(id, plan, yield* today)
       if (found === undefined) return yield* Effect.fail(notFound(id))
+      yield* addDimensionExposures(ports, found, exposures)
       return
     }
-    const counts = yield* Effect.fromResult(countExposures(yield* load(ports, id), exposures))
+    const experiment = yield* load(ports, id)
+    const counts = yield* Effect.fromResult(countExposures(experiment, exposures))
     yield* ports.store.addExposures(id, counts, yield* today)
+    yield* addDimensionExposures(ports, experiment, exposures)
   }),
   getExperimentResults: Effect.fn("AbTests.getExperimentResults")(function*(id: string) {
     // Every look is a safe-rollout look too: a breached guardrail pauses before the results are read.
     yield* checkRollout(ports, id)
     return yield* results(ports, id)
+  }),
+  getDimensionResults: Effect.fn("AbTests.getDimensionResults")(function*(id: string, dimension: string) {
+    const experiment = yield* load(ports, id)
+    const slices = yield* ports.store.dimensionCounters(id, dimension, experiment.variants.length)
+    return dimensionResults(experiment, dimension, slices)
   }),
   checkSafeRollout: Effect.fn("AbTests.checkSafeRollout")(function*(id: string) {
     return yield* checkRollout(ports, id)

@@ -18,11 +18,14 @@ export interface Observation {
   readonly modelId: string
   readonly metric: string
   readonly value: number
+  /** Breakdown dimensions (Dimensions.ts). */
+  readonly dimensions?: Readonly<Record<string, string>> | undefined
 }
 
 export interface Exposure {
   readonly modelId: string
   readonly count: number
+  readonly dimensions?: Readonly<Record<string, string>> | undefined
 }
 
 const variantOf = (experiment: Pick<Experiment, "variants">, modelId: string) =>
