@@ -47,7 +47,8 @@ const keptValues = async (
   const kept = new Map<string, string>()
   const dimensions = [...new Set(pairs.map((p) => p.dimension))].sort(byText)
   for (const dimension of dimensions) {
-    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`ml-dimension\u001f${experimentId}\u001f${dimension}`}, 0))`
+    const lock = `ml-dimension\u001f${experimentId}\u001f${dimension}`
+    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${lock}, 0))`
     const rows = await tx<Array<{ value: string }>>`
       SELECT value FROM ml_experiment_dimension_values
       WHERE experiment_id = ${experimentId} AND dimension = ${dimension}`

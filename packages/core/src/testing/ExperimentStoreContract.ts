@@ -276,7 +276,7 @@ export const experimentStoreContract = (
       })
     })
 
-    it("merges dimension summaries and exposures per value from concurrent writers, capping distinct values", async () => {
+    it("merges dimension summaries and exposures per value from concurrent writers, capping values", async () => {
       const experiment = sampleExperiment()
       const countries = ["de", "fr", "us"]
       const batches = Array.from({ length: 30 }, (_, i) => [i, i + 0.25, 100 + i])
