@@ -36,6 +36,7 @@ export {
   createClient,
   type CreatedKey,
   type CreateKeyInput,
+  type DimensionResults,
   type DownloadedArtifact,
   type DownloadOptions,
   type ExperimentResults,

@@ -8,6 +8,8 @@ import {
   AssignmentRequest,
   CompleteExperimentInput,
   CreateExperimentInput,
+  DimensionName,
+  DimensionResults,
   Experiment,
   ExperimentId,
   ExperimentList,
@@ -366,6 +368,32 @@ export const getExperimentResults = endpoint({
   errors: ["ExperimentNotFoundError", "StorageError"]
 })
 
+export const DimensionQuery = Schema.Struct({ dimension: DimensionName })
+
+export const getDimensionResults = endpoint({
+  operationId: "getDimensionResults",
+  method: "GET",
+  path: "/v1/experiments/{id}/results/breakdown",
+  resource: "Experiments",
+  summary: "Results per value of a dimension, p-values adjusted across the breakdown (Benjamini-Hochberg)",
+  permission: "experiments:read",
+  params: ExperimentIdParams,
+  query: DimensionQuery,
+  success: {
+    status: 200,
+    description: "Results per value",
+    schema: DimensionResults,
+    example: {
+      experimentId: "exp-ranker",
+      dimension: "country",
+      correction: "benjamini-hochberg",
+      tests: 0,
+      values: []
+    }
+  },
+  errors: ["ExperimentNotFoundError", "StorageError"]
+})
+
 /** Every experiment endpoint, in the order the docs list them. */
 export const endpoints = [
   createExperiment,
@@ -379,5 +407,6 @@ export const endpoints = [
   getModelAssignments,
   recordMetrics,
   recordExposures,
-  getExperimentResults
+  getExperimentResults,
+  getDimensionResults
 ] as const

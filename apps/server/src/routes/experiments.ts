@@ -87,6 +87,12 @@ const mountTraffic = (mount: Mount<AppServices>, app: Hono) => {
   )
 
   mount(app, Experiments.getExperimentResults, ({ params }) => abTests((t) => t.getExperimentResults(params.id)))
+
+  mount(
+    app,
+    Experiments.getDimensionResults,
+    ({ params, query }) => abTests((t) => t.getDimensionResults(params.id, query.dimension))
+  )
 }
 
 export const experimentRoutes = (mount: Mount<AppServices>) => {
