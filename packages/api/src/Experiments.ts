@@ -368,7 +368,11 @@ export const getExperimentResults = endpoint({
   errors: ["ExperimentNotFoundError", "StorageError"]
 })
 
-export const DimensionQuery = Schema.Struct({ dimension: DimensionName })
+/**
+ * Optional in the schema only so that a key confined to other models is refused (403) before the
+ * query is judged; the route answers a missing dimension with a 400 naming it.
+ */
+export const DimensionQuery = Schema.Struct({ dimension: Schema.optionalKey(DimensionName) })
 
 export const getDimensionResults = endpoint({
   operationId: "getDimensionResults",
