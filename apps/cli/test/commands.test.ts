@@ -166,6 +166,22 @@ describe("ml experiments", () => {
       "ranker-test"
     ])
     expect((await json(["experiments", "get", "ranker-test"])).name).toBe("ranker")
+    // Safe rollouts show in the text view: coverage, ramp and guardrails.
+    const guardedBody = file(
+      "guarded.json",
+      JSON.stringify({
+        name: "guarded",
+        targetMetric: "ctr",
+        variants: created.variants,
+        guardrails: [{ metric: "latency_ms", direction: "increase" }],
+        ramp: { steps: [0.05, 0.5], intervalMinutes: 30 }
+      })
+    )
+    expect((await json(["experiments", "create", "--file", guardedBody, "--id", "guarded"])).coverage).toBe(0.05)
+    const shown = (await ml(["experiments", "get", "guarded"])).stdout
+    expect(shown).toContain("coverage: 5%")
+    expect(shown).toContain("ramp: 5% -> 50% every 30 min")
+    expect(shown).toContain("guardrails: latency_ms (increase is bad)")
     expect((await json(["experiments", "start", "ranker-test"])).status).toBe("running")
     expect((await json(["experiments", "pause", "ranker-test"])).status).toBe("paused")
     expect((await json(["experiments", "start", "ranker-test"])).status).toBe("running")

@@ -40,6 +40,8 @@ type Experiment = SuccessJsonOf<typeof Experiments.getExperiment>
 type ExperimentList = SuccessJsonOf<typeof Experiments.listExperiments>
 /** Results as JSON carries them: a statistic the arithmetic could not give (NaN, ±Infinity) is null. */
 export type ExperimentResults = SuccessJsonOf<typeof Experiments.getExperimentResults>
+/** Results per value of a dimension, adjusted across the breakdown. */
+export type DimensionResults = SuccessJsonOf<typeof Experiments.getDimensionResults>
 export type VariantResults = ExperimentResults["variants"][number]
 export type MetricSummaryView = VariantResults["metrics"][string]
 export type Comparison = ExperimentResults["comparisons"][number]
@@ -358,6 +360,8 @@ export const createClient = (options: ClientOptions) => {
       sendJson(`${experimentPath(id)}/exposures`, "POST", { exposures }).then(() => undefined),
     getExperimentResults: (id: string): Promise<ExperimentResults> =>
       sendJson<ExperimentResults>(`${experimentPath(id)}/results`),
+    getDimensionResults: (id: string, dimension: string): Promise<DimensionResults> =>
+      sendJson<DimensionResults>(`${experimentPath(id)}/results/breakdown?dimension=${encodeURIComponent(dimension)}`),
     /**
      * Local evaluation: running experiments are fetched and refreshed in the background, users
      * are assigned in process with the server's hashing (no network on the hot path), and

@@ -39,6 +39,7 @@ export {
   type CreatedKey,
   type CreateKeyInput,
   type CreateSdkConnectionInput,
+  type DimensionResults,
   type DownloadedArtifact,
   type DownloadOptions,
   type ExperimentResults,

@@ -83,7 +83,7 @@ const pingBoth = (
 
 /**
  * Definitions and the running minima of always-valid p-values (written once per look, not on the
- * hot path) in PostgreSQL; assignments, exposures and metric summaries in Redis.
+ * hot path) in PostgreSQL; assignments, exposures, metric summaries and breakdowns in Redis.
  */
 export const composeExperimentStore = (
   durable: ExperimentStore.ExperimentStoreShape,
@@ -105,6 +105,11 @@ export const composeExperimentStore = (
   exposuresByDay: hot.exposuresByDay,
   mergeMetrics: hot.mergeMetrics,
   counters: hot.counters,
+  // Breakdowns are written with every recorded batch: hot, beside the overall summaries.
+  mergeDimensionMetrics: hot.mergeDimensionMetrics,
+  addDimensionExposures: hot.addDimensionExposures,
+  dimensionCounters: hot.dimensionCounters,
+  dimensionNames: hot.dimensionNames,
   lowerSequentialPValues: durable.lowerSequentialPValues,
   sequentialPValues: durable.sequentialPValues,
   exportAssignments: hot.exportAssignments,

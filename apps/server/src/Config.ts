@@ -70,6 +70,8 @@ export interface ServerConfig {
   readonly abMinSamples: number
   /** Seconds between Thompson-sampling reweights of running bandit experiments (0: on demand only). */
   readonly abReweightIntervalSeconds: number
+  /** Seconds between safe-rollout checks (guardrails, ramps) of running experiments (0: only at results looks). */
+  readonly abSafeRolloutIntervalSeconds: number
   readonly driftThreshold: number
   readonly driftWindowSize: number
   readonly driftCheckIntervalSeconds: number
@@ -366,6 +368,7 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   webhookAllowPrivate: setting("ML_WEBHOOK_ALLOW_PRIVATE", boolean, false),
   abMinSamples: integer("ML_AB_MIN_SAMPLES", 1000, 2, Number.MAX_SAFE_INTEGER),
   abReweightIntervalSeconds: integer("ML_AB_REWEIGHT_INTERVAL", 300, 0, 86_400),
+  abSafeRolloutIntervalSeconds: integer("ML_AB_SAFE_ROLLOUT_INTERVAL", 60, 0, 86_400),
   abAssignmentRetentionSeconds: integer("ML_AB_ASSIGNMENT_RETENTION", 30 * 86_400, 1, 100 * 365 * 86_400),
   driftThreshold: setting("ML_DRIFT_THRESHOLD", probability, 0.05),
   driftWindowSize: integer("ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),

@@ -8,6 +8,8 @@ import {
   AssignmentRequest,
   CompleteExperimentInput,
   CreateExperimentInput,
+  DimensionName,
+  DimensionResults,
   Experiment,
   ExperimentId,
   ExperimentList,
@@ -407,6 +409,36 @@ export const getExperimentResults = endpoint({
   errors: ["ExperimentNotFoundError", "StorageError"]
 })
 
+/**
+ * Optional in the schema only so that a key confined to other models is refused (403) before the
+ * query is judged; the route answers a missing dimension with a 400 naming it.
+ */
+export const DimensionQuery = Schema.Struct({ dimension: Schema.optionalKey(DimensionName) })
+
+export const getDimensionResults = endpoint({
+  operationId: "getDimensionResults",
+  method: "GET",
+  path: "/v1/experiments/{id}/results/breakdown",
+  resource: "Experiments",
+  summary: "Results per value of a dimension, p-values adjusted across the breakdown (Benjamini-Hochberg)",
+  permission: "experiments:read",
+  params: ExperimentIdParams,
+  query: DimensionQuery,
+  success: {
+    status: 200,
+    description: "Results per value",
+    schema: DimensionResults,
+    example: {
+      experimentId: "exp-ranker",
+      dimension: "country",
+      correction: "benjamini-hochberg",
+      tests: 0,
+      values: []
+    }
+  },
+  errors: ["ExperimentNotFoundError", "StorageError"]
+})
+
 /** Every experiment endpoint, in the order the docs list them. */
 export const endpoints = [
   createExperiment,
@@ -420,5 +452,6 @@ export const endpoints = [
   getModelAssignments,
   recordMetrics,
   recordExposures,
-  getExperimentResults
+  getExperimentResults,
+  getDimensionResults
 ] as const

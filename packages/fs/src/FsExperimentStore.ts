@@ -5,7 +5,16 @@
  * assignment, each metric merge and each lowered minimum) is fsynced; the journal's lock makes the
  * read-lower-append of a minimum one step.
  */
-import { Assignment, Experiment, ExperimentId, ExperimentStore, StorageError, storedRecord } from "@org/ml-core"
+import {
+  Assignment,
+  DimensionExposureUpdate,
+  DimensionMetricUpdate,
+  Experiment,
+  ExperimentId,
+  ExperimentStore,
+  StorageError,
+  storedRecord
+} from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -26,6 +35,16 @@ const JournalEntry = Schema.Union([
     op: Schema.Literal("metrics"),
     id: ExperimentId,
     updates: Schema.Array(ExperimentStore.MetricUpdate)
+  }),
+  Schema.Struct({
+    op: Schema.Literal("dimension-metrics"),
+    id: ExperimentId,
+    updates: Schema.Array(DimensionMetricUpdate)
+  }),
+  Schema.Struct({
+    op: Schema.Literal("dimension-exposures"),
+    id: ExperimentId,
+    updates: Schema.Array(DimensionExposureUpdate)
   }),
   Schema.Struct({
     op: Schema.Literal("sequential"),
@@ -59,6 +78,20 @@ const snapshotEntries = ({ assignments, store }: State): ReadonlyArray<JournalEn
       for (const { counts, day } of days) entries.push({ op: "exposures", id: experiment.id, counts, day })
       if (metrics.length > 0) entries.push({ op: "metrics", id: experiment.id, updates: metrics })
       if (sequential.length > 0) entries.push({ op: "sequential", id: experiment.id, looks: sequential })
+      // Breakdowns as stored: replay keeps the same values (DIMENSION_OTHER takes no place of its own).
+      for (const dimension of yield* store.dimensionNames(experiment.id)) {
+        const slices = yield* store.dimensionCounters(experiment.id, dimension, experiment.variants.length)
+        const metrics = slices.flatMap(({ value, variants }) =>
+          variants.flatMap((v, variant) =>
+            Object.entries(v.metrics).map(([metric, summary]) => ({ dimension, value, variant, metric, summary }))
+          )
+        )
+        const exposures = slices.flatMap(({ value, variants }) =>
+          variants.map((v, variant) => ({ dimension, value, variant, count: v.exposures }))
+        )
+        entries.push({ op: "dimension-exposures", id: experiment.id, updates: exposures })
+        if (metrics.length > 0) entries.push({ op: "dimension-metrics", id: experiment.id, updates: metrics })
+      }
     }
     for (const assignment of assignments) entries.push({ op: "assign", assignment })
     return entries
@@ -93,6 +126,12 @@ export const make = (options: { readonly directory: string }) =>
             break
           case "metrics":
             replaySync(state.mergeMetrics(entry.id, entry.updates), file)
+            break
+          case "dimension-metrics":
+            replaySync(state.mergeDimensionMetrics(entry.id, entry.updates), file)
+            break
+          case "dimension-exposures":
+            replaySync(state.addDimensionExposures(entry.id, entry.updates), file)
             break
           case "sequential":
             replaySync(state.lowerSequentialPValues(entry.id, entry.looks), file)
@@ -139,6 +178,19 @@ export const make = (options: { readonly directory: string }) =>
           }
         ),
       sequentialPValues: (id) => read((s) => s.sequentialPValues(id)),
+      // Journaled as sent: replay applies the same cap in the same order, so it keeps the same values.
+      mergeDimensionMetrics: (id, updates) =>
+        journal.mutate(
+          (s) => s.store.mergeDimensionMetrics(id, updates),
+          () => ({ op: "dimension-metrics", id, updates })
+        ),
+      addDimensionExposures: (id, updates) =>
+        journal.mutate(
+          (s) => s.store.addDimensionExposures(id, updates),
+          () => ({ op: "dimension-exposures", id, updates })
+        ),
+      dimensionCounters: (id, dimension, n) => read((s) => s.dimensionCounters(id, dimension, n)),
+      dimensionNames: (id) => read((s) => s.dimensionNames(id)),
       get: (id) => read((s) => s.get(id)),
       list: () => read((s) => s.list()),
       getAssignment: (id, userId) => read((s) => s.getAssignment(id, userId)),

@@ -289,6 +289,47 @@ describe("fs experiments durability", () => {
   })
 })
 
+describe("fs dimension breakdowns durability", () => {
+  it("keeps every slice, and the same capped values, over a restart and a compaction", async () => {
+    const directory = path.join(root, "experiments-dimensions")
+    const experiment = sampleExperiment()
+    const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
+      Effect.runPromise(Effect.provide(program, FsExperimentStore.layer({ directory })) as Effect.Effect<A, E>)
+    const pages = Array.from({ length: ExperimentStore.MAX_DIMENSION_VALUES + 5 }, (_, i) => `p${i}`)
+    await use(ExperimentStore.ExperimentStore.use((s) =>
+      Effect.gen(function*() {
+        yield* s.insert(experiment)
+        // "_other" sent first: it takes no place, so the compaction's replay keeps the same values.
+        yield* s.addDimensionExposures(experiment.id, [{ dimension: "page", value: "_other", variant: 1, count: 7 }])
+        for (const value of pages) {
+          yield* s.addDimensionExposures(experiment.id, [{ dimension: "page", value, variant: 0, count: 1 }])
+        }
+        yield* s.mergeDimensionMetrics(experiment.id, [
+          { dimension: "country", value: "de", variant: 1, metric: "ctr", summary: summarize([1, 0, 1]) }
+        ])
+      })
+    ))
+    const read = () =>
+      use(
+        ExperimentStore.ExperimentStore.use((s) =>
+          Effect.all([s.dimensionCounters(experiment.id, "page", 2), s.dimensionCounters(experiment.id, "country", 2)])
+        )
+      )
+    const before = await read()
+    expect(before[0].find((x) => x.value === "_other")!.variants.map((v) => v.exposures)).toEqual([5, 7])
+    expect(before[1]).toEqual([{
+      value: "de",
+      variants: [{ exposures: 0, metrics: {} }, {
+        exposures: 0,
+        metrics: { ctr: summarize([1, 0, 1]) }
+      }]
+    }])
+    expect(await read()).toEqual(before)
+    await compactByRestart(directory, "experiments", () => use(ExperimentStore.ExperimentStore.use((s) => s.list())))
+    expect(await read()).toEqual(before)
+  })
+})
+
 describe("fs journal durability", () => {
   const useStore = <A, E>(directory: string, program: Effect.Effect<A, E, ModelStore.ModelStore>) =>
     Effect.runPromise(Effect.provide(program, FsModelStore.layer({ directory })) as Effect.Effect<A, E>)

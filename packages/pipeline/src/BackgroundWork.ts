@@ -1,11 +1,11 @@
 /**
  * The background work as layers, shared by the server's runtime and the library entry's
- * `start()`: the drift scheduler, the learning scheduler and the reweighting of bandit
- * experiments each run as one fiber in the layer's scope. Building the layer starts them and
+ * `start()`: the drift scheduler, the learning scheduler, the reweighting of bandit experiments
+ * and the safe-rollout checks each run as one fiber in the layer's scope. Building the layer starts them and
  * releasing it interrupts them, so there is one start and one shutdown path. Leases tell
  * instances apart by the instance name, drawn from Effect's Random.
  */
-import { AbTests, DriftDetector, type Leases, OnlineLearner } from "@org/ml-core"
+import { AbTests, DriftDetector, Leases, OnlineLearner } from "@org/ml-core"
 import { Cause, Context, Effect, Layer, Random, Schedule } from "effect"
 
 /** This process (a server, or a service embedding the library) among the instances that share storage. */
@@ -63,9 +63,30 @@ export const banditReweighting = (intervalSeconds: number, log: (line: string) =
     yield* Effect.forkScoped(Effect.schedule(pass, Schedule.fixed(`${intervalSeconds} seconds`)))
   }))
 
+/** The lease of one safe-rollout pass: one instance per interval looks at every guarded experiment. */
+export const SAFE_ROLLOUT_LEASE = "ab-safe-rollouts"
+
+/**
+ * Guardrails and ramps of running experiments checked every `intervalSeconds` (0: only at results
+ * looks), under a lease of the interval, so one instance does each pass and another takes over
+ * when it dies. A failed pass is logged and the next one runs on time.
+ */
+export const safeRolloutChecks = (intervalSeconds: number, log: (line: string) => void) =>
+  intervalSeconds <= 0 ? Layer.empty : Layer.effectDiscard(Effect.gen(function*() {
+    const { name } = yield* ServerInstance
+    const ab = yield* AbTests.AbTests
+    const leases = yield* Leases.Leases
+    const pass = leases.acquire(SAFE_ROLLOUT_LEASE, name, intervalSeconds * 1000).pipe(
+      Effect.flatMap((mine) => (mine ? Effect.asVoid(ab.checkSafeRollouts()) : Effect.void)),
+      Effect.catchCause((cause) => Effect.sync(() => log(`Safe-rollout check failed: ${String(Cause.squash(cause))}`)))
+    )
+    yield* Effect.forkScoped(Effect.schedule(pass, Schedule.fixed(`${intervalSeconds} seconds`)))
+  }))
+
 export interface BackgroundWorkSettings {
   readonly driftTickMillis: number
   readonly abReweightIntervalSeconds: number
+  readonly abSafeRolloutIntervalSeconds: number
 }
 
 /** All of it, under one instance name. */
@@ -80,5 +101,6 @@ export const backgroundWork = (
   Layer.mergeAll(
     driftScheduler(settings.driftTickMillis),
     learningScheduler,
-    banditReweighting(settings.abReweightIntervalSeconds, log)
+    banditReweighting(settings.abReweightIntervalSeconds, log),
+    safeRolloutChecks(settings.abSafeRolloutIntervalSeconds, log)
   ).pipe(Layer.provide(serverInstanceLayer))

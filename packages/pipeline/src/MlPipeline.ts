@@ -45,6 +45,8 @@ export interface PipelineSettings extends UseCases.UseCaseSettings {
   readonly driftTickMillis: number
   /** Seconds between Thompson-sampling reweights of running bandit experiments (0: only on demand). */
   readonly abReweightIntervalSeconds: number
+  /** Seconds between safe-rollout checks (guardrails, ramps) of running experiments (0: only at results looks). */
+  readonly abSafeRolloutIntervalSeconds: number
   /** Seconds the sticky assignments of a completed experiment are kept (Redis: a TTL set at completion). */
   readonly abAssignmentRetentionSeconds: number
 }
@@ -56,6 +58,7 @@ export const defaultSettings: PipelineSettings = {
   abStickyAssignment: true,
   abMinSamples: 1000,
   abReweightIntervalSeconds: 300,
+  abSafeRolloutIntervalSeconds: 60,
   abAssignmentRetentionSeconds: 30 * 86_400,
   driftThreshold: 0.05,
   driftWindowSize: 1000,
@@ -111,6 +114,7 @@ const rules: { readonly [K in keyof PipelineSettings]: (value: unknown) => strin
   abStickyAssignment: flag,
   abMinSamples: wholeIn(2, Number.MAX_SAFE_INTEGER),
   abReweightIntervalSeconds: wholeIn(0, 86_400),
+  abSafeRolloutIntervalSeconds: wholeIn(0, 86_400),
   abAssignmentRetentionSeconds: wholeIn(1, 100 * 365 * 86_400),
   driftThreshold: (value) =>
     typeof value === "number" && value > 0 && value < 1

@@ -12,6 +12,7 @@ import {
   DriftDetector,
   type DriftStore,
   type ExperimentStore,
+  GuardrailAlerts,
   type Leases,
   type MetricsSink,
   ModelRegistry,
@@ -90,22 +91,24 @@ const driftAlertsReachPipelines = Layer.effectDiscard(Effect.gen(function*() {
 export const layer = (
   settings: UseCaseSettings,
   options: UseCaseOptions = {}
-): Layer.Layer<UseCases | DriftAlerts.DriftAlerts, never, Stores | MetricsSink.MetricsSink> =>
-  driftAlertsReachPipelines.pipe(Layer.provideMerge(
+): Layer.Layer<UseCases | DriftAlerts.DriftAlerts, never, Stores | MetricsSink.MetricsSink> => {
+  const drift = DriftDetector.layer({
+    defaults: {
+      pValueThreshold: settings.driftThreshold,
+      windowSize: settings.driftWindowSize,
+      checkIntervalSeconds: settings.driftCheckIntervalSeconds
+    },
+    ...(settings.webhookAllowPrivate ? {} : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) })
+  }).pipe(Layer.provide(WebhookTargets.layer(settings.webhookAllowPrivate, options.webhookResolve)))
+  return driftAlertsReachPipelines.pipe(Layer.provideMerge(
     Layer.mergeAll(
       AbTests.layer({
         ...AbTests.defaultAbTestSettings,
         stickyAssignment: settings.abStickyAssignment,
         minSamplesPerVariant: settings.abMinSamples
-      }),
-      DriftDetector.layer({
-        defaults: {
-          pValueThreshold: settings.driftThreshold,
-          windowSize: settings.driftWindowSize,
-          checkIntervalSeconds: settings.driftCheckIntervalSeconds
-        },
-        ...(settings.webhookAllowPrivate ? {} : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) })
-      }).pipe(Layer.provide(WebhookTargets.layer(settings.webhookAllowPrivate, options.webhookResolve))),
+        // Guardrail pauses go to the drift webhooks (one detector: the layer is built once).
+      }).pipe(Layer.provide(GuardrailAlerts.layerWebhooks.pipe(Layer.provide(drift)))),
+      drift,
       OnlineLearner.layer({
         strategy: settings.onlineStrategy,
         batchSize: settings.onlineBatchSize,
@@ -121,6 +124,7 @@ export const layer = (
       Layer.provide(Layer.succeed(StorageGauges.GaugeMaxAge, settings.metricsMaxAgeMs))
     )
   ))
+}
 
 /** Rebuilds the storage-derived gauges (models per status, artifact sizes, experiments, pipeline progress). */
 export const refreshGauges: Effect.Effect<

@@ -328,6 +328,36 @@ export const migrations: ReadonlyArray<Migration> = [
         event jsonb NOT NULL
       )`
     ]
+  },
+  {
+    version: 15,
+    name: "dimension breakdowns of experiments",
+    statements: [
+      // The distinct values kept per dimension (capped by the store; "_other" takes no place).
+      `CREATE TABLE ml_experiment_dimension_values (
+        experiment_id text COLLATE "C" NOT NULL,
+        dimension text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        PRIMARY KEY (experiment_id, dimension, value)
+      )`,
+      `CREATE TABLE ml_experiment_dimension_metrics (
+        experiment_id text COLLATE "C" NOT NULL,
+        dimension text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        variant integer NOT NULL,
+        metric text COLLATE "C" NOT NULL,
+        summary jsonb NOT NULL,
+        PRIMARY KEY (experiment_id, dimension, value, variant, metric)
+      )`,
+      `CREATE TABLE ml_experiment_dimension_exposures (
+        experiment_id text COLLATE "C" NOT NULL,
+        dimension text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        variant integer NOT NULL,
+        count bigint NOT NULL,
+        PRIMARY KEY (experiment_id, dimension, value, variant)
+      )`
+    ]
   }
 ]
 

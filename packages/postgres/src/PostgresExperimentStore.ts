@@ -8,10 +8,14 @@
  * running minimum of an always-valid p-value is one upsert with LEAST, exact under concurrent looks.
  * When an experiment completes, its assignments get an expiry (the experiment's
  * assignmentRetentionSeconds, else the store's), in the same transaction as the commit; an expired
- * assignment counts as absent, and expired rows are deleted at later commits.
+ * assignment counts as absent, and expired rows are deleted at later commits. Dimension
+ * breakdowns: the value kept for a (dimension, value) is decided under a transaction-scoped
+ * advisory lock of the (experiment, dimension), taken in dimension order, so concurrent writers
+ * agree on the capped values; summaries merge under the row lock like the overall ones.
  */
 import {
   Assignment,
+  DimensionSlice,
   Experiment,
   ExperimentConflictError,
   ExperimentStore,
@@ -20,8 +24,8 @@ import {
   StaleRevisionError,
   storedRecord
 } from "@org/ml-core"
-import { Effect, Layer } from "effect"
-import type { Sql } from "postgres"
+import { Effect, Layer, Schema } from "effect"
+import type { Sql, TransactionSql } from "postgres"
 import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 
 const experiments = storedRecord(Experiment)
@@ -36,6 +40,47 @@ const pairColumn = { covariatePairs: "covariate_pairs", denominatorPairs: "denom
 const pairedJson = (tx: Pick<Sql, "json">, pairs: ExperimentStore.PairedSummaryRecord | undefined) =>
   pairs === undefined ? null : tx.json(pairs as never)
 const sequentialRows = storedRecord(ExperimentStore.SequentialPValue)
+const dimensionSlices = storedRecord(Schema.Array(DimensionSlice))
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * The value kept for each (dimension, value) of a write, registering new ones while their
+ * dimension has room (ExperimentStore.MAX_DIMENSION_VALUES; DIMENSION_OTHER takes none). Keys of
+ * the answer: "<dimension>\u0000<value>".
+ */
+const keptValues = async (
+  tx: TransactionSql,
+  experimentId: string,
+  pairs: ReadonlyArray<{ readonly dimension: string; readonly value: string }>
+): Promise<Map<string, string>> => {
+  const kept = new Map<string, string>()
+  const dimensions = [...new Set(pairs.map((p) => p.dimension))].sort(byText)
+  for (const dimension of dimensions) {
+    const lock = `ml-dimension\u001f${experimentId}\u001f${dimension}`
+    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${lock}, 0))`
+    const rows = await tx<Array<{ value: string }>>`
+      SELECT value FROM ml_experiment_dimension_values
+      WHERE experiment_id = ${experimentId} AND dimension = ${dimension}`
+    const known = new Set(rows.map((r) => r.value))
+    let counted = known.size - (known.has(ExperimentStore.DIMENSION_OTHER) ? 1 : 0)
+    for (const { value } of pairs.filter((p) => p.dimension === dimension)) {
+      let keep = value
+      if (!known.has(value)) {
+        if (value === ExperimentStore.DIMENSION_OTHER || counted >= ExperimentStore.MAX_DIMENSION_VALUES) {
+          keep = ExperimentStore.DIMENSION_OTHER
+        } else counted += 1
+        if (!known.has(keep)) {
+          await tx`INSERT INTO ml_experiment_dimension_values (experiment_id, dimension, value)
+                   VALUES (${experimentId}, ${dimension}, ${keep}) ON CONFLICT DO NOTHING`
+          known.add(keep)
+        }
+      }
+      kept.set(`${dimension}\u0000${value}`, keep)
+    }
+  }
+  return kept
+}
 
 const decodeExperiment = (row: { id: string; record: unknown }) =>
   experiments.orThrow(row.record, `ml_experiments row ${row.id}`)
@@ -314,6 +359,94 @@ export const make = (
     }),
 
   ...assignmentTransfer({ query, sql }),
+  mergeDimensionMetrics: (experimentId, updates) =>
+    query("dimension metric merge", async () => {
+      if (updates.length === 0) return
+      await sql.begin(async (tx) => {
+        const kept = await keptValues(tx, experimentId, updates)
+        // Capped values can meet: merged here first, then each row merged once, in one lock order.
+        const merged = new Map<
+          string,
+          { dimension: string; value: string; variant: number; metric: string; summary: ExperimentStore.SummaryRecord }
+        >()
+        for (const u of updates) {
+          const value = kept.get(`${u.dimension}\u0000${u.value}`)!
+          const key = [u.dimension, value, String(u.variant).padStart(4, "0"), u.metric].join("\u0000")
+          const before = merged.get(key)
+          merged.set(key, { ...u, value, summary: before ? mergeSummaries(before.summary, u.summary) : u.summary })
+        }
+        for (const key of [...merged.keys()].sort(byText)) {
+          const { dimension, metric, summary, value, variant } = merged.get(key)!
+          const inserted = await tx`
+            INSERT INTO ml_experiment_dimension_metrics (experiment_id, dimension, value, variant, metric, summary)
+            VALUES (${experimentId}, ${dimension}, ${value}, ${variant}, ${metric}, ${tx.json(summary as never)})
+            ON CONFLICT DO NOTHING RETURNING variant`
+          if (inserted.length === 1) continue
+          const [row] = await tx<Array<{ summary: unknown }>>`
+            SELECT summary FROM ml_experiment_dimension_metrics
+            WHERE experiment_id = ${experimentId} AND dimension = ${dimension} AND value = ${value}
+              AND variant = ${variant} AND metric = ${metric} FOR UPDATE`
+          const where =
+            `ml_experiment_dimension_metrics row (${experimentId}, ${dimension}, ${value}, ${variant}, ${metric})`
+          if (row === undefined) throw new Error(`${where} vanished after a conflicting insert`)
+          const next = mergeSummaries(summaries.orThrow(row.summary, where), summary)
+          await tx`UPDATE ml_experiment_dimension_metrics SET summary = ${tx.json(next as never)}
+                   WHERE experiment_id = ${experimentId} AND dimension = ${dimension} AND value = ${value}
+                     AND variant = ${variant} AND metric = ${metric}`
+        }
+      })
+    }),
+  addDimensionExposures: (experimentId, updates) =>
+    query("dimension exposures", async () => {
+      if (updates.length === 0) return
+      await sql.begin(async (tx) => {
+        const kept = await keptValues(tx, experimentId, updates)
+        const counts = new Map<string, { dimension: string; value: string; variant: number; count: number }>()
+        for (const u of updates) {
+          const value = kept.get(`${u.dimension}\u0000${u.value}`)!
+          const key = [u.dimension, value, String(u.variant).padStart(4, "0")].join("\u0000")
+          counts.set(key, { ...u, value, count: (counts.get(key)?.count ?? 0) + u.count })
+        }
+        for (const key of [...counts.keys()].sort(byText)) {
+          const { count, dimension, value, variant } = counts.get(key)!
+          await tx`
+            INSERT INTO ml_experiment_dimension_exposures (experiment_id, dimension, value, variant, count)
+            VALUES (${experimentId}, ${dimension}, ${value}, ${variant}, ${count})
+            ON CONFLICT (experiment_id, dimension, value, variant)
+            DO UPDATE SET count = ml_experiment_dimension_exposures.count + EXCLUDED.count`
+        }
+      })
+    }),
+  dimensionCounters: (experimentId, dimension, variantCount) =>
+    query("dimension counters", async () => {
+      const [values, metrics, exposures] = await Promise.all([
+        sql<Array<{ value: string }>>`SELECT value FROM ml_experiment_dimension_values
+          WHERE experiment_id = ${experimentId} AND dimension = ${dimension} ORDER BY value`,
+        sql<Array<{ value: string; variant: number; metric: string; summary: unknown }>>`
+          SELECT value, variant, metric, summary FROM ml_experiment_dimension_metrics
+          WHERE experiment_id = ${experimentId} AND dimension = ${dimension}`,
+        sql<Array<{ value: string; variant: number; count: string }>>`
+          SELECT value, variant, count FROM ml_experiment_dimension_exposures
+          WHERE experiment_id = ${experimentId} AND dimension = ${dimension}`
+      ])
+      const slices = values.map(({ value }) => ({
+        value,
+        variants: Array.from({ length: variantCount }, (_, variant) => ({
+          exposures: Number(exposures.find((e) => e.value === value && e.variant === variant)?.count ?? 0),
+          metrics: Object.fromEntries(
+            metrics.filter((m) => m.value === value && m.variant === variant).map((m) => [m.metric, m.summary])
+          )
+        }))
+      }))
+      return dimensionSlices.orThrow(slices, `ml_experiment_dimension_metrics rows of ${experimentId}, ${dimension}`)
+    }),
+  dimensionNames: (experimentId) =>
+    query(
+      "dimension names",
+      async () =>
+        (await sql<Array<{ dimension: string }>>`SELECT DISTINCT dimension FROM ml_experiment_dimension_values
+        WHERE experiment_id = ${experimentId} ORDER BY dimension`).map((r) => r.dimension)
+    ),
   ping: () => ping()
 })
 

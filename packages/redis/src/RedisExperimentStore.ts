@@ -5,12 +5,15 @@
  * `ab:exposure-days:<id>` (hash "<day>:<variant>" -> count, trimmed to the newest days by Lua) and
  * `ab:metrics:<id>` (hash "variant:metric" -> summary; "c:variant:metric" and "d:variant:metric" ->
  * the paired summaries of covariates and denominators) and `ab:sequential:<id>` (hash
- * "variant:metric" -> running minimum of the always-valid p-value, lowered by Lua). Summaries merge
+ * "variant:metric" -> running minimum of the always-valid p-value, lowered by Lua); dimension
+ * breakdowns in `ab:dimension-values:<id>`, `ab:dimension-metrics:<id>` and
+ * `ab:dimension-exposures:<id>` (fields joined by \x1f, which names and values cannot hold). Summaries merge
  * inside Lua with the same Chan formula as the core, on numbers written with 17 significant
  * digits, so concurrent instances lose neither updates nor precision.
  */
 import {
   Assignment,
+  DimensionSlice,
   Experiment,
   ExperimentConflictError,
   ExperimentStore,
@@ -123,6 +126,45 @@ return stored
 
 const mergeScript = luaScript(`${mergeLua}
 mergeSummaries(KEYS[1], 1)
+return 1
+`)
+
+// Breakdowns: the value kept for (dimension, value), decided in the same script as the merge so
+// instances agree on which values fit under the cap (ARGV[1] the cap, ARGV[2] DIMENSION_OTHER, which
+// takes no place). KEYS[1] holds "<dimension>" -> values kept and "<dimension>\x1f<value>" -> 1.
+const dimensionValueLua = `
+local function keptValue(valuesKey, dimension, value)
+  local cap, other = tonumber(ARGV[1]), ARGV[2]
+  if value ~= other then
+    if redis.call('HEXISTS', valuesKey, dimension .. '\\31' .. value) == 1 then return value end
+    if tonumber(redis.call('HGET', valuesKey, dimension) or '0') < cap then
+      redis.call('HINCRBY', valuesKey, dimension, 1)
+      redis.call('HSET', valuesKey, dimension .. '\\31' .. value, 1)
+      return value
+    end
+  end
+  redis.call('HSET', valuesKey, dimension .. '\\31' .. other, 1)
+  return other
+end
+local function keptFields(valuesKey, first, step)
+  for i = first, #ARGV, step do
+    local dimension, value, rest = string.match(ARGV[i], '^([^\\31]*)\\31([^\\31]*)\\31(.*)$')
+    ARGV[i] = dimension .. '\\31' .. keptValue(valuesKey, dimension, value) .. '\\31' .. rest
+  end
+end
+`
+
+// ARGV: cap, other, then (field, summary) pairs; the fields' values are capped in place, then merged.
+const dimensionMergeScript = luaScript(`${mergeLua}${dimensionValueLua}
+keptFields(KEYS[1], 3, 2)
+mergeSummaries(KEYS[2], 3)
+return 1
+`)
+
+// ARGV: cap, other, then (field, count) pairs.
+const dimensionExposuresScript = luaScript(`${dimensionValueLua}
+keptFields(KEYS[1], 3, 2)
+for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1
 `)
 
@@ -282,6 +324,7 @@ const summaryFields = (text: string) => {
 
 const assignmentRecord = storedRecord(Assignment)
 const sequentialRecord = storedRecord(Schema.Array(ExperimentStore.SequentialPValue))
+const dimensionSlicesRecord = storedRecord(Schema.Array(DimensionSlice))
 const countersRecord = storedRecord(ExperimentStore.ExperimentCounters)
 const exposureDaysRecord = storedRecord(Schema.Array(ExperimentStore.ExposureDay))
 
@@ -691,6 +734,60 @@ export const make = (
         })
         return ExperimentStore.sortSequentialPValues(sequentialRecord.orThrow(minima, key))
       }),
+    mergeDimensionMetrics: (experimentId, updates) =>
+      call("dimension metrics", async () => {
+        if (updates.length === 0) return
+        const args = updates.flatMap((u) => [
+          `${u.dimension}\x1f${u.value}\x1f${u.variant}:${u.metric}`,
+          encodeSummary(u.summary)
+        ])
+        await dimensionMergeScript(
+          redis,
+          [keys.dimensionValues(experimentId), keys.dimensionMetrics(experimentId)],
+          [ExperimentStore.MAX_DIMENSION_VALUES, ExperimentStore.DIMENSION_OTHER, ...args]
+        )
+      }),
+    addDimensionExposures: (experimentId, updates) =>
+      call("dimension exposures", async () => {
+        if (updates.length === 0) return
+        const args = updates.flatMap((u) => [`${u.dimension}\x1f${u.value}\x1f${u.variant}`, String(u.count)])
+        await dimensionExposuresScript(
+          redis,
+          [keys.dimensionValues(experimentId), keys.dimensionExposures(experimentId)],
+          [ExperimentStore.MAX_DIMENSION_VALUES, ExperimentStore.DIMENSION_OTHER, ...args]
+        )
+      }),
+    dimensionCounters: (experimentId, dimension, variantCount) =>
+      call("dimension counters", async () => {
+        const [values, metrics, exposures] = await Promise.all([
+          redis.hgetall(keys.dimensionValues(experimentId)),
+          redis.hgetall(keys.dimensionMetrics(experimentId)),
+          redis.hgetall(keys.dimensionExposures(experimentId))
+        ])
+        const prefixOf = `${dimension}\x1f`
+        const kept = Object.keys(values).filter((f) => f.startsWith(prefixOf)).map((f) => f.slice(prefixOf.length))
+        const slices = kept.sort().map((value) => ({
+          value,
+          variants: Array.from({ length: variantCount }, (_, variant) => {
+            const slot = `${prefixOf}${value}\x1f${variant}`
+            return {
+              exposures: Number(exposures[slot] ?? 0),
+              metrics: Object.fromEntries(
+                Object.entries(metrics)
+                  .filter(([field]) => field.startsWith(`${slot}:`))
+                  .map(([field, text]) => [field.slice(slot.length + 1), summaryFields(text)])
+              )
+            }
+          })
+        }))
+        return dimensionSlicesRecord.orThrow(slices, keys.dimensionMetrics(experimentId))
+      }),
+    dimensionNames: (experimentId) =>
+      call(
+        "dimension names",
+        async () =>
+          Object.keys(await redis.hgetall(keys.dimensionValues(experimentId))).filter((f) => !f.includes("\x1f")).sort()
+      ),
     exposuresByDay: (experimentId, variantCount) =>
       call("exposures by day", async () => {
         const key = keys.exposureDays(experimentId)

@@ -81,7 +81,13 @@ export const experimentKeys = (prefix: string, cluster = false) => {
     exposureDays: (id: string) => `${prefix}ab:exposure-days:${tag(keyPart(id))}`,
     metrics: (id: string) => `${prefix}ab:metrics:${tag(keyPart(id))}`,
     /** Hash "<variant>:<metric>" -> running minimum of the always-valid p-value (17 digits). */
-    sequential: (id: string) => `${prefix}ab:sequential:${tag(keyPart(id))}`
+    sequential: (id: string) => `${prefix}ab:sequential:${tag(keyPart(id))}`,
+    /** Hash "<dimension>" -> values kept, "<dimension>\x1f<value>" -> 1 (the distinct values of breakdowns). */
+    dimensionValues: (id: string) => `${prefix}ab:dimension-values:${tag(keyPart(id))}`,
+    /** Hash "<dimension>\x1f<value>\x1f<variant>:<metric>" -> summary. */
+    dimensionMetrics: (id: string) => `${prefix}ab:dimension-metrics:${tag(keyPart(id))}`,
+    /** Hash "<dimension>\x1f<value>\x1f<variant>" -> exposures. */
+    dimensionExposures: (id: string) => `${prefix}ab:dimension-exposures:${tag(keyPart(id))}`
   }
 }
 

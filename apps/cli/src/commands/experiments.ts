@@ -19,7 +19,18 @@ const experimentText = (e: Experiment) =>
     targetMetric: e.targetMetric,
     variants: e.variants.map((v) => `${v.modelId}${v.isControl ? " (control)" : ""} ${v.trafficPct}%`).join(", "),
     createdAt: e.createdAt,
-    startedAt: e.startedAt
+    startedAt: e.startedAt,
+    // Safe rollouts: shown only when the experiment has them.
+    ...(e.ramp === undefined
+      ? {}
+      : {
+        coverage: `${formatNumber(e.coverage * 100)}%`,
+        ramp: `${e.ramp.steps.map((s) => `${formatNumber(s * 100)}%`).join(" -> ")} every ${e.ramp.intervalMinutes} min`
+      }),
+    ...(e.guardrails === undefined
+      ? {}
+      : { guardrails: e.guardrails.map((g) => `${g.metric} (${g.direction} is bad)`).join(", ") }),
+    ...(e.pausedByGuardrail === undefined ? {} : { pausedByGuardrail: e.pausedByGuardrail.reason })
   })
 
 const interval = (i: { readonly lower: number | null; readonly upper: number | null } | null | undefined) =>

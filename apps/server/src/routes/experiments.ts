@@ -5,7 +5,7 @@
  * requests.
  */
 import { Experiments } from "@org/ml-api"
-import { AbTests } from "@org/ml-core"
+import { AbTests, ValidationError } from "@org/ml-core"
 import { Effect } from "effect"
 import { Hono } from "hono"
 import type { AppServices } from "./AppServices.js"
@@ -87,6 +87,20 @@ const mountTraffic = (mount: Mount<AppServices>, app: Hono) => {
   )
 
   mount(app, Experiments.getExperimentResults, ({ params }) => abTests((t) => t.getExperimentResults(params.id)))
+
+  mount(
+    app,
+    Experiments.getDimensionResults,
+    ({ params, query }) =>
+      query.dimension === undefined
+        ? Effect.fail(
+          new ValidationError({
+            message: "Invalid query: dimension is required",
+            issues: [{ path: ["dimension"], message: "is required (the dimension to break the results down by)" }]
+          })
+        )
+        : abTests((t) => t.getDimensionResults(params.id, query.dimension!))
+  )
 }
 
 export const experimentRoutes = (mount: Mount<AppServices>) => {

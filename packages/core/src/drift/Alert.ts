@@ -33,7 +33,19 @@ export const DriftAlert = Schema.Struct({
   /** The dataset drift behind a `~dataset` alert. */
   datasetDrift: Schema.optionalKey(DatasetDrift),
   /** CBPE's estimate behind a `~performance` alert. */
-  performance: Schema.optionalKey(PerformanceReport)
+  performance: Schema.optionalKey(PerformanceReport),
+  /**
+   * A safe rollout's guardrail pause (experiments/GuardrailAlerts.ts): sent through the same
+   * webhooks, under the monitor id `experiment:<id>` and the feature name `~guardrail`.
+   */
+  guardrail: Schema.optionalKey(Schema.Struct({
+    experimentId: Schema.String,
+    metric: Schema.String,
+    modelId: Schema.String,
+    difference: Schema.Finite,
+    pValue: Schema.Finite,
+    level: Schema.Finite
+  }))
 })
 export type DriftAlert = typeof DriftAlert.Type
 

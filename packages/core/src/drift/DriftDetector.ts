@@ -115,6 +115,11 @@ export interface DriftDetectorShape {
   readonly deleteWebhook: (id: string) => Effect.Effect<boolean, StorageError>
   readonly webhookDeliveries: (webhookId?: string) => Effect.Effect<ReadonlyArray<Delivery>, StorageError>
   /**
+   * Sends alerts raised elsewhere (an experiment's guardrail pause) to the webhooks that want them,
+   * in the background like the detector's own: same signing, target checks and delivery log.
+   */
+  readonly notifyWebhooks: (alerts: ReadonlyArray<DriftAlert>) => Effect.Effect<void>
+  /**
    * monitorAllFeatures: checks every monitor once per its interval, forever. With several
    * instances, a lease per monitor and interval makes exactly one of them check it, and checks
    * resume on another instance when the lease of a dead one expires. Interrupt to stop.
@@ -627,6 +632,9 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
       }),
       webhookDeliveries: Effect.fn("DriftDetector.webhookDeliveries")(function*(webhookId?: string) {
         return yield* store.deliveries(webhookId)
+      }),
+      notifyWebhooks: Effect.fn("DriftDetector.notifyWebhooks")(function*(alerts: ReadonlyArray<DriftAlert>) {
+        yield* dispatch(store, notifier, deliveries, alerts)
       }),
       monitorAllFeatures: Effect.fn("DriftDetector.monitorAllFeatures")(function*(owner: string, tickMillis = 1000) {
         const leases = yield* Leases

@@ -5,7 +5,7 @@
  * into mergeable summaries; results and the decision come from Results.ts, bandit weights from
  * Bandit.ts. Changes are read-change-commit on a revision, retried while another instance wins.
  */
-import { Clock, Context, Effect, Layer, Random, Result } from "effect"
+import { Clock, Context, Effect, Layer, Option, Random, Result } from "effect"
 import type { Attribution } from "../registry/AuditEvent.js"
 import { type ModelNotFoundError } from "../registry/Errors.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
@@ -16,6 +16,13 @@ import { makeStorageGauges, type StorageGauges } from "../shared/StorageGauges.j
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
+import {
+  batchDimensionIssues,
+  dimensionExposureUpdates,
+  dimensionMetricUpdates,
+  type DimensionResults,
+  dimensionResults
+} from "./Dimensions.js"
 import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
 import {
   type Assignment,
@@ -32,6 +39,7 @@ import {
   type MetricUpdate,
   type PlannedWrites
 } from "./ExperimentStore.js"
+import { GuardrailAlerts, type GuardrailAlertsShape } from "./GuardrailAlerts.js"
 import { invalidInput } from "./Issues.js"
 import { promotionSteps } from "./Promotion.js"
 import { countExposures, type Exposure, type Observation, summarizeObservations, userIdIssue } from "./Recording.js"
@@ -45,6 +53,7 @@ import {
   sequentialLooks,
   sequentialMinimumLookup
 } from "./Results.js"
+import { rampStepsTaken, rolloutChange, rolloutIssues, SYSTEM_ACTOR } from "./SafeRollout.js"
 import { makeTargetedAssigner, type Targeted } from "./Targeting.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
@@ -125,6 +134,19 @@ export interface AbTestsShape {
   ) => Effect.Effect<ExperimentResults, ExperimentNotFoundError | StorageError>
   /** Thompson-sampling reweighting of a bandit experiment (no-op during burn-in). */
   readonly reweight: (id: string) => Effect.Effect<Experiment, AbError>
+  /**
+   * One look of the safe rollout (SafeRollout.ts): a guardrail significantly worse pauses the
+   * experiment (audited as `system`, alerted through GuardrailAlerts when provided); otherwise a
+   * due ramp step widens the coverage. Also done by every results look. Answers the experiment.
+   */
+  readonly checkSafeRollout: (id: string) => Effect.Effect<Experiment, ExperimentNotFoundError | StorageError>
+  /** Results per value of a dimension, adjusted across the breakdown (Dimensions.ts). */
+  readonly getDimensionResults: (
+    id: string,
+    dimension: string
+  ) => Effect.Effect<DimensionResults, ExperimentNotFoundError | StorageError>
+  /** checkSafeRollout for every running experiment with guardrails or a ramp; answers how many changed. */
+  readonly checkSafeRollouts: () => Effect.Effect<number, StorageError>
 }
 
 export class AbTests extends Context.Service<AbTests, AbTestsShape>()("@org/ml-core/AbTests") {}
@@ -186,6 +208,8 @@ interface Ports {
   readonly settings: AbTestSettings
   /** The experiment gauges, rebuilt from storage at scrape time; invalidated by changes made here. */
   readonly gauges: StorageGauges<StorageError>
+  /** Where guardrail pauses are announced, when the runtime provides it. */
+  readonly guardrailAlerts: Option.Option<GuardrailAlertsShape>
 }
 
 const notFound = (id: string) =>
@@ -347,11 +371,66 @@ const results = (ports: Ports, id: string) =>
     )
   })
 
+/**
+ * One look of the safe rollout: the change is computed from the experiment as read and committed
+ * on its revision, so among instances looking at once exactly one commits it (and alerts); the
+ * others see the stale revision and look again at the new state.
+ */
+const checkRollout = (ports: Ports, id: string) =>
+  retryOnStaleRevision(
+    Effect.gen(function*() {
+      const experiment = yield* load(ports, id)
+      const watched = experiment.guardrails !== undefined || experiment.ramp !== undefined
+      if (experiment.status !== "running" || !watched) return experiment
+      const counters = yield* ports.store.counters(id, experiment.variants.length)
+      const now = yield* Clock.currentTimeMillis
+      const change = rolloutChange(experiment, counters.variants, now)
+      if (change._tag === "Hold") return experiment
+      const at = new Date(now).toISOString()
+      const history = experiment.rolloutHistory ?? []
+      const next: Experiment = change._tag === "Pause"
+        ? {
+          ...experiment,
+          status: "paused",
+          pausedByGuardrail: change.pause,
+          rolloutHistory: [...history, {
+            at,
+            actor: SYSTEM_ACTOR,
+            action: "guardrail_paused",
+            reason: change.pause.reason
+          }]
+        }
+        : {
+          ...experiment,
+          coverage: change.coverage,
+          rolloutHistory: [...history, {
+            at,
+            actor: SYSTEM_ACTOR,
+            action: "ramp_advanced",
+            coverage: change.coverage,
+            reason: `guardrails hold: step ${rampStepsTaken(experiment) + 2} of ${experiment.ramp!.steps.length}`
+          }]
+        }
+      const committed = { ...next, updatedAt: at, revision: experiment.revision + 1 }
+      yield* ports.store.commit(committed, experiment.revision)
+      yield* ports.gauges.invalidate
+      if (change._tag === "Pause" && Option.isSome(ports.guardrailAlerts)) {
+        yield* ports.guardrailAlerts.value.paused(committed, change.pause)
+      }
+      return committed
+    }),
+    50
+  )
+
 /** Creating, reading, changing and ending experiments. */
 const lifecycleMethods = (ports: Ports) => ({
   createExperiment: Effect.fn("AbTests.createExperiment")(
     function*(input: CreateExperimentInput, actor: string = "anonymous", onBehalfOf?: string) {
-      const issues = [...validateVariants(input.variants), ...(yield* registryIssues(ports, input.variants))]
+      const issues = [
+        ...validateVariants(input.variants),
+        ...rolloutIssues(input),
+        ...(yield* registryIssues(ports, input.variants))
+      ]
       if (issues.length > 0) return yield* Effect.fail(invalidInput("experiment", issues))
       const at = yield* nowIso
       const id = input.id ?? (yield* generatedId(at))
@@ -366,8 +445,32 @@ const lifecycleMethods = (ports: Ports) => ({
   listExperiments: Effect.fn("AbTests.listExperiments")(function*() {
     return yield* ports.store.list()
   }),
-  startExperiment: Effect.fn("AbTests.startExperiment")(function*(id: string) {
-    return yield* transition(ports, id, ["draft", "paused"], "running", (e, at) => ({ startedAt: e.startedAt ?? at }))
+  startExperiment: Effect.fn("AbTests.startExperiment")(function*(id: string, actor: string = "anonymous") {
+    return yield* update(ports, id, (e, at) => {
+      if (e.status !== "draft" && e.status !== "paused") {
+        return Effect.fail(stateError(e, `Experiment ${id} is ${e.status}; it cannot become running`))
+      }
+      // Starting again resumes after a guardrail pause; the first start begins the ramp at its first step.
+      const { pausedByGuardrail: _resumed, ...rest } = e
+      const rampStarts = e.ramp !== undefined && e.startedAt === null
+      return Effect.succeed({
+        ...rest,
+        status: "running" as const,
+        startedAt: e.startedAt ?? at,
+        ...(rampStarts
+          ? {
+            coverage: e.ramp!.steps[0]!,
+            rolloutHistory: [...(e.rolloutHistory ?? []), {
+              at,
+              actor,
+              action: "ramp_started" as const,
+              coverage: e.ramp!.steps[0]!,
+              reason: `ramp of ${e.ramp!.steps.length} steps, every ${e.ramp!.intervalMinutes} minutes`
+            }]
+          }
+          : {})
+      })
+    })
   }),
   pauseExperiment: Effect.fn("AbTests.pauseExperiment")(function*(id: string) {
     return yield* transition(ports, id, ["running"], "paused")
@@ -532,6 +635,17 @@ const assignPlanned = (
     }))
   }))
 
+/** The breakdown summaries of a batch already merged overall (nothing when it carries no dimensions). */
+const mergeDimensions = (ports: Ports, experiment: Experiment, observations: ReadonlyArray<Observation>) => {
+  const updates = dimensionMetricUpdates(experiment, observations)
+  return updates.length === 0 ? Effect.void : ports.store.mergeDimensionMetrics(experiment.id, updates)
+}
+
+const addDimensionExposures = (ports: Ports, experiment: Experiment, exposures: ReadonlyArray<Exposure>) => {
+  const updates = dimensionExposureUpdates(experiment, exposures)
+  return updates.length === 0 ? Effect.void : ports.store.addDimensionExposures(experiment.id, updates)
+}
+
 /** The summaries a batch of observations merges, or why it is refused (bad entries, an experiment not started). */
 const metricUpdatesFor = (
   experiment: Experiment,
@@ -574,29 +688,62 @@ const measurementMethods = (ports: Ports) => ({
     }
   ),
   recordMetrics: Effect.fnUntraced(function*(id: string, observations: ReadonlyArray<Observation>) {
+    // Dimensions are checked before anything is stored, so a refused batch stores nothing.
+    yield* Effect.fromResult(batchDimensionIssues("metrics", observations))
     const { planned } = ports.store
     if (planned !== undefined) {
       const found = yield* planned.mergeMetricsPlanned(id, (experiment) => metricUpdatesFor(experiment, observations))
       if (found === undefined) return yield* Effect.fail(notFound(id))
+      yield* mergeDimensions(ports, found, observations)
       return
     }
     const experiment = yield* load(ports, id)
     const updates = yield* Effect.fromResult(metricUpdatesFor(experiment, observations))
     yield* ports.store.mergeMetrics(id, updates)
+    yield* mergeDimensions(ports, experiment, observations)
   }),
   recordExposures: Effect.fnUntraced(function*(id: string, exposures: ReadonlyArray<Exposure>) {
+    yield* Effect.fromResult(batchDimensionIssues("exposures", exposures))
     const { planned } = ports.store
     if (planned !== undefined) {
       const plan = (experiment: Experiment) => countExposures(experiment, exposures)
       const found = yield* planned.addExposuresPlanned(id, plan, yield* today)
       if (found === undefined) return yield* Effect.fail(notFound(id))
+      yield* addDimensionExposures(ports, found, exposures)
       return
     }
-    const counts = yield* Effect.fromResult(countExposures(yield* load(ports, id), exposures))
+    const experiment = yield* load(ports, id)
+    const counts = yield* Effect.fromResult(countExposures(experiment, exposures))
     yield* ports.store.addExposures(id, counts, yield* today)
+    yield* addDimensionExposures(ports, experiment, exposures)
   }),
   getExperimentResults: Effect.fn("AbTests.getExperimentResults")(function*(id: string) {
+    // Every look is a safe-rollout look too: a breached guardrail pauses before the results are read.
+    yield* checkRollout(ports, id)
     return yield* results(ports, id)
+  }),
+  getDimensionResults: Effect.fn("AbTests.getDimensionResults")(function*(id: string, dimension: string) {
+    const experiment = yield* load(ports, id)
+    const slices = yield* ports.store.dimensionCounters(id, dimension, experiment.variants.length)
+    return dimensionResults(experiment, dimension, slices)
+  }),
+  checkSafeRollout: Effect.fn("AbTests.checkSafeRollout")(function*(id: string) {
+    return yield* checkRollout(ports, id)
+  }),
+  checkSafeRollouts: Effect.fn("AbTests.checkSafeRollouts")(function*() {
+    const watched = (yield* ports.store.list()).filter((e) =>
+      e.status === "running" && (e.guardrails !== undefined || e.ramp !== undefined)
+    )
+    const checked = yield* Effect.forEach(
+      watched,
+      (e) =>
+        checkRollout(ports, e.id).pipe(
+          Effect.map((after) => after.revision !== e.revision),
+          Effect.orElseSucceed(() => false)
+        ),
+      { concurrency: gaugeReadsInFlight }
+    )
+    return checked.filter(Boolean).length
   }),
   refreshGauges: Effect.fn("AbTests.refreshGauges")(function*() {
     yield* ports.gauges.refresh
@@ -622,7 +769,8 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       registry: yield* ModelRegistry,
       metricsSink,
       settings,
-      gauges: yield* makeStorageGauges(setGauges({ metricsSink, store }))
+      gauges: yield* makeStorageGauges(setGauges({ metricsSink, store })),
+      guardrailAlerts: yield* Effect.serviceOption(GuardrailAlerts)
     }
     return AbTests.of({ ...lifecycleMethods(ports), ...measurementMethods(ports) })
   })

@@ -16,6 +16,7 @@ import {
   MAX_CONDITION_NODES,
   MAX_REGEX_LENGTH
 } from "./Conditions.js"
+import { GuardrailPause, Guardrails, RampSchedule, RolloutEvent } from "./SafeRollout.js"
 
 export const ExperimentStatus = Schema.Literals(["draft", "running", "paused", "completed"])
 export type ExperimentStatus = typeof ExperimentStatus.Type
@@ -165,6 +166,12 @@ const targetingFields = {
   holdout: Schema.optionalKey(Holdout)
 }
 
+/** Safe rollouts (SafeRollout.ts): guardrails that pause, a ramp schedule that widens coverage. */
+const rolloutFields = {
+  guardrails: Schema.optionalKey(Guardrails),
+  ramp: Schema.optionalKey(RampSchedule)
+}
+
 const variantsBound = Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at most ${MAX_VARIANTS} variants` })
 
 export const CreateExperimentInput = Schema.Struct({
@@ -193,7 +200,8 @@ export const CreateExperimentInput = Schema.Struct({
   /** Seconds the sticky assignments are kept after the experiment completes (the server's default otherwise). */
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
   ...targetingFields,
-  ...metricTreatmentFields
+  ...metricTreatmentFields,
+  ...rolloutFields
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -244,6 +252,11 @@ export const Experiment = Schema.Struct({
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
   ...targetingFields,
   ...metricTreatmentFields,
+  ...rolloutFields,
+  /** The automatic changes of the safe rollout (ramp steps, guardrail pauses), oldest first. */
+  rolloutHistory: Schema.optionalKey(Schema.Array(RolloutEvent)),
+  /** Set while the experiment is paused by a guardrail; cleared when it is started again. */
+  pausedByGuardrail: Schema.optionalKey(GuardrailPause),
   status: ExperimentStatus,
   createdAt: Schema.String,
   updatedAt: Schema.String,
@@ -294,7 +307,8 @@ export const newExperiment = (
     metricGoals: { [input.targetMetric]: { direction: "maximize" }, ...input.metricGoals },
     variants: input.variants,
     stickyAssignment: input.stickyAssignment ?? defaults.stickyAssignment,
-    coverage: input.coverage ?? 1,
+    // A ramp starts at its first step.
+    coverage: input.ramp?.steps[0] ?? input.coverage ?? 1,
     minSamplesPerVariant: input.minSamplesPerVariant ?? defaults.minSamplesPerVariant,
     alpha: input.alpha ?? 0.05,
     seed: input.seed ?? id,
@@ -309,6 +323,8 @@ export const newExperiment = (
     ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
     ...(input.holdout === undefined ? {} : { holdout: input.holdout }),
     ...(input.metricCaps === undefined ? {} : { metricCaps: input.metricCaps }),
+    ...(input.guardrails === undefined || input.guardrails.length === 0 ? {} : { guardrails: input.guardrails }),
+    ...(input.ramp === undefined ? {} : { ramp: input.ramp }),
     status: "draft",
     createdAt: at,
     updatedAt: at,

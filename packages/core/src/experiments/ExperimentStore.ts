@@ -13,6 +13,7 @@ import { Context, Effect, Layer, type Result, Schema } from "effect"
 import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
 import { emptyPairedSummary, mergePairedSummaries, type PairedSummary } from "../stats/PairedSummary.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
+import type { DimensionExposureUpdate, DimensionMetricUpdate, DimensionSlice } from "./Dimensions.js"
 import { ExperimentConflictError } from "./Errors.js"
 import { type Assignment, type Experiment, MetricName } from "./Experiment.js"
 
@@ -100,6 +101,14 @@ export type SequentialPValue = typeof SequentialPValue.Type
 /** Stored minima in one order (variant, then metric name), so copies compare equal. */
 export const sortSequentialPValues = (list: ReadonlyArray<SequentialPValue>): Array<SequentialPValue> =>
   [...list].sort((a, b) => a.variant - b.variant || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0))
+
+/**
+ * Distinct values kept per dimension and experiment (Dimensions.ts); later new values count as
+ * DIMENSION_OTHER, which takes no place of its own.
+ */
+export const MAX_DIMENSION_VALUES = 100
+/** The value later values of a capped dimension share, like the Prometheus label cap's. */
+export const DIMENSION_OTHER = "_other"
 
 /** Days of per-day exposure counters kept per experiment; older days are dropped (the totals stay). */
 export const MAX_EXPOSURE_DAYS = 400
@@ -241,6 +250,28 @@ export interface ExperimentStoreShape {
   ) => Effect.Effect<AssignmentPage, StorageError>
   /** Stores each assignment unless its user already has one (set if absent); answers how many were new. */
   readonly importAssignments: (assignments: ReadonlyArray<Assignment>) => Effect.Effect<number, StorageError>
+  /**
+   * Dimension breakdowns (Dimensions.ts): merges each summary into its (dimension, value, variant,
+   * metric) summary, atomically; a value new to a dimension that already holds MAX_DIMENSION_VALUES
+   * values is stored as DIMENSION_OTHER (decided atomically with the merge, so instances agree).
+   */
+  readonly mergeDimensionMetrics: (
+    experimentId: string,
+    updates: ReadonlyArray<DimensionMetricUpdate>
+  ) => Effect.Effect<void, StorageError>
+  /** Adds exposures per (dimension, value, variant), capped like mergeDimensionMetrics. */
+  readonly addDimensionExposures: (
+    experimentId: string,
+    updates: ReadonlyArray<DimensionExposureUpdate>
+  ) => Effect.Effect<void, StorageError>
+  /** The stored values of a dimension (value order), each with variantCount variants. */
+  readonly dimensionCounters: (
+    experimentId: string,
+    dimension: string,
+    variantCount: number
+  ) => Effect.Effect<ReadonlyArray<DimensionSlice>, StorageError>
+  /** The dimensions an experiment has values for, in name order. */
+  readonly dimensionNames: (experimentId: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
   readonly ping: () => Effect.Effect<void, StorageError>
   /** The hot paths in one checked step each, where the adapter can (see PlannedWrites). */
   readonly planned?: PlannedWrites | undefined
@@ -351,6 +382,27 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
   // "id\u0000variant\u0000metric" -> per kind, the paired summary.
   const paired = new Map<string, Partial<Record<PairKind, PairedSummary>>>()
   const daily = new Map<string, Map<string, Array<number>>>()
+  // Per experiment and dimension: the distinct values kept (capped at MAX_DIMENSION_VALUES).
+  const dimensionValues = new Map<string, Map<string, Set<string>>>()
+  // "experiment\u0000dimension\u0000value\u0000variant\u0000metric" -> summary; without the metric -> exposures.
+  const dimensionMetrics = new Map<string, Summary>()
+  const dimensionExposures = new Map<string, number>()
+  /** The value kept for `value` of `dimension` (registering it while there is room). */
+  const keptValue = (experimentId: string, dimension: string, value: string) => {
+    const byDimension = dimensionValues.get(experimentId) ?? new Map<string, Set<string>>()
+    dimensionValues.set(experimentId, byDimension)
+    const known = byDimension.get(dimension) ?? new Set<string>()
+    byDimension.set(dimension, known)
+    if (known.has(value)) return value
+    // DIMENSION_OTHER itself never takes a place, so replaying values in any order keeps the same ones.
+    const counted = known.size - (known.has(DIMENSION_OTHER) ? 1 : 0)
+    if (value === DIMENSION_OTHER || counted >= MAX_DIMENSION_VALUES) {
+      known.add(DIMENSION_OTHER)
+      return DIMENSION_OTHER
+    }
+    known.add(value)
+    return value
+  }
   // Per experiment: "variant\u0000metric" -> the running minimum.
   const sequentialMinima = new Map<string, Map<string, SequentialPValue>>()
   const metricKey = (id: string, variant: number, metric: string) => `${id}\u0000${variant}\u0000${metric}`
@@ -483,6 +535,37 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
         return { assignments: all.slice(from, to), next: to < all.length ? String(to) : undefined }
       }),
     importAssignments: (batch) => Effect.sync(() => batch.filter((a) => assign(a).created).length),
+    mergeDimensionMetrics: (experimentId, updates) =>
+      Effect.sync(() => {
+        for (const { dimension, metric, summary, value, variant } of updates) {
+          const kept = keptValue(experimentId, dimension, value)
+          const key = [experimentId, dimension, kept, variant, metric].join("\u0000")
+          dimensionMetrics.set(key, mergeSummaries(dimensionMetrics.get(key) ?? emptySummary, summary))
+        }
+      }),
+    addDimensionExposures: (experimentId, updates) =>
+      Effect.sync(() => {
+        for (const { count, dimension, value, variant } of updates) {
+          const key = [experimentId, dimension, keptValue(experimentId, dimension, value), variant].join("\u0000")
+          dimensionExposures.set(key, (dimensionExposures.get(key) ?? 0) + count)
+        }
+      }),
+    dimensionCounters: (experimentId, dimension, variantCount) =>
+      Effect.sync(() => {
+        const values = [...(dimensionValues.get(experimentId)?.get(dimension) ?? [])].sort()
+        return values.map((value) => ({
+          value,
+          variants: Array.from({ length: variantCount }, (_, variant) => {
+            const prefix = [experimentId, dimension, value, variant].join("\u0000")
+            const metrics: Record<string, Summary> = {}
+            for (const [key, summary] of dimensionMetrics) {
+              if (key.startsWith(`${prefix}\u0000`)) metrics[key.slice(prefix.length + 1)] = summary
+            }
+            return { exposures: dimensionExposures.get(prefix) ?? 0, metrics }
+          })
+        }))
+      }),
+    dimensionNames: (experimentId) => Effect.sync(() => [...(dimensionValues.get(experimentId)?.keys() ?? [])].sort()),
     ping: () => Effect.void
   }
 })

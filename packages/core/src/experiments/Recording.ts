@@ -25,11 +25,14 @@ export interface Observation {
   readonly covariate?: number | undefined
   /** The user's denominator of a ratio metric (the value is the numerator); not capped. */
   readonly denominator?: number | undefined
+  /** Breakdown dimensions (Dimensions.ts). */
+  readonly dimensions?: Readonly<Record<string, string>> | undefined
 }
 
 export interface Exposure {
   readonly modelId: string
   readonly count: number
+  readonly dimensions?: Readonly<Record<string, string>> | undefined
 }
 
 const variantOf = (experiment: Pick<Experiment, "variants">, modelId: string) =>

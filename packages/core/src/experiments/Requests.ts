@@ -111,13 +111,20 @@ export const MAX_EXPOSURES_PER_ENTRY = 1_000_000_000
 /** The most entries one exposures request may hold. */
 export const MAX_EXPOSURE_ENTRIES = 10_000
 
+/**
+ * Dimensions of an exposure or observation ({ country: "de" }) for breakdowns; the limits (count,
+ * name, value length) are checked by the use case (Dimensions.ts), which names the entry's index.
+ */
+const RecordDimensions = Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
+
 export const ExposureCount = Schema.Struct({
   modelId: ModelId,
   count: Schema.Int.check(
     Schema.isBetween({ minimum: 0, maximum: MAX_EXPOSURES_PER_ENTRY }, {
       message: `must be an integer from 0 to ${MAX_EXPOSURES_PER_ENTRY}`
     })
-  )
+  ),
+  dimensions: RecordDimensions
 })
 export type ExposureCount = typeof ExposureCount.Type
 
@@ -140,7 +147,8 @@ export const MetricObservation = Schema.Struct({
   metric: Schema.String,
   value: BoundedNumber,
   covariate: Schema.optionalKey(BoundedNumber),
-  denominator: Schema.optionalKey(BoundedNumber)
+  denominator: Schema.optionalKey(BoundedNumber),
+  dimensions: RecordDimensions
 })
 export type MetricObservation = typeof MetricObservation.Type
 

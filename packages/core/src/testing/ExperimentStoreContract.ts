@@ -3,14 +3,17 @@
  * under concurrency, compare-and-set commits, atomic exposure and summary merges (no lost
  * updates when many writers record at once), per-day exposure counters kept for a bounded number
  * of days, running minima of always-valid p-values lowered atomically, paired summaries (CUPED
- * covariates, ratio denominators) merged and copied like the plain ones, and records that read
- * back in their schema's shape.
+ * covariates, ratio denominators) merged and copied like the plain ones, dimension breakdowns
+ * merged atomically with their distinct values capped, and records that read back in their
+ * schema's shape.
  */
 import { Context, Effect, Exit, Layer, Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { DimensionSlice } from "../experiments/Dimensions.js"
 import { Assignment, Experiment } from "../experiments/Experiment.js"
 import {
   type AssignmentPlan,
+  DIMENSION_OTHER,
   ExperimentCounters,
   ExperimentStore,
   type ExperimentStoreShape,
@@ -18,6 +21,7 @@ import {
   ExposureDay,
   exposureDayOf,
   importCounters,
+  MAX_DIMENSION_VALUES,
   MAX_EXPOSURE_DAYS,
   SequentialPValue
 } from "../experiments/ExperimentStore.js"
@@ -331,6 +335,66 @@ export const experimentStoreContract = (
       })
       expect(r.copy).toEqual(r.source)
       Schema.decodeUnknownSync(ExperimentCounters)(r.source, { onExcessProperty: "error" })
+    })
+
+    it("merges dimension summaries and exposures per value from concurrent writers, capping values", async () => {
+      const experiment = sampleExperiment()
+      const countries = ["de", "fr", "us"]
+      const batches = Array.from({ length: 30 }, (_, i) => [i, i + 0.25, 100 + i])
+      const { capped, names, slices } = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        yield* Effect.all(
+          batches.map((values, i) =>
+            Effect.all([
+              store.mergeDimensionMetrics(experiment.id, [
+                {
+                  dimension: "country",
+                  value: countries[i % 3]!,
+                  variant: i % 2,
+                  metric: "ctr",
+                  summary: summarize(values)
+                }
+              ]),
+              store.addDimensionExposures(experiment.id, [
+                { dimension: "country", value: countries[i % 3]!, variant: i % 2, count: 2 }
+              ])
+            ])
+          ),
+          { concurrency: "unbounded" }
+        )
+        // Concurrent new values of one dimension: exactly MAX_DIMENSION_VALUES are kept, the rest share _other.
+        yield* Effect.all(
+          Array.from(
+            { length: MAX_DIMENSION_VALUES + 20 },
+            (_, i) =>
+              store.addDimensionExposures(experiment.id, [{ dimension: "page", value: `p${i}`, variant: 0, count: 1 }])
+          ),
+          { concurrency: "unbounded" }
+        )
+        return {
+          slices: yield* store.dimensionCounters(experiment.id, "country", 2),
+          capped: yield* store.dimensionCounters(experiment.id, "page", 2),
+          names: yield* store.dimensionNames(experiment.id)
+        }
+      }))
+      expect(names).toEqual(["country", "page"])
+      expect(Schema.decodeUnknownSync(Schema.Array(DimensionSlice))(slices)).toEqual(slices)
+      expect(slices.map((s) => s.value)).toEqual(countries)
+      countries.forEach((country, c) => {
+        const slice = slices[c]!
+        for (const variant of [0, 1]) {
+          const mine = batches.filter((_, i) => i % 3 === c && i % 2 === variant)
+          const expected = summarize(mine.flat())
+          expect(slice.variants[variant]!.exposures).toBe(2 * mine.length)
+          expect(slice.variants[variant]!.metrics.ctr!.count).toBe(expected.count)
+          expect(slice.variants[variant]!.metrics.ctr!.mean).toBeCloseTo(expected.mean, 9)
+          expect(Math.abs(slice.variants[variant]!.metrics.ctr!.m2 - expected.m2) / expected.m2).toBeLessThan(1e-9)
+        }
+      })
+      expect(capped).toHaveLength(MAX_DIMENSION_VALUES + 1)
+      expect(capped.find((s) => s.value === DIMENSION_OTHER)!.variants[0]!.exposures).toBe(20)
+      expect(capped.reduce((sum, s) => sum + s.variants[0]!.exposures, 0)).toBe(MAX_DIMENSION_VALUES + 20)
     })
 
     it("reads back experiments, assignments and counters with exactly their schema's shape", async () => {

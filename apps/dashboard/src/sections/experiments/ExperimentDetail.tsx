@@ -97,6 +97,7 @@ const ExperimentView = ({ page, reload }: { readonly page: ExperimentPage; reado
       <ExperimentActions experiment={experiment} results={results} names={names} reload={reload} />
       <DecisionCallout experiment={experiment} results={results} labels={labels} />
       <SrmCallout results={results} />
+      <GuardrailCallout experiment={experiment} />
       <h2>Variants</h2>
       <VariantTable experiment={experiment} results={results} names={names} labels={labels} />
       <div class="exp-grid">
@@ -181,6 +182,30 @@ const SrmCallout = ({ results }: { readonly results: ExperimentResults }) =>
       </div>
     )
     : null
+
+/** A safe rollout's automatic pause (SafeRollout.ts): which guardrail, which treatment, the evidence. */
+const GuardrailCallout = ({ experiment }: { readonly experiment: ExperimentPage["experiment"] }) => {
+  const pause = experiment.pausedByGuardrail
+  if (experiment.status !== "paused" || pause === undefined) {
+    return experiment.ramp && experiment.status === "running"
+      ? (
+        <p class="muted" data-testid="ramp-state">
+          Ramp: coverage {formatNumber(experiment.coverage)} of steps{" "}
+          {experiment.ramp.steps.map((s) => formatNumber(s)).join(" → ")}, every {experiment.ramp.intervalMinutes}{" "}
+          minutes while the guardrails hold.
+        </p>
+      )
+      : null
+  }
+  return (
+    <div class="exp-callout bad" role="alert" data-testid="guardrail-paused">
+      <strong>Paused by guardrail {pause.metric}</strong>
+      <p>
+        {pause.reason}. Everyone is served the control; start the experiment again to resume.
+      </p>
+    </div>
+  )
+}
 
 const intervalText = (interval: { readonly lower: number | null; readonly upper: number | null } | null) =>
   interval === null || interval.lower === null || interval.upper === null
