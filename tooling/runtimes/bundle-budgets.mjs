@@ -42,8 +42,8 @@ export const entryBudgets = [
   {
     entry: "@org/ml-core/learn",
     job: "online learners (make, learn, predict, load)",
-    budget: 128000,
-    effectFree: false
+    budget: 8192,
+    effectFree: true
   }
 ]
 

@@ -8,6 +8,9 @@
  * intermediate, (2 · 1e120)² · 2^53 · 2^53 ≈ 3e272, stays far below the double range (1.8e308).
  */
 import { Schema } from "effect"
+import { describeValue } from "./DescribeValue.js"
+
+export { describeValue }
 
 /** The largest magnitude accepted for a number that feeds sums, means or variances. */
 export const MAX_VALUE_MAGNITUDE = 1e120
@@ -21,18 +24,6 @@ export const boundedValueMessage = `must be a finite number from -${MAX_VALUE_MA
 /** Whether `value` is a finite number within ±MAX_VALUE_MAGNITUDE. */
 export const isBoundedNumber = (value: unknown): value is number =>
   typeof value === "number" && value >= -MAX_VALUE_MAGNITUDE && value <= MAX_VALUE_MAGNITUDE
-
-/**
- * A value as a message shows it, briefly and without walking it: numbers as JavaScript prints
- * them (NaN, Infinity), strings as JSON (cut at 64 characters), arrays and objects by kind only
- * (stringifying a hostile nesting would overflow the stack, and a large one would flood the message).
- */
-export const describeValue = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value)
-  if (Array.isArray(value)) return "an array"
-  if (typeof value === "object" && value !== null) return "an object"
-  return String(value)
-}
 
 /** The issue with a number that feeds sums, naming the limit and the value; undefined when fine. */
 export const boundedValueIssue = (value: unknown): string | undefined =>

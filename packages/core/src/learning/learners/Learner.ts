@@ -7,18 +7,16 @@
  * or to sparse binary bytes (LearnerStateBinary.ts, format 2); loadLearner reads both.
  */
 import { fnv1a32 } from "../../experiments/Assignment.js"
-import { describeValue } from "../../shared/InputLimits.js"
+import { describeValue } from "../../shared/DescribeValue.js"
 import { invalid } from "../../stats/StatsError.js"
 import {
   checkConfig,
   checkStateEnvelope,
   LEARNER_FORMAT_VERSION,
-  type LearnerConfig,
-  type LearnerState,
-  type Optimizer,
   type RestorableState,
   slotCount
-} from "./LearnerState.js"
+} from "./LearnerChecks.js"
+import type { LearnerConfig, LearnerState, Optimizer } from "./LearnerState.js"
 import { decodeLearnerState, isBinaryLearnerState } from "./LearnerStateBinary.js"
 import { makeAdaGrad } from "./optimizers/AdaGrad.js"
 import { makeFtrl } from "./optimizers/Ftrl.js"

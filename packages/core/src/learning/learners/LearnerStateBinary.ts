@@ -27,15 +27,9 @@
  * state without integral arrays is still written byte for byte as it wrote it.
  */
 import { crc32 } from "../../shared/Crc32.js"
-import { LearnerStateFormatError } from "../Errors.js"
-import {
-  checkConfig,
-  type LearnerConfig,
-  type LearnerPrecision,
-  type LearnerState,
-  type RestorableState,
-  slotCount
-} from "./LearnerState.js"
+import { checkConfig, type RestorableState, slotCount } from "./LearnerChecks.js"
+import type { LearnerConfig, LearnerPrecision, LearnerState } from "./LearnerState.js"
+import { LearnerStateFormatError } from "./LearnerStateFormatError.js"
 
 export const LEARNER_BINARY_FORMAT_VERSION = 2
 
