@@ -160,7 +160,10 @@ const send = async (
           headers: request.headers,
           ...(hasBody ? { body: request.body as BodyInit } : {})
         })
-        const answer = await response.text()
+        // An event stream (GrowthBook's /sub, the experiment stream) stays open: its status and
+        // headers are the answer, and cancelling the body ends it as a client leaving does.
+        const streaming = response.headers.get("content-type")?.startsWith("text/event-stream") === true
+        const answer = streaming ? (await response.body?.cancel(), "") : await response.text()
         const route = `${request.method} ${request.route}`
         const counts = statuses.get(route) ?? new Map<number, number>()
         statuses.set(route, counts.set(response.status, (counts.get(response.status) ?? 0) + 1))
