@@ -205,7 +205,7 @@ const composedPorts = (
     const expireAssignments = (experiment: Experiment) =>
       Effect.tryPromise({
         try: () =>
-          RedisExperimentStore.expireAssignments(
+          RedisExperimentStore.scheduleAssignmentExpiry(
             redis,
             prefix,
             experiment.id,

@@ -568,7 +568,7 @@ const assignmentTransfer = (
 
 /**
  * Gives every sticky assignment of the experiment the retention TTL (SCAN: assignments have no
- * index). Run when an experiment completes, here and where another store holds the experiment.
+ * index, so this walks the whole keyspace).
  */
 export const expireAssignments = (redis: RedisConnection, prefix: string, experimentId: string, seconds: number) =>
   scanEach(redis, experimentKeys(prefix, isCluster(redis)).assignmentsOf(experimentId), async (node, found) => {
@@ -576,6 +576,55 @@ export const expireAssignments = (redis: RedisConnection, prefix: string, experi
     for (const key of found) multi.expire(key, seconds)
     await multi.exec()
   })
+
+/** The sweep running per connection and prefix, and whether another pass was asked for meanwhile. */
+const sweeps = new WeakMap<RedisConnection, Map<string, { again: boolean }>>()
+
+/**
+ * Sets the TTL of the assignments of every experiment recorded in `ab:assignment-expiry`, removing
+ * each record once its assignments have it. One sweep at a time per connection and prefix; a
+ * request during a sweep runs one more pass after it. Failures leave the records for the next sweep.
+ */
+export const sweepAssignmentExpiry = (redis: RedisConnection, prefix: string): void => {
+  const running = sweeps.get(redis) ?? new Map<string, { again: boolean }>()
+  sweeps.set(redis, running)
+  const current = running.get(prefix)
+  if (current !== undefined) {
+    current.again = true
+    return
+  }
+  const state = { again: false }
+  running.set(prefix, state)
+  const key = experimentKeys(prefix, isCluster(redis)).assignmentExpiry()
+  const pass = async (): Promise<void> => {
+    for (const [experimentId, seconds] of Object.entries(await redis.hgetall(key))) {
+      await expireAssignments(redis, prefix, experimentId, Number(seconds))
+      await redis.hdel(key, experimentId)
+    }
+    if (state.again) {
+      state.again = false
+      await pass()
+    }
+  }
+  void pass().catch(() => undefined).finally(() => running.delete(prefix))
+}
+
+/**
+ * What completing an experiment does to its sticky assignments: records their retention and
+ * returns; the TTLs are set by a sweep in the background, so completing costs the same with 10 or
+ * 10,000 experiments (the sweep walks the keyspace). The record stays until its sweep has finished,
+ * so a sweep cut short (a crash, a Redis failure) is done again by the next completion or the next
+ * store made on the prefix. Run here and where another store holds the experiment (composed mode).
+ */
+export const scheduleAssignmentExpiry = async (
+  redis: RedisConnection,
+  prefix: string,
+  experimentId: string,
+  seconds: number
+): Promise<void> => {
+  await redis.hset(experimentKeys(prefix, isCluster(redis)).assignmentExpiry(), experimentId, String(seconds))
+  sweepAssignmentExpiry(redis, prefix)
+}
 
 export const make = (
   redis: RedisConnection,
@@ -586,6 +635,8 @@ export const make = (
   const call = guardedCall(guard)
   const cluster = isCluster(redis)
   const keys = experimentKeys(prefix, cluster)
+  // Assignments of experiments completed before a crash may still wait for their TTL.
+  sweepAssignmentExpiry(redis, prefix)
   const retentionSeconds = options.assignmentRetentionSeconds ?? defaultAssignmentRetentionSeconds
   /**
    * On a cluster the index is in another slot than the document, so it is a second step after the
@@ -639,7 +690,7 @@ export const make = (
         async () => {
           const stored = await compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision)
           if (stored && experiment.status === "completed") {
-            await expireAssignments(
+            await scheduleAssignmentExpiry(
               redis,
               prefix,
               experiment.id,

@@ -74,6 +74,8 @@ export const experimentKeys = (prefix: string, cluster = false) => {
     experiment: (id: string) => `${prefix}ab:experiment:${tag(keyPart(id))}`,
     index: () => `${prefix}ab:experiments`,
     assignment: (id: string, userId: string) => `${prefix}ab:assignment:${tag(keyPart(id))}:${keyPart(userId)}`,
+    /** Hash experiment id -> retention seconds: completed experiments whose assignments still need their TTL. */
+    assignmentExpiry: () => `${prefix}ab:assignment-expiry`,
     /** SCAN MATCH pattern of every sticky assignment of one experiment. */
     assignmentsOf: (id: string) => `${globLiteral(prefix)}ab:assignment:${globLiteral(tag(keyPart(id)))}:*`,
     exposures: (id: string) => `${prefix}ab:exposures:${tag(keyPart(id))}`,

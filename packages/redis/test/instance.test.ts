@@ -140,6 +140,14 @@ describe("Redis instance marker", () => {
   })
 })
 
+/** Polls `read` until it gives `expected` (10 s at most), so a background sweep can finish. */
+const settled = async (read: () => Promise<number>, expected: number) => {
+  for (let attempt = 0; attempt < 200 && (await read()) !== expected; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return read()
+}
+
 describe("sticky assignments in Redis", () => {
   it("gives the sticky assignments of a completed experiment its own or the configured retention as TTL", async () => {
     const prefix = freshPrefix("assignment-ttl")
@@ -161,6 +169,8 @@ describe("sticky assignments in Redis", () => {
         for (const completed of [experiment, ownRetention]) {
           yield* store.commit({ ...completed, status: "completed", revision: completed.revision + 1 }, 1)
         }
+        // The TTLs are set by a background sweep after the completion (flat completion cost).
+        yield* Effect.promise(() => settled(() => admin.hlen(keys.assignmentExpiry()), 0))
       }),
       RedisExperimentStore.layerWith({ assignmentRetentionSeconds: 3600 }).pipe(
         Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))
@@ -175,5 +185,21 @@ describe("sticky assignments in Redis", () => {
       expect(own).toBeGreaterThan(0)
       expect(own).toBeLessThanOrEqual(60)
     }
+  })
+
+  it("sets the TTL a crash left undone when a store is next made on the prefix", async () => {
+    const prefix = freshPrefix("assignment-ttl-crash")
+    const keys = RedisKeys.experimentKeys(prefix)
+    // What a process that crashed right after completing left behind: the record, no TTLs yet.
+    await admin.set(keys.assignment("crashed", "u1"), "{}")
+    await admin.hset(keys.assignmentExpiry(), "crashed", "120")
+    expect(await admin.ttl(keys.assignment("crashed", "u1"))).toBe(-1)
+    await Effect.runPromise(Effect.provide(
+      Effect.promise(() => settled(() => admin.hlen(keys.assignmentExpiry()), 0)),
+      RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
+    ))
+    const ttl = await admin.ttl(keys.assignment("crashed", "u1"))
+    expect(ttl).toBeGreaterThan(100)
+    expect(ttl).toBeLessThanOrEqual(120)
   })
 })
