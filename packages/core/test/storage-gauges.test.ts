@@ -3,7 +3,7 @@
  * invalidated by local changes, shared by concurrent scrapes; and an experiment's start or
  * completion no longer reads every experiment in storage.
  */
-import { Deferred, Effect, Fiber, Layer } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import {
@@ -92,13 +92,60 @@ describe("StorageGauges", () => {
   })
 })
 
+describe("KeyedStorageGauges", () => {
+  it("re-reads only the keys marked since the last refresh until the max age, then rebuilds", async () => {
+    const log: Array<string> = []
+    let failNext = false
+    const program = Effect.gen(function*() {
+      const gauges = yield* StorageGauges.makeKeyedStorageGauges({
+        rebuild: Effect.sync(() => void log.push("rebuild")),
+        refreshKeys: (keys) =>
+          Effect.suspend(() => {
+            log.push(`keys ${[...keys].sort().join(",")}`)
+            if (!failNext) return Effect.void
+            failNext = false
+            return Effect.fail(new StorageError({ message: "down" }))
+          })
+      })
+      yield* gauges.refresh
+      yield* gauges.refresh
+      yield* gauges.changed("a")
+      yield* gauges.changed("b")
+      yield* gauges.changed("a")
+      yield* gauges.refresh
+      yield* gauges.refresh
+      // A failed read keeps its keys marked for the next refresh.
+      yield* gauges.changed("c")
+      failNext = true
+      const failed = yield* Effect.result(gauges.refresh)
+      yield* gauges.refresh
+      yield* TestClock.adjust("1000 millis")
+      yield* gauges.changed("d")
+      yield* gauges.refresh
+      yield* gauges.refresh
+      return failed._tag
+    })
+    const failed = await Effect.runPromise(
+      program.pipe(Effect.provide(Layer.merge(TestClock.layer(), withMaxAge(1000))))
+    )
+    expect(failed).toBe("Failure")
+    // The rebuild after the max age covers "d": it is not read again on its own.
+    expect(log).toEqual(["rebuild", "keys a,b", "keys c", "keys c", "rebuild"])
+  })
+})
+
 /** The memory experiment store, counting the calls that read every experiment or its counters. */
 const countingStore = Effect.gen(function*() {
   const inner = yield* ExperimentStore.makeMemory
-  const calls = { list: 0, counters: new Map<string, number>() }
+  const calls = { list: 0, get: new Map<string, number>(), counters: new Map<string, number>() }
   const store: ExperimentStore.ExperimentStoreShape = {
     ...inner,
     list: () => Effect.suspend(() => (calls.list++, inner.list())),
+    get: (id) =>
+      Effect.suspend(() => {
+        calls.get.set(id, (calls.get.get(id) ?? 0) + 1)
+        return inner.get(id)
+      }),
     counters: (id, variantCount) =>
       Effect.suspend(() => {
         calls.counters.set(id, (calls.counters.get(id) ?? 0) + 1)
@@ -178,6 +225,130 @@ describe("experiment gauges", () => {
       activeAfterComplete: 50,
       trafficAfterComplete: 0
     })
+  })
+})
+
+/** Two models and `count` running experiments between them, inserted straight into the store. */
+const seedRunning = (store: ExperimentStore.ExperimentStoreShape, count: number) =>
+  Effect.gen(function*() {
+    const registry = yield* ModelRegistry.ModelRegistry
+    const models = yield* Effect.forEach([0, 1], (i) =>
+      registry.registerModel(
+        { name: "gauged", version: String(i), algorithm: "a", framework: "f" },
+        streamOf([new Uint8Array([i])])
+      ))
+    const variants = models.map((m, i) => ({ modelId: m.id, isControl: i === 0, trafficPct: 50 }))
+    const at = new Date(0).toISOString()
+    for (let i = 0; i < count; i++) {
+      const seeded: Experiment = newExperiment({ name: `seeded ${i}`, targetMetric: "ctr", variants }, {
+        id: `exp-seeded-${i}`,
+        at,
+        actor: "test",
+        defaults: AbTests.defaultAbTestSettings
+      })
+      yield* store.insert({ ...seeded, status: "running", startedAt: at })
+    }
+    return variants
+  })
+
+/** The series of one experiment in a memory sink's snapshot. */
+const seriesOf = (values: ReadonlyMap<string, number>, experimentId: string) =>
+  Object.fromEntries([...values].filter(([key]) => key.includes(`experiment_id="${experimentId}"`)))
+
+describe("experiment gauges between full rebuilds", () => {
+  it("a scrape after a change reads only the changed experiments and shows them exactly", async () => {
+    const { calls, store } = Effect.runSync(countingStore)
+    const program = Effect.gen(function*() {
+      const ab = yield* AbTests.AbTests
+      const variants = yield* seedRunning(store, 200)
+      yield* ab.recordMetrics("exp-seeded-3", [{ modelId: variants[0]!.modelId, metric: "ctr", value: 1 }])
+      yield* ab.refreshGauges()
+      const full = { list: calls.list, counters: calls.counters.size }
+      const created = yield* ab.createExperiment({ name: "measured", targetMetric: "ctr", variants })
+      yield* ab.startExperiment(created.id)
+      yield* ab.completeExperiment("exp-seeded-3")
+      yield* ab.updateExperiment("exp-seeded-4", { trafficPct: [20, 80] })
+      calls.list = 0
+      calls.get.clear()
+      calls.counters.clear()
+      yield* ab.refreshGauges()
+      const reads = { list: calls.list, get: [...calls.get.keys()].sort(), counters: [...calls.counters.keys()].sort() }
+      const values = yield* gaugeValues
+      calls.get.clear()
+      yield* ab.refreshGauges()
+      return {
+        full,
+        reads,
+        readsOfAnUnchangedScrape: calls.get.size,
+        active: values.get("ml_experiment_active_total{}"),
+        started: Object.values(seriesOf(values, created.id)),
+        completed: seriesOf(values, "exp-seeded-3"),
+        resplit: Object.values(seriesOf(values, "exp-seeded-4")).sort(),
+        untouched: Object.values(seriesOf(values, "exp-seeded-5"))
+      }
+    })
+    const outcome = await Effect.runPromise(Effect.provide(program, world(store)))
+    expect(outcome.full).toEqual({ list: 1, counters: 200 })
+    // Before: the scrape after a change listed all 201 experiments and read the counters of 200.
+    expect(outcome.reads.list).toBe(0)
+    expect(outcome.reads.get).toHaveLength(3)
+    expect(outcome.reads.get).toEqual(expect.arrayContaining(["exp-seeded-3", "exp-seeded-4"]))
+    expect(outcome.reads.counters).toHaveLength(2)
+    expect(outcome.reads.counters).toContain("exp-seeded-4")
+    expect(outcome.readsOfAnUnchangedScrape).toBe(0)
+    expect(outcome).toMatchObject({
+      active: 200,
+      started: [0.5, 0.5],
+      completed: {},
+      resplit: [0.2, 0.8],
+      untouched: [0.5, 0.5]
+    })
+  })
+
+  it("two instances on one store: each shows its own changes at once and the other's within the max age", async () => {
+    const { store } = Effect.runSync(countingStore)
+    const instance = Effect.gen(function*() {
+      const context = yield* Layer.build(world(store))
+      return { ab: Context.get(context, AbTests.AbTests), sink: Context.get(context, MetricsSink.MetricsSink) }
+    })
+    const snapshotOf = (sink: MetricsSink.MetricsSinkShape) =>
+      (sink as unknown as { snapshot: () => ReadonlyMap<string, number> }).snapshot()
+    const program = Effect.gen(function*() {
+      const a = yield* instance
+      const b = yield* instance
+      const variants = yield* Effect.provide(seedRunning(store, 20), world(store))
+      yield* a.ab.refreshGauges()
+      yield* b.ab.refreshGauges()
+      // A completes one experiment and re-splits another; B records metrics and completes a third.
+      yield* a.ab.completeExperiment("exp-seeded-1")
+      yield* a.ab.updateExperiment("exp-seeded-2", { trafficPct: [10, 90] })
+      yield* b.ab.recordMetrics("exp-seeded-2", [{ modelId: variants[0]!.modelId, metric: "ctr", value: 3 }])
+      yield* b.ab.completeExperiment("exp-seeded-3")
+      yield* a.ab.refreshGauges()
+      yield* b.ab.refreshGauges()
+      const aSoon = snapshotOf(a.sink)
+      const bSoon = snapshotOf(b.sink)
+      yield* TestClock.adjust("10001 millis")
+      yield* a.ab.refreshGauges()
+      yield* b.ab.refreshGauges()
+      return { aSoon, bSoon, aLater: snapshotOf(a.sink), bLater: snapshotOf(b.sink) }
+    })
+    const { aLater, aSoon, bLater, bSoon } = await Effect.runPromise(
+      program.pipe(Effect.scoped, Effect.provide(Layer.merge(TestClock.layer(), withMaxAge(10_000))))
+    )
+    // Its own changes at once: A's completion and re-split; B's completion.
+    expect(seriesOf(aSoon, "exp-seeded-1")).toEqual({})
+    // A re-read exp-seeded-2 whole, so B's metric recorded before that read shows there too.
+    expect(Object.values(seriesOf(aSoon, "exp-seeded-2")).sort()).toEqual([0.1, 0.9, 3])
+    expect(seriesOf(bSoon, "exp-seeded-3")).toEqual({})
+    // After the max age both show the same gauges: every change, B's metric mean included.
+    for (const later of [aLater, bLater]) {
+      expect(later.get("ml_experiment_active_total{}")).toBe(18)
+      expect(seriesOf(later, "exp-seeded-1")).toEqual({})
+      expect(seriesOf(later, "exp-seeded-3")).toEqual({})
+      expect(Object.values(seriesOf(later, "exp-seeded-2")).sort()).toEqual([0.1, 0.9, 3])
+    }
+    expect(aLater).toEqual(bLater)
   })
 })
 

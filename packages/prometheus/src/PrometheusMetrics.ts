@@ -176,6 +176,16 @@ export const make = (registry: Registry): MetricsSink.MetricsSinkShape => {
         current.clear()
         for (const [labels, value] of series) setGauge(gauge, name, labels, value)
         changed(name)
+      }),
+    remove: (name, labels) =>
+      Effect.sync(() => {
+        const gauge = metrics.get(name)
+        const values = gaugeValues.get(name)
+        if (
+          !(gauge instanceof Gauge) || values === undefined || !values.delete(MetricsSink.seriesKey(name, labels))
+        ) return
+        gauge.remove(labels)
+        changed(name)
       })
   }
 }

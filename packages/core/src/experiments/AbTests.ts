@@ -10,9 +10,9 @@ import type { Attribution } from "../registry/AuditEvent.js"
 import { type ModelNotFoundError } from "../registry/Errors.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
-import { cappedNames, MetricsSink } from "../shared/MetricsSink.js"
+import { cappedNames, MetricsSink, seriesKey } from "../shared/MetricsSink.js"
 import { retryOnStaleRevision } from "../shared/Retry.js"
-import { makeStorageGauges, type StorageGauges } from "../shared/StorageGauges.js"
+import { type KeyedStorageGauges, makeKeyedStorageGauges } from "../shared/StorageGauges.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
@@ -34,6 +34,7 @@ import {
 } from "./Experiment.js"
 import {
   type AssignmentPlan,
+  type ExperimentCounters,
   ExperimentStore,
   exposureDayOf,
   type MetricUpdate,
@@ -112,7 +113,8 @@ export interface AbTestsShape {
   ) => Effect.Effect<Experiment, AbError>
   /**
    * Sets the experiment gauges (active count, traffic shares, metric means) from storage; the
-   * rebuild is reused for `GaugeMaxAge` unless a change through this instance invalidated it.
+   * full rebuild is reused for `GaugeMaxAge`, and in between only experiments changed through this
+   * instance are read again.
    */
   readonly refreshGauges: () => Effect.Effect<void, StorageError>
   /** One user; `attributes` are read by the experiment's condition and hash attribute. */
@@ -206,8 +208,8 @@ interface Ports {
   readonly registry: ModelRegistry["Service"]
   readonly metricsSink: MetricsSink["Service"]
   readonly settings: AbTestSettings
-  /** The experiment gauges, rebuilt from storage at scrape time; invalidated by changes made here. */
-  readonly gauges: StorageGauges<StorageError>
+  /** The experiment gauges, rebuilt from storage at scrape time; a change made here marks its experiment. */
+  readonly gauges: KeyedStorageGauges<StorageError>
   /** Where guardrail pauses are announced, when the runtime provides it. */
   readonly guardrailAlerts: Option.Option<GuardrailAlertsShape>
 }
@@ -223,7 +225,7 @@ const load = ({ store }: Ports, id: string) =>
 
 /**
  * Read, change, compare-and-set; retried on fresh state while another instance wins the race. A
- * committed change marks the gauges stale (O(1)): status and traffic are what they show.
+ * committed change marks its experiment's gauges stale (O(1)): status and traffic are what they show.
  */
 const update = (
   ports: Ports,
@@ -236,7 +238,7 @@ const update = (
       const at = yield* nowIso
       const next = { ...(yield* change(current, at)), updatedAt: at, revision: current.revision + 1 }
       yield* ports.store.commit(next, current.revision)
-      yield* ports.gauges.invalidate
+      yield* ports.gauges.changed(id)
       return next
     }),
     50
@@ -265,41 +267,84 @@ const rankedMetricNames = (
 /** How many experiments' counters a gauge rebuild reads at once. */
 const gaugeReadsInFlight = 16
 
+type Series = ReadonlyArray<readonly [Record<string, string>, number]>
+
+/** The gauge series of one running experiment: its traffic share per variant and its metric means. */
+interface ExperimentSeries {
+  readonly traffic: Series
+  readonly means: Series
+}
+
+const experimentSeries = (e: Experiment, counters: ExperimentCounters): ExperimentSeries => {
+  const means: Array<[Record<string, string>, number]> = []
+  const labelOf = cappedNames(rankedMetricNames(e, counters.variants.map((v) => v.metrics)))
+  counters.variants.forEach((v, i) => {
+    // Names beyond the cap share one series: the mean over all their values (summaries merge).
+    const byLabel = new Map<string, Summary>()
+    for (const [metric, summary] of Object.entries(v.metrics)) {
+      const label = labelOf(metric)
+      byLabel.set(label, mergeSummaries(byLabel.get(label) ?? emptySummary, summary))
+    }
+    for (const [label, summary] of byLabel) {
+      means.push([{ experiment_id: e.id, model_id: e.variants[i]!.modelId, metric_name: label }, summary.mean])
+    }
+  })
+  const weights = currentWeights(e)
+  const traffic = e.variants.map((v, i) => [{ experiment_id: e.id, model_id: v.modelId }, weights[i]!] as const)
+  return { traffic, means }
+}
+
 /**
- * Active count, current traffic share per running variant, and metric means, from storage: reads
- * every running experiment, so it runs at scrape time (StorageGauges), never in a lifecycle call.
+ * The experiment gauges (active count, traffic share per running variant, metric means), kept per
+ * experiment: a full rebuild reads every running experiment and its counters (once per
+ * `GaugeMaxAge`, at scrape time, never in a lifecycle call); a change made through this instance
+ * re-reads only its own experiment at the next scrape, so that scrape is O(changed), not O(stored).
  */
-const setGauges = ({ metricsSink, store }: Pick<Ports, "metricsSink" | "store">) =>
-  Effect.gen(function*() {
+const makeExperimentGauges = ({ metricsSink, store }: Pick<Ports, "metricsSink" | "store">) => {
+  const shown = new Map<string, ExperimentSeries>()
+  const show = (id: string, next: ExperimentSeries | undefined) =>
+    Effect.gen(function*() {
+      const before = shown.get(id)
+      const kept = (series: Series) => new Set(series.map(([labels]) => seriesKey("", labels)))
+      const keptTraffic = kept(next?.traffic ?? [])
+      const keptMeans = kept(next?.means ?? [])
+      for (const [labels] of before?.traffic ?? []) {
+        if (!keptTraffic.has(seriesKey("", labels))) yield* metricsSink.remove("ml_experiment_traffic", labels)
+      }
+      for (const [labels] of before?.means ?? []) {
+        if (!keptMeans.has(seriesKey("", labels))) yield* metricsSink.remove("ml_experiment_metric", labels)
+      }
+      for (const [labels, value] of next?.traffic ?? []) yield* metricsSink.set("ml_experiment_traffic", labels, value)
+      for (const [labels, value] of next?.means ?? []) yield* metricsSink.set("ml_experiment_metric", labels, value)
+      if (next === undefined) shown.delete(id)
+      else shown.set(id, next)
+    })
+  const rebuild = Effect.gen(function*() {
     const running = (yield* store.list()).filter((e) => e.status === "running")
     // Several reads in flight: on Redis each is a round trip, and 10,000 in a row outlast a scrape.
     const countersOf = yield* Effect.forEach(running, (e) => store.counters(e.id, e.variants.length), {
       concurrency: gaugeReadsInFlight
     })
-    const means: Array<[Record<string, string>, number]> = []
-    for (const [index, e] of running.entries()) {
-      const counters = countersOf[index]!
-      const labelOf = cappedNames(rankedMetricNames(e, counters.variants.map((v) => v.metrics)))
-      counters.variants.forEach((v, i) => {
-        // Names beyond the cap share one series: the mean over all their values (summaries merge).
-        const byLabel = new Map<string, Summary>()
-        for (const [metric, summary] of Object.entries(v.metrics)) {
-          const label = labelOf(metric)
-          byLabel.set(label, mergeSummaries(byLabel.get(label) ?? emptySummary, summary))
-        }
-        for (const [label, summary] of byLabel) {
-          means.push([{ experiment_id: e.id, model_id: e.variants[i]!.modelId, metric_name: label }, summary.mean])
-        }
-      })
-    }
-    const shares = running.flatMap((e) => {
-      const weights = currentWeights(e)
-      return e.variants.map((v, i) => [{ experiment_id: e.id, model_id: v.modelId }, weights[i]!] as const)
-    })
-    yield* metricsSink.set("ml_experiment_active_total", {}, running.length)
-    yield* metricsSink.replace("ml_experiment_traffic", shares)
-    yield* metricsSink.replace("ml_experiment_metric", means)
+    shown.clear()
+    running.forEach((e, i) => shown.set(e.id, experimentSeries(e, countersOf[i]!)))
+    const all = [...shown.values()]
+    yield* metricsSink.set("ml_experiment_active_total", {}, shown.size)
+    yield* metricsSink.replace("ml_experiment_traffic", all.flatMap((s) => s.traffic))
+    yield* metricsSink.replace("ml_experiment_metric", all.flatMap((s) => s.means))
   })
+  const refreshKeys = (ids: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      const read = yield* Effect.forEach(ids, (id) =>
+        store.get(id).pipe(Effect.flatMap((e) =>
+          e?.status === "running"
+            ? Effect.map(store.counters(e.id, e.variants.length), (counters) => experimentSeries(e, counters))
+            : Effect.succeed(undefined)
+        )), { concurrency: gaugeReadsInFlight })
+      for (const [i, id] of ids.entries()) yield* show(id, read[i])
+      yield* metricsSink.set("ml_experiment_active_total", {}, shown.size)
+    })
+  return makeKeyedStorageGauges({ rebuild, refreshKeys })
+}
 
 /** A status change allowed only from `from`. */
 const transition = (
@@ -413,7 +458,7 @@ const checkRollout = (ports: Ports, id: string) =>
         }
       const committed = { ...next, updatedAt: at, revision: experiment.revision + 1 }
       yield* ports.store.commit(committed, experiment.revision)
-      yield* ports.gauges.invalidate
+      yield* ports.gauges.changed(committed.id)
       if (change._tag === "Pause" && Option.isSome(ports.guardrailAlerts)) {
         yield* ports.guardrailAlerts.value.paused(committed, change.pause)
       }
@@ -769,7 +814,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       registry: yield* ModelRegistry,
       metricsSink,
       settings,
-      gauges: yield* makeStorageGauges(setGauges({ metricsSink, store })),
+      gauges: yield* makeExperimentGauges({ metricsSink, store }),
       guardrailAlerts: yield* Effect.serviceOption(GuardrailAlerts)
     }
     return AbTests.of({ ...lifecycleMethods(ports), ...measurementMethods(ports) })

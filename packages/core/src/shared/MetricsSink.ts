@@ -14,6 +14,8 @@ export interface MetricsSinkShape {
    * series that disappeared. Adapters may skip the work when nothing changed.
    */
   readonly replace: (name: string, series: ReadonlyArray<readonly [Labels, number]>) => Effect.Effect<void>
+  /** Drops one series of gauge `name` (nothing when it is absent): gauges kept per key lose a key's series. */
+  readonly remove: (name: string, labels: Labels) => Effect.Effect<void>
 }
 
 export class MetricsSink extends Context.Service<MetricsSink, MetricsSinkShape>()("@org/ml-core/MetricsSink") {}
@@ -36,6 +38,7 @@ export const makeMemory = Effect.sync(() => {
         for (const key of [...series.keys()]) if (key.startsWith(`${name}{`)) series.delete(key)
         for (const [labels, value] of replacement) series.set(seriesKey(name, labels), value)
       }),
+    remove: (name, labels) => Effect.sync(() => void series.delete(seriesKey(name, labels))),
     snapshot: () => new Map(series)
   }
   return sink

@@ -6,7 +6,7 @@
  * change made through this instance invalidates it, so the instance's next scrape is exact while a
  * change made through another instance shows within the max age (plus one rebuild).
  */
-import { Context, Effect, Exit } from "effect"
+import { Clock, Context, Effect, Exit, Semaphore } from "effect"
 
 /** How long a rebuild of the storage-derived gauges is reused, in ms (0: every scrape rebuilds). */
 export const GaugeMaxAge = Context.Reference<number>("@org/ml-core/GaugeMaxAge", { defaultValue: () => 10_000 })
@@ -27,4 +27,50 @@ export const makeStorageGauges = <E>(rebuild: Effect.Effect<void, E>): Effect.Ef
       (exit: Exit.Exit<void, E>) => Exit.isSuccess(exit) ? maxAge : 0
     )
     return { refresh, invalidate }
+  })
+
+export interface KeyedStorageGauges<E> {
+  /**
+   * Rebuilds every gauge when the last full rebuild is older than the max age; otherwise re-reads
+   * only the keys marked changed since the last refresh (nothing when none were).
+   */
+  readonly refresh: Effect.Effect<void, E>
+  /** Marks one key (an experiment id) changed through this instance: O(1), read at the next refresh. */
+  readonly changed: (key: string) => Effect.Effect<void>
+}
+
+/**
+ * Gauges made of one group of series per key (an experiment's traffic shares and means): a full
+ * `rebuild` reads every key and is reused for `GaugeMaxAge` ms, which bounds how late changes
+ * made elsewhere (another instance, new metric values) show; a change made through this instance
+ * marks its key, and the next refresh calls `refreshKeys` with the marked keys only, so the
+ * scrape after a start or completion costs O(changed) reads instead of O(stored). Refreshes run
+ * one at a time (a concurrent scrape waits and then finds the gauges fresh); keys whose refresh
+ * failed stay marked, a failed rebuild is retried on the next refresh.
+ */
+export const makeKeyedStorageGauges = <E>(options: {
+  readonly rebuild: Effect.Effect<void, E>
+  readonly refreshKeys: (keys: ReadonlyArray<string>) => Effect.Effect<void, E>
+}): Effect.Effect<KeyedStorageGauges<E>> =>
+  Effect.gen(function*() {
+    const maxAge = yield* GaugeMaxAge
+    const oneAtATime = yield* Semaphore.make(1)
+    let rebuiltAt: number | undefined
+    let marked = new Set<string>()
+    const refresh = oneAtATime.withPermits(1)(Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      // Taken before reading storage: a key marked while this refresh runs is read by the next one.
+      const keys = marked
+      marked = new Set()
+      if (rebuiltAt === undefined || now - rebuiltAt >= maxAge) {
+        rebuiltAt = undefined
+        yield* options.rebuild
+        rebuiltAt = now
+      } else if (keys.size > 0) {
+        yield* options.refreshKeys([...keys]).pipe(
+          Effect.onError(() => Effect.sync(() => keys.forEach((key) => marked.add(key))))
+        )
+      }
+    }))
+    return { refresh, changed: (key) => Effect.sync(() => void marked.add(key)) }
   })

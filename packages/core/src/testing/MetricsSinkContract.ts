@@ -57,5 +57,25 @@ export const metricsSinkContract = (adapter: string, makeHarness: () => MetricsS
       expect(await read("ml_model_file_size_bytes", size("c"))).toBeUndefined()
       expect(await read("ml_model_file_size_bytes", size("b"))).toBe(2)
     })
+
+    it("removes one series of a gauge, leaving the others, and ignores an absent one", async () => {
+      const { sink, read } = makeHarness()
+      const traffic = (modelId: string) => ({ experiment_id: "e1", model_id: modelId })
+      await Effect.runPromise(sink.replace("ml_experiment_traffic", [[traffic("a"), 0.5], [traffic("b"), 0.5]]))
+      await Effect.runPromise(Effect.all([
+        sink.remove("ml_experiment_traffic", traffic("a")),
+        sink.remove("ml_experiment_traffic", traffic("never-set")),
+        sink.remove("ml_experiment_metric", { experiment_id: "e1", model_id: "a", metric_name: "ctr" })
+      ]))
+      expect(await read("ml_experiment_traffic", traffic("a"))).toBeUndefined()
+      expect(await read("ml_experiment_traffic", traffic("b"))).toBe(0.5)
+      // Set again after the removal, and a replace after it with the removed series only.
+      await Effect.runPromise(sink.set("ml_experiment_traffic", traffic("a"), 0.25))
+      expect(await read("ml_experiment_traffic", traffic("a"))).toBe(0.25)
+      await Effect.runPromise(sink.remove("ml_experiment_traffic", traffic("a")))
+      await Effect.runPromise(sink.replace("ml_experiment_traffic", [[traffic("b"), 0.5]]))
+      expect(await read("ml_experiment_traffic", traffic("b"))).toBe(0.5)
+      expect(await read("ml_experiment_traffic", traffic("a"))).toBeUndefined()
+    })
   })
 }
