@@ -143,6 +143,12 @@ export const composeDriftStore = (
   deliveries: durable.deliveries
 })
 
+/** Whether the stored pipeline has `revision`, without sending the record when it has. */
+const revisionIs = (durable: PipelineStore.PipelineStoreShape, id: string, revision: number) =>
+  durable.getIfChanged === undefined
+    ? Effect.map(durable.get(id), (stored) => stored?.revision === revision)
+    : Effect.map(durable.getIfChanged(id, revision), (stored) => stored === "unchanged")
+
 /** Sample buffers, their counters and the progressive/validation windows in Redis; the rest in PostgreSQL. */
 export const composePipelineStore = (
   durable: PipelineStore.PipelineStoreShape,
@@ -150,6 +156,8 @@ export const composePipelineStore = (
 ): PipelineStore.PipelineStoreShape => ({
   insert: durable.insert,
   get: durable.get,
+  // Predictions keep the record per instance and check its revision in PostgreSQL, where it lives.
+  getIfChanged: durable.getIfChanged,
   list: durable.list,
   commit: durable.commit,
   liveState: durable.liveState,
@@ -161,8 +169,8 @@ export const composePipelineStore = (
   addSamples: (id, samples, limits, predictions, expectedRevision) =>
     expectedRevision === undefined
       ? hot.addSamples(id, samples, limits, predictions)
-      : durable.get(id).pipe(Effect.flatMap((stored) =>
-        stored?.revision === expectedRevision
+      : revisionIs(durable, id, expectedRevision).pipe(Effect.flatMap((current) =>
+        current
           ? hot.addSamples(id, samples, limits, predictions)
           : Effect.fail(new StaleRevisionError({ message: `Pipeline ${id} changed since it was read` }))
       )),

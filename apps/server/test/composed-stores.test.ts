@@ -10,9 +10,12 @@ import {
   type Experiment,
   ExperimentStore,
   KeyStore,
+  Leases,
+  makeLearner,
   MetricsSink,
   ModelRegistry,
   ModelStore,
+  OnlineLearner,
   PipelineStore,
   RateLimiter
 } from "@org/ml-core"
@@ -186,6 +189,60 @@ describe("the composed stores", () => {
     expect(redisKeys.filter((key) => key.includes("assignment")).length).toBe(1)
     expect(redisKeys.some((key) => key.includes(":buffer"))).toBe(true)
     expect(redisKeys.some((key) => key.includes("drift:stats:"))).toBe(true)
+  })
+
+  it("predicts with the pipeline it keeps, and sees at once a pipeline another instance changed", async () => {
+    const shared = await deployment("predictions")
+    const config = {
+      kind: "logistic",
+      optimizer: { type: "sgd", learningRate: 0.5 },
+      features: { type: "schema", names: ["x"] }
+    } as const
+    // The model another instance makes live: trained, so it predicts other than the untrained 0.5.
+    const trained = makeLearner(config)
+    for (let i = 0; i < 20; i++) trained.learn({ features: { x: 1 }, label: 1 })
+    const instance = runtimeOf(
+      OnlineLearner.layer().pipe(
+        Layer.provideMerge(composed(shared)),
+        Layer.provideMerge(Layer.mergeAll(MetricsSink.layerMemory, Leases.layerMemory, ModelRegistry.layerMemory()))
+      )
+    )
+    const other = runtimeOf(composed(shared))
+    const { pipeline, replacement } = await instance.runPromise(Effect.gen(function*() {
+      const registry = yield* ModelRegistry.ModelRegistry
+      const register = (version: string, state: unknown) =>
+        registry.registerModel(
+          { name: "composed-predict", version, algorithm: "logistic_regression", framework: "ml" },
+          new Blob([JSON.stringify(state)]).stream()
+        )
+      const model = yield* register("1.0.0", makeLearner(config).state())
+      const replacement = yield* register("1.1.0", trained.state())
+      const pipeline = yield* OnlineLearner.OnlineLearner.use((learner) =>
+        learner.createPipeline({ name: "p", modelId: model.id, strategy: "periodic", updateFrequencySeconds: 86_400 })
+      )
+      return { pipeline, replacement }
+    }))
+    const predict = () =>
+      instance.runPromise(OnlineLearner.OnlineLearner.use((learner) => learner.predict(pipeline.id, [{ x: 1 }])))
+    expect(await predict()).toEqual([0.5])
+    expect(await predict()).toEqual([0.5])
+
+    // The other instance makes the trained model live: its state first, then the new revision.
+    await other.runPromise(PipelineStore.PipelineStore.use((store) =>
+      Effect.gen(function*() {
+        const current = (yield* store.get(pipeline.id))!
+        yield* store.setLiveState(pipeline.id, trained.state())
+        yield* store.commit(
+          { ...current, liveModelId: replacement.id, revision: current.revision + 1 },
+          current.revision
+        )
+      })
+    ))
+    // A kept pipeline served without asking PostgreSQL would still answer 0.5 here.
+    const changed = await predict()
+    expect(changed).toEqual([trained.predict({ x: 1 })])
+    expect(changed[0]).toBeGreaterThan(0.9)
+    expect(await predict()).toEqual(changed)
   })
 
   it("gives a completed experiment's Redis assignments its retention, only when the commit wins", async () => {

@@ -74,6 +74,17 @@ export const make = ({ query, sql }: PostgresClientShape): PipelineStore.Pipelin
       return row === undefined ? undefined : pipelines.orThrow(row.record, `ml_pipelines row ${id}`)
     }),
 
+  // The record leaves PostgreSQL only when its revision is not the caller's: an unchanged one is a
+  // primary-key lookup answering one integer (predictions check their cached pipeline this way).
+  getIfChanged: (id, knownRevision) =>
+    query("pipeline revision check", async () => {
+      const [row] = await sql<Array<{ record: unknown }>>`
+        SELECT CASE WHEN revision = ${knownRevision} THEN NULL ELSE record END AS record
+        FROM ml_pipelines WHERE id = ${id}`
+      if (row === undefined) return undefined
+      return row.record === null ? "unchanged" : pipelines.orThrow(row.record, `ml_pipelines row ${id}`)
+    }),
+
   list: () =>
     query(
       "pipeline list",

@@ -122,6 +122,36 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.old).not.toHaveProperty("publish")
     })
 
+    it("answers a pipeline record only when its revision is not the caller's (where the store can check it)", async () => {
+      const p = samplePipeline({ revision: 1 })
+      const r = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        // Optional: a store without it is read with `get` (nothing to check).
+        if (store.getIfChanged === undefined) return undefined
+        const getIfChanged = store.getIfChanged
+        const before = yield* getIfChanged(p.id, 1)
+        yield* store.insert(p)
+        const unchanged = yield* getIfChanged(p.id, 1)
+        yield* store.commit({ ...p, name: "renamed", revision: 2 }, 1)
+        return {
+          before,
+          unchanged,
+          changed: yield* getIfChanged(p.id, 1),
+          stored: yield* store.get(p.id),
+          known: yield* getIfChanged(p.id, 2),
+          ahead: yield* getIfChanged(p.id, 3)
+        }
+      }))
+      if (r === undefined) return
+      expect(r.before).toBeUndefined()
+      expect(r.unchanged).toBe("unchanged")
+      expect(r.changed).toEqual(r.stored)
+      expect(r.changed).toMatchObject({ name: "renamed", revision: 2 })
+      expect(r.known).toBe("unchanged")
+      // Any other revision than the stored one gets the record, also one the store never had.
+      expect(r.ahead).toEqual(r.stored)
+    })
+
     it("takes a batch only at the expected revision, answering the buffer's size", async () => {
       const p = samplePipeline({ revision: 3 })
       const r = await run(Effect.gen(function*() {
