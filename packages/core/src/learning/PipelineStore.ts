@@ -45,10 +45,9 @@ export interface PipelineStoreShape {
    * Adapters that can check it in one cheap step provide it (Redis: one script); callers use
    * `get` where it is absent.
    */
-  readonly getIfChanged?: (
-    id: string,
-    knownRevision: number
-  ) => Effect.Effect<Pipeline | "unchanged" | undefined, StorageError>
+  readonly getIfChanged?:
+    | ((id: string, knownRevision: number) => Effect.Effect<Pipeline | "unchanged" | undefined, StorageError>)
+    | undefined
   readonly list: () => Effect.Effect<ReadonlyArray<Pipeline>, StorageError>
   readonly commit: (
     pipeline: Pipeline,
