@@ -28,6 +28,7 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
+import { monitorFeatures, observationRows } from "./hot-fixture.mjs"
 import {
   deleteKeysWithPrefix,
   jsonPoster,
@@ -51,17 +52,6 @@ const parts = new Set((process.env.BENCH_PARTS ?? "observations,samples,predicti
 const uniform = seededUniform(7)
 
 // ---------------------------------------------------------------- the request bodies
-const monitorFeatures = [
-  ...["amount", "age", "tenure", "score"].map((name) => ({ name, kind: "feature", type: "numeric" })),
-  { name: "country", kind: "feature", type: "categorical" }
-]
-const observationRows = Array.from({ length: 10 }, () => ({
-  amount: Math.round(uniform() * 10_000) / 100,
-  age: Math.round(18 + uniform() * 60),
-  tenure: Math.round(uniform() * 1000) / 10,
-  score: uniform(),
-  country: ["DE", "FR", "US", "JP"][Math.floor(uniform() * 4)]
-}))
 const observationBody = JSON.stringify({ rows: observationRows })
 
 const sampleNames = Array.from({ length: 10 }, (_, j) => `f${j}`)

@@ -10,12 +10,14 @@
 //   (this build twice: the baseline with the fast path off, every request through Hono)
 //
 // Each server loads bench/server-probe.mjs, which counts the bytes its heap allocated during each run.
+// BENCH_ROUTES=assignments,metrics,observations picks routes (default: all three; observations are
+// 10 rows of 5 features into a drift monitor, as in bench/hot-ingest.mjs).
 import { Redis } from "ioredis"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { metricBody, newUserBody, startedExperiment } from "./hot-fixture.mjs"
+import { createdMonitor, metricBody, newUserBody, observationRows, startedExperiment } from "./hot-fixture.mjs"
 import { deleteKeysWithPrefix, median, processCpuMs, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -60,6 +62,7 @@ try {
       build.main,
       { nodeArgs: ["--import", path.join(here, "server-probe.mjs")] }
     )
+    await createdMonitor(server.url, "hot-ab")
     servers.push({ ...build, ...server, probeFile, experiment: await startedExperiment(server.url) })
   }
 
@@ -70,7 +73,7 @@ try {
     const cpuBefore = processCpuMs(server.child.pid)
     server.child.kill("SIGUSR2")
     const result = await runWrk(
-      `${server.url}/v1/experiments/${server.experiment.id}/${route.path}`,
+      `${server.url}${route.path(server.experiment)}`,
       wrkPostScript(route.body(server.experiment, `${run}-${server.name === "baseline" ? "a" : "b"}-${tag}`)),
       { seconds }
     )
@@ -92,10 +95,28 @@ try {
     throw new Error("the server probe wrote nothing")
   }
 
+  const observationsBody = `'${JSON.stringify({ rows: observationRows })}'`
+  const chosen = new Set((process.env.BENCH_ROUTES ?? "assignments,metrics,observations").split(","))
   const routes = [
-    { name: "assignments (new users, sticky)", path: "assignments", body: (_, tag) => newUserBody(tag) },
-    { name: "metrics (one observation)", path: "metrics", body: (experiment) => metricBody(experiment) }
-  ]
+    {
+      key: "assignments",
+      name: "assignments (new users, sticky)",
+      path: (experiment) => `/v1/experiments/${experiment.id}/assignments`,
+      body: (_, tag) => newUserBody(tag)
+    },
+    {
+      key: "metrics",
+      name: "metrics (one observation)",
+      path: (experiment) => `/v1/experiments/${experiment.id}/metrics`,
+      body: (experiment) => metricBody(experiment)
+    },
+    {
+      key: "observations",
+      name: "observations (10 rows x 5 features)",
+      path: () => "/v1/drift/monitors/hot-ab/observations",
+      body: () => observationsBody
+    }
+  ].filter((route) => chosen.has(route.key))
   const results = new Map()
   for (const route of routes) {
     for (const server of servers) await measure(server, route, "warm") // JIT, script cache, cached definition

@@ -14,7 +14,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { breakdown, printBreakdown } from "./cpuprofile-stages.mjs"
 import { printHeapProfile } from "./heap-sampling.mjs"
-import { metricBody, newUserBody, startedExperiment } from "./hot-fixture.mjs"
+import { createdMonitor, metricBody, newUserBody, observationRows, startedExperiment } from "./hot-fixture.mjs"
 import { deleteKeysWithPrefix, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
 
 const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
@@ -25,7 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 /** The route under V8's sampling heap profiler: bytes allocated per request, by allocation site. */
 const heapProfileRoute = async (name, route, body) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ml-profile-data-"))
-  const profileFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ml-heap-")), `${route}.heapprofile`)
+  const profileFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ml-heap-")), "route.heapprofile")
   const prefix = `profile:${process.pid}:${Date.now()}:`
   const server = await startServerProcess(
     {
@@ -39,7 +39,8 @@ const heapProfileRoute = async (name, route, body) => {
   )
   try {
     const experiment = await startedExperiment(server.url)
-    const url = `${server.url}/v1/experiments/${experiment.id}/${route}`
+    await createdMonitor(server.url, "hot")
+    const url = `${server.url}${route(experiment)}`
     await runWrk(url, wrkPostScript(body(experiment, "warm")), { connections: 32, seconds: 2 })
     server.child.kill("SIGUSR2")
     const result = await runWrk(url, wrkPostScript(body(experiment, "measured")), { connections: 32, seconds })
@@ -74,7 +75,8 @@ const profileRoute = async (name, route, body) => {
   process.env.BENCH_SERVER_NODE_ARGS = previous
   try {
     const experiment = await startedExperiment(server.url)
-    const url = `${server.url}/v1/experiments/${experiment.id}/${route}`
+    await createdMonitor(server.url, "hot")
+    const url = `${server.url}${route(experiment)}`
     const result = await runWrk(url, wrkPostScript(body(experiment)), { connections: 32, seconds })
     await server.stop()
     const file = fs.readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"))
@@ -100,7 +102,22 @@ if (process.argv[2] === "--analyze") {
 }
 const run = `p${Date.now().toString(36)}`
 const profile = process.env.PROFILE_HEAP === "1" ? heapProfileRoute : profileRoute
-await profile("POST /assignments (new users, sticky)", "assignments", (_, tag = "") => newUserBody(`${run}${tag}`))
-if (process.env.PROFILE_ONLY !== "assignments") {
-  await profile("POST /metrics (one observation)", "metrics", metricBody)
+const only = process.env.PROFILE_ONLY // assignments, metrics or observations: that route alone
+if (only === undefined || only === "assignments") {
+  await profile(
+    "POST /assignments (new users, sticky)",
+    (experiment) => `/v1/experiments/${experiment.id}/assignments`,
+    (_, tag = "") => newUserBody(`${run}${tag}`)
+  )
+}
+if (only === undefined || only === "metrics") {
+  await profile(
+    "POST /metrics (one observation)",
+    (experiment) => `/v1/experiments/${experiment.id}/metrics`,
+    metricBody
+  )
+}
+if (only === undefined || only === "observations") {
+  const body = `'${JSON.stringify({ rows: observationRows })}'`
+  await profile("POST /observations (10 rows x 5 features)", () => "/v1/drift/monitors/hot/observations", () => body)
 }

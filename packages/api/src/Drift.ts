@@ -19,6 +19,7 @@ import {
   falseAlarmFigures,
   type FeatureCheck,
   FrozenBaselines,
+  isRowsBodyAsIs,
   MAX_REPORTS_LIMIT,
   Monitor,
   MonitorList,
@@ -253,6 +254,7 @@ export const recordObservations = endpoint({
   params: MonitorParams,
   body: {
     schema: ObservationsBody,
+    acceptsAsIs: isRowsBodyAsIs,
     description: "observations",
     example: { values: { amount: [17.2, 230, null], score: [0.12, 0.91, 0.4] } }
   },

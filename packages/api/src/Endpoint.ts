@@ -34,6 +34,13 @@ export interface BodySpec {
   readonly example: unknown
   /** The body may be omitted entirely (e.g. a rollback to the parent version). */
   readonly optional?: boolean | undefined
+  /**
+   * True only for a body the schema accepts as it is (decoding gives an equal value), decided
+   * without allocating: such a body reaches the handler without the schema's walk, which for a
+   * hot ingestion route is most of a request's garbage. Any other body is decoded by the schema,
+   * so every refusal is the schema's own.
+   */
+  readonly acceptsAsIs?: ((body: unknown) => boolean) | undefined
 }
 
 /** A body that is not JSON (an artifact upload): passed to the handler as a stream. */

@@ -9,6 +9,7 @@
  */
 import {
   type BodyOf,
+  type BodySpec,
   type Endpoint,
   type ErrorOf,
   type ParamsOf,
@@ -280,6 +281,13 @@ const inputDecoder = (schema: Schema.Decoder<unknown>, what: string) => {
   return decodeInput(schema, what)
 }
 
+/** The body's decoder; a body the endpoint accepts as it is skips the schema (`BodySpec.acceptsAsIs`). */
+const bodyDecoder = (body: BodySpec) => {
+  const decode = inputDecoder(body.schema as Schema.Decoder<unknown>, body.description)
+  const acceptsAsIs = body.acceptsAsIs
+  return acceptsAsIs === undefined ? decode : (raw: unknown) => (acceptsAsIs(raw) ? Exit.succeed(raw) : decode(raw))
+}
+
 /**
  * Effect.flatMap, but a step that has already completed (decoders answer with an Exit) is
  * continued directly: the hot path builds no more Effect than the handler's own.
@@ -383,7 +391,7 @@ export const makeMount =
     const decodeParams = endpoint.params ? inputDecoder(endpoint.params as Schema.Decoder<unknown>, "path") : noDecoder
     const decodeQuery = endpoint.query ? inputDecoder(endpoint.query as Schema.Decoder<unknown>, "query") : noDecoder
     const body = endpoint.body
-    const decodeBody = body ? inputDecoder(body.schema as Schema.Decoder<unknown>, body.description) : noDecoder
+    const decodeBody = body ? bodyDecoder(body) : noDecoder
     const write = makeWriter(endpoint, settings.validateResponses)
     const { maxJsonBytes, confine, log } = settings
 

@@ -68,6 +68,40 @@ export const ObservationsBody = Schema.Union([
 ])
 export type ObservationsBody = typeof ObservationsBody.Type
 
+/** Own enumerable keys of `value`, counted without building the key list; -1 at a "__proto__" key. */
+const plainKeyCount = (value: object): number => {
+  let count = 0
+  for (const key in value) {
+    // A JSON "__proto__" is an own property of the parsed object; leave such rows to the schema.
+    if (!Object.hasOwn(value, key) || key === "__proto__") return -1
+    count++
+  }
+  return count
+}
+
+const isPlainObject = (value: unknown): value is object =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Whether a parsed JSON body is a rows body `ObservationsBody` accepts exactly as it is: an object
+ * whose only key is `rows`, an array of at most MAX_ROWS_PER_BATCH plain objects with at most
+ * MAX_FEATURES_PER_MONITOR keys each. Allocates nothing; true only where decoding would succeed
+ * with an equal value (test/observations-body.test.ts compares it with the schema), so Mount hands
+ * such a body over without the schema's walk over every row (BodySpec.acceptsAsIs).
+ */
+export const isRowsBodyAsIs = (body: unknown): boolean => {
+  if (!isPlainObject(body) || plainKeyCount(body) !== 1) return false
+  const rows: unknown = (body as { readonly rows?: unknown }).rows
+  if (!Array.isArray(rows) || rows.length > MAX_ROWS_PER_BATCH) return false
+  for (let i = 0; i < rows.length; i++) {
+    const row: unknown = rows[i]
+    if (!isPlainObject(row)) return false
+    const keys = plainKeyCount(row)
+    if (keys < 0 || keys > MAX_FEATURES_PER_MONITOR) return false
+  }
+  return true
+}
+
 /**
  * A monitor's features by name, built once per monitor record (a monitor never changes once
  * created, and stores hand out the record they keep), not once per request.
