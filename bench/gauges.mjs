@@ -11,6 +11,8 @@
 // a time over HTTP (median ms each), each followed by a scrape (the completion invalidated the
 // experiment gauges), and /metrics is scraped BENCH_ROUNDS times more (median ms): once right after
 // a promotion through the same server and once with nothing changed.
+// BENCH_MODES=fs,redis picks the modes (default both); BENCH_SERVER=path/to/main.js runs another
+// build's server (e.g. a baseline checkout's apps/server/dist/main.js) on the same seeding.
 import { ExperimentStore, MetricsSink, ModelRegistry, newExperiment } from "@org/ml-core"
 import { loadConfig, makeStorageLayer } from "@org/ml-server"
 import { Effect, Layer, ManagedRuntime } from "effect"
@@ -75,7 +77,10 @@ const timed = async (action) => {
 
 const measure = async (env, count) => {
   const { variants, models } = await seed(env, count)
-  const server = await startServerProcess({ ...env, ML_AB_REWEIGHT_INTERVAL: "0" })
+  const server = await startServerProcess(
+    { ...env, ML_AB_REWEIGHT_INTERVAL: "0" },
+    process.env.BENCH_SERVER === undefined ? undefined : path.resolve(process.env.BENCH_SERVER)
+  )
   try {
     const post = jsonPoster(server.url)
     const scrape = async () => {
@@ -150,7 +155,8 @@ console.log(`start/complete: median of ${rounds} each, one at a time; /metrics: 
 console.log(
   "mode   size    start ms  complete ms  scrape after experiment change ms  after promotion ms  unchanged ms  /metrics bytes"
 )
-for (const [mode, run] of [["fs", inFs], ["redis", inRedis]]) {
+const modes = new Set((process.env.BENCH_MODES ?? "fs,redis").split(","))
+for (const [mode, run] of [["fs", inFs], ["redis", inRedis]].filter(([mode]) => modes.has(mode))) {
   const results = []
   for (const size of sizes) {
     const r = await run(size)

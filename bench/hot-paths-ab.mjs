@@ -8,6 +8,13 @@
 //   (after building both; needs Redis and wrk)
 //   node bench/hot-paths-ab.mjs ML_FAST_PATH=0 [rounds] [seconds]
 //   (this build twice: the baseline with the fast path off, every request through Hono)
+//   node bench/hot-paths-ab.mjs NODE_ARGS=--max-semi-space-size=64 [rounds] [seconds]
+//   (this build twice: the baseline started with those node flags, e.g. another young generation)
+//
+// BENCH_PACED_RATE=N drives each run at N requests/s (wrk -c128 paced by a Lua schedule, as in
+// bench/hot-paths.mjs part 2) instead of as fast as it goes, and adds the latency percentiles,
+// the slots wrk took late, and the server's longest scavenge and event-loop delay per run: tails
+// of two builds or two settings at one fixed rate, in one window.
 //
 // Each server loads bench/server-probe.mjs, which counts the bytes its heap allocated during each run.
 // BENCH_ROUTES=assignments,metrics,observations picks routes (default: all three; observations are
@@ -18,7 +25,15 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { createdMonitor, metricBody, newUserBody, observationRows, startedExperiment } from "./hot-fixture.mjs"
-import { deleteKeysWithPrefix, median, processCpuMs, runWrk, startServerProcess, wrkPostScript } from "./lib.mjs"
+import {
+  deleteKeysWithPrefix,
+  median,
+  processCpuMs,
+  runWrk,
+  startServerProcess,
+  wrkPacing,
+  wrkPostScript
+} from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const [baselineArg, roundsArg, secondsArg] = process.argv.slice(2)
@@ -32,7 +47,16 @@ const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 const run = `ab${Date.now().toString(36)}`
 
 const thisBuild = path.join(here, "../apps/server/dist/main.js")
-const builds = baselineArg === "ML_FAST_PATH=0"
+const pacedRate = process.env.BENCH_PACED_RATE === undefined ? undefined : Number(process.env.BENCH_PACED_RATE)
+const baselineNodeArgs = baselineArg.startsWith("NODE_ARGS=")
+  ? baselineArg.slice("NODE_ARGS=".length).split(" ").filter((arg) => arg !== "")
+  : undefined
+const builds = baselineNodeArgs !== undefined
+  ? [
+    { name: "baseline", main: thisBuild, env: {}, nodeArgs: baselineNodeArgs },
+    { name: "this build", main: thisBuild, env: {} }
+  ]
+  : baselineArg === "ML_FAST_PATH=0"
   ? [
     { name: "baseline", main: thisBuild, env: { ML_FAST_PATH: "0" } },
     { name: "this build", main: thisBuild, env: {} }
@@ -60,7 +84,7 @@ try {
         ...build.env
       },
       build.main,
-      { nodeArgs: ["--import", path.join(here, "server-probe.mjs")] }
+      { nodeArgs: [...(build.nodeArgs ?? []), "--import", path.join(here, "server-probe.mjs")] }
     )
     await createdMonitor(server.url, "hot-ab")
     servers.push({ ...build, ...server, probeFile, experiment: await startedExperiment(server.url) })
@@ -72,10 +96,13 @@ try {
     const before = lines().length
     const cpuBefore = processCpuMs(server.child.pid)
     server.child.kill("SIGUSR2")
+    const script = wrkPostScript(
+      route.body(server.experiment, `${run}-${server.name === "baseline" ? "a" : "b"}-${tag}`)
+    )
     const result = await runWrk(
       `${server.url}${route.path(server.experiment)}`,
-      wrkPostScript(route.body(server.experiment, `${run}-${server.name === "baseline" ? "a" : "b"}-${tag}`)),
-      { seconds }
+      pacedRate === undefined ? script : script + wrkPacing(pacedRate),
+      pacedRate === undefined ? { seconds } : { seconds, connections: 128 }
     )
     server.child.kill("SIGUSR2")
     const cpuMs = processCpuMs(server.child.pid) - cpuBefore
@@ -84,6 +111,12 @@ try {
       if (now.length > before) {
         const probe = JSON.parse(now[now.length - 2])
         return {
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          maxMs: result.maxMs,
+          late: /paced: (\d+)/.exec(result.output)?.[1],
+          scavengeMaxMs: probe.gc.scavenge?.maxMs ?? 0,
+          loopDelayP99Ms: probe.loopDelayMs.p99,
           reqPerSec: result.reqPerSec,
           cpuUs: (cpuMs * 1000) / result.requests,
           bytes: probe.allocatedBytes / result.requests,
@@ -132,7 +165,9 @@ try {
   }
 
   console.log(
-    `\nServer CPU and heap allocation per request, wrk -t1 -c32, ${rounds} alternating runs of ${seconds} s ` +
+    `\nServer CPU and heap allocation per request, ${
+      pacedRate === undefined ? "wrk -t1 -c32" : `wrk -t1 -c128 paced at ${pacedRate} req/s`
+    }, ${rounds} alternating runs of ${seconds} s ` +
       `(medians; load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")})`
   )
   const rows = []
@@ -147,7 +182,15 @@ try {
         "CPU µs/req (each run)": runs.map((r) => Math.round(r.cpuUs)).join(" "),
         "heap bytes/req": Math.round(med(runs, "bytes")),
         "scavenges/1000 req": med(runs, "scavengesPer1000").toFixed(1),
-        "req/s": Math.round(med(runs, "reqPerSec"))
+        "req/s": Math.round(med(runs, "reqPerSec")),
+        ...(pacedRate === undefined ? {} : {
+          "p50 ms": med(runs, "p50Ms").toFixed(2),
+          "p99 ms (each run)": runs.map((r) => r.p99Ms.toFixed(1)).join(" "),
+          "max ms": med(runs, "maxMs").toFixed(1),
+          "late slots": runs.map((r) => r.late).join(" "),
+          "longest scavenge ms": runs.map((r) => r.scavengeMaxMs.toFixed(1)).join(" "),
+          "loop delay p99 ms": med(runs, "loopDelayP99Ms").toFixed(1)
+        })
       })
     }
     console.log(
