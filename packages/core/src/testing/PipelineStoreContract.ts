@@ -122,7 +122,7 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(r.old).not.toHaveProperty("publish")
     })
 
-    it("answers a pipeline record only when its revision is not the caller's (where the store can check it)", async () => {
+    it("answers a pipeline record only when its revision is not the caller's (stores that check it)", async () => {
       const p = samplePipeline({ revision: 1 })
       const r = await run(Effect.gen(function*() {
         const store = yield* PipelineStore
