@@ -93,6 +93,30 @@ describe("StorageGauges", () => {
 })
 
 describe("KeyedStorageGauges", () => {
+  it("ages a rebuild from its end: one slower than the max age is not redone by the next refresh", async () => {
+    let rebuilds = 0
+    const program = Effect.gen(function*() {
+      const gauges = yield* StorageGauges.makeKeyedStorageGauges({
+        // A rebuild that takes 1.5 s of (test) time, with a max age of 1 s.
+        rebuild: Effect.sync(() => void rebuilds++).pipe(Effect.andThen(TestClock.adjust("1500 millis"))),
+        refreshKeys: () => Effect.void
+      })
+      yield* gauges.refresh
+      yield* gauges.changed("a")
+      yield* gauges.refresh
+      yield* TestClock.adjust("999 millis")
+      yield* gauges.refresh
+      const beforeExpiry = rebuilds
+      yield* TestClock.adjust("1 millis")
+      yield* gauges.refresh
+      return [beforeExpiry, rebuilds]
+    })
+    const counts = await Effect.runPromise(
+      program.pipe(Effect.provide(Layer.merge(TestClock.layer(), withMaxAge(1000))))
+    )
+    expect(counts).toEqual([1, 2])
+  })
+
   it("re-reads only the keys marked since the last refresh until the max age, then rebuilds", async () => {
     const log: Array<string> = []
     let failNext = false

@@ -65,7 +65,9 @@ export const makeKeyedStorageGauges = <E>(options: {
       if (rebuiltAt === undefined || now - rebuiltAt >= maxAge) {
         rebuiltAt = undefined
         yield* options.rebuild
-        rebuiltAt = now
+        // Aged from its end: a rebuild slower than the max age (10,000 experiments on a loaded
+        // Redis) must not make every following scrape a full rebuild again.
+        rebuiltAt = yield* Clock.currentTimeMillis
       } else if (keys.size > 0) {
         yield* options.refreshKeys([...keys]).pipe(
           Effect.onError(() => Effect.sync(() => keys.forEach((key) => marked.add(key))))
