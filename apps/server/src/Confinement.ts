@@ -229,7 +229,11 @@ export const confinement: Confine<AppServices> = {
     const lookups = makeLookups()
     switch (endpoint.operationId) {
       case "searchModels":
-        return filterItems<{ readonly name: string }>(value, principal, (model) => Effect.succeed([{ name: model.name }]))
+        return filterItems<{ readonly name: string }>(
+          value,
+          principal,
+          (model) => Effect.succeed([{ name: model.name }])
+        )
       case "listExperiments":
         return filterItems(value, principal, lookups.ofExperiment)
       case "listPipelines":

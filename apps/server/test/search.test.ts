@@ -36,7 +36,12 @@ beforeAll(async () => {
     metrics: { auc: 0.95 },
     keyValueTags: { team: "risk" }
   })
-  models.riskBad = await register({ name: "churn", version: "2", metrics: { auc: 0.8 }, keyValueTags: { team: "risk" } })
+  models.riskBad = await register({
+    name: "churn",
+    version: "2",
+    metrics: { auc: 0.8 },
+    keyValueTags: { team: "risk" }
+  })
   models.growth = await register({
     name: "churn",
     version: "3",

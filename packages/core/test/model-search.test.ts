@@ -6,8 +6,8 @@ import {
   matchesFilter,
   parseFilter,
   parseOrderBy,
-  SearchSyntaxError,
-  searchModelsIn
+  searchModelsIn,
+  SearchSyntaxError
 } from "../src/index.js"
 import { sampleModel } from "../src/testing/index.js"
 
@@ -79,7 +79,9 @@ describe("search filter parser", () => {
     expect(issueOf(() => parseFilter("nme = 'x'"))).toBe("unknown field 'nme' at 0")
     expect(issueOf(() => parseFilter("name == 'x'"))).toBe("unexpected token '=' at 6")
     expect(issueOf(() => parseFilter("name ~ 'x'"))).toBe("unexpected token '~' at 5")
-    expect(issueOf(() => parseFilter("metrics.auc > 'high'"))).toBe("metrics.auc compares with numbers: got 'high' at 14")
+    expect(issueOf(() => parseFilter("metrics.auc > 'high'"))).toBe(
+      "metrics.auc compares with numbers: got 'high' at 14"
+    )
     expect(issueOf(() => parseFilter("name = 3"))).toBe("name compares with 'quoted strings': got 3 at 7")
     expect(issueOf(() => parseFilter("metrics = 1"))).toBe("'metrics' at 0 needs a key")
     expect(issueOf(() => parseFilter("metrics.auc LIKE '1%'"))).toBe(
@@ -151,14 +153,16 @@ describe("search evaluation", () => {
       const order = parseOrderBy(`metrics.auc ${direction}`)!
       const all = searchModelsIn(models, { filter: [], order, limit: 100 })
       const aucs = all.map((m) => m.metrics.auc)
-      expect(aucs).toEqual(direction === "ASC" ? [0.5, 0.7, 0.9, 0.9, undefined, undefined] : [
-        0.9,
-        0.9,
-        0.7,
-        0.5,
-        undefined,
-        undefined
-      ])
+      expect(aucs).toEqual(
+        direction === "ASC" ? [0.5, 0.7, 0.9, 0.9, undefined, undefined] : [
+          0.9,
+          0.9,
+          0.7,
+          0.5,
+          undefined,
+          undefined
+        ]
+      )
       const paged: Array<string> = []
       let after = undefined
       for (;;) {

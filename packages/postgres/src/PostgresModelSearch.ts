@@ -118,7 +118,9 @@ const conditionSql = (sql: Sql, condition: SearchCondition): Fragment => {
     case "LIKE":
       return sql`(${fieldSql(sql, field, "string")} LIKE ${condition.value}::text)`
     case "ILIKE":
-      return sql`(lower(${fieldSql(sql, field, "string")} COLLATE "C") LIKE lower(${condition.value}::text COLLATE "C"))`
+      return sql`(lower(${
+        fieldSql(sql, field, "string")
+      } COLLATE "C") LIKE lower(${condition.value}::text COLLATE "C"))`
     default:
       if (field.kind === "tag" && condition.op === "=" && typeof condition.value === "string") {
         return sql`((record->'keyValueTags') @> jsonb_build_object(${field.key}::text, ${condition.value}::text))`

@@ -5,10 +5,10 @@
  * case reads current state, calls one of these, and commits the result with compare-and-set;
  * keeping the decisions here lets them be tested without services.
  */
+import { ValidationError } from "../shared/Errors.js"
 import type { StoredArtifact } from "./ArtifactStore.js"
 import { type Attribution, auditEvent, type FieldChanges } from "./AuditEvent.js"
 import type { DemotionTarget } from "./Lifecycle.js"
-import { ValidationError } from "../shared/Errors.js"
 import {
   MAX_KEY_VALUE_TAGS,
   type Model,
@@ -156,7 +156,9 @@ export const tagCommit = (
   // Built from entries, so a key such as "__proto__" stays an own property, never a prototype.
   const kept = Object.entries(before).filter(([k]) => k !== key || value !== undefined)
   const keyValueTags = Object.fromEntries(
-    previous === null && value !== undefined ? [...kept, [key, value]] : kept.map(([k, v]) => [k, k === key ? value! : v])
+    previous === null && value !== undefined
+      ? [...kept, [key, value]]
+      : kept.map(([k, v]) => [k, k === key ? value! : v])
   )
   const next: Model = { ...model, keyValueTags, updatedAt: at, revision: model.revision + 1 }
   return {

@@ -139,7 +139,12 @@ export const tokenize = (input: string): ReadonlyArray<Token> => {
     const start = i
     if (c === "'" || c === "`") {
       const { end, value } = readQuoted(input, i, c)
-      tokens.push({ kind: c === "'" ? "string" : "quoted", text: value, source: input.slice(start, end), position: start })
+      tokens.push({
+        kind: c === "'" ? "string" : "quoted",
+        text: value,
+        source: input.slice(start, end),
+        position: start
+      })
       i = end
     } else if (isIdentifierStart(c)) {
       while (isIdentifierPart(input[i])) i++
@@ -253,7 +258,9 @@ const parseValue = (tokens: Tokens): { readonly value: SearchValue; readonly tok
   }
   if (token.kind === "number") {
     const value = Number(token.text)
-    if (!Number.isFinite(value)) return fail(`number '${token.source}' at ${token.position} is out of range`, token.position)
+    if (!Number.isFinite(value)) {
+      return fail(`number '${token.source}' at ${token.position} is out of range`, token.position)
+    }
     return { value: Object.is(value, -0) ? 0 : value, token }
   }
   return tokens.unexpected(token, "a value: a 'quoted string' or a number")
@@ -291,7 +298,9 @@ const typedValue = (field: SearchField, value: SearchValue, token: Token): Searc
 
 /** Checks a LIKE pattern: a backslash escapes the next character, so a trailing one escapes nothing. */
 const likePattern = (value: SearchValue, token: Token): string => {
-  if (typeof value !== "string") return fail(`LIKE needs a 'quoted pattern': got ${token.source} at ${token.position}`, token.position)
+  if (typeof value !== "string") {
+    return fail(`LIKE needs a 'quoted pattern': got ${token.source} at ${token.position}`, token.position)
+  }
   let escaped = false
   for (const c of value) escaped = !escaped && c === "\\"
   return escaped ? fail(`pattern at ${token.position} ends with an escape character '\\'`, token.position) : value
@@ -326,7 +335,10 @@ const parseCondition = (tokens: Tokens): SearchCondition => {
     return { field, op: keyword(opToken, "LIKE") ? "LIKE" : "ILIKE", value: likePattern(value, token) }
   }
   if (opToken.kind !== "operator") {
-    return tokens.unexpected(opToken, `an operator after ${name} at ${fieldToken.position} (=, !=, <, <=, >, >=, LIKE, ILIKE, IN)`)
+    return tokens.unexpected(
+      opToken,
+      `an operator after ${name} at ${fieldToken.position} (=, !=, <, <=, >, >=, LIKE, ILIKE, IN)`
+    )
   }
   const op = opToken.text as ComparisonOperator
   if (field.kind === "labels" && op !== "=" && op !== "!=") refuseOperator()

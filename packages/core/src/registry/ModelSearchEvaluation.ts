@@ -44,7 +44,8 @@ export const fieldValue = (model: Model, field: SearchField): string | number | 
 }
 
 // UTF-16 code units in code point order: surrogates (astral characters) sort after U+E000-U+FFFF.
-const codePointRank = (unit: number) => unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit
+const codePointRank = (unit: number) =>
+  unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit
 
 /** Code point order, which is UTF-8 byte order: what PostgreSQL's COLLATE "C" compares. */
 export const compareText = (a: string, b: string): number => {
@@ -171,7 +172,9 @@ const keyOf = (model: Model, order: SearchOrder | undefined) => ({
 export const searchModelsIn = (models: Iterable<Model>, query: ModelSearchQuery): Array<Model> => {
   const { after, order } = query
   return [...models]
-    .filter((m) => matchesFilter(m, query.filter) && (after === undefined || compareKeys(order, keyOf(m, order), after) > 0))
+    .filter((m) =>
+      matchesFilter(m, query.filter) && (after === undefined || compareKeys(order, keyOf(m, order), after) > 0)
+    )
     .map((m) => ({ model: m, key: keyOf(m, order) }))
     .sort((a, b) => compareKeys(order, a.key, b.key))
     .slice(0, query.limit)

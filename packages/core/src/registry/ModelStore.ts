@@ -8,8 +8,8 @@ import { Context, Effect, Layer } from "effect"
 import { StaleRevisionError, StorageError } from "../shared/Errors.js"
 import type { AuditEvent } from "./AuditEvent.js"
 import { ModelConflictError } from "./Errors.js"
-import { type ModelSearchQuery, searchModelsIn } from "./ModelSearchEvaluation.js"
 import { type ListModelsQuery, matchesQuery, type Model, type ModelStatus, modelStatuses } from "./Model.js"
+import { type ModelSearchQuery, searchModelsIn } from "./ModelSearchEvaluation.js"
 
 export interface ModelCommit {
   /** Each listed model must still be at this revision, or the commit fails with StaleRevisionError. */

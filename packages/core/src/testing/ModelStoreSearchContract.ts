@@ -92,7 +92,8 @@ const generateConditions = (random: () => number, count: number): Array<string> 
     () => `framework ${pick(["= 'torch'", "IN ('sklearn', 'xgboost')", "!= 'sklearn'"])}`,
     () => `name ${pick(["LIKE '%churn'", "ILIKE '%CHURN'", "LIKE '%rank\\_v2'", "LIKE '%rank_v2'"])}`,
     () => `version ${pick(["= 'v3'", "> 'v2'", "IN ('v1', 'v10')"])}`,
-    () => `created_at ${comparison()} ${pick(["'2026-01-03'", "'2026-01-02T00:00:00Z'", String(Date.UTC(2026, 0, 4))])}`,
+    () =>
+      `created_at ${comparison()} ${pick(["'2026-01-03'", "'2026-01-02T00:00:00Z'", String(Date.UTC(2026, 0, 4))])}`,
     () => `labels ${pick(["= 'gpu'", "!= 'old'", "IN ('old', 'none')"])}`
   ]
   return Array.from({ length: count }, () => {
@@ -135,7 +136,9 @@ const likeRegex = (pattern: string, insensitive: boolean) => {
     if (c === "\\") source += chars[++i]!.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")
     else if (c === "%") source += "[\\s\\S]*"
     else if (c === "_") source += "[\\s\\S]"
-    else source += insensitive && /[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")
+    else {source += insensitive && /[a-z]/i.test(c)
+        ? `[${c.toLowerCase()}${c.toUpperCase()}]`
+        : c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")}
   }
   return new RegExp(`^${source}$`, "u")
 }
@@ -179,7 +182,11 @@ const naiveSearch = (models: ReadonlyArray<Model>, filter: ReadonlyArray<SearchC
   const key = (m: Model): string | number | undefined => {
     if (order === undefined) return undefined
     const v = raw(m, { field: order.field, op: "=", value: "" })
-    return order.field.kind === "metric" ? (typeof v === "number" ? v : undefined) : typeof v === "string" ? v : undefined
+    return order.field.kind === "metric"
+      ? (typeof v === "number" ? v : undefined)
+      : typeof v === "string"
+      ? v
+      : undefined
   }
   return matching.sort((a, b) => {
     const x = key(a)
@@ -230,7 +237,11 @@ export const modelStoreSearchContract = (adapter: string, makeLayer: () => Layer
       expect(matched).toBeGreaterThan(results.length / 3)
       expect(matched).toBeLessThan(results.length)
       for (const r of results) {
-        expect({ query: r.query, order: r.order, ids: r.actual }).toEqual({ query: r.query, order: r.order, ids: r.expected })
+        expect({ query: r.query, order: r.order, ids: r.actual }).toEqual({
+          query: r.query,
+          order: r.order,
+          ids: r.expected
+        })
       }
 
       // Paging: each order, pages of 3 chained by cursors, gives the whole answer once, in order.
