@@ -184,6 +184,8 @@ describe("search evaluation", () => {
       "belongs to the order 'metrics.auc DESC', not 'name ASC'"
     )
     expect(decodeSearchCursor("not-a-cursor", byAuc)).toBe("is not a cursor returned by this search")
+    const forged = btoa(JSON.stringify({ o: "name ASC", v: "a\u0000", id: model.id }))
+    expect(decodeSearchCursor(forged, parseOrderBy("name"))).toBe("is not a cursor returned by this search")
     expect(decodeSearchCursor(encodeSearchCursor(model, byAuc), byAuc)).toEqual({ value: 0.91, id: model.id })
   })
 })

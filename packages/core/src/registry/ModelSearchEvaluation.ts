@@ -8,7 +8,7 @@
  */
 import type { Model } from "./Model.js"
 import type { OrderField, SearchCondition, SearchField, SearchFilter, SearchOrder, SearchValue } from "./ModelSearch.js"
-import { orderText } from "./ModelSearch.js"
+import { MAX_SEARCH_STRING_LENGTH, orderText } from "./ModelSearch.js"
 
 /** Where a page starts: after the model with this order value and id. */
 export interface SearchCursor {
@@ -215,7 +215,12 @@ export const decodeSearchCursor = (text: string, order: SearchOrder | undefined)
   if (typeof id !== "string" || !idPattern.test(id)) return "is not a cursor returned by this search"
   if (o !== orderText(order)) return `belongs to the order '${String(o)}', not '${orderText(order)}'`
   const expected = order?.field.kind === "metric" ? "number" : "string"
-  if (v !== null && (order === undefined || typeof v !== expected || (typeof v === "number" && !Number.isFinite(v)))) {
+  // A forged value must not carry what storage refuses (PostgreSQL text holds no NUL) or the order never yields.
+  const unsafe = typeof v === "string" && (v.includes("\u0000") || v.length > MAX_SEARCH_STRING_LENGTH * 4)
+  if (
+    v !== null &&
+    (order === undefined || typeof v !== expected || unsafe || (typeof v === "number" && !Number.isFinite(v)))
+  ) {
     return "is not a cursor returned by this search"
   }
   return { value: v as SearchValue | null, id }
