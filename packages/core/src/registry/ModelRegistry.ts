@@ -212,21 +212,29 @@ const makeReads = ({ findModel, store }: Ports) => {
   return { getModel, listModels, getHistory, getProduction, searchModels }
 }
 
-/** A syntax error as the 400 it answers: the issue names the token and its position under `field`. */
-const searchRefusal = (field: string) => (error: SearchSyntaxError) =>
-  new ValidationError({
-    message: `Invalid ${field}: ${error.message}`,
-    issues: [{ path: [field], message: error.issue }]
+/**
+ * The parse of one query field, a syntax error answering 400 with an issue naming the token and its
+ * position under `field`. The parser throws nothing else: anything else stays a defect.
+ */
+const parsing = <A>(field: string, parse: () => A): Effect.Effect<A, ValidationError> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(parse())
+    } catch (error) {
+      if (!(error instanceof SearchSyntaxError)) throw error
+      return Effect.fail(
+        new ValidationError({
+          message: `Invalid ${field}: ${error.message}`,
+          issues: [{ path: [field], message: error.issue }]
+        })
+      )
+    }
   })
 
 const parseSearch = (query: SearchModelsQuery): Effect.Effect<Omit<ModelSearchQuery, "limit">, ValidationError> =>
   Effect.gen(function*() {
-    const filter = yield* Effect.try({ try: () => parseFilter(query.filter ?? ""), catch: (e) => e }).pipe(
-      Effect.mapError((e) => e instanceof SearchSyntaxError ? searchRefusal("filter")(e) : unexpectedParse(e))
-    )
-    const order = yield* Effect.try({ try: () => parseOrderBy(query.orderBy ?? ""), catch: (e) => e }).pipe(
-      Effect.mapError((e) => e instanceof SearchSyntaxError ? searchRefusal("orderBy")(e) : unexpectedParse(e))
-    )
+    const filter = yield* parsing("filter", () => parseFilter(query.filter ?? ""))
+    const order = yield* parsing("orderBy", () => parseOrderBy(query.orderBy ?? ""))
     if (query.cursor === undefined) return { filter, order }
     const after = decodeSearchCursor(query.cursor, order)
     if (typeof after === "string") {
@@ -236,11 +244,6 @@ const parseSearch = (query: SearchModelsQuery): Effect.Effect<Omit<ModelSearchQu
     }
     return { filter, order, after }
   })
-
-/** The parser throws only SearchSyntaxError; anything else is a defect, not the caller's input. */
-const unexpectedParse = (cause: unknown): never => {
-  throw cause
-}
 
 /**
  * Artifacts: set once on a draft (racing uploads: one wins, the loser's copy is dropped), served
