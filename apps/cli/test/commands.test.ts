@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { killHard, type ListeningServer, mlAgainst, startServer, tempDirectory } from "./cli.js"
+import { expectCleanError, killHard, type ListeningServer, mlAgainst, startServer, tempDirectory } from "./cli.js"
 
 let server: ListeningServer
 let ml: ReturnType<typeof mlAgainst>["ml"]
@@ -113,6 +113,57 @@ describe("ml models", () => {
     expect(fs.readdirSync(path.dirname(out))).toEqual(["copy.bin"]) // no temporary file left behind
 
     expect((await json(["models", "archive", second.id, "--reason", "superseded"])).status).toBe("archived")
+  })
+})
+
+describe("ml models search, tag, untag", () => {
+  it("tags versions, searches them in order, and names a bad token", async () => {
+    const register = async (version: string, auc: string) =>
+      (await json([
+        "models",
+        "register",
+        "--name",
+        "scorer",
+        "--version",
+        version,
+        "--algorithm",
+        "a",
+        "--framework",
+        "f",
+        "--metric",
+        `auc=${auc}`
+      ])).id as string
+    const low = await register("1", "0.8")
+    const high = await register("2", "0.95")
+    const other = await register("3", "0.99")
+    for (const id of [low, high]) {
+      expect((await json(["models", "tag", id, "team", "risk"])).keyValueTags).toEqual({ team: "risk" })
+    }
+    await json(["models", "tag", other, "team", "growth"])
+    const found = await json([
+      "models",
+      "search",
+      "name = 'scorer' AND tags.team = 'risk'",
+      "--order-by",
+      "metrics.auc DESC"
+    ])
+    expect(found.items.map((m: { id: string }) => m.id)).toEqual([high, low])
+    const limited = await json([
+      "models",
+      "search",
+      "name = 'scorer'",
+      "--order-by",
+      "metrics.auc DESC",
+      "--limit",
+      "1"
+    ])
+    expect(limited.items.map((m: { id: string }) => m.id)).toEqual([other])
+    expect((await json(["models", "untag", low, "team"])).keyValueTags).toEqual({})
+    const table = await ml(["models", "search", "tags.team = 'risk'"])
+    expect(table.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+VERSION\s+STATUS/)
+    expect(table.stdout).toContain(high)
+    expect(table.stdout).not.toContain(low)
+    expectCleanError(await ml(["models", "search", "name = 'scorer' ANDD x"]), 5, "unexpected token 'ANDD' at 16")
   })
 })
 

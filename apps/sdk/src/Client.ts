@@ -22,6 +22,9 @@ type RegisterModelInput = BodyJsonOf<typeof Registry.registerModel>
 type UpdateModelInput = BodyJsonOf<typeof Registry.updateModel>
 type ModelStatus = BodyJsonOf<typeof Registry.promoteModel>["status"]
 type ListModelsQuery = QueryOf<typeof Registry.listModels>
+/** A search: `filter` and `orderBy` in the registry's search language (README "Search"). */
+export type SearchModelsQuery = QueryOf<typeof Registry.searchModels>
+export type SearchPage = SuccessJsonOf<typeof Registry.searchModels>
 
 /** An API key as listed (never its secret). */
 export type ApiKey = SuccessJsonOf<typeof Access.listKeys>["items"][number]
@@ -244,6 +247,13 @@ export const createClient = (options: ClientOptions) => {
     return sendJson<ModelPage>(`/v1/models${search ? `?${search}` : ""}`)
   }
 
+  const searchModelsPage = (query: SearchModelsQuery = {}): Promise<SearchPage> => {
+    const params = new URLSearchParams()
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
+    const search = params.toString()
+    return sendJson<SearchPage>(`/v1/models/search${search ? `?${search}` : ""}`)
+  }
+
   const registry = {
     /** Registers a version (draft) and, when given, streams its artifact. */
     registerModel: async (
@@ -278,6 +288,26 @@ export const createClient = (options: ClientOptions) => {
         cursor = page.nextCursor
       } while (cursor)
     },
+    /** One page of a search; a 400 names the filter's bad token and its position. */
+    searchModelsPage,
+    /**
+     * Every model matching `filter` in `orderBy`, fetching pages as the iteration goes, e.g.
+     * `searchModels({ filter: "tags.team = 'risk' AND metrics.auc > 0.9", orderBy: "metrics.auc DESC" })`.
+     */
+    searchModels: async function*(query: Omit<SearchModelsQuery, "cursor"> = {}): AsyncGenerator<Model> {
+      let cursor: string | null = null
+      do {
+        const page: SearchPage = await searchModelsPage({ ...query, ...(cursor ? { cursor } : {}) })
+        yield* page.items
+        cursor = page.nextCursor
+      } while (cursor)
+    },
+    /** Sets one key-value tag (audited as tag_set). */
+    setModelTag: (id: string, key: string, value: string): Promise<Model> =>
+      sendJson<Model>(`${modelPath(id)}/tags/${encodeURIComponent(key)}`, "PUT", { value }),
+    /** Removes one key-value tag (audited as tag_deleted); an absent key changes nothing. */
+    deleteModelTag: (id: string, key: string): Promise<Model> =>
+      sendJson<Model>(`${modelPath(id)}/tags/${encodeURIComponent(key)}`, "DELETE"),
     getHistory: (id: string): Promise<AuditTrail> => sendJson<AuditTrail>(`${modelPath(id)}/history`),
     /** The production version of `name`, now or at an instant (`at`: Date or ISO string). */
     getProduction: (name: string, at?: Date | string): Promise<Model> =>

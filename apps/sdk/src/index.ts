@@ -49,6 +49,8 @@ export {
   type ProgressListener,
   type RatioComparison,
   type SdkConnection,
+  type SearchModelsQuery,
+  type SearchPage,
   type UploadOptions,
   type VariantResults,
   type WhoAmI

@@ -85,6 +85,29 @@ describe("registry client against a real server", () => {
     expect(seen).toEqual(ids)
   })
 
+  it("tags versions and searches every page of them, in order", async () => {
+    const sdk = client()
+    const name = `sdk-search-${Date.now()}`
+    const ids: Array<string> = []
+    for (let i = 0; i < 5; i++) {
+      const model = await sdk.registry.registerModel({ ...metadata(String(i), name), metrics: { auc: i / 10 } })
+      ids.push((await sdk.registry.setModelTag(model.id, "team", i % 2 === 0 ? "risk" : "growth")).id)
+    }
+    const seen: Array<string> = []
+    for await (
+      const model of sdk.registry.searchModels({
+        filter: `name = '${name}' AND tags.team = 'risk'`,
+        orderBy: "metrics.auc DESC",
+        limit: 1
+      })
+    ) seen.push(model.id)
+    expect(seen).toEqual([ids[4], ids[2], ids[0]])
+    expect((await sdk.registry.deleteModelTag(ids[0]!, "team")).keyValueTags).toEqual({})
+    const bad = await sdk.registry.searchModelsPage({ filter: "name = 'x' ANDD" }).catch((e) => e)
+    expect(bad).toBeInstanceOf(ValidationError)
+    expect(bad.errors).toEqual([{ path: "filter", message: "unexpected token 'ANDD' at 11" }])
+  })
+
   it("raises typed errors carrying the problem fields", async () => {
     const sdk = client()
     const model = await sdk.registry.registerModel(metadata(`errors-${Date.now()}`))

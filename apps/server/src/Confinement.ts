@@ -125,6 +125,8 @@ const touchedBy = (
   switch (endpoint.resource) {
     case "Models": {
       if (endpoint.operationId === "registerModel") return Effect.succeed([{ name: body.name as string }])
+      // A search names no model up front: its answer is filtered to the key's models instead.
+      if (endpoint.operationId === "searchModels") return none
       if (params.name !== undefined) return Effect.succeed([{ name: params.name as string }])
       if (id !== undefined) {
         return notFoundAsUntouched(ModelRegistry.ModelRegistry.use((r) => r.getModel(id))).pipe(
@@ -226,6 +228,12 @@ export const confinement: Confine<AppServices> = {
   filter: (principal, endpoint, value) => {
     const lookups = makeLookups()
     switch (endpoint.operationId) {
+      case "searchModels":
+        return filterItems<{ readonly name: string }>(
+          value,
+          principal,
+          (model) => Effect.succeed([{ name: model.name }])
+        )
       case "listExperiments":
         return filterItems(value, principal, lookups.ofExperiment)
       case "listPipelines":

@@ -337,7 +337,14 @@ describe("keys confined by modelNames", () => {
     createWebhook: hook(churn.monitor)
   })
   /** Lists answer 200 with only the key's own; everything else about churn is 403. */
-  const filteredLists = new Set(["listExperiments", "listPipelines", "listMonitors", "listWebhooks", "getDriftReports"])
+  const filteredLists = new Set([
+    "searchModels",
+    "listExperiments",
+    "listPipelines",
+    "listMonitors",
+    "listWebhooks",
+    "getDriftReports"
+  ])
   const unconfinedRoutes = new Set(["whoami"])
 
   it("refuses every route touching another model's resources, for a confined admin, and filters lists", async () => {

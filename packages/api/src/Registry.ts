@@ -14,7 +14,11 @@ import {
   ModelPage,
   PromoteModelInput,
   RegisterModelInput,
+  SearchModelsQuery,
+  SearchPage,
   Sha256Hex,
+  TagKey,
+  TagValue,
   UpdateModelInput
 } from "@org/ml-core"
 import { Schema, SchemaTransformation } from "effect"
@@ -22,6 +26,8 @@ import { endpoint } from "./Endpoint.js"
 
 export const ModelIdParams = Schema.Struct({ id: ModelId })
 export const ModelNameParams = Schema.Struct({ name: ModelName })
+export const ModelTagParams = Schema.Struct({ id: ModelId, key: TagKey })
+export const SetTagInput = Schema.Struct({ value: TagValue })
 
 /** The registry's instant rule, documented as an RFC 3339 date-time. */
 const DateTime = Schema.String.annotate({ format: "date-time" }).check(...Instant.ast.checks!)
@@ -50,6 +56,12 @@ const LimitFromDigits = Schema.String.check(Schema.isPattern(/^\d+$/u, { message
 /** The core's list query as it arrives in a URL. */
 export const ListModelsParams = Schema.Struct({
   ...ListModelsQuery.fields,
+  limit: Schema.optionalKey(LimitFromDigits)
+})
+
+/** The search as it arrives in a URL. */
+export const SearchModelsParams = Schema.Struct({
+  ...SearchModelsQuery.fields,
   limit: Schema.optionalKey(LimitFromDigits)
 })
 
@@ -146,6 +158,59 @@ export const listModels = endpoint({
     example: { items: [exampleModel], nextCursor: exampleId }
   },
   errors: ["StorageError"]
+})
+
+export const searchModels = endpoint({
+  operationId: "searchModels",
+  method: "GET",
+  path: "/v1/models/search",
+  resource: "Models",
+  summary: "Search model versions with a filter and an order (cursor pagination)",
+  description: "`filter`: comparisons joined by AND, e.g. `name = 'churn' AND tags.team = 'risk' AND " +
+    "metrics.auc > 0.9 AND status IN ('staging', 'production')`. Fields: name, version, status, algorithm, " +
+    "framework, created_at, metrics.<key>, params.<key>, tags.<key> (key-value tags), labels (plain tags). " +
+    "Operators: =, !=, <, <=, >, >=, LIKE, ILIKE, IN (...). Strings in single quotes ('' for a quote), odd keys in " +
+    "backticks. `orderBy`: a field and ASC or DESC (missing values last). A syntax error answers 400 naming the " +
+    "token and its position.",
+  permission: "models:read",
+  query: SearchModelsParams,
+  success: {
+    status: 200,
+    description: "A page of matching models",
+    schema: SearchPage,
+    example: { items: [exampleModel], nextCursor: null }
+  },
+  errors: ["StorageError"]
+})
+
+export const setModelTag = endpoint({
+  operationId: "setModelTag",
+  method: "PUT",
+  path: "/v1/models/{id}/tags/{key}",
+  resource: "Models",
+  summary: "Set one key-value tag of a version (audited as tag_set)",
+  permission: "models:write",
+  params: ModelTagParams,
+  body: { schema: SetTagInput, description: "tag value", example: { value: "risk" } },
+  success: {
+    status: 200,
+    description: "The model with the tag set",
+    schema: Model,
+    example: { ...exampleModel, keyValueTags: { team: "risk" } }
+  },
+  errors: ["ModelNotFoundError", "StorageError"]
+})
+
+export const deleteModelTag = endpoint({
+  operationId: "deleteModelTag",
+  method: "DELETE",
+  path: "/v1/models/{id}/tags/{key}",
+  resource: "Models",
+  summary: "Remove one key-value tag of a version (audited as tag_deleted; absent keys change nothing)",
+  permission: "models:write",
+  params: ModelTagParams,
+  success: { status: 200, description: "The model without the tag", schema: Model, example: exampleModel },
+  errors: ["ModelNotFoundError", "StorageError"]
 })
 
 export const getModel = endpoint({
@@ -276,8 +341,11 @@ export const getProduction = endpoint({
 export const endpoints = [
   registerModel,
   listModels,
+  searchModels,
   getModel,
   updateModel,
+  setModelTag,
+  deleteModelTag,
   uploadArtifact,
   downloadArtifact,
   promoteModel,

@@ -25,6 +25,8 @@ export * from "./registry/Lifecycle.js"
 export * from "./registry/Model.js"
 export * from "./registry/ModelChanges.js"
 export * as ModelRegistry from "./registry/ModelRegistry.js"
+export * from "./registry/ModelSearch.js"
+export * from "./registry/ModelSearchEvaluation.js"
 export * as ModelStore from "./registry/ModelStore.js"
 
 export * from "./stats/index.js"

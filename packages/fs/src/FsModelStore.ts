@@ -80,6 +80,7 @@ export const make = (options: FsModelStoreOptions) =>
       findByNameVersion: (name, version) => read((s) => s.findByNameVersion(name, version)),
       productionOf: (name) => read((s) => s.productionOf(name)),
       list: (query) => read((s) => s.list(query)),
+      search: (query) => read((s) => s.search(query)),
       countByStatus: () => read((s) => s.countByStatus()),
       historyOf: (id) => read((s) => s.historyOf(id)),
       historyOfName: (name) => read((s) => s.historyOfName(name)),

@@ -358,6 +358,18 @@ export const migrations: ReadonlyArray<Migration> = [
         PRIMARY KEY (experiment_id, dimension, value, variant)
       )`
     ]
+  },
+  {
+    version: 17,
+    name: "registry search indexes",
+    // The search's JSONB conditions (ModelSearch.ts): containment on key-value tags, key presence on
+    // metrics and parameters, and label containment on the tags array are GIN-indexable.
+    statements: [
+      `CREATE INDEX ml_models_key_value_tags ON ml_models USING GIN ((record->'keyValueTags'))`,
+      `CREATE INDEX ml_models_metrics ON ml_models USING GIN ((record->'metrics'))`,
+      `CREATE INDEX ml_models_parameters ON ml_models USING GIN ((record->'parameters'))`,
+      `CREATE INDEX ml_models_labels ON ml_models USING GIN (tags)`
+    ]
   }
 ]
 

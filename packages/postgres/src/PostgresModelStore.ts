@@ -18,6 +18,7 @@ import {
 import { Effect, Layer } from "effect"
 import type { TransactionSql } from "postgres"
 import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
+import { searchModels } from "./PostgresModelSearch.js"
 
 const models = storedRecord(Model)
 const auditEvents = storedRecord(AuditEvent)
@@ -114,6 +115,8 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
       ),
 
     list: (q) => query("list", async () => decodeModels(await list(q))),
+
+    search: (q) => query("search", async () => decodeModels(await searchModels(sql, q))),
 
     commit: (change) =>
       query("commit", () =>

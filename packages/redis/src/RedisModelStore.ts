@@ -12,6 +12,7 @@ import {
   ModelId,
   ModelStatus,
   ModelStore,
+  searchModelsIn,
   StaleRevisionError,
   storedRecord
 } from "@org/ml-core"
@@ -164,6 +165,28 @@ export const make = (
           from = `(${ids[ids.length - 1]}`
         }
         return found
+      }),
+
+    // Filtered and ordered in process over a scan of the index, as `list` is: the store keeps no
+    // secondary indexes of metrics or tags, and a search reads each model once.
+    search: (query) =>
+      call("search", async () => {
+        const found: Array<Model> = []
+        let from = "-"
+        const batch = 500
+        for (;;) {
+          const ids = await redis.zrangebylex(keys.index(), from, "+", "LIMIT", 0, batch)
+          if (ids.length === 0) break
+          const modelKeys = ids.map(keys.model)
+          const raws = await redis.mget(modelKeys)
+          for (let i = 0; i < raws.length; i++) {
+            const raw = raws[i]!
+            if (raw !== null) found.push(parseJson(raw, modelKeys[i]!, models))
+          }
+          if (ids.length < batch) break
+          from = `(${ids[ids.length - 1]}`
+        }
+        return searchModelsIn(found, query)
       }),
 
     commit: (change) =>

@@ -40,6 +40,7 @@ const modelText = (m: Model) =>
     artifact: m.artifact ? `${m.artifact.sizeBytes} bytes, sha256 ${m.artifact.sha256}` : null,
     metrics: m.metrics,
     tags: m.tags,
+    ...(m.keyValueTags !== undefined && Object.keys(m.keyValueTags).length > 0 ? { keyValueTags: m.keyValueTags } : {}),
     createdAt: m.createdAt,
     updatedAt: m.updatedAt
   })
@@ -172,6 +173,61 @@ export const modelsCommand = (run: Run): Command => {
         })
       }),
     "ml models list --name churn --status production --json"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("search")
+      .description("search models with a filter (README \"Search\"), all pages")
+      .argument("[filter]", "e.g. \"name = 'churn' AND tags.team = 'risk' AND metrics.auc > 0.9\"")
+      .option("--order-by <order>", "a field and ASC or DESC, e.g. \"metrics.auc DESC\"")
+      .option("--limit <n>", "at most n models", parseInteger("--limit"))
+      .action(function(this: Command, filter?: string) {
+        return run(this, async (context) => {
+          const o = this.opts<{ orderBy?: string; limit?: number }>()
+          const found: Array<Model> = []
+          for await (
+            const model of context.client.registry.searchModels({
+              ...(filter !== undefined ? { filter } : {}),
+              ...(o.orderBy !== undefined ? { orderBy: o.orderBy } : {}),
+              ...(o.limit !== undefined ? { limit: Math.min(o.limit, 500) } : {})
+            })
+          ) {
+            if (o.limit !== undefined && found.length >= o.limit) break
+            found.push(model)
+          }
+          context.out.result({ items: found }, () => modelRows(found))
+        })
+      }),
+    "ml models search \"tags.team = 'risk' AND metrics.auc > 0.9\" --order-by \"metrics.auc DESC\""
+  ))
+
+  models.addCommand(withExamples(
+    new Command("tag")
+      .description("set one key-value tag of a model (audited)")
+      .argument("<modelId>", "model id")
+      .argument("<key>", "tag key")
+      .argument("<value>", "tag value")
+      .action(function(this: Command, id: string, key: string, value: string) {
+        return run(this, async (context) => {
+          const model = await context.client.registry.setModelTag(id, key, value)
+          context.out.result(model, () => modelText(model))
+        })
+      }),
+    "ml models tag 01J9Z8K2W4X6Y8A0B2C4D6E8FG team risk"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("untag")
+      .description("remove one key-value tag of a model (audited)")
+      .argument("<modelId>", "model id")
+      .argument("<key>", "tag key")
+      .action(function(this: Command, id: string, key: string) {
+        return run(this, async (context) => {
+          const model = await context.client.registry.deleteModelTag(id, key)
+          context.out.result(model, () => modelText(model))
+        })
+      }),
+    "ml models untag 01J9Z8K2W4X6Y8A0B2C4D6E8FG team"
   ))
 
   models.addCommand(withExamples(

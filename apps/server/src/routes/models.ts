@@ -92,6 +92,9 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
 
   mount(app, Registry.listModels, ({ query }) => registry((r) => r.listModels(query)))
 
+  // Before getModel: /v1/models/search is not a model id.
+  mount(app, Registry.searchModels, ({ query }) => registry((r) => r.searchModels(query)))
+
   mount(app, Registry.getModel, ({ params }) => registry((r) => r.getModel(params.id)))
 
   mount(
@@ -102,6 +105,19 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
         r.updateModel(params.id, body, { actor, onBehalfOf: body.onBehalfOf ?? body.actor ?? onBehalfOf })
       ),
     { screenBody: refuseIdentityChanges }
+  )
+
+  mount(
+    app,
+    Registry.setModelTag,
+    ({ actor, body, onBehalfOf, params }) =>
+      registry((r) => r.setTag(params.id, params.key, body.value, { actor, onBehalfOf }))
+  )
+
+  mount(
+    app,
+    Registry.deleteModelTag,
+    ({ actor, onBehalfOf, params }) => registry((r) => r.deleteTag(params.id, params.key, { actor, onBehalfOf }))
   )
 
   mount(app, Registry.uploadArtifact, ({ actor, onBehalfOf, params, query, request }) => {

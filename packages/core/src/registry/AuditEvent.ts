@@ -12,7 +12,10 @@ export const AuditAction = Schema.Literals([
   "promoted",
   "demoted",
   "archived",
-  "updated"
+  "updated",
+  /** One key-value tag set (PUT /v1/models/{id}/tags/{key}); `changes` names the key. */
+  "tag_set",
+  "tag_deleted"
 ])
 export type AuditAction = typeof AuditAction.Type
 

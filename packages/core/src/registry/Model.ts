@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
 import { ulidPattern } from "../shared/Ulid.js"
+import { MAX_FILTER_LENGTH, MAX_ORDER_BY_LENGTH } from "./ModelSearch.js"
 
 export const ModelStatus = Schema.Literals(["draft", "testing", "staging", "production", "archived"])
 export type ModelStatus = typeof ModelStatus.Type
@@ -75,6 +76,20 @@ const InputTags = Schema.Array(InputLabel).check(
   Schema.isMaxLength(MAX_TAGS, { message: `must have at most ${MAX_TAGS} tags` })
 )
 
+/** Key-value tags (`team: risk`): keys follow the label rules, values are one line of text. */
+export const MAX_KEY_VALUE_TAGS = 64
+export const MAX_TAG_VALUE_LENGTH = 1024
+export const KeyValueTags = Schema.Record(Schema.String, Text(MAX_TAG_VALUE_LENGTH)).check(
+  Schema.isPropertyNames(Label)
+)
+export type KeyValueTags = typeof KeyValueTags.Type
+export const TagKey = InputLabel
+export const TagValue = SafeLabel(MAX_TAG_VALUE_LENGTH)
+const InputKeyValueTags = Schema.Record(Schema.String, TagValue).check(
+  Schema.isPropertyNames(TagKey),
+  Schema.isMaxProperties(MAX_KEY_VALUE_TAGS, { message: `must have at most ${MAX_KEY_VALUE_TAGS} keys` })
+)
+
 export const TrainingInfo = Schema.Struct({
   dataset: Schema.optionalKey(Text(512)),
   sampleCount: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
@@ -109,6 +124,8 @@ export const Model = Schema.Struct({
   parameters: Parameters,
   training: TrainingInfo,
   tags: Tags,
+  /** Absent on versions that never had one (and on records written before key-value tags existed). */
+  keyValueTags: Schema.optionalKey(KeyValueTags),
   artifact: Schema.NullOr(ArtifactInfo),
   createdAt: Instant,
   updatedAt: Instant,
@@ -132,6 +149,7 @@ export const RegisterModelInput = Schema.Struct({
   parameters: Schema.optionalKey(InputParameters),
   training: Schema.optionalKey(InputTrainingInfo),
   tags: Schema.optionalKey(InputTags),
+  keyValueTags: Schema.optionalKey(InputKeyValueTags),
   /** Deprecated alias of onBehalfOf: the server records the authenticated principal as createdBy. */
   createdBy: Schema.optionalKey(OnBehalfOf),
   onBehalfOf: Schema.optionalKey(OnBehalfOf),
@@ -143,6 +161,8 @@ export type RegisterModelInput = typeof RegisterModelInput.Type
 export const UpdateModelInput = Schema.Struct({
   description: Schema.optionalKey(SafeText(MAX_DESCRIPTION_LENGTH)),
   tags: Schema.optionalKey(InputTags),
+  /** Merged into the existing key-value tags (like metrics); a key is removed with DELETE .../tags/{key}. */
+  keyValueTags: Schema.optionalKey(InputKeyValueTags),
   metrics: Schema.optionalKey(InputMetrics),
   /** Deprecated alias of onBehalfOf: the actor is the authenticated principal. */
   actor: Schema.optionalKey(OnBehalfOf),
@@ -190,6 +210,27 @@ export const ListModelsQuery = Schema.Struct({
   )
 })
 export type ListModelsQuery = typeof ListModelsQuery.Type
+
+/** A search (see ModelSearch.ts for the language); the bounds are the language's. */
+export const SearchModelsQuery = Schema.Struct({
+  /** e.g. `name = 'churn' AND tags.team = 'risk' AND metrics.auc > 0.9`; empty: every model. */
+  filter: Schema.optionalKey(SafeText(MAX_FILTER_LENGTH)),
+  /** e.g. `metrics.auc DESC`; empty: ascending by id (creation). */
+  orderBy: Schema.optionalKey(SafeLabel(MAX_ORDER_BY_LENGTH)),
+  /** `nextCursor` of the previous page of the same filter and order. */
+  cursor: Schema.optionalKey(SafeLabel(1024, { minLength: 1 })),
+  limit: Schema.optionalKey(
+    Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 }, { message: "must be an integer from 1 to 500" }))
+  )
+})
+export type SearchModelsQuery = typeof SearchModelsQuery.Type
+
+/** A page of search results; `nextCursor` is opaque and belongs to the search's order. */
+export const SearchPage = Schema.Struct({
+  items: Schema.Array(Model),
+  nextCursor: Schema.NullOr(Schema.String)
+})
+export type SearchPage = typeof SearchPage.Type
 
 export const ModelPage = Schema.Struct({
   items: Schema.Array(Model),

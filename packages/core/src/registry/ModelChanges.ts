@@ -5,10 +5,18 @@
  * case reads current state, calls one of these, and commits the result with compare-and-set;
  * keeping the decisions here lets them be tested without services.
  */
+import { ValidationError } from "../shared/Errors.js"
 import type { StoredArtifact } from "./ArtifactStore.js"
 import { type Attribution, auditEvent, type FieldChanges } from "./AuditEvent.js"
 import type { DemotionTarget } from "./Lifecycle.js"
-import type { Model, ModelStatus, RegisterModelInput, TrainingInfo, UpdateModelInput } from "./Model.js"
+import {
+  MAX_KEY_VALUE_TAGS,
+  type Model,
+  type ModelStatus,
+  type RegisterModelInput,
+  type TrainingInfo,
+  type UpdateModelInput
+} from "./Model.js"
 import type { ModelCommit } from "./ModelStore.js"
 
 /** Training metadata with the duration filled in from its start and end when it was not given. */
@@ -46,6 +54,7 @@ export const newModel = (input: RegisterModelInput, id: string, at: string, by: 
   parameters: input.parameters ?? {},
   training: withTrainingDuration(input.training),
   tags: [...new Set(input.tags ?? [])],
+  ...(input.keyValueTags !== undefined ? { keyValueTags: { ...input.keyValueTags } } : {}),
   artifact: null,
   createdAt: at,
   updatedAt: at,
@@ -103,6 +112,14 @@ export const metadataChanges = (
       next.tags = tags
     }
   }
+  if (patch.keyValueTags !== undefined) {
+    const before = model.keyValueTags ?? {}
+    const keyValueTags = { ...before, ...patch.keyValueTags }
+    if (JSON.stringify(keyValueTags) !== JSON.stringify(before)) {
+      changes.keyValueTags = { from: before, to: keyValueTags }
+      next.keyValueTags = keyValueTags
+    }
+  }
   if (patch.metrics !== undefined) {
     const metrics = { ...model.metrics, ...patch.metrics }
     if (JSON.stringify(metrics) !== JSON.stringify(model.metrics)) {
@@ -111,6 +128,49 @@ export const metadataChanges = (
     }
   }
   return Object.keys(changes).length === 0 ? undefined : { next, changes }
+}
+
+/** The 400 of a change that would leave more key-value tags than the bound, or undefined. */
+export const keyValueTagsRefusal = (model: Model, field: string): ValidationError | undefined => {
+  const count = Object.keys(model.keyValueTags ?? {}).length
+  return count <= MAX_KEY_VALUE_TAGS ? undefined : new ValidationError({
+    message: `A model version has at most ${MAX_KEY_VALUE_TAGS} key-value tags; this change would leave ${count}`,
+    issues: [{ path: [field], message: `must leave at most ${MAX_KEY_VALUE_TAGS} key-value tags (would be ${count})` }]
+  })
+}
+
+/**
+ * Setting (value) or deleting (undefined) one key-value tag, audited as tag_set / tag_deleted with
+ * the key's change; undefined when it changes nothing (same value, or deleting an absent key).
+ */
+export const tagCommit = (
+  model: Model,
+  key: string,
+  value: string | undefined,
+  at: string,
+  by: Attribution
+): (ModelCommit & { readonly put: readonly [Model] }) | undefined => {
+  const before = model.keyValueTags ?? {}
+  const previous = Object.hasOwn(before, key) ? before[key]! : null
+  if ((value ?? null) === previous) return undefined
+  // Built from entries, so a key such as "__proto__" stays an own property, never a prototype.
+  const kept = Object.entries(before).filter(([k]) => k !== key || value !== undefined)
+  const keyValueTags = Object.fromEntries(
+    previous === null && value !== undefined
+      ? [...kept, [key, value]]
+      : kept.map(([k, v]) => [k, k === key ? value! : v])
+  )
+  const next: Model = { ...model, keyValueTags, updatedAt: at, revision: model.revision + 1 }
+  return {
+    expected: [{ id: model.id, revision: model.revision }],
+    put: [next],
+    events: [
+      auditEvent(next, at, value === undefined ? "tag_deleted" : "tag_set", {
+        ...by,
+        changes: { [`keyValueTags.${key}`]: { from: previous, to: value ?? null } }
+      })
+    ]
+  }
 }
 
 /** The commit of a metadata update computed by `metadataChanges`. */

@@ -25,8 +25,27 @@ import {
   ModelNotFoundError
 } from "./Errors.js"
 import { artifactRefusal, type DemotionTarget, transitionRefusal } from "./Lifecycle.js"
-import type { ListModelsQuery, Model, ModelPage, ModelStatus, RegisterModelInput, UpdateModelInput } from "./Model.js"
-import { artifactCommit, metadataChanges, newModel, promotion, updateCommit } from "./ModelChanges.js"
+import type {
+  ListModelsQuery,
+  Model,
+  ModelPage,
+  ModelStatus,
+  RegisterModelInput,
+  SearchModelsQuery,
+  SearchPage,
+  UpdateModelInput
+} from "./Model.js"
+import {
+  artifactCommit,
+  keyValueTagsRefusal,
+  metadataChanges,
+  newModel,
+  promotion,
+  tagCommit,
+  updateCommit
+} from "./ModelChanges.js"
+import { parseFilter, parseOrderBy, SearchSyntaxError } from "./ModelSearch.js"
+import { decodeSearchCursor, encodeSearchCursor, type ModelSearchQuery } from "./ModelSearchEvaluation.js"
 import { ModelStore, type ModelStoreShape } from "./ModelStore.js"
 import * as ModelStoreMemory from "./ModelStore.js"
 
@@ -92,7 +111,22 @@ export interface ModelRegistryShape {
     id: string,
     patch: UpdateModelInput,
     by?: Attribution
+  ) => Effect.Effect<Model, ModelNotFoundError | ValidationError | StorageError>
+  /** Sets one key-value tag (audited as tag_set); setting the value it has changes nothing. */
+  readonly setTag: (
+    id: string,
+    key: string,
+    value: string,
+    by?: Attribution
+  ) => Effect.Effect<Model, ModelNotFoundError | ValidationError | StorageError>
+  /** Removes one key-value tag (audited as tag_deleted); removing an absent key changes nothing. */
+  readonly deleteTag: (
+    id: string,
+    key: string,
+    by?: Attribution
   ) => Effect.Effect<Model, ModelNotFoundError | StorageError>
+  /** Models matching a filter in the search language, in an order, paged by an opaque cursor. */
+  readonly searchModels: (query: SearchModelsQuery) => Effect.Effect<SearchPage, ValidationError | StorageError>
   readonly getModel: (id: string) => Effect.Effect<Model, ModelNotFoundError | StorageError>
   readonly listModels: (query: ListModelsQuery) => Effect.Effect<ModelPage, StorageError>
   readonly getHistory: (id: string) => Effect.Effect<ReadonlyArray<AuditEvent>, ModelNotFoundError | StorageError>
@@ -164,8 +198,52 @@ const makeReads = ({ findModel, store }: Ports) => {
     return id === null ? undefined : yield* store.get(id)
   })
 
-  return { getModel, listModels, getHistory, getProduction }
+  const searchModels = Effect.fn("ModelRegistry.searchModels")(function*(query: SearchModelsQuery) {
+    const search = yield* parseSearch(query)
+    const limit = query.limit ?? 50
+    const items = yield* store.search({ ...search, limit: limit + 1 })
+    const page = items.slice(0, limit)
+    return {
+      items: page,
+      nextCursor: items.length > limit ? encodeSearchCursor(page[page.length - 1]!, search.order) : null
+    }
+  })
+
+  return { getModel, listModels, getHistory, getProduction, searchModels }
 }
+
+/**
+ * The parse of one query field, a syntax error answering 400 with an issue naming the token and its
+ * position under `field`. The parser throws nothing else: anything else stays a defect.
+ */
+const parsing = <A>(field: string, parse: () => A): Effect.Effect<A, ValidationError> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(parse())
+    } catch (error) {
+      if (!(error instanceof SearchSyntaxError)) throw error
+      return Effect.fail(
+        new ValidationError({
+          message: `Invalid ${field}: ${error.message}`,
+          issues: [{ path: [field], message: error.issue }]
+        })
+      )
+    }
+  })
+
+const parseSearch = (query: SearchModelsQuery): Effect.Effect<Omit<ModelSearchQuery, "limit">, ValidationError> =>
+  Effect.gen(function*() {
+    const filter = yield* parsing("filter", () => parseFilter(query.filter ?? ""))
+    const order = yield* parsing("orderBy", () => parseOrderBy(query.orderBy ?? ""))
+    if (query.cursor === undefined) return { filter, order }
+    const after = decodeSearchCursor(query.cursor, order)
+    if (typeof after === "string") {
+      return yield* Effect.fail(
+        new ValidationError({ message: `Invalid cursor: it ${after}`, issues: [{ path: ["cursor"], message: after }] })
+      )
+    }
+    return { filter, order, after }
+  })
 
 /**
  * Artifacts: set once on a draft (racing uploads: one wins, the loser's copy is dropped), served
@@ -276,6 +354,8 @@ const makeChanges = (
       const model = yield* findModel(id)
       const update = metadataChanges(model, patch)
       if (update === undefined) return model
+      const refusal = keyValueTagsRefusal(update.next, "keyValueTags")
+      if (refusal) return yield* Effect.fail(refusal)
       const commit = updateCommit(model, update, yield* nowIso, attribution(by))
       yield* store.commit(commit)
       return commit.put[0]
@@ -283,7 +363,31 @@ const makeChanges = (
     (step) => retryOnStaleRevision(step)
   )
 
-  return { registerModel, promoteModel, updateModel }
+  const setTag = Effect.fn("ModelRegistry.setTag")(
+    function*(id: string, key: string, value: string, by: Attribution = {}) {
+      const model = yield* findModel(id)
+      const commit = tagCommit(model, key, value, yield* nowIso, attribution(by))
+      if (commit === undefined) return model
+      const refusal = keyValueTagsRefusal(commit.put[0], "key")
+      if (refusal) return yield* Effect.fail(refusal)
+      yield* store.commit(commit)
+      return commit.put[0]
+    },
+    (step) => retryOnStaleRevision(step)
+  )
+
+  const deleteTag = Effect.fn("ModelRegistry.deleteTag")(
+    function*(id: string, key: string, by: Attribution = {}) {
+      const model = yield* findModel(id)
+      const commit = tagCommit(model, key, undefined, yield* nowIso, attribution(by))
+      if (commit === undefined) return model
+      yield* store.commit(commit)
+      return commit.put[0]
+    },
+    (step) => retryOnStaleRevision(step)
+  )
+
+  return { registerModel, promoteModel, updateModel, setTag, deleteTag }
 }
 
 /**

@@ -9,6 +9,7 @@ import { StaleRevisionError, StorageError } from "../shared/Errors.js"
 import type { AuditEvent } from "./AuditEvent.js"
 import { ModelConflictError } from "./Errors.js"
 import { type ListModelsQuery, matchesQuery, type Model, type ModelStatus, modelStatuses } from "./Model.js"
+import { type ModelSearchQuery, searchModelsIn } from "./ModelSearchEvaluation.js"
 
 export interface ModelCommit {
   /** Each listed model must still be at this revision, or the commit fails with StaleRevisionError. */
@@ -30,6 +31,11 @@ export interface ModelStoreShape {
   readonly list: (
     query: ListModelsQuery & { readonly limit: number }
   ) => Effect.Effect<ReadonlyArray<Model>, StorageError>
+  /**
+   * The models matching a parsed search (ModelSearch.ts), in its order (then by id), after its
+   * cursor, at most `limit`; every adapter gives the answer `searchModelsIn` gives.
+   */
+  readonly search: (query: ModelSearchQuery) => Effect.Effect<ReadonlyArray<Model>, StorageError>
   /** Atomically checks revisions and the production pointer, writes models, appends events. */
   readonly commit: (change: ModelCommit) => Effect.Effect<void, StaleRevisionError | StorageError>
   readonly countByStatus: () => Effect.Effect<Readonly<Record<ModelStatus, number>>, StorageError>
@@ -115,6 +121,7 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
           .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
           .slice(0, query.limit)
       ),
+    search: (query) => Effect.sync(() => searchModelsIn(models.values(), query)),
     commit: (change) =>
       Effect.suspend(() => {
         for (const { id, revision } of change.expected) {

@@ -325,6 +325,61 @@ export const modelRegistryContract = (
       expect(seen).toEqual(created.map((m) => m.id))
     })
 
+    it("sets and deletes key-value tags one at a time, audited, and finds versions by them", async () => {
+      const name = `kv-${Math.random().toString(36).slice(2)}`
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        const a = yield* registry.registerModel(input({ name, version: "1", keyValueTags: { team: "risk" } }))
+        const b = yield* registry.registerModel(input({ name, version: "2", metrics: { auc: 0.95 } }))
+        const tagged = yield* registry.setTag(b.id, "team", "risk", { actor: "dana" })
+        const same = yield* registry.setTag(b.id, "team", "risk", { actor: "dana" })
+        yield* registry.setTag(a.id, "stage", "beta")
+        const untagged = yield* registry.deleteTag(a.id, "stage", { actor: "erin" })
+        const absent = yield* registry.deleteTag(a.id, "stage")
+        const page = yield* registry.searchModels({
+          filter: `name = '${name}' AND tags.team = 'risk'`,
+          orderBy: "metrics.auc DESC",
+          limit: 1
+        })
+        const rest = yield* registry.searchModels({
+          filter: `name = '${name}' AND tags.team = 'risk'`,
+          orderBy: "metrics.auc DESC",
+          cursor: page.nextCursor!
+        })
+        const bad = yield* Effect.exit(registry.searchModels({ filter: `name = '${name}' ANDD x` }))
+        return {
+          a,
+          tagged,
+          same,
+          untagged,
+          absent,
+          page,
+          rest,
+          bad,
+          historyA: yield* registry.getHistory(a.id),
+          historyB: yield* registry.getHistory(b.id)
+        }
+      }))
+      expect(result.a.keyValueTags).toEqual({ team: "risk" })
+      expect(result.tagged.keyValueTags).toEqual({ team: "risk" })
+      expect(result.same.revision).toBe(result.tagged.revision)
+      expect(result.untagged.keyValueTags).toEqual({ team: "risk" })
+      expect(result.absent.revision).toBe(result.untagged.revision)
+      expect(result.historyB.map((e) => e.action)).toEqual(["registered", "tag_set"])
+      expect(result.historyB.at(-1)).toMatchObject({
+        actor: "dana",
+        changes: { "keyValueTags.team": { from: null, to: "risk" } }
+      })
+      expect(result.historyA.map((e) => e.action)).toEqual(["registered", "tag_set", "tag_deleted"])
+      expect(result.historyA.at(-1)).toMatchObject({
+        actor: "erin",
+        changes: { "keyValueTags.stage": { from: "beta", to: null } }
+      })
+      expect(result.page.items.map((m) => m.id)).toEqual([result.tagged.id])
+      expect(result.rest).toEqual({ items: [result.untagged], nextCursor: null })
+      expect(failureTag(result.bad)).toBe("ValidationError")
+    })
+
     it("derives production history from audit events alone", () => {
       expect(productionAt([], new Date().toISOString())).toBeNull()
     })

@@ -6,6 +6,7 @@ import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { ModelStore } from "../registry/ModelStore.js"
 import { sampleEvent, sampleModel } from "./fixtures.js"
+import { modelStoreSearchContract } from "./ModelStoreSearchContract.js"
 
 export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer<ModelStore, unknown>) => {
   const run = <A, E>(program: Effect.Effect<A, E, ModelStore>): Promise<A> =>
@@ -232,4 +233,5 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(Exit.isSuccess(exit)).toBe(true)
     })
   })
+  modelStoreSearchContract(adapter, makeLayer)
 }

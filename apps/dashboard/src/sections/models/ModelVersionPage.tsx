@@ -158,6 +158,13 @@ const describeEvent = (event: AuditEvent): string => {
       return `Archived (was ${event.from ?? "?"})`
     case "updated":
       return `Updated ${Object.keys(event.changes ?? {}).join(", ") || "metadata"}`
+    case "tag_set":
+    case "tag_deleted": {
+      // The change is keyed `keyValueTags.<key>`, with the tag's old and new value.
+      const [field, change] = Object.entries(event.changes ?? {})[0] ?? ["tag", { from: null, to: null }]
+      const key = field.replace(/^keyValueTags\./, "")
+      return event.action === "tag_set" ? `Tag ${key} set to ${String(change.to)}` : `Tag ${key} removed`
+    }
   }
 }
 
