@@ -49,6 +49,8 @@ export {
   type ProgressListener,
   type RatioComparison,
   type SdkConnection,
+  type ServedModel,
+  type ServedQuery,
   type UploadOptions,
   type VariantResults,
   type WhoAmI

@@ -1,8 +1,8 @@
 /**
  * Experiments, sticky assignments and their aggregates in Redis (key layout in README):
  * `ab:experiment:<id>` (JSON, compare-and-set by Lua, which appends to `ab:definitions:<id>`, the
- * list of the definition history, trimmed to the newest MAX_DEFINITION_HISTORY, in the same step), `ab:assignment:<id>:<user>` (set if
- * absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters),
+ * list of the definition history, trimmed to the newest MAX_DEFINITION_HISTORY, in the same step),
+ * `ab:assignment:<id>:<user>` (set if absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters),
  * `ab:exposure-days:<id>` (hash "<day>:<variant>" -> count, trimmed to the newest days by Lua) and
  * `ab:metrics:<id>` (hash "variant:metric" -> summary; "c:variant:metric" and "d:variant:metric" ->
  * the paired summaries of covariates and denominators) and `ab:sequential:<id>` (hash
