@@ -1,10 +1,9 @@
 /**
  * Experiments, sticky assignments and their counters in PostgreSQL. A commit is one UPDATE
- * conditioned on the revision (compare-and-set), with its definition history row
- * (ml_experiment_definitions, the newest MAX_DEFINITION_HISTORY kept) in the same transaction. An
- * assignment is INSERT ... ON CONFLICT DO NOTHING: the first writer's row wins and every other
- * writer, on any instance, reads that winner. Exposures are added in the UPDATE itself
- * (count = count + n), and a metric summary is merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update (its
+ * conditioned on the revision (compare-and-set). An assignment is INSERT ... ON CONFLICT DO
+ * NOTHING: the first writer's row wins and every other writer, on any instance, reads that
+ * winner. Exposures are added in the UPDATE itself (count = count + n), and a metric summary is
+ * merged under the row's lock (SELECT ... FOR UPDATE), so concurrent writers lose no update (its
  * paired summaries, CUPED covariates and ratio denominators, in the same row and step). The
  * running minimum of an always-valid p-value is one upsert with LEAST, exact under concurrent looks.
  * When an experiment completes, its assignments get an expiry (the experiment's
@@ -13,6 +12,8 @@
  * breakdowns: the value kept for a (dimension, value) is decided under a transaction-scoped
  * advisory lock of the (experiment, dimension), taken in dimension order, so concurrent writers
  * agree on the capped values; summaries merge under the row lock like the overall ones.
+ * Each insert and winning commit also writes its definition history row (ml_experiment_definitions,
+ * the newest MAX_DEFINITION_HISTORY kept) in the same transaction.
  */
 import {
   Assignment,

@@ -1,8 +1,7 @@
 /**
  * Experiments, sticky assignments and their aggregates in Redis (key layout in README):
- * `ab:experiment:<id>` (JSON, compare-and-set by Lua, which appends to `ab:definitions:<id>`, the
- * list of the definition history, trimmed to the newest MAX_DEFINITION_HISTORY, in the same step),
- * `ab:assignment:<id>:<user>` (set if absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters),
+ * `ab:experiment:<id>` (JSON, compare-and-set by Lua), `ab:assignment:<id>:<user>` (set if
+ * absent by Lua, winner returned), `ab:exposures:<id>` (hash of counters),
  * `ab:exposure-days:<id>` (hash "<day>:<variant>" -> count, trimmed to the newest days by Lua) and
  * `ab:metrics:<id>` (hash "variant:metric" -> summary; "c:variant:metric" and "d:variant:metric" ->
  * the paired summaries of covariates and denominators) and `ab:sequential:<id>` (hash
@@ -11,6 +10,8 @@
  * `ab:dimension-exposures:<id>` (fields joined by \x1f, which names and values cannot hold). Summaries merge
  * inside Lua with the same Chan formula as the core, on numbers written with 17 significant
  * digits, so concurrent instances lose neither updates nor precision.
+ * The compare-and-set of a definition appends to `ab:definitions:<id>` (the list of its definition
+ * history, trimmed to the newest MAX_DEFINITION_HISTORY) in the same script.
  */
 import {
   Assignment,
