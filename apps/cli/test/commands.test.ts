@@ -501,7 +501,7 @@ describe("ml keys", () => {
 
 describe("ml served", () => {
   it(
-    "--experiment: the model a user got at a time, with its source; a name never in production fails; bad input exits 2",
+    "--experiment: the model a user got at a time, and why; a name never in production fails; bad input exits 2",
     async () => {
       const register = async (version: string) =>
         (await json([
