@@ -549,3 +549,53 @@ describe("ml keys", () => {
       .toBeNull()
   })
 })
+
+describe("ml served", () => {
+  it(
+    "--experiment: the model a user got at a time, and why; a name never in production fails; bad input exits 2",
+    async () => {
+      const register = async (version: string) =>
+        (await json([
+          "models",
+          "register",
+          "--name",
+          "served-cli",
+          "--version",
+          version,
+          "--algorithm",
+          "a",
+          "--framework",
+          "f"
+        ]))
+          .id as string
+      const control = await register("1")
+      const treatment = await register("2")
+      const variants = JSON.stringify([{ modelId: control, isControl: true, trafficPct: 50 }, {
+        modelId: treatment,
+        isControl: false,
+        trafficPct: 50
+      }])
+      const client = createClient({ baseUrl: server.url })
+      const experiment = await client.experiments.create({
+        name: "served-cli",
+        targetMetric: "ctr",
+        variants: JSON.parse(variants)
+      })
+      await client.experiments.start(experiment.id)
+      const assigned = await client.experiments.getModelAssignment(experiment.id, "alice")
+      const at = new Date(Date.now() + 1).toISOString()
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const served = await json(["served", "--user", "alice", "--at", at, "--experiment", experiment.id])
+      expect(served).toMatchObject({ modelId: assigned.modelId, variant: assigned.variant, source: "sticky" })
+      const text = await ml(["served", "--user", "alice", "--at", at, "--experiment", experiment.id])
+      expect(text.stdout).toContain("source: sticky")
+      expect(text.stdout).toContain(`served-cli ${assigned.variant === 0 ? "1" : "2"} (${assigned.modelId})`)
+
+      const missing = await ml(["served", "--user", "alice", "--at", at, "--model", "served-cli"])
+      expect(missing.code).not.toBe(0)
+      expect((await ml(["served", "--user", "alice", "--at", "yesterday", "--experiment", experiment.id])).code).toBe(2)
+      expect((await ml(["served", "--user", "alice", "--at", at])).code).toBe(2)
+    },
+    60_000
+  )
+})

@@ -54,6 +54,18 @@ export type BayesianComparison = NonNullable<Comparison["bayesian"]>
 export type CovariateAdjustedComparison = ExperimentResults["covariateAdjusted"][number]
 /** A treatment against the control on a metric recorded with denominators (delta method). */
 export type RatioComparison = ExperimentResults["ratioMetrics"][number]
+/** Which model version served a user at an instant (through an experiment or an alias), and why. */
+export type ServedModel = SuccessJsonOf<typeof Experiments.getServed>
+/** What to ask: an experiment, or a model name with an alias (default production); `at` a Date or ISO string. */
+export interface ServedQuery {
+  readonly userId: string
+  readonly at: Date | string
+  readonly experimentId?: string | undefined
+  readonly model?: string | undefined
+  readonly alias?: string | undefined
+  /** The user's attributes, when the experiment's targeting reads them. */
+  readonly attributes?: Attributes | undefined
+}
 type CreateExperimentInput = BodyJsonOf<typeof Experiments.createExperiment>
 type UpdateExperimentInput = BodyJsonOf<typeof Experiments.updateExperiment>
 type CompleteExperimentInput = BodyJsonOf<typeof Experiments.completeExperiment>
@@ -392,6 +404,18 @@ export const createClient = (options: ClientOptions) => {
       sendJson<ExperimentResults>(`${experimentPath(id)}/results`),
     getDimensionResults: (id: string, dimension: string): Promise<DimensionResults> =>
       sendJson<DimensionResults>(`${experimentPath(id)}/results/breakdown?dimension=${encodeURIComponent(dimension)}`),
+    /** What served a user at an instant: the model version, its source and the explanation. */
+    getServed: (query: ServedQuery): Promise<ServedModel> => {
+      const params = new URLSearchParams({
+        userId: query.userId,
+        at: query.at instanceof Date ? query.at.toISOString() : query.at
+      })
+      if (query.experimentId !== undefined) params.set("experimentId", query.experimentId)
+      if (query.model !== undefined) params.set("model", query.model)
+      if (query.alias !== undefined) params.set("alias", query.alias)
+      if (query.attributes !== undefined) params.set("attributes", JSON.stringify(query.attributes))
+      return sendJson<ServedModel>(`/v1/served?${params}`)
+    },
     /**
      * Local evaluation: running experiments are fetched and refreshed in the background, users
      * are assigned in process with the server's hashing (no network on the hot path), and

@@ -51,6 +51,8 @@ export {
   type SdkConnection,
   type SearchModelsQuery,
   type SearchPage,
+  type ServedModel,
+  type ServedQuery,
   type UploadOptions,
   type VariantResults,
   type WhoAmI

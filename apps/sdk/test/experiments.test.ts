@@ -105,3 +105,23 @@ describe("experiments client", () => {
     await local.close()
   })
 })
+
+describe("what served a user", () => {
+  it("answers the experiment's model at an instant, and refuses an instant before its creation", async () => {
+    const { experiment, ids, ml } = await setup()
+    const beforeStart = new Date(Date.now() + 1)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await ml.experiments.start(experiment.id)
+    const assigned = await ml.experiments.getModelAssignment(experiment.id, "user-9")
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const now = new Date()
+    expect(await ml.experiments.getServed({ userId: "user-9", at: beforeStart, experimentId: experiment.id }))
+      .toMatchObject({ source: "forced-control", modelId: ids[0], variant: 0 })
+    expect(await ml.experiments.getServed({ userId: "user-9", at: now, experimentId: experiment.id }))
+      .toMatchObject({ source: "sticky", modelId: assigned.modelId, variant: assigned.variant })
+    await expect(
+      ml.experiments.getServed({ userId: "user-9", at: "2000-01-01T00:00:00Z", experimentId: experiment.id })
+    )
+      .rejects.toBeInstanceOf(ValidationError)
+  })
+})

@@ -3,7 +3,8 @@
  * This module is the one place that says which store serves each port method (README "Scaling
  * out" has the same split as a table):
  *
- * - PostgreSQL: models and their audit, API keys and key events, experiment definitions, drift
+ * - PostgreSQL: models and their audit, API keys and key events, experiment definitions (and their
+ *   history), drift
  *   monitors, baselines, alert states, reports, alerts, webhooks and deliveries, pipeline
  *   definitions, live learner states and update records.
  * - Redis: sticky assignments, exposure counters (also per day), metric summaries, drift
@@ -112,6 +113,9 @@ export const composeExperimentStore = (
   dimensionNames: hot.dimensionNames,
   lowerSequentialPValues: durable.lowerSequentialPValues,
   sequentialPValues: durable.sequentialPValues,
+  // Written in the definition's own commit: beside it, in PostgreSQL.
+  definitionHistory: durable.definitionHistory,
+  importDefinitionHistory: durable.importDefinitionHistory,
   exportAssignments: hot.exportAssignments,
   importAssignments: hot.importAssignments,
   // Redis's one-step hot path checks a definition Redis holds; here PostgreSQL holds it.

@@ -141,6 +141,14 @@ const touchedBy = (
         const variants = (body.variants ?? []) as ReadonlyArray<{ readonly modelId: string }>
         return lookups.models(variants.map((v) => v.modelId), "variant model")
       }
+      if (endpoint.operationId === "getServed") {
+        // What served a user names an experiment (its variants' models) or a model name.
+        if (query.model !== undefined) return Effect.succeed([{ name: query.model as string }])
+        const experimentId = query.experimentId as string | undefined
+        return experimentId === undefined ? none : notFoundAsUntouched(
+          AbTests.AbTests.use((t) => t.getExperiment(experimentId))
+        ).pipe(Effect.flatMap((experiment) => experiment === undefined ? none : lookups.ofExperiment(experiment)))
+      }
       if (id === undefined) return none
       return notFoundAsUntouched(AbTests.AbTests.use((t) => t.getExperiment(id))).pipe(
         Effect.flatMap((experiment) => experiment === undefined ? none : lookups.ofExperiment(experiment))

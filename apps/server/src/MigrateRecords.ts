@@ -1,6 +1,6 @@
 /**
- * What `ml-server migrate` copies besides models, artifacts and keys: experiments (record, sticky
- * assignments, exposure totals and days, metric summaries), drift (monitors, baseline versions,
+ * What `ml-server migrate` copies besides models, artifacts and keys: experiments (record, definition
+ * history, sticky assignments, exposure totals and days, metric summaries), drift (monitors, baseline versions,
  * current windows, alert states, reports, webhooks and their deliveries) and pipelines (record,
  * live learner state, sample side, update records). Each kind has a copy into an empty target
  * and a verification that reads both stores back through the ports as a server would and names
@@ -114,6 +114,8 @@ export const copyExperiments = async (
     // The same record committed again: a completed experiment's assignments get the target's
     // retention (Redis TTL, PostgreSQL expiry), counted from now, so they still expire there.
     if (experiment.status === "completed") await run(target.commit(experiment, experiment.revision))
+    // Last, so it replaces the entries the insert and that commit appended with the source's history.
+    await run(target.importDefinitionHistory(experiment.id, await run(source.definitionHistory(experiment.id))))
     tallies.set(experiment.id, tally)
     assignments += tally.count
   }
@@ -132,6 +134,11 @@ export const verifyExperiments = async (
   for (const experiment of await sameCount("experiments", source.list(), target.list())) {
     const what = `experiment ${experiment.id}`
     expectSame(what, experiment, await run(target.get(experiment.id)))
+    expectSame(
+      `${what} definition history`,
+      await run(source.definitionHistory(experiment.id)),
+      await run(target.definitionHistory(experiment.id))
+    )
     const n = experiment.variants.length
     expectSame(
       `${what} counters`,

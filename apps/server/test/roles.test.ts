@@ -326,6 +326,14 @@ describe("keys confined by modelNames", () => {
       : endpoint.path.startsWith("/v1/drift/reports/")
       ? churn.report
       : "placeholder"
+    // What served a user names its experiment in the query.
+    if (endpoint.operationId === "getServed") {
+      return `${endpoint.path}?${new URLSearchParams({
+        userId: "u",
+        at: new Date().toISOString(),
+        experimentId: churn.experiment!
+      })}`
+    }
     return endpoint.path.replace("{name}", "churn-a").replace(/\{[^}]+\}/g, id)
   }
   /** Bodies creating churn resources; other routes send their endpoint's example (valid, so decoding passes). */

@@ -6,6 +6,8 @@
  */
 import {
   AssignmentRequest,
+  AssignmentUserId,
+  Attributes,
   CompleteExperimentInput,
   CreateExperimentInput,
   DimensionName,
@@ -14,11 +16,15 @@ import {
   ExperimentId,
   ExperimentList,
   ExperimentResults,
+  Instant,
   type ModelAssignment,
   ModelAssignmentAnswer,
+  ModelName,
   RecordedCount,
   RecordExposuresInput,
   RecordMetricsInput,
+  SafeLabel,
+  ServedModel,
   UpdateExperimentInput
 } from "@org/ml-core"
 import { Schema } from "effect"
@@ -439,6 +445,52 @@ export const getDimensionResults = endpoint({
   errors: ["ExperimentNotFoundError", "StorageError"]
 })
 
+/**
+ * "What served user U at time T": `experimentId` (the experiment's definition then, the user's
+ * sticky assignment if stored by then, `attributes` when targeting reads them) or `model` with
+ * `alias` (default production: the version the registry's audit trail says it pointed to).
+ */
+export const ServedQuery = Schema.Struct({
+  userId: AssignmentUserId,
+  at: Schema.String.annotate({ format: "date-time" }).check(...Instant.ast.checks!),
+  experimentId: Schema.optionalKey(ExperimentId),
+  model: Schema.optionalKey(ModelName),
+  alias: Schema.optionalKey(SafeLabel(64, { minLength: 1 })),
+  /** The user's attributes as a JSON object, as sent with their assignment requests. */
+  attributes: Schema.optionalKey(Schema.fromJsonString(Attributes))
+})
+
+export const getServed = endpoint({
+  operationId: "getServed",
+  method: "GET",
+  path: "/v1/served",
+  resource: "Experiments",
+  summary: "Which model version served a user at an instant, through an experiment or an alias, and why",
+  description: "Give experimentId, or model (with alias, default production). Needs models:read as well. " +
+    "An instant before the oldest kept definition change is refused (400 naming at).",
+  permission: "experiments:read",
+  query: ServedQuery,
+  success: {
+    status: 200,
+    description: "The model version and why",
+    schema: ServedModel,
+    example: {
+      userId: "user-42",
+      at: "2025-06-10T12:00:00.000Z",
+      modelId: treatmentId,
+      name: "ranker",
+      version: "2.0.0",
+      source: "sticky",
+      experimentId: exampleExperimentId,
+      variant: 1,
+      definitionRevision: 2,
+      explanation: "sticky assignment stored at 2025-06-03T09:12:44.120Z; definition in force: revision 2 " +
+        "(started at 2025-06-02T08:30:00.000Z)"
+    }
+  },
+  errors: ["ExperimentNotFoundError", "ModelNotFoundError", "StorageError"]
+})
+
 /** Every experiment endpoint, in the order the docs list them. */
 export const endpoints = [
   createExperiment,
@@ -453,5 +505,6 @@ export const endpoints = [
   recordMetrics,
   recordExposures,
   getExperimentResults,
-  getDimensionResults
+  getDimensionResults,
+  getServed
 ] as const

@@ -1,5 +1,6 @@
 /**
- * Experiments, sticky assignments, exposures, metric summaries and the running minima of
+ * Experiments (with their definition history: each "put" appends one entry on replay, as the
+ * commit it records did), sticky assignments, exposures, metric summaries and the running minima of
  * always-valid p-values on disk as a journal (`<dir>/experiments.jsonl`, see Journal.ts) in front
  * of the reference in-memory store. Every acknowledged change (including each new sticky
  * assignment, each metric merge and each lowered minimum) is fsynced; the journal's lock makes the
@@ -7,6 +8,7 @@
  */
 import {
   Assignment,
+  DefinitionRevision,
   DimensionExposureUpdate,
   DimensionMetricUpdate,
   Experiment,
@@ -47,6 +49,12 @@ const JournalEntry = Schema.Union([
     updates: Schema.Array(DimensionExposureUpdate)
   }),
   Schema.Struct({
+    op: Schema.Literal("definition-history"),
+    id: ExperimentId,
+    /** The whole kept definition history (compaction, migration): replaces what the puts appended. */
+    entries: Schema.Array(DefinitionRevision)
+  }),
+  Schema.Struct({
     op: Schema.Literal("sequential"),
     id: ExperimentId,
     /** Looks that lowered a running minimum: replayed as the same lowering (min is idempotent). */
@@ -73,6 +81,11 @@ const snapshotEntries = ({ assignments, store }: State): ReadonlyArray<JournalEn
     const entries: Array<JournalEntry> = []
     for (const experiment of yield* store.list()) {
       entries.push({ op: "put", experiment })
+      entries.push({
+        op: "definition-history",
+        id: experiment.id,
+        entries: yield* store.definitionHistory(experiment.id)
+      })
       const { days, metrics, sequential, undated } = yield* ExperimentStore.exportCounters(store, experiment)
       entries.push({ op: "exposures", id: experiment.id, counts: undated })
       for (const { counts, day } of days) entries.push({ op: "exposures", id: experiment.id, counts, day })
@@ -133,6 +146,9 @@ export const make = (options: { readonly directory: string }) =>
           case "dimension-exposures":
             replaySync(state.addDimensionExposures(entry.id, entry.updates), file)
             break
+          case "definition-history":
+            replaySync(state.importDefinitionHistory(entry.id, entry.entries), file)
+            break
           case "sequential":
             replaySync(state.lowerSequentialPValues(entry.id, entry.looks), file)
         }
@@ -178,6 +194,12 @@ export const make = (options: { readonly directory: string }) =>
           }
         ),
       sequentialPValues: (id) => read((s) => s.sequentialPValues(id)),
+      definitionHistory: (id) => read((s) => s.definitionHistory(id)),
+      importDefinitionHistory: (id, entries) =>
+        journal.mutate(
+          (s) => s.store.importDefinitionHistory(id, entries),
+          () => ({ op: "definition-history" as const, id, entries })
+        ),
       // Journaled as sent: replay applies the same cap in the same order, so it keeps the same values.
       mergeDimensionMetrics: (id, updates) =>
         journal.mutate(

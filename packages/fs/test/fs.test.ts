@@ -234,6 +234,27 @@ describe("fs pipelines decode what they read", () => {
 })
 
 describe("fs experiments durability", () => {
+  it("keeps the definition history over a restart and a compaction", async () => {
+    const directory = path.join(root, "experiments-history")
+    const experiment = sampleExperiment()
+    const use = <A, E>(program: Effect.Effect<A, E, ExperimentStore.ExperimentStore>) =>
+      Effect.runPromise(Effect.provide(program, FsExperimentStore.layer({ directory })) as Effect.Effect<A, E>)
+    const paused = { ...experiment, status: "paused" as const, updatedAt: new Date().toISOString(), revision: 2 }
+    const history = await use(ExperimentStore.ExperimentStore.use((s) =>
+      Effect.gen(function*() {
+        yield* s.insert(experiment)
+        yield* s.commit(paused, 1)
+        yield* s.commit({ ...paused, status: "running", revision: 3 }, 2)
+        return yield* s.definitionHistory(experiment.id)
+      })
+    ))
+    expect(history.map((e) => e.status)).toEqual(["running", "paused", "running"])
+    const read = () => use(ExperimentStore.ExperimentStore.use((s) => s.definitionHistory(experiment.id)))
+    expect(await read()).toEqual(history)
+    await compactByRestart(directory, "experiments", read)
+    expect(await read()).toEqual(history)
+  })
+
   it("finds experiments, assignments, exposures, summaries and p-value minima after a compaction", async () => {
     const directory = path.join(root, "experiments-restart")
     const experiment = sampleExperiment()

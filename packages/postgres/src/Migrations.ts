@@ -370,6 +370,21 @@ export const migrations: ReadonlyArray<Migration> = [
       `CREATE INDEX ml_models_parameters ON ml_models USING GIN ((record->'parameters'))`,
       `CREATE INDEX ml_models_labels ON ml_models USING GIN (tags)`
     ]
+  },
+  {
+    version: 20,
+    name: "definition history of experiments",
+    statements: [
+      // One row per committed definition (DefinitionHistory.ts), written in the commit's transaction;
+      // the newest MAX_DEFINITION_HISTORY per experiment are kept. Experiments of older schemas start
+      // their history at the next commit.
+      `CREATE TABLE ml_experiment_definitions (
+        experiment_id text COLLATE "C" NOT NULL,
+        revision integer NOT NULL,
+        record jsonb NOT NULL,
+        PRIMARY KEY (experiment_id, revision)
+      )`
+    ]
   }
 ]
 

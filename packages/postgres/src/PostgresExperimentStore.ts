@@ -12,13 +12,18 @@
  * breakdowns: the value kept for a (dimension, value) is decided under a transaction-scoped
  * advisory lock of the (experiment, dimension), taken in dimension order, so concurrent writers
  * agree on the capped values; summaries merge under the row lock like the overall ones.
+ * Each insert and winning commit also writes its definition history row (ml_experiment_definitions,
+ * the newest MAX_DEFINITION_HISTORY kept) in the same transaction.
  */
 import {
   Assignment,
+  DefinitionRevision,
+  definitionRevisionOf,
   DimensionSlice,
   Experiment,
   ExperimentConflictError,
   ExperimentStore,
+  MAX_DEFINITION_HISTORY,
   mergePairedSummaries,
   mergeSummaries,
   StaleRevisionError,
@@ -82,6 +87,19 @@ const keptValues = async (
   return kept
 }
 
+const definitionRevisions = storedRecord(DefinitionRevision)
+
+/** Appends a definition to its experiment's history and drops what falls beyond the kept newest ones. */
+const appendDefinition = async (tx: TransactionSql, experiment: Experiment) => {
+  await tx`INSERT INTO ml_experiment_definitions (experiment_id, revision, record)
+           VALUES (${experiment.id}, ${experiment.revision}, ${tx.json(definitionRevisionOf(experiment) as never)})
+           ON CONFLICT (experiment_id, revision) DO UPDATE SET record = excluded.record`
+  await tx`DELETE FROM ml_experiment_definitions
+           WHERE experiment_id = ${experiment.id} AND revision < (
+             SELECT revision FROM ml_experiment_definitions WHERE experiment_id = ${experiment.id}
+             ORDER BY revision DESC OFFSET ${MAX_DEFINITION_HISTORY - 1} LIMIT 1)`
+}
+
 const decodeExperiment = (row: { id: string; record: unknown }) =>
   experiments.orThrow(row.record, `ml_experiments row ${row.id}`)
 
@@ -114,11 +132,15 @@ export const make = (
 ): ExperimentStore.ExperimentStoreShape => ({
   insert: (experiment) =>
     query("experiment insert", () =>
-      sql`INSERT INTO ml_experiments (id, created_at, revision, record)
-          VALUES (${experiment.id}, ${experiment.createdAt}, ${experiment.revision}, ${sql.json(experiment as never)})
-          ON CONFLICT (id) DO NOTHING RETURNING id`).pipe(
-        Effect.flatMap((rows) =>
-          rows.length === 1 ? Effect.void : Effect.fail(
+      sql.begin(async (tx) => {
+        const rows = await tx`INSERT INTO ml_experiments (id, created_at, revision, record)
+          VALUES (${experiment.id}, ${experiment.createdAt}, ${experiment.revision}, ${tx.json(experiment as never)})
+          ON CONFLICT (id) DO NOTHING RETURNING id`
+        if (rows.length === 1) await appendDefinition(tx, experiment)
+        return rows.length === 1
+      })).pipe(
+        Effect.flatMap((inserted) =>
+          inserted ? Effect.void : Effect.fail(
             new ExperimentConflictError({
               experimentId: experiment.id,
               message: `Experiment ${experiment.id} already exists`
@@ -149,6 +171,7 @@ export const make = (
           WHERE id = ${experiment.id} AND revision = ${expectedRevision}
           RETURNING id`
         if (updated.length === 0) return false
+        await appendDefinition(tx, experiment)
         // Swept first, so an expired assignment stays gone rather than getting a new expiry.
         await tx`DELETE FROM ml_assignments WHERE expires_at <= clock_timestamp()`
         if (experiment.status === "completed") {
@@ -165,6 +188,28 @@ export const make = (
             : Effect.fail(new StaleRevisionError({ message: `Experiment ${experiment.id} changed since it was read` }))
         )
       ),
+
+  definitionHistory: (experimentId) =>
+    query("experiment definition history", async () =>
+      (await sql<Array<{ revision: number; record: unknown }>>`
+        SELECT revision, record FROM ml_experiment_definitions
+        WHERE experiment_id = ${experimentId} ORDER BY revision`).map((row) =>
+        definitionRevisions.orThrow(row.record, `ml_experiment_definitions row (${experimentId}, ${row.revision})`)
+      )),
+
+  importDefinitionHistory: (experimentId, entries) =>
+    query("experiment definition history import", () =>
+      sql.begin(async (tx) => {
+        // Under the experiment's row lock, so no commit appends between the delete and the inserts.
+        const [found] = await tx`SELECT id FROM ml_experiments WHERE id = ${experimentId} FOR UPDATE`
+        if (found === undefined) return
+        await tx`DELETE FROM ml_experiment_definitions WHERE experiment_id = ${experimentId}`
+        for (const entry of entries.slice(-MAX_DEFINITION_HISTORY)) {
+          await tx`INSERT INTO ml_experiment_definitions (experiment_id, revision, record)
+                   VALUES (${experimentId}, ${entry.revision}, ${tx.json(entry as never)})
+                   ON CONFLICT (experiment_id, revision) DO UPDATE SET record = excluded.record`
+        }
+      })),
 
   assignIfAbsent: (assignment) =>
     query("assignment", async () => {

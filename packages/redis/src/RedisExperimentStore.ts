@@ -10,13 +10,18 @@
  * `ab:dimension-exposures:<id>` (fields joined by \x1f, which names and values cannot hold). Summaries merge
  * inside Lua with the same Chan formula as the core, on numbers written with 17 significant
  * digits, so concurrent instances lose neither updates nor precision.
+ * The compare-and-set of a definition appends to `ab:definitions:<id>` (the list of its definition
+ * history, trimmed to the newest MAX_DEFINITION_HISTORY) in the same script.
  */
 import {
   Assignment,
+  DefinitionRevision,
+  definitionRevisionOf,
   DimensionSlice,
   Experiment,
   ExperimentConflictError,
   ExperimentStore,
+  MAX_DEFINITION_HISTORY,
   type PairedSummary,
   type RecordDecoder,
   StaleRevisionError,
@@ -25,7 +30,7 @@ import {
   type Summary
 } from "@org/ml-core"
 import { Effect, Layer, Result, Schema } from "effect"
-import { compareAndSet, getJson, getJsonMany, guardedCall, pingCall } from "./JsonDocuments.js"
+import { getJson, getJsonMany, guardedCall, pingCall } from "./JsonDocuments.js"
 import { luaScript } from "./LuaScript.js"
 import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection, scanEach, scanStep } from "./RedisCluster.js"
@@ -44,12 +49,41 @@ export interface ExperimentStoreOptions {
 
 export const defaultAssignmentRetentionSeconds = 30 * 86_400
 
+// KEYS[3] the definition history: its first entry (ARGV[3]) is written with the experiment.
 const insertScript = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
+redis.call('RPUSH', KEYS[3], ARGV[3])
 return 1
 `
+
+// On a cluster the index is elsewhere; the experiment and its history share a slot (one hash tag).
+const insertDocumentScript = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+return 1
+`)
+
+// Compare-and-set on the stored revision (ARGV[2]), appending the definition history entry
+// (ARGV[3]) and trimming the history to the newest ARGV[4] entries, in one step.
+const commitScript = luaScript(`
+local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw).revision ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+return 1
+`)
+
+// Replaces the history of a stored experiment (migration) with ARGV (oldest first).
+const replaceDefinitionsScript = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+if #ARGV > 0 then redis.call('RPUSH', KEYS[2], unpack(ARGV)) end
+return 1
+`)
 
 const assignScript = `
 local existing = redis.call('GET', KEYS[1])
@@ -643,11 +677,19 @@ export const make = (
    * set-if-absent, as for monitors and pipelines (JsonDocuments.insertIndexed; README: Redis Cluster).
    */
   const insertSplit = async (experiment: Experiment): Promise<number> => {
-    if ((await redis.set(keys.experiment(experiment.id), JSON.stringify(experiment), "NX")) !== "OK") return 0
+    const inserted = await insertDocumentScript(redis, [
+      keys.experiment(experiment.id),
+      keys.definitions(experiment.id)
+    ], [
+      JSON.stringify(experiment),
+      JSON.stringify(definitionRevisionOf(experiment))
+    ])
+    if (inserted !== 1) return 0
     await redis.zadd(keys.index(), 0, experiment.id)
     return 1
   }
   const experimentRecord = memoizedRecord(storedRecord(Experiment))
+  const definitionRecord = storedRecord(DefinitionRevision)
   const planned = makePlannedWrites(redis, keys, call, experimentRecord)
   return {
     planned,
@@ -657,11 +699,13 @@ export const make = (
         () =>
           cluster ? insertSplit(experiment) : redis.eval(
             insertScript,
-            2,
+            3,
             keys.experiment(experiment.id),
             keys.index(),
+            keys.definitions(experiment.id),
             JSON.stringify(experiment),
-            experiment.id
+            experiment.id,
+            JSON.stringify(definitionRevisionOf(experiment))
           ) as Promise<number>
       )
         .pipe(
@@ -688,7 +732,12 @@ export const make = (
       call(
         "experiment commit",
         async () => {
-          const stored = await compareAndSet(redis, keys.experiment(experiment.id), experiment, expectedRevision)
+          const stored = (await commitScript(redis, [keys.experiment(experiment.id), keys.definitions(experiment.id)], [
+            JSON.stringify(experiment),
+            expectedRevision,
+            JSON.stringify(definitionRevisionOf(experiment)),
+            MAX_DEFINITION_HISTORY
+          ])) === 1
           if (stored && experiment.status === "completed") {
             await scheduleAssignmentExpiry(
               redis,
@@ -855,6 +904,19 @@ export const make = (
           .slice(-ExperimentStore.MAX_EXPOSURE_DAYS)
           .map(([day, counts]) => ({ day, counts }))
         return exposureDaysRecord.orThrow(days, key)
+      }),
+    definitionHistory: (experimentId) =>
+      call("experiment definition history", async () => {
+        const key = keys.definitions(experimentId)
+        return (await redis.lrange(key, 0, -1)).map((text) => definitionRecord.fromJson(text, key))
+      }),
+    importDefinitionHistory: (experimentId, entries) =>
+      call("experiment definition history import", async () => {
+        await replaceDefinitionsScript(
+          redis,
+          [keys.experiment(experimentId), keys.definitions(experimentId)],
+          entries.slice(-MAX_DEFINITION_HISTORY).map((entry) => JSON.stringify(entry))
+        )
       }),
     ...assignmentTransfer(redis, keys, call),
     ping: () => pingCall(redis, guard)

@@ -78,6 +78,8 @@ export const experimentKeys = (prefix: string, cluster = false) => {
     assignmentExpiry: () => `${prefix}ab:assignment-expiry`,
     /** SCAN MATCH pattern of every sticky assignment of one experiment. */
     assignmentsOf: (id: string) => `${globLiteral(prefix)}ab:assignment:${globLiteral(tag(keyPart(id)))}:*`,
+    /** List of DefinitionRevision JSON, oldest first (the newest MAX_DEFINITION_HISTORY), beside the experiment. */
+    definitions: (id: string) => `${prefix}ab:definitions:${tag(keyPart(id))}`,
     exposures: (id: string) => `${prefix}ab:exposures:${tag(keyPart(id))}`,
     /** Hash "<UTC day>:<variant>" -> exposures that day (the newest MAX_EXPOSURE_DAYS days). */
     exposureDays: (id: string) => `${prefix}ab:exposure-days:${tag(keyPart(id))}`,

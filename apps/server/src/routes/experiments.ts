@@ -4,10 +4,11 @@
  * authenticated principal as the actor, and the two shapes (one or many) of the assignment and metric
  * requests.
  */
-import { Experiments } from "@org/ml-api"
+import { Experiments, hasPermission } from "@org/ml-api"
 import { AbTests, ValidationError } from "@org/ml-core"
 import { Effect } from "effect"
 import { Hono } from "hono"
+import { forbidden } from "../Auth.js"
 import type { AppServices } from "./AppServices.js"
 import { type Mount, Reply } from "./Mount.js"
 
@@ -103,9 +104,22 @@ const mountTraffic = (mount: Mount<AppServices>, app: Hono) => {
   )
 }
 
+/** What served a user at a past instant: the answer reads experiments and the registry, so it needs both reads. */
+const mountServed = (mount: Mount<AppServices>, app: Hono) => {
+  mount(
+    app,
+    Experiments.getServed,
+    ({ principal, query }) =>
+      hasPermission(principal.role, "models:read")
+        ? abTests((t) => t.getServed(query))
+        : Effect.fail(forbidden(principal, "models:read"))
+  )
+}
+
 export const experimentRoutes = (mount: Mount<AppServices>) => {
   const app = new Hono()
   mountLifecycle(mount, app)
   mountTraffic(mount, app)
+  mountServed(mount, app)
   return app
 }

@@ -7,7 +7,7 @@
  */
 import { Clock, Context, Effect, Layer, Option, Random, Result } from "effect"
 import type { Attribution } from "../registry/AuditEvent.js"
-import { type ModelNotFoundError } from "../registry/Errors.js"
+import { ModelNotFoundError } from "../registry/Errors.js"
 import { ModelRegistry } from "../registry/ModelRegistry.js"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
 import { cappedNames, MetricsSink, seriesKey } from "../shared/MetricsSink.js"
@@ -55,6 +55,14 @@ import {
   sequentialMinimumLookup
 } from "./Results.js"
 import { rampStepsTaken, rolloutChange, rolloutIssues, SYSTEM_ACTOR } from "./SafeRollout.js"
+import {
+  aliasTargetAt,
+  historyRetention,
+  servedByExperiment,
+  type ServedModel,
+  type ServedSource,
+  supportedAliases
+} from "./Served.js"
 import { makeTargetedAssigner, type Targeted } from "./Targeting.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
@@ -149,6 +157,25 @@ export interface AbTestsShape {
   ) => Effect.Effect<DimensionResults, ExperimentNotFoundError | StorageError>
   /** checkSafeRollout for every running experiment with guardrails or a ramp; answers how many changed. */
   readonly checkSafeRollouts: () => Effect.Effect<number, StorageError>
+  /**
+   * What served a user at a past instant (Served.ts): through an experiment (its definition
+   * history, the user's sticky assignment and attributes) or a name's alias (its audit events).
+   */
+  readonly getServed: (
+    query: ServedQuery
+  ) => Effect.Effect<ServedModel, ExperimentNotFoundError | ModelNotFoundError | ValidationError | StorageError>
+}
+
+/** What GET /v1/served asks: a user and an instant, with an experiment or a name and alias. */
+export interface ServedQuery {
+  readonly userId: string
+  /** An ISO instant. */
+  readonly at: string
+  readonly experimentId?: string | undefined
+  readonly model?: string | undefined
+  /** The alias of `model` (default production). */
+  readonly alias?: string | undefined
+  readonly attributes?: Attributes | undefined
 }
 
 export class AbTests extends Context.Service<AbTests, AbTestsShape>()("@org/ml-core/AbTests") {}
@@ -805,6 +832,91 @@ const measurementMethods = (ports: Ports) => ({
   })
 })
 
+const servedRefusal = (field: string, message: string) =>
+  new ValidationError({ message: `${field} ${message}`, issues: [{ path: [field], message }] })
+
+/** The model a query's answer names, read from the registry (an answer names it by id, name and version). */
+const servedAnswer = (
+  { registry }: Ports,
+  query: ServedQuery,
+  modelId: string,
+  fields: {
+    readonly source: ServedSource
+    readonly variant: number | null
+    readonly definitionRevision: number | null
+    readonly explanation: string
+    readonly experimentId?: string
+    readonly alias?: string
+  }
+) =>
+  Effect.map(registry.getModel(modelId), (model): ServedModel => ({
+    userId: query.userId,
+    at: query.at,
+    modelId,
+    name: model.name,
+    version: model.version,
+    source: fields.source,
+    ...(fields.experimentId === undefined ? {} : { experimentId: fields.experimentId }),
+    variant: fields.variant,
+    definitionRevision: fields.definitionRevision,
+    ...(fields.alias === undefined ? {} : { alias: fields.alias }),
+    explanation: fields.explanation
+  }))
+
+const servedMethods = (ports: Ports) => ({
+  getServed: Effect.fn("AbTests.getServed")(function*(query: ServedQuery) {
+    const atMillis = Date.parse(query.at)
+    if (Number.isNaN(atMillis)) return yield* Effect.fail(servedRefusal("at", "must be an ISO 8601 instant"))
+    if ((query.experimentId === undefined) === (query.model === undefined)) {
+      return yield* Effect.fail(servedRefusal("experimentId", "or model must be given, and not both"))
+    }
+    if (query.experimentId !== undefined) {
+      if (query.alias !== undefined) {
+        return yield* Effect.fail(servedRefusal("alias", "goes with model, not with experimentId"))
+      }
+      const experiment = yield* load(ports, query.experimentId)
+      const [history, sticky] = yield* Effect.all([
+        ports.store.definitionHistory(experiment.id),
+        experiment.stickyAssignment ? ports.store.getAssignment(experiment.id, query.userId) : Effect.undefined
+      ])
+      const served = servedByExperiment({
+        experiment,
+        history,
+        atMillis,
+        userId: query.userId,
+        attributes: query.attributes,
+        sticky
+      })
+      if ("_tag" in served) {
+        return yield* Effect.fail(
+          served._tag === "BeforeCreation"
+            ? servedRefusal("at", `must not be before the experiment was created (${served.createdAt})`)
+            : servedRefusal("at", `must not be before ${served.oldestAt}: ${historyRetention}`)
+        )
+      }
+      return yield* servedAnswer(ports, query, served.modelId, { ...served, experimentId: experiment.id })
+    }
+    const name = query.model!
+    const alias = query.alias ?? "production"
+    const target = aliasTargetAt(yield* ports.registry.getNameHistory(name), alias, query.at)
+    if (target === undefined) {
+      return yield* Effect.fail(servedRefusal("alias", `must be one of ${supportedAliases.join(", ")}`))
+    }
+    if (target === null) {
+      return yield* Effect.fail(
+        new ModelNotFoundError({ modelId: name, message: `No version of ${name} was ${alias} at ${query.at}` })
+      )
+    }
+    return yield* servedAnswer(ports, query, target, {
+      source: alias === "production" ? "production" : "alias",
+      variant: null,
+      definitionRevision: null,
+      alias,
+      explanation: `${name} ${alias} pointed to ${target} at ${query.at} (registry audit trail)`
+    })
+  })
+})
+
 export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
   Effect.gen(function*() {
     const store = yield* ExperimentStore
@@ -817,7 +929,7 @@ export const make = (settings: AbTestSettings = defaultAbTestSettings) =>
       gauges: yield* makeExperimentGauges({ metricsSink, store }),
       guardrailAlerts: yield* Effect.serviceOption(GuardrailAlerts)
     }
-    return AbTests.of({ ...lifecycleMethods(ports), ...measurementMethods(ports) })
+    return AbTests.of({ ...lifecycleMethods(ports), ...measurementMethods(ports), ...servedMethods(ports) })
   })
 
 export const layer = (

@@ -13,6 +13,12 @@ import { Context, Effect, Layer, type Result, Schema } from "effect"
 import { StaleRevisionError, type StorageError } from "../shared/Errors.js"
 import { emptyPairedSummary, mergePairedSummaries, type PairedSummary } from "../stats/PairedSummary.js"
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
+import {
+  appendDefinitionRevision,
+  type DefinitionRevision,
+  definitionRevisionOf,
+  MAX_DEFINITION_HISTORY
+} from "./DefinitionHistory.js"
 import type { DimensionExposureUpdate, DimensionMetricUpdate, DimensionSlice } from "./Dimensions.js"
 import { ExperimentConflictError } from "./Errors.js"
 import { type Assignment, type Experiment, MetricName } from "./Experiment.js"
@@ -195,10 +201,14 @@ export interface AssignmentPage {
 }
 
 export interface ExperimentStoreShape {
+  /** Stores a new experiment and the first entry of its definition history, in one step. */
   readonly insert: (experiment: Experiment) => Effect.Effect<void, ExperimentConflictError | StorageError>
   readonly get: (id: string) => Effect.Effect<Experiment | undefined, StorageError>
   readonly list: () => Effect.Effect<ReadonlyArray<Experiment>, StorageError>
-  /** Writes `experiment` if the stored one is still at `expectedRevision`. */
+  /**
+   * Writes `experiment` if the stored one is still at `expectedRevision`, and appends its entry to
+   * the definition history in the same step (DefinitionHistory.ts: the newest MAX_DEFINITION_HISTORY kept).
+   */
   readonly commit: (
     experiment: Experiment,
     expectedRevision: number
@@ -272,6 +282,16 @@ export interface ExperimentStoreShape {
   ) => Effect.Effect<ReadonlyArray<DimensionSlice>, StorageError>
   /** The dimensions an experiment has values for, in name order. */
   readonly dimensionNames: (experimentId: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /** The kept definition history of an experiment, oldest first (empty for an unknown one). */
+  readonly definitionHistory: (experimentId: string) => Effect.Effect<ReadonlyArray<DefinitionRevision>, StorageError>
+  /**
+   * Replaces the definition history of a stored experiment (ml-server migrate, a journal's
+   * compaction): the entries as read from another store, oldest first, trimmed like appends.
+   */
+  readonly importDefinitionHistory: (
+    experimentId: string,
+    entries: ReadonlyArray<DefinitionRevision>
+  ) => Effect.Effect<void, StorageError>
   readonly ping: () => Effect.Effect<void, StorageError>
   /** The hot paths in one checked step each, where the adapter can (see PlannedWrites). */
   readonly planned?: PlannedWrites | undefined
@@ -374,6 +394,12 @@ export class ExperimentStore
 /** In-process storage: tests, edge runtimes, and the reference behaviour of the contract. */
 export const makeMemory = Effect.sync((): ExperimentStoreShape => {
   const experiments = new Map<string, Experiment>()
+  const histories = new Map<string, Array<DefinitionRevision>>()
+  const appendHistory = (experiment: Experiment) =>
+    histories.set(
+      experiment.id,
+      appendDefinitionRevision(histories.get(experiment.id) ?? [], definitionRevisionOf(experiment))
+    )
   const assignments = new Map<string, Assignment>()
   // Per experiment in creation order: a page cursor is an offset that stays valid as users are added.
   const assignmentsByExperiment = new Map<string, Array<Assignment>>()
@@ -428,6 +454,7 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
           )
         }
         experiments.set(experiment.id, experiment)
+        appendHistory(experiment)
         return Effect.void
       }),
     get: (id) => Effect.sync(() => experiments.get(id)),
@@ -446,7 +473,13 @@ export const makeMemory = Effect.sync((): ExperimentStoreShape => {
           )
         }
         experiments.set(experiment.id, experiment)
+        appendHistory(experiment)
         return Effect.void
+      }),
+    definitionHistory: (experimentId) => Effect.sync(() => [...(histories.get(experimentId) ?? [])]),
+    importDefinitionHistory: (experimentId, entries) =>
+      Effect.sync(() => {
+        if (experiments.has(experimentId)) histories.set(experimentId, entries.slice(-MAX_DEFINITION_HISTORY))
       }),
     assignIfAbsent: (assignment) => Effect.sync(() => assign(assignment)),
     getAssignment: (experimentId, userId) => Effect.sync(() => assignments.get(`${experimentId}\u0000${userId}`)),

@@ -132,6 +132,8 @@ export interface ModelRegistryShape {
   readonly getHistory: (id: string) => Effect.Effect<ReadonlyArray<AuditEvent>, ModelNotFoundError | StorageError>
   /** The version of `name` in production at `at` (default now), or undefined. */
   readonly getProduction: (name: string, at?: string) => Effect.Effect<Model | undefined, StorageError>
+  /** Audit events of every version of one name, in append order (what aliases at a past time are read from). */
+  readonly getNameHistory: (name: string) => Effect.Effect<ReadonlyArray<AuditEvent>, StorageError>
   readonly readArtifact: (id: string) => Effect.Effect<
     { readonly model: Model; readonly stream: ReadableStream<Uint8Array> },
     ModelNotFoundError | ArtifactStateError | IntegrityError | StorageError
@@ -209,7 +211,11 @@ const makeReads = ({ findModel, store }: Ports) => {
     }
   })
 
-  return { getModel, listModels, getHistory, getProduction, searchModels }
+  const getNameHistory = Effect.fn("ModelRegistry.getNameHistory")(function*(name: string) {
+    return yield* store.historyOfName(name)
+  })
+
+  return { getModel, listModels, getHistory, getProduction, getNameHistory, searchModels }
 }
 
 /**

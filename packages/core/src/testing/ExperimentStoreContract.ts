@@ -4,11 +4,13 @@
  * updates when many writers record at once), per-day exposure counters kept for a bounded number
  * of days, running minima of always-valid p-values lowered atomically, paired summaries (CUPED
  * covariates, ratio denominators) merged and copied like the plain ones, dimension breakdowns
- * merged atomically with their distinct values capped, and records that read back in their
- * schema's shape.
+ * merged atomically with their distinct values capped, the definition history appended by each
+ * insert and winning commit (never by a refused one) and bounded, and records that read back in
+ * their schema's shape.
  */
 import { Context, Effect, Exit, Layer, Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { DefinitionRevision, definitionRevisionOf, MAX_DEFINITION_HISTORY } from "../experiments/DefinitionHistory.js"
 import { DimensionSlice } from "../experiments/Dimensions.js"
 import { Assignment, Experiment } from "../experiments/Experiment.js"
 import {
@@ -230,6 +232,100 @@ export const experimentStoreContract = (
       expect(Exit.isFailure(stale)).toBe(true)
       expect(stored).toMatchObject({ name: "renamed", revision: 2 })
     })
+
+    it("appends the definition history with each insert and winning commit, never a refused one", async () => {
+      const experiment = sampleExperiment({ status: "draft", startedAt: null })
+      const at = (minute: number) => new Date(Date.parse(experiment.createdAt) + minute * 60_000).toISOString()
+      const started: typeof experiment = { ...experiment, status: "running", updatedAt: at(1), revision: 2 }
+      const resplit = {
+        ...started,
+        variants: [{ ...started.variants[0]!, trafficPct: 80 }, { ...started.variants[1]!, trafficPct: 20 }],
+        updatedAt: at(2),
+        revision: 3
+      }
+      const completed = {
+        ...resplit,
+        status: "completed" as const,
+        decision: { outcome: "winner" as const, winnerModelId: resplit.variants[1]!.modelId, reason: "better" },
+        updatedAt: at(3),
+        revision: 4
+      }
+      const r = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        yield* store.commit(started, 1)
+        // Two instances commit on revision 2 at once: exactly one wins and appends.
+        const racing = yield* Effect.all([
+          Effect.exit(store.commit(resplit, 2)),
+          Effect.exit(store.commit({ ...resplit, coverage: 0.5 }, 2))
+        ], { concurrency: 2 })
+        const refusedAgain = yield* Effect.exit(store.commit({ ...started, revision: 3 }, 1))
+        const stored = (yield* store.get(experiment.id))!
+        yield* store.commit({ ...completed, coverage: stored.coverage }, 3)
+        const duplicate = yield* Effect.exit(store.insert({ ...experiment, name: "again" }))
+        return {
+          racing,
+          refusedAgain,
+          duplicate,
+          history: yield* store.definitionHistory(experiment.id),
+          unknown: yield* store.definitionHistory("no-such-experiment"),
+          final: (yield* store.get(experiment.id))!
+        }
+      }))
+      expect(r.racing.filter(Exit.isSuccess)).toHaveLength(1)
+      expect(Exit.isFailure(r.refusedAgain)).toBe(true)
+      expect(Exit.isFailure(r.duplicate)).toBe(true)
+      expect(r.unknown).toEqual([])
+      expect(r.history.map((e) => [e.revision, e.at, e.status])).toEqual([
+        [1, experiment.createdAt, "draft"],
+        [2, at(1), "running"],
+        [3, at(2), "running"],
+        [4, at(3), "completed"]
+      ])
+      expect(r.history[0]!.weights).toEqual([0.5, 0.5])
+      expect(r.history[2]!.weights).toEqual([0.8, 0.2])
+      expect(r.history[2]!.coverage).toBe(r.final.coverage)
+      expect(r.history[3]).toEqual(definitionRevisionOf(r.final))
+      expect(r.history[3]!.winnerModelId).toBe(resplit.variants[1]!.modelId)
+      for (const entry of r.history) expect(Schema.is(DefinitionRevision)(entry)).toBe(true)
+    })
+
+    it(`keeps the newest ${MAX_DEFINITION_HISTORY} definitions, and a copy replaces the history`, async () => {
+      const experiment = sampleExperiment({ mode: "bandit" })
+      const commits = MAX_DEFINITION_HISTORY + 5
+      const r = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        yield* store.insert(experiment)
+        let current = experiment
+        for (let i = 1; i <= commits; i++) {
+          const w = (i % 100) / 100
+          const next = {
+            ...current,
+            banditHistory: [{ at: current.updatedAt, weights: [w, 1 - w] }],
+            updatedAt: new Date(Date.parse(experiment.updatedAt) + i * 1000).toISOString(),
+            revision: current.revision + 1
+          }
+          yield* store.commit(next, current.revision)
+          current = next
+        }
+        const kept = yield* store.definitionHistory(experiment.id)
+        const copy = sampleExperiment()
+        yield* store.insert(copy)
+        yield* store.importDefinitionHistory(copy.id, kept.slice(0, 3))
+        yield* store.importDefinitionHistory("no-such-experiment", kept.slice(0, 3))
+        return {
+          kept,
+          copied: yield* store.definitionHistory(copy.id),
+          unknown: yield* store.definitionHistory("no-such-experiment")
+        }
+      }))
+      expect(r.kept).toHaveLength(MAX_DEFINITION_HISTORY)
+      expect(r.kept[0]!.revision).toBe(commits + 1 - MAX_DEFINITION_HISTORY + 1)
+      expect(r.kept[r.kept.length - 1]!.revision).toBe(commits + 1)
+      expect(r.kept[r.kept.length - 1]!.weights).toEqual([commits % 100 / 100, 1 - (commits % 100) / 100])
+      expect(r.copied).toEqual(r.kept.slice(0, 3))
+      expect(r.unknown).toEqual([])
+    }, 120_000)
 
     it("lets exactly one of 50 concurrent first assignments of a user win, and all see it", async () => {
       const experiment = sampleExperiment()
