@@ -26,6 +26,8 @@ export * from "./registry/Model.js"
 export * from "./registry/ModelChanges.js"
 export * as ModelRegistry from "./registry/ModelRegistry.js"
 export * as ModelStore from "./registry/ModelStore.js"
+export * as RegistryEventDelivery from "./registry/RegistryEventDelivery.js"
+export * from "./registry/RegistryEvents.js"
 
 export * from "./stats/index.js"
 

@@ -5,6 +5,12 @@
  * transaction-scoped advisory lock, so checking the pointer and moving it cannot interleave with
  * another instance's promotion. Models are stored as JSONB beside the columns the queries filter
  * on, and decoded through the core's schema when read.
+ *
+ * The outbox is `ml_audit_events` in `seq` order. A bigserial alone is not commit order (a
+ * transaction can take seq 5, another 6 and commit first, and a reader past 6 would never see 5),
+ * so every transaction that appends events takes one transaction-scoped advisory lock before its
+ * first event: sequences are then given out, and made visible, one transaction at a time. It is
+ * taken last, after the name and row locks, so it adds no lock-order cycle.
  */
 import {
   AuditEvent,
@@ -24,6 +30,11 @@ const auditEvents = storedRecord(AuditEvent)
 
 // The second key of the advisory locks that guard a name's production pointer (the first is the name's hash).
 const productionLockSpace = 1_836_016_741
+
+// The key of the advisory lock that orders the outbox (see the module comment).
+const outboxLockSpace = 1_836_016_742
+
+const lockOutbox = (tx: TransactionSql) => tx`SELECT pg_advisory_xact_lock(${outboxLockSpace}, 0)`
 
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`
 
@@ -58,6 +69,12 @@ const decodeModels = (rows: ReadonlyArray<{ id: string; record: unknown }>) =>
 const decodeEvents = (rows: ReadonlyArray<{ seq: string; event: unknown }>) =>
   rows.map((row) => auditEvents.orThrow(row.event, `ml_audit_events row ${row.seq}`))
 
+const decodeRecorded = (rows: ReadonlyArray<{ seq: string; event: unknown }>) =>
+  rows.map((row) => ({
+    sequence: Number(row.seq),
+    event: auditEvents.orThrow(row.event, `ml_audit_events row ${row.seq}`)
+  }))
+
 export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.ModelStoreShape => {
   const one = async (rows: Promise<ReadonlyArray<{ id: string; record: unknown }>>) => decodeModels(await rows)[0]
 
@@ -84,6 +101,7 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
               SELECT id FROM ml_models WHERE name = ${model.name} AND version = ${model.version}`
             return existing?.id ?? model.id
           }
+          await lockOutbox(tx)
           await appendEvent(tx, event)
           if (model.status === "production") await setProduction(tx, model.name, model.id)
           return null
@@ -141,6 +159,7 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
           for (const { name, id } of ModelStore.productionPointerChanges(change.put, (n) => pointers.get(n))) {
             await setProduction(tx, name, id)
           }
+          if (change.events.length > 0) await lockOutbox(tx)
           for (const event of change.events) await appendEvent(tx, event)
           return "ok"
         })).pipe(
@@ -173,6 +192,27 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
         "history",
         async () => decodeEvents(await sql`SELECT seq, event FROM ml_audit_events WHERE name = ${name} ORDER BY seq`)
       ),
+
+    eventsAfter: (sequence, limit) =>
+      query("outbox read", async () =>
+        decodeRecorded(
+          await sql`SELECT seq, event FROM ml_audit_events WHERE seq > ${Math.max(0, Math.floor(sequence))}
+                    ORDER BY seq LIMIT ${ModelStore.eventReadLimit(limit)}`
+        )),
+
+    eventCursor: (consumer) =>
+      query("cursor read", async () => {
+        const [row] = await sql<Array<{ sequence: string }>>`
+          SELECT sequence FROM ml_event_cursors WHERE consumer = ${consumer}`
+        return row === undefined ? 0 : Number(row.sequence)
+      }),
+
+    advanceEventCursor: (consumer, sequence) =>
+      query("cursor write", async () => {
+        await sql`INSERT INTO ml_event_cursors (consumer, sequence) VALUES (${consumer}, ${sequence})
+                  ON CONFLICT (consumer) DO UPDATE
+                  SET sequence = GREATEST(ml_event_cursors.sequence, excluded.sequence)`
+      }),
 
     ping: () => ping()
   }
