@@ -87,10 +87,11 @@ export const safeRolloutChecks = (intervalSeconds: number, log: (line: string) =
 export const REGISTRY_EVENTS_LEASE = "registry-events"
 
 /**
- * How long a delivery pass may hold the lease: a pass that outlives it (a receiver slow on every
- * retry) may overlap the next instance's, which then repeats events with the same ids.
+ * How long a delivery pass may hold the lease, and so how soon another instance takes over from
+ * one that died mid-pass. A pass that outlives it (a receiver slow on every retry) may overlap
+ * the next instance's, which then repeats events under the same ids (at-least-once).
  */
-const registryEventsLeaseMillis = 60_000
+const registryEventsLeaseMillis = 15_000
 
 /**
  * Registry events delivered from the outbox every `tickMillis` (0: not by this instance), under a
