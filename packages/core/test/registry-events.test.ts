@@ -36,6 +36,9 @@ const receiver = (status: () => number) => {
 
 const secret = "0123456789abcdef-registry-secret"
 
+/** The memory sink's read-back (the layer's service is that sink). */
+type MemorySink = MetricsSink.MetricsSinkShape & { readonly snapshot: () => ReadonlyMap<string, number> }
+
 const layerWith = (fetch: typeof globalThis.fetch, targets?: WebhookTargets.WebhookTargetsShape) => {
   const stores = Layer.mergeAll(
     ModelStore.layerMemory,
@@ -96,11 +99,15 @@ describe("registry events to webhooks", () => {
           second,
           recorded: yield* store.eventsAfter(0, 100),
           cursor: yield* store.eventCursor(RegistryEventDelivery.cursorName(hook.id)),
-          log: yield* drift.webhookDeliveries(hook.id)
+          log: yield* drift.webhookDeliveries(hook.id),
+          metrics: ((yield* MetricsSink.MetricsSink) as unknown as MemorySink).snapshot()
         }
       }),
       layerWith(fetch)
     ))
+    const series = (type: string, outcome: string) =>
+      result.metrics.get(MetricsSink.seriesKey(RegistryEventDelivery.deliveriesMetric, { type, outcome }))
+    expect([series("promoted", "delivered"), series("model_version.created", "delivered")]).toEqual([3, 1])
     // Deduplicated, in the documented order.
     expect(result.hook.events).toEqual(["model_version.created", "artifact_uploaded", "promoted"])
     expect(result.alertsOnly.events).toBeUndefined()

@@ -115,7 +115,10 @@ export const webhookIssues = (input: CreateWebhookInput): Array<FieldIssue> => {
   return issues
 }
 
-/** A webhook wants an alert when subscribed to drift alerts (the default), of its monitor (or of any, when it has none) at or above its level; recoveries always. */
+/**
+ * A webhook wants an alert when subscribed to drift alerts (the default), of its monitor (or of
+ * any, when it has none) at or above its level; recoveries always.
+ */
 export const wantsAlert = (webhook: Webhook, alert: DriftAlert): boolean =>
   (webhook.events === undefined || webhook.events.includes("drift.alert")) &&
   (webhook.monitorId === null || webhook.monitorId === alert.monitorId) &&

@@ -52,7 +52,10 @@ export interface ModelStoreShape {
   readonly historyOf: (id: string) => Effect.Effect<ReadonlyArray<AuditEvent>, StorageError>
   /** Audit events of every version of one name, in append order. */
   readonly historyOfName: (name: string) => Effect.Effect<ReadonlyArray<AuditEvent>, StorageError>
-  /** Events recorded after `sequence` (0: from the first), in sequence order, at most `limit` (capped at MAX_EVENTS_PER_READ). */
+  /**
+   * Events recorded after `sequence` (0: from the first), in sequence order, at most `limit`
+   * (capped at MAX_EVENTS_PER_READ).
+   */
   readonly eventsAfter: (sequence: number, limit: number) => Effect.Effect<ReadonlyArray<RecordedEvent>, StorageError>
   /** The last sequence `consumer` recorded as handled (0: none yet). */
   readonly eventCursor: (consumer: string) => Effect.Effect<number, StorageError>

@@ -13,6 +13,7 @@ import { DriftStore } from "../drift/DriftStore.js"
 import type { Webhook } from "../drift/Webhook.js"
 import * as WebhookNotifier from "../drift/WebhookNotifier.js"
 import type { StorageError } from "../shared/Errors.js"
+import { MetricsSink } from "../shared/MetricsSink.js"
 import { ModelStore } from "./ModelStore.js"
 import { type RegistryEvent, registryEvent } from "./RegistryEvents.js"
 
@@ -31,10 +32,13 @@ export class RegistryEventDelivery extends Context.Service<RegistryEventDelivery
 export interface RegistryEventDeliveryOptions extends WebhookNotifier.WebhookNotifierOptions {
   /** Events read from the outbox at a time (default 100). */
   readonly pageSize?: number | undefined
-  /** The first wait of a webhook whose delivery failed, doubled per failure up to `maxWaitMillis` (default 5 s, 5 min). */
+  /** The first wait of a webhook whose delivery failed, doubled per failure up to `maxWaitMillis` (5 s, 5 min). */
   readonly failureWaitMillis?: number | undefined
   readonly maxWaitMillis?: number | undefined
 }
+
+/** Registry events sent, by type and outcome (delivered, or failed after the retries: sent again later). */
+export const deliveriesMetric = "ml_registry_event_deliveries_total"
 
 /** The outbox consumer name of a webhook's cursor. */
 export const cursorName = (webhookId: string) => `webhook:${webhookId}`
@@ -50,6 +54,7 @@ export const make = (options: RegistryEventDeliveryOptions = {}) =>
   Effect.gen(function*() {
     const models = yield* ModelStore
     const drift = yield* DriftStore
+    const metrics = yield* MetricsSink
     const { send } = yield* WebhookNotifier.makeSender(options)
     const pageSize = options.pageSize ?? 100
     const firstWait = options.failureWaitMillis ?? 5_000
@@ -74,6 +79,7 @@ export const make = (options: RegistryEventDeliveryOptions = {}) =>
                 body: JSON.stringify({ event }),
                 headers: { "x-ml-event-id": event.id }
               })
+              yield* metrics.increment(deliveriesMetric, { type: event.type, outcome: ok ? "delivered" : "failed" })
               if (!ok) {
                 // The events skipped before it are handled: the next pass starts at the failed one.
                 if (handled > cursor) yield* models.advanceEventCursor(consumer, handled)
@@ -118,5 +124,5 @@ export const make = (options: RegistryEventDeliveryOptions = {}) =>
 
 export const layer = (
   options: RegistryEventDeliveryOptions = {}
-): Layer.Layer<RegistryEventDelivery, never, ModelStore | DriftStore> =>
+): Layer.Layer<RegistryEventDelivery, never, ModelStore | DriftStore | MetricsSink> =>
   Layer.effect(RegistryEventDelivery, make(options))
