@@ -96,13 +96,15 @@ const registryEventsLeaseMillis = 15_000
 /**
  * Registry events delivered from the outbox every `tickMillis` (0: not by this instance), under a
  * lease released after each pass, so one instance delivers at a time and another takes over when
- * it dies. A failed pass is logged and the next one runs on time.
+ * it dies. A failed pass is logged (a repeat of the same failure is not) and the next one runs on time.
  */
 export const registryEventDelivery = (tickMillis: number, log: (line: string) => void) =>
   tickMillis <= 0 ? Layer.empty : Layer.effectDiscard(Effect.gen(function*() {
     const { name } = yield* ServerInstance
     const delivery = yield* RegistryEventDelivery.RegistryEventDelivery
     const leases = yield* Leases.Leases
+    // Passes run every tick: a failure that repeats (storage down) is logged once, not every tick.
+    let lastFailure: string | undefined
     const pass = leases.acquire(REGISTRY_EVENTS_LEASE, name, registryEventsLeaseMillis).pipe(
       Effect.flatMap((mine) =>
         mine
@@ -111,8 +113,13 @@ export const registryEventDelivery = (tickMillis: number, log: (line: string) =>
           )
           : Effect.void
       ),
+      Effect.tap(() => Effect.sync(() => (lastFailure = undefined))),
       Effect.catchCause((cause) =>
-        Effect.sync(() => log(`Registry event delivery failed: ${String(Cause.squash(cause))}`))
+        Effect.sync(() => {
+          const failure = `Registry event delivery failed: ${String(Cause.squash(cause))}`
+          if (failure !== lastFailure) log(failure)
+          lastFailure = failure
+        })
       )
     )
     yield* Effect.forkScoped(Effect.schedule(pass, Schedule.spaced(`${tickMillis} millis`)))
