@@ -53,9 +53,13 @@ const upsertModel = (tx: TransactionSql, model: Model) =>
        framework = excluded.framework, parent_model_id = excluded.parent_model_id, tags = excluded.tags,
        revision = excluded.revision, record = excluded.record`
 
-const appendEvent = (tx: TransactionSql, event: AuditEvent) =>
-  tx`INSERT INTO ml_audit_events (model_id, name, event)
+/** Appends an audit event to the log and the outbox: under the ordering lock, so any writer of events takes it. */
+const appendEvent = async (tx: TransactionSql, event: AuditEvent) => {
+  // Taken again by the same transaction it returns at once (held until commit either way).
+  await lockOutbox(tx)
+  await tx`INSERT INTO ml_audit_events (model_id, name, event)
      VALUES (${event.modelId}, ${event.name}, ${tx.json(event as never)})`
+}
 
 const setProduction = (tx: TransactionSql, name: string, id: string | null) =>
   id === null
@@ -101,7 +105,6 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
               SELECT id FROM ml_models WHERE name = ${model.name} AND version = ${model.version}`
             return existing?.id ?? model.id
           }
-          await lockOutbox(tx)
           await appendEvent(tx, event)
           if (model.status === "production") await setProduction(tx, model.name, model.id)
           return null
@@ -159,7 +162,6 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
           for (const { name, id } of ModelStore.productionPointerChanges(change.put, (n) => pointers.get(n))) {
             await setProduction(tx, name, id)
           }
-          if (change.events.length > 0) await lockOutbox(tx)
           for (const event of change.events) await appendEvent(tx, event)
           return "ok"
         })).pipe(
