@@ -40,6 +40,9 @@ export interface RegistryEventDeliveryOptions extends WebhookNotifier.WebhookNot
 /** Registry events sent, by type and outcome (delivered, or failed after the retries: sent again later). */
 export const deliveriesMetric = "ml_registry_event_deliveries_total"
 
+/** Webhooks served at once in a pass: each may wait on a slow receiver for its retries. */
+const webhooksAtOnce = 16
+
 /** The outbox consumer name of a webhook's cursor. */
 export const cursorName = (webhookId: string) => `webhook:${webhookId}`
 
@@ -115,8 +118,10 @@ export const make = (options: RegistryEventDeliveryOptions = {}) =>
     const deliverPending = Effect.fn("RegistryEventDelivery.deliverPending")(function*() {
       const now = yield* Clock.currentTimeMillis
       const hooks = (yield* drift.listWebhooks()).filter(subscribed)
-      // Side by side: a slow or failing receiver does not hold back the others.
-      const counts = yield* Effect.forEach(hooks, (hook) => deliverTo(hook, now), { concurrency: "unbounded" })
+      const present = new Set(hooks.map((hook) => hook.id))
+      for (const id of waiting.keys()) if (!present.has(id)) waiting.delete(id)
+      // Side by side (a bounded number at once): a slow or failing receiver does not hold back the others.
+      const counts = yield* Effect.forEach(hooks, (hook) => deliverTo(hook, now), { concurrency: webhooksAtOnce })
       return counts.reduce((sum, n) => sum + n, 0)
     })
     return RegistryEventDelivery.of({ deliverPending })
