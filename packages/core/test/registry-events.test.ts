@@ -39,7 +39,11 @@ const secret = "0123456789abcdef-registry-secret"
 /** The memory sink's read-back (the layer's service is that sink). */
 type MemorySink = MetricsSink.MetricsSinkShape & { readonly snapshot: () => ReadonlyMap<string, number> }
 
-const layerWith = (fetch: typeof globalThis.fetch, targets?: WebhookTargets.WebhookTargetsShape) => {
+const layerWith = (
+  fetch: typeof globalThis.fetch,
+  targets?: WebhookTargets.WebhookTargetsShape,
+  passBudgetMillis?: number
+) => {
   const stores = Layer.mergeAll(
     ModelStore.layerMemory,
     DriftStore.layerMemory,
@@ -50,7 +54,7 @@ const layerWith = (fetch: typeof globalThis.fetch, targets?: WebhookTargets.Webh
   const services = Layer.mergeAll(
     ModelRegistry.layer(),
     DriftDetector.layer(options),
-    RegistryEventDelivery.layer(options)
+    RegistryEventDelivery.layer({ ...options, passBudgetMillis })
   )
   const withTargets = targets === undefined
     ? services
@@ -185,6 +189,28 @@ describe("registry events to webhooks", () => {
     // The refused event again (same id: a receiver drops a repeat it had taken), then the next ones.
     const ids = received.map((r) => bodyOf(r).id)
     expect(ids).toEqual([ids[0], ids[0], ...promotions.map((p) => `evt_${p.sequence}_${p.event.modelId}`)])
+  })
+
+  it("leaves what a pass had no time for to the next passes, in order", async () => {
+    const { fetch, received } = receiver(() => 200)
+    const perPass = await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const drift = yield* DriftDetector.DriftDetector
+        yield* drift.createWebhook({ url: "https://hooks.example/slow", secret, events: ["promoted"] })
+        yield* registryChanges
+        const delivery = yield* RegistryEventDelivery.RegistryEventDelivery
+        const counts: Array<number> = []
+        for (let i = 0; i < 4; i++) counts.push(yield* delivery.deliverPending())
+        return counts
+      }),
+      layerWith(fetch, undefined, 0)
+    ))
+    // No time at all: one event per pass (a pass always makes progress), none twice, none skipped.
+    expect(perPass).toEqual([1, 1, 1, 0])
+    const events = received.map(bodyOf)
+    expect(events.map((e) => e.type)).toEqual(["promoted", "promoted", "promoted"])
+    expect(events.map((e) => e.sequence)).toEqual([...events.map((e) => e.sequence)].sort((a, b) => a - b))
+    expect(new Set(events.map((e) => e.id)).size).toBe(3)
   })
 
   it("sends nothing recorded before the webhook existed", async () => {

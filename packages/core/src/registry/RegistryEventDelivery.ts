@@ -35,6 +35,11 @@ export interface RegistryEventDeliveryOptions extends WebhookNotifier.WebhookNot
   /** The first wait of a webhook whose delivery failed, doubled per failure up to `maxWaitMillis` (5 s, 5 min). */
   readonly failureWaitMillis?: number | undefined
   readonly maxWaitMillis?: number | undefined
+  /**
+   * How long one pass keeps sending to a webhook before leaving the rest to the next pass (default
+   * 10 s): passes stay within the deliverer's lease, so instances rarely overlap (and repeat events).
+   */
+  readonly passBudgetMillis?: number | undefined
 }
 
 /** Registry events sent, by type and outcome (delivered, or failed after the retries: sent again later). */
@@ -62,11 +67,15 @@ export const make = (options: RegistryEventDeliveryOptions = {}) =>
     const pageSize = options.pageSize ?? 100
     const firstWait = options.failureWaitMillis ?? 5_000
     const maxWait = options.maxWaitMillis ?? 300_000
+    const budget = options.passBudgetMillis ?? 10_000
     // In memory: a restarted process tries every webhook at once, which is what a restart is for.
     const waiting = new Map<string, { readonly until: number; readonly millis: number }>()
 
-    /** Delivers what `webhook` is owed; false when a delivery failed (the cursor stays before that event). */
-    const catchUp = (webhook: Webhook) =>
+    /**
+     * Delivers what `webhook` is owed, until caught up or out of time (`passBudgetMillis` after
+     * `started`); ok is false when a delivery failed (the cursor stays before that event).
+     */
+    const catchUp = (webhook: Webhook, started: number) =>
       Effect.gen(function*() {
         const consumer = cursorName(webhook.id)
         let cursor = yield* models.eventCursor(consumer)
@@ -91,6 +100,7 @@ export const make = (options: RegistryEventDeliveryOptions = {}) =>
               delivered += 1
               yield* models.advanceEventCursor(consumer, recorded.sequence)
               cursor = recorded.sequence
+              if ((yield* Clock.currentTimeMillis) - started >= budget) return { ok: true, delivered }
             }
             handled = recorded.sequence
           }
@@ -106,7 +116,7 @@ export const make = (options: RegistryEventDeliveryOptions = {}) =>
       Effect.gen(function*() {
         const wait = waiting.get(webhook.id)
         if (wait !== undefined && now < wait.until) return 0
-        const { delivered, ok } = yield* catchUp(webhook)
+        const { delivered, ok } = yield* catchUp(webhook, now)
         if (ok) waiting.delete(webhook.id)
         else {
           const millis = wait === undefined ? firstWait : Math.min(maxWait, wait.millis * 2)
