@@ -2,11 +2,12 @@
  * The drift part of the client: monitors, baselines, checks and reports (as JSON or as a
  * shareable HTML page); a recorder that buffers values client-side and sends them in batches (on
  * size, on a timer, or on `flush()`), retried with backoff; and the receiving side of webhooks:
- * signature verification and an `onAlert` fetch handler usable in any runtime. Request and
+ * signature verification and `onAlert` / `onRegistryEvent` fetch handlers usable in any runtime. Request and
  * response types come from the contract's Drift table (types only: nothing of Effect is loaded at
  * run time).
  */
 import type { BodyJsonOf, Drift, QueryOf, SuccessJsonOf } from "@org/ml-api"
+import type { RegistryEvent } from "@org/ml-core"
 import { type VerifyOptions, verifyStandardWebhook, verifyWebhookSignature } from "@org/ml-core/webhook-signature"
 import { makeBatcher, type RecorderOptions } from "./Batcher.js"
 
@@ -25,6 +26,11 @@ export type FrozenBaselines = SuccessJsonOf<typeof Drift.setBaseline>
 /** A webhook as the API shows it: its secret is never returned ("***"). */
 export type DriftWebhook = SuccessJsonOf<typeof Drift.createWebhook>
 export type CreateWebhookInput = BodyJsonOf<typeof Drift.createWebhook>
+/**
+ * A registry event as a subscribed webhook receives it (`{ event }`); `id` is its idempotency key
+ * (also the x-ml-event-id header): delivery is at least once, so a receiver drops ids it has seen.
+ */
+export type { RegistryEvent }
 export type WebhookDelivery = SuccessJsonOf<typeof Drift.listWebhookDeliveries>["items"][number]
 /**
  * Which reports to list: of one monitor or all, at or after `since` (a Date or an ISO string); with
@@ -68,6 +74,21 @@ export const onAlert =
       return new Response("bad signature", { status: 401 })
     }
     await handler((JSON.parse(body) as { alert: DriftAlert }).alert)
+    return new Response(null, { status: 204 })
+  }
+
+/**
+ * A fetch handler for registry-event POSTs: verifies the signature (401 if wrong), then calls
+ * `handler` with the event; answer 2xx only once it is handled, since a failure is sent again.
+ */
+export const onRegistryEvent =
+  (secret: string, handler: (event: RegistryEvent) => void | Promise<void>, options: VerifyOptions = {}) =>
+  async (request: Request): Promise<Response> => {
+    const body = await request.text()
+    if (!(await verifyWebhook(secret, request.headers, body, options))) {
+      return new Response("bad signature", { status: 401 })
+    }
+    await handler((JSON.parse(body) as { event: RegistryEvent }).event)
     return new Response(null, { status: 204 })
   }
 
@@ -143,6 +164,7 @@ export const makeDriftClient = (transport: Transport, recorderOptions: RecorderO
         (await sendJson<SuccessJsonOf<typeof Drift.listWebhookDeliveries>>(`${webhookPath(id)}/deliveries`)).items
     },
     onAlert,
+    onRegistryEvent,
     verifyWebhook,
     verifyWebhookSignature
   }

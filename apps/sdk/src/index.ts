@@ -57,7 +57,15 @@ export {
   type VariantResults,
   type WhoAmI
 } from "./Client.js"
-export { onAlert, type VerifyOptions, verifyStandardWebhook, verifyWebhook, verifyWebhookSignature } from "./Drift.js"
+export {
+  onAlert,
+  onRegistryEvent,
+  type RegistryEvent,
+  type VerifyOptions,
+  verifyStandardWebhook,
+  verifyWebhook,
+  verifyWebhookSignature
+} from "./Drift.js"
 export type {
   CreateWebhookInput,
   DriftReportsQuery,

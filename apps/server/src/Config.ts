@@ -77,6 +77,8 @@ export interface ServerConfig {
   readonly driftCheckIntervalSeconds: number
   /** How often the drift scheduler looks for due monitors, in ms. */
   readonly driftTickMillis: number
+  /** Milliseconds between deliveries of registry events to webhooks (0: this instance does not deliver). */
+  readonly registryEventsTickMillis: number
   /** Defaults for new online-learning pipelines. */
   readonly onlineStrategy: "incremental" | "mini-batch" | "periodic" | "adaptive"
   readonly onlineBatchSize: number
@@ -374,6 +376,7 @@ export const serverConfig: Config.Config<ServerConfig> = Config.all({
   driftWindowSize: integer("ML_DRIFT_WINDOW_SIZE", 1000, 10, 1_000_000),
   driftCheckIntervalSeconds: integer("ML_DRIFT_CHECK_INTERVAL", 300, 1, 86_400 * 7),
   driftTickMillis: integer("ML_DRIFT_SCHEDULER_TICK_MS", 1000, 10, 3_600_000),
+  registryEventsTickMillis: integer("ML_REGISTRY_EVENTS_TICK_MS", 1000, 0, 3_600_000),
   corsOrigins: setting("ML_CORS_ORIGINS", corsOrigins, [] as ReadonlyArray<string>),
   rateLimitPerSecond: setting("ML_RATE_LIMIT_PER_SECOND", nonNegativeRate, 0),
   rateLimitBurst: integer("ML_RATE_LIMIT_BURST", 100, 1, 1_000_000_000),

@@ -16,7 +16,8 @@ import {
   KeyStore,
   type Model,
   ModelStore,
-  PipelineStore
+  PipelineStore,
+  RegistryEventDelivery
 } from "@org/ml-core"
 import { Effect, ManagedRuntime } from "effect"
 import * as fs from "node:fs"
@@ -174,6 +175,39 @@ const copyKeys = async (source: KeyStore.KeyStoreShape, target: KeyStore.KeyStor
  * Copies models, history, artifacts and keys, then (unless modelsOnly) experiments, drift and
  * pipelines from `source` to the empty `target`, then verifies everything.
  */
+/**
+ * Each webhook's registry-event cursor, at the same event in the target (whose sequences differ:
+ * copied in order into an empty store), so a webhook is not sent what it already received.
+ */
+const copyEventCursors = async (source: Stores, target: Stores, sourceSequences: ReadonlyArray<number>) => {
+  const targetSequences: Array<number> = []
+  for (let after = 0;;) {
+    const page = await run(target.models.eventsAfter(after, ModelStore.MAX_EVENTS_PER_READ))
+    for (const { sequence } of page) targetSequences.push(sequence)
+    if (page.length < ModelStore.MAX_EVENTS_PER_READ) break
+    after = page[page.length - 1]!.sequence
+  }
+  if (targetSequences.length !== sourceSequences.length) {
+    throw new Error(`target has ${targetSequences.length} audit events, source ${sourceSequences.length}`)
+  }
+  let moved = 0
+  for (const webhook of await run(source.drift.listWebhooks())) {
+    const consumer = RegistryEventDelivery.cursorName(webhook.id)
+    const cursor = await run(source.models.eventCursor(consumer))
+    // The last event at or before the cursor (sequences ascend): binary search.
+    let [low, high] = [0, sourceSequences.length]
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (sourceSequences[middle]! <= cursor) low = middle + 1
+      else high = middle
+    }
+    if (low === 0) continue
+    await run(target.models.advanceEventCursor(consumer, targetSequences[low - 1]!))
+    moved++
+  }
+  return moved
+}
+
 export const migrateStores = async (
   source: Stores,
   target: Stores,
@@ -189,30 +223,34 @@ export const migrateStores = async (
   const models = await allModels(source.models)
   const byId = new Map(models.map((m) => [m.id, m]))
   const names = [...new Set(models.map((m) => m.name))]
-  let events = 0
-  for (const name of names) {
-    // Replayed per name in append order: a model is inserted (in its current state) with its first
-    // event, and the events between insertions follow in one commit, so both histories keep their order.
-    const history = await run(source.models.historyOfName(name))
-    const inserted = new Set<string>()
-    let pending: Array<AuditEvent> = []
-    const flush = async () => {
-      if (pending.length > 0) await run(target.models.commit({ expected: [], put: [], events: pending }))
-      pending = []
-    }
-    for (const event of history) {
+  // Replayed in the outbox's order (the order webhooks receive events): a model is inserted (in its
+  // current state) with its first event, and the events between insertions follow in one commit, so
+  // every history keeps its order and each source sequence has its counterpart in the target.
+  const sourceSequences: Array<number> = []
+  const inserted = new Set<string>()
+  let pending: Array<AuditEvent> = []
+  const flush = async () => {
+    if (pending.length > 0) await run(target.models.commit({ expected: [], put: [], events: pending }))
+    pending = []
+  }
+  for (let after = 0;;) {
+    const page = await run(source.models.eventsAfter(after, ModelStore.MAX_EVENTS_PER_READ))
+    for (const { event, sequence } of page) {
       const model = byId.get(event.modelId)
       if (model !== undefined && !inserted.has(model.id)) {
         await flush()
         await run(target.models.insert(model, event))
         inserted.add(model.id)
       } else pending.push(event)
-      events++
+      sourceSequences.push(sequence)
     }
-    await flush()
-    const missing = models.filter((m) => m.name === name && !inserted.has(m.id))
-    if (missing.length > 0) throw new Error(`model ${missing[0]!.id} (${name}) has no audit history to copy`)
+    if (page.length < ModelStore.MAX_EVENTS_PER_READ) break
+    after = page[page.length - 1]!.sequence
   }
+  await flush()
+  const events = sourceSequences.length
+  const missing = models.filter((m) => !inserted.has(m.id))
+  if (missing.length > 0) throw new Error(`model ${missing[0]!.id} (${missing[0]!.name}) has no audit history to copy`)
   options.log(`Copied ${models.length} models and ${events} audit events`)
   let artifacts = 0
   let artifactBytes = 0
@@ -242,6 +280,8 @@ export const migrateStores = async (
       `Copied ${drift.monitors} drift monitors (baselines, windows, alert states, ${drift.reports} reports), ` +
         `${drift.webhooks} webhooks and ${drift.deliveries} deliveries`
     )
+    const cursors = await copyEventCursors(source, target, sourceSequences)
+    if (cursors > 0) options.log(`Moved ${cursors} webhooks' registry-event cursors to the same events`)
     const pipelines = await copyPipelines(source.pipelines, target.pipelines)
     options.log(
       `Copied ${pipelines.pipelines} pipelines ` +

@@ -53,6 +53,7 @@ import {
   ModelRegistry,
   OnlineLearner,
   RateLimiter,
+  type RegistryEventDelivery,
   type SdkConnections,
   type StorageError
 } from "@org/ml-core"
@@ -210,6 +211,7 @@ export type ServerServices =
   | ModelRegistry.ModelRegistry
   | DriftDetector.DriftDetector
   | OnlineLearner.OnlineLearner
+  | RegistryEventDelivery.RegistryEventDelivery
   | KeyStore.KeyStore
   | SdkConnections.SdkConnectionStore
   | Stores

@@ -329,9 +329,12 @@ export const createWebhook = endpoint({
   method: "POST",
   path: "/v1/drift/webhooks",
   resource: "Drift",
-  summary: "Register a webhook for drift alerts (the secret is never returned)",
+  summary: "Register a webhook for drift alerts and registry events (the secret is never returned)",
   description: "Alerts are POSTed as { alert }, signed x-ml-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, " +
-    "t.body)>. The URL must be http(s), the secret at least 16 characters; minSeverity defaults to low.",
+    "t.body)>. The URL must be http(s), the secret at least 16 characters; minSeverity defaults to low. " +
+    "`events` picks what it receives (default [\"drift.alert\"]): registry events (model_version.created, " +
+    "artifact_uploaded, promoted, archived, alias.set, alias.deleted, tag.set) are POSTed as { event } from the " +
+    "registry's outbox, at least once and in order, with the idempotency key in event.id and x-ml-event-id.",
   permission: "webhooks:manage",
   body: {
     schema: CreateWebhookInput,

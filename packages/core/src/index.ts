@@ -28,6 +28,8 @@ export * as ModelRegistry from "./registry/ModelRegistry.js"
 export * from "./registry/ModelSearch.js"
 export * from "./registry/ModelSearchEvaluation.js"
 export * as ModelStore from "./registry/ModelStore.js"
+export * as RegistryEventDelivery from "./registry/RegistryEventDelivery.js"
+export * from "./registry/RegistryEvents.js"
 
 export * from "./stats/index.js"
 

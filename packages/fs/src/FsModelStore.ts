@@ -3,7 +3,9 @@
  * one fsynced line per committed change holds the models it writes and the audit events it
  * appends, so a promotion, the demotion it causes and their audit events are durable together
  * or not at all. One server process owns a data directory at a time; several instances share
- * state through the Redis adapter instead.
+ * state through the Redis adapter instead. The events' outbox sequence is their order in the
+ * journal (replay appends them in order; compaction writes them in that order), and an outbox
+ * consumer's cursor is a line of its own.
  */
 import { AuditEvent, Model, ModelStore, StorageError, storedRecord } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
@@ -18,29 +20,34 @@ export interface FsModelStoreOptions {
 /** One line of registry.jsonl: a registration, or a committed change (models written, events appended). */
 export const JournalEntry = Schema.Union([
   Schema.Struct({ op: Schema.Literal("insert"), model: Model, event: AuditEvent }),
-  Schema.Struct({ op: Schema.Literal("commit"), put: Schema.Array(Model), events: Schema.Array(AuditEvent) })
+  Schema.Struct({ op: Schema.Literal("commit"), put: Schema.Array(Model), events: Schema.Array(AuditEvent) }),
+  Schema.Struct({ op: Schema.Literal("cursor"), consumer: Schema.String, sequence: Schema.Int })
 ])
 export type JournalEntry = typeof JournalEntry.Type
 
 const journalEntries = storedRecord(JournalEntry)
 
+type State = ModelStore.ModelStoreShape & ModelStore.EventCursors
+
 /**
- * The registry as entries, for compaction: per name, its events in their order; a model's first
- * event registers it (in its current form), the others are committed in runs. Replaying them
- * gives the same models, production pointers and audit trails (per model and per name).
+ * The registry as entries, for compaction: every event in outbox order; a model's first event
+ * registers it (in its current form), the others are committed in runs, and each consumer's
+ * cursor follows. Replaying them gives the same models, production pointers, audit trails (per
+ * model and per name), event sequences and cursors.
  */
-export const snapshotEntries = (state: ModelStore.ModelStoreShape): ReadonlyArray<JournalEntry> => {
+export const snapshotEntries = (state: State): ReadonlyArray<JournalEntry> => {
   const models = Effect.runSync(state.list({ limit: Number.MAX_SAFE_INTEGER }))
   const byId = new Map(models.map((m) => [m.id, m]))
   const entries: Array<JournalEntry> = []
-  for (const name of new Set(models.map((m) => m.name))) {
-    const registered = new Set<string>()
-    let run: Array<AuditEvent> = []
-    const endRun = () => {
-      if (run.length > 0) entries.push({ op: "commit", put: [], events: run })
-      run = []
-    }
-    for (const event of Effect.runSync(state.historyOfName(name))) {
+  const registered = new Set<string>()
+  let run: Array<AuditEvent> = []
+  const endRun = () => {
+    if (run.length > 0) entries.push({ op: "commit", put: [], events: run })
+    run = []
+  }
+  for (let after = 0;;) {
+    const page = Effect.runSync(state.eventsAfter(after, ModelStore.MAX_EVENTS_PER_READ))
+    for (const { event } of page) {
       const model = byId.get(event.modelId)
       if (model !== undefined && !registered.has(model.id)) {
         endRun()
@@ -48,27 +55,35 @@ export const snapshotEntries = (state: ModelStore.ModelStoreShape): ReadonlyArra
         entries.push({ op: "insert", model, event })
       } else run.push(event)
     }
-    endRun()
+    if (page.length < ModelStore.MAX_EVENTS_PER_READ) break
+    after = page[page.length - 1]!.sequence
   }
+  endRun()
+  for (const [consumer, sequence] of state.eventCursors()) entries.push({ op: "cursor", consumer, sequence })
   return entries
+}
+
+const replayEntry = (state: State, entry: JournalEntry) => {
+  switch (entry.op) {
+    case "insert":
+      return state.insert(entry.model, entry.event)
+    case "commit":
+      return state.commit({ expected: [], put: entry.put, events: entry.events })
+    case "cursor":
+      return state.advanceEventCursor(entry.consumer, entry.sequence)
+  }
 }
 
 export const make = (options: FsModelStoreOptions) =>
   Effect.gen(function*() {
     const directory = path.resolve(options.directory)
-    const journal = yield* makeJournal<ModelStore.ModelStoreShape, JournalEntry>({
+    const journal = yield* makeJournal<State, JournalEntry>({
       directory,
       name: "registry",
       fresh: () => Effect.runSync(ModelStore.makeMemory),
       entry: journalEntries,
       snapshot: snapshotEntries,
-      replay: (state, entry) =>
-        replaySync(
-          entry.op === "insert"
-            ? state.insert(entry.model, entry.event)
-            : state.commit({ expected: [], put: entry.put, events: entry.events }),
-          "registry.jsonl"
-        )
+      replay: (state, entry) => replaySync(replayEntry(state, entry), "registry.jsonl")
     })
     const read = <A, E>(f: (s: ModelStore.ModelStoreShape) => Effect.Effect<A, E>) =>
       Effect.suspend(() => f(journal.state()))
@@ -84,6 +99,18 @@ export const make = (options: FsModelStoreOptions) =>
       countByStatus: () => read((s) => s.countByStatus()),
       historyOf: (id) => read((s) => s.historyOf(id)),
       historyOfName: (name) => read((s) => s.historyOfName(name)),
+      eventsAfter: (sequence, limit) => read((s) => s.eventsAfter(sequence, limit)),
+      eventCursor: (consumer) => read((s) => s.eventCursor(consumer)),
+      advanceEventCursor: (consumer, sequence) =>
+        // A cursor that does not move writes no line.
+        journal.mutate(
+          (s) =>
+            Effect.flatMap(
+              s.eventCursor(consumer),
+              (before) => Effect.as(s.advanceEventCursor(consumer, sequence), sequence > before)
+            ),
+          (moved) => (moved ? { op: "cursor", consumer, sequence } : undefined)
+        ).pipe(Effect.asVoid),
       ping: () =>
         Effect.suspend(() => {
           const broken = journal.broken()

@@ -49,6 +49,54 @@ const compactByRestart = async (directory: string, journal: string, start: () =>
 const storeDir = path.join(root, "store")
 modelStoreContract("fs", () => FsModelStore.layer({ directory: storeDir }))
 
+describe("fs registry outbox durability", () => {
+  it("keeps every event's sequence and every cursor over a restart from a compacted journal", async () => {
+    const directory = path.join(root, "outbox-restart")
+    const use = <A, E>(program: Effect.Effect<A, E, ModelStore.ModelStore>) =>
+      Effect.runPromise(Effect.provide(program, FsModelStore.layer({ directory })) as Effect.Effect<A, E>)
+    // Two names' events interleaved: a snapshot grouped by name would renumber them.
+    const a = sampleModel({ name: "outbox-a" })
+    const b = sampleModel({ name: "outbox-b" })
+    const before = await use(ModelStore.ModelStore.use((s) =>
+      Effect.gen(function*() {
+        yield* s.insert(a, sampleEvent(a))
+        yield* s.insert(b, sampleEvent(b))
+        for (const [model, to] of [[a, "testing"], [b, "testing"], [a, "staging"]] as const) {
+          const current = (yield* s.get(model.id))!
+          const next = { ...current, status: to, revision: current.revision + 1 }
+          yield* s.commit({
+            expected: [{ id: current.id, revision: current.revision }],
+            put: [next],
+            events: [sampleEvent(next, { action: "promoted", from: current.status, to })]
+          })
+        }
+        yield* s.advanceEventCursor("webhook:one", 3)
+        yield* s.advanceEventCursor("webhook:two", 5)
+        return yield* s.eventsAfter(0, 100)
+      })
+    ))
+    expect(before.map((r) => [r.sequence, r.event.name, r.event.to])).toEqual([
+      [1, "outbox-a", "draft"],
+      [2, "outbox-b", "draft"],
+      [3, "outbox-a", "testing"],
+      [4, "outbox-b", "testing"],
+      [5, "outbox-a", "staging"]
+    ])
+    await compactByRestart(directory, "registry", () => use(ModelStore.ModelStore.use((s) => s.eventsAfter(0, 1))))
+    const after = await use(ModelStore.ModelStore.use((s) =>
+      Effect.all({
+        events: s.eventsAfter(0, 100),
+        one: s.eventCursor("webhook:one"),
+        two: s.eventCursor("webhook:two"),
+        historyOfA: s.historyOf(a.id)
+      })
+    ))
+    expect(after.events).toEqual(before)
+    expect([after.one, after.two]).toEqual([3, 5])
+    expect(after.historyOfA.map((e) => e.to)).toEqual(["draft", "testing", "staging"])
+  })
+})
+
 const artifactDir = path.join(root, "artifacts")
 const artifactFiles = async (dir: string): Promise<Array<string>> => {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])

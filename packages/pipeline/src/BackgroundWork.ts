@@ -5,7 +5,7 @@
  * releasing it interrupts them, so there is one start and one shutdown path. Leases tell
  * instances apart by the instance name, drawn from Effect's Random.
  */
-import { AbTests, DriftDetector, Leases, OnlineLearner } from "@org/ml-core"
+import { AbTests, DriftDetector, Leases, OnlineLearner, RegistryEventDelivery } from "@org/ml-core"
 import { Cause, Context, Effect, Layer, Random, Schedule } from "effect"
 
 /** This process (a server, or a service embedding the library) among the instances that share storage. */
@@ -83,10 +83,54 @@ export const safeRolloutChecks = (intervalSeconds: number, log: (line: string) =
     yield* Effect.forkScoped(Effect.schedule(pass, Schedule.fixed(`${intervalSeconds} seconds`)))
   }))
 
+/** The lease of one registry-event delivery pass: one instance at a time reads the outbox for every webhook. */
+export const REGISTRY_EVENTS_LEASE = "registry-events"
+
+/**
+ * How long a delivery pass may hold the lease, and so how soon another instance takes over from
+ * one that died mid-pass. A pass that outlives it (a receiver slow on every retry) may overlap
+ * the next instance's, which then repeats events under the same ids (at-least-once).
+ */
+const registryEventsLeaseMillis = 15_000
+
+/**
+ * Registry events delivered from the outbox every `tickMillis` (0: not by this instance), under a
+ * lease released after each pass, so one instance delivers at a time and another takes over when
+ * it dies. A failed pass is logged (a repeat of the same failure is not) and the next one runs on time.
+ */
+export const registryEventDelivery = (tickMillis: number, log: (line: string) => void) =>
+  tickMillis <= 0 ? Layer.empty : Layer.effectDiscard(Effect.gen(function*() {
+    const { name } = yield* ServerInstance
+    const delivery = yield* RegistryEventDelivery.RegistryEventDelivery
+    const leases = yield* Leases.Leases
+    // Passes run every tick: a failure that repeats (storage down) is logged once, not every tick.
+    let lastFailure: string | undefined
+    const pass = leases.acquire(REGISTRY_EVENTS_LEASE, name, registryEventsLeaseMillis).pipe(
+      Effect.flatMap((mine) =>
+        mine
+          ? delivery.deliverPending().pipe(
+            Effect.ensuring(Effect.ignore(leases.release(REGISTRY_EVENTS_LEASE, name)))
+          )
+          : Effect.void
+      ),
+      Effect.tap(() => Effect.sync(() => (lastFailure = undefined))),
+      Effect.catchCause((cause) =>
+        Effect.sync(() => {
+          const failure = `Registry event delivery failed: ${String(Cause.squash(cause))}`
+          if (failure !== lastFailure) log(failure)
+          lastFailure = failure
+        })
+      )
+    )
+    yield* Effect.forkScoped(Effect.schedule(pass, Schedule.spaced(`${tickMillis} millis`)))
+  }))
+
 export interface BackgroundWorkSettings {
   readonly driftTickMillis: number
   readonly abReweightIntervalSeconds: number
   readonly abSafeRolloutIntervalSeconds: number
+  /** Milliseconds between registry-event delivery passes (0: this instance does not deliver). */
+  readonly registryEventsTickMillis: number
 }
 
 /** All of it, under one instance name. */
@@ -96,11 +140,16 @@ export const backgroundWork = (
 ): Layer.Layer<
   never,
   never,
-  DriftDetector.DriftDetector | OnlineLearner.OnlineLearner | AbTests.AbTests | Leases.Leases
+  | DriftDetector.DriftDetector
+  | OnlineLearner.OnlineLearner
+  | AbTests.AbTests
+  | RegistryEventDelivery.RegistryEventDelivery
+  | Leases.Leases
 > =>
   Layer.mergeAll(
     driftScheduler(settings.driftTickMillis),
     learningScheduler,
     banditReweighting(settings.abReweightIntervalSeconds, log),
-    safeRolloutChecks(settings.abSafeRolloutIntervalSeconds, log)
+    safeRolloutChecks(settings.abSafeRolloutIntervalSeconds, log),
+    registryEventDelivery(settings.registryEventsTickMillis, log)
   ).pipe(Layer.provide(serverInstanceLayer))

@@ -49,6 +49,8 @@ export interface PipelineSettings extends UseCases.UseCaseSettings {
   readonly abSafeRolloutIntervalSeconds: number
   /** Seconds the sticky assignments of a completed experiment are kept (Redis: a TTL set at completion). */
   readonly abAssignmentRetentionSeconds: number
+  /** Milliseconds between deliveries of registry events to webhooks (0: this instance does not deliver). */
+  readonly registryEventsTickMillis: number
 }
 
 /** The server's defaults (README "Configuration" lists each with its ML_* variable). */
@@ -64,6 +66,7 @@ export const defaultSettings: PipelineSettings = {
   driftWindowSize: 1000,
   driftCheckIntervalSeconds: 300,
   driftTickMillis: 1000,
+  registryEventsTickMillis: 1000,
   onlineStrategy: "mini-batch",
   onlineBatchSize: 100,
   onlineMaxBuffer: 100_000,
@@ -123,6 +126,7 @@ const rules: { readonly [K in keyof PipelineSettings]: (value: unknown) => strin
   driftWindowSize: wholeIn(10, 1_000_000),
   driftCheckIntervalSeconds: wholeIn(1, 86_400 * 7),
   driftTickMillis: wholeIn(10, 3_600_000),
+  registryEventsTickMillis: wholeIn(0, 3_600_000),
   onlineStrategy: oneOf(["incremental", "mini-batch", "periodic", "adaptive"]),
   onlineBatchSize: wholeIn(1, 10_000_000),
   onlineMaxBuffer: wholeIn(1, 10_000_000),

@@ -19,6 +19,7 @@ import {
   type ModelStore,
   OnlineLearner,
   type PipelineStore,
+  RegistryEventDelivery,
   type StorageError,
   StorageGauges
 } from "@org/ml-core"
@@ -56,6 +57,7 @@ export type UseCases =
   | AbTests.AbTests
   | DriftDetector.DriftDetector
   | OnlineLearner.OnlineLearner
+  | RegistryEventDelivery.RegistryEventDelivery
 
 /** The ports the use cases need from storage. */
 export type Stores =
@@ -92,14 +94,20 @@ export const layer = (
   settings: UseCaseSettings,
   options: UseCaseOptions = {}
 ): Layer.Layer<UseCases | DriftAlerts.DriftAlerts, never, Stores | MetricsSink.MetricsSink> => {
+  // Drift alerts and registry events leave through the same guarded fetch and target rules.
+  const webhookFetch = settings.webhookAllowPrivate
+    ? {}
+    : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) }
+  const webhookTargets = WebhookTargets.layer(settings.webhookAllowPrivate, options.webhookResolve)
   const drift = DriftDetector.layer({
     defaults: {
       pValueThreshold: settings.driftThreshold,
       windowSize: settings.driftWindowSize,
       checkIntervalSeconds: settings.driftCheckIntervalSeconds
     },
-    ...(settings.webhookAllowPrivate ? {} : { fetch: WebhookTargets.guardedFetch(options.webhookResolve) })
-  }).pipe(Layer.provide(WebhookTargets.layer(settings.webhookAllowPrivate, options.webhookResolve)))
+    ...webhookFetch
+  }).pipe(Layer.provide(webhookTargets))
+  const registryEvents = RegistryEventDelivery.layer(webhookFetch).pipe(Layer.provide(webhookTargets))
   return driftAlertsReachPipelines.pipe(Layer.provideMerge(
     Layer.mergeAll(
       AbTests.layer({
@@ -109,6 +117,7 @@ export const layer = (
         // Guardrail pauses go to the drift webhooks (one detector: the layer is built once).
       }).pipe(Layer.provide(GuardrailAlerts.layerWebhooks.pipe(Layer.provide(drift)))),
       drift,
+      registryEvents,
       OnlineLearner.layer({
         strategy: settings.onlineStrategy,
         batchSize: settings.onlineBatchSize,

@@ -385,6 +385,17 @@ export const migrations: ReadonlyArray<Migration> = [
         PRIMARY KEY (experiment_id, revision)
       )`
     ]
+  },
+  {
+    version: 18,
+    name: "registry event cursors",
+    statements: [
+      // ml_audit_events.seq is the outbox sequence; a consumer (a webhook) remembers the last it handled.
+      `CREATE TABLE ml_event_cursors (
+        consumer text COLLATE "C" PRIMARY KEY,
+        sequence bigint NOT NULL
+      )`
+    ]
   }
 ]
 

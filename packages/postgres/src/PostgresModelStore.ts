@@ -5,6 +5,12 @@
  * transaction-scoped advisory lock, so checking the pointer and moving it cannot interleave with
  * another instance's promotion. Models are stored as JSONB beside the columns the queries filter
  * on, and decoded through the core's schema when read.
+ *
+ * The outbox is `ml_audit_events` in `seq` order. A bigserial alone is not commit order (a
+ * transaction can take seq 5, another 6 and commit first, and a reader past 6 would never see 5),
+ * so every transaction that appends events takes one transaction-scoped advisory lock before its
+ * first event: sequences are then given out, and made visible, one transaction at a time. It is
+ * taken last, after the name and row locks, so it adds no lock-order cycle.
  */
 import {
   AuditEvent,
@@ -26,6 +32,11 @@ const auditEvents = storedRecord(AuditEvent)
 // The second key of the advisory locks that guard a name's production pointer (the first is the name's hash).
 const productionLockSpace = 1_836_016_741
 
+// The key of the advisory lock that orders the outbox (see the module comment).
+const outboxLockSpace = 1_836_016_742
+
+const lockOutbox = (tx: TransactionSql) => tx`SELECT pg_advisory_xact_lock(${outboxLockSpace}, 0)`
+
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`
 
 const lockNames = async (tx: TransactionSql, names: Iterable<string>) => {
@@ -43,9 +54,13 @@ const upsertModel = (tx: TransactionSql, model: Model) =>
        framework = excluded.framework, parent_model_id = excluded.parent_model_id, tags = excluded.tags,
        revision = excluded.revision, record = excluded.record`
 
-const appendEvent = (tx: TransactionSql, event: AuditEvent) =>
-  tx`INSERT INTO ml_audit_events (model_id, name, event)
+/** Appends an audit event to the log and the outbox: under the ordering lock, so any writer of events takes it. */
+const appendEvent = async (tx: TransactionSql, event: AuditEvent) => {
+  // Taken again by the same transaction it returns at once (held until commit either way).
+  await lockOutbox(tx)
+  await tx`INSERT INTO ml_audit_events (model_id, name, event)
      VALUES (${event.modelId}, ${event.name}, ${tx.json(event as never)})`
+}
 
 const setProduction = (tx: TransactionSql, name: string, id: string | null) =>
   id === null
@@ -58,6 +73,12 @@ const decodeModels = (rows: ReadonlyArray<{ id: string; record: unknown }>) =>
 
 const decodeEvents = (rows: ReadonlyArray<{ seq: string; event: unknown }>) =>
   rows.map((row) => auditEvents.orThrow(row.event, `ml_audit_events row ${row.seq}`))
+
+const decodeRecorded = (rows: ReadonlyArray<{ seq: string; event: unknown }>) =>
+  rows.map((row) => ({
+    sequence: Number(row.seq),
+    event: auditEvents.orThrow(row.event, `ml_audit_events row ${row.seq}`)
+  }))
 
 export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.ModelStoreShape => {
   const one = async (rows: Promise<ReadonlyArray<{ id: string; record: unknown }>>) => decodeModels(await rows)[0]
@@ -176,6 +197,27 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
         "history",
         async () => decodeEvents(await sql`SELECT seq, event FROM ml_audit_events WHERE name = ${name} ORDER BY seq`)
       ),
+
+    eventsAfter: (sequence, limit) =>
+      query("outbox read", async () =>
+        decodeRecorded(
+          await sql`SELECT seq, event FROM ml_audit_events WHERE seq > ${Math.max(0, Math.floor(sequence))}
+                    ORDER BY seq LIMIT ${ModelStore.eventReadLimit(limit)}`
+        )),
+
+    eventCursor: (consumer) =>
+      query("cursor read", async () => {
+        const [row] = await sql<Array<{ sequence: string }>>`
+          SELECT sequence FROM ml_event_cursors WHERE consumer = ${consumer}`
+        return row === undefined ? 0 : Number(row.sequence)
+      }),
+
+    advanceEventCursor: (consumer, sequence) =>
+      query("cursor write", async () => {
+        await sql`INSERT INTO ml_event_cursors (consumer, sequence) VALUES (${consumer}, ${sequence})
+                  ON CONFLICT (consumer) DO UPDATE
+                  SET sequence = GREATEST(ml_event_cursors.sequence, excluded.sequence)`
+      }),
 
     ping: () => ping()
   }

@@ -38,6 +38,11 @@ export const catalogue: Readonly<Record<string, Definition>> = {
     help: "Drift alerts raised (first alerts, repeats after the cooldown and escalations), by severity.",
     labelNames: ["severity"]
   },
+  ml_registry_event_deliveries_total: {
+    type: "counter",
+    help: "Registry events sent to webhooks, by type: delivered (a 2xx) or failed (after the retries; sent again).",
+    labelNames: ["type", "outcome"]
+  },
   ml_drift_score: {
     type: "gauge",
     help: "Latest drift statistic per feature: type ks (KS statistic) or psi.",

@@ -63,7 +63,13 @@ const registryKeysOf = (prefix: string) => ({
   counts: () => `${prefix}ml:model-counts`,
   /** Lists of audit event JSON, per model and per name. */
   auditOfModel: (id: string) => `${prefix}ml:audit:model:${keyPart(id)}`,
-  auditOfName: (name: string) => `${prefix}ml:audit:name:${keyPart(name)}`
+  auditOfName: (name: string) => `${prefix}ml:audit:name:${keyPart(name)}`,
+  /** The outbox: sorted set of `{"sequence":n,"event":...}` scored by n, written with the audit lists. */
+  events: () => `${prefix}ml:events`,
+  /** The last outbox sequence given out (INCR). */
+  eventSequence: () => `${prefix}ml:event-sequence`,
+  /** Hash consumer -> the last outbox sequence it handled. */
+  eventCursors: () => `${prefix}ml:event-cursors`
 })
 
 export type RegistryKeys = ReturnType<typeof registryKeys>

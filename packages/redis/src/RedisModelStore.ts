@@ -2,7 +2,9 @@
  * Model metadata and audit trail in Redis, shared by every server instance. Each mutation is
  * one Lua script, so checking a revision or the production pointer and writing models, counts
  * and audit events happen atomically: no interleaving of instances can leave two production
- * versions of a name or an audit trail that disagrees with the models.
+ * versions of a name or an audit trail that disagrees with the models. The same script gives each
+ * audit event its outbox sequence (INCR) and adds it to the outbox sorted set, so the outbox holds
+ * exactly the committed events, numbered in commit order (scripts run one at a time).
  */
 import {
   AuditEvent,
@@ -23,6 +25,14 @@ import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, markerCheckLua, unguarded } from "./RedisInstance.js"
 import { instanceKey, registryKeys } from "./RedisKeys.js"
 
+/** Lua appending the event JSON `json` to the outbox: the next sequence, the entry scored by it. */
+const outboxAppendLua = (outbox: string, sequence: string, json: string) => `
+do
+  local seq = redis.call('INCR', ${sequence})
+  redis.call('ZADD', ${outbox}, seq, '{"sequence":' .. seq .. ',"event":' .. ${json} .. '}')
+end
+`
+
 const insertScript = `${markerCheckLua("KEYS[8]", "ARGV[5]")}
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
@@ -32,6 +42,7 @@ redis.call('ZADD', KEYS[3], 0, ARGV[1])
 redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
 redis.call('RPUSH', KEYS[5], ARGV[3])
 redis.call('RPUSH', KEYS[6], ARGV[3])
+${outboxAppendLua("KEYS[9]", "KEYS[10]", "ARGV[3]")}
 if ARGV[4] == 'production' then redis.call('SET', KEYS[7], ARGV[1]) end
 return false
 `
@@ -66,7 +77,15 @@ end
 for _, ev in ipairs(plan.events) do
   redis.call('RPUSH', KEYS[ev.m], ARGV[ev.json])
   redis.call('RPUSH', KEYS[ev.n], ARGV[ev.json])
+  ${outboxAppendLua("KEYS[plan.outbox]", "KEYS[plan.sequence]", "ARGV[ev.json]")}
 end
+return 'ok'
+`
+
+// Moves a consumer's cursor forward only: a late or repeated write never moves it back.
+const advanceCursorScript = `${markerCheckLua("KEYS[2]", "ARGV[3]")}
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 return 'ok'
 `
 
@@ -78,6 +97,8 @@ const insertResults = storedRecord(Schema.NullOr(ModelId))
 const commitResults = storedRecord(Schema.Literals(["ok", "stale"]))
 const statusCounts = storedRecord(Schema.Record(Schema.String, Schema.FiniteFromString))
 const isModelStatus = Schema.is(ModelStatus)
+const recordedEvents = storedRecord(Schema.Struct({ sequence: Schema.Int, event: AuditEvent }))
+const cursorValues = storedRecord(Schema.NullOr(Schema.FiniteFromString))
 
 export const make = (
   redis: RedisConnection,
@@ -98,7 +119,7 @@ export const make = (
       call("insert", () =>
         redis.eval(
           insertScript,
-          8,
+          10,
           keys.nameVersion(model.name, model.version),
           keys.model(model.id),
           keys.index(),
@@ -107,6 +128,8 @@ export const make = (
           keys.auditOfName(model.name),
           keys.production(model.name),
           instanceKey(prefix, cluster),
+          keys.events(),
+          keys.eventSequence(),
           model.id,
           JSON.stringify(model),
           JSON.stringify(event),
@@ -200,6 +223,8 @@ export const make = (
           marker: guard.markerId(),
           counts: key(keys.counts()),
           index: key(keys.index()),
+          outbox: key(keys.events()),
+          sequence: key(keys.eventSequence()),
           expected: change.expected.map(({ id, revision }) => ({ k: key(keys.model(id)), revision })),
           // Omitted rather than null: cjson decodes null as a userdata value, not nil.
           ...(change.production
@@ -249,6 +274,35 @@ export const make = (
 
     historyOf: (id) => call("history", () => eventsAt(keys.auditOfModel(id))),
     historyOfName: (name) => call("history", () => eventsAt(keys.auditOfName(name))),
+    eventsAfter: (sequence, limit) =>
+      call("outbox read", async () => {
+        const key = keys.events()
+        const raws = await redis.zrangebyscore(
+          key,
+          `(${Math.max(0, Math.floor(sequence))}`,
+          "+inf",
+          "LIMIT",
+          0,
+          ModelStore.eventReadLimit(limit)
+        )
+        return raws.map((raw) => parseJson(raw, key, recordedEvents))
+      }),
+    eventCursor: (consumer) =>
+      call("cursor read", async () => {
+        const key = keys.eventCursors()
+        return cursorValues.orThrow(await redis.hget(key, consumer), `${key} ${consumer}`) ?? 0
+      }),
+    advanceEventCursor: (consumer, sequence) =>
+      call("cursor write", () =>
+        redis.eval(
+          advanceCursorScript,
+          2,
+          keys.eventCursors(),
+          instanceKey(prefix, cluster),
+          consumer,
+          String(sequence),
+          guard.markerId()
+        )).pipe(Effect.asVoid),
     ping: () => pingCall(redis, guard)
   }
 }

@@ -57,7 +57,14 @@ import { type DriftReport, retainSince } from "./Report.js"
 import type { Severity } from "./Severity.js"
 import { extraTestIssues } from "./tests/ExtraTests.js"
 import type { WindowValue } from "./ValueArrays.js"
-import { type CreateWebhookInput, type Delivery, wantsAlert, type Webhook, webhookIssues } from "./Webhook.js"
+import {
+  type CreateWebhookInput,
+  type Delivery,
+  wantsAlert,
+  type Webhook,
+  webhookEventTypes,
+  webhookIssues
+} from "./Webhook.js"
 import * as WebhookNotifier from "./WebhookNotifier.js"
 import * as WebhookTargets from "./WebhookTargets.js"
 import type { WebhookTargetsShape } from "./WebhookTargets.js"
@@ -244,6 +251,8 @@ const newWebhook = Effect.fnUntraced(function*(targets: WebhookTargetsShape, inp
     secret: input.secret,
     monitorId: input.monitorId ?? null,
     minSeverity: input.minSeverity ?? "low",
+    // Each type once, in the documented order; without a list, drift alerts only (as before events).
+    ...(input.events !== undefined ? { events: webhookEventTypes.filter((t) => input.events!.includes(t)) } : {}),
     createdAt: at
   }
   return webhook

@@ -1,10 +1,13 @@
 /**
  * Webhooks: where alerts are POSTed (signed with the webhook's secret), filtered by monitor and
  * minimum severity, and the record of every delivery attempt. Which webhooks want an alert is
- * decided here; the sending is the AlertNotifier port's job.
+ * decided here; the sending is the AlertNotifier port's job. A webhook may also subscribe to
+ * registry events (`events`, RegistryEvents.ts), delivered from the registry's outbox by
+ * RegistryEventDelivery.ts with the same signing, target rules and delivery log.
  */
 import { Schema } from "effect"
 import { Instant } from "../registry/Model.js"
+import { registryEventTypes } from "../registry/RegistryEvents.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { SafeLabel } from "../shared/SafeText.js"
 import type { DriftAlert } from "./Alert.js"
@@ -12,6 +15,18 @@ import { MonitorId } from "./Monitor.js"
 import { Severity, severityRank } from "./Severity.js"
 import { isValidStandardSecret } from "./WebhookSignature.js"
 import { urlRefusal } from "./WebhookTargets.js"
+
+/** What a webhook can subscribe to: drift alerts (with guardrail pauses) and each registry event type. */
+export const webhookEventTypes = ["drift.alert", ...registryEventTypes] as const
+export const WebhookEventType = Schema.Literals(webhookEventTypes)
+export type WebhookEventType = typeof WebhookEventType.Type
+
+/** A subscription lists each type at most once, so it is never longer than this. */
+export const MAX_WEBHOOK_EVENT_TYPES = webhookEventTypes.length
+
+export const WebhookEvents = Schema.Array(WebhookEventType).check(
+  Schema.isMaxLength(MAX_WEBHOOK_EVENT_TYPES, { message: `must list at most ${MAX_WEBHOOK_EVENT_TYPES} event types` })
+)
 
 export const Webhook = Schema.Struct({
   id: Schema.String,
@@ -22,6 +37,11 @@ export const Webhook = Schema.Struct({
   monitorId: Schema.NullOr(Schema.String),
   /** Only alerts at or above this severity (recoveries always go out). */
   minSeverity: Severity,
+  /**
+   * What it receives; absent (webhooks of earlier releases, and those created without) means drift
+   * alerts only. Registry events are those recorded at or after `createdAt`.
+   */
+  events: Schema.optionalKey(WebhookEvents),
   createdAt: Instant
 })
 export type Webhook = typeof Webhook.Type
@@ -32,9 +52,10 @@ export type Webhook = typeof Webhook.Type
  */
 export const maxDeliveriesPerWebhook = 1000
 
-/** One attempt to deliver one alert to one webhook. */
+/** One attempt to deliver one alert (or registry event) to one webhook. */
 export const Delivery = Schema.Struct({
   webhookId: Schema.String,
+  /** The alert's id, or the registry event's (`evt_...`, RegistryEvents.ts). */
   alertId: Schema.String,
   at: Instant,
   attempt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
@@ -63,7 +84,9 @@ export const CreateWebhookInput = Schema.Struct({
     })
   ),
   monitorId: Schema.optionalKey(Schema.NullOr(MonitorId)),
-  minSeverity: Schema.optionalKey(Severity)
+  minSeverity: Schema.optionalKey(Severity),
+  /** Default: ["drift.alert"]. */
+  events: Schema.optionalKey(WebhookEvents)
 })
 export type CreateWebhookInput = typeof CreateWebhookInput.Type
 
@@ -86,10 +109,17 @@ export const webhookIssues = (input: CreateWebhookInput): Array<FieldIssue> => {
   if (input.minSeverity !== undefined && !(Severity.literals as ReadonlyArray<string>).includes(input.minSeverity)) {
     issues.push({ path: ["minSeverity"], message: "must be none, low, medium, high or critical" })
   }
+  if (input.events !== undefined && input.events.length === 0) {
+    issues.push({ path: ["events"], message: `must list at least one of ${webhookEventTypes.join(", ")}` })
+  }
   return issues
 }
 
-/** A webhook wants an alert of its monitor (or of any, when it has none) at or above its level; recoveries always. */
+/**
+ * A webhook wants an alert when subscribed to drift alerts (the default), of its monitor (or of
+ * any, when it has none) at or above its level; recoveries always.
+ */
 export const wantsAlert = (webhook: Webhook, alert: DriftAlert): boolean =>
+  (webhook.events === undefined || webhook.events.includes("drift.alert")) &&
   (webhook.monitorId === null || webhook.monitorId === alert.monitorId) &&
   (alert.kind === "recovery" || severityRank(alert.severity) >= severityRank(webhook.minSeverity))

@@ -33,7 +33,21 @@ interface Outcome {
   readonly error: string | null
 }
 
-export const make = (options: WebhookNotifierOptions = {}) =>
+/** One signed message for one webhook: what the delivery log records it as, and its own headers. */
+export interface SignedMessage {
+  /** The id the delivery log records (the alert's, or the registry event's) and the Standard Webhooks id's suffix. */
+  readonly id: string
+  readonly body: string
+  /** Headers naming what is sent (x-ml-alert-id, x-ml-event-id). */
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/**
+ * Sends signed messages to webhooks: each attempt checked against the target rules, signed,
+ * POSTed and recorded as a delivery, retried with backoff while it fails. `send` answers whether
+ * the receiver acknowledged it (a 2xx) within the attempts; it never fails.
+ */
+export const makeSender = (options: WebhookNotifierOptions = {}) =>
   Effect.gen(function*() {
     const store = yield* DriftStore
     const targets = yield* WebhookTargets.current
@@ -57,10 +71,10 @@ export const make = (options: WebhookNotifierOptions = {}) =>
         }, (e: unknown) => ({ ok: false, status: null, error: e instanceof Error ? e.message : String(e) }))
       )
 
-    const deliver = Effect.fn("WebhookNotifier.deliver")(function*(webhook: Webhook, alert: DriftAlert) {
-      const body = JSON.stringify({ alert })
+    const send = (webhook: Webhook, message: SignedMessage): Effect.Effect<boolean> => {
+      const { body } = message
       // One message id for every attempt, so receivers can drop the duplicates of a retry.
-      const messageId = `msg_${webhook.id}_${alert.id}`
+      const messageId = `msg_${webhook.id}_${message.id}`
       let attempt = 0
       let refused = false
       const once = Effect.gen(function*() {
@@ -72,18 +86,31 @@ export const make = (options: WebhookNotifierOptions = {}) =>
         const outcome: Outcome = refusal !== null
           ? { ok: false, status: null, error: `target refused: ${refusal}` }
           : yield* post(webhook, body, {
-            "x-ml-alert-id": alert.id,
+            ...message.headers,
             "x-ml-signature": yield* Effect.promise(() => signWebhook(webhook.secret, body, seconds)),
             ...(yield* Effect.promise(() => standardWebhookHeaders(webhook.secret, messageId, body, seconds)))
           })
         const at = new Date(millis).toISOString()
-        yield* store.appendDelivery({ webhookId: webhook.id, alertId: alert.id, at, attempt, ...outcome }).pipe(
+        yield* store.appendDelivery({ webhookId: webhook.id, alertId: message.id, at, attempt, ...outcome }).pipe(
           Effect.ignore
         )
         if (!outcome.ok) return yield* Effect.fail(outcome)
       })
       // A refused target is not retried: only its DNS answer could change that, not waiting a bit.
-      yield* once.pipe(Effect.retry({ schedule: retries, while: () => !refused }), Effect.ignore)
+      return once.pipe(
+        Effect.retry({ schedule: retries, while: () => !refused }),
+        Effect.as(true),
+        Effect.orElseSucceed(() => false)
+      )
+    }
+    return { send }
+  })
+
+export const make = (options: WebhookNotifierOptions = {}) =>
+  Effect.gen(function*() {
+    const { send } = yield* makeSender(options)
+    const deliver = Effect.fn("WebhookNotifier.deliver")(function*(webhook: Webhook, alert: DriftAlert) {
+      yield* send(webhook, { id: alert.id, body: JSON.stringify({ alert }), headers: { "x-ml-alert-id": alert.id } })
     })
     return AlertNotifier.of({ deliver })
   })

@@ -3,6 +3,11 @@
  * needs: an insert that guarantees (name, version) uniqueness, reads, and one compare-and-set
  * `commit` that writes models and their audit events together, so every adapter can make a
  * promotion (and the demotion it causes) a single atomic step.
+ *
+ * The audit trail is also the registry's outbox: every event gets a store-wide sequence number in
+ * that same atomic step (strictly increasing in the order changes commit), so a consumer that
+ * remembers the last sequence it handled (`eventCursor`, advanced with `advanceEventCursor`) reads
+ * exactly the events recorded after it (`eventsAfter`): none lost, none invented across crashes.
  */
 import { Context, Effect, Layer } from "effect"
 import { StaleRevisionError, StorageError } from "../shared/Errors.js"
@@ -19,6 +24,16 @@ export interface ModelCommit {
   readonly put: ReadonlyArray<Model>
   readonly events: ReadonlyArray<AuditEvent>
 }
+
+/** An audit event with its place in the store-wide order of events. */
+export interface RecordedEvent {
+  /** Strictly increasing in commit order, from 1; never reused by the same store. */
+  readonly sequence: number
+  readonly event: AuditEvent
+}
+
+/** The most events one `eventsAfter` call returns: a bound on what one read may load. */
+export const MAX_EVENTS_PER_READ = 1000
 
 export interface ModelStoreShape {
   /** Stores a new model unless its (name, version) is taken; the winner of a race is kept. */
@@ -43,6 +58,15 @@ export interface ModelStoreShape {
   readonly historyOf: (id: string) => Effect.Effect<ReadonlyArray<AuditEvent>, StorageError>
   /** Audit events of every version of one name, in append order. */
   readonly historyOfName: (name: string) => Effect.Effect<ReadonlyArray<AuditEvent>, StorageError>
+  /**
+   * Events recorded after `sequence` (0: from the first), in sequence order, at most `limit`
+   * (capped at MAX_EVENTS_PER_READ).
+   */
+  readonly eventsAfter: (sequence: number, limit: number) => Effect.Effect<ReadonlyArray<RecordedEvent>, StorageError>
+  /** The last sequence `consumer` recorded as handled (0: none yet). */
+  readonly eventCursor: (consumer: string) => Effect.Effect<number, StorageError>
+  /** Records `sequence` as handled by `consumer`; a cursor never moves back (a lower sequence is ignored). */
+  readonly advanceEventCursor: (consumer: string, sequence: number) => Effect.Effect<void, StorageError>
   /** Succeeds when the storage answers; used by readiness checks. */
   readonly ping: () => Effect.Effect<void, StorageError>
 }
@@ -67,14 +91,27 @@ export const productionPointerChanges = (
   return changes
 }
 
+/** The number of events one read returns for a requested `limit`: at least 1, at most MAX_EVENTS_PER_READ. */
+export const eventReadLimit = (limit: number): number =>
+  Math.min(MAX_EVENTS_PER_READ, Math.max(1, Number.isFinite(limit) ? Math.floor(limit) : MAX_EVENTS_PER_READ))
+
+/** Every consumer's cursor, for adapters that snapshot the memory store (the fs journal's compaction). */
+export interface EventCursors {
+  readonly eventCursors: () => ReadonlyMap<string, number>
+}
+
 /** In-process storage: for tests, edge runtimes and as the reference behaviour of the contract. */
-export const makeMemory = Effect.sync((): ModelStoreShape => {
+export const makeMemory = Effect.sync((): ModelStoreShape & EventCursors => {
   const models = new Map<string, Model>()
   const byNameVersion = new Map<string, string>()
   const production = new Map<string, string>()
   const modelEvents = new Map<string, Array<AuditEvent>>()
   const nameEvents = new Map<string, Array<AuditEvent>>()
+  // Sequence n is outbox[n - 1]: events are only appended, so the index is the order.
+  const outbox: Array<AuditEvent> = []
+  const cursors = new Map<string, number>()
   const append = (event: AuditEvent) => {
+    outbox.push(event)
     const forModel = modelEvents.get(event.modelId) ?? []
     forModel.push(event)
     modelEvents.set(event.modelId, forModel)
@@ -150,7 +187,18 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
       }),
     historyOf: (id) => Effect.sync(() => [...(modelEvents.get(id) ?? [])]),
     historyOfName: (name) => Effect.sync(() => [...(nameEvents.get(name) ?? [])]),
-    ping: () => Effect.void
+    eventsAfter: (sequence, limit) =>
+      Effect.sync(() => {
+        const from = Math.max(0, Math.floor(sequence))
+        return outbox.slice(from, from + eventReadLimit(limit)).map((event, i) => ({ sequence: from + i + 1, event }))
+      }),
+    eventCursor: (consumer) => Effect.sync(() => cursors.get(consumer) ?? 0),
+    advanceEventCursor: (consumer, sequence) =>
+      Effect.sync(() => {
+        if (sequence > (cursors.get(consumer) ?? 0)) cursors.set(consumer, sequence)
+      }),
+    ping: () => Effect.void,
+    eventCursors: () => new Map(cursors)
   }
 })
 

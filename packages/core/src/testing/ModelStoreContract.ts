@@ -4,7 +4,7 @@
  */
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { ModelStore } from "../registry/ModelStore.js"
+import { MAX_EVENTS_PER_READ, ModelStore, type ModelStoreShape } from "../registry/ModelStore.js"
 import { sampleEvent, sampleModel } from "./fixtures.js"
 import { modelStoreSearchContract } from "./ModelStoreSearchContract.js"
 
@@ -14,6 +14,16 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
   const runExit = <A, E>(program: Effect.Effect<A, E, ModelStore>) =>
     Effect.runPromise(Effect.exit(Effect.provide(program, makeLayer()) as Effect.Effect<A, E>))
   const unique = () => `m${Math.random().toString(36).slice(2, 10)}`
+  /** The newest outbox sequence (0: none), paging through what the store holds. */
+  const headOf = (store: ModelStoreShape) =>
+    Effect.gen(function*() {
+      let head = 0
+      for (;;) {
+        const page = yield* store.eventsAfter(head, MAX_EVENTS_PER_READ)
+        if (page.length === 0) return head
+        head = page[page.length - 1]!.sequence
+      }
+    })
 
   describe(`ModelStore contract: ${adapter}`, () => {
     it("returns an inserted model by id and by (name, version)", async () => {
@@ -226,6 +236,98 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         "looks good"
       ]])
       expect(ofName.map((e) => e.modelId)).toEqual([a.id, b.id, a.id])
+    })
+
+    it("numbers every event in the outbox in commit order and reads them after a sequence, in pages", async () => {
+      const name = unique()
+      const a = sampleModel({ name, status: "staging" })
+      const b = sampleModel({ name, status: "staging" })
+      const result = await run(Effect.gen(function*() {
+        const store = yield* ModelStore
+        const head = yield* headOf(store)
+        yield* store.insert(a, sampleEvent(a))
+        yield* store.insert(b, sampleEvent(b))
+        const aProd = { ...a, status: "production" as const, revision: 2 }
+        yield* store.commit({
+          expected: [{ id: a.id, revision: 1 }],
+          production: { name, expectedId: null },
+          put: [aProd],
+          events: [sampleEvent(aProd, { action: "promoted", from: "staging", to: "production" })]
+        })
+        const bProd = { ...b, status: "production" as const, revision: 2 }
+        const aArchived = { ...aProd, status: "archived" as const, revision: 3 }
+        // One commit, two events: both get their own sequence, in the order given.
+        yield* store.commit({
+          expected: [{ id: b.id, revision: 1 }, { id: a.id, revision: 2 }],
+          production: { name, expectedId: a.id },
+          put: [bProd, aArchived],
+          events: [
+            sampleEvent(bProd, { action: "promoted", from: "staging", to: "production" }),
+            sampleEvent(aArchived, { action: "demoted", from: "production", to: "archived" })
+          ]
+        })
+        const all = yield* store.eventsAfter(head, 100)
+        const first = yield* store.eventsAfter(head, 2)
+        const second = yield* store.eventsAfter(first[1]!.sequence, 2)
+        const rest = yield* store.eventsAfter(second[1]!.sequence, 2)
+        return { head, all, first, second, rest, newHead: yield* headOf(store) }
+      }))
+      expect(result.all.map((r) => [r.event.modelId, r.event.action])).toEqual([
+        [a.id, "registered"],
+        [b.id, "registered"],
+        [a.id, "promoted"],
+        [b.id, "promoted"],
+        [a.id, "demoted"]
+      ])
+      const sequences = result.all.map((r) => r.sequence)
+      expect(sequences[0]).toBeGreaterThan(result.head)
+      for (let i = 1; i < sequences.length; i++) expect(sequences[i]).toBeGreaterThan(sequences[i - 1]!)
+      expect(Number.isSafeInteger(sequences[0])).toBe(true)
+      expect([...result.first, ...result.second]).toEqual(result.all.slice(0, 4))
+      expect(result.rest).toEqual(result.all.slice(4))
+      expect(result.newHead).toBe(sequences[sequences.length - 1])
+    })
+
+    it("writes no outbox event for a stale commit or a refused registration", async () => {
+      const model = sampleModel({ name: unique() })
+      const result = await run(Effect.gen(function*() {
+        const store = yield* ModelStore
+        yield* store.insert(model, sampleEvent(model))
+        const head = yield* headOf(store)
+        const stale = { ...model, description: "stale", revision: 2 }
+        const staleExit = yield* Effect.exit(store.commit({
+          expected: [{ id: model.id, revision: 7 }],
+          put: [stale],
+          events: [sampleEvent(stale, { action: "updated" })]
+        }))
+        const racedProduction = yield* Effect.exit(store.commit({
+          expected: [{ id: model.id, revision: 1 }],
+          production: { name: model.name, expectedId: "someone-else" },
+          put: [{ ...model, status: "production" as const, revision: 2 }],
+          events: [sampleEvent(model, { action: "promoted", from: "draft", to: "production" })]
+        }))
+        const twin = sampleModel({ name: model.name, version: model.version })
+        const conflictExit = yield* Effect.exit(store.insert(twin, sampleEvent(twin)))
+        return { staleExit, racedProduction, conflictExit, after: yield* store.eventsAfter(head, 100) }
+      }))
+      expect(Exit.isFailure(result.staleExit)).toBe(true)
+      expect(Exit.isFailure(result.racedProduction)).toBe(true)
+      expect(Exit.isFailure(result.conflictExit)).toBe(true)
+      expect(result.after).toEqual([])
+    })
+
+    it("keeps each consumer's cursor, which only moves forward", async () => {
+      const [one, other] = [unique(), unique()]
+      const result = await run(Effect.gen(function*() {
+        const store = yield* ModelStore
+        const before = yield* store.eventCursor(one)
+        yield* store.advanceEventCursor(one, 5)
+        yield* store.advanceEventCursor(one, 3)
+        const afterBack = yield* store.eventCursor(one)
+        yield* store.advanceEventCursor(one, 9)
+        return { before, afterBack, moved: yield* store.eventCursor(one), other: yield* store.eventCursor(other) }
+      }))
+      expect(result).toEqual({ before: 0, afterBack: 5, moved: 9, other: 0 })
     })
 
     it("answers ping", async () => {

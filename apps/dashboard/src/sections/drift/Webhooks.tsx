@@ -48,6 +48,7 @@ export const WebhookTable = (
           <th scope="col">URL</th>
           <th scope="col">Alerts of</th>
           <th scope="col">Minimum severity</th>
+          <th scope="col">Receives</th>
           <th scope="col">Created</th>
           {onDeleted && <th scope="col">Action</th>}
         </tr>
@@ -62,6 +63,8 @@ export const WebhookTable = (
             <td>
               <Badge value={hook.minSeverity} />
             </td>
+            {/* Drift alerts only unless it chose (registry events among them). */}
+            <td>{(hook.events ?? ["drift.alert"]).join(", ")}</td>
             <td>{formatTime(hook.createdAt)}</td>
             {onDeleted && (
               <td>
