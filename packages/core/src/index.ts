@@ -26,6 +26,8 @@ export * from "./registry/Model.js"
 export * from "./registry/ModelChanges.js"
 export * as ModelRegistry from "./registry/ModelRegistry.js"
 export * as ModelStore from "./registry/ModelStore.js"
+export * from "./registry/RegisteredModel.js"
+export * from "./registry/RegisteredModelChanges.js"
 
 export * from "./stats/index.js"
 

@@ -9,6 +9,7 @@ import { StaleRevisionError, StorageError } from "../shared/Errors.js"
 import type { AuditEvent } from "./AuditEvent.js"
 import { ModelConflictError } from "./Errors.js"
 import { type ListModelsQuery, matchesQuery, type Model, type ModelStatus, modelStatuses } from "./Model.js"
+import { matchesRegisteredQuery, type RegisteredModel } from "./RegisteredModel.js"
 
 export interface ModelCommit {
   /** Each listed model must still be at this revision, or the commit fails with StaleRevisionError. */
@@ -17,6 +18,19 @@ export interface ModelCommit {
   readonly production?: { readonly name: string; readonly expectedId: string | null }
   readonly put: ReadonlyArray<Model>
   readonly events: ReadonlyArray<AuditEvent>
+  /**
+   * When set, the registered model `put.name` must still be at `expectedRevision` (null: not stored
+   * yet), and `put` replaces it. Its alias pointers live in it, so an alias move and its audit event
+   * are one compare-and-set, like the production pointer.
+   */
+  readonly registered?: { readonly expectedRevision: number | null; readonly put: RegisteredModel }
+}
+
+/** A page of registered models: names after `cursor`, starting with `namePrefix`, ascending. */
+export interface RegisteredModelsQuery {
+  readonly cursor?: string | undefined
+  readonly namePrefix?: string | undefined
+  readonly limit: number
 }
 
 export interface ModelStoreShape {
@@ -30,7 +44,10 @@ export interface ModelStoreShape {
   readonly list: (
     query: ListModelsQuery & { readonly limit: number }
   ) => Effect.Effect<ReadonlyArray<Model>, StorageError>
-  /** Atomically checks revisions and the production pointer, writes models, appends events. */
+  readonly getRegistered: (name: string) => Effect.Effect<RegisteredModel | undefined, StorageError>
+  /** Registered models matching the query, ascending by name (bytewise), at most `limit`. */
+  readonly listRegistered: (query: RegisteredModelsQuery) => Effect.Effect<ReadonlyArray<RegisteredModel>, StorageError>
+  /** Atomically checks revisions, the production pointer and the registered model, writes them, appends events. */
   readonly commit: (change: ModelCommit) => Effect.Effect<void, StaleRevisionError | StorageError>
   readonly countByStatus: () => Effect.Effect<Readonly<Record<ModelStatus, number>>, StorageError>
   /** Audit events of one model, in append order. */
@@ -68,6 +85,7 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
   const production = new Map<string, string>()
   const modelEvents = new Map<string, Array<AuditEvent>>()
   const nameEvents = new Map<string, Array<AuditEvent>>()
+  const registered = new Map<string, RegisteredModel>()
   const append = (event: AuditEvent) => {
     const forModel = modelEvents.get(event.modelId) ?? []
     forModel.push(event)
@@ -127,6 +145,13 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
             new StaleRevisionError({ message: `Production version of ${change.production.name} changed` })
           )
         }
+        if (change.registered) {
+          const { expectedRevision, put } = change.registered
+          if ((registered.get(put.name)?.revision ?? null) !== expectedRevision) {
+            return Effect.fail(new StaleRevisionError({ message: `Registered model ${put.name} changed` }))
+          }
+          registered.set(put.name, put)
+        }
         for (const { name, id } of productionPointerChanges(change.put, (n) => production.get(n))) {
           if (id === null) production.delete(name)
           else production.set(name, id)
@@ -135,6 +160,14 @@ export const makeMemory = Effect.sync((): ModelStoreShape => {
         change.events.forEach(append)
         return Effect.void
       }),
+    getRegistered: (name) => Effect.sync(() => registered.get(name)),
+    listRegistered: (query) =>
+      Effect.sync(() =>
+        [...registered.values()]
+          .filter((r) => matchesRegisteredQuery(r, query))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          .slice(0, query.limit)
+      ),
     countByStatus: () =>
       Effect.sync(() => {
         const counts = emptyStatusCounts()
