@@ -5,7 +5,7 @@
  * or not at all. One server process owns a data directory at a time; several instances share
  * state through the Redis adapter instead.
  */
-import { AuditEvent, Model, ModelStore, StorageError, storedRecord } from "@org/ml-core"
+import { AuditEvent, Model, ModelStore, RegisteredModel, StorageError, storedRecord } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -15,10 +15,18 @@ export interface FsModelStoreOptions {
   readonly directory: string
 }
 
-/** One line of registry.jsonl: a registration, or a committed change (models written, events appended). */
+/**
+ * One line of registry.jsonl: a registration, or a committed change (models written, events
+ * appended, and the registered model with its alias pointers written when the change had one).
+ */
 export const JournalEntry = Schema.Union([
   Schema.Struct({ op: Schema.Literal("insert"), model: Model, event: AuditEvent }),
-  Schema.Struct({ op: Schema.Literal("commit"), put: Schema.Array(Model), events: Schema.Array(AuditEvent) })
+  Schema.Struct({
+    op: Schema.Literal("commit"),
+    put: Schema.Array(Model),
+    events: Schema.Array(AuditEvent),
+    registered: Schema.optionalKey(RegisteredModel)
+  })
 ])
 export type JournalEntry = typeof JournalEntry.Type
 
@@ -50,8 +58,27 @@ export const snapshotEntries = (state: ModelStore.ModelStoreShape): ReadonlyArra
     }
     endRun()
   }
+  // Registered models last, as they are now: replaying writes each record over whatever was before.
+  for (const registered of Effect.runSync(state.listRegistered({ limit: Number.MAX_SAFE_INTEGER }))) {
+    entries.push({ op: "commit", put: [], events: [], registered })
+  }
   return entries
 }
+
+/** Replays a committed entry as it was committed: the checks already passed when it was written. */
+const replayCommit = (state: ModelStore.ModelStoreShape, entry: JournalEntry & { readonly op: "commit" }) =>
+  Effect.flatMap(
+    entry.registered === undefined ? Effect.succeed(undefined) : state.getRegistered(entry.registered.name),
+    (current) =>
+      state.commit({
+        expected: [],
+        put: entry.put,
+        events: entry.events,
+        ...(entry.registered === undefined
+          ? {}
+          : { registered: { expectedRevision: current?.revision ?? null, put: entry.registered } })
+      })
+  )
 
 export const make = (options: FsModelStoreOptions) =>
   Effect.gen(function*() {
@@ -66,7 +93,7 @@ export const make = (options: FsModelStoreOptions) =>
         replaySync(
           entry.op === "insert"
             ? state.insert(entry.model, entry.event)
-            : state.commit({ expected: [], put: entry.put, events: entry.events }),
+            : replayCommit(state, entry),
           "registry.jsonl"
         )
     })
@@ -75,10 +102,17 @@ export const make = (options: FsModelStoreOptions) =>
     return ModelStore.ModelStore.of({
       insert: (model, event) => journal.mutate((s) => s.insert(model, event), () => ({ op: "insert", model, event })),
       commit: (change) =>
-        journal.mutate((s) => s.commit(change), () => ({ op: "commit", put: change.put, events: change.events })),
+        journal.mutate((s) => s.commit(change), () => ({
+          op: "commit",
+          put: change.put,
+          events: change.events,
+          ...(change.registered ? { registered: change.registered.put } : {})
+        })),
       get: (id) => read((s) => s.get(id)),
       findByNameVersion: (name, version) => read((s) => s.findByNameVersion(name, version)),
       productionOf: (name) => read((s) => s.productionOf(name)),
+      getRegistered: (name) => read((s) => s.getRegistered(name)),
+      listRegistered: (query) => read((s) => s.listRegistered(query)),
       list: (query) => read((s) => s.list(query)),
       countByStatus: () => read((s) => s.countByStatus()),
       historyOf: (id) => read((s) => s.historyOf(id)),
