@@ -3,7 +3,7 @@
  * memory, fs and redis adapters, so lifecycle, audit and concurrency guarantees hold whatever
  * the storage is.
  */
-import { Effect, Exit, type Layer } from "effect"
+import { Effect, Exit, type Layer, ManagedRuntime } from "effect"
 import { describe, expect, it } from "vitest"
 import { sha256Hex } from "../registry/ArtifactStore.js"
 import { productionAt } from "../registry/AuditEvent.js"
@@ -546,6 +546,69 @@ export const modelRegistryContract = (
 
     it("derives production history from audit events alone", () => {
       expect(productionAt([], new Date().toISOString())).toBeNull()
+    })
+  })
+}
+
+/**
+ * Alias moves racing from several registry instances on one shared storage (Redis, PostgreSQL):
+ * each move targets a different version, so every one of them must change the pointer. The audit
+ * trail must hold every move exactly once, each starting where the previous one left the alias,
+ * and every instance must resolve the alias to the last audited move.
+ */
+export const aliasMovesAcrossInstances = (
+  adapter: string,
+  makeInstance: () => Layer.Layer<ModelRegistry, unknown>,
+  options: { readonly instances?: number; readonly movesPerInstance?: number } = {}
+) => {
+  const instances = options.instances ?? 3
+  const movesPerInstance = options.movesPerInstance ?? 6
+  describe(`ModelRegistry aliases across ${instances} instances on ${adapter}`, () => {
+    it("leaves one pointer, the last of a complete audited chain of moves", async () => {
+      const runtimes = Array.from({ length: instances }, () => ManagedRuntime.make(makeInstance()))
+      try {
+        const name = `shared-alias-${Math.random().toString(36).slice(2)}`
+        const versions = await runtimes[0]!.runPromise(
+          ModelRegistry.use((registry) =>
+            Effect.forEach(
+              Array.from({ length: instances * movesPerInstance }, (_, i) => String(i + 1)),
+              (version) => registry.registerModel({ name, version, algorithm: "gbm", framework: "xgboost" })
+            )
+          )
+        )
+        const moves = await Promise.all(
+          runtimes.flatMap((runtime, instance) =>
+            Array.from(
+              { length: movesPerInstance },
+              (_, i) =>
+                runtime.runPromise(ModelRegistry.use((registry) =>
+                  registry.setAlias(name, "champion", { modelId: versions[instance * movesPerInstance + i]!.id }, {
+                    actor: `instance-${instance}`,
+                    mayMoveProtected: false
+                  })
+                ))
+            )
+          )
+        )
+        expect(moves.map((m) => m.id).sort()).toEqual(versions.map((m) => m.id).sort())
+        const history = await runtimes[1 % instances]!.runPromise(
+          ModelRegistry.use((registry) => registry.getRegisteredModelHistory(name))
+        )
+        const chain = history.filter((e) => e.action === "alias_set").map((e) =>
+          e.changes?.modelId as { from: string | null; to: string }
+        )
+        expect(chain.map((link) => link.to).sort()).toEqual(versions.map((m) => m.id).sort())
+        expect(chain[0]!.from).toBeNull()
+        for (let i = 1; i < chain.length; i++) expect(chain[i]!.from).toBe(chain[i - 1]!.to)
+        const resolved = await Promise.all(
+          runtimes.map((runtime) =>
+            runtime.runPromise(ModelRegistry.use((registry) => registry.resolveAlias(name, "champion")))
+          )
+        )
+        expect(resolved.map((m) => m.id)).toEqual(runtimes.map(() => chain.at(-1)!.to))
+      } finally {
+        await Promise.all(runtimes.map((runtime) => runtime.dispose()))
+      }
     })
   })
 }
