@@ -11,6 +11,7 @@ import { keysCommand } from "./commands/keys.js"
 import { learnerCommand } from "./commands/learner.js"
 import { modelsCommand } from "./commands/models.js"
 import { pipelinesCommand } from "./commands/pipelines.js"
+import { registeredModelsCommand } from "./commands/registeredModels.js"
 import { bashCompletion } from "./Completion.js"
 import { type Context, defaultServer, makeContext, withExamples } from "./Context.js"
 import { ExitCode, exitCodeTable, report } from "./ExitCodes.js"
@@ -70,7 +71,17 @@ export const makeProgram = (streams: Streams, outcome: { exitCode: number }): Co
   }
 
   // Subcommands created after exitOverride/configureOutput inherit them (commander copies settings).
-  for (const make of [modelsCommand, experimentsCommand, driftCommand, learnerCommand, pipelinesCommand, keysCommand]) {
+  for (
+    const make of [
+      modelsCommand,
+      registeredModelsCommand,
+      experimentsCommand,
+      driftCommand,
+      learnerCommand,
+      pipelinesCommand,
+      keysCommand
+    ]
+  ) {
     program.addCommand(inherit(make(run), program))
   }
   program.addCommand(inherit(

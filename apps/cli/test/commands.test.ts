@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { killHard, type ListeningServer, mlAgainst, startServer, tempDirectory } from "./cli.js"
+import { expectCleanError, killHard, type ListeningServer, mlAgainst, startServer, tempDirectory } from "./cli.js"
 
 let server: ListeningServer
 let ml: ReturnType<typeof mlAgainst>["ml"]
@@ -28,6 +28,78 @@ beforeAll(async () => {
 afterAll(async () => {
   await killHard(server.child)
   fs.rmSync(work, { recursive: true, force: true })
+})
+
+describe("ml registered-models and ml models alias", () => {
+  it("create, update, list, get, alias set/get/delete, history and archive", async () => {
+    const register = (version: string) =>
+      json([
+        "models",
+        "register",
+        "--name",
+        "ranker",
+        "--version",
+        version,
+        "--algorithm",
+        "gbm",
+        "--framework",
+        "lgbm"
+      ])
+    const v1 = await register("1")
+    const v2 = await register("2")
+    const updated = await json([
+      "registered-models",
+      "update",
+      "ranker",
+      "--owner",
+      "search-team",
+      "--tag",
+      "domain=search,tier=1"
+    ])
+    expect(updated).toMatchObject({ name: "ranker", owner: "search-team", tags: { domain: "search", tier: "1" } })
+    const created = await json(["registered-models", "create", "empty-one", "--description", "nothing yet"])
+    expect(created).toMatchObject({ name: "empty-one", description: "nothing yet", revision: 1 })
+    const listed = await json<{ items: Array<{ name: string }> }>(["registered-models", "list"])
+    expect(listed.items.map((r) => r.name)).toEqual(expect.arrayContaining(["empty-one", "ranker"]))
+
+    expect(await json(["models", "alias", "set", "ranker", "champion", "--version", "1"])).toMatchObject({ id: v1.id })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const between = new Date().toISOString()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await json(["models", "alias", "set", "ranker", "champion", "--model-id", v2.id])).toMatchObject({
+      id: v2.id
+    })
+    expect(await json(["models", "alias", "get", "ranker", "champion"])).toMatchObject({ id: v2.id })
+    expect(await json(["models", "alias", "get", "ranker", "champion", "--at", between])).toMatchObject({ id: v1.id })
+    const shown = (await ml(["registered-models", "get", "ranker"])).stdout
+    expect(shown).toMatch(/champion\s+2\s+/)
+    expect(await json(["models", "alias", "delete", "ranker", "champion"])).toEqual({
+      name: "ranker",
+      alias: "champion",
+      deleted: true
+    })
+    expectCleanError(await ml(["models", "alias", "get", "ranker", "champion"]), 3, "champion")
+    expectCleanError(await ml(["models", "alias", "set", "ranker", "production", "--version", "1"]), 4, "production")
+    expectCleanError(await ml(["models", "alias", "set", "ranker", "x"]), 2, "--version", "--model-id")
+    const history = await json<{ items: Array<{ action: string; alias?: string }> }>([
+      "registered-models",
+      "history",
+      "ranker"
+    ])
+    expect(history.items.filter((e) => e.alias === "champion").map((e) => e.action)).toEqual([
+      "alias_set",
+      "alias_set",
+      "alias_deleted"
+    ])
+    const archived = await json<{ latestVersions: Array<{ status: string }> }>([
+      "registered-models",
+      "archive",
+      "ranker",
+      "--reason",
+      "retired"
+    ])
+    expect(archived.latestVersions.map((m) => m.status)).toEqual(["archived"])
+  })
 })
 
 describe("ml models", () => {
