@@ -16,7 +16,8 @@ import {
   KeyStore,
   type Model,
   ModelStore,
-  PipelineStore
+  PipelineStore,
+  type RegisteredModel
 } from "@org/ml-core"
 import { Effect, ManagedRuntime } from "effect"
 import * as fs from "node:fs"
@@ -117,6 +118,18 @@ const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArr
   }
 }
 
+const allRegisteredModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<RegisteredModel>> => {
+  const registered: Array<RegisteredModel> = []
+  for (;;) {
+    const last = registered.at(-1)
+    const page = await run(
+      store.listRegistered(last === undefined ? { limit: 500 } : { limit: 500, cursor: last.name })
+    )
+    registered.push(...page)
+    if (page.length < 500) return registered
+  }
+}
+
 const otherRecords = (stores: Stores) => recordsHeld(stores.experiments, stores.drift, stores.pipelines)
 
 const sha256OfStream = async (stream: ReadableStream<Uint8Array>): Promise<{ sha256: string; sizeBytes: number }> => {
@@ -144,6 +157,8 @@ export interface RecordsCopied {
 
 export interface MigrationSummary {
   readonly models: number
+  /** Registered models, with their alias pointers. */
+  readonly registeredModels: number
   readonly events: number
   readonly artifacts: number
   readonly artifactBytes: number
@@ -181,6 +196,7 @@ export const migrateStores = async (
 ): Promise<MigrationSummary> => {
   const inTarget = [
     ...((await run(target.models.list({ limit: 1 }))).length > 0 ? ["models"] : []),
+    ...((await run(target.models.listRegistered({ limit: 1 }))).length > 0 ? ["registered models"] : []),
     ...((await run(target.keys.list())).length > 0 ? ["keys"] : []),
     ...await otherRecords(target)
   ]
@@ -214,6 +230,19 @@ export const migrateStores = async (
     if (missing.length > 0) throw new Error(`model ${missing[0]!.id} (${name}) has no audit history to copy`)
   }
   options.log(`Copied ${models.length} models and ${events} audit events`)
+  // Each registered model as it is, alias pointers included (their moves are in the events above).
+  const registeredModels = await allRegisteredModels(source.models)
+  for (const registered of registeredModels) {
+    await run(
+      target.models.commit({
+        expected: [],
+        put: [],
+        events: [],
+        registered: { expectedRevision: null, put: registered }
+      })
+    )
+  }
+  options.log(`Copied ${registeredModels.length} registered models with their aliases`)
   let artifacts = 0
   let artifactBytes = 0
   for (const model of models) {
@@ -272,6 +301,9 @@ export const migrateStores = async (
       throw new Error(`audit history of ${name} differs in the target`)
     }
   }
+  if (!same(await allRegisteredModels(target.models), registeredModels)) {
+    throw new Error("registered models or their aliases differ in the target")
+  }
   if (!same(await run(source.models.countByStatus()), await run(target.models.countByStatus()))) {
     throw new Error("model counts by status differ")
   }
@@ -285,7 +317,16 @@ export const migrateStores = async (
     await verifyDrift(source.drift, target.drift)
     await verifyPipelines(source.pipelines, target.pipelines)
   }
-  return { models: models.length, events, artifacts, artifactBytes, keys, records, leftBehind }
+  return {
+    models: models.length,
+    registeredModels: registeredModels.length,
+    events,
+    artifacts,
+    artifactBytes,
+    keys,
+    records,
+    leftBehind
+  }
 }
 
 /** Runs the subcommand; resolves to the exit code (0 copied and verified, 1 refused or failed, 2 bad usage). */
@@ -321,6 +362,7 @@ export const runMigrate = async (
       `Verified: ${summary.models} models, ${summary.events} audit events, production pointers and ` +
         `${summary.artifacts} artifacts (${summary.artifactBytes} bytes) and ${summary.keys} API keys match the source`
     )
+    out(`Verified: ${summary.registeredModels} registered models with their aliases match the source`)
     const { records } = summary
     if (records !== undefined) {
       out(
