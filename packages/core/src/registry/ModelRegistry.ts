@@ -522,8 +522,8 @@ const makeRegisteredModels = (
       return new ReservedAliasError({
         name,
         alias,
-        message:
-          `Alias ${productionAlias} of ${name} is built in: it moves with promotions (POST /v1/models/{id}/promote), never directly`
+        message: `Alias ${productionAlias} of ${name} is built in: it moves with promotions ` +
+          "(POST /v1/models/{id}/promote), never directly"
       })
     }
     if (current.record.protectedAliases.includes(alias) && !options.mayMoveProtected) {

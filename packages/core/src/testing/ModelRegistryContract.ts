@@ -325,7 +325,7 @@ export const modelRegistryContract = (
       expect(seen).toEqual(created.map((m) => m.id))
     })
 
-    it("creates a registered model with the first version of a name, and shows its newest version per status", async () => {
+    it("creates a registered model with a name's first version and shows the newest version per status", async () => {
       const name = `reg-${Math.random().toString(36).slice(2)}`
       const result = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
@@ -379,7 +379,7 @@ export const modelRegistryContract = (
       expect(result.detail.latestVersions.map((m) => m.id)).toEqual([result.version.id])
     })
 
-    it("sets, resolves and deletes aliases with audited moves, and answers where an alias pointed at a time", async () => {
+    it("sets, resolves and deletes audited aliases, and answers where an alias pointed at a time", async () => {
       const name = `alias-${Math.random().toString(36).slice(2)}`
       const mover = { actor: "ci", mayMoveProtected: false }
       const result = await run(Effect.gen(function*() {
@@ -516,10 +516,7 @@ export const modelRegistryContract = (
       const name = `race-alias-${Math.random().toString(36).slice(2)}`
       const result = await run(Effect.gen(function*() {
         const registry = yield* ModelRegistry
-        const versions = yield* Effect.forEach(
-          ["1", "2", "3"],
-          (version) => registry.registerModel(input({ name, version }))
-        )
+        yield* Effect.forEach(["1", "2", "3"], (version) => registry.registerModel(input({ name, version })))
         const moves = yield* Effect.all(
           Array.from(
             { length: 12 },

@@ -227,7 +227,7 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(ofName.map((e) => e.modelId)).toEqual([a.id, b.id, a.id])
     })
 
-    it("creates a registered model only when none is stored, and lists them by name with a prefix and a cursor", async () => {
+    it("creates a registered model only when none is stored, and lists them by name, prefix and cursor", async () => {
       const prefix = unique()
       const names = [`${prefix}-b`, `${prefix}-a`, `${prefix}-c`]
       const result = await run(Effect.gen(function*() {

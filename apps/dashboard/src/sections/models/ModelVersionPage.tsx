@@ -158,6 +158,10 @@ const describeEvent = (event: AuditEvent): string => {
       return `Archived (was ${event.from ?? "?"})`
     case "updated":
       return `Updated ${Object.keys(event.changes ?? {}).join(", ") || "metadata"}`
+    case "alias_set":
+      return `Alias ${event.alias ?? "?"} set to this version`
+    case "alias_deleted":
+      return `Alias ${event.alias ?? "?"} removed from this version`
   }
 }
 
