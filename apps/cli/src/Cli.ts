@@ -12,6 +12,7 @@ import { learnerCommand } from "./commands/learner.js"
 import { modelsCommand } from "./commands/models.js"
 import { pipelinesCommand } from "./commands/pipelines.js"
 import { servedCommand } from "./commands/served.js"
+import { registeredModelsCommand } from "./commands/registeredModels.js"
 import { bashCompletion } from "./Completion.js"
 import { type Context, defaultServer, makeContext, withExamples } from "./Context.js"
 import { ExitCode, exitCodeTable, report } from "./ExitCodes.js"
@@ -76,6 +77,7 @@ export const makeProgram = (streams: Streams, outcome: { exitCode: number }): Co
       modelsCommand,
       experimentsCommand,
       servedCommand,
+      registeredModelsCommand,
       driftCommand,
       learnerCommand,
       pipelinesCommand,

@@ -30,6 +30,90 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true })
 })
 
+describe("ml registered-models and ml models alias", () => {
+  it("create, update, list, get, alias set/get/delete, history and archive", async () => {
+    const register = (version: string) =>
+      json([
+        "models",
+        "register",
+        "--name",
+        "search-ranker",
+        "--version",
+        version,
+        "--algorithm",
+        "gbm",
+        "--framework",
+        "lgbm"
+      ])
+    const v1 = await register("1")
+    const v2 = await register("2")
+    const updated = await json([
+      "registered-models",
+      "update",
+      "search-ranker",
+      "--owner",
+      "search-team",
+      "--tag",
+      "domain=search,tier=1"
+    ])
+    expect(updated).toMatchObject({
+      name: "search-ranker",
+      owner: "search-team",
+      tags: { domain: "search", tier: "1" }
+    })
+    const created = await json(["registered-models", "create", "empty-one", "--description", "nothing yet"])
+    expect(created).toMatchObject({ name: "empty-one", description: "nothing yet", revision: 1 })
+    const listed = await json<{ items: Array<{ name: string }> }>(["registered-models", "list"])
+    expect(listed.items.map((r) => r.name)).toEqual(expect.arrayContaining(["empty-one", "search-ranker"]))
+
+    expect(await json(["models", "alias", "set", "search-ranker", "champion", "--version", "1"])).toMatchObject({
+      id: v1.id
+    })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const between = new Date().toISOString()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await json(["models", "alias", "set", "search-ranker", "champion", "--model-id", v2.id])).toMatchObject({
+      id: v2.id
+    })
+    expect(await json(["models", "alias", "get", "search-ranker", "champion"])).toMatchObject({ id: v2.id })
+    expect(await json(["models", "alias", "get", "search-ranker", "champion", "--at", between])).toMatchObject({
+      id: v1.id
+    })
+    const shown = (await ml(["registered-models", "get", "search-ranker"])).stdout
+    expect(shown).toMatch(/champion\s+2\s+/)
+    expect(await json(["models", "alias", "delete", "search-ranker", "champion"])).toEqual({
+      name: "search-ranker",
+      alias: "champion",
+      deleted: true
+    })
+    expectCleanError(await ml(["models", "alias", "get", "search-ranker", "champion"]), 3, "champion")
+    expectCleanError(
+      await ml(["models", "alias", "set", "search-ranker", "production", "--version", "1"]),
+      4,
+      "production"
+    )
+    expectCleanError(await ml(["models", "alias", "set", "search-ranker", "x"]), 2, "--version", "--model-id")
+    const history = await json<{ items: Array<{ action: string; alias?: string }> }>([
+      "registered-models",
+      "history",
+      "search-ranker"
+    ])
+    expect(history.items.filter((e) => e.alias === "champion").map((e) => e.action)).toEqual([
+      "alias_set",
+      "alias_set",
+      "alias_deleted"
+    ])
+    const archived = await json<{ latestVersions: Array<{ status: string }> }>([
+      "registered-models",
+      "archive",
+      "search-ranker",
+      "--reason",
+      "retired"
+    ])
+    expect(archived.latestVersions.map((m) => m.status)).toEqual(["archived"])
+  })
+})
+
 describe("ml models", () => {
   it("register --artifact, upload, list, get, promote, production, history, download, archive", async () => {
     const bytes = new Uint8Array(300_000).map((_, i) => (i * 7919) % 251)

@@ -163,6 +163,7 @@ describe("help and completion", () => {
       ], { cwd: work, encoding: "utf8" }).trim().split("\n")
     expect(complete("ml", "")).toEqual([
       "models",
+      "registered-models",
       "experiments",
       "drift",
       "learner",

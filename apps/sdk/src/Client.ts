@@ -25,6 +25,16 @@ type ListModelsQuery = QueryOf<typeof Registry.listModels>
 /** A search: `filter` and `orderBy` in the registry's search language (README "Search"). */
 export type SearchModelsQuery = QueryOf<typeof Registry.searchModels>
 export type SearchPage = SuccessJsonOf<typeof Registry.searchModels>
+/** A registered model: the named entity every version of a name belongs to, with its aliases. */
+export type RegisteredModel = SuccessJsonOf<typeof Registry.createRegisteredModel>
+/** A registered model with its newest version per status and every alias resolved (production included). */
+export type RegisteredModelDetail = SuccessJsonOf<typeof Registry.getRegisteredModel>
+type RegisteredModelPage = SuccessJsonOf<typeof Registry.listRegisteredModels>
+type ListRegisteredModelsQuery = QueryOf<typeof Registry.listRegisteredModels>
+type CreateRegisteredModelInput = BodyJsonOf<typeof Registry.createRegisteredModel>
+type UpdateRegisteredModelInput = BodyJsonOf<typeof Registry.updateRegisteredModel>
+/** What an alias points at: `{ version }` or `{ modelId }`. */
+export type AliasTarget = BodyJsonOf<typeof Registry.setAlias>
 
 /** An API key as listed (never its secret). */
 export type ApiKey = SuccessJsonOf<typeof Access.listKeys>["items"][number]
@@ -266,6 +276,17 @@ export const createClient = (options: ClientOptions) => {
     return sendJson<SearchPage>(`/v1/models/search${search ? `?${search}` : ""}`)
   }
 
+  const registeredPath = (name: string) => `/v1/registered-models/${encodeURIComponent(name)}`
+  const aliasPath = (name: string, alias: string) => `${registeredPath(name)}/aliases/${encodeURIComponent(alias)}`
+  const instant = (at: Date | string) => encodeURIComponent(at instanceof Date ? at.toISOString() : at)
+
+  const listRegisteredModelsPage = (query: ListRegisteredModelsQuery = {}): Promise<RegisteredModelPage> => {
+    const params = new URLSearchParams()
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
+    const search = params.toString()
+    return sendJson<RegisteredModelPage>(`/v1/registered-models${search ? `?${search}` : ""}`)
+  }
+
   const registry = {
     /** Registers a version (draft) and, when given, streams its artifact. */
     registerModel: async (
@@ -328,6 +349,41 @@ export const createClient = (options: ClientOptions) => {
           at ? `?at=${encodeURIComponent(at instanceof Date ? at.toISOString() : at)}` : ""
         }`
       ),
+    listRegisteredModelsPage,
+    /** Every registered model (ascending by name), fetching pages as the iteration goes. */
+    listRegisteredModels: async function*(
+      query: Omit<ListRegisteredModelsQuery, "cursor"> = {}
+    ): AsyncGenerator<RegisteredModel> {
+      let cursor: string | null = null
+      do {
+        const page: RegisteredModelPage = await listRegisteredModelsPage({ ...query, ...(cursor ? { cursor } : {}) })
+        yield* page.items
+        cursor = page.nextCursor
+      } while (cursor)
+    },
+    /** Registering a version of a new name creates its registered model; this creates one beforehand. */
+    createRegisteredModel: (input: CreateRegisteredModelInput): Promise<RegisteredModel> =>
+      sendJson<RegisteredModel>("/v1/registered-models", "POST", input),
+    getRegisteredModel: (name: string): Promise<RegisteredModelDetail> =>
+      sendJson<RegisteredModelDetail>(registeredPath(name)),
+    updateRegisteredModel: (name: string, patch: UpdateRegisteredModelInput): Promise<RegisteredModel> =>
+      sendJson<RegisteredModel>(registeredPath(name), "PATCH", patch),
+    /** The audit trail of every version of `name`, alias moves included, oldest first. */
+    getRegisteredModelHistory: (name: string): Promise<AuditTrail> =>
+      sendJson<AuditTrail>(`${registeredPath(name)}/history`),
+    /** Archives every version of `name` in one audited step (admin). */
+    archiveRegisteredModel: (
+      name: string,
+      archive: { readonly reason?: string } = {}
+    ): Promise<RegisteredModelDetail> =>
+      sendJson<RegisteredModelDetail>(`${registeredPath(name)}/archive`, "POST", archive),
+    /** Points `alias` at a version (`{ version }` or `{ modelId }`); answers that version. */
+    setAlias: (name: string, alias: string, target: AliasTarget): Promise<Model> =>
+      sendJson<Model>(aliasPath(name, alias), "PUT", target),
+    deleteAlias: (name: string, alias: string): Promise<void> => sendJson<void>(aliasPath(name, alias), "DELETE"),
+    /** The version `alias` points at, now or at an instant; `production` is the production version. */
+    getAlias: (name: string, alias: string, at?: Date | string): Promise<Model> =>
+      sendJson<Model>(`${aliasPath(name, alias)}${at ? `?at=${instant(at)}` : ""}`),
     downloadArtifact: async (id: string, download: DownloadOptions = {}): Promise<DownloadedArtifact> => {
       const response = await send(`${modelPath(id)}/artifact`)
       const sha256 = response.headers.get("x-artifact-sha256") ?? ""

@@ -37,6 +37,13 @@ export class ArtifactStateError extends MlApiError {}
 export class ArtifactTooLargeError extends MlApiError {}
 export class IntegrityError extends MlApiError {}
 export class StorageError extends MlApiError {}
+export class RegisteredModelNotFoundError extends MlApiError {}
+export class RegisteredModelConflictError extends MlApiError {}
+export class AliasNotFoundError extends MlApiError {}
+/** 409: `production` is the built-in alias; it moves only with promotions. */
+export class ReservedAliasError extends MlApiError {}
+/** 403: the alias is protected; only admins set or delete it. */
+export class ProtectedAliasError extends MlApiError {}
 /** 507: the server's data directory (named in `directory`) is full; retry once space is freed. */
 export class InsufficientStorageError extends MlApiError {
   get directory(): string | undefined {
@@ -76,6 +83,11 @@ export const errorClasses: { readonly [Tag in ApiErrorTag]: new(problem: Problem
   ArtifactTooLargeError,
   IntegrityError,
   StorageError,
+  RegisteredModelNotFoundError,
+  RegisteredModelConflictError,
+  AliasNotFoundError,
+  ReservedAliasError,
+  ProtectedAliasError,
   InsufficientStorage: InsufficientStorageError,
   ExperimentNotFoundError,
   ExperimentConflictError,

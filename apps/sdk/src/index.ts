@@ -29,6 +29,7 @@ export type {
 } from "@org/ml-core"
 export type { RecorderOptions } from "./Batcher.js"
 export {
+  type AliasTarget,
   type ApiKey,
   type ArtifactBody,
   type BayesianComparison,
@@ -48,6 +49,8 @@ export {
   type MlClient,
   type ProgressListener,
   type RatioComparison,
+  type RegisteredModel,
+  type RegisteredModelDetail,
   type SdkConnection,
   type SearchModelsQuery,
   type SearchPage,

@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import {
+  AliasNotFoundError,
   ArtifactStateError,
   createClient,
   IntegrityError,
   InvalidTransitionError,
   ModelConflictError,
   ModelNotFoundError,
+  ReservedAliasError,
   Sha256,
   ValidationError
 } from "../src/index.js"
@@ -73,6 +75,41 @@ describe("registry client against a real server", () => {
     expect(history[2]).toMatchObject({ reason: "offline eval passed", actor: "anonymous", onBehalfOf: "sdk-test" })
     const updated = await sdk.registry.updateModel(model.id, { description: "prod model" })
     expect(updated.description).toBe("prod model")
+  })
+
+  it("manages registered models and aliases: list, get, patch, set, resolve at a time, delete, archive", async () => {
+    const sdk = client()
+    const name = `sdk-reg-${Date.now()}`
+    const v1 = await sdk.registry.registerModel(metadata("1", name), new Uint8Array([1]))
+    const v2 = await sdk.registry.registerModel(metadata("2", name))
+    const names: Array<string> = []
+    for await (const registered of sdk.registry.listRegisteredModels({ namePrefix: name, limit: 1 })) {
+      names.push(registered.name)
+    }
+    expect(names).toEqual([name])
+    expect((await sdk.registry.updateRegisteredModel(name, { owner: "ml-team" })).owner).toBe("ml-team")
+    expect((await sdk.registry.setAlias(name, "champion", { version: "1" })).id).toBe(v1.id)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const between = new Date()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await sdk.registry.setAlias(name, "champion", { modelId: v2.id })).id).toBe(v2.id)
+    expect((await sdk.registry.getAlias(name, "champion")).id).toBe(v2.id)
+    expect((await sdk.registry.getAlias(name, "champion", between)).id).toBe(v1.id)
+    const detail = await sdk.registry.getRegisteredModel(name)
+    expect(detail.resolvedAliases).toEqual([{ alias: "champion", modelId: v2.id, version: "2" }])
+    expect(await sdk.registry.setAlias(name, "production", { version: "1" }).catch((e) => e)).toBeInstanceOf(
+      ReservedAliasError
+    )
+    await sdk.registry.deleteAlias(name, "champion")
+    expect(await sdk.registry.getAlias(name, "champion").catch((e) => e)).toBeInstanceOf(AliasNotFoundError)
+    const history = await sdk.registry.getRegisteredModelHistory(name)
+    expect(history.filter((e) => e.alias === "champion").map((e) => e.action)).toEqual([
+      "alias_set",
+      "alias_set",
+      "alias_deleted"
+    ])
+    const archived = await sdk.registry.archiveRegisteredModel(name, { reason: "done" })
+    expect(archived.latestVersions.map((m) => m.status)).toEqual(["archived"])
   })
 
   it("iterates every page of a listing", async () => {

@@ -124,7 +124,9 @@ const touchedBy = (
   const none = Effect.succeed(undefined)
   switch (endpoint.resource) {
     case "Models": {
-      if (endpoint.operationId === "registerModel") return Effect.succeed([{ name: body.name as string }])
+      if (endpoint.operationId === "registerModel" || endpoint.operationId === "createRegisteredModel") {
+        return Effect.succeed([{ name: body.name as string }])
+      }
       // A search names no model up front: its answer is filtered to the key's models instead.
       if (endpoint.operationId === "searchModels") return none
       if (params.name !== undefined) return Effect.succeed([{ name: params.name as string }])

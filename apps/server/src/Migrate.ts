@@ -17,7 +17,8 @@ import {
   type Model,
   ModelStore,
   PipelineStore,
-  RegistryEventDelivery
+  RegistryEventDelivery,
+  type RegisteredModel
 } from "@org/ml-core"
 import { Effect, ManagedRuntime } from "effect"
 import * as fs from "node:fs"
@@ -118,6 +119,18 @@ const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArr
   }
 }
 
+const allRegisteredModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<RegisteredModel>> => {
+  const registered: Array<RegisteredModel> = []
+  for (;;) {
+    const last = registered.at(-1)
+    const page = await run(
+      store.listRegistered(last === undefined ? { limit: 500 } : { limit: 500, cursor: last.name })
+    )
+    registered.push(...page)
+    if (page.length < 500) return registered
+  }
+}
+
 const otherRecords = (stores: Stores) => recordsHeld(stores.experiments, stores.drift, stores.pipelines)
 
 const sha256OfStream = async (stream: ReadableStream<Uint8Array>): Promise<{ sha256: string; sizeBytes: number }> => {
@@ -145,6 +158,8 @@ export interface RecordsCopied {
 
 export interface MigrationSummary {
   readonly models: number
+  /** Registered models, with their alias pointers. */
+  readonly registeredModels: number
   readonly events: number
   readonly artifacts: number
   readonly artifactBytes: number
@@ -215,6 +230,7 @@ export const migrateStores = async (
 ): Promise<MigrationSummary> => {
   const inTarget = [
     ...((await run(target.models.list({ limit: 1 }))).length > 0 ? ["models"] : []),
+    ...((await run(target.models.listRegistered({ limit: 1 }))).length > 0 ? ["registered models"] : []),
     ...((await run(target.keys.list())).length > 0 ? ["keys"] : []),
     ...await otherRecords(target)
   ]
@@ -252,6 +268,19 @@ export const migrateStores = async (
   const missing = models.filter((m) => !inserted.has(m.id))
   if (missing.length > 0) throw new Error(`model ${missing[0]!.id} (${missing[0]!.name}) has no audit history to copy`)
   options.log(`Copied ${models.length} models and ${events} audit events`)
+  // Each registered model as it is, alias pointers included (their moves are in the events above).
+  const registeredModels = await allRegisteredModels(source.models)
+  for (const registered of registeredModels) {
+    await run(
+      target.models.commit({
+        expected: [],
+        put: [],
+        events: [],
+        registered: { expectedRevision: null, put: registered }
+      })
+    )
+  }
+  options.log(`Copied ${registeredModels.length} registered models with their aliases`)
   let artifacts = 0
   let artifactBytes = 0
   for (const model of models) {
@@ -312,6 +341,9 @@ export const migrateStores = async (
       throw new Error(`audit history of ${name} differs in the target`)
     }
   }
+  if (!same(await allRegisteredModels(target.models), registeredModels)) {
+    throw new Error("registered models or their aliases differ in the target")
+  }
   if (!same(await run(source.models.countByStatus()), await run(target.models.countByStatus()))) {
     throw new Error("model counts by status differ")
   }
@@ -325,7 +357,16 @@ export const migrateStores = async (
     await verifyDrift(source.drift, target.drift)
     await verifyPipelines(source.pipelines, target.pipelines)
   }
-  return { models: models.length, events, artifacts, artifactBytes, keys, records, leftBehind }
+  return {
+    models: models.length,
+    registeredModels: registeredModels.length,
+    events,
+    artifacts,
+    artifactBytes,
+    keys,
+    records,
+    leftBehind
+  }
 }
 
 /** Runs the subcommand; resolves to the exit code (0 copied and verified, 1 refused or failed, 2 bad usage). */
@@ -361,6 +402,7 @@ export const runMigrate = async (
       `Verified: ${summary.models} models, ${summary.events} audit events, production pointers and ` +
         `${summary.artifacts} artifacts (${summary.artifactBytes} bytes) and ${summary.keys} API keys match the source`
     )
+    out(`Verified: ${summary.registeredModels} registered models with their aliases match the source`)
     const { records } = summary
     if (records !== undefined) {
       out(

@@ -20,6 +20,7 @@ import {
   RateLimiter
 } from "@org/ml-core"
 import {
+  aliasMovesAcrossInstances,
   driftStoreContract,
   experimentStoreContract,
   keyStoreContract,
@@ -102,6 +103,11 @@ modelRegistryContract(
       )
     )
 )
+// Three instances of the composed stores on one PostgreSQL database and Redis prefix.
+aliasMovesAcrossInstances("composed", () =>
+  ModelRegistry.layer().pipe(
+    Layer.provide(Layer.mergeAll(composed(models), FsArtifactStore.layer({ directory }), MetricsSink.layerMemory))
+  ))
 const experiments = await deployment("experiments")
 experimentStoreContract("composed", () => composed(experiments))
 const drift = await deployment("drift")

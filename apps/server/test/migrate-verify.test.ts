@@ -3,8 +3,8 @@
 // (one assignment per page lost, one remembered sample id lost, a summary off in its last digit,
 // a running minimum of an always-valid p-value not lowered)
 // fails the migration naming the experiment or pipeline and what differs.
-import { type Assignment, ExperimentStore, PipelineStore } from "@org/ml-core"
-import { sampleExperiment, samplePipeline } from "@org/ml-core/testing"
+import { type Assignment, ExperimentStore, ModelStore, PipelineStore } from "@org/ml-core"
+import { sampleEvent, sampleExperiment, sampleModel, samplePipeline, sampleRegisteredModel } from "@org/ml-core/testing"
 import { Effect, ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -32,6 +32,12 @@ const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 const experiment = sampleExperiment()
 const pipeline = samplePipeline()
 const users = 2 * assignmentPageSize + 500
+const aliased = sampleModel({ name: "aliased" })
+const registered = sampleRegisteredModel({
+  name: "aliased",
+  protectedAliases: ["champion"],
+  aliases: { champion: aliased.id }
+})
 let source: Stores
 
 beforeAll(async () => {
@@ -68,6 +74,14 @@ beforeAll(async () => {
   const limits = { maxBufferSize: 100, dedupWindow: 1000, progressiveWindow: 100 }
   await run(source.pipelines.addSamples(pipeline.id, Array.from({ length: 10 }, (_, i) => sample(i)), limits))
   await run(source.pipelines.removeSamples(pipeline.id, ["s0", "s1"]))
+  // A registered model whose alias points at its version, moved in the audit trail.
+  await run(source.models.insert(aliased, sampleEvent(aliased)))
+  await run(source.models.commit({
+    expected: [],
+    put: [],
+    events: [sampleEvent(aliased, { action: "alias_set", alias: "champion", to: null })],
+    registered: { expectedRevision: null, put: registered }
+  }))
 }, 60_000)
 
 const options = { modelsOnly: false, log: () => {} }
@@ -101,6 +115,26 @@ describe("ml-server migrate verification", () => {
     }
     await expect(migrateStores(source, { ...target, experiments: inexact }, options)).rejects.toThrow(
       `experiment ${experiment.id} counters differs in the target`
+    )
+  })
+
+  it("copies registered models with their alias pointers, and refuses a target that drops a pointer", async () => {
+    const target = await storesIn("registered")
+    const summary = await migrateStores(source, target, options)
+    expect(summary.registeredModels).toBe(1)
+    expect(await run(target.models.getRegistered("aliased"))).toEqual(registered)
+    const lossyTarget = await storesIn("lossy-registered")
+    const lossy: ModelStore.ModelStoreShape = {
+      ...lossyTarget.models,
+      commit: (change) =>
+        lossyTarget.models.commit(
+          change.registered
+            ? { ...change, registered: { ...change.registered, put: { ...change.registered.put, aliases: {} } } }
+            : change
+        )
+    }
+    await expect(migrateStores(source, { ...lossyTarget, models: lossy }, options)).rejects.toThrow(
+      "registered models or their aliases differ in the target"
     )
   })
 

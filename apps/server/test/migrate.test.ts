@@ -73,6 +73,8 @@ let expected: {
   webhooks: unknown
   check: { features: unknown }
   pipeline: { counters: unknown; progressive: unknown; updates: Array<unknown> }
+  registered: unknown
+  aliasBetween: string
 }
 
 const learnerConfig: LearnerConfig = {
@@ -110,6 +112,16 @@ beforeAll(async () => {
       }
       ids.push(id)
     }
+    // Aliases: a protected one moved twice (the time between is asked on the target), one deleted.
+    const registeredPath = `/v1/registered-models/${name}`
+    expect((await call("PATCH", registeredPath, { owner: "ml-team", protectedAliases: ["champion"] })).status).toBe(200)
+    expect((await call("PUT", `${registeredPath}/aliases/champion`, { version: "0.0.0" })).status).toBe(200)
+    expect((await call("PUT", `${registeredPath}/aliases/challenger`, { version: "2.0.0" })).status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const aliasBetween = new Date().toISOString()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await call("PUT", `${registeredPath}/aliases/champion`, { version: "1.0.0" })).status).toBe(200)
+    expect((await call("DELETE", `${registeredPath}/aliases/challenger`)).status).toBe(204)
     // An experiment with sticky assignments, exposures and metric summaries.
     const register = (variant: string) => call("POST", "/v1/models", metadata({ name: variant, version: "1.0.0" }))
     const { control, experiment, treatment } = await startedExperiment(call, register, "checkout-test")
@@ -178,7 +190,9 @@ beforeAll(async () => {
       reports: (await call("GET", "/v1/drift/reports?monitorId=latency")).body,
       webhooks: (await call("GET", "/v1/drift/webhooks")).body,
       check,
-      pipeline
+      pipeline,
+      registered: (await call("GET", registeredPath)).body,
+      aliasBetween
     }
   } finally {
     await killHard(server.child)
@@ -248,6 +262,7 @@ describe.each(targets)("ml-server migrate from $label", ({ label, to: toEnv, via
     expect(done.output).toMatch(
       /Verified: \d+ models, \d+ audit events, production pointers and \d+ artifacts \(\d+ bytes\) and 2 API keys/
     )
+    expect(done.output).toMatch(/Verified: \d+ registered models with their aliases match the source/)
     expect(done.output).toMatch(/Verified: 1 experiments \(40 sticky assignments, counters, summaries\)/)
     expect(done.output).toMatch(/, 1 drift monitors \(\d+ reports, windows, baselines\), 1 webhooks \(\d+ deliveries\)/)
     expect(done.output).toMatch(/and 1 pipelines \(\d+ buffered samples, 1 updates\) match the source/)
@@ -270,6 +285,14 @@ describe.each(targets)("ml-server migrate from $label", ({ label, to: toEnv, via
         expect((await call("GET", `/v1/models/${model.id}/history`)).body).toEqual(expected.histories[i])
       }
       expect((await call("GET", `/v1/registry/${name}/production`)).body).toEqual(expected.production)
+      // The registered model with its owner, protection and alias pointers; the alias's past is answered too.
+      expect((await call("GET", `/v1/registered-models/${name}`)).body).toEqual(expected.registered)
+      expect((expected.registered as { aliases: unknown }).aliases).toEqual({ champion: expected.ids[1] })
+      const championThen = await call(
+        "GET",
+        `/v1/registered-models/${name}/aliases/champion?at=${encodeURIComponent(expected.aliasBetween)}`
+      )
+      expect(championThen.body.id).toBe(expected.ids[0])
       const keyEvents = await anonymous("GET", "/v1/keys/events", undefined, bearer(bootstrapToken))
       expect(keyEvents.body).toEqual(expected.keyEvents)
       expect(keyEvents.body.items.map((e: { action: string }) => e.action)).toEqual(["created", "created", "revoked"])

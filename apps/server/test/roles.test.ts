@@ -339,6 +339,7 @@ describe("keys confined by modelNames", () => {
   /** Bodies creating churn resources; other routes send their endpoint's example (valid, so decoding passes). */
   const churnBodies = (): Record<string, unknown> => ({
     registerModel: metadata({ name: "churn-c" }),
+    createRegisteredModel: { name: "churn-c" },
     createExperiment: experiment(churn.model, churn.modelB),
     createPipeline: { name: "p", modelId: churn.model },
     createMonitor: monitor(churn.model),

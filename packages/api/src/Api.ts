@@ -11,6 +11,7 @@ import {
   CreateExperimentInput,
   CreateMonitorInput,
   CreatePipelineInput,
+  CreateRegisteredModelInput,
   CreateWebhookInput,
   Delivery,
   DriftAlert,
@@ -33,11 +34,16 @@ import {
   RecordedCount,
   RecordExposuresInput,
   RecordMetricsInput,
+  RegisteredModel,
+  RegisteredModelDetail,
+  RegisteredModelPage,
   RegisterModelInput,
   SamplesRequest,
+  SetAliasInput,
   UpdateExperimentInput,
   UpdateModelInput,
-  UpdateRecord
+  UpdateRecord,
+  UpdateRegisteredModelInput
 } from "@org/ml-core"
 import type { Schema } from "effect"
 import * as Access from "./Access.js"
@@ -77,6 +83,12 @@ export const namedSchemas: Readonly<Record<string, Schema.Top>> = {
   PromoteModelInput,
   AuditEvent,
   ModelPage,
+  RegisteredModel,
+  RegisteredModelDetail,
+  RegisteredModelPage,
+  CreateRegisteredModelInput,
+  UpdateRegisteredModelInput,
+  SetAliasInput,
   Experiment,
   ExperimentList,
   CreateExperimentInput,

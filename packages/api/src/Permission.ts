@@ -15,6 +15,8 @@ export const permissions = [
   "models:promote",
   /** Promotion to production or archived: checked by the promote handler on the target status. */
   "models:promote-production",
+  /** Setting or deleting a protected alias, and changing which aliases are protected: checked by the handlers. */
+  "models:protected-aliases",
   "experiments:read",
   /** What production services send: assignments, metric and exposure events. */
   "experiments:record",

@@ -5,21 +5,31 @@
  * routes used to write inline.
  */
 import {
+  AliasName,
   AuditEvent,
+  CreateRegisteredModelInput,
   Instant,
   ListModelsQuery,
+  ListRegisteredModelsQuery,
   Model,
   ModelId,
   ModelName,
   ModelPage,
+  OnBehalfOf,
   PromoteModelInput,
+  RegisteredModel,
+  RegisteredModelDetail,
+  RegisteredModelPage,
   RegisterModelInput,
+  SafeText,
   SearchModelsQuery,
   SearchPage,
+  SetAliasInput,
   Sha256Hex,
   TagKey,
   TagValue,
-  UpdateModelInput
+  UpdateModelInput,
+  UpdateRegisteredModelInput
 } from "@org/ml-core"
 import { Schema, SchemaTransformation } from "effect"
 import { endpoint } from "./Endpoint.js"
@@ -28,6 +38,7 @@ export const ModelIdParams = Schema.Struct({ id: ModelId })
 export const ModelNameParams = Schema.Struct({ name: ModelName })
 export const ModelTagParams = Schema.Struct({ id: ModelId, key: TagKey })
 export const SetTagInput = Schema.Struct({ value: TagValue })
+export const AliasParams = Schema.Struct({ name: ModelName, alias: AliasName })
 
 /** The registry's instant rule, documented as an RFC 3339 date-time. */
 const DateTime = Schema.String.annotate({ format: "date-time" }).check(...Instant.ast.checks!)
@@ -53,6 +64,18 @@ const LimitFromDigits = Schema.String.check(Schema.isPattern(/^\d+$/u, { message
     SchemaTransformation.transform({ decode: Number, encode: String })
   )
 )
+/** The core's registered-model list query as it arrives in a URL. */
+export const ListRegisteredModelsParams = Schema.Struct({
+  ...ListRegisteredModelsQuery.fields,
+  limit: Schema.optionalKey(LimitFromDigits)
+})
+
+/** Why every version of a registered model is archived; the actor is the authenticated principal. */
+export const ArchiveRegisteredModelInput = Schema.Struct({
+  reason: Schema.optionalKey(SafeText(1024)),
+  onBehalfOf: Schema.optionalKey(OnBehalfOf)
+})
+
 /** The core's list query as it arrives in a URL. */
 export const ListModelsParams = Schema.Struct({
   ...ListModelsQuery.fields,
@@ -337,6 +360,205 @@ export const getProduction = endpoint({
   errors: ["NotFound", "StorageError"]
 })
 
+const exampleRegisteredModel: RegisteredModel = {
+  name: "fraud-detector",
+  description: "Card-not-present fraud scores",
+  owner: "risk-team",
+  tags: { domain: "payments" },
+  protectedAliases: ["champion"],
+  aliases: { champion: exampleId },
+  createdAt: "2025-06-01T10:00:00.000Z",
+  updatedAt: "2025-06-02T08:30:00.000Z",
+  revision: 3
+}
+
+export const listRegisteredModels = endpoint({
+  operationId: "listRegisteredModels",
+  method: "GET",
+  path: "/v1/registered-models",
+  resource: "Models",
+  summary: "List registered models (ascending by name, cursor pagination)",
+  permission: "models:read",
+  query: ListRegisteredModelsParams,
+  success: {
+    status: 200,
+    description: "A page of registered models",
+    schema: RegisteredModelPage,
+    example: { items: [exampleRegisteredModel], nextCursor: null }
+  },
+  errors: ["StorageError"]
+})
+
+export const createRegisteredModel = endpoint({
+  operationId: "createRegisteredModel",
+  method: "POST",
+  path: "/v1/registered-models",
+  resource: "Models",
+  summary: "Create a registered model (registering a version of a new name creates one implicitly)",
+  description: "Setting `protectedAliases` needs `models:protected-aliases` (admin).",
+  permission: "models:write",
+  body: {
+    schema: CreateRegisteredModelInput,
+    description: "registered model",
+    example: { name: "fraud-detector", description: "Card-not-present fraud scores", tags: { domain: "payments" } }
+  },
+  success: {
+    status: 201,
+    description: "Created",
+    schema: RegisteredModel,
+    example: { ...exampleRegisteredModel, aliases: {}, revision: 1 },
+    headers: [{ name: "location", description: "/v1/registered-models/{name}", schema: Schema.String }]
+  },
+  errors: ["RegisteredModelConflictError", "StorageError"]
+})
+
+export const getRegisteredModel = endpoint({
+  operationId: "getRegisteredModel",
+  method: "GET",
+  path: "/v1/registered-models/{name}",
+  resource: "Models",
+  summary: "A registered model with its newest version per status and its aliases resolved",
+  permission: "models:read",
+  params: ModelNameParams,
+  success: {
+    status: 200,
+    description: "The registered model",
+    schema: RegisteredModelDetail,
+    example: {
+      ...exampleRegisteredModel,
+      latestVersions: [{ ...exampleModel, status: "production" }],
+      resolvedAliases: [{ alias: "production", modelId: exampleId, version: "1.4.0" }, {
+        alias: "champion",
+        modelId: exampleId,
+        version: "1.4.0"
+      }]
+    }
+  },
+  errors: ["RegisteredModelNotFoundError", "StorageError"]
+})
+
+export const updateRegisteredModel = endpoint({
+  operationId: "updateRegisteredModel",
+  method: "PATCH",
+  path: "/v1/registered-models/{name}",
+  resource: "Models",
+  summary: "Update a registered model's description, owner, tags or protected aliases",
+  description: "Tags replace the stored ones. Changing `protectedAliases` needs `models:protected-aliases` (admin).",
+  permission: "models:write",
+  params: ModelNameParams,
+  body: {
+    schema: UpdateRegisteredModelInput,
+    description: "registered model update",
+    example: { owner: "risk-team", tags: { domain: "payments", tier: "1" } }
+  },
+  success: { status: 200, description: "Updated", schema: RegisteredModel, example: exampleRegisteredModel },
+  errors: ["RegisteredModelNotFoundError", "StorageError"]
+})
+
+export const getRegisteredModelHistory = endpoint({
+  operationId: "getRegisteredModelHistory",
+  method: "GET",
+  path: "/v1/registered-models/{name}/history",
+  resource: "Models",
+  summary: "Audit trail of every version of a registered model, alias moves included",
+  permission: "models:read",
+  params: ModelNameParams,
+  success: {
+    status: 200,
+    description: "Events, oldest first",
+    schema: Schema.Array(AuditEvent),
+    example: [exampleEvent, {
+      ...exampleEvent,
+      action: "alias_set",
+      alias: "champion",
+      from: null,
+      to: null,
+      reason: null,
+      changes: { modelId: { from: null, to: exampleId }, version: { from: null, to: "1.4.0" } }
+    }]
+  },
+  errors: ["RegisteredModelNotFoundError", "StorageError"]
+})
+
+export const archiveRegisteredModel = endpoint({
+  operationId: "archiveRegisteredModel",
+  method: "POST",
+  path: "/v1/registered-models/{name}/archive",
+  resource: "Models",
+  summary: "Archive every version of a registered model in one audited step",
+  permission: "models:promote-production",
+  params: ModelNameParams,
+  body: {
+    schema: ArchiveRegisteredModelInput,
+    description: "archive",
+    example: { reason: "replaced by fraud-detector-v2" },
+    optional: true
+  },
+  success: {
+    status: 200,
+    description: "Every version archived",
+    schema: RegisteredModelDetail,
+    example: {
+      ...exampleRegisteredModel,
+      latestVersions: [{ ...exampleModel, status: "archived" }],
+      resolvedAliases: [{ alias: "champion", modelId: exampleId, version: "1.4.0" }]
+    }
+  },
+  errors: ["RegisteredModelNotFoundError", "StorageError"]
+})
+
+export const setAlias = endpoint({
+  operationId: "setAlias",
+  method: "PUT",
+  path: "/v1/registered-models/{name}/aliases/{alias}",
+  resource: "Models",
+  summary: "Point an alias at a version (audited alias_set)",
+  description: "The body names the version by `version` or by `modelId` (exactly one). `production` is built in " +
+    "and moves only with promotions (409); a protected alias needs `models:protected-aliases` (admin).",
+  permission: "models:promote",
+  params: AliasParams,
+  body: { schema: SetAliasInput, description: "alias target", example: { version: "1.4.0" } },
+  success: { status: 200, description: "The version the alias now points at", schema: Model, example: exampleModel },
+  errors: [
+    "RegisteredModelNotFoundError",
+    "ModelNotFoundError",
+    "ReservedAliasError",
+    "ProtectedAliasError",
+    "StorageError"
+  ]
+})
+
+export const deleteAlias = endpoint({
+  operationId: "deleteAlias",
+  method: "DELETE",
+  path: "/v1/registered-models/{name}/aliases/{alias}",
+  resource: "Models",
+  summary: "Remove an alias (audited alias_deleted)",
+  permission: "models:promote",
+  params: AliasParams,
+  success: { status: 204, description: "Removed" },
+  errors: [
+    "RegisteredModelNotFoundError",
+    "AliasNotFoundError",
+    "ReservedAliasError",
+    "ProtectedAliasError",
+    "StorageError"
+  ]
+})
+
+export const getAlias = endpoint({
+  operationId: "getAlias",
+  method: "GET",
+  path: "/v1/registered-models/{name}/aliases/{alias}",
+  resource: "Models",
+  summary: "The version an alias points at, now or at a past instant (`production`: the production version)",
+  permission: "models:read",
+  params: AliasParams,
+  query: ProductionQuery,
+  success: { status: 200, description: "The version", schema: Model, example: exampleModel },
+  errors: ["RegisteredModelNotFoundError", "AliasNotFoundError", "StorageError"]
+})
+
 /** Every registry endpoint, in the order the docs list them. */
 export const endpoints = [
   registerModel,
@@ -350,5 +572,14 @@ export const endpoints = [
   downloadArtifact,
   promoteModel,
   getHistory,
-  getProduction
+  getProduction,
+  listRegisteredModels,
+  createRegisteredModel,
+  getRegisteredModel,
+  updateRegisteredModel,
+  getRegisteredModelHistory,
+  archiveRegisteredModel,
+  setAlias,
+  deleteAlias,
+  getAlias
 ] as const

@@ -30,6 +30,8 @@ export * from "./registry/ModelSearchEvaluation.js"
 export * as ModelStore from "./registry/ModelStore.js"
 export * as RegistryEventDelivery from "./registry/RegistryEventDelivery.js"
 export * from "./registry/RegistryEvents.js"
+export * from "./registry/RegisteredModel.js"
+export * from "./registry/RegisteredModelChanges.js"
 
 export * from "./stats/index.js"
 

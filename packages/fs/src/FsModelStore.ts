@@ -7,7 +7,7 @@
  * journal (replay appends them in order; compaction writes them in that order), and an outbox
  * consumer's cursor is a line of its own.
  */
-import { AuditEvent, Model, ModelStore, StorageError, storedRecord } from "@org/ml-core"
+import { AuditEvent, Model, ModelStore, RegisteredModel, StorageError, storedRecord } from "@org/ml-core"
 import { Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -17,10 +17,18 @@ export interface FsModelStoreOptions {
   readonly directory: string
 }
 
-/** One line of registry.jsonl: a registration, or a committed change (models written, events appended). */
+/**
+ * One line of registry.jsonl: a registration, or a committed change (models written, events
+ * appended, and the registered model with its alias pointers written when the change had one).
+ */
 export const JournalEntry = Schema.Union([
   Schema.Struct({ op: Schema.Literal("insert"), model: Model, event: AuditEvent }),
-  Schema.Struct({ op: Schema.Literal("commit"), put: Schema.Array(Model), events: Schema.Array(AuditEvent) }),
+  Schema.Struct({
+    op: Schema.Literal("commit"),
+    put: Schema.Array(Model),
+    events: Schema.Array(AuditEvent),
+    registered: Schema.optionalKey(RegisteredModel)
+  }),
   Schema.Struct({ op: Schema.Literal("cursor"), consumer: Schema.String, sequence: Schema.Int })
 ])
 export type JournalEntry = typeof JournalEntry.Type
@@ -59,16 +67,35 @@ export const snapshotEntries = (state: State): ReadonlyArray<JournalEntry> => {
     after = page[page.length - 1]!.sequence
   }
   endRun()
+  // Registered models as they are now: replaying writes each record over whatever was before.
+  for (const record of Effect.runSync(state.listRegistered({ limit: Number.MAX_SAFE_INTEGER }))) {
+    entries.push({ op: "commit", put: [], events: [], registered: record })
+  }
   for (const [consumer, sequence] of state.eventCursors()) entries.push({ op: "cursor", consumer, sequence })
   return entries
 }
+
+/** Replays a committed entry as it was committed: the checks already passed when it was written. */
+const replayCommit = (state: State, entry: JournalEntry & { readonly op: "commit" }) =>
+  Effect.flatMap(
+    entry.registered === undefined ? Effect.succeed(undefined) : state.getRegistered(entry.registered.name),
+    (current) =>
+      state.commit({
+        expected: [],
+        put: entry.put,
+        events: entry.events,
+        ...(entry.registered === undefined
+          ? {}
+          : { registered: { expectedRevision: current?.revision ?? null, put: entry.registered } })
+      })
+  )
 
 const replayEntry = (state: State, entry: JournalEntry) => {
   switch (entry.op) {
     case "insert":
       return state.insert(entry.model, entry.event)
     case "commit":
-      return state.commit({ expected: [], put: entry.put, events: entry.events })
+      return replayCommit(state, entry)
     case "cursor":
       return state.advanceEventCursor(entry.consumer, entry.sequence)
   }
@@ -90,10 +117,17 @@ export const make = (options: FsModelStoreOptions) =>
     return ModelStore.ModelStore.of({
       insert: (model, event) => journal.mutate((s) => s.insert(model, event), () => ({ op: "insert", model, event })),
       commit: (change) =>
-        journal.mutate((s) => s.commit(change), () => ({ op: "commit", put: change.put, events: change.events })),
+        journal.mutate((s) => s.commit(change), () => ({
+          op: "commit",
+          put: change.put,
+          events: change.events,
+          ...(change.registered ? { registered: change.registered.put } : {})
+        })),
       get: (id) => read((s) => s.get(id)),
       findByNameVersion: (name, version) => read((s) => s.findByNameVersion(name, version)),
       productionOf: (name) => read((s) => s.productionOf(name)),
+      getRegistered: (name) => read((s) => s.getRegistered(name)),
+      listRegistered: (query) => read((s) => s.listRegistered(query)),
       list: (query) => read((s) => s.list(query)),
       search: (query) => read((s) => s.search(query)),
       countByStatus: () => read((s) => s.countByStatus()),

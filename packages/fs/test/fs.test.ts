@@ -22,7 +22,8 @@ import {
   sampleExperiment,
   sampleModel,
   sampleMonitor,
-  samplePipeline
+  samplePipeline,
+  sampleRegisteredModel
 } from "@org/ml-core/testing"
 import { Effect, Exit, Layer } from "effect"
 import { spawnSync } from "node:child_process"
@@ -413,6 +414,46 @@ describe("fs journal durability", () => {
     )
     expect(stored).toEqual(model)
     expect(history).toHaveLength(1)
+  })
+
+  it("keeps registered models, alias pointers and alias events over a restart and a compaction", async () => {
+    const directory = path.join(root, "aliases")
+    const model = sampleModel({ name: "aliased" })
+    const registered = sampleRegisteredModel({ name: "aliased" })
+    const moved = { ...registered, aliases: { champion: model.id }, revision: 2 }
+    await useStore(
+      directory,
+      ModelStore.ModelStore.use((s) =>
+        Effect.gen(function*() {
+          yield* s.insert(model, sampleEvent(model))
+          yield* s.commit({
+            expected: [],
+            put: [],
+            events: [],
+            registered: { expectedRevision: null, put: registered }
+          })
+          yield* s.commit({
+            expected: [],
+            put: [],
+            events: [sampleEvent(model, { action: "alias_set", alias: "champion", to: null })],
+            registered: { expectedRevision: 1, put: moved }
+          })
+        })
+      )
+    )
+    const read = () =>
+      useStore(
+        directory,
+        ModelStore.ModelStore.use((s) =>
+          Effect.all([s.getRegistered("aliased"), s.listRegistered({ limit: 10 }), s.historyOfName("aliased")])
+        )
+      )
+    const [afterRestart, listed, history] = await read()
+    expect(afterRestart).toEqual(moved)
+    expect(listed).toEqual([moved])
+    expect(history.map((e) => e.action)).toEqual(["registered", "alias_set"])
+    await compactByRestart(directory, "registry", read)
+    expect(await read()).toEqual([moved, [moved], history])
   })
 
   it("drops a torn final line left by a crash and keeps the rest", async () => {

@@ -12,15 +12,19 @@ import {
   CreateExperimentInput,
   CreateMonitorInput,
   CreatePipelineInput,
+  CreateRegisteredModelInput,
   CreateWebhookInput,
   decodeInput,
   DriftDetector,
   ListModelsQuery,
+  ListRegisteredModelsQuery,
   ModelRegistry,
   OnlineLearner,
   RegisterModelInput,
+  SetAliasInput,
   type StorageError,
-  UpdateModelInput
+  UpdateModelInput,
+  UpdateRegisteredModelInput
 } from "@org/ml-core"
 import { errorClasses, InternalError, type MlApiError } from "@org/ml-sdk"
 import { Cause, Context, Effect, Exit, Fiber, Layer, ManagedRuntime } from "effect"
@@ -90,7 +94,11 @@ const decoders: { readonly [Service in "registry" | "experiments" | "drift" | "l
   registry: {
     registerModel: [0, decodeInput(RegisterModelInput, "model metadata")],
     updateModel: [1, decodeInput(UpdateModelInput, "model update")],
-    listModels: [0, (query) => decodeInput(ListModelsQuery, "model query")(query ?? {})]
+    listModels: [0, (query) => decodeInput(ListModelsQuery, "model query")(query ?? {})],
+    createRegisteredModel: [0, decodeInput(CreateRegisteredModelInput, "registered model")],
+    updateRegisteredModel: [1, decodeInput(UpdateRegisteredModelInput, "registered model update")],
+    listRegisteredModels: [0, (query) => decodeInput(ListRegisteredModelsQuery, "registered model query")(query ?? {})],
+    setAlias: [2, decodeInput(SetAliasInput, "alias target")]
   },
   experiments: { createExperiment: [0, decodeInput(CreateExperimentInput, "experiment")] },
   drift: {

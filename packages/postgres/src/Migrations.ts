@@ -396,6 +396,19 @@ export const migrations: ReadonlyArray<Migration> = [
         sequence bigint NOT NULL
       )`
     ]
+  },
+  {
+    version: 16,
+    name: "registered models and their aliases",
+    statements: [
+      // One row per name: the record (description, owner, tags, alias pointers) and its revision,
+      // compared and replaced by a commit under the name's advisory lock.
+      `CREATE TABLE ml_registered_models (
+        name text COLLATE "C" PRIMARY KEY,
+        revision integer NOT NULL,
+        record jsonb NOT NULL
+      )`
+    ]
   }
 ]
 

@@ -18,6 +18,7 @@ import {
   Model,
   ModelConflictError,
   ModelStore,
+  RegisteredModel,
   StaleRevisionError,
   storedRecord
 } from "@org/ml-core"
@@ -27,6 +28,7 @@ import { PostgresClient, type PostgresClientShape } from "./PostgresClient.js"
 import { searchModels } from "./PostgresModelSearch.js"
 
 const models = storedRecord(Model)
+const registeredModels = storedRecord(RegisteredModel)
 const auditEvents = storedRecord(AuditEvent)
 
 // The second key of the advisory locks that guard a name's production pointer (the first is the name's hash).
@@ -144,7 +146,8 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
         sql.begin(async (tx): Promise<"ok" | "stale"> => {
           const names = change.put.map((m) => m.name)
           if (change.production) names.push(change.production.name)
-          await lockNames(tx, names)
+          // The registered model's name lock also serializes two first writes (expecting no row).
+          await lockNames(tx, change.registered ? [...names, change.registered.put.name] : names)
           const ids = [...new Set([...change.expected.map((e) => e.id), ...change.put.map((m) => m.id)])].sort()
           const locked = ids.length === 0 ? [] : await tx<Array<{ id: string; revision: number }>>`
             SELECT id, revision FROM ml_models WHERE id IN ${tx(ids)} ORDER BY id FOR UPDATE`
@@ -161,6 +164,15 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
           if (change.production && (pointers.get(change.production.name) ?? null) !== change.production.expectedId) {
             return "stale"
           }
+          if (change.registered) {
+            const { expectedRevision, put } = change.registered
+            const [row] = await tx<Array<{ revision: number }>>`
+              SELECT revision FROM ml_registered_models WHERE name = ${put.name} FOR UPDATE`
+            if ((row?.revision ?? null) !== expectedRevision) return "stale"
+            await tx`INSERT INTO ml_registered_models (name, revision, record)
+              VALUES (${put.name}, ${put.revision}, ${tx.json(put as never)})
+              ON CONFLICT (name) DO UPDATE SET revision = excluded.revision, record = excluded.record`
+          }
           for (const model of change.put) await upsertModel(tx, model)
           for (const { name, id } of ModelStore.productionPointerChanges(change.put, (n) => pointers.get(n))) {
             await setProduction(tx, name, id)
@@ -174,6 +186,24 @@ export const make = ({ ping, query, sql }: PostgresClientShape): ModelStore.Mode
             )
           )
         ),
+
+    getRegistered: (name) =>
+      query("registered model lookup", async () => {
+        const [row] = await sql<
+          Array<{ record: unknown }>
+        >`SELECT record FROM ml_registered_models WHERE name = ${name}`
+        return row === undefined ? undefined : registeredModels.orThrow(row.record, `ml_registered_models row ${name}`)
+      }),
+
+    listRegistered: (q) =>
+      query("registered model list", async () => {
+        const rows = await sql<Array<{ name: string; record: unknown }>>`
+          SELECT name, record FROM ml_registered_models WHERE true
+          ${q.cursor === undefined ? sql`` : sql`AND name > ${q.cursor}`}
+          ${q.namePrefix === undefined ? sql`` : sql`AND name LIKE ${likePrefix(q.namePrefix)}`}
+          ORDER BY name LIMIT ${q.limit}`
+        return rows.map((row) => registeredModels.orThrow(row.record, `ml_registered_models row ${row.name}`))
+      }),
 
     countByStatus: () =>
       query("count", async () => {

@@ -2,7 +2,13 @@
 // see: promotions racing through separate pools (separate instances) and rows that do not decode.
 import { FsArtifactStore } from "@org/ml-adapter-fs"
 import { MetricsSink, ModelRegistry, ModelStore } from "@org/ml-core"
-import { modelRegistryContract, modelStoreContract, sampleEvent, sampleModel } from "@org/ml-core/testing"
+import {
+  aliasMovesAcrossInstances,
+  modelRegistryContract,
+  modelStoreContract,
+  sampleEvent,
+  sampleModel
+} from "@org/ml-core/testing"
 import { Effect, Exit, Layer } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -41,6 +47,14 @@ modelRegistryContract(
       )
     )
 )
+
+// Each instance has its own pool, as separate server processes would.
+aliasMovesAcrossInstances("postgres", () =>
+  ModelRegistry.layer().pipe(
+    Layer.provide(
+      Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)
+    )
+  ))
 
 describe("PostgresModelStore across instances", () => {
   it("lets exactly one of concurrent first promotions of a name win, each through its own pool", async () => {

@@ -61,6 +61,10 @@ const registryKeysOf = (prefix: string) => ({
   production: (name: string) => `${prefix}ml:production:${keyPart(name)}`,
   /** Hash status -> number of models. */
   counts: () => `${prefix}ml:model-counts`,
+  /** JSON of one registered model, its alias pointers included. */
+  registered: (name: string) => `${prefix}ml:registered-model:${keyPart(name)}`,
+  /** Sorted set of every registered model's name (all scores 0, ordered bytewise by name). */
+  registeredIndex: () => `${prefix}ml:registered-models`,
   /** Lists of audit event JSON, per model and per name. */
   auditOfModel: (id: string) => `${prefix}ml:audit:model:${keyPart(id)}`,
   auditOfName: (name: string) => `${prefix}ml:audit:name:${keyPart(name)}`,

@@ -15,6 +15,7 @@ import {
   ModelStatus,
   ModelStore,
   searchModelsIn,
+  RegisteredModel,
   StaleRevisionError,
   storedRecord
 } from "@org/ml-core"
@@ -59,6 +60,12 @@ if plan.production then
   local current = redis.call('GET', KEYS[plan.production.k]) or ''
   if current ~= plan.production.expected then return 'stale' end
 end
+if plan.registered then
+  local raw = redis.call('GET', KEYS[plan.registered.k])
+  local revision = 0
+  if raw then revision = cjson.decode(raw).revision end
+  if revision ~= plan.registered.expected then return 'stale' end
+end
 for _, p in ipairs(plan.put) do
   local old = redis.call('GET', KEYS[p.k])
   if old then
@@ -73,6 +80,10 @@ for _, p in ipairs(plan.put) do
   elseif not p.replaced and redis.call('GET', KEYS[p.pk]) == p.id then
     redis.call('DEL', KEYS[p.pk])
   end
+end
+if plan.registered then
+  redis.call('SET', KEYS[plan.registered.k], ARGV[plan.registered.json])
+  redis.call('ZADD', KEYS[plan.registered.index], 0, plan.registered.name)
 end
 for _, ev in ipairs(plan.events) do
   redis.call('RPUSH', KEYS[ev.m], ARGV[ev.json])
@@ -91,6 +102,7 @@ return 'ok'
 
 // What the scripts and hashes answer is decoded like any stored record, naming the key it came from.
 const models = storedRecord(Model)
+const registeredModels = storedRecord(RegisteredModel)
 const auditEvents = storedRecord(AuditEvent)
 /** The insert script answers the id already registered as (name, version), or null when it stored ours. */
 const insertResults = storedRecord(Schema.NullOr(ModelId))
@@ -243,6 +255,18 @@ export const make = (
             json: arg(JSON.stringify(model)),
             replaced: change.put.some((other) => other.name === model.name && other.status === "production")
           })),
+          // Revision 0 stands for "not stored yet" (the commit expects none).
+          ...(change.registered
+            ? {
+              registered: {
+                k: key(keys.registered(change.registered.put.name)),
+                index: key(keys.registeredIndex()),
+                name: change.registered.put.name,
+                expected: change.registered.expectedRevision ?? 0,
+                json: arg(JSON.stringify(change.registered.put))
+              }
+            }
+            : {}),
           events: change.events.map((event) => ({
             m: key(keys.auditOfModel(event.modelId)),
             n: key(keys.auditOfName(event.name)),
@@ -261,6 +285,25 @@ export const make = (
             )
         )
       ),
+
+    getRegistered: (name) =>
+      call("registered model lookup", () => getJson(redis, keys.registered(name), registeredModels)),
+
+    listRegistered: (query) =>
+      call("registered model list", async () => {
+        // Names are identifiers (ASCII), so Redis's bytewise order is the order the other stores use.
+        const start = query.cursor !== undefined && (query.namePrefix === undefined || query.cursor >= query.namePrefix)
+          ? `(${query.cursor}`
+          : query.namePrefix !== undefined
+          ? `[${query.namePrefix}`
+          : "-"
+        const names = (await redis.zrangebylex(keys.registeredIndex(), start, "+", "LIMIT", 0, query.limit))
+          .filter((name) => query.namePrefix === undefined || name.startsWith(query.namePrefix))
+        if (names.length === 0) return []
+        const registeredKeys = names.map(keys.registered)
+        const raws = await redis.mget(registeredKeys)
+        return raws.flatMap((raw, i) => raw === null ? [] : [parseJson(raw, registeredKeys[i]!, registeredModels)])
+      }),
 
     countByStatus: () =>
       call("count", async () => {

@@ -9,6 +9,7 @@ import {
   type StorageError
 } from "@org/ml-core"
 import {
+  aliasMovesAcrossInstances,
   driftStoreContract,
   experimentStoreContract,
   modelRegistryContract,
@@ -56,6 +57,14 @@ modelRegistryContract(
       )
     )
 )
+
+// Each instance has its own connection, as separate server processes would.
+aliasMovesAcrossInstances("redis", () =>
+  ModelRegistry.layer().pipe(
+    Layer.provide(
+      Layer.mergeAll(storeLayer(), FsArtifactStore.layer({ directory: artifactsDir }), MetricsSink.layerMemory)
+    )
+  ))
 
 pipelineStoreContract(
   "redis",

@@ -317,6 +317,63 @@ export const modelsCommand = (run: Run): Command => {
     "ml models download 01J9Z8K2W4X6Y8A0B2C4D6E8FG --out model.bin"
   ))
 
+  const alias = withExamples(
+    new Command("alias").description("aliases of a registered model: set, get (now or at a time), delete"),
+    "ml models alias set churn champion --version 1.1.0",
+    "ml models alias get churn champion --at 2026-06-01T00:00:00Z"
+  )
+  alias.addCommand(withExamples(
+    new Command("set")
+      .description("point an alias at a version (by --version or --model-id)")
+      .argument("<name>", "model name")
+      .argument("<alias>", "alias, e.g. champion")
+      .option("--version <version>", "the version the alias points at")
+      .option("--model-id <modelId>", "the version the alias points at, by id")
+      .action(function(this: Command, name: string, aliasName: string) {
+        return run(this, async (context) => {
+          const o = this.opts<{ version?: string; modelId?: string }>()
+          if ((o.version === undefined) === (o.modelId === undefined)) {
+            throw usageError("give exactly one of --version and --model-id")
+          }
+          const model = await context.client.registry.setAlias(
+            name,
+            aliasName,
+            o.version !== undefined ? { version: o.version } : { modelId: o.modelId! }
+          )
+          context.out.result(model, () => `${name}@${aliasName} -> ${model.version} (${model.id})`)
+        })
+      }),
+    "ml models alias set churn champion --version 1.1.0"
+  ))
+  alias.addCommand(withExamples(
+    new Command("get")
+      .description("the version an alias points at, now or at a time (production: the production version)")
+      .argument("<name>", "model name")
+      .argument("<alias>", "alias")
+      .option("--at <time>", "ISO 8601 time", parseInstant("--at"))
+      .action(function(this: Command, name: string, aliasName: string) {
+        return run(this, async (context) => {
+          const model = await context.client.registry.getAlias(name, aliasName, this.opts<{ at?: string }>().at)
+          context.out.result(model, () => modelText(model))
+        })
+      }),
+    "ml models alias get churn champion"
+  ))
+  alias.addCommand(withExamples(
+    new Command("delete")
+      .description("remove an alias")
+      .argument("<name>", "model name")
+      .argument("<alias>", "alias")
+      .action(function(this: Command, name: string, aliasName: string) {
+        return run(this, async (context) => {
+          await context.client.registry.deleteAlias(name, aliasName)
+          context.out.result({ name, alias: aliasName, deleted: true }, () => `${name}@${aliasName} deleted`)
+        })
+      }),
+    "ml models alias delete churn challenger"
+  ))
+  models.addCommand(alias)
+
   models.addCommand(withExamples(
     new Command("production")
       .description("the production version of a model name, now or at a time")

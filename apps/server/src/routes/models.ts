@@ -5,6 +5,7 @@
  */
 import { hasPermission, NotFound, Registry } from "@org/ml-api"
 import {
+  type Access,
   ArtifactTooLargeError,
   immutableModelFields,
   type Model,
@@ -72,6 +73,19 @@ const artifactResponse = ({ model, stream }: { model: Model; stream: ReadableStr
     }
   })
 }
+
+/** Protected aliases move, and change protection, only with this admin permission. */
+const protectedAliasesPermission = "models:protected-aliases"
+
+/** A create or update that sets `protectedAliases`, refused (403) to a caller who may not change them. */
+const refuseProtectionChange = <A>(
+  principal: Access.Principal,
+  body: { readonly protectedAliases?: ReadonlyArray<string> | undefined },
+  then: () => A
+) =>
+  body.protectedAliases !== undefined && !hasPermission(principal.role, protectedAliasesPermission)
+    ? Effect.fail(forbidden(principal, protectedAliasesPermission))
+    : then()
 
 /** Promotion targets beyond an editor's reach. */
 const endStates: ReadonlySet<string> = new Set(["production", "archived"])
@@ -179,6 +193,77 @@ export const modelRoutes = (mount: Mount<AppServices>, options: { readonly maxUp
           )
         )
       )
+  )
+
+  mount(app, Registry.listRegisteredModels, ({ query }) => registry((r) => r.listRegisteredModels(query)))
+
+  mount(
+    app,
+    Registry.createRegisteredModel,
+    ({ actor, body, principal }) =>
+      refuseProtectionChange(principal, body, () =>
+        registry((r) => r.createRegisteredModel(body, { actor })).pipe(
+          Effect.map((created) =>
+            new Reply(created, { location: `/v1/registered-models/${encodeURIComponent(created.name)}` })
+          )
+        ))
+  )
+
+  mount(app, Registry.getRegisteredModel, ({ params }) => registry((r) => r.getRegisteredModel(params.name)))
+
+  mount(
+    app,
+    Registry.updateRegisteredModel,
+    ({ body, params, principal }) =>
+      refuseProtectionChange(principal, body, () => registry((r) => r.updateRegisteredModel(params.name, body)))
+  )
+
+  mount(
+    app,
+    Registry.getRegisteredModelHistory,
+    ({ params }) => registry((r) => r.getRegisteredModelHistory(params.name))
+  )
+
+  mount(
+    app,
+    Registry.archiveRegisteredModel,
+    ({ actor, body, onBehalfOf, params }) =>
+      registry((r) =>
+        r.archiveRegisteredModel(params.name, {
+          actor,
+          onBehalfOf: body?.onBehalfOf ?? onBehalfOf,
+          reason: body?.reason
+        })
+      )
+  )
+
+  // Protected aliases are checked by the use case on the state it commits against (no race with a PATCH).
+  const aliasOptions = (actor: string, onBehalfOf: string | undefined, principal: Access.Principal) => ({
+    actor,
+    onBehalfOf,
+    mayMoveProtected: hasPermission(principal.role, protectedAliasesPermission)
+  })
+
+  mount(
+    app,
+    Registry.setAlias,
+    ({ actor, body, onBehalfOf, params, principal }) =>
+      registry((r) => r.setAlias(params.name, params.alias, body, aliasOptions(actor, onBehalfOf, principal)))
+  )
+
+  mount(
+    app,
+    Registry.deleteAlias,
+    ({ actor, onBehalfOf, params, principal }) =>
+      registry((r) => r.deleteAlias(params.name, params.alias, aliasOptions(actor, onBehalfOf, principal))).pipe(
+        Effect.as(undefined)
+      )
+  )
+
+  mount(
+    app,
+    Registry.getAlias,
+    ({ params, query }) => registry((r) => r.resolveAlias(params.name, params.alias, query.at))
   )
 
   return app

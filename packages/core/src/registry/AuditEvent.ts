@@ -15,7 +15,11 @@ export const AuditAction = Schema.Literals([
   "updated",
   /** One key-value tag set (PUT /v1/models/{id}/tags/{key}); `changes` names the key. */
   "tag_set",
-  "tag_deleted"
+  "tag_deleted",
+  /** An alias of the name now points at this event's version (`changes` holds the version it left). */
+  "alias_set",
+  /** An alias of the name was removed; the event's version is the one it pointed at. */
+  "alias_deleted"
 ])
 export type AuditAction = typeof AuditAction.Type
 
@@ -36,7 +40,9 @@ export const AuditEvent = Schema.Struct({
   from: Schema.NullOr(ModelStatus),
   to: Schema.NullOr(ModelStatus),
   reason: Schema.NullOr(Schema.String),
-  changes: Schema.optionalKey(FieldChanges)
+  changes: Schema.optionalKey(FieldChanges),
+  /** The alias an alias_set or alias_deleted event moved. */
+  alias: Schema.optionalKey(Schema.String)
 })
 export type AuditEvent = typeof AuditEvent.Type
 
@@ -64,6 +70,7 @@ export const auditEvent = (
     readonly to?: ModelStatus | null
     readonly reason?: string | undefined
     readonly changes?: FieldChanges | undefined
+    readonly alias?: string | undefined
   } = {}
 ): AuditEvent => ({
   at,
@@ -76,7 +83,8 @@ export const auditEvent = (
   from: fields.from ?? null,
   to: fields.to ?? null,
   reason: fields.reason ?? null,
-  ...(fields.changes ? { changes: fields.changes } : {})
+  ...(fields.changes ? { changes: fields.changes } : {}),
+  ...(fields.alias !== undefined ? { alias: fields.alias } : {})
 })
 
 /**
@@ -90,6 +98,22 @@ export const productionAt = (events: ReadonlyArray<AuditEvent>, at: string): str
     if (Date.parse(event.at) > limit) break
     if (event.to === "production") current = event.modelId
     else if (event.from === "production" && current === event.modelId) current = null
+  }
+  return current
+}
+
+/**
+ * The id of the version `alias` pointed at at `at` (ISO time), or null; like `productionAt`, from
+ * the events of one name in append order.
+ */
+export const aliasAt = (events: ReadonlyArray<AuditEvent>, alias: string, at: string): string | null => {
+  const limit = Date.parse(at)
+  let current: string | null = null
+  for (const event of events) {
+    if (Date.parse(event.at) > limit) break
+    if (event.alias !== alias) continue
+    if (event.action === "alias_set") current = event.modelId
+    else if (event.action === "alias_deleted") current = null
   }
   return current
 }

@@ -42,6 +42,37 @@ export class IntegrityError extends Data.TaggedError("IntegrityError")<{
   readonly message: string
 }> {}
 
+export class RegisteredModelNotFoundError extends Data.TaggedError("RegisteredModelNotFoundError")<{
+  readonly name: string
+  readonly message: string
+}> {}
+
+/** A registered model of that name exists already (an explicit create; versions create theirs implicitly). */
+export class RegisteredModelConflictError extends Data.TaggedError("RegisteredModelConflictError")<{
+  readonly name: string
+  readonly message: string
+}> {}
+
+export class AliasNotFoundError extends Data.TaggedError("AliasNotFoundError")<{
+  readonly name: string
+  readonly alias: string
+  readonly message: string
+}> {}
+
+/** The built-in `production` alias moves only with promotions: it cannot be set or deleted directly. */
+export class ReservedAliasError extends Data.TaggedError("ReservedAliasError")<{
+  readonly name: string
+  readonly alias: string
+  readonly message: string
+}> {}
+
+/** A protected alias (the registered model's `protectedAliases`) moved by a caller who may not. */
+export class ProtectedAliasError extends Data.TaggedError("ProtectedAliasError")<{
+  readonly name: string
+  readonly alias: string
+  readonly message: string
+}> {}
+
 export type RegistryError =
   | ValidationError
   | ModelNotFoundError
@@ -50,4 +81,9 @@ export type RegistryError =
   | ArtifactStateError
   | ArtifactTooLargeError
   | IntegrityError
+  | RegisteredModelNotFoundError
+  | RegisteredModelConflictError
+  | AliasNotFoundError
+  | ReservedAliasError
+  | ProtectedAliasError
   | StorageError

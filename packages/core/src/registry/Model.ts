@@ -19,7 +19,7 @@ export type ModelId = typeof ModelId.Type
 
 // The u flag makes Effect export patterns to JSON Schema (OpenAPI), whose regexes are Unicode-mode.
 const identifierPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/u
-const identifier = (maxLength: number) =>
+export const identifier = (maxLength: number) =>
   Schema.String.check(
     Schema.isMinLength(1, { message: "must not be empty" }),
     Schema.isMaxLength(maxLength, { message: `must be at most ${maxLength} characters` }),

@@ -15,14 +15,19 @@ import { makeStorageGauges } from "../shared/StorageGauges.js"
 import { makeUlidGenerator } from "../shared/Ulid.js"
 import { ArtifactStore, type ArtifactStoreShape, type StoredArtifact } from "./ArtifactStore.js"
 import * as ArtifactStoreMemory from "./ArtifactStore.js"
-import { type Attribution, attribution, type AuditEvent, auditEvent, productionAt } from "./AuditEvent.js"
+import { aliasAt, type Attribution, attribution, type AuditEvent, auditEvent, productionAt } from "./AuditEvent.js"
 import {
+  AliasNotFoundError,
   ArtifactStateError,
   type ArtifactTooLargeError,
   type IntegrityError,
   type InvalidTransitionError,
   type ModelConflictError,
-  ModelNotFoundError
+  ModelNotFoundError,
+  ProtectedAliasError,
+  RegisteredModelConflictError,
+  RegisteredModelNotFoundError,
+  ReservedAliasError
 } from "./Errors.js"
 import { artifactRefusal, type DemotionTarget, transitionRefusal } from "./Lifecycle.js"
 import type {
@@ -48,6 +53,29 @@ import { parseFilter, parseOrderBy, SearchSyntaxError } from "./ModelSearch.js"
 import { decodeSearchCursor, encodeSearchCursor, type ModelSearchQuery } from "./ModelSearchEvaluation.js"
 import { ModelStore, type ModelStoreShape } from "./ModelStore.js"
 import * as ModelStoreMemory from "./ModelStore.js"
+import {
+  type CreateRegisteredModelInput,
+  type ListRegisteredModelsQuery,
+  MAX_ALIASES,
+  productionAlias,
+  type RegisteredModel,
+  type RegisteredModelDetail,
+  type RegisteredModelPage,
+  type SetAliasInput,
+  type UpdateRegisteredModelInput
+} from "./RegisteredModel.js"
+import {
+  aliasDeleteCommit,
+  aliasSetCommit,
+  archiveAllCommit,
+  type CurrentRegistered,
+  implicitRegisteredModel,
+  latestPerStatus,
+  newRegisteredModel,
+  registeredPatch,
+  registeredWrite,
+  resolvedAliases
+} from "./RegisteredModelChanges.js"
 
 export interface RegistrySettings {
   /** Where the previous production version goes when a new one is promoted (default archived). */
@@ -77,6 +105,13 @@ const emptyArtifactRefusal = () =>
     message: "The artifact is empty (0 bytes); upload its bytes, or pass allowEmpty=true to store an empty artifact",
     issues: [{ path: ["body"], message: "must not be empty (0 bytes) unless allowEmpty=true" }]
   })
+
+export interface AliasOptions extends Attribution {
+  /** Whether the caller may move the registered model's protected aliases (the server: admins only). */
+  readonly mayMoveProtected: boolean
+}
+
+type RegisteredModelReadError = RegisteredModelNotFoundError | StorageError
 
 export interface ModelRegistryShape {
   readonly registerModel: (
@@ -138,6 +173,49 @@ export interface ModelRegistryShape {
     { readonly model: Model; readonly stream: ReadableStream<Uint8Array> },
     ModelNotFoundError | ArtifactStateError | IntegrityError | StorageError
   >
+  /** Creates a registered model explicitly (registering a version of a new name creates one implicitly). */
+  readonly createRegisteredModel: (
+    input: CreateRegisteredModelInput,
+    by?: Attribution
+  ) => Effect.Effect<RegisteredModel, RegisteredModelConflictError | StorageError>
+  readonly updateRegisteredModel: (
+    name: string,
+    patch: UpdateRegisteredModelInput
+  ) => Effect.Effect<RegisteredModel, RegisteredModelReadError>
+  /** The registered model with the newest version per status and its aliases resolved. */
+  readonly getRegisteredModel: (name: string) => Effect.Effect<RegisteredModelDetail, RegisteredModelReadError>
+  readonly listRegisteredModels: (query: ListRegisteredModelsQuery) => Effect.Effect<RegisteredModelPage, StorageError>
+  /** The audit trail of every version of `name` (alias moves included), in append order. */
+  readonly getRegisteredModelHistory: (
+    name: string
+  ) => Effect.Effect<ReadonlyArray<AuditEvent>, RegisteredModelReadError>
+  /** Archives every live version of `name` in one audited commit. */
+  readonly archiveRegisteredModel: (
+    name: string,
+    options?: PromoteOptions
+  ) => Effect.Effect<RegisteredModelDetail, RegisteredModelReadError>
+  /** Points `alias` at a version of `name` (audited alias_set); answers that version. */
+  readonly setAlias: (
+    name: string,
+    alias: string,
+    target: SetAliasInput,
+    options: AliasOptions
+  ) => Effect.Effect<
+    Model,
+    RegisteredModelReadError | ModelNotFoundError | ReservedAliasError | ProtectedAliasError | ValidationError
+  >
+  /** Removes `alias` (audited alias_deleted). */
+  readonly deleteAlias: (
+    name: string,
+    alias: string,
+    options: AliasOptions
+  ) => Effect.Effect<void, RegisteredModelReadError | AliasNotFoundError | ReservedAliasError | ProtectedAliasError>
+  /** The version `alias` points at now, or pointed at at `at`; `production` is the production version. */
+  readonly resolveAlias: (
+    name: string,
+    alias: string,
+    at?: string
+  ) => Effect.Effect<Model, RegisteredModelReadError | AliasNotFoundError>
   /**
    * Sets the storage-derived gauges in the metrics sink: models per status from storage, artifact
    * sizes from a scan reused for `GaugeMaxAge` (StorageGauges.ts).
@@ -321,6 +399,18 @@ const makeChanges = (
   uploadArtifact: ModelRegistryShape["uploadArtifact"],
   nextId: (timeMillis: number) => Effect.Effect<string>
 ) => {
+  /** A version of a new name creates its registered model (as in MLflow); a racing registration's wins. */
+  const ensureRegistered = (model: Model) =>
+    Effect.gen(function*() {
+      if ((yield* store.getRegistered(model.name)) !== undefined) return
+      const [oldest] = yield* store.list({ name: model.name, limit: 1 })
+      const record = oldest
+        ? implicitRegisteredModel(oldest)
+        : newRegisteredModel({ name: model.name }, model.createdAt, model.createdBy)
+      yield* store.commit({ expected: [], put: [], events: [], registered: { expectedRevision: null, put: record } })
+        .pipe(Effect.catchTag("StaleRevisionError", () => Effect.void))
+    })
+
   const registerModel = Effect.fn("ModelRegistry.registerModel")(
     function*(input: RegisterModelInput, artifact?: ReadableStream<Uint8Array>, options?: UploadOptions) {
       if (input.parentModelId) yield* findModel(input.parentModelId)
@@ -329,6 +419,7 @@ const makeChanges = (
       const at = isoAt(millis)
       const model = newModel(input, yield* nextId(millis), at, attribution(options ?? {}))
       const by = { actor: model.createdBy, onBehalfOf: model.onBehalfOf }
+      yield* ensureRegistered(model)
       yield* store.insert(model, auditEvent(model, at, "registered", { ...by, to: "draft" }))
       return artifact === undefined ? model : yield* uploadArtifact(model.id, artifact, { ...options, ...by })
     }
@@ -423,6 +514,242 @@ const makeRefreshGauges = ({ metrics, store }: Ports) =>
     })
   })
 
+/** Every version of `name`, ascending by id. */
+const allVersions = (store: ModelStoreShape, name: string) =>
+  Effect.gen(function*() {
+    const versions: Array<Model> = []
+    for (;;) {
+      const cursor = versions.at(-1)?.id
+      const page = yield* store.list({ name, limit: 500, ...(cursor ? { cursor } : {}) })
+      versions.push(...page)
+      if (page.length < 500) return versions
+    }
+  })
+
+/**
+ * Registered models and their aliases. An alias move is a compare-and-set of the registered
+ * model's record committed with its audit event, retried on fresh state when another move (on any
+ * instance) raced it, so the pointer and the audit trail never disagree.
+ */
+const makeRegisteredModels = (
+  { findModel, metrics, store }: Ports,
+  getProduction: ModelRegistryShape["getProduction"]
+) => {
+  const notFound = (name: string) =>
+    new RegisteredModelNotFoundError({ name, message: `Registered model ${name} does not exist` })
+
+  /** The stored record, or the implicit one of a name with versions from before registered models. */
+  const findRegistered = (name: string): Effect.Effect<CurrentRegistered, RegisteredModelReadError> =>
+    Effect.gen(function*() {
+      const record = yield* store.getRegistered(name)
+      if (record !== undefined) return { record, stored: true }
+      const [oldest] = yield* store.list({ name, limit: 1 })
+      if (oldest === undefined) return yield* Effect.fail(notFound(name))
+      return { record: implicitRegisteredModel(oldest), stored: false }
+    })
+
+  const detail = (record: RegisteredModel) =>
+    Effect.gen(function*() {
+      const versions = yield* allVersions(store, record.name)
+      const production = yield* store.productionOf(record.name)
+      return {
+        ...record,
+        latestVersions: latestPerStatus(versions),
+        resolvedAliases: resolvedAliases(record, versions, production)
+      }
+    })
+
+  const createRegisteredModel = Effect.fn("ModelRegistry.createRegisteredModel")(
+    function*(input: CreateRegisteredModelInput, by: Attribution = {}) {
+      const conflict = new RegisteredModelConflictError({
+        name: input.name,
+        message: `Registered model ${input.name} already exists`
+      })
+      const existing = yield* findRegistered(input.name).pipe(
+        Effect.catchTag("RegisteredModelNotFoundError", () => Effect.succeed(undefined))
+      )
+      if (existing !== undefined) return yield* Effect.fail(conflict)
+      const record = newRegisteredModel(input, yield* nowIso, by.actor ?? "anonymous")
+      yield* store.commit({ expected: [], put: [], events: [], registered: { expectedRevision: null, put: record } })
+        .pipe(Effect.catchTag("StaleRevisionError", () => Effect.fail(conflict)))
+      return record
+    }
+  )
+
+  const updateRegisteredModel = Effect.fn("ModelRegistry.updateRegisteredModel")(
+    function*(name: string, patch: UpdateRegisteredModelInput) {
+      const current = yield* findRegistered(name)
+      const update = registeredPatch(current.record, patch, yield* nowIso)
+      if (update === undefined) return current.record
+      const registered = registeredWrite(current, update.next)
+      yield* store.commit({ expected: [], put: [], events: [], registered })
+      return registered.put
+    },
+    (step) => retryOnStaleRevision(step)
+  )
+
+  const getRegisteredModel = Effect.fn("ModelRegistry.getRegisteredModel")(function*(name: string) {
+    return yield* detail((yield* findRegistered(name)).record)
+  })
+
+  const getRegisteredModelHistory = Effect.fn("ModelRegistry.getRegisteredModelHistory")(function*(name: string) {
+    yield* findRegistered(name)
+    return yield* store.historyOfName(name)
+  })
+
+  const listRegisteredModels = Effect.fn("ModelRegistry.listRegisteredModels")(
+    function*(query: ListRegisteredModelsQuery) {
+      const limit = query.limit ?? 50
+      const items = yield* store.listRegistered({
+        cursor: query.cursor,
+        namePrefix: query.namePrefix,
+        limit: limit + 1
+      })
+      const page = items.slice(0, limit)
+      return { items: page, nextCursor: items.length > limit ? page[page.length - 1]!.name : null }
+    }
+  )
+
+  const archiveRegisteredModel = Effect.fn("ModelRegistry.archiveRegisteredModel")(
+    function*(name: string, options: PromoteOptions = {}) {
+      const { record } = yield* findRegistered(name)
+      const { commit, moves } = archiveAllCommit(yield* allVersions(store, name), yield* nowIso, {
+        ...attribution(options),
+        reason: options.reason
+      })
+      if (commit.put.length > 0) yield* store.commit(commit)
+      for (const [from, to] of moves) {
+        yield* metrics.increment(metricNames.modelPromotionTotal, { from_status: from, to_status: to })
+      }
+      return yield* detail(record)
+    },
+    (step) => retryOnStaleRevision(step)
+  )
+
+  const refuseReservedOrProtected = (current: CurrentRegistered, alias: string, options: AliasOptions) => {
+    const name = current.record.name
+    if (alias === productionAlias) {
+      return new ReservedAliasError({
+        name,
+        alias,
+        message: `Alias ${productionAlias} of ${name} is built in: it moves with promotions ` +
+          "(POST /v1/models/{id}/promote), never directly"
+      })
+    }
+    if (current.record.protectedAliases.includes(alias) && !options.mayMoveProtected) {
+      return new ProtectedAliasError({
+        name,
+        alias,
+        message: `Alias ${alias} of ${name} is protected: only admins may set or delete it`
+      })
+    }
+    return undefined
+  }
+
+  /** The version an alias is set to: exactly one of version and modelId, naming a version of `name`. */
+  const aliasTarget = (name: string, target: SetAliasInput) =>
+    Effect.gen(function*() {
+      if ((target.version === undefined) === (target.modelId === undefined)) {
+        return yield* Effect.fail(
+          new ValidationError({
+            message: "Give exactly one of version and modelId: the version the alias points at",
+            issues: [{ path: ["version"], message: "exactly one of version and modelId is required" }, {
+              path: ["modelId"],
+              message: "exactly one of version and modelId is required"
+            }]
+          })
+        )
+      }
+      if (target.modelId !== undefined) {
+        const model = yield* findModel(target.modelId)
+        if (model.name !== name) {
+          return yield* Effect.fail(
+            new ValidationError({
+              message: `Model ${model.id} is a version of ${model.name}, not of ${name}`,
+              issues: [{ path: ["modelId"], message: `must be a version of ${name}` }]
+            })
+          )
+        }
+        return model
+      }
+      const model = yield* store.findByNameVersion(name, target.version!)
+      return model ?? (yield* Effect.fail(
+        new ModelNotFoundError({
+          modelId: `${name}@${target.version}`,
+          message: `Registered model ${name} has no version ${target.version}`
+        })
+      ))
+    })
+
+  const setAlias = Effect.fn("ModelRegistry.setAlias")(
+    function*(name: string, alias: string, target: SetAliasInput, options: AliasOptions) {
+      const current = yield* findRegistered(name)
+      const refusal = refuseReservedOrProtected(current, alias, options)
+      if (refusal) return yield* Effect.fail(refusal)
+      const model = yield* aliasTarget(name, target)
+      const previousId = current.record.aliases[alias]
+      if (previousId === model.id) return model
+      if (previousId === undefined && Object.keys(current.record.aliases).length >= MAX_ALIASES) {
+        return yield* Effect.fail(
+          new ValidationError({
+            message: `Registered model ${name} has ${MAX_ALIASES} aliases, the most it may have; delete one first`,
+            issues: [{ path: ["alias"], message: `at most ${MAX_ALIASES} aliases per registered model` }]
+          })
+        )
+      }
+      const previous = previousId === undefined ? undefined : yield* store.get(previousId)
+      yield* store.commit(
+        aliasSetCommit(current, alias, model, previous, yield* nowIso, attribution(options))
+      )
+      return model
+    },
+    (step) => retryOnStaleRevision(step)
+  )
+
+  const aliasNotFound = (name: string, alias: string, at?: string) =>
+    new AliasNotFoundError({
+      name,
+      alias,
+      message: `Registered model ${name} has no alias ${alias}${at ? ` at ${at}` : ""}`
+    })
+
+  const deleteAlias = Effect.fn("ModelRegistry.deleteAlias")(
+    function*(name: string, alias: string, options: AliasOptions) {
+      const current = yield* findRegistered(name)
+      const refusal = refuseReservedOrProtected(current, alias, options)
+      if (refusal) return yield* Effect.fail(refusal)
+      const previousId = current.record.aliases[alias]
+      const previous = previousId === undefined ? undefined : yield* store.get(previousId)
+      if (previous === undefined) return yield* Effect.fail(aliasNotFound(name, alias))
+      yield* store.commit(aliasDeleteCommit(current, alias, previous, yield* nowIso, attribution(options)))
+    },
+    (step) => retryOnStaleRevision(step)
+  )
+
+  const resolveAlias = Effect.fn("ModelRegistry.resolveAlias")(function*(name: string, alias: string, at?: string) {
+    const current = yield* findRegistered(name)
+    const id = alias === productionAlias
+      ? (yield* getProduction(name, at))?.id
+      : at === undefined
+      ? current.record.aliases[alias]
+      : aliasAt(yield* store.historyOfName(name), alias, at) ?? undefined
+    const model = id === undefined ? undefined : yield* store.get(id)
+    return model ?? (yield* Effect.fail(aliasNotFound(name, alias, at)))
+  })
+
+  return {
+    createRegisteredModel,
+    updateRegisteredModel,
+    getRegisteredModel,
+    getRegisteredModelHistory,
+    listRegisteredModels,
+    archiveRegisteredModel,
+    setAlias,
+    deleteAlias,
+    resolveAlias
+  }
+}
+
 export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
   Effect.gen(function*() {
     const store = yield* ModelStore
@@ -439,6 +766,7 @@ export const make = (settings: RegistrySettings = defaultRegistrySettings) =>
     return ModelRegistry.of({
       ...reads,
       ...changes,
+      ...makeRegisteredModels(ports, reads.getProduction),
       uploadArtifact,
       readArtifact,
       refreshGauges: yield* makeRefreshGauges(ports),

@@ -15,6 +15,7 @@ import type { AuditEvent } from "./AuditEvent.js"
 import { ModelConflictError } from "./Errors.js"
 import { type ListModelsQuery, matchesQuery, type Model, type ModelStatus, modelStatuses } from "./Model.js"
 import { type ModelSearchQuery, searchModelsIn } from "./ModelSearchEvaluation.js"
+import { matchesRegisteredQuery, type RegisteredModel } from "./RegisteredModel.js"
 
 export interface ModelCommit {
   /** Each listed model must still be at this revision, or the commit fails with StaleRevisionError. */
@@ -23,6 +24,19 @@ export interface ModelCommit {
   readonly production?: { readonly name: string; readonly expectedId: string | null }
   readonly put: ReadonlyArray<Model>
   readonly events: ReadonlyArray<AuditEvent>
+  /**
+   * When set, the registered model `put.name` must still be at `expectedRevision` (null: not stored
+   * yet), and `put` replaces it. Its alias pointers live in it, so an alias move and its audit event
+   * are one compare-and-set, like the production pointer.
+   */
+  readonly registered?: { readonly expectedRevision: number | null; readonly put: RegisteredModel }
+}
+
+/** A page of registered models: names after `cursor`, starting with `namePrefix`, ascending. */
+export interface RegisteredModelsQuery {
+  readonly cursor?: string | undefined
+  readonly namePrefix?: string | undefined
+  readonly limit: number
 }
 
 /** An audit event with its place in the store-wide order of events. */
@@ -51,7 +65,10 @@ export interface ModelStoreShape {
    * cursor, at most `limit`; every adapter gives the answer `searchModelsIn` gives.
    */
   readonly search: (query: ModelSearchQuery) => Effect.Effect<ReadonlyArray<Model>, StorageError>
-  /** Atomically checks revisions and the production pointer, writes models, appends events. */
+  readonly getRegistered: (name: string) => Effect.Effect<RegisteredModel | undefined, StorageError>
+  /** Registered models matching the query, ascending by name (bytewise), at most `limit`. */
+  readonly listRegistered: (query: RegisteredModelsQuery) => Effect.Effect<ReadonlyArray<RegisteredModel>, StorageError>
+  /** Atomically checks revisions, the production pointer and the registered model, writes them, appends events. */
   readonly commit: (change: ModelCommit) => Effect.Effect<void, StaleRevisionError | StorageError>
   readonly countByStatus: () => Effect.Effect<Readonly<Record<ModelStatus, number>>, StorageError>
   /** Audit events of one model, in append order. */
@@ -110,6 +127,7 @@ export const makeMemory = Effect.sync((): ModelStoreShape & EventCursors => {
   // Sequence n is outbox[n - 1]: events are only appended, so the index is the order.
   const outbox: Array<AuditEvent> = []
   const cursors = new Map<string, number>()
+  const registered = new Map<string, RegisteredModel>()
   const append = (event: AuditEvent) => {
     outbox.push(event)
     const forModel = modelEvents.get(event.modelId) ?? []
@@ -171,6 +189,13 @@ export const makeMemory = Effect.sync((): ModelStoreShape & EventCursors => {
             new StaleRevisionError({ message: `Production version of ${change.production.name} changed` })
           )
         }
+        if (change.registered) {
+          const { expectedRevision, put } = change.registered
+          if ((registered.get(put.name)?.revision ?? null) !== expectedRevision) {
+            return Effect.fail(new StaleRevisionError({ message: `Registered model ${put.name} changed` }))
+          }
+          registered.set(put.name, put)
+        }
         for (const { name, id } of productionPointerChanges(change.put, (n) => production.get(n))) {
           if (id === null) production.delete(name)
           else production.set(name, id)
@@ -179,6 +204,14 @@ export const makeMemory = Effect.sync((): ModelStoreShape & EventCursors => {
         change.events.forEach(append)
         return Effect.void
       }),
+    getRegistered: (name) => Effect.sync(() => registered.get(name)),
+    listRegistered: (query) =>
+      Effect.sync(() =>
+        [...registered.values()]
+          .filter((r) => matchesRegisteredQuery(r, query))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          .slice(0, query.limit)
+      ),
     countByStatus: () =>
       Effect.sync(() => {
         const counts = emptyStatusCounts()

@@ -3,7 +3,7 @@
  * memory, fs and redis adapters, so lifecycle, audit and concurrency guarantees hold whatever
  * the storage is.
  */
-import { Effect, Exit, type Layer } from "effect"
+import { Effect, Exit, type Layer, ManagedRuntime } from "effect"
 import { describe, expect, it } from "vitest"
 import { sha256Hex } from "../registry/ArtifactStore.js"
 import { productionAt } from "../registry/AuditEvent.js"
@@ -380,8 +380,287 @@ export const modelRegistryContract = (
       expect(failureTag(result.bad)).toBe("ValidationError")
     })
 
+    it("creates a registered model with a name's first version and shows the newest version per status", async () => {
+      const name = `reg-${Math.random().toString(36).slice(2)}`
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        const v1 = yield* withArtifact(registry, { name, version: "1" })
+        const v2 = yield* withArtifact(registry, { name, version: "2" })
+        const v3 = yield* registry.registerModel(input({ name, version: "3" }))
+        yield* toStaging(registry, v1.id)
+        yield* toStaging(registry, v2.id)
+        yield* registry.promoteModel(v1.id, "production")
+        return {
+          v1,
+          v2,
+          v3,
+          detail: yield* registry.getRegisteredModel(name),
+          listed: yield* registry.listRegisteredModels({ namePrefix: name }),
+          missing: yield* Effect.exit(registry.getRegisteredModel(`${name}-none`)),
+          conflict: yield* Effect.exit(registry.createRegisteredModel({ name }))
+        }
+      }))
+      expect(result.detail.name).toBe(name)
+      expect(result.detail.owner).toBe("alice")
+      expect(result.detail.revision).toBe(1)
+      expect(result.detail.latestVersions.map((m) => [m.status, m.id])).toEqual([
+        ["draft", result.v3.id],
+        ["staging", result.v2.id],
+        ["production", result.v1.id]
+      ])
+      expect(result.detail.resolvedAliases).toEqual([{ alias: "production", modelId: result.v1.id, version: "1" }])
+      expect(result.listed.items.map((r) => r.name)).toEqual([name])
+      expect(failureTag(result.missing)).toBe("RegisteredModelNotFoundError")
+      expect(failureTag(result.conflict)).toBe("RegisteredModelConflictError")
+    })
+
+    it("creates a registered model explicitly and patches its description, owner and key-value tags", async () => {
+      const name = `reg-${Math.random().toString(36).slice(2)}`
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        const created = yield* registry.createRegisteredModel({ name, description: "scores", tags: { team: "risk" } }, {
+          actor: "bob"
+        })
+        const patched = yield* registry.updateRegisteredModel(name, { owner: "carol", tags: { team: "fraud" } })
+        const unchanged = yield* registry.updateRegisteredModel(name, { owner: "carol" })
+        const version = yield* registry.registerModel(input({ name }))
+        return { created, patched, unchanged, version, detail: yield* registry.getRegisteredModel(name) }
+      }))
+      expect(result.created).toMatchObject({ name, description: "scores", owner: "bob", tags: { team: "risk" } })
+      expect(result.patched).toMatchObject({ owner: "carol", tags: { team: "fraud" }, revision: 2 })
+      expect(result.unchanged.revision).toBe(2)
+      // Registering a version keeps the explicit record.
+      expect(result.detail).toMatchObject({ description: "scores", owner: "carol", revision: 2 })
+      expect(result.detail.latestVersions.map((m) => m.id)).toEqual([result.version.id])
+    })
+
+    it("sets, resolves and deletes audited aliases, and answers where an alias pointed at a time", async () => {
+      const name = `alias-${Math.random().toString(36).slice(2)}`
+      const mover = { actor: "ci", mayMoveProtected: false }
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        const v1 = yield* registry.registerModel(input({ name, version: "1" }))
+        const v2 = yield* registry.registerModel(input({ name, version: "2" }))
+        const other = yield* registry.registerModel(input({ version: "1" }))
+        const before = new Date().toISOString()
+        yield* Effect.sleep("5 millis")
+        yield* registry.setAlias(name, "champion", { version: "1" }, mover)
+        const champion1 = yield* registry.resolveAlias(name, "champion")
+        yield* Effect.sleep("5 millis")
+        const between = new Date().toISOString()
+        yield* Effect.sleep("5 millis")
+        yield* registry.setAlias(name, "champion", { modelId: v2.id }, mover)
+        const again = yield* registry.setAlias(name, "champion", { version: "2" }, mover)
+        yield* registry.setAlias(name, "challenger", { version: "1" }, mover)
+        yield* Effect.sleep("5 millis")
+        const afterMoves = new Date().toISOString()
+        yield* Effect.sleep("5 millis")
+        yield* registry.deleteAlias(name, "champion", mover)
+        return {
+          v1,
+          v2,
+          champion1,
+          again,
+          atBefore: yield* Effect.exit(registry.resolveAlias(name, "champion", before)),
+          atBetween: yield* registry.resolveAlias(name, "champion", between),
+          atAfterMoves: yield* registry.resolveAlias(name, "champion", afterMoves),
+          deleted: yield* Effect.exit(registry.resolveAlias(name, "champion")),
+          deleteAgain: yield* Effect.exit(registry.deleteAlias(name, "champion", mover)),
+          detail: yield* registry.getRegisteredModel(name),
+          history: yield* registry.getHistory(v2.id),
+          noTarget: yield* Effect.exit(registry.setAlias(name, "x", {}, mover)),
+          bothTargets: yield* Effect.exit(registry.setAlias(name, "x", { version: "1", modelId: v1.id }, mover)),
+          foreign: yield* Effect.exit(registry.setAlias(name, "x", { modelId: other.id }, mover)),
+          noVersion: yield* Effect.exit(registry.setAlias(name, "x", { version: "9" }, mover)),
+          noName: yield* Effect.exit(registry.setAlias(`${name}-none`, "x", { version: "1" }, mover))
+        }
+      }))
+      expect(result.champion1.id).toBe(result.v1.id)
+      expect(result.again.id).toBe(result.v2.id)
+      expect(failureTag(result.atBefore)).toBe("AliasNotFoundError")
+      expect(result.atBetween.id).toBe(result.v1.id)
+      expect(result.atAfterMoves.id).toBe(result.v2.id)
+      expect(failureTag(result.deleted)).toBe("AliasNotFoundError")
+      expect(failureTag(result.deleteAgain)).toBe("AliasNotFoundError")
+      expect(result.detail.aliases).toEqual({ challenger: result.v1.id })
+      expect(result.detail.resolvedAliases).toEqual([{ alias: "challenger", modelId: result.v1.id, version: "1" }])
+      // Setting an alias to where it already points is no move: one alias_set for v2, then its deletion.
+      expect(result.history.filter((e) => e.alias !== undefined).map((e) => [e.action, e.alias, e.actor, e.changes]))
+        .toEqual([
+          ["alias_set", "champion", "ci", {
+            modelId: { from: result.v1.id, to: result.v2.id },
+            version: { from: "1", to: "2" }
+          }],
+          ["alias_deleted", "champion", "ci", {
+            modelId: { from: result.v2.id, to: null },
+            version: { from: "2", to: null }
+          }]
+        ])
+      expect(failureTag(result.noTarget)).toBe("ValidationError")
+      expect(failureTag(result.bothTargets)).toBe("ValidationError")
+      expect(failureTag(result.foreign)).toBe("ValidationError")
+      expect(failureTag(result.noVersion)).toBe("ModelNotFoundError")
+      expect(failureTag(result.noName)).toBe("RegisteredModelNotFoundError")
+    })
+
+    it("resolves production as the built-in alias, refuses to move it, and guards protected aliases", async () => {
+      const name = `builtin-${Math.random().toString(36).slice(2)}`
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        yield* registry.createRegisteredModel({ name, protectedAliases: ["champion"] })
+        const v1 = yield* withArtifact(registry, { name, version: "1" })
+        const none = yield* Effect.exit(registry.resolveAlias(name, "production"))
+        yield* toStaging(registry, v1.id)
+        yield* registry.promoteModel(v1.id, "production")
+        const editor = { actor: "ed", mayMoveProtected: false }
+        const admin = { actor: "root", mayMoveProtected: true }
+        return {
+          v1,
+          none,
+          production: yield* registry.resolveAlias(name, "production"),
+          setProduction: yield* Effect.exit(registry.setAlias(name, "production", { version: "1" }, admin)),
+          deleteProduction: yield* Effect.exit(registry.deleteAlias(name, "production", admin)),
+          editorSets: yield* Effect.exit(registry.setAlias(name, "champion", { version: "1" }, editor)),
+          adminSets: yield* Effect.exit(registry.setAlias(name, "champion", { version: "1" }, admin)),
+          editorDeletes: yield* Effect.exit(registry.deleteAlias(name, "champion", editor)),
+          champion: yield* registry.resolveAlias(name, "champion")
+        }
+      }))
+      expect(failureTag(result.none)).toBe("AliasNotFoundError")
+      expect(result.production.id).toBe(result.v1.id)
+      expect(failureTag(result.setProduction)).toBe("ReservedAliasError")
+      expect(failureTag(result.deleteProduction)).toBe("ReservedAliasError")
+      expect(failureTag(result.editorSets)).toBe("ProtectedAliasError")
+      expect(failureTag(result.adminSets)).toBe("success")
+      expect(failureTag(result.editorDeletes)).toBe("ProtectedAliasError")
+      expect(result.champion.id).toBe(result.v1.id)
+    })
+
+    it("archives every version of a registered model in one audited step", async () => {
+      const name = `archive-${Math.random().toString(36).slice(2)}`
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        const v1 = yield* withArtifact(registry, { name, version: "1" })
+        const v2 = yield* withArtifact(registry, { name, version: "2" })
+        const v3 = yield* registry.registerModel(input({ name, version: "3" }))
+        yield* toStaging(registry, v1.id)
+        yield* registry.promoteModel(v1.id, "production")
+        yield* registry.promoteModel(v2.id, "testing")
+        const detail = yield* registry.archiveRegisteredModel(name, { actor: "root", reason: "retired" })
+        const again = yield* registry.archiveRegisteredModel(name, { actor: "root" })
+        return {
+          detail,
+          again,
+          production: yield* registry.getProduction(name),
+          histories: yield* Effect.forEach([v1, v2, v3], (m) => registry.getHistory(m.id))
+        }
+      }))
+      expect(result.detail.latestVersions.map((m) => m.status)).toEqual(["archived"])
+      expect(result.production).toBeUndefined()
+      expect(result.histories.map((h) => h.at(-1))).toEqual(
+        ["production", "testing", "draft"].map((from) =>
+          expect.objectContaining({ action: "archived", from, to: "archived", actor: "root", reason: "retired" })
+        )
+      )
+      // Archiving again finds nothing live and writes nothing.
+      expect(result.histories.every((h) => h.filter((e) => e.action === "archived").length === 1)).toBe(true)
+      expect(result.again.latestVersions.map((m) => m.status)).toEqual(["archived"])
+    })
+
+    it("keeps one alias pointer and a complete audit chain under concurrent moves", async () => {
+      const name = `race-alias-${Math.random().toString(36).slice(2)}`
+      const result = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        yield* Effect.forEach(["1", "2", "3"], (version) => registry.registerModel(input({ name, version })))
+        const moves = yield* Effect.all(
+          Array.from(
+            { length: 12 },
+            (_, i) =>
+              Effect.exit(registry.setAlias(name, "champion", { version: String((i % 3) + 1) }, {
+                actor: `mover-${i}`,
+                mayMoveProtected: false
+              }))
+          ),
+          { concurrency: "unbounded" }
+        )
+        const history = yield* registry.getRegisteredModelHistory(name)
+        return { moves, history, final: yield* registry.resolveAlias(name, "champion") }
+      }))
+      expect(result.moves.every(Exit.isSuccess)).toBe(true)
+      const events = result.history.filter((e) => e.action === "alias_set")
+      expect(events.length).toBeGreaterThanOrEqual(1)
+      // Each move starts where the previous one left the alias: no move was lost or applied twice.
+      const chain = events.map((e) => e.changes?.modelId as { from: string | null; to: string })
+      expect(chain[0]!.from).toBeNull()
+      for (let i = 1; i < chain.length; i++) expect(chain[i]!.from).toBe(chain[i - 1]!.to)
+      expect(result.final.id).toBe(chain.at(-1)!.to)
+    })
+
     it("derives production history from audit events alone", () => {
       expect(productionAt([], new Date().toISOString())).toBeNull()
+    })
+  })
+}
+
+/**
+ * Alias moves racing from several registry instances on one shared storage (Redis, PostgreSQL):
+ * each move targets a different version, so every one of them must change the pointer. The audit
+ * trail must hold every move exactly once, each starting where the previous one left the alias,
+ * and every instance must resolve the alias to the last audited move.
+ */
+export const aliasMovesAcrossInstances = (
+  adapter: string,
+  makeInstance: () => Layer.Layer<ModelRegistry, unknown>,
+  options: { readonly instances?: number; readonly movesPerInstance?: number } = {}
+) => {
+  const instances = options.instances ?? 3
+  const movesPerInstance = options.movesPerInstance ?? 6
+  describe(`ModelRegistry aliases across ${instances} instances on ${adapter}`, () => {
+    it("leaves one pointer, the last of a complete audited chain of moves", async () => {
+      const runtimes = Array.from({ length: instances }, () => ManagedRuntime.make(makeInstance()))
+      try {
+        const name = `shared-alias-${Math.random().toString(36).slice(2)}`
+        const versions = await runtimes[0]!.runPromise(
+          ModelRegistry.use((registry) =>
+            Effect.forEach(
+              Array.from({ length: instances * movesPerInstance }, (_, i) => String(i + 1)),
+              (version) => registry.registerModel({ name, version, algorithm: "gbm", framework: "xgboost" })
+            )
+          )
+        )
+        const moves = await Promise.all(
+          runtimes.flatMap((runtime, instance) =>
+            Array.from(
+              { length: movesPerInstance },
+              (_, i) =>
+                runtime.runPromise(ModelRegistry.use((registry) =>
+                  registry.setAlias(name, "champion", { modelId: versions[instance * movesPerInstance + i]!.id }, {
+                    actor: `instance-${instance}`,
+                    mayMoveProtected: false
+                  })
+                ))
+            )
+          )
+        )
+        expect(moves.map((m) => m.id).sort()).toEqual(versions.map((m) => m.id).sort())
+        const history = await runtimes[1 % instances]!.runPromise(
+          ModelRegistry.use((registry) => registry.getRegisteredModelHistory(name))
+        )
+        const chain = history.filter((e) => e.action === "alias_set").map((e) =>
+          e.changes?.modelId as { from: string | null; to: string }
+        )
+        expect(chain.map((link) => link.to).sort()).toEqual(versions.map((m) => m.id).sort())
+        expect(chain[0]!.from).toBeNull()
+        for (let i = 1; i < chain.length; i++) expect(chain[i]!.from).toBe(chain[i - 1]!.to)
+        const resolved = await Promise.all(
+          runtimes.map((runtime) =>
+            runtime.runPromise(ModelRegistry.use((registry) => registry.resolveAlias(name, "champion")))
+          )
+        )
+        expect(resolved.map((m) => m.id)).toEqual(runtimes.map(() => chain.at(-1)!.to))
+      } finally {
+        await Promise.all(runtimes.map((runtime) => runtime.dispose()))
+      }
     })
   })
 }

@@ -5,7 +5,7 @@
 import { Effect, Exit, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { MAX_EVENTS_PER_READ, ModelStore, type ModelStoreShape } from "../registry/ModelStore.js"
-import { sampleEvent, sampleModel } from "./fixtures.js"
+import { sampleEvent, sampleModel, sampleRegisteredModel } from "./fixtures.js"
 import { modelStoreSearchContract } from "./ModelStoreSearchContract.js"
 
 export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer<ModelStore, unknown>) => {
@@ -328,6 +328,96 @@ export const modelStoreContract = (adapter: string, makeLayer: () => Layer.Layer
         return { before, afterBack, moved: yield* store.eventCursor(one), other: yield* store.eventCursor(other) }
       }))
       expect(result).toEqual({ before: 0, afterBack: 5, moved: 9, other: 0 })
+    })
+
+    it("creates a registered model only when none is stored, and lists them by name, prefix and cursor", async () => {
+      const prefix = unique()
+      const names = [`${prefix}-b`, `${prefix}-a`, `${prefix}-c`]
+      const result = await run(Effect.gen(function*() {
+        const store = yield* ModelStore
+        for (const name of names) {
+          yield* store.commit({
+            expected: [],
+            put: [],
+            events: [],
+            registered: { expectedRevision: null, put: sampleRegisteredModel({ name, description: "first" }) }
+          })
+        }
+        const again = yield* Effect.exit(store.commit({
+          expected: [],
+          put: [],
+          events: [],
+          registered: { expectedRevision: null, put: sampleRegisteredModel({ name: names[0]!, description: "again" }) }
+        }))
+        return {
+          again,
+          stored: yield* store.getRegistered(names[0]!),
+          missing: yield* store.getRegistered(unique()),
+          all: yield* store.listRegistered({ namePrefix: prefix, limit: 10 }),
+          firstTwo: yield* store.listRegistered({ namePrefix: prefix, limit: 2 }),
+          afterA: yield* store.listRegistered({ namePrefix: prefix, cursor: `${prefix}-a`, limit: 10 }),
+          otherPrefix: yield* store.listRegistered({ namePrefix: unique(), limit: 10 })
+        }
+      }))
+      expect(Exit.isFailure(result.again)).toBe(true)
+      if (Exit.isFailure(result.again)) expect(JSON.stringify(result.again.cause)).toContain("StaleRevisionError")
+      expect(result.stored).toEqual(sampleRegisteredModel({ name: names[0]!, description: "first" }))
+      expect(result.missing).toBeUndefined()
+      expect(result.all.map((r) => r.name)).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`])
+      expect(result.firstTwo.map((r) => r.name)).toEqual([`${prefix}-a`, `${prefix}-b`])
+      expect(result.afterA.map((r) => r.name)).toEqual([`${prefix}-b`, `${prefix}-c`])
+      expect(result.otherPrefix).toEqual([])
+    })
+
+    it("moves an alias and appends its event in one compare-and-set, and writes nothing when stale", async () => {
+      const name = unique()
+      const v1 = sampleModel({ name })
+      const v2 = sampleModel({ name })
+      const created = sampleRegisteredModel({ name })
+      const result = await run(Effect.gen(function*() {
+        const store = yield* ModelStore
+        yield* store.insert(v1, sampleEvent(v1))
+        yield* store.insert(v2, sampleEvent(v2))
+        yield* store.commit({ expected: [], put: [], events: [], registered: { expectedRevision: null, put: created } })
+        const toV1 = { ...created, aliases: { champion: v1.id }, revision: 2 }
+        yield* store.commit({
+          expected: [],
+          put: [],
+          events: [sampleEvent(v1, { action: "alias_set", alias: "champion", to: null })],
+          registered: { expectedRevision: 1, put: toV1 }
+        })
+        // A second writer that read revision 1 loses: neither its pointer nor its event is kept.
+        const stale = yield* Effect.exit(store.commit({
+          expected: [],
+          put: [],
+          events: [sampleEvent(v2, { action: "alias_set", alias: "champion", to: null })],
+          registered: { expectedRevision: 1, put: { ...created, aliases: { champion: v2.id }, revision: 2 } }
+        }))
+        // A stale model revision in the same commit leaves the registered model untouched too.
+        const staleModel = yield* Effect.exit(store.commit({
+          expected: [{ id: v2.id, revision: 7 }],
+          put: [],
+          events: [sampleEvent(v2, { action: "alias_set", alias: "champion", to: null })],
+          registered: { expectedRevision: 2, put: { ...toV1, aliases: { champion: v2.id }, revision: 3 } }
+        }))
+        return {
+          stale,
+          staleModel,
+          stored: yield* store.getRegistered(name),
+          history: yield* store.historyOfName(name),
+          ofV1: yield* store.historyOf(v1.id)
+        }
+      }))
+      expect(Exit.isFailure(result.stale)).toBe(true)
+      expect(Exit.isFailure(result.staleModel)).toBe(true)
+      expect(result.stored?.aliases).toEqual({ champion: v1.id })
+      expect(result.stored?.revision).toBe(2)
+      expect(result.history.map((e) => [e.action, e.modelId, e.alias])).toEqual([
+        ["registered", v1.id, undefined],
+        ["registered", v2.id, undefined],
+        ["alias_set", v1.id, "champion"]
+      ])
+      expect(result.ofV1.at(-1)?.alias).toBe("champion")
     })
 
     it("answers ping", async () => {

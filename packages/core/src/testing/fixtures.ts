@@ -1,6 +1,7 @@
 /** Builders of valid domain values for contract suites and tests. */
 import type { AuditEvent } from "../registry/AuditEvent.js"
 import type { Model } from "../registry/Model.js"
+import type { RegisteredModel } from "../registry/RegisteredModel.js"
 import { makeUlid } from "../shared/Ulid.js"
 
 let clock = Date.UTC(2026, 0, 1)
@@ -39,6 +40,19 @@ export const sampleEvent = (model: Model, overrides: Partial<AuditEvent> = {}): 
   from: null,
   to: model.status,
   reason: null,
+  ...overrides
+})
+
+export const sampleRegisteredModel = (overrides: Partial<RegisteredModel> = {}): RegisteredModel => ({
+  name: "churn",
+  description: "",
+  owner: "alice",
+  tags: { team: "a" },
+  protectedAliases: [],
+  aliases: {},
+  createdAt: "2026-01-01T00:00:00.000Z",
+  updatedAt: "2026-01-01T00:00:00.000Z",
+  revision: 1,
   ...overrides
 })
 

@@ -165,6 +165,10 @@ const describeEvent = (event: AuditEvent): string => {
       const key = field.replace(/^keyValueTags\./, "")
       return event.action === "tag_set" ? `Tag ${key} set to ${String(change.to)}` : `Tag ${key} removed`
     }
+    case "alias_set":
+      return `Alias ${event.alias ?? "?"} set to this version`
+    case "alias_deleted":
+      return `Alias ${event.alias ?? "?"} removed from this version`
   }
 }
 
