@@ -577,12 +577,32 @@ export const expireAssignments = (redis: RedisConnection, prefix: string, experi
     await multi.exec()
   })
 
+/**
+ * Gives the experiment's dimension breakdowns (values, summaries, exposures: three keys of known
+ * names) the retention of its sticky assignments, so a completed experiment leaves nothing behind
+ * in Redis that grows with traffic.
+ */
+export const expireBreakdowns = async (
+  redis: RedisConnection,
+  prefix: string,
+  experimentId: string,
+  seconds: number
+) => {
+  const keys = experimentKeys(prefix, isCluster(redis))
+  // One slot on a cluster (the keys share the experiment's hash tag), so one MULTI.
+  const multi = redis.multi()
+  for (const key of [keys.dimensionValues, keys.dimensionMetrics, keys.dimensionExposures]) {
+    multi.expire(key(experimentId), seconds)
+  }
+  for (const [error] of (await multi.exec()) ?? []) if (error) throw error
+}
+
 /** The sweep running per connection and prefix, and whether another pass was asked for meanwhile. */
 const sweeps = new WeakMap<RedisConnection, Map<string, { again: boolean }>>()
 
 /**
- * Sets the TTL of the assignments of every experiment recorded in `ab:assignment-expiry`, removing
- * each record once its assignments have it. One sweep at a time per connection and prefix; a
+ * Sets the TTL of the assignments and breakdowns of every experiment recorded in
+ * `ab:assignment-expiry`, removing each record once they have it. One sweep at a time per connection and prefix; a
  * request during a sweep runs one more pass after it. Failures leave the records for the next sweep.
  */
 export const sweepAssignmentExpiry = (redis: RedisConnection, prefix: string): void => {
@@ -599,6 +619,7 @@ export const sweepAssignmentExpiry = (redis: RedisConnection, prefix: string): v
   const pass = async (): Promise<void> => {
     for (const [experimentId, seconds] of Object.entries(await redis.hgetall(key))) {
       await expireAssignments(redis, prefix, experimentId, Number(seconds))
+      await expireBreakdowns(redis, prefix, experimentId, Number(seconds))
       await redis.hdel(key, experimentId)
     }
     if (state.again) {
