@@ -217,9 +217,10 @@ return {'ok'}
 `)
 
 // Users of one experiment: ARGV[2..4] day, maxDays, variants, then per user (variant, assignment
-// JSON); an empty JSON counts an exposure (not sticky), otherwise the next KEYS entry (from
-// KEYS[4]) is the user's assignment, set if absent and counted when created. Answers per user:
-// '' (counted), 1 (created) or the stored assignment.
+// JSON); an empty JSON counts an exposure (not sticky), '-' reads the next KEYS entry (a user the
+// targeting leaves out of a sticky experiment keeps a stored assignment), otherwise the next KEYS
+// entry (from KEYS[4]) is the user's assignment, set if absent and counted when created. Answers
+// per user: '' (counted), 1 (created), the stored assignment, or 0 ('-' and none stored).
 const assignPlannedScript = luaScript(`${checkLua}${exposureCountingLua}
 local counts, answers, nextKey = {}, {}, 4
 for i = 5, #ARGV, 2 do
@@ -227,6 +228,9 @@ for i = 5, #ARGV, 2 do
   if assignment == '' then
     counts[variant] = (counts[variant] or 0) + 1
     answers[#answers + 1] = ''
+  elseif assignment == '-' then
+    answers[#answers + 1] = redis.call('GET', KEYS[nextKey]) or 0
+    nextKey = nextKey + 1
   else
     local existing = redis.call('GET', KEYS[nextKey])
     if existing then
@@ -454,6 +458,10 @@ const makePlannedWrites = (
                 args.push(p.assignment.variant, JSON.stringify(p.assignment))
                 scriptKeys.push(keys.assignment(experimentId, p.assignment.userId))
               }
+              if (p._tag === "Keep") {
+                args.push("", "-")
+                scriptKeys.push(keys.assignment(experimentId, p.userId))
+              }
             }
             const reply = (await assignPlannedScript(redis, scriptKeys, args)) as CheckedReply
             return reply[0] === "ok" ? ["ok", plans, reply[1]] : reply
@@ -465,6 +473,12 @@ const makePlannedWrites = (
               if (p._tag === "Nothing") return { plan: p, stored: undefined, created: false }
               const answer = written[next++]
               if (p._tag === "Count") return { plan: p, stored: undefined, created: true }
+              if (p._tag === "Keep") {
+                const stored = answer === 0
+                  ? undefined
+                  : assignmentRecord.fromJson(String(answer), keys.assignment(experimentId, p.userId))
+                return { plan: p, stored, created: false }
+              }
               return answer === 1
                 ? { plan: p, stored: p.assignment, created: true }
                 : {

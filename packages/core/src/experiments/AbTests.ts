@@ -54,7 +54,7 @@ import {
   sequentialMinimumLookup
 } from "./Results.js"
 import { rampStepsTaken, rolloutChange, rolloutIssues, SYSTEM_ACTOR } from "./SafeRollout.js"
-import { makeTargetedAssigner, type Targeted } from "./Targeting.js"
+import { keepsStickyVariant, makeTargetedAssigner, type Targeted } from "./Targeting.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
 // Kept importable from here, where callers found them before the pure parts moved out.
@@ -525,11 +525,12 @@ const countExposure = ({ store }: Ports, experiment: Experiment, index: number) 
 }
 
 /**
- * The hot path: one user of one experiment. A user the targeting leaves out (hash attribute
- * missing, holdout, namespace, condition) gets the control and writes nothing. Sticky experiments
- * return the stored assignment or store the hashed one (set if absent: the first writer wins
- * everywhere); an exposure is counted once per new assignment. Storage failures fall back to the
- * deterministic hash.
+ * The hot path: one user of one experiment. Sticky experiments return the user's stored
+ * assignment, even when the targeting or coverage would now leave them out (keepsStickyVariant),
+ * or store the hashed one (set if absent: the first writer wins everywhere); an exposure is
+ * counted once per new assignment. A user the targeting leaves out (hash attribute missing,
+ * holdout, namespace, condition) without a stored assignment gets the control and writes nothing.
+ * Storage failures fall back to the deterministic hash.
  */
 const assignmentFor = (
   ports: Ports,
@@ -540,16 +541,13 @@ const assignmentFor = (
   Effect.gen(function*() {
     if (experiment.status !== "running") return whenNotRunning(experiment, userId)
     const targeted = assignerOf(experiment)(userId, attributes)
-    if (typeof targeted === "string" && targeted !== "coverage") {
-      return notInExperiment(experiment, userId, controlIndex(experiment))
-    }
-    if (experiment.stickyAssignment) {
+    if (experiment.stickyAssignment && keepsStickyVariant(targeted)) {
       const existing = yield* Effect.option(ports.store.getAssignment(experiment.id, userId))
       if (existing._tag === "Some" && existing.value) {
         return inExperiment(experiment, userId, existing.value.variant, existing.value.modelId, true)
       }
     }
-    if (targeted === "coverage") return notInExperiment(experiment, userId, controlIndex(experiment))
+    if (typeof targeted === "string") return notInExperiment(experiment, userId, controlIndex(experiment))
     const index = targeted
     const modelId = experiment.variants[index]!.modelId
     if (!experiment.stickyAssignment) {
@@ -577,8 +575,9 @@ const noAttributes: AttributesOf = () => undefined
 
 /**
  * What assigning a user writes, from the definition it is written against: nothing while the
- * experiment is not running or for a user the targeting or coverage leaves out, an exposure when
- * it is not sticky, the hashed assignment (set if absent) when it is. The condition and hash
+ * experiment is not running or for a user the targeting or coverage leaves out (of a sticky
+ * experiment: a read of their kept assignment), an exposure when it is not sticky, the hashed
+ * assignment (set if absent) when it is. The condition and hash
  * ranges are compiled once per definition.
  */
 const assignmentPlan =
@@ -587,7 +586,9 @@ const assignmentPlan =
     const target = assignerOf(experiment)
     return (userId) => {
       const variant = target(userId, attributesOf(userId))
-      if (typeof variant === "string") return nothingToWrite
+      if (typeof variant === "string") {
+        return experiment.stickyAssignment && keepsStickyVariant(variant) ? { _tag: "Keep", userId } : nothingToWrite
+      }
       if (!experiment.stickyAssignment) return { _tag: "Count", variant }
       const modelId = experiment.variants[variant]!.modelId
       return { _tag: "Stick", assignment: { experimentId: experiment.id, userId, variant, modelId, at } }
@@ -628,7 +629,9 @@ const assignPlanned = (
       if (plan._tag === "Count") {
         return inExperiment(experiment, userId, plan.variant, experiment.variants[plan.variant]!.modelId, false)
       }
-      if (plan._tag === "Stick") return inExperiment(experiment, userId, stored!.variant, stored!.modelId, true)
+      if (plan._tag === "Stick" || (plan._tag === "Keep" && stored !== undefined)) {
+        return inExperiment(experiment, userId, stored!.variant, stored!.modelId, true)
+      }
       return experiment.status === "running"
         ? notInExperiment(experiment, userId, controlIndex(experiment))
         : whenNotRunning(experiment, userId)

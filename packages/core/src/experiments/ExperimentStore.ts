@@ -141,14 +141,20 @@ export type ExposureDay = typeof ExposureDay.Type
 /**
  * What one user's assignment writes, decided from the experiment as stored at the moment of the
  * write: nothing (not running, outside the experiment), one exposure of `variant` (not sticky),
- * or the sticky `assignment` stored if absent (its exposure counted only when it is created).
+ * the sticky `assignment` stored if absent (its exposure counted only when it is created), or,
+ * for a user the targeting or coverage now leaves out of a sticky experiment, nothing written
+ * but the user's stored assignment read (Keep: it is served if there is one).
  */
 export type AssignmentPlan =
   | { readonly _tag: "Nothing" }
   | { readonly _tag: "Count"; readonly variant: number }
   | { readonly _tag: "Stick"; readonly assignment: Assignment }
+  | { readonly _tag: "Keep"; readonly userId: string }
 
-/** A plan as carried out: for Stick, the stored assignment (ours or an earlier writer's) and whether ours won. */
+/**
+ * A plan as carried out: for Stick, the stored assignment (ours or an earlier writer's) and
+ * whether ours won; for Keep, the stored assignment if any (never created).
+ */
 export interface PlannedAssignment {
   readonly plan: AssignmentPlan
   readonly stored: Assignment | undefined
