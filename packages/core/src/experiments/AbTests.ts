@@ -16,6 +16,7 @@ import { makeStorageGauges, type StorageGauges } from "../shared/StorageGauges.j
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
+import type { Condition } from "./Conditions.js"
 import {
   batchDimensionIssues,
   dimensionExposureUpdates,
@@ -29,7 +30,9 @@ import {
   type CreateExperimentInput,
   type Experiment,
   type ExperimentStatus,
+  MAX_SETTING_CHANGES,
   newExperiment,
+  type SettingChange,
   type Variant
 } from "./Experiment.js"
 import {
@@ -101,12 +104,13 @@ export interface AbTestsShape {
     options?: { readonly promoteWinner?: boolean; readonly actor?: string; readonly onBehalfOf?: string | undefined }
   ) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
   /**
-   * Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory)
-   * and/or changes the description.
+   * Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory),
+   * changes the description, and/or replaces the targeting condition or the metric caps (null
+   * removes them; recorded in settingChanges).
    */
   readonly updateExperiment: (
     id: string,
-    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    change: ExperimentChange,
     actor?: string,
     onBehalfOf?: string
   ) => Effect.Effect<Experiment, AbError>
@@ -498,16 +502,17 @@ const lifecycleMethods = (ports: Ports) => ({
   ),
   updateExperiment: Effect.fn("AbTests.updateExperiment")(function*(
     id: string,
-    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    change: ExperimentChange,
     actor: string = "anonymous",
     onBehalfOf?: string
   ) {
     const { description, trafficPct } = change
     return yield* update(ports, id, (e, at) => {
       if (e.status === "completed") return Effect.fail(stateError(e, `Experiment ${id} is completed`))
-      if (trafficPct === undefined) return Effect.succeed({ ...e, description: description ?? e.description })
+      const changed = { ...withSettings(e, change, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}) }) }
+      if (trafficPct === undefined) return Effect.succeed({ ...changed, description: description ?? e.description })
       return Effect.fromResult(resplitTraffic(e.variants, trafficPct)).pipe(Effect.map((variants) => ({
-        ...e,
+        ...changed,
         variants,
         description: description ?? e.description,
         trafficHistory: [...e.trafficHistory, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}), trafficPct }]
@@ -515,6 +520,42 @@ const lifecycleMethods = (ports: Ports) => ({
     })
   })
 })
+
+/** What PATCH may change on an experiment that has not completed. */
+export interface ExperimentChange {
+  readonly trafficPct?: ReadonlyArray<number> | undefined
+  readonly description?: string | undefined
+  /** A new condition; null removes it. */
+  readonly condition?: Condition | null | undefined
+  /** New caps replacing every cap; null removes them. */
+  readonly metricCaps?: Experiment["metricCaps"] | null | undefined
+}
+
+/**
+ * The experiment with the change's condition and caps (null removes a field), and the change
+ * recorded in settingChanges (the newest MAX_SETTING_CHANGES kept); unchanged without either.
+ */
+const withSettings = (
+  e: Experiment,
+  { condition, metricCaps }: ExperimentChange,
+  who: { readonly at: string; readonly actor: string; readonly onBehalfOf?: string }
+): Experiment => {
+  if (condition === undefined && metricCaps === undefined) return e
+  const { condition: _condition, metricCaps: _caps, ...rest } = e
+  const entry: SettingChange = {
+    ...who,
+    ...(condition === undefined ? {} : { condition }),
+    ...(metricCaps === undefined ? {} : { metricCaps })
+  }
+  const keptCondition = condition === undefined ? e.condition : condition ?? undefined
+  const keptCaps = metricCaps === undefined ? e.metricCaps : metricCaps ?? undefined
+  return {
+    ...rest,
+    ...(keptCondition === undefined ? {} : { condition: keptCondition }),
+    ...(keptCaps === undefined ? {} : { metricCaps: keptCaps }),
+    settingChanges: [...(e.settingChanges ?? []), entry].slice(-MAX_SETTING_CHANGES)
+  }
+}
 
 /** Today in UTC, the day exposures are counted on (traffic over time). */
 const today = Clock.currentTimeMillis.pipe(Effect.map(exposureDayOf))

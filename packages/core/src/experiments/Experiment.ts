@@ -147,14 +147,18 @@ export type MetricCap = typeof MetricCap.Type
 /** The most metrics one experiment may cap. */
 export const MAX_METRIC_CAPS = 100
 
-/** How metric values are treated at recording (Recording.ts); set at creation, stored with the definition. */
+/** The caps of an experiment's metrics, by metric name. */
+export const MetricCaps = Schema.Record(Schema.String, MetricCap).check(
+  Schema.isPropertyNames(MetricName),
+  Schema.isMaxProperties(MAX_METRIC_CAPS, { message: `must hold at most ${MAX_METRIC_CAPS} metrics` })
+)
+
+/**
+ * How metric values are treated at recording (Recording.ts); set at creation (changeable while
+ * the experiment runs: SettingChange), stored with the definition.
+ */
 const metricTreatmentFields = {
-  metricCaps: Schema.optionalKey(
-    Schema.Record(Schema.String, MetricCap).check(
-      Schema.isPropertyNames(MetricName),
-      Schema.isMaxProperties(MAX_METRIC_CAPS, { message: `must hold at most ${MAX_METRIC_CAPS} metrics` })
-    )
-  )
+  metricCaps: Schema.optionalKey(MetricCaps)
 }
 
 /** Who takes part (Targeting.ts); set at creation, stored with the definition. */
@@ -215,6 +219,24 @@ export const TrafficChange = Schema.Struct({
 })
 export type TrafficChange = typeof TrafficChange.Type
 
+/** The most setting changes an experiment keeps (the newest); older ones are dropped. */
+export const MAX_SETTING_CHANGES = 100
+
+/**
+ * A change of the targeting condition or the metric caps after creation (PATCH), with the values
+ * it set: `null` removed the condition or every cap; a field left out was not changed.
+ */
+export const SettingChange = Schema.Struct({
+  at: Schema.String,
+  /** The authenticated principal that made the change. */
+  actor: Schema.String,
+  /** Who that caller said it acted for; an annotation, not the actor. */
+  onBehalfOf: Schema.optionalKey(Schema.String),
+  condition: Schema.optionalKey(Schema.NullOr(TargetingCondition)),
+  metricCaps: Schema.optionalKey(Schema.NullOr(MetricCaps))
+})
+export type SettingChange = typeof SettingChange.Type
+
 export const BanditWeights = Schema.Struct({
   at: Schema.String,
   weights: Schema.Array(Schema.Finite)
@@ -264,6 +286,8 @@ export const Experiment = Schema.Struct({
   completedAt: Schema.NullOr(Schema.String),
   decision: Schema.NullOr(Decision),
   trafficHistory: Schema.Array(TrafficChange),
+  /** Changes of the condition and metric caps after creation, oldest first (the newest MAX_SETTING_CHANGES). */
+  settingChanges: Schema.optionalKey(Schema.Array(SettingChange)),
   banditHistory: Schema.Array(BanditWeights),
   revision: Schema.Int
 })
