@@ -161,6 +161,56 @@ const metricTreatmentFields = {
   metricCaps: Schema.optionalKey(MetricCaps)
 }
 
+/** The largest |mean| and standard deviation of a prior on a relative lift (1000 = +100,000%). */
+export const MAX_PRIOR_SCALE = 1000
+
+/**
+ * A proper Gaussian prior on a metric's relative lift (GrowthBook's "proper prior": a mean and a
+ * standard deviation, e.g. 0 and 0.3), combined with the data by precision (BayesianLift.ts).
+ */
+export const BayesianPrior = Schema.Struct({
+  mean: Schema.Finite.check(
+    Schema.isBetween({ minimum: -MAX_PRIOR_SCALE, maximum: MAX_PRIOR_SCALE }, {
+      message: `must be between -${MAX_PRIOR_SCALE} and ${MAX_PRIOR_SCALE}`
+    })
+  ),
+  stddev: Schema.Finite.check(
+    Schema.isBetween({ minimum: 0, maximum: MAX_PRIOR_SCALE, exclusiveMinimum: true }, {
+      message: `must be above 0 and at most ${MAX_PRIOR_SCALE}`
+    })
+  )
+})
+export type BayesianPrior = typeof BayesianPrior.Type
+
+/** The most metrics one experiment may give their own prior. */
+export const MAX_METRIC_PRIORS = 100
+
+/**
+ * The Bayesian results' priors (Results.ts): `bayesianPrior` for every metric, `metricPriors` per
+ * metric over it; without either the prior is flat (gbstats' default). Set at creation.
+ */
+const analysisFields = {
+  bayesianPrior: Schema.optionalKey(BayesianPrior),
+  metricPriors: Schema.optionalKey(
+    Schema.Record(Schema.String, BayesianPrior).check(
+      Schema.isPropertyNames(MetricName),
+      Schema.isMaxProperties(MAX_METRIC_PRIORS, { message: `must hold at most ${MAX_METRIC_PRIORS} metrics` })
+    )
+  )
+}
+
+/** The prior of a metric's relative lift in an experiment's Bayesian results, or undefined (flat). */
+export const priorOf = (
+  experiment: {
+    readonly bayesianPrior?: BayesianPrior
+    readonly metricPriors?: Readonly<Record<string, BayesianPrior>>
+  },
+  metric: string
+): BayesianPrior | undefined =>
+  (experiment.metricPriors !== undefined && Object.hasOwn(experiment.metricPriors, metric)
+    ? experiment.metricPriors[metric]
+    : undefined) ?? experiment.bayesianPrior
+
 /** Who takes part (Targeting.ts); set at creation, stored with the definition. */
 const targetingFields = {
   condition: Schema.optionalKey(TargetingCondition),
@@ -205,7 +255,8 @@ export const CreateExperimentInput = Schema.Struct({
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
   ...targetingFields,
   ...metricTreatmentFields,
-  ...rolloutFields
+  ...rolloutFields,
+  ...analysisFields
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -275,6 +326,7 @@ export const Experiment = Schema.Struct({
   ...targetingFields,
   ...metricTreatmentFields,
   ...rolloutFields,
+  ...analysisFields,
   /** The automatic changes of the safe rollout (ramp steps, guardrail pauses), oldest first. */
   rolloutHistory: Schema.optionalKey(Schema.Array(RolloutEvent)),
   /** Set while the experiment is paused by a guardrail; cleared when it is started again. */
@@ -349,6 +401,8 @@ export const newExperiment = (
     ...(input.metricCaps === undefined ? {} : { metricCaps: input.metricCaps }),
     ...(input.guardrails === undefined || input.guardrails.length === 0 ? {} : { guardrails: input.guardrails }),
     ...(input.ramp === undefined ? {} : { ramp: input.ramp }),
+    ...(input.bayesianPrior === undefined ? {} : { bayesianPrior: input.bayesianPrior }),
+    ...(input.metricPriors === undefined ? {} : { metricPriors: input.metricPriors }),
     status: "draft",
     createdAt: at,
     updatedAt: at,
