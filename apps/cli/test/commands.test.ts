@@ -252,7 +252,7 @@ describe("ml models search, tag, untag", () => {
 })
 
 describe("ml experiments", () => {
-  it("create, list, get, start, pause, resplit, results (table and JSON), complete, results --watch", async () => {
+  it("create, list, get, start, pause, resplit, retarget, results (table, JSON), complete, --watch", async () => {
     const register = async (version: string) =>
       (await json([
         "models",
@@ -322,6 +322,23 @@ describe("ml experiments", () => {
     expect((await json(["experiments", "start", "ranker-test"])).status).toBe("running")
     const resplit = await json(["experiments", "resplit", "ranker-test", "--traffic", "60,40"])
     expect(resplit.variants.map((v: { trafficPct: number }) => v.trafficPct)).toEqual([60, 40])
+    const retargeted = await json([
+      "experiments",
+      "retarget",
+      "ranker-test",
+      "--condition",
+      `{"country":{"$in":["DE","AT"]}}`,
+      "--metric-caps",
+      `{"latency":{"upper":500}}`
+    ])
+    expect(retargeted).toMatchObject({
+      condition: { country: { $in: ["DE", "AT"] } },
+      metricCaps: { latency: { upper: 500 } },
+      settingChanges: [{ condition: { country: { $in: ["DE", "AT"] } }, metricCaps: { latency: { upper: 500 } } }]
+    })
+    const untargeted = await json(["experiments", "retarget", "ranker-test", "--condition", "null"])
+    expect(untargeted.condition).toBeUndefined()
+    expect(untargeted.metricCaps).toEqual({ latency: { upper: 500 } })
 
     // Conversions 10% for the control, 40% for the treatment: a clear winner.
     const client = createClient({ baseUrl: server.url })

@@ -10,7 +10,7 @@
  * pluggable StickyStore, as the server does.
  */
 import type { Attributes, Experiment, MetricObservation } from "@org/ml-core"
-import { makeTargetedAssigner, type Targeted } from "@org/ml-core/targeting"
+import { keepsStickyVariant, makeTargetedAssigner, type Targeted } from "@org/ml-core/targeting"
 import type { StickyStore } from "./StickyStore.js"
 
 export interface LocalEvaluatorOptions {
@@ -179,10 +179,12 @@ export class LocalEvaluator {
 
   /**
    * As `assign`, but a sticky experiment's users keep the variant they first got (in the
-   * stickyStore) across re-splits, as the server's stored assignments: a user the targeting
-   * leaves out gets the control; then a kept variant wins; then coverage and the split decide,
-   * and the result is kept (set if absent). Its exposure is counted when it is first kept. A
-   * failing store serves the hashed variant, as the server does.
+   * stickyStore) across re-splits, as the server's stored assignments: a kept variant wins, even
+   * when the targeting or coverage would now leave the user out (keepsStickyVariant, as
+   * GrowthBook's sticky bucketing); a user without one whom the targeting leaves out gets the
+   * control; otherwise coverage and the split decide, and the result is kept (set if absent).
+   * Its exposure is counted when it is first kept. A failing store serves the hashed variant, as
+   * the server does.
    */
   async assignSticky(experimentId: string, userId: string, attributes?: Attributes): Promise<LocalAssignment> {
     const entry = this.experiments.get(experimentId)
@@ -193,11 +195,11 @@ export class LocalEvaluator {
     const { assign, control, experiment } = entry
     const targeted = assign(userId, attributes)
     const controlAnswer = { modelId: experiment.variants[control]!.modelId, variant: control, inExperiment: false }
-    if (typeof targeted === "string" && targeted !== "coverage") return controlAnswer
+    if (!keepsStickyVariant(targeted)) return controlAnswer
     try {
       const kept = await store.get(experimentId, userId)
       if (kept !== undefined) return { ...kept, inExperiment: true, sticky: true }
-      if (targeted === "coverage") return controlAnswer
+      if (typeof targeted === "string") return controlAnswer
       const ours = { variant: targeted, modelId: experiment.variants[targeted]!.modelId }
       const stored = await store.setIfAbsent(experimentId, userId, ours)
       if (stored.variant === ours.variant && stored.modelId === ours.modelId) {

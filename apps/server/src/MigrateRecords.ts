@@ -1,6 +1,7 @@
 /**
  * What `ml-server migrate` copies besides models, artifacts and keys: experiments (record, definition
- * history, sticky assignments, exposure totals and days, metric summaries), drift (monitors, baseline versions,
+ * history, sticky assignments, exposure totals and days, metric summaries,
+ * dimension breakdowns), drift (monitors, baseline versions,
  * current windows, alert states, reports, webhooks and their deliveries) and pipelines (record,
  * live learner state, sample side, update records). Each kind has a copy into an empty target
  * and a verification that reads both stores back through the ports as a server would and names
@@ -106,6 +107,13 @@ export const copyExperiments = async (
         await run(ExperimentStore.exportCounters(source, experiment))
       )
     )
+    await run(
+      ExperimentStore.importDimensions(
+        target,
+        experiment.id,
+        await run(ExperimentStore.exportDimensions(source, experiment))
+      )
+    )
     const tally: AssignmentTally = { count: 0, digest: 0n }
     await eachAssignmentPage(source, experiment.id, async (page) => {
       await run(target.importAssignments(page))
@@ -124,7 +132,7 @@ export const copyExperiments = async (
 
 /**
  * The experiment record, its counters and days (hence its results and bandit weights), the running
- * minima of its always-valid p-values, and its assignments.
+ * minima of its always-valid p-values, its dimension breakdowns, and its assignments.
  */
 export const verifyExperiments = async (
   source: ExperimentStore.ExperimentStoreShape,
@@ -154,6 +162,11 @@ export const verifyExperiments = async (
       `${what} always-valid p-value minima`,
       await run(source.sequentialPValues(experiment.id)),
       await run(target.sequentialPValues(experiment.id))
+    )
+    expectSame(
+      `${what} dimension breakdowns`,
+      await run(ExperimentStore.exportDimensions(source, experiment)),
+      await run(ExperimentStore.exportDimensions(target, experiment))
     )
     const expected = copied.tallies.get(experiment.id) ?? { count: 0, digest: 0n }
     const found = await tallyAssignments(target, experiment.id)

@@ -2,8 +2,9 @@
 // PostgreSQL and to Redis, and the Redis copy on to a second PostgreSQL database; a server started
 // on each target then serves the same models, audit history, production version and verified
 // artifacts, the API keys made on the source work (a revoked one stays refused), experiments give
-// the same results and every user the same variant, drift monitors the same reports and windows,
-// pipelines the same buffers and update records, and new metrics, checks and updates work there.
+// the same results and dimension breakdowns and every user the same variant, drift monitors the
+// same reports and windows, pipelines the same buffers and update records, and new metrics, checks
+// and updates work there.
 // Refusals: a non-empty target; --models-only leaves the other records behind, named.
 import { freshDatabase } from "@org/ml-adapter-postgres/testing"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
@@ -69,6 +70,7 @@ let expected: {
   users: Array<string>
   assignments: unknown
   results: unknown
+  breakdowns: Array<unknown>
   reports: { items: Array<unknown> }
   webhooks: unknown
   check: { features: unknown }
@@ -76,6 +78,9 @@ let expected: {
   registered: unknown
   aliasBetween: string
 }
+
+/** The breakdowns the seeded experiment records (metrics and exposures carry them). */
+const breakdownDimensions = ["country", "device"]
 
 const learnerConfig: LearnerConfig = {
   kind: "logistic",
@@ -130,9 +135,16 @@ beforeAll(async () => {
     const observations = Array.from({ length: 60 }, (_, i) => ({
       modelId: i % 2 ? treatment : control,
       metric: "ctr",
-      value: valueOf(i) / 3
+      value: valueOf(i) / 3,
+      dimensions: { country: ["de", "fr", "us"][i % 3]!, ...(i % 4 === 0 ? { device: "ios" } : {}) }
     }))
     expect((await call("POST", `/v1/experiments/${experiment}/metrics`, { observations })).status).toBeLessThan(300)
+    // Exposures counted by local evaluation, with a breakdown value no metric carries.
+    const exposures = [
+      { modelId: control, count: 7, dimensions: { country: "de" } },
+      { modelId: treatment, count: 5, dimensions: { country: "at", device: "android" } }
+    ]
+    expect((await call("POST", `/v1/experiments/${experiment}/exposures`, { exposures })).status).toBeLessThan(300)
     // A drift monitor with a baseline, a window and a report (scheduled checks far apart: none during the test).
     expect(
       (await call("POST", "/v1/drift/monitors", {
@@ -187,6 +199,11 @@ beforeAll(async () => {
       users,
       assignments: (await call("POST", `/v1/experiments/${experiment}/assignments`, { userIds: users })).body,
       results: (await call("GET", `/v1/experiments/${experiment}/results`)).body,
+      breakdowns: await Promise.all(
+        breakdownDimensions.map(async (d) =>
+          (await call("GET", `/v1/experiments/${experiment}/results/breakdown?dimension=${d}`)).body
+        )
+      ),
       reports: (await call("GET", "/v1/drift/reports?monitorId=latency")).body,
       webhooks: (await call("GET", "/v1/drift/webhooks")).body,
       check,
@@ -194,6 +211,8 @@ beforeAll(async () => {
       registered: (await call("GET", registeredPath)).body,
       aliasBetween
     }
+    // Every value is seeded: de, fr, us (metrics), at (exposures only); ios (metrics), android (exposures).
+    expect(expected.breakdowns.map((b) => (b as { values: Array<unknown> }).values.length)).toEqual([4, 2])
   } finally {
     await killHard(server.child)
   }
@@ -310,6 +329,10 @@ describe.each(targets)("ml-server migrate from $label", ({ label, to: toEnv, via
       expect((await call("GET", `${experiment}/results`)).body).toEqual(expected.results)
       expect((await call("POST", `${experiment}/assignments`, { userIds: expected.users })).body)
         .toEqual(expected.assignments)
+      for (const [i, dimension] of breakdownDimensions.entries()) {
+        const breakdown = await call("GET", `${experiment}/results/breakdown?dimension=${dimension}`)
+        expect(breakdown.body, dimension).toEqual(expected.breakdowns[i])
+      }
       const more = [{ modelId: expected.variants.control, metric: "ctr", value: 0.5 }]
       expect((await call("POST", `${experiment}/metrics`, { observations: more })).status).toBeLessThan(300)
       const ctrCount = (results: unknown) =>

@@ -239,7 +239,8 @@ export const updateExperiment = endpoint({
   method: "PATCH",
   path: "/v1/experiments/{id}",
   resource: "Experiments",
-  summary: "Re-split traffic (recorded; sticky users keep their model) or change the description",
+  summary: "Re-split traffic (recorded; sticky users keep their model), change the description, or replace " +
+    "the targeting condition or metric caps (recorded in settingChanges)",
   permission: "experiments:write",
   params: ExperimentIdParams,
   body: {

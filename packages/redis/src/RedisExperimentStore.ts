@@ -251,9 +251,10 @@ return {'ok'}
 `)
 
 // Users of one experiment: ARGV[2..4] day, maxDays, variants, then per user (variant, assignment
-// JSON); an empty JSON counts an exposure (not sticky), otherwise the next KEYS entry (from
-// KEYS[4]) is the user's assignment, set if absent and counted when created. Answers per user:
-// '' (counted), 1 (created) or the stored assignment.
+// JSON); an empty JSON counts an exposure (not sticky), '-' reads the next KEYS entry (a user the
+// targeting leaves out of a sticky experiment keeps a stored assignment), otherwise the next KEYS
+// entry (from KEYS[4]) is the user's assignment, set if absent and counted when created. Answers
+// per user: '' (counted), 1 (created), the stored assignment, or 0 ('-' and none stored).
 const assignPlannedScript = luaScript(`${checkLua}${exposureCountingLua}
 local counts, answers, nextKey = {}, {}, 4
 for i = 5, #ARGV, 2 do
@@ -261,6 +262,9 @@ for i = 5, #ARGV, 2 do
   if assignment == '' then
     counts[variant] = (counts[variant] or 0) + 1
     answers[#answers + 1] = ''
+  elseif assignment == '-' then
+    answers[#answers + 1] = redis.call('GET', KEYS[nextKey]) or 0
+    nextKey = nextKey + 1
   else
     local existing = redis.call('GET', KEYS[nextKey])
     if existing then
@@ -488,6 +492,10 @@ const makePlannedWrites = (
                 args.push(p.assignment.variant, JSON.stringify(p.assignment))
                 scriptKeys.push(keys.assignment(experimentId, p.assignment.userId))
               }
+              if (p._tag === "Keep") {
+                args.push("", "-")
+                scriptKeys.push(keys.assignment(experimentId, p.userId))
+              }
             }
             const reply = (await assignPlannedScript(redis, scriptKeys, args)) as CheckedReply
             return reply[0] === "ok" ? ["ok", plans, reply[1]] : reply
@@ -499,6 +507,12 @@ const makePlannedWrites = (
               if (p._tag === "Nothing") return { plan: p, stored: undefined, created: false }
               const answer = written[next++]
               if (p._tag === "Count") return { plan: p, stored: undefined, created: true }
+              if (p._tag === "Keep") {
+                const stored = answer === 0
+                  ? undefined
+                  : assignmentRecord.fromJson(String(answer), keys.assignment(experimentId, p.userId))
+                return { plan: p, stored, created: false }
+              }
               return answer === 1
                 ? { plan: p, stored: p.assignment, created: true }
                 : {
@@ -611,12 +625,32 @@ export const expireAssignments = (redis: RedisConnection, prefix: string, experi
     await multi.exec()
   })
 
+/**
+ * Gives the experiment's dimension breakdowns (values, summaries, exposures: three keys of known
+ * names) the retention of its sticky assignments, so a completed experiment leaves nothing behind
+ * in Redis that grows with traffic.
+ */
+export const expireBreakdowns = async (
+  redis: RedisConnection,
+  prefix: string,
+  experimentId: string,
+  seconds: number
+) => {
+  const keys = experimentKeys(prefix, isCluster(redis))
+  // One slot on a cluster (the keys share the experiment's hash tag), so one MULTI.
+  const multi = redis.multi()
+  for (const key of [keys.dimensionValues, keys.dimensionMetrics, keys.dimensionExposures]) {
+    multi.expire(key(experimentId), seconds)
+  }
+  for (const [error] of (await multi.exec()) ?? []) if (error) throw error
+}
+
 /** The sweep running per connection and prefix, and whether another pass was asked for meanwhile. */
 const sweeps = new WeakMap<RedisConnection, Map<string, { again: boolean }>>()
 
 /**
- * Sets the TTL of the assignments of every experiment recorded in `ab:assignment-expiry`, removing
- * each record once its assignments have it. One sweep at a time per connection and prefix; a
+ * Sets the TTL of the assignments and breakdowns of every experiment recorded in
+ * `ab:assignment-expiry`, removing each record once they have it. One sweep at a time per connection and prefix; a
  * request during a sweep runs one more pass after it. Failures leave the records for the next sweep.
  */
 export const sweepAssignmentExpiry = (redis: RedisConnection, prefix: string): void => {
@@ -633,6 +667,7 @@ export const sweepAssignmentExpiry = (redis: RedisConnection, prefix: string): v
   const pass = async (): Promise<void> => {
     for (const [experimentId, seconds] of Object.entries(await redis.hgetall(key))) {
       await expireAssignments(redis, prefix, experimentId, Number(seconds))
+      await expireBreakdowns(redis, prefix, experimentId, Number(seconds))
       await redis.hdel(key, experimentId)
     }
     if (state.again) {

@@ -2,11 +2,12 @@
  * The instance marker on the shared test Redis (a unique prefix; only that prefix's keys are
  * touched): instances starting together agree on one marker, a deleted marker refuses every
  * store call before it reaches Redis (the message names the marker and init-redis), and
- * `confirm` (init-redis) lets running instances resume. Sticky assignments expire after their
- * experiment completes (delivery records per webhook: the drift store contract).
+ * `confirm` (init-redis) lets running instances resume. Sticky assignments and dimension
+ * breakdowns expire after their experiment completes (delivery records per webhook: the drift
+ * store contract).
  */
 import { InstanceFile } from "@org/ml-adapter-fs"
-import { ExperimentStore, ModelStore } from "@org/ml-core"
+import { ExperimentStore, ModelStore, summarize } from "@org/ml-core"
 import { sampleEvent, sampleExperiment, sampleModel } from "@org/ml-core/testing"
 import { Effect, Exit, Layer, ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
@@ -187,19 +188,63 @@ describe("sticky assignments in Redis", () => {
     }
   })
 
+  it("gives a completed experiment's dimension breakdowns the same retention as its assignments", async () => {
+    const prefix = freshPrefix("breakdown-ttl")
+    const completed = sampleExperiment({ id: "bd-ttl", status: "running" })
+    const running = sampleExperiment({ id: "bd-ttl-running", status: "running" })
+    const keys = RedisKeys.experimentKeys(prefix)
+    const breakdownKeys = (id: string) => [
+      keys.dimensionValues(id),
+      keys.dimensionMetrics(id),
+      keys.dimensionExposures(id)
+    ]
+    const summary = summarize([1, 2])
+    await Effect.runPromise(Effect.provide(
+      Effect.gen(function*() {
+        const store = yield* ExperimentStore.ExperimentStore
+        for (const experiment of [completed, running]) {
+          yield* store.insert(experiment)
+          yield* store.mergeDimensionMetrics(experiment.id, [
+            { dimension: "country", value: "de", variant: 0, metric: "ctr", summary }
+          ])
+          yield* store.addDimensionExposures(experiment.id, [{
+            dimension: "country",
+            value: "de",
+            variant: 1,
+            count: 3
+          }])
+        }
+        yield* store.commit({ ...completed, status: "completed", revision: completed.revision + 1 }, 1)
+        yield* Effect.promise(() => settled(() => admin.hlen(keys.assignmentExpiry()), 0))
+      }),
+      RedisExperimentStore.layerWith({ assignmentRetentionSeconds: 3600 }).pipe(
+        Layer.provide(RedisClient.layer({ url: redisUrl, prefix }))
+      )
+    ))
+    for (const key of breakdownKeys(completed.id)) {
+      const ttl = await admin.ttl(key)
+      expect(ttl, key).toBeGreaterThan(3500)
+      expect(ttl, key).toBeLessThanOrEqual(3600)
+    }
+    for (const key of breakdownKeys(running.id)) expect(await admin.ttl(key), key).toBe(-1)
+  })
+
   it("sets the TTL a crash left undone when a store is next made on the prefix", async () => {
     const prefix = freshPrefix("assignment-ttl-crash")
     const keys = RedisKeys.experimentKeys(prefix)
     // What a process that crashed right after completing left behind: the record, no TTLs yet.
     await admin.set(keys.assignment("crashed", "u1"), "{}")
+    await admin.hset(keys.dimensionExposures("crashed"), "country\x1fde\x1f0", "1")
     await admin.hset(keys.assignmentExpiry(), "crashed", "120")
     expect(await admin.ttl(keys.assignment("crashed", "u1"))).toBe(-1)
     await Effect.runPromise(Effect.provide(
       Effect.promise(() => settled(() => admin.hlen(keys.assignmentExpiry()), 0)),
       RedisExperimentStore.layer.pipe(Layer.provide(RedisClient.layer({ url: redisUrl, prefix })))
     ))
-    const ttl = await admin.ttl(keys.assignment("crashed", "u1"))
-    expect(ttl).toBeGreaterThan(100)
-    expect(ttl).toBeLessThanOrEqual(120)
+    for (const key of [keys.assignment("crashed", "u1"), keys.dimensionExposures("crashed")]) {
+      const ttl = await admin.ttl(key)
+      expect(ttl, key).toBeGreaterThan(100)
+      expect(ttl, key).toBeLessThanOrEqual(120)
+    }
   })
 })

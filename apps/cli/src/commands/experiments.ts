@@ -150,6 +150,20 @@ export const resultsText = (r: ExperimentResults): string => {
   return lines.join("\n")
 }
 
+/** An option's JSON object, or null. */
+const parseJsonOption = (option: string, text: string): Record<string, unknown> | null => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw usageError(`${option} is not JSON (${(error as Error).message})`)
+  }
+  if (value !== null && (typeof value !== "object" || Array.isArray(value))) {
+    throw usageError(`${option} must be a JSON object or null`)
+  }
+  return value as Record<string, unknown> | null
+}
+
 const readJsonObject = async (file: string): Promise<Record<string, unknown>> => {
   let value: unknown
   try {
@@ -283,6 +297,34 @@ export const experimentsCommand = (run: Run): Command => {
         })
       }),
     "ml experiments resplit EXPERIMENT_ID --traffic 90,10"
+  ))
+
+  experiments.addCommand(withExamples(
+    new Command("retarget")
+      .description(
+        "change the targeting condition and/or the metric caps (JSON; null removes them): new assignments " +
+          "follow the condition, sticky users keep theirs; caps apply to values recorded from now on"
+      )
+      .argument("<experimentId>", "experiment id")
+      .option("--condition <json>", "a GrowthBook condition, e.g. '{\"country\":{\"$in\":[\"DE\",\"AT\"]}}', or null")
+      .option("--metric-caps <json>", "caps by metric, e.g. '{\"revenue\":{\"upper\":500}}', or null")
+      .action(function(this: Command, id: string) {
+        return run(this, async (context) => {
+          const o = this.opts<{ condition?: string; metricCaps?: string }>()
+          if (o.condition === undefined && o.metricCaps === undefined) {
+            throw usageError("give --condition, --metric-caps or both")
+          }
+          const experiment = await context.client.experiments.update(
+            id,
+            {
+              ...(o.condition === undefined ? {} : { condition: parseJsonOption("--condition", o.condition) }),
+              ...(o.metricCaps === undefined ? {} : { metricCaps: parseJsonOption("--metric-caps", o.metricCaps) })
+            } as Parameters<typeof context.client.experiments.update>[1]
+          )
+          context.out.result(experiment, () => experimentText(experiment))
+        })
+      }),
+    `ml experiments retarget EXPERIMENT_ID --condition '{"country":{"$in":["DE","AT"]}}'`
   ))
 
   experiments.addCommand(withExamples(

@@ -16,6 +16,7 @@ import { type KeyedStorageGauges, makeKeyedStorageGauges } from "../shared/Stora
 import { emptySummary, mergeSummaries, type Summary } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import { nextBanditWeights } from "./Bandit.js"
+import type { Condition } from "./Conditions.js"
 import {
   batchDimensionIssues,
   dimensionExposureUpdates,
@@ -29,7 +30,9 @@ import {
   type CreateExperimentInput,
   type Experiment,
   type ExperimentStatus,
+  MAX_SETTING_CHANGES,
   newExperiment,
+  type SettingChange,
   type Variant
 } from "./Experiment.js"
 import {
@@ -63,7 +66,7 @@ import {
   type ServedSource,
   supportedAliases
 } from "./Served.js"
-import { makeTargetedAssigner, type Targeted } from "./Targeting.js"
+import { keepsStickyVariant, makeTargetedAssigner, type Targeted } from "./Targeting.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
 // Kept importable from here, where callers found them before the pure parts moved out.
@@ -110,12 +113,13 @@ export interface AbTestsShape {
     options?: { readonly promoteWinner?: boolean; readonly actor?: string; readonly onBehalfOf?: string | undefined }
   ) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
   /**
-   * Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory)
-   * and/or changes the description.
+   * Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory),
+   * changes the description, and/or replaces the targeting condition or the metric caps (null
+   * removes them; recorded in settingChanges).
    */
   readonly updateExperiment: (
     id: string,
-    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    change: ExperimentChange,
     actor?: string,
     onBehalfOf?: string
   ) => Effect.Effect<Experiment, AbError>
@@ -570,16 +574,17 @@ const lifecycleMethods = (ports: Ports) => ({
   ),
   updateExperiment: Effect.fn("AbTests.updateExperiment")(function*(
     id: string,
-    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    change: ExperimentChange,
     actor: string = "anonymous",
     onBehalfOf?: string
   ) {
     const { description, trafficPct } = change
     return yield* update(ports, id, (e, at) => {
       if (e.status === "completed") return Effect.fail(stateError(e, `Experiment ${id} is completed`))
-      if (trafficPct === undefined) return Effect.succeed({ ...e, description: description ?? e.description })
+      const changed = { ...withSettings(e, change, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}) }) }
+      if (trafficPct === undefined) return Effect.succeed({ ...changed, description: description ?? e.description })
       return Effect.fromResult(resplitTraffic(e.variants, trafficPct)).pipe(Effect.map((variants) => ({
-        ...e,
+        ...changed,
         variants,
         description: description ?? e.description,
         trafficHistory: [...e.trafficHistory, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}), trafficPct }]
@@ -587,6 +592,42 @@ const lifecycleMethods = (ports: Ports) => ({
     })
   })
 })
+
+/** What PATCH may change on an experiment that has not completed. */
+export interface ExperimentChange {
+  readonly trafficPct?: ReadonlyArray<number> | undefined
+  readonly description?: string | undefined
+  /** A new condition; null removes it. */
+  readonly condition?: Condition | null | undefined
+  /** New caps replacing every cap; null removes them. */
+  readonly metricCaps?: Experiment["metricCaps"] | null | undefined
+}
+
+/**
+ * The experiment with the change's condition and caps (null removes a field), and the change
+ * recorded in settingChanges (the newest MAX_SETTING_CHANGES kept); unchanged without either.
+ */
+const withSettings = (
+  e: Experiment,
+  { condition, metricCaps }: ExperimentChange,
+  who: { readonly at: string; readonly actor: string; readonly onBehalfOf?: string }
+): Experiment => {
+  if (condition === undefined && metricCaps === undefined) return e
+  const { condition: _condition, metricCaps: _caps, ...rest } = e
+  const entry: SettingChange = {
+    ...who,
+    ...(condition === undefined ? {} : { condition }),
+    ...(metricCaps === undefined ? {} : { metricCaps })
+  }
+  const keptCondition = condition === undefined ? e.condition : condition ?? undefined
+  const keptCaps = metricCaps === undefined ? e.metricCaps : metricCaps ?? undefined
+  return {
+    ...rest,
+    ...(keptCondition === undefined ? {} : { condition: keptCondition }),
+    ...(keptCaps === undefined ? {} : { metricCaps: keptCaps }),
+    settingChanges: [...(e.settingChanges ?? []), entry].slice(-MAX_SETTING_CHANGES)
+  }
+}
 
 /** Today in UTC, the day exposures are counted on (traffic over time). */
 const today = Clock.currentTimeMillis.pipe(Effect.map(exposureDayOf))
@@ -597,11 +638,12 @@ const countExposure = ({ store }: Ports, experiment: Experiment, index: number) 
 }
 
 /**
- * The hot path: one user of one experiment. A user the targeting leaves out (hash attribute
- * missing, holdout, namespace, condition) gets the control and writes nothing. Sticky experiments
- * return the stored assignment or store the hashed one (set if absent: the first writer wins
- * everywhere); an exposure is counted once per new assignment. Storage failures fall back to the
- * deterministic hash.
+ * The hot path: one user of one experiment. Sticky experiments return the user's stored
+ * assignment, even when the targeting or coverage would now leave them out (keepsStickyVariant),
+ * or store the hashed one (set if absent: the first writer wins everywhere); an exposure is
+ * counted once per new assignment. A user the targeting leaves out (hash attribute missing,
+ * holdout, namespace, condition) without a stored assignment gets the control and writes nothing.
+ * Storage failures fall back to the deterministic hash.
  */
 const assignmentFor = (
   ports: Ports,
@@ -612,16 +654,13 @@ const assignmentFor = (
   Effect.gen(function*() {
     if (experiment.status !== "running") return whenNotRunning(experiment, userId)
     const targeted = assignerOf(experiment)(userId, attributes)
-    if (typeof targeted === "string" && targeted !== "coverage") {
-      return notInExperiment(experiment, userId, controlIndex(experiment))
-    }
-    if (experiment.stickyAssignment) {
+    if (experiment.stickyAssignment && keepsStickyVariant(targeted)) {
       const existing = yield* Effect.option(ports.store.getAssignment(experiment.id, userId))
       if (existing._tag === "Some" && existing.value) {
         return inExperiment(experiment, userId, existing.value.variant, existing.value.modelId, true)
       }
     }
-    if (targeted === "coverage") return notInExperiment(experiment, userId, controlIndex(experiment))
+    if (typeof targeted === "string") return notInExperiment(experiment, userId, controlIndex(experiment))
     const index = targeted
     const modelId = experiment.variants[index]!.modelId
     if (!experiment.stickyAssignment) {
@@ -649,8 +688,9 @@ const noAttributes: AttributesOf = () => undefined
 
 /**
  * What assigning a user writes, from the definition it is written against: nothing while the
- * experiment is not running or for a user the targeting or coverage leaves out, an exposure when
- * it is not sticky, the hashed assignment (set if absent) when it is. The condition and hash
+ * experiment is not running or for a user the targeting or coverage leaves out (of a sticky
+ * experiment: a read of their kept assignment), an exposure when it is not sticky, the hashed
+ * assignment (set if absent) when it is. The condition and hash
  * ranges are compiled once per definition.
  */
 const assignmentPlan =
@@ -659,7 +699,9 @@ const assignmentPlan =
     const target = assignerOf(experiment)
     return (userId) => {
       const variant = target(userId, attributesOf(userId))
-      if (typeof variant === "string") return nothingToWrite
+      if (typeof variant === "string") {
+        return experiment.stickyAssignment && keepsStickyVariant(variant) ? { _tag: "Keep", userId } : nothingToWrite
+      }
       if (!experiment.stickyAssignment) return { _tag: "Count", variant }
       const modelId = experiment.variants[variant]!.modelId
       return { _tag: "Stick", assignment: { experimentId: experiment.id, userId, variant, modelId, at } }
@@ -700,7 +742,9 @@ const assignPlanned = (
       if (plan._tag === "Count") {
         return inExperiment(experiment, userId, plan.variant, experiment.variants[plan.variant]!.modelId, false)
       }
-      if (plan._tag === "Stick") return inExperiment(experiment, userId, stored!.variant, stored!.modelId, true)
+      if (plan._tag === "Stick" || (plan._tag === "Keep" && stored !== undefined)) {
+        return inExperiment(experiment, userId, stored!.variant, stored!.modelId, true)
+      }
       return experiment.status === "running"
         ? notInExperiment(experiment, userId, controlIndex(experiment))
         : whenNotRunning(experiment, userId)

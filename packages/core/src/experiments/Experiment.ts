@@ -147,15 +147,69 @@ export type MetricCap = typeof MetricCap.Type
 /** The most metrics one experiment may cap. */
 export const MAX_METRIC_CAPS = 100
 
-/** How metric values are treated at recording (Recording.ts); set at creation, stored with the definition. */
+/** The caps of an experiment's metrics, by metric name. */
+export const MetricCaps = Schema.Record(Schema.String, MetricCap).check(
+  Schema.isPropertyNames(MetricName),
+  Schema.isMaxProperties(MAX_METRIC_CAPS, { message: `must hold at most ${MAX_METRIC_CAPS} metrics` })
+)
+
+/**
+ * How metric values are treated at recording (Recording.ts); set at creation (changeable while
+ * the experiment runs: SettingChange), stored with the definition.
+ */
 const metricTreatmentFields = {
-  metricCaps: Schema.optionalKey(
-    Schema.Record(Schema.String, MetricCap).check(
+  metricCaps: Schema.optionalKey(MetricCaps)
+}
+
+/** The largest |mean| and standard deviation of a prior on a relative lift (1000 = +100,000%). */
+export const MAX_PRIOR_SCALE = 1000
+
+/**
+ * A proper Gaussian prior on a metric's relative lift (GrowthBook's "proper prior": a mean and a
+ * standard deviation, e.g. 0 and 0.3), combined with the data by precision (BayesianLift.ts).
+ */
+export const BayesianPrior = Schema.Struct({
+  mean: Schema.Finite.check(
+    Schema.isBetween({ minimum: -MAX_PRIOR_SCALE, maximum: MAX_PRIOR_SCALE }, {
+      message: `must be between -${MAX_PRIOR_SCALE} and ${MAX_PRIOR_SCALE}`
+    })
+  ),
+  stddev: Schema.Finite.check(
+    Schema.isBetween({ minimum: 0, maximum: MAX_PRIOR_SCALE, exclusiveMinimum: true }, {
+      message: `must be above 0 and at most ${MAX_PRIOR_SCALE}`
+    })
+  )
+})
+export type BayesianPrior = typeof BayesianPrior.Type
+
+/** The most metrics one experiment may give their own prior. */
+export const MAX_METRIC_PRIORS = 100
+
+/**
+ * The Bayesian results' priors (Results.ts): `bayesianPrior` for every metric, `metricPriors` per
+ * metric over it; without either the prior is flat (gbstats' default). Set at creation.
+ */
+const analysisFields = {
+  bayesianPrior: Schema.optionalKey(BayesianPrior),
+  metricPriors: Schema.optionalKey(
+    Schema.Record(Schema.String, BayesianPrior).check(
       Schema.isPropertyNames(MetricName),
-      Schema.isMaxProperties(MAX_METRIC_CAPS, { message: `must hold at most ${MAX_METRIC_CAPS} metrics` })
+      Schema.isMaxProperties(MAX_METRIC_PRIORS, { message: `must hold at most ${MAX_METRIC_PRIORS} metrics` })
     )
   )
 }
+
+/** The prior of a metric's relative lift in an experiment's Bayesian results, or undefined (flat). */
+export const priorOf = (
+  experiment: {
+    readonly bayesianPrior?: BayesianPrior
+    readonly metricPriors?: Readonly<Record<string, BayesianPrior>>
+  },
+  metric: string
+): BayesianPrior | undefined =>
+  (experiment.metricPriors !== undefined && Object.hasOwn(experiment.metricPriors, metric)
+    ? experiment.metricPriors[metric]
+    : undefined) ?? experiment.bayesianPrior
 
 /** Who takes part (Targeting.ts); set at creation, stored with the definition. */
 const targetingFields = {
@@ -201,7 +255,8 @@ export const CreateExperimentInput = Schema.Struct({
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
   ...targetingFields,
   ...metricTreatmentFields,
-  ...rolloutFields
+  ...rolloutFields,
+  ...analysisFields
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -214,6 +269,24 @@ export const TrafficChange = Schema.Struct({
   trafficPct: Schema.Array(Schema.Finite)
 })
 export type TrafficChange = typeof TrafficChange.Type
+
+/** The most setting changes an experiment keeps (the newest); older ones are dropped. */
+export const MAX_SETTING_CHANGES = 100
+
+/**
+ * A change of the targeting condition or the metric caps after creation (PATCH), with the values
+ * it set: `null` removed the condition or every cap; a field left out was not changed.
+ */
+export const SettingChange = Schema.Struct({
+  at: Schema.String,
+  /** The authenticated principal that made the change. */
+  actor: Schema.String,
+  /** Who that caller said it acted for; an annotation, not the actor. */
+  onBehalfOf: Schema.optionalKey(Schema.String),
+  condition: Schema.optionalKey(Schema.NullOr(TargetingCondition)),
+  metricCaps: Schema.optionalKey(Schema.NullOr(MetricCaps))
+})
+export type SettingChange = typeof SettingChange.Type
 
 export const BanditWeights = Schema.Struct({
   at: Schema.String,
@@ -253,6 +326,7 @@ export const Experiment = Schema.Struct({
   ...targetingFields,
   ...metricTreatmentFields,
   ...rolloutFields,
+  ...analysisFields,
   /** The automatic changes of the safe rollout (ramp steps, guardrail pauses), oldest first. */
   rolloutHistory: Schema.optionalKey(Schema.Array(RolloutEvent)),
   /** Set while the experiment is paused by a guardrail; cleared when it is started again. */
@@ -264,6 +338,8 @@ export const Experiment = Schema.Struct({
   completedAt: Schema.NullOr(Schema.String),
   decision: Schema.NullOr(Decision),
   trafficHistory: Schema.Array(TrafficChange),
+  /** Changes of the condition and metric caps after creation, oldest first (the newest MAX_SETTING_CHANGES). */
+  settingChanges: Schema.optionalKey(Schema.Array(SettingChange)),
   banditHistory: Schema.Array(BanditWeights),
   revision: Schema.Int
 })
@@ -325,6 +401,8 @@ export const newExperiment = (
     ...(input.metricCaps === undefined ? {} : { metricCaps: input.metricCaps }),
     ...(input.guardrails === undefined || input.guardrails.length === 0 ? {} : { guardrails: input.guardrails }),
     ...(input.ramp === undefined ? {} : { ramp: input.ramp }),
+    ...(input.bayesianPrior === undefined ? {} : { bayesianPrior: input.bayesianPrior }),
+    ...(input.metricPriors === undefined ? {} : { metricPriors: input.metricPriors }),
     status: "draft",
     createdAt: at,
     updatedAt: at,

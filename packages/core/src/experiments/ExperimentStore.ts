@@ -147,14 +147,20 @@ export type ExposureDay = typeof ExposureDay.Type
 /**
  * What one user's assignment writes, decided from the experiment as stored at the moment of the
  * write: nothing (not running, outside the experiment), one exposure of `variant` (not sticky),
- * or the sticky `assignment` stored if absent (its exposure counted only when it is created).
+ * the sticky `assignment` stored if absent (its exposure counted only when it is created), or,
+ * for a user the targeting or coverage now leaves out of a sticky experiment, nothing written
+ * but the user's stored assignment read (Keep: it is served if there is one).
  */
 export type AssignmentPlan =
   | { readonly _tag: "Nothing" }
   | { readonly _tag: "Count"; readonly variant: number }
   | { readonly _tag: "Stick"; readonly assignment: Assignment }
+  | { readonly _tag: "Keep"; readonly userId: string }
 
-/** A plan as carried out: for Stick, the stored assignment (ours or an earlier writer's) and whether ours won. */
+/**
+ * A plan as carried out: for Stick, the stored assignment (ours or an earlier writer's) and
+ * whether ours won; for Keep, the stored assignment if any (never created).
+ */
 export interface PlannedAssignment {
   readonly plan: AssignmentPlan
   readonly stored: Assignment | undefined
@@ -385,6 +391,54 @@ export const importCounters = (store: ExperimentStoreShape, experimentId: string
     for (const { counts, day } of writes.days) yield* store.addExposures(experimentId, counts, day)
     if (writes.metrics.length > 0) yield* store.mergeMetrics(experimentId, writes.metrics)
     if (writes.sequential.length > 0) yield* store.lowerSequentialPValues(experimentId, writes.sequential)
+  })
+
+/**
+ * One dimension's breakdown as the writes that rebuild it in an empty store (a migration): every
+ * value's exposures per variant, zeros included (so the value is registered even without
+ * metrics), then every stored summary. Values are replayed as stored: DIMENSION_OTHER takes no
+ * place of its own, so the same values are kept whatever the order.
+ */
+export interface DimensionWrites {
+  readonly dimension: string
+  readonly exposures: ReadonlyArray<DimensionExposureUpdate>
+  readonly metrics: ReadonlyArray<DimensionMetricUpdate>
+}
+
+export const dimensionWrites = (dimension: string, slices: ReadonlyArray<DimensionSlice>): DimensionWrites => ({
+  dimension,
+  exposures: slices.flatMap(({ value, variants }) =>
+    variants.map((v, variant) => ({ dimension, value, variant, count: v.exposures }))
+  ),
+  metrics: slices.flatMap(({ value, variants }) =>
+    variants.flatMap((v, variant) =>
+      Object.entries(v.metrics).map(([metric, summary]) => ({ dimension, value, variant, metric, summary }))
+    )
+  )
+})
+
+/** Reads every dimension breakdown of an experiment from `store`, in dimension name order. */
+export const exportDimensions = (store: ExperimentStoreShape, experiment: Experiment) =>
+  Effect.gen(function*() {
+    const writes: Array<DimensionWrites> = []
+    for (const dimension of yield* store.dimensionNames(experiment.id)) {
+      const slices = yield* store.dimensionCounters(experiment.id, dimension, experiment.variants.length)
+      writes.push(dimensionWrites(dimension, slices))
+    }
+    return writes
+  })
+
+/** Applies DimensionWrites to `store` (where the experiment has no breakdowns yet). */
+export const importDimensions = (
+  store: ExperimentStoreShape,
+  experimentId: string,
+  writes: ReadonlyArray<DimensionWrites>
+) =>
+  Effect.gen(function*() {
+    for (const { exposures, metrics } of writes) {
+      if (exposures.length > 0) yield* store.addDimensionExposures(experimentId, exposures)
+      if (metrics.length > 0) yield* store.mergeDimensionMetrics(experimentId, metrics)
+    }
   })
 
 export class ExperimentStore

@@ -1,6 +1,6 @@
 /**
  * Request bodies of the A/B test endpoints besides creation (CreateExperimentInput lives with the
- * record it makes): traffic and description changes, completion, assignment of one or many
+ * record it makes): traffic, description, condition and metric cap changes, completion, assignment of one or many
  * users, exposures counted elsewhere, and metric observations. Each is the shape the server
  * decodes, with its limits and messages; what needs the stored experiment (is the model a
  * variant, is the metric name valid) is checked by the use case, once.
@@ -10,7 +10,7 @@ import { MAX_DESCRIPTION_LENGTH, ModelId } from "../registry/Model.js"
 import { checkedSchema } from "../shared/CheckedSchema.js"
 import { BoundedNumber } from "../shared/InputLimits.js"
 import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
-import { MAX_VARIANTS } from "./Experiment.js"
+import { MAX_VARIANTS, MetricCaps, TargetingCondition } from "./Experiment.js"
 
 export const UpdateExperimentInput = Schema.Struct({
   /** New share per variant, in variant order. */
@@ -20,6 +20,16 @@ export const UpdateExperimentInput = Schema.Struct({
     )
   ),
   description: Schema.optionalKey(SafeText(MAX_DESCRIPTION_LENGTH)),
+  /**
+   * A new targeting condition (null removes it): new assignments follow it; users with a sticky
+   * assignment keep it (keepsStickyVariant). Recorded in settingChanges.
+   */
+  condition: Schema.optionalKey(Schema.NullOr(TargetingCondition)),
+  /**
+   * New metric caps, replacing all of them (null removes them): applied to values recorded from
+   * then on (values are capped when they are summarized). Recorded in settingChanges.
+   */
+  metricCaps: Schema.optionalKey(Schema.NullOr(MetricCaps)),
   /** Deprecated alias of onBehalfOf: the traffic history records the authenticated principal as the actor. */
   actor: Schema.optionalKey(OnBehalfOf),
   onBehalfOf: Schema.optionalKey(OnBehalfOf)

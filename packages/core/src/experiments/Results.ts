@@ -18,13 +18,15 @@ import { meanDifference, type Summary, variance } from "../stats/Summary.js"
 import { currentWeights } from "./Assignment.js"
 import {
   BanditWeights,
+  type BayesianPrior,
   Decision,
   type Experiment,
   ExperimentId,
   ExperimentStatus,
   maximizes,
   MetricCap,
-  MetricName
+  MetricName,
+  priorOf
 } from "./Experiment.js"
 import { ExposureDay, type PairKind, type SequentialPValue } from "./ExperimentStore.js"
 import { covariateAdjustedComparisons, ratioComparisons } from "./MetricAdjustments.js"
@@ -294,10 +296,11 @@ const testTreatment = (
   maximize: boolean,
   treatment: Summary,
   control: Summary,
-  earlierMinimum: number | undefined
+  earlierMinimum: number | undefined,
+  prior: BayesianPrior | undefined
 ) => {
   const welch = welchTTest(treatment, control, { alpha })
-  const bayesian = bayesianComparison(treatment, control, alpha, maximize)
+  const bayesian = bayesianComparison(treatment, control, alpha, maximize, prior)
   if (!sequential) return { welch, bayesian, sequential: null }
   const vt = variance(treatment)
   const vc = variance(control)
@@ -307,15 +310,20 @@ const testTreatment = (
   return { welch, bayesian, sequential: earlierMinimum === undefined ? now : Math.min(now, earlierMinimum) }
 }
 
-/** The Bayesian view of a treatment against the control (flat prior), or null when it has no posterior. */
+/**
+ * The Bayesian view of a treatment against the control (the experiment's prior of the metric, else
+ * flat), or null when it has no posterior.
+ */
 const bayesianComparison = (
   treatment: Summary,
   control: Summary,
   alpha: number,
-  maximize: boolean
+  maximize: boolean,
+  prior: BayesianPrior | undefined
 ): BayesianComparison | null => {
   const moments = (s: Summary) => ({ n: s.count, mean: s.mean, variance: variance(s) })
-  const lift = bayesianLift(moments(treatment), moments(control), { alpha, maximize })
+  const liftPrior = prior === undefined ? undefined : { mean: prior.mean, variance: prior.stddev * prior.stddev }
+  const lift = bayesianLift(moments(treatment), moments(control), { alpha, maximize, prior: liftPrior })
   if (typeof lift === "string") return null
   const { chanceToBeatControl, credibleInterval, expectedLift, riskOfChoosingControl, riskOfChoosingTreatment } = lift
   const values = [expectedLift, credibleInterval.lower, credibleInterval.upper, riskOfChoosingControl]
@@ -335,7 +343,9 @@ const bayesianComparison = (
  * the Holm-adjusted p-value, or the larger of it and the mSPRT p-value when sequential.
  */
 export const compareToControl = (
-  experiment: Pick<Experiment, "variants" | "metricGoals" | "alpha" | "sequential">,
+  experiment:
+    & Pick<Experiment, "variants" | "metricGoals" | "alpha" | "sequential">
+    & Partial<Pick<Experiment, "bayesianPrior" | "metricPriors">>,
   totals: VariantTotals,
   metric: string,
   earlierLooks: StoredSequentialMinimum = noEarlierLooks
@@ -348,7 +358,14 @@ export const compareToControl = (
     if (i === control || !treatment || !controlSummary || treatment.count < 2 || controlSummary.count < 2) return []
     const problem = summaryProblem(treatment) ?? summaryProblem(controlSummary)
     const tested = problem === undefined
-      ? tryTest(experiment, maximizes(experiment, metric), treatment, controlSummary, earlierLooks(i, metric))
+      ? tryTest(
+        experiment,
+        maximizes(experiment, metric),
+        treatment,
+        controlSummary,
+        earlierLooks(i, metric),
+        priorOf(experiment, metric)
+      )
       : problem
     if (typeof tested === "string") {
       skipped.push(notComputable(v.modelId, metric, tested))
@@ -374,7 +391,8 @@ const tryTest = (
   maximize: boolean,
   treatment: Summary,
   control: Summary,
-  earlierMinimum: number | undefined
+  earlierMinimum: number | undefined,
+  prior: BayesianPrior | undefined
 ): ReturnType<typeof testTreatment> | string => {
   try {
     const tested = testTreatment(
@@ -383,7 +401,8 @@ const tryTest = (
       maximize,
       treatment,
       control,
-      earlierMinimum
+      earlierMinimum,
+      prior
     )
     if (Number.isNaN(tested.welch.pValue)) return "the test statistic is not a number for these summaries"
     // Finite means beyond the bound (stored before it) can still differ by more than a double holds.

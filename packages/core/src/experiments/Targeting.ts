@@ -2,7 +2,8 @@
  * Who takes part in an experiment, in GrowthBook's order: the hashed value (the `hashAttribute`,
  * "id" = the user id by default, else the `fallbackAttribute`; a user with neither is left out),
  * the project holdout, the namespace range, the targeting condition, then the coverage and split
- * (Assignment.ts). Everything that can be computed from the definition alone (the compiled
+ * (Assignment.ts); a user who has a sticky variant keeps it past all but the first
+ * (keepsStickyVariant). Everything that can be computed from the definition alone (the compiled
  * condition, the bucket ranges) is computed once by `makeTargetedAssigner`; a request only hashes
  * and runs the predicate.
  *
@@ -34,6 +35,15 @@ export type Exclusion = "hashAttribute" | "holdout" | "namespace" | "condition" 
 
 /** A variant index, or why the user is left out. */
 export type Targeted = number | Exclusion
+
+/**
+ * Whether a user's kept sticky variant is served despite this targeting outcome. As GrowthBook's
+ * sticky bucketing does, a user who already has a variant keeps it when the holdout, namespace,
+ * condition or coverage would now leave them out (their attributes changed, the coverage shrank);
+ * only a user without a hash value is left out, since there is nothing to look the variant up
+ * by. To move users already assigned, start a new experiment.
+ */
+export const keepsStickyVariant = (targeted: Targeted): boolean => targeted !== "hashAttribute"
 
 /** The seed of a holdout's hash, apart from every experiment's (whose seeds are their ids or chosen labels). */
 export const holdoutSeed = (id: string): string => `__holdout_${id}`

@@ -13,6 +13,17 @@ export { beta, chiSquare, type Distribution, normal, studentT } from "./Distribu
 export { hellingerDistance, jensenShannonDistance, klDivergence } from "./Divergence.js"
 export { fisherExact, type FisherExactResult } from "./FisherExact.js"
 
+export {
+  addRatioRow,
+  type CupedRatioArm,
+  type CupedRatioComparison,
+  cupedRatioTest,
+  emptyRatioMoments,
+  mergeRatioMoments,
+  type RatioMoments,
+  type RatioRow,
+  summarizeRatioRows
+} from "./CupedRatio.js"
 export { type CdfGap, largestCdfGap, sortedSample } from "./EmpiricalCdf.js"
 export {
   benjaminiHochberg,

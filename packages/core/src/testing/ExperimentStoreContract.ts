@@ -650,6 +650,31 @@ export const experimentStoreContract = (
           expect(read.days).toEqual([{ day, counts: [1, 1] }])
         })
 
+        it("reads a user's stored assignment for a Keep plan, writing and counting nothing", async () => {
+          const experiment = sampleExperiment()
+          const keepPlan = () => (userId: string): AssignmentPlan => ({ _tag: "Keep", userId })
+          const read = await twoInstances((store) =>
+            Effect.gen(function*() {
+              const planned = plannedOf(store)
+              yield* store.insert(experiment)
+              yield* planned.assignPlanned(experiment.id, ["kept"], stickyPlan, day)
+              const kept = yield* planned.assignPlanned(experiment.id, ["kept", "never", "kept"], keepPlan, day)
+              return {
+                kept,
+                never: yield* store.getAssignment(experiment.id, "never"),
+                counters: yield* store.counters(experiment.id, 2)
+              }
+            })
+          )
+          expect(read.kept?.outcomes.map((o) => [o.created, o.stored?.userId, o.stored?.variant])).toEqual([
+            [false, "kept", 1],
+            [false, undefined, undefined],
+            [false, "kept", 1]
+          ])
+          expect(read.never).toBeUndefined()
+          expect(read.counters.variants.map((v) => v.exposures)).toEqual([0, 1])
+        })
+
         it("sees another instance's change in the very call that would write, and plans again", async () => {
           const experiment = sampleExperiment()
           const read = await twoInstances((a, b) =>
