@@ -4,7 +4,7 @@
  * history entry in force at T (DefinitionHistory.ts) over the fixed parts of the experiment, the
  * user's attributes when targeting reads them, and the sticky assignment when it was stored by T,
  * taken in the order the assignment itself takes them (AbTests: not running -> winner or control;
- * left out by targeting -> control; sticky; outside coverage -> control; else the hash). For an
+ * a kept sticky assignment; left out by targeting or coverage -> control; else the hash). For an
  * alias it is the version the registry's audit events pointed it to at T. Pure functions over
  * plain data, so the answer is the same one assignment would have given, by construction.
  */
@@ -14,7 +14,7 @@ import { ModelId, ModelName, ModelVersion } from "../registry/Model.js"
 import { type DefinitionRevision, describeChange, MAX_DEFINITION_HISTORY } from "./DefinitionHistory.js"
 import type { Assignment, Experiment } from "./Experiment.js"
 import type { Attributes } from "./Requests.js"
-import { makeTargetedAssigner } from "./Targeting.js"
+import { keepsStickyVariant, makeTargetedAssigner } from "./Targeting.js"
 import { controlIndex } from "./Variants.js"
 
 export const ServedSource = Schema.Literals(["sticky", "hashed", "forced-control", "winner", "alias", "production"])
@@ -112,14 +112,18 @@ export const servedByExperiment = (input: {
     mode: "bandit",
     banditHistory: [{ at: entry.at, weights: entry.weights }]
   })(userId, input.attributes)
-  if (typeof targeted === "string" && targeted !== "coverage") {
-    return answer(control, "forced-control", `the user was left out by the experiment's ${targeted}: the control`)
-  }
-  if (experiment.stickyAssignment && sticky !== undefined && Date.parse(sticky.at) <= atMillis) {
+  // A kept sticky assignment wins over targeting and coverage, as in assignment (keepsStickyVariant).
+  if (
+    experiment.stickyAssignment && keepsStickyVariant(targeted) && sticky !== undefined &&
+    Date.parse(sticky.at) <= atMillis
+  ) {
     return {
       ...answer(sticky.variant, "sticky", `sticky assignment stored at ${sticky.at}`),
       modelId: sticky.modelId
     }
+  }
+  if (typeof targeted === "string" && targeted !== "coverage") {
+    return answer(control, "forced-control", `the user was left out by the experiment's ${targeted}: the control`)
   }
   if (targeted === "coverage") {
     return answer(control, "forced-control", `the user was outside the coverage (${entry.coverage}): the control`)
