@@ -82,7 +82,7 @@ export const problemKinds = {
   ModelConflictError: { status: 409, title: "Model version already registered" },
   MonitorConflictError: { status: 409, title: "Drift monitor already exists" },
   PipelineConflictError: { status: 409, title: "Pipeline already exists" },
-  ExperimentConflictError: { status: 409, title: "Experiment already exists" },
+  ExperimentConflictError: { status: 409, title: "Experiment already exists (or its feature key is taken)" },
   ExperimentStateError: { status: 409, title: "Experiment state conflict" },
   InvalidTransitionError: { status: 409, title: "Invalid lifecycle transition" },
   ArtifactStateError: { status: 409, title: "Artifact state conflict" },

@@ -233,7 +233,7 @@ export const updateExperiment = endpoint({
   method: "PATCH",
   path: "/v1/experiments/{id}",
   resource: "Experiments",
-  summary: "Re-split traffic (recorded; sticky users keep their model) or change the description",
+  summary: "Re-split traffic (recorded; sticky users keep their model), change the description or the feature key",
   permission: "experiments:write",
   params: ExperimentIdParams,
   body: {
@@ -260,7 +260,7 @@ export const updateExperiment = endpoint({
       revision: 3
     }
   },
-  errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "ExperimentConflictError", "StorageError"]
 })
 
 export const startExperiment = endpoint({

@@ -23,7 +23,7 @@ import {
   type DimensionResults,
   dimensionResults
 } from "./Dimensions.js"
-import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
+import { ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
 import {
   type Assignment,
   type CreateExperimentInput,
@@ -39,6 +39,7 @@ import {
   type MetricUpdate,
   type PlannedWrites
 } from "./ExperimentStore.js"
+import { featureKeyHolder, featureKeyOf } from "./GrowthBookPayload.js"
 import { GuardrailAlerts, type GuardrailAlertsShape } from "./GuardrailAlerts.js"
 import { invalidInput } from "./Issues.js"
 import { promotionSteps } from "./Promotion.js"
@@ -102,14 +103,19 @@ export interface AbTestsShape {
   ) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
   /**
    * Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory)
-   * and/or changes the description.
+   * and/or changes the description and/or the feature key (a conflict when another unfinished
+   * experiment has it).
    */
   readonly updateExperiment: (
     id: string,
-    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    change: {
+      readonly trafficPct?: ReadonlyArray<number> | undefined
+      readonly description?: string | undefined
+      readonly featureKey?: string | undefined
+    },
     actor?: string,
     onBehalfOf?: string
-  ) => Effect.Effect<Experiment, AbError>
+  ) => Effect.Effect<Experiment, AbError | ExperimentConflictError>
   /**
    * Sets the experiment gauges (active count, traffic shares, metric means) from storage; the
    * rebuild is reused for `GaugeMaxAge` unless a change through this instance invalidated it.
@@ -241,6 +247,25 @@ const update = (
     }),
     50
   )
+
+/**
+ * Fails when another draft, running or paused experiment already has `featureKey` (GrowthBook
+ * SDKs would see one feature for both). Read before the write: two instances racing for one key
+ * can both win, and the payload then serves one of them, the same one everywhere.
+ */
+const checkFeatureKeyFree = ({ store }: Ports, id: string, featureKey: string) =>
+  store.list().pipe(Effect.flatMap((experiments) => {
+    const holder = featureKeyHolder(experiments, featureKey, id)
+    return holder === undefined ? Effect.void : Effect.fail(
+      new ExperimentConflictError({
+        experimentId: id,
+        featureKey,
+        message:
+          `featureKey ${featureKey} is the feature key of experiment ${holder.id} (${holder.status}); feature keys ` +
+          "must be unique among draft, running and paused experiments"
+      })
+    )
+  }))
 
 /**
  * Which metric names of an experiment keep their own series first: the declared ones (target
@@ -435,6 +460,7 @@ const lifecycleMethods = (ports: Ports) => ({
       const at = yield* nowIso
       const id = input.id ?? (yield* generatedId(at))
       const experiment = newExperiment(input, { id, at, actor, onBehalfOf, defaults: ports.settings })
+      yield* checkFeatureKeyFree(ports, id, featureKeyOf(experiment))
       yield* ports.store.insert(experiment)
       return experiment
     }
@@ -498,16 +524,25 @@ const lifecycleMethods = (ports: Ports) => ({
   ),
   updateExperiment: Effect.fn("AbTests.updateExperiment")(function*(
     id: string,
-    change: { readonly trafficPct?: ReadonlyArray<number> | undefined; readonly description?: string | undefined },
+    change: {
+      readonly trafficPct?: ReadonlyArray<number> | undefined
+      readonly description?: string | undefined
+      readonly featureKey?: string | undefined
+    },
     actor: string = "anonymous",
     onBehalfOf?: string
   ) {
-    const { description, trafficPct } = change
+    const { description, featureKey, trafficPct } = change
+    if (featureKey !== undefined) yield* checkFeatureKeyFree(ports, id, featureKey)
+    const renamed = featureKey === undefined ? {} : { featureKey }
     return yield* update(ports, id, (e, at) => {
       if (e.status === "completed") return Effect.fail(stateError(e, `Experiment ${id} is completed`))
-      if (trafficPct === undefined) return Effect.succeed({ ...e, description: description ?? e.description })
+      if (trafficPct === undefined) {
+        return Effect.succeed({ ...e, description: description ?? e.description, ...renamed })
+      }
       return Effect.fromResult(resplitTraffic(e.variants, trafficPct)).pipe(Effect.map((variants) => ({
         ...e,
+        ...renamed,
         variants,
         description: description ?? e.description,
         trafficHistory: [...e.trafficHistory, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}), trafficPct }]

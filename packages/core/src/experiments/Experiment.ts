@@ -172,6 +172,13 @@ const rolloutFields = {
   ramp: Schema.optionalKey(RampSchedule)
 }
 
+/**
+ * The name of the experiment's feature in the GrowthBook payload (GrowthBookPayload.ts), the
+ * experiment id when absent: SDK code reads `gb.getFeatureValue(featureKey)`, so a key can stay
+ * when an experiment is replaced by the next one. Same alphabet as ids.
+ */
+const featureKeyFields = { featureKey: Schema.optionalKey(ExperimentId) }
+
 const variantsBound = Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at most ${MAX_VARIANTS} variants` })
 
 export const CreateExperimentInput = Schema.Struct({
@@ -201,7 +208,8 @@ export const CreateExperimentInput = Schema.Struct({
   assignmentRetentionSeconds: Schema.optionalKey(AssignmentRetentionSeconds),
   ...targetingFields,
   ...metricTreatmentFields,
-  ...rolloutFields
+  ...rolloutFields,
+  ...featureKeyFields
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -253,6 +261,7 @@ export const Experiment = Schema.Struct({
   ...targetingFields,
   ...metricTreatmentFields,
   ...rolloutFields,
+  ...featureKeyFields,
   /** The automatic changes of the safe rollout (ramp steps, guardrail pauses), oldest first. */
   rolloutHistory: Schema.optionalKey(Schema.Array(RolloutEvent)),
   /** Set while the experiment is paused by a guardrail; cleared when it is started again. */
@@ -325,6 +334,7 @@ export const newExperiment = (
     ...(input.metricCaps === undefined ? {} : { metricCaps: input.metricCaps }),
     ...(input.guardrails === undefined || input.guardrails.length === 0 ? {} : { guardrails: input.guardrails }),
     ...(input.ramp === undefined ? {} : { ramp: input.ramp }),
+    ...(input.featureKey === undefined ? {} : { featureKey: input.featureKey }),
     status: "draft",
     createdAt: at,
     updatedAt: at,
