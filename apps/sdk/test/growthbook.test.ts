@@ -209,6 +209,38 @@ describe("GrowthBook-compatible features endpoint", () => {
     wrong.destroy()
   })
 
+  it("our SDK's ready trackingCallback posts the exposures a GrowthBook SDK reports (custom feature key)", async () => {
+    const ml = client()
+    const ids = await registerModels(ml, 2)
+    const experiment = await ml.experiments.create({
+      name: "gb-tracked",
+      targetMetric: "conversion",
+      stickyAssignment: false,
+      variants: variants(ids, [40, 60]),
+      featureKey: "gb-tracked-model"
+    })
+    await ml.experiments.start(experiment.id)
+    const connection = await ml.createSdkConnection({ name: "gb-tracked" })
+    // Batches leave at close() only, so the counts below are what one flush sent.
+    const local = ml.experiments.local({ flushIntervalMs: 600_000 })
+    const gb = new GrowthBookClient({
+      apiHost: server.url,
+      clientKey: connection.clientKey,
+      trackingCallback: local.trackingCallback
+    })
+    await gb.init({ timeout: 5_000, streaming: false })
+    const served = new Map<string, number>()
+    for (let i = 0; i < 500; i++) {
+      const model = gb.getFeatureValue("gb-tracked-model", "missing", { attributes: { id: `tracked-${i}` } })
+      served.set(model, (served.get(model) ?? 0) + 1)
+    }
+    gb.destroy()
+    await local.close()
+    expect(new Set(served.keys())).toEqual(new Set(ids))
+    const results = await ml.experiments.getExperimentResults(experiment.id)
+    expect(new Map(results.variants.map((v) => [v.modelId, v.exposures]))).toEqual(served)
+  })
+
   it("manages SDK connections: list, audit events, delete (the key stops serving), 404s", async () => {
     const ml = client()
     const connection = await ml.createSdkConnection({ name: "gb-managed" })
