@@ -9,8 +9,8 @@
  * instance), and a deleted connection's open streams end when the connections feed sees it gone.
  */
 import { NotFound, Sdk } from "@org/ml-api"
-import { AbTests, growthBookPayload, makeUlid, SdkConnections, StorageError } from "@org/ml-core"
-import { Effect, type ManagedRuntime } from "effect"
+import { AbTests, ExperimentStore, growthBookPayload, makeUlid, SdkConnections, StorageError } from "@org/ml-core"
+import { Effect, type ManagedRuntime, Option } from "effect"
 import { Hono } from "hono"
 import { createCipheriv, createHash, randomBytes } from "node:crypto"
 import { outsideModels } from "../Auth.js"
@@ -97,6 +97,17 @@ export const makeSdkFeeds = (
 ): SdkFeeds => ({
   experiments: makeExperimentFeed({
     list: () => runtime.runPromise(AbTests.AbTests.use((t) => t.listExperiments())),
+    // The store, where the runtime has it (the server's does), for its cheap token.
+    token: () =>
+      runtime.runPromise(
+        Effect.serviceOption(ExperimentStore.ExperimentStore).pipe(
+          Effect.flatMap((store) =>
+            Option.isSome(store) && store.value.definitionsToken !== undefined
+              ? store.value.definitionsToken()
+              : Effect.undefined
+          )
+        )
+      ),
     log
   }),
   connections: makeChangeFeed({
