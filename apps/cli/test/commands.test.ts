@@ -217,7 +217,7 @@ describe("ml experiments", () => {
     expect(watched.stdout).toContain("experiment ranker-test (completed)")
   })
 
-  it("create --feature-key and feature-key: the GrowthBook feature name, a clash exits with the conflict code", async () => {
+  it("create --feature-key and feature-key: the GrowthBook feature name; a clash exits 4", async () => {
     const register = async (version: string) =>
       (await json(["models", "register", "--name", "fk", "--version", version, "--algorithm", "a", "--framework", "f"]))
         .id as string

@@ -44,14 +44,15 @@ export const makeEventStreams = (options: { readonly heartbeatMs?: number } = {}
           // A comment now and then keeps proxies from closing an idle stream.
           const heartbeat = setInterval(() => write(": keep-alive\n\n"), heartbeatMs)
           ;(heartbeat as { unref?: () => void }).unref?.()
-          let cleanup: (() => void) | undefined
+          // Replaced by start's cleanup once start has run (a close during start runs it after).
+          let cleanup = () => undefined as void
           const stop = () => {
             if (stopped) return
             stopped = true
             live = false
             open.delete(close)
             clearInterval(heartbeat)
-            cleanup?.()
+            cleanup()
           }
           const close = () => {
             if (stopped) return

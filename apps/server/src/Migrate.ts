@@ -3,7 +3,8 @@
  * another, each side described by an environment file exactly like the server's configuration
  * (ML_MODEL_STORAGE_DIR, ML_REDIS_URL, ML_DATABASE_URL, ML_ARTIFACT_URL, ...): models, their audit
  * history and artifacts, API keys, and (MigrateRecords.ts) experiments, drift monitoring and
- * pipelines, and (MigrateSdkConnections.ts) SDK connections with their client and encryption keys. Everything goes through the ports, so any pair of compositions works. The target must
+ * pipelines, and (MigrateSdkConnections.ts) SDK connections with their client and encryption
+ * keys. Everything goes through the ports, so any pair of compositions works. The target must
  * be empty; the source is only read (its servers stopped). `--models-only` copies the models,
  * artifacts and keys alone. At the end everything is read back from both stores and compared; the
  * first difference is named.

@@ -147,7 +147,7 @@ describe("SDK event streams", () => {
     expect((await fetch(`${b}/sub/${connection.clientKey}`)).status).toBe(404)
   })
 
-  it("SIGTERM with open /sub and /v1/experiment-stream streams exits within the grace period, streams ended", async () => {
+  it("SIGTERM with open /sub and /v1/experiment-stream streams ends them and exits at once", async () => {
     const directory = await tempDirectory()
     // A grace period far longer than the test's bound: waiting it out would fail the test.
     const server = await startServerProcess(directory, { ML_SHUTDOWN_TIMEOUT_MS: "60000" })

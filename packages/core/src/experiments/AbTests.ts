@@ -460,7 +460,10 @@ const lifecycleMethods = (ports: Ports) => ({
       const at = yield* nowIso
       const id = input.id ?? (yield* generatedId(at))
       const experiment = newExperiment(input, { id, at, actor, onBehalfOf, defaults: ports.settings })
-      yield* checkFeatureKeyFree(ports, id, featureKeyOf(experiment))
+      // A generated id is no other experiment's feature key: only a chosen id or key costs the list.
+      if (input.id !== undefined || input.featureKey !== undefined) {
+        yield* checkFeatureKeyFree(ports, id, featureKeyOf(experiment))
+      }
       yield* ports.store.insert(experiment)
       return experiment
     }
