@@ -231,7 +231,7 @@ export const experimentStoreContract = (
       expect(stored).toMatchObject({ name: "renamed", revision: 2 })
     })
 
-    it("moves its definitions token (where it has one) with every insert and commit, and with nothing else", async () => {
+    it("moves its definitions token (where it has one) with each insert and commit, and nothing else", async () => {
       const experiment = sampleExperiment()
       const tokens = await run(Effect.gen(function*() {
         const store = yield* ExperimentStore
