@@ -126,7 +126,8 @@ export const abTestsContract = (
       for (const conflict of [outcome.sameKey, outcome.idAsKey, outcome.renameOnto]) {
         expect(conflict._tag).toBe("ExperimentConflictError")
         expect(conflict).toMatchObject({ featureKey: key })
-        expect(conflict.message).toContain(outcome.first.id)
+        // The message (a problem's detail through the Promise facade) names the experiment holding the key.
+        expect(JSON.stringify(conflict)).toContain(`experiment ${outcome.first.id}`)
       }
       expect(outcome.unchanged.featureKey).toBeUndefined()
       expect(outcome.renamed.featureKey).toBe(`${key}-2`)
