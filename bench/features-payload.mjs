@@ -6,18 +6,23 @@
 // old route built as many payloads per second as it answered; the bench times that work alone
 // (the most builds per second the old route could reach, the ceiling of its request rate), and
 // counts the builds the cached route made under load while the experiments were re-split once a
-// second (one build per change).
+// second (one build per change). Last, the change feed's tick on Redis with as many experiments:
+// a full list (what every tick read before) against the definitions token (what a tick reads now
+// unless the token moved).
 //
-//   node bench/features-payload.mjs     (after a build; EXPERIMENTS=100 SECONDS=8 CONNECTIONS=32)
-import { growthBookPayload } from "@org/ml-core"
-import { loadConfig, startServer } from "@org/ml-server"
+//   node bench/features-payload.mjs     (after a build; EXPERIMENTS=100 SECONDS=8 CONNECTIONS=32;
+//                                        Redis at ML_TEST_REDIS_URL or 127.0.0.1:6379)
+import { ExperimentStore, growthBookPayload, makeUlid, newExperiment } from "@org/ml-core"
+import { loadConfig, makeStorageLayer, startServer } from "@org/ml-server"
+import { Effect, ManagedRuntime } from "effect"
+import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { runWrk } from "./lib.mjs"
+import { deleteKeysWithPrefix, median, runWrk } from "./lib.mjs"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 // The counter lives in the server's build, the module startServer loaded.
@@ -126,4 +131,58 @@ try {
 } finally {
   await server.close()
   rmSync(directory, { recursive: true, force: true })
+}
+
+// The feed's tick on Redis: the experiments seeded through the store port, then each read timed.
+const redisUrl = process.env.ML_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
+const prefix = `bench-features-${process.pid}:`
+const redisDirectory = mkdtempSync(path.join(tmpdir(), "ml-bench-features-redis-"))
+const runtime = ManagedRuntime.make(
+  makeStorageLayer(
+    loadConfig({ ML_MODEL_STORAGE_DIR: redisDirectory, ML_REDIS_URL: redisUrl, ML_REDIS_PREFIX: prefix })
+  )
+)
+try {
+  const at = new Date().toISOString()
+  const variants = [
+    { modelId: makeUlid(Date.now()), isControl: true, trafficPct: 50 },
+    { modelId: makeUlid(Date.now()), isControl: false, trafficPct: 50 }
+  ]
+  await runtime.runPromise(ExperimentStore.ExperimentStore.use((store) =>
+    Effect.forEach(
+      Array.from({ length: experimentCount }, (_, i) => i),
+      (i) =>
+        store.insert({
+          ...newExperiment({ name: `tick ${i}`, targetMetric: "ctr", variants }, {
+            id: `tick-${i}`,
+            at,
+            actor: "bench",
+            defaults: { stickyAssignment: true, minSamplesPerVariant: 1000 }
+          }),
+          status: "running",
+          startedAt: at
+        }),
+      { concurrency: 16 }
+    )
+  ))
+  const timedTicks = async (read) => {
+    const times = []
+    for (let i = 0; i < 50; i++) {
+      const started = performance.now()
+      await runtime.runPromise(ExperimentStore.ExperimentStore.use(read))
+      times.push(performance.now() - started)
+    }
+    return median(times)
+  }
+  const listMs = await timedTicks((store) => store.list())
+  const tokenMs = await timedTicks((store) => store.definitionsToken())
+  console.log(`Change feed tick on Redis, ${experimentCount} experiments (median of 50):`)
+  console.log(`  full list (every tick before):  ${listMs.toFixed(2)} ms`)
+  console.log(`  definitions token (every tick now, a list only when it moved): ${tokenMs.toFixed(2)} ms`)
+} finally {
+  await runtime.dispose()
+  const redis = new Redis(redisUrl)
+  await deleteKeysWithPrefix(redis, prefix)
+  await redis.quit()
+  rmSync(redisDirectory, { recursive: true, force: true })
 }
