@@ -39,7 +39,10 @@ const corsHeaders = {
 
 interface Rendered {
   readonly etag: string
+  /** The text the streams send. */
   readonly body: string
+  /** The same, encoded once: a large payload is not encoded again for every request. */
+  readonly bytes: Uint8Array<ArrayBuffer>
 }
 
 /** Payload builds in this process, every cache counted (bench/features-payload.mjs reads it). */
@@ -62,16 +65,18 @@ const makePayloadCache = () => {
     const payload = growthBookPayload(snapshot.experiments.filter((e) => serves(e.id)))
     const plain = JSON.stringify(payload)
     const etag = `"${createHash("sha256").update(plain).digest("base64url").slice(0, 27)}"`
-    const rendered = hit?.rendered.etag === etag ? hit.rendered : {
-      etag,
-      body: connection.decryptionKey === undefined ? plain : JSON.stringify({
+    const body = hit?.rendered.etag === etag
+      ? undefined
+      : connection.decryptionKey === undefined
+      ? plain
+      : JSON.stringify({
         status: 200,
         features: {},
         encryptedFeatures: encryptPayloadText(JSON.stringify(payload.features), connection.decryptionKey),
         experiments: [],
         dateUpdated: payload.dateUpdated
       })
-    }
+    const rendered = body === undefined ? hit!.rendered : { etag, body, bytes: new TextEncoder().encode(body) }
     // One entry per connection; deleted connections' entries go with the next overflow.
     if (kept.size > 10_000) kept.clear()
     kept.set(connection.id, { snapshot, rendered })
@@ -204,10 +209,10 @@ export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) =
   mount(app, Sdk.getFeatures, ({ params, request }) =>
     Effect.gen(function*() {
       const connection = yield* connectionOf(params.clientKey)
-      const { body, etag } = render(connection, yield* currentExperiments)
+      const { bytes, etag } = render(connection, yield* currentExperiments)
       const headers = { etag, "cache-control": "no-cache", "x-sse-support": "enabled", ...corsHeaders }
       if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers })
-      return new Response(body, { status: 200, headers: { ...headers, "content-type": "application/json" } })
+      return new Response(bytes, { status: 200, headers: { ...headers, "content-type": "application/json" } })
     }))
 
   mount(
