@@ -368,6 +368,37 @@ describe("ml experiments", () => {
     expect(watched.code).toBe(0)
     expect(watched.stdout).toContain("experiment ranker-test (completed)")
   })
+
+  it("create --feature-key and feature-key: the GrowthBook feature name; a clash exits 4", async () => {
+    const register = async (version: string) =>
+      (await json(["models", "register", "--name", "fk", "--version", version, "--algorithm", "a", "--framework", "f"]))
+        .id as string
+    const [control, treatment] = [await register("1"), await register("2")]
+    const create = (id: string, ...extra: ReadonlyArray<string>) =>
+      ml([
+        "experiments",
+        "create",
+        "--id",
+        id,
+        "--name",
+        "fk",
+        "--metric",
+        "ctr",
+        "--control",
+        control,
+        "--treatment",
+        treatment,
+        ...extra,
+        "--json"
+      ])
+    const first = await create("fk-first", "--feature-key", "fk-model")
+    expect(JSON.parse(first.stdout).featureKey).toBe("fk-model")
+    expect((await ml(["experiments", "get", "fk-first"])).stdout).toMatch(/featureKey: +fk-model/)
+    expectCleanError(await create("fk-second", "--feature-key", "fk-model"), 4, "featureKey fk-model", "fk-first")
+    expect((await create("fk-second")).code).toBe(0)
+    expectCleanError(await ml(["experiments", "feature-key", "fk-second", "fk-model"]), 4, "featureKey fk-model")
+    expect((await json(["experiments", "feature-key", "fk-second", "fk-model-2"])).featureKey).toBe("fk-model-2")
+  })
 })
 
 describe("ml drift", () => {

@@ -2,7 +2,8 @@
  * Any GrowthBook SDK as our client (issue 21), checked with the real `@growthbook/growthbook`
  * SDK pointed at a real server on an ephemeral port: for 10,000 users and experiments with
  * uneven weights, partial coverage, a re-split, targeting (condition, hash attribute, namespace,
- * holdout), a pause and a completion with a winner, the SDK's feature value equals the model our
+ * holdout), a custom feature key, a pause and a completion with a winner, the SDK's feature value
+ * equals the model our
  * POST .../assignments answers (stickiness off); streaming delivers a re-split within a second;
  * an encrypted connection's payload decrypts in the SDK; ETag/304, CORS and key management.
  */
@@ -73,7 +74,8 @@ describe("GrowthBook-compatible features endpoint", () => {
     const paused = await create({})
     const completed = await create({})
     const draft = await create({})
-    for (const e of [weights, coverage, resplit, targeted, paused, completed]) await ml.experiments.start(e.id)
+    const keyed = await create({ featureKey: "gb-checkout-model" }, [30, 70])
+    for (const e of [weights, coverage, resplit, targeted, paused, completed, keyed]) await ml.experiments.start(e.id)
     await ml.experiments.update(resplit.id, { trafficPct: [10, 90] })
     await ml.experiments.pause(paused.id)
     // A clear winner: the treatment converts far more often.
@@ -97,19 +99,22 @@ describe("GrowthBook-compatible features endpoint", () => {
     const init = await gb.init({ timeout: 5_000, streaming: false })
     expect(init.success).toBe(true)
 
-    for (const experiment of [weights, coverage, resplit, targeted, paused, completed, draft]) {
+    for (const experiment of [weights, coverage, resplit, targeted, paused, completed, draft, keyed]) {
       const ours = await serverModels(experiment.id)
-      const theirs = gbModels(gb, experiment.id)
+      const theirs = gbModels(gb, experiment.featureKey ?? experiment.id)
       const differences = ours.filter((model, i) => model !== theirs[i]).length
       expect(differences, experiment.id).toBe(0)
       // Not a vacuous agreement: running experiments spread users over their variants.
-      if ([weights, coverage, resplit, targeted].includes(experiment)) {
+      if ([weights, coverage, resplit, targeted, keyed].includes(experiment)) {
         expect(new Set(ours).size, experiment.id).toBeGreaterThan(1)
       }
     }
     // The completed experiment serves its winner to everyone, the paused one its control.
     expect(new Set(gbModels(gb, completed.id))).toEqual(new Set([ids[1]]))
     expect(new Set(gbModels(gb, paused.id))).toEqual(new Set([ids[0]]))
+    // A custom feature key replaces the id as the feature's name.
+    expect(keyed.featureKey).toBe("gb-checkout-model")
+    expect(new Set(gbModels(gb, keyed.id))).toEqual(new Set(["missing"]))
     gb.destroy()
   })
 
@@ -202,6 +207,38 @@ describe("GrowthBook-compatible features endpoint", () => {
     await wrong.init({ timeout: 5_000, streaming: false }).catch(() => undefined)
     expect(wrong.getFeatureValue(experiment.id, "none", { attributes: { id: "u" } })).toBe("none")
     wrong.destroy()
+  })
+
+  it("our SDK's ready trackingCallback posts the exposures a GrowthBook SDK reports (custom feature key)", async () => {
+    const ml = client()
+    const ids = await registerModels(ml, 2)
+    const experiment = await ml.experiments.create({
+      name: "gb-tracked",
+      targetMetric: "conversion",
+      stickyAssignment: false,
+      variants: variants(ids, [40, 60]),
+      featureKey: "gb-tracked-model"
+    })
+    await ml.experiments.start(experiment.id)
+    const connection = await ml.createSdkConnection({ name: "gb-tracked" })
+    // Batches leave at close() only, so the counts below are what one flush sent.
+    const local = ml.experiments.local({ flushIntervalMs: 600_000 })
+    const gb = new GrowthBookClient({
+      apiHost: server.url,
+      clientKey: connection.clientKey,
+      trackingCallback: local.trackingCallback
+    })
+    await gb.init({ timeout: 5_000, streaming: false })
+    const served = new Map<string, number>()
+    for (let i = 0; i < 500; i++) {
+      const model = gb.getFeatureValue("gb-tracked-model", "missing", { attributes: { id: `tracked-${i}` } })
+      served.set(model, (served.get(model) ?? 0) + 1)
+    }
+    gb.destroy()
+    await local.close()
+    expect(new Set(served.keys())).toEqual(new Set(ids))
+    const results = await ml.experiments.getExperimentResults(experiment.id)
+    expect(new Map(results.variants.map((v) => [v.modelId, v.exposures]))).toEqual(served)
   })
 
   it("manages SDK connections: list, audit events, delete (the key stops serving), 404s", async () => {

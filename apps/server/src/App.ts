@@ -16,6 +16,7 @@ import { checkPermission, makeAuthenticator } from "./Auth.js"
 import { confinement } from "./Confinement.js"
 import { dashboardRoutes } from "./Dashboard.js"
 import type { DiskSpace } from "./DiskSpace.js"
+import { type EventStreams, makeEventStreams } from "./EventStreams.js"
 import { HotRoutes, makeFastPath, registerFastPath } from "./FastPath.js"
 import { MemoizedRouter } from "./MemoizedRouter.js"
 import { makeOpenApi } from "./OpenApi.js"
@@ -30,7 +31,7 @@ import { modelRoutes } from "./routes/models.js"
 import { makeMount } from "./routes/Mount.js"
 import { operationRoutes } from "./routes/operations.js"
 import { pipelineRoutes } from "./routes/pipelines.js"
-import { sdkRoutes } from "./routes/sdk.js"
+import { makeSdkFeeds, sdkRoutes } from "./routes/sdk.js"
 import { makeSecurityHeaders } from "./SecurityHeaders.js"
 
 type HttpMetrics = PrometheusMetrics.HttpMetrics
@@ -55,6 +56,8 @@ export interface AppOptions {
   readonly rateLimit?: TakeToken | undefined
   /** Where the built dashboard is (default: the @org/ml-dashboard package); false: no dashboard. */
   readonly dashboard?: { readonly directory?: string } | false | undefined
+  /** The register of open event streams, which the server ends at shutdown (absent: the app's own). */
+  readonly eventStreams?: EventStreams | undefined
 }
 
 export const makeApp = (options: AppOptions) => {
@@ -136,6 +139,20 @@ export const makeApp = (options: AppOptions) => {
     problemResponse(problem("NotFound", `No route for ${c.req.method} ${c.req.path}`, {}, c.req.path))
   )
 
+  // A write that may change experiment definitions makes the SDK payload read afresh, so a client
+  // reads its own writes; recording routes change no definition. Other instances' writes arrive
+  // through the feed's polling.
+  const sdkFeeds = makeSdkFeeds(runtime, log)
+  const recordingRoute = /\/(?:assignments|metrics|exposures)$/u
+  const definitionWrites = async (c: Context, next: () => Promise<void>) => {
+    await next()
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 300 && !recordingRoute.test(c.req.path)) {
+      sdkFeeds.experiments.invalidate()
+    }
+  }
+  app.use("/v1/experiments", definitionWrites)
+  app.use("/v1/experiments/*", definitionWrites)
+
   const settings = { maxJsonBytes, log, validateResponses: options.validateResponses ?? false, authorize }
   const hotRoutes = new HotRoutes()
   const mount = makeMount<AppServices>({
@@ -159,7 +176,10 @@ export const makeApp = (options: AppOptions) => {
   app.route("/", driftRoutes(mount))
   app.route("/", pipelineRoutes(mount))
   app.route("/", keyRoutes(mount))
-  app.route("/", sdkRoutes(mount, { runtime, log }))
+  app.route(
+    "/",
+    sdkRoutes(mount, { runtime, log, feeds: sdkFeeds, streams: options.eventStreams ?? makeEventStreams() })
+  )
   if (options.dashboard !== false) app.route("/", dashboardRoutes(options.dashboard ?? {}))
   // CORS answers depend on the Origin of each request: with CORS configured, Hono answers everything.
   if ((options.corsOrigins ?? []).length === 0) {

@@ -95,6 +95,7 @@ export const composeExperimentStore = (
   insert: durable.insert,
   get: durable.get,
   list: durable.list,
+  definitionsToken: durable.definitionsToken,
   // The definition decides: only a commit that won its revision expires the assignments.
   commit: (experiment, expectedRevision) =>
     durable.commit(experiment, expectedRevision).pipe(

@@ -3,7 +3,8 @@
  * another, each side described by an environment file exactly like the server's configuration
  * (ML_MODEL_STORAGE_DIR, ML_REDIS_URL, ML_DATABASE_URL, ML_ARTIFACT_URL, ...): models, their audit
  * history and artifacts, API keys, and (MigrateRecords.ts) experiments, drift monitoring and
- * pipelines. Everything goes through the ports, so any pair of compositions works. The target must
+ * pipelines, and (MigrateSdkConnections.ts) SDK connections with their client and encryption
+ * keys. Everything goes through the ports, so any pair of compositions works. The target must
  * be empty; the source is only read (its servers stopped). `--models-only` copies the models,
  * artifacts and keys alone. At the end everything is read back from both stores and compared; the
  * first difference is named.
@@ -18,7 +19,8 @@ import {
   ModelStore,
   PipelineStore,
   RegistryEventDelivery,
-  type RegisteredModel
+  type RegisteredModel,
+  SdkConnections
 } from "@org/ml-core"
 import { Effect, ManagedRuntime } from "effect"
 import * as fs from "node:fs"
@@ -34,6 +36,7 @@ import {
   verifyExperiments,
   verifyPipelines
 } from "./MigrateRecords.js"
+import { copySdkConnections, sdkConnectionsHeld, verifySdkConnections } from "./MigrateSdkConnections.js"
 import { makeStorageLayer } from "./Server.js"
 
 const usage = "Usage: ml-server migrate --from-env FILE --to-env FILE [--models-only]"
@@ -104,7 +107,8 @@ export const storesOf = Effect.gen(function*() {
     keys: yield* KeyStore.KeyStore,
     experiments: yield* ExperimentStore.ExperimentStore,
     drift: yield* DriftStore.DriftStore,
-    pipelines: yield* PipelineStore.PipelineStore
+    pipelines: yield* PipelineStore.PipelineStore,
+    sdkConnections: yield* SdkConnections.SdkConnectionStore
   }
 })
 export type Stores = Effect.Success<typeof storesOf>
@@ -131,7 +135,10 @@ const allRegisteredModels = async (store: ModelStore.ModelStoreShape): Promise<R
   }
 }
 
-const otherRecords = (stores: Stores) => recordsHeld(stores.experiments, stores.drift, stores.pipelines)
+const otherRecords = async (stores: Stores) => [
+  ...await recordsHeld(stores.experiments, stores.drift, stores.pipelines),
+  ...await sdkConnectionsHeld(stores.sdkConnections)
+]
 
 const sha256OfStream = async (stream: ReadableStream<Uint8Array>): Promise<{ sha256: string; sizeBytes: number }> => {
   const { createHash } = await import("node:crypto")
@@ -154,6 +161,7 @@ export interface RecordsCopied {
   readonly pipelines: number
   readonly samples: number
   readonly updates: number
+  readonly sdkConnections: number
 }
 
 export interface MigrationSummary {
@@ -316,7 +324,9 @@ export const migrateStores = async (
       `Copied ${pipelines.pipelines} pipelines ` +
         `(${pipelines.samples} buffered samples, ${pipelines.updates} update records)`
     )
-    records = { experiments, assignments, ...drift, ...pipelines }
+    const sdkConnections = await copySdkConnections(source.sdkConnections, target.sdkConnections)
+    options.log(`Copied ${sdkConnections} SDK connections (their client keys and encryption keys: SDKs keep working)`)
+    records = { experiments, assignments, ...drift, ...pipelines, sdkConnections }
   }
   // Verification: everything read back from the target as a server would.
   const copied = await allModels(target.models)
@@ -356,6 +366,7 @@ export const migrateStores = async (
     await verifyExperiments(source.experiments, target.experiments, experimentsCopied)
     await verifyDrift(source.drift, target.drift)
     await verifyPipelines(source.pipelines, target.pipelines)
+    await verifySdkConnections(source.sdkConnections, target.sdkConnections)
   }
   return {
     models: models.length,
@@ -409,7 +420,8 @@ export const runMigrate = async (
         `Verified: ${records.experiments} experiments (${records.assignments} sticky assignments, counters, ` +
           `summaries), ${records.monitors} drift monitors (${records.reports} reports, windows, baselines), ` +
           `${records.webhooks} webhooks (${records.deliveries} deliveries) and ${records.pipelines} pipelines ` +
-          `(${records.samples} buffered samples, ${records.updates} updates) match the source`
+          `(${records.samples} buffered samples, ${records.updates} updates) and ${records.sdkConnections} SDK ` +
+          "connections (with their audit trail) match the source"
       )
     }
     if (summary.leftBehind.length > 0) out(`Not copied (--models-only): ${summary.leftBehind.join(", ")}`)

@@ -65,6 +65,7 @@ import { type AppOptions, makeApp } from "./App.js"
 import * as ComposedStores from "./ComposedStores.js"
 import type { ServerConfig } from "./Config.js"
 import { makeDiskSpace } from "./DiskSpace.js"
+import { makeEventStreams } from "./EventStreams.js"
 import { fastPathServer } from "./FastPath.js"
 
 type Stores = ComposedStores.RecordPorts | ArtifactStore.ArtifactStore
@@ -254,7 +255,7 @@ export const makeServerApp = (
   runtime: ReturnType<typeof makeRuntime>,
   metricsRegistry: Registry,
   log: (line: string) => void,
-  extra: Pick<AppOptions, "validateResponses"> = {}
+  extra: Pick<AppOptions, "validateResponses" | "eventStreams"> = {}
 ) =>
   makeApp({
     ...extra,
@@ -280,7 +281,7 @@ export const makeServerApp = (
 
 /**
  * Builds every layer (failing fast on bad storage; the background work starts with them), then
- * listens; `close` drains in-flight requests, then disposes the runtime.
+ * listens; `close` ends the event streams, drains in-flight requests, then disposes the runtime.
  */
 export const startServer = async (
   config: ServerConfig,
@@ -294,7 +295,8 @@ export const startServer = async (
     await runtime.dispose()
     throw error
   }
-  const app = makeServerApp(config, runtime, metricsRegistry, log)
+  const eventStreams = makeEventStreams()
+  const app = makeServerApp(config, runtime, metricsRegistry, log, { eventStreams })
   // A taken port is an 'error' event, not a throw: reject with it so the caller can name the cause.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({
@@ -316,7 +318,11 @@ export const startServer = async (
   let closing: Promise<void> | undefined
   return {
     url: `http://${host}:${address.port}`,
-    close: () => closing ??= drain(server, config.shutdownTimeoutMs, log).then(() => runtime.dispose())
+    close: () => {
+      // Event streams never finish by themselves: ended first, they leave no connection to wait for.
+      eventStreams.closeAll()
+      return closing ??= drain(server, config.shutdownTimeoutMs, log).then(() => runtime.dispose())
+    }
   }
 }
 

@@ -3,8 +3,9 @@
 // on each target then serves the same models, audit history, production version and verified
 // artifacts, the API keys made on the source work (a revoked one stays refused), experiments give
 // the same results and dimension breakdowns and every user the same variant, drift monitors the
-// same reports and windows, pipelines the same buffers and update records, and new metrics, checks
-// and updates work there.
+// same reports and windows, pipelines the same buffers and update records, SDK connections the same
+// client keys, encryption keys, audit trail and features payload, and new metrics, checks and
+// updates work there.
 // Refusals: a non-empty target; --models-only leaves the other records behind, named.
 import { freshDatabase } from "@org/ml-adapter-postgres/testing"
 import { connectOrFail, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "@org/ml-adapter-redis/testing"
@@ -77,10 +78,22 @@ let expected: {
   pipeline: { counters: unknown; progressive: unknown; updates: Array<unknown> }
   registered: unknown
   aliasBetween: string
+  sdkConnections: { items: Array<{ clientKey: string; decryptionKey?: string }> }
+  sdkConnectionEvents: unknown
+  features: Array<{ etag: string | null; body: unknown }>
 }
 
 /** The breakdowns the seeded experiment records (metrics and exposures carry them). */
 const breakdownDimensions = ["country", "device"]
+
+/** Each connection's features payload: its ETag and body (an encrypted body decrypted by its key's holder only). */
+const featuresOf = (url: string, connections: ReadonlyArray<{ clientKey: string; decryptionKey?: string }>) =>
+  Promise.all(connections.map(async ({ clientKey, decryptionKey }) => {
+    const response = await fetch(`${url}/api/features/${clientKey}`)
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as { encryptedFeatures?: string }
+    return { etag: response.headers.get("etag"), body: decryptionKey === undefined ? body : "encrypted" }
+  }))
 
 const learnerConfig: LearnerConfig = {
   kind: "logistic",
@@ -184,8 +197,18 @@ beforeAll(async () => {
     expect((await call("POST", "/v1/pipelines/churn/samples", { samples: late })).status).toBeLessThan(300)
     const pipeline = (await call("GET", "/v1/pipelines/churn")).body
     expect(pipeline.counters).toMatchObject({ buffered: expect.any(Number), duplicates: 2 })
+    // SDK connections: a plain one, an encrypted one confined to some experiments, a deleted one.
+    expect((await call("POST", "/v1/sdk-connections", { name: "web" })).status).toBe(201)
+    const mobile = { name: "mobile", encrypt: true, projectFilter: ["checkout-*"] }
+    expect((await call("POST", "/v1/sdk-connections", mobile)).status).toBe(201)
+    const gone = await call("POST", "/v1/sdk-connections", { name: "old-web" })
+    expect((await call("DELETE", `/v1/sdk-connections/${gone.body.id}`)).status).toBe(204)
+    const sdkConnections = (await call("GET", "/v1/sdk-connections")).body
     const models = (await call("GET", "/v1/models?limit=100")).body.items as Array<{ id: string }>
     expected = {
+      sdkConnections,
+      sdkConnectionEvents: (await call("GET", "/v1/sdk-connections/events")).body,
+      features: await featuresOf(server.url, sdkConnections.items),
       keyEvents: (await call("GET", "/v1/keys/events")).body,
       editorToken: editor.body.token as string,
       revokedToken: revoked.body.token as string,
@@ -260,7 +283,7 @@ describe("ml-server migrate --models-only", () => {
     expect(done.code, done.output).toBe(0)
     expect(done.output).toMatch(/Verified: \d+ models, \d+ audit events, production pointers and \d+ artifacts/)
     expect(done.output).toContain(
-      "Not copied (--models-only): 1 experiments, 1 drift monitors, 1 drift webhooks, 1 pipelines"
+      "Not copied (--models-only): 1 experiments, 1 drift monitors, 1 drift webhooks, 1 pipelines, 2 SDK connections"
     )
   }, 60_000)
 })
@@ -284,7 +307,7 @@ describe.each(targets)("ml-server migrate from $label", ({ label, to: toEnv, via
     expect(done.output).toMatch(/Verified: \d+ registered models with their aliases match the source/)
     expect(done.output).toMatch(/Verified: 1 experiments \(40 sticky assignments, counters, summaries\)/)
     expect(done.output).toMatch(/, 1 drift monitors \(\d+ reports, windows, baselines\), 1 webhooks \(\d+ deliveries\)/)
-    expect(done.output).toMatch(/and 1 pipelines \(\d+ buffered samples, 1 updates\) match the source/)
+    expect(done.output).toMatch(/and 1 pipelines \(\d+ buffered samples, 1 updates\) and 2 SDK connections/)
 
     const again = await migrate("--from-env", from, "--to-env", to)
     expect(again.code, again.output).toBe(1)
@@ -339,6 +362,14 @@ describe.each(targets)("ml-server migrate from $label", ({ label, to: toEnv, via
         (results as { variants: Array<{ modelId: string; metrics: { ctr: { n: number } } }> }).variants
           .find((v) => v.modelId === expected.variants.control)!.metrics.ctr.n
       expect(ctrCount((await call("GET", `${experiment}/results`)).body)).toBe(ctrCount(expected.results) + 1)
+
+      // SDK connections: the same client and encryption keys and trail; the keys read the same payload.
+      const admin = bearer(bootstrapToken)
+      expect((await anonymous("GET", "/v1/sdk-connections", undefined, admin)).body).toEqual(expected.sdkConnections)
+      expect((await anonymous("GET", "/v1/sdk-connections/events", undefined, admin)).body).toEqual(
+        expected.sdkConnectionEvents
+      )
+      expect(await featuresOf(server.url, expected.sdkConnections.items)).toEqual(expected.features)
 
       // Drift: the same reports, and a check on the target sees the same window against the same baseline.
       // The copied reports come first; a server checks its monitors once at start, which may add one.

@@ -87,7 +87,7 @@ export const problemKinds = {
   ProtectedAliasError: { status: 403, title: "Protected alias" },
   MonitorConflictError: { status: 409, title: "Drift monitor already exists" },
   PipelineConflictError: { status: 409, title: "Pipeline already exists" },
-  ExperimentConflictError: { status: 409, title: "Experiment already exists" },
+  ExperimentConflictError: { status: 409, title: "Experiment already exists (or its feature key is taken)" },
   ExperimentStateError: { status: 409, title: "Experiment state conflict" },
   InvalidTransitionError: { status: 409, title: "Invalid lifecycle transition" },
   ArtifactStateError: { status: 409, title: "Artifact state conflict" },

@@ -239,8 +239,8 @@ export const updateExperiment = endpoint({
   method: "PATCH",
   path: "/v1/experiments/{id}",
   resource: "Experiments",
-  summary: "Re-split traffic (recorded; sticky users keep their model), change the description, or replace " +
-    "the targeting condition or metric caps (recorded in settingChanges)",
+  summary: "Re-split traffic (recorded; sticky users keep their model), change the description or the feature key, " +
+    "or replace the targeting condition or metric caps (recorded in settingChanges)",
   permission: "experiments:write",
   params: ExperimentIdParams,
   body: {
@@ -267,7 +267,7 @@ export const updateExperiment = endpoint({
       revision: 3
     }
   },
-  errors: ["ExperimentNotFoundError", "ExperimentStateError", "StorageError"]
+  errors: ["ExperimentNotFoundError", "ExperimentStateError", "ExperimentConflictError", "StorageError"]
 })
 
 export const startExperiment = endpoint({

@@ -5,12 +5,13 @@
  * (conditions, hash attributes, namespaces, weights, coverage) gives, through the payload, what
  * our own targeting answers on the same definition and attributes; holdouts (a `filters` entry)
  * and holdout-plus-namespace agree with Targeting.ts over random users; paused and completed
- * experiments are force rules with the control or the winner.
+ * experiments are force rules with the control or the winner; a feature is named by the
+ * experiment's feature key, and of experiments sharing one the unfinished one is served.
  */
 import { GrowthBook } from "@growthbook/growthbook"
 import { describe, expect, it } from "vitest"
 import type { Experiment } from "../src/experiments/Experiment.js"
-import { growthBookPayload, modelWhenNotRunning } from "../src/experiments/GrowthBookPayload.js"
+import { featureKeyOf, growthBookPayload, modelWhenNotRunning } from "../src/experiments/GrowthBookPayload.js"
 import { makeTargetedAssigner } from "../src/experiments/Targeting.js"
 import { sampleExperiment } from "../src/testing/index.js"
 import cases from "./conformance/growthbook-cases.json" with { type: "json" }
@@ -148,5 +149,38 @@ describe("GrowthBook payload through the GrowthBook SDK", () => {
     for (const experiment of [paused, won]) {
       expect(evaluate(experiment, { id: "anyone" }).source).toBe("force")
     }
+  })
+
+  it("names each feature by the experiment's feature key; a successor takes over a completed one's key", () => {
+    const base = sampleExperiment({})
+    const [control, treatment] = base.variants.map((v) => v.modelId)
+    const running = {
+      ...base,
+      id: "checkout-v2",
+      featureKey: "checkout-model",
+      status: "running" as const,
+      variants: base.variants.map((v, i) => ({ ...v, trafficPct: i === 0 ? 0 : 100 })),
+      updatedAt: "2025-01-01T00:00:00.000Z"
+    }
+    const predecessor = {
+      ...base,
+      id: "checkout-v1",
+      featureKey: "checkout-model",
+      status: "completed" as const,
+      decision: { outcome: "no_significant_difference" as const, winnerModelId: null, reason: "" },
+      // Changed later than its successor: still not the one served.
+      updatedAt: "2025-02-01T00:00:00.000Z"
+    }
+    const plain = { ...base, id: "plain", status: "paused" as const }
+    for (const order of [[running, predecessor, plain], [predecessor, plain, running]]) {
+      const payload = growthBookPayload(order)
+      expect(Object.keys(payload.features).sort()).toEqual(["checkout-model", "plain"])
+      const gb = new GrowthBook({ attributes: { id: "u1" }, features: payload.features as never })
+      expect(gb.getFeatureValue("checkout-model", "missing")).toBe(treatment)
+      expect(gb.getFeatureValue("plain", "missing")).toBe(control)
+      expect(gb.getFeatureValue("checkout-v2", "missing")).toBe("missing")
+      gb.destroy()
+    }
+    expect([featureKeyOf(running), featureKeyOf(plain)]).toEqual(["checkout-model", "plain"])
   })
 })

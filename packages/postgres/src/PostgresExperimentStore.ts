@@ -156,6 +156,15 @@ export const make = (
       return row === undefined ? undefined : decodeExperiment(row)
     }),
 
+  // Every insert adds a row and every commit raises one revision by one: the pair moves with each
+  // change, read from two integer columns instead of every definition.
+  definitionsToken: () =>
+    query("experiment definitions token", async () => {
+      const [row] = await sql<Array<{ rows: string; revisions: string }>>`
+        SELECT count(*)::text AS rows, coalesce(sum(revision), 0)::text AS revisions FROM ml_experiments`
+      return `${row!.rows}:${row!.revisions}`
+    }),
+
   list: () =>
     query("experiment list", async () =>
       (await sql<Array<{ id: string; record: unknown }>>`

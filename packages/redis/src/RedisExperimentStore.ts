@@ -726,8 +726,15 @@ export const make = (
   const experimentRecord = memoizedRecord(storedRecord(Experiment))
   const definitionRecord = storedRecord(DefinitionRevision)
   const planned = makePlannedWrites(redis, keys, call, experimentRecord)
+  /**
+   * After a stored change, its own command (the counter is in another cluster slot than the
+   * definition). A bump lost to a failure here only delays the feeds: they also list now and then.
+   */
+  const bumpDefinitionChanges = () => redis.incr(keys.definitionChanges()).then(() => undefined, () => undefined)
   return {
     planned,
+    definitionsToken: () =>
+      call("experiment definitions token", async () => (await redis.get(keys.definitionChanges())) ?? "0"),
     insert: (experiment) =>
       call(
         "experiment insert",
@@ -744,6 +751,7 @@ export const make = (
           ) as Promise<number>
       )
         .pipe(
+          Effect.tap((ok) => (ok === 1 ? Effect.promise(bumpDefinitionChanges) : Effect.void)),
           Effect.flatMap((ok) =>
             ok === 1
               ? Effect.void
@@ -773,6 +781,7 @@ export const make = (
             JSON.stringify(definitionRevisionOf(experiment)),
             MAX_DEFINITION_HISTORY
           ])) === 1
+          if (stored) await bumpDefinitionChanges()
           if (stored && experiment.status === "completed") {
             await scheduleAssignmentExpiry(
               redis,

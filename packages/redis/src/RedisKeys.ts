@@ -83,6 +83,8 @@ export const experimentKeys = (prefix: string, cluster = false) => {
   return {
     experiment: (id: string) => `${prefix}ab:experiment:${tag(keyPart(id))}`,
     index: () => `${prefix}ab:experiments`,
+    /** Counter bumped after each definition insert and commit: change feeds list only when it moved. */
+    definitionChanges: () => `${prefix}ab:experiment-changes`,
     assignment: (id: string, userId: string) => `${prefix}ab:assignment:${tag(keyPart(id))}:${keyPart(userId)}`,
     /** Hash experiment id -> retention seconds: completed experiments whose assignments still need their TTL. */
     assignmentExpiry: () => `${prefix}ab:assignment-expiry`,

@@ -18,6 +18,7 @@ const experimentText = (e: Experiment) =>
     status: e.status,
     targetMetric: e.targetMetric,
     variants: e.variants.map((v) => `${v.modelId}${v.isControl ? " (control)" : ""} ${v.trafficPct}%`).join(", "),
+    ...(e.featureKey === undefined ? {} : { featureKey: e.featureKey }),
     createdAt: e.createdAt,
     startedAt: e.startedAt,
     // Safe rollouts: shown only when the experiment has them.
@@ -197,6 +198,7 @@ export const experimentsCommand = (run: Run): Command => {
       .option("--traffic <pcts>", "traffic per variant in percent, control first, e.g. 50,50")
       .option("--id <id>", "experiment id (default: generated)")
       .option("--description <text>", "description")
+      .option("--feature-key <key>", "the feature GrowthBook SDKs read it as (default: the experiment id)")
       .option("--min-samples <n>", "minimum samples per variant before a decision", parseInteger("--min-samples"))
       .option("--file <json>", "the whole request body as JSON (the other options override its fields)")
       .action(function(this: Command) {
@@ -209,6 +211,7 @@ export const experimentsCommand = (run: Run): Command => {
             traffic?: string
             id?: string
             description?: string
+            featureKey?: string
             minSamples?: number
             file?: string
           }>()
@@ -235,6 +238,7 @@ export const experimentsCommand = (run: Run): Command => {
             ...(o.name !== undefined ? { name: o.name } : {}),
             ...(o.metric !== undefined ? { targetMetric: o.metric } : {}),
             ...(o.description !== undefined ? { description: o.description } : {}),
+            ...(o.featureKey !== undefined ? { featureKey: o.featureKey } : {}),
             ...(o.minSamples !== undefined ? { minSamplesPerVariant: o.minSamples } : {}),
             ...(variants !== undefined ? { variants } : {})
           }
@@ -325,6 +329,20 @@ export const experimentsCommand = (run: Run): Command => {
         })
       }),
     `ml experiments retarget EXPERIMENT_ID --condition '{"country":{"$in":["DE","AT"]}}'`
+  ))
+
+  experiments.addCommand(withExamples(
+    new Command("feature-key")
+      .description("rename the feature GrowthBook SDKs read the experiment as (unique among unfinished experiments)")
+      .argument("<experimentId>", "experiment id")
+      .argument("<featureKey>", "the new feature key")
+      .action(function(this: Command, id: string, featureKey: string) {
+        return run(this, async (context) => {
+          const experiment = await context.client.experiments.update(id, { featureKey })
+          context.out.result(experiment, () => experimentText(experiment))
+        })
+      }),
+    "ml experiments feature-key EXPERIMENT_ID checkout-model"
   ))
 
   experiments.addCommand(withExamples(

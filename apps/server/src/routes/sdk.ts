@@ -3,16 +3,20 @@
  * keys, audited), the GrowthBook-compatible features payload (ETag/304, optional AES-CBC
  * `encryptedFeatures`, open to every origin as GrowthBook's API is) with its server-sent events
  * stream `/sub/{clientKey}`, and `/v1/experiment-stream` for our SDK's LocalEvaluator. Both streams
- * follow one ExperimentFeed, so a change made by any instance reaches them within a second.
+ * and the payload follow one ExperimentFeed, so a change made by any instance reaches them within a
+ * second, and the payload is built once per connection and experiments version, not per request.
+ * The client key is looked up per request (a deleted connection stops serving at once on every
+ * instance), and a deleted connection's open streams end when the connections feed sees it gone.
  */
 import { NotFound, Sdk } from "@org/ml-api"
-import { AbTests, type Experiment, growthBookPayload, makeUlid, SdkConnections, StorageError } from "@org/ml-core"
-import { Effect, type ManagedRuntime } from "effect"
+import { AbTests, ExperimentStore, growthBookPayload, makeUlid, SdkConnections, StorageError } from "@org/ml-core"
+import { Effect, type ManagedRuntime, Option } from "effect"
 import { Hono } from "hono"
 import { createCipheriv, createHash, randomBytes } from "node:crypto"
 import { outsideModels } from "../Auth.js"
-import type { ExperimentFeed } from "../ExperimentFeed.js"
-import { makeExperimentFeed } from "../ExperimentFeed.js"
+import { type ChangeFeed, makeChangeFeed } from "../ChangeFeed.js"
+import { type EventStreams, makeEventStreams } from "../EventStreams.js"
+import { type ExperimentFeed, type ExperimentsSnapshot, makeExperimentFeed } from "../ExperimentFeed.js"
 import type { AppServices } from "./AppServices.js"
 import type { Mount } from "./Mount.js"
 
@@ -35,91 +39,113 @@ const corsHeaders = {
 
 interface Rendered {
   readonly etag: string
+  /** The text the streams send. */
   readonly body: string
+  /** The same, encoded once: a large payload is not encoded again for every request. */
+  readonly bytes: Uint8Array<ArrayBuffer>
 }
+
+/** Payload builds in this process, every cache counted (bench/features-payload.mjs reads it). */
+let payloadBuilds = 0
+export const payloadBuildsSoFar = (): number => payloadBuilds
 
 /**
  * The payload of one connection as sent: the body (encrypted when the connection says so) and its
- * ETag, from the plain text, so an encrypted body (a fresh IV each time) keeps its ETag. The last
- * body per connection is kept, so polling SDKs and streams do not re-encrypt an unchanged payload.
+ * ETag, from the plain text, so an encrypted body (a fresh IV each time) keeps its ETag. Built once
+ * per connection and experiments snapshot (the feed keeps one object per version, so identity is
+ * the key); an unchanged payload keeps its body, so streams and polling SDKs see the same bytes.
  */
-const makeRenderer = () => {
-  const last = new Map<string, Rendered>()
-  return (connection: SdkConnections.SdkConnection, experiments: ReadonlyArray<Experiment>): Rendered => {
+const makePayloadCache = () => {
+  const kept = new Map<string, { readonly snapshot: ExperimentsSnapshot; readonly rendered: Rendered }>()
+  return (connection: SdkConnections.SdkConnection, snapshot: ExperimentsSnapshot): Rendered => {
+    const hit = kept.get(connection.id)
+    if (hit?.snapshot === snapshot) return hit.rendered
+    payloadBuilds++
     const serves = SdkConnections.connectionServes(connection)
-    const payload = growthBookPayload(experiments.filter((e) => serves(e.id)))
+    const payload = growthBookPayload(snapshot.experiments.filter((e) => serves(e.id)))
     const plain = JSON.stringify(payload)
     const etag = `"${createHash("sha256").update(plain).digest("base64url").slice(0, 27)}"`
-    const kept = last.get(connection.id)
-    if (kept?.etag === etag) return kept
-    const body = connection.decryptionKey === undefined ? plain : JSON.stringify({
-      status: 200,
-      features: {},
-      encryptedFeatures: encryptPayloadText(JSON.stringify(payload.features), connection.decryptionKey),
-      experiments: [],
-      dateUpdated: payload.dateUpdated
-    })
-    const rendered = { etag, body }
-    if (last.size > 10_000) last.clear()
-    last.set(connection.id, rendered)
+    const body = hit?.rendered.etag === etag
+      ? undefined
+      : connection.decryptionKey === undefined
+      ? plain
+      : JSON.stringify({
+        status: 200,
+        features: {},
+        encryptedFeatures: encryptPayloadText(JSON.stringify(payload.features), connection.decryptionKey),
+        experiments: [],
+        dateUpdated: payload.dateUpdated
+      })
+    const rendered = body === undefined ? hit!.rendered : { etag, body, bytes: new TextEncoder().encode(body) }
+    // One entry per connection; deleted connections' entries go with the next overflow.
+    if (kept.size > 10_000) kept.clear()
+    kept.set(connection.id, { snapshot, rendered })
     return rendered
   }
 }
 
-/** A server-sent events answer: `start` gets a sender and answers its cleanup, run when the client leaves. */
-const eventStream = (start: (send: (event: string, data: string) => void) => () => void): Response => {
-  const encoder = new TextEncoder()
-  let stop: (() => void) | undefined
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let open = true
-      const write = (text: string) => {
-        if (!open) return
-        try {
-          controller.enqueue(encoder.encode(text))
-        } catch {
-          open = false
-        }
-      }
-      // A comment now and then keeps proxies from closing an idle stream.
-      const heartbeat = setInterval(() => write(": keep-alive\n\n"), 15_000)
-      ;(heartbeat as { unref?: () => void }).unref?.()
-      const cleanup = start((event, data) => write(`event: ${event}\ndata: ${data}\n\n`))
-      stop = () => {
-        open = false
-        clearInterval(heartbeat)
-        cleanup()
+/** The SDK connections as stored, watched while /sub streams are open so a deleted one's streams end. */
+export interface ConnectionsSnapshot {
+  readonly clientKeys: ReadonlySet<string>
+  readonly version: string
+}
+
+/** The feeds the SDK routes follow: one per app, invalidated by the writes made through it (App.ts). */
+export interface SdkFeeds {
+  readonly experiments: ExperimentFeed
+  readonly connections: ChangeFeed<ConnectionsSnapshot>
+}
+
+export const makeSdkFeeds = (
+  runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>,
+  log?: ((line: string) => void) | undefined
+): SdkFeeds => ({
+  experiments: makeExperimentFeed({
+    list: () => runtime.runPromise(AbTests.AbTests.use((t) => t.listExperiments())),
+    // The store, where the runtime has it (the server's does), for its cheap token.
+    token: () =>
+      runtime.runPromise(
+        Effect.serviceOption(ExperimentStore.ExperimentStore).pipe(
+          Effect.flatMap((store) =>
+            Option.isSome(store) && store.value.definitionsToken !== undefined
+              ? store.value.definitionsToken()
+              : Effect.undefined
+          )
+        )
+      ),
+    log
+  }),
+  connections: makeChangeFeed({
+    name: "SDK connection",
+    read: async () => {
+      const connections = await runtime.runPromise(SdkConnections.SdkConnectionStore.use((store) => store.list()))
+      return {
+        clientKeys: new Set(connections.map((c) => c.clientKey)),
+        version: connections.map((c) => c.id).join(",")
       }
     },
-    cancel() {
-      stop?.()
-    }
+    log
   })
-  return new Response(stream, {
-    status: 200,
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "x-accel-buffering": "no",
-      ...corsHeaders
-    }
-  })
-}
+})
 
 export interface SdkRouteOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<AppServices, unknown>
-  /** The change feed (one per app); made from the runtime's experiments when absent. */
-  readonly feed?: ExperimentFeed | undefined
+  /** The change feeds (one per app); made from the runtime's stores when absent. */
+  readonly feeds?: SdkFeeds | undefined
+  /** The open event streams, ended at shutdown (Server.ts); a register of the routes' own when absent. */
+  readonly streams?: EventStreams | undefined
   readonly log?: ((line: string) => void) | undefined
 }
 
 export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) => {
   const app = new Hono()
-  const feed = options.feed ?? makeExperimentFeed({
-    list: () => options.runtime.runPromise(AbTests.AbTests.use((t) => t.listExperiments())),
-    log: options.log
+  const feeds = options.feeds ?? makeSdkFeeds(options.runtime, options.log)
+  const streams = options.streams ?? makeEventStreams()
+  streams.onClose(() => {
+    feeds.experiments.close()
+    feeds.connections.close()
   })
-  const render = makeRenderer()
+  const render = makePayloadCache()
 
   const connections = <A, E>(f: (store: SdkConnections.SdkConnectionStoreShape) => Effect.Effect<A, E>) =>
     SdkConnections.SdkConnectionStore.use(f)
@@ -132,7 +158,7 @@ export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) =
       )
     )
   const currentExperiments = Effect.tryPromise({
-    try: () => feed.current(),
+    try: () => feeds.experiments.snapshot(),
     catch: (cause) =>
       cause instanceof StorageError ? cause : new StorageError({ message: `Reading experiments failed: ${cause}` })
   })
@@ -171,7 +197,11 @@ export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) =
         Effect.flatMap((removed) =>
           removed === undefined
             ? Effect.fail(new NotFound({ message: `No SDK connection ${params.id}` }))
-            : Effect.succeed(undefined)
+            : Effect.sync(() => {
+              // Its open streams on this instance end now, not at the next poll.
+              feeds.connections.invalidate()
+              return undefined
+            })
         )
       )
   )
@@ -179,11 +209,10 @@ export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) =
   mount(app, Sdk.getFeatures, ({ params, request }) =>
     Effect.gen(function*() {
       const connection = yield* connectionOf(params.clientKey)
-      const { experiments } = yield* currentExperiments
-      const { body, etag } = render(connection, experiments)
+      const { bytes, etag } = render(connection, yield* currentExperiments)
       const headers = { etag, "cache-control": "no-cache", "x-sse-support": "enabled", ...corsHeaders }
       if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers })
-      return new Response(body, { status: 200, headers: { ...headers, "content-type": "application/json" } })
+      return new Response(bytes, { status: 200, headers: { ...headers, "content-type": "application/json" } })
     }))
 
   mount(
@@ -191,16 +220,30 @@ export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) =
     Sdk.subscribeFeatures,
     ({ params }) =>
       connectionOf(params.clientKey).pipe(Effect.map((connection) =>
-        eventStream((send) => {
+        streams.open((send, close) => {
           let sent: string | undefined
-          return feed.subscribe(({ experiments }) => {
-            const { body, etag } = render(connection, experiments)
+          const stopFeatures = feeds.experiments.subscribe((snapshot) => {
+            const { body, etag } = render(connection, snapshot)
             // Changes to experiments this connection does not serve send nothing.
             if (etag === sent) return
             sent = etag
             send("features", body)
           })
-        })
+          // A deleted connection serves nothing more: its streams end (the SDK's reconnect gets a 404).
+          // A list without the key may predate the connection (made on another instance a moment
+          // ago): the store has the last word.
+          const stopConnections = feeds.connections.subscribe(({ clientKeys }) => {
+            if (clientKeys.has(connection.clientKey)) return
+            options.runtime.runPromise(connections((store) => store.findByClientKey(connection.clientKey))).then(
+              (found) => found === undefined && close(),
+              () => undefined
+            )
+          })
+          return () => {
+            stopFeatures()
+            stopConnections()
+          }
+        }, corsHeaders)
       ))
   )
 
@@ -208,8 +251,10 @@ export const sdkRoutes = (mount: Mount<AppServices>, options: SdkRouteOptions) =
     // A key confined to some models reads experiments through the filtered list, not this stream of all.
     principal.modelNames !== undefined
       ? Effect.fail(outsideModels(principal, "the stream of every experiment"))
-      : Effect.succeed(eventStream((send) =>
-        feed.subscribe(({ experiments }) => send("experiments", JSON.stringify({ items: experiments })))
+      : Effect.succeed(streams.open(
+        (send) =>
+          feeds.experiments.subscribe(({ experiments }) => send("experiments", JSON.stringify({ items: experiments }))),
+        corsHeaders
       )))
 
   return app

@@ -24,7 +24,7 @@ import {
   type DimensionResults,
   dimensionResults
 } from "./Dimensions.js"
-import { type ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
+import { ExperimentConflictError, ExperimentNotFoundError, ExperimentStateError } from "./Errors.js"
 import {
   type Assignment,
   type CreateExperimentInput,
@@ -43,6 +43,7 @@ import {
   type MetricUpdate,
   type PlannedWrites
 } from "./ExperimentStore.js"
+import { featureKeyHolder, featureKeyOf } from "./GrowthBookPayload.js"
 import { GuardrailAlerts, type GuardrailAlertsShape } from "./GuardrailAlerts.js"
 import { invalidInput } from "./Issues.js"
 import { promotionSteps } from "./Promotion.js"
@@ -114,15 +115,16 @@ export interface AbTestsShape {
   ) => Effect.Effect<Experiment, AbError | ModelNotFoundError>
   /**
    * Re-splits traffic (trafficPct per variant, in variant order; recorded in trafficHistory),
-   * changes the description, and/or replaces the targeting condition or the metric caps (null
-   * removes them; recorded in settingChanges).
+   * changes the description or the feature key (a conflict when another unfinished experiment has
+   * it), and/or replaces the targeting condition or the metric caps (null removes them; recorded in
+   * settingChanges).
    */
   readonly updateExperiment: (
     id: string,
     change: ExperimentChange,
     actor?: string,
     onBehalfOf?: string
-  ) => Effect.Effect<Experiment, AbError>
+  ) => Effect.Effect<Experiment, AbError | ExperimentConflictError>
   /**
    * Sets the experiment gauges (active count, traffic shares, metric means) from storage; the
    * full rebuild is reused for `GaugeMaxAge`, and in between only experiments changed through this
@@ -274,6 +276,25 @@ const update = (
     }),
     50
   )
+
+/**
+ * Fails when another draft, running or paused experiment already has `featureKey` (GrowthBook
+ * SDKs would see one feature for both). Read before the write: two instances racing for one key
+ * can both win, and the payload then serves one of them, the same one everywhere.
+ */
+const checkFeatureKeyFree = ({ store }: Ports, id: string, featureKey: string) =>
+  store.list().pipe(Effect.flatMap((experiments) => {
+    const holder = featureKeyHolder(experiments, featureKey, id)
+    return holder === undefined ? Effect.void : Effect.fail(
+      new ExperimentConflictError({
+        experimentId: id,
+        featureKey,
+        message:
+          `featureKey ${featureKey} is the feature key of experiment ${holder.id} (${holder.status}); feature keys ` +
+          "must be unique among draft, running and paused experiments"
+      })
+    )
+  }))
 
 /**
  * Which metric names of an experiment keep their own series first: the declared ones (target
@@ -511,6 +532,10 @@ const lifecycleMethods = (ports: Ports) => ({
       const at = yield* nowIso
       const id = input.id ?? (yield* generatedId(at))
       const experiment = newExperiment(input, { id, at, actor, onBehalfOf, defaults: ports.settings })
+      // A generated id is no other experiment's feature key: only a chosen id or key costs the list.
+      if (input.id !== undefined || input.featureKey !== undefined) {
+        yield* checkFeatureKeyFree(ports, id, featureKeyOf(experiment))
+      }
       yield* ports.store.insert(experiment)
       return experiment
     }
@@ -578,10 +603,12 @@ const lifecycleMethods = (ports: Ports) => ({
     actor: string = "anonymous",
     onBehalfOf?: string
   ) {
-    const { description, trafficPct } = change
+    const { description, featureKey, trafficPct } = change
+    if (featureKey !== undefined) yield* checkFeatureKeyFree(ports, id, featureKey)
+    const renamed = featureKey === undefined ? {} : { featureKey }
     return yield* update(ports, id, (e, at) => {
       if (e.status === "completed") return Effect.fail(stateError(e, `Experiment ${id} is completed`))
-      const changed = { ...withSettings(e, change, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}) }) }
+      const changed = { ...withSettings(e, change, { at, actor, ...(onBehalfOf ? { onBehalfOf } : {}) }), ...renamed }
       if (trafficPct === undefined) return Effect.succeed({ ...changed, description: description ?? e.description })
       return Effect.fromResult(resplitTraffic(e.variants, trafficPct)).pipe(Effect.map((variants) => ({
         ...changed,
@@ -597,6 +624,8 @@ const lifecycleMethods = (ports: Ports) => ({
 export interface ExperimentChange {
   readonly trafficPct?: ReadonlyArray<number> | undefined
   readonly description?: string | undefined
+  /** The GrowthBook feature key (unique among unfinished experiments). */
+  readonly featureKey?: string | undefined
   /** A new condition; null removes it. */
   readonly condition?: Condition | null | undefined
   /** New caps replacing every cap; null removes them. */

@@ -6,9 +6,11 @@ export class ExperimentNotFoundError extends Data.TaggedError("ExperimentNotFoun
   readonly message: string
 }> {}
 
+/** The id is taken, or (with `featureKey`) another unfinished experiment has that feature key. */
 export class ExperimentConflictError extends Data.TaggedError("ExperimentConflictError")<{
   readonly experimentId: string
   readonly message: string
+  readonly featureKey?: string
 }> {}
 
 /** An experiment action not allowed in its current status (e.g. starting a completed one). */

@@ -226,6 +226,13 @@ const rolloutFields = {
   ramp: Schema.optionalKey(RampSchedule)
 }
 
+/**
+ * The name of the experiment's feature in the GrowthBook payload (GrowthBookPayload.ts), the
+ * experiment id when absent: SDK code reads `gb.getFeatureValue(featureKey)`, so a key can stay
+ * when an experiment is replaced by the next one. Same alphabet as ids.
+ */
+const featureKeyFields = { featureKey: Schema.optionalKey(ExperimentId) }
+
 const variantsBound = Schema.isMaxLength(MAX_VARIANTS, { message: `must hold at most ${MAX_VARIANTS} variants` })
 
 export const CreateExperimentInput = Schema.Struct({
@@ -256,7 +263,8 @@ export const CreateExperimentInput = Schema.Struct({
   ...targetingFields,
   ...metricTreatmentFields,
   ...rolloutFields,
-  ...analysisFields
+  ...analysisFields,
+  ...featureKeyFields
 })
 export type CreateExperimentInput = typeof CreateExperimentInput.Type
 
@@ -327,6 +335,7 @@ export const Experiment = Schema.Struct({
   ...metricTreatmentFields,
   ...rolloutFields,
   ...analysisFields,
+  ...featureKeyFields,
   /** The automatic changes of the safe rollout (ramp steps, guardrail pauses), oldest first. */
   rolloutHistory: Schema.optionalKey(Schema.Array(RolloutEvent)),
   /** Set while the experiment is paused by a guardrail; cleared when it is started again. */
@@ -403,6 +412,7 @@ export const newExperiment = (
     ...(input.ramp === undefined ? {} : { ramp: input.ramp }),
     ...(input.bayesianPrior === undefined ? {} : { bayesianPrior: input.bayesianPrior }),
     ...(input.metricPriors === undefined ? {} : { metricPriors: input.metricPriors }),
+    ...(input.featureKey === undefined ? {} : { featureKey: input.featureKey }),
     status: "draft",
     createdAt: at,
     updatedAt: at,

@@ -301,6 +301,13 @@ export interface ExperimentStoreShape {
   readonly ping: () => Effect.Effect<void, StorageError>
   /** The hot paths in one checked step each, where the adapter can (see PlannedWrites). */
   readonly planned?: PlannedWrites | undefined
+  /**
+   * A token that moves with every insert and commit made through any instance, read without
+   * reading the definitions, where the adapter has one (shared stores: a change counter on Redis,
+   * count and revision sum on PostgreSQL). Change feeds read it every tick and list only when it
+   * moved. Absent: callers list (in-process stores, where a list is cheap).
+   */
+  readonly definitionsToken?: (() => Effect.Effect<string, StorageError>) | undefined
 }
 
 /**

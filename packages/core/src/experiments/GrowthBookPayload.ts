@@ -1,7 +1,8 @@
 /**
  * The GrowthBook SDK features payload of our experiments, so every maintained GrowthBook SDK
  * (Python, Go, Java, browsers, edge) evaluates them locally with our assignment rules. Each
- * experiment becomes one feature, named by its id, whose default value is the model our server
+ * experiment becomes one feature, named by its feature key (its id unless it sets `featureKey`;
+ * unique among unfinished experiments), whose default value is the model our server
  * serves a user left out (the control), and whose one rule is:
  * - running: an experiment rule (variations = the variants' model ids, weights, coverage, seed,
  *   hashVersion 2, hash and fallback attributes, condition, namespace), with the holdout as a
@@ -69,6 +70,32 @@ export interface EncryptedGrowthBookPayload {
   readonly dateUpdated: string
 }
 
+/** The name of an experiment's feature in the payload. */
+export const featureKeyOf = (experiment: Pick<Experiment, "id" | "featureKey">): string =>
+  experiment.featureKey ?? experiment.id
+
+/** Completed experiments leave their feature key free for the next experiment (see featureKeyHolder). */
+const holdsItsFeatureKey = (experiment: Experiment) => experiment.status !== "completed"
+
+/**
+ * The unfinished experiment other than `exceptId` whose feature key is `featureKey`, if any: an
+ * experiment may only take a key no draft, running or paused experiment has.
+ */
+export const featureKeyHolder = (
+  experiments: ReadonlyArray<Experiment>,
+  featureKey: string,
+  exceptId: string
+): Experiment | undefined =>
+  experiments.find((e) => e.id !== exceptId && holdsItsFeatureKey(e) && featureKeyOf(e) === featureKey)
+
+/** Which of two experiments with one feature key the payload serves: the unfinished one, else the newer. */
+const servedBefore = (a: Experiment, b: Experiment): boolean =>
+  holdsItsFeatureKey(a) !== holdsItsFeatureKey(b)
+    ? holdsItsFeatureKey(a)
+    : a.updatedAt !== b.updatedAt
+    ? a.updatedAt > b.updatedAt
+    : a.id < b.id
+
 /** The model our server serves to a user who is not in the experiment (Targeting.ts's exclusions). */
 const controlModel = (experiment: Experiment): string =>
   (experiment.variants.find((v) => v.isControl) ?? experiment.variants[0]!).modelId
@@ -101,6 +128,7 @@ const experimentRule = (experiment: Experiment): GrowthBookExperimentRule => {
   ] satisfies ReadonlyArray<GrowthBookFilter>
   return {
     id: `${experiment.id}:r${experiment.revision}`,
+    // The experiment's key in tracking callbacks stays its id, whatever the feature is called.
     key: experiment.id,
     variations: experiment.variants.map((v) => v.modelId),
     weights: currentWeights(experiment),
@@ -131,11 +159,17 @@ export const growthBookFeature = (experiment: Experiment): GrowthBookFeature =>
 
 /** The payload of `experiments` (already filtered to what the SDK connection may see). */
 export const growthBookPayload = (experiments: ReadonlyArray<Experiment>): GrowthBookPayload => {
-  const features: Record<string, GrowthBookFeature> = {}
+  // A completed experiment and its successor may share a key (or, after a race between two
+  // instances, two unfinished ones): one of them is served, the same on every instance.
+  const byKey = new Map<string, Experiment>()
   let dateUpdated = new Date(0).toISOString()
   for (const experiment of experiments) {
-    features[experiment.id] = growthBookFeature(experiment)
+    const key = featureKeyOf(experiment)
+    const other = byKey.get(key)
+    if (other === undefined || servedBefore(experiment, other)) byKey.set(key, experiment)
     if (experiment.updatedAt > dateUpdated) dateUpdated = experiment.updatedAt
   }
+  const features: Record<string, GrowthBookFeature> = {}
+  for (const [key, experiment] of byKey) features[key] = growthBookFeature(experiment)
   return { status: 200, features, experiments: [], dateUpdated }
 }

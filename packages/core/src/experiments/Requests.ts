@@ -10,7 +10,7 @@ import { MAX_DESCRIPTION_LENGTH, ModelId } from "../registry/Model.js"
 import { checkedSchema } from "../shared/CheckedSchema.js"
 import { BoundedNumber } from "../shared/InputLimits.js"
 import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
-import { MAX_VARIANTS, MetricCaps, TargetingCondition } from "./Experiment.js"
+import { ExperimentId, MAX_VARIANTS, MetricCaps, TargetingCondition } from "./Experiment.js"
 
 export const UpdateExperimentInput = Schema.Struct({
   /** New share per variant, in variant order. */
@@ -30,6 +30,8 @@ export const UpdateExperimentInput = Schema.Struct({
    * then on (values are capped when they are summarized). Recorded in settingChanges.
    */
   metricCaps: Schema.optionalKey(Schema.NullOr(MetricCaps)),
+  /** The feature the GrowthBook payload names after it (unique among unfinished experiments). */
+  featureKey: Schema.optionalKey(ExperimentId),
   /** Deprecated alias of onBehalfOf: the traffic history records the authenticated principal as the actor. */
   actor: Schema.optionalKey(OnBehalfOf),
   onBehalfOf: Schema.optionalKey(OnBehalfOf)

@@ -1,7 +1,8 @@
 /**
  * Behaviour of the AbTests use case over whatever serves it: the memory layers, the library's
  * Promise API seen as the service, Redis. Assignment is sticky and deterministic, metrics are
- * summed per model, refused input stores nothing, and the lifecycle refuses what it must.
+ * summed per model, refused input stores nothing, and the lifecycle refuses what it must. Feature
+ * keys (the GrowthBook payload's feature names) are unique among unfinished experiments.
  */
 import { Effect, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
@@ -89,6 +90,48 @@ export const abTestsContract = (
       expect(completed.status).toBe("completed")
       expect(failureTag(restart)).toBe("ExperimentStateError")
       expect(failureTag(missing)).toBe("ExperimentNotFoundError")
+    })
+
+    it("keeps feature keys unique among unfinished experiments: a clash is a conflict naming the key", async () => {
+      const key = uniqueName("checkout-model")
+      const outcome = await run(Effect.gen(function*() {
+        const ab = yield* AbTests
+        const ids = yield* modelsInTesting(2)
+        const create = (featureKey?: string, id?: string) =>
+          ab.createExperiment({
+            name: "feature key",
+            targetMetric: "revenue",
+            variants: ids.map((modelId, i) => ({ modelId, isControl: i === 0, trafficPct: 50 })),
+            ...(featureKey === undefined ? {} : { featureKey }),
+            ...(id === undefined ? {} : { id })
+          })
+        const first = yield* create(key)
+        const second = yield* create()
+        return {
+          first,
+          sameKey: yield* Effect.flip(create(key)),
+          // The default key is the id: an id equal to a taken key clashes too.
+          idAsKey: yield* Effect.flip(create(undefined, key)),
+          renameOnto: yield* Effect.flip(ab.updateExperiment(second.id, { featureKey: key })),
+          unchanged: yield* ab.getExperiment(second.id),
+          renamed: yield* ab.updateExperiment(second.id, { featureKey: `${key}-2` }),
+          // Completing the first frees its key for a successor.
+          freed: yield* ab.startExperiment(first.id).pipe(
+            Effect.andThen(ab.completeExperiment(first.id)),
+            Effect.andThen(create(key))
+          )
+        }
+      }))
+      expect(outcome.first.featureKey).toBe(key)
+      for (const conflict of [outcome.sameKey, outcome.idAsKey, outcome.renameOnto]) {
+        expect(conflict._tag).toBe("ExperimentConflictError")
+        expect(conflict).toMatchObject({ featureKey: key })
+        // The message (a problem's detail through the Promise facade) names the experiment holding the key.
+        expect(JSON.stringify(conflict)).toContain(`experiment ${outcome.first.id}`)
+      }
+      expect(outcome.unchanged.featureKey).toBeUndefined()
+      expect(outcome.renamed.featureKey).toBe(`${key}-2`)
+      expect(outcome.freed.featureKey).toBe(key)
     })
   })
 }

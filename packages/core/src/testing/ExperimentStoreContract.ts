@@ -327,6 +327,28 @@ export const experimentStoreContract = (
       expect(r.unknown).toEqual([])
     }, 120_000)
 
+    it("moves its definitions token (where it has one) with each insert and commit, and nothing else", async () => {
+      const experiment = sampleExperiment()
+      const tokens = await run(Effect.gen(function*() {
+        const store = yield* ExperimentStore
+        const token = store.definitionsToken
+        if (token === undefined) return undefined
+        const initial = yield* token()
+        yield* store.insert(experiment)
+        const inserted = yield* token()
+        yield* store.commit({ ...experiment, name: "renamed", revision: 2 }, 1)
+        const committed = yield* token()
+        // A refused commit, an assignment and exposures change no definition.
+        yield* Effect.exit(store.commit({ ...experiment, name: "lost", revision: 2 }, 1))
+        yield* store.assignIfAbsent({ experimentId: experiment.id, userId: "u", variant: 0, modelId: "m", at: "t" })
+        yield* store.addExposures(experiment.id, [1, 0])
+        return { initial, inserted, committed, unchanged: yield* token() }
+      }))
+      if (tokens === undefined) return
+      expect(new Set([tokens.initial, tokens.inserted, tokens.committed]).size).toBe(3)
+      expect(tokens.unchanged).toBe(tokens.committed)
+    })
+
     it("lets exactly one of 50 concurrent first assignments of a user win, and all see it", async () => {
       const experiment = sampleExperiment()
       const results = await run(Effect.gen(function*() {
