@@ -26,6 +26,7 @@ export * from "./registry/Model.js"
 export * from "./registry/ModelChanges.js"
 export * as ModelRegistry from "./registry/ModelRegistry.js"
 export * as ModelStore from "./registry/ModelStore.js"
+export * from "./registry/Signature.js"
 
 export * from "./stats/index.js"
 

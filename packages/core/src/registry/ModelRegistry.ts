@@ -92,7 +92,7 @@ export interface ModelRegistryShape {
     id: string,
     patch: UpdateModelInput,
     by?: Attribution
-  ) => Effect.Effect<Model, ModelNotFoundError | StorageError>
+  ) => Effect.Effect<Model, ModelNotFoundError | ValidationError | StorageError>
   readonly getModel: (id: string) => Effect.Effect<Model, ModelNotFoundError | StorageError>
   readonly listModels: (query: ListModelsQuery) => Effect.Effect<ModelPage, StorageError>
   readonly getHistory: (id: string) => Effect.Effect<ReadonlyArray<AuditEvent>, ModelNotFoundError | StorageError>
@@ -274,6 +274,15 @@ const makeChanges = (
   const updateModel = Effect.fn("ModelRegistry.updateModel")(
     function*(id: string, patch: UpdateModelInput, by: Attribution = patch) {
       const model = yield* findModel(id)
+      if (patch.signature !== undefined && model.status !== "draft") {
+        // Monitors and pipelines copied the signature when they were created from this version.
+        return yield* Effect.fail(
+          new ValidationError({
+            message: "Invalid model update",
+            issues: [{ path: ["signature"], message: `can change only while the version is a draft (it is ${model.status})` }]
+          })
+        )
+      }
       const update = metadataChanges(model, patch)
       if (update === undefined) return model
       const commit = updateCommit(model, update, yield* nowIso, attribution(by))
