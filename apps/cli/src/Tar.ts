@@ -25,14 +25,18 @@ export interface TarEntry {
 }
 
 /** Every regular file and directory under `root`, sorted by path; symlinks and other kinds are refused. */
-export const listDirectory = async (root: string): Promise<Array<{ name: string; type: "file" | "directory"; size: number }>> => {
+export const listDirectory = async (
+  root: string
+): Promise<Array<{ name: string; type: "file" | "directory"; size: number }>> => {
   const found: Array<{ name: string; type: "file" | "directory"; size: number }> = []
   const walk = async (relative: string): Promise<void> => {
     const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true })
     for (const entry of entries) {
       const name = relative === "" ? entry.name : `${relative}/${entry.name}`
       if (found.length >= MAX_TAR_ENTRIES) throw usageError(`${root} holds more than ${MAX_TAR_ENTRIES} entries`)
-      if (entry.isSymbolicLink()) throw usageError(`${path.join(root, name)} is a symbolic link; only regular files are archived`)
+      if (entry.isSymbolicLink()) {
+        throw usageError(`${path.join(root, name)} is a symbolic link; only regular files are archived`)
+      }
       if (entry.isDirectory()) {
         found.push({ name, type: "directory", size: 0 })
         await walk(name)
@@ -56,7 +60,9 @@ const splitName = (name: string): { prefix: string; name: string } => {
   for (let i = name.indexOf("/"); i !== -1; i = name.indexOf("/", i + 1)) {
     const prefix = name.slice(0, i)
     const rest = name.slice(i + 1)
-    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100 && rest.length > 0) return { prefix, name: rest }
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100 && rest.length > 0) {
+      return { prefix, name: rest }
+    }
   }
   throw usageError(`${name}: the path is too long for a tar archive (at most 100 bytes per name, 255 in all)`)
 }
@@ -85,7 +91,10 @@ const header = (entry: { name: string; type: "file" | "directory"; size: number 
  * Writes `root` as a deterministic tar archive to `target` (created exclusively) and returns its
  * entries. A file that changes size while it is archived is refused rather than archived torn.
  */
-export const writeTar = async (root: string, target: string): Promise<ReadonlyArray<{ name: string; size: number }>> => {
+export const writeTar = async (
+  root: string,
+  target: string
+): Promise<ReadonlyArray<{ name: string; size: number }>> => {
   const entries = await listDirectory(root)
   const out = await fs.open(target, "wx", 0o600)
   try {
@@ -151,7 +160,9 @@ export const readTarEntries = async (file: string): Promise<Array<TarEntry>> => 
       const checksum = number(block, 148, 8, "checksum")
       let sum = 0
       for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!
-      if (sum !== checksum) throw new CliError(`not a tar archive: a header checksum does not match at byte ${position}`)
+      if (sum !== checksum) {
+        throw new CliError(`not a tar archive: a header checksum does not match at byte ${position}`)
+      }
       const prefix = text(block, 345, 155)
       const rawName = prefix === "" ? text(block, 0, 100) : `${prefix}/${text(block, 0, 100)}`
       const flag = String.fromCharCode(block[156]!)
@@ -212,7 +223,12 @@ export const extractTar = async (file: string, target: string): Promise<Readonly
       try {
         const buffer = Buffer.alloc(Math.min(entry.size, 1 << 20))
         for (let done = 0; done < entry.size;) {
-          const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, entry.size - done), entry.offset + done)
+          const { bytesRead } = await handle.read(
+            buffer,
+            0,
+            Math.min(buffer.length, entry.size - done),
+            entry.offset + done
+          )
           if (bytesRead === 0) throw new CliError(`entry ${entry.name} is truncated`)
           await out.write(buffer.subarray(0, bytesRead))
           done += bytesRead

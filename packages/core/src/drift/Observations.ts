@@ -131,7 +131,9 @@ export const observationIssues = (
       }
     }
     // A monitor created from a model also holds each value to the signature (compiled once per monitor).
-    const signatureCheck = monitor.signature === undefined ? undefined : signatureChecker(monitor.signature).get(feature)
+    const signatureCheck = monitor.signature === undefined
+      ? undefined
+      : signatureChecker(monitor.signature).get(feature)
     if (signatureCheck !== undefined) {
       for (let i = 0; i < list.length; i++) {
         const v: unknown = list[i]

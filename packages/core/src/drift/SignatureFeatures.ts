@@ -67,8 +67,13 @@ export const resolveMonitorFeatures = (
         message: `is not a column of the signature of model ${model!.name}@${model!.version}`
       })
     } else if (column.type !== f.type) {
-      issues.push({ path: ["features", i, "type"], message: `must be ${column.type}, as the model's signature declares` })
+      issues.push({
+        path: ["features", i, "type"],
+        message: `must be ${column.type}, as the model's signature declares`
+      })
     }
   })
-  return issues.length > 0 ? Result.fail(issues) : Result.succeed({ input: { ...input, features: input.features }, signature })
+  return issues.length > 0
+    ? Result.fail(issues)
+    : Result.succeed({ input: { ...input, features: input.features }, signature })
 }

@@ -479,7 +479,10 @@ const makePipelines = (
     if (Result.isFailure(made)) return yield* Effect.fail(invalid("pipeline", made.failure))
     // The base model's signature, when it declares one, is the pipeline's feature list from now on.
     const { signature } = yield* registry.getModel(input.modelId).pipe(
-      Effect.catchTag("ModelNotFoundError", (e) => Effect.fail(invalid("model", [{ path: ["modelId"], message: e.message }])))
+      Effect.catchTag(
+        "ModelNotFoundError",
+        (e) => Effect.fail(invalid("model", [{ path: ["modelId"], message: e.message }]))
+      )
     )
     const pipeline: Pipeline = signature === undefined ? made.success : { ...made.success, signature }
     yield* store.insert(pipeline)

@@ -279,7 +279,10 @@ const makeChanges = (
         return yield* Effect.fail(
           new ValidationError({
             message: "Invalid model update",
-            issues: [{ path: ["signature"], message: `can change only while the version is a draft (it is ${model.status})` }]
+            issues: [{
+              path: ["signature"],
+              message: `can change only while the version is a draft (it is ${model.status})`
+            }]
           })
         )
       }

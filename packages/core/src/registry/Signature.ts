@@ -50,7 +50,10 @@ const columnIssues = (list: ReadonlyArray<SignatureColumn>, field: "inputs" | "o
     seen.add(column.name)
     if (column.range !== undefined) {
       if (column.type !== "number" && column.type !== "integer") {
-        issues.push({ path: [field, i, "range"], issue: `applies only to number or integer columns, not ${column.type}` })
+        issues.push({
+          path: [field, i, "range"],
+          issue: `applies only to number or integer columns, not ${column.type}`
+        })
       } else if (column.range[0] > column.range[1]) {
         issues.push({ path: [field, i, "range"], issue: "must be [min, max] with min <= max" })
       }
@@ -95,7 +98,9 @@ const categoryCheck = (column: SignatureColumn): ValueCheck => {
   const listed = column.categories?.slice(0, 10).map((c) => JSON.stringify(c)).join(", ")
   const more = (column.categories?.length ?? 0) > 10 ? ", ..." : ""
   return (value) => {
-    if (typeof value !== "string") return `must be a string (signature type ${column.type}), got ${describeValue(value)}`
+    if (typeof value !== "string") {
+      return `must be a string (signature type ${column.type}), got ${describeValue(value)}`
+    }
     if (known !== undefined && !known.has(value)) {
       return `must be one of the signature's categories (${listed}${more}), got ${JSON.stringify(value.slice(0, 64))}`
     }
