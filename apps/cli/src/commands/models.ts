@@ -284,13 +284,17 @@ export const modelsCommand = (run: Run): Command => {
         return run(this, async (context) => {
           const o = this.opts<{ name: string; version: string; algorithm?: string }>()
           const where = path.join(dir, MLMODEL)
-          await statFile(where)
+          await statFile(where).catch(() => {
+            throw usageError(`${dir} is not an MLflow model directory: it holds no readable ${MLMODEL} file`)
+          })
           const document = parseMlmodel(await readText(where), where)
           for (const file of referencedFiles(document)) {
             if (file.split("/").includes("..") || path.isAbsolute(file)) {
               throw usageError(`${where}: flavor file ${file} is outside the model directory`)
             }
-            await statFile(path.join(dir, file))
+            await statFile(path.join(dir, file)).catch(() => {
+              throw usageError(`${where} names ${file}, which ${dir} does not hold (or cannot be read)`)
+            })
           }
           const input = registrationOf(document, o, where)
           // Archived before registering, so an unreadable directory leaves no draft behind.
