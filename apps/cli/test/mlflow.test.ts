@@ -130,7 +130,7 @@ afterAll(async () => {
 })
 
 describe("ml models import-mlflow / export-mlflow", () => {
-  it("imports an sklearn model: metadata and signature from MLmodel, the directory as a deterministic tar", async () => {
+  it("imports an sklearn model: metadata and signature from MLmodel, a deterministic tar artifact", async () => {
     const dir = path.join(work, "sklearn-model")
     const truth = sklearnModel(dir)
     const model = await json([
@@ -239,9 +239,18 @@ print(json.dumps({
     }
     // A second export into an existing directory is refused rather than mixed in.
     expectCleanError(await ml(["models", "export-mlflow", model.id, out]), 1, "already exists")
+
+    // A monitor of the imported version without --feature watches the signature's columns.
+    const monitor = await json(["drift", "monitor", "create", "--id", "iris-lr-inputs", "--model", model.id])
+    expect(monitor.features.map((f: { name: string; kind: string }) => [f.name, f.kind])).toEqual([
+      ["x1", "feature"],
+      ["x2", "feature"],
+      ["x3", "feature"],
+      ["prediction", "prediction"]
+    ])
   })
 
-  it("imports a python_function model with string, integer and boolean columns and exports a changed signature", async () => {
+  it("imports a python_function model and exports the signature changed while a draft", async () => {
     const dir = path.join(work, "pyfunc-model")
     fs.mkdirSync(dir)
     fs.writeFileSync(
@@ -325,7 +334,7 @@ print(json.dumps({"flavors": sorted(d["flavors"]), "inputs": json.loads(d["signa
     expect(back.signature.inputs[0]).toEqual({ name: "country", type: "category", categories: ["DE", "FR"] })
   })
 
-  it("refuses an MLflow directory without MLmodel, with a flavor file missing, or with an unsupported column type", async () => {
+  it("refuses a directory without MLmodel, without a flavor file or with an unsupported type", async () => {
     const empty = path.join(work, "not-a-model")
     fs.mkdirSync(empty)
     expectCleanError(await ml(["models", "import-mlflow", empty, "--name", "x", "--version", "1"]), 2, "MLmodel")
@@ -337,7 +346,8 @@ print(json.dumps({"flavors": sorted(d["flavors"]), "inputs": json.loads(d["signa
     fs.mkdirSync(binary)
     fs.writeFileSync(
       path.join(binary, "MLmodel"),
-      `flavors:\n  python_function:\n    loader_module: m\nsignature:\n  inputs: '[{"type": "binary", "name": "img"}]'\n`
+      "flavors:\n  python_function:\n    loader_module: m\n" +
+        `signature:\n  inputs: '[{"type": "binary", "name": "img"}]'\n`
     )
     expectCleanError(await ml(["models", "import-mlflow", binary, "--name", "x", "--version", "1"]), 2, "binary")
     // Nothing was registered by the refused imports.
@@ -401,7 +411,7 @@ describe("signatures enforced over HTTP", () => {
     return { status: response.status, body: await response.json() as any }
   }
 
-  it("a monitor created from an imported model takes its features and refuses contradicting rows, storing nothing", async () => {
+  it("a monitor created from a model takes its features and refuses contradicting rows, storing nothing", async () => {
     const client = createClient({ baseUrl: server.url })
     const model = await client.registry.registerModel({
       name: "signed-http",

@@ -41,7 +41,7 @@ const columns = Schema.Array(SignatureColumn).check(
   Schema.isMaxLength(MAX_SIGNATURE_COLUMNS, { message: `must declare at most ${MAX_SIGNATURE_COLUMNS} columns` })
 )
 
-/** The rules a column list's schema cannot state: unique names, ranges and categories only where they mean something. */
+/** What a column list's schema cannot state: unique names, ranges and categories only where they apply. */
 const columnIssues = (list: ReadonlyArray<SignatureColumn>, field: "inputs" | "outputs") => {
   const issues: Array<{ path: ReadonlyArray<string | number>; issue: string }> = []
   const seen = new Set<string>()
