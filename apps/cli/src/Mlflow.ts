@@ -197,7 +197,7 @@ const colSpecsOf = (columns: ReadonlyArray<SignatureColumn>, original: ReadonlyA
  */
 export const exportedMlmodel = (document: Document, model: Model): string => {
   const signature = model.signature
-  if (signature === undefined) return dump(document, { lineWidth: -1 } as never)
+  if (signature === undefined) return dump(document, { lineWidth: -1 })
   const before = isRecord(document.signature) ? document.signature : {}
   const originalInputs = safeColSpecs(before.inputs)
   const originalOutputs = safeColSpecs(before.outputs)
@@ -215,7 +215,7 @@ export const exportedMlmodel = (document: Document, model: Model): string => {
       [SIGNATURE_METADATA_KEY]: JSON.stringify(signature)
     }
   }
-  return dump(next, { lineWidth: -1 } as never)
+  return dump(next, { lineWidth: -1 })
 }
 
 const safeColSpecs = (value: unknown): Array<ColSpec> | undefined => {
