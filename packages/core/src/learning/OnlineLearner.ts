@@ -42,6 +42,7 @@ import {
   type ProgressiveEntry,
   type SampleInput,
   sampleIssues,
+  signatureLearnerIssues,
   signatureSampleIssues,
   type StoredSample
 } from "./Samples.js"
@@ -484,6 +485,8 @@ const makePipelines = (
         (e) => Effect.fail(invalid("model", [{ path: ["modelId"], message: e.message }]))
       )
     )
+    const unlearnable = signature === undefined ? [] : signatureLearnerIssues(signature, state.config.features)
+    if (unlearnable.length > 0) return yield* Effect.fail(invalid("pipeline", unlearnable))
     const pipeline: Pipeline = signature === undefined ? made.success : { ...made.success, signature }
     yield* store.insert(pipeline)
     yield* store.setLiveState(pipeline.id, state)

@@ -11,7 +11,7 @@ import { type Signature, signatureChecker } from "../registry/Signature.js"
 import { checkedSchema, documentedAs } from "../shared/CheckedSchema.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { BoundedNumber, boundedValueIssue, isBoundedNumber, MAX_VALUE_MAGNITUDE } from "../shared/InputLimits.js"
-import type { LearnerKind } from "./learners/LearnerState.js"
+import type { FeatureMapSpec, LearnerKind } from "./learners/LearnerState.js"
 
 export const MAX_SAMPLES_PER_REQUEST = 100_000
 export const MAX_ROWS_PER_PREDICTION = 100_000
@@ -181,6 +181,30 @@ export const signatureSampleIssues = (
         ? "is not an input of the model's signature"
         : check(features[name])
       if (problem !== undefined) issues.push({ path: [i, "features", name], message: problem })
+    }
+  }
+  return issues
+}
+
+/**
+ * Why a learner cannot learn the inputs a signature declares: samples carry numbers only, so a
+ * string or category input could never be sent, and a learner with named features (not hashing)
+ * would ignore an input it does not name. Empty when the pipeline can be created.
+ */
+export const signatureLearnerIssues = (signature: Signature, features: FeatureMapSpec): Array<FieldIssue> => {
+  const issues: Array<FieldIssue> = []
+  const names = features.type === "schema" ? new Set(features.names) : undefined
+  for (const column of signature.inputs) {
+    if (column.type === "string" || column.type === "category") {
+      issues.push({
+        path: ["modelId"],
+        message: `the model's signature declares ${column.type} input ${column.name}; samples carry numbers only`
+      })
+    } else if (names !== undefined && !names.has(column.name)) {
+      issues.push({
+        path: ["modelId"],
+        message: `the model's signature declares input ${column.name}, which its learner does not have`
+      })
     }
   }
   return issues

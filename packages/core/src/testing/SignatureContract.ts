@@ -197,7 +197,18 @@ export const signatureContract = (
           { ...good(6), features: { amount: 1, items: 1, returning: 1, colour: 3 } }
         ]))
         const status = yield* learner.getPipelineStatus(pipeline.id)
-        return { pipeline, added, refused, status }
+        const stringInput = yield* registry.registerModel(
+          {
+            name: uniqueName("learned"),
+            version: "1",
+            algorithm: "a",
+            framework: "f",
+            signature: { inputs: [...numericSignature.inputs, { name: "country", type: "category" }] }
+          },
+          bytesOf(JSON.stringify(state))
+        )
+        const unlearnable = yield* Effect.exit(learner.createPipeline({ name: "p", modelId: stringInput.id }))
+        return { pipeline, added, refused, status, unlearnable }
       }))
       expect(result.pipeline.signature).toEqual(numericSignature)
       expect(result.added.added).toBe(2)
@@ -208,6 +219,9 @@ export const signatureContract = (
       ])
       expect(result.status.counters.received).toBe(2)
       expect(result.status.counters.buffered).toBe(2)
+      expect(issuesOf(result.unlearnable)).toEqual([
+        "modelId: the model's signature declares category input country; samples carry numbers only"
+      ])
     })
   })
 }
