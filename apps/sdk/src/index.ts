@@ -11,6 +11,9 @@ export type {
   ModelStatus,
   Monitor,
   RegisterModelInput,
+  Signature,
+  SignatureColumn,
+  SignatureType,
   UpdateModelInput
 } from "@org/ml-core"
 /** The experiments domain's records and requests (its results, as JSON carries them, come from Client.ts). */

@@ -50,7 +50,7 @@ const exampleMonitorInput: typeof CreateMonitorInput.Encoded = {
 const exampleMonitor: Monitor = {
   id: "fraud-inputs",
   modelId: "01J9Z8K2W4X6Y8A0B2C4D6E8FG",
-  features: exampleMonitorInput.features,
+  features: exampleMonitorInput.features!,
   settings: { ...defaultMonitorSettings, windowSize: 5000, psiBins: 4 },
   createdAt: "2025-06-01T10:00:00.000Z"
 }

@@ -253,7 +253,7 @@ export const updateModel = endpoint({
   method: "PATCH",
   path: "/v1/models/{id}",
   resource: "Models",
-  summary: "Update description, tags or metrics (audited; identity fields are immutable)",
+  summary: "Update description, tags, metrics or (while draft) the signature (audited; identity fields are immutable)",
   permission: "models:write",
   params: ModelIdParams,
   body: {

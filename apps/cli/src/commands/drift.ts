@@ -100,7 +100,12 @@ export const driftCommand = (run: Run): Command => {
       .description("create a monitor of a model's features and predictions")
       .requiredOption("--model <modelId>", "the monitored model")
       .option("--id <id>", "monitor id (default: generated)")
-      .option("--feature <name[:type]>", "input feature, numeric (default) or categorical (repeatable)", collect, [])
+      .option(
+        "--feature <name[:type]>",
+        "input feature, numeric (default) or categorical (repeatable; none: the model signature's)",
+        collect,
+        []
+      )
       .option("--prediction <name[:type]>", "prediction output, numeric or categorical (repeatable)", collect, [])
       .option("--window <n>", "values per feature in the checked window", parseInteger("--window"))
       .action(function(this: Command) {
@@ -109,10 +114,10 @@ export const driftCommand = (run: Run): Command => {
             { model: string; id?: string; feature: Array<string>; prediction: Array<string>; window?: number }
           >()
           const features = [...o.feature.map(parseFeature("feature")), ...o.prediction.map(parseFeature("prediction"))]
-          if (features.length === 0) throw usageError("a monitor needs at least one --feature or --prediction")
+          // Without --feature/--prediction the server takes them from the model's signature (400 if it has none).
           const created = await context.client.drift.createMonitor({
             modelId: o.model,
-            features,
+            ...(features.length > 0 ? { features } : {}),
             ...(o.id !== undefined ? { id: o.id } : {}),
             ...(o.window !== undefined ? { settings: { windowSize: o.window } } : {})
           })

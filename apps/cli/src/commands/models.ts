@@ -6,6 +6,9 @@
  */
 import type { MlClient, Model } from "@org/ml-sdk"
 import { Command, Option } from "commander"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
 import {
   collect,
   type Context,
@@ -17,9 +20,11 @@ import {
   withExamples
 } from "../Context.js"
 import { CliError, usageError } from "../ExitCodes.js"
-import { fileChunks, sha256OfFile, statFile, writeAtomically } from "../Files.js"
+import { fileChunks, readText, sha256OfFile, statFile, writeAtomically } from "../Files.js"
+import { exportedMlmodel, MLMODEL, parseMlmodel, referencedFiles, registrationOf } from "../Mlflow.js"
 import { record, table } from "../Output.js"
 import { makeProgress } from "../Progress.js"
+import { extractTar, readTarEntries, readTarFile, writeTar } from "../Tar.js"
 
 const statuses = ["draft", "testing", "staging", "production", "archived"] as const
 
@@ -41,6 +46,10 @@ const modelText = (m: Model) =>
     metrics: m.metrics,
     tags: m.tags,
     ...(m.keyValueTags !== undefined && Object.keys(m.keyValueTags).length > 0 ? { keyValueTags: m.keyValueTags } : {}),
+    signature: m.signature === undefined
+      ? null
+      : `inputs ${m.signature.inputs.map((c) => `${c.name}:${c.type}`).join(", ")}` +
+        (m.signature.outputs ? `; outputs ${m.signature.outputs.map((c) => `${c.name}:${c.type}`).join(", ")}` : ""),
     createdAt: m.createdAt,
     updatedAt: m.updatedAt
   })
@@ -373,6 +382,92 @@ export const modelsCommand = (run: Run): Command => {
     "ml models alias delete churn challenger"
   ))
   models.addCommand(alias)
+
+  models.addCommand(withExamples(
+    new Command("import-mlflow")
+      .description(
+        "register an MLflow model directory (MLmodel + files) as a version: signature and metadata from MLmodel, " +
+          "the directory as a deterministic tar artifact"
+      )
+      .argument("<dir>", "the MLflow model directory (holding MLmodel)")
+      .requiredOption("--name <name>", "model name")
+      .requiredOption("--version <version>", "version (unique per name)")
+      .option("--algorithm <algorithm>", "algorithm (default: MLmodel metadata.algorithm, else unknown)")
+      .action(function(this: Command, dir: string) {
+        return run(this, async (context) => {
+          const o = this.opts<{ name: string; version: string; algorithm?: string }>()
+          const where = path.join(dir, MLMODEL)
+          await statFile(where).catch(() => {
+            throw usageError(`${dir} is not an MLflow model directory: it holds no readable ${MLMODEL} file`)
+          })
+          const document = parseMlmodel(await readText(where), where)
+          for (const file of referencedFiles(document)) {
+            if (file.split("/").includes("..") || path.isAbsolute(file)) {
+              throw usageError(`${where}: flavor file ${file} is outside the model directory`)
+            }
+            await statFile(path.join(dir, file)).catch(() => {
+              throw usageError(`${where} names ${file}, which ${dir} does not hold (or cannot be read)`)
+            })
+          }
+          const input = registrationOf(document, o, where)
+          // Archived before registering, so an unreadable directory leaves no draft behind.
+          const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "ml-mlflow-"))
+          try {
+            const archive = path.join(scratch, "model.tar")
+            await writeTar(dir, archive)
+            const registered = await context.client.registry.registerModel(input)
+            let model: Model
+            try {
+              model = await uploadFile(context, context.client, registered.id, archive, false)
+            } catch (error) {
+              context.out.note(`note: ${registered.id} stays registered as a draft without an artifact`)
+              throw error
+            }
+            context.out.result(model, () => modelText(model))
+          } finally {
+            await fs.rm(scratch, { recursive: true, force: true })
+          }
+        })
+      }),
+    "ml models import-mlflow ./mlruns/0/abc/artifacts/model --name churn --version 2.0.0"
+  ))
+
+  models.addCommand(withExamples(
+    new Command("export-mlflow")
+      .description(
+        "write a version imported from MLflow back as an MLflow model directory (MLmodel regenerated with the " +
+          "version's signature); archive entries that could leave the directory are refused"
+      )
+      .argument("<modelId>", "model id")
+      .argument("<dir>", "the directory to create (must not exist)")
+      .action(function(this: Command, id: string, dir: string) {
+        return run(this, async (context) => {
+          const model = await context.client.registry.getModel(id)
+          const artifact = await context.client.registry.downloadArtifact(id)
+          const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "ml-mlflow-"))
+          try {
+            const archive = path.join(scratch, "model.tar")
+            await writeAtomically(archive, artifact.stream)
+            // Every entry is checked before anything is extracted.
+            const entries = await readTarEntries(archive)
+            const mlmodel = entries.find((e) => e.name === MLMODEL && e.type === "file")
+            if (mlmodel === undefined) {
+              throw new CliError(`the artifact of ${id} is not an MLflow model (no ${MLMODEL} at its root)`)
+            }
+            const document = parseMlmodel((await readTarFile(archive, mlmodel)).toString("utf8"), MLMODEL)
+            await extractTar(archive, dir)
+            await fs.rm(path.join(dir, MLMODEL))
+            await fs.writeFile(path.join(dir, MLMODEL), exportedMlmodel(document, model), { flag: "wx" })
+            const files = entries.filter((e) => e.type === "file").map((e) => e.name)
+            const result = { modelId: id, directory: dir, files, sha256: artifact.sha256 }
+            context.out.result(result, () => `${dir}: ${files.length} files of ${model.name} ${model.version} (${id})`)
+          } finally {
+            await fs.rm(scratch, { recursive: true, force: true })
+          }
+        })
+      }),
+    "ml models export-mlflow 01J9Z8K2W4X6Y8A0B2C4D6E8FG ./exported-model"
+  ))
 
   models.addCommand(withExamples(
     new Command("production")

@@ -5,7 +5,9 @@
  * alert state (AlertState.ts), stores the report, and hands the alerts to the webhooks that
  * want them (AlertNotifier, in the background) and to in-process subscribers (DriftAlerts).
  */
-import { Clock, Context, Effect, Layer, Random, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, Option, Random, Result, type Scope } from "effect"
+import { ModelStore } from "../registry/ModelStore.js"
+import type { Signature } from "../registry/Signature.js"
 import { type FieldIssue, type StorageError, ValidationError } from "../shared/Errors.js"
 import * as LeasesModule from "../shared/Leases.js"
 import { Leases } from "../shared/Leases.js"
@@ -38,7 +40,13 @@ import * as DriftStoreModule from "./DriftStore.js"
 import { DriftStore, type DriftStoreShape } from "./DriftStore.js"
 import { type MonitorConflictError, MonitorNotFoundError } from "./Errors.js"
 import { type DecisionRule, decisionSettings, type FalseAlarmFigures } from "./FalseAlarms.js"
-import { type CreateMonitorInput, type Monitor, type MonitorSettings, monitorSettings } from "./Monitor.js"
+import {
+  type CreateMonitorInput,
+  type Monitor,
+  type MonitorSettings,
+  monitorSettings,
+  type ResolvedMonitorInput
+} from "./Monitor.js"
 import { type MultivariateCheck, multivariateSeverity } from "./multivariate/MultivariateCheck.js"
 import {
   checkStoredRows,
@@ -55,6 +63,7 @@ import {
 } from "./performance/PerformanceEstimation.js"
 import { type DriftReport, retainSince } from "./Report.js"
 import type { Severity } from "./Severity.js"
+import { resolveMonitorFeatures } from "./SignatureFeatures.js"
 import { extraTestIssues } from "./tests/ExtraTests.js"
 import type { WindowValue } from "./ValueArrays.js"
 import {
@@ -189,7 +198,11 @@ const withoutEmpty = (values: ValuesByFeature): ValuesByFeature => {
 }
 
 /** A monitor from its input (settings over the defaults), or the issues its schema cannot state. */
-const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaults: Partial<MonitorSettings>) {
+const newMonitor = Effect.fnUntraced(function*(
+  input: ResolvedMonitorInput,
+  defaults: Partial<MonitorSettings>,
+  signature: Signature | undefined
+) {
   const merged = monitorSettings(input, defaults)
   const { settings } = merged
   const issues = [
@@ -205,7 +218,8 @@ const newMonitor = Effect.fnUntraced(function*(input: CreateMonitorInput, defaul
     features: input.features,
     settings,
     createdAt: at,
-    ...(input.performance ? { performance: input.performance } : {})
+    ...(input.performance ? { performance: input.performance } : {}),
+    ...(signature !== undefined ? { signature } : {})
   }
   return monitor
 })
@@ -531,6 +545,8 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
   Effect.gen(function*() {
     const defaults = options.defaults ?? {}
     const store = yield* DriftStore
+    // Optional: with the registry's store at hand, a monitor created from a model takes its signature.
+    const models = yield* Effect.serviceOption(ModelStore)
     const metrics = yield* MetricsSink
     const notifier = yield* AlertNotifier
     const targets = yield* WebhookTargets.current
@@ -587,7 +603,12 @@ export const make = (options: { readonly defaults?: Partial<MonitorSettings> | u
     // cost about 5 µs per call (in process), a few percent of a request on Redis; no tracer reads them.
     return DriftDetector.of({
       createMonitor: Effect.fn("DriftDetector.createMonitor")(function*(input: CreateMonitorInput) {
-        const monitor = yield* newMonitor(input, defaults)
+        const model = input.modelId == null || Option.isNone(models)
+          ? undefined
+          : yield* models.value.get(input.modelId)
+        const resolved = resolveMonitorFeatures(input, model)
+        if (Result.isFailure(resolved)) return yield* invalid("monitor", resolved.failure)
+        const monitor = yield* newMonitor(resolved.success.input, defaults, resolved.success.signature)
         yield* store.insertMonitor(monitor)
         return monitor
       }),

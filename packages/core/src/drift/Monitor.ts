@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import { Instant, ModelId } from "../registry/Model.js"
+import { Signature } from "../registry/Signature.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { DriftSettings, FeatureDriftSettings } from "./DriftMethodSettings.js"
 import { falseAlarmIssues, FalseAlarmSettings } from "./FalseAlarms.js"
@@ -95,10 +96,13 @@ export const CreateMonitorInput = Schema.Struct({
   ),
   /** The registry model the monitor watches (keys confined by modelNames reach it through this). */
   modelId: Schema.optionalKey(Schema.NullOr(ModelId)),
-  features: Schema.Array(FeatureSpec).check(
-    Schema.isMaxLength(MAX_FEATURES_PER_MONITOR, {
-      message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`
-    })
+  /** Absent: the inputs (features) and outputs (predictions) of the signature of the version modelId names. */
+  features: Schema.optionalKey(
+    Schema.Array(FeatureSpec).check(
+      Schema.isMaxLength(MAX_FEATURES_PER_MONITOR, {
+        message: `must hold at most ${MAX_FEATURES_PER_MONITOR} features`
+      })
+    )
   ),
   settings: Schema.optionalKey(Schema.Struct({
     pValueThreshold: Schema.optionalKey(MonitorSettings.fields.pValueThreshold),
@@ -127,9 +131,17 @@ export const Monitor = Schema.Struct({
   features: Schema.Array(FeatureSpec),
   settings: MonitorSettings,
   createdAt: Instant,
-  performance: Schema.optionalKey(PerformanceSettings)
+  performance: Schema.optionalKey(PerformanceSettings),
+  /**
+   * The signature of the model version when the monitor was created from it: observations and
+   * baselines that contradict it are refused (Observations.ts). Absent: the feature types only.
+   */
+  signature: Schema.optionalKey(Signature)
 })
 export type Monitor = typeof Monitor.Type
+
+/** A monitor's input with its feature list decided (given, or taken from the model's signature). */
+export type ResolvedMonitorInput = CreateMonitorInput & { readonly features: ReadonlyArray<FeatureSpec> }
 
 /** The path parameters of a monitor's routes. */
 export const MonitorParams = Schema.Struct({ id: MonitorId })
@@ -140,7 +152,7 @@ export const MonitorParams = Schema.Struct({ id: MonitorId })
  * within the window, increasing severity bands (the extra tests' names: tests/ExtraTests.ts).
  */
 export const monitorSettings = (
-  input: CreateMonitorInput,
+  input: ResolvedMonitorInput,
   defaults: Partial<MonitorSettings>
 ): { readonly settings: MonitorSettings; readonly issues: ReadonlyArray<FieldIssue> } => {
   const issues: Array<FieldIssue> = []

@@ -6,6 +6,7 @@
  * by its path.
  */
 import { Schema } from "effect"
+import { signatureChecker } from "../registry/Signature.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { boundedValueMessage, describeValue, isBoundedNumber, tooManyItems } from "../shared/InputLimits.js"
 import { MAX_FEATURES_PER_MONITOR, type Monitor } from "./Monitor.js"
@@ -161,6 +162,19 @@ export const observationIssues = (
         if (v !== null && typeof v !== "string") {
           issues.push({ path: path(feature, i), message: `must be a string or null, got ${describeValue(v)}` })
         }
+      }
+    }
+    // A monitor created from a model also holds each value to the signature (compiled once per monitor).
+    const signatureCheck = monitor.signature === undefined
+      ? undefined
+      : signatureChecker(monitor.signature).get(feature)
+    if (signatureCheck !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        const v: unknown = list[i]
+        const problem = v === null || (spec.type === "numeric" ? !isBoundedNumber(v) : typeof v !== "string")
+          ? undefined
+          : signatureCheck(v)
+        if (problem !== undefined) issues.push({ path: path(feature, i), message: problem })
       }
     }
   }

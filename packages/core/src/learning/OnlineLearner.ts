@@ -42,6 +42,8 @@ import {
   type ProgressiveEntry,
   type SampleInput,
   sampleIssues,
+  signatureLearnerIssues,
+  signatureSampleIssues,
   type StoredSample
 } from "./Samples.js"
 import { ADAPTIVE_METRIC_WINDOW, afterFailedUpdate, afterUpdate, isDegraded, isUpdateDue } from "./Strategy.js"
@@ -401,6 +403,10 @@ const makeServing = ({ store }: Ports, { getPipeline }: Records, { update }: Upd
     const cached = yield* cachedPipeline(id)
     // The learner kind never changes, so the check holds for every revision.
     const issues = sampleIssues(cached.kind, samples)
+    // The signature never changes either (it is copied from the base model at creation).
+    if (issues.length === 0 && cached.signature !== undefined) {
+      issues.push(...signatureSampleIssues(cached.signature, samples))
+    }
     if (issues.length > 0) return yield* Effect.fail(invalid("samples", issues))
     const at = yield* nowIso
     // A stale cache costs one read; after that, conflicts are real races and back off.
@@ -472,9 +478,19 @@ const makePipelines = (
     const generatedId = `pipe-${Date.parse(at).toString(36)}-${yield* randomSuffix(6)}`
     const made = newPipeline(input, defaults, state.config.kind, at, generatedId)
     if (Result.isFailure(made)) return yield* Effect.fail(invalid("pipeline", made.failure))
-    yield* store.insert(made.success)
-    yield* store.setLiveState(made.success.id, state)
-    return made.success
+    // The base model's signature, when it declares one, is the pipeline's feature list from now on.
+    const { signature } = yield* registry.getModel(input.modelId).pipe(
+      Effect.catchTag(
+        "ModelNotFoundError",
+        (e) => Effect.fail(invalid("model", [{ path: ["modelId"], message: e.message }]))
+      )
+    )
+    const unlearnable = signature === undefined ? [] : signatureLearnerIssues(signature, state.config.features)
+    if (unlearnable.length > 0) return yield* Effect.fail(invalid("pipeline", unlearnable))
+    const pipeline: Pipeline = signature === undefined ? made.success : { ...made.success, signature }
+    yield* store.insert(pipeline)
+    yield* store.setLiveState(pipeline.id, state)
+    return pipeline
   })
 
   const rollback = Effect.fn("OnlineLearner.rollback")(function*(id: string, toModelId?: string) {

@@ -9,6 +9,7 @@ import { Result, Schema } from "effect"
 import { MonitorId } from "../drift/Monitor.js"
 import { MetricEstimate } from "../drift/performance/Cbpe.js"
 import { Instant, ModelId } from "../registry/Model.js"
+import { Signature } from "../registry/Signature.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { SafeLabel } from "../shared/SafeText.js"
 import { LearnerKind, LearnerPrecision } from "./learners/LearnerState.js"
@@ -113,7 +114,12 @@ export const Pipeline = Schema.Struct({
   createdAt: Instant,
   updatedAt: Instant,
   /** Optimistic-concurrency counter: every stored change increments it. */
-  revision: Positive
+  revision: Positive,
+  /**
+   * The base model's signature when the pipeline was created: its inputs are the pipeline's
+   * features, and samples that contradict it are refused (Samples.signatureSampleIssues).
+   */
+  signature: Schema.optionalKey(Signature)
 })
 export type Pipeline = typeof Pipeline.Type
 

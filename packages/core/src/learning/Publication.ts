@@ -38,7 +38,9 @@ export const publishedModel = (
     },
     tags: ["online", p.id],
     parentModelId: p.liveModelId,
-    createdBy: publisherOf(p)
+    createdBy: publisherOf(p),
+    // An online update learns the same inputs: its version declares the signature it was trained under.
+    ...(parent.signature !== undefined ? { signature: parent.signature } : {})
   }
 }
 

@@ -7,10 +7,11 @@
  * walked once; stored samples decode with one plain pass over their features.
  */
 import { Schema } from "effect"
+import { type Signature, signatureChecker } from "../registry/Signature.js"
 import { checkedSchema, documentedAs } from "../shared/CheckedSchema.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { BoundedNumber, boundedValueIssue, isBoundedNumber, MAX_VALUE_MAGNITUDE } from "../shared/InputLimits.js"
-import type { LearnerKind } from "./learners/LearnerState.js"
+import type { FeatureMapSpec, LearnerKind } from "./learners/LearnerState.js"
 
 export const MAX_SAMPLES_PER_REQUEST = 100_000
 export const MAX_ROWS_PER_PREDICTION = 100_000
@@ -157,6 +158,66 @@ export const sampleIssues = (kind: LearnerKind, samples: ReadonlyArray<SampleInp
     featureIssues(s.features, [i, "features"], issues)
   })
   return issues
+}
+
+/**
+ * Every feature value of a batch (already checked by `sampleIssues`) that contradicts the
+ * signature the pipeline was created under: a feature it does not declare as an input, a value
+ * of the wrong type, outside the range or not among the categories, each named
+ * `[index, "features", name]`. The checks are compiled once per pipeline record.
+ */
+export const signatureSampleIssues = (
+  signature: Signature,
+  samples: ReadonlyArray<SampleInput>
+): Array<FieldIssue> => {
+  const checks = signatureChecker(signature)
+  const inputs = signatureInputNames(signature)
+  const issues: Array<FieldIssue> = []
+  for (let i = 0; i < samples.length; i++) {
+    const features = samples[i]!.features
+    for (const name of Object.keys(features)) {
+      const check = inputs.has(name) ? checks.get(name) : undefined
+      const problem = check === undefined
+        ? "is not an input of the model's signature"
+        : check(features[name])
+      if (problem !== undefined) issues.push({ path: [i, "features", name], message: problem })
+    }
+  }
+  return issues
+}
+
+/**
+ * Why a learner cannot learn the inputs a signature declares: samples carry numbers only, so a
+ * string or category input could never be sent, and a learner with named features (not hashing)
+ * would ignore an input it does not name. Empty when the pipeline can be created.
+ */
+export const signatureLearnerIssues = (signature: Signature, features: FeatureMapSpec): Array<FieldIssue> => {
+  const issues: Array<FieldIssue> = []
+  const names = features.type === "schema" ? new Set(features.names) : undefined
+  for (const column of signature.inputs) {
+    if (column.type === "string" || column.type === "category") {
+      issues.push({
+        path: ["modelId"],
+        message: `the model's signature declares ${column.type} input ${column.name}; samples carry numbers only`
+      })
+    } else if (names !== undefined && !names.has(column.name)) {
+      issues.push({
+        path: ["modelId"],
+        message: `the model's signature declares input ${column.name}, which its learner does not have`
+      })
+    }
+  }
+  return issues
+}
+
+const inputNames = new WeakMap<Signature, ReadonlySet<string>>()
+const signatureInputNames = (signature: Signature): ReadonlySet<string> => {
+  let names = inputNames.get(signature)
+  if (names === undefined) {
+    names = new Set(signature.inputs.map((c) => c.name))
+    inputNames.set(signature, names)
+  }
+  return names
 }
 
 /** Every problem with the rows of a prediction request (`rows.<i>.<name>`, or `features.<name>` for one row). */

@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
 import { ulidPattern } from "../shared/Ulid.js"
 import { MAX_FILTER_LENGTH, MAX_ORDER_BY_LENGTH } from "./ModelSearch.js"
+import { Signature } from "./Signature.js"
 
 export const ModelStatus = Schema.Literals(["draft", "testing", "staging", "production", "archived"])
 export type ModelStatus = typeof ModelStatus.Type
@@ -135,7 +136,9 @@ export const Model = Schema.Struct({
   onBehalfOf: Schema.optionalKey(Schema.String),
   parentModelId: Schema.NullOr(ModelId),
   /** Optimistic-concurrency counter: every stored change increments it. */
-  revision: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+  revision: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  /** The inputs the version expects and the outputs it produces (Signature.ts); absent: undeclared. */
+  signature: Schema.optionalKey(Signature)
 })
 export type Model = typeof Model.Type
 
@@ -153,7 +156,8 @@ export const RegisterModelInput = Schema.Struct({
   /** Deprecated alias of onBehalfOf: the server records the authenticated principal as createdBy. */
   createdBy: Schema.optionalKey(OnBehalfOf),
   onBehalfOf: Schema.optionalKey(OnBehalfOf),
-  parentModelId: Schema.optionalKey(Schema.NullOr(ModelId))
+  parentModelId: Schema.optionalKey(Schema.NullOr(ModelId)),
+  signature: Schema.optionalKey(Signature)
 })
 export type RegisterModelInput = typeof RegisterModelInput.Type
 
@@ -166,7 +170,9 @@ export const UpdateModelInput = Schema.Struct({
   metrics: Schema.optionalKey(InputMetrics),
   /** Deprecated alias of onBehalfOf: the actor is the authenticated principal. */
   actor: Schema.optionalKey(OnBehalfOf),
-  onBehalfOf: Schema.optionalKey(OnBehalfOf)
+  onBehalfOf: Schema.optionalKey(OnBehalfOf),
+  /** Replaces the signature; only while the version is a draft (monitors and pipelines rely on it after). */
+  signature: Schema.optionalKey(Signature)
 })
 export type UpdateModelInput = typeof UpdateModelInput.Type
 export const immutableModelFields = [

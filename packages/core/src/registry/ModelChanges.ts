@@ -60,7 +60,8 @@ export const newModel = (input: RegisterModelInput, id: string, at: string, by: 
   updatedAt: at,
   ...registrant(input, by),
   parentModelId: input.parentModelId ?? null,
-  revision: 1
+  revision: 1,
+  ...(input.signature !== undefined ? { signature: input.signature } : {})
 })
 
 /** The commit that attaches a stored artifact to `model` (which must accept one). */
@@ -126,6 +127,10 @@ export const metadataChanges = (
       changes.metrics = { from: model.metrics, to: metrics }
       next.metrics = metrics
     }
+  }
+  if (patch.signature !== undefined && JSON.stringify(patch.signature) !== JSON.stringify(model.signature)) {
+    changes.signature = { from: model.signature ?? null, to: patch.signature }
+    next.signature = patch.signature
   }
   return Object.keys(changes).length === 0 ? undefined : { next, changes }
 }

@@ -449,6 +449,18 @@ const makeChanges = (
   const updateModel = Effect.fn("ModelRegistry.updateModel")(
     function*(id: string, patch: UpdateModelInput, by: Attribution = patch) {
       const model = yield* findModel(id)
+      if (patch.signature !== undefined && model.status !== "draft") {
+        // Monitors and pipelines copied the signature when they were created from this version.
+        return yield* Effect.fail(
+          new ValidationError({
+            message: "Invalid model update",
+            issues: [{
+              path: ["signature"],
+              message: `can change only while the version is a draft (it is ${model.status})`
+            }]
+          })
+        )
+      }
       const update = metadataChanges(model, patch)
       if (update === undefined) return model
       const refusal = keyValueTagsRefusal(update.next, "keyValueTags")

@@ -13,6 +13,7 @@ import type { DriftReport } from "../drift/Report.js"
 import { type Delivery, maxDeliveriesPerWebhook } from "../drift/Webhook.js"
 import { Leases } from "../shared/Leases.js"
 import { leasesContract } from "./LeasesContract.js"
+import { exampleSignature } from "./SignatureContract.js"
 
 export const sampleMonitor = (overrides: Partial<Monitor> = {}): Monitor => ({
   id: `mon-${Math.random().toString(36).slice(2, 10)}`,
@@ -63,6 +64,16 @@ export const driftStoreContract = (adapter: string, makeLayer: () => Layer.Layer
       expect(Exit.isFailure(again)).toBe(true)
       expect(stored).toEqual(monitor)
       expect(listed.map((m) => m.id)).toContain(monitor.id)
+    })
+
+    it("keeps the signature of a monitor created from a model", async () => {
+      const monitor = sampleMonitor({ signature: exampleSignature })
+      const stored = await run(Effect.gen(function*() {
+        const store = yield* DriftStore
+        yield* store.insertMonitor(monitor)
+        return yield* store.getMonitor(monitor.id)
+      }))
+      expect(stored).toEqual(monitor)
     })
 
     it("keeps every baseline version in order", async () => {

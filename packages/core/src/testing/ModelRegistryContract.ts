@@ -11,6 +11,7 @@ import type { RegisterModelInput } from "../registry/Model.js"
 import { ModelRegistry, type RegistrySettings } from "../registry/ModelRegistry.js"
 import { ulidPattern } from "../shared/Ulid.js"
 import { randomBytes, readAll, streamOf } from "./fixtures.js"
+import { exampleSignature } from "./SignatureContract.js"
 
 export const modelRegistryContract = (
   adapter: string,
@@ -69,6 +70,19 @@ export const modelRegistryContract = (
       expect(model.artifact).toBeNull()
       expect(model.training.durationSeconds).toBe(90)
       expect(history.map((e) => [e.action, e.to, e.actor])).toEqual([["registered", "draft", "alice"]])
+    })
+
+    it("keeps the signature a version was registered with", async () => {
+      const { listed, model, read } = await run(Effect.gen(function*() {
+        const registry = yield* ModelRegistry
+        const model = yield* registry.registerModel(input({ signature: exampleSignature }))
+        const read = yield* registry.getModel(model.id)
+        const listed = yield* registry.listModels({ name: model.name })
+        return { model, read, listed }
+      }))
+      expect(model.signature).toEqual(exampleSignature)
+      expect(read).toEqual(model)
+      expect(listed.items).toEqual([model])
     })
 
     it("rejects a duplicate (name, version) and overwrites nothing", async () => {

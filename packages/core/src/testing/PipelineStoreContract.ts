@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest"
 import { loadLearner, makeLearner } from "../learning/learners/Learner.js"
 import type { Pipeline, UpdateRecord } from "../learning/Pipeline.js"
 import { PipelineStore, type StoredSample } from "../learning/PipelineStore.js"
+import { exampleSignature } from "./SignatureContract.js"
 
 export const samplePipeline = (overrides: Partial<Pipeline> = {}): Pipeline => {
   const at = new Date().toISOString()
@@ -103,6 +104,16 @@ export const pipelineStoreContract = (adapter: string, makeLayer: () => Layer.La
       expect(Exit.isFailure(r.stale)).toBe(true)
       expect(r.stored).toMatchObject({ name: "renamed", revision: 2 })
       expect(r.listed.map((x) => x.id)).toContain(p.id)
+    })
+
+    it("keeps the signature of a pipeline created from a model", async () => {
+      const pipeline = samplePipeline({ signature: exampleSignature })
+      const stored = await run(Effect.gen(function*() {
+        const store = yield* PipelineStore
+        yield* store.insert(pipeline)
+        return yield* store.get(pipeline.id)
+      }))
+      expect(stored).toEqual(pipeline)
     })
 
     it("keeps a pipeline record whole: publish settings, and records without them (earlier releases)", async () => {
