@@ -360,6 +360,19 @@ export const migrations: ReadonlyArray<Migration> = [
     ]
   },
   {
+    version: 16,
+    name: "registered models and their aliases",
+    statements: [
+      // One row per name: the record (description, owner, tags, alias pointers) and its revision,
+      // compared and replaced by a commit under the name's advisory lock.
+      `CREATE TABLE ml_registered_models (
+        name text COLLATE "C" PRIMARY KEY,
+        revision integer NOT NULL,
+        record jsonb NOT NULL
+      )`
+    ]
+  },
+  {
     version: 17,
     name: "registry search indexes",
     // The search's JSONB conditions (ModelSearch.ts): containment on key-value tags, key presence on
@@ -369,21 +382,6 @@ export const migrations: ReadonlyArray<Migration> = [
       `CREATE INDEX ml_models_metrics ON ml_models USING GIN ((record->'metrics'))`,
       `CREATE INDEX ml_models_parameters ON ml_models USING GIN ((record->'parameters'))`,
       `CREATE INDEX ml_models_labels ON ml_models USING GIN (tags)`
-    ]
-  },
-  {
-    version: 20,
-    name: "definition history of experiments",
-    statements: [
-      // One row per committed definition (DefinitionHistory.ts), written in the commit's transaction;
-      // the newest MAX_DEFINITION_HISTORY per experiment are kept. Experiments of older schemas start
-      // their history at the next commit.
-      `CREATE TABLE ml_experiment_definitions (
-        experiment_id text COLLATE "C" NOT NULL,
-        revision integer NOT NULL,
-        record jsonb NOT NULL,
-        PRIMARY KEY (experiment_id, revision)
-      )`
     ]
   },
   {
@@ -398,15 +396,17 @@ export const migrations: ReadonlyArray<Migration> = [
     ]
   },
   {
-    version: 16,
-    name: "registered models and their aliases",
+    version: 19,
+    name: "definition history of experiments",
     statements: [
-      // One row per name: the record (description, owner, tags, alias pointers) and its revision,
-      // compared and replaced by a commit under the name's advisory lock.
-      `CREATE TABLE ml_registered_models (
-        name text COLLATE "C" PRIMARY KEY,
+      // One row per committed definition (DefinitionHistory.ts), written in the commit's transaction;
+      // the newest MAX_DEFINITION_HISTORY per experiment are kept. Experiments of older schemas start
+      // their history at the next commit.
+      `CREATE TABLE ml_experiment_definitions (
+        experiment_id text COLLATE "C" NOT NULL,
         revision integer NOT NULL,
-        record jsonb NOT NULL
+        record jsonb NOT NULL,
+        PRIMARY KEY (experiment_id, revision)
       )`
     ]
   }
