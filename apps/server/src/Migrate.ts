@@ -18,8 +18,8 @@ import {
   type Model,
   ModelStore,
   PipelineStore,
-  RegistryEventDelivery,
   type RegisteredModel,
+  RegistryEventDelivery,
   SdkConnections
 } from "@org/ml-core"
 import { Effect, ManagedRuntime } from "effect"

@@ -14,8 +14,8 @@ import {
   ModelId,
   ModelStatus,
   ModelStore,
-  searchModelsIn,
   RegisteredModel,
+  searchModelsIn,
   StaleRevisionError,
   storedRecord
 } from "@org/ml-core"

@@ -86,7 +86,8 @@ export const KeyValueTags = Schema.Record(Schema.String, Text(MAX_TAG_VALUE_LENG
 export type KeyValueTags = typeof KeyValueTags.Type
 export const TagKey = InputLabel
 export const TagValue = SafeLabel(MAX_TAG_VALUE_LENGTH)
-const InputKeyValueTags = Schema.Record(Schema.String, TagValue).check(
+/** Key-value tags as requests may send them (versions and registered models alike). */
+export const InputKeyValueTags = Schema.Record(Schema.String, TagValue).check(
   Schema.isPropertyNames(TagKey),
   Schema.isMaxProperties(MAX_KEY_VALUE_TAGS, { message: `must have at most ${MAX_KEY_VALUE_TAGS} keys` })
 )

@@ -10,7 +10,9 @@ import { Schema } from "effect"
 import { SafeLabel, SafeText } from "../shared/SafeText.js"
 import {
   identifier,
+  InputKeyValueTags,
   Instant,
+  KeyValueTags,
   MAX_DESCRIPTION_LENGTH,
   MAX_LABEL_LENGTH,
   Model,
@@ -27,21 +29,10 @@ export type AliasName = typeof AliasName.Type
 export const productionAlias = "production"
 
 export const MAX_ALIASES = 64
-export const MAX_REGISTERED_MODEL_TAGS = 64
-export const MAX_TAG_VALUE_LENGTH = 1024
 
 const Text = (max: number) =>
   Schema.String.check(Schema.isMaxLength(max, { message: `must be at most ${max} characters` }))
 
-/** Stored key-value tags (lenient, like the model's stored labels, so older records still decode). */
-export const KeyValueTags = Schema.Record(Schema.String, Schema.String)
-const InputKeyValueTags = Schema.Record(Schema.String, SafeLabel(MAX_TAG_VALUE_LENGTH))
-  .check(Schema.isPropertyNames(SafeLabel(MAX_LABEL_LENGTH, { minLength: 1 })))
-  .check(
-    Schema.makeFilter((tags: object) =>
-      Object.keys(tags).length <= MAX_REGISTERED_MODEL_TAGS || `must have at most ${MAX_REGISTERED_MODEL_TAGS} tags`
-    )
-  )
 const ProtectedAliases = Schema.Array(AliasName).check(
   Schema.isMaxLength(MAX_ALIASES, { message: `must have at most ${MAX_ALIASES} aliases` })
 )
