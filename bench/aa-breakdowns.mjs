@@ -17,6 +17,7 @@
 // And per test (all 16 x experiments): the share of raw and of adjusted p-values below 0.05.
 import { AbTests, ExperimentStore, makeRandom, ModelRegistry } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import { pct, twoModelVersions, wilson } from "./aa-lib.mjs"
 
 const experiments = Number(process.env.ML_AA_EXPERIMENTS ?? 400)
 const usersPerArm = 2_000
@@ -43,15 +44,7 @@ const counts = { rawAny: 0, adjustedAny: 0, tests: 0, rawTests: 0, adjustedTests
 const program = Effect.gen(function*() {
   const registry = yield* ModelRegistry.ModelRegistry
   const ab = yield* AbTests.AbTests
-  const ids = []
-  for (const version of ["1", "2"]) {
-    const model = yield* registry.registerModel(
-      { name: "aa-breakdowns", version, algorithm: "a", framework: "f" },
-      new Blob([new Uint8Array([Number(version)])]).stream()
-    )
-    yield* registry.promoteModel(model.id, "testing")
-    ids.push(model.id)
-  }
+  const ids = yield* twoModelVersions(registry, "aa-breakdowns", "testing")
   for (let e = 0; e < experiments; e++) {
     const created = yield* ab.createExperiment({
       name: `aa breakdowns ${e}`,
@@ -90,15 +83,6 @@ const program = Effect.gen(function*() {
 
 await Effect.runPromise(Effect.provide(program, world))
 
-/** Wilson score interval (95%) of a proportion. */
-const wilson = (k, n) => {
-  const z = 1.959963984540054
-  const p = k / n
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n)
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))
-  return [Math.max(0, centre - half), Math.min(1, centre + half)]
-}
-const pct = (x) => `${(100 * x).toFixed(1)}%`
 const testsPer = counts.tests / experiments
 const row = (rule, k, n, nominal) => {
   const [lo, hi] = wilson(k, n)

@@ -21,6 +21,7 @@
 //   value = clicks with denominator = sessions: the ratio metric's delta-method p < alpha at the last look.
 import { AbTests, ExperimentStore, makeRandom, ModelRegistry } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import { pct, twoModelVersions, wilson } from "./aa-lib.mjs"
 
 const experiments = Number(process.env.ML_AA_EXPERIMENTS ?? 800)
 const peeks = 10
@@ -59,15 +60,7 @@ const pairedObservations = (modelId) => {
 const program = Effect.gen(function*() {
   const registry = yield* ModelRegistry.ModelRegistry
   const ab = yield* AbTests.AbTests
-  const ids = []
-  for (const version of ["1", "2"]) {
-    const model = yield* registry.registerModel(
-      { name: "aa", version, algorithm: "a", framework: "f" },
-      new Blob([new Uint8Array([Number(version)])]).stream()
-    )
-    yield* registry.promoteModel(model.id, "testing")
-    ids.push(model.id)
-  }
+  const ids = yield* twoModelVersions(registry, "aa", "testing")
   for (let e = 0; e < experiments; e++) {
     const created = yield* ab.createExperiment({
       name: `aa ${e}`,
@@ -111,15 +104,6 @@ const program = Effect.gen(function*() {
 
 await Effect.runPromise(Effect.provide(program, world))
 
-/** Wilson score interval (95%) of a proportion. */
-const wilson = (k, n) => {
-  const z = 1.959963984540054
-  const p = k / n
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n)
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))
-  return [Math.max(0, centre - half), Math.min(1, centre + half)]
-}
-const pct = (x) => `${(100 * x).toFixed(1)}%`
 const rows = [
   ["Welch (Holm-adjusted p < 0.05), last look only", counts.welchLast, "5% (two-sided)"],
   ["Welch, stop at the first of 10 looks with p < 0.05", counts.welchAny, "none (peeking)"],

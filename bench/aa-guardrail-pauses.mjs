@@ -13,6 +13,7 @@
 // treatment's latency is N(103, 10²) (0.3 standard deviations worse).
 import { AbTests, ExperimentStore, makeRandom, ModelRegistry } from "@org/ml-core"
 import { Effect, Layer } from "effect"
+import { pct, twoModelVersions, wilson } from "./aa-lib.mjs"
 
 const experiments = Number(process.env.ML_AA_EXPERIMENTS ?? 1000)
 const looks = 20
@@ -61,28 +62,12 @@ const simulate = (ab, ids, latencyShift) =>
 const program = Effect.gen(function*() {
   const registry = yield* ModelRegistry.ModelRegistry
   const ab = yield* AbTests.AbTests
-  const ids = []
-  for (const version of ["1", "2"]) {
-    const model = yield* registry.registerModel(
-      { name: "guarded", version, algorithm: "a", framework: "f" },
-      new Blob([new Uint8Array([Number(version)])]).stream()
-    )
-    ids.push(model.id)
-  }
+  const ids = yield* twoModelVersions(registry, "guarded")
   return { aa: yield* simulate(ab, ids, 0), degraded: yield* simulate(ab, ids, 3) }
 })
 
 const { aa, degraded } = await Effect.runPromise(Effect.provide(program, world))
 
-/** Wilson score interval (95%) of a proportion. */
-const wilson = (k, n) => {
-  const z = 1.959963984540054
-  const p = k / n
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n)
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))
-  return [Math.max(0, centre - half), Math.min(1, centre + half)]
-}
-const pct = (x) => `${(100 * x).toFixed(1)}%`
 const median = (xs) => (xs.length === 0 ? "-" : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)])
 console.log(
   `${experiments} experiments per row, ${looks} looks of ${perLook} values per arm and guardrail, ` +
