@@ -209,6 +209,31 @@ describe.each(modes)("what served a user, %s", (_mode, environment) => {
       })
       expect((await production(new Date().toISOString())).body).toMatchObject({ modelId: treatment, version: "2.0.0" })
 
+      // Any alias, from its audit trail: where `champion` pointed between two moves, and never before.
+      const aliasServed = (at: string, alias: string) =>
+        request(`/v1/served?${new URLSearchParams({ userId: "anyone", at, model: name, alias })}`)
+      const beforeAlias = new Date().toISOString()
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const setChampion = (version: string) =>
+        t.app.request(
+          `/v1/registered-models/${name}/aliases/champion`,
+          { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ version }) }
+        )
+      expect((await setChampion("1.0.0")).status).toBe(200)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const betweenMoves = new Date().toISOString()
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect((await setChampion("2.0.0")).status).toBe(200)
+      expect((await aliasServed(beforeAlias, "champion")).status).toBe(404)
+      expect((await aliasServed(betweenMoves, "champion")).body).toMatchObject({
+        modelId: control,
+        version: "1.0.0",
+        source: "alias",
+        alias: "champion"
+      })
+      expect((await aliasServed(new Date().toISOString(), "champion")).body).toMatchObject({ modelId: treatment })
+      expect((await aliasServed(new Date().toISOString(), "canary")).status).toBe(404)
+
       // Bad input is a 400 naming the field; an unknown experiment a 404.
       const problem = async (query: Record<string, string>) => {
         const { body, status } = await request(`/v1/served?${new URLSearchParams(query)}`)
@@ -228,7 +253,7 @@ describe.each(modes)("what served a user, %s", (_mode, environment) => {
         status: 400,
         fields: ["at"]
       })
-      expect(await problem({ userId: "u", at: now, model: name, alias: "canary" })).toMatchObject({
+      expect(await problem({ userId: "u", at: now, model: name, alias: "not an alias" })).toMatchObject({
         status: 400,
         fields: ["alias"]
       })

@@ -5,6 +5,7 @@
  * answers are the core's experiment schemas; only the path schema is declared here.
  */
 import {
+  AliasName,
   AssignmentRequest,
   AssignmentUserId,
   Attributes,
@@ -23,7 +24,6 @@ import {
   RecordedCount,
   RecordExposuresInput,
   RecordMetricsInput,
-  SafeLabel,
   ServedModel,
   UpdateExperimentInput
 } from "@org/ml-core"
@@ -456,7 +456,7 @@ export const ServedQuery = Schema.Struct({
   at: Schema.String.annotate({ format: "date-time" }).check(...Instant.ast.checks!),
   experimentId: Schema.optionalKey(ExperimentId),
   model: Schema.optionalKey(ModelName),
-  alias: Schema.optionalKey(SafeLabel(64, { minLength: 1 })),
+  alias: Schema.optionalKey(AliasName),
   /** The user's attributes as a JSON object, as sent with their assignment requests. */
   attributes: Schema.optionalKey(Schema.fromJsonString(Attributes))
 })

@@ -59,14 +59,7 @@ import {
   sequentialMinimumLookup
 } from "./Results.js"
 import { rampStepsTaken, rolloutChange, rolloutIssues, SYSTEM_ACTOR } from "./SafeRollout.js"
-import {
-  aliasTargetAt,
-  historyRetention,
-  servedByExperiment,
-  type ServedModel,
-  type ServedSource,
-  supportedAliases
-} from "./Served.js"
+import { aliasTargetAt, historyRetention, servedByExperiment, type ServedModel, type ServedSource } from "./Served.js"
 import { keepsStickyVariant, makeTargetedAssigner, type Targeted } from "./Targeting.js"
 import { controlIndex, resplitTraffic, validateVariants } from "./Variants.js"
 
@@ -972,9 +965,6 @@ const servedMethods = (ports: Ports) => ({
     const name = query.model!
     const alias = query.alias ?? "production"
     const target = aliasTargetAt(yield* ports.registry.getNameHistory(name), alias, query.at)
-    if (target === undefined) {
-      return yield* Effect.fail(servedRefusal("alias", `must be one of ${supportedAliases.join(", ")}`))
-    }
     if (target === null) {
       return yield* Effect.fail(
         new ModelNotFoundError({ modelId: name, message: `No version of ${name} was ${alias} at ${query.at}` })

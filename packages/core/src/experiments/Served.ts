@@ -9,8 +9,9 @@
  * plain data, so the answer is the same one assignment would have given, by construction.
  */
 import { Schema } from "effect"
-import { type AuditEvent, productionAt } from "../registry/AuditEvent.js"
+import { aliasAt, type AuditEvent, productionAt } from "../registry/AuditEvent.js"
 import { ModelId, ModelName, ModelVersion } from "../registry/Model.js"
+import { productionAlias } from "../registry/RegisteredModel.js"
 import { type DefinitionRevision, describeChange, MAX_DEFINITION_HISTORY } from "./DefinitionHistory.js"
 import type { Assignment, Experiment } from "./Experiment.js"
 import type { Attributes } from "./Requests.js"
@@ -136,19 +137,13 @@ export const servedByExperiment = (input: {
   )
 }
 
-/** Aliases whose history the audit trail holds. */
-export const supportedAliases = ["production"] as const
-
 /**
- * The model id `alias` of a name pointed to at `at`, from the name's audit events (append order):
- * null when it pointed nowhere, undefined when the audit trail does not record that alias.
- * `production` is the version promoted to production (productionAt).
+ * The model id `alias` of a name pointed to at `at`, from the name's audit events (append order),
+ * or null when it pointed nowhere. `production` is the version promoted to production
+ * (productionAt); any other alias follows its alias_set / alias_deleted events (aliasAt).
  */
-export const aliasTargetAt = (
-  events: ReadonlyArray<AuditEvent>,
-  alias: string,
-  at: string
-): string | null | undefined => (alias === "production" ? productionAt(events, at) : undefined)
+export const aliasTargetAt = (events: ReadonlyArray<AuditEvent>, alias: string, at: string): string | null =>
+  alias === productionAlias ? productionAt(events, at) : aliasAt(events, alias, at)
 
 /** The retention of the history, for the answers that hit it. */
 export const historyRetention = `the newest ${MAX_DEFINITION_HISTORY} definition changes are kept per experiment`
