@@ -75,9 +75,9 @@ export const makeProgram = (streams: Streams, outcome: { exitCode: number }): Co
   for (
     const make of [
       modelsCommand,
+      registeredModelsCommand,
       experimentsCommand,
       servedCommand,
-      registeredModelsCommand,
       driftCommand,
       learnerCommand,
       pipelinesCommand,

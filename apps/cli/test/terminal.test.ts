@@ -165,6 +165,7 @@ describe("help and completion", () => {
       "models",
       "registered-models",
       "experiments",
+      "served",
       "drift",
       "learner",
       "pipelines",
