@@ -113,10 +113,27 @@ export const makeChangeFeed = <S extends { readonly version: string }>(options: 
     },
     subscribe: (listener) => {
       if (closed) return () => undefined
-      listeners.add(listener)
-      if (latest !== undefined) listener(latest)
-      ensurePolling()
+      let subscribed = true
+      const start = (snapshot: S) => {
+        if (!subscribed || closed) return
+        listeners.add(listener)
+        listener(latest ?? snapshot)
+        ensurePolling()
+      }
+      // The kept state only while it is polled and nothing was invalidated since: a new listener
+      // must not start from a state older than a change this instance already answered.
+      if (latest !== undefined && timer !== undefined && freshAsOf === invalidations) start(latest)
+      else {
+        freshRead().then(start, (error: unknown) => {
+          options.log?.(`${options.name} change feed: reading the store failed: ${String(error)}`)
+          if (subscribed && !closed) {
+            listeners.add(listener)
+            ensurePolling()
+          }
+        })
+      }
       return () => {
+        subscribed = false
         listeners.delete(listener)
       }
     },

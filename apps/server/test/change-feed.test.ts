@@ -57,4 +57,26 @@ describe("change feeds", () => {
     stop()
     feed.close()
   })
+
+  it("starts a new listener from a fresh read after an invalidation, never from the kept state", async () => {
+    let version = "a"
+    const feed = makeChangeFeed({ name: "test", intervalMs: 60_000, read: async () => ({ version }) })
+    const stopFirst = feed.subscribe(() => undefined)
+    await sleep(20)
+    stopFirst()
+    // A change answered through this instance, before the kept state was polled again.
+    version = "b"
+    feed.invalidate()
+    const seen: Array<string> = []
+    const stop = feed.subscribe((snapshot) => seen.push(snapshot.version))
+    await sleep(20)
+    expect(seen).toEqual(["b"])
+    // With nothing invalidated, a new listener starts from the kept state at once.
+    const kept: Array<string> = []
+    const stopKept = feed.subscribe((snapshot) => kept.push(snapshot.version))
+    expect(kept).toEqual(["b"])
+    stop()
+    stopKept()
+    feed.close()
+  })
 })
