@@ -35,7 +35,7 @@ export const entryBudgets = [
   {
     entry: "@org/ml-sdk",
     job: "the SDK client, batchers and local evaluation",
-    budget: 10240,
+    budget: 12288,
     effectFree: true,
     peer: { name: "GrowthBook", from: "index.mjs" }
   },
