@@ -113,27 +113,25 @@ export const storesOf = Effect.gen(function*() {
 })
 export type Stores = Effect.Success<typeof storesOf>
 
-const allModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<Model>> => {
-  const models: Array<Model> = []
+/** Every record of a listing read in pages of 500 after a cursor (the last record's key). */
+const allPages = async <A>(
+  read: (page: { readonly limit: number; readonly cursor?: string }) => Effect.Effect<ReadonlyArray<A>, unknown>,
+  keyOf: (record: A) => string
+): Promise<ReadonlyArray<A>> => {
+  const records: Array<A> = []
   for (;;) {
-    const last = models.at(-1)
-    const page = await run(store.list(last === undefined ? { limit: 500 } : { limit: 500, cursor: last.id }))
-    models.push(...page)
-    if (page.length < 500) return models
+    const last = records.at(-1)
+    const page = await run(read(last === undefined ? { limit: 500 } : { limit: 500, cursor: keyOf(last) }))
+    records.push(...page)
+    if (page.length < 500) return records
   }
 }
 
-const allRegisteredModels = async (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<RegisteredModel>> => {
-  const registered: Array<RegisteredModel> = []
-  for (;;) {
-    const last = registered.at(-1)
-    const page = await run(
-      store.listRegistered(last === undefined ? { limit: 500 } : { limit: 500, cursor: last.name })
-    )
-    registered.push(...page)
-    if (page.length < 500) return registered
-  }
-}
+const allModels = (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<Model>> =>
+  allPages((page) => store.list(page), (m) => m.id)
+
+const allRegisteredModels = (store: ModelStore.ModelStoreShape): Promise<ReadonlyArray<RegisteredModel>> =>
+  allPages((page) => store.listRegistered(page), (r) => r.name)
 
 const otherRecords = async (stores: Stores) => [
   ...await recordsHeld(stores.experiments, stores.drift, stores.pipelines),
