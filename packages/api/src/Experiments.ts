@@ -18,6 +18,8 @@ import {
   ExperimentList,
   ExperimentResults,
   Instant,
+  isAssignmentBodyAsIs,
+  isMetricBodyAsIs,
   type ModelAssignment,
   ModelAssignmentAnswer,
   ModelName,
@@ -353,6 +355,7 @@ export const getModelAssignments = endpoint({
   params: ExperimentIdParams,
   body: {
     schema: AssignmentRequest,
+    acceptsAsIs: isAssignmentBodyAsIs,
     description: "assignment request",
     example: { userId: "user-42", attributes: { country: "DE", appVersion: "2.4.1" } }
   },
@@ -375,6 +378,7 @@ export const recordMetrics = endpoint({
   params: ExperimentIdParams,
   body: {
     schema: RecordMetricsInput,
+    acceptsAsIs: isMetricBodyAsIs,
     description: "metrics",
     example: {
       observations: [

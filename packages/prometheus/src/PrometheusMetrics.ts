@@ -237,24 +237,104 @@ export interface HttpMetrics {
   readonly observe: (method: string, route: string, status: number, seconds: number) => void
 }
 
+/** The request duration buckets, in seconds. */
+const durationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+/** The requests of one (method, route): counts by status, and the duration histogram. */
+interface RouteRequests {
+  readonly labels: { readonly method: string; readonly route: string }
+  readonly byStatus: Map<number, number>
+  /** Requests per bucket (not cumulative); the last slot counts those above every bound. */
+  readonly buckets: Float64Array
+  sum: number
+  count: number
+}
+
+/**
+ * The request counter and duration histogram, kept in plain counters and read at scrape time:
+ * prom-client's inc and observe hash their label objects on every call, a few microseconds and
+ * about a kilobyte of garbage per request on the hot routes (bench/PROFILE.md). The exposition is
+ * the one prom-client renders for a Counter and a Histogram with these names, labels and buckets
+ * (test/prometheus.test.ts compares them).
+ */
 export const makeHttpMetrics = (registry: Registry): HttpMetrics => {
-  const requests = new Counter({
+  const byMethod = new Map<string, Map<string, RouteRequests>>()
+  const routesInOrder: Array<RouteRequests> = []
+  const requestsOf = (method: string, route: string): RouteRequests => {
+    let byRoute = byMethod.get(method)
+    if (byRoute === undefined) byMethod.set(method, byRoute = new Map())
+    let requests = byRoute.get(route)
+    if (requests === undefined) {
+      requests = {
+        labels: { method, route },
+        byStatus: new Map(),
+        buckets: new Float64Array(durationBuckets.length + 1),
+        sum: 0,
+        count: 0
+      }
+      byRoute.set(route, requests)
+      routesInOrder.push(requests)
+    }
+    return requests
+  }
+  const reset = () => {
+    byMethod.clear()
+    routesInOrder.length = 0
+  }
+  const counter = {
     name: "http_requests_total",
     help: "HTTP requests handled, by method, route pattern and status.",
-    labelNames: ["method", "route", "status"],
-    registers: [registry]
-  })
-  const duration = new Histogram({
+    type: "counter",
+    aggregator: "sum",
+    reset,
+    get: async () => ({
+      name: counter.name,
+      help: counter.help,
+      type: counter.type,
+      aggregator: counter.aggregator,
+      values: routesInOrder.flatMap(({ byStatus, labels }) =>
+        [...byStatus].map(([status, value]) => ({ labels: { ...labels, status: String(status) }, value }))
+      )
+    })
+  }
+  const histogram = {
     name: "http_request_duration_seconds",
     help: "HTTP request duration in seconds, by method and route pattern.",
-    labelNames: ["method", "route"],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [registry]
-  })
+    type: "histogram",
+    aggregator: "sum",
+    reset,
+    get: async () => ({
+      name: histogram.name,
+      help: histogram.help,
+      type: histogram.type,
+      aggregator: histogram.aggregator,
+      values: routesInOrder.flatMap(({ buckets, count, labels, sum }) => {
+        let cumulative = 0
+        const series: Array<object> = durationBuckets.map((le, i) => {
+          cumulative += buckets[i]!
+          return { labels: { le }, sharedLabels: labels, value: cumulative, metricName: `${histogram.name}_bucket` }
+        })
+        series.push(
+          { labels: { le: "+Inf" }, sharedLabels: labels, value: count, metricName: `${histogram.name}_bucket` },
+          { labels: {}, sharedLabels: labels, value: sum, metricName: `${histogram.name}_sum` },
+          { labels: {}, sharedLabels: labels, value: count, metricName: `${histogram.name}_count` }
+        )
+        return series
+      })
+    })
+  }
+  // prom-client's registry renders any metric object with a name and an async get().
+  registry.registerMetric(counter as unknown as Counter)
+  registry.registerMetric(histogram as unknown as Histogram)
   return {
     observe: (method, route, status, seconds) => {
-      requests.inc({ method, route, status: String(status) })
-      duration.observe({ method, route }, seconds)
+      const requests = requestsOf(method, route)
+      requests.byStatus.set(status, (requests.byStatus.get(status) ?? 0) + 1)
+      let bucket = 0
+      while (bucket < durationBuckets.length && seconds > durationBuckets[bucket]!) bucket++
+      requests.buckets[bucket]!++
+      requests.sum += seconds
+      requests.count++
     }
   }
 }

@@ -1,7 +1,7 @@
 import { metricsSinkContract } from "@org/ml-core/testing"
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
-import { Registry } from "prom-client"
+import { Counter, Histogram, Registry } from "prom-client"
 import { describe, expect, it } from "vitest"
 import { PrometheusMetrics } from "../src/index.js"
 import { promtoolRemarks } from "../src/Promtool.js"
@@ -76,6 +76,62 @@ describe("Prometheus exposition", () => {
       expect(await PrometheusMetrics.exposition(registry)).toBe(await registry.metrics())
       expect(await PrometheusMetrics.exposition(registry)).toBe(await registry.metrics())
     }
+  })
+
+  it("renders the request metrics as prom-client's own Counter and Histogram do", async () => {
+    const ours = new Registry()
+    const http = PrometheusMetrics.makeHttpMetrics(ours)
+    const theirs = new Registry()
+    const requests = new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests handled, by method, route pattern and status.",
+      labelNames: ["method", "route", "status"],
+      registers: [theirs]
+    })
+    const duration = new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request duration in seconds, by method and route pattern.",
+      labelNames: ["method", "route"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [theirs]
+    })
+    const routes = [["GET", "/v1/models"], ["POST", "/v1/experiments/:id/assignments"], ["GET", "/metrics"]] as const
+    // Durations on and between every bound, below the first and above the last.
+    const durations = [
+      0,
+      0.0004,
+      0.001,
+      0.003,
+      0.005,
+      0.01,
+      0.02,
+      0.025,
+      0.07,
+      0.1,
+      0.3,
+      0.5,
+      1,
+      2.5,
+      4,
+      10,
+      29,
+      60,
+      61,
+      500
+    ]
+    for (let i = 0; i < 300; i++) {
+      const [method, route] = routes[i % routes.length]!
+      const status = [200, 202, 400, 404, 503][(i * 7) % 5]!
+      const seconds = durations[(i * 11) % durations.length]!
+      http.observe(method, route, status, seconds)
+      requests.inc({ method, route, status: String(status) })
+      duration.observe({ method, route }, seconds)
+    }
+    const lines = async (registry: Registry) => (await registry.metrics()).split("\n").filter(Boolean).sort()
+    expect(await lines(ours)).toEqual(await lines(theirs))
+    expect(await PrometheusMetrics.exposition(ours)).toBe(await ours.metrics())
+    ours.resetMetrics()
+    expect((await ours.metrics()).split("\n").filter((line) => !line.startsWith("#") && line !== "")).toEqual([])
   })
 
   it("has promtool available (the check above must never pass by skipping)", () => {

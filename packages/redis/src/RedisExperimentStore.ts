@@ -36,6 +36,7 @@ import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection, scanEach, scanStep } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { experimentKeys } from "./RedisKeys.js"
+import { makeScriptBatcher } from "./ScriptBatches.js"
 
 export { experimentKeys }
 
@@ -316,6 +317,8 @@ class PlanRefused<E> {
   constructor(readonly error: E) {}
 }
 
+const noKeys: ReadonlyArray<string> = []
+
 /** Checks-and-replans before giving up: only a definition changing on every call exhausts them. */
 const plannedAttempts = 10
 
@@ -470,6 +473,9 @@ const makePlannedWrites = (
         Effect.flatMap((result) => result instanceof PlanRefused ? Effect.fail(result.error) : Effect.succeed(result))
       )
   const exposureArgs = (day: string, variants: number) => [day, ExperimentStore.MAX_EXPOSURE_DAYS, variants]
+  // Concurrent assignments and metric merges of one definition share one script call.
+  const assignBatch = makeScriptBatcher((scriptKeys, args) => assignPlannedScript(redis, scriptKeys, args))
+  const mergeBatch = makeScriptBatcher((scriptKeys, args) => mergePlannedScript(redis, scriptKeys, args))
 
   return {
     assignPlanned: (experimentId, userIds, plan, day) =>
@@ -479,25 +485,27 @@ const makePlannedWrites = (
           async ({ countKeys, experiment, sha }) => {
             const planOf = plan(experiment)
             const plans = userIds.map(planOf)
-            const scriptKeys = countKeys.slice()
-            const args: Array<string | number> = [
-              sha,
-              day,
-              ExperimentStore.MAX_EXPOSURE_DAYS,
-              experiment.variants.length
-            ]
+            const userKeys: Array<string> = []
+            const args: Array<string | number> = []
             for (const p of plans) {
               if (p._tag === "Count") args.push(p.variant, "")
               if (p._tag === "Stick") {
                 args.push(p.assignment.variant, JSON.stringify(p.assignment))
-                scriptKeys.push(keys.assignment(experimentId, p.assignment.userId))
+                userKeys.push(keys.assignment(experimentId, p.assignment.userId))
               }
               if (p._tag === "Keep") {
                 args.push("", "-")
-                scriptKeys.push(keys.assignment(experimentId, p.userId))
+                userKeys.push(keys.assignment(experimentId, p.userId))
               }
             }
-            const reply = (await assignPlannedScript(redis, scriptKeys, args)) as CheckedReply
+            const reply = (await assignBatch(
+              `${experimentId}\u0000${sha}\u0000${day}`,
+              countKeys,
+              [sha, day, ExperimentStore.MAX_EXPOSURE_DAYS, experiment.variants.length],
+              userKeys,
+              args,
+              args.length / 2
+            )) as CheckedReply
             return reply[0] === "ok" ? ["ok", plans, reply[1]] : reply
           },
           ({ experiment }, [, plans, answers]) => {
@@ -534,7 +542,8 @@ const makePlannedWrites = (
         "metrics merge",
         experimentId,
         plan,
-        ({ metricKeys, sha }, updates) => mergePlannedScript(redis, metricKeys, [sha, ...summaryArgs(updates)])
+        ({ metricKeys, sha }, updates) =>
+          mergeBatch(`${experimentId}\u0000${sha}`, metricKeys, [sha], noKeys, summaryArgs(updates), 0)
       ),
     addExposuresPlanned: (experimentId, plan, day) =>
       plannedUpdate(

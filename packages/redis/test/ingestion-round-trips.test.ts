@@ -3,11 +3,15 @@
  * observations over many features, and a batch of samples, are one script call each (by
  * EVALSHA) once the monitor or pipeline is known; a pipeline changed by another instance is
  * re-read once, and its new revision is what the batch is stored under. A prediction checks the
- * cached pipeline's revision in one script and reads nothing else while it stands.
+ * cached pipeline's revision in one script and reads nothing else while it stands. Concurrent
+ * assignments and metric observations of one experiment share one script call, and answer as
+ * the same requests made one at a time on the reference (memory) store.
  */
 import {
+  AbTests,
   DriftDetector,
   DriftStore,
+  ExperimentStore,
   Leases,
   makeLearner,
   MetricsSink,
@@ -15,11 +19,11 @@ import {
   OnlineLearner,
   PipelineStore
 } from "@org/ml-core"
-import { samplePipeline } from "@org/ml-core/testing"
+import { sampleExperiment, samplePipeline } from "@org/ml-core/testing"
 import { Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { RedisDriftStore, RedisPipelineStore } from "../src/index.js"
+import { RedisDriftStore, RedisExperimentStore, RedisPipelineStore } from "../src/index.js"
 import { luaScript } from "../src/LuaScript.js"
 import { connectOrFail, deleteKeysWithPrefix, uniquePrefix } from "../src/Testing.js"
 
@@ -207,6 +211,85 @@ describe("one round trip per ingestion batch on Redis", () => {
     expect(await Effect.runPromise(getIfChanged(p.id, 1))).toEqual(await Effect.runPromise(store.get(p.id)))
     expect(await Effect.runPromise(getIfChanged(p.id, 1))).toMatchObject({ name: "renamed", revision: 2 })
     expect(await Effect.runPromise(getIfChanged(p.id, 2))).toBe("unchanged")
+  })
+
+  describe("concurrent requests of one experiment", () => {
+    /** A/B tests over `store`, as one server instance has them. */
+    const abTestsOver = (store: ExperimentStore.ExperimentStoreShape) =>
+      AbTests.layer().pipe(
+        Layer.provideMerge(Layer.succeed(ExperimentStore.ExperimentStore, store)),
+        Layer.provide(sharedPorts)
+      )
+    const run = <A, E>(layer: ReturnType<typeof abTestsOver>, f: (ab: AbTests.AbTestsShape) => Effect.Effect<A, E>) =>
+      Effect.provide(AbTests.AbTests.use(f), layer)
+    const users = Array.from({ length: 40 }, (_, i) => `concurrent-${i}`)
+    const assignAll = (id: string) => (ab: AbTests.AbTestsShape) =>
+      Effect.forEach(users, (u) => ab.getModelAssignment(id, u), { concurrency: "unbounded" })
+
+    it("assign 40 users and record 30 observations in one EVALSHA each, answering as one at a time", async () => {
+      const experiment = sampleExperiment({ id: `concurrent-${Date.now()}` })
+      const [a, b] = experiment.variants.map((v) => v.modelId) as [string, string]
+      const observations = Array.from({ length: 30 }, (_, i) => ({
+        modelId: i % 3 === 0 ? a : b,
+        metric: "revenue",
+        value: (i * 7.3) % 11
+      }))
+      const redisStore = RedisExperimentStore.make(admin, prefix)
+      const redis = abTestsOver(redisStore)
+      const memoryStore = await Effect.runPromise(ExperimentStore.makeMemory)
+      const memory = abTestsOver(memoryStore)
+      for (const store of [redisStore, memoryStore]) await Effect.runPromise(store.insert(experiment))
+      // The first request reads the definition; from then on each request is planned from it.
+      await Effect.runPromise(run(redis, (ab) => ab.getModelAssignment(experiment.id, "warm-up")))
+      await Effect.runPromise(run(memory, (ab) => ab.getModelAssignment(experiment.id, "warm-up")))
+
+      const assigned = await commandsOf(run(redis, assignAll(experiment.id)))
+      expect(assigned.commands).toEqual(["EVALSHA"])
+      const oneAtATime = await Effect.runPromise(
+        run(memory, (ab) => Effect.forEach(users, (u) => ab.getModelAssignment(experiment.id, u)))
+      )
+      expect(assigned.result).toEqual(oneAtATime)
+      // Asked again, concurrently: every user keeps the stored assignment (the script read it back).
+      expect(await Effect.runPromise(run(redis, assignAll(experiment.id)))).toEqual(oneAtATime)
+
+      const recorded = await commandsOf(
+        run(
+          redis,
+          (ab) =>
+            Effect.forEach(observations, (o) => ab.recordMetrics(experiment.id, [o]), { concurrency: "unbounded" })
+        )
+      )
+      expect(recorded.commands).toEqual(["EVALSHA"])
+      await Effect.runPromise(
+        run(memory, (ab) => Effect.forEach(observations, (o) => ab.recordMetrics(experiment.id, [o])))
+      )
+      const counters = (store: ExperimentStore.ExperimentStoreShape) =>
+        Effect.runPromise(store.counters(experiment.id, experiment.variants.length))
+      expect(await counters(redisStore)).toEqual(await counters(memoryStore))
+    })
+
+    it("re-plan together when another instance changed the experiment (one stale answer, one retry)", async () => {
+      const experiment = sampleExperiment({ id: `restale-${Date.now()}`, stickyAssignment: false })
+      const thisInstance = abTestsOver(RedisExperimentStore.make(admin, prefix))
+      const otherInstance = abTestsOver(RedisExperimentStore.make(admin, prefix))
+      const memoryStore = await Effect.runPromise(ExperimentStore.makeMemory)
+      const memory = abTestsOver(memoryStore)
+      await Effect.runPromise(RedisExperimentStore.make(admin, prefix).insert(experiment))
+      await Effect.runPromise(memoryStore.insert(experiment))
+      await Effect.runPromise(run(thisInstance, (ab) => ab.getModelAssignment(experiment.id, "warm-up")))
+      await Effect.runPromise(run(memory, (ab) => ab.getModelAssignment(experiment.id, "warm-up")))
+      // Another instance moves 80% of the traffic to the treatment; this one still holds the old split.
+      for (const layer of [otherInstance, memory]) {
+        await Effect.runPromise(run(layer, (ab) => ab.updateExperiment(experiment.id, { trafficPct: [20, 80] })))
+      }
+      const assigned = await commandsOf(run(thisInstance, assignAll(experiment.id)))
+      expect(assigned.commands).toEqual(["EVALSHA", "EVALSHA"])
+      const expected = await Effect.runPromise(
+        run(memory, (ab) => Effect.forEach(users, (u) => ab.getModelAssignment(experiment.id, u)))
+      )
+      expect(assigned.result).toEqual(expected)
+      expect(expected.filter((a) => a.variant === 1).length).toBeGreaterThan(users.length / 2)
+    })
   })
 
   it("sends a script Redis does not hold by its source once, then only its digest", async () => {

@@ -9,6 +9,7 @@ import { Schema } from "effect"
 import { signatureChecker } from "../registry/Signature.js"
 import type { FieldIssue } from "../shared/Errors.js"
 import { boundedValueMessage, describeValue, isBoundedNumber, tooManyItems } from "../shared/InputLimits.js"
+import { isPlainObject, plainKeyCount } from "../shared/PlainJson.js"
 import { MAX_FEATURES_PER_MONITOR, type Monitor } from "./Monitor.js"
 import type { WindowValue } from "./ValueArrays.js"
 
@@ -68,20 +69,6 @@ export const ObservationsBody = Schema.Union([
   })
 ])
 export type ObservationsBody = typeof ObservationsBody.Type
-
-/** Own enumerable keys of `value`, counted without building the key list; -1 at a "__proto__" key. */
-const plainKeyCount = (value: object): number => {
-  let count = 0
-  for (const key in value) {
-    // A JSON "__proto__" is an own property of the parsed object; leave such rows to the schema.
-    if (!Object.hasOwn(value, key) || key === "__proto__") return -1
-    count++
-  }
-  return count
-}
-
-const isPlainObject = (value: unknown): value is object =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
  * Whether a parsed JSON body is a rows body `ObservationsBody` accepts exactly as it is: an object

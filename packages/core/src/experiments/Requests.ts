@@ -8,8 +8,10 @@
 import { Schema } from "effect"
 import { MAX_DESCRIPTION_LENGTH, ModelId } from "../registry/Model.js"
 import { checkedSchema } from "../shared/CheckedSchema.js"
-import { BoundedNumber } from "../shared/InputLimits.js"
-import { OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
+import { BoundedNumber, isBoundedNumber } from "../shared/InputLimits.js"
+import { isPlainObject, plainKeyCount } from "../shared/PlainJson.js"
+import { hasUnsafeCharacter, OnBehalfOf, SafeLabel, SafeText } from "../shared/SafeText.js"
+import { ulidPattern } from "../shared/Ulid.js"
 import { ExperimentId, MAX_VARIANTS, MetricCaps, TargetingCondition } from "./Experiment.js"
 
 export const UpdateExperimentInput = Schema.Struct({
@@ -118,6 +120,22 @@ export const AssignmentRequest = Schema.Union([
 ])
 export type AssignmentRequest = typeof AssignmentRequest.Type
 
+/** The longest user id (AssignmentUserId). */
+const MAX_USER_ID_LENGTH = 256
+
+/**
+ * Whether a parsed body is `{ userId }` alone as AssignmentRequest accepts it unchanged: the one
+ * key, a string of 1 to 256 characters without control or bidi characters. Allocates nothing;
+ * any other body (attributes, a batch) goes through the schema (BodySpec.acceptsAsIs;
+ * test/hot-bodies.test.ts compares it with the schema).
+ */
+export const isAssignmentBodyAsIs = (body: unknown): boolean => {
+  if (!isPlainObject(body) || plainKeyCount(body) !== 1) return false
+  const userId: unknown = (body as { readonly userId?: unknown }).userId
+  return typeof userId === "string" && userId.length >= 1 && userId.length <= MAX_USER_ID_LENGTH &&
+    !hasUnsafeCharacter(userId)
+}
+
 /** The most exposures one entry may report: far beyond any real batch, far below where counts lose precision. */
 export const MAX_EXPOSURES_PER_ENTRY = 1_000_000_000
 /** The most entries one exposures request may hold. */
@@ -174,3 +192,31 @@ export const RecordMetricsInput = Schema.Union([
   })
 ])
 export type RecordMetricsInput = typeof RecordMetricsInput.Type
+
+/**
+ * Whether a parsed body is one observation RecordMetricsInput accepts unchanged: modelId (a ULID),
+ * metric (a string) and value, with covariate and denominator when present, each a bounded
+ * number, and no other key (dimensions and batches go through the schema). Allocates nothing
+ * (BodySpec.acceptsAsIs; test/hot-bodies.test.ts compares it with the schema).
+ */
+export const isMetricBodyAsIs = (body: unknown): boolean => {
+  if (!isPlainObject(body)) return false
+  let required = 0
+  for (const key in body) {
+    if (!Object.hasOwn(body, key)) return false
+    const value: unknown = (body as Record<string, unknown>)[key]
+    if (key === "modelId") {
+      if (typeof value !== "string" || !ulidPattern.test(value)) return false
+      required++
+    } else if (key === "metric") {
+      if (typeof value !== "string") return false
+      required++
+    } else if (key === "value") {
+      if (!isBoundedNumber(value)) return false
+      required++
+    } else if (key === "covariate" || key === "denominator") {
+      if (!isBoundedNumber(value)) return false
+    } else return false
+  }
+  return required === 3
+}
