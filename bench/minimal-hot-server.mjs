@@ -61,7 +61,7 @@ const routes = {
   },
   "/metrics": async ({ metric, modelId, value }) => {
     const s = addValue(emptySummary, value)
-    const summary = [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
+    const summary = `${s.count}|${s.shift}|${s.shiftedMean}|${s.m2}|${s.min}|${s.max}`
     await evalsha(mergeMetrics, [keys.experiment(id), keys.metrics(id)], [
       sha,
       `${variantOf.get(modelId)}:${metric}`,

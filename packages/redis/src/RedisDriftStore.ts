@@ -30,6 +30,7 @@ import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { driftKeys } from "./RedisKeys.js"
+import { makeScriptBatcher, noKeys } from "./ScriptBatches.js"
 
 // What is read back is decoded (a damaged or foreign record is a StorageError naming its key).
 const monitorRecord = storedRecord(Monitor)
@@ -108,6 +109,7 @@ export const make = (
    * decoded once per process: recording a batch costs no extra round trip for its monitor.
    */
   const monitors = new Map<string, MonitorEntry>()
+  const pushBatch = makeScriptBatcher((scriptKeys, args) => windowPushScript(redis, scriptKeys, args))
   const readCached = async (id: string) => {
     const cached = monitors.get(id)
     if (cached !== undefined) return cached
@@ -168,7 +170,9 @@ export const make = (
         }
         if (features.length === 0) return
         const { args, keys: scriptKeys } = windowPushArguments(features, keys.windowMeta, windowSize)
-        await windowPushScript(redis, scriptKeys, args)
+        // Concurrent batches of one monitor share one script call (ScriptBatches.ts): the window
+        // size first, then each batch's features in the order they came.
+        await pushBatch(`${monitorId}\u0000${windowSize}`, noKeys, [windowSize], scriptKeys, args.slice(1), 0)
       }),
     window: (monitorId, feature) =>
       call("window read", async () => {

@@ -36,7 +36,7 @@ import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection, scanEach, scanStep } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { experimentKeys } from "./RedisKeys.js"
-import { makeScriptBatcher } from "./ScriptBatches.js"
+import { makeScriptBatcher, noKeys } from "./ScriptBatches.js"
 
 export { experimentKeys }
 
@@ -317,16 +317,14 @@ class PlanRefused<E> {
   constructor(readonly error: E) {}
 }
 
-const noKeys: ReadonlyArray<string> = []
-
 /** Checks-and-replans before giving up: only a definition changing on every call exhausts them. */
 const plannedAttempts = 10
 
-const encodeSummary = (s: Summary) =>
-  [s.count, s.shift, s.shiftedMean, s.m2, s.min, s.max].map((x) => x.toPrecision(17)).join("|")
+// Numbers as JavaScript prints them (the shortest text that reads back as the same double, which
+// Lua's tonumber does): exact, as %.17g is, at a tenth of toPrecision(17)'s cost.
+const encodeSummary = (s: Summary) => `${s.count}|${s.shift}|${s.shiftedMean}|${s.m2}|${s.min}|${s.max}`
 const encodePaired = (s: PairedSummary) =>
-  [s.count, s.shiftX, s.shiftedMeanX, s.m2X, s.shiftY, s.shiftedMeanY, s.m2Y, s.coMoment]
-    .map((x) => x.toPrecision(17)).join("|")
+  `${s.count}|${s.shiftX}|${s.shiftedMeanX}|${s.m2X}|${s.shiftY}|${s.shiftedMeanY}|${s.m2Y}|${s.coMoment}`
 /** The field prefix of each kind of paired summary in the metrics hash. */
 const pairPrefix: Record<ExperimentStore.PairKind, string> = { covariatePairs: "c:", denominatorPairs: "d:" }
 /** The (field, summary) arguments of the merge scripts: plain summaries, then any paired ones. */

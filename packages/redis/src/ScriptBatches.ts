@@ -7,6 +7,9 @@
  * each caller gets the script's answer with only its own part of the answer list.
  */
 
+/** No keys of a call's own (a script whose keys are all common). */
+export const noKeys: ReadonlyArray<string> = []
+
 /** The script run with the batch's keys and arguments: the common ones, then every call's. */
 export type BatchedScript = (keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) => Promise<unknown>
 

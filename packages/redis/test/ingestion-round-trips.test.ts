@@ -93,6 +93,18 @@ describe("one round trip per ingestion batch on Redis", () => {
       Effect.provide(DriftStore.DriftStore.use((s) => s.window("m5", "c")), layer)
     )
     expect(window).toEqual(Array.from({ length: 11 }, (_, i) => i * 10 + 2))
+
+    // Eight batches at once: one script call, each batch's rows in the order the batches came.
+    const concurrent = await commandsOf(
+      Effect.forEach(
+        Array.from({ length: 8 }, (_, b) => [row(100 + 2 * b), row(101 + 2 * b)]),
+        (rows) => record(rows),
+        { concurrency: "unbounded" }
+      )
+    )
+    expect(concurrent.commands).toEqual(["EVALSHA"])
+    const after = await Effect.runPromise(Effect.provide(DriftStore.DriftStore.use((s) => s.window("m5", "c")), layer))
+    expect(after).toEqual([...window, ...Array.from({ length: 16 }, (_, i) => (100 + i) * 10 + 2)])
   })
 
   it("stores a batch of samples with one EVALSHA, and re-reads a pipeline another instance changed once", async () => {

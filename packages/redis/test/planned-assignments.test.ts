@@ -116,7 +116,13 @@ describe("A/B tests on Redis in one step answer as the stepwise reference does",
     const observations = [
       { modelId: a, metric: "ctr", value: 1 },
       { modelId: b, metric: "ctr", value: 0 },
-      { modelId: b, metric: "latency", value: 12.5 }
+      { modelId: b, metric: "latency", value: 12.5 },
+      // Values whose shortest decimal text differs from %.17g's: the summaries must cross exactly.
+      ...[1 / 3, 0.1, 5e-324, -1e120, 123456789.12345679, 2 ** -1074 * 3, 1e120, -0.30000000000000004].map((value) => ({
+        modelId: a,
+        metric: "awkward",
+        value
+      }))
     ]
     const recorded = await onBoth(running, (ab) =>
       Effect.gen(function*() {
