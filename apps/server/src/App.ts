@@ -158,7 +158,14 @@ export const makeApp = (options: AppOptions) => {
   const mount = makeMount<AppServices>({
     ...settings,
     confine: confinement,
-    run: (effect) => runtime.runPromiseExit(effect),
+    // Once the runtime's services are built, a request's Effect runs on them directly, without the
+    // runtime's bookkeeping of every fiber it starts (a WeakSet entry and a scope finalizer, about
+    // 2 µs and 0.5 KB per request, bench/PROFILE.md): a graceful shutdown drains the requests
+    // before it disposes the runtime, so there are no request fibers for the disposal to interrupt.
+    run: (effect) => {
+      const context = runtime.cachedContext
+      return context === undefined ? runtime.runPromiseExit(effect) : Effect.runPromiseExitWith(context)(effect)
+    },
     onMounted: hotRoutes.register
   })
   const mountPlain = makeMount<never>({ ...settings, run: Effect.runPromiseExit })
