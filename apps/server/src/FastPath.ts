@@ -151,17 +151,33 @@ class NodeRequestView implements RequestView {
  * default type of an empty one).
  */
 const writeAnswer = (outgoing: ServerResponse, answer: Answer): void => {
-  const headers: Record<string, string | number> = { ...securityHeaderRecord, ...answer.headers }
-  if (answer.body === null) {
-    headers["content-type"] ??= "text/plain; charset=UTF-8"
-    outgoing.writeHead(answer.status, headers)
-    outgoing.end()
-  } else {
+  const own = answer.headers
+  // Node takes headers as a flat list of names and values too: one small array per answer
+  // instead of a merged object; an answer that sets a security header itself takes the merge.
+  let overrides = false
+  for (const name in own) if (Object.hasOwn(securityHeaderRecord, name)) overrides = true
+  if (overrides || answer.body === null) {
+    const headers: Record<string, string | number> = { ...securityHeaderRecord, ...own }
+    if (answer.body === null) {
+      headers["content-type"] ??= "text/plain; charset=UTF-8"
+      outgoing.writeHead(answer.status, headers)
+      outgoing.end()
+      return
+    }
     headers["Content-Length"] = Buffer.byteLength(answer.body)
     outgoing.writeHead(answer.status, headers)
     outgoing.end(answer.body)
+    return
   }
+  const headers: Array<string | number> = securityHeaderList.slice()
+  for (const name in own) headers.push(name, own[name]!)
+  headers.push("Content-Length", Buffer.byteLength(answer.body))
+  outgoing.writeHead(answer.status, headers as unknown as Record<string, string | number>)
+  outgoing.end(answer.body)
 }
+
+/** The security headers as Node's flat list of names and values. */
+const securityHeaderList: ReadonlyArray<string> = Object.entries(securityHeaderRecord).flat()
 
 /** A handler's own Response (no hot handler answers one): its headers hardened as the middleware would. */
 const writeResponse = async (outgoing: ServerResponse, response: Response): Promise<void> => {

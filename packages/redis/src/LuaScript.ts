@@ -3,11 +3,23 @@
  * the script's text; the text goes once per Redis (on NOSCRIPT: a restarted or flushed server's
  * script cache is empty, and each cluster node has its own).
  */
+import { Command } from "ioredis"
 import { createHash } from "node:crypto"
 import type { RedisConnection } from "./RedisCluster.js"
 
-export interface LuaScript {
-  (redis: RedisConnection, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>): Promise<unknown>
+type Run = (
+  redis: RedisConnection,
+  keys: ReadonlyArray<string>,
+  args: ReadonlyArray<string | number>
+) => Promise<unknown>
+
+export interface LuaScript extends Run {
+  /**
+   * The same call written to the connection at once, not left for the next automatic pipeline:
+   * a batch sent from its own setImmediate (ScriptBatches.ts) would otherwise wait one more turn
+   * of the event loop.
+   */
+  readonly now: Run
   /** The script's text and its SHA-1 (for baselines that run the same script without this module). */
   readonly text: string
   readonly sha: string
@@ -17,12 +29,21 @@ const isNoScript = (error: unknown) => error instanceof Error && error.message.s
 
 export const luaScript = (text: string): LuaScript => {
   const sha = createHash("sha1").update(text).digest("hex")
-  const run = (redis: RedisConnection, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) => {
-    // One array argument, not a spread: a batch's arguments are not bounded by a call's slots.
-    const rest = [keys.length as string | number].concat(keys, args)
-    return redis.call("EVALSHA", [sha].concat(rest as Array<string>)).catch((error: unknown) =>
-      isNoScript(error) ? redis.call("EVAL", [text].concat(rest as Array<string>)) : Promise.reject(error)
-    )
-  }
-  return Object.assign(run, { text, sha })
+  const withSend =
+    (send: (redis: RedisConnection, name: string, args: Array<string>) => Promise<unknown>): Run =>
+    (redis, keys, args) => {
+      // One array argument, not a spread: a batch's arguments are not bounded by a call's slots.
+      const rest = [keys.length as string | number].concat(keys, args) as Array<string>
+      return send(redis, "EVALSHA", [sha].concat(rest)).catch((error: unknown) =>
+        isNoScript(error) ? send(redis, "EVAL", [text].concat(rest)) : Promise.reject(error)
+      )
+    }
+  const pipelined = withSend((redis, name, args) => redis.call(name, args))
+  const now = withSend((redis, name, args) => {
+    // What redis.call does when automatic pipelining is off (replies as strings).
+    const command = new Command(name, args, { replyEncoding: "utf8" })
+    redis.sendCommand(command)
+    return command.promise
+  })
+  return Object.assign(pipelined, { text, sha, now })
 }

@@ -109,7 +109,7 @@ export const make = (
    * decoded once per process: recording a batch costs no extra round trip for its monitor.
    */
   const monitors = new Map<string, MonitorEntry>()
-  const pushBatch = makeScriptBatcher((scriptKeys, args) => windowPushScript(redis, scriptKeys, args))
+  const pushBatch = makeScriptBatcher((scriptKeys, args) => windowPushScript.now(redis, scriptKeys, args))
   const readCached = async (id: string) => {
     const cached = monitors.get(id)
     if (cached !== undefined) return cached

@@ -423,25 +423,26 @@ const makePlannedWrites = (
   }
   const check = async (id: string, sha: string) =>
     (await checkScript(redis, [keys.experiment(id)], [sha])) as CheckedReply
-  /**
-   * Runs `step` (plan and script) on the known definition until the script accepts it. A refused
-   * plan stands only once the check confirms the definition it was refused on is current.
-   */
   type AssignedPlans = {
     readonly experiment: Experiment
     readonly outcomes: ReadonlyArray<ExperimentStore.PlannedAssignment>
   }
-  const withDefinition = async <A, E>(
+  /** `withDefinition` past its usual case: reads, re-plans and retries, at most `plannedAttempts` times. */
+  const untilAccepted = async <A, E>(
     id: string,
+    start: KnownExperiment | undefined,
     step: (definition: KnownExperiment) => Promise<CheckedReply | PlanRefused<E>>,
-    answer: (definition: KnownExperiment, reply: ReadonlyArray<unknown>) => A
+    answer: (definition: KnownExperiment, reply: ReadonlyArray<unknown>) => A,
+    firstReply?: CheckedReply | PlanRefused<E>
   ): Promise<A | PlanRefused<E> | undefined> => {
-    let definition = known.get(id) ?? remember(id, await check(id, ""))
+    let definition = start ?? remember(id, await check(id, ""))
+    let pending = firstReply
     for (let attempt = 0; definition !== undefined; attempt++) {
       if (attempt === plannedAttempts) {
         throw new Error(`Experiment ${id} changed during each of ${plannedAttempts} attempts to write`)
       }
-      const reply = await step(definition)
+      const reply = pending ?? await step(definition)
+      pending = undefined
       if (reply instanceof PlanRefused) {
         const current = await check(id, definition.sha)
         if (current[0] === "ok") return reply
@@ -450,6 +451,24 @@ const makePlannedWrites = (
       else definition = remember(id, reply)
     }
     return undefined
+  }
+  /**
+   * Runs `step` (plan and script) on the known definition until the script accepts it. A refused
+   * plan stands only once the check confirms the definition it was refused on is current. The
+   * usual case (a kept definition the script accepts) is one call and no async frame.
+   */
+  const withDefinition = <A, E>(
+    id: string,
+    step: (definition: KnownExperiment) => Promise<CheckedReply | PlanRefused<E>>,
+    answer: (definition: KnownExperiment, reply: ReadonlyArray<unknown>) => A
+  ): Promise<A | PlanRefused<E> | undefined> => {
+    const definition = known.get(id)
+    if (definition === undefined) return untilAccepted(id, undefined, step, answer)
+    return step(definition).then((reply) =>
+      !(reply instanceof PlanRefused) && reply[0] === "ok"
+        ? answer(definition, reply)
+        : untilAccepted(id, definition, step, answer, reply)
+    )
   }
   /** A write planned as one value (or refused), run by `script`; answers the definition it was written against. */
   const plannedUpdate = <A, E>(
@@ -461,10 +480,10 @@ const makePlannedWrites = (
     call(operation, () =>
       withDefinition(
         id,
-        async (definition) => {
+        (definition) => {
           const planned = plan(definition.experiment)
-          if (Result.isFailure(planned)) return new PlanRefused(planned.failure)
-          return (await script(definition, planned.success)) as CheckedReply
+          if (Result.isFailure(planned)) return Promise.resolve(new PlanRefused(planned.failure))
+          return script(definition, planned.success) as Promise<CheckedReply>
         },
         ({ experiment }) => experiment
       )).pipe(
@@ -472,15 +491,15 @@ const makePlannedWrites = (
       )
   const exposureArgs = (day: string, variants: number) => [day, ExperimentStore.MAX_EXPOSURE_DAYS, variants]
   // Concurrent assignments and metric merges of one definition share one script call.
-  const assignBatch = makeScriptBatcher((scriptKeys, args) => assignPlannedScript(redis, scriptKeys, args))
-  const mergeBatch = makeScriptBatcher((scriptKeys, args) => mergePlannedScript(redis, scriptKeys, args))
+  const assignBatch = makeScriptBatcher((scriptKeys, args) => assignPlannedScript.now(redis, scriptKeys, args))
+  const mergeBatch = makeScriptBatcher((scriptKeys, args) => mergePlannedScript.now(redis, scriptKeys, args))
 
   return {
     assignPlanned: (experimentId, userIds, plan, day) =>
       call("assignment", () =>
         withDefinition<AssignedPlans, never>(
           experimentId,
-          async ({ countKeys, experiment, sha }) => {
+          ({ countKeys, experiment, sha }) => {
             const planOf = plan(experiment)
             const plans = userIds.map(planOf)
             const userKeys: Array<string> = []
@@ -496,15 +515,17 @@ const makePlannedWrites = (
                 userKeys.push(keys.assignment(experimentId, p.userId))
               }
             }
-            const reply = (await assignBatch(
+            return assignBatch(
               `${experimentId}\u0000${sha}\u0000${day}`,
               countKeys,
               [sha, day, ExperimentStore.MAX_EXPOSURE_DAYS, experiment.variants.length],
               userKeys,
               args,
               args.length / 2
-            )) as CheckedReply
-            return reply[0] === "ok" ? ["ok", plans, reply[1]] : reply
+            ).then((reply) => {
+              const checked = reply as CheckedReply
+              return checked[0] === "ok" ? ["ok", plans, checked[1]] as const : checked
+            })
           },
           ({ experiment }, [, plans, answers]) => {
             const written = answers as ReadonlyArray<string | number>

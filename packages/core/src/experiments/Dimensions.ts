@@ -131,11 +131,15 @@ export const batchDimensionIssues = (
   return issues.length > 0 ? Result.fail(invalidInput(what, issues)) : Result.void
 }
 
+const hasDimensions = (entry: WithDimensions): boolean => entry.dimensions !== undefined
+
 /** One summary per (dimension, value, variant, metric) of a checked batch of observations. */
 export const dimensionMetricUpdates = (
   experiment: Pick<Experiment, "variants">,
   observations: ReadonlyArray<WithDimensions & { readonly metric: string; readonly value: number }>
 ): Array<DimensionMetricUpdate> => {
+  // Most batches carry no dimensions: nothing to group, nothing allocated.
+  if (!observations.some(hasDimensions)) return []
   const grouped = new Map<string, { dimension: string; value: string; variant: number; metric: string; s: Summary }>()
   for (const o of observations) {
     const variant = variantOf(experiment, o.modelId)
@@ -154,6 +158,7 @@ export const dimensionExposureUpdates = (
   experiment: Pick<Experiment, "variants">,
   exposures: ReadonlyArray<WithDimensions & { readonly count: number }>
 ): Array<DimensionExposureUpdate> => {
+  if (!exposures.some(hasDimensions)) return []
   const grouped = new Map<string, DimensionExposureUpdate>()
   for (const e of exposures) {
     const variant = variantOf(experiment, e.modelId)

@@ -101,7 +101,7 @@ export const summarizeObservations = (
     if (typeof o.metric !== "string" || !metricNamePattern.test(o.metric)) {
       issues.push({ path: [i, "metric"], message: "must be a metric name" })
     }
-    issues.push(...pairIssues(o, i))
+    if (o.covariate !== undefined || o.denominator !== undefined) issues.push(...pairIssues(o, i))
     if (issues.length === 0) {
       const key = `${variant}\u0000${o.metric}`
       let group = grouped.get(key)
