@@ -1,7 +1,7 @@
 // Shared by the benchmarks: the real server as a child process.
 import { execFileSync, spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -29,7 +29,10 @@ export const startServerProcess = async (
   })
   const url = await new Promise((resolve, reject) => {
     let out = ""
+    // BENCH_SERVER_STDOUT=FILE keeps the server's output (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc).
+    const kept = process.env.BENCH_SERVER_STDOUT
     child.stdout.on("data", (chunk) => {
+      if (kept !== undefined) appendFileSync(kept, chunk)
       out += chunk
       const match = /listening on (http:\/\/[^\s]+)/.exec(out)
       if (match) resolve(match[1])
