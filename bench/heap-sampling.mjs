@@ -18,8 +18,10 @@ if (file !== undefined && process.argv[1] !== new URL(import.meta.url).pathname)
       sampling = true
       await session.post("HeapProfiler.startSampling", {
         samplingInterval: Number(process.env.ML_BENCH_HEAP_INTERVAL ?? 4096),
+        // ML_BENCH_HEAP_SURVIVORS=1: only what young-generation GCs did not collect (what was
+        // promoted, or is still alive), to find what fills the old generation.
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true
+        includeObjectsCollectedByMinorGC: process.env.ML_BENCH_HEAP_SURVIVORS !== "1"
       })
     } else {
       sampling = false

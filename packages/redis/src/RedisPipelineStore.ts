@@ -34,6 +34,7 @@ import { RedisClient } from "./RedisClient.js"
 import { isCluster, type RedisConnection } from "./RedisCluster.js"
 import { type InstanceGuard, unguarded } from "./RedisInstance.js"
 import { pipelineKeys } from "./RedisKeys.js"
+import { makeSharedCalls } from "./ScriptBatches.js"
 
 export { pipelineKeys }
 
@@ -176,6 +177,8 @@ export const make = (
   const call = guardedCall(guard)
   const cluster = isCluster(redis)
   const keys = pipelineKeys(prefix, cluster)
+  // Concurrent predictions of one pipeline share one revision check (ScriptBatches.ts).
+  const sharedCheck = makeSharedCalls<unknown>()
   const pushBounded = (key: string, values: ReadonlyArray<unknown>, max: number) =>
     call("window", async () => {
       if (values.length === 0) return
@@ -203,7 +206,10 @@ export const make = (
     getIfChanged: (id, knownRevision) =>
       call("pipeline revision", async () => {
         const key = keys.pipeline(id)
-        const reply = await recordIfChangedScript(redis, [key], [knownRevision])
+        const reply = await sharedCheck(
+          `${key}\u0000${knownRevision}`,
+          () => recordIfChangedScript.now(redis, [key], [knownRevision])
+        )
         if (reply === null) return undefined
         return reply === 1 ? "unchanged" as const : parseJson(String(reply), key, pipelines)
       }),
@@ -232,7 +238,9 @@ export const make = (
             predictions ? `{"prediction":${JSON.stringify(predictions[i])},"label":${JSON.stringify(s.label)}}` : ""
           )
         }
-        const reply = await sampleAddScript(redis, [
+        // Written at once: left for the next automatic pipeline, a batch waited for the rest of
+        // the event-loop turn, the largest part of the route's tail at half its peak rate.
+        const reply = await sampleAddScript.now(redis, [
           keys.part(id, "buffer"),
           keys.part(id, "seen"),
           keys.part(id, "counters"),

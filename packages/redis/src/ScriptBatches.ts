@@ -88,3 +88,24 @@ export const makeScriptBatcher = (script: BatchedScript, maxArgs = 2048) => {
       batch.answers += answers
     })
 }
+
+/**
+ * Identical read-only calls of one turn of the event loop (the same script, keys and arguments,
+ * named by `group`) answered by one call, the first caller's, sent once the turn's I/O is handled:
+ * concurrent predictions of one pipeline share one revision check. A caller that comes after the
+ * shared call was sent waits for the next one, so every answer was read after its caller asked.
+ */
+export const makeSharedCalls = <A>() => {
+  const waiting = new Map<string, Promise<A>>()
+  return (group: string, call: () => Promise<A>): Promise<A> => {
+    let shared = waiting.get(group)
+    if (shared === undefined) {
+      shared = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        waiting.delete(group)
+        return call()
+      })
+      waiting.set(group, shared)
+    }
+    return shared
+  }
+}
