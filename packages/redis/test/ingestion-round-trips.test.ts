@@ -3,9 +3,10 @@
  * observations over many features, and a batch of samples, are one script call each (by
  * EVALSHA) once the monitor or pipeline is known; a pipeline changed by another instance is
  * re-read once, and its new revision is what the batch is stored under. A prediction checks the
- * cached pipeline's revision in one script and reads nothing else while it stands. Concurrent
- * assignments and metric observations of one experiment share one script call, and answer as
- * the same requests made one at a time on the reference (memory) store.
+ * cached pipeline's revision in one script and reads nothing else while it stands; concurrent
+ * predictions share that check. Concurrent assignments, metric observations and row batches of
+ * one experiment or monitor share one script call, and answer as the same requests made one at a
+ * time on the reference (memory) store.
  */
 import {
   AbTests,
@@ -206,6 +207,10 @@ describe("one round trip per ingestion batch on Redis", () => {
     // Unchanged: the script alone. Changed: it answers the new record, and the new revision's
     // live state is read once.
     expect([warm.commands, changed.commands, again.commands]).toEqual([["EVALSHA"], ["EVALSHA", "GET"], ["EVALSHA"]])
+    // Twelve at once share one revision check, and each answers with the live model.
+    const concurrent = await commandsOf(Effect.all(Array.from({ length: 12 }, predict), { concurrency: "unbounded" }))
+    expect(concurrent.commands).toEqual(["EVALSHA"])
+    expect(concurrent.result).toEqual(Array.from({ length: 12 }, () => changed.result))
     expect(await Effect.runPromise(Effect.flip(a.predict("no-such-pipeline", [{ x: 1 }])))).toMatchObject({
       _tag: "PipelineNotFoundError"
     })
