@@ -50,14 +50,19 @@ export const makeScriptBatcher = (script: BatchedScript, maxArgs = 2048) => {
     if (open.get(group) === batch) open.delete(group)
     const { waiting } = batch
     const alone = waiting.length === 1
-    script(batch.keys, batch.args).then(
-      (reply) => {
-        for (const w of waiting) w.resolve(shareOf(reply, w, alone))
-      },
-      (error) => {
-        for (const w of waiting) w.reject(error)
-      }
-    )
+    const failed = (error: unknown) => {
+      for (const w of waiting) w.reject(error)
+    }
+    let sent: Promise<unknown>
+    try {
+      sent = script(batch.keys, batch.args)
+    } catch (error) {
+      // Sent from setImmediate: a throw here would be uncaught, so it fails the batch's callers.
+      return failed(error)
+    }
+    sent.then((reply) => {
+      for (const w of waiting) w.resolve(shareOf(reply, w, alone))
+    }, failed)
   }
 
   return (
