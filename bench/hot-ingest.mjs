@@ -109,8 +109,8 @@ const startMinimal = async (windowSize, limits, pipelineRecord, liveState) => {
           windowKey: `${prefix}minimal:window:${name}`,
           values
         }))
-        const { args, keys } = windowPushArguments(features, (key) => `${key}:meta`, windowSize)
-        await redis.evalsha(windowSha, keys.length, ...keys, ...args)
+        const { args, keys } = windowPushArguments(features, (key) => `${key}:meta`)
+        await redis.evalsha(windowSha, keys.length, ...keys, windowSize, ...args)
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ recorded: body.rows.length }))
       } else {
         const at = new Date().toISOString()

@@ -72,14 +72,16 @@ end
 return 1
 `)
 
-/** The keys and arguments of windowPushScript for features' window keys and their values. */
+/**
+ * The keys and per-feature arguments of windowPushScript for features' window keys and their
+ * values; the script's first argument, the window size, goes before them.
+ */
 export const windowPushArguments = (
   features: ReadonlyArray<{ readonly windowKey: string; readonly values: ReadonlyArray<WindowValue> }>,
-  metaKeyOf: (windowKey: string) => string,
-  windowSize: number
+  metaKeyOf: (windowKey: string) => string
 ) => {
   const keys: Array<string> = []
-  const args: Array<string | number> = [windowSize]
+  const args: Array<string | number> = []
   for (const { values, windowKey } of features) {
     keys.push(windowKey, metaKeyOf(windowKey))
     args.push(`${values.length}|${JSON.stringify(values)}`, values.length)
@@ -169,10 +171,10 @@ export const make = (
           if (values.length > 0) features.push({ windowKey: windowKeyOf(feature), values })
         }
         if (features.length === 0) return
-        const { args, keys: scriptKeys } = windowPushArguments(features, keys.windowMeta, windowSize)
+        const { args, keys: scriptKeys } = windowPushArguments(features, keys.windowMeta)
         // Concurrent batches of one monitor share one script call (ScriptBatches.ts): the window
         // size first, then each batch's features in the order they came.
-        await pushBatch(`${monitorId}\u0000${windowSize}`, noKeys, [windowSize], scriptKeys, args.slice(1), 0)
+        await pushBatch(`${monitorId}\u0000${windowSize}`, noKeys, [windowSize], scriptKeys, args, 0)
       }),
     window: (monitorId, feature) =>
       call("window read", async () => {
